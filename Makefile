@@ -1,0 +1,51 @@
+# oncotrials — every target installs what it needs into .venv (uv included).
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+PG_URL ?= postgres://postgres@127.0.0.1:5432/oncotrials_ci
+
+.PHONY: install run demo test lint typecheck test-sqlite test-postgres e2e-deps bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+$(BIN)/oncotrials: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	@touch $@
+
+install: $(BIN)/oncotrials
+
+## run: install, migrate SQLite, load the demo if empty, serve on 127.0.0.1:8000
+run: install
+	$(BIN)/oncotrials run --demo-if-empty
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	$(BIN)/pytest -n 2 -q
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q -m "not e2e" tests/apps tests/web tests/cli
+
+e2e-deps:
+	@command -v chromium >/dev/null || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed; e2e tests will be skipped"; }
+
+## test: lint, types, architecture contract, then the suite on SQLite and on PostgreSQL
+test: install e2e-deps lint typecheck test-sqlite test-postgres
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

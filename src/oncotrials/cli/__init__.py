@@ -1,0 +1,1 @@
+"""The ``oncotrials`` command line."""

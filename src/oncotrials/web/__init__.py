@@ -1,0 +1,1 @@
+"""The Django project: settings, URLs, the API, the Celery app and base templates."""

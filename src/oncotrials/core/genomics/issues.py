@@ -1,0 +1,108 @@
+"""Where a genomic file went wrong: file, line and field, for errors and for notices.
+
+Readers collect every problem they meet (up to a limit) and then raise one
+:class:`GenomicFileError` whose message names the first problem and how many more there are;
+``extra["issues"]`` carries all of them. Problems that do not stop a read (a non-standard column,
+an alias resolved to its official gene symbol) are returned as ``Issue`` objects of severity
+``"warning"`` or ``"info"`` beside the data.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oncotrials.core.errors import ValidationError
+
+__all__ = ["GenomicFileError", "Issue", "IssueLog", "Severity"]
+
+MAX_ERRORS = 50
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem, located: ``line`` is 1-based in the file as a text editor shows it."""
+
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.field:
+            where += f", field {self.field}"
+        return f"{where}: {self.message}"
+
+
+class GenomicFileError(ValidationError):
+    """A genomic file that cannot be read as it is; ``extra['issues']`` lists every problem."""
+
+    code = "genomic_file_invalid"
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        found = [i for i in issues if i.severity is Severity.ERROR]
+        if not found:
+            raise ValueError("GenomicFileError needs at least one error")
+        first = found[0]
+        more = len(found) - 1
+        suffix = f" ({more} more error{'s' if more != 1 else ''} in the file)" if more else ""
+        super().__init__(
+            f"{first}{suffix}",
+            file=first.file,
+            line=first.line,
+            field=first.field,
+            issues=[str(i) for i in found],
+        )
+        self.issues: tuple[Issue, ...] = tuple(found)
+
+
+@dataclass
+class IssueLog:
+    """Collects issues for one file; ``raise_if_errors`` ends a read that met errors."""
+
+    file: str
+    issues: list[Issue] = field(default_factory=list)
+    max_errors: int = MAX_ERRORS
+
+    @classmethod
+    def for_path(cls, path: Path | str) -> IssueLog:
+        return cls(file=Path(path).name if isinstance(path, Path) else str(path))
+
+    @property
+    def n_errors(self) -> int:
+        return sum(1 for i in self.issues if i.severity is Severity.ERROR)
+
+    def error(self, line: int | None, field: str | None, message: str) -> None:
+        if self.n_errors >= self.max_errors:
+            return
+        self.issues.append(Issue(self.file, line, field, message, Severity.ERROR))
+
+    def warning(self, line: int | None, field: str | None, message: str) -> None:
+        self.issues.append(Issue(self.file, line, field, message, Severity.WARNING))
+
+    def info(self, line: int | None, field: str | None, message: str) -> None:
+        self.issues.append(Issue(self.file, line, field, message, Severity.INFO))
+
+    def fatal(self, line: int | None, field: str | None, message: str) -> GenomicFileError:
+        """Record an error and return the exception to raise at once."""
+        self.issues.append(Issue(self.file, line, field, message, Severity.ERROR))
+        return GenomicFileError(self.issues)
+
+    def raise_if_errors(self) -> None:
+        if self.n_errors:
+            raise GenomicFileError(self.issues)
+
+    def notices(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity is not Severity.ERROR)

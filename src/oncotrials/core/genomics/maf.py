@@ -1,0 +1,475 @@
+"""MAF reader: any column order, both protein-change styles, non-standard columns reported.
+
+Columns are matched case-insensitively. Required: ``Hugo_Symbol``, ``Tumor_Sample_Barcode``,
+``Variant_Classification`` (the cBioPortal validator's ``REQUIRED_HEADERS``). The protein change
+is taken from the first present of ``HGVSp_Short``, ``HGVSp``, ``Protein_Change``,
+``Amino_Acid_Change`` (any style, normalised to ``p.G12C``; the raw text is kept). VAF is
+``t_alt_count / t_depth`` (or ``t_alt_count / (t_ref_count + t_alt_count)``), else a ``tumor_f``
+/ ``VAF`` fraction column, else the WashU ``i_TumorVAF_WU`` percentage.
+
+Columns outside the GDC/vcf2maf MAF specification and cBioPortal's documented extras are
+reported as notices (``MafTable.nonstandard_columns``), never dropped silently from the report.
+
+With ``strict=True`` the reader applies cBioPortal's stricter rules: an unparseable protein
+change, a variant class that only matches case-insensitively, an HGVSp_Short longer than 255
+characters, and sample ids with characters other than letters, digits, ``.``, ``_``, ``-`` are
+errors instead of notices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from oncotrials.core.genomics._tabular import load_table
+from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
+from oncotrials.core.genomics.issues import Issue, IssueLog
+from oncotrials.core.genomics.model import GenomeBuild, Mutation, VariantClass
+from oncotrials.core.genomics.protein import normalise_protein_change
+
+__all__ = ["MafTable", "read_maf", "read_mutations", "write_maf"]
+
+REQUIRED = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
+PROTEIN_COLUMNS = ("HGVSp_Short", "HGVSp", "Protein_Change", "Amino_Acid_Change")
+SAMPLE_ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+# GDC MAF / vcf2maf output columns (the 114 of vcf2maf's test_b38_output.maf) and the extras
+# cBioPortal documents for MUTATION_EXTENDED files.
+STANDARD_COLUMNS = frozenset(
+    c.lower()
+    for c in """
+Hugo_Symbol Entrez_Gene_Id Center NCBI_Build Chromosome Start_Position End_Position Strand
+Variant_Classification Variant_Type Reference_Allele Tumor_Seq_Allele1 Tumor_Seq_Allele2 dbSNP_RS
+dbSNP_Val_Status Tumor_Sample_Barcode Matched_Norm_Sample_Barcode Match_Norm_Seq_Allele1
+Match_Norm_Seq_Allele2 Tumor_Validation_Allele1 Tumor_Validation_Allele2
+Match_Norm_Validation_Allele1 Match_Norm_Validation_Allele2 Verification_Status Validation_Status
+Mutation_Status Sequencing_Phase Sequence_Source Validation_Method Score BAM_File Sequencer
+Tumor_Sample_UUID Matched_Norm_Sample_UUID HGVSc HGVSp HGVSp_Short Transcript_ID Exon_Number
+t_depth t_ref_count t_alt_count n_depth n_ref_count n_alt_count all_effects Allele Gene Feature
+Feature_type Consequence cDNA_position CDS_position Protein_position Amino_acids Codons
+Existing_variation ALLELE_NUM DISTANCE STRAND_VEP SYMBOL SYMBOL_SOURCE HGNC_ID BIOTYPE CANONICAL
+CCDS ENSP SWISSPROT TREMBL UNIPARC RefSeq SIFT PolyPhen EXON INTRON DOMAINS AF AFR_AF AMR_AF
+ASN_AF EAS_AF EUR_AF SAS_AF AA_AF EA_AF CLIN_SIG SOMATIC PUBMED MOTIF_NAME MOTIF_POS HIGH_INF_POS
+MOTIF_SCORE_CHANGE IMPACT PICK VARIANT_CLASS TSL HGVS_OFFSET PHENO MINIMISED GENE_PHENO FILTER
+flanking_bps vcf_id vcf_qual gnomADe_AF gnomADe_AFR_AF gnomADe_AMR_AF gnomADe_ASJ_AF
+gnomADe_EAS_AF gnomADe_FIN_AF gnomADe_NFE_AF gnomADe_OTH_AF gnomADe_SAS_AF vcf_pos
+Amino_Acid_Change cbp_driver cbp_driver_annotation cbp_driver_tiers cbp_driver_tiers_annotation
+End_position tumor_f
+""".split()
+)
+
+_INT_FIELDS = {
+    "start": "Start_Position",
+    "end": "End_Position",
+    "depth": "t_depth",
+    "alt_count": "t_alt_count",
+    "ref_count": "t_ref_count",
+}
+_STR_FIELDS = {
+    "hgvsc": "HGVSc",
+    "chromosome": "Chromosome",
+    "ref": "Reference_Allele",
+    "alt": "Tumor_Seq_Allele2",
+    "consequence": "Consequence",
+    "normal_sample_id": "Matched_Norm_Sample_Barcode",
+    "variant_type": "Variant_Type",
+    "build": "NCBI_Build",
+}
+_NULLS = ["NA", "N/A", "na", "nan", "NaN", "[Not Available]", "."]
+
+CORE_SCHEMA: dict[str, type[pl.DataType]] = {
+    "line": pl.Int64,
+    "sample_id": pl.String,
+    "gene": pl.String,
+    "variant_class": pl.String,
+    "protein_change": pl.String,
+    "protein_change_raw": pl.String,
+    "hgvsc": pl.String,
+    "chromosome": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "ref": pl.String,
+    "alt": pl.String,
+    "vaf": pl.Float64,
+    "depth": pl.Int64,
+    "alt_count": pl.Int64,
+    "consequence": pl.String,
+    "genome_build": pl.String,
+    "normal_sample_id": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class MafTable:
+    """A MAF read into a narrow, normalised polars frame (one row per mutation).
+
+    ``frame`` has the columns of ``CORE_SCHEMA``: ``line`` (the file line), ``sample_id``,
+    ``gene``, ``variant_class`` (MAF spelling), ``protein_change`` (``p.G12C``), the raw protein
+    text, positions, alleles, VAF and depths, ``genome_build``.
+    """
+
+    file: str
+    frame: pl.DataFrame
+    columns_used: dict[str, str]
+    nonstandard_columns: tuple[str, ...]
+    issues: tuple[Issue, ...]
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    @property
+    def samples(self) -> tuple[str, ...]:
+        return tuple(self.frame.get_column("sample_id").unique(maintain_order=True).to_list())
+
+    def mutations(self) -> Iterator[Mutation]:
+        """Mutations one at a time, as model objects."""
+        for r in self.frame.iter_rows(named=True):
+            build = r["genome_build"]
+            yield Mutation(
+                sample_id=r["sample_id"],
+                gene=r["gene"],
+                variant_class=VariantClass(r["variant_class"]),
+                protein_change=r["protein_change"],
+                protein_change_raw=r["protein_change_raw"],
+                hgvsc=r["hgvsc"],
+                chromosome=r["chromosome"],
+                start=r["start"],
+                end=r["end"],
+                ref=r["ref"],
+                alt=r["alt"],
+                vaf=r["vaf"],
+                depth=r["depth"],
+                alt_count=r["alt_count"],
+                consequence=r["consequence"],
+                genome_build=GenomeBuild(build) if build else None,
+                normal_sample_id=r["normal_sample_id"],
+            )
+
+    def to_mutations(self) -> tuple[Mutation, ...]:
+        return tuple(self.mutations())
+
+    def mutated_samples_per_gene(self, *, protein_altering_only: bool = True) -> dict[str, int]:
+        """Number of distinct samples with a mutation in each gene (maftools' gene summary)."""
+        f = self.frame
+        if protein_altering_only:
+            keep = [vc.value for vc in VariantClass if vc.is_protein_altering]
+            f = f.filter(pl.col("variant_class").is_in(keep))
+        counts = f.group_by("gene").agg(pl.col("sample_id").n_unique().alias("n"))
+        counts = counts.sort(["n", "gene"], descending=[True, False])
+        return dict(zip(counts["gene"].to_list(), counts["n"].to_list(), strict=True))
+
+    def variant_class_counts(self) -> dict[str, int]:
+        c = self.frame.get_column("variant_class").value_counts(sort=True)
+        return dict(zip(c["variant_class"].to_list(), c["count"].to_list(), strict=True))
+
+
+def _map_unique(col: pl.Series, fn: object) -> dict[str, object]:
+    uniques = col.drop_nulls().unique().to_list()
+    return {u: fn(u) for u in uniques}  # type: ignore[operator]
+
+
+def read_maf(
+    path: str | Path,
+    *,
+    strict: bool = False,
+    genome_build: GenomeBuild | str | None = None,
+    known_samples: frozenset[str] | set[str] | None = None,
+) -> MafTable:
+    """Read a MAF (plain or gzipped) into a :class:`MafTable`.
+
+    Parameters
+    ----------
+    path
+        The MAF file.
+    strict
+        Apply cBioPortal's stricter validation (see the module docstring).
+    genome_build
+        When given, every row's ``NCBI_Build`` must name this build.
+    known_samples
+        When given, every ``Tumor_Sample_Barcode`` must be one of these (e.g. the samples of
+        the study's clinical file).
+
+    Raises
+    ------
+    GenomicFileError
+        With file, line and field of every problem (up to 50).
+    """
+    p = Path(path)
+    log = IssueLog.for_path(p)
+    table = load_table(p, log, kind="MAF")
+    lower = {h.lower(): h for h in table.header}
+
+    missing = [c for c in REQUIRED if c.lower() not in lower]
+    if missing:
+        raise log.fatal(
+            table.header_line,
+            missing[0],
+            f"required column(s) {', '.join(missing)} missing; a MAF needs "
+            f"{', '.join(REQUIRED)} (any order). Found: {', '.join(table.header[:12])}"
+            + ("..." if len(table.header) > 12 else ""),
+        )
+
+    def col(name: str) -> str | None:
+        return lower.get(name.lower())
+
+    used: dict[str, str] = {}
+    protein_col = next((col(c) for c in PROTEIN_COLUMNS if col(c)), None)
+    if protein_col is None:
+        log.warning(
+            table.header_line,
+            None,
+            "no protein-change column (HGVSp_Short, HGVSp, Protein_Change or Amino_Acid_Change); "
+            "protein changes will be empty.",
+        )
+    else:
+        used["protein_change"] = protein_col
+
+    nonstandard = tuple(h for h in table.header if h.lower() not in STANDARD_COLUMNS)
+    nonstandard = tuple(h for h in nonstandard if h != protein_col)
+    if nonstandard:
+        log.info(
+            table.header_line,
+            None,
+            f"{len(nonstandard)} non-standard column(s) kept out of the core table: "
+            + ", ".join(nonstandard[:20])
+            + ("..." if len(nonstandard) > 20 else ""),
+        )
+
+    f = table.frame.with_row_index("row")
+    f = f.with_columns(pl.col(c).replace(_NULLS, [None] * len(_NULLS)) for c in table.header)
+    t = col("Tumor_Sample_Barcode")
+    h = col("Hugo_Symbol")
+    v = col("Variant_Classification")
+    assert t and h and v
+    used.update(sample_id=t, gene=h, variant_class=v)
+
+    def errors_where(mask: pl.Expr, field: str, message: str) -> None:
+        rows = f.filter(mask).get_column("row").head(log.max_errors).to_list()
+        for r in rows:
+            log.error(table.line_of(r), field, message)
+
+    errors_where(pl.col(t).is_null(), t, "the sample barcode is empty; every row needs one.")
+    errors_where(pl.col(h).is_null(), h, "the gene symbol is empty.")
+    errors_where(pl.col(v).is_null(), v, "the variant classification is empty.")
+
+    # Variant classes: map the (few) distinct values, then report unknown ones by line.
+    vt = col("Variant_Type")
+    pairs = f.select(pl.col(v), pl.col(vt) if vt else pl.lit(None, pl.String).alias("_vt"))
+    pairs = pairs.unique().drop_nulls(subset=[v])
+    vc_map: dict[tuple[str, str | None], str | None] = {}
+    for raw, vtype in pairs.iter_rows():
+        got = normalise_variant_class(raw, vtype)
+        vc_map[(raw, vtype)] = got.value if got else None
+    bad_vc = sorted({raw for (raw, _), val in vc_map.items() if val is None})
+    allowed = ", ".join(vc.value for vc in VariantClass)
+    for raw in bad_vc:
+        errors_where(pl.col(v) == raw, v, f"unknown variant classification {raw!r}; use one of {allowed}.")
+    if strict:
+        exact = {vc.value for vc in VariantClass}
+        for raw, val in {(r, x) for (r, _), x in vc_map.items()}:
+            if val is not None and raw not in exact:
+                errors_where(
+                    pl.col(v) == raw,
+                    v,
+                    f"variant classification {raw!r} is not spelled as in the MAF specification "
+                    f"({val!r}).",
+                )
+    if vt:
+        vc_expr = pl.concat_str([pl.col(v), pl.col(vt).fill_null("")], separator="\x1f").replace_strict(
+            {f"{a}\x1f{b or ''}": val for (a, b), val in vc_map.items()}, default=None
+        )
+    else:
+        vc_expr = pl.col(v).replace_strict({a: val for (a, _), val in vc_map.items()}, default=None)
+
+    # Genes: aliases resolved, reported.
+    gene_map = _map_unique(f.get_column(h), normalise_gene)
+    renamed = {a: b for a, b in gene_map.items() if a != b}
+    for a, b in sorted(renamed.items()):
+        n = f.filter(pl.col(h) == a).height
+        log.info(None, h, f"gene symbol {a!r} read as {b!r} ({n} row(s)).")
+
+    # Protein changes: normalise each distinct text once.
+    if protein_col:
+        pmap = _map_unique(f.get_column(protein_col), normalise_protein_change)
+        unparsed = sorted(k for k, val in pmap.items() if val is None)
+        if unparsed:
+            if strict:
+                for raw in unparsed:
+                    errors_where(
+                        pl.col(protein_col) == raw,
+                        protein_col,
+                        f"protein change {raw!r} is not valid HGVS protein notation.",
+                    )
+            else:
+                log.warning(
+                    None,
+                    protein_col,
+                    f"{len(unparsed)} distinct protein change(s) not recognised, kept raw: "
+                    + ", ".join(repr(u) for u in unparsed[:5])
+                    + ("..." if len(unparsed) > 5 else ""),
+                )
+        if strict:
+            errors_where(
+                pl.col(protein_col).str.len_chars() > 255,
+                protein_col,
+                "the protein change is longer than 255 characters (cBioPortal's limit).",
+            )
+        protein_expr = pl.col(protein_col).replace_strict(pmap, default=None, return_dtype=pl.String)
+        raw_expr = pl.col(protein_col)
+    else:
+        protein_expr = pl.lit(None, pl.String)
+        raw_expr = pl.lit(None, pl.String)
+
+    if strict:
+        errors_where(
+            pl.col(t).is_not_null() & ~pl.col(t).str.contains(r"^[A-Za-z0-9._-]+$"),
+            t,
+            "sample ids may contain only letters, digits, '.', '_' and '-'.",
+        )
+    if known_samples is not None:
+        unknown = f.filter(pl.col(t).is_not_null() & ~pl.col(t).is_in(list(known_samples)))
+        for r, s in unknown.select("row", t).head(log.max_errors).iter_rows():
+            log.error(
+                table.line_of(r), t, f"sample {s!r} is not in the clinical sample file; add it there."
+            )
+
+    # Integers.
+    ints: dict[str, pl.Expr] = {}
+    for key, name in _INT_FIELDS.items():
+        c = col(name) or (col("End_position") if key == "end" else None)
+        if c is None:
+            ints[key] = pl.lit(None, pl.Int64)
+            continue
+        used[key] = c
+        cast = pl.col(c).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+        errors_where(pl.col(c).is_not_null() & cast.is_null(), c, "expected a whole number.")
+        ints[key] = cast
+
+    strs: dict[str, pl.Expr] = {}
+    for key, name in _STR_FIELDS.items():
+        c = col(name)
+        strs[key] = pl.col(c) if c else pl.lit(None, pl.String)
+        if c:
+            used[key] = c
+
+    # VAF.
+    if "alt_count" in used and "depth" in used:
+        vaf = (ints["alt_count"] / ints["depth"]).cast(pl.Float64)
+        vaf = pl.when(ints["depth"] > 0).then(vaf).otherwise(None)
+        depth = ints["depth"]
+    elif "alt_count" in used and "ref_count" in used:
+        d = ints["alt_count"] + ints["ref_count"]
+        vaf = pl.when(d > 0).then(ints["alt_count"] / d).otherwise(None)
+        depth = d
+    else:
+        frac = next((col(c) for c in ("tumor_f", "VAF", "tumor_vaf") if col(c)), None)
+        pct = col("i_TumorVAF_WU")
+        if frac:
+            vaf = pl.col(frac).cast(pl.Float64, strict=False)
+            used["vaf"] = frac
+        elif pct:
+            vaf = pl.col(pct).cast(pl.Float64, strict=False) / 100.0
+            used["vaf"] = pct
+        else:
+            vaf = pl.lit(None, pl.Float64)
+        depth = ints["depth"]
+
+    # Genome build.
+    builds: dict[str, str | None] = {}
+    bcol = col("NCBI_Build")
+    if bcol:
+        for raw in f.get_column(bcol).drop_nulls().unique().to_list():
+            parsed = GenomeBuild.parse(raw)
+            builds[raw] = parsed.value if parsed else None
+            if parsed is None:
+                errors_where(pl.col(bcol) == raw, bcol, f"unknown genome build {raw!r}; use GRCh37 or GRCh38.")
+        distinct = {b for b in builds.values() if b}
+        expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
+        if expected is not None:
+            for raw, b in builds.items():
+                if b and b != expected.value:
+                    errors_where(
+                        pl.col(bcol) == raw,
+                        bcol,
+                        f"genome build {raw!r} does not match the expected {expected.value}; "
+                        "lift the file over or declare the right reference_genome.",
+                    )
+        elif len(distinct) > 1:
+            log.error(None, bcol, f"the file mixes genome builds {sorted(distinct)}; one per file.")
+        build_expr = pl.col(bcol).replace_strict(builds, default=None, return_dtype=pl.String)
+    else:
+        build_expr = pl.lit(None, pl.String)
+
+    log.raise_if_errors()
+
+    out = f.select(
+        (pl.col("row").cast(pl.Int64) + table.header_line + 1).alias("line"),
+        pl.col(t).alias("sample_id"),
+        pl.col(h).replace_strict(gene_map, default=None, return_dtype=pl.String).alias("gene"),
+        vc_expr.alias("variant_class"),
+        protein_expr.alias("protein_change"),
+        raw_expr.alias("protein_change_raw"),
+        strs["hgvsc"].alias("hgvsc"),
+        strs["chromosome"].alias("chromosome"),
+        ints["start"].alias("start"),
+        ints["end"].alias("end"),
+        strs["ref"].alias("ref"),
+        strs["alt"].alias("alt"),
+        vaf.cast(pl.Float64).alias("vaf"),
+        depth.cast(pl.Int64).alias("depth"),
+        ints["alt_count"].alias("alt_count"),
+        strs["consequence"].alias("consequence"),
+        build_expr.alias("genome_build"),
+        strs["normal_sample_id"].alias("normal_sample_id"),
+    )
+    return MafTable(p.name, out, used, nonstandard, log.notices())
+
+
+def read_mutations(path: str | Path, **kwargs: object) -> tuple[Mutation, ...]:
+    """Shortcut: ``read_maf(path, **kwargs).to_mutations()``."""
+    return read_maf(path, **kwargs).to_mutations()  # type: ignore[arg-type]
+
+
+MAF_WRITE_COLUMNS = (
+    ("Hugo_Symbol", "gene"),
+    ("NCBI_Build", "genome_build"),
+    ("Chromosome", "chromosome"),
+    ("Start_Position", "start"),
+    ("End_Position", "end"),
+    ("Variant_Classification", "variant_class"),
+    ("Reference_Allele", "ref"),
+    ("Tumor_Seq_Allele2", "alt"),
+    ("Tumor_Sample_Barcode", "sample_id"),
+    ("Matched_Norm_Sample_Barcode", "normal_sample_id"),
+    ("HGVSc", "hgvsc"),
+    ("HGVSp_Short", "protein_change"),
+    ("Consequence", "consequence"),
+    ("t_depth", "depth"),
+    ("t_alt_count", "alt_count"),
+    ("tumor_f", "vaf"),
+)
+
+
+def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path) -> None:
+    """Write mutations as a minimal cBioPortal MAF (``#version 2.4``), readable by ``read_maf``.
+
+    The protein change is written in the normalised one-letter form when known, else raw.
+    """
+    lines = ["#version 2.4", "\t".join(c for c, _ in MAF_WRITE_COLUMNS)]
+    for m in mutations:
+        vals: list[str] = []
+        for _, attr in MAF_WRITE_COLUMNS:
+            value: object = getattr(m, attr)
+            if attr == "protein_change" and value is None:
+                value = m.protein_change_raw
+            if attr == "variant_class":
+                value = m.variant_class.value
+            if attr == "genome_build" and m.genome_build is not None:
+                value = m.genome_build.value
+            vals.append("" if value is None else str(value))
+        lines.append("\t".join(vals))
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")

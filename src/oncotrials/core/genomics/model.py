@@ -1,0 +1,258 @@
+"""The variant model: samples and the four kinds of alteration a report holds.
+
+Every class is a frozen dataclass over plain values, so results can be compared, hashed (except
+where a mapping of free attributes is carried) and serialised with ``dataclasses.asdict``.
+Genes are official HGNC symbols after :func:`oncotrials.core.genomics.genes.normalise_gene`;
+protein changes are one-letter HGVS (``p.G12C``) after
+:func:`oncotrials.core.genomics.protein.normalise_protein_change`, with the raw text kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Alteration",
+    "Biomarker",
+    "BiomarkerKind",
+    "CnaCall",
+    "CopyNumber",
+    "GenomeBuild",
+    "GenomicReport",
+    "Mutation",
+    "Sample",
+    "SampleKind",
+    "StructuralVariant",
+    "Timepoint",
+    "VariantClass",
+]
+
+
+class VariantClass(str, enum.Enum):
+    """MAF ``Variant_Classification`` values accepted by cBioPortal (case as in the spec)."""
+
+    FRAME_SHIFT_DEL = "Frame_Shift_Del"
+    FRAME_SHIFT_INS = "Frame_Shift_Ins"
+    IN_FRAME_DEL = "In_Frame_Del"
+    IN_FRAME_INS = "In_Frame_Ins"
+    MISSENSE = "Missense_Mutation"
+    NONSENSE = "Nonsense_Mutation"
+    SPLICE_SITE = "Splice_Site"
+    TRANSLATION_START_SITE = "Translation_Start_Site"
+    NONSTOP = "Nonstop_Mutation"
+    TARGETED_REGION = "Targeted_Region"
+    DE_NOVO_START_IN_FRAME = "De_novo_Start_InFrame"
+    DE_NOVO_START_OUT_OF_FRAME = "De_novo_Start_OutOfFrame"
+    SILENT = "Silent"
+    INTRON = "Intron"
+    UTR3 = "3'UTR"
+    FLANK3 = "3'Flank"
+    UTR5 = "5'UTR"
+    FLANK5 = "5'Flank"
+    IGR = "IGR"
+    RNA = "RNA"
+    SPLICE_REGION = "Splice_Region"
+    FUSION = "Fusion"
+    UNKNOWN = "Unknown"
+
+    @property
+    def is_protein_altering(self) -> bool:
+        """False for the classes cBioPortal skips on import and maftools counts as silent."""
+        return self not in _NON_PROTEIN_ALTERING
+
+
+_NON_PROTEIN_ALTERING = frozenset(
+    {
+        VariantClass.SILENT,
+        VariantClass.INTRON,
+        VariantClass.UTR3,
+        VariantClass.FLANK3,
+        VariantClass.UTR5,
+        VariantClass.FLANK5,
+        VariantClass.IGR,
+        VariantClass.RNA,
+        VariantClass.SPLICE_REGION,
+    }
+)
+
+
+class CnaCall(int, enum.Enum):
+    """GISTIC-style discrete copy-number call (cBioPortal DISCRETE / DISCRETE_LONG)."""
+
+    DEEP_DELETION = -2
+    SHALLOW_DELETION = -1
+    NEUTRAL = 0
+    GAIN = 1
+    AMPLIFICATION = 2
+
+
+class SampleKind(str, enum.Enum):
+    TISSUE = "tissue"
+    CFDNA = "cfdna"
+    BLOOD = "blood"  # germline / white blood cells
+    UNKNOWN = "unknown"
+
+
+class Timepoint(str, enum.Enum):
+    BASELINE = "baseline"
+    ON_TREATMENT = "on_treatment"
+    PROGRESSION = "progression"
+    UNKNOWN = "unknown"
+
+
+class GenomeBuild(str, enum.Enum):
+    GRCH37 = "GRCh37"
+    GRCH38 = "GRCh38"
+
+    @classmethod
+    def parse(cls, text: str) -> GenomeBuild | None:
+        """``37``, ``hg19``, ``b37``, ``GRCh37`` -> GRCh37 (and likewise 38); else None."""
+        t = text.strip().lower()
+        if t in {"37", "grch37", "hg19", "b37", "grch37-lite", "hs37d5"}:
+            return cls.GRCH37
+        if t in {"38", "grch38", "hg38", "b38"}:
+            return cls.GRCH38
+        return None
+
+
+class BiomarkerKind(str, enum.Enum):
+    TMB = "TMB"  # mutations per megabase
+    MSI = "MSI"  # status MSI-H / MSS, optional score
+    HRD = "HRD"  # score (e.g. genomic LOH) and status
+    SIGNATURE = "SIGNATURE"  # mutational signature, ``name`` e.g. SBS4, value = exposure
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A tumour sample (tissue or cfDNA) of a patient, at a point of the treatment course."""
+
+    sample_id: str
+    patient_id: str
+    kind: SampleKind = SampleKind.UNKNOWN
+    timepoint: Timepoint = Timepoint.UNKNOWN
+    collected_on: dt.date | None = None
+    tumour_fraction: float | None = None
+    oncotree_code: str | None = None
+    mean_depth: float | None = None  # median/mean target coverage of the assay, if reported
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """An SNV or small indel in one sample.
+
+    ``protein_change`` is the normalised one-letter form (``p.G12C``) or None when the row has
+    none or it could not be parsed; ``protein_change_raw`` keeps what the file said.
+    """
+
+    sample_id: str
+    gene: str
+    variant_class: VariantClass
+    protein_change: str | None = None
+    protein_change_raw: str | None = None
+    hgvsc: str | None = None
+    chromosome: str | None = None
+    start: int | None = None
+    end: int | None = None
+    ref: str | None = None
+    alt: str | None = None
+    vaf: float | None = None
+    depth: int | None = None
+    alt_count: int | None = None
+    consequence: str | None = None
+    genome_build: GenomeBuild | None = None
+    normal_sample_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity of the event within a patient: gene + protein change (or locus)."""
+        if self.protein_change:
+            return (self.gene, self.protein_change)
+        return (self.gene, f"{self.chromosome}:{self.start}{self.ref}>{self.alt}")
+
+
+@dataclass(frozen=True, slots=True)
+class CopyNumber:
+    """A gene-level copy-number call; ``copy_number`` is the absolute estimate when reported."""
+
+    sample_id: str
+    gene: str
+    call: CnaCall
+    copy_number: float | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.gene, self.call.name.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class StructuralVariant:
+    """A structural variant or fusion; ``gene1`` is the 5' partner, ``gene2`` the 3' partner."""
+
+    sample_id: str
+    gene1: str | None
+    gene2: str | None
+    chromosome1: str | None = None
+    position1: int | None = None
+    chromosome2: str | None = None
+    position2: int | None = None
+    in_frame: bool | None = None
+    sv_class: str | None = None  # DELETION / DUPLICATION / INSERTION / INVERSION / TRANSLOCATION
+    event_info: str | None = None  # e.g. "Fusion"
+    dna_support: bool | None = None
+    rna_support: bool | None = None
+    somatic: bool = True
+    genome_build: GenomeBuild | None = None
+
+    @property
+    def genes(self) -> tuple[str, ...]:
+        return tuple(g for g in (self.gene1, self.gene2) if g)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (f"{self.gene1 or '?'}::{self.gene2 or '?'}", "fusion")
+
+
+@dataclass(frozen=True, slots=True)
+class Biomarker:
+    """A genome-wide biomarker: TMB, MSI, HRD or a mutational signature."""
+
+    sample_id: str
+    kind: BiomarkerKind
+    value: float | None = None
+    status: str | None = None  # e.g. "MSI-H", "MSS", "TMB-H", "HRD positive"
+    unit: str | None = None  # e.g. "mut/Mb"
+    name: str | None = None  # signature name (SBS4) or method
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind.value, self.name or self.status or "")
+
+
+Alteration = Mutation | CopyNumber | StructuralVariant | Biomarker
+
+
+@dataclass(frozen=True)
+class GenomicReport:
+    """One report of one sample: the assay, what it covers, and what it found."""
+
+    report_id: str
+    sample: Sample
+    assay: str
+    panel: str | None = None
+    lab: str | None = None
+    reported_on: dt.date | None = None
+    version: str | None = None
+    genome_build: GenomeBuild | None = None
+    covered_genes: frozenset[str] | None = None  # None: whole exome/genome or not stated
+    mutations: tuple[Mutation, ...] = ()
+    copy_numbers: tuple[CopyNumber, ...] = ()
+    structural_variants: tuple[StructuralVariant, ...] = ()
+    biomarkers: tuple[Biomarker, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def alterations(self) -> tuple[Alteration, ...]:
+        return (*self.mutations, *self.copy_numbers, *self.structural_variants, *self.biomarkers)

@@ -1,0 +1,33 @@
+"""Who is acting and through which channel, for the current request or command."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    channel: str = "system"
+    user: Any = None
+
+
+_current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
+    "oncotrials_audit_context", default=AuditContext()
+)
+
+
+def current() -> AuditContext:
+    return _current.get()
+
+
+@contextmanager
+def audit_context(*, channel: str, user: Any = None) -> Iterator[None]:
+    token = _current.set(AuditContext(channel=channel, user=user))
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -1,0 +1,145 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from oncotrials.core.errors import ValidationError
+
+from .context import current
+from .models import AuditChainHead, AuditEvent
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _canonical(event: Mapping[str, Any]) -> bytes:
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _payload(ev: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": ev.seq,
+        "occurred_at": ev.occurred_at.astimezone(dt.UTC).isoformat(),
+        "actor": ev.actor_id,
+        "actor_username": ev.actor_username,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "object_repr": ev.object_repr,
+        "changes": ev.changes,
+        "reason": ev.reason,
+        "channel": ev.channel,
+    }
+
+
+def _digest(prev_hash: str, payload: Mapping[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + _canonical(payload)).hexdigest()
+
+
+def model_snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """Field values of ``instance`` as JSON-ready data (foreign keys as ids)."""
+    names = list(fields) if fields is not None else [
+        f.attname for f in instance._meta.concrete_fields
+    ]
+    return {n: _jsonable(getattr(instance, n)) for n in names}
+
+
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+
+
+def audit_record(
+    *,
+    action: str,
+    instance: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
+    by: Any = None,
+    channel: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Call inside the transaction of the change it records."""
+    ctx = current()
+    user = by if by is not None else ctx.user
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    if instance is not None:
+        object_type = object_type or instance._meta.label_lower
+        object_id = object_id or str(instance.pk)
+        object_repr = object_repr or str(instance)[:200]
+    if not object_type or not object_id:
+        raise ValidationError("An audit event needs the object it is about.")
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor=user,
+            actor_username=getattr(user, "username", "") if user else "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr[:200],
+            changes=_jsonable(dict(changes or {})),
+            reason=reason,
+            channel=channel or ctx.channel,
+            prev_hash=head.last_hash,
+        )
+        event.hash = _digest(event.prev_hash, _payload(event))
+        event.save(force_insert=True)
+        head.seq = event.seq
+        head.last_hash = event.hash
+        head.save(update_fields=["seq", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events: int
+    first_broken_seq: int | None = None
+    problem: str = ""
+
+
+def audit_verify(*, batch_size: int = 2000) -> ChainReport:
+    """Recompute every link; report the first event whose hash or link does not hold."""
+    prev_hash = "0" * 64
+    expected_seq = 1
+    count = 0
+    for ev in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
+        if ev.seq != expected_seq:
+            return ChainReport(False, count, expected_seq, f"event #{expected_seq} is missing")
+        if ev.prev_hash != prev_hash:
+            return ChainReport(False, count, ev.seq, "its link to the previous event is broken")
+        if _digest(prev_hash, _payload(ev)) != ev.hash:
+            return ChainReport(False, count, ev.seq, "its content no longer matches its hash")
+        prev_hash = ev.hash
+        expected_seq += 1
+        count += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq != count or head.last_hash != prev_hash):
+        return ChainReport(False, count, count + 1, "events after it were removed")
+    return ChainReport(True, count)

@@ -1,0 +1,168 @@
+"""The trial portfolio: trials, participating sites, cohorts/arms, dose levels, status history."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from oncotrials.apps.accounts.models import Site
+
+
+class Phase(models.TextChoices):
+    I_ESCALATION = "I-esc", _("I dose escalation")
+    I_EXPANSION = "I-exp", _("I expansion")
+    I_II = "I/II", _("I/II")
+    II = "II", _("II")
+    III = "III", _("III")
+    IV = "IV", _("IV")
+    NON_TREATMENT = "NT", _("Non-treatment")
+
+
+class Modality(models.TextChoices):
+    DRUG = "drug", _("Drug")
+    RADIOTHERAPY = "radiotherapy", _("Radiotherapy")
+    RADIOLIGAND = "radioligand", _("Radioligand / nuclear medicine")
+    CELL_THERAPY = "cell_therapy", _("Cell therapy / immune cell engager")
+    SURGERY = "surgery", _("Surgery")
+    DEVICE = "device", _("Device")
+    NONE = "none", _("None (non-treatment)")
+
+
+class SponsorType(models.TextChoices):
+    INDUSTRY = "industry", _("Industry")
+    ACADEMIC = "academic", _("Academic")
+    COOPERATIVE_GROUP = "cooperative_group", _("Cooperative group")
+    INSTITUTIONAL = "institutional", _("Institutional")
+
+
+class TrialStatus(models.TextChoices):
+    FEASIBILITY = "feasibility", _("Feasibility")
+    SET_UP = "set_up", _("Set-up")
+    OPEN = "open", _("Open")
+    ON_HOLD = "on_hold", _("On hold")
+    CLOSED_TO_ACCRUAL = "closed_to_accrual", _("Closed to accrual")
+    CLOSED = "closed", _("Closed")
+
+
+# The lifecycle: which status may follow which.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    TrialStatus.FEASIBILITY: frozenset({TrialStatus.SET_UP, TrialStatus.CLOSED}),
+    TrialStatus.SET_UP: frozenset({TrialStatus.OPEN, TrialStatus.CLOSED}),
+    TrialStatus.OPEN: frozenset({TrialStatus.ON_HOLD, TrialStatus.CLOSED_TO_ACCRUAL}),
+    TrialStatus.ON_HOLD: frozenset({TrialStatus.OPEN, TrialStatus.CLOSED_TO_ACCRUAL}),
+    TrialStatus.CLOSED_TO_ACCRUAL: frozenset({TrialStatus.OPEN, TrialStatus.CLOSED}),
+    TrialStatus.CLOSED: frozenset(),
+}
+
+
+class Trial(models.Model):
+    protocol_code = models.CharField(max_length=50, unique=True)
+    title = models.CharField(max_length=500)
+    short_title = models.CharField(max_length=120, blank=True)
+    eu_ct_number = models.CharField(max_length=20, blank=True, verbose_name="EU CT number")
+    nct_number = models.CharField(max_length=11, blank=True, verbose_name="NCT number")
+    sponsor = models.CharField(max_length=200)
+    sponsor_type = models.CharField(max_length=24, choices=SponsorType.choices)
+    phase = models.CharField(max_length=8, choices=Phase.choices)
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    tumour_types = models.JSONField(
+        default=list, blank=True, help_text=_("OncoTree codes, e.g. [\"NSCLC\", \"COAD\"]")
+    )
+    targets = models.JSONField(
+        default=list, blank=True, help_text=_("Molecular targets, e.g. [\"KRAS G12C\", \"EGFR\"]")
+    )
+    status = models.CharField(
+        max_length=20, choices=TrialStatus.choices, default=TrialStatus.FEASIBILITY
+    )
+    sites = models.ManyToManyField(Site, through="TrialSite", related_name="trials")
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["protocol_code"]
+
+    def __str__(self) -> str:
+        return self.protocol_code
+
+
+class TrialSite(models.Model):
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="trial_sites")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trial_sites")
+    is_lead = models.BooleanField(default=False)
+    activated_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trial", "site"], name="trial_site_once")]
+
+    def __str__(self) -> str:
+        return f"{self.trial} @ {self.site}"
+
+
+class TrialStatusChange(models.Model):
+    """The dated status history of a trial (append-only)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="status_history")
+    from_status = models.CharField(max_length=20, choices=TrialStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=TrialStatus.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.trial}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class CohortKind(models.TextChoices):
+    ESCALATION = "escalation", _("Dose escalation")
+    EXPANSION = "expansion", _("Expansion")
+    BASKET = "basket", _("Basket")
+    RANDOMISED_ARM = "randomised_arm", _("Randomised arm")
+    SINGLE_ARM = "single_arm", _("Single arm")
+    OBSERVATIONAL = "observational", _("Observational")
+
+
+class Cohort(models.Model):
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="cohorts")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=CohortKind.choices)
+    description = models.TextField(blank=True)
+    target_accrual = models.PositiveIntegerField(null=True, blank=True)
+    is_open = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial", "code"]
+        constraints = [models.UniqueConstraint(fields=["trial", "code"], name="cohort_code_per_trial")]
+
+    def __str__(self) -> str:
+        return f"{self.trial} / {self.code}"
+
+
+class DoseLevel(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="dose_levels")
+    level = models.IntegerField(help_text=_("Order of the level; -1 for a de-escalation level"))
+    agent = models.CharField(max_length=200)
+    dose = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=32)
+    schedule = models.CharField(max_length=200, blank=True, help_text=_("e.g. QD d1-21 q28d"))
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["cohort", "level", "agent"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "level", "agent"], name="dose_level_once"),
+            models.CheckConstraint(condition=models.Q(dose__gte=0), name="dose_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"DL{self.level} {self.agent} {self.dose.normalize()} {self.unit}"

@@ -1,0 +1,119 @@
+"""Reads of the portfolio, always through the caller's memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from oncotrials.apps.accounts.access import roles_for_trial, scope_for
+from oncotrials.core.errors import NotFoundError
+
+from .models import Cohort, DoseLevel, Phase, Trial, TrialStatus
+
+
+def trials_visible_to(user: Any) -> QuerySet[Trial]:
+    """Every trial the user may see: via a site-wide membership at a participating site, or a
+    trial-limited membership (for a site that participates in that trial)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return Trial.objects.all()
+    cond = Q(pk__in=[])
+    if scope.site_roles:
+        cond |= Q(trial_sites__site_id__in=list(scope.site_roles))
+    for trial_id, per_site in scope.trial_roles.items():
+        cond |= Q(pk=trial_id, trial_sites__site_id__in=list(per_site))
+    return Trial.objects.filter(cond).distinct()
+
+
+@dataclass(frozen=True)
+class PortfolioFilters:
+    phase: str = ""
+    status: str = ""
+    tumour_type: str = ""
+    target: str = ""
+    modality: str = ""
+    q: str = ""
+
+
+def trials_for_user(*, user: Any, filters: PortfolioFilters | None = None) -> QuerySet[Trial]:
+    f = filters or PortfolioFilters()
+    qs = trials_visible_to(user)
+    if f.phase:
+        qs = qs.filter(phase=f.phase)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.modality:
+        qs = qs.filter(modality=f.modality)
+    if f.tumour_type:
+        # JSON text match on the quoted code: "NSCLC" matches the element NSCLC only.
+        qs = qs.filter(tumour_types__icontains=f'"{f.tumour_type.strip()}"')
+    if f.target:
+        qs = qs.filter(targets__icontains=f.target.strip())
+    if f.q:
+        term = f.q.strip()
+        qs = qs.filter(
+            Q(protocol_code__icontains=term)
+            | Q(title__icontains=term)
+            | Q(short_title__icontains=term)
+            | Q(sponsor__icontains=term)
+            | Q(nct_number__icontains=term)
+        )
+    return qs.annotate(cohort_count=Count("cohorts", distinct=True)).prefetch_related("sites")
+
+
+def trial_get_for_user(*, user: Any, trial_id: int) -> Trial:
+    """The trial, or NotFoundError when it does not exist or the user may not see it."""
+    trial = (
+        trials_visible_to(user)
+        .filter(pk=trial_id)
+        .prefetch_related(
+            "sites",
+            "status_history__changed_by",
+            Prefetch(
+                "cohorts",
+                queryset=Cohort.objects.prefetch_related(
+                    Prefetch("dose_levels", queryset=DoseLevel.objects.order_by("level", "agent"))
+                ),
+            ),
+        )
+        .first()
+    )
+    if trial is None:
+        raise NotFoundError(f"No trial {trial_id} that you may see.")
+    return trial
+
+
+def trial_roles(*, user: Any, trial: Trial) -> set[str]:
+    site_ids = {ts.site_id for ts in trial.trial_sites.all()}
+    return roles_for_trial(user, trial_id=trial.pk, trial_site_ids=site_ids)
+
+
+def cohort_get_for_user(*, user: Any, cohort_id: int) -> Cohort:
+    cohort = (
+        Cohort.objects.filter(pk=cohort_id, trial__in=trials_visible_to(user))
+        .select_related("trial")
+        .first()
+    )
+    if cohort is None:
+        raise NotFoundError(f"No cohort {cohort_id} that you may see.")
+    return cohort
+
+
+def portfolio_summary(*, user: Any) -> dict[str, Any]:
+    """Figures for the home dashboard: open trials by phase, trials by status."""
+    qs = trials_visible_to(user)
+    ids = list(qs.values_list("pk", flat=True))
+    base = Trial.objects.filter(pk__in=ids)
+    by_phase_open = dict(
+        base.filter(status=TrialStatus.OPEN).values_list("phase").annotate(n=Count("pk"))
+    )
+    by_status = dict(base.values_list("status").annotate(n=Count("pk")))
+    return {
+        "total": len(ids),
+        "open_by_phase": [(label, by_phase_open.get(value, 0)) for value, label in Phase.choices],
+        "by_status": [(label, by_status.get(value, 0)) for value, label in TrialStatus.choices],
+        "open": by_status.get(TrialStatus.OPEN, 0),
+        "cohorts_open": Cohort.objects.filter(trial_id__in=ids, is_open=True).count(),
+    }

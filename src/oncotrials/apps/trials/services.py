@@ -1,0 +1,250 @@
+"""Writes to the portfolio. Each service owns its transaction and its audit event."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
+from oncotrials.core.errors import ConflictError, ValidationError
+
+from .models import (
+    STATUS_TRANSITIONS,
+    Cohort,
+    CohortKind,
+    DoseLevel,
+    Modality,
+    Phase,
+    SponsorType,
+    Trial,
+    TrialSite,
+    TrialStatus,
+    TrialStatusChange,
+)
+
+_ONCOTREE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
+_NCT = re.compile(r"^NCT\d{8}$")
+_EU_CT = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}$")
+
+TRIAL_FIELDS = (
+    "protocol_code",
+    "title",
+    "short_title",
+    "eu_ct_number",
+    "nct_number",
+    "sponsor",
+    "sponsor_type",
+    "phase",
+    "modality",
+    "tumour_types",
+    "targets",
+)
+
+
+def _choice(field: str, value: Any, choices: Any) -> str:
+    allowed = [c.value for c in choices]
+    if value not in allowed:
+        raise ValidationError(
+            f"{field} must be one of {', '.join(allowed)}; got {value!r}.", field=field
+        )
+    return str(value)
+
+
+def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    unknown = set(data) - set(TRIAL_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown trial field(s): {', '.join(sorted(unknown))}.")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in {"protocol_code", "title", "sponsor"}:
+            value = (value or "").strip()
+            if not value:
+                raise ValidationError(f"{key} must not be empty.", field=key)
+        elif key == "phase":
+            value = _choice(key, value, Phase)
+        elif key == "modality":
+            value = _choice(key, value, Modality)
+        elif key == "sponsor_type":
+            value = _choice(key, value, SponsorType)
+        elif key == "nct_number" and value and not _NCT.match(value):
+            raise ValidationError(f"nct_number must look like NCT01234567; got {value!r}.", field=key)
+        elif key == "eu_ct_number" and value and not _EU_CT.match(value):
+            raise ValidationError(
+                f"eu_ct_number must look like 2023-501234-12-00; got {value!r}.", field=key
+            )
+        elif key == "tumour_types":
+            value = [str(v).strip().upper() for v in (value or [])]
+            bad = [v for v in value if not _ONCOTREE_CODE.match(v)]
+            if bad:
+                raise ValidationError(
+                    f"tumour_types must be OncoTree codes such as NSCLC; got {bad[0]!r}.",
+                    field=key,
+                )
+        elif key == "targets":
+            value = [str(v).strip() for v in (value or []) if str(v).strip()]
+        out[key] = value
+    if not partial:
+        missing = {"protocol_code", "title", "sponsor", "sponsor_type", "phase", "modality"} - set(out)
+        if missing:
+            raise ValidationError(f"Missing trial field(s): {', '.join(sorted(missing))}.")
+    return out
+
+
+@transaction.atomic
+def trial_create(
+    *, data: Mapping[str, Any], sites: Sequence[Site], by: Any, lead_site: Site | None = None
+) -> Trial:
+    clean = _clean_trial_data(data, partial=False)
+    if not sites:
+        raise ValidationError("A trial needs at least one participating site.", field="sites")
+    if Trial.objects.filter(protocol_code=clean["protocol_code"]).exists():
+        raise ConflictError(f"A trial with protocol code {clean['protocol_code']!r} already exists.")
+    trial = Trial(**clean)
+    trial._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    trial.save()
+    lead = lead_site or sites[0]
+    for site in sites:
+        TrialSite.objects.create(trial=trial, site=site, is_lead=site.pk == lead.pk)
+    TrialStatusChange.objects.create(
+        trial=trial, from_status="", to_status=trial.status, changed_at=timezone.now(),
+        changed_by=by if getattr(by, "is_authenticated", False) else None, reason="Created",
+    )
+    audit_record(
+        action="create",
+        instance=trial,
+        changes={k: [None, v] for k, v in model_snapshot(trial).items()}
+        | {"sites": [None, sorted(s.code for s in sites)]},
+        by=by,
+    )
+    return trial
+
+
+@transaction.atomic
+def trial_update(
+    *, trial: Trial, changes: Mapping[str, Any], by: Any, reason: str, expected_version: int
+) -> Trial:
+    """Change trial fields. ``expected_version`` is the version the user edited: a stale edit is
+    refused with a conflict, never silently applied over someone else's change."""
+    if not reason.strip():
+        raise ValidationError("A reason for change is required to edit a trial.", field="reason")
+    clean = _clean_trial_data(changes, partial=True)
+    locked = Trial.objects.select_for_update().get(pk=trial.pk)
+    if locked.version != expected_version:
+        raise ConflictError(
+            f"Trial {locked.protocol_code} was changed by someone else (version {locked.version},"
+            f" you edited version {expected_version}); reload and apply your change again.",
+            current_version=locked.version,
+        )
+    before = model_snapshot(locked, clean.keys())
+    for key, value in clean.items():
+        setattr(locked, key, value)
+    after = model_snapshot(locked, clean.keys())
+    delta = diff(before, after)
+    if not delta:
+        return locked
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked._change_reason = reason  # type: ignore[attr-defined]
+    try:
+        locked.save()
+    except IntegrityError:
+        raise ConflictError("Another trial already uses that protocol code.") from None
+    audit_record(action="update", instance=locked, changes=delta, reason=reason, by=by)
+    return locked
+
+
+@transaction.atomic
+def trial_change_status(
+    *, trial: Trial, to_status: str, by: Any, reason: str, at: Any = None
+) -> TrialStatusChange:
+    to_status = _choice("status", to_status, TrialStatus)
+    locked = Trial.objects.select_for_update().get(pk=trial.pk)
+    allowed = STATUS_TRANSITIONS[locked.status]
+    if to_status not in allowed:
+        options = ", ".join(sorted(allowed)) or "none (the trial is closed)"
+        raise ValidationError(
+            f"A trial in status {locked.status} cannot move to {to_status}; allowed: {options}.",
+            field="status",
+        )
+    if not reason.strip():
+        raise ValidationError("A reason is required to change a trial's status.", field="reason")
+    change = TrialStatusChange.objects.create(
+        trial=locked,
+        from_status=locked.status,
+        to_status=to_status,
+        changed_at=at or timezone.now(),
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        reason=reason,
+    )
+    old = locked.status
+    locked.status = to_status
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked._change_reason = reason  # type: ignore[attr-defined]
+    locked.save(update_fields=["status", "version"])
+    audit_record(action="status", instance=locked, changes={"status": [old, to_status]}, reason=reason, by=by)
+    return change
+
+
+@transaction.atomic
+def cohort_create(
+    *,
+    trial: Trial,
+    code: str,
+    name: str,
+    kind: str,
+    by: Any,
+    description: str = "",
+    target_accrual: int | None = None,
+    is_open: bool = True,
+) -> Cohort:
+    code = code.strip()
+    if not code or not name.strip():
+        raise ValidationError("A cohort needs a code and a name.", field="code" if not code else "name")
+    kind = _choice("kind", kind, CohortKind)
+    if target_accrual is not None and target_accrual < 0:
+        raise ValidationError(f"target_accrual must be ≥ 0; got {target_accrual}.", field="target_accrual")
+    if Cohort.objects.filter(trial=trial, code=code).exists():
+        raise ConflictError(f"Trial {trial} already has a cohort {code!r}.")
+    cohort = Cohort(
+        trial=trial, code=code, name=name.strip(), kind=kind, description=description,
+        target_accrual=target_accrual, is_open=is_open,
+    )
+    cohort._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    cohort.save()
+    audit_record(action="create", instance=cohort, changes={k: [None, v] for k, v in model_snapshot(cohort).items()}, by=by)
+    return cohort
+
+
+@transaction.atomic
+def dose_level_create(
+    *,
+    cohort: Cohort,
+    level: int,
+    agent: str,
+    dose: Decimal | float | str,
+    unit: str,
+    by: Any,
+    schedule: str = "",
+) -> DoseLevel:
+    try:
+        amount = Decimal(str(dose))
+    except ArithmeticError:
+        raise ValidationError(f"dose must be a number; got {dose!r}.", field="dose") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError(f"dose must be a finite number ≥ 0; got {dose!r}.", field="dose")
+    if not agent.strip() or not unit.strip():
+        raise ValidationError("A dose level needs an agent and a unit.", field="agent" if not agent.strip() else "unit")
+    if DoseLevel.objects.filter(cohort=cohort, level=level, agent=agent.strip()).exists():
+        raise ConflictError(f"Cohort {cohort} already has level {level} for {agent.strip()}.")
+    dl = DoseLevel(cohort=cohort, level=level, agent=agent.strip(), dose=amount, unit=unit.strip(), schedule=schedule)
+    dl._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    dl.save()
+    audit_record(action="create", instance=dl, changes={k: [None, v] for k, v in model_snapshot(dl).items()}, by=by)
+    return dl

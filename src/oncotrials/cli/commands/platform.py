@@ -1,0 +1,192 @@
+"""Platform commands: run, demo, migrate, createuser, token create, audit verify."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from oncotrials.cli import django_setup
+from oncotrials.cli.output import FormatOption, OutputFormat, command_errors, fail, print_json, stderr, stdout
+
+token_app = typer.Typer(help="Personal access tokens for the API.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+
+def _migrate(quiet: bool = True) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
+
+
+def _print_logins(logins: list[Any]) -> None:
+    from oncotrials.apps.demo import DEMO_PASSWORD
+
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    for col in ("username", "role", "site", "sees"):
+        table.add_column(col)
+    for login in logins:
+        table.add_row(login.username, str(login.role), login.site, login.scope)
+    stderr.print(table)
+
+
+def _demo_logins_from_db() -> list[Any]:
+    from oncotrials.apps.accounts.models import Membership, User
+    from oncotrials.apps.demo import DemoLogin
+
+    out = []
+    for user in User.objects.order_by("pk"):
+        m = Membership.objects.filter(user=user).select_related("site", "trial").first()
+        if m is None:
+            out.append(DemoLogin(user.username, "none", "-", "nothing (no membership)"))
+        else:
+            scope = f"trial {m.trial.protocol_code} only" if m.trial else "all trials of the site"
+            out.append(DemoLogin(user.username, m.get_role_display(), m.site.code, scope))
+    return out
+
+
+@command_errors
+def run(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    demo_if_empty: Annotated[bool, typer.Option("--demo-if-empty", help="Load the demo when the database has no user.")] = False,
+    threads: Annotated[int, typer.Option(help="Worker threads.", min=1, max=64)] = 8,
+) -> None:
+    """Migrate, optionally load the demo, and serve the web application (waitress)."""
+    if host in {"127.0.0.1", "localhost", "::1"}:
+        os.environ.setdefault("ONCOTRIALS_HTTPS", "0")  # plain HTTP on loopback only
+    django_setup.setup()
+    from django.conf import settings
+
+    _migrate()
+    from oncotrials.apps.accounts.models import User
+
+    if demo_if_empty and not User.objects.exists():
+        from oncotrials.apps.demo import demo_load
+
+        with stderr.status("Loading the demo unit…"):
+            logins = demo_load()
+        _print_logins(logins)
+    elif demo_if_empty:
+        _print_logins(_demo_logins_from_db())
+    from waitress import serve
+
+    from oncotrials.web.wsgi import application
+
+    db = settings.DATABASES["default"]
+    stderr.print(f"oncotrials on http://{host}:{port}/  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']})")
+    serve(application, host=host, port=port, threads=threads, ident="oncotrials")
+
+
+@command_errors
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same demo.")] = 7,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Load the deterministic demo unit into an empty database."""
+    django_setup.setup()
+    _migrate()
+    from oncotrials.apps.accounts.models import User
+    from oncotrials.apps.demo import demo_load
+
+    if User.objects.exists():
+        fail("The database is not empty; the demo loads only into an empty database.",
+             remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database.")
+    logins = demo_load(seed=seed)
+    if fmt is OutputFormat.json:
+        print_json({"seed": seed, "logins": logins})
+    else:
+        _print_logins(logins)
+
+
+@command_errors
+def migrate() -> None:
+    """Apply database migrations."""
+    django_setup.setup()
+    _migrate(quiet=False)
+
+
+@command_errors
+def createuser(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str | None, typer.Option(help="Role to grant (e.g. investigator).")] = None,
+    site: Annotated[str | None, typer.Option(help="Site code for the role.")] = None,
+    trial: Annotated[str | None, typer.Option(help="Limit the role to one trial (protocol code).")] = None,
+    password: Annotated[str | None, typer.Option(envvar="ONCOTRIALS_PASSWORD", help="Password (prompted if absent).")] = None,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Create a user, optionally with a membership (role at a site, optionally for one trial)."""
+    django_setup.setup()
+    from django.db import transaction
+
+    from oncotrials.apps.accounts.models import Role, Site
+    from oncotrials.apps.accounts.services import membership_grant, user_create
+    from oncotrials.apps.audit.context import audit_context
+    from oncotrials.apps.trials.models import Trial
+
+    if (role is None) != (site is None):
+        fail("--role and --site go together.", remedy="Give both, or neither.")
+    if role is not None and role not in Role.values:
+        fail(f"Unknown role {role!r}.", remedy=f"Choose one of: {', '.join(Role.values)}.")
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with audit_context(channel="cli"), transaction.atomic():
+        user = user_create(username=username, password=password)
+        if role is not None:
+            site_obj = Site.objects.filter(code=site).first()
+            if site_obj is None:
+                fail(f"Unknown site {site!r}.", remedy="List sites in the admin or with the API (/api/v1/sites).")
+            trial_obj = None
+            if trial is not None:
+                trial_obj = Trial.objects.filter(protocol_code=trial).first()
+                if trial_obj is None:
+                    fail(f"Unknown trial {trial!r}.", remedy="Give the trial's protocol code.")
+            membership_grant(user=user, role=role, site=site_obj, trial=trial_obj)
+    if fmt is OutputFormat.json:
+        print_json({"id": user.pk, "username": user.username, "role": role, "site": site, "trial": trial})
+    else:
+        stdout.print(f"Created user {user.username}.")
+
+
+@token_app.command("create")
+@command_errors
+def token_create_cmd(
+    username: Annotated[str, typer.Argument(help="Whose token.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Create a personal access token; it is printed once and stored hashed."""
+    django_setup.setup()
+    from oncotrials.apps.accounts.models import User
+    from oncotrials.apps.accounts.services import token_create
+    from oncotrials.apps.audit.context import audit_context
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        fail(f"No active user {username!r}.", remedy="Create one with `oncotrials createuser`.")
+    with audit_context(channel="cli"):
+        token, raw = token_create(user=user, name=name)
+    if fmt is OutputFormat.json:
+        print_json({"id": token.pk, "name": token.name, "token": raw})
+    else:
+        stderr.print("Store this token now; it will not be shown again.")
+        stdout.print(raw)
+
+
+@audit_app.command("verify")
+@command_errors
+def audit_verify_cmd(fmt: FormatOption = OutputFormat.human) -> None:
+    """Recompute the hash chain; report the first broken link (exit 1 if any)."""
+    django_setup.setup()
+    from oncotrials.apps.audit.services import audit_verify
+
+    report = audit_verify()
+    if fmt is OutputFormat.json:
+        print_json(report)
+    elif report.ok:
+        stdout.print(f"Audit trail intact: {report.events} events, every link verified.")
+    if not report.ok:
+        fail(f"Audit trail broken at event #{report.first_broken_seq}: {report.problem}.",
+             remedy="Investigate: the trail was altered outside the platform.")

@@ -1,0 +1,41 @@
+"""The ``oncotrials`` command: one Typer application for the platform and the science."""
+
+from __future__ import annotations
+
+import typer
+
+from oncotrials import __version__
+from oncotrials.cli.commands import platform
+
+app = typer.Typer(
+    name="oncotrials",
+    help="Early-phase and precision oncology research platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold patient data
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """oncotrials command line."""
+
+
+app.command()(platform.run)
+app.command()(platform.demo)
+app.command()(platform.migrate)
+app.command()(platform.createuser)
+app.add_typer(platform.token_app, name="token")
+app.add_typer(platform.audit_app, name="audit")
+
+
+def main() -> None:
+    app()

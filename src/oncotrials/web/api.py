@@ -1,0 +1,70 @@
+"""The REST API at /api/v1/ (OpenAPI at /api/v1/openapi.json), with one error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from oncotrials.apps.accounts.api import router as accounts_router
+from oncotrials.apps.accounts.services import token_authenticate
+from oncotrials.apps.trials.api import router as trials_router
+from oncotrials.core.errors import OncotrialsError
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer otk_...`` personal access tokens."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="oncotrials API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[TokenAuth(), SessionAuth()],
+    docs_url="/docs",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "extra": extra or {}}, status=status)
+
+
+@api.exception_handler(OncotrialsError)
+def _oncotrials_error(request: HttpRequest, exc: OncotrialsError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message, dict(exc.extra))
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = exc.errors
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", []) if p not in ("body", "payload"))
+    message = f"Invalid input at {where or 'request'}: {first.get('msg', 'invalid value')}."
+    return _error(request, 422, "invalid", message, {"errors": [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))} for e in errors
+    ]})
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", "Log in or send a valid personal access token (Authorization: Bearer ...).")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {404: "not_found", 403: "forbidden", 405: "method_not_allowed"}.get(exc.status_code, "error")
+    return _error(request, exc.status_code, code, str(exc))
+
+
+api.add_router("/", accounts_router)
+api.add_router("/", trials_router)

@@ -29,7 +29,7 @@ from oncotrials.core.genomics._tabular import load_table
 from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
 from oncotrials.core.genomics.issues import Issue, IssueLog
 from oncotrials.core.genomics.model import GenomeBuild, Mutation, VariantClass
-from oncotrials.core.genomics.protein import normalise_protein_change
+from oncotrials.core.genomics.protein import THREE_TO_ONE, normalise_protein_change
 
 __all__ = ["MafTable", "read_maf", "read_mutations", "write_maf"]
 
@@ -454,18 +454,27 @@ MAF_WRITE_COLUMNS = (
 )
 
 
+_THREE_LETTER = re.compile("(?:" + "|".join(THREE_TO_ONE) + ")")
+
+
 def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path) -> None:
     """Write mutations as a minimal cBioPortal MAF (``#version 2.4``), readable by ``read_maf``.
 
-    The protein change is written in the normalised one-letter form when known, else raw.
+    ``HGVSp_Short`` gets the source's protein text when it is one-letter style (so it re-reads
+    identically), else the normalised one-letter form; a three-letter source text is therefore
+    not preserved, only its normalised form.
     """
     lines = ["#version 2.4", "\t".join(c for c, _ in MAF_WRITE_COLUMNS)]
     for m in mutations:
         vals: list[str] = []
         for _, attr in MAF_WRITE_COLUMNS:
             value: object = getattr(m, attr)
-            if attr == "protein_change" and value is None:
-                value = m.protein_change_raw
+            if attr == "protein_change" and m.protein_change_raw is not None:
+                # Keep the source's text when it is one-letter style (it re-reads identically);
+                # three-letter or unparseable text is replaced by the normalised form when known.
+                raw = m.protein_change_raw
+                if value is None or not _THREE_LETTER.search(raw):
+                    value = raw
             if attr == "variant_class":
                 value = m.variant_class.value
             if attr == "genome_build" and m.genome_build is not None:

@@ -1,0 +1,2 @@
+"""Framework-free clinical genomics."""
+from __future__ import annotations

@@ -1,0 +1,867 @@
+"""cBioPortal study directories: read (with the importer's validation rules) and write.
+
+A study is a directory of ``meta_*.txt`` files (``key: value`` lines) each pointing at a
+tab-separated data file through ``data_filename``. Read here: ``meta_study``, clinical patient and
+sample files (four ``#`` header lines), mutations (MAF), discrete copy number in the LONG
+(``DISCRETE_LONG``) and WIDE (``DISCRETE``) layouts, structural variants (``SV``), timelines,
+gene panels with their matrix, and ``case_lists/``. Other profiles (expression, methylation,
+segments...) are reported as notices and skipped.
+
+Errors name the file, the line and the field: unknown patients of samples, patients without
+samples, repeated ids, ids with forbidden characters, values of the wrong type, discrete CNA
+values outside -2..2, genome builds that differ from ``reference_genome``, data of samples that
+are not in the clinical sample file. Decisions on cBioPortal's warnings: a value that looks like
+an Excel date in a non-date column is a warning, everything above is an error.
+
+:func:`write_study` writes the same layout back (DISCRETE_LONG for copy number, SV for
+fusions), so that ``read_study(write_study(read_study(d)))`` equals ``read_study(d)``.
+
+References
+----------
+cBioPortal file formats, https://docs.cbioportal.org/file-formats/ and the validator
+``scripts/importer/validateData.py`` of cBioPortal/cbioportal-core.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from oncotrials.core.errors import ValidationError
+from oncotrials.core.genomics._tabular import load_table, read_text_lines
+from oncotrials.core.genomics.genes import normalise_gene
+from oncotrials.core.genomics.issues import GenomicFileError, Issue, IssueLog, Severity
+from oncotrials.core.genomics.maf import read_maf, write_maf
+from oncotrials.core.genomics.model import (
+    CnaCall,
+    CopyNumber,
+    GenomeBuild,
+    Mutation,
+    Sample,
+    StructuralVariant,
+)
+
+__all__ = [
+    "CaseList",
+    "ClinicalAttribute",
+    "GenePanel",
+    "Study",
+    "TimelineEvent",
+    "read_clinical",
+    "read_cna",
+    "read_meta",
+    "read_structural_variants",
+    "read_study",
+    "read_timeline",
+    "write_study",
+]
+
+ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+NULL_VALUES = frozenset(
+    v.lower()
+    for v in (
+        "[Not Applicable]",
+        "[Not Available]",
+        "[Pending]",
+        "[Discrepancy]",
+        "[Completed]",
+        "[null]",
+        "NA",
+        "",
+    )
+)
+DATATYPES = ("STRING", "NUMBER", "BOOLEAN")
+_EXCEL_DATE = re.compile(r"^(\d{1,2}-[A-Z][a-z]{2}|[A-Z][a-z]{2}-\d{1,2}|\d{1,2}-\d{1,2})$")
+CNA_VALUES = {"-2": -2, "-1.5": -1, "-1": -1, "0": 0, "1": 1, "2": 2}
+META_STUDY_REQUIRED = ("cancer_study_identifier", "type_of_cancer", "name", "description")
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicalAttribute:
+    attr_id: str
+    display_name: str
+    description: str
+    datatype: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    patient_id: str
+    start: int
+    stop: int | None
+    event_type: str
+    attributes: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GenePanel:
+    stable_id: str
+    description: str
+    genes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseList:
+    stable_id: str
+    name: str
+    description: str
+    sample_ids: tuple[str, ...]
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything read from a study directory."""
+
+    meta: Mapping[str, str]
+    patient_attributes: tuple[ClinicalAttribute, ...] = ()
+    sample_attributes: tuple[ClinicalAttribute, ...] = ()
+    patients: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    sample_data: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    samples: tuple[Sample, ...] = ()
+    mutations: tuple[Mutation, ...] = ()
+    copy_numbers: tuple[CopyNumber, ...] = ()
+    structural_variants: tuple[StructuralVariant, ...] = ()
+    timeline: tuple[TimelineEvent, ...] = ()
+    gene_panels: Mapping[str, GenePanel] = field(default_factory=dict)
+    panel_matrix: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    case_lists: tuple[CaseList, ...] = ()
+    profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # datatype -> meta
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def study_id(self) -> str:
+        return self.meta["cancer_study_identifier"]
+
+    @property
+    def genome_build(self) -> GenomeBuild:
+        return GenomeBuild.parse(self.meta.get("reference_genome", "hg19")) or GenomeBuild.GRCH37
+
+    def covered_genes(self, sample_id: str, profile: str = "mutations") -> frozenset[str] | None:
+        """Genes the sample was profiled for in ``profile``; None when not stated (WES/all)."""
+        panel_id = self.panel_matrix.get(sample_id, {}).get(profile)
+        if panel_id is None or panel_id not in self.gene_panels:
+            return None
+        return frozenset(self.gene_panels[panel_id].genes)
+
+
+# ---------------------------------------------------------------------------------- meta files
+def read_meta(path: Path) -> dict[str, str]:
+    """Parse a ``key: value`` meta file; errors name the line."""
+    log = IssueLog.for_path(path)
+    out: dict[str, str] = {}
+    for i, raw in enumerate(read_text_lines(path, log), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if ":" not in line:
+            log.error(i, None, f"expected 'key: value', got {line[:60]!r}.")
+            continue
+        key, value = line.split(":", 1)
+        key = key.strip()
+        if key in out:
+            log.error(i, key, f"key {key!r} is given twice.")
+        out[key] = value.strip()
+    log.raise_if_errors()
+    return out
+
+
+# ---------------------------------------------------------------------------------- clinical
+@dataclass(frozen=True)
+class _Clinical:
+    attributes: tuple[ClinicalAttribute, ...]
+    rows: dict[str, dict[str, str | None]]
+    lines: dict[str, int]
+    patient_of: dict[str, str]  # sample files only
+
+
+def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinical:
+    """Read a clinical ``patient`` or ``sample`` file (four '#' lines, then the header)."""
+    log = log or IssueLog.for_path(path)
+    t = load_table(path, log, kind=f"clinical {kind} file")
+    if len(t.comments) < 4:
+        raise log.fatal(
+            1,
+            None,
+            "a clinical file starts with four '#' lines (display names, descriptions, "
+            f"datatypes, priorities) before the header; found {len(t.comments)}.",
+        )
+    meta = [c[1:].split("\t") for c in t.comments[:4]]
+    for i, parts in enumerate(meta, start=1):
+        if len(parts) != len(t.header):
+            log.error(i, None, f"{len(parts)} fields but the header has {len(t.header)}.")
+    log.raise_if_errors()
+    attrs = tuple(
+        ClinicalAttribute(h, meta[0][j].strip(), meta[1][j].strip(), meta[2][j].strip().upper(), meta[3][j].strip())
+        for j, h in enumerate(t.header)
+    )
+    for j, a in enumerate(attrs):
+        if a.datatype not in DATATYPES:
+            log.error(3, a.attr_id, f"datatype {a.datatype!r} must be one of {', '.join(DATATYPES)}.")
+        if not re.fullmatch(r"-?\d+", a.priority):
+            log.error(4, a.attr_id, f"priority {a.priority!r} must be an integer.")
+        if a.attr_id != a.attr_id.upper():
+            log.error(t.header_line, a.attr_id, "attribute ids must be upper case.")
+        del j
+    id_col = "SAMPLE_ID" if kind == "sample" else "PATIENT_ID"
+    needed = ("SAMPLE_ID", "PATIENT_ID") if kind == "sample" else ("PATIENT_ID",)
+    for c in needed:
+        if c not in t.header:
+            raise log.fatal(t.header_line, c, f"the {kind} file needs a {c} column.")
+    rows: dict[str, dict[str, str | None]] = {}
+    lines: dict[str, int] = {}
+    patient_of: dict[str, str] = {}
+    types = {a.attr_id: a.datatype for a in attrs}
+    for r, rec in enumerate(t.frame.iter_rows(named=True)):
+        line = t.line_of(r)
+        ident = rec[id_col]
+        for c in needed:
+            v = rec[c]
+            if v is None:
+                log.error(line, c, f"{c} is empty.")
+            elif not ID_RE.match(v):
+                log.error(line, c, f"{v!r} may contain only letters, digits, '.', '_' and '-'.")
+        if ident is None:
+            continue
+        if ident in rows:
+            log.error(line, id_col, f"{ident!r} is repeated (first on line {lines[ident]}).")
+            continue
+        for key, value in rec.items():
+            if value is None or key in needed:
+                continue
+            low = value.lower()
+            if low in NULL_VALUES:
+                continue
+            dtype = types[key]
+            if dtype == "NUMBER":
+                try:
+                    float(value)
+                except ValueError:
+                    log.error(line, key, f"{value!r} is not a number (datatype NUMBER).")
+            elif dtype == "BOOLEAN" and low not in {"true", "false"}:
+                log.error(line, key, f"{value!r} is not TRUE or FALSE (datatype BOOLEAN).")
+            if key.endswith("_STATUS") and key[:-7] + "_MONTHS" in types and not re.match(r"^[01]:", value):
+                log.error(line, key, f"{value!r}: survival status values start with '0:' or '1:'.")
+            if dtype == "STRING" and _EXCEL_DATE.match(value):
+                log.warning(
+                    line,
+                    key,
+                    f"{value!r} looks like a spreadsheet date conversion; check the source value.",
+                )
+        rows[ident] = {k: v for k, v in rec.items() if k != id_col}
+        lines[ident] = line
+        if kind == "sample" and rec["PATIENT_ID"]:
+            patient_of[ident] = rec["PATIENT_ID"]
+    return _Clinical(attrs, rows, lines, patient_of)
+
+
+# ---------------------------------------------------------------------------------- CNA
+def read_cna(
+    path: Path,
+    *,
+    long: bool | None = None,
+    known_samples: frozenset[str] | None = None,
+    keep_neutral: bool = True,
+) -> tuple[CopyNumber, ...]:
+    """Discrete copy number, long (``Sample_Id``, ``Value``) or wide (one column per sample).
+
+    ``long=None`` decides from the header. Values -2..2 (and -1.5, read as -1); ``NA`` in the
+    wide layout means "not profiled" and yields no call.
+    """
+    log = IssueLog.for_path(path)
+    t = load_table(path, log, kind="discrete CNA file")
+    header = t.header
+    gene_col = "Hugo_Symbol" if "Hugo_Symbol" in header else None
+    if gene_col is None and "Entrez_Gene_Id" not in header:
+        raise log.fatal(t.header_line, "Hugo_Symbol", "a CNA file needs Hugo_Symbol or Entrez_Gene_Id.")
+    if long is None:
+        long = "Value" in header
+    f = t.frame.with_row_index("row")
+    if gene_col is None:
+        gene_col = "Entrez_Gene_Id"
+        log.warning(t.header_line, gene_col, "no Hugo_Symbol column: genes are Entrez ids.")
+    if long:
+        for c in ("Sample_Id", "Value"):
+            if c not in header:
+                raise log.fatal(t.header_line, c, f"the long CNA layout needs a {c} column.")
+        cells = f.select("row", pl.col(gene_col).alias("gene"), pl.col("Sample_Id").alias("sample"), pl.col("Value").alias("value"))
+    else:
+        non_samples = {"Hugo_Symbol", "Entrez_Gene_Id", "Cytoband", "row"}
+        sample_cols = [c for c in header if c not in non_samples]
+        dup = f.filter(pl.col(gene_col).is_duplicated() & pl.col(gene_col).is_not_null())
+        for r, g in dup.select("row", gene_col).iter_rows():
+            log.error(t.line_of(r), gene_col, f"gene {g!r} has more than one row.")
+        cells = f.select("row", pl.col(gene_col).alias("gene"), *sample_cols).unpivot(
+            index=["row", "gene"], variable_name="sample", value_name="value"
+        )
+        cells = cells.filter(pl.col("value").is_null() | (pl.col("value") != "NA"))
+    for r, g in cells.filter(pl.col("gene").is_null()).select("row", "sample").iter_rows():
+        log.error(t.line_of(r), gene_col, "the gene is empty.")
+    bad = cells.filter(pl.col("value").is_null() | ~pl.col("value").is_in(list(CNA_VALUES)))
+    for r, s, v in bad.select("row", "sample", "value").head(log.max_errors).iter_rows():
+        where = "Value" if long else s
+        log.error(t.line_of(r), where, f"discrete CNA value {v!r} is not one of -2, -1, 0, 1, 2.")
+    if long:
+        dup = cells.filter(pl.struct("gene", "sample").is_duplicated())
+        for r, g, s in dup.select("row", "gene", "sample").head(log.max_errors).iter_rows():
+            log.error(t.line_of(r), gene_col, f"gene {g!r} is given twice for sample {s!r}.")
+    if known_samples is not None:
+        unknown = cells.filter(~pl.col("sample").is_in(list(known_samples)))
+        seen: set[str] = set()
+        for r, s in unknown.select("row", "sample").iter_rows():
+            if s not in seen:
+                seen.add(s)
+                log.error(
+                    t.line_of(r) if long else t.header_line,
+                    "Sample_Id" if long else s,
+                    f"sample {s!r} is not in the clinical sample file.",
+                )
+    log.raise_if_errors()
+    out: list[CopyNumber] = []
+    genes = {g: normalise_gene(g) for g in cells.get_column("gene").unique().to_list()}
+    for _, g, s, v in cells.iter_rows():
+        call = CnaCall(CNA_VALUES[v])
+        if keep_neutral or call is not CnaCall.NEUTRAL:
+            out.append(CopyNumber(sample_id=s, gene=genes[g], call=call))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------- SV
+_SV_YES = {"yes": True, "no": False}
+_FRAME = {"in_frame": True, "inframe": True, "frameshift": False, "out_of_frame": False}
+
+
+def read_structural_variants(
+    path: Path,
+    *,
+    known_samples: frozenset[str] | None = None,
+    genome_build: GenomeBuild | None = None,
+) -> tuple[StructuralVariant, ...]:
+    """Structural variants in cBioPortal's SV format (``Sample_Id``, ``SV_Status``, sites 1/2)."""
+    log = IssueLog.for_path(path)
+    t = load_table(path, log, kind="structural variant file")
+    h = set(t.header)
+    for c in ("Sample_Id", "SV_Status"):
+        if c not in h:
+            raise log.fatal(t.header_line, c, f"the SV file needs a {c} column.")
+    for site in ("Site1", "Site2"):
+        if f"{site}_Hugo_Symbol" not in h and f"{site}_Entrez_Gene_Id" not in h:
+            raise log.fatal(
+                t.header_line, f"{site}_Hugo_Symbol", f"the SV file needs {site}_Hugo_Symbol or {site}_Entrez_Gene_Id."
+            )
+    out: list[StructuralVariant] = []
+
+    def get(rec: dict[str, str | None], c: str) -> str | None:
+        v = rec.get(c)
+        return None if v is None or v.upper() == "NA" else v
+
+    for r, rec in enumerate(t.frame.iter_rows(named=True)):
+        line = t.line_of(r)
+        sample = get(rec, "Sample_Id")
+        if sample is None:
+            log.error(line, "Sample_Id", "Sample_Id is empty.")
+            continue
+        if known_samples is not None and sample not in known_samples:
+            log.error(line, "Sample_Id", f"sample {sample!r} is not in the clinical sample file.")
+        status = (get(rec, "SV_Status") or "").upper()
+        if status not in {"SOMATIC", "GERMLINE"}:
+            log.error(line, "SV_Status", f"SV_Status {status!r} must be SOMATIC or GERMLINE.")
+        pos: dict[str, int | None] = {}
+        for c in ("Site1_Position", "Site2_Position"):
+            v = get(rec, c)
+            try:
+                pos[c] = int(v) if v is not None else None
+            except ValueError:
+                log.error(line, c, f"{v!r} is not a whole number.")
+                pos[c] = None
+        build_raw = get(rec, "NCBI_Build")
+        build = GenomeBuild.parse(build_raw) if build_raw else None
+        if build_raw and build is None:
+            log.error(line, "NCBI_Build", f"unknown genome build {build_raw!r}.")
+        if build and genome_build and build is not genome_build:
+            log.error(
+                line, "NCBI_Build", f"genome build {build_raw!r} does not match the study's {genome_build.value}."
+            )
+        g1 = get(rec, "Site1_Hugo_Symbol") or get(rec, "Site1_Entrez_Gene_Id")
+        g2 = get(rec, "Site2_Hugo_Symbol") or get(rec, "Site2_Entrez_Gene_Id")
+        if g1 is None and g2 is None:
+            log.error(line, "Site1_Hugo_Symbol", "neither site names a gene.")
+        frame_raw = (get(rec, "Site2_Effect_On_Frame") or "").lower().replace("-", "_")
+        dna = (get(rec, "DNA_Support") or "").lower()
+        rna = (get(rec, "RNA_Support") or "").lower()
+        out.append(
+            StructuralVariant(
+                sample_id=sample,
+                gene1=normalise_gene(g1) if g1 else None,
+                gene2=normalise_gene(g2) if g2 else None,
+                chromosome1=get(rec, "Site1_Chromosome"),
+                position1=pos["Site1_Position"],
+                chromosome2=get(rec, "Site2_Chromosome"),
+                position2=pos["Site2_Position"],
+                in_frame=_FRAME.get(frame_raw),
+                sv_class=get(rec, "Class"),
+                event_info=get(rec, "Event_Info"),
+                dna_support=_SV_YES.get(dna),
+                rna_support=_SV_YES.get(rna),
+                somatic=status != "GERMLINE",
+                genome_build=build,
+            )
+        )
+    log.raise_if_errors()
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------- timeline
+TIMELINE_REQUIRED = ("PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE")
+
+
+def read_timeline(path: Path, *, known_patients: frozenset[str] | None = None) -> tuple[TimelineEvent, ...]:
+    """A timeline file: the first four columns are PATIENT_ID, START_DATE, STOP_DATE, EVENT_TYPE."""
+    log = IssueLog.for_path(path)
+    t = load_table(path, log, kind="timeline file")
+    if t.header[:4] != TIMELINE_REQUIRED:
+        raise log.fatal(
+            t.header_line,
+            next((c for c in TIMELINE_REQUIRED if c not in t.header[:4]), TIMELINE_REQUIRED[0]),
+            f"a timeline starts with the columns {', '.join(TIMELINE_REQUIRED)} in this order; "
+            f"got {', '.join(t.header[:4])}.",
+        )
+    out: list[TimelineEvent] = []
+    for r, rec in enumerate(t.frame.iter_rows(named=True)):
+        line = t.line_of(r)
+        pid = rec["PATIENT_ID"]
+        if pid is None:
+            log.error(line, "PATIENT_ID", "PATIENT_ID is empty.")
+            continue
+        if known_patients is not None and pid not in known_patients:
+            log.error(line, "PATIENT_ID", f"patient {pid!r} is not in the clinical files.")
+        days: dict[str, int | None] = {}
+        for c in ("START_DATE", "STOP_DATE"):
+            v = rec[c]
+            if v is None:
+                if c == "START_DATE":
+                    log.error(line, c, "START_DATE is empty; give days since diagnosis.")
+                days[c] = None
+                continue
+            try:
+                days[c] = int(v)
+            except ValueError:
+                log.error(line, c, f"{v!r} is not a whole number of days since diagnosis.")
+                days[c] = None
+        etype = rec["EVENT_TYPE"]
+        if etype is None:
+            log.error(line, "EVENT_TYPE", "EVENT_TYPE is empty.")
+            continue
+        start = days["START_DATE"]
+        if start is None:
+            continue
+        extra = {k: v for k, v in rec.items() if k not in TIMELINE_REQUIRED}
+        out.append(TimelineEvent(pid, start, days["STOP_DATE"], etype, extra))
+    log.raise_if_errors()
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------- panels
+def read_gene_panel(path: Path) -> GenePanel:
+    meta = read_meta(path)
+    log = IssueLog.for_path(path)
+    for key in ("stable_id", "gene_list"):
+        if key not in meta:
+            raise log.fatal(None, key, f"a gene panel file needs '{key}:'.")
+    genes = tuple(normalise_gene(g) for g in re.split(r"[\t ]+", meta["gene_list"]) if g)
+    return GenePanel(meta["stable_id"], meta.get("description", ""), genes)
+
+
+def _read_case_list(path: Path) -> CaseList:
+    meta = read_meta(path)
+    log = IssueLog.for_path(path)
+    for key in ("stable_id", "case_list_name", "case_list_description", "case_list_ids"):
+        if key not in meta:
+            raise log.fatal(None, key, f"a case list needs '{key}:'.")
+    ids = tuple(s for s in re.split(r"[\t ]+", meta["case_list_ids"]) if s)
+    return CaseList(
+        meta["stable_id"],
+        meta["case_list_name"],
+        meta["case_list_description"],
+        ids,
+        meta.get("case_list_category"),
+    )
+
+
+# ---------------------------------------------------------------------------------- study
+def _data_file(meta_path: Path, meta: Mapping[str, str]) -> Path:
+    log = IssueLog.for_path(meta_path)
+    name = meta.get("data_filename")
+    if not name:
+        raise log.fatal(None, "data_filename", "the meta file does not name its data file.")
+    p = meta_path.parent / name
+    if not p.is_file():
+        raise log.fatal(None, "data_filename", f"data file {name!r} does not exist beside the meta file.")
+    return p
+
+
+def read_study(directory: str | Path) -> Study:
+    """Read and cross-check a cBioPortal study directory.
+
+    Raises
+    ------
+    GenomicFileError
+        Naming file, line and field of the first problem (all are in ``extra['issues']``).
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        raise ValidationError(f"{d} is not a directory; a cBioPortal study is a directory of meta_*.txt files.")
+    metas: dict[Path, dict[str, str]] = {}
+    for p in sorted(d.glob("meta*.txt")):
+        metas[p] = read_meta(p)
+    study_meta_path = next((p for p, m in metas.items() if "type_of_cancer" in m), None)
+    if study_meta_path is None:
+        raise ValidationError(f"{d.name}: no meta_study.txt (a meta file with type_of_cancer).")
+    meta = metas.pop(study_meta_path)
+    slog = IssueLog.for_path(study_meta_path)
+    for key in META_STUDY_REQUIRED:
+        if not meta.get(key):
+            slog.error(None, key, f"meta_study needs '{key}:'.")
+    slog.raise_if_errors()
+    study_id = meta["cancer_study_identifier"]
+    build = GenomeBuild.parse(meta.get("reference_genome", "hg19"))
+    if build is None:
+        raise slog.fatal(None, "reference_genome", f"reference_genome {meta['reference_genome']!r} must be hg19 or hg38.")
+
+    notices: list[Issue] = []
+    by_kind: dict[tuple[str, str], list[tuple[Path, dict[str, str]]]] = {}
+    for p, m in metas.items():
+        mlog = IssueLog.for_path(p)
+        if m.get("genetic_alteration_type") not in {"CANCER_TYPE", None} and m.get(
+            "cancer_study_identifier"
+        ) != study_id:
+            raise mlog.fatal(
+                None,
+                "cancer_study_identifier",
+                f"{m.get('cancer_study_identifier')!r} differs from the study's {study_id!r}.",
+            )
+        kind = (m.get("genetic_alteration_type", ""), m.get("datatype", ""))
+        by_kind.setdefault(kind, []).append((p, m))
+
+    def only(kind: tuple[str, str]) -> tuple[Path, dict[str, str]] | None:
+        found = by_kind.get(kind, [])
+        if len(found) > 1:
+            raise IssueLog.for_path(found[1][0]).fatal(None, "datatype", f"a second {kind[1]} file; one per study.")
+        return found[0] if found else None
+
+    # Clinical: samples are mandatory, patients optional.
+    samp = only(("CLINICAL", "SAMPLE_ATTRIBUTES"))
+    if samp is None:
+        raise ValidationError(f"{d.name}: no clinical sample file (datatype SAMPLE_ATTRIBUTES); it is required.")
+    sample_path = _data_file(*samp)
+    sample_log = IssueLog.for_path(sample_path)
+    sc = read_clinical(sample_path, "sample", sample_log)
+    pat = only(("CLINICAL", "PATIENT_ATTRIBUTES"))
+    patient_attrs: tuple[ClinicalAttribute, ...] = ()
+    patients: dict[str, dict[str, str | None]] = {}
+    if pat is not None:
+        patient_path = _data_file(*pat)
+        plog = IssueLog.for_path(patient_path)
+        pc = read_clinical(patient_path, "patient", plog)
+        patient_attrs, patients = pc.attributes, pc.rows
+        sampled = set(sc.patient_of.values())
+        for pid, line in pc.lines.items():
+            if pid not in sampled:
+                plog.error(line, "PATIENT_ID", f"patient {pid!r} has no sample in the sample file.")
+        for sid, pid in sc.patient_of.items():
+            if pid not in patients:
+                sample_log.error(
+                    sc.lines[sid], "PATIENT_ID", f"sample {sid!r} belongs to patient {pid!r}, who is not in the patient file."
+                )
+        notices.extend(plog.notices())
+        plog.raise_if_errors()
+    else:
+        patients = {pid: {} for pid in dict.fromkeys(sc.patient_of.values())}
+    notices.extend(sample_log.notices())
+    sample_log.raise_if_errors()
+
+    known = frozenset(sc.rows)
+    samples = tuple(
+        Sample(sample_id=sid, patient_id=sc.patient_of[sid], oncotree_code=rec.get("ONCOTREE_CODE"))
+        for sid, rec in sc.rows.items()
+    )
+    sample_data = {sid: {k: v for k, v in rec.items() if k != "PATIENT_ID"} for sid, rec in sc.rows.items()}
+
+    profiles: dict[str, dict[str, str]] = {}
+    mutations: tuple[Mutation, ...] = ()
+    mut = only(("MUTATION_EXTENDED", "MAF"))
+    if mut is not None:
+        table = read_maf(_data_file(*mut), genome_build=build, known_samples=known)
+        mutations = table.to_mutations()
+        notices.extend(table.issues)
+        profiles["MAF"] = mut[1]
+    cnas: tuple[CopyNumber, ...] = ()
+    for dt_name, long in (("DISCRETE_LONG", True), ("DISCRETE", False)):
+        cna = only(("COPY_NUMBER_ALTERATION", dt_name))
+        if cna is not None:
+            cnas = read_cna(_data_file(*cna), long=long, known_samples=known)
+            profiles[dt_name] = cna[1]
+    svs: tuple[StructuralVariant, ...] = ()
+    sv = only(("STRUCTURAL_VARIANT", "SV"))
+    if sv is not None:
+        svs = read_structural_variants(_data_file(*sv), known_samples=known, genome_build=build)
+        profiles["SV"] = sv[1]
+    timeline: list[TimelineEvent] = []
+    for p, m in by_kind.get(("CLINICAL", "TIMELINE"), []):
+        timeline.extend(read_timeline(_data_file(p, m), known_patients=frozenset(patients)))
+        profiles.setdefault("TIMELINE", m)
+
+    panels: dict[str, GenePanel] = {}
+    for p in sorted(d.glob("*gene_panel*.txt")):
+        if p.name.startswith("meta") or "matrix" in p.name:
+            continue
+        panel = read_gene_panel(p)
+        panels[panel.stable_id] = panel
+    matrix: dict[str, dict[str, str | None]] = {}
+    gpm = only(("GENE_PANEL_MATRIX", "GENE_PANEL_MATRIX"))
+    if gpm is not None:
+        mpath = _data_file(*gpm)
+        mlog = IssueLog.for_path(mpath)
+        t = load_table(mpath, mlog, kind="gene panel matrix")
+        if "SAMPLE_ID" not in t.header:
+            raise mlog.fatal(t.header_line, "SAMPLE_ID", "the gene panel matrix needs SAMPLE_ID.")
+        for r, rec in enumerate(t.frame.iter_rows(named=True)):
+            sid = rec.pop("SAMPLE_ID")
+            if sid is None:
+                mlog.error(t.line_of(r), "SAMPLE_ID", "SAMPLE_ID is empty.")
+                continue
+            if sid not in known:
+                mlog.error(t.line_of(r), "SAMPLE_ID", f"sample {sid!r} is not in the clinical sample file.")
+            for profile, panel_id in rec.items():
+                if panel_id is not None and panel_id != "NA" and panel_id not in panels:
+                    mlog.error(t.line_of(r), profile, f"gene panel {panel_id!r} has no data_gene_panel file.")
+            matrix[sid] = {k: (None if v in (None, "NA") else v) for k, v in rec.items()}
+        mlog.raise_if_errors()
+        profiles["GENE_PANEL_MATRIX"] = gpm[1]
+
+    case_lists: list[CaseList] = []
+    for p in sorted((d / "case_lists").glob("*.txt")) if (d / "case_lists").is_dir() else []:
+        cl = _read_case_list(p)
+        clog = IssueLog.for_path(p)
+        unknown = [s for s in cl.sample_ids if s not in known]
+        if unknown:
+            clog.error(None, "case_list_ids", f"{len(unknown)} sample(s) not in the clinical sample file, e.g. {unknown[0]!r}.")
+        clog.raise_if_errors()
+        case_lists.append(cl)
+
+    for (gat, dt_name), found in by_kind.items():
+        if gat in {"CLINICAL", "MUTATION_EXTENDED", "STRUCTURAL_VARIANT", "GENE_PANEL_MATRIX"}:
+            continue
+        if gat == "COPY_NUMBER_ALTERATION" and dt_name in {"DISCRETE", "DISCRETE_LONG"}:
+            continue
+        for p, _ in found:
+            notices.append(Issue(p.name, None, "datatype", f"{gat}/{dt_name} is not read; skipped.", Severity.INFO))
+
+    return Study(
+        meta=meta,
+        patient_attributes=patient_attrs,
+        sample_attributes=sc.attributes,
+        patients=patients,
+        sample_data=sample_data,
+        samples=samples,
+        mutations=mutations,
+        copy_numbers=cnas,
+        structural_variants=svs,
+        timeline=tuple(timeline),
+        gene_panels=panels,
+        panel_matrix=matrix,
+        case_lists=tuple(case_lists),
+        profiles=profiles,
+        issues=tuple(notices),
+    )
+
+
+# ---------------------------------------------------------------------------------- writer
+def _cell(v: object) -> str:
+    return "" if v is None else str(v)
+
+
+def _write_meta(path: Path, items: Mapping[str, str]) -> None:
+    path.write_text("".join(f"{k}: {v}\n" for k, v in items.items()), encoding="utf-8")
+
+
+def _write_tsv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], comments: Sequence[str] = ()) -> None:
+    lines = [*comments, "\t".join(header), *("\t".join(_cell(v) for v in r) for r in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _default_attrs(ids: Sequence[str]) -> tuple[ClinicalAttribute, ...]:
+    return tuple(ClinicalAttribute(i, i.replace("_", " ").title(), i.replace("_", " ").title(), "STRING", "1") for i in ids)
+
+
+def write_study(study: Study, directory: str | Path) -> Path:
+    """Write ``study`` as a cBioPortal study directory (created if needed); returns it."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    sid = study.study_id
+    _write_meta(d / "meta_study.txt", study.meta)
+
+    def clinical(kind: str, attrs: tuple[ClinicalAttribute, ...], id_cols: tuple[str, ...], rows: list[list[object]]) -> None:
+        comments = [
+            "#" + "\t".join(a.display_name for a in attrs),
+            "#" + "\t".join(a.description for a in attrs),
+            "#" + "\t".join(a.datatype for a in attrs),
+            "#" + "\t".join(a.priority for a in attrs),
+        ]
+        name = f"data_clinical_{kind}s.txt"
+        _write_tsv(d / name, [a.attr_id for a in attrs], rows, comments)
+        _write_meta(
+            d / f"meta_clinical_{kind}s.txt",
+            {
+                "cancer_study_identifier": sid,
+                "genetic_alteration_type": "CLINICAL",
+                "datatype": f"{kind.upper()}_ATTRIBUTES",
+                "data_filename": name,
+            },
+        )
+
+    s_attrs = study.sample_attributes or _default_attrs(["PATIENT_ID", "SAMPLE_ID"])
+    patient_of = {s.sample_id: s.patient_id for s in study.samples}
+    s_rows: list[list[object]] = []
+    for s in study.samples:
+        rec = study.sample_data.get(s.sample_id, {})
+        row: list[object] = []
+        for a in s_attrs:
+            if a.attr_id == "SAMPLE_ID":
+                row.append(s.sample_id)
+            elif a.attr_id == "PATIENT_ID":
+                row.append(patient_of[s.sample_id])
+            else:
+                row.append(rec.get(a.attr_id))
+        s_rows.append(row)
+    clinical("sample", s_attrs, ("SAMPLE_ID", "PATIENT_ID"), s_rows)
+    if study.patient_attributes:
+        p_attrs = study.patient_attributes
+        p_rows = [[pid if a.attr_id == "PATIENT_ID" else rec.get(a.attr_id) for a in p_attrs] for pid, rec in study.patients.items()]
+        clinical("patient", p_attrs, ("PATIENT_ID",), p_rows)
+
+    def profile_meta(key: str, defaults: dict[str, str]) -> dict[str, str]:
+        base = dict(study.profiles.get(key, {}))
+        base.update({k: v for k, v in defaults.items() if k in {"genetic_alteration_type", "datatype", "data_filename"}})
+        for k, v in defaults.items():
+            base.setdefault(k, v)
+        base["cancer_study_identifier"] = sid
+        return base
+
+    if study.mutations:
+        write_maf(study.mutations, d / "data_mutations.txt")
+        _write_meta(
+            d / "meta_mutations.txt",
+            profile_meta(
+                "MAF",
+                {
+                    "genetic_alteration_type": "MUTATION_EXTENDED",
+                    "datatype": "MAF",
+                    "stable_id": "mutations",
+                    "show_profile_in_analysis_tab": "true",
+                    "profile_name": "Mutations",
+                    "profile_description": "Mutations",
+                    "data_filename": "data_mutations.txt",
+                },
+            ),
+        )
+    if study.copy_numbers:
+        rows = [[c.gene, c.sample_id, c.call.value] for c in study.copy_numbers]
+        _write_tsv(d / "data_cna.txt", ["Hugo_Symbol", "Sample_Id", "Value"], rows)
+        m = profile_meta(
+            "DISCRETE_LONG" if "DISCRETE_LONG" in study.profiles else "DISCRETE",
+            {
+                "genetic_alteration_type": "COPY_NUMBER_ALTERATION",
+                "datatype": "DISCRETE_LONG",
+                "stable_id": "gistic",
+                "show_profile_in_analysis_tab": "true",
+                "profile_name": "Putative copy-number alterations",
+                "profile_description": "Discrete copy number: -2 deep deletion .. 2 amplification",
+                "data_filename": "data_cna.txt",
+            },
+        )
+        m.pop("pd_annotations_filename", None)
+        m.pop("namespaces", None)
+        _write_meta(d / "meta_cna.txt", m)
+    if study.structural_variants:
+        header = [
+            "Sample_Id", "Site1_Hugo_Symbol", "Site1_Chromosome", "Site1_Position", "Site2_Hugo_Symbol",
+            "Site2_Chromosome", "Site2_Position", "Site2_Effect_On_Frame", "NCBI_Build", "DNA_Support",
+            "RNA_Support", "Event_Info", "Class", "SV_Status",
+        ]  # fmt: skip
+        yes = {True: "yes", False: "no", None: None}
+        frame = {True: "IN_FRAME", False: "FRAMESHIFT", None: None}
+        rows = [
+            [
+                v.sample_id, v.gene1, v.chromosome1, v.position1, v.gene2, v.chromosome2, v.position2,
+                frame[v.in_frame], v.genome_build.value if v.genome_build else None, yes[v.dna_support],
+                yes[v.rna_support], v.event_info, v.sv_class, "SOMATIC" if v.somatic else "GERMLINE",
+            ]
+            for v in study.structural_variants
+        ]  # fmt: skip
+        _write_tsv(d / "data_sv.txt", header, rows)
+        m = profile_meta(
+            "SV",
+            {
+                "genetic_alteration_type": "STRUCTURAL_VARIANT",
+                "datatype": "SV",
+                "stable_id": "structural_variants",
+                "show_profile_in_analysis_tab": "true",
+                "profile_name": "Structural variants",
+                "profile_description": "Structural variants and fusions",
+                "data_filename": "data_sv.txt",
+            },
+        )
+        m.pop("namespaces", None)
+        _write_meta(d / "meta_sv.txt", m)
+    if study.timeline:
+        extra_cols = list(dict.fromkeys(k for e in study.timeline for k in e.attributes))
+        rows = [[e.patient_id, e.start, e.stop, e.event_type, *(e.attributes.get(k) for k in extra_cols)] for e in study.timeline]
+        _write_tsv(d / "data_timeline.txt", [*TIMELINE_REQUIRED, *extra_cols], rows)
+        _write_meta(
+            d / "meta_timeline.txt",
+            {"cancer_study_identifier": sid, "genetic_alteration_type": "CLINICAL", "datatype": "TIMELINE", "data_filename": "data_timeline.txt"},
+        )
+    for panel in study.gene_panels.values():
+        (d / f"data_gene_panel_{panel.stable_id.lower()}.txt").write_text(
+            f"stable_id: {panel.stable_id}\ndescription: {panel.description}\ngene_list: {chr(9).join(panel.genes)}\n",
+            encoding="utf-8",
+        )
+    if study.panel_matrix:
+        profiles = list(dict.fromkeys(k for rec in study.panel_matrix.values() for k in rec))
+        rows = [[s, *(rec.get(p) or "NA" for p in profiles)] for s, rec in study.panel_matrix.items()]
+        _write_tsv(d / "data_gene_panel_matrix.txt", ["SAMPLE_ID", *profiles], rows)
+        _write_meta(
+            d / "meta_gene_panel_matrix.txt",
+            {"cancer_study_identifier": sid, "genetic_alteration_type": "GENE_PANEL_MATRIX", "datatype": "GENE_PANEL_MATRIX", "data_filename": "data_gene_panel_matrix.txt"},
+        )
+    if study.case_lists:
+        cl_dir = d / "case_lists"
+        cl_dir.mkdir(exist_ok=True)
+        for cl in study.case_lists:
+            items = {
+                "cancer_study_identifier": sid,
+                "stable_id": cl.stable_id,
+                "case_list_name": cl.name,
+                "case_list_description": cl.description,
+                "case_list_ids": "\t".join(cl.sample_ids),
+            }
+            if cl.category:
+                items["case_list_category"] = cl.category
+            _write_meta(cl_dir / f"cases_{cl.stable_id.removeprefix(sid + '_')}.txt", items)
+    return d
+
+
+def count_values(study: Study, attribute: str, *, patients: bool = True) -> Counter[str | None]:
+    """Counts of one clinical attribute's raw values (None for blank)."""
+    table = study.patients if patients else study.sample_data
+    return Counter(rec.get(attribute) for rec in table.values())
+
+
+__all__ += ["GenomicFileError", "count_values"]

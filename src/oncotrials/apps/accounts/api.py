@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from .access import scope_for
 from .schemas import ErrorOut, MeOut, SiteOut, TokenCreatedOut, TokenIn, TokenOut
@@ -36,10 +36,10 @@ def tokens(request: HttpRequest) -> object:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut, 422: ErrorOut})
-def tokens_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
     token, raw = token_create(user=request.user, name=payload.name, expires_at=payload.expires_at)  # type: ignore[arg-type]
     out = TokenOut.from_orm(token).dict()
-    return 201, {**out, "token": raw}
+    return Status(201, {**out, "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={200: TokenOut, 404: ErrorOut})

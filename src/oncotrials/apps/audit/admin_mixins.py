@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
+from django.contrib.admin.utils import flatten_fieldsets
 from django.http import HttpRequest
 
 from .services import audit_record, diff, model_snapshot
@@ -17,6 +18,11 @@ class AuditedAdminMixin:
     audited_fields: tuple[str, ...] | None = None
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        # The reason is a form-only field: keep it out of the model fields Django builds from.
+        if kwargs.get("fields") is None and "fields" not in kwargs:
+            kwargs["fields"] = flatten_fieldsets(super().get_fieldsets(request, obj))  # type: ignore[misc]
+        if kwargs.get("fields") is not None:
+            kwargs["fields"] = [f for f in kwargs["fields"] if f != "change_reason"]
         form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
 
         class WithReason(form):  # type: ignore[misc,valid-type]

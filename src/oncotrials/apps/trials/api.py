@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from oncotrials.apps.accounts.access import can_edit_portfolio, scope_for
 from oncotrials.apps.accounts.models import Site
@@ -76,7 +76,7 @@ def trials_create(request: HttpRequest, payload: TrialIn) -> Any:
         if not (scope.is_admin or can_edit_portfolio(set(scope.site_roles.get(site.pk, frozenset())))):
             raise PermissionDeniedError(f"You may not create trials for site {site.code}.")
     trial = trial_create(data=data, sites=sites, by=request.user)
-    return 201, trial_get_for_user(user=request.user, trial_id=trial.pk)
+    return Status(201, trial_get_for_user(user=request.user, trial_id=trial.pk))
 
 
 @router.get("/trials/{trial_id}", response={200: TrialOut, **ERRORS})
@@ -109,7 +109,7 @@ def cohorts_list(request: HttpRequest, trial_id: int) -> Any:
 def cohorts_create(request: HttpRequest, trial_id: int, payload: CohortIn) -> Any:
     trial = _editable_trial(request, trial_id)
     cohort = cohort_create(trial=trial, by=request.user, **payload.dict())
-    return 201, cohort
+    return Status(201, cohort)
 
 
 @router.get("/cohorts/{cohort_id}/dose-levels", response={200: list[DoseLevelOut], **ERRORS})
@@ -121,7 +121,7 @@ def dose_levels_list(request: HttpRequest, cohort_id: int) -> Any:
 def dose_levels_create(request: HttpRequest, cohort_id: int, payload: DoseLevelIn) -> Any:
     cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id)
     _editable_trial(request, cohort.trial_id)
-    return 201, dose_level_create(cohort=cohort, by=request.user, **payload.dict())
+    return Status(201, dose_level_create(cohort=cohort, by=request.user, **payload.dict()))
 
 
 __all__ = ["CohortKind", "router"]

@@ -12,6 +12,7 @@ from oncotrials.core.recist.baseline import (
     select_targets,
 )
 from oncotrials.core.recist.evaluate import evaluate_recist
+from oncotrials.core.recist.irecist import evaluate_irecist
 from oncotrials.core.recist.model import (
     Assessment,
     Baseline,
@@ -56,6 +57,7 @@ __all__ = [
     "Response",
     "Selection",
     "TimepointResult",
+    "evaluate_irecist",
     "evaluate_recist",
     "measurability",
     "select_targets",

@@ -12,6 +12,7 @@ EORTC RECIST FAQ: "Managing PR when TP measurements change slightly over time" (
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from oncotrials.core.recist.baseline import _UnitError, select_targets, to_units
 from oncotrials.core.recist.model import (
     UNITS_PER_MM,
     BestOverallResponse,
+    IResponse,
     LesionStatus,
     NewLesion,
     PatientRecord,
@@ -588,7 +590,7 @@ def evaluate_prepared(p: _Prepared, options: RecistOptions, *, percentages: bool
 
 
 def to_best(
-    best: _bor.Best, dates: list[dt.date], names: dict[int, Response]
+    best: _bor.Best, dates: list[dt.date], names: Mapping[int, Response | IResponse]
 ) -> BestOverallResponse:
     return BestOverallResponse(
         names[best.code],

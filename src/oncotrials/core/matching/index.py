@@ -1,0 +1,265 @@
+"""Columnar patient index: the data the compiled engine evaluates criteria against.
+
+Patients are rows ``0..n-1`` (their *slots*); alteration rows are sorted by gene so that the
+rows of one gene are a contiguous slice. Structural variants between two genes are indexed in
+both orientations (a mirrored row), so a criterion on either partner finds them. Missing facts
+are ``NaN`` (floats) or ``-1`` (codes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from oncotrials.core.matching.records import (
+    CATEGORIES,
+    CN_CALLS,
+    INTERGENIC,
+    MSI_STATUSES,
+    SEXES,
+    Patient,
+    wildcard_key,
+)
+
+#: Row codes: category bits and special partner values.
+CAT_BIT = {c: 1 << i for i, c in enumerate(CATEGORIES)}
+NONE = -1
+UNKNOWN_VALUE = -2  # a string the vocabulary has never seen: equals nothing
+PARTNER_INTERGENIC = -3
+PARTNER_ANY_GENE = -4  # only in criteria
+
+
+class Vocab:
+    """String -> int interning that only grows."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self.ids: dict[str, int] = {}
+        self.values: list[str] = []
+        for v in values:
+            self.add(v)
+
+    def add(self, value: str) -> int:
+        idx = self.ids.get(value)
+        if idx is None:
+            idx = len(self.values)
+            self.ids[value] = idx
+            self.values.append(value)
+        return idx
+
+    def get(self, value: str | None) -> int:
+        if value is None:
+            return NONE
+        return self.ids.get(value, UNKNOWN_VALUE)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class RowColumns:
+    """Alteration rows as parallel columns (one row per alteration, before mirroring)."""
+
+    patient: NDArray[np.int32]
+    gene: NDArray[np.int32]
+    category: NDArray[np.uint8]
+    protein: NDArray[np.int32]
+    wildcard: NDArray[np.int32]
+    exon: NDArray[np.int16]
+    cn_call: NDArray[np.int8]
+    partner: NDArray[np.int32]
+    vclass: NDArray[np.int32]
+    classes: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
+
+
+@dataclass
+class PatientColumns:
+    """Patient-level facts as columns (length n)."""
+
+    ids: list[str]
+    reported: NDArray[np.bool_]
+    deceased: NDArray[np.bool_]
+    diagnosis: NDArray[np.int32]  # index into diagnosis_codes, -1 missing
+    diagnosis_codes: list[str]
+    age: NDArray[np.float64]
+    sex: NDArray[np.int8]  # index into SEXES, -1 missing
+    ecog: NDArray[np.int8]
+    prior_lines: NDArray[np.int16]
+    therapies_known: NDArray[np.bool_]
+    therapies: dict[str, NDArray[np.bool_]]
+    labs: dict[str, NDArray[np.float64]]
+    tmb: NDArray[np.float64]
+    msi: NDArray[np.int8]  # index into MSI_STATUSES, -1 missing
+    signatures: dict[str, NDArray[np.bool_]]
+
+
+class PatientIndex:
+    """Immutable columnar index over patients and their alteration rows.
+
+    Build it with :meth:`from_patients` (records) or directly from columns (bulk loads,
+    benchmarks). Vocabularies map strings (genes, protein changes, ...) to the integer codes of
+    the columns.
+    """
+
+    def __init__(
+        self,
+        patients: PatientColumns,
+        rows: RowColumns,
+        *,
+        genes: Vocab,
+        proteins: Vocab,
+        wildcards: Vocab,
+        vclasses: Vocab,
+    ) -> None:
+        self.p = patients
+        self.n = len(patients.ids)
+        self.n_words = max(1, (self.n + 63) // 64)
+        self.slot_of = {pid: i for i, pid in enumerate(patients.ids)}
+        if len(self.slot_of) != self.n:
+            raise ValueError("patient ids must be unique")
+        self.genes, self.proteins, self.wildcards, self.vclasses = (
+            genes,
+            proteins,
+            wildcards,
+            vclasses,
+        )
+        # Mirror gene-gene fusions so that either partner is the row's gene.
+        sv = (rows.category == CAT_BIT["sv"]) & (rows.partner >= 0) & (rows.partner != rows.gene)
+        mirror = np.flatnonzero(sv)
+
+        def both(col: NDArray[np.generic], mirrored: NDArray[np.generic] | None = None) -> NDArray:  # type: ignore[type-arg]
+            extra = col[mirror] if mirrored is None else mirrored
+            return np.concatenate([col, extra])
+
+        gene = both(rows.gene, rows.partner[mirror])
+        partner = both(rows.partner, rows.gene[mirror])
+        order = np.argsort(gene, kind="stable")
+        self.source_row = np.concatenate([np.arange(len(rows.gene)), mirror])[order]
+        self.r_gene = gene[order].astype(np.int32)
+        self.r_partner = partner[order].astype(np.int32)
+        self.r_patient = both(rows.patient)[order].astype(np.int32)
+        self.r_category = both(rows.category)[order].astype(np.uint8)
+        self.r_protein = both(rows.protein)[order].astype(np.int32)
+        self.r_wildcard = both(rows.wildcard)[order].astype(np.int32)
+        self.r_exon = both(rows.exon)[order].astype(np.int16)
+        self.r_cn = both(rows.cn_call)[order].astype(np.int8)
+        self.r_vclass = both(rows.vclass)[order].astype(np.int32)
+        self.r_classes = {k: both(v)[order] for k, v in rows.classes.items()}
+        self.n_rows = len(self.r_gene)
+        # Slice bounds per gene code.
+        n_genes = len(genes)
+        self.gene_start = np.searchsorted(self.r_gene, np.arange(n_genes), side="left")
+        self.gene_end = np.searchsorted(self.r_gene, np.arange(n_genes), side="right")
+
+    def gene_slice(self, gene: str) -> tuple[int, int]:
+        code = self.genes.ids.get(gene)
+        if code is None:
+            return 0, 0
+        return int(self.gene_start[code]), int(self.gene_end[code])
+
+    @classmethod
+    def from_patients(cls, patients: Sequence[Patient]) -> PatientIndex:
+        """Index records (their order gives the slots)."""
+        genes, proteins, wildcards, vclasses = Vocab(), Vocab(), Vocab(), Vocab()
+        diag = Vocab()
+        n = len(patients)
+        cols: dict[str, list[int]] = {
+            k: [] for k in ("pat", "gene", "cat", "prot", "wild", "exon", "cn", "partner", "vc")
+        }
+        class_rows: dict[str, list[int]] = {}
+        therapies: dict[str, NDArray[np.bool_]] = {}
+        labs: dict[str, NDArray[np.float64]] = {}
+        signatures: dict[str, NDArray[np.bool_]] = {}
+        pc = PatientColumns(
+            ids=[p.id for p in patients],
+            reported=np.array([p.report is not None for p in patients], dtype=bool),
+            deceased=np.array([p.deceased for p in patients], dtype=bool),
+            diagnosis=np.array(
+                [NONE if p.diagnosis is None else diag.add(p.diagnosis) for p in patients],
+                dtype=np.int32,
+            ),
+            diagnosis_codes=diag.values,
+            age=np.array([np.nan if p.age is None else p.age for p in patients], dtype=float),
+            sex=np.array(
+                [NONE if p.sex is None else SEXES.index(p.sex) for p in patients], dtype=np.int8
+            ),
+            ecog=np.array([NONE if p.ecog is None else p.ecog for p in patients], dtype=np.int8),
+            prior_lines=np.array(
+                [NONE if p.prior_lines is None else p.prior_lines for p in patients], dtype=np.int16
+            ),
+            therapies_known=np.array([p.prior_therapies is not None for p in patients], dtype=bool),
+            therapies=therapies,
+            labs=labs,
+            tmb=np.array(
+                [
+                    np.nan if p.report is None or p.report.tmb is None else p.report.tmb
+                    for p in patients
+                ],
+                dtype=float,
+            ),
+            msi=np.array(
+                [
+                    NONE
+                    if p.report is None or p.report.msi is None
+                    else MSI_STATUSES.index(p.report.msi)
+                    for p in patients
+                ],
+                dtype=np.int8,
+            ),
+            signatures=signatures,
+        )
+        for slot, p in enumerate(patients):
+            for t in p.prior_therapies or ():
+                therapies.setdefault(t, np.zeros(n, dtype=bool))[slot] = True
+            for name, value in p.labs.items():
+                labs.setdefault(name, np.full(n, np.nan))[slot] = value
+            if p.report is None:
+                continue
+            for s in p.report.signatures:
+                signatures.setdefault(s, np.zeros(n, dtype=bool))[slot] = True
+            for a in p.report.alterations:
+                row = len(cols["pat"])
+                cols["pat"].append(slot)
+                cols["gene"].append(genes.add(a.gene))
+                cols["cat"].append(CAT_BIT[a.category])
+                cols["prot"].append(
+                    NONE if a.protein_change is None else proteins.add(a.protein_change)
+                )
+                key = wildcard_key(a.protein_change)
+                cols["wild"].append(NONE if key is None else wildcards.add(key))
+                cols["exon"].append(NONE if a.exon is None else a.exon)
+                cols["cn"].append(NONE if a.cn_call is None else CN_CALLS.index(a.cn_call))
+                if a.fusion_partner is None:
+                    cols["partner"].append(NONE)
+                elif a.fusion_partner == INTERGENIC:
+                    cols["partner"].append(PARTNER_INTERGENIC)
+                else:
+                    cols["partner"].append(genes.add(a.fusion_partner))
+                cols["vc"].append(
+                    NONE
+                    if a.variant_classification is None
+                    else vclasses.add(a.variant_classification)
+                )
+                for c in a.classes:
+                    class_rows.setdefault(c, []).append(row)
+        n_rows = len(cols["pat"])
+        classes: dict[str, NDArray[np.bool_]] = {}
+        for c, idx in class_rows.items():
+            mask = np.zeros(n_rows, dtype=bool)
+            mask[idx] = True
+            classes[c] = mask
+        rc = RowColumns(
+            patient=np.array(cols["pat"], dtype=np.int32),
+            gene=np.array(cols["gene"], dtype=np.int32),
+            category=np.array(cols["cat"], dtype=np.uint8),
+            protein=np.array(cols["prot"], dtype=np.int32),
+            wildcard=np.array(cols["wild"], dtype=np.int32),
+            exon=np.array(cols["exon"], dtype=np.int16),
+            cn_call=np.array(cols["cn"], dtype=np.int8),
+            partner=np.array(cols["partner"], dtype=np.int32),
+            vclass=np.array(cols["vc"], dtype=np.int32),
+            classes=classes,
+        )
+        return cls(pc, rc, genes=genes, proteins=proteins, wildcards=wildcards, vclasses=vclasses)

@@ -1,0 +1,257 @@
+"""Trials as the matching engine sees them: match levels (trial, cohort, dose level) with
+criteria, open/closed status and available slots, read from our trial files or from CTML.
+
+A trial file (``docs/formats/criteria.md``) holds trial-level criteria that every cohort
+inherits, cohorts with their own criteria, and optional dose levels inheriting their cohort's.
+Each cohort and each dose level is a *match level*; its effective criteria are the ``and`` of
+the criteria on its path. A trial without cohorts is a single level. Parsing is all or
+nothing: a trial object is only returned when every part of the file is valid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oncotrials.core.errors import ValidationError
+from oncotrials.core.matching.criteria import And, Node, parse_criteria
+from oncotrials.core.matching.oncotree import OncoTreeLike
+
+STATUSES = ("open", "closed", "suspended")
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One place a patient can be matched to: a trial, a cohort (arm) or a dose level."""
+
+    trial_id: str
+    kind: str  # trial | step | cohort | arm | dose_level
+    path: str  # unique within the trial, e.g. "A" or "A/DL2"
+    name: str
+    open: bool
+    slots: int | None
+    criteria: Node
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.trial_id, self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    id: str
+    title: str
+    open: bool
+    levels: tuple[Level, ...]
+    source: str = ""
+    format: str = "oncotrials"
+
+
+def read_document(path: Path) -> Any:
+    """Parse a YAML or JSON file; a syntax error names the file and line."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the syntax."
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValidationError(f"{path}: not valid YAML{where}; fix the syntax.") from None
+
+
+def _status(value: Any, source: str, path: str) -> bool:
+    if value is None:
+        return True
+    if value not in STATUSES:
+        raise ValidationError(
+            f"{source}: {path}: status must be one of {', '.join(STATUSES)}; got {value!r}."
+        )
+    return bool(value == "open")
+
+
+def _slots(value: Any, source: str, path: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            f"{source}: {path}: slots must be a non-negative integer or null; got {value!r}."
+        )
+    return int(value)
+
+
+def _ident(value: Any, source: str, path: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        raise ValidationError(
+            f"{source}: {path}: expected a non-empty identifier without '/'; got {value!r}."
+        )
+    return value.strip()
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], source: str, path: str) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ValidationError(
+            f"{source}: {path}.{extra[0]}: unknown key; allowed: {', '.join(sorted(allowed))}."
+        )
+
+
+def _and(*nodes: Node | None) -> Node | None:
+    present: list[Node] = []
+    for node in nodes:
+        if isinstance(node, And):
+            present.extend(node.children)
+        elif node is not None:
+            present.append(node)
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return And(tuple(present))
+
+
+def trial_from_dict(
+    data: Any,
+    *,
+    source: str,
+    oncotree: OncoTreeLike | None = None,
+    genes: Container[str] | None = None,
+) -> Trial:
+    """Read one trial in the oncotrials format (see ``docs/formats/criteria.md``)."""
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"{source}: a trial must be an object; got {type(data).__name__}.")
+    _check_keys(data, {"trial_id", "title", "status", "criteria", "cohorts"}, source, "trial")
+    trial_id = _ident(data.get("trial_id"), source, "trial_id")
+    trial_open = _status(data.get("status", "open"), source, "status")
+
+    def crit(raw: Any, path: str) -> Node | None:
+        if raw is None:
+            return None
+        return parse_criteria(raw, source=source, path=path, oncotree=oncotree, genes=genes)
+
+    trial_criteria = crit(data.get("criteria"), "criteria")
+    cohorts = data.get("cohorts") or []
+    if not isinstance(cohorts, list):
+        raise ValidationError(f"{source}: cohorts: expected a list; got {cohorts!r}.")
+    levels: list[Level] = []
+    if not cohorts:
+        if trial_criteria is None:
+            raise ValidationError(
+                f"{source}: trial {trial_id!r} has neither criteria nor cohorts; "
+                "give trial-level criteria or at least one cohort."
+            )
+        levels.append(Level(trial_id, "trial", "", trial_id, trial_open, None, trial_criteria))
+    seen: set[str] = set()
+    for i, cohort in enumerate(cohorts):
+        where = f"cohorts[{i}]"
+        if not isinstance(cohort, Mapping):
+            raise ValidationError(f"{source}: {where}: expected an object; got {cohort!r}.")
+        _check_keys(
+            cohort, {"id", "name", "status", "slots", "criteria", "dose_levels"}, source, where
+        )
+        cid = _ident(cohort.get("id"), source, f"{where}.id")
+        if cid in seen:
+            raise ValidationError(f"{source}: {where}.id: cohort id {cid!r} is repeated.")
+        seen.add(cid)
+        c_open = trial_open and _status(cohort.get("status"), source, f"{where}.status")
+        c_crit = _and(trial_criteria, crit(cohort.get("criteria"), f"{where}.criteria"))
+        if c_crit is None:
+            raise ValidationError(
+                f"{source}: {where}: cohort {cid!r} has no criteria and the trial has none; "
+                "write the cohort's criteria."
+            )
+        name = str(cohort.get("name") or cid)
+        levels.append(
+            Level(
+                trial_id,
+                "cohort",
+                cid,
+                name,
+                c_open,
+                _slots(cohort.get("slots"), source, f"{where}.slots"),
+                c_crit,
+            )
+        )
+        doses = cohort.get("dose_levels") or []
+        if not isinstance(doses, list):
+            raise ValidationError(f"{source}: {where}.dose_levels: expected a list; got {doses!r}.")
+        dseen: set[str] = set()
+        for j, dose in enumerate(doses):
+            dwhere = f"{where}.dose_levels[{j}]"
+            if not isinstance(dose, Mapping):
+                raise ValidationError(f"{source}: {dwhere}: expected an object; got {dose!r}.")
+            _check_keys(dose, {"id", "name", "status", "slots", "criteria"}, source, dwhere)
+            did = _ident(dose.get("id"), source, f"{dwhere}.id")
+            if did in dseen:
+                raise ValidationError(f"{source}: {dwhere}.id: dose level {did!r} is repeated.")
+            dseen.add(did)
+            d_crit = _and(c_crit, crit(dose.get("criteria"), f"{dwhere}.criteria"))
+            assert d_crit is not None
+            levels.append(
+                Level(
+                    trial_id,
+                    "dose_level",
+                    f"{cid}/{did}",
+                    str(dose.get("name") or did),
+                    c_open and _status(dose.get("status"), source, f"{dwhere}.status"),
+                    _slots(dose.get("slots"), source, f"{dwhere}.slots"),
+                    d_crit,
+                )
+            )
+    return Trial(trial_id, str(data.get("title") or ""), trial_open, tuple(levels), source)
+
+
+def is_ctml(data: Any) -> bool:
+    return isinstance(data, Mapping) and ("treatment_list" in data or "protocol_no" in data)
+
+
+def load_trial(
+    path: str | Path,
+    *,
+    oncotree: OncoTreeLike | None = None,
+    genes: Container[str] | None = None,
+) -> Trial:
+    """Read a trial file: CTML (has ``treatment_list``/``protocol_no``) or oncotrials format."""
+    from oncotrials.core.matching.ctml import trial_from_ctml
+
+    path = Path(path)
+    data = read_document(path)
+    if is_ctml(data):
+        return trial_from_ctml(data, source=str(path), oncotree=oncotree, genes=genes)
+    return trial_from_dict(data, source=str(path), oncotree=oncotree, genes=genes)
+
+
+def load_trials(
+    directory: str | Path,
+    *,
+    oncotree: OncoTreeLike | None = None,
+    genes: Container[str] | None = None,
+) -> list[Trial]:
+    """Read every ``*.yaml``/``*.yml``/``*.json`` trial of a directory, all or nothing."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValidationError(f"{directory}: not a directory of trial files.")
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
+    trials: list[Trial] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        trial = load_trial(file, oncotree=oncotree, genes=genes)
+        if trial.id in seen:
+            raise ValidationError(
+                f"{file}: trial id {trial.id!r} is also used by {seen[trial.id]}; "
+                "ids must be unique."
+            )
+        seen[trial.id] = str(file)
+        trials.append(trial)
+    return trials

@@ -6,10 +6,13 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from oncotrials.core.errors import ValidationError
 
 
-class Action(str, enum.Enum):
+class Action(str, enum.Enum):  # noqa: UP042 - str() of members kept as before
     """The next step a design recommends for the current dose."""
 
     ESCALATE = "escalate"
@@ -56,6 +59,7 @@ class Decision:
     reason: str
     rule: str = ""  # the decision-table row or rule that decided
     eliminated: tuple[int, ...] = field(default_factory=tuple)
+    mtd: int | None = None  # 0-based dose selected as MTD when the trial stops (None: none)
 
 
 def check_doses(data: Sequence[DoseData], *, n_doses: int | None = None) -> None:
@@ -67,3 +71,110 @@ def check_doses(data: Sequence[DoseData], *, n_doses: int | None = None) -> None
         )
     for i, d in enumerate(data):
         d.check(dose=i)
+
+
+# --- shared validation and parsing helpers (added for the rule-based designs) ---------------
+
+
+def check_probability(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
+    """Return ``value`` as a float if it lies strictly inside (low, high), else raise."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"{name} must be a number in ({low:g}, {high:g}); got {value!r}."
+        ) from None
+    if not (low < v < high):
+        raise ValidationError(f"{name} must lie in ({low:g}, {high:g}); got {value!r}.")
+    return v
+
+
+def check_positive_int(name: str, value: int, *, minimum: int = 1) -> int:
+    """Return ``value`` if it is an integer >= ``minimum``, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValidationError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def check_truth(truth: Sequence[float], *, monotone: bool = True) -> NDArray[np.float64]:
+    """Validate a vector of true DLT probabilities, one per dose level, in increasing dose order.
+
+    Every rate must lie in [0, 1]; with ``monotone=True`` (rule-based and model-assisted
+    designs assume toxicity increases with dose) the vector must be non-decreasing.
+    """
+    arr = np.asarray(truth, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValidationError(
+            f"truth must be a non-empty list of DLT probabilities, one per dose; got {truth!r}."
+        )
+    bad = np.flatnonzero(~((arr >= 0.0) & (arr <= 1.0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValidationError(
+            f"truth[{i}] (dose {i + 1}) must be a probability in [0, 1]; got {arr[i]!r}."
+        )
+    if monotone:
+        dec = np.flatnonzero(np.diff(arr) < 0)
+        if dec.size:
+            i = int(dec[0])
+            raise ValidationError(
+                f"truth must be non-decreasing in dose; got {arr[i]:g} at dose {i + 1} then "
+                f"{arr[i + 1]:g} at dose {i + 2}. Order the doses from lowest to highest."
+            )
+    return arr
+
+
+def check_current(current: int, n_doses: int) -> int:
+    """Validate a 0-based current dose index."""
+    if isinstance(current, bool) or not isinstance(current, int | np.integer):
+        raise ValidationError(f"current dose must be an integer index; got {current!r}.")
+    if not 0 <= current < n_doses:
+        raise ValidationError(
+            f"current dose {current} (0-based) is not one of the {n_doses} dose levels "
+            f"0..{n_doses - 1}."
+        )
+    return int(current)
+
+
+def as_dose_data(data: Sequence[DoseData | tuple[int, int]]) -> tuple[DoseData, ...]:
+    """Accept ``DoseData`` or ``(treated, dlts)`` pairs and validate them."""
+    out: list[DoseData] = []
+    for i, d in enumerate(data):
+        if isinstance(d, DoseData):
+            out.append(d)
+        else:
+            try:
+                treated, dlts = d
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    f"Dose {i}: expected (treated, dlts) or DoseData; got {d!r}."
+                ) from None
+            out.append(DoseData(treated=int(treated), dlts=int(dlts)))
+    check_doses(out)
+    return tuple(out)
+
+
+def parse_dose_data(text: str) -> tuple[DoseData, ...]:
+    """Parse ``"3/0,3/1,0/0"`` (treated/DLTs per dose, lowest first).
+
+    A third field gives patients still pending in the DLT window: ``"6/1/2"``.
+    """
+    items = [s.strip() for s in text.replace(";", ",").split(",") if s.strip()]
+    if not items:
+        raise ValidationError(
+            f"Dose data is empty: got {text!r}. Give treated/DLTs per dose, e.g. '3/0,3/1,0/0'."
+        )
+    out: list[DoseData] = []
+    for i, item in enumerate(items):
+        parts = item.split("/")
+        if len(parts) not in (2, 3) or not all(p.strip().isdigit() for p in parts):
+            raise ValidationError(
+                f"Dose {i} in the data: expected 'treated/DLTs' (or 'treated/DLTs/pending') with "
+                f"non-negative integers; got {item!r}."
+            )
+        nums = [int(p) for p in parts]
+        out.append(
+            DoseData(treated=nums[0], dlts=nums[1], pending=nums[2] if len(nums) == 3 else 0)
+        )
+    check_doses(out)
+    return tuple(out)

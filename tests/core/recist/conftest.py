@@ -44,6 +44,8 @@ def non_target(lesion_id: str, organ: str = "", *, nodal: bool = False, mm: Valu
 
 
 def new(lesion_id: str, mm: Value | None = None, **kwargs: object) -> NewLesion:
+    if isinstance(kwargs.get("status"), str):
+        kwargs["status"] = LesionStatus(kwargs["status"])
     return NewLesion(lesion_id, diameter_mm=None if mm is None else _mm(mm), **kwargs)  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ at least ``min_sd_days`` after the start of treatment, else as NE.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 CR, PR, SD, NN, UPD, PD, NE = range(7)
@@ -29,7 +30,12 @@ class Best:
 
 
 def best_unconfirmed(
-    dates: list[dt.date], codes: list[int], *, sd_from: dt.date, min_sd_days: int
+    dates: list[dt.date],
+    codes: list[int],
+    *,
+    sd_from: dt.date,
+    min_sd_days: int,
+    names: Mapping[int, str] = NAMES,
 ) -> Best:
     """Best response of all counted time points; early SD and NON-CR/NON-PD count as NE."""
     best = NE + 1
@@ -46,7 +52,7 @@ def best_unconfirmed(
             best, where = code, i
     if where is None:
         return Best(NE, None, "no assessment counts towards best response: NE")
-    name = NAMES[best]
+    name = names[best]
     if best == NE and early:
         rule = (
             f"SD/NON-CR/NON-PD met only before day {min_sd_days} after start "
@@ -69,6 +75,7 @@ def best_confirmed(
     max_ne_between: int,
     accept_sd_between: bool,
     has_targets: bool,
+    names: Mapping[int, str] = NAMES,
 ) -> Best:
     """Best response when CR and PR need confirmation (RECIST 1.1 Table 3)."""
     n = len(codes)
@@ -95,7 +102,7 @@ def best_confirmed(
             effective = NE
         if effective < best:
             best, where, confirmed_by = effective, i, by
-            reason = _reason(code, effective, by, dates, min_sd_days, min_confirmation_days)
+            reason = _reason(code, effective, by, dates, min_sd_days, min_confirmation_days, names)
     if where is None:
         return Best(NE, None, "no assessment counts towards best response: NE")
     return Best(best, where, reason, confirmed_by, first_response)
@@ -150,8 +157,9 @@ def _reason(
     dates: list[dt.date],
     min_sd_days: int,
     min_confirmation_days: int,
+    names: Mapping[int, str],
 ) -> str:
-    name = NAMES[code]
+    name = names[code]
     if by is not None:
         return (
             f"{name} confirmed on {dates[by].isoformat()}, at least {min_confirmation_days} days "
@@ -165,7 +173,7 @@ def _reason(
             )
         return (
             f"{name} not confirmed; met at least {min_sd_days} days after start, so it counts as "
-            f"{NAMES[effective]} (RECIST 1.1 Table 3)"
+            f"{names[effective]} (RECIST 1.1 Table 3)"
         )
     if effective == NE and code in (SD, NN):
         return (

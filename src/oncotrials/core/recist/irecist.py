@@ -73,6 +73,7 @@ _CODE = {
     IResponse.NE: _bor.NE,
 }
 _NAMES = {code: response for response, code in _CODE.items()}
+_I_NAMES = {code: response.value for code, response in _NAMES.items()}
 
 _GROWING = (LesionStatus.INCREASED, LesionStatus.UNEQUIVOCAL_PROGRESSION)
 
@@ -162,10 +163,13 @@ def evaluate_irecist(record: PatientRecord, options: IRecistOptions | None = Non
     Parameters
     ----------
     record
-        As for :func:`~oncotrials.core.recist.evaluate_recist`. After iUPD, a non-target or new
-        lesion status of ``increased`` or ``unequivocal_progression`` means "larger than at the
-        previous assessment" and ``present`` means no change. Every new lesion once reported must
-        be reported at each later assessment (``absent`` when it has gone).
+        As for :func:`~oncotrials.core.recist.evaluate_recist`. Non-target statuses keep their
+        RECIST 1.1 meaning (``unequivocal_progression`` compares with the nadir, so a non-target
+        iUPD that is still unequivocal but no larger stays iUPD; ``present`` means it no longer
+        is, which lets the bar reset); ``increased`` means larger than at the previous
+        assessment, which is what confirms a non-target iUPD. For new non-target lesions,
+        ``increased`` or ``unequivocal_progression`` means larger than before. Every new lesion
+        once reported must be reported at each later assessment (``absent`` when it has gone).
     options
         :class:`IRecistOptions` (confirmation window, and the RECIST 1.1 options underneath).
 
@@ -342,7 +346,7 @@ def _confirmation_reasons(
     elif target is Response.PD:
         reasons.append("RECIST 1.1 progression of target lesions, a new category")
     if "non_target" in cats:
-        if any(status in _GROWING for status in visit.nt_status):
+        if LesionStatus.INCREASED in visit.nt_status:
             reasons.append("further increase of non-target disease")
     elif non_target is Response.PD:
         reasons.append("unequivocal non-target progression, a new category")
@@ -367,12 +371,18 @@ def _summarise(
 ) -> IRecistResult:
     ropts = opts.recist
     codes = [_CODE[tp.overall] for tp in out]
+    if progression_date is not None:
+        # the iUPD that was confirmed is progression from its own date (Seymour 2017 Table 3,
+        # examples 6 and 7: iUPD then iCPD gives iBOR iCPD)
+        for i, tp in enumerate(out):
+            if tp.overall is IResponse.IUPD and tp.date >= progression_date:
+                codes[i] = _bor.PD
     n = counted_indices(p, codes, (_bor.PD,))
     dates = [tp.date for tp in out[:n]]
     considered = codes[:n]
     sd_from = p.start_date + dt.timedelta(days=ropts.min_sd_days)
     unconfirmed = _bor.best_unconfirmed(
-        dates, considered, sd_from=sd_from, min_sd_days=ropts.min_sd_days
+        dates, considered, sd_from=sd_from, min_sd_days=ropts.min_sd_days, names=_I_NAMES
     )
     confirmed = _bor.best_confirmed(
         dates,
@@ -383,6 +393,7 @@ def _summarise(
         max_ne_between=ropts.max_ne_between,
         accept_sd_between=ropts.accept_sd_between,
         has_targets=bool(p.target_ids),
+        names=_I_NAMES,
     )
     bor_u = to_best(unconfirmed, dates, _NAMES)
     bor_c = to_best(confirmed, dates, _NAMES)

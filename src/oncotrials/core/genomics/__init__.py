@@ -1,2 +1,3 @@
 """Framework-free clinical genomics."""
+
 from __future__ import annotations

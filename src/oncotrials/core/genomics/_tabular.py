@@ -149,7 +149,6 @@ def _check_shape(body: bytes, n_fields: int, header_line: int, log: IssueLog) ->
             log.error(
                 line,
                 None,
-                f"the line has {k} tab-separated fields but the header has {n_fields} "
-                f"({what}).",
+                f"the line has {k} tab-separated fields but the header has {n_fields} ({what}).",
             )
     log.raise_if_errors()

@@ -198,12 +198,20 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
             log.error(i, None, f"{len(parts)} fields but the header has {len(t.header)}.")
     log.raise_if_errors()
     attrs = tuple(
-        ClinicalAttribute(h, meta[0][j].strip(), meta[1][j].strip(), meta[2][j].strip().upper(), meta[3][j].strip())
+        ClinicalAttribute(
+            h,
+            meta[0][j].strip(),
+            meta[1][j].strip(),
+            meta[2][j].strip().upper(),
+            meta[3][j].strip(),
+        )
         for j, h in enumerate(t.header)
     )
     for j, a in enumerate(attrs):
         if a.datatype not in DATATYPES:
-            log.error(3, a.attr_id, f"datatype {a.datatype!r} must be one of {', '.join(DATATYPES)}.")
+            log.error(
+                3, a.attr_id, f"datatype {a.datatype!r} must be one of {', '.join(DATATYPES)}."
+            )
         if not re.fullmatch(r"-?\d+", a.priority):
             log.error(4, a.attr_id, f"priority {a.priority!r} must be an integer.")
         if a.attr_id != a.attr_id.upper():
@@ -246,7 +254,11 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
                     log.error(line, key, f"{value!r} is not a number (datatype NUMBER).")
             elif dtype == "BOOLEAN" and low not in {"true", "false"}:
                 log.error(line, key, f"{value!r} is not TRUE or FALSE (datatype BOOLEAN).")
-            if key.endswith("_STATUS") and key[:-7] + "_MONTHS" in types and not re.match(r"^[01]:", value):
+            if (
+                key.endswith("_STATUS")
+                and key[:-7] + "_MONTHS" in types
+                and not re.match(r"^[01]:", value)
+            ):
                 log.error(line, key, f"{value!r}: survival status values start with '0:' or '1:'.")
             if dtype == "STRING" and _EXCEL_DATE.match(value):
                 log.warning(
@@ -279,7 +291,9 @@ def read_cna(
     header = t.header
     gene_col = "Hugo_Symbol" if "Hugo_Symbol" in header else None
     if gene_col is None and "Entrez_Gene_Id" not in header:
-        raise log.fatal(t.header_line, "Hugo_Symbol", "a CNA file needs Hugo_Symbol or Entrez_Gene_Id.")
+        raise log.fatal(
+            t.header_line, "Hugo_Symbol", "a CNA file needs Hugo_Symbol or Entrez_Gene_Id."
+        )
     if long is None:
         long = "Value" in header
     f = t.frame.with_row_index("row")
@@ -290,7 +304,12 @@ def read_cna(
         for c in ("Sample_Id", "Value"):
             if c not in header:
                 raise log.fatal(t.header_line, c, f"the long CNA layout needs a {c} column.")
-        cells = f.select("row", pl.col(gene_col).alias("gene"), pl.col("Sample_Id").alias("sample"), pl.col("Value").alias("value"))
+        cells = f.select(
+            "row",
+            pl.col(gene_col).alias("gene"),
+            pl.col("Sample_Id").alias("sample"),
+            pl.col("Value").alias("value"),
+        )
     else:
         non_samples = {"Hugo_Symbol", "Entrez_Gene_Id", "Cytoband", "row"}
         sample_cols = [c for c in header if c not in non_samples]
@@ -301,7 +320,7 @@ def read_cna(
             index=["row", "gene"], variable_name="sample", value_name="value"
         )
         cells = cells.filter(pl.col("value").is_null() | (pl.col("value") != "NA"))
-    for r, g in cells.filter(pl.col("gene").is_null()).select("row", "sample").iter_rows():
+    for r in cells.filter(pl.col("gene").is_null()).get_column("row").unique().to_list():
         log.error(t.line_of(r), gene_col, "the gene is empty.")
     bad = cells.filter(pl.col("value").is_null() | ~pl.col("value").is_in(list(CNA_VALUES)))
     for r, s, v in bad.select("row", "sample", "value").head(log.max_errors).iter_rows():
@@ -353,7 +372,9 @@ def read_structural_variants(
     for site in ("Site1", "Site2"):
         if f"{site}_Hugo_Symbol" not in h and f"{site}_Entrez_Gene_Id" not in h:
             raise log.fatal(
-                t.header_line, f"{site}_Hugo_Symbol", f"the SV file needs {site}_Hugo_Symbol or {site}_Entrez_Gene_Id."
+                t.header_line,
+                f"{site}_Hugo_Symbol",
+                f"the SV file needs {site}_Hugo_Symbol or {site}_Entrez_Gene_Id.",
             )
     out: list[StructuralVariant] = []
 
@@ -386,7 +407,9 @@ def read_structural_variants(
             log.error(line, "NCBI_Build", f"unknown genome build {build_raw!r}.")
         if build and genome_build and build is not genome_build:
             log.error(
-                line, "NCBI_Build", f"genome build {build_raw!r} does not match the study's {genome_build.value}."
+                line,
+                "NCBI_Build",
+                f"genome build {build_raw!r} does not match the study's {genome_build.value}.",
             )
         g1 = get(rec, "Site1_Hugo_Symbol") or get(rec, "Site1_Entrez_Gene_Id")
         g2 = get(rec, "Site2_Hugo_Symbol") or get(rec, "Site2_Entrez_Gene_Id")
@@ -421,7 +444,9 @@ def read_structural_variants(
 TIMELINE_REQUIRED = ("PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE")
 
 
-def read_timeline(path: Path, *, known_patients: frozenset[str] | None = None) -> tuple[TimelineEvent, ...]:
+def read_timeline(
+    path: Path, *, known_patients: frozenset[str] | None = None
+) -> tuple[TimelineEvent, ...]:
     """A timeline file: the first four columns are PATIENT_ID, START_DATE, STOP_DATE, EVENT_TYPE."""
     log = IssueLog.for_path(path)
     t = load_table(path, log, kind="timeline file")
@@ -502,7 +527,9 @@ def _data_file(meta_path: Path, meta: Mapping[str, str]) -> Path:
         raise log.fatal(None, "data_filename", "the meta file does not name its data file.")
     p = meta_path.parent / name
     if not p.is_file():
-        raise log.fatal(None, "data_filename", f"data file {name!r} does not exist beside the meta file.")
+        raise log.fatal(
+            None, "data_filename", f"data file {name!r} does not exist beside the meta file."
+        )
     return p
 
 
@@ -516,7 +543,9 @@ def read_study(directory: str | Path) -> Study:
     """
     d = Path(directory)
     if not d.is_dir():
-        raise ValidationError(f"{d} is not a directory; a cBioPortal study is a directory of meta_*.txt files.")
+        raise ValidationError(
+            f"{d} is not a directory; a cBioPortal study is a directory of meta_*.txt files."
+        )
     metas: dict[Path, dict[str, str]] = {}
     for p in sorted(d.glob("meta*.txt")):
         metas[p] = read_meta(p)
@@ -532,15 +561,20 @@ def read_study(directory: str | Path) -> Study:
     study_id = meta["cancer_study_identifier"]
     build = GenomeBuild.parse(meta.get("reference_genome", "hg19"))
     if build is None:
-        raise slog.fatal(None, "reference_genome", f"reference_genome {meta['reference_genome']!r} must be hg19 or hg38.")
+        raise slog.fatal(
+            None,
+            "reference_genome",
+            f"reference_genome {meta['reference_genome']!r} must be hg19 or hg38.",
+        )
 
     notices: list[Issue] = []
     by_kind: dict[tuple[str, str], list[tuple[Path, dict[str, str]]]] = {}
     for p, m in metas.items():
         mlog = IssueLog.for_path(p)
-        if m.get("genetic_alteration_type") not in {"CANCER_TYPE", None} and m.get(
-            "cancer_study_identifier"
-        ) != study_id:
+        if (
+            m.get("genetic_alteration_type") not in {"CANCER_TYPE", None}
+            and m.get("cancer_study_identifier") != study_id
+        ):
             raise mlog.fatal(
                 None,
                 "cancer_study_identifier",
@@ -552,13 +586,17 @@ def read_study(directory: str | Path) -> Study:
     def only(kind: tuple[str, str]) -> tuple[Path, dict[str, str]] | None:
         found = by_kind.get(kind, [])
         if len(found) > 1:
-            raise IssueLog.for_path(found[1][0]).fatal(None, "datatype", f"a second {kind[1]} file; one per study.")
+            raise IssueLog.for_path(found[1][0]).fatal(
+                None, "datatype", f"a second {kind[1]} file; one per study."
+            )
         return found[0] if found else None
 
     # Clinical: samples are mandatory, patients optional.
     samp = only(("CLINICAL", "SAMPLE_ATTRIBUTES"))
     if samp is None:
-        raise ValidationError(f"{d.name}: no clinical sample file (datatype SAMPLE_ATTRIBUTES); it is required.")
+        raise ValidationError(
+            f"{d.name}: no clinical sample file (datatype SAMPLE_ATTRIBUTES); it is required."
+        )
     sample_path = _data_file(*samp)
     sample_log = IssueLog.for_path(sample_path)
     sc = read_clinical(sample_path, "sample", sample_log)
@@ -577,7 +615,9 @@ def read_study(directory: str | Path) -> Study:
         for sid, pid in sc.patient_of.items():
             if pid not in patients:
                 sample_log.error(
-                    sc.lines[sid], "PATIENT_ID", f"sample {sid!r} belongs to patient {pid!r}, who is not in the patient file."
+                    sc.lines[sid],
+                    "PATIENT_ID",
+                    f"sample {sid!r} belongs to patient {pid!r}, who is not in the patient file.",
                 )
         notices.extend(plog.notices())
         plog.raise_if_errors()
@@ -591,7 +631,9 @@ def read_study(directory: str | Path) -> Study:
         Sample(sample_id=sid, patient_id=sc.patient_of[sid], oncotree_code=rec.get("ONCOTREE_CODE"))
         for sid, rec in sc.rows.items()
     )
-    sample_data = {sid: {k: v for k, v in rec.items() if k != "PATIENT_ID"} for sid, rec in sc.rows.items()}
+    sample_data = {
+        sid: {k: v for k, v in rec.items() if k != "PATIENT_ID"} for sid, rec in sc.rows.items()
+    }
 
     profiles: dict[str, dict[str, str]] = {}
     mutations: tuple[Mutation, ...] = ()
@@ -637,10 +679,16 @@ def read_study(directory: str | Path) -> Study:
                 mlog.error(t.line_of(r), "SAMPLE_ID", "SAMPLE_ID is empty.")
                 continue
             if sid not in known:
-                mlog.error(t.line_of(r), "SAMPLE_ID", f"sample {sid!r} is not in the clinical sample file.")
+                mlog.error(
+                    t.line_of(r), "SAMPLE_ID", f"sample {sid!r} is not in the clinical sample file."
+                )
             for profile, panel_id in rec.items():
                 if panel_id is not None and panel_id != "NA" and panel_id not in panels:
-                    mlog.error(t.line_of(r), profile, f"gene panel {panel_id!r} has no data_gene_panel file.")
+                    mlog.error(
+                        t.line_of(r),
+                        profile,
+                        f"gene panel {panel_id!r} has no data_gene_panel file.",
+                    )
             matrix[sid] = {k: (None if v in (None, "NA") else v) for k, v in rec.items()}
         mlog.raise_if_errors()
         profiles["GENE_PANEL_MATRIX"] = gpm[1]
@@ -651,7 +699,11 @@ def read_study(directory: str | Path) -> Study:
         clog = IssueLog.for_path(p)
         unknown = [s for s in cl.sample_ids if s not in known]
         if unknown:
-            clog.error(None, "case_list_ids", f"{len(unknown)} sample(s) not in the clinical sample file, e.g. {unknown[0]!r}.")
+            clog.error(
+                None,
+                "case_list_ids",
+                f"{len(unknown)} sample(s) not in the clinical sample file, e.g. {unknown[0]!r}.",
+            )
         clog.raise_if_errors()
         case_lists.append(cl)
 
@@ -661,7 +713,15 @@ def read_study(directory: str | Path) -> Study:
         if gat == "COPY_NUMBER_ALTERATION" and dt_name in {"DISCRETE", "DISCRETE_LONG"}:
             continue
         for p, _ in found:
-            notices.append(Issue(p.name, None, "datatype", f"{gat}/{dt_name} is not read; skipped.", Severity.INFO))
+            notices.append(
+                Issue(
+                    p.name,
+                    None,
+                    "datatype",
+                    f"{gat}/{dt_name} is not read; skipped.",
+                    Severity.INFO,
+                )
+            )
 
     return Study(
         meta=meta,
@@ -691,13 +751,23 @@ def _write_meta(path: Path, items: Mapping[str, str]) -> None:
     path.write_text("".join(f"{k}: {v}\n" for k, v in items.items()), encoding="utf-8")
 
 
-def _write_tsv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], comments: Sequence[str] = ()) -> None:
+def _write_tsv(
+    path: Path,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    comments: Sequence[str] = (),
+) -> None:
     lines = [*comments, "\t".join(header), *("\t".join(_cell(v) for v in r) for r in rows)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _default_attrs(ids: Sequence[str]) -> tuple[ClinicalAttribute, ...]:
-    return tuple(ClinicalAttribute(i, i.replace("_", " ").title(), i.replace("_", " ").title(), "STRING", "1") for i in ids)
+    return tuple(
+        ClinicalAttribute(
+            i, i.replace("_", " ").title(), i.replace("_", " ").title(), "STRING", "1"
+        )
+        for i in ids
+    )
 
 
 def write_study(study: Study, directory: str | Path) -> Path:
@@ -707,7 +777,12 @@ def write_study(study: Study, directory: str | Path) -> Path:
     sid = study.study_id
     _write_meta(d / "meta_study.txt", study.meta)
 
-    def clinical(kind: str, attrs: tuple[ClinicalAttribute, ...], id_cols: tuple[str, ...], rows: list[list[object]]) -> None:
+    def clinical(
+        kind: str,
+        attrs: tuple[ClinicalAttribute, ...],
+        id_cols: tuple[str, ...],
+        rows: Sequence[Sequence[object]],
+    ) -> None:
         comments = [
             "#" + "\t".join(a.display_name for a in attrs),
             "#" + "\t".join(a.description for a in attrs),
@@ -743,12 +818,21 @@ def write_study(study: Study, directory: str | Path) -> Path:
     clinical("sample", s_attrs, ("SAMPLE_ID", "PATIENT_ID"), s_rows)
     if study.patient_attributes:
         p_attrs = study.patient_attributes
-        p_rows = [[pid if a.attr_id == "PATIENT_ID" else rec.get(a.attr_id) for a in p_attrs] for pid, rec in study.patients.items()]
+        p_rows: list[list[object]] = [
+            [pid if a.attr_id == "PATIENT_ID" else rec.get(a.attr_id) for a in p_attrs]
+            for pid, rec in study.patients.items()
+        ]
         clinical("patient", p_attrs, ("PATIENT_ID",), p_rows)
 
     def profile_meta(key: str, defaults: dict[str, str]) -> dict[str, str]:
         base = dict(study.profiles.get(key, {}))
-        base.update({k: v for k, v in defaults.items() if k in {"genetic_alteration_type", "datatype", "data_filename"}})
+        base.update(
+            {
+                k: v
+                for k, v in defaults.items()
+                if k in {"genetic_alteration_type", "datatype", "data_filename"}
+            }
+        )
         for k, v in defaults.items():
             base.setdefault(k, v)
         base["cancer_study_identifier"] = sid
@@ -772,7 +856,7 @@ def write_study(study: Study, directory: str | Path) -> Path:
             ),
         )
     if study.copy_numbers:
-        rows = [[c.gene, c.sample_id, c.call.value] for c in study.copy_numbers]
+        rows: list[list[object]] = [[c.gene, c.sample_id, c.call.value] for c in study.copy_numbers]
         _write_tsv(d / "data_cna.txt", ["Hugo_Symbol", "Sample_Id", "Value"], rows)
         m = profile_meta(
             "DISCRETE_LONG" if "DISCRETE_LONG" in study.profiles else "DISCRETE",
@@ -791,21 +875,43 @@ def write_study(study: Study, directory: str | Path) -> Path:
         _write_meta(d / "meta_cna.txt", m)
     if study.structural_variants:
         header = [
-            "Sample_Id", "Site1_Hugo_Symbol", "Site1_Chromosome", "Site1_Position", "Site2_Hugo_Symbol",
-            "Site2_Chromosome", "Site2_Position", "Site2_Effect_On_Frame", "NCBI_Build", "DNA_Support",
-            "RNA_Support", "Event_Info", "Class", "SV_Status",
-        ]  # fmt: skip
+            "Sample_Id",
+            "Site1_Hugo_Symbol",
+            "Site1_Chromosome",
+            "Site1_Position",
+            "Site2_Hugo_Symbol",
+            "Site2_Chromosome",
+            "Site2_Position",
+            "Site2_Effect_On_Frame",
+            "NCBI_Build",
+            "DNA_Support",
+            "RNA_Support",
+            "Event_Info",
+            "Class",
+            "SV_Status",
+        ]
         yes = {True: "yes", False: "no", None: None}
         frame = {True: "IN_FRAME", False: "FRAMESHIFT", None: None}
-        rows = [
+        sv_rows: list[list[object]] = [
             [
-                v.sample_id, v.gene1, v.chromosome1, v.position1, v.gene2, v.chromosome2, v.position2,
-                frame[v.in_frame], v.genome_build.value if v.genome_build else None, yes[v.dna_support],
-                yes[v.rna_support], v.event_info, v.sv_class, "SOMATIC" if v.somatic else "GERMLINE",
+                v.sample_id,
+                v.gene1,
+                v.chromosome1,
+                v.position1,
+                v.gene2,
+                v.chromosome2,
+                v.position2,
+                frame[v.in_frame],
+                v.genome_build.value if v.genome_build else None,
+                yes[v.dna_support],
+                yes[v.rna_support],
+                v.event_info,
+                v.sv_class,
+                "SOMATIC" if v.somatic else "GERMLINE",
             ]
             for v in study.structural_variants
-        ]  # fmt: skip
-        _write_tsv(d / "data_sv.txt", header, rows)
+        ]
+        _write_tsv(d / "data_sv.txt", header, sv_rows)
         m = profile_meta(
             "SV",
             {
@@ -822,24 +928,46 @@ def write_study(study: Study, directory: str | Path) -> Path:
         _write_meta(d / "meta_sv.txt", m)
     if study.timeline:
         extra_cols = list(dict.fromkeys(k for e in study.timeline for k in e.attributes))
-        rows = [[e.patient_id, e.start, e.stop, e.event_type, *(e.attributes.get(k) for k in extra_cols)] for e in study.timeline]
-        _write_tsv(d / "data_timeline.txt", [*TIMELINE_REQUIRED, *extra_cols], rows)
+        tl_rows: list[list[object]] = [
+            [
+                e.patient_id,
+                e.start,
+                e.stop,
+                e.event_type,
+                *(e.attributes.get(k) for k in extra_cols),
+            ]
+            for e in study.timeline
+        ]
+        _write_tsv(d / "data_timeline.txt", [*TIMELINE_REQUIRED, *extra_cols], tl_rows)
         _write_meta(
             d / "meta_timeline.txt",
-            {"cancer_study_identifier": sid, "genetic_alteration_type": "CLINICAL", "datatype": "TIMELINE", "data_filename": "data_timeline.txt"},
+            {
+                "cancer_study_identifier": sid,
+                "genetic_alteration_type": "CLINICAL",
+                "datatype": "TIMELINE",
+                "data_filename": "data_timeline.txt",
+            },
         )
     for panel in study.gene_panels.values():
         (d / f"data_gene_panel_{panel.stable_id.lower()}.txt").write_text(
-            f"stable_id: {panel.stable_id}\ndescription: {panel.description}\ngene_list: {chr(9).join(panel.genes)}\n",
+            f"stable_id: {panel.stable_id}\ndescription: {panel.description}\n"
+            f"gene_list: {chr(9).join(panel.genes)}\n",
             encoding="utf-8",
         )
     if study.panel_matrix:
         profiles = list(dict.fromkeys(k for rec in study.panel_matrix.values() for k in rec))
-        rows = [[s, *(rec.get(p) or "NA" for p in profiles)] for s, rec in study.panel_matrix.items()]
+        rows = [
+            [s, *(rec.get(p) or "NA" for p in profiles)] for s, rec in study.panel_matrix.items()
+        ]
         _write_tsv(d / "data_gene_panel_matrix.txt", ["SAMPLE_ID", *profiles], rows)
         _write_meta(
             d / "meta_gene_panel_matrix.txt",
-            {"cancer_study_identifier": sid, "genetic_alteration_type": "GENE_PANEL_MATRIX", "datatype": "GENE_PANEL_MATRIX", "data_filename": "data_gene_panel_matrix.txt"},
+            {
+                "cancer_study_identifier": sid,
+                "genetic_alteration_type": "GENE_PANEL_MATRIX",
+                "datatype": "GENE_PANEL_MATRIX",
+                "data_filename": "data_gene_panel_matrix.txt",
+            },
         )
     if study.case_lists:
         cl_dir = d / "case_lists"

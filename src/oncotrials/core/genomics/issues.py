@@ -21,7 +21,7 @@ __all__ = ["GenomicFileError", "Issue", "IssueLog", "Severity"]
 MAX_ERRORS = 50
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"

@@ -41,25 +41,129 @@ SAMPLE_ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 # cBioPortal documents for MUTATION_EXTENDED files.
 STANDARD_COLUMNS = frozenset(
     c.lower()
-    for c in """
-Hugo_Symbol Entrez_Gene_Id Center NCBI_Build Chromosome Start_Position End_Position Strand
-Variant_Classification Variant_Type Reference_Allele Tumor_Seq_Allele1 Tumor_Seq_Allele2 dbSNP_RS
-dbSNP_Val_Status Tumor_Sample_Barcode Matched_Norm_Sample_Barcode Match_Norm_Seq_Allele1
-Match_Norm_Seq_Allele2 Tumor_Validation_Allele1 Tumor_Validation_Allele2
-Match_Norm_Validation_Allele1 Match_Norm_Validation_Allele2 Verification_Status Validation_Status
-Mutation_Status Sequencing_Phase Sequence_Source Validation_Method Score BAM_File Sequencer
-Tumor_Sample_UUID Matched_Norm_Sample_UUID HGVSc HGVSp HGVSp_Short Transcript_ID Exon_Number
-t_depth t_ref_count t_alt_count n_depth n_ref_count n_alt_count all_effects Allele Gene Feature
-Feature_type Consequence cDNA_position CDS_position Protein_position Amino_acids Codons
-Existing_variation ALLELE_NUM DISTANCE STRAND_VEP SYMBOL SYMBOL_SOURCE HGNC_ID BIOTYPE CANONICAL
-CCDS ENSP SWISSPROT TREMBL UNIPARC RefSeq SIFT PolyPhen EXON INTRON DOMAINS AF AFR_AF AMR_AF
-ASN_AF EAS_AF EUR_AF SAS_AF AA_AF EA_AF CLIN_SIG SOMATIC PUBMED MOTIF_NAME MOTIF_POS HIGH_INF_POS
-MOTIF_SCORE_CHANGE IMPACT PICK VARIANT_CLASS TSL HGVS_OFFSET PHENO MINIMISED GENE_PHENO FILTER
-flanking_bps vcf_id vcf_qual gnomADe_AF gnomADe_AFR_AF gnomADe_AMR_AF gnomADe_ASJ_AF
-gnomADe_EAS_AF gnomADe_FIN_AF gnomADe_NFE_AF gnomADe_OTH_AF gnomADe_SAS_AF vcf_pos
-Amino_Acid_Change cbp_driver cbp_driver_annotation cbp_driver_tiers cbp_driver_tiers_annotation
-End_position tumor_f
-""".split()
+    for c in [
+        "Hugo_Symbol",
+        "Entrez_Gene_Id",
+        "Center",
+        "NCBI_Build",
+        "Chromosome",
+        "Start_Position",
+        "End_Position",
+        "Strand",
+        "Variant_Classification",
+        "Variant_Type",
+        "Reference_Allele",
+        "Tumor_Seq_Allele1",
+        "Tumor_Seq_Allele2",
+        "dbSNP_RS",
+        "dbSNP_Val_Status",
+        "Tumor_Sample_Barcode",
+        "Matched_Norm_Sample_Barcode",
+        "Match_Norm_Seq_Allele1",
+        "Match_Norm_Seq_Allele2",
+        "Tumor_Validation_Allele1",
+        "Tumor_Validation_Allele2",
+        "Match_Norm_Validation_Allele1",
+        "Match_Norm_Validation_Allele2",
+        "Verification_Status",
+        "Validation_Status",
+        "Mutation_Status",
+        "Sequencing_Phase",
+        "Sequence_Source",
+        "Validation_Method",
+        "Score",
+        "BAM_File",
+        "Sequencer",
+        "Tumor_Sample_UUID",
+        "Matched_Norm_Sample_UUID",
+        "HGVSc",
+        "HGVSp",
+        "HGVSp_Short",
+        "Transcript_ID",
+        "Exon_Number",
+        "t_depth",
+        "t_ref_count",
+        "t_alt_count",
+        "n_depth",
+        "n_ref_count",
+        "n_alt_count",
+        "all_effects",
+        "Allele",
+        "Gene",
+        "Feature",
+        "Feature_type",
+        "Consequence",
+        "cDNA_position",
+        "CDS_position",
+        "Protein_position",
+        "Amino_acids",
+        "Codons",
+        "Existing_variation",
+        "ALLELE_NUM",
+        "DISTANCE",
+        "STRAND_VEP",
+        "SYMBOL",
+        "SYMBOL_SOURCE",
+        "HGNC_ID",
+        "BIOTYPE",
+        "CANONICAL",
+        "CCDS",
+        "ENSP",
+        "SWISSPROT",
+        "TREMBL",
+        "UNIPARC",
+        "RefSeq",
+        "SIFT",
+        "PolyPhen",
+        "EXON",
+        "INTRON",
+        "DOMAINS",
+        "AF",
+        "AFR_AF",
+        "AMR_AF",
+        "ASN_AF",
+        "EAS_AF",
+        "EUR_AF",
+        "SAS_AF",
+        "AA_AF",
+        "EA_AF",
+        "CLIN_SIG",
+        "SOMATIC",
+        "PUBMED",
+        "MOTIF_NAME",
+        "MOTIF_POS",
+        "HIGH_INF_POS",
+        "MOTIF_SCORE_CHANGE",
+        "IMPACT",
+        "PICK",
+        "VARIANT_CLASS",
+        "TSL",
+        "HGVS_OFFSET",
+        "PHENO",
+        "MINIMISED",
+        "GENE_PHENO",
+        "FILTER",
+        "flanking_bps",
+        "vcf_id",
+        "vcf_qual",
+        "gnomADe_AF",
+        "gnomADe_AFR_AF",
+        "gnomADe_AMR_AF",
+        "gnomADe_ASJ_AF",
+        "gnomADe_EAS_AF",
+        "gnomADe_FIN_AF",
+        "gnomADe_NFE_AF",
+        "gnomADe_OTH_AF",
+        "gnomADe_SAS_AF",
+        "vcf_pos",
+        "Amino_Acid_Change",
+        "cbp_driver",
+        "cbp_driver_annotation",
+        "cbp_driver_tiers",
+        "cbp_driver_tiers_annotation",
+        "End_position",
+        "tumor_f",
+    ]
 )
 
 _INT_FIELDS = {
@@ -244,7 +348,9 @@ def read_maf(
     t = col("Tumor_Sample_Barcode")
     h = col("Hugo_Symbol")
     v = col("Variant_Classification")
-    assert t and h and v
+    assert t is not None
+    assert h is not None
+    assert v is not None
     used.update(sample_id=t, gene=h, variant_class=v)
 
     def errors_where(mask: pl.Expr, field: str, message: str) -> None:
@@ -267,7 +373,9 @@ def read_maf(
     bad_vc = sorted({raw for (raw, _), val in vc_map.items() if val is None})
     allowed = ", ".join(vc.value for vc in VariantClass)
     for raw in bad_vc:
-        errors_where(pl.col(v) == raw, v, f"unknown variant classification {raw!r}; use one of {allowed}.")
+        errors_where(
+            pl.col(v) == raw, v, f"unknown variant classification {raw!r}; use one of {allowed}."
+        )
     if strict:
         exact = {vc.value for vc in VariantClass}
         for raw, val in {(r, x) for (r, _), x in vc_map.items()}:
@@ -279,9 +387,9 @@ def read_maf(
                     f"({val!r}).",
                 )
     if vt:
-        vc_expr = pl.concat_str([pl.col(v), pl.col(vt).fill_null("")], separator="\x1f").replace_strict(
-            {f"{a}\x1f{b or ''}": val for (a, b), val in vc_map.items()}, default=None
-        )
+        vc_expr = pl.concat_str(
+            [pl.col(v), pl.col(vt).fill_null("")], separator="\x1f"
+        ).replace_strict({f"{a}\x1f{b or ''}": val for (a, b), val in vc_map.items()}, default=None)
     else:
         vc_expr = pl.col(v).replace_strict({a: val for (a, _), val in vc_map.items()}, default=None)
 
@@ -318,7 +426,9 @@ def read_maf(
                 protein_col,
                 "the protein change is longer than 255 characters (cBioPortal's limit).",
             )
-        protein_expr = pl.col(protein_col).replace_strict(pmap, default=None, return_dtype=pl.String)
+        protein_expr = pl.col(protein_col).replace_strict(
+            pmap, default=None, return_dtype=pl.String
+        )
         raw_expr = pl.col(protein_col)
     else:
         protein_expr = pl.lit(None, pl.String)
@@ -334,7 +444,9 @@ def read_maf(
         unknown = f.filter(pl.col(t).is_not_null() & ~pl.col(t).is_in(list(known_samples)))
         for r, s in unknown.select("row", t).head(log.max_errors).iter_rows():
             log.error(
-                table.line_of(r), t, f"sample {s!r} is not in the clinical sample file; add it there."
+                table.line_of(r),
+                t,
+                f"sample {s!r} is not in the clinical sample file; add it there.",
             )
 
     # Integers.
@@ -386,7 +498,11 @@ def read_maf(
             parsed = GenomeBuild.parse(raw)
             builds[raw] = parsed.value if parsed else None
             if parsed is None:
-                errors_where(pl.col(bcol) == raw, bcol, f"unknown genome build {raw!r}; use GRCh37 or GRCh38.")
+                errors_where(
+                    pl.col(bcol) == raw,
+                    bcol,
+                    f"unknown genome build {raw!r}; use GRCh37 or GRCh38.",
+                )
         distinct = {b for b in builds.values() if b}
         expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
         if expected is not None:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-class VariantClass(str, enum.Enum):
+class VariantClass(enum.StrEnum):
     """MAF ``Variant_Classification`` values accepted by cBioPortal (case as in the spec)."""
 
     FRAME_SHIFT_DEL = "Frame_Shift_Del"
@@ -89,21 +89,21 @@ class CnaCall(int, enum.Enum):
     AMPLIFICATION = 2
 
 
-class SampleKind(str, enum.Enum):
+class SampleKind(enum.StrEnum):
     TISSUE = "tissue"
     CFDNA = "cfdna"
     BLOOD = "blood"  # germline / white blood cells
     UNKNOWN = "unknown"
 
 
-class Timepoint(str, enum.Enum):
+class Timepoint(enum.StrEnum):
     BASELINE = "baseline"
     ON_TREATMENT = "on_treatment"
     PROGRESSION = "progression"
     UNKNOWN = "unknown"
 
 
-class GenomeBuild(str, enum.Enum):
+class GenomeBuild(enum.StrEnum):
     GRCH37 = "GRCh37"
     GRCH38 = "GRCh38"
 
@@ -118,7 +118,7 @@ class GenomeBuild(str, enum.Enum):
         return None
 
 
-class BiomarkerKind(str, enum.Enum):
+class BiomarkerKind(enum.StrEnum):
     TMB = "TMB"  # mutations per megabase
     MSI = "MSI"  # status MSI-H / MSS, optional score
     HRD = "HRD"  # score (e.g. genomic LOH) and status

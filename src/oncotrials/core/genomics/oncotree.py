@@ -157,7 +157,9 @@ def _parse(tree: dict[str, Any], version: str) -> OncoTree:
             visit(child)
 
     if ROOT not in tree:
-        raise ValidationError(f"An OncoTree JSON must have the root {ROOT!r}; got {list(tree)[:3]}.")
+        raise ValidationError(
+            f"An OncoTree JSON must have the root {ROOT!r}; got {list(tree)[:3]}."
+        )
     visit(tree[ROOT])
     for old in list(aliases):
         if old in nodes:  # a code that still exists is never an alias

@@ -62,7 +62,7 @@ _AA = "ACDEFGHIKLMNPQRSTVWYUOX*"
 _A = f"[{re.escape(_AA)}]"
 
 
-class ProteinChangeKind(str, enum.Enum):
+class ProteinChangeKind(enum.StrEnum):
     MISSENSE = "missense"
     NONSENSE = "nonsense"
     SYNONYMOUS = "synonymous"

@@ -1,0 +1,327 @@
+"""cBioPortal study reader/writer against cbioportal-core's study_es_0 and its broken files."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from oncotrials.core.genomics.cbioportal import (
+    count_values,
+    read_clinical,
+    read_cna,
+    read_structural_variants,
+    read_study,
+    read_timeline,
+    write_study,
+)
+from oncotrials.core.genomics.issues import GenomicFileError, IssueLog, Severity
+from oncotrials.core.genomics.model import CnaCall
+
+
+@pytest.fixture(scope="module")
+def study_dir(fixtures: Path) -> Path:
+    return fixtures / "cbioportal_study_es_0"
+
+
+def test_clinical_counts(study_dir: Path) -> None:
+    study = read_study(study_dir)
+    # fixtures README: 845 samples, 841 patients, 3 patients with more than one sample
+    assert len(study.samples) == 845
+    assert len(study.patients) == 841
+    per_patient = Counter(s.patient_id for s in study.samples)
+    assert sum(1 for n in per_patient.values() if n > 1) == 3
+    # fixtures README: OS_STATUS 0:LIVING 721 / 1:DECEASED 87 / [Not Available] 32 / blank 1
+    assert count_values(study, "OS_STATUS") == {
+        "0:LIVING": 721,
+        "1:DECEASED": 87,
+        "[Not Available]": 32,
+        None: 1,
+    }
+    assert study.study_id == "study_es_0"
+    assert study.genome_build.value == "GRCh37"
+
+
+def test_genomic_profile_counts(study_dir: Path) -> None:
+    study = read_study(study_dir)
+    # fixtures README: MAF 36 rows, 21 samples; BRCA2 12 rows, BRCA1 5, ACP3 5
+    assert len(study.mutations) == 36
+    assert len({m.sample_id for m in study.mutations}) == 21
+    genes = Counter(m.gene for m in study.mutations)
+    assert (genes["BRCA2"], genes["BRCA1"], genes["ACP3"], genes["TP53"], genes["ATM"]) == (
+        12,
+        5,
+        5,
+        2,
+        2,
+    )
+    # fixtures README: CNA long 6304 rows = 8 genes x 788 samples; 0:4561 -1:1491 1:189 2:49 -2:14
+    assert len(study.copy_numbers) == 6304
+    assert len({c.gene for c in study.copy_numbers}) == 8
+    assert len({c.sample_id for c in study.copy_numbers}) == 788
+    assert Counter(c.call.value for c in study.copy_numbers) == {
+        0: 4561,
+        -1: 1491,
+        1: 189,
+        2: 49,
+        -2: 14,
+    }
+    # fixtures README: SV 48 rows, 36 samples; SND1-BRAF 10, AGK-BRAF 4, EML4-ALK 2
+    svs = study.structural_variants
+    assert len(svs) == 48
+    assert len({v.sample_id for v in svs}) == 36
+    pairs = Counter(f"{v.gene1}-{v.gene2}" for v in svs)
+    assert (pairs["SND1-BRAF"], pairs["AGK-BRAF"], pairs["EML4-ALK"]) == (10, 4, 2)
+    assert all(v.rna_support and not v.dna_support for v in svs)
+
+
+def test_gene_panels_and_coverage(study_dir: Path) -> None:
+    study = read_study(study_dir)
+    assert set(study.gene_panels) == {"TESTPANEL1", "TESTPANEL2"}
+    covered = study.covered_genes("TCGA-A1-A0SB-01")
+    assert covered is not None
+    assert {"BRCA1", "BRCA2", "TP53"} <= covered
+    assert study.panel_matrix["TCGA-A1-A0SB-02"]["gistic"] is None
+    assert {c.stable_id for c in study.case_lists} >= {"study_es_0_sequenced"}
+
+
+def test_skipped_profiles_are_reported(study_dir: Path) -> None:
+    study = read_study(study_dir)
+    skipped = [i for i in study.issues if i.severity is Severity.INFO and "not read" in i.message]
+    assert {i.file for i in skipped} == {"meta_cancer_type.txt", "meta_cna_hg19_seg.txt"}
+
+
+def test_wide_layout_equals_long_layout(study_dir: Path) -> None:
+    wide = read_cna(study_dir / "legacy_wide_cna" / "data_cna_discrete.txt")
+    long = read_cna(study_dir / "data_cna_discrete.txt")
+    # fixtures README: legacy wide CNA is 8 genes x 788 sample columns, same study
+    assert len(wide) == 6304
+    assert set(wide) == set(long)
+
+
+def test_round_trip_read_write_read(study_dir: Path, tmp_path: Path) -> None:
+    first = read_study(study_dir)
+    write_study(first, tmp_path / "out")
+    second = read_study(tmp_path / "out")
+    for part in (
+        "meta",
+        "patient_attributes",
+        "sample_attributes",
+        "patients",
+        "sample_data",
+        "samples",
+        "mutations",
+        "copy_numbers",
+        "structural_variants",
+        "gene_panels",
+        "panel_matrix",
+        "case_lists",
+    ):
+        assert getattr(second, part) == getattr(first, part), part
+
+
+def test_timeline_with_unknown_patient_is_rejected(study_dir: Path, tmp_path: Path) -> None:
+    events = read_timeline(study_dir / "timeline" / "data_timeline.txt")
+    assert len(events) == 3  # fixtures README: 3 events
+    # fixtures README: patient TCGA-BH-NEW is not in the clinical files
+    copy = tmp_path / "study"
+    shutil.copytree(study_dir, copy)
+    shutil.copy(study_dir / "timeline" / "data_timeline.txt", copy)
+    shutil.copy(study_dir / "timeline" / "meta_timeline.txt", copy)
+    with pytest.raises(GenomicFileError) as exc:
+        read_study(copy)
+    assert (exc.value.extra["file"], exc.value.extra["line"], exc.value.extra["field"]) == (
+        "data_timeline.txt",
+        4,
+        "PATIENT_ID",
+    )
+
+
+def test_timeline_round_trip(study_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "study"
+    shutil.copytree(study_dir, copy)
+    (copy / "data_timeline.txt").write_text(
+        "\n".join(
+            line
+            for line in (study_dir / "timeline" / "data_timeline.txt").read_text().splitlines()
+            if "TCGA-BH-NEW" not in line
+        )
+        + "\n"
+    )
+    shutil.copy(study_dir / "timeline" / "meta_timeline.txt", copy)
+    first = read_study(copy)
+    assert len(first.timeline) == 2
+    write_study(first, tmp_path / "out")
+    assert read_study(tmp_path / "out").timeline == first.timeline
+
+
+def test_mismatched_genome_build_is_rejected(study_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "study"
+    shutil.copytree(study_dir, copy)
+    meta = copy / "meta_study.txt"
+    meta.write_text(meta.read_text().replace("reference_genome: hg19", "reference_genome: hg38"))
+    with pytest.raises(GenomicFileError) as exc:
+        read_study(copy)
+    assert exc.value.extra["field"] == "NCBI_Build"
+    assert exc.value.extra["file"] == "data_mutations_extended.maf"
+    assert exc.value.extra["line"] == 3
+
+
+# ------------------------------------------------------------------ deliberately broken files
+NEG = "cbioportal_negative"
+
+
+def _samples_file(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
+    head = (
+        "#Patient Identifier\tSample Identifier\n#p\ts\n#STRING\tSTRING\n#1\t1\n"
+        "PATIENT_ID\tSAMPLE_ID\n"
+    )
+    p = tmp_path / "data_clinical_samples.txt"
+    p.write_text(head + "".join(f"{a}\t{b}\n" for a, b in rows))
+    return p
+
+
+def _study_with(tmp_path: Path, patient_file: Path, samples: list[tuple[str, str]]) -> Path:
+    d = tmp_path / "neg"
+    d.mkdir()
+    (d / "meta_study.txt").write_text(
+        "type_of_cancer: brca\ncancer_study_identifier: neg\nname: n\ndescription: d\n"
+    )
+    for kind, name in (
+        ("PATIENT", "data_clinical_patients.txt"),
+        ("SAMPLE", "data_clinical_samples.txt"),
+    ):
+        (d / f"meta_{name[5:]}").write_text(
+            f"cancer_study_identifier: neg\ngenetic_alteration_type: CLINICAL\n"
+            f"datatype: {kind}_ATTRIBUTES\n"
+            f"data_filename: {name}\n"
+        )
+    shutil.copy(patient_file, d / "data_clinical_patients.txt")
+    _samples_file(d, samples)
+    return d
+
+
+def test_sample_of_unknown_patient(fixtures: Path, tmp_path: Path) -> None:
+    # data_clin_missing_patient.txt lists TEST-PAT1,3,6,5,7,9,2: TEST-PAT4 is missing
+    d = _study_with(
+        tmp_path,
+        fixtures / NEG / "data_clin_missing_patient.txt",
+        [(f"TEST-PAT{i}", f"TEST-PAT{i}-S") for i in (1, 2, 3, 4, 5, 6, 7, 9)],
+    )
+    with pytest.raises(GenomicFileError) as exc:
+        read_study(d)
+    assert exc.value.extra["file"] == "data_clinical_samples.txt"
+    assert exc.value.extra["field"] == "PATIENT_ID"
+    assert "TEST-PAT4" in exc.value.message
+    assert exc.value.extra["line"] == 9
+
+
+def test_patient_without_samples(fixtures: Path, tmp_path: Path) -> None:
+    d = _study_with(
+        tmp_path,
+        fixtures / NEG / "data_clin_patient_without_samples.txt",
+        [(f"TEST-PAT{i}", f"TEST-PAT{i}-S") for i in (1, 2, 3, 4, 5, 6, 7, 9)],
+    )
+    with pytest.raises(GenomicFileError) as exc:
+        read_study(d)
+    messages = " ".join(exc.value.extra["issues"])
+    assert "CASPER" in messages
+    assert "has no sample" in messages
+    assert (exc.value.extra["line"], exc.value.extra["field"]) == (10, "PATIENT_ID")
+
+
+def test_repeated_sample(fixtures: Path) -> None:
+    path = fixtures / NEG / "data_clin_repeated_sample.txt"
+    log = IssueLog.for_path(path)
+    read_clinical(path, "sample", log)
+    (err,) = [i for i in log.issues if i.severity is Severity.ERROR]
+    assert (err.line, err.field) == (11, "SAMPLE_ID")
+    assert "TEST-PAT1-SAMPLE2" in err.message
+
+
+def test_wrong_ids(fixtures: Path) -> None:
+    path = fixtures / NEG / "data_clin_wrong_ids.txt"
+    log = IssueLog.for_path(path)
+    read_clinical(path, "sample", log)
+    bad = [(i.line, i.field) for i in log.issues if i.severity is Severity.ERROR]
+    # rows 1-4 and 6-7 of the data carry ' ', ',', ';', '+', '/', '*', ':'
+    assert bad == [
+        (6, "SAMPLE_ID"),
+        (7, "SAMPLE_ID"),
+        (8, "SAMPLE_ID"),
+        (9, "SAMPLE_ID"),
+        (11, "SAMPLE_ID"),
+        (12, "SAMPLE_ID"),
+    ]
+
+
+def test_patient_file_without_metadata_header(fixtures: Path) -> None:
+    with pytest.raises(GenomicFileError, match="four '#' lines"):
+        read_clinical(fixtures / NEG / "data_clinical_pat_no_hdr.txt", "patient")
+
+
+def test_date_in_non_date_column_is_a_warning(fixtures: Path) -> None:
+    path = fixtures / NEG / "data_clin_date_in_nondate_column.txt"
+    log = IssueLog.for_path(path)
+    read_clinical(path, "patient", log)
+    warned = {
+        i.line for i in log.issues if i.severity is Severity.WARNING and i.field == "SOME_SCORE"
+    }
+    assert {7, 8, 9} <= warned  # '31-77', 'Jan-14', '4-Oct'
+    assert log.n_errors == 0
+
+
+def test_invalid_wide_cna_values(fixtures: Path) -> None:
+    with pytest.raises(GenomicFileError) as exc:
+        read_cna(fixtures / NEG / "data_cna_invalid_values.txt")
+    cells = {(i.line, i.field) for i in exc.value.issues}
+    assert {
+        (3, "TCGA-A2-A04U-01"),
+        (5, "TCGA-A1-A0SD-01"),
+        (6, "TCGA-A1-A0SB-01"),
+        (7, "TCGA-A1-A0SH-01"),
+    } <= cells
+
+
+def test_duplicate_gene_in_wide_cna(fixtures: Path, tmp_path: Path) -> None:
+    # The fixture's duplicate is CENTB5, an old alias without Entrez id (needs a gene database we
+    # do not ship); its row also carries 'spam' and '3', which we do catch.
+    with pytest.raises(GenomicFileError) as exc:
+        read_cna(fixtures / NEG / "data_cna_duplicate_gene.txt")
+    assert {(i.line, i.field) for i in exc.value.issues} == {
+        (6, "TCGA-A1-A0SE-01"),
+        (6, "TCGA-A2-A04U-01"),
+    }
+    p = tmp_path / "dup.txt"
+    p.write_text("Hugo_Symbol\tS1\nKRAS\t0\nKRAS\t2\n")
+    with pytest.raises(GenomicFileError, match="more than one row") as dup:
+        read_cna(p)
+    assert dup.value.extra["line"] == 2
+
+
+def test_long_cna_problems(fixtures: Path) -> None:
+    with pytest.raises(GenomicFileError, match="needs a Sample_Id column"):
+        read_cna(fixtures / NEG / "data_cna_long_genecol_no_sample_id.txt", long=True)
+    with pytest.raises(GenomicFileError) as exc:
+        read_cna(fixtures / NEG / "data_cna_long_invalid_values.txt")
+    assert (exc.value.extra["line"], exc.value.extra["field"]) == (7, "Value")
+    with pytest.raises(GenomicFileError, match="given twice"):
+        read_cna(fixtures / NEG / "data_cna_long_duplicated_gene.txt")
+
+
+def test_sv_requires_status(tmp_path: Path) -> None:
+    p = tmp_path / "sv.txt"
+    p.write_text(
+        "Sample_Id\tSite1_Hugo_Symbol\tSite2_Hugo_Symbol\tSV_Status\nS1\tEML4\tALK\tsomewhat\n"
+    )
+    with pytest.raises(GenomicFileError) as exc:
+        read_structural_variants(p)
+    assert (exc.value.extra["line"], exc.value.extra["field"]) == (2, "SV_Status")
+
+
+def test_non_neutral_filter(study_dir: Path) -> None:
+    calls = read_cna(study_dir / "data_cna_discrete.txt", keep_neutral=False)
+    assert len(calls) == 6304 - 4561
+    assert CnaCall.NEUTRAL not in {c.call for c in calls}

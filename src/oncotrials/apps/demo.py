@@ -114,7 +114,7 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
         admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
         membership_grant(user=admin, role=Role.ADMINISTRATOR, site=main)
-        logins.append(DemoLogin("admin", Role.ADMINISTRATOR.label, main.code, "everything"))
+        logins.append(DemoLogin("admin", str(Role.ADMINISTRATOR.label), main.code, "everything"))
         people = {
             Role.INVESTIGATOR: ("investigator", "Irène", "Investigator"),
             Role.RESEARCH_NURSE: ("nurse", "Noé", "Nurse"),
@@ -128,11 +128,11 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
         for role, (username, first, last) in people.items():
             u = user_create(username=username, password=DEMO_PASSWORD, first_name=first, last_name=last)
             membership_grant(user=u, role=role, site=main)
-            logins.append(DemoLogin(username, role.label, main.code, "all trials of the site"))
+            logins.append(DemoLogin(username, str(role.label), main.code, "all trials of the site"))
         for role, username in [(Role.INVESTIGATOR, "partner.investigator"), (Role.RESEARCH_NURSE, "partner.nurse")]:
-            u = user_create(username=username, password=DEMO_PASSWORD, first_name="Pat", last_name=role.label)
+            u = user_create(username=username, password=DEMO_PASSWORD, first_name="Pat", last_name=str(role.label))
             membership_grant(user=u, role=role, site=partner)
-            logins.append(DemoLogin(username, role.label, partner.code, "all trials of the site"))
+            logins.append(DemoLogin(username, str(role.label), partner.code, "all trials of the site"))
         outsider = user_create(username="outsider", password=DEMO_PASSWORD, first_name="Olivier", last_name="Outsider")
         logins.append(DemoLogin(outsider.username, "none", "-", "nothing (no membership)"))
         say("users")
@@ -172,7 +172,7 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
 
         monitor = user_create(username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor")
         membership_grant(user=monitor, role=Role.SPONSOR_MONITOR, site=main, trial=trials[0])
-        logins.append(DemoLogin("monitor", Role.SPONSOR_MONITOR.label, main.code, f"trial {trials[0].protocol_code} only"))
+        logins.append(DemoLogin("monitor", str(Role.SPONSOR_MONITOR.label), main.code, f"trial {trials[0].protocol_code} only"))
     return logins
 
 

@@ -58,7 +58,9 @@ def to_jsonable(value: Any) -> Any:
     tolist = getattr(value, "tolist", None)
     if callable(tolist):  # NumPy arrays and scalars
         return to_jsonable(tolist())
-    return value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # lazy translations and other printable objects
 
 
 def print_json(value: Any) -> None:

@@ -85,3 +85,12 @@ def test_portfolio_list_query_count_does_not_grow_with_trials(unit, client_for, 
     c = client_for("investigator")
     with django_assert_max_num_queries(12):
         assert c.get("/api/v1/trials").status_code == 200
+
+
+def test_a_dose_is_never_silently_rounded(unit):
+    cohort = unit.trial_main.cohorts.get()
+    with pytest.raises(ValidationError, match="4 decimals"):
+        dose_level_create(cohort=cohort, level=5, agent="A", dose="0.12345", unit="mg", by=unit.users["admin"])
+    dl = dose_level_create(cohort=cohort, level=5, agent="A", dose=0.1, unit="mg", by=unit.users["admin"])
+    dl.refresh_from_db()
+    assert str(dl.dose.normalize()) == "0.1"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 
 class SiteOut(Schema):
@@ -33,6 +34,8 @@ class MeOut(Schema):
 
 
 class TokenIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(..., min_length=1, max_length=100)
     expires_at: dt.datetime | None = None
 

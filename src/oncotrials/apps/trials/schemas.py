@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from .models import CohortKind, Modality, Phase, SponsorType, TrialStatus
 
@@ -18,9 +19,11 @@ class DoseLevelOut(Schema):
 
 
 class DoseLevelIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     level: int = Field(..., ge=-10, le=100)
     agent: str = Field(..., min_length=1, max_length=200)
-    dose: Decimal = Field(..., ge=0, max_digits=12, decimal_places=4)
+    dose: float = Field(..., ge=0, le=1e7, description="Dose amount (stored exactly to 4 decimals)")
     unit: str = Field(..., min_length=1, max_length=32)
     schedule: str = Field("", max_length=200)
 
@@ -37,6 +40,8 @@ class CohortOut(Schema):
 
 
 class CohortIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     code: str = Field(..., min_length=1, max_length=32)
     name: str = Field(..., min_length=1, max_length=200)
     kind: CohortKind
@@ -80,6 +85,8 @@ class TrialOut(TrialSummaryOut):
 
 
 class TrialIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     protocol_code: str = Field(..., min_length=1, max_length=50)
     title: str = Field(..., min_length=1, max_length=500)
     short_title: str = Field("", max_length=120)
@@ -95,6 +102,8 @@ class TrialIn(Schema):
 
 
 class TrialPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     expected_version: int = Field(..., ge=1)
     reason: str = Field(..., min_length=1, max_length=2000)
     title: str | None = Field(None, min_length=1, max_length=500)
@@ -107,5 +116,7 @@ class TrialPatch(Schema):
 
 
 class StatusIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     status: TrialStatus
     reason: str = Field(..., min_length=1, max_length=2000)

@@ -239,6 +239,13 @@ def dose_level_create(
         raise ValidationError(f"dose must be a number; got {dose!r}.", field="dose") from None
     if not amount.is_finite() or amount < 0:
         raise ValidationError(f"dose must be a finite number ≥ 0; got {dose!r}.", field="dose")
+    amount = amount.normalize()
+    if amount != amount.quantize(Decimal("0.0001")) or amount >= Decimal("1e8"):
+        raise ValidationError(
+            f"dose is kept to 4 decimals below 100,000,000; got {dose!r}. Change the unit"
+            " (e.g. µg instead of mg) rather than lose precision.",
+            field="dose",
+        )
     if not agent.strip() or not unit.strip():
         raise ValidationError("A dose level needs an agent and a unit.", field="agent" if not agent.strip() else "unit")
     if DoseLevel.objects.filter(cohort=cohort, level=level, agent=agent.strip()).exists():

@@ -1,0 +1,101 @@
+"""Platform commands: demo, createuser, token create, audit verify; one-line errors and exit 1."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from oncotrials.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def demo_db(transactional_db):
+    result = runner.invoke(app, ["demo", "--seed", "7", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_demo_loads_a_living_unit(demo_db):
+    from oncotrials.apps.accounts.models import Role, Site, User
+    from oncotrials.apps.trials.models import Phase, Trial
+
+    assert Site.objects.count() == 2
+    roles = set(User.objects.values_list("memberships__role", flat=True))
+    assert set(Role.values) <= roles
+    assert Trial.objects.count() >= 30
+    assert set(Phase.values) <= set(Trial.objects.values_list("phase", flat=True))
+    assert Trial.objects.filter(status="open").exists()
+    assert {login["username"] for login in demo_db["logins"]} >= {"admin", "monitor", "outsider", "nurse"}
+
+
+def test_demo_is_deterministic_from_its_seed(demo_db):
+    from oncotrials.apps.trials.models import DoseLevel, Trial
+
+    first = list(Trial.objects.order_by("protocol_code").values_list("protocol_code", "status", "nct_number"))
+    doses = list(DoseLevel.objects.order_by("cohort__trial__protocol_code", "level").values_list("dose", flat=True))
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert runner.invoke(app, ["demo", "--seed", "7", "--format", "json"]).exit_code == 0
+    assert list(Trial.objects.order_by("protocol_code").values_list("protocol_code", "status", "nct_number")) == first
+    assert list(DoseLevel.objects.order_by("cohort__trial__protocol_code", "level").values_list("dose", flat=True)) == doses
+
+
+def test_demo_refuses_a_database_that_is_not_empty(demo_db):
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 1
+    assert "not empty" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_audit_verify_passes_then_catches_tampering(demo_db):
+    ok = runner.invoke(app, ["audit", "verify", "--format", "json"])
+    assert ok.exit_code == 0
+    report = json.loads(ok.stdout)
+    assert report["ok"] is True and report["events"] > 100
+
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET session_replication_role = replica")
+        cur.execute("UPDATE audit_auditevent SET actor_username = 'mallory' WHERE seq = 42")
+        if connection.vendor == "postgresql":
+            cur.execute("SET session_replication_role = origin")
+    bad = runner.invoke(app, ["audit", "verify"])
+    assert bad.exit_code == 1
+    assert "broken at event #42" in bad.stderr
+
+
+def test_createuser_with_role_and_token(demo_db):
+    result = runner.invoke(app, ["createuser", "newnurse", "--role", "research_nurse", "--site", "partner",
+                                 "--password", "another-long-password-7", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    token = runner.invoke(app, ["token", "create", "newnurse", "--name", "script", "--format", "json"])
+    assert token.exit_code == 0
+    assert json.loads(token.stdout)["token"].startswith("otk_")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["createuser", "x", "--role", "wizard", "--site", "main", "--password", "another-long-password-7"], "Unknown role 'wizard'"),
+        (["createuser", "x", "--role", "investigator", "--site", "mars", "--password", "another-long-password-7"], "Unknown site 'mars'"),
+        (["createuser", "x", "--role", "investigator", "--password", "another-long-password-7"], "--role and --site go together"),
+        (["createuser", "x", "--password", "123"], "too short"),
+        (["token", "create", "ghost"], "No active user 'ghost'"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_1(demo_db, args, message):
+    from oncotrials.apps.accounts.models import User
+
+    before = User.objects.count()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert User.objects.count() == before

@@ -111,7 +111,7 @@ def check_truth(truth: Sequence[float], *, monotone: bool = True) -> NDArray[np.
     if bad.size:
         i = int(bad[0])
         raise ValidationError(
-            f"truth[{i}] (dose {i + 1}) must be a probability in [0, 1]; got {arr[i]!r}."
+            f"truth[{i}] (dose {i + 1}) must be a probability in [0, 1]; got {float(arr[i])!r}."
         )
     if monotone:
         dec = np.flatnonzero(np.diff(arr) < 0)

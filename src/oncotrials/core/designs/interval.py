@@ -9,7 +9,6 @@ MTD selection and vectorised simulation all run from that table, so they cannot 
 from __future__ import annotations
 
 import abc
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -475,7 +474,6 @@ class IntervalDesign(abc.ABC):
             stop_bound = np.array(
                 [sentinel if e is None else e for e in table.stop_lowest], dtype=np.int64
             )
-        started = time.perf_counter()
         raw = run_interval_trials(
             letters=table.letters,
             elim_bound=elim_bound,
@@ -506,7 +504,6 @@ class IntervalDesign(abc.ABC):
             settings={
                 **self.get_params(),
                 "start_dose": start_dose,
-                "seconds": round(time.perf_counter() - started, 4),
             },
         )
 

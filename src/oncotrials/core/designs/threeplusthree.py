@@ -27,7 +27,6 @@ J Natl Cancer Inst 101:708-720.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -325,7 +324,6 @@ class ThreePlusThree:
         k = p.size
         check_current(start_dose, k)
         gen = np.random.default_rng(rng)
-        started = time.perf_counter()
         st = _States(
             n=np.zeros((n_trials, k), dtype=np.int64),
             y=np.zeros((n_trials, k), dtype=np.int64),
@@ -354,7 +352,6 @@ class ThreePlusThree:
             settings={
                 "variant": self.variant,
                 "start_dose": start_dose,
-                "seconds": round(time.perf_counter() - started, 4),
             },
         )
 

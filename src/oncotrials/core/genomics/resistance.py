@@ -1,0 +1,385 @@
+"""Acquired resistance: what appeared between a baseline and a progression sample, and why.
+
+Given two samples of one patient and the therapy received in between, every alteration present
+at progression but absent at baseline is *acquired* and classified as
+
+- ``on_target_secondary``: a new mutation or rearrangement in a target of the therapy, or in the
+  gene whose alteration made the patient eligible (a second KRAS allele under a G12C inhibitor,
+  ALK G1202R under alectinib, PML/RARA mutations under arsenic/ATRA, BRCA reversions under a
+  PARP inhibitor);
+- ``on_target_amplification``: gain or amplification of a target gene;
+- ``bypass``: an alteration of a parallel or downstream pathway gene of a target (MET
+  amplification under an EGFR inhibitor), from the shipped, cited bypass table;
+- ``lineage_transformation``: a histology change between the samples' OncoTree codes, or newly
+  lost RB1 together with TP53 (the small-cell transformation pattern);
+- ``not_evaluable``: the baseline assay did not cover the gene, or could not have seen the
+  variant (baseline depth below ``min_depth``, or fewer than ``min_alt_reads`` expected at the
+  progression VAF);
+- ``unclassified``: acquired, but in none of the above genes.
+
+In cfDNA samples, acquired variants in clonal-haematopoiesis genes are flagged (never dropped);
+a matched white-blood-cell sample is needed to rule CH out.
+
+References
+----------
+Rules distilled in the project's genomics reference (section 4); drug -> target and bypass
+tables in ``data/drug_targets.csv`` and ``data/resistance_bypass.csv`` cite their sources per row.
+Clonal haematopoiesis genes: Jaiswal S et al. N Engl J Med 2014;371:2488-2498; Razavi P et al.
+Nat Med 2019;25:1928-1937.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from oncotrials.core.errors import NotFoundError, ValidationError
+from oncotrials.core.genomics.model import (
+    Alteration,
+    Biomarker,
+    CnaCall,
+    CopyNumber,
+    Mutation,
+    Sample,
+    SampleKind,
+    StructuralVariant,
+    VariantClass,
+)
+
+__all__ = [
+    "AcquiredAlteration",
+    "Drug",
+    "Mechanism",
+    "ResistanceReport",
+    "SerialSample",
+    "classify_resistance",
+    "clonal_haematopoiesis_genes",
+    "drug_catalogue",
+    "find_drug",
+]
+
+
+class Mechanism(enum.StrEnum):
+    ON_TARGET_SECONDARY = "on_target_secondary"
+    ON_TARGET_AMPLIFICATION = "on_target_amplification"
+    BYPASS = "bypass"
+    LINEAGE_TRANSFORMATION = "lineage_transformation"
+    NOT_EVALUABLE = "not_evaluable"
+    UNCLASSIFIED = "unclassified"
+
+
+@dataclass(frozen=True, slots=True)
+class Drug:
+    name: str
+    aliases: tuple[str, ...]
+    targets: frozenset[str]
+    biomarker_genes: frozenset[str]
+    drug_class: str
+    citation: str
+
+
+def _data(name: str) -> list[dict[str, str]]:
+    ref = resources.files("oncotrials.core.genomics").joinpath(f"data/{name}")
+    with ref.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(";") if t.strip())
+
+
+@lru_cache(maxsize=1)
+def drug_catalogue() -> dict[str, Drug]:
+    """Shipped drug -> target map, keyed by lower-case name and every alias."""
+    out: dict[str, Drug] = {}
+    for row in _data("drug_targets.csv"):
+        drug = Drug(
+            name=row["drug"],
+            aliases=_split(row["aliases"]),
+            targets=frozenset(_split(row["targets"])),
+            biomarker_genes=frozenset(_split(row["biomarker_genes"])),
+            drug_class=row["drug_class"],
+            citation=row["citation"],
+        )
+        for key in (drug.name, *drug.aliases):
+            out[key.lower()] = drug
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bypass() -> dict[str, frozenset[str]]:
+    return {
+        r["target"]: frozenset(_split(r["bypass_genes"])) for r in _data("resistance_bypass.csv")
+    }
+
+
+@lru_cache(maxsize=1)
+def clonal_haematopoiesis_genes() -> frozenset[str]:
+    return frozenset(r["gene"] for r in _data("clonal_haematopoiesis_genes.csv"))
+
+
+def find_drug(name: str) -> Drug:
+    """The catalogue entry for ``name`` (case-insensitive, brand names and aliases accepted)."""
+    cat = drug_catalogue()
+    key = name.strip().lower()
+    if key in cat:
+        return cat[key]
+    close = difflib.get_close_matches(key, list(cat), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise NotFoundError(
+        f"Drug {name!r} is not in the drug -> target map.{hint} "
+        "Add it to data/drug_targets.csv with a citation.",
+        code="drug_unknown",
+    )
+
+
+@dataclass(frozen=True)
+class SerialSample:
+    """One sample of the series with what was found in it and what its assay covered."""
+
+    sample: Sample
+    alterations: tuple[Alteration, ...]
+    covered_genes: frozenset[str] | None = None  # None: exome/genome or not stated
+
+
+@dataclass(frozen=True, slots=True)
+class AcquiredAlteration:
+    alteration: Alteration | None  # None for a histology change
+    gene: str
+    label: str  # e.g. "PML p.A216V", "MET amplification", "LUAD -> SCLC"
+    mechanism: Mechanism
+    reason: str
+    possible_clonal_haematopoiesis: bool = False
+
+
+@dataclass(frozen=True)
+class ResistanceReport:
+    patient_id: str
+    baseline_sample: str
+    progression_sample: str
+    drugs: tuple[str, ...]
+    targets: frozenset[str]
+    acquired: tuple[AcquiredAlteration, ...]
+    shared: tuple[Alteration, ...]
+    lost: tuple[Alteration, ...]
+
+    def by_mechanism(self, mechanism: Mechanism | str) -> tuple[AcquiredAlteration, ...]:
+        m = Mechanism(mechanism)
+        return tuple(a for a in self.acquired if a.mechanism is m)
+
+
+def _is_event(a: Alteration) -> bool:
+    """Alterations that can be acquired: protein-altering mutations, non-neutral CNAs, SVs."""
+    if isinstance(a, Mutation):
+        return a.variant_class.is_protein_altering and a.variant_class is not VariantClass.UNKNOWN
+    if isinstance(a, CopyNumber):
+        return a.call is not CnaCall.NEUTRAL
+    return isinstance(a, StructuralVariant)
+
+
+def _gene(a: Alteration) -> tuple[str, ...]:
+    if isinstance(a, Mutation | CopyNumber):
+        return (a.gene,)
+    if isinstance(a, StructuralVariant):
+        return a.genes
+    return ()
+
+
+def _label(a: Alteration) -> str:
+    if isinstance(a, Mutation):
+        return f"{a.gene} {a.protein_change or a.protein_change_raw or a.key[1]}"
+    if isinstance(a, CopyNumber):
+        return f"{a.gene} {a.call.name.lower().replace('_', ' ')}"
+    if isinstance(a, StructuralVariant):
+        return f"{a.gene1 or '?'}::{a.gene2 or '?'} {(a.event_info or 'rearrangement').lower()}"
+    return f"{a.kind.value} {a.status or a.value}"
+
+
+def _is_loss(a: Alteration) -> bool:
+    if isinstance(a, CopyNumber):
+        return a.call is CnaCall.DEEP_DELETION
+    if isinstance(a, Mutation):
+        return a.variant_class in {
+            VariantClass.NONSENSE,
+            VariantClass.FRAME_SHIFT_DEL,
+            VariantClass.FRAME_SHIFT_INS,
+            VariantClass.SPLICE_SITE,
+        }
+    return False
+
+
+def classify_resistance(
+    baseline: SerialSample,
+    progression: SerialSample,
+    drugs: Sequence[str] | str,
+    *,
+    min_depth: int = 50,
+    min_alt_reads: int = 3,
+) -> ResistanceReport:
+    """Classify the alterations acquired between ``baseline`` and ``progression``.
+
+    Parameters
+    ----------
+    baseline, progression
+        Samples of the same patient with their alterations (and the baseline panel's genes).
+    drugs
+        The therapy received in between (names or aliases from ``drug_catalogue``).
+    min_depth
+        Baseline coverage below which absence is not evidence of absence.
+    min_alt_reads
+        Alternate reads the baseline assay would need to see a variant at the progression VAF.
+    """
+    if baseline.sample.patient_id != progression.sample.patient_id:
+        raise ValidationError(
+            f"Baseline {baseline.sample.sample_id!r} (patient {baseline.sample.patient_id!r}) and "
+            f"progression {progression.sample.sample_id!r} (patient "
+            f"{progression.sample.patient_id!r}) belong to different patients."
+        )
+    names = (drugs,) if isinstance(drugs, str) else tuple(drugs)
+    if not names:
+        raise ValidationError("Name at least one drug received between the two samples.")
+    found = [find_drug(n) for n in names]
+    targets = frozenset().union(*(d.targets for d in found))
+    on_target = targets | frozenset().union(*(d.biomarker_genes for d in found))
+    bypass = frozenset().union(*(_bypass().get(g, frozenset()) for g in on_target)) - on_target
+    ch_genes = clonal_haematopoiesis_genes()
+    cfdna = progression.sample.kind is SampleKind.CFDNA
+
+    base_events = [a for a in baseline.alterations if _is_event(a)]
+    base_keys = {a.key for a in base_events}
+    # Copy number: acquired only when the call rises (or falls) beyond the baseline call.
+    base_cn = {a.gene: a.call for a in baseline.alterations if isinstance(a, CopyNumber)}
+    acquired: list[AcquiredAlteration] = []
+    shared: list[Alteration] = []
+    for a in progression.alterations:
+        if not _is_event(a) or isinstance(a, Biomarker):
+            continue
+        if isinstance(a, CopyNumber):
+            before = base_cn.get(a.gene, CnaCall.NEUTRAL)
+            same_direction = (a.call.value > 0) == (
+                before.value > 0
+            ) and before is not CnaCall.NEUTRAL
+            if same_direction and abs(before.value) >= abs(a.call.value):
+                shared.append(a)
+                continue
+        elif a.key in base_keys:
+            shared.append(a)
+            continue
+        genes = _gene(a)
+        gene = next((g for g in genes if g in on_target), genes[0] if genes else "")
+        acquired.append(
+            _classify(a, gene, genes, baseline, on_target, bypass, min_depth, min_alt_reads)
+            if genes
+            else AcquiredAlteration(a, "", _label(a), Mechanism.UNCLASSIFIED, "no gene named")
+        )
+    acquired = [
+        AcquiredAlteration(
+            x.alteration,
+            x.gene,
+            x.label,
+            x.mechanism,
+            x.reason,
+            possible_clonal_haematopoiesis=cfdna
+            and x.gene in ch_genes
+            and isinstance(x.alteration, Mutation),
+        )
+        for x in acquired
+    ]
+    acquired.extend(_lineage(baseline, progression, acquired))
+    prog_keys = {a.key for a in progression.alterations}
+    lost = tuple(a for a in base_events if a.key not in prog_keys and not isinstance(a, CopyNumber))
+    return ResistanceReport(
+        patient_id=progression.sample.patient_id,
+        baseline_sample=baseline.sample.sample_id,
+        progression_sample=progression.sample.sample_id,
+        drugs=tuple(d.name for d in found),
+        targets=targets,
+        acquired=tuple(acquired),
+        shared=tuple(shared),
+        lost=lost,
+    )
+
+
+def _classify(
+    a: Alteration,
+    gene: str,
+    genes: tuple[str, ...],
+    baseline: SerialSample,
+    on_target: frozenset[str],
+    bypass: frozenset[str],
+    min_depth: int,
+    min_alt_reads: int,
+) -> AcquiredAlteration:
+    label = _label(a)
+    covered = baseline.covered_genes
+    if covered is not None and not any(g in covered for g in genes):
+        return AcquiredAlteration(
+            a, gene, label, Mechanism.NOT_EVALUABLE, f"{gene} was not covered by the baseline assay"
+        )
+    depth = baseline.sample.mean_depth
+    if isinstance(a, Mutation) and depth is not None:
+        if depth < min_depth:
+            reason = f"baseline depth {depth:g} is below {min_depth}"
+            return AcquiredAlteration(a, gene, label, Mechanism.NOT_EVALUABLE, reason)
+        if a.vaf is not None and depth * a.vaf < min_alt_reads:
+            reason = (
+                f"at VAF {a.vaf:.3f} the baseline depth {depth:g} gives under {min_alt_reads} reads"
+            )
+            return AcquiredAlteration(a, gene, label, Mechanism.NOT_EVALUABLE, reason)
+    if gene in on_target:
+        if isinstance(a, CopyNumber):
+            if a.call.value > 0:
+                return AcquiredAlteration(
+                    a,
+                    gene,
+                    label,
+                    Mechanism.ON_TARGET_AMPLIFICATION,
+                    f"{gene} is a target; copy gain",
+                )
+            return AcquiredAlteration(a, gene, label, Mechanism.ON_TARGET_SECONDARY, f"{gene} loss")
+        return AcquiredAlteration(
+            a, gene, label, Mechanism.ON_TARGET_SECONDARY, f"new alteration in target gene {gene}"
+        )
+    hit = next((g for g in genes if g in bypass), None)
+    if hit is not None:
+        if isinstance(a, CopyNumber) and a.call is CnaCall.GAIN:
+            pass  # low-level gains are too common to call bypass
+        else:
+            return AcquiredAlteration(
+                a, hit, label, Mechanism.BYPASS, f"{hit} lies on a bypass pathway of the target"
+            )
+    return AcquiredAlteration(
+        a, gene, label, Mechanism.UNCLASSIFIED, "not in a target or bypass gene"
+    )
+
+
+def _lineage(
+    baseline: SerialSample, progression: SerialSample, acquired: Iterable[AcquiredAlteration]
+) -> list[AcquiredAlteration]:
+    out: list[AcquiredAlteration] = []
+    b, p = baseline.sample.oncotree_code, progression.sample.oncotree_code
+    if b and p and b.upper() != p.upper():
+        out.append(
+            AcquiredAlteration(
+                None, "", f"{b} -> {p}", Mechanism.LINEAGE_TRANSFORMATION, "histology changed"
+            )
+        )
+    losses = {x.gene for x in acquired if x.alteration is not None and _is_loss(x.alteration)} | {
+        x.gene for x in acquired if isinstance(x.alteration, Mutation) and x.gene == "TP53"
+    }
+    if {"RB1", "TP53"} <= losses:
+        out.append(
+            AcquiredAlteration(
+                None,
+                "RB1",
+                "RB1 + TP53 loss",
+                Mechanism.LINEAGE_TRANSFORMATION,
+                "new RB1 and TP53 loss: small-cell transformation pattern",
+            )
+        )
+    return out

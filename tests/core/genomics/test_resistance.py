@@ -1,0 +1,167 @@
+"""Acquired-resistance classification (rules: project genomics reference, section 4)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from oncotrials.core.errors import NotFoundError, ValidationError
+from oncotrials.core.genomics.maf import read_maf
+from oncotrials.core.genomics.model import (
+    CnaCall,
+    CopyNumber,
+    Mutation,
+    Sample,
+    SampleKind,
+    StructuralVariant,
+    VariantClass,
+)
+from oncotrials.core.genomics.resistance import (
+    Mechanism,
+    SerialSample,
+    classify_resistance,
+    drug_catalogue,
+    find_drug,
+)
+
+
+def test_apl_relapse_only_pml_rara_events_are_on_target(fixtures: Path) -> None:
+    primary = read_maf(fixtures / "maftools" / "APL_primary.maf.gz").to_mutations()
+    relapse = read_maf(fixtures / "maftools" / "APL_relapse.maf.gz").to_mutations()
+    by_sample: dict[str, list[Mutation]] = defaultdict(list)
+    for m in (*primary, *relapse):
+        by_sample[m.sample_id].append(m)
+    patients = sorted(
+        {s[:-1] for s in by_sample if s.endswith("D")}
+        & {s[:-1] for s in by_sample if s.endswith("R")}
+    )
+    assert len(patients) == 22  # fixtures README: 22 patients paired
+    found = set()
+    for pid in patients:
+        report = classify_resistance(
+            SerialSample(Sample(pid + "D", pid), tuple(by_sample[pid + "D"])),
+            SerialSample(Sample(pid + "R", pid), tuple(by_sample[pid + "R"])),
+            ["ATRA", "arsenic trioxide"],  # APL therapy: tretinoin + arsenic trioxide
+        )
+        found |= {(pid, a.label) for a in report.by_mechanism(Mechanism.ON_TARGET_SECONDARY)}
+    # fixtures README: relapse-only PML/RARA events of the 22 pairs
+    assert found == {
+        ("243", "PML p.A216V"),
+        ("DS4", "PML p.A216V"),
+        ("DS6", "PML p.D219E"),
+        ("DS6", "PML p.S220C"),
+        ("29", "RARA p.G289R"),
+    }
+
+
+def _mut(sample: str, gene: str, protein: str, vaf: float | None = None) -> Mutation:
+    return Mutation(sample, gene, VariantClass.MISSENSE, protein_change=protein, vaf=vaf)
+
+
+def _series(base: list, prog: list, **kw: object) -> tuple[SerialSample, SerialSample]:
+    b = SerialSample(Sample("B", "P1", **kw.get("bs", {})), tuple(base), kw.get("covered"))  # type: ignore[arg-type]
+    p = SerialSample(Sample("R", "P1", **kw.get("ps", {})), tuple(prog))  # type: ignore[arg-type]
+    return b, p
+
+
+def test_egfr_t790m_after_erlotinib_is_on_target_and_preexisting_driver_is_shared() -> None:
+    # reference section 4: 1st-gen EGFR TKI -> EGFR T790M (on-target), MET amp (bypass)
+    driver = _mut("B", "EGFR", "p.L858R")
+    b, p = _series(
+        [driver],
+        [
+            _mut("R", "EGFR", "p.L858R"),
+            _mut("R", "EGFR", "p.T790M"),
+            CopyNumber("R", "MET", CnaCall.AMPLIFICATION),
+        ],
+    )
+    report = classify_resistance(b, p, "erlotinib")
+    assert [a.label for a in report.by_mechanism("on_target_secondary")] == ["EGFR p.T790M"]
+    assert [a.label for a in report.by_mechanism("bypass")] == ["MET amplification"]
+    assert [m.key for m in report.shared] == [("EGFR", "p.L858R")]
+    assert report.targets == {"EGFR"}
+
+
+def test_target_amplification_and_fusion_bypass_under_osimertinib() -> None:
+    b, p = _series(
+        [_mut("B", "EGFR", "p.E746_A750del")],
+        [
+            CopyNumber("R", "EGFR", CnaCall.AMPLIFICATION),
+            StructuralVariant("R", "CCDC6", "RET", event_info="Fusion"),
+            _mut("R", "EGFR", "p.C797S"),
+        ],
+    )
+    report = classify_resistance(b, p, "Tagrisso")
+    mech = {a.label: a.mechanism for a in report.acquired}
+    assert mech == {
+        "EGFR amplification": Mechanism.ON_TARGET_AMPLIFICATION,
+        "CCDC6::RET fusion": Mechanism.BYPASS,
+        "EGFR p.C797S": Mechanism.ON_TARGET_SECONDARY,
+    }
+
+
+def test_gene_not_covered_at_baseline_is_not_evaluable() -> None:
+    b, p = _series([], [_mut("R", "MET", "p.D1228N")], covered=frozenset({"EGFR", "KRAS"}))
+    (a,) = classify_resistance(b, p, "osimertinib").acquired
+    assert a.mechanism is Mechanism.NOT_EVALUABLE
+    assert "not covered" in a.reason
+
+
+def test_low_baseline_depth_is_not_evaluable() -> None:
+    b, p = _series([], [_mut("R", "EGFR", "p.T790M", vaf=0.02)], bs={"mean_depth": 100})
+    (a,) = classify_resistance(b, p, "erlotinib").acquired
+    assert a.mechanism is Mechanism.NOT_EVALUABLE  # 100 x 0.02 = 2 reads < 3
+    b, p = _series([], [_mut("R", "EGFR", "p.T790M", vaf=0.3)], bs={"mean_depth": 20})
+    (a,) = classify_resistance(b, p, "erlotinib").acquired
+    assert "below 50" in a.reason
+    b, p = _series([], [_mut("R", "EGFR", "p.T790M", vaf=0.3)], bs={"mean_depth": 500})
+    (a,) = classify_resistance(b, p, "erlotinib").acquired
+    assert a.mechanism is Mechanism.ON_TARGET_SECONDARY
+
+
+def test_clonal_haematopoiesis_genes_are_flagged_in_cfdna_only() -> None:
+    prog = [_mut("R", "DNMT3A", "p.R882H"), _mut("R", "EGFR", "p.C797S")]
+    b, p = _series([], prog, ps={"kind": SampleKind.CFDNA})
+    flags = {
+        a.gene: a.possible_clonal_haematopoiesis
+        for a in classify_resistance(b, p, "osimertinib").acquired
+    }
+    assert flags == {"DNMT3A": True, "EGFR": False}
+    b, p = _series([], prog, ps={"kind": SampleKind.TISSUE})
+    assert not any(
+        a.possible_clonal_haematopoiesis for a in classify_resistance(b, p, "osimertinib").acquired
+    )
+
+
+def test_histology_change_and_rb1_tp53_loss_are_lineage_transformation() -> None:
+    b, p = _series(
+        [_mut("B", "EGFR", "p.L858R")],
+        [
+            CopyNumber("R", "RB1", CnaCall.DEEP_DELETION),
+            Mutation("R", "TP53", VariantClass.NONSENSE, "p.R213*"),
+        ],
+        bs={"oncotree_code": "LUAD"},
+        ps={"oncotree_code": "SCLC"},
+    )
+    lineage = classify_resistance(b, p, "osimertinib").by_mechanism(
+        Mechanism.LINEAGE_TRANSFORMATION
+    )
+    assert {a.label for a in lineage} == {"LUAD -> SCLC", "RB1 + TP53 loss"}
+
+
+def test_unknown_drug_and_mismatched_patients() -> None:
+    b, p = _series([], [])
+    with pytest.raises(NotFoundError, match="osimertinib"):
+        classify_resistance(b, p, "osimertinibb")
+    other = SerialSample(Sample("X", "P2"), ())
+    with pytest.raises(ValidationError, match="different patients"):
+        classify_resistance(b, other, "osimertinib")
+
+
+def test_every_drug_row_is_cited() -> None:
+    drugs = set(drug_catalogue().values())
+    assert len(drugs) >= 60
+    assert all(d.citation and d.targets for d in drugs)
+    assert find_drug("T-DXd").name == "trastuzumab deruxtecan"

@@ -34,13 +34,15 @@ class UnitFamily:
     name: str
     description: str
     units: Mapping[str, tuple[str, Decimal]]
+    also: tuple[str, ...] = ()  # conventional spellings shown in messages
 
     def accepted(self) -> str:
         seen: list[str] = []
         for scale, _ in self.units.values():
             if scale not in seen:
                 seen.append(scale)
-        return ", ".join(seen)
+        text = ", ".join(seen)
+        return f"{text} (also {', '.join(self.also)})" if self.also else text
 
 
 def _d(text: str | int) -> Decimal:
@@ -75,7 +77,9 @@ _COUNT_UNITS.update(
 )
 
 FAMILIES: dict[str, UnitFamily] = {
-    "count": UnitFamily("count", "a cell count", _COUNT_UNITS),
+    "count": UnitFamily(
+        "count", "a cell count", _COUNT_UNITS, ("G/L", "10^3/uL", "/mm3", "cells/uL")
+    ),
     "hemoglobin": UnitFamily(
         "hemoglobin",
         "a haemoglobin concentration",
@@ -84,6 +88,7 @@ FAMILIES: dict[str, UnitFamily] = {
             "g/dl": ("g/L", _d(10)),
             "mmol/l": ("mmol/L", ONE),
         },
+        ("g/dL",),
     ),
     "enzyme": UnitFamily(
         "enzyme",
@@ -94,6 +99,7 @@ FAMILIES: dict[str, UnitFamily] = {
             "ui/l": ("U/L", ONE),
             "ukat/l": ("U/L", _d(60)),
         },
+        ("IU/L", "ukat/L"),
     ),
     "bilirubin": UnitFamily(
         "bilirubin",

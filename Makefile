@@ -30,7 +30,7 @@ lint: install
 	$(BIN)/lint-imports
 
 typecheck: install
-	$(BIN)/mypy
+	ONCOTRIALS_TESTING=1 $(BIN)/mypy
 
 test-sqlite: install
 	$(BIN)/pytest -n 2 -q

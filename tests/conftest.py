@@ -32,24 +32,54 @@ def unit(db: Any) -> Unit:
     from oncotrials.apps.trials.services import cohort_create, dose_level_create, trial_create
 
     main = Site.objects.create(code="main", name="Main centre")
-    partner = Site.objects.create(code="partner", name="Partner centre", time_zone="America/New_York")
+    partner = Site.objects.create(
+        code="partner", name="Partner centre", time_zone="America/New_York"
+    )
     users: dict[str, Any] = {}
-    for name in ["admin", "investigator", "datamanager", "nurse", "partner_investigator", "monitor", "outsider", "monitor_other"]:
+    for name in [
+        "admin",
+        "investigator",
+        "datamanager",
+        "nurse",
+        "partner_investigator",
+        "monitor",
+        "outsider",
+        "monitor_other",
+    ]:
         users[name] = user_create(username=name, password=PASSWORD)
     admin = users["admin"]
 
-    def make(code: str, sites: list[Any], phase: str = "I-esc", tumours: list[str] | None = None, targets: list[str] | None = None) -> Any:
+    def make(
+        code: str,
+        sites: list[Any],
+        phase: str = "I-esc",
+        tumours: list[str] | None = None,
+        targets: list[str] | None = None,
+    ) -> Any:
         return trial_create(
-            data={"protocol_code": code, "title": f"Trial {code}", "sponsor": "Sponsor", "sponsor_type": "industry",
-                  "phase": phase, "modality": "drug", "tumour_types": tumours or ["NSCLC"], "targets": targets or ["KRAS G12C"]},
-            sites=sites, by=admin,
+            data={
+                "protocol_code": code,
+                "title": f"Trial {code}",
+                "sponsor": "Sponsor",
+                "sponsor_type": "industry",
+                "phase": phase,
+                "modality": "drug",
+                "tumour_types": tumours or ["NSCLC"],
+                "targets": targets or ["KRAS G12C"],
+            },
+            sites=sites,
+            by=admin,
         )
 
     trial_main = make("T-MAIN", [main])
-    trial_shared = make("T-SHARED", [main, partner], phase="II", tumours=["COAD"], targets=["BRAF V600E"])
+    trial_shared = make(
+        "T-SHARED", [main, partner], phase="II", tumours=["COAD"], targets=["BRAF V600E"]
+    )
     trial_partner = make("T-PARTNER", [partner], phase="III")
     trial_other = make("T-OTHER", [main], phase="I-exp", tumours=["BRCA"], targets=["PIK3CA"])
-    cohort = cohort_create(trial=trial_main, code="ESC", name="Escalation", kind="escalation", by=admin)
+    cohort = cohort_create(
+        trial=trial_main, code="ESC", name="Escalation", kind="escalation", by=admin
+    )
     dose_level_create(cohort=cohort, level=1, agent="Drug A", dose="10", unit="mg", by=admin)
 
     membership_grant(user=admin, role=Role.ADMINISTRATOR, site=main)
@@ -58,7 +88,9 @@ def unit(db: Any) -> Unit:
     membership_grant(user=users["nurse"], role=Role.RESEARCH_NURSE, site=main)
     membership_grant(user=users["partner_investigator"], role=Role.INVESTIGATOR, site=partner)
     membership_grant(user=users["monitor"], role=Role.SPONSOR_MONITOR, site=main, trial=trial_main)
-    membership_grant(user=users["monitor_other"], role=Role.SPONSOR_MONITOR, site=main, trial=trial_other)
+    membership_grant(
+        user=users["monitor_other"], role=Role.SPONSOR_MONITOR, site=main, trial=trial_other
+    )
     return Unit(main, partner, users, trial_main, trial_shared, trial_partner, trial_other)
 
 

@@ -29,20 +29,45 @@ def test_demo_loads_a_living_unit(demo_db):
     assert Trial.objects.count() >= 30
     assert set(Phase.values) <= set(Trial.objects.values_list("phase", flat=True))
     assert Trial.objects.filter(status="open").exists()
-    assert {login["username"] for login in demo_db["logins"]} >= {"admin", "monitor", "outsider", "nurse"}
+    assert {login["username"] for login in demo_db["logins"]} >= {
+        "admin",
+        "monitor",
+        "outsider",
+        "nurse",
+    }
 
 
 def test_demo_is_deterministic_from_its_seed(demo_db):
     from oncotrials.apps.trials.models import DoseLevel, Trial
 
-    first = list(Trial.objects.order_by("protocol_code").values_list("protocol_code", "status", "nct_number"))
-    doses = list(DoseLevel.objects.order_by("cohort__trial__protocol_code", "level").values_list("dose", flat=True))
+    first = list(
+        Trial.objects.order_by("protocol_code").values_list("protocol_code", "status", "nct_number")
+    )
+    doses = list(
+        DoseLevel.objects.order_by("cohort__trial__protocol_code", "level").values_list(
+            "dose", flat=True
+        )
+    )
     from django.core.management import call_command
 
     call_command("flush", interactive=False, verbosity=0)
     assert runner.invoke(app, ["demo", "--seed", "7", "--format", "json"]).exit_code == 0
-    assert list(Trial.objects.order_by("protocol_code").values_list("protocol_code", "status", "nct_number")) == first
-    assert list(DoseLevel.objects.order_by("cohort__trial__protocol_code", "level").values_list("dose", flat=True)) == doses
+    assert (
+        list(
+            Trial.objects.order_by("protocol_code").values_list(
+                "protocol_code", "status", "nct_number"
+            )
+        )
+        == first
+    )
+    assert (
+        list(
+            DoseLevel.objects.order_by("cohort__trial__protocol_code", "level").values_list(
+                "dose", flat=True
+            )
+        )
+        == doses
+    )
 
 
 def test_demo_refuses_a_database_that_is_not_empty(demo_db):
@@ -56,7 +81,8 @@ def test_audit_verify_passes_then_catches_tampering(demo_db):
     ok = runner.invoke(app, ["audit", "verify", "--format", "json"])
     assert ok.exit_code == 0
     report = json.loads(ok.stdout)
-    assert report["ok"] is True and report["events"] > 100
+    assert report["ok"] is True
+    assert report["events"] > 100
 
     from django.db import connection
 
@@ -72,10 +98,25 @@ def test_audit_verify_passes_then_catches_tampering(demo_db):
 
 
 def test_createuser_with_role_and_token(demo_db):
-    result = runner.invoke(app, ["createuser", "newnurse", "--role", "research_nurse", "--site", "partner",
-                                 "--password", "another-long-password-7", "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "createuser",
+            "newnurse",
+            "--role",
+            "research_nurse",
+            "--site",
+            "partner",
+            "--password",
+            "another-long-password-7",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    token = runner.invoke(app, ["token", "create", "newnurse", "--name", "script", "--format", "json"])
+    token = runner.invoke(
+        app, ["token", "create", "newnurse", "--name", "script", "--format", "json"]
+    )
     assert token.exit_code == 0
     assert json.loads(token.stdout)["token"].startswith("otk_")
 
@@ -83,9 +124,36 @@ def test_createuser_with_role_and_token(demo_db):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["createuser", "x", "--role", "wizard", "--site", "main", "--password", "another-long-password-7"], "Unknown role 'wizard'"),
-        (["createuser", "x", "--role", "investigator", "--site", "mars", "--password", "another-long-password-7"], "Unknown site 'mars'"),
-        (["createuser", "x", "--role", "investigator", "--password", "another-long-password-7"], "--role and --site go together"),
+        (
+            [
+                "createuser",
+                "x",
+                "--role",
+                "wizard",
+                "--site",
+                "main",
+                "--password",
+                "another-long-password-7",
+            ],
+            "Unknown role 'wizard'",
+        ),
+        (
+            [
+                "createuser",
+                "x",
+                "--role",
+                "investigator",
+                "--site",
+                "mars",
+                "--password",
+                "another-long-password-7",
+            ],
+            "Unknown site 'mars'",
+        ),
+        (
+            ["createuser", "x", "--role", "investigator", "--password", "another-long-password-7"],
+            "--role and --site go together",
+        ),
         (["createuser", "x", "--password", "123"], "too short"),
         (["token", "create", "ghost"], "No active user 'ghost'"),
     ],

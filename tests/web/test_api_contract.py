@@ -10,22 +10,50 @@ from oncotrials.apps.trials.models import Trial
 
 
 def _post(c, url, body):
-    return c.post(url, json.dumps(body) if not isinstance(body, str) else body, content_type="application/json")
+    return c.post(
+        url,
+        json.dumps(body) if not isinstance(body, str) else body,
+        content_type="application/json",
+    )
 
 
 def test_openapi_document_is_served(client):
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    assert {"/api/v1/trials", "/api/v1/trials/{trial_id}", "/api/v1/me", "/api/v1/sites"} <= set(paths)
+    assert {"/api/v1/trials", "/api/v1/trials/{trial_id}", "/api/v1/me", "/api/v1/sites"} <= set(
+        paths
+    )
 
 
 @pytest.mark.parametrize(
     ("body", "where"),
     [
         ("{not json", "request"),
-        ({"protocol_code": "X", "title": "t", "sponsor": "s", "sponsor_type": "industry", "phase": "V", "modality": "drug", "sites": ["main"]}, "phase"),
-        ({"protocol_code": "X", "title": "t", "sponsor": "s", "sponsor_type": "industry", "phase": "II", "modality": "drug", "sites": []}, "sites"),
+        (
+            {
+                "protocol_code": "X",
+                "title": "t",
+                "sponsor": "s",
+                "sponsor_type": "industry",
+                "phase": "V",
+                "modality": "drug",
+                "sites": ["main"],
+            },
+            "phase",
+        ),
+        (
+            {
+                "protocol_code": "X",
+                "title": "t",
+                "sponsor": "s",
+                "sponsor_type": "industry",
+                "phase": "II",
+                "modality": "drug",
+                "sites": [],
+            },
+            "sites",
+        ),
         ({"title": "t"}, "protocol_code"),
     ],
 )
@@ -40,11 +68,23 @@ def test_malformed_payloads_get_422_in_the_error_shape_and_change_nothing(client
 
 
 def test_service_validation_error_names_the_field(client_for):
-    body = {"protocol_code": "X", "title": "t", "sponsor": "s", "sponsor_type": "industry", "phase": "II",
-            "modality": "drug", "sites": ["main"], "nct_number": "123"}
+    body = {
+        "protocol_code": "X",
+        "title": "t",
+        "sponsor": "s",
+        "sponsor_type": "industry",
+        "phase": "II",
+        "modality": "drug",
+        "sites": ["main"],
+        "nct_number": "123",
+    }
     r = _post(client_for("admin"), "/api/v1/trials", body)
     assert r.status_code == 422
-    assert r.json() == {"code": "invalid", "message": "nct_number must look like NCT01234567; got '123'.", "extra": {"field": "nct_number"}}
+    assert r.json() == {
+        "code": "invalid",
+        "message": "nct_number must look like NCT01234567; got '123'.",
+        "extra": {"field": "nct_number"},
+    }
 
 
 def test_unknown_ids_are_404_in_the_error_shape(client_for):
@@ -54,7 +94,15 @@ def test_unknown_ids_are_404_in_the_error_shape(client_for):
 
 
 def test_unknown_site_code_is_404_and_writes_nothing(client_for):
-    body = {"protocol_code": "X", "title": "t", "sponsor": "s", "sponsor_type": "industry", "phase": "II", "modality": "drug", "sites": ["nowhere"]}
+    body = {
+        "protocol_code": "X",
+        "title": "t",
+        "sponsor": "s",
+        "sponsor_type": "industry",
+        "phase": "II",
+        "modality": "drug",
+        "sites": ["nowhere"],
+    }
     r = _post(client_for("admin"), "/api/v1/trials", body)
     assert r.status_code == 404
     assert "nowhere" in r.json()["message"]
@@ -64,8 +112,19 @@ def test_unknown_site_code_is_404_and_writes_nothing(client_for):
 def test_stale_patch_answers_409_with_the_current_version(unit, client_for):
     c = client_for("datamanager")
     url = f"/api/v1/trials/{unit.trial_main.pk}"
-    assert c.patch(url, json.dumps({"expected_version": 1, "reason": "r", "title": "A"}), content_type="application/json").status_code == 200
-    r = c.patch(url, json.dumps({"expected_version": 1, "reason": "r", "title": "B"}), content_type="application/json")
+    assert (
+        c.patch(
+            url,
+            json.dumps({"expected_version": 1, "reason": "r", "title": "A"}),
+            content_type="application/json",
+        ).status_code
+        == 200
+    )
+    r = c.patch(
+        url,
+        json.dumps({"expected_version": 1, "reason": "r", "title": "B"}),
+        content_type="application/json",
+    )
     assert r.status_code == 409
     assert r.json()["extra"] == {"current_version": 2}
 
@@ -84,7 +143,11 @@ def test_personal_access_token_lifecycle(unit, client_for, client):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     r = client.get("/api/v1/trials", **auth)
     assert r.status_code == 200
-    assert {t["protocol_code"] for t in r.json()} == {"T-MAIN", "T-SHARED", "T-OTHER"}  # scoped like the user
+    assert {t["protocol_code"] for t in r.json()} == {
+        "T-MAIN",
+        "T-SHARED",
+        "T-OTHER",
+    }  # scoped like the user
     assert client.get("/api/v1/me", **auth).json()["username"] == "investigator"
 
     assert c.delete(f"/api/v1/tokens/{stored.pk}").status_code == 200
@@ -110,6 +173,10 @@ def test_session_writes_need_the_csrf_token(unit):
 
     c = Client(enforce_csrf_checks=True)
     c.force_login(unit.users["admin"], backend="django.contrib.auth.backends.ModelBackend")
-    r = c.post(f"/api/v1/trials/{unit.trial_main.pk}/cohorts", json.dumps({"code": "Z", "name": "z", "kind": "expansion"}), content_type="application/json")
+    r = c.post(
+        f"/api/v1/trials/{unit.trial_main.pk}/cohorts",
+        json.dumps({"code": "Z", "name": "z", "kind": "expansion"}),
+        content_type="application/json",
+    )
     assert r.status_code == 403
     assert not unit.trial_main.cohorts.filter(code="Z").exists()

@@ -33,7 +33,9 @@ def test_api_never_fails_and_matches_its_schema(token):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def check(case):
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 

@@ -10,10 +10,19 @@ import pytest
 
 
 def _import_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ONCOTRIALS_", "DATABASE_URL"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ONCOTRIALS_", "DATABASE_URL"))
+    }
     return subprocess.run(
-        [sys.executable, "-c", "import oncotrials.web.settings as s; print(s.SESSION_COOKIE_SECURE, s.DATABASES['default']['ENGINE'])"],
-        env={**clean, **env}, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import oncotrials.web.settings as s; print(s.SESSION_COOKIE_SECURE, s.DATABASES['default']['ENGINE'])",
+        ],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -23,8 +32,14 @@ def _import_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ({}, "ONCOTRIALS_SECRET_KEY (or ONCOTRIALS_SECRET_KEY_FILE) is required"),
         ({"ONCOTRIALS_DEBUG": "maybe"}, "ONCOTRIALS_DEBUG must be 1 or 0"),
         ({"ONCOTRIALS_SECRET_KEY": "short"}, "at least 32 characters"),
-        ({"ONCOTRIALS_DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, "must point at PostgreSQL or SQLite"),
-        ({"ONCOTRIALS_DEBUG": "1", "ONCOTRIALS_LOGIN_FAILURE_LIMIT": "five"}, "must be a whole number"),
+        (
+            {"ONCOTRIALS_DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"},
+            "must point at PostgreSQL or SQLite",
+        ),
+        (
+            {"ONCOTRIALS_DEBUG": "1", "ONCOTRIALS_LOGIN_FAILURE_LIMIT": "five"},
+            "must be a whole number",
+        ),
         ({"ONCOTRIALS_SECRET_KEY_FILE": "/nonexistent/key"}, "cannot be read"),
     ],
 )
@@ -59,7 +74,6 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions(db):
         assert cur.fetchone()[0] == 20000
 
 
-
 def test_lockout(unit, client, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         r = client.post("/login/", {"username": "nurse", "password": "wrong-password-123"})
@@ -69,16 +83,17 @@ def test_lockout(unit, client, settings):
 
 
 def test_good_login_reaches_the_dashboard(unit, client):
-    r = client.post("/login/", {"username": "nurse", "password": "a-long-test-password-42"}, follow=True)
+    r = client.post(
+        "/login/", {"username": "nurse", "password": "a-long-test-password-42"}, follow=True
+    )
     assert r.status_code == 200
     assert b"Dashboard" in r.content
 
 
 @pytest.mark.django_db
 def test_weak_passwords_are_refused():
+    from oncotrials.apps.accounts.services import user_create
     from oncotrials.core.errors import ValidationError
 
-    with pytest.raises(ValidationError, match="too short|too common|entirely numeric"):
-        from oncotrials.apps.accounts.services import user_create
-
+    with pytest.raises(ValidationError, match=r"too short|too common|entirely numeric"):
         user_create(username="weak", password="12345")

@@ -31,47 +31,296 @@ DEMO_PASSWORD = "oncotrials-demo-2026"  # noqa: S105 - printed for the demo, nev
 
 # (phase, modality, tumour types, targets, agent, sponsor, sponsor type)
 _TEMPLATES: list[tuple[str, str, list[str], list[str], str, str, str]] = [
-    (Phase.I_ESCALATION, Modality.DRUG, ["NSCLC", "COAD", "PAAD"], ["KRAS G12C"], "OT-1201", "Helix Oncology", SponsorType.INDUSTRY),
-    (Phase.I_ESCALATION, Modality.DRUG, ["BRCA", "OV"], ["PIK3CA"], "OT-2307", "Northbridge Pharma", SponsorType.INDUSTRY),
-    (Phase.I_ESCALATION, Modality.CELL_THERAPY, ["SCLC"], ["DLL3"], "DLL3xCD3 engager", "Aurora Bio", SponsorType.INDUSTRY),
-    (Phase.I_ESCALATION, Modality.RADIOLIGAND, ["PRAD"], ["PSMA"], "[177Lu]-OT-PSMA", "Isotopia", SponsorType.INDUSTRY),
-    (Phase.I_ESCALATION, Modality.DRUG, ["SOLID"], ["ATR"], "OT-ATRi", "Institut academic group", SponsorType.ACADEMIC),
-    (Phase.I_ESCALATION, Modality.DRUG, ["MEL", "NSCLC"], ["PD-1", "LAG-3"], "OT-LAG3 + anti-PD-1", "Meridian Therapeutics", SponsorType.INDUSTRY),
-    (Phase.I_EXPANSION, Modality.DRUG, ["NSCLC"], ["EGFR exon 20 insertion"], "OT-E20", "Helix Oncology", SponsorType.INDUSTRY),
-    (Phase.I_EXPANSION, Modality.DRUG, ["CHOL"], ["FGFR2 fusion"], "OT-FGFR", "Northbridge Pharma", SponsorType.INDUSTRY),
-    (Phase.I_EXPANSION, Modality.DRUG, ["SOLID"], ["NTRK fusion"], "OT-TRK", "Aurora Bio", SponsorType.INDUSTRY),
-    (Phase.I_EXPANSION, Modality.CELL_THERAPY, ["SARCOMA"], ["MAGE-A4"], "MAGE-A4 TCR-T", "CellWorks", SponsorType.INDUSTRY),
-    (Phase.I_II, Modality.DRUG, ["COAD", "READ"], ["BRAF V600E"], "OT-BRAF + cetuximab", "Meridian Therapeutics", SponsorType.INDUSTRY),
-    (Phase.I_II, Modality.DRUG, ["PAAD"], ["KRAS G12D"], "OT-G12D", "Helix Oncology", SponsorType.INDUSTRY),
-    (Phase.I_II, Modality.RADIOTHERAPY, ["HNSC"], [], "SBRT + anti-PD-L1", "Institut academic group", SponsorType.ACADEMIC),
-    (Phase.I_II, Modality.DRUG, ["BRCA"], ["HER2"], "OT-HER2 ADC", "Northbridge Pharma", SponsorType.INDUSTRY),
-    (Phase.II, Modality.DRUG, ["SOLID"], ["MSI-H", "TMB-H"], "anti-PD-1", "National cooperative group", SponsorType.COOPERATIVE_GROUP),
-    (Phase.II, Modality.DRUG, ["NSCLC"], ["MET exon 14"], "OT-MET", "Aurora Bio", SponsorType.INDUSTRY),
-    (Phase.II, Modality.DRUG, ["OV"], ["BRCA1", "BRCA2", "HRD"], "PARPi rechallenge", "Institut academic group", SponsorType.ACADEMIC),
-    (Phase.II, Modality.DRUG, ["SOLID"], ["ERBB2", "BRAF", "PIK3CA"], "Basket (matched therapies)", "Precision basket consortium", SponsorType.ACADEMIC),
-    (Phase.II, Modality.CELL_THERAPY, ["DLBCLNOS"], ["CD19"], "CD19 CAR-T", "CellWorks", SponsorType.INDUSTRY),
-    (Phase.III, Modality.DRUG, ["NSCLC"], ["KRAS G12C"], "OT-1201 vs docetaxel", "Helix Oncology", SponsorType.INDUSTRY),
-    (Phase.III, Modality.DRUG, ["PRAD"], ["AR"], "OT-AR degrader", "Northbridge Pharma", SponsorType.INDUSTRY),
-    (Phase.III, Modality.RADIOLIGAND, ["PRAD"], ["PSMA"], "[177Lu]-PSMA vs ARPI switch", "Isotopia", SponsorType.INDUSTRY),
-    (Phase.III, Modality.SURGERY, ["PAAD"], [], "Neoadjuvant FOLFIRINOX + surgery", "National cooperative group", SponsorType.COOPERATIVE_GROUP),
-    (Phase.IV, Modality.DRUG, ["MEL"], ["BRAF V600"], "BRAF/MEK real-world safety", "Meridian Therapeutics", SponsorType.INDUSTRY),
-    (Phase.IV, Modality.DEVICE, ["GB"], [], "Tumour-treating fields registry", "MedDevice SA", SponsorType.INDUSTRY),
-    (Phase.NON_TREATMENT, Modality.NONE, ["SOLID"], [], "Serial biopsies for resistance", "Institut academic group", SponsorType.INSTITUTIONAL),
-    (Phase.NON_TREATMENT, Modality.NONE, ["NSCLC", "COAD"], ["ctDNA"], "Liquid-biopsy screening programme", "Institut academic group", SponsorType.INSTITUTIONAL),
-    (Phase.NON_TREATMENT, Modality.NONE, ["SOLID"], [], "PDX model platform", "Institut academic group", SponsorType.INSTITUTIONAL),
-    (Phase.NON_TREATMENT, Modality.NONE, ["BRCA"], ["germline"], "Hereditary cancer cohort", "National cooperative group", SponsorType.COOPERATIVE_GROUP),
-    (Phase.I_ESCALATION, Modality.DRUG, ["HCC"], ["GPC3"], "GPC3xCD3 bispecific", "Aurora Bio", SponsorType.INDUSTRY),
+    (
+        Phase.I_ESCALATION,
+        Modality.DRUG,
+        ["NSCLC", "COAD", "PAAD"],
+        ["KRAS G12C"],
+        "OT-1201",
+        "Helix Oncology",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_ESCALATION,
+        Modality.DRUG,
+        ["BRCA", "OV"],
+        ["PIK3CA"],
+        "OT-2307",
+        "Northbridge Pharma",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_ESCALATION,
+        Modality.CELL_THERAPY,
+        ["SCLC"],
+        ["DLL3"],
+        "DLL3xCD3 engager",
+        "Aurora Bio",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_ESCALATION,
+        Modality.RADIOLIGAND,
+        ["PRAD"],
+        ["PSMA"],
+        "[177Lu]-OT-PSMA",
+        "Isotopia",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_ESCALATION,
+        Modality.DRUG,
+        ["SOLID"],
+        ["ATR"],
+        "OT-ATRi",
+        "Institut academic group",
+        SponsorType.ACADEMIC,
+    ),
+    (
+        Phase.I_ESCALATION,
+        Modality.DRUG,
+        ["MEL", "NSCLC"],
+        ["PD-1", "LAG-3"],
+        "OT-LAG3 + anti-PD-1",
+        "Meridian Therapeutics",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_EXPANSION,
+        Modality.DRUG,
+        ["NSCLC"],
+        ["EGFR exon 20 insertion"],
+        "OT-E20",
+        "Helix Oncology",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_EXPANSION,
+        Modality.DRUG,
+        ["CHOL"],
+        ["FGFR2 fusion"],
+        "OT-FGFR",
+        "Northbridge Pharma",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_EXPANSION,
+        Modality.DRUG,
+        ["SOLID"],
+        ["NTRK fusion"],
+        "OT-TRK",
+        "Aurora Bio",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_EXPANSION,
+        Modality.CELL_THERAPY,
+        ["SARCOMA"],
+        ["MAGE-A4"],
+        "MAGE-A4 TCR-T",
+        "CellWorks",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_II,
+        Modality.DRUG,
+        ["COAD", "READ"],
+        ["BRAF V600E"],
+        "OT-BRAF + cetuximab",
+        "Meridian Therapeutics",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_II,
+        Modality.DRUG,
+        ["PAAD"],
+        ["KRAS G12D"],
+        "OT-G12D",
+        "Helix Oncology",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.I_II,
+        Modality.RADIOTHERAPY,
+        ["HNSC"],
+        [],
+        "SBRT + anti-PD-L1",
+        "Institut academic group",
+        SponsorType.ACADEMIC,
+    ),
+    (
+        Phase.I_II,
+        Modality.DRUG,
+        ["BRCA"],
+        ["HER2"],
+        "OT-HER2 ADC",
+        "Northbridge Pharma",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.II,
+        Modality.DRUG,
+        ["SOLID"],
+        ["MSI-H", "TMB-H"],
+        "anti-PD-1",
+        "National cooperative group",
+        SponsorType.COOPERATIVE_GROUP,
+    ),
+    (
+        Phase.II,
+        Modality.DRUG,
+        ["NSCLC"],
+        ["MET exon 14"],
+        "OT-MET",
+        "Aurora Bio",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.II,
+        Modality.DRUG,
+        ["OV"],
+        ["BRCA1", "BRCA2", "HRD"],
+        "PARPi rechallenge",
+        "Institut academic group",
+        SponsorType.ACADEMIC,
+    ),
+    (
+        Phase.II,
+        Modality.DRUG,
+        ["SOLID"],
+        ["ERBB2", "BRAF", "PIK3CA"],
+        "Basket (matched therapies)",
+        "Precision basket consortium",
+        SponsorType.ACADEMIC,
+    ),
+    (
+        Phase.II,
+        Modality.CELL_THERAPY,
+        ["DLBCLNOS"],
+        ["CD19"],
+        "CD19 CAR-T",
+        "CellWorks",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.III,
+        Modality.DRUG,
+        ["NSCLC"],
+        ["KRAS G12C"],
+        "OT-1201 vs docetaxel",
+        "Helix Oncology",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.III,
+        Modality.DRUG,
+        ["PRAD"],
+        ["AR"],
+        "OT-AR degrader",
+        "Northbridge Pharma",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.III,
+        Modality.RADIOLIGAND,
+        ["PRAD"],
+        ["PSMA"],
+        "[177Lu]-PSMA vs ARPI switch",
+        "Isotopia",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.III,
+        Modality.SURGERY,
+        ["PAAD"],
+        [],
+        "Neoadjuvant FOLFIRINOX + surgery",
+        "National cooperative group",
+        SponsorType.COOPERATIVE_GROUP,
+    ),
+    (
+        Phase.IV,
+        Modality.DRUG,
+        ["MEL"],
+        ["BRAF V600"],
+        "BRAF/MEK real-world safety",
+        "Meridian Therapeutics",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.IV,
+        Modality.DEVICE,
+        ["GB"],
+        [],
+        "Tumour-treating fields registry",
+        "MedDevice SA",
+        SponsorType.INDUSTRY,
+    ),
+    (
+        Phase.NON_TREATMENT,
+        Modality.NONE,
+        ["SOLID"],
+        [],
+        "Serial biopsies for resistance",
+        "Institut academic group",
+        SponsorType.INSTITUTIONAL,
+    ),
+    (
+        Phase.NON_TREATMENT,
+        Modality.NONE,
+        ["NSCLC", "COAD"],
+        ["ctDNA"],
+        "Liquid-biopsy screening programme",
+        "Institut academic group",
+        SponsorType.INSTITUTIONAL,
+    ),
+    (
+        Phase.NON_TREATMENT,
+        Modality.NONE,
+        ["SOLID"],
+        [],
+        "PDX model platform",
+        "Institut academic group",
+        SponsorType.INSTITUTIONAL,
+    ),
+    (
+        Phase.NON_TREATMENT,
+        Modality.NONE,
+        ["BRCA"],
+        ["germline"],
+        "Hereditary cancer cohort",
+        "National cooperative group",
+        SponsorType.COOPERATIVE_GROUP,
+    ),
+    (
+        Phase.I_ESCALATION,
+        Modality.DRUG,
+        ["HCC"],
+        ["GPC3"],
+        "GPC3xCD3 bispecific",
+        "Aurora Bio",
+        SponsorType.INDUSTRY,
+    ),
 ]
 
-_PATHS = {
+_PATHS: dict[str, list[str]] = {
     TrialStatus.FEASIBILITY: [],
     TrialStatus.SET_UP: [TrialStatus.SET_UP],
     TrialStatus.OPEN: [TrialStatus.SET_UP, TrialStatus.OPEN],
     TrialStatus.ON_HOLD: [TrialStatus.SET_UP, TrialStatus.OPEN, TrialStatus.ON_HOLD],
-    TrialStatus.CLOSED_TO_ACCRUAL: [TrialStatus.SET_UP, TrialStatus.OPEN, TrialStatus.CLOSED_TO_ACCRUAL],
-    TrialStatus.CLOSED: [TrialStatus.SET_UP, TrialStatus.OPEN, TrialStatus.CLOSED_TO_ACCRUAL, TrialStatus.CLOSED],
+    TrialStatus.CLOSED_TO_ACCRUAL: [
+        TrialStatus.SET_UP,
+        TrialStatus.OPEN,
+        TrialStatus.CLOSED_TO_ACCRUAL,
+    ],
+    TrialStatus.CLOSED: [
+        TrialStatus.SET_UP,
+        TrialStatus.OPEN,
+        TrialStatus.CLOSED_TO_ACCRUAL,
+        TrialStatus.CLOSED,
+    ],
 }
-_REASONS = {
+_REASONS: dict[str, str] = {
     TrialStatus.SET_UP: "Feasibility approved by the unit",
     TrialStatus.OPEN: "Site initiation visit done; ethics and authority approvals received",
     TrialStatus.ON_HOLD: "Sponsor temporary halt pending safety review",
@@ -106,10 +355,24 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
     rng = random.Random(seed)
     logins: list[DemoLogin] = []
     with audit_context(channel="system"), transaction.atomic():
-        main = Site.objects.create(code="main", name="Main cancer centre — Phase I unit", city="Villejuif", country="FR", time_zone="Europe/Paris")
-        partner = Site.objects.create(code="partner", name="Partner centre", city="Lyon", country="FR", time_zone="Europe/Paris")
+        main = Site.objects.create(
+            code="main",
+            name="Main cancer centre — Phase I unit",
+            city="Villejuif",
+            country="FR",
+            time_zone="Europe/Paris",
+        )
+        partner = Site.objects.create(
+            code="partner",
+            name="Partner centre",
+            city="Lyon",
+            country="FR",
+            time_zone="Europe/Paris",
+        )
         say("sites")
-        admin = user_create(username="admin", password=DEMO_PASSWORD, first_name="Ada", last_name="Admin")
+        admin = user_create(
+            username="admin", password=DEMO_PASSWORD, first_name="Ada", last_name="Admin"
+        )
         admin.is_staff = True
         admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
@@ -126,14 +389,28 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
             Role.TUMOUR_BOARD_COORDINATOR: ("mtb", "Tara", "Board"),
         }
         for role, (username, first, last) in people.items():
-            u = user_create(username=username, password=DEMO_PASSWORD, first_name=first, last_name=last)
+            u = user_create(
+                username=username, password=DEMO_PASSWORD, first_name=first, last_name=last
+            )
             membership_grant(user=u, role=role, site=main)
             logins.append(DemoLogin(username, str(role.label), main.code, "all trials of the site"))
-        for role, username in [(Role.INVESTIGATOR, "partner.investigator"), (Role.RESEARCH_NURSE, "partner.nurse")]:
-            u = user_create(username=username, password=DEMO_PASSWORD, first_name="Pat", last_name=str(role.label))
+        for role, username in [
+            (Role.INVESTIGATOR, "partner.investigator"),
+            (Role.RESEARCH_NURSE, "partner.nurse"),
+        ]:
+            u = user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name="Pat",
+                last_name=str(role.label),
+            )
             membership_grant(user=u, role=role, site=partner)
-            logins.append(DemoLogin(username, str(role.label), partner.code, "all trials of the site"))
-        outsider = user_create(username="outsider", password=DEMO_PASSWORD, first_name="Olivier", last_name="Outsider")
+            logins.append(
+                DemoLogin(username, str(role.label), partner.code, "all trials of the site")
+            )
+        outsider = user_create(
+            username="outsider", password=DEMO_PASSWORD, first_name="Olivier", last_name="Outsider"
+        )
         logins.append(DemoLogin(outsider.username, "none", "-", "nothing (no membership)"))
         say("users")
 
@@ -165,14 +442,29 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
             at = base_day + dt.timedelta(days=37 * i)
             for step in _PATHS[statuses[i]]:
                 at += dt.timedelta(days=rng.randrange(30, 160))
-                trial_change_status(trial=trial, to_status=step, by=admin, reason=_REASONS[step], at=min(at, timezone.now()))
+                trial_change_status(
+                    trial=trial,
+                    to_status=step,
+                    by=admin,
+                    reason=_REASONS[step],
+                    at=min(at, timezone.now()),
+                )
             _cohorts(rng, trial, phase, agent, admin)
             trials.append(trial)
         say("trials")
 
-        monitor = user_create(username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor")
+        monitor = user_create(
+            username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor"
+        )
         membership_grant(user=monitor, role=Role.SPONSOR_MONITOR, site=main, trial=trials[0])
-        logins.append(DemoLogin("monitor", str(Role.SPONSOR_MONITOR.label), main.code, f"trial {trials[0].protocol_code} only"))
+        logins.append(
+            DemoLogin(
+                "monitor",
+                str(Role.SPONSOR_MONITOR.label),
+                main.code,
+                f"trial {trials[0].protocol_code} only",
+            )
+        )
     return logins
 
 
@@ -180,25 +472,112 @@ def _cohorts(rng: random.Random, trial: Any, phase: str, agent: str, by: User) -
     unit = "mg"
     if phase in (Phase.I_ESCALATION, Phase.I_II):
         start = rng.choice([10, 20, 40, 80])
-        esc = cohort_create(trial=trial, code="ESC", name="Dose escalation", kind=CohortKind.ESCALATION, by=by, target_accrual=30)
+        esc = cohort_create(
+            trial=trial,
+            code="ESC",
+            name="Dose escalation",
+            kind=CohortKind.ESCALATION,
+            by=by,
+            target_accrual=30,
+        )
         factors = [1, 2, 3.3, 5, 7, 9.3]
-        dose_level_create(cohort=esc, level=-1, agent=agent, dose=start / 2, unit=unit, schedule="QD, 21-day cycles", by=by)
+        dose_level_create(
+            cohort=esc,
+            level=-1,
+            agent=agent,
+            dose=start / 2,
+            unit=unit,
+            schedule="QD, 21-day cycles",
+            by=by,
+        )
         for lvl, f in enumerate(factors[: rng.randrange(4, 7)], start=1):
-            dose_level_create(cohort=esc, level=lvl, agent=agent, dose=round(start * f, 1), unit=unit, schedule="QD, 21-day cycles", by=by)
+            dose_level_create(
+                cohort=esc,
+                level=lvl,
+                agent=agent,
+                dose=round(start * f, 1),
+                unit=unit,
+                schedule="QD, 21-day cycles",
+                by=by,
+            )
         if phase == Phase.I_II:
-            cohort_create(trial=trial, code="EXP-A", name="Phase II expansion at RP2D", kind=CohortKind.EXPANSION, by=by, target_accrual=40)
+            cohort_create(
+                trial=trial,
+                code="EXP-A",
+                name="Phase II expansion at RP2D",
+                kind=CohortKind.EXPANSION,
+                by=by,
+                target_accrual=40,
+            )
     elif phase == Phase.I_EXPANSION:
         rp2d = rng.choice([100, 160, 240])
-        for code, name in [("EXP-A", "Expansion A: biomarker-positive"), ("EXP-B", "Expansion B: pre-treated")]:
-            c = cohort_create(trial=trial, code=code, name=name, kind=CohortKind.EXPANSION, by=by, target_accrual=rng.choice([20, 30, 40]))
-            dose_level_create(cohort=c, level=1, agent=agent, dose=rp2d, unit=unit, schedule="QD, 28-day cycles", by=by)
+        for code, name in [
+            ("EXP-A", "Expansion A: biomarker-positive"),
+            ("EXP-B", "Expansion B: pre-treated"),
+        ]:
+            c = cohort_create(
+                trial=trial,
+                code=code,
+                name=name,
+                kind=CohortKind.EXPANSION,
+                by=by,
+                target_accrual=rng.choice([20, 30, 40]),
+            )
+            dose_level_create(
+                cohort=c,
+                level=1,
+                agent=agent,
+                dose=rp2d,
+                unit=unit,
+                schedule="QD, 28-day cycles",
+                by=by,
+            )
     elif phase == Phase.II and "Basket" in agent:
-        for code, target in [("B-ERBB2", "ERBB2 amplification"), ("B-BRAF", "BRAF V600E"), ("B-PIK3CA", "PIK3CA hotspot")]:
-            cohort_create(trial=trial, code=code, name=f"Basket: {target}", kind=CohortKind.BASKET, by=by, target_accrual=25)
+        for code, target in [
+            ("B-ERBB2", "ERBB2 amplification"),
+            ("B-BRAF", "BRAF V600E"),
+            ("B-PIK3CA", "PIK3CA hotspot"),
+        ]:
+            cohort_create(
+                trial=trial,
+                code=code,
+                name=f"Basket: {target}",
+                kind=CohortKind.BASKET,
+                by=by,
+                target_accrual=25,
+            )
     elif phase == Phase.III:
-        cohort_create(trial=trial, code="ARM-A", name="Experimental arm", kind=CohortKind.RANDOMISED_ARM, by=by, target_accrual=150)
-        cohort_create(trial=trial, code="ARM-B", name="Control arm", kind=CohortKind.RANDOMISED_ARM, by=by, target_accrual=150)
+        cohort_create(
+            trial=trial,
+            code="ARM-A",
+            name="Experimental arm",
+            kind=CohortKind.RANDOMISED_ARM,
+            by=by,
+            target_accrual=150,
+        )
+        cohort_create(
+            trial=trial,
+            code="ARM-B",
+            name="Control arm",
+            kind=CohortKind.RANDOMISED_ARM,
+            by=by,
+            target_accrual=150,
+        )
     elif phase == Phase.NON_TREATMENT or phase == Phase.IV:
-        cohort_create(trial=trial, code="OBS", name="Observational cohort", kind=CohortKind.OBSERVATIONAL, by=by, target_accrual=200)
+        cohort_create(
+            trial=trial,
+            code="OBS",
+            name="Observational cohort",
+            kind=CohortKind.OBSERVATIONAL,
+            by=by,
+            target_accrual=200,
+        )
     else:
-        cohort_create(trial=trial, code="MAIN", name="Single arm", kind=CohortKind.SINGLE_ARM, by=by, target_accrual=rng.choice([29, 43, 54]))
+        cohort_create(
+            trial=trial,
+            code="MAIN",
+            name="Single arm",
+            kind=CohortKind.SINGLE_ARM,
+            by=by,
+            target_accrual=rng.choice([29, 43, 54]),
+        )

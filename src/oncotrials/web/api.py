@@ -35,8 +35,12 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "extra": extra or {}}, status=status)
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "extra": extra or {}}, status=status
+    )
 
 
 @api.exception_handler(OncotrialsError)
@@ -50,19 +54,35 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     first = errors[0] if errors else {}
     where = ".".join(str(p) for p in first.get("loc", []) if p not in ("body", "payload"))
     message = f"Invalid input at {where or 'request'}: {first.get('msg', 'invalid value')}."
-    return _error(request, 422, "invalid", message, {"errors": [
-        {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))} for e in errors
-    ]})
+    return _error(
+        request,
+        422,
+        "invalid",
+        message,
+        {
+            "errors": [
+                {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
+                for e in errors
+            ]
+        },
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", "Log in or send a valid personal access token (Authorization: Bearer ...).")
+    return _error(
+        request,
+        401,
+        "unauthenticated",
+        "Log in or send a valid personal access token (Authorization: Bearer ...).",
+    )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {404: "not_found", 403: "forbidden", 405: "method_not_allowed"}.get(exc.status_code, "error")
+    code = {404: "not_found", 403: "forbidden", 405: "method_not_allowed"}.get(
+        exc.status_code, "error"
+    )
     return _error(request, exc.status_code, code, str(exc))
 
 

@@ -67,7 +67,7 @@ if not _secret and _secret_file:
         ) from None
 if not _secret:
     if DEBUG or TESTING:
-        _secret = "insecure-development-key-never-use-in-production"  # noqa: S105
+        _secret = "insecure-development-key-never-use-in-production"
     else:
         raise ImproperlyConfigured(
             "ONCOTRIALS_SECRET_KEY (or ONCOTRIALS_SECRET_KEY_FILE) is required unless "

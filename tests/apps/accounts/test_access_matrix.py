@@ -25,7 +25,12 @@ EDITORS = {"admin", "investigator", "datamanager", "partner_investigator"}
 
 
 def _trial(unit, code):
-    return {"T-MAIN": unit.trial_main, "T-SHARED": unit.trial_shared, "T-PARTNER": unit.trial_partner, "T-OTHER": unit.trial_other}[code]
+    return {
+        "T-MAIN": unit.trial_main,
+        "T-SHARED": unit.trial_shared,
+        "T-PARTNER": unit.trial_partner,
+        "T-OTHER": unit.trial_other,
+    }[code]
 
 
 @pytest.mark.parametrize("persona", sorted(VISIBLE))
@@ -59,7 +64,9 @@ def test_web_detail_is_404_for_what_the_persona_may_not_see(unit, client_for, pe
 def test_api_write_needs_an_editing_role_on_a_visible_trial(unit, client_for, persona, code):
     trial = _trial(unit, code)
     body = {"code": f"NEW-{persona[:10]}", "name": "New cohort", "kind": "expansion"}
-    response = client_for(persona).post(f"/api/v1/trials/{trial.pk}/cohorts", json.dumps(body), content_type="application/json")
+    response = client_for(persona).post(
+        f"/api/v1/trials/{trial.pk}/cohorts", json.dumps(body), content_type="application/json"
+    )
     if code not in VISIBLE[persona]:
         assert response.status_code == 404
     elif persona in EDITORS:
@@ -75,7 +82,9 @@ def test_api_write_needs_an_editing_role_on_a_visible_trial(unit, client_for, pe
 def test_status_change_by_persona(unit, client_for, persona):
     trial = unit.trial_main
     body = {"status": "set_up", "reason": "Feasibility done"}
-    response = client_for(persona).post(f"/api/v1/trials/{trial.pk}/status", json.dumps(body), content_type="application/json")
+    response = client_for(persona).post(
+        f"/api/v1/trials/{trial.pk}/status", json.dumps(body), content_type="application/json"
+    )
     trial.refresh_from_db()
     if "T-MAIN" not in VISIBLE[persona]:
         assert response.status_code == 404
@@ -89,9 +98,18 @@ def test_status_change_by_persona(unit, client_for, persona):
 
 
 def test_partner_user_cannot_create_a_trial_for_the_main_site(client_for):
-    body = {"protocol_code": "X-1", "title": "x", "sponsor": "s", "sponsor_type": "industry", "phase": "II",
-            "modality": "drug", "sites": ["main"]}
-    response = client_for("partner_investigator").post("/api/v1/trials", json.dumps(body), content_type="application/json")
+    body = {
+        "protocol_code": "X-1",
+        "title": "x",
+        "sponsor": "s",
+        "sponsor_type": "industry",
+        "phase": "II",
+        "modality": "drug",
+        "sites": ["main"],
+    }
+    response = client_for("partner_investigator").post(
+        "/api/v1/trials", json.dumps(body), content_type="application/json"
+    )
     assert response.status_code == 404
     from oncotrials.apps.trials.models import Trial
 
@@ -100,13 +118,23 @@ def test_partner_user_cannot_create_a_trial_for_the_main_site(client_for):
 
 def test_dose_levels_of_invisible_cohorts_are_404(unit, client_for):
     cohort = unit.trial_main.cohorts.get()
-    assert client_for("partner_investigator").get(f"/api/v1/cohorts/{cohort.pk}/dose-levels").status_code == 404
+    assert (
+        client_for("partner_investigator")
+        .get(f"/api/v1/cohorts/{cohort.pk}/dose-levels")
+        .status_code
+        == 404
+    )
     assert client_for("monitor").get(f"/api/v1/cohorts/{cohort.pk}/dose-levels").status_code == 200
-    assert client_for("monitor").post(
-        f"/api/v1/cohorts/{cohort.pk}/dose-levels",
-        json.dumps({"level": 2, "agent": "Drug A", "dose": "20", "unit": "mg"}),
-        content_type="application/json",
-    ).status_code == 403
+    assert (
+        client_for("monitor")
+        .post(
+            f"/api/v1/cohorts/{cohort.pk}/dose-levels",
+            json.dumps({"level": 2, "agent": "Drug A", "dose": "20", "unit": "mg"}),
+            content_type="application/json",
+        )
+        .status_code
+        == 403
+    )
 
 
 def test_expired_membership_grants_nothing(unit, client_for):
@@ -117,7 +145,10 @@ def test_expired_membership_grants_nothing(unit, client_for):
     from oncotrials.apps.accounts.models import Membership
 
     m = Membership.objects.get(user=unit.users["nurse"])
-    Membership.objects.filter(pk=m.pk).update(valid_from=timezone.now() - dt.timedelta(days=10), valid_to=timezone.now() - dt.timedelta(days=1))
+    Membership.objects.filter(pk=m.pk).update(
+        valid_from=timezone.now() - dt.timedelta(days=10),
+        valid_to=timezone.now() - dt.timedelta(days=1),
+    )
     assert client_for("nurse").get("/api/v1/trials").json() == []
 
 

@@ -11,7 +11,16 @@ from .models import ApiToken, Membership, Site, User
 @admin.register(User)
 class OncotrialsUserAdmin(AuditedAdminMixin, UserAdmin):  # type: ignore[type-arg]
     fieldsets = (*UserAdmin.fieldsets, ("oncotrials", {"fields": ("language",)}))  # type: ignore[misc]
-    audited_fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser", "language")
+    audited_fields = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "language",
+    )
 
 
 @admin.register(Site)

@@ -16,7 +16,7 @@ def me(request: HttpRequest) -> dict[str, object]:
     user = request.user
     return {
         "id": user.pk,
-        "username": user.username,  # type: ignore[union-attr]
+        "username": user.username,
         "first_name": user.first_name,  # type: ignore[union-attr]
         "last_name": user.last_name,  # type: ignore[union-attr]
         "language": user.language,  # type: ignore[union-attr]

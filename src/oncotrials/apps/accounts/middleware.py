@@ -23,7 +23,10 @@ class SiteTimezoneMiddleware:
         if user is not None and user.is_authenticated:
             site_ids = sorted(scope_for(user).site_ids)
             if site_ids:
-                tz_name = Site.objects.filter(pk=site_ids[0]).values_list("time_zone", flat=True).first() or tz_name
+                tz_name = (
+                    Site.objects.filter(pk=site_ids[0]).values_list("time_zone", flat=True).first()
+                    or tz_name
+                )
             lang = getattr(user, "language", "")
             if lang and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
                 translation.activate(lang)

@@ -27,7 +27,9 @@ class Role(models.TextChoices):
 
 def _validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Europe/Paris.")
+        raise ValidationError(
+            f"Unknown time zone {value!r}; use an IANA name such as Europe/Paris."
+        )
 
 
 class User(AbstractUser):

@@ -17,7 +17,7 @@ from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
 from .access import forget_scope
 from .models import ApiToken, Membership, Role, Site, User
 
-TOKEN_PREFIX = "otk_"
+TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 
 
 @transaction.atomic
@@ -53,16 +53,24 @@ def membership_grant(
     *, user: User, role: str, site: Site, by: Any = None, trial: Any = None, valid_to: Any = None
 ) -> Membership:
     if role not in Role.values:
-        raise ValidationError(f"role must be one of {', '.join(Role.values)}; got {role!r}.", field="role")
+        raise ValidationError(
+            f"role must be one of {', '.join(Role.values)}; got {role!r}.", field="role"
+        )
     if role == Role.SPONSOR_MONITOR and trial is None:
-        raise ValidationError("A sponsor monitor's membership must name the trial monitored.", field="trial")
+        raise ValidationError(
+            "A sponsor monitor's membership must name the trial monitored.", field="trial"
+        )
     m = Membership.objects.create(user=user, role=role, site=site, trial=trial, valid_to=valid_to)
     forget_scope(user)
     audit_record(
         action="grant",
         instance=m,
-        changes={"user": [None, user.username], "role": [None, role], "site": [None, site.code],
-                 "trial": [None, getattr(trial, "pk", None)]},
+        changes={
+            "user": [None, user.username],
+            "role": [None, role],
+            "site": [None, site.code],
+            "trial": [None, getattr(trial, "pk", None)],
+        },
         by=by,
     )
     return m
@@ -73,16 +81,23 @@ def _digest(raw: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, user: User, name: str, by: Any = None, expires_at: Any = None) -> tuple[ApiToken, str]:
+def token_create(
+    *, user: User, name: str, by: Any = None, expires_at: Any = None
+) -> tuple[ApiToken, str]:
     """Create a personal access token; returns it and the raw secret, which is never stored."""
     if not name.strip():
         raise ValidationError("A token needs a name (what it is for).", field="name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip(), prefix=raw[: len(TOKEN_PREFIX) + 6], digest=_digest(raw),
+        user=user,
+        name=name.strip(),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        digest=_digest(raw),
         expires_at=expires_at,
     )
-    audit_record(action="create", instance=token, changes={"name": [None, token.name]}, by=by or user)
+    audit_record(
+        action="create", instance=token, changes={"name": [None, token.name]}, by=by or user
+    )
     return token, raw
 
 

@@ -12,7 +12,15 @@ from .models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Read-only: the trail is append-only, here as everywhere."""
 
-    list_display = ("seq", "occurred_at", "actor_username", "action", "object_type", "object_id", "channel")
+    list_display = (
+        "seq",
+        "occurred_at",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "channel",
+    )
     list_filter = ("action", "channel", "object_type")
     search_fields = ("object_id", "actor_username", "object_repr")
 

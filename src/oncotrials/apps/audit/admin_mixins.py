@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db import transaction
 from django.contrib.admin.utils import flatten_fieldsets
+from django.db import transaction
 from django.http import HttpRequest
 
 from .services import audit_record, diff, model_snapshot
@@ -17,7 +17,9 @@ class AuditedAdminMixin:
 
     audited_fields: tuple[str, ...] | None = None
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         # The reason is a form-only field: keep it out of the model fields Django builds from.
         if kwargs.get("fields") is None and "fields" not in kwargs:
             kwargs["fields"] = flatten_fieldsets(super().get_fieldsets(request, obj))  # type: ignore[misc]
@@ -67,7 +69,11 @@ class AuditedAdminMixin:
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
             audit_record(
-                action="delete", instance=obj, changes={k: [v, None] for k, v in model_snapshot(obj, self._fields(obj)).items()},
-                by=request.user, channel="admin", reason="Deleted in admin",
+                action="delete",
+                instance=obj,
+                changes={k: [v, None] for k, v in model_snapshot(obj, self._fields(obj)).items()},
+                by=request.user,
+                channel="admin",
+                reason="Deleted in admin",
             )
             super().delete_model(request, obj)  # type: ignore[misc]

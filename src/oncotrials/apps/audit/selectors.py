@@ -7,7 +7,9 @@ from oncotrials.apps.accounts.access import scope_for
 from .models import AuditEvent
 
 
-def audit_events_for_object(*, object_type: str, object_id: str, user: object) -> QuerySet[AuditEvent]:
+def audit_events_for_object(
+    *, object_type: str, object_id: str, user: object
+) -> QuerySet[AuditEvent]:
     """Events about one object; callers must already have authorised access to that object."""
     if not scope_for(user).site_ids and not scope_for(user).is_admin:
         return AuditEvent.objects.none()

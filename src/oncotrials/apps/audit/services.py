@@ -59,14 +59,16 @@ def _digest(prev_hash: str, payload: Mapping[str, Any]) -> str:
 
 def model_snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """Field values of ``instance`` as JSON-ready data (foreign keys as ids)."""
-    names = list(fields) if fields is not None else [
-        f.attname for f in instance._meta.concrete_fields
-    ]
+    names = (
+        list(fields) if fields is not None else [f.attname for f in instance._meta.concrete_fields]
+    )
     return {n: _jsonable(getattr(instance, n)) for n in names}
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
-    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+    return {
+        k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
 
 
 def audit_record(

@@ -14,7 +14,7 @@ class TrialSiteInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Trial)
-class TrialAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[type-arg]
+class TrialAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ("protocol_code", "short_title", "phase", "modality", "status", "sponsor")
     list_filter = ("phase", "status", "modality", "sponsor_type")
     search_fields = ("protocol_code", "title", "sponsor", "nct_number")
@@ -23,14 +23,14 @@ class TrialAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[type-ar
 
 
 @admin.register(Cohort)
-class CohortAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[type-arg]
+class CohortAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ("trial", "code", "name", "kind", "is_open")
     list_filter = ("kind", "is_open")
     readonly_fields = ("version",)
 
 
 @admin.register(DoseLevel)
-class DoseLevelAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[type-arg]
+class DoseLevelAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ("cohort", "level", "agent", "dose", "unit", "schedule")
     readonly_fields = ("version",)
 

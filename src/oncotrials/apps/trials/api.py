@@ -31,7 +31,13 @@ from .selectors import (
     trial_roles,
     trials_for_user,
 )
-from .services import cohort_create, dose_level_create, trial_change_status, trial_create, trial_update
+from .services import (
+    cohort_create,
+    dose_level_create,
+    trial_change_status,
+    trial_create,
+    trial_update,
+)
 
 router = Router(tags=["trials"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -49,15 +55,21 @@ class TrialFilters(Schema):
 def _editable_trial(request: HttpRequest, trial_id: int) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     if not can_edit_portfolio(trial_roles(user=request.user, trial=trial)):
-        raise PermissionDeniedError(f"Your role on trial {trial.protocol_code} is read-only for the portfolio.")
+        raise PermissionDeniedError(
+            f"Your role on trial {trial.protocol_code} is read-only for the portfolio."
+        )
     return trial
 
 
 @router.get("/trials", response={200: list[TrialSummaryOut], **ERRORS})
 def trials_list(request: HttpRequest, filters: Query[TrialFilters]) -> Any:
     f = PortfolioFilters(
-        phase=filters.phase or "", status=filters.status or "", modality=filters.modality or "",
-        tumour_type=filters.tumour_type, target=filters.target, q=filters.q,
+        phase=filters.phase or "",
+        status=filters.status or "",
+        modality=filters.modality or "",
+        tumour_type=filters.tumour_type,
+        target=filters.target,
+        q=filters.q,
     )
     return trials_for_user(user=request.user, filters=f)
 
@@ -71,9 +83,13 @@ def trials_create(request: HttpRequest, payload: TrialIn) -> Any:
     scope = scope_for(request.user)
     visible = [s for s in sites if scope.is_admin or s.pk in scope.site_roles]
     if unknown or len(visible) != len(sites):
-        raise NotFoundError(f"Unknown site(s): {', '.join(unknown or sorted(set(codes) - {s.code for s in visible}))}.")
+        raise NotFoundError(
+            f"Unknown site(s): {', '.join(unknown or sorted(set(codes) - {s.code for s in visible}))}."
+        )
     for site in sites:
-        if not (scope.is_admin or can_edit_portfolio(set(scope.site_roles.get(site.pk, frozenset())))):
+        if not (
+            scope.is_admin or can_edit_portfolio(set(scope.site_roles.get(site.pk, frozenset())))
+        ):
             raise PermissionDeniedError(f"You may not create trials for site {site.code}.")
     trial = trial_create(data=data, sites=sites, by=request.user)
     return Status(201, trial_get_for_user(user=request.user, trial_id=trial.pk))
@@ -89,14 +105,22 @@ def trials_update(request: HttpRequest, trial_id: int, payload: TrialPatch) -> A
     trial = _editable_trial(request, trial_id)
     changes = payload.dict(exclude_unset=True, exclude={"expected_version", "reason"})
     changes = {k: v for k, v in changes.items() if v is not None}
-    trial_update(trial=trial, changes=changes, by=request.user, reason=payload.reason, expected_version=payload.expected_version)
+    trial_update(
+        trial=trial,
+        changes=changes,
+        by=request.user,
+        reason=payload.reason,
+        expected_version=payload.expected_version,
+    )
     return trial_get_for_user(user=request.user, trial_id=trial_id)
 
 
 @router.post("/trials/{trial_id}/status", response={200: TrialOut, **ERRORS})
 def trials_status(request: HttpRequest, trial_id: int, payload: StatusIn) -> Any:
     trial = _editable_trial(request, trial_id)
-    trial_change_status(trial=trial, to_status=payload.status, by=request.user, reason=payload.reason)
+    trial_change_status(
+        trial=trial, to_status=payload.status, by=request.user, reason=payload.reason
+    )
     return trial_get_for_user(user=request.user, trial_id=trial_id)
 
 

@@ -67,15 +67,17 @@ class Trial(models.Model):
     phase = models.CharField(max_length=8, choices=Phase.choices)
     modality = models.CharField(max_length=16, choices=Modality.choices)
     tumour_types = models.JSONField(
-        default=list, blank=True, help_text=_("OncoTree codes, e.g. [\"NSCLC\", \"COAD\"]")
+        default=list, blank=True, help_text=_('OncoTree codes, e.g. ["NSCLC", "COAD"]')
     )
     targets = models.JSONField(
-        default=list, blank=True, help_text=_("Molecular targets, e.g. [\"KRAS G12C\", \"EGFR\"]")
+        default=list, blank=True, help_text=_('Molecular targets, e.g. ["KRAS G12C", "EGFR"]')
     )
     status = models.CharField(
         max_length=20, choices=TrialStatus.choices, default=TrialStatus.FEASIBILITY
     )
-    sites = models.ManyToManyField(Site, through="TrialSite", related_name="trials")
+    sites: models.ManyToManyField[Site, TrialSite] = models.ManyToManyField(
+        Site, through="TrialSite", related_name="trials"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords(excluded_fields=["created_at"])
@@ -141,7 +143,9 @@ class Cohort(models.Model):
 
     class Meta:
         ordering = ["trial", "code"]
-        constraints = [models.UniqueConstraint(fields=["trial", "code"], name="cohort_code_per_trial")]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "code"], name="cohort_code_per_trial")
+        ]
 
     def __str__(self) -> str:
         return f"{self.trial} / {self.code}"

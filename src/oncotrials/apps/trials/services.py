@@ -73,7 +73,9 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
         elif key == "sponsor_type":
             value = _choice(key, value, SponsorType)
         elif key == "nct_number" and value and not _NCT.match(value):
-            raise ValidationError(f"nct_number must look like NCT01234567; got {value!r}.", field=key)
+            raise ValidationError(
+                f"nct_number must look like NCT01234567; got {value!r}.", field=key
+            )
         elif key == "eu_ct_number" and value and not _EU_CT.match(value):
             raise ValidationError(
                 f"eu_ct_number must look like 2023-501234-12-00; got {value!r}.", field=key
@@ -90,7 +92,9 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
             value = [str(v).strip() for v in (value or []) if str(v).strip()]
         out[key] = value
     if not partial:
-        missing = {"protocol_code", "title", "sponsor", "sponsor_type", "phase", "modality"} - set(out)
+        missing = {"protocol_code", "title", "sponsor", "sponsor_type", "phase", "modality"} - set(
+            out
+        )
         if missing:
             raise ValidationError(f"Missing trial field(s): {', '.join(sorted(missing))}.")
     return out
@@ -104,7 +108,9 @@ def trial_create(
     if not sites:
         raise ValidationError("A trial needs at least one participating site.", field="sites")
     if Trial.objects.filter(protocol_code=clean["protocol_code"]).exists():
-        raise ConflictError(f"A trial with protocol code {clean['protocol_code']!r} already exists.")
+        raise ConflictError(
+            f"A trial with protocol code {clean['protocol_code']!r} already exists."
+        )
     trial = Trial(**clean)
     trial._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
     trial.save()
@@ -112,8 +118,12 @@ def trial_create(
     for site in sites:
         TrialSite.objects.create(trial=trial, site=site, is_lead=site.pk == lead.pk)
     TrialStatusChange.objects.create(
-        trial=trial, from_status="", to_status=trial.status, changed_at=timezone.now(),
-        changed_by=by if getattr(by, "is_authenticated", False) else None, reason="Created",
+        trial=trial,
+        from_status="",
+        to_status=trial.status,
+        changed_at=timezone.now(),
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        reason="Created",
     )
     audit_record(
         action="create",
@@ -188,7 +198,9 @@ def trial_change_status(
     locked._history_user = by  # type: ignore[attr-defined]
     locked._change_reason = reason  # type: ignore[attr-defined]
     locked.save(update_fields=["status", "version"])
-    audit_record(action="status", instance=locked, changes={"status": [old, to_status]}, reason=reason, by=by)
+    audit_record(
+        action="status", instance=locked, changes={"status": [old, to_status]}, reason=reason, by=by
+    )
     return change
 
 
@@ -206,19 +218,33 @@ def cohort_create(
 ) -> Cohort:
     code = code.strip()
     if not code or not name.strip():
-        raise ValidationError("A cohort needs a code and a name.", field="code" if not code else "name")
+        raise ValidationError(
+            "A cohort needs a code and a name.", field="code" if not code else "name"
+        )
     kind = _choice("kind", kind, CohortKind)
     if target_accrual is not None and target_accrual < 0:
-        raise ValidationError(f"target_accrual must be ≥ 0; got {target_accrual}.", field="target_accrual")
+        raise ValidationError(
+            f"target_accrual must be ≥ 0; got {target_accrual}.", field="target_accrual"
+        )
     if Cohort.objects.filter(trial=trial, code=code).exists():
         raise ConflictError(f"Trial {trial} already has a cohort {code!r}.")
     cohort = Cohort(
-        trial=trial, code=code, name=name.strip(), kind=kind, description=description,
-        target_accrual=target_accrual, is_open=is_open,
+        trial=trial,
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        description=description,
+        target_accrual=target_accrual,
+        is_open=is_open,
     )
     cohort._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
     cohort.save()
-    audit_record(action="create", instance=cohort, changes={k: [None, v] for k, v in model_snapshot(cohort).items()}, by=by)
+    audit_record(
+        action="create",
+        instance=cohort,
+        changes={k: [None, v] for k, v in model_snapshot(cohort).items()},
+        by=by,
+    )
     return cohort
 
 
@@ -247,11 +273,26 @@ def dose_level_create(
             field="dose",
         )
     if not agent.strip() or not unit.strip():
-        raise ValidationError("A dose level needs an agent and a unit.", field="agent" if not agent.strip() else "unit")
+        raise ValidationError(
+            "A dose level needs an agent and a unit.",
+            field="agent" if not agent.strip() else "unit",
+        )
     if DoseLevel.objects.filter(cohort=cohort, level=level, agent=agent.strip()).exists():
         raise ConflictError(f"Cohort {cohort} already has level {level} for {agent.strip()}.")
-    dl = DoseLevel(cohort=cohort, level=level, agent=agent.strip(), dose=amount, unit=unit.strip(), schedule=schedule)
+    dl = DoseLevel(
+        cohort=cohort,
+        level=level,
+        agent=agent.strip(),
+        dose=amount,
+        unit=unit.strip(),
+        schedule=schedule,
+    )
     dl._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
     dl.save()
-    audit_record(action="create", instance=dl, changes={k: [None, v] for k, v in model_snapshot(dl).items()}, by=by)
+    audit_record(
+        action="create",
+        instance=dl,
+        changes={k: [None, v] for k, v in model_snapshot(dl).items()},
+        by=by,
+    )
     return dl

@@ -45,5 +45,7 @@ def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
         trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     except NotFoundError:
         raise Http404("No such trial.") from None
-    events = audit_events_for_object(object_type="trials.trial", object_id=str(trial.pk), user=request.user)
+    events = audit_events_for_object(
+        object_type="trials.trial", object_id=str(trial.pk), user=request.user
+    )
     return render(request, "trials/trial_detail.html", {"trial": trial, "events": events[:50]})

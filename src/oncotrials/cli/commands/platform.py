@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 
 from oncotrials.cli import django_setup
-from oncotrials.cli.output import FormatOption, OutputFormat, command_errors, fail, print_json, stderr, stdout
+from oncotrials.cli.output import (
+    FormatOption,
+    OutputFormat,
+    command_errors,
+    fail,
+    print_json,
+    stderr,
+    stdout,
+)
 
 token_app = typer.Typer(help="Personal access tokens for the API.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
@@ -51,7 +59,9 @@ def _demo_logins_from_db() -> list[Any]:
 def run(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    demo_if_empty: Annotated[bool, typer.Option("--demo-if-empty", help="Load the demo when the database has no user.")] = False,
+    demo_if_empty: Annotated[
+        bool, typer.Option("--demo-if-empty", help="Load the demo when the database has no user.")
+    ] = False,
     threads: Annotated[int, typer.Option(help="Worker threads.", min=1, max=64)] = 8,
 ) -> None:
     """Migrate, optionally load the demo, and serve the web application (waitress)."""
@@ -71,12 +81,14 @@ def run(
         _print_logins(logins)
     elif demo_if_empty:
         _print_logins(_demo_logins_from_db())
-    from waitress import serve
+    from waitress import serve  # type: ignore[import-untyped,unused-ignore]
 
     from oncotrials.web.wsgi import application
 
     db = settings.DATABASES["default"]
-    stderr.print(f"oncotrials on http://{host}:{port}/  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']})")
+    stderr.print(
+        f"oncotrials on http://{host}:{port}/  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']})"
+    )
     serve(application, host=host, port=port, threads=threads, ident="oncotrials")
 
 
@@ -92,8 +104,10 @@ def demo(
     from oncotrials.apps.demo import demo_load
 
     if User.objects.exists():
-        fail("The database is not empty; the demo loads only into an empty database.",
-             remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database.")
+        fail(
+            "The database is not empty; the demo loads only into an empty database.",
+            remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database.",
+        )
     logins = demo_load(seed=seed)
     if fmt is OutputFormat.json:
         print_json({"seed": seed, "logins": logins})
@@ -113,8 +127,13 @@ def createuser(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str | None, typer.Option(help="Role to grant (e.g. investigator).")] = None,
     site: Annotated[str | None, typer.Option(help="Site code for the role.")] = None,
-    trial: Annotated[str | None, typer.Option(help="Limit the role to one trial (protocol code).")] = None,
-    password: Annotated[str | None, typer.Option(envvar="ONCOTRIALS_PASSWORD", help="Password (prompted if absent).")] = None,
+    trial: Annotated[
+        str | None, typer.Option(help="Limit the role to one trial (protocol code).")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="ONCOTRIALS_PASSWORD", help="Password (prompted if absent)."),
+    ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Create a user, optionally with a membership (role at a site, optionally for one trial)."""
@@ -137,7 +156,10 @@ def createuser(
         if role is not None:
             site_obj = Site.objects.filter(code=site).first()
             if site_obj is None:
-                fail(f"Unknown site {site!r}.", remedy="List sites in the admin or with the API (/api/v1/sites).")
+                fail(
+                    f"Unknown site {site!r}.",
+                    remedy="List sites in the admin or with the API (/api/v1/sites).",
+                )
             trial_obj = None
             if trial is not None:
                 trial_obj = Trial.objects.filter(protocol_code=trial).first()
@@ -145,7 +167,9 @@ def createuser(
                     fail(f"Unknown trial {trial!r}.", remedy="Give the trial's protocol code.")
             membership_grant(user=user, role=role, site=site_obj, trial=trial_obj)
     if fmt is OutputFormat.json:
-        print_json({"id": user.pk, "username": user.username, "role": role, "site": site, "trial": trial})
+        print_json(
+            {"id": user.pk, "username": user.username, "role": role, "site": site, "trial": trial}
+        )
     else:
         stdout.print(f"Created user {user.username}.")
 
@@ -188,5 +212,7 @@ def audit_verify_cmd(fmt: FormatOption = OutputFormat.human) -> None:
     elif report.ok:
         stdout.print(f"Audit trail intact: {report.events} events, every link verified.")
     if not report.ok:
-        fail(f"Audit trail broken at event #{report.first_broken_seq}: {report.problem}.",
-             remedy="Investigate: the trail was altered outside the platform.")
+        fail(
+            f"Audit trail broken at event #{report.first_broken_seq}: {report.problem}.",
+            remedy="Investigate: the trail was altered outside the platform.",
+        )

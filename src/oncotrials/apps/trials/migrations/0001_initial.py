@@ -7,194 +7,555 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Cohort',
+            name="Cohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('escalation', 'Dose escalation'), ('expansion', 'Expansion'), ('basket', 'Basket'), ('randomised_arm', 'Randomised arm'), ('single_arm', 'Single arm'), ('observational', 'Observational')], max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('target_accrual', models.PositiveIntegerField(blank=True, null=True)),
-                ('is_open', models.BooleanField(default=True)),
-                ('version', models.PositiveIntegerField(default=1)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("escalation", "Dose escalation"),
+                            ("expansion", "Expansion"),
+                            ("basket", "Basket"),
+                            ("randomised_arm", "Randomised arm"),
+                            ("single_arm", "Single arm"),
+                            ("observational", "Observational"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("target_accrual", models.PositiveIntegerField(blank=True, null=True)),
+                ("is_open", models.BooleanField(default=True)),
+                ("version", models.PositiveIntegerField(default=1)),
             ],
             options={
-                'ordering': ['trial', 'code'],
+                "ordering": ["trial", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Trial',
+            name="Trial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('protocol_code', models.CharField(max_length=50, unique=True)),
-                ('title', models.CharField(max_length=500)),
-                ('short_title', models.CharField(blank=True, max_length=120)),
-                ('eu_ct_number', models.CharField(blank=True, max_length=20, verbose_name='EU CT number')),
-                ('nct_number', models.CharField(blank=True, max_length=11, verbose_name='NCT number')),
-                ('sponsor', models.CharField(max_length=200)),
-                ('sponsor_type', models.CharField(choices=[('industry', 'Industry'), ('academic', 'Academic'), ('cooperative_group', 'Cooperative group'), ('institutional', 'Institutional')], max_length=24)),
-                ('phase', models.CharField(choices=[('I-esc', 'I dose escalation'), ('I-exp', 'I expansion'), ('I/II', 'I/II'), ('II', 'II'), ('III', 'III'), ('IV', 'IV'), ('NT', 'Non-treatment')], max_length=8)),
-                ('modality', models.CharField(choices=[('drug', 'Drug'), ('radiotherapy', 'Radiotherapy'), ('radioligand', 'Radioligand / nuclear medicine'), ('cell_therapy', 'Cell therapy / immune cell engager'), ('surgery', 'Surgery'), ('device', 'Device'), ('none', 'None (non-treatment)')], max_length=16)),
-                ('tumour_types', models.JSONField(blank=True, default=list, help_text='OncoTree codes, e.g. ["NSCLC", "COAD"]')),
-                ('targets', models.JSONField(blank=True, default=list, help_text='Molecular targets, e.g. ["KRAS G12C", "EGFR"]')),
-                ('status', models.CharField(choices=[('feasibility', 'Feasibility'), ('set_up', 'Set-up'), ('open', 'Open'), ('on_hold', 'On hold'), ('closed_to_accrual', 'Closed to accrual'), ('closed', 'Closed')], default='feasibility', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.PositiveIntegerField(default=1)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("protocol_code", models.CharField(max_length=50, unique=True)),
+                ("title", models.CharField(max_length=500)),
+                ("short_title", models.CharField(blank=True, max_length=120)),
+                (
+                    "eu_ct_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="EU CT number"),
+                ),
+                (
+                    "nct_number",
+                    models.CharField(blank=True, max_length=11, verbose_name="NCT number"),
+                ),
+                ("sponsor", models.CharField(max_length=200)),
+                (
+                    "sponsor_type",
+                    models.CharField(
+                        choices=[
+                            ("industry", "Industry"),
+                            ("academic", "Academic"),
+                            ("cooperative_group", "Cooperative group"),
+                            ("institutional", "Institutional"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("I-esc", "I dose escalation"),
+                            ("I-exp", "I expansion"),
+                            ("I/II", "I/II"),
+                            ("II", "II"),
+                            ("III", "III"),
+                            ("IV", "IV"),
+                            ("NT", "Non-treatment"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "modality",
+                    models.CharField(
+                        choices=[
+                            ("drug", "Drug"),
+                            ("radiotherapy", "Radiotherapy"),
+                            ("radioligand", "Radioligand / nuclear medicine"),
+                            ("cell_therapy", "Cell therapy / immune cell engager"),
+                            ("surgery", "Surgery"),
+                            ("device", "Device"),
+                            ("none", "None (non-treatment)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "tumour_types",
+                    models.JSONField(
+                        blank=True, default=list, help_text='OncoTree codes, e.g. ["NSCLC", "COAD"]'
+                    ),
+                ),
+                (
+                    "targets",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Molecular targets, e.g. ["KRAS G12C", "EGFR"]',
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("feasibility", "Feasibility"),
+                            ("set_up", "Set-up"),
+                            ("open", "Open"),
+                            ("on_hold", "On hold"),
+                            ("closed_to_accrual", "Closed to accrual"),
+                            ("closed", "Closed"),
+                        ],
+                        default="feasibility",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("version", models.PositiveIntegerField(default=1)),
             ],
             options={
-                'ordering': ['protocol_code'],
+                "ordering": ["protocol_code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalDoseLevel',
+            name="HistoricalDoseLevel",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('level', models.IntegerField(help_text='Order of the level; -1 for a de-escalation level')),
-                ('agent', models.CharField(max_length=200)),
-                ('dose', models.DecimalField(decimal_places=4, max_digits=12)),
-                ('unit', models.CharField(max_length=32)),
-                ('schedule', models.CharField(blank=True, help_text='e.g. QD d1-21 q28d', max_length=200)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('cohort', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trials.cohort')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.IntegerField(
+                        help_text="Order of the level; -1 for a de-escalation level"
+                    ),
+                ),
+                ("agent", models.CharField(max_length=200)),
+                ("dose", models.DecimalField(decimal_places=4, max_digits=12)),
+                ("unit", models.CharField(max_length=32)),
+                (
+                    "schedule",
+                    models.CharField(blank=True, help_text="e.g. QD d1-21 q28d", max_length=200),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="trials.cohort",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical dose level',
-                'verbose_name_plural': 'historical dose levels',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical dose level",
+                "verbose_name_plural": "historical dose levels",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTrial',
+            name="HistoricalTrial",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('protocol_code', models.CharField(db_index=True, max_length=50)),
-                ('title', models.CharField(max_length=500)),
-                ('short_title', models.CharField(blank=True, max_length=120)),
-                ('eu_ct_number', models.CharField(blank=True, max_length=20, verbose_name='EU CT number')),
-                ('nct_number', models.CharField(blank=True, max_length=11, verbose_name='NCT number')),
-                ('sponsor', models.CharField(max_length=200)),
-                ('sponsor_type', models.CharField(choices=[('industry', 'Industry'), ('academic', 'Academic'), ('cooperative_group', 'Cooperative group'), ('institutional', 'Institutional')], max_length=24)),
-                ('phase', models.CharField(choices=[('I-esc', 'I dose escalation'), ('I-exp', 'I expansion'), ('I/II', 'I/II'), ('II', 'II'), ('III', 'III'), ('IV', 'IV'), ('NT', 'Non-treatment')], max_length=8)),
-                ('modality', models.CharField(choices=[('drug', 'Drug'), ('radiotherapy', 'Radiotherapy'), ('radioligand', 'Radioligand / nuclear medicine'), ('cell_therapy', 'Cell therapy / immune cell engager'), ('surgery', 'Surgery'), ('device', 'Device'), ('none', 'None (non-treatment)')], max_length=16)),
-                ('tumour_types', models.JSONField(blank=True, default=list, help_text='OncoTree codes, e.g. ["NSCLC", "COAD"]')),
-                ('targets', models.JSONField(blank=True, default=list, help_text='Molecular targets, e.g. ["KRAS G12C", "EGFR"]')),
-                ('status', models.CharField(choices=[('feasibility', 'Feasibility'), ('set_up', 'Set-up'), ('open', 'Open'), ('on_hold', 'On hold'), ('closed_to_accrual', 'Closed to accrual'), ('closed', 'Closed')], default='feasibility', max_length=20)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("protocol_code", models.CharField(db_index=True, max_length=50)),
+                ("title", models.CharField(max_length=500)),
+                ("short_title", models.CharField(blank=True, max_length=120)),
+                (
+                    "eu_ct_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="EU CT number"),
+                ),
+                (
+                    "nct_number",
+                    models.CharField(blank=True, max_length=11, verbose_name="NCT number"),
+                ),
+                ("sponsor", models.CharField(max_length=200)),
+                (
+                    "sponsor_type",
+                    models.CharField(
+                        choices=[
+                            ("industry", "Industry"),
+                            ("academic", "Academic"),
+                            ("cooperative_group", "Cooperative group"),
+                            ("institutional", "Institutional"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("I-esc", "I dose escalation"),
+                            ("I-exp", "I expansion"),
+                            ("I/II", "I/II"),
+                            ("II", "II"),
+                            ("III", "III"),
+                            ("IV", "IV"),
+                            ("NT", "Non-treatment"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "modality",
+                    models.CharField(
+                        choices=[
+                            ("drug", "Drug"),
+                            ("radiotherapy", "Radiotherapy"),
+                            ("radioligand", "Radioligand / nuclear medicine"),
+                            ("cell_therapy", "Cell therapy / immune cell engager"),
+                            ("surgery", "Surgery"),
+                            ("device", "Device"),
+                            ("none", "None (non-treatment)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "tumour_types",
+                    models.JSONField(
+                        blank=True, default=list, help_text='OncoTree codes, e.g. ["NSCLC", "COAD"]'
+                    ),
+                ),
+                (
+                    "targets",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Molecular targets, e.g. ["KRAS G12C", "EGFR"]',
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("feasibility", "Feasibility"),
+                            ("set_up", "Set-up"),
+                            ("open", "Open"),
+                            ("on_hold", "On hold"),
+                            ("closed_to_accrual", "Closed to accrual"),
+                            ("closed", "Closed"),
+                        ],
+                        default="feasibility",
+                        max_length=20,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical trial',
-                'verbose_name_plural': 'historical trials',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical trial",
+                "verbose_name_plural": "historical trials",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCohort',
+            name="HistoricalCohort",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=32)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('escalation', 'Dose escalation'), ('expansion', 'Expansion'), ('basket', 'Basket'), ('randomised_arm', 'Randomised arm'), ('single_arm', 'Single arm'), ('observational', 'Observational')], max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('target_accrual', models.PositiveIntegerField(blank=True, null=True)),
-                ('is_open', models.BooleanField(default=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trial', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trials.trial')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("escalation", "Dose escalation"),
+                            ("expansion", "Expansion"),
+                            ("basket", "Basket"),
+                            ("randomised_arm", "Randomised arm"),
+                            ("single_arm", "Single arm"),
+                            ("observational", "Observational"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("target_accrual", models.PositiveIntegerField(blank=True, null=True)),
+                ("is_open", models.BooleanField(default=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="trials.trial",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical cohort',
-                'verbose_name_plural': 'historical cohorts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical cohort",
+                "verbose_name_plural": "historical cohorts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='cohort',
-            name='trial',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cohorts', to='trials.trial'),
+            model_name="cohort",
+            name="trial",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cohorts",
+                to="trials.trial",
+            ),
         ),
         migrations.CreateModel(
-            name='TrialSite',
+            name="TrialSite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_lead', models.BooleanField(default=False)),
-                ('activated_on', models.DateField(blank=True, null=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trial_sites', to='accounts.site')),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trial_sites', to='trials.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_lead", models.BooleanField(default=False)),
+                ("activated_on", models.DateField(blank=True, null=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trial_sites",
+                        to="accounts.site",
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trial_sites",
+                        to="trials.trial",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='trial',
-            name='sites',
-            field=models.ManyToManyField(related_name='trials', through='trials.TrialSite', to='accounts.site'),
+            model_name="trial",
+            name="sites",
+            field=models.ManyToManyField(
+                related_name="trials", through="trials.TrialSite", to="accounts.site"
+            ),
         ),
         migrations.CreateModel(
-            name='TrialStatusChange',
+            name="TrialStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('feasibility', 'Feasibility'), ('set_up', 'Set-up'), ('open', 'Open'), ('on_hold', 'On hold'), ('closed_to_accrual', 'Closed to accrual'), ('closed', 'Closed')], max_length=20)),
-                ('to_status', models.CharField(choices=[('feasibility', 'Feasibility'), ('set_up', 'Set-up'), ('open', 'Open'), ('on_hold', 'On hold'), ('closed_to_accrual', 'Closed to accrual'), ('closed', 'Closed')], max_length=20)),
-                ('changed_at', models.DateTimeField()),
-                ('reason', models.TextField(blank=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_history', to='trials.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("feasibility", "Feasibility"),
+                            ("set_up", "Set-up"),
+                            ("open", "Open"),
+                            ("on_hold", "On hold"),
+                            ("closed_to_accrual", "Closed to accrual"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("feasibility", "Feasibility"),
+                            ("set_up", "Set-up"),
+                            ("open", "Open"),
+                            ("on_hold", "On hold"),
+                            ("closed_to_accrual", "Closed to accrual"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_history",
+                        to="trials.trial",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_at', 'id'],
+                "ordering": ["changed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DoseLevel',
+            name="DoseLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.IntegerField(help_text='Order of the level; -1 for a de-escalation level')),
-                ('agent', models.CharField(max_length=200)),
-                ('dose', models.DecimalField(decimal_places=4, max_digits=12)),
-                ('unit', models.CharField(max_length=32)),
-                ('schedule', models.CharField(blank=True, help_text='e.g. QD d1-21 q28d', max_length=200)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dose_levels', to='trials.cohort')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.IntegerField(
+                        help_text="Order of the level; -1 for a de-escalation level"
+                    ),
+                ),
+                ("agent", models.CharField(max_length=200)),
+                ("dose", models.DecimalField(decimal_places=4, max_digits=12)),
+                ("unit", models.CharField(max_length=32)),
+                (
+                    "schedule",
+                    models.CharField(blank=True, help_text="e.g. QD d1-21 q28d", max_length=200),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dose_levels",
+                        to="trials.cohort",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cohort', 'level', 'agent'],
-                'constraints': [models.UniqueConstraint(fields=('cohort', 'level', 'agent'), name='dose_level_once'), models.CheckConstraint(condition=models.Q(('dose__gte', 0)), name='dose_non_negative')],
+                "ordering": ["cohort", "level", "agent"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("cohort", "level", "agent"), name="dose_level_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("dose__gte", 0)), name="dose_non_negative"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='cohort',
-            constraint=models.UniqueConstraint(fields=('trial', 'code'), name='cohort_code_per_trial'),
+            model_name="cohort",
+            constraint=models.UniqueConstraint(
+                fields=("trial", "code"), name="cohort_code_per_trial"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trialsite',
-            constraint=models.UniqueConstraint(fields=('trial', 'site'), name='trial_site_once'),
+            model_name="trialsite",
+            constraint=models.UniqueConstraint(fields=("trial", "site"), name="trial_site_once"),
         ),
     ]

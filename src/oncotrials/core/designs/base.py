@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from oncotrials.core.errors import ValidationError
 
 
-class Action(str, enum.Enum):  # noqa: UP042 - str() of members kept as before
+class Action(str, enum.Enum):
     """The next step a design recommends for the current dose."""
 
     ESCALATE = "escalate"

@@ -47,6 +47,8 @@ from oncotrials.core.designs.simulate import (
 from oncotrials.core.errors import ValidationError
 
 LETTERS = {E: "E", S: "S", D: "D", DU: "DU"}
+# Tables are pure functions of the design's parameters; live decisions reuse them.
+_TABLE_CACHE: dict[tuple[Any, ...], DecisionTable] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,7 +236,19 @@ class IntervalDesign(abc.ABC):
         """The full decision table up to ``max_n`` patients per dose (default: sample size)."""
         self._validate()
         m = self.sample_size if max_n is None else check_positive_int("max_n", max_n)
+        key = (type(self), tuple(sorted(self.get_params().items())), m)
+        cached = _TABLE_CACHE.get(key)
+        if cached is not None:
+            return cached
+        table = self._build_table(m)
+        if len(_TABLE_CACHE) > 256:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = table
+        return table
+
+    def _build_table(self, m: int) -> DecisionTable:
         letters = self._letters(m)
+        letters.flags.writeable = False
         esc, des, eli = self._boundary_rows(letters, m)
         return DecisionTable(
             design=self.name,
@@ -327,16 +341,23 @@ class IntervalDesign(abc.ABC):
                 mtd=sel.dose,
             )
         if cur in elim:
-            nxt = min(elim) - 1
+            first = min(elim)
+            nxt = first - 1
+            if first == cur:
+                why = (
+                    f"{y}/{n} DLTs at {pos}: P(DLT rate > {self.target}) > {self.cutoff_eli}; "
+                    f"eliminate {pos} and higher doses, de-escalate to dose {nxt + 1}."
+                )
+            else:
+                why = (
+                    f"Dose {first + 1} ({doses[first].dlts}/{doses[first].treated} DLTs) is "
+                    f"eliminated with every higher dose, including {pos}; go to dose {nxt + 1}."
+                )
             return Decision(
                 action=Action.ELIMINATE,
                 current_dose=cur,
                 next_dose=nxt,
-                reason=(
-                    f"{y}/{n} DLTs at {pos}: P(DLT rate > {self.target}) > {self.cutoff_eli}; "
-                    f"eliminate dose {min(elim) + 1} and higher doses, "
-                    f"de-escalate to dose {nxt + 1}."
-                ),
+                reason=why,
                 rule=rule,
                 eliminated=elim,
             )

@@ -37,11 +37,30 @@ class _UnitError(ValueError):
     """A diameter that is not a finite, non-negative millimetre value to 0.01 mm."""
 
 
+# Measurements repeat a lot (0.1 mm steps over a few hundred mm): remember the conversions.
+_UNITS: dict[Millimetres, int] = {}
+_MM: dict[int, Decimal] = {}
+_CACHE_LIMIT = 1 << 16
+
+
 def to_units(value: Millimetres) -> int:
     """Millimetres as an exact integer number of hundredths of a millimetre.
 
     Raises ``ValueError`` (a private subclass) with a reason; callers add the record and field.
     """
+    if type(value) is not bool:
+        try:
+            return _UNITS[value]
+        except (KeyError, TypeError):
+            pass
+    units = _to_units(value)
+    if len(_UNITS) >= _CACHE_LIMIT:
+        _UNITS.clear()
+    _UNITS[value] = units
+    return units
+
+
+def _to_units(value: Millimetres) -> int:
     kind = type(value)
     if kind is int:
         units = value * UNITS_PER_MM
@@ -66,7 +85,15 @@ def to_units(value: Millimetres) -> int:
 
 
 def units_to_mm(units: int) -> Decimal:
-    return Decimal(units).scaleb(-2)
+    """Exact millimetres (a Decimal with two places) from hundredths of a millimetre."""
+    try:
+        return _MM[units]
+    except KeyError:
+        mm = Decimal(units).scaleb(-2)
+        if len(_MM) >= _CACHE_LIMIT:
+            _MM.clear()
+        _MM[units] = mm
+        return mm
 
 
 def organ_key(lesion: BaselineLesion) -> str:
@@ -91,6 +118,12 @@ class Measurability:
 
     measurable: bool
     reason: str
+
+
+_MEASURABLE = Measurability(True, "longest diameter at or above the minimum (RECIST 1.1 3.1.1)")
+_MEASURABLE_NODE = Measurability(
+    True, "node short axis at or above the minimum, 15 mm (RECIST 1.1 3.1.1)"
+)
 
 
 def measurability(lesion: BaselineLesion, *, where: str = "") -> Measurability:
@@ -132,14 +165,14 @@ def measurability(lesion: BaselineLesion, *, where: str = "") -> Measurability:
                 f"pathological node, short axis {units_to_mm(size)} mm < "
                 f"{units_to_mm(minimum)} mm: non-target (RECIST 1.1 3.1.1)",
             )
-        return Measurability(True, f"node short axis ≥ {units_to_mm(minimum)} mm")
+        return _MEASURABLE_NODE
     if size < minimum:
         return Measurability(
             False,
             f"longest diameter {units_to_mm(size)} mm < {units_to_mm(minimum)} mm "
             f"by {lesion.method.value}: non-measurable (RECIST 1.1 3.1.1)",
         )
-    return Measurability(True, f"longest diameter ≥ {units_to_mm(minimum)} mm")
+    return _MEASURABLE
 
 
 @dataclass(frozen=True, slots=True)

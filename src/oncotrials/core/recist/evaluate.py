@@ -18,12 +18,19 @@ from decimal import Decimal
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.recist import _bor
-from oncotrials.core.recist.baseline import _UnitError, select_targets, to_units, units_to_mm
+from oncotrials.core.recist.baseline import (
+    _UNITS,
+    _UnitError,
+    select_targets,
+    to_units,
+    units_to_mm,
+)
 from oncotrials.core.recist.model import (
     UNITS_PER_MM,
     BestOverallResponse,
     IResponse,
     LesionStatus,
+    Millimetres,
     NewLesion,
     PatientRecord,
     RecistOptions,
@@ -160,11 +167,12 @@ def prepare(record: PatientRecord) -> _Prepared:
     n_t = len(target_ids)
     n_nt = len(nt_ids)
     base_date = record.baseline.date
+    unit_cache = _UNITS
     visits: list[_Visit] = []
     seen_dates: set[dt.date] = set()
     for a_index, assessment in enumerate(record.assessments):
         date = assessment.date
-        where = f"Patient {pid}, assessment {a_index + 1} ({date.isoformat()})"
+        where = _Where(pid, a_index, date)  # formatted only for an error message
         if date <= base_date:
             raise ValidationError(
                 f"{where}, field date: on or before the baseline date {base_date.isoformat()}; "
@@ -175,27 +183,25 @@ def prepare(record: PatientRecord) -> _Prepared:
                 f"{where}, field date: two assessments share this date; merge them into one."
             )
         seen_dates.add(date)
-        t_units: list[int | None] = [None] * n_t
-        t_seen = [False] * n_t
-        nt_status: list[LesionStatus] = [_NOT_EVALUATED] * n_nt
+        # -1 marks a lesion not yet seen in this assessment; None one not evaluated
+        t_units: list[int | None] = [-1] * n_t
+        nt_status: list[LesionStatus | None] = [None] * n_nt
         nt_normal = [False] * n_nt
-        nt_seen = [False] * n_nt
         for obs in assessment.lesions:
             lesion_id = obs.lesion_id
             status = obs.status
             ti = t_index.get(lesion_id)
             if ti is not None:
-                if t_seen[ti]:
+                if t_units[ti] != -1:
                     raise _duplicate(where, lesion_id)
-                t_seen[ti] = True
                 value = obs.diameter_mm
                 if value is not None:
                     try:
-                        units = to_units(value)
-                    except _UnitError as exc:
-                        raise ValidationError(
-                            f"{where}, lesion {lesion_id}, field diameter_mm: {exc}."
-                        ) from None
+                        units = (
+                            unit_cache[value] if value.__class__ is not bool else to_units(value)
+                        )
+                    except (KeyError, TypeError):
+                        units = _checked_units(value, where, lesion_id)
                     if status is None or status is _PRESENT:
                         t_units[ti] = units
                     elif status is _ABSENT and units == 0:
@@ -210,7 +216,7 @@ def prepare(record: PatientRecord) -> _Prepared:
                 elif status is _TOO_SMALL:
                     t_units[ti] = _MM5  # EORTC: present but too small to measure → 5 mm
                 elif status is _NOT_EVALUATED:
-                    pass
+                    t_units[ti] = None
                 elif status is None:
                     raise ValidationError(
                         f"{where}, target lesion {lesion_id}: neither diameter_mm nor status; "
@@ -229,9 +235,8 @@ def prepare(record: PatientRecord) -> _Prepared:
                     f"{where}, lesion {lesion_id}, field lesion_id: not a baseline lesion; "
                     "record lesions that appeared after baseline under new_lesions."
                 )
-            if nt_seen[ni]:
+            if nt_status[ni] is not None:
                 raise _duplicate(where, lesion_id)
-            nt_seen[ni] = True
             if status is None:
                 raise ValidationError(
                     f"{where}, non-target lesion {lesion_id}, field status: missing; record "
@@ -239,24 +244,19 @@ def prepare(record: PatientRecord) -> _Prepared:
                 )
             normal = status is _ABSENT
             if obs.diameter_mm is not None:
-                try:
-                    units = to_units(obs.diameter_mm)
-                except _UnitError as exc:
-                    raise ValidationError(
-                        f"{where}, lesion {lesion_id}, field diameter_mm: {exc}."
-                    ) from None
+                units = _checked_units(obs.diameter_mm, where, lesion_id)
                 if nt_nodal[ni] and units < _MM10 and status is not _UNEQUIVOCAL:
                     normal = True  # a node under 10 mm short axis is no longer pathological
             nt_status[ni] = _PRESENT if status is _TOO_SMALL else status
             nt_normal[ni] = normal
-        if not all(t_seen):
-            missing = target_ids[t_seen.index(False)]
+        if -1 in t_units:
+            missing = target_ids[t_units.index(-1)]
             raise ValidationError(
                 f"{where}, target lesion {missing}: missing from this assessment; record its "
                 "diameter_mm or a status (absent, too_small, not_evaluated)."
             )
-        if not all(nt_seen):
-            missing = nt_ids[nt_seen.index(False)]
+        if None in nt_status:
+            missing = nt_ids[nt_status.index(None)]
             raise ValidationError(
                 f"{where}, non-target lesion {missing}: missing from this assessment; record "
                 "its status (absent, present, increased, unequivocal_progression, not_evaluated)."
@@ -274,7 +274,7 @@ def prepare(record: PatientRecord) -> _Prepared:
                 t_units,
                 target_sum,
                 partial,
-                nt_status,
+                nt_status,  # type: ignore[arg-type]  # every entry was set above
                 nt_normal,
                 new,
                 assessment.tumour_markers_normal,
@@ -300,7 +300,29 @@ def prepare(record: PatientRecord) -> _Prepared:
     )
 
 
-def _duplicate(where: str, lesion_id: str) -> ValidationError:
+class _Where:
+    """Where a follow-up record is, formatted only when an error needs it."""
+
+    __slots__ = ("date", "index", "pid")
+
+    def __init__(self, pid: str, index: int, date: dt.date) -> None:
+        self.pid, self.index, self.date = pid, index, date
+
+    def __str__(self) -> str:
+        return f"Patient {self.pid}, assessment {self.index + 1} ({self.date.isoformat()})"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _checked_units(value: Millimetres, where: _Where, lesion_id: str) -> int:
+    try:
+        return to_units(value)
+    except _UnitError as exc:
+        raise ValidationError(f"{where}, lesion {lesion_id}, field diameter_mm: {exc}.") from None
+
+
+def _duplicate(where: _Where, lesion_id: str) -> ValidationError:
     return ValidationError(
         f"{where}, lesion {lesion_id}, field lesion_id: recorded twice in this assessment; "
         "keep one observation per lesion."
@@ -308,7 +330,7 @@ def _duplicate(where: str, lesion_id: str) -> ValidationError:
 
 
 def _new_lesions(
-    lesions: tuple[NewLesion, ...], where: str, t_index: dict[str, int], nt_index: dict[str, int]
+    lesions: tuple[NewLesion, ...], where: _Where, t_index: dict[str, int], nt_index: dict[str, int]
 ) -> list[_NewObs]:
     out: list[_NewObs] = []
     if not lesions:
@@ -498,15 +520,8 @@ def _mm(units: int | None) -> Decimal | None:
     return None if units is None else units_to_mm(units)
 
 
-def _pct(value: int, reference: int) -> Decimal | None:
-    if reference == 0:
-        return None
-    return (Decimal(100 * (value - reference)) / Decimal(reference)).quantize(Decimal("0.01"))
-
-
-def _timepoint_result(visit: _Visit, tp: _Tp, base: int, with_pct: bool) -> TimepointResult:
+def _timepoint_result(visit: _Visit, tp: _Tp, base: int) -> TimepointResult:
     s = visit.target_sum
-    pct = with_pct and s is not None and base > 0
     return TimepointResult(
         visit.date,
         tp.target,
@@ -516,10 +531,9 @@ def _timepoint_result(visit: _Visit, tp: _Tp, base: int, with_pct: bool) -> Time
         tp.rule,
         tp.target_rule,
         tp.non_target_rule,
-        _mm(s) if base else None,
-        _mm(tp.nadir_before) if base else None,
-        _pct(s, base) if pct else None,  # type: ignore[arg-type]
-        _pct(s, tp.nadir_before) if pct else None,  # type: ignore[arg-type]
+        None if s is None or not base else units_to_mm(s),
+        units_to_mm(tp.nadir_before) if base else None,
+        units_to_mm(base) if base else None,
     )
 
 
@@ -536,7 +550,7 @@ def counted_indices(p: _Prepared, overall: list[int], progression_codes: tuple[i
     return n
 
 
-def evaluate_prepared(p: _Prepared, options: RecistOptions, *, percentages: bool) -> RecistResult:
+def evaluate_prepared(p: _Prepared, options: RecistOptions) -> RecistResult:
     tps = recist_timepoints(p, options)
     codes = [_CODE[tp.overall] for tp in tps]
     n = counted_indices(p, codes, (_bor.PD,))
@@ -570,8 +584,7 @@ def evaluate_prepared(p: _Prepared, options: RecistOptions, *, percentages: bool
             break
     base = p.base_sum
     timepoints = tuple(
-        _timepoint_result(visit, tp, base, percentages)
-        for visit, tp in zip(p.visits, tps, strict=True)
+        _timepoint_result(visit, tp, base) for visit, tp in zip(p.visits, tps, strict=True)
     )
     return RecistResult(
         p.patient_id,
@@ -642,4 +655,4 @@ def evaluate_recist(record: PatientRecord, options: RecistOptions | None = None)
     Eisenhauer EA et al. Eur J Cancer 2009;45:228-247 (RECIST 1.1).
     """
     opts = options if options is not None else RecistOptions()
-    return evaluate_prepared(prepare(record), opts, percentages=True)
+    return evaluate_prepared(prepare(record), opts)

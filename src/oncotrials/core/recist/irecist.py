@@ -38,6 +38,7 @@ from oncotrials.core.recist.evaluate import (
     _timepoint_result,
     _Tp,
     _Visit,
+    _Where,
     counted_indices,
     prepare,
     recist_timepoints,
@@ -126,7 +127,7 @@ class _NewLesionBook:
                 self.nlt.append(lesion.lesion_id)
                 self.per_organ[organ] = self.per_organ.get(organ, 0) + 1
 
-    def nlt_sum(self, visit: _Visit, where: str) -> int | None:
+    def nlt_sum(self, visit: _Visit, where: _Where) -> int | None:
         if not self.nlt:
             return 0
         by_id = {lesion.lesion_id: lesion for lesion in visit.new}
@@ -209,7 +210,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
     out: list[ITimepointResult] = []
     base = p.base_sum
     for visit, tp in zip(p.visits, tps, strict=True):
-        where = f"Patient {p.patient_id}, assessment {visit.index + 1} ({visit.date.isoformat()})"
+        where = _Where(p.patient_id, visit.index, visit.date)
         missing = book.ever - {lesion.lesion_id for lesion in visit.new}
         if missing:
             raise ValidationError(
@@ -220,7 +221,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
         counted = {lesion.lesion_id for lesion in visit.new if lesion.counted}
         book.update(visit)
         nlt_sum = book.nlt_sum(visit, where)
-        recist = _timepoint_result(visit, tp, base, True)
+        recist = _timepoint_result(visit, tp, base)
         overall: IResponse
         rule: str
         shown_cats: tuple[str, ...] = ()

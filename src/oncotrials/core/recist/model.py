@@ -251,7 +251,9 @@ class TimepointResult:
 
     ``sum_mm`` is the sum of diameters (``None`` when not all targets were evaluated),
     ``nadir_mm`` the smallest sum before this assessment (baseline included): the reference for
-    PD. ``rule`` names the row of RECIST 1.1 Table 1 or Table 2 that gave ``overall``.
+    PD. ``rule`` names the row of RECIST 1.1 Table 1 or Table 2 that gave ``overall``. The
+    percentage changes are shown rounded to 0.01 %; decisions never use them (they compare exact
+    sums).
     """
 
     date: dt.date
@@ -264,8 +266,21 @@ class TimepointResult:
     non_target_rule: str | None
     sum_mm: Decimal | None
     nadir_mm: Decimal | None
-    change_from_baseline_pct: Decimal | None
-    change_from_nadir_pct: Decimal | None
+    baseline_sum_mm: Decimal | None
+
+    @property
+    def change_from_baseline_pct(self) -> Decimal | None:
+        return _percent_change(self.sum_mm, self.baseline_sum_mm)
+
+    @property
+    def change_from_nadir_pct(self) -> Decimal | None:
+        return _percent_change(self.sum_mm, self.nadir_mm)
+
+
+def _percent_change(value: Decimal | None, reference: Decimal | None) -> Decimal | None:
+    if value is None or not reference:
+        return None
+    return ((value - reference) * 100 / reference).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True, slots=True)

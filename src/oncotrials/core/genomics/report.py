@@ -1,0 +1,454 @@
+"""The oncotrials JSON genomic report (format 1.0): read, validate, write.
+
+The format is documented in ``docs/formats/genomic-report.md`` with its JSON Schema
+(``genomic-report.schema.json``, shipped here as ``data/genomic-report.schema.json``) and an
+example. Errors name the file, the line where the offending value starts and the field as a JSON
+path (``short_variants/1/vaf``). Beyond the schema, the reader checks the OncoTree code, and reports
+as notices protein changes it cannot parse, gene aliases it resolved and reported genes outside
+``covered_genes``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
+from oncotrials.core.genomics.issues import Issue, IssueLog
+from oncotrials.core.genomics.model import (
+    Biomarker,
+    BiomarkerKind,
+    CnaCall,
+    CopyNumber,
+    GenomeBuild,
+    GenomicReport,
+    Mutation,
+    Sample,
+    SampleKind,
+    StructuralVariant,
+    Timepoint,
+    VariantClass,
+)
+from oncotrials.core.genomics.oncotree import OncoTree, load_oncotree
+from oncotrials.core.genomics.protein import normalise_protein_change
+
+__all__ = [
+    "FORMAT_VERSION",
+    "read_report_json",
+    "report_schema",
+    "report_to_dict",
+    "write_report_json",
+]
+
+FORMAT_VERSION = "1.0"
+_CALLS = {
+    "amplification": CnaCall.AMPLIFICATION,
+    "gain": CnaCall.GAIN,
+    "neutral": CnaCall.NEUTRAL,
+    "shallow_deletion": CnaCall.SHALLOW_DELETION,
+    "deep_deletion": CnaCall.DEEP_DELETION,
+}
+_CALL_NAMES = {v: k for k, v in _CALLS.items()}
+
+
+@lru_cache(maxsize=1)
+def report_schema() -> dict[str, Any]:
+    ref = resources.files("oncotrials.core.genomics").joinpath("data/genomic-report.schema.json")
+    with ref.open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _value_positions(text: str) -> dict[tuple[str | int, ...], int]:
+    """Character offset where each JSON value starts, keyed by its path (valid JSON only)."""
+    decoder = json.JSONDecoder()
+    out: dict[tuple[str | int, ...], int] = {}
+
+    def skip(i: int) -> int:
+        m = _WS.match(text, i)
+        return m.end() if m else i
+
+    def value(i: int, path: tuple[str | int, ...]) -> int:
+        i = skip(i)
+        out[path] = i
+        c = text[i]
+        if c == "{":
+            i = skip(i + 1)
+            if text[i] == "}":
+                return i + 1
+            while True:
+                i = skip(i)
+                key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+                i = skip(i) + 1  # ':'
+                i = skip(value(i, (*path, key)))
+                if text[i] == ",":
+                    i += 1
+                    continue
+                return i + 1
+        if c == "[":
+            i = skip(i + 1)
+            if text[i] == "]":
+                return i + 1
+            k = 0
+            while True:
+                i = skip(value(i, (*path, k)))
+                k += 1
+                if text[i] == ",":
+                    i += 1
+                    continue
+                return i + 1
+        _, end = decoder.raw_decode(text, i)
+        return int(end)
+
+    value(0, ())
+    return out
+
+
+def _date(v: object) -> dt.date | None:
+    return dt.date.fromisoformat(v) if isinstance(v, str) else None
+
+
+def read_report_json(
+    path: str | Path, *, oncotree: OncoTree | None = None
+) -> tuple[GenomicReport, tuple[Issue, ...]]:
+    """Read and validate a JSON genomic report; returns the report and its notices.
+
+    Raises
+    ------
+    GenomicFileError
+        For invalid JSON (line of the syntax error), schema violations (line and JSON path of
+        each), an unknown OncoTree code or an unparseable date.
+    """
+    p = Path(path)
+    log = IssueLog.for_path(p)
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise log.fatal(raw.count(b"\n", 0, exc.start) + 1, None, "not valid UTF-8.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise log.fatal(
+            exc.lineno, None, f"not valid JSON: {exc.msg} (column {exc.colno})."
+        ) from None
+    positions: dict[tuple[str | int, ...], int] | None = None
+
+    def line_of(path_: tuple[str | int, ...]) -> int | None:
+        nonlocal positions
+        if positions is None:
+            positions = _value_positions(text)
+        while path_ and path_ not in positions:
+            path_ = path_[:-1]
+        pos = positions.get(path_)
+        return None if pos is None else text.count("\n", 0, pos) + 1
+
+    def field(path_: tuple[str | int, ...]) -> str:
+        return "/".join(str(x) for x in path_) or "(document)"
+
+    validator = jsonschema.Draft202012Validator(
+        report_schema(), format_checker=jsonschema.FormatChecker()
+    )
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(x) for x in e.absolute_path]):
+        where = tuple(err.absolute_path)
+        msg = err.message if len(err.message) < 200 else err.message[:200] + "..."
+        log.error(line_of(where), field(where), msg)
+    log.raise_if_errors()
+
+    tree = oncotree or load_oncotree()
+    s = data["sample"]
+    code = s.get("oncotree_code")
+    if code is not None:
+        resolved = tree.resolve(code)
+        if resolved is None:
+            log.error(
+                line_of(("sample", "oncotree_code")),
+                "sample/oncotree_code",
+                f"unknown OncoTree code {code!r} ({tree.version}).",
+            )
+        elif resolved != code:
+            log.info(
+                line_of(("sample", "oncotree_code")),
+                "sample/oncotree_code",
+                f"{code!r} read as {resolved!r}.",
+            )
+        code = resolved
+    for key in ("collected_on",):
+        try:
+            _date(s.get(key))
+        except ValueError:
+            log.error(
+                line_of(("sample", key)), f"sample/{key}", f"{s[key]!r} is not a date (YYYY-MM-DD)."
+            )
+    try:
+        reported_on = _date(data.get("reported_on"))
+    except ValueError:
+        reported_on = None
+        log.error(
+            line_of(("reported_on",)),
+            "reported_on",
+            f"{data['reported_on']!r} is not a date (YYYY-MM-DD).",
+        )
+    log.raise_if_errors()
+
+    sample = Sample(
+        sample_id=s["sample_id"],
+        patient_id=data["patient_id"],
+        kind=SampleKind(s["kind"]),
+        timepoint=Timepoint(s.get("timepoint", "unknown")),
+        collected_on=_date(s.get("collected_on")),
+        tumour_fraction=s.get("tumour_fraction"),
+        oncotree_code=code,
+        mean_depth=s.get("mean_depth"),
+    )
+    assay = data["assay"]
+    covered = (
+        frozenset(normalise_gene(g) for g in assay["covered_genes"])
+        if "covered_genes" in assay
+        else None
+    )
+    build = GenomeBuild(data["genome_build"]) if "genome_build" in data else None
+    sid = sample.sample_id
+
+    def gene_at(value: str, where: tuple[str | int, ...]) -> str:
+        g = normalise_gene(value)
+        if g != value:
+            log.info(line_of(where), field(where), f"gene symbol {value!r} read as {g!r}.")
+        if covered is not None and g not in covered:
+            log.warning(
+                line_of(where), field(where), f"{g} is reported but not in assay/covered_genes."
+            )
+        return g
+
+    mutations = []
+    for i, v in enumerate(data.get("short_variants", [])):
+        base = ("short_variants", i)
+        gene = gene_at(v["gene"], (*base, "gene"))
+        raw_p = v.get("protein_change")
+        protein = normalise_protein_change(raw_p)
+        if raw_p and protein is None:
+            log.warning(
+                line_of((*base, "protein_change")),
+                field((*base, "protein_change")),
+                f"protein change {raw_p!r} not recognised; kept raw.",
+            )
+        ref, alt = v.get("ref"), v.get("alt")
+        vtype = None
+        if ref and alt:
+            vtype = (
+                "INS"
+                if ref == "-" or len(alt) > len(ref)
+                else "DEL"
+                if alt == "-" or len(alt) < len(ref)
+                else "SNP"
+            )
+        vclass = (
+            VariantClass(v["variant_class"])
+            if "variant_class" in v
+            else normalise_variant_class(v["consequence"], vtype)
+        )
+        if vclass is None:
+            log.error(
+                line_of((*base, "consequence")),
+                field((*base, "consequence")),
+                f"consequence {v['consequence']!r} is not a known Sequence Ontology term.",
+            )
+            continue
+        start = v.get("position")
+        end = None
+        if start is not None and ref and ref != "-":
+            end = start + len(ref) - 1
+        mutations.append(
+            Mutation(
+                sample_id=sid,
+                gene=gene,
+                variant_class=vclass,
+                protein_change=protein,
+                protein_change_raw=raw_p,
+                hgvsc=v.get("hgvsc"),
+                chromosome=v.get("chromosome"),
+                start=start,
+                end=end,
+                ref=ref,
+                alt=alt,
+                vaf=v.get("vaf"),
+                depth=v.get("depth"),
+                alt_count=v.get("alt_count"),
+                consequence=v.get("consequence"),
+                genome_build=build,
+            )
+        )
+    cnas = tuple(
+        CopyNumber(
+            sid,
+            gene_at(c["gene"], ("copy_number_alterations", i, "gene")),
+            _CALLS[c["call"]],
+            c.get("copy_number"),
+        )
+        for i, c in enumerate(data.get("copy_number_alterations", []))
+    )
+    svs = []
+    for i, v in enumerate(data.get("structural_variants", [])):
+        genes = [
+            gene_at(v[k], ("structural_variants", i, k)) if v.get(k) else None
+            for k in ("gene1", "gene2")
+        ]
+        svs.append(
+            StructuralVariant(
+                sample_id=sid,
+                gene1=genes[0],
+                gene2=genes[1],
+                chromosome1=v.get("chromosome1"),
+                position1=v.get("position1"),
+                chromosome2=v.get("chromosome2"),
+                position2=v.get("position2"),
+                in_frame=v.get("in_frame"),
+                sv_class=v.get("sv_class"),
+                event_info=v.get("event_info"),
+                dna_support=v.get("dna_support"),
+                rna_support=v.get("rna_support"),
+                genome_build=build,
+            )
+        )
+    biomarkers = tuple(
+        Biomarker(
+            sid,
+            BiomarkerKind(b["kind"]),
+            b.get("value"),
+            b.get("status"),
+            b.get("unit"),
+            b.get("name"),
+        )
+        for b in data.get("biomarkers", [])
+    )
+    log.raise_if_errors()
+    report = GenomicReport(
+        report_id=data["report_id"],
+        sample=sample,
+        assay=assay["name"],
+        panel=assay.get("panel"),
+        lab=data.get("lab"),
+        reported_on=reported_on,
+        version=assay.get("version"),
+        genome_build=build,
+        covered_genes=covered,
+        mutations=tuple(mutations),
+        copy_numbers=cnas,
+        structural_variants=tuple(svs),
+        biomarkers=biomarkers,
+    )
+    return report, log.notices()
+
+
+def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def report_to_dict(report: GenomicReport) -> dict[str, Any]:
+    """The report as a JSON-ready dict in format 1.0 (protein changes as the source wrote them)."""
+    s = report.sample
+    assay = _drop_none(
+        {
+            "name": report.assay,
+            "panel": report.panel,
+            "version": report.version,
+            "covered_genes": sorted(report.covered_genes)
+            if report.covered_genes is not None
+            else None,
+        }
+    )
+    return _drop_none(
+        {
+            "format_version": FORMAT_VERSION,
+            "report_id": report.report_id,
+            "patient_id": s.patient_id,
+            "sample": _drop_none(
+                {
+                    "sample_id": s.sample_id,
+                    "kind": s.kind.value if s.kind is not SampleKind.UNKNOWN else "tissue",
+                    "timepoint": s.timepoint.value,
+                    "collected_on": s.collected_on.isoformat() if s.collected_on else None,
+                    "tumour_fraction": s.tumour_fraction,
+                    "oncotree_code": s.oncotree_code,
+                    "mean_depth": s.mean_depth,
+                }
+            ),
+            "assay": assay,
+            "lab": report.lab,
+            "reported_on": report.reported_on.isoformat() if report.reported_on else None,
+            "genome_build": report.genome_build.value if report.genome_build else None,
+            "short_variants": [
+                _drop_none(
+                    {
+                        "gene": m.gene,
+                        "protein_change": m.protein_change_raw or m.protein_change,
+                        "hgvsc": m.hgvsc,
+                        "variant_class": m.variant_class.value,
+                        "consequence": m.consequence,
+                        "chromosome": m.chromosome,
+                        "position": m.start,
+                        "ref": m.ref,
+                        "alt": m.alt,
+                        "vaf": m.vaf,
+                        "depth": m.depth,
+                        "alt_count": m.alt_count,
+                    }
+                )
+                for m in report.mutations
+            ],
+            "copy_number_alterations": [
+                _drop_none(
+                    {"gene": c.gene, "call": _CALL_NAMES[c.call], "copy_number": c.copy_number}
+                )
+                for c in report.copy_numbers
+            ],
+            "structural_variants": [
+                _drop_none(
+                    {
+                        "gene1": v.gene1,
+                        "gene2": v.gene2,
+                        "chromosome1": v.chromosome1,
+                        "position1": v.position1,
+                        "chromosome2": v.chromosome2,
+                        "position2": v.position2,
+                        "in_frame": v.in_frame,
+                        "sv_class": v.sv_class,
+                        "event_info": v.event_info,
+                        "dna_support": v.dna_support,
+                        "rna_support": v.rna_support,
+                    }
+                )
+                for v in report.structural_variants
+            ],
+            "biomarkers": [
+                _drop_none(
+                    {
+                        "kind": b.kind.value,
+                        "value": b.value,
+                        "status": b.status,
+                        "unit": b.unit,
+                        "name": b.name,
+                    }
+                )
+                for b in report.biomarkers
+            ],
+        }
+    )
+
+
+def write_report_json(report: GenomicReport, path: str | Path) -> None:
+    """Write ``report`` in format 1.0 (validated against the schema before writing)."""
+    doc = report_to_dict(report)
+    jsonschema.validate(doc, report_schema())
+    Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

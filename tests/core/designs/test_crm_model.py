@@ -223,7 +223,7 @@ def test_decide_matches_patient_level_fit() -> None:
     n = np.bincount(MAN_LEVEL, minlength=6)
     y = np.bincount(MAN_LEVEL, weights=MAN_TOX, minlength=6).astype(int)
     data = _counts(list(zip(n.tolist(), y.tolist(), strict=True)))
-    decision = design.decide(data, current_dose=1)
+    decision = design.decide(data, current=1)
     assert decision.next_dose == 1
     assert decision.action is Action.STAY
     assert design.fit(data).estimate == pytest.approx(-0.2121715265, abs=1e-9)
@@ -233,20 +233,20 @@ def test_no_skip_restricts_escalation_to_one_level() -> None:
     # Cheung Table 3.2: after 0/1 at dose 3 the unrestricted CRM jumps to dose 5.
     design = CRM(skeleton=tuple(CHEUNG_SKELETON), target=0.25, model="logistic")
     data = _counts([(0, 0), (0, 0), (1, 0), (0, 0), (0, 0)])
-    d = design.decide(data, current_dose=2, last_cohort=DoseData(1, 0))
+    d = design.decide(data, current=2, last_cohort=DoseData(1, 0))
     assert d.next_dose == 3
     assert d.action is Action.ESCALATE
     assert "no skipping" in d.rule
     free = CRM(skeleton=tuple(CHEUNG_SKELETON), target=0.25, model="logistic", no_skip=False)
-    assert free.decide(data, current_dose=2).next_dose == 4
+    assert free.decide(data, current=2).next_dose == 4
 
 
 def test_coherence_blocks_escalation_after_a_toxic_cohort() -> None:
     skel = (0.05, 0.10, 0.20, 0.30, 0.45)
     design = CRM(skeleton=skel, target=0.3)
     data = _counts([(3, 0), (3, 0), (3, 0), (3, 1), (0, 0)])
-    assert design.decide(data, current_dose=3).next_dose == 4  # model says escalate
-    d = design.decide(data, current_dose=3, last_cohort=DoseData(3, 1))
+    assert design.decide(data, current=3).next_dose == 4  # model says escalate
+    d = design.decide(data, current=3, last_cohort=DoseData(3, 1))
     assert d.next_dose == 3  # 1/3 >= 0.3: coherence keeps the dose
     assert "coherence" in d.rule
 
@@ -256,12 +256,12 @@ def test_safety_stop_when_lowest_dose_too_toxic() -> None:
     data = _counts([(6, 5), (0, 0), (0, 0), (0, 0)])
     p = design.prob_lowest_too_toxic(data)
     assert p > 0.9
-    d = design.decide(data, current_dose=0)
+    d = design.decide(data, current=0)
     assert d.action is Action.STOP
     assert d.next_dose is None
     calm = _counts([(3, 0), (0, 0), (0, 0), (0, 0)])
     assert design.prob_lowest_too_toxic(calm) < 0.1
-    assert design.decide(calm, current_dose=0).action is Action.ESCALATE
+    assert design.decide(calm, current=0).action is Action.ESCALATE
 
 
 def test_prob_lowest_too_toxic_prior_value() -> None:
@@ -274,22 +274,23 @@ def test_prob_lowest_too_toxic_prior_value() -> None:
 
 def test_stop_at_sample_size() -> None:
     design = CRM(skeleton=(0.10, 0.20, 0.30), target=0.3, max_n=6)
-    d = design.decide(_counts([(3, 0), (3, 1), (0, 0)]), current_dose=1)
+    d = design.decide(_counts([(3, 0), (3, 1), (0, 0)]), current=1)
     assert d.action is Action.STOP
     assert "Sample size reached (6 of 6)" in d.reason
+    assert d.mtd == design.fit(_counts([(3, 0), (3, 1), (0, 0)])).mtd
 
 
 def test_decide_rejects_data_for_unknown_doses() -> None:
     design = CRM(skeleton=(0.10, 0.20, 0.30), target=0.3)
     with pytest.raises(ValidationError, match="Got data for 4 dose levels but the design has 3"):
-        design.decide(_counts([(3, 0)] * 4), current_dose=0)
+        design.decide(_counts([(3, 0)] * 4), current=0)
     with pytest.raises(
-        ValidationError, match=r"current_dose must be a 0-based dose index in 0\.\.2; got 3"
+        ValidationError, match=r"current dose must be a 0-based dose index in 0\.\.2; got 3"
     ):
-        design.decide(_counts([(3, 0)] * 3), current_dose=3)
+        design.decide(_counts([(3, 0)] * 3), current=3)
 
 
 def test_decide_mle_needs_both_outcomes() -> None:
     design = CRM(skeleton=(0.10, 0.20, 0.30), target=0.3, method="mle")
     with pytest.raises(ValidationError, match="0 DLTs among 3 patients"):
-        design.decide(_counts([(3, 0), (0, 0), (0, 0)]), current_dose=0)
+        design.decide(_counts([(3, 0), (0, 0), (0, 0)]), current=0)

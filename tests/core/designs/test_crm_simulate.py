@@ -103,6 +103,8 @@ def test_safety_stop_in_a_too_toxic_scenario() -> None:
     assert res.early_stop > 0.8
     assert res.no_selection == pytest.approx(res.early_stop)
     assert res.mean_n < 36
+    assert np.mean(res.selected == -1) == pytest.approx(res.early_stop)
+    assert res.summary()["early_stop_percent"] == pytest.approx(100 * res.early_stop, abs=1e-4)
     off = simulate_crm(toxic, SKELETON, 0.3, n_trials=500, rng=3)
     assert off.early_stop == 0.0
     assert off.selection[0] > 0.95

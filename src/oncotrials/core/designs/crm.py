@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, optimize, stats
 
-from oncotrials.core.designs.base import Action, Decision, DoseData, check_doses
+from oncotrials.core.designs.base import Action, Decision, DoseData, as_dose_data, check_doses
 from oncotrials.core.errors import ValidationError
 
 Model = Literal["empiric", "logistic"]
@@ -652,9 +652,10 @@ class CRM:
             check_rate("safety_threshold", self.safety_threshold)
         return skel
 
-    def fit(self, data: Sequence[DoseData]) -> CRMFit:
+    def fit(self, data: Sequence[DoseData | tuple[int, int]]) -> CRMFit:
         """Fit the model to per-dose counts (one :class:`DoseData` per dose level)."""
         skel = self._skel()
+        data = as_dose_data(data)
         check_doses(data, n_doses=skel.size)
         n = np.asarray([d.treated for d in data], dtype=np.float64)
         y = np.asarray([d.dlts for d in data], dtype=np.float64)
@@ -672,33 +673,41 @@ class CRM:
             conf_level=0.9,
         )
 
-    def prob_lowest_too_toxic(self, data: Sequence[DoseData]) -> float:
+    def prob_lowest_too_toxic(self, data: Sequence[DoseData | tuple[int, int]]) -> float:
         """Posterior probability that the lowest dose's DLT rate exceeds the target."""
         skel = self._skel()
+        data = as_dose_data(data)
         check_doses(data, n_doses=skel.size)
         n = np.asarray([d.treated for d in data], dtype=np.float64)
         y = np.asarray([d.dlts for d in data], dtype=np.float64)
         return _prob_beta_below(skel, n, y, self.target, self.model, self.intcpt, self.scale)
 
+    def get_params(self) -> dict[str, object]:
+        """The constructor parameters (estimator contract)."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
     def decide(
         self,
-        data: Sequence[DoseData],
-        current_dose: int,
+        data: Sequence[DoseData | tuple[int, int]],
+        current: int,
         *,
-        last_cohort: DoseData | None = None,
+        last_cohort: DoseData | tuple[int, int] | None = None,
     ) -> Decision:
-        """Next dose for the data so far.
+        """Next dose for the data so far (per dose, lowest first: DoseData or (treated, dlts)).
 
-        ``current_dose`` is the 0-based dose of the last cohort; ``last_cohort`` its outcomes
+        ``current`` is the 0-based dose of the last cohort; ``last_cohort`` its outcomes
         (for the coherence restriction; default: no coherence check).
         """
         skel = self._skel()
+        data = as_dose_data(data)
         check_doses(data, n_doses=skel.size)
-        if isinstance(current_dose, bool) or not (0 <= int(current_dose) < skel.size):
+        if isinstance(current, bool) or not (0 <= int(current) < skel.size):
             raise ValidationError(
-                f"current_dose must be a 0-based dose index in 0..{skel.size - 1}; "
-                f"got {current_dose!r}."
+                f"current dose must be a 0-based dose index in 0..{skel.size - 1}; got {current!r}."
             )
+        current_dose = int(current)
+        if last_cohort is not None and not isinstance(last_cohort, DoseData):
+            last_cohort = as_dose_data([last_cohort])[0]
         total = sum(d.treated for d in data)
         if self.method == "mle":
             y_all = sum(d.dlts for d in data)
@@ -748,6 +757,7 @@ class CRM:
                     f"{fit.mtd}."
                 ),
                 rule=f"max_n={self.max_n}; selected dose {fit.mtd}",
+                mtd=fit.mtd,
             )
         if self.stop_n_at_dose is not None and data[nxt].treated >= self.stop_n_at_dose:
             return Decision(
@@ -759,6 +769,7 @@ class CRM:
                     f"(stop_n_at_dose={self.stop_n_at_dose}); the MTD estimate is dose {nxt}."
                 ),
                 rule=f"stop_n_at_dose={self.stop_n_at_dose}; selected dose {nxt}",
+                mtd=nxt,
             )
         if nxt > current_dose:
             action = Action.ESCALATE
@@ -839,10 +850,32 @@ class CRMSimulation:
     mean_n: float
     mean_dlts: float
     seed: int | None
+    selected: IntArray = field(repr=False, compare=False)  # per trial: 0-based dose, -1 none
 
     @property
     def selection_percent(self) -> tuple[float, ...]:
         return tuple(100.0 * s for s in self.selection)
+
+    def summary(self) -> dict[str, object]:
+        """A JSON-ready summary (percentages, means), without the per-trial array."""
+        return {
+            "design": "crm",
+            "truth": list(self.truth),
+            "skeleton": list(self.skeleton),
+            "target": self.target,
+            "n_trials": self.n_trials,
+            "n_patients": self.n_patients,
+            "cohort_size": self.cohort_size,
+            "seed": self.seed,
+            "selection_percent": [round(100 * v, 4) for v in self.selection],
+            "selection_se_percent": [round(100 * v, 4) for v in self.selection_se()],
+            "no_selection_percent": round(100 * self.no_selection, 4),
+            "early_stop_percent": round(100 * self.early_stop, 4),
+            "patients_per_dose": [round(v, 4) for v in self.patients],
+            "dlts_per_dose": [round(v, 4) for v in self.dlts],
+            "total_patients": round(self.mean_n, 4),
+            "total_dlts": round(self.mean_dlts, 4),
+        }
 
     def selection_se(self) -> tuple[float, ...]:
         """Monte Carlo standard error of each selection fraction."""
@@ -977,4 +1010,5 @@ def simulate_crm(
         mean_n=float(n.sum(axis=1).mean()),
         mean_dlts=float(y.sum(axis=1).mean()),
         seed=seed,
+        selected=np.where(active, final, -1).astype(np.int64),
     )

@@ -1000,19 +1000,28 @@ def grade_lab(
     if x.scale != unit.strip() and factor != 1:
         notes.append(f"{_fmt(raw)} {unit.strip()} = {_fmt(x.value)} {x.scale}")
     graded: list[tuple[TermCriteria, _Outcome]] = []
+    problems: list[ValidationError] = []
     for criteria in a.criteria[version]:
-        if not criteria.lab_gradable:
-            _check_not_lab_gradable(criteria, x, a)
-            continue
         try:
+            if not criteria.lab_gradable:
+                _check_not_lab_gradable(criteria, x, a)
+                continue
             graded.append((criteria, _evaluate(criteria, x)))
         except _Missing as exc:
-            raise ValidationError(
-                f"{a.label} {_fmt(raw)} {unit.strip()}: the {criteria.term} grade depends on "
-                f"the {exc.what}, which was not given; give --{exc.what.lower()} (same unit "
-                f"as the value).",
-                code="missing_reference",
-            ) from None
+            problems.append(
+                ValidationError(
+                    f"{a.label} {_fmt(raw)} {unit.strip()}: the {criteria.term} grade depends "
+                    f"on the {exc.what}, which was not given; give --{exc.what.lower()} (same "
+                    f"unit as the value).",
+                    code="missing_reference",
+                )
+            )
+        except ValidationError as exc:
+            problems.append(exc)
+    # A value already abnormal in one direction (e.g. hypokalaemia) cannot be abnormal in the
+    # other, so a limit missing only for the other direction does not matter.
+    if problems and not any(o.grade_if_symptomatic >= 1 for _, o in graded):
+        raise problems[0]
     criteria, outcome = max(graded, key=lambda item: item[1].grade_if_symptomatic)
     final_grade = outcome.grade_if_symptomatic
     if final_grade == 0:

@@ -7,9 +7,14 @@ a sponsor monitor of one trial, an administrator, and an outsider who must see n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+
+# The file-based SQLite test database lives in the data directory (see settings).
+Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
 
 PASSWORD = "a-long-test-password-42"
 

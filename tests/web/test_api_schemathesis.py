@@ -19,7 +19,20 @@ def _operations():
 
 
 @pytest.fixture
-def token(unit):
+def keep_test_connection():
+    """Like Django's test client: requests must not close the test transaction's connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(unit, keep_test_connection):
     from oncotrials.apps.accounts.services import token_create
 
     _, raw = token_create(user=unit.users["investigator"], name="schemathesis")

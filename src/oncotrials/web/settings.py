@@ -165,7 +165,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000;"
         ),
     }
-    _db.setdefault("TEST", {})
+    # Tests use a file, not memory, so that threads (live server, races) share it as in production.
+    _db.setdefault("TEST", {"NAME": str(DATA_DIR / "test_oncotrials.sqlite3")})
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,6 +11,14 @@ from typer.testing import CliRunner
 from oncotrials.cli.commands.design import app, register
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ONCOTRIALS_DEBUG=1 re-raises errors with tracebacks; these tests check the one-liners.
+    monkeypatch.delenv("ONCOTRIALS_DEBUG", raising=False)
+
+
 STD = "0.05,0.10,0.20,0.30,0.45,0.60"
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "Mechanism",
     "ResistanceReport",
     "SerialSample",
+    "alteration_label",
     "classify_resistance",
     "clonal_haematopoiesis_genes",
     "drug_catalogue",
@@ -190,7 +191,8 @@ def _gene(a: Alteration) -> tuple[str, ...]:
     return ()
 
 
-def _label(a: Alteration) -> str:
+def alteration_label(a: Alteration) -> str:
+    """Short human label: 'PML p.A216V', 'MET amplification', 'EML4::ALK fusion'."""
     if isinstance(a, Mutation):
         return f"{a.gene} {a.protein_change or a.protein_change_raw or a.key[1]}"
     if isinstance(a, CopyNumber):
@@ -275,7 +277,9 @@ def classify_resistance(
         acquired.append(
             _classify(a, gene, genes, baseline, on_target, bypass, min_depth, min_alt_reads)
             if genes
-            else AcquiredAlteration(a, "", _label(a), Mechanism.UNCLASSIFIED, "no gene named")
+            else AcquiredAlteration(
+                a, "", alteration_label(a), Mechanism.UNCLASSIFIED, "no gene named"
+            )
         )
     acquired = [
         AcquiredAlteration(
@@ -315,7 +319,7 @@ def _classify(
     min_depth: int,
     min_alt_reads: int,
 ) -> AcquiredAlteration:
-    label = _label(a)
+    label = alteration_label(a)
     covered = baseline.covered_genes
     if covered is not None and not any(g in covered for g in genes):
         return AcquiredAlteration(

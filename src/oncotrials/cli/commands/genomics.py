@@ -1,0 +1,471 @@
+"""``oncotrials genomics``: read and validate genomic files, OncoTree, actionability, resistance.
+
+``read`` accepts a MAF (plain or gzipped), a VCF, a cBioPortal study directory or a JSON genomic
+report, and prints what it holds (counts per gene, variant classes, notices) or every error with
+its file, line and field. ``--format json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from oncotrials.cli.output import (
+    FormatOption,
+    OutputFormat,
+    command_errors,
+    print_json,
+    stderr,
+    stdout,
+)
+from oncotrials.core.errors import ValidationError
+from oncotrials.core.genomics.actionability import (
+    Annotation,
+    KbEntry,
+    annotate_all,
+    escat_table,
+    load_civic,
+    load_moalmanac,
+)
+from oncotrials.core.genomics.cbioportal import read_study
+from oncotrials.core.genomics.issues import GenomicFileError, Issue
+from oncotrials.core.genomics.maf import read_maf
+from oncotrials.core.genomics.model import (
+    Alteration,
+    Sample,
+    SampleKind,
+    Timepoint,
+)
+from oncotrials.core.genomics.oncotree import load_oncotree
+from oncotrials.core.genomics.report import read_report_json
+from oncotrials.core.genomics.resistance import (
+    Mechanism,
+    SerialSample,
+    alteration_label,
+    classify_resistance,
+)
+from oncotrials.core.genomics.vcf import read_vcf
+
+app = typer.Typer(
+    help="Genomic files (MAF, VCF, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
+    no_args_is_help=True,
+)
+
+PathArg = Annotated[
+    Path, typer.Argument(help="A MAF, VCF, cBioPortal study directory or JSON report.")
+]
+T = TypeVar("T")
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if path.is_dir():
+        return "cbioportal"
+    if name.endswith((".vcf", ".vcf.gz", ".bcf")):
+        return "vcf"
+    if name.endswith(".json"):
+        return "report"
+    return "maf"
+
+
+@contextmanager
+def _progress(label: str, fmt: OutputFormat) -> Iterator[None]:
+    """A spinner with elapsed time on stderr while a file is read (human mode only)."""
+    if fmt is OutputFormat.json:
+        yield
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as progress:
+        progress.add_task(label, total=None)
+        yield
+
+
+def _issues_doc(issues: Sequence[Issue]) -> list[dict[str, Any]]:
+    return [
+        {
+            "file": i.file,
+            "line": i.line,
+            "field": i.field,
+            "severity": i.severity.value,
+            "message": i.message,
+        }
+        for i in issues
+    ]
+
+
+def _fail_with_issues(exc: GenomicFileError, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        print_json({"valid": False, "errors": _issues_doc(exc.issues)})
+    else:
+        for issue in exc.issues:
+            stderr.print(f"[bold red]error:[/] {escape(str(issue))}", markup=True)
+    raise typer.Exit(code=1)
+
+
+def _guard(fmt: OutputFormat, func: Callable[[], T]) -> T:
+    try:
+        return func()
+    except GenomicFileError as exc:
+        _fail_with_issues(exc, fmt)
+        raise AssertionError("unreachable") from exc
+
+
+def _top(counter: dict[str, int], n: int) -> list[dict[str, Any]]:
+    return [{"gene": g, "samples": c} for g, c in list(counter.items())[:n]]
+
+
+def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -> dict[str, Any]:
+    kind = _kind(path)
+    with _progress(f"Reading {path.name}", fmt):
+        if kind == "maf":
+            maf = _guard(fmt, lambda: read_maf(path, strict=strict, genome_build=build))
+            return {
+                "format": "MAF",
+                "file": path.name,
+                "rows": len(maf),
+                "samples": len(maf.samples),
+                "genes": maf.frame["gene"].n_unique(),
+                "mutated_samples_per_gene": maf.mutated_samples_per_gene(),
+                "variant_classes": maf.variant_class_counts(),
+                "nonstandard_columns": list(maf.nonstandard_columns),
+                "notices": _issues_doc(maf.issues),
+            }
+        if kind == "vcf":
+            vcf = _guard(fmt, lambda: read_vcf(path, genome_build=build))
+            genes = Counter(m.gene or "(unannotated)" for m in vcf.mutations)
+            return {
+                "format": "VCF",
+                "file": path.name,
+                "tumour_sample": vcf.tumour_sample,
+                "normal_sample": vcf.normal_sample,
+                "genome_build": vcf.genome_build.value if vcf.genome_build else None,
+                "records": vcf.n_records,
+                "filters": vcf.filter_counts,
+                "mutations": len(vcf.mutations),
+                "structural_variants": len(vcf.structural_variants),
+                "mutations_per_gene": dict(genes.most_common()),
+                "notices": _issues_doc(vcf.issues),
+            }
+        if kind == "report":
+            report, notices = _guard(fmt, lambda: read_report_json(path))
+            return {
+                "format": "JSON report",
+                "file": path.name,
+                "report_id": report.report_id,
+                "patient_id": report.sample.patient_id,
+                "sample_id": report.sample.sample_id,
+                "short_variants": len(report.mutations),
+                "copy_number_alterations": len(report.copy_numbers),
+                "structural_variants": len(report.structural_variants),
+                "biomarkers": len(report.biomarkers),
+                "mutations_per_gene": dict(Counter(m.gene for m in report.mutations).most_common()),
+                "notices": _issues_doc(notices),
+            }
+        study = _guard(fmt, lambda: read_study(path))
+        per_gene: Counter[str] = Counter()
+        for gene, _sample in {
+            (m.gene, m.sample_id) for m in study.mutations if m.variant_class.is_protein_altering
+        }:
+            per_gene[gene] += 1
+        return {
+            "format": "cBioPortal study",
+            "study": study.study_id,
+            "genome_build": study.genome_build.value,
+            "patients": len(study.patients),
+            "samples": len(study.samples),
+            "mutations": len(study.mutations),
+            "copy_number_calls": len(study.copy_numbers),
+            "structural_variants": len(study.structural_variants),
+            "timeline_events": len(study.timeline),
+            "gene_panels": sorted(study.gene_panels),
+            "mutated_samples_per_gene": dict(per_gene.most_common()),
+            "notices": _issues_doc(study.issues),
+        }
+
+
+@app.command("read")
+@command_errors
+def read(
+    path: PathArg,
+    fmt: FormatOption = OutputFormat.human,
+    strict: Annotated[bool, typer.Option(help="cBioPortal's stricter MAF rules.")] = False,
+    genome_build: Annotated[
+        str | None, typer.Option("--genome-build", help="Expected build: GRCh37 or GRCh38.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Genes to show in human output.")] = 15,
+) -> None:
+    """Validate and summarise a genomic file; errors name the file, line and field."""
+    if not path.exists():
+        raise ValidationError(
+            f"{path} does not exist; give a MAF, VCF, JSON report or study directory."
+        )
+    doc = _summarise(path, fmt, strict, genome_build)
+    if fmt is OutputFormat.json:
+        print_json({"valid": True, **doc})
+        return
+    stdout.print(
+        f"[bold]{escape(str(doc.get('file') or doc.get('study')))}[/] ({doc['format']}): valid"
+    )
+    for key, value in doc.items():
+        if isinstance(value, str | int | float) and key not in {"file", "format"}:
+            stdout.print(f"  {key.replace('_', ' ')}: {escape(str(value))}")
+    per_gene = doc.get("mutated_samples_per_gene") or doc.get("mutations_per_gene") or {}
+    if per_gene:
+        table = Table(
+            "gene",
+            "samples" if "mutated_samples_per_gene" in doc else "mutations",
+            title="Top genes",
+        )
+        for gene, n in list(per_gene.items())[:top]:
+            table.add_row(escape(gene), str(n))
+        stdout.print(table)
+    for notice in doc.get("notices", []):
+        where = notice["file"] + (f", line {notice['line']}" if notice["line"] else "")
+        where += f", field {notice['field']}" if notice["field"] else ""
+        stderr.print(
+            f"[yellow]{notice['severity']}:[/] {escape(where)}: {escape(notice['message'])}"
+        )
+
+
+@app.command("oncotree")
+@command_errors
+def oncotree(
+    code: Annotated[str, typer.Argument(help="OncoTree code, e.g. LUAD or NSCLC.")],
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Show an OncoTree code: its name, ancestry and everything under it."""
+    tree = load_oncotree()
+    node = tree.get(code)
+    doc = {
+        "version": tree.version,
+        "code": node.code,
+        "name": node.name,
+        "main_type": node.main_type,
+        "tissue": node.tissue,
+        "level": node.level,
+        "ancestors": [{"code": c, "name": tree.nodes[c].name} for c in tree.ancestors(node.code)],
+        "subtree": sorted(tree.descendants(node.code)),
+    }
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    stdout.print(
+        f"[bold]{node.code}[/] {escape(node.name)} (level {node.level}, OncoTree {tree.version})"
+    )
+    stdout.print("  ancestry: " + " > ".join(reversed([node.code, *tree.ancestors(node.code)])))
+    sub = sorted(tree.descendants(node.code))
+    stdout.print(f"  subtree: {len(sub)} code(s)" + (": " + ", ".join(sub) if sub else ""))
+
+
+def _alterations(
+    path: Path, fmt: OutputFormat
+) -> tuple[tuple[Alteration, ...], Sample | None, frozenset[str] | None]:
+    kind = _kind(path)
+    with _progress(f"Reading {path.name}", fmt):
+        if kind == "maf":
+            return _guard(fmt, lambda: read_maf(path).to_mutations()), None, None
+        if kind == "vcf":
+            v = _guard(fmt, lambda: read_vcf(path))
+            return (*v.mutations, *v.structural_variants), None, None
+        if kind == "report":
+            report, _ = _guard(fmt, lambda: read_report_json(path))
+            return report.alterations, report.sample, report.covered_genes
+        study = _guard(fmt, lambda: read_study(path))
+        return (*study.mutations, *study.copy_numbers, *study.structural_variants), None, None
+
+
+def _annotation_doc(a: Annotation) -> dict[str, Any]:
+    return {
+        "sample_id": a.alteration.sample_id,
+        "alteration": alteration_label(a.alteration),
+        "tier": a.tier,
+        "drugs": list(a.drugs),
+        "evidence": [
+            {
+                "source": e.entry.source,
+                "level": e.entry.level,
+                "tumour": e.entry.tumour,
+                "tumour_match": e.tumour_match,
+                "drugs": list(e.entry.drugs),
+                "resistance": e.entry.resistance,
+                "citation": e.entry.citation,
+            }
+            for e in a.evidence
+        ],
+    }
+
+
+@app.command("annotate")
+@command_errors
+def annotate(
+    path: PathArg,
+    tumour: Annotated[
+        str, typer.Option("--tumour", "--tumor", help="OncoTree code of the tumour.")
+    ],
+    fmt: FormatOption = OutputFormat.human,
+    moalmanac: Annotated[
+        Path | None, typer.Option(help="Add MOAlmanac evidence (molecular-oncology-almanac.json).")
+    ] = None,
+    civic: Annotated[
+        Path | None, typer.Option(help="Add CIViC ClinicalEvidenceSummaries TSV.")
+    ] = None,
+    all_alterations: Annotated[
+        bool, typer.Option("--all", help="Also list alterations without any evidence.")
+    ] = False,
+) -> None:
+    """ESCAT tier and evidence of every alteration in a file, for one tumour type."""
+    code = load_oncotree().validate(tumour)
+    knowledge: tuple[KbEntry, ...] = escat_table()
+    if moalmanac is not None:
+        knowledge += _guard(fmt, lambda: load_moalmanac(moalmanac))
+    if civic is not None:
+        knowledge += _guard(fmt, lambda: load_civic(civic))
+    alterations, _, _ = _alterations(path, fmt)
+    annotations = [
+        a
+        for a in annotate_all(alterations, code, knowledge=knowledge)
+        if all_alterations or a.evidence
+    ]
+    if fmt is OutputFormat.json:
+        print_json({"tumour": code, "annotations": [_annotation_doc(a) for a in annotations]})
+        return
+    table = Table(
+        "sample", "alteration", "ESCAT", "drugs", "other evidence", title=f"Actionability in {code}"
+    )
+    for a in annotations:
+        other = Counter(
+            f"{e.entry.source}{' (R)' if e.entry.resistance else ''}"
+            for e in a.evidence
+            if e.entry.source != "ESCAT"
+        )
+        escat_drugs = list(
+            dict.fromkeys(
+                d
+                for e in a.evidence
+                if e.entry.source == "ESCAT" and e.tumour_match == "same"
+                for d in e.entry.drugs
+            )
+        )
+        shown = ", ".join(escat_drugs[:4]) + (", ..." if len(escat_drugs) > 4 else "")
+        table.add_row(
+            escape(a.alteration.sample_id),
+            escape(alteration_label(a.alteration)),
+            a.tier or "-",
+            escape(shown) or "-",
+            escape(", ".join(f"{k} x{v}" for k, v in other.items())) or "-",
+        )
+    stdout.print(table)
+
+
+def _serial(
+    path: Path, sample_id: str | None, role: str, fmt: OutputFormat, cfdna: bool
+) -> SerialSample:
+    alterations, sample, covered = _alterations(path, fmt)
+    ids = sorted({a.sample_id for a in alterations})
+    if sample is None:
+        if sample_id is None:
+            if len(ids) != 1:
+                raise ValidationError(
+                    f"{path.name} holds {len(ids)} samples; choose one with --{role}-sample "
+                    f"(e.g. {', '.join(ids[:3])})."
+                )
+            sample_id = ids[0]
+        elif sample_id not in ids:
+            raise ValidationError(f"Sample {sample_id!r} is not in {path.name}.")
+        sample = Sample(
+            sample_id,
+            "patient",
+            kind=SampleKind.CFDNA if cfdna else SampleKind.UNKNOWN,
+            timepoint=Timepoint.BASELINE if role == "baseline" else Timepoint.PROGRESSION,
+        )
+        alterations = tuple(a for a in alterations if a.sample_id == sample_id)
+    return SerialSample(sample, alterations, covered)
+
+
+@app.command("resistance")
+@command_errors
+def resistance(
+    baseline: Annotated[Path, typer.Option(help="Baseline sample: MAF, VCF or JSON report.")],
+    progression: Annotated[Path, typer.Option(help="Progression sample: MAF, VCF or JSON report.")],
+    drug: Annotated[
+        list[str], typer.Option(help="Drug received in between (repeat for combinations).")
+    ],
+    fmt: FormatOption = OutputFormat.human,
+    baseline_sample: Annotated[
+        str | None, typer.Option(help="Sample id in a multi-sample file.")
+    ] = None,
+    progression_sample: Annotated[
+        str | None, typer.Option(help="Sample id in a multi-sample file.")
+    ] = None,
+    cfdna: Annotated[
+        bool, typer.Option(help="The progression sample is cfDNA (flags CH genes).")
+    ] = False,
+    show_unclassified: Annotated[
+        bool, typer.Option(help="Also list unclassified acquired events.")
+    ] = False,
+) -> None:
+    """Acquired alterations between baseline and progression, classified by mechanism."""
+    b = _serial(baseline, baseline_sample, "baseline", fmt, False)
+    p = _serial(progression, progression_sample, "progression", fmt, cfdna)
+    if "patient" in (b.sample.patient_id, p.sample.patient_id):
+        # A file without patient ids: the user vouches that both samples are one patient's.
+        pid = p.sample.patient_id if b.sample.patient_id == "patient" else b.sample.patient_id
+        b = replace(b, sample=replace(b.sample, patient_id=pid))
+        p = replace(p, sample=replace(p.sample, patient_id=pid))
+    report = classify_resistance(b, p, drug)
+    rows = [
+        a for a in report.acquired if show_unclassified or a.mechanism is not Mechanism.UNCLASSIFIED
+    ]
+    if fmt is OutputFormat.json:
+        print_json(
+            {
+                "baseline_sample": report.baseline_sample,
+                "progression_sample": report.progression_sample,
+                "drugs": list(report.drugs),
+                "targets": sorted(report.targets),
+                "acquired": [
+                    {
+                        "alteration": a.label,
+                        "gene": a.gene,
+                        "mechanism": a.mechanism.value,
+                        "reason": a.reason,
+                        "possible_clonal_haematopoiesis": a.possible_clonal_haematopoiesis,
+                    }
+                    for a in rows
+                ],
+                "n_acquired": len(report.acquired),
+                "n_shared": len(report.shared),
+                "n_lost": len(report.lost),
+            }
+        )
+        return
+    title = (
+        f"{report.baseline_sample} -> {report.progression_sample} under {' + '.join(report.drugs)}"
+    )
+    table = Table("alteration", "mechanism", "reason", "CH?", title=title)
+    for a in rows:
+        table.add_row(
+            escape(a.label),
+            a.mechanism.value,
+            escape(a.reason),
+            "yes" if a.possible_clonal_haematopoiesis else "",
+        )
+    stdout.print(table)
+    stdout.print(
+        f"acquired {len(report.acquired)}, shared {len(report.shared)}, lost {len(report.lost)}; "
+        f"targets: {', '.join(sorted(report.targets))}"
+    )

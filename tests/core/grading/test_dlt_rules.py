@@ -439,3 +439,10 @@ def test_docs_schemas_are_the_package_schemas():
     for name in ("dlt-rules.schema.json", "dlt-subjects.schema.json"):
         docs = json.loads((ROOT / "docs" / "formats" / name).read_text(encoding="utf-8"))
         assert docs == json.loads((package / name).read_text(encoding="utf-8"))
+
+
+def test_lab_values_out_of_order_in_the_file_are_sorted_by_time(rules):
+    # Same data as D-2 (8 days at grade 4 -> DLT), listed in a shuffled order
+    s = subject(lab_series=[anc((18, 0.90), (10, 0.40), (17, 0.48), (14, 0.45))])
+    assert evaluate_subject(s, rules).rule_id == "NEUT_G4_PROLONGED"
+    assert evaluate_subject(s, rules).outcome is Outcome.DLT

@@ -489,9 +489,15 @@ def _subject_from_dict(s: Mapping[str, Any], version: str, where: str) -> Subjec
         analyte = find_analyte(series["analyte"])
         per_term: dict[str, list[tuple[dt.datetime, int]]] = {}
         times: list[dt.datetime] = []
-        for j, v in enumerate(series["values"]):
+        timed = sorted(
+            (
+                (_parse_time(v["at"], first, f"{w}: values/{j}"), j, v)
+                for j, v in enumerate(series["values"])
+            ),
+            key=lambda item: (item[0], item[1]),
+        )
+        for at, j, v in timed:
             wv = f"{w}: values/{j}"
-            at = _parse_time(v["at"], first, wv)
             try:
                 result = grade_lab(
                     analyte.key,

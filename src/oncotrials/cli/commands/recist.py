@@ -1,0 +1,211 @@
+"""``oncotrials recist evaluate``: RECIST 1.1 or iRECIST response from a JSON file.
+
+Every time point names the RECIST 1.1 Table 1/2 row (or the iRECIST rule) that decided it, and
+the best overall response names the confirmation rule, so a data manager can check each result.
+The input format is documented in ``docs/formats/recist-input.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oncotrials.cli.output import FormatOption, OutputFormat, command_errors, print_json, stdout
+from oncotrials.core.recist import (
+    BestOverallResponse,
+    IRecistResult,
+    RecistResult,
+    TimepointResult,
+    evaluate_irecist,
+    evaluate_recist,
+)
+from oncotrials.core.recist.io import load_recist_input, read_json
+
+app = typer.Typer(help="RECIST 1.1 and iRECIST tumour response.", no_args_is_help=True)
+
+
+@app.callback()
+def _recist() -> None:
+    """RECIST 1.1 (Eisenhauer 2009) and iRECIST (Seymour 2017) tumour response."""
+
+
+class Criteria(enum.StrEnum):
+    recist = "recist"
+    irecist = "irecist"
+
+
+InputFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Tumour assessments as JSON (docs/formats/recist-input.md).", dir_okay=False
+    ),
+]
+CriteriaOption = Annotated[
+    Criteria, typer.Option("--criteria", "-c", help="recist (RECIST 1.1) or irecist.")
+]
+ConfirmOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--confirm/--no-confirm",
+        help="Require confirmation of CR/PR for the headline best response (overrides the file).",
+        show_default=False,
+    ),
+]
+
+
+def _best(best: BestOverallResponse) -> dict[str, Any]:
+    return {
+        "response": best.response.value,
+        "date": best.date,
+        "rule": best.rule,
+        "confirmed_by": best.confirmed_by,
+    }
+
+
+def _timepoint(tp: TimepointResult) -> dict[str, Any]:
+    return {
+        "date": tp.date,
+        "target": None if tp.target is None else tp.target.value,
+        "non_target": None if tp.non_target is None else tp.non_target.value,
+        "new_lesions": tp.new_lesions,
+        "overall": tp.overall.value,
+        "rule": tp.rule,
+        "target_rule": tp.target_rule,
+        "non_target_rule": tp.non_target_rule,
+        "sum_mm": tp.sum_mm,
+        "nadir_mm": tp.nadir_mm,
+        "baseline_sum_mm": tp.baseline_sum_mm,
+        "change_from_baseline_pct": tp.change_from_baseline_pct,
+        "change_from_nadir_pct": tp.change_from_nadir_pct,
+    }
+
+
+def recist_document(result: RecistResult) -> dict[str, Any]:
+    return {
+        "patient_id": result.patient_id,
+        "target_ids": list(result.target_ids),
+        "non_target_ids": list(result.non_target_ids),
+        "baseline_sum_mm": result.baseline_sum_mm,
+        "bor": _best(result.bor),
+        "bor_unconfirmed": _best(result.bor_unconfirmed),
+        "bor_confirmed": _best(result.bor_confirmed),
+        "response_date": result.response_date,
+        "progression_date": result.progression_date,
+        "last_adequate_date": result.last_adequate_date,
+        "selection_notes": list(result.selection_notes),
+        "timepoints": [_timepoint(tp) for tp in result.timepoints],
+    }
+
+
+def irecist_document(result: IRecistResult) -> dict[str, Any]:
+    return {
+        "patient_id": result.patient_id,
+        "ibor": _best(result.ibor),
+        "ibor_unconfirmed": _best(result.ibor_unconfirmed),
+        "ibor_confirmed": _best(result.ibor_confirmed),
+        "response_date": result.response_date,
+        "progression_date": result.progression_date,
+        "icpd_date": result.icpd_date,
+        "last_adequate_date": result.last_adequate_date,
+        "timepoints": [
+            {
+                "date": tp.date,
+                "overall": tp.overall.value,
+                "rule": tp.rule,
+                "iupd_categories": list(tp.iupd_categories),
+                "recist": _timepoint(tp.recist),
+            }
+            for tp in result.timepoints
+        ],
+    }
+
+
+def _pct(value: object) -> str:
+    return "" if value is None else f"{value}"
+
+
+def _print_recist(result: RecistResult) -> None:
+    table = Table(title=f"Patient {escape(result.patient_id)} — RECIST 1.1", title_justify="left")
+    for column in ("Date", "Target", "Non-target", "New", "Sum mm", "Δ base %", "Δ nadir %"):
+        table.add_column(column)
+    table.add_column("Overall", style="bold")
+    for tp in result.timepoints:
+        table.add_row(
+            tp.date.isoformat(),
+            "" if tp.target is None else tp.target.value,
+            "" if tp.non_target is None else tp.non_target.value,
+            "yes" if tp.new_lesions else "",
+            _pct(tp.sum_mm),
+            _pct(tp.change_from_baseline_pct),
+            _pct(tp.change_from_nadir_pct),
+            tp.overall.value,
+        )
+    stdout.print(table)
+    for tp in result.timepoints:
+        stdout.print(f"  {tp.date.isoformat()}: {escape(tp.rule)}")
+    for name, best in (("BOR", result.bor), ("unconfirmed", result.bor_unconfirmed)):
+        stdout.print(f"  {name}: [bold]{best.response.value}[/] — {escape(best.rule)}")
+
+
+def _print_irecist(result: IRecistResult) -> None:
+    table = Table(title=f"Patient {escape(result.patient_id)} — iRECIST", title_justify="left")
+    for column in ("Date", "RECIST 1.1", "Sum mm"):
+        table.add_column(column)
+    table.add_column("iRECIST", style="bold")
+    for tp in result.timepoints:
+        table.add_row(
+            tp.date.isoformat(), tp.recist.overall.value, _pct(tp.recist.sum_mm), tp.overall.value
+        )
+    stdout.print(table)
+    for tp in result.timepoints:
+        stdout.print(f"  {tp.date.isoformat()}: {escape(tp.rule)}")
+    stdout.print(f"  iBOR: [bold]{result.ibor.response.value}[/] — {escape(result.ibor.rule)}")
+
+
+@app.command("evaluate")
+@command_errors
+def evaluate(
+    file: InputFile,
+    criteria: CriteriaOption = Criteria.recist,
+    confirm: ConfirmOption = None,
+    output: FormatOption = OutputFormat.human,
+) -> None:
+    """Evaluate every patient of FILE: time-point responses, best overall response, dates."""
+    document = load_recist_input(read_json(file), source=file.name)
+    options = document.options
+    irecist_options = document.irecist_options
+    if confirm is not None and confirm != options.confirmation:
+        options = replace(options, confirmation=confirm)
+        irecist_options = replace(irecist_options, recist=options)
+    if criteria is Criteria.irecist:
+        iresults = [evaluate_irecist(record, irecist_options) for record in document.records]
+        if output is OutputFormat.json:
+            print_json(
+                {
+                    "criteria": "iRECIST",
+                    "confirmation": options.confirmation,
+                    "patients": [irecist_document(r) for r in iresults],
+                }
+            )
+        else:
+            for iresult in iresults:
+                _print_irecist(iresult)
+        return
+    results = [evaluate_recist(record, options) for record in document.records]
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "criteria": "RECIST 1.1",
+                "confirmation": options.confirmation,
+                "patients": [recist_document(r) for r in results],
+            }
+        )
+    else:
+        for result in results:
+            _print_recist(result)

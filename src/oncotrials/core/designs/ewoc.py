@@ -1,0 +1,226 @@
+"""Escalation with overdose control (EWOC; Babb, Rogatko & Zacks 1998), on a 2-D grid posterior.
+
+Parameterisation (as ``ewoc::ewoc_d1classical``): doses are standardised to ``s = (x - x_min) /
+(x_max - x_min)`` in [0, 1] and
+
+    P(DLT | s) = expit(logit(rho0) + (logit(theta) - logit(rho0)) * s / gamma),
+
+where ``rho0 = P(DLT at x_min)`` and ``gamma`` is the standardised MTD (the dose with DLT
+probability ``theta``). Priors: ``rho0 = theta * Beta(a, b)`` and ``gamma ~ Beta(c, d)``,
+uniform by default (Babb et al. 1998 used independent uniforms). The next dose is the
+``alpha``-quantile of the posterior of the MTD (the feasibility bound: the posterior probability
+of exceeding the MTD is at most ``alpha``), clipped to the dose range, rounded down to the dose
+grid, and by default never more than one level above the current dose.
+
+``ewoc`` samples the posterior with JAGS; here the posterior is evaluated exactly on a
+``n_grid x n_grid`` midpoint grid over ``(rho0 / theta, gamma)`` in (0, 1)^2, which is cheap and
+deterministic. The stopping rule is ``P(P(DLT at the first dose) > theta | data) > 0.95``
+(``ewoc``'s ``stop_rule_d1classical`` intends this but averages a single draw). It can only
+trigger when ``min_dose`` lies below the first dose: at ``x_min`` the DLT probability is
+``rho0 < theta`` by construction.
+
+References
+----------
+Babb J, Rogatko A, Zacks S. Cancer phase I clinical trials: efficient dose escalation with
+overdose control. Stat Med 1998;17:1103-1120.
+Tighiouart M, Rogatko A. Dose finding with escalation with overdose control (EWOC) in cancer
+clinical trials. Stat Sci 2010;25:217-226.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from oncotrials.core.designs.base import Action, Decision, DoseData, as_dose_data, check_doses
+from oncotrials.core.designs.crm import check_rate
+from oncotrials.core.errors import ValidationError
+
+FloatArray = NDArray[np.float64]
+
+__all__ = ["EWOC", "EWOCPosterior"]
+
+
+@dataclass(frozen=True, slots=True)
+class EWOCPosterior:
+    """Grid posterior summaries for the data so far."""
+
+    mtd_quantile: float  # alpha-quantile of the MTD (dose units), before clipping and rounding
+    mtd_mean: float  # posterior mean of the MTD (dose units)
+    pdlt: tuple[float, ...]  # posterior mean DLT probability at each dose
+    prob_overdose: tuple[float, ...]  # P(MTD < dose | data) for each dose
+    prob_first_too_toxic: float  # P(P(DLT at the first dose) > theta | data)
+
+
+@dataclass(frozen=True, slots=True)
+class EWOC:
+    """EWOC design over a discrete dose set.
+
+    Parameters
+    ----------
+    doses : dose amounts, strictly increasing.
+    target : ``theta``, the DLT probability that defines the MTD.
+    alpha : feasibility bound in (0, 0.5] (0.25 in Babb et al.; often raised from 0.25 towards
+        0.5 as the trial accrues).
+    min_dose, max_dose : limits of the standardised dose scale (default: the first and last
+        dose); ``gamma`` lives in between.
+    rho_prior, mtd_prior : Beta parameters of ``rho0 / theta`` and of ``gamma``.
+    no_skip : never more than one level above the current dose.
+    rounding : "down" (largest dose not above the quantile; ewoc's default) or "nearest".
+    stop_threshold : stop when ``P(P(DLT at the first dose) > theta) > stop_threshold``
+        (``None``: never).
+    n_grid : grid points per parameter.
+    """
+
+    doses: tuple[float, ...]
+    target: float = 0.33
+    alpha: float = 0.25
+    min_dose: float | None = None
+    max_dose: float | None = None
+    rho_prior: tuple[float, float] = (1.0, 1.0)
+    mtd_prior: tuple[float, float] = (1.0, 1.0)
+    no_skip: bool = True
+    rounding: Literal["down", "nearest"] = "down"
+    stop_threshold: float | None = 0.95
+    n_grid: int = 400
+
+    def get_params(self) -> dict[str, object]:
+        """The constructor parameters (estimator contract)."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    def _validate(self) -> tuple[FloatArray, float, float]:
+        x = np.asarray(self.doses, dtype=np.float64)
+        if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+            raise ValidationError(f"doses must be a non-empty list of numbers; got {self.doses!r}.")
+        if x.size > 1 and not np.all(np.diff(x) > 0):
+            i = int(np.argmax(np.diff(x) <= 0))
+            raise ValidationError(
+                f"doses must be strictly increasing; got {x[i].item()!r} at dose {i} then "
+                f"{x[i + 1].item()!r} at dose {i + 1}."
+            )
+        check_rate("target", self.target)
+        if not (0.0 < self.alpha <= 0.5):
+            raise ValidationError(
+                f"alpha (the feasibility bound) must lie in (0, 0.5]; got {self.alpha!r}."
+            )
+        lo = float(x[0]) if self.min_dose is None else float(self.min_dose)
+        hi = float(x[-1]) if self.max_dose is None else float(self.max_dose)
+        if not (lo <= x[0] and x[-1] <= hi and lo < hi):
+            raise ValidationError(
+                f"min_dose and max_dose must bracket the doses with min_dose < max_dose; got "
+                f"min_dose={lo!r}, max_dose={hi!r} for doses {x.tolist()}."
+            )
+        for name, (pa, pb) in (("rho_prior", self.rho_prior), ("mtd_prior", self.mtd_prior)):
+            if not (pa > 0 and pb > 0 and math.isfinite(pa) and math.isfinite(pb)):
+                raise ValidationError(
+                    f"{name} must hold two positive Beta parameters; got {(pa, pb)!r}."
+                )
+        if self.rounding not in ("down", "nearest"):
+            raise ValidationError(f"rounding must be 'down' or 'nearest'; got {self.rounding!r}.")
+        if self.stop_threshold is not None:
+            check_rate("stop_threshold", self.stop_threshold)
+        if isinstance(self.n_grid, bool) or int(self.n_grid) != self.n_grid or self.n_grid < 20:
+            raise ValidationError(f"n_grid must be an integer >= 20; got {self.n_grid!r}.")
+        return x, lo, hi
+
+    def posterior(self, data: Sequence[DoseData | tuple[int, int]]) -> EWOCPosterior:
+        """Posterior summaries on the grid for per-dose counts (lowest dose first)."""
+        x, lo, hi = self._validate()
+        doses = as_dose_data(data)
+        check_doses(doses, n_doses=x.size)
+        n = np.asarray([d.treated for d in doses], dtype=np.float64)
+        y = np.asarray([d.dlts for d in doses], dtype=np.float64)
+        g = int(self.n_grid)
+        mid = (np.arange(g) + 0.5) / g
+        v1 = mid[:, None]  # rho0 / theta
+        gam = mid[None, :]  # standardised MTD
+        theta = float(self.target)
+        rho = theta * v1
+        lt = special.logit(theta)
+        lr = special.logit(rho)
+        s = (x - lo) / (hi - lo)  # (K,)
+        eta = lr[..., None] + (lt - lr)[..., None] * s / gam[..., None]  # (G, G, K)
+        logp = -np.logaddexp(0.0, -eta)
+        log1mp = -np.logaddexp(0.0, eta)
+        loglik = logp @ y + log1mp @ (n - y)  # (G, G)
+        logprior = stats.beta.logpdf(v1, *self.rho_prior) + stats.beta.logpdf(gam, *self.mtd_prior)
+        lw = loglik + logprior
+        w = np.exp(lw - lw.max())
+        w /= w.sum()
+        mtd_grid = lo + mid * (hi - lo)
+        marg = w.sum(axis=0)  # over rho0: marginal of gamma by cell
+        # alpha-quantile: mass spread uniformly within each gamma cell
+        edges = np.concatenate([[0.0], np.cumsum(marg)])
+        i = int(np.searchsorted(edges, self.alpha, side="left")) - 1
+        i = min(max(i, 0), g - 1)
+        frac = (self.alpha - edges[i]) / marg[i] if marg[i] > 0 else 0.0
+        q_std = (i + min(max(frac, 0.0), 1.0)) / g
+        mtd_q = lo + q_std * (hi - lo)
+        p = np.exp(logp)
+        pdlt = np.tensordot(w, p, axes=([0, 1], [0, 1]))
+        # P(MTD < dose): gamma cells entirely below s_k plus the partial cell
+        prob_over = []
+        for sk in s:
+            pos = sk * g
+            full = math.floor(float(pos))
+            part = pos - full
+            mass = float(marg[:full].sum()) + (float(marg[full]) * part if full < g else 0.0)
+            prob_over.append(float(min(mass, 1.0)))
+        first_tox = float(w[p[..., 0] > theta].sum())
+        return EWOCPosterior(
+            mtd_quantile=float(mtd_q),
+            mtd_mean=float(np.sum(marg * mtd_grid)),
+            pdlt=tuple(float(v) for v in pdlt),
+            prob_overdose=tuple(prob_over),
+            prob_first_too_toxic=first_tox,
+        )
+
+    def decide(self, data: Sequence[DoseData | tuple[int, int]], current: int) -> Decision:
+        """Next dose: the feasibility-bound quantile of the MTD, on the dose grid."""
+        x, _, _ = self._validate()
+        doses = as_dose_data(data)
+        check_doses(doses, n_doses=x.size)
+        if isinstance(current, bool) or not (0 <= int(current) < x.size):
+            raise ValidationError(
+                f"current dose must be a 0-based dose index in 0..{x.size - 1}; got {current!r}."
+            )
+        cur = int(current)
+        post = self.posterior(doses)
+        if self.stop_threshold is not None and post.prob_first_too_toxic > self.stop_threshold:
+            return Decision(
+                action=Action.STOP,
+                current_dose=cur,
+                next_dose=None,
+                reason=(
+                    f"P(DLT rate at the first dose > {self.target:g}) = "
+                    f"{post.prob_first_too_toxic:.3f} exceeds {self.stop_threshold:g}: stop."
+                ),
+                rule="EWOC stopping rule",
+                eliminated=tuple(range(x.size)),
+            )
+        q = min(max(post.mtd_quantile, float(x[0])), float(x[-1]))
+        if self.rounding == "down":
+            nxt = int(np.nonzero(x <= q + 1e-12 * max(1.0, abs(q)))[0].max())
+        else:
+            nxt = int(np.argmin(np.abs(x - q)))
+        rule = f"{self.alpha:g}-quantile of the MTD = {post.mtd_quantile:.4g} -> dose {nxt}"
+        if self.no_skip and nxt > cur + 1:
+            nxt = cur + 1
+            rule += "; no skipping: at most one level up"
+        action = Action.ESCALATE if nxt > cur else Action.DE_ESCALATE if nxt < cur else Action.STAY
+        return Decision(
+            action=action,
+            current_dose=cur,
+            next_dose=nxt,
+            reason=(
+                f"P(MTD < dose {nxt}) = {post.prob_overdose[nxt]:.3f} <= alpha {self.alpha:g}; "
+                f"posterior mean DLT probability there {post.pdlt[nxt]:.3f}."
+            ),
+            rule=rule,
+        )

@@ -28,12 +28,16 @@ CI_METHOD = "exponential Greenwood (log(-log)), lifelines KaplanMeierFitter"
 
 @dataclass(frozen=True, slots=True)
 class SurvivalAt:
-    """Kaplan-Meier survival at one time, with its pointwise confidence interval."""
+    """Kaplan-Meier survival at one time, with its pointwise confidence interval.
+
+    ``survival`` and its bounds are ``None`` beyond the last follow-up time when the longest
+    time is censored: the curve is not estimated there (as R ``summary.survfit(extend=FALSE)``).
+    """
 
     time: float
-    survival: float
-    lower: float
-    upper: float
+    survival: float | None
+    lower: float | None
+    upper: float | None
     at_risk: int
 
 
@@ -112,7 +116,12 @@ def kaplan_meier(
     ci = fitter.confidence_interval_survival_function_
     index = ci.index.to_numpy(dtype=float)
     at = []
+    longest = float(t_arr.max())
+    open_ended = not bool(e_arr[t_arr == longest].any())
     for t in times:
+        if t > longest and open_ended:
+            at.append(SurvivalAt(float(t), None, None, None, 0))
+            continue
         survival = float(fitter.survival_function_at_times([t]).iloc[0])
         row = int(np.searchsorted(index, t, side="right")) - 1
         low, high = (float(x) for x in ci.iloc[max(row, 0)])

@@ -182,7 +182,7 @@ def to_dict(node: Node) -> dict[str, Any]:
                 value = "p." + value[2:]
             if value is not None:
                 out[key] = value
-        return {"genomic": out}
+        return {"genomic": out or {"category": "any"}}
     if isinstance(node, Numeric):
         if node.field == "lab":
             return {"lab": {"name": node.lab, **node.range.to_dict()}}

@@ -220,7 +220,9 @@ class _Importer:
             value, neg = is_negated(raw)
             node: Node
             if key == "oncotree_primary_diagnosis":
-                node = Category("diagnosis", self.diagnosis(value, here))
+                codes = self.diagnosis(value, here)
+                leaves = tuple(Category("diagnosis", c) for c in codes)
+                node = leaves[0] if len(leaves) == 1 else Or(leaves)
             elif key == "gender":
                 if value not in ("Male", "Female"):
                     raise self.fail(
@@ -262,20 +264,21 @@ class _Importer:
         key = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}[op]
         return Range(**{key: number})
 
-    def diagnosis(self, value: Any, path: str) -> str:
+    def diagnosis(self, value: Any, path: str) -> tuple[str, ...]:
+        """Codes named by a CTML diagnosis (a name, or a code; a repeated name gives all)."""
         if value in ("_SOLID_", "_LIQUID_"):
-            return SOLID if value == "_SOLID_" else LIQUID
+            return (SOLID if value == "_SOLID_" else LIQUID,)
         if not isinstance(value, str) or not value.strip():
             raise self.fail(path, "expected an OncoTree name or code", value)
         tree = self.v.oncotree
         if tree is None:
-            return self.v.diagnosis(value, self.source, path)
-        code = tree.code_for_name(value)
-        if code is None and value in set(tree.codes()):
-            code = value
-        if code is None:
+            return (self.v.diagnosis(value, self.source, path),)
+        codes = tree.codes_for_name(value)
+        if not codes and value in set(tree.codes()):
+            codes = (value,)
+        if not codes:
             raise self.fail(path, "unknown OncoTree name (and not an OncoTree code)", value)
-        return code
+        return codes
 
 
 def _yes(value: Any) -> bool:

@@ -35,8 +35,8 @@ class OncoTreeLike(Protocol):
         """Every code of the tree."""
         ...
 
-    def code_for_name(self, name: str) -> str | None:
-        """Code whose display name is ``name`` (used by CTML, which names nodes), or None."""
+    def codes_for_name(self, name: str) -> tuple[str, ...]:
+        """Codes whose display name is ``name`` (CTML names nodes; a few names repeat)."""
         ...
 
 
@@ -52,7 +52,9 @@ class OncoTreeMap:
                 raise ValidationError(
                     f"OncoTree: the parent {parent!r} of {code!r} is not a code of the tree."
                 )
-        self._by_name = {n: c for c, n in (names or {}).items()}
+        self._by_name: dict[str, tuple[str, ...]] = {}
+        for code, name in sorted((names or {}).items()):
+            self._by_name[name] = (*self._by_name.get(name, ()), code)
 
     def parent(self, code: str) -> str | None:
         return self._parents.get(code)
@@ -60,8 +62,8 @@ class OncoTreeMap:
     def codes(self) -> Iterable[str]:
         return self._parents.keys()
 
-    def code_for_name(self, name: str) -> str | None:
-        return self._by_name.get(name)
+    def codes_for_name(self, name: str) -> tuple[str, ...]:
+        return self._by_name.get(name, ())
 
     def __contains__(self, code: object) -> bool:
         return code in self._parents

@@ -15,6 +15,7 @@ from oncotrials.core.designs import (
     Keyboard,
     ThreePlusThree,
 )
+from oncotrials.core.designs.tite_boin import TITEBOIN
 from oncotrials.core.errors import ValidationError
 
 TRUTH = [0.05, 0.10, 0.20, 0.30, 0.45, 0.60]
@@ -31,6 +32,8 @@ DESIGNS: dict[str, Any] = {
     "3+3-escalation-only": lambda: ThreePlusThree("escalation_only"),
 }
 IDS = list(DESIGNS)
+# Designs with live decisions only (no simulation yet).
+DECIDERS: dict[str, Any] = {**DESIGNS, "tite-boin": lambda: TITEBOIN(0.3)}
 
 
 @pytest.fixture(params=IDS)
@@ -38,10 +41,15 @@ def design(request: pytest.FixtureRequest) -> Any:
     return DESIGNS[request.param]()
 
 
-def test_constructor_only_stores(design: Any) -> None:
+@pytest.fixture(params=list(DECIDERS))
+def decider(request: pytest.FixtureRequest) -> Any:
+    return DECIDERS[request.param]()
+
+
+def test_constructor_only_stores(decider: Any) -> None:
     # Constructors store parameters; they never validate or compute.
-    assert design.get_params()
-    assert repr(design).startswith(type(design).__name__)
+    assert decider.get_params()
+    assert repr(decider).startswith(type(decider).__name__)
 
 
 def test_same_seed_same_output(design: Any) -> None:
@@ -68,7 +76,7 @@ def test_simulation_accounts_for_every_trial(design: Any) -> None:
     assert res.no_selection > 0.05  # a toxic scenario stops some trials
 
 
-def test_never_recommends_an_eliminated_dose(design: Any) -> None:
+def test_never_recommends_an_eliminated_dose(decider: Any) -> None:
     rng = np.random.default_rng(0)
     for _ in range(300):
         k = 4
@@ -78,7 +86,7 @@ def test_never_recommends_an_eliminated_dose(design: Any) -> None:
         tried = [i for i in range(k) if n[i] > 0]
         current = int(rng.choice(tried)) if tried else 0
         try:
-            dec = design.decide(data, current)
+            dec = decider.decide(data, current)
         except ValidationError:
             continue
         if dec.next_dose is not None:
@@ -87,13 +95,13 @@ def test_never_recommends_an_eliminated_dose(design: Any) -> None:
                 assert abs(dec.next_dose - current) <= 1  # no dose skipping
         if dec.mtd is not None:
             assert dec.mtd not in dec.eliminated
-        if hasattr(design, "select_mtd"):
-            sel = design.select_mtd(data)
+        if hasattr(decider, "select_mtd"):
+            sel = decider.select_mtd(data)
             assert sel.dose is None or sel.dose not in sel.eliminated
 
 
-def test_empty_data_treats_at_current_dose(design: Any) -> None:
-    dec = design.decide([(0, 0), (0, 0), (0, 0)], 0)
+def test_empty_data_treats_at_current_dose(decider: Any) -> None:
+    dec = decider.decide([(0, 0), (0, 0), (0, 0)], 0)
     assert dec.action is Action.STAY
     assert dec.next_dose == 0
 
@@ -114,14 +122,14 @@ def test_bad_truth_is_named(design: Any, truth: list[float], fragment: str) -> N
     assert fragment in exc.value.message
 
 
-def test_data_for_unknown_dose_is_an_error(design: Any) -> None:
+def test_data_for_unknown_dose_is_an_error(decider: Any) -> None:
     with pytest.raises(ValidationError, match="not one of the 2 dose levels"):
-        design.decide([(3, 0), (0, 0)], 2)
+        decider.decide([(3, 0), (0, 0)], 2)
 
 
-def test_dlts_above_treated_is_an_error(design: Any) -> None:
+def test_dlts_above_treated_is_an_error(decider: Any) -> None:
     with pytest.raises(ValidationError, match="Dose 0: 4 DLTs among 3"):
-        design.decide([(3, 4), (0, 0)], 0)
+        decider.decide([(3, 4), (0, 0)], 0)
 
 
 def test_bad_trial_count_is_named(design: Any) -> None:

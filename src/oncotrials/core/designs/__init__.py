@@ -26,10 +26,12 @@ from oncotrials.core.designs.simulate import (
     simulate,
 )
 from oncotrials.core.designs.threeplusthree import ExactOC, ThreePlusThree, escalation_probability
+from oncotrials.core.designs.tite_boin import TITEBOIN
 
 __all__ = [
     "BOIN",
     "MTPI2",
+    "TITEBOIN",
     "Action",
     "BOINBoundaries",
     "Decision",

@@ -87,12 +87,15 @@ def pava_rows(
 
 
 def beta_estimates(
-    n: NDArray[np.int64], y: NDArray[np.int64]
+    n: NDArray[np.int64], y: NDArray[np.int64], prior: float = 0.05
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Posterior mean and variance of the DLT rate under a Beta(0.05, 0.05) prior."""
-    a = y + 0.05
-    b = n - y + 0.05
-    nn = n + 0.1
+    """Posterior mean and variance of the DLT rate under a Beta(prior, prior) prior.
+
+    The reference code uses 0.05 (BOIN, Keyboard, FIND) and 0.005 (TITE-BOIN in TITEgBOIN).
+    """
+    a = y + prior
+    b = n - y + prior
+    nn = n + 2 * prior
     return a / nn, a * b / (nn**2 * (nn + 1.0))
 
 
@@ -103,6 +106,7 @@ def isotonic_select(
     *,
     target: float,
     upper_bound: float | None = None,
+    prior: float = 0.05,
 ) -> NDArray[np.int64]:
     """Select the MTD of every trial; -1 where no dose is selected.
 
@@ -120,7 +124,7 @@ def isotonic_select(
     rows = np.arange(t_count)[:, None]
     n_c = n2[rows, order]
     y_c = y2[rows, order]
-    phat, var = beta_estimates(n_c, y_c)
+    phat, var = beta_estimates(n_c, y_c, prior)
     valid = np.arange(k)[None, :] < length[:, None]
     safe_var = np.where(valid, var, 1.0)
     iso = pava_rows(np.where(valid, phat, 0.0), 1.0 / safe_var, length)

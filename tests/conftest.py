@@ -6,15 +6,16 @@ a sponsor monitor of one trial, an administrator, and an outsider who must see n
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-# The file-based SQLite test database lives in the data directory (see settings).
-Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+# The file-based SQLite test database lives in the data directory (see settings); no Django
+# import here, so that the framework-free core tests also run with ``-p no:django``.
+Path(os.environ.get("ONCOTRIALS_DATA_DIR", "var")).mkdir(parents=True, exist_ok=True)
 
 PASSWORD = "a-long-test-password-42"
 

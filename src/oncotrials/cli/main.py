@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from oncotrials import __version__
-from oncotrials.cli.commands import platform
+from oncotrials.cli.commands import grading, platform
 
 app = typer.Typer(
     name="oncotrials",
@@ -37,6 +37,10 @@ app.command()(platform.migrate)
 app.command()(platform.createuser)
 app.add_typer(platform.token_app, name="token")
 app.add_typer(platform.audit_app, name="audit")
+app.add_typer(grading.ctcae_app, name="ctcae")
+app.add_typer(grading.crs_app, name="crs")
+app.add_typer(grading.icans_app, name="icans")
+app.add_typer(grading.dlt_app, name="dlt")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from oncotrials.core.errors import OncotrialsError
 
@@ -35,8 +35,24 @@ FormatOption = Annotated[
     typer.Option("--format", "-f", help="human (Rich tables) or json (one document on stdout)."),
 ]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+class _Console(Console):
+    """A console that honours ``COLUMNS`` when printing, not only when created."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit():
+            return ConsoleDimensions(int(columns), dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+stdout = _Console(highlight=False, soft_wrap=True)
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def to_jsonable(value: Any) -> Any:

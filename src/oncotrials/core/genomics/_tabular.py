@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +55,11 @@ def _decode_check(data: bytes, log: IssueLog) -> None:
 
 
 def _unix_newlines(data: bytes) -> bytes:
+    if b"\r" not in data:
+        return data
     if b"\r\n" in data:
         return data.replace(b"\r\n", b"\n")
-    if b"\r" in data and b"\n" not in data:
+    if b"\n" not in data:
         return data.replace(b"\r", b"\n")
     return data
 
@@ -74,11 +77,17 @@ def load_table(
     *,
     comment_prefix: str = "#",
     kind: str = "file",
+    columns: Callable[[tuple[str, ...]], Sequence[str]] | None = None,
+    null_values: Sequence[str] = (),
 ) -> TextTable:
-    """Read a TSV with optional leading comment lines; raise with line and field on bad shape."""
+    """Read a TSV with optional leading comment lines; raise with line and field on bad shape.
+
+    ``columns``, given the header, names the columns to parse (all by default); the shape of
+    every line is still checked against the full header.
+    """
     data = _unix_newlines(_read_bytes(path))
     _decode_check(data, log)
-    if not data.strip():
+    if not data or data.isspace():
         raise log.fatal(1, None, f"the {kind} is empty; expected a tab-separated header row.")
 
     comments: list[str] = []
@@ -114,29 +123,38 @@ def load_table(
 
     body = b"" if nl < 0 else data[nl + 1 :]
     _check_shape(body, len(header), header_line, log)
-    if not body.strip():
-        frame = pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in header})
+    wanted = list(columns(header)) if columns is not None else list(header)
+    if not body or body.isspace():
+        frame = pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in wanted})
     else:
+        idx = sorted(header.index(c) for c in wanted)
         frame = pl.read_csv(
             io.BytesIO(body),
             separator="\t",
             has_header=False,
-            new_columns=list(header),
+            columns=idx,
             infer_schema=False,
             quote_char=None,
+            null_values=["", *null_values],
         )
+        frame.columns = [header[i] for i in idx]  # polars keeps the requested (sorted) order
+        frame = frame.select(wanted)
     # Surrounding blanks and the usual null spellings become null.
+    # Blanks around values are removed; a cell of blanks is null like an empty one.
     frame = frame.with_columns(pl.all().str.strip_chars().replace({"": None}))
     return TextTable(frame, header, header_line, tuple(comments))
 
 
 def _check_shape(body: bytes, n_fields: int, header_line: int, log: IssueLog) -> None:
-    trimmed = body.rstrip(b"\n")
-    if not trimmed:
+    end = len(body)
+    while end and body[end - 1] == 10:  # trailing newlines
+        end -= 1
+    if not end:
         return
-    n_lines = trimmed.count(b"\n") + 1
-    if trimmed.count(b"\t") == (n_fields - 1) * n_lines and b"\n\n" not in trimmed:
+    n_lines = body.count(b"\n", 0, end) + 1
+    if body.count(b"\t", 0, end) == (n_fields - 1) * n_lines and body.find(b"\n\n", 0, end) < 0:
         return
+    trimmed = body[:end]
     # Slow path only for files that are wrong: find the offending lines.
     for i, raw in enumerate(trimmed.split(b"\n")):
         line = header_line + 1 + i

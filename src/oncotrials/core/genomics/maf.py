@@ -271,6 +271,20 @@ class MafTable:
         return dict(zip(c["variant_class"].to_list(), c["count"].to_list(), strict=True))
 
 
+_VAF_COLUMNS = ("tumor_f", "VAF", "tumor_vaf", "i_TumorVAF_WU")
+
+
+def _wanted_columns(header: tuple[str, ...]) -> list[str]:
+    """The columns the reader uses (case-insensitive); the rest of the file is not parsed."""
+    lower = {h.lower(): h for h in header}
+    names = [*REQUIRED, *_INT_FIELDS.values(), "End_position", *_STR_FIELDS.values(), *_VAF_COLUMNS]
+    protein = next((lower[c.lower()] for c in PROTEIN_COLUMNS if c.lower() in lower), None)
+    out = [lower[n.lower()] for n in names if n.lower() in lower]
+    if protein:
+        out.append(protein)
+    return list(dict.fromkeys(out))
+
+
 def _map_unique(col: pl.Series, fn: object) -> dict[str, object]:
     uniques = col.drop_nulls().unique().to_list()
     return {u: fn(u) for u in uniques}  # type: ignore[operator]
@@ -304,7 +318,7 @@ def read_maf(
     """
     p = Path(path)
     log = IssueLog.for_path(p)
-    table = load_table(p, log, kind="MAF")
+    table = load_table(p, log, kind="MAF", columns=_wanted_columns, null_values=_NULLS)
     lower = {h.lower(): h for h in table.header}
 
     missing = [c for c in REQUIRED if c.lower() not in lower]
@@ -344,7 +358,6 @@ def read_maf(
         )
 
     f = table.frame.with_row_index("row")
-    f = f.with_columns(pl.col(c).replace(_NULLS, [None] * len(_NULLS)) for c in table.header)
     t = col("Tumor_Sample_Barcode")
     h = col("Hugo_Symbol")
     v = col("Variant_Classification")
@@ -402,7 +415,16 @@ def read_maf(
 
     # Protein changes: normalise each distinct text once.
     if protein_col:
-        pmap = _map_unique(f.get_column(protein_col), normalise_protein_change)
+        # Most values are already canonical one-letter substitutions: keep those as they are
+        # (vectorised) and normalise each distinct remaining text once in Python.
+        pc = pl.col(protein_col)
+        canonical = (
+            pc.str.contains(r"^p\.[ACDEFGHIKLMNPQRSTVWY][0-9]+[ACDEFGHIKLMNPQRSTVWY*]$")
+            & (pc.str.slice(2, 1) != pc.str.slice(-1, 1))
+            & ~pc.str.contains(r"^p\.M1[A-Z*]$")
+        ).fill_null(False)
+        rest = f.filter(~canonical.fill_null(False)).get_column(protein_col)
+        pmap = _map_unique(rest, normalise_protein_change)
         unparsed = sorted(k for k, val in pmap.items() if val is None)
         if unparsed:
             if strict:
@@ -426,8 +448,10 @@ def read_maf(
                 protein_col,
                 "the protein change is longer than 255 characters (cBioPortal's limit).",
             )
-        protein_expr = pl.col(protein_col).replace_strict(
-            pmap, default=None, return_dtype=pl.String
+        protein_expr = (
+            pl.when(canonical)
+            .then(pc)
+            .otherwise(pc.replace_strict(pmap, default=None, return_dtype=pl.String))
         )
         raw_expr = pl.col(protein_col)
     else:
@@ -478,7 +502,7 @@ def read_maf(
         vaf = pl.when(d > 0).then(ints["alt_count"] / d).otherwise(None)
         depth = d
     else:
-        frac = next((col(c) for c in ("tumor_f", "VAF", "tumor_vaf") if col(c)), None)
+        frac = next((col(c) for c in _VAF_COLUMNS[:3] if col(c)), None)
         pct = col("i_TumorVAF_WU")
         if frac:
             vaf = pl.col(frac).cast(pl.Float64, strict=False)

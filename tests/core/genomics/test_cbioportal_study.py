@@ -325,3 +325,51 @@ def test_non_neutral_filter(study_dir: Path) -> None:
     calls = read_cna(study_dir / "data_cna_discrete.txt", keep_neutral=False)
     assert len(calls) == 6304 - 4561
     assert CnaCall.NEUTRAL not in {c.call for c in calls}
+
+
+def test_writer_round_trip_of_a_small_study(tmp_path: Path) -> None:
+    from oncotrials.core.genomics.cbioportal import (
+        CaseList,
+        ClinicalAttribute,
+        GenePanel,
+        Study,
+        TimelineEvent,
+    )
+    from oncotrials.core.genomics.model import (
+        CopyNumber,
+        GenomeBuild,
+        Mutation,
+        Sample,
+        StructuralVariant,
+        VariantClass,
+    )
+
+    b38 = GenomeBuild.GRCH38
+    study = Study(
+        meta={"type_of_cancer": "nsclc", "cancer_study_identifier": "unit_test", "name": "n",
+              "description": "d", "reference_genome": "hg38"},
+        patient_attributes=(ClinicalAttribute("PATIENT_ID", "Patient", "Patient", "STRING", "1"),
+                            ClinicalAttribute("AGE", "Age", "Age at diagnosis", "NUMBER", "1")),
+        sample_attributes=(ClinicalAttribute("PATIENT_ID", "Patient", "Patient", "STRING", "1"),
+                           ClinicalAttribute("SAMPLE_ID", "Sample", "Sample", "STRING", "1"),
+                           ClinicalAttribute("ONCOTREE_CODE", "OncoTree", "OncoTree code", "STRING", "1")),
+        patients={"P1": {"AGE": "61"}},
+        sample_data={"P1-B": {"ONCOTREE_CODE": "LUAD"}, "P1-R": {"ONCOTREE_CODE": "LUAD"}},
+        samples=(Sample("P1-B", "P1", oncotree_code="LUAD"), Sample("P1-R", "P1", oncotree_code="LUAD")),
+        mutations=(Mutation("P1-B", "EGFR", VariantClass.MISSENSE, "p.L858R", "p.L858R", chromosome="7",
+                            start=55191822, end=55191822, ref="T", alt="G", vaf=0.25, depth=400,
+                            alt_count=100, genome_build=b38),),
+        copy_numbers=(CopyNumber("P1-R", "MET", CnaCall.AMPLIFICATION), CopyNumber("P1-R", "CDKN2A", CnaCall.DEEP_DELETION)),
+        structural_variants=(StructuralVariant("P1-R", "EML4", "ALK", "2", 42522656, "2", 29446394, True,
+                                               "INVERSION", "Fusion", False, True, True, b38),),
+        timeline=(TimelineEvent("P1", 0, 120, "TREATMENT", {"AGENT": "osimertinib"}),
+                  TimelineEvent("P1", 130, None, "SPECIMEN", {"AGENT": None})),
+        gene_panels={"P1PANEL": GenePanel("P1PANEL", "tiny", ("EGFR", "MET", "ALK", "CDKN2A"))},
+        panel_matrix={"P1-B": {"mutations": "P1PANEL"}, "P1-R": {"mutations": "P1PANEL"}},
+        case_lists=(CaseList("unit_test_all", "All", "All samples", ("P1-B", "P1-R")),),
+    )  # fmt: skip
+    write_study(study, tmp_path / "s")
+    back = read_study(tmp_path / "s")
+    for part in ("meta", "patients", "samples", "mutations", "copy_numbers", "structural_variants",
+                 "timeline", "gene_panels", "panel_matrix", "case_lists"):  # fmt: skip
+        assert getattr(back, part) == getattr(study, part), part

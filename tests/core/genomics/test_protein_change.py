@@ -84,3 +84,12 @@ def test_any_substitution_round_trips_through_three_letters(ref: str, pos: int, 
     if ref == "M" and pos == 1:
         expected = "p.M1?"
     assert to_short(to_long(short)) == expected
+
+
+@given(st.text(max_size=40))
+def test_parser_never_raises_on_arbitrary_text(text: str) -> None:
+    parsed = parse_protein_change(text)
+    if parsed is not None:
+        # whatever it accepted must be stable under both spellings
+        assert to_short(parsed.long) == parsed.short
+        assert to_short(parsed.short) == parsed.short

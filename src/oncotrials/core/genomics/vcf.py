@@ -131,7 +131,7 @@ def read_vcf(
     log = IssueLog.for_path(p)
     try:
         vcf = VCF(str(p))
-    except (OSError, Exception) as exc:  # cyvcf2 raises bare Exceptions for malformed headers
+    except Exception as exc:  # cyvcf2 raises bare Exceptions for malformed headers
         raise log.fatal(1, None, f"not a readable VCF ({exc}).") from None
     raw = vcf.raw_header
     n_header_lines = raw.rstrip("\n").count("\n") + 1

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.accounts",
     "oncotrials.apps.audit",
     "oncotrials.apps.trials",
+    "oncotrials.apps.subjects",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,343 @@
+"""The patient journey: referral, identity (kept apart), consent, screening, slots, registration.
+
+Research data is pseudonymised: a :class:`Patient` is a research identifier; names, birth date and
+hospital number live in :class:`PatientIdentity`, which only authorised roles read, each read
+audited.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from oncotrials.apps.accounts.models import Site
+
+
+class ReferralSource(models.TextChoices):
+    TUMOUR_BOARD = "tumour_board", _("Molecular tumour board")
+    DEPARTMENT = "department", _("Another department")
+    PARTNER_CENTRE = "partner_centre", _("Partner centre")
+    EXTERNAL = "external", _("External physician")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    OTHER = "O", _("Other")
+    UNKNOWN = "U", _("Unknown")
+
+
+class Patient(models.Model):
+    research_id = models.CharField(max_length=20, unique=True)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    year_of_birth = models.PositiveSmallIntegerField()
+    diagnosis = models.CharField(max_length=20, blank=True, help_text=_("OncoTree code"))
+    referral_source = models.CharField(max_length=20, choices=ReferralSource.choices)
+    referral_date = models.DateField()
+    referred_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["research_id"]
+
+    def __str__(self) -> str:
+        return self.research_id
+
+
+class PatientIdentity(models.Model):
+    """Identifying data, apart from research data; read through ``identity_read`` only."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="identity")
+    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    hospital_number = models.CharField(max_length=40)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hospital_number"], name="hospital_number_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"identity of {self.patient_id}"
+
+
+class ConsentKind(models.TextChoices):
+    TRIAL = "trial", _("Trial consent")
+    TRANSLATIONAL = "translational", _("Translational research consent")
+
+
+class ConsentForm(models.Model):
+    """One approved version of an informed consent form (ICF)."""
+
+    kind = models.CharField(max_length=16, choices=ConsentKind.choices)
+    trial = models.ForeignKey(
+        "trials.Trial",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="consent_forms",
+    )
+    programme = models.CharField(max_length=100, blank=True, help_text=_("Translational programme"))
+    version = models.CharField(max_length=20)
+    version_date = models.DateField()
+    ethics_approval_date = models.DateField()
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    options = models.JSONField(default=list, blank=True, help_text=_("Optional consents offered"))
+
+    class Meta:
+        ordering = ["trial", "programme", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="trial") & models.Q(trial__isnull=False))
+                | (models.Q(kind="translational") & ~models.Q(programme="")),
+                name="consent_form_names_its_trial_or_programme",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.trial.protocol_code if self.trial_id else self.programme  # type: ignore[union-attr]
+        return f"{owner} ICF v{self.version}"
+
+
+class WithdrawalScope(models.TextChoices):
+    TREATMENT = "treatment", _("Study treatment")
+    FOLLOW_UP = "follow_up", _("Follow-up visits")
+    SAMPLES = "samples", _("Use of samples")
+    DATA = "data", _("Further data collection")
+
+
+class Consent(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    form = models.ForeignKey(ConsentForm, on_delete=models.PROTECT, related_name="signatures")
+    signed_on = models.DateField()
+    obtained_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    options_granted = models.JSONField(default=dict, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_scope = models.JSONField(default=list, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "signed_on"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} — {self.form}"
+
+
+class ScreeningKind(models.TextChoices):
+    PRE_SCREENING = "pre_screening", _("Molecular pre-screening")
+    SCREENING = "screening", _("Screening")
+
+
+class ScreeningOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ELIGIBLE = "eligible", _("Eligible")
+    FAILED = "failed", _("Screen failure")
+
+
+class ScreenFailureReason(models.TextChoices):
+    INCLUSION_NOT_MET = "inclusion_not_met", _("Inclusion criterion not met")
+    EXCLUSION_MET = "exclusion_met", _("Exclusion criterion met")
+    BIOMARKER_NEGATIVE = "biomarker_negative", _("Biomarker negative")
+    ORGAN_FUNCTION = "organ_function", _("Inadequate organ function")
+    PERFORMANCE_STATUS = "performance_status", _("Performance status")
+    CLINICAL_DETERIORATION = "clinical_deterioration", _("Clinical deterioration")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+    NO_SLOT = "no_slot", _("No slot available")
+    PATIENT_DECISION = "patient_decision", _("Patient decision")
+    DEATH = "death", _("Death")
+    OTHER = "other", _("Other")
+
+
+class ScreeningEpisode(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="screenings")
+    cohort = models.ForeignKey(
+        "trials.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="screenings"
+    )
+    kind = models.CharField(max_length=16, choices=ScreeningKind.choices)
+    started_on = models.DateField()
+    outcome = models.CharField(
+        max_length=10, choices=ScreeningOutcome.choices, default=ScreeningOutcome.PENDING
+    )
+    failure_reason = models.CharField(
+        max_length=32, choices=ScreenFailureReason.choices, blank=True
+    )
+    closed_on = models.DateField(null=True, blank=True)
+    checklist = models.JSONField(default=list, blank=True)  # [{"criterion": str, "met": bool|None}]
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-started_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.patient} / {self.trial}"
+
+
+class SlotAllocation(models.Model):
+    """Slots a sponsor gives the site for a cohort (and dose level), for a period."""
+
+    cohort = models.ForeignKey(
+        "trials.Cohort", on_delete=models.CASCADE, related_name="slot_allocations"
+    )
+    dose_level = models.ForeignKey(
+        "trials.DoseLevel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="slot_allocations",
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="slot_allocations")
+    slots = models.PositiveIntegerField()
+    open_from = models.DateField()
+    open_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cohort", "open_from", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.slots} slot(s) {self.cohort} @ {self.site}"
+
+
+class BookingStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    USED = "used", _("Used by a registration")
+    RELEASED = "released", _("Released")
+
+
+class SlotBooking(models.Model):
+    allocation = models.ForeignKey(
+        SlotAllocation, on_delete=models.PROTECT, related_name="bookings"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="slot_bookings")
+    status = models.CharField(
+        max_length=10, choices=BookingStatus.choices, default=BookingStatus.HELD
+    )
+    booked_at = models.DateTimeField()
+    booked_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    released_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["booked_at", "id"]
+
+    def __str__(self) -> str:
+        return f"slot of {self.patient} ({self.status})"
+
+
+class WaitlistEntry(models.Model):
+    cohort = models.ForeignKey("trials.Cohort", on_delete=models.CASCADE, related_name="waitlist")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waitlist_entries")
+    added_at = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "patient"],
+                condition=models.Q(active=True),
+                name="waitlist_once_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting for {self.cohort}"
+
+
+class RegistrationStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    ON_TREATMENT = "on_treatment", _("On treatment")
+    END_OF_TREATMENT = "end_of_treatment", _("End of treatment")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    OFF_STUDY = "off_study", _("Off study")
+
+
+REGISTRATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    RegistrationStatus.REGISTERED: frozenset(
+        {RegistrationStatus.ON_TREATMENT, RegistrationStatus.OFF_STUDY}
+    ),
+    RegistrationStatus.ON_TREATMENT: frozenset({RegistrationStatus.END_OF_TREATMENT}),
+    RegistrationStatus.END_OF_TREATMENT: frozenset(
+        {RegistrationStatus.FOLLOW_UP, RegistrationStatus.OFF_STUDY}
+    ),
+    RegistrationStatus.FOLLOW_UP: frozenset({RegistrationStatus.OFF_STUDY}),
+    RegistrationStatus.OFF_STUDY: frozenset(),
+}
+
+
+class Registration(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registrations")
+    trial = models.ForeignKey(
+        "trials.Trial", on_delete=models.PROTECT, related_name="registrations"
+    )
+    cohort = models.ForeignKey(
+        "trials.Cohort", on_delete=models.PROTECT, related_name="registrations"
+    )
+    dose_level = models.ForeignKey(
+        "trials.DoseLevel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    screening = models.OneToOneField(
+        ScreeningEpisode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration",
+    )
+    booking = models.OneToOneField(
+        SlotBooking, null=True, blank=True, on_delete=models.PROTECT, related_name="registration"
+    )
+    registered_on = models.DateField()
+    registered_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=RegistrationStatus.choices, default=RegistrationStatus.REGISTERED
+    )
+    treatment_start = models.DateField(null=True, blank=True)
+    status_date = models.DateField()
+    status_reason = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-registered_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "cohort"], name="one_registration_per_cohort"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} in {self.cohort}"
+
+
+class RegistrationStatusChange(models.Model):
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="status_history"
+    )
+    from_status = models.CharField(max_length=20, choices=RegistrationStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=RegistrationStatus.choices)
+    on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.registration}: {self.from_status or '∅'} → {self.to_status}"

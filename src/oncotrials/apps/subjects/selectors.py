@@ -1,0 +1,234 @@
+"""Reads of patients and their journey, always through the caller's memberships.
+
+A patient is visible to site-wide members of the patient's site, and to trial-limited members
+(a sponsor monitor) when the patient was screened or registered in that trial at a site of the
+membership. Identity is never read here: see ``services.identity_read``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.trials.models import Phase
+from oncotrials.core.errors import NotFoundError
+
+from .models import (
+    Consent,
+    ConsentForm,
+    Patient,
+    Registration,
+    RegistrationStatus,
+    ScreeningEpisode,
+    SlotAllocation,
+    SlotBooking,
+)
+
+
+def patients_visible_to(user: Any) -> QuerySet[Patient]:
+    scope = scope_for(user)
+    if scope.is_admin:
+        return Patient.objects.all()
+    cond = Q(pk__in=[])
+    if scope.site_roles:
+        cond |= Q(site_id__in=list(scope.site_roles))
+    for trial_id, per_site in scope.trial_roles.items():
+        in_trial = Q(
+            Exists(Registration.objects.filter(patient=OuterRef("pk"), trial_id=trial_id))
+            | Exists(ScreeningEpisode.objects.filter(patient=OuterRef("pk"), trial_id=trial_id))
+        )
+        cond |= in_trial & Q(site_id__in=list(per_site))
+    return Patient.objects.filter(cond)
+
+
+def roles_for_patient(user: Any, patient: Patient) -> set[str]:
+    scope = scope_for(user)
+    if scope.is_admin:
+        return {"administrator"}
+    roles = set(scope.site_roles.get(patient.site_id, frozenset()))
+    for trial_id, per_site in scope.trial_roles.items():
+        if patient.site_id in per_site and (
+            patient.registrations.filter(trial_id=trial_id).exists()
+            or patient.screenings.filter(trial_id=trial_id).exists()
+        ):
+            roles |= per_site[patient.site_id]
+    return roles
+
+
+def patient_get_for_user(*, user: Any, patient_id: int) -> Patient:
+    patient = patients_visible_to(user).filter(pk=patient_id).select_related("site").first()
+    if patient is None:
+        raise NotFoundError(f"No patient {patient_id} that you may see.")
+    return patient
+
+
+def patients_for_user(*, user: Any, q: str = "", trial_id: int | None = None) -> QuerySet[Patient]:
+    qs = patients_visible_to(user).select_related("site")
+    if q:
+        qs = qs.filter(research_id__icontains=q.strip())
+    if trial_id is not None:
+        qs = qs.filter(
+            Q(registrations__trial_id=trial_id) | Q(screenings__trial_id=trial_id)
+        ).distinct()
+    return qs
+
+
+def patient_timeline(*, patient: Patient) -> list[dict[str, Any]]:
+    """Consent, screening, registration and status events of one patient, oldest first."""
+    events: list[dict[str, Any]] = [
+        {
+            "date": patient.referral_date,
+            "kind": "referral",
+            "text": f"Referred ({patient.get_referral_source_display()})",
+        }
+    ]
+    for c in patient.consents.select_related("form__trial"):
+        events.append({"date": c.signed_on, "kind": "consent", "text": f"Signed {c.form}"})
+        if c.withdrawn_on:
+            events.append(
+                {
+                    "date": c.withdrawn_on,
+                    "kind": "withdrawal",
+                    "text": f"Withdrew {c.form} ({', '.join(c.withdrawal_scope) or 'all'})",
+                }
+            )
+    for s in patient.screenings.select_related("trial"):
+        events.append(
+            {
+                "date": s.started_on,
+                "kind": "screening",
+                "text": f"{s.get_kind_display()} for {s.trial}",
+            }
+        )
+        if s.closed_on:
+            outcome = s.get_outcome_display() + (
+                f": {s.get_failure_reason_display()}" if s.failure_reason else ""
+            )
+            events.append(
+                {"date": s.closed_on, "kind": "screening", "text": f"{outcome} ({s.trial})"}
+            )
+    for r in patient.registrations.select_related("cohort__trial", "dose_level"):
+        dl = f" at DL{r.dose_level.level}" if r.dose_level else ""
+        for h in r.status_history.all():
+            label = dict(RegistrationStatus.choices)[h.to_status]
+            events.append(
+                {
+                    "date": h.on,
+                    "kind": "registration",
+                    "text": f"{label}: {r.cohort}{dl}" + (f" — {h.reason}" if h.reason else ""),
+                }
+            )
+    return sorted(events, key=lambda e: e["date"])
+
+
+def screening_log(*, trial: Any) -> QuerySet[ScreeningEpisode]:
+    return (
+        ScreeningEpisode.objects.filter(trial=trial)
+        .select_related("patient", "cohort")
+        .order_by("-started_on", "-id")
+    )
+
+
+def slot_summary(*, trial: Any, site_ids: set[int] | None = None) -> list[dict[str, Any]]:
+    """Per allocation: slots, held, used and free."""
+    allocations = SlotAllocation.objects.filter(cohort__trial=trial).select_related(
+        "cohort", "dose_level", "site"
+    )
+    if site_ids is not None:
+        allocations = allocations.filter(site_id__in=site_ids)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"held": 0, "used": 0})
+    for alloc_id, status, n in (
+        SlotBooking.objects.filter(allocation__in=allocations)
+        .exclude(status="released")
+        .values_list("allocation_id", "status")
+        .annotate(n=Count("pk"))
+    ):
+        counts[alloc_id][status] = n
+    out = []
+    for a in allocations:
+        c = counts[a.pk]
+        out.append(
+            {
+                "allocation": a,
+                "held": c["held"],
+                "used": c["used"],
+                "free": max(a.slots - c["held"] - c["used"], 0),
+            }
+        )
+    return out
+
+
+def reconsent_worklist(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Active patients whose signed consent version has been superseded by a version now in force."""
+    today = today or timezone.localdate()
+    visible = patients_visible_to(user)
+    active_regs = Registration.objects.exclude(status=RegistrationStatus.OFF_STUDY).filter(
+        patient__in=visible
+    )
+    out = []
+    for reg in active_regs.select_related("patient", "trial"):
+        latest = (
+            Consent.objects.filter(
+                patient=reg.patient, form__trial=reg.trial, withdrawn_on__isnull=True
+            )
+            .select_related("form")
+            .order_by("-form__valid_from", "-signed_on")
+            .first()
+        )
+        if latest is None:
+            continue
+        newer = (
+            ConsentForm.objects.filter(
+                trial=reg.trial, valid_from__gt=latest.form.valid_from, valid_from__lte=today
+            )
+            .order_by("-valid_from")
+            .first()
+        )
+        if newer is not None:
+            out.append(
+                {
+                    "patient": reg.patient,
+                    "trial": reg.trial,
+                    "signed": latest.form,
+                    "current": newer,
+                }
+            )
+    return out
+
+
+def inclusion_figures(*, user: Any) -> dict[str, Any]:
+    """Dashboard figures: inclusions per phase and year, inclusion rate of screened patients."""
+    visible = patients_visible_to(user)
+    regs = Registration.objects.filter(patient__in=visible)
+    per_phase_year: dict[str, dict[int, int]] = defaultdict(dict)
+    for phase, year, n in (
+        regs.annotate(year=ExtractYear("registered_on"))
+        .values_list("trial__phase", "year")
+        .annotate(n=Count("pk"))
+    ):
+        per_phase_year[phase][year] = n
+    years = sorted({y for d in per_phase_year.values() for y in d})
+    screened = (
+        ScreeningEpisode.objects.filter(patient__in=visible, kind="screening")
+        .values("patient")
+        .distinct()
+        .count()
+    )
+    included = regs.values("patient").distinct().count()
+    return {
+        "years": years,
+        "rows": [
+            (label, [per_phase_year.get(value, {}).get(y, 0) for y in years])
+            for value, label in Phase.choices
+        ],
+        "screened": screened,
+        "included": included,
+        "rate": (included / screened) if screened else None,
+        "on_treatment": regs.filter(status=RegistrationStatus.ON_TREATMENT).count(),
+    }

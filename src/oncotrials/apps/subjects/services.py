@@ -1,0 +1,756 @@
+"""Writes of the patient journey. Each service owns its transaction, locks and audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import IDENTITY_READERS
+from oncotrials.apps.accounts.models import Role, Site
+from oncotrials.apps.audit.services import audit_record, model_snapshot
+from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial, TrialStatus
+from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+
+from .models import (
+    REGISTRATION_TRANSITIONS,
+    BookingStatus,
+    Consent,
+    ConsentForm,
+    ConsentKind,
+    Patient,
+    PatientIdentity,
+    ReferralSource,
+    Registration,
+    RegistrationStatus,
+    RegistrationStatusChange,
+    ScreenFailureReason,
+    ScreeningEpisode,
+    ScreeningKind,
+    ScreeningOutcome,
+    Sex,
+    SlotAllocation,
+    SlotBooking,
+    WaitlistEntry,
+    WithdrawalScope,
+)
+from .selectors import roles_for_patient
+
+CLINICAL_WRITERS = frozenset(
+    {Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER, Role.ADMINISTRATOR}
+)
+SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
+
+
+def _by(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _not_future(value: dt.date, field: str) -> None:
+    if value > timezone.localdate():
+        raise ValidationError(
+            f"{field} cannot be in the future; got {value.isoformat()}.", field=field
+        )
+
+
+def require_clinical_writer(*, user: Any, patient: Patient) -> None:
+    roles = roles_for_patient(user, patient)
+    if not roles & {r.value for r in CLINICAL_WRITERS}:
+        raise PermissionDeniedError(
+            f"Your role does not allow changes to patient {patient.research_id}."
+        )
+
+
+def _next_research_id() -> str:
+    last = (
+        Patient.objects.select_for_update()
+        .order_by("-id")
+        .values_list("research_id", flat=True)
+        .first()
+    )
+    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"OTP-{n:06d}"
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    site: Site,
+    by: Any,
+    family_name: str,
+    given_name: str,
+    birth_date: dt.date,
+    hospital_number: str,
+    sex: str,
+    referral_source: str,
+    referral_date: dt.date,
+    referred_by: str = "",
+    diagnosis: str = "",
+    phone: str = "",
+    email: str = "",
+) -> Patient:
+    """Register a referral: a research identifier, with the identity stored apart."""
+    if sex not in Sex.values:
+        raise ValidationError(
+            f"sex must be one of {', '.join(Sex.values)}; got {sex!r}.", field="sex"
+        )
+    if referral_source not in ReferralSource.values:
+        raise ValidationError(
+            f"referral_source must be one of {', '.join(ReferralSource.values)}; got {referral_source!r}.",
+            field="referral_source",
+        )
+    _not_future(birth_date, "birth_date")
+    _not_future(referral_date, "referral_date")
+    if referral_date < birth_date:
+        raise ValidationError("referral_date cannot be before birth_date.", field="referral_date")
+    if not family_name.strip() or not given_name.strip() or not hospital_number.strip():
+        raise ValidationError(
+            "family_name, given_name and hospital_number are required.", field="family_name"
+        )
+    if PatientIdentity.objects.filter(hospital_number=hospital_number.strip()).exists():
+        raise ConflictError(
+            f"A patient with hospital number {hospital_number.strip()!r} already exists."
+        )
+    patient = Patient(
+        research_id=_next_research_id(),
+        site=site,
+        sex=sex,
+        year_of_birth=birth_date.year,
+        diagnosis=diagnosis.strip().upper(),
+        referral_source=referral_source,
+        referral_date=referral_date,
+        referred_by=referred_by,
+    )
+    patient._history_user = _by(by)  # type: ignore[attr-defined]
+    patient.save()
+    PatientIdentity.objects.create(
+        patient=patient,
+        family_name=family_name.strip(),
+        given_name=given_name.strip(),
+        birth_date=birth_date,
+        hospital_number=hospital_number.strip(),
+        phone=phone,
+        email=email,
+    )
+    research = model_snapshot(
+        patient,
+        [
+            "research_id",
+            "site_id",
+            "sex",
+            "year_of_birth",
+            "diagnosis",
+            "referral_source",
+            "referral_date",
+        ],
+    )
+    audit_record(
+        action="create",
+        instance=patient,
+        changes={k: [None, v] for k, v in research.items()},
+        by=by,
+    )
+    return patient
+
+
+def identity_read(*, patient: Patient, user: Any, purpose: str) -> PatientIdentity:
+    """The patient's identifying data, for roles that need it; every read is audited."""
+    roles = roles_for_patient(user, patient)
+    if not roles & {r.value for r in IDENTITY_READERS}:
+        raise PermissionDeniedError("Your role may not read patients' identifying data.")
+    if not purpose.strip():
+        raise ValidationError(
+            "Say why you read the identity (e.g. 'appointment call').", field="purpose"
+        )
+    identity = PatientIdentity.objects.get(patient=patient)
+    audit_record(
+        action="read",
+        instance=identity,
+        object_repr=f"identity of {patient.research_id}",
+        reason=purpose,
+        by=user,
+    )
+    return identity
+
+
+@transaction.atomic
+def consent_form_create(
+    *,
+    kind: str,
+    version: str,
+    version_date: dt.date,
+    ethics_approval_date: dt.date,
+    valid_from: dt.date,
+    by: Any,
+    trial: Trial | None = None,
+    programme: str = "",
+    options: Iterable[str] = (),
+    supersedes: ConsentForm | None = None,
+) -> ConsentForm:
+    if kind not in ConsentKind.values:
+        raise ValidationError(f"kind must be trial or translational; got {kind!r}.", field="kind")
+    if kind == ConsentKind.TRIAL and trial is None:
+        raise ValidationError("A trial consent form names its trial.", field="trial")
+    if kind == ConsentKind.TRANSLATIONAL and not programme.strip():
+        raise ValidationError(
+            "A translational consent form names its programme.", field="programme"
+        )
+    if valid_from < ethics_approval_date:
+        raise ValidationError(
+            "A consent form cannot be valid before its ethics approval.", field="valid_from"
+        )
+    form = ConsentForm(
+        kind=kind,
+        trial=trial,
+        programme=programme.strip(),
+        version=version.strip(),
+        version_date=version_date,
+        ethics_approval_date=ethics_approval_date,
+        valid_from=valid_from,
+        options=sorted(set(options)),
+    )
+    if supersedes is not None:
+        locked = ConsentForm.objects.select_for_update().get(pk=supersedes.pk)
+        if locked.trial_id != form.trial_id or locked.programme != form.programme:
+            raise ValidationError(
+                "A version supersedes a version of the same trial or programme.", field="supersedes"
+            )
+        if valid_from <= locked.valid_from:
+            raise ValidationError(
+                "A superseding version must become valid after the version it replaces.",
+                field="valid_from",
+            )
+        locked.valid_to = valid_from - dt.timedelta(days=1)
+        locked.save(update_fields=["valid_to"])
+        form.supersedes = locked
+    try:
+        form.save()
+    except IntegrityError:
+        raise ConflictError("That version has already been superseded.") from None
+    audit_record(
+        action="create",
+        instance=form,
+        changes={k: [None, v] for k, v in model_snapshot(form).items()},
+        by=by,
+    )
+    return form
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    patient: Patient,
+    form: ConsentForm,
+    signed_on: dt.date,
+    by: Any,
+    options_granted: Mapping[str, bool] | None = None,
+) -> Consent:
+    require_clinical_writer(user=by, patient=patient)
+    _not_future(signed_on, "signed_on")
+    if signed_on < form.valid_from or (form.valid_to is not None and signed_on > form.valid_to):
+        raise ValidationError(
+            f"{form} was not in force on {signed_on.isoformat()} (valid {form.valid_from.isoformat()}"
+            f" to {form.valid_to.isoformat() if form.valid_to else 'now'}); use the version in force.",
+            field="form",
+        )
+    if form.trial_id is not None and not form.trial.sites.filter(pk=patient.site_id).exists():  # type: ignore[union-attr]
+        raise ValidationError(f"{patient.site} does not take part in {form.trial}.", field="form")
+    granted = dict(options_granted or {})
+    unknown = set(granted) - set(form.options)
+    if unknown:
+        raise ValidationError(
+            f"Options not offered by {form}: {', '.join(sorted(unknown))}.", field="options_granted"
+        )
+    consent = Consent.objects.create(
+        patient=patient,
+        form=form,
+        signed_on=signed_on,
+        obtained_by=by,
+        options_granted={o: bool(granted.get(o, False)) for o in form.options},
+    )
+    audit_record(
+        action="create",
+        instance=consent,
+        changes={
+            "form": [None, str(form)],
+            "signed_on": [None, signed_on],
+            "options_granted": [None, consent.options_granted],
+        },
+        by=by,
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, consent: Consent, on: dt.date, scope: Iterable[str], reason: str, by: Any
+) -> Consent:
+    """Full (every scope) or partial withdrawal; later actions check what it blocks."""
+    require_clinical_writer(user=by, patient=consent.patient)
+    scope = sorted(set(scope)) or sorted(WithdrawalScope.values)
+    bad = set(scope) - set(WithdrawalScope.values)
+    if bad:
+        raise ValidationError(
+            f"Unknown withdrawal scope {sorted(bad)}; use {', '.join(WithdrawalScope.values)}.",
+            field="scope",
+        )
+    _not_future(on, "withdrawn_on")
+    locked = Consent.objects.select_for_update().get(pk=consent.pk)
+    if locked.withdrawn_on is not None:
+        raise ConflictError(
+            f"This consent was already withdrawn on {locked.withdrawn_on.isoformat()}."
+        )
+    if on < locked.signed_on:
+        raise ValidationError(
+            "A consent cannot be withdrawn before it was signed.", field="withdrawn_on"
+        )
+    if not reason.strip():
+        raise ValidationError(
+            "Record the reason the patient gave (or 'not given').", field="reason"
+        )
+    locked.withdrawn_on, locked.withdrawal_scope, locked.withdrawal_reason = on, scope, reason
+    locked.save(update_fields=["withdrawn_on", "withdrawal_scope", "withdrawal_reason"])
+    audit_record(
+        action="withdraw",
+        instance=locked,
+        changes={"withdrawal_scope": [None, scope], "withdrawn_on": [None, on]},
+        reason=reason,
+        by=by,
+    )
+    return locked
+
+
+def trial_consent_in_force(*, patient: Patient, trial: Trial, on: dt.date) -> Consent | None:
+    """The patient's signed, unwithdrawn consent to this trial whose version was in force on ``on``."""
+    return (
+        Consent.objects.filter(
+            patient=patient, form__trial=trial, form__kind=ConsentKind.TRIAL, signed_on__lte=on
+        )
+        .filter(withdrawn_on__isnull=True)
+        .select_related("form")
+        .order_by("-signed_on")
+        .first()
+    )
+
+
+def withdrawn_scopes(*, patient: Patient, trial: Trial) -> set[str]:
+    scopes: set[str] = set()
+    for c in Consent.objects.filter(patient=patient, form__trial=trial, withdrawn_on__isnull=False):
+        scopes |= set(c.withdrawal_scope)
+    return scopes
+
+
+@transaction.atomic
+def screening_start(
+    *,
+    patient: Patient,
+    trial: Trial,
+    kind: str,
+    started_on: dt.date,
+    by: Any,
+    cohort: Cohort | None = None,
+    checklist: list[str] | None = None,
+) -> ScreeningEpisode:
+    require_clinical_writer(user=by, patient=patient)
+    if kind not in ScreeningKind.values:
+        raise ValidationError(
+            f"kind must be pre_screening or screening; got {kind!r}.", field="kind"
+        )
+    _not_future(started_on, "started_on")
+    if cohort is not None and cohort.trial_id != trial.pk:
+        raise ValidationError(f"Cohort {cohort} is not part of {trial}.", field="cohort")
+    if not trial.sites.filter(pk=patient.site_id).exists():
+        raise ValidationError(f"{patient.site} does not take part in {trial}.", field="trial")
+    if (
+        kind == ScreeningKind.SCREENING
+        and trial_consent_in_force(patient=patient, trial=trial, on=started_on) is None
+    ):
+        raise ValidationError(
+            f"Patient {patient.research_id} has no signed consent to {trial} in force on "
+            f"{started_on.isoformat()}; screening procedures need it.",
+            field="started_on",
+        )
+    criteria = (
+        checklist
+        if checklist is not None
+        else [f"Inclusion/exclusion per protocol {trial.protocol_code}"]
+    )
+    episode = ScreeningEpisode.objects.create(
+        patient=patient,
+        trial=trial,
+        cohort=cohort,
+        kind=kind,
+        started_on=started_on,
+        checklist=[{"criterion": c, "met": None} for c in criteria],
+    )
+    audit_record(
+        action="create",
+        instance=episode,
+        changes={"kind": [None, kind], "trial": [None, trial.protocol_code]},
+        by=by,
+    )
+    return episode
+
+
+@transaction.atomic
+def screening_close(
+    *,
+    episode: ScreeningEpisode,
+    outcome: str,
+    closed_on: dt.date,
+    by: Any,
+    failure_reason: str = "",
+    checklist: list[Mapping[str, Any]] | None = None,
+    notes: str = "",
+) -> ScreeningEpisode:
+    require_clinical_writer(user=by, patient=episode.patient)
+    locked = ScreeningEpisode.objects.select_for_update().get(pk=episode.pk)
+    if locked.outcome != ScreeningOutcome.PENDING:
+        raise ConflictError(f"This screening was already closed as {locked.get_outcome_display()}.")
+    if outcome not in (ScreeningOutcome.ELIGIBLE, ScreeningOutcome.FAILED):
+        raise ValidationError(
+            f"outcome must be eligible or failed; got {outcome!r}.", field="outcome"
+        )
+    if outcome == ScreeningOutcome.FAILED and failure_reason not in ScreenFailureReason.values:
+        raise ValidationError(
+            f"A screen failure needs a reason from the list: {', '.join(ScreenFailureReason.values)}.",
+            field="failure_reason",
+        )
+    if outcome == ScreeningOutcome.ELIGIBLE and failure_reason:
+        raise ValidationError("An eligible patient has no failure reason.", field="failure_reason")
+    _not_future(closed_on, "closed_on")
+    if closed_on < locked.started_on:
+        raise ValidationError("A screening cannot close before it started.", field="closed_on")
+    if checklist is not None:
+        locked.checklist = [
+            {"criterion": str(c["criterion"]), "met": c.get("met")} for c in checklist
+        ]
+        if outcome == ScreeningOutcome.ELIGIBLE and any(
+            c["met"] is not True for c in locked.checklist
+        ):
+            raise ValidationError(
+                "Every checklist criterion must be met to declare the patient eligible.",
+                field="checklist",
+            )
+    locked.outcome, locked.failure_reason, locked.closed_on, locked.notes = (
+        outcome,
+        failure_reason,
+        closed_on,
+        notes,
+    )
+    locked.save()
+    audit_record(
+        action="update",
+        instance=locked,
+        changes={"outcome": ["pending", outcome], "failure_reason": ["", failure_reason]},
+        by=by,
+    )
+    if outcome == ScreeningOutcome.FAILED:
+        for booking in (
+            SlotBooking.objects.select_for_update()
+            .filter(
+                patient=locked.patient,
+                status=BookingStatus.HELD,
+                allocation__cohort__trial=locked.trial,
+            )
+            .order_by("pk")
+        ):
+            _release(
+                booking, reason=f"Screen failure: {locked.get_failure_reason_display()}", by=by
+            )
+    return locked
+
+
+@transaction.atomic
+def slot_allocate(
+    *,
+    cohort: Cohort,
+    site: Site,
+    slots: int,
+    open_from: dt.date,
+    by: Any,
+    open_until: dt.date | None = None,
+    dose_level: DoseLevel | None = None,
+) -> SlotAllocation:
+    if slots < 1:
+        raise ValidationError(f"slots must be at least 1; got {slots}.", field="slots")
+    if open_until is not None and open_until < open_from:
+        raise ValidationError("open_until cannot be before open_from.", field="open_until")
+    if dose_level is not None and dose_level.cohort_id != cohort.pk:
+        raise ValidationError(f"{dose_level} is not a level of {cohort}.", field="dose_level")
+    alloc = SlotAllocation.objects.create(
+        cohort=cohort,
+        site=site,
+        slots=slots,
+        open_from=open_from,
+        open_until=open_until,
+        dose_level=dose_level,
+    )
+    audit_record(
+        action="create",
+        instance=alloc,
+        changes={k: [None, v] for k, v in model_snapshot(alloc).items()},
+        by=by,
+    )
+    return alloc
+
+
+@transaction.atomic
+def slot_book(
+    *,
+    patient: Patient,
+    cohort: Cohort,
+    by: Any,
+    on: dt.date | None = None,
+    dose_level: DoseLevel | None = None,
+) -> SlotBooking:
+    """Take a free slot of the cohort at the patient's site.
+
+    Allocations are locked in primary-key order (the same order for every caller), so two users
+    can never book the same last slot: the second waits, then sees it taken.
+    """
+    require_clinical_writer(user=by, patient=patient)
+    on = on or timezone.localdate()
+    allocations = list(
+        SlotAllocation.objects.select_for_update()
+        .filter(cohort=cohort, site_id=patient.site_id, open_from__lte=on)
+        .exclude(open_until__lt=on)
+        .order_by("pk")
+    )
+    if dose_level is not None:
+        allocations = [a for a in allocations if a.dose_level_id in (None, dose_level.pk)]
+    if (
+        SlotBooking.objects.filter(patient=patient, allocation__cohort=cohort)
+        .exclude(status=BookingStatus.RELEASED)
+        .exists()
+    ):
+        raise ConflictError(f"Patient {patient.research_id} already holds a slot in {cohort}.")
+    for alloc in allocations:
+        taken = alloc.bookings.exclude(status=BookingStatus.RELEASED).count()
+        if taken < alloc.slots:
+            booking = SlotBooking.objects.create(
+                allocation=alloc, patient=patient, booked_at=timezone.now(), booked_by=by
+            )
+            WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).update(
+                active=False
+            )
+            audit_record(
+                action="book",
+                instance=booking,
+                changes={"cohort": [None, str(cohort)], "allocation": [None, alloc.pk]},
+                by=by,
+            )
+            return booking
+    raise ConflictError(
+        f"No free slot in {cohort} at {patient.site} on {on.isoformat()}; add the patient to the waitlist."
+    )
+
+
+def _release(booking: SlotBooking, *, reason: str, by: Any) -> None:
+    booking.status = BookingStatus.RELEASED
+    booking.released_reason = reason[:200]
+    booking.save(update_fields=["status", "released_reason"])
+    audit_record(
+        action="release",
+        instance=booking,
+        changes={"status": ["held", "released"]},
+        reason=reason,
+        by=by,
+    )
+
+
+@transaction.atomic
+def slot_release(*, booking: SlotBooking, reason: str, by: Any) -> SlotBooking:
+    require_clinical_writer(user=by, patient=booking.patient)
+    locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
+    if locked.status != BookingStatus.HELD:
+        raise ConflictError(
+            f"Only a held slot can be released; this one is {locked.get_status_display()}."
+        )
+    if not reason.strip():
+        raise ValidationError("Say why the slot is released.", field="reason")
+    _release(locked, reason=reason, by=by)
+    return locked
+
+
+@transaction.atomic
+def waitlist_add(*, patient: Patient, cohort: Cohort, by: Any) -> WaitlistEntry:
+    require_clinical_writer(user=by, patient=patient)
+    if WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).exists():
+        raise ConflictError(
+            f"Patient {patient.research_id} is already on the waitlist of {cohort}."
+        )
+    entry = WaitlistEntry.objects.create(cohort=cohort, patient=patient, added_at=timezone.now())
+    audit_record(action="create", instance=entry, changes={"cohort": [None, str(cohort)]}, by=by)
+    return entry
+
+
+@transaction.atomic
+def registration_create(
+    *,
+    patient: Patient,
+    cohort: Cohort,
+    registered_on: dt.date,
+    by: Any,
+    dose_level: DoseLevel | None = None,
+) -> Registration:
+    """Register a screened, consented patient to an open cohort (and dose level), using a slot."""
+    require_clinical_writer(user=by, patient=patient)
+    trial = Trial.objects.select_for_update().get(pk=cohort.trial_id)
+    _not_future(registered_on, "registered_on")
+    if registered_on.year < patient.year_of_birth:
+        raise ValidationError("registered_on is before the patient's birth.", field="registered_on")
+    if trial.status != TrialStatus.OPEN:
+        raise ValidationError(
+            f"{trial} is {trial.get_status_display().lower()}, not open to accrual.", field="cohort"
+        )
+    if not cohort.is_open:
+        raise ValidationError(f"Cohort {cohort} is closed.", field="cohort")
+    if dose_level is not None and dose_level.cohort_id != cohort.pk:
+        raise ValidationError(f"{dose_level} is not a level of {cohort}.", field="dose_level")
+    if dose_level is None and cohort.dose_levels.exists() and cohort.kind == "escalation":
+        raise ValidationError(
+            f"An escalation cohort needs the dose level; {cohort} has levels.", field="dose_level"
+        )
+    if not trial.sites.filter(pk=patient.site_id).exists():
+        raise ValidationError(f"{patient.site} does not take part in {trial}.", field="cohort")
+    if Registration.objects.filter(patient=patient, cohort=cohort).exists():
+        raise ConflictError(f"Patient {patient.research_id} is already registered in {cohort}.")
+    consent = trial_consent_in_force(patient=patient, trial=trial, on=registered_on)
+    if consent is None:
+        raise ValidationError(
+            f"Patient {patient.research_id} has no valid signed consent to {trial} on {registered_on.isoformat()}.",
+            field="consent",
+        )
+    screening = (
+        ScreeningEpisode.objects.filter(
+            patient=patient,
+            trial=trial,
+            kind=ScreeningKind.SCREENING,
+            outcome=ScreeningOutcome.ELIGIBLE,
+            registration__isnull=True,
+        )
+        .order_by("-closed_on")
+        .first()
+    )
+    if screening is None:
+        raise ValidationError(
+            f"Patient {patient.research_id} has no eligible screening for {trial}.",
+            field="screening",
+        )
+    assert screening.closed_on is not None
+    if not 0 <= (registered_on - screening.closed_on).days <= SCREENING_VALID_DAYS:
+        raise ValidationError(
+            f"Registration must fall within {SCREENING_VALID_DAYS} days after eligibility was confirmed "
+            f"({screening.closed_on.isoformat()}); got {registered_on.isoformat()}.",
+            field="registered_on",
+        )
+    booking = (
+        SlotBooking.objects.select_for_update()
+        .filter(patient=patient, allocation__cohort=cohort, status=BookingStatus.HELD)
+        .first()
+    )
+    if (
+        booking is None
+        and SlotAllocation.objects.filter(cohort=cohort, site_id=patient.site_id).exists()
+    ):
+        booking = slot_book(
+            patient=patient, cohort=cohort, by=by, on=registered_on, dose_level=dose_level
+        )
+    if booking is not None:
+        booking.status = BookingStatus.USED
+        booking.save(update_fields=["status"])
+    registration = Registration(
+        patient=patient,
+        trial=trial,
+        cohort=cohort,
+        dose_level=dose_level,
+        screening=screening,
+        booking=booking,
+        registered_on=registered_on,
+        registered_by=by,
+        status=RegistrationStatus.REGISTERED,
+        status_date=registered_on,
+    )
+    registration._history_user = _by(by)  # type: ignore[attr-defined]
+    registration.save()
+    RegistrationStatusChange.objects.create(
+        registration=registration,
+        from_status="",
+        to_status=RegistrationStatus.REGISTERED,
+        on=registered_on,
+        changed_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=registration,
+        changes={
+            "cohort": [None, str(cohort)],
+            "dose_level": [None, str(dose_level) if dose_level else None],
+            "registered_on": [None, registered_on],
+            "consent": [None, str(consent.form)],
+        },
+        by=by,
+    )
+    return registration
+
+
+_NEEDS_REASON = {RegistrationStatus.END_OF_TREATMENT, RegistrationStatus.OFF_STUDY}
+
+
+@transaction.atomic
+def registration_change_status(
+    *,
+    registration: Registration,
+    to_status: str,
+    on: dt.date,
+    by: Any,
+    reason: str = "",
+) -> Registration:
+    require_clinical_writer(user=by, patient=registration.patient)
+    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    if to_status not in REGISTRATION_TRANSITIONS.get(locked.status, frozenset()):
+        allowed = ", ".join(sorted(REGISTRATION_TRANSITIONS[locked.status])) or "none"
+        raise ValidationError(
+            f"A patient {locked.get_status_display().lower()} cannot move to {to_status}; allowed: {allowed}.",
+            field="status",
+        )
+    _not_future(on, "on")
+    if on < locked.status_date:
+        raise ValidationError(
+            f"The new status cannot date from before the current one ({locked.status_date.isoformat()}).",
+            field="on",
+        )
+    if to_status in _NEEDS_REASON and not reason.strip():
+        raise ValidationError(f"{to_status.replace('_', ' ')} needs a reason.", field="reason")
+    blocked = withdrawn_scopes(patient=locked.patient, trial=locked.trial)
+    if to_status == RegistrationStatus.ON_TREATMENT and WithdrawalScope.TREATMENT in blocked:
+        raise ValidationError("The patient withdrew consent to study treatment.", field="status")
+    if to_status == RegistrationStatus.FOLLOW_UP and WithdrawalScope.FOLLOW_UP in blocked:
+        raise ValidationError("The patient withdrew consent to follow-up.", field="status")
+    old = locked.status
+    RegistrationStatusChange.objects.create(
+        registration=locked,
+        from_status=old,
+        to_status=to_status,
+        on=on,
+        reason=reason,
+        changed_by=by,
+    )
+    locked.status, locked.status_date, locked.status_reason = to_status, on, reason
+    if to_status == RegistrationStatus.ON_TREATMENT:
+        locked.treatment_start = on
+    locked.version += 1
+    locked._history_user = _by(by)  # type: ignore[attr-defined]
+    locked.save()
+    audit_record(
+        action="status",
+        instance=locked,
+        changes={"status": [old, to_status], "on": [None, on]},
+        reason=reason,
+        by=by,
+    )
+    return locked

@@ -373,3 +373,18 @@ def test_writer_round_trip_of_a_small_study(tmp_path: Path) -> None:
     for part in ("meta", "patients", "samples", "mutations", "copy_numbers", "structural_variants",
                  "timeline", "gene_panels", "panel_matrix", "case_lists"):  # fmt: skip
         assert getattr(back, part) == getattr(study, part), part
+
+
+def test_tmb_and_msi_sample_attributes_become_biomarkers() -> None:
+    from oncotrials.core.genomics.cbioportal import Study
+    from oncotrials.core.genomics.model import BiomarkerKind
+
+    study = Study(
+        meta={"cancer_study_identifier": "s"},
+        sample_data={
+            "S1": {"TMB_NONSYNONYMOUS": "12.5", "MSI_SCORE": "0.4", "MSI_TYPE": "Stable"},
+            "S2": {"TMB_NONSYNONYMOUS": "[Not Available]", "MSI_TYPE": "NA"},
+        },
+    )
+    got = {(b.sample_id, b.kind, b.value, b.status) for b in study.biomarkers}
+    assert got == {("S1", BiomarkerKind.TMB, 12.5, None), ("S1", BiomarkerKind.MSI, 0.4, "Stable")}

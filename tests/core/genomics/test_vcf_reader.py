@@ -92,3 +92,36 @@ def test_truncated_vcf_is_an_error(tmp_path: Path) -> None:
     p.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\n")
     with pytest.raises(GenomicFileError):
         read_vcf(p)
+
+
+VEP_VCF = """##fileformat=VCFv4.2
+##reference=GRCh38
+##contig=<ID=7,length=159345973>
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|HGVSc|HGVSp">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNORMAL\tTUMOUR
+7\t55191822\t.\tT\tG\t.\tPASS\tCSQ=G|missense_variant|MODERATE|EGFR|ENST00000275493.7:c.2573T>G|ENSP00000275493.2:p.Leu858Arg\tGT:AD:DP\t0/0:60,0:60\t0/1:70,30:100
+7\t55174772\t.\tGGAATTAAGAGAAGCA\tG\t.\tPASS\tCSQ=-|inframe_deletion|MODERATE|EGFR|ENST00000275493.7:c.2235_2249del|ENSP00000275493.2:p.Glu746_Ala750del\tGT:AD:DP\t0/0:50,0:50\t0/1:40,10:50
+"""
+
+
+def test_vep_annotated_vcf_gives_genes_and_protein_changes(tmp_path: Path) -> None:
+    p = tmp_path / "vep.vcf"
+    p.write_text(VEP_VCF)
+    r = read_vcf(p)
+    assert r.tumour_sample == "TUMOUR"
+    assert r.genome_build is GenomeBuild.GRCH38
+    assert [(m.gene, m.protein_change, m.variant_class.value) for m in r.mutations] == [
+        ("EGFR", "p.L858R", "Missense_Mutation"),
+        ("EGFR", "p.E746_A750del", "In_Frame_Del"),
+    ]
+    assert r.mutations[0].vaf == pytest.approx(0.3)
+    assert r.mutations[0].hgvsc == "c.2573T>G"
+
+
+def test_progress_callback_counts_records(fixtures: Path) -> None:
+    seen: list[int] = []
+    read_vcf(fixtures / "vcf2maf" / "test_mutect.vcf", progress=seen.append)
+    assert seen == []  # called every 10,000 records; the file has 500

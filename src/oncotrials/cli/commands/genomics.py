@@ -78,20 +78,25 @@ def _kind(path: Path) -> str:
 
 
 @contextmanager
-def _progress(label: str, fmt: OutputFormat) -> Iterator[None]:
-    """A spinner with elapsed time on stderr while a file is read (human mode only)."""
+def _progress(label: str, fmt: OutputFormat) -> Iterator[Callable[[int], None]]:
+    """Progress on stderr while a file is read (human mode only).
+
+    Yields a callback taking the number of records read so far (readers that stream, such as
+    the VCF reader, call it); others show a spinner with the elapsed time.
+    """
     if fmt is OutputFormat.json:
-        yield
+        yield lambda _n: None
         return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f} records", style="dim"),
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
     ) as progress:
-        progress.add_task(label, total=None)
-        yield
+        task = progress.add_task(label, total=None)
+        yield lambda n: progress.update(task, completed=n)
 
 
 def _issues_doc(issues: Sequence[Issue]) -> list[dict[str, Any]]:
@@ -130,7 +135,7 @@ def _top(counter: dict[str, int], n: int) -> list[dict[str, Any]]:
 
 def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -> dict[str, Any]:
     kind = _kind(path)
-    with _progress(f"Reading {path.name}", fmt):
+    with _progress(f"Reading {path.name}", fmt) as tick:
         if kind == "maf":
             maf = _guard(fmt, lambda: read_maf(path, strict=strict, genome_build=build))
             return {
@@ -145,7 +150,7 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "notices": _issues_doc(maf.issues),
             }
         if kind == "vcf":
-            vcf = _guard(fmt, lambda: read_vcf(path, genome_build=build))
+            vcf = _guard(fmt, lambda: read_vcf(path, genome_build=build, progress=tick))
             genes = Counter(m.gene or "(unannotated)" for m in vcf.mutations)
             return {
                 "format": "VCF",
@@ -275,11 +280,11 @@ def _alterations(
     path: Path, fmt: OutputFormat
 ) -> tuple[tuple[Alteration, ...], Sample | None, frozenset[str] | None]:
     kind = _kind(path)
-    with _progress(f"Reading {path.name}", fmt):
+    with _progress(f"Reading {path.name}", fmt) as tick:
         if kind == "maf":
             return _guard(fmt, lambda: read_maf(path).to_mutations()), None, None
         if kind == "vcf":
-            v = _guard(fmt, lambda: read_vcf(path))
+            v = _guard(fmt, lambda: read_vcf(path, progress=tick))
             return (*v.mutations, *v.structural_variants), None, None
         if kind == "report":
             report, _ = _guard(fmt, lambda: read_report_json(path))

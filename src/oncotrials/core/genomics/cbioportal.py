@@ -38,6 +38,8 @@ from oncotrials.core.genomics.genes import normalise_gene
 from oncotrials.core.genomics.issues import GenomicFileError, Issue, IssueLog, Severity
 from oncotrials.core.genomics.maf import read_maf, write_maf
 from oncotrials.core.genomics.model import (
+    Biomarker,
+    BiomarkerKind,
     CnaCall,
     CopyNumber,
     GenomeBuild,
@@ -143,12 +145,41 @@ class Study:
     def genome_build(self) -> GenomeBuild:
         return GenomeBuild.parse(self.meta.get("reference_genome", "hg19")) or GenomeBuild.GRCH37
 
+    @property
+    def biomarkers(self) -> tuple[Biomarker, ...]:
+        """TMB and MSI from the conventional sample attributes of MSK/GENIE studies.
+
+        ``TMB_NONSYNONYMOUS`` (mutations per Mb) gives a TMB biomarker; ``MSI_SCORE`` and/or
+        ``MSI_TYPE`` an MSI biomarker. Null spellings and non-numbers are skipped.
+        """
+        out: list[Biomarker] = []
+        for sid, rec in self.sample_data.items():
+            tmb = _number(rec.get("TMB_NONSYNONYMOUS"))
+            if tmb is not None:
+                out.append(Biomarker(sid, BiomarkerKind.TMB, tmb, unit="mut/Mb"))
+            score = _number(rec.get("MSI_SCORE"))
+            msi_type = rec.get("MSI_TYPE")
+            if msi_type is not None and msi_type.lower() in NULL_VALUES:
+                msi_type = None
+            if score is not None or msi_type is not None:
+                out.append(Biomarker(sid, BiomarkerKind.MSI, score, msi_type, name="MSI_SCORE"))
+        return tuple(out)
+
     def covered_genes(self, sample_id: str, profile: str = "mutations") -> frozenset[str] | None:
         """Genes the sample was profiled for in ``profile``; None when not stated (WES/all)."""
         panel_id = self.panel_matrix.get(sample_id, {}).get(profile)
         if panel_id is None or panel_id not in self.gene_panels:
             return None
         return frozenset(self.gene_panels[panel_id].genes)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------------------------- meta files

@@ -14,6 +14,7 @@ unannotated files give ``gene=""`` and ``variant_class=Unknown``. Symbolic struc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ def read_vcf(
     normal: str | None = None,
     pass_only: bool = True,
     genome_build: GenomeBuild | str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> VcfResult:
     """Read a somatic VCF (plain or bgzipped).
 
@@ -124,6 +126,8 @@ def read_vcf(
         Keep only records whose FILTER is PASS (or ``.``); the rest are counted per filter.
     genome_build
         When given, a header that declares another build is an error naming its line.
+    progress
+        Called with the number of records read so far, every 10,000 records.
     """
     from cyvcf2 import VCF  # imported here: the binding loads htslib
 
@@ -175,6 +179,8 @@ def read_vcf(
     filter_counts: dict[str, int] = {}
     for idx, rec in enumerate(vcf):
         n_records += 1
+        if progress is not None and n_records % 10_000 == 0:
+            progress(n_records)
         line = n_header_lines + 1 + idx
         flt = rec.FILTER or "PASS"
         filter_counts[flt] = filter_counts.get(flt, 0) + 1

@@ -1,0 +1,513 @@
+"""Minimisation (Pocock & Simon 1975) with its random element, and a vectorised simulator.
+
+For a new patient, every arm is tried in turn: the patient is added to that arm and, for each
+factor, the counts of the patients who share the new patient's level are compared across arms
+(each count divided by its arm's ratio). The spread of those counts (range or variance) is that
+factor's imbalance; the weighted sum over factors is the arm's score. The arm with the lowest
+score is preferred (ties broken at random) and assigned with probability ``p``; each other arm
+gets ``(1 - p) / (K - 1)``. When every arm scores the same, the arm is drawn by the ratios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from oncotrials.core.errors import ValidationError
+from oncotrials.core.randomisation.blocks import Arm, parse_arms
+
+Measure = Literal["range", "variance"]
+MEASURES: tuple[Measure, ...] = ("range", "variance")
+# scores are sums of ratios of small integers: equal scores agree to far better than this
+_TIE = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """A minimisation factor, its levels and its weight in the score."""
+
+    name: str
+    levels: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class MinimisationConfig:
+    """The declared scheme; checked on use (:meth:`validated`), never in the constructor.
+
+    ``arms``: ``{"A": 1, "B": 1}`` (integer ratios > 0); ``factors``: ``{"sex": ["F", "M"]}``
+    or :class:`Factor` objects; ``weights``: per factor (default 1); ``p``: probability of the
+    preferred arm, in ``[1/K, 1]``; ``measure``: ``"range"`` or ``"variance"`` (population
+    variance of the ratio-adjusted counts).
+    """
+
+    arms: Mapping[str, int] | Sequence[Arm]
+    factors: Mapping[str, Sequence[str]] | Sequence[Factor]
+    weights: Mapping[str, float] | None = None
+    p: float = 0.8
+    measure: str = "range"
+
+    def validated(self) -> PreparedConfig:
+        return _prepare(self)
+
+
+@dataclass(frozen=True)
+class PreparedConfig:
+    """A checked configuration with the arrays the scoring uses."""
+
+    arms: tuple[Arm, ...]
+    factors: tuple[Factor, ...]
+    p: float
+    measure: Measure
+
+    @property
+    def arm_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.arms)
+
+    @cached_property
+    def ratios(self) -> NDArray[np.float64]:
+        return np.array([a.ratio for a in self.arms], dtype=float)
+
+    @cached_property
+    def weights(self) -> NDArray[np.float64]:
+        return np.array([f.weight for f in self.factors], dtype=float)
+
+    @cached_property
+    def max_levels(self) -> int:
+        return max(len(f.levels) for f in self.factors)
+
+    def level_index(self, levels: Mapping[str, str], *, where: str) -> NDArray[np.intp]:
+        """Indexes of a patient's levels, one per factor; errors name the missing/unknown field."""
+        if not isinstance(levels, Mapping):
+            raise ValidationError(
+                f"{where}: the factor levels must be a mapping of factor to level; "
+                f"got {type(levels).__name__}.",
+                field=where,
+            )
+        index = np.empty(len(self.factors), dtype=np.intp)
+        for i, factor in enumerate(self.factors):
+            if factor.name not in levels:
+                raise ValidationError(
+                    f"{where}.{factor.name}: missing; every patient needs a level for factor "
+                    f"{factor.name!r} (one of {', '.join(factor.levels)}).",
+                    field=f"{where}.{factor.name}",
+                )
+            value = str(levels[factor.name])
+            if value not in factor.levels:
+                raise ValidationError(
+                    f"{where}.{factor.name}: unknown level {value!r}; factor {factor.name!r} "
+                    f"has levels {', '.join(factor.levels)}.",
+                    field=f"{where}.{factor.name}",
+                )
+            index[i] = factor.levels.index(value)
+        extra = sorted(set(levels) - {f.name for f in self.factors})
+        if extra:
+            raise ValidationError(
+                f"{where}.{extra[0]}: not a minimisation factor of this scheme "
+                f"(factors: {', '.join(f.name for f in self.factors)}).",
+                field=f"{where}.{extra[0]}",
+            )
+        return index
+
+    def arm_index(self, arm: str, *, where: str) -> int:
+        names = self.arm_names
+        if arm not in names:
+            raise ValidationError(
+                f"{where}: unknown arm {arm!r}; the arms are {', '.join(names)}.", field=where
+            )
+        return names.index(arm)
+
+
+def _prepare(config: MinimisationConfig) -> PreparedConfig:
+    arms = parse_arms(config.arms)
+    raw_factors: list[Factor]
+    if isinstance(config.factors, Mapping):
+        raw_factors = [
+            Factor(str(name), tuple(str(v) for v in levels))
+            for name, levels in config.factors.items()
+        ]
+    else:
+        raw_factors = list(config.factors)
+    if not raw_factors:
+        raise ValidationError(
+            "factors: minimisation needs at least one factor; use a block list for none.",
+            field="factors",
+        )
+    weights = dict(config.weights or {})
+    names = [f.name for f in raw_factors]
+    for name in weights:
+        if name not in names:
+            raise ValidationError(
+                f"weights.{name}: not a factor of this scheme (factors: {', '.join(names)}).",
+                field=f"weights.{name}",
+            )
+    factors = []
+    for factor in raw_factors:
+        if not factor.name:
+            raise ValidationError("factors: a factor has no name.", field="factors")
+        if names.count(factor.name) > 1:
+            raise ValidationError(
+                f"factors.{factor.name}: the factor is listed twice.",
+                field=f"factors.{factor.name}",
+            )
+        levels = tuple(str(v) for v in factor.levels)
+        if len(levels) < 2:
+            raise ValidationError(
+                f"factors.{factor.name}: a factor needs at least two levels; got {list(levels)}.",
+                field=f"factors.{factor.name}",
+            )
+        if len(set(levels)) != len(levels):
+            raise ValidationError(
+                f"factors.{factor.name}: a level is listed twice ({', '.join(levels)}).",
+                field=f"factors.{factor.name}",
+            )
+        weight = float(weights.get(factor.name, factor.weight))
+        if not np.isfinite(weight) or weight < 0:
+            raise ValidationError(
+                f"weights.{factor.name}: a factor weight must be a finite number >= 0; "
+                f"got {weight}.",
+                field=f"weights.{factor.name}",
+            )
+        factors.append(Factor(factor.name, levels, weight))
+    if not any(f.weight > 0 for f in factors):
+        raise ValidationError("weights: at least one factor needs a weight > 0.", field="weights")
+    k = len(arms)
+    p = float(config.p)
+    if not (1.0 / k - 1e-12 <= p <= 1.0):
+        raise ValidationError(
+            f"p: the probability of the preferred arm must lie in [1/{k}, 1] for {k} arms; "
+            f"got {config.p}.",
+            field="p",
+        )
+    if config.measure not in MEASURES:
+        raise ValidationError(
+            f"measure: the imbalance measure must be one of {', '.join(MEASURES)}; "
+            f"got {config.measure!r}.",
+            field="measure",
+        )
+    measure: Measure = "range" if config.measure == "range" else "variance"
+    return PreparedConfig(arms, tuple(factors), p, measure)
+
+
+def _as_prepared(config: MinimisationConfig | PreparedConfig) -> PreparedConfig:
+    return config if isinstance(config, PreparedConfig) else config.validated()
+
+
+def _scores(at_levels: NDArray[np.float64], prepared: PreparedConfig) -> NDArray[np.float64]:
+    """Scores per candidate arm from the counts at the new patient's levels.
+
+    ``at_levels`` has shape ``(..., F, K)``: for each factor, the number of patients in each arm
+    who share the new patient's level. Returns ``(..., K)``: the weighted imbalance if the new
+    patient joined each arm.
+    """
+    k = len(prepared.arms)
+    trial = at_levels[..., None, :, :] + np.eye(k)[:, None, :]  # (..., K cand, F, K)
+    adjusted = trial / prepared.ratios
+    if prepared.measure == "range":
+        spread = adjusted.max(axis=-1) - adjusted.min(axis=-1)
+    else:
+        spread = adjusted.var(axis=-1)
+    scores: NDArray[np.float64] = (spread * prepared.weights).sum(axis=-1)
+    return scores
+
+
+def _count_array(
+    existing: Iterable[tuple[Mapping[str, str], str]], prepared: PreparedConfig
+) -> NDArray[np.int64]:
+    counts = np.zeros((len(prepared.factors), prepared.max_levels, len(prepared.arms)), np.int64)
+    rows = np.arange(len(prepared.factors))
+    for i, item in enumerate(existing):
+        try:
+            levels, arm = item
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"existing[{i}]: each allocated patient must be (levels, arm); got {item!r}.",
+                field=f"existing[{i}]",
+            ) from None
+        index = prepared.level_index(levels, where=f"existing[{i}].levels")
+        counts[rows, index, prepared.arm_index(arm, where=f"existing[{i}].arm")] += 1
+    return counts
+
+
+def marginal_counts(
+    existing: Iterable[tuple[Mapping[str, str], str]],
+    config: MinimisationConfig | PreparedConfig,
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Counts per factor, level and arm of the patients already allocated.
+
+    ``existing`` is a sequence of ``(levels, arm)`` pairs, e.g. ``({"sex": "F"}, "A")``.
+    """
+    prepared = _as_prepared(config)
+    counts = _count_array(existing, prepared)
+    return {
+        f.name: {
+            level: {a.name: int(counts[i, j, m]) for m, a in enumerate(prepared.arms)}
+            for j, level in enumerate(f.levels)
+        }
+        for i, f in enumerate(prepared.factors)
+    }
+
+
+def imbalance_scores(
+    counts: Mapping[str, Mapping[str, Mapping[str, int]]],
+    new: Mapping[str, str],
+    config: MinimisationConfig | PreparedConfig,
+) -> dict[str, float]:
+    """The score of each arm for a new patient, from marginal counts (factor → level → arm → n).
+
+    Lower is better. Levels or arms missing from ``counts`` count as zero.
+    """
+    prepared = _as_prepared(config)
+    index = prepared.level_index(new, where="new")
+    at_levels = np.zeros((len(prepared.factors), len(prepared.arms)))
+    for i, factor in enumerate(prepared.factors):
+        by_arm = counts.get(factor.name, {}).get(factor.levels[index[i]], {})
+        for name in by_arm:
+            prepared.arm_index(name, where=f"counts.{factor.name}.{factor.levels[index[i]]}")
+        for m, arm in enumerate(prepared.arms):
+            value = by_arm.get(arm.name, 0)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise ValidationError(
+                    f"counts.{factor.name}.{factor.levels[index[i]]}.{arm.name}: a count must "
+                    f"be a whole number >= 0; got {value!r}.",
+                    field=f"counts.{factor.name}",
+                )
+            at_levels[i, m] = value
+    scores = _scores(at_levels, prepared)
+    return {a.name: float(s) for a, s in zip(prepared.arms, scores, strict=True)}
+
+
+@dataclass(frozen=True)
+class MinimisationDecision:
+    """One allocation with everything the audit trail needs to replay it.
+
+    ``scores``: imbalance per arm if the patient joined it (lower is better); ``tied``: the arms
+    sharing the lowest score; ``preferred``: the arm the tie-break picked (``None`` when all arms
+    tie and the arm was drawn by the ratios); ``probabilities``: the chance each arm had of
+    being assigned; ``random_element_overrode``: the random element assigned an arm other than
+    the preferred one.
+    """
+
+    arm: str
+    scores: dict[str, float]
+    tied: tuple[str, ...]
+    preferred: str | None
+    random_element_overrode: bool
+    probabilities: dict[str, float]
+    p: float
+    measure: str
+
+
+def _probabilities(tied: NDArray[np.bool_], prepared: PreparedConfig) -> NDArray[np.float64]:
+    k = len(prepared.arms)
+    if tied.all():
+        out: NDArray[np.float64] = prepared.ratios / prepared.ratios.sum()
+        return out
+    m = tied.sum()
+    other = (1.0 - prepared.p) / (k - 1)
+    # arm j: chosen by the tie-break with chance tied_j / m, then assigned with p; or another
+    # arm was preferred and j is one of its K - 1 alternatives
+    return np.where(tied, (prepared.p + (m - 1) * other) / m, other)
+
+
+def next_assignment(
+    existing: Iterable[tuple[Mapping[str, str], str]],
+    new: Mapping[str, str],
+    config: MinimisationConfig | PreparedConfig,
+    rng: np.random.Generator | int | None = None,
+) -> MinimisationDecision:
+    """Allocate a new patient by minimisation.
+
+    Parameters
+    ----------
+    existing
+        The patients already allocated, as ``(levels, arm)`` pairs in any order.
+    new
+        The new patient's level for every factor, e.g. ``{"sex": "F", "ecog": "0"}``.
+    config
+        The scheme (:class:`MinimisationConfig`).
+    rng
+        Seed or generator; the same inputs and seed give the same decision.
+
+    References
+    ----------
+    Pocock SJ, Simon R. Sequential treatment assignment with balancing for prognostic factors
+    in the controlled clinical trial. Biometrics 1975;31:103-115.
+    Altman DG, Bland JM. Treatment allocation by minimisation. BMJ 2005;330:843.
+    """
+    prepared = _as_prepared(config)
+    generator = np.random.default_rng(rng)
+    counts = _count_array(existing, prepared)
+    index = prepared.level_index(new, where="new")
+    at_levels = counts[np.arange(len(prepared.factors)), index].astype(float)
+    scores = _scores(at_levels, prepared)
+    tied = scores <= scores.min() + _TIE
+    names = prepared.arm_names
+    k = len(names)
+    probabilities = _probabilities(tied, prepared)
+    preferred: int | None
+    if tied.all():
+        preferred = None
+        chosen = int(generator.choice(k, p=probabilities))
+        overrode = False
+    else:
+        candidates = np.flatnonzero(tied)
+        preferred = int(candidates[generator.integers(len(candidates))])
+        if generator.random() < prepared.p:
+            chosen = preferred
+        else:
+            r = int(generator.integers(k - 1))
+            chosen = r if r < preferred else r + 1
+        overrode = chosen != preferred
+    return MinimisationDecision(
+        arm=names[chosen],
+        scores={n: float(s) for n, s in zip(names, scores, strict=True)},
+        tied=tuple(n for n, t in zip(names, tied, strict=True) if t),
+        preferred=None if preferred is None else names[preferred],
+        random_element_overrode=overrode,
+        probabilities={n: float(q) for n, q in zip(names, probabilities, strict=True)},
+        p=prepared.p,
+        measure=prepared.measure,
+    )
+
+
+@dataclass(frozen=True)
+class AllocationSimulation:
+    """Simulated accrual: axis 0 is the replicate trial, axis 1 the patient in order of entry.
+
+    ``levels[t, i, f]`` indexes factor ``f``'s levels; ``arms[t, i]`` indexes the arms;
+    ``preferred[t, i]`` is the arm minimisation preferred (-1 when all arms tied, and always for
+    simple randomisation).
+    """
+
+    method: str
+    config: PreparedConfig
+    levels: NDArray[np.intp]
+    arms: NDArray[np.intp]
+    preferred: NDArray[np.intp]
+
+    @cached_property
+    def counts(self) -> NDArray[np.int64]:
+        """Final marginal counts, shape ``(trials, F, max levels, K)``."""
+        t, _, f = self.levels.shape
+        k = len(self.config.arms)
+        counts = np.zeros((t, f, self.config.max_levels, k), dtype=np.int64)
+        for j in range(f):
+            np.add.at(counts[:, j], (np.arange(t)[:, None], self.levels[:, :, j], self.arms), 1)
+        return counts
+
+    @property
+    def arm_totals(self) -> NDArray[np.int64]:
+        """Patients per arm, shape ``(trials, K)``."""
+        totals: NDArray[np.int64] = self.counts[:, 0].sum(axis=1)
+        return totals
+
+    @property
+    def max_marginal_imbalance(self) -> NDArray[np.float64]:
+        """Per trial, the largest range across arms of a ratio-adjusted level count."""
+        adjusted = self.counts / self.config.ratios
+        spread: NDArray[np.float64] = (adjusted.max(axis=-1) - adjusted.min(axis=-1)).max(
+            axis=(1, 2)
+        )
+        return spread
+
+    @property
+    def preferred_rate(self) -> float:
+        """Share of the decisions with a preferred arm that assigned it (estimates ``p``)."""
+        decided = self.preferred >= 0
+        if not decided.any():
+            return float("nan")
+        return float((self.arms[decided] == self.preferred[decided]).mean())
+
+    @property
+    def decided(self) -> int:
+        """Number of decisions in which one arm (or a subset) was preferred."""
+        return int((self.preferred >= 0).sum())
+
+
+def simulate_allocation(
+    config: MinimisationConfig | PreparedConfig,
+    *,
+    n_patients: int,
+    n_trials: int = 1000,
+    level_probabilities: Mapping[str, Sequence[float]] | None = None,
+    method: Literal["minimisation", "simple"] = "minimisation",
+    rng: np.random.Generator | int | None = None,
+) -> AllocationSimulation:
+    """Simulate accrual of ``n_patients`` in ``n_trials`` trials, vectorised over trials.
+
+    Patients' levels are drawn independently per factor (uniform unless
+    ``level_probabilities`` gives a distribution per factor). ``method="simple"`` assigns by the
+    ratios alone, for comparison.
+    """
+    prepared = _as_prepared(config)
+    for name, value in (("n_patients", n_patients), ("n_trials", n_trials)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValidationError(f"{name}: must be a whole number > 0; got {value!r}.", field=name)
+    if method not in ("minimisation", "simple"):
+        raise ValidationError(
+            f"method: must be 'minimisation' or 'simple'; got {method!r}.", field="method"
+        )
+    generator = np.random.default_rng(rng)
+    probs = dict(level_probabilities or {})
+    for name in probs:
+        if name not in {f.name for f in prepared.factors}:
+            raise ValidationError(
+                f"level_probabilities.{name}: not a factor of this scheme.",
+                field=f"level_probabilities.{name}",
+            )
+    f_count = len(prepared.factors)
+    k = len(prepared.arms)
+    levels = np.empty((n_trials, n_patients, f_count), dtype=np.intp)
+    for j, factor in enumerate(prepared.factors):
+        q = probs.get(factor.name)
+        if q is not None:
+            q_arr = np.asarray(q, dtype=float)
+            if (
+                q_arr.shape != (len(factor.levels),)
+                or (q_arr < 0).any()
+                or not np.isclose(q_arr.sum(), 1.0)
+            ):
+                raise ValidationError(
+                    f"level_probabilities.{factor.name}: give {len(factor.levels)} probabilities "
+                    f">= 0 summing to 1; got {list(q)}.",
+                    field=f"level_probabilities.{factor.name}",
+                )
+            levels[:, :, j] = generator.choice(
+                len(factor.levels), size=(n_trials, n_patients), p=q_arr
+            )
+        else:
+            levels[:, :, j] = generator.integers(len(factor.levels), size=(n_trials, n_patients))
+    ratio_p = prepared.ratios / prepared.ratios.sum()
+    preferred = np.full((n_trials, n_patients), -1, dtype=np.intp)
+    if method == "simple":
+        arms = generator.choice(k, size=(n_trials, n_patients), p=ratio_p).astype(np.intp)
+        return AllocationSimulation(method, prepared, levels, arms, preferred)
+
+    arms = np.empty((n_trials, n_patients), dtype=np.intp)
+    counts = np.zeros((n_trials, f_count, prepared.max_levels, k), dtype=np.float64)
+    trials = np.arange(n_trials)[:, None]
+    factors = np.arange(f_count)[None, :]
+    for i in range(n_patients):  # patients arrive in order; trials are the vectorised axis
+        lv = levels[:, i, :]
+        scores = _scores(counts[trials, factors, lv], prepared)  # (T, K)
+        tied = scores <= scores.min(axis=1, keepdims=True) + _TIE
+        all_tied = tied.all(axis=1)
+        # tie-break: the tied arm with the largest uniform key
+        keys = np.where(tied, generator.random((n_trials, k)), -1.0)
+        pref = keys.argmax(axis=1)
+        take = generator.random(n_trials) < prepared.p
+        r = generator.integers(k - 1, size=n_trials) if k > 1 else np.zeros(n_trials, np.intp)
+        other = np.where(r < pref, r, r + 1)
+        chosen = np.where(take, pref, other)
+        by_ratio = (generator.random(n_trials)[:, None] > np.cumsum(ratio_p)[None, :]).sum(axis=1)
+        chosen = np.where(all_tied, np.minimum(by_ratio, k - 1), chosen)
+        preferred[:, i] = np.where(all_tied, -1, pref)
+        arms[:, i] = chosen
+        counts[trials, factors, lv, chosen[:, None]] += 1
+    return AllocationSimulation(method, prepared, levels, arms, preferred)

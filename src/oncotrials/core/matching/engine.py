@@ -170,6 +170,9 @@ class Plan:
         self._gene_sorted = np.zeros(0, dtype=np.int64)
         self._nogene = np.zeros(0, dtype=np.intp)
         self.other_leaves: list[tuple[int, Leaf]] = []
+        # diagnosis leaves by code (a patient's ancestors select the true ones)
+        self._diag_by_code: dict[str, list[int]] = {}
+        self.diag_nodes = np.zeros(0, dtype=np.intp)
         self.genomic_nodes = np.zeros(0, dtype=np.intp)
 
     def __len__(self) -> int:
@@ -224,6 +227,13 @@ class Plan:
                 if isinstance(leaf, Genomic):
                     self._add_genomic(nid, leaf)
                     genomic.append(nid)
+                elif (
+                    isinstance(leaf, Category)
+                    and leaf.field == "diagnosis"
+                    and leaf.value not in (SOLID, LIQUID)
+                ):
+                    self._diag_by_code.setdefault(leaf.value, []).append(nid)
+                    self.diag_nodes = np.append(self.diag_nodes, nid)
                 else:
                     assert leaf is not None
                     self.other_leaves.append((nid, leaf))
@@ -290,6 +300,12 @@ class Plan:
             hits = self._genomic_hits(patient)
             if len(hits):
                 val[hits] = T
+        if patient.diagnosis is not None and len(self.diag_nodes):
+            val[self.diag_nodes] = F
+            for code in self.diagnoses.ancestors(patient.diagnosis):
+                hit = self._diag_by_code.get(code)
+                if hit:
+                    val[hit] = T
         for nid, leaf in self.other_leaves:
             val[nid] = self._scalar(leaf, patient)
         for grp in self.groups:
@@ -609,11 +625,14 @@ class Matcher:
         self._alive = np.ones(len(self._ids), dtype=bool)
         self._deceased = self.index.p.deceased.copy()
         self._overlay: dict[int, Patient | None] = {}
+        self._ov_cache: tuple[PatientIndex, NDArray[np.intp], NDArray[np.intp]] | None = None
+        self._live_cache: NDArray[np.intp] | None = None
         self.trials: dict[str, Trial] = {}
         self._levels: list[Level | None] = []
         self._roots = np.zeros(0, dtype=np.intp)
         self._row_of: dict[tuple[str, str], int] = {}
-        self.bits = np.zeros((0, self.index.n_words), dtype=np.uint64)
+        # room for ~12% new patients before the bit matrix has to grow
+        self.bits = np.zeros((0, self.index.n_words + self.index.n_words // 8 + 1), np.uint64)
         for trial in trials:
             if trial.id in self.trials:
                 raise ValidationError(f"trial id {trial.id!r} is given twice; ids must be unique.")
@@ -649,6 +668,7 @@ class Matcher:
             self._row_of[level.key] = row
             rows.append(row)
         self._roots = np.concatenate([self._roots, np.array(roots, dtype=np.intp)])
+        self._live_cache = None
         self.trials[trial.id] = trial
         need = len(self._levels)
         if need > self.bits.shape[0]:
@@ -672,15 +692,30 @@ class Matcher:
         for row, root in zip(rows, roots, strict=True):
             self.bits[row] = 0
             self.bits[row, :w] = result[root]
-        if self._overlay:
-            sel = np.array(rows, dtype=np.intp)
-            for slot, patient in self._overlay.items():
-                matched = (
-                    np.zeros(len(rows), dtype=bool)
-                    if patient is None
-                    else self.plan.evaluate_patient(patient)[self._roots[sel]] == T
-                )
-                self._set_column(slot, matched, sel)
+        if not self._overlay:
+            return
+        # Patients added, changed or removed since the base index was built: one batch over a
+        # small index of them, then their columns replace the base's.
+        ov_index, ov_slots, dead = self._overlay_view()
+        ov_result = self.plan.evaluate_index(ov_index, roots) if ov_index.n else {}
+        n, words = len(self._ids), self.bits.shape[1]
+        for row, root in zip(rows, roots, strict=True):
+            full = unpack(self.bits[row], n)
+            full[dead] = False
+            if ov_index.n:
+                full[ov_slots] = unpack(ov_result[root], ov_index.n)
+            self.bits[row] = pack(full, words)
+
+    def _overlay_view(self) -> tuple[PatientIndex, NDArray[np.intp], NDArray[np.intp]]:
+        if self._ov_cache is None:
+            live = [(s, p) for s, p in sorted(self._overlay.items()) if p is not None]
+            dead = [s for s, p in self._overlay.items() if p is None]
+            self._ov_cache = (
+                PatientIndex.from_patients([p for _, p in live]),
+                np.array([s for s, _ in live], dtype=np.intp),
+                np.array(dead, dtype=np.intp),
+            )
+        return self._ov_cache
 
     def _set_column(self, slot: int, matched: NDArray[np.bool_], rows: NDArray[np.intp]) -> None:
         word, bit = divmod(slot, 64)
@@ -692,6 +727,11 @@ class Matcher:
 
     def _live_rows(self) -> list[int]:
         return [i for i, lvl in enumerate(self._levels) if lvl is not None]
+
+    def _live_array(self) -> NDArray[np.intp]:
+        if self._live_cache is None:
+            self._live_cache = np.array(self._live_rows(), dtype=np.intp)
+        return self._live_cache
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -717,13 +757,15 @@ class Matcher:
         self._alive[slot] = True
         self._deceased[slot] = patient.deceased
         self._overlay[slot] = patient
+        self._ov_cache = None
         self._records[patient.id] = patient
-        rows = np.array(self._live_rows(), dtype=np.intp)
+        rows = self._live_array()
         if not len(rows):
             return []
         matched = self.plan.evaluate_patient(patient)[self._roots[rows]] == T
         self._set_column(slot, matched, rows)
-        return [lvl for r, m in zip(rows, matched, strict=True) if m and (lvl := self._levels[r])]
+        levels = self._levels
+        return [lvl for r in rows[matched] if (lvl := levels[r]) is not None]
 
     def remove_patient(self, patient_id: str) -> None:
         slot = self._slot.get(patient_id)
@@ -731,8 +773,9 @@ class Matcher:
             raise NotFoundError(f"patient {patient_id!r} is not in the matching set.")
         self._alive[slot] = False
         self._overlay[slot] = None
+        self._ov_cache = None
         self._records.pop(patient_id, None)
-        rows = np.array(self._live_rows(), dtype=np.intp)
+        rows = self._live_array()
         if len(rows):
             self._set_column(slot, np.zeros(len(rows), dtype=bool), rows)
 
@@ -751,6 +794,7 @@ class Matcher:
 
     def _drop_trial(self, trial_id: str) -> None:
         trial = self.trials.pop(trial_id)
+        self._live_cache = None
         for level in trial.levels:
             row = self._row_of.pop(level.key)
             self._levels[row] = None
@@ -791,6 +835,10 @@ class Matcher:
             slots = np.flatnonzero(unpack(self.bits[row], n) & alive)
             out[level.key] = frozenset(self._ids[s] for s in slots)
         return out
+
+    def has_patient(self, patient_id: str) -> bool:
+        slot = self._slot.get(patient_id)
+        return slot is not None and bool(self._alive[slot])
 
     def levels_for_patient(self, patient_id: str, *, include_closed: bool = False) -> list[Level]:
         slot = self._slot.get(patient_id)

@@ -1,0 +1,201 @@
+"""``oncotrials match``: run, explain and import-ctml against files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oncotrials.cli.commands.match import app
+
+runner = CliRunner()
+REPO = Path(__file__).parents[2]
+ONCOTREE = REPO / ".." / "shared" / "genomics-fixtures" / "oncotree" / "oncotree_2025_10_03.json"
+CTML_DIR = REPO / "tests" / "core" / "matching" / "ctml"
+BAD_DIR = REPO / "tests" / "core" / "matching" / "bad_ctml"
+
+pytestmark = pytest.mark.skipif(not ONCOTREE.exists(), reason="OncoTree fixture not available")
+
+PATIENTS = [
+    {
+        "id": "P1",
+        "diagnosis": "LUAD",
+        "age": 61,
+        "sex": "female",
+        "ecog": 1,
+        "prior_lines": 1,
+        "prior_therapies": ["carboplatin"],
+        "labs": {"creatinine_clearance": 80},
+        "report": {"alterations": [{"gene": "KRAS", "protein_change": "p.G12C"}]},
+    },
+    {"id": "P2", "diagnosis": "LUAD", "age": 70, "ecog": 0, "report": None},
+    {
+        "id": "P3",
+        "diagnosis": "IDC",
+        "age": 50,
+        "report": {"alterations": [{"gene": "PIK3CA", "protein_change": "p.H1047R"}]},
+    },
+]
+
+TRIAL = """
+trial_id: NCT-CLI
+status: open
+criteria: {age: {gte: 18}}
+cohorts:
+  - id: G12C
+    slots: 2
+    criteria:
+      and:
+        - diagnosis: NSCLC
+        - genomic: {gene: KRAS, protein_change: p.G12C}
+        - ecog: {lte: 1}
+  - id: CLOSED
+    status: closed
+    criteria: {diagnosis: LUNG}
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    patients = tmp_path / "patients.json"
+    patients.write_text(json.dumps(PATIENTS), encoding="utf-8")
+    trials = tmp_path / "trials"
+    trials.mkdir()
+    (trials / "nct-cli.yaml").write_text(TRIAL, encoding="utf-8")
+    (trials / "00-000.yaml").write_text(
+        (CTML_DIR / "00-000_breast_pik3ca.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return patients, trials
+
+
+def test_run_json_lists_open_levels_with_slots(files: tuple[Path, Path]) -> None:
+    patients, trials = files
+    args = [
+        "run",
+        "--patients",
+        str(patients),
+        "--trials",
+        str(trials),
+        "--oncotree",
+        str(ONCOTREE),
+    ]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    by_level = {(lv["trial_id"], lv["level"]): lv for lv in data["levels"]}
+    assert by_level[("NCT-CLI", "G12C")]["patients"] == ["P1"]
+    assert by_level[("NCT-CLI", "G12C")]["slots"] == 2
+    assert by_level[("00-000", "A")]["patients"] == ["P3"]
+    assert ("NCT-CLI", "CLOSED") not in by_level
+    closed = runner.invoke(app, [*args, "--include-closed", "--format", "json"])
+    levels = {(lv["trial_id"], lv["level"]): lv for lv in json.loads(closed.stdout)["levels"]}
+    assert levels[("NCT-CLI", "CLOSED")]["patients"] == ["P1", "P2"]
+    only = runner.invoke(app, [*args, "--patient", "P1", "--format", "json"])
+    assert [lv["level"] for lv in json.loads(only.stdout)["levels"]] == ["G12C"]
+    human = runner.invoke(app, args)
+    assert human.exit_code == 0
+    assert "G12C" in human.stdout
+
+
+def test_explain_names_criteria_and_unknowns(files: tuple[Path, Path]) -> None:
+    patients, trials = files
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            "--patient",
+            "P2",
+            "--patients",
+            str(patients),
+            "--trials",
+            str(trials),
+            "--trial",
+            "NCT-CLI",
+            "--oncotree",
+            str(ONCOTREE),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    g12c = next(lv for lv in data["levels"] if lv["level"] == "G12C")
+    assert g12c["matched"] is False
+    assert g12c["explanation"]["value"] == "unknown"
+    reasons = [c.get("reason") for c in g12c["explanation"]["children"]]
+    assert "no genomic report" in reasons
+
+
+def test_import_ctml_prints_compiled_criteria(files: tuple[Path, Path]) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "import-ctml",
+            str(CTML_DIR / "11-111_kras_exclusion.json"),
+            "--oncotree",
+            str(ONCOTREE),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (trial,) = json.loads(result.stdout)
+    arm = trial["levels"][0]
+    assert arm["level"] == "SOLID-KRASWT"
+    assert {"not": {"genomic": {"gene": "KRAS", "category": "mutation"}}} in arm["criteria"]["and"]
+    human = runner.invoke(app, ["import-ctml", str(CTML_DIR), "--oncotree", str(ONCOTREE)])
+    assert human.exit_code == 0
+    assert "00-000" in human.stdout
+    assert "11-111" in human.stdout
+
+
+def test_malformed_ctml_is_one_line_error_naming_file_path_and_value() -> None:
+    result = runner.invoke(app, ["import-ctml", str(BAD_DIR), "--oncotree", str(ONCOTREE)])
+    assert result.exit_code == 1
+    assert "02-bad.yaml" in result.stderr
+    assert "variant_category" in result.stderr
+    assert "'Mutant'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_oncotree_and_unknown_gene(files: tuple[Path, Path], tmp_path: Path) -> None:
+    patients, trials = files
+    result = runner.invoke(
+        app,
+        ["run", "--patients", str(patients), "--trials", str(trials)],
+        env={"ONCOTRIALS_ONCOTREE": ""},
+    )
+    assert result.exit_code == 1
+    assert "--oncotree" in result.stderr
+    genes = tmp_path / "genes.txt"
+    genes.write_text("KRAS\nPIK3CA\nTP53\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--patients",
+            str(patients),
+            "--trials",
+            str(trials),
+            "--oncotree",
+            str(ONCOTREE),
+            "--genes",
+            str(genes),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "'ERBB2'" in result.stderr  # 00-000 arm B names ERBB2, not in the catalogue
+
+
+def test_bad_patient_file_names_the_record(files: tuple[Path, Path], tmp_path: Path) -> None:
+    _, trials = files
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "X", "ecog": 7}]), encoding="utf-8")
+    result = runner.invoke(
+        app, ["run", "--patients", str(bad), "--trials", str(trials), "--oncotree", str(ONCOTREE)]
+    )
+    assert result.exit_code == 1
+    assert "patients[0]" in result.stderr
+    assert "ecog" in result.stderr

@@ -136,3 +136,24 @@ def test_simulation_bad_input(kwargs: dict[str, object], match: str) -> None:
     args.update(kwargs)
     with pytest.raises(ValidationError, match=match):
         simulate_crm(**args)  # type: ignore[arg-type]
+
+
+def test_standard_scenario_agrees_with_dfcrm_crmsim_within_monte_carlo_error() -> None:
+    # reference/crm_dfcrm_crmsim.csv: dfcrm::crmsim(truth, getprior(0.05, 0.3, 4, 6), 0.3, 36, 1,
+    # nsim=4000, mcohort=3, count=FALSE, seed=1009), i.e. dose 1 start, restrict=TRUE.
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).parent / "reference" / "crm_dfcrm_crmsim.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    skel = [float(r["skeleton"]) for r in rows]
+    np.testing.assert_allclose(skel, SKELETON, rtol=1e-15)
+    n_ref, n_ours = 4000, 10_000
+    res = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=n_ours, rng=20240)
+    for r, sel, pts in zip(rows, res.selection, res.patients, strict=True):
+        p = float(r["selection"])
+        se = math.sqrt(p * (1 - p) * (1 / n_ref + 1 / n_ours))
+        assert abs(sel - p) <= 4 * se + 1e-12, (r["dose"], sel, p)
+        # patients per dose: per-trial SD is below 7 here, so 4 combined SE < 0.55 patients
+        assert abs(pts - float(r["patients"])) < 0.55

@@ -160,24 +160,31 @@ def _best_for_n(
     n1 = np.arange(1, n)  # (J,)
     n2 = n - n1
     jn = n1.size
-    # Work in the layout (x1 reversed, J, r) so that the running sum over x1 runs over
-    # contiguous blocks. With x' = n - 1 - x1: M'[x', j, r] = P(X1 = x1) P(X2 > r - x1).
-    # P(X2 > r - x1) = tail[n2, r - x1 + 1] (certainty when r - x1 + 1 <= 0): pad each tail row
-    # with n ones so that it is pad[j, n + r - x1] = pad[j, x' + 1 + r], a Toeplitz view.
+    # P(reject | p1) <= P(X > r | p1), so a feasible r has P(X > r | p1) > 1 - beta: only
+    # r <= rmax (and r1 <= r) can qualify. The slack keeps rounding from excluding a boundary.
+    sf1 = 1.0 - np.cumsum(pmf1[n, : n + 1])
+    ok_r = np.nonzero(sf1 > 1.0 - beta - 1e-9)[0]
+    if ok_r.size == 0:
+        return None
+    rmax = min(int(ok_r.max()), n - 1)
+    nr = rmax + 1
+    # P(X1 > r1, X1 + X2 > r) = P(X > r) - sum_{x1 <= r1} P(X1 = x1) P(X2 > r - x1), with
+    # P(X2 > r - x1) = tail[n2, r - x1 + 1] (certainty when r - x1 + 1 <= 0). Padding each tail
+    # row with n ones gives tail[n2, r - x1 + 1] = pad[j, n + r - x1]: a Toeplitz view.
     rej = []
     for pmf, tail in ((pmf0, tail0), (pmf1, tail1)):
         pad = np.concatenate([np.ones((jn, n)), tail[n2, 1 : n + 1]], axis=1)
-        win = np.lib.stride_tricks.sliding_window_view(pad, n, axis=1)[:, 1 : n + 1]
-        brev = pmf[n1, n - 1 :: -1].T  # (X', J)
-        m = np.empty((n, jn, n))
-        np.multiply(brev[:, :, None], win.transpose(1, 0, 2), out=m)
-        # Summed from the top (x1 = n1 down), the order of clinfun's Fortran accumulation.
-        np.cumsum(m, axis=0, out=m)
-        # P(X1 > r1, X1 + X2 > r) = sum_{x1 >= r1 + 1} = m[n - 2 - r1], r1 = 0..n-2
-        rej.append(m[n - 2 :: -1])  # (r1, J, R)
+        win = np.lib.stride_tricks.sliding_window_view(pad, nr, axis=1)  # win[j, s, r]
+        # x1 = 0..rmax needs s = n - x1: rows n, n-1, ..., n - rmax
+        t2 = win[:, n - np.arange(nr), :]  # (J, X, R)
+        m = np.empty((nr, jn, nr))
+        np.multiply(pmf[n1, :nr].T[:, :, None], t2.transpose(1, 0, 2), out=m)
+        np.cumsum(m, axis=0, out=m)  # sum over x1 <= r1
+        total = tail[n, 1 : nr + 1]  # P(X > r) = tail[n, r + 1]
+        rej.append(total[None, None, :] - m)  # (r1, J, R)
     rej0, rej1 = rej
-    r1g = np.arange(n - 1)[:, None, None]
-    rg = np.arange(n)[None, None, :]
+    r1g = np.arange(nr)[:, None, None]
+    rg = np.arange(nr)[None, None, :]
     valid = (r1g <= (n1 - 1)[None, :, None]) & (rg >= r1g) & (rg <= r1g + n2[None, :, None])
     feas = valid & (rej0 < alpha) & ((1.0 - rej1) < beta)
     any_r = feas.any(axis=2)  # (r1, J)
@@ -187,7 +194,8 @@ def _best_for_n(
     b0 = pmf0[n1, :n]  # (J, X)
     top = np.concatenate([np.ones((jn, 1)), -b0[:, ::-1]], axis=1)
     run = np.add.accumulate(top, axis=1)[:, 1:][:, ::-1]  # run[j, x] = 1 - sum_{x1>=x} b0
-    pet = run[:, 1:].T  # (r1 = 0..n-2, J): P(X1 <= r1)
+    pet = np.ones((nr, jn))  # (r1 = 0..rmax, J): P(X1 <= r1); r1 = n - 1 is never valid
+    pet[: min(nr, n - 1)] = run[:, 1 : nr + 1].T
     en = n1[None, :] + (1.0 - pet) * n2[None, :]
     en = np.where(any_r, en, np.inf)
     best = float(en.min())

@@ -84,7 +84,8 @@ def test_unknown_sample_name_lists_the_columns(fixtures: Path) -> None:
 def test_mismatched_genome_build_names_the_header_line(fixtures: Path) -> None:
     with pytest.raises(GenomicFileError) as exc:
         read_vcf(fixtures / "vcf2maf" / "test_b38.vcf", genome_build="GRCh37")
-    assert (exc.value.extra["line"], exc.value.extra["field"]) == (3, "reference")
+    # line 2 of test_b38.vcf: ##contig=<ID=21,length=46709983>, the GRCh38 length of chr21
+    assert (exc.value.extra["line"], exc.value.extra["field"]) == (2, "reference")
 
 
 def test_truncated_vcf_is_an_error(tmp_path: Path) -> None:
@@ -125,3 +126,12 @@ def test_progress_callback_counts_records(fixtures: Path) -> None:
     seen: list[int] = []
     read_vcf(fixtures / "vcf2maf" / "test_mutect.vcf", progress=seen.append)
     assert seen == []  # called every 10,000 records; the file has 500
+
+
+def test_vcf_cut_mid_record_names_the_last_line(fixtures: Path, tmp_path: Path) -> None:
+    text = (fixtures / "vcf2maf" / "test_b38.vcf").read_text()
+    p = tmp_path / "cut.vcf"
+    p.write_text(text[: text.rindex("\t")])  # drop the end of the last record
+    with pytest.raises(GenomicFileError, match="truncated") as exc:
+        read_vcf(p)
+    assert exc.value.extra["line"] == len(text.splitlines())

@@ -13,6 +13,8 @@ unannotated files give ``gene=""`` and ``variant_class=Unknown``. Symbolic struc
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,6 +96,32 @@ def _csq_fields(raw: str) -> list[str] | None:
     return m.group(1).split("|") if m else None
 
 
+def _file_header(path: Path) -> str:
+    """The '#' lines at the top of the file, read from the file itself (plain or gzip/bgzip)."""
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    lines: list[str] = []
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            lines.append(line)
+    return "".join(lines)
+
+
+def _ends_mid_line(path: Path) -> bool:
+    """True for a plain-text VCF whose last byte is not a newline (bgzip has its own EOF)."""
+    with path.open("rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":
+            return False
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, 2)
+        return fh.read(1) != b"\n"
+
+
 def _first_int(v: Any) -> int | None:
     """First value of a FORMAT entry; undeclared tags come back as text such as '57,58'."""
     try:
@@ -137,7 +165,7 @@ def read_vcf(
         vcf = VCF(str(p))
     except Exception as exc:  # cyvcf2 raises bare Exceptions for malformed headers
         raise log.fatal(1, None, f"not a readable VCF ({exc}).") from None
-    raw = vcf.raw_header
+    raw = _file_header(p)  # as written: htslib's raw_header adds lines (e.g. FILTER=PASS)
     n_header_lines = raw.rstrip("\n").count("\n") + 1
     samples = list(vcf.samples)
     if not samples:
@@ -177,7 +205,17 @@ def read_vcf(
     n_records = 0
     n_filtered = 0
     filter_counts: dict[str, int] = {}
-    for idx, rec in enumerate(vcf):
+    records = iter(vcf)
+    for idx in itertools.count():
+        try:
+            rec = next(records)
+        except StopIteration:
+            break
+        except Exception as exc:  # htslib refuses the record (cut short, malformed)
+            vcf.close()
+            raise log.fatal(
+                n_header_lines + 1 + idx, None, f"the record cannot be parsed ({exc}); truncated?"
+            ) from None
         n_records += 1
         if progress is not None and n_records % 10_000 == 0:
             progress(n_records)
@@ -256,6 +294,12 @@ def read_vcf(
             )
         )
     vcf.close()
+    if n_records and _ends_mid_line(p):
+        log.error(
+            n_header_lines + n_records,
+            None,
+            "the file ends in the middle of this line (no final newline): truncated?",
+        )
     log.raise_if_errors()
     return VcfResult(
         file=p.name,

@@ -134,3 +134,17 @@ def test_resistance_needs_a_sample_in_multi_sample_files(fixtures: Path) -> None
     )
     assert result.exit_code == 1
     assert "--baseline-sample" in result.stderr
+
+
+def test_read_single_study_files(fixtures: Path) -> None:
+    study = fixtures / "cbioportal_study_es_0"
+    cna = json.loads(
+        runner.invoke(app, ["read", str(study / "data_cna_discrete.txt"), "-f", "json"]).stdout
+    )
+    # fixtures README: CNA long values 0:4561, -1:1491, 1:189, 2:49, -2:14
+    assert cna["values"] == {"-2": 14, "-1": 1491, "0": 4561, "1": 189, "2": 49}
+    bad = runner.invoke(
+        app, ["read", str(fixtures / "cbioportal_negative" / "data_clin_wrong_ids.txt")]
+    )
+    assert bad.exit_code == 1
+    assert "line 6, field SAMPLE_ID" in bad.stderr

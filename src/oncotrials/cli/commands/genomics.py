@@ -36,8 +36,17 @@ from oncotrials.core.genomics.actionability import (
     load_civic,
     load_moalmanac,
 )
-from oncotrials.core.genomics.cbioportal import read_study
-from oncotrials.core.genomics.issues import GenomicFileError, Issue
+from oncotrials.core.genomics.cbioportal import (
+    read_clinical,
+    read_cna,
+    read_gene_panel,
+    read_meta,
+    read_structural_variants,
+    read_study,
+    read_timeline,
+)
+from oncotrials.core.genomics.detect import FileKind, detect_format
+from oncotrials.core.genomics.issues import GenomicFileError, Issue, IssueLog
 from oncotrials.core.genomics.maf import read_maf
 from oncotrials.core.genomics.model import (
     Alteration,
@@ -67,14 +76,13 @@ T = TypeVar("T")
 
 
 def _kind(path: Path) -> str:
-    name = path.name.lower()
-    if path.is_dir():
-        return "cbioportal"
-    if name.endswith((".vcf", ".vcf.gz", ".bcf")):
-        return "vcf"
-    if name.endswith(".json"):
-        return "report"
-    return "maf"
+    kind = detect_format(path)
+    return {
+        FileKind.STUDY: "cbioportal",
+        FileKind.VCF: "vcf",
+        FileKind.REPORT: "report",
+        FileKind.MAF: "maf",
+    }.get(kind, kind.value)
 
 
 @contextmanager
@@ -180,6 +188,8 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "mutations_per_gene": dict(Counter(m.gene for m in report.mutations).most_common()),
                 "notices": _issues_doc(notices),
             }
+        if kind != "cbioportal":
+            return _summarise_study_file(path, FileKind(kind), fmt)
         study = _guard(fmt, lambda: read_study(path))
         per_gene: Counter[str] = Counter()
         for gene, _sample in {
@@ -200,6 +210,57 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
             "mutated_samples_per_gene": dict(per_gene.most_common()),
             "notices": _issues_doc(study.issues),
         }
+
+
+def _summarise_study_file(path: Path, kind: FileKind, fmt: OutputFormat) -> dict[str, Any]:
+    """One data or meta file of a cBioPortal study, checked on its own."""
+    base: dict[str, Any] = {
+        "format": f"cBioPortal {kind.value.replace('_', ' ')}",
+        "file": path.name,
+    }
+    if kind in (FileKind.CNA_LONG, FileKind.CNA_WIDE):
+        calls = _guard(fmt, lambda: read_cna(path, long=kind is FileKind.CNA_LONG))
+        values = Counter(c.call.value for c in calls)
+        return {
+            **base,
+            "calls": len(calls),
+            "samples": len({c.sample_id for c in calls}),
+            "genes": len({c.gene for c in calls}),
+            "values": {str(k): values[k] for k in sorted(values)},
+        }
+    if kind is FileKind.SV:
+        svs = _guard(fmt, lambda: read_structural_variants(path))
+        pairs = Counter(f"{v.gene1 or '?'}::{v.gene2 or '?'}" for v in svs)
+        return {
+            **base,
+            "rows": len(svs),
+            "samples": len({v.sample_id for v in svs}),
+            "pairs": dict(pairs.most_common()),
+        }
+    if kind is FileKind.TIMELINE:
+        events = _guard(fmt, lambda: read_timeline(path))
+        return {
+            **base,
+            "events": len(events),
+            "patients": len({e.patient_id for e in events}),
+            "event_types": dict(Counter(e.event_type for e in events)),
+        }
+    if kind in (FileKind.CLINICAL_PATIENT, FileKind.CLINICAL_SAMPLE):
+        log = IssueLog.for_path(path)
+        which = "sample" if kind is FileKind.CLINICAL_SAMPLE else "patient"
+        clinical = _guard(fmt, lambda: read_clinical(path, which, log))
+        _guard(fmt, log.raise_if_errors)
+        return {
+            **base,
+            "rows": len(clinical.rows),
+            "attributes": [a.attr_id for a in clinical.attributes],
+            "notices": _issues_doc(log.notices()),
+        }
+    if kind is FileKind.GENE_PANEL:
+        panel = _guard(fmt, lambda: read_gene_panel(path))
+        return {**base, "panel": panel.stable_id, "genes": len(panel.genes)}
+    meta = _guard(fmt, lambda: read_meta(path))
+    return {**base, "keys": sorted(meta)}
 
 
 @app.command("read")

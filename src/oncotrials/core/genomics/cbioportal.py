@@ -56,6 +56,7 @@ __all__ = [
     "TimelineEvent",
     "read_clinical",
     "read_cna",
+    "read_gene_panel",
     "read_meta",
     "read_structural_variants",
     "read_study",

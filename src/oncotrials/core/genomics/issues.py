@@ -52,7 +52,11 @@ class GenomicFileError(ValidationError):
     code = "genomic_file_invalid"
 
     def __init__(self, issues: Iterable[Issue]) -> None:
-        found = [i for i in issues if i.severity is Severity.ERROR]
+        # In file order (errors without a line, about the whole file, last).
+        found = sorted(
+            (i for i in issues if i.severity is Severity.ERROR),
+            key=lambda i: (i.line is None, i.line or 0),
+        )
         if not found:
             raise ValueError("GenomicFileError needs at least one error")
         first = found[0]

@@ -608,6 +608,20 @@ def _grid_posterior(grid: _Grid, n: FloatArray, y: FloatArray) -> tuple[FloatArr
     return mean, w
 
 
+def _grid_posterior_unique(
+    grid: _Grid, n: FloatArray, y: FloatArray, below: FloatArray | None
+) -> tuple[FloatArray, FloatArray | None]:
+    """Posterior mean (and P(beta < b*) when ``below`` is given) per trial, computed once per
+    distinct (n, y) state: trials share few states, most of all in the early cohorts."""
+    k = n.shape[1]
+    state = np.ascontiguousarray(np.hstack([n, y]).astype(np.int32))
+    keys = state.view(np.dtype((np.void, 4 * 2 * k))).reshape(-1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    mean_u, w_u = _grid_posterior(grid, n[first], y[first])
+    prob = None if below is None else (w_u @ below)[inverse]
+    return mean_u[inverse], prob
+
+
 # ---------------------------------------------------------------------------------------------
 # Live decision
 # ---------------------------------------------------------------------------------------------
@@ -967,33 +981,36 @@ def simulate_crm(
         else:
             x0 = math.log(skel[0] / (1 - skel[0])) - intcpt
             bstar = math.log((math.log(target / (1 - target)) - intcpt) / x0)
-        below = (grid.beta < bstar).astype(np.float64)
+        below: FloatArray | None = (grid.beta < bstar).astype(np.float64)
+    else:
+        below = None
 
     rows = np.arange(n_trials)
     n = np.zeros((n_trials, k))
     y = np.zeros((n_trials, k))
     cur = np.full(n_trials, int(start_dose), dtype=np.int64)
     active = np.ones(n_trials, dtype=bool)
+    below_arr = below if safety_threshold is not None else None
+    x_scaled = dose_scaled(skel, model, intcpt)
     for c in range(n_cohorts):
         ynew = np.sum(u[:, c, :] < tr[cur][:, None], axis=1).astype(np.float64)
         n[rows, cur] += np.where(active, cohort_size, 0)
         y[rows, cur] += np.where(active, ynew, 0.0)
         if c == n_cohorts - 1:
             break
-        mean, w = _grid_posterior(grid, n, y)
-        if safety_threshold is not None:
-            active &= ~((w @ below) > safety_threshold)
-        ptox = np.exp(_log_p(mean, dose_scaled(skel, model, intcpt), model, intcpt))
-        rec = recommend(ptox, target)
+        mean, p_low = _grid_posterior_unique(grid, n, y, below_arr)
+        if p_low is not None and safety_threshold is not None:
+            active &= ~(p_low > safety_threshold)
+        rec = recommend(np.exp(_log_p(mean, x_scaled, model, intcpt)), target)
         if restrict:
             cap = np.where(ynew / cohort_size >= target, cur, cur + 1)
             rec = np.minimum(rec, cap)
         cur = np.where(active, rec, cur)
 
-    mean, w = _grid_posterior(grid, n, y)
-    final = recommend(np.exp(_log_p(mean, dose_scaled(skel, model, intcpt), model, intcpt)), target)
-    if safety_threshold is not None:
-        active &= ~((w @ below) > safety_threshold)
+    mean, p_low = _grid_posterior_unique(grid, n, y, below_arr)
+    final = recommend(np.exp(_log_p(mean, x_scaled, model, intcpt)), target)
+    if p_low is not None and safety_threshold is not None:
+        active &= ~(p_low > safety_threshold)
     sel = np.bincount(final[active], minlength=k) / n_trials
     return CRMSimulation(
         truth=tuple(float(v) for v in tr),

@@ -1,0 +1,89 @@
+"""Benchmark: CRM operating characteristics and the Simon two-stage search.
+
+CRM: the standard scenario of issue 4 (target 0.3; true DLT rates 0.05/0.10/0.20/0.30/0.45/0.60;
+cohorts of 3; 36 patients; 10,000 trials), empiric model with the skeleton
+``getprior(0.05, 0.3, 4, 6)``, start at dose 1, dfcrm's restrictions. Reference: dfcrm::crmsim
+with the same settings (4,000 trials, seed 1009; tests/core/designs/reference/crm_dfcrm_crmsim.csv)
+and its run time measured on the 2-core development machine (one core, other jobs running:
+85.5 s for 4,000 trials; designs.md reports ~160 s per 10,000 on an idle core).
+
+Simon: ``simon_two_stage(p0, p1, alpha, beta, nmax=100)`` for Simon (1989) Table 1 settings;
+reference clinfun::ph2simon(nmax=100): 0.013 s (designs.md) to 0.019 s (measured here), Fortran.
+
+Targets (issue 4): CRM <= 3 s for 10,000 trials; Simon search for n <= 100 in <= 1 s.
+
+    .venv/bin/python bench/designs_model.py [--trials 10000] [--seed 1] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+
+from oncotrials.core.designs.crm import getprior, simulate_crm
+from oncotrials.core.designs.phase2 import simon_two_stage
+
+TRUTH = [0.05, 0.10, 0.20, 0.30, 0.45, 0.60]
+REF = Path(__file__).parents[1] / "tests" / "core" / "designs" / "reference"
+DFCRM_SECONDS_PER_10000 = 85.5 / 4000 * 10_000  # measured with other jobs on the machine
+SIMON_CASES = [
+    (0.05, 0.25, 0.05, 0.20),
+    (0.10, 0.30, 0.05, 0.20),
+    (0.20, 0.40, 0.10, 0.10),
+    (0.30, 0.50, 0.05, 0.20),
+    (0.20, 0.35, 0.05, 0.05),
+]
+CLINFUN_SECONDS = 0.019
+
+
+def best_time(func: object, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    skel = getprior(0.05, 0.3, 4, 6)
+    with (REF / "crm_dfcrm_crmsim.csv").open(newline="") as fh:
+        ref = [float(r["selection"]) for r in csv.DictReader(fh)]
+
+    result = simulate_crm(TRUTH, skel, 0.3, n_trials=args.trials, rng=args.seed)
+    t_crm = best_time(
+        lambda: simulate_crm(TRUTH, skel, 0.3, n_trials=args.trials, rng=args.seed), args.repeat
+    )
+    print(f"CRM, standard scenario, {args.trials} trials (best of {args.repeat})")
+    print(f"  ours: {t_crm:.3f} s   dfcrm::crmsim: ~{DFCRM_SECONDS_PER_10000:.0f} s per 10,000 "
+          f"(speed-up ~{DFCRM_SECONDS_PER_10000 * args.trials / 10_000 / t_crm:.0f}x; target <= 3 s)")  # fmt: skip
+    print("  dose  truth  selection % (ours)  selection % (dfcrm, 4000 trials)  MC SE (ours)")
+    for k, (p, s, r, se) in enumerate(
+        zip(TRUTH, result.selection, ref, result.selection_se(), strict=True), start=1
+    ):
+        print(f"  {k:>4}  {p:5.2f}  {100 * s:18.2f}  {100 * r:33.2f}  {100 * se:12.2f}")
+    print(f"  mean patients {result.mean_n:.1f}, mean DLTs {result.mean_dlts:.2f}")
+
+    print(f"\nSimon two-stage search, nmax = 100 (best of {args.repeat})")
+    print("  p0    p1    alpha beta   optimal          minimax          ours (s)  clinfun (s)")
+    for p0, p1, a, b in SIMON_CASES:
+        res = simon_two_stage(p0, p1, a, b, nmax=100)
+        t = best_time(lambda p0=p0, p1=p1, a=a, b=b: simon_two_stage(p0, p1, a, b), args.repeat)
+        o, m = res.optimal, res.minimax
+        print(
+            f"  {p0:<5} {p1:<5} {a:<5} {b:<5}  {o.r1}/{o.n1},{o.r}/{o.n} EN {o.en0:5.2f}"
+            f"  {m.r1}/{m.n1},{m.r}/{m.n} EN {m.en0:5.2f}  {t:8.3f}  {CLINFUN_SECONDS:11.3f}"
+        )
+    print("  target: <= 1 s per search")
+
+
+if __name__ == "__main__":
+    main()

@@ -65,7 +65,7 @@ nt_status = st.sampled_from(
 
 
 @st.composite
-def records(draw: st.DrawFn) -> PatientRecord:
+def records(draw: st.DrawFn, min_gap: int = 14) -> PatientRecord:
     n_targets = draw(st.integers(0, 3))
     n_nt = draw(st.integers(0 if n_targets else 1, 2))
     lesions = [
@@ -80,7 +80,7 @@ def records(draw: st.DrawFn) -> PatientRecord:
     lesions += [
         BaselineLesion(f"NT{i}", "bone", None, role=LesionRole.NON_TARGET) for i in range(n_nt)
     ]
-    gaps = draw(st.lists(st.integers(14, 70), min_size=1, max_size=6))
+    gaps = draw(st.lists(st.integers(min_gap, 70), min_size=1, max_size=6))
     day = 0
     visits = []
     for gap in gaps:
@@ -127,8 +127,12 @@ def test_adding_only_a_new_lesion_never_improves_the_response(record, data):
         assert CLINICAL[new.response] >= CLINICAL[old.response]
 
 
+# Scans at least 4 weeks apart: with earlier scans the iRECIST result depends on when iUPD was
+# first seen (a scan < 4 weeks after iUPD is disregarded), so a new lesion that brings iUPD
+# forward can make a later scan eligible to reset it; the invariant holds for schedules that
+# respect the confirmation window.
 @settings(max_examples=150, deadline=None)
-@given(records(), st.data())
+@given(records(min_gap=28), st.data())
 def test_adding_only_a_new_lesion_never_improves_the_irecist_response(record, data):
     k = data.draw(st.integers(0, len(record.assessments) - 1))
     before = evaluate_irecist(record)

@@ -82,7 +82,7 @@ TR_PD_PARTIAL = (
     "nadir → PD (RECIST 1.1 4.3.1)"
 )
 TR_NE = "target: not all target lesions evaluated → NE (RECIST 1.1 4.3.1)"
-TR_REAPPEAR = "target: a lesion reappeared after overall CR → PD (EORTC FAQ on new lesions)"
+TR_REAPPEAR = "target: a lesion reappeared after CR of all baseline disease → PD (EORTC FAQ)"
 TR_CR = "target: all non-nodal targets gone and every nodal target < 10 mm → CR (RECIST 1.1 4.3.1)"
 TR_PR = "target: sum ≥ 30 % below baseline → PR (RECIST 1.1 4.3.1)"
 TR_CONT_PR = (
@@ -91,7 +91,7 @@ TR_CONT_PR = (
 )
 TR_SD = "target: neither PR (vs baseline) nor PD (vs nadir) → SD (RECIST 1.1 4.3.1)"
 NT_PD = "non-target: unequivocal progression → PD (RECIST 1.1 4.3.2)"
-NT_REAPPEAR = "non-target: a lesion reappeared after overall CR → PD (EORTC FAQ on new lesions)"
+NT_REAPPEAR = "non-target: a lesion reappeared after CR of all baseline disease → PD (EORTC FAQ)"
 NT_NE = "non-target: not all non-target lesions evaluated → NE"
 NT_CR = "non-target: all gone, nodes < 10 mm, tumour markers normal → CR (RECIST 1.1 4.3.2)"
 NT_NN = "non-target: persistence of a lesion or of a raised tumour marker → NON-CR/NON-PD"
@@ -132,20 +132,6 @@ class _Prepared:
     base_sum: int
     visits: list[_Visit]
     notes: tuple[str, ...]
-
-
-@dataclass(slots=True)
-class _Tp:
-    """Internal per-visit RECIST outcome, shared with iRECIST."""
-
-    target: Response | None
-    non_target: Response | None
-    new: bool
-    overall: Response
-    rule: str
-    target_rule: str | None
-    non_target_rule: str | None
-    nadir_before: int
 
 
 def prepare(record: PatientRecord) -> _Prepared:
@@ -375,7 +361,7 @@ def _new_lesions(
     return out
 
 
-def recist_timepoints(p: _Prepared, options: RecistOptions) -> list[_Tp]:
+def recist_timepoints(p: _Prepared, options: RecistOptions) -> list[TimepointResult]:
     """RECIST 1.1 response at every assessment, in date order."""
     has_targets = bool(p.target_ids)
     has_nt = bool(p.non_target_ids)
@@ -388,7 +374,8 @@ def recist_timepoints(p: _Prepared, options: RecistOptions) -> list[_Tp]:
     prev_cr = False
     prev_units: list[int | None] | None = None
     prev_nt_normal: list[bool] | None = None
-    out: list[_Tp] = []
+    out: list[TimepointResult] = []
+    base_mm = units_to_mm(base) if has_targets else None
     for visit in p.visits:
         target: Response | None = None
         t_rule: str | None = None
@@ -451,12 +438,32 @@ def recist_timepoints(p: _Prepared, options: RecistOptions) -> list[_Tp]:
                 new = True
                 break
         overall, rule = _overall(target, non_target, new, has_targets)
-        out.append(_Tp(target, non_target, new, overall, rule, t_rule, nt_rule, nadir))
+        s = visit.target_sum
+        out.append(
+            TimepointResult(
+                visit.date,
+                target,
+                non_target,
+                new,
+                overall,
+                rule,
+                t_rule,
+                nt_rule,
+                None if s is None or not has_targets else units_to_mm(s),
+                units_to_mm(nadir) if has_targets else None,
+                base_mm,
+            )
+        )
         if target is Response.PR or target is Response.CR:
             ever_response = True
         if visit.target_sum is not None and visit.target_sum < nadir:
             nadir = visit.target_sum
-        prev_cr = overall is Response.CR
+        # "CR at the previous assessment" for the reappearance rule: all baseline disease gone,
+        # whether or not a new lesion made the overall response PD (else adding a new lesion
+        # could hide a later reappearance and improve the iRECIST response)
+        prev_cr = (target is None or target is Response.CR) and (
+            non_target is None or non_target is Response.CR
+        )
         prev_units = visit.target_units
         prev_nt_normal = visit.nt_normal
     return out
@@ -520,23 +527,6 @@ def _mm(units: int | None) -> Decimal | None:
     return None if units is None else units_to_mm(units)
 
 
-def _timepoint_result(visit: _Visit, tp: _Tp, base: int) -> TimepointResult:
-    s = visit.target_sum
-    return TimepointResult(
-        visit.date,
-        tp.target,
-        tp.non_target,
-        tp.new,
-        tp.overall,
-        tp.rule,
-        tp.target_rule,
-        tp.non_target_rule,
-        None if s is None or not base else units_to_mm(s),
-        units_to_mm(tp.nadir_before) if base else None,
-        units_to_mm(base) if base else None,
-    )
-
-
 def counted_indices(p: _Prepared, overall: list[int], progression_codes: tuple[int, ...]) -> int:
     """Number of leading visits that count towards BOR: before new therapy, up to first PD."""
     stop = p.new_therapy_date
@@ -583,9 +573,7 @@ def evaluate_prepared(p: _Prepared, options: RecistOptions) -> RecistResult:
             last_adequate = dates[i]
             break
     base = p.base_sum
-    timepoints = tuple(
-        _timepoint_result(visit, tp, base) for visit, tp in zip(p.visits, tps, strict=True)
-    )
+    timepoints = tuple(tps)
     return RecistResult(
         p.patient_id,
         p.target_ids,
@@ -613,7 +601,7 @@ def to_best(
     )
 
 
-def _progression_date(p: _Prepared, index: int, tp: _Tp) -> dt.date:
+def _progression_date(p: _Prepared, index: int, tp: TimepointResult) -> dt.date:
     """Date of progression; a new lesion first seen as equivocal dates it from that scan."""
     visit = p.visits[index]
     if tp.target is Response.PD or tp.non_target is Response.PD:

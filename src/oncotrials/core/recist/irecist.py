@@ -26,6 +26,8 @@ iUPD is driven by non-target disease, how is progression confirmed at the next a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set
+from functools import cache
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.recist import _bor
@@ -35,8 +37,6 @@ from oncotrials.core.recist.evaluate import (
     _MM10,
     _overall,
     _Prepared,
-    _timepoint_result,
-    _Tp,
     _Visit,
     _Where,
     counted_indices,
@@ -53,6 +53,7 @@ from oncotrials.core.recist.model import (
     LesionStatus,
     PatientRecord,
     Response,
+    TimepointResult,
 )
 
 _MM15 = 15 * UNITS_PER_MM
@@ -101,6 +102,14 @@ EARLY_CPD = (
 )
 AFTER_CPD = "iRECIST: progression confirmed on {date}; later assessments keep iCPD"
 NO_PRIOR = "iRECIST Table 2, no previous iUPD: {rule}"
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+@cache
+def _no_prior(table_rule: str) -> str:
+    return NO_PRIOR.format(rule=table_rule)
 
 
 class _NewLesionBook:
@@ -205,23 +214,26 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
     ref_nlt: int | None = None
     episode_new: set[str] = set()
     known_at_reset: set[str] = set()
+    early_growth: set[str] = set()
     reset_nlt_nadir: int | None = None
     progression_date: dt.date | None = None
     out: list[ITimepointResult] = []
-    base = p.base_sum
     for visit, tp in zip(p.visits, tps, strict=True):
         where = _Where(p.patient_id, visit.index, visit.date)
-        missing = book.ever - {lesion.lesion_id for lesion in visit.new}
+        missing = book.ever - {lesion.lesion_id for lesion in visit.new} if book.ever else None
         if missing:
             raise ValidationError(
                 f"{where}, new lesion {sorted(missing)[0]}: reported earlier but missing here; "
                 "iRECIST follows every new lesion, so record its status (absent, present, "
                 "increased, unequivocal_progression, not_evaluated)."
             )
-        counted = {lesion.lesion_id for lesion in visit.new if lesion.counted}
-        book.update(visit)
+        counted = (
+            {lesion.lesion_id for lesion in visit.new if lesion.counted} if visit.new else _NONE
+        )
+        if visit.new:
+            book.update(visit)
         nlt_sum = book.nlt_sum(visit, where)
-        recist = _timepoint_result(visit, tp, base)
+        recist = tp
         overall: IResponse
         rule: str
         shown_cats: tuple[str, ...] = ()
@@ -237,6 +249,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                 triggers.append("new_lesions")
             if triggers:
                 in_iupd = True
+                early_growth = set()
                 cats = triggers
                 episode_start = last_iupd = visit.date
                 ref_target = visit.target_sum if visit.target_sum is not None else 0
@@ -246,7 +259,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                 shown_cats = tuple(cats)
             else:
                 response, table_rule = _overall(tp.target, tp.non_target, False, has_targets)
-                overall, rule = _I[response], NO_PRIOR.format(rule=table_rule)
+                overall, rule = _I[response], _no_prior(table_rule)
                 if known_at_reset and nlt_sum is not None:
                     reset_nlt_nadir = (
                         nlt_sum if reset_nlt_nadir is None else min(reset_nlt_nadir, nlt_sum)
@@ -263,6 +276,12 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                     confirmed_on, progression_date = visit.date, episode_start
                 else:
                     overall, rule = IResponse.IUPD, EARLY.format(days=days, limit=limit)
+                    # growth seen on this scan still happened: the next valid assessment
+                    # compares with the iUPD assessment, not with this scan
+                    if LesionStatus.INCREASED in visit.nt_status or tp.non_target is Response.PD:
+                        early_growth.add("non_target")
+                    if book.nlnt_growing(visit):
+                        early_growth.add("new_lesions")
                 out.append(ITimepointResult(visit.date, overall, rule, recist, shown_cats))
                 continue
             reasons = _confirmation_reasons(
@@ -276,7 +295,9 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                 episode_new,
                 book,
                 known_at_reset,
+                early_growth,
             )
+            early_growth = set()
             if reasons:
                 overall = IResponse.ICPD
                 rule = ICPD.format(reasons="; ".join(reasons), start=episode_start.isoformat())
@@ -302,7 +323,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
 
 
 def _new_lesion_trigger(
-    counted: set[str],
+    counted: Set[str],
     known_at_reset: set[str],
     nlt_sum: int | None,
     reset_nlt_nadir: int | None,
@@ -327,18 +348,25 @@ def _new_lesion_trigger(
 
 def _confirmation_reasons(
     cats: list[str],
-    tp: _Tp,
+    tp: TimepointResult,
     visit: _Visit,
     ref_target: int,
     ref_nlt: int | None,
     nlt_sum: int | None,
-    counted: set[str],
+    counted: Set[str],
     episode_new: set[str],
     book: _NewLesionBook,
     known_at_reset: set[str],
+    early_growth: set[str],
 ) -> list[str]:
+    """Why this assessment confirms the iUPD (empty when it does not).
+
+    ``early_growth`` holds the categories that grew on a scan done too early to confirm; the
+    growth counts now, since increases add up from the iUPD assessment.
+    """
     target = tp.target
     non_target = tp.non_target
+    nt_increased = LesionStatus.INCREASED in visit.nt_status
     reasons: list[str] = []
     if "target" in cats:
         s = visit.target_sum
@@ -347,16 +375,20 @@ def _confirmation_reasons(
     elif target is Response.PD:
         reasons.append("RECIST 1.1 progression of target lesions, a new category")
     if "non_target" in cats:
-        if LesionStatus.INCREASED in visit.nt_status:
+        if nt_increased or "non_target" in early_growth:
             reasons.append("further increase of non-target disease")
     elif non_target is Response.PD:
         reasons.append("unequivocal non-target progression, a new category")
+    elif "non_target" in early_growth and non_target is Response.NON_CR_NON_PD:
+        # non-target progression seen on the early scan and still present: compared with the
+        # iUPD assessment, the non-target category has progressed
+        reasons.append("non-target progression since iUPD (seen on an early scan), a new category")
     if "new_lesions" in cats:
         if counted - episode_new:
             reasons.append("more new lesions")
         if nlt_sum is not None and ref_nlt is not None and nlt_sum - ref_nlt >= _MM5:
             reasons.append(f"new-lesion target sum up {units_to_mm(nlt_sum - ref_nlt)} mm (≥ 5 mm)")
-        if book.nlnt_growing(visit):
+        if book.nlnt_growing(visit) or "new_lesions" in early_growth:
             reasons.append("a new non-target lesion increased")
     elif counted - known_at_reset:
         reasons.append("new lesions, a new category")

@@ -217,8 +217,9 @@ class RecistOptions:
         while the PD criteria are not met, even if the sum creeps back above 70 % of baseline.
         ``False`` applies the table strictly (SD unless 30 % below baseline).
     reappearance_after_cr_is_pd
-        EORTC FAQ: a lesion that reappears after an overall CR at the previous assessment is
-        progression, even below the +20 %/+5 mm thresholds.
+        EORTC FAQ: a lesion that reappears after a CR at the previous assessment is progression,
+        even below the +20 %/+5 mm thresholds. "CR" here means all baseline disease gone (target
+        and non-target CR), whether or not a new lesion was also seen.
     """
 
     confirmation: bool = False

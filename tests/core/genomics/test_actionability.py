@@ -191,3 +191,19 @@ def test_civic_missing_columns(tmp_path: Path) -> None:
     with pytest.raises(GenomicFileError, match="CIViC columns missing") as exc:
         load_civic(p)
     assert exc.value.extra["line"] == 1
+
+
+@pytest.mark.parametrize(
+    ("gene", "raw", "tumour", "tier"),
+    [
+        ("EGFR", "exon 19 deletion", "LUAD", "I-A"),  # vendor wording (reference section 2)
+        ("EGFR", "Exon 20 insertion", "LUAD", "II-B"),
+        ("MET", "MET exon 14 skipping", "LUAD", "I-B"),
+        ("KRAS", "exon 19 deletion", "LUAD", None),
+    ],
+)
+def test_vendor_exon_wording_matches_exon_rules(
+    gene: str, raw: str, tumour: str, tier: str | None
+) -> None:
+    m = Mutation("S1", gene, VariantClass.IN_FRAME_DEL, protein_change=None, protein_change_raw=raw)
+    assert annotate(m, tumour).tier == tier

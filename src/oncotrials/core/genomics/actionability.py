@@ -71,6 +71,7 @@ __all__ = [
     "load_moalmanac",
     "matches",
     "summarise",
+    "vendor_exon_event",
 ]
 
 ESCAT_TIERS = ("I-A", "I-B", "I-C", "II-A", "II-B", "III-A", "III-B", "IV-A", "IV-B", "V", "X")
@@ -165,6 +166,23 @@ _EXONS: dict[str, tuple[str, int, int, frozenset[ProteinChangeKind]]] = {
 }
 
 
+_VENDOR_EXON = (
+    (re.compile(r"exon\s*19\s*(in[- ]?frame\s*)?del", re.IGNORECASE), "exon19_deletion"),
+    (re.compile(r"exon\s*20\s*(in[- ]?frame\s*)?(ins|dup)", re.IGNORECASE), "exon20_insertion"),
+    (re.compile(r"exon\s*14\s*skip", re.IGNORECASE), "exon14_skipping"),
+)
+
+
+def vendor_exon_event(text: str | None) -> str | None:
+    """Exon-level rule named by a vendor's wording ("exon 19 deletion", "MET exon 14 skipping")."""
+    if not text:
+        return None
+    for pattern, rule in _VENDOR_EXON:
+        if pattern.search(text):
+            return rule
+    return None
+
+
 def _protein_rule(rule: str, m: Mutation) -> bool:
     if m.protein_change is None:
         return False
@@ -230,6 +248,8 @@ def matches(entry: KbEntry, alteration: Alteration) -> bool:
         gene, lo, hi, kinds = _EXONS[rule]
         if alteration.gene != gene:
             return False
+        if vendor_exon_event(alteration.protein_change_raw) == rule:
+            return True
         if rule == "exon14_skipping" and alteration.variant_class in {VariantClass.SPLICE_SITE}:
             parsed = parse_protein_change(alteration.protein_change or "")
             return parsed is None or parsed.position is None or lo <= parsed.position <= hi

@@ -15,6 +15,7 @@ from oncotrials.core.designs.base import (
     parse_dose_data,
 )
 from oncotrials.core.designs.boin import BOIN, BOINBoundaries, boin_lambdas
+from oncotrials.core.designs.boin_comb import BOINComb, CombDecision, CombSimulationResult
 from oncotrials.core.designs.i3plus3 import I3Plus3
 from oncotrials.core.designs.interval import DecisionTable, IntervalDesign, MTDSelection
 from oncotrials.core.designs.keyboard import MTPI2, Keyboard
@@ -34,6 +35,9 @@ __all__ = [
     "TITEBOIN",
     "Action",
     "BOINBoundaries",
+    "BOINComb",
+    "CombDecision",
+    "CombSimulationResult",
     "Decision",
     "DecisionTable",
     "DoseData",

@@ -251,3 +251,61 @@ def test_ibor_with_confirmation_needs_a_confirmed_ipr(b):
     assert result.response_date == b.day(84)
     single = evaluate_irecist(_series(b, [70, 30, 70]), opts)
     assert single.ibor.response is IResponse.ISD  # iPR at day 84 not confirmed
+
+
+def test_growth_on_an_early_scan_counts_at_the_next_valid_assessment(b):
+    # Increases add up from the iUPD assessment (EORTC FAQ): growth seen on a scan too early to
+    # confirm is not lost; the next valid assessment confirms even without further growth.
+    record = b.patient(
+        [b.target("T1", 50), b.non_target("NT1")],
+        [
+            b.visit(56, {"T1": 50, "NT1": "unequivocal_progression"}),
+            b.visit(70, {"T1": 50, "NT1": "increased"}),
+            b.visit(98, {"T1": 50, "NT1": "unequivocal_progression"}),
+        ],
+    )
+    assert _responses(evaluate_irecist(record)) == [
+        IResponse.IUPD,
+        IResponse.IUPD,
+        IResponse.ICPD,
+    ]
+
+
+def test_after_a_reset_a_further_new_lesion_starts_a_new_iupd(b):
+    # Seymour 2017: after the bar is reset, progression must again meet RECIST 1.1; for new
+    # lesions (EORTC FAQ "How do new lesions define progression?") a further new lesion does.
+    record = b.patient(
+        [b.target("T1", 50)],
+        [
+            b.visit(56, {"T1": 50}, [b.new("N1", 12, organ="lung")]),
+            b.visit(84, {"T1": 50}, [b.new("N1", status="absent")]),
+            b.visit(112, {"T1": 50}, [b.new("N1", status="absent")]),
+            b.visit(140, {"T1": 50}, [b.new("N1", status="absent"), b.new("N2", 11)]),
+            b.visit(168, {"T1": 50}, [b.new("N1", status="absent"), b.new("N2", 17)]),
+        ],
+    )
+    result = evaluate_irecist(record)
+    assert _responses(result) == [
+        IResponse.IUPD,
+        IResponse.ISD,  # reset
+        IResponse.ISD,
+        IResponse.IUPD,  # a new iUPD, with its own confirmation
+        IResponse.ICPD,  # new-lesion target sum +6 mm
+    ]
+    assert result.progression_date == b.day(140)
+    assert result.ibor.response is IResponse.ISD
+
+
+def test_reappearance_after_baseline_cr_counts_even_if_a_new_lesion_was_seen(b):
+    from oncotrials.core.recist import evaluate_recist
+
+    record = b.patient(
+        [b.target("T1", 30)],
+        [
+            b.visit(42, {"T1": 0}, [b.new("N1", 12, organ="lung")]),
+            b.visit(84, {"T1": 3}, [b.new("N1", status="absent")]),
+        ],
+    )
+    second = evaluate_recist(record).timepoints[1]
+    assert second.target is Response.PD
+    assert "reappeared" in (second.target_rule or "")

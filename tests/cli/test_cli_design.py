@@ -160,3 +160,28 @@ def test_register_attaches_commands() -> None:
         assert "hello" in res.stdout
     finally:
         del app.registered_commands[before:]
+
+
+def test_decide_tite_boin_with_follow_up(tmp_path: Path) -> None:
+    # next_TITE_QuasiBOIN(0.3, n=c(3,6,6,0,0), npend=c(0,0,2,0,0), y=c(0,1,1,0,0),
+    #                     ft=c(0,0,50,0,0), d=3, maxt=28) -> d=4
+    p = tmp_path / "tite.json"
+    p.write_text(
+        json.dumps(
+            [
+                {"treated": 3, "dlts": 0},
+                {"treated": 6, "dlts": 1},
+                {"treated": 6, "dlts": 1, "pending": 2, "follow_up": [25 / 28, 25 / 28]},
+                {"treated": 0, "dlts": 0},
+                {"treated": 0, "dlts": 0},
+            ]
+        )
+    )
+    doc = run_json("decide", "tite-boin", "--current", "3", "--data-file", str(p))
+    assert doc["action"] == "escalate"
+    assert doc["next_dose"] == 4
+
+
+def test_decide_tite_boin_suspends() -> None:
+    doc = run_json("decide", "tite-boin", "--current", "1", "--data", "3/0/2,0/0")
+    assert doc["action"] == "suspend"

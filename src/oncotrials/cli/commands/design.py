@@ -33,6 +33,7 @@ from oncotrials.core.designs.interval import IntervalDesign
 from oncotrials.core.designs.keyboard import MTPI2, Keyboard
 from oncotrials.core.designs.simulate import Scenario, SimulationResult, load_scenarios
 from oncotrials.core.designs.threeplusthree import ThreePlusThree
+from oncotrials.core.designs.tite_boin import TITEBOIN
 from oncotrials.core.errors import ValidationError
 
 app = typer.Typer(
@@ -52,8 +53,10 @@ ALIASES = {
     "3+3": "3+3",
     "3plus3": "3+3",
     "threeplusthree": "3+3",
+    "tite-boin": "tite-boin",
+    "titeboin": "tite-boin",
 }
-DESIGN_NAMES = "boin, keyboard, mtpi2, i3+3, 3+3"
+DESIGN_NAMES = "boin, keyboard, mtpi2, i3+3, 3+3, tite-boin (decide only)"
 
 
 def register(commands: Mapping[str, Callable[..., Any]]) -> None:
@@ -110,10 +113,10 @@ def make_design(
     p_tox: float | None = None,
     margin: float = 0.05,
     variant: str = "deescalation",
-) -> IntervalDesign | ThreePlusThree:
+) -> IntervalDesign | ThreePlusThree | TITEBOIN:
     """Build a design from command-line options (unused options for a design are errors)."""
     key = design_name(name)
-    if key != "boin" and (p_saf is not None or p_tox is not None):
+    if key not in ("boin", "tite-boin") and (p_saf is not None or p_tox is not None):
         raise ValidationError(f"--p-saf and --p-tox apply to BOIN only; got design {name!r}.")
     if key == "3+3":
         return ThreePlusThree(variant)  # type: ignore[arg-type]
@@ -124,6 +127,8 @@ def make_design(
     }
     if key == "boin":
         return BOIN(target, p_saf=p_saf, p_tox=p_tox, extrasafe=extrasafe, **common)
+    if key == "tite-boin":
+        return TITEBOIN(target, p_saf=p_saf, p_tox=p_tox, extrasafe=extrasafe, **common)
     if key == "keyboard":
         return Keyboard(target, margin_l=margin, margin_r=margin, extrasafe=extrasafe, **common)
     if key == "mtpi2":
@@ -142,7 +147,11 @@ def parse_truth(text: str) -> tuple[float, ...]:
 
 
 def read_data_file(path: Path) -> tuple[DoseData, ...]:
-    """Read dose data: a JSON list of {treated, dlts[, pending]} or text like ``3/0,3/1``."""
+    """Read dose data: a JSON list of {treated, dlts[, pending, follow_up]} or ``3/0,3/1`` text.
+
+    ``follow_up`` lists, for each pending patient, the fraction of the DLT window observed
+    (TITE-BOIN); without it pending patients count as not followed up at all.
+    """
     text = path.read_text(encoding="utf-8").strip()
     if text.startswith("["):
         try:
@@ -161,6 +170,7 @@ def read_data_file(path: Path) -> tuple[DoseData, ...]:
                     treated=int(item["treated"]),
                     dlts=int(item["dlts"]),
                     pending=int(item.get("pending", 0)),
+                    follow_up=tuple(float(f) for f in item.get("follow_up", ())),
                 )
             )
         return tuple(out)
@@ -205,6 +215,8 @@ def boundaries(
         p_tox=p_tox,
         margin=margin,
     )
+    if isinstance(d, TITEBOIN):
+        d = d._boin()  # TITE-BOIN compares the ESS-based rate with BOIN's boundaries
     if isinstance(d, ThreePlusThree):
         doc: dict[str, Any] = {"design": "3+3", "rules": THREE_PLUS_THREE_RULES}
         if fmt is OutputFormat.json:
@@ -442,6 +454,11 @@ def simulate(
         variant=variant,
     )
     human = fmt is OutputFormat.human
+    if isinstance(d, TITEBOIN):
+        raise ValidationError(
+            "Simulation of TITE-BOIN (with accrual and time to toxicity) is not available yet; "
+            "simulate boin for the operating characteristics without late toxicity."
+        )
     if exact:
         if not isinstance(d, ThreePlusThree):
             raise ValidationError(f"--exact applies to the 3+3 design only; got {design!r}.")

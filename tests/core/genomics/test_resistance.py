@@ -165,3 +165,59 @@ def test_every_drug_row_is_cited() -> None:
     assert len(drugs) >= 60
     assert all(d.citation and d.targets for d in drugs)
     assert find_drug("T-DXd").name == "trastuzumab deruxtecan"
+
+
+def test_atlas_across_the_apl_pairs(fixtures: Path) -> None:
+    from oncotrials.core.genomics.resistance import resistance_atlas
+
+    muts = (
+        *read_maf(fixtures / "maftools" / "APL_primary.maf.gz").to_mutations(),
+        *read_maf(fixtures / "maftools" / "APL_relapse.maf.gz").to_mutations(),
+    )
+    by_sample: dict[str, list[Mutation]] = defaultdict(list)
+    for m in muts:
+        by_sample[m.sample_id].append(m)
+    pairs = sorted(
+        {s[:-1] for s in by_sample if s.endswith("D")}
+        & {s[:-1] for s in by_sample if s.endswith("R")}
+    )
+    reports = [
+        classify_resistance(
+            SerialSample(Sample(p + "D", p), tuple(by_sample[p + "D"])),
+            SerialSample(Sample(p + "R", p), tuple(by_sample[p + "R"])),
+            ["tretinoin", "arsenic trioxide"],
+        )
+        for p in pairs
+    ]
+    atlas = resistance_atlas(reports)
+    # fixtures README: relapse-only PML events in 243, DS4, DS6; RARA in 29
+    assert atlas[("on_target_secondary", "PML")] == 3
+    assert atlas[("on_target_secondary", "RARA")] == 1
+
+
+def test_resistance_from_a_study_reads_the_drugs_from_the_timeline(tmp_path: Path) -> None:
+    from oncotrials.core.genomics.cbioportal import Study, TimelineEvent, read_study, write_study
+    from oncotrials.core.genomics.resistance import resistance_from_study
+
+    study = Study(
+        meta={"type_of_cancer": "luad", "cancer_study_identifier": "serial", "name": "n", "description": "d"},
+        samples=(Sample("P1-B", "P1"), Sample("P1-R", "P1")),
+        sample_data={"P1-B": {}, "P1-R": {}},
+        patients={"P1": {}},
+        mutations=(_mut("P1-B", "EGFR", "p.L858R"), _mut("P1-R", "EGFR", "p.L858R"), _mut("P1-R", "EGFR", "p.C797S")),
+        copy_numbers=(CopyNumber("P1-R", "MET", CnaCall.AMPLIFICATION),),
+        timeline=(
+            TimelineEvent("P1", 0, None, "SPECIMEN", {"SAMPLE_ID": "P1-B", "AGENT": None}),
+            TimelineEvent("P1", 10, 300, "TREATMENT", {"SAMPLE_ID": None, "AGENT": "Osimertinib"}),
+            TimelineEvent("P1", 320, None, "SPECIMEN", {"SAMPLE_ID": "P1-R", "AGENT": None}),
+        ),
+    )  # fmt: skip
+    write_study(study, tmp_path / "s")
+    report = resistance_from_study(read_study(tmp_path / "s"), "P1-B", "P1-R")
+    assert report.drugs == ("osimertinib",)
+    assert {(a.label, a.mechanism.value) for a in report.acquired} == {
+        ("EGFR p.C797S", "on_target_secondary"),
+        ("MET amplification", "bypass"),
+    }
+    with pytest.raises(ValidationError, match="not taken after"):
+        resistance_from_study(study, "P1-R", "P1-B")

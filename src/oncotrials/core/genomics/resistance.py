@@ -39,6 +39,7 @@ from functools import lru_cache
 from importlib import resources
 
 from oncotrials.core.errors import NotFoundError, ValidationError
+from oncotrials.core.genomics.cbioportal import Study
 from oncotrials.core.genomics.model import (
     Alteration,
     Biomarker,
@@ -62,6 +63,8 @@ __all__ = [
     "clonal_haematopoiesis_genes",
     "drug_catalogue",
     "find_drug",
+    "resistance_atlas",
+    "resistance_from_study",
 ]
 
 
@@ -387,3 +390,84 @@ def _lineage(
             )
         )
     return out
+
+
+def resistance_atlas(reports: Iterable[ResistanceReport]) -> dict[tuple[str, str], int]:
+    """Patients per (mechanism, gene) across reports: the cohort view of acquired resistance.
+
+    Each patient counts once per (mechanism, gene), whatever the number of variants.
+    """
+    seen: dict[tuple[str, str], set[str]] = {}
+    for report in reports:
+        for a in report.acquired:
+            seen.setdefault((a.mechanism.value, a.gene), set()).add(report.patient_id)
+    counts = {k: len(v) for k, v in seen.items()}
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def resistance_from_study(
+    study: Study,
+    baseline_sample: str,
+    progression_sample: str,
+    drugs: Sequence[str] | None = None,
+    **options: int,
+) -> ResistanceReport:
+    """Classify resistance between two samples of a cBioPortal study.
+
+    Alterations come from the study's mutations, copy number and structural variants; baseline
+    coverage from its gene-panel matrix. Without ``drugs``, the therapy is read from the
+    timeline: the AGENT of every TREATMENT event that overlaps the interval between the two
+    samples' SPECIMEN events (``SAMPLE_ID`` links a specimen to its sample).
+    """
+    samples = {s.sample_id: s for s in study.samples}
+    for sid in (baseline_sample, progression_sample):
+        if sid not in samples:
+            raise NotFoundError(f"Sample {sid!r} is not in study {study.study_id!r}.")
+    if drugs is None:
+        drugs = _drugs_between(study, samples[baseline_sample], samples[progression_sample])
+
+    def series(sid: str) -> SerialSample:
+        everything: tuple[Alteration, ...] = (
+            *study.mutations,
+            *study.copy_numbers,
+            *study.structural_variants,
+        )
+        alts = [a for a in everything if a.sample_id == sid]
+        return SerialSample(samples[sid], tuple(alts), study.covered_genes(sid))
+
+    return classify_resistance(
+        series(baseline_sample), series(progression_sample), drugs, **options
+    )
+
+
+def _drugs_between(study: Study, baseline: Sample, progression: Sample) -> tuple[str, ...]:
+    day: dict[str, int] = {}
+    for e in study.timeline:
+        sid = e.attributes.get("SAMPLE_ID")
+        if e.event_type.upper() == "SPECIMEN" and sid:
+            day[sid] = e.start
+    missing = [s.sample_id for s in (baseline, progression) if s.sample_id not in day]
+    if missing:
+        raise ValidationError(
+            f"No SPECIMEN timeline event with SAMPLE_ID {missing[0]!r}; name the drugs instead."
+        )
+    start, end = day[baseline.sample_id], day[progression.sample_id]
+    if end <= start:
+        raise ValidationError(
+            f"Sample {progression.sample_id!r} (day {end}) was not taken after "
+            f"{baseline.sample_id!r} (day {start})."
+        )
+    agents: dict[str, None] = {}
+    for e in study.timeline:
+        if e.event_type.upper() != "TREATMENT" or e.patient_id != progression.patient_id:
+            continue
+        stop = e.stop if e.stop is not None else e.start
+        agent = e.attributes.get("AGENT")
+        if agent and e.start < end and stop >= start:
+            agents[agent] = None
+    if not agents:
+        raise ValidationError(
+            f"No TREATMENT with an AGENT between day {start} and day {end} for patient "
+            f"{progression.patient_id!r}; name the drugs instead."
+        )
+    return tuple(agents)

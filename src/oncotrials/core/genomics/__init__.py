@@ -18,6 +18,7 @@ from oncotrials.core.genomics.actionability import (
     load_moalmanac,
 )
 from oncotrials.core.genomics.cbioportal import Study, read_study, write_study
+from oncotrials.core.genomics.detect import FileKind, detect_format
 from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
 from oncotrials.core.genomics.issues import GenomicFileError, Issue, Severity
 from oncotrials.core.genomics.maf import MafTable, read_maf, write_maf
@@ -51,6 +52,8 @@ from oncotrials.core.genomics.resistance import (
     SerialSample,
     classify_resistance,
     find_drug,
+    resistance_atlas,
+    resistance_from_study,
 )
 from oncotrials.core.genomics.vcf import VcfResult, read_vcf
 
@@ -62,6 +65,7 @@ __all__ = [
     "CnaCall",
     "CopyNumber",
     "Evidence",
+    "FileKind",
     "GenomeBuild",
     "GenomicFileError",
     "GenomicReport",
@@ -85,6 +89,7 @@ __all__ = [
     "annotate",
     "annotate_all",
     "classify_resistance",
+    "detect_format",
     "escat_table",
     "find_drug",
     "load_civic",
@@ -98,6 +103,8 @@ __all__ = [
     "read_report_json",
     "read_study",
     "read_vcf",
+    "resistance_atlas",
+    "resistance_from_study",
     "to_long",
     "to_short",
     "write_maf",

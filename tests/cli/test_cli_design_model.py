@@ -130,3 +130,19 @@ def test_commands_mapping_for_registration() -> None:
         "simon", "single-stage", "pp-monitor", "getprior", "crm-decide", "crm-simulate",
     }  # fmt: skip
     assert all(callable(f) for f in COMMANDS.values())
+
+
+def test_crm_decide_with_pathways() -> None:
+    doc = _json([
+        "crm-decide", "--skeleton", "0.0625,0.1225,0.2040,0.3,0.4018,0.5013", "--target", "0.3",
+        "--data", "3/0,3/0,0/0,0/0,0/0,0/0", "--current", "2", "--pathways", "2",
+    ])  # fmt: skip
+    assert len(doc["pathways"]) == 20
+    first = doc["pathways"][0]
+    assert first["outcomes"] == [{"dose": doc["next_dose"], "dlts": 0, "treated": 3}]
+    res = runner.invoke(app, [
+        "crm-decide", "--skeleton", "0.0625,0.1225,0.2040,0.3,0.4018,0.5013",
+        "--data", "3/0,3/0,0/0,0/0,0/0,0/0", "--current", "2", "--pathways", "1",
+    ])  # fmt: skip
+    assert res.exit_code == 0
+    assert "Dose-transition pathways" in res.stdout

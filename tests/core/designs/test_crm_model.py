@@ -294,3 +294,35 @@ def test_decide_mle_needs_both_outcomes() -> None:
     design = CRM(skeleton=(0.10, 0.20, 0.30), target=0.3, method="mle")
     with pytest.raises(ValidationError, match="0 DLTs among 3 patients"):
         design.decide(_counts([(3, 0), (0, 0), (0, 0)]), current=0)
+
+
+def test_dose_transition_pathways_enumerate_every_outcome() -> None:
+    # Yap et al. (2017) dose-transition pathways: every outcome of the next two cohorts of 3.
+    from oncotrials.core.designs.crm import crm_pathways
+
+    design = CRM(skeleton=tuple(getprior(0.05, 0.3, 4, 6)), target=0.3)
+    data = _counts([(3, 0), (3, 0), (0, 0), (0, 0), (0, 0), (0, 0)])
+    paths = crm_pathways(design, data, 1, cohort_size=3, n_cohorts=2)
+    assert len(paths) == 4 + 4 * 4
+    first_dose = design.decide(data, 1).next_dose
+    assert first_dose is not None
+    for p in paths:
+        # replaying the path through decide() gives the same decision
+        n = [d.treated for d in data]
+        y = [d.dlts for d in data]
+        for dose, dlt in p.outcomes:
+            n[dose] += 3
+            y[dose] += dlt
+        last_dose, last_y = p.outcomes[-1]
+        again = design.decide(
+            _counts(list(zip(n, y, strict=True))), last_dose, last_cohort=DoseData(3, last_y)
+        )
+        assert again == p.decision
+        assert p.outcomes[0][0] == first_dose
+    # three DLTs out of three never lead to escalation
+    for p in paths:
+        if p.outcomes[-1][1] == 3:
+            assert p.decision.next_dose is not None
+            assert p.decision.next_dose < p.outcomes[-1][0]
+    with pytest.raises(ValidationError, match="n_cohorts must be at most 4"):
+        crm_pathways(design, data, 1, n_cohorts=5)

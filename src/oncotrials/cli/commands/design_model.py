@@ -23,7 +23,7 @@ from oncotrials.cli.output import (
     stdout,
 )
 from oncotrials.core.designs.base import parse_dose_data
-from oncotrials.core.designs.crm import CRM, simulate_crm
+from oncotrials.core.designs.crm import CRM, crm_pathways, simulate_crm
 from oncotrials.core.designs.crm import getprior as core_getprior
 from oncotrials.core.designs.phase2 import (
     SimonDesign,
@@ -290,6 +290,12 @@ def crm_decide(
         float | None,
         typer.Option("--safety-threshold", help="Stop if P(lowest dose too toxic) exceeds this."),
     ] = None,
+    pathways: Annotated[
+        int, typer.Option("--pathways", help="Also tabulate decisions for the next N cohorts.")
+    ] = 0,
+    cohort_size: Annotated[
+        int, typer.Option("--cohort-size", help="Cohort size for --pathways.")
+    ] = 3,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """The CRM's next dose for the data so far (dfcrm::crm posterior, with restrictions)."""
@@ -313,7 +319,7 @@ def crm_decide(
     )  # fmt: skip
     fit = design.fit(doses)
     dec = design.decide(doses, current - 1, last_cohort=last)
-    doc = {
+    doc: dict[str, Any] = {
         "design": "crm",
         "action": dec.action.value,
         "current_dose": current,
@@ -327,6 +333,21 @@ def crm_decide(
         "ptox_lower_90": list(fit.ptox_lower),
         "ptox_upper_90": list(fit.ptox_upper),
     }
+    paths: list[dict[str, Any]] = []
+    if pathways > 0:
+        for p in crm_pathways(
+            design, doses, current - 1, cohort_size=cohort_size, n_cohorts=pathways
+        ):
+            paths.append(
+                {
+                    "outcomes": [
+                        {"dose": d + 1, "dlts": y, "treated": cohort_size} for d, y in p.outcomes
+                    ],
+                    "action": p.decision.action.value,
+                    "next_dose": None if p.decision.next_dose is None else p.decision.next_dose + 1,
+                }
+            )
+        doc["pathways"] = paths
     if fmt is OutputFormat.json:
         print_json(doc)
         return
@@ -341,6 +362,19 @@ def crm_decide(
             f"{fit.ptox_lower[i]:.3f}-{fit.ptox_upper[i]:.3f}",
         )  # fmt: skip
     stdout.print(table)
+    if paths:
+        ptable = Table(title="Dose-transition pathways (dose: DLTs/treated per future cohort)")
+        ptable.add_column("future cohorts")
+        ptable.add_column("action")
+        ptable.add_column("next dose")
+        for row in paths:
+            text = "  then  ".join(
+                f"dose {o['dose']}: {o['dlts']}/{o['treated']}" for o in row["outcomes"]
+            )
+            ptable.add_row(
+                text, row["action"], "-" if row["next_dose"] is None else str(row["next_dose"])
+            )
+        stdout.print(ptable)
 
 
 @app.command("crm-simulate")

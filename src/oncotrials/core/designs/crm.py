@@ -54,8 +54,10 @@ IntArray = NDArray[np.int64]
 __all__ = [
     "CRM",
     "CRMFit",
+    "CRMPathway",
     "CRMSimulation",
     "crm",
+    "crm_pathways",
     "dose_scaled",
     "getprior",
     "ptox_from_beta",
@@ -802,6 +804,68 @@ class CRM:
             ),
             rule="; ".join(rules),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CRMPathway:
+    """One row of a dose-transition pathway table (Yap et al. 2017).
+
+    ``outcomes`` lists, cohort by cohort, ``(dose, DLTs)`` of the hypothetical future cohorts
+    (0-based doses); ``decision`` is the design's answer after the last of them.
+    """
+
+    outcomes: tuple[tuple[int, int], ...]
+    decision: Decision
+
+
+def crm_pathways(
+    design: CRM,
+    data: Sequence[DoseData | tuple[int, int]],
+    current: int,
+    *,
+    cohort_size: int = 3,
+    n_cohorts: int = 1,
+) -> tuple[CRMPathway, ...]:
+    """Dose-transition pathways: the CRM's decision after every outcome of the next cohorts.
+
+    Starting from ``data`` with the last cohort at ``current`` (the next cohort goes to
+    ``design.decide(data, current).next_dose``), enumerate 0..``cohort_size`` DLTs in each of
+    the next ``n_cohorts`` cohorts (at most 4) and record the decision after each path; paths
+    stop early when the design stops. This is the decision table of a model-based design.
+
+    References
+    ----------
+    Yap C, Billingham LJ, Cheung YK, Craddock C, O'Quigley J. Dose transition pathways: the
+    missing link between complex dose-finding designs and simple decision-making. Clin Cancer
+    Res 2017;23:7440-7447.
+    """
+    cohort_size = _check_int("cohort_size", cohort_size, 1)
+    n_cohorts = _check_int("n_cohorts", n_cohorts, 1)
+    if n_cohorts > 4:
+        raise ValidationError(
+            f"n_cohorts must be at most 4 (the table grows as (cohort_size + 1) ** n_cohorts); "
+            f"got {n_cohorts}."
+        )
+    start = as_dose_data(data)
+    first = design.decide(start, current)
+    out: list[CRMPathway] = []
+
+    def walk(doses: tuple[DoseData, ...], dec: Decision, path: tuple[tuple[int, int], ...]) -> None:
+        if len(path) == n_cohorts or dec.next_dose is None:
+            return
+        dose = dec.next_dose
+        for y in range(cohort_size + 1):
+            new = list(doses)
+            old = new[dose]
+            new[dose] = DoseData(treated=old.treated + cohort_size, dlts=old.dlts + y)
+            cohort = DoseData(treated=cohort_size, dlts=y)
+            nxt = design.decide(new, dose, last_cohort=cohort)
+            step = (*path, (dose, y))
+            out.append(CRMPathway(outcomes=step, decision=nxt))
+            walk(tuple(new), nxt, step)
+
+    walk(start, first, ())
+    return tuple(out)
 
 
 def _prob_beta_below(

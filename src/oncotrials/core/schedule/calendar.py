@@ -188,7 +188,8 @@ def _plan(
         while imaging.count is None or k <= imaging.count:
             target = anchor + k * step
             if k > last_done and (
-                (eot is not None and target > eot) or (eot is None and target > limit)
+                (eot is not None and target > eot)
+                or (eot is None and imaging.count is None and target > limit)
             ):
                 break
             plan.append(

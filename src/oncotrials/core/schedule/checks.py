@@ -143,11 +143,11 @@ def _overlaps(schedule: VisitSchedule) -> Iterator[Problem]:
                 )
     items.sort()
     seen: set[tuple[str, str]] = set()
-    for (t1, _, late1, label1, _), (t2, early2, _, label2, path2) in itertools.pairwise(items):
+    for (t1, _, late1, label1, path1), (t2, early2, _, label2, path2) in itertools.pairwise(items):
         if t1 == t2 and label1 == label2:
             continue
         if late1 >= early2:
-            key = (label1, label2)
+            key = (path1, path2)  # one report per pair of declarations, not per cycle
             if key in seen:
                 continue
             seen.add(key)

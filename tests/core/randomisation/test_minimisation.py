@@ -8,6 +8,7 @@ import pytest
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.randomisation import (
     MinimisationConfig,
+    assign_from_counts,
     imbalance_scores,
     marginal_counts,
     next_assignment,
@@ -40,6 +41,59 @@ def test_scott_2002_worked_example_totals_4_and_2_allocate_to_control():
     scores = imbalance_scores(SCOTT_COUNTS, {"baseline": "high", "covariate": "moderate"}, SCOTT)
     # PMC3503622 Table 3: intervention |3-2| + |4-1| = 1 + 3 = 4; control |2-3| + |3-2| = 1 + 1 = 2
     assert scores == {"intervention": 4.0, "control": 2.0}
+
+
+def _kja_2019_patients():
+    # Lim CY, In J. Randomization in clinical studies. Korean J Anesthesiol 2019;72:221-232,
+    # Table 4 (PMC6547231): 14 patients, 7 per group, with these marginal counts per group.
+    # The pairing of levels within a patient is not given; any pairing has the same margins.
+    control = zip(
+        ["1", "1", "1", "1", "2", "2", "2"],
+        ["M", "M", "M", "M", "F", "F", "F"],
+        ["<20", "<20", "20-64", "20-64", ">=65", ">=65", ">=65"],
+        strict=True,
+    )
+    treatment = zip(
+        ["1", "1", "2", "2", "2", "2", "2"],
+        ["M", "M", "M", "M", "F", "F", "F"],
+        ["<20", "<20", "20-64", "20-64", ">=65", ">=65", ">=65"],
+        strict=True,
+    )
+    return [
+        ({"site": site, "sex": sex, "age": age}, arm)
+        for arm, group in (("control", control), ("treatment", treatment))
+        for site, sex, age in group
+    ]
+
+
+KJA = MinimisationConfig(
+    arms={"control": 1, "treatment": 1},
+    factors={"site": ["1", "2"], "sex": ["M", "F"], "age": ["<20", "20-64", ">=65"]},
+    p=1.0,
+)
+
+
+def test_kja_2019_worked_example_totals_3_and_5_allocate_to_control():
+    new = {"site": "2", "sex": "F", "age": ">=65"}  # the 15th patient: female, 74 years, site 2
+    decision = next_assignment(_kja_2019_patients(), new, KJA, rng=0)
+    # Table 4: control (5-4) + (4-3) + (4-3) = 3; treatment (6-3) + (4-3) + (4-3) = 5
+    assert decision.scores == {"control": 3.0, "treatment": 5.0}
+    assert decision.arm == "control"
+    assert decision.preferred == "control"
+    assert not decision.random_element_overrode
+
+
+def test_assignment_from_stored_counts_equals_assignment_from_patients():
+    patients = _kja_2019_patients()
+    counts = marginal_counts(patients, KJA)
+    assert counts["site"]["2"] == {"control": 3, "treatment": 5}
+    new = {"site": "1", "sex": "M", "age": "<20"}
+    for seed in range(20):
+        assert assign_from_counts(counts, new, KJA, rng=seed) == next_assignment(
+            patients, new, KJA, rng=seed
+        )
+    with pytest.raises(ValidationError, match=r"counts\.site\.1\.control: a count must be"):
+        assign_from_counts({"site": {"1": {"control": -1}}}, new, KJA)
 
 
 def _three_arm_history():

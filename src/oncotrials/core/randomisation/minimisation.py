@@ -253,6 +253,30 @@ def marginal_counts(
     }
 
 
+def _at_levels_from_counts(
+    counts: Mapping[str, Mapping[str, Mapping[str, int]]],
+    new: Mapping[str, str],
+    prepared: PreparedConfig,
+) -> NDArray[np.float64]:
+    index = prepared.level_index(new, where="new")
+    at_levels = np.zeros((len(prepared.factors), len(prepared.arms)))
+    for i, factor in enumerate(prepared.factors):
+        level = factor.levels[index[i]]
+        by_arm = counts.get(factor.name, {}).get(level, {})
+        for name in by_arm:
+            prepared.arm_index(name, where=f"counts.{factor.name}.{level}")
+        for m, arm in enumerate(prepared.arms):
+            value = by_arm.get(arm.name, 0)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise ValidationError(
+                    f"counts.{factor.name}.{level}.{arm.name}: a count must be a whole number "
+                    f">= 0; got {value!r}.",
+                    field=f"counts.{factor.name}.{level}.{arm.name}",
+                )
+            at_levels[i, m] = value
+    return at_levels
+
+
 def imbalance_scores(
     counts: Mapping[str, Mapping[str, Mapping[str, int]]],
     new: Mapping[str, str],
@@ -263,22 +287,7 @@ def imbalance_scores(
     Lower is better. Levels or arms missing from ``counts`` count as zero.
     """
     prepared = _as_prepared(config)
-    index = prepared.level_index(new, where="new")
-    at_levels = np.zeros((len(prepared.factors), len(prepared.arms)))
-    for i, factor in enumerate(prepared.factors):
-        by_arm = counts.get(factor.name, {}).get(factor.levels[index[i]], {})
-        for name in by_arm:
-            prepared.arm_index(name, where=f"counts.{factor.name}.{factor.levels[index[i]]}")
-        for m, arm in enumerate(prepared.arms):
-            value = by_arm.get(arm.name, 0)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-                raise ValidationError(
-                    f"counts.{factor.name}.{factor.levels[index[i]]}.{arm.name}: a count must "
-                    f"be a whole number >= 0; got {value!r}.",
-                    field=f"counts.{factor.name}",
-                )
-            at_levels[i, m] = value
-    scores = _scores(at_levels, prepared)
+    scores = _scores(_at_levels_from_counts(counts, new, prepared), prepared)
     return {a.name: float(s) for a, s in zip(prepared.arms, scores, strict=True)}
 
 
@@ -341,10 +350,31 @@ def next_assignment(
     Altman DG, Bland JM. Treatment allocation by minimisation. BMJ 2005;330:843.
     """
     prepared = _as_prepared(config)
-    generator = np.random.default_rng(rng)
     counts = _count_array(existing, prepared)
     index = prepared.level_index(new, where="new")
     at_levels = counts[np.arange(len(prepared.factors)), index].astype(float)
+    return _decide(at_levels, prepared, np.random.default_rng(rng))
+
+
+def assign_from_counts(
+    counts: Mapping[str, Mapping[str, Mapping[str, int]]],
+    new: Mapping[str, str],
+    config: MinimisationConfig | PreparedConfig,
+    rng: np.random.Generator | int | None = None,
+) -> MinimisationDecision:
+    """:func:`next_assignment` from stored marginal counts (factor → level → arm → n).
+
+    For an app that keeps running counts instead of re-reading every allocated patient; the
+    counts must be those :func:`marginal_counts` gives for the same patients.
+    """
+    prepared = _as_prepared(config)
+    at_levels = _at_levels_from_counts(counts, new, prepared)
+    return _decide(at_levels, prepared, np.random.default_rng(rng))
+
+
+def _decide(
+    at_levels: NDArray[np.float64], prepared: PreparedConfig, generator: np.random.Generator
+) -> MinimisationDecision:
     scores = _scores(at_levels, prepared)
     tied = scores <= scores.min() + _TIE
     names = prepared.arm_names

@@ -12,6 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.services import token_authenticate
+from oncotrials.apps.subjects.api import router as subjects_router
 from oncotrials.apps.trials.api import router as trials_router
 from oncotrials.core.errors import OncotrialsError
 
@@ -88,3 +89,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", accounts_router)
 api.add_router("/", trials_router)
+api.add_router("/", subjects_router)

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from oncotrials.apps.subjects import views as subject_views
 from oncotrials.apps.trials import views as trial_views
 
 from .api import api
@@ -20,6 +21,15 @@ urlpatterns = [
     path("", trial_views.home, name="home"),
     path("trials/", trial_views.portfolio, name="portfolio"),
     path("trials/<int:trial_id>/", trial_views.trial_detail, name="trial-detail"),
+    path("trials/<int:trial_id>/patients/", subject_views.trial_patients, name="trial-patients"),
+    path("patients/", subject_views.patient_list, name="patient-list"),
+    path("patients/<int:patient_id>/", subject_views.patient_detail, name="patient-detail"),
+    path(
+        "patients/<int:patient_id>/identity/",
+        subject_views.patient_identity,
+        name="patient-identity",
+    ),
+    path("worklists/", subject_views.worklists, name="worklists"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -15,7 +15,9 @@ from oncotrials.core.errors import ConflictError
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_saves_of_the_same_version(unit):
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        "file:memorydb"
+    ):
         pytest.skip("in-memory SQLite test databases are not shared between threads")
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -23,7 +25,13 @@ def test_simultaneous_saves_of_the_same_version(unit):
     def save(title: str) -> None:
         try:
             barrier.wait()
-            trial_update(trial=unit.trial_main, changes={"title": title}, by=unit.users["admin"], reason=f"set {title}", expected_version=1)
+            trial_update(
+                trial=unit.trial_main,
+                changes={"title": title},
+                by=unit.users["admin"],
+                reason=f"set {title}",
+                expected_version=1,
+            )
             outcomes.append("ok")
         except ConflictError:
             outcomes.append("conflict")

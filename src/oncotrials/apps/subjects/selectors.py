@@ -136,12 +136,16 @@ def screening_log(*, trial: Any) -> QuerySet[ScreeningEpisode]:
 
 
 def slot_summary(*, trial: Any, site_ids: set[int] | None = None) -> list[dict[str, Any]]:
-    """Per allocation: slots, held, used and free."""
-    allocations = SlotAllocation.objects.filter(cohort__trial=trial).select_related(
-        "cohort", "dose_level", "site"
-    )
+    """Per allocation of the trial: slots, held, used and free."""
+    allocations = SlotAllocation.objects.filter(cohort__trial=trial)
     if site_ids is not None:
         allocations = allocations.filter(site_id__in=site_ids)
+    return slot_summary_for(allocations=allocations)
+
+
+def slot_summary_for(*, allocations: QuerySet[SlotAllocation]) -> list[dict[str, Any]]:
+    """Per allocation: slots, held, used and free."""
+    allocations = allocations.select_related("cohort__trial", "dose_level", "site")
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"held": 0, "used": 0})
     for alloc_id, status, n in (
         SlotBooking.objects.filter(allocation__in=allocations)

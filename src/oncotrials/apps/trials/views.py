@@ -35,7 +35,11 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "statuses": TrialStatus.choices,
         "modalities": Modality.choices,
     }
-    template = "trials/_partials/trial_table.html" if request.htmx else "trials/portfolio.html"  # type: ignore[attr-defined]
+    template = (
+        "trials/_partials/trial_table.html"
+        if getattr(request, "htmx", False)
+        else "trials/portfolio.html"
+    )
     return render(request, template, context)
 
 

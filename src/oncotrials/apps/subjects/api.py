@@ -1,0 +1,197 @@
+"""Patient-journey endpoints: parse, authorise, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.trials.models import Cohort, DoseLevel
+from oncotrials.apps.trials.selectors import trial_get_for_user
+from oncotrials.core.errors import NotFoundError, PermissionDeniedError
+
+from .models import Consent, ConsentForm, Registration, ScreeningEpisode
+from .schemas import (
+    ConsentIn,
+    ConsentOut,
+    IdentityOut,
+    PatientIn,
+    PatientOut,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationStatusIn,
+    ScreeningCloseIn,
+    ScreeningIn,
+    ScreeningOut,
+    WithdrawIn,
+)
+from .selectors import patient_get_for_user, patients_for_user
+from .services import (
+    CLINICAL_WRITERS,
+    consent_sign,
+    consent_withdraw,
+    identity_read,
+    patient_create,
+    registration_change_status,
+    registration_create,
+    screening_close,
+    screening_start,
+)
+
+router = Router(tags=["patients"])
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.get("/patients", response={200: list[PatientOut], **ERRORS})
+def patients_list(request: HttpRequest, q: str = "", trial_id: int | None = None) -> Any:
+    return patients_for_user(user=request.user, q=q[:40], trial_id=trial_id)
+
+
+@router.post("/patients", response={201: PatientOut, **ERRORS})
+def patients_create(request: HttpRequest, payload: PatientIn) -> Any:
+    data = payload.dict()
+    site = Site.objects.filter(code=data.pop("site")).first()
+    scope = scope_for(request.user)
+    if site is None or not (scope.is_admin or site.pk in scope.site_roles):
+        raise NotFoundError(f"Unknown site {payload.site!r}.")
+    if not (
+        scope.is_admin
+        or scope.site_roles.get(site.pk, frozenset()) & {r.value for r in CLINICAL_WRITERS}
+    ):
+        raise PermissionDeniedError(f"You may not register referrals for site {site.code}.")
+    return Status(201, patient_create(site=site, by=request.user, **data))
+
+
+@router.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS})
+def patients_detail(request: HttpRequest, patient_id: int) -> Any:
+    return patient_get_for_user(user=request.user, patient_id=patient_id)
+
+
+@router.get("/patients/{patient_id}/identity", response={200: IdentityOut, **ERRORS})
+def patients_identity(request: HttpRequest, patient_id: int, purpose: str) -> Any:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    return identity_read(patient=patient, user=request.user, purpose=purpose[:200])
+
+
+@router.get("/patients/{patient_id}/consents", response={200: list[ConsentOut], **ERRORS})
+def consents_list(request: HttpRequest, patient_id: int) -> Any:
+    return list(patient_get_for_user(user=request.user, patient_id=patient_id).consents.all())
+
+
+@router.post("/patients/{patient_id}/consents", response={201: ConsentOut, **ERRORS})
+def consents_sign(request: HttpRequest, patient_id: int, payload: ConsentIn) -> Any:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    form = ConsentForm.objects.filter(pk=payload.form_id).first()
+    if form is None or (form.trial_id is not None and not _trial_visible(request, form.trial_id)):
+        raise NotFoundError(f"No consent form {payload.form_id}.")
+    return Status(
+        201,
+        consent_sign(
+            patient=patient,
+            form=form,
+            signed_on=payload.signed_on,
+            by=request.user,
+            options_granted=payload.options_granted,
+        ),
+    )
+
+
+@router.post("/consents/{consent_id}/withdraw", response={200: ConsentOut, **ERRORS})
+def consents_withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> Any:
+    consent = Consent.objects.filter(pk=consent_id).select_related("patient").first()
+    if consent is None:
+        raise NotFoundError(f"No consent {consent_id}.")
+    patient_get_for_user(user=request.user, patient_id=consent.patient_id)
+    return consent_withdraw(
+        consent=consent, on=payload.on, scope=payload.scope, reason=payload.reason, by=request.user
+    )
+
+
+def _trial_visible(request: HttpRequest, trial_id: int) -> bool:
+    try:
+        trial_get_for_user(user=request.user, trial_id=trial_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+@router.post("/patients/{patient_id}/screenings", response={201: ScreeningOut, **ERRORS})
+def screenings_start(request: HttpRequest, patient_id: int, payload: ScreeningIn) -> Any:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    trial = trial_get_for_user(user=request.user, trial_id=payload.trial_id)
+    cohort = None
+    if payload.cohort_id is not None:
+        cohort = Cohort.objects.filter(pk=payload.cohort_id, trial=trial).first()
+        if cohort is None:
+            raise NotFoundError(f"No cohort {payload.cohort_id} in {trial}.")
+    return Status(
+        201,
+        screening_start(
+            patient=patient,
+            trial=trial,
+            kind=payload.kind,
+            started_on=payload.started_on,
+            by=request.user,
+            cohort=cohort,
+        ),
+    )
+
+
+@router.post("/screenings/{screening_id}/close", response={200: ScreeningOut, **ERRORS})
+def screenings_close(request: HttpRequest, screening_id: int, payload: ScreeningCloseIn) -> Any:
+    episode = ScreeningEpisode.objects.filter(pk=screening_id).first()
+    if episode is None:
+        raise NotFoundError(f"No screening {screening_id}.")
+    patient_get_for_user(user=request.user, patient_id=episode.patient_id)
+    return screening_close(
+        episode=episode,
+        outcome=payload.outcome,
+        closed_on=payload.closed_on,
+        by=request.user,
+        failure_reason=payload.failure_reason,
+        notes=payload.notes,
+    )
+
+
+@router.post("/patients/{patient_id}/registrations", response={201: RegistrationOut, **ERRORS})
+def registrations_create(request: HttpRequest, patient_id: int, payload: RegistrationIn) -> Any:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    cohort = Cohort.objects.filter(pk=payload.cohort_id).first()
+    if cohort is None or not _trial_visible(request, cohort.trial_id):
+        raise NotFoundError(f"No cohort {payload.cohort_id}.")
+    dose_level = None
+    if payload.dose_level_id is not None:
+        dose_level = DoseLevel.objects.filter(pk=payload.dose_level_id, cohort=cohort).first()
+        if dose_level is None:
+            raise NotFoundError(f"No dose level {payload.dose_level_id} in {cohort}.")
+    return Status(
+        201,
+        registration_create(
+            patient=patient,
+            cohort=cohort,
+            dose_level=dose_level,
+            registered_on=payload.registered_on,
+            by=request.user,
+        ),
+    )
+
+
+@router.post("/registrations/{registration_id}/status", response={200: RegistrationOut, **ERRORS})
+def registrations_status(
+    request: HttpRequest, registration_id: int, payload: RegistrationStatusIn
+) -> Any:
+    registration = Registration.objects.filter(pk=registration_id).first()
+    if registration is None:
+        raise NotFoundError(f"No registration {registration_id}.")
+    patient_get_for_user(user=request.user, patient_id=registration.patient_id)
+    return registration_change_status(
+        registration=registration,
+        to_status=payload.status,
+        on=payload.on,
+        by=request.user,
+        reason=payload.reason,
+    )

@@ -69,3 +69,13 @@ def test_bad_margin_is_named() -> None:
 def test_i3plus3_rejects_extrasafe() -> None:
     with pytest.raises(ValidationError, match="extrasafe"):
         I3Plus3(0.3, extrasafe=True).decision_table()
+
+
+def test_n_earlystop_semantics_follow_each_reference() -> None:
+    # get.oc.kb stops once the current dose has n.earlystop patients, whatever the decision;
+    # FIND's run_sim_i3plus3 stops when the dose chosen next already has them.
+    data = [(3, 0), (9, 1), (0, 0)]  # 1/9 escalates under both tables
+    assert Keyboard(0.3, n_earlystop=9).decide(data, 1).action is Action.STOP
+    assert I3Plus3(0.3, n_earlystop=9).decide(data, 1).action is Action.ESCALATE
+    back = [(9, 0), (3, 2), (0, 0)]  # 2/3 de-escalates to a dose with 9 patients
+    assert I3Plus3(0.3, n_earlystop=9).decide(back, 1).action is Action.STOP

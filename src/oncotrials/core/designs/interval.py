@@ -375,15 +375,25 @@ class IntervalDesign(abc.ABC):
                 why = "stay (already at the lowest dose)"
             else:
                 why = f"stay at {pos}"
-        if action is Action.STAY and n >= self.n_earlystop and self.earlystop_rule != "next":
+        # n_earlystop, as each reference simulates it: BOIN stops when the current dose has
+        # n_earlystop patients and the decision is to stay; Keyboard as soon as it has them;
+        # FIND (i3+3, mTPI-2) when the dose chosen next already has them.
+        rule_es = self.earlystop_rule
+        hits = (
+            (rule_es == "stay" and action is Action.STAY and n >= self.n_earlystop)
+            or (rule_es == "reached" and n >= self.n_earlystop)
+            or (rule_es == "next" and doses[nxt].treated >= self.n_earlystop)
+        )
+        if hits:
             sel = self.select_mtd(doses)
+            where = pos if rule_es != "next" else f"dose {nxt + 1}"
             return Decision(
                 action=Action.STOP,
                 current_dose=cur,
                 next_dose=None,
                 reason=(
-                    f"{n} patients at {pos} reach n_earlystop={self.n_earlystop} and the "
-                    "decision is to stay; stop and "
+                    f"{doses[nxt if rule_es == 'next' else cur].treated} patients at {where} "
+                    f"reach n_earlystop={self.n_earlystop}; stop and "
                     + (f"select dose {sel.dose + 1}." if sel.dose is not None else "select none.")
                 ),
                 rule=rule,

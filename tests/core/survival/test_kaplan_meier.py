@@ -76,6 +76,13 @@ def test_ncctg_lung_cancer():
     assert result.at[0].upper == pytest.approx(0.4784, abs=1e-4)
 
 
+def test_numpy_arrays_are_accepted():
+    data = load_leukemia()
+    arm = data[data.Rx == 1]
+    result = kaplan_meier(arm.t.to_numpy(), arm.status.to_numpy().astype(bool))
+    assert result.median == 8  # Freireich 1963 placebo arm: median remission 8 weeks
+
+
 def test_median_not_reached_is_infinite():
     result = kaplan_meier([5, 6, 7, 8], [1, 0, 0, 0])
     assert math.isinf(result.median)

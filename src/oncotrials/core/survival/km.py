@@ -14,6 +14,7 @@ Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. J Am 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -91,15 +92,15 @@ def kaplan_meier(
             f"durations and events differ in length ({len(durations)} and {len(events)}); "
             "give one event flag per duration."
         )
-    if not durations:
+    if len(durations) == 0:
         raise ValidationError("No subject to estimate from; give at least one duration.")
     for i, value in enumerate(durations):
-        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        if not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
             raise ValidationError(
                 f"Subject {i + 1}: duration {value!r} is not a finite non-negative number."
             )
     for i, flag in enumerate(events):
-        if flag not in (0, 1) or not isinstance(flag, bool | int | np.integer):
+        if not isinstance(flag, bool | numbers.Integral | np.bool_) or flag not in (0, 1):
             raise ValidationError(
                 f"Subject {i + 1}: event {flag!r} must be true/1 (event) or false/0 (censored)."
             )

@@ -127,7 +127,8 @@ def test_crm_simulate_needs_a_skeleton() -> None:
 
 def test_commands_mapping_for_registration() -> None:
     assert set(COMMANDS) == {
-        "simon", "single-stage", "pp-monitor", "getprior", "crm-decide", "crm-simulate",
+        "simon", "single-stage", "pp-monitor", "pp-search", "getprior", "crm-decide",
+        "crm-simulate",
     }  # fmt: skip
     assert all(callable(f) for f in COMMANDS.values())
 
@@ -146,3 +147,17 @@ def test_crm_decide_with_pathways() -> None:
     ])  # fmt: skip
     assert res.exit_code == 0
     assert "Dose-transition pathways" in res.stdout
+
+
+def test_pp_search_json() -> None:
+    doc = _json([
+        "pp-search", "--p0", "0.2", "--p1", "0.4", "--alpha", "0.1", "--power", "0.8",
+        "--nmax-min", "20", "--nmax-max", "30", "--first-look", "5", "--top", "3",
+    ])  # fmt: skip
+    assert 1 <= len(doc["designs"]) <= 3
+    for d in doc["designs"]:
+        assert d["type1"] <= 0.1
+        assert d["power"] >= 0.8
+    res = runner.invoke(app, ["pp-search", "--p0", "0.2", "--p1", "0.4", "--nmax-max", "5"])
+    assert res.exit_code == 1
+    assert "--nmax-max must be at least --nmax-min" in res.stderr

@@ -157,3 +157,35 @@ def test_basket_monitoring_statuses() -> None:
 def test_monitoring_bad_input(call, match: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError, match=match):
         call()
+
+
+def test_design_search_returns_calibrated_exact_designs() -> None:
+    # Lee & Liu (2008) design search: thresholds (theta_T, theta_L) and Nmax meeting
+    # P(promising | p0) <= alpha and P(promising | p1) >= power; every figure is re-derived
+    # here by the independent boundary and OC functions.
+    from oncotrials.core.designs.phase2 import pp_design_search
+
+    designs = pp_design_search(
+        0.2, 0.4, alpha=0.1, power=0.8, nmax=range(20, 31), theta_t=(0.85, 0.9, 0.95),
+        theta_l=(0.01, 0.05, 0.1), a=0.2, b=0.8, first_look=5,
+    )  # fmt: skip
+    assert designs
+    sizes = [d.boundaries.nmax for d in designs]
+    assert sizes == sorted(sizes)
+    for d in designs[:6]:
+        bnd = d.boundaries
+        assert d.type1 <= 0.1
+        assert d.power >= 0.8
+        again = pp_boundaries(
+            bnd.nmax, 0.2, bnd.theta_t, bnd.theta_l, a=0.2, b=0.8, looks=bnd.looks
+        )
+        assert again.futility == bnd.futility
+        oc0 = pp_operating_characteristics(again, 0.2)
+        oc1 = pp_operating_characteristics(again, 0.4)
+        assert d.type1 == pytest.approx(oc0.reject, abs=1e-12)
+        assert d.power == pytest.approx(oc1.reject, abs=1e-12)
+        assert d.pet0 == pytest.approx(oc0.early_futility, abs=1e-12)
+        assert d.en0 == pytest.approx(oc0.expected_n, abs=1e-10)
+    # within the smallest Nmax, designs come in order of expected size under p0
+    first = [d for d in designs if d.boundaries.nmax == sizes[0]]
+    assert [d.en0 for d in first] == sorted(d.en0 for d in first)

@@ -28,6 +28,7 @@ from oncotrials.core.designs.crm import getprior as core_getprior
 from oncotrials.core.designs.phase2 import (
     SimonDesign,
     pp_boundaries,
+    pp_design_search,
     pp_operating_characteristics,
     simon_two_stage,
 )
@@ -226,6 +227,66 @@ def pp_monitor(
             f"at {k}={v.p:g}: P(promising) = {v.reject:.4f}, P(early futility stop) = "
             f"{v.early_futility:.4f}, E[N] = {v.expected_n:.2f}"
         )
+
+
+@app.command("pp-search")
+@command_errors
+def pp_search(
+    p0: Annotated[float, typer.Option("--p0", help="Response rate to beat.")],
+    p1: Annotated[float, typer.Option("--p1", help="Desirable response rate.")],
+    alpha: Annotated[float, typer.Option("--alpha", help="Largest P(promising | p0).")] = 0.1,
+    power: Annotated[float, typer.Option("--power", help="Smallest P(promising | p1).")] = 0.9,
+    nmax_min: Annotated[int, typer.Option("--nmax-min", help="Smallest Nmax searched.")] = 10,
+    nmax_max: Annotated[int, typer.Option("--nmax-max", help="Largest Nmax searched.")] = 60,
+    a: Annotated[float, typer.Option("--a", help="Beta prior shape a.")] = 1.0,
+    b: Annotated[float, typer.Option("--b", help="Beta prior shape b.")] = 1.0,
+    first_look: Annotated[
+        int, typer.Option("--first-look", help="Monitor from this many patients on.")
+    ] = 1,
+    top: Annotated[int, typer.Option("--top", help="Designs to show.")] = 5,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Calibrate a Lee & Liu predictive-probability design (smallest Nmax, then smallest E[N|p0])."""
+    if nmax_max < nmax_min:
+        raise ValidationError(
+            f"--nmax-max must be at least --nmax-min; got {nmax_max} < {nmax_min}."
+        )
+    designs = pp_design_search(
+        p0, p1, alpha, power, nmax=range(nmax_min, nmax_max + 1), a=a, b=b,
+        first_look=first_look,
+    )  # fmt: skip
+    if not designs:
+        raise ValidationError(
+            f"No design with Nmax in {nmax_min}..{nmax_max} meets alpha <= {alpha:g} and power "
+            f">= {power:g}; raise --nmax-max."
+        )
+    doc = [
+        {
+            "nmax": d.boundaries.nmax,
+            "theta_t": d.boundaries.theta_t,
+            "theta_l": d.boundaries.theta_l,
+            "type1": d.type1,
+            "power": d.power,
+            "pet_p0": d.pet0,
+            "en_p0": d.en0,
+            "en_p1": d.en1,
+            "looks": list(d.boundaries.looks),
+            "stop_futility_if_responses_at_most": list(d.boundaries.futility),
+        }
+        for d in designs[:top]
+    ]
+    if fmt is OutputFormat.json:
+        print_json({"p0": p0, "p1": p1, "alpha": alpha, "power": power, "designs": doc})
+        return
+    table = Table(title=f"Predictive-probability designs, p0={p0:g}, p1={p1:g}")
+    for col in ("Nmax", "theta_T", "theta_L", "type I", "power", "PET(p0)", "E[N|p0]"):
+        table.add_column(col)
+    for d in doc:
+        table.add_row(
+            str(d["nmax"]), f"{d['theta_t']:.3f}", f"{d['theta_l']:.3f}", f"{d['type1']:.4f}",
+            f"{d['power']:.4f}", f"{d['pet_p0']:.3f}", f"{d['en_p0']:.2f}",
+        )  # fmt: skip
+    stdout.print(table)
 
 
 # --- CRM ----------------------------------------------------------------------------------
@@ -439,6 +500,7 @@ COMMANDS = {
     "simon": simon,
     "single-stage": single_stage,
     "pp-monitor": pp_monitor,
+    "pp-search": pp_search,
     "getprior": getprior,
     "crm-decide": crm_decide,
     "crm-simulate": crm_simulate,

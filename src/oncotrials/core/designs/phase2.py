@@ -42,6 +42,7 @@ FloatArray = NDArray[np.float64]
 __all__ = [
     "BasketCohortStatus",
     "PPBoundaries",
+    "PPDesign",
     "PPOperatingCharacteristics",
     "SimonDesign",
     "SimonResult",
@@ -49,6 +50,7 @@ __all__ = [
     "basket_monitoring",
     "oc_two_stage",
     "pp_boundaries",
+    "pp_design_search",
     "pp_operating_characteristics",
     "predictive_probability",
     "simon_two_stage",
@@ -587,6 +589,153 @@ def pp_operating_characteristics(design: PPBoundaries, p: float) -> PPOperatingC
         en += (pf + pe) * n
         dist = np.where(stop_f | stop_e, 0.0, dist)
     raise AssertionError("unreachable: the final look is nmax")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class PPDesign:
+    """A calibrated predictive-probability design and its exact operating characteristics."""
+
+    boundaries: PPBoundaries
+    type1: float  # P(declared promising | p0)
+    power: float  # P(declared promising | p1)
+    pet0: float  # P(early futility stop | p0)
+    en0: float  # E[N | p0]
+    en1: float  # E[N | p1]
+
+
+def _pp_weights(nmax: int, a: float, b: float) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Beta-binomial weights w[n, x, i] = P(i future responses | x of n) and the final count
+    x + i, over the whole (n, x, i) cube (zero outside 0 <= x <= n, 0 <= i <= nmax - n)."""
+    n = np.arange(nmax + 1)[:, None, None]
+    x = np.arange(nmax + 1)[None, :, None]
+    i = np.arange(nmax + 1)[None, None, :]
+    m = nmax - n
+    valid = (x <= n) & (i <= m)
+    mm, xx, ii = np.broadcast_arrays(m, x, i)
+    nn = np.broadcast_to(n, xx.shape)
+    xx = np.minimum(xx, nn)
+    ii = np.where(valid, ii, 0)
+    rest = np.maximum(mm - ii, 0)
+    aa, bb = a + xx, b + (nn - xx)
+    logw = (
+        special.gammaln(mm + 1)
+        - special.gammaln(ii + 1)
+        - special.gammaln(rest + 1)
+        + special.betaln(ii + aa, rest + bb)
+        - special.betaln(aa, bb)
+    )
+    w = np.where(valid, np.exp(logw), 0.0)
+    return w, np.minimum(xx + ii, nmax)
+
+
+def _pp_table(
+    weights: tuple[FloatArray, NDArray[np.int64]], success: NDArray[np.bool_]
+) -> FloatArray:
+    """pp[n, x] for 0 <= x <= n <= nmax (NaN above the diagonal)."""
+    w, final = weights
+    out: FloatArray = np.sum(w * success[final], axis=2)
+    k = out.shape[0]
+    out[np.triu_indices(k, 1)] = np.nan
+    return out
+
+
+def _fast_oc(
+    nmax: int, fut: NDArray[np.int64], success: NDArray[np.bool_], p: float
+) -> tuple[float, float, float]:
+    """(P(promising), P(early futility), E[N]) for futility bounds fut[n] (n = 1..nmax-1)."""
+    dist = np.zeros(nmax + 1)
+    dist[0] = 1.0
+    stop = 0.0
+    en = 0.0
+    for n in range(1, nmax + 1):
+        new = dist * (1 - p)
+        new[1:] += dist[:-1] * p
+        dist = new
+        if n == nmax:
+            en += float(dist.sum()) * n
+            return float(dist[success].sum()), stop, en
+        f = int(fut[n])
+        if f >= 0:
+            s_mass = float(dist[: f + 1].sum())
+            stop += s_mass
+            en += s_mass * n
+            dist[: f + 1] = 0.0
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def pp_design_search(
+    p0: float,
+    p1: float,
+    alpha: float = 0.10,
+    power: float = 0.90,
+    *,
+    nmax: Sequence[int] | int,
+    theta_t: Sequence[float] = tuple(np.round(np.arange(0.80, 0.995, 0.01), 2)),
+    theta_l: Sequence[float] = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1),
+    a: float = 1.0,
+    b: float = 1.0,
+    first_look: int = 1,
+) -> tuple[PPDesign, ...]:
+    """Calibrate Lee & Liu's thresholds: every (nmax, theta_t, theta_l) meeting the error rates.
+
+    Futility monitoring after every patient from ``first_look`` on (no efficacy stopping, as
+    Lee & Liu's main design); the final analysis declares the drug promising when
+    ``P(p > p0 | data) > theta_t``. Returns the designs with ``P(promising | p0) <= alpha`` and
+    ``P(promising | p1) >= power``, ordered by ``nmax``, then ``E[N | p0]`` (smallest first):
+    the first is the smallest trial with the lowest expected size under the null. Everything
+    is exact (beta-binomial sums and a forward recursion over patients).
+
+    References
+    ----------
+    Lee JJ, Liu DD. Clin Trials 2008;5:93-106 (section "Design search").
+    """
+    p0 = _rate("p0", p0)
+    p1 = _rate("p1", p1)
+    if not p0 < p1:
+        raise ValidationError(f"p1 must exceed p0; got p0={p0!r} and p1={p1!r}.")
+    alpha = _rate("alpha", alpha)
+    power = _rate("power", power)
+    _check_prior(a, b)
+    sizes = [nmax] if isinstance(nmax, int) else list(nmax)
+    if not sizes or any(isinstance(v, bool) or int(v) != v or v < 2 for v in sizes):
+        raise ValidationError(f"nmax must be integers >= 2; got {nmax!r}.")
+    tts = [_rate("theta_t", t) for t in theta_t]
+    tls = [float(t) for t in theta_l]
+    if any(not (0.0 <= t < 1.0) for t in tls):
+        raise ValidationError(f"theta_l values must lie in [0, 1); got {list(theta_l)!r}.")
+    out: list[PPDesign] = []
+    for nm in sorted(int(v) for v in sizes):
+        if not (1 <= first_look <= nm):
+            raise ValidationError(f"first_look must lie in 1..{nm}; got {first_look!r}.")
+        weights = _pp_weights(nm, a, b)
+        for tt in tts:
+            success = _success_table(nm, p0, a, b, tt)
+            table = _pp_table(weights, success)
+            seen: dict[tuple[int, ...], tuple[float, float, float, float, float]] = {}
+            for tl in tls:
+                # PP increases with the responses, so the largest futile x counts the futile ones
+                with np.errstate(invalid="ignore"):
+                    fut = np.sum(table < tl, axis=1).astype(np.int64) - 1
+                fut[:first_look] = -1
+                fut[nm] = -1
+                key = tuple(int(v) for v in fut)
+                if key not in seen:
+                    rej0, pet0, en0 = _fast_oc(nm, fut, success, p0)
+                    rej1, _, en1 = _fast_oc(nm, fut, success, p1)
+                    seen[key] = (rej0, rej1, pet0, en0, en1)
+                rej0, rej1, pet0, en0, en1 = seen[key]
+                if rej0 <= alpha and rej1 >= power:
+                    looks = tuple(range(first_look, nm + 1))
+                    fut_l = [int(fut[n]) for n in looks[:-1]]
+                    # the final look reads as the final test: not promising if x <= f_final
+                    final_fail = np.nonzero(~success)[0]
+                    fut_l.append(int(final_fail.max()) if final_fail.size else -1)
+                    bnd = PPBoundaries(
+                        nm, p0, tt, tl, 1.0, a, b, looks, tuple(fut_l), (None,) * len(looks)
+                    )
+                    out.append(PPDesign(bnd, rej0, rej1, pet0, en0, en1))
+    out.sort(key=lambda d: (d.boundaries.nmax, d.en0, -d.boundaries.theta_t))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -265,3 +265,13 @@ class TestCbioportalNegativeMafs:
             read_maf(path, strict=True)
         assert exc.value.extra["line"] == 3
         assert "255" in exc.value.message
+
+
+def test_core_columns_follow_the_mutation_fields() -> None:
+    # MafTable.mutations() builds Mutation positionally from these columns.
+    import dataclasses
+
+    from oncotrials.core.genomics.maf import CORE_SCHEMA
+    from oncotrials.core.genomics.model import Mutation
+
+    assert [c for c in CORE_SCHEMA if c != "line"] == [f.name for f in dataclasses.fields(Mutation)]

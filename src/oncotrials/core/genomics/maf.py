@@ -230,28 +230,18 @@ class MafTable:
         return tuple(self.frame.get_column("sample_id").unique(maintain_order=True).to_list())
 
     def mutations(self) -> Iterator[Mutation]:
-        """Mutations one at a time, as model objects."""
-        for r in self.frame.iter_rows(named=True):
-            build = r["genome_build"]
-            yield Mutation(
-                sample_id=r["sample_id"],
-                gene=r["gene"],
-                variant_class=VariantClass(r["variant_class"]),
-                protein_change=r["protein_change"],
-                protein_change_raw=r["protein_change_raw"],
-                hgvsc=r["hgvsc"],
-                chromosome=r["chromosome"],
-                start=r["start"],
-                end=r["end"],
-                ref=r["ref"],
-                alt=r["alt"],
-                vaf=r["vaf"],
-                depth=r["depth"],
-                alt_count=r["alt_count"],
-                consequence=r["consequence"],
-                genome_build=GenomeBuild(build) if build else None,
-                normal_sample_id=r["normal_sample_id"],
-            )
+        """Mutations one at a time, as model objects (the frame is the fast path)."""
+        names = [c for c in CORE_SCHEMA if c != "line"]
+        columns = [self.frame.get_column(c).to_list() for c in names]
+        classes = {vc.value: vc for vc in VariantClass}
+        builds: dict[str | None, GenomeBuild | None] = {b.value: b for b in GenomeBuild}
+        builds[None] = None
+        i_vc, i_build = names.index("variant_class"), names.index("genome_build")
+        for values in zip(*columns, strict=True):
+            row = list(values)
+            row[i_vc] = classes[row[i_vc]]
+            row[i_build] = builds[row[i_build]]
+            yield Mutation(*row)
 
     def to_mutations(self) -> tuple[Mutation, ...]:
         return tuple(self.mutations())

@@ -215,7 +215,9 @@ class RecistOptions:
     continuing_pr
         The EORTC reading (default): once the target response has been PR or CR, it stays PR
         while the PD criteria are not met, even if the sum creeps back above 70 % of baseline.
-        ``False`` applies the table strictly (SD unless 30 % below baseline).
+        ``False`` applies the table strictly (SD unless 30 % below baseline). The time-point
+        rule keys on any earlier target PR/CR; whether that PR was confirmed is decided by the
+        best-overall-response step, which needs a later CR/PR anyway.
     reappearance_after_cr_is_pd
         EORTC FAQ: a lesion that reappears after a CR at the previous assessment is progression,
         even below the +20 %/+5 mm thresholds. "CR" here means all baseline disease gone (target

@@ -38,13 +38,13 @@ def test_three_of_three_eliminates_dose_and_above() -> None:
 
 
 def test_eliminated_next_dose_blocks_escalation() -> None:
-    # brockk/escalation#2: after "2TTT", dose 2 must never be recommended again.
+    # brockk/escalation#2: after "2TTT 1NNN" BOIN must not go back to the eliminated dose 2.
     design = BOIN(0.3)
-    dec = design.decide([(6, 0), (3, 3), (0, 0)], current=0)
+    dec = design.decide([(3, 0), (3, 3), (0, 0)], current=0)
     assert dec.action is Action.STAY
     assert dec.next_dose == 0
     assert "eliminated" in dec.reason
-    assert design.select_mtd([(6, 0), (3, 3), (0, 0)]).dose == 0
+    assert design.select_mtd([(3, 0), (3, 3), (0, 0)]).dose == 0
 
 
 def test_lowest_dose_too_toxic_stops_without_mtd() -> None:

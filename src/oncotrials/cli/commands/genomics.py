@@ -1,8 +1,11 @@
 """``oncotrials genomics``: read and validate genomic files, OncoTree, actionability, resistance.
 
-``read`` accepts a MAF (plain or gzipped), a VCF, a cBioPortal study directory or a JSON genomic
-report, and prints what it holds (counts per gene, variant classes, notices) or every error with
-its file, line and field. ``--format json`` prints one JSON document on stdout.
+``read`` accepts a MAF (plain or gzipped), a VCF, a JSON genomic report, a cBioPortal study
+directory or any single file of one (clinical, CNA, SV, timeline, gene panel, meta), and prints
+what it holds (counts per gene, variant classes, notices) or every error with its file, line and
+field. ``oncotree`` shows a code's ancestry and subtree, ``annotate`` ESCAT tiers and evidence for
+a tumour type, ``resistance`` the alterations acquired between two samples under a therapy.
+``--format json`` prints one JSON document on stdout; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.markup import escape
@@ -120,7 +123,7 @@ def _issues_doc(issues: Sequence[Issue]) -> list[dict[str, Any]]:
     ]
 
 
-def _fail_with_issues(exc: GenomicFileError, fmt: OutputFormat) -> None:
+def _fail_with_issues(exc: GenomicFileError, fmt: OutputFormat) -> NoReturn:
     if fmt is OutputFormat.json:
         print_json({"valid": False, "errors": _issues_doc(exc.issues)})
     else:
@@ -134,11 +137,6 @@ def _guard(fmt: OutputFormat, func: Callable[[], T]) -> T:
         return func()
     except GenomicFileError as exc:
         _fail_with_issues(exc, fmt)
-        raise AssertionError("unreachable") from exc
-
-
-def _top(counter: dict[str, int], n: int) -> list[dict[str, Any]]:
-    return [{"gene": g, "samples": c} for g, c in list(counter.items())[:n]]
 
 
 def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -> dict[str, Any]:

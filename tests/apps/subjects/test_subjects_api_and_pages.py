@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -165,3 +166,22 @@ def test_pages(journey, client_for):
     assert c.get("/worklists/").status_code == 200
     assert journey.patient.research_id in c.get("/patients/").content.decode()
     assert journey.partner_patient.research_id not in c.get("/patients/").content.decode()
+
+
+def test_dashboard_counts_inclusions_per_phase_and_year(journey, client_for):
+    from oncotrials.apps.subjects.services import registration_create
+
+    nurse = journey.unit.users["nurse"]
+    consent_and_screen(journey, journey.patient, nurse)
+    registration_create(
+        patient=journey.patient,
+        cohort=journey.cohort,
+        dose_level=journey.dose_level,
+        registered_on=dt.date(2026, 11, 12),
+        by=nurse,
+    )
+    body = client_for("nurse").get("/").content.decode()
+    assert "2026" in body
+    assert "1 patients included of 1 screened" in body
+    assert "(100 %)" in body
+    assert "No patient included yet" in client_for("partner_investigator").get("/").content.decode()

@@ -234,5 +234,6 @@ def inclusion_figures(*, user: Any) -> dict[str, Any]:
         "screened": screened,
         "included": included,
         "rate": (included / screened) if screened else None,
+        "rate_pct": round(100 * included / screened) if screened else None,
         "on_treatment": regs.filter(status=RegistrationStatus.ON_TREATMENT).count(),
     }

@@ -13,7 +13,16 @@ from .selectors import PortfolioFilters, portfolio_summary, trial_get_for_user, 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "trials/home.html", {"summary": portfolio_summary(user=request.user)})
+    from oncotrials.apps.subjects.selectors import inclusion_figures
+
+    return render(
+        request,
+        "trials/home.html",
+        {
+            "summary": portfolio_summary(user=request.user),
+            "inclusions": inclusion_figures(user=request.user),
+        },
+    )
 
 
 @login_required

@@ -233,7 +233,6 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
         if visit.new:
             book.update(visit)
         nlt_sum = book.nlt_sum(visit, where)
-        recist = tp
         overall: IResponse
         rule: str
         shown_cats: tuple[str, ...] = ()
@@ -282,7 +281,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                         early_growth.add("non_target")
                     if book.nlnt_growing(visit):
                         early_growth.add("new_lesions")
-                out.append(ITimepointResult(visit.date, overall, rule, recist, shown_cats))
+                out.append(ITimepointResult(visit.date, overall, rule, tp, shown_cats))
                 continue
             reasons = _confirmation_reasons(
                 cats,
@@ -297,20 +296,20 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                 known_at_reset,
                 early_growth,
             )
-            early_growth = set()
             if reasons:
                 overall = IResponse.ICPD
                 rule = ICPD.format(reasons="; ".join(reasons), start=episode_start.isoformat())
                 confirmed_on, progression_date = visit.date, episode_start
             else:
                 response, _ = _overall(tp.target, tp.non_target, bool(counted), has_targets)
-                if response is Response.NE:
+                if response is Response.NE:  # growth seen early still awaits a valid scan
                     overall = IResponse.NE
                     rule = STILL_NE.format(start=episode_start.isoformat())
                 elif response is Response.PD:
                     overall, rule = IResponse.IUPD, REMAINS
                     last_iupd = visit.date
                     episode_new |= counted
+                    early_growth = set()
                 else:
                     overall = _I[response]
                     rule = RESET.format(start=episode_start.isoformat(), resp=overall.value)
@@ -318,7 +317,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                     known_at_reset = set(book.ever)
                     reset_nlt_nadir = nlt_sum
                     cats = []
-        out.append(ITimepointResult(visit.date, overall, rule, recist, shown_cats))
+        out.append(ITimepointResult(visit.date, overall, rule, tp, shown_cats))
     return _summarise(p, opts, out, progression_date, confirmed_on)
 
 

@@ -10,6 +10,7 @@ gets ``(1 - p) / (K - 1)``. When every arm scores the same, the arm is drawn by 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -81,16 +82,32 @@ class PreparedConfig:
     def max_levels(self) -> int:
         return max(len(f.levels) for f in self.factors)
 
+    @cached_property
+    def _lookup(self) -> tuple[dict[str, int], ...]:
+        return tuple({level: j for j, level in enumerate(f.levels)} for f in self.factors)
+
     def level_index(self, levels: Mapping[str, str], *, where: str) -> NDArray[np.intp]:
         """Indexes of a patient's levels, one per factor; errors name the missing/unknown field."""
+        return np.array(self.level_tuple(levels, where=where), dtype=np.intp)
+
+    def level_tuple(self, levels: Mapping[str, str], *, where: str) -> tuple[int, ...]:
+        """:meth:`level_index` as a tuple of ints (cheap to hash and count)."""
+        if isinstance(levels, Mapping) and len(levels) == len(self.factors):
+            try:  # fast path: every factor given, every level known
+                return tuple(
+                    lookup[str(levels[f.name])]
+                    for f, lookup in zip(self.factors, self._lookup, strict=True)
+                )
+            except KeyError:
+                pass  # the checks below name the faulty field
         if not isinstance(levels, Mapping):
             raise ValidationError(
                 f"{where}: the factor levels must be a mapping of factor to level; "
                 f"got {type(levels).__name__}.",
                 field=where,
             )
-        index = np.empty(len(self.factors), dtype=np.intp)
-        for i, factor in enumerate(self.factors):
+        index = []
+        for factor in self.factors:
             if factor.name not in levels:
                 raise ValidationError(
                     f"{where}.{factor.name}: missing; every patient needs a level for factor "
@@ -104,7 +121,7 @@ class PreparedConfig:
                     f"has levels {', '.join(factor.levels)}.",
                     field=f"{where}.{factor.name}",
                 )
-            index[i] = factor.levels.index(value)
+            index.append(factor.levels.index(value))
         extra = sorted(set(levels) - {f.name for f in self.factors})
         if extra:
             raise ValidationError(
@@ -112,7 +129,7 @@ class PreparedConfig:
                 f"(factors: {', '.join(f.name for f in self.factors)}).",
                 field=f"{where}.{extra[0]}",
             )
-        return index
+        return tuple(index)
 
     def arm_index(self, arm: str, *, where: str) -> int:
         names = self.arm_names
@@ -219,8 +236,8 @@ def _scores(at_levels: NDArray[np.float64], prepared: PreparedConfig) -> NDArray
 def _count_array(
     existing: Iterable[tuple[Mapping[str, str], str]], prepared: PreparedConfig
 ) -> NDArray[np.int64]:
-    counts = np.zeros((len(prepared.factors), prepared.max_levels, len(prepared.arms)), np.int64)
-    rows = np.arange(len(prepared.factors))
+    arm_lookup = {name: m for m, name in enumerate(prepared.arm_names)}
+    tally: Counter[tuple[tuple[int, ...], int]] = Counter()
     for i, item in enumerate(existing):
         try:
             levels, arm = item
@@ -229,8 +246,15 @@ def _count_array(
                 f"existing[{i}]: each allocated patient must be (levels, arm); got {item!r}.",
                 field=f"existing[{i}]",
             ) from None
-        index = prepared.level_index(levels, where=f"existing[{i}].levels")
-        counts[rows, index, prepared.arm_index(arm, where=f"existing[{i}].arm")] += 1
+        index = prepared.level_tuple(levels, where=f"existing[{i}].levels")
+        m = arm_lookup.get(arm)
+        if m is None:
+            m = prepared.arm_index(arm, where=f"existing[{i}].arm")  # raises, naming the arm
+        tally[(index, m)] += 1
+    counts = np.zeros((len(prepared.factors), prepared.max_levels, len(prepared.arms)), np.int64)
+    rows = np.arange(len(prepared.factors))
+    for (index, m), n in tally.items():
+        counts[rows, list(index), m] += n
     return counts
 
 

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.audit",
     "oncotrials.apps.trials",
     "oncotrials.apps.subjects",
+    "oncotrials.apps.dosing",
 ]
 
 MIDDLEWARE = [

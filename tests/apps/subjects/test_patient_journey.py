@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import TODAY, consent_and_screen
+TODAY = dt.date(2026, 11, 20)  # the journey fixture freezes localdate() here
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.subjects.models import Registration, SlotBooking
 from oncotrials.apps.subjects.selectors import patients_for_user, reconsent_worklist
@@ -25,9 +25,9 @@ from oncotrials.apps.subjects.services import (
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 
 
-def test_full_journey(journey):
+def test_full_journey(journey, screen):
     nurse = journey.unit.users["nurse"]
-    consent_and_screen(journey, journey.patient, nurse)
+    screen(journey, journey.patient, nurse)
     slot_allocate(
         cohort=journey.cohort,
         site=journey.unit.main,
@@ -88,7 +88,7 @@ def test_partner_site_staff_neither_see_nor_act_on_main_site_patients(journey):
         identity_read(patient=journey.patient, user=partner, purpose="x")
 
 
-def test_monitor_sees_only_patients_of_the_trial_monitored(journey):
+def test_monitor_sees_only_patients_of_the_trial_monitored(journey, screen):
     from oncotrials.apps.accounts.models import Role
     from oncotrials.apps.accounts.services import membership_grant
 
@@ -100,7 +100,7 @@ def test_monitor_sees_only_patients_of_the_trial_monitored(journey):
         site=journey.unit.main,
         trial=journey.cohort.trial,
     )
-    consent_and_screen(journey, journey.patient, journey.unit.users["nurse"])
+    screen(journey, journey.patient, journey.unit.users["nurse"])
     from oncotrials.apps.accounts.models import User
 
     fresh = User.objects.get(pk=journey.unit.users["monitor"].pk)
@@ -121,7 +121,9 @@ def test_monitor_sees_only_patients_of_the_trial_monitored(journey):
         ("missing_dose", "needs the dose level"),
     ],
 )
-def test_registration_refused_with_a_clear_error_and_nothing_changed(journey, mutate, message):
+def test_registration_refused_with_a_clear_error_and_nothing_changed(
+    journey, mutate, message, screen
+):
     nurse = journey.unit.users["nurse"]
     kwargs = {
         "patient": journey.patient,
@@ -131,7 +133,7 @@ def test_registration_refused_with_a_clear_error_and_nothing_changed(journey, mu
         "by": nurse,
     }
     if mutate != "no_consent" and mutate != "no_screening":
-        consent_and_screen(journey, journey.patient, nurse)
+        screen(journey, journey.patient, nurse)
     if mutate == "no_screening":
         consent_sign(
             patient=journey.patient, form=journey.form, signed_on=dt.date(2026, 11, 2), by=nurse
@@ -161,9 +163,9 @@ def test_registration_refused_with_a_clear_error_and_nothing_changed(journey, mu
     assert AuditEvent.objects.count() == events
 
 
-def test_second_registration_to_the_same_cohort_is_a_conflict(journey):
+def test_second_registration_to_the_same_cohort_is_a_conflict(journey, screen):
     nurse = journey.unit.users["nurse"]
-    consent_and_screen(journey, journey.patient, nurse)
+    screen(journey, journey.patient, nurse)
     registration_create(
         patient=journey.patient,
         cohort=journey.cohort,
@@ -191,9 +193,9 @@ def test_consent_of_a_version_not_in_force_is_refused(journey):
         )
 
 
-def test_withdrawal_of_treatment_consent_blocks_treatment_but_not_follow_up(journey):
+def test_withdrawal_of_treatment_consent_blocks_treatment_but_not_follow_up(journey, screen):
     nurse = journey.unit.users["nurse"]
-    consent_and_screen(journey, journey.patient, nurse)
+    screen(journey, journey.patient, nurse)
     reg = registration_create(
         patient=journey.patient,
         cohort=journey.cohort,
@@ -309,9 +311,9 @@ def test_no_slot_left_is_a_conflict(journey):
     assert SlotBooking.objects.count() == 1
 
 
-def test_reconsent_worklist_lists_active_patients_on_a_superseded_version(journey):
+def test_reconsent_worklist_lists_active_patients_on_a_superseded_version(journey, screen):
     nurse = journey.unit.users["nurse"]
-    consent_and_screen(journey, journey.patient, nurse)
+    screen(journey, journey.patient, nurse)
     registration_create(
         patient=journey.patient,
         cohort=journey.cohort,

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from conftest import consent_and_screen
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.subjects.models import Patient, Registration
 
@@ -67,8 +66,8 @@ def test_research_data_endpoints_never_carry_identity(journey, client_for):
     assert "1961-04-02" not in body
 
 
-def test_registration_through_the_api(journey, client_for):
-    consent_and_screen(journey, journey.patient, journey.unit.users["nurse"])
+def test_registration_through_the_api(journey, client_for, screen):
+    screen(journey, journey.patient, journey.unit.users["nurse"])
     c = client_for("nurse")
     r = _post(
         c,
@@ -107,7 +106,7 @@ def test_registration_without_consent_is_422_and_writes_nothing(journey, client_
     assert not Registration.objects.exists()
 
 
-def test_monitor_cannot_write(journey, client_for):
+def test_monitor_cannot_write(journey, client_for, screen):
     from oncotrials.apps.accounts.models import Role
     from oncotrials.apps.accounts.services import membership_grant
 
@@ -117,7 +116,7 @@ def test_monitor_cannot_write(journey, client_for):
         site=journey.unit.main,
         trial=journey.cohort.trial,
     )
-    consent_and_screen(journey, journey.patient, journey.unit.users["nurse"])
+    screen(journey, journey.patient, journey.unit.users["nurse"])
     c = client_for("monitor")
     assert c.get(f"/api/v1/patients/{journey.patient.pk}").status_code == 200
     r = _post(
@@ -151,9 +150,9 @@ def test_create_patient_via_api_for_a_site_of_the_user_only(journey, client_for)
     assert Patient.objects.count() == before + 1
 
 
-def test_pages(journey, client_for):
+def test_pages(journey, client_for, screen):
     nurse = journey.unit.users["nurse"]
-    consent_and_screen(journey, journey.patient, nurse)
+    screen(journey, journey.patient, nurse)
     c = client_for("nurse")
     detail = c.get(f"/patients/{journey.patient.pk}/").content.decode()
     assert journey.patient.research_id in detail
@@ -168,11 +167,11 @@ def test_pages(journey, client_for):
     assert journey.partner_patient.research_id not in c.get("/patients/").content.decode()
 
 
-def test_dashboard_counts_inclusions_per_phase_and_year(journey, client_for):
+def test_dashboard_counts_inclusions_per_phase_and_year(journey, client_for, screen):
     from oncotrials.apps.subjects.services import registration_create
 
     nurse = journey.unit.users["nurse"]
-    consent_and_screen(journey, journey.patient, nurse)
+    screen(journey, journey.patient, nurse)
     registration_create(
         patient=journey.patient,
         cohort=journey.cohort,

@@ -107,3 +107,9 @@ def consent_and_screen(
         ],
     )
     return episode
+
+
+@pytest.fixture
+def screen():
+    """``screen(journey, patient, user)``: sign the trial consent and close an eligible screening."""
+    return consent_and_screen

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DosingConfig(AppConfig):
+    name = "oncotrials.apps.dosing"
+    label = "dosing"
+    verbose_name = "Dose escalation"

@@ -1,0 +1,88 @@
+"""Dose escalation of a cohort: the design it runs, DLT outcomes, and the committee's decisions."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DesignName(models.TextChoices):
+    THREE_PLUS_THREE = "3+3", _("3+3")
+    BOIN = "boin", _("BOIN")
+    KEYBOARD = "keyboard", _("Keyboard")
+    I3PLUS3 = "i3+3", _("i3+3")
+
+
+class EscalationPlan(models.Model):
+    cohort = models.OneToOneField(
+        "trials.Cohort", on_delete=models.CASCADE, related_name="escalation_plan"
+    )
+    design = models.CharField(max_length=10, choices=DesignName.choices)
+    target = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Target DLT rate (model-assisted designs)"),
+    )
+    cohort_size = models.PositiveSmallIntegerField(default=3)
+    max_sample_size = models.PositiveSmallIntegerField(default=36)
+    current_dose_level = models.ForeignKey(
+        "trials.DoseLevel", on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.get_design_display()} for {self.cohort}"
+
+
+class DltOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending (in DLT window)")
+    DLT = "dlt", _("DLT")
+    NO_DLT = "no_dlt", _("No DLT")
+    NOT_EVALUABLE = "not_evaluable", _("Not evaluable")
+
+
+class DltAssessment(models.Model):
+    """The DLT outcome of one registered patient (confirmed by an investigator)."""
+
+    registration = models.OneToOneField(
+        "subjects.Registration", on_delete=models.PROTECT, related_name="dlt_assessment"
+    )
+    outcome = models.CharField(max_length=16, choices=DltOutcome.choices)
+    assessed_on = models.DateField()
+    assessed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.registration}: {self.outcome}"
+
+
+class EscalationDecision(models.Model):
+    """A safety review committee decision, beside the design's recommendation (both kept)."""
+
+    plan = models.ForeignKey(EscalationPlan, on_delete=models.PROTECT, related_name="decisions")
+    decided_at = models.DateTimeField()
+    at_dose_level = models.ForeignKey(
+        "trials.DoseLevel", on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField()  # per dose: level, treated, evaluable, dlts, pending
+    recommended_action = models.CharField(max_length=16)
+    recommended_dose_level = models.ForeignKey(
+        "trials.DoseLevel", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recommended_reason = models.TextField()
+    rule = models.TextField(blank=True)
+    decided_action = models.CharField(max_length=16)
+    next_dose_level = models.ForeignKey(
+        "trials.DoseLevel", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    deviation_reason = models.TextField(blank=True)
+    signed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    signature_meaning = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.decided_action} on {self.decided_at:%Y-%m-%d}"

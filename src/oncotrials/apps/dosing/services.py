@@ -1,0 +1,322 @@
+"""Escalation state from registrations and DLT outcomes; recommendations; signed decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import roles_for_patient
+from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
+from oncotrials.apps.trials.selectors import trial_roles
+from oncotrials.core.designs import BOIN, I3Plus3, Keyboard, ThreePlusThree
+from oncotrials.core.designs.base import Action, Decision, DoseData
+from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+
+from .models import DesignName, DltAssessment, DltOutcome, EscalationDecision, EscalationPlan
+
+DECIDERS = frozenset({Role.INVESTIGATOR, Role.ADMINISTRATOR})
+
+
+def design_for(plan: EscalationPlan) -> Any:
+    target = float(plan.target) if plan.target is not None else 0.3
+    n_cohorts = max(plan.max_sample_size // plan.cohort_size, 1)
+    if plan.design == DesignName.THREE_PLUS_THREE:
+        return ThreePlusThree()
+    if plan.design == DesignName.BOIN:
+        return BOIN(target, cohort_size=plan.cohort_size, n_cohorts=n_cohorts)
+    if plan.design == DesignName.KEYBOARD:
+        return Keyboard(target, cohort_size=plan.cohort_size, n_cohorts=n_cohorts)
+    if plan.design == DesignName.I3PLUS3:
+        return I3Plus3(target, cohort_size=plan.cohort_size, n_cohorts=n_cohorts)
+    raise ValidationError(f"Unknown design {plan.design!r}.", field="design")
+
+
+def _levels(cohort: Cohort) -> list[DoseLevel]:
+    levels = list(cohort.dose_levels.order_by("level", "pk"))
+    seen: set[int] = set()
+    out = []
+    for dl in levels:  # one agent per level drives escalation; the first agent of each level
+        if dl.level not in seen:
+            seen.add(dl.level)
+            out.append(dl)
+    return out
+
+
+@dataclass(frozen=True)
+class DoseState:
+    dose_level: DoseLevel
+    treated: int
+    evaluable: int
+    dlts: int
+    pending: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.dose_level.level,
+            "dose_level_id": self.dose_level.pk,
+            "treated": self.treated,
+            "evaluable": self.evaluable,
+            "dlts": self.dlts,
+            "pending": self.pending,
+        }
+
+
+def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
+    """Per dose level: treated, DLT-evaluable, DLTs and pending, from registrations and outcomes."""
+    levels = _levels(plan.cohort)
+    by_level: dict[int, list[str]] = {dl.pk: [] for dl in levels}
+    level_of = {dl.pk: dl for dl in plan.cohort.dose_levels.all()}
+    canonical = {dl.level: dl.pk for dl in levels}
+    for reg in Registration.objects.filter(
+        cohort=plan.cohort, dose_level__isnull=False
+    ).select_related("dlt_assessment"):
+        assert reg.dose_level_id is not None
+        key = canonical[level_of[reg.dose_level_id].level]
+        outcome = getattr(reg, "dlt_assessment", None)
+        by_level[key].append(outcome.outcome if outcome else DltOutcome.PENDING)
+    out = []
+    for dl in levels:
+        outcomes = by_level[dl.pk]
+        out.append(
+            DoseState(
+                dose_level=dl,
+                treated=len(outcomes),
+                evaluable=sum(o in (DltOutcome.DLT, DltOutcome.NO_DLT) for o in outcomes),
+                dlts=sum(o == DltOutcome.DLT for o in outcomes),
+                pending=sum(o == DltOutcome.PENDING for o in outcomes),
+            )
+        )
+    return out
+
+
+def escalation_recommend(*, plan: EscalationPlan) -> tuple[list[DoseState], Decision]:
+    state = escalation_state(plan=plan)
+    levels = [s.dose_level.pk for s in state]
+    current = levels.index(_canonical(plan, plan.current_dose_level).pk)
+    data = [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
+    decision = design_for(plan).decide(data, current)
+    if state[current].pending and decision.action not in (Action.STOP,):
+        decision = Decision(
+            action=Action.SUSPEND,
+            current_dose=current,
+            next_dose=current,
+            reason=f"{state[current].pending} patient(s) at the current dose are still in the DLT window; "
+            f"the design's answer once they are evaluable would be: {decision.reason}",
+            rule=decision.rule,
+            eliminated=decision.eliminated,
+        )
+    return state, decision
+
+
+def _canonical(plan: EscalationPlan, dl: DoseLevel) -> DoseLevel:
+    return next(s for s in _levels(plan.cohort) if s.level == dl.level)
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    cohort: Cohort,
+    design: str,
+    start_level: DoseLevel,
+    by: Any,
+    target: float | None = None,
+    cohort_size: int = 3,
+    max_sample_size: int = 36,
+) -> EscalationPlan:
+    if design not in DesignName.values:
+        raise ValidationError(
+            f"design must be one of {', '.join(DesignName.values)}; got {design!r}.", field="design"
+        )
+    if cohort.kind != CohortKind.ESCALATION:
+        raise ValidationError(f"{cohort} is not a dose-escalation cohort.", field="cohort")
+    if start_level.cohort_id != cohort.pk:
+        raise ValidationError(f"{start_level} is not a level of {cohort}.", field="start_level")
+    if design != DesignName.THREE_PLUS_THREE and (target is None or not 0 < target < 1):
+        raise ValidationError(
+            f"The target DLT rate of {design} must lie in (0, 1); got {target}.", field="target"
+        )
+    if EscalationPlan.objects.filter(cohort=cohort).exists():
+        raise ConflictError(f"{cohort} already has an escalation plan.")
+    plan = EscalationPlan.objects.create(
+        cohort=cohort,
+        design=design,
+        target=target,
+        cohort_size=cohort_size,
+        max_sample_size=max_sample_size,
+        current_dose_level=start_level,
+    )
+    design_for(plan).decide(
+        [DoseData(0, 0)] * len(_levels(cohort)), 0
+    )  # validates the parameters now
+    audit_record(
+        action="create",
+        instance=plan,
+        changes={
+            "design": [None, design],
+            "target": [None, target],
+            "start_level": [None, start_level.level],
+        },
+        by=by,
+    )
+    return plan
+
+
+@transaction.atomic
+def dlt_record(
+    *, registration: Registration, outcome: str, on: dt.date, by: Any, reason: str = ""
+) -> DltAssessment:
+    roles = roles_for_patient(by, registration.patient)
+    if not roles & {r.value for r in DECIDERS}:
+        raise PermissionDeniedError("Only an investigator records a DLT outcome.")
+    if outcome not in DltOutcome.values:
+        raise ValidationError(
+            f"outcome must be one of {', '.join(DltOutcome.values)}; got {outcome!r}.",
+            field="outcome",
+        )
+    if on > timezone.localdate() or on < registration.registered_on:
+        raise ValidationError(
+            "The assessment date must lie between registration and today.", field="assessed_on"
+        )
+    if outcome == DltOutcome.NOT_EVALUABLE and not reason.strip():
+        raise ValidationError("Say why the patient is not evaluable for DLT.", field="reason")
+    existing = DltAssessment.objects.select_for_update().filter(registration=registration).first()
+    old = existing.outcome if existing else None
+    if existing is not None:
+        if not reason.strip():
+            raise ValidationError("A reason is required to change a DLT outcome.", field="reason")
+        existing.outcome, existing.assessed_on, existing.assessed_by, existing.reason = (
+            outcome,
+            on,
+            by,
+            reason,
+        )
+        existing.save()
+        assessment = existing
+    else:
+        assessment = DltAssessment.objects.create(
+            registration=registration,
+            outcome=outcome,
+            assessed_on=on,
+            assessed_by=by,
+            reason=reason,
+        )
+    audit_record(
+        action="update" if old else "create",
+        instance=assessment,
+        changes={"outcome": [old, outcome]},
+        reason=reason,
+        by=by,
+    )
+    return assessment
+
+
+@transaction.atomic
+def escalation_decide(
+    *,
+    plan: EscalationPlan,
+    action: str,
+    by: Any,
+    meaning: str,
+    next_dose_level: DoseLevel | None = None,
+    deviation_reason: str = "",
+) -> EscalationDecision:
+    """Record the committee's decision, signed; a decision that differs from the design needs a reason."""
+    locked = (
+        EscalationPlan.objects.select_for_update().select_related("cohort__trial").get(pk=plan.pk)
+    )
+    if not trial_roles(user=by, trial=locked.cohort.trial) & {r.value for r in DECIDERS}:
+        raise PermissionDeniedError("Only an investigator signs dose-escalation decisions.")
+    if action not in {a.value for a in Action}:
+        raise ValidationError(
+            f"action must be one of {', '.join(a.value for a in Action)}; got {action!r}.",
+            field="action",
+        )
+    if not meaning.strip():
+        raise ValidationError(
+            "A signature states its meaning (e.g. 'Approved by the safety review committee').",
+            field="meaning",
+        )
+    state, rec = escalation_recommend(plan=locked)
+    levels = [s.dose_level for s in state]
+    if action == Action.STOP:
+        next_dose_level = None
+    elif next_dose_level is None:
+        raise ValidationError(
+            "Give the dose level of the next cohort (or stop).", field="next_dose_level"
+        )
+    elif next_dose_level.cohort_id != locked.cohort_id:
+        raise ValidationError(
+            f"{next_dose_level} is not a level of {locked.cohort}.", field="next_dose_level"
+        )
+    if next_dose_level is not None:
+        index = [dl.level for dl in levels].index(next_dose_level.level)
+        if index in rec.eliminated:
+            raise ValidationError(
+                f"DL{next_dose_level.level} was eliminated as overly toxic by the design's safety rule; "
+                "it cannot be chosen.",
+                field="next_dose_level",
+            )
+    recommended_level = levels[rec.next_dose] if rec.next_dose is not None else None
+    same = action == rec.action.value and (
+        (next_dose_level is None and recommended_level is None)
+        or (
+            next_dose_level is not None
+            and recommended_level is not None
+            and next_dose_level.level == recommended_level.level
+        )
+    )
+    if not same and not deviation_reason.strip():
+        raise ValidationError(
+            f"The design recommends {rec.action.value}"
+            + (f" to DL{recommended_level.level}" if recommended_level else "")
+            + "; a different decision needs the committee's reason.",
+            field="deviation_reason",
+        )
+    decision = EscalationDecision.objects.create(
+        plan=locked,
+        decided_at=timezone.now(),
+        at_dose_level=locked.current_dose_level,
+        data=[s.as_dict() for s in state],
+        recommended_action=rec.action.value,
+        recommended_dose_level=recommended_level,
+        recommended_reason=rec.reason,
+        rule=rec.rule,
+        decided_action=action,
+        next_dose_level=next_dose_level,
+        deviation_reason=deviation_reason if not same else "",
+        signed_by=by,
+        signature_meaning=meaning,
+    )
+    old_level = locked.current_dose_level.level
+    if next_dose_level is not None:
+        locked.current_dose_level = next_dose_level
+    locked.version += 1
+    locked.save()
+    audit_record(
+        action="decide",
+        instance=decision,
+        changes={
+            "recommended": [
+                None,
+                f"{rec.action.value} {recommended_level.level if recommended_level else ''}".strip(),
+            ],
+            "decided": [
+                None,
+                f"{action} {next_dose_level.level if next_dose_level else ''}".strip(),
+            ],
+            "current_dose_level": [
+                old_level,
+                next_dose_level.level if next_dose_level else old_level,
+            ],
+        },
+        reason=deviation_reason or meaning,
+        by=by,
+    )
+    return decision

@@ -1,0 +1,194 @@
+"""Escalation cohorts run a design; the committee's signed decision is kept beside its recommendation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from oncotrials.apps.dosing.models import EscalationDecision
+from oncotrials.apps.dosing.services import (
+    dlt_record,
+    escalation_decide,
+    escalation_recommend,
+    plan_create,
+)
+from oncotrials.apps.subjects.services import patient_create, registration_create
+from oncotrials.apps.trials.services import dose_level_create
+from oncotrials.core.errors import PermissionDeniedError, ValidationError
+
+
+@pytest.fixture
+def escalation(journey):
+    admin = journey.unit.users["admin"]
+    dl2 = dose_level_create(
+        cohort=journey.cohort, level=2, agent="Drug B", dose="100", unit="mg", by=admin
+    )
+    dl3 = dose_level_create(
+        cohort=journey.cohort, level=3, agent="Drug B", dose="200", unit="mg", by=admin
+    )
+    return journey, [journey.dose_level, dl2, dl3]
+
+
+def _treat(journey, levels, level_index, outcomes, screen, start=0):
+    nurse, investigator = journey.unit.users["nurse"], journey.unit.users["investigator"]
+    regs = []
+    for i, outcome in enumerate(outcomes):
+        n = start + i
+        p = patient_create(
+            site=journey.unit.main,
+            by=nurse,
+            family_name=f"P{n}",
+            given_name="X",
+            birth_date=dt.date(1960, 1, 1),
+            hospital_number=f"E-{n}",
+            sex="F",
+            referral_source="department",
+            referral_date=dt.date(2026, 10, 1),
+        )
+        screen(journey, p, nurse)
+        reg = registration_create(
+            patient=p,
+            cohort=journey.cohort,
+            dose_level=levels[level_index],
+            registered_on=dt.date(2026, 11, 12),
+            by=nurse,
+        )
+        if outcome is not None:
+            dlt_record(registration=reg, outcome=outcome, on=dt.date(2026, 11, 19), by=investigator)
+        regs.append(reg)
+    return regs
+
+
+def test_three_plus_three_escalates_after_0_of_3_and_the_decision_is_signed(escalation, screen):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", "no_dlt"], screen)
+    state, rec = escalation_recommend(plan=plan)
+    assert [(s.treated, s.evaluable, s.dlts, s.pending) for s in state] == [
+        (3, 3, 0, 0),
+        (0, 0, 0, 0),
+        (0, 0, 0, 0),
+    ]
+    assert rec.action.value == "escalate" and rec.next_dose == 1
+    decision = escalation_decide(
+        plan=plan,
+        action="escalate",
+        next_dose_level=levels[1],
+        by=investigator,
+        meaning="Approved by the safety review committee",
+    )
+    plan.refresh_from_db()
+    assert plan.current_dose_level == levels[1]
+    assert decision.recommended_action == "escalate" and decision.deviation_reason == ""
+    assert decision.signed_by == investigator
+
+
+def test_one_dlt_in_three_expands_the_dose_under_3_plus_3(escalation, screen):
+    journey, levels = escalation
+    plan = plan_create(
+        cohort=journey.cohort,
+        design="3+3",
+        start_level=levels[0],
+        by=journey.unit.users["investigator"],
+    )
+    _treat(journey, levels, 0, ["dlt", "no_dlt", "no_dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "stay"  # 1/3: treat 3 more at the same dose
+
+
+def test_pending_patients_suspend_the_recommendation(escalation, screen):
+    journey, levels = escalation
+    plan = plan_create(
+        cohort=journey.cohort,
+        design="boin",
+        target=0.3,
+        start_level=levels[0],
+        by=journey.unit.users["investigator"],
+    )
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", None], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "suspend"
+    assert "still in the DLT window" in rec.reason
+
+
+def test_boin_de_escalation_boundary_and_deviation_needs_a_reason(escalation, screen):
+    # Liu & Yuan (2015), target 0.3: lambda_d = 0.358, so 2/3 DLTs (0.67 > 0.358) means de-escalate.
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[1], by=investigator
+    )
+    _treat(journey, levels, 1, ["dlt", "dlt", "no_dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "de-escalate" and rec.next_dose == 0
+    with pytest.raises(ValidationError, match="needs the committee's reason"):
+        escalation_decide(
+            plan=plan, action="stay", next_dose_level=levels[1], by=investigator, meaning="SRC"
+        )
+    assert not EscalationDecision.objects.exists()
+    d = escalation_decide(
+        plan=plan,
+        action="stay",
+        next_dose_level=levels[1],
+        by=investigator,
+        meaning="SRC",
+        deviation_reason="One DLT judged unrelated after review",
+    )
+    assert d.recommended_action == "de-escalate" and d.decided_action == "stay"
+
+
+def test_an_eliminated_dose_cannot_be_chosen(escalation, screen):
+    # BOIN elimination (cutoff 0.95, Beta(1,1)): 3/3 DLTs eliminates the dose (P(p > 0.3) = 0.992).
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[1], by=investigator
+    )
+    _treat(journey, levels, 1, ["dlt", "dlt", "dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert 1 in rec.eliminated
+    with pytest.raises(ValidationError, match="eliminated"):
+        escalation_decide(
+            plan=plan,
+            action="stay",
+            next_dose_level=levels[1],
+            by=investigator,
+            meaning="SRC",
+            deviation_reason="we disagree",
+        )
+
+
+def test_only_investigators_sign(escalation, screen):
+    journey, levels = escalation
+    plan = plan_create(
+        cohort=journey.cohort, design="3+3", start_level=levels[0], by=journey.unit.users["admin"]
+    )
+    with pytest.raises(PermissionDeniedError):
+        escalation_decide(
+            plan=plan,
+            action="stay",
+            next_dose_level=levels[0],
+            by=journey.unit.users["nurse"],
+            meaning="x",
+        )
+
+
+def test_bad_plans(escalation, screen):
+    journey, levels = escalation
+    with pytest.raises(ValidationError, match=r"must lie in \(0, 1\); got 1.3"):
+        plan_create(
+            cohort=journey.cohort,
+            design="boin",
+            target=1.3,
+            start_level=levels[0],
+            by=journey.unit.users["admin"],
+        )
+    with pytest.raises(ValidationError, match="design must be one of"):
+        plan_create(
+            cohort=journey.cohort,
+            design="crm?",
+            start_level=levels[0],
+            by=journey.unit.users["admin"],
+        )

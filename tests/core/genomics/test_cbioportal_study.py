@@ -388,3 +388,16 @@ def test_tmb_and_msi_sample_attributes_become_biomarkers() -> None:
     )
     got = {(b.sample_id, b.kind, b.value, b.status) for b in study.biomarkers}
     assert got == {("S1", BiomarkerKind.TMB, 12.5, None), ("S1", BiomarkerKind.MSI, 0.4, "Stable")}
+
+
+def test_mutation_outside_the_sample_panel_is_a_warning(study_dir: Path, tmp_path: Path) -> None:
+    assert not [i for i in read_study(study_dir).issues if i.severity is Severity.WARNING]
+    copy = tmp_path / "study"
+    shutil.copytree(study_dir, copy)
+    panel = copy / "data_gene_panel_testpanel1.txt"
+    panel.write_text(panel.read_text().replace("BRCA2\t", ""))
+    study = read_study(copy)
+    (warning,) = [i for i in study.issues if i.severity is Severity.WARNING]
+    assert "outside the sample's gene panel" in warning.message
+    assert study.covered_genes("TCGA-A1-A0SB-01") is not None
+    assert "BRCA2" not in study.covered_genes("TCGA-A1-A0SB-01")  # type: ignore[operator]

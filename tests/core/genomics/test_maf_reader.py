@@ -275,3 +275,17 @@ def test_core_columns_follow_the_mutation_fields() -> None:
     from oncotrials.core.genomics.model import Mutation
 
     assert [c for c in CORE_SCHEMA if c != "line"] == [f.name for f in dataclasses.fields(Mutation)]
+
+
+def test_unknown_genes_are_rejected_against_a_gene_list(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        "g.maf",
+        HEADER
+        + "KRAS\tS1\tMissense_Mutation\tp.G12C\t100\t10\nKRASS\tS1\tMissense_Mutation\tp.G12C\t100\t10\n"
+        "HER2\tS1\tMissense_Mutation\tp.S310F\t100\t10\n",
+    )
+    with pytest.raises(GenomicFileError) as exc:
+        read_maf(p, known_genes={"KRAS", "ERBB2"})  # HER2 is an alias of ERBB2: accepted
+    assert [(i.line, i.field) for i in exc.value.issues] == [(3, "Hugo_Symbol")]
+    assert "'KRASS'" in exc.value.message

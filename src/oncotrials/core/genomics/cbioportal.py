@@ -725,6 +725,25 @@ def read_study(directory: str | Path) -> Study:
         mlog.raise_if_errors()
         profiles["GENE_PANEL_MATRIX"] = gpm[1]
 
+    # Mutations outside the panel their sample was profiled with: a warning, as in cBioPortal.
+    outside: Counter[tuple[str, str]] = Counter()
+    for mu in mutations:
+        panel_id = matrix.get(mu.sample_id, {}).get("mutations")
+        if panel_id in panels and mu.gene not in panels[panel_id].genes:
+            outside[(mu.sample_id, mu.gene)] += 1
+    if outside:
+        (first_sample, first_gene), _ = next(iter(outside.items()))
+        notices.append(
+            Issue(
+                "data_gene_panel_matrix.txt",
+                None,
+                "mutations",
+                f"{len(outside)} sample/gene pair(s) with mutations outside the sample's gene "
+                f"panel, e.g. {first_gene} in {first_sample}.",
+                Severity.WARNING,
+            )
+        )
+
     case_lists: list[CaseList] = []
     for p in sorted((d / "case_lists").glob("*.txt")) if (d / "case_lists").is_dir() else []:
         cl = _read_case_list(p)

@@ -19,9 +19,10 @@ errors instead of notices.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -30,6 +31,8 @@ from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_cla
 from oncotrials.core.genomics.issues import Issue, IssueLog
 from oncotrials.core.genomics.model import GenomeBuild, Mutation, VariantClass
 from oncotrials.core.genomics.protein import THREE_TO_ONE, normalise_protein_change
+
+_T = TypeVar("_T")
 
 __all__ = ["MafTable", "read_maf", "read_mutations", "write_maf"]
 
@@ -275,9 +278,9 @@ def _wanted_columns(header: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _map_unique(col: pl.Series, fn: object) -> dict[str, object]:
+def _map_unique(col: pl.Series, fn: Callable[[str], _T]) -> dict[str, _T]:
     uniques = col.drop_nulls().unique().to_list()
-    return {u: fn(u) for u in uniques}  # type: ignore[operator]
+    return {u: fn(u) for u in uniques}
 
 
 def read_maf(
@@ -286,6 +289,7 @@ def read_maf(
     strict: bool = False,
     genome_build: GenomeBuild | str | None = None,
     known_samples: frozenset[str] | set[str] | None = None,
+    known_genes: frozenset[str] | set[str] | None = None,
 ) -> MafTable:
     """Read a MAF (plain or gzipped) into a :class:`MafTable`.
 
@@ -300,6 +304,9 @@ def read_maf(
     known_samples
         When given, every ``Tumor_Sample_Barcode`` must be one of these (e.g. the samples of
         the study's clinical file).
+    known_genes
+        When given (e.g. the HGNC symbols or a panel's genes), every gene, after alias
+        resolution, must be one of these.
 
     Raises
     ------
@@ -402,6 +409,16 @@ def read_maf(
     for a, b in sorted(renamed.items()):
         n = f.filter(pl.col(h) == a).height
         log.info(None, h, f"gene symbol {a!r} read as {b!r} ({n} row(s)).")
+
+    if known_genes is not None:
+        unknown_genes = sorted(g for g in set(gene_map.values()) if g not in known_genes)
+        raw_of = {b: a for a, b in gene_map.items()}
+        for g in unknown_genes[: log.max_errors]:
+            errors_where(
+                pl.col(h) == raw_of[g],
+                h,
+                f"unknown gene {g!r}; use an HGNC symbol (or add the alias to gene_aliases.csv).",
+            )
 
     # Protein changes: normalise each distinct text once.
     if protein_col:
@@ -520,12 +537,12 @@ def read_maf(
         distinct = {b for b in builds.values() if b}
         expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
         if expected is not None:
-            for raw, b in builds.items():
-                if b and b != expected.value:
+            for raw_build, value in builds.items():
+                if value and value != expected.value:
                     errors_where(
-                        pl.col(bcol) == raw,
+                        pl.col(bcol) == raw_build,
                         bcol,
-                        f"genome build {raw!r} does not match the expected {expected.value}; "
+                        f"genome build {raw_build!r} does not match the expected {expected.value}; "
                         "lift the file over or declare the right reference_genome.",
                     )
         elif len(distinct) > 1:

@@ -39,7 +39,7 @@ def schema_accepts(criterion: Any) -> bool:
     return True
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(node=trees)
 def test_canonical_form_round_trips_and_satisfies_the_schema(node: Node) -> None:
     data = to_dict(node)

@@ -9,12 +9,19 @@ from hypothesis import strategies as st
 from matching_strategies import SMALL_TREE, patient_lists, patients, trees
 
 from oncotrials.core.matching import (
+    Alteration,
+    Category,
+    Genomic,
+    GenomicReport,
     Level,
     Matcher,
     Node,
+    Not,
+    Numeric,
     Patient,
     PatientIndex,
     Plan,
+    Range,
     Trial,
     Truth,
     evaluate,
@@ -22,7 +29,7 @@ from oncotrials.core.matching import (
 from oncotrials.core.matching.criteria import walk
 from oncotrials.core.matching.engine import unpack
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -76,7 +83,7 @@ operations = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pts=patient_lists(8), initial=trial_lists, ops=operations)
 def test_incremental_rematch_equals_full_rematch(
     pts: list[Patient], initial: list[list[Node]], ops: list[tuple[str, int, object]]
@@ -103,26 +110,89 @@ def test_incremental_rematch_equals_full_rematch(
             matcher.remove_trial(f"T{number}")
     fresh = Matcher(list(trials.values()), list(current.values()), SMALL_TREE)
     assert matcher.match_sets() == fresh.match_sets()
-    # and the full re-match of the incremental state changes nothing
+    # a full re-match of the incremental state changes nothing, nor does folding the updates
+    # into a new index (compaction) and re-matching from it
     before = matcher.match_sets()
     matcher.run_full()
     assert matcher.match_sets() == before
+    matcher.compact()
+    assert matcher.match_sets() == before
+    assert sorted(matcher.index.p.ids) == sorted(current)
 
 
 def test_bitsets_ignore_padding_beyond_the_last_patient() -> None:
     # 65 patients need two words; the unused bits of the second word stay zero.
     pts = [Patient(f"P{i}", age=30.0) for i in range(65)]
     plan = Plan(SMALL_TREE)
-    root = plan.add(Not(Numeric_age_under_18()))
+    root = plan.add(Not(age_under_18()))
     plan.seal()
     bits = plan.evaluate_index(PatientIndex.from_patients(pts), [root])[root]
     assert int(np.bitwise_count(bits).sum()) == 65
 
 
-def Numeric_age_under_18() -> Node:
-    from oncotrials.core.matching import Numeric, Range
+def age_under_18() -> Node:
 
     return Numeric("age", Range(lt=18.0))
 
 
-from oncotrials.core.matching import Not  # noqa: E402
+@SETTINGS
+@given(
+    base=patient_lists(8),
+    extra=st.lists(st.sampled_from(range(8)), max_size=6, unique=True).flatmap(
+        lambda ids: st.tuples(*[patients(f"N{i}") for i in ids]).map(list)
+    ),
+    keep_bits=st.lists(st.booleans(), min_size=8, max_size=8),
+    criteria=st.lists(trees, min_size=1, max_size=3),
+)
+def test_merged_index_equals_index_built_from_scratch(
+    base: list[Patient],
+    extra: list[Patient],
+    keep_bits: list[bool],
+    criteria: list[Node],
+) -> None:
+    criteria = [n for c in criteria for n in walk(c)]
+    keep = [i for i in range(len(base)) if keep_bits[i]]
+    merged = PatientIndex.from_patients(base).merged(np.array(keep, dtype=np.intp), extra)
+    direct = PatientIndex.from_patients([base[i] for i in keep] + extra)
+    assert merged.p.ids == direct.p.ids
+    plan = Plan(SMALL_TREE)
+    roots = [plan.add(c) for c in criteria]
+    plan.seal()
+    got, want = plan.evaluate_index(merged, roots), plan.evaluate_index(direct, roots)
+    for root in roots:
+        assert (got[root] == want[root]).all()
+
+
+def test_merged_index_remaps_every_vocabulary() -> None:
+    # base and extra patients intern their strings in different orders
+    def pt(pid: str, gene: str, protein: str, vc: str, diag: str, partner: str) -> Patient:
+        alts = (
+            Alteration(gene, protein_change=protein, variant_classification=vc),
+            Alteration(gene, "sv", fusion_partner=partner),
+        )
+        return Patient(pid, diagnosis=diag, report=GenomicReport(alts))
+
+    base = [pt("a", "EGFR", "p.L858R", "Missense_Mutation", "LUAD", "KRAS")]
+    extra = [pt("b", "KRAS", "p.G12C", "Nonsense", "IDC", "EGFR")]
+    merged = PatientIndex.from_patients(base).merged(np.array([0], dtype=np.intp), extra)
+    plan = Plan(SMALL_TREE)
+    crits: list[Node] = [
+        Genomic(gene="KRAS", protein_change="p.G12C", variant_classification="Nonsense"),
+        Genomic(gene="KRAS", wildcard_protein_change="P.G12"),
+        Genomic(gene="KRAS", fusion_partner="EGFR"),
+        Genomic(gene="EGFR", fusion_partner="KRAS"),
+        age_under_18(),
+    ]
+    crits.append(Category("diagnosis", "BREAST"))
+    roots = [plan.add(c) for c in crits]
+    plan.seal()
+    result = plan.evaluate_index(merged, roots)
+    got = [unpack(result[r], 2).tolist() for r in roots]
+    assert got == [
+        [False, True],
+        [False, True],
+        [True, True],  # a fusion between the two genes, both orientations, in both patients
+        [True, True],
+        [False, False],
+        [False, True],
+    ]

@@ -467,6 +467,7 @@ class _BatchContext:
         self.w = index.n_words
         self.reported = pack(index.p.reported, self.w)
         self._diag_luts: dict[str, NDArray[np.bool_]] = {}
+        self._desc: dict[str, list[int]] | None = None
 
     def _tf(self, true: NDArray[np.bool_], known: NDArray[np.bool_]) -> tuple[Bits, Bits]:
         return pack(true & known, self.w), pack(known & ~true, self.w)
@@ -514,11 +515,24 @@ class _BatchContext:
         if lut is None:
             codes = self.ix.p.diagnosis_codes
             # the extra last entry serves code -1 (missing), masked as unknown anyway
-            lut = np.array(
-                [self.plan.diagnoses.contains(c, criterion) for c in codes] + [False], dtype=bool
-            )
+            if criterion in (SOLID, LIQUID):
+                lut = np.array(
+                    [self.plan.diagnoses.contains(c, criterion) for c in codes] + [False], bool
+                )
+            else:
+                lut = np.zeros(len(codes) + 1, dtype=bool)
+                lut[self._descendants().get(criterion, [])] = True
             self._diag_luts[criterion] = lut
         return lut
+
+    def _descendants(self) -> dict[str, list[int]]:
+        """Criterion code -> positions of the index's diagnosis codes in its subtree."""
+        if self._desc is None:
+            self._desc = {}
+            for i, code in enumerate(self.ix.p.diagnosis_codes):
+                for anc in self.plan.diagnoses.ancestors(code):
+                    self._desc.setdefault(anc, []).append(i)
+        return self._desc
 
     def _genomic(self, leaf: Genomic) -> NDArray[np.bool_]:
         ix = self.ix
@@ -739,6 +753,27 @@ class Matcher:
         """Re-match every patient against every level from scratch."""
         self.bits[:] = 0
         self._evaluate_rows(self._live_rows())
+
+    def compact(self) -> None:
+        """Fold the patients added, changed or removed since start-up into one new index and
+        re-match everything from it (the same results; faster batches afterwards)."""
+        if not self._overlay:
+            return
+        base_keep = np.array(
+            [s for s in range(self.index.n) if self._alive[s] and s not in self._overlay],
+            dtype=np.intp,
+        )
+        extra = [p for _, p in sorted(self._overlay.items()) if p is not None]
+        self.index = self.index.merged(base_keep, extra)
+        self._ids = list(self.index.p.ids)
+        self._slot = dict(self.index.slot_of)
+        self._alive = np.ones(len(self._ids), dtype=bool)
+        self._deceased = self.index.p.deceased.copy()
+        self._overlay = {}
+        self._ov_cache = None
+        words = self.index.n_words + self.index.n_words // 8 + 1
+        self.bits = np.zeros((self.bits.shape[0], words), dtype=np.uint64)
+        self.run_full()
 
     def upsert_patient(self, patient: Patient) -> list[Level]:
         """A report arrived or a patient changed: re-match that patient only.

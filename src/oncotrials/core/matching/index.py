@@ -8,8 +8,9 @@ are ``NaN`` (floats) or ``-1`` (codes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -137,6 +138,9 @@ class PatientIndex:
         partner = both(rows.partner, rows.gene[mirror])
         order = np.argsort(gene, kind="stable")
         self.source_row = np.concatenate([np.arange(len(rows.gene)), mirror])[order]
+        self.r_mirror = np.concatenate(
+            [np.zeros(len(rows.gene), dtype=bool), np.ones(len(mirror), dtype=bool)]
+        )[order]
         self.r_gene = gene[order].astype(np.int32)
         self.r_partner = partner[order].astype(np.int32)
         self.r_patient = both(rows.patient)[order].astype(np.int32)
@@ -158,6 +162,117 @@ class PatientIndex:
         if code is None:
             return 0, 0
         return int(self.gene_start[code]), int(self.gene_end[code])
+
+    def merged(self, keep: NDArray[np.intp], extra: Sequence[Patient]) -> PatientIndex:
+        """A new index: this index's patients at slots ``keep`` (in that order), then ``extra``.
+
+        Used to fold patients added or changed since this index was built back into one index.
+        """
+        ov = PatientIndex.from_patients(extra)
+        nb = len(keep)
+        slot_map = np.full(self.n, -1, dtype=np.int64)
+        slot_map[keep] = np.arange(nb)
+        vocabs: list[tuple[Vocab, NDArray[np.int64]]] = []
+        for own, new in (
+            (self.genes, ov.genes),
+            (self.proteins, ov.proteins),
+            (self.wildcards, ov.wildcards),
+            (self.vclasses, ov.vclasses),
+            (Vocab(self.p.diagnosis_codes), Vocab(ov.p.diagnosis_codes)),
+        ):
+            merged_vocab = Vocab(own.values)
+            mapping = np.array([merged_vocab.add(v) for v in new.values] + [0], dtype=np.int64)
+            vocabs.append((merged_vocab, mapping))
+
+        def remap(codes: NDArray[np.integer], which: int) -> NDArray[np.int64]:
+            mapping = vocabs[which][1]
+            return np.where(codes >= 0, mapping[np.maximum(codes, 0)], codes)
+
+        def cat(base: NDArray[Any], other: NDArray[Any]) -> NDArray[Any]:
+            return np.concatenate([base[keep], other])
+
+        def cat_dict(
+            base: Mapping[str, NDArray[Any]],
+            other: Mapping[str, NDArray[Any]],
+            n_base: int,
+            n_other: int,
+            fill: Any,
+            base_sel: NDArray[Any],
+        ) -> dict[str, NDArray[Any]]:
+            out: dict[str, NDArray[Any]] = {}
+            for name in sorted(set(base) | set(other)):
+                b = base[name][base_sel] if name in base else np.full(n_base, fill)
+                o = other[name] if name in other else np.full(n_other, fill)
+                out[name] = np.concatenate([b, o])
+            return out
+
+        p, q = self.p, ov.p
+        pc = PatientColumns(
+            ids=[p.ids[s] for s in keep] + q.ids,
+            reported=cat(p.reported, q.reported),
+            deceased=cat(p.deceased, q.deceased),
+            diagnosis=np.concatenate([p.diagnosis[keep], remap(q.diagnosis, 4)]).astype(np.int32),
+            diagnosis_codes=vocabs[4][0].values,
+            age=cat(p.age, q.age),
+            sex=cat(p.sex, q.sex),
+            ecog=cat(p.ecog, q.ecog),
+            prior_lines=cat(p.prior_lines, q.prior_lines),
+            therapies_known=cat(p.therapies_known, q.therapies_known),
+            therapies=cat_dict(p.therapies, q.therapies, nb, ov.n, False, keep),
+            labs=cat_dict(p.labs, q.labs, nb, ov.n, np.nan, keep),
+            tmb=cat(p.tmb, q.tmb),
+            msi=cat(p.msi, q.msi),
+            signatures=cat_dict(p.signatures, q.signatures, nb, ov.n, False, keep),
+        )
+        mine_rows = ~self.r_mirror & (slot_map[self.r_patient] >= 0)
+        theirs = ~ov.r_mirror
+        mine = mine_rows
+
+        def rows(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+            return np.concatenate([a[mine], b[theirs]])
+
+        classes: dict[str, NDArray[np.bool_]] = {}
+        for name in sorted(set(self.r_classes) | set(ov.r_classes)):
+            a = self.r_classes.get(name)
+            b = ov.r_classes.get(name)
+            classes[name] = np.concatenate(
+                [
+                    np.zeros(int(mine.sum()), bool) if a is None else a[mine],
+                    np.zeros(int(theirs.sum()), bool) if b is None else b[theirs],
+                ]
+            )
+
+        partner_theirs = ov.r_partner[theirs]
+        rc = RowColumns(
+            patient=np.concatenate(
+                [slot_map[self.r_patient[mine]], ov.r_patient[theirs] + nb]
+            ).astype(np.int32),
+            gene=np.concatenate([self.r_gene[mine], remap(ov.r_gene[theirs], 0)]).astype(np.int32),
+            category=rows(self.r_category, ov.r_category),
+            protein=np.concatenate([self.r_protein[mine], remap(ov.r_protein[theirs], 1)]).astype(
+                np.int32
+            ),
+            wildcard=np.concatenate(
+                [self.r_wildcard[mine], remap(ov.r_wildcard[theirs], 2)]
+            ).astype(np.int32),
+            exon=rows(self.r_exon, ov.r_exon),
+            cn_call=rows(self.r_cn, ov.r_cn),
+            partner=np.concatenate([self.r_partner[mine], remap(partner_theirs, 0)]).astype(
+                np.int32
+            ),
+            vclass=np.concatenate([self.r_vclass[mine], remap(ov.r_vclass[theirs], 3)]).astype(
+                np.int32
+            ),
+            classes=classes,
+        )
+        return PatientIndex(
+            pc,
+            rc,
+            genes=vocabs[0][0],
+            proteins=vocabs[1][0],
+            wildcards=vocabs[2][0],
+            vclasses=vocabs[3][0],
+        )
 
     @classmethod
     def from_patients(cls, patients: Sequence[Patient]) -> PatientIndex:

@@ -71,7 +71,8 @@ def test_three_plus_three_escalates_after_0_of_3_and_the_decision_is_signed(esca
         (0, 0, 0, 0),
         (0, 0, 0, 0),
     ]
-    assert rec.action.value == "escalate" and rec.next_dose == 1
+    assert rec.action.value == "escalate"
+    assert rec.next_dose == 1
     decision = escalation_decide(
         plan=plan,
         action="escalate",
@@ -81,7 +82,8 @@ def test_three_plus_three_escalates_after_0_of_3_and_the_decision_is_signed(esca
     )
     plan.refresh_from_db()
     assert plan.current_dose_level == levels[1]
-    assert decision.recommended_action == "escalate" and decision.deviation_reason == ""
+    assert decision.recommended_action == "escalate"
+    assert decision.deviation_reason == ""
     assert decision.signed_by == investigator
 
 
@@ -122,7 +124,8 @@ def test_boin_de_escalation_boundary_and_deviation_needs_a_reason(escalation, sc
     )
     _treat(journey, levels, 1, ["dlt", "dlt", "no_dlt"], screen)
     _, rec = escalation_recommend(plan=plan)
-    assert rec.action.value == "de-escalate" and rec.next_dose == 0
+    assert rec.action.value == "de-escalate"
+    assert rec.next_dose == 0
     with pytest.raises(ValidationError, match="needs the committee's reason"):
         escalation_decide(
             plan=plan, action="stay", next_dose_level=levels[1], by=investigator, meaning="SRC"
@@ -136,7 +139,8 @@ def test_boin_de_escalation_boundary_and_deviation_needs_a_reason(escalation, sc
         meaning="SRC",
         deviation_reason="One DLT judged unrelated after review",
     )
-    assert d.recommended_action == "de-escalate" and d.decided_action == "stay"
+    assert d.recommended_action == "de-escalate"
+    assert d.decided_action == "stay"
 
 
 def test_an_eliminated_dose_cannot_be_chosen(escalation, screen):

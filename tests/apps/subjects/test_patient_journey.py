@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-TODAY = dt.date(2026, 11, 20)  # the journey fixture freezes localdate() here
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.subjects.models import Registration, SlotBooking
 from oncotrials.apps.subjects.selectors import patients_for_user, reconsent_worklist
@@ -23,6 +22,8 @@ from oncotrials.apps.subjects.services import (
     slot_book,
 )
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+
+TODAY = dt.date(2026, 11, 20)  # the journey fixture freezes localdate() here
 
 
 def test_full_journey(journey, screen):

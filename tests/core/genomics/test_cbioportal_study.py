@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -370,6 +371,13 @@ def test_writer_round_trip_of_a_small_study(tmp_path: Path) -> None:
     )  # fmt: skip
     write_study(study, tmp_path / "s")
     back = read_study(tmp_path / "s")
+    # the lists cBioPortal requires for mutations and copy number were added
+    added = {cl.stable_id: cl.sample_ids for cl in back.case_lists}
+    assert added["unit_test_sequenced"] == ("P1-B", "P1-R")
+    assert added["unit_test_cna"] == ("P1-R",)
+    back = replace(
+        back, case_lists=tuple(c for c in back.case_lists if c.stable_id == "unit_test_all")
+    )
     for part in ("meta", "patients", "samples", "mutations", "copy_numbers", "structural_variants",
                  "timeline", "gene_panels", "panel_matrix", "case_lists"):  # fmt: skip
         assert getattr(back, part) == getattr(study, part), part

@@ -821,8 +821,13 @@ def _default_attrs(ids: Sequence[str]) -> tuple[ClinicalAttribute, ...]:
     )
 
 
-def write_study(study: Study, directory: str | Path) -> Path:
-    """Write ``study`` as a cBioPortal study directory (created if needed); returns it."""
+def write_study(study: Study, directory: str | Path, *, complete_case_lists: bool = True) -> Path:
+    """Write ``study`` as a cBioPortal study directory (created if needed); returns it.
+
+    With ``complete_case_lists`` the case lists cBioPortal requires are added when missing:
+    ``<study>_sequenced`` when there are mutations (the samples profiled for mutations in the
+    gene-panel matrix, else every sample) and ``<study>_cna`` when there is copy number.
+    """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     sid = study.study_id
@@ -1020,10 +1025,13 @@ def write_study(study: Study, directory: str | Path) -> Path:
                 "data_filename": "data_gene_panel_matrix.txt",
             },
         )
-    if study.case_lists:
+    case_lists = list(study.case_lists)
+    if complete_case_lists:
+        case_lists.extend(_required_case_lists(study))
+    if case_lists:
         cl_dir = d / "case_lists"
         cl_dir.mkdir(exist_ok=True)
-        for cl in study.case_lists:
+        for cl in case_lists:
             items = {
                 "cancer_study_identifier": sid,
                 "stable_id": cl.stable_id,
@@ -1035,6 +1043,33 @@ def write_study(study: Study, directory: str | Path) -> Path:
                 items["case_list_category"] = cl.category
             _write_meta(cl_dir / f"cases_{cl.stable_id.removeprefix(sid + '_')}.txt", items)
     return d
+
+
+def _required_case_lists(study: Study) -> list[CaseList]:
+    sid = study.study_id
+    have = {cl.stable_id for cl in study.case_lists}
+    every = tuple(s.sample_id for s in study.samples)
+    out: list[CaseList] = []
+    if study.mutations and f"{sid}_sequenced" not in have:
+        profiled = tuple(
+            s for s in every if study.panel_matrix.get(s, {}).get("mutations") is not None
+        )
+        out.append(
+            CaseList(
+                f"{sid}_sequenced",
+                "Samples profiled for mutations",
+                "Samples profiled for mutations.",
+                profiled if study.panel_matrix else every,
+            )
+        )
+    if study.copy_numbers and f"{sid}_cna" not in have:
+        with_cna = tuple(dict.fromkeys(c.sample_id for c in study.copy_numbers))
+        out.append(
+            CaseList(
+                f"{sid}_cna", "Samples profiled for CNAs", "Samples profiled for CNAs.", with_cna
+            )
+        )
+    return out
 
 
 def count_values(study: Study, attribute: str, *, patients: bool = True) -> Counter[str | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from oncotrials import __version__
-from oncotrials.cli.commands import grading, platform
+from oncotrials.cli.commands import design, grading, platform, randomise, recist, schedule, survival
 
 app = typer.Typer(
     name="oncotrials",
@@ -41,6 +41,11 @@ app.add_typer(grading.ctcae_app, name="ctcae")
 app.add_typer(grading.crs_app, name="crs")
 app.add_typer(grading.icans_app, name="icans")
 app.add_typer(grading.dlt_app, name="dlt")
+app.add_typer(recist.app, name="recist")
+app.add_typer(survival.app, name="survival")
+app.add_typer(design.app, name="design")
+app.add_typer(randomise.app, name="randomise")
+app.add_typer(schedule.app, name="schedule")
 
 
 def main() -> None:

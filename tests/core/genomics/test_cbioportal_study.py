@@ -409,3 +409,27 @@ def test_mutation_outside_the_sample_panel_is_a_warning(study_dir: Path, tmp_pat
     assert "outside the sample's gene panel" in warning.message
     assert study.covered_genes("TCGA-A1-A0SB-01") is not None
     assert "BRCA2" not in study.covered_genes("TCGA-A1-A0SB-01")  # type: ignore[operator]
+
+
+def test_clinical_metadata_rows_are_checked(tmp_path: Path) -> None:
+    p = tmp_path / "data_clinical_patients.txt"
+    p.write_text(
+        "#Patient\tAge\n#Patient id\tAge\n#STRING\tINTEGER\n#1\tfirst\nPATIENT_ID\tAGE\nP1\t61\n"
+    )
+    with pytest.raises(GenomicFileError) as exc:
+        read_clinical(p, "patient")
+    assert [(i.line, i.field) for i in exc.value.issues] == [(3, "AGE"), (4, "AGE")]
+
+
+def test_number_and_survival_status_values(tmp_path: Path) -> None:
+    p = tmp_path / "data_clinical_patients.txt"
+    p.write_text(
+        "#P\tOS status\tOS months\n#P\ts\tm\n#STRING\tSTRING\tNUMBER\n#1\t1\t1\n"
+        "PATIENT_ID\tOS_STATUS\tOS_MONTHS\nP1\tDECEASED\t12\nP2\t0:LIVING\ttwelve\nP3\t[Not Available]\tNA\n"
+    )
+    log = IssueLog.for_path(p)
+    read_clinical(p, "patient", log)
+    assert [(i.line, i.field) for i in log.issues if i.severity is Severity.ERROR] == [
+        (6, "OS_STATUS"),
+        (7, "OS_MONTHS"),
+    ]

@@ -214,7 +214,12 @@ class _Clinical:
 
 
 def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinical:
-    """Read a clinical ``patient`` or ``sample`` file (four '#' lines, then the header)."""
+    """Read a clinical ``patient`` or ``sample`` file (four '#' lines, then the header).
+
+    Errors are raised at the end; when the caller passes its own ``log`` they are left in it
+    (so that cross-file checks can be added before raising).
+    """
+    own_log = log is None
     log = log or IssueLog.for_path(path)
     t = load_table(path, log, kind=f"clinical {kind} file")
     if len(t.comments) < 4:
@@ -239,7 +244,7 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
         )
         for j, h in enumerate(t.header)
     )
-    for j, a in enumerate(attrs):
+    for a in attrs:
         if a.datatype not in DATATYPES:
             log.error(
                 3, a.attr_id, f"datatype {a.datatype!r} must be one of {', '.join(DATATYPES)}."
@@ -248,7 +253,6 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
             log.error(4, a.attr_id, f"priority {a.priority!r} must be an integer.")
         if a.attr_id != a.attr_id.upper():
             log.error(t.header_line, a.attr_id, "attribute ids must be upper case.")
-        del j
     id_col = "SAMPLE_ID" if kind == "sample" else "PATIENT_ID"
     needed = ("SAMPLE_ID", "PATIENT_ID") if kind == "sample" else ("PATIENT_ID",)
     for c in needed:
@@ -302,6 +306,8 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
         lines[ident] = line
         if kind == "sample" and rec["PATIENT_ID"]:
             patient_of[ident] = rec["PATIENT_ID"]
+    if own_log:
+        log.raise_if_errors()
     return _Clinical(attrs, rows, lines, patient_of)
 
 

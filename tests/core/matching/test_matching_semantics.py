@@ -365,3 +365,22 @@ def test_explanation_names_the_matching_alteration_and_the_missing_fact(
     text = "\n".join(why.lines())
     assert "KRAS p.G12C" in why.children[0].evidence
     assert "ecog not recorded" in text
+
+
+def test_patient_with_unknown_oncotree_code_is_rejected(oncotree: OncoTreeMap) -> None:
+    from oncotrials.core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=r"patient 'P9': diagnosis 'NSCLC1'"):
+        Matcher([], [Patient("P9", diagnosis="NSCLC1")], oncotree)
+
+
+def test_upserting_a_patient_returns_the_levels_now_matched(oncotree: OncoTreeMap) -> None:
+    trial = trial_from_dict(
+        {"trial_id": "T", "cohorts": [{"id": "A", "criteria": {"genomic": {"gene": "BRAF"}}}]},
+        source="t",
+    )
+    m = Matcher([trial], [Patient("p")], oncotree)
+    assert m.match_sets() == {("T", "A"): frozenset()}
+    now = m.upsert_patient(Patient("p", report=report(mut("BRAF", "p.V600E"))))
+    assert [lvl.key for lvl in now] == [("T", "A")]
+    assert m.match_sets() == {("T", "A"): frozenset({"p"})}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from oncotrials.core.errors import ValidationError
 from oncotrials.core.matching.records import (
     CATEGORIES,
     CN_CALLS,
@@ -119,7 +120,7 @@ class PatientIndex:
         self.n_words = max(1, (self.n + 63) // 64)
         self.slot_of = {pid: i for i, pid in enumerate(patients.ids)}
         if len(self.slot_of) != self.n:
-            raise ValueError("patient ids must be unique")
+            raise ValidationError("patient ids must be unique; a repeated id was given.")
         self.genes, self.proteins, self.wildcards, self.vclasses = (
             genes,
             proteins,

@@ -289,3 +289,20 @@ def test_unknown_genes_are_rejected_against_a_gene_list(tmp_path: Path) -> None:
         read_maf(p, known_genes={"KRAS", "ERBB2"})  # HER2 is an alias of ERBB2: accepted
     assert [(i.line, i.field) for i in exc.value.issues] == [(3, "Hugo_Symbol")]
     assert "'KRASS'" in exc.value.message
+
+
+def test_truncated_gzip_names_the_line(fixtures: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.maf.gz"
+    cut.write_bytes((fixtures / "maftools" / "tcga_laml.maf.gz").read_bytes()[:30000])
+    with pytest.raises(GenomicFileError, match="cut short") as exc:
+        read_maf(cut)
+    assert exc.value.extra["line"] > 1
+
+
+def test_windows_line_endings(tmp_path: Path) -> None:
+    p = tmp_path / "crlf.maf"
+    p.write_bytes(
+        (HEADER + "KRAS\tS1\tMissense_Mutation\tp.G12C\t100\t10\n").replace("\n", "\r\n").encode()
+    )
+    (m,) = read_maf(p).to_mutations()
+    assert (m.gene, m.alt_count, m.vaf) == ("KRAS", 10, 0.1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,26 @@ class TextTable:
         return self.header_line + 1 + row
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, log: IssueLog) -> bytes:
     raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return raw
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as exc:
+        got = bytearray()  # what can be read before the damage, to name the line
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+            try:
+                while chunk := fh.read(4096):
+                    got += chunk
+            except (EOFError, OSError, zlib.error):
+                pass
+        line = got.count(b"\n") + 1
+        raise log.fatal(
+            line,
+            None,
+            f"the gzip data is cut short or damaged ({exc}); the file is truncated at this line.",
+        ) from None
 
 
 def _decode_check(data: bytes, log: IssueLog) -> None:
@@ -66,7 +82,7 @@ def _unix_newlines(data: bytes) -> bytes:
 
 def read_text_lines(path: Path, log: IssueLog) -> list[str]:
     """All lines of a small text file (meta files, panels), UTF-8 checked, newline-agnostic."""
-    data = _unix_newlines(_read_bytes(path))
+    data = _unix_newlines(_read_bytes(path, log))
     _decode_check(data, log)
     return data.decode("utf-8").split("\n")
 
@@ -85,7 +101,7 @@ def load_table(
     ``columns``, given the header, names the columns to parse (all by default); the shape of
     every line is still checked against the full header.
     """
-    data = _unix_newlines(_read_bytes(path))
+    data = _unix_newlines(_read_bytes(path, log))
     _decode_check(data, log)
     if not data or data.isspace():
         raise log.fatal(1, None, f"the {kind} is empty; expected a tab-separated header row.")

@@ -341,3 +341,21 @@ class RegistrationStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class VisitRecord(models.Model):
+    """A visit that took place, by its code in the trial's schedule (C1D1, C1D8, …)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="visits")
+    code = models.CharField(max_length=20)
+    on = models.DateField()
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "code"], name="visit_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration} {self.code} on {self.on}"

@@ -237,3 +237,52 @@ def inclusion_figures(*, user: Any) -> dict[str, Any]:
         "rate_pct": round(100 * included / screened) if screened else None,
         "on_treatment": regs.filter(status=RegistrationStatus.ON_TREATMENT).count(),
     }
+
+
+def registration_calendar(*, registration: Registration, today: dt.date | None = None) -> Any:
+    """The expected visits of one registration (None when the trial declares no schedule)."""
+    from oncotrials.core.schedule import load_schedule, patient_calendar
+
+    definition = getattr(registration.trial, "visit_schedule", None)
+    if definition is None:
+        return None
+    today = today or timezone.localdate()
+    start = registration.treatment_start or registration.registered_on
+    done = {v.code: v.on for v in registration.visits.all()}
+    eot = (
+        registration.status_date
+        if registration.status
+        in (
+            RegistrationStatus.END_OF_TREATMENT,
+            RegistrationStatus.FOLLOW_UP,
+            RegistrationStatus.OFF_STUDY,
+        )
+        else None
+    )
+    return patient_calendar(
+        load_schedule(definition.document),
+        start=start,
+        today=max(today, start),
+        done={k: v for k, v in done.items() if v <= max(today, start)},
+        end_of_treatment=eot,
+    )
+
+
+def visits_due(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Today's work: visits due today or overdue for active registrations the user may see."""
+    today = today or timezone.localdate()
+    rows = []
+    regs = (
+        Registration.objects.filter(
+            patient__in=patients_visible_to(user), trial__visit_schedule__isnull=False
+        )
+        .exclude(status=RegistrationStatus.OFF_STUDY)
+        .select_related("patient", "trial__visit_schedule", "cohort")
+        .prefetch_related("visits")
+    )
+    for reg in regs:
+        calendar = registration_calendar(registration=reg, today=today)
+        for visit in calendar.visits:
+            if visit.status.value in ("due", "overdue"):
+                rows.append({"registration": reg, "visit": visit})
+    return sorted(rows, key=lambda r: (r["visit"].target, r["registration"].patient.research_id))

@@ -34,6 +34,7 @@ from .models import (
     Sex,
     SlotAllocation,
     SlotBooking,
+    VisitRecord,
     WaitlistEntry,
     WithdrawalScope,
 )
@@ -754,3 +755,32 @@ def registration_change_status(
         by=by,
     )
     return locked
+
+
+@transaction.atomic
+def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any) -> VisitRecord:
+    """Record that a scheduled visit took place; the code must be one the trial's schedule produces."""
+    from oncotrials.core.schedule import load_schedule, patient_calendar
+
+    require_clinical_writer(user=by, patient=registration.patient)
+    _not_future(on, "on")
+    if on < registration.registered_on:
+        raise ValidationError("A visit cannot predate the registration.", field="on")
+    definition = getattr(registration.trial, "visit_schedule", None)
+    if definition is None:
+        raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
+    schedule = load_schedule(definition.document)
+    start = registration.treatment_start or registration.registered_on
+    calendar = patient_calendar(schedule, start=start, today=max(on, start), horizon_days=3650)
+    codes = {v.code for v in calendar.visits}
+    if code not in codes:
+        raise ValidationError(
+            f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
+        )
+    if VisitRecord.objects.filter(registration=registration, code=code).exists():
+        raise ConflictError(f"Visit {code} is already recorded.")
+    visit = VisitRecord.objects.create(registration=registration, code=code, on=on, recorded_by=by)
+    audit_record(
+        action="create", instance=visit, changes={"code": [None, code], "on": [None, on]}, by=by
+    )
+    return visit

@@ -18,10 +18,12 @@ from .selectors import (
     patients_for_user,
     patients_visible_to,
     reconsent_worklist,
+    registration_calendar,
     roles_for_patient,
     screening_log,
     slot_summary,
     slot_summary_for,
+    visits_due,
 )
 from .services import identity_read
 
@@ -50,6 +52,13 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "timeline": patient_timeline(patient=patient),
         "registrations": patient.registrations.select_related("cohort__trial", "dose_level"),
+        "calendars": [
+            (r, registration_calendar(registration=r))
+            for r in patient.registrations.select_related("trial__visit_schedule").prefetch_related(
+                "visits"
+            )
+            if hasattr(r.trial, "visit_schedule")
+        ],
         "consents": patient.consents.select_related("form__trial"),
         "screenings": patient.screenings.select_related("trial", "cohort"),
         "may_read_identity": bool(
@@ -117,6 +126,7 @@ def worklists(request: HttpRequest) -> HttpResponse:
         "subjects/worklists.html",
         {
             "reconsents": reconsent_worklist(user=request.user, today=today),
+            "visits": visits_due(user=request.user, today=today),
             "expiring": expiring,
             "today": today,
         },

@@ -170,3 +170,16 @@ class DoseLevel(models.Model):
 
     def __str__(self) -> str:
         return f"DL{self.level} {self.agent} {self.dose.normalize()} {self.unit}"
+
+
+class VisitScheduleDefinition(models.Model):
+    """A trial's declared visit schedule (the document format of docs/formats/visit-schedule.md)."""
+
+    trial = models.OneToOneField(Trial, on_delete=models.CASCADE, related_name="visit_schedule")
+    document = models.JSONField()
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    def __str__(self) -> str:
+        return f"visit schedule of {self.trial} (v{self.version})"

@@ -26,6 +26,7 @@ from .models import (
     TrialSite,
     TrialStatus,
     TrialStatusChange,
+    VisitScheduleDefinition,
 )
 
 _ONCOTREE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
@@ -296,3 +297,56 @@ def dose_level_create(
         by=by,
     )
     return dl
+
+
+def schedule_problems(document: Any) -> list[Any]:
+    """The core's problems for a schedule document (errors and warnings, with stable codes)."""
+    from oncotrials.core.schedule import check_schedule_document
+
+    return list(check_schedule_document(document))
+
+
+@transaction.atomic
+def schedule_set(
+    *, trial: Trial, document: Mapping[str, Any], by: Any, reason: str = ""
+) -> VisitScheduleDefinition:
+    """Declare or replace the trial's visit schedule; a schedule with errors is refused whole."""
+    from oncotrials.core.schedule import load_schedule
+
+    load_schedule(
+        document, source=f"visit schedule of {trial.protocol_code}"
+    )  # schema faults name the path
+    errors = [p for p in schedule_problems(document) if p.is_error]
+    if errors:
+        raise ValidationError(
+            f"The visit schedule has {len(errors)} error(s); first: {errors[0].code} {errors[0].message}",
+            field="document",
+            problems=[f"{p.code} {p.message}" for p in errors],
+        )
+    existing = VisitScheduleDefinition.objects.select_for_update().filter(trial=trial).first()
+    if existing is None:
+        definition = VisitScheduleDefinition.objects.create(trial=trial, document=dict(document))
+        audit_record(
+            action="create",
+            instance=definition,
+            changes={"document": [None, dict(document)]},
+            by=by,
+        )
+        return definition
+    if not reason.strip():
+        raise ValidationError(
+            "A reason (e.g. the protocol amendment) is required to change a schedule.",
+            field="reason",
+        )
+    old = existing.document
+    existing.document = dict(document)
+    existing.version += 1
+    existing.save()
+    audit_record(
+        action="update",
+        instance=existing,
+        changes={"document": [old, dict(document)]},
+        reason=reason,
+        by=by,
+    )
+    return existing

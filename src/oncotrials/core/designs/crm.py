@@ -929,6 +929,8 @@ class CRMSimulation:
     mean_dlts: float
     seed: int | None
     selected: IntArray = field(repr=False, compare=False)  # per trial: 0-based dose, -1 none
+    mean_duration: float | None = None  # TITE simulations: mean time to the last follow-up
+    design: str = "crm"
 
     @property
     def selection_percent(self) -> tuple[float, ...]:
@@ -936,8 +938,8 @@ class CRMSimulation:
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready summary (percentages, means), without the per-trial array."""
-        return {
-            "design": "crm",
+        doc: dict[str, object] = {
+            "design": self.design,
             "truth": list(self.truth),
             "skeleton": list(self.skeleton),
             "target": self.target,
@@ -954,6 +956,9 @@ class CRMSimulation:
             "total_patients": round(self.mean_n, 4),
             "total_dlts": round(self.mean_dlts, 4),
         }
+        if self.mean_duration is not None:
+            doc["mean_duration"] = round(self.mean_duration, 4)
+        return doc
 
     def selection_se(self) -> tuple[float, ...]:
         """Monte Carlo standard error of each selection fraction."""

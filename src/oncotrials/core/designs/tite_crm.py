@@ -27,6 +27,7 @@ from oncotrials.core.designs.crm import (
     DEFAULT_INTERCEPT,
     DEFAULT_SCALE,
     CRMFit,
+    CRMSimulation,
     Method,
     Model,
     check_model,
@@ -36,13 +37,18 @@ from oncotrials.core.designs.crm import (
     check_rates,
     dose_scaled,
     fit_records,
+    recommend,
 )
+from oncotrials.core.designs.crm import _check_int as check_int
+from oncotrials.core.designs.crm import _grid_posterior as grid_posterior
+from oncotrials.core.designs.crm import _log_p as log_p
+from oncotrials.core.designs.crm import _make_grid as make_grid
 from oncotrials.core.errors import ValidationError
 
 Scheme = Literal["linear", "adaptive"]
 FloatArray = NDArray[np.float64]
 
-__all__ = ["TITECRM", "TITECRMFit", "tite_weights", "titecrm"]
+__all__ = ["TITECRM", "TITECRMFit", "simulate_tite_crm", "tite_weights", "titecrm"]
 
 
 def tite_weights(
@@ -283,3 +289,146 @@ class TITECRM:
             ),
             rule=rule,
         )
+
+
+def simulate_tite_crm(
+    truth: ArrayLike,
+    skeleton: ArrayLike,
+    target: float,
+    *,
+    n_patients: int = 24,
+    obswin: float = 1.0,
+    rate: float = 1.0,
+    accrual: Literal["fixed", "poisson"] = "fixed",
+    n_trials: int = 10_000,
+    start_dose: int = 0,
+    model: Model = "empiric",
+    intcpt: float = DEFAULT_INTERCEPT,
+    scale: float = DEFAULT_SCALE,
+    restrict: bool = True,
+    n_grid: int = 201,
+    rng: np.random.Generator | int | None = None,
+) -> CRMSimulation:
+    """Simulate the TITE-CRM over many trials at once (``dfcrm::titesim`` semantics, one stage).
+
+    Patients arrive one at a time, every ``obswin / rate`` (``accrual="fixed"``) or after
+    exponential gaps with mean ``obswin / rate`` (``"poisson"``); a patient with a DLT has it at
+    a uniform time within the window. At each arrival the TITE-CRM (linear weights) is fitted to
+    what is known then, and the new patient gets the recommended dose, with ``restrict=True``
+    at most one level above the previous patient's dose. The selected dose is the CRM
+    recommendation once every patient has completed follow-up. ``mean_duration`` is the mean
+    time from the start to the end of the last patient's window.
+
+    All trials advance together on a fixed grid posterior (see :func:`simulate_crm`);
+    completed patients enter as per-dose counts and pending ones as weighted terms.
+    """
+    skel = check_rates("skeleton", skeleton, increasing=True)
+    check_rate("target", target)
+    check_model(model)
+    check_positive("scale", scale)
+    dose_scaled(skel, model, intcpt)
+    k = skel.size
+    tr = check_rates("truth", truth)
+    if tr.size != k:
+        raise ValidationError(
+            f"truth has {tr.size} dose levels but the skeleton has {k}; give one true rate per "
+            "dose."
+        )
+    n_patients = check_int("n_patients", n_patients, 2)
+    n_trials = check_int("n_trials", n_trials, 1)
+    n_grid = check_int("n_grid", n_grid, 51)
+    obswin = check_positive("obswin", obswin)
+    rate = check_positive("rate", rate)
+    if accrual not in ("fixed", "poisson"):
+        raise ValidationError(f"accrual must be 'fixed' or 'poisson'; got {accrual!r}.")
+    if isinstance(start_dose, bool) or not (0 <= int(start_dose) < k):
+        raise ValidationError(
+            f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}."
+        )
+    seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
+    gen = np.random.default_rng(rng)
+    u_tox = gen.random((n_trials, n_patients))
+    u_time = gen.random((n_trials, n_patients))
+    gap = obswin / rate
+    if accrual == "fixed":
+        arrival = np.broadcast_to(gap * np.arange(1, n_patients + 1), (n_trials, n_patients))
+    else:
+        arrival = np.cumsum(gen.exponential(gap, (n_trials, n_patients)), axis=1)
+
+    grid = make_grid(skel, model, intcpt, scale, n_grid)
+    p_grid = np.exp(grid.log_p)  # (K, G)
+    x_scaled = dose_scaled(skel, model, intcpt)
+    rows = np.arange(n_trials)
+    dose = np.zeros((n_trials, n_patients), dtype=np.int64)
+    dlt = np.zeros((n_trials, n_patients), dtype=bool)
+    utox = np.full((n_trials, n_patients), np.inf)
+    cur = np.full(n_trials, int(start_dose), dtype=np.int64)
+    onehot = np.eye(k)
+    for i in range(n_patients):
+        dose[:, i] = cur
+        dlt[:, i] = u_tox[:, i] < tr[cur]
+        utox[:, i] = np.where(dlt[:, i], arrival[:, i] + u_time[:, i] * obswin, np.inf)
+        if i == n_patients - 1:
+            break
+        t = arrival[:, i + 1][:, None]  # the next patient's arrival
+        seen = slice(0, i + 1)
+        observed = utox[:, seen] <= t
+        w = np.minimum((t - arrival[:, seen]) / obswin, 1.0)
+        complete = ~observed & (w >= 1.0)
+        oh = onehot[dose[:, seen]]  # (T, i+1, K)
+        n_dlt = np.einsum("tj,tjk->tk", observed.astype(np.float64), oh)
+        n_ok = np.einsum("tj,tjk->tk", complete.astype(np.float64), oh)
+        pending = ~observed & (w < 1.0)
+        cols = np.nonzero(pending.any(axis=0))[0]
+        if accrual == "fixed":
+            # Pending weights are shared by all trials: a trial's posterior depends only on its
+            # counts and on the doses of its pending patients, so compute each state once.
+            pend_dose = np.where(pending[:, cols], dose[:, cols] + 1, 0)
+            state = np.ascontiguousarray(np.hstack([n_dlt, n_ok, pend_dose]).astype(np.int32))
+            keys = state.view(np.dtype((np.void, 4 * state.shape[1]))).reshape(-1)
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        else:
+            first = rows
+            inverse = rows
+        logpost = n_dlt[first] @ grid.log_p + n_ok[first] @ grid.log_1mp + grid.log_prior_w
+        for j in cols:
+            pj = np.nonzero(pending[first, j])[0]
+            dj = dose[first[pj], j]
+            if accrual == "fixed":
+                table = np.log1p(-w[0, j] * p_grid)  # (K, G), the same weight in every trial
+                logpost[pj] += table[dj]
+            else:
+                logpost[pj] += np.log1p(-w[first[pj], j, None] * p_grid[dj])
+        logpost -= logpost.max(axis=1, keepdims=True)
+        np.exp(logpost, out=logpost)
+        mean = ((logpost @ grid.beta) / logpost.sum(axis=1))[inverse]
+        rec = recommend(np.exp(log_p(mean, x_scaled, model, intcpt)), target)
+        cur = np.minimum(rec, cur + 1) if restrict else rec
+
+    n = np.zeros((n_trials, k))
+    y = np.zeros((n_trials, k))
+    np.add.at(n, (np.repeat(rows, n_patients), dose.ravel()), 1.0)
+    np.add.at(y, (np.repeat(rows, n_patients), dose.ravel()), dlt.ravel().astype(np.float64))
+    mean, _ = grid_posterior(grid, n, y)
+    final = recommend(np.exp(log_p(mean, x_scaled, model, intcpt)), target)
+    sel = np.bincount(final, minlength=k) / n_trials
+    duration = arrival[:, -1] + obswin
+    return CRMSimulation(
+        truth=tuple(float(v) for v in tr),
+        skeleton=tuple(float(v) for v in skel),
+        target=float(target),
+        n_trials=n_trials,
+        n_patients=n_patients,
+        cohort_size=1,
+        selection=tuple(float(v) for v in sel),
+        no_selection=float(1.0 - np.sum(sel)),
+        patients=tuple(float(v) for v in n.mean(axis=0)),
+        dlts=tuple(float(v) for v in y.mean(axis=0)),
+        early_stop=0.0,
+        mean_n=float(n.sum(axis=1).mean()),
+        mean_dlts=float(y.sum(axis=1).mean()),
+        seed=seed,
+        selected=final.astype(np.int64),
+        mean_duration=float(duration.mean()),
+        design="tite-crm",
+    )

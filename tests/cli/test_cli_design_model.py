@@ -128,7 +128,7 @@ def test_crm_simulate_needs_a_skeleton() -> None:
 def test_commands_mapping_for_registration() -> None:
     assert set(COMMANDS) == {
         "simon", "single-stage", "pp-monitor", "pp-search", "getprior", "crm-decide",
-        "crm-simulate",
+        "crm-simulate", "tite-crm-simulate", "ewoc-decide",
     }  # fmt: skip
     assert all(callable(f) for f in COMMANDS.values())
 
@@ -161,3 +161,30 @@ def test_pp_search_json() -> None:
     res = runner.invoke(app, ["pp-search", "--p0", "0.2", "--p1", "0.4", "--nmax-max", "5"])
     assert res.exit_code == 1
     assert "--nmax-max must be at least --nmax-min" in res.stderr
+
+
+def test_tite_crm_simulate_json() -> None:
+    doc = _json([
+        "tite-crm-simulate", "--truth", "0.05,0.10,0.20,0.30,0.45,0.60", "--halfwidth", "0.05",
+        "--nu", "4", "--patients", "12", "--rate", "2", "--trials", "200", "--seed", "3",
+    ])  # fmt: skip
+    assert doc["design"] == "tite-crm"
+    assert doc["mean_duration"] == pytest.approx(12 / 2 + 1)
+    assert sum(doc["selection_percent"]) == pytest.approx(100.0)
+
+
+def test_ewoc_decide_json() -> None:
+    # No data, uniform priors: the 0.25-quantile of the MTD is 140 + 0.25 * 285 = 211.25,
+    # rounded down to 210 mg/m2 (dose 3), capped at dose 2 by the no-skipping rule.
+    doc = _json([
+        "ewoc-decide", "--doses", "140,180,210,250,300,350,425", "--current", "1",
+        "--data", "0/0,0/0,0/0,0/0,0/0,0/0,0/0",
+    ])  # fmt: skip
+    assert doc["mtd_quantile"] == pytest.approx(211.25, abs=1e-9)
+    assert doc["next_dose"] == 2
+    assert doc["next_dose_amount"] == 180
+    res = runner.invoke(app, [
+        "ewoc-decide", "--doses", "140,180", "--current", "1", "--data", "0/0,0/0,0/0",
+    ])  # fmt: skip
+    assert res.exit_code == 1
+    assert "--data has 3 dose levels but --doses has 2" in res.stderr

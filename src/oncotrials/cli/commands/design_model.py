@@ -25,6 +25,7 @@ from oncotrials.cli.output import (
 from oncotrials.core.designs.base import parse_dose_data
 from oncotrials.core.designs.crm import CRM, crm_pathways, simulate_crm
 from oncotrials.core.designs.crm import getprior as core_getprior
+from oncotrials.core.designs.ewoc import EWOC
 from oncotrials.core.designs.phase2 import (
     SimonDesign,
     pp_boundaries,
@@ -35,6 +36,7 @@ from oncotrials.core.designs.phase2 import (
 from oncotrials.core.designs.phase2 import (
     single_stage as core_single_stage,
 )
+from oncotrials.core.designs.tite_crm import simulate_tite_crm
 from oncotrials.core.errors import ValidationError
 
 app = typer.Typer(
@@ -496,6 +498,118 @@ def crm_simulate(
     )
 
 
+@app.command("tite-crm-simulate")
+@command_errors
+def tite_crm_simulate(
+    truth: Annotated[str, typer.Option("--truth", help="True DLT rates per dose.")],
+    target: Annotated[float, typer.Option("--target", "-t", help="Target DLT rate.")] = 0.3,
+    skeleton: Annotated[
+        str | None, typer.Option("--skeleton", help="Prior DLT guesses (or --halfwidth/--nu).")
+    ] = None,
+    halfwidth: Annotated[
+        float | None, typer.Option("--halfwidth", help="getprior half-width.")
+    ] = None,
+    nu: Annotated[int | None, typer.Option("--nu", help="getprior prior MTD level.")] = None,
+    n_patients: Annotated[int, typer.Option("--patients", help="Sample size.")] = 24,
+    rate: Annotated[float, typer.Option("--rate", help="Patients arriving per DLT window.")] = 1.0,
+    accrual: Annotated[str, typer.Option("--accrual", help="fixed or poisson.")] = "fixed",
+    trials: Annotated[int, typer.Option("--trials", help="Simulated trials.")] = 10_000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    model: ModelOpt = "empiric",
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """TITE-CRM operating characteristics with staggered accrual (dfcrm::titesim semantics).
+
+    Times are in units of the DLT window; the reported duration runs to the end of the last
+    patient's window.
+    """
+    tr = parse_floats("--truth", truth)
+    skel = _skeleton(skeleton, halfwidth, nu, target, len(tr), model)
+    t0 = time.perf_counter()
+    res = simulate_tite_crm(
+        tr, skel, target, n_patients=n_patients, rate=rate, accrual=accrual,  # type: ignore[arg-type]
+        n_trials=trials, model=model, rng=seed,  # type: ignore[arg-type]
+    )  # fmt: skip
+    doc = res.summary()
+    doc["seconds"] = round(time.perf_counter() - t0, 3)
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    table = Table(title=f"TITE-CRM, {trials} trials, target {target:g}")
+    for col in ("dose", "truth", "selected %", "patients", "DLTs"):
+        table.add_column(col)
+    for i in range(len(tr)):
+        table.add_row(
+            str(i + 1), f"{tr[i]:g}", f"{100 * res.selection[i]:.1f}",
+            f"{res.patients[i]:.2f}", f"{res.dlts[i]:.2f}",
+        )  # fmt: skip
+    stdout.print(table)
+    stdout.print(f"mean duration {res.mean_duration:.2f} DLT windows")
+
+
+@app.command("ewoc-decide")
+@command_errors
+def ewoc_decide(
+    doses: Annotated[str, typer.Option("--doses", help="Dose amounts, increasing.")],
+    current: Annotated[
+        int, typer.Option("--current", "-c", help="Current dose level (1 = lowest).")
+    ],
+    data: Annotated[
+        str,
+        typer.Option("--data", "-d", help="treated/DLTs per dose, lowest first: '3/0,3/1,0/0'."),
+    ],
+    target: Annotated[float, typer.Option("--target", "-t", help="DLT rate at the MTD.")] = 0.33,
+    alpha: Annotated[float, typer.Option("--alpha", help="Feasibility bound.")] = 0.25,
+    min_dose: Annotated[
+        float | None, typer.Option("--min-dose", help="Lower end of the dose scale.")
+    ] = None,
+    max_dose: Annotated[
+        float | None, typer.Option("--max-dose", help="Upper end of the dose scale.")
+    ] = None,
+    no_skip: Annotated[
+        bool, typer.Option("--no-skip/--allow-skip", help="At most one level up.")
+    ] = True,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """EWOC's next dose (Babb et al. 1998): the alpha-quantile of the MTD posterior."""
+    amounts = parse_floats("--doses", doses)
+    obs = parse_dose_data(data)
+    if len(obs) != len(amounts):
+        raise ValidationError(
+            f"--data has {len(obs)} dose levels but --doses has {len(amounts)}; give one entry "
+            "per dose in both."
+        )
+    if not 1 <= current <= len(obs):
+        raise ValidationError(
+            f"--current must be a dose level between 1 and {len(obs)}; got {current}."
+        )
+    design = EWOC(
+        tuple(amounts), target=target, alpha=alpha, min_dose=min_dose, max_dose=max_dose,
+        no_skip=no_skip,
+    )  # fmt: skip
+    dec = design.decide(obs, current - 1)
+    post = design.posterior(obs)
+    doc = {
+        "design": "ewoc",
+        "action": dec.action.value,
+        "current_dose": current,
+        "next_dose": None if dec.next_dose is None else dec.next_dose + 1,
+        "next_dose_amount": None if dec.next_dose is None else amounts[dec.next_dose],
+        "reason": dec.reason,
+        "rule": dec.rule,
+        "mtd_quantile": post.mtd_quantile,
+        "mtd_mean": post.mtd_mean,
+        "pdlt": list(post.pdlt),
+        "prob_overdose": list(post.prob_overdose),
+    }
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    nxt = "" if doc["next_dose"] is None else f" -> dose {doc['next_dose']}"
+    stdout.print(f"[bold]{dec.action.value.upper()}[/]{nxt}: {dec.reason}", markup=True)
+    stdout.print(f"rule: {dec.rule}")
+
+
 COMMANDS = {
     "simon": simon,
     "single-stage": single_stage,
@@ -504,4 +618,6 @@ COMMANDS = {
     "getprior": getprior,
     "crm-decide": crm_decide,
     "crm-simulate": crm_simulate,
+    "tite-crm-simulate": tite_crm_simulate,
+    "ewoc-decide": ewoc_decide,
 }

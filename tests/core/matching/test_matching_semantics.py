@@ -384,3 +384,23 @@ def test_upserting_a_patient_returns_the_levels_now_matched(oncotree: OncoTreeMa
     now = m.upsert_patient(Patient("p", report=report(mut("BRAF", "p.V600E"))))
     assert [lvl.key for lvl in now] == [("T", "A")]
     assert m.match_sets() == {("T", "A"): frozenset({"p"})}
+
+
+def test_exon_and_variant_classification_hold_on_the_same_row(oncotree: OncoTreeMap) -> None:
+    pts = [
+        Patient(
+            "ex19-del",
+            report=report(
+                mut("EGFR", "p.E746_A750del", exon=19, variant_classification="In_Frame_Del")
+            ),
+        ),
+        Patient(
+            "ex19-missense+ex21-del",
+            report=report(
+                mut("EGFR", "p.L747P", exon=19, variant_classification="Missense_Mutation"),
+                mut("EGFR", "p.L858_A859del", exon=21, variant_classification="In_Frame_Del"),
+            ),
+        ),
+    ]
+    crit = {"genomic": {"gene": "EGFR", "exon": 19, "variant_classification": "In_Frame_Del"}}
+    assert matched(crit, pts, oncotree) == {"ex19-del"}

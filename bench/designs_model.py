@@ -7,6 +7,11 @@ with the same settings (4,000 trials, seed 1009; tests/core/designs/reference/cr
 and its run time measured on the 2-core development machine (one core, other jobs running:
 85.5 s for 4,000 trials; designs.md reports ~160 s per 10,000 on an idle core).
 
+TITE-CRM: the same truth and skeleton, 24 patients arriving one at a time, 3 per DLT window
+(fixed accrual), 10,000 trials. Reference: dfcrm::titesim(..., 24, 1, nsim=2000, obswin=1,
+rate=3, accrual="fixed", seed=1009): 84.5 s for 2,000 trials on the same machine
+(tests/core/designs/reference/crm_dfcrm_titesim.csv).
+
 Simon: ``simon_two_stage(p0, p1, alpha, beta, nmax=100)`` for Simon (1989) Table 1 settings;
 reference clinfun::ph2simon(nmax=100): 0.013 s (designs.md) to 0.019 s (measured here), Fortran.
 
@@ -24,10 +29,12 @@ from pathlib import Path
 
 from oncotrials.core.designs.crm import getprior, simulate_crm
 from oncotrials.core.designs.phase2 import simon_two_stage
+from oncotrials.core.designs.tite_crm import simulate_tite_crm
 
 TRUTH = [0.05, 0.10, 0.20, 0.30, 0.45, 0.60]
 REF = Path(__file__).parents[1] / "tests" / "core" / "designs" / "reference"
 DFCRM_SECONDS_PER_10000 = 85.5 / 4000 * 10_000  # measured with other jobs on the machine
+TITESIM_SECONDS_PER_10000 = 84.5 / 2000 * 10_000
 SIMON_CASES = [
     (0.05, 0.25, 0.05, 0.20),
     (0.10, 0.30, 0.05, 0.20),
@@ -71,6 +78,22 @@ def main() -> None:
     ):
         print(f"  {k:>4}  {p:5.2f}  {100 * s:18.2f}  {100 * r:33.2f}  {100 * se:12.2f}")
     print(f"  mean patients {result.mean_n:.1f}, mean DLTs {result.mean_dlts:.2f}")
+
+    with (REF / "crm_dfcrm_titesim.csv").open(newline="") as fh:
+        tref = [float(r["selection"]) for r in csv.DictReader(fh)]
+
+    def tite() -> object:
+        return simulate_tite_crm(
+            TRUTH, skel, 0.3, n_patients=24, rate=3, n_trials=args.trials, rng=args.seed
+        )
+
+    tres = tite()
+    t_tite = best_time(tite, args.repeat)
+    print(f"\nTITE-CRM, 24 patients, 3 per window, {args.trials} trials (best of {args.repeat})")
+    print(f"  ours: {t_tite:.3f} s   dfcrm::titesim: ~{TITESIM_SECONDS_PER_10000:.0f} s per 10,000")
+    print("  dose  truth  selection % (ours)  selection % (dfcrm, 2000 trials)")
+    for k, (p, s_, r) in enumerate(zip(TRUTH, tres.selection, tref, strict=True), start=1):  # type: ignore[attr-defined]
+        print(f"  {k:>4}  {p:5.2f}  {100 * s_:18.2f}  {100 * r:33.2f}")
 
     print(f"\nSimon two-stage search, nmax = 100 (best of {args.repeat})")
     print("  p0    p1    alpha beta   optimal          minimax          ours (s)  clinfun (s)")

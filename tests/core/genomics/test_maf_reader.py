@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.genomics.issues import GenomicFileError, Severity
 from oncotrials.core.genomics.maf import read_maf, write_maf
-from oncotrials.core.genomics.model import VariantClass
+from oncotrials.core.genomics.model import Mutation, VariantClass
 
 
 def test_tcga_laml_per_gene_mutated_sample_counts(fixtures: Path) -> None:
@@ -306,3 +309,60 @@ def test_windows_line_endings(tmp_path: Path) -> None:
     )
     (m,) = read_maf(p).to_mutations()
     assert (m.gene, m.alt_count, m.vaf) == ("KRAS", 10, 0.1)
+
+
+_NULLISH = {"NA", "N/A", "na", "nan", "NaN", "."}
+_words = st.text(alphabet="ACGTacgtXYZ0123456789_.-:>", min_size=1, max_size=12).filter(
+    lambda s: s not in _NULLISH
+)
+
+
+@st.composite
+def _mutations(draw: st.DrawFn) -> Mutation:
+    from oncotrials.core.genomics.model import GenomeBuild
+
+    depth = draw(st.none() | st.integers(1, 5000))
+    alt_count = None if depth is None else draw(st.integers(0, depth))
+    vaf = (alt_count / depth) if depth else draw(st.none() | st.floats(0, 1, allow_nan=False))
+    protein = draw(st.none() | st.sampled_from(["p.G12C", "p.V600E", "p.E746_A750del", "p.R175*"]))
+    start = draw(st.none() | st.integers(1, 250_000_000))
+    return Mutation(
+        # (ids spelled like a null value, such as "NA", are read as empty: not generated)
+        sample_id=draw(
+            st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,15}", fullmatch=True).filter(
+                lambda s: s not in _NULLISH
+            )
+        ),
+        gene=draw(st.sampled_from(["KRAS", "EGFR", "TP53", "BRAF"])),
+        variant_class=draw(st.sampled_from(list(VariantClass))),
+        protein_change=protein,
+        protein_change_raw=protein,
+        hgvsc=draw(st.none() | _words),
+        chromosome=draw(st.none() | st.sampled_from(["1", "7", "17", "X"])),
+        start=start,
+        end=start,
+        ref=draw(st.none() | st.sampled_from(["A", "C", "GT", "-"])),
+        alt=draw(st.none() | st.sampled_from(["T", "G", "-", "AC"])),
+        vaf=vaf,
+        depth=depth,
+        alt_count=alt_count,
+        consequence=draw(st.none() | _words),
+        genome_build=draw(st.none() | st.just(GenomeBuild.GRCH38)),
+        normal_sample_id=draw(
+            st.none()
+            | st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True).filter(lambda s: s not in _NULLISH)
+        ),
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_mutations(), min_size=1, max_size=8))
+def test_write_then_read_gives_the_same_mutations(tmp_path: Path, muts: list[Mutation]) -> None:
+    # one genome build per file
+    build = next((m.genome_build for m in muts if m.genome_build), None)
+    muts = [dataclasses.replace(m, genome_build=build) for m in muts]
+    out = tmp_path / "rt.maf"
+    write_maf(muts, out)
+    assert read_maf(out).to_mutations() == tuple(muts)

@@ -499,27 +499,27 @@ def read_maf(
         if c:
             used[key] = c
 
-    # VAF.
-    if "alt_count" in used and "depth" in used:
-        vaf = (ints["alt_count"] / ints["depth"]).cast(pl.Float64)
-        vaf = pl.when(ints["depth"] > 0).then(vaf).otherwise(None)
-        depth = ints["depth"]
-    elif "alt_count" in used and "ref_count" in used:
-        d = ints["alt_count"] + ints["ref_count"]
-        vaf = pl.when(d > 0).then(ints["alt_count"] / d).otherwise(None)
-        depth = d
-    else:
-        frac = next((col(c) for c in _VAF_COLUMNS[:3] if col(c)), None)
-        pct = col("i_TumorVAF_WU")
-        if frac:
-            vaf = pl.col(frac).cast(pl.Float64, strict=False)
-            used["vaf"] = frac
-        elif pct:
-            vaf = pl.col(pct).cast(pl.Float64, strict=False) / 100.0
-            used["vaf"] = pct
-        else:
-            vaf = pl.lit(None, pl.Float64)
-        depth = ints["depth"]
+    # VAF: from the allele counts where a row has them, else from a VAF column.
+    alt_n, depth_n, ref_n = ints["alt_count"], ints["depth"], ints["ref_count"]
+    depth = pl.coalesce(depth_n, alt_n + ref_n)
+    candidates = [pl.when(depth > 0).then(alt_n / depth).otherwise(None)]
+    frac = next((col(c) for c in _VAF_COLUMNS[:3] if col(c)), None)
+    pct = col("i_TumorVAF_WU")
+    if frac:
+        candidates.append(pl.col(frac).cast(pl.Float64, strict=False))
+        used["vaf"] = frac
+    elif pct:
+        candidates.append(pl.col(pct).cast(pl.Float64, strict=False) / 100.0)
+        used["vaf"] = pct
+    vaf = pl.coalesce(candidates)
+    vaf_col = used.get("vaf")
+    if vaf_col:
+        errors_where(
+            pl.col(vaf_col).is_not_null()
+            & pl.col(vaf_col).cast(pl.Float64, strict=False).is_null(),
+            vaf_col,
+            "expected a number.",
+        )
 
     # Genome build.
     builds: dict[str, str | None] = {}

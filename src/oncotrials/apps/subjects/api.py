@@ -29,7 +29,7 @@ from .schemas import (
     ScreeningOut,
     WithdrawIn,
 )
-from .selectors import patient_get_for_user, patients_for_user
+from .selectors import arm_visible_to, patient_get_for_user, patients_for_user
 from .services import (
     CLINICAL_WRITERS,
     consent_sign,
@@ -168,16 +168,14 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
         dose_level = DoseLevel.objects.filter(pk=payload.dose_level_id, cohort=cohort).first()
         if dose_level is None:
             raise NotFoundError(f"No dose level {payload.dose_level_id} in {cohort}.")
-    return Status(
-        201,
-        registration_create(
-            patient=patient,
-            cohort=cohort,
-            dose_level=dose_level,
-            registered_on=payload.registered_on,
-            by=request.user,
-        ),
+    registration = registration_create(
+        patient=patient,
+        cohort=cohort,
+        dose_level=dose_level,
+        registered_on=payload.registered_on,
+        by=request.user,
     )
+    return Status(201, _registration_out(request, registration))
 
 
 @router.post("/registrations/{registration_id}/status", response={200: RegistrationOut, **ERRORS})
@@ -188,10 +186,18 @@ def registrations_status(
     if registration is None:
         raise NotFoundError(f"No registration {registration_id}.")
     patient_get_for_user(user=request.user, patient_id=registration.patient_id)
-    return registration_change_status(
+    updated = registration_change_status(
         registration=registration,
         to_status=payload.status,
         on=payload.on,
         by=request.user,
         reason=payload.reason,
     )
+    return _registration_out(request, updated)
+
+
+def _registration_out(request: HttpRequest, registration: Registration) -> dict[str, Any]:
+    out: dict[str, Any] = RegistrationOut.from_orm(registration).dict()
+    if not arm_visible_to(user=request.user, registration=registration):
+        out["cohort_id"] = None
+    return out

@@ -359,3 +359,59 @@ class VisitRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} {self.code} on {self.on}"
+
+
+class RandomisationMethod(models.TextChoices):
+    BLOCKS = "blocks", _("Stratified permuted blocks")
+    MINIMISATION = "minimisation", _("Minimisation (Pocock–Simon)")
+
+
+class RandomisationScheme(models.Model):
+    """How a randomised trial allocates patients to its arms (cohorts of kind 'randomised arm').
+
+    For permuted blocks the allocation list is generated once, stored here and never shown: it is
+    concealed, and only the next row is revealed, at randomisation.
+    """
+
+    trial = models.OneToOneField(
+        "trials.Trial", on_delete=models.CASCADE, related_name="randomisation_scheme"
+    )
+    method = models.CharField(max_length=16, choices=RandomisationMethod.choices)
+    arms = models.JSONField()  # {"ARM-A": 1, "ARM-B": 1}: cohort code -> ratio
+    factors = models.JSONField(default=dict)  # {"ecog": ["0", "1"], ...}
+    block_sizes = models.JSONField(default=list)
+    p = models.FloatField(default=0.8)
+    allocation_list = models.JSONField(
+        default=dict, editable=False
+    )  # concealed: {stratum: [arm, ...]}
+    blinded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} for {self.trial}"
+
+
+class RandomisationRecord(models.Model):
+    scheme = models.ForeignKey(
+        RandomisationScheme, on_delete=models.PROTECT, related_name="records"
+    )
+    registration = models.OneToOneField(
+        Registration, on_delete=models.PROTECT, related_name="randomisation"
+    )
+    sequence = models.PositiveIntegerField()
+    stratum = models.CharField(max_length=200)
+    levels = models.JSONField()
+    arm = models.CharField(max_length=32)
+    details = models.JSONField(default=dict)  # minimisation scores, random element, block row
+    randomised_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "sequence"], name="randomisation_sequence_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.stratum}"

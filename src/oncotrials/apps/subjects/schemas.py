@@ -108,7 +108,7 @@ class RegistrationIn(Schema):
 class RegistrationOut(Schema):
     id: int
     trial_id: int
-    cohort_id: int
+    cohort_id: int | None = Field(..., description="null when the arm is blinded for you")
     dose_level_id: int | None
     registered_on: dt.date
     status: RegistrationStatus

@@ -79,7 +79,18 @@ def patients_for_user(*, user: Any, q: str = "", trial_id: int | None = None) ->
     return qs
 
 
-def patient_timeline(*, patient: Patient) -> list[dict[str, Any]]:
+UNBLINDED_ROLES = frozenset({"administrator", "pharmacovigilance"})
+
+
+def arm_visible_to(*, user: Any, registration: Registration) -> bool:
+    """Whether the user may know the arm of this registration (blinded schemes hide it)."""
+    scheme = getattr(registration.trial, "randomisation_scheme", None)
+    if scheme is None or not scheme.blinded:
+        return True
+    return bool(roles_for_patient(user, registration.patient) & UNBLINDED_ROLES)
+
+
+def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, Any]]:
     """Consent, screening, registration and status events of one patient, oldest first."""
     events: list[dict[str, Any]] = [
         {
@@ -115,13 +126,18 @@ def patient_timeline(*, patient: Patient) -> list[dict[str, Any]]:
             )
     for r in patient.registrations.select_related("cohort__trial", "dose_level"):
         dl = f" at DL{r.dose_level.level}" if r.dose_level else ""
+        where = (
+            str(r.cohort)
+            if user is None or arm_visible_to(user=user, registration=r)
+            else f"{r.trial} (arm blinded)"
+        )
         for h in r.status_history.all():
             label = dict(RegistrationStatus.choices)[h.to_status]
             events.append(
                 {
                     "date": h.on,
                     "kind": "registration",
-                    "text": f"{label}: {r.cohort}{dl}" + (f" — {h.reason}" if h.reason else ""),
+                    "text": f"{label}: {where}{dl}" + (f" — {h.reason}" if h.reason else ""),
                 }
             )
     return sorted(events, key=lambda e: e["date"])

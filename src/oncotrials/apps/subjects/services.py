@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ from .models import (
     ConsentKind,
     Patient,
     PatientIdentity,
+    RandomisationMethod,
+    RandomisationRecord,
+    RandomisationScheme,
     ReferralSource,
     Registration,
     RegistrationStatus,
@@ -784,3 +788,132 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any)
         action="create", instance=visit, changes={"code": [None, code], "on": [None, on]}, by=by
     )
     return visit
+
+
+@transaction.atomic
+def randomisation_scheme_create(
+    *,
+    trial: Trial,
+    method: str,
+    arms: Mapping[str, int],
+    by: Any,
+    factors: Mapping[str, list[str]] | None = None,
+    block_sizes: list[int] | None = None,
+    p: float = 0.8,
+    blinded: bool = False,
+    list_size: int = 200,
+) -> RandomisationScheme:
+    """Declare the scheme; for permuted blocks, generate and store the concealed list now."""
+    from oncotrials.core.randomisation import MinimisationConfig, permuted_block_list
+
+    if method not in RandomisationMethod.values:
+        raise ValidationError(
+            f"method must be blocks or minimisation; got {method!r}.", field="method"
+        )
+    codes = set(trial.cohorts.filter(kind="randomised_arm").values_list("code", flat=True))
+    unknown = set(arms) - codes
+    if unknown or len(arms) < 2:
+        raise ValidationError(
+            f"arms must name at least two randomised-arm cohorts of {trial}; unknown: {sorted(unknown)}.",
+            field="arms",
+        )
+    factors = {k: [str(v) for v in vs] for k, vs in (factors or {}).items()}
+    allocation_list: dict[str, list[str]] = {}
+    if method == RandomisationMethod.BLOCKS:
+        block_list = permuted_block_list(
+            arms=dict(arms),
+            block_sizes=block_sizes or [4, 6],
+            n=list_size,
+            strata=factors or None,
+            rng=secrets.randbits(64),
+        )
+        allocation_list = {s.label: list(s.allocations) for s in block_list.strata}
+    else:
+        MinimisationConfig(arms=dict(arms), factors=factors, p=p).validated()
+    if RandomisationScheme.objects.filter(trial=trial).exists():
+        raise ConflictError(f"{trial} already has a randomisation scheme.")
+    scheme = RandomisationScheme.objects.create(
+        trial=trial,
+        method=method,
+        arms=dict(arms),
+        factors=factors,
+        block_sizes=block_sizes or [],
+        p=p,
+        allocation_list=allocation_list,
+        blinded=blinded,
+    )
+    audit_record(
+        action="create",
+        instance=scheme,
+        changes={
+            "method": [None, method],
+            "arms": [None, dict(arms)],
+            "factors": [None, factors],
+            "blinded": [None, blinded],
+        },
+        by=by,
+    )
+    return scheme
+
+
+@transaction.atomic
+def randomise(
+    *, patient: Patient, trial: Trial, levels: Mapping[str, str], registered_on: dt.date, by: Any
+) -> Registration:
+    """Allocate the patient to an arm and register them there, under a lock on the scheme."""
+    from oncotrials.core.randomisation import MinimisationConfig, next_assignment, stratum_label
+
+    require_clinical_writer(user=by, patient=patient)
+    scheme = RandomisationScheme.objects.select_for_update().filter(trial=trial).first()
+    if scheme is None:
+        raise ValidationError(f"{trial} has no randomisation scheme.", field="trial")
+    levels = {k: str(v) for k, v in levels.items()}
+    factors = tuple((k, tuple(v)) for k, v in scheme.factors.items())
+    label = stratum_label(levels, factors)
+    records = scheme.records.all()
+    details: dict[str, Any]
+    if scheme.method == RandomisationMethod.BLOCKS:
+        rows = scheme.allocation_list.get(label, [])
+        used = records.filter(stratum=label).count()
+        if used >= len(rows):
+            raise ConflictError(
+                f"The allocation list of stratum {label} is exhausted ({len(rows)} rows used).",
+                code="list_exhausted",
+            )
+        arm = rows[used]
+        details = {"row": used + 1}
+    else:
+        config = MinimisationConfig(arms=scheme.arms, factors=scheme.factors, p=scheme.p)
+        decision = next_assignment(
+            [(r.levels, r.arm) for r in records], levels, config, rng=secrets.randbits(64)
+        )
+        arm = decision.arm
+        details = {
+            "scores": decision.scores,
+            "tied": list(decision.tied),
+            "preferred": decision.preferred,
+            "random_element_overrode": decision.random_element_overrode,
+            "p": decision.p,
+        }
+    cohort = trial.cohorts.get(code=arm)
+    registration = registration_create(
+        patient=patient, cohort=cohort, registered_on=registered_on, by=by
+    )
+    sequence = records.count() + 1
+    record = RandomisationRecord.objects.create(
+        scheme=scheme,
+        registration=registration,
+        sequence=sequence,
+        stratum=label,
+        levels=levels,
+        arm=arm,
+        details=details,
+        randomised_at=timezone.now(),
+    )
+    audit_record(
+        action="randomise",
+        instance=record,
+        changes={"arm": [None, arm], "stratum": [None, label], "details": [None, details]},
+        by=by,
+    )
+    return registration

@@ -13,6 +13,7 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .models import Registration, SlotAllocation
 from .selectors import (
+    arm_visible_to,
     patient_get_for_user,
     patient_timeline,
     patients_for_user,
@@ -50,8 +51,13 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("No such patient.") from None
     context = {
         "patient": patient,
-        "timeline": patient_timeline(patient=patient),
-        "registrations": patient.registrations.select_related("cohort__trial", "dose_level"),
+        "timeline": patient_timeline(patient=patient, user=request.user),
+        "registrations": [
+            (r, arm_visible_to(user=request.user, registration=r))
+            for r in patient.registrations.select_related(
+                "cohort__trial", "dose_level", "trial__randomisation_scheme"
+            )
+        ],
         "calendars": [
             (r, registration_calendar(registration=r))
             for r in patient.registrations.select_related("trial__visit_schedule").prefetch_related(
@@ -97,9 +103,12 @@ def trial_patients(request: HttpRequest, trial_id: int) -> HttpResponse:
     visible = patients_visible_to(request.user)
     context = {
         "trial": trial,
-        "registrations": Registration.objects.filter(trial=trial, patient__in=visible)
-        .select_related("patient", "cohort", "dose_level")
-        .order_by("-registered_on"),
+        "registrations": [
+            (r, arm_visible_to(user=request.user, registration=r))
+            for r in Registration.objects.filter(trial=trial, patient__in=visible)
+            .select_related("patient", "cohort", "dose_level", "trial__randomisation_scheme")
+            .order_by("-registered_on")
+        ],
         "screenings": screening_log(trial=trial).filter(patient__in=visible)[:200],
         "slots": slot_summary(trial=trial),
     }

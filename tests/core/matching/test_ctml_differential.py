@@ -1,7 +1,8 @@
 """Random CTML match trees: import + compiled engine == a direct reading of MatchMiner's rules.
 
 The direct evaluator below restates, per patient and per row, how the DFCI engine reads a CTML
-leaf (shared/reference/matching.md §1.2): keys of a leaf hold on one document; in a genomic
+leaf (shared/reference/matching.md §1.2): keys of a leaf hold on one document (a structural
+variant document names both partner genes, and either may be the ``hugo_symbol``); in a genomic
 leaf any ``!`` turns the leaf into "no row matches the positive leaf"; in a clinical leaf each
 ``!`` negates its own key. Patients here always have a genomic report (as every MatchMiner
 sample does), so two-valued and three-valued logic agree.
@@ -83,8 +84,10 @@ ctml_trees = st.recursive(
 
 
 def row_ok(keys: dict[str, Any], a: Alteration) -> bool:
+    # a structural variant names both partner genes (DFCI: left or right partner)
+    genes = {a.gene, a.fusion_partner} if a.category == "sv" else {a.gene}
     for key, value in keys.items():
-        if key == "hugo_symbol" and a.gene != value:
+        if key == "hugo_symbol" and value not in genes:
             return False
         if key == "variant_category" and a.category not in CATEGORY[value]:
             return False

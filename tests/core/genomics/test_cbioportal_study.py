@@ -433,3 +433,17 @@ def test_number_and_survival_status_values(tmp_path: Path) -> None:
         (6, "OS_STATUS"),
         (7, "OS_MONTHS"),
     ]
+
+
+def test_cna_frame_fast_path(study_dir: Path) -> None:
+    from oncotrials.core.genomics.cbioportal import read_cna_frame
+
+    frame = read_cna_frame(
+        study_dir / "legacy_wide_cna" / "data_cna_discrete.txt", keep_neutral=False
+    )
+    # fixtures README: non-zero calls -1:1491, 1:189, 2:49, -2:14
+    assert frame.height == 1491 + 189 + 49 + 14
+    assert frame.columns == ["line", "gene", "sample_id", "call"]
+    assert frame["line"].min() == 2
+    study = read_study(study_dir, keep_neutral_cna=False)
+    assert len(study.copy_numbers) == frame.height

@@ -56,6 +56,7 @@ __all__ = [
     "TimelineEvent",
     "read_clinical",
     "read_cna",
+    "read_cna_frame",
     "read_gene_panel",
     "read_meta",
     "read_structural_variants",
@@ -312,14 +313,17 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
 
 
 # ---------------------------------------------------------------------------------- CNA
-def read_cna(
+def read_cna_frame(
     path: Path,
     *,
     long: bool | None = None,
     known_samples: frozenset[str] | None = None,
     keep_neutral: bool = True,
-) -> tuple[CopyNumber, ...]:
+) -> pl.DataFrame:
     """Discrete copy number, long (``Sample_Id``, ``Value``) or wide (one column per sample).
+
+    Returns a polars frame with ``line``, ``gene``, ``sample_id`` and ``call`` (-2..2): the fast
+    path for large GISTIC matrices (millions of cells); :func:`read_cna` gives model objects.
 
     ``long=None`` decides from the header. Values -2..2 (and -1.5, read as -1); ``NA`` in the
     wide layout means "not profiled" and yields no call.
@@ -380,13 +384,37 @@ def read_cna(
                     f"sample {s!r} is not in the clinical sample file.",
                 )
     log.raise_if_errors()
-    out: list[CopyNumber] = []
     genes = {g: normalise_gene(g) for g in cells.get_column("gene").unique().to_list()}
-    for _, g, s, v in cells.iter_rows():
-        call = CnaCall(CNA_VALUES[v])
-        if keep_neutral or call is not CnaCall.NEUTRAL:
-            out.append(CopyNumber(sample_id=s, gene=genes[g], call=call))
-    return tuple(out)
+    frame = cells.select(
+        (pl.col("row").cast(pl.Int64) + t.header_line + 1).alias("line"),
+        pl.col("gene").replace_strict(genes, return_dtype=pl.String),
+        pl.col("sample").alias("sample_id"),
+        pl.col("value").replace_strict(CNA_VALUES, return_dtype=pl.Int8).alias("call"),
+    )
+    if not keep_neutral:
+        frame = frame.filter(pl.col("call") != 0)
+    return frame
+
+
+def read_cna(
+    path: Path,
+    *,
+    long: bool | None = None,
+    known_samples: frozenset[str] | None = None,
+    keep_neutral: bool = True,
+) -> tuple[CopyNumber, ...]:
+    """Discrete copy number as :class:`CopyNumber` objects; see :func:`read_cna_frame`."""
+    frame = read_cna_frame(path, long=long, known_samples=known_samples, keep_neutral=keep_neutral)
+    calls = {c.value: c for c in CnaCall}
+    return tuple(
+        CopyNumber(sample_id=s, gene=g, call=calls[v])
+        for g, s, v in zip(
+            frame.get_column("gene").to_list(),
+            frame.get_column("sample_id").to_list(),
+            frame.get_column("call").to_list(),
+            strict=True,
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------- SV
@@ -571,8 +599,11 @@ def _data_file(meta_path: Path, meta: Mapping[str, str]) -> Path:
     return p
 
 
-def read_study(directory: str | Path) -> Study:
+def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study:
     """Read and cross-check a cBioPortal study directory.
+
+    ``keep_neutral_cna=False`` drops copy-number calls of 0 (diploid), which are most of a
+    GISTIC matrix.
 
     Raises
     ------
@@ -685,7 +716,9 @@ def read_study(directory: str | Path) -> Study:
     for dt_name, long in (("DISCRETE_LONG", True), ("DISCRETE", False)):
         cna = only(("COPY_NUMBER_ALTERATION", dt_name))
         if cna is not None:
-            cnas = read_cna(_data_file(*cna), long=long, known_samples=known)
+            cnas = read_cna(
+                _data_file(*cna), long=long, known_samples=known, keep_neutral=keep_neutral_cna
+            )
             profiles[dt_name] = cna[1]
     svs: tuple[StructuralVariant, ...] = ()
     sv = only(("STRUCTURAL_VARIANT", "SV"))

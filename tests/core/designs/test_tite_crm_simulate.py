@@ -78,3 +78,26 @@ def test_tite_simulation_bad_input() -> None:
         simulate_tite_crm(TRUTH, SKEL, 0.3, rate=0, n_trials=10)
     with pytest.raises(ValidationError, match="truth has 3 dose levels but the skeleton has 6"):
         simulate_tite_crm([0.1, 0.2, 0.3], SKEL, 0.3, n_trials=10)
+
+
+def test_agrees_with_dfcrm_titesim_within_monte_carlo_error() -> None:
+    # reference/crm_dfcrm_titesim*.csv: dfcrm::titesim(truth, getprior(0.05, 0.3, 4, 6), 0.3, 24,
+    # 1, obswin=1, rate=3, accrual="fixed"), nsim=2000 (seed 1009) and nsim=3000 (seed 2024),
+    # pooled: 5000 trials.
+    import csv
+    import math
+    from pathlib import Path
+
+    ref_dir = Path(__file__).parent / "reference"
+    pooled = np.zeros(6)
+    n_ref = 0
+    for name, nsim in (("crm_dfcrm_titesim.csv", 2000), ("crm_dfcrm_titesim_seed2024.csv", 3000)):
+        with (ref_dir / name).open(newline="") as fh:
+            pooled += nsim * np.asarray([float(r["selection"]) for r in csv.DictReader(fh)])
+        n_ref += nsim
+    pooled /= n_ref
+    n_ours = 10_000
+    res = simulate_tite_crm(TRUTH, SKEL, 0.3, n_patients=24, rate=3, n_trials=n_ours, rng=77)
+    for p, q in zip(pooled, res.selection, strict=True):
+        se = math.sqrt(p * (1 - p) * (1 / n_ref + 1 / n_ours))
+        assert abs(q - p) <= 4 * se + 1e-12

@@ -385,7 +385,7 @@ def read_cna_frame(
                 )
     log.raise_if_errors()
     genes = {g: normalise_gene(g) for g in cells.get_column("gene").unique().to_list()}
-    frame = cells.select(
+    frame = cells.sort("row", maintain_order=True).select(
         (pl.col("row").cast(pl.Int64) + t.header_line + 1).alias("line"),
         pl.col("gene").replace_strict(genes, return_dtype=pl.String),
         pl.col("sample").alias("sample_id"),

@@ -188,10 +188,8 @@ def parse_protein_change(text: str) -> ProteinChange | None:
             alt = "*"
         if alt == ref:
             return ProteinChange(K.SYNONYMOUS, ref, pos)
+        # p.M1V stays a substitution (the file said which residue); only p.M1? is start loss.
         kind = K.NONSENSE if alt == "*" else K.MISSENSE
-        if kind is K.MISSENSE and ref == "M" and pos == 1:
-            kind = K.START_LOSS
-            return ProteinChange(kind, "M", 1)
         return ProteinChange(kind, ref, pos, alt=alt)
     if m := _SPLICE.match(t):
         return ProteinChange(K.SPLICE, m[1] or "X", int(m[2]), m[3] or "", _int(m[4]))

@@ -139,3 +139,64 @@ def test_constructor_only_stores() -> None:
     design = EWOC((1.0, 1.0))  # invalid, but constructing does not validate
     assert design.get_params()["doses"] == (1.0, 1.0)
     assert math.isclose(design.get_params()["alpha"], 0.25)  # type: ignore[arg-type]
+
+
+def test_batch_posterior_equals_the_single_posterior() -> None:
+    design = EWOC(DOSES, target=0.33, alpha=0.25, n_grid=150, min_dose=100.0)
+    x, lo, hi = np.asarray(DOSES), 100.0, 425.0
+    tables = design._tables(x, lo, hi, 150)
+    rng = np.random.default_rng(3)
+    n = rng.integers(0, 7, (20, 7)).astype(float)
+    y = rng.binomial(n.astype(int), 0.3).astype(float)
+    q_std, p_first = design._batch(tables, 150, n, y, 0.25)
+    for i in range(20):
+        post = design.posterior(list(zip(n[i].astype(int), y[i].astype(int), strict=True)))
+        assert lo + q_std[i] * (hi - lo) == pytest.approx(post.mtd_quantile, rel=1e-10)
+        assert p_first[i] == pytest.approx(post.prob_first_too_toxic, abs=1e-12)
+
+
+def test_simulation_follows_decide_trial_by_trial() -> None:
+    import dataclasses
+
+    truth = [0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.70]
+    design = EWOC(DOSES, target=0.33, alpha=0.25, n_grid=60, min_dose=100.0)
+    n_trials, n_cohorts, size, seed = 15, 6, 2, 9
+    res = design.simulate(
+        truth, n_patients=12, cohort_size=2, n_trials=n_trials, n_grid=60, rng=seed
+    )
+    u = np.random.default_rng(seed).random((n_trials, n_cohorts, size))
+    final_rule = dataclasses.replace(design, alpha=0.5, no_skip=False)
+    expected = []
+    for t in range(n_trials):
+        n = [0] * 7
+        y = [0] * 7
+        cur = 0
+        stopped = False
+        for c in range(n_cohorts):
+            n[cur] += size
+            y[cur] += int(np.sum(u[t, c] < truth[cur]))
+            if c == n_cohorts - 1:
+                break
+            d = design.decide(list(zip(n, y, strict=True)), cur)
+            if d.next_dose is None:
+                stopped = True
+                break
+            cur = d.next_dose
+        if stopped:
+            expected.append(-1)
+            continue
+        d = final_rule.decide(list(zip(n, y, strict=True)), cur)
+        expected.append(-1 if d.next_dose is None else d.next_dose)
+    np.testing.assert_array_equal(res.selected, expected)
+
+
+def test_simulation_stops_in_a_toxic_scenario() -> None:
+    design = EWOC(DOSES, target=0.33, alpha=0.25, min_dose=50.0)
+    toxic = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+    res = design.simulate(toxic, n_patients=24, cohort_size=3, n_trials=1000, rng=2)
+    assert res.early_stop > 0.3
+    assert res.no_selection == pytest.approx(res.early_stop)
+    assert res.mean_n < 24
+    assert res.summary()["design"] == "ewoc"
+    with pytest.raises(ValidationError, match="truth has 3 dose levels but the design has 7"):
+        design.simulate([0.1, 0.2, 0.3], n_trials=10)

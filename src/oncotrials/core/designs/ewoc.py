@@ -39,7 +39,8 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from oncotrials.core.designs.base import Action, Decision, DoseData, as_dose_data, check_doses
-from oncotrials.core.designs.crm import check_rate
+from oncotrials.core.designs.crm import CRMSimulation, check_rate, check_rates
+from oncotrials.core.designs.crm import _check_int as check_int
 from oncotrials.core.errors import ValidationError
 
 FloatArray = NDArray[np.float64]
@@ -179,6 +180,157 @@ class EWOC:
             pdlt=tuple(float(v) for v in pdlt),
             prob_overdose=tuple(prob_over),
             prob_first_too_toxic=first_tox,
+        )
+
+    def _tables(
+        self, x: FloatArray, lo: float, hi: float, g: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """log p and log(1 - p) per dose over the flattened (rho0/theta, gamma) grid, the log
+        prior and the indicator of P(DLT at the first dose) > theta."""
+        mid = (np.arange(g) + 0.5) / g
+        v1 = np.repeat(mid, g)  # rho0 / theta, slow axis
+        gam = np.tile(mid, g)  # standardised MTD, fast axis
+        theta = float(self.target)
+        lr = special.logit(theta * v1)
+        lt = special.logit(theta)
+        s = (x - lo) / (hi - lo)
+        eta = lr[None, :] + (lt - lr)[None, :] * s[:, None] / gam[None, :]  # (K, G*G)
+        logp = -np.logaddexp(0.0, -eta)
+        log1mp = -np.logaddexp(0.0, eta)
+        logprior = stats.beta.logpdf(v1, *self.rho_prior) + stats.beta.logpdf(gam, *self.mtd_prior)
+        first = (np.exp(logp[0]) > theta).astype(np.float64)
+        return logp, log1mp, logprior, first
+
+    def _batch(
+        self,
+        tables: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+        g: int,
+        n: FloatArray,
+        y: FloatArray,
+        alpha: float,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Standardised ``alpha``-quantile of the MTD and P(first dose too toxic), per row."""
+        logp, log1mp, logprior, first = tables
+        lw = y @ logp + (n - y) @ log1mp + logprior
+        lw -= lw.max(axis=1, keepdims=True)
+        w = np.exp(lw)
+        w /= w.sum(axis=1, keepdims=True)
+        marg = w.reshape(-1, g, g).sum(axis=1)  # (U, gamma cells)
+        cdf = np.cumsum(marg, axis=1)
+        i = np.minimum(np.sum(cdf < alpha, axis=1), g - 1)
+        rows = np.arange(marg.shape[0])
+        mi = marg[rows, i]
+        before = cdf[rows, i] - mi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(mi > 0, (alpha - before) / mi, 0.0)
+        q_std = (i + np.clip(frac, 0.0, 1.0)) / g
+        p_first: FloatArray = w @ first
+        return q_std, p_first
+
+    def simulate(
+        self,
+        truth: Sequence[float],
+        *,
+        n_patients: int = 30,
+        cohort_size: int = 1,
+        n_trials: int = 10_000,
+        start_dose: int = 0,
+        n_grid: int = 120,
+        select_quantile: float = 0.5,
+        rng: np.random.Generator | int | None = None,
+    ) -> CRMSimulation:
+        """Operating characteristics over many trials at once.
+
+        Cohorts of ``cohort_size`` start at ``start_dose`` (0-based); after each cohort the next
+        dose follows :meth:`decide` (feasibility-bound quantile, rounding, no skipping) and the
+        stopping rule ends a trial with no dose selected. At the end the selected dose is the
+        ``select_quantile`` quantile of the MTD posterior (default the posterior median, the
+        usual final estimate; ``select_quantile=alpha`` gives the next dose the rule would
+        assign), clipped and rounded like the dose assignments. Posteriors are computed on an
+        ``n_grid x n_grid`` grid, once per distinct count state.
+        """
+        x, lo, hi = self._validate()
+        k = x.size
+        tr = check_rates("truth", truth)
+        if tr.size != k:
+            raise ValidationError(
+                f"truth has {tr.size} dose levels but the design has {k} doses; give one true "
+                "rate per dose."
+            )
+        n_patients = check_int("n_patients", n_patients, 1)
+        cohort_size = check_int("cohort_size", cohort_size, 1)
+        n_trials = check_int("n_trials", n_trials, 1)
+        g = check_int("n_grid", n_grid, 20)
+        if n_patients % cohort_size:
+            raise ValidationError(
+                f"n_patients must be a multiple of cohort_size; got n_patients={n_patients} and "
+                f"cohort_size={cohort_size}."
+            )
+        if isinstance(start_dose, bool) or not (0 <= int(start_dose) < k):
+            raise ValidationError(
+                f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}."
+            )
+        seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
+        gen = np.random.default_rng(rng)
+        n_cohorts = n_patients // cohort_size
+        u = gen.random((n_trials, n_cohorts, cohort_size))
+        tables = self._tables(x, lo, hi, g)
+        rows = np.arange(n_trials)
+        n = np.zeros((n_trials, k))
+        y = np.zeros((n_trials, k))
+        cur = np.full(n_trials, int(start_dose), dtype=np.int64)
+        active = np.ones(n_trials, dtype=bool)
+
+        if not (0.0 < select_quantile < 1.0):
+            raise ValidationError(f"select_quantile must lie in (0, 1); got {select_quantile!r}.")
+
+        def rule(
+            n_: FloatArray, y_: FloatArray, quantile: float
+        ) -> tuple[NDArray[np.int64], FloatArray]:
+            state = np.ascontiguousarray(np.hstack([n_, y_]).astype(np.int32))
+            keys = state.view(np.dtype((np.void, 4 * 2 * k))).reshape(-1)
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            q_std, p_first = self._batch(tables, g, n_[first], y_[first], quantile)
+            q = np.clip(lo + q_std * (hi - lo), x[0], x[-1])
+            if self.rounding == "down":
+                idx = np.sum(x[None, :] <= (q + 1e-12 * np.maximum(1.0, np.abs(q)))[:, None], 1) - 1
+            else:
+                idx = np.argmin(np.abs(x[None, :] - q[:, None]), axis=1)
+            return idx[inverse].astype(np.int64), p_first[inverse]
+
+        for c in range(n_cohorts):
+            ynew = np.sum(u[:, c, :] < tr[cur][:, None], axis=1).astype(np.float64)
+            n[rows, cur] += np.where(active, cohort_size, 0)
+            y[rows, cur] += np.where(active, ynew, 0.0)
+            if c == n_cohorts - 1:
+                break
+            idx, p_first = rule(n, y, self.alpha)
+            if self.stop_threshold is not None:
+                active &= ~(p_first > self.stop_threshold)
+            nxt = np.minimum(idx, cur + 1) if self.no_skip else idx
+            cur = np.where(active, nxt, cur)
+        final, p_first = rule(n, y, select_quantile)
+        if self.stop_threshold is not None:
+            active &= ~(p_first > self.stop_threshold)
+        selected = np.where(active, final, -1)
+        sel = np.bincount(final[active], minlength=k) / n_trials
+        return CRMSimulation(
+            truth=tuple(float(v) for v in tr),
+            skeleton=(),
+            target=float(self.target),
+            n_trials=n_trials,
+            n_patients=n_patients,
+            cohort_size=cohort_size,
+            selection=tuple(float(v) for v in sel),
+            no_selection=float(1.0 - np.sum(sel)),
+            patients=tuple(float(v) for v in n.mean(axis=0)),
+            dlts=tuple(float(v) for v in y.mean(axis=0)),
+            early_stop=float(np.mean(~active)),
+            mean_n=float(n.sum(axis=1).mean()),
+            mean_dlts=float(y.sum(axis=1).mean()),
+            seed=seed,
+            selected=selected.astype(np.int64),
+            design="ewoc",
         )
 
     def decide(self, data: Sequence[DoseData | tuple[int, int]], current: int) -> Decision:

@@ -128,7 +128,7 @@ def test_crm_simulate_needs_a_skeleton() -> None:
 def test_commands_mapping_for_registration() -> None:
     assert set(COMMANDS) == {
         "simon", "single-stage", "pp-monitor", "pp-search", "getprior", "crm-decide",
-        "crm-simulate", "tite-crm-simulate", "ewoc-decide",
+        "crm-simulate", "tite-crm-simulate", "ewoc-decide", "ewoc-simulate",
     }  # fmt: skip
     assert all(callable(f) for f in COMMANDS.values())
 
@@ -188,3 +188,13 @@ def test_ewoc_decide_json() -> None:
     ])  # fmt: skip
     assert res.exit_code == 1
     assert "--data has 3 dose levels but --doses has 2" in res.stderr
+
+
+def test_ewoc_simulate_json() -> None:
+    doc = _json([
+        "ewoc-simulate", "--doses", "1,2,3,4,5,6", "--truth", "0.05,0.1,0.2,0.3,0.45,0.6",
+        "--target", "0.3", "--patients", "12", "--cohort-size", "3", "--trials", "300",
+        "--seed", "1",
+    ])  # fmt: skip
+    assert doc["design"] == "ewoc"
+    assert sum(doc["selection_percent"]) + doc["no_selection_percent"] == pytest.approx(100.0)

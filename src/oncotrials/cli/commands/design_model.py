@@ -610,6 +610,47 @@ def ewoc_decide(
     stdout.print(f"rule: {dec.rule}")
 
 
+@app.command("ewoc-simulate")
+@command_errors
+def ewoc_simulate(
+    doses: Annotated[str, typer.Option("--doses", help="Dose amounts, increasing.")],
+    truth: Annotated[str, typer.Option("--truth", help="True DLT rates per dose.")],
+    target: Annotated[float, typer.Option("--target", "-t", help="DLT rate at the MTD.")] = 0.33,
+    alpha: Annotated[float, typer.Option("--alpha", help="Feasibility bound.")] = 0.25,
+    min_dose: Annotated[
+        float | None, typer.Option("--min-dose", help="Lower end of the dose scale.")
+    ] = None,
+    n_patients: Annotated[int, typer.Option("--patients", help="Sample size.")] = 30,
+    cohort_size: Annotated[int, typer.Option("--cohort-size", help="Patients per cohort.")] = 1,
+    trials: Annotated[int, typer.Option("--trials", help="Simulated trials.")] = 10_000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """EWOC operating characteristics (final MTD estimate: the posterior median)."""
+    amounts = parse_floats("--doses", doses)
+    tr = parse_floats("--truth", truth)
+    design = EWOC(tuple(amounts), target=target, alpha=alpha, min_dose=min_dose)
+    t0 = time.perf_counter()
+    res = design.simulate(
+        tr, n_patients=n_patients, cohort_size=cohort_size, n_trials=trials, rng=seed
+    )
+    doc = res.summary()
+    doc["seconds"] = round(time.perf_counter() - t0, 3)
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    table = Table(title=f"EWOC, {trials} trials, target {target:g}, alpha {alpha:g}")
+    for col in ("dose", "amount", "truth", "selected %", "patients", "DLTs"):
+        table.add_column(col)
+    for i in range(len(tr)):
+        table.add_row(
+            str(i + 1), f"{amounts[i]:g}", f"{tr[i]:g}", f"{100 * res.selection[i]:.1f}",
+            f"{res.patients[i]:.2f}", f"{res.dlts[i]:.2f}",
+        )  # fmt: skip
+    stdout.print(table)
+    stdout.print(f"early stop: {100 * res.early_stop:.1f}%; mean patients {res.mean_n:.1f}")
+
+
 COMMANDS = {
     "simon": simon,
     "single-stage": single_stage,
@@ -620,4 +661,5 @@ COMMANDS = {
     "crm-simulate": crm_simulate,
     "tite-crm-simulate": tite_crm_simulate,
     "ewoc-decide": ewoc_decide,
+    "ewoc-simulate": ewoc_simulate,
 }

@@ -647,6 +647,9 @@ class CRM:
     max_n : stop when this many patients have been treated (``None``: no limit).
     stop_n_at_dose : stop when the recommended dose already has this many patients
         (``None``: off).
+
+    Decisions use 0-based dose indexes (``next_dose``, ``mtd``); their ``reason`` and ``rule``
+    texts number doses from 1, as printed for a protocol.
     """
 
     skeleton: tuple[float, ...]
@@ -749,7 +752,9 @@ class CRM:
                     eliminated=tuple(range(skel.size)),
                 )
         rec = fit.mtd
-        rules = [f"model recommends dose {rec} (estimate {fit.ptox[rec]:.3f} closest to target)"]
+        rules = [
+            f"model recommends dose {rec + 1} (estimate {fit.ptox[rec]:.3f} closest to target)"
+        ]
         nxt = rec
         if (
             self.coherent
@@ -770,9 +775,9 @@ class CRM:
                 next_dose=None,
                 reason=(
                     f"Sample size reached ({total} of {self.max_n}); the MTD estimate is dose "
-                    f"{fit.mtd}."
+                    f"{fit.mtd + 1}."
                 ),
-                rule=f"max_n={self.max_n}; selected dose {fit.mtd}",
+                rule=f"max_n={self.max_n}; selected dose {fit.mtd + 1}",
                 mtd=fit.mtd,
             )
         if self.stop_n_at_dose is not None and data[nxt].treated >= self.stop_n_at_dose:
@@ -781,10 +786,10 @@ class CRM:
                 current_dose=current_dose,
                 next_dose=None,
                 reason=(
-                    f"Dose {nxt} already has {data[nxt].treated} patients "
-                    f"(stop_n_at_dose={self.stop_n_at_dose}); the MTD estimate is dose {nxt}."
+                    f"Dose {nxt + 1} already has {data[nxt].treated} patients "
+                    f"(stop_n_at_dose={self.stop_n_at_dose}); the MTD estimate is dose {nxt + 1}."
                 ),
-                rule=f"stop_n_at_dose={self.stop_n_at_dose}; selected dose {nxt}",
+                rule=f"stop_n_at_dose={self.stop_n_at_dose}; selected dose {nxt + 1}",
                 mtd=nxt,
             )
         if nxt > current_dose:

@@ -361,7 +361,7 @@ class EWOC:
             nxt = int(np.nonzero(x <= q + 1e-12 * max(1.0, abs(q)))[0].max())
         else:
             nxt = int(np.argmin(np.abs(x - q)))
-        rule = f"{self.alpha:g}-quantile of the MTD = {post.mtd_quantile:.4g} -> dose {nxt}"
+        rule = f"{self.alpha:g}-quantile of the MTD = {post.mtd_quantile:.4g} -> dose {nxt + 1}"
         if self.no_skip and nxt > cur + 1:
             nxt = cur + 1
             rule += "; no skipping: at most one level up"
@@ -371,7 +371,7 @@ class EWOC:
             current_dose=cur,
             next_dose=nxt,
             reason=(
-                f"P(MTD < dose {nxt}) = {post.prob_overdose[nxt]:.3f} <= alpha {self.alpha:g}; "
+                f"P(MTD < dose {nxt + 1}) = {post.prob_overdose[nxt]:.3f} <= alpha {self.alpha:g}; "
                 f"posterior mean DLT probability there {post.pdlt[nxt]:.3f}."
             ),
             rule=rule,

@@ -265,7 +265,7 @@ class TITECRM:
             )
         current_dose = int(current)
         nxt = fit.mtd
-        rule = f"model recommends dose {fit.mtd}"
+        rule = f"model recommends dose {fit.mtd + 1}"
         if self.no_skip and nxt > current_dose + 1:
             nxt = current_dose + 1
             rule += "; no skipping: at most one level up"

@@ -25,7 +25,7 @@ from oncotrials.core.matching.criteria import (
     to_dict,
 )
 from oncotrials.core.matching.ctml import trial_from_ctml
-from oncotrials.core.matching.engine import LevelMatches, Matcher, Plan, match_patients
+from oncotrials.core.matching.engine import LevelMatches, Matcher, Plan
 from oncotrials.core.matching.index import PatientIndex
 from oncotrials.core.matching.oncotree import LIQUID, SOLID, OncoTreeLike, OncoTreeMap
 from oncotrials.core.matching.records import (
@@ -74,7 +74,6 @@ __all__ = [
     "explain",
     "load_trial",
     "load_trials",
-    "match_patients",
     "parse_criteria",
     "patient_from_dict",
     "patients_from_data",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -150,12 +150,6 @@ GENOMIC_KEYS = (
 )
 NUMERIC_FIELDS = ("age", "ecog", "prior_lines", "tmb", "lab")
 CATEGORY_FIELDS = ("diagnosis", "sex", "msi", "signature", "prior_therapy")
-#: Facts a criterion reads from the genomic report (unknown without one).
-REPORT_FIELDS = frozenset({"tmb", "msi", "signature"})
-
-
-def is_leaf(node: Node) -> bool:
-    return isinstance(node, Genomic | Numeric | Category)
 
 
 # --- serialisation and description -------------------------------------------------------------
@@ -412,14 +406,3 @@ def walk(node: Node) -> list[Node]:
         elif isinstance(current, Not):
             stack.append(current.child)
     return out
-
-
-def map_leaves(node: Node, func: Callable[[Leaf], Node]) -> Node:
-    """Rebuild the tree with ``func`` applied to every leaf."""
-    if isinstance(node, And):
-        return And(tuple(map_leaves(c, func) for c in node.children))
-    if isinstance(node, Or):
-        return Or(tuple(map_leaves(c, func) for c in node.children))
-    if isinstance(node, Not):
-        return Not(map_leaves(node.child, func))
-    return func(node)

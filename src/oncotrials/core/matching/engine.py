@@ -918,26 +918,10 @@ class Matcher:
         return [lvl for lvl in self._levels if lvl is not None]
 
 
-def match_patients(
-    trials: Iterable[Trial], patients: Sequence[Patient], oncotree: OncoTreeLike
-) -> dict[tuple[str, str], frozenset[str]]:
-    """One-shot full match: level key -> matched patient ids (any status)."""
-    return Matcher(trials, patients, oncotree).match_sets()
-
-
-def compile_roots(plan: Plan, nodes: Iterable[Node]) -> list[int]:
-    """Compile criteria into ``plan`` and return their root ids."""
-    roots = [plan.add(n) for n in nodes]
-    plan.seal()
-    return roots
-
-
 __all__ = [
     "LevelMatches",
     "Matcher",
     "Plan",
-    "compile_roots",
-    "match_patients",
     "pack",
     "unpack",
 ]

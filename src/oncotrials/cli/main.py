@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from oncotrials import __version__
-from oncotrials.cli.commands import design, grading, platform, randomise, recist, schedule, survival
+from oncotrials.cli.commands import (
+    design,
+    genomics,
+    grading,
+    match,
+    platform,
+    randomise,
+    recist,
+    schedule,
+    survival,
+)
 
 app = typer.Typer(
     name="oncotrials",
@@ -46,6 +56,8 @@ app.add_typer(survival.app, name="survival")
 app.add_typer(design.app, name="design")
 app.add_typer(randomise.app, name="randomise")
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(genomics.app, name="genomics")
+app.add_typer(match.app, name="match")
 
 
 def main() -> None:

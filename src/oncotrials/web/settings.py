@@ -96,6 +96,10 @@ INSTALLED_APPS = [
     "oncotrials.apps.trials",
     "oncotrials.apps.subjects",
     "oncotrials.apps.dosing",
+    "oncotrials.apps.crfs",
+    "oncotrials.apps.safety",
+    "oncotrials.apps.tumours",
+    "oncotrials.apps.genomics",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TumoursConfig(AppConfig):
+    name = "oncotrials.apps.tumours"
+    label = "tumours"
+    verbose_name = "Tumour assessments"

@@ -35,6 +35,7 @@ FormatOption = Annotated[
     typer.Option("--format", "-f", help="human (Rich tables) or json (one document on stdout)."),
 ]
 
+
 class _Console(Console):
     """A console that honours ``COLUMNS`` when printing, not only when created."""
 

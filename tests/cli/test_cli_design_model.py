@@ -174,11 +174,12 @@ def test_tite_crm_simulate_json() -> None:
 
 
 def test_ewoc_decide_json() -> None:
-    # No data, uniform priors: the 0.25-quantile of the MTD is 140 + 0.25 * 285 = 211.25,
-    # rounded down to 210 mg/m2 (dose 3), capped at dose 2 by the no-skipping rule.
+    # One patient at the lowest dose (x_min) without DLT, uniform priors: the 0.25-quantile of
+    # the MTD stays 140 + 0.25 * 285 = 211.25, rounded down to 210 mg/m2 (dose 3), capped at
+    # dose 2 by the no-skipping rule.
     doc = _json([
         "ewoc-decide", "--doses", "140,180,210,250,300,350,425", "--current", "1",
-        "--data", "0/0,0/0,0/0,0/0,0/0,0/0,0/0",
+        "--data", "1/0,0/0,0/0,0/0,0/0,0/0,0/0",
     ])  # fmt: skip
     assert doc["mtd_quantile"] == pytest.approx(211.25, abs=1e-9)
     assert doc["next_dose"] == 2

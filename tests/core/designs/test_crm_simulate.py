@@ -89,12 +89,12 @@ def test_standard_scenario_operating_characteristics() -> None:
 def test_same_seed_same_result_and_seed_recorded() -> None:
     a = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=300, rng=5)
     b = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=300, rng=np.random.default_rng(5))
-    assert a.selection == b.selection
-    assert a.patients == b.patients
+    np.testing.assert_array_equal(a.selection, b.selection)
+    np.testing.assert_array_equal(a.patients, b.patients)
     assert a.seed == 5
     assert b.seed is None
     c = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=300, rng=6)
-    assert c.patients != a.patients
+    assert not np.array_equal(c.patients, a.patients)
 
 
 def test_safety_stop_in_a_too_toxic_scenario() -> None:
@@ -123,12 +123,13 @@ def test_selection_standard_errors() -> None:
         ({"truth": [0.1, 0.2]}, "truth has 2 dose levels but the skeleton has 6"),
         (
             {"truth": [0.05, 0.1, 0.2, 0.3, 1.45, 0.6]},
-            r"truth must hold .* got 1\.45",
+            r"truth\[4\] \(dose 5\) must be a probability in \[0, 1\]; got 1\.45",
         ),
         ({"n_patients": 35}, "n_patients must be a multiple of cohort_size"),
         ({"start_dose": 6}, r"start_dose must be a 0-based dose index in 0\.\.5; got 6"),
         ({"n_trials": 0}, "n_trials must be an integer >= 1; got 0"),
         ({"skeleton": [0.1, 0.3, 0.2, 0.4, 0.5, 0.6]}, "skeleton must be strictly increasing"),
+        ({"truth": [0.05, 0.3, 0.2, 0.3, 0.45, 0.6]}, "truth must be non-decreasing in dose"),
     ],
 )
 def test_simulation_bad_input(kwargs: dict[str, object], match: str) -> None:
@@ -157,3 +158,23 @@ def test_standard_scenario_agrees_with_dfcrm_crmsim_within_monte_carlo_error() -
         assert abs(sel - p) <= 4 * se + 1e-12, (r["dose"], sel, p)
         # patients per dose: per-trial SD is below 7 here, so 4 combined SE < 0.55 patients
         assert abs(pts - float(r["patients"])) < 0.55
+
+
+def test_design_object_simulates_with_its_own_settings() -> None:
+    from oncotrials.core.designs.crm import CRM
+
+    design = CRM(skeleton=tuple(SKELETON), target=0.3)
+    a = design.simulate(TRUTH, n_trials=400, rng=8)
+    b = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=400, rng=8)
+    np.testing.assert_array_equal(a.selected, b.selected)
+    assert a.summary() == b.summary()
+    free = CRM(skeleton=tuple(SKELETON), target=0.3, no_skip=False, coherent=False)
+    c = free.simulate(TRUTH, n_trials=400, rng=8)
+    d = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=400, rng=8, restrict=False)
+    np.testing.assert_array_equal(c.selected, d.selected)
+    # no skipping alone: escalation at most one level, even after a toxic cohort
+    e = simulate_crm(TRUTH, SKELETON, 0.3, n_trials=400, rng=8, no_skip=True, coherent=False)
+    assert e.n_trials == 400
+    assert CRM(skeleton=tuple(SKELETON), target=0.3, max_n=12).simulate(
+        TRUTH, n_trials=50, rng=1
+    ).mean_n == pytest.approx(12.0)

@@ -79,13 +79,19 @@ def test_recommended_dose_respects_overdose_control() -> None:
 
 def test_first_decision_and_no_skip() -> None:
     design = EWOC(DOSES, target=0.33, alpha=0.25)
-    d = design.decide(EMPTY, current=0)
-    # prior quantile 211.25 rounds down to 210 (dose 2); no skipping caps it at dose 1
+    # before anyone is treated, the first patient gets the current (starting) dose
+    start = design.decide(EMPTY, current=0)
+    assert (start.action, start.next_dose) == (Action.STAY, 0)
+    # data at x_min only inform rho0, so the MTD quantile stays at the prior's 211.25, which
+    # rounds down to 210 (index 2); no skipping caps it at index 1
+    one = [(1, 0)] + [(0, 0)] * 6
+    d = design.decide(one, current=0)
+    assert design.posterior(one).mtd_quantile == pytest.approx(211.25, abs=1e-6)
     assert d.next_dose == 1
     assert d.action is Action.ESCALATE
     assert "no skipping" in d.rule
     free = EWOC(DOSES, target=0.33, alpha=0.25, no_skip=False, rounding="nearest")
-    assert free.decide(EMPTY, current=0).next_dose == 2
+    assert free.decide(one, current=0).next_dose == 2
 
 
 def test_toxic_outcomes_lower_the_next_dose() -> None:
@@ -130,7 +136,7 @@ def test_data_for_unknown_doses() -> None:
     with pytest.raises(ValidationError, match="Got data for 8 dose levels but the design has 7"):
         EWOC(DOSES).decide([(0, 0)] * 8, current=0)
     with pytest.raises(
-        ValidationError, match=r"current dose must be a 0-based dose index in 0\.\.6"
+        ValidationError, match=r"current dose 7 \(0-based\) is not one of the 7 dose levels"
     ):
         EWOC(DOSES).decide(EMPTY, current=7)
 

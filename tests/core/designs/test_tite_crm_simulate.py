@@ -101,3 +101,12 @@ def test_agrees_with_dfcrm_titesim_within_monte_carlo_error() -> None:
     for p, q in zip(pooled, res.selection, strict=True):
         se = math.sqrt(p * (1 - p) * (1 / n_ref + 1 / n_ours))
         assert abs(q - p) <= 4 * se + 1e-12
+
+
+def test_tite_design_object_simulates() -> None:
+    from oncotrials.core.designs.tite_crm import TITECRM
+
+    design = TITECRM(skeleton=tuple(SKEL), target=0.3)
+    a = design.simulate(TRUTH, n_trials=200, n_patients=12, rate=2, rng=6)
+    b = simulate_tite_crm(TRUTH, SKEL, 0.3, n_patients=12, rate=2, n_trials=200, rng=6)
+    np.testing.assert_array_equal(a.selected, b.selected)

@@ -38,7 +38,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, optimize, stats
 
-from oncotrials.core.designs.base import Action, Decision, DoseData, as_dose_data, check_doses
+from oncotrials.core.designs.base import (
+    Action,
+    Decision,
+    DoseData,
+    as_dose_data,
+    check_current,
+    check_doses,
+    check_truth,
+)
 from oncotrials.core.errors import ValidationError
 
 Model = Literal["empiric", "logistic"]
@@ -692,6 +700,39 @@ class CRM:
             conf_level=0.9,
         )
 
+    def simulate(
+        self,
+        truth: ArrayLike,
+        *,
+        n_trials: int = 10_000,
+        n_patients: int = 36,
+        cohort_size: int = 3,
+        start_dose: int = 0,
+        rng: np.random.Generator | int | None = None,
+    ) -> CRMSimulation:
+        """Operating characteristics of this design (see :func:`simulate_crm`).
+
+        Uses the design's model, prior, restrictions and safety stop; ``max_n`` (if set)
+        replaces ``n_patients``. The Bayesian estimate is used whatever ``method`` says.
+        """
+        self._skel()
+        return simulate_crm(
+            truth,
+            self.skeleton,
+            self.target,
+            n_patients=self.max_n if self.max_n is not None else n_patients,
+            cohort_size=cohort_size,
+            n_trials=n_trials,
+            start_dose=start_dose,
+            model=self.model,
+            intcpt=self.intcpt,
+            scale=self.scale,
+            no_skip=self.no_skip,
+            coherent=self.coherent,
+            safety_threshold=self.safety_threshold,
+            rng=rng,
+        )
+
     def prob_lowest_too_toxic(self, data: Sequence[DoseData | tuple[int, int]]) -> float:
         """Posterior probability that the lowest dose's DLT rate exceeds the target."""
         skel = self._skel()
@@ -720,11 +761,15 @@ class CRM:
         skel = self._skel()
         data = as_dose_data(data)
         check_doses(data, n_doses=skel.size)
-        if isinstance(current, bool) or not (0 <= int(current) < skel.size):
-            raise ValidationError(
-                f"current dose must be a 0-based dose index in 0..{skel.size - 1}; got {current!r}."
+        current_dose = check_current(current, skel.size)
+        if all(d.treated == 0 for d in data):
+            return Decision(
+                action=Action.STAY,
+                current_dose=current_dose,
+                next_dose=current_dose,
+                reason=f"No patient treated yet; treat the first cohort at dose {current_dose + 1}.",
+                rule="n=0",
             )
-        current_dose = int(current)
         if last_cohort is not None and not isinstance(last_cohort, DoseData):
             last_cohort = as_dose_data([last_cohort])[0]
         total = sum(d.treated for d in data)
@@ -913,22 +958,24 @@ def _prob_beta_below(
 
 @dataclass(frozen=True, slots=True)
 class CRMSimulation:
-    """Operating characteristics of the CRM over ``n_trials`` simulated trials.
+    """Operating characteristics of a model-based design over ``n_trials`` simulated trials.
 
     ``selection`` holds the fraction of trials selecting each dose (0-based), ``no_selection``
-    the fraction stopped without a dose; ``patients`` and ``dlts`` are mean counts per dose.
+    the fraction stopped without a dose; ``patients`` and ``dlts`` are mean counts per dose;
+    ``selected`` the per-trial choice (-1: none). The attribute names follow the shared
+    simulation results of the other designs (``total_patients``, ``summary()``).
     """
 
     truth: tuple[float, ...]
-    skeleton: tuple[float, ...]
+    skeleton: tuple[float, ...]  # empty for EWOC
     target: float
     n_trials: int
     n_patients: int
     cohort_size: int
-    selection: tuple[float, ...]
+    selection: FloatArray = field(compare=False)
     no_selection: float
-    patients: tuple[float, ...]
-    dlts: tuple[float, ...]
+    patients: FloatArray = field(compare=False)
+    dlts: FloatArray = field(compare=False)
     early_stop: float
     mean_n: float
     mean_dlts: float
@@ -938,8 +985,22 @@ class CRMSimulation:
     design: str = "crm"
 
     @property
-    def selection_percent(self) -> tuple[float, ...]:
-        return tuple(100.0 * s for s in self.selection)
+    def selection_percent(self) -> FloatArray:
+        return 100.0 * self.selection
+
+    @property
+    def total_patients(self) -> float:
+        return self.mean_n
+
+    @property
+    def total_dlts(self) -> float:
+        return self.mean_dlts
+
+    def selection_se(self) -> FloatArray:
+        """Monte Carlo standard error of each selection fraction."""
+        p = self.selection
+        out: FloatArray = np.sqrt(p * (1.0 - p) / self.n_trials)
+        return out
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready summary (percentages, means), without the per-trial array."""
@@ -952,22 +1013,18 @@ class CRMSimulation:
             "n_patients": self.n_patients,
             "cohort_size": self.cohort_size,
             "seed": self.seed,
-            "selection_percent": [round(100 * v, 4) for v in self.selection],
-            "selection_se_percent": [round(100 * v, 4) for v in self.selection_se()],
+            "selection_percent": [round(float(v), 4) for v in 100 * self.selection],
+            "selection_se_percent": [round(float(v), 4) for v in 100 * self.selection_se()],
             "no_selection_percent": round(100 * self.no_selection, 4),
             "early_stop_percent": round(100 * self.early_stop, 4),
-            "patients_per_dose": [round(v, 4) for v in self.patients],
-            "dlts_per_dose": [round(v, 4) for v in self.dlts],
+            "patients_per_dose": [round(float(v), 4) for v in self.patients],
+            "dlts_per_dose": [round(float(v), 4) for v in self.dlts],
             "total_patients": round(self.mean_n, 4),
             "total_dlts": round(self.mean_dlts, 4),
         }
         if self.mean_duration is not None:
             doc["mean_duration"] = round(self.mean_duration, 4)
         return doc
-
-    def selection_se(self) -> tuple[float, ...]:
-        """Monte Carlo standard error of each selection fraction."""
-        return tuple(math.sqrt(s * (1 - s) / self.n_trials) for s in self.selection)
 
 
 def _check_int(name: str, value: int, minimum: int) -> int:
@@ -990,6 +1047,8 @@ def simulate_crm(
     scale: float = DEFAULT_SCALE,
     restrict: bool = True,
     safety_threshold: float | None = None,
+    no_skip: bool | None = None,
+    coherent: bool | None = None,
     n_grid: int = 401,
     rng: np.random.Generator | int | None = None,
     uniforms: FloatArray | None = None,
@@ -1001,6 +1060,9 @@ def simulate_crm(
     ``restrict=True`` applying dfcrm's restrictions (after a cohort whose DLT rate reached the
     target, no escalation; otherwise at most one level up). There is no decision after the last
     cohort; the selected dose is the recommendation on all the data.
+
+    ``no_skip`` and ``coherent`` (default: ``restrict``) switch the two restrictions
+    separately, as in :class:`CRM`.
 
     ``safety_threshold`` adds the early stop of :class:`CRM` (off by default, as dfcrm): a trial
     stops, selecting no dose, when ``P(p_lowest > target | data) > safety_threshold``.
@@ -1015,7 +1077,7 @@ def simulate_crm(
     skel = _check_common(skeleton, target, model, "bayes", scale, 0.9)
     dose_scaled(skel, model, intcpt)
     k = skel.size
-    tr = check_rates("truth", truth)
+    tr = check_truth(np.asarray(truth, dtype=np.float64).tolist())
     if tr.size != k:
         raise ValidationError(
             f"truth has {tr.size} dose levels but the skeleton has {k}; give one true rate per "
@@ -1048,6 +1110,8 @@ def simulate_crm(
                 f"uniforms must have shape {(n_trials, n_cohorts, cohort_size)}; got {u.shape}."
             )
 
+    use_no_skip = restrict if no_skip is None else no_skip
+    use_coherent = restrict if coherent is None else coherent
     grid = _make_grid(skel, model, intcpt, scale, n_grid)
     if safety_threshold is not None:
         if model == "empiric":
@@ -1076,9 +1140,10 @@ def simulate_crm(
         if p_low is not None and safety_threshold is not None:
             active &= ~(p_low > safety_threshold)
         rec = recommend(np.exp(_log_p(mean, x_scaled, model, intcpt)), target)
-        if restrict:
-            cap = np.where(ynew / cohort_size >= target, cur, cur + 1)
-            rec = np.minimum(rec, cap)
+        if use_coherent:
+            rec = np.where(ynew / cohort_size >= target, np.minimum(rec, cur), rec)
+        if use_no_skip:
+            rec = np.minimum(rec, cur + 1)
         cur = np.where(active, rec, cur)
 
     mean, p_low = _grid_posterior_unique(grid, n, y, below_arr)
@@ -1093,10 +1158,10 @@ def simulate_crm(
         n_trials=n_trials,
         n_patients=n_patients,
         cohort_size=cohort_size,
-        selection=tuple(float(v) for v in sel),
+        selection=np.asarray(sel, dtype=np.float64),
         no_selection=float(1.0 - np.sum(sel)),
-        patients=tuple(float(v) for v in n.mean(axis=0)),
-        dlts=tuple(float(v) for v in y.mean(axis=0)),
+        patients=n.mean(axis=0),
+        dlts=y.mean(axis=0),
         early_stop=float(np.mean(~active)),
         mean_n=float(n.sum(axis=1).mean()),
         mean_dlts=float(y.sum(axis=1).mean()),

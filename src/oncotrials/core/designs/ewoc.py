@@ -38,8 +38,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special, stats
 
-from oncotrials.core.designs.base import Action, Decision, DoseData, as_dose_data, check_doses
-from oncotrials.core.designs.crm import CRMSimulation, check_rate, check_rates
+from oncotrials.core.designs.base import (
+    Action,
+    Decision,
+    DoseData,
+    as_dose_data,
+    check_current,
+    check_doses,
+    check_truth,
+)
+from oncotrials.core.designs.crm import CRMSimulation, check_rate
 from oncotrials.core.designs.crm import _check_int as check_int
 from oncotrials.core.errors import ValidationError
 
@@ -251,7 +259,7 @@ class EWOC:
         """
         x, lo, hi = self._validate()
         k = x.size
-        tr = check_rates("truth", truth)
+        tr = check_truth(np.asarray(truth, dtype=np.float64).tolist())
         if tr.size != k:
             raise ValidationError(
                 f"truth has {tr.size} dose levels but the design has {k} doses; give one true "
@@ -321,10 +329,10 @@ class EWOC:
             n_trials=n_trials,
             n_patients=n_patients,
             cohort_size=cohort_size,
-            selection=tuple(float(v) for v in sel),
+            selection=np.asarray(sel, dtype=np.float64),
             no_selection=float(1.0 - np.sum(sel)),
-            patients=tuple(float(v) for v in n.mean(axis=0)),
-            dlts=tuple(float(v) for v in y.mean(axis=0)),
+            patients=n.mean(axis=0),
+            dlts=y.mean(axis=0),
             early_stop=float(np.mean(~active)),
             mean_n=float(n.sum(axis=1).mean()),
             mean_dlts=float(y.sum(axis=1).mean()),
@@ -338,11 +346,15 @@ class EWOC:
         x, _, _ = self._validate()
         doses = as_dose_data(data)
         check_doses(doses, n_doses=x.size)
-        if isinstance(current, bool) or not (0 <= int(current) < x.size):
-            raise ValidationError(
-                f"current dose must be a 0-based dose index in 0..{x.size - 1}; got {current!r}."
+        cur = check_current(current, x.size)
+        if all(d.treated == 0 for d in doses):
+            return Decision(
+                action=Action.STAY,
+                current_dose=cur,
+                next_dose=cur,
+                reason=f"No patient treated yet; treat the first patient at dose {cur + 1}.",
+                rule="n=0",
             )
-        cur = int(current)
         post = self.posterior(doses)
         if self.stop_threshold is not None and post.prob_first_too_toxic > self.stop_threshold:
             return Decision(

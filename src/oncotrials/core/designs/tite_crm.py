@@ -22,7 +22,15 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from oncotrials.core.designs.base import Action, Decision, DoseData, check_doses
+from oncotrials.core.designs.base import (
+    Action,
+    Decision,
+    DoseData,
+    as_dose_data,
+    check_current,
+    check_doses,
+    check_truth,
+)
 from oncotrials.core.designs.crm import (
     DEFAULT_INTERCEPT,
     DEFAULT_SCALE,
@@ -202,8 +210,10 @@ class TITECRM:
     scale: float = DEFAULT_SCALE
     no_skip: bool = True
 
-    def fit(self, data: Sequence[DoseData]) -> CRMFit:
+    def fit(self, data: Sequence[DoseData | tuple[int, int]]) -> CRMFit:
+        """Fit to per-dose data (DoseData with pending follow-up, or (treated, dlts) pairs)."""
         skel = check_rates("skeleton", self.skeleton, increasing=True)
+        data = as_dose_data(data)
         check_rate("target", self.target)
         check_model(self.model)
         check_doses(data, n_doses=skel.size)
@@ -255,15 +265,48 @@ class TITECRM:
         """The constructor parameters (estimator contract)."""
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
-    def decide(self, data: Sequence[DoseData], current: int) -> Decision:
+    def simulate(
+        self,
+        truth: ArrayLike,
+        *,
+        n_trials: int = 10_000,
+        n_patients: int = 24,
+        rate: float = 1.0,
+        accrual: Literal["fixed", "poisson"] = "fixed",
+        start_dose: int = 0,
+        rng: np.random.Generator | int | None = None,
+    ) -> CRMSimulation:
+        """Operating characteristics of this design (see :func:`simulate_tite_crm`)."""
+        return simulate_tite_crm(
+            truth,
+            self.skeleton,
+            self.target,
+            n_patients=n_patients,
+            rate=rate,
+            accrual=accrual,
+            n_trials=n_trials,
+            start_dose=start_dose,
+            model=self.model,
+            intcpt=self.intcpt,
+            scale=self.scale,
+            restrict=self.no_skip,
+            rng=rng,
+        )
+
+    def decide(self, data: Sequence[DoseData | tuple[int, int]], current: int) -> Decision:
         """Dose for the next patient given the data so far (pending patients weighted)."""
+        data = as_dose_data(data)
         fit = self.fit(data)
         k = len(self.skeleton)
-        if isinstance(current, bool) or not (0 <= int(current) < k):
-            raise ValidationError(
-                f"current dose must be a 0-based dose index in 0..{k - 1}; got {current!r}."
+        current_dose = check_current(current, k)
+        if all(d.treated == 0 for d in data):
+            return Decision(
+                action=Action.STAY,
+                current_dose=current_dose,
+                next_dose=current_dose,
+                reason=f"No patient treated yet; treat the first cohort at dose {current_dose + 1}.",
+                rule="n=0",
             )
-        current_dose = int(current)
         nxt = fit.mtd
         rule = f"model recommends dose {fit.mtd + 1}"
         if self.no_skip and nxt > current_dose + 1:
@@ -328,7 +371,7 @@ def simulate_tite_crm(
     check_positive("scale", scale)
     dose_scaled(skel, model, intcpt)
     k = skel.size
-    tr = check_rates("truth", truth)
+    tr = check_truth(np.asarray(truth, dtype=np.float64).tolist())
     if tr.size != k:
         raise ValidationError(
             f"truth has {tr.size} dose levels but the skeleton has {k}; give one true rate per "
@@ -420,10 +463,10 @@ def simulate_tite_crm(
         n_trials=n_trials,
         n_patients=n_patients,
         cohort_size=1,
-        selection=tuple(float(v) for v in sel),
+        selection=np.asarray(sel, dtype=np.float64),
         no_selection=float(1.0 - np.sum(sel)),
-        patients=tuple(float(v) for v in n.mean(axis=0)),
-        dlts=tuple(float(v) for v in y.mean(axis=0)),
+        patients=n.mean(axis=0),
+        dlts=y.mean(axis=0),
         early_stop=0.0,
         mean_n=float(n.sum(axis=1).mean()),
         mean_dlts=float(y.sum(axis=1).mean()),

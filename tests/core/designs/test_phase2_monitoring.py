@@ -189,3 +189,23 @@ def test_design_search_returns_calibrated_exact_designs() -> None:
     # within the smallest Nmax, designs come in order of expected size under p0
     first = [d for d in designs if d.boundaries.nmax == sizes[0]]
     assert [d.en0 for d in first] == sorted(d.en0 for d in first)
+
+
+def test_basket_operating_characteristics_multiply_independent_cohorts() -> None:
+    from oncotrials.core.designs.phase2 import basket_operating_characteristics
+
+    design = pp_boundaries(nmax=20, p0=0.15, theta_t=0.9, theta_l=0.05, looks=[10, 15, 20])
+    rates = {"A": 0.15, "B": 0.15, "C": 0.35}
+    oc = basket_operating_characteristics(design, rates)
+    single = {k: pp_operating_characteristics(design, v) for k, v in rates.items()}
+    a = single["A"].reject
+    # two null baskets: family-wise error 1 - (1 - alpha)^2
+    assert oc.prob_false_positive == pytest.approx(1 - (1 - a) ** 2, abs=1e-14)
+    assert oc.expected_promising == pytest.approx(2 * a + single["C"].reject, abs=1e-14)
+    assert oc.expected_n == pytest.approx(sum(s.expected_n for s in single.values()), abs=1e-12)
+    assert oc.prob_any_promising == pytest.approx(
+        1 - (1 - a) ** 2 * (1 - single["C"].reject), abs=1e-14
+    )
+    assert oc.names == ("A", "B", "C")
+    with pytest.raises(ValidationError, match="at least one cohort"):
+        basket_operating_characteristics(design, {})

@@ -43,6 +43,7 @@ FloatArray = NDArray[np.float64]
 
 __all__ = [
     "BasketCohortStatus",
+    "BasketOperatingCharacteristics",
     "PPBoundaries",
     "PPDesign",
     "PPOperatingCharacteristics",
@@ -50,6 +51,7 @@ __all__ = [
     "SimonResult",
     "SingleStageDesign",
     "basket_monitoring",
+    "basket_operating_characteristics",
     "oc_two_stage",
     "pp_boundaries",
     "pp_design_search",
@@ -814,3 +816,43 @@ def basket_monitoring(
             action = "continue"
         out.append(BasketCohortStatus(str(name), int(x), int(n), pp, post, action))
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class BasketOperatingCharacteristics:
+    """Exact operating characteristics of independent per-cohort monitoring."""
+
+    cohorts: tuple[PPOperatingCharacteristics, ...]  # one per cohort, in the order given
+    names: tuple[str, ...]
+    p0: float
+    prob_any_promising: float  # P(at least one cohort declared promising)
+    prob_false_positive: float  # P(some cohort with true rate <= p0 declared promising)
+    expected_promising: float  # expected number of cohorts declared promising
+    expected_n: float  # expected total sample size
+
+
+def basket_operating_characteristics(
+    design: PPBoundaries, rates: Mapping[str, float]
+) -> BasketOperatingCharacteristics:
+    """Exact OC when every cohort runs ``design`` independently at its own true rate.
+
+    Independence makes the trial-level figures products of the per-cohort ones, e.g.
+    ``P(any false positive) = 1 - prod(1 - alpha_k)`` over the cohorts whose true rate does not
+    exceed ``p0`` (the family-wise error rate under those nulls).
+    """
+    if not rates:
+        raise ValidationError("rates must give at least one cohort: {name: true response rate}.")
+    names = tuple(str(k) for k in rates)
+    ocs = tuple(pp_operating_characteristics(design, float(v)) for v in rates.values())
+    none_promising = float(np.prod([1.0 - oc.reject for oc in ocs]))
+    null = [oc for oc in ocs if oc.p <= design.p0]
+    no_false = float(np.prod([1.0 - oc.reject for oc in null])) if null else 1.0
+    return BasketOperatingCharacteristics(
+        cohorts=ocs,
+        names=names,
+        p0=design.p0,
+        prob_any_promising=1.0 - none_promising,
+        prob_false_positive=1.0 - no_false,
+        expected_promising=float(sum(oc.reject for oc in ocs)),
+        expected_n=float(sum(oc.expected_n for oc in ocs)),
+    )

@@ -12,6 +12,12 @@ from oncotrials.cli.commands.design_model import COMMANDS, app
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ONCOTRIALS_DEBUG=1 turns the one-line errors into tracebacks; these tests check the former.
+    monkeypatch.delenv("ONCOTRIALS_DEBUG", raising=False)
+
+
 def _json(args: list[str]) -> dict:  # type: ignore[type-arg]
     res = runner.invoke(app, [*args, "--format", "json"])
     assert res.exit_code == 0, res.output

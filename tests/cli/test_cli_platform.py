@@ -14,7 +14,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def demo_db(transactional_db):
-    result = runner.invoke(app, ["demo", "--seed", "7", "--format", "json"])
+    result = runner.invoke(app, ["demo", "--seed", "7", "--no-patients", "--format", "json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -37,9 +37,28 @@ def test_demo_loads_a_living_unit(demo_db):
     }
 
 
-def test_demo_is_deterministic_from_its_seed(demo_db):
+@pytest.mark.django_db(transaction=True)
+def test_demo_is_deterministic_from_its_seed():
+    from django.core.management import call_command
+
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.subjects.models import Patient, Registration
     from oncotrials.apps.trials.models import DoseLevel, Trial
 
+    assert runner.invoke(app, ["demo", "--seed", "7", "--format", "json"]).exit_code == 0
+    assert Patient.objects.count() >= 250
+    stages = set(Registration.objects.values_list("status", flat=True))
+    assert {"registered", "on_treatment", "follow_up", "off_study"} <= stages
+    patients = list(
+        Patient.objects.order_by("research_id").values_list(
+            "research_id", "sex", "year_of_birth", "diagnosis"
+        )
+    )
+    regs = list(
+        Registration.objects.order_by("patient__research_id", "cohort_id").values_list(
+            "patient__research_id", "status", "registered_on"
+        )
+    )
     first = list(
         Trial.objects.order_by("protocol_code").values_list("protocol_code", "status", "nct_number")
     )
@@ -48,10 +67,25 @@ def test_demo_is_deterministic_from_its_seed(demo_db):
             "dose", flat=True
         )
     )
-    from django.core.management import call_command
-
     call_command("flush", interactive=False, verbosity=0)
     assert runner.invoke(app, ["demo", "--seed", "7", "--format", "json"]).exit_code == 0
+    assert (
+        list(
+            Patient.objects.order_by("research_id").values_list(
+                "research_id", "sex", "year_of_birth", "diagnosis"
+            )
+        )
+        == patients
+    )
+    assert (
+        list(
+            Registration.objects.order_by("patient__research_id", "cohort_id").values_list(
+                "patient__research_id", "status", "registered_on"
+            )
+        )
+        == regs
+    )
+    assert AuditEvent.objects.count() > 3000
     assert (
         list(
             Trial.objects.order_by("protocol_code").values_list(

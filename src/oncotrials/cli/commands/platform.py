@@ -95,6 +95,9 @@ def run(
 @command_errors
 def demo(
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same demo.")] = 7,
+    patients: Annotated[
+        bool, typer.Option("--patients/--no-patients", help="Include ~300 patient journeys.")
+    ] = True,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Load the deterministic demo unit into an empty database."""
@@ -108,7 +111,8 @@ def demo(
             "The database is not empty; the demo loads only into an empty database.",
             remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database.",
         )
-    logins = demo_load(seed=seed)
+    with stderr.status("Loading the demo unit…"):
+        logins = demo_load(seed=seed, patients=patients)
     if fmt is OutputFormat.json:
         print_json({"seed": seed, "logins": logins})
     else:

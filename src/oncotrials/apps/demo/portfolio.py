@@ -27,6 +27,8 @@ from oncotrials.apps.trials.services import (
     trial_create,
 )
 
+from .journeys import DEMO_TODAY, Staff, _Counter, populate_trial
+
 DEMO_PASSWORD = "oncotrials-demo-2026"  # noqa: S105 - printed for the demo, never in production
 
 # (phase, modality, tumour types, targets, agent, sponsor, sponsor type)
@@ -349,7 +351,9 @@ def _status_mix(rng: random.Random, n: int) -> list[str]:
     return [rng.choices([w[0] for w in weights], [w[1] for w in weights])[0] for _ in range(n)]
 
 
-def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -> list[DemoLogin]:
+def demo_load(
+    *, seed: int = 7, progress: Callable[[str], None] | None = None, patients: bool = True
+) -> list[DemoLogin]:
     """Load the demo into an empty database; returns the demo logins."""
     say = progress or (lambda _msg: None)
     rng = random.Random(seed)
@@ -414,6 +418,16 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
         logins.append(DemoLogin(outsider.username, "none", "-", "nothing (no membership)"))
         say("users")
 
+        staff = Staff(
+            main=main,
+            partner=partner,
+            nurse=User.objects.get(username="nurse"),
+            investigator=User.objects.get(username="investigator"),
+            partner_nurse=User.objects.get(username="partner.nurse"),
+            partner_investigator=User.objects.get(username="partner.investigator"),
+            admin=admin,
+        )
+        counter = _Counter()
         statuses = _status_mix(rng, len(_TEMPLATES))
         statuses[0] = TrialStatus.OPEN  # the monitored trial is open
         base_day = dt.datetime(2023, 1, 9, 9, 0, tzinfo=dt.UTC)
@@ -440,16 +454,18 @@ def demo_load(*, seed: int = 7, progress: Callable[[str], None] | None = None) -
                 by=admin,
             )
             at = base_day + dt.timedelta(days=37 * i)
+            steps = []
             for step in _PATHS[statuses[i]]:
                 at += dt.timedelta(days=rng.randrange(30, 160))
-                trial_change_status(
-                    trial=trial,
-                    to_status=step,
-                    by=admin,
-                    reason=_REASONS[step],
-                    at=min(at, timezone.now()),
-                )
+                steps.append((step, min(at, timezone.now())))
             _cohorts(rng, trial, phase, agent, admin)
+            for k, (step, when) in enumerate(steps):
+                trial_change_status(
+                    trial=trial, to_status=step, by=admin, reason=_REASONS[step], at=when
+                )
+                if step == TrialStatus.OPEN and patients:
+                    until = steps[k + 1][1].date() if k + 1 < len(steps) else DEMO_TODAY
+                    populate_trial(rng, staff, trial, when.date(), until, counter)
             trials.append(trial)
         say("trials")
 

@@ -1,0 +1,545 @@
+"""Patients at every stage of the journey, written through the services like real use.
+
+Every date lies on or before :data:`DEMO_TODAY`, so the demo is the same whatever day it loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.dosing.services import (
+    dlt_record,
+    escalation_decide,
+    escalation_recommend,
+    plan_create,
+)
+from oncotrials.apps.subjects.models import Patient, Registration
+from oncotrials.apps.subjects.services import (
+    consent_form_create,
+    consent_sign,
+    consent_withdraw,
+    patient_create,
+    randomisation_scheme_create,
+    randomise,
+    registration_change_status,
+    registration_create,
+    screening_close,
+    screening_start,
+    slot_allocate,
+    visit_record,
+)
+from oncotrials.apps.trials.models import CohortKind, Phase, Trial
+from oncotrials.apps.trials.services import schedule_set
+from oncotrials.core.designs.base import Action
+from oncotrials.core.errors import ConflictError
+
+DEMO_TODAY = dt.date(2026, 11, 13)
+
+_FAMILY = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "Andre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "Francois",
+    "Martinez",
+    "Legrand",
+]
+_GIVEN = [
+    "Claire",
+    "Jean",
+    "Marie",
+    "Pierre",
+    "Sophie",
+    "Luc",
+    "Anne",
+    "Paul",
+    "Julie",
+    "Marc",
+    "Isabelle",
+    "Nicolas",
+    "Camille",
+    "Louis",
+    "Emma",
+    "Hugo",
+    "Lea",
+    "Yann",
+    "Ines",
+    "Karim",
+]
+_FAILURES = [
+    "inclusion_not_met",
+    "biomarker_negative",
+    "organ_function",
+    "performance_status",
+    "clinical_deterioration",
+    "patient_decision",
+]
+
+PHASE_I_SCHEDULE: dict[str, Any] = {
+    "format": "oncotrials.visit-schedule/1",
+    "trial": "demo",
+    "version": "1.0",
+    "reference": "C1D1",
+    "visits": [
+        {
+            "code": "SCR",
+            "name": "Screening",
+            "offset_days": -14,
+            "window": {"before": 14, "after": 13},
+            "forms": ["eligibility", "labs"],
+            "procedures": [{"type": "imaging", "name": "baseline CT"}],
+        }
+    ],
+    "cycles": {
+        "length_days": 21,
+        "count": None,
+        "max_cycles": 24,
+        "reanchor": True,
+        "days": [
+            {
+                "day": 1,
+                "window": {"before": 3, "after": 3},
+                "first_cycle_window": {"before": 0, "after": 0},
+                "forms": ["labs", "exposure", "adverse_events"],
+                "procedures": [
+                    {"type": "dosing"},
+                    {"type": "pk", "name": "PK profile", "timepoints": ["pre-dose", "1h", "4h"]},
+                ],
+            },
+            {
+                "day": 8,
+                "only_cycles": [1],
+                "window": {"before": 1, "after": 1},
+                "forms": ["labs", "adverse_events"],
+                "procedures": [{"type": "pk", "name": "PK trough", "timepoints": ["pre-dose"]}],
+            },
+            {
+                "day": 15,
+                "only_cycles": [1],
+                "window": {"before": 1, "after": 1},
+                "forms": ["labs", "adverse_events"],
+            },
+        ],
+    },
+    "imaging": {
+        "code": "IMG",
+        "every_weeks": 6,
+        "window": {"before": 7, "after": 3},
+        "forms": ["recist"],
+        "procedures": [{"type": "imaging", "name": "CT chest-abdomen-pelvis"}],
+    },
+    "end_of_treatment": {
+        "code": "EOT",
+        "offset_days": 30,
+        "window": {"before": 7, "after": 7},
+        "forms": ["end_of_treatment"],
+    },
+    "follow_up": {
+        "code": "FU",
+        "every_months": 3,
+        "count": 8,
+        "window": {"before": 14, "after": 14},
+        "forms": ["survival_status"],
+    },
+}
+
+
+@dataclass
+class Staff:
+    main: Site
+    partner: Site
+    nurse: User
+    investigator: User
+    partner_nurse: User
+    partner_investigator: User
+    admin: User
+
+
+class _Counter:
+    n = 0
+
+
+def _new_patient(
+    rng: random.Random,
+    staff: Staff,
+    site: Site,
+    referral: dt.date,
+    diagnosis: str,
+    counter: _Counter,
+) -> Patient:
+    counter.n += 1
+    by = staff.nurse if site == staff.main else staff.partner_nurse
+    return patient_create(
+        site=site,
+        by=by,
+        family_name=rng.choice(_FAMILY),
+        given_name=rng.choice(_GIVEN),
+        birth_date=dt.date(rng.randrange(1942, 1992), rng.randrange(1, 13), rng.randrange(1, 29)),
+        hospital_number=f"{site.code[0].upper()}{counter.n:07d}",
+        sex=rng.choice("FM"),
+        referral_source=rng.choice(["tumour_board", "department", "partner_centre", "external"]),
+        referral_date=referral,
+        diagnosis=diagnosis,
+        phone=f"+33 6 {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
+    )
+
+
+def _consent_and_screen(
+    rng: random.Random,
+    staff: Staff,
+    patient: Patient,
+    trial: Trial,
+    form: Any,
+    start: dt.date,
+    eligible: bool,
+) -> Any:
+    by = staff.nurse if patient.site == staff.main else staff.partner_nurse
+    consent_sign(
+        patient=patient,
+        form=form,
+        signed_on=start,
+        by=by,
+        options_granted={o: rng.random() < 0.85 for o in form.options},
+    )
+    episode = screening_start(
+        patient=patient,
+        trial=trial,
+        kind="screening",
+        started_on=start,
+        by=by,
+        checklist=[
+            "ECOG performance status 0-1",
+            "Measurable disease (RECIST 1.1)",
+            "Adequate organ function",
+        ],
+    )
+    closed = start + dt.timedelta(days=rng.randrange(5, 14))
+    if eligible:
+        screening_close(
+            episode=episode,
+            outcome="eligible",
+            closed_on=closed,
+            by=by,
+            checklist=[{"criterion": c["criterion"], "met": True} for c in episode.checklist],
+        )
+    else:
+        screening_close(
+            episode=episode,
+            outcome="failed",
+            closed_on=closed,
+            by=by,
+            failure_reason=rng.choice(_FAILURES),
+        )
+    return closed
+
+
+def _advance(
+    rng: random.Random, staff: Staff, reg: Registration, start: dt.date, limit: dt.date
+) -> None:
+    """Move a registration along its status flow as time allows, recording some visits."""
+    by = staff.nurse if reg.patient.site == staff.main else staff.partner_nurse
+    c1d1 = start + dt.timedelta(days=1)
+    if c1d1 > limit:
+        return
+    reg = registration_change_status(registration=reg, to_status="on_treatment", on=c1d1, by=by)
+    if hasattr(reg.trial, "visit_schedule"):
+        for code, offset in (("C1D1", 0), ("C1D8", 7), ("C1D15", 14), ("C2D1", 21)):
+            if c1d1 + dt.timedelta(days=offset) <= limit and rng.random() < 0.95:
+                visit_record(
+                    registration=reg,
+                    code=code,
+                    on=c1d1 + dt.timedelta(days=offset + rng.choice([0, 0, 1])),
+                    by=by,
+                )
+    cycles = rng.choice([2, 2, 3, 4, 6, 8, 12, 18])
+    eot = c1d1 + dt.timedelta(days=21 * cycles)
+    if eot > limit:
+        return
+    reg = registration_change_status(
+        registration=reg,
+        to_status="end_of_treatment",
+        on=eot,
+        by=by,
+        reason=rng.choice(
+            ["Disease progression", "Disease progression", "Toxicity", "Patient decision"]
+        ),
+    )
+    fu = eot + dt.timedelta(days=30)
+    if fu > limit:
+        return
+    reg = registration_change_status(registration=reg, to_status="follow_up", on=fu, by=by)
+    off = fu + dt.timedelta(days=rng.randrange(60, 400))
+    if off <= limit and rng.random() < 0.5:
+        registration_change_status(
+            registration=reg,
+            to_status="off_study",
+            on=off,
+            by=by,
+            reason=rng.choice(["Death", "Lost to follow-up", "End of study follow-up"]),
+        )
+
+
+def populate_trial(
+    rng: random.Random,
+    staff: Staff,
+    trial: Trial,
+    opened: dt.date,
+    until: dt.date,
+    counter: _Counter,
+) -> None:
+    """Patients of one trial while it is open (from ``opened`` to ``until``)."""
+    until = min(until, DEMO_TODAY)
+    if (until - opened).days < 40:
+        return
+    form = consent_form_create(
+        kind="trial",
+        trial=trial,
+        version="1.0",
+        version_date=opened - dt.timedelta(days=40),
+        ethics_approval_date=opened - dt.timedelta(days=10),
+        valid_from=opened,
+        by=staff.admin,
+        options=["future_research", "genetic_analysis", "sample_storage"],
+    )
+    diagnosis = (
+        trial.tumour_types[0]
+        if trial.tumour_types and trial.tumour_types[0] != "SOLID"
+        else rng.choice(["COAD", "LUAD", "PAAD", "BRCA", "OV"])
+    )
+    sites = [staff.main] + (
+        [staff.partner] if trial.sites.filter(pk=staff.partner.pk).exists() else []
+    )
+    if trial.phase in (Phase.I_ESCALATION, Phase.I_II):
+        schedule_set(
+            trial=trial, document={**PHASE_I_SCHEDULE, "trial": trial.protocol_code}, by=staff.admin
+        )
+        _escalate(rng, staff, trial, form, opened, until, diagnosis, counter)
+    cohorts = list(
+        trial.cohorts.filter(is_open=True).exclude(kind=CohortKind.ESCALATION).order_by("code")
+    )
+    if trial.phase == Phase.III:
+        factors = {"ecog": ["0", "1"], "sex": ["F", "M"]} | (
+            {"site": [s.code for s in sites]} if len(sites) > 1 else {}
+        )
+        randomisation_scheme_create(
+            trial=trial,
+            method="minimisation",
+            arms={"ARM-A": 1, "ARM-B": 1},
+            factors=factors,
+            p=0.8,
+            by=staff.admin,
+        )
+    elif cohorts and cohorts[0].dose_levels.exists():
+        slot_allocate(
+            cohort=cohorts[0],
+            site=staff.main,
+            slots=rng.choice([4, 6, 8]),
+            open_from=opened,
+            open_until=min(
+                until + dt.timedelta(days=rng.choice([5, 10, 60])),
+                DEMO_TODAY + dt.timedelta(days=10),
+            ),
+            by=staff.admin,
+        )
+    if not cohorts:
+        return
+    day = opened + dt.timedelta(days=rng.randrange(3, 20))
+    n = rng.randrange(6, 16)
+    for _ in range(n):
+        if day + dt.timedelta(days=30) > until:
+            break
+        site = rng.choice(sites)
+        patient = _new_patient(rng, staff, site, day, diagnosis, counter)
+        eligible = rng.random() < 0.72
+        closed = _consent_and_screen(
+            rng, staff, patient, trial, form, day + dt.timedelta(days=3), eligible
+        )
+        if eligible:
+            reg_day = closed + dt.timedelta(days=rng.randrange(1, 6))
+            by = staff.nurse if site == staff.main else staff.partner_nurse
+            if trial.phase == Phase.III:
+                levels = {"ecog": rng.choice("01"), "sex": patient.sex} | (
+                    {"site": site.code} if len(sites) > 1 else {}
+                )
+                reg = randomise(
+                    patient=patient, trial=trial, levels=levels, registered_on=reg_day, by=by
+                )
+            else:
+                cohort = rng.choice(cohorts)
+                level = cohort.dose_levels.order_by("level").last()
+                try:
+                    reg = registration_create(
+                        patient=patient,
+                        cohort=cohort,
+                        dose_level=level,
+                        registered_on=reg_day,
+                        by=by,
+                    )
+                except ConflictError:  # no slot left: the patient waits
+                    day += dt.timedelta(days=rng.randrange(7, 30))
+                    continue
+            _advance(rng, staff, reg, reg_day, DEMO_TODAY)
+            if rng.random() < 0.05:
+                consent_withdraw(
+                    consent=patient.consents.get(),
+                    on=min(reg_day + dt.timedelta(days=20), DEMO_TODAY),
+                    scope=["treatment"],
+                    reason="Patient's decision",
+                    by=by,
+                )
+        day += dt.timedelta(days=rng.randrange(7, 30))
+    if until == DEMO_TODAY:
+        _recent(rng, staff, trial, form, cohorts, diagnosis, counter)
+
+
+def _recent(
+    rng: random.Random,
+    staff: Staff,
+    trial: Trial,
+    form: Any,
+    cohorts: list[Any],
+    diagnosis: str,
+    counter: _Counter,
+) -> None:
+    """This week's work in an open trial: a new referral, a screening under way, a fresh registration."""
+    referred = _new_patient(
+        rng, staff, staff.main, DEMO_TODAY - dt.timedelta(days=2), diagnosis, counter
+    )
+    screening_start(
+        patient=referred,
+        trial=trial,
+        kind="pre_screening",
+        started_on=DEMO_TODAY - dt.timedelta(days=1),
+        by=staff.nurse,
+    )
+    in_screening = _new_patient(
+        rng, staff, staff.main, DEMO_TODAY - dt.timedelta(days=9), diagnosis, counter
+    )
+    consent_sign(
+        patient=in_screening, form=form, signed_on=DEMO_TODAY - dt.timedelta(days=6), by=staff.nurse
+    )
+    screening_start(
+        patient=in_screening,
+        trial=trial,
+        kind="screening",
+        started_on=DEMO_TODAY - dt.timedelta(days=6),
+        by=staff.nurse,
+    )
+    if cohorts and trial.phase != Phase.III:
+        fresh = _new_patient(
+            rng, staff, staff.main, DEMO_TODAY - dt.timedelta(days=20), diagnosis, counter
+        )
+        closed = _consent_and_screen(
+            rng, staff, fresh, trial, form, DEMO_TODAY - dt.timedelta(days=18), True
+        )
+        # When the cohort's slots are all taken, the patient stays eligible, waiting.
+        with contextlib.suppress(ConflictError):
+            registration_create(
+                patient=fresh,
+                cohort=cohorts[0],
+                dose_level=cohorts[0].dose_levels.order_by("level").last(),
+                registered_on=max(closed, DEMO_TODAY - dt.timedelta(days=3)),
+                by=staff.nurse,
+            )
+
+
+def _escalate(
+    rng: random.Random,
+    staff: Staff,
+    trial: Trial,
+    form: Any,
+    opened: dt.date,
+    until: dt.date,
+    diagnosis: str,
+    counter: _Counter,
+) -> None:
+    """Run the escalation cohort: cohorts of three, DLT outcomes, committee decisions."""
+    cohort = trial.cohorts.filter(kind=CohortKind.ESCALATION).first()
+    if cohort is None:
+        return
+    levels = [dl for dl in cohort.dose_levels.order_by("level") if dl.level >= 1]
+    design = "boin" if trial.pk % 2 else "3+3"
+    plan = plan_create(
+        cohort=cohort,
+        design=design,
+        target=0.3 if design == "boin" else None,
+        start_level=levels[0],
+        by=staff.investigator,
+        max_sample_size=24,
+    )
+    true_rates = sorted(rng.uniform(0.02, 0.55) for _ in levels)
+    day = opened + dt.timedelta(days=7)
+    while day + dt.timedelta(days=45) <= until:
+        plan.refresh_from_db()
+        current = plan.current_dose_level
+        regs = []
+        for _ in range(3):
+            patient = _new_patient(rng, staff, staff.main, day, diagnosis, counter)
+            closed = _consent_and_screen(
+                rng, staff, patient, trial, form, day + dt.timedelta(days=2), True
+            )
+            reg = registration_create(
+                patient=patient,
+                cohort=cohort,
+                dose_level=current,
+                registered_on=closed + dt.timedelta(days=1),
+                by=staff.nurse,
+            )
+            regs.append(reg)
+            day += dt.timedelta(days=rng.randrange(2, 6))
+        rate = true_rates[max(current.level - 1, 0)] if current.level >= 1 else true_rates[0] / 2
+        for reg in regs:
+            outcome = "dlt" if rng.random() < rate else "no_dlt"
+            dlt_record(
+                registration=reg,
+                outcome=outcome,
+                on=reg.registered_on + dt.timedelta(days=22),
+                by=staff.investigator,
+                reason=""
+                if outcome == "no_dlt"
+                else "Grade 4 neutropenia lasting more than 7 days",
+            )
+            _advance(rng, staff, reg, reg.registered_on, DEMO_TODAY)
+        state, rec = escalation_recommend(plan=plan)
+        nxt = state[rec.next_dose].dose_level if rec.next_dose is not None else None
+        escalation_decide(
+            plan=plan,
+            action=rec.action.value,
+            next_dose_level=nxt,
+            by=staff.investigator,
+            meaning="Approved by the safety review committee",
+        )
+        if (
+            rec.action == Action.STOP
+            or sum(1 for _ in Registration.objects.filter(cohort=cohort)) >= 24
+        ):
+            break
+        day += dt.timedelta(days=24)

@@ -7,6 +7,7 @@ import typer
 from oncotrials import __version__
 from oncotrials.cli.commands import (
     design,
+    design_model,
     genomics,
     grading,
     match,
@@ -53,6 +54,7 @@ app.add_typer(grading.icans_app, name="icans")
 app.add_typer(grading.dlt_app, name="dlt")
 app.add_typer(recist.app, name="recist")
 app.add_typer(survival.app, name="survival")
+design.register(design_model.COMMANDS)
 app.add_typer(design.app, name="design")
 app.add_typer(randomise.app, name="randomise")
 app.add_typer(schedule.app, name="schedule")

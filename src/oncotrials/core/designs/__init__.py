@@ -16,9 +16,39 @@ from oncotrials.core.designs.base import (
 )
 from oncotrials.core.designs.boin import BOIN, BOINBoundaries, boin_lambdas
 from oncotrials.core.designs.boin_comb import BOINComb, CombDecision, CombSimulationResult
+from oncotrials.core.designs.crm import (
+    CRM,
+    CRMFit,
+    CRMPathway,
+    CRMSimulation,
+    crm,
+    crm_pathways,
+    getprior,
+    simulate_crm,
+)
+from oncotrials.core.designs.ewoc import EWOC, EWOCPosterior
 from oncotrials.core.designs.i3plus3 import I3Plus3
 from oncotrials.core.designs.interval import DecisionTable, IntervalDesign, MTDSelection
 from oncotrials.core.designs.keyboard import MTPI2, Keyboard
+from oncotrials.core.designs.phase2 import (
+    BasketCohortStatus,
+    BasketOperatingCharacteristics,
+    PPBoundaries,
+    PPDesign,
+    PPOperatingCharacteristics,
+    SimonDesign,
+    SimonResult,
+    SingleStageDesign,
+    basket_monitoring,
+    basket_operating_characteristics,
+    oc_two_stage,
+    pp_boundaries,
+    pp_design_search,
+    pp_operating_characteristics,
+    predictive_probability,
+    simon_two_stage,
+    single_stage,
+)
 from oncotrials.core.designs.simulate import (
     Scenario,
     ScenarioFile,
@@ -28,32 +58,71 @@ from oncotrials.core.designs.simulate import (
 )
 from oncotrials.core.designs.threeplusthree import ExactOC, ThreePlusThree, escalation_probability
 from oncotrials.core.designs.tite_boin import TITEBOIN
+from oncotrials.core.designs.tite_crm import (
+    TITECRM,
+    TITECRMFit,
+    simulate_tite_crm,
+    tite_weights,
+    titecrm,
+)
 
 __all__ = [
     "BOIN",
+    "CRM",
+    "EWOC",
     "MTPI2",
     "TITEBOIN",
+    "TITECRM",
     "Action",
     "BOINBoundaries",
     "BOINComb",
+    "BasketCohortStatus",
+    "BasketOperatingCharacteristics",
+    "CRMFit",
+    "CRMPathway",
+    "CRMSimulation",
     "CombDecision",
     "CombSimulationResult",
     "Decision",
     "DecisionTable",
     "DoseData",
+    "EWOCPosterior",
     "ExactOC",
     "I3Plus3",
     "IntervalDesign",
     "Keyboard",
     "MTDSelection",
+    "PPBoundaries",
+    "PPDesign",
+    "PPOperatingCharacteristics",
     "Scenario",
     "ScenarioFile",
+    "SimonDesign",
+    "SimonResult",
     "SimulationResult",
+    "SingleStageDesign",
+    "TITECRMFit",
     "ThreePlusThree",
+    "basket_monitoring",
+    "basket_operating_characteristics",
     "boin_lambdas",
     "check_doses",
+    "crm",
+    "crm_pathways",
     "escalation_probability",
+    "getprior",
     "load_scenarios",
+    "oc_two_stage",
     "parse_dose_data",
+    "pp_boundaries",
+    "pp_design_search",
+    "pp_operating_characteristics",
+    "predictive_probability",
+    "simon_two_stage",
     "simulate",
+    "simulate_crm",
+    "simulate_tite_crm",
+    "single_stage",
+    "tite_weights",
+    "titecrm",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -651,7 +652,7 @@ def ewoc_simulate(
     stdout.print(f"early stop: {100 * res.early_stop:.1f}%; mean patients {res.mean_n:.1f}")
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., Any]] = {
     "simon": simon,
     "single-stage": single_stage,
     "pp-monitor": pp_monitor,

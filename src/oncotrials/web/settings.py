@@ -171,8 +171,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000;"
         ),
     }
-    # Tests use a file, not memory, so that threads (live server, races) share it as in production.
-    _db.setdefault("TEST", {"NAME": str(DATA_DIR / "test_oncotrials.sqlite3")})
+    # Tests use a file, not memory, so that threads (live server, races) share it as in production;
+    # one file per process, so that concurrent test runs never share one.
+    _db.setdefault("TEST", {"NAME": str(DATA_DIR / f"test_oncotrials_{os.getpid()}.sqlite3")})
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

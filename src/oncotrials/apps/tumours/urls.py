@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path("efficacy/", views.efficacy_index, name="tumours-efficacy-index"),
+    path("trials/<int:trial_id>/efficacy/", views.trial_efficacy, name="tumours-efficacy"),
+    path(
+        "trials/<int:trial_id>/efficacy/<slug:plot>.svg",
+        views.efficacy_plot,
+        name="tumours-efficacy-plot",
+    ),
+    path("patients/<int:patient_id>/tumours/", views.patient_tumours, name="tumours-patient"),
+    path(
+        "registrations/<int:registration_id>/tumour-override/",
+        views.override_create,
+        name="tumours-override",
+    ),
+]

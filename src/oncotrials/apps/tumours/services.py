@@ -1,0 +1,780 @@
+"""Writes of tumour assessments. Each service owns its transaction, its locks and its audit event.
+
+Every save re-reads the registration's whole record and evaluates it with
+``oncotrials.core.recist`` inside the same transaction: input the engine refuses (a target missing
+at follow-up, a lesion measured on or before baseline...) rolls everything back, and the stored
+responses always match the stored measurements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import PORTFOLIO_EDITORS
+from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import roles_for_patient
+from oncotrials.apps.subjects.services import require_clinical_writer
+from oncotrials.apps.trials.models import Trial
+from oncotrials.apps.trials.selectors import trial_roles
+from oncotrials.core import recist
+from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+
+from .models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Criteria,
+    ImagingMethod,
+    Lesion,
+    LesionKind,
+    LesionMeasurement,
+    LesionRole,
+    LesionStatus,
+    NewLesion,
+    ResponseEvaluation,
+    ResponseOverride,
+    TimepointResponse,
+    TumourAssessmentSettings,
+)
+
+OVERRIDERS = frozenset({Role.INVESTIGATOR.value, Role.ADMINISTRATOR.value})
+MAX_MM = Decimal("9999.99")
+RECIST_RESPONSES = tuple(r.value for r in recist.Response)
+IRECIST_RESPONSES = tuple(r.value for r in recist.IResponse)
+_TARGET_STATUSES = {LesionStatus.ABSENT, LesionStatus.TOO_SMALL, LesionStatus.NOT_EVALUATED}
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def settings_for(trial: Trial) -> TumourAssessmentSettings:
+    """The trial's settings, or the default (RECIST 1.1, no confirmation) when none is stored."""
+    found = TumourAssessmentSettings.objects.filter(trial=trial).first()
+    return found if found is not None else TumourAssessmentSettings(trial=trial, version=0)
+
+
+@transaction.atomic
+def tumour_settings_save(
+    *,
+    trial: Trial,
+    criteria: str,
+    confirmation_required: bool,
+    version: int,
+    by: Any,
+    reason: str = "",
+) -> TumourAssessmentSettings:
+    """Set the response criteria of a trial; changing them re-reads every patient of the trial.
+
+    ``version`` is the version the user edited (0 when none was stored yet).
+    """
+    if not trial_roles(user=by, trial=trial) & {r.value for r in PORTFOLIO_EDITORS}:
+        raise PermissionDeniedError(f"Your role does not allow changing the settings of {trial}.")
+    if criteria not in Criteria.values:
+        raise ValidationError(
+            f"criteria must be one of {', '.join(Criteria.values)}; got {criteria!r}.",
+            field="criteria",
+        )
+    locked = TumourAssessmentSettings.objects.select_for_update().filter(trial=trial).first()
+    current = locked.version if locked is not None else 0
+    if version != current:
+        raise ConflictError(
+            f"The response settings of {trial} were changed by someone else (version {current}, "
+            f"you edited version {version}); reload and apply your change again.",
+            current_version=current,
+        )
+    if locked is None:
+        locked = TumourAssessmentSettings(trial=trial, version=0)
+        old: dict[str, Any] = {}
+    else:
+        old = model_snapshot(locked, ["criteria", "confirmation_required"])
+        if not reason.strip():
+            raise ValidationError(
+                "Changing the response criteria of a trial needs a reason for change.",
+                field="reason",
+            )
+    locked.criteria = criteria
+    locked.confirmation_required = confirmation_required
+    locked.version += 1
+    locked.save()
+    changes = diff(old, model_snapshot(locked, ["criteria", "confirmation_required"]))
+    audit_record(
+        action="update" if old else "create",
+        instance=locked,
+        changes=changes,
+        reason=reason,
+        by=by,
+    )
+    if changes:
+        for registration in Registration.objects.filter(trial=trial).order_by("pk"):
+            _evaluate_and_store(registration)
+    return locked
+
+
+# --- input checking ----------------------------------------------------------------------------
+
+
+def _decimal(value: Any, where: str, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            f"{where}, field {field}: {value!r} is not a number; give millimetres, e.g. 23.5.",
+            field=field,
+        ) from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(
+            f"{where}, field {field}: {value} is negative or not finite; diameters are "
+            "millimetres, zero or more.",
+            field=field,
+        )
+    if number > MAX_MM or number != number.quantize(Decimal("0.01")):
+        raise ValidationError(
+            f"{where}, field {field}: {value} must lie between 0 and {MAX_MM} mm with at most "
+            "two decimals.",
+            field=field,
+        )
+    return number
+
+
+def _choice(value: Any, choices: Iterable[str], where: str, field: str, blank: bool = False) -> str:
+    value = "" if value is None else str(value)
+    allowed = list(choices)
+    if (blank and value == "") or value in allowed:
+        return str(value)
+    raise ValidationError(
+        f"{where}, field {field}: {value!r} is not one of {', '.join(allowed)}.", field=field
+    )
+
+
+def _not_future(value: dt.date, field: str) -> None:
+    if value > timezone.localdate():
+        raise ValidationError(
+            f"field {field}: {value.isoformat()} is in the future; record assessments once done.",
+            field=field,
+        )
+
+
+def _clean_baseline_lesions(lesions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if not lesions:
+        raise ValidationError(
+            "A baseline needs at least one lesion; record targets and non-targets.",
+            field="lesions",
+        )
+    seen: set[str] = set()
+    out = []
+    for i, raw in enumerate(lesions):
+        where = f"Baseline lesion {i + 1}"
+        lesion_id = str(raw.get("lesion_id") or "").strip()
+        if not lesion_id or len(lesion_id) > 20:
+            raise ValidationError(
+                f"{where}, field lesion_id: give an identifier of 1 to 20 characters (e.g. T1).",
+                field=f"lesions[{i}].lesion_id",
+            )
+        if lesion_id in seen:
+            raise ValidationError(
+                f"{where}, field lesion_id: {lesion_id} is given twice; every lesion of a patient "
+                "needs its own identifier.",
+                field=f"lesions[{i}].lesion_id",
+            )
+        seen.add(lesion_id)
+        where = f"Baseline lesion {lesion_id}"
+        organ = str(raw.get("organ") or "").strip()
+        if not organ or len(organ) > 60:
+            raise ValidationError(
+                f"{where}, field organ: give the organ or site (1 to 60 characters).",
+                field=f"lesions[{i}].organ",
+            )
+        out.append(
+            {
+                "lesion_id": lesion_id,
+                "organ": organ,
+                "role": _choice(raw.get("role"), LesionRole.values, where, f"lesions[{i}].role"),
+                "nodal": bool(raw.get("nodal", False)),
+                "method": _choice(
+                    raw.get("method") or "CT", ImagingMethod.values, where, f"lesions[{i}].method"
+                ),
+                "kind": _choice(
+                    raw.get("kind") or LesionKind.SOFT_TISSUE,
+                    LesionKind.values,
+                    where,
+                    f"lesions[{i}].kind",
+                ),
+                "slice_thickness_mm": _decimal(
+                    raw.get("slice_thickness_mm"), where, f"lesions[{i}].slice_thickness_mm"
+                ),
+                "baseline_diameter_mm": _decimal(
+                    raw.get("diameter_mm"), where, f"lesions[{i}].diameter_mm"
+                ),
+            }
+        )
+    return out
+
+
+def _clean_measurements(
+    measurements: Sequence[Mapping[str, Any]], lesions: Mapping[str, Lesion], when: str
+) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out = []
+    for i, raw in enumerate(measurements):
+        lesion_id = str(raw.get("lesion_id") or "").strip()
+        where = f"Assessment of {when}, measurement {i + 1}"
+        if lesion_id not in lesions:
+            raise ValidationError(
+                f"{where}, field lesion_id: lesion {lesion_id!r} was never recorded at baseline; "
+                "record it at baseline first, or under new_lesions if it appeared since.",
+                field=f"measurements[{i}].lesion_id",
+            )
+        if lesion_id in seen:
+            raise ValidationError(
+                f"{where}, field lesion_id: lesion {lesion_id} is measured twice; give one "
+                "measurement per lesion.",
+                field=f"measurements[{i}].lesion_id",
+            )
+        seen.add(lesion_id)
+        where = f"Assessment of {when}, lesion {lesion_id}"
+        diameter = _decimal(raw.get("diameter_mm"), where, f"measurements[{i}].diameter_mm")
+        status = _choice(
+            raw.get("status"), LesionStatus.values, where, f"measurements[{i}].status", blank=True
+        )
+        lesion = lesions[lesion_id]
+        if lesion.role == LesionRole.TARGET:
+            if diameter is None and status not in _TARGET_STATUSES:
+                raise ValidationError(
+                    f"{where} (target), fields diameter_mm/status: give the diameter, or a "
+                    "status absent, too_small or not_evaluated.",
+                    field=f"measurements[{i}].diameter_mm",
+                )
+        elif not status:
+            raise ValidationError(
+                f"{where} (non-target), field status: missing; record absent, present, "
+                "increased, unequivocal_progression or not_evaluated.",
+                field=f"measurements[{i}].status",
+            )
+        out.append({"lesion": lesion, "diameter_mm": diameter, "status": status})
+    missing = [lid for lid in lesions if lid not in seen]
+    if missing:
+        lesion = lesions[missing[0]]
+        kind = "target" if lesion.role == LesionRole.TARGET else "non-target"
+        raise ValidationError(
+            f"Assessment of {when}, {kind} lesion {lesion.lesion_id}: missing from this "
+            "assessment; every baseline lesion needs a diameter or a status (not_evaluated "
+            "when it was not assessed).",
+            field="measurements",
+            lesion_id=lesion.lesion_id,
+        )
+    return out
+
+
+def _clean_new_lesions(
+    new_lesions: Sequence[Mapping[str, Any]], baseline_ids: Iterable[str], when: str
+) -> list[dict[str, Any]]:
+    taken = set(baseline_ids)
+    seen: set[str] = set()
+    out = []
+    for i, raw in enumerate(new_lesions):
+        lesion_id = str(raw.get("lesion_id") or "").strip()
+        where = f"Assessment of {when}, new lesion {i + 1}"
+        if not lesion_id or len(lesion_id) > 20:
+            raise ValidationError(
+                f"{where}, field lesion_id: give an identifier of 1 to 20 characters (e.g. N1).",
+                field=f"new_lesions[{i}].lesion_id",
+            )
+        if lesion_id in taken or lesion_id in seen:
+            raise ValidationError(
+                f"{where}, field lesion_id: {lesion_id} is already used by another lesion of "
+                "this patient; give the new lesion its own identifier.",
+                field=f"new_lesions[{i}].lesion_id",
+            )
+        seen.add(lesion_id)
+        where = f"Assessment of {when}, new lesion {lesion_id}"
+        out.append(
+            {
+                "lesion_id": lesion_id,
+                "organ": str(raw.get("organ") or "")[:60],
+                "nodal": bool(raw.get("nodal", False)),
+                "diameter_mm": _decimal(
+                    raw.get("diameter_mm"), where, f"new_lesions[{i}].diameter_mm"
+                ),
+                "status": _choice(
+                    raw.get("status") or LesionStatus.PRESENT,
+                    LesionStatus.values,
+                    where,
+                    f"new_lesions[{i}].status",
+                ),
+                "equivocal": bool(raw.get("equivocal", False)),
+            }
+        )
+    return out
+
+
+def _check_version(obj: Assessment, version: int | None) -> None:
+    if version is None or version != obj.version:
+        raise ConflictError(
+            f"{obj} was changed by someone else (version {obj.version}, you edited version "
+            f"{version}); reload it and apply your change again.",
+            current_version=obj.version,
+        )
+
+
+def _needs_reason(obj: Assessment, reason: str) -> None:
+    if obj.status == AssessmentStatus.COMPLETE and not reason.strip():
+        raise ValidationError(
+            f"{obj} is complete; a change needs a reason for change.", field="reason"
+        )
+
+
+def _lock_registration(registration: Registration) -> Registration:
+    return (
+        Registration.objects.select_for_update()
+        .select_related("patient", "trial")
+        .get(pk=registration.pk)
+    )
+
+
+# --- baseline --------------------------------------------------------------------------------
+
+
+def _assessment_snapshot(a: Assessment) -> dict[str, Any]:
+    snap = model_snapshot(
+        a, ["date", "method", "status", "tumour_markers_normal", "clinical_symptoms"]
+    )
+    if a.kind == AssessmentKind.BASELINE:
+        for lesion in Lesion.objects.filter(registration_id=a.registration_id):
+            snap[f"lesion {lesion.lesion_id}"] = (
+                f"{lesion.role} {lesion.organ} {lesion.baseline_diameter_mm or '-'} mm"
+                f"{' nodal' if lesion.nodal else ''} {lesion.method} {lesion.kind}"
+            )
+    else:
+        for m in a.measurements.select_related("lesion"):
+            snap[f"lesion {m.lesion.lesion_id}"] = f"{m.diameter_mm or ''} {m.status}".strip()
+        for n in a.new_lesions.all():
+            snap[f"new lesion {n.lesion_id}"] = (
+                f"{n.organ} {n.diameter_mm or ''} {n.status}{' equivocal' if n.equivocal else ''}"
+            )
+    return snap
+
+
+@transaction.atomic
+def baseline_save(
+    *,
+    registration: Registration,
+    date: dt.date,
+    method: str,
+    lesions: Sequence[Mapping[str, Any]],
+    by: Any,
+    version: int | None = None,
+    complete: bool = True,
+    reason: str = "",
+) -> Assessment:
+    """Record (or correct) the baseline assessment and its lesions.
+
+    The first save creates it (``version`` None); later saves give the version edited and, once
+    complete, a reason. Lesions left out are removed, unless a follow-up measured them.
+    """
+    require_clinical_writer(user=by, patient=registration.patient)
+    reg = _lock_registration(registration)
+    _not_future(date, "date")
+    method = _choice(method, ImagingMethod.values, "Baseline", "method")
+    cleaned = _clean_baseline_lesions(lesions)
+    now = timezone.now()
+    baseline = (
+        Assessment.objects.select_for_update()
+        .filter(registration=reg, kind=AssessmentKind.BASELINE)
+        .first()
+    )
+    if baseline is None:
+        if version not in (None, 0):
+            raise ConflictError(
+                f"Registration {reg.pk} has no baseline any more (you edited version {version}); "
+                "reload it.",
+                current_version=0,
+            )
+        old: dict[str, Any] = {}
+        baseline = Assessment(
+            registration=reg,
+            kind=AssessmentKind.BASELINE,
+            created_by=by,
+            created_at=now,
+            version=0,
+            status=AssessmentStatus.DRAFT,
+        )
+    else:
+        _check_version(baseline, version)
+        _needs_reason(baseline, reason)
+        old = _assessment_snapshot(baseline)
+    if Assessment.objects.filter(registration=reg, date=date).exclude(pk=baseline.pk).exists():
+        raise ValidationError(
+            f"Registration {reg.pk} already has an assessment on {date.isoformat()}; the baseline "
+            "must come before every follow-up.",
+            field="date",
+        )
+    baseline.date, baseline.method, baseline.updated_at = date, method, now
+    _complete(baseline, complete, now)
+    baseline.version += 1
+    baseline.save()
+    existing = {lesion.lesion_id: lesion for lesion in Lesion.objects.filter(registration=reg)}
+    keep = {row["lesion_id"] for row in cleaned}
+    for lesion_id, lesion in existing.items():
+        if lesion_id not in keep:
+            if lesion.measurements.exists():
+                raise ValidationError(
+                    f"Baseline lesion {lesion_id}, field lesion_id: it was measured at a "
+                    "follow-up and cannot be removed; correct it instead.",
+                    field="lesions",
+                )
+            lesion.delete()
+    for row in cleaned:
+        lesion = existing.get(row["lesion_id"]) or Lesion(registration=reg)
+        for name, value in row.items():
+            setattr(lesion, name, value)
+        lesion.save()
+    new = _assessment_snapshot(baseline)
+    audit_record(
+        action="update" if old else "create",
+        instance=baseline,
+        changes=diff(old, new),
+        reason=reason,
+        by=by,
+    )
+    _evaluate_and_store(reg)
+    return baseline
+
+
+def _complete(a: Assessment, complete: bool, now: dt.datetime) -> None:
+    if complete:
+        if a.status != AssessmentStatus.COMPLETE:
+            a.completed_at = now
+        a.status = AssessmentStatus.COMPLETE
+    elif a.status == AssessmentStatus.COMPLETE:
+        raise ValidationError(
+            f"{a} is complete and cannot return to draft; correct it with a reason instead.",
+            field="complete",
+        )
+
+
+# --- follow-up assessments -----------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_save(
+    *,
+    registration: Registration,
+    date: dt.date,
+    measurements: Sequence[Mapping[str, Any]],
+    by: Any,
+    method: str = "CT",
+    new_lesions: Sequence[Mapping[str, Any]] = (),
+    tumour_markers_normal: bool | None = None,
+    clinical_symptoms: bool = False,
+    complete: bool = True,
+    assessment: Assessment | None = None,
+    version: int | None = None,
+    reason: str = "",
+) -> Assessment:
+    """Record a follow-up assessment (``assessment`` None) or correct one.
+
+    Every baseline lesion needs a diameter or a status; lesions not recorded at baseline go under
+    ``new_lesions``. Nothing is saved when any field is wrong.
+    """
+    require_clinical_writer(user=by, patient=registration.patient)
+    reg = _lock_registration(registration)
+    _not_future(date, "date")
+    method = _choice(method, ImagingMethod.values, f"Assessment of {date.isoformat()}", "method")
+    baseline = Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE).first()
+    if baseline is None:
+        raise ValidationError(
+            f"Registration {reg.pk} ({reg.patient.research_id}) has no baseline assessment; "
+            "record the baseline lesions before any follow-up.",
+            field="date",
+        )
+    if date <= baseline.date:
+        raise ValidationError(
+            f"Assessment of {date.isoformat()}, field date: on or before the baseline "
+            f"({baseline.date.isoformat()}); lesions cannot be measured before baseline.",
+            field="date",
+        )
+    lesions = {lesion.lesion_id: lesion for lesion in Lesion.objects.filter(registration=reg)}
+    when = date.isoformat()
+    rows = _clean_measurements(measurements, lesions, when)
+    news = _clean_new_lesions(new_lesions, lesions, when)
+    now = timezone.now()
+    if assessment is None:
+        old: dict[str, Any] = {}
+        target = Assessment(
+            registration=reg,
+            kind=AssessmentKind.FOLLOW_UP,
+            created_by=by,
+            created_at=now,
+            version=0,
+            status=AssessmentStatus.DRAFT,
+        )
+    else:
+        target = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if target.registration_id != reg.pk or target.kind != AssessmentKind.FOLLOW_UP:
+            raise ValidationError(f"{target} is not a follow-up of this registration.")
+        _check_version(target, version)
+        _needs_reason(target, reason)
+        old = _assessment_snapshot(target)
+    if Assessment.objects.filter(registration=reg, date=date).exclude(pk=target.pk).exists():
+        raise ValidationError(
+            f"Assessment of {when}, field date: this registration already has an assessment on "
+            "that date; correct that one instead.",
+            field="date",
+        )
+    target.date, target.method, target.updated_at = date, method, now
+    target.tumour_markers_normal = tumour_markers_normal
+    target.clinical_symptoms = clinical_symptoms
+    _complete(target, complete, now)
+    target.version += 1
+    target.save()
+    target.measurements.all().delete()
+    target.new_lesions.all().delete()
+    LesionMeasurement.objects.bulk_create(LesionMeasurement(assessment=target, **r) for r in rows)
+    NewLesion.objects.bulk_create(NewLesion(assessment=target, **n) for n in news)
+    audit_record(
+        action="update" if old else "create",
+        instance=target,
+        changes=diff(old, _assessment_snapshot(target)),
+        reason=reason,
+        by=by,
+    )
+    _evaluate_and_store(reg)
+    return target
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+def patient_record(registration: Registration) -> recist.PatientRecord | None:
+    """The registration's complete assessments as the engine's input (None without a baseline)."""
+    baseline = Assessment.objects.filter(
+        registration=registration,
+        kind=AssessmentKind.BASELINE,
+        status=AssessmentStatus.COMPLETE,
+    ).first()
+    if baseline is None:
+        return None
+    lesions = tuple(
+        recist.BaselineLesion(
+            lesion_id=lesion.lesion_id,
+            organ=lesion.organ,
+            diameter_mm=lesion.baseline_diameter_mm,
+            nodal=lesion.nodal,
+            role=recist.LesionRole(lesion.role),
+            method=recist.Method(lesion.method),
+            slice_thickness_mm=lesion.slice_thickness_mm,
+            kind=recist.LesionKind(lesion.kind),
+        )
+        for lesion in Lesion.objects.filter(registration=registration).order_by("pk")
+    )
+    follow_ups = (
+        Assessment.objects.filter(
+            registration=registration,
+            kind=AssessmentKind.FOLLOW_UP,
+            status=AssessmentStatus.COMPLETE,
+        )
+        .order_by("date")
+        .prefetch_related("measurements__lesion", "new_lesions")
+    )
+    assessments = tuple(
+        recist.Assessment(
+            date=a.date,
+            lesions=tuple(
+                recist.LesionObservation(
+                    lesion_id=m.lesion.lesion_id,
+                    diameter_mm=m.diameter_mm,
+                    status=recist.LesionStatus(m.status) if m.status else None,
+                )
+                for m in a.measurements.all()
+            ),
+            new_lesions=tuple(
+                recist.NewLesion(
+                    lesion_id=n.lesion_id,
+                    organ=n.organ,
+                    nodal=n.nodal,
+                    diameter_mm=n.diameter_mm,
+                    status=recist.LesionStatus(n.status),
+                    equivocal=n.equivocal,
+                )
+                for n in a.new_lesions.all()
+            ),
+            tumour_markers_normal=a.tumour_markers_normal,
+            clinical_symptoms=a.clinical_symptoms,
+        )
+        for a in follow_ups
+    )
+    return recist.PatientRecord(
+        patient_id=registration.patient.research_id,
+        start_date=registration.treatment_start or registration.registered_on,
+        baseline=recist.Baseline(date=baseline.date, lesions=lesions),
+        assessments=assessments,
+    )
+
+
+def evaluate_registration(
+    registration: Registration,
+) -> tuple[TumourAssessmentSettings, recist.RecistResult | recist.IRecistResult] | None:
+    """Evaluate with the trial's criteria; None without a complete baseline."""
+    record = patient_record(registration)
+    if record is None:
+        return None
+    settings = settings_for(registration.trial)
+    options = recist.RecistOptions(confirmation=settings.confirmation_required)
+    result: recist.RecistResult | recist.IRecistResult
+    if settings.criteria == Criteria.IRECIST:
+        result = recist.evaluate_irecist(record, recist.IRecistOptions(recist=options))
+    else:
+        result = recist.evaluate_recist(record, options)
+    return settings, result
+
+
+def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None:
+    """Re-read the registration with the engine and store what it says (inside the caller's
+    transaction: an error of the engine rolls the whole save back)."""
+    evaluated = evaluate_registration(registration)
+    ResponseEvaluation.objects.filter(registration=registration).delete()
+    if evaluated is None:
+        return None
+    settings, result = evaluated
+    if isinstance(result, recist.IRecistResult):
+        bor, bor_u, bor_c = result.ibor, result.ibor_unconfirmed, result.ibor_confirmed
+        first = result.timepoints[0].recist if result.timepoints else None
+        target_ids: tuple[str, ...] = ()
+        non_target_ids: tuple[str, ...] = ()
+        baseline_sum = first.baseline_sum_mm if first else None
+        notes: tuple[str, ...] = ()
+    else:
+        bor, bor_u, bor_c = result.bor, result.bor_unconfirmed, result.bor_confirmed
+        target_ids, non_target_ids = result.target_ids, result.non_target_ids
+        baseline_sum = result.baseline_sum_mm
+        notes = result.selection_notes
+    evaluation = ResponseEvaluation.objects.create(
+        registration=registration,
+        criteria=settings.criteria,
+        confirmation_required=settings.confirmation_required,
+        bor=bor.response.value,
+        bor_date=bor.date,
+        bor_rule=bor.rule,
+        bor_unconfirmed=bor_u.response.value,
+        bor_unconfirmed_rule=bor_u.rule,
+        bor_confirmed=bor_c.response.value,
+        bor_confirmed_rule=bor_c.rule,
+        confirmed_by=bor.confirmed_by,
+        response_date=result.response_date,
+        progression_date=result.progression_date,
+        last_adequate_date=result.last_adequate_date,
+        baseline_sum_mm=baseline_sum,
+        target_ids=list(target_ids),
+        non_target_ids=list(non_target_ids),
+        notes=list(notes),
+        computed_at=timezone.now(),
+    )
+    by_date = {
+        a.date: a
+        for a in Assessment.objects.filter(registration=registration, kind=AssessmentKind.FOLLOW_UP)
+    }
+    rows = []
+    for tp in result.timepoints:
+        base = tp.recist if isinstance(tp, recist.ITimepointResult) else tp
+        rows.append(
+            TimepointResponse(
+                evaluation=evaluation,
+                assessment=by_date[tp.date],
+                date=tp.date,
+                overall=tp.overall.value,
+                rule=tp.rule,
+                target=base.target.value if base.target else "",
+                target_rule=base.target_rule or "",
+                non_target=base.non_target.value if base.non_target else "",
+                non_target_rule=base.non_target_rule or "",
+                new_lesions=base.new_lesions,
+                recist_overall=base.overall.value,
+                sum_mm=base.sum_mm,
+                nadir_mm=base.nadir_mm,
+                change_from_baseline_pct=base.change_from_baseline_pct,
+                change_from_nadir_pct=base.change_from_nadir_pct,
+            )
+        )
+    TimepointResponse.objects.bulk_create(rows)
+    return evaluation
+
+
+# --- overrides -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def response_override(
+    *,
+    registration: Registration,
+    response: str,
+    reason: str,
+    by: Any,
+    assessment: Assessment | None = None,
+) -> ResponseOverride:
+    """An investigator's reading of a time point (or of the BOR, ``assessment`` None).
+
+    The computed response stays stored and shown beside it; the override records what the engine
+    said at the time.
+    """
+    roles = roles_for_patient(by, registration.patient)
+    if not roles & OVERRIDERS:
+        raise PermissionDeniedError(
+            "Only an investigator may override a computed response "
+            f"(patient {registration.patient.research_id})."
+        )
+    reg = _lock_registration(registration)
+    evaluation = ResponseEvaluation.objects.filter(registration=reg).first()
+    if evaluation is None:
+        raise ValidationError(
+            f"Registration {reg.pk} has no computed response yet; record a complete baseline "
+            "and assessments first.",
+            field="assessment_id",
+        )
+    allowed = IRECIST_RESPONSES if evaluation.criteria == Criteria.IRECIST else RECIST_RESPONSES
+    if response not in allowed:
+        raise ValidationError(
+            f"response must be one of {', '.join(allowed)} under "
+            f"{Criteria(evaluation.criteria).label}; got {response!r}.",
+            field="response",
+        )
+    if not reason.strip():
+        raise ValidationError("An override needs the reason for it.", field="reason")
+    if assessment is None:
+        computed, rule = evaluation.bor, evaluation.bor_rule
+    else:
+        tp = evaluation.timepoints.filter(assessment=assessment).first()
+        if assessment.registration_id != reg.pk or tp is None:
+            raise ValidationError(
+                f"Assessment {assessment.pk} has no computed response in registration {reg.pk}; "
+                "only complete follow-ups can be overridden.",
+                field="assessment_id",
+            )
+        computed, rule = tp.overall, tp.rule
+    override = ResponseOverride.objects.create(
+        registration=reg,
+        assessment=assessment,
+        response=response,
+        computed_response=computed,
+        computed_rule=rule,
+        reason=reason.strip(),
+        created_by=by,
+        created_at=timezone.now(),
+    )
+    audit_record(
+        action="override",
+        instance=override,
+        changes={"response": [computed, response]},
+        reason=override.reason,
+        by=by,
+    )
+    return override

@@ -1,0 +1,103 @@
+"""What the generic services need to know about a clinical record, whatever app owns it.
+
+A *record* is any model instance with a ``version`` field (bumped on every change) that belongs
+to a patient through one of: being a ``Patient``, a ``registration`` foreign key, or a
+``patient`` foreign key. Other apps make their models usable by the queries / SDV / signature
+services (and the generic API endpoints) by registering them once, in ``AppConfig.ready``::
+
+    from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+    record_type_register(AdverseEvent)                      # "safety.adverseevent"
+    casebook_provider_register(lambda reg: reg.adverse_events.all())  # part of the casebook
+
+A record may define ``crf_field_names()`` to name the fields a query may point at (default:
+its concrete model fields).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import models
+
+from oncotrials.apps.audit.services import model_snapshot
+from oncotrials.core.errors import ValidationError
+
+RECORD_TYPES: dict[str, type[models.Model]] = {}
+CASEBOOK_PROVIDERS: list[Callable[[Any], Iterable[models.Model]]] = []
+
+
+def record_type_register(model: type[models.Model]) -> str:
+    """Make ``model`` addressable by the generic services and endpoints; returns its label."""
+    if not any(f.name == "version" for f in model._meta.concrete_fields):
+        raise TypeError(f"{model._meta.label} has no 'version' field; it cannot be signed.")
+    label = model._meta.label_lower
+    RECORD_TYPES[label] = model
+    return label
+
+
+def casebook_provider_register(provider: Callable[[Any], Iterable[models.Model]]) -> None:
+    """``provider(registration)`` yields the records that belong to the patient casebook; a
+    casebook signature is invalidated when any of them changes."""
+    if provider not in CASEBOOK_PROVIDERS:
+        CASEBOOK_PROVIDERS.append(provider)
+
+
+def record_label(record: models.Model) -> str:
+    return record._meta.label_lower
+
+
+def record_owner(record: models.Model) -> tuple[Any, Any]:
+    """(patient, registration or None) of a record."""
+    from oncotrials.apps.subjects.models import Patient, Registration
+
+    if isinstance(record, Patient):
+        return record, None
+    if isinstance(record, Registration):
+        return record.patient, record
+    registration = getattr(record, "registration", None)
+    if isinstance(registration, Registration):
+        return registration.patient, registration
+    patient = getattr(record, "patient", None)
+    if isinstance(patient, Patient):
+        return patient, None
+    raise ValidationError(
+        f"A {record._meta.verbose_name} does not belong to a patient; queries, verification "
+        "and signatures need records with a registration or patient."
+    )
+
+
+def record_version(record: models.Model) -> int:
+    version = getattr(record, "version", None)
+    if not isinstance(version, int):
+        raise ValidationError(f"A {record._meta.verbose_name} has no version number.")
+    return version
+
+
+def record_field_names(record: models.Model) -> set[str]:
+    names = getattr(record, "crf_field_names", None)
+    if callable(names):
+        return set(names())
+    return {f.name for f in record._meta.concrete_fields}
+
+
+def _snapshot(record: models.Model) -> list[Any]:
+    fresh = type(record)._default_manager.get(pk=record.pk)
+    return [record_label(fresh), fresh.pk, model_snapshot(fresh)]
+
+
+def record_fingerprint(record: models.Model) -> str:
+    """SHA-256 of the record's stored content (and, for a casebook, of every record in it)."""
+    from oncotrials.apps.subjects.models import Registration
+
+    parts: list[Any] = [_snapshot(record)]
+    if isinstance(record, Registration):
+        members: list[models.Model] = []
+        for provider in CASEBOOK_PROVIDERS:
+            members.extend(provider(record))
+        members.sort(key=lambda m: (record_label(m), m.pk))
+        parts.extend([record_label(m), m.pk, model_snapshot(m)] for m in members)
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()

@@ -1,0 +1,359 @@
+"""Reads of casebooks, forms, labs, exposure and the data-cleaning work lists, always through
+the caller's memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import patients_visible_to, registration_calendar
+from oncotrials.core.errors import NotFoundError
+
+from .models import (
+    DataQuery,
+    DrugAdministration,
+    FormInstance,
+    LabResult,
+    Modification,
+    QueryStatus,
+    Signature,
+    SourceVerification,
+)
+from .records import RECORD_TYPES, record_fingerprint, record_version
+from .services import (
+    EDITORS,
+    QUERY_ANSWERERS,
+    QUERY_RAISERS,
+    SIGNERS,
+    VERIFIERS,
+    forms_for_trial,
+    record_roles,
+    regimen_for,
+    registration_roles,
+)
+
+
+def registrations_visible_to(user: Any) -> QuerySet[Registration]:
+    """Registrations whose patient the user sees, through a site-wide membership at the
+    patient's site or a membership limited to the registration's trial."""
+    scope = scope_for(user)
+    qs = Registration.objects.all()
+    if scope.is_admin:
+        return qs
+    cond = Q(pk__in=[])
+    if scope.site_roles:
+        cond |= Q(patient__site_id__in=list(scope.site_roles))
+    for trial_id, per_site in scope.trial_roles.items():
+        cond |= Q(trial_id=trial_id, patient__site_id__in=list(per_site))
+    return qs.filter(cond, patient__in=patients_visible_to(user))
+
+
+def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+    reg = (
+        registrations_visible_to(user)
+        .filter(pk=registration_id)
+        .select_related("patient__site", "trial__visit_schedule", "cohort", "dose_level")
+        .first()
+    )
+    if reg is None:
+        raise NotFoundError(f"No registration {registration_id} that you may see.")
+    return reg
+
+
+def record_get_for_user(*, user: Any, record_type: str, record_id: int) -> models.Model:
+    """Any registered record by its type label ("crfs.forminstance") and id, or NotFoundError."""
+    model = RECORD_TYPES.get(record_type.lower())
+    if model is None:
+        raise NotFoundError(
+            f"Unknown record type {record_type!r}; known: {', '.join(sorted(RECORD_TYPES))}."
+        )
+    record = model._default_manager.filter(pk=record_id).first()
+    if record is None or not record_roles(user, record):
+        raise NotFoundError(f"No {record_type} {record_id} that you may see.")
+    return record
+
+
+@dataclass
+class Permissions:
+    edit: bool
+    raise_query: bool
+    answer_query: bool
+    verify: bool
+    sign: bool
+
+
+def permissions_for(user: Any, registration: Registration) -> Permissions:
+    roles = registration_roles(user, registration)
+
+    def has(group: frozenset[Any]) -> bool:
+        return bool(roles & {r.value for r in group})
+
+    return Permissions(
+        edit=has(EDITORS),
+        raise_query=has(QUERY_RAISERS),
+        answer_query=has(QUERY_ANSWERERS),
+        verify=has(VERIFIERS),
+        sign=has(SIGNERS),
+    )
+
+
+# ----------------------------------------------------------------------------- casebook
+
+
+@dataclass
+class CasebookForm:
+    name: str
+    title: str
+    kind: str
+    status: str  # complete, draft, expected, missing, overdue, recorded (record forms), n/a
+    instance: FormInstance | None = None
+    open_queries: int = 0
+    records: int = 0
+
+
+@dataclass
+class CasebookVisit:
+    code: str
+    name: str
+    target: dt.date
+    earliest: dt.date
+    latest: dt.date
+    visit_status: str
+    done_on: dt.date | None
+    forms: list[CasebookForm] = field(default_factory=list)
+
+
+def _open_query_counts(ct: ContentType, ids: list[int]) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    for oid in DataQuery.objects.filter(
+        content_type=ct, object_id__in=ids, status__in=[QueryStatus.OPEN, QueryStatus.ANSWERED]
+    ).values_list("object_id", flat=True):
+        counts[oid] += 1
+    return counts
+
+
+def casebook(*, registration: Registration, today: dt.date | None = None) -> list[CasebookVisit]:
+    """Every expected visit with its forms and their status.
+
+    A form without data is ``expected`` while its visit is upcoming or due, ``missing`` once the
+    visit is done, and ``overdue`` once the visit window has closed without the visit.
+    """
+    calendar = registration_calendar(registration=registration, today=today)
+    if calendar is None:
+        return []
+    specs = forms_for_trial(registration.trial)
+    instances = {
+        (f.visit_code, f.form_name): f
+        for f in FormInstance.objects.filter(registration=registration).select_related("updated_by")
+    }
+    queries = _open_query_counts(
+        ContentType.objects.get_for_model(FormInstance), [f.pk for f in instances.values()]
+    )
+    labs: dict[str, int] = defaultdict(int)
+    for code in LabResult.objects.filter(registration=registration).values_list(
+        "visit_code", flat=True
+    ):
+        labs[code] += 1
+    doses: dict[str, int] = defaultdict(int)
+    for code in DrugAdministration.objects.filter(registration=registration).values_list(
+        "visit_code", flat=True
+    ):
+        doses[code] += 1
+    out = []
+    for v in calendar.visits:
+        visit = CasebookVisit(
+            v.code, v.name, v.target, v.earliest, v.latest, v.status.value, v.done_on
+        )
+        for name in v.forms:
+            spec = specs.get(name)
+            title = spec.title if spec else name
+            kind = spec.kind if spec else "fields"
+            inst = instances.get((v.code, name))
+            records = {"labs": labs[v.code], "exposure": doses[v.code]}.get(name, 0)
+            if inst is not None:
+                status = inst.status
+            elif kind == "records" and records:
+                status = "recorded"
+            elif v.status.value in ("done", "done_out_of_window"):
+                status = "missing"
+            elif v.status.value == "overdue":
+                status = "overdue"
+            else:
+                status = "expected"
+            visit.forms.append(
+                CasebookForm(
+                    name,
+                    title,
+                    kind,
+                    status,
+                    inst,
+                    queries.get(inst.pk, 0) if inst else 0,
+                    records,
+                )
+            )
+        out.append(visit)
+    return out
+
+
+# ----------------------------------------------------------------------------- record status
+
+
+@dataclass
+class SignatureView:
+    signature: Signature
+    valid: bool
+
+
+@dataclass
+class RecordStatus:
+    record_type: str
+    record_id: int
+    version: int
+    queries: list[DataQuery]
+    verifications: list[SourceVerification]
+    verified_current: bool
+    signatures: list[SignatureView]
+
+    @property
+    def signed_valid(self) -> bool:
+        return any(s.valid for s in self.signatures)
+
+
+def record_status(record: models.Model) -> RecordStatus:
+    """Queries, source verification and signatures of one record, each signature checked."""
+    ct = ContentType.objects.get_for_model(type(record))
+    fresh = type(record)._default_manager.get(pk=record.pk)
+    version = record_version(fresh)
+    fingerprint = record_fingerprint(fresh)
+    sdv = list(
+        SourceVerification.objects.filter(content_type=ct, object_id=record.pk).select_related(
+            "verified_by"
+        )
+    )
+    return RecordStatus(
+        record_type=record._meta.label_lower,
+        record_id=record.pk,
+        version=version,
+        queries=list(
+            DataQuery.objects.filter(content_type=ct, object_id=record.pk).prefetch_related(
+                "events__by"
+            )
+        ),
+        verifications=sdv,
+        verified_current=any(s.record_version == version for s in sdv),
+        signatures=[
+            SignatureView(s, s.fingerprint == fingerprint)
+            for s in Signature.objects.filter(content_type=ct, object_id=record.pk)
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+def queries_for_user(
+    *, user: Any, status: str = "open", trial_id: int | None = None
+) -> QuerySet[DataQuery]:
+    """The query work list: queries on records of patients the user may see."""
+    scope = scope_for(user)
+    qs = DataQuery.objects.select_related(
+        "patient", "registration__trial", "raised_by", "content_type"
+    )
+    if not scope.is_admin:
+        cond = Q(pk__in=[])
+        if scope.site_roles:
+            cond |= Q(patient__site_id__in=list(scope.site_roles))
+        for t_id, per_site in scope.trial_roles.items():
+            cond |= Q(registration__trial_id=t_id, patient__site_id__in=list(per_site))
+        qs = qs.filter(cond)
+    if status == "open":
+        qs = qs.filter(status__in=[QueryStatus.OPEN, QueryStatus.ANSWERED])
+    elif status in QueryStatus.values:
+        qs = qs.filter(status=status)
+    if trial_id is not None:
+        qs = qs.filter(registration__trial_id=trial_id)
+    return qs.order_by("raised_at", "id")
+
+
+def query_get_for_user(*, user: Any, query_id: int) -> DataQuery:
+    q = queries_for_user(user=user, status="all").filter(pk=query_id).first()
+    if q is None:
+        raise NotFoundError(f"No query {query_id} that you may see.")
+    return q
+
+
+# ----------------------------------------------------------------------------- labs, exposure
+
+
+def labs_for(*, registration: Registration) -> QuerySet[LabResult]:
+    return LabResult.objects.filter(registration=registration).order_by(
+        "-sampled_on", "analyte", "-id"
+    )
+
+
+def administrations_for(*, registration: Registration) -> QuerySet[DrugAdministration]:
+    return DrugAdministration.objects.filter(registration=registration).order_by(
+        "administered_on", "agent", "id"
+    )
+
+
+@dataclass
+class DoseIntensityRow:
+    agent: str
+    unit: str
+    planned_dose: Decimal | None
+    administrations: int
+    actual_total: Decimal
+    planned_total: Decimal | None
+    relative_dose_intensity: Decimal | None  # actual / planned, as a fraction
+    delays: int
+    reductions: int
+    interruptions: int
+    first_on: dt.date | None
+    last_on: dt.date | None
+
+
+def dose_intensity(*, registration: Registration) -> list[DoseIntensityRow]:
+    """Per agent: cumulative actual dose against the planned dose of the registration's dose
+    level over the administrations recorded (held doses recorded as interruptions count as
+    planned, with an actual dose of 0). Relative dose intensity = actual / planned."""
+    planned = {d.agent: d for d in regimen_for(registration)}
+    rows: dict[str, list[DrugAdministration]] = defaultdict(list)
+    for a in administrations_for(registration=registration):
+        rows[a.agent].append(a)
+    for agent in planned:
+        rows.setdefault(agent, [])
+    out = []
+    for agent in sorted(rows):
+        admins = rows[agent]
+        plan = planned.get(agent)
+        actual = sum((a.dose for a in admins), Decimal(0))
+        planned_total = plan.dose * len(admins) if plan is not None else None
+        rdi = (actual / planned_total).quantize(Decimal("0.001")) if planned_total else None
+        mods = [a.modification for a in admins]
+        out.append(
+            DoseIntensityRow(
+                agent=agent,
+                unit=plan.unit if plan else (admins[0].unit if admins else ""),
+                planned_dose=plan.dose if plan else None,
+                administrations=len(admins),
+                actual_total=actual,
+                planned_total=planned_total,
+                relative_dose_intensity=rdi,
+                delays=mods.count(Modification.DELAY),
+                reductions=mods.count(Modification.REDUCTION),
+                interruptions=mods.count(Modification.INTERRUPTION),
+                first_on=admins[0].administered_on if admins else None,
+                last_on=admins[-1].administered_on if admins else None,
+            )
+        )
+    return out

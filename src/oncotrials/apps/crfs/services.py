@@ -1,0 +1,847 @@
+"""Writes of case report forms, labs and exposure, and the generic data-cleaning services.
+
+Generic services (usable on any registered record, see records.py)::
+
+    query_raise(*, record, field, text, by) -> DataQuery
+    query_answer(*, query, text, by) -> DataQuery
+    query_close(*, query, text, by) -> DataQuery
+    sdv_record(*, record, by, note="") -> SourceVerification
+    signature_sign(*, record, meaning, password, by) -> Signature
+    signature_is_valid(signature_or_record) -> bool
+
+Each owns its transaction and audit event; each checks the caller's role on the record's
+patient and trial (NotFoundError when the caller may not see it, PermissionDeniedError when
+the role may not do it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.audit.services import audit_record, model_snapshot
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import registration_calendar, roles_for_patient
+from oncotrials.apps.trials.models import DoseLevel, Trial
+from oncotrials.core.errors import (
+    ConflictError,
+    NotFoundError,
+    OncotrialsError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+from .declarations import (
+    STANDARD_FORMS,
+    DeclarationError,
+    FormSpec,
+    errors_of,
+    form_spec_from_dict,
+    run_checks,
+)
+from .models import (
+    DataQuery,
+    DrugAdministration,
+    FormInstance,
+    FormStatus,
+    LabResult,
+    Modification,
+    QueryEvent,
+    QueryOrigin,
+    QueryStatus,
+    Signature,
+    SignatureMeaning,
+    SourceVerification,
+    TrialFormDeclaration,
+)
+from .records import (
+    record_field_names,
+    record_fingerprint,
+    record_owner,
+    record_version,
+)
+
+EDITORS = frozenset(
+    {Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER, Role.ADMINISTRATOR}
+)
+QUERY_RAISERS = frozenset(
+    {Role.INVESTIGATOR, Role.CRA, Role.DATA_MANAGER, Role.SPONSOR_MONITOR, Role.ADMINISTRATOR}
+)
+QUERY_ANSWERERS = EDITORS
+QUERY_CLOSERS = frozenset({Role.CRA, Role.DATA_MANAGER, Role.SPONSOR_MONITOR, Role.ADMINISTRATOR})
+VERIFIERS = frozenset({Role.SPONSOR_MONITOR, Role.CRA, Role.ADMINISTRATOR})
+SIGNERS = frozenset({Role.INVESTIGATOR})
+
+
+# ----------------------------------------------------------------------------- access
+
+
+def registration_roles(user: Any, registration: Registration) -> set[str]:
+    """Roles on one registration: site-wide at the patient's site, or limited to its trial."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return {Role.ADMINISTRATOR.value}
+    site_id = registration.patient.site_id
+    roles = set(scope.site_roles.get(site_id, frozenset()))
+    roles |= scope.trial_roles.get(registration.trial_id, {}).get(site_id, frozenset())
+    return roles
+
+
+def record_roles(user: Any, record: models.Model) -> set[str]:
+    patient, registration = record_owner(record)
+    if registration is not None:
+        return registration_roles(user, registration)
+    return roles_for_patient(user, patient)
+
+
+def _require(user: Any, record: models.Model, allowed: frozenset[Role], doing: str) -> None:
+    roles = record_roles(user, record)
+    if not roles:
+        raise NotFoundError(f"No {record._meta.verbose_name} {record.pk} that you may see.")
+    if not roles & {r.value for r in allowed}:
+        raise PermissionDeniedError(
+            f"Your role ({', '.join(sorted(roles))}) may not {doing}; ask "
+            f"{' or '.join(sorted(str(r.label).lower() for r in allowed))}."
+        )
+
+
+def _link(record: models.Model) -> dict[str, Any]:
+    patient, registration = record_owner(record)
+    return {
+        "content_type": ContentType.objects.get_for_model(type(record)),
+        "object_id": record.pk,
+        "patient": patient,
+        "registration": registration,
+        "record_version": record_version(record),
+    }
+
+
+# ----------------------------------------------------------------------------- declarations
+
+
+def forms_for_trial(trial: Trial) -> dict[str, FormSpec]:
+    """The forms a trial may use: the standard library, overridden by its own declarations."""
+    specs = dict(STANDARD_FORMS)
+    for decl in TrialFormDeclaration.objects.filter(trial=trial):
+        try:
+            specs[decl.name] = form_spec_from_dict(decl.document)
+        except DeclarationError:
+            continue  # reported by the start-up check (oncotrials.E101/E103)
+    return specs
+
+
+@transaction.atomic
+def form_declaration_set(
+    *, trial: Trial, document: Mapping[str, Any], by: Any, reason: str = ""
+) -> TrialFormDeclaration:
+    """Declare (or replace, with a reason) a trial-specific form; a faulty one is refused whole."""
+    try:
+        form_spec_from_dict(document)
+    except DeclarationError as exc:
+        raise ValidationError(
+            f"The form declaration has {len(exc.problems)} problem(s); first: "
+            f"{exc.problems[0].code} {exc.problems[0].message}",
+            field="document",
+            problems=[f"{p.code} {p.message}" for p in exc.problems],
+        ) from None
+    name = str(document["name"])
+    existing = (
+        TrialFormDeclaration.objects.select_for_update().filter(trial=trial, name=name).first()
+    )
+    if existing is None:
+        decl = TrialFormDeclaration.objects.create(trial=trial, name=name, document=dict(document))
+        audit_record(
+            action="create", instance=decl, changes={"document": [None, decl.document]}, by=by
+        )
+        return decl
+    if not reason.strip():
+        raise ValidationError("A reason is required to change a form declaration.", field="reason")
+    old = existing.document
+    existing.document = dict(document)
+    existing.version += 1
+    existing.save()
+    audit_record(
+        action="update",
+        instance=existing,
+        changes={"document": [old, existing.document]},
+        reason=reason,
+        by=by,
+    )
+    return existing
+
+
+# ----------------------------------------------------------------------------- forms
+
+
+def visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
+    """Visit code -> form names, from the registration's visit calendar."""
+    calendar = registration_calendar(registration=registration)
+    if calendar is None:
+        raise ValidationError(
+            f"Trial {registration.trial.protocol_code} declares no visit schedule, so its forms "
+            "cannot be entered; ask a data manager to declare one.",
+            field="visit_code",
+        )
+    return {v.code: v.forms for v in calendar.visits}
+
+
+def _form_spec(registration: Registration, visit_code: str, form_name: str) -> FormSpec:
+    forms = visit_forms(registration)
+    if visit_code not in forms:
+        raise ValidationError(
+            f"Visit {visit_code!r} is not in the calendar of this registration; expected one "
+            f"of {', '.join(list(forms)[:30])}.",
+            field="visit_code",
+        )
+    if form_name not in forms[visit_code]:
+        raise ValidationError(
+            f"Form {form_name!r} is not expected at visit {visit_code}; that visit lists "
+            f"{', '.join(forms[visit_code]) or 'no forms'}.",
+            field="form_name",
+        )
+    spec = forms_for_trial(registration.trial).get(form_name)
+    if spec is None:
+        raise ValidationError(f"Form {form_name!r} is not declared.", field="form_name")
+    if spec.kind != "fields":
+        raise ValidationError(
+            f"Form {form_name!r} is kept as {spec.title.lower()} records ({spec.owner}); enter "
+            "them on their own page or endpoint.",
+            field="form_name",
+        )
+    return spec
+
+
+def _stale(instance: FormInstance, version: int) -> ConflictError:
+    who = instance.updated_by.get_full_name() or instance.updated_by.username
+    return ConflictError(
+        f"This form was changed by {who} at {instance.updated_at:%Y-%m-%d %H:%M} UTC (now "
+        f"version {instance.version}); your copy is version {version}. Nothing was saved: "
+        "review the current values, re-apply your change and save again.",
+        current_version=instance.version,
+        current_status=instance.status,
+        current_data=dict(instance.data),
+        updated_by=instance.updated_by.username,
+    )
+
+
+@transaction.atomic
+def form_save(
+    *,
+    registration: Registration,
+    visit_code: str,
+    form_name: str,
+    data: Mapping[str, Any],
+    version: int,
+    complete: bool = False,
+    reason: str = "",
+    by: Any,
+) -> FormInstance:
+    """Save a form as draft (errors shown) or complete (no errors allowed).
+
+    ``version`` is the version the caller edited (0 for a new form); a stale one raises
+    ConflictError carrying the current values. After the first completion every change needs
+    a reason. Completing a form with values outside their expected range raises automatic
+    queries; queries whose finding has gone are closed.
+    """
+    _require(by, registration, EDITORS, "enter or change case report forms")
+    spec = _form_spec(registration, visit_code, form_name)
+    if not isinstance(data, Mapping):
+        raise ValidationError("The form data must be an object of field: value.", field="data")
+    try:
+        clean, issues = run_checks(spec, data, today=timezone.localdate())
+    except KeyError as exc:
+        raise ValidationError(
+            f"Form {form_name!r} has no field(s) {exc.args[0]}; its fields are "
+            f"{', '.join(spec.field_names)}.",
+            field="data",
+        ) from None
+    errors = errors_of(issues)
+    if complete and errors:
+        raise ValidationError(
+            f"The form cannot be completed: {len(errors)} edit check(s) fail; first: "
+            f"{errors[0].message} Save it as a draft or correct the values.",
+            field=errors[0].field,
+            issues=[i.as_dict() for i in issues],
+        )
+    now = timezone.now()
+    status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
+    instance = (
+        FormInstance.objects.select_for_update()
+        .select_related("updated_by")
+        .filter(registration=registration, visit_code=visit_code, form_name=form_name)
+        .first()
+    )
+    if instance is None:
+        if version != 0:
+            raise ConflictError(
+                f"There is no saved {form_name} form at {visit_code} (version {version} was "
+                "given); send version 0 to create it.",
+                current_version=0,
+                current_data={},
+            )
+        instance = FormInstance(
+            registration=registration,
+            visit_code=visit_code,
+            form_name=form_name,
+            data=clean,
+            issues=[i.as_dict() for i in issues],
+            status=status,
+            created_at=now,
+            created_by=by,
+            updated_at=now,
+            updated_by=by,
+            first_completed_at=now if complete else None,
+        )
+        try:
+            with transaction.atomic():
+                instance.save(force_insert=True)
+        except IntegrityError:
+            current = FormInstance.objects.select_related("updated_by").get(
+                registration=registration, visit_code=visit_code, form_name=form_name
+            )
+            raise _stale(current, version) from None
+        audit_record(
+            action="create",
+            instance=instance,
+            changes={
+                **{f"data.{k}": [None, v] for k, v in clean.items()},
+                "status": [None, status],
+            },
+            by=by,
+        )
+    else:
+        if instance.version != version:
+            raise _stale(instance, version)
+        if instance.first_completed_at is not None and not reason.strip():
+            raise ValidationError(
+                "This form has been completed before: give a reason for the change.",
+                field="reason",
+            )
+        old = {f"data.{k}": v for k, v in instance.data.items()} | {"status": instance.status}
+        new = {f"data.{k}": v for k, v in clean.items()} | {"status": str(status)}
+        changes = {
+            k: [old.get(k), new.get(k)] for k in sorted(old | new) if old.get(k) != new.get(k)
+        }
+        if not changes:
+            return instance
+        instance.data = clean
+        instance.issues = [i.as_dict() for i in issues]
+        instance.status = status
+        instance.version += 1
+        instance.updated_at = now
+        instance.updated_by = by
+        if complete and instance.first_completed_at is None:
+            instance.first_completed_at = now
+        instance.save()
+        audit_record(action="update", instance=instance, changes=changes, reason=reason, by=by)
+    if complete:
+        _sync_check_queries(instance, issues, by=by)
+    return instance
+
+
+def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: Any) -> None:
+    """Raise a query per warning of a completed form; close those whose finding has gone."""
+    ct = ContentType.objects.get_for_model(FormInstance)
+    wanted = {(i.field, i.code): i for i in issues if i.severity == "warning"}
+    existing = (
+        DataQuery.objects.select_for_update()
+        .filter(content_type=ct, object_id=instance.pk, origin=QueryOrigin.EDIT_CHECK)
+        .exclude(status=QueryStatus.CLOSED)
+    )
+    now = timezone.now()
+    have = set()
+    for q in existing.order_by("pk"):
+        key = (q.field, q.check_code)
+        if key in wanted:
+            have.add(key)
+            continue
+        q.status = QueryStatus.CLOSED
+        q.updated_at = now
+        q.save(update_fields=["status", "updated_at"])
+        text = f"Closed automatically: the finding is gone in version {instance.version}."
+        QueryEvent.objects.create(query=q, action="closed", text=text, at=now, by=None)
+        audit_record(
+            action="query_close",
+            instance=q,
+            changes={"status": ["open", "closed"]},
+            reason=text,
+            by=by,
+        )
+    for key, issue in wanted.items():
+        if key in have:
+            continue
+        q = DataQuery.objects.create(
+            **_link(instance),
+            field=issue.field,
+            text=issue.message,
+            origin=QueryOrigin.EDIT_CHECK,
+            check_code=issue.code,
+            raised_at=now,
+            raised_by=None,
+            updated_at=now,
+        )
+        QueryEvent.objects.create(query=q, action="raised", text=issue.message, at=now, by=None)
+        audit_record(
+            action="query_raise", instance=q, changes={"text": [None, issue.message]}, by=by
+        )
+
+
+# ----------------------------------------------------------------------------- labs
+
+
+def _decimal(value: Any, field: str, *, required: bool = True) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(f"{field} is required.", field=field)
+        return None
+    try:
+        d = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field) from None
+    if not d.is_finite() or abs(d) >= Decimal("1e9"):
+        raise ValidationError(
+            f"{field} must be a finite number below 10^9; got {value!r}.", field=field
+        )
+    return d
+
+
+def _required_decimal(value: Any, field: str) -> Decimal:
+    d = _decimal(value, field)
+    if d is None:
+        raise ValidationError(f"{field} is required.", field=field)
+    return d
+
+
+def _date_in_course(registration: Registration, on: dt.date, field: str) -> None:
+    if on > timezone.localdate():
+        raise ValidationError(
+            f"{field} cannot be in the future; got {on.isoformat()}.", field=field
+        )
+    earliest = registration.registered_on - dt.timedelta(days=60)
+    if on < earliest:
+        raise ValidationError(
+            f"{field} {on.isoformat()} is more than 60 days before registration "
+            f"({registration.registered_on.isoformat()}); check the date.",
+            field=field,
+        )
+
+
+def _grade(
+    analyte: str, value: Decimal, unit: str, lln: Decimal | None, uln: Decimal | None
+) -> Any:
+    from oncotrials.core.grading import grade_lab
+
+    try:
+        return grade_lab(analyte, value, unit, lln=lln, uln=uln)
+    except OncotrialsError as exc:  # unknown analyte, a unit that does not fit, LLN >= ULN
+        text = exc.message
+        field = "unit" if "Unit" in text or "unit" in text.split(";")[0] else "analyte"
+        if "LLN" in text:
+            field = "lln"
+        raise ValidationError(text, field=field) from None
+
+
+@transaction.atomic
+def lab_result_create(
+    *,
+    registration: Registration,
+    analyte: str,
+    value: Any,
+    unit: str,
+    sampled_on: dt.date,
+    lln: Any = None,
+    uln: Any = None,
+    visit_code: str = "",
+    by: Any,
+) -> LabResult:
+    """Record one lab value, graded with CTCAE v5; a unit that does not fit saves nothing."""
+    _require(by, registration, EDITORS, "enter lab results")
+    num = _required_decimal(value, "value")
+    lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
+    _date_in_course(registration, sampled_on, "sampled_on")
+    g = _grade(analyte, num, unit, lo, hi)
+    now = timezone.now()
+    lab = LabResult.objects.create(
+        registration=registration,
+        visit_code=visit_code[:20],
+        analyte=g.analyte,
+        analyte_label=g.term or g.analyte,
+        value=num,
+        unit=unit.strip(),
+        lln=lo,
+        uln=hi,
+        sampled_on=sampled_on,
+        ctcae_version=g.version,
+        grade=g.grade,
+        term=g.term or "",
+        rule=g.rule,
+        criterion=g.criterion[:300],
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=lab,
+        changes={
+            k: [None, v]
+            for k, v in model_snapshot(
+                lab, ["analyte", "value", "unit", "lln", "uln", "sampled_on", "grade"]
+            ).items()
+        },
+        by=by,
+    )
+    return lab
+
+
+@transaction.atomic
+def lab_result_update(
+    *,
+    lab: LabResult,
+    version: int,
+    value: Any,
+    unit: str,
+    sampled_on: dt.date,
+    lln: Any = None,
+    uln: Any = None,
+    reason: str,
+    by: Any,
+) -> LabResult:
+    """Correct a lab value (with a reason); it is graded again."""
+    locked = LabResult.objects.select_for_update().get(pk=lab.pk)
+    _require(by, locked, EDITORS, "change lab results")
+    if locked.version != version:
+        raise ConflictError(
+            f"This lab result was changed by another user (now version {locked.version}; yours "
+            f"is {version}); current value {locked.value.normalize()} {locked.unit}. Nothing "
+            "was saved.",
+            current_version=locked.version,
+            current_value=str(locked.value.normalize()),
+            current_unit=locked.unit,
+        )
+    if not reason.strip():
+        raise ValidationError("Give a reason for changing a lab result.", field="reason")
+    num = _required_decimal(value, "value")
+    lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
+    _date_in_course(locked.registration, sampled_on, "sampled_on")
+    g = _grade(locked.analyte, num, unit, lo, hi)
+    fields = ["value", "unit", "lln", "uln", "sampled_on", "grade"]
+    old = model_snapshot(locked, fields)
+    locked.value, locked.unit, locked.lln, locked.uln = num, unit.strip(), lo, hi
+    locked.sampled_on, locked.grade, locked.rule = sampled_on, g.grade, g.rule
+    locked.criterion = g.criterion[:300]
+    locked.version += 1
+    locked.updated_at, locked.updated_by = timezone.now(), by
+    locked.save()
+    locked.refresh_from_db()
+    audit_record(
+        action="update",
+        instance=locked,
+        changes=_diff(old, model_snapshot(locked, fields)),
+        reason=reason,
+        by=by,
+    )
+    return locked
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {k: [old.get(k), new.get(k)] for k in new if str(old.get(k)) != str(new.get(k))}
+
+
+# ----------------------------------------------------------------------------- exposure
+
+
+def regimen_for(registration: Registration) -> list[DoseLevel]:
+    """The planned agents and doses: every agent of the registration's dose level."""
+    if registration.dose_level_id is None:
+        return []
+    dl = registration.dose_level
+    return list(
+        DoseLevel.objects.filter(cohort_id=dl.cohort_id, level=dl.level).order_by("agent")  # type: ignore[union-attr]
+    )
+
+
+@transaction.atomic
+def administration_record(
+    *,
+    registration: Registration,
+    agent: str,
+    dose: Any,
+    unit: str,
+    administered_on: dt.date,
+    modification: str = Modification.NONE,
+    modification_reason: str = "",
+    visit_code: str = "",
+    by: Any,
+) -> DrugAdministration:
+    """Record one administration of a study agent, checked against the planned regimen."""
+    _require(by, registration, EDITORS, "record drug administration")
+    amount = _required_decimal(dose, "dose")
+    if amount < 0:
+        raise ValidationError(f"dose cannot be negative; got {dose}.", field="dose")
+    if modification not in Modification.values:
+        raise ValidationError(
+            f"modification must be one of {', '.join(Modification.values)}; got {modification!r}.",
+            field="modification",
+        )
+    if modification != Modification.NONE and not modification_reason.strip():
+        raise ValidationError(
+            f"A {modification} needs a reason (e.g. the toxicity that caused it).",
+            field="modification_reason",
+        )
+    _date_in_course(registration, administered_on, "administered_on")
+    regimen = regimen_for(registration)
+    planned: Decimal | None = None
+    if regimen:
+        match = [d for d in regimen if d.agent.casefold() == agent.strip().casefold()]
+        if not match:
+            raise ValidationError(
+                f"Agent {agent!r} is not in this patient's regimen; expected "
+                f"{', '.join(d.agent for d in regimen)}.",
+                field="agent",
+            )
+        planned_level = match[0]
+        agent = planned_level.agent
+        if unit.strip() != planned_level.unit:
+            raise ValidationError(
+                f"{agent} is planned in {planned_level.unit}; got a dose in {unit!r}. Convert "
+                f"the dose to {planned_level.unit}.",
+                field="unit",
+            )
+        planned = planned_level.dose
+        if modification == Modification.REDUCTION and amount >= planned:
+            raise ValidationError(
+                f"A dose reduction must be below the planned {planned.normalize()} {unit}; got "
+                f"{amount.normalize()}.",
+                field="dose",
+            )
+    if amount == 0 and modification != Modification.INTERRUPTION:
+        raise ValidationError(
+            "A dose of 0 is a missed or held dose: record it as an interruption with its reason.",
+            field="dose",
+        )
+    if not agent.strip() or not unit.strip():
+        raise ValidationError("agent and unit are required.", field="agent")
+    now = timezone.now()
+    admin = DrugAdministration.objects.create(
+        registration=registration,
+        visit_code=visit_code[:20],
+        agent=agent.strip(),
+        dose=amount,
+        unit=unit.strip(),
+        planned_dose=planned,
+        administered_on=administered_on,
+        modification=modification,
+        modification_reason=modification_reason.strip()[:300],
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=admin,
+        changes={
+            k: [None, v]
+            for k, v in model_snapshot(
+                admin, ["agent", "dose", "unit", "administered_on", "modification"]
+            ).items()
+        },
+        by=by,
+    )
+    return admin
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+@transaction.atomic
+def query_raise(*, record: models.Model, field: str, text: str, by: Any) -> DataQuery:
+    """Raise a manual query on one field of any registered record ("" for the whole record)."""
+    _require(by, record, QUERY_RAISERS, "raise data queries")
+    if field and field not in record_field_names(record):
+        raise ValidationError(
+            f"The {record._meta.verbose_name} has no field {field!r}; fields are "
+            f"{', '.join(sorted(record_field_names(record)))}.",
+            field="field",
+        )
+    if not text.strip():
+        raise ValidationError("Say what is wrong or what to check.", field="text")
+    now = timezone.now()
+    q = DataQuery.objects.create(
+        **_link(record),
+        field=field,
+        text=text.strip(),
+        origin=QueryOrigin.MANUAL,
+        raised_at=now,
+        raised_by=by,
+        updated_at=now,
+    )
+    QueryEvent.objects.create(query=q, action="raised", text=q.text, at=now, by=by)
+    audit_record(action="query_raise", instance=q, changes={"text": [None, q.text]}, by=by)
+    return q
+
+
+def _record_of(query: DataQuery) -> models.Model:
+    record = query.record
+    if record is None:
+        raise NotFoundError(f"The record of query {query.pk} no longer exists.")
+    return record  # type: ignore[no-any-return]
+
+
+def _query_locked(query: DataQuery) -> DataQuery:
+    return DataQuery.objects.select_for_update().get(pk=query.pk)
+
+
+@transaction.atomic
+def query_answer(*, query: DataQuery, text: str, by: Any) -> DataQuery:
+    """The site answers an open query (the data, if wrong, are corrected on the record)."""
+    q = _query_locked(query)
+    _require(by, _record_of(q), QUERY_ANSWERERS, "answer data queries")
+    if q.status != QueryStatus.OPEN:
+        raise ConflictError(f"Query #{q.pk} is {q.status}; only an open query can be answered.")
+    if not text.strip():
+        raise ValidationError("An answer cannot be empty.", field="text")
+    now = timezone.now()
+    q.status, q.updated_at = QueryStatus.ANSWERED, now
+    q.save(update_fields=["status", "updated_at"])
+    QueryEvent.objects.create(query=q, action="answered", text=text.strip(), at=now, by=by)
+    audit_record(
+        action="query_answer",
+        instance=q,
+        changes={"status": ["open", "answered"]},
+        reason=text.strip(),
+        by=by,
+    )
+    return q
+
+
+@transaction.atomic
+def query_close(*, query: DataQuery, text: str = "", by: Any, reopen: bool = False) -> DataQuery:
+    """Close a query (or, with ``reopen``, send an answered one back to the site)."""
+    q = _query_locked(query)
+    roles = record_roles(by, _record_of(q))
+    is_raiser = q.raised_by_id is not None and q.raised_by_id == getattr(by, "pk", None)
+    if not roles:
+        raise NotFoundError(f"No query {q.pk} that you may see.")
+    if not (is_raiser or roles & {r.value for r in QUERY_CLOSERS}):
+        raise PermissionDeniedError(
+            "Only the person who raised the query, a data manager, a CRA or a monitor may close it."
+        )
+    if q.status == QueryStatus.CLOSED:
+        raise ConflictError(f"Query #{q.pk} is already closed.")
+    if reopen:
+        if q.status != QueryStatus.ANSWERED or not text.strip():
+            raise ValidationError(
+                "Only an answered query can be re-opened, with a comment.", field="text"
+            )
+        new_status, action = QueryStatus.OPEN, "reopened"
+    else:
+        new_status, action = QueryStatus.CLOSED, "closed"
+    now = timezone.now()
+    old = q.status
+    q.status, q.updated_at = new_status, now
+    q.save(update_fields=["status", "updated_at"])
+    QueryEvent.objects.create(query=q, action=action, text=text.strip(), at=now, by=by)
+    audit_record(
+        action=f"query_{action}",
+        instance=q,
+        changes={"status": [old, new_status]},
+        reason=text.strip(),
+        by=by,
+    )
+    return q
+
+
+# ----------------------------------------------------------------------------- SDV
+
+
+@transaction.atomic
+def sdv_record(*, record: models.Model, by: Any, note: str = "") -> SourceVerification:
+    """A monitor verifies a record against the source at its current version (read-only on data)."""
+    _require(by, record, VERIFIERS, "verify source data")
+    link = _link(record)
+    ct, oid = link["content_type"], link["object_id"]
+    if SourceVerification.objects.filter(
+        content_type=ct, object_id=oid, record_version=link["record_version"]
+    ).exists():
+        raise ConflictError(f"Version {link['record_version']} of this record is already verified.")
+    sdv = SourceVerification.objects.create(
+        **link, verified_at=timezone.now(), verified_by=by, note=note.strip()[:300]
+    )
+    audit_record(
+        action="sdv", instance=sdv, changes={"record_version": [None, sdv.record_version]}, by=by
+    )
+    return sdv
+
+
+def sdv_is_current(record: models.Model) -> bool:
+    """Whether the record's current version has been source-verified."""
+    return SourceVerification.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
+        record_version=record_version(type(record)._default_manager.get(pk=record.pk)),
+    ).exists()
+
+
+# ----------------------------------------------------------------------------- signatures
+
+
+@transaction.atomic
+def signature_sign(*, record: models.Model, meaning: str, password: str, by: Any) -> Signature:
+    """An investigator signs a record (or a casebook: a Registration) with their password.
+
+    The signature keeps a fingerprint of the signed content; ``signature_is_valid`` compares it
+    with the record as it is now, so any later change invalidates the signature.
+    """
+    _require(by, record, SIGNERS, "sign case report forms (investigators sign)")
+    if meaning not in SignatureMeaning.values:
+        raise ValidationError(
+            f"meaning must be one of {', '.join(SignatureMeaning.values)}; got {meaning!r}.",
+            field="meaning",
+        )
+    if not by.check_password(password or ""):
+        raise PermissionDeniedError("The password does not match: the signature was not applied.")
+    locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
+    sig = Signature.objects.create(
+        **_link(locked),
+        signer=by,
+        signer_name=by.get_full_name() or by.username,
+        signed_at=timezone.now(),
+        meaning=meaning,
+        fingerprint=record_fingerprint(locked),
+    )
+    audit_record(
+        action="sign",
+        instance=sig,
+        changes={"meaning": [None, meaning], "record_version": [None, sig.record_version]},
+        by=by,
+    )
+    return sig
+
+
+def signature_is_valid(target: Signature | models.Model) -> bool:
+    """A signature holds while the record is unchanged; for a record: its latest signature holds."""
+    if isinstance(target, Signature):
+        sig: Signature | None = target
+    else:
+        sig = (
+            Signature.objects.filter(
+                content_type=ContentType.objects.get_for_model(type(target)), object_id=target.pk
+            )
+            .order_by("-signed_at", "-id")
+            .first()
+        )
+    if sig is None:
+        return False
+    record = sig.record
+    return record is not None and record_fingerprint(record) == sig.fingerprint

@@ -1,0 +1,307 @@
+"""Reads of safety data, always through the caller's memberships.
+
+An adverse event is visible to site-wide members of the patient's site, and to trial-limited
+members (a sponsor monitor) for registrations in that trial at a site of the membership.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.trials.models import Trial
+from oncotrials.core.errors import NotFoundError
+
+from .models import (
+    AdverseEvent,
+    AstctAssessment,
+    DltCase,
+    DltCaseStatus,
+    RecordStatus,
+    SaeReportKind,
+    ToxicityBoardCase,
+    ToxicityBoardMeeting,
+)
+
+INITIAL_REPORT_HOURS = 24  # ICH E2A / EU CTR: the site reports an SAE to the sponsor within 24 h
+FOLLOW_UP_HOURS = 24  # new information on a reported SAE is sent within 24 h as well
+
+
+def _registration_condition(user: Any, prefix: str = "") -> Q | None:
+    """Q over registrations the user may see (None: everything)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return None
+    cond = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    if scope.site_roles:
+        cond |= Q(**{f"{prefix}patient__site_id__in": list(scope.site_roles)})
+    for trial_id, per_site in scope.trial_roles.items():
+        cond |= Q(
+            **{f"{prefix}trial_id": trial_id, f"{prefix}patient__site_id__in": list(per_site)}
+        )
+    return cond
+
+
+def registrations_visible_to(user: Any) -> QuerySet[Registration]:
+    cond = _registration_condition(user)
+    qs = Registration.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+    reg = (
+        registrations_visible_to(user)
+        .filter(pk=registration_id)
+        .select_related("patient__site", "trial", "cohort", "dose_level")
+        .first()
+    )
+    if reg is None:
+        raise NotFoundError(f"No registration {registration_id} that you may see.")
+    return reg
+
+
+def adverse_events_visible_to(user: Any) -> QuerySet[AdverseEvent]:
+    cond = _registration_condition(user, "registration__")
+    qs = AdverseEvent.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def adverse_event_get_for_user(*, user: Any, ae_id: int) -> AdverseEvent:
+    ae = (
+        adverse_events_visible_to(user)
+        .filter(pk=ae_id)
+        .select_related(
+            "registration__patient__site", "registration__trial", "registration__cohort"
+        )
+        .first()
+    )
+    if ae is None:
+        raise NotFoundError(f"No adverse event {ae_id} that you may see.")
+    return ae
+
+
+def adverse_events_for_user(
+    *,
+    user: Any,
+    patient_id: int | None = None,
+    trial_id: int | None = None,
+    registration_id: int | None = None,
+    immune_related: bool | None = None,
+) -> QuerySet[AdverseEvent]:
+    qs = adverse_events_visible_to(user).select_related(
+        "registration__patient", "registration__trial"
+    )
+    if patient_id is not None:
+        qs = qs.filter(registration__patient_id=patient_id)
+    if trial_id is not None:
+        qs = qs.filter(registration__trial_id=trial_id)
+    if registration_id is not None:
+        qs = qs.filter(registration_id=registration_id)
+    if immune_related is not None:
+        qs = qs.filter(immune_related=immune_related)
+    return qs.order_by("registration_id", "onset_date", "pk")
+
+
+def roles_for_registration(user: Any, registration: Registration) -> set[str]:
+    """Roles the user holds for this registration (trial-limited grants only for their trial)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return {"administrator"}
+    patient = registration.patient
+    roles = set(scope.site_roles.get(patient.site_id, frozenset()))
+    roles |= scope.trial_roles.get(registration.trial_id, {}).get(patient.site_id, frozenset())
+    return roles
+
+
+def irae_register(*, user: Any) -> QuerySet[AdverseEvent]:
+    """Immune-related AEs across every trial the user may see, worst first."""
+    return (
+        adverse_events_for_user(user=user, immune_related=True)
+        .select_related("registration__cohort")
+        .order_by("-grade", "-onset_date", "pk")
+    )
+
+
+# ------------------------------------------------------------------------------- SAE clock
+
+
+@dataclass(frozen=True)
+class SaeDue:
+    adverse_event: AdverseEvent
+    kind: str
+    due_at: dt.datetime
+    overdue: bool
+    hours_left: float
+
+
+def sae_worklist(*, user: Any, now: dt.datetime | None = None) -> list[SaeDue]:
+    """Serious AEs whose initial or follow-up report to the sponsor is due, soonest first."""
+    now = now or timezone.now()
+    rows: list[SaeDue] = []
+    aes = (
+        adverse_events_visible_to(user)
+        .filter(serious=True, sae_aware_at__isnull=False)
+        .select_related("registration__patient", "registration__trial")
+        .prefetch_related("sae_reports")
+    )
+    for ae in aes:
+        kinds = {r.kind for r in ae.sae_reports.all()}
+        due: tuple[str, dt.datetime] | None = None
+        if SaeReportKind.INITIAL not in kinds:
+            assert ae.sae_aware_at is not None
+            due = (
+                SaeReportKind.INITIAL,
+                ae.sae_aware_at + dt.timedelta(hours=INITIAL_REPORT_HOURS),
+            )
+        elif ae.sae_followup_due_at is not None:
+            due = (SaeReportKind.FOLLOW_UP, ae.sae_followup_due_at)
+        if due is None:
+            continue
+        left = (due[1] - now).total_seconds() / 3600
+        rows.append(SaeDue(ae, due[0], due[1], left < 0, round(left, 1)))
+    return sorted(rows, key=lambda r: r.due_at)
+
+
+# ------------------------------------------------------------------------------- summaries
+
+
+def ae_summary(*, user: Any, trial: Trial) -> dict[str, Any]:
+    """Patients by CTCAE term and worst grade (complete AEs the user may see), most frequent first."""
+    worst: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    patients: set[int] = set()
+    for term, soc, reg_id, grade in (
+        adverse_events_visible_to(user)
+        .filter(registration__trial=trial, status=RecordStatus.COMPLETE, grade__isnull=False)
+        .values_list("term", "soc", "registration_id", "grade")
+    ):
+        per = worst[(term, soc)]
+        per[reg_id] = max(per.get(reg_id, 0), int(grade or 0))
+        patients.add(reg_id)
+    rows: list[dict[str, Any]] = []
+    for (term, soc), per in worst.items():
+        counts = [sum(1 for g in per.values() if g == grade) for grade in range(1, 6)]
+        rows.append(
+            {
+                "term": term,
+                "soc": soc,
+                "by_grade": counts,
+                "any": len(per),
+                "grade3plus": sum(counts[2:]),
+            }
+        )
+    rows.sort(key=lambda r: (-r["any"], -r["grade3plus"], r["term"]))
+    return {"patients": len(patients), "rows": rows}
+
+
+def dlt_table(*, user: Any, trial: Trial) -> list[dict[str, Any]]:
+    """Per cohort and dose level: patients treated, DLT-evaluable, DLTs, pending, confirmed DLTs."""
+    from oncotrials.apps.dosing.models import DltOutcome
+
+    visible = registrations_visible_to(user).filter(trial=trial, dose_level__isnull=False)
+    regs = list(visible.select_related("dose_level", "cohort", "dlt_assessment"))
+    confirmed: dict[int, list[str]] = defaultdict(list)
+    for reg_id, term, grade in DltCase.objects.filter(
+        registration__in=[r.pk for r in regs], status=DltCaseStatus.CONFIRMED
+    ).values_list("registration_id", "term", "worst_grade"):
+        confirmed[reg_id].append(f"{term} G{grade}" if grade else term)
+    table: dict[tuple[int, int], dict[str, Any]] = {}
+    for reg in regs:
+        dl = reg.dose_level
+        assert dl is not None
+        key = (reg.cohort_id, dl.level)
+        row = table.setdefault(
+            key,
+            {
+                "cohort": reg.cohort.code,
+                "level": dl.level,
+                "dose": f"{dl.agent} {dl.dose.normalize():f} {dl.unit}",
+                "treated": 0,
+                "evaluable": 0,
+                "dlts": 0,
+                "pending": 0,
+                "dlt_terms": [],
+            },
+        )
+        assessment = getattr(reg, "dlt_assessment", None)
+        outcome = assessment.outcome if assessment else DltOutcome.PENDING
+        row["treated"] += 1
+        row["evaluable"] += outcome in (DltOutcome.DLT, DltOutcome.NO_DLT)
+        row["dlts"] += outcome == DltOutcome.DLT
+        row["pending"] += outcome == DltOutcome.PENDING
+        row["dlt_terms"].extend(confirmed.get(reg.pk, []))
+    return [table[k] for k in sorted(table)]
+
+
+def dlt_cases_for_user(
+    *, user: Any, trial_id: int | None = None, status: str | None = None
+) -> QuerySet[DltCase]:
+    cond = _registration_condition(user, "registration__")
+    qs = DltCase.objects.select_related(
+        "registration__patient", "registration__trial", "registration__dose_level", "adverse_event"
+    )
+    if cond is not None:
+        qs = qs.filter(cond)
+    if trial_id is not None:
+        qs = qs.filter(registration__trial_id=trial_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("status", "registration_id", "pk")
+
+
+def dlt_case_get_for_user(*, user: Any, case_id: int) -> DltCase:
+    case = dlt_cases_for_user(user=user).filter(pk=case_id).first()
+    if case is None:
+        raise NotFoundError(f"No DLT case {case_id} that you may see.")
+    return case
+
+
+def astct_for_registration(*, registration: Registration) -> QuerySet[AstctAssessment]:
+    return AstctAssessment.objects.filter(registration=registration).order_by(
+        "scale", "assessed_at", "pk"
+    )
+
+
+# ---------------------------------------------------------------------------- toxicity board
+
+
+def toxicity_meetings_for_user(*, user: Any) -> QuerySet[ToxicityBoardMeeting]:
+    scope = scope_for(user)
+    qs = ToxicityBoardMeeting.objects.select_related("site")
+    if scope.is_admin:
+        return qs
+    return qs.filter(site_id__in=list(scope.site_roles))
+
+
+def toxicity_meeting_get_for_user(*, user: Any, meeting_id: int) -> ToxicityBoardMeeting:
+    meeting = toxicity_meetings_for_user(user=user).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise NotFoundError(f"No toxicity board meeting {meeting_id} that you may see.")
+    return meeting
+
+
+def toxicity_cases(*, meeting: ToxicityBoardMeeting) -> QuerySet[ToxicityBoardCase]:
+    return meeting.cases.select_related(
+        "adverse_event__registration__patient",
+        "adverse_event__registration__trial",
+        "recommended_by",
+    )
+
+
+def toxicity_case_get_for_user(*, user: Any, case_id: int) -> ToxicityBoardCase:
+    case = (
+        ToxicityBoardCase.objects.filter(
+            pk=case_id, meeting__in=toxicity_meetings_for_user(user=user)
+        )
+        .select_related("meeting__site", "adverse_event")
+        .first()
+    )
+    if case is None:
+        raise NotFoundError(f"No toxicity board case {case_id} that you may see.")
+    return case

@@ -1,0 +1,487 @@
+"""Safety pages: parse, authorise (404 for what the user may not see), call one service, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import patient_get_for_user
+from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
+from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
+from oncotrials.core.grading import load_catalogue
+
+from .models import (
+    ActionTaken,
+    AdverseEvent,
+    AeOutcome,
+    Attribution,
+    DltCaseStatus,
+    DltRuleSet,
+    RecordStatus,
+    Seriousness,
+)
+from .selectors import (
+    adverse_event_get_for_user,
+    adverse_events_for_user,
+    ae_summary,
+    astct_for_registration,
+    dlt_case_get_for_user,
+    dlt_cases_for_user,
+    dlt_table,
+    irae_register,
+    registration_get_for_user,
+    registrations_visible_to,
+    roles_for_registration,
+    sae_worklist,
+    toxicity_case_get_for_user,
+    toxicity_cases,
+    toxicity_meeting_get_for_user,
+    toxicity_meetings_for_user,
+)
+from .services import (
+    ADJUDICATORS,
+    RULE_EDITORS,
+    WRITERS,
+    adverse_event_create,
+    adverse_event_update,
+    agents_for_registration,
+    completion_issues,
+    dlt_case_adjudicate,
+    dlt_evaluate,
+    dlt_rules_save,
+    toxicity_cases_build,
+    toxicity_meeting_create,
+    toxicity_recommend,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def _visible(view: View) -> View:
+    """Turn NotFoundError into 404 and PermissionDeniedError into 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFoundError:
+            raise Http404("Not found.") from None
+        except PermissionDeniedError as exc:
+            return HttpResponseForbidden(exc.message)
+
+    return wrapped
+
+
+def _int(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------- dashboard
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "safety/dashboard.html",
+        {
+            "sae_rows": sae_worklist(user=request.user),
+            "proposed": dlt_cases_for_user(user=request.user, status=DltCaseStatus.PROPOSED)[:200],
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def irae(request: HttpRequest) -> HttpResponse:
+    return render(request, "safety/irae.html", {"events": irae_register(user=request.user)[:1000]})
+
+
+@login_required
+def terms(request: HttpRequest) -> HttpResponse:
+    """``<option>`` elements of CTCAE terms for the term field's datalist (htmx)."""
+    q = request.GET.get("term", request.GET.get("q", "")).strip().casefold()[:60]
+    found = [t for t in load_catalogue() if q and q in t.term.casefold()][:30]
+    return render(request, "safety/_partials/term_options.html", {"terms": found})
+
+
+# ------------------------------------------------------------------------- patient AE pages
+
+
+@login_required
+@_visible
+def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    regs = (
+        registrations_visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("trial", "cohort", "dose_level", "patient")
+    )
+    blocks = []
+    for reg in regs:
+        roles = roles_for_registration(request.user, reg)
+        blocks.append(
+            {
+                "registration": reg,
+                "events": adverse_events_for_user(user=request.user, registration_id=reg.pk),
+                "astct": astct_for_registration(registration=reg),
+                "may_write": bool(roles & WRITERS),
+                "has_rules": DltRuleSet.objects.filter(trial_id=reg.trial_id).exists(),
+            }
+        )
+    return render(request, "safety/patient_aes.html", {"patient": patient, "blocks": blocks})
+
+
+def _form_data(request: HttpRequest) -> dict[str, Any]:
+    post = request.POST
+    attribution = {}
+    for key, value in post.items():
+        if key.startswith("attribution__") and value:
+            attribution[key.removeprefix("attribution__")] = value
+    return {
+        "term": post.get("term", ""),
+        "meddra_code": _int(post.get("meddra_code")),
+        "verbatim": post.get("verbatim", ""),
+        "grade": post.get("grade", "") or None,
+        "onset_date": post.get("onset_date", "") or None,
+        "resolution_date": post.get("resolution_date", "") or None,
+        "seriousness": post.getlist("seriousness"),
+        "attribution": attribution,
+        "action_taken": post.get("action_taken", ""),
+        "outcome": post.get("outcome", ""),
+        "immune_related": post.get("immune_related") == "on",
+        "expected": post.get("expected") == "on",
+        "supportive_care": post.get("supportive_care") == "on",
+        "due_to_progression": post.get("due_to_progression") == "on",
+        "awareness_at": post.get("awareness_at", "") or None,
+    }
+
+
+def _form_context(
+    registration: Registration,
+    values: dict[str, Any],
+    *,
+    ae: AdverseEvent | None = None,
+    error: str = "",
+    issues: list[str] | None = None,
+) -> dict[str, Any]:
+    agents = agents_for_registration(registration)
+    attribution = values.get("attribution") or {}
+    return {
+        "registration": registration,
+        "ae": ae,
+        "values": values,
+        "agents": [(a, attribution.get(a, "")) for a in agents],
+        "error": error,
+        "issues": issues if issues is not None else [],
+        "grades": [1, 2, 3, 4, 5],
+        "seriousness_choices": Seriousness.choices,
+        "attribution_choices": Attribution.choices,
+        "action_choices": ActionTaken.choices,
+        "outcome_choices": AeOutcome.choices,
+    }
+
+
+def _values_of(ae: AdverseEvent) -> dict[str, Any]:
+    return {
+        "term": ae.term,
+        "meddra_code": ae.meddra_code,
+        "verbatim": ae.verbatim,
+        "grade": ae.grade,
+        "onset_date": ae.onset_date.isoformat() if ae.onset_date else "",
+        "resolution_date": ae.resolution_date.isoformat() if ae.resolution_date else "",
+        "seriousness": ae.seriousness,
+        "attribution": ae.attribution,
+        "action_taken": ae.action_taken,
+        "outcome": ae.outcome,
+        "immune_related": ae.immune_related,
+        "expected": ae.expected,
+        "supportive_care": ae.supportive_care,
+        "due_to_progression": ae.due_to_progression,
+    }
+
+
+def _render_form(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    template = (
+        "safety/_partials/ae_form.html"
+        if getattr(request, "htmx", False)
+        else "safety/ae_form.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _saved(request: HttpRequest, ae: AdverseEvent) -> HttpResponse:
+    url = reverse("safety-patient-aes", args=[ae.registration.patient_id])
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@login_required
+@_visible
+def ae_new(request: HttpRequest, registration_id: int) -> HttpResponse:
+    registration = registration_get_for_user(user=request.user, registration_id=registration_id)
+    if not roles_for_registration(request.user, registration) & WRITERS:
+        raise PermissionDeniedError("Your role does not allow you to record adverse events.")
+    if request.method != "POST":
+        return _render_form(request, _form_context(registration, {"expected": True}))
+    values = _form_data(request)
+    try:
+        ae = adverse_event_create(
+            registration=registration,
+            data=values,
+            by=request.user,
+            complete=request.POST.get("action") == "complete",
+        )
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        context = _form_context(
+            registration, values, error=exc.message, issues=list(exc.extra.get("issues", []))
+        )
+        return _render_form(request, context, status=422)
+    return _saved(request, ae)
+
+
+@login_required
+@_visible
+def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
+    ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
+    registration = ae.registration
+    may_write = bool(roles_for_registration(request.user, registration) & WRITERS)
+    if request.method != "POST":
+        context = _form_context(
+            registration,
+            _values_of(ae),
+            ae=ae,
+            issues=[] if ae.status == RecordStatus.COMPLETE else completion_issues(ae),
+        )
+        context["read_only"] = not may_write
+        return _render_form(request, context)
+    if not may_write:
+        raise PermissionDeniedError("Your role does not allow you to change adverse events.")
+    values = _form_data(request)
+    try:
+        saved = adverse_event_update(
+            ae=ae,
+            data=values,
+            version=_int(request.POST.get("version")) or 0,
+            by=request.user,
+            complete=request.POST.get("action") == "complete",
+            reason=request.POST.get("reason", ""),
+        )
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        context = _form_context(
+            registration,
+            values,
+            ae=ae,
+            error=exc.message,
+            issues=list(exc.extra.get("issues", [])),
+        )
+        context["reason"] = request.POST.get("reason", "")
+        return _render_form(request, context, status=409 if exc.status == 409 else 422)
+    return _saved(request, saved)
+
+
+@login_required
+@require_POST
+@_visible
+def registration_evaluate(request: HttpRequest, registration_id: int) -> HttpResponse:
+    registration = registration_get_for_user(user=request.user, registration_id=registration_id)
+    try:
+        dlt_evaluate(registration=registration, by=request.user)
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return redirect("safety-dlt-review")
+
+
+# ----------------------------------------------------------------------------- trial pages
+
+
+@login_required
+@_visible
+def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = trial_get_for_user(user=request.user, trial_id=trial_id)
+    rule_set = DltRuleSet.objects.filter(trial=trial).first()
+    error = ""
+    if request.method == "POST":
+        try:
+            dlt_rules_save(
+                trial=trial,
+                document=request.POST.get("document", ""),
+                version=_int(request.POST.get("version")),
+                reason=request.POST.get("reason", ""),
+                by=request.user,
+            )
+            return redirect("safety-trial", trial_id=trial.pk)
+        except PermissionDeniedError:
+            raise
+        except OncotrialsError as exc:
+            error = exc.message
+    import yaml
+
+    return render(
+        request,
+        "safety/trial_safety.html",
+        {
+            "trial": trial,
+            "summary": ae_summary(user=request.user, trial=trial),
+            "dlt_rows": dlt_table(user=request.user, trial=trial),
+            "rule_set": rule_set,
+            "rules_text": request.POST.get("document")
+            if error
+            else (yaml.safe_dump(rule_set.document, sort_keys=False) if rule_set else ""),
+            "may_edit_rules": bool(trial_roles(user=request.user, trial=trial) & RULE_EDITORS),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+@login_required
+@_visible
+def trial_ae_summary_csv(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = trial_get_for_user(user=request.user, trial_id=trial_id)
+    summary = ae_summary(user=request.user, trial=trial)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["term", "soc", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5", "any"])
+    for row in summary["rows"]:
+        writer.writerow([row["term"], row["soc"], *row["by_grade"], row["any"]])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{trial.protocol_code}-ae-summary.csv"'
+    return response
+
+
+# ------------------------------------------------------------------------------ DLT review
+
+
+@login_required
+def dlt_review(request: HttpRequest) -> HttpResponse:
+    cases = list(dlt_cases_for_user(user=request.user)[:500])
+    rows = [
+        (c, bool(roles_for_registration(request.user, c.registration) & ADJUDICATORS))
+        for c in cases
+    ]
+    return render(request, "safety/dlt_review.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+@_visible
+def dlt_adjudicate(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = dlt_case_get_for_user(user=request.user, case_id=case_id)
+    try:
+        dlt_case_adjudicate(
+            case=case,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            meaning=request.POST.get("meaning", ""),
+            version=_int(request.POST.get("version")) or 0,
+            by=request.user,
+        )
+    except PermissionDeniedError:
+        raise
+    except OncotrialsError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return redirect("safety-dlt-review")
+
+
+# --------------------------------------------------------------------------- toxicity board
+
+
+@login_required
+@_visible
+def board(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        site = Site.objects.filter(code=request.POST.get("site", "")).first()
+        try:
+            if site is None:
+                raise NotFoundError("Unknown site.")
+            meeting = toxicity_meeting_create(
+                site=site,
+                held_on=_date_or_today(request.POST.get("held_on", "")),
+                title=request.POST.get("title", ""),
+                by=request.user,
+            )
+            return redirect("safety-board-meeting", meeting_id=meeting.pk)
+        except PermissionDeniedError:
+            raise
+        except OncotrialsError as exc:
+            error = exc.message
+    from oncotrials.apps.accounts.access import scope_for
+
+    scope = scope_for(request.user)
+    sites = Site.objects.all() if scope.is_admin else Site.objects.filter(pk__in=scope.site_roles)
+    return render(
+        request,
+        "safety/board.html",
+        {"meetings": toxicity_meetings_for_user(user=request.user), "sites": sites, "error": error},
+        status=422 if error else 200,
+    )
+
+
+def _date_or_today(value: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return timezone.localdate()
+
+
+@login_required
+@_visible
+def board_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = toxicity_meeting_get_for_user(user=request.user, meeting_id=meeting_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "build":
+                toxicity_cases_build(meeting=meeting, by=request.user)
+            else:
+                case = toxicity_case_get_for_user(
+                    user=request.user, case_id=_int(request.POST.get("case")) or 0
+                )
+                toxicity_recommend(
+                    case=case,
+                    recommendation=request.POST.get("recommendation", ""),
+                    version=_int(request.POST.get("version")) or 0,
+                    reason=request.POST.get("reason", ""),
+                    by=request.user,
+                )
+            return redirect("safety-board-meeting", meeting_id=meeting.pk)
+        except (PermissionDeniedError, NotFoundError):
+            raise
+        except OncotrialsError as exc:
+            error = exc.message
+    return render(
+        request,
+        "safety/board_meeting.html",
+        {"meeting": meeting, "cases": toxicity_cases(meeting=meeting), "error": error},
+        status=422 if error else 200,
+    )

@@ -1,0 +1,252 @@
+"""Adverse events: CTCAE terms and grades from the catalogue, dates, drafts, completion, conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncotrials.apps.audit.models import AuditEvent
+from oncotrials.apps.safety.models import AdverseEvent
+from oncotrials.apps.safety.services import adverse_event_create, adverse_event_update
+from oncotrials.core.errors import ConflictError, ValidationError
+
+API = "/api/v1/safety/adverse-events"
+
+
+def _audit_count() -> int:
+    return AuditEvent.objects.filter(object_type="safety.adverseevent").count()
+
+
+def test_a_complete_ae_takes_its_meddra_code_and_soc_from_the_catalogue(safety, complete_ae):
+    ae = adverse_event_create(
+        registration=safety.registration,
+        data=complete_ae(),
+        by=safety.users["nurse"],
+        complete=True,
+    )
+    # NCI CTCAE v5.0 term list: Colitis, MedDRA 10009887, Gastrointestinal disorders.
+    assert (ae.term, ae.meddra_code, ae.soc) == ("Colitis", 10009887, "Gastrointestinal disorders")
+    assert ae.status == "complete"
+    assert ae.version == 1
+    assert AuditEvent.objects.get(object_type="safety.adverseevent", action="create").changes[
+        "grade"
+    ] == [None, 3]
+
+
+def test_grade_not_defined_for_the_term_is_refused_and_nothing_saved(safety, client_for, send):
+    before = _audit_count()
+    # CTCAE v5.0: Nausea is graded 1-3 only; grade 4 does not exist.
+    r = send(
+        client_for("nurse"),
+        API,
+        {"registration_id": safety.registration.pk, "term": "Nausea", "grade": 4},
+    )
+    assert r.status_code == 422
+    body = r.json()
+    assert body["extra"]["field"] == "grade"
+    assert "Grade 4 does not exist" in body["message"]
+    assert "1, 2, 3" in body["message"]
+    assert not AdverseEvent.objects.exists()
+    assert _audit_count() == before
+
+
+def test_resolution_before_onset_is_refused_even_for_a_draft(safety, client_for, send):
+    r = send(
+        client_for("nurse"),
+        API,
+        {
+            "registration_id": safety.registration.pk,
+            "term": "Fatigue",
+            "grade": 2,
+            "onset_date": "2026-11-15",
+            "resolution_date": "2026-11-14",
+        },
+    )
+    assert r.status_code == 422
+    assert r.json()["extra"]["field"] == "resolution_date"
+    assert not AdverseEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("onset_date", "2026-11-21", "in the future"),  # TODAY is 2026-11-20
+        ("onset_date", "2026-10-30", "before the start of AE collection"),  # consent 2026-11-02
+        ("term", "Colitits", "Did you mean 'Colitis'"),
+        ("seriousness", ["very_bad"], "Unknown seriousness criterion"),
+    ],
+)
+def test_bad_values_are_refused_with_the_field_named(safety, complete_ae, field, value, why):
+    with pytest.raises(ValidationError) as exc:
+        adverse_event_create(
+            registration=safety.registration,
+            data=complete_ae(**{field: value}),
+            by=safety.users["nurse"],
+        )
+    assert why in exc.value.message
+    assert exc.value.extra["field"] == field
+    assert not AdverseEvent.objects.exists()
+
+
+def test_attribution_names_only_agents_of_the_regimen(safety, complete_ae):
+    with pytest.raises(ValidationError, match="'Drug Z' is not an agent of this regimen"):
+        adverse_event_create(
+            registration=safety.registration,
+            data=complete_ae(attribution={"Drug Z": "possible"}),
+            by=safety.users["nurse"],
+        )
+
+
+def test_a_draft_with_gaps_is_saved_with_its_issues_but_cannot_be_completed(
+    safety, client_for, send
+):
+    c = client_for("nurse")
+    r = send(c, API, {"registration_id": safety.registration.pk, "term": "Pneumonitis"})
+    assert r.status_code == 201
+    draft = r.json()
+    assert draft["status"] == "draft"
+    assert any(i.startswith("grade:") for i in draft["issues"])
+    assert any("Drug B" in i for i in draft["issues"])
+    r = send(
+        c,
+        f"{API}/{draft['id']}",
+        {"term": "Pneumonitis", "grade": 2, "version": 1, "complete": True},
+        "put",
+    )
+    assert r.status_code == 422
+    assert "cannot be completed" in r.json()["message"]
+    ae = AdverseEvent.objects.get()
+    assert (ae.status, ae.version, ae.grade) == ("draft", 1, None)  # nothing saved
+
+
+def test_after_completion_a_change_needs_a_reason(safety, complete_ae):
+    nurse = safety.users["nurse"]
+    ae = adverse_event_create(
+        registration=safety.registration, data=complete_ae(), by=nurse, complete=True
+    )
+    with pytest.raises(ValidationError, match="give a reason"):
+        adverse_event_update(ae=ae, data=complete_ae(grade=2), version=1, by=nurse, complete=True)
+    ae = adverse_event_update(
+        ae=ae,
+        data=complete_ae(grade=2),
+        version=1,
+        by=nurse,
+        complete=True,
+        reason="source document says grade 2",
+    )
+    assert (ae.grade, ae.version) == (2, 2)
+    event = AuditEvent.objects.filter(object_type="safety.adverseevent", action="update").get()
+    assert event.changes == {"grade": [3, 2]}
+    assert event.reason == "source document says grade 2"
+
+
+def test_two_users_editing_one_ae_one_wins_the_other_gets_a_conflict(
+    safety, client_for, send, complete_ae
+):
+    nurse, investigator = client_for("nurse"), client_for("investigator")
+    created = send(
+        nurse, API, {"registration_id": safety.registration.pk, **complete_ae(), "complete": True}
+    ).json()
+    url = f"{API}/{created['id']}"
+    mine = investigator.get(url).json()
+    theirs = nurse.get(url).json()
+    assert mine["version"] == theirs["version"] == 1
+    r1 = send(
+        nurse,
+        url,
+        {**complete_ae(grade=4), "version": 1, "reason": "worsened", "complete": True},
+        "put",
+    )
+    assert r1.status_code == 200
+    assert r1.json()["version"] == 2
+    r2 = send(
+        investigator,
+        url,
+        {**complete_ae(grade=2), "version": 1, "reason": "typo", "complete": True},
+        "put",
+    )
+    assert r2.status_code == 409
+    assert r2.json()["extra"]["current_version"] == 2
+    assert r2.json()["extra"]["current"]["grade"] == 4  # the other user's change is shown
+    assert AdverseEvent.objects.get().grade == 4  # never a lost update
+
+
+def test_stale_version_from_the_service_is_a_conflict(safety, complete_ae):
+    nurse = safety.users["nurse"]
+    ae = adverse_event_create(registration=safety.registration, data=complete_ae(), by=nurse)
+    adverse_event_update(ae=ae, data=complete_ae(grade=2), version=1, by=nurse)
+    with pytest.raises(ConflictError, match="now version 2"):
+        adverse_event_update(ae=ae, data=complete_ae(grade=1), version=1, by=nurse)
+
+
+def test_only_never_completed_drafts_can_be_deleted(safety, client_for, send, complete_ae):
+    c = client_for("nurse")
+    draft = send(c, API, {"registration_id": safety.registration.pk, "term": "Rash acneiform"})
+    ae_id = draft.json()["id"]
+    r = send(c, f"{API}/{ae_id}", {"version": 1, "reason": "entered twice"}, "delete")
+    assert r.status_code == 204
+    assert not AdverseEvent.objects.exists()
+    done = send(
+        c, API, {"registration_id": safety.registration.pk, **complete_ae(), "complete": True}
+    ).json()
+    r = send(c, f"{API}/{done['id']}", {"version": 1, "reason": "oops"}, "delete")
+    assert r.status_code == 409
+    assert AdverseEvent.objects.count() == 1
+
+
+def test_the_form_page_uses_the_same_validation(safety, client_for):
+    c = client_for("nurse")
+    url = f"/safety/registrations/{safety.registration.pk}/adverse-events/new/"
+    assert c.get(url).status_code == 200
+    r = c.post(url, {"term": "Nausea", "grade": "5", "action": "draft"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 422
+    assert "Grade 5 does not exist" in r.content.decode()
+    assert not AdverseEvent.objects.exists()
+    r = c.post(
+        url,
+        {
+            "term": "Nausea",
+            "grade": "2",
+            "onset_date": "2026-11-15",
+            "attribution__Drug B": "possible",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "expected": "on",
+            "action": "complete",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 204
+    assert r["HX-Redirect"].endswith("/adverse-events/")
+    ae = AdverseEvent.objects.get()
+    assert (ae.status, ae.attribution) == ("complete", {"Drug B": "possible"})
+    page = c.get(f"/patients/{safety.journey.patient.pk}/adverse-events/").content.decode()
+    assert "Nausea" in page
+
+
+def test_trial_summary_counts_patients_by_worst_grade(safety, complete_ae, client_for):
+    nurse = safety.users["nurse"]
+    for grade in (2, 3):
+        adverse_event_create(
+            registration=safety.registration,
+            data=complete_ae(grade=grade),
+            by=nurse,
+            complete=True,
+        )
+    trial_id = safety.registration.trial_id
+    got = client_for("investigator").get(f"/api/v1/safety/trials/{trial_id}/ae-summary").json()
+    assert got["patients"] == 1
+    assert got["rows"] == [
+        {
+            "term": "Colitis",
+            "soc": "Gastrointestinal disorders",
+            "by_grade": [0, 0, 1, 0, 0],  # one patient, counted once at the worst grade
+            "any": 1,
+            "grade3plus": 1,
+        }
+    ]
+    page = client_for("investigator").get(f"/trials/{trial_id}/safety/")
+    assert page.status_code == 200
+    assert "Colitis" in page.content.decode()
+    csv = client_for("investigator").get(f"/trials/{trial_id}/safety/ae-summary.csv")
+    assert csv["Content-Type"] == "text/csv"
+    assert "Colitis,Gastrointestinal disorders,0,0,1,0,0,1" in csv.content.decode()

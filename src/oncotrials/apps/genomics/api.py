@@ -1,7 +1,209 @@
-"""API endpoints of the genomics app (mounted at /api/v1/)."""
+"""API endpoints of the genomics app (mounted at /api/v1/): parse, authorise, call, render."""
 
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Form, Router, Status
+from ninja.files import UploadedFile
+
+from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.core.errors import PermissionDeniedError, ValidationError
+from oncotrials.core.genomics.resistance import ResistanceReport
+
+from .models import Sample
+from .schemas import (
+    GenomicsAtlasOut,
+    GenomicsCohortOut,
+    GenomicsImportOut,
+    GenomicsResistanceOut,
+    GenomicsSampleOut,
+    GenomicsTimelineSampleOut,
+)
+from .selectors import (
+    CohortQuery,
+    TimelineSample,
+    cohort_query,
+    patient_for_genomics,
+    patient_genomic_timeline,
+    resistance_atlas_for_user,
+    resistance_for_patient,
+)
+from .services import genomics_import_upload, may_import_anything
 
 router = Router(tags=["genomics"])
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+MAX_MAP_BYTES = 5_000_000
+
+
+def _map_text(upload: UploadedFile | None) -> str | None:
+    if upload is None:
+        return None
+    if upload.size and upload.size > MAX_MAP_BYTES:
+        raise ValidationError("The patient map is larger than 5 MB.", field="patient_map")
+    try:
+        return str(upload.read().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ValidationError("The patient map is not UTF-8 text.", field="patient_map") from None
+
+
+@router.post("/genomics/imports", response={201: GenomicsImportOut, **ERRORS})
+def genomics_imports_create(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    patient_map: File[UploadedFile] | None = None,
+    assay: Form[str] = "",
+) -> Any:
+    """Import a MAF, VCF, JSON report or zipped cBioPortal study (multipart), all or nothing."""
+    if not may_import_anything(request.user):
+        raise PermissionDeniedError(
+            "Only molecular biologists, data managers and administrators import genomic files."
+        )
+    result = genomics_import_upload(
+        name=file.name or "upload",
+        chunks=file.chunks(),
+        by=request.user,
+        patient_map_text=_map_text(patient_map),
+        assay=assay[:100],
+    )
+    return Status(201, result.as_dict())
+
+
+def _sample_doc(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "sample_id": s.sample_id,
+        "kind": s.kind,
+        "timepoint": s.timepoint,
+        "collected_on": s.collected_on,
+        "tumour_fraction": s.tumour_fraction,
+        "oncotree_code": s.oncotree_code,
+        "therapy": s.therapy,
+    }
+
+
+def _timeline_doc(t: TimelineSample) -> dict[str, Any]:
+    return {
+        "sample": _sample_doc(t.sample),
+        "assays": [r.assay for r in t.reports],
+        "alterations": [
+            {
+                "kind": a.kind,
+                "gene": a.gene,
+                "label": a.label,
+                "detail": a.detail,
+                "tier": a.tier,
+                "evidence": [
+                    {
+                        "source": e.entry.source,
+                        "level": e.entry.level,
+                        "tumour": e.entry.tumour,
+                        "tumour_match": e.tumour_match,
+                        "drugs": list(e.entry.drugs),
+                        "citation": e.entry.citation,
+                        "resistance": e.entry.resistance,
+                    }
+                    for e in (a.annotation.evidence if a.annotation else ())
+                ],
+            }
+            for a in t.alterations
+        ],
+    }
+
+
+@router.get(
+    "/genomics/patients/{patient_id}/samples", response={200: list[GenomicsSampleOut], **ERRORS}
+)
+def genomics_patient_samples(request: HttpRequest, patient_id: int) -> Any:
+    patient = patient_for_genomics(user=request.user, patient_id=patient_id)
+    samples = Sample.objects.filter(patient=patient).order_by("collected_on", "pk")
+    return [_sample_doc(s) for s in samples]
+
+
+@router.get(
+    "/genomics/patients/{patient_id}/timeline",
+    response={200: list[GenomicsTimelineSampleOut], **ERRORS},
+)
+def genomics_patient_timeline(request: HttpRequest, patient_id: int) -> Any:
+    """The patient's samples over time with their alterations, ESCAT tier and evidence."""
+    patient = patient_for_genomics(user=request.user, patient_id=patient_id)
+    return [_timeline_doc(t) for t in patient_genomic_timeline(patient=patient)]
+
+
+@router.get("/genomics/cohort", response={200: GenomicsCohortOut, **ERRORS})
+def genomics_cohort(
+    request: HttpRequest,
+    kind: str = "mutation",
+    gene: str = "",
+    alteration: str = "",
+    variant_class: str = "",
+    tumour: str = "",
+    tier: str = "",
+    timepoint: str = "",
+    limit: int = 500,
+) -> Any:
+    """Alterations matching the query among the patients you may see (current reports)."""
+    query = CohortQuery(
+        kind=kind[:10],
+        gene=gene[:40],
+        alteration=alteration[:100],
+        variant_class=variant_class[:40],
+        tumour=tumour[:20],
+        tier=tier[:8],
+        timepoint=timepoint[:16],
+    )
+    result = cohort_query(user=request.user, query=query, limit=max(1, min(limit, 5000)))
+    return {
+        "n_alterations": result.n_alterations,
+        "n_samples": result.n_samples,
+        "n_patients": result.n_patients,
+        "truncated": result.truncated,
+        "rows": result.rows,
+    }
+
+
+def _resistance_doc(rep: ResistanceReport) -> dict[str, Any]:
+    return {
+        "patient": rep.patient_id,
+        "baseline_sample": rep.baseline_sample,
+        "progression_sample": rep.progression_sample,
+        "drugs": list(rep.drugs),
+        "targets": sorted(rep.targets),
+        "acquired": [
+            {
+                "gene": a.gene,
+                "label": a.label,
+                "mechanism": a.mechanism.value,
+                "reason": a.reason,
+                "possible_clonal_haematopoiesis": a.possible_clonal_haematopoiesis,
+            }
+            for a in rep.acquired
+        ],
+    }
+
+
+@router.get(
+    "/genomics/patients/{patient_id}/resistance", response={200: GenomicsResistanceOut, **ERRORS}
+)
+def genomics_patient_resistance(request: HttpRequest, patient_id: int, drug: str = "") -> Any:
+    """Alterations acquired between the baseline and the progression sample, classified."""
+    patient = patient_for_genomics(user=request.user, patient_id=patient_id)
+    rep = resistance_for_patient(patient=patient, drug=drug[:200])
+    if rep is None:
+        raise ValidationError(
+            f"Patient {patient.research_id} has no baseline and progression sample pair.",
+            field="timepoint",
+        )
+    return _resistance_doc(rep)
+
+
+@router.get("/genomics/resistance-atlas", response={200: GenomicsAtlasOut, **ERRORS})
+def genomics_resistance_atlas(request: HttpRequest, drug: str = "", tumour: str = "") -> Any:
+    """Patients per (mechanism, gene) of acquired resistance, across the patients you see."""
+    atlas = resistance_atlas_for_user(user=request.user, drug=drug[:200], tumour=tumour[:20])
+    return {
+        "rows": [{"mechanism": m, "gene": g, "patients": n} for (m, g), n in atlas.counts.items()],
+        "patients_evaluated": len(atlas.reports),
+        "skipped": atlas.skipped,
+    }

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path("genomics/", views.cohort, name="genomics-cohort"),
+    path("genomics/oncoprint/", views.oncoprint_view, name="genomics-oncoprint"),
+    path("genomics/upload/", views.upload, name="genomics-upload"),
+    path("genomics/resistance/", views.atlas, name="genomics-atlas"),
+    path("genomics/patients/<int:patient_id>/", views.patient_genomics, name="genomics-patient"),
+    path(
+        "genomics/patients/<int:patient_id>/resistance/",
+        views.patient_resistance,
+        name="genomics-patient-resistance",
+    ),
+]

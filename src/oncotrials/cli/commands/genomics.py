@@ -533,3 +533,131 @@ def resistance(
         f"acquired {len(report.acquired)}, shared {len(report.shared)}, lost {len(report.lost)}; "
         f"targets: {', '.join(sorted(report.targets))}"
     )
+
+
+# ------------------------------------------------------------------------- database commands
+def _user(username: str | None) -> Any:
+    if username is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise ValidationError(f"No active user {username!r}; give an existing --user or none.")
+    return user
+
+
+@app.command("import")
+@command_errors
+def import_cmd(
+    path: PathArg,
+    patient_map: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV mapping sample_id or patient_id to research_id (optional columns: "
+            "timepoint, kind, collected_on, tumour_fraction, therapy)."
+        ),
+    ] = None,
+    assay: Annotated[str | None, typer.Option(help="Assay name (default: from the file).")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Import as this user (checked: molecular biologist, data manager or "
+            "administrator of each patient's site); default: a system import."
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Import a MAF, VCF, JSON report or cBioPortal study into the database, all or nothing.
+
+    Samples are matched to registered research patients (by the file's patient id or the
+    patient map). Re-importing the same content changes nothing.
+    """
+    from oncotrials.cli import django_setup
+
+    django_setup.setup()
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    from oncotrials.apps.audit.context import audit_context
+    from oncotrials.apps.genomics.importing import PatientMap
+    from oncotrials.apps.genomics.services import genomics_import
+
+    by = _user(user)
+    pmap = PatientMap.read(patient_map) if patient_map is not None else None
+
+    def run(progress: Callable[[str, int, int], None]) -> Any:
+        with audit_context(channel="cli", user=by):
+            return genomics_import(
+                path=path, by=by, patient_map=pmap, assay=assay, progress=progress
+            )
+
+    if fmt is OutputFormat.json:
+        result = _guard(fmt, lambda: run(lambda _s, _d, _t: None))
+    else:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"Reading {path.name}", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                label = {
+                    "reading": f"Reading {path.name}",
+                    "writing": "Writing alterations",
+                    "done": "Done",
+                }.get(stage, stage)
+                bar.update(task, description=label, completed=done, total=total or None)
+
+            result = _guard(fmt, lambda: run(progress))
+    doc = result.as_dict()
+    doc.pop("report_ids")
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    table = Table("", "count", title=f"{escape(result.source)} ({result.format})")
+    for key in (
+        "reports_created",
+        "reports_unchanged",
+        "reports_superseded",
+        "samples_created",
+        "mutations",
+        "copy_numbers",
+        "structural_variants",
+        "biomarkers",
+    ):
+        table.add_row(key.replace("_", " "), f"{doc[key]:,}")
+    stdout.print(table)
+    for notice in result.notices[:20]:
+        stderr.print(f"[yellow]notice:[/] {escape(notice)}", markup=True)
+
+
+@app.command("export")
+@command_errors
+def export_cmd(
+    directory: Annotated[Path, typer.Argument(help="Directory to write the study into.")],
+    study_id: Annotated[str, typer.Option(help="cancer_study_identifier of the study.")],
+    name: Annotated[str, typer.Option(help="Study name.")] = "",
+    user: Annotated[
+        str | None, typer.Option(help="Export what this user may see (default: everything).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Export the database's current genomic reports as a cBioPortal study directory."""
+    from oncotrials.cli import django_setup
+
+    django_setup.setup()
+    from oncotrials.apps.audit.context import audit_context
+    from oncotrials.apps.genomics.export import genomics_export_study
+
+    by = _user(user)
+    with audit_context(channel="cli", user=by):
+        out = genomics_export_study(directory=directory, study_id=study_id, name=name, by=by)
+    if fmt is OutputFormat.json:
+        print_json({"directory": str(out), "study_id": study_id})
+    else:
+        stdout.print(f"cBioPortal study {escape(study_id)} written to {escape(str(out))}")

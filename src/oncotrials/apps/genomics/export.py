@@ -1,0 +1,141 @@
+"""Export of the database as a cBioPortal study directory (written by the core writer)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.subjects.models import Patient
+from oncotrials.apps.subjects.selectors import patients_visible_to
+from oncotrials.core.errors import ValidationError
+from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, Study, write_study
+from oncotrials.core.genomics.model import GenomeBuild
+from oncotrials.core.genomics.model import Sample as CoreSample
+
+from .models import GenomicReport, Sample
+from .selectors import (
+    _alterations_by_report,
+    _core_cna,
+    _core_mutation,
+    _core_sv,
+)
+
+_SAMPLE_ATTRS = (
+    ClinicalAttribute("SAMPLE_ID", "Sample Identifier", "Sample identifier", "STRING", "1"),
+    ClinicalAttribute("PATIENT_ID", "Patient Identifier", "Patient identifier", "STRING", "1"),
+    ClinicalAttribute("ONCOTREE_CODE", "Oncotree Code", "OncoTree code", "STRING", "1"),
+    ClinicalAttribute("SAMPLE_TYPE", "Sample Type", "Timepoint of the sample", "STRING", "1"),
+)
+_SAMPLE_TYPE = {"baseline": "Primary", "progression": "Progression", "on_treatment": "On treatment"}
+
+
+def study_from_database(
+    *, patients: Any, study_id: str, name: str = "", type_of_cancer: str = "mixed"
+) -> Study:
+    """A core :class:`Study` holding the current reports of ``patients`` (a queryset)."""
+    samples = list(
+        Sample.objects.filter(patient__in=patients)
+        .select_related("patient")
+        .order_by("patient__research_id", "sample_id")
+    )
+    reports = list(
+        GenomicReport.objects.filter(sample__in=samples, superseded=False).order_by("pk")
+    )
+    by_report = _alterations_by_report(r.pk for r in reports)
+    sample_of = {s.pk: s for s in samples}
+    mutations, cnas, svs = [], [], []
+    panels: dict[str, GenePanel] = {}
+    matrix: dict[str, dict[str, str | None]] = {}
+    builds = {r.genome_build for r in reports if r.genome_build}
+    if len(builds) > 1:
+        raise ValidationError(
+            f"The reports mix genome builds {sorted(builds)}; export one build per study.",
+            field="genome_build",
+        )
+    build = GenomeBuild(builds.pop()) if builds else GenomeBuild.GRCH37
+    for r in reports:
+        s = sample_of[r.sample_id]
+        data = by_report[r.pk]
+        mutations += [
+            replace(_core_mutation(m, s.sample_id), genome_build=build) for m in data["mutations"]
+        ]
+        cnas += [_core_cna(c, s.sample_id) for c in data["copy_numbers"]]
+        svs += [
+            replace(_core_sv(v, s.sample_id), genome_build=build)
+            for v in data["structural_variants"]
+        ]
+        if r.covered_genes is not None and r.panel:
+            panels.setdefault(r.panel, GenePanel(r.panel, r.panel, tuple(r.covered_genes)))
+            matrix[s.sample_id] = {"mutations": r.panel}
+    core_samples = tuple(
+        CoreSample(s.sample_id, s.patient.research_id, oncotree_code=s.oncotree_code or None)
+        for s in samples
+    )
+    sample_data = {
+        s.sample_id: {
+            "ONCOTREE_CODE": s.oncotree_code or s.patient.diagnosis or None,
+            "SAMPLE_TYPE": _SAMPLE_TYPE.get(s.timepoint),
+        }
+        for s in samples
+    }
+    meta = {
+        "cancer_study_identifier": study_id,
+        "type_of_cancer": type_of_cancer,
+        "name": name or study_id,
+        "description": "Exported from oncotrials",
+        "reference_genome": "hg38" if build is GenomeBuild.GRCH38 else "hg19",
+    }
+    return Study(
+        meta=meta,
+        sample_attributes=_SAMPLE_ATTRS,
+        patients={s.patient.research_id: {} for s in samples},
+        sample_data=sample_data,
+        samples=core_samples,
+        mutations=tuple(mutations),
+        copy_numbers=tuple(cnas),
+        structural_variants=tuple(svs),
+        gene_panels=panels,
+        panel_matrix=matrix,
+    )
+
+
+@transaction.atomic
+def genomics_export_study(
+    *,
+    directory: str | Path,
+    study_id: str,
+    by: Any,
+    patients: Any = None,
+    name: str = "",
+) -> Path:
+    """Write the current reports of the patients ``by`` may see as a cBioPortal study."""
+    if not study_id or not all(c.isalnum() or c in "._-" for c in study_id):
+        raise ValidationError(
+            f"study_id may hold letters, digits, '.', '_' and '-' only; got {study_id!r}.",
+            field="study_id",
+        )
+    pool = patients_visible_to(by) if by is not None else Patient.objects.all()
+    if patients is not None:
+        pool = pool.filter(pk__in=patients.values("pk"))
+    study = study_from_database(patients=pool, study_id=study_id, name=name)
+    if not study.samples:
+        raise ValidationError("No genomic sample to export among the patients you may see.")
+    out = write_study(study, directory)
+    audit_record(
+        action="export",
+        object_type="genomics.study",
+        object_id=study_id,
+        object_repr=f"cBioPortal study {study_id}",
+        changes={
+            "samples": [None, len(study.samples)],
+            "mutations": [None, len(study.mutations)],
+            "copy_numbers": [None, len(study.copy_numbers)],
+            "structural_variants": [None, len(study.structural_variants)],
+        },
+        by=by,
+    )
+    return out

@@ -1,0 +1,440 @@
+"""Reading any supported genomic file into one normalised shape, before anything is written.
+
+The core readers (MAF, VCF, JSON report, cBioPortal study) validate the file and name the file,
+line and field of every problem. This module turns what they return into polars frames, one per
+kind of alteration, plus per-sample metadata, so that the import service writes every format the
+same way (and fast: a MAF never becomes a million Python objects).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from oncotrials.core.errors import ValidationError
+from oncotrials.core.genomics.cbioportal import read_study
+from oncotrials.core.genomics.detect import FileKind, detect_format
+from oncotrials.core.genomics.maf import read_maf
+from oncotrials.core.genomics.model import (
+    Biomarker,
+    CopyNumber,
+    Mutation,
+    StructuralVariant,
+)
+from oncotrials.core.genomics.report import read_report_json
+from oncotrials.core.genomics.vcf import read_vcf
+
+MUTATION_COLUMNS: dict[str, Any] = {
+    "sample_key": pl.String,
+    "gene": pl.String,
+    "variant_class": pl.String,
+    "protein_change": pl.String,
+    "protein_change_raw": pl.String,
+    "hgvsc": pl.String,
+    "chromosome": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "ref": pl.String,
+    "alt": pl.String,
+    "vaf": pl.Float64,
+    "depth": pl.Int64,
+    "alt_count": pl.Int64,
+    "consequence": pl.String,
+    "normal_sample_id": pl.String,
+}
+CNA_COLUMNS: dict[str, Any] = {
+    "sample_key": pl.String,
+    "gene": pl.String,
+    "call": pl.Int16,
+    "copy_number": pl.Float64,
+}
+SV_COLUMNS: dict[str, Any] = {
+    "sample_key": pl.String,
+    "gene1": pl.String,
+    "gene2": pl.String,
+    "chromosome1": pl.String,
+    "position1": pl.Int64,
+    "chromosome2": pl.String,
+    "position2": pl.Int64,
+    "in_frame": pl.Boolean,
+    "sv_class": pl.String,
+    "event_info": pl.String,
+    "dna_support": pl.Boolean,
+    "rna_support": pl.Boolean,
+    "somatic": pl.Boolean,
+}
+BIOMARKER_COLUMNS: dict[str, Any] = {
+    "sample_key": pl.String,
+    "kind": pl.String,
+    "value": pl.Float64,
+    "status": pl.String,
+    "unit": pl.String,
+    "name": pl.String,
+}
+KINDS = {
+    "mutations": MUTATION_COLUMNS,
+    "copy_numbers": CNA_COLUMNS,
+    "structural_variants": SV_COLUMNS,
+    "biomarkers": BIOMARKER_COLUMNS,
+}
+TIMEPOINTS = ("baseline", "on_treatment", "progression", "unknown")
+SAMPLE_KINDS = ("tissue", "cfdna", "blood", "unknown")
+# cBioPortal SAMPLE_TYPE values that tell the point of the treatment course.
+_SAMPLE_TYPE_TIMEPOINT = {
+    "primary": "baseline",
+    "recurrence": "progression",
+    "relapse": "progression",
+    "progression": "progression",
+}
+
+
+@dataclass
+class SampleInfo:
+    """What the file (or the patient map) says about a sample."""
+
+    file_patient: str | None = None
+    kind: str | None = None
+    timepoint: str | None = None
+    collected_on: dt.date | None = None
+    tumour_fraction: float | None = None
+    oncotree_code: str | None = None
+    therapy: str | None = None
+
+
+@dataclass
+class ReportInfo:
+    assay: str
+    panel: str = ""
+    covered_genes: list[str] | None = None
+    lab: str = ""
+    reported_on: dt.date | None = None
+    version: str = ""
+    genome_build: str = ""
+
+
+@dataclass
+class Parsed:
+    """One file read and normalised: samples, per-sample report metadata, alteration frames."""
+
+    source: str
+    fmt: str
+    samples: dict[str, SampleInfo]
+    reports: dict[str, ReportInfo]
+    frames: dict[str, pl.DataFrame]
+    notices: list[str] = field(default_factory=list)
+    patient_field: str = "Tumor_Sample_Barcode"
+
+
+@dataclass(frozen=True)
+class PatientMap:
+    """``--patient-map``: research identifiers per sample id or per patient id of the file.
+
+    A CSV with a header: ``research_id`` and ``sample_id`` and/or ``patient_id``; optional
+    ``timepoint``, ``kind``, ``collected_on``, ``tumour_fraction``, ``therapy`` per sample.
+    """
+
+    by_sample: Mapping[str, str] = field(default_factory=dict)
+    by_patient: Mapping[str, str] = field(default_factory=dict)
+    sample_info: Mapping[str, SampleInfo] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: str | Path) -> PatientMap:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"{p.name}: cannot read the patient map ({exc}).") from None
+        return cls.parse(text, name=p.name)
+
+    @classmethod
+    def parse(cls, text: str, *, name: str = "patient map") -> PatientMap:
+        reader = csv.DictReader(text.splitlines())
+        header = reader.fieldnames or []
+        if "research_id" not in header or not ({"sample_id", "patient_id"} & set(header)):
+            raise ValidationError(
+                f"{name} line 1: the header needs research_id and sample_id or patient_id; "
+                f"got {', '.join(header) or 'nothing'}.",
+                field="research_id",
+            )
+        by_sample: dict[str, str] = {}
+        by_patient: dict[str, str] = {}
+        info: dict[str, SampleInfo] = {}
+        for n, row in enumerate(reader, start=2):
+            rid = (row.get("research_id") or "").strip()
+            sid = (row.get("sample_id") or "").strip()
+            pid = (row.get("patient_id") or "").strip()
+            if not rid or not (sid or pid):
+                raise ValidationError(
+                    f"{name} line {n}: research_id and a sample_id or patient_id are required.",
+                    field="research_id",
+                )
+            if sid:
+                by_sample[sid] = rid
+                info[sid] = _sample_info_from_row(row, name=name, line=n)
+            if pid:
+                by_patient[pid] = rid
+        return cls(by_sample, by_patient, info)
+
+
+def _sample_info_from_row(row: Mapping[str, str | None], *, name: str, line: int) -> SampleInfo:
+    def val(key: str) -> str | None:
+        v = (row.get(key) or "").strip()
+        return v or None
+
+    timepoint, kind = val("timepoint"), val("kind")
+    if timepoint is not None and timepoint not in TIMEPOINTS:
+        raise ValidationError(
+            f"{name} line {line}: timepoint must be one of {', '.join(TIMEPOINTS)}; "
+            f"got {timepoint!r}.",
+            field="timepoint",
+        )
+    if kind is not None and kind not in SAMPLE_KINDS:
+        raise ValidationError(
+            f"{name} line {line}: kind must be one of {', '.join(SAMPLE_KINDS)}; got {kind!r}.",
+            field="kind",
+        )
+    collected: dt.date | None = None
+    if (c := val("collected_on")) is not None:
+        try:
+            collected = dt.date.fromisoformat(c)
+        except ValueError:
+            raise ValidationError(
+                f"{name} line {line}: collected_on must be a date YYYY-MM-DD; got {c!r}.",
+                field="collected_on",
+            ) from None
+    tf: float | None = None
+    if (t := val("tumour_fraction")) is not None:
+        try:
+            tf = float(t)
+        except ValueError:
+            tf = -1.0
+        if not 0.0 <= tf <= 1.0:
+            raise ValidationError(
+                f"{name} line {line}: tumour_fraction must be a number in [0, 1]; got {t!r}.",
+                field="tumour_fraction",
+            )
+    return SampleInfo(
+        kind=kind,
+        timepoint=timepoint,
+        collected_on=collected,
+        tumour_fraction=tf,
+        therapy=val("therapy"),
+    )
+
+
+def _frame(records: Iterable[Mapping[str, Any]], schema: Mapping[str, Any]) -> pl.DataFrame:
+    rows = list(records)
+    if not rows:
+        return pl.DataFrame(schema=dict(schema))
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=dict(schema))
+
+
+def _mutation_rows(mutations: Iterable[Mutation]) -> pl.DataFrame:
+    def row(m: Mutation) -> dict[str, Any]:
+        d = asdict(m)
+        d["sample_key"] = m.sample_id
+        d["variant_class"] = m.variant_class.value
+        return d
+
+    return _frame((row(m) for m in mutations), MUTATION_COLUMNS)
+
+
+def _cna_rows(cnas: Iterable[CopyNumber]) -> pl.DataFrame:
+    return _frame(
+        (
+            {
+                "sample_key": c.sample_id,
+                "gene": c.gene,
+                "call": int(c.call.value),
+                "copy_number": c.copy_number,
+            }
+            for c in cnas
+        ),
+        CNA_COLUMNS,
+    )
+
+
+def _sv_rows(svs: Iterable[StructuralVariant]) -> pl.DataFrame:
+    def row(s: StructuralVariant) -> dict[str, Any]:
+        d = asdict(s)
+        d["sample_key"] = s.sample_id
+        return d
+
+    return _frame((row(s) for s in svs), SV_COLUMNS)
+
+
+def _biomarker_rows(biomarkers: Iterable[Biomarker]) -> pl.DataFrame:
+    def row(b: Biomarker) -> dict[str, Any]:
+        d = asdict(b)
+        d["sample_key"] = b.sample_id
+        d["kind"] = b.kind.value
+        return d
+
+    return _frame((row(b) for b in biomarkers), BIOMARKER_COLUMNS)
+
+
+def _empty(kind: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=dict(KINDS[kind]))
+
+
+def read_any(path: str | Path, *, assay: str | None = None) -> Parsed:
+    """Read a MAF, VCF, JSON report or cBioPortal study directory (core readers validate)."""
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError(f"{p.name}: no such file or directory.", field="path")
+    kind = detect_format(p)
+    if kind is FileKind.MAF:
+        return _read_maf(p, assay)
+    if kind is FileKind.VCF:
+        return _read_vcf(p, assay)
+    if kind is FileKind.REPORT:
+        return _read_report(p)
+    if kind is FileKind.STUDY:
+        return _read_study(p, assay)
+    raise ValidationError(
+        f"{p.name} looks like a single {kind.value} file of a cBioPortal study; import the "
+        "whole study directory instead, or a MAF, VCF or JSON report.",
+        field="path",
+    )
+
+
+def _read_maf(p: Path, assay: str | None) -> Parsed:
+    table = read_maf(p)
+    f = table.frame.rename({"sample_id": "sample_key"})
+    f = f.select([pl.col(c).cast(t) for c, t in MUTATION_COLUMNS.items()])
+    builds = [b for b in table.frame.get_column("genome_build").unique().to_list() if b]
+    samples = {s: SampleInfo() for s in table.samples}
+    reports = {
+        s: ReportInfo(assay=assay or "MAF", genome_build=builds[0] if builds else "")
+        for s in samples
+    }
+    frames = {k: _empty(k) for k in KINDS}
+    frames["mutations"] = f
+    notices = [str(i) for i in table.issues]
+    return Parsed(p.name, "MAF", samples, reports, frames, notices)
+
+
+def _read_vcf(p: Path, assay: str | None) -> Parsed:
+    res = read_vcf(p)
+    sid = res.tumour_sample
+    build = res.genome_build.value if res.genome_build else ""
+    frames = {k: _empty(k) for k in KINDS}
+    frames["mutations"] = _mutation_rows(res.mutations)
+    frames["structural_variants"] = _sv_rows(res.structural_variants)
+    return Parsed(
+        p.name,
+        "VCF",
+        {sid: SampleInfo()},
+        {sid: ReportInfo(assay=assay or "VCF", genome_build=build)},
+        frames,
+        [str(i) for i in res.issues],
+        patient_field="tumour sample column",
+    )
+
+
+def _read_report(p: Path) -> Parsed:
+    report, notices = read_report_json(p)
+    s = report.sample
+    info = SampleInfo(
+        file_patient=s.patient_id,
+        kind=s.kind.value,
+        timepoint=s.timepoint.value,
+        collected_on=s.collected_on,
+        tumour_fraction=s.tumour_fraction,
+        oncotree_code=s.oncotree_code,
+    )
+    rinfo = ReportInfo(
+        assay=report.assay,
+        panel=report.panel or "",
+        covered_genes=sorted(report.covered_genes) if report.covered_genes is not None else None,
+        lab=report.lab or "",
+        reported_on=report.reported_on,
+        version=report.version or "",
+        genome_build=report.genome_build.value if report.genome_build else "",
+    )
+    frames = {
+        "mutations": _mutation_rows(report.mutations),
+        "copy_numbers": _cna_rows(report.copy_numbers),
+        "structural_variants": _sv_rows(report.structural_variants),
+        "biomarkers": _biomarker_rows(report.biomarkers),
+    }
+    return Parsed(
+        p.name,
+        "JSON report",
+        {s.sample_id: info},
+        {s.sample_id: rinfo},
+        frames,
+        [str(i) for i in notices],
+        patient_field="sample.patient_id",
+    )
+
+
+def _read_study(p: Path, assay: str | None) -> Parsed:
+    study = read_study(p, keep_neutral_cna=False)
+    build = study.genome_build.value
+    samples: dict[str, SampleInfo] = {}
+    reports: dict[str, ReportInfo] = {}
+    for s in study.samples:
+        rec = study.sample_data.get(s.sample_id, {})
+        stype = (rec.get("SAMPLE_TYPE") or "").strip().lower()
+        samples[s.sample_id] = SampleInfo(
+            file_patient=s.patient_id,
+            timepoint=_SAMPLE_TYPE_TIMEPOINT.get(stype),
+            oncotree_code=s.oncotree_code,
+        )
+        covered = study.covered_genes(s.sample_id)
+        panel = study.panel_matrix.get(s.sample_id, {}).get("mutations") or ""
+        reports[s.sample_id] = ReportInfo(
+            assay=assay or f"cBioPortal:{study.study_id}",
+            panel=panel,
+            covered_genes=sorted(covered) if covered is not None else None,
+            genome_build=build,
+        )
+    frames = {
+        "mutations": _mutation_rows(study.mutations),
+        "copy_numbers": _cna_rows(study.copy_numbers),
+        "structural_variants": _sv_rows(study.structural_variants),
+        "biomarkers": _biomarker_rows(study.biomarkers),
+    }
+    return Parsed(
+        p.name,
+        "cBioPortal study",
+        samples,
+        reports,
+        frames,
+        [str(i) for i in study.issues],
+        patient_field="PATIENT_ID",
+    )
+
+
+def content_hashes(parsed: Parsed) -> dict[str, str]:
+    """SHA-256 per sample of its report metadata and its alterations, in a canonical order.
+
+    Row order and the file's line numbers do not count: the same report re-exported in another
+    order is the same report.
+    """
+    digests = {s: hashlib.sha256() for s in parsed.samples}
+    for s, info in parsed.reports.items():
+        meta = asdict(info)
+        meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
+        digests[s].update(json.dumps(meta, sort_keys=True).encode())
+    for kind in KINDS:
+        f = parsed.frames[kind]
+        if f.height == 0:
+            continue
+        f = f.sort(f.columns, nulls_last=True)
+        for (key,), part in f.partition_by("sample_key", as_dict=True).items():
+            h = digests.get(str(key))
+            if h is None:
+                continue
+            h.update(kind.encode())
+            h.update(part.write_csv(include_header=False).encode())
+    return {s: h.hexdigest() for s, h in digests.items()}

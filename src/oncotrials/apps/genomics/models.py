@@ -1,0 +1,180 @@
+"""The clinical-genomic database: samples, reports and the alterations they hold.
+
+A :class:`Sample` belongs to a research patient (``subjects.Patient``). A :class:`GenomicReport`
+is what one assay said about one sample; re-importing identical content is recognised by its
+``content_hash`` and changes nothing, while new content for the same sample and assay supersedes
+the earlier report (kept, flagged). Alterations carry their sample and patient as well as their
+report so that cohort queries need no join to reach the visibility filter.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from oncotrials.apps.subjects.models import Patient
+
+
+class SampleKind(models.TextChoices):
+    TISSUE = "tissue", _("Tissue")
+    CFDNA = "cfdna", _("cfDNA (liquid biopsy)")
+    BLOOD = "blood", _("Blood (germline)")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Timepoint(models.TextChoices):
+    BASELINE = "baseline", _("Baseline")
+    ON_TREATMENT = "on_treatment", _("On treatment")
+    PROGRESSION = "progression", _("Progression")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Sample(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="genomic_samples")
+    sample_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=8, choices=SampleKind.choices, default=SampleKind.UNKNOWN)
+    collected_on = models.DateField(null=True, blank=True)
+    timepoint = models.CharField(
+        max_length=16, choices=Timepoint.choices, default=Timepoint.UNKNOWN
+    )
+    tumour_fraction = models.FloatField(null=True, blank=True)
+    oncotree_code = models.CharField(max_length=20, blank=True)
+    therapy = models.CharField(
+        max_length=200, blank=True, help_text=_("Therapy received before this sample")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["patient", "collected_on", "sample_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "sample_id"], name="sample_id_per_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sample_id
+
+
+class GenomicReport(models.Model):
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="reports")
+    assay = models.CharField(max_length=100)
+    panel = models.CharField(max_length=100, blank=True)
+    covered_genes = models.JSONField(
+        null=True, blank=True, help_text=_("Genes the assay covers; empty for exome/genome")
+    )
+    lab = models.CharField(max_length=200, blank=True)
+    reported_on = models.DateField(null=True, blank=True)
+    version = models.CharField(max_length=40, blank=True)
+    genome_build = models.CharField(max_length=8, blank=True)
+    content_hash = models.CharField(max_length=64)
+    source_file = models.CharField(max_length=255)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField()
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["sample", "imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sample", "content_hash"], name="report_content_once_per_sample"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assay} report of {self.sample}"
+
+
+class _Alteration(models.Model):
+    report = models.ForeignKey(GenomicReport, on_delete=models.CASCADE, related_name="+")
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    escat_tier = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Mutation(_Alteration):
+    gene = models.CharField(max_length=40)
+    protein_change = models.CharField(max_length=255, blank=True, help_text=_("p.G12C form"))
+    protein_change_raw = models.CharField(max_length=255, blank=True)
+    hgvsc = models.CharField(max_length=255, blank=True)
+    variant_class = models.CharField(max_length=32)
+    chromosome = models.CharField(max_length=8, blank=True)
+    start = models.BigIntegerField(null=True, blank=True)
+    end = models.BigIntegerField(null=True, blank=True)
+    ref = models.CharField(max_length=255, blank=True)
+    alt = models.CharField(max_length=255, blank=True)
+    vaf = models.FloatField(null=True, blank=True)
+    depth = models.IntegerField(null=True, blank=True)
+    alt_count = models.IntegerField(null=True, blank=True)
+    consequence = models.CharField(max_length=255, blank=True)
+    normal_sample_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["gene", "protein_change"], name="mutation_gene_change"),
+            models.Index(fields=["escat_tier"], name="mutation_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gene} {self.protein_change or self.variant_class}"
+
+
+class CopyNumberAlteration(_Alteration):
+    gene = models.CharField(max_length=40)
+    call = models.SmallIntegerField(help_text=_("-2 deep deletion … 2 amplification"))
+    copy_number = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["gene", "call"], name="cna_gene_call")]
+
+    def __str__(self) -> str:
+        return f"{self.gene} {self.call:+d}"
+
+
+class StructuralVariant(_Alteration):
+    gene1 = models.CharField(max_length=40, blank=True)
+    gene2 = models.CharField(max_length=40, blank=True)
+    chromosome1 = models.CharField(max_length=8, blank=True)
+    position1 = models.BigIntegerField(null=True, blank=True)
+    chromosome2 = models.CharField(max_length=8, blank=True)
+    position2 = models.BigIntegerField(null=True, blank=True)
+    in_frame = models.BooleanField(null=True, blank=True)
+    sv_class = models.CharField(max_length=20, blank=True)
+    event_info = models.CharField(max_length=200, blank=True)
+    dna_support = models.BooleanField(null=True, blank=True)
+    rna_support = models.BooleanField(null=True, blank=True)
+    somatic = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["gene1"], name="sv_gene1"),
+            models.Index(fields=["gene2"], name="sv_gene2"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gene1 or '?'}::{self.gene2 or '?'}"
+
+
+class BiomarkerKind(models.TextChoices):
+    TMB = "TMB", _("Tumour mutational burden")
+    MSI = "MSI", _("Microsatellite instability")
+    HRD = "HRD", _("Homologous recombination deficiency")
+    SIGNATURE = "SIGNATURE", _("Mutational signature")
+
+
+class Biomarker(_Alteration):
+    kind = models.CharField(max_length=10, choices=BiomarkerKind.choices)
+    value = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    name = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "status"], name="biomarker_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status or self.value}"

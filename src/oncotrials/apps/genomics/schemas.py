@@ -1,0 +1,108 @@
+"""API schemas of the genomics app (class names prefixed: OpenAPI keys components by name)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+
+class GenomicsImportOut(Schema):
+    source: str
+    format: str
+    reports_created: int
+    reports_unchanged: int
+    reports_superseded: int
+    samples_created: int
+    mutations: int
+    copy_numbers: int
+    structural_variants: int
+    biomarkers: int
+    notices: list[str]
+
+
+class GenomicsSampleOut(Schema):
+    id: int
+    sample_id: str
+    kind: str
+    timepoint: str
+    collected_on: dt.date | None
+    tumour_fraction: float | None
+    oncotree_code: str
+    therapy: str
+
+
+class GenomicsEvidenceOut(Schema):
+    source: str
+    level: str
+    tumour: str | None
+    tumour_match: str
+    drugs: list[str]
+    citation: str
+    resistance: bool
+
+
+class GenomicsAlterationOut(Schema):
+    kind: str
+    gene: str
+    label: str
+    detail: str
+    tier: str
+    evidence: list[GenomicsEvidenceOut]
+
+
+class GenomicsTimelineSampleOut(Schema):
+    sample: GenomicsSampleOut
+    assays: list[str]
+    alterations: list[GenomicsAlterationOut]
+
+
+class GenomicsCohortRowOut(Schema):
+    research_id: str
+    patient_id: int
+    diagnosis: str
+    sample_id: str
+    timepoint: str
+    collected_on: dt.date | None
+    gene: str
+    alteration: str
+    variant_class: str
+    vaf: float | None
+    tier: str
+
+
+class GenomicsCohortOut(Schema):
+    n_alterations: int
+    n_samples: int
+    n_patients: int
+    truncated: bool
+    rows: list[GenomicsCohortRowOut]
+
+
+class GenomicsAcquiredOut(Schema):
+    gene: str
+    label: str
+    mechanism: str
+    reason: str
+    possible_clonal_haematopoiesis: bool
+
+
+class GenomicsResistanceOut(Schema):
+    patient: str
+    baseline_sample: str
+    progression_sample: str
+    drugs: list[str]
+    targets: list[str]
+    acquired: list[GenomicsAcquiredOut]
+
+
+class GenomicsAtlasRowOut(Schema):
+    mechanism: str
+    gene: str
+    patients: int
+
+
+class GenomicsAtlasOut(Schema):
+    rows: list[GenomicsAtlasRowOut]
+    patients_evaluated: int
+    skipped: list[str]

@@ -1,0 +1,637 @@
+"""Reads of the clinical-genomic database, always through the patients the caller may see.
+
+Only current reports count (a report superseded by a newer import of the same sample and assay
+is kept for the record but left out of queries).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from oncotrials.apps.subjects.models import Patient
+from oncotrials.apps.subjects.selectors import patient_get_for_user, patients_visible_to
+from oncotrials.core.errors import NotFoundError, ValidationError
+from oncotrials.core.genomics.actionability import Annotation, annotate
+from oncotrials.core.genomics.model import (
+    Alteration,
+    CnaCall,
+    GenomeBuild,
+    VariantClass,
+)
+from oncotrials.core.genomics.model import (
+    Biomarker as CoreBiomarker,
+)
+from oncotrials.core.genomics.model import (
+    BiomarkerKind as CoreBiomarkerKind,
+)
+from oncotrials.core.genomics.model import (
+    CopyNumber as CoreCopyNumber,
+)
+from oncotrials.core.genomics.model import (
+    Mutation as CoreMutation,
+)
+from oncotrials.core.genomics.model import (
+    Sample as CoreSample,
+)
+from oncotrials.core.genomics.model import (
+    SampleKind as CoreSampleKind,
+)
+from oncotrials.core.genomics.model import (
+    StructuralVariant as CoreStructuralVariant,
+)
+from oncotrials.core.genomics.model import (
+    Timepoint as CoreTimepoint,
+)
+from oncotrials.core.genomics.oncotree import load_oncotree
+from oncotrials.core.genomics.protein import normalise_protein_change
+from oncotrials.core.genomics.resistance import (
+    ResistanceReport,
+    SerialSample,
+    classify_resistance,
+    find_drug,
+    resistance_atlas,
+)
+
+from .models import (
+    Biomarker,
+    CopyNumberAlteration,
+    GenomicReport,
+    Mutation,
+    Sample,
+    StructuralVariant,
+    Timepoint,
+)
+
+CNA_CALLS = {
+    "amplification": 2,
+    "gain": 1,
+    "shallow_deletion": -1,
+    "deep_deletion": -2,
+    "deletion": -2,
+}
+CALL_LABEL = {
+    2: "amplification",
+    1: "gain",
+    0: "neutral",
+    -1: "shallow deletion",
+    -2: "deep deletion",
+}
+ALTERATION_KINDS = ("mutation", "cna", "sv")
+COHORT_LIMIT = 500
+
+
+def sample_get_for_user(*, user: Any, sample_id: int) -> Sample:
+    s = (
+        Sample.objects.filter(pk=sample_id, patient__in=patients_visible_to(user))
+        .select_related("patient")
+        .first()
+    )
+    if s is None:
+        raise NotFoundError(f"No sample {sample_id} that you may see.")
+    return s
+
+
+def reports_for_user(*, user: Any) -> QuerySet[GenomicReport]:
+    return GenomicReport.objects.filter(sample__patient__in=patients_visible_to(user))
+
+
+# ---------------------------------------------------------------------------------- cohort
+@dataclass(frozen=True)
+class CohortQuery:
+    """A cohort query; every field is optional and they combine with AND."""
+
+    kind: str = "mutation"
+    gene: str = ""
+    alteration: str = ""  # protein change (p.G12C / p.Gly12Cys), CNA call, or SV partner gene
+    variant_class: str = ""
+    tumour: str = ""  # OncoTree code: the whole subtree (NSCLC -> LUAD, LUSC, ...)
+    tier: str = ""
+    timepoint: str = ""
+
+    def validated(self) -> CohortQuery:
+        if self.kind not in ALTERATION_KINDS:
+            raise ValidationError(
+                f"kind must be one of {', '.join(ALTERATION_KINDS)}; got {self.kind!r}.",
+                field="kind",
+            )
+        if self.timepoint and self.timepoint not in Timepoint.values:
+            raise ValidationError(
+                f"timepoint must be one of {', '.join(Timepoint.values)}; got {self.timepoint!r}.",
+                field="timepoint",
+            )
+        if self.variant_class and self.variant_class not in {v.value for v in VariantClass}:
+            raise ValidationError(
+                f"variant_class {self.variant_class!r} is not a MAF Variant_Classification "
+                "(e.g. Missense_Mutation).",
+                field="variant_class",
+            )
+        if self.tumour and load_oncotree().resolve(self.tumour.strip().upper()) is None:
+            raise ValidationError(
+                f"tumour {self.tumour!r} is not an OncoTree code (e.g. NSCLC, LUAD, BRCA).",
+                field="tumour",
+            )
+        if self.kind == "cna" and self.alteration and self.alteration.lower() not in CNA_CALLS:
+            raise ValidationError(
+                f"for copy number, alteration must be one of {', '.join(CNA_CALLS)}; "
+                f"got {self.alteration!r}.",
+                field="alteration",
+            )
+        return self
+
+
+@dataclass
+class CohortResult:
+    query: CohortQuery
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    n_alterations: int = 0
+    n_samples: int = 0
+    n_patients: int = 0
+    truncated: bool = False
+
+
+def _scoped(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    visible = patients_visible_to(user)
+    if visible.query.where:  # an administrator's queryset has no condition: skip the subquery
+        qs = qs.filter(patient__in=visible)
+    return qs.filter(report__superseded=False)
+
+
+def _cohort_qs(q: CohortQuery, user: Any) -> QuerySet[Any]:
+    model: Any
+    if q.kind == "mutation":
+        model = Mutation
+        qs = model.objects.all()
+        if q.gene:
+            qs = qs.filter(gene=q.gene.strip().upper())
+        if q.alteration:
+            change = normalise_protein_change(q.alteration.strip()) or q.alteration.strip()
+            qs = qs.filter(protein_change=change)
+        if q.variant_class:
+            qs = qs.filter(variant_class=q.variant_class)
+    elif q.kind == "cna":
+        model = CopyNumberAlteration
+        qs = model.objects.all()
+        if q.gene:
+            qs = qs.filter(gene=q.gene.strip().upper())
+        if q.alteration:
+            qs = qs.filter(call=CNA_CALLS[q.alteration.lower()])
+    else:
+        model = StructuralVariant
+        qs = model.objects.all()
+        if q.gene:
+            g = q.gene.strip().upper()
+            qs = qs.filter(Q(gene1=g) | Q(gene2=g))
+        if q.alteration:
+            g2 = q.alteration.strip().upper()
+            qs = qs.filter(Q(gene1=g2) | Q(gene2=g2))
+    if q.tumour:
+        tree = load_oncotree()
+        code = tree.resolve(q.tumour.strip().upper()) or q.tumour
+        qs = qs.filter(patient__diagnosis__in=sorted(tree.subtree(code)))
+    if q.tier:
+        qs = qs.filter(escat_tier=q.tier)
+    if q.timepoint:
+        qs = qs.filter(sample__timepoint=q.timepoint)
+    return _scoped(qs, user)
+
+
+def _label(kind: str, row: dict[str, Any]) -> str:
+    if kind == "mutation":
+        return str(row["protein_change"] or row["variant_class"])
+    if kind == "cna":
+        return CALL_LABEL.get(row["call"], str(row["call"]))
+    return f"{row['gene1'] or '?'}::{row['gene2'] or '?'}"
+
+
+def cohort_query(*, user: Any, query: CohortQuery, limit: int = COHORT_LIMIT) -> CohortResult:
+    """Alterations matching ``query`` in current reports of patients the user may see."""
+    q = query.validated()
+    if not (q.gene or q.alteration or q.tumour or q.tier or q.variant_class):
+        raise ValidationError(
+            "Give at least a gene, an alteration, a class, a tumour type or a tier.", field="gene"
+        )
+    qs = _cohort_qs(q, user)
+    fields = {
+        "mutation": ["gene", "protein_change", "variant_class", "vaf"],
+        "cna": ["gene", "call"],
+        "sv": ["gene1", "gene2", "in_frame"],
+    }[q.kind]
+    values = list(
+        qs.order_by("patient__research_id", "sample__sample_id", "pk").values(
+            "pk",
+            "patient_id",
+            "patient__research_id",
+            "patient__diagnosis",
+            "sample_id",
+            "sample__sample_id",
+            "sample__timepoint",
+            "sample__collected_on",
+            "escat_tier",
+            *fields,
+        )[: limit + 1]
+    )
+    result = CohortResult(query=q, truncated=len(values) > limit)
+    for v in values[:limit]:
+        gene = v.get("gene") or v.get("gene1") or v.get("gene2") or ""
+        result.rows.append(
+            {
+                "id": v["pk"],
+                "patient_id": v["patient_id"],
+                "research_id": v["patient__research_id"],
+                "diagnosis": v["patient__diagnosis"],
+                "sample_pk": v["sample_id"],
+                "sample_id": v["sample__sample_id"],
+                "timepoint": v["sample__timepoint"],
+                "collected_on": v["sample__collected_on"],
+                "gene": gene,
+                "alteration": _label(q.kind, v),
+                "variant_class": v.get("variant_class", ""),
+                "vaf": v.get("vaf"),
+                "tier": v["escat_tier"],
+            }
+        )
+    if result.truncated:
+        result.n_alterations = qs.count()
+        result.n_samples = qs.values("sample_id").distinct().count()
+        result.n_patients = qs.values("patient_id").distinct().count()
+    else:
+        result.n_alterations = len(result.rows)
+        result.n_samples = len({r["sample_pk"] for r in result.rows})
+        result.n_patients = len({r["patient_id"] for r in result.rows})
+    return result
+
+
+# ------------------------------------------------------------------------- core conversion
+def _core_mutation(m: Any, sample_key: str) -> CoreMutation:
+    return CoreMutation(
+        sample_key,
+        m.gene,
+        VariantClass(m.variant_class),
+        protein_change=m.protein_change or None,
+        protein_change_raw=m.protein_change_raw or None,
+        hgvsc=m.hgvsc or None,
+        chromosome=m.chromosome or None,
+        start=m.start,
+        end=m.end,
+        ref=m.ref or None,
+        alt=m.alt or None,
+        vaf=m.vaf,
+        depth=m.depth,
+        alt_count=m.alt_count,
+        consequence=m.consequence or None,
+        normal_sample_id=m.normal_sample_id or None,
+    )
+
+
+def _core_cna(c: Any, sample_key: str) -> CoreCopyNumber:
+    return CoreCopyNumber(sample_key, c.gene, CnaCall(c.call), c.copy_number)
+
+
+def _core_sv(s: Any, sample_key: str) -> CoreStructuralVariant:
+    return CoreStructuralVariant(
+        sample_key,
+        s.gene1 or None,
+        s.gene2 or None,
+        chromosome1=s.chromosome1 or None,
+        position1=s.position1,
+        chromosome2=s.chromosome2 or None,
+        position2=s.position2,
+        in_frame=s.in_frame,
+        sv_class=s.sv_class or None,
+        event_info=s.event_info or None,
+        dna_support=s.dna_support,
+        rna_support=s.rna_support,
+        somatic=s.somatic,
+    )
+
+
+def _core_biomarker(b: Any, sample_key: str) -> CoreBiomarker:
+    return CoreBiomarker(
+        sample_key,
+        CoreBiomarkerKind(b.kind),
+        b.value,
+        b.status or None,
+        b.unit or None,
+        b.name or None,
+    )
+
+
+def _alterations_by_report(report_ids: Iterable[int]) -> dict[int, dict[str, list[Any]]]:
+    ids = list(report_ids)
+    out: dict[int, dict[str, list[Any]]] = defaultdict(
+        lambda: {"mutations": [], "copy_numbers": [], "structural_variants": [], "biomarkers": []}
+    )
+    for kind, model in (
+        ("mutations", Mutation),
+        ("copy_numbers", CopyNumberAlteration),
+        ("structural_variants", StructuralVariant),
+        ("biomarkers", Biomarker),
+    ):
+        for a in model.objects.filter(report_id__in=ids).order_by("pk"):
+            out[a.report_id][kind].append(a)
+    return out
+
+
+# ------------------------------------------------------------------------ patient timeline
+@dataclass
+class AnnotatedAlteration:
+    kind: str
+    label: str
+    gene: str
+    tier: str
+    detail: str
+    annotation: Annotation | None
+
+
+@dataclass
+class TimelineSample:
+    sample: Sample
+    reports: list[GenomicReport]
+    alterations: list[AnnotatedAlteration]
+
+
+def _annotated(
+    core: Alteration, kind: str, label: str, gene: str, detail: str, tier: str, tumour: str
+) -> AnnotatedAlteration:
+    ann: Annotation | None = None
+    if tumour:
+        try:
+            ann = annotate(core, tumour)
+        except ValidationError:
+            ann = None
+    return AnnotatedAlteration(kind, label, gene, (ann.tier if ann else tier) or "", detail, ann)
+
+
+def patient_genomic_timeline(*, patient: Patient) -> list[TimelineSample]:
+    """The patient's samples in collection order, each with its alterations, annotated."""
+    tumour = patient.diagnosis if load_oncotree().resolve(patient.diagnosis or "") else ""
+    samples = list(
+        Sample.objects.filter(patient=patient).order_by("collected_on", "sample_id", "pk")
+    )
+    reports = list(
+        GenomicReport.objects.filter(sample__in=samples, superseded=False).order_by("imported_at")
+    )
+    by_report = _alterations_by_report(r.pk for r in reports)
+    out: list[TimelineSample] = []
+    for s in samples:
+        mine = [r for r in reports if r.sample_id == s.pk]
+        alts: list[AnnotatedAlteration] = []
+        for r in mine:
+            data = by_report[r.pk]
+            for m in data["mutations"]:
+                alts.append(
+                    _annotated(
+                        _core_mutation(m, s.sample_id),
+                        "mutation",
+                        m.protein_change or m.variant_class,
+                        m.gene,
+                        f"{m.variant_class}"
+                        + (f" · VAF {m.vaf:.2f}" if m.vaf is not None else "")
+                        + (f" · depth {m.depth}" if m.depth is not None else ""),
+                        m.escat_tier,
+                        tumour,
+                    )
+                )
+            for c in data["copy_numbers"]:
+                alts.append(
+                    _annotated(
+                        _core_cna(c, s.sample_id),
+                        "cna",
+                        CALL_LABEL.get(c.call, str(c.call)),
+                        c.gene,
+                        f"CN {c.copy_number:g}" if c.copy_number is not None else "",
+                        c.escat_tier,
+                        tumour,
+                    )
+                )
+            for v in data["structural_variants"]:
+                alts.append(
+                    _annotated(
+                        _core_sv(v, s.sample_id),
+                        "sv",
+                        f"{v.gene1 or '?'}::{v.gene2 or '?'}",
+                        v.gene1 or v.gene2,
+                        "in frame" if v.in_frame else (v.sv_class or ""),
+                        v.escat_tier,
+                        tumour,
+                    )
+                )
+            for b in data["biomarkers"]:
+                alts.append(
+                    _annotated(
+                        _core_biomarker(b, s.sample_id),
+                        "biomarker",
+                        b.status or (f"{b.value:g} {b.unit}" if b.value is not None else ""),
+                        b.kind,
+                        b.name,
+                        b.escat_tier,
+                        tumour,
+                    )
+                )
+        alts.sort(key=lambda a: (a.tier or "Z", a.gene))
+        out.append(TimelineSample(s, mine, alts))
+    return out
+
+
+# ------------------------------------------------------------------------------- oncoprint
+@dataclass
+class Oncoprint:
+    genes: list[str]
+    samples: list[dict[str, Any]]  # {"pk", "sample_id", "research_id", "timepoint"}
+    cells: dict[tuple[str, int], list[str]]  # (gene, sample pk) -> classes ("missense", "amp")
+    gene_counts: dict[str, int]
+
+    def grid(self) -> list[tuple[str, int, list[list[str]]]]:
+        return [
+            (g, self.gene_counts[g], [self.cells.get((g, s["pk"]), []) for s in self.samples])
+            for g in self.genes
+        ]
+
+
+def _mutation_cell(variant_class: str) -> str:
+    if variant_class == "Missense_Mutation":
+        return "missense"
+    if variant_class in {
+        "Nonsense_Mutation",
+        "Frame_Shift_Del",
+        "Frame_Shift_Ins",
+        "Splice_Site",
+        "Nonstop_Mutation",
+        "Translation_Start_Site",
+    }:
+        return "truncating"
+    if variant_class in {"In_Frame_Del", "In_Frame_Ins"}:
+        return "inframe"
+    return "other"
+
+
+def oncoprint(
+    *, user: Any, query: CohortQuery, max_genes: int = 20, max_samples: int = 200
+) -> Oncoprint:
+    """Genes x samples grid of the samples a cohort query finds (their other alterations too)."""
+    q = query.validated()
+    sample_pks = list(
+        _cohort_qs(q, user)
+        .values_list("sample_id", flat=True)
+        .distinct()
+        .order_by("sample_id")[:max_samples]
+    )
+    cells: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for gene, spk, vc in _scoped(
+        Mutation.objects.filter(sample_id__in=sample_pks), user
+    ).values_list("gene", "sample_id", "variant_class"):
+        cls = _mutation_cell(vc)
+        if VariantClass(vc).is_protein_altering and cls not in cells[(gene, spk)]:
+            cells[(gene, spk)].append(cls)
+    for gene, spk, call in _scoped(
+        CopyNumberAlteration.objects.filter(sample_id__in=sample_pks, call__in=[2, -2]), user
+    ).values_list("gene", "sample_id", "call"):
+        cells[(gene, spk)].append("amp" if call == 2 else "homdel")
+    for g1, g2, spk in _scoped(
+        StructuralVariant.objects.filter(sample_id__in=sample_pks), user
+    ).values_list("gene1", "gene2", "sample_id"):
+        for g in {g1, g2} - {""}:
+            if "fusion" not in cells[(g, spk)]:
+                cells[(g, spk)].append("fusion")
+    counts = Counter(g for (g, _s) in cells)
+    genes = [g for g, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:max_genes]
+    samples_qs = Sample.objects.filter(pk__in=sample_pks).select_related("patient")
+    samples = [
+        {
+            "pk": s.pk,
+            "sample_id": s.sample_id,
+            "research_id": s.patient.research_id,
+            "timepoint": s.timepoint,
+        }
+        for s in samples_qs
+    ]
+
+    def sort_key(s: dict[str, Any]) -> tuple[Any, ...]:
+        # Mutual-exclusivity-style order: samples altered in the first gene first, and so on.
+        return (*(0 if cells.get((g, s["pk"])) else 1 for g in genes), s["sample_id"])
+
+    samples.sort(key=sort_key)
+    return Oncoprint(genes, samples, dict(cells), {g: counts[g] for g in genes})
+
+
+# ------------------------------------------------------------------------------ resistance
+def _serial(
+    sample: Sample, reports: list[GenomicReport], by_report: dict[int, dict[str, list[Any]]]
+) -> SerialSample:
+    alts: list[Alteration] = []
+    covered: set[str] | None = set()
+    for r in reports:
+        d = by_report[r.pk]
+        alts += [_core_mutation(m, sample.sample_id) for m in d["mutations"]]
+        alts += [_core_cna(c, sample.sample_id) for c in d["copy_numbers"]]
+        alts += [_core_sv(v, sample.sample_id) for v in d["structural_variants"]]
+        if r.covered_genes is None:
+            covered = None
+        elif covered is not None:
+            covered |= set(r.covered_genes)
+    core = CoreSample(
+        sample.sample_id,
+        sample.patient.research_id,
+        kind=CoreSampleKind(sample.kind),
+        timepoint=CoreTimepoint(sample.timepoint),
+        collected_on=sample.collected_on,
+        tumour_fraction=sample.tumour_fraction,
+        oncotree_code=sample.oncotree_code or sample.patient.diagnosis or None,
+    )
+    return SerialSample(core, tuple(alts), frozenset(covered) if covered is not None else None)
+
+
+def _pairs(patient_ids: Iterable[int]) -> dict[int, tuple[Sample, Sample]]:
+    """Per patient: the earliest baseline sample and the latest progression sample."""
+    base: dict[int, Sample] = {}
+    prog: dict[int, Sample] = {}
+    for s in (
+        Sample.objects.filter(
+            patient_id__in=list(patient_ids), timepoint__in=["baseline", "progression"]
+        )
+        .select_related("patient")
+        .order_by("collected_on", "pk")
+    ):
+        if s.timepoint == "baseline":
+            base.setdefault(s.patient_id, s)
+        else:
+            prog[s.patient_id] = s
+    return {p: (base[p], prog[p]) for p in base if p in prog}
+
+
+def resistance_for_patient(*, patient: Patient, drug: str = "") -> ResistanceReport | None:
+    """Baseline vs progression with the core classifier; None without such a pair.
+
+    The therapy is ``drug`` when given, else the progression sample's recorded therapy.
+    """
+    pair = _pairs([patient.pk]).get(patient.pk)
+    if pair is None:
+        return None
+    return _classify(pair, drug)
+
+
+def _classify(pair: tuple[Sample, Sample], drug: str) -> ResistanceReport | None:
+    baseline, progression = pair
+    therapy = drug.strip() or progression.therapy.strip()
+    if not therapy:
+        raise ValidationError(
+            f"No therapy is recorded for sample {progression.sample_id}; give the drug received "
+            "between baseline and progression.",
+            field="drug",
+        )
+    drugs = [d.strip() for d in therapy.replace("+", ";").split(";") if d.strip()]
+    for d in drugs:
+        find_drug(d)  # raises a ValidationError naming the unknown drug
+    reports = list(
+        GenomicReport.objects.filter(sample__in=[baseline, progression], superseded=False)
+    )
+    by_report = _alterations_by_report(r.pk for r in reports)
+    return classify_resistance(
+        _serial(baseline, [r for r in reports if r.sample_id == baseline.pk], by_report),
+        _serial(progression, [r for r in reports if r.sample_id == progression.pk], by_report),
+        drugs,
+    )
+
+
+@dataclass
+class Atlas:
+    counts: dict[tuple[str, str], int]
+    reports: list[ResistanceReport]
+    skipped: list[str]
+
+
+def resistance_atlas_for_user(*, user: Any, drug: str = "", tumour: str = "") -> Atlas:
+    """Acquired-resistance mechanisms across the patients the user may see."""
+    visible = patients_visible_to(user)
+    if tumour:
+        tree = load_oncotree()
+        code = tree.resolve(tumour.strip().upper())
+        if code is None:
+            raise ValidationError(f"tumour {tumour!r} is not an OncoTree code.", field="tumour")
+        visible = visible.filter(diagnosis__in=sorted(tree.subtree(code)))
+    pairs = _pairs(visible.values_list("pk", flat=True))
+    reports: list[ResistanceReport] = []
+    skipped: list[str] = []
+    for _pid, pair in sorted(pairs.items()):
+        try:
+            rep = _classify(pair, drug)
+        except ValidationError as exc:
+            skipped.append(f"{pair[0].patient.research_id}: {exc.message}")
+            continue
+        if rep is not None:
+            reports.append(rep)
+    return Atlas(resistance_atlas(reports), reports, skipped)
+
+
+def patient_for_genomics(*, user: Any, patient_id: int) -> Patient:
+    return patient_get_for_user(user=user, patient_id=patient_id)
+
+
+def genome_build_of(reports: Iterable[GenomicReport]) -> GenomeBuild:
+    builds = {r.genome_build for r in reports if r.genome_build}
+    return GenomeBuild(builds.pop()) if len(builds) == 1 else GenomeBuild.GRCH37

@@ -1,0 +1,554 @@
+"""Writes of the clinical-genomic database: the import of genomic files.
+
+``genomics_import`` is all or nothing: the file is read and validated by the core readers (every
+error names file, line and field) and every sample is matched to an existing research patient
+before one row is written; then reports and alterations are inserted in one transaction (COPY on
+PostgreSQL, ``bulk_create`` in batches on SQLite) with one audit event per report. A report whose
+content hash is already stored for its sample is skipped, so re-importing a file changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.subjects.models import Patient
+from oncotrials.apps.subjects.selectors import patients_visible_to
+from oncotrials.core.errors import PermissionDeniedError, ValidationError
+from oncotrials.core.genomics.actionability import annotate, escat_table
+from oncotrials.core.genomics.model import (
+    Alteration,
+    CnaCall,
+    VariantClass,
+)
+from oncotrials.core.genomics.model import (
+    Biomarker as CoreBiomarker,
+)
+from oncotrials.core.genomics.model import (
+    BiomarkerKind as CoreBiomarkerKind,
+)
+from oncotrials.core.genomics.model import (
+    CopyNumber as CoreCopyNumber,
+)
+from oncotrials.core.genomics.model import (
+    Mutation as CoreMutation,
+)
+from oncotrials.core.genomics.model import (
+    StructuralVariant as CoreStructuralVariant,
+)
+from oncotrials.core.genomics.oncotree import load_oncotree
+
+from .importing import KINDS, Parsed, PatientMap, SampleInfo, content_hashes, read_any
+from .models import (
+    Biomarker,
+    CopyNumberAlteration,
+    GenomicReport,
+    Mutation,
+    Sample,
+    StructuralVariant,
+)
+
+GENOMICS_WRITERS = frozenset({Role.MOLECULAR_BIOLOGIST, Role.DATA_MANAGER, Role.ADMINISTRATOR})
+SQLITE_BATCH = 5_000
+COPY_CHUNK = 100_000
+MODELS: dict[str, Any] = {
+    "mutations": Mutation,
+    "copy_numbers": CopyNumberAlteration,
+    "structural_variants": StructuralVariant,
+    "biomarkers": Biomarker,
+}
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    source: str
+    format: str
+    reports_created: int
+    reports_unchanged: int
+    reports_superseded: int
+    samples_created: int
+    mutations: int
+    copy_numbers: int
+    structural_variants: int
+    biomarkers: int
+    notices: tuple[str, ...]
+    report_ids: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def may_import_for(user: Any, patient: Patient) -> bool:
+    """Molecular biologists, data managers and administrators of the patient's site."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return True
+    return bool(scope.site_roles.get(patient.site_id, frozenset()) & set(GENOMICS_WRITERS))
+
+
+def may_import_anything(user: Any) -> bool:
+    scope = scope_for(user)
+    return scope.is_admin or any(r & set(GENOMICS_WRITERS) for r in scope.site_roles.values())
+
+
+def _resolve_patients(
+    parsed: Parsed, patient_map: PatientMap | None, by: Any
+) -> dict[str, Patient]:
+    """Sample key -> patient, or a ValidationError naming every unmatched sample."""
+    pmap = patient_map or PatientMap()
+    wanted: dict[str, str | None] = {}
+    for sid, info in parsed.samples.items():
+        rid = pmap.by_sample.get(sid)
+        if rid is None and info.file_patient is not None:
+            rid = pmap.by_patient.get(info.file_patient, info.file_patient)
+        wanted[sid] = rid
+    pool = patients_visible_to(by) if by is not None else Patient.objects.all()
+    rids = {r for r in wanted.values() if r}
+    found: dict[str, Patient] = {}
+    rid_list = sorted(rids)
+    for i in range(0, len(rid_list), 900):
+        for p in pool.filter(research_id__in=rid_list[i : i + 900]):
+            found[p.research_id] = p
+    # Samples without a patient in the file: an existing sample of that id names its patient.
+    orphan = [s for s, r in wanted.items() if r is None]
+    by_existing: dict[str, Patient] = {}
+    if orphan:
+        existing = (
+            Sample.objects.filter(sample_id__in=orphan, patient__in=pool)
+            .select_related("patient")
+            .order_by("pk")
+        )
+        seen: dict[str, set[int]] = {}
+        for s in existing:
+            seen.setdefault(s.sample_id, set()).add(s.patient_id)
+            by_existing[s.sample_id] = s.patient
+        for sid, pids in seen.items():
+            if len(pids) > 1:
+                del by_existing[sid]
+    out: dict[str, Patient] = {}
+    missing: list[str] = []
+    for sid, rid in wanted.items():
+        patient = found.get(rid) if rid else by_existing.get(sid)
+        if patient is None:
+            missing.append(
+                f"sample {sid!r} (patient {rid!r})" if rid else f"sample {sid!r} (no patient)"
+            )
+        else:
+            out[sid] = patient
+    if missing:
+        raise ValidationError(
+            f"{parsed.source}, field {parsed.patient_field}: {len(missing)} sample(s) match no "
+            f"research patient you may import for, e.g. {'; '.join(missing[:3])}. Register the "
+            "patient first, or map samples to research ids with a patient map "
+            "(CSV: sample_id or patient_id, research_id); nothing was imported.",
+            field=parsed.patient_field,
+            unmatched=missing[:50],
+        )
+    if by is not None:
+        refused = sorted({p.research_id for p in out.values() if not may_import_for(by, p)})
+        if refused:
+            raise PermissionDeniedError(
+                f"Your role does not allow genomic imports for patient(s) "
+                f"{', '.join(refused[:5])}; molecular biologists, data managers and "
+                "administrators of the patient's site may import."
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- ESCAT annotation
+@lru_cache(maxsize=1)
+def _kb_genes() -> frozenset[str]:
+    return frozenset(e.gene for e in escat_table() if e.gene)
+
+
+@lru_cache(maxsize=100_000)
+def _tier(alteration: Alteration, tumour: str) -> str:
+    try:
+        return annotate(alteration, tumour).tier or ""
+    except ValidationError:  # a diagnosis that is not an OncoTree code: no tier
+        return ""
+
+
+def _valid_tumour(code: str) -> str:
+    if not code:
+        return ""
+    tree = load_oncotree()
+    return code if tree.resolve(code) else ""
+
+
+def _core_alteration(kind: str, row: dict[str, Any]) -> Alteration | None:
+    if kind == "mutations":
+        try:
+            vc = VariantClass(row["variant_class"])
+        except ValueError:
+            return None
+        return CoreMutation("", row["gene"], vc, protein_change=row["protein_change"])
+    if kind == "copy_numbers":
+        return CoreCopyNumber("", row["gene"], CnaCall(int(row["call"])))
+    if kind == "structural_variants":
+        return CoreStructuralVariant(
+            "", row["gene1"], row["gene2"], in_frame=row["in_frame"], event_info=row["event_info"]
+        )
+    try:
+        bk = CoreBiomarkerKind(row["kind"])
+    except ValueError:
+        return None
+    return CoreBiomarker("", bk, row["value"], row["status"], row["unit"])
+
+
+def _tiers(kind: str, frame: pl.DataFrame, tumour_of: dict[str, str]) -> pl.Series:
+    """ESCAT tier of each row for its patient's tumour type ('' when none)."""
+    if frame.height == 0:
+        return pl.Series("escat_tier", [], dtype=pl.String)
+    genes = list(_kb_genes())
+    if kind == "mutations" or kind == "copy_numbers":
+        candidate = pl.col("gene").is_in(genes)
+    elif kind == "structural_variants":
+        candidate = pl.col("gene1").is_in(genes) | pl.col("gene2").is_in(genes)
+    else:
+        candidate = pl.lit(True)
+    idx = frame.with_row_index("_i").filter(candidate)
+    tiers = [""] * frame.height
+    for row in idx.iter_rows(named=True):
+        tumour = tumour_of.get(row["sample_key"], "")
+        if not tumour:
+            continue
+        alt = _core_alteration(kind, row)
+        if alt is not None:
+            tiers[row["_i"]] = _tier(alt, tumour)
+    return pl.Series("escat_tier", tiers, dtype=pl.String)
+
+
+# --------------------------------------------------------------------------- bulk inserts
+def _insert(model: Any, frame: pl.DataFrame, tick: Callable[[int], None]) -> None:
+    if frame.height == 0:
+        return
+    if connection.vendor == "postgresql":
+        _copy(model, frame, tick)
+        return
+    fields = frame.columns
+    batch: list[models.Model] = []
+    for values in frame.iter_rows():
+        batch.append(model(**dict(zip(fields, values, strict=True))))
+        if len(batch) >= SQLITE_BATCH:
+            model.objects.bulk_create(batch)
+            tick(len(batch))
+            batch = []
+    if batch:
+        model.objects.bulk_create(batch)
+        tick(len(batch))
+
+
+def _copy(model: Any, frame: pl.DataFrame, tick: Callable[[int], None]) -> None:
+    meta = model._meta
+    columns = frame.columns  # the frame is built with the tables' column names
+    strings = [c for c, t in zip(columns, frame.dtypes, strict=True) if t == pl.String]
+    quote = connection.ops.quote_name
+    options = "FORMAT csv"
+    if strings:
+        options += ", FORCE_NOT_NULL (" + ", ".join(quote(c) for c in strings) + ")"
+    sql = (
+        f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"FROM STDIN ({options})"
+    )
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for offset in range(0, frame.height, COPY_CHUNK):
+            part = frame.slice(offset, COPY_CHUNK)
+            buf = io.BytesIO()
+            part.write_csv(buf, include_header=False)
+            copy.write(buf.getvalue())
+            tick(part.height)
+
+
+# --------------------------------------------------------------------------- the import
+def _sample_fields(info: SampleInfo, override: SampleInfo | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for src in (info, override):
+        if src is None:
+            continue
+        for name in (
+            "kind",
+            "timepoint",
+            "collected_on",
+            "tumour_fraction",
+            "oncotree_code",
+            "therapy",
+        ):
+            v = getattr(src, name)
+            if v is not None and v != "unknown":
+                out[name] = v
+    return out
+
+
+def genomics_import(
+    *,
+    path: str | Path,
+    by: Any,
+    patient_map: PatientMap | None = None,
+    assay: str | None = None,
+    source_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a MAF, VCF, JSON report or cBioPortal study directory, all or nothing.
+
+    ``by`` is the importing user (None for a system import from the command line); the user
+    must be a molecular biologist, data manager or administrator of every patient's site.
+    """
+    say = progress or (lambda _stage, _done, _total: None)
+    say("reading", 0, 0)
+    parsed = read_any(path, assay=assay)
+    if source_name:
+        parsed.source = source_name
+    if not parsed.samples:
+        raise ValidationError(f"{parsed.source}: no sample to import.", field="path")
+    patients = _resolve_patients(parsed, patient_map, by)
+    hashes = content_hashes(parsed)
+    return _write(parsed, patients, hashes, patient_map, by, say)
+
+
+@transaction.atomic
+def _write(
+    parsed: Parsed,
+    patients: dict[str, Patient],
+    hashes: dict[str, str],
+    patient_map: PatientMap | None,
+    by: Any,
+    say: Progress,
+) -> ImportResult:
+    user = by if getattr(by, "is_authenticated", False) else None
+    now = timezone.now()
+    overrides = patient_map.sample_info if patient_map else {}
+
+    # Samples: existing ones (per patient and sample id) are reused, the rest created.
+    existing: dict[tuple[int, str], Sample] = {}
+    keys = sorted(parsed.samples)
+    for i in range(0, len(keys), 900):
+        for s in Sample.objects.select_for_update().filter(sample_id__in=keys[i : i + 900]):
+            existing[(s.patient_id, s.sample_id)] = s
+    to_create: list[Sample] = []
+    sample_changes: dict[str, dict[str, list[Any]]] = {}
+    for sid in keys:
+        patient = patients[sid]
+        fields = _sample_fields(parsed.samples[sid], overrides.get(sid))
+        found = existing.get((patient.pk, sid))
+        if found is None:
+            new = Sample(patient=patient, sample_id=sid, **fields)
+            to_create.append(new)
+            existing[(patient.pk, sid)] = new
+        else:
+            s = found
+            changed = {k: [getattr(s, k), v] for k, v in fields.items() if getattr(s, k) != v}
+            if changed:
+                for k, (_, v) in changed.items():
+                    setattr(s, k, v)
+                s.save(update_fields=list(changed))
+                sample_changes[sid] = changed
+    Sample.objects.bulk_create(to_create, batch_size=900)
+    sample_of = {sid: existing[(patients[sid].pk, sid)] for sid in keys}
+
+    # Reports: identical content already stored for the sample is skipped.
+    known: set[tuple[int, str]] = set()
+    sample_pks = [s.pk for s in sample_of.values()]
+    for i in range(0, len(sample_pks), 900):
+        known.update(
+            GenomicReport.objects.filter(sample__in=sample_pks[i : i + 900]).values_list(
+                "sample_id", "content_hash"
+            )
+        )
+    new_keys = [sid for sid in keys if (sample_of[sid].pk, hashes[sid]) not in known]
+    reports: dict[str, GenomicReport] = {}
+    for sid in new_keys:
+        info = parsed.reports[sid]
+        reports[sid] = GenomicReport(
+            sample=sample_of[sid],
+            assay=info.assay,
+            panel=info.panel,
+            covered_genes=info.covered_genes,
+            lab=info.lab,
+            reported_on=info.reported_on,
+            version=info.version,
+            genome_build=info.genome_build,
+            content_hash=hashes[sid],
+            source_file=parsed.source[:255],
+            imported_by=user,
+            imported_at=now,
+        )
+    superseded: dict[str, list[int]] = {}
+    if new_keys:
+        olds = GenomicReport.objects.select_for_update().filter(
+            sample__in=[sample_of[s].pk for s in new_keys], superseded=False
+        )
+        by_sample_assay = {(r.sample.pk, r.assay): sid for sid, r in reports.items()}
+        old_ids: list[int] = []
+        for old in olds.order_by("pk"):
+            sid_new = by_sample_assay.get((old.sample_id, old.assay))
+            if sid_new is not None:
+                superseded.setdefault(sid_new, []).append(old.pk)
+                old_ids.append(old.pk)
+        GenomicReport.objects.filter(pk__in=old_ids).update(superseded=True)
+    GenomicReport.objects.bulk_create(list(reports.values()), batch_size=500)
+
+    # Alterations of the new reports, with their ESCAT tier for the patient's tumour type.
+    counts: dict[str, int] = {}
+    ids = pl.DataFrame(
+        {
+            "sample_key": list(reports),
+            "report_id": [r.pk for r in reports.values()],
+            "sample_id": [reports[s].sample.pk for s in reports],
+            "patient_id": [patients[s].pk for s in reports],
+        },
+        schema={
+            "sample_key": pl.String,
+            "report_id": pl.Int64,
+            "sample_id": pl.Int64,
+            "patient_id": pl.Int64,
+        },
+    )
+    tumour_of = {
+        sid: _valid_tumour(patients[sid].diagnosis or (sample_of[sid].oncotree_code or ""))
+        for sid in reports
+    }
+    frames: dict[str, pl.DataFrame] = {}
+    for kind, schema in KINDS.items():
+        f = parsed.frames[kind].join(ids, on="sample_key", how="inner")
+        f = f.with_columns(_tiers(kind, f, tumour_of))
+        strings = [c for c, t in schema.items() if t == pl.String and c != "sample_key"]
+        f = f.with_columns([pl.col(c).fill_null("") for c in [*strings, "escat_tier"]])
+        frames[kind] = f.select(
+            "report_id",
+            "sample_id",
+            "patient_id",
+            "escat_tier",
+            *[c for c in schema if c != "sample_key"],
+        )
+        counts[kind] = f.height
+    total = sum(counts.values())
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        say("writing", done, total)
+
+    say("writing", 0, total)
+    for kind, f in frames.items():
+        _insert(MODELS[kind], f, tick)
+
+    # One audit event per report.
+    per_report = {
+        kind: dict(frames[kind].group_by("report_id").len().iter_rows()) for kind in KINDS
+    }
+    for sid, report in reports.items():
+        changes: dict[str, Any] = {
+            "sample": [None, sid],
+            "patient": [None, patients[sid].research_id],
+            "content_hash": [None, report.content_hash],
+            "source_file": [None, report.source_file],
+            "assay": [None, report.assay],
+        }
+        for kind in KINDS:
+            n = per_report[kind].get(report.pk, 0)
+            if n:
+                changes[kind] = [None, n]
+        if sid in superseded:
+            changes["supersedes"] = [None, superseded[sid]]
+        if sid in sample_changes:
+            changes["sample_fields"] = [None, sample_changes[sid]]
+        audit_record(action="import", instance=report, changes=changes, by=by)
+    for sid, changed in sample_changes.items():
+        if sid not in reports:  # sample facts corrected without a new report
+            audit_record(action="update", instance=sample_of[sid], changes=changed, by=by)
+    say("done", total, total)
+    return ImportResult(
+        source=parsed.source,
+        format=parsed.fmt,
+        reports_created=len(reports),
+        reports_unchanged=len(keys) - len(reports),
+        reports_superseded=sum(len(v) for v in superseded.values()),
+        samples_created=len(to_create),
+        mutations=counts["mutations"],
+        copy_numbers=counts["copy_numbers"],
+        structural_variants=counts["structural_variants"],
+        biomarkers=counts["biomarkers"],
+        notices=tuple(parsed.notices[:200]),
+        report_ids=tuple(r.pk for r in reports.values()),
+    )
+
+
+MAX_UNZIPPED_BYTES = 2_000_000_000
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name.strip()
+    if not base or base in {".", ".."}:
+        raise ValidationError(f"Invalid file name {name!r}.", field="file")
+    return base
+
+
+def _unzip_study(archive: Path, into: Path) -> Path:
+    """Extract a zipped cBioPortal study safely; returns the directory holding meta files."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile:
+        raise ValidationError(f"{archive.name} is not a valid zip archive.", field="file") from None
+    with zf:
+        total = 0
+        for info in zf.infolist():
+            parts = Path(info.filename).parts
+            if info.filename.startswith(("/", "\\")) or ".." in parts:
+                raise ValidationError(
+                    f"{archive.name}: member {info.filename!r} escapes the archive.", field="file"
+                )
+            total += info.file_size
+            if total > MAX_UNZIPPED_BYTES:
+                raise ValidationError(f"{archive.name} unpacks to more than 2 GB.", field="file")
+        zf.extractall(into)
+    metas = sorted(into.rglob("meta_study.txt")) or sorted(
+        p for p in into.rglob("meta*.txt") if "type_of_cancer" in p.read_text(errors="replace")
+    )
+    if not metas:
+        raise ValidationError(
+            f"{archive.name} holds no cBioPortal study (no meta_study.txt).", field="file"
+        )
+    return metas[0].parent
+
+
+def genomics_import_upload(
+    *,
+    name: str,
+    chunks: Iterable[bytes],
+    by: Any,
+    patient_map_text: str | None = None,
+    assay: str | None = None,
+) -> ImportResult:
+    """Import an uploaded file (a MAF, VCF, JSON report, or a zipped study directory)."""
+    filename = _safe_name(name)
+    pmap = PatientMap.parse(patient_map_text, name="patient map") if patient_map_text else None
+    with tempfile.TemporaryDirectory(prefix="oncotrials-genomics-") as tmp:
+        target = Path(tmp) / filename
+        with target.open("wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        path = target
+        if filename.lower().endswith(".zip"):
+            path = _unzip_study(target, Path(tmp) / "study")
+        return genomics_import(
+            path=path, by=by, patient_map=pmap, assay=assay or None, source_name=filename
+        )

@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.services import token_authenticate
 from oncotrials.apps.crfs.api import router as crfs_router
+from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.genomics.api import router as genomics_router
 from oncotrials.apps.safety.api import router as safety_router
 from oncotrials.apps.subjects.api import router as subjects_router
@@ -94,6 +95,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/", trials_router)
 api.add_router("/", subjects_router)
+api.add_router("/", dosing_router)
 api.add_router("/", crfs_router)
 api.add_router("/", safety_router)
 api.add_router("/", tumours_router)

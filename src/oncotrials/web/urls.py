@@ -30,6 +30,7 @@ urlpatterns = [
         name="patient-identity",
     ),
     path("worklists/", subject_views.worklists, name="worklists"),
+    path("", include("oncotrials.apps.dosing.urls")),
     path("", include("oncotrials.apps.crfs.urls")),
     path("", include("oncotrials.apps.safety.urls")),
     path("", include("oncotrials.apps.tumours.urls")),

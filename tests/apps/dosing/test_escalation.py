@@ -196,3 +196,61 @@ def test_bad_plans(escalation, screen):
             start_level=levels[0],
             by=journey.unit.users["admin"],
         )
+
+
+def test_escalation_page_api_and_plot(escalation, screen, client_for):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[0], by=investigator
+    )
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", "no_dlt"], screen)
+    c = client_for("investigator")
+    page = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    assert "The design recommends" in page
+    assert "escalate" in page
+    svg = c.get(f"/cohorts/{journey.cohort.pk}/escalation/plot.svg")
+    assert svg["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in svg.content
+    state = c.get(f"/api/v1/cohorts/{journey.cohort.pk}/escalation").json()
+    assert state["recommendation"]["action"] == "escalate"
+    assert [d["treated"] for d in state["doses"]] == [3, 0, 0]
+    r = c.post(
+        f"/api/v1/cohorts/{journey.cohort.pk}/escalation/decisions",
+        {"action": "escalate", "next_dose_level_id": levels[1].pk, "meaning": "SRC approval"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201
+    # A form decision that differs from the design without a reason is refused, with the message shown.
+    r = c.post(
+        f"/cohorts/{journey.cohort.pk}/escalation/decisions/",
+        {"action": "de-escalate", "next_dose_level": levels[0].pk, "meaning": "SRC"},
+        follow=True,
+    )
+    assert "needs the committee&#x27;s reason" in r.content.decode()
+    assert journey.cohort.escalation_plan.decisions.count() == 1
+    # The trial is shared with the partner site: its staff see the state; others see nothing.
+    assert (
+        client_for("partner_investigator")
+        .get(f"/cohorts/{journey.cohort.pk}/escalation/")
+        .status_code
+        == 200
+    )
+    for persona in ("monitor_other", "outsider"):
+        assert (
+            client_for(persona).get(f"/cohorts/{journey.cohort.pk}/escalation/").status_code == 404
+        )
+        assert (
+            client_for(persona).get(f"/api/v1/cohorts/{journey.cohort.pk}/escalation").status_code
+            == 404
+        )
+    assert (
+        client_for("nurse")
+        .post(
+            f"/api/v1/cohorts/{journey.cohort.pk}/escalation/decisions",
+            {"action": "stay", "next_dose_level_id": levels[1].pk, "meaning": "x"},
+            content_type="application/json",
+        )
+        .status_code
+        == 403
+    )

@@ -1,0 +1,69 @@
+"""The dose-escalation history plot: each patient at their dose level, DLTs marked, server-side SVG."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+
+from oncotrials.apps.subjects.models import Registration
+
+from .models import EscalationPlan
+
+
+def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
+    regs = list(
+        Registration.objects.filter(cohort=plan.cohort, dose_level__isnull=False)
+        .select_related("dose_level", "dlt_assessment")
+        .order_by("registered_on", "pk")
+    )
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
+    colours = {
+        "dlt": "#a3262a",
+        "no_dlt": "#1b7f3b",
+        "pending": "#a15c00",
+        "not_evaluable": "#888888",
+    }
+    seen: set[str] = set()
+    for i, reg in enumerate(regs, start=1):
+        assert reg.dose_level is not None
+        outcome: Any = getattr(reg, "dlt_assessment", None)
+        key = outcome.outcome if outcome else "pending"
+        ax.scatter(
+            i,
+            reg.dose_level.level,
+            s=70,
+            color=colours[key],
+            marker="X" if key == "dlt" else "o",
+            label=key.replace("_", " ") if key not in seen else None,
+            zorder=3,
+        )
+        seen.add(key)
+    if regs:
+        ax.plot(
+            range(1, len(regs) + 1),
+            [r.dose_level.level for r in regs if r.dose_level],
+            color="#9bb",
+            zorder=1,
+        )
+    ax.set_xlabel("Patient (order of registration)")
+    ax.set_ylabel("Dose level")
+    ax.set_title(f"{plan.cohort} — {plan.get_design_display()}")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    if seen:
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    if not regs:
+        ax.text(
+            0.5, 0.5, "No patient treated yet", transform=ax.transAxes, ha="center", color="#666"
+        )
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    return buffer.getvalue()

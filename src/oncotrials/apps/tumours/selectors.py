@@ -236,15 +236,15 @@ def efficacy_data(
             except ValidationError:
                 item.pfs = None  # dates before the start of treatment: not evaluable for PFS
         else:
+            # No tumour assessment: FDA table, censored at start (kept in the analysis).
             death = _death_date(reg)
-            if death is not None and death >= start:
-                item.pfs = derive_pfs(
-                    subject_id=reg.patient.research_id,
-                    start_date=start,
-                    assessment_dates=[],
-                    death_date=death,
-                    has_baseline_assessment=False,
-                )
+            item.pfs = derive_pfs(
+                subject_id=reg.patient.research_id,
+                start_date=start,
+                assessment_dates=[],
+                death_date=death if death is not None and death >= start else None,
+                has_baseline_assessment=False,
+            )
         out.append(item)
     return out
 

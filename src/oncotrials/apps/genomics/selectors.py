@@ -83,6 +83,7 @@ CALL_LABEL = {
 }
 ALTERATION_KINDS = ("mutation", "cna", "sv")
 COHORT_LIMIT = 500
+PROTEIN_ALTERING = sorted(v.value for v in VariantClass if v.is_protein_altering)
 
 
 def sample_get_for_user(*, user: Any, sample_id: int) -> Sample:
@@ -112,6 +113,7 @@ class CohortQuery:
     tumour: str = ""  # OncoTree code: the whole subtree (NSCLC -> LUAD, LUSC, ...)
     tier: str = ""
     timepoint: str = ""
+    include_silent: bool = False  # silent, intronic, UTR... mutations (cBioPortal skips them)
 
     def validated(self) -> CohortQuery:
         if self.kind not in ALTERATION_KINDS:
@@ -173,6 +175,8 @@ def _cohort_qs(q: CohortQuery, user: Any) -> QuerySet[Any]:
             qs = qs.filter(protein_change=change)
         if q.variant_class:
             qs = qs.filter(variant_class=q.variant_class)
+        elif not q.include_silent:
+            qs = qs.filter(variant_class__in=PROTEIN_ALTERING)
     elif q.kind == "cna":
         model = CopyNumberAlteration
         qs = model.objects.all()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import (
     FIXTURES,
     LAML,
@@ -17,7 +18,6 @@ from conftest import (
     make_study_patients,
     study_patient_map,
 )
-
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
 NEGATIVE = FIXTURES / "cbioportal_negative"
@@ -98,9 +98,7 @@ def test_study_import_has_the_known_clinical_and_alteration_counts(unit, biologi
     assert Sample.objects.values("patient").distinct().count() == 841
     assert (result.mutations, result.structural_variants) == (36, 48)
     assert result.copy_numbers == 1491 + 189 + 49 + 14
-    calls = {
-        c: CopyNumberAlteration.objects.filter(call=c).count() for c in (-2, -1, 1, 2)
-    }
+    calls = {c: CopyNumberAlteration.objects.filter(call=c).count() for c in (-2, -1, 1, 2)}
     assert calls == {-2: 14, -1: 1491, 1: 189, 2: 49}
 
 
@@ -147,7 +145,7 @@ def test_changed_content_supersedes_only_that_samples_report(unit, biologist, la
     genomics_import(path=LAML, by=biologist, patient_map=identity_map(laml))
     lines = gzip.decompress(LAML.read_bytes()).decode().splitlines()
     first_sample = lines[1].split("\t")[13]
-    kept = [ln for ln in lines[1:] if not (ln.split("\t")[13] == first_sample)]
+    kept = [ln for ln in lines[1:] if ln.split("\t")[13] != first_sample]
     dropped = [ln for ln in lines[1:] if ln.split("\t")[13] == first_sample]
     amended = tmp_path / "laml_amended.maf"
     amended.write_text("\n".join([lines[0], *kept, *dropped[1:]]) + "\n")
@@ -157,7 +155,9 @@ def test_changed_content_supersedes_only_that_samples_report(unit, biologist, la
     old = GenomicReport.objects.get(sample__sample_id=first_sample, superseded=True)
     assert Mutation.objects.filter(report=old).count() == len(dropped)  # kept for the record
     gene = dropped[0].split("\t")[0]
-    found = cohort_query(user=unit.users["admin"], query=CohortQuery(gene=gene, include_silent=True))
+    found = cohort_query(
+        user=unit.users["admin"], query=CohortQuery(gene=gene, include_silent=True)
+    )
     current = [ln for ln in [*kept, *dropped[1:]] if ln.split("\t")[0] == gene]
     assert found.n_alterations == len(current)
 
@@ -215,7 +215,8 @@ def test_unknown_patient_is_a_clear_error_and_nothing_is_written(unit, biologist
     before = _counts()
     with pytest.raises(ValidationError) as info:
         genomics_import(path=LAML, by=biologist, patient_map=pmap)
-    assert "NOPE" in info.value.message and "Tumor_Sample_Barcode" in info.value.message
+    assert "NOPE" in info.value.message
+    assert "Tumor_Sample_Barcode" in info.value.message
     assert _counts() == before
     with pytest.raises(ValidationError, match="no patient"):
         genomics_import(path=LAML, by=biologist)  # a MAF names no patient: a map is needed
@@ -273,7 +274,8 @@ def test_patient_map_sets_sample_facts_and_their_correction_is_audited(unit, bio
     s.refresh_from_db()
     assert s.timepoint == "progression"
     event = AuditEvent.objects.get(seq__gt=seq)
-    assert event.action == "update" and event.changes["timepoint"] == ["baseline", "progression"]
+    assert event.action == "update"
+    assert event.changes["timepoint"] == ["baseline", "progression"]
 
 
 def test_patient_map_errors_name_the_line_and_field() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -96,6 +97,12 @@ def _send(client: Any, url: str, body: Any, method: str = "post") -> Any:
     return getattr(client, method)(
         url, json.dumps(body, default=str), content_type="application/json"
     )
+
+
+@pytest.fixture
+def dlt_rules_doc() -> dict[str, Any]:
+    """A fresh copy of the DLT rule document the ``rules`` fixture saves."""
+    return copy.deepcopy(DLT_RULES)
 
 
 @pytest.fixture

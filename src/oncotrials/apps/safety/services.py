@@ -612,8 +612,9 @@ def dlt_rules_save(
     data = parse_rule_document(document)
     try:
         dlt_rules_from_dict(data, source=f"DLT rules of {trial.protocol_code}")
-    except ValidationError as exc:
-        raise ValidationError(exc.message, field="document", **dict(exc.extra)) from None
+    except OncotrialsError as exc:  # the loader names unknown terms with NotFoundError
+        extra = {k: v for k, v in exc.extra.items() if k != "field"}
+        raise ValidationError(exc.message, field="document", **extra) from None
     existing = DltRuleSet.objects.select_for_update().filter(trial=trial).first()
     if existing is None:
         rule_set = DltRuleSet.objects.create(trial=trial, document=data, updated_by=by)

@@ -1,0 +1,250 @@
+"""The trial's DLT rules propose cases; an investigator's signed adjudication drives the dosing state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from oncotrials.apps.dosing.models import DltAssessment
+from oncotrials.apps.dosing.services import escalation_state, plan_create
+from oncotrials.apps.safety.models import DltCase, DltRuleSet
+from oncotrials.apps.safety.selectors import dlt_table
+from oncotrials.apps.safety.services import (
+    adverse_event_create,
+    astct_assessment_record,
+    dlt_case_adjudicate,
+    dlt_evaluate,
+    dlt_rules_save,
+)
+from oncotrials.apps.trials.models import Trial
+from oncotrials.core.errors import PermissionDeniedError, ValidationError
+
+
+def _ae(safety, complete_ae, **overrides):
+    return adverse_event_create(
+        registration=safety.registration,
+        data=complete_ae(**overrides),
+        by=safety.users["nurse"],
+        complete=True,
+    )
+
+
+def test_a_rule_file_the_core_loader_refuses_is_not_saved(safety, dlt_rules_doc):
+    bad = dlt_rules_doc
+    bad["dlt"]["rules"][0]["terms"] = ["Neutropenia count decreased"]
+    with pytest.raises(ValidationError, match="Neutropenia count decreased"):
+        dlt_rules_save(trial=safety.registration.trial, document=bad, by=safety.users["admin"])
+    with pytest.raises(ValidationError, match="min_grade"):
+        dlt_rules_save(
+            trial=safety.registration.trial,
+            document="dlt: {window: {anchor: first_dose, days: 21}, rules: [{id: X, min_grade: 7}]}",
+            by=safety.users["admin"],
+        )
+    assert not DltRuleSet.objects.exists()
+
+
+def test_rules_are_edited_by_investigators_not_nurses_and_changes_need_a_reason(
+    safety, rules, dlt_rules_doc
+):
+    trial = safety.registration.trial
+    with pytest.raises(PermissionDeniedError):
+        dlt_rules_save(trial=trial, document=dlt_rules_doc, by=safety.users["nurse"])
+    with pytest.raises(ValidationError, match="reason"):
+        dlt_rules_save(
+            trial=trial, document=dlt_rules_doc, version=1, by=safety.users["investigator"]
+        )
+    updated = dlt_rules_save(
+        trial=trial,
+        document=dlt_rules_doc,
+        version=1,
+        reason="amendment 2",
+        by=safety.users["investigator"],
+    )
+    assert updated.version == 2
+
+
+def test_grade_3_colitis_probably_related_in_the_window_is_proposed_with_its_rule(
+    safety, rules, complete_ae
+):
+    ae = _ae(safety, complete_ae)  # completing the AE runs the rules
+    case = DltCase.objects.get()
+    assert case.adverse_event == ae
+    assert (case.proposed_outcome, case.rule_id, case.status) == ("dlt", "NONHEME_G3", "proposed")
+    assert case.onset_day == 3  # first dose 2026-11-12 is day 1; onset 2026-11-14
+    assert not DltAssessment.objects.exists()  # proposing changes no dosing state
+
+
+def test_unlikely_attribution_or_a_controlled_nausea_is_not_proposed(safety, rules, complete_ae):
+    _ae(safety, complete_ae, attribution={"Drug B": "unlikely"})
+    _ae(
+        safety,
+        complete_ae,
+        term="Nausea",
+        onset_date="2026-11-15",
+        resolution_date="2026-11-16",
+        outcome="recovered",
+        supportive_care=True,
+        immune_related=False,
+    )
+    decision, cases = dlt_evaluate(
+        registration=safety.registration, by=safety.users["investigator"]
+    )
+    assert cases == []
+    assert decision.outcome.value == "pending"  # window still open on 2026-11-20
+    assert {e.rule_id for e in decision.events} == {"NONHEME_G3"}
+
+
+def test_confirmed_dlt_drives_the_dosing_state_and_the_dlt_table(
+    safety, rules, complete_ae, client_for, send
+):
+    _ae(safety, complete_ae)
+    case = DltCase.objects.get()
+    url = f"/api/v1/safety/dlt-cases/{case.pk}/adjudicate"
+    body = {
+        "decision": "confirm",
+        "reason": "grade 3 colitis needing steroids",
+        "meaning": "I confirm this DLT",
+        "version": 1,
+    }
+    r = send(client_for("nurse"), url, body)
+    assert r.status_code == 403
+    assert not DltAssessment.objects.exists()
+    r = send(client_for("investigator"), url, body)
+    assert r.status_code == 200
+    got = r.json()
+    assert got["status"] == "confirmed"
+    assert got["signed_name"] == "investigator"
+    assert got["signature_meaning"] == "I confirm this DLT"
+    assessment = DltAssessment.objects.get(registration=safety.registration)
+    assert assessment.outcome == "dlt"
+    plan = plan_create(
+        cohort=safety.journey.cohort,
+        design="3+3",
+        start_level=safety.journey.dose_level,
+        by=safety.users["investigator"],
+    )
+    (state,) = escalation_state(plan=plan)
+    assert (state.treated, state.evaluable, state.dlts) == (1, 1, 1)
+    (row,) = dlt_table(user=safety.users["investigator"], trial=safety.registration.trial)
+    assert (row["treated"], row["dlts"], row["dlt_terms"]) == (1, 1, ["Colitis G3"])
+    r = send(client_for("investigator"), url, body)
+    assert r.status_code == 409  # version 1 is stale once signed
+
+
+def test_rejected_case_leaves_the_patient_pending_until_the_window_closes(
+    safety, rules, complete_ae, monkeypatch
+):
+    investigator = safety.users["investigator"]
+    _ae(safety, complete_ae)
+    case = DltCase.objects.get()
+    dlt_case_adjudicate(
+        case=case,
+        decision="reject",
+        reason="colitis from C. difficile, not the drug",
+        meaning="I reject this DLT",
+        version=1,
+        by=investigator,
+    )
+    assert not DltAssessment.objects.exists()  # still in the window: pending
+    # Day 21 of a window starting 2026-11-12 is 2026-12-02; the next day the window is closed.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 12, 3))
+    decision, _ = dlt_evaluate(registration=safety.registration, by=investigator)
+    assert decision.outcome.value == "dlt"  # the rules still say DLT; the signed rejection rules
+    assert DltAssessment.objects.get(registration=safety.registration).outcome == "no_dlt"
+    assert DltCase.objects.get().status == "rejected"  # the adjudication is kept
+
+
+def test_adjudication_needs_a_reason_and_a_signature_meaning(safety, rules, complete_ae):
+    _ae(safety, complete_ae)
+    case = DltCase.objects.get()
+    for reason, meaning in (("", "I confirm"), ("because", "")):
+        with pytest.raises(ValidationError):
+            dlt_case_adjudicate(
+                case=case,
+                decision="confirm",
+                reason=reason,
+                meaning=meaning,
+                version=1,
+                by=safety.users["investigator"],
+            )
+    case.refresh_from_db()
+    assert case.status == "proposed"
+
+
+def test_crs_is_graded_with_astct_and_reviewed_by_its_own_rule(safety, rules):
+    Trial.objects.filter(pk=safety.registration.trial_id).update(modality="cell_therapy")
+    safety.registration.trial.refresh_from_db()
+    at = timezone.now().replace(year=2026, month=11, day=14, hour=8)
+    record = astct_assessment_record(
+        registration=safety.registration,
+        scale="ASTCT_CRS",
+        assessed_at=at,
+        parameters={"temperature_c": 39.2, "hypotension": True, "vasopressors": ["norepinephrine"]},
+        attribution="probable",
+        by=safety.users["nurse"],
+    )
+    # Lee et al. 2019 (ASTCT CRS table): fever with hypotension needing one vasopressor is grade 3.
+    assert record.grade == 3
+    assert record.rule.startswith("Grade 3")
+    _, cases = dlt_evaluate(registration=safety.registration, by=safety.users["investigator"])
+    assert [(c.event_key, c.rule_id, c.proposed_outcome) for c in cases] == [
+        ("ASTCT_CRS", "CRS_G3", "dlt")
+    ]
+
+
+def test_crs_records_are_for_cell_therapy_trials(safety):
+    with pytest.raises(ValidationError, match="cell therapies"):
+        astct_assessment_record(
+            registration=safety.registration,
+            scale="ASTCT_CRS",
+            assessed_at=timezone.now(),
+            parameters={"temperature_c": 39},
+            by=safety.users["nurse"],
+        )
+
+
+def test_icans_grade_comes_from_the_ice_score(safety, client_for, send):
+    Trial.objects.filter(pk=safety.registration.trial_id).update(modality="cell_therapy")
+    r = send(
+        client_for("nurse"),
+        f"/api/v1/safety/registrations/{safety.registration.pk}/astct",
+        {
+            "scale": "ASTCT_ICANS",
+            "assessed_at": "2026-11-15T10:00:00Z",
+            "parameters": {
+                "ice": {
+                    "orientation": 2,
+                    "naming": 2,
+                    "following_commands": 1,
+                    "writing": 0,
+                    "attention": 0,
+                }
+            },
+        },
+    )
+    assert r.status_code == 201
+    got = r.json()
+    # Lee et al. 2019 ICE table: 2 + 2 + 1 + 0 + 0 = 5; ICE 3-6 is ICANS grade 2.
+    assert (got["ice_score"], got["grade"]) == (5, 2)
+    bad = send(
+        client_for("nurse"),
+        f"/api/v1/safety/registrations/{safety.registration.pk}/astct",
+        {"scale": "ASTCT_ICANS", "assessed_at": "2026-11-15T10:00:00Z", "parameters": {"x": 1}},
+    )
+    assert bad.status_code == 422
+    assert "unknown field" in bad.json()["message"]
+
+
+def test_dlt_review_page_lists_cases_and_signs(safety, rules, complete_ae, client_for):
+    _ae(safety, complete_ae)
+    case = DltCase.objects.get()
+    page = client_for("investigator").get("/safety/dlt/").content.decode()
+    assert "NONHEME_G3" in page
+    r = client_for("investigator").post(
+        f"/safety/dlt/{case.pk}/adjudicate/",
+        {"decision": "confirm", "reason": "r", "meaning": "I confirm", "version": "1"},
+    )
+    assert r.status_code == 302
+    assert DltAssessment.objects.get().outcome == "dlt"

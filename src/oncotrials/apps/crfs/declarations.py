@@ -144,7 +144,10 @@ def _number(value: Any) -> Decimal | None:
         d = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return d if d.is_finite() else None
+    # Finite and of a sane size: a 10^999999 "integer" must not be expanded.
+    if not d.is_finite():
+        return None
+    return d if d.is_zero() or -30 < d.adjusted() < 15 else None
 
 
 def declaration_problems(doc: Any) -> list[Problem]:

@@ -57,7 +57,12 @@ def registrations_visible_to(user: Any) -> QuerySet[Registration]:
     return qs.filter(cond, patient__in=patients_visible_to(user))
 
 
+MAX_ID = 2**62
+
+
 def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+    if not 0 < registration_id < MAX_ID:
+        raise NotFoundError(f"No registration {registration_id} that you may see.")
     reg = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
@@ -76,7 +81,7 @@ def record_get_for_user(*, user: Any, record_type: str, record_id: int) -> model
         raise NotFoundError(
             f"Unknown record type {record_type!r}; known: {', '.join(sorted(RECORD_TYPES))}."
         )
-    record = model._default_manager.filter(pk=record_id).first()
+    record = model._default_manager.filter(pk=record_id).first() if 0 < record_id < MAX_ID else None
     if record is None or not record_roles(user, record):
         raise NotFoundError(f"No {record_type} {record_id} that you may see.")
     return record
@@ -285,6 +290,8 @@ def queries_for_user(
 
 
 def query_get_for_user(*, user: Any, query_id: int) -> DataQuery:
+    if not 0 < query_id < MAX_ID:
+        raise NotFoundError(f"No query {query_id} that you may see.")
     q = queries_for_user(user=user, status="all").filter(pk=query_id).first()
     if q is None:
         raise NotFoundError(f"No query {query_id} that you may see.")

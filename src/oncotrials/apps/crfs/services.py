@@ -196,16 +196,14 @@ def visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
 def _form_spec(registration: Registration, visit_code: str, form_name: str) -> FormSpec:
     forms = visit_forms(registration)
     if visit_code not in forms:
-        raise ValidationError(
+        raise NotFoundError(
             f"Visit {visit_code!r} is not in the calendar of this registration; expected one "
             f"of {', '.join(list(forms)[:30])}.",
-            field="visit_code",
         )
     if form_name not in forms[visit_code]:
-        raise ValidationError(
+        raise NotFoundError(
             f"Form {form_name!r} is not expected at visit {visit_code}; that visit lists "
             f"{', '.join(forms[visit_code]) or 'no forms'}.",
-            field="form_name",
         )
     spec = forms_for_trial(registration.trial).get(form_name)
     if spec is None:
@@ -397,7 +395,7 @@ def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: Any) -
 # ----------------------------------------------------------------------------- labs
 
 
-def _decimal(value: Any, field: str, *, required: bool = True) -> Decimal | None:
+def _decimal(value: Any, field: str, *, required: bool = True, places: int = 6) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise ValidationError(f"{field} is required.", field=field)
@@ -410,11 +408,15 @@ def _decimal(value: Any, field: str, *, required: bool = True) -> Decimal | None
         raise ValidationError(
             f"{field} must be a finite number below 10^9; got {value!r}.", field=field
         )
+    if d != d.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationError(
+            f"{field} has more than {places} decimal places; got {value!r}.", field=field
+        )
     return d
 
 
-def _required_decimal(value: Any, field: str) -> Decimal:
-    d = _decimal(value, field)
+def _required_decimal(value: Any, field: str, places: int = 6) -> Decimal:
+    d = _decimal(value, field, places=places)
     if d is None:
         raise ValidationError(f"{field} is required.", field=field)
     return d
@@ -585,7 +587,7 @@ def administration_record(
 ) -> DrugAdministration:
     """Record one administration of a study agent, checked against the planned regimen."""
     _require(by, registration, EDITORS, "record drug administration")
-    amount = _required_decimal(dose, "dose")
+    amount = _required_decimal(dose, "dose", places=4)
     if amount < 0:
         raise ValidationError(f"dose cannot be negative; got {dose}.", field="dose")
     if modification not in Modification.values:

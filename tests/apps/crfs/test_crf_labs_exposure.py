@@ -106,7 +106,8 @@ def test_dose_intensity_against_the_planned_dose_level(cb):
     _dose(cb, "0", dt.date(2026, 11, 15), modification="interruption", modification_reason="G3 ALT")
     _dose(cb, "50", dt.date(2026, 11, 18), modification="delay", modification_reason="holiday")
     (row,) = dose_intensity(registration=cb.registration)
-    assert row.agent == "Drug B" and row.planned_dose == Decimal("50")
+    assert row.agent == "Drug B"
+    assert row.planned_dose == Decimal("50")
     assert row.administrations == 4
     assert row.actual_total == Decimal("125")
     assert row.planned_total == Decimal("200")

@@ -73,7 +73,8 @@ def test_monitor_verifies_source_data_but_cannot_edit(cb):
     form = _vitals(cb)
     monitor = cb.users["shared_monitor"]
     sdv = sdv_record(record=form, by=monitor, note="checked against chart")
-    assert sdv.record_version == form.version and sdv_is_current(form)
+    assert sdv.record_version == form.version
+    assert sdv_is_current(form)
     with pytest.raises(ConflictError, match="already verified"):
         sdv_record(record=form, by=monitor)
     with pytest.raises(PermissionDeniedError):
@@ -102,7 +103,8 @@ def test_a_signature_is_invalidated_by_any_later_change_of_the_signed_record(cb)
     with pytest.raises(PermissionDeniedError, match="password"):
         signature_sign(record=form, meaning="reviewed", password="wrong", by=investigator)
     sig = signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=investigator)
-    assert sig.signer_name == "Ines Vidal" and signature_is_valid(form)
+    assert sig.signer_name == "Ines Vidal"
+    assert signature_is_valid(form)
     # Queries and verification do not change the record.
     query_raise(record=form, field="", text="fine", by=cb.users["datamanager"])
     sdv_record(record=form, by=cb.users["shared_monitor"])

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, WithJsonSchema
+
+# Millimetres as an exact decimal: a JSON number (read through its shortest decimal text) or a
+# decimal string such as "23.50". Ranges are checked by the services, with messages naming the
+# lesion and field.
+Millimetres = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number"},
+                {"type": "string", "pattern": r"^[0-9]{1,4}(\.[0-9]{1,2})?$"},
+            ],
+            "description": "millimetres, exact to 0.01",
+        }
+    ),
+]
 
 
 class TumourSettingsOut(Schema):
@@ -34,8 +51,8 @@ class TumourLesionIn(Schema):
     nodal: bool = False
     method: str = Field("CT", max_length=20, description="CT, MRI, caliper, chest_xray")
     kind: str = Field("soft_tissue", max_length=30)
-    slice_thickness_mm: Decimal | None = None
-    diameter_mm: Decimal | None = Field(
+    slice_thickness_mm: Millimetres | None = None
+    diameter_mm: Millimetres | None = Field(
         None, description="longest diameter (short axis for a node), mm, exact to 0.01"
     )
 
@@ -67,7 +84,7 @@ class TumourMeasurementIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     lesion_id: str = Field(..., max_length=40)
-    diameter_mm: Decimal | None = None
+    diameter_mm: Millimetres | None = None
     status: str = Field("", max_length=30)
 
 
@@ -77,7 +94,7 @@ class TumourNewLesionIn(Schema):
     lesion_id: str = Field(..., max_length=40)
     organ: str = Field("", max_length=100)
     nodal: bool = False
-    diameter_mm: Decimal | None = None
+    diameter_mm: Millimetres | None = None
     status: str = Field("present", max_length=30)
     equivocal: bool = False
 

@@ -590,7 +590,10 @@ def _classify(pair: tuple[Sample, Sample], drug: str) -> ResistanceReport | None
         )
     drugs = [d.strip() for d in therapy.replace("+", ";").split(";") if d.strip()]
     for d in drugs:
-        find_drug(d)  # raises a ValidationError naming the unknown drug
+        try:
+            find_drug(d)
+        except NotFoundError as exc:  # a bad parameter here, not a missing resource
+            raise ValidationError(exc.message, field="drug", code="drug_unknown") from None
     reports = list(
         GenomicReport.objects.filter(sample__in=[baseline, progression], superseded=False)
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-test-password-42"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 def _login(page, live_server, username):
@@ -19,8 +22,6 @@ def _login(page, live_server, username):
 
 
 def test_nurse_logs_in_filters_the_portfolio_and_opens_a_trial(page, live_server, unit):
-    from conftest import ARTIFACTS
-
     _login(page, live_server, "nurse")
     assert page.locator("[data-testid=trials-total]").inner_text() == "3"
 

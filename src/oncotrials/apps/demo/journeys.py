@@ -528,6 +528,7 @@ def _escalate(
                 else "Grade 4 neutropenia lasting more than 7 days",
             )
             _advance(rng, staff, reg, reg.registered_on, DEMO_TODAY)
+        decision_day = min(max(r.registered_on for r in regs) + dt.timedelta(days=23), DEMO_TODAY)
         state, rec = escalation_recommend(plan=plan)
         nxt = state[rec.next_dose].dose_level if rec.next_dose is not None else None
         escalation_decide(
@@ -536,10 +537,11 @@ def _escalate(
             next_dose_level=nxt,
             by=staff.investigator,
             meaning="Approved by the safety review committee",
+            at=dt.datetime.combine(decision_day, dt.time(16, 0), tzinfo=dt.UTC),
         )
         if (
             rec.action == Action.STOP
-            or sum(1 for _ in Registration.objects.filter(cohort=cohort)) >= 24
+            or Registration.objects.filter(cohort=cohort).count() >= plan.max_sample_size
         ):
             break
-        day += dt.timedelta(days=24)
+        day = decision_day + dt.timedelta(days=2)

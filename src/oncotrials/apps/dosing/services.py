@@ -226,8 +226,14 @@ def escalation_decide(
     meaning: str,
     next_dose_level: DoseLevel | None = None,
     deviation_reason: str = "",
+    at: dt.datetime | None = None,
 ) -> EscalationDecision:
-    """Record the committee's decision, signed; a decision that differs from the design needs a reason."""
+    """Record the committee's decision, signed; a decision that differs from the design needs a reason.
+
+    ``at`` dates a decision taken earlier (e.g. a committee meeting entered afterwards); never future.
+    """
+    if at is not None and at > timezone.now():
+        raise ValidationError("A decision cannot be dated in the future.", field="at")
     locked = (
         EscalationPlan.objects.select_for_update().select_related("cohort__trial").get(pk=plan.pk)
     )
@@ -281,7 +287,7 @@ def escalation_decide(
         )
     decision = EscalationDecision.objects.create(
         plan=locked,
-        decided_at=timezone.now(),
+        decided_at=at or timezone.now(),
         at_dose_level=locked.current_dose_level,
         data=[s.as_dict() for s in state],
         recommended_action=rec.action.value,

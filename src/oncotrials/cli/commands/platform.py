@@ -29,6 +29,21 @@ def _migrate(quiet: bool = True) -> None:
     call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
 
 
+def _check_configuration() -> None:
+    """Run the system checks, including the database ones (declared visit schedules, forms)."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", databases=["default"], fail_level="ERROR")
+    except SystemCheckError as exc:
+        first = str(exc).strip().splitlines()
+        fail(
+            f"The configuration has errors: {' '.join(first[1:3]) if len(first) > 2 else first}",
+            remedy="Run `oncotrials migrate` then fix the declarations named above.",
+        )
+
+
 def _print_logins(logins: list[Any]) -> None:
     from oncotrials.apps.demo import DEMO_PASSWORD
 
@@ -71,6 +86,7 @@ def run(
     from django.conf import settings
 
     _migrate()
+    _check_configuration()
     from oncotrials.apps.accounts.models import User
 
     if demo_if_empty and not User.objects.exists():

@@ -51,9 +51,9 @@ def _map_text(upload: UploadedFile | None) -> str | None:
 @router.post("/genomics/imports", response={201: GenomicsImportOut, **ERRORS})
 def genomics_imports_create(
     request: HttpRequest,
-    file: UploadedFile = File(...),  # noqa: B008 - ninja's parameter declaration
-    patient_map: UploadedFile | None = File(None),  # noqa: B008
-    assay: str = Form(""),
+    file: File[UploadedFile],
+    patient_map: File[UploadedFile | None] = None,
+    assay: Form[str] = "",
 ) -> Any:
     """Import a MAF, VCF, JSON report or zipped cBioPortal study (multipart), all or nothing."""
     if not may_import_anything(request.user):

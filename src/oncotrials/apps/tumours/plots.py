@@ -60,7 +60,9 @@ def _figure(width: float = 7.5, height: float = 4.2) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def _legend(ax: Any, responses: Sequence[str], *, markers: bool = False) -> None:
+def _legend(
+    ax: Any, responses: Sequence[str], *, markers: bool = False, outside: bool = False
+) -> None:
     seen = [r for r in _COLOURS if r in {_family(x) for x in responses}]
     if not seen:
         return
@@ -79,7 +81,17 @@ def _legend(ax: Any, responses: Sequence[str], *, markers: bool = False) -> None
         ]
     else:
         handles = [Patch(color=_COLOURS[r], label=r) for r in seen]
-    ax.legend(handles=handles, title="Response", frameon=False, loc="best", fontsize=8)
+    if outside:  # beside the plot, never over a bar
+        ax.legend(
+            handles=handles,
+            title="Response",
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+        )
+    else:
+        ax.legend(handles=handles, title="Response", frameon=False, loc="best", fontsize=8)
 
 
 def _message(title: str, text: str) -> str:
@@ -176,7 +188,7 @@ def swimmer_svg(patients: Sequence[PatientEfficacy]) -> str:
     ax.set_xlabel("Months from start of treatment (arrow: still on treatment)")
     ax.set_xlim(0, longest * 1.12 + 0.5)
     ax.set_title(title)
-    _legend(ax, seen, markers=True)
+    _legend(ax, seen, markers=True, outside=True)
     return _svg(fig)
 
 

@@ -1,0 +1,412 @@
+"""Web pages of the crfs app: casebooks, form entry, labs, exposure, the query work list, and
+the record panel (queries, source verification, signatures) shared by every record.
+
+Views parse, authorise (404 for what the caller may not see), call one service, render. With
+htmx, refusals are rendered into the partial with status 200 (htmx does not swap error
+responses); without htmx they keep their status (403, 409, 422).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
+
+from .models import FormInstance, Modification, SignatureMeaning
+from .selectors import (
+    Permissions,
+    administrations_for,
+    casebook,
+    dose_intensity,
+    labs_for,
+    permissions_for,
+    queries_for_user,
+    query_get_for_user,
+    record_get_for_user,
+    record_status,
+    registration_get_for_user,
+    registrations_visible_to,
+)
+from .services import (
+    administration_record,
+    form_save,
+    forms_for_trial,
+    lab_result_create,
+    query_answer,
+    query_close,
+    query_raise,
+    record_roles,
+    regimen_for,
+    sdv_record,
+    signature_sign,
+    visit_forms,
+)
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _status(request: HttpRequest, exc: OncotrialsError) -> int:
+    return 200 if _htmx(request) else exc.status
+
+
+def _registration(request: HttpRequest, registration_id: int) -> Any:
+    try:
+        return registration_get_for_user(user=request.user, registration_id=registration_id)
+    except NotFoundError:
+        raise Http404("No such registration.") from None
+
+
+def _date(value: str, field: str) -> dt.date:
+    from oncotrials.core.errors import ValidationError
+
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(f"{field} must be a date (YYYY-MM-DD); got {value!r}.") from None
+
+
+@login_required
+def casebook_list(request: HttpRequest) -> HttpResponse:
+    regs = (
+        registrations_visible_to(request.user)
+        .select_related("patient", "trial", "cohort")
+        .order_by("trial__protocol_code", "patient__research_id")[:500]
+    )
+    return render(request, "crfs/casebook_list.html", {"registrations": regs})
+
+
+@login_required
+def casebook_page(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    context = {
+        "registration": reg,
+        "visits": casebook(registration=reg),
+        "perms": permissions_for(request.user, reg),
+        "panel": _panel_context(request, reg),
+    }
+    return render(request, "crfs/casebook.html", context)
+
+
+# ----------------------------------------------------------------------------- form entry
+
+
+def _form_context(
+    request: HttpRequest,
+    reg: Any,
+    visit_code: str,
+    form_name: str,
+    *,
+    values: dict[str, Any] | None = None,
+    error: str = "",
+    conflict: ConflictError | None = None,
+    issues: list[dict[str, Any]] | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:
+    spec = forms_for_trial(reg.trial)[form_name]
+    inst = (
+        FormInstance.objects.filter(registration=reg, visit_code=visit_code, form_name=form_name)
+        .select_related("updated_by", "created_by")
+        .first()
+    )
+    data = values if values is not None else (inst.data if inst else {})
+    shown_issues = issues if issues is not None else (inst.issues if inst else [])
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for i in shown_issues:
+        by_field.setdefault(i["field"], []).append(i)
+    rows = [
+        {
+            "spec": f,
+            "value": data.get(f.name, ""),
+            "issues": by_field.get(f.name, []),
+            "input_type": {"date": "date", "integer": "number", "decimal": "text"}.get(
+                f.type, "text"
+            ),
+        }
+        for f in spec.fields
+    ]
+    return {
+        "registration": reg,
+        "visit_code": visit_code,
+        "spec": spec,
+        "instance": inst,
+        "rows": rows,
+        "version": version if version is not None else (inst.version if inst else 0),
+        "needs_reason": bool(inst and inst.first_completed_at),
+        "error": error,
+        "conflict": conflict,
+        "perms": permissions_for(request.user, reg),
+        "panel": _panel_context(request, inst) if inst else None,
+    }
+
+
+@login_required
+def form_page(
+    request: HttpRequest, registration_id: int, visit_code: str, form_name: str
+) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    try:
+        forms = visit_forms(reg)
+    except OncotrialsError:
+        raise Http404("No visit schedule.") from None
+    spec = forms_for_trial(reg.trial).get(form_name)
+    if form_name not in forms.get(visit_code, ()) or spec is None or spec.kind != "fields":
+        raise Http404("No such form at this visit.")
+    if request.method != "POST":
+        return render(
+            request, "crfs/form_page.html", _form_context(request, reg, visit_code, form_name)
+        )
+    values = {f.name: request.POST.get(f.name, "") for f in spec.fields}
+    try:
+        version = int(request.POST.get("version", "0"))
+    except ValueError:
+        version = -1
+    try:
+        form_save(
+            registration=reg,
+            visit_code=visit_code,
+            form_name=form_name,
+            data=values,
+            version=version,
+            complete=request.POST.get("action") == "complete",
+            reason=request.POST.get("reason", "")[:500],
+            by=request.user,
+        )
+    except NotFoundError:
+        raise Http404("No such form.") from None
+    except ConflictError as exc:
+        # Show the other user's values, and the version to edit next.
+        ctx = _form_context(request, reg, visit_code, form_name, conflict=exc)
+        ctx["mine"] = values
+        return _render_form(request, ctx, _status(request, exc))
+    except OncotrialsError as exc:
+        issues = list(exc.extra.get("issues", []))
+        ctx = _form_context(
+            request,
+            reg,
+            visit_code,
+            form_name,
+            values=values,
+            error=exc.message,
+            issues=issues or None,
+            version=version,
+        )
+        return _render_form(request, ctx, _status(request, exc))
+    if _htmx(request):
+        return _render_form(request, _form_context(request, reg, visit_code, form_name), 200)
+    return redirect("crfs-form", registration_id=reg.pk, visit_code=visit_code, form_name=form_name)
+
+
+def _render_form(request: HttpRequest, ctx: dict[str, Any], status: int) -> HttpResponse:
+    template = "crfs/_partials/form.html" if _htmx(request) else "crfs/form_page.html"
+    return render(request, template, ctx, status=status)
+
+
+# ----------------------------------------------------------------------------- labs, exposure
+
+
+@login_required
+def labs_page(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            lab_result_create(
+                registration=reg,
+                analyte=request.POST.get("analyte", "")[:40],
+                value=request.POST.get("value", "")[:40],
+                unit=request.POST.get("unit", "")[:32],
+                lln=request.POST.get("lln", "")[:40] or None,
+                uln=request.POST.get("uln", "")[:40] or None,
+                sampled_on=_date(request.POST.get("sampled_on", ""), "sampled_on"),
+                visit_code=request.POST.get("visit_code", "")[:20],
+                by=request.user,
+            )
+        except OncotrialsError as exc:
+            error, status = exc.message, exc.status
+        else:
+            return redirect("crfs-labs", registration_id=reg.pk)
+    from oncotrials.core.grading import ANALYTES
+
+    context = {
+        "registration": reg,
+        "labs": labs_for(registration=reg)[:500],
+        "perms": permissions_for(request.user, reg),
+        "analytes": sorted(ANALYTES),
+        "error": error,
+        "posted": request.POST if error else {},
+    }
+    return render(request, "crfs/labs.html", context, status=status)
+
+
+@login_required
+def exposure_page(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            administration_record(
+                registration=reg,
+                agent=request.POST.get("agent", "")[:200],
+                dose=request.POST.get("dose", "")[:40],
+                unit=request.POST.get("unit", "")[:32],
+                administered_on=_date(request.POST.get("administered_on", ""), "administered_on"),
+                modification=request.POST.get("modification", "none")[:16],
+                modification_reason=request.POST.get("modification_reason", "")[:300],
+                visit_code=request.POST.get("visit_code", "")[:20],
+                by=request.user,
+            )
+        except OncotrialsError as exc:
+            error, status = exc.message, exc.status
+        else:
+            return redirect("crfs-exposure", registration_id=reg.pk)
+    context = {
+        "registration": reg,
+        "administrations": administrations_for(registration=reg),
+        "intensity": dose_intensity(registration=reg),
+        "regimen": regimen_for(reg),
+        "modifications": Modification.choices,
+        "perms": permissions_for(request.user, reg),
+        "error": error,
+        "posted": request.POST if error else {},
+    }
+    return render(request, "crfs/exposure.html", context, status=status)
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+@login_required
+def query_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")[:10]
+    queries = queries_for_user(user=request.user, status=status).prefetch_related("events__by")
+    return render(
+        request,
+        "crfs/queries.html",
+        {
+            "queries": queries[:500],
+            "status": status,
+            "statuses": ["open", "answered", "closed", "all"],
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- record panel
+
+
+def _panel_context(request: HttpRequest, record: Any, error: str = "") -> dict[str, Any]:
+    roles = record_roles(request.user, record)
+    from .services import EDITORS, QUERY_RAISERS, SIGNERS, VERIFIERS
+
+    def has(group: frozenset[Any]) -> bool:
+        return bool(roles & {r.value for r in group})
+
+    return {
+        "record": record,
+        "record_type": record._meta.label_lower,
+        "status": record_status(record),
+        "can": Permissions(
+            edit=has(EDITORS),
+            raise_query=has(QUERY_RAISERS),
+            answer_query=has(EDITORS),
+            verify=has(VERIFIERS),
+            sign=has(SIGNERS),
+        ),
+        "meanings": SignatureMeaning.choices,
+        "error": error,
+    }
+
+
+def _after(request: HttpRequest, record: Any, error: OncotrialsError | None) -> HttpResponse:
+    if _htmx(request):
+        ctx = _panel_context(request, record, error.message if error else "")
+        return render(request, "crfs/_partials/record_panel.html", {"panel": ctx})
+    if error is not None:
+        ctx = _panel_context(request, record, error.message)
+        return render(request, "crfs/record_panel_page.html", {"panel": ctx}, status=error.status)
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect(reverse("crfs-queries"))
+
+
+def _record(request: HttpRequest, record_type: str, record_id: int) -> Any:
+    try:
+        return record_get_for_user(user=request.user, record_type=record_type, record_id=record_id)
+    except NotFoundError:
+        raise Http404("No such record.") from None
+
+
+@login_required
+@require_POST
+def record_query(request: HttpRequest, record_type: str, record_id: int) -> HttpResponse:
+    record = _record(request, record_type, record_id)
+    try:
+        query_raise(
+            record=record,
+            field=request.POST.get("field", "")[:63],
+            text=request.POST.get("text", "")[:2000],
+            by=request.user,
+        )
+    except OncotrialsError as exc:
+        return _after(request, record, exc)
+    return _after(request, record, None)
+
+
+@login_required
+@require_POST
+def record_verify(request: HttpRequest, record_type: str, record_id: int) -> HttpResponse:
+    record = _record(request, record_type, record_id)
+    try:
+        sdv_record(record=record, note=request.POST.get("note", "")[:300], by=request.user)
+    except OncotrialsError as exc:
+        return _after(request, record, exc)
+    return _after(request, record, None)
+
+
+@login_required
+@require_POST
+def record_sign(request: HttpRequest, record_type: str, record_id: int) -> HttpResponse:
+    record = _record(request, record_type, record_id)
+    try:
+        signature_sign(
+            record=record,
+            meaning=request.POST.get("meaning", "")[:16],
+            password=request.POST.get("password", "")[:200],
+            by=request.user,
+        )
+    except OncotrialsError as exc:
+        return _after(request, record, exc)
+    return _after(request, record, None)
+
+
+@login_required
+@require_POST
+def query_action(request: HttpRequest, query_id: int, action: str) -> HttpResponse:
+    try:
+        q = query_get_for_user(user=request.user, query_id=query_id)
+    except NotFoundError:
+        raise Http404("No such query.") from None
+    record = q.record
+    if record is None:
+        raise Http404("The record is gone.")
+    text = request.POST.get("text", "")[:2000]
+    try:
+        if action == "answer":
+            query_answer(query=q, text=text, by=request.user)
+        elif action == "reopen":
+            query_close(query=q, text=text, reopen=True, by=request.user)
+        else:
+            query_close(query=q, text=text, by=request.user)
+    except OncotrialsError as exc:
+        return _after(request, record, exc)
+    return _after(request, record, None)

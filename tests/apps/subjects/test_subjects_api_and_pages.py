@@ -184,3 +184,15 @@ def test_dashboard_counts_inclusions_per_phase_and_year(journey, client_for, scr
     assert "1 patients included of 1 screened" in body
     assert "(100 %)" in body
     assert "No patient included yet" in client_for("partner_investigator").get("/").content.decode()
+
+
+def test_admin_never_shows_identity_or_the_concealed_list(journey, client_for):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=journey.unit.users["admin"].pk).update(is_staff=True, is_superuser=True)
+    c = client_for("admin")
+    page = c.get(f"/admin/subjects/patient/{journey.patient.pk}/change/").content.decode()
+    assert journey.patient.research_id in page
+    assert "Martin" not in page
+    assert "H-0001" not in page
+    assert c.get("/admin/subjects/patient/").status_code == 200

@@ -14,7 +14,22 @@ urlpatterns: list[URLPattern] = [
         views.efficacy_plot,
         name="tumours-efficacy-plot",
     ),
+    path(
+        "trials/<int:trial_id>/tumour-settings/",
+        views.settings_update,
+        name="tumours-settings",
+    ),
     path("patients/<int:patient_id>/tumours/", views.patient_tumours, name="tumours-patient"),
+    path(
+        "registrations/<int:registration_id>/tumour-baseline/",
+        views.baseline_create,
+        name="tumours-baseline-create",
+    ),
+    path(
+        "registrations/<int:registration_id>/tumour-assessments/",
+        views.assessment_create,
+        name="tumours-assessment-create",
+    ),
     path(
         "registrations/<int:registration_id>/tumour-override/",
         views.override_create,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -11,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from oncotrials.apps.accounts.access import PORTFOLIO_EDITORS
 from oncotrials.apps.subjects.selectors import patient_get_for_user, roles_for_patient
-from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
-from oncotrials.core.errors import NotFoundError, OncotrialsError
+from oncotrials.apps.subjects.services import CLINICAL_WRITERS
+from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles, trials_visible_to
+from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 
 from .api import svg_response
-from .models import Assessment, Criteria
+from .models import Assessment, Criteria, ImagingMethod, LesionRole, LesionStatus
 from .plots import PLOTS
 from .selectors import (
     assessments_of,
@@ -26,7 +29,18 @@ from .selectors import (
     registration_get_for_user,
     responses_of,
 )
-from .services import IRECIST_RESPONSES, OVERRIDERS, RECIST_RESPONSES, response_override
+from .services import (
+    IRECIST_RESPONSES,
+    OVERRIDERS,
+    RECIST_RESPONSES,
+    assessment_save,
+    baseline_save,
+    response_override,
+    settings_for,
+    tumour_settings_save,
+)
+
+BASELINE_ROWS = 8  # empty lesion rows offered by the baseline form
 
 
 def _trial(request: HttpRequest, trial_id: int) -> Any:
@@ -44,7 +58,9 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
-    may_override = bool(roles_for_patient(request.user, patient) & OVERRIDERS)
+    roles = roles_for_patient(request.user, patient)
+    may_override = bool(roles & OVERRIDERS)
+    may_write = bool(roles & {r.value for r in CLINICAL_WRITERS})
     sections = []
     for reg in patient.registrations.select_related("trial", "cohort").order_by("registered_on"):
         data = responses_of(reg)
@@ -64,17 +80,124 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "tumours/patient_tumours.html",
-        {"patient": patient, "sections": sections, "may_override": may_override},
+        {
+            "patient": patient,
+            "sections": sections,
+            "may_override": may_override,
+            "may_write": may_write,
+            "baseline_rows": range(BASELINE_ROWS),
+            "roles": LesionRole.choices,
+            "methods": ImagingMethod.choices,
+            "statuses": LesionStatus.choices,
+        },
+    )
+
+
+def _registration(request: HttpRequest, registration_id: int) -> Any:
+    try:
+        return registration_get_for_user(user=request.user, registration_id=registration_id)
+    except NotFoundError:
+        raise Http404("No such registration.") from None
+
+
+def _date(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            f"field date: {raw!r} is not a date; give YYYY-MM-DD.", field="date"
+        ) from None
+
+
+def _saved_or_error(request: HttpRequest, reg: Any, action: Any, done: str) -> HttpResponse:
+    """Run one service; on refusal show its message (nothing was saved) and go back."""
+    try:
+        action()
+    except OncotrialsError as exc:
+        if exc.status == 403:
+            return HttpResponse(exc.message, status=403)
+        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
+    else:
+        messages.success(request, done)
+    return redirect("tumours-patient", patient_id=reg.patient_id)
+
+
+@login_required
+@require_POST
+def baseline_create(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    post = request.POST
+    lesions = [
+        {
+            "lesion_id": post.get(f"lesion_id_{i}", "").strip()[:40],
+            "organ": post.get(f"organ_{i}", "")[:100],
+            "role": post.get(f"role_{i}", "")[:20],
+            "nodal": post.get(f"nodal_{i}") == "on",
+            "method": post.get("method", "CT")[:20],
+            "diameter_mm": post.get(f"diameter_{i}", "").strip()[:20] or None,
+        }
+        for i in range(BASELINE_ROWS)
+        if post.get(f"lesion_id_{i}", "").strip()
+    ]
+    return _saved_or_error(
+        request,
+        reg,
+        lambda: baseline_save(
+            registration=reg,
+            date=_date(post.get("date", "")),
+            method=post.get("method", "CT")[:20],
+            lesions=lesions,
+            by=request.user,
+        ),
+        _("Baseline recorded."),
+    )
+
+
+@login_required
+@require_POST
+def assessment_create(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    post = request.POST
+    measurements = [
+        {
+            "lesion_id": lesion.lesion_id,
+            "diameter_mm": post.get(f"diameter_{lesion.lesion_id}", "").strip()[:20] or None,
+            "status": post.get(f"status_{lesion.lesion_id}", "")[:30],
+        }
+        for lesion in lesions_of(reg)
+    ]
+    new_id = post.get("new_lesion_id", "").strip()[:40]
+    new_lesions = (
+        [
+            {
+                "lesion_id": new_id,
+                "organ": post.get("new_organ", "")[:100],
+                "equivocal": post.get("new_equivocal") == "on",
+            }
+        ]
+        if new_id
+        else []
+    )
+    return _saved_or_error(
+        request,
+        reg,
+        lambda: assessment_save(
+            registration=reg,
+            date=_date(post.get("date", "")),
+            method=post.get("method", "CT")[:20],
+            measurements=measurements,
+            new_lesions=new_lesions,
+            complete=post.get("complete") == "on",
+            by=request.user,
+        ),
+        _("Assessment recorded; responses re-evaluated."),
     )
 
 
 @login_required
 @require_POST
 def override_create(request: HttpRequest, registration_id: int) -> HttpResponse:
-    try:
-        reg = registration_get_for_user(user=request.user, registration_id=registration_id)
-    except NotFoundError:
-        raise Http404("No such registration.") from None
+    reg = _registration(request, registration_id)
     assessment = None
     raw = request.POST.get("assessment_id", "")
     if raw:
@@ -128,8 +251,36 @@ def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse:
                 ("pfs", _("Kaplan-Meier progression-free survival")),
             ],
             "has_measurements": any(p.best_change_pct is not None for p in patients),
+            "settings": settings_for(trial),
+            "criteria": Criteria.choices,
+            "may_configure": bool(
+                trial_roles(user=request.user, trial=trial) & {r.value for r in PORTFOLIO_EDITORS}
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _trial(request, trial_id)
+    version = request.POST.get("version", "")
+    try:
+        tumour_settings_save(
+            trial=trial,
+            criteria=request.POST.get("criteria", "")[:20],
+            confirmation_required=request.POST.get("confirmation_required") == "on",
+            version=int(version) if version.isdigit() else -1,
+            reason=request.POST.get("reason", "")[:500],
+            by=request.user,
+        )
+    except OncotrialsError as exc:
+        if exc.status == 403:
+            return HttpResponse(exc.message, status=403)
+        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
+    else:
+        messages.success(request, _("Response criteria saved; every patient was re-evaluated."))
+    return redirect("tumours-efficacy", trial_id=trial.pk)
 
 
 @login_required

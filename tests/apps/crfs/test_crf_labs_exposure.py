@@ -133,3 +133,38 @@ def test_exposure_bad_input_is_refused_and_nothing_saved(cb):
         with pytest.raises(ValidationError, match=message):
             _dose(cb, dose, DAY, **kw)
     assert not DrugAdministration.objects.exists()
+
+
+def test_an_administration_correction_needs_its_version_and_a_reason(cb):
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.crfs.services import administration_update
+
+    given = _dose(cb, "50", DAY)
+    common = {"agent": "Drug B", "unit": "mg", "administered_on": DAY, "by": cb.users["nurse"]}
+    with pytest.raises(ValidationError, match="reason"):
+        administration_update(administration=given, version=1, dose="40", reason="", **common)
+    with pytest.raises(ValidationError, match="below the planned"):
+        administration_update(
+            administration=given,
+            version=1,
+            dose="60",
+            modification="reduction",
+            modification_reason="tox",
+            reason="x",
+            **common,
+        )
+    fixed = administration_update(
+        administration=given,
+        version=1,
+        dose="40",
+        modification="reduction",
+        modification_reason="G2 fatigue",
+        reason="pharmacy record",
+        **common,
+    )
+    assert (fixed.version, fixed.dose) == (2, Decimal("40"))
+    with pytest.raises(ConflictError, match="version 2"):
+        administration_update(administration=given, version=1, dose="30", reason="x", **common)
+    ev = AuditEvent.objects.filter(object_type="crfs.drugadministration", action="update").get()
+    assert ev.changes["dose"] == ["50.0000", "40.0000"]
+    assert ev.reason == "pharmacy record"

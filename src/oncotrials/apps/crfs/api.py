@@ -17,11 +17,19 @@ from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 
 from .declarations import FormSpec
-from .models import DataQuery, FormInstance, LabResult, Signature, SourceVerification
+from .models import (
+    DataQuery,
+    DrugAdministration,
+    FormInstance,
+    LabResult,
+    Signature,
+    SourceVerification,
+)
 from .records import record_label
 from .schemas import (
     CrfAdministrationIn,
     CrfAdministrationOut,
+    CrfAdministrationUpdateIn,
     CrfCasebookOut,
     CrfDoseIntensityOut,
     CrfFormIn,
@@ -54,6 +62,7 @@ from .selectors import (
 )
 from .services import (
     administration_record,
+    administration_update,
     form_save,
     forms_for_trial,
     lab_result_create,
@@ -301,6 +310,25 @@ def crf_administrations_create(
     data = payload.dict()
     data["dose"] = str(data["dose"])
     return Status(201, administration_record(registration=reg, by=request.user, **data))
+
+
+@router.put(
+    "/crfs/administrations/{administration_id}", response={200: CrfAdministrationOut, **ERRORS}
+)
+def crf_administrations_update(
+    request: HttpRequest, administration_id: int, payload: CrfAdministrationUpdateIn
+) -> Any:
+    admin = (
+        DrugAdministration.objects.filter(pk=administration_id).first()
+        if 0 < administration_id < MAX_ID
+        else None
+    )
+    if admin is None:
+        raise NotFoundError(f"No administration {administration_id} that you may see.")
+    registration_get_for_user(user=request.user, registration_id=admin.registration_id)
+    data = payload.dict()
+    data["dose"] = str(data["dose"])
+    return administration_update(administration=admin, by=request.user, **data)
 
 
 @router.get(

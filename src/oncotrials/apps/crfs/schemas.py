@@ -147,6 +147,19 @@ class CrfAdministrationIn(Schema):
     visit_code: str = Field("", max_length=20)
 
 
+class CrfAdministrationUpdateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(..., ge=1, le=2**31 - 1)
+    agent: str = Field(..., min_length=1, max_length=200)
+    dose: float = Field(..., ge=0, le=1e7)
+    unit: str = Field(..., min_length=1, max_length=32)
+    administered_on: dt.date
+    modification: Modification = Modification.NONE
+    modification_reason: str = Field("", max_length=300)
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
 class CrfAdministrationOut(Schema):
     id: int
     registration_id: int

@@ -572,21 +572,17 @@ def regimen_for(registration: Registration) -> list[DoseLevel]:
     )
 
 
-@transaction.atomic
-def administration_record(
-    *,
+def _administration_checked(
     registration: Registration,
+    *,
     agent: str,
     dose: Any,
     unit: str,
     administered_on: dt.date,
-    modification: str = Modification.NONE,
-    modification_reason: str = "",
-    visit_code: str = "",
-    by: Any,
-) -> DrugAdministration:
-    """Record one administration of a study agent, checked against the planned regimen."""
-    _require(by, registration, EDITORS, "record drug administration")
+    modification: str,
+    modification_reason: str,
+) -> tuple[str, Decimal, Decimal | None]:
+    """(agent as planned, dose, planned dose) after every rule of an administration."""
     amount = _required_decimal(dose, "dose", places=4)
     if amount < 0:
         raise ValidationError(f"dose cannot be negative; got {dose}.", field="dose")
@@ -601,10 +597,13 @@ def administration_record(
             field="modification_reason",
         )
     _date_in_course(registration, administered_on, "administered_on")
+    if not agent.strip() or not unit.strip():
+        raise ValidationError("agent and unit are required.", field="agent")
+    agent = agent.strip()
     regimen = regimen_for(registration)
     planned: Decimal | None = None
     if regimen:
-        match = [d for d in regimen if d.agent.casefold() == agent.strip().casefold()]
+        match = [d for d in regimen if d.agent.casefold() == agent.casefold()]
         if not match:
             raise ValidationError(
                 f"Agent {agent!r} is not in this patient's regimen; expected "
@@ -631,13 +630,49 @@ def administration_record(
             "A dose of 0 is a missed or held dose: record it as an interruption with its reason.",
             field="dose",
         )
-    if not agent.strip() or not unit.strip():
-        raise ValidationError("agent and unit are required.", field="agent")
+    return agent, amount, planned
+
+
+ADMINISTRATION_FIELDS = [
+    "agent",
+    "dose",
+    "unit",
+    "planned_dose",
+    "administered_on",
+    "modification",
+    "modification_reason",
+]
+
+
+@transaction.atomic
+def administration_record(
+    *,
+    registration: Registration,
+    agent: str,
+    dose: Any,
+    unit: str,
+    administered_on: dt.date,
+    modification: str = Modification.NONE,
+    modification_reason: str = "",
+    visit_code: str = "",
+    by: Any,
+) -> DrugAdministration:
+    """Record one administration of a study agent, checked against the planned regimen."""
+    _require(by, registration, EDITORS, "record drug administration")
+    agent, amount, planned = _administration_checked(
+        registration,
+        agent=agent,
+        dose=dose,
+        unit=unit,
+        administered_on=administered_on,
+        modification=modification,
+        modification_reason=modification_reason,
+    )
     now = timezone.now()
     admin = DrugAdministration.objects.create(
         registration=registration,
         visit_code=visit_code[:20],
-        agent=agent.strip(),
+        agent=agent,
         dose=amount,
         unit=unit.strip(),
         planned_dose=planned,
@@ -652,15 +687,73 @@ def administration_record(
     audit_record(
         action="create",
         instance=admin,
-        changes={
-            k: [None, v]
-            for k, v in model_snapshot(
-                admin, ["agent", "dose", "unit", "administered_on", "modification"]
-            ).items()
-        },
+        changes={k: [None, v] for k, v in model_snapshot(admin, ADMINISTRATION_FIELDS).items()},
         by=by,
     )
     return admin
+
+
+@transaction.atomic
+def administration_update(
+    *,
+    administration: DrugAdministration,
+    version: int,
+    agent: str,
+    dose: Any,
+    unit: str,
+    administered_on: dt.date,
+    modification: str = Modification.NONE,
+    modification_reason: str = "",
+    reason: str,
+    by: Any,
+) -> DrugAdministration:
+    """Correct an administration record (current version and a reason required)."""
+    locked = (
+        DrugAdministration.objects.select_for_update()
+        .select_related("registration")
+        .get(pk=administration.pk)
+    )
+    _require(by, locked, EDITORS, "change drug administration records")
+    if locked.version != version:
+        raise ConflictError(
+            f"This administration was changed by another user (now version {locked.version}; "
+            f"yours is {version}): {locked}. Nothing was saved.",
+            current_version=locked.version,
+            current_dose=str(locked.dose.normalize()),
+            current_administered_on=locked.administered_on.isoformat(),
+        )
+    if not reason.strip():
+        raise ValidationError("Give a reason for changing an administration.", field="reason")
+    agent, amount, planned = _administration_checked(
+        locked.registration,
+        agent=agent,
+        dose=dose,
+        unit=unit,
+        administered_on=administered_on,
+        modification=modification,
+        modification_reason=modification_reason,
+    )
+    old = model_snapshot(locked, ADMINISTRATION_FIELDS)
+    locked.agent, locked.dose, locked.unit, locked.planned_dose = (
+        agent,
+        amount,
+        unit.strip(),
+        planned,
+    )
+    locked.administered_on, locked.modification = administered_on, modification
+    locked.modification_reason = modification_reason.strip()[:300]
+    locked.version += 1
+    locked.updated_at, locked.updated_by = timezone.now(), by
+    locked.save()
+    locked.refresh_from_db()
+    audit_record(
+        action="update",
+        instance=locked,
+        changes=_diff(old, model_snapshot(locked, ADMINISTRATION_FIELDS)),
+        reason=reason,
+        by=by,
+    )
+    return locked
 
 
 # ----------------------------------------------------------------------------- queries

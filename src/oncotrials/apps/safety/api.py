@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import scope_for
 from oncotrials.apps.accounts.models import Site
@@ -69,6 +69,9 @@ from .services import (
 )
 
 router = Router(tags=["safety"])
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 _NOT_DATA = {"complete", "registration_id", "version", "reason"}
 
@@ -97,8 +100,8 @@ def safety_terms(request: HttpRequest, q: str = "") -> Any:
 def safety_ae_list(
     request: HttpRequest,
     patient_id: int | None = None,
-    trial_id: int | None = None,
-    registration_id: int | None = None,
+    trial_id: OptionalId = None,
+    registration_id: OptionalId = None,
     immune_related: bool | None = None,
 ) -> Any:
     return adverse_events_for_user(
@@ -125,12 +128,12 @@ def safety_ae_create(request: HttpRequest, payload: SafetyAdverseEventIn) -> Any
 
 
 @router.get("/safety/adverse-events/{ae_id}", response={200: SafetyAdverseEventOut, **ERRORS})
-def safety_ae_detail(request: HttpRequest, ae_id: int) -> Any:
+def safety_ae_detail(request: HttpRequest, ae_id: Id) -> Any:
     return adverse_event_get_for_user(user=request.user, ae_id=ae_id)
 
 
 @router.put("/safety/adverse-events/{ae_id}", response={200: SafetyAdverseEventOut, **ERRORS})
-def safety_ae_update(request: HttpRequest, ae_id: int, payload: SafetyAdverseEventUpdateIn) -> Any:
+def safety_ae_update(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEventUpdateIn) -> Any:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
     return adverse_event_update(
         ae=ae,
@@ -143,7 +146,7 @@ def safety_ae_update(request: HttpRequest, ae_id: int, payload: SafetyAdverseEve
 
 
 @router.delete("/safety/adverse-events/{ae_id}", response={204: None, **ERRORS})
-def safety_ae_delete(request: HttpRequest, ae_id: int, payload: SafetyAdverseEventDeleteIn) -> Any:
+def safety_ae_delete(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEventDeleteIn) -> Any:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
     adverse_event_delete(ae=ae, version=payload.version, by=request.user, reason=payload.reason)
     return Status(204, None)
@@ -152,14 +155,14 @@ def safety_ae_delete(request: HttpRequest, ae_id: int, payload: SafetyAdverseEve
 @router.get(
     "/safety/adverse-events/{ae_id}/sae-reports", response={200: list[SafetySaeReportOut], **ERRORS}
 )
-def safety_sae_reports(request: HttpRequest, ae_id: int) -> Any:
+def safety_sae_reports(request: HttpRequest, ae_id: Id) -> Any:
     return list(adverse_event_get_for_user(user=request.user, ae_id=ae_id).sae_reports.all())
 
 
 @router.post(
     "/safety/adverse-events/{ae_id}/sae-reports", response={201: SafetySaeReportOut, **ERRORS}
 )
-def safety_sae_report_create(request: HttpRequest, ae_id: int, payload: SafetySaeReportIn) -> Any:
+def safety_sae_report_create(request: HttpRequest, ae_id: Id, payload: SafetySaeReportIn) -> Any:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
     report = sae_report_record(
         ae=ae, kind=payload.kind, sent_at=payload.sent_at, by=request.user, notes=payload.notes
@@ -192,7 +195,7 @@ def safety_irae(request: HttpRequest) -> Any:
 @router.get(
     "/safety/registrations/{registration_id}/astct", response={200: list[SafetyAstctOut], **ERRORS}
 )
-def safety_astct_list(request: HttpRequest, registration_id: int) -> Any:
+def safety_astct_list(request: HttpRequest, registration_id: Id) -> Any:
     reg = registration_get_for_user(user=request.user, registration_id=registration_id)
     return list(astct_for_registration(registration=reg))
 
@@ -200,7 +203,7 @@ def safety_astct_list(request: HttpRequest, registration_id: int) -> Any:
 @router.post(
     "/safety/registrations/{registration_id}/astct", response={201: SafetyAstctOut, **ERRORS}
 )
-def safety_astct_create(request: HttpRequest, registration_id: int, payload: SafetyAstctIn) -> Any:
+def safety_astct_create(request: HttpRequest, registration_id: Id, payload: SafetyAstctIn) -> Any:
     reg = registration_get_for_user(user=request.user, registration_id=registration_id)
     record = astct_assessment_record(
         registration=reg,
@@ -214,7 +217,7 @@ def safety_astct_create(request: HttpRequest, registration_id: int, payload: Saf
 
 
 @router.get("/safety/trials/{trial_id}/dlt-rules", response={200: SafetyDltRulesOut, **ERRORS})
-def safety_dlt_rules(request: HttpRequest, trial_id: int) -> Any:
+def safety_dlt_rules(request: HttpRequest, trial_id: Id) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     rule_set = DltRuleSet.objects.filter(trial=trial).first()
     if rule_set is None:
@@ -223,7 +226,7 @@ def safety_dlt_rules(request: HttpRequest, trial_id: int) -> Any:
 
 
 @router.put("/safety/trials/{trial_id}/dlt-rules", response={200: SafetyDltRulesOut, **ERRORS})
-def safety_dlt_rules_save(request: HttpRequest, trial_id: int, payload: SafetyDltRulesIn) -> Any:
+def safety_dlt_rules_save(request: HttpRequest, trial_id: Id, payload: SafetyDltRulesIn) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     return dlt_rules_save(
         trial=trial,
@@ -238,7 +241,7 @@ def safety_dlt_rules_save(request: HttpRequest, trial_id: int, payload: SafetyDl
     "/safety/registrations/{registration_id}/dlt-evaluate",
     response={200: SafetyDltEvaluationOut, **ERRORS},
 )
-def safety_dlt_evaluate(request: HttpRequest, registration_id: int) -> Any:
+def safety_dlt_evaluate(request: HttpRequest, registration_id: Id) -> Any:
     reg = registration_get_for_user(user=request.user, registration_id=registration_id)
     decision, cases = dlt_evaluate(registration=reg, by=request.user)
     assessment = (
@@ -254,14 +257,12 @@ def safety_dlt_evaluate(request: HttpRequest, registration_id: int) -> Any:
 
 
 @router.get("/safety/dlt-cases", response={200: list[SafetyDltCaseOut], **ERRORS})
-def safety_dlt_cases(request: HttpRequest, trial_id: int | None = None, status: str = "") -> Any:
+def safety_dlt_cases(request: HttpRequest, trial_id: OptionalId = None, status: str = "") -> Any:
     return dlt_cases_for_user(user=request.user, trial_id=trial_id, status=status[:20])[:1000]
 
 
 @router.post("/safety/dlt-cases/{case_id}/adjudicate", response={200: SafetyDltCaseOut, **ERRORS})
-def safety_dlt_adjudicate(
-    request: HttpRequest, case_id: int, payload: SafetyDltAdjudicateIn
-) -> Any:
+def safety_dlt_adjudicate(request: HttpRequest, case_id: Id, payload: SafetyDltAdjudicateIn) -> Any:
     case = dlt_case_get_for_user(user=request.user, case_id=case_id)
     return dlt_case_adjudicate(
         case=case,
@@ -274,7 +275,7 @@ def safety_dlt_adjudicate(
 
 
 @router.get("/safety/trials/{trial_id}/ae-summary", response={200: SafetyAeSummaryOut, **ERRORS})
-def safety_ae_summary(request: HttpRequest, trial_id: int) -> Any:
+def safety_ae_summary(request: HttpRequest, trial_id: Id) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     return ae_summary(user=request.user, trial=trial)
 
@@ -282,7 +283,7 @@ def safety_ae_summary(request: HttpRequest, trial_id: int) -> Any:
 @router.get(
     "/safety/trials/{trial_id}/dlt-table", response={200: list[SafetyDltTableRowOut], **ERRORS}
 )
-def safety_dlt_table(request: HttpRequest, trial_id: int) -> Any:
+def safety_dlt_table(request: HttpRequest, trial_id: Id) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     return dlt_table(user=request.user, trial=trial)
 
@@ -308,7 +309,7 @@ def safety_meeting_create(request: HttpRequest, payload: SafetyMeetingIn) -> Any
     "/safety/toxicity-board/meetings/{meeting_id}/cases",
     response={200: list[SafetyBoardCaseOut], **ERRORS},
 )
-def safety_meeting_cases(request: HttpRequest, meeting_id: int) -> Any:
+def safety_meeting_cases(request: HttpRequest, meeting_id: Id) -> Any:
     meeting = toxicity_meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     return list(toxicity_cases(meeting=meeting))
 
@@ -317,7 +318,7 @@ def safety_meeting_cases(request: HttpRequest, meeting_id: int) -> Any:
     "/safety/toxicity-board/meetings/{meeting_id}/build-cases",
     response={200: list[SafetyBoardCaseOut], **ERRORS},
 )
-def safety_meeting_build(request: HttpRequest, meeting_id: int) -> Any:
+def safety_meeting_build(request: HttpRequest, meeting_id: Id) -> Any:
     meeting = toxicity_meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     toxicity_cases_build(meeting=meeting, by=request.user)
     return list(toxicity_cases(meeting=meeting))
@@ -327,7 +328,7 @@ def safety_meeting_build(request: HttpRequest, meeting_id: int) -> Any:
     "/safety/toxicity-board/cases/{case_id}/recommendation",
     response={200: SafetyBoardCaseOut, **ERRORS},
 )
-def safety_recommend(request: HttpRequest, case_id: int, payload: SafetyRecommendationIn) -> Any:
+def safety_recommend(request: HttpRequest, case_id: Id, payload: SafetyRecommendationIn) -> Any:
     case = toxicity_case_get_for_user(user=request.user, case_id=case_id)
     return toxicity_recommend(
         case=case,

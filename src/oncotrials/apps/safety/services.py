@@ -34,9 +34,9 @@ from oncotrials.core.grading import (
     grade_crs,
     grade_icans,
     load_catalogue,
-    subjects_from_dict,
 )
 from oncotrials.core.grading.astct import crs_assessment_from_dict, icans_assessment_from_dict
+from oncotrials.core.grading.dlt import Episode, SubjectData
 
 from .models import (
     ActionTaken,
@@ -116,12 +116,16 @@ def _require(roles: set[str], allowed: frozenset[str], what: str) -> None:
 
 def agents_for_registration(registration: Registration) -> list[str]:
     """The agents of the patient's regimen: every agent of the cohort's dose levels, in order."""
+    cached = getattr(registration, "_safety_agents", None)
+    if cached is not None:
+        return list(cached)
     seen: list[str] = []
     for agent in registration.cohort.dose_levels.order_by("level", "pk").values_list(
         "agent", flat=True
     ):
         if agent not in seen:
             seen.append(agent)
+    setattr(registration, "_safety_agents", tuple(seen))  # noqa: B010 - per-request cache
     return seen
 
 
@@ -358,14 +362,15 @@ def adverse_event_create(
         ae.first_completed_at = now
     _apply_sae_clock(ae, False, data.get("awareness_at"), True)
     ae.save()
+    if ae.status == RecordStatus.COMPLETE:
+        _evaluate_quietly(ae, by)
+    # Last, so that the audit chain's head stays locked for the shortest time.
     audit_record(
         action="create",
         instance=ae,
         changes={k: [None, v] for k, v in model_snapshot(ae, AE_FIELDS).items()},
         by=by,
     )
-    if ae.status == RecordStatus.COMPLETE:
-        _evaluate_quietly(registration, by)
     return ae
 
 
@@ -398,7 +403,7 @@ def adverse_event_update(
         )
     values = _clean_ae(data, registration)
     before = model_snapshot(current, AE_FIELDS)
-    was_serious = current.serious
+    was_serious, onset_before = current.serious, current.onset_date
     for key, value in values.items():
         setattr(current, key, value)
     now = timezone.now()
@@ -419,8 +424,8 @@ def adverse_event_update(
     current.version += 1
     current.updated_at = now
     current.save()
+    _evaluate_quietly(current, by, onset_before=onset_before)
     audit_record(action="update", instance=current, changes=changes, reason=reason.strip(), by=by)
-    _evaluate_quietly(registration, by)
     return current
 
 
@@ -649,63 +654,97 @@ def _strongest(attribution: Mapping[str, str], agents: list[str]) -> str | None:
     return max((str(v) for v in values), key=RELATEDNESS.index)
 
 
-def subject_input(registration: Registration, *, today: dt.date | None = None) -> dict[str, Any]:
-    """The registration's complete AEs and ASTCT courses as DLT evaluation input."""
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+ASTCT_TERMS = {AstctScale.CRS.value: "Cytokine release syndrome", AstctScale.ICANS.value: "ICANS"}
+
+
+def subject_data(registration: Registration, *, today: dt.date | None = None) -> SubjectData:
+    """The registration's complete AEs and ASTCT courses as core DLT evaluation input.
+
+    Every value was checked when it was saved (catalogue term, grade, dates), so the episodes are
+    built directly rather than re-validated as a rule-file document on every save.
+    """
     today = today or timezone.localdate()
     first = _first_dose(registration)
     agents = agents_for_registration(registration)
-    events: list[dict[str, Any]] = []
-    for ae in AdverseEvent.objects.filter(
-        registration=registration, status=RecordStatus.COMPLETE
-    ).order_by("pk"):
-        if ae.grade is None or ae.onset_date is None:
-            continue
-        event: dict[str, Any] = {
-            "id": f"AE-{ae.pk}",
-            "term": ae.term,
-            "grade": ae.grade,
-            "onset": ae.onset_date.isoformat(),
-            "supportive_care": ae.supportive_care,
-            "due_to_disease_progression": ae.due_to_progression,
-        }
-        if ae.resolution_date is not None:
-            event["end"] = ae.resolution_date.isoformat()
-        related = _strongest(ae.attribution, agents)
-        if related:
-            event["attribution"] = related
-        events.append(event)
-    for scale, term in ((AstctScale.CRS, "Cytokine release syndrome"), (AstctScale.ICANS, "ICANS")):
-        points = list(
-            AstctAssessment.objects.filter(registration=registration, scale=scale).order_by(
-                "assessed_at"
+    episodes: list[Episode] = []
+    rows = (
+        AdverseEvent.objects.filter(
+            registration=registration,
+            status=RecordStatus.COMPLETE,
+            grade__isnull=False,
+            onset_date__isnull=False,
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "term",
+            "grade",
+            "onset_date",
+            "resolution_date",
+            "attribution",
+            "supportive_care",
+            "due_to_progression",
+        )
+    )
+    for pk, term, grade, onset, resolution, attribution, supportive, progression in rows:
+        assert onset is not None
+        assert grade is not None
+        course: list[tuple[dt.datetime, int]] = [(_midnight(onset), grade)]
+        if resolution is not None:
+            course.append((_midnight(resolution), 0))  # the day it fell below that grade
+        episodes.append(
+            Episode(
+                id=f"AE-{pk}",
+                term=term,
+                scale="CTCAE",
+                course=tuple(course),
+                attribution=_strongest(attribution, agents),
+                supportive_care=supportive,
+                due_to_disease_progression=progression,
             )
         )
-        if not points or all(p.grade == 0 for p in points):
+    by_scale: dict[str, list[AstctAssessment]] = {}
+    for a in AstctAssessment.objects.filter(registration=registration).order_by(
+        "assessed_at", "pk"
+    ):
+        by_scale.setdefault(a.scale, []).append(a)
+    for scale, points in by_scale.items():
+        if all(p.grade == 0 for p in points):
             continue
         attributions = [p.attribution for p in points if p.attribution]
-        course: dict[str, Any] = {
-            "id": scale.value,
-            "term": term,
-            "scale": scale.value,
-            "course": [
-                {"at": p.assessed_at.astimezone(dt.UTC).isoformat(), "grade": p.grade}
-                for p in points
-            ],
-        }
-        if attributions:
-            course["attribution"] = max(attributions, key=RELATEDNESS.index)
-        events.append(course)
-    return {
-        "subject_id": registration.patient.research_id,
-        "first_dose": first.isoformat(),
-        "followed_through_day": max((today - first).days + 1, 1),
-        "adverse_events": events,
-    }
+        episodes.append(
+            Episode(
+                id=scale,
+                term=ASTCT_TERMS[scale],
+                scale=scale,
+                course=tuple((p.assessed_at.astimezone(dt.UTC), p.grade) for p in points),
+                attribution=max(attributions, key=RELATEDNESS.index) if attributions else None,
+            )
+        )
+    return SubjectData(
+        subject_id=registration.patient.research_id,
+        first_dose=_midnight(first),
+        episodes=tuple(episodes),
+        followed_through_day=max((today - first).days + 1, 1),
+    )
 
 
-def _evaluate_quietly(registration: Registration, by: Any) -> None:
-    """Propose DLT cases after an AE change (no dosing change: that is the investigator's)."""
-    if registration.dose_level_id is None or dlt_rules_for(registration.trial) is None:
+def _evaluate_quietly(ae: AdverseEvent, by: Any, *, onset_before: dt.date | None = None) -> None:
+    """Propose DLT cases after an AE change that touches the DLT window (no dosing change:
+    that is the investigator's adjudication)."""
+    registration = ae.registration
+    if registration.dose_level_id is None:
+        return
+    found = dlt_rules_for(registration.trial)
+    if found is None:
+        return
+    first = _first_dose(registration)
+    last = first + dt.timedelta(days=found[1].window_days - 1)
+    if not any(d is not None and first <= d <= last for d in (ae.onset_date, onset_before)):
         return
     dlt_evaluate(registration=registration, by=by, sync_dosing=False)
 
@@ -725,11 +764,7 @@ def dlt_evaluate(
         )
     rule_set, rules = found
     Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    data = subject_input(registration)
-    subject = subjects_from_dict(data, ctcae_version=rules.ctcae_version, source="patient events")[
-        0
-    ]
-    decision = evaluate_subject(subject, rules)
+    decision = evaluate_subject(subject_data(registration), rules)
     now = timezone.now()
     existing = {
         c.event_key: c

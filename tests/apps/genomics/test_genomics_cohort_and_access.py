@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import make_patients
-from oncotrials.core.errors import ValidationError
+from oncotrials.core.errors import OncotrialsError
 
 # A small MAF of known content: sample, gene, class, protein change (three-letter in one row).
 ROWS = [
@@ -144,7 +144,7 @@ def test_bad_queries_are_refused_with_the_field(cohort):
         ({}, "gene"),
         ({"kind": "cna", "gene": "MET", "alteration": "huge"}, "alteration"),
     ]:
-        with pytest.raises(ValidationError) as info:
+        with pytest.raises(OncotrialsError) as info:
             _query(admin, **kw)
         assert info.value.extra["field"] == field
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import File, Form, Router, Status
@@ -51,7 +51,7 @@ def _map_text(upload: UploadedFile | None) -> str | None:
 @router.post("/genomics/imports", response={201: GenomicsImportOut, **ERRORS})
 def genomics_imports_create(
     request: HttpRequest,
-    file: File[UploadedFile],
+    file: File[UploadedFile | None] = None,
     patient_map: File[UploadedFile | None] = None,
     assay: Form[str] = "",
 ) -> Any:
@@ -60,6 +60,8 @@ def genomics_imports_create(
         raise PermissionDeniedError(
             "Only molecular biologists, data managers and administrators import genomic files."
         )
+    if file is None:
+        raise ValidationError("Send the genomic file in the multipart field 'file'.", field="file")
     result = genomics_import_upload(
         name=file.name or "upload",
         chunks=file.chunks(),
@@ -131,28 +133,69 @@ def genomics_patient_timeline(request: HttpRequest, patient_id: int) -> Any:
     return [_timeline_doc(t) for t in patient_genomic_timeline(patient=patient)]
 
 
+AlterationKind = Literal["mutation", "cna", "sv"]
+TierParam = Literal[
+    "", "I-A", "I-B", "I-C", "II-A", "II-B", "III-A", "III-B", "IV-A", "IV-B", "V", "X"
+]
+TimepointParam = Literal["", "baseline", "on_treatment", "progression", "unknown"]
+ClassParam = Literal[
+    "",
+    "Frame_Shift_Del",
+    "Frame_Shift_Ins",
+    "In_Frame_Del",
+    "In_Frame_Ins",
+    "Missense_Mutation",
+    "Nonsense_Mutation",
+    "Splice_Site",
+    "Translation_Start_Site",
+    "Nonstop_Mutation",
+    "Targeted_Region",
+    "De_novo_Start_InFrame",
+    "De_novo_Start_OutOfFrame",
+    "Silent",
+    "Intron",
+    "3'UTR",
+    "3'Flank",
+    "5'UTR",
+    "5'Flank",
+    "IGR",
+    "RNA",
+    "Splice_Region",
+    "Fusion",
+    "Unknown",
+]
+
+
 @router.get("/genomics/cohort", response={200: GenomicsCohortOut, **ERRORS})
 def genomics_cohort(
     request: HttpRequest,
-    kind: str = "mutation",
+    kind: AlterationKind = "mutation",
     gene: str = "",
     alteration: str = "",
-    variant_class: str = "",
+    variant_class: ClassParam = "",
     tumour: str = "",
-    tier: str = "",
-    timepoint: str = "",
+    tier: TierParam = "",
+    timepoint: TimepointParam = "",
+    include_silent: bool = False,
     limit: int = 500,
 ) -> Any:
-    """Alterations matching the query among the patients you may see (current reports)."""
+    """Alterations matching the query among the patients you may see (current reports).
+
+    Criteria combine with AND; without any criterion the answer is empty. ``tumour`` is an
+    OncoTree code and selects its whole subtree; an unknown code answers 404.
+    """
     query = CohortQuery(
-        kind=kind[:10],
+        kind=kind,
         gene=gene[:40],
         alteration=alteration[:100],
-        variant_class=variant_class[:40],
+        variant_class=variant_class,
         tumour=tumour[:20],
-        tier=tier[:8],
-        timepoint=timepoint[:16],
+        tier=tier,
+        timepoint=timepoint,
+        include_silent=include_silent,
     )
+    if not (query.gene or query.alteration or query.tumour or query.tier or query.variant_class):
+        return {"n_alterations": 0, "n_samples": 0, "n_patients": 0, "truncated": False, "rows": []}
     result = cohort_query(user=request.user, query=query, limit=max(1, min(limit, 5000)))
     return {
         "n_alterations": result.n_alterations,

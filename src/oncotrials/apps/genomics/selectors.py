@@ -132,13 +132,14 @@ class CohortQuery:
                 "(e.g. Missense_Mutation).",
                 field="variant_class",
             )
+        # Unknown codes and calls are things that do not exist (404), not malformed input.
         if self.tumour and load_oncotree().resolve(self.tumour.strip().upper()) is None:
-            raise ValidationError(
+            raise NotFoundError(
                 f"tumour {self.tumour!r} is not an OncoTree code (e.g. NSCLC, LUAD, BRCA).",
                 field="tumour",
             )
         if self.kind == "cna" and self.alteration and self.alteration.lower() not in CNA_CALLS:
-            raise ValidationError(
+            raise NotFoundError(
                 f"for copy number, alteration must be one of {', '.join(CNA_CALLS)}; "
                 f"got {self.alteration!r}.",
                 field="alteration",
@@ -619,7 +620,7 @@ def resistance_atlas_for_user(*, user: Any, drug: str = "", tumour: str = "") ->
         tree = load_oncotree()
         code = tree.resolve(tumour.strip().upper())
         if code is None:
-            raise ValidationError(f"tumour {tumour!r} is not an OncoTree code.", field="tumour")
+            raise NotFoundError(f"tumour {tumour!r} is not an OncoTree code.", field="tumour")
         visible = visible.filter(diagnosis__in=sorted(tree.subtree(code)))
     pairs = _pairs(visible.values_list("pk", flat=True))
     reports: list[ResistanceReport] = []

@@ -69,7 +69,7 @@ def cohort(request: HttpRequest) -> HttpResponse:
             context["result"] = cohort_query(user=request.user, query=query)
         except OncotrialsError as exc:
             context["error"] = exc.message
-            status = exc.status
+            status = 422  # a form filter that names nothing known
     template = (
         "genomics/_partials/cohort_results.html"
         if getattr(request, "htmx", False)
@@ -87,7 +87,7 @@ def oncoprint_view(request: HttpRequest) -> HttpResponse:
         context["print"] = oncoprint(user=request.user, query=query)
     except OncotrialsError as exc:
         context["error"] = exc.message
-        status = exc.status
+        status = 422
     return render(request, "genomics/oncoprint.html", context, status=status)
 
 
@@ -137,7 +137,7 @@ def atlas(request: HttpRequest) -> HttpResponse:
         context["atlas"] = resistance_atlas_for_user(user=request.user, drug=drug, tumour=tumour)
     except OncotrialsError as exc:
         context["error"] = exc.message
-        status = exc.status
+        status = 422
     return render(request, "genomics/atlas.html", context, status=status)
 
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from oncotrials.apps.subjects import views as subject_views
+from oncotrials.apps.subjects import views_journey as subject_journey
 from oncotrials.apps.trials import views as trial_views
 
 from .api import api
@@ -23,11 +24,17 @@ urlpatterns = [
     path("trials/<int:trial_id>/", trial_views.trial_detail, name="trial-detail"),
     path("trials/<int:trial_id>/patients/", subject_views.trial_patients, name="trial-patients"),
     path("patients/", subject_views.patient_list, name="patient-list"),
+    path("patients/new/", subject_journey.patient_new, name="patient-new"),
     path("patients/<int:patient_id>/", subject_views.patient_detail, name="patient-detail"),
     path(
         "patients/<int:patient_id>/identity/",
         subject_views.patient_identity,
         name="patient-identity",
+    ),
+    path(
+        "patients/<int:patient_id>/journey/<slug:action>/",
+        subject_journey.patient_action,
+        name="patient-action",
     ),
     path("worklists/", subject_views.worklists, name="worklists"),
     path("", include("oncotrials.apps.dosing.urls")),

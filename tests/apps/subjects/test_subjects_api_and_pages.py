@@ -189,7 +189,9 @@ def test_dashboard_counts_inclusions_per_phase_and_year(journey, client_for, scr
 def test_admin_never_shows_identity_or_the_concealed_list(journey, client_for):
     from django.contrib.auth import get_user_model
 
-    get_user_model().objects.filter(pk=journey.unit.users["admin"].pk).update(is_staff=True, is_superuser=True)
+    get_user_model().objects.filter(pk=journey.unit.users["admin"].pk).update(
+        is_staff=True, is_superuser=True
+    )
     c = client_for("admin")
     page = c.get(f"/admin/subjects/patient/{journey.patient.pk}/change/").content.decode()
     assert journey.patient.research_id in page

@@ -72,6 +72,9 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             & {"investigator", "research_nurse", "administrator"}
         ),
     }
+    from .views_journey import journey_forms
+
+    context.update(journey_forms(request, patient))
     return render(request, "subjects/patient_detail.html", context)
 
 

@@ -1,0 +1,115 @@
+"""Web forms of the patient journey; each one feeds exactly one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    ReferralSource,
+    RegistrationStatus,
+    ScreenFailureReason,
+    ScreeningKind,
+    Sex,
+    WithdrawalScope,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _set_choices(form: forms.Form, name: str, choices: Any) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+class ReferralForm(forms.Form):
+    site = forms.ChoiceField(label=_("Site"))
+    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = forms.CharField(label=_("Given name"), max_length=100)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DATE)
+    hospital_number = forms.CharField(label=_("Hospital number"), max_length=40)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    diagnosis = forms.CharField(label=_("Diagnosis (OncoTree code)"), max_length=20, required=False)
+    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
+    referral_date = forms.DateField(label=_("Referral date"), widget=DATE)
+    referred_by = forms.CharField(label=_("Referring physician"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, sites: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "site", sites)
+
+
+class ConsentForm(forms.Form):
+    form = forms.ChoiceField(label=_("Consent form version"))
+    signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
+    future_research = forms.BooleanField(label=_("Future research"), required=False)
+    genetic_analysis = forms.BooleanField(label=_("Genetic analysis"), required=False)
+    sample_storage = forms.BooleanField(label=_("Sample storage"), required=False)
+
+    def __init__(self, *args: Any, forms_in_force: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "form", forms_in_force)
+
+
+class WithdrawForm(forms.Form):
+    consent = forms.ChoiceField(label=_("Consent"))
+    on = forms.DateField(label=_("Withdrawn on"), widget=DATE)
+    scope = forms.MultipleChoiceField(
+        label=_("Scope (none ticked: full withdrawal)"),
+        choices=WithdrawalScope.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.CharField(label=_("Reason given"), max_length=2000)
+
+    def __init__(self, *args: Any, consents: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "consent", consents)
+
+
+class ScreeningStartForm(forms.Form):
+    trial = forms.ChoiceField(label=_("Trial"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=ScreeningKind.choices)
+    started_on = forms.DateField(label=_("Started on"), widget=DATE)
+
+    def __init__(self, *args: Any, trials: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "trial", trials)
+
+
+class ScreeningCloseForm(forms.Form):
+    episode = forms.ChoiceField(label=_("Screening"))
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("eligible", _("Eligible")), ("failed", _("Screen failure"))]
+    )
+    failure_reason = forms.ChoiceField(
+        label=_("Failure reason"), choices=[("", "—"), *ScreenFailureReason.choices], required=False
+    )
+    closed_on = forms.DateField(label=_("Closed on"), widget=DATE)
+
+    def __init__(self, *args: Any, episodes: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "episode", episodes)
+
+
+class RegistrationForm(forms.Form):
+    cohort = forms.ChoiceField(label=_("Cohort / dose level"))
+    registered_on = forms.DateField(label=_("Registered on"), widget=DATE)
+
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "cohort", targets)
+
+
+class StatusForm(forms.Form):
+    registration = forms.ChoiceField(label=_("Registration"))
+    status = forms.ChoiceField(label=_("New status"), choices=RegistrationStatus.choices)
+    on = forms.DateField(label=_("Date"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, registrations: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "registration", registrations)

@@ -1,0 +1,262 @@
+"""Data entry of the journey from the web: each form posts to one service; errors come back as
+messages and nothing is saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialStatus
+from oncotrials.apps.trials.selectors import trials_visible_to
+from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+
+from . import forms as f
+from .models import Consent, ConsentForm, Patient, Registration, ScreeningEpisode
+from .selectors import patient_get_for_user, roles_for_patient
+from .services import (
+    CLINICAL_WRITERS,
+    consent_sign,
+    consent_withdraw,
+    patient_create,
+    registration_change_status,
+    registration_create,
+    screening_close,
+    screening_start,
+)
+
+
+def _writable_sites(user: Any) -> list[tuple[str, str]]:
+    scope = scope_for(user)
+    writers = {r.value for r in CLINICAL_WRITERS}
+    sites = (
+        Site.objects.all()
+        if scope.is_admin
+        else Site.objects.filter(
+            pk__in=[s for s, roles in scope.site_roles.items() if roles & writers]
+        )
+    )
+    return [(s.code, s.name) for s in sites]
+
+
+@login_required
+def patient_new(request: HttpRequest) -> HttpResponse:
+    sites = _writable_sites(request.user)
+    if not sites:
+        raise Http404("You may not register referrals.")
+    form = f.ReferralForm(request.POST or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        site = Site.objects.get(code=data.pop("site"))
+        try:
+            patient = patient_create(site=site, by=request.user, **data)
+        except OncotrialsError as exc:
+            form.add_error(
+                exc.extra.get("field") if exc.extra.get("field") in form.fields else None,
+                exc.message,
+            )
+        else:
+            messages.success(request, f"Referral registered as {patient.research_id}.")
+            return redirect("patient-detail", patient_id=patient.pk)
+    return render(request, "subjects/patient_new.html", {"form": form})
+
+
+def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
+    """Unbound forms for the patient page, with the choices this patient and user allow."""
+    today = timezone.localdate()
+    trials = trials_visible_to(request.user).filter(sites=patient.site_id).distinct()
+    forms_in_force = [
+        (c.pk, str(c))
+        for c in ConsentForm.objects.filter(trial__in=trials, valid_from__lte=today).exclude(
+            valid_to__lt=today
+        )
+    ]
+    consents = [
+        (c.pk, f"{c.form} ({c.signed_on:%Y-%m-%d})")
+        for c in patient.consents.filter(withdrawn_on__isnull=True).select_related("form__trial")
+    ]
+    episodes = [
+        (e.pk, f"{e.get_kind_display()} {e.trial} ({e.started_on:%Y-%m-%d})")
+        for e in patient.screenings.filter(outcome="pending").select_related("trial")
+    ]
+    targets = []
+    for cohort in Cohort.objects.filter(
+        trial__in=trials.filter(status=TrialStatus.OPEN), is_open=True
+    ).select_related("trial"):
+        levels = list(cohort.dose_levels.order_by("level"))
+        if levels:
+            targets += [
+                (f"{cohort.pk}:{dl.pk}", f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}")
+                for dl in levels
+            ]
+        else:
+            targets.append((f"{cohort.pk}:", str(cohort)))
+    regs = [
+        (r.pk, f"{r.cohort} ({r.get_status_display()})")
+        for r in patient.registrations.exclude(status="off_study").select_related("cohort__trial")
+    ]
+    return {
+        "may_write": bool(
+            roles_for_patient(request.user, patient) & {r.value for r in CLINICAL_WRITERS}
+        ),
+        "consent_form": f.ConsentForm(forms_in_force=forms_in_force, initial={"signed_on": today})
+        if forms_in_force
+        else None,
+        "withdraw_form": f.WithdrawForm(consents=consents, initial={"on": today})
+        if consents
+        else None,
+        "screening_form": f.ScreeningStartForm(
+            trials=[
+                (t.pk, f"{t.protocol_code} — {t.short_title}")
+                for t in trials.filter(status=TrialStatus.OPEN)
+            ],
+            initial={"started_on": today},
+        ),
+        "close_form": f.ScreeningCloseForm(episodes=episodes, initial={"closed_on": today})
+        if episodes
+        else None,
+        "registration_form": f.RegistrationForm(targets=targets, initial={"registered_on": today})
+        if targets
+        else None,
+        "status_form": f.StatusForm(registrations=regs, initial={"on": today}) if regs else None,
+    }
+
+
+@login_required
+@require_POST
+def patient_action(request: HttpRequest, patient_id: int, action: str) -> HttpResponse:
+    try:
+        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    except NotFoundError:
+        raise Http404("No such patient.") from None
+    choices = journey_forms(request, patient)
+    try:
+        message = _ACTIONS[action](request, patient, choices)
+    except KeyError:
+        raise Http404("Unknown action.") from None
+    except OncotrialsError as exc:
+        messages.error(request, exc.message)
+    else:
+        if message:
+            messages.success(request, message)
+    return redirect("patient-detail", patient_id=patient.pk)
+
+
+def _bound(form: Any, request: HttpRequest) -> dict[str, Any]:
+    if form is None:
+        raise NotFoundError("Nothing to act on.")
+    bound = type(form)(request.POST, **_choice_kwargs(form))
+    if not bound.is_valid():
+        field, errors = next(iter(bound.errors.items()))
+        raise ValidationError(f"{field}: {' '.join(errors)}", field=field)
+    return dict(bound.cleaned_data)
+
+
+def _choice_kwargs(form: Any) -> dict[str, Any]:
+    keys = {
+        f.ConsentForm: ("forms_in_force", "form"),
+        f.WithdrawForm: ("consents", "consent"),
+        f.ScreeningStartForm: ("trials", "trial"),
+        f.ScreeningCloseForm: ("episodes", "episode"),
+        f.RegistrationForm: ("targets", "cohort"),
+        f.StatusForm: ("registrations", "registration"),
+    }
+    kwarg, field = keys[type(form)]
+    return {kwarg: list(form.fields[field].choices)}
+
+
+def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c["consent_form"], request)
+    form = ConsentForm.objects.get(pk=data["form"])
+    options = {o: bool(data.get(o)) for o in form.options}
+    consent_sign(
+        patient=patient,
+        form=form,
+        signed_on=data["signed_on"],
+        by=request.user,
+        options_granted=options,
+    )
+    return f"Consent to {form} recorded."
+
+
+def _withdraw(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c["withdraw_form"], request)
+    consent_withdraw(
+        consent=Consent.objects.get(pk=data["consent"], patient=patient),
+        on=data["on"],
+        scope=data["scope"],
+        reason=data["reason"],
+        by=request.user,
+    )
+    return "Withdrawal recorded."
+
+
+def _screen(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c["screening_form"], request)
+    trial = trials_visible_to(request.user).get(pk=data["trial"])
+    screening_start(
+        patient=patient,
+        trial=trial,
+        kind=data["kind"],
+        started_on=data["started_on"],
+        by=request.user,
+    )
+    return f"Screening for {trial} started."
+
+
+def _close(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c["close_form"], request)
+    episode = ScreeningEpisode.objects.get(pk=data["episode"], patient=patient)
+    screening_close(
+        episode=episode,
+        outcome=data["outcome"],
+        closed_on=data["closed_on"],
+        by=request.user,
+        failure_reason=data.get("failure_reason") or "",
+    )
+    return "Screening closed."
+
+
+def _register(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c["registration_form"], request)
+    cohort_id, _, level_id = data["cohort"].partition(":")
+    cohort = Cohort.objects.get(pk=cohort_id)
+    level = DoseLevel.objects.get(pk=level_id, cohort=cohort) if level_id else None
+    registration_create(
+        patient=patient,
+        cohort=cohort,
+        dose_level=level,
+        registered_on=data["registered_on"],
+        by=request.user,
+    )
+    return f"Registered in {cohort}."
+
+
+def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c["status_form"], request)
+    registration = Registration.objects.get(pk=data["registration"], patient=patient)
+    registration_change_status(
+        registration=registration,
+        to_status=data["status"],
+        on=data["on"],
+        by=request.user,
+        reason=data.get("reason") or "",
+    )
+    return "Status updated."
+
+
+_ACTIONS = {
+    "consent": _consent,
+    "withdraw": _withdraw,
+    "screen": _screen,
+    "close-screening": _close,
+    "register": _register,
+    "status": _status,
+}

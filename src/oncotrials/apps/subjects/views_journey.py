@@ -160,7 +160,7 @@ def _bound(form: Any, request: HttpRequest) -> dict[str, Any]:
 
 
 def _choice_kwargs(form: Any) -> dict[str, Any]:
-    keys = {
+    keys: dict[type[Any], tuple[str, str]] = {
         f.ConsentForm: ("forms_in_force", "form"),
         f.WithdrawForm: ("consents", "consent"),
         f.ScreeningStartForm: ("trials", "trial"),

@@ -136,3 +136,18 @@ def test_registered_without_assessments_shows_empty_waterfall(registered, client
     assert f"swimmer-{c.reg.patient.research_id}" in marks
     page = client.get(f"/patients/{c.reg.patient_id}/tumours/").content.decode()
     assert "No baseline assessment recorded yet" in page
+
+
+def test_efficacy_queries_do_not_grow_with_patients(
+    trial_data, client_for, django_assert_max_num_queries
+):
+    c = client_for("nurse")
+    # trial lookup, scope, registrations, status history, evaluations and time points, baselines,
+    # overrides: a fixed number whatever the number of patients.
+    with django_assert_max_num_queries(16):
+        assert c.get(f"/api/v1/trials/{trial_data.reg.trial_id}/efficacy").status_code == 200
+    with django_assert_max_num_queries(9):
+        assert (
+            c.get(f"/api/v1/registrations/{trial_data.reg.pk}/tumour-assessments").status_code
+            == 200
+        )

@@ -168,3 +168,13 @@ def test_an_administration_correction_needs_its_version_and_a_reason(cb):
     ev = AuditEvent.objects.filter(object_type="crfs.drugadministration", action="update").get()
     assert ev.changes["dose"] == ["50.0000", "40.0000"]
     assert ev.reason == "pharmacy record"
+
+
+def test_an_abnormal_pre_treatment_value_is_the_baseline_of_later_grades(cb):
+    # Treatment started 2026-11-13. CTCAE v5.0 ALT increased with an abnormal baseline:
+    # grade 1 is >1.5-3.0 x baseline; 200 U/L over a baseline of 100 U/L is 2 x baseline
+    # (against ULN 40 alone it would be 5 x ULN: grade 2).
+    _lab(cb, value="100", sampled_on=dt.date(2026, 11, 12))
+    later = _lab(cb, value="200", sampled_on=dt.date(2026, 11, 16))
+    assert later.grade == 1
+    assert "baseline" in later.criterion

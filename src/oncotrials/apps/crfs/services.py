@@ -361,6 +361,7 @@ def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: Any) -
         if key in wanted:
             have.add(key)
             continue
+        old_status = q.status
         q.status = QueryStatus.CLOSED
         q.updated_at = now
         q.save(update_fields=["status", "updated_at"])
@@ -369,7 +370,7 @@ def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: Any) -
         audit_record(
             action="query_close",
             instance=q,
-            changes={"status": ["open", "closed"]},
+            changes={"status": [old_status, "closed"]},
             reason=text,
             by=by,
         )
@@ -436,13 +437,41 @@ def _date_in_course(registration: Registration, on: dt.date, field: str) -> None
         )
 
 
+def _baseline(
+    registration: Registration, analyte: str, unit: str, sampled_on: dt.date, exclude: int | None
+) -> Decimal | None:
+    """The pre-treatment value of the analyte (latest on or before treatment start, same unit);
+    None before treatment starts or when there is none."""
+    start = registration.treatment_start
+    if start is None or sampled_on <= start:
+        return None
+    earlier = LabResult.objects.filter(
+        registration=registration, analyte=analyte, unit=unit.strip(), sampled_on__lte=start
+    )
+    if exclude is not None:
+        earlier = earlier.exclude(pk=exclude)
+    baseline = earlier.order_by("-sampled_on", "-id").values_list("value", flat=True).first()
+    return baseline
+
+
 def _grade(
-    analyte: str, value: Decimal, unit: str, lln: Decimal | None, uln: Decimal | None
+    analyte: str,
+    value: Decimal,
+    unit: str,
+    lln: Decimal | None,
+    uln: Decimal | None,
+    *,
+    registration: Registration,
+    sampled_on: dt.date,
+    exclude: int | None = None,
 ) -> Any:
     from oncotrials.core.grading import grade_lab
+    from oncotrials.core.grading.ctcae import find_analyte
 
     try:
-        return grade_lab(analyte, value, unit, lln=lln, uln=uln)
+        key = find_analyte(analyte).key
+        baseline = _baseline(registration, key, unit, sampled_on, exclude)
+        return grade_lab(analyte, value, unit, lln=lln, uln=uln, baseline=baseline)
     except OncotrialsError as exc:  # unknown analyte, a unit that does not fit, LLN >= ULN
         text = exc.message
         field = "unit" if "Unit" in text or "unit" in text.split(";")[0] else "analyte"
@@ -464,12 +493,14 @@ def lab_result_create(
     visit_code: str = "",
     by: Any,
 ) -> LabResult:
-    """Record one lab value, graded with CTCAE v5; a unit that does not fit saves nothing."""
+    """Record one lab value, graded with CTCAE v5 (after treatment start, against the
+    pre-treatment value of the same analyte as baseline); a unit that does not fit the analyte,
+    an unknown analyte or LLN >= ULN saves nothing."""
     _require(by, registration, EDITORS, "enter lab results")
     num = _required_decimal(value, "value")
     lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
     _date_in_course(registration, sampled_on, "sampled_on")
-    g = _grade(analyte, num, unit, lo, hi)
+    g = _grade(analyte, num, unit, lo, hi, registration=registration, sampled_on=sampled_on)
     now = timezone.now()
     lab = LabResult.objects.create(
         registration=registration,
@@ -535,7 +566,16 @@ def lab_result_update(
     num = _required_decimal(value, "value")
     lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
     _date_in_course(locked.registration, sampled_on, "sampled_on")
-    g = _grade(locked.analyte, num, unit, lo, hi)
+    g = _grade(
+        locked.analyte,
+        num,
+        unit,
+        lo,
+        hi,
+        registration=locked.registration,
+        sampled_on=sampled_on,
+        exclude=locked.pk,
+    )
     fields = ["value", "unit", "lln", "uln", "sampled_on", "grade"]
     old = model_snapshot(locked, fields)
     locked.value, locked.unit, locked.lln, locked.uln = num, unit.strip(), lo, hi

@@ -16,12 +16,14 @@ from oncotrials.core.designs.base import (
 )
 from oncotrials.core.designs.boin import BOIN, BOINBoundaries, boin_lambdas
 from oncotrials.core.designs.boin_comb import BOINComb, CombDecision, CombSimulationResult
+
+# The fitting function ``crm`` stays in its module: a package attribute of that name would hide
+# the module ``oncotrials.core.designs.crm`` itself.
 from oncotrials.core.designs.crm import (
     CRM,
     CRMFit,
     CRMPathway,
     CRMSimulation,
-    crm,
     crm_pathways,
     getprior,
     simulate_crm,
@@ -107,7 +109,6 @@ __all__ = [
     "basket_operating_characteristics",
     "boin_lambdas",
     "check_doses",
-    "crm",
     "crm_pathways",
     "escalation_probability",
     "getprior",

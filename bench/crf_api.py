@@ -170,7 +170,7 @@ def seed(clients: int) -> dict[str, Any]:
     return {"token": token, "registrations": registrations, "onset": onset}
 
 
-def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -183,7 +183,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+    raise SystemExit("gunicorn did not answer /healthz within 180 s")
 
 
 TERMS = [
@@ -295,6 +295,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration per client count")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432", help="server URL")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (> 1: gthread workers)"
+    )
     parser.add_argument("--seed-only", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
@@ -338,6 +341,8 @@ def main() -> None:
                 str(args.workers),
                 "--bind",
                 f"127.0.0.1:{port}",
+                "--threads",
+                str(args.threads),
                 "--log-level",
                 "warning",
             ],
@@ -348,7 +353,8 @@ def main() -> None:
         _wait_ready(port, gunicorn)
         run(port, seeded, min(counts), min(2.0, args.seconds))  # warm-up (imports, connections)
         print(
-            f"Adverse events saved through the API: gunicorn {args.workers} sync workers, "
+            f"Adverse events saved through the API: gunicorn {args.workers} workers x "
+            f"{args.threads} thread(s), "
             f"PostgreSQL, audit trail on, DLT rules evaluated; {args.seconds:g} s per row."
         )
         print(

@@ -746,7 +746,7 @@ def _evaluate_quietly(ae: AdverseEvent, by: Any, *, onset_before: dt.date | None
     last = first + dt.timedelta(days=found[1].window_days - 1)
     if not any(d is not None and first <= d <= last for d in (ae.onset_date, onset_before)):
         return
-    dlt_evaluate(registration=registration, by=by, sync_dosing=False)
+    _propose_cases(registration, found[0], found[1], by)  # already inside the AE's transaction
 
 
 @transaction.atomic
@@ -763,6 +763,19 @@ def dlt_evaluate(
             field="trial",
         )
     rule_set, rules = found
+    decision = _propose_cases(registration, rule_set, rules, by)
+    if sync_dosing:
+        _dosing_sync(registration, rules, by, reason="DLT review evaluation")
+    return decision, list(DltCase.objects.filter(registration=registration).order_by("pk"))
+
+
+def _propose_cases(
+    registration: Registration, rule_set: DltRuleSet, rules: DltRules, by: Any
+) -> SubjectDecision:
+    """Run the rules and bring the patient's proposed cases in line (call inside a transaction).
+
+    The registration row is locked so that two saves for one patient never race on its cases.
+    """
     Registration.objects.select_for_update().filter(pk=registration.pk).first()
     decision = evaluate_subject(subject_data(registration), rules)
     now = timezone.now()
@@ -819,9 +832,7 @@ def dlt_evaluate(
                 by=by,
             )
             case.delete()
-    if sync_dosing:
-        _dosing_sync(registration, rules, by, reason="DLT review evaluation")
-    return decision, list(DltCase.objects.filter(registration=registration).order_by("pk"))
+    return decision
 
 
 def _dosing_sync(registration: Registration, rules: DltRules, by: Any, *, reason: str) -> str:

@@ -79,9 +79,8 @@ def assessments_of(registration: Registration) -> QuerySet[Assessment]:
 def overrides_in_force(registration: Registration) -> dict[int | None, ResponseOverride]:
     """The latest override per time point (key: assessment id; None for the BOR)."""
     latest: dict[int | None, ResponseOverride] = {}
-    for o in ResponseOverride.objects.filter(registration=registration).order_by(
-        "created_at", "pk"
-    ):
+    overrides = ResponseOverride.objects.filter(registration=registration)
+    for o in overrides.select_related("created_by").order_by("created_at", "pk"):
         latest[o.assessment_id] = o
     return latest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 
 from oncotrials.apps.crfs.models import FormInstance
 from oncotrials.apps.crfs.services import form_save
@@ -33,7 +33,7 @@ def _race(cb, version):
         except ConflictError as exc:
             outcomes.append(("conflict", exc.extra["current_data"].get("heart_rate")))
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [
         threading.Thread(target=save, args=("nurse", 70)),

@@ -369,3 +369,48 @@ def test_bad_patient_input(journey, field, value, message):
     with pytest.raises(ValidationError, match=message):
         patient_create(**kwargs)
     assert Patient.objects.count() == before
+
+
+def test_screening_checklist_is_generated_from_the_trials_eligibility(journey):
+    from oncotrials.apps.trials.services import trial_update
+
+    trial = journey.cohort.trial
+    trial.refresh_from_db()
+    trial = trial_update(
+        trial=trial,
+        changes={
+            "eligibility": [
+                {"kind": "inclusion", "text": "ECOG 0-1"},
+                {"kind": "exclusion", "text": "Brain metastases"},
+            ]
+        },
+        by=journey.unit.users["admin"],
+        reason="Protocol v2",
+        expected_version=trial.version,
+    )
+    nurse = journey.unit.users["nurse"]
+    consent_sign(
+        patient=journey.patient, form=journey.form, signed_on=dt.date(2026, 11, 2), by=nurse
+    )
+    episode = screening_start(
+        patient=journey.patient,
+        trial=trial,
+        kind="screening",
+        started_on=dt.date(2026, 11, 2),
+        by=nurse,
+    )
+    assert [c["criterion"] for c in episode.checklist] == [
+        "Inclusion: ECOG 0-1",
+        "Exclusion (must not apply): Brain metastases",
+    ]
+    with pytest.raises(ValidationError, match="Every checklist criterion must be met"):
+        screening_close(
+            episode=episode,
+            outcome="eligible",
+            closed_on=dt.date(2026, 11, 5),
+            by=nurse,
+            checklist=[
+                {"criterion": "Inclusion: ECOG 0-1", "met": True},
+                {"criterion": "Exclusion (must not apply): Brain metastases", "met": False},
+            ],
+        )

@@ -449,6 +449,7 @@ def demo_load(
                     "modality": modality,
                     "tumour_types": tumours,
                     "targets": targets,
+                    "eligibility": _eligibility(phase, targets),
                 },
                 sites=[main, partner] if partner_too else [main],
                 by=admin,
@@ -482,6 +483,28 @@ def demo_load(
             )
         )
     return logins
+
+
+def _eligibility(phase: str, targets: list[str]) -> list[dict[str, str]]:
+    criteria = [
+        {"kind": "inclusion", "text": "Age 18 years or older; signed informed consent"},
+        {"kind": "inclusion", "text": "ECOG performance status 0-1"},
+        {
+            "kind": "inclusion",
+            "text": "Adequate organ function (ANC >= 1.5 x 10^9/L, platelets >= 100 x 10^9/L, creatinine clearance >= 50 mL/min)",
+        },
+    ]
+    if phase != Phase.NON_TREATMENT:
+        criteria.append({"kind": "inclusion", "text": "Measurable disease per RECIST 1.1"})
+    if targets:
+        criteria.append(
+            {"kind": "inclusion", "text": f"Documented {', '.join(targets)} by a validated assay"}
+        )
+    criteria += [
+        {"kind": "exclusion", "text": "Symptomatic or untreated brain metastases"},
+        {"kind": "exclusion", "text": "Anticancer therapy within 21 days before the first dose"},
+    ]
+    return criteria
 
 
 def _cohorts(rng: random.Random, trial: Any, phase: str, agent: str, by: User) -> None:

@@ -378,11 +378,16 @@ def screening_start(
             f"{started_on.isoformat()}; screening procedures need it.",
             field="started_on",
         )
-    criteria = (
-        checklist
-        if checklist is not None
-        else [f"Inclusion/exclusion per protocol {trial.protocol_code}"]
-    )
+    if checklist is not None:
+        criteria = checklist
+    elif trial.eligibility:
+        # The protocol's criteria, in order; an exclusion is "met" when it does NOT apply.
+        criteria = [
+            f"{'Exclusion (must not apply)' if c.get('kind') == 'exclusion' else 'Inclusion'}: {c.get('text', '')}"
+            for c in trial.eligibility
+        ]
+    else:
+        criteria = [f"Inclusion/exclusion criteria of protocol {trial.protocol_code}"]
     episode = ScreeningEpisode.objects.create(
         patient=patient,
         trial=trial,

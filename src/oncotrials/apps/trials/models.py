@@ -75,6 +75,14 @@ class Trial(models.Model):
     status = models.CharField(
         max_length=20, choices=TrialStatus.choices, default=TrialStatus.FEASIBILITY
     )
+    eligibility = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            'Eligibility criteria, in protocol order: [{"kind": "inclusion"|"exclusion", "text": "...",'
+            ' "criteria": {optional structured tree, see docs/formats/criteria.md}}]'
+        ),
+    )
     sites: models.ManyToManyField[Site, TrialSite] = models.ManyToManyField(
         Site, through="TrialSite", related_name="trials"
     )

@@ -76,7 +76,15 @@ class TrialSummaryOut(Schema):
         return sorted(s.code for s in obj.sites.all())  # type: ignore[attr-defined]
 
 
+class EligibilityCriterion(Schema):
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(..., pattern="^(inclusion|exclusion)$")
+    text: str = Field(..., min_length=1, max_length=2000)
+
+
 class TrialOut(TrialSummaryOut):
+    eligibility: list[EligibilityCriterion]
     eu_ct_number: str
     nct_number: str
     sponsor_type: SponsorType
@@ -98,6 +106,7 @@ class TrialIn(Schema):
     modality: Modality
     tumour_types: list[str] = Field(default_factory=list, max_length=50)
     targets: list[str] = Field(default_factory=list, max_length=50)
+    eligibility: list[EligibilityCriterion] = Field(default_factory=list, max_length=200)
     sites: list[str] = Field(..., min_length=1, description="Participating site codes")
 
 
@@ -113,6 +122,7 @@ class TrialPatch(Schema):
     sponsor: str | None = Field(None, min_length=1, max_length=200)
     tumour_types: list[str] | None = Field(None, max_length=50)
     targets: list[str] | None = Field(None, max_length=50)
+    eligibility: list[EligibilityCriterion] | None = Field(None, max_length=200)
 
 
 class StatusIn(Schema):

@@ -45,6 +45,7 @@ TRIAL_FIELDS = (
     "modality",
     "tumour_types",
     "targets",
+    "eligibility",
 )
 
 
@@ -91,6 +92,18 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
                 )
         elif key == "targets":
             value = [str(v).strip() for v in (value or []) if str(v).strip()]
+        elif key == "eligibility":
+            value = list(value or [])
+            for i, c in enumerate(value):
+                if (
+                    not isinstance(c, dict)
+                    or c.get("kind") not in ("inclusion", "exclusion")
+                    or not str(c.get("text", "")).strip()
+                ):
+                    raise ValidationError(
+                        f"eligibility[{i}] must be {{'kind': 'inclusion'|'exclusion', 'text': ...}}; got {c!r}.",
+                        field=key,
+                    )
         out[key] = value
     if not partial:
         missing = {"protocol_code", "title", "sponsor", "sponsor_type", "phase", "modality"} - set(

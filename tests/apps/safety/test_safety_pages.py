@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from oncotrials.apps.safety.models import AstctAssessment, SaeReport
 from oncotrials.apps.safety.services import adverse_event_create
@@ -30,13 +33,17 @@ def test_ae_summary_plot_is_svg_and_downloadable(safety, complete_ae, client_for
 def test_an_sae_report_is_recorded_from_the_ae_page(safety, complete_ae, client_for):
     ae = adverse_event_create(
         registration=safety.registration,
-        data=complete_ae(seriousness=["hospitalisation"]),
+        data=complete_ae(
+            seriousness=["hospitalisation"],
+            awareness_at=(timezone.now() - dt.timedelta(hours=3)).isoformat(),
+        ),
         by=safety.users["nurse"],
         complete=True,
     )
     c = client_for("investigator")
     assert "Record the report" in c.get(f"/safety/adverse-events/{ae.pk}/").content.decode()
-    sent = ae.sae_aware_at.replace(tzinfo=None).isoformat(timespec="minutes")
+    sent = (ae.sae_aware_at + dt.timedelta(hours=1)).replace(tzinfo=None)
+    sent = sent.isoformat(timespec="minutes")  # as a datetime-local field sends it (UTC)
     r = c.post(f"/safety/adverse-events/{ae.pk}/sae-reports/", {"kind": "initial", "sent_at": sent})
     assert r.status_code == 302
     assert SaeReport.objects.get().kind == "initial"

@@ -95,8 +95,10 @@ def adverse_events_for_user(
     registration_id: int | None = None,
     immune_related: bool | None = None,
 ) -> QuerySet[AdverseEvent]:
-    qs = adverse_events_visible_to(user).select_related(
-        "registration__patient", "registration__trial"
+    qs = (
+        adverse_events_visible_to(user)
+        .select_related("registration__patient", "registration__trial", "registration__cohort")
+        .prefetch_related("registration__cohort__dose_levels")
     )
     if patient_id is not None:
         qs = qs.filter(registration__patient_id=patient_id)

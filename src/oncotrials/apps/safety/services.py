@@ -120,9 +120,8 @@ def agents_for_registration(registration: Registration) -> list[str]:
     if cached is not None:
         return list(cached)
     seen: list[str] = []
-    for agent in registration.cohort.dose_levels.order_by("level", "pk").values_list(
-        "agent", flat=True
-    ):
+    levels = sorted(registration.cohort.dose_levels.all(), key=lambda d: (d.level, d.pk))
+    for agent in (d.agent for d in levels):  # .all(): uses a prefetch when the list has one
         if agent not in seen:
             seen.append(agent)
     setattr(registration, "_safety_agents", tuple(seen))  # noqa: B010 - per-request cache

@@ -34,11 +34,26 @@ urlpatterns: list[URLPattern] = [
     ),
     path("safety/adverse-events/<int:ae_id>/", views.ae_edit, name="safety-ae-edit"),
     path(
+        "safety/adverse-events/<int:ae_id>/sae-reports/",
+        views.sae_report,
+        name="safety-sae-report",
+    ),
+    path(
+        "safety/registrations/<int:registration_id>/astct/",
+        views.astct_new,
+        name="safety-astct-new",
+    ),
+    path(
         "patients/<int:patient_id>/adverse-events/",
         views.patient_aes,
         name="safety-patient-aes",
     ),
     path("trials/<int:trial_id>/safety/", views.trial_safety, name="safety-trial"),
+    path(
+        "trials/<int:trial_id>/safety/ae-summary.svg",
+        views.trial_ae_summary_plot,
+        name="safety-trial-ae-svg",
+    ),
     path(
         "trials/<int:trial_id>/safety/ae-summary.csv",
         views.trial_ae_summary_csv,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from functools import wraps
@@ -20,7 +21,14 @@ from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
-from oncotrials.core.grading import load_catalogue
+from oncotrials.core.grading import (
+    Consciousness,
+    MotorFindings,
+    OxygenDevice,
+    RaisedIcp,
+    Seizure,
+    load_catalogue,
+)
 
 from .models import (
     ActionTaken,
@@ -52,15 +60,19 @@ from .selectors import (
 )
 from .services import (
     ADJUDICATORS,
+    ASTCT_MODALITIES,
     RULE_EDITORS,
+    SAE_REPORTERS,
     WRITERS,
     adverse_event_create,
     adverse_event_update,
     agents_for_registration,
+    astct_assessment_record,
     completion_issues,
     dlt_case_adjudicate,
     dlt_evaluate,
     dlt_rules_save,
+    sae_report_record,
     toxicity_cases_build,
     toxicity_meeting_create,
     toxicity_recommend,
@@ -144,9 +156,23 @@ def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
                 "astct": astct_for_registration(registration=reg),
                 "may_write": bool(roles & WRITERS),
                 "has_rules": DltRuleSet.objects.filter(trial_id=reg.trial_id).exists(),
+                "astct_allowed": reg.trial.modality in ASTCT_MODALITIES,
             }
         )
-    return render(request, "safety/patient_aes.html", {"patient": patient, "blocks": blocks})
+    return render(
+        request,
+        "safety/patient_aes.html",
+        {
+            "patient": patient,
+            "blocks": blocks,
+            "oxygen_devices": [d.value for d in OxygenDevice],
+            "consciousness_levels": [c.value for c in Consciousness],
+            "seizures": [x.value for x in Seizure],
+            "motor_findings": [m.value for m in MotorFindings],
+            "raised_icp": [r.value for r in RaisedIcp],
+            "attribution_choices": Attribution.choices,
+        },
+    )
 
 
 def _form_data(request: HttpRequest) -> dict[str, Any]:
@@ -276,6 +302,9 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
             issues=[] if ae.status == RecordStatus.COMPLETE else completion_issues(ae),
         )
         context["read_only"] = not may_write
+        context["may_report"] = bool(
+            roles_for_registration(request.user, registration) & SAE_REPORTERS
+        )
         return _render_form(request, context)
     if not may_write:
         raise PermissionDeniedError("Your role does not allow you to change adverse events.")
@@ -316,6 +345,99 @@ def registration_evaluate(request: HttpRequest, registration_id: int) -> HttpRes
     except OncotrialsError as exc:
         return HttpResponse(exc.message, status=exc.status)
     return redirect("safety-dlt-review")
+
+
+@login_required
+@require_POST
+@_visible
+def sae_report(request: HttpRequest, ae_id: int) -> HttpResponse:
+    """Record that an SAE report was sent (from the AE page)."""
+    ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
+    try:
+        sent_at = dt.datetime.fromisoformat(request.POST.get("sent_at", ""))
+    except ValueError:
+        return HttpResponse("sent_at must be a date and time such as 2026-11-20T14:30.", status=422)
+    if timezone.is_naive(sent_at):
+        sent_at = timezone.make_aware(sent_at, dt.UTC)
+    try:
+        sae_report_record(
+            ae=ae,
+            kind=request.POST.get("kind", ""),
+            sent_at=sent_at,
+            notes=request.POST.get("notes", "")[:2000],
+            by=request.user,
+        )
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return redirect("safety-ae-edit", ae_id=ae.pk)
+
+
+CRS_FLAGS = (
+    "fever_other_cause",
+    "antipyretic_or_anticytokine_given",
+    "hypotension",
+    "hypotension_other_cause",
+    "hypoxia_other_cause",
+    "death_from_crs",
+)
+ICANS_FLAGS = ("consciousness_other_cause", "death_from_icans")
+
+
+def _astct_parameters(request: HttpRequest, scale: str) -> dict[str, Any]:
+    post = request.POST
+    params: dict[str, Any] = {}
+    if scale == "ASTCT_CRS":
+        if post.get("temperature_c"):
+            params["temperature_c"] = post["temperature_c"]
+        if post.get("oxygen_flow_l_min"):
+            params["oxygen_flow_l_min"] = post["oxygen_flow_l_min"]
+        params["oxygen_device"] = post.get("oxygen_device", "none")
+        params["vasopressors"] = [
+            v.strip() for v in post.get("vasopressors", "").split(",") if v.strip()
+        ]
+        for flag in CRS_FLAGS:
+            params[flag] = post.get(flag) == "on"
+    else:
+        if post.get("ice_score"):
+            raw = post["ice_score"]
+            params["ice_score"] = _int(raw) if _int(raw) is not None else raw
+        for key in ("consciousness", "seizure", "motor", "raised_icp"):
+            if post.get(key):
+                params[key] = post[key]
+        for flag in ICANS_FLAGS:
+            params[flag] = post.get(flag) == "on"
+    return params
+
+
+@login_required
+@require_POST
+@_visible
+def astct_new(request: HttpRequest, registration_id: int) -> HttpResponse:
+    """Record a CRS or ICANS assessment; the ASTCT grade is computed and shown with its rule."""
+    registration = registration_get_for_user(user=request.user, registration_id=registration_id)
+    scale = request.POST.get("scale", "")
+    try:
+        assessed_at = dt.datetime.fromisoformat(request.POST.get("assessed_at", ""))
+    except ValueError:
+        return HttpResponse(
+            "assessed_at must be a date and time such as 2026-11-20T14:30.", status=422
+        )
+    try:
+        astct_assessment_record(
+            registration=registration,
+            scale=scale,
+            assessed_at=assessed_at,
+            parameters=_astct_parameters(request, scale),
+            attribution=request.POST.get("attribution", ""),
+            by=request.user,
+        )
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return redirect("safety-patient-aes", patient_id=registration.patient_id)
 
 
 # ----------------------------------------------------------------------------- trial pages
@@ -446,8 +568,6 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 def _date_or_today(value: str) -> Any:
-    import datetime as dt
-
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -485,3 +605,55 @@ def board_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
         {"meeting": meeting, "cases": toxicity_cases(meeting=meeting), "error": error},
         status=422 if error else 200,
     )
+
+
+GRADE_COLOURS = ("#9ecae1", "#4292c6", "#fd8d3c", "#d94801", "#7f2704")  # G1 light … G5 dark
+
+
+def ae_summary_svg(summary: dict[str, Any], title: str, top: int = 20) -> bytes:
+    """Horizontal stacked bars: patients per term by worst grade (matplotlib, Agg, SVG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    rows = summary["rows"][:top][::-1]
+    height = max(2.0, 0.35 * len(rows) + 1.2)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    try:
+        left = [0] * len(rows)
+        labels = [r["term"] for r in rows]
+        for g in range(5):
+            counts = [r["by_grade"][g] for r in rows]
+            if any(counts):
+                ax.barh(labels, counts, left=left, color=GRADE_COLOURS[g], label=f"G{g + 1}")
+            left = [a + b for a, b in zip(left, counts, strict=True)]
+        ax.set_xlabel("Patients (worst grade per term)")
+        ax.set_title(title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if rows:
+            ax.legend(loc="lower right", frameon=False, fontsize="small")
+        else:
+            ax.text(0.5, 0.5, "No complete adverse event", ha="center", transform=ax.transAxes)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+@login_required
+@_visible
+def trial_ae_summary_plot(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = trial_get_for_user(user=request.user, trial_id=trial_id)
+    svg = ae_summary_svg(
+        ae_summary(user=request.user, trial=trial), f"{trial.protocol_code}: adverse events"
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = (
+            f'attachment; filename="{trial.protocol_code}-ae-summary.svg"'
+        )
+    return response

@@ -11,7 +11,6 @@ from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 
-from . import plots
 from .models import Assessment, AssessmentKind
 from .schemas import (
     TumourAssessmentIn,
@@ -339,6 +338,8 @@ def tumour_efficacy_plot(
 
 
 def svg_response(*, trial: Any, user: Any, plot: str, download: bool) -> HttpResponse:
+    from . import plots  # matplotlib loads on the first plot, not with the URLconf
+
     patients = efficacy_data(trial=trial, user=user)
     summary = pfs_summary(patients) if plot == "pfs" else None
     response = HttpResponse(

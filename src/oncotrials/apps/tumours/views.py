@@ -20,7 +20,6 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationErr
 
 from .api import svg_response
 from .models import Assessment, Criteria, ImagingMethod, LesionRole, LesionStatus
-from .plots import PLOTS
 from .selectors import (
     assessments_of,
     efficacy_data,
@@ -286,7 +285,7 @@ def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def efficacy_plot(request: HttpRequest, trial_id: int, plot: str) -> HttpResponse:
-    if plot not in PLOTS:
+    if plot not in ("waterfall", "spider", "swimmer", "pfs"):
         raise Http404("No such plot.")
     trial = _trial(request, trial_id)
     return svg_response(

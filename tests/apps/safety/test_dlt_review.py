@@ -248,3 +248,43 @@ def test_dlt_review_page_lists_cases_and_signs(safety, rules, complete_ae, clien
     )
     assert r.status_code == 302
     assert DltAssessment.objects.get().outcome == "dlt"
+
+
+def test_a_confirmed_dlt_rejected_on_review_returns_the_patient_to_pending(
+    safety, rules, complete_ae
+):
+    investigator = safety.users["investigator"]
+    _ae(safety, complete_ae)
+    case = dlt_case_adjudicate(
+        case=DltCase.objects.get(),
+        decision="confirm",
+        reason="colitis",
+        meaning="I confirm this DLT",
+        version=1,
+        by=investigator,
+    )
+    assert DltAssessment.objects.get().outcome == "dlt"
+    dlt_case_adjudicate(
+        case=case,
+        decision="reject",
+        reason="stool culture: C. difficile",
+        meaning="I reject this DLT",
+        version=2,
+        by=investigator,
+    )
+    assessment = DltAssessment.objects.get()
+    assert assessment.outcome == "pending"  # the window (to 2026-12-02) is still open
+    assert "C. difficile" in assessment.reason
+
+
+def test_a_nurse_may_run_the_rules_but_the_dosing_state_waits_for_an_investigator(
+    safety, rules, complete_ae, monkeypatch
+):
+    _ae(safety, complete_ae, attribution={"Drug B": "unlikely"})
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 12, 3))
+    decision, cases = dlt_evaluate(registration=safety.registration, by=safety.users["nurse"])
+    assert decision.outcome.value == "not_dlt"
+    assert cases == []
+    assert not DltAssessment.objects.exists()
+    dlt_evaluate(registration=safety.registration, by=safety.users["investigator"])
+    assert DltAssessment.objects.get().outcome == "no_dlt"

@@ -752,8 +752,13 @@ def _evaluate_quietly(ae: AdverseEvent, by: Any, *, onset_before: dt.date | None
 def dlt_evaluate(
     *, registration: Registration, by: Any, sync_dosing: bool = True
 ) -> tuple[SubjectDecision, list[DltCase]]:
-    """Evaluate the patient's events with the trial's DLT rules; propose cases for DLT/pending."""
-    _require(roles_for_registration(by, registration), WRITERS, "run the DLT review")
+    """Evaluate the patient's events with the trial's DLT rules; propose cases for DLT/pending.
+
+    When the caller may adjudicate (an investigator), the dosing state follows as well: no_dlt
+    once the window has closed with every case rejected.
+    """
+    roles = roles_for_registration(by, registration)
+    _require(roles, WRITERS, "run the DLT review")
     found = dlt_rules_for(registration.trial)
     if found is None:
         raise ValidationError(
@@ -763,7 +768,7 @@ def dlt_evaluate(
         )
     rule_set, rules = found
     decision = _propose_cases(registration, rule_set, rules, by)
-    if sync_dosing:
+    if sync_dosing and roles & ADJUDICATORS:
         _dosing_sync(registration, rules, by, reason="DLT review evaluation")
     return decision, list(DltCase.objects.filter(registration=registration).order_by("pk"))
 

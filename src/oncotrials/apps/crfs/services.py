@@ -271,9 +271,10 @@ def form_save(
         )
     now = timezone.now()
     status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
+    # No join in the locking query: on PostgreSQL a FOR UPDATE over a join drops the row when a
+    # concurrent writer changes the join key (updated_by), and the row would look absent.
     instance = (
         FormInstance.objects.select_for_update()
-        .select_related("updated_by")
         .filter(registration=registration, visit_code=visit_code, form_name=form_name)
         .first()
     )
@@ -748,11 +749,7 @@ def administration_update(
     by: Any,
 ) -> DrugAdministration:
     """Correct an administration record (current version and a reason required)."""
-    locked = (
-        DrugAdministration.objects.select_for_update()
-        .select_related("registration")
-        .get(pk=administration.pk)
-    )
+    locked = DrugAdministration.objects.select_for_update().get(pk=administration.pk)
     _require(by, locked, EDITORS, "change drug administration records")
     if locked.version != version:
         raise ConflictError(

@@ -978,14 +978,15 @@ class BOIN12:
             t[rows, d] += (both | tox_only).sum(axis=1) * add
             e[rows, d] += (both | eff_only).sum(axis=1) * add
             b[rows, d] += both.sum(axis=1) * add
-            if step == int(self.n_cohorts) - 1:
-                break  # the sample size is reached: no further decision
+            # The safety and futility rules also apply to the last cohort (they feed selection).
             nd, td, ed = n[rows, d], t[rows, d], e[rows, d]
             hit_t = active & self._tox_unsafe(nd, td)
             tox_elim |= hit_t[:, None] & (pos >= d[:, None])
             hit_e = active & self._futile(nd, ed)
             kept &= ~tox_elim
             kept[rows[hit_e], d[hit_e]] = False
+            if step == int(self.n_cohorts) - 1:
+                break  # the sample size is reached: no further decision
             x = self._pseudo(n, t, e, b)
             res = self._step(n, t, x, kept, tox_elim, d, bounds)
             stop = active & (res.next_dose < 0)
@@ -1003,6 +1004,7 @@ class BOIN12:
         if progress is not None:
             progress(int(self.n_cohorts), int(self.n_cohorts))
 
+        early |= ~kept.any(axis=1)  # every dose eliminated, by the last cohort included
         x = self._pseudo(n, t, e, b)
         obd, _ = self._select(n, t, x, tox_elim, kept)
         selected = np.where(early, -1, obd).astype(np.int64)

@@ -70,7 +70,7 @@ def _env(database_url: str) -> dict[str, str]:
     return env
 
 
-def seed(clients: int) -> dict[str, Any]:
+def seed(clients: int, *, with_rules: bool = True) -> dict[str, Any]:
     """Create the unit, trial, rules and one registered patient per client (runs in a child)."""
     import datetime as dt
 
@@ -125,8 +125,9 @@ def seed(clients: int) -> dict[str, Any]:
     level = dose_level_create(
         cohort=cohort, level=1, agent="Drug A", dose="10", unit="mg", by=admin
     )
-    rules = read_structured_file(ROOT / "docs" / "formats" / "examples" / "dlt-rules.example.yaml")
-    dlt_rules_save(trial=trial, document=rules, by=admin)
+    if with_rules:
+        example = ROOT / "docs" / "formats" / "examples" / "dlt-rules.example.yaml"
+        dlt_rules_save(trial=trial, document=read_structured_file(example), by=admin)
     form = consent_form_create(
         kind="trial",
         trial=trial,
@@ -298,10 +299,15 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per worker (> 1: gthread workers)"
     )
+    parser.add_argument(
+        "--without-dlt-rules",
+        action="store_true",
+        help="no DLT rules on the trial (saves skip the DLT evaluation)",
+    )
     parser.add_argument("--seed-only", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
-        print(json.dumps(seed(args.seed_only)))
+        print(json.dumps(seed(args.seed_only, with_rules=not args.without_dlt_rules)))
         return
     counts = [int(x) for x in args.clients.split(",") if x.strip()]
     if not counts or min(counts) < 1 or max(counts) > 256:
@@ -325,7 +331,8 @@ def main() -> None:
             capture_output=True,
         )
         out = subprocess.run(
-            [sys.executable, __file__, "--seed-only", str(max(counts))],
+            [sys.executable, __file__, "--seed-only", str(max(counts))]
+            + (["--without-dlt-rules"] if args.without_dlt_rules else []),
             env=env,
             check=True,
             capture_output=True,
@@ -354,8 +361,9 @@ def main() -> None:
         run(port, seeded, min(counts), min(2.0, args.seconds))  # warm-up (imports, connections)
         print(
             f"Adverse events saved through the API: gunicorn {args.workers} workers x "
-            f"{args.threads} thread(s), "
-            f"PostgreSQL, audit trail on, DLT rules evaluated; {args.seconds:g} s per row."
+            f"{args.threads} thread(s), PostgreSQL, audit trail on, "
+            f"{'no DLT rules' if args.without_dlt_rules else 'DLT rules evaluated'}; "
+            f"{args.seconds:g} s per row."
         )
         print(
             f"{'clients':>7} {'saved':>7} {'errors':>6} {'req/s':>8} {'p50 ms':>8} "

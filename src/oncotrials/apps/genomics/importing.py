@@ -430,11 +430,18 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
         f = parsed.frames[kind]
         if f.height == 0:
             continue
-        f = f.sort(f.columns, nulls_last=True)
-        for (key,), part in f.partition_by("sample_key", as_dict=True).items():
+        # One sort and one CSV rendering for the whole file; each sample's rows are then a
+        # contiguous run of lines (no field holds a newline: the readers split on lines).
+        f = f.sort(["sample_key", *[c for c in f.columns if c != "sample_key"]], nulls_last=True)
+        lines = f.write_csv(include_header=False).encode().split(b"\n")
+        runs = f.get_column("sample_key").rle()
+        start = 0
+        for key, n in zip(
+            runs.struct.field("value").to_list(), runs.struct.field("len").to_list(), strict=True
+        ):
             h = digests.get(str(key))
-            if h is None:
-                continue
-            h.update(kind.encode())
-            h.update(part.write_csv(include_header=False).encode())
+            if h is not None:
+                h.update(kind.encode())
+                h.update(b"\n".join(lines[start : start + n]))
+            start += n
     return {s: h.hexdigest() for s, h in digests.items()}

@@ -87,9 +87,22 @@ class GenomicReport(models.Model):
 
 
 class _Alteration(models.Model):
-    report = models.ForeignKey(GenomicReport, on_delete=models.CASCADE, related_name="+")
-    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    # No database-level foreign-key constraints on these bulk tables: the import service is
+    # their only writer and inserts, in its own transaction, ids it has just read or created.
+    # PostgreSQL would otherwise run three deferred trigger checks per row at commit, which
+    # costs more than the COPY itself (millions of rows per import). Django still applies
+    # on_delete. Only the report is indexed (reads of a sample or a patient go through their
+    # reports); sample and patient are kept on each row so that cohort queries filter by
+    # visibility and timepoint without a join through the report.
+    report = models.ForeignKey(
+        GenomicReport, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    sample = models.ForeignKey(
+        Sample, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     escat_tier = models.CharField(max_length=8, blank=True)
 
     class Meta:
@@ -116,7 +129,10 @@ class Mutation(_Alteration):
     class Meta:
         indexes = [
             models.Index(fields=["gene", "protein_change"], name="mutation_gene_change"),
-            models.Index(fields=["escat_tier"], name="mutation_tier"),
+            # Few rows have a tier: a partial index stays small and cheap to maintain.
+            models.Index(
+                fields=["escat_tier"], name="mutation_tier", condition=~models.Q(escat_tier="")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -487,18 +487,24 @@ def oncoprint(
         .order_by("sample_id")[:max_samples]
     )
     cells: dict[tuple[str, int], list[str]] = defaultdict(list)
+    # Alteration rows are reached through their (indexed) current reports.
+    report_ids = list(
+        GenomicReport.objects.filter(sample_id__in=sample_pks, superseded=False).values_list(
+            "pk", flat=True
+        )
+    )
     for gene, spk, vc in _scoped(
-        Mutation.objects.filter(sample_id__in=sample_pks), user
+        Mutation.objects.filter(report_id__in=report_ids), user
     ).values_list("gene", "sample_id", "variant_class"):
         cls = _mutation_cell(vc)
         if VariantClass(vc).is_protein_altering and cls not in cells[(gene, spk)]:
             cells[(gene, spk)].append(cls)
     for gene, spk, call in _scoped(
-        CopyNumberAlteration.objects.filter(sample_id__in=sample_pks, call__in=[2, -2]), user
+        CopyNumberAlteration.objects.filter(report_id__in=report_ids, call__in=[2, -2]), user
     ).values_list("gene", "sample_id", "call"):
         cells[(gene, spk)].append("amp" if call == 2 else "homdel")
     for g1, g2, spk in _scoped(
-        StructuralVariant.objects.filter(sample_id__in=sample_pks), user
+        StructuralVariant.objects.filter(report_id__in=report_ids), user
     ).values_list("gene1", "gene2", "sample_id"):
         for g in {g1, g2} - {""}:
             if "fusion" not in cells[(g, spk)]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import scope_for
@@ -29,7 +29,7 @@ from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
-from oncotrials.core.genomics.actionability import annotate, escat_table
+from oncotrials.core.genomics.actionability import KbEntry, annotate, escat_table
 from oncotrials.core.genomics.model import (
     Alteration,
     CnaCall,
@@ -63,7 +63,7 @@ from .models import (
 )
 
 GENOMICS_WRITERS = frozenset({Role.MOLECULAR_BIOLOGIST, Role.DATA_MANAGER, Role.ADMINISTRATOR})
-SQLITE_BATCH = 5_000
+SQLITE_BATCH = 20_000
 COPY_CHUNK = 100_000
 MODELS: dict[str, Any] = {
     "mutations": Mutation,
@@ -72,6 +72,7 @@ MODELS: dict[str, Any] = {
     "biomarkers": Biomarker,
 }
 Progress = Callable[[str, int, int], None]
+PROTEIN_ALTERING = [v.value for v in VariantClass if v.is_protein_altering]
 
 
 @dataclass(frozen=True)
@@ -172,14 +173,29 @@ def _resolve_patients(
 
 # --------------------------------------------------------------------------- ESCAT annotation
 @lru_cache(maxsize=1)
-def _kb_genes() -> frozenset[str]:
-    return frozenset(e.gene for e in escat_table() if e.gene)
+def _kb_by_gene() -> dict[str, tuple[KbEntry, ...]]:
+    """The shipped ESCAT entries per gene ('' for genome-wide biomarkers)."""
+    out: dict[str, list[KbEntry]] = {}
+    for e in escat_table():
+        out.setdefault(e.gene, []).append(e)
+    return {g: tuple(v) for g, v in out.items()}
 
 
-@lru_cache(maxsize=100_000)
+def _entries_for(alteration: Alteration) -> tuple[KbEntry, ...]:
+    kb = _kb_by_gene()
+    if isinstance(alteration, CoreStructuralVariant):
+        return tuple(e for g in alteration.genes for e in kb.get(g, ()))
+    if isinstance(alteration, CoreBiomarker):
+        return kb.get("", ())
+    return kb.get(alteration.gene, ())
+
+
+@lru_cache(maxsize=200_000)
 def _tier(alteration: Alteration, tumour: str) -> str:
+    # Only ESCAT entries set the tier, and an entry only matches its own gene: annotating
+    # against the gene's entries gives the same tier as the whole table, much faster.
     try:
-        return annotate(alteration, tumour).tier or ""
+        return annotate(alteration, tumour, knowledge=_entries_for(alteration)).tier or ""
     except ValidationError:  # a diagnosis that is not an OncoTree code: no tier
         return ""
 
@@ -211,27 +227,47 @@ def _core_alteration(kind: str, row: dict[str, Any]) -> Alteration | None:
     return CoreBiomarker("", bk, row["value"], row["status"], row["unit"])
 
 
+_TIER_KEYS = {
+    "mutations": ["gene", "protein_change", "variant_class"],
+    "copy_numbers": ["gene", "call"],
+    "structural_variants": ["gene1", "gene2", "in_frame", "event_info"],
+    "biomarkers": ["kind", "value", "status", "unit"],
+}
+
+
 def _tiers(kind: str, frame: pl.DataFrame, tumour_of: dict[str, str]) -> pl.Series:
-    """ESCAT tier of each row for its patient's tumour type ('' when none)."""
+    """ESCAT tier of each row for its patient's tumour type ('' when none).
+
+    Each distinct (alteration, tumour type) is annotated once, and only for genes the ESCAT
+    table names; the result is joined back onto the rows.
+    """
     if frame.height == 0:
         return pl.Series("escat_tier", [], dtype=pl.String)
-    genes = list(_kb_genes())
-    if kind == "mutations" or kind == "copy_numbers":
+    genes = [g for g in _kb_by_gene() if g]
+    if kind == "mutations":  # ESCAT rules only match protein-altering changes
+        candidate = pl.col("gene").is_in(genes) & pl.col("variant_class").is_in(PROTEIN_ALTERING)
+    elif kind == "copy_numbers":
         candidate = pl.col("gene").is_in(genes)
     elif kind == "structural_variants":
         candidate = pl.col("gene1").is_in(genes) | pl.col("gene2").is_in(genes)
     else:
         candidate = pl.lit(True)
-    idx = frame.with_row_index("_i").filter(candidate)
-    tiers = [""] * frame.height
-    for row in idx.iter_rows(named=True):
-        tumour = tumour_of.get(row["sample_key"], "")
-        if not tumour:
-            continue
+    keys = [*_TIER_KEYS[kind], "_tumour"]
+    f = frame.with_columns(
+        pl.col("sample_key")
+        .replace_strict(tumour_of, default="", return_dtype=pl.String)
+        .alias("_tumour")
+    )
+    distinct = f.filter(candidate & (pl.col("_tumour") != "")).select(keys).unique()
+    tiers: list[str] = []
+    for row in distinct.iter_rows(named=True):
         alt = _core_alteration(kind, row)
-        if alt is not None:
-            tiers[row["_i"]] = _tier(alt, tumour)
-    return pl.Series("escat_tier", tiers, dtype=pl.String)
+        tiers.append(_tier(alt, row["_tumour"]) if alt is not None else "")
+    table = distinct.with_columns(pl.Series("escat_tier", tiers, dtype=pl.String))
+    joined = f.select(keys).join(
+        table, on=keys, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined.get_column("escat_tier").fill_null("")
 
 
 # --------------------------------------------------------------------------- bulk inserts
@@ -240,18 +276,27 @@ def _insert(model: Any, frame: pl.DataFrame, tick: Callable[[int], None]) -> Non
         return
     if connection.vendor == "postgresql":
         _copy(model, frame, tick)
-        return
-    fields = frame.columns
-    batch: list[models.Model] = []
-    for values in frame.iter_rows():
-        batch.append(model(**dict(zip(fields, values, strict=True))))
-        if len(batch) >= SQLITE_BATCH:
-            model.objects.bulk_create(batch)
-            tick(len(batch))
-            batch = []
-    if batch:
-        model.objects.bulk_create(batch)
-        tick(len(batch))
+    else:
+        _executemany(model, frame, tick)
+
+
+def _executemany(model: Any, frame: pl.DataFrame, tick: Callable[[int], None]) -> None:
+    """Batched parameterised INSERTs on SQLite.
+
+    ``bulk_create`` builds one model instance per row and is bound by SQLite's 999 parameters
+    per statement (about 45 rows of this width): some 4,000 rows/s. The same batches through
+    ``executemany`` on the same connection and transaction insert an order of magnitude faster.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(c) for c in frame.columns)
+    marks = ", ".join(["%s"] * frame.width)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model names, quoted
+    with connection.cursor() as cur:
+        for offset in range(0, frame.height, SQLITE_BATCH):
+            part = frame.slice(offset, SQLITE_BATCH)
+            cur.executemany(sql, part.rows())
+            tick(part.height)
 
 
 def _copy(model: Any, frame: pl.DataFrame, tick: Callable[[int], None]) -> None:
@@ -318,7 +363,9 @@ def genomics_import(
         parsed.source = source_name
     if not parsed.samples:
         raise ValidationError(f"{parsed.source}: no sample to import.", field="path")
+    say("matching", 0, 0)
     patients = _resolve_patients(parsed, patient_map, by)
+    say("hashing", 0, 0)
     hashes = content_hashes(parsed)
     return _write(parsed, patients, hashes, patient_map, by, say)
 
@@ -421,6 +468,7 @@ def _write(
             "patient_id": pl.Int64,
         },
     )
+    say("annotating", 0, 0)
     tumour_of = {
         sid: _valid_tumour(patients[sid].diagnosis or (sample_of[sid].oncotree_code or ""))
         for sid in reports
@@ -452,6 +500,7 @@ def _write(
         _insert(MODELS[kind], f, tick)
 
     # One audit event per report.
+    say("auditing", 0, len(reports))
     per_report = {
         kind: dict(frames[kind].group_by("report_id").len().iter_rows()) for kind in KINDS
     }

@@ -608,7 +608,11 @@ def import_cmd(
             def progress(stage: str, done: int, total: int) -> None:
                 label = {
                     "reading": f"Reading {path.name}",
+                    "matching": "Matching patients",
+                    "hashing": "Comparing with stored reports",
+                    "annotating": "ESCAT tiers",
                     "writing": "Writing alterations",
+                    "auditing": "Audit trail",
                     "done": "Done",
                 }.get(stage, stage)
                 bar.update(task, description=label, completed=done, total=total or None)

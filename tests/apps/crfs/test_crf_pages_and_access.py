@@ -290,3 +290,16 @@ def test_casebook_and_exposure_pages_render(cb):
     page = c.get(f"/crfs/registrations/{cb.registration.pk}/exposure/").content.decode()
     assert "100 %" in page
     assert cb.registration.patient.research_id in c.get("/crfs/").content.decode()
+
+
+def test_query_work_list_reads_a_bounded_number_of_times(cb, django_assert_max_num_queries):
+    from oncotrials.apps.crfs.services import query_raise
+
+    form = _form(cb)
+    for i in range(6):
+        query_raise(record=form, field="heart_rate", text=f"check {i}", by=cb.users["datamanager"])
+    c = _client(cb, "nurse")
+    with django_assert_max_num_queries(9):
+        assert len(c.get("/api/v1/crfs/queries").json()) == 6
+    with django_assert_max_num_queries(10):
+        assert c.get("/crfs/queries/").content.decode().count("check ") == 6

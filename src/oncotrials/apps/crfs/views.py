@@ -288,7 +288,9 @@ def exposure_page(request: HttpRequest, registration_id: int) -> HttpResponse:
 @login_required
 def query_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")[:10]
-    queries = queries_for_user(user=request.user, status=status).prefetch_related("events__by")
+    queries = queries_for_user(user=request.user, status=status).prefetch_related(
+        "events__by", "record"
+    )
     return render(
         request,
         "crfs/queries.html",
@@ -301,6 +303,11 @@ def query_list(request: HttpRequest) -> HttpResponse:
 
 
 # ----------------------------------------------------------------------------- record panel
+
+
+def record_panel_context(request: HttpRequest, record: Any, error: str = "") -> dict[str, Any]:
+    """Context of ``crfs/_partials/record_panel.html`` (as ``panel``) for any registered record."""
+    return _panel_context(request, record, error)
 
 
 def _panel_context(request: HttpRequest, record: Any, error: str = "") -> dict[str, Any]:

@@ -303,3 +303,38 @@ def test_query_work_list_reads_a_bounded_number_of_times(cb, django_assert_max_n
         assert len(c.get("/api/v1/crfs/queries").json()) == 6
     with django_assert_max_num_queries(10):
         assert c.get("/crfs/queries/").content.decode().count("check ") == 6
+
+
+def test_casebook_signature_through_the_api_and_its_invalidation(cb):
+    _form(cb)
+    c = _client(cb, "investigator")
+    ref = {"record_type": "subjects.registration", "record_id": cb.registration.pk}
+    wrong = c.post(
+        "/api/v1/crfs/signatures",
+        {**ref, "meaning": "approved", "password": "nope"},
+        content_type="application/json",
+    )
+    assert wrong.status_code == 403
+    signed = c.post(
+        "/api/v1/crfs/signatures",
+        {**ref, "meaning": "approved", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert signed.status_code == 201
+    assert signed.json()["signer_name"] == "Ines Vidal"
+    casebook_url = f"/api/v1/crfs/registrations/{cb.registration.pk}/casebook"
+    assert c.get(casebook_url).json()["signed"] is True
+    page = c.get(f"/crfs/registrations/{cb.registration.pk}/").content.decode()
+    assert 'class="sig-valid"' in page
+    nurse = _client(cb, "nurse")
+    added = nurse.post(
+        f"/api/v1/crfs/registrations/{cb.registration.pk}/administrations",
+        {"agent": "Drug B", "dose": 50, "unit": "mg", "administered_on": "2026-11-13"},
+        content_type="application/json",
+    )
+    assert added.status_code == 201
+    assert c.get(casebook_url).json()["signed"] is False
+    assert (
+        'class="sig-invalid"'
+        in c.get(f"/crfs/registrations/{cb.registration.pk}/").content.decode()
+    )

@@ -49,7 +49,7 @@ def test_toxicity_boundaries_are_boin_at_phi_t() -> None:
 
 
 def test_benchmark_utility_of_the_default_design() -> None:
-    # Lin et al. (2020), eq. for u-bar and u_b with Table 1 utilities (100, 40, 60, 0),
+    # Lin et al. (2020): u-bar and u_b for the default utilities (100, 40, 60, 0),
     # phi_t = 0.35, phi_e = 0.25: u-bar = 16.25 + 19.5 + 5.25 = 41, u_b = 41 + 59/2 = 70.5.
     b = BOIN12().boundaries()
     assert b.u_bar == pytest.approx(41.0, abs=1e-12)

@@ -3,27 +3,27 @@
 BOIN12 looks for the optimal biological dose (OBD), the dose with the best toxicity-efficacy
 trade-off, from a binary toxicity (DLT) and a binary efficacy (response) outcome per patient.
 
-* **Utility** (Lin et al. 2020, Table 1). Each patient's outcome earns a utility: u1 = 100 for a
-  response without DLT, u4 = 0 for a DLT without response, ``u_neither`` (default 40) for neither
-  and ``u_both`` (default 60) for both.
-* **Quasi-binomial utility posterior** (Lin et al. 2020, "Method", eq. 1-2). With ``y1..y4`` the
-  patients in each of those four cells at dose j, the pseudo-count ``x_j = sum(u_k y_k) / 100`` is
-  treated as ``x_j`` successes out of ``n_j``; with the Beta(1, 1) prior, the standardised mean
-  utility has posterior Beta(1 + x_j, 1 + n_j - x_j).
-* **Desirability** (Lin et al. 2020, eq. 3 and Table 3). ``ū`` is the utility of a dose with
-  toxicity ``phi_t`` and efficacy ``phi_e`` (the highest unacceptable utility), the benchmark is
-  ``u_b = ū + (100 - ū) / 2`` and the desirability of dose j is ``P(u_j > u_b | data)``; the
-  rank-based desirability score (RDS) is its rank in the table of every possible outcome
-  (:meth:`BOIN12.rds_table`). Ranks and probabilities order doses alike, so decisions use the
-  probability itself.
+* **Utility**. Each patient's outcome earns a utility: u1 = 100 for a response without DLT,
+  u4 = 0 for a DLT without response, ``u_neither`` (default 40) for neither and ``u_both``
+  (default 60) for both (the paper's default utility, used for its Table 3).
+* **Quasi-binomial utility posterior**. With ``y1..y4`` the patients in each of those four cells
+  at dose j, the pseudo-count ``x_j = sum(u_k y_k) / 100`` is treated as ``x_j`` successes out of
+  ``n_j``; with the Beta(1, 1) prior the standardised mean utility has posterior
+  Beta(1 + x_j, 1 + n_j - x_j). When ``u_neither + u_both = 100`` (the default) the utility is
+  additive and ``x_j = (u_neither n_j + (100 - u_neither) e_j - u_neither t_j) / 100`` depends on
+  the numbers of DLTs t_j and responses e_j only; otherwise the joint counts are needed.
+* **Desirability**. ``ū`` is the mean utility of a dose with toxicity ``phi_t`` and efficacy
+  ``phi_e`` (the highest unacceptable utility), the benchmark is ``u_b = ū + (100 - ū) / 2`` and
+  the desirability of dose j is ``P(u_j > u_b | data)``; the rank-based desirability score (RDS)
+  is its rank in the table of every possible outcome (Table 3; :meth:`BOIN12.rds_table`). Ranks
+  and probabilities order doses alike, so decisions use the probability itself.
 * **Toxicity boundaries** are BOIN's ``lambda_e`` and ``lambda_d`` at the target ``phi_t``
   (``p_saf = 0.6 phi_t``, ``p_tox = 1.4 phi_t``; Liu & Yuan 2015).
-* **Admissibility** (Lin et al. 2020, "Safety and futility rules"). A dose with at least 3 patients
-  is eliminated together with every higher dose when ``P(p_T > phi_t | data) > c_t`` (0.95), and
-  on its own when ``P(p_E < phi_e | data) > c_e`` (0.9), both under Beta(1, 1) priors. Elimination
-  is permanent.
-* **Dose finding** at the current dose d with observed DLT rate p̂ (Lin et al. 2020, Table 2 and
-  the dose-exploration rule of the Data Supplement), in this order:
+* **Safety and futility rules**. A dose with at least 3 patients is eliminated together with every
+  higher dose when ``P(p_T > phi_t | data) > c_t`` (0.95), and on its own when
+  ``P(p_E < phi_e | data) > c_e`` (0.9), both under Beta(1, 1) priors. Elimination is permanent.
+* **Dose finding** at the current dose d with observed DLT rate p̂ (the paper's Table 2 and the
+  dose-exploration rule of its Data Supplement), in this order:
 
   1. d is eliminated for toxicity: go to the nearest admissible lower dose (stop if none);
   2. dose exploration: ``n_d >= n_explore`` (9), ``p̂ < lambda_d`` and the next admissible higher
@@ -33,19 +33,21 @@ trade-off, from a binary toxicity (DLT) and a binary efficacy (response) outcome
      doses d-1 and d;
   5. otherwise the most desirable admissible dose among d-1, d and d+1.
 
-  "d-1" and "d+1" are the nearest admissible doses below and above d, as in the authors' code.
-  Near-ties (within 1e-6 in probability) go to the higher dose, as the authors' code and the
-  MD Anderson BOIN12 application do. The trial stops early when no admissible dose is left, and
-  stops (without being an early stop) when the sample size is reached or, with ``n_cap``, when the
-  dose chosen next already holds ``n_cap - cohort_size`` patients or more.
-* **OBD selection** (Lin et al. 2020, "Optimal biological dose selection"). The toxicity rates are
-  smoothed by isotonic regression (as ``BOIN::select.mtd``) and the MTD is the admissible dose
-  whose estimate is closest to ``phi_t``; the OBD is, among tried admissible doses at or below the
-  MTD, the one with the largest posterior mean utility ``(1 + x_j) / (2 + n_j)``.
+  "d-1" and "d+1" are the nearest admissible doses below and above d, as in the MD Anderson
+  group's BOIN12-based code (PKBOIN-12). Near-ties (within 1e-6 in probability) go to the higher
+  dose, as in that code and, according to the escalation package, the MD Anderson BOIN12
+  application. The trial stops early when no admissible dose is left, and stops (without being an
+  early stop) when the sample size is reached or, with ``n_cap``, when one more cohort at the dose
+  chosen next would take it past ``n_cap`` patients.
+* **OBD selection**. The DLT rates are smoothed by isotonic regression (as ``BOIN::select.mtd``)
+  and the MTD is the dose whose estimate is closest to ``phi_t``; the OBD is, among tried
+  admissible doses at or below the MTD, the one with the largest posterior mean utility
+  ``(1 + x_j) / (2 + n_j)`` (the lowest such dose on ties).
 
-Deviation from the authors' code, for safety: when the current dose is the lowest admissible one,
-rule 3 applies and the dose itself has been eliminated for futility, the trial stops instead of
-staying at an eliminated dose.
+Deviation, for safety: when the current dose is the lowest admissible one, rule 3 applies and the
+dose itself has been eliminated for futility, the trial stops instead of staying at an eliminated
+dose. The escalation package (``boin12_next_dose``) differs where doses have been eliminated: it
+checks admissibility afresh for the literal d-1, d, d+1 at each decision.
 
 References
 ----------
@@ -326,7 +328,8 @@ class BOIN12:
     phi_t : highest acceptable DLT rate (the toxicity target of the BOIN boundaries), default 0.35.
     phi_e : lowest acceptable response rate, default 0.25.
     u_neither, u_both : utilities of "no DLT, no response" (40) and "DLT and response" (60) on the
-        scale where "response without DLT" is 100 and "DLT without response" is 0 (paper, Table 1).
+        scale where "response without DLT" is 100 and "DLT without response" is 0 (the paper's
+        defaults).
     cohort_size, n_cohorts : the sample size is their product (default 3 x 12 = 36).
     n_star : with at least this many patients at the current dose and a DLT rate between the
         boundaries, do not escalate (``N*`` = 6 in the paper).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.safety.models import AdverseEvent
@@ -40,7 +40,7 @@ def test_simultaneous_saves_of_one_version_never_lose_an_update(safety, complete
             told.append(exc.extra["current_version"])
             outcomes.append(("conflict", grade))
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
     threads = [
         threading.Thread(target=save, args=(nurse, 2)),

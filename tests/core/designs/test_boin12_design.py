@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from oncotrials.core.designs.base import Action
-from oncotrials.core.designs.boin12 import BOIN12, EffToxData, parse_outcomes
+from oncotrials.core.designs.boin12 import BOIN12, EffToxData, parse_efftox_outcomes
 from oncotrials.core.errors import ValidationError
 
 TOX = [0.05, 0.10, 0.15, 0.25, 0.40]
@@ -150,8 +150,8 @@ def test_joint_counts_change_the_utility_when_it_is_not_additive() -> None:
         design.desirability([(3, 1, 1)])
     # 1 DLT and 1 response in the same patient (B) vs in different patients (T, E):
     # x = (30 + 50*2)/100 = 1.3 vs (100 + 50)/100 = 1.5.
-    same = design.desirability(parse_outcomes("1BNN", 1))
-    apart = design.desirability(parse_outcomes("1TEN", 1))
+    same = design.desirability(parse_efftox_outcomes("1BNN", 1))
+    apart = design.desirability(parse_efftox_outcomes("1TEN", 1))
     assert same[0] < apart[0]
 
 
@@ -336,10 +336,33 @@ def test_bad_data_is_named(data: list[Any], current: int, fragment: str) -> None
 )
 def test_bad_outcome_strings_are_named(text: str, fragment: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        parse_outcomes(text, 5)
+        parse_efftox_outcomes(text, 5)
     assert fragment in exc.value.message
 
 
 def test_rds_table_needs_an_additive_utility() -> None:
     with pytest.raises(ValidationError, match="u_neither=50, u_both=30"):
         BOIN12(u_neither=50, u_both=30).rds_table()
+
+
+def test_true_utility_uses_the_joint_distribution() -> None:
+    # u_neither = 50, u_both = 30; tox 0.2, eff 0.5, correlation 0.2:
+    # P(both) = 0.1 + 0.2 * sqrt(0.16 * 0.25) = 0.14, P(E only) = 0.36, P(neither) = 0.44,
+    # utility = 100 * 0.36 + 50 * 0.44 + 30 * 0.14 = 62.2.
+    res = BOIN12(0.3, 0.25, u_neither=50, u_both=30).simulate(
+        [0.2], [0.5], correlation=0.2, n_trials=10, rng=1
+    )
+    assert res.true_utility[0] == pytest.approx(62.2, abs=1e-12)
+    # The default utility is additive: the correlation does not change the mean utility.
+    a = BOIN12().simulate([0.2], [0.5], correlation=0.3, n_trials=10, rng=1)
+    b = BOIN12().simulate([0.2], [0.5], n_trials=10, rng=1)
+    assert a.true_utility == pytest.approx(b.true_utility, abs=1e-12)
+
+
+def test_simulated_outcomes_have_the_true_rates() -> None:
+    # One dose, 36 patients per trial, 2000 trials: 72,000 independent patients, so the SE of a
+    # pooled rate is at most sqrt(0.25 / 72000) = 0.0019; allow 4 SE.
+    res = BOIN12(0.5, 0.05).simulate([0.2], [0.6], n_trials=2000, rng=11)
+    assert res.patients[0] == pytest.approx(36.0)
+    assert res.dlts[0] / res.patients[0] == pytest.approx(0.2, abs=4 * 0.0019)
+    assert res.responses[0] / res.patients[0] == pytest.approx(0.6, abs=4 * 0.0019)

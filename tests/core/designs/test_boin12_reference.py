@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from oncotrials.core.designs.base import Action
-from oncotrials.core.designs.boin12 import BOIN12, parse_outcomes
+from oncotrials.core.designs.boin12 import BOIN12, parse_efftox_outcomes
 
 REFERENCE = Path(__file__).parent / "reference" / "boin12_decisions.json"
 DESIGNS = json.loads(REFERENCE.read_text(encoding="utf-8"))["designs"]
@@ -113,7 +113,7 @@ def test_next_dose_matches_paper_and_reference_application(
     spec: dict[str, Any], case: dict[str, Any]
 ) -> None:
     design = _design(spec)
-    data = parse_outcomes(case["outcomes"], spec["num_doses"])
+    data = parse_efftox_outcomes(case["outcomes"], spec["num_doses"])
     current = int(case["outcomes"].split()[-1].rstrip("NETB")) - 1  # the last cohort's dose
     dec = design.decide(data, current)
     if (spec["name"], case["outcomes"]) in SAFETY_RULE_DIVERGENCE:
@@ -137,7 +137,7 @@ def test_published_example_walkthrough_reasons() -> None:
     # Lin et al. (2020) p.1396: after 1NNN 2ENT 3ETT 2EEN, dose 3 has 2/3 DLTs (>= lambda_d)
     # and the trial continues at dose 2; the pathway names the rule that decided.
     design = BOIN12(0.35, 0.25, n_cohorts=10, n_cap=12)
-    dec = design.decide(parse_outcomes("1NNN 2ENT 3ETT", 5), 2)
+    dec = design.decide(parse_efftox_outcomes("1NNN 2ENT 3ETT", 5), 2)
     assert dec.action is Action.DE_ESCALATE
     assert dec.next_dose == 1
     assert "lambda_d" in dec.reason

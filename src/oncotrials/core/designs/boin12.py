@@ -165,7 +165,7 @@ def as_efftox_data(
 _LETTERS = {"N": (0, 0), "E": (0, 1), "T": (1, 0), "B": (1, 1)}
 
 
-def parse_outcomes(text: str, n_doses: int) -> tuple[EffToxData, ...]:
+def parse_efftox_outcomes(text: str, n_doses: int) -> tuple[EffToxData, ...]:
     """Per-dose counts from a phase I/II outcome string such as ``"1NNN 2ETB"``.
 
     Each cohort is a 1-based dose number followed by one letter per patient: ``N`` neither
@@ -1093,5 +1093,5 @@ __all__ = [
     "OBDSelection",
     "RDSRow",
     "as_efftox_data",
-    "parse_outcomes",
+    "parse_efftox_outcomes",
 ]

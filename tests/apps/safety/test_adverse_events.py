@@ -250,3 +250,18 @@ def test_trial_summary_counts_patients_by_worst_grade(safety, complete_ae, clien
     csv = client_for("investigator").get(f"/trials/{trial_id}/safety/ae-summary.csv")
     assert csv["Content-Type"] == "text/csv"
     assert "Colitis,Gastrointestinal disorders,0,0,1,0,0,1" in csv.content.decode()
+
+
+def test_the_form_shows_the_other_users_change_on_a_stale_save(safety, client_for, complete_ae):
+    nurse = safety.users["nurse"]
+    ae = adverse_event_create(registration=safety.registration, data=complete_ae(), by=nurse)
+    adverse_event_update(ae=ae, data=complete_ae(grade=4), version=1, by=nurse)
+    r = client_for("investigator").post(
+        f"/safety/adverse-events/{ae.pk}/",
+        {"term": "Colitis", "grade": "2", "version": "1", "action": "draft"},
+    )
+    assert r.status_code == 409
+    body = r.content.decode()
+    assert "now version 2" in body
+    assert "<dt>grade</dt><dd>4</dd>" in body
+    assert AdverseEvent.objects.get().grade == 4

@@ -329,6 +329,9 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
             issues=list(exc.extra.get("issues", [])),
         )
         context["reason"] = request.POST.get("reason", "")
+        current = exc.extra.get("current")
+        if isinstance(current, dict):  # a stale save: show the other user's values
+            context["conflict"] = sorted(current.items())
         return _render_form(request, context, status=409 if exc.status == 409 else 422)
     return _saved(request, saved)
 

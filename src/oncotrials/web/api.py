@@ -74,6 +74,12 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     )
 
 
+@api.exception_handler(OverflowError)
+def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An identifier beyond the database's 64-bit range names nothing that exists.
+    return _error(request, 404, "not_found", "No such object: the identifier is out of range.")
+
+
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(

@@ -20,7 +20,7 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationErr
 
 from . import forms as f
 from .models import Consent, ConsentForm, Patient, Registration, ScreeningEpisode
-from .selectors import patient_get_for_user, roles_for_patient
+from .selectors import arm_visible_to, patient_get_for_user, roles_for_patient
 from .services import (
     CLINICAL_WRITERS,
     consent_sign,
@@ -87,9 +87,11 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         for e in patient.screenings.filter(outcome="pending").select_related("trial")
     ]
     targets = []
-    for cohort in Cohort.objects.filter(
+    open_cohorts = Cohort.objects.filter(
         trial__in=trials.filter(status=TrialStatus.OPEN), is_open=True
-    ).select_related("trial"):
+    )
+    # Randomised arms are reached through randomisation, never chosen by hand.
+    for cohort in open_cohorts.exclude(kind="randomised_arm").select_related("trial"):
         levels = list(cohort.dose_levels.order_by("level"))
         if levels:
             targets += [
@@ -99,8 +101,13 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         else:
             targets.append((f"{cohort.pk}:", str(cohort)))
     regs = [
-        (r.pk, f"{r.cohort} ({r.get_status_display()})")
-        for r in patient.registrations.exclude(status="off_study").select_related("cohort__trial")
+        (
+            r.pk,
+            f"{r.cohort if arm_visible_to(user=request.user, registration=r) else r.trial} ({r.get_status_display()})",
+        )
+        for r in patient.registrations.exclude(status="off_study").select_related(
+            "cohort__trial", "trial__randomisation_scheme"
+        )
     ]
     return {
         "may_write": bool(

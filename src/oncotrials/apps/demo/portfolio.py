@@ -470,6 +470,18 @@ def demo_load(
             trials.append(trial)
         say("trials")
 
+        from oncotrials.apps.subjects.models import Registration
+
+        from .tumours import populate_tumours
+
+        populate_tumours(
+            rng,
+            list(Registration.objects.select_related("trial", "patient").order_by("pk")),
+            staff,
+            DEMO_TODAY,
+        )
+        say("tumour assessments")
+
         monitor = user_create(
             username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor"
         )

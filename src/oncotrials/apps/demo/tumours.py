@@ -30,7 +30,7 @@ def populate_tumours(
         targets = _TARGETS[: rng.choice([2, 3])]
         base_day = reg.registered_on - dt.timedelta(days=rng.randrange(3, 10))
         scale = rng.uniform(0.7, 1.4)
-        baseline = [
+        baseline: list[dict[str, Any]] = [
             {
                 "lesion_id": lid,
                 "organ": organ,

@@ -313,3 +313,14 @@ def test_upload_page_for_importers_only(cohort, client_for, biologist, tmp_path)
     )
     assert refused.status_code == 422
     assert b"P-PARTNER" in refused.content
+
+
+def test_cohort_api_answers_in_a_fixed_number_of_queries(
+    cohort, client_for, django_assert_max_num_queries
+):
+    c = client_for("investigator")
+    c.get("/api/v1/genomics/cohort", {"gene": "KRAS"})  # warm the session and scope
+    with django_assert_max_num_queries(8):
+        r = c.get("/api/v1/genomics/cohort", {"gene": "KRAS", "limit": 1})
+    assert r.json()["truncated"] is True
+    assert r.json()["n_samples"] == 3  # counted in the database beyond the page

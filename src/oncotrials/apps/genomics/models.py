@@ -104,6 +104,8 @@ class _Alteration(models.Model):
         Patient, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     escat_tier = models.CharField(max_length=8, blank=True)
+    # False once the report is superseded: queries filter on the row, without a join.
+    current = models.BooleanField(default=True)
 
     class Meta:
         abstract = True
@@ -127,8 +129,10 @@ class Mutation(_Alteration):
     normal_sample_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        # The cohort index on (gene, protein_change) is created by migration 0002: on
+        # PostgreSQL it covers current rows and includes the columns the visibility, class and
+        # tier filters read, so that counting matches needs no visit to the table.
         indexes = [
-            models.Index(fields=["gene", "protein_change"], name="mutation_gene_change"),
             # Few rows have a tier: a partial index stays small and cheap to maintain.
             models.Index(
                 fields=["escat_tier"], name="mutation_tier", condition=~models.Q(escat_tier="")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patient_get_for_user, patients_visible_to
@@ -161,7 +161,7 @@ def _scoped(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
     visible = patients_visible_to(user)
     if visible.query.where:  # an administrator's queryset has no condition: skip the subquery
         qs = qs.filter(patient__in=visible)
-    return qs.filter(report__superseded=False)
+    return qs.filter(current=True)
 
 
 def _cohort_qs(q: CohortQuery, user: Any) -> QuerySet[Any]:
@@ -227,7 +227,8 @@ def cohort_query(*, user: Any, query: CohortQuery, limit: int = COHORT_LIMIT) ->
         "sv": ["gene1", "gene2", "in_frame"],
     }[q.kind]
     values = list(
-        qs.order_by("patient__research_id", "sample__sample_id", "pk").values(
+        # Ordered by ids (no join before the limit: the database keeps only the first page).
+        qs.order_by("patient_id", "sample_id", "pk").values(
             "pk",
             "patient_id",
             "patient__research_id",
@@ -260,10 +261,17 @@ def cohort_query(*, user: Any, query: CohortQuery, limit: int = COHORT_LIMIT) ->
                 "tier": v["escat_tier"],
             }
         )
-    if result.truncated:
-        result.n_alterations = qs.count()
-        result.n_samples = qs.values("sample_id").distinct().count()
-        result.n_patients = qs.values("patient_id").distinct().count()
+    if result.truncated:  # one pass over the matches for the three counts
+        counts = qs.order_by().aggregate(
+            n=Count("pk"),
+            s=Count("sample_id", distinct=True),
+            p=Count("patient_id", distinct=True),
+        )
+        result.n_alterations, result.n_samples, result.n_patients = (
+            counts["n"],
+            counts["s"],
+            counts["p"],
+        )
     else:
         result.n_alterations = len(result.rows)
         result.n_samples = len({r["sample_pk"] for r in result.rows})

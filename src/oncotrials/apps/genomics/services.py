@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import scope_for
@@ -28,7 +28,7 @@ from oncotrials.apps.accounts.models import Role
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
-from oncotrials.core.errors import PermissionDeniedError, ValidationError
+from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from oncotrials.core.genomics.actionability import KbEntry, annotate, escat_table
 from oncotrials.core.genomics.model import (
     Alteration,
@@ -342,6 +342,18 @@ def _sample_fields(info: SampleInfo, override: SampleInfo | None) -> dict[str, A
     return out
 
 
+def _create_or_conflict(model: Any, objs: list[Any], batch_size: int) -> None:
+    """bulk_create; a concurrent import that created the same rows first is a conflict."""
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(objs, batch_size=batch_size)
+    except IntegrityError:
+        raise ConflictError(
+            "Another import of the same samples finished first; import again (identical "
+            "reports will be recognised and skipped). Nothing was imported."
+        ) from None
+
+
 def genomics_import(
     *,
     path: str | Path,
@@ -407,7 +419,7 @@ def _write(
                     setattr(s, k, v)
                 s.save(update_fields=list(changed))
                 sample_changes[sid] = changed
-    Sample.objects.bulk_create(to_create, batch_size=900)
+    _create_or_conflict(Sample, to_create, 900)
     sample_of = {sid: existing[(patients[sid].pk, sid)] for sid in keys}
 
     # Reports: identical content already stored for the sample is skipped.
@@ -450,7 +462,9 @@ def _write(
                 superseded.setdefault(sid_new, []).append(old.pk)
                 old_ids.append(old.pk)
         GenomicReport.objects.filter(pk__in=old_ids).update(superseded=True)
-    GenomicReport.objects.bulk_create(list(reports.values()), batch_size=500)
+        for model in MODELS.values():
+            model.objects.filter(report_id__in=old_ids).update(current=False)
+    _create_or_conflict(GenomicReport, list(reports.values()), 500)
 
     # Alterations of the new reports, with their ESCAT tier for the patient's tumour type.
     counts: dict[str, int] = {}
@@ -484,6 +498,7 @@ def _write(
             "sample_id",
             "patient_id",
             "escat_tier",
+            pl.lit(True).alias("current"),
             *[c for c in schema if c != "sample_key"],
         )
         counts[kind] = f.height

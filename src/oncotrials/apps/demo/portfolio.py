@@ -481,6 +481,15 @@ def demo_load(
             DEMO_TODAY,
         )
         say("tumour assessments")
+        from .safety import populate_safety
+
+        populate_safety(
+            rng,
+            list(Registration.objects.select_related("trial", "patient", "cohort").order_by("pk")),
+            staff,
+            DEMO_TODAY,
+        )
+        say("adverse events")
 
         monitor = user_create(
             username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor"

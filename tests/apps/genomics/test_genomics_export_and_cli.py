@@ -154,3 +154,34 @@ def _laml_samples() -> Any:
     from oncotrials.core.genomics import read_maf
 
     return read_maf(LAML).samples
+
+
+def test_cli_resistance_for_a_patient_of_the_database(unit, biologist, tmp_path):
+    from oncotrials.apps.genomics.importing import PatientMap
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.cli.commands.genomics import app
+
+    make_patients(unit.main, ["P-KRAS"], diagnosis="LUAD")
+    maf = tmp_path / "serial.maf"
+    maf.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\n"
+        "KRAS\tB1\tMissense_Mutation\tp.G12C\n"
+        "KRAS\tR1\tMissense_Mutation\tp.G12C\n"
+        "KRAS\tR1\tMissense_Mutation\tp.R68S\n"
+    )
+    pmap = "sample_id,research_id,timepoint,therapy\nB1,P-KRAS,baseline,\nR1,P-KRAS,progression,adagrasib\n"
+    genomics_import(path=maf, by=biologist, patient_map=PatientMap.parse(pmap))
+    runner = CliRunner()
+    out = runner.invoke(app, ["resistance", "--patient", "P-KRAS", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    # Acquired KRAS p.R68S under adagrasib, a secondary on-target change described by Awad MM
+    # et al., N Engl J Med 2021;384:2382-2393; adagrasib targets KRAS in the core drug map.
+    assert [(a["alteration"], a["mechanism"]) for a in doc["acquired"]] == [
+        ("KRAS p.R68S", "on_target_secondary")
+    ]
+    missing = runner.invoke(app, ["resistance", "--patient", "P-NONE"])
+    assert missing.exit_code == 1
+    assert "P-NONE" in missing.output
+    neither = runner.invoke(app, ["resistance"])
+    assert neither.exit_code == 1

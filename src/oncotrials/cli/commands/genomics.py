@@ -61,6 +61,7 @@ from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.report import read_report_json
 from oncotrials.core.genomics.resistance import (
     Mechanism,
+    ResistanceReport,
     SerialSample,
     alteration_label,
     classify_resistance,
@@ -463,11 +464,23 @@ def _serial(
 @app.command("resistance")
 @command_errors
 def resistance(
-    baseline: Annotated[Path, typer.Option(help="Baseline sample: MAF, VCF or JSON report.")],
-    progression: Annotated[Path, typer.Option(help="Progression sample: MAF, VCF or JSON report.")],
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline sample: MAF, VCF or JSON report.")
+    ] = None,
+    progression: Annotated[
+        Path | None, typer.Option(help="Progression sample: MAF, VCF or JSON report.")
+    ] = None,
     drug: Annotated[
-        list[str], typer.Option(help="Drug received in between (repeat for combinations).")
-    ],
+        list[str] | None,
+        typer.Option(help="Drug received in between (repeat for combinations)."),
+    ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            help="Research id of a patient in the database: its earliest baseline and latest "
+            "progression samples (drug: --drug, else the therapy recorded on the sample)."
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.human,
     baseline_sample: Annotated[
         str | None, typer.Option(help="Sample id in a multi-sample file.")
@@ -482,15 +495,26 @@ def resistance(
         bool, typer.Option(help="Also list unclassified acquired events.")
     ] = False,
 ) -> None:
-    """Acquired alterations between baseline and progression, classified by mechanism."""
-    b = _serial(baseline, baseline_sample, "baseline", fmt, False)
-    p = _serial(progression, progression_sample, "progression", fmt, cfdna)
-    if "patient" in (b.sample.patient_id, p.sample.patient_id):
-        # A file without patient ids: the user vouches that both samples are one patient's.
-        pid = p.sample.patient_id if b.sample.patient_id == "patient" else b.sample.patient_id
-        b = replace(b, sample=replace(b.sample, patient_id=pid))
-        p = replace(p, sample=replace(p.sample, patient_id=pid))
-    report = classify_resistance(b, p, drug)
+    """Acquired alterations between baseline and progression, classified by mechanism.
+
+    Either two files (--baseline, --progression, --drug) or a patient of the database
+    (--patient).
+    """
+    if patient is not None:
+        report = _resistance_from_database(patient, "; ".join(drug or []))
+    else:
+        if baseline is None or progression is None or not drug:
+            raise ValidationError(
+                "Give --baseline, --progression and --drug (files), or --patient (database)."
+            )
+        b = _serial(baseline, baseline_sample, "baseline", fmt, False)
+        p = _serial(progression, progression_sample, "progression", fmt, cfdna)
+        if "patient" in (b.sample.patient_id, p.sample.patient_id):
+            # A file without patient ids: the user vouches that both samples are one patient's.
+            pid = p.sample.patient_id if b.sample.patient_id == "patient" else b.sample.patient_id
+            b = replace(b, sample=replace(b.sample, patient_id=pid))
+            p = replace(p, sample=replace(p.sample, patient_id=pid))
+        report = classify_resistance(b, p, drug)
     rows = [
         a for a in report.acquired if show_unclassified or a.mechanism is not Mechanism.UNCLASSIFIED
     ]
@@ -536,6 +560,25 @@ def resistance(
 
 
 # ------------------------------------------------------------------------- database commands
+def _resistance_from_database(research_id: str, drug: str) -> ResistanceReport:
+    from oncotrials.cli import django_setup
+
+    django_setup.setup()
+    from oncotrials.apps.genomics.selectors import resistance_for_patient
+    from oncotrials.apps.subjects.models import Patient
+
+    found = Patient.objects.filter(research_id=research_id).first()
+    if found is None:
+        raise ValidationError(f"No patient with research id {research_id!r}.")
+    report = resistance_for_patient(patient=found, drug=drug)
+    if report is None:
+        raise ValidationError(
+            f"Patient {research_id} has no baseline and progression sample pair; set the "
+            "timepoints at import (patient map column 'timepoint')."
+        )
+    return report
+
+
 def _user(username: str | None) -> Any:
     if username is None:
         return None

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-FIXTURES = Path("/work/shared/genomics-fixtures")
-if not FIXTURES.is_dir():  # pragma: no cover - the fixtures ship beside the checkout
-    FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "genomics-fixtures"
+# The shared fixtures live beside the repository (shared/genomics-fixtures, see its README).
+FIXTURES = (Path(__file__).resolve().parents[3] / ".." / "shared" / "genomics-fixtures").resolve()
 STUDY = FIXTURES / "cbioportal_study_es_0"
 LAML = FIXTURES / "maftools" / "tcga_laml.maf.gz"
 APL_PRIMARY = FIXTURES / "maftools" / "APL_primary.maf.gz"
@@ -41,6 +40,12 @@ def identity_map(sample_ids: Iterable[str], **columns: dict[str, str]) -> Any:
     lines = ["sample_id,research_id"]
     lines += [f"{s},{s}" for s in sample_ids]
     return PatientMap.parse("\n".join(lines))
+
+
+@pytest.fixture(autouse=True)
+def _fixtures_present() -> None:
+    if not (FIXTURES / "README.md").is_file():
+        pytest.skip(f"genomics fixtures not found at {FIXTURES}")
 
 
 @pytest.fixture

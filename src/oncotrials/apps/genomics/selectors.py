@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patient_get_for_user, patients_visible_to
@@ -227,8 +227,9 @@ def cohort_query(*, user: Any, query: CohortQuery, limit: int = COHORT_LIMIT) ->
         "sv": ["gene1", "gene2", "in_frame"],
     }[q.kind]
     values = list(
-        # Ordered by ids (no join before the limit: the database keeps only the first page).
-        qs.order_by("patient_id", "sample_id", "pk").values(
+        # In import order: the first page then needs neither a sort of every match nor a join
+        # before the limit (ordering by patient made PostgreSQL merge-join the whole match).
+        qs.order_by("pk").values(
             "pk",
             "patient_id",
             "patient__research_id",
@@ -261,17 +262,13 @@ def cohort_query(*, user: Any, query: CohortQuery, limit: int = COHORT_LIMIT) ->
                 "tier": v["escat_tier"],
             }
         )
-    if result.truncated:  # one pass over the matches for the three counts
-        counts = qs.order_by().aggregate(
-            n=Count("pk"),
-            s=Count("sample_id", distinct=True),
-            p=Count("patient_id", distinct=True),
-        )
-        result.n_alterations, result.n_samples, result.n_patients = (
-            counts["n"],
-            counts["s"],
-            counts["p"],
-        )
+    if result.truncated:
+        # Three counts with hashed DISTINCT beat one aggregate of COUNT(DISTINCT ...), which
+        # sorts the matches twice (bench/genomics_import.py: 130 vs 260 ms for 136,000 rows).
+        base = qs.order_by()
+        result.n_alterations = base.count()
+        result.n_samples = base.values("sample_id").distinct().count()
+        result.n_patients = base.values("patient_id").distinct().count()
     else:
         result.n_alterations = len(result.rows)
         result.n_samples = len({r["sample_pk"] for r in result.rows})

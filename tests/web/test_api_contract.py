@@ -180,3 +180,27 @@ def test_session_writes_need_the_csrf_token(unit):
     )
     assert r.status_code == 403
     assert not unit.trial_main.cohorts.filter(code="Z").exists()
+
+
+@pytest.mark.parametrize("expires", ["2528-12-19T13:25:05-19:38", "2030-01-01T00:00:00+14:00"])
+def test_any_valid_offset_is_stored_in_utc(unit, client_for, expires):
+    # PostgreSQL refuses offsets beyond ±15:59; every client date-time is converted to UTC first.
+    r = _post(client_for("nurse"), "/api/v1/tokens", {"name": "far", "expires_at": expires})
+    assert r.status_code == 201, r.content
+    assert r.json()["expires_at"].endswith(("Z", "+00:00"))
+
+
+def test_naive_and_past_expiry_are_refused(unit, client_for):
+    assert (
+        _post(
+            client_for("nurse"),
+            "/api/v1/tokens",
+            {"name": "x", "expires_at": "2030-01-01T00:00:00"},
+        ).status_code
+        == 422
+    )
+    r = _post(
+        client_for("nurse"), "/api/v1/tokens", {"name": "x", "expires_at": "2001-01-01T00:00:00Z"}
+    )
+    assert r.status_code == 422
+    assert r.json()["extra"] == {"field": "expires_at"}

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("give a time zone (e.g. 2026-11-22T09:30:00Z or +01:00)")
+    return value.astimezone(dt.UTC)
+
+
+# Every date-time a client sends: aware, stored in UTC (whatever offset it came with).
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_to_utc)]
 
 
 class SiteOut(Schema):
@@ -37,7 +48,7 @@ class TokenIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., min_length=1, max_length=100)
-    expires_at: dt.datetime | None = None
+    expires_at: UtcDateTime | None = None
 
 
 class TokenOut(Schema):

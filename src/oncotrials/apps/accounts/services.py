@@ -87,6 +87,8 @@ def token_create(
     """Create a personal access token; returns it and the raw secret, which is never stored."""
     if not name.strip():
         raise ValidationError("A token needs a name (what it is for).", field="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError("expires_at must lie in the future.", field="expires_at")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

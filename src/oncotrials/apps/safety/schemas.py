@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from oncotrials.apps.accounts.schemas import UtcDateTime
+
 from .models import (
     ActionTaken,
     AeOutcome,
@@ -35,7 +37,7 @@ class SafetyAdverseEventFields(Schema):
     expected: bool = True
     supportive_care: bool = False
     due_to_progression: bool = False
-    awareness_at: dt.datetime | None = None
+    awareness_at: UtcDateTime | None = None
     complete: bool = False
 
 
@@ -112,7 +114,7 @@ class SafetySaeReportIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     kind: SaeReportKind
-    sent_at: dt.datetime
+    sent_at: UtcDateTime
     notes: str = Field("", max_length=2000)
 
 

@@ -215,7 +215,7 @@ def worker(args: argparse.Namespace) -> None:
         total = sum(e["rows"] for e in out["imports"])
         queries = {
             "KRAS p.G12C": CohortQuery(gene="KRAS", alteration="p.G12C"),
-            "BRAF p.V600E in SKCM subtree": CohortQuery(
+            "BRAF p.V600E in MEL subtree": CohortQuery(
                 gene="BRAF", alteration="p.V600E", tumour="MEL"
             ),
             "EGFR, NSCLC subtree, tier I-A": CohortQuery(gene="EGFR", tumour="NSCLC", tier="I-A"),

@@ -324,3 +324,42 @@ def test_cohort_api_answers_in_a_fixed_number_of_queries(
         r = c.get("/api/v1/genomics/cohort", {"gene": "KRAS", "limit": 1})
     assert r.json()["truncated"] is True
     assert r.json()["n_samples"] == 3  # counted in the database beyond the page
+
+
+def test_a_zipped_study_uploads_and_an_escaping_archive_is_refused(unit, biologist, client_for):
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conftest import STUDY, make_study_patients
+    from oncotrials.apps.genomics.models import GenomicReport
+
+    make_study_patients(unit.main)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in STUDY.rglob("*"):
+            if f.is_file():
+                zf.write(f, f"study_es_0/{f.relative_to(STUDY)}")
+    pmap = b"patient_id,research_id\nTEST_PATIENT_NAMESPACE,TEST-PAT-NS\n"
+    ok = client_for("datamanager").post(
+        "/api/v1/genomics/imports",
+        {
+            "file": SimpleUploadedFile("study.zip", buf.getvalue()),
+            "patient_map": SimpleUploadedFile("m.csv", pmap),
+        },
+    )
+    assert ok.status_code == 201, ok.content
+    # fixtures README (study_es_0): 845 samples, 36 mutations, 48 structural variants
+    assert (ok.json()["samples_created"], ok.json()["mutations"]) == (845, 36)
+    assert ok.json()["structural_variants"] == 48
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../meta_study.txt", "type_of_cancer: brca\n")
+    n = GenomicReport.objects.count()
+    bad = client_for("datamanager").post(
+        "/api/v1/genomics/imports", {"file": SimpleUploadedFile("evil.zip", evil.getvalue())}
+    )
+    assert bad.status_code == 422
+    assert "escapes" in bad.json()["message"]
+    assert GenomicReport.objects.count() == n

@@ -185,3 +185,45 @@ def test_cli_resistance_for_a_patient_of_the_database(unit, biologist, tmp_path)
     assert "P-NONE" in missing.output
     neither = runner.invoke(app, ["resistance"])
     assert neither.exit_code == 1
+
+
+def test_json_report_imports_with_its_metadata_tiers_and_biomarkers_and_exports(
+    unit, biologist, tmp_path
+):
+    import datetime as dt
+    from pathlib import Path
+
+    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.genomics.models import Biomarker, GenomicReport, Mutation
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.core.genomics import BiomarkerKind, read_study
+
+    example = (
+        Path(__file__).resolve().parents[3] / "docs" / "formats" / "genomic-report.example.json"
+    )
+    make_patients(unit.main, ["ONC-0042"], diagnosis="LUAD")
+    result = genomics_import(path=example, by=biologist)  # the file names its research patient
+    assert (result.mutations, result.copy_numbers, result.biomarkers) == (3, 1, 2)
+    report = GenomicReport.objects.select_related("sample").get()
+    assert (report.assay, report.panel, report.version, report.lab) == (
+        "Liquid biopsy panel",
+        "LB-74",
+        "2.1",
+        "Molecular pathology laboratory",
+    )
+    assert report.reported_on == dt.date(2026, 3, 16)
+    assert len(report.covered_genes) == 11
+    s = report.sample
+    assert (s.kind, s.timepoint, s.collected_on, s.tumour_fraction) == (
+        "cfdna",
+        "progression",
+        dt.date(2026, 3, 2),
+        0.18,
+    )
+    # The shipped ESCAT table: EGFR p.L858R in LUAD (NSCLC) is tier I-A.
+    assert Mutation.objects.get(protein_change="p.L858R").escat_tier == "I-A"
+    assert Biomarker.objects.count() == 2
+    out = genomics_export_study(directory=tmp_path / "json", study_id="json_rt", by=biologist)
+    markers = {b.kind: b for b in read_study(out).biomarkers}
+    assert markers[BiomarkerKind.TMB].value == 4.2
+    assert markers[BiomarkerKind.MSI].status == "MSS"

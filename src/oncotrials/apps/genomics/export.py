@@ -29,6 +29,9 @@ _SAMPLE_ATTRS = (
     ClinicalAttribute("PATIENT_ID", "Patient Identifier", "Patient identifier", "STRING", "1"),
     ClinicalAttribute("ONCOTREE_CODE", "Oncotree Code", "OncoTree code", "STRING", "1"),
     ClinicalAttribute("SAMPLE_TYPE", "Sample Type", "Timepoint of the sample", "STRING", "1"),
+    ClinicalAttribute("TMB_NONSYNONYMOUS", "TMB", "Mutations per megabase", "NUMBER", "1"),
+    ClinicalAttribute("MSI_SCORE", "MSI score", "Microsatellite instability score", "NUMBER", "1"),
+    ClinicalAttribute("MSI_TYPE", "MSI type", "Microsatellite status", "STRING", "1"),
 )
 _SAMPLE_TYPE = {"baseline": "Primary", "progression": "Progression", "on_treatment": "On treatment"}
 
@@ -48,6 +51,7 @@ def study_from_database(
     by_report = _alterations_by_report(r.pk for r in reports)
     sample_of = {s.pk: s for s in samples}
     mutations, cnas, svs = [], [], []
+    markers: dict[str, dict[str, str | None]] = {}
     panels: dict[str, GenePanel] = {}
     matrix: dict[str, dict[str, str | None]] = {}
     builds = {r.genome_build for r in reports if r.genome_build}
@@ -68,6 +72,14 @@ def study_from_database(
             replace(_core_sv(v, s.sample_id), genome_build=build)
             for v in data["structural_variants"]
         ]
+        # TMB and MSI travel as the conventional sample attributes of MSK/GENIE studies.
+        for b in data["biomarkers"]:
+            rec = markers.setdefault(s.sample_id, {})
+            if b.kind == "TMB" and b.value is not None:
+                rec["TMB_NONSYNONYMOUS"] = f"{b.value:g}"
+            elif b.kind == "MSI":
+                rec["MSI_SCORE"] = f"{b.value:g}" if b.value is not None else None
+                rec["MSI_TYPE"] = b.status or None
         if r.covered_genes is not None and r.panel:
             panels.setdefault(r.panel, GenePanel(r.panel, r.panel, tuple(r.covered_genes)))
             matrix[s.sample_id] = {"mutations": r.panel}
@@ -79,6 +91,7 @@ def study_from_database(
         s.sample_id: {
             "ONCOTREE_CODE": s.oncotree_code or s.patient.diagnosis or None,
             "SAMPLE_TYPE": _SAMPLE_TYPE.get(s.timepoint),
+            **markers.get(s.sample_id, {}),
         }
         for s in samples
     }

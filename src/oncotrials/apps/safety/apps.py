@@ -7,3 +7,18 @@ class SafetyConfig(AppConfig):
     name = "oncotrials.apps.safety"
     label = "safety"
     verbose_name = "Safety: adverse events, SAEs, DLT review"
+
+    def ready(self) -> None:
+        # Adverse events take part in the generic queries, SDV and e-signatures of the casebook.
+        from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+
+        from .models import AdverseEvent
+
+        record_type_register(AdverseEvent)
+        casebook_provider_register(_adverse_events)
+
+
+def _adverse_events(registration: object) -> object:
+    from .models import AdverseEvent
+
+    return AdverseEvent.objects.filter(registration=registration)

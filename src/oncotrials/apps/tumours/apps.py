@@ -7,3 +7,18 @@ class TumoursConfig(AppConfig):
     name = "oncotrials.apps.tumours"
     label = "tumours"
     verbose_name = "Tumour assessments"
+
+    def ready(self) -> None:
+        # Tumour assessments take part in the generic queries, SDV and e-signatures of the casebook.
+        from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+
+        from .models import Assessment
+
+        record_type_register(Assessment)
+        casebook_provider_register(_assessments)
+
+
+def _assessments(registration: object) -> object:
+    from .models import Assessment
+
+    return Assessment.objects.filter(registration=registration)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -18,7 +20,7 @@ class SafetyConfig(AppConfig):
         casebook_provider_register(_adverse_events)
 
 
-def _adverse_events(registration: object) -> object:
+def _adverse_events(registration: Any) -> Any:
     from .models import AdverseEvent
 
     return AdverseEvent.objects.filter(registration=registration)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -18,7 +20,7 @@ class TumoursConfig(AppConfig):
         casebook_provider_register(_assessments)
 
 
-def _assessments(registration: object) -> object:
+def _assessments(registration: Any) -> Any:
     from .models import Assessment
 
     return Assessment.objects.filter(registration=registration)

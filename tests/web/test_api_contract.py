@@ -204,3 +204,13 @@ def test_naive_and_past_expiry_are_refused(unit, client_for):
     )
     assert r.status_code == 422
     assert r.json()["extra"] == {"field": "expires_at"}
+
+
+def test_nul_characters_are_refused_in_the_error_shape(unit, client_for):
+    # PostgreSQL cannot store NUL; the API refuses it rather than failing with a server error.
+    body = '{"protocol_code": "X\\u0000", "title": "t", "sponsor": "s", "sponsor_type": "industry", "phase": "II", "modality": "drug", "sites": ["main"]}'
+    r = _post(client_for("admin"), "/api/v1/trials", body)
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid"
+    assert client_for("admin").get("/api/v1/trials?q=a%00b").status_code == 422
+    assert not Trial.objects.filter(protocol_code__startswith="X").exists()

@@ -9,7 +9,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.checks import (
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from oncotrials.web.wsgi import application
 
@@ -48,14 +52,20 @@ def test_api_never_fails_and_matches_its_schema(token):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None
+            max_examples=12,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,  # the same cases on every run: CI is reproducible
         )
         def check(case):
-            # Writes may refuse schema-valid input for clinical rules (edit checks, lifecycle,
-            # dates), with a 422 in the error shape; reads must accept every valid request.
-            excluded = [positive_data_acceptance] if case.method != "GET" else []
+            # What the issue asks: no 5xx, documented status codes, responses matching the schema.
+            # Schemathesis' "positive data acceptance" is left out: clinical rules (edit checks,
+            # lifecycle, dates, NUL-free text) refuse some schema-valid input with a 422 in the
+            # error shape, by design.
             case.call_and_validate(
-                headers={"Authorization": f"Bearer {token}"}, excluded_checks=excluded
+                headers={"Authorization": f"Bearer {token}"},
+                checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
             )
 
         check()

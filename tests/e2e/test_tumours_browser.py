@@ -4,6 +4,7 @@ Content-Security-Policy, and a screenshot is kept to look at."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -138,7 +139,7 @@ def _build(unit, monkeypatch):
 
 
 def test_investigator_sees_the_efficacy_plots(page, live_server, unit, monkeypatch):
-    from conftest import ARTIFACTS
+    ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
     trial = _build(unit, monkeypatch)
     page.goto(f"{live_server.url}/login/")

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from genomics_helpers import make_patients
 
-from conftest import make_patients
 from oncotrials.core.errors import OncotrialsError
 
 # A small MAF of known content: sample, gene, class, protein change (three-letter in one row).
@@ -331,8 +331,8 @@ def test_a_zipped_study_uploads_and_an_escaping_archive_is_refused(unit, biologi
     import zipfile
 
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from genomics_helpers import STUDY, make_study_patients
 
-    from conftest import STUDY, make_study_patients
     from oncotrials.apps.genomics.models import GenomicReport
 
     make_study_patients(unit.main)

@@ -7,9 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
-from conftest import (
+from genomics_helpers import (
     APL_PRIMARY,
     APL_RELAPSE,
     LAML,
@@ -20,6 +18,7 @@ from conftest import (
     make_study_patients,
     study_patient_map,
 )
+from typer.testing import CliRunner
 
 
 def test_study_round_trip_import_export_reread_gives_the_same_data(unit, biologist, tmp_path):

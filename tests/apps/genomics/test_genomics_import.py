@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import (
+from genomics_helpers import (
     FIXTURES,
     LAML,
     STUDY,
@@ -18,6 +17,7 @@ from conftest import (
     make_study_patients,
     study_patient_map,
 )
+
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
 NEGATIVE = FIXTURES / "cbioportal_negative"

@@ -6,8 +6,8 @@ import threading
 from typing import Any
 
 import pytest
+from genomics_helpers import LAML, identity_map, make_patients
 
-from conftest import LAML, identity_map, make_patients
 from oncotrials.core.errors import ConflictError
 
 

@@ -30,13 +30,21 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     validate_password: bool = True,
+    staff: bool = False,
 ) -> User:
     username = username.strip()
     if not username:
         raise ValidationError("username must not be empty.", field="username")
     if User.objects.filter(username__iexact=username).exists():
         raise ConflictError(f"A user {username!r} already exists.")
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=staff,
+        is_superuser=staff,
+    )
     if validate_password:
         try:
             password_validation.validate_password(password, user)
@@ -44,7 +52,12 @@ def user_create(
             raise ValidationError(" ".join(exc.messages), field="password") from None
     user.set_password(password)
     user.save()
-    audit_record(action="create", instance=user, changes={"username": [None, username]}, by=by)
+    audit_record(
+        action="create",
+        instance=user,
+        changes={"username": [None, username], "is_staff": [None, staff]},
+        by=by,
+    )
     return user
 
 

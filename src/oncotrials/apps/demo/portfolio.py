@@ -375,11 +375,12 @@ def demo_load(
         )
         say("sites")
         admin = user_create(
-            username="admin", password=DEMO_PASSWORD, first_name="Ada", last_name="Admin"
+            username="admin",
+            password=DEMO_PASSWORD,
+            first_name="Ada",
+            last_name="Admin",
+            staff=True,
         )
-        admin.is_staff = True
-        admin.is_superuser = True
-        admin.save(update_fields=["is_staff", "is_superuser"])
         membership_grant(user=admin, role=Role.ADMINISTRATOR, site=main)
         logins.append(DemoLogin("admin", str(Role.ADMINISTRATOR.label), main.code, "everything"))
         people = {

@@ -54,7 +54,8 @@ def _by(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def _not_future(value: dt.date, field: str) -> None:
+def date_not_future(value: dt.date, field: str) -> None:
+    """Clinical dates are recorded once they happened: refuse a date after today (site time)."""
     if value > timezone.localdate():
         raise ValidationError(
             f"{field} cannot be in the future; got {value.isoformat()}.", field=field
@@ -107,8 +108,8 @@ def patient_create(
             f"referral_source must be one of {', '.join(ReferralSource.values)}; got {referral_source!r}.",
             field="referral_source",
         )
-    _not_future(birth_date, "birth_date")
-    _not_future(referral_date, "referral_date")
+    date_not_future(birth_date, "birth_date")
+    date_not_future(referral_date, "referral_date")
     if referral_date < birth_date:
         raise ValidationError("referral_date cannot be before birth_date.", field="referral_date")
     if not family_name.strip() or not given_name.strip() or not hospital_number.strip():
@@ -254,7 +255,7 @@ def consent_sign(
     options_granted: Mapping[str, bool] | None = None,
 ) -> Consent:
     require_clinical_writer(user=by, patient=patient)
-    _not_future(signed_on, "signed_on")
+    date_not_future(signed_on, "signed_on")
     if signed_on < form.valid_from or (form.valid_to is not None and signed_on > form.valid_to):
         raise ValidationError(
             f"{form} was not in force on {signed_on.isoformat()} (valid {form.valid_from.isoformat()}"
@@ -302,7 +303,7 @@ def consent_withdraw(
             f"Unknown withdrawal scope {sorted(bad)}; use {', '.join(WithdrawalScope.values)}.",
             field="scope",
         )
-    _not_future(on, "withdrawn_on")
+    date_not_future(on, "withdrawn_on")
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
     if locked.withdrawn_on is not None:
         raise ConflictError(
@@ -364,7 +365,7 @@ def screening_start(
         raise ValidationError(
             f"kind must be pre_screening or screening; got {kind!r}.", field="kind"
         )
-    _not_future(started_on, "started_on")
+    date_not_future(started_on, "started_on")
     if cohort is not None and cohort.trial_id != trial.pk:
         raise ValidationError(f"Cohort {cohort} is not part of {trial}.", field="cohort")
     if not trial.sites.filter(pk=patient.site_id).exists():
@@ -431,7 +432,7 @@ def screening_close(
         )
     if outcome == ScreeningOutcome.ELIGIBLE and failure_reason:
         raise ValidationError("An eligible patient has no failure reason.", field="failure_reason")
-    _not_future(closed_on, "closed_on")
+    date_not_future(closed_on, "closed_on")
     if closed_on < locked.started_on:
         raise ValidationError("A screening cannot close before it started.", field="closed_on")
     if checklist is not None:
@@ -610,7 +611,7 @@ def registration_create(
     """Register a screened, consented patient to an open cohort (and dose level), using a slot."""
     require_clinical_writer(user=by, patient=patient)
     trial = Trial.objects.select_for_update().get(pk=cohort.trial_id)
-    _not_future(registered_on, "registered_on")
+    date_not_future(registered_on, "registered_on")
     if registered_on.year < patient.year_of_birth:
         raise ValidationError("registered_on is before the patient's birth.", field="registered_on")
     if trial.status != TrialStatus.OPEN:
@@ -728,7 +729,7 @@ def registration_change_status(
             f"A patient {locked.get_status_display().lower()} cannot move to {to_status}; allowed: {allowed}.",
             field="status",
         )
-    _not_future(on, "on")
+    date_not_future(on, "on")
     if on < locked.status_date:
         raise ValidationError(
             f"The new status cannot date from before the current one ({locked.status_date.isoformat()}).",
@@ -772,7 +773,7 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any)
     from oncotrials.core.schedule import load_schedule, patient_calendar
 
     require_clinical_writer(user=by, patient=registration.patient)
-    _not_future(on, "on")
+    date_not_future(on, "on")
     if on < registration.registered_on:
         raise ValidationError("A visit cannot predate the registration.", field="on")
     definition = getattr(registration.trial, "visit_schedule", None)

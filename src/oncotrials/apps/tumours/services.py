@@ -21,7 +21,7 @@ from oncotrials.apps.accounts.models import Role
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import roles_for_patient
-from oncotrials.apps.subjects.services import require_clinical_writer
+from oncotrials.apps.subjects.services import date_not_future, require_clinical_writer
 from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.trials.selectors import trial_roles
 from oncotrials.core import recist
@@ -154,14 +154,6 @@ def _choice(value: Any, choices: Iterable[str], where: str, field: str, blank: b
     raise ValidationError(
         f"{where}, field {field}: {value!r} is not one of {', '.join(allowed)}.", field=field
     )
-
-
-def _not_future(value: dt.date, field: str) -> None:
-    if value > timezone.localdate():
-        raise ValidationError(
-            f"field {field}: {value.isoformat()} is in the future; record assessments once done.",
-            field=field,
-        )
 
 
 def _clean_baseline_lesions(lesions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -383,7 +375,7 @@ def baseline_save(
     """
     require_clinical_writer(user=by, patient=registration.patient)
     reg = _lock_registration(registration)
-    _not_future(date, "date")
+    date_not_future(date, "date")
     method = _choice(method, ImagingMethod.values, "Baseline", "method")
     cleaned = _clean_baseline_lesions(lesions)
     now = timezone.now()
@@ -488,7 +480,7 @@ def assessment_save(
     """
     require_clinical_writer(user=by, patient=registration.patient)
     reg = _lock_registration(registration)
-    _not_future(date, "date")
+    date_not_future(date, "date")
     method = _choice(method, ImagingMethod.values, f"Assessment of {date.isoformat()}", "method")
     baseline = Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE).first()
     if baseline is None:

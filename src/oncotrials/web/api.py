@@ -15,6 +15,8 @@ from oncotrials.apps.accounts.services import token_authenticate
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.genomics.api import router as genomics_router
+from oncotrials.apps.mtb.api import router as mtb_router
+from oncotrials.apps.mtb.api_matching import router as matching_router
 from oncotrials.apps.safety.api import router as safety_router
 from oncotrials.apps.subjects.api import router as subjects_router
 from oncotrials.apps.trials.api import router as trials_router
@@ -106,3 +108,5 @@ api.add_router("/", crfs_router)
 api.add_router("/", safety_router)
 api.add_router("/", tumours_router)
 api.add_router("/", genomics_router)
+api.add_router("/", matching_router)
+api.add_router("/", mtb_router)

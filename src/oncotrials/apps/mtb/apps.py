@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MtbConfig(AppConfig):
+    name = "oncotrials.apps.mtb"
+    label = "mtb"
+    verbose_name = "Molecular tumour board"

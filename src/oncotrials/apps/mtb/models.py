@@ -1,0 +1,3 @@
+"""Tumour-board meetings, cases, recommendations and referrals."""
+
+from __future__ import annotations

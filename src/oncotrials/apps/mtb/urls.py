@@ -1,0 +1,7 @@
+"""Web pages of the tumour-board app (included at the site root)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -81,7 +81,7 @@ def seed(clients: int, *, with_rules: bool = True) -> dict[str, Any]:
 
     from oncotrials.apps.accounts.models import Role, Site
     from oncotrials.apps.accounts.services import membership_grant, token_create, user_create
-    from oncotrials.apps.safety.services import dlt_rules_save
+    from oncotrials.apps.safety.dlt_review import dlt_rules_save
     from oncotrials.apps.subjects.services import (
         consent_form_create,
         consent_sign,

@@ -71,7 +71,7 @@ def safety(journey, screen) -> Safety:
 
 @pytest.fixture
 def rules(safety):
-    from oncotrials.apps.safety.services import dlt_rules_save
+    from oncotrials.apps.safety.dlt_review import dlt_rules_save
 
     return dlt_rules_save(
         trial=safety.registration.trial, document=DLT_RULES, by=safety.users["investigator"]

@@ -9,15 +9,10 @@ from django.utils import timezone
 
 from oncotrials.apps.dosing.models import DltAssessment
 from oncotrials.apps.dosing.services import escalation_state, plan_create
+from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
 from oncotrials.apps.safety.models import DltCase, DltRuleSet
 from oncotrials.apps.safety.selectors import dlt_table
-from oncotrials.apps.safety.services import (
-    adverse_event_create,
-    astct_assessment_record,
-    dlt_case_adjudicate,
-    dlt_evaluate,
-    dlt_rules_save,
-)
+from oncotrials.apps.safety.services import adverse_event_create, astct_assessment_record
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 

@@ -7,11 +7,8 @@ import pytest
 from oncotrials.apps.accounts.models import Role
 from oncotrials.apps.accounts.services import membership_grant
 from oncotrials.apps.safety.models import AdverseEvent, ToxicityBoardCase
-from oncotrials.apps.safety.services import (
-    adverse_event_create,
-    toxicity_cases_build,
-    toxicity_meeting_create,
-)
+from oncotrials.apps.safety.services import adverse_event_create
+from oncotrials.apps.safety.toxicity_board import toxicity_cases_build, toxicity_meeting_create
 
 API = "/api/v1/safety"
 

@@ -7,11 +7,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from oncotrials.apps.safety.services import (
-    adverse_event_create,
-    agents_for_registration,
-    sae_report_record,
-)
+from oncotrials.apps.safety.rights import agents_for_registration
+from oncotrials.apps.safety.services import adverse_event_create, sae_report_record
 from oncotrials.apps.subjects.models import Registration
 
 _TERMS = [

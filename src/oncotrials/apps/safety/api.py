@@ -14,6 +14,7 @@ from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.grading import load_catalogue
 
+from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
 from .models import DltRuleSet
 from .schemas import (
     SafetyAdverseEventDeleteIn,
@@ -59,14 +60,9 @@ from .services import (
     adverse_event_delete,
     adverse_event_update,
     astct_assessment_record,
-    dlt_case_adjudicate,
-    dlt_evaluate,
-    dlt_rules_save,
     sae_report_record,
-    toxicity_cases_build,
-    toxicity_meeting_create,
-    toxicity_recommend,
 )
+from .toxicity_board import toxicity_cases_build, toxicity_meeting_create, toxicity_recommend
 
 router = Router(tags=["safety"])
 MAX_ID = 2**31 - 1

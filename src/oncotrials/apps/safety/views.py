@@ -30,6 +30,7 @@ from oncotrials.core.grading import (
     load_catalogue,
 )
 
+from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
 from .models import (
     ActionTaken,
     AdverseEvent,
@@ -40,6 +41,7 @@ from .models import (
     RecordStatus,
     Seriousness,
 )
+from .rights import ADJUDICATORS, RULE_EDITORS, SAE_REPORTERS, WRITERS, agents_for_registration
 from .selectors import (
     adverse_event_get_for_user,
     adverse_events_for_user,
@@ -59,24 +61,14 @@ from .selectors import (
     toxicity_meetings_for_user,
 )
 from .services import (
-    ADJUDICATORS,
     ASTCT_MODALITIES,
-    RULE_EDITORS,
-    SAE_REPORTERS,
-    WRITERS,
     adverse_event_create,
     adverse_event_update,
-    agents_for_registration,
     astct_assessment_record,
     completion_issues,
-    dlt_case_adjudicate,
-    dlt_evaluate,
-    dlt_rules_save,
     sae_report_record,
-    toxicity_cases_build,
-    toxicity_meeting_create,
-    toxicity_recommend,
 )
+from .toxicity_board import toxicity_cases_build, toxicity_meeting_create, toxicity_recommend
 
 View = Callable[..., HttpResponse]
 

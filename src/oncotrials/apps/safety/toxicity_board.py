@@ -1,0 +1,102 @@
+"""Toxicity board: meetings of a site, the case list of grade >= 3 immune-related or unexpected
+AEs, and the board's recommendations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.audit.services import audit_record
+from oncotrials.core.errors import ConflictError, ValidationError
+
+from .models import AdverseEvent, RecordStatus, ToxicityBoardCase, ToxicityBoardMeeting
+from .rights import ADJUDICATORS, BOARD_MEMBERS, require_role, site_roles
+
+
+@transaction.atomic
+def toxicity_meeting_create(
+    *, site: Site, held_on: dt.date, title: str, by: Any
+) -> ToxicityBoardMeeting:
+    require_role(site_roles(by, site), BOARD_MEMBERS, "schedule toxicity board meetings")
+    if not title.strip():
+        raise ValidationError("Give the meeting a title.", field="title")
+    meeting = ToxicityBoardMeeting.objects.create(
+        site=site, held_on=held_on, title=title.strip(), created_by=by
+    )
+    audit_record(
+        action="create",
+        instance=meeting,
+        changes={"held_on": [None, held_on], "title": [None, title]},
+        by=by,
+    )
+    return meeting
+
+
+def _why(ae: AdverseEvent) -> str:
+    reasons = []
+    if ae.immune_related:
+        reasons.append("immune-related")
+    if not ae.expected:
+        reasons.append("unexpected")
+    return f"grade {ae.grade} " + " and ".join(reasons)
+
+
+@transaction.atomic
+def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: Any) -> list[ToxicityBoardCase]:
+    """Add to the agenda every complete grade >= 3 immune-related or unexpected AE of the site
+    not yet reviewed by a meeting."""
+    from django.db.models import Q
+
+    require_role(site_roles(by, meeting.site), BOARD_MEMBERS, "prepare the toxicity board")
+    candidates = (
+        AdverseEvent.objects.filter(
+            registration__patient__site=meeting.site,
+            status=RecordStatus.COMPLETE,
+            grade__gte=3,
+        )
+        .filter(Q(immune_related=True) | Q(expected=False))
+        .exclude(toxicity_cases__isnull=False)
+        .order_by("pk")
+    )
+    created = []
+    for ae in candidates:
+        case = ToxicityBoardCase.objects.create(meeting=meeting, adverse_event=ae, why=_why(ae))
+        audit_record(
+            action="create", instance=case, changes={"adverse_event": [None, ae.pk]}, by=by
+        )
+        created.append(case)
+    return created
+
+
+@transaction.atomic
+def toxicity_recommend(
+    *, case: ToxicityBoardCase, recommendation: str, version: int, by: Any, reason: str = ""
+) -> ToxicityBoardCase:
+    require_role(site_roles(by, case.meeting.site), ADJUDICATORS, "record board recommendations")
+    current = ToxicityBoardCase.objects.select_for_update().get(pk=case.pk)
+    if current.version != version:
+        raise ConflictError(
+            f"Case {current.pk} is now version {current.version}, not {version}; reload it.",
+            current_version=current.version,
+        )
+    if not recommendation.strip():
+        raise ValidationError("Write the board's recommendation.", field="recommendation")
+    if current.recommendation and not reason.strip():
+        raise ValidationError("Give a reason for changing the recommendation.", field="reason")
+    old = current.recommendation
+    current.recommendation = recommendation.strip()
+    current.recommended_by, current.recommended_at = by, timezone.now()
+    current.version += 1
+    current.save()
+    audit_record(
+        action="update",
+        instance=current,
+        changes={"recommendation": [old or None, current.recommendation]},
+        reason=reason,
+        by=by,
+    )
+    return current

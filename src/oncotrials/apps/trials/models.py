@@ -83,6 +83,11 @@ class Trial(models.Model):
             ' "criteria": {optional structured tree, see docs/formats/criteria.md}}]'
         ),
     )
+    match_criteria = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_("Machine criteria for matching (docs/formats/criteria.md); empty: none"),
+    )
     sites: models.ManyToManyField[Site, TrialSite] = models.ManyToManyField(
         Site, through="TrialSite", related_name="trials"
     )
@@ -146,6 +151,11 @@ class Cohort(models.Model):
     description = models.TextField(blank=True)
     target_accrual = models.PositiveIntegerField(null=True, blank=True)
     is_open = models.BooleanField(default=True)
+    match_criteria = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_("Machine criteria for matching (docs/formats/criteria.md); empty: none"),
+    )
     version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
 
@@ -166,6 +176,11 @@ class DoseLevel(models.Model):
     dose = models.DecimalField(max_digits=12, decimal_places=4)
     unit = models.CharField(max_length=32)
     schedule = models.CharField(max_length=200, blank=True, help_text=_("e.g. QD d1-21 q28d"))
+    match_criteria = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_("Machine criteria for matching (docs/formats/criteria.md); empty: none"),
+    )
     version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
 

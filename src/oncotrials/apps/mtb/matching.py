@@ -1,0 +1,844 @@
+"""Trial matching over the platform's own data: patients and reports in, matching cohorts out.
+
+The core engine (:mod:`oncotrials.core.matching`) matches plain records. This module builds
+them from the database and keeps one engine per process, cached by a *data version* (counts,
+maximum ids, version sums and latest timestamps of the tables that feed it). When the version
+moves, only what changed is re-matched: patients whose clinical facts or set of current reports
+changed are upserted, trials whose levels or criteria changed are re-compiled
+(:meth:`Matcher.upsert_patient`, :meth:`Matcher.upsert_trial`); the result always equals a
+full re-match (tested).
+
+What a patient record holds:
+
+* diagnosis: the patient's OncoTree code (retired codes resolved; an unknown code is left
+  unrecorded, so diagnosis criteria are *unknown* for that patient);
+* age: from the year of birth, with the birthday taken at mid-year. The birth date is
+  identifying data, read only through the audited identity service, so matching does not read
+  it; an age limit is therefore exact except within six months of the limit;
+* sex (female/male; other and unknown are unrecorded), ECOG (the latest ``ecog`` CRF of any
+  registration), labs (latest value per analyte, in the unit the CRF recorded), prior therapies
+  (agents administered in our trials and therapies recorded on genomic samples; unrecorded when
+  there is none), deceased (a screening closed for death);
+* report: the union of the current alteration rows of every current report of every sample,
+  with TMB and MSI of the latest report that gives them and its signatures. A row with an ESCAT
+  tier carries the classes ``escat:<tier>`` and ``escat:<tier group>`` (``I-A`` ->
+  ``escat:ia``, ``escat:i``). A patient without any current report has no report: genomic
+  criteria are *unknown* for them (see ``docs/formats/criteria.md``).
+
+What a match level is: a trial without cohorts is one level (its own criteria); each cohort is a
+level (trial criteria ``and`` cohort criteria; a cohort with neither is not matchable); a dose
+level (rows sharing a level number) is its own level when it has criteria or slots of its own.
+A level is *open* for a patient when the trial is open, the patient's site takes part in it and
+the cohort is open. *Slots available* are the free slots of the allocations in force today at
+the patient's site (the dose level's and the cohort-wide ones for a dose level); None when the
+cohort's slots are not managed here (no allocation at any site).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import roles_for_trial, scope_for
+from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.trials.criteria import shipped_oncotree
+from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialSite, TrialStatus
+from oncotrials.apps.trials.models import Trial as DbTrial
+from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from oncotrials.core.matching import (
+    Alteration,
+    And,
+    GenomicReport,
+    Level,
+    Matcher,
+    Node,
+    Patient,
+    Trial,
+    Truth,
+    explain,
+    parse_criteria,
+)
+from oncotrials.core.matching.reference import Explanation
+
+__all__ = [
+    "SYSTEM",
+    "CohortMatch",
+    "MatchSummary",
+    "PatientMatch",
+    "match_all",
+    "matches_for_patient",
+    "matches_for_trial",
+    "matching_state",
+    "reset_matching_cache",
+]
+
+
+class _SystemActor:
+    """The platform itself (command line, scheduled runs): sees every trial and patient."""
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM: Any = _SystemActor()
+
+_TRUTH = {Truth.TRUE: "met", Truth.FALSE: "not met", Truth.UNKNOWN: "unknown"}
+_CN = {2: "amplification", 1: "gain", -1: "heterozygous_deletion", -2: "homozygous_deletion"}
+_MSI = {
+    "msi-h": "high",
+    "msi-high": "high",
+    "high": "high",
+    "dmmr": "high",
+    "mmr-deficient": "high",
+}
+_MSS = {
+    "mss": "stable",
+    "msi-l": "stable",
+    "msi-low": "stable",
+    "stable": "stable",
+    "pmmr": "stable",
+}
+_SPLIT = re.compile(r"\s*(?:[,;+/]|\band\b)\s*")
+_CHUNK = 900  # SQLite's bound on parameters per query, with room to spare
+
+
+# ------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class CohortMatch:
+    """A level (trial, cohort or dose level) a patient matches."""
+
+    trial: DbTrial
+    cohort: Cohort | None
+    dose_level: DoseLevel | None
+    level_path: str
+    level_name: str
+    open: bool
+    slots_available: int | None
+    explanation: list[dict[str, Any]]
+    matched: bool = True
+
+
+@dataclass(frozen=True)
+class PatientMatch:
+    """A patient matched at one level of a trial."""
+
+    patient: Any  # subjects.Patient
+    trial: DbTrial
+    cohort: Cohort | None
+    dose_level: DoseLevel | None
+    level_path: str
+    level_name: str
+    open: bool
+    slots_available: int | None
+    explanation: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    patients: int  # patients considered (visible to the caller)
+    trials: int  # trials with machine criteria (visible)
+    levels: int
+    matches: tuple[PatientMatch, ...]
+    incremental: bool  # whether the last refresh re-matched only what changed
+    problems: tuple[str, ...] = ()
+
+    @property
+    def open_matches(self) -> int:
+        return sum(1 for m in self.matches if m.open)
+
+
+# ------------------------------------------------------------------------ the cached state
+@dataclass(frozen=True)
+class _Ref:
+    trial_id: int
+    cohort_id: int | None
+    dose_level_ids: tuple[int, ...]
+
+
+@dataclass
+class MatchingState:
+    """The per-process engine and what it was built from."""
+
+    version: tuple[Any, ...]
+    matcher: Matcher
+    patient_sigs: dict[int, tuple[Any, ...]]
+    records: dict[int, Patient]
+    site_of: dict[int, int]
+    trials: dict[int, Trial]
+    refs: dict[tuple[str, str], _Ref]
+    problems: tuple[str, ...] = ()
+    incremental: bool = False
+    changed_patients: int = 0
+    changed_trials: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_LOCK = threading.RLock()
+_STATE: MatchingState | None = None
+
+
+def reset_matching_cache() -> None:
+    """Forget the per-process engine (the next call rebuilds it in full)."""
+    global _STATE
+    with _LOCK:
+        _STATE = None
+
+
+def _data_version(today: dt.date) -> tuple[Any, ...]:
+    from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
+    from oncotrials.apps.genomics.models import GenomicReport as DbReport
+    from oncotrials.apps.genomics.models import Sample
+    from oncotrials.apps.subjects.models import Patient as DbPatient
+    from oncotrials.apps.subjects.models import ScreeningEpisode
+
+    def agg(qs: Any, **kw: Any) -> tuple[Any, ...]:
+        return tuple(sorted(qs.aggregate(n=Count("pk"), **kw).items()))
+
+    return (
+        today,
+        agg(DbPatient.objects, m=Max("pk"), v=Sum("version"), c=Max("created_at")),
+        agg(DbReport.objects.filter(superseded=False), m=Max("pk"), t=Max("imported_at")),
+        agg(Sample.objects, m=Max("pk"), t=Max("created_at")),
+        agg(FormInstance.objects.filter(form_name="ecog"), t=Max("updated_at")),
+        agg(LabResult.objects, t=Max("updated_at"), m=Max("pk")),
+        agg(DrugAdministration.objects, m=Max("pk")),
+        agg(ScreeningEpisode.objects.filter(failure_reason="death"), m=Max("pk")),
+        agg(DbTrial.objects, v=Sum("version"), c=Max("created_at")),
+        agg(Cohort.objects, v=Sum("version"), m=Max("pk"), o=Count("pk", filter=Q(is_open=True))),
+        agg(DoseLevel.objects, v=Sum("version"), m=Max("pk")),
+        agg(TrialSite.objects, m=Max("pk"), a=Max("activated_on")),
+    )
+
+
+def matching_state(*, today: dt.date | None = None) -> MatchingState:
+    """The engine, brought up to date with the database (incrementally when it exists)."""
+    global _STATE
+    today = today or timezone.localdate()
+    with _LOCK:
+        version = _data_version(today)
+        state = _STATE
+        if state is not None and state.version == version:
+            return state
+        fresh = _build_full(version, today) if state is None else _update(state, version, today)
+        _STATE = fresh
+        return fresh
+
+
+def build_full_state(*, today: dt.date | None = None) -> MatchingState:
+    """A fresh full build, not cached (for comparisons and the command line)."""
+    today = today or timezone.localdate()
+    return _build_full(_data_version(today), today)
+
+
+def _build_full(version: tuple[Any, ...], today: dt.date) -> MatchingState:
+    sigs, clinical, site_of = _patient_signatures(today)
+    records = _patient_records(clinical, sigs, list(sigs))
+    trials, refs, problems = _core_trials()
+    matcher = Matcher(list(trials.values()), list(records.values()), shipped_oncotree())
+    return MatchingState(version, matcher, sigs, records, site_of, trials, refs, problems)
+
+
+def _update(state: MatchingState, version: tuple[Any, ...], today: dt.date) -> MatchingState:
+    sigs, clinical, site_of = _patient_signatures(today)
+    changed = [pk for pk, sig in sigs.items() if state.patient_sigs.get(pk) != sig]
+    removed = [pk for pk in state.patient_sigs if pk not in sigs]
+    matcher = state.matcher
+    records = dict(state.records)
+    for pk in removed:
+        if matcher.has_patient(str(pk)):
+            matcher.remove_patient(str(pk))
+        records.pop(pk, None)
+    fresh = _patient_records(clinical, sigs, changed)
+    for pk, record in fresh.items():
+        matcher.upsert_patient(record)
+        records[pk] = record
+    trials, refs, problems = _core_trials()
+    changed_trials = 0
+    for tid, trial in trials.items():
+        if state.trials.get(tid) != trial:
+            matcher.upsert_trial(trial)
+            changed_trials += 1
+    for tid in state.trials:
+        if tid not in trials:
+            matcher.remove_trial(str(tid))
+            changed_trials += 1
+    return MatchingState(
+        version,
+        matcher,
+        sigs,
+        records,
+        site_of,
+        trials,
+        refs,
+        problems,
+        incremental=True,
+        changed_patients=len(changed) + len(removed),
+        changed_trials=changed_trials,
+    )
+
+
+# --------------------------------------------------------------------------- patients
+@dataclass(frozen=True)
+class _Clinical:
+    diagnosis: str | None
+    age: float | None
+    sex: str | None
+    ecog: int | None
+    labs: tuple[tuple[str, float], ...]
+    therapies: frozenset[str] | None
+    deceased: bool
+
+
+def _diagnosis(code: str) -> str | None:
+    if not code:
+        return None
+    from oncotrials.core.genomics.oncotree import load_oncotree
+
+    resolved = load_oncotree().resolve(code)
+    if resolved is None or resolved not in shipped_oncotree():
+        return None
+    return resolved
+
+
+def _age(year_of_birth: int | None, today: dt.date) -> float | None:
+    if not year_of_birth:
+        return None
+    midyear = dt.date(year_of_birth, 7, 2)
+    return max(0.0, round((today - midyear).days / 365.25, 2))
+
+
+def _patient_signatures(
+    today: dt.date,
+) -> tuple[dict[int, tuple[Any, ...]], dict[int, _Clinical], dict[int, int]]:
+    """Each patient's clinical facts and current report ids (what a re-match depends on)."""
+    from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
+    from oncotrials.apps.genomics.models import GenomicReport as DbReport
+    from oncotrials.apps.genomics.models import Sample
+    from oncotrials.apps.subjects.models import Patient as DbPatient
+    from oncotrials.apps.subjects.models import ScreeningEpisode
+
+    ecog: dict[int, tuple[str, dt.datetime, int]] = {}
+    for pid, data, updated in FormInstance.objects.filter(form_name="ecog").values_list(
+        "registration__patient_id", "data", "updated_at"
+    ):
+        raw: Any = (data or {}).get("performance_status")
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if not 0 <= value <= 5:
+            continue
+        key = (str((data or {}).get("assessed_on") or ""), updated, value)
+        if pid not in ecog or key[:2] > ecog[pid][:2]:
+            ecog[pid] = key
+    labs: dict[int, dict[str, float]] = defaultdict(dict)
+    for pid, analyte, amount in LabResult.objects.order_by("sampled_on", "pk").values_list(
+        "registration__patient_id", "analyte", "value"
+    ):
+        number = float(amount)
+        if math.isfinite(number):
+            labs[pid][analyte.lower()] = number
+    therapies: dict[int, set[str]] = defaultdict(set)
+    for pid, agent in DrugAdministration.objects.values_list(
+        "registration__patient_id", "agent"
+    ).distinct():
+        therapies[pid].add(agent.strip().lower())
+    for pid, therapy in Sample.objects.exclude(therapy="").values_list("patient_id", "therapy"):
+        therapies[pid].update(t.lower() for t in _SPLIT.split(therapy) if t.strip())
+    dead = set(
+        ScreeningEpisode.objects.filter(failure_reason="death").values_list("patient_id", flat=True)
+    )
+    reports: dict[int, list[int]] = defaultdict(list)
+    for pid, rid in (
+        DbReport.objects.filter(superseded=False)
+        .order_by("pk")
+        .values_list("sample__patient_id", "pk")
+    ):
+        reports[pid].append(rid)
+    sigs: dict[int, tuple[Any, ...]] = {}
+    clinical: dict[int, _Clinical] = {}
+    site_of: dict[int, int] = {}
+    for pk, diagnosis, sex, yob, site_id in DbPatient.objects.values_list(
+        "pk", "diagnosis", "sex", "year_of_birth", "site_id"
+    ):
+        facts = _Clinical(
+            diagnosis=_diagnosis(diagnosis),
+            age=_age(yob, today),
+            sex={"F": "female", "M": "male"}.get(sex),
+            ecog=ecog[pk][2] if pk in ecog else None,
+            labs=tuple(sorted(labs.get(pk, {}).items())),
+            therapies=frozenset(therapies[pk]) if pk in therapies else None,
+            deceased=pk in dead,
+        )
+        clinical[pk] = facts
+        site_of[pk] = site_id
+        sigs[pk] = (facts, tuple(reports.get(pk, ())))
+    return sigs, clinical, site_of
+
+
+def _classes(tier: str) -> frozenset[str]:
+    if not tier:
+        return frozenset()
+    compact = tier.replace("-", "").lower()
+    group = tier.split("-")[0].lower()
+    return frozenset({f"escat:{compact}", f"escat:{group}"})
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield list(ids[i : i + _CHUNK])
+
+
+def _reports(report_ids: Sequence[int]) -> dict[int, GenomicReport]:
+    """Core reports (one per patient) from current reports, keyed by research patient pk."""
+    from oncotrials.apps.genomics.models import (
+        Biomarker,
+        CopyNumberAlteration,
+        Mutation,
+        StructuralVariant,
+    )
+    from oncotrials.apps.genomics.models import GenomicReport as DbReport
+
+    alts: dict[int, dict[Alteration, None]] = defaultdict(dict)
+    tmb: dict[int, tuple[int, float]] = {}
+    msi: dict[int, tuple[int, str]] = {}
+    sigs: dict[int, set[str]] = defaultdict(set)
+    patients: set[int] = set()
+
+    def add(pid: int, **kw: Any) -> None:
+        # a row the engine cannot name (no gene symbol) is not matchable
+        with contextlib.suppress(ValidationError):
+            alts[pid][Alteration(**kw)] = None
+
+    for chunk in _chunks(report_ids):
+        patients.update(
+            DbReport.objects.filter(pk__in=chunk).values_list("sample__patient_id", flat=True)
+        )
+        for pid, gene, change, vclass, tier in Mutation.objects.filter(
+            report_id__in=chunk, current=True
+        ).values_list("patient_id", "gene", "protein_change", "variant_class", "escat_tier"):
+            add(
+                pid,
+                gene=gene,
+                category="mutation",
+                protein_change=change or None,
+                variant_classification=vclass or None,
+                classes=_classes(tier),
+            )
+        for pid, gene, call, tier in CopyNumberAlteration.objects.filter(
+            report_id__in=chunk, current=True
+        ).values_list("patient_id", "gene", "call", "escat_tier"):
+            if call in _CN:
+                add(pid, gene=gene, category="cnv", cn_call=_CN[call], classes=_classes(tier))
+        for pid, g1, g2, tier in StructuralVariant.objects.filter(
+            report_id__in=chunk, current=True
+        ).values_list("patient_id", "gene1", "gene2", "escat_tier"):
+            gene, partner = (g1 or g2), (g2 if g1 else "")
+            if gene:
+                add(
+                    pid,
+                    gene=gene,
+                    category="sv",
+                    fusion_partner=partner or None,
+                    classes=_classes(tier),
+                )
+        for pid, rid, kind, value, status, name in Biomarker.objects.filter(
+            report_id__in=chunk, current=True
+        ).values_list("patient_id", "report_id", "kind", "value", "status", "name"):
+            if kind == "TMB" and value is not None and math.isfinite(value) and value >= 0:
+                if pid not in tmb or rid > tmb[pid][0]:
+                    tmb[pid] = (rid, float(value))
+            elif kind == "MSI":
+                text = (status or "").strip().lower()
+                msi_call = _MSI.get(text) or _MSS.get(text)
+                if msi_call and (pid not in msi or rid > msi[pid][0]):
+                    msi[pid] = (rid, msi_call)
+            elif kind == "SIGNATURE" and (name or status):
+                sigs[pid].add((name or status).strip().lower())
+    return {
+        pid: GenomicReport(
+            alterations=tuple(alts.get(pid, {})),
+            tmb=tmb[pid][1] if pid in tmb else None,
+            msi=msi[pid][1] if pid in msi else None,
+            signatures=frozenset(sigs.get(pid, ())),
+        )
+        for pid in patients
+    }
+
+
+def _patient_records(
+    clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]], pks: Sequence[int]
+) -> dict[int, Patient]:
+    report_ids = [rid for pk in pks for rid in sigs[pk][1]]
+    reports = _reports(report_ids)
+    out: dict[int, Patient] = {}
+    for pk in pks:
+        c = clinical[pk]
+        out[pk] = Patient(
+            id=str(pk),
+            diagnosis=c.diagnosis,
+            age=c.age,
+            sex=c.sex,
+            ecog=c.ecog,
+            prior_lines=None,
+            prior_therapies=c.therapies,
+            labs=dict(c.labs),
+            deceased=c.deceased,
+            report=reports.get(pk),
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- trials
+def _and(*nodes: Node | None) -> Node | None:
+    parts: list[Node] = []
+    for node in nodes:
+        if isinstance(node, And):
+            parts.extend(node.children)
+        elif node is not None:
+            parts.append(node)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple[str, ...]]:
+    """Core trials (only those with machine criteria somewhere) and their levels' objects."""
+    from oncotrials.apps.subjects.models import SlotAllocation
+
+    tree = shipped_oncotree()
+    problems: list[str] = []
+    own_slots = set(
+        SlotAllocation.objects.exclude(dose_level=None).values_list("dose_level_id", flat=True)
+    )
+
+    def parse(raw: Any, label: str) -> Node | None:
+        if raw is None:
+            return None
+        try:
+            return parse_criteria(raw, source=label, oncotree=tree)
+        except ValidationError as exc:
+            problems.append(exc.message)
+            return None
+
+    trials: dict[int, Trial] = {}
+    refs: dict[tuple[str, str], _Ref] = {}
+    for t in DbTrial.objects.prefetch_related("cohorts__dose_levels").order_by("pk"):
+        tid = str(t.pk)
+        t_open = t.status == TrialStatus.OPEN
+        t_crit = parse(t.match_criteria, t.protocol_code)
+        cohorts = list(t.cohorts.all())
+        levels: list[Level] = []
+        if not cohorts and t_crit is not None:
+            levels.append(Level(tid, "trial", "", t.protocol_code, t_open, None, t_crit))
+            refs[(tid, "")] = _Ref(t.pk, None, ())
+        for c in cohorts:
+            c_crit = _and(t_crit, parse(c.match_criteria, f"{t.protocol_code} {c.code}"))
+            c_open = t_open and c.is_open
+            if c_crit is not None:
+                levels.append(Level(tid, "cohort", c.code, c.name, c_open, None, c_crit))
+                refs[(tid, c.code)] = _Ref(t.pk, c.pk, ())
+            by_level: dict[int, list[DoseLevel]] = defaultdict(list)
+            for d in c.dose_levels.all():
+                by_level[d.level].append(d)
+            for number, rows in sorted(by_level.items()):
+                own = _and(
+                    *(
+                        parse(d.match_criteria, f"{t.protocol_code} {c.code} DL{number}")
+                        for d in rows
+                    )
+                )
+                if own is None and not any(d.pk in own_slots for d in rows):
+                    continue
+                d_crit = _and(c_crit, own)
+                if d_crit is None:
+                    continue
+                path = f"{c.code}/DL{number}"
+                name = f"DL{number} " + " + ".join(
+                    f"{d.agent} {d.dose.normalize()} {d.unit}" for d in rows
+                )
+                levels.append(Level(tid, "dose_level", path, name, c_open, None, d_crit))
+                refs[(tid, path)] = _Ref(t.pk, c.pk, tuple(d.pk for d in rows))
+        if levels:
+            trials[t.pk] = Trial(tid, t.title, t_open, tuple(levels), source=t.protocol_code)
+    return trials, refs, tuple(problems)
+
+
+# --------------------------------------------------------------------- open and slots
+class _Availability:
+    """Site participation and free slots, read once per request."""
+
+    def __init__(self, trial_ids: Iterable[int], today: dt.date) -> None:
+        from oncotrials.apps.subjects.models import SlotAllocation
+        from oncotrials.apps.subjects.selectors import slot_summary_for
+
+        ids = list(trial_ids)
+        self.sites: dict[int, set[int]] = defaultdict(set)
+        for tid, site_id, activated in TrialSite.objects.filter(trial_id__in=ids).values_list(
+            "trial_id", "site_id", "activated_on"
+        ):
+            if activated is None or activated <= today:
+                self.sites[tid].add(site_id)
+        self.managed: set[int] = set()
+        # (cohort, dose level or None, site) -> free slots of allocations in force today
+        self.free: dict[tuple[int, int | None, int], int] = defaultdict(int)
+        allocations = SlotAllocation.objects.filter(cohort__trial_id__in=ids)
+        self.managed.update(allocations.values_list("cohort_id", flat=True))
+        in_force = allocations.filter(open_from__lte=today).filter(
+            Q(open_until=None) | Q(open_until__gte=today)
+        )
+        for row in slot_summary_for(allocations=in_force):
+            a = row["allocation"]
+            self.free[(a.cohort_id, a.dose_level_id, a.site_id)] += row["free"]
+
+    def is_open(self, level: Level, ref: _Ref, site_id: int) -> bool:
+        return level.open and site_id in self.sites.get(ref.trial_id, set())
+
+    def slots(self, ref: _Ref, site_id: int) -> int | None:
+        if ref.cohort_id is None or ref.cohort_id not in self.managed:
+            return None
+        if ref.dose_level_ids:
+            keys: list[tuple[int, int | None, int]] = [
+                (ref.cohort_id, d, site_id) for d in ref.dose_level_ids
+            ]
+            keys.append((ref.cohort_id, None, site_id))
+            return sum(self.free.get(k, 0) for k in keys)
+        return sum(n for (c, _d, s), n in self.free.items() if c == ref.cohort_id and s == site_id)
+
+
+# ------------------------------------------------------------------------ explanations
+def explanation_rows(ex: Explanation, depth: int = 0) -> list[dict[str, Any]]:
+    """The explanation tree as rows: criterion, met / not met / unknown, why, evidence, depth."""
+    rows = [
+        {
+            "criterion": ex.criterion,
+            "value": _TRUTH[ex.truth],
+            "reason": ex.reason,
+            "evidence": list(ex.evidence),
+            "depth": depth,
+        }
+    ]
+    for child in ex.children:
+        rows.extend(explanation_rows(child, depth + 1))
+    return rows
+
+
+# ----------------------------------------------------------------------------- access
+def _may_match(user: Any) -> bool:
+    if user is SYSTEM:
+        return True
+    scope = scope_for(user)
+    return scope.is_admin or bool(scope.roles() - {Role.SPONSOR_MONITOR.value})
+
+
+def _require(user: Any) -> None:
+    if not _may_match(user):
+        raise PermissionDeniedError(
+            "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
+            "monitor's or an outsider's account does not see it.",
+            code="matching_forbidden",
+        )
+
+
+def _visible_trial_ids(user: Any) -> set[int] | None:
+    if user is SYSTEM:
+        return None
+    from oncotrials.apps.trials.selectors import trials_visible_to
+
+    return set(trials_visible_to(user).values_list("pk", flat=True))
+
+
+def _visible_patients(user: Any) -> Any:
+    from oncotrials.apps.subjects.models import Patient as DbPatient
+    from oncotrials.apps.subjects.selectors import patients_visible_to
+
+    return DbPatient.objects.all() if user is SYSTEM else patients_visible_to(user)
+
+
+def _trial_roles_ok(user: Any, trial: DbTrial) -> None:
+    if user is SYSTEM:
+        return
+    site_ids = set(trial.trial_sites.values_list("site_id", flat=True))
+    roles = roles_for_trial(user, trial_id=trial.pk, trial_site_ids=site_ids)
+    if not roles:
+        raise NotFoundError(f"No trial {trial.pk} that you may see.")
+    if not (roles - {Role.SPONSOR_MONITOR.value}):
+        raise PermissionDeniedError(
+            "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
+            "monitor's account does not see it.",
+            code="matching_forbidden",
+        )
+
+
+# -------------------------------------------------------------------------- public API
+def _objects(
+    refs: Iterable[_Ref],
+) -> tuple[dict[int, DbTrial], dict[int, Cohort], dict[int, DoseLevel]]:
+    refs = list(refs)
+    trials = DbTrial.objects.in_bulk({r.trial_id for r in refs})
+    cohorts = Cohort.objects.in_bulk({r.cohort_id for r in refs if r.cohort_id is not None})
+    doses = DoseLevel.objects.in_bulk({d for r in refs for d in r.dose_level_ids})
+    return trials, cohorts, doses
+
+
+def matches_for_patient(
+    *,
+    user: Any,
+    patient: Any,
+    include_non_matches: bool = False,
+    trial: DbTrial | None = None,
+    today: dt.date | None = None,
+) -> list[CohortMatch]:
+    """The levels of the trials ``user`` may see that ``patient`` matches, with explanations.
+
+    Closed levels and levels without free slots are included and flagged (``open``,
+    ``slots_available``). With ``include_non_matches`` every level of those trials is listed,
+    ``matched`` saying which (the explanation then says why not). NotFoundError when the user
+    may not see the patient; PermissionDeniedError for sponsor monitors.
+    """
+    _require(user)
+    if not _visible_patients(user).filter(pk=patient.pk).exists():
+        raise NotFoundError(f"No patient {patient.pk} that you may see.")
+    today = today or timezone.localdate()
+    with _LOCK:
+        state = matching_state(today=today)
+        record = state.records.get(patient.pk)
+        if record is None:
+            return []
+        visible = _visible_trial_ids(user)
+        if trial is not None:
+            visible = {trial.pk} if visible is None or trial.pk in visible else set()
+        matched = {
+            lvl.key
+            for lvl in state.matcher.levels_for_patient(str(patient.pk), include_closed=True)
+        }
+        levels = [
+            lvl
+            for t in state.trials.values()
+            if visible is None or int(t.id) in visible
+            for lvl in t.levels
+            if include_non_matches or lvl.key in matched
+        ]
+        refs = [state.refs[lvl.key] for lvl in levels]
+        avail = _Availability({r.trial_id for r in refs}, today)
+        trials, cohorts, doses = _objects(refs)
+        tree = state.matcher.oncotree
+        out: list[CohortMatch] = []
+        for lvl, ref in zip(levels, refs, strict=True):
+            if record.deceased and not include_non_matches:
+                continue
+            out.append(
+                CohortMatch(
+                    trial=trials[ref.trial_id],
+                    cohort=cohorts.get(ref.cohort_id) if ref.cohort_id else None,
+                    dose_level=doses.get(ref.dose_level_ids[0]) if ref.dose_level_ids else None,
+                    level_path=lvl.path,
+                    level_name=lvl.name,
+                    open=avail.is_open(lvl, ref, patient.site_id),
+                    slots_available=avail.slots(ref, patient.site_id),
+                    explanation=explanation_rows(explain(lvl.criteria, record, tree)),
+                    matched=lvl.key in matched,
+                )
+            )
+    out.sort(key=lambda m: (not m.matched, not m.open, m.trial.protocol_code, m.level_path))
+    return out
+
+
+def _patient_matches(
+    state: MatchingState,
+    keys: Iterable[tuple[str, str]],
+    patient_filter: Any,
+    today: dt.date,
+) -> list[PatientMatch]:
+    sets = state.matcher.match_sets()
+    wanted = [(k, sets.get(k, frozenset())) for k in keys]
+    pks = {int(p) for _k, ids in wanted for p in ids}
+    patients = (
+        {p.pk: p for p in patient_filter.filter(pk__in=pks).select_related("site")} if pks else {}
+    )
+    refs = [state.refs[k] for k, _ in wanted]
+    avail = _Availability({r.trial_id for r in refs}, today)
+    trials, cohorts, doses = _objects(refs)
+    tree = state.matcher.oncotree
+    levels = {lvl.key: lvl for t in state.trials.values() for lvl in t.levels}
+    out: list[PatientMatch] = []
+    for (key, ids), ref in zip(wanted, refs, strict=True):
+        lvl = levels[key]
+        for pid in sorted(ids, key=int):
+            patient = patients.get(int(pid))
+            record = state.records.get(int(pid))
+            if patient is None or record is None or record.deceased:
+                continue
+            out.append(
+                PatientMatch(
+                    patient=patient,
+                    trial=trials[ref.trial_id],
+                    cohort=cohorts.get(ref.cohort_id) if ref.cohort_id else None,
+                    dose_level=doses.get(ref.dose_level_ids[0]) if ref.dose_level_ids else None,
+                    level_path=lvl.path,
+                    level_name=lvl.name,
+                    open=avail.is_open(lvl, ref, patient.site_id),
+                    slots_available=avail.slots(ref, patient.site_id),
+                    explanation=explanation_rows(explain(lvl.criteria, record, tree)),
+                )
+            )
+    return out
+
+
+def matches_for_trial(
+    *, user: Any, trial: DbTrial, today: dt.date | None = None
+) -> list[PatientMatch]:
+    """The patients ``user`` may see who match a level of ``trial``, with explanations."""
+    _require(user)
+    visible = _visible_trial_ids(user)
+    if visible is not None and trial.pk not in visible:
+        raise NotFoundError(f"No trial {trial.pk} that you may see.")
+    _trial_roles_ok(user, trial)
+    today = today or timezone.localdate()
+    with _LOCK:
+        state = matching_state(today=today)
+        core = state.trials.get(trial.pk)
+        if core is None:
+            return []
+        out = _patient_matches(
+            state, [lvl.key for lvl in core.levels], _visible_patients(user), today
+        )
+    out.sort(key=lambda m: (m.level_path, not m.open, m.patient.research_id))
+    return out
+
+
+def match_all(*, user: Any, today: dt.date | None = None) -> MatchSummary:
+    """Every match the user may see (visible trials x visible patients), with explanations."""
+    _require(user)
+    today = today or timezone.localdate()
+    visible = _visible_trial_ids(user)
+    patients = _visible_patients(user)
+    with _LOCK:
+        state = matching_state(today=today)
+        trials = [t for tid, t in state.trials.items() if visible is None or tid in visible]
+        keys = [lvl.key for t in trials for lvl in t.levels]
+        out = _patient_matches(state, keys, patients, today)
+        n_patients = len(set(patients.values_list("pk", flat=True)) & set(state.records))
+        summary = MatchSummary(
+            patients=n_patients,
+            trials=len(trials),
+            levels=len(keys),
+            matches=tuple(
+                sorted(
+                    out, key=lambda m: (m.trial.protocol_code, m.level_path, m.patient.research_id)
+                )
+            ),
+            incremental=state.incremental,
+            problems=state.problems,
+        )
+    return summary

@@ -1,0 +1,408 @@
+"""Machine criteria of trials, cohorts and dose levels (``match_criteria``), and CTML import.
+
+Criteria are the tree of ``docs/formats/criteria.md``. They are validated with the core parser
+against the shipped OncoTree (``oncotrials.core.genomics``) and the gene catalogue below, saved
+by :func:`match_criteria_set` (audited, with a reason, refused when the trial version the user
+edited is stale) and by :func:`ctml_import` (a MatchMiner CTML trial mapped onto one of our
+trials, all or nothing).
+
+The gene catalogue is every gene our platform knows: the genes of the shipped knowledge files
+(ESCAT tiers, drug targets, resistance pathways, clonal haematopoiesis, alias table) and every
+gene of the clinical-genomic database (alteration rows and the genes the panels cover). A
+criterion on a gene outside it is almost always a typo or an alias (``HER2`` for ``ERBB2``),
+and is refused with the official symbol when the alias table knows it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from oncotrials.apps.audit.services import audit_record
+from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.matching import Level, OncoTreeMap, parse_criteria, to_dict, trial_from_ctml
+from oncotrials.core.matching.criteria import Node
+
+from .models import Cohort, DoseLevel, Trial
+
+_GOT = re.compile(r"got '([^']*)'\.$")
+_KB_FILES = {
+    "escat.csv": ("gene",),
+    "drug_targets.csv": ("targets", "biomarker_genes"),
+    "resistance_bypass.csv": ("target", "bypass_genes"),
+    "clonal_haematopoiesis_genes.csv": ("gene",),
+    "gene_aliases.csv": ("symbol",),
+}
+
+
+@lru_cache(maxsize=1)
+def shipped_oncotree() -> OncoTreeMap:
+    """The shipped OncoTree (cBioPortal release in ``oncotrials.core.genomics``) for matching."""
+    text = (
+        resources.files("oncotrials.core.genomics")
+        .joinpath("data/oncotree_2025_10_03.json")
+        .read_text(encoding="utf-8")
+    )
+    return OncoTreeMap.from_json(json.loads(text), source="shipped OncoTree")
+
+
+@lru_cache(maxsize=1)
+def _shipped_genes() -> frozenset[str]:
+    genes: set[str] = set()
+    base = resources.files("oncotrials.core.genomics").joinpath("data")
+    for name, columns in _KB_FILES.items():
+        with base.joinpath(name).open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                for col in columns:
+                    for g in (row.get(col) or "").split(";"):
+                        if g.strip():
+                            genes.add(g.strip().upper())
+    return frozenset(genes)
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, str]:
+    from oncotrials.core.genomics.genes import gene_aliases
+
+    return {k.upper(): v for k, v in gene_aliases().items()}
+
+
+def database_genes() -> frozenset[str]:
+    """Genes of the clinical-genomic database: alteration rows and panels' covered genes."""
+    from oncotrials.apps.genomics.models import (
+        CopyNumberAlteration,
+        GenomicReport,
+        Mutation,
+        StructuralVariant,
+    )
+
+    genes: set[str] = set()
+    genes.update(Mutation.objects.values_list("gene", flat=True).distinct())
+    genes.update(CopyNumberAlteration.objects.values_list("gene", flat=True).distinct())
+    for g1, g2 in StructuralVariant.objects.values_list("gene1", "gene2").distinct():
+        genes.update((g1, g2))
+    for covered in GenomicReport.objects.exclude(covered_genes=None).values_list(
+        "covered_genes", flat=True
+    ):
+        if isinstance(covered, list):
+            genes.update(str(g) for g in covered)
+    return frozenset(g.upper() for g in genes if g)
+
+
+class GeneCatalogue(Container[str]):
+    """Shipped knowledge genes plus the database's genes (see the module docstring)."""
+
+    def __init__(self, extra: frozenset[str] = frozenset()) -> None:
+        self.genes = _shipped_genes() | extra
+
+    def __contains__(self, gene: object) -> bool:
+        return isinstance(gene, str) and gene.upper() in self.genes
+
+
+def gene_catalogue() -> GeneCatalogue:
+    return GeneCatalogue(database_genes())
+
+
+def criteria_parse(
+    data: Any, *, source: str, path: str = "criteria", genes: Container[str] | None = None
+) -> Node:
+    """Parse and validate a criteria tree; the error names the path in the tree and the value.
+
+    An unknown gene that is a known alias is refused with its official symbol.
+    """
+    catalogue = genes if genes is not None else gene_catalogue()
+    try:
+        return parse_criteria(
+            data, source=source, path=path, oncotree=shipped_oncotree(), genes=catalogue
+        )
+    except ValidationError as exc:
+        raise _with_alias_hint(exc) from None
+
+
+def _with_alias_hint(exc: ValidationError) -> ValidationError:
+    found = _GOT.search(exc.message)
+    if "unknown gene symbol" not in exc.message or found is None:
+        return exc
+    symbol = _aliases().get(found.group(1).strip().upper())
+    if symbol is None:
+        return exc
+    return ValidationError(
+        exc.message + f" {found.group(1)} is an alias of {symbol}; write {symbol}.",
+        code=exc.code,
+        **dict(exc.extra),
+    )
+
+
+def criteria_from_text(text: str, *, source: str) -> Any:
+    """Read criteria written as YAML or JSON (the trial page's text area)."""
+    if not text.strip():
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValidationError(
+            f"{source}: not valid YAML or JSON{where}; fix the syntax.",
+            code="invalid_criteria",
+            field="criteria",
+        ) from None
+
+
+def _target(
+    trial: Trial, cohort_id: int | None, dose_level_id: int | None
+) -> tuple[Trial | Cohort | DoseLevel, str]:
+    if dose_level_id is not None:
+        dl = DoseLevel.objects.filter(pk=dose_level_id, cohort__trial=trial).first()
+        if dl is None:
+            raise NotFoundError(f"Trial {trial.protocol_code} has no dose level {dose_level_id}.")
+        return dl, f"{trial.protocol_code} dose level {dl}"
+    if cohort_id is not None:
+        cohort = Cohort.objects.filter(pk=cohort_id, trial=trial).first()
+        if cohort is None:
+            raise NotFoundError(f"Trial {trial.protocol_code} has no cohort {cohort_id}.")
+        return cohort, f"{trial.protocol_code} cohort {cohort.code}"
+    return trial, f"{trial.protocol_code}"
+
+
+def _lock_version(trial: Trial, expected_version: int) -> Trial:
+    locked = Trial.objects.select_for_update().get(pk=trial.pk)
+    if locked.version != expected_version:
+        raise ConflictError(
+            f"Trial {locked.protocol_code} was changed by someone else (version {locked.version},"
+            f" you edited version {expected_version}); reload and apply your change again.",
+            current_version=locked.version,
+        )
+    return locked
+
+
+def _bump(locked: Trial, by: Any, reason: str) -> None:
+    locked.version += 1
+    locked._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    locked._change_reason = reason  # type: ignore[attr-defined]
+    locked.save(update_fields=["version"])
+
+
+@transaction.atomic
+def match_criteria_set(
+    *,
+    trial: Trial,
+    criteria: Any,
+    by: Any,
+    reason: str,
+    expected_version: int,
+    cohort_id: int | None = None,
+    dose_level_id: int | None = None,
+) -> Trial:
+    """Set (or clear, with ``None``) the machine criteria of the trial, a cohort or a dose level.
+
+    Validated first (nothing saved on error); the trial version is the concurrency token for
+    all three (a stale edit is a conflict) and is incremented by the change.
+    """
+    if not reason.strip():
+        raise ValidationError(
+            "A reason for change is required to edit matching criteria.", field="reason"
+        )
+    target, label = _target(trial, cohort_id, dose_level_id)
+    canonical: dict[str, Any] | None = None
+    if criteria is not None:
+        canonical = to_dict(criteria_parse(criteria, source=f"criteria of {label}"))
+    locked = _lock_version(trial, expected_version)
+    if isinstance(target, Trial):
+        target = locked
+    old = target.match_criteria
+    if old == canonical:
+        return locked
+    target.match_criteria = canonical
+    if not isinstance(target, Trial):
+        part: Any = target
+        part.version += 1
+        part._history_user = by if getattr(by, "is_authenticated", False) else None
+        part._change_reason = reason
+        part.save(update_fields=["match_criteria", "version"])
+        _bump(locked, by, reason)
+    else:
+        locked.version += 1
+        locked._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+        locked._change_reason = reason  # type: ignore[attr-defined]
+        locked.save(update_fields=["match_criteria", "version"])
+    audit_record(
+        action="update",
+        instance=target,
+        changes={"match_criteria": [old, canonical]},
+        reason=reason,
+        by=by,
+    )
+    return locked
+
+
+# ------------------------------------------------------------------------------ CTML import
+@dataclass(frozen=True)
+class CtmlImportResult:
+    trial: Trial
+    assigned: tuple[tuple[str, str], ...]  # (CTML level path, our target label)
+    checked_only: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trial": self.trial.protocol_code,
+            "trial_version": self.trial.version,
+            "checked_only": self.checked_only,
+            "levels": [{"ctml": c, "target": t} for c, t in self.assigned],
+        }
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _find_cohort(trial: Trial, level: Level, source: str) -> Cohort:
+    cohorts = list(trial.cohorts.all())
+    for key in (level.path, level.name):
+        found = [c for c in cohorts if _norm(c.code) == _norm(key)]
+        if len(found) == 1:
+            return found[0]
+    found = [c for c in cohorts if _norm(c.name) == _norm(level.name)]
+    if len(found) == 1:
+        return found[0]
+    codes = ", ".join(c.code for c in cohorts) or "none"
+    raise ValidationError(
+        f"{source}: arm {level.path!r} ({level.name!r}) matches no cohort of "
+        f"{trial.protocol_code} by code or name (cohorts: {codes}); rename the arm_code or the "
+        "cohort. Nothing was imported.",
+        code="ctml_unmapped_arm",
+        path=level.path,
+    )
+
+
+def _find_dose_levels(cohort: Cohort, code: str, source: str, path: str) -> list[DoseLevel]:
+    wanted = _norm(code)
+    doses = list(cohort.dose_levels.all())
+    found = [
+        d
+        for d in doses
+        if wanted in (_norm(f"DL{d.level}"), _norm(str(d.level)), _norm(f"level {d.level}"))
+    ]
+    if not found:
+        known = ", ".join(sorted({f"DL{d.level}" for d in doses})) or "none"
+        raise ValidationError(
+            f"{source}: dose level {path!r} matches no dose level of cohort {cohort.code} "
+            f"(write level_code as DL<n> or <n>; levels: {known}). Nothing was imported.",
+            code="ctml_unmapped_dose_level",
+            path=path,
+        )
+    return found
+
+
+def ctml_import(
+    *, data: Any, source: str, by: Any, reason: str = "", check_only: bool = False
+) -> CtmlImportResult:
+    """Import a MatchMiner CTML trial's criteria into our trial with its ``protocol_no``.
+
+    Mapping: the trial-level ``match`` goes to the trial; a ``step``'s ``match`` is added
+    (``and``) to each of its arms; an arm goes to the cohort whose code equals its
+    ``arm_code`` (letters and digits compared case-insensitively), else whose code or name
+    equals its ``arm_description``; a dose level to the cohort's dose level(s) numbered by its
+    ``level_code`` (``DL2``, ``2``, ``-1``; every agent of a combination level). All or
+    nothing: one unmapped arm or dose level, one invalid criterion, and nothing is saved.
+    """
+    if not check_only and not reason.strip():
+        reason = f"CTML import from {source}"
+    genes = gene_catalogue()
+    parsed = trial_from_ctml(data, source=source, oncotree=shipped_oncotree(), genes=genes)
+    trial = Trial.objects.filter(protocol_code__iexact=parsed.id).first()
+    if trial is None:
+        raise NotFoundError(
+            f"{source}: protocol_no {parsed.id!r} is not the protocol code of any of our trials; "
+            "create the trial first or correct protocol_no. Nothing was imported.",
+            code="ctml_unknown_protocol",
+        )
+    steps = {lvl.path: lvl for lvl in parsed.levels if lvl.kind == "step"}
+    trial_node: dict[str, Any] | None = None
+    targets: dict[tuple[str, int], tuple[Any, dict[str, Any], str]] = {}
+    assigned: list[tuple[str, str]] = []
+    step_of_arm = _arm_steps(data)
+    for level in parsed.levels:
+        if level.kind == "trial":
+            trial_node = to_dict(level.criteria)
+            assigned.append(("(trial)", trial.protocol_code))
+        elif level.kind == "arm":
+            cohort = _find_cohort(trial, level, source)
+            node = level.criteria
+            step_key = step_of_arm.get(level.path)
+            if step_key is not None and step_key in steps:
+                from oncotrials.core.matching.criteria import And
+
+                node = And((steps[step_key].criteria, node))
+            targets[("cohort", cohort.pk)] = (cohort, to_dict(node), level.path)
+            assigned.append((level.path, f"cohort {cohort.code}"))
+        elif level.kind == "dose_level":
+            arm_path, _, dcode = level.path.partition("/")
+            arm = next(
+                (lv for lv in parsed.levels if lv.kind == "arm" and lv.path == arm_path), None
+            )
+            cohort = _find_cohort(
+                trial,
+                arm or Level(parsed.id, "arm", arm_path, arm_path, True, None, level.criteria),
+                source,
+            )
+            for dl in _find_dose_levels(cohort, dcode, source, level.path):
+                targets[("dose", dl.pk)] = (dl, to_dict(level.criteria), level.path)
+                assigned.append((level.path, f"cohort {cohort.code} DL{dl.level} {dl.agent}"))
+    if check_only:
+        return CtmlImportResult(trial, tuple(assigned), True)
+    with transaction.atomic():
+        locked = Trial.objects.select_for_update().get(pk=trial.pk)
+        changes: list[tuple[Any, Any, Any]] = []
+        if trial_node is not None and locked.match_criteria != trial_node:
+            changes.append((locked, locked.match_criteria, trial_node))
+            locked.match_criteria = trial_node
+        for obj, node_dict, _ in targets.values():
+            if obj.match_criteria != node_dict:
+                changes.append((obj, obj.match_criteria, node_dict))
+                obj.match_criteria = node_dict
+                obj.version += 1
+                obj._history_user = by if getattr(by, "is_authenticated", False) else None
+                obj._change_reason = reason
+                obj.save(update_fields=["match_criteria", "version"])
+        if changes:
+            locked.version += 1
+            locked._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+            locked._change_reason = reason  # type: ignore[attr-defined]
+            locked.save(update_fields=["match_criteria", "version"])
+        for obj, old, new in changes:
+            audit_record(
+                action="import",
+                instance=obj,
+                changes={"match_criteria": [old, new]},
+                reason=reason,
+                by=by,
+            )
+    return CtmlImportResult(locked, tuple(assigned), False)
+
+
+def _arm_steps(data: Any) -> dict[str, str]:
+    """CTML arm path -> the step level path it belongs to (as the core names them)."""
+    out: dict[str, str] = {}
+    if not isinstance(data, Mapping):
+        return out
+    treatment = data.get("treatment_list") or {}
+    steps = treatment.get("step") if isinstance(treatment, Mapping) else None
+    for s, step in enumerate(steps or []):
+        if not isinstance(step, Mapping):
+            continue
+        step_code = str(step.get("step_code") or step.get("step_internal_id") or s)
+        for a, arm in enumerate(step.get("arm") or []):
+            if isinstance(arm, Mapping):
+                code = str(arm.get("arm_code") or arm.get("arm_internal_id") or a).replace("/", "_")
+                out[code] = f"step:{step_code}"
+    return out

@@ -1,0 +1,236 @@
+"""Trial matching on the database: records built from our tables, levels from our trials,
+open status and slots, explanations, incremental updates equal to a full re-match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from matching_helpers import TODAY, import_report, make_patient, precision_unit
+
+from oncotrials.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    from oncotrials.apps.mtb.matching import reset_matching_cache
+
+    reset_matching_cache()
+    yield
+    reset_matching_cache()
+
+
+@pytest.fixture
+def unit_p(unit: Any, tmp_path: Any) -> Any:
+    return precision_unit(unit, tmp_path)
+
+
+def _paths(matches: list[Any]) -> set[str]:
+    return {m.level_path for m in matches}
+
+
+def test_kras_g12c_nsclc_matches_the_g12c_cohort_not_the_braf_one(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_patient
+
+    inv = unit_p.unit.users["investigator"]
+    found = matches_for_patient(user=inv, patient=unit_p.kras_patient, today=TODAY)
+    assert "G12C" in _paths(found)
+    assert "BRAF" not in _paths(found)
+    g12c = next(m for m in found if m.level_path == "G12C")
+    assert g12c.cohort == unit_p.g12c
+    assert g12c.trial == unit_p.trial
+    assert g12c.open is True
+    assert g12c.slots_available == 1
+    rows = {r["criterion"]: r for r in g12c.explanation}
+    assert rows["alteration KRAS p.G12C"]["value"] == "met"
+    assert rows["alteration KRAS p.G12C"]["evidence"] == ["KRAS p.G12C"]
+    # LUAD lies in the NSCLC subtree of the OncoTree
+    assert rows["diagnosis NSCLC"] == {
+        "criterion": "diagnosis NSCLC",
+        "value": "met",
+        "reason": "diagnosis LUAD",
+        "evidence": [],
+        "depth": 1,
+    }
+
+
+def test_braf_v600_wildcard_matches_v600e_in_any_tumour(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_patient
+
+    inv = unit_p.unit.users["investigator"]
+    found = matches_for_patient(user=inv, patient=unit_p.braf_patient, today=TODAY)
+    assert _paths(found) == {"BRAF"}
+
+
+def test_closed_cohort_is_listed_and_flagged_closed(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_patient
+
+    inv = unit_p.unit.users["investigator"]
+    found = {m.level_path: m for m in matches_for_patient(user=inv, patient=unit_p.kras_patient)}
+    assert found["HER2"].open is False  # ERBB2 amplification matches, the cohort is closed
+    assert found["HER2"].slots_available is None  # no allocation: slots not managed
+
+
+def test_no_slot_left_is_flagged(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.subjects.services import slot_book
+
+    inv = unit_p.unit.users["investigator"]
+    slot_book(patient=unit_p.kras_patient, cohort=unit_p.g12c, by=inv, on=TODAY)
+    found = {
+        m.level_path: m
+        for m in matches_for_patient(user=inv, patient=unit_p.kras_patient, today=TODAY)
+    }
+    assert found["G12C"].slots_available == 0
+    assert found["G12C"].open is True
+
+
+def test_partner_site_not_participating_is_not_open(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import SYSTEM, matches_for_patient
+
+    found = {
+        m.level_path: m for m in matches_for_patient(user=SYSTEM, patient=unit_p.partner_patient)
+    }
+    assert "G12C" in found
+    assert found["G12C"].open is False  # T-MAIN runs at the main site only
+    assert found["G12C"].slots_available == 0  # the only allocation is the main site's
+
+
+def test_untested_patient_is_unknown_not_excluded(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_patient
+
+    inv = unit_p.unit.users["investigator"]
+    assert matches_for_patient(user=inv, patient=unit_p.untested) == []
+    every = matches_for_patient(user=inv, patient=unit_p.untested, include_non_matches=True)
+    g12c = next(m for m in every if m.level_path == "G12C")
+    assert g12c.matched is False
+    rows = {r["criterion"]: r for r in g12c.explanation}
+    assert rows["alteration KRAS p.G12C"]["value"] == "unknown"
+    assert rows["alteration KRAS p.G12C"]["reason"] == "no genomic report"
+
+
+def test_matches_for_trial_lists_patients_per_level(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_trial
+
+    inv = unit_p.unit.users["investigator"]
+    found = matches_for_trial(user=inv, trial=unit_p.trial)
+    pairs = {(m.level_path, m.patient.research_id) for m in found}
+    assert ("G12C", unit_p.kras_patient.research_id) in pairs
+    assert ("BRAF", unit_p.braf_patient.research_id) in pairs
+    # the partner patient is not visible to a main-site investigator
+    assert all(m.patient.pk != unit_p.partner_patient.pk for m in found)
+
+
+def test_match_all_counts(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import SYSTEM, match_all
+
+    summary = match_all(user=SYSTEM)
+    assert summary.trials == 1
+    assert summary.levels == 3
+    pairs = {(m.level_path, m.patient.research_id) for m in summary.matches}
+    assert pairs == {
+        ("G12C", unit_p.kras_patient.research_id),
+        ("G12C", unit_p.partner_patient.research_id),
+        ("HER2", unit_p.kras_patient.research_id),
+        ("BRAF", unit_p.braf_patient.research_id),
+    }
+
+
+# --------------------------------------------------------------------------- access control
+def test_outsider_and_monitor_see_no_matching(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import match_all, matches_for_patient, matches_for_trial
+
+    for name in ("outsider", "monitor", "monitor_other"):
+        user = unit_p.unit.users[name]
+        with pytest.raises(PermissionDeniedError):
+            match_all(user=user)
+        with pytest.raises(PermissionDeniedError):
+            matches_for_trial(user=user, trial=unit_p.trial)
+        with pytest.raises(PermissionDeniedError):
+            matches_for_patient(user=user, patient=unit_p.kras_patient)
+
+
+def test_partner_staff_see_their_patients_only(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import match_all, matches_for_patient, matches_for_trial
+
+    partner = unit_p.unit.users["partner_investigator"]
+    with pytest.raises(NotFoundError):
+        matches_for_patient(user=partner, patient=unit_p.kras_patient)
+    # T-MAIN is not run at the partner site: the partner investigator does not see it
+    with pytest.raises(NotFoundError):
+        matches_for_trial(user=partner, trial=unit_p.trial)
+    assert matches_for_patient(user=partner, patient=unit_p.partner_patient) == []
+    assert match_all(user=partner).matches == ()
+
+
+# ----------------------------------------------------------------------- incremental == full
+def test_incremental_updates_equal_a_full_rematch(unit_p: Any, tmp_path: Any) -> None:
+    from oncotrials.apps.mtb.matching import build_full_state, matching_state
+    from oncotrials.apps.trials.criteria import match_criteria_set
+
+    first = matching_state(today=TODAY)
+    assert not first.incremental
+    admin = unit_p.unit.users["admin"]
+    # a new report for the untested patient, a new patient, an amended cohort
+    import_report(
+        tmp_path, unit_p.untested, variants=[{"gene": "KRAS", "protein_change": "p.G12C"}]
+    )
+    newcomer = make_patient(unit_p.unit.main, unit_p.unit.users["nurse"], diagnosis="COAD")
+    import_report(
+        tmp_path,
+        newcomer,
+        variants=[{"gene": "BRAF", "protein_change": "p.V600K"}],
+        oncotree="COAD",
+    )
+    trial = unit_p.trial
+    trial.refresh_from_db()
+    match_criteria_set(
+        trial=trial,
+        cohort_id=unit_p.braf.pk,
+        criteria={
+            "and": [
+                {"genomic": {"gene": "BRAF", "wildcard_protein_change": "V600"}},
+                {"diagnosis": "COAD"},
+            ]
+        },
+        by=admin,
+        reason="amendment 2",
+        expected_version=trial.version,
+    )
+    later = matching_state(today=TODAY)
+    assert later.incremental
+    assert later.changed_patients == 2
+    assert later.changed_trials == 1
+    full = build_full_state(today=TODAY)
+    assert later.matcher.match_sets() == full.matcher.match_sets()
+    sets = later.matcher.match_sets()
+    tid = str(trial.pk)
+    assert str(newcomer.pk) in sets[(tid, "BRAF")]
+    assert str(unit_p.untested.pk) in sets[(tid, "G12C")]
+
+
+def test_unchanged_data_reuses_the_engine(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matching_state
+
+    first = matching_state(today=TODAY)
+    assert matching_state(today=TODAY) is first
+
+
+def test_stale_criteria_edit_is_a_conflict_and_saves_nothing(unit_p: Any) -> None:
+    from oncotrials.apps.trials.criteria import match_criteria_set
+
+    trial = unit_p.trial
+    trial.refresh_from_db()
+    with pytest.raises(ConflictError):
+        match_criteria_set(
+            trial=trial,
+            cohort_id=unit_p.g12c.pk,
+            criteria={"genomic": {"gene": "KRAS"}},
+            by=unit_p.unit.users["admin"],
+            reason="late edit",
+            expected_version=trial.version - 1,
+        )
+    unit_p.g12c.refresh_from_db()
+    assert unit_p.g12c.match_criteria["and"][1] == {
+        "genomic": {"gene": "KRAS", "protein_change": "p.G12C"}
+    }

@@ -1,0 +1,651 @@
+"""Writes of the tumour board. Each service owns its transaction, locks and audit event.
+
+Who may do what, at the meeting's site (site-wide memberships; trial-limited ones such as a
+sponsor monitor's never reach the board):
+
+- organise (meetings, agenda, cases): tumour-board coordinator, investigator, molecular
+  biologist, administrator;
+- draft and change recommendations: the same roles;
+- sign a recommendation: an investigator of the site, or the meeting's chair.
+
+Agenda rule (``agenda_build``): the current (not superseded) genomic reports of the site's
+patients imported from the day of the previous *held or closed* meeting of the site (start of
+that day in the site's time zone) up to the end of this meeting's day (or now, if earlier), and
+not yet discussed (a report is discussed once it is listed on a case of any meeting). With no
+previous meeting, every undiscussed report up to that bound. One case per patient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.models import Membership, Role, Site
+from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.genomics.models import GenomicReport
+from oncotrials.apps.subjects.models import Patient
+from oncotrials.apps.trials.models import Cohort, Trial
+from oncotrials.core.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+from .models import (
+    MEETING_TRANSITIONS,
+    MeetingStatus,
+    MtbCase,
+    MtbCaseReport,
+    MtbMeeting,
+    MtbRecommendation,
+    MtbReferral,
+    RecommendationKind,
+)
+
+ORGANISERS = frozenset(
+    {
+        Role.TUMOUR_BOARD_COORDINATOR.value,
+        Role.INVESTIGATOR.value,
+        Role.MOLECULAR_BIOLOGIST.value,
+        Role.ADMINISTRATOR.value,
+    }
+)
+RECOMMENDERS = ORGANISERS
+SIGNERS = frozenset({Role.INVESTIGATOR.value})
+THERAPY_KINDS = frozenset(
+    {RecommendationKind.APPROVED_THERAPY.value, RecommendationKind.OFF_LABEL_THERAPY.value}
+)
+_UNSET: Any = object()
+
+
+def site_roles(user: Any, site_id: int) -> set[str]:
+    """Roles the user holds for the whole site (the board is not trial-limited)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return {Role.ADMINISTRATOR.value}
+    return set(scope.site_roles.get(site_id, frozenset()))
+
+
+def _require(user: Any, site_id: int, allowed: frozenset[str], what: str) -> None:
+    if not site_roles(user, site_id) & allowed:
+        raise PermissionDeniedError(f"Your role does not allow you to {what}.")
+
+
+def _site_tz(site: Site) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(site.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def day_start(site: Site, day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the site's time zone, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=_site_tz(site))
+
+
+def _text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text; got {type(value).__name__}.", field=field)
+    if "\x00" in value:
+        raise ValidationError(f"{field} contains a NUL character; remove it.", field=field)
+    text = value.strip()
+    if required and not text:
+        raise ValidationError(f"{field} is required; got an empty value.", field=field)
+    if len(text) > max_length:
+        raise ValidationError(
+            f"{field} is {len(text)} characters long; at most {max_length} are allowed.",
+            field=field,
+        )
+    return text
+
+
+def _members_of_site(users: Iterable[Any], site: Site, field: str) -> list[Any]:
+    out = []
+    for u in users:
+        if u is None:
+            continue
+        if not Membership.objects.active().filter(user=u, site=site, trial__isnull=True).exists():
+            raise ValidationError(
+                f"{field}: {u.username} has no membership at {site.name}; only the site's staff "
+                "sit on its board.",
+                field=field,
+            )
+        out.append(u)
+    return out
+
+
+def _check_version(current: Any, version: int, what: str) -> None:
+    if current.version != version:
+        raise ConflictError(
+            f"{what} {current.pk} is now version {current.version}, not {version}; reload it.",
+            current_version=current.version,
+        )
+
+
+def _open(meeting: MtbMeeting, what: str) -> None:
+    if meeting.status == MeetingStatus.CLOSED:
+        raise ValidationError(
+            f"The meeting of {meeting.held_on:%Y-%m-%d} is closed; {what} is no longer possible.",
+            field="meeting",
+        )
+
+
+# -------------------------------------------------------------------------------- meetings
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    site: Site,
+    held_on: dt.date,
+    by: Any,
+    title: str = "",
+    chair: Any = None,
+    attendees: Iterable[Any] = (),
+) -> MtbMeeting:
+    _require(by, site.pk, ORGANISERS, "organise tumour-board meetings")
+    if not isinstance(held_on, dt.date):
+        raise ValidationError("held_on must be a date (YYYY-MM-DD).", field="held_on")
+    title = _text(title, "title", max_length=200)
+    _members_of_site([chair], site, "chair")
+    people = _members_of_site(attendees, site, "attendees")
+    meeting = MtbMeeting.objects.create(
+        site=site, held_on=held_on, title=title, chair=chair, created_by=by
+    )
+    meeting.attendees.set(people)
+    audit_record(
+        action="create",
+        instance=meeting,
+        changes={
+            "site": [None, site.code],
+            "held_on": [None, held_on],
+            "title": [None, title],
+            "chair": [None, getattr(chair, "username", None)],
+            "attendees": [None, sorted(u.username for u in people)],
+        },
+        by=by,
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    meeting: MtbMeeting,
+    version: int,
+    by: Any,
+    status: str | None = None,
+    title: str | None = None,
+    chair: Any = _UNSET,
+    attendees: Iterable[Any] | None = None,
+    reason: str = "",
+) -> MtbMeeting:
+    """Change a meeting: its status (planned → held → closed), title, chair or attendees.
+
+    A meeting closes only when every recommendation on it carries a valid signature.
+    """
+    _require(by, meeting.site_id, ORGANISERS, "organise tumour-board meetings")
+    current = MtbMeeting.objects.select_for_update().select_related("site").get(pk=meeting.pk)
+    _check_version(current, version, "Meeting")
+    changes: dict[str, list[Any]] = {}
+    if current.status == MeetingStatus.CLOSED:
+        raise ValidationError("A closed meeting cannot be changed.", field="status")
+    if title is not None:
+        new_title = _text(title, "title", max_length=200)
+        if new_title != current.title:
+            changes["title"] = [current.title, new_title]
+            current.title = new_title
+    if chair is not _UNSET:
+        _members_of_site([chair], current.site, "chair")
+        if (chair.pk if chair else None) != current.chair_id:
+            changes["chair"] = [
+                getattr(current.chair, "username", None),
+                getattr(chair, "username", None),
+            ]
+            current.chair = chair
+    if attendees is not None:
+        people = _members_of_site(attendees, current.site, "attendees")
+        old = sorted(u.username for u in current.attendees.all())
+        new = sorted(u.username for u in people)
+        if old != new:
+            changes["attendees"] = [old, new]
+            current.attendees.set(people)
+    if status is not None and status != current.status:
+        if status not in MeetingStatus.values:
+            raise ValidationError(
+                f"status must be one of {', '.join(MeetingStatus.values)}; got {status!r}.",
+                field="status",
+            )
+        if status not in MEETING_TRANSITIONS[current.status]:
+            raise ValidationError(
+                f"A {current.status} meeting cannot become {status}; the order is planned → "
+                "held → closed.",
+                field="status",
+            )
+        if status == MeetingStatus.CLOSED:
+            unsigned = [
+                r.pk
+                for r in MtbRecommendation.objects.filter(case__meeting=current)
+                if not signature_is_valid(r)
+            ]
+            if unsigned:
+                raise ValidationError(
+                    f"{len(unsigned)} recommendation(s) are not signed (ids "
+                    f"{', '.join(map(str, unsigned))}); sign them before closing the meeting.",
+                    field="status",
+                )
+        changes["status"] = [current.status, status]
+        current.status = status
+    if not changes:
+        return current
+    current.version += 1
+    current.save()
+    audit_record(
+        action="status" if "status" in changes else "update",
+        instance=current,
+        changes=changes,
+        reason=_text(reason, "reason", max_length=1000),
+        by=by,
+    )
+    return current
+
+
+# ----------------------------------------------------------------------------------- agenda
+
+
+def agenda_window(meeting: MtbMeeting) -> tuple[dt.datetime | None, dt.datetime]:
+    """The import-time window of the agenda: [start of the previous meeting's day, bound)."""
+    previous = (
+        MtbMeeting.objects.filter(
+            site_id=meeting.site_id,
+            held_on__lt=meeting.held_on,
+            status__in=[MeetingStatus.HELD, MeetingStatus.CLOSED],
+        )
+        .order_by("-held_on", "-pk")
+        .first()
+    )
+    since = day_start(meeting.site, previous.held_on) if previous else None
+    until = min(timezone.now(), day_start(meeting.site, meeting.held_on + dt.timedelta(days=1)))
+    return since, until
+
+
+def agenda_candidates(meeting: MtbMeeting) -> list[GenomicReport]:
+    """The reports the agenda rule selects for ``meeting`` (see the module docstring)."""
+    since, until = agenda_window(meeting)
+    qs = GenomicReport.objects.filter(
+        sample__patient__site_id=meeting.site_id,
+        superseded=False,
+        imported_at__lt=until,
+        mtb_case_report__isnull=True,
+    )
+    if since is not None:
+        qs = qs.filter(imported_at__gte=since)
+    return list(qs.select_related("sample__patient").order_by("imported_at", "pk"))
+
+
+@transaction.atomic
+def agenda_build(*, meeting: MtbMeeting, by: Any) -> list[MtbCase]:
+    """Add to the meeting a case per patient with new, undiscussed reports; returns the cases
+    created or extended (building twice adds nothing the second time)."""
+    _require(by, meeting.site_id, ORGANISERS, "prepare the tumour-board agenda")
+    locked = MtbMeeting.objects.select_for_update().select_related("site").get(pk=meeting.pk)
+    _open(locked, "building its agenda")
+    by_patient: dict[int, list[GenomicReport]] = {}
+    for report in agenda_candidates(locked):
+        by_patient.setdefault(report.sample.patient_id, []).append(report)
+    touched: list[MtbCase] = []
+    for patient_id, reports in by_patient.items():
+        case = MtbCase.objects.filter(meeting=locked, patient_id=patient_id).first()
+        created = case is None
+        if case is None:
+            case = MtbCase.objects.create(
+                meeting=locked,
+                patient_id=patient_id,
+                reason=f"{len(reports)} new genomic report(s)",
+                created_by=by,
+            )
+        try:
+            with transaction.atomic():
+                MtbCaseReport.objects.bulk_create(
+                    [MtbCaseReport(case=case, report=r) for r in reports]
+                )
+        except IntegrityError:
+            raise ConflictError(
+                "Another agenda claimed some of these reports at the same time; build it again."
+            ) from None
+        audit_record(
+            action="create" if created else "update",
+            instance=case,
+            changes={"reports": [None, [r.pk for r in reports]]},
+            by=by,
+        )
+        touched.append(case)
+    return touched
+
+
+@transaction.atomic
+def case_add(*, meeting: MtbMeeting, patient: Patient, reason: str, by: Any) -> MtbCase:
+    """Put a patient on the agenda by hand (a clinician asks the board), with the reason."""
+    _require(by, meeting.site_id, ORGANISERS, "add cases to the tumour board")
+    locked = MtbMeeting.objects.select_for_update().get(pk=meeting.pk)
+    _open(locked, "adding a case")
+    reason = _text(reason, "reason", max_length=500, required=True)
+    if patient.site_id != locked.site_id:
+        raise ValidationError(
+            f"Patient {patient.research_id} belongs to another site; a board discusses the "
+            "patients of its own site.",
+            field="patient",
+        )
+    if MtbCase.objects.filter(meeting=locked, patient=patient).exists():
+        raise ConflictError(f"Patient {patient.research_id} is already on this meeting's agenda.")
+    case = MtbCase.objects.create(
+        meeting=locked, patient=patient, added_by_hand=True, reason=reason, created_by=by
+    )
+    audit_record(
+        action="create",
+        instance=case,
+        changes={"patient": [None, patient.research_id], "reason": [None, reason]},
+        by=by,
+    )
+    return case
+
+
+@transaction.atomic
+def case_update(
+    *,
+    case: MtbCase,
+    version: int,
+    by: Any,
+    actionable: bool | None = _UNSET,
+    notes: str | None = None,
+    reason: str = "",
+) -> MtbCase:
+    """Record the board's judgement of actionability (None: follow the ESCAT tiers) and notes."""
+    _require(by, case.meeting.site_id, RECOMMENDERS, "document tumour-board cases")
+    current = MtbCase.objects.select_for_update().select_related("meeting").get(pk=case.pk)
+    _open(current.meeting, "changing its cases")
+    _check_version(current, version, "Case")
+    changes: dict[str, list[Any]] = {}
+    if actionable is not _UNSET:
+        if actionable not in (True, False, None):
+            raise ValidationError(
+                f"actionable must be true, false or null; got {actionable!r}.", field="actionable"
+            )
+        if actionable != current.actionable:
+            changes["actionable"] = [current.actionable, actionable]
+            current.actionable = actionable
+    if notes is not None:
+        text = _text(notes, "notes", max_length=4000)
+        if text != current.notes:
+            changes["notes"] = [current.notes, text]
+            current.notes = text
+    if not changes:
+        return current
+    current.version += 1
+    current.save()
+    audit_record(
+        action="update",
+        instance=current,
+        changes=changes,
+        reason=_text(reason, "reason", max_length=1000),
+        by=by,
+    )
+    return current
+
+
+# -------------------------------------------------------------------------- recommendations
+
+CONTENT_FIELDS = ("kind", "trial_id", "cohort_id", "therapy", "rationale")
+
+
+def recommendation_fingerprint(rec: MtbRecommendation) -> str:
+    """SHA-256 of what a signature covers: the case and the recommendation's content."""
+    content = {"case": rec.case_id} | {f: getattr(rec, f) for f in CONTENT_FIELDS}
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def signature_is_valid(rec: MtbRecommendation) -> bool:
+    """A signature holds while the recommendation is unchanged, by whatever path."""
+    return bool(rec.signed_at and rec.signed_fingerprint == recommendation_fingerprint(rec))
+
+
+def _clean_recommendation(
+    case: MtbCase,
+    kind: Any,
+    rationale: Any,
+    trial: Trial | None,
+    cohort: Cohort | None,
+    therapy: Any,
+) -> dict[str, Any]:
+    if kind not in RecommendationKind.values:
+        raise ValidationError(
+            f"kind must be one of {', '.join(RecommendationKind.values)}; got {kind!r}.",
+            field="kind",
+        )
+    rationale = _text(rationale, "rationale", max_length=4000, required=True)
+    therapy = _text(therapy, "therapy", max_length=200)
+    if kind == RecommendationKind.TRIAL_REFERRAL:
+        if trial is None:
+            raise ValidationError("A trial referral names its trial.", field="trial")
+        if not trial.trial_sites.filter(site_id=case.meeting.site_id).exists():
+            raise ValidationError(
+                f"{trial.protocol_code} does not run at {case.meeting.site.name}; refer to a "
+                "trial of the site.",
+                field="trial",
+            )
+        if cohort is not None and cohort.trial_id != trial.pk:
+            raise ValidationError(
+                f"Cohort {cohort.code} is not part of {trial.protocol_code}.", field="cohort"
+            )
+        if therapy:
+            raise ValidationError(
+                "A trial referral has no therapy; the trial and cohort say it.", field="therapy"
+            )
+    else:
+        if trial is not None or cohort is not None:
+            raise ValidationError(
+                f"Only a trial referral names a trial or cohort; got one with kind {kind!r}.",
+                field="trial" if trial is not None else "cohort",
+            )
+        if kind in THERAPY_KINDS and not therapy:
+            raise ValidationError(
+                "An approved or off-label therapy recommendation names the therapy.",
+                field="therapy",
+            )
+    return {
+        "kind": kind,
+        "rationale": rationale,
+        "trial": trial,
+        "cohort": cohort,
+        "therapy": therapy,
+    }
+
+
+@transaction.atomic
+def recommendation_create(
+    *,
+    case: MtbCase,
+    kind: str,
+    rationale: str,
+    by: Any,
+    trial: Trial | None = None,
+    cohort: Cohort | None = None,
+    therapy: str = "",
+) -> MtbRecommendation:
+    _require(by, case.meeting.site_id, RECOMMENDERS, "record tumour-board recommendations")
+    locked = MtbCase.objects.select_for_update().select_related("meeting__site").get(pk=case.pk)
+    _open(locked.meeting, "recording a recommendation")
+    data = _clean_recommendation(locked, kind, rationale, trial, cohort, therapy)
+    rec = MtbRecommendation.objects.create(case=locked, created_by=by, **data)
+    audit_record(
+        action="create",
+        instance=rec,
+        changes={f: [None, getattr(rec, f)] for f in CONTENT_FIELDS},
+        by=by,
+    )
+    return rec
+
+
+@transaction.atomic
+def recommendation_update(
+    *,
+    recommendation: MtbRecommendation,
+    version: int,
+    by: Any,
+    reason: str,
+    kind: Any = _UNSET,
+    rationale: Any = _UNSET,
+    trial: Any = _UNSET,
+    cohort: Any = _UNSET,
+    therapy: Any = _UNSET,
+) -> MtbRecommendation:
+    """Change a recommendation (with the reason). A signature it carried no longer holds."""
+    rec = (
+        MtbRecommendation.objects.select_for_update()
+        .select_related("case__meeting__site", "trial", "cohort")
+        .get(pk=recommendation.pk)
+    )
+    _require(by, rec.case.meeting.site_id, RECOMMENDERS, "change tumour-board recommendations")
+    _open(rec.case.meeting, "changing its recommendations")
+    _check_version(rec, version, "Recommendation")
+    reason = _text(reason, "reason", max_length=1000, required=True)
+    data = _clean_recommendation(
+        rec.case,
+        rec.kind if kind is _UNSET else kind,
+        rec.rationale if rationale is _UNSET else rationale,
+        rec.trial if trial is _UNSET else trial,
+        rec.cohort if cohort is _UNSET else cohort,
+        rec.therapy if therapy is _UNSET else therapy,
+    )
+    was_signed = signature_is_valid(rec)
+    before = {f: getattr(rec, f) for f in CONTENT_FIELDS}
+    for name, value in data.items():
+        setattr(rec, name, value)
+    after = {f: getattr(rec, f) for f in CONTENT_FIELDS}
+    changes: dict[str, list[Any]] = {
+        f: [before[f], after[f]] for f in after if before[f] != after[f]
+    }
+    if not changes:
+        return rec
+    if was_signed:
+        changes["signature"] = [f"valid ({rec.signed_name})", "invalidated by this change"]
+    rec.version += 1
+    rec.updated_at = timezone.now()
+    rec.save()
+    audit_record(action="update", instance=rec, changes=changes, reason=reason, by=by)
+    return rec
+
+
+@transaction.atomic
+def recommendation_sign(
+    *, recommendation: MtbRecommendation, meaning: str, password: str, by: Any
+) -> MtbRecommendation:
+    """The board signs a recommendation: an investigator of the site or the meeting's chair,
+    with their password, at a held meeting. A signed trial referral opens (or updates) its
+    referral; a re-signed recommendation that is no longer a referral withdraws it."""
+    rec = (
+        MtbRecommendation.objects.select_for_update()
+        .select_related("case__meeting__site", "case__patient")
+        .get(pk=recommendation.pk)
+    )
+    meeting = rec.case.meeting
+    is_chair = meeting.chair_id is not None and meeting.chair_id == getattr(by, "pk", None)
+    if not is_chair and not site_roles(by, meeting.site_id) & SIGNERS:
+        raise PermissionDeniedError(
+            "Only an investigator of the site or the meeting's chair signs for the board."
+        )
+    if meeting.status != MeetingStatus.HELD:
+        raise ValidationError(
+            f"The board signs at a held meeting; this one is {meeting.status}.", field="meeting"
+        )
+    meaning = _text(meaning, "meaning", max_length=200, required=True)
+    if not by.check_password(password or ""):
+        raise PermissionDeniedError("The password does not match: the signature was not applied.")
+    if signature_is_valid(rec):
+        raise ConflictError(f"Recommendation {rec.pk} is already signed by {rec.signed_name}.")
+    previous = rec.signed_name or None
+    rec.signed_by = by
+    rec.signed_name = (by.get_full_name() or by.username)[:300]
+    rec.signed_at = timezone.now()
+    rec.signature_meaning = meaning
+    rec.signed_fingerprint = recommendation_fingerprint(rec)
+    rec.save()
+    audit_record(
+        action="sign",
+        instance=rec,
+        changes={
+            "signed_by": [previous, rec.signed_name],
+            "meaning": [None, meaning],
+            "fingerprint": [None, rec.signed_fingerprint],
+        },
+        by=by,
+    )
+    _sync_referral(rec, by)
+    return rec
+
+
+def _sync_referral(rec: MtbRecommendation, by: Any) -> None:
+    referral = MtbReferral.objects.select_for_update().filter(recommendation=rec).first()
+    if rec.kind == RecommendationKind.TRIAL_REFERRAL:
+        assert rec.trial_id is not None  # the check constraint and the cleaning ensure it
+        if referral is None:
+            referral = MtbReferral.objects.create(
+                recommendation=rec,
+                patient_id=rec.case.patient_id,
+                trial_id=rec.trial_id,
+                cohort_id=rec.cohort_id,
+                opened_on=rec.case.meeting.held_on,
+            )
+            audit_record(
+                action="create",
+                instance=referral,
+                changes={"trial": [None, rec.trial_id], "cohort": [None, rec.cohort_id]},
+                by=by,
+            )
+            return
+        changes: dict[str, list[Any]] = {}
+        if (referral.trial_id, referral.cohort_id) != (rec.trial_id, rec.cohort_id):
+            changes["trial"] = [referral.trial_id, rec.trial_id]
+            changes["cohort"] = [referral.cohort_id, rec.cohort_id]
+            referral.trial_id, referral.cohort_id = rec.trial_id, rec.cohort_id
+        if referral.withdrawn_at is not None:
+            changes["withdrawn_at"] = [referral.withdrawn_at, None]
+            referral.withdrawn_at = None
+        if changes:
+            referral.save()
+            audit_record(action="update", instance=referral, changes=changes, by=by)
+    elif referral is not None and referral.withdrawn_at is None:
+        referral.withdrawn_at = timezone.now()
+        referral.save(update_fields=["withdrawn_at"])
+        audit_record(
+            action="status",
+            instance=referral,
+            changes={"withdrawn_at": [None, referral.withdrawn_at]},
+            reason=f"The signed recommendation is now {rec.get_kind_display().lower()}.",
+            by=by,
+        )
+
+
+def trial_for_recommendation(*, trial_id: int | None, cohort_id: int | None) -> tuple[Any, Any]:
+    """Resolve the trial and cohort ids of a request (unknown ids answer a clear 422)."""
+    trial = cohort = None
+    if trial_id is not None:
+        trial = Trial.objects.filter(pk=trial_id).first()
+        if trial is None:
+            raise ValidationError(f"No trial {trial_id}.", field="trial_id")
+    if cohort_id is not None:
+        cohort = Cohort.objects.filter(pk=cohort_id).first()
+        if cohort is None:
+            raise ValidationError(f"No cohort {cohort_id}.", field="cohort_id")
+    return trial, cohort

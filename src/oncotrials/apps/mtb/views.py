@@ -1,0 +1,419 @@
+"""Tumour-board pages: parse, authorise (404 for what the user may not see), call one service,
+render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from oncotrials.apps.accounts.models import User
+from oncotrials.apps.subjects.models import Patient
+from oncotrials.apps.trials.models import Cohort
+from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
+
+from .forms import FunnelFilterForm, MeetingForm, RecommendationForm
+from .models import MEETING_TRANSITIONS, RecommendationKind
+from .selectors import (
+    ACTIONABLE_TIERS,
+    REFERRAL_STATES,
+    Funnel,
+    case_detail,
+    case_get_for_user,
+    cases_of,
+    funnel,
+    may_organise,
+    may_sign,
+    meeting_get_for_user,
+    meetings_for_user,
+    patient_for_board,
+    recommendation_get_for_user,
+    referrals_for_user,
+    sites_for_user,
+)
+from .services import (
+    agenda_build,
+    agenda_window,
+    case_add,
+    case_update,
+    meeting_create,
+    meeting_update,
+    recommendation_create,
+    recommendation_sign,
+    recommendation_update,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def _visible(view: View) -> View:
+    """Turn NotFoundError into 404 and PermissionDeniedError into 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFoundError:
+            raise Http404("Not found.") from None
+        except PermissionDeniedError as exc:
+            return HttpResponseForbidden(exc.message)
+
+    return wrapped
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------- meetings
+@login_required
+@_visible
+def meetings(request: HttpRequest) -> HttpResponse:
+    sites = sites_for_user(request.user)
+    form = MeetingForm(request.POST or None, sites=sites)
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                site = form.cleaned_data["site"]
+                chair = form.cleaned_data.get("chair")
+                meeting = meeting_create(
+                    site=site,
+                    held_on=form.cleaned_data["held_on"],
+                    title=form.cleaned_data["title"],
+                    chair=chair,
+                    attendees=list(form.cleaned_data.get("attendees") or []),
+                    by=request.user,
+                )
+                return redirect("mtb-meeting", meeting_id=meeting.pk)
+            except PermissionDeniedError:
+                raise
+            except OncotrialsError as exc:
+                error = exc.message
+        else:
+            error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
+    organiser_sites = [s for s in sites if may_organise(request.user, s.pk)]
+    return render(
+        request,
+        "mtb/meetings.html",
+        {
+            "meetings": meetings_for_user(user=request.user)[:200],
+            "form": form if organiser_sites else None,
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+@login_required
+@_visible
+def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    m = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "build":
+                agenda_build(meeting=m, by=request.user)
+            elif action == "add":
+                patient = _patient_by_research_id(request, request.POST.get("research_id", ""))
+                case_add(
+                    meeting=m,
+                    patient=patient,
+                    reason=request.POST.get("reason", ""),
+                    by=request.user,
+                )
+            elif action == "status":
+                meeting_update(
+                    meeting=m,
+                    version=_int(request.POST.get("version")) or 0,
+                    status=request.POST.get("status", ""),
+                    by=request.user,
+                )
+            elif action == "people":
+                chair = User.objects.filter(username=request.POST.get("chair", "")).first()
+                names = request.POST.getlist("attendees")
+                meeting_update(
+                    meeting=m,
+                    version=_int(request.POST.get("version")) or 0,
+                    chair=chair,
+                    attendees=list(User.objects.filter(username__in=names)),
+                    by=request.user,
+                )
+            else:
+                raise NotFoundError("Unknown action.")
+            return redirect("mtb-meeting", meeting_id=m.pk)
+        except (PermissionDeniedError, NotFoundError):
+            raise
+        except OncotrialsError as exc:
+            error = exc.message
+            m = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
+    since, until = agenda_window(m)
+    staff = User.objects.filter(
+        memberships__site=m.site, memberships__trial__isnull=True
+    ).distinct()
+    return render(
+        request,
+        "mtb/meeting.html",
+        {
+            "meeting": m,
+            "cases": cases_of(meeting=m),
+            "since": since,
+            "until": until,
+            "next_statuses": sorted(MEETING_TRANSITIONS[m.status]),
+            "attendees": list(m.attendees.all()),
+            "staff": staff,
+            "may_organise": may_organise(request.user, m.site_id),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+def _patient_by_research_id(request: HttpRequest, research_id: str) -> Patient:
+    p = Patient.objects.filter(research_id=research_id.strip()).first()
+    if p is None:
+        raise NotFoundError(f"No patient {research_id!r} that you may see.")
+    return patient_for_board(user=request.user, patient_id=p.pk)
+
+
+# ------------------------------------------------------------------------------------ cases
+@login_required
+@_visible
+def case(request: HttpRequest, case_id: int) -> HttpResponse:
+    c = case_get_for_user(user=request.user, case_id=case_id)
+    error = ""
+    form = RecommendationForm(request.POST or None, site=c.meeting.site)
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action", "")
+            if action == "recommend":
+                if not form.is_valid():
+                    raise_form_error(form)
+                recommendation_create(case=c, by=request.user, **form.service_kwargs())
+            elif action == "actionable":
+                value = request.POST.get("actionable", "")
+                case_update(
+                    case=c,
+                    version=_int(request.POST.get("version")) or 0,
+                    actionable={"yes": True, "no": False}.get(value),
+                    notes=request.POST.get("notes"),
+                    reason=request.POST.get("reason", ""),
+                    by=request.user,
+                )
+            else:
+                raise NotFoundError("Unknown action.")
+            return redirect("mtb-case", case_id=c.pk)
+        except (PermissionDeniedError, NotFoundError):
+            raise
+        except OncotrialsError as exc:
+            error = exc.message
+            c = case_get_for_user(user=request.user, case_id=case_id)
+    detail = case_detail(user=request.user, case=c)
+    return render(
+        request,
+        "mtb/case.html",
+        {
+            "case": c,
+            "d": detail,
+            "form": form if request.method == "POST" else RecommendationForm(site=c.meeting.site),
+            "kinds": RecommendationKind.choices,
+            "actionable_tiers": ACTIONABLE_TIERS,
+            "may_organise": may_organise(request.user, c.meeting.site_id),
+            "may_sign": may_sign(request.user, c.meeting),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+def raise_form_error(form: Any) -> None:
+    from oncotrials.core.errors import ValidationError
+
+    field, messages = next(iter(form.errors.items()))
+    raise ValidationError(f"{field}: {' '.join(messages)}", field=field)
+
+
+@login_required
+@require_POST
+@_visible
+def recommendation_edit(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    rec = recommendation_get_for_user(user=request.user, recommendation_id=recommendation_id)
+    try:
+        kwargs: dict[str, Any] = {"rationale": request.POST.get("rationale", "")}
+        if "therapy" in request.POST:
+            kwargs["therapy"] = request.POST.get("therapy", "")
+        if "cohort" in request.POST:
+            cohort_id = _int(request.POST.get("cohort"))
+            kwargs["cohort"] = (
+                Cohort.objects.filter(pk=cohort_id, trial_id=rec.trial_id).first()
+                if cohort_id and rec.trial_id
+                else None
+            )
+        recommendation_update(
+            recommendation=rec,
+            version=_int(request.POST.get("version")) or 0,
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+            **kwargs,
+        )
+    except PermissionDeniedError:
+        raise
+    except OncotrialsError as exc:
+        return _case_error(request, rec.case_id, exc.message)
+    return redirect("mtb-case", case_id=rec.case_id)
+
+
+@login_required
+@require_POST
+@_visible
+def recommendation_sign_view(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    rec = recommendation_get_for_user(user=request.user, recommendation_id=recommendation_id)
+    try:
+        recommendation_sign(
+            recommendation=rec,
+            meaning=request.POST.get("meaning", ""),
+            password=request.POST.get("password", "")[:200],
+            by=request.user,
+        )
+    except PermissionDeniedError as exc:
+        if "password" in exc.message:
+            return _case_error(request, rec.case_id, exc.message)
+        raise
+    except OncotrialsError as exc:
+        return _case_error(request, rec.case_id, exc.message)
+    return redirect("mtb-case", case_id=rec.case_id)
+
+
+def _case_error(request: HttpRequest, case_id: int, message: str) -> HttpResponse:
+    c = case_get_for_user(user=request.user, case_id=case_id)
+    return render(
+        request,
+        "mtb/case.html",
+        {
+            "case": c,
+            "d": case_detail(user=request.user, case=c),
+            "form": RecommendationForm(site=c.meeting.site),
+            "kinds": RecommendationKind.choices,
+            "actionable_tiers": ACTIONABLE_TIERS,
+            "may_organise": may_organise(request.user, c.meeting.site_id),
+            "may_sign": may_sign(request.user, c.meeting),
+            "error": message,
+        },
+        status=422,
+    )
+
+
+# -------------------------------------------------------------------------------- referrals
+@login_required
+@_visible
+def referrals(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    if state not in REFERRAL_STATES:
+        state = ""
+    return render(
+        request,
+        "mtb/referrals.html",
+        {
+            "rows": referrals_for_user(user=request.user, state=state),
+            "states": REFERRAL_STATES,
+            "state": state,
+        },
+    )
+
+
+# ----------------------------------------------------------------------------------- funnel
+def _funnel_args(request: HttpRequest) -> tuple[dict[str, Any], FunnelFilterForm]:
+    form = FunnelFilterForm(request.GET or None, sites=sites_for_user(request.user))
+    args: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        args = {
+            "site": form.cleaned_data.get("site"),
+            "date_from": form.cleaned_data.get("date_from"),
+            "date_to": form.cleaned_data.get("date_to"),
+        }
+    return args, form
+
+
+@login_required
+@_visible
+def funnel_page(request: HttpRequest) -> HttpResponse:
+    args, form = _funnel_args(request)
+    f = funnel(user=request.user, **args)
+    return render(
+        request,
+        "mtb/funnel.html",
+        {"funnel": f, "form": form, "query": request.GET.urlencode()},
+        status=422 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@login_required
+@_visible
+def funnel_svg(request: HttpRequest) -> HttpResponse:
+    args, _form = _funnel_args(request)
+    f = funnel(user=request.user, **args)
+    response = HttpResponse(render_funnel_svg(f), content_type="image/svg+xml")
+    if request.GET.get("download"):
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="mtb-funnel-{stamp}.svg"'
+    return response
+
+
+STAGES = ("screened", "actionable", "referred", "included")
+STAGE_COLOURS = ("#9ecae1", "#4292c6", "#2171b5", "#08306b")
+
+
+def render_funnel_svg(f: Funnel) -> str:
+    """A horizontal funnel per site (matplotlib, Agg, SVG): patients at each stage."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rows = [*f.rows, f.total] if len(f.rows) > 1 else [f.total]
+    rc: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "oncotrials", "font.size": 9}
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(7.5, 1.0 + 1.3 * len(rows)))
+        axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+        for ax, row in zip(axes, rows, strict=True):
+            values = [getattr(row, s) for s in STAGES]
+            top = max(values[0], 1)
+            bars = ax.barh(
+                list(STAGES)[::-1], values[::-1], color=list(STAGE_COLOURS)[::-1], height=0.7
+            )
+            for bar, value, stage in zip(bars, values[::-1], list(STAGES)[::-1], strict=True):
+                bar.set_gid(f"funnel-{row.site_code}-{stage}")
+                pct = (
+                    f" ({100 * value / values[0]:.0f}%)"
+                    if values[0] and stage != "screened"
+                    else ""
+                )
+                ax.text(
+                    value + top * 0.01,
+                    bar.get_y() + bar.get_height() / 2,
+                    f"{value}{pct}",
+                    va="center",
+                )
+            median = row.median_days_to_inclusion
+            title = row.site_name + (
+                f" — median {median:g} days from report to inclusion" if median is not None else ""
+            )
+            ax.set_title(title, loc="left")
+            ax.set_xlim(0, top * 1.25)
+            ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()

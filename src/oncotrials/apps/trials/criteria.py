@@ -261,6 +261,37 @@ class CtmlImportResult:
         }
 
 
+def ctml_document(text: str, *, source: str) -> Any:
+    """Parse an uploaded CTML file (JSON or YAML); a syntax error names the file and line."""
+    try:
+        if source.lower().endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{source}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the syntax.",
+            code="ctml_syntax",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValidationError(
+            f"{source}: not valid YAML{where}; fix the syntax.", code="ctml_syntax"
+        ) from None
+
+
+def ctml_protocol(data: Any, *, source: str) -> str:
+    """The ``protocol_no`` of a CTML document, or a ValidationError naming the file."""
+    protocol = data.get("protocol_no") if isinstance(data, Mapping) else None
+    if not isinstance(protocol, str | int) or isinstance(protocol, bool) or not str(protocol):
+        raise ValidationError(
+            f"{source}: protocol_no: a CTML trial needs its protocol_no; got {protocol!r}.",
+            code="invalid_criteria",
+            path="protocol_no",
+        )
+    return str(protocol).strip()
+
+
 def _norm(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import decimal
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +73,55 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
     }
 
 
+# Events recorded inside an ``audit_batch`` block, appended together when it ends.
+_batch: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar(
+    "oncotrials_audit_batch", default=None
+)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Link ``events`` to the chain in order, under one lock of its head (call in a transaction).
+
+    The head row is locked, every event gets the next sequence number, the time of the append and
+    the hash of its predecessor, then the events are inserted at once and the head moves to the
+    last one: three statements whatever the number of events.
+    """
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    now = timezone.now()  # under the lock: sequence and time of the chain never disagree
+    seq, prev_hash = head.seq, head.last_hash
+    for event in events:
+        seq += 1
+        event.seq, event.occurred_at, event.prev_hash = seq, now, prev_hash
+        event.hash = prev_hash = _digest(prev_hash, _payload(event))
+    AuditEvent.objects.bulk_create(events)
+    head.seq, head.last_hash = seq, prev_hash
+    head.save(update_fields=["seq", "last_hash"])
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Append the events recorded inside the block to the chain together, when the block ends.
+
+    For a service that records several events in one transaction (an AE and the DLT cases it
+    proposes): one lock of the chain head instead of one per event, taken last so that the head
+    stays locked for the shortest time. The block runs in a transaction; if it raises, nothing
+    is appended and its changes roll back with it. A nested block joins the outer one. Do not
+    catch, inside the block, an error whose changes were rolled back after recording an event.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    with transaction.atomic(savepoint=False):
+        token = _batch.set(events)
+        try:
+            yield
+        finally:
+            _batch.reset(token)
+        if events:
+            _append(events)
+
+
 def audit_record(
     *,
     action: str,
@@ -83,7 +134,11 @@ def audit_record(
     by: Any = None,
     channel: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Call inside the transaction of the change it records."""
+    """Append one event to the chain. Call inside the transaction of the change it records.
+
+    Inside an ``audit_batch`` block the event is queued and linked when the block ends (its
+    sequence number, time and hashes are set then).
+    """
     ctx = current()
     user = by if by is not None else ctx.user
     if user is not None and not getattr(user, "is_authenticated", False):
@@ -94,27 +149,24 @@ def audit_record(
         object_repr = object_repr or str(instance)[:200]
     if not object_type or not object_id:
         raise ValidationError("An audit event needs the object it is about.")
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor=user,
-            actor_username=getattr(user, "username", "") if user else "",
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            object_repr=object_repr[:200],
-            changes=_jsonable(dict(changes or {})),
-            reason=reason,
-            channel=channel or ctx.channel,
-            prev_hash=head.last_hash,
-        )
-        event.hash = _digest(event.prev_hash, _payload(event))
-        event.save(force_insert=True)
-        head.seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["seq", "last_hash"])
+    event = AuditEvent(
+        actor=user,
+        actor_username=getattr(user, "username", "") if user else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        changes=_jsonable(dict(changes or {})),
+        reason=reason,
+        channel=channel or ctx.channel,
+    )
+    pending = _batch.get()
+    if pending is not None:
+        pending.append(event)
+        return event
+    # No savepoint: a failed append must fail the change it records, never leave it unaudited.
+    with transaction.atomic(savepoint=False):
+        _append([event])
     return event
 
 

@@ -382,7 +382,8 @@ def render_funnel_svg(f: Funnel) -> str:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    rows = [*f.rows, f.total] if len(f.rows) > 1 else [f.total]
+    # One panel per site, and the total when there are several.
+    rows = [*f.rows, f.total] if len(f.rows) > 1 else (f.rows or [f.total])
     rc: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "oncotrials", "font.size": 9}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(7.5, 1.0 + 1.3 * len(rows)))

@@ -1,4 +1,5 @@
-"""``oncotrials match``: run, explain and import-ctml against files."""
+"""``oncotrials match``: run, explain and import-ctml --check against files (the database
+modes are tested in tests/apps/mtb/test_matching_cli.py)."""
 
 from __future__ import annotations
 
@@ -133,6 +134,7 @@ def test_import_ctml_prints_compiled_criteria(files: tuple[Path, Path]) -> None:
         app,
         [
             "import-ctml",
+            "--check",
             str(CTML_DIR / "11-111_kras_exclusion.json"),
             "--oncotree",
             str(ONCOTREE),
@@ -145,14 +147,18 @@ def test_import_ctml_prints_compiled_criteria(files: tuple[Path, Path]) -> None:
     arm = trial["levels"][0]
     assert arm["level"] == "SOLID-KRASWT"
     assert {"not": {"genomic": {"gene": "KRAS", "category": "mutation"}}} in arm["criteria"]["and"]
-    human = runner.invoke(app, ["import-ctml", str(CTML_DIR), "--oncotree", str(ONCOTREE)])
+    human = runner.invoke(
+        app, ["import-ctml", "--check", str(CTML_DIR), "--oncotree", str(ONCOTREE)]
+    )
     assert human.exit_code == 0
     assert "00-000" in human.stdout
     assert "11-111" in human.stdout
 
 
 def test_malformed_ctml_is_one_line_error_naming_file_path_and_value() -> None:
-    result = runner.invoke(app, ["import-ctml", str(BAD_DIR), "--oncotree", str(ONCOTREE)])
+    result = runner.invoke(
+        app, ["import-ctml", "--check", str(BAD_DIR), "--oncotree", str(ONCOTREE)]
+    )
     assert result.exit_code == 1
     assert "02-bad.yaml" in result.stderr
     assert "variant_category" in result.stderr

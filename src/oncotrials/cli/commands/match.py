@@ -1,9 +1,16 @@
 """``oncotrials match``: match patients to trials, explain matches, import CTML.
 
-File-based for now: patients come from a JSON/YAML patients file, trials from a directory of
-trial files (oncotrials format or MatchMiner CTML). Formats: ``docs/formats/criteria.md``.
-The OncoTree is read from ``--oncotree FILE`` (cBioPortal's JSON, or ``{code: parent}``), or
-from the ``ONCOTRIALS_ONCOTREE`` environment variable.
+On the database (the platform's own patients, genomic reports and trials, as the system actor):
+``oncotrials match --patient RESEARCH_ID`` lists the cohorts a patient matches,
+``oncotrials match --trial PROTOCOL_CODE`` the patients a trial matches, ``oncotrials match run``
+every match, each with its criterion-by-criterion explanation in ``--format json``;
+``oncotrials match import-ctml PATH`` sets a trial's criteria from MatchMiner CTML (all or
+nothing; ``--check`` only validates and prints the compiled criteria, as before).
+
+On files: ``run --patients FILE --trials DIR`` and ``explain`` read a patients file (JSON/YAML)
+and a directory of trial files (oncotrials format or CTML); formats in
+``docs/formats/criteria.md``. The OncoTree is read from ``--oncotree FILE`` (cBioPortal's JSON,
+or ``{code: parent}``), or from the ``ONCOTRIALS_ONCOTREE`` environment variable.
 """
 
 from __future__ import annotations
@@ -14,7 +21,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from oncotrials.cli.output import FormatOption, OutputFormat, command_errors, print_json, stdout
+from oncotrials.cli.output import (
+    FormatOption,
+    OutputFormat,
+    command_errors,
+    errors_as_one_line,
+    print_json,
+    stderr,
+    stdout,
+)
 from oncotrials.core.errors import NotFoundError, ValidationError
 from oncotrials.core.matching import (
     Explanation,
@@ -104,11 +119,53 @@ def _level_dict(level: Level) -> dict[str, Any]:
     }
 
 
+OptPatientsOpt = Annotated[
+    Path | None,
+    typer.Option("--patients", help="File mode: patients file (JSON or YAML; see docs/formats)."),
+]
+OptTrialsOpt = Annotated[
+    Path | None,
+    typer.Option("--trials", help="File mode: directory of trial files (oncotrials or CTML)."),
+]
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    patient: Annotated[
+        str | None,
+        typer.Option("--patient", help="Research id: the cohorts this patient matches."),
+    ] = None,
+    trial: Annotated[
+        str | None,
+        typer.Option("--trial", help="Protocol code: the patients this trial matches."),
+    ] = None,
+    include_closed: ClosedOpt = False,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Patient-to-trial matching on the database (``--patient`` / ``--trial``) or on files."""
+    if ctx.invoked_subcommand is not None:
+        if patient is not None or trial is not None:
+            raise typer.BadParameter("give --patient/--trial after the subcommand, or without one")
+        return
+    if patient is None and trial is None:
+        stdout.print(ctx.get_help(), markup=False)
+        raise typer.Exit(0)
+    if patient is not None and trial is not None:
+        raise typer.BadParameter("give --patient or --trial, not both")
+    with errors_as_one_line():
+        if patient is not None:
+            _db_patient(patient, include_closed, fmt)
+        else:
+            assert trial is not None
+            _db_trial(trial, include_closed, fmt)
+
+
 @app.command("run")
 @command_errors
 def run(
-    patients: PatientsOpt,
-    trials: TrialsOpt,
+    patients: OptPatientsOpt = None,
+    trials: OptTrialsOpt = None,
     oncotree: OncoTreeOpt = None,
     genes: GenesOpt = None,
     patient: Annotated[
@@ -119,7 +176,16 @@ def run(
     include_deceased: DeceasedOpt = False,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Match every patient against every trial level (cohorts, dose levels)."""
+    """Match every patient against every trial level: on the database, or on files when
+    --patients and --trials are given."""
+    if patients is None and trials is None:
+        _db_run(include_closed, fmt)
+        return
+    if patients is None or trials is None:
+        raise ValidationError(
+            "File mode needs both --patients FILE and --trials DIR; give neither to match "
+            "the database."
+        )
     matcher, loaded = _load(patients, trials, oncotree, genes)
     if trial is not None and trial not in matcher.trials:
         raise NotFoundError(f"Trial {trial!r} is not in {trials}; check the trial id.")
@@ -203,11 +269,22 @@ def explain(
 @command_errors
 def import_ctml(
     path: Annotated[Path, typer.Argument(help="A CTML file, or a directory of them.")],
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only validate and print the compiled criteria (no database)."
+        ),
+    ] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Reason for change (audited).")] = "",
     oncotree: OncoTreeOpt = None,
     genes: GenesOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Validate MatchMiner CTML and print the compiled criteria of every level."""
+    """Set our trials' criteria from MatchMiner CTML (the trial with the CTML's protocol_no;
+    arms onto cohorts by code or name, dose levels by number), all or nothing."""
+    if not check:
+        _db_import_ctml(path, reason, fmt)
+        return
     tree = _oncotree(oncotree)
     catalogue = _genes(genes)
     if path.is_dir():
@@ -240,3 +317,152 @@ def import_ctml(
             text = yaml.safe_dump(lvl["criteria"], sort_keys=False).rstrip()
             for line in text.splitlines():
                 stdout.print(f"    {line}", markup=False)
+
+
+# ------------------------------------------------------------------------- database mode
+def _setup() -> None:
+    from oncotrials.cli import django_setup
+
+    django_setup.setup()
+
+
+def _match_doc(m: Any, with_patient: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "trial": m.trial.protocol_code,
+        "cohort": m.cohort.code if m.cohort else None,
+        "dose_level": m.dose_level.level if m.dose_level else None,
+        "level": m.level_path,
+        "name": m.level_name,
+        "open": m.open,
+        "slots_available": m.slots_available,
+        "explanation": m.explanation,
+    }
+    if with_patient:
+        doc = {"patient": m.patient.research_id, "site": m.patient.site.code, **doc}
+    return doc
+
+
+def _slots_text(n: int | None) -> str:
+    return "-" if n is None else str(n)
+
+
+def _db_patient(research_id: str, include_closed: bool, fmt: OutputFormat) -> None:
+    _setup()
+    from oncotrials.apps.mtb.matching import SYSTEM, matches_for_patient
+    from oncotrials.apps.subjects.models import Patient
+
+    patient = Patient.objects.filter(research_id=research_id.strip()).first()
+    if patient is None:
+        raise NotFoundError(f"No patient with research id {research_id!r}; check the id.")
+    found = [
+        m for m in matches_for_patient(user=SYSTEM, patient=patient) if include_closed or m.open
+    ]
+    if fmt == OutputFormat.json:
+        print_json(
+            {"patient": patient.research_id, "matches": [_match_doc(m, False) for m in found]}
+        )
+        return
+    table = Table(title=f"{patient.research_id}: {len(found)} matching levels")
+    for col in ("trial", "level", "name", "status", "free slots"):
+        table.add_column(col)
+    for m in found:
+        table.add_row(
+            m.trial.protocol_code,
+            m.level_path or "(trial)",
+            m.level_name,
+            "open" if m.open else "closed",
+            _slots_text(m.slots_available),
+        )
+    stdout.print(table)
+
+
+def _db_trial(code: str, include_closed: bool, fmt: OutputFormat) -> None:
+    _setup()
+    from oncotrials.apps.mtb.matching import SYSTEM, matches_for_trial
+    from oncotrials.apps.trials.models import Trial as DbTrial
+
+    trial = DbTrial.objects.filter(protocol_code__iexact=code.strip()).first()
+    if trial is None:
+        raise NotFoundError(f"No trial with protocol code {code!r}; check the code.")
+    found = [m for m in matches_for_trial(user=SYSTEM, trial=trial) if include_closed or m.open]
+    if fmt == OutputFormat.json:
+        print_json({"trial": trial.protocol_code, "matches": [_match_doc(m, True) for m in found]})
+        return
+    table = Table(title=f"{trial.protocol_code}: {len(found)} matched patients")
+    for col in ("level", "patient", "site", "status", "free slots"):
+        table.add_column(col)
+    for m in found:
+        table.add_row(
+            m.level_path or "(trial)",
+            m.patient.research_id,
+            m.patient.site.code,
+            "open" if m.open else "closed",
+            _slots_text(m.slots_available),
+        )
+    stdout.print(table)
+
+
+def _db_run(include_closed: bool, fmt: OutputFormat) -> None:
+    _setup()
+    from oncotrials.apps.mtb.matching import SYSTEM, match_all
+
+    summary = match_all(user=SYSTEM)
+    found = [m for m in summary.matches if include_closed or m.open]
+    if fmt == OutputFormat.json:
+        print_json(
+            {
+                "patients": summary.patients,
+                "trials": summary.trials,
+                "levels": summary.levels,
+                "matches": [_match_doc(m, True) for m in found],
+                "problems": list(summary.problems),
+            }
+        )
+        return
+    per_level: dict[tuple[str, str], list[str]] = {}
+    for m in found:
+        per_level.setdefault((m.trial.protocol_code, m.level_path), []).append(
+            m.patient.research_id
+        )
+    table = Table(
+        title=f"{len(found)} matches: {summary.patients} patients x {summary.levels} levels "
+        f"of {summary.trials} trials"
+    )
+    for col in ("trial", "level", "matched", "patients"):
+        table.add_column(col)
+    for (trial, level), ids in sorted(per_level.items()):
+        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        table.add_row(trial, level or "(trial)", str(len(ids)), shown)
+    stdout.print(table)
+    for problem in summary.problems:
+        stderr.print(f"warning: {problem}", markup=False)
+
+
+def _db_import_ctml(path: Path, reason: str, fmt: OutputFormat) -> None:
+    _setup()
+    from django.db import transaction
+
+    from oncotrials.apps.audit.context import audit_context
+    from oncotrials.apps.trials.criteria import ctml_document, ctml_import
+
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise NotFoundError(f"{path}: no such file or directory.")
+    results = []
+    with audit_context(channel="cli", user=None), transaction.atomic():
+        for file in files:
+            data = ctml_document(file.read_text(encoding="utf-8"), source=str(file))
+            results.append(ctml_import(data=data, source=str(file), by=None, reason=reason))
+    docs = [r.as_dict() for r in results]
+    if fmt == OutputFormat.json:
+        print_json(docs)
+        return
+    for doc in docs:
+        stdout.print(
+            f"{doc['trial']} (version {doc['trial_version']}): "
+            + "; ".join(f"{x['ctml']} -> {x['target']}" for x in doc["levels"]),
+            markup=False,
+        )

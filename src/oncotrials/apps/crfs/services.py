@@ -534,6 +534,7 @@ def lab_result_create(
         },
         by=by,
     )
+    _dlt_review().dlt_reevaluate_after_lab(registration, sampled_on=sampled_on, by=by)
     return lab
 
 
@@ -593,11 +594,25 @@ def lab_result_update(
         reason=reason,
         by=by,
     )
+    _dlt_review().dlt_reevaluate_after_lab(
+        locked.registration,
+        sampled_on=sampled_on,
+        before=dt.date.fromisoformat(old["sampled_on"]),
+        by=by,
+    )
     return locked
 
 
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     return {k: [old.get(k), new.get(k)] for k in new if str(old.get(k)) != str(new.get(k))}
+
+
+def _dlt_review() -> Any:
+    """The safety DLT review, which re-evaluates when a lab value or a dose in the window
+    changes (imported on use: safety reads these records)."""
+    from oncotrials.apps.safety import dlt_review
+
+    return dlt_review
 
 
 # ----------------------------------------------------------------------------- exposure
@@ -731,6 +746,12 @@ def administration_record(
         changes={k: [None, v] for k, v in model_snapshot(admin, ADMINISTRATION_FIELDS).items()},
         by=by,
     )
+    _dlt_review().dlt_reevaluate_after_administration(
+        registration,
+        administered_on=administered_on,
+        delayed=modification == Modification.DELAY,
+        by=by,
+    )
     return admin
 
 
@@ -788,6 +809,13 @@ def administration_update(
         instance=locked,
         changes=_diff(old, model_snapshot(locked, ADMINISTRATION_FIELDS)),
         reason=reason,
+        by=by,
+    )
+    _dlt_review().dlt_reevaluate_after_administration(
+        locked.registration,
+        administered_on=administered_on,
+        before=dt.date.fromisoformat(old["administered_on"]),
+        delayed=Modification.DELAY in (modification, old["modification"]),
         by=by,
     )
     return locked

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -13,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.audit.services import audit_record, diff
+from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
 from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.trials.selectors import trial_roles
 from oncotrials.core.errors import ConflictError, OncotrialsError, ValidationError
@@ -23,10 +27,19 @@ from oncotrials.core.grading import (
     SubjectDecision,
     dlt_rules_from_dict,
     evaluate_subject,
+    load_catalogue,
 )
-from oncotrials.core.grading.dlt import Episode, SubjectData
+from oncotrials.core.grading.dlt import (
+    Administration,
+    DoseDelay,
+    Episode,
+    LabPoint,
+    SubjectData,
+    lab_series_episodes,
+)
 
 from .models import (
+    ActionTaken,
     AdverseEvent,
     AstctAssessment,
     AstctScale,
@@ -127,8 +140,212 @@ def _midnight(day: dt.date) -> dt.datetime:
 ASTCT_TERMS = {AstctScale.CRS.value: "Cytokine release syndrome", AstctScale.ICANS.value: "ICANS"}
 
 
-def subject_data(registration: Registration, *, today: dt.date | None = None) -> SubjectData:
-    """The registration's complete AEs and ASTCT courses as core DLT evaluation input.
+TOXICITY_ACTIONS = {
+    "reduction": frozenset({ActionTaken.REDUCED.value}),
+    "delay": frozenset({ActionTaken.INTERRUPTED.value}),
+    "interruption": frozenset({ActionTaken.INTERRUPTED.value}),
+}
+TOXICITY_WORDS = ("toxicit", "adverse event", "side effect", "intoleran")
+LIVER_TERMS = {
+    "alt": "Alanine aminotransferase increased",
+    "ast": "Aspartate aminotransferase increased",
+    "bilirubin": "Blood bilirubin increased",
+    "alp": "Alkaline phosphatase increased",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _AeRow:
+    pk: int
+    term: str
+    grade: int
+    onset: dt.date
+    resolution: dt.date | None
+    attribution: str | None
+    supportive_care: bool
+    due_to_progression: bool
+    action_taken: str
+
+    def ongoing(self, start: dt.date, end: dt.date) -> bool:
+        """Whether the event overlaps the days ``start`` .. ``end``."""
+        return self.onset <= end and (self.resolution is None or self.resolution >= start)
+
+
+def _names_toxicity(reason: str) -> bool:
+    """A modification reason that names a toxicity: a CTCAE term or a word for toxicity."""
+    text = reason.casefold()
+    if not text.strip():
+        return False
+    if any(w in text for w in TOXICITY_WORDS):
+        return True
+    return any(len(t.term) > 4 and t.term.casefold() in text for t in load_catalogue())
+
+
+def _cause(
+    modification: str, reason: str, on: dt.date, due: dt.date | None, aes: list[_AeRow]
+) -> tuple[bool, str | None]:
+    """(due to toxicity, that toxicity's attribution) of a dose modification given ``on``
+    (``due``: the planned date of a delayed dose, when known).
+
+    The cause is the latest complete AE with the matching action taken: for a reduction one that
+    began on or before the dose; for a delay or an interruption one still ongoing on the day the
+    dose was due (a resolved event does not hold a dose back). Failing that, a reason naming a
+    toxicity makes it due to toxicity with the attribution not recorded."""
+    if modification not in TOXICITY_ACTIONS:
+        return False, None
+    wanted = TOXICITY_ACTIONS[modification]
+    if modification == Modification.REDUCTION:
+        causes = [a for a in aes if a.action_taken in wanted and a.onset <= on]
+    else:
+        day = due or on
+        causes = [a for a in aes if a.action_taken in wanted and a.ongoing(day, day)]
+    if causes:
+        latest = max(causes, key=lambda a: (a.onset, a.pk))
+        return True, latest.attribution
+    return _names_toxicity(reason), None
+
+
+def _lab_input(
+    registration: Registration, aes: list[_AeRow]
+) -> tuple[list[Episode], list[LabPoint], set[int]]:
+    """Lab episodes (an overlapping AE of the same term lends its id and attribution, and is
+    then measured by the lab course), liver points for Hy's law, and the AEs so replaced."""
+    series: dict[str, list[tuple[dt.date, str | None, int, Decimal, Decimal | None, int]]] = {}
+    for analyte, on, term, grade, value, uln, pk in (
+        LabResult.objects.filter(registration=registration)
+        .order_by("sampled_on", "pk")
+        .values_list("analyte", "sampled_on", "term", "grade", "value", "uln", "pk")
+    ):
+        series.setdefault(analyte, []).append((on, term or None, grade, value, uln, pk))
+    episodes: list[Episode] = []
+    liver: list[LabPoint] = []
+    replaced: set[int] = set()
+    for analyte, values in series.items():
+        graded = [(_midnight(on), term, grade) for on, term, grade, *_ in values]
+        for ep in lab_series_episodes(f"LAB-{analyte}", graded, None):
+            abnormal = [at.date() for at, g in ep.course if g > 0]
+            if not abnormal:
+                continue
+            match = next(
+                (
+                    a
+                    for a in sorted(aes, key=lambda a: (a.onset, a.pk))
+                    if a.pk not in replaced
+                    and a.term.casefold() == ep.term.casefold()
+                    and a.ongoing(abnormal[0], abnormal[-1])
+                ),
+                None,
+            )
+            if match is None:
+                episodes.append(ep)
+                continue
+            replaced.add(match.pk)
+            episodes.append(
+                Episode(
+                    id=f"AE-{match.pk}",
+                    term=match.term,
+                    scale="CTCAE",
+                    course=ep.course,
+                    attribution=match.attribution,
+                    supportive_care=match.supportive_care,
+                    due_to_disease_progression=match.due_to_progression,
+                    source="adverse event measured by its lab series",
+                )
+            )
+        if analyte in LIVER_TERMS:
+            term = LIVER_TERMS[analyte].casefold()
+            for on, _t, _g, value, uln, pk in values:
+                cause = next(
+                    (a for a in aes if a.term.casefold() == term and a.ongoing(on, on)), None
+                )
+                liver.append(
+                    LabPoint(
+                        _midnight(on),
+                        analyte,
+                        value,
+                        uln,
+                        cause.attribution if cause else None,
+                        f"LAB-{pk}",
+                    )
+                )
+    return episodes, liver, replaced
+
+
+def _exposure_input(
+    registration: Registration, aes: list[_AeRow]
+) -> tuple[list[Administration], list[DoseDelay]]:
+    """Administrations (dose given against planned) and delays (date given minus the target
+    date of the visit in the schedule), each with its cause when it was modified."""
+    rows = list(
+        DrugAdministration.objects.filter(registration=registration)
+        .order_by("administered_on", "pk")
+        .values_list(
+            "pk",
+            "agent",
+            "administered_on",
+            "dose",
+            "planned_dose",
+            "modification",
+            "modification_reason",
+            "visit_code",
+        )
+    )
+    targets: dict[str, dt.date] = {}
+    if any(r[5] == Modification.DELAY for r in rows):
+        calendar = registration_calendar(registration=registration)
+        if calendar is not None:
+            targets = {v.code: v.target for v in calendar.visits}
+    administrations: list[Administration] = []
+    delays: list[DoseDelay] = []
+    for pk, agent, on, dose, planned, modification, reason, visit in rows:
+        target = targets.get(visit) if visit else None
+        toxic, attribution = _cause(modification, reason, on, target, aes)
+        administrations.append(
+            Administration(
+                id=f"DA-{pk}",
+                agent=agent,
+                at=_midnight(on),
+                dose=dose,
+                planned_dose=planned,
+                due_to_toxicity=toxic,
+                attribution=attribution,
+                modification=modification,
+            )
+        )
+        if modification == Modification.DELAY:
+            delays.append(
+                DoseDelay(
+                    id=f"DELAY-{pk}",
+                    days=None if target is None else max((on - target).days, 0),
+                    due_to_toxicity=toxic,
+                    attribution=attribution,
+                    planned_at=None if target is None else _midnight(target),
+                )
+            )
+    return administrations, delays
+
+
+def _fraction_received(
+    administrations: list[Administration], first: dt.date, window_days: int | None
+) -> Decimal | None:
+    """The smallest per-agent fraction of the planned dose received in the window."""
+    if window_days is None:
+        return None
+    last = first + dt.timedelta(days=window_days - 1)
+    sums: dict[str, list[Decimal]] = {}
+    for a in administrations:
+        if a.planned_dose and first <= a.at.date() <= last:
+            given, planned = sums.setdefault(a.agent, [Decimal(0), Decimal(0)])
+            sums[a.agent] = [given + min(a.dose, a.planned_dose), planned + a.planned_dose]
+    fractions = [g / p for g, p in sums.values() if p]
+    return min(fractions) if fractions else None
+
+
+def subject_data(
+    registration: Registration, *, today: dt.date | None = None, window_days: int | None = None
+) -> SubjectData:
+    """The registration's data as core DLT evaluation input: complete AEs, ASTCT courses, lab
+    series (values as graded with CTCAE when saved), drug administrations and dose delays.
 
     Every value was checked when it was saved (catalogue term, grade, dates), so the episodes are
     built directly rather than re-validated as a rule-file document on every save.
@@ -136,7 +353,6 @@ def subject_data(registration: Registration, *, today: dt.date | None = None) ->
     today = today or timezone.localdate()
     first = _first_dose(registration)
     agents = agents_for_registration(registration)
-    episodes: list[Episode] = []
     rows = (
         AdverseEvent.objects.filter(
             registration=registration,
@@ -154,25 +370,34 @@ def subject_data(registration: Registration, *, today: dt.date | None = None) ->
             "attribution",
             "supportive_care",
             "due_to_progression",
+            "action_taken",
         )
     )
-    for pk, term, grade, onset, resolution, attribution, supportive, progression in rows:
-        assert onset is not None
-        assert grade is not None
-        course: list[tuple[dt.datetime, int]] = [(_midnight(onset), grade)]
-        if resolution is not None:
-            course.append((_midnight(resolution), 0))  # the day it fell below that grade
+    aes = [
+        _AeRow(pk, term, grade, onset, resolution, _strongest(attr, agents), sc, prog, action)
+        for pk, term, grade, onset, resolution, attr, sc, prog, action in rows
+        if grade is not None and onset is not None  # filtered above; narrows the types
+    ]
+    lab_episodes, liver, replaced = _lab_input(registration, aes)
+    episodes: list[Episode] = []
+    for ae in aes:
+        if ae.pk in replaced:
+            continue
+        course: list[tuple[dt.datetime, int]] = [(_midnight(ae.onset), ae.grade)]
+        if ae.resolution is not None:
+            course.append((_midnight(ae.resolution), 0))  # the day it fell below that grade
         episodes.append(
             Episode(
-                id=f"AE-{pk}",
-                term=term,
+                id=f"AE-{ae.pk}",
+                term=ae.term,
                 scale="CTCAE",
                 course=tuple(course),
-                attribution=_strongest(attribution, agents),
-                supportive_care=supportive,
-                due_to_disease_progression=progression,
+                attribution=ae.attribution,
+                supportive_care=ae.supportive_care,
+                due_to_disease_progression=ae.due_to_progression,
             )
         )
+    episodes.extend(lab_episodes)
     by_scale: dict[str, list[AstctAssessment]] = {}
     for a in AstctAssessment.objects.filter(registration=registration).order_by(
         "assessed_at", "pk"
@@ -191,30 +416,64 @@ def subject_data(registration: Registration, *, today: dt.date | None = None) ->
                 attribution=max(attributions, key=RELATEDNESS.index) if attributions else None,
             )
         )
+    administrations, delays = _exposure_input(registration, aes)
     return SubjectData(
         subject_id=registration.patient.research_id,
         first_dose=_midnight(first),
         episodes=tuple(episodes),
+        dose_delays=tuple(delays),
+        liver_labs=tuple(liver),
+        administrations=tuple(administrations),
         followed_through_day=max((today - first).days + 1, 1),
+        fraction_planned_dose_received=_fraction_received(administrations, first, window_days),
     )
 
 
-def dlt_reevaluate_quietly(
-    ae: AdverseEvent, by: Any, *, onset_before: dt.date | None = None
+def _reevaluate_if_touched(
+    registration: Registration, days: tuple[dt.date | None, ...], by: Any, *, after: int = 0
 ) -> None:
-    """Propose DLT cases after an AE change that touches the DLT window (no dosing change:
-    that is the investigator's adjudication)."""
-    registration = ae.registration
+    """Propose DLT cases when one of ``days`` lies in the DLT window (``after``: days past its
+    end that still count). No dosing change: that is the investigator's adjudication."""
     if registration.dose_level_id is None:
         return
     found = dlt_rules_for(registration.trial)
     if found is None:
         return
     first = _first_dose(registration)
-    last = first + dt.timedelta(days=found[1].window_days - 1)
-    if not any(d is not None and first <= d <= last for d in (ae.onset_date, onset_before)):
+    last = first + dt.timedelta(days=found[1].window_days - 1 + after)
+    if not any(d is not None and first <= d <= last for d in days):
         return
-    _propose_cases(registration, found[0], found[1], by)  # already inside the AE's transaction
+    _propose_cases(registration, found[0], found[1], by)  # inside the caller's transaction
+
+
+def dlt_reevaluate_quietly(
+    ae: AdverseEvent, by: Any, *, onset_before: dt.date | None = None
+) -> None:
+    """Propose DLT cases after an AE change that touches the DLT window."""
+    _reevaluate_if_touched(ae.registration, (ae.onset_date, onset_before), by)
+
+
+def dlt_reevaluate_after_lab(
+    registration: Registration, *, sampled_on: dt.date, by: Any, before: dt.date | None = None
+) -> None:
+    """Propose DLT cases after a lab value in the window was recorded or changed (``before``:
+    its date before the change). Later values count too: they may end an episode of the window."""
+    # a value after the window can still close (or prolong) an episode that began in it
+    _reevaluate_if_touched(registration, (sampled_on, before), by, after=366)
+
+
+def dlt_reevaluate_after_administration(
+    registration: Registration,
+    *,
+    administered_on: dt.date,
+    by: Any,
+    before: dt.date | None = None,
+    delayed: bool = False,
+) -> None:
+    """Propose DLT cases after a drug administration in the window (or a delay, whose planned
+    date decides) was recorded or changed."""
+    after = 366 if delayed else 1
+    _reevaluate_if_touched(registration, (administered_on, before), by, after=after)
 
 
 @transaction.atomic
@@ -250,7 +509,7 @@ def _propose_cases(
     The registration row is locked so that two saves for one patient never race on its cases.
     """
     Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    decision = evaluate_subject(subject_data(registration), rules)
+    decision = evaluate_subject(subject_data(registration, window_days=rules.window_days), rules)
     now = timezone.now()
     existing = {
         c.event_key: c

@@ -157,6 +157,7 @@ class Rule:
     exclude_if_disease_progression: bool = False
     hys_law: HysLaw | None = None
     dose_delay_days_gt: int | None = None
+    dose_intensity_lt: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +328,9 @@ def dlt_rules_from_dict(data: Any, *, source: str = "DLT rules") -> DltRules:
                 exclude_if_disease_progression=r.get("exclude_if_disease_progression", False),
                 hys_law=hys,
                 dose_delay_days_gt=r.get("dose_delay_days_gt"),
+                dose_intensity_lt=(
+                    _dec(r["dose_intensity_lt"]) if "dose_intensity_lt" in r else None
+                ),
             )
         )
     evaluability = d.get("evaluability", {})
@@ -372,11 +376,32 @@ class Episode:
 
 @dataclass(frozen=True, slots=True)
 class DoseDelay:
+    """A dose given later than planned. ``days``: how much later (None: the planned date is not
+    known, so the length cannot be told); ``planned_at``: when the delayed dose was due (None:
+    not known, the delay is taken as concerning the window)."""
+
     id: str
-    days: int
+    days: int | None
     due_to_toxicity: bool
     attribution: str | None
     cycle: int | None = None
+    planned_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Administration:
+    """One planned administration of one agent: the dose given (0 for an omitted dose) against
+    the dose planned, and whether a shortfall was due to toxicity (with that toxicity's
+    attribution to the study treatment)."""
+
+    id: str
+    agent: str
+    at: dt.datetime
+    dose: Decimal
+    planned_dose: Decimal | None
+    due_to_toxicity: bool = False
+    attribution: str | None = None
+    modification: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +421,7 @@ class SubjectData:
     episodes: tuple[Episode, ...]
     dose_delays: tuple[DoseDelay, ...] = ()
     liver_labs: tuple[LabPoint, ...] = ()
+    administrations: tuple[Administration, ...] = ()
     followed_through_day: int | None = None
     fraction_planned_dose_received: Decimal | None = None
 
@@ -427,6 +453,39 @@ def _parse_iso(text: str, where: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def lab_series_episodes(
+    series_id: str,
+    graded: Sequence[tuple[dt.datetime, str | None, int]],
+    attribution: str | None,
+    *,
+    source: str = "lab series",
+) -> list[Episode]:
+    """Episodes of one analyte's series of graded values ``(time, CTCAE term or None, grade)``
+    in time order: one course per term; a value graded under another term (or none) is a grade 0
+    observation for the terms already seen, so that a recovery ends their episode."""
+    per_term: dict[str, list[tuple[dt.datetime, int]]] = {}
+    for at, term, grade in graded:
+        if term is not None:
+            per_term.setdefault(term, []).append((at, grade))
+        for other in per_term:
+            if term != other:
+                per_term[other].append((at, 0))
+    out = []
+    for term, course in per_term.items():
+        course.sort(key=lambda p: p[0])
+        out.append(
+            Episode(
+                id=f"{series_id}:{term}",
+                term=term,
+                scale="CTCAE",
+                course=tuple(course),
+                attribution=attribution,
+                source=source,
+            )
+        )
+    return out
 
 
 def study_day(at: dt.datetime, first_dose: dt.datetime) -> int:
@@ -487,8 +546,7 @@ def _subject_from_dict(s: Mapping[str, Any], version: str, where: str) -> Subjec
         sid = str(series.get("id", f"{series['analyte']}#{i}"))
         w = f"{where}: lab_series/{i - 1} ({sid})"
         analyte = find_analyte(series["analyte"])
-        per_term: dict[str, list[tuple[dt.datetime, int]]] = {}
-        times: list[dt.datetime] = []
+        graded: list[tuple[dt.datetime, str | None, int]] = []
         timed = sorted(
             (
                 (_parse_time(v["at"], first, f"{w}: values/{j}"), j, v)
@@ -511,12 +569,7 @@ def _subject_from_dict(s: Mapping[str, Any], version: str, where: str) -> Subjec
                 )
             except ValidationError as exc:
                 raise ValidationError(f"{wv}: {exc.message}") from None
-            times.append(at)
-            if result.term is not None:
-                per_term.setdefault(result.term, []).append((at, result.grade))
-            for term in per_term:
-                if result.term != term:
-                    per_term[term].append((at, 0))
+            graded.append((at, result.term, result.grade))
             if analyte.key in ("alt", "ast", "bilirubin", "alp"):
                 uln = v.get("uln", series.get("uln"))
                 liver.append(
@@ -531,18 +584,7 @@ def _subject_from_dict(s: Mapping[str, Any], version: str, where: str) -> Subjec
                 )
             if analyte.key == "neutrophils":
                 anc_points.append((at, result.value_in_scale, series.get("attribution"), sid))
-        for term, course in per_term.items():
-            course.sort(key=lambda p: p[0])
-            episodes.append(
-                Episode(
-                    id=f"{sid}:{term}",
-                    term=term,
-                    scale="CTCAE",
-                    course=tuple(course),
-                    attribution=series.get("attribution"),
-                    source="lab series",
-                )
-            )
+        episodes.extend(lab_series_episodes(sid, graded, series.get("attribution")))
     for i, t in enumerate(s.get("temperatures", []), start=1):
         w = f"{where}: temperatures/{i - 1}"
         at = _parse_time(t["at"], first, w)
@@ -570,8 +612,26 @@ def _subject_from_dict(s: Mapping[str, Any], version: str, where: str) -> Subjec
             due_to_toxicity=d["due_to_toxicity"],
             attribution=d.get("attribution"),
             cycle=d.get("cycle"),
+            planned_at=(
+                _parse_time(d["planned"], first, f"{where}: dose_delays/{i - 1}: planned")
+                if "planned" in d
+                else None
+            ),
         )
         for i, d in enumerate(s.get("dose_delays", []), start=1)
+    )
+    administrations = tuple(
+        Administration(
+            id=str(a.get("id", f"dose{i}")),
+            agent=a["agent"],
+            at=_parse_time(a["at"], first, f"{where}: administrations/{i - 1}: at"),
+            dose=_dec(a["dose"]),
+            planned_dose=None if a.get("planned_dose") is None else _dec(a["planned_dose"]),
+            due_to_toxicity=a.get("due_to_toxicity", False),
+            attribution=a.get("attribution"),
+            modification=a.get("modification", "none"),
+        )
+        for i, a in enumerate(s.get("administrations", []), start=1)
     )
     fraction = s.get("fraction_planned_dose_received")
     return SubjectData(
@@ -580,6 +640,7 @@ def _subject_from_dict(s: Mapping[str, Any], version: str, where: str) -> Subjec
         episodes=tuple(episodes),
         dose_delays=delays,
         liver_labs=tuple(liver),
+        administrations=administrations,
         followed_through_day=s.get("followed_through_day"),
         fraction_planned_dose_received=None if fraction is None else _dec(fraction),
     )
@@ -948,16 +1009,46 @@ def _hys_law(rule: Rule, s: SubjectData, rules: DltRules) -> list[EventDecision]
 def _dose_delays(rule: Rule, s: SubjectData, rules: DltRules) -> list[EventDecision]:
     assert rule.dose_delay_days_gt is not None
     out = []
+    last_day = rules.window_days + 1  # the dose opening the next cycle still counts
     for d in s.dose_delays:
-        what = f"dose delay of {d.days} days" + (f" (cycle {d.cycle})" if d.cycle else "")
+        length = "of unknown length" if d.days is None else f"of {d.days} days"
+        what = f"dose delay {length}" + (f" (cycle {d.cycle})" if d.cycle else "")
+        day = None if d.planned_at is None else study_day(d.planned_at, s.first_dose)
 
-        def decision(outcome: Outcome, reason: str, d: DoseDelay = d) -> EventDecision:
+        def decision(
+            outcome: Outcome, reason: str, d: DoseDelay = d, day: int | None = day
+        ) -> EventDecision:
             return EventDecision(
-                d.id, "Dose delay", "CTCAE", None, None, outcome, rule.id, reason, "dose delay"
+                d.id, "Dose delay", "CTCAE", None, day, outcome, rule.id, reason, "dose delay"
             )
 
+        if day is not None and not 1 <= day <= last_day:
+            out.append(
+                decision(
+                    Outcome.NOT_DLT,
+                    f"{rule.id}: {what} of a dose planned on day {day}, outside the DLT window "
+                    f"(days 1-{rules.window_days}, and day {last_day} for the next cycle's "
+                    f"first dose)",
+                )
+            )
+            continue
         if not d.due_to_toxicity:
             out.append(decision(Outcome.NOT_DLT, f"{rule.id}: {what} not due to toxicity"))
+            continue
+        if d.days is None:
+            attribution = _attribution_verdict(
+                d.attribution, rule.attribution or rules.require_attribution, rule
+            )
+            if attribution is not None and attribution.outcome is Outcome.NOT_DLT:
+                out.append(decision(attribution.outcome, attribution.reason))
+                continue
+            out.append(
+                decision(
+                    Outcome.PENDING,
+                    f"{rule.id}: {what} for toxicity; the planned date is not known, so whether "
+                    f"it exceeds {rule.dose_delay_days_gt} days cannot be told",
+                )
+            )
             continue
         if d.days <= rule.dose_delay_days_gt:
             out.append(
@@ -976,6 +1067,92 @@ def _dose_delays(rule: Rule, s: SubjectData, rules: DltRules) -> list[EventDecis
         out.append(
             decision(
                 Outcome.DLT, f"{rule.id}: {what} for toxicity (> {rule.dose_delay_days_gt} days)"
+            )
+        )
+    return out
+
+
+def _dose_intensity(rule: Rule, s: SubjectData, rules: DltRules) -> list[EventDecision]:
+    """Per agent, over the administrations in the window: the fraction of the planned dose
+    received once the shortfalls not due to toxicity are forgiven. Below ``dose_intensity_lt``
+    it is a DLT ("< 75 % of the planned dose intensity in cycle 1 because of toxicity")."""
+    assert rule.dose_intensity_lt is not None
+    limit = rule.dose_intensity_lt
+    out: list[EventDecision] = []
+    agents: dict[str, list[Administration]] = {}
+    for a in s.administrations:
+        has_plan = a.planned_dose is not None and a.planned_dose > 0
+        if has_plan and 1 <= study_day(a.at, s.first_dose) <= rules.window_days:
+            agents.setdefault(a.agent, []).append(a)
+    for agent, doses in agents.items():
+        planned = sum((a.planned_dose for a in doses if a.planned_dose is not None), Decimal(0))
+        given = sum((min(a.dose, a.planned_dose or a.dose) for a in doses), Decimal(0))
+        toxic = [
+            a for a in doses if a.due_to_toxicity and a.planned_dose and a.dose < a.planned_dose
+        ]
+        lost = sum((a.planned_dose - a.dose for a in toxic if a.planned_dose), Decimal(0))
+        fraction = (planned - lost) / planned
+        overall = given / planned
+        pct = _num((fraction * 100).quantize(Decimal("0.1")))
+        what = (
+            f"{agent}: {pct} % of the planned dose in the window once shortfalls not due to "
+            f"toxicity are set aside ({_num((overall * 100).quantize(Decimal('0.1')))} % "
+            f"received over {len(doses)} planned administration(s))"
+        )
+        first = min(a.at for a in toxic) if toxic else min(a.at for a in doses)
+        day = study_day(first, s.first_dose)
+
+        def decision(
+            outcome: Outcome, reason: str, agent: str = agent, day: int = day
+        ) -> EventDecision:
+            return EventDecision(
+                f"DOSE_INTENSITY:{agent}"[:64],
+                "Dose intensity",
+                "CTCAE",
+                None,
+                day,
+                outcome,
+                rule.id,
+                reason,
+                "drug administration",
+            )
+
+        if fraction >= limit:
+            out.append(
+                decision(Outcome.NOT_DLT, f"{rule.id}: {what}, not below {_num(limit * 100)} %")
+            )
+            continue
+        allowed = rule.attribution or rules.require_attribution
+        attributions = [a.attribution for a in toxic]
+        if any(x is None for x in attributions):
+            out.append(
+                decision(
+                    Outcome.PENDING,
+                    f"{rule.id}: {what}, below {_num(limit * 100)} %; attribution of the toxicity "
+                    f"not recorded; the rule counts only {', '.join(allowed)}",
+                )
+            )
+            continue
+        strongest = max((str(x) for x in attributions), key=ATTRIBUTIONS.index)
+        verdict = _attribution_verdict(strongest, allowed, rule)
+        if verdict is not None:
+            assert verdict.outcome is not None
+            out.append(decision(verdict.outcome, verdict.reason))
+            continue
+        if s.followed_through_day is not None and s.followed_through_day < rules.window_days:
+            out.append(
+                decision(
+                    Outcome.PENDING,
+                    f"{rule.id}: {what}, below {_num(limit * 100)} % so far; the window is open "
+                    f"until day {rules.window_days}",
+                )
+            )
+            continue
+        description = f" ({rule.description})" if rule.description else ""
+        out.append(
+            decision(
+                Outcome.DLT,
+                f"{rule.id}{description}: {what}, below {_num(limit * 100)} % because of toxicity",
             )
         )
     return out
@@ -1033,6 +1210,8 @@ def evaluate_subject(subject: SubjectData, rules: DltRules) -> SubjectDecision:
             events.extend(_hys_law(rule, subject, rules))
         if rule.dose_delay_days_gt is not None:
             events.extend(_dose_delays(rule, subject, rules))
+        if rule.dose_intensity_lt is not None:
+            events.extend(_dose_intensity(rule, subject, rules))
     for wanted in (Outcome.DLT, Outcome.PENDING):
         hits = [e for e in events if e.outcome is wanted]
         if hits:

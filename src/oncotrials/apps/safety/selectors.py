@@ -11,11 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import scope_for
-from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import NotFoundError
 
@@ -32,6 +32,8 @@ from .models import (
 
 INITIAL_REPORT_HOURS = 24  # ICH E2A / EU CTR: the site reports an SAE to the sponsor within 24 h
 FOLLOW_UP_HOURS = 24  # new information on a reported SAE is sent within 24 h as well
+# The trial consent's date, read with the registration: where AE collection starts.
+CONSENT_SIGNED_ON = "_safety_consent_signed_on"
 
 
 def _registration_condition(user: Any, prefix: str = "") -> Q | None:
@@ -55,11 +57,26 @@ def registrations_visible_to(user: Any) -> QuerySet[Registration]:
     return qs if cond is None else qs.filter(cond)
 
 
+def _consent_signed_on(prefix: str = "") -> Subquery:
+    """The date of the patient's earliest consent to the registration's trial (or NULL)."""
+    return Subquery(
+        Consent.objects.filter(
+            patient_id=OuterRef(f"{prefix}patient_id"), form__trial_id=OuterRef(f"{prefix}trial_id")
+        )
+        .order_by("signed_on")
+        .values("signed_on")[:1]
+    )
+
+
 def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+    """One registration the user may see, with what an AE save checks against (one query):
+    its patient, trial, cohort, dose level and the date of the trial consent (the start of AE
+    collection)."""
     reg = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
         .select_related("patient__site", "trial", "cohort", "dose_level")
+        .annotate(**{CONSENT_SIGNED_ON: _consent_signed_on()})
         .first()
     )
     if reg is None:
@@ -80,10 +97,12 @@ def adverse_event_get_for_user(*, user: Any, ae_id: int) -> AdverseEvent:
         .select_related(
             "registration__patient__site", "registration__trial", "registration__cohort"
         )
+        .annotate(**{CONSENT_SIGNED_ON: _consent_signed_on("registration__")})
         .first()
     )
     if ae is None:
         raise NotFoundError(f"No adverse event {ae_id} that you may see.")
+    setattr(ae.registration, CONSENT_SIGNED_ON, getattr(ae, CONSENT_SIGNED_ON))
     return ae
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
+from oncotrials.apps.audit.services import audit_batch, audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.trials.models import Modality
 from oncotrials.core.errors import (
@@ -42,7 +42,12 @@ from .rights import (
     agents_for_registration,
     require_role,
 )
-from .selectors import FOLLOW_UP_HOURS, INITIAL_REPORT_HOURS, roles_for_registration
+from .selectors import (
+    CONSENT_SIGNED_ON,
+    FOLLOW_UP_HOURS,
+    INITIAL_REPORT_HOURS,
+    roles_for_registration,
+)
 
 ASTCT_MODALITIES = frozenset({Modality.CELL_THERAPY.value})
 
@@ -90,6 +95,9 @@ RESOLVED_OUTCOMES = frozenset(
 
 def _collection_start(registration: Registration) -> dt.date:
     """AE collection starts at the trial consent (or at registration when none is recorded)."""
+    if hasattr(registration, CONSENT_SIGNED_ON):  # read with it by registration_get_for_user
+        read: dt.date | None = getattr(registration, CONSENT_SIGNED_ON)
+        return read if read is not None else registration.registered_on
     signed = (
         Consent.objects.filter(
             patient_id=registration.patient_id, form__trial_id=registration.trial_id
@@ -320,16 +328,18 @@ def adverse_event_create(
         ae.status = RecordStatus.COMPLETE
         ae.first_completed_at = now
     _apply_sae_clock(ae, False, data.get("awareness_at"), True)
-    ae.save()
-    if ae.status == RecordStatus.COMPLETE:
-        dlt_reevaluate_quietly(ae, by)
-    # Last, so that the audit chain's head stays locked for the shortest time.
-    audit_record(
-        action="create",
-        instance=ae,
-        changes={k: [None, v] for k, v in model_snapshot(ae, AE_FIELDS).items()},
-        by=by,
-    )
+    # The AE's event and those of the DLT cases it proposes join the audit chain together, at
+    # the end: one lock of the chain head per save, held for the shortest time.
+    with audit_batch():
+        ae.save()
+        audit_record(
+            action="create",
+            instance=ae,
+            changes={k: [None, v] for k, v in model_snapshot(ae, AE_FIELDS).items()},
+            by=by,
+        )
+        if ae.status == RecordStatus.COMPLETE:
+            dlt_reevaluate_quietly(ae, by)
     return ae
 
 
@@ -347,6 +357,7 @@ def adverse_event_update(
     registration = ae.registration
     require_role(roles_for_registration(by, registration), WRITERS, "change adverse events")
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
+    current.registration = registration  # already read, with what the save checks against
     if current.version != version:
         raise ConflictError(
             f"Adverse event {current.pk} was changed by someone else (you edited version "
@@ -382,9 +393,12 @@ def adverse_event_update(
     _apply_sae_clock(current, was_serious, data.get("awareness_at"), bool(changes))
     current.version += 1
     current.updated_at = now
-    current.save()
-    dlt_reevaluate_quietly(current, by, onset_before=onset_before)
-    audit_record(action="update", instance=current, changes=changes, reason=reason.strip(), by=by)
+    with audit_batch():  # as in adverse_event_create: one append for the AE and its DLT cases
+        current.save()
+        audit_record(
+            action="update", instance=current, changes=changes, reason=reason.strip(), by=by
+        )
+        dlt_reevaluate_quietly(current, by, onset_before=onset_before)
     return current
 
 

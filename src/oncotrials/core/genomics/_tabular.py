@@ -59,6 +59,8 @@ def _read_bytes(path: Path, log: IssueLog) -> bytes:
 
 
 def _decode_check(data: bytes, log: IssueLog) -> None:
+    if data.isascii():  # most genomic files: no need to decode them to know they are UTF-8
+        return
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -138,14 +140,20 @@ def load_table(
         seen.add(h)
 
     body = b"" if nl < 0 else data[nl + 1 :]
-    _check_shape(body, len(header), header_line, log)
     wanted = list(columns(header)) if columns is not None else list(header)
-    if not body or body.isspace():
+    end = len(body)
+    while end and body[end - 1] == 10:  # trailing newlines
+        end -= 1
+    if not end or body.isspace():
+        _check_shape(body, len(header), header_line, log)
         frame = pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in wanted})
-    else:
-        idx = sorted(header.index(c) for c in wanted)
+        return TextTable(frame, header, header_line, tuple(comments))
+    if end < len(body) - 1:
+        body = body[: end + 1]
+    idx = sorted(header.index(c) for c in wanted)
+    try:
         frame = pl.read_csv(
-            io.BytesIO(body),
+            body,
             separator="\t",
             has_header=False,
             columns=idx,
@@ -153,12 +161,46 @@ def load_table(
             quote_char=None,
             null_values=["", *null_values],
         )
-        frame.columns = [header[i] for i in idx]  # polars keeps the requested (sorted) order
-        frame = frame.select(wanted)
-    # Surrounding blanks and the usual null spellings become null.
-    # Blanks around values are removed; a cell of blanks is null like an empty one.
-    frame = frame.with_columns(pl.all().str.strip_chars().replace({"": None}))
+    except pl.exceptions.ComputeError:  # a line with more fields than the first one
+        _check_shape(body, len(header), header_line, log)
+        raise
+    # The shape of every line, from the parse itself: polars gives one row per line (a blank
+    # line is a row of nulls), so the file is rectangular when the tabs add up and no row is
+    # wholly empty. Only a file that fails this is scanned line by line to name the lines.
+    expected_tabs = (len(header) - 1) * frame.height
+    blank_row = frame.select(pl.all_horizontal(pl.all().is_null()).any()).item()
+    if body.count(b"\t") != expected_tabs or blank_row:
+        _check_shape(body, len(header), header_line, log)
+    frame.columns = [header[i] for i in idx]  # polars keeps the requested (sorted) order
+    frame = frame.select(wanted)
+    frame = _strip_blanks(frame, ascii_only=data.isascii(), data=data)
     return TextTable(frame, header, header_line, tuple(comments))
+
+
+def _strip_blanks(frame: pl.DataFrame, *, ascii_only: bool, data: bytes) -> pl.DataFrame:
+    """Blanks around values are removed; a cell of blanks is null like an empty one.
+
+    Stripping every cell costs as much as parsing it, and almost no file has such blanks: in an
+    ASCII file the only blanks a cell can start or end with are spaces, vertical tabs and form
+    feeds (tabs and newlines separate cells), so a column needs stripping only when one of its
+    values starts or ends with a space, or the file holds a vertical tab or form feed anywhere.
+    """
+    if not ascii_only or b"\x0b" in data or b"\x0c" in data:
+        dirty = list(frame.columns)
+    else:
+        probe = frame.select(
+            (pl.all().str.starts_with(" ") | pl.all().str.ends_with(" ")).any()
+        ).row(0)
+        dirty = [c for c, d in zip(frame.columns, probe, strict=True) if d]
+    if not dirty:
+        return frame
+    stripped = [pl.col(c).str.strip_chars() for c in dirty]
+    return frame.with_columns(
+        [
+            pl.when(s.str.len_bytes() == 0).then(None).otherwise(s).alias(c)
+            for c, s in zip(dirty, stripped, strict=True)
+        ]
+    )
 
 
 def _check_shape(body: bytes, n_fields: int, header_line: int, log: IssueLog) -> None:

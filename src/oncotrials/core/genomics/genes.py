@@ -16,7 +16,12 @@ from importlib import resources
 
 from oncotrials.core.genomics.model import VariantClass
 
-__all__ = ["gene_aliases", "normalise_gene", "normalise_variant_class"]
+__all__ = [
+    "gene_aliases",
+    "normalise_gene",
+    "normalise_variant_class",
+    "variant_class_needs_type",
+]
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +87,7 @@ def normalise_variant_class(text: str, variant_type: str | None = None) -> Varia
     if low in _BY_LOWER:
         return _BY_LOWER[low]
     first = low.split("&")[0].split(",")[0]
-    if first == "frameshift_variant" or first == "frameshift":
+    if first in ("frameshift_variant", "frameshift"):
         if variant_type and variant_type.strip().upper() == "INS":
             return VariantClass.FRAME_SHIFT_INS
         return VariantClass.FRAME_SHIFT_DEL
@@ -91,3 +96,19 @@ def normalise_variant_class(text: str, variant_type: str | None = None) -> Varia
             return VariantClass.IN_FRAME_INS
         return VariantClass.IN_FRAME_DEL
     return _SYNONYMS.get(first)
+
+
+_TYPE_DEPENDENT = frozenset({"frameshift_variant", "frameshift", "protein_altering_variant"})
+
+
+def variant_class_needs_type(text: str) -> bool:
+    """True when the class of ``text`` depends on the variant type (Del or Ins).
+
+    The MAF spellings never do; VEP's ``frameshift_variant`` and ``protein_altering_variant``
+    (first term of an ``&``-joined list) do. Readers normalise each distinct class once and
+    look at the variant type only for these.
+    """
+    low = text.strip().lower()
+    if low in _BY_LOWER:
+        return False
+    return low.split("&")[0].split(",")[0] in _TYPE_DEPENDENT

@@ -27,7 +27,11 @@ from typing import TypeVar
 import polars as pl
 
 from oncotrials.core.genomics._tabular import load_table
-from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
+from oncotrials.core.genomics.genes import (
+    normalise_gene,
+    normalise_variant_class,
+    variant_class_needs_type,
+)
 from oncotrials.core.genomics.issues import Issue, IssueLog
 from oncotrials.core.genomics.model import GenomeBuild, Mutation, VariantClass
 from oncotrials.core.genomics.protein import THREE_TO_ONE, normalise_protein_change
@@ -354,7 +358,7 @@ def read_maf(
             + ("..." if len(nonstandard) > 20 else ""),
         )
 
-    f = table.frame.with_row_index("row")
+    f = table.frame
     t = col("Tumor_Sample_Barcode")
     h = col("Hugo_Symbol")
     v = col("Variant_Classification")
@@ -363,24 +367,40 @@ def read_maf(
     assert v is not None
     used.update(sample_id=t, gene=h, variant_class=v)
 
+    # Checks are declared as they are met and evaluated together at the end, in one pass over
+    # the frame; only a check that fails is looked at row by row, to name its lines.
+    checks: list[tuple[pl.Expr | None, Callable[[], None]]] = []
+
     def errors_where(mask: pl.Expr, field: str, message: str) -> None:
-        rows = f.filter(mask).get_column("row").head(log.max_errors).to_list()
-        for r in rows:
-            log.error(table.line_of(r), field, message)
+        def report() -> None:
+            hits = f.select(pl.int_range(pl.len()).alias("_row"), mask.alias("_bad"))
+            rows = hits.filter("_bad").get_column("_row").head(log.max_errors).to_list()
+            for r in rows:
+                log.error(table.line_of(r), field, message)
+
+        checks.append((mask, report))
 
     errors_where(pl.col(t).is_null(), t, "the sample barcode is empty; every row needs one.")
     errors_where(pl.col(h).is_null(), h, "the gene symbol is empty.")
     errors_where(pl.col(v).is_null(), v, "the variant classification is empty.")
 
-    # Variant classes: map the (few) distinct values, then report unknown ones by line.
+    # Variant classes: normalise each distinct value once; the few spellings whose class
+    # depends on Variant_Type (VEP's frameshift_variant) are resolved per distinct pair.
     vt = col("Variant_Type")
-    pairs = f.select(pl.col(v), pl.col(vt) if vt else pl.lit(None, pl.String).alias("_vt"))
-    pairs = pairs.unique().drop_nulls(subset=[v])
-    vc_map: dict[tuple[str, str | None], str | None] = {}
-    for raw, vtype in pairs.iter_rows():
-        got = normalise_variant_class(raw, vtype)
-        vc_map[(raw, vtype)] = got.value if got else None
-    bad_vc = sorted({raw for (raw, _), val in vc_map.items() if val is None})
+    classes = f.get_column(v).drop_nulls().unique().to_list()
+    by_type = [c for c in classes if vt and variant_class_needs_type(c)]
+    vc_simple: dict[str, str | None] = {}
+    for raw in classes:
+        if raw not in by_type:
+            got = normalise_variant_class(raw)
+            vc_simple[raw] = got.value if got else None
+    vc_pairs: dict[tuple[str, str | None], str | None] = {}
+    if by_type and vt:
+        pairs = f.filter(pl.col(v).is_in(by_type)).select(v, vt).unique()
+        for raw, vtype in pairs.iter_rows():
+            got = normalise_variant_class(raw, vtype)
+            vc_pairs[(raw, vtype)] = got.value if got else None
+    bad_vc = sorted(raw for raw, val in vc_simple.items() if val is None)
     allowed = ", ".join(vc.value for vc in VariantClass)
     for raw in bad_vc:
         errors_where(
@@ -388,7 +408,8 @@ def read_maf(
         )
     if strict:
         exact = {vc.value for vc in VariantClass}
-        for raw, val in {(r, x) for (r, _), x in vc_map.items()}:
+        spelled = set(vc_simple.items()) | {(r, x) for (r, _), x in vc_pairs.items()}
+        for raw, val in sorted(spelled, key=str):
             if val is not None and raw not in exact:
                 errors_where(
                     pl.col(v) == raw,
@@ -396,12 +417,23 @@ def read_maf(
                     f"variant classification {raw!r} is not spelled as in the MAF specification "
                     f"({val!r}).",
                 )
-    if vt:
-        vc_expr = pl.concat_str(
-            [pl.col(v), pl.col(vt).fill_null("")], separator="\x1f"
-        ).replace_strict({f"{a}\x1f{b or ''}": val for (a, b), val in vc_map.items()}, default=None)
+    if all(raw == val for raw, val in vc_simple.items()):
+        vc_expr = pl.col(v)
     else:
-        vc_expr = pl.col(v).replace_strict({a: val for (a, _), val in vc_map.items()}, default=None)
+        vc_expr = pl.col(v).replace_strict(vc_simple, default=None, return_dtype=pl.String)
+    if vc_pairs and vt:
+        pair_key = pl.concat_str([pl.col(v), pl.col(vt).fill_null("")], separator="\x1f")
+        vc_expr = (
+            pl.when(pl.col(v).is_in(by_type))
+            .then(
+                pair_key.replace_strict(
+                    {f"{a}\x1f{b or ''}": val for (a, b), val in vc_pairs.items()},
+                    default=None,
+                    return_dtype=pl.String,
+                )
+            )
+            .otherwise(vc_expr)
+        )
 
     # Genes: aliases resolved, reported.
     gene_map = _map_unique(f.get_column(h), normalise_gene)
@@ -409,6 +441,7 @@ def read_maf(
     for a, b in sorted(renamed.items()):
         n = f.filter(pl.col(h) == a).height
         log.info(None, h, f"gene symbol {a!r} read as {b!r} ({n} row(s)).")
+    gene_expr = pl.col(h).replace(renamed) if renamed else pl.col(h)
 
     if known_genes is not None:
         unknown_genes = sorted(g for g in set(gene_map.values()) if g not in known_genes)
@@ -430,7 +463,8 @@ def read_maf(
             & (pc.str.slice(2, 1) != pc.str.slice(-1, 1))
             & ~pc.str.contains(r"^p\.M1[A-Z*]$")
         ).fill_null(False)
-        rest = f.filter(~canonical.fill_null(False)).get_column(protein_col)
+        f = f.with_columns(canonical.alias("_canonical"))
+        rest = f.filter(~pl.col("_canonical")).get_column(protein_col)
         pmap = _map_unique(rest, normalise_protein_change)
         unparsed = sorted(k for k, val in pmap.items() if val is None)
         if unparsed:
@@ -455,11 +489,14 @@ def read_maf(
                 protein_col,
                 "the protein change is longer than 255 characters (cBioPortal's limit).",
             )
-        protein_expr = (
-            pl.when(canonical)
-            .then(pc)
-            .otherwise(pc.replace_strict(pmap, default=None, return_dtype=pl.String))
-        )
+        if pmap:
+            protein_expr = (
+                pl.when("_canonical")
+                .then(pc)
+                .otherwise(pc.replace_strict(pmap, default=None, return_dtype=pl.String))
+            )
+        else:
+            protein_expr = pc
         raw_expr = pl.col(protein_col)
     else:
         protein_expr = pl.lit(None, pl.String)
@@ -472,22 +509,46 @@ def read_maf(
             "sample ids may contain only letters, digits, '.', '_' and '-'.",
         )
     if known_samples is not None:
-        unknown = f.filter(pl.col(t).is_not_null() & ~pl.col(t).is_in(list(known_samples)))
-        for r, s in unknown.select("row", t).head(log.max_errors).iter_rows():
-            log.error(
-                table.line_of(r),
-                t,
-                f"sample {s!r} is not in the clinical sample file; add it there.",
-            )
+        unknown = pl.col(t).is_not_null() & ~pl.col(t).is_in(list(known_samples))
 
-    # Integers.
+        def report_samples() -> None:
+            rows = f.select(pl.int_range(pl.len()).alias("_row"), t).filter(unknown)
+            for r, s in rows.head(log.max_errors).iter_rows():
+                log.error(
+                    table.line_of(r),
+                    t,
+                    f"sample {s!r} is not in the clinical sample file; add it there.",
+                )
+
+        checks.append((unknown, report_samples))
+
+    # Integers: a plain cast (kept as a column, so it is computed once), and only for a column
+    # where it fails, the slower reading that accepts a decimal point followed by zeros ("12.0",
+    # as spreadsheets write counts).
+    int_cols = {
+        key: col(name) or (col("End_position") if key == "end" else None)
+        for key, name in _INT_FIELDS.items()
+    }
+    present = {k: c for k, c in int_cols.items() if c is not None}
+    f = f.with_columns(
+        pl.col(c).cast(pl.Int64, strict=False).alias(f"_int_{k}") for k, c in present.items()
+    )
+    failing: set[str] = set()
+    if present:
+        probe = f.select(
+            (pl.col(c).is_not_null() & pl.col(f"_int_{k}").is_null()).any().alias(k)
+            for k, c in present.items()
+        ).row(0, named=True)
+        failing = {k for k, bad in probe.items() if bad}
     ints: dict[str, pl.Expr] = {}
-    for key, name in _INT_FIELDS.items():
-        c = col(name) or (col("End_position") if key == "end" else None)
+    for key, c in int_cols.items():
         if c is None:
             ints[key] = pl.lit(None, pl.Int64)
             continue
         used[key] = c
+        if key not in failing:
+            ints[key] = pl.col(f"_int_{key}")
+            continue
         cast = pl.col(c).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
         errors_where(pl.col(c).is_not_null() & cast.is_null(), c, "expected a whole number.")
         ints[key] = cast
@@ -546,17 +607,28 @@ def read_maf(
                         "lift the file over or declare the right reference_genome.",
                     )
         elif len(distinct) > 1:
-            log.error(None, bcol, f"the file mixes genome builds {sorted(distinct)}; one per file.")
-        build_expr = pl.col(bcol).replace_strict(builds, default=None, return_dtype=pl.String)
+            message = f"the file mixes genome builds {sorted(distinct)}; one per file."
+            checks.append((None, lambda: log.error(None, bcol, message)))
+        if all(raw == val for raw, val in builds.items()):
+            build_expr = pl.col(bcol)
+        else:
+            build_expr = pl.col(bcol).replace_strict(builds, default=None, return_dtype=pl.String)
     else:
         build_expr = pl.lit(None, pl.String)
 
+    masks = [m for m, _ in checks if m is not None]
+    failed = iter(
+        f.select(m.any().alias(f"_{i}") for i, m in enumerate(masks)).row(0) if masks else ()
+    )
+    for mask, report in checks:
+        if mask is None or next(failed):
+            report()
     log.raise_if_errors()
 
     out = f.select(
-        (pl.col("row").cast(pl.Int64) + table.header_line + 1).alias("line"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + table.header_line + 1).alias("line"),
         pl.col(t).alias("sample_id"),
-        pl.col(h).replace_strict(gene_map, default=None, return_dtype=pl.String).alias("gene"),
+        gene_expr.alias("gene"),
         vc_expr.alias("variant_class"),
         protein_expr.alias("protein_change"),
         raw_expr.alias("protein_change_raw"),

@@ -303,3 +303,32 @@ def test_criteria_form_saves_and_shows_errors(unit_p: Any, client_for: Any) -> N
     unit_p.braf.refresh_from_db()
     assert unit_p.braf.match_criteria == {"genomic": {"gene": "BRAF", "protein_change": "p.V600E"}}
     assert client_for("nurse").get(url).status_code == 403
+
+
+def test_patient_panel_explains_non_matches_on_request(unit_p: Any, client_for: Any) -> None:
+    c = client_for("investigator")
+    url = f"/patients/{unit_p.untested.pk}/matching/"
+    assert "No cohort matches this patient." in c.get(url).content.decode()
+    every = c.get(url + "?all=1").content.decode()
+    assert "KRAS G12C NSCLC" in every
+    assert "no genomic report" in every  # why the untested patient does not match
+
+
+def test_trial_matches_query_count_does_not_grow_with_patients(
+    unit_p: Any, client_for: Any, tmp_path: Any, django_assert_max_num_queries: Any
+) -> None:
+    from matching_helpers import import_report, make_patient
+
+    from oncotrials.apps.mtb.matching import matching_state
+
+    c = client_for("investigator")
+    url = f"/api/v1/matching/trials/{unit_p.trial.pk}"
+    matching_state()
+    with django_assert_max_num_queries(40) as few:
+        assert len(c.get(url).json()) == 3
+    for _ in range(6):
+        p = make_patient(unit_p.unit.main, unit_p.unit.users["nurse"], diagnosis="LUAD")
+        import_report(tmp_path, p, variants=[{"gene": "KRAS", "protein_change": "p.G12C"}])
+    matching_state()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(c.get(url).json()) == 9

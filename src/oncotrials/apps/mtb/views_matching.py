@@ -72,9 +72,17 @@ def patient_matching_panel(request: HttpRequest, patient_id: int) -> HttpRespons
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
-    context: dict[str, Any] = {"patient": patient, "matches": [], "forbidden": False}
+    every = request.GET.get("all") == "1"
+    context: dict[str, Any] = {
+        "patient": patient,
+        "matches": [],
+        "forbidden": False,
+        "every": every,
+    }
     try:
-        context["matches"] = matches_for_patient(user=request.user, patient=patient)
+        context["matches"] = matches_for_patient(
+            user=request.user, patient=patient, include_non_matches=every
+        )
     except PermissionDeniedError:
         context["forbidden"] = True
     return render(request, "mtb/matching/_patient_panel.html", context)

@@ -334,8 +334,16 @@ def agenda_build(*, meeting: MtbMeeting, by: Any) -> list[MtbCase]:
 
 
 @transaction.atomic
-def case_add(*, meeting: MtbMeeting, patient: Patient, reason: str, by: Any) -> MtbCase:
-    """Put a patient on the agenda by hand (a clinician asks the board), with the reason."""
+def case_add(
+    *,
+    meeting: MtbMeeting,
+    patient: Patient,
+    reason: str,
+    by: Any,
+    reports: Iterable[GenomicReport] = (),
+) -> MtbCase:
+    """Put a patient on the agenda by hand (a clinician asks the board), with the reason and,
+    optionally, the patient's current, undiscussed reports the case discusses."""
     _require(by, meeting.site_id, ORGANISERS, "add cases to the tumour board")
     locked = MtbMeeting.objects.select_for_update().get(pk=meeting.pk)
     _open(locked, "adding a case")
@@ -348,13 +356,27 @@ def case_add(*, meeting: MtbMeeting, patient: Patient, reason: str, by: Any) -> 
         )
     if MtbCase.objects.filter(meeting=locked, patient=patient).exists():
         raise ConflictError(f"Patient {patient.research_id} is already on this meeting's agenda.")
+    chosen = list(reports)
+    for r in chosen:
+        if r.sample.patient_id != patient.pk or r.superseded:
+            raise ValidationError(
+                f"Report {r.pk} is not a current report of patient {patient.research_id}.",
+                field="reports",
+            )
+    if chosen and MtbCaseReport.objects.filter(report__in=chosen).exists():
+        raise ConflictError("Some of these reports were already discussed by the board.")
     case = MtbCase.objects.create(
         meeting=locked, patient=patient, added_by_hand=True, reason=reason, created_by=by
     )
+    MtbCaseReport.objects.bulk_create([MtbCaseReport(case=case, report=r) for r in chosen])
     audit_record(
         action="create",
         instance=case,
-        changes={"patient": [None, patient.research_id], "reason": [None, reason]},
+        changes={
+            "patient": [None, patient.research_id],
+            "reason": [None, reason],
+            "reports": [None, [r.pk for r in chosen]],
+        },
         by=by,
     )
     return case
@@ -547,52 +569,76 @@ def recommendation_update(
     return rec
 
 
-@transaction.atomic
 def recommendation_sign(
     *, recommendation: MtbRecommendation, meaning: str, password: str, by: Any
 ) -> MtbRecommendation:
     """The board signs a recommendation: an investigator of the site or the meeting's chair,
     with their password, at a held meeting. A signed trial referral opens (or updates) its
     referral; a re-signed recommendation that is no longer a referral withdraws it."""
-    rec = (
+    (signed,) = recommendations_sign(
+        recommendations=[recommendation], meaning=meaning, password=password, by=by
+    )
+    return signed
+
+
+@transaction.atomic
+def recommendations_sign(
+    *, recommendations: Iterable[MtbRecommendation], meaning: str, password: str, by: Any
+) -> list[MtbRecommendation]:
+    """Sign several recommendations in one continuous session, all or nothing, with one entry
+    of the password (21 CFR 11.200(a)(1)(i): the first signing of a series uses every
+    component, the following ones at least one). Each is checked as ``recommendation_sign``."""
+    meaning = _text(meaning, "meaning", max_length=200, required=True)
+    ids = sorted({r.pk for r in recommendations})
+    if not ids:
+        raise ValidationError(
+            "Choose at least one recommendation to sign.", field="recommendations"
+        )
+    locked = list(
         MtbRecommendation.objects.select_for_update()
         .select_related("case__meeting__site", "case__patient")
-        .get(pk=recommendation.pk)
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
-    meeting = rec.case.meeting
-    is_chair = meeting.chair_id is not None and meeting.chair_id == getattr(by, "pk", None)
-    if not is_chair and not site_roles(by, meeting.site_id) & SIGNERS:
-        raise PermissionDeniedError(
-            "Only an investigator of the site or the meeting's chair signs for the board."
-        )
-    if meeting.status != MeetingStatus.HELD:
-        raise ValidationError(
-            f"The board signs at a held meeting; this one is {meeting.status}.", field="meeting"
-        )
-    meaning = _text(meaning, "meaning", max_length=200, required=True)
+    for rec in locked:
+        meeting = rec.case.meeting
+        is_chair = meeting.chair_id is not None and meeting.chair_id == getattr(by, "pk", None)
+        if not is_chair and not site_roles(by, meeting.site_id) & SIGNERS:
+            raise PermissionDeniedError(
+                "Only an investigator of the site or the meeting's chair signs for the board."
+            )
+        if meeting.status != MeetingStatus.HELD:
+            raise ValidationError(
+                f"The board signs at a held meeting; the meeting of {meeting.held_on:%Y-%m-%d} "
+                f"is {meeting.status}.",
+                field="meeting",
+            )
+        if signature_is_valid(rec):
+            raise ConflictError(f"Recommendation {rec.pk} is already signed by {rec.signed_name}.")
     if not by.check_password(password or ""):
         raise PermissionDeniedError("The password does not match: the signature was not applied.")
-    if signature_is_valid(rec):
-        raise ConflictError(f"Recommendation {rec.pk} is already signed by {rec.signed_name}.")
-    previous = rec.signed_name or None
-    rec.signed_by = by
-    rec.signed_name = (by.get_full_name() or by.username)[:300]
-    rec.signed_at = timezone.now()
-    rec.signature_meaning = meaning
-    rec.signed_fingerprint = recommendation_fingerprint(rec)
-    rec.save()
-    audit_record(
-        action="sign",
-        instance=rec,
-        changes={
-            "signed_by": [previous, rec.signed_name],
-            "meaning": [None, meaning],
-            "fingerprint": [None, rec.signed_fingerprint],
-        },
-        by=by,
-    )
-    _sync_referral(rec, by)
-    return rec
+    now = timezone.now()
+    name = (by.get_full_name() or by.username)[:300]
+    for rec in locked:
+        previous = rec.signed_name or None
+        rec.signed_by = by
+        rec.signed_name = name
+        rec.signed_at = now
+        rec.signature_meaning = meaning
+        rec.signed_fingerprint = recommendation_fingerprint(rec)
+        rec.save()
+        audit_record(
+            action="sign",
+            instance=rec,
+            changes={
+                "signed_by": [previous, rec.signed_name],
+                "meaning": [None, meaning],
+                "fingerprint": [None, rec.signed_fingerprint],
+            },
+            by=by,
+        )
+        _sync_referral(rec, by)
+    return locked
 
 
 def _sync_referral(rec: MtbRecommendation, by: Any) -> None:

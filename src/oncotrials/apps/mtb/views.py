@@ -381,6 +381,7 @@ def render_funnel_svg(f: Funnel) -> str:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     # One panel per site, and the total when there are several.
     rows = [*f.rows, f.total] if len(f.rows) > 1 else (f.rows or [f.total])
@@ -413,6 +414,7 @@ def render_funnel_svg(f: Funnel) -> str:
             )
             ax.set_title(title, loc="left")
             ax.set_xlim(0, top * 1.25)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
         buffer = io.StringIO()

@@ -534,7 +534,7 @@ def recommendation_update(
 ) -> MtbRecommendation:
     """Change a recommendation (with the reason). A signature it carried no longer holds."""
     rec = (
-        MtbRecommendation.objects.select_for_update()
+        MtbRecommendation.objects.select_for_update(of=("self",))
         .select_related("case__meeting__site", "trial", "cohort")
         .get(pk=recommendation.pk)
     )

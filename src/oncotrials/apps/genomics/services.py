@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -25,11 +26,11 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import scope_for
 from oncotrials.apps.accounts.models import Role
-from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.audit.services import audit_batch, audit_record
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
-from oncotrials.core.genomics.actionability import KbEntry, annotate, escat_table
+from oncotrials.core.genomics.actionability import KbEntry, annotate, escat_table, matches
 from oncotrials.core.genomics.model import (
     Alteration,
     CnaCall,
@@ -51,6 +52,7 @@ from oncotrials.core.genomics.model import (
     StructuralVariant as CoreStructuralVariant,
 )
 from oncotrials.core.genomics.oncotree import load_oncotree
+from oncotrials.core.genomics.protein import normalise_protein_change
 
 from .importing import KINDS, Parsed, PatientMap, SampleInfo, content_hashes, read_any
 from .models import (
@@ -190,12 +192,10 @@ def _entries_for(alteration: Alteration) -> tuple[KbEntry, ...]:
     return kb.get(alteration.gene, ())
 
 
-@lru_cache(maxsize=200_000)
-def _tier(alteration: Alteration, tumour: str) -> str:
-    # Only ESCAT entries set the tier, and an entry only matches its own gene: annotating
-    # against the gene's entries gives the same tier as the whole table, much faster.
+def _tier(alteration: Alteration, tumour: str, entries: tuple[KbEntry, ...]) -> str:
+    """ESCAT tier of an alteration that matches ``entries`` (and no other entry) in ``tumour``."""
     try:
-        return annotate(alteration, tumour, knowledge=_entries_for(alteration)).tier or ""
+        return annotate(alteration, tumour, knowledge=entries).tier or ""
     except ValidationError:  # a diagnosis that is not an OncoTree code: no tier
         return ""
 
@@ -235,39 +235,120 @@ _TIER_KEYS = {
 }
 
 
+_CODON_ANY = re.compile(r"^p\.([A-Z*])(\d+)X$")
+_EXON_RULES = frozenset({"exon19_deletion", "exon20_insertion", "exon14_skipping"})
+_NOT_MUTATION_RULES = frozenset({"", "amplification", "deletion", "MSI-H", "TMB-H"})
+
+
+@lru_cache(maxsize=1)
+def _mutation_prefilter_parts() -> tuple[set[str], set[str], list[tuple[str, str]], set[str]]:
+    any_change: set[str] = set()  # genes with a rule this filter does not narrow ("mutation")
+    exact: set[str] = set()  # "GENE p.X"
+    codons: list[tuple[str, str]] = []  # (gene, "p.G719"): any substitution at the codon
+    exons: set[str] = set()
+    for e in escat_table():
+        rule = e.alteration
+        if not e.gene or rule in _NOT_MUTATION_RULES or rule.startswith("fusion"):
+            continue
+        if rule in _EXON_RULES:
+            exons.add(e.gene)
+        elif rule.startswith("p."):
+            for part in (p.strip() for p in rule.split(";")):
+                if m := _CODON_ANY.match(part):
+                    codons.append((e.gene, f"p.{m[1]}{m[2]}"))
+                elif short := normalise_protein_change(part):
+                    exact.add(f"{e.gene} {short}")
+        else:
+            any_change.add(e.gene)
+    return any_change, exact, codons, exons
+
+
+def _mutation_prefilter() -> pl.Expr:
+    """Mutations some ESCAT entry may match: a vectorised superset of ``matches``.
+
+    Protein rules are compared with the normalised change (exact, or the codon's prefix for
+    ``p.G719X``), exon rules keep in-frame and splice events of their gene, and any rule this
+    filter does not narrow keeps every change of its gene; ``matches`` then decides exactly,
+    once per distinct alteration, instead of once per row.
+    """
+    any_change, exact, codons, exons = _mutation_prefilter_parts()
+    gene, change = pl.col("gene"), pl.col("protein_change")
+    keep = gene.is_in(sorted(any_change)) | pl.concat_str([gene, change], separator=" ").is_in(
+        sorted(exact)
+    )
+    for g, prefix in codons:
+        keep = keep | ((gene == g) & change.str.starts_with(prefix))
+    if exons:
+        keep = keep | (
+            gene.is_in(sorted(exons))
+            & (
+                change.str.contains("del|ins|dup|splice")
+                | (pl.col("variant_class") == VariantClass.SPLICE_SITE.value)
+            )
+        )
+    return keep.fill_null(False)
+
+
 def _tiers(kind: str, frame: pl.DataFrame, tumour_of: dict[str, str]) -> pl.Series:
     """ESCAT tier of each row for its patient's tumour type ('' when none).
 
-    Each distinct (alteration, tumour type) is annotated once, and only for genes the ESCAT
-    table names; the result is joined back onto the rows.
+    Two steps over distinct values, never over rows: each distinct alteration of a gene the
+    ESCAT table names is matched once against that gene's entries (which entries match does
+    not depend on the tumour), then each distinct (set of matching entries, tumour type) is
+    tiered once (OncoTree ancestry); the tiers are joined back onto the rows.
     """
     if frame.height == 0:
         return pl.Series("escat_tier", [], dtype=pl.String)
     genes = [g for g in _kb_by_gene() if g]
     if kind == "mutations":  # ESCAT rules only match protein-altering changes
-        candidate = pl.col("gene").is_in(genes) & pl.col("variant_class").is_in(PROTEIN_ALTERING)
+        candidate = _mutation_prefilter() & pl.col("variant_class").is_in(PROTEIN_ALTERING)
     elif kind == "copy_numbers":
         candidate = pl.col("gene").is_in(genes)
     elif kind == "structural_variants":
         candidate = pl.col("gene1").is_in(genes) | pl.col("gene2").is_in(genes)
     else:
         candidate = pl.lit(True)
-    keys = [*_TIER_KEYS[kind], "_tumour"]
-    f = frame.with_columns(
-        pl.col("sample_key")
-        .replace_strict(tumour_of, default="", return_dtype=pl.String)
-        .alias("_tumour")
+    keys = _TIER_KEYS[kind]
+    rows = (
+        frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), *keys, "sample_key")
+        .filter(candidate)
+        .with_columns(
+            pl.col("sample_key")
+            .replace_strict(tumour_of, default="", return_dtype=pl.String)
+            .alias("_tumour")
+        )
+        .filter(pl.col("_tumour") != "")
     )
-    distinct = f.filter(candidate & (pl.col("_tumour") != "")).select(keys).unique()
-    tiers: list[str] = []
-    for row in distinct.iter_rows(named=True):
-        alt = _core_alteration(kind, row)
-        tiers.append(_tier(alt, row["_tumour"]) if alt is not None else "")
-    table = distinct.with_columns(pl.Series("escat_tier", tiers, dtype=pl.String))
-    joined = f.select(keys).join(
-        table, on=keys, how="left", nulls_equal=True, maintain_order="left"
+    empty = pl.Series("escat_tier", [""] * frame.height, dtype=pl.String)
+    if rows.height == 0:
+        return empty
+
+    # 1. Which entries each distinct alteration matches (0: none).
+    distinct = rows.select(keys).unique()
+    match_ids: list[int] = []
+    sets: dict[tuple[KbEntry, ...], int] = {(): 0}
+    example: dict[int, Alteration] = {}
+    for values in distinct.iter_rows(named=True):
+        alt = _core_alteration(kind, values)
+        found = tuple(e for e in _entries_for(alt) if matches(e, alt)) if alt is not None else ()
+        match = sets.setdefault(found, len(sets))
+        if alt is not None:
+            example.setdefault(match, alt)
+        match_ids.append(match)
+    if len(sets) == 1:
+        return empty
+    entries_of = {m: found for found, m in sets.items()}
+    distinct = distinct.with_columns(pl.Series("_match", match_ids, dtype=pl.Int64))
+    hits = rows.join(distinct, on=keys, how="inner", nulls_equal=True).filter(pl.col("_match") > 0)
+
+    # 2. The tier of each distinct (matching entries, tumour type).
+    pairs = hits.select("_match", "_tumour").unique()
+    tiers = [_tier(example[m], tumour, entries_of[m]) for m, tumour in pairs.iter_rows()]
+    pairs = pairs.with_columns(pl.Series("escat_tier", tiers, dtype=pl.String))
+    tiered = hits.join(pairs, on=["_match", "_tumour"], how="inner").filter(
+        pl.col("escat_tier") != ""
     )
-    return joined.get_column("escat_tier").fill_null("")
+    return empty.scatter(tiered.get_column("_row"), tiered.get_column("escat_tier"))
 
 
 # --------------------------------------------------------------------------- bulk inserts
@@ -352,6 +433,33 @@ def _create_or_conflict(model: Any, objs: list[Any], batch_size: int) -> None:
             "Another import of the same samples finished first; import again (identical "
             "reports will be recognised and skipped). Nothing was imported."
         ) from None
+
+
+def _audit_report(
+    sid: str,
+    report: GenomicReport,
+    patients: dict[str, Patient],
+    per_report: dict[str, dict[int, int]],
+    superseded: dict[str, list[int]],
+    sample_changes: dict[str, dict[str, list[Any]]],
+    by: Any,
+) -> None:
+    changes: dict[str, Any] = {
+        "sample": [None, sid],
+        "patient": [None, patients[sid].research_id],
+        "content_hash": [None, report.content_hash],
+        "source_file": [None, report.source_file],
+        "assay": [None, report.assay],
+    }
+    for kind in KINDS:
+        n = per_report[kind].get(report.pk, 0)
+        if n:
+            changes[kind] = [None, n]
+    if sid in superseded:
+        changes["supersedes"] = [None, superseded[sid]]
+    if sid in sample_changes:
+        changes["sample_fields"] = [None, sample_changes[sid]]
+    audit_record(action="import", instance=report, changes=changes, by=by)
 
 
 def genomics_import(
@@ -501,6 +609,12 @@ def _write(
             pl.lit(True).alias("current"),
             *[c for c in schema if c != "sample_key"],
         )
+        if kind == "mutations":
+            # In the order of the cohort index (gene, protein change): each of its pages is
+            # then filled once, in sequence, instead of a million inserts at random places,
+            # which halves the time PostgreSQL spends in the COPY. Rows of a report are
+            # therefore stored (and numbered) by gene, not in the file's order.
+            frames[kind] = frames[kind].sort(["gene", "protein_change"], maintain_order=True)
         counts[kind] = f.height
     total = sum(counts.values())
     done = 0
@@ -519,26 +633,12 @@ def _write(
     per_report = {
         kind: dict(frames[kind].group_by("report_id").len().iter_rows()) for kind in KINDS
     }
-    for sid, report in reports.items():
-        changes: dict[str, Any] = {
-            "sample": [None, sid],
-            "patient": [None, patients[sid].research_id],
-            "content_hash": [None, report.content_hash],
-            "source_file": [None, report.source_file],
-            "assay": [None, report.assay],
-        }
-        for kind in KINDS:
-            n = per_report[kind].get(report.pk, 0)
-            if n:
-                changes[kind] = [None, n]
-        if sid in superseded:
-            changes["supersedes"] = [None, superseded[sid]]
-        if sid in sample_changes:
-            changes["sample_fields"] = [None, sample_changes[sid]]
-        audit_record(action="import", instance=report, changes=changes, by=by)
-    for sid, changed in sample_changes.items():
-        if sid not in reports:  # sample facts corrected without a new report
-            audit_record(action="update", instance=sample_of[sid], changes=changed, by=by)
+    with audit_batch():  # one lock and one insert for the events of every report
+        for sid, report in reports.items():
+            _audit_report(sid, report, patients, per_report, superseded, sample_changes, by)
+        for sid, changed in sample_changes.items():
+            if sid not in reports:  # sample facts corrected without a new report
+                audit_record(action="update", instance=sample_of[sid], changes=changed, by=by)
     say("done", total, total)
     return ImportResult(
         source=parsed.source,

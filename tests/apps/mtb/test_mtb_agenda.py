@@ -203,3 +203,48 @@ def test_only_board_organisers_of_the_site_schedule_meetings(unit, who):
     with pytest.raises(PermissionDeniedError):
         meeting_create(site=unit.main, held_on=dt.date(2026, 9, 17), by=unit.users[who])
     assert not MtbMeeting.objects.exists()
+
+
+def test_a_case_by_hand_may_carry_the_patients_undiscussed_reports(unit, tmp_path):
+    from oncotrials.apps.mtb.models import MtbCase
+    from oncotrials.apps.mtb.services import agenda_build, case_add
+
+    board = make_board(unit)
+    p, q = (
+        make_patient(unit.main, unit.users["nurse"]),
+        make_patient(unit.main, unit.users["nurse"]),
+    )
+    mine = import_report(tmp_path, p, imported_at=aware(dt.date(2026, 9, 12)))
+    theirs = import_report(tmp_path, q, imported_at=aware(dt.date(2026, 9, 12)))
+    meeting = _meeting(board, dt.date(2026, 9, 17))
+    with pytest.raises(ValidationError, match=f"Report {theirs.pk} is not a current report"):
+        case_add(meeting=meeting, patient=p, reason="x", reports=[theirs], by=board.coordinator)
+    case = case_add(meeting=meeting, patient=p, reason="x", reports=[mine], by=board.coordinator)
+    assert [r.pk for r in case.reports.all()] == [mine.pk]
+    later = _meeting(board, dt.date(2026, 9, 24))
+    with pytest.raises(ConflictError, match="already discussed"):
+        case_add(meeting=later, patient=p, reason="y", reports=[mine], by=board.coordinator)
+    (built,) = agenda_build(meeting=meeting, by=board.coordinator)
+    assert built.patient_id == q.pk
+    assert MtbCase.objects.filter(meeting=later).count() == 0
+
+
+def test_agenda_api_builds_and_lists_the_cases(unit, tmp_path, client_for):
+    board = make_board(unit)
+    p = make_patient(unit.main, unit.users["nurse"])
+    report = import_report(tmp_path, p, imported_at=aware(dt.date(2026, 9, 12)), variants=G12C)
+    meeting = _meeting(board, dt.date(2026, 9, 17))
+    c = client_for("coordinator")
+    built = c.post(f"/api/v1/mtb/meetings/{meeting.pk}/agenda")
+    assert built.status_code == 200
+    (case,) = built.json()
+    assert case["research_id"] == p.research_id
+    assert [r["id"] for r in case["reports"]] == [report.pk]
+    assert c.get(f"/api/v1/mtb/meetings/{meeting.pk}/cases").json() == built.json()
+    closed = c.patch(
+        f"/api/v1/mtb/meetings/{meeting.pk}",
+        '{"version": 1, "status": "closed"}',
+        content_type="application/json",
+    )
+    assert closed.status_code == 422
+    assert closed.json()["extra"]["field"] == "status"

@@ -217,3 +217,89 @@ def test_a_meeting_closes_only_when_every_recommendation_is_signed(unit):
         meeting=meeting, version=meeting.version, status="closed", by=board.coordinator
     )
     assert closed.status == "closed"
+
+
+def test_a_series_is_signed_with_one_password_entry_all_or_nothing(unit):
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.mtb.services import recommendations_sign, signature_is_valid
+
+    board = make_board(unit)
+    case = _case(board)
+    first = _therapy(board, case)
+    second = _therapy(board, case, kind="germline_testing", therapy="", rationale="BRCA2")
+    inv = unit.users["investigator"]
+    # One of the series is already signed: nothing of the series is signed.
+    recommendations_sign(recommendations=[second], meaning=MEANING, password=PASSWORD, by=inv)
+    third = _therapy(board, case, kind="no_action", therapy="", rationale="VUS only")
+    with pytest.raises(ConflictError, match=f"Recommendation {second.pk} is already signed"):
+        recommendations_sign(
+            recommendations=[first, second, third], meaning=MEANING, password=PASSWORD, by=inv
+        )
+    first.refresh_from_db()
+    third.refresh_from_db()
+    assert not signature_is_valid(first)
+    assert not signature_is_valid(third)
+    signed = recommendations_sign(
+        recommendations=[third, first], meaning=MEANING, password=PASSWORD, by=inv
+    )
+    assert [r.pk for r in signed] == sorted([first.pk, third.pk])
+    assert all(signature_is_valid(r) for r in signed)
+    assert (
+        AuditEvent.objects.filter(action="sign", object_type="mtb.mtbrecommendation").count() == 3
+    )
+    with pytest.raises(ValidationError) as err:
+        recommendations_sign(recommendations=[], meaning=MEANING, password=PASSWORD, by=inv)
+    assert err.value.extra["field"] == "recommendations"
+
+
+def test_the_page_shows_an_invalidated_signature_and_signs_again(unit, client_for):
+    from oncotrials.apps.mtb.services import recommendation_sign
+
+    board = make_board(unit)
+    case = _case(board)
+    rec = recommendation_sign(
+        recommendation=_therapy(board, case),
+        meaning=MEANING,
+        password=PASSWORD,
+        by=unit.users["investigator"],
+    )
+    coordinator = client_for("coordinator")
+    changed = coordinator.post(
+        f"/mtb/recommendations/{rec.pk}/edit/",
+        {"version": rec.version, "rationale": "New rationale", "reason": "completed"},
+    )
+    assert changed.status_code == 302
+    page = coordinator.get(f"/mtb/cases/{case.pk}/").content.decode()
+    assert "invalidated by a later change" in page
+    # Without a reason, the change is refused with the field named, nothing saved.
+    rec.refresh_from_db()
+    refused = coordinator.post(
+        f"/mtb/recommendations/{rec.pk}/edit/",
+        {"version": rec.version, "rationale": "Other", "reason": ""},
+    )
+    assert refused.status_code == 422
+    assert "reason is required" in refused.content.decode()
+    investigator = client_for("investigator")
+    wrong = investigator.post(
+        f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": MEANING, "password": "nope"}
+    )
+    assert wrong.status_code == 422
+    assert "password does not match" in wrong.content.decode()
+    ok = investigator.post(
+        f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": MEANING, "password": PASSWORD}
+    )
+    assert ok.status_code == 302
+    assert "Signed by investigator" in investigator.get(f"/mtb/cases/{case.pk}/").content.decode()
+    nurse = client_for("nurse")
+    assert (
+        nurse.post(
+            f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": MEANING, "password": PASSWORD}
+        ).status_code
+        == 403
+    )
+    assert (
+        client_for("partner_investigator")
+        .post(f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": MEANING, "password": PASSWORD})
+        .status_code
+        == 404
+    )

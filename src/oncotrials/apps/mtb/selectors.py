@@ -25,6 +25,7 @@ from report to inclusion runs from the patient's first report in the period to t
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -58,6 +59,7 @@ from oncotrials.core.genomics.oncotree import load_oncotree
 from .models import MtbCase, MtbMeeting, MtbRecommendation, MtbReferral
 from .services import signature_is_valid, site_roles
 
+logger = logging.getLogger(__name__)
 ACTIONABLE_TIERS = ("I-A", "I-B", "I-C", "II-A", "II-B")
 DECLINED_REASONS = frozenset(
     {ScreenFailureReason.PATIENT_DECISION.value, ScreenFailureReason.CONSENT_WITHDRAWN.value}
@@ -381,6 +383,9 @@ def _matches(user: Any, patient: Patient) -> tuple[list[Any] | None, str]:
         found = matches_for_patient(user=user, patient=patient)
     except OncotrialsError as exc:
         return None, exc.message
+    except Exception:  # the board must stay usable when the engine fails; the log keeps it
+        logger.exception("Trial matching failed for patient %s", patient.pk)
+        return None, "Trial matching is unavailable at the moment (the error is logged)."
     return [m for m in found if m.matched and m.open], ""
 
 

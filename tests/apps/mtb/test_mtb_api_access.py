@@ -244,3 +244,23 @@ def test_pages_render_for_the_board(setup, client_for):
     )
     assert ok.status_code == 302
     assert setup.meeting.cases.count() == 2
+
+
+def test_agenda_and_meeting_lists_keep_a_query_budget(
+    setup, client_for, tmp_path, django_assert_max_num_queries
+):
+    from oncotrials.apps.mtb.services import agenda_build, meeting_create
+
+    board = setup.board
+    for _ in range(8):
+        p = make_patient(board.unit.main, board.unit.users["nurse"])
+        import_report(tmp_path, p, imported_at=aware(dt.date(2026, 9, 20)))
+    later = meeting_create(site=board.unit.main, held_on=dt.date(2026, 9, 24), by=board.coordinator)
+    assert len(agenda_build(meeting=later, by=board.coordinator)) == 8
+    c = client_for("coordinator")
+    with django_assert_max_num_queries(12):
+        assert len(c.get(f"/api/v1/mtb/meetings/{later.pk}/cases").json()) == 8
+    with django_assert_max_num_queries(12):
+        assert len(c.get("/api/v1/mtb/meetings").json()) == 2
+    with django_assert_max_num_queries(14):
+        assert c.get(f"/mtb/meetings/{later.pk}/").status_code == 200

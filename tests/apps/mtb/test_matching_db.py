@@ -234,3 +234,69 @@ def test_stale_criteria_edit_is_a_conflict_and_saves_nothing(unit_p: Any) -> Non
     assert unit_p.g12c.match_criteria["and"][1] == {
         "genomic": {"gene": "KRAS", "protein_change": "p.G12C"}
     }
+
+
+def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: Any) -> None:
+    """The full build reads rows in bulk into the engine's columns; the same patients given as
+    core records (as incremental updates give them) must match the same levels."""
+    from oncotrials.apps.mtb.matching import build_full_state
+    from oncotrials.apps.trials.criteria import shipped_oncotree
+    from oncotrials.core.matching import Matcher
+
+    # more shapes of rows: a fusion, a deletion, biomarkers, a superseded report
+    import_report(
+        tmp_path,
+        unit_p.braf_patient,
+        svs=[{"gene1": "EML4", "gene2": "ALK", "event_info": "Fusion"}],
+        cnas=[{"gene": "CDKN2A", "call": "deep_deletion"}],
+        biomarkers=[{"kind": "MSI", "status": "MSI-H"}, {"kind": "TMB", "value": 22.0}],
+        oncotree="COAD",
+    )
+    state = build_full_state(today=TODAY)
+    trial = unit_p.trial
+    trial.refresh_from_db()
+    records = state.records_for(list(state.clinical))
+    by_records = Matcher(list(state.trials.values()), list(records.values()), shipped_oncotree())
+    probe = _probe_trial()
+    state.matcher.upsert_trial(probe)
+    by_records.upsert_trial(probe)
+    assert state.matcher.match_sets() == by_records.match_sets()
+    probe_sets = {k[1]: v for k, v in by_records.match_sets().items() if k[0] == "probe"}
+    assert probe_sets["alk"] == {str(unit_p.braf_patient.pk)}
+    assert probe_sets["msi"] == {str(unit_p.braf_patient.pk)}
+    assert probe_sets["sex"] == {str(unit_p.braf_patient.pk)}
+    # ESCAT (Mosele F et al. Ann Oncol 2020;31:1491-1505): BRAF V600E in colorectal cancer is
+    # tier I-A, KRAS G12C in NSCLC tier II-B (the tiers the genomics import attaches)
+    assert probe_sets["escat_i"] == {str(unit_p.braf_patient.pk)}
+    assert str(unit_p.kras_patient.pk) in probe_sets["escat_iib"]
+    braf = records[unit_p.braf_patient.pk]
+    assert braf.report is not None
+    assert braf.report.msi == "high"
+    assert braf.report.tmb == 22.0
+    labels = {a.label() for a in braf.report.alterations}
+    assert {"EML4-ALK fusion", "CDKN2A homozygous_deletion", "BRAF p.V600E"} <= labels
+    assert records[unit_p.untested.pk].report is None
+
+
+def _probe_trial() -> Any:
+    """A core trial with one level per kind of criterion the database feeds."""
+    from oncotrials.core.matching import Level, Trial, parse_criteria
+
+    kinds = {
+        "alk": {"genomic": {"gene": "ALK", "category": "sv", "fusion_partner": "EML4"}},
+        "cdkn2a": {"genomic": {"gene": "CDKN2A", "cn_call": "homozygous_deletion"}},
+        "msi": {"msi": "high"},
+        "tmb": {"tmb": {"gte": 10}},
+        "escat_i": {"genomic": {"kb_class": "escat:i"}},
+        "escat_iib": {"genomic": {"kb_class": "escat:iib"}},
+        "wild": {"genomic": {"gene": "KRAS", "wildcard_protein_change": "G12"}},
+        "age": {"age": {"gte": 60}},
+        "sex": {"sex": "male"},
+        "luad": {"diagnosis": "LUAD"},
+        "solid": {"diagnosis": "_SOLID_"},
+        "not_kras": {"not": {"genomic": {"gene": "KRAS"}}},
+    }
+    levels = tuple(
+        Level("probe", "cohort", k, k, True, None, parse_criteria(v)) for k, v in kinds.items()
+    )
+    return Trial("probe", "probe", True, levels)

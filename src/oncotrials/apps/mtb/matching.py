@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 import re
 import threading
@@ -46,8 +47,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
+from numpy.typing import NDArray
 
 from oncotrials.apps.accounts.access import roles_for_trial, scope_for
 from oncotrials.apps.accounts.models import Role
@@ -67,6 +70,21 @@ from oncotrials.core.matching import (
     Truth,
     explain,
     parse_criteria,
+)
+from oncotrials.core.matching.index import (
+    CAT_BIT,
+    NONE,
+    PatientColumns,
+    PatientIndex,
+    RowColumns,
+    Vocab,
+)
+from oncotrials.core.matching.records import (
+    CN_CALLS,
+    GENE_RE,
+    MSI_STATUSES,
+    SEXES,
+    wildcard_key,
 )
 from oncotrials.core.matching.reference import Explanation
 
@@ -172,7 +190,8 @@ class MatchingState:
     version: tuple[Any, ...]
     matcher: Matcher
     patient_sigs: dict[int, tuple[Any, ...]]
-    records: dict[int, Patient]
+    clinical: dict[int, _Clinical]
+    records: dict[int, Patient]  # built when first needed (explanations) or re-matched
     site_of: dict[int, int]
     trials: dict[int, Trial]
     refs: dict[tuple[str, str], _Ref]
@@ -180,7 +199,15 @@ class MatchingState:
     incremental: bool = False
     changed_patients: int = 0
     changed_trials: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def records_for(self, pks: Iterable[int]) -> dict[int, Patient]:
+        """The core records of these patients (read from the database once, then kept)."""
+        missing = [
+            pk for pk in dict.fromkeys(pks) if pk not in self.records and pk in self.clinical
+        ]
+        if missing:
+            self.records.update(_patient_records(self.clinical, self.patient_sigs, missing))
+        return {pk: self.records[pk] for pk in pks if pk in self.records}
 
 
 _LOCK = threading.RLock()
@@ -242,10 +269,9 @@ def build_full_state(*, today: dt.date | None = None) -> MatchingState:
 
 def _build_full(version: tuple[Any, ...], today: dt.date) -> MatchingState:
     sigs, clinical, site_of = _patient_signatures(today)
-    records = _patient_records(clinical, sigs, list(sigs))
     trials, refs, problems = _core_trials()
-    matcher = Matcher(list(trials.values()), list(records.values()), shipped_oncotree())
-    return MatchingState(version, matcher, sigs, records, site_of, trials, refs, problems)
+    matcher = Matcher(list(trials.values()), _index(clinical, sigs), shipped_oncotree())
+    return MatchingState(version, matcher, sigs, clinical, {}, site_of, trials, refs, problems)
 
 
 def _update(state: MatchingState, version: tuple[Any, ...], today: dt.date) -> MatchingState:
@@ -276,6 +302,7 @@ def _update(state: MatchingState, version: tuple[Any, ...], today: dt.date) -> M
         version,
         matcher,
         sigs,
+        clinical,
         records,
         site_of,
         trials,
@@ -299,6 +326,7 @@ class _Clinical:
     deceased: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def _diagnosis(code: str) -> str | None:
     if not code:
         return None
@@ -386,6 +414,7 @@ def _patient_signatures(
     return sigs, clinical, site_of
 
 
+@functools.lru_cache(maxsize=64)
 def _classes(tier: str) -> frozenset[str]:
     if not tier:
         return frozenset()
@@ -399,104 +428,233 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[i : i + _CHUNK])
 
 
-def _reports(report_ids: Sequence[int]) -> dict[int, GenomicReport]:
-    """Core reports (one per patient) from current reports, keyed by research patient pk."""
+# One alteration row, normalised as the core's Alteration does (gene and partner symbols
+# upper-case, classes lower-case): gene, category, protein change, copy-number call, fusion
+# partner, variant classification, classes.
+_Row = tuple[str, str, str | None, str | None, str | None, str | None, frozenset[str]]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _symbol(value: str | None) -> str | None:
+    """A gene symbol as the core normalises it, or None when it is not one."""
+    text = (value or "").strip()
+    return text.upper() if text and GENE_RE.match(text) else None
+
+
+@dataclass
+class _Genomics:
+    """Current alteration rows and biomarkers per research patient (pk)."""
+
+    rows: dict[int, dict[_Row, None]] = field(default_factory=lambda: defaultdict(dict))
+    tmb: dict[int, tuple[int, float]] = field(default_factory=dict)
+    msi: dict[int, tuple[int, str]] = field(default_factory=dict)
+    signatures: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _values(model: Any, report_ids: Sequence[int] | None, fields: tuple[str, ...]) -> Iterable[Any]:
+    """Current rows of ``model``: of the given reports, or (None) of every report."""
+    if report_ids is None:
+        yield from (
+            model.objects.filter(current=True)
+            .values_list("report_id", *fields)
+            .iterator(chunk_size=20_000)
+        )
+        return
+    for chunk in _chunks(report_ids):
+        yield from model.objects.filter(report_id__in=chunk, current=True).values_list(
+            "report_id", *fields
+        )
+
+
+def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
+    """Read the rows of current reports (``current``: their ids; ``report_ids``: which to
+    read, None for all). A row without a gene symbol is not matchable and is left out."""
     from oncotrials.apps.genomics.models import (
         Biomarker,
         CopyNumberAlteration,
         Mutation,
         StructuralVariant,
     )
-    from oncotrials.apps.genomics.models import GenomicReport as DbReport
 
-    alts: dict[int, dict[Alteration, None]] = defaultdict(dict)
-    tmb: dict[int, tuple[int, float]] = {}
-    msi: dict[int, tuple[int, str]] = {}
-    sigs: dict[int, set[str]] = defaultdict(set)
-    patients: set[int] = set()
+    g = _Genomics()
+    for rid, pid, gene, change, vclass, tier in _values(
+        Mutation,
+        report_ids,
+        ("patient_id", "gene", "protein_change", "variant_class", "escat_tier"),
+    ):
+        symbol = _symbol(gene)
+        if rid in current and symbol:
+            row = (symbol, "mutation", change or None, None, None, vclass or None, _classes(tier))
+            g.rows[pid][row] = None
+    for rid, pid, gene, call, tier in _values(
+        CopyNumberAlteration, report_ids, ("patient_id", "gene", "call", "escat_tier")
+    ):
+        symbol = _symbol(gene)
+        if rid in current and symbol and call in _CN:
+            g.rows[pid][(symbol, "cnv", None, _CN[call], None, None, _classes(tier))] = None
+    for rid, pid, g1, g2, tier in _values(
+        StructuralVariant, report_ids, ("patient_id", "gene1", "gene2", "escat_tier")
+    ):
+        gene, partner = (g1 or g2), (g2 if g1 else "")
+        symbol, other = _symbol(gene), _symbol(partner)
+        if rid in current and symbol and (other is not None or not partner):
+            g.rows[pid][(symbol, "sv", None, None, other, None, _classes(tier))] = None
+    for rid, pid, kind, value, status, name in _values(
+        Biomarker, report_ids, ("patient_id", "kind", "value", "status", "name")
+    ):
+        if rid not in current:
+            continue
+        if kind == "TMB" and value is not None and math.isfinite(value) and value >= 0:
+            if pid not in g.tmb or rid > g.tmb[pid][0]:
+                g.tmb[pid] = (rid, float(value))
+        elif kind == "MSI":
+            text = (status or "").strip().lower()
+            msi_call = _MSI.get(text) or _MSS.get(text)
+            if msi_call and (pid not in g.msi or rid > g.msi[pid][0]):
+                g.msi[pid] = (rid, msi_call)
+        elif kind == "SIGNATURE" and (name or status):
+            g.signatures[pid].add((name or status).strip().lower())
+    return g
 
-    def add(pid: int, **kw: Any) -> None:
-        # a row the engine cannot name (no gene symbol) is not matchable
+
+def _report(g: _Genomics, pid: int) -> GenomicReport:
+    alterations: list[Alteration] = []
+    for gene, category, change, cn_call, partner, vclass, classes in g.rows.get(pid, {}):
         with contextlib.suppress(ValidationError):
-            alts[pid][Alteration(**kw)] = None
-
-    for chunk in _chunks(report_ids):
-        patients.update(
-            DbReport.objects.filter(pk__in=chunk).values_list("sample__patient_id", flat=True)
-        )
-        for pid, gene, change, vclass, tier in Mutation.objects.filter(
-            report_id__in=chunk, current=True
-        ).values_list("patient_id", "gene", "protein_change", "variant_class", "escat_tier"):
-            add(
-                pid,
-                gene=gene,
-                category="mutation",
-                protein_change=change or None,
-                variant_classification=vclass or None,
-                classes=_classes(tier),
-            )
-        for pid, gene, call, tier in CopyNumberAlteration.objects.filter(
-            report_id__in=chunk, current=True
-        ).values_list("patient_id", "gene", "call", "escat_tier"):
-            if call in _CN:
-                add(pid, gene=gene, category="cnv", cn_call=_CN[call], classes=_classes(tier))
-        for pid, g1, g2, tier in StructuralVariant.objects.filter(
-            report_id__in=chunk, current=True
-        ).values_list("patient_id", "gene1", "gene2", "escat_tier"):
-            gene, partner = (g1 or g2), (g2 if g1 else "")
-            if gene:
-                add(
-                    pid,
+            alterations.append(
+                Alteration(
                     gene=gene,
-                    category="sv",
-                    fusion_partner=partner or None,
-                    classes=_classes(tier),
+                    category=category,
+                    protein_change=change,
+                    cn_call=cn_call,
+                    fusion_partner=partner,
+                    variant_classification=vclass,
+                    classes=classes,
                 )
-        for pid, rid, kind, value, status, name in Biomarker.objects.filter(
-            report_id__in=chunk, current=True
-        ).values_list("patient_id", "report_id", "kind", "value", "status", "name"):
-            if kind == "TMB" and value is not None and math.isfinite(value) and value >= 0:
-                if pid not in tmb or rid > tmb[pid][0]:
-                    tmb[pid] = (rid, float(value))
-            elif kind == "MSI":
-                text = (status or "").strip().lower()
-                msi_call = _MSI.get(text) or _MSS.get(text)
-                if msi_call and (pid not in msi or rid > msi[pid][0]):
-                    msi[pid] = (rid, msi_call)
-            elif kind == "SIGNATURE" and (name or status):
-                sigs[pid].add((name or status).strip().lower())
-    return {
-        pid: GenomicReport(
-            alterations=tuple(alts.get(pid, {})),
-            tmb=tmb[pid][1] if pid in tmb else None,
-            msi=msi[pid][1] if pid in msi else None,
-            signatures=frozenset(sigs.get(pid, ())),
-        )
-        for pid in patients
-    }
+            )
+    return GenomicReport(
+        alterations=tuple(alterations),
+        tmb=g.tmb[pid][1] if pid in g.tmb else None,
+        msi=g.msi[pid][1] if pid in g.msi else None,
+        signatures=frozenset(g.signatures.get(pid, ())),
+    )
 
 
 def _patient_records(
     clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]], pks: Sequence[int]
 ) -> dict[int, Patient]:
+    """Core records of some patients (incremental updates, explanations)."""
     report_ids = [rid for pk in pks for rid in sigs[pk][1]]
-    reports = _reports(report_ids)
-    out: dict[int, Patient] = {}
-    for pk in pks:
-        c = clinical[pk]
-        out[pk] = Patient(
-            id=str(pk),
-            diagnosis=c.diagnosis,
-            age=c.age,
-            sex=c.sex,
-            ecog=c.ecog,
-            prior_lines=None,
-            prior_therapies=c.therapies,
-            labs=dict(c.labs),
-            deceased=c.deceased,
-            report=reports.get(pk),
+    g = _genomics(report_ids, set(report_ids))
+    return {pk: _record(pk, clinical[pk], g if sigs[pk][1] else None) for pk in pks}
+
+
+def _record(pk: int, c: _Clinical, g: _Genomics | None) -> Patient:
+    return Patient(
+        id=str(pk),
+        diagnosis=c.diagnosis,
+        age=c.age,
+        sex=c.sex,
+        ecog=c.ecog,
+        prior_lines=None,
+        prior_therapies=c.therapies,
+        labs=dict(c.labs),
+        deceased=c.deceased,
+        report=None if g is None else _report(g, pk),
+    )
+
+
+def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> PatientIndex:
+    """The engine's columnar index of every patient, read in bulk (no per-row records): the
+    same columns :meth:`PatientIndex.from_patients` builds from records (tested equal)."""
+    current = {rid for _facts, rids in sigs.values() for rid in rids}
+    g = _genomics(None, current)
+    pks = list(sigs)
+    n = len(pks)
+    genes, proteins, wildcards, vclasses, diag = Vocab(), Vocab(), Vocab(), Vocab(), Vocab()
+    therapies: dict[str, NDArray[np.bool_]] = {}
+    labs: dict[str, NDArray[np.float64]] = {}
+    signatures: dict[str, NDArray[np.bool_]] = {}
+    facts = [clinical[pk] for pk in pks]
+    reported = [bool(sigs[pk][1]) for pk in pks]
+    slots: list[int] = []
+    flat: list[_Row] = []
+    for slot, (pk, c) in enumerate(zip(pks, facts, strict=True)):
+        for t in c.therapies or ():
+            therapies.setdefault(t, np.zeros(n, dtype=bool))[slot] = True
+        for name, value in c.labs:
+            labs.setdefault(name, np.full(n, np.nan))[slot] = value
+        if not reported[slot]:
+            continue
+        for sig in g.signatures.get(pk, ()):
+            signatures.setdefault(sig, np.zeros(n, dtype=bool))[slot] = True
+        mine = g.rows.get(pk)
+        if mine:
+            flat.extend(mine)
+            slots.extend([slot] * len(mine))
+    n_rows = len(flat)
+    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c = (
+        zip(*flat, strict=True) if flat else ((),) * 7
+    )
+
+    def codes(values: Sequence[str | None], vocab: Vocab) -> NDArray[np.int32]:
+        return np.fromiter(
+            (NONE if v is None else vocab.add(v) for v in values), dtype=np.int32, count=n_rows
         )
-    return out
+
+    wild_of: dict[str | None, str | None] = {}
+    for change in set(prot_c):
+        wild_of[change] = wildcard_key(change)
+    row_classes: dict[str, NDArray[np.bool_]] = {}
+    for i, classes in enumerate(cls_c):
+        for cls in classes:
+            row_classes.setdefault(cls, np.zeros(n_rows, dtype=bool))[i] = True
+    cn_index = {c: i for i, c in enumerate(CN_CALLS)}
+    patients = PatientColumns(
+        ids=[str(pk) for pk in pks],
+        reported=np.array(reported, dtype=bool),
+        deceased=np.array([c.deceased for c in facts], dtype=bool),
+        diagnosis=np.array(
+            [NONE if c.diagnosis is None else diag.add(c.diagnosis) for c in facts], dtype=np.int32
+        ),
+        diagnosis_codes=diag.values,
+        age=np.array([np.nan if c.age is None else c.age for c in facts], dtype=float),
+        sex=np.array([NONE if c.sex is None else SEXES.index(c.sex) for c in facts], dtype=np.int8),
+        ecog=np.array([NONE if c.ecog is None else c.ecog for c in facts], dtype=np.int8),
+        prior_lines=np.full(n, NONE, dtype=np.int16),
+        therapies_known=np.array([c.therapies is not None for c in facts], dtype=bool),
+        therapies=therapies,
+        labs=labs,
+        tmb=np.array(
+            [g.tmb[pk][1] if reported[i] and pk in g.tmb else np.nan for i, pk in enumerate(pks)],
+            dtype=float,
+        ),
+        msi=np.array(
+            [
+                MSI_STATUSES.index(g.msi[pk][1]) if reported[i] and pk in g.msi else NONE
+                for i, pk in enumerate(pks)
+            ],
+            dtype=np.int8,
+        ),
+        signatures=signatures,
+    )
+    rows = RowColumns(
+        patient=np.array(slots, dtype=np.int32),
+        gene=codes(gene_c, genes),
+        category=np.fromiter((CAT_BIT[c] for c in cat_c), dtype=np.uint8, count=n_rows),
+        protein=codes(prot_c, proteins),
+        wildcard=codes([wild_of[c] for c in prot_c], wildcards),
+        exon=np.full(n_rows, NONE, dtype=np.int16),
+        cn_call=np.fromiter(
+            (NONE if c is None else cn_index[c] for c in cn_c), dtype=np.int8, count=n_rows
+        ),
+        partner=codes(partner_c, genes),
+        vclass=codes(vc_c, vclasses),
+        classes=row_classes,
+    )
+    return PatientIndex(
+        patients, rows, genes=genes, proteins=proteins, wildcards=wildcards, vclasses=vclasses
+    )
 
 
 # ----------------------------------------------------------------------------- trials
@@ -712,7 +870,7 @@ def matches_for_patient(
     today = today or timezone.localdate()
     with _LOCK:
         state = matching_state(today=today)
-        record = state.records.get(patient.pk)
+        record = state.records_for([patient.pk]).get(patient.pk)
         if record is None:
             return []
         visible = _visible_trial_ids(user)
@@ -766,6 +924,7 @@ def _patient_matches(
     patients = (
         {p.pk: p for p in patient_filter.filter(pk__in=pks).select_related("site")} if pks else {}
     )
+    records = state.records_for(sorted(patients))
     refs = [state.refs[k] for k, _ in wanted]
     avail = _Availability({r.trial_id for r in refs}, today)
     trials, cohorts, doses = _objects(refs)
@@ -776,7 +935,7 @@ def _patient_matches(
         lvl = levels[key]
         for pid in sorted(ids, key=int):
             patient = patients.get(int(pid))
-            record = state.records.get(int(pid))
+            record = records.get(int(pid))
             if patient is None or record is None or record.deceased:
                 continue
             out.append(
@@ -828,7 +987,7 @@ def match_all(*, user: Any, today: dt.date | None = None) -> MatchSummary:
         trials = [t for tid, t in state.trials.items() if visible is None or tid in visible]
         keys = [lvl.key for t in trials for lvl in t.levels]
         out = _patient_matches(state, keys, patients, today)
-        n_patients = len(set(patients.values_list("pk", flat=True)) & set(state.records))
+        n_patients = len(set(patients.values_list("pk", flat=True)) & set(state.clinical))
         summary = MatchSummary(
             patients=n_patients,
             trials=len(trials),

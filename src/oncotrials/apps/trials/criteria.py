@@ -345,6 +345,10 @@ def ctml_import(
     equals its ``arm_description``; a dose level to the cohort's dose level(s) numbered by its
     ``level_code`` (``DL2``, ``2``, ``-1``; every agent of a combination level). All or
     nothing: one unmapped arm or dose level, one invalid criterion, and nothing is saved.
+    Only criteria are imported: CTML's trial status and ``arm_suspended`` /
+    ``level_suspended`` are not, since our trial status and cohort status govern openness.
+    The criteria are stored in our language (``to_dict`` of the compiled CTML), so a later
+    edit on the trial page starts from what the engine matches.
     """
     if not check_only and not reason.strip():
         reason = f"CTML import from {source}"

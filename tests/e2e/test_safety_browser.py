@@ -35,7 +35,9 @@ def _login(page: Any, live_server: Any, username: str) -> None:
 
 def _shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"safety-{name}.png"), full_page=True)
+    # caret="initial": hiding the caret leaves empty style attributes that htmx would copy on
+    # its next swap (a CSP report the application itself never causes)
+    page.screenshot(path=str(ARTIFACTS / f"safety-{name}.png"), full_page=True, caret="initial")
 
 
 def _registered(journey: Any, screen: Any) -> Any:
@@ -121,6 +123,9 @@ def test_adverse_event_form_sae_work_list_dlt_adjudication_and_toxicity_board(
     first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
     assert "Pneumonitis" in first
     assert "overdue" in first
+    aware = AdverseEvent.objects.get(term="Pneumonitis").sae_aware_at
+    due = (aware + dt.timedelta(hours=24)).astimezone(dt.UTC)  # shown in UTC, as labelled
+    assert due.strftime("%Y-%m-%d %H:%M") in first
     assert "Sepsis" in second
     assert "due in 22" in second
     _shot(page, "sae-worklist")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +18,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 def _build(unit, tmp_path):
+    from django.utils import timezone
+
     from oncotrials.apps.accounts.models import Role
     from oncotrials.apps.accounts.services import membership_grant, user_create
     from oncotrials.apps.genomics.services import genomics_import
@@ -72,7 +75,8 @@ def _build(unit, tmp_path):
         path.write_text(json.dumps(doc), encoding="utf-8")
         genomics_import(path=path, by=None)
         patients.append(p)
-    today = dt.date.today()  # noqa: DTZ011 - the meeting is today, so today's imports are new
+    # The meeting is today at the site, so that today's imports are new reports for it.
+    today = timezone.localtime(timezone.now(), ZoneInfo(unit.main.time_zone)).date()
     meeting = meeting_create(
         site=unit.main,
         held_on=today,
@@ -98,7 +102,11 @@ def _build(unit, tmp_path):
         by=unit.users["investigator"],
     )
     screening_start(
-        patient=patients[0], trial=trial, kind="pre_screening", started_on=today, by=nurse
+        patient=patients[0],
+        trial=trial,
+        kind="pre_screening",
+        started_on=min(today, timezone.localdate()),
+        by=nurse,
     )
     return meeting, cases[patients[0].pk]
 

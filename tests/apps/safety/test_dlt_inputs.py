@@ -195,6 +195,42 @@ def test_grade_4_neutropenia_beginning_after_the_window_is_not_proposed(treated)
     assert "outside the DLT window" in decision.events[0].reason
 
 
+def test_labs_are_graded_with_the_ctcae_version_of_the_rules(treated, dlt_rules_doc):
+    # Platelets: CTCAE v5.0 "Platelet count decreased" grade 4 is < 25 x 10^9/L; CTCAE v6.0
+    # names it "Thrombocytopenia", grade 3 < 50-10 and grade 4 < 10 x 10^9/L. Values are saved
+    # graded with v5.0; a trial whose DLT rules follow v6.0 is evaluated with v6.0 grades.
+    doc = copy.deepcopy(dlt_rules_doc)
+    doc["dlt"]["ctcae_version"] = "6.0"
+    doc["dlt"]["rules"].append({"id": "PLT_G4", "terms": ["Thrombocytopenia"], "min_grade": 4})
+    dlt_rules_save(
+        trial=treated.registration.trial,
+        document=doc,
+        version=1,
+        reason="amendment 3: CTCAE v6.0",
+        by=treated.users["investigator"],
+    )
+
+    def platelets(value: str, n: int):
+        return lab_result_create(
+            registration=treated.registration,
+            analyte="platelets",
+            value=value,
+            unit="10^9/L",
+            lln="150",
+            sampled_on=day(n),
+            by=treated.users["nurse"],
+        )
+
+    lab = platelets("20", 12)
+    assert (lab.term, lab.grade, lab.ctcae_version) == ("Platelet count decreased", 4, "5.0")
+    assert _cases() == {}  # grade 3 under v6.0
+    platelets("8", 14)
+    (case,) = _cases().values()
+    assert case.event_key == "LAB-platelets:Thrombocytopenia"
+    assert (case.term, case.rule_id, case.onset_day) == ("Thrombocytopenia", "PLT_G4", 14)
+    assert case.proposed_outcome == "pending"  # no AE: attribution not recorded
+
+
 def test_hys_law_from_the_liver_values_of_one_day(treated):
     # FDA DILI guidance (2009): ALT > 3 x ULN with total bilirubin > 2 x ULN and ALP < 2 x ULN.
     # ALT 160 U/L = 4 x ULN 40 is CTCAE v5.0 grade 2 (> 3-5 x ULN), below the NONHEME_G3 rule.

@@ -27,6 +27,7 @@ from oncotrials.core.grading import (
     SubjectDecision,
     dlt_rules_from_dict,
     evaluate_subject,
+    grade_lab,
     load_catalogue,
 )
 from oncotrials.core.grading.dlt import (
@@ -205,18 +206,62 @@ def _cause(
     return _names_toxicity(reason), None
 
 
+def _regraded(
+    registration: Registration,
+    rows: list[tuple[Any, ...]],
+    version: str,
+) -> list[tuple[str, dt.date, str | None, int, Decimal, Decimal | None, int]]:
+    """The rows as (analyte, day, term, grade, value, ULN, pk), graded again with the rule
+    file's CTCAE version when they were saved under another one (as on save: against the
+    latest pre-treatment value of the analyte in the same unit as baseline). A value the other
+    version cannot grade keeps its grade from the save: a lab save is never refused for it."""
+    start = registration.treatment_start
+    out = []
+    for analyte, on, term, grade, value, uln, pk, unit, lln, saved_version in rows:
+        if saved_version != version:
+            baseline = None
+            if start is not None and on > start:
+                before = [
+                    r[4]
+                    for r in rows
+                    if r[0] == analyte and r[7] == unit and r[1] <= start and r[6] != pk
+                ]
+                baseline = before[-1] if before else None  # rows are in date order
+            try:
+                result = grade_lab(
+                    analyte, value, unit, lln=lln, uln=uln, baseline=baseline, version=version
+                )
+                term, grade = result.term, result.grade
+            except OncotrialsError:  # the value as graded on save stands
+                pass
+        out.append((analyte, on, term or None, grade, value, uln, pk))
+    return out
+
+
 def _lab_input(
-    registration: Registration, aes: list[_AeRow]
+    registration: Registration, aes: list[_AeRow], ctcae_version: str = "5.0"
 ) -> tuple[list[Episode], list[LabPoint], set[int]]:
     """Lab episodes (an overlapping AE of the same term lends its id and attribution, and is
     then measured by the lab course), liver points for Hy's law, and the AEs so replaced."""
-    series: dict[str, list[tuple[dt.date, str | None, int, Decimal, Decimal | None, int]]] = {}
-    for analyte, on, term, grade, value, uln, pk in (
+    rows = list(
         LabResult.objects.filter(registration=registration)
         .order_by("sampled_on", "pk")
-        .values_list("analyte", "sampled_on", "term", "grade", "value", "uln", "pk")
-    ):
-        series.setdefault(analyte, []).append((on, term or None, grade, value, uln, pk))
+        .values_list(
+            "analyte",
+            "sampled_on",
+            "term",
+            "grade",
+            "value",
+            "uln",
+            "pk",
+            "unit",
+            "lln",
+            "ctcae_version",
+        )
+    )
+    series: dict[str, list[tuple[dt.date, str | None, int, Decimal, Decimal | None, int]]] = {}
+    for analyte, on, term, grade, value, uln, pk in _regraded(registration, rows, ctcae_version):
+        series.setdefault(analyte, []).append((on, term, grade, value, uln, pk))
     episodes: list[Episode] = []
     liver: list[LabPoint] = []
     replaced: set[int] = set()
@@ -342,7 +387,11 @@ def _fraction_received(
 
 
 def subject_data(
-    registration: Registration, *, today: dt.date | None = None, window_days: int | None = None
+    registration: Registration,
+    *,
+    today: dt.date | None = None,
+    window_days: int | None = None,
+    ctcae_version: str = "5.0",
 ) -> SubjectData:
     """The registration's data as core DLT evaluation input: complete AEs, ASTCT courses, lab
     series (values as graded with CTCAE when saved), drug administrations and dose delays.
@@ -378,7 +427,7 @@ def subject_data(
         for pk, term, grade, onset, resolution, attr, sc, prog, action in rows
         if grade is not None and onset is not None  # filtered above; narrows the types
     ]
-    lab_episodes, liver, replaced = _lab_input(registration, aes)
+    lab_episodes, liver, replaced = _lab_input(registration, aes, ctcae_version)
     episodes: list[Episode] = []
     for ae in aes:
         if ae.pk in replaced:
@@ -509,7 +558,10 @@ def _propose_cases(
     The registration row is locked so that two saves for one patient never race on its cases.
     """
     Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    decision = evaluate_subject(subject_data(registration, window_days=rules.window_days), rules)
+    data = subject_data(
+        registration, window_days=rules.window_days, ctcae_version=rules.ctcae_version
+    )
+    decision = evaluate_subject(data, rules)
     now = timezone.now()
     existing = {
         c.event_key: c

@@ -248,3 +248,17 @@ def test_agenda_api_builds_and_lists_the_cases(unit, tmp_path, client_for):
     )
     assert closed.status_code == 422
     assert closed.json()["extra"]["field"] == "status"
+
+
+def test_a_meeting_is_held_on_its_day_not_before(unit):
+    from django.utils import timezone
+
+    from oncotrials.apps.mtb.services import meeting_create, meeting_update
+
+    board = make_board(unit)
+    future = timezone.localdate() + dt.timedelta(days=7)
+    m = meeting_create(site=unit.main, held_on=future, by=board.coordinator)
+    with pytest.raises(ValidationError, match="has not taken place yet"):
+        meeting_update(meeting=m, version=m.version, status="held", by=board.coordinator)
+    m.refresh_from_db()
+    assert m.status == "planned"

@@ -232,6 +232,14 @@ def meeting_update(
                 "held → closed.",
                 field="status",
             )
+        if status == MeetingStatus.HELD:
+            site_today = timezone.localtime(timezone.now(), _site_tz(current.site)).date()
+            if current.held_on > site_today:
+                raise ValidationError(
+                    f"The meeting of {current.held_on:%Y-%m-%d} has not taken place yet; mark "
+                    "it held on its day.",
+                    field="status",
+                )
         if status == MeetingStatus.CLOSED:
             unsigned = [
                 r.pk

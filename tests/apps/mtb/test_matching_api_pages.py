@@ -257,6 +257,8 @@ def test_trial_and_patient_pages_load_the_panels(unit_p: Any, client_for: Any) -
     assert unit_p.kras_patient.research_id in panel
     assert "alteration KRAS p.G12C" in panel
     assert "Edit machine criteria" in panel
+    # the trial, its four cohorts (ESC, G12C, BRAF, HER2) and ESC's dose level
+    assert panel.count('data-testid="criteria-form"') == 6
     ppage = c.get(f"/patients/{unit_p.kras_patient.pk}/").content.decode()
     assert f"/patients/{unit_p.kras_patient.pk}/matching/" in ppage
     ppanel = c.get(f"/patients/{unit_p.kras_patient.pk}/matching/").content.decode()

@@ -57,9 +57,11 @@ def trial_matching_panel(request: HttpRequest, trial_id: int) -> HttpResponse:
     except PermissionDeniedError:
         context["forbidden"] = True
     context["editable"] = can_edit_portfolio(trial_roles(user=request.user, trial=trial))
+    targets = _targets(trial)
     context["criteria"] = [
-        (label, _as_yaml(crit)) for _v, label, crit in _targets(trial) if crit is not None
+        (label, _as_yaml(crit)) for _v, label, crit in targets if crit is not None
     ]
+    context["targets"] = [(v, label, _as_yaml(crit)) for v, label, crit in targets]
     return render(request, "mtb/matching/_trial_panel.html", context)
 
 

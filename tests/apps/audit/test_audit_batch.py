@@ -35,15 +35,18 @@ def test_a_batch_appends_its_events_in_order_under_one_head_lock():
     with CaptureQueriesContext(connection) as ctx, transaction.atomic(), audit_batch():
         _record(4, "batch")
         assert not AuditEvent.objects.filter(reason="batch").exists()  # queued until the end
-    statements = _statements(ctx)
-    # the probe above, then the head read (locked), one insert of the four events, the head update
-    assert len(statements) == 4, statements
-    head_read, insert, head_update = statements[1:]
-    assert head_read.startswith('SELECT "audit_auditchainhead"')
+    statements = _statements(ctx)[1:]  # after the probe above
+    # The head read (locked), one insert of the four events, the head update: in one statement
+    # with the insert on PostgreSQL.
+    assert statements[0].startswith("SELECT"), statements
+    assert "audit_auditchainhead" in statements[0]
+    assert sum('INSERT INTO "audit_auditevent"' in s for s in statements) == 1
+    assert sum('UPDATE "audit_auditchainhead"' in s for s in statements) == 1
     if connection.vendor == "postgresql":
-        assert "FOR UPDATE" in head_read
-    assert insert.startswith('INSERT INTO "audit_auditevent"')
-    assert head_update.startswith('UPDATE "audit_auditchainhead"')
+        assert "FOR UPDATE" in statements[0]
+        assert len(statements) == 2, statements
+    else:
+        assert len(statements) == 3, statements
     events = list(AuditEvent.objects.filter(reason="batch").order_by("seq"))
     assert [e.object_id for e in events] == [f"batch-{i}" for i in range(4)]
     assert [e.seq for e in events] == [2, 3, 4, 5]
@@ -135,3 +138,17 @@ def test_concurrent_batches_and_single_appends_keep_one_linear_chain():
                 AuditEvent.objects.filter(reason=f"{tag}{round_}").values_list("seq", flat=True)
             )
             assert seqs == list(range(seqs[0], seqs[0] + 3))
+
+
+@pytest.mark.django_db
+def test_a_large_batch_is_inserted_in_chunks_and_still_verifies(monkeypatch):
+    from oncotrials.apps.audit import services
+
+    monkeypatch.setattr(services, "APPEND_CHUNK", 3)
+    with transaction.atomic(), audit_batch():
+        _record(8, "large")
+    assert list(
+        AuditEvent.objects.filter(reason="large").order_by("seq").values_list("seq", flat=True)
+    ) == list(range(1, 9))
+    assert AuditChainHead.objects.get(pk=1).seq == 8
+    assert audit_verify() == audit_verify().__class__(True, 8)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from oncotrials.core.errors import ValidationError
@@ -79,23 +79,74 @@ _batch: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar
 )
 
 
+APPEND_CHUNK = 1000  # events per INSERT statement
+
+
+def _lock_head() -> tuple[int, str]:
+    """Lock the chain head and return its sequence number and hash (creating it the first time)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT seq, last_hash FROM {table} WHERE id = 1 FOR UPDATE")  # noqa: S608
+            row = cur.fetchone()
+        if row is not None:
+            return int(row[0]), str(row[1])
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    return head.seq, head.last_hash
+
+
+def _insert_and_move_head(events: list[AuditEvent]) -> None:
+    """Insert the linked events and move the head to the last one.
+
+    On PostgreSQL one statement does both (the head update in a WITH clause): one round trip
+    fewer while the head is locked. Elsewhere, the ORM in two.
+    """
+    last = events[-1]
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(events)
+        AuditChainHead.objects.filter(pk=1).update(seq=last.seq, last_hash=last.hash)
+        return
+    if len(events) > APPEND_CHUNK:  # stay far below PostgreSQL's 65535 parameters
+        for start in range(0, len(events), APPEND_CHUNK):
+            _insert_and_move_head(events[start : start + APPEND_CHUNK])
+        return
+    qn = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = [last.seq, last.hash]
+    for event in events:
+        params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
+    # Table and column names come from the models' metadata; every value is a parameter.
+    head = qn(AuditChainHead._meta.db_table)
+    table = qn(AuditEvent._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join([row] * len(events))
+    sql = (
+        f"WITH moved AS (UPDATE {head} SET seq = %s, last_hash = %s WHERE id = 1) "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {qn(AuditEvent._meta.pk.column)}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        ids = [r[0] for r in cur.fetchall()]
+    for event, pk in zip(events, ids, strict=True):  # VALUES order, as bulk_create relies on
+        event.pk = pk
+        event._state.adding, event._state.db = False, connection.alias
+
+
 def _append(events: list[AuditEvent]) -> None:
     """Link ``events`` to the chain in order, under one lock of its head (call in a transaction).
 
     The head row is locked, every event gets the next sequence number, the time of the append and
     the hash of its predecessor, then the events are inserted at once and the head moves to the
-    last one: three statements whatever the number of events.
+    last one: two statements on PostgreSQL (three elsewhere) whatever the number of events.
     """
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    seq, prev_hash = _lock_head()
     now = timezone.now()  # under the lock: sequence and time of the chain never disagree
-    seq, prev_hash = head.seq, head.last_hash
     for event in events:
         seq += 1
         event.seq, event.occurred_at, event.prev_hash = seq, now, prev_hash
         event.hash = prev_hash = _digest(prev_hash, _payload(event))
-    AuditEvent.objects.bulk_create(events)
-    head.seq, head.last_hash = seq, prev_hash
-    head.save(update_fields=["seq", "last_hash"])
+    _insert_and_move_head(events)
 
 
 @contextmanager

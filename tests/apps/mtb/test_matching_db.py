@@ -300,3 +300,17 @@ def _probe_trial() -> Any:
         Level("probe", "cohort", k, k, True, None, parse_criteria(v)) for k, v in kinds.items()
     )
     return Trial("probe", "probe", True, levels)
+
+
+def test_open_status_is_read_fresh_not_from_the_cache(unit_p: Any) -> None:
+    from oncotrials.apps.mtb.matching import matches_for_patient, matching_state
+    from oncotrials.apps.trials.models import Cohort
+
+    inv = unit_p.unit.users["investigator"]
+    matching_state(today=TODAY)
+    # closing one cohort and opening another leaves the count of open cohorts unchanged
+    Cohort.objects.filter(pk=unit_p.g12c.pk).update(is_open=False)
+    Cohort.objects.filter(pk=unit_p.her2.pk).update(is_open=True)
+    found = {m.level_path: m for m in matches_for_patient(user=inv, patient=unit_p.kras_patient)}
+    assert found["G12C"].open is False
+    assert found["HER2"].open is True

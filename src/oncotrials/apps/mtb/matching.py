@@ -226,7 +226,7 @@ def _data_version(today: dt.date) -> tuple[Any, ...]:
     from oncotrials.apps.genomics.models import GenomicReport as DbReport
     from oncotrials.apps.genomics.models import Sample
     from oncotrials.apps.subjects.models import Patient as DbPatient
-    from oncotrials.apps.subjects.models import ScreeningEpisode
+    from oncotrials.apps.subjects.models import ScreeningEpisode, SlotAllocation
 
     def agg(qs: Any, **kw: Any) -> tuple[Any, ...]:
         return tuple(sorted(qs.aggregate(n=Count("pk"), **kw).items()))
@@ -244,6 +244,8 @@ def _data_version(today: dt.date) -> tuple[Any, ...]:
         agg(Cohort.objects, v=Sum("version"), m=Max("pk"), o=Count("pk", filter=Q(is_open=True))),
         agg(DoseLevel.objects, v=Sum("version"), m=Max("pk")),
         agg(TrialSite.objects, m=Max("pk"), a=Max("activated_on")),
+        # a dose level with slots of its own is a match level
+        agg(SlotAllocation.objects.exclude(dose_level=None), m=Max("pk")),
     )
 
 
@@ -759,8 +761,13 @@ class _Availability:
             a = row["allocation"]
             self.free[(a.cohort_id, a.dose_level_id, a.site_id)] += row["free"]
 
-    def is_open(self, level: Level, ref: _Ref, site_id: int) -> bool:
-        return level.open and site_id in self.sites.get(ref.trial_id, set())
+    def is_open(self, trial: DbTrial, cohort: Cohort | None, site_id: int) -> bool:
+        """Read from the rows of this request, not from the cached levels."""
+        return (
+            trial.status == TrialStatus.OPEN
+            and (cohort is None or cohort.is_open)
+            and site_id in self.sites.get(trial.pk, set())
+        )
 
     def slots(self, ref: _Ref, site_id: int) -> int | None:
         if ref.cohort_id is None or ref.cohort_id not in self.managed:
@@ -902,7 +909,11 @@ def matches_for_patient(
                     dose_level=doses.get(ref.dose_level_ids[0]) if ref.dose_level_ids else None,
                     level_path=lvl.path,
                     level_name=lvl.name,
-                    open=avail.is_open(lvl, ref, patient.site_id),
+                    open=avail.is_open(
+                        trials[ref.trial_id],
+                        cohorts.get(ref.cohort_id) if ref.cohort_id else None,
+                        patient.site_id,
+                    ),
                     slots_available=avail.slots(ref, patient.site_id),
                     explanation=explanation_rows(explain(lvl.criteria, record, tree)),
                     matched=lvl.key in matched,
@@ -946,7 +957,11 @@ def _patient_matches(
                     dose_level=doses.get(ref.dose_level_ids[0]) if ref.dose_level_ids else None,
                     level_path=lvl.path,
                     level_name=lvl.name,
-                    open=avail.is_open(lvl, ref, patient.site_id),
+                    open=avail.is_open(
+                        trials[ref.trial_id],
+                        cohorts.get(ref.cohort_id) if ref.cohort_id else None,
+                        patient.site_id,
+                    ),
                     slots_available=avail.slots(ref, patient.site_id),
                     explanation=explanation_rows(explain(lvl.criteria, record, tree)),
                 )

@@ -46,7 +46,8 @@ from oncotrials.core.matching.records import GENE_RE
 from oncotrials.core.matching.trials import read_document
 
 app = typer.Typer(
-    help="Patient-to-trial matching: run, explain, import MatchMiner CTML.",
+    help="Patient-to-trial matching on the database (--patient, --trial, run) or on files; "
+    "MatchMiner CTML import.",
     no_args_is_help=True,
 )
 
@@ -176,8 +177,11 @@ def run(
     include_deceased: DeceasedOpt = False,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Match every patient against every trial level: on the database, or on files when
-    --patients and --trials are given."""
+    """Match every patient against every trial level (database; files with --patients/--trials).
+
+    On the database, matches are listed for open levels at the patient's site unless
+    --include-closed is given; on files, the trials' own statuses apply.
+    """
     if patients is None and trials is None:
         _db_run(include_closed, fmt)
         return
@@ -280,8 +284,11 @@ def import_ctml(
     genes: GenesOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Set our trials' criteria from MatchMiner CTML (the trial with the CTML's protocol_no;
-    arms onto cohorts by code or name, dose levels by number), all or nothing."""
+    """Set our trials' machine criteria from MatchMiner CTML, all or nothing (--check: validate).
+
+    The trial is the one whose protocol code is the CTML's protocol_no; arms go to cohorts by
+    code (else by name), dose levels by number (level_code DL2 or 2).
+    """
     if not check:
         _db_import_ctml(path, reason, fmt)
         return

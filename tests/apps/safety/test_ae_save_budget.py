@@ -18,13 +18,16 @@ from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.audit.services import audit_verify
 from oncotrials.apps.safety.models import AdverseEvent, DltCase
 
+PG = connection.vendor == "postgresql"
 # The audit chain's append: head lock, events insert, head update (the last two in one statement
 # on PostgreSQL).
-AUDIT = 2 if connection.vendor == "postgresql" else 3
-# Authentication 2 (token, memberships), registration with its consent date 1, agents 1,
-# AE insert 1, DLT review 8 (rules, registration lock, AEs, labs, CRS/ICANS, administrations,
-# cases, case insert), audit chain.
-CREATE_BUDGET = 13 + AUDIT
+AUDIT = 2 if PG else 3
+# The agents of the regimen are read with the registration on PostgreSQL, by a query elsewhere.
+AGENTS = 0 if PG else 1
+# Authentication 2 (token, memberships), registration with its consent date 1, agents, AE insert
+# 1, DLT review 8 (rules, registration lock, AEs, labs, CRS/ICANS, administrations, cases, case
+# insert), audit chain.
+CREATE_BUDGET = 12 + AGENTS + AUDIT
 # Authentication 2, AE with its registration and consent date 1, AE lock 1, agents 1, AE update 1,
 # DLT review 7 (the case exists and is unchanged: no insert), audit chain.
 UPDATE_BUDGET = 13 + AUDIT
@@ -102,3 +105,26 @@ def test_correcting_a_complete_ae_stays_within_its_query_budget(
     assert event.reason == "source"
     assert AdverseEvent.objects.get(pk=saved["id"]).version == 2
     assert audit_verify().ok
+
+
+@pytest.mark.django_db
+def test_the_registration_read_for_a_save_carries_its_agents_and_consent_date(safety):
+    from oncotrials.apps.safety.rights import agents_for_registration
+    from oncotrials.apps.safety.selectors import registration_get_for_user
+    from oncotrials.apps.safety.services import _collection_start
+    from oncotrials.apps.subjects.models import Consent, Registration
+    from oncotrials.apps.trials.services import dose_level_create
+
+    reg = safety.registration
+    admin = safety.users["admin"]
+    # A second agent on a lower level and the first again on a higher one: unique, by level.
+    dose_level_create(cohort=reg.cohort, level=0, agent="Drug C", dose="5", unit="mg", by=admin)
+    dose_level_create(cohort=reg.cohort, level=9, agent="Drug B", dose="50", unit="mg", by=admin)
+    fresh = Registration.objects.get(pk=reg.pk)
+    read = registration_get_for_user(user=safety.users["nurse"], registration_id=reg.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        agents, start = agents_for_registration(read), _collection_start(read)
+    assert len(ctx.captured_queries) == (0 if PG else 1)
+    assert agents == agents_for_registration(fresh) == ["Drug C", "Drug B"]
+    signed = Consent.objects.filter(patient=reg.patient, form__trial=reg.trial).get().signed_on
+    assert start == _collection_start(fresh) == signed

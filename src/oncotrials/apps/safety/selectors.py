@@ -11,12 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import scope_for
 from oncotrials.apps.subjects.models import Consent, Registration
-from oncotrials.apps.trials.models import Trial
+from oncotrials.apps.trials.models import DoseLevel, Trial
 from oncotrials.core.errors import NotFoundError
 
 from .models import (
@@ -68,19 +69,36 @@ def _consent_signed_on(prefix: str = "") -> Subquery:
     )
 
 
+# The regimen's agents as cached by rights.agents_for_registration (unique, by level then id).
+AGENTS_CACHE = "_safety_agents"
+
+
 def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
-    """One registration the user may see, with what an AE save checks against (one query):
-    its patient, trial, cohort, dose level and the date of the trial consent (the start of AE
-    collection)."""
-    reg = (
+    """One registration the user may see, with what an AE save checks against, in one query:
+    its patient, trial, cohort, dose level, the date of the trial consent (the start of AE
+    collection) and, on PostgreSQL, the agents of the cohort's dose levels."""
+    qs = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
         .select_related("patient__site", "trial", "cohort", "dose_level")
         .annotate(**{CONSENT_SIGNED_ON: _consent_signed_on()})
-        .first()
     )
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import ArrayAgg
+
+        agents = (
+            DoseLevel.objects.filter(cohort_id=OuterRef("cohort_id"))
+            .order_by()
+            .values("cohort_id")
+            .annotate(names=ArrayAgg("agent", order_by=("level", "pk")))
+            .values("names")
+        )
+        qs = qs.annotate(_safety_agent_names=Subquery(agents))
+    reg = qs.first()
     if reg is None:
         raise NotFoundError(f"No registration {registration_id} that you may see.")
+    if hasattr(reg, "_safety_agent_names"):
+        setattr(reg, AGENTS_CACHE, tuple(dict.fromkeys(reg._safety_agent_names or ())))
     return reg
 
 

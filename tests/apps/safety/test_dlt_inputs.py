@@ -184,6 +184,17 @@ def test_a_lab_episode_without_its_adverse_event_is_pending_until_the_event_is_r
     )
 
 
+def test_an_event_graded_above_its_lab_values_keeps_its_own_course(treated):
+    # The investigator recorded grade 4 (a value from another laboratory, say); the values
+    # entered reach grade 3 only (0.7 x 10^9/L): the AE's own course (no resolution) stands.
+    ae = _ae(treated, term="Neutrophil count decreased", grade=4, onset_date=day(10).isoformat())
+    _anc(treated, "0.7", day(10))
+    _anc(treated, "1.6", day(14))
+    (case,) = _cases().values()
+    assert (case.adverse_event, case.proposed_outcome) == (ae, "pending")
+    assert "no recovery observed" in case.reason
+
+
 def test_grade_4_neutropenia_beginning_after_the_window_is_not_proposed(treated):
     treated.today(dt.date(2027, 1, 10))
     onset = day(25)  # the window is days 1-21

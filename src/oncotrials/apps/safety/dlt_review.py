@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -241,8 +241,11 @@ def _regraded(
 def _lab_input(
     registration: Registration, aes: list[_AeRow], ctcae_version: str = "5.0"
 ) -> tuple[list[Episode], list[LabPoint], set[int]]:
-    """Lab episodes (an overlapping AE of the same term lends its id and attribution, and is
-    then measured by the lab course), liver points for Hy's law, and the AEs so replaced."""
+    """Lab episodes, liver points for Hy's law, and the AEs the lab courses replace.
+
+    An overlapping complete AE of the same term lends the lab episode its attribution; when the
+    values reach the grade recorded for the AE, the AE is measured by the lab course (its id, so
+    that the case names the AE); otherwise the AE's own course stands beside the lab episode."""
     rows = list(
         LabResult.objects.filter(registration=registration)
         .order_by("sampled_on", "pk")
@@ -283,6 +286,10 @@ def _lab_input(
             )
             if match is None:
                 episodes.append(ep)
+                continue
+            if ep.worst_grade < match.grade:
+                # the values do not show the grade the investigator recorded: both stand
+                episodes.append(replace(ep, attribution=match.attribution))
                 continue
             replaced.add(match.pk)
             episodes.append(

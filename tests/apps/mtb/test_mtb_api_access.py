@@ -264,3 +264,23 @@ def test_agenda_and_meeting_lists_keep_a_query_budget(
         assert len(c.get("/api/v1/mtb/meetings").json()) == 2
     with django_assert_max_num_queries(14):
         assert c.get(f"/mtb/meetings/{later.pk}/").status_code == 200
+
+
+def test_referral_list_filters_by_state_and_names_a_bad_one(setup, client_for):
+    c = client_for("investigator")
+    rows = c.get("/api/v1/mtb/referrals?state=referred").json()
+    assert [r["research_id"] for r in rows] == [setup.patient.research_id]
+    assert rows[0]["state"]["state"] == "referred"
+    assert rows[0]["cohort"] == "EXP"
+    assert c.get("/api/v1/mtb/referrals?state=included").json() == []
+    bad = c.get("/api/v1/mtb/referrals?state=cured")
+    assert bad.status_code == 422
+    assert bad.json()["extra"]["field"] == "state"
+    assert "got 'cured'" in bad.json()["message"]
+    assert c.get("/api/v1/mtb/referrals?site=partner").status_code == 404
+
+
+def test_the_funnel_page_names_a_reversed_period(setup, client_for):
+    page = client_for("investigator").get("/mtb/funnel/?date_from=2026-10-01&date_to=2026-09-01")
+    assert page.status_code == 422
+    assert "The end of the period is before its start." in page.content.decode()

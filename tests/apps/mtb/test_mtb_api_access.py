@@ -223,7 +223,7 @@ def test_the_case_view_holds_summary_alterations_and_referral_state(setup, clien
     assert 'data-testid="mtb-referral-state">included<' in text
 
 
-def test_pages_render_for_the_board(setup, client_for):
+def test_pages_render_for_the_board(setup, client_for, tmp_path):
     c = client_for("coordinator")
     assert c.get("/mtb/").status_code == 200
     page = c.get(f"/mtb/meetings/{setup.meeting.pk}/")
@@ -244,6 +244,14 @@ def test_pages_render_for_the_board(setup, client_for):
     )
     assert ok.status_code == 302
     assert setup.meeting.cases.count() == 2
+    # The build button says how many new reports wait; building from the page adds them.
+    import_report(tmp_path, other, imported_at=aware(dt.date(2026, 9, 16)))
+    assert (
+        "Add the 1 new genomic report to the agenda"
+        in c.get(f"/mtb/meetings/{setup.meeting.pk}/").content.decode()
+    )
+    assert c.post(f"/mtb/meetings/{setup.meeting.pk}/", {"action": "build"}).status_code == 302
+    assert setup.meeting.cases.get(patient=other).reports.count() == 1
 
 
 def test_agenda_and_meeting_lists_keep_a_query_budget(

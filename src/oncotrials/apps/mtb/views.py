@@ -39,6 +39,7 @@ from .selectors import (
 )
 from .services import (
     agenda_build,
+    agenda_candidates,
     agenda_window,
     case_add,
     case_update,
@@ -158,6 +159,8 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
             error = exc.message
             m = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     since, until = agenda_window(m)
+    organiser = may_organise(request.user, m.site_id)
+    waiting = len(agenda_candidates(m)) if organiser and m.status != "closed" else None
     staff = User.objects.filter(
         memberships__site=m.site, memberships__trial__isnull=True
     ).distinct()
@@ -172,7 +175,8 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "next_statuses": sorted(MEETING_TRANSITIONS[m.status]),
             "attendees": list(m.attendees.all()),
             "staff": staff,
-            "may_organise": may_organise(request.user, m.site_id),
+            "may_organise": organiser,
+            "waiting": waiting,
             "error": error,
         },
         status=422 if error else 200,

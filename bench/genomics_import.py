@@ -26,8 +26,10 @@ and dropped by the script.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import secrets
 import statistics
 import subprocess
@@ -150,6 +152,118 @@ def best_of(k: int, fn: Any) -> float:
     return min(times)
 
 
+# ------------------------------------------------------------------------------ breakdown
+class Stages:
+    """Wall time spent in named functions of the import, by wrapping them (bench only)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.captured: dict[str, Any] = {}
+
+    def wrap(self, owner: Any, name: str, label: str, capture: bool = False) -> None:
+        fn = getattr(owner, name)
+
+        def timed(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - t0
+                if capture and a and getattr(a[0], "__name__", "") == "Mutation":
+                    self.captured["mutations"] = a[1]
+
+        setattr(owner, name, timed)
+
+    def wrap_context(self, owner: Any, name: str, label: str) -> None:
+        cm = getattr(owner, name)
+        stages = self
+
+        @contextlib.contextmanager
+        def timed(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            with cm(*a, **kw):
+                yield
+            stages.seconds[label] = stages.seconds.get(label, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, timed)
+
+
+def instrument(connection: Any) -> Stages:
+    """Time the steps of ``genomics_import`` (read, match, hash, tiers, insert, audit, commit)."""
+    from oncotrials.apps.genomics import importing, services
+    from oncotrials.core.genomics import _tabular, maf
+
+    st = Stages()
+    st.wrap(maf, "load_table", "parse: bytes, UTF-8, shape, polars parse")
+    st.wrap(importing, "read_maf", "read_maf (parse + validate + normalise)")
+    st.wrap(services, "read_any", "read (file to frames)")
+    st.wrap(services, "_resolve_patients", "match samples to patients")
+    st.wrap(services, "content_hashes", "content hashes")
+    st.wrap(services, "_create_or_conflict", "insert samples and reports")
+    st.wrap(services, "_tiers", "ESCAT tiers")
+    st.wrap(services, "_insert", "insert alterations (COPY / executemany)", capture=True)
+    st.wrap_context(services, "audit_batch", "audit events")
+    st.wrap(services, "_write", "transaction (from samples to commit)")
+    st.wrap(connection, "commit", "commit")
+    del _tabular
+    return st
+
+
+def index_cost(connection: Any, frame: Any) -> dict[str, float]:
+    """The same mutation rows inserted again into scratch tables with and without indexes.
+
+    Separates what the database itself costs: the insert path used by the import (COPY on
+    PostgreSQL, executemany on SQLite) into a bare table, then into one with the indexes of
+    ``genomics_mutation``; each in its own transaction, commit included.
+    """
+    from types import SimpleNamespace
+
+    from django.db import transaction
+
+    from oncotrials.apps.genomics import services
+
+    out: dict[str, float] = {}
+    scratch = SimpleNamespace(_meta=SimpleNamespace(db_table="bench_copy"))
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'genomics_mutation'")
+            ddl = [r[0] for r in cur.fetchall() if "_pkey" not in r[0]]
+            bare = "CREATE TABLE bench_copy (LIKE genomics_mutation INCLUDING DEFAULTS " + (
+                "INCLUDING IDENTITY)"
+            )
+        else:
+            cur.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'genomics_mutation' AND sql IS NOT NULL"
+            )
+            ddl = [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT sql FROM sqlite_master WHERE name = 'genomics_mutation'")
+            bare = cur.fetchone()[0].replace('"genomics_mutation"', '"bench_copy"', 1)
+    ddl = [
+        re.sub(
+            r"INDEX\s+(\"?)(\w+)", r"INDEX \1bench_\2", d.replace("genomics_mutation", "bench_copy")
+        )
+        for d in ddl
+    ]
+    for label, indexes in (("bare table", []), ("with the table's indexes", ddl)):
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_copy")
+            cur.execute(bare)
+            if connection.vendor == "postgresql":
+                cur.execute("ALTER TABLE bench_copy ADD PRIMARY KEY (id)")
+            for d in indexes:
+                cur.execute(d)
+            if connection.vendor == "postgresql":
+                cur.execute("CHECKPOINT")
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            services._insert(scratch, frame, lambda _n: None)
+        out[label] = time.perf_counter() - t0
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_copy")
+    return out
+
+
 # ------------------------------------------------------------------------------ the worker
 def worker(args: argparse.Namespace) -> None:
     """Runs in a child process with DATABASE_URL set: migrate, seed, import, query."""
@@ -188,6 +302,11 @@ def worker(args: argparse.Namespace) -> None:
             for i in range(n_patients)
         )
         pmap = PatientMap.read(maf.with_suffix(".map.csv"))
+        stages = instrument(connection) if k == 0 else None
+        if stages is not None:  # the figures are wall times of wrapped functions
+            from oncotrials.apps.genomics import services
+
+            genomics_import = services.genomics_import
         t0 = time.perf_counter()
         result = genomics_import(path=maf, by=None, patient_map=pmap)
         elapsed = time.perf_counter() - t0
@@ -197,6 +316,10 @@ def worker(args: argparse.Namespace) -> None:
             "seconds": elapsed,
             "reports": result.reports_created,
         }
+        if stages is not None:
+            entry["stages"] = dict(stages.seconds)
+            entry["database"] = index_cost(connection, stages.captured["mutations"])
+            stages.captured.clear()
         if k == 0:
             t0 = time.perf_counter()
             again = genomics_import(path=maf, by=None, patient_map=pmap)
@@ -287,6 +410,21 @@ def _admin_sql(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
+STEPS = (  # (label, indent): nested steps are part of the step above them
+    ("read (file to frames)", 1),
+    ("read_maf (parse + validate + normalise)", 2),
+    ("parse: bytes, UTF-8, shape, polars parse", 3),
+    ("match samples to patients", 1),
+    ("content hashes", 1),
+    ("transaction (from samples to commit)", 1),
+    ("insert samples and reports", 2),
+    ("ESCAT tiers", 2),
+    ("insert alterations (COPY / executemany)", 2),
+    ("audit events", 2),
+    ("commit", 2),
+)
+
+
 def _report(label: str, res: dict[str, Any], floor: float) -> None:
     first = res["imports"][0]
     rate = first["rows"] / first["seconds"]
@@ -295,6 +433,22 @@ def _report(label: str, res: dict[str, Any], floor: float) -> None:
         f"{first['seconds'] / floor:5.1f}x floor   ({first['reports']:,} reports, "
         f"one audit event each)"
     )
+    stages = first.get("stages", {})
+    for step, depth in STEPS:
+        if step in stages:
+            name = "  " * depth + step
+            print(f"{name:<48}{stages[step]:7.2f} s  {stages[step] / floor:5.1f}x floor")
+    if "transaction (from samples to commit)" in stages:
+        inner = sum(
+            stages.get(k, 0.0)
+            for k, d in STEPS
+            if d == 2 and k in stages and k != "read_maf (parse + validate + normalise)"
+        )
+        rest = stages["transaction (from samples to commit)"] - inner
+        print(f"{'    other (report rows, frames, sort)':<48}{rest:7.2f} s")
+    for what, seconds in first.get("database", {}).items():
+        name = f"  same rows alone: {what}"
+        print(f"{name:<48}{seconds:7.2f} s  {seconds / floor:5.1f}x floor")
     print(
         f"{'  re-import (changes nothing)':<34}{first['reimport_seconds']:7.2f} s  "
         f"reports created: {first['reimport_created']}"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from oncotrials.core.errors import ValidationError
@@ -431,9 +433,15 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
         if f.height == 0:
             continue
         # One sort and one CSV rendering for the whole file; each sample's rows are then a
-        # contiguous run of lines (no field holds a newline: the readers split on lines).
+        # contiguous run of lines (no field holds a newline: the readers split on lines), fed
+        # to its digest as one slice of the rendering.
         f = f.sort(["sample_key", *[c for c in f.columns if c != "sample_key"]], nulls_last=True)
-        lines = f.write_csv(include_header=False).encode().split(b"\n")
+        buf = io.BytesIO()
+        f.write_csv(buf, include_header=False)
+        data = buf.getbuffer()
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        if ends.size != f.height:  # a newline inside a value after all: split the old way
+            ends = np.cumsum([len(x) + 1 for x in bytes(data).split(b"\n")[: f.height]]) - 1
         runs = f.get_column("sample_key").rle()
         start = 0
         for key, n in zip(
@@ -442,6 +450,9 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
             h = digests.get(str(key))
             if h is not None:
                 h.update(kind.encode())
-                h.update(b"\n".join(lines[start : start + n]))
+                first = 0 if start == 0 else int(ends[start - 1]) + 1
+                h.update(data[first : int(ends[start + n - 1])])
             start += n
+        del data
+        buf.close()
     return {s: h.hexdigest() for s, h in digests.items()}

@@ -373,9 +373,14 @@ def _executemany(model: Any, frame: pl.DataFrame, tick: Callable[[int], None]) -
     columns = ", ".join(quote(c) for c in frame.columns)
     marks = ", ".join(["%s"] * frame.width)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model names, quoted
+    text = [
+        pl.col(c).fill_null("")
+        for c, t in zip(frame.columns, frame.dtypes, strict=True)
+        if t == pl.String
+    ]
     with connection.cursor() as cur:
         for offset in range(0, frame.height, SQLITE_BATCH):
-            part = frame.slice(offset, SQLITE_BATCH)
+            part = frame.slice(offset, SQLITE_BATCH).with_columns(text)
             cur.executemany(sql, part.rows())
             tick(part.height)
 
@@ -599,8 +604,8 @@ def _write(
     for kind, schema in KINDS.items():
         f = parsed.frames[kind].join(ids, on="sample_key", how="inner")
         f = f.with_columns(_tiers(kind, f, tumour_of))
-        strings = [c for c, t in schema.items() if t == pl.String and c != "sample_key"]
-        f = f.with_columns([pl.col(c).fill_null("") for c in [*strings, "escat_tier"]])
+        # Text columns keep their nulls here: COPY reads them as '' (FORCE_NOT_NULL) and the
+        # SQLite path fills them in, batch by batch.
         frames[kind] = f.select(
             "report_id",
             "sample_id",
@@ -610,11 +615,12 @@ def _write(
             *[c for c in schema if c != "sample_key"],
         )
         if kind == "mutations":
-            # In the order of the cohort index (gene, protein change): each of its pages is
-            # then filled once, in sequence, instead of a million inserts at random places,
-            # which halves the time PostgreSQL spends in the COPY. Rows of a report are
-            # therefore stored (and numbered) by gene, not in the file's order.
-            frames[kind] = frames[kind].sort(["gene", "protein_change"], maintain_order=True)
+            # By gene, the leading column of the cohort index: its pages are then filled
+            # gene after gene instead of by a million inserts at random places, which cuts
+            # the time the database spends in the insert by a third to a half (sorting by
+            # the protein change too costs twice as much here for no measurable gain). Rows
+            # of a report are therefore stored (and numbered) by gene, not in file order.
+            frames[kind] = frames[kind].sort("gene", maintain_order=True)
         counts[kind] = f.height
     total = sum(counts.values())
     done = 0

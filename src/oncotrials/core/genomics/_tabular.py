@@ -58,9 +58,9 @@ def _read_bytes(path: Path, log: IssueLog) -> bytes:
         ) from None
 
 
-def _decode_check(data: bytes, log: IssueLog) -> None:
-    if data.isascii():  # most genomic files: no need to decode them to know they are UTF-8
-        return
+def _decode_check(data: bytes, log: IssueLog, *, ascii_only: bool | None = None) -> None:
+    if data.isascii() if ascii_only is None else ascii_only:
+        return  # most genomic files: no need to decode them to know they are UTF-8
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -104,7 +104,8 @@ def load_table(
     every line is still checked against the full header.
     """
     data = _unix_newlines(_read_bytes(path, log))
-    _decode_check(data, log)
+    ascii_only = data.isascii()
+    _decode_check(data, log, ascii_only=ascii_only)
     if not data or data.isspace():
         raise log.fatal(1, None, f"the {kind} is empty; expected a tab-separated header row.")
 
@@ -173,7 +174,7 @@ def load_table(
         _check_shape(body, len(header), header_line, log)
     frame.columns = [header[i] for i in idx]  # polars keeps the requested (sorted) order
     frame = frame.select(wanted)
-    frame = _strip_blanks(frame, ascii_only=data.isascii(), data=data)
+    frame = _strip_blanks(frame, ascii_only=ascii_only, data=data)
     return TextTable(frame, header, header_line, tuple(comments))
 
 

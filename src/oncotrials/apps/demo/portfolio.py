@@ -492,6 +492,14 @@ def demo_load(
         )
         say("adverse events")
 
+        from .board import demo_board_load
+        from .genomics import demo_criteria_load, demo_genomics_load
+
+        demo_criteria_load(say)
+        if patients:
+            demo_genomics_load(rng, say)
+            demo_board_load(rng, say)
+
         monitor = user_create(
             username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor"
         )

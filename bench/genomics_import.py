@@ -415,8 +415,8 @@ STEPS = (  # (label, indent): nested steps are part of the step above them
     ("read_maf (parse + validate + normalise)", 2),
     ("parse: bytes, UTF-8, shape, polars parse", 3),
     ("match samples to patients", 1),
-    ("content hashes", 1),
     ("transaction (from samples to commit)", 1),
+    ("content hashes", 2),
     ("insert samples and reports", 2),
     ("ESCAT tiers", 2),
     ("insert alterations (COPY / executemany)", 2),
@@ -437,15 +437,18 @@ def _report(label: str, res: dict[str, Any], floor: float) -> None:
     for step, depth in STEPS:
         if step in stages:
             name = "  " * depth + step
-            print(f"{name:<48}{stages[step]:7.2f} s  {stages[step] / floor:5.1f}x floor")
+            note = "  (in a thread, beside the next two steps)" if step == "content hashes" else ""
+            print(f"{name:<48}{stages[step]:7.2f} s  {stages[step] / floor:5.1f}x floor{note}")
     if "transaction (from samples to commit)" in stages:
         inner = sum(
             stages.get(k, 0.0)
             for k, d in STEPS
-            if d == 2 and k in stages and k != "read_maf (parse + validate + normalise)"
+            if d == 2
+            and k in stages
+            and k not in ("read_maf (parse + validate + normalise)", "content hashes")
         )
         rest = stages["transaction (from samples to commit)"] - inner
-        print(f"{'    other (report rows, frames, sort)':<48}{rest:7.2f} s")
+        print(f"{'    other (waits, report rows, joins, sort)':<48}{rest:7.2f} s")
     for what, seconds in first.get("database", {}).items():
         name = f"  same rows alone: {what}"
         print(f"{name:<48}{seconds:7.2f} s  {seconds / floor:5.1f}x floor")

@@ -15,6 +15,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -491,15 +492,19 @@ def genomics_import(
     say("matching", 0, 0)
     patients = _resolve_patients(parsed, patient_map, by)
     say("hashing", 0, 0)
-    hashes = content_hashes(parsed)
-    return _write(parsed, patients, hashes, patient_map, by, say)
+    # The content hashes (a sort and a rendering of every row; polars and hashlib release the
+    # GIL) are computed in a thread while the samples are written and the rows are given
+    # their tiers and their order; only the reports wait for them.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = pool.submit(content_hashes, parsed)
+        return _write(parsed, patients, hashes, patient_map, by, say)
 
 
 @transaction.atomic
 def _write(
     parsed: Parsed,
     patients: dict[str, Patient],
-    hashes: dict[str, str],
+    pending_hashes: Future[dict[str, str]],
     patient_map: PatientMap | None,
     by: Any,
     say: Progress,
@@ -535,7 +540,28 @@ def _write(
     _create_or_conflict(Sample, to_create, 900)
     sample_of = {sid: existing[(patients[sid].pk, sid)] for sid in keys}
 
+    # Every row with its ESCAT tier for the patient's tumour type, in insertion order.
+    say("annotating", 0, 0)
+    tumour_of = {
+        sid: _valid_tumour(patients[sid].diagnosis or (sample_of[sid].oncotree_code or ""))
+        for sid in keys
+    }
+    prepared: dict[str, pl.DataFrame] = {}
+    for kind in KINDS:
+        f = parsed.frames[kind]
+        f = f.with_columns(_tiers(kind, f, tumour_of))
+        if kind == "mutations":
+            # By gene, the leading column of the cohort index: its pages are then filled
+            # gene after gene instead of by a million inserts at random places, which cuts
+            # the time the database spends in the insert by a third to a half (sorting by
+            # the protein change too costs twice as much here for no measurable gain). Rows
+            # of a report are therefore stored (and numbered) by gene, not in file order.
+            f = f.sort("gene", maintain_order=True)
+        prepared[kind] = f
+
     # Reports: identical content already stored for the sample is skipped.
+    say("hashing", 0, 0)
+    hashes = pending_hashes.result()
     known: set[tuple[int, str]] = set()
     sample_pks = [s.pk for s in sample_of.values()]
     for i in range(0, len(sample_pks), 900):
@@ -595,15 +621,9 @@ def _write(
             "patient_id": pl.Int64,
         },
     )
-    say("annotating", 0, 0)
-    tumour_of = {
-        sid: _valid_tumour(patients[sid].diagnosis or (sample_of[sid].oncotree_code or ""))
-        for sid in reports
-    }
     frames: dict[str, pl.DataFrame] = {}
     for kind, schema in KINDS.items():
-        f = parsed.frames[kind].join(ids, on="sample_key", how="inner")
-        f = f.with_columns(_tiers(kind, f, tumour_of))
+        f = prepared[kind].join(ids, on="sample_key", how="inner", maintain_order="left")
         # Text columns keep their nulls here: COPY reads them as '' (FORCE_NOT_NULL) and the
         # SQLite path fills them in, batch by batch.
         frames[kind] = f.select(
@@ -614,13 +634,6 @@ def _write(
             pl.lit(True).alias("current"),
             *[c for c in schema if c != "sample_key"],
         )
-        if kind == "mutations":
-            # By gene, the leading column of the cohort index: its pages are then filled
-            # gene after gene instead of by a million inserts at random places, which cuts
-            # the time the database spends in the insert by a third to a half (sorting by
-            # the protein change too costs twice as much here for no measurable gain). Rows
-            # of a report are therefore stored (and numbered) by gene, not in file order.
-            frames[kind] = frames[kind].sort("gene", maintain_order=True)
         counts[kind] = f.height
     total = sum(counts.values())
     done = 0

@@ -406,6 +406,19 @@ def test_doses_missed_for_other_reasons_do_not_count_against_dose_intensity(trea
     assert "50 % received" in event.reason
 
 
+def test_doses_missed_for_toxicity_after_the_window_are_not_proposed(treated):
+    treated.today(dt.date(2027, 1, 10))
+    _dose(treated, "50", day(1), visit_code="C1D1")
+    _dose(treated, "50", day(8))
+    _ae(treated, term="Alanine aminotransferase increased", grade=2, onset_date=day(24).isoformat())
+    _dose(treated, "0", day(29), modification="interruption", modification_reason="ALT increased")
+    _dose(treated, "0", day(36), modification="interruption", modification_reason="ALT increased")
+    assert _cases() == {}
+    decision, _ = dlt_evaluate(registration=treated.registration, by=treated.users["nurse"])
+    (event,) = [e for e in decision.events if e.rule_id == "DOSE_INTENSITY"]
+    assert event.outcome.value == "not_dlt"  # 100 % of the two doses planned in days 1-21
+
+
 def test_a_reason_naming_a_toxicity_without_an_adverse_event_is_pending(treated):
     _dose(treated, "50", day(1), visit_code="C1D1")
     _dose(treated, "0", day(8), modification="interruption", modification_reason="G3 vomiting")

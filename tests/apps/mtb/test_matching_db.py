@@ -314,3 +314,32 @@ def test_open_status_is_read_fresh_not_from_the_cache(unit_p: Any) -> None:
     found = {m.level_path: m for m in matches_for_patient(user=inv, patient=unit_p.kras_patient)}
     assert found["G12C"].open is False
     assert found["HER2"].open is True
+
+
+def test_a_rolled_back_report_seen_by_the_cache_does_not_linger(unit_p: Any, tmp_path: Any) -> None:
+    """The cache may see a report inside a transaction that is then rolled back; a later report
+    can take the same id (SQLite reuses them). Reports are named by content too."""
+    from django.db import transaction
+
+    from oncotrials.apps.mtb.matching import build_full_state, matching_state
+
+    class Rollback(Exception):
+        pass
+
+    def seen_then_rolled_back() -> None:
+        with transaction.atomic():
+            import_report(
+                tmp_path, unit_p.untested, variants=[{"gene": "KRAS", "protein_change": "p.G12C"}]
+            )
+            sets = matching_state(today=TODAY).matcher.match_sets()
+            assert str(unit_p.untested.pk) in sets[(str(unit_p.trial.pk), "G12C")]
+            raise Rollback
+
+    with pytest.raises(Rollback):
+        seen_then_rolled_back()
+    import_report(
+        tmp_path, unit_p.untested, variants=[{"gene": "TP53", "protein_change": "p.R175H"}]
+    )
+    later = matching_state(today=TODAY)
+    assert later.matcher.match_sets() == build_full_state(today=TODAY).matcher.match_sets()
+    assert str(unit_p.untested.pk) not in later.matcher.match_sets()[(str(unit_p.trial.pk), "G12C")]

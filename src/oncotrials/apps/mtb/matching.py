@@ -388,13 +388,17 @@ def _patient_signatures(
     dead = set(
         ScreeningEpisode.objects.filter(failure_reason="death").values_list("patient_id", flat=True)
     )
+    # Reports are named by id and content: ids can come back after a rollback (SQLite), so an
+    # id alone could let a different report pass for one already matched.
     reports: dict[int, list[int]] = defaultdict(list)
-    for pid, rid in (
+    contents: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+    for pid, rid, digest, imported in (
         DbReport.objects.filter(superseded=False)
         .order_by("pk")
-        .values_list("sample__patient_id", "pk")
+        .values_list("sample__patient_id", "pk", "content_hash", "imported_at")
     ):
         reports[pid].append(rid)
+        contents[pid].append((digest, imported))
     sigs: dict[int, tuple[Any, ...]] = {}
     clinical: dict[int, _Clinical] = {}
     site_of: dict[int, int] = {}
@@ -412,7 +416,7 @@ def _patient_signatures(
         )
         clinical[pk] = facts
         site_of[pk] = site_id
-        sigs[pk] = (facts, tuple(reports.get(pk, ())))
+        sigs[pk] = (facts, tuple(reports.get(pk, ())), tuple(contents.get(pk, ())))
     return sigs, clinical, site_of
 
 
@@ -569,7 +573,7 @@ def _record(pk: int, c: _Clinical, g: _Genomics | None) -> Patient:
 def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> PatientIndex:
     """The engine's columnar index of every patient, read in bulk (no per-row records): the
     same columns :meth:`PatientIndex.from_patients` builds from records (tested equal)."""
-    current = {rid for _facts, rids in sigs.values() for rid in rids}
+    current = {rid for sig in sigs.values() for rid in sig[1]}
     g = _genomics(None, current)
     pks = list(sigs)
     n = len(pks)

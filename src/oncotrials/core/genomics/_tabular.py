@@ -164,7 +164,7 @@ def load_table(
             null_values=["", *null_values],
         )
     except pl.exceptions.ComputeError:  # a line with more fields than the first one
-        _check_shape(body, len(header), header_line, log)
+        _check_shape(body, len(header), header_line, log, scan=True)
         raise
     # The shape of every line, from the parse itself: polars gives one row per line (a blank
     # line is a row of nulls), so the file is rectangular when the tabs add up and no row is
@@ -172,7 +172,7 @@ def load_table(
     expected_tabs = (len(header) - 1) * frame.height
     blank_row = frame.select(pl.all_horizontal(pl.all().is_null()).any()).item()
     if _count_tabs(body) != expected_tabs or blank_row:
-        _check_shape(body, len(header), header_line, log)
+        _check_shape(body, len(header), header_line, log, scan=True)
     frame.columns = [header[i] for i in idx]  # polars keeps the requested (sorted) order
     frame = frame.select(wanted)
     frame = _strip_blanks(frame, ascii_only=ascii_only, data=data)
@@ -211,14 +211,25 @@ def _strip_blanks(frame: pl.DataFrame, *, ascii_only: bool, data: bytes) -> pl.D
     )
 
 
-def _check_shape(body: bytes, n_fields: int, header_line: int, log: IssueLog) -> None:
+def _check_shape(
+    body: bytes, n_fields: int, header_line: int, log: IssueLog, *, scan: bool = False
+) -> None:
+    """Raise naming every empty line and every line with the wrong number of fields.
+
+    Without ``scan``, a file whose tabs add up and that has no blank line returns at once;
+    with it (the parse already showed something wrong), every line is looked at.
+    """
     end = len(body)
     while end and body[end - 1] == 10:  # trailing newlines
         end -= 1
     if not end:
         return
     n_lines = body.count(b"\n", 0, end) + 1
-    if body.count(b"\t", 0, end) == (n_fields - 1) * n_lines and body.find(b"\n\n", 0, end) < 0:
+    if (
+        not scan
+        and body.count(b"\t", 0, end) == (n_fields - 1) * n_lines
+        and body.find(b"\n\n", 0, end) < 0
+    ):
         return
     trimmed = body[:end]
     # Slow path only for files that are wrong: find the offending lines.

@@ -545,7 +545,10 @@ def _write(
     _create_or_conflict(Sample, to_create, 900)
     sample_of = {sid: existing[(patients[sid].pk, sid)] for sid in keys}
 
-    # Every row with its ESCAT tier for the patient's tumour type, in insertion order.
+    # Every row with its ESCAT tier for the patient's tumour type. Rows keep the file's order:
+    # sorting them by gene would let PostgreSQL fill the cohort index in sequence (about a third
+    # less time in the COPY), but the cohort query reads its first page in id order and relies
+    # on each gene being spread over the ids (TP53 over 3M rows: 1.1 s instead of 0.1 s).
     say("annotating", 0, 0)
     tumour_of = {
         sid: _valid_tumour(patients[sid].diagnosis or (sample_of[sid].oncotree_code or ""))
@@ -555,13 +558,6 @@ def _write(
     for kind in KINDS:
         f = parsed.frames[kind]
         f = f.with_columns(_tiers(kind, f, tumour_of))
-        if kind == "mutations":
-            # By gene, the leading column of the cohort index: its pages are then filled
-            # gene after gene instead of by a million inserts at random places, which cuts
-            # the time the database spends in the insert by a third to a half (sorting by
-            # the protein change too costs twice as much here for no measurable gain). Rows
-            # of a report are therefore stored (and numbered) by gene, not in file order.
-            f = f.sort("gene", maintain_order=True)
         prepared[kind] = f
 
     # Reports: identical content already stored for the sample is skipped.

@@ -4,7 +4,6 @@ the demo's genomic reports, deterministic for a seed; nothing when there is no r
 from __future__ import annotations
 
 import random
-import time
 from typing import Any
 
 import pytest
@@ -32,21 +31,16 @@ def test_demo_board_with_no_genomic_report_creates_nothing(db: Any) -> None:
 def test_demo_board_history(db: Any) -> None:
     from oncotrials.apps.accounts.models import User
     from oncotrials.apps.audit.services import audit_verify
-    from oncotrials.apps.demo.board import demo_board_load
-    from oncotrials.apps.demo.genomics import demo_criteria_load, demo_genomics_load
     from oncotrials.apps.demo.portfolio import demo_load
     from oncotrials.apps.genomics.models import GenomicReport
-    from oncotrials.apps.mtb.models import MtbCaseReport, MtbMeeting, MtbRecommendation
+    from oncotrials.apps.mtb.models import MtbCase, MtbCaseReport, MtbMeeting, MtbRecommendation
     from oncotrials.apps.mtb.selectors import funnel, referrals_for_user
     from oncotrials.apps.mtb.services import signature_is_valid
 
+    # demo_load builds the board itself (after the genomic reports and criteria).
     demo_load(seed=7)
-    demo_genomics_load(random.Random(11))
-    demo_criteria_load()
-    started = time.perf_counter()
-    cases = demo_board_load(random.Random(5))
-    elapsed = time.perf_counter() - started
-    print(f"demo board: {cases} cases in {elapsed:.1f} s")
+    # Cases of held meetings carry a recommendation; the planned meeting's agenda does not yet.
+    cases = MtbCase.objects.exclude(meeting__status="planned").count()
     assert cases >= 50
     closed = MtbMeeting.objects.filter(status="closed")
     assert closed.count() >= 20

@@ -1,5 +1,8 @@
-"""The demo's tumour board: past meetings with signed recommendations and referrals built from
-the demo's genomic reports, deterministic for a seed; nothing when there is no report."""
+"""The demo's genomic reports, machine criteria and tumour board (all loaded by ``demo_load``):
+deterministic, matching finds patients in the open precision trials, and past meetings carry
+signed recommendations and referrals; the board creates nothing when there is no report.
+
+One test loads the whole demo once (it takes a while) and checks all three."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def test_demo_board_with_no_genomic_report_creates_nothing(db: Any) -> None:
     assert "no genomic report" in messages[0]
 
 
-def test_demo_board_history(db: Any) -> None:
+def test_demo_genomics_criteria_matches_and_board(db: Any) -> None:
     from oncotrials.apps.accounts.models import User
     from oncotrials.apps.audit.services import audit_verify
     from oncotrials.apps.demo.portfolio import demo_load
@@ -37,8 +40,9 @@ def test_demo_board_history(db: Any) -> None:
     from oncotrials.apps.mtb.selectors import funnel, referrals_for_user
     from oncotrials.apps.mtb.services import signature_is_valid
 
-    # demo_load builds the board itself (after the genomic reports and criteria).
+    # demo_load loads the criteria, then the genomic reports, then the board's history.
     demo_load(seed=7)
+    _check_genomics_and_matching()
     # Cases of held meetings carry a recommendation; the planned meeting's agenda does not yet.
     cases = MtbCase.objects.exclude(meeting__status="planned").count()
     assert cases >= 50
@@ -69,3 +73,28 @@ def test_demo_board_history(db: Any) -> None:
     assert f.total.screened >= f.total.actionable >= 1
     assert f.total.referred >= 1
     assert audit_verify().ok
+
+
+def _check_genomics_and_matching() -> None:
+    from oncotrials.apps.demo.genomics import demo_criteria_load, demo_report_documents
+    from oncotrials.apps.genomics.models import GenomicReport, Sample
+    from oncotrials.apps.mtb.matching import SYSTEM, match_all
+    from oncotrials.apps.trials.models import Trial
+
+    assert demo_report_documents(random.Random(11)) == demo_report_documents(random.Random(11))
+    demo_reports = GenomicReport.objects.filter(source_file__startswith="DEMO-")
+    assert demo_reports.count() >= 120
+    patients = Sample.objects.filter(reports__in=demo_reports).values("patient").distinct().count()
+    assert 100 <= patients <= 130
+    assert Sample.objects.filter(kind="cfdna").exists()
+    assert Sample.objects.filter(timepoint="progression").exists()  # serial samples
+    with_criteria = Trial.objects.exclude(match_criteria=None).count()
+    assert with_criteria >= 3
+    assert demo_criteria_load() == with_criteria  # again: same criteria, nothing changes
+    summary = match_all(user=SYSTEM)
+    assert summary.trials == with_criteria
+    assert summary.problems == ()
+    assert summary.open_matches >= 20
+    # every match's explanation shows the whole tree met
+    for m in summary.matches:
+        assert m.explanation[0]["value"] == "met"

@@ -46,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -360,18 +361,37 @@ def run(
     what else the shared machine runs."""
     clients = len(registrations)
     load_before = os.getloadavg()[0]
-    app, db = server_pids() if server_pids else ([], [])
-    server0 = {pid: _cpu_seconds(pid) for pid in app + db}
+    # CPU time of the server's processes, sampled twice a second: database connections that
+    # are closed and replaced during the row (CONN_MAX_AGE) count up to their last sample, new
+    # ones from zero.
+    start: dict[int, float] = {}
+    seen: dict[str, dict[int, float]] = {"app": {}, "db": {}}
+    stop = threading.Event()
+
+    def sample() -> None:
+        app, db = server_pids() if server_pids else ([], [])
+        for kind, pids in (("app", app), ("db", db)):
+            for pid in pids:
+                seen[kind][pid] = max(seen[kind].get(pid, 0.0), _cpu_seconds(pid))
+
+    def sampler() -> None:
+        while not stop.wait(0.5):
+            sample()
+
+    sample()
+    start = {pid: cpu for kind in seen.values() for pid, cpu in kind.items()}
+    watcher = threading.Thread(target=sampler, daemon=True)
+    watcher.start()
     cpu0, started = os.times(), time.monotonic()
     per_client, errors = asyncio.run(
         _run_clients(port, seeded["token"], registrations, seeded["onset"], seconds)
     )
     wall = time.monotonic() - started
     cpu1 = os.times()
-    # processes that appeared during the row (new database connections) count from zero
-    app, db = server_pids() if server_pids else ([], [])
-    app_cpu = sum(_cpu_seconds(pid) - server0.get(pid, 0.0) for pid in app)
-    db_cpu = sum(_cpu_seconds(pid) - server0.get(pid, 0.0) for pid in db)
+    stop.set()
+    watcher.join()
+    sample()
+    app_cpu, db_cpu = (sum(c - start.get(pid, 0.0) for pid, c in seen[k].items()) for k in seen)
     client_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     latencies = sorted(x for lst in per_client for x in lst)
     out: dict[str, Any] = {
@@ -494,13 +514,10 @@ def main() -> None:
             f"{'p95 ms':>8} {'p99 ms':>8} {'load':>10} {'client CPU':>10} {'CPU/save app+db':>16}"
             f"  target p95 <= {TARGET_P95_MS:g} ms at 32 clients"
         )
+        master = gunicorn.pid
         for n in counts:
             r = run(
-                port,
-                seeded,
-                pool[:n],
-                args.seconds,
-                lambda: _server_pids(gunicorn.pid, server, name),  # type: ignore[union-attr]
+                port, seeded, pool[:n], args.seconds, lambda: _server_pids(master, server, name)
             )
             pool = pool[n:]
             if not r["ok"]:

@@ -307,7 +307,7 @@ def _tiers(kind: str, frame: pl.DataFrame, tumour_of: dict[str, str]) -> pl.Seri
         return pl.Series("escat_tier", [], dtype=pl.String)
     genes = [g for g in _kb_by_gene() if g]
     if kind == "mutations":  # ESCAT rules only match protein-altering changes
-        candidate = _mutation_prefilter() & pl.col("variant_class").is_in(PROTEIN_ALTERING)
+        candidate = pl.col("gene").is_in(genes) & pl.col("variant_class").is_in(PROTEIN_ALTERING)
     elif kind == "copy_numbers":
         candidate = pl.col("gene").is_in(genes)
     elif kind == "structural_variants":
@@ -317,7 +317,8 @@ def _tiers(kind: str, frame: pl.DataFrame, tumour_of: dict[str, str]) -> pl.Seri
     keys = _TIER_KEYS[kind]
     rows = (
         frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), *keys, "sample_key")
-        .filter(candidate)
+        .filter(candidate)  # cheap tests on every row first, the prefilter on the rest
+        .filter(_mutation_prefilter() if kind == "mutations" else pl.lit(True))
         .with_columns(
             pl.col("sample_key")
             .replace_strict(tumour_of, default="", return_dtype=pl.String)

@@ -1,0 +1,234 @@
+"""The French catalogue is complete, keeps every placeholder, and is what the pages show.
+
+The catalogue is checked in its source form (django.po) and in its compiled form (django.mo,
+read with the standard library's gettext), so that a commit of one without the other fails.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+LC_MESSAGES = Path(__file__).parents[2] / "src/oncotrials/locale/fr/LC_MESSAGES"
+
+# Printf-style and brace placeholders, and HTML tags, must come through translation unchanged.
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|<[^>]+>")
+# International abbreviations that French clinical research keeps as they are.
+KEPT_AS_IS = (
+    "CTCAE",
+    "RECIST",
+    "iRECIST",
+    "ECOG",
+    "OncoTree",
+    "ESCAT",
+    "ICANS",
+    "ASTCT",
+    "BOIN",
+    "YAML",
+    "JSON",
+    "CSV",
+)
+
+
+@dataclass
+class Entry:
+    line: int
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgstr: list[str] = field(default_factory=list)
+    fuzzy: bool = False
+
+
+def _unquote(text: str) -> str:
+    return bytes(text.strip()[1:-1], "utf-8").decode("unicode_escape").encode("latin-1").decode()
+
+
+def _parse_po(path: Path) -> list[Entry]:
+    entries: list[Entry] = []
+    current: Entry | None = None
+    target: tuple[str, int] | None = None
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            current, target = None, None
+            continue
+        if current is None:
+            current = Entry(line=number)
+            entries.append(current)
+        if line.startswith("#,") and "fuzzy" in line:
+            current.fuzzy = True
+        elif line.startswith("#"):
+            continue
+        elif line.startswith("msgid_plural "):
+            current.msgid_plural = _unquote(line[len("msgid_plural ") :])
+            target = ("msgid_plural", 0)
+        elif line.startswith("msgid "):
+            current.msgid = _unquote(line[len("msgid ") :])
+            target = ("msgid", 0)
+        elif line.startswith("msgstr"):
+            value = line.partition(" ")[2]
+            current.msgstr.append(_unquote(value))
+            target = ("msgstr", len(current.msgstr) - 1)
+        elif line.startswith('"') and target is not None:
+            kind, index = target
+            if kind == "msgid":
+                current.msgid += _unquote(line)
+            elif kind == "msgid_plural":
+                current.msgid_plural = (current.msgid_plural or "") + _unquote(line)
+            else:
+                current.msgstr[index] += _unquote(line)
+        else:
+            raise AssertionError(f"django.po line {number}: cannot read {raw!r}")
+    return [e for e in entries if e.msgid]
+
+
+@pytest.fixture(scope="module")
+def entries() -> list[Entry]:
+    return _parse_po(LC_MESSAGES / "django.po")
+
+
+def test_the_parser_reads_plurals_escapes_and_continuations(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: fr\\n"\n\n'
+        '#, fuzzy\nmsgid "%(n)s query"\nmsgid_plural "%(n)s queries"\n'
+        'msgstr[0] "%(n)s requête"\nmsgstr[1] ""\n"%(n)s requêtes"\n\n'
+        'msgid "Say \\"yes\\""\nmsgstr "Dites « oui »"\n',
+        encoding="utf-8",
+    )
+    plural, quoted = _parse_po(po)
+    assert (plural.line, plural.fuzzy, plural.msgid_plural) == (5, True, "%(n)s queries")
+    assert plural.msgstr == ["%(n)s requête", "%(n)s requêtes"]
+    assert (quoted.msgid, quoted.fuzzy) == ('Say "yes"', False)
+    bad = tmp_path / "bad.po"
+    bad.write_text('msgid "x"\nmsgstr "y"\ngarbage\n', encoding="utf-8")
+    with pytest.raises(AssertionError, match="line 3"):
+        _parse_po(bad)
+
+
+def test_every_message_is_translated_and_none_is_fuzzy(entries):
+    assert len(entries) > 700
+    untranslated = [f"line {e.line}: {e.msgid}" for e in entries if not all(e.msgstr)]
+    fuzzy = [f"line {e.line}: {e.msgid}" for e in entries if e.fuzzy]
+    assert untranslated == []
+    assert fuzzy == []
+
+
+def test_plural_messages_have_both_french_forms(entries):
+    plurals = [e for e in entries if e.msgid_plural is not None]
+    assert plurals
+    for e in plurals:
+        assert len(e.msgstr) == 2, f"line {e.line}"
+
+
+def test_placeholders_and_markup_are_kept(entries):
+    wrong = []
+    for e in entries:
+        sources = [e.msgid] if e.msgid_plural is None else [e.msgid, e.msgid_plural]
+        wanted = {tuple(sorted(PLACEHOLDER.findall(s))) for s in sources}
+        for form in e.msgstr:
+            if tuple(sorted(PLACEHOLDER.findall(form))) not in wanted:
+                wrong.append(f"line {e.line}: {e.msgid!r} -> {form!r}")
+    assert wrong == []
+
+
+def test_international_abbreviations_are_not_translated(entries):
+    wrong = [
+        f"line {e.line}: {word} in {e.msgid!r}"
+        for e in entries
+        for word in KEPT_AS_IS
+        if re.search(rf"\b{word}\b", e.msgid)
+        and not all(re.search(rf"\b{word}\b", form) for form in e.msgstr)
+    ]
+    assert wrong == []
+
+
+def test_compiled_catalogue_matches_the_source(entries):
+    with (LC_MESSAGES / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = []
+    for e in entries:
+        if e.msgid_plural is None:
+            got = [compiled.gettext(e.msgid)]
+        else:
+            got = [
+                compiled.ngettext(e.msgid, e.msgid_plural, 1),
+                compiled.ngettext(e.msgid, e.msgid_plural, 2),
+            ]
+        if got != e.msgstr:
+            stale.append(f"line {e.line}: {e.msgid!r}")
+    assert stale == [], "django.mo is out of date: run compilemessages"
+
+
+def _french(client):
+    client.cookies["django_language"] = "fr"
+    return client
+
+
+@pytest.mark.parametrize(
+    ("url", "french", "english"),
+    [
+        ("/safety/", "Déclarations d'EIG à faire", "SAE reports due"),
+        ("/safety/dlt/", "Aucun cas de DLT.", "No DLT case."),
+        ("/worklists/", "Visites prévues aujourd'hui et en retard", "Visits due today"),
+        ("/crfs/queries/", "Requêtes sur les données", "Data queries"),
+        ("/genomics/", "Requête de cohorte génomique", "Genomic cohort query"),
+        ("/mtb/", "Nouvelle réunion", "New meeting"),
+        ("/mtb/referrals/", "Orientations de la RCP moléculaire", "Tumour-board referrals"),
+        ("/efficacy/", "Efficacité", "Efficacy"),
+    ],
+)
+def test_pages_are_shown_in_french(client_for, url, french, english):
+    response = _french(client_for("investigator")).get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<html lang="fr"' in page
+    assert french in page
+    assert english not in page
+
+
+def test_the_same_page_stays_english_without_the_choice(client_for):
+    page = client_for("investigator").get("/safety/").content.decode()
+    assert "SAE reports due" in page
+    assert "Déclarations d'EIG à faire" not in page
+
+
+@pytest.fixture
+def registered(journey, screen):
+    """The journey's main-site patient, registered in the shared trial."""
+    import datetime as dt
+
+    from oncotrials.apps.subjects.services import registration_create
+
+    nurse = journey.unit.users["nurse"]
+    screen(journey, journey.patient, nurse)
+    return registration_create(
+        patient=journey.patient,
+        cohort=journey.cohort,
+        dose_level=journey.dose_level,
+        registered_on=dt.date(2026, 11, 12),
+        by=nurse,
+    )
+
+
+def test_french_casebook_list_shows_the_investigators_patient(client_for, registered):
+    page = _french(client_for("investigator")).get("/crfs/").content.decode()
+    assert registered.patient.research_id in page
+    assert "Requêtes ouvertes" in page
+    assert "Aucun cahier d'observation que vous pouvez consulter." not in page
+
+
+@pytest.mark.parametrize("persona", ["outsider", "monitor_other", "partner_investigator"])
+def test_french_casebooks_show_only_what_the_persona_may_see(client_for, registered, persona):
+    """Translation changes the words, never the scope: no patient of another site or study."""
+    response = _french(client_for(persona)).get("/crfs/")
+    if response.status_code == 200:
+        page = response.content.decode()
+        assert registered.patient.research_id not in page
+        assert "Aucun cahier d'observation que vous pouvez consulter." in page
+    else:
+        assert response.status_code in (302, 403)

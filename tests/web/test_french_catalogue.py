@@ -39,6 +39,7 @@ class Entry:
     line: int
     msgid: str = ""
     msgid_plural: str | None = None
+    context: str | None = None
     msgstr: list[str] = field(default_factory=list)
     fuzzy: bool = False
 
@@ -63,6 +64,9 @@ def _parse_po(path: Path) -> list[Entry]:
             current.fuzzy = True
         elif line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            current.context = _unquote(line[len("msgctxt ") :])
+            target = ("msgctxt", 0)
         elif line.startswith("msgid_plural "):
             current.msgid_plural = _unquote(line[len("msgid_plural ") :])
             target = ("msgid_plural", 0)
@@ -77,6 +81,8 @@ def _parse_po(path: Path) -> list[Entry]:
             kind, index = target
             if kind == "msgid":
                 current.msgid += _unquote(line)
+            elif kind == "msgctxt":
+                current.context = (current.context or "") + _unquote(line)
             elif kind == "msgid_plural":
                 current.msgid_plural = (current.msgid_plural or "") + _unquote(line)
             else:
@@ -152,7 +158,9 @@ def test_compiled_catalogue_matches_the_source(entries):
         compiled = gettext.GNUTranslations(handle)
     stale = []
     for e in entries:
-        if e.msgid_plural is None:
+        if e.msgid_plural is None and e.context is not None:
+            got = [compiled.pgettext(e.context, e.msgid)]
+        elif e.msgid_plural is None:
             got = [compiled.gettext(e.msgid)]
         else:
             got = [
@@ -232,3 +240,13 @@ def test_french_casebooks_show_only_what_the_persona_may_see(client_for, registe
         assert "Aucun cahier d'observation que vous pouvez consulter." in page
     else:
         assert response.status_code in (302, 403)
+
+
+def test_words_with_two_meanings_are_told_apart_by_context():
+    from django.utils.translation import gettext, override
+
+    from oncotrials.apps.mtb.models import MeetingStatus
+
+    with override("fr"):
+        assert str(MeetingStatus.HELD.label) == "Tenue"  # a meeting that took place
+        assert gettext("Held") == "Réservé"  # a slot held for a patient

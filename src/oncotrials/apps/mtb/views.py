@@ -3,17 +3,17 @@ render."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.models import User
+from oncotrials.apps.accounts.view_helpers import int_or_none as _int
+from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.trials.models import Cohort
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
@@ -49,30 +49,6 @@ from .services import (
     recommendation_sign,
     recommendation_update,
 )
-
-View = Callable[..., HttpResponse]
-
-
-def _visible(view: View) -> View:
-    """Turn NotFoundError into 404 and PermissionDeniedError into 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFoundError:
-            raise Http404("Not found.") from None
-        except PermissionDeniedError as exc:
-            return HttpResponseForbidden(exc.message)
-
-    return wrapped
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------------- meetings

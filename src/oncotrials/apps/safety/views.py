@@ -5,18 +5,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.view_helpers import int_or_none as _int
+from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
@@ -69,33 +69,6 @@ from .services import (
     sae_report_record,
 )
 from .toxicity_board import toxicity_cases_build, toxicity_meeting_create, toxicity_recommend
-
-View = Callable[..., HttpResponse]
-
-
-def _visible(view: View) -> View:
-    """Turn NotFoundError into 404 and PermissionDeniedError into 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFoundError:
-            raise Http404("Not found.") from None
-        except PermissionDeniedError as exc:
-            return HttpResponseForbidden(exc.message)
-
-    return wrapped
-
-
-def _int(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
 
 # ------------------------------------------------------------------------------- dashboard
 

@@ -12,14 +12,168 @@ Every selector filters through these functions. The rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from .models import Membership, Role
+from django.db.models import Q
 
-READ_ONLY_ROLES = frozenset({Role.SPONSOR_MONITOR})
-# Who may create trials and change the portfolio (cohorts, dose levels, status).
-PORTFOLIO_EDITORS = frozenset({Role.ADMINISTRATOR, Role.DATA_MANAGER, Role.INVESTIGATOR})
-IDENTITY_READERS = frozenset({Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.ADMINISTRATOR})
+from oncotrials.core.errors import PermissionDeniedError
+
+from .models import Membership, Role, Site
+
+
+class Action(StrEnum):
+    """What a user may be allowed to do. The text completes "Your role does not allow you to"."""
+
+    EDIT_PORTFOLIO = "edit the portfolio (trials, cohorts, dose levels, status, criteria)"
+    READ_IDENTITY = "read a patient's identity"
+    WRITE_JOURNEY = "record the patient journey (referral, consent, screening, registration)"
+    EDIT_CRF = "enter or change case report form data"
+    RAISE_QUERY = "raise a data query"
+    ANSWER_QUERY = "answer a data query"
+    CLOSE_QUERY = "close a data query"
+    VERIFY_SOURCE = "record source-data verification"
+    SIGN_CRF = "sign a casebook as investigator"
+    RECORD_AE = "record adverse events"
+    REPORT_SAE = "report serious adverse events"
+    ADJUDICATE_DLT = "adjudicate dose-limiting toxicities"
+    EDIT_DLT_RULES = "change the DLT rules"
+    SIT_ON_TOXICITY_BOARD = "prepare or schedule the toxicity board"
+    DECIDE_DOSE = "record dose-escalation decisions"
+    OVERRIDE_RESPONSE = "override a tumour response"
+    IMPORT_GENOMICS = "import genomic reports"
+    ORGANISE_BOARD = "organise the molecular tumour board"
+    RECOMMEND = "record tumour-board recommendations"
+    SIGN_RECOMMENDATION = "sign tumour-board recommendations"
+    UNBLIND = "know a blinded patient's arm"
+
+
+_INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
+_PV, _MB, _MON, _ADMIN = (
+    Role.PHARMACOVIGILANCE,
+    Role.MOLECULAR_BIOLOGIST,
+    Role.SPONSOR_MONITOR,
+    Role.ADMINISTRATOR,
+)
+_CLINICAL = frozenset({_INV, _NURSE, _CRA, _DM, _ADMIN})
+
+# The one table of rights: action -> the roles that may do it (on the object's site and trial).
+# Adding a role is its enum value in models.Role, its migration, and its rows here.
+RIGHTS: dict[Action, frozenset[Role]] = {
+    Action.EDIT_PORTFOLIO: frozenset({_ADMIN, _DM, _INV}),
+    Action.READ_IDENTITY: frozenset({_INV, _NURSE, _ADMIN}),
+    Action.WRITE_JOURNEY: _CLINICAL,
+    Action.EDIT_CRF: _CLINICAL,
+    Action.RAISE_QUERY: frozenset({_INV, _CRA, _DM, _MON, _ADMIN}),
+    Action.ANSWER_QUERY: _CLINICAL,
+    Action.CLOSE_QUERY: frozenset({_CRA, _DM, _MON, _ADMIN}),
+    Action.VERIFY_SOURCE: frozenset({_MON, _CRA, _ADMIN}),
+    Action.SIGN_CRF: frozenset({_INV}),
+    Action.RECORD_AE: _CLINICAL,
+    Action.REPORT_SAE: _CLINICAL | {_PV},
+    Action.ADJUDICATE_DLT: frozenset({_INV, _ADMIN}),
+    Action.EDIT_DLT_RULES: frozenset({_INV, _DM, _ADMIN}),
+    Action.SIT_ON_TOXICITY_BOARD: _CLINICAL | {_PV},
+    Action.DECIDE_DOSE: frozenset({_INV, _ADMIN}),
+    Action.OVERRIDE_RESPONSE: frozenset({_INV, _ADMIN}),
+    Action.IMPORT_GENOMICS: frozenset({_MB, _DM, _ADMIN}),
+    Action.ORGANISE_BOARD: frozenset({Role.TUMOUR_BOARD_COORDINATOR, _INV, _MB, _ADMIN}),
+    Action.RECOMMEND: frozenset({Role.TUMOUR_BOARD_COORDINATOR, _INV, _MB, _ADMIN}),
+    Action.SIGN_RECOMMENDATION: frozenset({_INV}),
+    Action.UNBLIND: frozenset({_ADMIN, _PV}),
+}
+
+
+def roles_allowed(action: Action) -> frozenset[str]:
+    """The role values that may do ``action`` (for messages and for filters)."""
+    return frozenset(r.value for r in RIGHTS[action])
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an object lives for access purposes: its sites and the trials it belongs to.
+
+    Models answer ``access_target()`` (a trial: its participating sites and itself; a patient:
+    its site and the trials it was screened or registered in; a registration: the patient's site
+    and its trial). A site is its own target, for site-wide work (boards, imports).
+    """
+
+    site_ids: frozenset[int]
+    trial_ids: frozenset[int] = frozenset()
+
+
+def _target(on: Any) -> Target:
+    if isinstance(on, Target):
+        return on
+    if isinstance(on, Site):
+        return Target(frozenset({on.pk}))
+    resolve = getattr(on, "access_target", None)
+    if resolve is None:
+        raise TypeError(f"{type(on).__name__} has no access_target(); cannot check rights on it.")
+    target = resolve()
+    assert isinstance(target, Target)
+    return target
+
+
+def roles_on(user: Any, on: Any) -> set[str]:
+    """The role values the user holds on an object (a site, a trial, a patient, a registration
+    or a ``Target``): site-wide memberships at its sites, plus memberships limited to one of its
+    trials at those sites. An administrator holds {"administrator"} everywhere."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return {Role.ADMINISTRATOR.value}
+    target = _target(on)
+    roles: set[str] = set()
+    for site_id in target.site_ids:
+        roles |= scope.site_roles.get(site_id, frozenset())
+    for trial_id in target.trial_ids:
+        for site_id, r in scope.trial_roles.get(trial_id, {}).items():
+            if site_id in target.site_ids:
+                roles |= r
+    return roles
+
+
+def allows(roles: set[str] | frozenset[str], action: Action) -> bool:
+    """Whether a set of role values allows ``action``."""
+    return bool(set(roles) & roles_allowed(action))
+
+
+def may(user: Any, action: Action, *, on: Any) -> bool:
+    return allows(roles_on(user, on), action)
+
+
+def refusal(action: Action, roles: set[str] | frozenset[str]) -> PermissionDeniedError:
+    who = " or ".join(sorted(str(r.label).lower() for r in RIGHTS[action]))
+    held = f"Your role ({', '.join(sorted(roles))})" if roles else "Your role"
+    return PermissionDeniedError(f"{held} does not allow you to {action.value}; ask {who}.")
+
+
+def require(user: Any, action: Action, *, on: Any) -> set[str]:
+    """Refuse (403) unless the user's roles on ``on`` allow ``action``; returns those roles.
+
+    Visibility is not checked here: callers read the object through a selector first, so an
+    object the user may not see has already answered 404.
+    """
+    roles = roles_on(user, on)
+    if not allows(roles, action):
+        raise refusal(action, roles)
+    return roles
+
+
+def require_roles(roles: set[str] | frozenset[str], action: Action) -> None:
+    """As ``require``, for callers that already hold the roles on the object."""
+    if not allows(roles, action):
+        raise refusal(action, roles)
+
+
+def sites_where(user: Any, action: Action) -> list[Site]:
+    """Sites where a site-wide membership allows ``action`` (every site for an administrator)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return list(Site.objects.order_by("code"))
+    allowed = roles_allowed(action)
+    ids = [s for s, roles in scope.site_roles.items() if roles & allowed]
+    return list(Site.objects.filter(pk__in=ids).order_by("code"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +228,29 @@ def scope_for(user: Any) -> Scope:
     return scope
 
 
+def scope_condition(user: Any, *, site: str, trial: str | None = None) -> Q | None:
+    """The one rule of visibility, as a filter over rows that belong to a site and a trial.
+
+    ``site`` and ``trial`` are the lookups from the row to its site id and its trial id (for a
+    registration: ``patient__site_id`` and ``trial_id``; for an adverse event:
+    ``registration__patient__site_id`` and ``registration__trial_id``). A row is visible through
+    a site-wide membership at its site, or through a membership limited to its trial at its
+    site. Rows that belong to no trial (``trial=None``) are visible through site-wide
+    memberships only. ``None`` means everything (an administrator); no grant gives an empty
+    condition, never a missing one.
+    """
+    scope = scope_for(user)
+    if scope.is_admin:
+        return None
+    cond = Q(pk__in=[])
+    if scope.site_roles:
+        cond |= Q(**{f"{site}__in": sorted(scope.site_roles)})
+    if trial is not None:
+        for trial_id, per_site in sorted(scope.trial_roles.items()):
+            cond |= Q(**{trial: trial_id, f"{site}__in": sorted(per_site)})
+    return cond
+
+
 def forget_scope(user: Any) -> None:
     """Drop the cached scope (after memberships change)."""
     if hasattr(user, "_oncotrials_scope"):
@@ -81,18 +258,10 @@ def forget_scope(user: Any) -> None:
 
 
 def roles_for_trial(user: Any, *, trial_id: int, trial_site_ids: set[int]) -> set[str]:
-    """Roles the user holds on one trial, through site-wide or trial-limited memberships."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return {Role.ADMINISTRATOR.value}
-    roles: set[str] = set()
-    for site_id in trial_site_ids:
-        roles |= scope.site_roles.get(site_id, frozenset())
-    for site_id, r in scope.trial_roles.get(trial_id, {}).items():
-        if site_id in trial_site_ids:
-            roles |= r
-    return roles
+    """Transitional: ``roles_on(user, Target(sites, {trial}))``."""
+    return roles_on(user, Target(frozenset(trial_site_ids), frozenset({trial_id})))
 
 
 def can_edit_portfolio(roles: set[str]) -> bool:
-    return bool(roles & {r.value for r in PORTFOLIO_EDITORS})
+    """Transitional: ``allows(roles, Action.EDIT_PORTFOLIO)``."""
+    return allows(roles, Action.EDIT_PORTFOLIO)

@@ -11,11 +11,14 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import Action, allows, scope_condition
 from oncotrials.apps.subjects.models import Registration
-from oncotrials.apps.subjects.selectors import patients_visible_to, registration_calendar
+from oncotrials.apps.subjects.selectors import (
+    registration_calendar,
+    registrations_visible_to,
+)
 from oncotrials.core.errors import NotFoundError
 
 from .models import (
@@ -30,32 +33,11 @@ from .models import (
 )
 from .records import RECORD_TYPES, record_fingerprint, record_version
 from .services import (
-    EDITORS,
-    QUERY_ANSWERERS,
-    QUERY_RAISERS,
-    SIGNERS,
-    VERIFIERS,
     forms_for_trial,
     record_roles,
     regimen_for,
     registration_roles,
 )
-
-
-def registrations_visible_to(user: Any) -> QuerySet[Registration]:
-    """Registrations whose patient the user sees, through a site-wide membership at the
-    patient's site or a membership limited to the registration's trial."""
-    scope = scope_for(user)
-    qs = Registration.objects.all()
-    if scope.is_admin:
-        return qs
-    cond = Q(pk__in=[])
-    if scope.site_roles:
-        cond |= Q(patient__site_id__in=list(scope.site_roles))
-    for trial_id, per_site in scope.trial_roles.items():
-        cond |= Q(trial_id=trial_id, patient__site_id__in=list(per_site))
-    return qs.filter(cond, patient__in=patients_visible_to(user))
-
 
 MAX_ID = 2**62
 
@@ -95,20 +77,19 @@ class Permissions:
     verify: bool
     sign: bool
 
+    @classmethod
+    def of(cls, roles: set[str]) -> Permissions:
+        return cls(
+            edit=allows(roles, Action.EDIT_CRF),
+            raise_query=allows(roles, Action.RAISE_QUERY),
+            answer_query=allows(roles, Action.ANSWER_QUERY),
+            verify=allows(roles, Action.VERIFY_SOURCE),
+            sign=allows(roles, Action.SIGN_CRF),
+        )
+
 
 def permissions_for(user: Any, registration: Registration) -> Permissions:
-    roles = registration_roles(user, registration)
-
-    def has(group: frozenset[Any]) -> bool:
-        return bool(roles & {r.value for r in group})
-
-    return Permissions(
-        edit=has(EDITORS),
-        raise_query=has(QUERY_RAISERS),
-        answer_query=has(QUERY_ANSWERERS),
-        verify=has(VERIFIERS),
-        sign=has(SIGNERS),
-    )
+    return Permissions.of(registration_roles(user, registration))
 
 
 # ----------------------------------------------------------------------------- casebook
@@ -269,16 +250,11 @@ def queries_for_user(
     *, user: Any, status: str = "open", trial_id: int | None = None
 ) -> QuerySet[DataQuery]:
     """The query work list: queries on records of patients the user may see."""
-    scope = scope_for(user)
     qs = DataQuery.objects.select_related(
         "patient", "registration__trial", "raised_by", "content_type"
     )
-    if not scope.is_admin:
-        cond = Q(pk__in=[])
-        if scope.site_roles:
-            cond |= Q(patient__site_id__in=list(scope.site_roles))
-        for t_id, per_site in scope.trial_roles.items():
-            cond |= Q(registration__trial_id=t_id, patient__site_id__in=list(per_site))
+    cond = scope_condition(user, site="patient__site_id", trial="registration__trial_id")
+    if cond is not None:
         qs = qs.filter(cond)
     if status == "open":
         qs = qs.filter(status__in=[QueryStatus.OPEN, QueryStatus.ANSWERED])

@@ -25,8 +25,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import scope_for
-from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.accounts.access import Action, allows, require_roles, roles_on
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar, roles_for_patient
@@ -69,30 +68,12 @@ from .records import (
     record_version,
 )
 
-EDITORS = frozenset(
-    {Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER, Role.ADMINISTRATOR}
-)
-QUERY_RAISERS = frozenset(
-    {Role.INVESTIGATOR, Role.CRA, Role.DATA_MANAGER, Role.SPONSOR_MONITOR, Role.ADMINISTRATOR}
-)
-QUERY_ANSWERERS = EDITORS
-QUERY_CLOSERS = frozenset({Role.CRA, Role.DATA_MANAGER, Role.SPONSOR_MONITOR, Role.ADMINISTRATOR})
-VERIFIERS = frozenset({Role.SPONSOR_MONITOR, Role.CRA, Role.ADMINISTRATOR})
-SIGNERS = frozenset({Role.INVESTIGATOR})
-
-
 # ----------------------------------------------------------------------------- access
 
 
 def registration_roles(user: Any, registration: Registration) -> set[str]:
     """Roles on one registration: site-wide at the patient's site, or limited to its trial."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return {Role.ADMINISTRATOR.value}
-    site_id = registration.patient.site_id
-    roles = set(scope.site_roles.get(site_id, frozenset()))
-    roles |= scope.trial_roles.get(registration.trial_id, {}).get(site_id, frozenset())
-    return roles
+    return roles_on(user, registration)
 
 
 def record_roles(user: Any, record: models.Model) -> set[str]:
@@ -102,15 +83,11 @@ def record_roles(user: Any, record: models.Model) -> set[str]:
     return roles_for_patient(user, patient)
 
 
-def _require(user: Any, record: models.Model, allowed: frozenset[Role], doing: str) -> None:
+def _require(user: Any, record: models.Model, action: Action) -> None:
     roles = record_roles(user, record)
     if not roles:
         raise NotFoundError(f"No {record._meta.verbose_name} {record.pk} that you may see.")
-    if not roles & {r.value for r in allowed}:
-        raise PermissionDeniedError(
-            f"Your role ({', '.join(sorted(roles))}) may not {doing}; ask "
-            f"{' or '.join(sorted(str(r.label).lower() for r in allowed))}."
-        )
+    require_roles(roles, action)
 
 
 def _link(record: models.Model) -> dict[str, Any]:
@@ -249,7 +226,7 @@ def form_save(
     a reason. Completing a form with values outside their expected range raises automatic
     queries; queries whose finding has gone are closed.
     """
-    _require(by, registration, EDITORS, "enter or change case report forms")
+    _require(by, registration, Action.EDIT_CRF)
     spec = _form_spec(registration, visit_code, form_name)
     if not isinstance(data, Mapping):
         raise ValidationError("The form data must be an object of field: value.", field="data")
@@ -497,7 +474,7 @@ def lab_result_create(
     """Record one lab value, graded with CTCAE v5 (after treatment start, against the
     pre-treatment value of the same analyte as baseline); a unit that does not fit the analyte,
     an unknown analyte or LLN >= ULN saves nothing."""
-    _require(by, registration, EDITORS, "enter lab results")
+    _require(by, registration, Action.EDIT_CRF)
     num = _required_decimal(value, "value")
     lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
     _date_in_course(registration, sampled_on, "sampled_on")
@@ -553,7 +530,7 @@ def lab_result_update(
 ) -> LabResult:
     """Correct a lab value (with a reason); it is graded again."""
     locked = LabResult.objects.select_for_update().get(pk=lab.pk)
-    _require(by, locked, EDITORS, "change lab results")
+    _require(by, locked, Action.EDIT_CRF)
     if locked.version != version:
         raise ConflictError(
             f"This lab result was changed by another user (now version {locked.version}; yours "
@@ -714,7 +691,7 @@ def administration_record(
     by: Any,
 ) -> DrugAdministration:
     """Record one administration of a study agent, checked against the planned regimen."""
-    _require(by, registration, EDITORS, "record drug administration")
+    _require(by, registration, Action.EDIT_CRF)
     agent, amount, planned = _administration_checked(
         registration,
         agent=agent,
@@ -771,7 +748,7 @@ def administration_update(
 ) -> DrugAdministration:
     """Correct an administration record (current version and a reason required)."""
     locked = DrugAdministration.objects.select_for_update().get(pk=administration.pk)
-    _require(by, locked, EDITORS, "change drug administration records")
+    _require(by, locked, Action.EDIT_CRF)
     if locked.version != version:
         raise ConflictError(
             f"This administration was changed by another user (now version {locked.version}; "
@@ -827,7 +804,7 @@ def administration_update(
 @transaction.atomic
 def query_raise(*, record: models.Model, field: str, text: str, by: Any) -> DataQuery:
     """Raise a manual query on one field of any registered record ("" for the whole record)."""
-    _require(by, record, QUERY_RAISERS, "raise data queries")
+    _require(by, record, Action.RAISE_QUERY)
     if field and field not in record_field_names(record):
         raise ValidationError(
             f"The {record._meta.verbose_name} has no field {field!r}; fields are "
@@ -866,7 +843,7 @@ def _query_locked(query: DataQuery) -> DataQuery:
 def query_answer(*, query: DataQuery, text: str, by: Any) -> DataQuery:
     """The site answers an open query (the data, if wrong, are corrected on the record)."""
     q = _query_locked(query)
-    _require(by, _record_of(q), QUERY_ANSWERERS, "answer data queries")
+    _require(by, _record_of(q), Action.ANSWER_QUERY)
     if q.status != QueryStatus.OPEN:
         raise ConflictError(f"Query #{q.pk} is {q.status}; only an open query can be answered.")
     if not text.strip():
@@ -893,7 +870,7 @@ def query_close(*, query: DataQuery, text: str = "", by: Any, reopen: bool = Fal
     is_raiser = q.raised_by_id is not None and q.raised_by_id == getattr(by, "pk", None)
     if not roles:
         raise NotFoundError(f"No query {q.pk} that you may see.")
-    if not (is_raiser or roles & {r.value for r in QUERY_CLOSERS}):
+    if not (is_raiser or allows(roles, Action.CLOSE_QUERY)):
         raise PermissionDeniedError(
             "Only the person who raised the query, a data manager, a CRA or a monitor may close it."
         )
@@ -928,7 +905,7 @@ def query_close(*, query: DataQuery, text: str = "", by: Any, reopen: bool = Fal
 @transaction.atomic
 def sdv_record(*, record: models.Model, by: Any, note: str = "") -> SourceVerification:
     """A monitor verifies a record against the source at its current version (read-only on data)."""
-    _require(by, record, VERIFIERS, "verify source data")
+    _require(by, record, Action.VERIFY_SOURCE)
     link = _link(record)
     ct, oid = link["content_type"], link["object_id"]
     if SourceVerification.objects.filter(
@@ -963,7 +940,7 @@ def signature_sign(*, record: models.Model, meaning: str, password: str, by: Any
     The signature keeps a fingerprint of the signed content; ``signature_is_valid`` compares it
     with the record as it is now, so any later change invalidates the signature.
     """
-    _require(by, record, SIGNERS, "sign case report forms (investigators sign)")
+    _require(by, record, Action.SIGN_CRF)
     if meaning not in SignatureMeaning.values:
         raise ValidationError(
             f"meaning must be one of {', '.join(SignatureMeaning.values)}; got {meaning!r}.",

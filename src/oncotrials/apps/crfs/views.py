@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
 from .models import FormInstance, Modification, SignatureMeaning
@@ -33,7 +34,6 @@ from .selectors import (
     record_get_for_user,
     record_status,
     registration_get_for_user,
-    registrations_visible_to,
 )
 from .services import (
     administration_record,
@@ -312,22 +312,11 @@ def record_panel_context(request: HttpRequest, record: Any, error: str = "") -> 
 
 def _panel_context(request: HttpRequest, record: Any, error: str = "") -> dict[str, Any]:
     roles = record_roles(request.user, record)
-    from .services import EDITORS, QUERY_RAISERS, SIGNERS, VERIFIERS
-
-    def has(group: frozenset[Any]) -> bool:
-        return bool(roles & {r.value for r in group})
-
     return {
         "record": record,
         "record_type": record._meta.label_lower,
         "status": record_status(record),
-        "can": Permissions(
-            edit=has(EDITORS),
-            raise_query=has(QUERY_RAISERS),
-            answer_query=has(EDITORS),
-            verify=has(VERIFIERS),
-            sign=has(SIGNERS),
-        ),
+        "can": Permissions.of(roles),
         "meanings": SignatureMeaning.choices,
         "error": error,
     }

@@ -8,8 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.schemas import ErrorOut
-from oncotrials.apps.subjects.models import Registration
-from oncotrials.apps.subjects.selectors import patients_visible_to
+from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.apps.trials.models import DoseLevel
 from oncotrials.core.errors import NotFoundError
 
@@ -73,9 +72,7 @@ def escalation_decision_create(
 
 @router.put("/registrations/{registration_id}/dlt", response={200: DltOutcomeOut, **ERRORS})
 def dlt_outcome_set(request: HttpRequest, registration_id: int, payload: DltOutcomeIn) -> Any:
-    registration = Registration.objects.filter(
-        pk=registration_id, patient__in=patients_visible_to(request.user)
-    ).first()
+    registration = registrations_visible_to(request.user).filter(pk=registration_id).first()
     if registration is None:
         raise NotFoundError(f"No registration {registration_id} that you may see.")
     return dlt_record(

@@ -9,19 +9,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.accounts import access
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Registration
-from oncotrials.apps.subjects.selectors import roles_for_patient
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
-from oncotrials.apps.trials.selectors import trial_roles
 from oncotrials.core.designs import BOIN, I3Plus3, Keyboard, ThreePlusThree
 from oncotrials.core.designs.base import Action, Decision, DoseData
-from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+from oncotrials.core.errors import ConflictError, ValidationError
 
 from .models import DesignName, DltAssessment, DltOutcome, EscalationDecision, EscalationPlan
-
-DECIDERS = frozenset({Role.INVESTIGATOR, Role.ADMINISTRATOR})
 
 
 def design_for(plan: EscalationPlan) -> Any:
@@ -172,9 +168,7 @@ def plan_create(
 def dlt_record(
     *, registration: Registration, outcome: str, on: dt.date, by: Any, reason: str = ""
 ) -> DltAssessment:
-    roles = roles_for_patient(by, registration.patient)
-    if not roles & {r.value for r in DECIDERS}:
-        raise PermissionDeniedError("Only an investigator records a DLT outcome.")
+    access.require(by, access.Action.DECIDE_DOSE, on=registration)
     if outcome not in DltOutcome.values:
         raise ValidationError(
             f"outcome must be one of {', '.join(DltOutcome.values)}; got {outcome!r}.",
@@ -237,8 +231,7 @@ def escalation_decide(
     locked = (
         EscalationPlan.objects.select_for_update().select_related("cohort__trial").get(pk=plan.pk)
     )
-    if not trial_roles(user=by, trial=locked.cohort.trial) & {r.value for r in DECIDERS}:
-        raise PermissionDeniedError("Only an investigator signs dose-escalation decisions.")
+    access.require(by, access.Action.DECIDE_DOSE, on=locked.cohort.trial)
     if action not in {a.value for a in Action}:
         raise ValidationError(
             f"action must be one of {', '.join(a.value for a in Action)}; got {action!r}.",

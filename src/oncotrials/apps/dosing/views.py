@@ -6,13 +6,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.accounts import access
 from oncotrials.apps.trials.models import DoseLevel
-from oncotrials.apps.trials.selectors import trial_roles
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .plots import escalation_history_svg
 from .selectors import decisions_of, plan_get_for_user
-from .services import DECIDERS, escalation_decide, escalation_recommend
+from .services import escalation_decide, escalation_recommend
 
 
 def _plan(request: HttpRequest, cohort_id: int):  # type: ignore[no-untyped-def]
@@ -27,9 +27,7 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     plan = _plan(request, cohort_id)
     state, rec = escalation_recommend(plan=plan)
     recommended = state[rec.next_dose].dose_level if rec.next_dose is not None else None
-    may_decide = bool(
-        trial_roles(user=request.user, trial=plan.cohort.trial) & {r.value for r in DECIDERS}
-    )
+    may_decide = access.may(request.user, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
     return render(
         request,
         "dosing/escalation.html",

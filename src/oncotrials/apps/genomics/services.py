@@ -30,8 +30,7 @@ import polars as pl
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import scope_for
-from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.accounts.access import Action, Target, may, sites_where
 from oncotrials.apps.audit.services import audit_batch, audit_record
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
@@ -70,7 +69,6 @@ from .models import (
     StructuralVariant,
 )
 
-GENOMICS_WRITERS = frozenset({Role.MOLECULAR_BIOLOGIST, Role.DATA_MANAGER, Role.ADMINISTRATOR})
 SQLITE_BATCH = 20_000
 COPY_CHUNK = 100_000
 MODELS: dict[str, Any] = {
@@ -104,15 +102,11 @@ class ImportResult:
 
 def may_import_for(user: Any, patient: Patient) -> bool:
     """Molecular biologists, data managers and administrators of the patient's site."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return True
-    return bool(scope.site_roles.get(patient.site_id, frozenset()) & set(GENOMICS_WRITERS))
+    return may(user, Action.IMPORT_GENOMICS, on=Target(frozenset({patient.site_id})))
 
 
 def may_import_anything(user: Any) -> bool:
-    scope = scope_for(user)
-    return scope.is_admin or any(r & set(GENOMICS_WRITERS) for r in scope.site_roles.values())
+    return bool(sites_where(user, Action.IMPORT_GENOMICS))
 
 
 def _resolve_patients(

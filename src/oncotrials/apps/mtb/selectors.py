@@ -35,7 +35,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import Action, Target, may, scope_for
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.genomics.models import (
     Biomarker,
@@ -57,7 +57,7 @@ from oncotrials.core.errors import NotFoundError
 from oncotrials.core.genomics.oncotree import load_oncotree
 
 from .models import MtbCase, MtbMeeting, MtbRecommendation, MtbReferral
-from .services import signature_is_valid, site_roles
+from .services import signature_is_valid
 
 logger = logging.getLogger(__name__)
 ACTIONABLE_TIERS = ("I-A", "I-B", "I-C", "II-A", "II-B")
@@ -81,7 +81,7 @@ def board_site_ids(user: Any) -> list[int] | None:
     scope = scope_for(user)
     if scope.is_admin:
         return None
-    return list(scope.site_roles)
+    return sorted(scope.site_roles)
 
 
 def _scoped(qs: QuerySet[Any], user: Any, path: str) -> QuerySet[Any]:
@@ -419,16 +419,12 @@ def case_detail(*, user: Any, case: MtbCase) -> CaseDetail:
 
 
 def may_organise(user: Any, site_id: int) -> bool:
-    from .services import ORGANISERS
-
-    return bool(site_roles(user, site_id) & ORGANISERS)
+    return may(user, Action.ORGANISE_BOARD, on=Target(frozenset({site_id})))
 
 
 def may_sign(user: Any, meeting: MtbMeeting) -> bool:
-    from .services import SIGNERS
-
-    return meeting.chair_id == getattr(user, "pk", None) or bool(
-        site_roles(user, meeting.site_id) & SIGNERS
+    return meeting.chair_id == getattr(user, "pk", None) or may(
+        user, Action.SIGN_RECOMMENDATION, on=Target(frozenset({meeting.site_id}))
     )
 
 

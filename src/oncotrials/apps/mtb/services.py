@@ -27,8 +27,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import scope_for
-from oncotrials.apps.accounts.models import Membership, Role, Site
+from oncotrials.apps.accounts.access import Action, Target, may, require
+from oncotrials.apps.accounts.models import Membership, Site
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.subjects.models import Patient
@@ -50,33 +50,15 @@ from .models import (
     RecommendationKind,
 )
 
-ORGANISERS = frozenset(
-    {
-        Role.TUMOUR_BOARD_COORDINATOR.value,
-        Role.INVESTIGATOR.value,
-        Role.MOLECULAR_BIOLOGIST.value,
-        Role.ADMINISTRATOR.value,
-    }
-)
-RECOMMENDERS = ORGANISERS
-SIGNERS = frozenset({Role.INVESTIGATOR.value})
 THERAPY_KINDS = frozenset(
     {RecommendationKind.APPROVED_THERAPY.value, RecommendationKind.OFF_LABEL_THERAPY.value}
 )
 _UNSET: Any = object()
 
 
-def site_roles(user: Any, site_id: int) -> set[str]:
-    """Roles the user holds for the whole site (the board is not trial-limited)."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return {Role.ADMINISTRATOR.value}
-    return set(scope.site_roles.get(site_id, frozenset()))
-
-
-def _require(user: Any, site_id: int, allowed: frozenset[str], what: str) -> None:
-    if not site_roles(user, site_id) & allowed:
-        raise PermissionDeniedError(f"Your role does not allow you to {what}.")
+def _on_site(site_id: int) -> Target:
+    """The board is site-wide: trial-limited memberships grant nothing here."""
+    return Target(frozenset({site_id}))
 
 
 def _site_tz(site: Site) -> zoneinfo.ZoneInfo:
@@ -153,7 +135,7 @@ def meeting_create(
     chair: Any = None,
     attendees: Iterable[Any] = (),
 ) -> MtbMeeting:
-    _require(by, site.pk, ORGANISERS, "organise tumour-board meetings")
+    require(by, Action.ORGANISE_BOARD, on=site)
     if not isinstance(held_on, dt.date):
         raise ValidationError("held_on must be a date (YYYY-MM-DD).", field="held_on")
     title = _text(title, "title", max_length=200)
@@ -194,7 +176,7 @@ def meeting_update(
 
     A meeting closes only when every recommendation on it carries a valid signature.
     """
-    _require(by, meeting.site_id, ORGANISERS, "organise tumour-board meetings")
+    require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
     current = MtbMeeting.objects.select_for_update().select_related("site").get(pk=meeting.pk)
     _check_version(current, version, "Meeting")
     changes: dict[str, list[Any]] = {}
@@ -305,7 +287,7 @@ def agenda_candidates(meeting: MtbMeeting) -> list[GenomicReport]:
 def agenda_build(*, meeting: MtbMeeting, by: Any) -> list[MtbCase]:
     """Add to the meeting a case per patient with new, undiscussed reports; returns the cases
     created or extended (building twice adds nothing the second time)."""
-    _require(by, meeting.site_id, ORGANISERS, "prepare the tumour-board agenda")
+    require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
     locked = MtbMeeting.objects.select_for_update().select_related("site").get(pk=meeting.pk)
     _open(locked, "building its agenda")
     by_patient: dict[int, list[GenomicReport]] = {}
@@ -352,7 +334,7 @@ def case_add(
 ) -> MtbCase:
     """Put a patient on the agenda by hand (a clinician asks the board), with the reason and,
     optionally, the patient's current, undiscussed reports the case discusses."""
-    _require(by, meeting.site_id, ORGANISERS, "add cases to the tumour board")
+    require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
     locked = MtbMeeting.objects.select_for_update().get(pk=meeting.pk)
     _open(locked, "adding a case")
     reason = _text(reason, "reason", max_length=500, required=True)
@@ -401,7 +383,7 @@ def case_update(
     reason: str = "",
 ) -> MtbCase:
     """Record the board's judgement of actionability (None: follow the ESCAT tiers) and notes."""
-    _require(by, case.meeting.site_id, RECOMMENDERS, "document tumour-board cases")
+    require(by, Action.RECOMMEND, on=_on_site(case.meeting.site_id))
     current = MtbCase.objects.select_for_update().select_related("meeting").get(pk=case.pk)
     _open(current.meeting, "changing its cases")
     _check_version(current, version, "Case")
@@ -513,7 +495,7 @@ def recommendation_create(
     cohort: Cohort | None = None,
     therapy: str = "",
 ) -> MtbRecommendation:
-    _require(by, case.meeting.site_id, RECOMMENDERS, "record tumour-board recommendations")
+    require(by, Action.RECOMMEND, on=_on_site(case.meeting.site_id))
     locked = MtbCase.objects.select_for_update().select_related("meeting__site").get(pk=case.pk)
     _open(locked.meeting, "recording a recommendation")
     data = _clean_recommendation(locked, kind, rationale, trial, cohort, therapy)
@@ -546,7 +528,7 @@ def recommendation_update(
         .select_related("case__meeting__site", "trial", "cohort")
         .get(pk=recommendation.pk)
     )
-    _require(by, rec.case.meeting.site_id, RECOMMENDERS, "change tumour-board recommendations")
+    require(by, Action.RECOMMEND, on=_on_site(rec.case.meeting.site_id))
     _open(rec.case.meeting, "changing its recommendations")
     _check_version(rec, version, "Recommendation")
     reason = _text(reason, "reason", max_length=1000, required=True)
@@ -611,7 +593,7 @@ def recommendations_sign(
     for rec in locked:
         meeting = rec.case.meeting
         is_chair = meeting.chair_id is not None and meeting.chair_id == getattr(by, "pk", None)
-        if not is_chair and not site_roles(by, meeting.site_id) & SIGNERS:
+        if not is_chair and not may(by, Action.SIGN_RECOMMENDATION, on=_on_site(meeting.site_id)):
             raise PermissionDeniedError(
                 "Only an investigator of the site or the meeting's chair signs for the board."
             )

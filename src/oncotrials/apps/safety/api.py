@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import roles_on
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.trials.selectors import trial_get_for_user
@@ -292,8 +292,7 @@ def safety_meetings(request: HttpRequest) -> Any:
 @router.post("/safety/toxicity-board/meetings", response={201: SafetyMeetingOut, **ERRORS})
 def safety_meeting_create(request: HttpRequest, payload: SafetyMeetingIn) -> Any:
     site = Site.objects.filter(code=payload.site).first()
-    scope = scope_for(request.user)
-    if site is None or not (scope.is_admin or site.pk in scope.site_roles):
+    if site is None or not roles_on(request.user, site):
         raise NotFoundError(f"Unknown site {payload.site!r}.")
     meeting = toxicity_meeting_create(
         site=site, held_on=payload.held_on, title=payload.title, by=request.user

@@ -14,12 +14,12 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
+from oncotrials.apps.accounts.access import Action, allows, require, require_roles
 from oncotrials.apps.audit.services import audit_record, diff
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.apps.trials.models import Trial
-from oncotrials.apps.trials.selectors import trial_roles
 from oncotrials.core.errors import ConflictError, OncotrialsError, ValidationError
 from oncotrials.core.grading import (
     DltRules,
@@ -50,12 +50,8 @@ from .models import (
     RecordStatus,
 )
 from .rights import (
-    ADJUDICATORS,
     RELATEDNESS,
-    RULE_EDITORS,
-    WRITERS,
     agents_for_registration,
-    require_role,
 )
 from .selectors import roles_for_registration
 
@@ -93,7 +89,7 @@ def dlt_rules_save(
     *, trial: Trial, document: Any, by: Any, version: int | None = None, reason: str = ""
 ) -> DltRuleSet:
     """Store the trial's DLT definition after the core loader has checked it."""
-    require_role(trial_roles(user=by, trial=trial), RULE_EDITORS, "change the DLT rules")
+    require(by, Action.EDIT_DLT_RULES, on=trial)
     data = parse_rule_document(document)
     try:
         dlt_rules_from_dict(data, source=f"DLT rules of {trial.protocol_code}")
@@ -542,7 +538,7 @@ def dlt_evaluate(
     once the window has closed with every case rejected.
     """
     roles = roles_for_registration(by, registration)
-    require_role(roles, WRITERS, "run the DLT review")
+    require_roles(roles, Action.RECORD_AE)
     found = dlt_rules_for(registration.trial)
     if found is None:
         raise ValidationError(
@@ -552,7 +548,7 @@ def dlt_evaluate(
         )
     rule_set, rules = found
     decision = _propose_cases(registration, rule_set, rules, by)
-    if sync_dosing and roles & ADJUDICATORS:
+    if sync_dosing and allows(roles, Action.ADJUDICATE_DLT):
         _dosing_sync(registration, rules, by, reason="DLT review evaluation")
     return decision, list(DltCase.objects.filter(registration=registration).order_by("pk"))
 
@@ -658,7 +654,7 @@ def dlt_case_adjudicate(
 ) -> DltCase:
     """An investigator confirms or rejects a proposed DLT, signed; the dosing state follows."""
     registration = case.registration
-    require_role(roles_for_registration(by, registration), ADJUDICATORS, "adjudicate DLTs")
+    require(by, Action.ADJUDICATE_DLT, on=registration)
     current = DltCase.objects.select_for_update().get(pk=case.pk)
     if current.version != version:
         raise ConflictError(

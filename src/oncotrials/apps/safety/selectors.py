@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import roles_on, scope_condition
 from oncotrials.apps.subjects.models import Consent, Registration
+from oncotrials.apps.subjects.selectors import registration_condition, registrations_visible_to
 from oncotrials.apps.trials.models import DoseLevel, Trial
 from oncotrials.core.errors import NotFoundError
 
@@ -35,27 +36,6 @@ INITIAL_REPORT_HOURS = 24  # ICH E2A / EU CTR: the site reports an SAE to the sp
 FOLLOW_UP_HOURS = 24  # new information on a reported SAE is sent within 24 h as well
 # The trial consent's date, read with the registration: where AE collection starts.
 CONSENT_SIGNED_ON = "_safety_consent_signed_on"
-
-
-def _registration_condition(user: Any, prefix: str = "") -> Q | None:
-    """Q over registrations the user may see (None: everything)."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return None
-    cond = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    if scope.site_roles:
-        cond |= Q(**{f"{prefix}patient__site_id__in": list(scope.site_roles)})
-    for trial_id, per_site in scope.trial_roles.items():
-        cond |= Q(
-            **{f"{prefix}trial_id": trial_id, f"{prefix}patient__site_id__in": list(per_site)}
-        )
-    return cond
-
-
-def registrations_visible_to(user: Any) -> QuerySet[Registration]:
-    cond = _registration_condition(user)
-    qs = Registration.objects.all()
-    return qs if cond is None else qs.filter(cond)
 
 
 def _consent_signed_on(prefix: str = "") -> Subquery:
@@ -103,7 +83,7 @@ def registration_get_for_user(*, user: Any, registration_id: int) -> Registratio
 
 
 def adverse_events_visible_to(user: Any) -> QuerySet[AdverseEvent]:
-    cond = _registration_condition(user, "registration__")
+    cond = registration_condition(user, "registration__")
     qs = AdverseEvent.objects.all()
     return qs if cond is None else qs.filter(cond)
 
@@ -149,14 +129,8 @@ def adverse_events_for_user(
 
 
 def roles_for_registration(user: Any, registration: Registration) -> set[str]:
-    """Roles the user holds for this registration (trial-limited grants only for their trial)."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return {"administrator"}
-    patient = registration.patient
-    roles = set(scope.site_roles.get(patient.site_id, frozenset()))
-    roles |= scope.trial_roles.get(registration.trial_id, {}).get(patient.site_id, frozenset())
-    return roles
+    """Roles the user holds for this registration (see ``accounts.access.roles_on``)."""
+    return roles_on(user, registration)
 
 
 def irae_register(*, user: Any) -> QuerySet[AdverseEvent]:
@@ -281,7 +255,7 @@ def dlt_table(*, user: Any, trial: Trial) -> list[dict[str, Any]]:
 def dlt_cases_for_user(
     *, user: Any, trial_id: int | None = None, status: str | None = None
 ) -> QuerySet[DltCase]:
-    cond = _registration_condition(user, "registration__")
+    cond = registration_condition(user, "registration__")
     qs = DltCase.objects.select_related(
         "registration__patient", "registration__trial", "registration__dose_level", "adverse_event"
     )
@@ -311,11 +285,9 @@ def astct_for_registration(*, registration: Registration) -> QuerySet[AstctAsses
 
 
 def toxicity_meetings_for_user(*, user: Any) -> QuerySet[ToxicityBoardMeeting]:
-    scope = scope_for(user)
     qs = ToxicityBoardMeeting.objects.select_related("site")
-    if scope.is_admin:
-        return qs
-    return qs.filter(site_id__in=list(scope.site_roles))
+    cond = scope_condition(user, site="site_id")
+    return qs if cond is None else qs.filter(cond)
 
 
 def toxicity_meeting_get_for_user(*, user: Any, meeting_id: int) -> ToxicityBoardMeeting:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.audit.services import audit_batch, audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.trials.models import Modality
@@ -37,16 +38,12 @@ from .models import (
 )
 from .rights import (
     RELATEDNESS,
-    SAE_REPORTERS,
-    WRITERS,
     agents_for_registration,
-    require_role,
 )
 from .selectors import (
     CONSENT_SIGNED_ON,
     FOLLOW_UP_HOURS,
     INITIAL_REPORT_HOURS,
-    roles_for_registration,
 )
 
 ASTCT_MODALITIES = frozenset({Modality.CELL_THERAPY.value})
@@ -311,7 +308,7 @@ def adverse_event_create(
     *, registration: Registration, data: Mapping[str, Any], by: Any, complete: bool = False
 ) -> AdverseEvent:
     """Record an AE as a draft (errors of completeness allowed) or complete (none allowed)."""
-    require_role(roles_for_registration(by, registration), WRITERS, "record adverse events")
+    require(by, Action.RECORD_AE, on=registration)
     values = _clean_ae(data, registration)
     now = timezone.now()
     ae = AdverseEvent(
@@ -355,7 +352,7 @@ def adverse_event_update(
 ) -> AdverseEvent:
     """Replace the AE's values. A stale ``version`` is a conflict; after completion a reason is required."""
     registration = ae.registration
-    require_role(roles_for_registration(by, registration), WRITERS, "change adverse events")
+    require(by, Action.RECORD_AE, on=registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
     current.registration = registration  # already read, with what the save checks against
     if current.version != version:
@@ -405,7 +402,7 @@ def adverse_event_update(
 @transaction.atomic
 def adverse_event_delete(*, ae: AdverseEvent, version: int, by: Any, reason: str) -> None:
     """Delete an AE entered by mistake: only a draft never completed, with a reason."""
-    require_role(roles_for_registration(by, ae.registration), WRITERS, "delete adverse events")
+    require(by, Action.RECORD_AE, on=ae.registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
     if current.version != version:
         raise ConflictError(
@@ -437,7 +434,7 @@ def sae_report_record(
     *, ae: AdverseEvent, kind: str, sent_at: dt.datetime, by: Any, notes: str = ""
 ) -> SaeReport:
     """Record that an initial or follow-up SAE report was sent to the sponsor."""
-    require_role(roles_for_registration(by, ae.registration), SAE_REPORTERS, "record SAE reports")
+    require(by, Action.REPORT_SAE, on=ae.registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
     if not current.serious or current.sae_aware_at is None:
         raise ValidationError(
@@ -503,7 +500,7 @@ def astct_assessment_record(
     attribution: str = "",
 ) -> AstctAssessment:
     """Grade one CRS or ICANS assessment with the ASTCT consensus and keep findings and grade."""
-    require_role(roles_for_registration(by, registration), WRITERS, "record CRS/ICANS assessments")
+    require(by, Action.RECORD_AE, on=registration)
     if registration.trial.modality not in ASTCT_MODALITIES:
         raise ValidationError(
             f"{registration.trial} is a {registration.trial.get_modality_display()} trial; CRS and "

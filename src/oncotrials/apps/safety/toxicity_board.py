@@ -9,19 +9,19 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.core.errors import ConflictError, ValidationError
 
 from .models import AdverseEvent, RecordStatus, ToxicityBoardCase, ToxicityBoardMeeting
-from .rights import ADJUDICATORS, BOARD_MEMBERS, require_role, site_roles
 
 
 @transaction.atomic
 def toxicity_meeting_create(
     *, site: Site, held_on: dt.date, title: str, by: Any
 ) -> ToxicityBoardMeeting:
-    require_role(site_roles(by, site), BOARD_MEMBERS, "schedule toxicity board meetings")
+    require(by, Action.SIT_ON_TOXICITY_BOARD, on=site)
     if not title.strip():
         raise ValidationError("Give the meeting a title.", field="title")
     meeting = ToxicityBoardMeeting.objects.create(
@@ -51,7 +51,7 @@ def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: Any) -> list[Toxi
     not yet reviewed by a meeting."""
     from django.db.models import Q
 
-    require_role(site_roles(by, meeting.site), BOARD_MEMBERS, "prepare the toxicity board")
+    require(by, Action.SIT_ON_TOXICITY_BOARD, on=meeting.site)
     candidates = (
         AdverseEvent.objects.filter(
             registration__patient__site=meeting.site,
@@ -76,7 +76,7 @@ def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: Any) -> list[Toxi
 def toxicity_recommend(
     *, case: ToxicityBoardCase, recommendation: str, version: int, by: Any, reason: str = ""
 ) -> ToxicityBoardCase:
-    require_role(site_roles(by, case.meeting.site), ADJUDICATORS, "record board recommendations")
+    require(by, Action.ADJUDICATE_DLT, on=case.meeting.site)
     current = ToxicityBoardCase.objects.select_for_update().get(pk=case.pk)
     if current.version != version:
         raise ConflictError(

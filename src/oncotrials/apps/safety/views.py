@@ -14,12 +14,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.accounts.access import (
+    Action,
+    allows,
+    may,
+    refusal,
+    require,
+    roles_on,
+    sites_where,
+)
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Registration
-from oncotrials.apps.subjects.selectors import patient_get_for_user
-from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
+from oncotrials.apps.subjects.selectors import patient_get_for_user, registrations_visible_to
+from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 from oncotrials.core.grading import (
     Consciousness,
@@ -41,7 +50,7 @@ from .models import (
     RecordStatus,
     Seriousness,
 )
-from .rights import ADJUDICATORS, RULE_EDITORS, SAE_REPORTERS, WRITERS, agents_for_registration
+from .rights import agents_for_registration
 from .selectors import (
     adverse_event_get_for_user,
     adverse_events_for_user,
@@ -52,7 +61,6 @@ from .selectors import (
     dlt_table,
     irae_register,
     registration_get_for_user,
-    registrations_visible_to,
     roles_for_registration,
     sae_worklist,
     toxicity_case_get_for_user,
@@ -119,7 +127,7 @@ def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
                 "registration": reg,
                 "events": adverse_events_for_user(user=request.user, registration_id=reg.pk),
                 "astct": astct_for_registration(registration=reg),
-                "may_write": bool(roles & WRITERS),
+                "may_write": allows(roles, Action.RECORD_AE),
                 "has_rules": DltRuleSet.objects.filter(trial_id=reg.trial_id).exists(),
                 "astct_allowed": reg.trial.modality in ASTCT_MODALITIES,
             }
@@ -231,8 +239,7 @@ def _saved(request: HttpRequest, ae: AdverseEvent) -> HttpResponse:
 @_visible
 def ae_new(request: HttpRequest, registration_id: int) -> HttpResponse:
     registration = registration_get_for_user(user=request.user, registration_id=registration_id)
-    if not roles_for_registration(request.user, registration) & WRITERS:
-        raise PermissionDeniedError("Your role does not allow you to record adverse events.")
+    require(request.user, Action.RECORD_AE, on=registration)
     if request.method != "POST":
         return _render_form(request, _form_context(registration, {"expected": True}))
     values = _form_data(request)
@@ -258,7 +265,7 @@ def ae_new(request: HttpRequest, registration_id: int) -> HttpResponse:
 def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
     registration = ae.registration
-    may_write = bool(roles_for_registration(request.user, registration) & WRITERS)
+    may_write = may(request.user, Action.RECORD_AE, on=registration)
     if request.method != "POST":
         context = _form_context(
             registration,
@@ -267,12 +274,10 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
             issues=[] if ae.status == RecordStatus.COMPLETE else completion_issues(ae),
         )
         context["read_only"] = not may_write
-        context["may_report"] = bool(
-            roles_for_registration(request.user, registration) & SAE_REPORTERS
-        )
+        context["may_report"] = may(request.user, Action.REPORT_SAE, on=registration)
         return _render_form(request, context)
     if not may_write:
-        raise PermissionDeniedError("Your role does not allow you to change adverse events.")
+        raise refusal(Action.RECORD_AE, roles_on(request.user, registration))
     values = _form_data(request)
     try:
         saved = adverse_event_update(
@@ -444,7 +449,7 @@ def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
             "rules_text": request.POST.get("document")
             if error
             else (yaml.safe_dump(rule_set.document, sort_keys=False) if rule_set else ""),
-            "may_edit_rules": bool(trial_roles(user=request.user, trial=trial) & RULE_EDITORS),
+            "may_edit_rules": may(request.user, Action.EDIT_DLT_RULES, on=trial),
             "error": error,
         },
         status=422 if error else 200,
@@ -472,10 +477,7 @@ def trial_ae_summary_csv(request: HttpRequest, trial_id: int) -> HttpResponse:
 @login_required
 def dlt_review(request: HttpRequest) -> HttpResponse:
     cases = list(dlt_cases_for_user(user=request.user)[:500])
-    rows = [
-        (c, bool(roles_for_registration(request.user, c.registration) & ADJUDICATORS))
-        for c in cases
-    ]
+    rows = [(c, may(request.user, Action.ADJUDICATE_DLT, on=c.registration)) for c in cases]
     return render(request, "safety/dlt_review.html", {"rows": rows})
 
 
@@ -523,10 +525,7 @@ def board(request: HttpRequest) -> HttpResponse:
             raise
         except OncotrialsError as exc:
             error = exc.message
-    from oncotrials.apps.accounts.access import scope_for
-
-    scope = scope_for(request.user)
-    sites = Site.objects.all() if scope.is_admin else Site.objects.filter(pk__in=scope.site_roles)
+    sites = sites_where(request.user, Action.SIT_ON_TOXICITY_BOARD)
     return render(
         request,
         "safety/board.html",

@@ -7,14 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import Action, require, roles_on
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.trials.models import Cohort, DoseLevel
 from oncotrials.apps.trials.selectors import trial_get_for_user
-from oncotrials.core.errors import NotFoundError, PermissionDeniedError
+from oncotrials.core.errors import NotFoundError
 
-from .models import Consent, ConsentForm, Registration, ScreeningEpisode
+from .models import ConsentForm, Registration
 from .schemas import (
     ConsentIn,
     ConsentOut,
@@ -29,9 +29,15 @@ from .schemas import (
     ScreeningOut,
     WithdrawIn,
 )
-from .selectors import arm_visible_to, patient_get_for_user, patients_for_user
+from .selectors import (
+    arm_visible_to,
+    consents_visible_to,
+    patient_get_for_user,
+    patients_for_user,
+    registrations_visible_to,
+    screenings_visible_to,
+)
 from .services import (
-    CLINICAL_WRITERS,
     consent_sign,
     consent_withdraw,
     identity_read,
@@ -55,14 +61,9 @@ def patients_list(request: HttpRequest, q: str = "", trial_id: int | None = None
 def patients_create(request: HttpRequest, payload: PatientIn) -> Any:
     data = payload.dict()
     site = Site.objects.filter(code=data.pop("site")).first()
-    scope = scope_for(request.user)
-    if site is None or not (scope.is_admin or site.pk in scope.site_roles):
+    if site is None or not roles_on(request.user, site):
         raise NotFoundError(f"Unknown site {payload.site!r}.")
-    if not (
-        scope.is_admin
-        or scope.site_roles.get(site.pk, frozenset()) & {r.value for r in CLINICAL_WRITERS}
-    ):
-        raise PermissionDeniedError(f"You may not register referrals for site {site.code}.")
+    require(request.user, Action.WRITE_JOURNEY, on=site)
     return Status(201, patient_create(site=site, by=request.user, **data))
 
 
@@ -102,10 +103,11 @@ def consents_sign(request: HttpRequest, patient_id: int, payload: ConsentIn) -> 
 
 @router.post("/consents/{consent_id}/withdraw", response={200: ConsentOut, **ERRORS})
 def consents_withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> Any:
-    consent = Consent.objects.filter(pk=consent_id).select_related("patient").first()
+    consent = (
+        consents_visible_to(request.user).filter(pk=consent_id).select_related("patient").first()
+    )
     if consent is None:
         raise NotFoundError(f"No consent {consent_id}.")
-    patient_get_for_user(user=request.user, patient_id=consent.patient_id)
     return consent_withdraw(
         consent=consent, on=payload.on, scope=payload.scope, reason=payload.reason, by=request.user
     )
@@ -143,10 +145,9 @@ def screenings_start(request: HttpRequest, patient_id: int, payload: ScreeningIn
 
 @router.post("/screenings/{screening_id}/close", response={200: ScreeningOut, **ERRORS})
 def screenings_close(request: HttpRequest, screening_id: int, payload: ScreeningCloseIn) -> Any:
-    episode = ScreeningEpisode.objects.filter(pk=screening_id).first()
+    episode = screenings_visible_to(request.user).filter(pk=screening_id).first()
     if episode is None:
         raise NotFoundError(f"No screening {screening_id}.")
-    patient_get_for_user(user=request.user, patient_id=episode.patient_id)
     return screening_close(
         episode=episode,
         outcome=payload.outcome,
@@ -182,10 +183,9 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
 def registrations_status(
     request: HttpRequest, registration_id: int, payload: RegistrationStatusIn
 ) -> Any:
-    registration = Registration.objects.filter(pk=registration_id).first()
+    registration = registrations_visible_to(request.user).filter(pk=registration_id).first()
     if registration is None:
         raise NotFoundError(f"No registration {registration_id}.")
-    patient_get_for_user(user=request.user, patient_id=registration.patient_id)
     updated = registration_change_status(
         registration=registration,
         to_status=payload.status,

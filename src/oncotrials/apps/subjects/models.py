@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
 
 
@@ -46,6 +47,12 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return self.research_id
+
+    def access_target(self) -> Target:
+        """Its site and the trials it was screened or registered in (see accounts.access)."""
+        registered = self.registrations.values_list("trial_id", flat=True).order_by()
+        screened = self.screenings.values_list("trial_id", flat=True).order_by()
+        return Target(frozenset({self.site_id}), frozenset(registered.union(screened)))
 
 
 class PatientIdentity(models.Model):
@@ -324,6 +331,10 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} in {self.cohort}"
+
+    def access_target(self) -> Target:
+        """The patient's site and its trial (see accounts.access)."""
+        return Target(frozenset({self.patient.site_id}), frozenset({self.trial_id}))
 
 
 class RegistrationStatusChange(models.Model):

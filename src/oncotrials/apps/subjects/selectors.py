@@ -2,7 +2,11 @@
 
 A patient is visible to site-wide members of the patient's site, and to trial-limited members
 (a sponsor monitor) when the patient was screened or registered in that trial at a site of the
-membership. Identity is never read here: see ``services.identity_read``.
+membership. What belongs to one trial (a registration, a screening, a trial consent) is visible
+only through the rule of ``accounts.access.scope_condition``: a member limited to trial A sees
+the patient, but never the patient's registration, screening or consent in trial B. These are
+the only definitions of registration, screening and consent visibility; every app filters
+through them. Identity is never read here: see ``services.identity_read``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import Action, may, roles_on, scope_condition, scope_for
 from oncotrials.apps.trials.models import Phase
 from oncotrials.core.errors import NotFoundError
 
@@ -47,18 +51,37 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
     return Patient.objects.filter(cond)
 
 
+def registration_condition(user: Any, prefix: str = "") -> Q | None:
+    """The registrations rule as a condition over rows that reach a registration by ``prefix``
+    (``""`` for registrations, ``"registration__"`` for an adverse event). None: everything."""
+    return scope_condition(user, site=f"{prefix}patient__site_id", trial=f"{prefix}trial_id")
+
+
+def registrations_visible_to(user: Any) -> QuerySet[Registration]:
+    """Registrations the user may see: a site-wide membership at the patient's site, or a
+    membership limited to the registration's trial at the patient's site."""
+    cond = registration_condition(user)
+    qs = Registration.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def screenings_visible_to(user: Any) -> QuerySet[ScreeningEpisode]:
+    cond = scope_condition(user, site="patient__site_id", trial="trial_id")
+    qs = ScreeningEpisode.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def consents_visible_to(user: Any) -> QuerySet[Consent]:
+    """Trial consents follow their trial; translational consents (no trial) are visible through
+    site-wide memberships only."""
+    cond = scope_condition(user, site="patient__site_id", trial="form__trial_id")
+    qs = Consent.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
 def roles_for_patient(user: Any, patient: Patient) -> set[str]:
-    scope = scope_for(user)
-    if scope.is_admin:
-        return {"administrator"}
-    roles = set(scope.site_roles.get(patient.site_id, frozenset()))
-    for trial_id, per_site in scope.trial_roles.items():
-        if patient.site_id in per_site and (
-            patient.registrations.filter(trial_id=trial_id).exists()
-            or patient.screenings.filter(trial_id=trial_id).exists()
-        ):
-            roles |= per_site[patient.site_id]
-    return roles
+    """Roles on a patient: see ``accounts.access.roles_on``."""
+    return roles_on(user, patient)
 
 
 def patient_get_for_user(*, user: Any, patient_id: int) -> Patient:
@@ -79,15 +102,12 @@ def patients_for_user(*, user: Any, q: str = "", trial_id: int | None = None) ->
     return qs
 
 
-UNBLINDED_ROLES = frozenset({"administrator", "pharmacovigilance"})
-
-
 def arm_visible_to(*, user: Any, registration: Registration) -> bool:
     """Whether the user may know the arm of this registration (blinded schemes hide it)."""
     scheme = getattr(registration.trial, "randomisation_scheme", None)
     if scheme is None or not scheme.blinded:
         return True
-    return bool(roles_for_patient(user, registration.patient) & UNBLINDED_ROLES)
+    return may(user, Action.UNBLIND, on=registration)
 
 
 def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, Any]]:
@@ -99,7 +119,16 @@ def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, An
             "text": f"Referred ({patient.get_referral_source_display()})",
         }
     ]
-    for c in patient.consents.select_related("form__trial"):
+    consents = patient.consents.all()
+    screenings = patient.screenings.all()
+    registrations = patient.registrations.all()
+    if user is not None:
+        consents = consents.filter(pk__in=consents_visible_to(user).filter(patient=patient))
+        screenings = screenings.filter(pk__in=screenings_visible_to(user).filter(patient=patient))
+        registrations = registrations.filter(
+            pk__in=registrations_visible_to(user).filter(patient=patient)
+        )
+    for c in consents.select_related("form__trial"):
         events.append({"date": c.signed_on, "kind": "consent", "text": f"Signed {c.form}"})
         if c.withdrawn_on:
             events.append(
@@ -109,7 +138,7 @@ def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, An
                     "text": f"Withdrew {c.form} ({', '.join(c.withdrawal_scope) or 'all'})",
                 }
             )
-    for s in patient.screenings.select_related("trial"):
+    for s in screenings.select_related("trial"):
         events.append(
             {
                 "date": s.started_on,
@@ -124,7 +153,7 @@ def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, An
             events.append(
                 {"date": s.closed_on, "kind": "screening", "text": f"{outcome} ({s.trial})"}
             )
-    for r in patient.registrations.select_related("cohort__trial", "dose_level"):
+    for r in registrations.select_related("cohort__trial", "dose_level"):
         dl = f" at DL{r.dose_level.level}" if r.dose_level else ""
         where = (
             str(r.cohort)
@@ -187,10 +216,7 @@ def slot_summary_for(*, allocations: QuerySet[SlotAllocation]) -> list[dict[str,
 def reconsent_worklist(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Active patients whose signed consent version has been superseded by a version now in force."""
     today = today or timezone.localdate()
-    visible = patients_visible_to(user)
-    active_regs = Registration.objects.exclude(status=RegistrationStatus.OFF_STUDY).filter(
-        patient__in=visible
-    )
+    active_regs = registrations_visible_to(user).exclude(status=RegistrationStatus.OFF_STUDY)
     out = []
     for reg in active_regs.select_related("patient", "trial"):
         latest = (
@@ -224,8 +250,7 @@ def reconsent_worklist(*, user: Any, today: dt.date | None = None) -> list[dict[
 
 def inclusion_figures(*, user: Any) -> dict[str, Any]:
     """Dashboard figures: inclusions per phase and year, inclusion rate of screened patients."""
-    visible = patients_visible_to(user)
-    regs = Registration.objects.filter(patient__in=visible)
+    regs = registrations_visible_to(user)
     per_phase_year: dict[str, dict[int, int]] = defaultdict(dict)
     for phase, year, n in (
         regs.annotate(year=ExtractYear("registered_on"))
@@ -235,10 +260,7 @@ def inclusion_figures(*, user: Any) -> dict[str, Any]:
         per_phase_year[phase][year] = n
     years = sorted({y for d in per_phase_year.values() for y in d})
     screened = (
-        ScreeningEpisode.objects.filter(patient__in=visible, kind="screening")
-        .values("patient")
-        .distinct()
-        .count()
+        screenings_visible_to(user).filter(kind="screening").values("patient").distinct().count()
     )
     included = regs.values("patient").distinct().count()
     return {
@@ -289,9 +311,8 @@ def visits_due(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any
     today = today or timezone.localdate()
     rows = []
     regs = (
-        Registration.objects.filter(
-            patient__in=patients_visible_to(user), trial__visit_schedule__isnull=False
-        )
+        registrations_visible_to(user)
+        .filter(trial__visit_schedule__isnull=False)
         .exclude(status=RegistrationStatus.OFF_STUDY)
         .select_related("patient", "trial__visit_schedule", "cohort")
         .prefetch_related("visits")

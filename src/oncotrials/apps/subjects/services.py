@@ -10,11 +10,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import IDENTITY_READERS
-from oncotrials.apps.accounts.models import Role, Site
+from oncotrials.apps.accounts.access import Action, Target, require
+from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial, TrialStatus
-from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+from oncotrials.core.errors import ConflictError, ValidationError
 
 from .models import (
     REGISTRATION_TRANSITIONS,
@@ -42,11 +42,7 @@ from .models import (
     WaitlistEntry,
     WithdrawalScope,
 )
-from .selectors import roles_for_patient
 
-CLINICAL_WRITERS = frozenset(
-    {Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER, Role.ADMINISTRATOR}
-)
 SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
 
 
@@ -59,14 +55,6 @@ def date_not_future(value: dt.date, field: str) -> None:
     if value > timezone.localdate():
         raise ValidationError(
             f"{field} cannot be in the future; got {value.isoformat()}.", field=field
-        )
-
-
-def require_clinical_writer(*, user: Any, patient: Patient) -> None:
-    roles = roles_for_patient(user, patient)
-    if not roles & {r.value for r in CLINICAL_WRITERS}:
-        raise PermissionDeniedError(
-            f"Your role does not allow changes to patient {patient.research_id}."
         )
 
 
@@ -164,9 +152,7 @@ def patient_create(
 
 def identity_read(*, patient: Patient, user: Any, purpose: str) -> PatientIdentity:
     """The patient's identifying data, for roles that need it; every read is audited."""
-    roles = roles_for_patient(user, patient)
-    if not roles & {r.value for r in IDENTITY_READERS}:
-        raise PermissionDeniedError("Your role may not read patients' identifying data.")
+    require(user, Action.READ_IDENTITY, on=patient)
     if not purpose.strip():
         raise ValidationError(
             "Say why you read the identity (e.g. 'appointment call').", field="purpose"
@@ -254,7 +240,7 @@ def consent_sign(
     by: Any,
     options_granted: Mapping[str, bool] | None = None,
 ) -> Consent:
-    require_clinical_writer(user=by, patient=patient)
+    require(by, Action.WRITE_JOURNEY, on=patient)
     date_not_future(signed_on, "signed_on")
     if signed_on < form.valid_from or (form.valid_to is not None and signed_on > form.valid_to):
         raise ValidationError(
@@ -295,7 +281,7 @@ def consent_withdraw(
     *, consent: Consent, on: dt.date, scope: Iterable[str], reason: str, by: Any
 ) -> Consent:
     """Full (every scope) or partial withdrawal; later actions check what it blocks."""
-    require_clinical_writer(user=by, patient=consent.patient)
+    require(by, Action.WRITE_JOURNEY, on=consent.patient)
     scope = sorted(set(scope)) or sorted(WithdrawalScope.values)
     bad = set(scope) - set(WithdrawalScope.values)
     if bad:
@@ -360,7 +346,7 @@ def screening_start(
     cohort: Cohort | None = None,
     checklist: list[str] | None = None,
 ) -> ScreeningEpisode:
-    require_clinical_writer(user=by, patient=patient)
+    require(by, Action.WRITE_JOURNEY, on=patient)
     if kind not in ScreeningKind.values:
         raise ValidationError(
             f"kind must be pre_screening or screening; got {kind!r}.", field="kind"
@@ -417,7 +403,11 @@ def screening_close(
     checklist: list[Mapping[str, Any]] | None = None,
     notes: str = "",
 ) -> ScreeningEpisode:
-    require_clinical_writer(user=by, patient=episode.patient)
+    require(
+        by,
+        Action.WRITE_JOURNEY,
+        on=Target(frozenset({episode.patient.site_id}), frozenset({episode.trial_id})),
+    )
     locked = ScreeningEpisode.objects.select_for_update().get(pk=episode.pk)
     if locked.outcome != ScreeningOutcome.PENDING:
         raise ConflictError(f"This screening was already closed as {locked.get_outcome_display()}.")
@@ -523,7 +513,7 @@ def slot_book(
     Allocations are locked in primary-key order (the same order for every caller), so two users
     can never book the same last slot: the second waits, then sees it taken.
     """
-    require_clinical_writer(user=by, patient=patient)
+    require(by, Action.WRITE_JOURNEY, on=patient)
     on = on or timezone.localdate()
     allocations = list(
         SlotAllocation.objects.select_for_update()
@@ -575,7 +565,7 @@ def _release(booking: SlotBooking, *, reason: str, by: Any) -> None:
 
 @transaction.atomic
 def slot_release(*, booking: SlotBooking, reason: str, by: Any) -> SlotBooking:
-    require_clinical_writer(user=by, patient=booking.patient)
+    require(by, Action.WRITE_JOURNEY, on=booking.patient)
     locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
     if locked.status != BookingStatus.HELD:
         raise ConflictError(
@@ -589,7 +579,7 @@ def slot_release(*, booking: SlotBooking, reason: str, by: Any) -> SlotBooking:
 
 @transaction.atomic
 def waitlist_add(*, patient: Patient, cohort: Cohort, by: Any) -> WaitlistEntry:
-    require_clinical_writer(user=by, patient=patient)
+    require(by, Action.WRITE_JOURNEY, on=patient)
     if WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).exists():
         raise ConflictError(
             f"Patient {patient.research_id} is already on the waitlist of {cohort}."
@@ -609,7 +599,7 @@ def registration_create(
     dose_level: DoseLevel | None = None,
 ) -> Registration:
     """Register a screened, consented patient to an open cohort (and dose level), using a slot."""
-    require_clinical_writer(user=by, patient=patient)
+    require(by, Action.WRITE_JOURNEY, on=patient)
     trial = Trial.objects.select_for_update().get(pk=cohort.trial_id)
     date_not_future(registered_on, "registered_on")
     if registered_on.year < patient.year_of_birth:
@@ -721,7 +711,7 @@ def registration_change_status(
     by: Any,
     reason: str = "",
 ) -> Registration:
-    require_clinical_writer(user=by, patient=registration.patient)
+    require(by, Action.WRITE_JOURNEY, on=registration)
     locked = Registration.objects.select_for_update().get(pk=registration.pk)
     if to_status not in REGISTRATION_TRANSITIONS.get(locked.status, frozenset()):
         allowed = ", ".join(sorted(REGISTRATION_TRANSITIONS[locked.status])) or "none"
@@ -772,7 +762,7 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any)
     """Record that a scheduled visit took place; the code must be one the trial's schedule produces."""
     from oncotrials.core.schedule import load_schedule, patient_calendar
 
-    require_clinical_writer(user=by, patient=registration.patient)
+    require(by, Action.WRITE_JOURNEY, on=registration)
     date_not_future(on, "on")
     if on < registration.registered_on:
         raise ValidationError("A visit cannot predate the registration.", field="on")
@@ -869,7 +859,7 @@ def randomise(
     """Allocate the patient to an arm and register them there, under a lock on the scheme."""
     from oncotrials.core.randomisation import MinimisationConfig, next_assignment, stratum_label
 
-    require_clinical_writer(user=by, patient=patient)
+    require(by, Action.WRITE_JOURNEY, on=patient)
     scheme = RandomisationScheme.objects.select_for_update().filter(trial=trial).first()
     if scheme is None:
         raise ValidationError(f"{trial} has no randomisation scheme.", field="trial")

@@ -3,25 +3,28 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.accounts.access import Action, may
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
-from .models import Registration, SlotAllocation
+from .models import SlotAllocation
 from .selectors import (
     arm_visible_to,
+    consents_visible_to,
     patient_get_for_user,
     patient_timeline,
     patients_for_user,
-    patients_visible_to,
     reconsent_worklist,
     registration_calendar,
-    roles_for_patient,
+    registrations_visible_to,
     screening_log,
+    screenings_visible_to,
     slot_summary,
     slot_summary_for,
     visits_due,
@@ -33,7 +36,10 @@ from .services import identity_read
 def patient_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:40]
     patients = patients_for_user(user=request.user, q=q).prefetch_related(
-        "registrations__cohort__trial"
+        Prefetch(
+            "registrations",
+            queryset=registrations_visible_to(request.user).select_related("cohort__trial"),
+        )
     )[:500]
     template = (
         "subjects/_partials/patient_table.html"
@@ -49,28 +55,30 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
+    registrations = registrations_visible_to(request.user).filter(patient=patient)
     context = {
         "patient": patient,
         "timeline": patient_timeline(patient=patient, user=request.user),
         "registrations": [
             (r, arm_visible_to(user=request.user, registration=r))
-            for r in patient.registrations.select_related(
+            for r in registrations.select_related(
                 "cohort__trial", "dose_level", "trial__randomisation_scheme"
             )
         ],
         "calendars": [
             (r, registration_calendar(registration=r))
-            for r in patient.registrations.select_related("trial__visit_schedule").prefetch_related(
+            for r in registrations.select_related("trial__visit_schedule").prefetch_related(
                 "visits"
             )
             if hasattr(r.trial, "visit_schedule")
         ],
-        "consents": patient.consents.select_related("form__trial"),
-        "screenings": patient.screenings.select_related("trial", "cohort"),
-        "may_read_identity": bool(
-            roles_for_patient(request.user, patient)
-            & {"investigator", "research_nurse", "administrator"}
-        ),
+        "consents": consents_visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("form__trial"),
+        "screenings": screenings_visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("trial", "cohort"),
+        "may_read_identity": may(request.user, Action.READ_IDENTITY, on=patient),
     }
     from .views_journey import journey_forms
 
@@ -103,16 +111,18 @@ def trial_patients(request: HttpRequest, trial_id: int) -> HttpResponse:
         trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     except NotFoundError:
         raise Http404("No such trial.") from None
-    visible = patients_visible_to(request.user)
     context = {
         "trial": trial,
         "registrations": [
             (r, arm_visible_to(user=request.user, registration=r))
-            for r in Registration.objects.filter(trial=trial, patient__in=visible)
+            for r in registrations_visible_to(request.user)
+            .filter(trial=trial)
             .select_related("patient", "cohort", "dose_level", "trial__randomisation_scheme")
             .order_by("-registered_on")
         ],
-        "screenings": screening_log(trial=trial).filter(patient__in=visible)[:200],
+        "screenings": screening_log(trial=trial).filter(
+            pk__in=screenings_visible_to(request.user).filter(trial=trial)
+        )[:200],
         "slots": slot_summary(trial=trial),
     }
     return render(request, "subjects/_partials/trial_patients.html", context)

@@ -12,17 +12,22 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import scope_for
+from oncotrials.apps.accounts.access import Action, may, sites_where
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialStatus
 from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 
 from . import forms as f
-from .models import Consent, ConsentForm, Patient, Registration, ScreeningEpisode
-from .selectors import arm_visible_to, patient_get_for_user, roles_for_patient
+from .models import ConsentForm, Patient
+from .selectors import (
+    arm_visible_to,
+    consents_visible_to,
+    patient_get_for_user,
+    registrations_visible_to,
+    screenings_visible_to,
+)
 from .services import (
-    CLINICAL_WRITERS,
     consent_sign,
     consent_withdraw,
     patient_create,
@@ -34,16 +39,7 @@ from .services import (
 
 
 def _writable_sites(user: Any) -> list[tuple[str, str]]:
-    scope = scope_for(user)
-    writers = {r.value for r in CLINICAL_WRITERS}
-    sites = (
-        Site.objects.all()
-        if scope.is_admin
-        else Site.objects.filter(
-            pk__in=[s for s, roles in scope.site_roles.items() if roles & writers]
-        )
-    )
-    return [(s.code, s.name) for s in sites]
+    return [(s.code, s.name) for s in sites_where(user, Action.WRITE_JOURNEY)]
 
 
 @login_required
@@ -80,11 +76,15 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     ]
     consents = [
         (c.pk, f"{c.form} ({c.signed_on:%Y-%m-%d})")
-        for c in patient.consents.filter(withdrawn_on__isnull=True).select_related("form__trial")
+        for c in consents_visible_to(request.user)
+        .filter(patient=patient, withdrawn_on__isnull=True)
+        .select_related("form__trial")
     ]
     episodes = [
         (e.pk, f"{e.get_kind_display()} {e.trial} ({e.started_on:%Y-%m-%d})")
-        for e in patient.screenings.filter(outcome="pending").select_related("trial")
+        for e in screenings_visible_to(request.user)
+        .filter(patient=patient, outcome="pending")
+        .select_related("trial")
     ]
     targets = []
     open_cohorts = Cohort.objects.filter(
@@ -105,14 +105,13 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
             r.pk,
             f"{r.cohort if arm_visible_to(user=request.user, registration=r) else r.trial} ({r.get_status_display()})",
         )
-        for r in patient.registrations.exclude(status="off_study").select_related(
-            "cohort__trial", "trial__randomisation_scheme"
-        )
+        for r in registrations_visible_to(request.user)
+        .filter(patient=patient)
+        .exclude(status="off_study")
+        .select_related("cohort__trial", "trial__randomisation_scheme")
     ]
     return {
-        "may_write": bool(
-            roles_for_patient(request.user, patient) & {r.value for r in CLINICAL_WRITERS}
-        ),
+        "may_write": may(request.user, Action.WRITE_JOURNEY, on=patient),
         "consent_form": f.ConsentForm(forms_in_force=forms_in_force, initial={"signed_on": today})
         if forms_in_force
         else None,
@@ -196,7 +195,7 @@ def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 def _withdraw(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     data = _bound(c["withdraw_form"], request)
     consent_withdraw(
-        consent=Consent.objects.get(pk=data["consent"], patient=patient),
+        consent=consents_visible_to(request.user).get(pk=data["consent"], patient=patient),
         on=data["on"],
         scope=data["scope"],
         reason=data["reason"],
@@ -220,7 +219,7 @@ def _screen(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 def _close(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     data = _bound(c["close_form"], request)
-    episode = ScreeningEpisode.objects.get(pk=data["episode"], patient=patient)
+    episode = screenings_visible_to(request.user).get(pk=data["episode"], patient=patient)
     screening_close(
         episode=episode,
         outcome=data["outcome"],
@@ -248,7 +247,9 @@ def _register(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     data = _bound(c["status_form"], request)
-    registration = Registration.objects.get(pk=data["registration"], patient=patient)
+    registration = registrations_visible_to(request.user).get(
+        pk=data["registration"], patient=patient
+    )
     registration_change_status(
         registration=registration,
         to_status=data["status"],

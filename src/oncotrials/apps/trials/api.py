@@ -7,10 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from oncotrials.apps.accounts.access import can_edit_portfolio, scope_for
+from oncotrials.apps.accounts.access import Action, require, roles_on
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut
-from oncotrials.core.errors import NotFoundError, PermissionDeniedError
+from oncotrials.core.errors import NotFoundError
 
 from .models import CohortKind, Modality, Phase, TrialStatus
 from .schemas import (
@@ -28,7 +28,6 @@ from .selectors import (
     PortfolioFilters,
     cohort_get_for_user,
     trial_get_for_user,
-    trial_roles,
     trials_for_user,
 )
 from .services import (
@@ -54,10 +53,7 @@ class TrialFilters(Schema):
 
 def _editable_trial(request: HttpRequest, trial_id: int) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
-    if not can_edit_portfolio(trial_roles(user=request.user, trial=trial)):
-        raise PermissionDeniedError(
-            f"Your role on trial {trial.protocol_code} is read-only for the portfolio."
-        )
+    require(request.user, Action.EDIT_PORTFOLIO, on=trial)
     return trial
 
 
@@ -80,17 +76,13 @@ def trials_create(request: HttpRequest, payload: TrialIn) -> Any:
     codes = data.pop("sites")
     sites = list(Site.objects.filter(code__in=codes))
     unknown = sorted(set(codes) - {s.code for s in sites})
-    scope = scope_for(request.user)
-    visible = [s for s in sites if scope.is_admin or s.pk in scope.site_roles]
+    visible = [s for s in sites if roles_on(request.user, s)]
     if unknown or len(visible) != len(sites):
         raise NotFoundError(
             f"Unknown site(s): {', '.join(unknown or sorted(set(codes) - {s.code for s in visible}))}."
         )
     for site in sites:
-        if not (
-            scope.is_admin or can_edit_portfolio(set(scope.site_roles.get(site.pk, frozenset())))
-        ):
-            raise PermissionDeniedError(f"You may not create trials for site {site.code}.")
+        require(request.user, Action.EDIT_PORTFOLIO, on=site)
     trial = trial_create(data=data, sites=sites, by=request.user)
     return Status(201, trial_get_for_user(user=request.user, trial_id=trial.pk))
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
 
 
@@ -100,6 +101,10 @@ class Trial(models.Model):
 
     def __str__(self) -> str:
         return self.protocol_code
+
+    def access_target(self) -> Target:
+        """Its participating sites and itself (see accounts.access)."""
+        return Target(frozenset(ts.site_id for ts in self.trial_sites.all()), frozenset({self.pk}))
 
 
 class TrialSite(models.Model):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from oncotrials.apps.accounts.access import roles_for_trial, scope_for
+from oncotrials.apps.accounts.access import roles_on, scope_condition
 from oncotrials.core.errors import NotFoundError
 
 from .models import Cohort, DoseLevel, Phase, Trial, TrialStatus
@@ -16,15 +16,8 @@ from .models import Cohort, DoseLevel, Phase, Trial, TrialStatus
 def trials_visible_to(user: Any) -> QuerySet[Trial]:
     """Every trial the user may see: via a site-wide membership at a participating site, or a
     trial-limited membership (for a site that participates in that trial)."""
-    scope = scope_for(user)
-    if scope.is_admin:
-        return Trial.objects.all()
-    cond = Q(pk__in=[])
-    if scope.site_roles:
-        cond |= Q(trial_sites__site_id__in=list(scope.site_roles))
-    for trial_id, per_site in scope.trial_roles.items():
-        cond |= Q(pk=trial_id, trial_sites__site_id__in=list(per_site))
-    return Trial.objects.filter(cond).distinct()
+    cond = scope_condition(user, site="trial_sites__site_id", trial="pk")
+    return Trial.objects.all() if cond is None else Trial.objects.filter(cond).distinct()
 
 
 @dataclass(frozen=True)
@@ -86,8 +79,7 @@ def trial_get_for_user(*, user: Any, trial_id: int) -> Trial:
 
 
 def trial_roles(*, user: Any, trial: Trial) -> set[str]:
-    site_ids = {ts.site_id for ts in trial.trial_sites.all()}
-    return roles_for_trial(user, trial_id=trial.pk, trial_site_ids=site_ids)
+    return roles_on(user, trial)
 
 
 def cohort_get_for_user(*, user: Any, cohort_id: int) -> Cohort:

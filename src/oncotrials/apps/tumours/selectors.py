@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
-from oncotrials.apps.subjects.selectors import patients_visible_to
+from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import NotFoundError, ValidationError
 from oncotrials.core.survival import EndpointTime, KaplanMeierResult, derive_pfs, kaplan_meier
@@ -35,10 +35,6 @@ _ENDED = {
     RegistrationStatus.OFF_STUDY,
 }
 DAYS_PER_MONTH = 365.25 / 12
-
-
-def registrations_visible_to(user: Any) -> QuerySet[Registration]:
-    return Registration.objects.filter(patient__in=patients_visible_to(user))
 
 
 def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:

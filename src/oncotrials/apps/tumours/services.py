@@ -16,16 +16,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import PORTFOLIO_EDITORS
-from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Registration
-from oncotrials.apps.subjects.selectors import roles_for_patient
-from oncotrials.apps.subjects.services import date_not_future, require_clinical_writer
+from oncotrials.apps.subjects.services import date_not_future
 from oncotrials.apps.trials.models import Trial
-from oncotrials.apps.trials.selectors import trial_roles
 from oncotrials.core import recist
-from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
+from oncotrials.core.errors import ConflictError, ValidationError
 
 from .models import (
     Assessment,
@@ -45,7 +42,6 @@ from .models import (
     TumourAssessmentSettings,
 )
 
-OVERRIDERS = frozenset({Role.INVESTIGATOR.value, Role.ADMINISTRATOR.value})
 MAX_MM = Decimal("9999.99")
 RECIST_RESPONSES = tuple(r.value for r in recist.Response)
 IRECIST_RESPONSES = tuple(r.value for r in recist.IResponse)
@@ -75,8 +71,7 @@ def tumour_settings_save(
 
     ``version`` is the version the user edited (0 when none was stored yet).
     """
-    if not trial_roles(user=by, trial=trial) & {r.value for r in PORTFOLIO_EDITORS}:
-        raise PermissionDeniedError(f"Your role does not allow changing the settings of {trial}.")
+    require(by, Action.EDIT_PORTFOLIO, on=trial)
     if criteria not in Criteria.values:
         raise ValidationError(
             f"criteria must be one of {', '.join(Criteria.values)}; got {criteria!r}.",
@@ -373,7 +368,7 @@ def baseline_save(
     The first save creates it (``version`` None); later saves give the version edited and, once
     complete, a reason. Lesions left out are removed, unless a follow-up measured them.
     """
-    require_clinical_writer(user=by, patient=registration.patient)
+    require(by, Action.EDIT_CRF, on=registration)
     reg = _lock_registration(registration)
     date_not_future(date, "date")
     method = _choice(method, ImagingMethod.values, "Baseline", "method")
@@ -478,7 +473,7 @@ def assessment_save(
     Every baseline lesion needs a diameter or a status; lesions not recorded at baseline go under
     ``new_lesions``. Nothing is saved when any field is wrong.
     """
-    require_clinical_writer(user=by, patient=registration.patient)
+    require(by, Action.EDIT_CRF, on=registration)
     reg = _lock_registration(registration)
     date_not_future(date, "date")
     method = _choice(method, ImagingMethod.values, f"Assessment of {date.isoformat()}", "method")
@@ -718,12 +713,7 @@ def response_override(
     The computed response stays stored and shown beside it; the override records what the engine
     said at the time.
     """
-    roles = roles_for_patient(by, registration.patient)
-    if not roles & OVERRIDERS:
-        raise PermissionDeniedError(
-            "Only an investigator may override a computed response "
-            f"(patient {registration.patient.research_id})."
-        )
+    require(by, Action.OVERRIDE_RESPONSE, on=registration)
     reg = _lock_registration(registration)
     evaluation = ResponseEvaluation.objects.filter(registration=reg).first()
     if evaluation is None:

@@ -12,10 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from oncotrials.apps.accounts.access import PORTFOLIO_EDITORS
-from oncotrials.apps.subjects.selectors import patient_get_for_user, roles_for_patient
-from oncotrials.apps.subjects.services import CLINICAL_WRITERS
-from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles, trials_visible_to
+from oncotrials.apps.accounts.access import Action, may
+from oncotrials.apps.subjects.selectors import patient_get_for_user, registrations_visible_to
+from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 
 from .api import svg_response
@@ -30,7 +29,6 @@ from .selectors import (
 )
 from .services import (
     IRECIST_RESPONSES,
-    OVERRIDERS,
     RECIST_RESPONSES,
     assessment_save,
     baseline_save,
@@ -57,11 +55,11 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
-    roles = roles_for_patient(request.user, patient)
-    may_override = bool(roles & OVERRIDERS)
-    may_write = bool(roles & {r.value for r in CLINICAL_WRITERS})
+    may_override = may(request.user, Action.OVERRIDE_RESPONSE, on=patient)
+    may_write = may(request.user, Action.EDIT_CRF, on=patient)
     sections = []
-    for reg in patient.registrations.select_related("trial", "cohort").order_by("registered_on"):
+    registrations = registrations_visible_to(request.user).filter(patient=patient)
+    for reg in registrations.select_related("trial", "cohort").order_by("registered_on"):
         data = responses_of(reg)
         ev = data["evaluation"]
         irecist = ev is not None and ev.criteria == Criteria.IRECIST
@@ -252,9 +250,7 @@ def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse:
             "has_measurements": any(p.best_change_pct is not None for p in patients),
             "settings": settings_for(trial),
             "criteria": Criteria.choices,
-            "may_configure": bool(
-                trial_roles(user=request.user, trial=trial) & {r.value for r in PORTFOLIO_EDITORS}
-            ),
+            "may_configure": may(request.user, Action.EDIT_PORTFOLIO, on=trial),
         },
     )
 

@@ -71,7 +71,7 @@ def two_trials(registered: Any, tm: Any) -> Any:
 
 @pytest.mark.parametrize("what", ["lesions", "tumour-assessments", "tumour-responses"])
 def test_monitor_of_one_trial_cannot_read_the_other_trials_tumours(two_trials, client_for, what):
-    journey, shared, main = two_trials
+    _journey, shared, main = two_trials
     monitor = client_for("monitor")  # sponsor monitor of T-MAIN at the main site
     assert monitor.get(f"/api/v1/registrations/{main.pk}/{what}").status_code == 200
     response = monitor.get(f"/api/v1/registrations/{shared.pk}/{what}")
@@ -82,7 +82,7 @@ def test_monitor_of_one_trial_cannot_read_the_other_trials_tumours(two_trials, c
 
 
 def test_patient_pages_show_the_monitor_only_their_trial(two_trials, client_for):
-    journey, shared, main = two_trials
+    _journey, _shared, main = two_trials
     monitor = client_for("monitor")
     for url in (
         f"/patients/{main.patient_id}/",
@@ -103,7 +103,7 @@ def test_patient_pages_show_the_monitor_only_their_trial(two_trials, client_for)
 def test_timeline_and_dashboard_figures_follow_the_trial_scope(two_trials, unit):
     from oncotrials.apps.subjects.selectors import inclusion_figures, patient_timeline
 
-    journey, shared, main = two_trials
+    _journey, _shared, main = two_trials
     monitor = unit.users["monitor"]
     texts = " ".join(e["text"] for e in patient_timeline(patient=main.patient, user=monitor))
     assert "T-MAIN" in texts

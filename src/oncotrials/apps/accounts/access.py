@@ -46,6 +46,7 @@ class Action(StrEnum):
     RECOMMEND = "record tumour-board recommendations"
     SIGN_RECOMMENDATION = "sign tumour-board recommendations"
     UNBLIND = "know a blinded patient's arm"
+    READ_MATCHES = "see trial-matching results"
 
 
 _INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
@@ -81,6 +82,8 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.RECOMMEND: frozenset({Role.TUMOUR_BOARD_COORDINATOR, _INV, _MB, _ADMIN}),
     Action.SIGN_RECOMMENDATION: frozenset({_INV}),
     Action.UNBLIND: frozenset({_ADMIN, _PV}),
+    # Matching reads patients across trials: every role but the trial-limited sponsor monitor.
+    Action.READ_MATCHES: frozenset(Role) - {_MON},
 }
 
 

@@ -134,6 +134,8 @@ class BOINComb:
     """
 
     name: ClassVar[str] = "boin-comb"
+    label: ClassVar[str] = "BOIN for drug combinations"
+    aliases: ClassVar[tuple[str, ...]] = ("boincomb",)
 
     def __init__(
         self,

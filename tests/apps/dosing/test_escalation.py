@@ -367,6 +367,10 @@ def test_design_specific_parameters_are_checked_and_kept(escalation, screen):
             start_level=levels[0],
             by=admin,
         )
+    with pytest.raises(ValidationError, match=r"give the window in days as parameters\.dlt_win"):
+        plan_create(
+            cohort=journey.cohort, design="tite-boin", target=0.3, start_level=levels[0], by=admin
+        )
     with pytest.raises(ValidationError, match="design must be one of 3\\+3, boin"):
         plan_create(
             cohort=journey.cohort, design="boin12", target=0.3, start_level=levels[0], by=admin

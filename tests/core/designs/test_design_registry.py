@@ -129,8 +129,6 @@ def test_parameter_errors_name_the_parameter() -> None:
         design_for_escalation(
             "boin", EscalationSettings(n_doses=4, target=0.3, params={"extrasafe": "yes"})
         )
-    with pytest.raises(ValidationError, match=r"tite-boin needs parameters\.dlt_window_days"):
-        design_for_escalation("tite-boin", EscalationSettings(n_doses=4, target=0.3))
     with pytest.raises(ValidationError, match="ewoc needs the dose amounts"):
         design_for_escalation("ewoc", EscalationSettings(n_doses=4, target=0.3))
 

@@ -216,6 +216,14 @@ def plan_create(
     )
     # Build the design and decide on empty data now: every setting is validated before saving.
     design_for_escalation(design, settings).decide([DoseData(0, 0)] * settings.n_doses, 0)
+    window = parameters.get("dlt_window_days")
+    if uses_follow_up(design) and (window is None or window < 1):
+        raise ValidationError(
+            f"{design} weighs pending patients by the share of the DLT window they have been "
+            f"followed; give the window in days as parameters.dlt_window_days (e.g. 28); got "
+            f"{window!r}.",
+            field="parameters.dlt_window_days",
+        )
     if EscalationPlan.objects.filter(cohort=cohort).exists():
         raise ConflictError(f"{cohort} already has an escalation plan.")
     plan = EscalationPlan.objects.create(

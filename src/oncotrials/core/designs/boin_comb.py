@@ -76,7 +76,7 @@ class CombSimulationResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "design": "boin-comb",
+            "design": BOINComb.name,
             "truth": self.truth.tolist(),
             "n_trials": self.n_trials,
             "selection_percent": np.round(self.selection_percent, 4).tolist(),

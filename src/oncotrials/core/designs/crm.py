@@ -1003,7 +1003,7 @@ class CRMSimulation:
     seed: int | None
     selected: IntArray = field(repr=False, compare=False)  # per trial: 0-based dose, -1 none
     mean_duration: float | None = None  # TITE simulations: mean time to the last follow-up
-    design: str = "crm"
+    design: str = CRM.name
 
     @property
     def selection_percent(self) -> FloatArray:

@@ -365,7 +365,7 @@ class EWOC:
             mean_dlts=float(y.sum(axis=1).mean()),
             seed=seed,
             selected=selected.astype(np.int64),
-            design="ewoc",
+            design=self.name,
         )
 
     def decide(self, data: Sequence[DoseData | tuple[int, int]], current: int) -> Decision:

@@ -78,7 +78,7 @@ class ExactOC:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "design": "3+3",
+            "design": ThreePlusThree.name,
             "variant": self.variant,
             "truth": list(self.truth),
             "selection_percent": [float(100 * v) for v in self.selection],

@@ -61,7 +61,9 @@ class TITEBOIN:
     escalation_params: ClassVar[Mapping[str, Param]] = {
         **BOIN.escalation_params,
         "max_pending": Param("number", "largest pending share at the current dose, default 0.5"),
-        "dlt_window_days": Param("integer", "length of the DLT window in days", required=True),
+        "dlt_window_days": Param(
+            "integer", "DLT window in days, to weigh pending patients by their follow-up"
+        ),
     }
 
     def __init__(
@@ -93,7 +95,7 @@ class TITEBOIN:
     def for_escalation(cls, settings: EscalationSettings) -> TITEBOIN:
         """The design a cohort's escalation plan runs (the DLT window weighs pending patients)."""
         params = check_escalation_params(cls.name, cls.escalation_params, settings)
-        params.pop("dlt_window_days")
+        params.pop("dlt_window_days", None)
         return cls(
             settings.target_for(cls.name),
             cohort_size=settings.cohort_size,

@@ -214,7 +214,9 @@ class TITECRM:
         "skeleton": Param("per-dose numbers", "prior DLT guesses per dose level", required=True),
         "model": Param("text", "empiric (default) or logistic"),
         "no_skip": Param("boolean", "at most one level up, default true"),
-        "dlt_window_days": Param("integer", "length of the DLT window in days", required=True),
+        "dlt_window_days": Param(
+            "integer", "DLT window in days, to weigh pending patients by their follow-up"
+        ),
     }
 
     skeleton: tuple[float, ...]
@@ -228,7 +230,7 @@ class TITECRM:
     def for_escalation(cls, settings: EscalationSettings) -> TITECRM:
         """The TITE-CRM a cohort's escalation plan runs (the DLT window weighs pending patients)."""
         params = check_escalation_params(cls.name, cls.escalation_params, settings)
-        params.pop("dlt_window_days")
+        params.pop("dlt_window_days", None)
         return cls(target=settings.target_for(cls.name), **params)
 
     def fit(self, data: Sequence[DoseData | tuple[int, int]]) -> CRMFit:
@@ -494,5 +496,5 @@ def simulate_tite_crm(
         seed=seed,
         selected=final.astype(np.int64),
         mean_duration=float(duration.mean()),
-        design="tite-crm",
+        design=TITECRM.name,
     )

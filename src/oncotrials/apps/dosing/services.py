@@ -141,7 +141,7 @@ def escalation_recommend(*, plan: EscalationPlan) -> tuple[list[DoseState], Deci
     if uses_follow_up(plan.design):
         # Time-to-event designs count pending patients, weighted by the share of the DLT
         # window observed so far, and decide themselves whether to suspend accrual.
-        window = (plan.parameters or {}).get("dlt_window_days")
+        window = float((plan.parameters or {}).get("dlt_window_days") or 0)
         today = timezone.localdate()
         data = [
             DoseData(

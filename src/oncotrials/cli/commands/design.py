@@ -153,7 +153,8 @@ def make_design(
     ``--p-saf``/``--p-tox`` for a design without them are errors.
     """
     key = design_name(name)
-    declared = get_design(key).escalation_params if is_live(get_design(key)) else {}
+    cls: Any = get_design(key)
+    declared = cls.escalation_params if is_live(cls) else {}
     if "p_saf" not in declared and (p_saf is not None or p_tox is not None):
         raise ValidationError(f"--p-saf and --p-tox apply to BOIN only; got design {name!r}.")
     options: dict[str, Any] = {
@@ -599,7 +600,7 @@ def _print_exact(
 @command_errors
 def list_designs(fmt: FormatOption = OutputFormat.human) -> None:
     """The designs of the registry: names, aliases, live decision, escalation-plan parameters."""
-    docs = []
+    docs: list[dict[str, Any]] = []
     for name, cls in DESIGNS.items():
         live = is_live(cls)
         params = getattr(cls, "escalation_params", {}) if live else {}

@@ -99,7 +99,7 @@ def design_names(*, live: bool = False) -> tuple[str, ...]:
 
 def live_designs() -> Mapping[str, type[LiveDesign]]:
     """The designs selectable for a cohort's escalation plan, by name."""
-    return MappingProxyType({n: DESIGNS[n] for n in design_names(live=True)})  # type: ignore[misc]
+    return MappingProxyType({n: DESIGNS[n] for n in design_names(live=True)})
 
 
 def resolve_name(name: str) -> str:
@@ -126,7 +126,7 @@ def get_live_design(name: str) -> type[LiveDesign]:
             f"data; choose one of {', '.join(design_names(live=True))}.",
             field="design",
         )
-    return cls  # type: ignore[return-value]
+    return cls
 
 
 def design_for_escalation(name: str, settings: EscalationSettings) -> LiveDesign:

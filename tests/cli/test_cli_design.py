@@ -185,3 +185,63 @@ def test_decide_tite_boin_with_follow_up(tmp_path: Path) -> None:
 def test_decide_tite_boin_suspends() -> None:
     doc = run_json("decide", "tite-boin", "--current", "1", "--data", "3/0/2,0/0")
     assert doc["action"] == "suspend"
+
+
+def test_list_shows_exactly_the_registry() -> None:
+    from oncotrials.core.designs.registry import DESIGNS, design_names
+
+    docs = run_json("list")
+    assert [d["name"] for d in docs] == list(design_names())
+    assert {d["name"] for d in docs if d["live"]} == set(design_names(live=True))
+    assert docs[[d["name"] for d in docs].index("crm")]["parameters"]["skeleton"]["required"]
+    res = runner.invoke(app, ["list"])
+    assert res.exit_code == 0
+    for name in DESIGNS:
+        assert name in res.stdout
+
+
+def test_help_names_every_live_design() -> None:
+    from oncotrials.cli.commands.design import DESIGN_NAMES
+    from oncotrials.core.designs.registry import design_names
+
+    assert [n.split(" ")[0] for n in DESIGN_NAMES.split(", ")] == list(design_names(live=True))
+
+
+@pytest.mark.parametrize("alias", ["kb", "KEYBOARD", "Keyboard"])
+def test_aliases_come_from_the_registry(alias: str) -> None:
+    doc = run_json("decide", alias, "--current", "1", "--data", "3/0,0/0")
+    assert doc["design"] == "keyboard"
+
+
+def test_decide_runs_every_live_design_with_its_parameters() -> None:
+    # The CRM through the same registry path as a cohort's escalation plan.
+    doc = run_json(
+        "decide", "crm", "--current", "1", "--data", "3/0,0/0,0/0",
+        "--param", "skeleton=[0.1,0.2,0.35]",
+    )  # fmt: skip
+    assert doc["design"] == "crm"
+    assert doc["action"] == "escalate"
+    doc = run_json(
+        "decide", "ewoc", "--current", "1", "--data", "3/0,0/0,0/0",
+        "--param", "doses=[50,100,200]",
+    )  # fmt: skip
+    assert doc["design"] == "ewoc"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["decide", "crm", "--current", "1", "--data", "3/0,0/0"], "parameters.skeleton"),
+        (
+            ["decide", "crm", "--current", "1", "--data", "3/0,0/0", "--param", "skeleton"],
+            "--param must read key=value",
+        ),
+        (["decide", "boin12", "--current", "1", "--data", "3/0,0/0"], "gives no live decision"),
+        (["boundaries", "crm"], "'oncotrials design boundaries' runs 3+3, boin"),
+        (["simulate", "ewoc", "--truth", "0.1,0.2"], "for ewoc use"),
+    ],
+)
+def test_designs_outside_a_command_are_one_line_errors(args: list[str], fragment: str) -> None:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1
+    assert fragment in res.output

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
-from oncotrials.apps.dosing.models import EscalationDecision
+from oncotrials.apps.dosing.models import EscalationDecision, EscalationPlan
 from oncotrials.apps.dosing.services import (
     dlt_record,
     escalation_decide,
@@ -15,6 +16,8 @@ from oncotrials.apps.dosing.services import (
 )
 from oncotrials.apps.subjects.services import patient_create, registration_create
 from oncotrials.apps.trials.services import dose_level_create
+from oncotrials.core.designs.base import Action
+from oncotrials.core.designs.registry import design_names, live_designs
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
 
@@ -254,3 +257,132 @@ def test_escalation_page_api_and_plot(escalation, screen, client_for):
         .status_code
         == 403
     )
+
+
+# --- every live design of the registry runs a cohort --------------------------------------
+
+# Design-specific settings of the plan (three dose levels: 50, 100 and 200 mg).
+PARAMETERS: dict[str, dict[str, object]] = {
+    "crm": {"skeleton": [0.1, 0.2, 0.35]},
+    "tite-crm": {"skeleton": [0.1, 0.2, 0.35], "dlt_window_days": 28},
+    "tite-boin": {"dlt_window_days": 28},
+}
+
+
+def test_the_plan_offers_exactly_the_live_designs() -> None:
+    field = EscalationPlan._meta.get_field("design")
+    assert [value for value, _ in field.choices] == list(design_names(live=True))
+    assert {"3+3", "boin", "keyboard", "i3+3", "mtpi2", "tite-boin", "crm", "tite-crm", "ewoc"} <= {
+        value for value, _ in field.choices
+    }
+
+
+@pytest.mark.parametrize("design", list(live_designs()))
+def test_every_live_design_runs_a_cohort(design, escalation, screen):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort,
+        design=design,
+        target=None if design == "3+3" else 0.3,
+        parameters=PARAMETERS.get(design),
+        start_level=levels[0],
+        by=investigator,
+    )
+    assert plan.get_design_display() == live_designs()[design].label
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", "no_dlt"], screen)
+    state, rec = escalation_recommend(plan=plan)
+    assert [s.evaluable for s in state] == [3, 0, 0]
+    assert rec.action in (Action.ESCALATE, Action.STAY)
+    assert rec.next_dose in (0, 1)
+    decision = escalation_decide(
+        plan=plan,
+        action=rec.action.value,
+        next_dose_level=levels[rec.next_dose],
+        by=investigator,
+        meaning="Approved by the safety review committee",
+    )
+    assert decision.deviation_reason == ""
+    plan.refresh_from_db()
+    here = [dl.pk for dl in levels].index(plan.current_dose_level.pk)
+    # Two DLTs in three patients at the current dose: never escalate past it.
+    _treat(journey, levels, here, ["dlt", "dlt", "no_dlt"], screen, start=3)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action is not Action.ESCALATE
+    assert rec.next_dose is None or rec.next_dose <= here
+
+
+@pytest.mark.parametrize("design", ["tite-boin", "tite-crm"])
+def test_time_to_event_designs_weigh_pending_patients(design, escalation, screen):
+    journey, levels = escalation
+    plan = plan_create(
+        cohort=journey.cohort,
+        design=design,
+        target=0.3,
+        parameters=PARAMETERS[design],
+        start_level=levels[0],
+        by=journey.unit.users["investigator"],
+    )
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", None], screen)
+    state, rec = escalation_recommend(plan=plan)
+    assert state[0].pending == 1
+    assert state[0].pending_since == (dt.date(2026, 11, 12),)
+    assert timezone.localdate() > state[0].pending_since[0]
+    # Rule-based and model-assisted designs suspend here; the time-to-event ones decide.
+    assert rec.action is not Action.SUSPEND
+
+
+def test_design_specific_parameters_are_checked_and_kept(escalation, screen):
+    journey, levels = escalation
+    admin = journey.unit.users["admin"]
+    with pytest.raises(ValidationError, match=r"crm needs parameters\.skeleton") as exc:
+        plan_create(
+            cohort=journey.cohort, design="crm", target=0.3, start_level=levels[0], by=admin
+        )
+    assert exc.value.extra["field"] == "parameters.skeleton"
+    with pytest.raises(ValidationError, match="gives 2 values but the cohort has 3 dose levels"):
+        plan_create(
+            cohort=journey.cohort,
+            design="crm",
+            target=0.3,
+            parameters={"skeleton": [0.1, 0.2]},
+            start_level=levels[0],
+            by=admin,
+        )
+    with pytest.raises(ValidationError, match="skeleton must be strictly increasing"):
+        plan_create(
+            cohort=journey.cohort,
+            design="crm",
+            target=0.3,
+            parameters={"skeleton": [0.3, 0.2, 0.1]},
+            start_level=levels[0],
+            by=admin,
+        )
+    with pytest.raises(ValidationError, match="boin has no parameter 'window'"):
+        plan_create(
+            cohort=journey.cohort,
+            design="boin",
+            target=0.3,
+            parameters={"window": 28},
+            start_level=levels[0],
+            by=admin,
+        )
+    with pytest.raises(ValidationError, match=r"give the window in days as parameters\.dlt_win"):
+        plan_create(
+            cohort=journey.cohort, design="tite-boin", target=0.3, start_level=levels[0], by=admin
+        )
+    with pytest.raises(ValidationError, match="design must be one of 3\\+3, boin"):
+        plan_create(
+            cohort=journey.cohort, design="boin12", target=0.3, start_level=levels[0], by=admin
+        )
+    assert not EscalationPlan.objects.exists()
+    plan = plan_create(
+        cohort=journey.cohort,
+        design="boin",
+        target=0.25,
+        parameters={"p_saf": 0.15, "extrasafe": True},
+        start_level=levels[0],
+        by=admin,
+    )
+    plan.refresh_from_db()
+    assert plan.parameters == {"p_saf": 0.15, "extrasafe": True}

@@ -15,7 +15,12 @@ from oncotrials.core.designs import (
     Keyboard,
     ThreePlusThree,
 )
+from oncotrials.core.designs.base import EscalationSettings
+from oncotrials.core.designs.crm import CRM
+from oncotrials.core.designs.ewoc import EWOC
+from oncotrials.core.designs.registry import design_for_escalation, live_designs
 from oncotrials.core.designs.tite_boin import TITEBOIN
+from oncotrials.core.designs.tite_crm import TITECRM
 from oncotrials.core.errors import ValidationError
 
 TRUTH = [0.05, 0.10, 0.20, 0.30, 0.45, 0.60]
@@ -32,8 +37,33 @@ DESIGNS: dict[str, Any] = {
     "3+3-escalation-only": lambda: ThreePlusThree("escalation_only"),
 }
 IDS = list(DESIGNS)
-# Designs with live decisions only (no simulation yet).
-DECIDERS: dict[str, Any] = {**DESIGNS, "tite-boin": lambda: TITEBOIN(0.3)}
+# The model-based designs are fixed to their skeleton or dose amounts; their own suite
+# (test_crm_conformance.py) runs the same checks on them.
+MODEL_BASED = {CRM.name, TITECRM.name, EWOC.name}
+
+
+def _from_registry(name: str) -> Any:
+    # As a cohort's escalation plan builds it (any number of dose levels).
+    return design_for_escalation(name, EscalationSettings(n_doses=0, target=0.3))
+
+
+# Designs with live decisions only (no simulation yet), and every live design of the registry
+# built the way a cohort's escalation plan builds it.
+DECIDERS: dict[str, Any] = {
+    **DESIGNS,
+    "tite-boin": lambda: TITEBOIN(0.3),
+    **{
+        f"registry:{name}": (lambda name=name: _from_registry(name))
+        for name in live_designs()
+        if name not in MODEL_BASED
+    },
+}
+
+
+def test_every_live_design_of_the_registry_has_a_conformance_suite() -> None:
+    here = {type(make()).name for make in DECIDERS.values()}
+    assert here.isdisjoint(MODEL_BASED)
+    assert here | MODEL_BASED == set(live_designs())
 
 
 @pytest.fixture(params=IDS)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from oncotrials.core.designs.registry import live_designs
 
-class DesignName(models.TextChoices):
-    THREE_PLUS_THREE = "3+3", _("3+3")
-    BOIN = "boin", _("BOIN")
-    KEYBOARD = "keyboard", _("Keyboard")
-    I3PLUS3 = "i3+3", _("i3+3")
+
+def design_choices() -> list[tuple[str, Any]]:
+    """The designs a cohort's escalation may run: every live design of the design registry."""
+    return [(name, _(cls.label)) for name, cls in live_designs().items()]
 
 
 class EscalationPlan(models.Model):
     cohort = models.OneToOneField(
         "trials.Cohort", on_delete=models.CASCADE, related_name="escalation_plan"
     )
-    design = models.CharField(max_length=10, choices=DesignName.choices)
+    design = models.CharField(max_length=32, choices=design_choices)
     target = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -27,6 +29,11 @@ class EscalationPlan(models.Model):
     )
     cohort_size = models.PositiveSmallIntegerField(default=3)
     max_sample_size = models.PositiveSmallIntegerField(default=36)
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Design-specific parameters, e.g. a CRM skeleton or a DLT window in days"),
+    )
     current_dose_level = models.ForeignKey(
         "trials.DoseLevel", on_delete=models.PROTECT, related_name="+"
     )

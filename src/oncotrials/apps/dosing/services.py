@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,25 +14,56 @@ from oncotrials.apps.accounts import access
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
-from oncotrials.core.designs import BOIN, I3Plus3, Keyboard, ThreePlusThree
-from oncotrials.core.designs.base import Action, Decision, DoseData
+from oncotrials.core.designs.base import (
+    Action,
+    Decision,
+    DoseData,
+    EscalationSettings,
+    follow_up_fraction,
+)
+from oncotrials.core.designs.registry import (
+    LiveDesign,
+    design_for_escalation,
+    design_names,
+    live_designs,
+    uses_follow_up,
+)
 from oncotrials.core.errors import ConflictError, ValidationError
 
-from .models import DesignName, DltAssessment, DltOutcome, EscalationDecision, EscalationPlan
+from .models import DltAssessment, DltOutcome, EscalationDecision, EscalationPlan
 
 
-def design_for(plan: EscalationPlan) -> Any:
-    target = float(plan.target) if plan.target is not None else 0.3
-    n_cohorts = max(plan.max_sample_size // plan.cohort_size, 1)
-    if plan.design == DesignName.THREE_PLUS_THREE:
-        return ThreePlusThree()
-    if plan.design == DesignName.BOIN:
-        return BOIN(target, cohort_size=plan.cohort_size, n_cohorts=n_cohorts)
-    if plan.design == DesignName.KEYBOARD:
-        return Keyboard(target, cohort_size=plan.cohort_size, n_cohorts=n_cohorts)
-    if plan.design == DesignName.I3PLUS3:
-        return I3Plus3(target, cohort_size=plan.cohort_size, n_cohorts=n_cohorts)
-    raise ValidationError(f"Unknown design {plan.design!r}.", field="design")
+def _settings(
+    *,
+    cohort: Cohort,
+    target: Any,
+    cohort_size: int,
+    max_sample_size: int,
+    parameters: Mapping[str, Any],
+) -> EscalationSettings:
+    levels = _levels(cohort)
+    return EscalationSettings(
+        n_doses=len(levels),
+        target=float(target) if target is not None else None,
+        cohort_size=cohort_size,
+        max_sample_size=max_sample_size,
+        dose_amounts=tuple(float(dl.dose) for dl in levels),
+        params=parameters,
+    )
+
+
+def design_for(plan: EscalationPlan) -> LiveDesign:
+    """The design the plan runs, from the design registry, with the plan's settings."""
+    return design_for_escalation(
+        plan.design,
+        _settings(
+            cohort=plan.cohort,
+            target=plan.target,
+            cohort_size=plan.cohort_size,
+            max_sample_size=plan.max_sample_size,
+            parameters=plan.parameters or {},
+        ),
+    )
 
 
 def _levels(cohort: Cohort) -> list[DoseLevel]:
@@ -52,6 +84,8 @@ class DoseState:
     evaluable: int
     dlts: int
     pending: int
+    #: for each pending patient, the day the DLT window opened (treatment start or registration)
+    pending_since: tuple[dt.date, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +102,7 @@ def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
     """Per dose level: treated, DLT-evaluable, DLTs and pending, from registrations and outcomes."""
     levels = _levels(plan.cohort)
     by_level: dict[int, list[str]] = {dl.pk: [] for dl in levels}
+    since: dict[int, list[dt.date]] = {dl.pk: [] for dl in levels}
     level_of = {dl.pk: dl for dl in plan.cohort.dose_levels.all()}
     canonical = {dl.level: dl.pk for dl in levels}
     for reg in Registration.objects.filter(
@@ -77,6 +112,8 @@ def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
         key = canonical[level_of[reg.dose_level_id].level]
         outcome = getattr(reg, "dlt_assessment", None)
         by_level[key].append(outcome.outcome if outcome else DltOutcome.PENDING)
+        if outcome is None or outcome.outcome == DltOutcome.PENDING:
+            since[key].append(reg.treatment_start or reg.registered_on)
     out = []
     for dl in levels:
         outcomes = by_level[dl.pk]
@@ -87,6 +124,7 @@ def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
                 evaluable=sum(o in (DltOutcome.DLT, DltOutcome.NO_DLT) for o in outcomes),
                 dlts=sum(o == DltOutcome.DLT for o in outcomes),
                 pending=sum(o == DltOutcome.PENDING for o in outcomes),
+                pending_since=tuple(sorted(since[dl.pk])),
             )
         )
     return out
@@ -96,6 +134,23 @@ def escalation_recommend(*, plan: EscalationPlan) -> tuple[list[DoseState], Deci
     state = escalation_state(plan=plan)
     levels = [s.dose_level.pk for s in state]
     current = levels.index(_canonical(plan, plan.current_dose_level).pk)
+    if uses_follow_up(plan.design):
+        # Time-to-event designs count pending patients, weighted by the share of the DLT
+        # window observed so far, and decide themselves whether to suspend accrual.
+        window = float((plan.parameters or {}).get("dlt_window_days") or 0)
+        today = timezone.localdate()
+        data = [
+            DoseData(
+                treated=s.evaluable + s.pending,
+                dlts=s.dlts,
+                pending=s.pending,
+                follow_up=tuple(
+                    follow_up_fraction((today - d).days, window) for d in s.pending_since
+                ),
+            )
+            for s in state
+        ]
+        return state, design_for(plan).decide(data, current)
     data = [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
     decision = design_for(plan).decide(data, current)
     if state[current].pending and decision.action not in (Action.STOP,):
@@ -125,18 +180,45 @@ def plan_create(
     target: float | None = None,
     cohort_size: int = 3,
     max_sample_size: int = 36,
+    parameters: Mapping[str, Any] | None = None,
 ) -> EscalationPlan:
-    if design not in DesignName.values:
+    """Set the design a cohort's escalation runs: any live design of the design registry.
+
+    ``parameters`` holds the design-specific settings (e.g. ``{"skeleton": [...]}`` for the
+    CRM, ``{"dlt_window_days": 28}`` for the time-to-event designs); errors name the entry.
+    """
+    if design not in live_designs():
         raise ValidationError(
-            f"design must be one of {', '.join(DesignName.values)}; got {design!r}.", field="design"
+            f"design must be one of {', '.join(design_names(live=True))}; got {design!r}.",
+            field="design",
         )
     if cohort.kind != CohortKind.ESCALATION:
         raise ValidationError(f"{cohort} is not a dose-escalation cohort.", field="cohort")
     if start_level.cohort_id != cohort.pk:
         raise ValidationError(f"{start_level} is not a level of {cohort}.", field="start_level")
-    if design != DesignName.THREE_PLUS_THREE and (target is None or not 0 < target < 1):
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, Mapping):
         raise ValidationError(
-            f"The target DLT rate of {design} must lie in (0, 1); got {target}.", field="target"
+            f"parameters must be an object of design-specific settings; got {parameters!r}.",
+            field="parameters",
+        )
+    settings = _settings(
+        cohort=cohort,
+        target=target,
+        cohort_size=cohort_size,
+        max_sample_size=max_sample_size,
+        parameters=parameters,
+    )
+    # Build the design and decide on empty data now: every setting is validated before saving.
+    design_for_escalation(design, settings).decide([DoseData(0, 0)] * settings.n_doses, 0)
+    window = parameters.get("dlt_window_days")
+    if uses_follow_up(design) and (window is None or window < 1):
+        raise ValidationError(
+            f"{design} weighs pending patients by the share of the DLT window they have been "
+            f"followed; give the window in days as parameters.dlt_window_days (e.g. 28); got "
+            f"{window!r}.",
+            field="parameters.dlt_window_days",
         )
     if EscalationPlan.objects.filter(cohort=cohort).exists():
         raise ConflictError(f"{cohort} already has an escalation plan.")
@@ -146,21 +228,17 @@ def plan_create(
         target=target,
         cohort_size=cohort_size,
         max_sample_size=max_sample_size,
+        parameters=dict(parameters),
         current_dose_level=start_level,
     )
-    design_for(plan).decide(
-        [DoseData(0, 0)] * len(_levels(cohort)), 0
-    )  # validates the parameters now
-    audit_record(
-        action="create",
-        instance=plan,
-        changes={
-            "design": [None, design],
-            "target": [None, target],
-            "start_level": [None, start_level.level],
-        },
-        by=by,
-    )
+    changes: dict[str, list[Any]] = {
+        "design": [None, design],
+        "target": [None, target],
+        "start_level": [None, start_level.level],
+    }
+    if parameters:
+        changes["parameters"] = [None, dict(parameters)]
+    audit_record(action="create", instance=plan, changes=changes, by=by)
     return plan
 
 

@@ -26,11 +26,23 @@ from oncotrials.cli.output import (
     stderr,
     stdout,
 )
-from oncotrials.core.designs.base import Decision, DoseData, check_truth, parse_dose_data
+from oncotrials.core.designs.base import (
+    Decision,
+    DoseData,
+    EscalationSettings,
+    check_truth,
+    parse_dose_data,
+)
 from oncotrials.core.designs.boin import BOIN
-from oncotrials.core.designs.i3plus3 import I3Plus3
 from oncotrials.core.designs.interval import IntervalDesign
-from oncotrials.core.designs.keyboard import MTPI2, Keyboard
+from oncotrials.core.designs.registry import (
+    DESIGNS,
+    LiveDesign,
+    design_for_escalation,
+    get_design,
+    is_live,
+    resolve_name,
+)
 from oncotrials.core.designs.simulate import Scenario, SimulationResult, load_scenarios
 from oncotrials.core.designs.threeplusthree import ThreePlusThree
 from oncotrials.core.designs.tite_boin import TITEBOIN
@@ -41,22 +53,19 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ALIASES = {
-    "boin": "boin",
-    "keyboard": "keyboard",
-    "kb": "keyboard",
-    "mtpi2": "mtpi2",
-    "mtpi-2": "mtpi2",
-    "i3+3": "i3+3",
-    "i3plus3": "i3+3",
-    "i3p3": "i3+3",
-    "3+3": "3+3",
-    "3plus3": "3+3",
-    "threeplusthree": "3+3",
-    "tite-boin": "tite-boin",
-    "titeboin": "tite-boin",
-}
-DESIGN_NAMES = "boin, keyboard, mtpi2, i3+3, 3+3, tite-boin (decide only)"
+
+def _table_design(cls: type) -> bool:
+    """Designs with a decision table and a vectorised simulation (``boundaries``, ``simulate``)."""
+    return issubclass(cls, IntervalDesign | ThreePlusThree)
+
+
+#: The designs ``decide`` runs (every live design of the registry); ``boundaries`` and
+#: ``simulate`` take the table designs among them.
+DESIGN_NAMES = ", ".join(
+    name if _table_design(cls) else f"{name} (decide only)"
+    for name, cls in DESIGNS.items()
+    if is_live(cls)
+)
 
 
 def register(commands: Mapping[str, Callable[..., Any]]) -> None:
@@ -92,13 +101,34 @@ MarginOpt = Annotated[
 VariantOpt = Annotated[
     str, typer.Option("--variant", help="3+3: deescalation (default) or escalation_only.")
 ]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="A design parameter as key=value (JSON value), e.g. skeleton=[0.1,0.2,0.3]; "
+        "repeatable. 'oncotrials design list' shows each design's parameters.",
+    ),
+]
 
 
 def design_name(name: str) -> str:
-    key = name.strip().lower()
-    if key not in ALIASES:
-        raise ValidationError(f"Unknown design {name!r}; choose one of {DESIGN_NAMES}.")
-    return ALIASES[key]
+    """The registry name of a design given by name or alias."""
+    return resolve_name(name)
+
+
+def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["skeleton=[0.1,0.2]", "model=logistic"]`` -> a dict (values read as JSON, else text)."""
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"--param must read key=value; got {item!r}.")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
 
 
 def make_design(
@@ -113,27 +143,50 @@ def make_design(
     p_tox: float | None = None,
     margin: float = 0.05,
     variant: str = "deescalation",
-) -> IntervalDesign | ThreePlusThree | TITEBOIN:
-    """Build a design from command-line options (unused options for a design are errors)."""
+    n_doses: int = 0,
+    params: Mapping[str, Any] | None = None,
+) -> LiveDesign:
+    """Build a live design of the registry from command-line options.
+
+    The options are mapped to the parameters the design declares (``escalation_params``),
+    as for a cohort's escalation plan; ``params`` adds others (``--param key=value``).
+    ``--p-saf``/``--p-tox`` for a design without them are errors.
+    """
     key = design_name(name)
-    if key not in ("boin", "tite-boin") and (p_saf is not None or p_tox is not None):
+    cls: Any = get_design(key)
+    declared = cls.escalation_params if is_live(cls) else {}
+    if "p_saf" not in declared and (p_saf is not None or p_tox is not None):
         raise ValidationError(f"--p-saf and --p-tox apply to BOIN only; got design {name!r}.")
-    if key == "3+3":
-        return ThreePlusThree(variant)  # type: ignore[arg-type]
-    common: dict[str, Any] = {
-        "cohort_size": cohort_size,
-        "n_cohorts": n_cohorts,
+    options: dict[str, Any] = {
         "n_earlystop": n_earlystop,
+        "p_saf": p_saf,
+        "p_tox": p_tox,
+        "margin_l": margin,
+        "margin_r": margin,
+        "variant": variant,
     }
-    if key == "boin":
-        return BOIN(target, p_saf=p_saf, p_tox=p_tox, extrasafe=extrasafe, **common)
-    if key == "tite-boin":
-        return TITEBOIN(target, p_saf=p_saf, p_tox=p_tox, extrasafe=extrasafe, **common)
-    if key == "keyboard":
-        return Keyboard(target, margin_l=margin, margin_r=margin, extrasafe=extrasafe, **common)
-    if key == "mtpi2":
-        return MTPI2(target, margin_l=margin, margin_r=margin, extrasafe=extrasafe, **common)
-    return I3Plus3(target, margin_l=margin, margin_r=margin, extrasafe=extrasafe, **common)
+    chosen = {k: v for k, v in options.items() if k in declared and v is not None}
+    if extrasafe:
+        chosen["extrasafe"] = True
+    settings = EscalationSettings(
+        n_doses=n_doses,
+        target=target,
+        cohort_size=cohort_size,
+        max_sample_size=cohort_size * n_cohorts,
+        params={**chosen, **(params or {})},
+    )
+    return design_for_escalation(key, settings)
+
+
+def _check_table_design(name: str, command: str) -> None:
+    """``boundaries`` and ``simulate`` need a decision table (TITE-BOIN: BOIN's)."""
+    cls = get_design(name)
+    if not (_table_design(cls) or cls is TITEBOIN):
+        supported = ", ".join(n for n, c in DESIGNS.items() if _table_design(c) or c is TITEBOIN)
+        raise ValidationError(
+            f"'oncotrials design {command}' runs {supported}; for {design_name(name)} use "
+            "'oncotrials design decide' or its own commands (see 'oncotrials design --help')."
+        )
 
 
 def parse_truth(text: str) -> tuple[float, ...]:
@@ -205,7 +258,8 @@ def boundaries(
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Print the decision table of a design (as BOIN::get.boundary), for the protocol."""
-    d = make_design(
+    _check_table_design(design, "boundaries")
+    d: Any = make_design(
         design,
         target=target,
         cohort_size=cohort_size,
@@ -312,9 +366,14 @@ def decide(
     p_tox: PToxOpt = None,
     margin: MarginOpt = 0.05,
     variant: VariantOpt = "deescalation",
+    param: ParamOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """The next action for the data observed so far (escalate, stay, de-escalate, ...)."""
+    """The next action for the data observed so far (escalate, stay, de-escalate, ...).
+
+    Every design of 'oncotrials design list' with a live decision runs here; a CRM needs
+    '--param skeleton=[...]', EWOC '--param doses=[...]'.
+    """
     if (data is None) == (data_file is None):
         raise ValidationError("Give the dose data with exactly one of --data or --data-file.")
     doses = parse_dose_data(data) if data is not None else read_data_file(data_file)  # type: ignore[arg-type]
@@ -329,6 +388,8 @@ def decide(
         p_tox=p_tox,
         margin=margin,
         variant=variant,
+        n_doses=len(doses),
+        params=parse_params(param),
     )
     if not 1 <= current <= len(doses):
         raise ValidationError(
@@ -441,7 +502,8 @@ def simulate(
         trials = sf.n_trials or trials
         seed = sf.seed if sf.seed is not None else seed
         start_dose = sf.start_dose or start_dose
-    d = make_design(
+    _check_table_design(design, "simulate")
+    d: Any = make_design(
         design,
         target=target,
         cohort_size=cohort_size,
@@ -531,4 +593,45 @@ def _print_exact(
         stdout.print(f"expected sample size {doc['expected_sample_size']:.2f}")
 
 
-__all__ = ["app", "make_design", "register"]
+# --- list ------------------------------------------------------------------------------------
+
+
+@app.command("list")
+@command_errors
+def list_designs(fmt: FormatOption = OutputFormat.human) -> None:
+    """The designs of the registry: names, aliases, live decision, escalation-plan parameters."""
+    docs: list[dict[str, Any]] = []
+    for name, cls in DESIGNS.items():
+        live = is_live(cls)
+        params = getattr(cls, "escalation_params", {}) if live else {}
+        docs.append(
+            {
+                "name": name,
+                "label": getattr(cls, "label", name),
+                "aliases": list(getattr(cls, "aliases", ())),
+                "live": live,
+                "parameters": {
+                    k: {"kind": p.kind, "help": p.help, "required": p.required}
+                    for k, p in params.items()
+                },
+            }
+        )
+    if fmt is OutputFormat.json:
+        print_json(docs)
+        return
+    table = Table(title="Dose-finding designs")
+    for col in ("name", "design", "aliases", "live decision", "plan parameters"):
+        table.add_column(col)
+    for doc in docs:
+        table.add_row(
+            doc["name"],
+            doc["label"],
+            ", ".join(doc["aliases"]),
+            "yes" if doc["live"] else "no",
+            ", ".join(f"{k}{'*' if v['required'] else ''}" for k, v in doc["parameters"].items()),
+        )
+    stdout.print(table)
+    stdout.print("* required. A live design can run a trial cohort's dose escalation.")
+
+
+__all__ = ["app", "list_designs", "make_design", "register"]

@@ -384,7 +384,7 @@ def crm_decide(
     fit = design.fit(doses)
     dec = design.decide(doses, current - 1, last_cohort=last)
     doc: dict[str, Any] = {
-        "design": "crm",
+        "design": CRM.name,
         "action": dec.action.value,
         "current_dose": current,
         "next_dose": None if dec.next_dose is None else dec.next_dose + 1,
@@ -591,7 +591,7 @@ def ewoc_decide(
     dec = design.decide(obs, current - 1)
     post = design.posterior(obs)
     doc = {
-        "design": "ewoc",
+        "design": EWOC.name,
         "action": dec.action.value,
         "current_dose": current,
         "next_dose": None if dec.next_dose is None else dec.next_dose + 1,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -178,3 +179,128 @@ def parse_dose_data(text: str) -> tuple[DoseData, ...]:
         )
     check_doses(out)
     return tuple(out)
+
+
+# --- escalation settings: what a cohort's escalation plan gives any live design -------------
+
+ParamKind = Literal["number", "integer", "boolean", "text", "per-dose numbers"]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A design-specific parameter of an escalation plan (``EscalationSettings.params``).
+
+    ``kind`` says how the JSON value is read: a number, an integer, a boolean, a text, or
+    ``"per-dose numbers"`` (a list with one number per dose level, lowest first).
+    """
+
+    kind: ParamKind
+    help: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSettings:
+    """What a cohort's escalation plan fixes for whichever design runs it.
+
+    ``params`` holds the design-specific parameters (a CRM skeleton, a DLT window, ...), as
+    declared by the design's ``escalation_params``; :func:`check_escalation_params` reads and
+    validates them. ``dose_amounts`` are the cohort's doses, lowest first, when known.
+    """
+
+    n_doses: int
+    target: float | None = None
+    cohort_size: int = 3
+    max_sample_size: int = 36
+    dose_amounts: tuple[float, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_cohorts(self) -> int:
+        """Whole cohorts that fit in the maximum sample size (at least one)."""
+        return max(self.max_sample_size // max(self.cohort_size, 1), 1)
+
+    def target_for(self, design: str) -> float:
+        """The target DLT rate, which ``design`` needs; an error naming the field otherwise."""
+        t = self.target
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t < 1:
+            raise ValidationError(
+                f"The target DLT rate of {design} must lie in (0, 1); got {t}.", field="target"
+            )
+        return float(t)
+
+
+def _param_value(key: str, spec: Param, value: Any, n_doses: int) -> Any:
+    where = f"parameters.{key}"
+    if spec.kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValidationError(f"{where} must be true or false; got {value!r}.", field=where)
+        return value
+    if spec.kind == "text":
+        if not isinstance(value, str):
+            raise ValidationError(f"{where} must be a text; got {value!r}.", field=where)
+        return value
+    if spec.kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"{where} must be an integer; got {value!r}.", field=where)
+        return value
+    if spec.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError(f"{where} must be a number; got {value!r}.", field=where)
+        return float(value)
+    # per-dose numbers
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise ValidationError(
+            f"{where} must be a list of numbers, one per dose level; got {value!r}.", field=where
+        )
+    if len(value) != n_doses:
+        raise ValidationError(
+            f"{where} gives {len(value)} values but the cohort has {n_doses} dose levels; give "
+            "one per dose level, lowest first.",
+            field=where,
+        )
+    return tuple(float(v) for v in value)
+
+
+def check_escalation_params(
+    design: str, declared: Mapping[str, Param], settings: EscalationSettings
+) -> dict[str, Any]:
+    """Read ``settings.params`` against a design's declared parameters.
+
+    Unknown keys, missing required keys and values of the wrong kind are errors naming the
+    parameter (``field="parameters.<key>"``) and what the design accepts.
+    """
+    params = dict(settings.params)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        accepted = ", ".join(sorted(declared)) or "none"
+        raise ValidationError(
+            f"{design} has no parameter {unknown[0]!r}; its parameters are: {accepted}.",
+            field=f"parameters.{unknown[0]}",
+        )
+    out: dict[str, Any] = {}
+    for key, spec in declared.items():
+        if key not in params or params[key] is None:
+            if spec.required:
+                raise ValidationError(
+                    f"{design} needs parameters.{key} ({spec.help}).", field=f"parameters.{key}"
+                )
+            continue
+        out[key] = _param_value(key, spec, params[key], settings.n_doses)
+    return out
+
+
+def follow_up_fraction(days_observed: float, window_days: float) -> float:
+    """Share of the DLT window a pending patient has been followed, in [0, 1).
+
+    A patient still pending after the whole window counts as almost complete (0.999): the
+    time-to-event designs take a fraction below 1 for a patient whose outcome is not known.
+    """
+    if window_days <= 0:
+        raise ValidationError(
+            f"The DLT window must be a positive number of days; got {window_days!r}.",
+            field="parameters.dlt_window_days",
+        )
+    return min(max(float(days_observed) / float(window_days), 0.0), 0.999)

@@ -16,12 +16,14 @@ Yan F, Zhang L, Zhou Y, Pan H, Liu S, Yuan Y (2020). J Stat Softw 94(13).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from oncotrials.core.designs.base import Param
 from oncotrials.core.designs.interval import (
     DecisionTable,
     IntervalDesign,
@@ -77,6 +79,12 @@ class BOIN(IntervalDesign):
     """
 
     name: ClassVar[str] = "boin"
+    label: ClassVar[str] = "BOIN"
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        **IntervalDesign.escalation_params,
+        "p_saf": Param("number", "highest sub-therapeutic DLT rate, default 0.6 x target"),
+        "p_tox": Param("number", "lowest overly toxic DLT rate, default 1.4 x target"),
+    }
     earlystop_rule: ClassVar[EarlyStopRule] = "stay"
     elimination_min_n: ClassVar[int] = 3
 

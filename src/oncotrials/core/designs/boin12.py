@@ -342,6 +342,8 @@ class BOIN12:
     """
 
     name: ClassVar[str] = "boin12"
+    label: ClassVar[str] = "BOIN12"
+    aliases: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

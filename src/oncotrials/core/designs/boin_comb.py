@@ -76,7 +76,7 @@ class CombSimulationResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "design": "boin-comb",
+            "design": BOINComb.name,
             "truth": self.truth.tolist(),
             "n_trials": self.n_trials,
             "selection_percent": np.round(self.selection_percent, 4).tolist(),
@@ -134,6 +134,8 @@ class BOINComb:
     """
 
     name: ClassVar[str] = "boin-comb"
+    label: ClassVar[str] = "BOIN for drug combinations"
+    aliases: ClassVar[tuple[str, ...]] = ("boincomb",)
 
     def __init__(
         self,

@@ -30,9 +30,9 @@ Cheung YK. Dose Finding by the Continual Reassessment Method. Chapman & Hall/CRC
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -42,9 +42,12 @@ from oncotrials.core.designs.base import (
     Action,
     Decision,
     DoseData,
+    EscalationSettings,
+    Param,
     as_dose_data,
     check_current,
     check_doses,
+    check_escalation_params,
     check_truth,
 )
 from oncotrials.core.errors import ValidationError
@@ -660,6 +663,18 @@ class CRM:
     texts number doses from 1, as printed for a protocol.
     """
 
+    name: ClassVar[str] = "crm"
+    label: ClassVar[str] = "CRM"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        "skeleton": Param("per-dose numbers", "prior DLT guesses per dose level", required=True),
+        "model": Param("text", "empiric (default) or logistic"),
+        "method": Param("text", "bayes (default) or mle"),
+        "no_skip": Param("boolean", "at most one level up, default true"),
+        "safety_threshold": Param("number", "stop if P(lowest dose too toxic) exceeds this"),
+        "stop_n_at_dose": Param("integer", "stop when the next dose has this many patients"),
+    }
+
     skeleton: tuple[float, ...]
     target: float
     model: Model = "empiric"
@@ -671,6 +686,12 @@ class CRM:
     safety_threshold: float | None = None
     max_n: int | None = None
     stop_n_at_dose: int | None = None
+
+    @classmethod
+    def for_escalation(cls, settings: EscalationSettings) -> CRM:
+        """The CRM a cohort's escalation plan runs; it stops at the plan's maximum sample size."""
+        params = check_escalation_params(cls.name, cls.escalation_params, settings)
+        return cls(target=settings.target_for(cls.name), max_n=settings.max_sample_size, **params)
 
     def _skel(self) -> FloatArray:
         skel = _check_common(self.skeleton, self.target, self.model, self.method, self.scale, 0.9)
@@ -982,7 +1003,7 @@ class CRMSimulation:
     seed: int | None
     selected: IntArray = field(repr=False, compare=False)  # per trial: 0-based dose, -1 none
     mean_duration: float | None = None  # TITE simulations: mean time to the last follow-up
-    design: str = "crm"
+    design: str = CRM.name
 
     @property
     def selection_percent(self) -> FloatArray:

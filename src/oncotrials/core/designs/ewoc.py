@@ -30,9 +30,9 @@ clinical trials. Stat Sci 2010;25:217-226.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,9 +42,12 @@ from oncotrials.core.designs.base import (
     Action,
     Decision,
     DoseData,
+    EscalationSettings,
+    Param,
     as_dose_data,
     check_current,
     check_doses,
+    check_escalation_params,
     check_truth,
 )
 from oncotrials.core.designs.crm import CRMSimulation, check_rate
@@ -87,6 +90,18 @@ class EWOC:
     n_grid : grid points per parameter.
     """
 
+    name: ClassVar[str] = "ewoc"
+    label: ClassVar[str] = "EWOC"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        "doses": Param("per-dose numbers", "dose amounts, default the cohort's dose levels"),
+        "alpha": Param("number", "feasibility bound in (0, 0.5], default 0.25"),
+        "min_dose": Param("number", "lower end of the dose scale"),
+        "max_dose": Param("number", "upper end of the dose scale"),
+        "no_skip": Param("boolean", "at most one level up, default true"),
+        "stop_threshold": Param("number", "stop if P(first dose too toxic) exceeds this"),
+    }
+
     doses: tuple[float, ...]
     target: float = 0.33
     alpha: float = 0.25
@@ -98,6 +113,18 @@ class EWOC:
     rounding: Literal["down", "nearest"] = "down"
     stop_threshold: float | None = 0.95
     n_grid: int = 400
+
+    @classmethod
+    def for_escalation(cls, settings: EscalationSettings) -> EWOC:
+        """The EWOC a cohort's escalation plan runs, on the cohort's dose amounts by default."""
+        params = check_escalation_params(cls.name, cls.escalation_params, settings)
+        doses = params.pop("doses", None) or settings.dose_amounts
+        if not doses:
+            raise ValidationError(
+                "ewoc needs the dose amounts: give parameters.doses, one per dose level.",
+                field="parameters.doses",
+            )
+        return cls(tuple(doses), target=settings.target_for(cls.name), **params)
 
     def get_params(self) -> dict[str, object]:
         """The constructor parameters (estimator contract)."""
@@ -338,7 +365,7 @@ class EWOC:
             mean_dlts=float(y.sum(axis=1).mean()),
             seed=seed,
             selected=selected.astype(np.int64),
-            design="ewoc",
+            design=self.name,
         )
 
     def decide(self, data: Sequence[DoseData | tuple[int, int]], current: int) -> Decision:

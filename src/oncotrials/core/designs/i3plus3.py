@@ -14,12 +14,14 @@ Liu M, Wang SJ, Ji Y (2020). The i3+3 design for phase I clinical trials. J Biop
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from oncotrials.core.designs.base import Param
 from oncotrials.core.designs.keyboard import _MarginDesign
 from oncotrials.core.designs.simulate import DU, D, E, EarlyStopRule, S
 from oncotrials.core.errors import ValidationError
@@ -29,6 +31,11 @@ class I3Plus3(_MarginDesign):
     """The i3+3 design. ``extrasafe`` is not offered (FIND's variant of it differs)."""
 
     name: ClassVar[str] = "i3+3"
+    label: ClassVar[str] = "i3+3"
+    aliases: ClassVar[tuple[str, ...]] = ("i3plus3", "i3p3")
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        k: v for k, v in _MarginDesign.escalation_params.items() if k != "extrasafe"
+    }
     earlystop_rule: ClassVar[EarlyStopRule] = "next"
     elimination_min_n: ClassVar[int] = 3
     live_elimination_min_n: ClassVar[int] = 3

@@ -9,7 +9,7 @@ MTD selection and vectorised simulation all run from that table, so they cannot 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,8 +21,11 @@ from oncotrials.core.designs.base import (
     Action,
     Decision,
     DoseData,
+    EscalationSettings,
+    Param,
     as_dose_data,
     check_current,
+    check_escalation_params,
     check_positive_int,
     check_truth,
 )
@@ -161,6 +164,14 @@ class IntervalDesign(abc.ABC):
     """
 
     name: ClassVar[str] = "interval"
+    label: ClassVar[str] = "Interval design"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: design-specific parameters of a cohort's escalation plan (see :meth:`for_escalation`)
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        "n_earlystop": Param("integer", "stop when this many patients are at one dose"),
+        "cutoff_eli": Param("number", "posterior cutoff of the elimination rule, default 0.95"),
+        "extrasafe": Param("boolean", "stricter stopping rule for the lowest dose"),
+    }
     earlystop_rule: ClassVar[EarlyStopRule] = "stay"
     #: the smallest n at which the elimination rule applies in simulated trials
     elimination_min_n: ClassVar[int] = 3
@@ -185,6 +196,17 @@ class IntervalDesign(abc.ABC):
         self.cutoff_eli = cutoff_eli
         self.extrasafe = extrasafe
         self.offset = offset
+
+    @classmethod
+    def for_escalation(cls, settings: EscalationSettings) -> IntervalDesign:
+        """The design a cohort's escalation plan runs: its target, cohort size, sample size."""
+        params = check_escalation_params(cls.name, cls.escalation_params, settings)
+        return cls(
+            settings.target_for(cls.name),
+            cohort_size=settings.cohort_size,
+            n_cohorts=settings.n_cohorts,
+            **params,
+        )
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

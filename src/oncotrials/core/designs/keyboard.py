@@ -25,12 +25,14 @@ Ockham's razor: mTPI-2. Contemp Clin Trials 58:23-33.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from oncotrials.core.designs.base import Param
 from oncotrials.core.designs.interval import IntervalDesign
 from oncotrials.core.designs.simulate import DU, D, E, EarlyStopRule, S
 from oncotrials.core.errors import ValidationError
@@ -59,6 +61,12 @@ def keyboard_keys(a1: float, a2: float) -> list[float]:
 
 
 class _MarginDesign(IntervalDesign):
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        **IntervalDesign.escalation_params,
+        "margin_l": Param("number", "distance from the target to the interval's lower end"),
+        "margin_r": Param("number", "distance from the target to the interval's upper end"),
+    }
+
     def __init__(
         self,
         target: float = 0.3,
@@ -109,6 +117,8 @@ class Keyboard(_MarginDesign):
     """
 
     name: ClassVar[str] = "keyboard"
+    label: ClassVar[str] = "Keyboard"
+    aliases: ClassVar[tuple[str, ...]] = ("kb",)
     earlystop_rule: ClassVar[EarlyStopRule] = "reached"
     elimination_min_n: ClassVar[int] = 3
     live_elimination_min_n: ClassVar[int] = 1
@@ -143,6 +153,8 @@ class MTPI2(_MarginDesign):
     """mTPI-2 as FIND's ``get_decision_mtpi2`` / ``run_sim_mtpi2`` (Yuan Ji's group)."""
 
     name: ClassVar[str] = "mtpi2"
+    label: ClassVar[str] = "mTPI-2"
+    aliases: ClassVar[tuple[str, ...]] = ("mtpi-2",)
     earlystop_rule: ClassVar[EarlyStopRule] = "next"
     elimination_min_n: ClassVar[int] = 3
 

@@ -27,7 +27,7 @@ J Natl Cancer Inst 101:708-720.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -39,8 +39,11 @@ from oncotrials.core.designs.base import (
     Action,
     Decision,
     DoseData,
+    EscalationSettings,
+    Param,
     as_dose_data,
     check_current,
+    check_escalation_params,
     check_positive_int,
     check_truth,
 )
@@ -75,7 +78,7 @@ class ExactOC:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "design": "3+3",
+            "design": ThreePlusThree.name,
             "variant": self.variant,
             "truth": list(self.truth),
             "selection_percent": [float(100 * v) for v in self.selection],
@@ -147,10 +150,20 @@ class ThreePlusThree:
     """
 
     name: ClassVar[str] = "3+3"
+    label: ClassVar[str] = "3+3"
+    aliases: ClassVar[tuple[str, ...]] = ("3plus3", "threeplusthree")
     cohort_size: ClassVar[int] = 3
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        "variant": Param("text", "deescalation (default) or escalation_only"),
+    }
 
     def __init__(self, variant: Variant = "deescalation") -> None:
         self.variant = variant
+
+    @classmethod
+    def for_escalation(cls, settings: EscalationSettings) -> ThreePlusThree:
+        """The 3+3 a cohort's escalation plan runs (cohorts of 3; no target rate)."""
+        return cls(**check_escalation_params(cls.name, cls.escalation_params, settings))
 
     def __repr__(self) -> str:
         return f"ThreePlusThree(variant={self.variant!r})"

@@ -22,7 +22,7 @@ accelerate phase I trials. Clin Cancer Res 24(20):4921-4930.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,8 +31,11 @@ from oncotrials.core.designs.base import (
     Action,
     Decision,
     DoseData,
+    EscalationSettings,
+    Param,
     as_dose_data,
     check_current,
+    check_escalation_params,
 )
 from oncotrials.core.designs.boin import BOIN, boin_lambdas
 from oncotrials.core.designs.interval import MTDSelection
@@ -51,6 +54,17 @@ class TITEBOIN:
     """
 
     name: ClassVar[str] = "tite-boin"
+    label: ClassVar[str] = "TITE-BOIN"
+    aliases: ClassVar[tuple[str, ...]] = ("titeboin",)
+    #: pending patients count in ``treated``, with their follow-up (time-to-event design)
+    uses_follow_up: ClassVar[bool] = True
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        **BOIN.escalation_params,
+        "max_pending": Param("number", "largest pending share at the current dose, default 0.5"),
+        "dlt_window_days": Param(
+            "integer", "DLT window in days, to weigh pending patients by their follow-up"
+        ),
+    }
 
     def __init__(
         self,
@@ -76,6 +90,18 @@ class TITEBOIN:
         self.extrasafe = extrasafe
         self.offset = offset
         self.max_pending = max_pending
+
+    @classmethod
+    def for_escalation(cls, settings: EscalationSettings) -> TITEBOIN:
+        """The design a cohort's escalation plan runs (the DLT window weighs pending patients)."""
+        params = check_escalation_params(cls.name, cls.escalation_params, settings)
+        params.pop("dlt_window_days", None)
+        return cls(
+            settings.target_for(cls.name),
+            cohort_size=settings.cohort_size,
+            n_cohorts=settings.n_cohorts,
+            **params,
+        )
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -15,9 +15,9 @@ toxicities. Biometrics 2000;56:1177-1182.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -26,9 +26,12 @@ from oncotrials.core.designs.base import (
     Action,
     Decision,
     DoseData,
+    EscalationSettings,
+    Param,
     as_dose_data,
     check_current,
     check_doses,
+    check_escalation_params,
     check_truth,
 )
 from oncotrials.core.designs.crm import (
@@ -203,12 +206,32 @@ class TITECRM:
     ``titesim`` restriction); ``safety_threshold`` is not offered here (use :class:`CRM`).
     """
 
+    name: ClassVar[str] = "tite-crm"
+    label: ClassVar[str] = "TITE-CRM"
+    aliases: ClassVar[tuple[str, ...]] = ("titecrm",)
+    uses_follow_up: ClassVar[bool] = True
+    escalation_params: ClassVar[Mapping[str, Param]] = {
+        "skeleton": Param("per-dose numbers", "prior DLT guesses per dose level", required=True),
+        "model": Param("text", "empiric (default) or logistic"),
+        "no_skip": Param("boolean", "at most one level up, default true"),
+        "dlt_window_days": Param(
+            "integer", "DLT window in days, to weigh pending patients by their follow-up"
+        ),
+    }
+
     skeleton: tuple[float, ...]
     target: float
     model: Model = "empiric"
     intcpt: float = DEFAULT_INTERCEPT
     scale: float = DEFAULT_SCALE
     no_skip: bool = True
+
+    @classmethod
+    def for_escalation(cls, settings: EscalationSettings) -> TITECRM:
+        """The TITE-CRM a cohort's escalation plan runs (the DLT window weighs pending patients)."""
+        params = check_escalation_params(cls.name, cls.escalation_params, settings)
+        params.pop("dlt_window_days", None)
+        return cls(target=settings.target_for(cls.name), **params)
 
     def fit(self, data: Sequence[DoseData | tuple[int, int]]) -> CRMFit:
         """Fit to per-dose data (DoseData with pending follow-up, or (treated, dlts) pairs)."""
@@ -473,5 +496,5 @@ def simulate_tite_crm(
         seed=seed,
         selected=final.astype(np.int64),
         mean_duration=float(duration.mean()),
-        design="tite-crm",
+        design=TITECRM.name,
     )

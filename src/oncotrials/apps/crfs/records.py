@@ -9,8 +9,8 @@ services (and the generic API endpoints) by registering them once, in ``AppConfi
     record_type_register(AdverseEvent)                      # "safety.adverseevent"
     casebook_provider_register(lambda reg: reg.adverse_events.all())  # part of the casebook
 
-A record may define ``crf_field_names()`` to name the fields a query may point at (default:
-its concrete model fields).
+A model may name the fields a query may point at with ``record_type_register(model,
+field_names=fn)`` (``fn(record) -> set[str]``; default: its concrete model fields).
 """
 
 from __future__ import annotations
@@ -27,14 +27,21 @@ from oncotrials.core.errors import ValidationError
 
 RECORD_TYPES: dict[str, type[models.Model]] = {}
 CASEBOOK_PROVIDERS: list[Callable[[Any], Iterable[models.Model]]] = []
+FIELD_NAMES: dict[str, Callable[[Any], set[str]]] = {}
 
 
-def record_type_register(model: type[models.Model]) -> str:
-    """Make ``model`` addressable by the generic services and endpoints; returns its label."""
+def record_type_register(
+    model: type[models.Model], *, field_names: Callable[[Any], set[str]] | None = None
+) -> str:
+    """Make ``model`` addressable by the generic services and endpoints; returns its label.
+
+    ``field_names(record)``: the fields a query may point at (default: the concrete fields)."""
     if not any(f.name == "version" for f in model._meta.concrete_fields):
         raise TypeError(f"{model._meta.label} has no 'version' field; it cannot be signed.")
     label = model._meta.label_lower
     RECORD_TYPES[label] = model
+    if field_names is not None:
+        FIELD_NAMES[label] = field_names
     return label
 
 
@@ -77,9 +84,9 @@ def record_version(record: models.Model) -> int:
 
 
 def record_field_names(record: models.Model) -> set[str]:
-    names = getattr(record, "crf_field_names", None)
-    if callable(names):
-        return set(names())
+    names = FIELD_NAMES.get(record_label(record))
+    if names is not None:
+        return set(names(record))
     return {f.name for f in record._meta.concrete_fields}
 
 

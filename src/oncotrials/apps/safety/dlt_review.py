@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.audit.services import audit_record, diff
+from oncotrials.apps.crfs.hooks import RecordChange
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar
@@ -530,6 +531,23 @@ def dlt_reevaluate_after_administration(
     date decides) was recorded or changed."""
     after = 366 if delayed else 1
     _reevaluate_if_touched(registration, (administered_on, before), by, after=after)
+
+
+def dlt_reevaluate_after_record(change: RecordChange) -> None:
+    """The crfs record listener (registered in ``SafetyConfig.ready``): a lab value or a drug
+    administration was recorded or changed."""
+    if isinstance(change.record, LabResult):
+        dlt_reevaluate_after_lab(
+            change.registration, sampled_on=change.on, before=change.before, by=change.by
+        )
+    elif isinstance(change.record, DrugAdministration):
+        dlt_reevaluate_after_administration(
+            change.registration,
+            administered_on=change.on,
+            before=change.before,
+            delayed=change.delayed,
+            by=change.by,
+        )
 
 
 @transaction.atomic

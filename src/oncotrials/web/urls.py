@@ -44,7 +44,7 @@ urlpatterns = [
     path("", include("oncotrials.apps.tumours.urls")),
     path("", include("oncotrials.apps.genomics.urls")),
     path("", include("oncotrials.apps.mtb.urls")),
-    path("", include("oncotrials.apps.mtb.urls_matching")),
+    path("", include("oncotrials.apps.matching.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -44,7 +44,7 @@ def _next_board_day(after: dt.date) -> dt.date:
 def _recommend(case: Any, chair: Any, by: Any, rng: random.Random) -> Any:
     """One recommendation for a case, from the matching engine and the case's alterations."""
     from oncotrials.apps.genomics.selectors import patient_genomic_timeline
-    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.matching.engine import matches_for_patient
     from oncotrials.apps.mtb.services import recommendation_create
 
     patient = case.patient

@@ -350,7 +350,7 @@ def _diagnosis_node(tumours: list[str]) -> dict[str, Any] | None:
 
 def demo_criteria_load(say: Say | None = None) -> int:
     """Machine criteria for the demo's open precision trials; returns how many trials."""
-    from oncotrials.apps.trials.criteria import match_criteria_set
+    from oncotrials.apps.matching.criteria import match_criteria_set
     from oncotrials.apps.trials.models import Trial, TrialStatus
 
     tell = say or (lambda _msg: None)

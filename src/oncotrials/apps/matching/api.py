@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 
 from oncotrials.apps.accounts.access import can_edit_portfolio
 from oncotrials.apps.accounts.schemas import ErrorOut
-from oncotrials.apps.trials.criteria import (
+from oncotrials.apps.matching.criteria import (
     ctml_document,
     ctml_import,
     ctml_protocol,
@@ -27,7 +27,7 @@ from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles, trials_visible_to
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 
-from .matching import CohortMatch, PatientMatch, match_all, matches_for_patient, matches_for_trial
+from .engine import CohortMatch, PatientMatch, match_all, matches_for_patient, matches_for_trial
 
 router = Router(tags=["matching"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

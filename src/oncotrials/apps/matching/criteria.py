@@ -28,11 +28,10 @@ import yaml
 from django.db import transaction
 
 from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial
 from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
 from oncotrials.core.matching import Level, OncoTreeMap, parse_criteria, to_dict, trial_from_ctml
 from oncotrials.core.matching.criteria import Node
-
-from .models import Cohort, DoseLevel, Trial
 
 _GOT = re.compile(r"got '([^']*)'\.$")
 _KB_FILES = {

@@ -54,7 +54,7 @@ from numpy.typing import NDArray
 
 from oncotrials.apps.accounts.access import roles_for_trial, scope_for
 from oncotrials.apps.accounts.models import Role
-from oncotrials.apps.trials.criteria import shipped_oncotree
+from oncotrials.apps.matching.criteria import shipped_oncotree
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialSite, TrialStatus
 from oncotrials.apps.trials.models import Trial as DbTrial
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError

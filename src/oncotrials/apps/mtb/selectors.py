@@ -375,9 +375,8 @@ class CaseDetail:
 
 def _matches(user: Any, patient: Patient) -> tuple[list[Any] | None, str]:
     """Open cohorts (and levels) the patient matches, from the matching engine."""
+    from oncotrials.apps.matching.engine import matches_for_patient
     from oncotrials.core.errors import OncotrialsError
-
-    from .matching import matches_for_patient
 
     try:
         found = matches_for_patient(user=user, patient=patient)

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import models
 
 from oncotrials.apps.audit.services import model_snapshot
+from oncotrials.apps.subjects.models import Patient, Registration
 from oncotrials.core.errors import ValidationError
 
 RECORD_TYPES: dict[str, type[models.Model]] = {}
@@ -58,8 +59,6 @@ def record_label(record: models.Model) -> str:
 
 def record_owner(record: models.Model) -> tuple[Any, Any]:
     """(patient, registration or None) of a record."""
-    from oncotrials.apps.subjects.models import Patient, Registration
-
     if isinstance(record, Patient):
         return record, None
     if isinstance(record, Registration):
@@ -97,8 +96,6 @@ def _snapshot(record: models.Model) -> list[Any]:
 
 def record_fingerprint(record: models.Model) -> str:
     """SHA-256 of the record's stored content (and, for a casebook, of every record in it)."""
-    from oncotrials.apps.subjects.models import Registration
-
     parts: list[Any] = [_snapshot(record)]
     if isinstance(record, Registration):
         members: list[models.Model] = []

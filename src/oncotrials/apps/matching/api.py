@@ -23,6 +23,7 @@ from oncotrials.apps.matching.criteria import (
     ctml_protocol,
     match_criteria_set,
 )
+from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles, trials_visible_to
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -172,8 +173,6 @@ def _criteria_out(trial: Trial, user: Any) -> dict[str, Any]:
 @router.get("/matching/patients/{patient_id}", response={200: list[MatchingCohortOut], **ERRORS})
 def matching_patient(request: HttpRequest, patient_id: int, all_levels: bool = False) -> Any:
     """The trial levels a patient matches (``all_levels``: every level, with ``matched``)."""
-    from oncotrials.apps.subjects.selectors import patient_get_for_user
-
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     found = matches_for_patient(user=request.user, patient=patient, include_non_matches=all_levels)
     return [{**_level(m), "matched": m.matched} for m in found]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from oncotrials.apps.accounts.access import can_edit_portfolio
 from oncotrials.apps.matching.criteria import criteria_from_text, match_criteria_set
+from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
@@ -68,8 +69,6 @@ def trial_matching_panel(request: HttpRequest, trial_id: int) -> HttpResponse:
 @login_required
 def patient_matching_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The "Matching cohorts" panel of a patient page (htmx partial)."""
-    from oncotrials.apps.subjects.selectors import patient_get_for_user
-
     try:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:

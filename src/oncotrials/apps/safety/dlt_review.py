@@ -17,6 +17,8 @@ from django.utils import timezone
 from oncotrials.apps.audit.services import audit_record, diff
 from oncotrials.apps.crfs.hooks import RecordChange
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
+from oncotrials.apps.dosing.models import DltAssessment, DltOutcome
+from oncotrials.apps.dosing.services import dlt_record
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.apps.trials.models import Trial
@@ -647,9 +649,6 @@ def _propose_cases(
 def _dosing_sync(registration: Registration, rules: DltRules, by: Any, *, reason: str) -> str:
     """Drive the dosing state: dlt if a case is confirmed; no_dlt when the window has closed
     with every case rejected; pending otherwise."""
-    from oncotrials.apps.dosing.models import DltAssessment, DltOutcome
-    from oncotrials.apps.dosing.services import dlt_record
-
     if registration.dose_level_id is None:
         return DltOutcome.PENDING
     cases = list(DltCase.objects.filter(registration=registration))

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.accounts.access import scope_for
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
@@ -523,7 +524,6 @@ def board(request: HttpRequest) -> HttpResponse:
             raise
         except OncotrialsError as exc:
             error = exc.message
-    from oncotrials.apps.accounts.access import scope_for
 
     scope = scope_for(request.user)
     sites = Site.objects.all() if scope.is_admin else Site.objects.filter(pk__in=scope.site_roles)

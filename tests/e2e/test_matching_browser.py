@@ -19,9 +19,9 @@ G12C = {"and": [{"diagnosis": "NSCLC"}, {"genomic": {"gene": "KRAS", "protein_ch
 
 def _build(unit, tmp_path):
     from oncotrials.apps.genomics.services import genomics_import
-    from oncotrials.apps.mtb.matching import reset_matching_cache
+    from oncotrials.apps.matching.criteria import match_criteria_set
+    from oncotrials.apps.matching.engine import reset_matching_cache
     from oncotrials.apps.subjects.services import patient_create
-    from oncotrials.apps.trials.criteria import match_criteria_set
     from oncotrials.apps.trials.services import cohort_create, trial_change_status
 
     reset_matching_cache()

@@ -15,8 +15,8 @@ from oncotrials.apps.accounts.services import token_authenticate
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.genomics.api import router as genomics_router
+from oncotrials.apps.matching.api import router as matching_router
 from oncotrials.apps.mtb.api import router as mtb_router
-from oncotrials.apps.mtb.api_matching import router as matching_router
 from oncotrials.apps.safety.api import router as safety_router
 from oncotrials.apps.subjects.api import router as subjects_router
 from oncotrials.apps.trials.api import router as trials_router

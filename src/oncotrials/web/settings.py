@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.safety",
     "oncotrials.apps.tumours",
     "oncotrials.apps.genomics",
+    "oncotrials.apps.matching",
     "oncotrials.apps.mtb",
 ]
 

@@ -9,6 +9,7 @@ from oncotrials.apps.subjects import views as subject_views
 from oncotrials.apps.subjects import views_journey as subject_journey
 from oncotrials.apps.trials import views as trial_views
 
+from . import views
 from .api import api
 
 admin.site.site_header = "oncotrials administration"
@@ -19,7 +20,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", trial_views.home, name="home"),
+    path("", views.home, name="home"),
     path("trials/", trial_views.portfolio, name="portfolio"),
     path("trials/<int:trial_id>/", trial_views.trial_detail, name="trial-detail"),
     path("trials/<int:trial_id>/patients/", subject_views.trial_patients, name="trial-patients"),
@@ -43,7 +44,7 @@ urlpatterns = [
     path("", include("oncotrials.apps.tumours.urls")),
     path("", include("oncotrials.apps.genomics.urls")),
     path("", include("oncotrials.apps.mtb.urls")),
-    path("", include("oncotrials.apps.mtb.urls_matching")),
+    path("", include("oncotrials.apps.matching.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

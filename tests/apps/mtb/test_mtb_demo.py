@@ -14,7 +14,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
-    from oncotrials.apps.mtb.matching import reset_matching_cache
+    from oncotrials.apps.matching.engine import reset_matching_cache
 
     reset_matching_cache()
     yield
@@ -78,7 +78,7 @@ def test_demo_genomics_criteria_matches_and_board(db: Any) -> None:
 def _check_genomics_and_matching() -> None:
     from oncotrials.apps.demo.genomics import demo_criteria_load, demo_report_documents
     from oncotrials.apps.genomics.models import GenomicReport, Sample
-    from oncotrials.apps.mtb.matching import SYSTEM, match_all
+    from oncotrials.apps.matching.engine import SYSTEM, match_all
     from oncotrials.apps.trials.models import Trial
 
     assert demo_report_documents(random.Random(11)) == demo_report_documents(random.Random(11))

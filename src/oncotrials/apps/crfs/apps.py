@@ -17,8 +17,10 @@ class CrfsConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
         from .models import DrugAdministration, FormInstance, LabResult
         from .records import casebook_provider_register, record_type_register
+        from .services import form_field_names
 
-        for model in (FormInstance, LabResult, DrugAdministration, Registration):
+        record_type_register(FormInstance, field_names=form_field_names)
+        for model in (LabResult, DrugAdministration, Registration):
             record_type_register(model)
         casebook_provider_register(_crfs_casebook_records)
 

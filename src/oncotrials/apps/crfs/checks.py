@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core import checks
 
+from oncotrials.apps.trials.models import VisitScheduleDefinition
+
 from .declarations import declaration_problems, standard_problems
 
 
@@ -33,7 +35,6 @@ def crfs_trial_forms_check(
         return []
     from django.db.utils import DatabaseError
 
-    from oncotrials.apps.trials.models import VisitScheduleDefinition
     from oncotrials.core.errors import OncotrialsError
     from oncotrials.core.schedule import load_schedule
 

@@ -67,13 +67,6 @@ class FormInstance(models.Model):
     def __str__(self) -> str:
         return f"{self.registration.patient.research_id} {self.visit_code} {self.form_name}"
 
-    def crf_field_names(self) -> set[str]:
-        """The declared fields of this form (what a query may point at)."""
-        from .services import forms_for_trial
-
-        spec = forms_for_trial(self.registration.trial).get(self.form_name)
-        return set(spec.field_names) if spec is not None else set(self.data)
-
 
 class LabResult(models.Model):
     """One analyte result with its reference range, graded with CTCAE when saved."""

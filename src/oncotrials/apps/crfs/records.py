@@ -9,8 +9,8 @@ services (and the generic API endpoints) by registering them once, in ``AppConfi
     record_type_register(AdverseEvent)                      # "safety.adverseevent"
     casebook_provider_register(lambda reg: reg.adverse_events.all())  # part of the casebook
 
-A record may define ``crf_field_names()`` to name the fields a query may point at (default:
-its concrete model fields).
+A model may name the fields a query may point at with ``record_type_register(model,
+field_names=fn)`` (``fn(record) -> set[str]``; default: its concrete model fields).
 """
 
 from __future__ import annotations
@@ -23,18 +23,26 @@ from typing import Any
 from django.db import models
 
 from oncotrials.apps.audit.services import model_snapshot
+from oncotrials.apps.subjects.models import Patient, Registration
 from oncotrials.core.errors import ValidationError
 
 RECORD_TYPES: dict[str, type[models.Model]] = {}
 CASEBOOK_PROVIDERS: list[Callable[[Any], Iterable[models.Model]]] = []
+FIELD_NAMES: dict[str, Callable[[Any], set[str]]] = {}
 
 
-def record_type_register(model: type[models.Model]) -> str:
-    """Make ``model`` addressable by the generic services and endpoints; returns its label."""
+def record_type_register(
+    model: type[models.Model], *, field_names: Callable[[Any], set[str]] | None = None
+) -> str:
+    """Make ``model`` addressable by the generic services and endpoints; returns its label.
+
+    ``field_names(record)``: the fields a query may point at (default: the concrete fields)."""
     if not any(f.name == "version" for f in model._meta.concrete_fields):
         raise TypeError(f"{model._meta.label} has no 'version' field; it cannot be signed.")
     label = model._meta.label_lower
     RECORD_TYPES[label] = model
+    if field_names is not None:
+        FIELD_NAMES[label] = field_names
     return label
 
 
@@ -51,8 +59,6 @@ def record_label(record: models.Model) -> str:
 
 def record_owner(record: models.Model) -> tuple[Any, Any]:
     """(patient, registration or None) of a record."""
-    from oncotrials.apps.subjects.models import Patient, Registration
-
     if isinstance(record, Patient):
         return record, None
     if isinstance(record, Registration):
@@ -77,9 +83,9 @@ def record_version(record: models.Model) -> int:
 
 
 def record_field_names(record: models.Model) -> set[str]:
-    names = getattr(record, "crf_field_names", None)
-    if callable(names):
-        return set(names())
+    names = FIELD_NAMES.get(record_label(record))
+    if names is not None:
+        return set(names(record))
     return {f.name for f in record._meta.concrete_fields}
 
 
@@ -90,8 +96,6 @@ def _snapshot(record: models.Model) -> list[Any]:
 
 def record_fingerprint(record: models.Model) -> str:
     """SHA-256 of the record's stored content (and, for a casebook, of every record in it)."""
-    from oncotrials.apps.subjects.models import Registration
-
     parts: list[Any] = [_snapshot(record)]
     if isinstance(record, Registration):
         members: list[models.Model] = []

@@ -46,6 +46,7 @@ from .declarations import (
     form_spec_from_dict,
     run_checks,
 )
+from .hooks import notify_record_changed
 from .models import (
     DataQuery,
     DrugAdministration,
@@ -113,6 +114,12 @@ def forms_for_trial(trial: Trial) -> dict[str, FormSpec]:
         except DeclarationError:
             continue  # reported by the start-up check (oncotrials.E101/E103)
     return specs
+
+
+def form_field_names(instance: FormInstance) -> set[str]:
+    """The declared fields of a form instance (what a query may point at)."""
+    spec = forms_for_trial(instance.registration.trial).get(instance.form_name)
+    return set(spec.field_names) if spec is not None else set(instance.data)
 
 
 @transaction.atomic
@@ -511,7 +518,7 @@ def lab_result_create(
         },
         by=by,
     )
-    _dlt_review().dlt_reevaluate_after_lab(registration, sampled_on=sampled_on, by=by)
+    notify_record_changed(lab, on=sampled_on, by=by)
     return lab
 
 
@@ -571,25 +578,14 @@ def lab_result_update(
         reason=reason,
         by=by,
     )
-    _dlt_review().dlt_reevaluate_after_lab(
-        locked.registration,
-        sampled_on=sampled_on,
-        before=dt.date.fromisoformat(old["sampled_on"]),
-        by=by,
+    notify_record_changed(
+        locked, on=sampled_on, before=dt.date.fromisoformat(old["sampled_on"]), by=by
     )
     return locked
 
 
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     return {k: [old.get(k), new.get(k)] for k in new if str(old.get(k)) != str(new.get(k))}
-
-
-def _dlt_review() -> Any:
-    """The safety DLT review, which re-evaluates when a lab value or a dose in the window
-    changes (imported on use: safety reads these records)."""
-    from oncotrials.apps.safety import dlt_review
-
-    return dlt_review
 
 
 # ----------------------------------------------------------------------------- exposure
@@ -723,11 +719,8 @@ def administration_record(
         changes={k: [None, v] for k, v in model_snapshot(admin, ADMINISTRATION_FIELDS).items()},
         by=by,
     )
-    _dlt_review().dlt_reevaluate_after_administration(
-        registration,
-        administered_on=administered_on,
-        delayed=modification == Modification.DELAY,
-        by=by,
+    notify_record_changed(
+        admin, on=administered_on, delayed=modification == Modification.DELAY, by=by
     )
     return admin
 
@@ -788,9 +781,9 @@ def administration_update(
         reason=reason,
         by=by,
     )
-    _dlt_review().dlt_reevaluate_after_administration(
-        locked.registration,
-        administered_on=administered_on,
+    notify_record_changed(
+        locked,
+        on=administered_on,
         before=dt.date.fromisoformat(old["administered_on"]),
         delayed=Modification.DELAY in (modification, old["modification"]),
         by=by,

@@ -19,7 +19,27 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.genomics.models import GenomicReport
+from oncotrials.apps.genomics.selectors import patient_genomic_timeline
+from oncotrials.apps.matching.engine import matches_for_patient
+from oncotrials.apps.mtb.models import MtbMeeting, MtbReferral
+from oncotrials.apps.mtb.services import (
+    agenda_build,
+    case_add,
+    meeting_create,
+    meeting_update,
+    recommendation_create,
+    recommendations_sign,
+)
+from oncotrials.apps.subjects.models import ConsentForm
+from oncotrials.apps.subjects.services import (
+    consent_sign,
+    registration_create,
+    screening_close,
+    screening_start,
+)
 from oncotrials.core.errors import OncotrialsError
 
 Say = Callable[[str], None]
@@ -43,10 +63,6 @@ def _next_board_day(after: dt.date) -> dt.date:
 
 def _recommend(case: Any, chair: Any, by: Any, rng: random.Random) -> Any:
     """One recommendation for a case, from the matching engine and the case's alterations."""
-    from oncotrials.apps.genomics.selectors import patient_genomic_timeline
-    from oncotrials.apps.mtb.matching import matches_for_patient
-    from oncotrials.apps.mtb.services import recommendation_create
-
     patient = case.patient
     busy = set(patient.registrations.values_list("trial_id", flat=True)) | set(
         patient.screenings.values_list("trial_id", flat=True)
@@ -109,14 +125,6 @@ def _recommend(case: Any, chair: Any, by: Any, rng: random.Random) -> Any:
 
 def _follow(referral: Any, staff: dict[str, Any], rng: random.Random, today: dt.date) -> None:
     """Move a referred patient along the journey (each step only if the rules allow it)."""
-    from oncotrials.apps.subjects.models import ConsentForm
-    from oncotrials.apps.subjects.services import (
-        consent_sign,
-        registration_create,
-        screening_close,
-        screening_start,
-    )
-
     patient, trial = referral.patient, referral.trial
     by = staff["nurse"] if patient.site_id == staff["main"].pk else staff["partner_nurse"]
     start = referral.opened_on + dt.timedelta(days=rng.randrange(3, 10))
@@ -187,18 +195,8 @@ def _follow(referral: Any, staff: dict[str, Any], rng: random.Random, today: dt.
 
 def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
     """Create the demo's tumour-board history; returns the number of cases."""
-    from oncotrials.apps.accounts.models import Site, User
     from oncotrials.apps.demo.journeys import DEMO_TODAY
     from oncotrials.apps.demo.portfolio import DEMO_PASSWORD
-    from oncotrials.apps.genomics.models import GenomicReport
-    from oncotrials.apps.mtb.models import MtbMeeting, MtbReferral
-    from oncotrials.apps.mtb.services import (
-        agenda_build,
-        case_add,
-        meeting_create,
-        meeting_update,
-        recommendations_sign,
-    )
 
     tell = say or (lambda _msg: None)
     reports = list(

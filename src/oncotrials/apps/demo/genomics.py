@@ -26,6 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.genomics.services import genomics_import
+from oncotrials.apps.matching.criteria import match_criteria_set
+from oncotrials.apps.subjects.models import Registration, ScreeningEpisode
+from oncotrials.apps.trials.models import Trial, TrialStatus
 
 Say = Callable[[str], None]
 
@@ -184,8 +188,6 @@ def _candidates(rng: random.Random, total: int = 120) -> list[tuple[Any, Any, bo
     """(patient, trial, included) for ~``total`` patients: everyone in pre-screening or
     screening for a trial with a molecular target first, then included patients (targeted
     trials first), in a stable order."""
-    from oncotrials.apps.subjects.models import Registration, ScreeningEpisode
-
     seen: dict[int, tuple[Any, Any, bool]] = {}
     for ep in ScreeningEpisode.objects.select_related("patient", "trial").order_by(
         "started_on", "pk"
@@ -317,8 +319,6 @@ def demo_report_documents(rng: random.Random) -> list[dict[str, Any]]:
 
 def demo_genomics_load(rng: random.Random, say: Say | None = None) -> int:
     """Create the demo's genomic reports through the import service; returns how many."""
-    from oncotrials.apps.genomics.services import genomics_import
-
     tell = say or (lambda _msg: None)
     documents = demo_report_documents(rng)
     with (
@@ -350,9 +350,6 @@ def _diagnosis_node(tumours: list[str]) -> dict[str, Any] | None:
 
 def demo_criteria_load(say: Say | None = None) -> int:
     """Machine criteria for the demo's open precision trials; returns how many trials."""
-    from oncotrials.apps.trials.criteria import match_criteria_set
-    from oncotrials.apps.trials.models import Trial, TrialStatus
-
     tell = say or (lambda _msg: None)
     done = 0
     with audit_context(channel="system"):

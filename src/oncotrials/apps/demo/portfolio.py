@@ -19,6 +19,7 @@ from django.utils import timezone
 from oncotrials.apps.accounts.models import Role, Site, User
 from oncotrials.apps.accounts.services import membership_grant, user_create
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import CohortKind, Modality, Phase, SponsorType, TrialStatus
 from oncotrials.apps.trials.services import (
     cohort_create,
@@ -470,8 +471,6 @@ def demo_load(
                     populate_trial(rng, staff, trial, when.date(), until, counter)
             trials.append(trial)
         say("trials")
-
-        from oncotrials.apps.subjects.models import Registration
 
         from .tumours import populate_tumours
 

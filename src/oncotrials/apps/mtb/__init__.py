@@ -1,2 +1,2 @@
-"""The molecular tumour board: trial matching over the clinical-genomic database, meetings,
-cases, recommendations and the referral funnel."""
+"""The molecular tumour board: meetings, cases, recommendations and the referral funnel; the
+matching open cohorts of a case come from the matching app (``apps/matching``)."""

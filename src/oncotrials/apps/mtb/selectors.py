@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, may, scope_for
 from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.crfs.models import FormInstance
 from oncotrials.apps.genomics.models import (
     Biomarker,
     CopyNumberAlteration,
@@ -45,6 +46,7 @@ from oncotrials.apps.genomics.models import (
     StructuralVariant,
 )
 from oncotrials.apps.genomics.selectors import TimelineSample, patient_genomic_timeline
+from oncotrials.apps.matching.engine import matches_for_patient
 from oncotrials.apps.subjects.models import (
     Patient,
     Registration,
@@ -308,8 +310,6 @@ class ClinicalSummary:
 
 def _latest_form_value(patient: Patient, form: str, key: str) -> tuple[Any, str | None]:
     """The latest value of one eCRF field for the patient, across their registrations."""
-    from oncotrials.apps.crfs.models import FormInstance
-
     best: tuple[str, Any] | None = None
     for inst in FormInstance.objects.filter(registration__patient=patient, form_name=form).order_by(
         "updated_at", "pk"
@@ -376,8 +376,6 @@ class CaseDetail:
 def _matches(user: Any, patient: Patient) -> tuple[list[Any] | None, str]:
     """Open cohorts (and levels) the patient matches, from the matching engine."""
     from oncotrials.core.errors import OncotrialsError
-
-    from .matching import matches_for_patient
 
     try:
         found = matches_for_patient(user=user, patient=patient)

@@ -12,12 +12,16 @@ class SafetyConfig(AppConfig):
 
     def ready(self) -> None:
         # Adverse events take part in the generic queries, SDV and e-signatures of the casebook.
+        # The DLT review re-evaluates when a lab value or a drug administration changes.
+        from oncotrials.apps.crfs.hooks import register_record_listener
         from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
 
+        from .dlt_review import dlt_reevaluate_after_record
         from .models import AdverseEvent
 
         record_type_register(AdverseEvent)
         casebook_provider_register(_adverse_events)
+        register_record_listener(dlt_reevaluate_after_record)
 
 
 def _adverse_events(registration: Any) -> Any:

@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, allows, require, require_roles
 from oncotrials.apps.audit.services import audit_record, diff
+from oncotrials.apps.crfs.hooks import RecordChange
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
+from oncotrials.apps.dosing.models import DltAssessment, DltOutcome
+from oncotrials.apps.dosing.services import dlt_record
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.apps.trials.models import Trial
@@ -528,6 +531,23 @@ def dlt_reevaluate_after_administration(
     _reevaluate_if_touched(registration, (administered_on, before), by, after=after)
 
 
+def dlt_reevaluate_after_record(change: RecordChange) -> None:
+    """The crfs record listener (registered in ``SafetyConfig.ready``): a lab value or a drug
+    administration was recorded or changed."""
+    if isinstance(change.record, LabResult):
+        dlt_reevaluate_after_lab(
+            change.registration, sampled_on=change.on, before=change.before, by=change.by
+        )
+    elif isinstance(change.record, DrugAdministration):
+        dlt_reevaluate_after_administration(
+            change.registration,
+            administered_on=change.on,
+            before=change.before,
+            delayed=change.delayed,
+            by=change.by,
+        )
+
+
 @transaction.atomic
 def dlt_evaluate(
     *, registration: Registration, by: Any, sync_dosing: bool = True
@@ -625,9 +645,6 @@ def _propose_cases(
 def _dosing_sync(registration: Registration, rules: DltRules, by: Any, *, reason: str) -> str:
     """Drive the dosing state: dlt if a case is confirmed; no_dlt when the window has closed
     with every case rejected; pending otherwise."""
-    from oncotrials.apps.dosing.models import DltAssessment, DltOutcome
-    from oncotrials.apps.dosing.services import dlt_record
-
     if registration.dose_level_id is None:
         return DltOutcome.PENDING
     cases = list(DltCase.objects.filter(registration=registration))

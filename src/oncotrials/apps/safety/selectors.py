@@ -16,6 +16,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import roles_on, scope_condition
+from oncotrials.apps.dosing.models import DltOutcome
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.subjects.selectors import registration_condition, registrations_visible_to
 from oncotrials.apps.trials.models import DoseLevel, Trial
@@ -215,8 +216,6 @@ def ae_summary(*, user: Any, trial: Trial) -> dict[str, Any]:
 
 def dlt_table(*, user: Any, trial: Trial) -> list[dict[str, Any]]:
     """Per cohort and dose level: patients treated, DLT-evaluable, DLTs, pending, confirmed DLTs."""
-    from oncotrials.apps.dosing.models import DltOutcome
-
     visible = registrations_visible_to(user).filter(trial=trial, dose_level__isnull=False)
     regs = list(visible.select_related("dose_level", "cohort", "dlt_assessment"))
     confirmed: dict[int, list[str]] = defaultdict(list)

@@ -8,21 +8,7 @@ from oncotrials.apps.audit.selectors import audit_events_for_object
 from oncotrials.core.errors import NotFoundError
 
 from .models import Modality, Phase, TrialStatus
-from .selectors import PortfolioFilters, portfolio_summary, trial_get_for_user, trials_for_user
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    from oncotrials.apps.subjects.selectors import inclusion_figures
-
-    return render(
-        request,
-        "trials/home.html",
-        {
-            "summary": portfolio_summary(user=request.user),
-            "inclusions": inclusion_figures(user=request.user),
-        },
-    )
+from .selectors import PortfolioFilters, trial_get_for_user, trials_for_user
 
 
 @login_required

@@ -355,7 +355,7 @@ def _slots_text(n: int | None) -> str:
 
 def _db_patient(research_id: str, include_closed: bool, fmt: OutputFormat) -> None:
     _setup()
-    from oncotrials.apps.mtb.matching import SYSTEM, matches_for_patient
+    from oncotrials.apps.matching.engine import SYSTEM, matches_for_patient
     from oncotrials.apps.subjects.models import Patient
 
     patient = Patient.objects.filter(research_id=research_id.strip()).first()
@@ -385,7 +385,7 @@ def _db_patient(research_id: str, include_closed: bool, fmt: OutputFormat) -> No
 
 def _db_trial(code: str, include_closed: bool, fmt: OutputFormat) -> None:
     _setup()
-    from oncotrials.apps.mtb.matching import SYSTEM, matches_for_trial
+    from oncotrials.apps.matching.engine import SYSTEM, matches_for_trial
     from oncotrials.apps.trials.models import Trial as DbTrial
 
     trial = DbTrial.objects.filter(protocol_code__iexact=code.strip()).first()
@@ -411,7 +411,7 @@ def _db_trial(code: str, include_closed: bool, fmt: OutputFormat) -> None:
 
 def _db_run(include_closed: bool, fmt: OutputFormat) -> None:
     _setup()
-    from oncotrials.apps.mtb.matching import SYSTEM, match_all
+    from oncotrials.apps.matching.engine import SYSTEM, match_all
 
     summary = match_all(user=SYSTEM)
     found = [m for m in summary.matches if include_closed or m.open]
@@ -450,7 +450,7 @@ def _db_import_ctml(path: Path, reason: str, fmt: OutputFormat) -> None:
     from django.db import transaction
 
     from oncotrials.apps.audit.context import audit_context
-    from oncotrials.apps.trials.criteria import ctml_document, ctml_import
+    from oncotrials.apps.matching.criteria import ctml_document, ctml_import
 
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))

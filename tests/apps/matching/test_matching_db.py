@@ -13,7 +13,7 @@ from oncotrials.core.errors import ConflictError, NotFoundError, PermissionDenie
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
-    from oncotrials.apps.mtb.matching import reset_matching_cache
+    from oncotrials.apps.matching.engine import reset_matching_cache
 
     reset_matching_cache()
     yield
@@ -30,7 +30,7 @@ def _paths(matches: list[Any]) -> set[str]:
 
 
 def test_kras_g12c_nsclc_matches_the_g12c_cohort_not_the_braf_one(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.matching.engine import matches_for_patient
 
     inv = unit_p.unit.users["investigator"]
     found = matches_for_patient(user=inv, patient=unit_p.kras_patient, today=TODAY)
@@ -55,7 +55,7 @@ def test_kras_g12c_nsclc_matches_the_g12c_cohort_not_the_braf_one(unit_p: Any) -
 
 
 def test_braf_v600_wildcard_matches_v600e_in_any_tumour(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.matching.engine import matches_for_patient
 
     inv = unit_p.unit.users["investigator"]
     found = matches_for_patient(user=inv, patient=unit_p.braf_patient, today=TODAY)
@@ -63,7 +63,7 @@ def test_braf_v600_wildcard_matches_v600e_in_any_tumour(unit_p: Any) -> None:
 
 
 def test_closed_cohort_is_listed_and_flagged_closed(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.matching.engine import matches_for_patient
 
     inv = unit_p.unit.users["investigator"]
     found = {m.level_path: m for m in matches_for_patient(user=inv, patient=unit_p.kras_patient)}
@@ -72,7 +72,7 @@ def test_closed_cohort_is_listed_and_flagged_closed(unit_p: Any) -> None:
 
 
 def test_no_slot_left_is_flagged(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.matching.engine import matches_for_patient
     from oncotrials.apps.subjects.services import slot_book
 
     inv = unit_p.unit.users["investigator"]
@@ -86,7 +86,7 @@ def test_no_slot_left_is_flagged(unit_p: Any) -> None:
 
 
 def test_partner_site_not_participating_is_not_open(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import SYSTEM, matches_for_patient
+    from oncotrials.apps.matching.engine import SYSTEM, matches_for_patient
 
     found = {
         m.level_path: m for m in matches_for_patient(user=SYSTEM, patient=unit_p.partner_patient)
@@ -97,7 +97,7 @@ def test_partner_site_not_participating_is_not_open(unit_p: Any) -> None:
 
 
 def test_untested_patient_is_unknown_not_excluded(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_patient
+    from oncotrials.apps.matching.engine import matches_for_patient
 
     inv = unit_p.unit.users["investigator"]
     assert matches_for_patient(user=inv, patient=unit_p.untested) == []
@@ -110,7 +110,7 @@ def test_untested_patient_is_unknown_not_excluded(unit_p: Any) -> None:
 
 
 def test_matches_for_trial_lists_patients_per_level(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_trial
+    from oncotrials.apps.matching.engine import matches_for_trial
 
     inv = unit_p.unit.users["investigator"]
     found = matches_for_trial(user=inv, trial=unit_p.trial)
@@ -122,7 +122,7 @@ def test_matches_for_trial_lists_patients_per_level(unit_p: Any) -> None:
 
 
 def test_match_all_counts(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import SYSTEM, match_all
+    from oncotrials.apps.matching.engine import SYSTEM, match_all
 
     summary = match_all(user=SYSTEM)
     assert summary.trials == 1
@@ -138,7 +138,7 @@ def test_match_all_counts(unit_p: Any) -> None:
 
 # --------------------------------------------------------------------------- access control
 def test_outsider_and_monitor_see_no_matching(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import match_all, matches_for_patient, matches_for_trial
+    from oncotrials.apps.matching.engine import match_all, matches_for_patient, matches_for_trial
 
     for name in ("outsider", "monitor", "monitor_other"):
         user = unit_p.unit.users[name]
@@ -151,7 +151,7 @@ def test_outsider_and_monitor_see_no_matching(unit_p: Any) -> None:
 
 
 def test_partner_staff_see_their_patients_only(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import match_all, matches_for_patient, matches_for_trial
+    from oncotrials.apps.matching.engine import match_all, matches_for_patient, matches_for_trial
 
     partner = unit_p.unit.users["partner_investigator"]
     with pytest.raises(NotFoundError):
@@ -165,8 +165,8 @@ def test_partner_staff_see_their_patients_only(unit_p: Any) -> None:
 
 # ----------------------------------------------------------------------- incremental == full
 def test_incremental_updates_equal_a_full_rematch(unit_p: Any, tmp_path: Any) -> None:
-    from oncotrials.apps.mtb.matching import build_full_state, matching_state
-    from oncotrials.apps.trials.criteria import match_criteria_set
+    from oncotrials.apps.matching.criteria import match_criteria_set
+    from oncotrials.apps.matching.engine import build_full_state, matching_state
 
     first = matching_state(today=TODAY)
     assert not first.incremental
@@ -210,14 +210,14 @@ def test_incremental_updates_equal_a_full_rematch(unit_p: Any, tmp_path: Any) ->
 
 
 def test_unchanged_data_reuses_the_engine(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matching_state
+    from oncotrials.apps.matching.engine import matching_state
 
     first = matching_state(today=TODAY)
     assert matching_state(today=TODAY) is first
 
 
 def test_stale_criteria_edit_is_a_conflict_and_saves_nothing(unit_p: Any) -> None:
-    from oncotrials.apps.trials.criteria import match_criteria_set
+    from oncotrials.apps.matching.criteria import match_criteria_set
 
     trial = unit_p.trial
     trial.refresh_from_db()
@@ -239,8 +239,8 @@ def test_stale_criteria_edit_is_a_conflict_and_saves_nothing(unit_p: Any) -> Non
 def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: Any) -> None:
     """The full build reads rows in bulk into the engine's columns; the same patients given as
     core records (as incremental updates give them) must match the same levels."""
-    from oncotrials.apps.mtb.matching import build_full_state
-    from oncotrials.apps.trials.criteria import shipped_oncotree
+    from oncotrials.apps.matching.criteria import shipped_oncotree
+    from oncotrials.apps.matching.engine import build_full_state
     from oncotrials.core.matching import Matcher
 
     # more shapes of rows: a fusion, a deletion, biomarkers, a superseded report
@@ -303,7 +303,7 @@ def _probe_trial() -> Any:
 
 
 def test_open_status_is_read_fresh_not_from_the_cache(unit_p: Any) -> None:
-    from oncotrials.apps.mtb.matching import matches_for_patient, matching_state
+    from oncotrials.apps.matching.engine import matches_for_patient, matching_state
     from oncotrials.apps.trials.models import Cohort
 
     inv = unit_p.unit.users["investigator"]
@@ -321,7 +321,7 @@ def test_a_rolled_back_report_seen_by_the_cache_does_not_linger(unit_p: Any, tmp
     can take the same id (SQLite reuses them). Reports are named by content too."""
     from django.db import transaction
 
-    from oncotrials.apps.mtb.matching import build_full_state, matching_state
+    from oncotrials.apps.matching.engine import build_full_state, matching_state
 
     class Rollback(Exception):
         pass

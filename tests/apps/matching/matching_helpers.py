@@ -91,8 +91,8 @@ class Precision:
 
 
 def precision_unit(unit: Any, tmp_path: Path) -> Precision:
+    from oncotrials.apps.matching.criteria import match_criteria_set
     from oncotrials.apps.subjects.services import slot_allocate
-    from oncotrials.apps.trials.criteria import match_criteria_set
     from oncotrials.apps.trials.services import cohort_create, trial_change_status
 
     admin = unit.users["admin"]

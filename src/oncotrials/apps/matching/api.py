@@ -17,17 +17,18 @@ from pydantic import ConfigDict, Field
 
 from oncotrials.apps.accounts.access import can_edit_portfolio
 from oncotrials.apps.accounts.schemas import ErrorOut
-from oncotrials.apps.trials.criteria import (
+from oncotrials.apps.matching.criteria import (
     ctml_document,
     ctml_import,
     ctml_protocol,
     match_criteria_set,
 )
+from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles, trials_visible_to
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 
-from .matching import CohortMatch, PatientMatch, match_all, matches_for_patient, matches_for_trial
+from .engine import CohortMatch, PatientMatch, match_all, matches_for_patient, matches_for_trial
 
 router = Router(tags=["matching"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -172,8 +173,6 @@ def _criteria_out(trial: Trial, user: Any) -> dict[str, Any]:
 @router.get("/matching/patients/{patient_id}", response={200: list[MatchingCohortOut], **ERRORS})
 def matching_patient(request: HttpRequest, patient_id: int, all_levels: bool = False) -> Any:
     """The trial levels a patient matches (``all_levels``: every level, with ``matched``)."""
-    from oncotrials.apps.subjects.selectors import patient_get_for_user
-
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     found = matches_for_patient(user=request.user, patient=patient, include_non_matches=all_levels)
     return [{**_level(m), "matched": m.matched} for m in found]

@@ -28,11 +28,16 @@ import yaml
 from django.db import transaction
 
 from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.genomics.models import (
+    CopyNumberAlteration,
+    GenomicReport,
+    Mutation,
+    StructuralVariant,
+)
+from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial
 from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
 from oncotrials.core.matching import Level, OncoTreeMap, parse_criteria, to_dict, trial_from_ctml
 from oncotrials.core.matching.criteria import Node
-
-from .models import Cohort, DoseLevel, Trial
 
 _GOT = re.compile(r"got '([^']*)'\.$")
 _KB_FILES = {
@@ -78,13 +83,6 @@ def _aliases() -> dict[str, str]:
 
 def database_genes() -> frozenset[str]:
     """Genes of the clinical-genomic database: alteration rows and panels' covered genes."""
-    from oncotrials.apps.genomics.models import (
-        CopyNumberAlteration,
-        GenomicReport,
-        Mutation,
-        StructuralVariant,
-    )
-
     genes: set[str] = set()
     genes.update(Mutation.objects.values_list("gene", flat=True).distinct())
     genes.update(CopyNumberAlteration.objects.values_list("gene", flat=True).distinct())

@@ -32,7 +32,7 @@ treatment_list:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
-    from oncotrials.apps.mtb.matching import reset_matching_cache
+    from oncotrials.apps.matching.engine import reset_matching_cache
 
     reset_matching_cache()
     yield
@@ -321,7 +321,7 @@ def test_trial_matches_query_count_does_not_grow_with_patients(
 ) -> None:
     from matching_helpers import import_report, make_patient
 
-    from oncotrials.apps.mtb.matching import matching_state
+    from oncotrials.apps.matching.engine import matching_state
 
     c = client_for("investigator")
     url = f"/api/v1/matching/trials/{unit_p.trial.pk}"

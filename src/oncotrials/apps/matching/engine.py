@@ -54,9 +54,22 @@ from numpy.typing import NDArray
 
 from oncotrials.apps.accounts.access import roles_for_trial, scope_for
 from oncotrials.apps.accounts.models import Role
-from oncotrials.apps.trials.criteria import shipped_oncotree
+from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
+from oncotrials.apps.genomics.models import (
+    Biomarker,
+    CopyNumberAlteration,
+    Mutation,
+    Sample,
+    StructuralVariant,
+)
+from oncotrials.apps.genomics.models import GenomicReport as DbReport
+from oncotrials.apps.matching.criteria import shipped_oncotree
+from oncotrials.apps.subjects.models import Patient as DbPatient
+from oncotrials.apps.subjects.models import ScreeningEpisode, SlotAllocation
+from oncotrials.apps.subjects.selectors import patients_visible_to, slot_summary_for
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialSite, TrialStatus
 from oncotrials.apps.trials.models import Trial as DbTrial
+from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from oncotrials.core.matching import (
     Alteration,
@@ -222,12 +235,6 @@ def reset_matching_cache() -> None:
 
 
 def _data_version(today: dt.date) -> tuple[Any, ...]:
-    from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
-    from oncotrials.apps.genomics.models import GenomicReport as DbReport
-    from oncotrials.apps.genomics.models import Sample
-    from oncotrials.apps.subjects.models import Patient as DbPatient
-    from oncotrials.apps.subjects.models import ScreeningEpisode, SlotAllocation
-
     def agg(qs: Any, **kw: Any) -> tuple[Any, ...]:
         return tuple(sorted(qs.aggregate(n=Count("pk"), **kw).items()))
 
@@ -351,12 +358,6 @@ def _patient_signatures(
     today: dt.date,
 ) -> tuple[dict[int, tuple[Any, ...]], dict[int, _Clinical], dict[int, int]]:
     """Each patient's clinical facts and current report ids (what a re-match depends on)."""
-    from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
-    from oncotrials.apps.genomics.models import GenomicReport as DbReport
-    from oncotrials.apps.genomics.models import Sample
-    from oncotrials.apps.subjects.models import Patient as DbPatient
-    from oncotrials.apps.subjects.models import ScreeningEpisode
-
     ecog: dict[int, tuple[str, dt.datetime, int]] = {}
     for pid, data, updated in FormInstance.objects.filter(form_name="ecog").values_list(
         "registration__patient_id", "data", "updated_at"
@@ -475,13 +476,6 @@ def _values(model: Any, report_ids: Sequence[int] | None, fields: tuple[str, ...
 def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
     """Read the rows of current reports (``current``: their ids; ``report_ids``: which to
     read, None for all). A row without a gene symbol is not matchable and is left out."""
-    from oncotrials.apps.genomics.models import (
-        Biomarker,
-        CopyNumberAlteration,
-        Mutation,
-        StructuralVariant,
-    )
-
     g = _Genomics()
     for rid, pid, gene, change, vclass, tier in _values(
         Mutation,
@@ -678,8 +672,6 @@ def _and(*nodes: Node | None) -> Node | None:
 
 def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple[str, ...]]:
     """Core trials (only those with machine criteria somewhere) and their levels' objects."""
-    from oncotrials.apps.subjects.models import SlotAllocation
-
     tree = shipped_oncotree()
     problems: list[str] = []
     own_slots = set(
@@ -743,9 +735,6 @@ class _Availability:
     """Site participation and free slots, read once per request."""
 
     def __init__(self, trial_ids: Iterable[int], today: dt.date) -> None:
-        from oncotrials.apps.subjects.models import SlotAllocation
-        from oncotrials.apps.subjects.selectors import slot_summary_for
-
         ids = list(trial_ids)
         self.sites: dict[int, set[int]] = defaultdict(set)
         for tid, site_id, activated in TrialSite.objects.filter(trial_id__in=ids).values_list(
@@ -822,15 +811,10 @@ def _require(user: Any) -> None:
 def _visible_trial_ids(user: Any) -> set[int] | None:
     if user is SYSTEM:
         return None
-    from oncotrials.apps.trials.selectors import trials_visible_to
-
     return set(trials_visible_to(user).values_list("pk", flat=True))
 
 
 def _visible_patients(user: Any) -> Any:
-    from oncotrials.apps.subjects.models import Patient as DbPatient
-    from oncotrials.apps.subjects.selectors import patients_visible_to
-
     return DbPatient.objects.all() if user is SYSTEM else patients_visible_to(user)
 
 

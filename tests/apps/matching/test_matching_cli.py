@@ -31,7 +31,7 @@ treatment_list:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
-    from oncotrials.apps.mtb.matching import reset_matching_cache
+    from oncotrials.apps.matching.engine import reset_matching_cache
 
     reset_matching_cache()
     yield

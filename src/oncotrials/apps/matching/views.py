@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from oncotrials.apps.accounts.access import can_edit_portfolio
-from oncotrials.apps.trials.criteria import criteria_from_text, match_criteria_set
+from oncotrials.apps.matching.criteria import criteria_from_text, match_criteria_set
+from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
-from .matching import matches_for_patient, matches_for_trial
+from .engine import matches_for_patient, matches_for_trial
 
 
 def _trial(request: HttpRequest, trial_id: int) -> Any:
@@ -62,14 +63,12 @@ def trial_matching_panel(request: HttpRequest, trial_id: int) -> HttpResponse:
         (label, _as_yaml(crit)) for _v, label, crit in targets if crit is not None
     ]
     context["targets"] = [(v, label, _as_yaml(crit)) for v, label, crit in targets]
-    return render(request, "mtb/matching/_trial_panel.html", context)
+    return render(request, "matching/_trial_panel.html", context)
 
 
 @login_required
 def patient_matching_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The "Matching cohorts" panel of a patient page (htmx partial)."""
-    from oncotrials.apps.subjects.selectors import patient_get_for_user
-
     try:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
@@ -87,7 +86,7 @@ def patient_matching_panel(request: HttpRequest, patient_id: int) -> HttpRespons
         )
     except PermissionDeniedError:
         context["forbidden"] = True
-    return render(request, "mtb/matching/_patient_panel.html", context)
+    return render(request, "matching/_patient_panel.html", context)
 
 
 @login_required
@@ -138,7 +137,7 @@ def trial_criteria_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
             return redirect(reverse("trial-detail", args=[trial.pk]) + "#matching")
     return render(
         request,
-        "mtb/matching/criteria_edit.html",
+        "matching/criteria_edit.html",
         {
             "trial": trial,
             "targets": [(v, label) for v, label, _c in targets],

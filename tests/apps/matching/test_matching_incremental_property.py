@@ -35,7 +35,7 @@ op = st.one_of(
 
 @pytest.fixture
 def unit_p(unit: Any, tmp_path: Any) -> Any:
-    from oncotrials.apps.mtb.matching import reset_matching_cache
+    from oncotrials.apps.matching.engine import reset_matching_cache
 
     reset_matching_cache()
     yield precision_unit(unit, tmp_path)
@@ -52,9 +52,9 @@ def unit_p(unit: Any, tmp_path: Any) -> Any:
 def test_incremental_equals_full_after_any_changes(
     unit_p: Any, tmp_path: Any, ops: list[Any]
 ) -> None:
-    from oncotrials.apps.mtb.matching import build_full_state, matching_state
+    from oncotrials.apps.matching.criteria import match_criteria_set
+    from oncotrials.apps.matching.engine import build_full_state, matching_state
     from oncotrials.apps.subjects.models import Patient
-    from oncotrials.apps.trials.criteria import match_criteria_set
 
     matching_state(today=TODAY)
     cohorts = [unit_p.g12c, unit_p.braf, unit_p.her2]

@@ -258,13 +258,3 @@ def forget_scope(user: Any) -> None:
     """Drop the cached scope (after memberships change)."""
     if hasattr(user, "_oncotrials_scope"):
         del user._oncotrials_scope
-
-
-def roles_for_trial(user: Any, *, trial_id: int, trial_site_ids: set[int]) -> set[str]:
-    """Transitional: ``roles_on(user, Target(sites, {trial}))``."""
-    return roles_on(user, Target(frozenset(trial_site_ids), frozenset({trial_id})))
-
-
-def can_edit_portfolio(roles: set[str]) -> bool:
-    """Transitional: ``allows(roles, Action.EDIT_PORTFOLIO)``."""
-    return allows(roles, Action.EDIT_PORTFOLIO)

@@ -15,7 +15,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
-from oncotrials.apps.accounts.access import can_edit_portfolio
+from oncotrials.apps.accounts.access import Action, may, require
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.matching.criteria import (
     ctml_document,
@@ -25,8 +25,8 @@ from oncotrials.apps.matching.criteria import (
 )
 from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.models import Trial
-from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles, trials_visible_to
-from oncotrials.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
+from oncotrials.core.errors import NotFoundError, ValidationError
 
 from .engine import CohortMatch, PatientMatch, match_all, matches_for_patient, matches_for_trial
 
@@ -152,7 +152,7 @@ def _criteria_out(trial: Trial, user: Any) -> dict[str, Any]:
         "protocol_code": trial.protocol_code,
         "trial_version": trial.version,
         "criteria": trial.match_criteria,
-        "editable": can_edit_portfolio(trial_roles(user=user, trial=trial)),
+        "editable": may(user, Action.EDIT_PORTFOLIO, on=trial),
         "cohorts": [
             {
                 "id": c.pk,
@@ -208,11 +208,7 @@ def matching_criteria_get(request: HttpRequest, trial_id: int) -> Any:
 
 
 def _editable(request: HttpRequest, trial: Trial) -> None:
-    if not can_edit_portfolio(trial_roles(user=request.user, trial=trial)):
-        raise PermissionDeniedError(
-            f"Your role on trial {trial.protocol_code} is read-only for the portfolio; "
-            "matching criteria are edited by its investigators and data managers."
-        )
+    require(request.user, Action.EDIT_PORTFOLIO, on=trial)
 
 
 @router.put("/matching/trials/{trial_id}/criteria", response={200: MatchingCriteriaOut, **ERRORS})

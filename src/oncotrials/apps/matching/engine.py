@@ -52,8 +52,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from numpy.typing import NDArray
 
-from oncotrials.apps.accounts.access import roles_for_trial, scope_for
-from oncotrials.apps.accounts.models import Role
+from oncotrials.apps.accounts.access import Action, allows, roles_on, scope_for
 from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
 from oncotrials.apps.genomics.models import (
     Biomarker,
@@ -796,7 +795,7 @@ def _may_match(user: Any) -> bool:
     if user is SYSTEM:
         return True
     scope = scope_for(user)
-    return scope.is_admin or bool(scope.roles() - {Role.SPONSOR_MONITOR.value})
+    return scope.is_admin or allows(scope.roles(), Action.READ_MATCHES)
 
 
 def _require(user: Any) -> None:
@@ -821,11 +820,10 @@ def _visible_patients(user: Any) -> Any:
 def _trial_roles_ok(user: Any, trial: DbTrial) -> None:
     if user is SYSTEM:
         return
-    site_ids = set(trial.trial_sites.values_list("site_id", flat=True))
-    roles = roles_for_trial(user, trial_id=trial.pk, trial_site_ids=site_ids)
+    roles = roles_on(user, trial)
     if not roles:
         raise NotFoundError(f"No trial {trial.pk} that you may see.")
-    if not (roles - {Role.SPONSOR_MONITOR.value}):
+    if not allows(roles, Action.READ_MATCHES):
         raise PermissionDeniedError(
             "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
             "monitor's account does not see it.",

@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from oncotrials.apps.accounts.access import can_edit_portfolio
+from oncotrials.apps.accounts.access import Action, may
 from oncotrials.apps.matching.criteria import criteria_from_text, match_criteria_set
 from oncotrials.apps.subjects.selectors import patient_get_for_user
-from oncotrials.apps.trials.selectors import trial_get_for_user, trial_roles
+from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
 from .engine import matches_for_patient, matches_for_trial
@@ -57,7 +57,7 @@ def trial_matching_panel(request: HttpRequest, trial_id: int) -> HttpResponse:
         context["matches"] = matches_for_trial(user=request.user, trial=trial)
     except PermissionDeniedError:
         context["forbidden"] = True
-    context["editable"] = can_edit_portfolio(trial_roles(user=request.user, trial=trial))
+    context["editable"] = may(request.user, Action.EDIT_PORTFOLIO, on=trial)
     targets = _targets(trial)
     context["criteria"] = [
         (label, _as_yaml(crit)) for _v, label, crit in targets if crit is not None
@@ -94,7 +94,7 @@ def patient_matching_panel(request: HttpRequest, patient_id: int) -> HttpRespons
 def trial_criteria_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
     """Edit the machine criteria of the trial, a cohort or a dose level (YAML or JSON)."""
     trial = _trial(request, trial_id)
-    if not can_edit_portfolio(trial_roles(user=request.user, trial=trial)):
+    if not may(request.user, Action.EDIT_PORTFOLIO, on=trial):
         raise PermissionDenied(
             f"Your role on trial {trial.protocol_code} is read-only for the portfolio."
         )

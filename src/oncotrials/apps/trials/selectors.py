@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from oncotrials.apps.accounts.access import roles_on, scope_condition
+from oncotrials.apps.accounts.access import scope_condition
 from oncotrials.core.errors import NotFoundError
 
 from .models import Cohort, DoseLevel, Phase, Trial, TrialStatus
@@ -76,10 +76,6 @@ def trial_get_for_user(*, user: Any, trial_id: int) -> Trial:
     if trial is None:
         raise NotFoundError(f"No trial {trial_id} that you may see.")
     return trial
-
-
-def trial_roles(*, user: Any, trial: Trial) -> set[str]:
-    return roles_on(user, trial)
 
 
 def cohort_get_for_user(*, user: Any, cohort_id: int) -> Cohort:

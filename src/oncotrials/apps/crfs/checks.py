@@ -1,4 +1,4 @@
-"""Start-up checks of the form declarations (stable ids, see declarations.py).
+"""Start-up checks of the form declarations (stable ids, see oncotrials.core.crf.declarations).
 
 - oncotrials.E101: a field has an unknown type;
 - oncotrials.E102: a trial's visit schedule lists a form that is not declared for the trial;
@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core import checks
 
-from .declarations import declaration_problems, standard_problems
+from oncotrials.core.crf.declarations import declaration_problems, standard_problems
 
 
 @checks.register()
@@ -34,10 +34,10 @@ def crfs_trial_forms_check(
     from django.db.utils import DatabaseError
 
     from oncotrials.apps.trials.models import VisitScheduleDefinition
+    from oncotrials.core.crf.declarations import STANDARD_FORMS
     from oncotrials.core.errors import OncotrialsError
     from oncotrials.core.schedule import load_schedule
 
-    from .declarations import STANDARD_FORMS
     from .models import TrialFormDeclaration
 
     messages: list[checks.CheckMessage] = []

@@ -386,23 +386,9 @@ class _MafColumns:
 
     # ---------------------------------------------------------------------- variant class
     def variant_class(self, v: str) -> pl.Expr:
-        """Each distinct value normalised once; the few spellings whose class depends on
-        Variant_Type (VEP's frameshift_variant) resolved per distinct pair."""
-        f = self.frame
+        """Variant_Classification in the MAF spelling (see :meth:`_variant_class_maps`)."""
         vt = self.col("Variant_Type")
-        classes = f.get_column(v).drop_nulls().unique().to_list()
-        by_type = [c for c in classes if vt and variant_class_needs_type(c)]
-        vc_simple: dict[str, str | None] = {}
-        for raw in classes:
-            if raw not in by_type:
-                got = normalise_variant_class(raw)
-                vc_simple[raw] = got.value if got else None
-        vc_pairs: dict[tuple[str, str | None], str | None] = {}
-        if by_type and vt:
-            pairs = f.filter(pl.col(v).is_in(by_type)).select(v, vt).unique()
-            for raw, vtype in pairs.iter_rows():
-                got = normalise_variant_class(raw, vtype)
-                vc_pairs[(raw, vtype)] = got.value if got else None
+        by_type, vc_simple, vc_pairs = self._variant_class_maps(v, vt)
         self._variant_class_checks(v, vc_simple, vc_pairs)
         if all(raw == val for raw, val in vc_simple.items()):
             vc_expr = pl.col(v)
@@ -422,6 +408,27 @@ class _MafColumns:
                 .otherwise(vc_expr)
             )
         return vc_expr
+
+    def _variant_class_maps(
+        self, v: str, vt: str | None
+    ) -> tuple[list[str], dict[str, str | None], dict[tuple[str, str | None], str | None]]:
+        """Each distinct value normalised once; the few spellings whose class depends on
+        Variant_Type (VEP's frameshift_variant) resolved per distinct pair."""
+        f = self.frame
+        classes = f.get_column(v).drop_nulls().unique().to_list()
+        by_type = [c for c in classes if vt and variant_class_needs_type(c)]
+        vc_simple: dict[str, str | None] = {}
+        for raw in classes:
+            if raw not in by_type:
+                got = normalise_variant_class(raw)
+                vc_simple[raw] = got.value if got else None
+        vc_pairs: dict[tuple[str, str | None], str | None] = {}
+        if by_type and vt:
+            pairs = f.filter(pl.col(v).is_in(by_type)).select(v, vt).unique()
+            for raw, vtype in pairs.iter_rows():
+                got = normalise_variant_class(raw, vtype)
+                vc_pairs[(raw, vtype)] = got.value if got else None
+        return by_type, vc_simple, vc_pairs
 
     def _variant_class_checks(
         self,

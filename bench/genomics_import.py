@@ -203,12 +203,12 @@ class Stages:
 
 def instrument(connection: Any) -> Stages:
     """Time the steps of ``genomics_import`` (read, match, hash, tiers, insert, audit, commit)."""
-    from oncotrials.apps.genomics import importing, services
-    from oncotrials.core.genomics import _tabular, maf
+    from oncotrials.apps.genomics import services
+    from oncotrials.core.genomics import _tabular, maf, reading
 
     st = Stages()
     st.wrap(maf, "load_table", "parse: bytes, UTF-8, shape, polars parse")
-    st.wrap(importing, "read_maf", "read_maf (parse + validate + normalise)")
+    st.wrap(reading, "read_maf", "read_maf (parse + validate + normalise)")
     st.wrap(services, "read_any", "read (file to frames)")
     st.wrap(services, "_resolve_patients", "match samples to patients")
     st.wrap(services, "content_hashes", "content hashes")
@@ -290,10 +290,10 @@ def worker(args: argparse.Namespace) -> None:
 
     from oncotrials.apps.accounts.models import Role, Site
     from oncotrials.apps.accounts.services import membership_grant, user_create
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.selectors import CohortQuery, cohort_query
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.apps.subjects.models import Patient
+    from oncotrials.core.genomics.normalised import PatientMap
 
     call_command("migrate", verbosity=0)
     site = Site.objects.create(code="bench", name="Bench centre")

@@ -66,7 +66,6 @@ ALLOWED = {
     "apps/accounts",
     "apps/demo",
     # A CRF choice value ("end of treatment: investigator's decision"), not a role.
-    "apps/crfs/declarations.py",
     "core/crf",
 }
 

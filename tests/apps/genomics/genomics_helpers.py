@@ -33,7 +33,7 @@ def make_patients(site: Any, research_ids: Iterable[str], diagnosis: str = "") -
 
 def identity_map(sample_ids: Iterable[str], **columns: dict[str, str]) -> Any:
     """A patient map whose research id is the sample id up to ``strip`` characters."""
-    from oncotrials.apps.genomics.importing import PatientMap
+    from oncotrials.core.genomics.normalised import PatientMap
 
     lines = ["sample_id,research_id"]
     lines += [f"{s},{s}" for s in sample_ids]
@@ -45,7 +45,7 @@ LONG_STUDY_PATIENT = ("TEST_PATIENT_NAMESPACE", "TEST-PAT-NS")
 
 
 def study_patient_map() -> Any:
-    from oncotrials.apps.genomics.importing import PatientMap
+    from oncotrials.core.genomics.normalised import PatientMap
 
     return PatientMap.parse("patient_id,research_id\n" + ",".join(LONG_STUDY_PATIENT))
 

@@ -51,9 +51,9 @@ class Cohort:
 
 @pytest.fixture
 def cohort(unit: Any, biologist: Any, tmp_path: Path) -> Cohort:
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.apps.subjects.services import screening_start
+    from oncotrials.core.genomics.normalised import PatientMap
 
     patients = {}
     for rid, site, dx in [

@@ -67,10 +67,10 @@ def test_export_holds_only_what_the_user_may_see(unit, biologist, tmp_path):
 
 
 def test_apl_relapse_pairs_give_the_known_on_target_events_in_the_atlas(unit, biologist):
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.selectors import resistance_atlas_for_user
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.core.genomics import read_maf
+    from oncotrials.core.genomics.normalised import PatientMap
 
     primary, relapse = read_maf(APL_PRIMARY).samples, read_maf(APL_RELAPSE).samples
     make_patients(unit.main, [f"APL-{s[:-1]}" for s in (*primary, *relapse)], "APLPMLRARA")
@@ -156,9 +156,9 @@ def _laml_samples() -> Any:
 
 
 def test_cli_resistance_for_a_patient_of_the_database(unit, biologist, tmp_path):
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.cli.commands.genomics import app
+    from oncotrials.core.genomics.normalised import PatientMap
 
     make_patients(unit.main, ["P-KRAS"], diagnosis="LUAD")
     maf = tmp_path / "serial.maf"

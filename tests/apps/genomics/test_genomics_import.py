@@ -206,8 +206,8 @@ def test_truncated_gzip_and_wrong_delimiter_are_refused(unit, biologist, laml, t
 
 
 def test_unknown_patient_is_a_clear_error_and_nothing_is_written(unit, biologist, laml):
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.core.genomics.normalised import PatientMap
 
     pmap = PatientMap.parse(
         "sample_id,research_id\n" + "\n".join(f"{s},{s}" for s in laml[:-1]) + f"\n{laml[-1]},NOPE"
@@ -259,9 +259,9 @@ def test_a_failure_while_writing_rolls_everything_back(unit, biologist, laml, mo
 
 def test_patient_map_sets_sample_facts_and_their_correction_is_audited(unit, biologist, laml):
     from oncotrials.apps.audit.models import AuditEvent
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.models import Sample
     from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.core.genomics.normalised import PatientMap
 
     rows = "\n".join(f"{s},{s},baseline,tissue,2026-01-0{1 + i % 9}" for i, s in enumerate(laml))
     header = "sample_id,research_id,timepoint,kind,collected_on\n"
@@ -276,13 +276,3 @@ def test_patient_map_sets_sample_facts_and_their_correction_is_audited(unit, bio
     event = AuditEvent.objects.get(seq__gt=seq)
     assert event.action == "update"
     assert event.changes["timepoint"] == ["baseline", "progression"]
-
-
-def test_patient_map_errors_name_the_line_and_field() -> None:
-    from oncotrials.apps.genomics.importing import PatientMap
-
-    with pytest.raises(ValidationError, match="line 1"):
-        PatientMap.parse("sample,who\nA,B")
-    with pytest.raises(ValidationError, match="line 3: timepoint") as info:
-        PatientMap.parse("sample_id,research_id,timepoint\nA,P1,baseline\nB,P1,later")
-    assert info.value.extra["field"] == "timepoint"

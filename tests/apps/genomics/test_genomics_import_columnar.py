@@ -1,22 +1,19 @@
-"""The columnar import path: tiers per distinct alteration, stable content hashes, row order.
+"""The columnar import path: tiers per distinct alteration, row order, all or nothing.
 
 ESCAT tiers are worked out once per distinct alteration after a vectorised prefilter; these
 tests hold them to ``annotate`` (the rules of Mateo et al., Ann Oncol 2018;29:1895-1902, as
-shipped in escat.csv) row by row. Content hashes are stored: their format must not change, or a
-re-import of an unchanged report would no longer be recognised.
+shipped in escat.csv) row by row. The stored format of the content hashes is tested with the
+code, in tests/core/genomics/test_normalised.py.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import json
-from dataclasses import asdict
 from typing import Any
 
 import polars as pl
 import pytest
-from genomics_helpers import LAML, STUDY, identity_map, make_patients
+from genomics_helpers import LAML, identity_map, make_patients
 
 from oncotrials.core.genomics.actionability import annotate
 from oncotrials.core.genomics.model import Mutation, VariantClass
@@ -72,50 +69,6 @@ def test_tiers_per_distinct_alteration_are_those_of_annotate_row_by_row() -> Non
         expected.append((annotate(m, tumour).tier or "") if tumour else "")
     assert got == expected
     assert {"I-A", "I-B", "II-B", "III-A", ""} <= set(got)  # the cases above reach every kind
-
-
-def _reference_hashes(parsed: Any) -> dict[str, str]:
-    """The stored format, sample by sample: report metadata, then per kind the sample's rows
-    sorted on every column and rendered as CSV lines (no header) joined by newlines."""
-    from oncotrials.apps.genomics.importing import KINDS
-
-    out = {}
-    for sid in parsed.samples:
-        h = hashlib.sha256()
-        info = parsed.reports[sid]
-        meta = asdict(info)
-        meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
-        h.update(json.dumps(meta, sort_keys=True).encode())
-        for kind in KINDS:
-            f = parsed.frames[kind].filter(pl.col("sample_key") == sid)
-            if f.height:
-                f = f.sort(f.columns, nulls_last=True)
-                h.update(kind.encode())
-                h.update(f.write_csv(include_header=False).encode().rstrip(b"\n"))
-        out[sid] = h.hexdigest()
-    return out
-
-
-@pytest.mark.parametrize("source", [LAML, STUDY], ids=["maf", "study"])
-def test_content_hashes_of_the_whole_file_are_those_of_each_sample_alone(source) -> None:
-    from oncotrials.apps.genomics.importing import content_hashes, read_any
-
-    parsed = read_any(source)
-    assert content_hashes(parsed) == _reference_hashes(parsed)
-
-
-def test_content_hashes_keep_their_stored_format() -> None:
-    # Digests stored by earlier versions for the TCGA LAML MAF; a change here means every
-    # report already in a database would be imported again as new content.
-    from oncotrials.apps.genomics.importing import content_hashes, read_any
-
-    hashes = content_hashes(read_any(LAML))
-    assert hashes["TCGA-AB-2802"] == (
-        "f162bc4d3cc5a73991f588276bc4ce4500041e3c0ab51b6dae52b41021baa7c6"
-    )
-    assert hashes["TCGA-AB-2803"] == (
-        "91678e106c40494087160015f3e1d8a31e91a3d9b43bd397ed88f7dcec4681f5"
-    )
 
 
 def test_rows_of_a_report_are_stored_in_file_order_with_their_tiers(

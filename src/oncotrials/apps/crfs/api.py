@@ -14,9 +14,9 @@ from ninja import Router, Status
 
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.trials.selectors import trial_get_for_user
+from oncotrials.core.crf.declarations import FormSpec
 from oncotrials.core.errors import NotFoundError
 
-from .declarations import FormSpec
 from .models import (
     DataQuery,
     DrugAdministration,

@@ -1,4 +1,4 @@
-"""Start-up checks of the form declarations (stable ids, see declarations.py).
+"""Start-up checks of the form declarations (stable ids, see oncotrials.core.crf.declarations).
 
 - oncotrials.E101: a field has an unknown type;
 - oncotrials.E102: a trial's visit schedule lists a form that is not declared for the trial;
@@ -15,8 +15,11 @@ from typing import Any
 from django.core import checks
 
 from oncotrials.apps.trials.models import VisitScheduleDefinition
-
-from .declarations import declaration_problems, standard_problems
+from oncotrials.core.crf.declarations import (
+    STANDARD_FORMS,
+    declaration_problems,
+    standard_problems,
+)
 
 
 @checks.register()
@@ -38,7 +41,6 @@ def crfs_trial_forms_check(
     from oncotrials.core.errors import OncotrialsError
     from oncotrials.core.schedule import load_schedule
 
-    from .declarations import STANDARD_FORMS
     from .models import TrialFormDeclaration
 
     messages: list[checks.CheckMessage] = []

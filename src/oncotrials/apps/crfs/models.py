@@ -13,8 +13,8 @@ USER = settings.AUTH_USER_MODEL
 
 
 class TrialFormDeclaration(models.Model):
-    """A trial-specific form declared as JSON (see declarations.py); overrides a standard form
-    of the same name."""
+    """A trial-specific form declared as JSON (see ``oncotrials.core.crf.declarations``);
+    overrides a standard form of the same name."""
 
     trial = models.ForeignKey(
         "trials.Trial", on_delete=models.CASCADE, related_name="form_declarations"

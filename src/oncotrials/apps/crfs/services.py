@@ -30,6 +30,14 @@ from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar, roles_for_patient
 from oncotrials.apps.trials.models import DoseLevel, Trial
+from oncotrials.core.crf.declarations import (
+    STANDARD_FORMS,
+    DeclarationError,
+    FormSpec,
+    errors_of,
+    form_spec_from_dict,
+    run_checks,
+)
 from oncotrials.core.errors import (
     ConflictError,
     NotFoundError,
@@ -38,14 +46,6 @@ from oncotrials.core.errors import (
     ValidationError,
 )
 
-from .declarations import (
-    STANDARD_FORMS,
-    DeclarationError,
-    FormSpec,
-    errors_of,
-    form_spec_from_dict,
-    run_checks,
-)
 from .hooks import notify_record_changed
 from .models import (
     DataQuery,

@@ -56,10 +56,17 @@ from oncotrials.core.genomics.model import (
 from oncotrials.core.genomics.model import (
     StructuralVariant as CoreStructuralVariant,
 )
+from oncotrials.core.genomics.normalised import (
+    KINDS,
+    Parsed,
+    PatientMap,
+    SampleInfo,
+    content_hashes,
+)
 from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
+from oncotrials.core.genomics.reading import IMPORTABLE, read_any
 
-from .importing import KINDS, Parsed, PatientMap, SampleInfo, content_hashes, read_any
 from .models import (
     Biomarker,
     CopyNumberAlteration,
@@ -484,7 +491,7 @@ def genomics_import(
     """
     say = progress or (lambda _stage, _done, _total: None)
     say("reading", 0, 0)
-    parsed = read_any(path, assay=assay)
+    parsed = read_any(path, accept=IMPORTABLE, keep_neutral_cna=False).normalised(assay=assay)
     if source_name:
         parsed.source = source_name
     if not parsed.samples:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 from rich.markup import escape
@@ -39,26 +39,21 @@ from oncotrials.core.genomics.actionability import (
     load_civic,
     load_moalmanac,
 )
-from oncotrials.core.genomics.cbioportal import (
-    read_clinical,
-    read_cna,
-    read_gene_panel,
-    read_meta,
-    read_structural_variants,
-    read_study,
-    read_timeline,
-)
-from oncotrials.core.genomics.detect import FileKind, detect_format
-from oncotrials.core.genomics.issues import GenomicFileError, Issue, IssueLog
-from oncotrials.core.genomics.maf import read_maf
+from oncotrials.core.genomics.cbioportal import GenePanel, Study, TimelineEvent
+from oncotrials.core.genomics.detect import FileKind
+from oncotrials.core.genomics.issues import GenomicFileError, Issue
+from oncotrials.core.genomics.maf import MafTable
 from oncotrials.core.genomics.model import (
     Alteration,
+    CopyNumber,
+    GenomicReport,
     Sample,
     SampleKind,
+    StructuralVariant,
     Timepoint,
 )
 from oncotrials.core.genomics.oncotree import load_oncotree
-from oncotrials.core.genomics.report import read_report_json
+from oncotrials.core.genomics.reading import IMPORTABLE, Clinical, GenomicFile, read_any
 from oncotrials.core.genomics.resistance import (
     Mechanism,
     ResistanceReport,
@@ -66,7 +61,7 @@ from oncotrials.core.genomics.resistance import (
     alteration_label,
     classify_resistance,
 )
-from oncotrials.core.genomics.vcf import read_vcf
+from oncotrials.core.genomics.vcf import VcfResult
 
 app = typer.Typer(
     help="Genomic files (MAF, VCF, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
@@ -77,16 +72,6 @@ PathArg = Annotated[
     Path, typer.Argument(help="A MAF, VCF, cBioPortal study directory or JSON report.")
 ]
 T = TypeVar("T")
-
-
-def _kind(path: Path) -> str:
-    kind = detect_format(path)
-    return {
-        FileKind.STUDY: "cbioportal",
-        FileKind.VCF: "vcf",
-        FileKind.REPORT: "report",
-        FileKind.MAF: "maf",
-    }.get(kind, kind.value)
 
 
 @contextmanager
@@ -141,12 +126,13 @@ def _guard(fmt: OutputFormat, func: Callable[[], T]) -> T:
 
 
 def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -> dict[str, Any]:
-    kind = _kind(path)
     with _progress(f"Reading {path.name}", fmt) as tick:
-        if kind == "maf":
-            maf = _guard(fmt, lambda: read_maf(path, strict=strict, genome_build=build))
+        read = _guard(fmt, lambda: read_any(path, strict=strict, genome_build=build, progress=tick))
+    base: dict[str, Any] = {"format": read.label}
+    match read.content:
+        case MafTable() as maf:
             return {
-                "format": "MAF",
+                **base,
                 "file": path.name,
                 "rows": len(maf),
                 "samples": len(maf.samples),
@@ -154,13 +140,12 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "mutated_samples_per_gene": maf.mutated_samples_per_gene(),
                 "variant_classes": maf.variant_class_counts(),
                 "nonstandard_columns": list(maf.nonstandard_columns),
-                "notices": _issues_doc(maf.issues),
+                "notices": _issues_doc(read.notices),
             }
-        if kind == "vcf":
-            vcf = _guard(fmt, lambda: read_vcf(path, genome_build=build, progress=tick))
+        case VcfResult() as vcf:
             genes = Counter(m.gene or "(unannotated)" for m in vcf.mutations)
             return {
-                "format": "VCF",
+                **base,
                 "file": path.name,
                 "tumour_sample": vcf.tumour_sample,
                 "normal_sample": vcf.normal_sample,
@@ -170,12 +155,11 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "mutations": len(vcf.mutations),
                 "structural_variants": len(vcf.structural_variants),
                 "mutations_per_gene": dict(genes.most_common()),
-                "notices": _issues_doc(vcf.issues),
+                "notices": _issues_doc(read.notices),
             }
-        if kind == "report":
-            report, notices = _guard(fmt, lambda: read_report_json(path))
+        case GenomicReport() as report:
             return {
-                "format": "JSON report",
+                **base,
                 "file": path.name,
                 "report_id": report.report_id,
                 "patient_id": report.sample.patient_id,
@@ -185,81 +169,69 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "structural_variants": len(report.structural_variants),
                 "biomarkers": len(report.biomarkers),
                 "mutations_per_gene": dict(Counter(m.gene for m in report.mutations).most_common()),
-                "notices": _issues_doc(notices),
+                "notices": _issues_doc(read.notices),
             }
-        if kind != "cbioportal":
-            return _summarise_study_file(path, FileKind(kind), fmt)
-        study = _guard(fmt, lambda: read_study(path))
-        per_gene: Counter[str] = Counter()
-        for gene, _sample in {
-            (m.gene, m.sample_id) for m in study.mutations if m.variant_class.is_protein_altering
-        }:
-            per_gene[gene] += 1
-        return {
-            "format": "cBioPortal study",
-            "study": study.study_id,
-            "genome_build": study.genome_build.value,
-            "patients": len(study.patients),
-            "samples": len(study.samples),
-            "mutations": len(study.mutations),
-            "copy_number_calls": len(study.copy_numbers),
-            "structural_variants": len(study.structural_variants),
-            "timeline_events": len(study.timeline),
-            "gene_panels": sorted(study.gene_panels),
-            "mutated_samples_per_gene": dict(per_gene.most_common()),
-            "notices": _issues_doc(study.issues),
-        }
+        case Study() as study:
+            per_gene: Counter[str] = Counter()
+            for gene, _sample in {
+                (m.gene, m.sample_id)
+                for m in study.mutations
+                if m.variant_class.is_protein_altering
+            }:
+                per_gene[gene] += 1
+            return {
+                **base,
+                "study": study.study_id,
+                "genome_build": study.genome_build.value,
+                "patients": len(study.patients),
+                "samples": len(study.samples),
+                "mutations": len(study.mutations),
+                "copy_number_calls": len(study.copy_numbers),
+                "structural_variants": len(study.structural_variants),
+                "timeline_events": len(study.timeline),
+                "gene_panels": sorted(study.gene_panels),
+                "mutated_samples_per_gene": dict(per_gene.most_common()),
+                "notices": _issues_doc(read.notices),
+            }
+    return {**base, "file": path.name, **_summarise_study_file(read)}
 
 
-def _summarise_study_file(path: Path, kind: FileKind, fmt: OutputFormat) -> dict[str, Any]:
+def _summarise_study_file(read: GenomicFile) -> dict[str, Any]:
     """One data or meta file of a cBioPortal study, checked on its own."""
-    base: dict[str, Any] = {
-        "format": f"cBioPortal {kind.value.replace('_', ' ')}",
-        "file": path.name,
-    }
+    kind = read.kind
     if kind in (FileKind.CNA_LONG, FileKind.CNA_WIDE):
-        calls = _guard(fmt, lambda: read_cna(path, long=kind is FileKind.CNA_LONG))
+        calls = cast(tuple[CopyNumber, ...], read.content)
         values = Counter(c.call.value for c in calls)
         return {
-            **base,
             "calls": len(calls),
             "samples": len({c.sample_id for c in calls}),
             "genes": len({c.gene for c in calls}),
             "values": {str(k): values[k] for k in sorted(values)},
         }
     if kind is FileKind.SV:
-        svs = _guard(fmt, lambda: read_structural_variants(path))
+        svs = cast(tuple[StructuralVariant, ...], read.content)
         pairs = Counter(f"{v.gene1 or '?'}::{v.gene2 or '?'}" for v in svs)
         return {
-            **base,
             "rows": len(svs),
             "samples": len({v.sample_id for v in svs}),
             "pairs": dict(pairs.most_common()),
         }
     if kind is FileKind.TIMELINE:
-        events = _guard(fmt, lambda: read_timeline(path))
+        events = cast(tuple[TimelineEvent, ...], read.content)
         return {
-            **base,
             "events": len(events),
             "patients": len({e.patient_id for e in events}),
             "event_types": dict(Counter(e.event_type for e in events)),
         }
-    if kind in (FileKind.CLINICAL_PATIENT, FileKind.CLINICAL_SAMPLE):
-        log = IssueLog.for_path(path)
-        which = "sample" if kind is FileKind.CLINICAL_SAMPLE else "patient"
-        clinical = _guard(fmt, lambda: read_clinical(path, which, log))
-        _guard(fmt, log.raise_if_errors)
+    if isinstance(read.content, Clinical):
         return {
-            **base,
-            "rows": len(clinical.rows),
-            "attributes": [a.attr_id for a in clinical.attributes],
-            "notices": _issues_doc(log.notices()),
+            "rows": len(read.content.rows),
+            "attributes": [a.attr_id for a in read.content.attributes],
+            "notices": _issues_doc(read.notices),
         }
-    if kind is FileKind.GENE_PANEL:
-        panel = _guard(fmt, lambda: read_gene_panel(path))
-        return {**base, "panel": panel.stable_id, "genes": len(panel.genes)}
-    meta = _guard(fmt, lambda: read_meta(path))
-    return {**base, "keys": sorted(meta)}
+    if isinstance(read.content, GenePanel):
+        return {"panel": read.content.stable_id, "genes": len(read.content.genes)}
+    return {"keys": sorted(cast(dict[str, str], read.content))}
 
 
 @app.command("read")
@@ -339,18 +311,18 @@ def oncotree(
 def _alterations(
     path: Path, fmt: OutputFormat
 ) -> tuple[tuple[Alteration, ...], Sample | None, frozenset[str] | None]:
-    kind = _kind(path)
     with _progress(f"Reading {path.name}", fmt) as tick:
-        if kind == "maf":
-            return _guard(fmt, lambda: read_maf(path).to_mutations()), None, None
-        if kind == "vcf":
-            v = _guard(fmt, lambda: read_vcf(path, progress=tick))
+        read = _guard(fmt, lambda: read_any(path, accept=IMPORTABLE, progress=tick))
+    match read.content:
+        case MafTable() as maf:
+            return maf.to_mutations(), None, None
+        case VcfResult() as v:
             return (*v.mutations, *v.structural_variants), None, None
-        if kind == "report":
-            report, _ = _guard(fmt, lambda: read_report_json(path))
+        case GenomicReport() as report:
             return report.alterations, report.sample, report.covered_genes
-        study = _guard(fmt, lambda: read_study(path))
-        return (*study.mutations, *study.copy_numbers, *study.structural_variants), None, None
+        case Study() as study:
+            return (*study.mutations, *study.copy_numbers, *study.structural_variants), None, None
+    raise AssertionError(f"{read.kind} is not an importable kind")  # refused by read_any
 
 
 def _annotation_doc(a: Annotation) -> dict[str, Any]:
@@ -622,8 +594,8 @@ def import_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn
 
     from oncotrials.apps.audit.context import audit_context
-    from oncotrials.apps.genomics.importing import PatientMap
     from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.core.genomics.normalised import PatientMap
 
     by = _user(user)
     pmap = PatientMap.read(patient_map) if patient_map is not None else None

@@ -1,6 +1,6 @@
 """Framework-free clinical genomics: variant model, readers, OncoTree, actionability, resistance.
 
->>> from oncotrials.core.genomics import read_maf, to_long
+>>> from oncotrials.core.genomics import read_any, read_maf, to_long
 >>> to_long("p.G12C")
 'p.Gly12Cys'
 """
@@ -37,6 +37,7 @@ from oncotrials.core.genomics.model import (
     Timepoint,
     VariantClass,
 )
+from oncotrials.core.genomics.normalised import Parsed, PatientMap, content_hashes
 from oncotrials.core.genomics.oncotree import OncoTree, load_oncotree
 from oncotrials.core.genomics.protein import (
     ProteinChange,
@@ -45,6 +46,7 @@ from oncotrials.core.genomics.protein import (
     to_long,
     to_short,
 )
+from oncotrials.core.genomics.reading import IMPORTABLE, GenomicFile, read_any
 from oncotrials.core.genomics.report import read_report_json, write_report_json
 from oncotrials.core.genomics.resistance import (
     Mechanism,
@@ -58,6 +60,7 @@ from oncotrials.core.genomics.resistance import (
 from oncotrials.core.genomics.vcf import VcfResult, read_vcf
 
 __all__ = [
+    "IMPORTABLE",
     "Alteration",
     "Annotation",
     "Biomarker",
@@ -67,6 +70,7 @@ __all__ = [
     "Evidence",
     "FileKind",
     "GenomeBuild",
+    "GenomicFile",
     "GenomicFileError",
     "GenomicReport",
     "Issue",
@@ -75,6 +79,8 @@ __all__ = [
     "Mechanism",
     "Mutation",
     "OncoTree",
+    "Parsed",
+    "PatientMap",
     "ProteinChange",
     "ResistanceReport",
     "Sample",
@@ -89,6 +95,7 @@ __all__ = [
     "annotate",
     "annotate_all",
     "classify_resistance",
+    "content_hashes",
     "detect_format",
     "escat_table",
     "find_drug",
@@ -99,6 +106,7 @@ __all__ = [
     "normalise_protein_change",
     "normalise_variant_class",
     "parse_protein_change",
+    "read_any",
     "read_maf",
     "read_report_json",
     "read_study",

@@ -599,22 +599,11 @@ def _data_file(meta_path: Path, meta: Mapping[str, str]) -> Path:
     return p
 
 
-def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study:
-    """Read and cross-check a cBioPortal study directory.
+_Profile = tuple[Path, dict[str, str]]  # a meta file and its keys
 
-    ``keep_neutral_cna=False`` drops copy-number calls of 0 (diploid), which are most of a
-    GISTIC matrix.
 
-    Raises
-    ------
-    GenomicFileError
-        Naming file, line and field of the first problem (all are in ``extra['issues']``).
-    """
-    d = Path(directory)
-    if not d.is_dir():
-        raise ValidationError(
-            f"{d} is not a directory; a cBioPortal study is a directory of meta_*.txt files."
-        )
+def _study_meta(d: Path) -> tuple[dict[Path, dict[str, str]], dict[str, str], GenomeBuild]:
+    """The meta files of the directory, the study's own (checked) and its reference genome."""
     metas: dict[Path, dict[str, str]] = {}
     for p in sorted(d.glob("meta*.txt")):
         metas[p] = read_meta(p)
@@ -627,7 +616,6 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
         if not meta.get(key):
             slog.error(None, key, f"meta_study needs '{key}:'.")
     slog.raise_if_errors()
-    study_id = meta["cancer_study_identifier"]
     build = GenomeBuild.parse(meta.get("reference_genome", "hg19"))
     if build is None:
         raise slog.fatal(
@@ -635,9 +623,14 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
             "reference_genome",
             f"reference_genome {meta['reference_genome']!r} must be hg19 or hg38.",
         )
+    return metas, meta, build
 
-    notices: list[Issue] = []
-    by_kind: dict[tuple[str, str], list[tuple[Path, dict[str, str]]]] = {}
+
+def _by_kind(
+    metas: Mapping[Path, dict[str, str]], study_id: str
+) -> dict[tuple[str, str], list[_Profile]]:
+    """The other meta files by (genetic_alteration_type, datatype); all of this study."""
+    by_kind: dict[tuple[str, str], list[_Profile]] = {}
     for p, m in metas.items():
         mlog = IssueLog.for_path(p)
         if (
@@ -651,17 +644,26 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
             )
         kind = (m.get("genetic_alteration_type", ""), m.get("datatype", ""))
         by_kind.setdefault(kind, []).append((p, m))
+    return by_kind
 
-    def only(kind: tuple[str, str]) -> tuple[Path, dict[str, str]] | None:
-        found = by_kind.get(kind, [])
-        if len(found) > 1:
-            raise IssueLog.for_path(found[1][0]).fatal(
-                None, "datatype", f"a second {kind[1]} file; one per study."
-            )
-        return found[0] if found else None
 
-    # Clinical: samples are mandatory, patients optional.
-    samp = only(("CLINICAL", "SAMPLE_ATTRIBUTES"))
+def _only(
+    by_kind: Mapping[tuple[str, str], list[_Profile]], kind: tuple[str, str]
+) -> _Profile | None:
+    """The one meta file of a kind (a second is an error), or None."""
+    found = by_kind.get(kind, [])
+    if len(found) > 1:
+        raise IssueLog.for_path(found[1][0]).fatal(
+            None, "datatype", f"a second {kind[1]} file; one per study."
+        )
+    return found[0] if found else None
+
+
+def _study_clinical(
+    d: Path, by_kind: Mapping[tuple[str, str], list[_Profile]], notices: list[Issue]
+) -> tuple[_Clinical, tuple[ClinicalAttribute, ...], dict[str, dict[str, str | None]]]:
+    """The sample file (required) and the patient file (optional), cross-checked."""
+    samp = _only(by_kind, ("CLINICAL", "SAMPLE_ATTRIBUTES"))
     if samp is None:
         raise ValidationError(
             f"{d.name}: no clinical sample file (datatype SAMPLE_ATTRIBUTES); it is required."
@@ -669,7 +671,7 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
     sample_path = _data_file(*samp)
     sample_log = IssueLog.for_path(sample_path)
     sc = read_clinical(sample_path, "sample", sample_log)
-    pat = only(("CLINICAL", "PATIENT_ATTRIBUTES"))
+    pat = _only(by_kind, ("CLINICAL", "PATIENT_ATTRIBUTES"))
     patient_attrs: tuple[ClinicalAttribute, ...] = ()
     patients: dict[str, dict[str, str | None]] = {}
     if pat is not None:
@@ -694,51 +696,62 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
         patients = {pid: {} for pid in dict.fromkeys(sc.patient_of.values())}
     notices.extend(sample_log.notices())
     sample_log.raise_if_errors()
+    return sc, patient_attrs, patients
 
-    known = frozenset(sc.rows)
-    samples = tuple(
-        Sample(sample_id=sid, patient_id=sc.patient_of[sid], oncotree_code=rec.get("ONCOTREE_CODE"))
-        for sid, rec in sc.rows.items()
-    )
-    sample_data = {
-        sid: {k: v for k, v in rec.items() if k != "PATIENT_ID"} for sid, rec in sc.rows.items()
-    }
 
-    profiles: dict[str, dict[str, str]] = {}
-    mutations: tuple[Mutation, ...] = ()
-    mut = only(("MUTATION_EXTENDED", "MAF"))
-    if mut is not None:
-        table = read_maf(_data_file(*mut), genome_build=build, known_samples=known)
-        mutations = table.to_mutations()
-        notices.extend(table.issues)
-        profiles["MAF"] = mut[1]
-    cnas: tuple[CopyNumber, ...] = ()
-    for dt_name, long in (("DISCRETE_LONG", True), ("DISCRETE", False)):
-        cna = only(("COPY_NUMBER_ALTERATION", dt_name))
-        if cna is not None:
-            cnas = read_cna(
-                _data_file(*cna), long=long, known_samples=known, keep_neutral=keep_neutral_cna
-            )
-            profiles[dt_name] = cna[1]
-    svs: tuple[StructuralVariant, ...] = ()
-    sv = only(("STRUCTURAL_VARIANT", "SV"))
-    if sv is not None:
-        svs = read_structural_variants(_data_file(*sv), known_samples=known, genome_build=build)
-        profiles["SV"] = sv[1]
-    timeline: list[TimelineEvent] = []
-    for p, m in by_kind.get(("CLINICAL", "TIMELINE"), []):
-        timeline.extend(read_timeline(_data_file(p, m), known_patients=frozenset(patients)))
-        profiles.setdefault("TIMELINE", m)
+@dataclass
+class _Profiles:
+    """The molecular profiles of a study as they are read, with their meta keys."""
 
-    panels: dict[str, GenePanel] = {}
-    for p in sorted(d.glob("*gene_panel*.txt")):
-        if p.name.startswith("meta") or "matrix" in p.name:
-            continue
-        panel = read_gene_panel(p)
-        panels[panel.stable_id] = panel
-    matrix: dict[str, dict[str, str | None]] = {}
-    gpm = only(("GENE_PANEL_MATRIX", "GENE_PANEL_MATRIX"))
-    if gpm is not None:
+    by_kind: Mapping[tuple[str, str], list[_Profile]]
+    known: frozenset[str]  # the samples of the clinical sample file
+    build: GenomeBuild
+    notices: list[Issue]
+    meta: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def mutations(self) -> tuple[Mutation, ...]:
+        mut = _only(self.by_kind, ("MUTATION_EXTENDED", "MAF"))
+        if mut is None:
+            return ()
+        table = read_maf(_data_file(*mut), genome_build=self.build, known_samples=self.known)
+        self.notices.extend(table.issues)
+        self.meta["MAF"] = mut[1]
+        return table.to_mutations()
+
+    def copy_numbers(self, keep_neutral: bool) -> tuple[CopyNumber, ...]:
+        cnas: tuple[CopyNumber, ...] = ()
+        for dt_name, long in (("DISCRETE_LONG", True), ("DISCRETE", False)):
+            cna = _only(self.by_kind, ("COPY_NUMBER_ALTERATION", dt_name))
+            if cna is not None:
+                cnas = read_cna(
+                    _data_file(*cna), long=long, known_samples=self.known, keep_neutral=keep_neutral
+                )
+                self.meta[dt_name] = cna[1]
+        return cnas
+
+    def structural_variants(self) -> tuple[StructuralVariant, ...]:
+        sv = _only(self.by_kind, ("STRUCTURAL_VARIANT", "SV"))
+        if sv is None:
+            return ()
+        svs = read_structural_variants(
+            _data_file(*sv), known_samples=self.known, genome_build=self.build
+        )
+        self.meta["SV"] = sv[1]
+        return svs
+
+    def timeline(self, patients: frozenset[str]) -> tuple[TimelineEvent, ...]:
+        timeline: list[TimelineEvent] = []
+        for p, m in self.by_kind.get(("CLINICAL", "TIMELINE"), []):
+            timeline.extend(read_timeline(_data_file(p, m), known_patients=patients))
+            self.meta.setdefault("TIMELINE", m)
+        return tuple(timeline)
+
+    def panel_matrix(self, panels: Mapping[str, GenePanel]) -> dict[str, dict[str, str | None]]:
+        """Per sample, the gene panel of each profile; every sample and panel must be known."""
+        matrix: dict[str, dict[str, str | None]] = {}
+        gpm = _only(self.by_kind, ("GENE_PANEL_MATRIX", "GENE_PANEL_MATRIX"))
+        if gpm is None:
+            return matrix
         mpath = _data_file(*gpm)
         mlog = IssueLog.for_path(mpath)
         t = load_table(mpath, mlog, kind="gene panel matrix")
@@ -749,7 +762,7 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
             if sid is None:
                 mlog.error(t.line_of(r), "SAMPLE_ID", "SAMPLE_ID is empty.")
                 continue
-            if sid not in known:
+            if sid not in self.known:
                 mlog.error(
                     t.line_of(r), "SAMPLE_ID", f"sample {sid!r} is not in the clinical sample file."
                 )
@@ -762,27 +775,45 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
                     )
             matrix[sid] = {k: (None if v in (None, "NA") else v) for k, v in rec.items()}
         mlog.raise_if_errors()
-        profiles["GENE_PANEL_MATRIX"] = gpm[1]
+        self.meta["GENE_PANEL_MATRIX"] = gpm[1]
+        return matrix
 
-    # Mutations outside the panel their sample was profiled with: a warning, as in cBioPortal.
+
+def _gene_panels(d: Path) -> dict[str, GenePanel]:
+    panels: dict[str, GenePanel] = {}
+    for p in sorted(d.glob("*gene_panel*.txt")):
+        if p.name.startswith("meta") or "matrix" in p.name:
+            continue
+        panel = read_gene_panel(p)
+        panels[panel.stable_id] = panel
+    return panels
+
+
+def _outside_panels(
+    mutations: Sequence[Mutation],
+    matrix: Mapping[str, Mapping[str, str | None]],
+    panels: dict[str, GenePanel],
+) -> Issue | None:
+    """Mutations outside the panel their sample was profiled with: a warning, as in cBioPortal."""
     outside: Counter[tuple[str, str]] = Counter()
     for mu in mutations:
         panel_id = matrix.get(mu.sample_id, {}).get("mutations")
         if panel_id in panels and mu.gene not in panels[panel_id].genes:
             outside[(mu.sample_id, mu.gene)] += 1
-    if outside:
-        (first_sample, first_gene), _ = next(iter(outside.items()))
-        notices.append(
-            Issue(
-                "data_gene_panel_matrix.txt",
-                None,
-                "mutations",
-                f"{len(outside)} sample/gene pair(s) with mutations outside the sample's gene "
-                f"panel, e.g. {first_gene} in {first_sample}.",
-                Severity.WARNING,
-            )
-        )
+    if not outside:
+        return None
+    (first_sample, first_gene), _ = next(iter(outside.items()))
+    return Issue(
+        "data_gene_panel_matrix.txt",
+        None,
+        "mutations",
+        f"{len(outside)} sample/gene pair(s) with mutations outside the sample's gene "
+        f"panel, e.g. {first_gene} in {first_sample}.",
+        Severity.WARNING,
+    )
 
+
+def _case_lists(d: Path, known: frozenset[str]) -> tuple[CaseList, ...]:
     case_lists: list[CaseList] = []
     for p in sorted((d / "case_lists").glob("*.txt")) if (d / "case_lists").is_dir() else []:
         cl = _read_case_list(p)
@@ -796,14 +827,19 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
             )
         clog.raise_if_errors()
         case_lists.append(cl)
+    return tuple(case_lists)
 
+
+def _skipped(by_kind: Mapping[tuple[str, str], list[_Profile]]) -> list[Issue]:
+    """A notice for every data file of a kind the reader does not read."""
+    out: list[Issue] = []
     for (gat, dt_name), found in by_kind.items():
         if gat in {"CLINICAL", "MUTATION_EXTENDED", "STRUCTURAL_VARIANT", "GENE_PANEL_MATRIX"}:
             continue
         if gat == "COPY_NUMBER_ALTERATION" and dt_name in {"DISCRETE", "DISCRETE_LONG"}:
             continue
         for p, _ in found:
-            notices.append(
+            out.append(
                 Issue(
                     p.name,
                     None,
@@ -812,7 +848,49 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
                     Severity.INFO,
                 )
             )
+    return out
 
+
+def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study:
+    """Read and cross-check a cBioPortal study directory.
+
+    ``keep_neutral_cna=False`` drops copy-number calls of 0 (diploid), which are most of a
+    GISTIC matrix.
+
+    Raises
+    ------
+    GenomicFileError
+        Naming file, line and field of the first problem (all are in ``extra['issues']``).
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        raise ValidationError(
+            f"{d} is not a directory; a cBioPortal study is a directory of meta_*.txt files."
+        )
+    metas, meta, build = _study_meta(d)
+    by_kind = _by_kind(metas, meta["cancer_study_identifier"])
+    notices: list[Issue] = []
+    sc, patient_attrs, patients = _study_clinical(d, by_kind, notices)
+    known = frozenset(sc.rows)
+    samples = tuple(
+        Sample(sample_id=sid, patient_id=sc.patient_of[sid], oncotree_code=rec.get("ONCOTREE_CODE"))
+        for sid, rec in sc.rows.items()
+    )
+    sample_data = {
+        sid: {k: v for k, v in rec.items() if k != "PATIENT_ID"} for sid, rec in sc.rows.items()
+    }
+    profiles = _Profiles(by_kind, known, build, notices)
+    mutations = profiles.mutations()
+    cnas = profiles.copy_numbers(keep_neutral_cna)
+    svs = profiles.structural_variants()
+    timeline = profiles.timeline(frozenset(patients))
+    panels = _gene_panels(d)
+    matrix = profiles.panel_matrix(panels)
+    outside = _outside_panels(mutations, matrix, panels)
+    if outside is not None:
+        notices.append(outside)
+    case_lists = _case_lists(d, known)
+    notices.extend(_skipped(by_kind))
     return Study(
         meta=meta,
         patient_attributes=patient_attrs,
@@ -823,11 +901,11 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
         mutations=mutations,
         copy_numbers=cnas,
         structural_variants=svs,
-        timeline=tuple(timeline),
+        timeline=timeline,
         gene_panels=panels,
         panel_matrix=matrix,
-        case_lists=tuple(case_lists),
-        profiles=profiles,
+        case_lists=case_lists,
+        profiles=profiles.meta,
         issues=tuple(notices),
     )
 

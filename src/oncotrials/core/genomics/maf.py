@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from oncotrials.core.genomics._tabular import load_table
+from oncotrials.core.genomics._tabular import TextTable, load_table
 from oncotrials.core.genomics.genes import (
     normalise_gene,
     normalise_variant_class,
@@ -287,6 +287,382 @@ def _map_unique(col: pl.Series, fn: Callable[[str], _T]) -> dict[str, _T]:
     return {u: fn(u) for u in uniques}
 
 
+class _MafColumns:
+    """The reading of one MAF, one method per group of columns.
+
+    Each method returns the expression that builds its output column(s) and declares its checks.
+    Checks are evaluated together at the end (:meth:`run_checks`), in one pass over the frame;
+    only a check that fails is looked at row by row, to name its lines. Notices (gene aliases,
+    unparsed protein changes) are logged as they are met.
+    """
+
+    def __init__(self, table: TextTable, log: IssueLog, *, strict: bool) -> None:
+        self.table = table
+        self.log = log
+        self.strict = strict
+        self.frame = table.frame
+        self.lower = {h.lower(): h for h in table.header}
+        self.used: dict[str, str] = {}
+        self.checks: list[tuple[pl.Expr | None, Callable[[], None]]] = []
+
+    def col(self, name: str) -> str | None:
+        """The file's spelling of a column (matched case-insensitively), if present."""
+        return self.lower.get(name.lower())
+
+    def errors_where(self, mask: pl.Expr, field: str, message: str) -> None:
+        """An error on every row where ``mask`` holds (up to the log's limit)."""
+
+        def report() -> None:
+            hits = self.frame.select(pl.int_range(pl.len()).alias("_row"), mask.alias("_bad"))
+            rows = hits.filter("_bad").get_column("_row").head(self.log.max_errors).to_list()
+            for r in rows:
+                self.log.error(self.table.line_of(r), field, message)
+
+        self.checks.append((mask, report))
+
+    def run_checks(self) -> None:
+        """Evaluate every declared check in one pass; report the failing ones, then raise."""
+        masks = [m for m, _ in self.checks if m is not None]
+        frame = self.frame
+        failed = iter(
+            frame.select(m.any().alias(f"_{i}") for i, m in enumerate(masks)).row(0)
+            if masks
+            else ()
+        )
+        for mask, report in self.checks:
+            if mask is None or next(failed):
+                report()
+        self.log.raise_if_errors()
+
+    # ------------------------------------------------------------------------------ header
+    def required(self) -> tuple[str, str, str]:
+        """Tumor_Sample_Barcode, Hugo_Symbol, Variant_Classification as the file spells them."""
+        table = self.table
+        missing = [c for c in REQUIRED if c.lower() not in self.lower]
+        if missing:
+            raise self.log.fatal(
+                table.header_line,
+                missing[0],
+                f"required column(s) {', '.join(missing)} missing; a MAF needs "
+                f"{', '.join(REQUIRED)} (any order). Found: {', '.join(table.header[:12])}"
+                + ("..." if len(table.header) > 12 else ""),
+            )
+        t, h, v = (
+            self.col(c) for c in ("Tumor_Sample_Barcode", "Hugo_Symbol", "Variant_Classification")
+        )
+        assert t is not None
+        assert h is not None
+        assert v is not None
+        return t, h, v
+
+    def protein_column(self) -> str | None:
+        """The first present protein-change column; a warning when there is none."""
+        protein_col = next((self.col(c) for c in PROTEIN_COLUMNS if self.col(c)), None)
+        if protein_col is None:
+            self.log.warning(
+                self.table.header_line,
+                None,
+                "no protein-change column (HGVSp_Short, HGVSp, Protein_Change or "
+                "Amino_Acid_Change); protein changes will be empty.",
+            )
+        else:
+            self.used["protein_change"] = protein_col
+        return protein_col
+
+    def nonstandard(self, protein_col: str | None) -> tuple[str, ...]:
+        """Columns outside the MAF specification and cBioPortal's extras, as a notice."""
+        header = self.table.header
+        nonstandard = tuple(h for h in header if h.lower() not in STANDARD_COLUMNS)
+        nonstandard = tuple(h for h in nonstandard if h != protein_col)
+        if nonstandard:
+            self.log.info(
+                self.table.header_line,
+                None,
+                f"{len(nonstandard)} non-standard column(s) kept out of the core table: "
+                + ", ".join(nonstandard[:20])
+                + ("..." if len(nonstandard) > 20 else ""),
+            )
+        return nonstandard
+
+    # ---------------------------------------------------------------------- variant class
+    def variant_class(self, v: str) -> pl.Expr:
+        """Variant_Classification in the MAF spelling (see :meth:`_variant_class_maps`)."""
+        vt = self.col("Variant_Type")
+        by_type, vc_simple, vc_pairs = self._variant_class_maps(v, vt)
+        self._variant_class_checks(v, vc_simple, vc_pairs)
+        if all(raw == val for raw, val in vc_simple.items()):
+            vc_expr = pl.col(v)
+        else:
+            vc_expr = pl.col(v).replace_strict(vc_simple, default=None, return_dtype=pl.String)
+        if vc_pairs and vt:
+            pair_key = pl.concat_str([pl.col(v), pl.col(vt).fill_null("")], separator="\x1f")
+            vc_expr = (
+                pl.when(pl.col(v).is_in(by_type))
+                .then(
+                    pair_key.replace_strict(
+                        {f"{a}\x1f{b or ''}": val for (a, b), val in vc_pairs.items()},
+                        default=None,
+                        return_dtype=pl.String,
+                    )
+                )
+                .otherwise(vc_expr)
+            )
+        return vc_expr
+
+    def _variant_class_maps(
+        self, v: str, vt: str | None
+    ) -> tuple[list[str], dict[str, str | None], dict[tuple[str, str | None], str | None]]:
+        """Each distinct value normalised once; the few spellings whose class depends on
+        Variant_Type (VEP's frameshift_variant) resolved per distinct pair."""
+        f = self.frame
+        classes = f.get_column(v).drop_nulls().unique().to_list()
+        by_type = [c for c in classes if vt and variant_class_needs_type(c)]
+        vc_simple: dict[str, str | None] = {}
+        for raw in classes:
+            if raw not in by_type:
+                got = normalise_variant_class(raw)
+                vc_simple[raw] = got.value if got else None
+        vc_pairs: dict[tuple[str, str | None], str | None] = {}
+        if by_type and vt:
+            pairs = f.filter(pl.col(v).is_in(by_type)).select(v, vt).unique()
+            for raw, vtype in pairs.iter_rows():
+                got = normalise_variant_class(raw, vtype)
+                vc_pairs[(raw, vtype)] = got.value if got else None
+        return by_type, vc_simple, vc_pairs
+
+    def _variant_class_checks(
+        self,
+        v: str,
+        vc_simple: dict[str, str | None],
+        vc_pairs: dict[tuple[str, str | None], str | None],
+    ) -> None:
+        bad_vc = sorted(raw for raw, val in vc_simple.items() if val is None)
+        allowed = ", ".join(vc.value for vc in VariantClass)
+        for raw in bad_vc:
+            self.errors_where(
+                pl.col(v) == raw,
+                v,
+                f"unknown variant classification {raw!r}; use one of {allowed}.",
+            )
+        if not self.strict:
+            return
+        exact = {vc.value for vc in VariantClass}
+        spelled = set(vc_simple.items()) | {(r, x) for (r, _), x in vc_pairs.items()}
+        for raw, val in sorted(spelled, key=str):
+            if val is not None and raw not in exact:
+                self.errors_where(
+                    pl.col(v) == raw,
+                    v,
+                    f"variant classification {raw!r} is not spelled as in the MAF specification "
+                    f"({val!r}).",
+                )
+
+    # ------------------------------------------------------------------------------ genes
+    def gene(self, h: str, known_genes: frozenset[str] | set[str] | None) -> pl.Expr:
+        """Gene symbols with their aliases resolved (each resolution a notice)."""
+        f = self.frame
+        gene_map = _map_unique(f.get_column(h), normalise_gene)
+        renamed = {a: b for a, b in gene_map.items() if a != b}
+        for a, b in sorted(renamed.items()):
+            n = f.filter(pl.col(h) == a).height
+            self.log.info(None, h, f"gene symbol {a!r} read as {b!r} ({n} row(s)).")
+        if known_genes is not None:
+            unknown_genes = sorted(g for g in set(gene_map.values()) if g not in known_genes)
+            raw_of = {b: a for a, b in gene_map.items()}
+            for g in unknown_genes[: self.log.max_errors]:
+                self.errors_where(
+                    pl.col(h) == raw_of[g],
+                    h,
+                    f"unknown gene {g!r}; use an HGNC symbol (or add the alias to "
+                    "gene_aliases.csv).",
+                )
+        return pl.col(h).replace(renamed) if renamed else pl.col(h)
+
+    # -------------------------------------------------------------------- protein change
+    def protein_change(self, protein_col: str | None) -> tuple[pl.Expr, pl.Expr]:
+        """The normalised protein change (``p.G12C``) and the raw text."""
+        if not protein_col:
+            return pl.lit(None, pl.String), pl.lit(None, pl.String)
+        # Most values are already canonical one-letter substitutions: keep those as they are
+        # (vectorised) and normalise each distinct remaining text once in Python.
+        pc = pl.col(protein_col)
+        canonical = (
+            pc.str.contains(r"^p\.[ACDEFGHIKLMNPQRSTVWY][0-9]+[ACDEFGHIKLMNPQRSTVWY*]$")
+            & (pc.str.slice(2, 1) != pc.str.slice(-1, 1))
+            & ~pc.str.contains(r"^p\.M1[A-Z*]$")
+        ).fill_null(False)
+        self.frame = self.frame.with_columns(canonical.alias("_canonical"))
+        rest = self.frame.filter(~pl.col("_canonical")).get_column(protein_col)
+        pmap = _map_unique(rest, normalise_protein_change)
+        self._protein_change_checks(
+            protein_col, sorted(k for k, val in pmap.items() if val is None)
+        )
+        if pmap:
+            protein_expr = (
+                pl.when("_canonical")
+                .then(pc)
+                .otherwise(pc.replace_strict(pmap, default=None, return_dtype=pl.String))
+            )
+        else:
+            protein_expr = pc
+        return protein_expr, pl.col(protein_col)
+
+    def _protein_change_checks(self, protein_col: str, unparsed: list[str]) -> None:
+        if unparsed:
+            if self.strict:
+                for raw in unparsed:
+                    self.errors_where(
+                        pl.col(protein_col) == raw,
+                        protein_col,
+                        f"protein change {raw!r} is not valid HGVS protein notation.",
+                    )
+            else:
+                self.log.warning(
+                    None,
+                    protein_col,
+                    f"{len(unparsed)} distinct protein change(s) not recognised, kept raw: "
+                    + ", ".join(repr(u) for u in unparsed[:5])
+                    + ("..." if len(unparsed) > 5 else ""),
+                )
+        if self.strict:
+            self.errors_where(
+                pl.col(protein_col).str.len_chars() > 255,
+                protein_col,
+                "the protein change is longer than 255 characters (cBioPortal's limit).",
+            )
+
+    # --------------------------------------------------------------------------- samples
+    def sample_checks(self, t: str, known_samples: frozenset[str] | set[str] | None) -> None:
+        """Strict: cBioPortal's characters in sample ids; every sample known, when given."""
+        if self.strict:
+            self.errors_where(
+                pl.col(t).is_not_null() & ~pl.col(t).str.contains(r"^[A-Za-z0-9._-]+$"),
+                t,
+                "sample ids may contain only letters, digits, '.', '_' and '-'.",
+            )
+        if known_samples is None:
+            return
+        unknown = pl.col(t).is_not_null() & ~pl.col(t).is_in(list(known_samples))
+
+        def report_samples() -> None:
+            rows = self.frame.select(pl.int_range(pl.len()).alias("_row"), t).filter(unknown)
+            for r, s in rows.head(self.log.max_errors).iter_rows():
+                self.log.error(
+                    self.table.line_of(r),
+                    t,
+                    f"sample {s!r} is not in the clinical sample file; add it there.",
+                )
+
+        self.checks.append((unknown, report_samples))
+
+    # ------------------------------------------------------------------------- integers
+    def integers(self) -> dict[str, pl.Expr]:
+        """Positions and read counts.
+
+        A plain cast (kept as a column, so it is computed once), and only for a column where it
+        fails, the slower reading that accepts a decimal point followed by zeros ("12.0", as
+        spreadsheets write counts).
+        """
+        int_cols = {
+            key: self.col(name) or (self.col("End_position") if key == "end" else None)
+            for key, name in _INT_FIELDS.items()
+        }
+        present = {k: c for k, c in int_cols.items() if c is not None}
+        self.frame = self.frame.with_columns(
+            pl.col(c).cast(pl.Int64, strict=False).alias(f"_int_{k}") for k, c in present.items()
+        )
+        failing: set[str] = set()
+        if present:
+            probe = self.frame.select(
+                (pl.col(c).is_not_null() & pl.col(f"_int_{k}").is_null()).any().alias(k)
+                for k, c in present.items()
+            ).row(0, named=True)
+            failing = {k for k, bad in probe.items() if bad}
+        ints: dict[str, pl.Expr] = {}
+        for key, c in int_cols.items():
+            if c is None:
+                ints[key] = pl.lit(None, pl.Int64)
+                continue
+            self.used[key] = c
+            if key not in failing:
+                ints[key] = pl.col(f"_int_{key}")
+                continue
+            cast = pl.col(c).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+            self.errors_where(
+                pl.col(c).is_not_null() & cast.is_null(), c, "expected a whole number."
+            )
+            ints[key] = cast
+        return ints
+
+    def strings(self) -> dict[str, pl.Expr]:
+        """The text columns taken as they are (HGVSc, chromosome, alleles, consequence...)."""
+        strs: dict[str, pl.Expr] = {}
+        for key, name in _STR_FIELDS.items():
+            c = self.col(name)
+            strs[key] = pl.col(c) if c else pl.lit(None, pl.String)
+            if c:
+                self.used[key] = c
+        return strs
+
+    # ------------------------------------------------------------------------------ VAF
+    def vaf(self, ints: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
+        """VAF and depth: from the allele counts where a row has them, else a VAF column."""
+        alt_n, depth_n, ref_n = ints["alt_count"], ints["depth"], ints["ref_count"]
+        depth = pl.coalesce(depth_n, alt_n + ref_n)
+        candidates = [pl.when(depth > 0).then(alt_n / depth).otherwise(None)]
+        frac = next((self.col(c) for c in _VAF_COLUMNS[:3] if self.col(c)), None)
+        pct = self.col("i_TumorVAF_WU")
+        if frac:
+            candidates.append(pl.col(frac).cast(pl.Float64, strict=False))
+            self.used["vaf"] = frac
+        elif pct:
+            candidates.append(pl.col(pct).cast(pl.Float64, strict=False) / 100.0)
+            self.used["vaf"] = pct
+        vaf_col = self.used.get("vaf")
+        if vaf_col:
+            self.errors_where(
+                pl.col(vaf_col).is_not_null()
+                & pl.col(vaf_col).cast(pl.Float64, strict=False).is_null(),
+                vaf_col,
+                "expected a number.",
+            )
+        return pl.coalesce(candidates), depth
+
+    # --------------------------------------------------------------------- genome build
+    def genome_build(self, genome_build: GenomeBuild | str | None) -> pl.Expr:
+        """NCBI_Build read as GRCh37 or GRCh38: known, as expected, one per file."""
+        bcol = self.col("NCBI_Build")
+        if not bcol:
+            return pl.lit(None, pl.String)
+        builds: dict[str, str | None] = {}
+        for raw in self.frame.get_column(bcol).drop_nulls().unique().to_list():
+            parsed = GenomeBuild.parse(raw)
+            builds[raw] = parsed.value if parsed else None
+            if parsed is None:
+                self.errors_where(
+                    pl.col(bcol) == raw,
+                    bcol,
+                    f"unknown genome build {raw!r}; use GRCh37 or GRCh38.",
+                )
+        distinct = {b for b in builds.values() if b}
+        expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
+        if expected is not None:
+            for raw_build, value in builds.items():
+                if value and value != expected.value:
+                    self.errors_where(
+                        pl.col(bcol) == raw_build,
+                        bcol,
+                        f"genome build {raw_build!r} does not match the expected {expected.value}; "
+                        "lift the file over or declare the right reference_genome.",
+                    )
+        elif len(distinct) > 1:
+            message = f"the file mixes genome builds {sorted(distinct)}; one per file."
+            self.checks.append((None, lambda: self.log.error(None, bcol, message)))
+        if all(raw == val for raw, val in builds.items()):
+            return pl.col(bcol)
+        return pl.col(bcol).replace_strict(builds, default=None, return_dtype=pl.String)
+
+
 def read_maf(
     path: str | Path,
     *,
@@ -320,318 +696,31 @@ def read_maf(
     p = Path(path)
     log = IssueLog.for_path(p)
     table = load_table(p, log, kind="MAF", columns=_wanted_columns, null_values=_NULLS)
-    lower = {h.lower(): h for h in table.header}
+    m = _MafColumns(table, log, strict=strict)
+    t, h, v = m.required()
+    protein_col = m.protein_column()
+    nonstandard = m.nonstandard(protein_col)
+    m.used.update(sample_id=t, gene=h, variant_class=v)
+    m.errors_where(pl.col(t).is_null(), t, "the sample barcode is empty; every row needs one.")
+    m.errors_where(pl.col(h).is_null(), h, "the gene symbol is empty.")
+    m.errors_where(pl.col(v).is_null(), v, "the variant classification is empty.")
+    variant_class = m.variant_class(v)
+    gene = m.gene(h, known_genes)
+    protein, protein_raw = m.protein_change(protein_col)
+    m.sample_checks(t, known_samples)
+    ints = m.integers()
+    strs = m.strings()
+    vaf, depth = m.vaf(ints)
+    build = m.genome_build(genome_build)
+    m.run_checks()
 
-    missing = [c for c in REQUIRED if c.lower() not in lower]
-    if missing:
-        raise log.fatal(
-            table.header_line,
-            missing[0],
-            f"required column(s) {', '.join(missing)} missing; a MAF needs "
-            f"{', '.join(REQUIRED)} (any order). Found: {', '.join(table.header[:12])}"
-            + ("..." if len(table.header) > 12 else ""),
-        )
-
-    def col(name: str) -> str | None:
-        return lower.get(name.lower())
-
-    used: dict[str, str] = {}
-    protein_col = next((col(c) for c in PROTEIN_COLUMNS if col(c)), None)
-    if protein_col is None:
-        log.warning(
-            table.header_line,
-            None,
-            "no protein-change column (HGVSp_Short, HGVSp, Protein_Change or Amino_Acid_Change); "
-            "protein changes will be empty.",
-        )
-    else:
-        used["protein_change"] = protein_col
-
-    nonstandard = tuple(h for h in table.header if h.lower() not in STANDARD_COLUMNS)
-    nonstandard = tuple(h for h in nonstandard if h != protein_col)
-    if nonstandard:
-        log.info(
-            table.header_line,
-            None,
-            f"{len(nonstandard)} non-standard column(s) kept out of the core table: "
-            + ", ".join(nonstandard[:20])
-            + ("..." if len(nonstandard) > 20 else ""),
-        )
-
-    f = table.frame
-    t = col("Tumor_Sample_Barcode")
-    h = col("Hugo_Symbol")
-    v = col("Variant_Classification")
-    assert t is not None
-    assert h is not None
-    assert v is not None
-    used.update(sample_id=t, gene=h, variant_class=v)
-
-    # Checks are declared as they are met and evaluated together at the end, in one pass over
-    # the frame; only a check that fails is looked at row by row, to name its lines.
-    checks: list[tuple[pl.Expr | None, Callable[[], None]]] = []
-
-    def errors_where(mask: pl.Expr, field: str, message: str) -> None:
-        def report() -> None:
-            hits = f.select(pl.int_range(pl.len()).alias("_row"), mask.alias("_bad"))
-            rows = hits.filter("_bad").get_column("_row").head(log.max_errors).to_list()
-            for r in rows:
-                log.error(table.line_of(r), field, message)
-
-        checks.append((mask, report))
-
-    errors_where(pl.col(t).is_null(), t, "the sample barcode is empty; every row needs one.")
-    errors_where(pl.col(h).is_null(), h, "the gene symbol is empty.")
-    errors_where(pl.col(v).is_null(), v, "the variant classification is empty.")
-
-    # Variant classes: normalise each distinct value once; the few spellings whose class
-    # depends on Variant_Type (VEP's frameshift_variant) are resolved per distinct pair.
-    vt = col("Variant_Type")
-    classes = f.get_column(v).drop_nulls().unique().to_list()
-    by_type = [c for c in classes if vt and variant_class_needs_type(c)]
-    vc_simple: dict[str, str | None] = {}
-    for raw in classes:
-        if raw not in by_type:
-            got = normalise_variant_class(raw)
-            vc_simple[raw] = got.value if got else None
-    vc_pairs: dict[tuple[str, str | None], str | None] = {}
-    if by_type and vt:
-        pairs = f.filter(pl.col(v).is_in(by_type)).select(v, vt).unique()
-        for raw, vtype in pairs.iter_rows():
-            got = normalise_variant_class(raw, vtype)
-            vc_pairs[(raw, vtype)] = got.value if got else None
-    bad_vc = sorted(raw for raw, val in vc_simple.items() if val is None)
-    allowed = ", ".join(vc.value for vc in VariantClass)
-    for raw in bad_vc:
-        errors_where(
-            pl.col(v) == raw, v, f"unknown variant classification {raw!r}; use one of {allowed}."
-        )
-    if strict:
-        exact = {vc.value for vc in VariantClass}
-        spelled = set(vc_simple.items()) | {(r, x) for (r, _), x in vc_pairs.items()}
-        for raw, val in sorted(spelled, key=str):
-            if val is not None and raw not in exact:
-                errors_where(
-                    pl.col(v) == raw,
-                    v,
-                    f"variant classification {raw!r} is not spelled as in the MAF specification "
-                    f"({val!r}).",
-                )
-    if all(raw == val for raw, val in vc_simple.items()):
-        vc_expr = pl.col(v)
-    else:
-        vc_expr = pl.col(v).replace_strict(vc_simple, default=None, return_dtype=pl.String)
-    if vc_pairs and vt:
-        pair_key = pl.concat_str([pl.col(v), pl.col(vt).fill_null("")], separator="\x1f")
-        vc_expr = (
-            pl.when(pl.col(v).is_in(by_type))
-            .then(
-                pair_key.replace_strict(
-                    {f"{a}\x1f{b or ''}": val for (a, b), val in vc_pairs.items()},
-                    default=None,
-                    return_dtype=pl.String,
-                )
-            )
-            .otherwise(vc_expr)
-        )
-
-    # Genes: aliases resolved, reported.
-    gene_map = _map_unique(f.get_column(h), normalise_gene)
-    renamed = {a: b for a, b in gene_map.items() if a != b}
-    for a, b in sorted(renamed.items()):
-        n = f.filter(pl.col(h) == a).height
-        log.info(None, h, f"gene symbol {a!r} read as {b!r} ({n} row(s)).")
-    gene_expr = pl.col(h).replace(renamed) if renamed else pl.col(h)
-
-    if known_genes is not None:
-        unknown_genes = sorted(g for g in set(gene_map.values()) if g not in known_genes)
-        raw_of = {b: a for a, b in gene_map.items()}
-        for g in unknown_genes[: log.max_errors]:
-            errors_where(
-                pl.col(h) == raw_of[g],
-                h,
-                f"unknown gene {g!r}; use an HGNC symbol (or add the alias to gene_aliases.csv).",
-            )
-
-    # Protein changes: normalise each distinct text once.
-    if protein_col:
-        # Most values are already canonical one-letter substitutions: keep those as they are
-        # (vectorised) and normalise each distinct remaining text once in Python.
-        pc = pl.col(protein_col)
-        canonical = (
-            pc.str.contains(r"^p\.[ACDEFGHIKLMNPQRSTVWY][0-9]+[ACDEFGHIKLMNPQRSTVWY*]$")
-            & (pc.str.slice(2, 1) != pc.str.slice(-1, 1))
-            & ~pc.str.contains(r"^p\.M1[A-Z*]$")
-        ).fill_null(False)
-        f = f.with_columns(canonical.alias("_canonical"))
-        rest = f.filter(~pl.col("_canonical")).get_column(protein_col)
-        pmap = _map_unique(rest, normalise_protein_change)
-        unparsed = sorted(k for k, val in pmap.items() if val is None)
-        if unparsed:
-            if strict:
-                for raw in unparsed:
-                    errors_where(
-                        pl.col(protein_col) == raw,
-                        protein_col,
-                        f"protein change {raw!r} is not valid HGVS protein notation.",
-                    )
-            else:
-                log.warning(
-                    None,
-                    protein_col,
-                    f"{len(unparsed)} distinct protein change(s) not recognised, kept raw: "
-                    + ", ".join(repr(u) for u in unparsed[:5])
-                    + ("..." if len(unparsed) > 5 else ""),
-                )
-        if strict:
-            errors_where(
-                pl.col(protein_col).str.len_chars() > 255,
-                protein_col,
-                "the protein change is longer than 255 characters (cBioPortal's limit).",
-            )
-        if pmap:
-            protein_expr = (
-                pl.when("_canonical")
-                .then(pc)
-                .otherwise(pc.replace_strict(pmap, default=None, return_dtype=pl.String))
-            )
-        else:
-            protein_expr = pc
-        raw_expr = pl.col(protein_col)
-    else:
-        protein_expr = pl.lit(None, pl.String)
-        raw_expr = pl.lit(None, pl.String)
-
-    if strict:
-        errors_where(
-            pl.col(t).is_not_null() & ~pl.col(t).str.contains(r"^[A-Za-z0-9._-]+$"),
-            t,
-            "sample ids may contain only letters, digits, '.', '_' and '-'.",
-        )
-    if known_samples is not None:
-        unknown = pl.col(t).is_not_null() & ~pl.col(t).is_in(list(known_samples))
-
-        def report_samples() -> None:
-            rows = f.select(pl.int_range(pl.len()).alias("_row"), t).filter(unknown)
-            for r, s in rows.head(log.max_errors).iter_rows():
-                log.error(
-                    table.line_of(r),
-                    t,
-                    f"sample {s!r} is not in the clinical sample file; add it there.",
-                )
-
-        checks.append((unknown, report_samples))
-
-    # Integers: a plain cast (kept as a column, so it is computed once), and only for a column
-    # where it fails, the slower reading that accepts a decimal point followed by zeros ("12.0",
-    # as spreadsheets write counts).
-    int_cols = {
-        key: col(name) or (col("End_position") if key == "end" else None)
-        for key, name in _INT_FIELDS.items()
-    }
-    present = {k: c for k, c in int_cols.items() if c is not None}
-    f = f.with_columns(
-        pl.col(c).cast(pl.Int64, strict=False).alias(f"_int_{k}") for k, c in present.items()
-    )
-    failing: set[str] = set()
-    if present:
-        probe = f.select(
-            (pl.col(c).is_not_null() & pl.col(f"_int_{k}").is_null()).any().alias(k)
-            for k, c in present.items()
-        ).row(0, named=True)
-        failing = {k for k, bad in probe.items() if bad}
-    ints: dict[str, pl.Expr] = {}
-    for key, c in int_cols.items():
-        if c is None:
-            ints[key] = pl.lit(None, pl.Int64)
-            continue
-        used[key] = c
-        if key not in failing:
-            ints[key] = pl.col(f"_int_{key}")
-            continue
-        cast = pl.col(c).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-        errors_where(pl.col(c).is_not_null() & cast.is_null(), c, "expected a whole number.")
-        ints[key] = cast
-
-    strs: dict[str, pl.Expr] = {}
-    for key, name in _STR_FIELDS.items():
-        c = col(name)
-        strs[key] = pl.col(c) if c else pl.lit(None, pl.String)
-        if c:
-            used[key] = c
-
-    # VAF: from the allele counts where a row has them, else from a VAF column.
-    alt_n, depth_n, ref_n = ints["alt_count"], ints["depth"], ints["ref_count"]
-    depth = pl.coalesce(depth_n, alt_n + ref_n)
-    candidates = [pl.when(depth > 0).then(alt_n / depth).otherwise(None)]
-    frac = next((col(c) for c in _VAF_COLUMNS[:3] if col(c)), None)
-    pct = col("i_TumorVAF_WU")
-    if frac:
-        candidates.append(pl.col(frac).cast(pl.Float64, strict=False))
-        used["vaf"] = frac
-    elif pct:
-        candidates.append(pl.col(pct).cast(pl.Float64, strict=False) / 100.0)
-        used["vaf"] = pct
-    vaf = pl.coalesce(candidates)
-    vaf_col = used.get("vaf")
-    if vaf_col:
-        errors_where(
-            pl.col(vaf_col).is_not_null()
-            & pl.col(vaf_col).cast(pl.Float64, strict=False).is_null(),
-            vaf_col,
-            "expected a number.",
-        )
-
-    # Genome build.
-    builds: dict[str, str | None] = {}
-    bcol = col("NCBI_Build")
-    if bcol:
-        for raw in f.get_column(bcol).drop_nulls().unique().to_list():
-            parsed = GenomeBuild.parse(raw)
-            builds[raw] = parsed.value if parsed else None
-            if parsed is None:
-                errors_where(
-                    pl.col(bcol) == raw,
-                    bcol,
-                    f"unknown genome build {raw!r}; use GRCh37 or GRCh38.",
-                )
-        distinct = {b for b in builds.values() if b}
-        expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
-        if expected is not None:
-            for raw_build, value in builds.items():
-                if value and value != expected.value:
-                    errors_where(
-                        pl.col(bcol) == raw_build,
-                        bcol,
-                        f"genome build {raw_build!r} does not match the expected {expected.value}; "
-                        "lift the file over or declare the right reference_genome.",
-                    )
-        elif len(distinct) > 1:
-            message = f"the file mixes genome builds {sorted(distinct)}; one per file."
-            checks.append((None, lambda: log.error(None, bcol, message)))
-        if all(raw == val for raw, val in builds.items()):
-            build_expr = pl.col(bcol)
-        else:
-            build_expr = pl.col(bcol).replace_strict(builds, default=None, return_dtype=pl.String)
-    else:
-        build_expr = pl.lit(None, pl.String)
-
-    masks = [m for m, _ in checks if m is not None]
-    failed = iter(
-        f.select(m.any().alias(f"_{i}") for i, m in enumerate(masks)).row(0) if masks else ()
-    )
-    for mask, report in checks:
-        if mask is None or next(failed):
-            report()
-    log.raise_if_errors()
-
-    out = f.select(
+    out = m.frame.select(
         (pl.int_range(pl.len(), dtype=pl.Int64) + table.header_line + 1).alias("line"),
         pl.col(t).alias("sample_id"),
-        gene_expr.alias("gene"),
-        vc_expr.alias("variant_class"),
-        protein_expr.alias("protein_change"),
-        raw_expr.alias("protein_change_raw"),
+        gene.alias("gene"),
+        variant_class.alias("variant_class"),
+        protein.alias("protein_change"),
+        protein_raw.alias("protein_change_raw"),
         strs["hgvsc"].alias("hgvsc"),
         strs["chromosome"].alias("chromosome"),
         ints["start"].alias("start"),
@@ -642,10 +731,10 @@ def read_maf(
         depth.cast(pl.Int64).alias("depth"),
         ints["alt_count"].alias("alt_count"),
         strs["consequence"].alias("consequence"),
-        build_expr.alias("genome_build"),
+        build.alias("genome_build"),
         strs["normal_sample_id"].alias("normal_sample_id"),
     )
-    return MafTable(p.name, out, used, nonstandard, log.notices())
+    return MafTable(p.name, out, m.used, nonstandard, log.notices())
 
 
 def read_mutations(path: str | Path, **kwargs: object) -> tuple[Mutation, ...]:

@@ -119,6 +119,245 @@ def _date(v: object) -> dt.date | None:
     return dt.date.fromisoformat(v) if isinstance(v, str) else None
 
 
+class _Where:
+    """Line and field (a JSON path such as ``short_variants/1/vaf``) of a value of the file."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.positions: dict[tuple[str | int, ...], int] | None = None  # computed when needed
+
+    def line(self, path_: tuple[str | int, ...]) -> int | None:
+        if self.positions is None:
+            self.positions = _value_positions(self.text)
+        while path_ and path_ not in self.positions:
+            path_ = path_[:-1]
+        pos = self.positions.get(path_)
+        return None if pos is None else self.text.count("\n", 0, pos) + 1
+
+    @staticmethod
+    def field(path_: tuple[str | int, ...]) -> str:
+        return "/".join(str(x) for x in path_) or "(document)"
+
+
+def _load(p: Path, log: IssueLog) -> tuple[str, Any]:
+    """The text and the parsed document; UTF-8 and JSON syntax errors name their line."""
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise log.fatal(raw.count(b"\n", 0, exc.start) + 1, None, "not valid UTF-8.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise log.fatal(
+            exc.lineno, None, f"not valid JSON: {exc.msg} (column {exc.colno})."
+        ) from None
+    return text, data
+
+
+def _check_schema(data: Any, where: _Where, log: IssueLog) -> None:
+    validator = jsonschema.Draft202012Validator(
+        report_schema(), format_checker=jsonschema.FormatChecker()
+    )
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(x) for x in e.absolute_path]):
+        path_ = tuple(err.absolute_path)
+        msg = err.message if len(err.message) < 200 else err.message[:200] + "..."
+        log.error(where.line(path_), where.field(path_), msg)
+    log.raise_if_errors()
+
+
+def _sample(
+    data: Any, tree: OncoTree, where: _Where, log: IssueLog
+) -> tuple[Sample, dt.date | None]:
+    """The sample (its OncoTree code resolved) and the report date; bad values are errors."""
+    s = data["sample"]
+    code = s.get("oncotree_code")
+    if code is not None:
+        resolved = tree.resolve(code)
+        if resolved is None:
+            log.error(
+                where.line(("sample", "oncotree_code")),
+                "sample/oncotree_code",
+                f"unknown OncoTree code {code!r} ({tree.version}).",
+            )
+        elif resolved != code:
+            log.info(
+                where.line(("sample", "oncotree_code")),
+                "sample/oncotree_code",
+                f"{code!r} read as {resolved!r}.",
+            )
+        code = resolved
+    for key in ("collected_on",):
+        try:
+            _date(s.get(key))
+        except ValueError:
+            log.error(
+                where.line(("sample", key)),
+                f"sample/{key}",
+                f"{s[key]!r} is not a date (YYYY-MM-DD).",
+            )
+    try:
+        reported_on = _date(data.get("reported_on"))
+    except ValueError:
+        reported_on = None
+        log.error(
+            where.line(("reported_on",)),
+            "reported_on",
+            f"{data['reported_on']!r} is not a date (YYYY-MM-DD).",
+        )
+    log.raise_if_errors()
+    sample = Sample(
+        sample_id=s["sample_id"],
+        patient_id=data["patient_id"],
+        kind=SampleKind(s["kind"]),
+        timepoint=Timepoint(s.get("timepoint", "unknown")),
+        collected_on=_date(s.get("collected_on")),
+        tumour_fraction=s.get("tumour_fraction"),
+        oncotree_code=code,
+        mean_depth=s.get("mean_depth"),
+    )
+    return sample, reported_on
+
+
+class _Alterations:
+    """The alteration lists of a report, for one sample, with the notices they call for."""
+
+    def __init__(
+        self,
+        sid: str,
+        build: GenomeBuild | None,
+        covered: frozenset[str] | None,
+        where: _Where,
+        log: IssueLog,
+    ) -> None:
+        self.sid, self.build, self.covered, self.where, self.log = sid, build, covered, where, log
+
+    def gene_at(self, value: str, at: tuple[str | int, ...]) -> str:
+        """The gene symbol (alias resolved, a notice); a warning when outside the panel."""
+        where, log = self.where, self.log
+        g = normalise_gene(value)
+        if g != value:
+            log.info(where.line(at), where.field(at), f"gene symbol {value!r} read as {g!r}.")
+        if self.covered is not None and g not in self.covered:
+            log.warning(
+                where.line(at), where.field(at), f"{g} is reported but not in assay/covered_genes."
+            )
+        return g
+
+    def short_variants(self, items: list[Any]) -> tuple[Mutation, ...]:
+        out = (self.short_variant(i, v) for i, v in enumerate(items))
+        return tuple(m for m in out if m is not None)
+
+    def short_variant(self, i: int, v: Any) -> Mutation | None:
+        where, log = self.where, self.log
+        base = ("short_variants", i)
+        gene = self.gene_at(v["gene"], (*base, "gene"))
+        raw_p = v.get("protein_change")
+        protein = normalise_protein_change(raw_p)
+        if raw_p and protein is None:
+            log.warning(
+                where.line((*base, "protein_change")),
+                where.field((*base, "protein_change")),
+                f"protein change {raw_p!r} not recognised; kept raw.",
+            )
+        ref, alt = v.get("ref"), v.get("alt")
+        vclass = (
+            VariantClass(v["variant_class"])
+            if "variant_class" in v
+            else normalise_variant_class(v["consequence"], _variant_type(ref, alt))
+        )
+        if vclass is None:
+            log.error(
+                where.line((*base, "consequence")),
+                where.field((*base, "consequence")),
+                f"consequence {v['consequence']!r} is not a known Sequence Ontology term.",
+            )
+            return None
+        start = v.get("position")
+        end = None
+        if start is not None and ref and ref != "-":
+            end = start + len(ref) - 1
+        return Mutation(
+            sample_id=self.sid,
+            gene=gene,
+            variant_class=vclass,
+            protein_change=protein,
+            protein_change_raw=raw_p,
+            hgvsc=v.get("hgvsc"),
+            chromosome=v.get("chromosome"),
+            start=start,
+            end=end,
+            ref=ref,
+            alt=alt,
+            vaf=v.get("vaf"),
+            depth=v.get("depth"),
+            alt_count=v.get("alt_count"),
+            consequence=v.get("consequence"),
+            genome_build=self.build,
+        )
+
+    def copy_numbers(self, items: list[Any]) -> tuple[CopyNumber, ...]:
+        return tuple(
+            CopyNumber(
+                self.sid,
+                self.gene_at(c["gene"], ("copy_number_alterations", i, "gene")),
+                _CALLS[c["call"]],
+                c.get("copy_number"),
+            )
+            for i, c in enumerate(items)
+        )
+
+    def structural_variants(self, items: list[Any]) -> tuple[StructuralVariant, ...]:
+        svs = []
+        for i, v in enumerate(items):
+            genes = [
+                self.gene_at(v[k], ("structural_variants", i, k)) if v.get(k) else None
+                for k in ("gene1", "gene2")
+            ]
+            svs.append(
+                StructuralVariant(
+                    sample_id=self.sid,
+                    gene1=genes[0],
+                    gene2=genes[1],
+                    chromosome1=v.get("chromosome1"),
+                    position1=v.get("position1"),
+                    chromosome2=v.get("chromosome2"),
+                    position2=v.get("position2"),
+                    in_frame=v.get("in_frame"),
+                    sv_class=v.get("sv_class"),
+                    event_info=v.get("event_info"),
+                    dna_support=v.get("dna_support"),
+                    rna_support=v.get("rna_support"),
+                    genome_build=self.build,
+                )
+            )
+        return tuple(svs)
+
+    def biomarkers(self, items: list[Any]) -> tuple[Biomarker, ...]:
+        return tuple(
+            Biomarker(
+                self.sid,
+                BiomarkerKind(b["kind"]),
+                b.get("value"),
+                b.get("status"),
+                b.get("unit"),
+                b.get("name"),
+            )
+            for b in items
+        )
+
+
+def _variant_type(ref: str | None, alt: str | None) -> str | None:
+    """INS, DEL or SNP from the alleles (``-`` for an empty one), None without both."""
+    if not (ref and alt):
+        return None
+    if ref == "-" or len(alt) > len(ref):
+        return "INS"
+    if alt == "-" or len(alt) < len(ref):
+        return "DEL"
+    return "SNP"
+
+
 def read_report_json(
     path: str | Path, *, oncotree: OncoTree | None = None
 ) -> tuple[GenomicReport, tuple[Issue, ...]]:
@@ -132,86 +371,10 @@ def read_report_json(
     """
     p = Path(path)
     log = IssueLog.for_path(p)
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise log.fatal(raw.count(b"\n", 0, exc.start) + 1, None, "not valid UTF-8.") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise log.fatal(
-            exc.lineno, None, f"not valid JSON: {exc.msg} (column {exc.colno})."
-        ) from None
-    positions: dict[tuple[str | int, ...], int] | None = None
-
-    def line_of(path_: tuple[str | int, ...]) -> int | None:
-        nonlocal positions
-        if positions is None:
-            positions = _value_positions(text)
-        while path_ and path_ not in positions:
-            path_ = path_[:-1]
-        pos = positions.get(path_)
-        return None if pos is None else text.count("\n", 0, pos) + 1
-
-    def field(path_: tuple[str | int, ...]) -> str:
-        return "/".join(str(x) for x in path_) or "(document)"
-
-    validator = jsonschema.Draft202012Validator(
-        report_schema(), format_checker=jsonschema.FormatChecker()
-    )
-    for err in sorted(validator.iter_errors(data), key=lambda e: [str(x) for x in e.absolute_path]):
-        where = tuple(err.absolute_path)
-        msg = err.message if len(err.message) < 200 else err.message[:200] + "..."
-        log.error(line_of(where), field(where), msg)
-    log.raise_if_errors()
-
-    tree = oncotree or load_oncotree()
-    s = data["sample"]
-    code = s.get("oncotree_code")
-    if code is not None:
-        resolved = tree.resolve(code)
-        if resolved is None:
-            log.error(
-                line_of(("sample", "oncotree_code")),
-                "sample/oncotree_code",
-                f"unknown OncoTree code {code!r} ({tree.version}).",
-            )
-        elif resolved != code:
-            log.info(
-                line_of(("sample", "oncotree_code")),
-                "sample/oncotree_code",
-                f"{code!r} read as {resolved!r}.",
-            )
-        code = resolved
-    for key in ("collected_on",):
-        try:
-            _date(s.get(key))
-        except ValueError:
-            log.error(
-                line_of(("sample", key)), f"sample/{key}", f"{s[key]!r} is not a date (YYYY-MM-DD)."
-            )
-    try:
-        reported_on = _date(data.get("reported_on"))
-    except ValueError:
-        reported_on = None
-        log.error(
-            line_of(("reported_on",)),
-            "reported_on",
-            f"{data['reported_on']!r} is not a date (YYYY-MM-DD).",
-        )
-    log.raise_if_errors()
-
-    sample = Sample(
-        sample_id=s["sample_id"],
-        patient_id=data["patient_id"],
-        kind=SampleKind(s["kind"]),
-        timepoint=Timepoint(s.get("timepoint", "unknown")),
-        collected_on=_date(s.get("collected_on")),
-        tumour_fraction=s.get("tumour_fraction"),
-        oncotree_code=code,
-        mean_depth=s.get("mean_depth"),
-    )
+    text, data = _load(p, log)
+    where = _Where(text)
+    _check_schema(data, where, log)
+    sample, reported_on = _sample(data, oncotree or load_oncotree(), where, log)
     assay = data["assay"]
     covered = (
         frozenset(normalise_gene(g) for g in assay["covered_genes"])
@@ -219,119 +382,11 @@ def read_report_json(
         else None
     )
     build = GenomeBuild(data["genome_build"]) if "genome_build" in data else None
-    sid = sample.sample_id
-
-    def gene_at(value: str, where: tuple[str | int, ...]) -> str:
-        g = normalise_gene(value)
-        if g != value:
-            log.info(line_of(where), field(where), f"gene symbol {value!r} read as {g!r}.")
-        if covered is not None and g not in covered:
-            log.warning(
-                line_of(where), field(where), f"{g} is reported but not in assay/covered_genes."
-            )
-        return g
-
-    mutations = []
-    for i, v in enumerate(data.get("short_variants", [])):
-        base = ("short_variants", i)
-        gene = gene_at(v["gene"], (*base, "gene"))
-        raw_p = v.get("protein_change")
-        protein = normalise_protein_change(raw_p)
-        if raw_p and protein is None:
-            log.warning(
-                line_of((*base, "protein_change")),
-                field((*base, "protein_change")),
-                f"protein change {raw_p!r} not recognised; kept raw.",
-            )
-        ref, alt = v.get("ref"), v.get("alt")
-        vtype = None
-        if ref and alt:
-            vtype = (
-                "INS"
-                if ref == "-" or len(alt) > len(ref)
-                else "DEL"
-                if alt == "-" or len(alt) < len(ref)
-                else "SNP"
-            )
-        vclass = (
-            VariantClass(v["variant_class"])
-            if "variant_class" in v
-            else normalise_variant_class(v["consequence"], vtype)
-        )
-        if vclass is None:
-            log.error(
-                line_of((*base, "consequence")),
-                field((*base, "consequence")),
-                f"consequence {v['consequence']!r} is not a known Sequence Ontology term.",
-            )
-            continue
-        start = v.get("position")
-        end = None
-        if start is not None and ref and ref != "-":
-            end = start + len(ref) - 1
-        mutations.append(
-            Mutation(
-                sample_id=sid,
-                gene=gene,
-                variant_class=vclass,
-                protein_change=protein,
-                protein_change_raw=raw_p,
-                hgvsc=v.get("hgvsc"),
-                chromosome=v.get("chromosome"),
-                start=start,
-                end=end,
-                ref=ref,
-                alt=alt,
-                vaf=v.get("vaf"),
-                depth=v.get("depth"),
-                alt_count=v.get("alt_count"),
-                consequence=v.get("consequence"),
-                genome_build=build,
-            )
-        )
-    cnas = tuple(
-        CopyNumber(
-            sid,
-            gene_at(c["gene"], ("copy_number_alterations", i, "gene")),
-            _CALLS[c["call"]],
-            c.get("copy_number"),
-        )
-        for i, c in enumerate(data.get("copy_number_alterations", []))
-    )
-    svs = []
-    for i, v in enumerate(data.get("structural_variants", [])):
-        genes = [
-            gene_at(v[k], ("structural_variants", i, k)) if v.get(k) else None
-            for k in ("gene1", "gene2")
-        ]
-        svs.append(
-            StructuralVariant(
-                sample_id=sid,
-                gene1=genes[0],
-                gene2=genes[1],
-                chromosome1=v.get("chromosome1"),
-                position1=v.get("position1"),
-                chromosome2=v.get("chromosome2"),
-                position2=v.get("position2"),
-                in_frame=v.get("in_frame"),
-                sv_class=v.get("sv_class"),
-                event_info=v.get("event_info"),
-                dna_support=v.get("dna_support"),
-                rna_support=v.get("rna_support"),
-                genome_build=build,
-            )
-        )
-    biomarkers = tuple(
-        Biomarker(
-            sid,
-            BiomarkerKind(b["kind"]),
-            b.get("value"),
-            b.get("status"),
-            b.get("unit"),
-            b.get("name"),
-        )
-        for b in data.get("biomarkers", [])
-    )
+    alterations = _Alterations(sample.sample_id, build, covered, where, log)
+    mutations = alterations.short_variants(data.get("short_variants", []))
+    cnas = alterations.copy_numbers(data.get("copy_number_alterations", []))
+    svs = alterations.structural_variants(data.get("structural_variants", []))
+    biomarkers = alterations.biomarkers(data.get("biomarkers", []))
     log.raise_if_errors()
     report = GenomicReport(
         report_id=data["report_id"],
@@ -343,9 +398,9 @@ def read_report_json(
         version=assay.get("version"),
         genome_build=build,
         covered_genes=covered,
-        mutations=tuple(mutations),
+        mutations=mutations,
         copy_numbers=cnas,
-        structural_variants=tuple(svs),
+        structural_variants=svs,
         biomarkers=biomarkers,
     )
     return report, log.notices()

@@ -17,7 +17,7 @@ import gzip
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,112 @@ def _first_int(v: Any) -> int | None:
     return x if x >= 0 else None
 
 
+def _columns(
+    samples: list[str],
+    tumour: str | None,
+    normal: str | None,
+    raw: str,
+    n_header_lines: int,
+    log: IssueLog,
+) -> tuple[str, str | None]:
+    """The tumour and normal sample columns (see the module docstring)."""
+    if not samples:
+        raise log.fatal(n_header_lines, "#CHROM", "the VCF has no sample columns.")
+    t = _pick(samples, tumour, ("TUMOR", "TUMOUR"), "tumor_sample", raw)
+    if t is None and len(samples) == 1:
+        t = samples[0]
+    if t is None or t not in samples:
+        raise log.fatal(
+            n_header_lines,
+            "#CHROM",
+            f"tumour sample {t!r} not found; columns are {', '.join(samples)}. "
+            "Name it with tumour=.",
+        )
+    n = _pick(samples, normal, ("NORMAL",), "normal_sample", raw)
+    if n is not None and n not in samples:
+        raise log.fatal(
+            n_header_lines,
+            "#CHROM",
+            f"normal sample {n!r} not found; columns are {', '.join(samples)}.",
+        )
+    return t, n
+
+
+def _build(raw: str, genome_build: GenomeBuild | str | None, log: IssueLog) -> GenomeBuild | None:
+    """The build the header declares; an error when it is not the expected one."""
+    build, build_line = _detect_build(raw)
+    expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
+    if expected is not None and build is not None and build is not expected:
+        raise log.fatal(
+            build_line,
+            "reference",
+            f"the VCF declares {build.value} but {expected.value} was expected; "
+            "lift it over first.",
+        )
+    return build
+
+
+_SV_CLASSES = {
+    "DEL": "DELETION",
+    "DUP": "DUPLICATION",
+    "INV": "INVERSION",
+    "INS": "INSERTION",
+    "BND": "TRANSLOCATION",
+}
+
+
+def _structural_variant(
+    rec: Any, svtype: Any, sample: str, build: GenomeBuild | None
+) -> StructuralVariant:
+    """A symbolic (SVTYPE) record."""
+    end = rec.INFO.get("END")
+    chr2 = rec.INFO.get("CHR2") or rec.CHROM
+    return StructuralVariant(
+        sample_id=sample,
+        gene1=None,
+        gene2=None,
+        chromosome1=rec.CHROM,
+        position1=rec.POS,
+        chromosome2=str(chr2),
+        position2=int(end) if end is not None else None,
+        sv_class=_SV_CLASSES.get(str(svtype), str(svtype)),
+        event_info=str(svtype),
+        dna_support=True,
+        genome_build=build,
+    )
+
+
+def _annotation(
+    rec: Any, csq: list[str] | None, ref: str, alt: str
+) -> tuple[str, VariantClass, str | None, str | None, str | None]:
+    """Gene, variant class, HGVSp, HGVSc and consequence from the first VEP CSQ entry."""
+    if csq:
+        ann = rec.INFO.get("CSQ")
+        if ann:
+            first = dict(zip(csq, str(ann).split(",")[0].split("|"), strict=False))
+            consequence = first.get("Consequence") or None
+            vt = "INS" if len(alt) > len(ref) else "DEL" if len(alt) < len(ref) else "SNP"
+            return (
+                normalise_gene(first.get("SYMBOL", "")),
+                normalise_variant_class(consequence or "", vt) or VariantClass.UNKNOWN,
+                (first.get("HGVSp") or "").split(":")[-1] or None,
+                (first.get("HGVSc") or "").split(":")[-1] or None,
+                consequence,
+            )
+    return "", VariantClass.UNKNOWN, None, None, None
+
+
+@dataclass
+class _Records:
+    """What the record loop gathers."""
+
+    mutations: list[Mutation] = field(default_factory=list)
+    svs: list[StructuralVariant] = field(default_factory=list)
+    n_records: int = 0
+    n_filtered: int = 0
+    filter_counts: dict[str, int] = field(default_factory=dict)
+
+
 def read_vcf(
     path: str | Path,
     *,
@@ -168,43 +274,60 @@ def read_vcf(
     raw = _file_header(p)  # as written: htslib's raw_header adds lines (e.g. FILTER=PASS)
     n_header_lines = raw.rstrip("\n").count("\n") + 1
     samples = list(vcf.samples)
-    if not samples:
-        raise log.fatal(n_header_lines, "#CHROM", "the VCF has no sample columns.")
-    t = _pick(samples, tumour, ("TUMOR", "TUMOUR"), "tumor_sample", raw)
-    if t is None and len(samples) == 1:
-        t = samples[0]
-    if t is None or t not in samples:
-        raise log.fatal(
-            n_header_lines,
-            "#CHROM",
-            f"tumour sample {t!r} not found; columns are {', '.join(samples)}. "
-            "Name it with tumour=.",
+    t, n = _columns(samples, tumour, normal, raw, n_header_lines, log)
+    build = _build(raw, genome_build, log)
+    got = _read_records(
+        vcf,
+        log,
+        n_header_lines,
+        _Sample(t, samples.index(t), n, build, _csq_fields(raw)),
+        pass_only=pass_only,
+        progress=progress,
+    )
+    if got.n_records and _ends_mid_line(p):
+        log.error(
+            n_header_lines + got.n_records,
+            None,
+            "the file ends in the middle of this line (no final newline): truncated?",
         )
-    n = _pick(samples, normal, ("NORMAL",), "normal_sample", raw)
-    if n is not None and n not in samples:
-        raise log.fatal(
-            n_header_lines,
-            "#CHROM",
-            f"normal sample {n!r} not found; columns are {', '.join(samples)}.",
-        )
-    ti = samples.index(t)
+    log.raise_if_errors()
+    return VcfResult(
+        file=p.name,
+        tumour_sample=t,
+        normal_sample=n,
+        genome_build=build,
+        mutations=tuple(got.mutations),
+        structural_variants=tuple(got.svs),
+        n_records=got.n_records,
+        n_filtered=got.n_filtered,
+        filter_counts=got.filter_counts,
+        issues=log.notices(),
+    )
 
-    build, build_line = _detect_build(raw)
-    expected = GenomeBuild(genome_build) if isinstance(genome_build, str) else genome_build
-    if expected is not None and build is not None and build is not expected:
-        raise log.fatal(
-            build_line,
-            "reference",
-            f"the VCF declares {build.value} but {expected.value} was expected; "
-            "lift it over first.",
-        )
-    csq = _csq_fields(raw)
 
-    mutations: list[Mutation] = []
-    svs: list[StructuralVariant] = []
-    n_records = 0
-    n_filtered = 0
-    filter_counts: dict[str, int] = {}
+@dataclass(frozen=True)
+class _Sample:
+    """The tumour column (name and index), the normal's name, the build, the CSQ fields."""
+
+    name: str
+    index: int
+    normal: str | None
+    build: GenomeBuild | None
+    csq: list[str] | None
+
+
+def _read_records(
+    vcf: Any,
+    log: IssueLog,
+    n_header_lines: int,
+    s: _Sample,
+    *,
+    pass_only: bool,
+    progress: Callable[[int], None] | None,
+) -> _Records:
+    """Every record: counted per FILTER, then read as a structural variant or a mutation."""
+    got = _Records()
+    filter_counts = got.filter_counts
     records = iter(vcf)
     for idx in itertools.count():
         try:
@@ -216,144 +339,112 @@ def read_vcf(
             raise log.fatal(
                 n_header_lines + 1 + idx, None, f"the record cannot be parsed ({exc}); truncated?"
             ) from None
-        n_records += 1
-        if progress is not None and n_records % 10_000 == 0:
-            progress(n_records)
-        line = n_header_lines + 1 + idx
+        got.n_records += 1
+        if progress is not None and got.n_records % 10_000 == 0:
+            progress(got.n_records)
         flt = rec.FILTER or "PASS"
         filter_counts[flt] = filter_counts.get(flt, 0) + 1
         if pass_only and flt != "PASS":
-            n_filtered += 1
+            got.n_filtered += 1
             continue
         svtype = rec.INFO.get("SVTYPE")
         if svtype:
-            end = rec.INFO.get("END")
-            chr2 = rec.INFO.get("CHR2") or rec.CHROM
-            svs.append(
-                StructuralVariant(
-                    sample_id=t,
-                    gene1=None,
-                    gene2=None,
-                    chromosome1=rec.CHROM,
-                    position1=rec.POS,
-                    chromosome2=str(chr2),
-                    position2=int(end) if end is not None else None,
-                    sv_class={
-                        "DEL": "DELETION",
-                        "DUP": "DUPLICATION",
-                        "INV": "INVERSION",
-                        "INS": "INSERTION",
-                        "BND": "TRANSLOCATION",
-                    }.get(str(svtype), str(svtype)),
-                    event_info=str(svtype),
-                    dna_support=True,
-                    genome_build=build,
-                )
-            )
+            got.svs.append(_structural_variant(rec, svtype, s.name, s.build))
             continue
+        line = n_header_lines + 1 + idx
         if not rec.ALT:
             log.error(line, "ALT", "the record has no ALT allele.")
             continue
-        alt = rec.ALT[0]
-        ref = rec.REF
-        ref_count, alt_count, depth, vaf = _counts(rec, ti, ref, alt, set(rec.FORMAT), line, log)
-        gene, vclass, hgvsp, hgvsc, consequence = "", VariantClass.UNKNOWN, None, None, None
-        if csq:
-            ann = rec.INFO.get("CSQ")
-            if ann:
-                first = dict(zip(csq, str(ann).split(",")[0].split("|"), strict=False))
-                gene = normalise_gene(first.get("SYMBOL", ""))
-                consequence = first.get("Consequence") or None
-                vt = "INS" if len(alt) > len(ref) else "DEL" if len(alt) < len(ref) else "SNP"
-                vclass = normalise_variant_class(consequence or "", vt) or VariantClass.UNKNOWN
-                hgvsp = (first.get("HGVSp") or "").split(":")[-1] or None
-                hgvsc = (first.get("HGVSc") or "").split(":")[-1] or None
-        if depth is None and ref_count is not None and alt_count is not None:
-            depth = ref_count + alt_count
-        if vaf is None and alt_count is not None and depth:
-            vaf = alt_count / depth
-        mutations.append(
-            Mutation(
-                sample_id=t,
-                gene=gene,
-                variant_class=vclass,
-                protein_change=normalise_protein_change(hgvsp),
-                protein_change_raw=hgvsp,
-                hgvsc=hgvsc,
-                chromosome=rec.CHROM,
-                start=rec.POS,
-                end=rec.end,
-                ref=ref,
-                alt=alt,
-                vaf=vaf,
-                depth=depth,
-                alt_count=alt_count,
-                consequence=consequence,
-                genome_build=build,
-                normal_sample_id=n,
-            )
-        )
+        got.mutations.append(_mutation(rec, s, line, log))
     vcf.close()
-    if n_records and _ends_mid_line(p):
-        log.error(
-            n_header_lines + n_records,
-            None,
-            "the file ends in the middle of this line (no final newline): truncated?",
-        )
-    log.raise_if_errors()
-    return VcfResult(
-        file=p.name,
-        tumour_sample=t,
-        normal_sample=n,
-        genome_build=build,
-        mutations=tuple(mutations),
-        structural_variants=tuple(svs),
-        n_records=n_records,
-        n_filtered=n_filtered,
-        filter_counts=filter_counts,
-        issues=log.notices(),
+    return got
+
+
+def _mutation(rec: Any, s: _Sample, line: int, log: IssueLog) -> Mutation:
+    """A short variant: its first ALT allele, counts of the tumour column, VEP annotation."""
+    alt = rec.ALT[0]
+    ref = rec.REF
+    ref_count, alt_count, depth, vaf = _counts(rec, s.index, ref, alt, set(rec.FORMAT), line, log)
+    gene, vclass, hgvsp, hgvsc, consequence = _annotation(rec, s.csq, ref, alt)
+    if depth is None and ref_count is not None and alt_count is not None:
+        depth = ref_count + alt_count
+    if vaf is None and alt_count is not None and depth:
+        vaf = alt_count / depth
+    return Mutation(
+        sample_id=s.name,
+        gene=gene,
+        variant_class=vclass,
+        protein_change=normalise_protein_change(hgvsp),
+        protein_change_raw=hgvsp,
+        hgvsc=hgvsc,
+        chromosome=rec.CHROM,
+        start=rec.POS,
+        end=rec.end,
+        ref=ref,
+        alt=alt,
+        vaf=vaf,
+        depth=depth,
+        alt_count=alt_count,
+        consequence=consequence,
+        genome_build=s.build,
+        normal_sample_id=s.normal,
     )
 
 
 def _counts(
     rec: Any, ti: int, ref: str, alt: str, formats: set[str], line: int, log: IssueLog
 ) -> tuple[int | None, int | None, int | None, float | None]:
-    ref_count = alt_count = depth = None
-    vaf: float | None = None
-    if "DP" in formats:
-        dp = rec.format("DP")
-        if dp is not None:
-            depth = _first_int(dp[ti])
-    if "AD" in formats:
-        ad = rec.format("AD")
-        if ad is not None:
-            row = np.asarray(ad[ti]).ravel()
-            if row.size >= 2:
-                ref_count, alt_count = (int(x) if x >= 0 else None for x in row[:2])
-            elif row.size == 1 and "RD" in formats:  # VarScan: AD = alt reads, RD = ref reads
-                alt_count = _first_int(row)
-                rd = rec.format("RD")
-                ref_count = _first_int(rd[ti]) if rd is not None else None
-    if "FREQ" in formats:
-        freq = rec.format("FREQ")
-        if freq is not None:
-            text = str(freq[ti]).strip().rstrip("%")
-            try:
-                vaf = float(text) / 100.0
-            except ValueError:
-                log.error(line, "FREQ", f"{freq[ti]!r} is not a percentage.")
+    """Reference and alternate reads, depth and VAF of the tumour, from whichever the caller
+    wrote: DP, AD (or VarScan's AD and RD), FREQ, Strelka's tier-1 counts."""
+    depth = _format_int(rec, "DP", ti) if "DP" in formats else None
+    ref_count, alt_count = _allele_depths(rec, ti, formats) if "AD" in formats else (None, None)
+    vaf = _freq(rec, ti, line, log) if "FREQ" in formats else None
     if alt_count is None and len(ref) == 1 and len(alt) == 1 and f"{alt}U" in formats:
-        a = rec.format(f"{alt}U")  # Strelka SNV: tier1, tier2
-        r = rec.format(f"{ref}U")
-        alt_count = _first_int(a[ti]) if a is not None else None
-        ref_count = _first_int(r[ti]) if r is not None else None
-        if alt_count is not None and ref_count is not None:
-            depth = ref_count + alt_count
+        ref_count, alt_count, depth = _tier1(rec, ti, f"{ref}U", f"{alt}U", depth)  # SNV
     if alt_count is None and "TIR" in formats:
-        a = rec.format("TIR")  # Strelka indel
-        r = rec.format("TAR")
-        alt_count = _first_int(a[ti]) if a is not None else None
-        ref_count = _first_int(r[ti]) if r is not None else None
-        if alt_count is not None and ref_count is not None:
-            depth = ref_count + alt_count
+        ref_count, alt_count, depth = _tier1(rec, ti, "TAR", "TIR", depth)  # indel
     return ref_count, alt_count, depth, vaf
+
+
+def _format_int(rec: Any, tag: str, ti: int) -> int | None:
+    values = rec.format(tag)
+    return _first_int(values[ti]) if values is not None else None
+
+
+def _allele_depths(rec: Any, ti: int, formats: set[str]) -> tuple[int | None, int | None]:
+    """AD as (ref, alt); VarScan writes AD = alt reads and RD = ref reads."""
+    ad = rec.format("AD")
+    if ad is None:
+        return None, None
+    row = np.asarray(ad[ti]).ravel()
+    if row.size >= 2:
+        ref_count, alt_count = (int(x) if x >= 0 else None for x in row[:2])
+        return ref_count, alt_count
+    if row.size == 1 and "RD" in formats:
+        alt_count = _first_int(row)
+        return _format_int(rec, "RD", ti), alt_count
+    return None, None
+
+
+def _freq(rec: Any, ti: int, line: int, log: IssueLog) -> float | None:
+    """VarScan's FREQ percentage ("48.7%") as a fraction."""
+    freq = rec.format("FREQ")
+    if freq is None:
+        return None
+    text = str(freq[ti]).strip().rstrip("%")
+    try:
+        return float(text) / 100.0
+    except ValueError:
+        log.error(line, "FREQ", f"{freq[ti]!r} is not a percentage.")
+        return None
+
+
+def _tier1(
+    rec: Any, ti: int, ref_tag: str, alt_tag: str, depth: int | None
+) -> tuple[int | None, int | None, int | None]:
+    """Strelka's tier-1 counts (AU/CU/GU/TU for SNVs, TAR/TIR for indels) and their sum."""
+    alt_count = _format_int(rec, alt_tag, ti)
+    ref_count = _format_int(rec, ref_tag, ti)
+    if alt_count is not None and ref_count is not None:
+        depth = ref_count + alt_count
+    return ref_count, alt_count, depth

@@ -1,9 +1,13 @@
-"""Reading any supported genomic file into one normalised shape, before anything is written.
+"""Any supported genomic file in one normalised shape: polars frames per kind of alteration.
 
 The core readers (MAF, VCF, JSON report, cBioPortal study) validate the file and name the file,
-line and field of every problem. This module turns what they return into polars frames, one per
-kind of alteration, plus per-sample metadata, so that the import service writes every format the
-same way (and fast: a MAF never becomes a million Python objects).
+line and field of every problem. The functions here turn what they return into polars frames, one
+per kind of alteration, plus per-sample metadata (:class:`Parsed`), so that an importer writes
+every format the same way (and fast: a MAF never becomes a million Python objects).
+:func:`oncotrials.core.genomics.reading.read_any` picks the reader and the normaliser of a file.
+
+Also here: the patient map (research identifiers and sample metadata per sample or patient id of
+the file) and the per-sample content hashes that recognise a report already imported.
 """
 
 from __future__ import annotations
@@ -22,17 +26,36 @@ import numpy as np
 import polars as pl
 
 from oncotrials.core.errors import ValidationError
-from oncotrials.core.genomics.cbioportal import read_study
-from oncotrials.core.genomics.detect import FileKind, detect_format
-from oncotrials.core.genomics.maf import read_maf
+from oncotrials.core.genomics.cbioportal import Study
+from oncotrials.core.genomics.issues import Issue
+from oncotrials.core.genomics.maf import MafTable
 from oncotrials.core.genomics.model import (
     Biomarker,
     CopyNumber,
+    GenomicReport,
     Mutation,
     StructuralVariant,
 )
-from oncotrials.core.genomics.report import read_report_json
-from oncotrials.core.genomics.vcf import read_vcf
+from oncotrials.core.genomics.vcf import VcfResult
+
+__all__ = [
+    "BIOMARKER_COLUMNS",
+    "CNA_COLUMNS",
+    "KINDS",
+    "MUTATION_COLUMNS",
+    "SAMPLE_KINDS",
+    "SV_COLUMNS",
+    "TIMEPOINTS",
+    "Parsed",
+    "PatientMap",
+    "ReportInfo",
+    "SampleInfo",
+    "content_hashes",
+    "parsed_from_maf",
+    "parsed_from_report",
+    "parsed_from_study",
+    "parsed_from_vcf",
+]
 
 MUTATION_COLUMNS: dict[str, Any] = {
     "sample_key": pl.String,
@@ -287,29 +310,13 @@ def _empty(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema=dict(KINDS[kind]))
 
 
-def read_any(path: str | Path, *, assay: str | None = None) -> Parsed:
-    """Read a MAF, VCF, JSON report or cBioPortal study directory (core readers validate)."""
-    p = Path(path)
-    if not p.exists():
-        raise ValidationError(f"{p.name}: no such file or directory.", field="path")
-    kind = detect_format(p)
-    if kind is FileKind.MAF:
-        return _read_maf(p, assay)
-    if kind is FileKind.VCF:
-        return _read_vcf(p, assay)
-    if kind is FileKind.REPORT:
-        return _read_report(p)
-    if kind is FileKind.STUDY:
-        return _read_study(p, assay)
-    raise ValidationError(
-        f"{p.name} looks like a single {kind.value} file of a cBioPortal study; import the "
-        "whole study directory instead, or a MAF, VCF or JSON report.",
-        field="path",
-    )
+def _notices(issues: Iterable[Issue]) -> list[str]:
+    return [str(i) for i in issues]
 
 
-def _read_maf(p: Path, assay: str | None) -> Parsed:
-    table = read_maf(p)
+def parsed_from_maf(
+    p: Path, table: MafTable, notices: Iterable[Issue], assay: str | None = None
+) -> Parsed:
     f = table.frame.rename({"sample_id": "sample_key"})
     f = f.select([pl.col(c).cast(t) for c, t in MUTATION_COLUMNS.items()])
     builds = [b for b in table.frame.get_column("genome_build").unique().to_list() if b]
@@ -320,12 +327,12 @@ def _read_maf(p: Path, assay: str | None) -> Parsed:
     }
     frames = {k: _empty(k) for k in KINDS}
     frames["mutations"] = f
-    notices = [str(i) for i in table.issues]
-    return Parsed(p.name, "MAF", samples, reports, frames, notices)
+    return Parsed(p.name, "MAF", samples, reports, frames, _notices(notices))
 
 
-def _read_vcf(p: Path, assay: str | None) -> Parsed:
-    res = read_vcf(p)
+def parsed_from_vcf(
+    p: Path, res: VcfResult, notices: Iterable[Issue], assay: str | None = None
+) -> Parsed:
     sid = res.tumour_sample
     build = res.genome_build.value if res.genome_build else ""
     frames = {k: _empty(k) for k in KINDS}
@@ -337,13 +344,15 @@ def _read_vcf(p: Path, assay: str | None) -> Parsed:
         {sid: SampleInfo()},
         {sid: ReportInfo(assay=assay or "VCF", genome_build=build)},
         frames,
-        [str(i) for i in res.issues],
+        _notices(notices),
         patient_field="tumour sample column",
     )
 
 
-def _read_report(p: Path) -> Parsed:
-    report, notices = read_report_json(p)
+def parsed_from_report(
+    p: Path, report: GenomicReport, notices: Iterable[Issue], assay: str | None = None
+) -> Parsed:
+    """A JSON report; its own assay name is kept (``assay`` is not used)."""
     s = report.sample
     info = SampleInfo(
         file_patient=s.patient_id,
@@ -374,13 +383,14 @@ def _read_report(p: Path) -> Parsed:
         {s.sample_id: info},
         {s.sample_id: rinfo},
         frames,
-        [str(i) for i in notices],
+        _notices(notices),
         patient_field="sample.patient_id",
     )
 
 
-def _read_study(p: Path, assay: str | None) -> Parsed:
-    study = read_study(p, keep_neutral_cna=False)
+def parsed_from_study(
+    p: Path, study: Study, notices: Iterable[Issue], assay: str | None = None
+) -> Parsed:
     build = study.genome_build.value
     samples: dict[str, SampleInfo] = {}
     reports: dict[str, ReportInfo] = {}
@@ -412,7 +422,7 @@ def _read_study(p: Path, assay: str | None) -> Parsed:
         samples,
         reports,
         frames,
-        [str(i) for i in study.issues],
+        _notices(notices),
         patient_field="PATIENT_ID",
     )
 

@@ -93,6 +93,16 @@ EXCLUDED_PREFIXES = (
     "/healthz",  # liveness probe: no data
 )
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Writes a sponsor monitor makes although its role is read-only: its own API token, and
+# monitoring in its trial (data queries and source-data verification), not data entry.
+MONITOR_WRITES = {
+    ("POST", "/api/v1/tokens"),  # a personal access token to read through the API
+    ("POST", "/api/v1/crfs/queries"),
+    ("POST", "/api/v1/crfs/queries/{query_id}/close"),
+    ("POST", "/api/v1/crfs/verifications"),
+    ("POST", "/crfs/records/{record_type}/{record_id}/queries/"),
+    ("POST", "/crfs/records/{record_type}/{record_id}/verify/"),
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,9 @@ class Endpoint:
     params: tuple[str, ...]  # path parameters
     query_params: tuple[str, ...] = ()
     api: bool = False
+    body: str = ""  # a JSON body valid for the operation's schema (API writes), see example()
+    body_params: tuple[str, ...] = ()  # top-level body fields
+
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -131,14 +144,78 @@ def _django_endpoints() -> list[Endpoint]:
     return out
 
 
+def example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A minimal value valid for an OpenAPI schema: required fields only, plausible values.
+
+    With a valid body the request reaches the view and its access check (an empty body is
+    refused by validation first, which would prove nothing)."""
+    if "$ref" in schema:
+        return example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"]
+            return example(options[0], components) if options else None
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            value = example(part, components)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        return {k: example(props.get(k, {}), components) for k in schema.get("required", [])}
+    if kind == "array":
+        n = schema.get("minItems", 0)
+        return [example(schema.get("items", {}), components) for _ in range(n)]
+    if kind == "string":
+        fmt = schema.get("format", "")
+        if fmt == "date":
+            return "2027-01-15"
+        if fmt == "date-time":
+            return "2027-01-15T09:00:00Z"
+        if fmt == "binary":
+            return ""
+        choices = re.fullmatch(r"\^\(([\w|-]+)\)\$", schema.get("pattern", ""))
+        if choices:  # an enumeration written as a pattern: ^(a|b|c)$
+            return choices.group(1).split("|")[0]
+        text = "conformance check"
+        return text[: schema.get("maxLength", len(text))].ljust(schema.get("minLength", 1), "x")
+    if kind == "integer":
+        return max(1, int(schema.get("minimum", 1)))
+    if kind == "number":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    return None
+
+
 def _api_endpoints() -> list[Endpoint]:
+    import json
+
     from oncotrials.web.api import api
 
     out: list[Endpoint] = []
     schema = api.get_openapi_schema()
+    components = schema.get("components", {}).get("schemas", {})
     for path, operations in schema["paths"].items():
         for method, op in operations.items():
             params = op.get("parameters", [])
+            body, body_params = "", ()
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body_schema = content["application/json"]["schema"]
+                value = example(body_schema, components)
+                body = json.dumps(value)
+                resolved = body_schema
+                if "$ref" in resolved:
+                    resolved = components[resolved["$ref"].rsplit("/", 1)[-1]]
+                body_params = tuple(resolved.get("properties", {}))
             out.append(
                 Endpoint(
                     method.upper(),
@@ -146,6 +223,8 @@ def _api_endpoints() -> list[Endpoint]:
                     tuple(p["name"] for p in params if p["in"] == "path"),
                     tuple(p["name"] for p in params if p["in"] == "query"),
                     api=True,
+                    body=body,
+                    body_params=body_params,
                 )
             )
     return out
@@ -183,13 +262,17 @@ class Case:
     persona: str
     kind: str = ""  # the object put in the URL (or in a query filter), "" for none
     label: str = ""
-    where: str = "path"  # or "query:<name>"
+    where: str = "path"  # or "query:<name>" or "body:<name>"
     expect: str = "body"  # "refused" (4xx, nothing changes) or "body" (no foreign markers)
 
     @property
     def id(self) -> str:
         obj = f"-{self.kind}:{self.label}" if self.kind else ""
-        via = f"?{self.where[6:]}" if self.where.startswith("query:") else ""
+        via = ""
+        if self.where.startswith("query:"):
+            via = f"?{self.where[6:]}"
+        elif self.where.startswith("body:"):
+            via = f" {{{self.where[5:]}}}"
         return f"{self.endpoint}{via}-{self.persona}{obj}"
 
 
@@ -209,7 +292,20 @@ def _cases() -> Iterator[Case]:
                             for label in KIND_LABELS[kind]:
                                 if scope(persona, kind, label) == OUT:
                                     yield Case(ep, persona, kind, label, f"query:{q}")
-                elif persona in READ_ONLY:
+                    continue
+                body_objs = [
+                    (b, k) for b in ep.body_params if isinstance(k := meaning(b, ep.path), str)
+                ]
+                if body_objs:
+                    # A write that names its object in the body (``{"registration_id": ...}``)
+                    name, kind = body_objs[0]
+                    for label in KIND_LABELS[kind]:
+                        s = scope(persona, kind, label)
+                        if s == OUT or (
+                            persona in READ_ONLY and (ep.method, ep.path) not in MONITOR_WRITES
+                        ):
+                            yield Case(ep, persona, kind, label, f"body:{name}", "refused")
+                elif persona in READ_ONLY and (ep.method, ep.path) not in MONITOR_WRITES:
                     yield Case(ep, persona, expect="refused")
                 continue
             _name, kind = objs[0]
@@ -219,7 +315,7 @@ def _cases() -> Iterator[Case]:
                     yield Case(ep, persona, kind, label, expect="refused")
                 elif not write:
                     yield Case(ep, persona, kind, label)
-                elif persona in READ_ONLY:
+                elif persona in READ_ONLY and (ep.method, ep.path) not in MONITOR_WRITES:
                     yield Case(ep, persona, kind, label, expect="refused")
 
 
@@ -241,7 +337,7 @@ def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
         w = build_world()
         # Sessions are created here, outside the savepoint of each case.
         w.clients = {}  # type: ignore[attr-defined]
-        for persona in PERSONAS:
+        for persona in [*PERSONAS, "admin"]:
             c = Client()
             c.force_login(w.users[persona], backend="django.contrib.auth.backends.ModelBackend")
             w.clients[persona] = c  # type: ignore[attr-defined]
@@ -268,26 +364,37 @@ def leaks(w: World, persona: str, body: str) -> list[str]:
     return found
 
 
-def state(w: World) -> dict[str, Any]:
-    """What a write would change: the audit trail and the rows of the clinical tables."""
-    from django.apps import apps
+STATE_APPS = (
+    "accounts",
+    "audit",
+    "trials",
+    "subjects",
+    "crfs",
+    "safety",
+    "tumours",
+    "dosing",
+    "genomics",
+    "mtb",
+)
 
-    counts: dict[str, Any] = {}
-    for model in apps.get_models():
-        if model._meta.app_label in {
-            "audit",
-            "trials",
-            "subjects",
-            "crfs",
-            "safety",
-            "tumours",
-            "dosing",
-            "genomics",
-            "mtb",
-            "accounts",
-        }:
-            counts[model._meta.label] = model._default_manager.count()
-    return counts
+
+def state() -> dict[str, int]:
+    """What a write would change: the audit trail and the rows of every table of the platform
+    (one query; updates are caught by the audit trail, which every clinical write extends)."""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = sorted(
+        m._meta.db_table
+        for m in apps.get_models()
+        if m._meta.app_label in STATE_APPS and m._meta.managed
+    )
+    q = connection.ops.quote_name
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {q(t)})" for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return dict(zip(tables, row, strict=True))
 
 
 def url_for(w: World, case: Case) -> str:
@@ -309,16 +416,45 @@ def url_for(w: World, case: Case) -> str:
 
 
 def _any_label(kind: str, case: Case) -> str:
-    # A second object parameter: take its object of the same label if any, else the first.
+    """A second object of the request: the one that goes with the case's object."""
     labels = KIND_LABELS[kind]
-    return case.label if case.label in labels else labels[0]
+    if case.label in labels:
+        return case.label
+    if case.label in REGISTRATIONS:
+        patient, trial = REGISTRATIONS[case.label]
+        if trial in labels and kind in ("trial", "cohort"):
+            return trial
+        if patient in labels and kind == "patient":
+            return patient
+    return labels[0]
 
 
-def send(client: Any, method: str, url: str, api: bool) -> Any:
+def body_for(w: World, case: Case) -> str:
+    """The operation's example body, with every field that names an object set to the case's
+    object (or, for another kind, to an object of the same label)."""
+    import json
+
+    ep = case.endpoint
+    if not ep.body:
+        return "{}"
+    body = json.loads(ep.body)
+    if not isinstance(body, dict):
+        return ep.body
+    for name in ep.body_params:
+        m = meaning(name, ep.path)
+        if isinstance(m, Value):
+            body[name] = m.value
+        elif isinstance(m, str) and (name in body or case.where == f"body:{name}"):
+            body[name] = w.pk(m, case.label if m == case.kind else _any_label(m, case))
+    return json.dumps(body)
+
+
+def send(client: Any, case: Case, url: str, body: str) -> Any:
+    method, api = case.endpoint.method, case.endpoint.api
     if method == "GET":
         return client.get(url)
     if api:
-        return client.generic(method, url, data="{}", content_type="application/json")
+        return client.generic(method, url, data=body, content_type="application/json")
     if method == "POST":
         return client.post(url, {})
     return client.generic(method, url)
@@ -331,19 +467,30 @@ def test_access_conformance(world: World, case: Case) -> None:
     url = url_for(world, case)
     ep = case.endpoint
     if case.expect == "refused":
-        before = state(world)
-        response = send(client, ep.method, url, ep.api)
-        after = state(world)
+        before = state()
+        response = send(client, case, url, body_for(world, case))
+        after = state()
         changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
         status = response.status_code
-        assert 400 <= status < 500 and status != 401, (
-            f"{ep.method} {url} as {case.persona} answered {status} for "
-            f"{case.kind}:{case.label} ({scope(case.persona, case.kind, case.label)} of scope); "
-            f"expected 403/404/405"
+        where = scope(case.persona, case.kind, case.label) if case.kind else "no object"
+        assert not changed, (
+            f"{ep.method} {url} as {case.persona} ({case.kind or 'list'}:{case.label}, {where}) "
+            f"answered {status} and changed the row counts {changed}"
         )
-        assert not changed, f"{ep.method} {url} as {case.persona} changed {changed}"
+        if ep.api or where == OUT:
+            assert 400 <= status < 500 and status != 401, (
+                f"{ep.method} {url} as {case.persona} answered {status} for "
+                f"{case.kind}:{case.label} ({where}); expected 403/404/405"
+            )
+            return
+        # A read-only persona posting to a page of its own scope: the page may re-render or
+        # redirect with an error message, as long as nothing changed (checked above).
+        assert status < 500, f"{ep.method} {url} as {case.persona} crashed ({status})"
+        if 200 <= status < 300 and not getattr(response, "streaming", False):
+            found = leaks(world, case.persona, response.content.decode("utf-8", "replace"))
+            assert not found, f"{ep.method} {url} as {case.persona} shows {', '.join(found)}"
         return
-    response = send(client, ep.method, url, ep.api)
+    response = send(client, case, url, body_for(world, case))
     status = response.status_code
     assert status < 500, f"{ep.method} {url} as {case.persona} crashed ({status})"
     if 200 <= status < 300 and not getattr(response, "streaming", False):
@@ -406,6 +553,28 @@ def test_the_shared_patient_shows_trial_a_to_its_monitor(world: World) -> None:
     lesions = client.get(f"/api/v1/registrations/{world.pk('registration', 'SA')}/lesions")
     assert lesions.status_code == 200
     assert "LZSA1" in lesions.content.decode()
+
+
+@pytest.mark.django_db
+def test_every_marker_is_shown_to_the_administrator(world: World) -> None:
+    """The markers are meaningful: each one appears on some page or API answer to a user who
+    sees everything (otherwise a leak of that object could not be detected)."""
+    client = world.clients["admin"]  # type: ignore[attr-defined]
+    wanted = {m for texts in world.markers.values() for m in texts} | {world.arm_assigned}
+    for ep in ENDPOINTS:
+        if not wanted:
+            break
+        if ep.method != "GET" or any(meaning(n, ep.path) is None for n in ep.params):
+            continue
+        objs = object_params(ep)
+        labels = KIND_LABELS[objs[0][1]] if objs else ("",)
+        for label in labels:
+            case = Case(ep, "admin", objs[0][1] if objs else "", label)
+            response = client.get(url_for(world, case))
+            if response.status_code == 200 and not getattr(response, "streaming", False):
+                body = response.content.decode("utf-8", "replace")
+                wanted -= {m for m in wanted if m in body}
+    assert not wanted, f"markers shown nowhere, so their leaks would go unnoticed: {wanted}"
 
 
 def test_scope_rules_are_sane() -> None:

@@ -149,6 +149,8 @@ class World:
     # Registration RC's arm (blinded): its code, and the other arm's code
     arm_assigned: str = ""
     arm_other: str = ""
+    # persona -> logged-in test client (made by the test's fixture)
+    clients: dict[str, Any] = field(default_factory=dict)
 
     def pk(self, kind: str, label: str) -> int:
         return int(self.objects[(kind, label)].pk)
@@ -209,7 +211,7 @@ def _report_json(directory: Path, patient: Any, tag: str) -> Path:
     return path
 
 
-def build_world() -> World:  # noqa: PLR0915 - one linear script of the set-up
+def build_world() -> World:
     from oncotrials.apps.accounts.models import Role, Site
     from oncotrials.apps.accounts.services import membership_grant, token_create, user_create
     from oncotrials.apps.crfs.services import (
@@ -444,9 +446,7 @@ def build_world() -> World:  # noqa: PLR0915 - one linear script of the set-up
             by=writer,
         )
         w.objects[("assessment", label)] = follow_up
-        response_override(
-            registration=reg, response="PR", reason=f"OVZ-{label} review", by=writer
-        )
+        response_override(registration=reg, response="PR", reason=f"OVZ-{label} review", by=writer)
         ae = adverse_event_create(
             registration=reg,
             data=_complete_ae(f"Drug {t_label}", f"VZ-{label} verbatim", serious=t_label == "B"),

@@ -27,7 +27,11 @@ from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Registration
-from oncotrials.apps.subjects.selectors import patient_get_for_user, registrations_visible_to
+from oncotrials.apps.subjects.selectors import (
+    arm_visible_to,
+    patient_get_for_user,
+    registrations_visible_to,
+)
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 from oncotrials.core.grading import (
@@ -117,7 +121,7 @@ def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
     regs = (
         registrations_visible_to(request.user)
         .filter(patient=patient)
-        .select_related("trial", "cohort", "dose_level", "patient")
+        .select_related("trial__randomisation_scheme", "cohort", "dose_level", "patient")
     )
     blocks = []
     for reg in regs:
@@ -125,6 +129,7 @@ def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
         blocks.append(
             {
                 "registration": reg,
+                "arm_visible": arm_visible_to(user=request.user, registration=reg),
                 "events": adverse_events_for_user(user=request.user, registration_id=reg.pk),
                 "astct": astct_for_registration(registration=reg),
                 "may_write": allows(roles, Action.RECORD_AE),

@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from oncotrials.apps.accounts.access import Action, may
-from oncotrials.apps.subjects.selectors import patient_get_for_user, registrations_visible_to
+from oncotrials.apps.subjects.selectors import (
+    arm_visible_to,
+    patient_get_for_user,
+    registrations_visible_to,
+)
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 
@@ -59,7 +63,9 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
     may_write = may(request.user, Action.EDIT_CRF, on=patient)
     sections = []
     registrations = registrations_visible_to(request.user).filter(patient=patient)
-    for reg in registrations.select_related("trial", "cohort").order_by("registered_on"):
+    for reg in registrations.select_related("trial__randomisation_scheme", "cohort").order_by(
+        "registered_on"
+    ):
         data = responses_of(reg)
         ev = data["evaluation"]
         irecist = ev is not None and ev.criteria == Criteria.IRECIST
@@ -67,6 +73,7 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
         sections.append(
             {
                 "registration": reg,
+                "arm_visible": arm_visible_to(user=request.user, registration=reg),
                 "lesions": list(lesions_of(reg)),
                 "baseline": next((a for a in assessments if a.kind == "baseline"), None),
                 "follow_ups": [a for a in assessments if a.kind == "follow_up"],

@@ -42,12 +42,14 @@ import functools
 import math
 import re
 import threading
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from numpy.typing import NDArray
@@ -255,10 +257,16 @@ def _data_version(today: dt.date) -> tuple[Any, ...]:
     )
 
 
+def _unit_today() -> dt.date:
+    """Today in the unit's time zone: the state is shared by every request of the process, so
+    its date must not follow the time zone that a request activated for its user's site."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.DEFAULT_SITE_TIME_ZONE))
+
+
 def matching_state(*, today: dt.date | None = None) -> MatchingState:
     """The engine, brought up to date with the database (incrementally when it exists)."""
     global _STATE
-    today = today or timezone.localdate()
+    today = today or _unit_today()
     with _LOCK:
         version = _data_version(today)
         state = _STATE
@@ -271,7 +279,7 @@ def matching_state(*, today: dt.date | None = None) -> MatchingState:
 
 def build_full_state(*, today: dt.date | None = None) -> MatchingState:
     """A fresh full build, not cached (for comparisons and the command line)."""
-    today = today or timezone.localdate()
+    today = today or _unit_today()
     return _build_full(_data_version(today), today)
 
 
@@ -860,7 +868,7 @@ def matches_for_patient(
     _require(user)
     if not _visible_patients(user).filter(pk=patient.pk).exists():
         raise NotFoundError(f"No patient {patient.pk} that you may see.")
-    today = today or timezone.localdate()
+    today = today or _unit_today()
     with _LOCK:
         state = matching_state(today=today)
         record = state.records_for([patient.pk]).get(patient.pk)
@@ -964,7 +972,7 @@ def matches_for_trial(
     if visible is not None and trial.pk not in visible:
         raise NotFoundError(f"No trial {trial.pk} that you may see.")
     _trial_roles_ok(user, trial)
-    today = today or timezone.localdate()
+    today = today or _unit_today()
     with _LOCK:
         state = matching_state(today=today)
         core = state.trials.get(trial.pk)
@@ -980,7 +988,7 @@ def matches_for_trial(
 def match_all(*, user: Any, today: dt.date | None = None) -> MatchSummary:
     """Every match the user may see (visible trials x visible patients), with explanations."""
     _require(user)
-    today = today or timezone.localdate()
+    today = today or _unit_today()
     visible = _visible_trial_ids(user)
     patients = _visible_patients(user)
     with _LOCK:

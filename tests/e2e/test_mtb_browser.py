@@ -101,13 +101,12 @@ def _build(unit, tmp_path):
         password=PASSWORD,
         by=unit.users["investigator"],
     )
-    screening_start(
-        patient=patients[0],
-        trial=trial,
-        kind="pre_screening",
-        started_on=min(today, timezone.localdate()),
-        by=nurse,
-    )
+    # As from a page of the site: "today" is the site's day (after midnight in Paris the UTC
+    # date is still the day before, and the referral was opened on the site's day).
+    with timezone.override(ZoneInfo(unit.main.time_zone)):
+        screening_start(
+            patient=patients[0], trial=trial, kind="pre_screening", started_on=today, by=nurse
+        )
     return meeting, cases[patients[0].pk]
 
 

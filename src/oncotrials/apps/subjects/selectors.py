@@ -157,7 +157,9 @@ def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, An
             events.append(
                 {"date": s.closed_on, "kind": "screening", "text": f"{outcome} ({s.trial})"}
             )
-    for r in registrations.select_related("cohort__trial", "dose_level"):
+    for r in registrations.select_related(
+        "cohort__trial", "dose_level", "trial__randomisation_scheme"
+    ).prefetch_related("status_history"):
         dl = f" at DL{r.dose_level.level}" if r.dose_level else ""
         where = (
             str(r.cohort)

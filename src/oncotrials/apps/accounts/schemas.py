@@ -101,7 +101,8 @@ def paged(func: Callable[..., Any]) -> Callable[..., Any]:
     keeps every parameter's type.
     """
     func.__annotations__ = typing.get_type_hints(func, include_extras=True)
-    return paginate(ApiPage)(func)
+    view: Callable[..., Any] = paginate(ApiPage)(func)
+    return view
 
 
 class Rendered:

@@ -270,7 +270,7 @@ def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> st
     form = f.VisitMarkForm(request.POST)
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
-        raise ValidationError(f"{field}: {' '.join(errors)}", field=field)
+        raise ValidationError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)
     data = form.cleaned_data
     registration = (
         registrations_visible_to(request.user)

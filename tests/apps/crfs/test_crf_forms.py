@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from oncotrials.apps.audit.models import AuditEvent
@@ -42,8 +44,11 @@ def test_casebook_lists_forms_per_visit_with_expected_missing_and_overdue(cb):
     c1d1 = {f.name: f.status for f in visits["C1D1"].forms}
     assert c1d1["vital_signs"] == "complete"
     assert c1d1["ecog"] == "missing"  # visit done, form not entered
-    assert {f.status for f in visits["SCR"].forms} == {"overdue"}  # window closed 2026-11-12
+    # Registration attests the screening visit: done, so its forms not entered are missing.
+    assert {f.status for f in visits["SCR"].forms} == {"missing"}
     assert {f.status for f in visits["C1D8"].forms} == {"expected"}  # due today
+    later = {v.code: v for v in casebook(registration=cb.registration, today=dt.date(2026, 11, 25))}
+    assert {f.status for f in later["C1D8"].forms} == {"overdue"}  # window closed 2026-11-21
 
 
 def test_range_check_is_an_error_that_blocks_completion_but_not_a_draft(cb):

@@ -95,7 +95,7 @@ def test_writes_by_those_who_may_not_see_are_404_and_change_nothing(cb, persona)
         content_type="application/json",
     )
     assert api.status_code == 404
-    assert c.get("/api/v1/crfs/queries").json() == []
+    assert c.get("/api/v1/crfs/queries").json() == {"items": [], "count": 0}
     assert not DataQuery.objects.exists()
     assert not Signature.objects.exists()
 
@@ -275,7 +275,9 @@ def test_casebook_and_exposure_pages_render(cb):
     c = _client(cb, "nurse")
     page = c.get(f"/crfs/registrations/{cb.registration.pk}/").content.decode()
     assert 'data-form="C1D1-vital_signs">complete' in page
-    assert 'data-form="SCR-eligibility">overdue' in page
+    # The registration attests the screening visit (never overdue once registered); its
+    # eligibility form, not entered, is missing.
+    assert 'data-form="SCR-eligibility">missing' in page
     r = c.post(
         f"/crfs/registrations/{cb.registration.pk}/exposure/",
         {
@@ -300,7 +302,7 @@ def test_query_work_list_reads_a_bounded_number_of_times(cb, django_assert_max_n
         query_raise(record=form, field="heart_rate", text=f"check {i}", by=cb.users["datamanager"])
     c = _client(cb, "nurse")
     with django_assert_max_num_queries(9):
-        assert len(c.get("/api/v1/crfs/queries").json()) == 6
+        assert len(c.get("/api/v1/crfs/queries").json()["items"]) == 6
     with django_assert_max_num_queries(10):
         assert c.get("/crfs/queries/").content.decode().count("check ") == 6
 

@@ -51,7 +51,7 @@ def test_other_sites_and_outsiders_get_404_everywhere(
         c, f"{API}/adverse-events", {"registration_id": safety.registration.pk, **complete_ae()}
     )
     assert r.status_code == 404
-    assert c.get(f"{API}/adverse-events").json() == []
+    assert c.get(f"{API}/adverse-events").json() == {"items": [], "count": 0}
     assert c.get(f"{API}/irae").json() == []
     assert c.get(f"{API}/sae-worklist").json() == []
     assert c.get(f"/safety/adverse-events/{recorded.pk}/").status_code == 404

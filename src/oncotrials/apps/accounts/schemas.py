@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any
 
+from django.db.models import QuerySet
 from ninja import Field, Schema
+from ninja.pagination import PageNumberPagination, paginate
 from pydantic import AfterValidator, ConfigDict
 
 
@@ -69,3 +73,50 @@ class ErrorOut(Schema):
     code: str
     message: str
     extra: dict[str, object]
+
+
+# ----------------------------------------------------------------------------- paged lists
+
+#: Lists that grow with the unit's activity answer one page: ``{"items": [...], "count": n}``,
+#: ``?page=2&page_size=200`` (at most 500 a page).
+API_PAGE_SIZE = 100
+API_MAX_PAGE_SIZE = 500
+
+
+class ApiPage(PageNumberPagination):
+    """``?page=`` (from 1) and ``?page_size=`` (default 100, at most 500); the answer is
+    ``{"items": [...], "count": <total>}``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("page_size", API_PAGE_SIZE)
+        kwargs.setdefault("max_page_size", API_MAX_PAGE_SIZE)
+        super().__init__(**kwargs)
+
+
+def paged(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``@paginate(ApiPage)`` for endpoints of modules with postponed annotations.
+
+    Ninja reads the wrapped view's annotations in the pagination module's namespace, where our
+    aliases (``OptionalId``...) are unknown; resolving them first, in the view's own module,
+    keeps every parameter's type.
+    """
+    func.__annotations__ = typing.get_type_hints(func, include_extras=True)
+    view: Callable[..., Any] = paginate(ApiPage)(func)
+    return view
+
+
+class Rendered:
+    """A queryset whose page is rendered item by item (``render(obj) -> dict``) only once
+    sliced: a paged endpoint that shapes its items by hand renders one page, not the list."""
+
+    def __init__(self, queryset: QuerySet[Any], render: Callable[[Any], Any]) -> None:
+        self.queryset, self.render = queryset, render
+
+    def all(self) -> Rendered:
+        return self
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, page: slice) -> list[Any]:
+        return [self.render(obj) for obj in self.queryset[page]]

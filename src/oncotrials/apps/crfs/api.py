@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.crf.declarations import FormSpec
 from oncotrials.core.errors import NotFoundError
@@ -344,11 +344,15 @@ def crf_dose_intensity(request: HttpRequest, registration_id: int) -> Any:
 
 
 @router.get("/crfs/queries", response={200: list[CrfQueryOut], **ERRORS})
+@paged
 def crf_queries_list(
     request: HttpRequest, status: str = "open", trial_id: int | None = None
 ) -> Any:
+    """Data queries on records you may see (``status``: open, closed or all). Paged:
+    ``{"items": [...], "count": n}`` with ``?page=`` and ``?page_size=`` (default 100, at
+    most 500)."""
     qs = queries_for_user(user=request.user, status=status[:10], trial_id=trial_id)
-    return [_query_out(q) for q in qs.prefetch_related("events__by")[:500]]
+    return Rendered(qs.prefetch_related("events__by"), _query_out)
 
 
 @router.post("/crfs/queries", response={201: CrfQueryOut, **ERRORS})

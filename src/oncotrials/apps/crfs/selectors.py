@@ -48,7 +48,9 @@ def registration_get_for_user(*, user: Any, registration_id: int) -> Registratio
     reg = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
-        .select_related("patient__site", "trial__visit_schedule", "cohort", "dose_level")
+        .select_related(
+            "patient__site", "trial__visit_schedule", "cohort", "dose_level", "screening"
+        )
         .first()
     )
     if reg is None:
@@ -100,7 +102,9 @@ class CasebookForm:
     name: str
     title: str
     kind: str
-    status: str  # complete, draft, expected, missing, overdue, recorded (record forms), n/a
+    # complete, draft, expected, missing, overdue, recorded (record forms: labs, exposure, and
+    # the AEs / tumour assessments the calendar reconciles), not_required (visit not done / n.a.)
+    status: str
     instance: FormInstance | None = None
     open_queries: int = 0
     records: int = 0
@@ -130,8 +134,12 @@ def _open_query_counts(ct: ContentType, ids: list[int]) -> dict[int, int]:
 def casebook(*, registration: Registration, today: dt.date | None = None) -> list[CasebookVisit]:
     """Every expected visit with its forms and their status.
 
-    A form without data is ``expected`` while its visit is upcoming or due, ``missing`` once the
-    visit is done, and ``overdue`` once the visit window has closed without the visit.
+    Visit statuses are the reconciled calendar's (``subjects.selectors.registration_calendar``),
+    the same the patient page and the work list show. A form without data is ``expected`` while
+    its visit is upcoming or due, ``missing`` once the visit is done, ``overdue`` once the visit
+    window has closed without the visit, and ``not_required`` when the visit was marked not done
+    or not applicable. A record form (``adverse_events``, ``recist``...) is ``recorded`` when
+    the module holds records in its scope (the cycle for the AE log, the visit window else).
     """
     calendar = registration_calendar(registration=registration, today=today)
     if calendar is None:
@@ -167,8 +175,10 @@ def casebook(*, registration: Registration, today: dt.date | None = None) -> lis
             records = {"labs": labs[v.code], "exposure": doses[v.code]}.get(name, 0)
             if inst is not None:
                 status = inst.status
-            elif kind == "records" and records:
+            elif kind == "records" and (records or name in v.recorded_forms):
                 status = "recorded"
+            elif v.status.value in ("not_done", "not_applicable"):
+                status = "not_required"
             elif v.status.value in ("done", "done_out_of_window"):
                 status = "missing"
             elif v.status.value == "overdue":

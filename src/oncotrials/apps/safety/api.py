@@ -9,7 +9,7 @@ from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import roles_on
 from oncotrials.apps.accounts.models import Site
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ErrorOut, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.grading import load_catalogue
@@ -93,6 +93,7 @@ def safety_terms(request: HttpRequest, q: str = "") -> Any:
 
 
 @router.get("/safety/adverse-events", response={200: list[SafetyAdverseEventOut], **ERRORS})
+@paged
 def safety_ae_list(
     request: HttpRequest,
     patient_id: int | None = None,
@@ -100,13 +101,15 @@ def safety_ae_list(
     registration_id: OptionalId = None,
     immune_related: bool | None = None,
 ) -> Any:
+    """Adverse events you may see. Paged: ``{"items": [...], "count": n}`` with ``?page=``
+    and ``?page_size=`` (default 100, at most 500)."""
     return adverse_events_for_user(
         user=request.user,
         patient_id=patient_id,
         trial_id=trial_id,
         registration_id=registration_id,
         immune_related=immune_related,
-    )[:1000]
+    )
 
 
 @router.post("/safety/adverse-events", response={201: SafetyAdverseEventOut, **ERRORS})

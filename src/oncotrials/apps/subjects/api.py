@@ -9,7 +9,7 @@ from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import Action, require, roles_on
 from oncotrials.apps.accounts.models import Site
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
 from oncotrials.apps.trials.models import Cohort, DoseLevel
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
@@ -53,8 +53,13 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Erro
 
 
 @router.get("/patients", response={200: list[PatientOut], **ERRORS})
+@paged
 def patients_list(request: HttpRequest, q: str = "", trial_id: int | None = None) -> Any:
-    return patients_for_user(user=request.user, q=q[:40], trial_id=trial_id)
+    """Patients you may see, by research id. Paged: ``{"items": [...], "count": n}`` with
+    ``?page=`` and ``?page_size=`` (default 100, at most 500)."""
+    return patients_for_user(user=request.user, q=q[:40], trial_id=trial_id).order_by(
+        "research_id", "pk"
+    )
 
 
 @router.post("/patients", response={201: PatientOut, **ERRORS})
@@ -177,6 +182,22 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
         by=request.user,
     )
     return Status(201, _registration_out(request, registration))
+
+
+@router.get("/registrations", response={200: list[RegistrationOut], **ERRORS})
+@paged
+def registrations_list(request: HttpRequest, trial_id: int | None = None, status: str = "") -> Any:
+    """Registrations you may see, newest first (a blinded arm's cohort is null). Paged:
+    ``{"items": [...], "count": n}`` with ``?page=`` and ``?page_size=`` (default 100, at
+    most 500)."""
+    qs = registrations_visible_to(request.user).select_related(
+        "patient", "trial__randomisation_scheme"
+    )
+    if trial_id is not None:
+        qs = qs.filter(trial_id=trial_id)
+    if status:
+        qs = qs.filter(status=status[:20])
+    return Rendered(qs.order_by("-registered_on", "-pk"), lambda r: _registration_out(request, r))
 
 
 @router.post("/registrations/{registration_id}/status", response={200: RegistrationOut, **ERRORS})

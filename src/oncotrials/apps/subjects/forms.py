@@ -13,6 +13,7 @@ from .models import (
     ScreenFailureReason,
     ScreeningKind,
     Sex,
+    VisitOutcome,
     WithdrawalScope,
 )
 
@@ -113,3 +114,42 @@ class StatusForm(forms.Form):
     def __init__(self, *args: Any, registrations: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "registration", registrations)
+
+
+class VisitMarkForm(forms.Form):
+    """Mark one visit of one registration not done or not applicable, with a reason."""
+
+    registration = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    code = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label=_("Mark"),
+        choices=[
+            (VisitOutcome.NOT_DONE, _("Not done")),
+            (VisitOutcome.NOT_APPLICABLE, _("Not applicable")),
+        ],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class WorklistFilterForm(forms.Form):
+    """Filters of the visit work list; unknown or invalid values are ignored, never an error."""
+
+    trial = forms.TypedChoiceField(label=_("Trial"), coerce=int, required=False, empty_value=None)
+    site = forms.TypedChoiceField(label=_("Site"), coerce=int, required=False, empty_value=None)
+    target_from = forms.DateField(label=_("Target from"), required=False, widget=DATE)
+    target_to = forms.DateField(label=_("Target to"), required=False, widget=DATE)
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[
+            ("target", _("Target date, oldest first")),
+            ("-target", _("Target date, newest first")),
+        ],
+    )
+
+    def __init__(
+        self, *args: Any, trials: list[tuple[int, str]], sites: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "trial", [("", _("All trials")), *trials])
+        _set_choices(self, "site", [("", _("All sites")), *sites])

@@ -354,12 +354,23 @@ class RegistrationStatusChange(models.Model):
         return f"{self.registration}: {self.from_status or '∅'} → {self.to_status}"
 
 
+class VisitOutcome(models.TextChoices):
+    DONE = "done", _("Done")
+    NOT_DONE = "not_done", _("Not done")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
 class VisitRecord(models.Model):
-    """A visit that took place, by its code in the trial's schedule (C1D1, C1D8, …)."""
+    """A visit of the trial's schedule (C1D1, C1D8, …): done on ``on``, or marked not done /
+    not applicable (``on`` is then the day it was marked) with a reason."""
 
     registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="visits")
     code = models.CharField(max_length=20)
     on = models.DateField()
+    outcome = models.CharField(
+        max_length=16, choices=VisitOutcome.choices, default=VisitOutcome.DONE
+    )
+    reason = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -21,7 +23,9 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, may, roles_on, scope_condition, scope_for
 from oncotrials.apps.trials.models import Phase
+from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.errors import NotFoundError
+from oncotrials.core.schedule import VisitStatus, patient_calendar
 
 from .models import (
     Consent,
@@ -32,7 +36,9 @@ from .models import (
     ScreeningEpisode,
     SlotAllocation,
     SlotBooking,
+    VisitOutcome,
 )
+from .visit_evidence import PER_CYCLE, evidence_for
 
 
 def patients_visible_to(user: Any) -> QuerySet[Patient]:
@@ -153,7 +159,9 @@ def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, An
             events.append(
                 {"date": s.closed_on, "kind": "screening", "text": f"{outcome} ({s.trial})"}
             )
-    for r in registrations.select_related("cohort__trial", "dose_level"):
+    for r in registrations.select_related(
+        "cohort__trial", "dose_level", "trial__randomisation_scheme"
+    ).prefetch_related("status_history"):
         dl = f" at DL{r.dose_level.level}" if r.dose_level else ""
         where = (
             str(r.cohort)
@@ -214,34 +222,50 @@ def slot_summary_for(*, allocations: QuerySet[SlotAllocation]) -> list[dict[str,
 
 
 def reconsent_worklist(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Active patients whose signed consent version has been superseded by a version now in force."""
+    """Active patients whose signed consent version has been superseded by a version now in force.
+
+    Three queries whatever the number of patients: the active registrations, the consents in
+    force of their patients, and the consent forms of their trials.
+    """
     today = today or timezone.localdate()
-    active_regs = registrations_visible_to(user).exclude(status=RegistrationStatus.OFF_STUDY)
-    out = []
-    for reg in active_regs.select_related("patient", "trial"):
-        latest = (
-            Consent.objects.filter(
-                patient=reg.patient, form__trial=reg.trial, withdrawn_on__isnull=True
-            )
-            .select_related("form")
-            .order_by("-form__valid_from", "-signed_on")
-            .first()
+    active_regs = list(
+        registrations_visible_to(user)
+        .exclude(status=RegistrationStatus.OFF_STUDY)
+        .select_related("patient", "trial")
+    )
+    if not active_regs:
+        return []
+    trial_ids = {r.trial_id for r in active_regs}
+    latest: dict[tuple[int, int], Consent] = {}
+    for c in (
+        Consent.objects.filter(
+            patient_id__in={r.patient_id for r in active_regs},
+            form__trial_id__in=trial_ids,
+            withdrawn_on__isnull=True,
         )
-        if latest is None:
+        .select_related("form")
+        .order_by("-form__valid_from", "-signed_on")
+    ):
+        latest.setdefault((c.patient_id, c.form.trial_id or 0), c)  # first is the latest
+    newest: dict[int, list[ConsentForm]] = defaultdict(list)
+    for form in ConsentForm.objects.filter(trial_id__in=trial_ids, valid_from__lte=today).order_by(
+        "-valid_from"
+    ):
+        newest[form.trial_id or 0].append(form)
+    out = []
+    for reg in active_regs:
+        signed = latest.get((reg.patient_id, reg.trial_id))
+        if signed is None:
             continue
-        newer = (
-            ConsentForm.objects.filter(
-                trial=reg.trial, valid_from__gt=latest.form.valid_from, valid_from__lte=today
-            )
-            .order_by("-valid_from")
-            .first()
+        newer = next(
+            (f for f in newest[reg.trial_id] if f.valid_from > signed.form.valid_from), None
         )
         if newer is not None:
             out.append(
                 {
                     "patient": reg.patient,
                     "trial": reg.trial,
-                    "signed": latest.form,
+                    "signed": signed.form,
                     "current": newer,
                 }
             )
@@ -277,49 +301,149 @@ def inclusion_figures(*, user: Any) -> dict[str, Any]:
     }
 
 
-def registration_calendar(*, registration: Registration, today: dt.date | None = None) -> Any:
-    """The expected visits of one registration (None when the trial declares no schedule)."""
-    from oncotrials.core.schedule import load_schedule, patient_calendar
+_ENDED = (
+    RegistrationStatus.END_OF_TREATMENT,
+    RegistrationStatus.FOLLOW_UP,
+    RegistrationStatus.OFF_STUDY,
+)
 
+
+def _end_dates(registration: Registration) -> tuple[dt.date | None, dt.date | None]:
+    """(end of treatment, off study) of a registration, from its status and its history.
+
+    A patient in follow-up or off study ended treatment on the day of the change to
+    ``end_of_treatment`` (not on the later status date); one taken off study before any
+    treatment ended it then. The history is read only for those, and comes from a prefetch
+    on work lists.
+    """
+    if registration.status not in _ENDED:
+        return None, None
+    off = registration.status_date if registration.status == RegistrationStatus.OFF_STUDY else None
+    if registration.status == RegistrationStatus.END_OF_TREATMENT:
+        return registration.status_date, None
+    eot = max(
+        (
+            h.on
+            for h in registration.status_history.all()
+            if h.to_status == RegistrationStatus.END_OF_TREATMENT
+        ),
+        default=None,
+    )
+    return eot or registration.status_date, off
+
+
+def registration_calendar(
+    *,
+    registration: Registration,
+    today: dt.date | None = None,
+    evidence: Mapping[str, Iterable[dt.date]] | None = None,
+) -> Any:
+    """The expected visits of one registration, reconciled (None when the trial declares no
+    schedule).
+
+    The one source of truth for a visit's status, read by the patient page, the work list and
+    the casebook: visits recorded (done, not done, not applicable), the screening that led to
+    the registration, the end of treatment and of study, and the evidence the higher apps
+    register in ``visit_evidence`` (``evidence`` when the caller fetched it for many
+    registrations at once, else fetched here for this one).
+    """
     definition = getattr(registration.trial, "visit_schedule", None)
     if definition is None:
         return None
     today = today or timezone.localdate()
     start = registration.treatment_start or registration.registered_on
-    done = {v.code: v.on for v in registration.visits.all()}
-    eot = (
-        registration.status_date
-        if registration.status
-        in (
-            RegistrationStatus.END_OF_TREATMENT,
-            RegistrationStatus.FOLLOW_UP,
-            RegistrationStatus.OFF_STUDY,
-        )
-        else None
-    )
+    horizon = max(today, start)
+    done: dict[str, dt.date] = {}
+    marked: dict[str, VisitStatus] = {}
+    for v in registration.visits.all():
+        if v.outcome == VisitOutcome.DONE:
+            if v.on <= horizon:
+                done[v.code] = v.on
+        else:
+            marked[v.code] = VisitStatus(v.outcome)
+    eot, off = _end_dates(registration)
+    screening_on = None
+    if registration.screening_id is not None:
+        screening = registration.screening
+        screening_on = screening.closed_on if screening is not None else None
+    if evidence is None:
+        evidence = evidence_for([registration.pk]).get(registration.pk, {})
     return patient_calendar(
-        load_schedule(definition.document),
+        visit_schedule_parsed(definition),
         start=start,
-        today=max(today, start),
-        done={k: v for k, v in done.items() if v <= max(today, start)},
-        end_of_treatment=eot,
+        today=horizon,
+        done=done,
+        end_of_treatment=eot if eot is not None and eot <= horizon else None,
+        registered_on=registration.registered_on,
+        screening_on=screening_on,
+        off_study=off,
+        marked=marked,
+        evidence=evidence,
+        per_cycle=PER_CYCLE,
     )
 
 
-def visits_due(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Today's work: visits due today or overdue for active registrations the user may see."""
+def registrations_with_calendar(queryset: QuerySet[Registration]) -> QuerySet[Registration]:
+    """What ``registration_calendar`` reads, fetched with the registrations in a fixed number of
+    queries."""
+    return queryset.select_related(
+        "patient__site", "trial__visit_schedule", "cohort", "screening"
+    ).prefetch_related("visits", "status_history")
+
+
+def calendars_for(
+    registrations: Iterable[Registration], *, today: dt.date | None = None
+) -> list[tuple[Registration, Any]]:
+    """``(registration, calendar)`` for registrations whose trial declares a schedule, with the
+    evidence of all of them fetched at once (one query per provider)."""
+    regs = [r for r in registrations if getattr(r.trial, "visit_schedule", None) is not None]
+    proofs = evidence_for([r.pk for r in regs])
+    return [
+        (r, registration_calendar(registration=r, today=today, evidence=proofs.get(r.pk, {})))
+        for r in regs
+    ]
+
+
+@dataclass(frozen=True)
+class VisitFilters:
+    """Work-list filters: trial, site, target dates (inclusive) and the order on target date."""
+
+    trial_id: int | None = None
+    site_id: int | None = None
+    target_from: dt.date | None = None
+    target_to: dt.date | None = None
+    descending: bool = False
+
+
+def visits_due(
+    *, user: Any, today: dt.date | None = None, filters: VisitFilters | None = None
+) -> list[dict[str, Any]]:
+    """Today's work: visits due today or overdue for active registrations the user may see,
+    reconciled (see ``registration_calendar``), by target date."""
     today = today or timezone.localdate()
-    rows = []
+    f = filters or VisitFilters()
     regs = (
         registrations_visible_to(user)
         .filter(trial__visit_schedule__isnull=False)
         .exclude(status=RegistrationStatus.OFF_STUDY)
-        .select_related("patient", "trial__visit_schedule", "cohort")
-        .prefetch_related("visits")
     )
-    for reg in regs:
-        calendar = registration_calendar(registration=reg, today=today)
+    if f.trial_id is not None:
+        regs = regs.filter(trial_id=f.trial_id)
+    if f.site_id is not None:
+        regs = regs.filter(patient__site_id=f.site_id)
+    rows = []
+    for reg, calendar in calendars_for(registrations_with_calendar(regs), today=today):
         for visit in calendar.visits:
-            if visit.status.value in ("due", "overdue"):
-                rows.append({"registration": reg, "visit": visit})
-    return sorted(rows, key=lambda r: (r["visit"].target, r["registration"].patient.research_id))
+            if visit.status.value not in ("due", "overdue"):
+                continue
+            if f.target_from is not None and visit.target < f.target_from:
+                continue
+            if f.target_to is not None and visit.target > f.target_to:
+                continue
+            rows.append({"registration": reg, "visit": visit})
+    rows.sort(
+        key=lambda r: (r["visit"].target, r["registration"].patient.research_id, r["visit"].code)
+    )
+    if f.descending:
+        rows.sort(key=lambda r: r["visit"].target, reverse=True)
+    return rows

@@ -14,7 +14,9 @@ from oncotrials.apps.accounts.access import Action, Target, require
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial, TrialStatus
+from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.errors import ConflictError, ValidationError
+from oncotrials.core.schedule import patient_calendar
 
 from .models import (
     REGISTRATION_TRANSITIONS,
@@ -38,6 +40,7 @@ from .models import (
     Sex,
     SlotAllocation,
     SlotBooking,
+    VisitOutcome,
     VisitRecord,
     WaitlistEntry,
     WithdrawalScope,
@@ -757,31 +760,120 @@ def registration_change_status(
     return locked
 
 
+def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
+
+    definition = getattr(registration.trial, "visit_schedule", None)
+    if definition is None:
+        raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
+    start = registration.treatment_start or registration.registered_on
+    calendar = patient_calendar(
+        visit_schedule_parsed(definition), start=start, today=max(on, start), horizon_days=3650
+    )
+    return {v.code for v in calendar.visits}
+
+
 @transaction.atomic
 def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any) -> VisitRecord:
-    """Record that a scheduled visit took place; the code must be one the trial's schedule produces."""
-    from oncotrials.core.schedule import load_schedule, patient_calendar
-
+    """Record that a scheduled visit took place; the code must be one the trial's schedule
+    produces. A visit marked not done or not applicable that took place after all is
+    recorded as done (the mark is replaced, and the change audited)."""
     require(by, Action.WRITE_JOURNEY, on=registration)
     date_not_future(on, "on")
     if on < registration.registered_on:
         raise ValidationError("A visit cannot predate the registration.", field="on")
-    definition = getattr(registration.trial, "visit_schedule", None)
-    if definition is None:
-        raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
-    schedule = load_schedule(definition.document)
-    start = registration.treatment_start or registration.registered_on
-    calendar = patient_calendar(schedule, start=start, today=max(on, start), horizon_days=3650)
-    codes = {v.code for v in calendar.visits}
-    if code not in codes:
+    if code not in _schedule_codes(registration, on):
         raise ValidationError(
             f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
         )
-    if VisitRecord.objects.filter(registration=registration, code=code).exists():
+    existing = (
+        VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
+    )
+    if existing is not None and existing.outcome == VisitOutcome.DONE:
         raise ConflictError(f"Visit {code} is already recorded.")
+    if existing is not None:
+        old = {"outcome": existing.outcome, "on": existing.on, "reason": existing.reason}
+        existing.outcome, existing.on, existing.reason = VisitOutcome.DONE, on, ""
+        existing.recorded_by = by
+        existing.save()
+        audit_record(
+            action="update",
+            instance=existing,
+            changes={
+                "outcome": [old["outcome"], VisitOutcome.DONE],
+                "on": [old["on"], on],
+                "reason": [old["reason"], ""],
+            },
+            reason=f"visit {code} took place after all",
+            by=by,
+        )
+        return existing
     visit = VisitRecord.objects.create(registration=registration, code=code, on=on, recorded_by=by)
     audit_record(
         action="create", instance=visit, changes={"code": [None, code], "on": [None, on]}, by=by
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_mark(
+    *, registration: Registration, code: str, outcome: str, reason: str, by: Any
+) -> VisitRecord:
+    """Mark a scheduled visit ``not_done`` (missed: it will not take place) or ``not_applicable``
+    (the protocol does not call for it for this patient), with a reason; audited.
+
+    A visit already done cannot be marked; a mark can be changed (with a new reason).
+    """
+    require(by, Action.WRITE_JOURNEY, on=registration)
+    if outcome not in (VisitOutcome.NOT_DONE, VisitOutcome.NOT_APPLICABLE):
+        raise ValidationError(
+            f"A visit is marked not_done or not_applicable; got {outcome!r}.", field="outcome"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            f"Say why visit {code} is {outcome.replace('_', ' ')}: a reason is required.",
+            field="reason",
+        )
+    today = timezone.localdate()
+    if code not in _schedule_codes(registration, today):
+        raise ValidationError(
+            f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
+        )
+    existing = (
+        VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
+    )
+    if existing is not None and existing.outcome == VisitOutcome.DONE:
+        raise ConflictError(
+            f"Visit {code} is recorded as done on {existing.on.isoformat()}; it cannot be marked "
+            f"{outcome.replace('_', ' ')}."
+        )
+    if existing is not None:
+        old = {"outcome": existing.outcome, "reason": existing.reason}
+        existing.outcome, existing.reason, existing.on = outcome, reason, today
+        existing.recorded_by = by
+        existing.save()
+        audit_record(
+            action="update",
+            instance=existing,
+            changes={"outcome": [old["outcome"], outcome], "reason": [old["reason"], reason]},
+            reason=reason,
+            by=by,
+        )
+        return existing
+    visit = VisitRecord.objects.create(
+        registration=registration,
+        code=code,
+        on=today,
+        outcome=outcome,
+        reason=reason,
+        recorded_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=visit,
+        changes={"code": [None, code], "outcome": [None, outcome], "reason": [None, reason]},
+        reason=reason,
+        by=by,
     )
     return visit
 

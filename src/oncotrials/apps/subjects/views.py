@@ -1,28 +1,36 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import Action, may
+from oncotrials.apps.accounts.access import Action, may, scope_for
+from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
+from .forms import WorklistFilterForm
 from .models import SlotAllocation
 from .selectors import (
+    VisitFilters,
     arm_visible_to,
+    calendars_for,
     consents_visible_to,
     patient_get_for_user,
     patient_timeline,
     patients_for_user,
     reconsent_worklist,
-    registration_calendar,
     registrations_visible_to,
+    registrations_with_calendar,
     screening_log,
     screenings_visible_to,
     slot_summary,
@@ -49,6 +57,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"patients": patients, "q": q})
 
 
+def _with_reasons(registration: Any, calendar: Any) -> list[tuple[Any, str]]:
+    """Each expected visit with the reason it was marked not done / not applicable, if any."""
+    reasons = {v.code: v.reason for v in registration.visits.all() if v.reason}
+    return [(v, reasons.get(v.code, "")) for v in calendar.visits]
+
+
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
@@ -66,11 +80,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         ],
         "calendars": [
-            (r, registration_calendar(registration=r))
-            for r in registrations.select_related("trial__visit_schedule").prefetch_related(
-                "visits"
-            )
-            if hasattr(r.trial, "visit_schedule")
+            (r, _with_reasons(r, cal))
+            for r, cal in calendars_for(registrations_with_calendar(registrations))
         ],
         "consents": consents_visible_to(request.user)
         .filter(patient=patient)
@@ -128,9 +139,95 @@ def trial_patients(request: HttpRequest, trial_id: int) -> HttpResponse:
     return render(request, "subjects/_partials/trial_patients.html", context)
 
 
+WORKLIST_PAGE_SIZE = 50
+CSV_HEADER = [
+    "patient",
+    "site",
+    "trial",
+    "visit",
+    "target",
+    "window_opens",
+    "window_closes",
+    "status",
+]
+
+
+def _visible_sites(user: Any) -> list[tuple[int, str]]:
+    scope = scope_for(user)
+    sites = Site.objects.order_by("code")
+    if not scope.is_admin:
+        ids = set(scope.site_roles)
+        for per_site in scope.trial_roles.values():
+            ids |= set(per_site)
+        sites = sites.filter(pk__in=ids)
+    return [(s.pk, s.code) for s in sites]
+
+
+def _visit_filters(request: HttpRequest) -> tuple[WorklistFilterForm, VisitFilters]:
+    choices = {
+        "trials": [
+            (t.pk, t.protocol_code)
+            for t in trials_visible_to(request.user).order_by("protocol_code")
+        ],
+        "sites": _visible_sites(request.user),
+    }
+    form = WorklistFilterForm(request.GET, **choices)
+    if not form.is_valid():  # a stale or hand-made link: drop the bad filters, keep the rest
+        kept = {k: v for k, v in request.GET.items() if k not in form.errors}
+        form = WorklistFilterForm(kept, **choices)
+        form.is_valid()
+    data = form.cleaned_data
+    return form, VisitFilters(
+        trial_id=data.get("trial"),
+        site_id=data.get("site"),
+        target_from=data.get("target_from"),
+        target_to=data.get("target_to"),
+        descending=data.get("sort") == "-target",
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _visits_csv(rows: list[dict[str, Any]], today: dt.date) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(CSV_HEADER)
+        for r in rows:
+            reg, v = r["registration"], r["visit"]
+            yield writer.writerow(
+                [
+                    reg.patient.research_id,
+                    reg.patient.site.code,
+                    reg.trial.protocol_code,
+                    v.code,
+                    v.target.isoformat(),
+                    v.earliest.isoformat(),
+                    v.latest.isoformat(),
+                    v.status.value,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="visits-due-{today.isoformat()}.csv"'
+    return response
+
+
 @login_required
-def worklists(request: HttpRequest) -> HttpResponse:
+def worklists(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The nurses' work list: visits due and overdue (filtered, sorted on target date, 50 a page,
+    or all of them as CSV with ``?format=csv``), re-consents due and slots about to expire."""
     today = timezone.localdate()
+    form, filters = _visit_filters(request)
+    visits = visits_due(user=request.user, today=today, filters=filters)
+    if request.GET.get("format") == "csv":
+        return _visits_csv(visits, today)
+    page = Paginator(visits, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     visible_trials = trials_visible_to(request.user)
     expiring = [
         row
@@ -148,7 +245,11 @@ def worklists(request: HttpRequest) -> HttpResponse:
         "subjects/worklists.html",
         {
             "reconsents": reconsent_worklist(user=request.user, today=today),
-            "visits": visits_due(user=request.user, today=today),
+            "visits": page.object_list,
+            "page": page,
+            "filter_form": form,
+            "query": query.urlencode(),
+            "overdue": sum(1 for r in visits if r["visit"].status.value == "overdue"),
             "expiring": expiring,
             "today": today,
         },

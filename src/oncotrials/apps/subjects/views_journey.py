@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,6 +36,7 @@ from .services import (
     registration_create,
     screening_close,
     screening_start,
+    visit_mark,
 )
 
 
@@ -70,9 +72,9 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     trials = trials_visible_to(request.user).filter(sites=patient.site_id).distinct()
     forms_in_force = [
         (c.pk, str(c))
-        for c in ConsentForm.objects.filter(trial__in=trials, valid_from__lte=today).exclude(
-            valid_to__lt=today
-        )
+        for c in ConsentForm.objects.filter(trial__in=trials, valid_from__lte=today)
+        .exclude(valid_to__lt=today)
+        .select_related("trial")
     ]
     consents = [
         (c.pk, f"{c.form} ({c.signed_on:%Y-%m-%d})")
@@ -91,8 +93,12 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         trial__in=trials.filter(status=TrialStatus.OPEN), is_open=True
     )
     # Randomised arms are reached through randomisation, never chosen by hand.
-    for cohort in open_cohorts.exclude(kind="randomised_arm").select_related("trial"):
-        levels = list(cohort.dose_levels.order_by("level"))
+    for cohort in (
+        open_cohorts.exclude(kind="randomised_arm")
+        .select_related("trial")
+        .prefetch_related(Prefetch("dose_levels", queryset=DoseLevel.objects.order_by("level")))
+    ):
+        levels = list(cohort.dose_levels.all())
         if levels:
             targets += [
                 (f"{cohort.pk}:{dl.pk}", f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}")
@@ -260,6 +266,30 @@ def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     return "Status updated."
 
 
+def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    form = f.VisitMarkForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        raise ValidationError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)
+    data = form.cleaned_data
+    registration = (
+        registrations_visible_to(request.user)
+        .filter(pk=data["registration"], patient=patient)
+        .select_related("trial__visit_schedule")
+        .first()
+    )
+    if registration is None:
+        raise NotFoundError("No such registration for this patient.")
+    visit = visit_mark(
+        registration=registration,
+        code=data["code"],
+        outcome=data["outcome"],
+        reason=data["reason"],
+        by=request.user,
+    )
+    return f"Visit {visit.code} marked {visit.get_outcome_display().lower()}."
+
+
 _ACTIONS = {
     "consent": _consent,
     "withdraw": _withdraw,
@@ -267,4 +297,5 @@ _ACTIONS = {
     "close-screening": _close,
     "register": _register,
     "status": _status,
+    "visit-mark": _visit_mark,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,3 +107,29 @@ def portfolio_summary(*, user: Any) -> dict[str, Any]:
         "open": by_status.get(TrialStatus.OPEN, 0),
         "cohorts_open": Cohort.objects.filter(trial_id__in=ids, is_open=True).count(),
     }
+
+
+_PARSED_SCHEDULES: dict[tuple[int, int, str], Any] = {}
+_PARSED_SCHEDULES_MAX = 512
+
+
+def visit_schedule_parsed(definition: Any) -> Any:
+    """The core ``VisitSchedule`` of a stored definition, parsed (and schema-checked) once.
+
+    Parsing validates the document against its JSON Schema, which costs far more than the
+    calendar itself; a work list over hundreds of registrations of a few trials parses each
+    trial's schedule once. The key is the definition's id and version, with a digest of the
+    document so that a stored document changed behind the service's back is never served stale.
+    """
+    from oncotrials.core.schedule import load_schedule
+
+    digest = hashlib.blake2b(
+        json.dumps(definition.document, sort_keys=True, default=str).encode(), digest_size=16
+    ).hexdigest()
+    key = (definition.pk, definition.version, digest)
+    schedule = _PARSED_SCHEDULES.get(key)
+    if schedule is None:
+        if len(_PARSED_SCHEDULES) >= _PARSED_SCHEDULES_MAX:
+            _PARSED_SCHEDULES.clear()
+        schedule = _PARSED_SCHEDULES[key] = load_schedule(definition.document)
+    return schedule

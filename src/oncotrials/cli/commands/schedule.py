@@ -169,6 +169,8 @@ _STYLE = {
     VisitStatus.DUE: "bold",
     VisitStatus.OVERDUE: "bold red",
     VisitStatus.UPCOMING: "dim",
+    VisitStatus.NOT_DONE: "magenta",
+    VisitStatus.NOT_APPLICABLE: "dim",
 }
 
 

@@ -14,6 +14,9 @@
 from __future__ import annotations
 
 from oncotrials.core.schedule.calendar import (
+    CLOSED_STATUSES,
+    DONE_STATUSES,
+    VISIT_EVIDENCE_PREFIX,
     ExpectedVisit,
     PatientCalendar,
     VisitStatus,
@@ -47,7 +50,10 @@ from oncotrials.core.schedule.model import (
 )
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "DONE_STATUSES",
     "PROBLEM_CODES",
+    "VISIT_EVIDENCE_PREFIX",
     "CycleDay",
     "CycleSpec",
     "EndOfTreatmentSpec",

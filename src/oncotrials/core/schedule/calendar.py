@@ -2,6 +2,12 @@
 
 Pure date arithmetic on a declared :class:`~oncotrials.core.schedule.model.VisitSchedule`, the
 reference date, the visits done so far and today's date: no database, no clock.
+
+The calendar is the one place where a visit's status is decided. Besides the visits recorded as
+done, it reconciles what else is known of the patient (see :func:`patient_calendar`): the
+screening before registration, the end of treatment and the end of study, visits marked not done
+or not applicable, and the records other modules hold (adverse events, tumour assessments, form
+data) dated within a visit's window.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import calendar as _calendar
 import datetime as dt
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from oncotrials.core.errors import ValidationError
@@ -28,6 +34,15 @@ class VisitStatus(str, enum.Enum):
     DUE = "due"
     OVERDUE = "overdue"
     UPCOMING = "upcoming"
+    NOT_DONE = "not_done"
+    NOT_APPLICABLE = "not_applicable"
+
+
+DONE_STATUSES = frozenset({VisitStatus.DONE, VisitStatus.DONE_OUT_OF_WINDOW})
+CLOSED_STATUSES = DONE_STATUSES | {VisitStatus.NOT_DONE, VisitStatus.NOT_APPLICABLE}
+
+#: Evidence kinds of this form (``visit:C1D8``) attest a visit by its code, whatever its forms.
+VISIT_EVIDENCE_PREFIX = "visit:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,13 @@ class ExpectedVisit:
     name: str = ""
     forms: tuple[str, ...] = ()
     procedures: tuple[Procedure, ...] = ()
+    source: str = ""
+    recorded_forms: tuple[str, ...] = ()
+
+    @property
+    def closed(self) -> bool:
+        """Done, or marked not done / not applicable: nothing more is expected of it."""
+        return self.status in CLOSED_STATUSES
 
     @property
     def days_from_target(self) -> int | None:
@@ -109,6 +131,7 @@ class _Planned:
     name: str
     forms: tuple[str, ...]
     procedures: tuple[Procedure, ...]
+    screening: bool = False
 
 
 def _last_done_index(done: Mapping[str, dt.date], prefix: str) -> int:
@@ -142,6 +165,7 @@ def _plan(
                 v.name,
                 v.forms,
                 v.procedures,
+                screening=v.offset_days < 0,
             )
         )
     c1d1 = start
@@ -246,6 +270,32 @@ def _plan(
     return plan
 
 
+def _cycle_spans(
+    plan: list[_Planned], schedule: VisitSchedule
+) -> dict[int, tuple[dt.date, dt.date]]:
+    """Cycle number -> (first day, last day) of the cycle: from its day 1 to the eve of the next."""
+    firsts: dict[int, dt.date] = {}
+    for p in plan:
+        if p.kind is VisitKind.CYCLE and p.cycle is not None:
+            opened = p.target - dt.timedelta(days=p.window.before)
+            firsts[p.cycle] = min(firsts.get(p.cycle, opened), opened)
+    length = schedule.cycles.length_days if schedule.cycles is not None else 0
+    spans = {}
+    for n, first in firsts.items():
+        following = firsts.get(n + 1)
+        last = (
+            (following - dt.timedelta(days=1))
+            if following
+            else first + dt.timedelta(days=length - 1)
+        )
+        spans[n] = (first, max(first, last))
+    return spans
+
+
+def _first_within(dates: Iterable[dt.date], earliest: dt.date, latest: dt.date) -> dt.date | None:
+    return min((d for d in dates if earliest <= d <= latest), default=None)
+
+
 def patient_calendar(
     schedule: VisitSchedule,
     *,
@@ -254,6 +304,12 @@ def patient_calendar(
     done: Mapping[str, dt.date] | None = None,
     end_of_treatment: dt.date | None = None,
     horizon_days: int = 90,
+    registered_on: dt.date | None = None,
+    screening_on: dt.date | None = None,
+    off_study: dt.date | None = None,
+    marked: Mapping[str, VisitStatus] | None = None,
+    evidence: Mapping[str, Iterable[dt.date]] | None = None,
+    per_cycle: Collection[str] = (),
 ) -> PatientCalendar:
     """Expected visits of one patient, each with its target date, window and status.
 
@@ -272,11 +328,32 @@ def patient_calendar(
         done outside its window is ``done_out_of_window``; codes the schedule does not produce
         are returned as ``unscheduled``.
     end_of_treatment
-        The end-of-treatment date, if treatment has ended: cycles and imaging due after it are
-        dropped, and the end-of-treatment and follow-up visits are expected from it.
+        The end-of-treatment date, if treatment has ended: cycle and imaging visits due after it
+        are not expected (unless they were done), and the end-of-treatment and follow-up visits
+        are expected from it.
     horizon_days
         How far past today open-ended series (cycles until end of treatment, imaging, follow-up
         without a count) are listed.
+    registered_on
+        The registration date. Once registered, the screening visits (those before day 0 of the
+        reference) are done: the registration attests the screening, on ``screening_on`` (the
+        day screening closed) or else on the registration date. They are never overdue.
+    screening_on
+        The day the screening that led to the registration closed.
+    off_study
+        The day the patient went off study: no visit after it is expected.
+    marked
+        Visits marked ``not_done`` or ``not_applicable`` (with a reason, kept by the caller),
+        code → status. A visit also recorded as done stays done.
+    evidence
+        What other records say, kind → dates. A kind named after a form (``adverse_events``,
+        ``recist``) is evidence for the visits listing that form: a date within a visit's window
+        makes the visit done on that date (``source`` names the kind). A kind
+        ``visit:<code>`` attests the visit of that code (form data, labs, doses recorded for it).
+    per_cycle
+        Form kinds kept per cycle rather than per visit (the adverse-event log): such a form of a
+        cycle visit is recorded (``recorded_forms``) when evidence falls anywhere in the cycle;
+        other forms need evidence within the visit's window.
     """
     done_visits = dict(done or {})
     for code, when in done_visits.items():
@@ -300,25 +377,66 @@ def patient_calendar(
         raise ValidationError(
             f"horizon_days: must be >= 0; got {horizon_days}.", field="horizon_days"
         )
+    marks = dict(marked or {})
+    for code, mark in marks.items():
+        if mark not in (VisitStatus.NOT_DONE, VisitStatus.NOT_APPLICABLE):
+            raise ValidationError(
+                f"marked.{code}: a visit is marked not_done or not_applicable; got {mark!r}.",
+                field=f"marked.{code}",
+            )
+    # Records dated in the future are not evidence of anything yet.
+    proofs = {k: sorted(d for d in dates if d <= today) for k, dates in (evidence or {}).items()}
     limit = today + dt.timedelta(days=horizon_days)
     plan = _plan(schedule, start, done_visits, end_of_treatment, limit)
+    spans = _cycle_spans(plan, schedule)
     visits = []
     for p in sorted(plan, key=lambda p: p.target):  # stable: declaration order on a tie
         earliest = p.target - dt.timedelta(days=p.window.before)
         latest = p.target + dt.timedelta(days=p.window.after)
         done_on = done_visits.get(p.code)
+        source = "visit" if done_on is not None else ""
+        if done_on is None and p.screening and registered_on is not None:
+            done_on, source = screening_on or registered_on, "screening"
+        if done_on is None:
+            attested = proofs.get(VISIT_EVIDENCE_PREFIX + p.code)
+            if attested:
+                done_on, source = attested[0], "forms"
+        if done_on is None:
+            for form in p.forms:
+                found = _first_within(proofs.get(form, ()), earliest, latest)
+                if found is not None and (done_on is None or found < done_on):
+                    done_on, source = found, form
+        recorded = []
+        for form in p.forms:
+            lo, hi = earliest, latest
+            if form in per_cycle and p.cycle is not None and p.cycle in spans:
+                lo, hi = spans[p.cycle]
+            if _first_within(proofs.get(form, ()), lo, hi) is not None:
+                recorded.append(form)
         if done_on is not None:
             status = (
                 VisitStatus.DONE
-                if earliest <= done_on <= latest
+                if source == "screening" or earliest <= done_on <= latest
                 else VisitStatus.DONE_OUT_OF_WINDOW
             )
+        elif p.code in marks:
+            status = marks[p.code]
         elif today > latest:
             status = VisitStatus.OVERDUE
         elif today >= earliest:
             status = VisitStatus.DUE
         else:
             status = VisitStatus.UPCOMING
+        if done_on is None and status is not VisitStatus.NOT_DONE:
+            # Not expected: treatment visits after the end of treatment, anything after the
+            # end of study.
+            after_eot = (
+                end_of_treatment is not None
+                and p.kind in (VisitKind.CYCLE, VisitKind.IMAGING)
+                and p.target > end_of_treatment
+            )
+            if after_eot or (off_study is not None and p.target > off_study):
+                continue
         visits.append(
             ExpectedVisit(
                 p.code,
@@ -333,6 +451,8 @@ def patient_calendar(
                 p.name,
                 p.forms,
                 p.procedures,
+                source,
+                tuple(recorded),
             )
         )
     known = {p.code for p in plan}

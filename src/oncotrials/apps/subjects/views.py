@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import Action, may
+from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
@@ -93,7 +93,9 @@ def patient_identity(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
         identity = identity_read(
-            patient=patient, user=request.user, purpose=request.POST.get("purpose", "")[:200]
+            patient=patient,
+            user=acting_user(request.user),
+            purpose=request.POST.get("purpose", "")[:200],
         )
     except NotFoundError:
         raise Http404("No such patient.") from None

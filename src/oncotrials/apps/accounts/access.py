@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from oncotrials.core.errors import PermissionDeniedError
 
-from .models import Membership, Role, Site
+from .models import Actor, Membership, Role, Site, User
 
 
 class Action(StrEnum):
@@ -118,7 +118,7 @@ def _target(on: Any) -> Target:
     return target
 
 
-def roles_on(user: Any, on: Any) -> set[str]:
+def roles_on(user: Actor, on: Any) -> set[str]:
     """The role values the user holds on an object (a site, a trial, a patient, a registration
     or a ``Target``): site-wide memberships at its sites, plus memberships limited to one of its
     trials at those sites. An administrator holds {"administrator"} everywhere."""
@@ -141,8 +141,19 @@ def allows(roles: set[str] | frozenset[str], action: Action) -> bool:
     return bool(set(roles) & roles_allowed(action))
 
 
-def may(user: Any, action: Action, *, on: Any) -> bool:
+def may(user: Actor, action: Action, *, on: Any) -> bool:
     return allows(roles_on(user, on), action)
+
+
+def acting_user(user: Actor) -> User:
+    """The signed-in account behind a request, for a service that records who acted.
+
+    Views and endpoints are behind login, so this only narrows ``request.user``; an anonymous
+    user is refused (403) rather than recorded as nobody.
+    """
+    if not isinstance(user, User):
+        raise PermissionDeniedError("Sign in first.")
+    return user
 
 
 def refusal(action: Action, roles: set[str] | frozenset[str]) -> PermissionDeniedError:
@@ -151,7 +162,7 @@ def refusal(action: Action, roles: set[str] | frozenset[str]) -> PermissionDenie
     return PermissionDeniedError(f"{held} does not allow you to {action.value}; ask {who}.")
 
 
-def require(user: Any, action: Action, *, on: Any) -> set[str]:
+def require(user: Actor, action: Action, *, on: Any) -> set[str]:
     """Refuse (403) unless the user's roles on ``on`` allow ``action``; returns those roles.
 
     Visibility is not checked here: callers read the object through a selector first, so an
@@ -169,7 +180,7 @@ def require_roles(roles: set[str] | frozenset[str], action: Action) -> None:
         raise refusal(action, roles)
 
 
-def sites_where(user: Any, action: Action) -> list[Site]:
+def sites_where(user: Actor, action: Action) -> list[Site]:
     """Sites where a site-wide membership allows ``action`` (every site for an administrator)."""
     scope = scope_for(user)
     if scope.is_admin:
@@ -206,12 +217,12 @@ class Scope:
         return out
 
 
-def scope_for(user: Any) -> Scope:
+def scope_for(user: Actor) -> Scope:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
-    cached = getattr(user, "_oncotrials_scope", None)
+    cached: Scope | None = getattr(user, "_oncotrials_scope", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     site_roles: dict[int, set[str]] = {}
     trial_roles: dict[int, dict[int, set[str]]] = {}
     is_admin = bool(user.is_superuser)
@@ -231,7 +242,7 @@ def scope_for(user: Any) -> Scope:
     return scope
 
 
-def scope_condition(user: Any, *, site: str, trial: str | None = None) -> Q | None:
+def scope_condition(user: Actor, *, site: str, trial: str | None = None) -> Q | None:
     """The one rule of visibility, as a filter over rows that belong to a site and a trial.
 
     ``site`` and ``trial`` are the lookups from the row to its site id and its trial id (for a
@@ -254,7 +265,7 @@ def scope_condition(user: Any, *, site: str, trial: str | None = None) -> Q | No
     return cond
 
 
-def forget_scope(user: Any) -> None:
+def forget_scope(user: Actor) -> None:
     """Drop the cached scope (after memberships change)."""
     if hasattr(user, "_oncotrials_scope"):
         del user._oncotrials_scope

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from .access import scope_for
+from .access import acting_user, scope_for
 from .schemas import ErrorOut, MeOut, SiteOut, TokenCreatedOut, TokenIn, TokenOut
 from .selectors import memberships_of, sites_for_user, tokens_of
 from .services import token_create, token_revoke
@@ -13,13 +13,13 @@ router = Router(tags=["accounts"])
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> dict[str, object]:
-    user = request.user
+    user = acting_user(request.user)
     return {
         "id": user.pk,
         "username": user.username,
-        "first_name": user.first_name,  # type: ignore[union-attr]
-        "last_name": user.last_name,  # type: ignore[union-attr]
-        "language": user.language,  # type: ignore[union-attr]
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
         "is_admin": scope_for(user).is_admin,
         "memberships": list(memberships_of(user=user)),
     }
@@ -32,16 +32,17 @@ def sites(request: HttpRequest) -> object:
 
 @router.get("/tokens", response=list[TokenOut])
 def tokens(request: HttpRequest) -> object:
-    return tokens_of(user=request.user)
+    return tokens_of(user=acting_user(request.user))
 
 
 @router.post("/tokens", response={201: TokenCreatedOut, 422: ErrorOut})
 def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
-    token, raw = token_create(user=request.user, name=payload.name, expires_at=payload.expires_at)  # type: ignore[arg-type]
+    user = acting_user(request.user)
+    token, raw = token_create(user=user, name=payload.name, expires_at=payload.expires_at)
     out = TokenOut.from_orm(token).dict()
     return Status(201, {**out, "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={200: TokenOut, 404: ErrorOut})
 def tokens_revoke(request: HttpRequest, token_id: int) -> object:
-    return token_revoke(token_id=token_id, user=request.user)  # type: ignore[arg-type]
+    return token_revoke(token_id=token_id, user=acting_user(request.user))

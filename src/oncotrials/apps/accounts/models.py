@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from .access import Scope
 
 
 class Role(models.TextChoices):
@@ -38,6 +42,10 @@ class User(AbstractUser):
     language = models.CharField(
         max_length=8, choices=settings.LANGUAGES, default="en", help_text=_("Interface language")
     )
+
+    # Not a field: the grants that ``access.scope_for`` resolves once and keeps on the instance
+    # (one request's user) until ``access.forget_scope`` drops them.
+    _oncotrials_scope: Scope
 
     class Meta:
         ordering = ["username"]
@@ -125,3 +133,9 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Whoever asks: a signed-in user, or the anonymous user of a request that is not signed in
+# (every rule then grants nothing). Selectors and access checks take an ``Actor``; services
+# that store who did something take a ``User`` (see ``access.acting_user``).
+Actor = User | AnonymousUser

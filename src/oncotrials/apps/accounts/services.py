@@ -25,7 +25,7 @@ def user_create(
     *,
     username: str,
     password: str,
-    by: Any = None,
+    by: User | None = None,
     email: str = "",
     first_name: str = "",
     last_name: str = "",
@@ -63,7 +63,13 @@ def user_create(
 
 @transaction.atomic
 def membership_grant(
-    *, user: User, role: str, site: Site, by: Any = None, trial: Any = None, valid_to: Any = None
+    *,
+    user: User,
+    role: str,
+    site: Site,
+    by: User | None = None,
+    trial: Any = None,
+    valid_to: Any = None,
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError(
@@ -95,7 +101,7 @@ def _digest(raw: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, user: User, name: str, by: Any = None, expires_at: Any = None
+    *, user: User, name: str, by: User | None = None, expires_at: Any = None
 ) -> tuple[ApiToken, str]:
     """Create a personal access token; returns it and the raw secret, which is never stored."""
     if not name.strip():

@@ -9,6 +9,8 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.db import transaction
 from django.http import HttpRequest
 
+from oncotrials.apps.accounts.access import acting_user
+
 from .services import audit_record, diff, model_snapshot
 
 
@@ -62,7 +64,7 @@ class AuditedAdminMixin:
                 instance=obj,
                 changes=diff(before, after) if change else {k: [None, v] for k, v in after.items()},
                 reason=form.cleaned_data.get("change_reason", ""),
-                by=request.user,
+                by=acting_user(request.user),
                 channel="admin",
             )
 
@@ -72,7 +74,7 @@ class AuditedAdminMixin:
                 action="delete",
                 instance=obj,
                 changes={k: [v, None] for k, v in model_snapshot(obj, self._fields(obj)).items()},
-                by=request.user,
+                by=acting_user(request.user),
                 channel="admin",
                 reason="Deleted in admin",
             )

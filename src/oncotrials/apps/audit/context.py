@@ -6,13 +6,15 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+
+from oncotrials.apps.accounts.models import Actor
 
 
 @dataclass(frozen=True)
 class AuditContext:
     channel: str = "system"
-    user: Any = None
+    # The request's user (possibly anonymous, resolved lazily); None outside a request.
+    user: Actor | None = None
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
@@ -26,7 +28,7 @@ def current() -> AuditContext:
 
 
 @contextmanager
-def audit_context(*, channel: str, user: Any = None) -> Iterator[None]:
+def audit_context(*, channel: str, user: Actor | None = None) -> Iterator[None]:
     token = _current.set(AuditContext(channel=channel, user=user))
     try:
         yield

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from oncotrials.apps.accounts.models import User
 from oncotrials.core.errors import ValidationError
 
 from .context import current
@@ -182,7 +183,7 @@ def audit_record(
     object_repr: str = "",
     changes: Mapping[str, Any] | None = None,
     reason: str = "",
-    by: Any = None,
+    by: User | None = None,
     channel: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain. Call inside the transaction of the change it records.
@@ -191,9 +192,8 @@ def audit_record(
     sequence number, time and hashes are set then).
     """
     ctx = current()
-    user = by if by is not None else ctx.user
-    if user is not None and not getattr(user, "is_authenticated", False):
-        user = None
+    actor = by if by is not None else ctx.user
+    user = actor if isinstance(actor, User) else None  # an anonymous request records nobody
     if instance is not None:
         object_type = object_type or instance._meta.label_lower
         object_id = object_id or str(instance.pk)

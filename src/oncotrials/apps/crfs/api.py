@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.crf.declarations import FormSpec
@@ -255,7 +256,7 @@ def crf_form_put(
         version=payload.version,
         complete=payload.complete,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return _form_out(inst, reg.pk, visit_code, form_name)
 
@@ -275,7 +276,7 @@ def crf_labs_create(request: HttpRequest, registration_id: int, payload: CrfLabI
     data = payload.dict()
     for key in ("value", "lln", "uln"):
         data[key] = None if data[key] is None else str(data[key])
-    return Status(201, lab_result_create(registration=reg, by=request.user, **data))
+    return Status(201, lab_result_create(registration=reg, by=acting_user(request.user), **data))
 
 
 @router.put("/crfs/labs/{lab_id}", response={200: CrfLabOut, **ERRORS})
@@ -287,7 +288,7 @@ def crf_labs_update(request: HttpRequest, lab_id: int, payload: CrfLabUpdateIn) 
     data = payload.dict()
     for key in ("value", "lln", "uln"):
         data[key] = None if data[key] is None else str(data[key])
-    return lab_result_update(lab=lab, by=request.user, **data)
+    return lab_result_update(lab=lab, by=acting_user(request.user), **data)
 
 
 @router.get(
@@ -309,7 +310,9 @@ def crf_administrations_create(
     reg = registration_get_for_user(user=request.user, registration_id=registration_id)
     data = payload.dict()
     data["dose"] = str(data["dose"])
-    return Status(201, administration_record(registration=reg, by=request.user, **data))
+    return Status(
+        201, administration_record(registration=reg, by=acting_user(request.user), **data)
+    )
 
 
 @router.put(
@@ -328,7 +331,7 @@ def crf_administrations_update(
     registration_get_for_user(user=request.user, registration_id=admin.registration_id)
     data = payload.dict()
     data["dose"] = str(data["dose"])
-    return administration_update(administration=admin, by=request.user, **data)
+    return administration_update(administration=admin, by=acting_user(request.user), **data)
 
 
 @router.get(
@@ -360,21 +363,23 @@ def crf_queries_raise(request: HttpRequest, payload: CrfQueryIn) -> Any:
     record = record_get_for_user(
         user=request.user, record_type=payload.record_type, record_id=payload.record_id
     )
-    q = query_raise(record=record, field=payload.field, text=payload.text, by=request.user)
+    q = query_raise(
+        record=record, field=payload.field, text=payload.text, by=acting_user(request.user)
+    )
     return Status(201, _query_out(q))
 
 
 @router.post("/crfs/queries/{query_id}/answer", response={200: CrfQueryOut, **ERRORS})
 def crf_queries_answer(request: HttpRequest, query_id: int, payload: CrfQueryAnswerIn) -> Any:
     q = query_get_for_user(user=request.user, query_id=query_id)
-    return _query_out(query_answer(query=q, text=payload.text, by=request.user))
+    return _query_out(query_answer(query=q, text=payload.text, by=acting_user(request.user)))
 
 
 @router.post("/crfs/queries/{query_id}/close", response={200: CrfQueryOut, **ERRORS})
 def crf_queries_close(request: HttpRequest, query_id: int, payload: CrfQueryCloseIn) -> Any:
     q = query_get_for_user(user=request.user, query_id=query_id)
     return _query_out(
-        query_close(query=q, text=payload.text, reopen=payload.reopen, by=request.user)
+        query_close(query=q, text=payload.text, reopen=payload.reopen, by=acting_user(request.user))
     )
 
 
@@ -383,7 +388,9 @@ def crf_verify(request: HttpRequest, payload: CrfVerificationIn) -> Any:
     record = record_get_for_user(
         user=request.user, record_type=payload.record_type, record_id=payload.record_id
     )
-    return Status(201, _sdv_out(sdv_record(record=record, note=payload.note, by=request.user)))
+    return Status(
+        201, _sdv_out(sdv_record(record=record, note=payload.note, by=acting_user(request.user)))
+    )
 
 
 @router.post("/crfs/signatures", response={201: CrfSignatureOut, **ERRORS})
@@ -392,7 +399,10 @@ def crf_sign(request: HttpRequest, payload: CrfSignatureIn) -> Any:
         user=request.user, record_type=payload.record_type, record_id=payload.record_id
     )
     sig = signature_sign(
-        record=record, meaning=payload.meaning, password=payload.password, by=request.user
+        record=record,
+        meaning=payload.meaning,
+        password=payload.password,
+        by=acting_user(request.user),
     )
     return Status(201, _sig_out(sig, True))
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db import models
 
+from oncotrials.apps.accounts.models import User
+
 
 @dataclass(frozen=True)
 class RecordChange:
@@ -33,7 +35,7 @@ class RecordChange:
     record: models.Model
     registration: Any
     on: dt.date
-    by: Any
+    by: User
     before: dt.date | None = None
     delayed: bool = False
 
@@ -57,7 +59,7 @@ def notify_record_changed(
     record: models.Model,
     *,
     on: dt.date,
-    by: Any,
+    by: User,
     before: dt.date | None = None,
     delayed: bool = False,
 ) -> None:

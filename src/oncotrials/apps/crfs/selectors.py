@@ -7,13 +7,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
 from oncotrials.apps.accounts.access import Action, allows, scope_condition
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import (
     registration_calendar,
@@ -42,7 +42,7 @@ from .services import (
 MAX_ID = 2**62
 
 
-def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+def registration_get_for_user(*, user: Actor, registration_id: int) -> Registration:
     if not 0 < registration_id < MAX_ID:
         raise NotFoundError(f"No registration {registration_id} that you may see.")
     reg = (
@@ -58,7 +58,7 @@ def registration_get_for_user(*, user: Any, registration_id: int) -> Registratio
     return reg
 
 
-def record_get_for_user(*, user: Any, record_type: str, record_id: int) -> models.Model:
+def record_get_for_user(*, user: Actor, record_type: str, record_id: int) -> models.Model:
     """Any registered record by its type label ("crfs.forminstance") and id, or NotFoundError."""
     model = RECORD_TYPES.get(record_type.lower())
     if model is None:
@@ -90,7 +90,7 @@ class Permissions:
         )
 
 
-def permissions_for(user: Any, registration: Registration) -> Permissions:
+def permissions_for(user: Actor, registration: Registration) -> Permissions:
     return Permissions.of(registration_roles(user, registration))
 
 
@@ -257,7 +257,7 @@ def record_status(record: models.Model) -> RecordStatus:
 
 
 def queries_for_user(
-    *, user: Any, status: str = "open", trial_id: int | None = None
+    *, user: Actor, status: str = "open", trial_id: int | None = None
 ) -> QuerySet[DataQuery]:
     """The query work list: queries on records of patients the user may see."""
     qs = DataQuery.objects.select_related(
@@ -275,7 +275,7 @@ def queries_for_user(
     return qs.order_by("raised_at", "id")
 
 
-def query_get_for_user(*, user: Any, query_id: int) -> DataQuery:
+def query_get_for_user(*, user: Actor, query_id: int) -> DataQuery:
     if not 0 < query_id < MAX_ID:
         raise NotFoundError(f"No query {query_id} that you may see.")
     q = queries_for_user(user=user, status="all").filter(pk=query_id).first()

@@ -26,6 +26,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, allows, require_roles, roles_on
+from oncotrials.apps.accounts.models import Actor, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar, roles_for_patient
@@ -72,19 +73,19 @@ from .records import (
 # ----------------------------------------------------------------------------- access
 
 
-def registration_roles(user: Any, registration: Registration) -> set[str]:
+def registration_roles(user: Actor, registration: Registration) -> set[str]:
     """Roles on one registration: site-wide at the patient's site, or limited to its trial."""
     return roles_on(user, registration)
 
 
-def record_roles(user: Any, record: models.Model) -> set[str]:
+def record_roles(user: Actor, record: models.Model) -> set[str]:
     patient, registration = record_owner(record)
     if registration is not None:
         return registration_roles(user, registration)
     return roles_for_patient(user, patient)
 
 
-def _require(user: Any, record: models.Model, action: Action) -> None:
+def _require(user: Actor, record: models.Model, action: Action) -> None:
     roles = record_roles(user, record)
     if not roles:
         raise NotFoundError(f"No {record._meta.verbose_name} {record.pk} that you may see.")
@@ -124,7 +125,7 @@ def form_field_names(instance: FormInstance) -> set[str]:
 
 @transaction.atomic
 def form_declaration_set(
-    *, trial: Trial, document: Mapping[str, Any], by: Any, reason: str = ""
+    *, trial: Trial, document: Mapping[str, Any], by: User, reason: str = ""
 ) -> TrialFormDeclaration:
     """Declare (or replace, with a reason) a trial-specific form; a faulty one is refused whole."""
     try:
@@ -224,7 +225,7 @@ def form_save(
     version: int,
     complete: bool = False,
     reason: str = "",
-    by: Any,
+    by: User,
 ) -> FormInstance:
     """Save a form as draft (errors shown) or complete (no errors allowed).
 
@@ -330,7 +331,7 @@ def form_save(
     return instance
 
 
-def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: Any) -> None:
+def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: User) -> None:
     """Raise a query per warning of a completed form; close those whose finding has gone."""
     ct = ContentType.objects.get_for_model(FormInstance)
     wanted = {(i.field, i.code): i for i in issues if i.severity == "warning"}
@@ -476,7 +477,7 @@ def lab_result_create(
     lln: Any = None,
     uln: Any = None,
     visit_code: str = "",
-    by: Any,
+    by: User,
 ) -> LabResult:
     """Record one lab value, graded with CTCAE v5 (after treatment start, against the
     pre-treatment value of the same analyte as baseline); a unit that does not fit the analyte,
@@ -533,7 +534,7 @@ def lab_result_update(
     lln: Any = None,
     uln: Any = None,
     reason: str,
-    by: Any,
+    by: User,
 ) -> LabResult:
     """Correct a lab value (with a reason); it is graded again."""
     locked = LabResult.objects.select_for_update().get(pk=lab.pk)
@@ -684,7 +685,7 @@ def administration_record(
     modification: str = Modification.NONE,
     modification_reason: str = "",
     visit_code: str = "",
-    by: Any,
+    by: User,
 ) -> DrugAdministration:
     """Record one administration of a study agent, checked against the planned regimen."""
     _require(by, registration, Action.EDIT_CRF)
@@ -737,7 +738,7 @@ def administration_update(
     modification: str = Modification.NONE,
     modification_reason: str = "",
     reason: str,
-    by: Any,
+    by: User,
 ) -> DrugAdministration:
     """Correct an administration record (current version and a reason required)."""
     locked = DrugAdministration.objects.select_for_update().get(pk=administration.pk)
@@ -795,7 +796,7 @@ def administration_update(
 
 
 @transaction.atomic
-def query_raise(*, record: models.Model, field: str, text: str, by: Any) -> DataQuery:
+def query_raise(*, record: models.Model, field: str, text: str, by: User) -> DataQuery:
     """Raise a manual query on one field of any registered record ("" for the whole record)."""
     _require(by, record, Action.RAISE_QUERY)
     if field and field not in record_field_names(record):
@@ -833,7 +834,7 @@ def _query_locked(query: DataQuery) -> DataQuery:
 
 
 @transaction.atomic
-def query_answer(*, query: DataQuery, text: str, by: Any) -> DataQuery:
+def query_answer(*, query: DataQuery, text: str, by: User) -> DataQuery:
     """The site answers an open query (the data, if wrong, are corrected on the record)."""
     q = _query_locked(query)
     _require(by, _record_of(q), Action.ANSWER_QUERY)
@@ -856,11 +857,11 @@ def query_answer(*, query: DataQuery, text: str, by: Any) -> DataQuery:
 
 
 @transaction.atomic
-def query_close(*, query: DataQuery, text: str = "", by: Any, reopen: bool = False) -> DataQuery:
+def query_close(*, query: DataQuery, text: str = "", by: User, reopen: bool = False) -> DataQuery:
     """Close a query (or, with ``reopen``, send an answered one back to the site)."""
     q = _query_locked(query)
     roles = record_roles(by, _record_of(q))
-    is_raiser = q.raised_by_id is not None and q.raised_by_id == getattr(by, "pk", None)
+    is_raiser = q.raised_by_id is not None and q.raised_by_id == by.pk
     if not roles:
         raise NotFoundError(f"No query {q.pk} that you may see.")
     if not (is_raiser or allows(roles, Action.CLOSE_QUERY)):
@@ -896,7 +897,7 @@ def query_close(*, query: DataQuery, text: str = "", by: Any, reopen: bool = Fal
 
 
 @transaction.atomic
-def sdv_record(*, record: models.Model, by: Any, note: str = "") -> SourceVerification:
+def sdv_record(*, record: models.Model, by: User, note: str = "") -> SourceVerification:
     """A monitor verifies a record against the source at its current version (read-only on data)."""
     _require(by, record, Action.VERIFY_SOURCE)
     link = _link(record)
@@ -927,7 +928,7 @@ def sdv_is_current(record: models.Model) -> bool:
 
 
 @transaction.atomic
-def signature_sign(*, record: models.Model, meaning: str, password: str, by: Any) -> Signature:
+def signature_sign(*, record: models.Model, meaning: str, password: str, by: User) -> Signature:
     """An investigator signs a record (or a casebook: a Registration) with their password.
 
     The signature keeps a fingerprint of the signed content; ``signature_is_valid`` compares it

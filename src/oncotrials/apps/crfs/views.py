@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
@@ -179,7 +180,7 @@ def form_page(
             version=version,
             complete=request.POST.get("action") == "complete",
             reason=request.POST.get("reason", "")[:500],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except NotFoundError:
         raise Http404("No such form.") from None
@@ -229,7 +230,7 @@ def labs_page(request: HttpRequest, registration_id: int) -> HttpResponse:
                 uln=request.POST.get("uln", "")[:40] or None,
                 sampled_on=_date(request.POST.get("sampled_on", ""), "sampled_on"),
                 visit_code=request.POST.get("visit_code", "")[:20],
-                by=request.user,
+                by=acting_user(request.user),
             )
         except OncotrialsError as exc:
             error, status = exc.message, exc.status
@@ -263,7 +264,7 @@ def exposure_page(request: HttpRequest, registration_id: int) -> HttpResponse:
                 modification=request.POST.get("modification", "none")[:16],
                 modification_reason=request.POST.get("modification_reason", "")[:300],
                 visit_code=request.POST.get("visit_code", "")[:20],
-                by=request.user,
+                by=acting_user(request.user),
             )
         except OncotrialsError as exc:
             error, status = exc.message, exc.status
@@ -351,7 +352,7 @@ def record_query(request: HttpRequest, record_type: str, record_id: int) -> Http
             record=record,
             field=request.POST.get("field", "")[:63],
             text=request.POST.get("text", "")[:2000],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except OncotrialsError as exc:
         return _after(request, record, exc)
@@ -363,7 +364,9 @@ def record_query(request: HttpRequest, record_type: str, record_id: int) -> Http
 def record_verify(request: HttpRequest, record_type: str, record_id: int) -> HttpResponse:
     record = _record(request, record_type, record_id)
     try:
-        sdv_record(record=record, note=request.POST.get("note", "")[:300], by=request.user)
+        sdv_record(
+            record=record, note=request.POST.get("note", "")[:300], by=acting_user(request.user)
+        )
     except OncotrialsError as exc:
         return _after(request, record, exc)
     return _after(request, record, None)
@@ -378,7 +381,7 @@ def record_sign(request: HttpRequest, record_type: str, record_id: int) -> HttpR
             record=record,
             meaning=request.POST.get("meaning", "")[:16],
             password=request.POST.get("password", "")[:200],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except OncotrialsError as exc:
         return _after(request, record, exc)
@@ -398,11 +401,11 @@ def query_action(request: HttpRequest, query_id: int, action: str) -> HttpRespon
     text = request.POST.get("text", "")[:2000]
     try:
         if action == "answer":
-            query_answer(query=q, text=text, by=request.user)
+            query_answer(query=q, text=text, by=acting_user(request.user))
         elif action == "reopen":
-            query_close(query=q, text=text, reopen=True, by=request.user)
+            query_close(query=q, text=text, reopen=True, by=acting_user(request.user))
         else:
-            query_close(query=q, text=text, by=request.user)
+            query_close(query=q, text=text, by=acting_user(request.user))
     except OncotrialsError as exc:
         return _after(request, record, exc)
     return _after(request, record, None)

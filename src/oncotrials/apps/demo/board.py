@@ -61,7 +61,7 @@ def _next_board_day(after: dt.date) -> dt.date:
     return after + dt.timedelta(days=(BOARD_WEEKDAY - after.weekday()) % 7 or 7)
 
 
-def _recommend(case: Any, chair: Any, by: Any, rng: random.Random) -> Any:
+def _recommend(case: Any, chair: User, by: User, rng: random.Random) -> Any:
     """One recommendation for a case, from the matching engine and the case's alterations."""
     patient = case.patient
     busy = set(patient.registrations.values_list("trial_id", flat=True)) | set(

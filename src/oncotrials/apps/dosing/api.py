@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.apps.trials.models import DoseLevel
@@ -63,7 +64,7 @@ def escalation_decision_create(
         plan=plan,
         action=payload.action,
         next_dose_level=level,
-        by=request.user,
+        by=acting_user(request.user),
         meaning=payload.meaning,
         deviation_reason=payload.deviation_reason,
     )
@@ -79,6 +80,6 @@ def dlt_outcome_set(request: HttpRequest, registration_id: int, payload: DltOutc
         registration=registration,
         outcome=payload.outcome,
         on=payload.assessed_on,
-        by=request.user,
+        by=acting_user(request.user),
         reason=payload.reason,
     )

@@ -4,13 +4,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError
 
 from .models import EscalationDecision, EscalationPlan
 
 
-def plan_get_for_user(*, user: Any, cohort_id: int) -> EscalationPlan:
+def plan_get_for_user(*, user: Actor, cohort_id: int) -> EscalationPlan:
     plan = (
         EscalationPlan.objects.filter(
             cohort_id=cohort_id, cohort__trial__in=trials_visible_to(user)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts import access
+from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
@@ -176,7 +177,7 @@ def plan_create(
     cohort: Cohort,
     design: str,
     start_level: DoseLevel,
-    by: Any,
+    by: User,
     target: float | None = None,
     cohort_size: int = 3,
     max_sample_size: int = 36,
@@ -244,7 +245,7 @@ def plan_create(
 
 @transaction.atomic
 def dlt_record(
-    *, registration: Registration, outcome: str, on: dt.date, by: Any, reason: str = ""
+    *, registration: Registration, outcome: str, on: dt.date, by: User, reason: str = ""
 ) -> DltAssessment:
     access.require(by, access.Action.DECIDE_DOSE, on=registration)
     if outcome not in DltOutcome.values:
@@ -294,7 +295,7 @@ def escalation_decide(
     *,
     plan: EscalationPlan,
     action: str,
-    by: Any,
+    by: User,
     meaning: str,
     next_dose_level: DoseLevel | None = None,
     deviation_reason: str = "",

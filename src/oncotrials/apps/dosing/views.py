@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts import access
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.trials.models import DoseLevel
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
@@ -68,7 +69,7 @@ def escalation_decision(request: HttpRequest, cohort_id: int) -> HttpResponse:
             plan=plan,
             action=request.POST.get("action", ""),
             next_dose_level=next_level,
-            by=request.user,
+            by=acting_user(request.user),
             meaning=request.POST.get("meaning", ""),
             deviation_reason=request.POST.get("deviation_reason", ""),
         )

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 from oncotrials.core.genomics.resistance import ResistanceReport
@@ -65,7 +66,7 @@ def genomics_imports_create(
     result = genomics_import_upload(
         name=file.name or "upload",
         chunks=file.chunks(),
-        by=request.user,
+        by=acting_user(request.user),
         patient_map_text=_map_text(patient_map),
         assay=assay[:100],
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
@@ -121,7 +122,7 @@ def genomics_export_study(
     *,
     directory: str | Path,
     study_id: str,
-    by: Any,
+    by: User | None,
     patients: Any = None,
     name: str = "",
 ) -> Path:

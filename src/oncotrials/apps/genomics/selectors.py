@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patient_get_for_user, patients_visible_to
 from oncotrials.core.errors import NotFoundError, ValidationError
@@ -86,7 +87,7 @@ COHORT_LIMIT = 500
 PROTEIN_ALTERING = sorted(v.value for v in VariantClass if v.is_protein_altering)
 
 
-def sample_get_for_user(*, user: Any, sample_id: int) -> Sample:
+def sample_get_for_user(*, user: Actor, sample_id: int) -> Sample:
     s = (
         Sample.objects.filter(pk=sample_id, patient__in=patients_visible_to(user))
         .select_related("patient")
@@ -97,7 +98,7 @@ def sample_get_for_user(*, user: Any, sample_id: int) -> Sample:
     return s
 
 
-def reports_for_user(*, user: Any) -> QuerySet[GenomicReport]:
+def reports_for_user(*, user: Actor) -> QuerySet[GenomicReport]:
     return GenomicReport.objects.filter(sample__patient__in=patients_visible_to(user))
 
 
@@ -157,14 +158,14 @@ class CohortResult:
     truncated: bool = False
 
 
-def _scoped(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+def _scoped(qs: QuerySet[Any], user: Actor) -> QuerySet[Any]:
     visible = patients_visible_to(user)
     if visible.query.where:  # an administrator's queryset has no condition: skip the subquery
         qs = qs.filter(patient__in=visible)
     return qs.filter(current=True)
 
 
-def _cohort_qs(q: CohortQuery, user: Any) -> QuerySet[Any]:
+def _cohort_qs(q: CohortQuery, user: Actor) -> QuerySet[Any]:
     model: Any
     if q.kind == "mutation":
         model = Mutation
@@ -213,7 +214,7 @@ def _label(kind: str, row: dict[str, Any]) -> str:
     return f"{row['gene1'] or '?'}::{row['gene2'] or '?'}"
 
 
-def cohort_query(*, user: Any, query: CohortQuery, limit: int = COHORT_LIMIT) -> CohortResult:
+def cohort_query(*, user: Actor, query: CohortQuery, limit: int = COHORT_LIMIT) -> CohortResult:
     """Alterations matching ``query`` in current reports of patients the user may see."""
     q = query.validated()
     if not (q.gene or q.alteration or q.tumour or q.tier or q.variant_class):
@@ -481,7 +482,7 @@ def _mutation_cell(variant_class: str) -> str:
 
 
 def oncoprint(
-    *, user: Any, query: CohortQuery, max_genes: int = 20, max_samples: int = 200
+    *, user: Actor, query: CohortQuery, max_genes: int = 20, max_samples: int = 200
 ) -> Oncoprint:
     """Genes x samples grid of the samples a cohort query finds (their other alterations too)."""
     q = query.validated()
@@ -624,7 +625,7 @@ class Atlas:
     skipped: list[str]
 
 
-def resistance_atlas_for_user(*, user: Any, drug: str = "", tumour: str = "") -> Atlas:
+def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") -> Atlas:
     """Acquired-resistance mechanisms across the patients the user may see."""
     visible = patients_visible_to(user)
     if tumour:
@@ -647,7 +648,7 @@ def resistance_atlas_for_user(*, user: Any, drug: str = "", tumour: str = "") ->
     return Atlas(resistance_atlas(reports), reports, skipped)
 
 
-def patient_for_genomics(*, user: Any, patient_id: int) -> Patient:
+def patient_for_genomics(*, user: Actor, patient_id: int) -> Patient:
     return patient_get_for_user(user=user, patient_id=patient_id)
 
 

@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, may, sites_where
+from oncotrials.apps.accounts.models import Actor, User
 from oncotrials.apps.audit.services import audit_batch, audit_record
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
@@ -107,17 +108,17 @@ class ImportResult:
         return dataclasses.asdict(self)
 
 
-def may_import_for(user: Any, patient: Patient) -> bool:
+def may_import_for(user: Actor, patient: Patient) -> bool:
     """Molecular biologists, data managers and administrators of the patient's site."""
     return may(user, Action.IMPORT_GENOMICS, on=Target(frozenset({patient.site_id})))
 
 
-def may_import_anything(user: Any) -> bool:
+def may_import_anything(user: Actor) -> bool:
     return bool(sites_where(user, Action.IMPORT_GENOMICS))
 
 
 def _resolve_patients(
-    parsed: Parsed, patient_map: PatientMap | None, by: Any
+    parsed: Parsed, patient_map: PatientMap | None, by: User | None
 ) -> dict[str, Patient]:
     """Sample key -> patient, or a ValidationError naming every unmatched sample."""
     pmap = patient_map or PatientMap()
@@ -455,7 +456,7 @@ def _audit_report(
     per_report: dict[str, dict[int, int]],
     superseded: dict[str, list[int]],
     sample_changes: dict[str, dict[str, list[Any]]],
-    by: Any,
+    by: User | None,
 ) -> None:
     changes: dict[str, Any] = {
         "sample": [None, sid],
@@ -478,7 +479,7 @@ def _audit_report(
 def genomics_import(
     *,
     path: str | Path,
-    by: Any,
+    by: User | None,
     patient_map: PatientMap | None = None,
     assay: str | None = None,
     source_name: str | None = None,
@@ -513,10 +514,9 @@ def _write(
     patients: dict[str, Patient],
     pending_hashes: Future[dict[str, str]],
     patient_map: PatientMap | None,
-    by: Any,
+    by: User | None,
     say: Progress,
 ) -> ImportResult:
-    user = by if getattr(by, "is_authenticated", False) else None
     now = timezone.now()
     overrides = patient_map.sample_info if patient_map else {}
 
@@ -588,7 +588,7 @@ def _write(
             genome_build=info.genome_build,
             content_hash=hashes[sid],
             source_file=parsed.source[:255],
-            imported_by=user,
+            imported_by=by,
             imported_at=now,
         )
     superseded: dict[str, list[int]] = {}
@@ -720,7 +720,7 @@ def genomics_import_upload(
     *,
     name: str,
     chunks: Iterable[bytes],
-    by: Any,
+    by: User,
     patient_map_text: str | None = None,
     assay: str | None = None,
 ) -> ImportResult:

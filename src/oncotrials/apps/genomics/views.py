@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 from oncotrials.core.genomics.actionability import ESCAT_TIERS
 from oncotrials.core.genomics.model import VariantClass
@@ -169,7 +170,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         context["result"] = genomics_import_upload(
             name=upload_file.name or "upload",
             chunks=upload_file.chunks(),
-            by=request.user,
+            by=acting_user(request.user),
             patient_map_text=map_text,
             assay=request.POST.get("assay", "")[:100],
         )

@@ -15,7 +15,8 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
-from oncotrials.apps.accounts.access import Action, may, require
+from oncotrials.apps.accounts.access import Action, acting_user, may, require
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.matching.criteria import (
     ctml_document,
@@ -145,7 +146,7 @@ def _patient_out(m: PatientMatch) -> dict[str, Any]:
     return {**_level(m), "patient_id": m.patient.pk, "research_id": m.patient.research_id}
 
 
-def _criteria_out(trial: Trial, user: Any) -> dict[str, Any]:
+def _criteria_out(trial: Trial, user: Actor) -> dict[str, Any]:
     trial = trial_get_for_user(user=user, trial_id=trial.pk)
     return {
         "trial_id": trial.pk,
@@ -221,7 +222,7 @@ def matching_criteria_put(request: HttpRequest, trial_id: int, payload: Matching
         criteria=payload.criteria,
         cohort_id=payload.cohort_id,
         dose_level_id=payload.dose_level_id,
-        by=request.user,
+        by=acting_user(request.user),
         reason=payload.reason,
         expected_version=payload.expected_version,
     )
@@ -255,6 +256,6 @@ def matching_ctml_upload(
         )
     _editable(request, trial)
     result = ctml_import(
-        data=data, source=name, by=request.user, reason=reason, check_only=check_only
+        data=data, source=name, by=acting_user(request.user), reason=reason, check_only=check_only
     )
     return result.as_dict()

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.genomics.models import (
     CopyNumberAlteration,
@@ -183,9 +184,9 @@ def _lock_version(trial: Trial, expected_version: int) -> Trial:
     return locked
 
 
-def _bump(locked: Trial, by: Any, reason: str) -> None:
+def _bump(locked: Trial, by: User | None, reason: str) -> None:
     locked.version += 1
-    locked._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    locked._history_user = by  # type: ignore[attr-defined]
     locked._change_reason = reason  # type: ignore[attr-defined]
     locked.save(update_fields=["version"])
 
@@ -195,7 +196,7 @@ def match_criteria_set(
     *,
     trial: Trial,
     criteria: Any,
-    by: Any,
+    by: User | None,
     reason: str,
     expected_version: int,
     cohort_id: int | None = None,
@@ -224,13 +225,13 @@ def match_criteria_set(
     if not isinstance(target, Trial):
         part: Any = target
         part.version += 1
-        part._history_user = by if getattr(by, "is_authenticated", False) else None
+        part._history_user = by
         part._change_reason = reason
         part.save(update_fields=["match_criteria", "version"])
         _bump(locked, by, reason)
     else:
         locked.version += 1
-        locked._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+        locked._history_user = by  # type: ignore[attr-defined]
         locked._change_reason = reason  # type: ignore[attr-defined]
         locked.save(update_fields=["match_criteria", "version"])
     audit_record(
@@ -333,7 +334,7 @@ def _find_dose_levels(cohort: Cohort, code: str, source: str, path: str) -> list
 
 
 def ctml_import(
-    *, data: Any, source: str, by: Any, reason: str = "", check_only: bool = False
+    *, data: Any, source: str, by: User | None, reason: str = "", check_only: bool = False
 ) -> CtmlImportResult:
     """Import a MatchMiner CTML trial's criteria into our trial with its ``protocol_no``.
 
@@ -404,12 +405,12 @@ def ctml_import(
                 changes.append((obj, obj.match_criteria, node_dict))
                 obj.match_criteria = node_dict
                 obj.version += 1
-                obj._history_user = by if getattr(by, "is_authenticated", False) else None
+                obj._history_user = by
                 obj._change_reason = reason
                 obj.save(update_fields=["match_criteria", "version"])
         if changes:
             locked.version += 1
-            locked._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+            locked._history_user = by  # type: ignore[attr-defined]
             locked._change_reason = reason  # type: ignore[attr-defined]
             locked.save(update_fields=["match_criteria", "version"])
         for obj, old, new in changes:

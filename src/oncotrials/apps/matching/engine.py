@@ -46,7 +46,8 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Final, Literal
 
 import numpy as np
 from django.conf import settings
@@ -55,6 +56,7 @@ from django.utils import timezone
 from numpy.typing import NDArray
 
 from oncotrials.apps.accounts.access import Action, allows, roles_on, scope_for
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, LabResult
 from oncotrials.apps.genomics.models import (
     Biomarker,
@@ -106,6 +108,7 @@ __all__ = [
     "SYSTEM",
     "CohortMatch",
     "MatchSummary",
+    "MatchingActor",
     "PatientMatch",
     "match_all",
     "matches_for_patient",
@@ -115,14 +118,21 @@ __all__ = [
 ]
 
 
-class _SystemActor:
-    """The platform itself (command line, scheduled runs): sees every trial and patient."""
+class _System(Enum):
+    """The platform itself (command line, scheduled runs): sees every trial and patient.
+
+    A one-member enum, so that ``user is SYSTEM`` tells the type checker which one it is."""
+
+    SYSTEM = "SYSTEM"
 
     def __repr__(self) -> str:
         return "SYSTEM"
 
 
-SYSTEM: Any = _SystemActor()
+SYSTEM: Final = _System.SYSTEM
+
+# Who asks for matches: a person (who sees what the one rule of visibility allows) or SYSTEM.
+MatchingActor = Actor | Literal[_System.SYSTEM]
 
 _TRUTH = {Truth.TRUE: "met", Truth.FALSE: "not met", Truth.UNKNOWN: "unknown"}
 _CN = {2: "amplification", 1: "gain", -1: "heterozygous_deletion", -2: "homozygous_deletion"}
@@ -799,14 +809,14 @@ def explanation_rows(ex: Explanation, depth: int = 0) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------- access
-def _may_match(user: Any) -> bool:
+def _may_match(user: MatchingActor) -> bool:
     if user is SYSTEM:
         return True
     scope = scope_for(user)
     return scope.is_admin or allows(scope.roles(), Action.READ_MATCHES)
 
 
-def _require(user: Any) -> None:
+def _require(user: MatchingActor) -> None:
     if not _may_match(user):
         raise PermissionDeniedError(
             "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
@@ -815,17 +825,17 @@ def _require(user: Any) -> None:
         )
 
 
-def _visible_trial_ids(user: Any) -> set[int] | None:
+def _visible_trial_ids(user: MatchingActor) -> set[int] | None:
     if user is SYSTEM:
         return None
     return set(trials_visible_to(user).values_list("pk", flat=True))
 
 
-def _visible_patients(user: Any) -> Any:
+def _visible_patients(user: MatchingActor) -> Any:
     return DbPatient.objects.all() if user is SYSTEM else patients_visible_to(user)
 
 
-def _trial_roles_ok(user: Any, trial: DbTrial) -> None:
+def _trial_roles_ok(user: MatchingActor, trial: DbTrial) -> None:
     if user is SYSTEM:
         return
     roles = roles_on(user, trial)
@@ -852,7 +862,7 @@ def _objects(
 
 def matches_for_patient(
     *,
-    user: Any,
+    user: MatchingActor,
     patient: Any,
     include_non_matches: bool = False,
     trial: DbTrial | None = None,
@@ -964,7 +974,7 @@ def _patient_matches(
 
 
 def matches_for_trial(
-    *, user: Any, trial: DbTrial, today: dt.date | None = None
+    *, user: MatchingActor, trial: DbTrial, today: dt.date | None = None
 ) -> list[PatientMatch]:
     """The patients ``user`` may see who match a level of ``trial``, with explanations."""
     _require(user)
@@ -985,7 +995,7 @@ def matches_for_trial(
     return out
 
 
-def match_all(*, user: Any, today: dt.date | None = None) -> MatchSummary:
+def match_all(*, user: MatchingActor, today: dt.date | None = None) -> MatchSummary:
     """Every match the user may see (visible trials x visible patients), with explanations."""
     _require(user)
     today = today or _unit_today()

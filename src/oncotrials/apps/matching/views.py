@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from oncotrials.apps.accounts.access import Action, may
+from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.matching.criteria import criteria_from_text, match_criteria_set
 from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.apps.trials.selectors import trial_get_for_user
@@ -127,7 +127,7 @@ def trial_criteria_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
                 criteria=data,
                 cohort_id=int(ident) if kind == "cohort" else None,
                 dose_level_id=int(ident) if kind == "dose" else None,
-                by=request.user,
+                by=acting_user(request.user),
                 reason=str(form["reason"]),
                 expected_version=expected,
             )

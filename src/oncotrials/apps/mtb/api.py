@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.core.errors import NotFoundError, ValidationError
@@ -190,7 +191,7 @@ def mtb_meeting_create(request: HttpRequest, payload: MtbMeetingIn) -> Any:
         title=payload.title,
         chair=chair,
         attendees=_users(payload.attendees, "attendees"),
-        by=request.user,
+        by=acting_user(request.user),
     )
     return Status(201, meeting_out(meeting))
 
@@ -215,7 +216,7 @@ def mtb_meeting_update(request: HttpRequest, meeting_id: Id, payload: MtbMeeting
         status=payload.status.value if payload.status else None,
         title=payload.title,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
         **kwargs,
     )
     return meeting_out(updated)
@@ -232,7 +233,7 @@ def mtb_meeting_cases(request: HttpRequest, meeting_id: Id) -> Any:
 def mtb_agenda_build(request: HttpRequest, meeting_id: Id) -> Any:
     """Add the new, undiscussed genomic reports since the previous meeting; returns the agenda."""
     meeting = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
-    agenda_build(meeting=meeting, by=request.user)
+    agenda_build(meeting=meeting, by=acting_user(request.user))
     return [case_out(c) for c in cases_of(meeting=meeting)]
 
 
@@ -240,7 +241,9 @@ def mtb_agenda_build(request: HttpRequest, meeting_id: Id) -> Any:
 def mtb_case_add(request: HttpRequest, meeting_id: Id, payload: MtbCaseIn) -> Any:
     meeting = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     patient = patient_for_board(user=request.user, patient_id=payload.patient_id)
-    case = case_add(meeting=meeting, patient=patient, reason=payload.reason, by=request.user)
+    case = case_add(
+        meeting=meeting, patient=patient, reason=payload.reason, by=acting_user(request.user)
+    )
     return Status(201, case_out(case))
 
 
@@ -319,7 +322,7 @@ def mtb_case_update(request: HttpRequest, case_id: Id, payload: MtbCaseUpdateIn)
         version=payload.version,
         notes=payload.notes,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
         **kwargs,
     )
     return case_out(updated)
@@ -339,7 +342,7 @@ def mtb_recommendation_create(
         trial=trial,
         cohort=cohort,
         therapy=payload.therapy,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return Status(201, recommendation_out(rec))
 
@@ -383,7 +386,7 @@ def mtb_recommendation_update(
         recommendation=rec,
         version=payload.version,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
         **kwargs,
     )
     return recommendation_out(updated)
@@ -397,7 +400,10 @@ def mtb_recommendation_sign(request: HttpRequest, recommendation_id: Id, payload
     """The board signs (an investigator of the site or the chair), with the password."""
     rec = recommendation_get_for_user(user=request.user, recommendation_id=recommendation_id)
     signed = recommendation_sign(
-        recommendation=rec, meaning=payload.meaning, password=payload.password, by=request.user
+        recommendation=rec,
+        meaning=payload.meaning,
+        password=payload.password,
+        by=acting_user(request.user),
     )
     return recommendation_out(signed)
 

@@ -36,7 +36,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, may, scope_for
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.models import Actor, Site
 from oncotrials.apps.crfs.models import FormInstance
 from oncotrials.apps.genomics.models import (
     Biomarker,
@@ -78,7 +78,7 @@ REFERRAL_STATES = (
 MAX_ID = 2**62
 
 
-def board_site_ids(user: Any) -> list[int] | None:
+def board_site_ids(user: Actor) -> list[int] | None:
     """Sites whose board the user sees (None: every site, for an administrator)."""
     scope = scope_for(user)
     if scope.is_admin:
@@ -86,23 +86,23 @@ def board_site_ids(user: Any) -> list[int] | None:
     return sorted(scope.site_roles)
 
 
-def _scoped(qs: QuerySet[Any], user: Any, path: str) -> QuerySet[Any]:
+def _scoped(qs: QuerySet[Any], user: Actor, path: str) -> QuerySet[Any]:
     ids = board_site_ids(user)
     return qs if ids is None else qs.filter(**{f"{path}__in": ids})
 
 
-def sites_for_user(user: Any) -> QuerySet[Site]:
+def sites_for_user(user: Actor) -> QuerySet[Site]:
     return _scoped(Site.objects.all(), user, "pk")
 
 
-def meetings_for_user(*, user: Any, site: Site | None = None) -> QuerySet[MtbMeeting]:
+def meetings_for_user(*, user: Actor, site: Site | None = None) -> QuerySet[MtbMeeting]:
     qs = _scoped(MtbMeeting.objects.select_related("site", "chair"), user, "site_id")
     if site is not None:
         qs = qs.filter(site=site)
     return qs
 
 
-def meeting_get_for_user(*, user: Any, meeting_id: int) -> MtbMeeting:
+def meeting_get_for_user(*, user: Actor, meeting_id: int) -> MtbMeeting:
     meeting = (
         meetings_for_user(user=user).filter(pk=meeting_id).first()
         if 0 < meeting_id < MAX_ID
@@ -130,7 +130,7 @@ def cases_of(*, meeting: MtbMeeting) -> QuerySet[MtbCase]:
     )
 
 
-def case_get_for_user(*, user: Any, case_id: int) -> MtbCase:
+def case_get_for_user(*, user: Actor, case_id: int) -> MtbCase:
     case = (
         _scoped(MtbCase.objects.all(), user, "meeting__site_id")
         .filter(pk=case_id)
@@ -144,7 +144,7 @@ def case_get_for_user(*, user: Any, case_id: int) -> MtbCase:
     return case  # type: ignore[no-any-return]
 
 
-def recommendation_get_for_user(*, user: Any, recommendation_id: int) -> MtbRecommendation:
+def recommendation_get_for_user(*, user: Actor, recommendation_id: int) -> MtbRecommendation:
     rec = (
         _scoped(MtbRecommendation.objects.all(), user, "case__meeting__site_id")
         .filter(pk=recommendation_id)
@@ -158,7 +158,7 @@ def recommendation_get_for_user(*, user: Any, recommendation_id: int) -> MtbReco
     return rec  # type: ignore[no-any-return]
 
 
-def patient_for_board(*, user: Any, patient_id: int) -> Patient:
+def patient_for_board(*, user: Actor, patient_id: int) -> Patient:
     """A patient of a site whose board the user sees (for adding a case by hand)."""
     patient = (
         _scoped(Patient.objects.all(), user, "site_id").filter(pk=patient_id).first()
@@ -260,7 +260,7 @@ def referral_state(referral: MtbReferral) -> ReferralState:
 
 
 def referrals_for_user(
-    *, user: Any, site: Site | None = None, state: str = ""
+    *, user: Actor, site: Site | None = None, state: str = ""
 ) -> list[tuple[MtbReferral, ReferralState]]:
     qs = _scoped(
         MtbReferral.objects.select_related(
@@ -279,7 +279,7 @@ def referrals_for_user(
     return out
 
 
-def referral_get_for_user(*, user: Any, referral_id: int) -> MtbReferral:
+def referral_get_for_user(*, user: Actor, referral_id: int) -> MtbReferral:
     ref = (
         _scoped(MtbReferral.objects.all(), user, "patient__site_id")
         .filter(pk=referral_id)
@@ -373,7 +373,7 @@ class CaseDetail:
     actionable: bool
 
 
-def _matches(user: Any, patient: Patient) -> tuple[list[Any] | None, str]:
+def _matches(user: Actor, patient: Patient) -> tuple[list[Any] | None, str]:
     """Open cohorts (and levels) the patient matches, from the matching engine."""
     from oncotrials.core.errors import OncotrialsError
 
@@ -387,7 +387,7 @@ def _matches(user: Any, patient: Patient) -> tuple[list[Any] | None, str]:
     return [m for m in found if m.matched and m.open], ""
 
 
-def case_detail(*, user: Any, case: MtbCase) -> CaseDetail:
+def case_detail(*, user: Actor, case: MtbCase) -> CaseDetail:
     patient = case.patient
     timeline = patient_genomic_timeline(patient=patient)
     computed = any(a.tier in ACTIONABLE_TIERS for sample in timeline for a in sample.alterations)
@@ -416,11 +416,11 @@ def case_detail(*, user: Any, case: MtbCase) -> CaseDetail:
     )
 
 
-def may_organise(user: Any, site_id: int) -> bool:
+def may_organise(user: Actor, site_id: int) -> bool:
     return may(user, Action.ORGANISE_BOARD, on=Target(frozenset({site_id})))
 
 
-def may_sign(user: Any, meeting: MtbMeeting) -> bool:
+def may_sign(user: Actor, meeting: MtbMeeting) -> bool:
     return meeting.chair_id == getattr(user, "pk", None) or may(
         user, Action.SIGN_RECOMMENDATION, on=Target(frozenset({meeting.site_id}))
     )
@@ -463,7 +463,7 @@ def _report_day(reported_on: dt.date | None, imported_at: dt.datetime) -> dt.dat
 
 def funnel(
     *,
-    user: Any,
+    user: Actor,
     site: Site | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,

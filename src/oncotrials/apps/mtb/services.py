@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, may, require
-from oncotrials.apps.accounts.models import Membership, Site
+from oncotrials.apps.accounts.models import Membership, Site, User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.subjects.models import Patient
@@ -130,7 +130,7 @@ def meeting_create(
     *,
     site: Site,
     held_on: dt.date,
-    by: Any,
+    by: User,
     title: str = "",
     chair: Any = None,
     attendees: Iterable[Any] = (),
@@ -165,7 +165,7 @@ def meeting_update(
     *,
     meeting: MtbMeeting,
     version: int,
-    by: Any,
+    by: User,
     status: str | None = None,
     title: str | None = None,
     chair: Any = _UNSET,
@@ -284,7 +284,7 @@ def agenda_candidates(meeting: MtbMeeting) -> list[GenomicReport]:
 
 
 @transaction.atomic
-def agenda_build(*, meeting: MtbMeeting, by: Any) -> list[MtbCase]:
+def agenda_build(*, meeting: MtbMeeting, by: User) -> list[MtbCase]:
     """Add to the meeting a case per patient with new, undiscussed reports; returns the cases
     created or extended (building twice adds nothing the second time)."""
     require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
@@ -329,7 +329,7 @@ def case_add(
     meeting: MtbMeeting,
     patient: Patient,
     reason: str,
-    by: Any,
+    by: User,
     reports: Iterable[GenomicReport] = (),
 ) -> MtbCase:
     """Put a patient on the agenda by hand (a clinician asks the board), with the reason and,
@@ -377,7 +377,7 @@ def case_update(
     *,
     case: MtbCase,
     version: int,
-    by: Any,
+    by: User,
     actionable: bool | None = _UNSET,
     notes: str | None = None,
     reason: str = "",
@@ -490,7 +490,7 @@ def recommendation_create(
     case: MtbCase,
     kind: str,
     rationale: str,
-    by: Any,
+    by: User,
     trial: Trial | None = None,
     cohort: Cohort | None = None,
     therapy: str = "",
@@ -514,7 +514,7 @@ def recommendation_update(
     *,
     recommendation: MtbRecommendation,
     version: int,
-    by: Any,
+    by: User,
     reason: str,
     kind: Any = _UNSET,
     rationale: Any = _UNSET,
@@ -560,7 +560,7 @@ def recommendation_update(
 
 
 def recommendation_sign(
-    *, recommendation: MtbRecommendation, meaning: str, password: str, by: Any
+    *, recommendation: MtbRecommendation, meaning: str, password: str, by: User
 ) -> MtbRecommendation:
     """The board signs a recommendation: an investigator of the site or the meeting's chair,
     with their password, at a held meeting. A signed trial referral opens (or updates) its
@@ -573,7 +573,7 @@ def recommendation_sign(
 
 @transaction.atomic
 def recommendations_sign(
-    *, recommendations: Iterable[MtbRecommendation], meaning: str, password: str, by: Any
+    *, recommendations: Iterable[MtbRecommendation], meaning: str, password: str, by: User
 ) -> list[MtbRecommendation]:
     """Sign several recommendations in one continuous session, all or nothing, with one entry
     of the password (21 CFR 11.200(a)(1)(i): the first signing of a series uses every
@@ -592,7 +592,7 @@ def recommendations_sign(
     )
     for rec in locked:
         meeting = rec.case.meeting
-        is_chair = meeting.chair_id is not None and meeting.chair_id == getattr(by, "pk", None)
+        is_chair = meeting.chair_id is not None and meeting.chair_id == by.pk
         if not is_chair and not may(by, Action.SIGN_RECOMMENDATION, on=_on_site(meeting.site_id)):
             raise PermissionDeniedError(
                 "Only an investigator of the site or the meeting's chair signs for the board."
@@ -631,7 +631,7 @@ def recommendations_sign(
     return locked
 
 
-def _sync_referral(rec: MtbRecommendation, by: Any) -> None:
+def _sync_referral(rec: MtbRecommendation, by: User) -> None:
     referral = MtbReferral.objects.select_for_update().filter(recommendation=rec).first()
     if rec.kind == RecommendationKind.TRIAL_REFERRAL:
         assert rec.trial_id is not None  # the check constraint and the cleaning ensure it

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
@@ -69,7 +70,7 @@ def meetings(request: HttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     chair=chair,
                     attendees=list(form.cleaned_data.get("attendees") or []),
-                    by=request.user,
+                    by=acting_user(request.user),
                 )
                 return redirect("mtb-meeting", meeting_id=meeting.pk)
             except PermissionDeniedError:
@@ -100,21 +101,21 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "build":
-                agenda_build(meeting=m, by=request.user)
+                agenda_build(meeting=m, by=acting_user(request.user))
             elif action == "add":
                 patient = _patient_by_research_id(request, request.POST.get("research_id", ""))
                 case_add(
                     meeting=m,
                     patient=patient,
                     reason=request.POST.get("reason", ""),
-                    by=request.user,
+                    by=acting_user(request.user),
                 )
             elif action == "status":
                 meeting_update(
                     meeting=m,
                     version=_int(request.POST.get("version")) or 0,
                     status=request.POST.get("status", ""),
-                    by=request.user,
+                    by=acting_user(request.user),
                 )
             elif action == "people":
                 chair = User.objects.filter(username=request.POST.get("chair", "")).first()
@@ -124,7 +125,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     version=_int(request.POST.get("version")) or 0,
                     chair=chair,
                     attendees=list(User.objects.filter(username__in=names)),
-                    by=request.user,
+                    by=acting_user(request.user),
                 )
             else:
                 raise NotFoundError("Unknown action.")
@@ -179,7 +180,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
             if action == "recommend":
                 if not form.is_valid():
                     raise_form_error(form)
-                recommendation_create(case=c, by=request.user, **form.service_kwargs())
+                recommendation_create(case=c, by=acting_user(request.user), **form.service_kwargs())
             elif action == "actionable":
                 value = request.POST.get("actionable", "")
                 case_update(
@@ -188,7 +189,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
                     actionable={"yes": True, "no": False}.get(value),
                     notes=request.POST.get("notes"),
                     reason=request.POST.get("reason", ""),
-                    by=request.user,
+                    by=acting_user(request.user),
                 )
             else:
                 raise NotFoundError("Unknown action.")
@@ -243,7 +244,7 @@ def recommendation_edit(request: HttpRequest, recommendation_id: int) -> HttpRes
             recommendation=rec,
             version=_int(request.POST.get("version")) or 0,
             reason=request.POST.get("reason", ""),
-            by=request.user,
+            by=acting_user(request.user),
             **kwargs,
         )
     except PermissionDeniedError:
@@ -263,7 +264,7 @@ def recommendation_sign_view(request: HttpRequest, recommendation_id: int) -> Ht
             recommendation=rec,
             meaning=request.POST.get("meaning", ""),
             password=request.POST.get("password", "")[:200],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except PermissionDeniedError as exc:
         if "password" in exc.message:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
-from oncotrials.apps.accounts.access import roles_on
+from oncotrials.apps.accounts.access import acting_user, roles_on
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
@@ -120,7 +120,7 @@ def safety_ae_create(request: HttpRequest, payload: SafetyAdverseEventIn) -> Any
     ae = adverse_event_create(
         registration=registration,
         data=_ae_data(payload),
-        by=request.user,
+        by=acting_user(request.user),
         complete=payload.complete,
     )
     return Status(201, ae)
@@ -138,7 +138,7 @@ def safety_ae_update(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEven
         ae=ae,
         data=_ae_data(payload),
         version=payload.version,
-        by=request.user,
+        by=acting_user(request.user),
         complete=payload.complete,
         reason=payload.reason,
     )
@@ -147,7 +147,9 @@ def safety_ae_update(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEven
 @router.delete("/safety/adverse-events/{ae_id}", response={204: None, **ERRORS})
 def safety_ae_delete(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEventDeleteIn) -> Any:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
-    adverse_event_delete(ae=ae, version=payload.version, by=request.user, reason=payload.reason)
+    adverse_event_delete(
+        ae=ae, version=payload.version, by=acting_user(request.user), reason=payload.reason
+    )
     return Status(204, None)
 
 
@@ -164,7 +166,11 @@ def safety_sae_reports(request: HttpRequest, ae_id: Id) -> Any:
 def safety_sae_report_create(request: HttpRequest, ae_id: Id, payload: SafetySaeReportIn) -> Any:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
     report = sae_report_record(
-        ae=ae, kind=payload.kind, sent_at=payload.sent_at, by=request.user, notes=payload.notes
+        ae=ae,
+        kind=payload.kind,
+        sent_at=payload.sent_at,
+        by=acting_user(request.user),
+        notes=payload.notes,
     )
     return Status(201, report)
 
@@ -210,7 +216,7 @@ def safety_astct_create(request: HttpRequest, registration_id: Id, payload: Safe
         assessed_at=payload.assessed_at,
         parameters=payload.parameters,
         attribution=payload.attribution or "",
-        by=request.user,
+        by=acting_user(request.user),
     )
     return Status(201, record)
 
@@ -232,7 +238,7 @@ def safety_dlt_rules_save(request: HttpRequest, trial_id: Id, payload: SafetyDlt
         document=payload.document,
         version=payload.version,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )
 
 
@@ -242,7 +248,7 @@ def safety_dlt_rules_save(request: HttpRequest, trial_id: Id, payload: SafetyDlt
 )
 def safety_dlt_evaluate(request: HttpRequest, registration_id: Id) -> Any:
     reg = registration_get_for_user(user=request.user, registration_id=registration_id)
-    decision, cases = dlt_evaluate(registration=reg, by=request.user)
+    decision, cases = dlt_evaluate(registration=reg, by=acting_user(request.user))
     assessment = (
         type(reg).objects.filter(pk=reg.pk).values_list("dlt_assessment__outcome", flat=True)
     )
@@ -269,7 +275,7 @@ def safety_dlt_adjudicate(request: HttpRequest, case_id: Id, payload: SafetyDltA
         reason=payload.reason,
         meaning=payload.meaning,
         version=payload.version,
-        by=request.user,
+        by=acting_user(request.user),
     )
 
 
@@ -298,7 +304,7 @@ def safety_meeting_create(request: HttpRequest, payload: SafetyMeetingIn) -> Any
     if site is None or not roles_on(request.user, site):
         raise NotFoundError(f"Unknown site {payload.site!r}.")
     meeting = toxicity_meeting_create(
-        site=site, held_on=payload.held_on, title=payload.title, by=request.user
+        site=site, held_on=payload.held_on, title=payload.title, by=acting_user(request.user)
     )
     return Status(201, meeting)
 
@@ -318,7 +324,7 @@ def safety_meeting_cases(request: HttpRequest, meeting_id: Id) -> Any:
 )
 def safety_meeting_build(request: HttpRequest, meeting_id: Id) -> Any:
     meeting = toxicity_meeting_get_for_user(user=request.user, meeting_id=meeting_id)
-    toxicity_cases_build(meeting=meeting, by=request.user)
+    toxicity_cases_build(meeting=meeting, by=acting_user(request.user))
     return list(toxicity_cases(meeting=meeting))
 
 
@@ -333,5 +339,5 @@ def safety_recommend(request: HttpRequest, case_id: Id, payload: SafetyRecommend
         recommendation=payload.recommendation,
         version=payload.version,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )

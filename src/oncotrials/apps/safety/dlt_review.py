@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, allows, require, require_roles
+from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record, diff
 from oncotrials.apps.crfs.hooks import RecordChange
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
@@ -89,7 +90,7 @@ def parse_rule_document(document: Any) -> Any:
 
 @transaction.atomic
 def dlt_rules_save(
-    *, trial: Trial, document: Any, by: Any, version: int | None = None, reason: str = ""
+    *, trial: Trial, document: Any, by: User, version: int | None = None, reason: str = ""
 ) -> DltRuleSet:
     """Store the trial's DLT definition after the core loader has checked it."""
     require(by, Action.EDIT_DLT_RULES, on=trial)
@@ -485,7 +486,7 @@ def subject_data(
 
 
 def _reevaluate_if_touched(
-    registration: Registration, days: tuple[dt.date | None, ...], by: Any, *, after: int = 0
+    registration: Registration, days: tuple[dt.date | None, ...], by: User, *, after: int = 0
 ) -> None:
     """Propose DLT cases when one of ``days`` lies in the DLT window (``after``: days past its
     end that still count). No dosing change: that is the investigator's adjudication."""
@@ -502,14 +503,14 @@ def _reevaluate_if_touched(
 
 
 def dlt_reevaluate_quietly(
-    ae: AdverseEvent, by: Any, *, onset_before: dt.date | None = None
+    ae: AdverseEvent, by: User, *, onset_before: dt.date | None = None
 ) -> None:
     """Propose DLT cases after an AE change that touches the DLT window."""
     _reevaluate_if_touched(ae.registration, (ae.onset_date, onset_before), by)
 
 
 def dlt_reevaluate_after_lab(
-    registration: Registration, *, sampled_on: dt.date, by: Any, before: dt.date | None = None
+    registration: Registration, *, sampled_on: dt.date, by: User, before: dt.date | None = None
 ) -> None:
     """Propose DLT cases after a lab value in the window was recorded or changed (``before``:
     its date before the change). Later values count too: they may end an episode of the window."""
@@ -521,7 +522,7 @@ def dlt_reevaluate_after_administration(
     registration: Registration,
     *,
     administered_on: dt.date,
-    by: Any,
+    by: User,
     before: dt.date | None = None,
     delayed: bool = False,
 ) -> None:
@@ -550,7 +551,7 @@ def dlt_reevaluate_after_record(change: RecordChange) -> None:
 
 @transaction.atomic
 def dlt_evaluate(
-    *, registration: Registration, by: Any, sync_dosing: bool = True
+    *, registration: Registration, by: User, sync_dosing: bool = True
 ) -> tuple[SubjectDecision, list[DltCase]]:
     """Evaluate the patient's events with the trial's DLT rules; propose cases for DLT/pending.
 
@@ -574,7 +575,7 @@ def dlt_evaluate(
 
 
 def _propose_cases(
-    registration: Registration, rule_set: DltRuleSet, rules: DltRules, by: Any
+    registration: Registration, rule_set: DltRuleSet, rules: DltRules, by: User
 ) -> SubjectDecision:
     """Run the rules and bring the patient's proposed cases in line (call inside a transaction).
 
@@ -642,7 +643,7 @@ def _propose_cases(
     return decision
 
 
-def _dosing_sync(registration: Registration, rules: DltRules, by: Any, *, reason: str) -> str:
+def _dosing_sync(registration: Registration, rules: DltRules, by: User, *, reason: str) -> str:
     """Drive the dosing state: dlt if a case is confirmed; no_dlt when the window has closed
     with every case rejected; pending otherwise."""
     if registration.dose_level_id is None:
@@ -667,7 +668,7 @@ def _dosing_sync(registration: Registration, rules: DltRules, by: Any, *, reason
 
 @transaction.atomic
 def dlt_case_adjudicate(
-    *, case: DltCase, decision: str, reason: str, meaning: str, version: int, by: Any
+    *, case: DltCase, decision: str, reason: str, meaning: str, version: int, by: User
 ) -> DltCase:
     """An investigator confirms or rejects a proposed DLT, signed; the dosing state follows."""
     registration = case.registration

@@ -16,6 +16,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import roles_on, scope_condition
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.dosing.models import DltOutcome
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.subjects.selectors import registration_condition, registrations_visible_to
@@ -54,7 +55,7 @@ def _consent_signed_on(prefix: str = "") -> Subquery:
 AGENTS_CACHE = "_safety_agents"
 
 
-def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+def registration_get_for_user(*, user: Actor, registration_id: int) -> Registration:
     """One registration the user may see, with what an AE save checks against, in one query:
     its patient, trial, cohort, dose level, the date of the trial consent (the start of AE
     collection) and, on PostgreSQL, the agents of the cohort's dose levels."""
@@ -83,13 +84,13 @@ def registration_get_for_user(*, user: Any, registration_id: int) -> Registratio
     return reg
 
 
-def adverse_events_visible_to(user: Any) -> QuerySet[AdverseEvent]:
+def adverse_events_visible_to(user: Actor) -> QuerySet[AdverseEvent]:
     cond = registration_condition(user, "registration__")
     qs = AdverseEvent.objects.all()
     return qs if cond is None else qs.filter(cond)
 
 
-def adverse_event_get_for_user(*, user: Any, ae_id: int) -> AdverseEvent:
+def adverse_event_get_for_user(*, user: Actor, ae_id: int) -> AdverseEvent:
     ae = (
         adverse_events_visible_to(user)
         .filter(pk=ae_id)
@@ -107,7 +108,7 @@ def adverse_event_get_for_user(*, user: Any, ae_id: int) -> AdverseEvent:
 
 def adverse_events_for_user(
     *,
-    user: Any,
+    user: Actor,
     patient_id: int | None = None,
     trial_id: int | None = None,
     registration_id: int | None = None,
@@ -129,12 +130,12 @@ def adverse_events_for_user(
     return qs.order_by("registration_id", "onset_date", "pk")
 
 
-def roles_for_registration(user: Any, registration: Registration) -> set[str]:
+def roles_for_registration(user: Actor, registration: Registration) -> set[str]:
     """Roles the user holds for this registration (see ``accounts.access.roles_on``)."""
     return roles_on(user, registration)
 
 
-def irae_register(*, user: Any) -> QuerySet[AdverseEvent]:
+def irae_register(*, user: Actor) -> QuerySet[AdverseEvent]:
     """Immune-related AEs across every trial the user may see, worst first."""
     return (
         adverse_events_for_user(user=user, immune_related=True)
@@ -155,7 +156,7 @@ class SaeDue:
     hours_left: float
 
 
-def sae_worklist(*, user: Any, now: dt.datetime | None = None) -> list[SaeDue]:
+def sae_worklist(*, user: Actor, now: dt.datetime | None = None) -> list[SaeDue]:
     """Serious AEs whose initial or follow-up report to the sponsor is due, soonest first."""
     now = now or timezone.now()
     rows: list[SaeDue] = []
@@ -186,7 +187,7 @@ def sae_worklist(*, user: Any, now: dt.datetime | None = None) -> list[SaeDue]:
 # ------------------------------------------------------------------------------- summaries
 
 
-def ae_summary(*, user: Any, trial: Trial) -> dict[str, Any]:
+def ae_summary(*, user: Actor, trial: Trial) -> dict[str, Any]:
     """Patients by CTCAE term and worst grade (complete AEs the user may see), most frequent first."""
     worst: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     patients: set[int] = set()
@@ -214,7 +215,7 @@ def ae_summary(*, user: Any, trial: Trial) -> dict[str, Any]:
     return {"patients": len(patients), "rows": rows}
 
 
-def dlt_table(*, user: Any, trial: Trial) -> list[dict[str, Any]]:
+def dlt_table(*, user: Actor, trial: Trial) -> list[dict[str, Any]]:
     """Per cohort and dose level: patients treated, DLT-evaluable, DLTs, pending, confirmed DLTs."""
     visible = registrations_visible_to(user).filter(trial=trial, dose_level__isnull=False)
     regs = list(visible.select_related("dose_level", "cohort", "dlt_assessment"))
@@ -252,7 +253,7 @@ def dlt_table(*, user: Any, trial: Trial) -> list[dict[str, Any]]:
 
 
 def dlt_cases_for_user(
-    *, user: Any, trial_id: int | None = None, status: str | None = None
+    *, user: Actor, trial_id: int | None = None, status: str | None = None
 ) -> QuerySet[DltCase]:
     cond = registration_condition(user, "registration__")
     qs = DltCase.objects.select_related(
@@ -267,7 +268,7 @@ def dlt_cases_for_user(
     return qs.order_by("status", "registration_id", "pk")
 
 
-def dlt_case_get_for_user(*, user: Any, case_id: int) -> DltCase:
+def dlt_case_get_for_user(*, user: Actor, case_id: int) -> DltCase:
     case = dlt_cases_for_user(user=user).filter(pk=case_id).first()
     if case is None:
         raise NotFoundError(f"No DLT case {case_id} that you may see.")
@@ -283,13 +284,13 @@ def astct_for_registration(*, registration: Registration) -> QuerySet[AstctAsses
 # ---------------------------------------------------------------------------- toxicity board
 
 
-def toxicity_meetings_for_user(*, user: Any) -> QuerySet[ToxicityBoardMeeting]:
+def toxicity_meetings_for_user(*, user: Actor) -> QuerySet[ToxicityBoardMeeting]:
     qs = ToxicityBoardMeeting.objects.select_related("site")
     cond = scope_condition(user, site="site_id")
     return qs if cond is None else qs.filter(cond)
 
 
-def toxicity_meeting_get_for_user(*, user: Any, meeting_id: int) -> ToxicityBoardMeeting:
+def toxicity_meeting_get_for_user(*, user: Actor, meeting_id: int) -> ToxicityBoardMeeting:
     meeting = toxicity_meetings_for_user(user=user).filter(pk=meeting_id).first()
     if meeting is None:
         raise NotFoundError(f"No toxicity board meeting {meeting_id} that you may see.")
@@ -304,7 +305,7 @@ def toxicity_cases(*, meeting: ToxicityBoardMeeting) -> QuerySet[ToxicityBoardCa
     )
 
 
-def toxicity_case_get_for_user(*, user: Any, case_id: int) -> ToxicityBoardCase:
+def toxicity_case_get_for_user(*, user: Actor, case_id: int) -> ToxicityBoardCase:
     case = (
         ToxicityBoardCase.objects.filter(
             pk=case_id, meeting__in=toxicity_meetings_for_user(user=user)

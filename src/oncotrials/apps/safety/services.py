@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_batch, audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.trials.models import Modality
@@ -305,7 +306,7 @@ def _apply_sae_clock(ae: AdverseEvent, was_serious: bool, awareness: Any, change
 
 @transaction.atomic
 def adverse_event_create(
-    *, registration: Registration, data: Mapping[str, Any], by: Any, complete: bool = False
+    *, registration: Registration, data: Mapping[str, Any], by: User, complete: bool = False
 ) -> AdverseEvent:
     """Record an AE as a draft (errors of completeness allowed) or complete (none allowed)."""
     require(by, Action.RECORD_AE, on=registration)
@@ -346,7 +347,7 @@ def adverse_event_update(
     ae: AdverseEvent,
     data: Mapping[str, Any],
     version: int,
-    by: Any,
+    by: User,
     complete: bool = False,
     reason: str = "",
 ) -> AdverseEvent:
@@ -400,7 +401,7 @@ def adverse_event_update(
 
 
 @transaction.atomic
-def adverse_event_delete(*, ae: AdverseEvent, version: int, by: Any, reason: str) -> None:
+def adverse_event_delete(*, ae: AdverseEvent, version: int, by: User, reason: str) -> None:
     """Delete an AE entered by mistake: only a draft never completed, with a reason."""
     require(by, Action.RECORD_AE, on=ae.registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
@@ -431,7 +432,7 @@ def adverse_event_delete(*, ae: AdverseEvent, version: int, by: Any, reason: str
 
 @transaction.atomic
 def sae_report_record(
-    *, ae: AdverseEvent, kind: str, sent_at: dt.datetime, by: Any, notes: str = ""
+    *, ae: AdverseEvent, kind: str, sent_at: dt.datetime, by: User, notes: str = ""
 ) -> SaeReport:
     """Record that an initial or follow-up SAE report was sent to the sponsor."""
     require(by, Action.REPORT_SAE, on=ae.registration)
@@ -496,7 +497,7 @@ def astct_assessment_record(
     scale: str,
     assessed_at: dt.datetime,
     parameters: Mapping[str, Any],
-    by: Any,
+    by: User,
     attribution: str = "",
 ) -> AstctAssessment:
     """Grade one CRS or ICANS assessment with the ASTCT consensus and keep findings and grade."""

@@ -4,13 +4,12 @@ AEs, and the board's recommendations."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.core.errors import ConflictError, ValidationError
 
@@ -19,7 +18,7 @@ from .models import AdverseEvent, RecordStatus, ToxicityBoardCase, ToxicityBoard
 
 @transaction.atomic
 def toxicity_meeting_create(
-    *, site: Site, held_on: dt.date, title: str, by: Any
+    *, site: Site, held_on: dt.date, title: str, by: User
 ) -> ToxicityBoardMeeting:
     require(by, Action.SIT_ON_TOXICITY_BOARD, on=site)
     if not title.strip():
@@ -46,7 +45,7 @@ def _why(ae: AdverseEvent) -> str:
 
 
 @transaction.atomic
-def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: Any) -> list[ToxicityBoardCase]:
+def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: User) -> list[ToxicityBoardCase]:
     """Add to the agenda every complete grade >= 3 immune-related or unexpected AE of the site
     not yet reviewed by a meeting."""
     from django.db.models import Q
@@ -74,7 +73,7 @@ def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: Any) -> list[Toxi
 
 @transaction.atomic
 def toxicity_recommend(
-    *, case: ToxicityBoardCase, recommendation: str, version: int, by: Any, reason: str = ""
+    *, case: ToxicityBoardCase, recommendation: str, version: int, by: User, reason: str = ""
 ) -> ToxicityBoardCase:
     require(by, Action.ADJUDICATE_DLT, on=case.meeting.site)
     current = ToxicityBoardCase.objects.select_for_update().get(pk=case.pk)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import (
     Action,
+    acting_user,
     allows,
     may,
     refusal,
@@ -252,7 +253,7 @@ def ae_new(request: HttpRequest, registration_id: int) -> HttpResponse:
         ae = adverse_event_create(
             registration=registration,
             data=values,
-            by=request.user,
+            by=acting_user(request.user),
             complete=request.POST.get("action") == "complete",
         )
     except (PermissionDeniedError, NotFoundError):
@@ -289,7 +290,7 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
             ae=ae,
             data=values,
             version=_int(request.POST.get("version")) or 0,
-            by=request.user,
+            by=acting_user(request.user),
             complete=request.POST.get("action") == "complete",
             reason=request.POST.get("reason", ""),
         )
@@ -317,7 +318,7 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
 def registration_evaluate(request: HttpRequest, registration_id: int) -> HttpResponse:
     registration = registration_get_for_user(user=request.user, registration_id=registration_id)
     try:
-        dlt_evaluate(registration=registration, by=request.user)
+        dlt_evaluate(registration=registration, by=acting_user(request.user))
     except (PermissionDeniedError, NotFoundError):
         raise
     except OncotrialsError as exc:
@@ -343,7 +344,7 @@ def sae_report(request: HttpRequest, ae_id: int) -> HttpResponse:
             kind=request.POST.get("kind", ""),
             sent_at=sent_at,
             notes=request.POST.get("notes", "")[:2000],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except (PermissionDeniedError, NotFoundError):
         raise
@@ -409,7 +410,7 @@ def astct_new(request: HttpRequest, registration_id: int) -> HttpResponse:
             assessed_at=assessed_at,
             parameters=_astct_parameters(request, scale),
             attribution=request.POST.get("attribution", ""),
-            by=request.user,
+            by=acting_user(request.user),
         )
     except (PermissionDeniedError, NotFoundError):
         raise
@@ -434,7 +435,7 @@ def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
                 document=request.POST.get("document", ""),
                 version=_int(request.POST.get("version")),
                 reason=request.POST.get("reason", ""),
-                by=request.user,
+                by=acting_user(request.user),
             )
             return redirect("safety-trial", trial_id=trial.pk)
         except PermissionDeniedError:
@@ -498,7 +499,7 @@ def dlt_adjudicate(request: HttpRequest, case_id: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             meaning=request.POST.get("meaning", ""),
             version=_int(request.POST.get("version")) or 0,
-            by=request.user,
+            by=acting_user(request.user),
         )
     except PermissionDeniedError:
         raise
@@ -523,7 +524,7 @@ def board(request: HttpRequest) -> HttpResponse:
                 site=site,
                 held_on=_date_or_today(request.POST.get("held_on", "")),
                 title=request.POST.get("title", ""),
-                by=request.user,
+                by=acting_user(request.user),
             )
             return redirect("safety-board-meeting", meeting_id=meeting.pk)
         except PermissionDeniedError:
@@ -554,7 +555,7 @@ def board_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "build":
-                toxicity_cases_build(meeting=meeting, by=request.user)
+                toxicity_cases_build(meeting=meeting, by=acting_user(request.user))
             else:
                 case = toxicity_case_get_for_user(
                     user=request.user, case_id=_int(request.POST.get("case")) or 0
@@ -564,7 +565,7 @@ def board_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     recommendation=request.POST.get("recommendation", ""),
                     version=_int(request.POST.get("version")) or 0,
                     reason=request.POST.get("reason", ""),
-                    by=request.user,
+                    by=acting_user(request.user),
                 )
             return redirect("safety-board-meeting", meeting_id=meeting.pk)
         except (PermissionDeniedError, NotFoundError):

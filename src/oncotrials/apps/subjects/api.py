@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from oncotrials.apps.accounts.access import Action, require, roles_on
+from oncotrials.apps.accounts.access import Action, acting_user, require, roles_on
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
 from oncotrials.apps.trials.models import Cohort, DoseLevel
@@ -69,7 +69,7 @@ def patients_create(request: HttpRequest, payload: PatientIn) -> Any:
     if site is None or not roles_on(request.user, site):
         raise NotFoundError(f"Unknown site {payload.site!r}.")
     require(request.user, Action.WRITE_JOURNEY, on=site)
-    return Status(201, patient_create(site=site, by=request.user, **data))
+    return Status(201, patient_create(site=site, by=acting_user(request.user), **data))
 
 
 @router.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS})
@@ -80,7 +80,7 @@ def patients_detail(request: HttpRequest, patient_id: int) -> Any:
 @router.get("/patients/{patient_id}/identity", response={200: IdentityOut, **ERRORS})
 def patients_identity(request: HttpRequest, patient_id: int, purpose: str) -> Any:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    return identity_read(patient=patient, user=request.user, purpose=purpose[:200])
+    return identity_read(patient=patient, user=acting_user(request.user), purpose=purpose[:200])
 
 
 @router.get("/patients/{patient_id}/consents", response={200: list[ConsentOut], **ERRORS})
@@ -100,7 +100,7 @@ def consents_sign(request: HttpRequest, patient_id: int, payload: ConsentIn) -> 
             patient=patient,
             form=form,
             signed_on=payload.signed_on,
-            by=request.user,
+            by=acting_user(request.user),
             options_granted=payload.options_granted,
         ),
     )
@@ -114,7 +114,11 @@ def consents_withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn
     if consent is None:
         raise NotFoundError(f"No consent {consent_id}.")
     return consent_withdraw(
-        consent=consent, on=payload.on, scope=payload.scope, reason=payload.reason, by=request.user
+        consent=consent,
+        on=payload.on,
+        scope=payload.scope,
+        reason=payload.reason,
+        by=acting_user(request.user),
     )
 
 
@@ -142,7 +146,7 @@ def screenings_start(request: HttpRequest, patient_id: int, payload: ScreeningIn
             trial=trial,
             kind=payload.kind,
             started_on=payload.started_on,
-            by=request.user,
+            by=acting_user(request.user),
             cohort=cohort,
         ),
     )
@@ -157,7 +161,7 @@ def screenings_close(request: HttpRequest, screening_id: int, payload: Screening
         episode=episode,
         outcome=payload.outcome,
         closed_on=payload.closed_on,
-        by=request.user,
+        by=acting_user(request.user),
         failure_reason=payload.failure_reason,
         notes=payload.notes,
     )
@@ -179,7 +183,7 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
         cohort=cohort,
         dose_level=dose_level,
         registered_on=payload.registered_on,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return Status(201, _registration_out(request, registration))
 
@@ -211,7 +215,7 @@ def registrations_status(
         registration=registration,
         to_status=payload.status,
         on=payload.on,
-        by=request.user,
+        by=acting_user(request.user),
         reason=payload.reason,
     )
     return _registration_out(request, updated)

@@ -22,6 +22,7 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, may, roles_on, scope_condition, scope_for
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.trials.models import Phase
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.errors import NotFoundError
@@ -41,7 +42,7 @@ from .models import (
 from .visit_evidence import PER_CYCLE, evidence_for
 
 
-def patients_visible_to(user: Any) -> QuerySet[Patient]:
+def patients_visible_to(user: Actor) -> QuerySet[Patient]:
     scope = scope_for(user)
     if scope.is_admin:
         return Patient.objects.all()
@@ -57,13 +58,13 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
     return Patient.objects.filter(cond)
 
 
-def registration_condition(user: Any, prefix: str = "") -> Q | None:
+def registration_condition(user: Actor, prefix: str = "") -> Q | None:
     """The registrations rule as a condition over rows that reach a registration by ``prefix``
     (``""`` for registrations, ``"registration__"`` for an adverse event). None: everything."""
     return scope_condition(user, site=f"{prefix}patient__site_id", trial=f"{prefix}trial_id")
 
 
-def registrations_visible_to(user: Any) -> QuerySet[Registration]:
+def registrations_visible_to(user: Actor) -> QuerySet[Registration]:
     """Registrations the user may see: a site-wide membership at the patient's site, or a
     membership limited to the registration's trial at the patient's site."""
     cond = registration_condition(user)
@@ -71,13 +72,13 @@ def registrations_visible_to(user: Any) -> QuerySet[Registration]:
     return qs if cond is None else qs.filter(cond)
 
 
-def screenings_visible_to(user: Any) -> QuerySet[ScreeningEpisode]:
+def screenings_visible_to(user: Actor) -> QuerySet[ScreeningEpisode]:
     cond = scope_condition(user, site="patient__site_id", trial="trial_id")
     qs = ScreeningEpisode.objects.all()
     return qs if cond is None else qs.filter(cond)
 
 
-def consents_visible_to(user: Any) -> QuerySet[Consent]:
+def consents_visible_to(user: Actor) -> QuerySet[Consent]:
     """Trial consents follow their trial; translational consents (no trial) are visible through
     site-wide memberships only."""
     cond = scope_condition(user, site="patient__site_id", trial="form__trial_id")
@@ -85,19 +86,21 @@ def consents_visible_to(user: Any) -> QuerySet[Consent]:
     return qs if cond is None else qs.filter(cond)
 
 
-def roles_for_patient(user: Any, patient: Patient) -> set[str]:
+def roles_for_patient(user: Actor, patient: Patient) -> set[str]:
     """Roles on a patient: see ``accounts.access.roles_on``."""
     return roles_on(user, patient)
 
 
-def patient_get_for_user(*, user: Any, patient_id: int) -> Patient:
+def patient_get_for_user(*, user: Actor, patient_id: int) -> Patient:
     patient = patients_visible_to(user).filter(pk=patient_id).select_related("site").first()
     if patient is None:
         raise NotFoundError(f"No patient {patient_id} that you may see.")
     return patient
 
 
-def patients_for_user(*, user: Any, q: str = "", trial_id: int | None = None) -> QuerySet[Patient]:
+def patients_for_user(
+    *, user: Actor, q: str = "", trial_id: int | None = None
+) -> QuerySet[Patient]:
     qs = patients_visible_to(user).select_related("site")
     if q:
         qs = qs.filter(research_id__icontains=q.strip())
@@ -108,7 +111,7 @@ def patients_for_user(*, user: Any, q: str = "", trial_id: int | None = None) ->
     return qs
 
 
-def arm_visible_to(*, user: Any, registration: Registration) -> bool:
+def arm_visible_to(*, user: Actor, registration: Registration) -> bool:
     """Whether the user may know the arm of this registration (blinded schemes hide it)."""
     scheme = getattr(registration.trial, "randomisation_scheme", None)
     if scheme is None or not scheme.blinded:
@@ -116,7 +119,7 @@ def arm_visible_to(*, user: Any, registration: Registration) -> bool:
     return may(user, Action.UNBLIND, on=registration)
 
 
-def patient_timeline(*, patient: Patient, user: Any = None) -> list[dict[str, Any]]:
+def patient_timeline(*, patient: Patient, user: Actor | None = None) -> list[dict[str, Any]]:
     """Consent, screening, registration and status events of one patient, oldest first."""
     events: list[dict[str, Any]] = [
         {
@@ -221,7 +224,7 @@ def slot_summary_for(*, allocations: QuerySet[SlotAllocation]) -> list[dict[str,
     return out
 
 
-def reconsent_worklist(*, user: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
+def reconsent_worklist(*, user: Actor, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Active patients whose signed consent version has been superseded by a version now in force.
 
     Three queries whatever the number of patients: the active registrations, the consents in
@@ -272,7 +275,7 @@ def reconsent_worklist(*, user: Any, today: dt.date | None = None) -> list[dict[
     return out
 
 
-def inclusion_figures(*, user: Any) -> dict[str, Any]:
+def inclusion_figures(*, user: Actor) -> dict[str, Any]:
     """Dashboard figures: inclusions per phase and year, inclusion rate of screened patients."""
     regs = registrations_visible_to(user)
     per_phase_year: dict[str, dict[int, int]] = defaultdict(dict)
@@ -416,7 +419,7 @@ class VisitFilters:
 
 
 def visits_due(
-    *, user: Any, today: dt.date | None = None, filters: VisitFilters | None = None
+    *, user: Actor, today: dt.date | None = None, filters: VisitFilters | None = None
 ) -> list[dict[str, Any]]:
     """Today's work: visits due today or overdue for active registrations the user may see,
     reconciled (see ``registration_calendar``), by target date."""

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, require
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial, TrialStatus
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
@@ -49,10 +49,6 @@ from .models import (
 SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
 
 
-def _by(user: Any) -> Any:
-    return user if getattr(user, "is_authenticated", False) else None
-
-
 def date_not_future(value: dt.date, field: str) -> None:
     """Clinical dates are recorded once they happened: refuse a date after today (site time)."""
     if value > timezone.localdate():
@@ -76,7 +72,7 @@ def _next_research_id() -> str:
 def patient_create(
     *,
     site: Site,
-    by: Any,
+    by: User,
     family_name: str,
     given_name: str,
     birth_date: dt.date,
@@ -121,7 +117,7 @@ def patient_create(
         referral_date=referral_date,
         referred_by=referred_by,
     )
-    patient._history_user = _by(by)  # type: ignore[attr-defined]
+    patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
     PatientIdentity.objects.create(
         patient=patient,
@@ -153,7 +149,7 @@ def patient_create(
     return patient
 
 
-def identity_read(*, patient: Patient, user: Any, purpose: str) -> PatientIdentity:
+def identity_read(*, patient: Patient, user: User, purpose: str) -> PatientIdentity:
     """The patient's identifying data, for roles that need it; every read is audited."""
     require(user, Action.READ_IDENTITY, on=patient)
     if not purpose.strip():
@@ -179,7 +175,7 @@ def consent_form_create(
     version_date: dt.date,
     ethics_approval_date: dt.date,
     valid_from: dt.date,
-    by: Any,
+    by: User,
     trial: Trial | None = None,
     programme: str = "",
     options: Iterable[str] = (),
@@ -240,7 +236,7 @@ def consent_sign(
     patient: Patient,
     form: ConsentForm,
     signed_on: dt.date,
-    by: Any,
+    by: User,
     options_granted: Mapping[str, bool] | None = None,
 ) -> Consent:
     require(by, Action.WRITE_JOURNEY, on=patient)
@@ -281,7 +277,7 @@ def consent_sign(
 
 @transaction.atomic
 def consent_withdraw(
-    *, consent: Consent, on: dt.date, scope: Iterable[str], reason: str, by: Any
+    *, consent: Consent, on: dt.date, scope: Iterable[str], reason: str, by: User
 ) -> Consent:
     """Full (every scope) or partial withdrawal; later actions check what it blocks."""
     require(by, Action.WRITE_JOURNEY, on=consent.patient)
@@ -345,7 +341,7 @@ def screening_start(
     trial: Trial,
     kind: str,
     started_on: dt.date,
-    by: Any,
+    by: User,
     cohort: Cohort | None = None,
     checklist: list[str] | None = None,
 ) -> ScreeningEpisode:
@@ -401,7 +397,7 @@ def screening_close(
     episode: ScreeningEpisode,
     outcome: str,
     closed_on: dt.date,
-    by: Any,
+    by: User,
     failure_reason: str = "",
     checklist: list[Mapping[str, Any]] | None = None,
     notes: str = "",
@@ -475,7 +471,7 @@ def slot_allocate(
     site: Site,
     slots: int,
     open_from: dt.date,
-    by: Any,
+    by: User,
     open_until: dt.date | None = None,
     dose_level: DoseLevel | None = None,
 ) -> SlotAllocation:
@@ -507,7 +503,7 @@ def slot_book(
     *,
     patient: Patient,
     cohort: Cohort,
-    by: Any,
+    by: User,
     on: dt.date | None = None,
     dose_level: DoseLevel | None = None,
 ) -> SlotBooking:
@@ -553,7 +549,7 @@ def slot_book(
     )
 
 
-def _release(booking: SlotBooking, *, reason: str, by: Any) -> None:
+def _release(booking: SlotBooking, *, reason: str, by: User) -> None:
     booking.status = BookingStatus.RELEASED
     booking.released_reason = reason[:200]
     booking.save(update_fields=["status", "released_reason"])
@@ -567,7 +563,7 @@ def _release(booking: SlotBooking, *, reason: str, by: Any) -> None:
 
 
 @transaction.atomic
-def slot_release(*, booking: SlotBooking, reason: str, by: Any) -> SlotBooking:
+def slot_release(*, booking: SlotBooking, reason: str, by: User) -> SlotBooking:
     require(by, Action.WRITE_JOURNEY, on=booking.patient)
     locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
     if locked.status != BookingStatus.HELD:
@@ -581,7 +577,7 @@ def slot_release(*, booking: SlotBooking, reason: str, by: Any) -> SlotBooking:
 
 
 @transaction.atomic
-def waitlist_add(*, patient: Patient, cohort: Cohort, by: Any) -> WaitlistEntry:
+def waitlist_add(*, patient: Patient, cohort: Cohort, by: User) -> WaitlistEntry:
     require(by, Action.WRITE_JOURNEY, on=patient)
     if WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).exists():
         raise ConflictError(
@@ -598,7 +594,7 @@ def registration_create(
     patient: Patient,
     cohort: Cohort,
     registered_on: dt.date,
-    by: Any,
+    by: User,
     dose_level: DoseLevel | None = None,
 ) -> Registration:
     """Register a screened, consented patient to an open cohort (and dose level), using a slot."""
@@ -679,7 +675,7 @@ def registration_create(
         status=RegistrationStatus.REGISTERED,
         status_date=registered_on,
     )
-    registration._history_user = _by(by)  # type: ignore[attr-defined]
+    registration._history_user = by  # type: ignore[attr-defined]
     registration.save()
     RegistrationStatusChange.objects.create(
         registration=registration,
@@ -711,7 +707,7 @@ def registration_change_status(
     registration: Registration,
     to_status: str,
     on: dt.date,
-    by: Any,
+    by: User,
     reason: str = "",
 ) -> Registration:
     require(by, Action.WRITE_JOURNEY, on=registration)
@@ -748,7 +744,7 @@ def registration_change_status(
     if to_status == RegistrationStatus.ON_TREATMENT:
         locked.treatment_start = on
     locked.version += 1
-    locked._history_user = _by(by)  # type: ignore[attr-defined]
+    locked._history_user = by  # type: ignore[attr-defined]
     locked.save()
     audit_record(
         action="status",
@@ -773,7 +769,7 @@ def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
 
 
 @transaction.atomic
-def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any) -> VisitRecord:
+def visit_record(*, registration: Registration, code: str, on: dt.date, by: User) -> VisitRecord:
     """Record that a scheduled visit took place; the code must be one the trial's schedule
     produces. A visit marked not done or not applicable that took place after all is
     recorded as done (the mark is replaced, and the change audited)."""
@@ -816,7 +812,7 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: Any)
 
 @transaction.atomic
 def visit_mark(
-    *, registration: Registration, code: str, outcome: str, reason: str, by: Any
+    *, registration: Registration, code: str, outcome: str, reason: str, by: User
 ) -> VisitRecord:
     """Mark a scheduled visit ``not_done`` (missed: it will not take place) or ``not_applicable``
     (the protocol does not call for it for this patient), with a reason; audited.
@@ -884,7 +880,7 @@ def randomisation_scheme_create(
     trial: Trial,
     method: str,
     arms: Mapping[str, int],
-    by: Any,
+    by: User,
     factors: Mapping[str, list[str]] | None = None,
     block_sizes: list[int] | None = None,
     p: float = 0.8,
@@ -946,7 +942,7 @@ def randomisation_scheme_create(
 
 @transaction.atomic
 def randomise(
-    *, patient: Patient, trial: Trial, levels: Mapping[str, str], registered_on: dt.date, by: Any
+    *, patient: Patient, trial: Trial, levels: Mapping[str, str], registered_on: dt.date, by: User
 ) -> Registration:
     """Allocate the patient to an arm and register them there, under a lock on the scheme."""
     from oncotrials.core.randomisation import MinimisationConfig, next_assignment, stratum_label

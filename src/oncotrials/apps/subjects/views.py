@@ -13,8 +13,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import Action, may, scope_for
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.access import Action, acting_user, may
+from oncotrials.apps.accounts.models import Actor
+from oncotrials.apps.accounts.selectors import sites_for_user
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
@@ -104,7 +105,9 @@ def patient_identity(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
         identity = identity_read(
-            patient=patient, user=request.user, purpose=request.POST.get("purpose", "")[:200]
+            patient=patient,
+            user=acting_user(request.user),
+            purpose=request.POST.get("purpose", "")[:200],
         )
     except NotFoundError:
         raise Http404("No such patient.") from None
@@ -152,15 +155,8 @@ CSV_HEADER = [
 ]
 
 
-def _visible_sites(user: Any) -> list[tuple[int, str]]:
-    scope = scope_for(user)
-    sites = Site.objects.order_by("code")
-    if not scope.is_admin:
-        ids = set(scope.site_roles)
-        for per_site in scope.trial_roles.values():
-            ids |= set(per_site)
-        sites = sites.filter(pk__in=ids)
-    return [(s.pk, s.code) for s in sites]
+def _visible_sites(user: Actor) -> list[tuple[int, str]]:
+    return [(s.pk, s.code) for s in sites_for_user(user=user).order_by("code")]
 
 
 def _visit_filters(request: HttpRequest) -> tuple[WorklistFilterForm, VisitFilters]:

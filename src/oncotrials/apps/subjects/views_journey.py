@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import Action, may, sites_where
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.access import Action, acting_user, may, sites_where
+from oncotrials.apps.accounts.models import Actor, Site
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialStatus
 from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
@@ -40,7 +40,7 @@ from .services import (
 )
 
 
-def _writable_sites(user: Any) -> list[tuple[str, str]]:
+def _writable_sites(user: Actor) -> list[tuple[str, str]]:
     return [(s.code, s.name) for s in sites_where(user, Action.WRITE_JOURNEY)]
 
 
@@ -54,7 +54,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         site = Site.objects.get(code=data.pop("site"))
         try:
-            patient = patient_create(site=site, by=request.user, **data)
+            patient = patient_create(site=site, by=acting_user(request.user), **data)
         except OncotrialsError as exc:
             form.add_error(
                 exc.extra.get("field") if exc.extra.get("field") in form.fields else None,
@@ -192,7 +192,7 @@ def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         patient=patient,
         form=form,
         signed_on=data["signed_on"],
-        by=request.user,
+        by=acting_user(request.user),
         options_granted=options,
     )
     return f"Consent to {form} recorded."
@@ -205,7 +205,7 @@ def _withdraw(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         on=data["on"],
         scope=data["scope"],
         reason=data["reason"],
-        by=request.user,
+        by=acting_user(request.user),
     )
     return "Withdrawal recorded."
 
@@ -218,7 +218,7 @@ def _screen(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         trial=trial,
         kind=data["kind"],
         started_on=data["started_on"],
-        by=request.user,
+        by=acting_user(request.user),
     )
     return f"Screening for {trial} started."
 
@@ -230,7 +230,7 @@ def _close(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         episode=episode,
         outcome=data["outcome"],
         closed_on=data["closed_on"],
-        by=request.user,
+        by=acting_user(request.user),
         failure_reason=data.get("failure_reason") or "",
     )
     return "Screening closed."
@@ -246,7 +246,7 @@ def _register(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         cohort=cohort,
         dose_level=level,
         registered_on=data["registered_on"],
-        by=request.user,
+        by=acting_user(request.user),
     )
     return f"Registered in {cohort}."
 
@@ -260,7 +260,7 @@ def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         registration=registration,
         to_status=data["status"],
         on=data["on"],
-        by=request.user,
+        by=acting_user(request.user),
         reason=data.get("reason") or "",
     )
     return "Status updated."
@@ -285,7 +285,7 @@ def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> st
         code=data["code"],
         outcome=data["outcome"],
         reason=data["reason"],
-        by=request.user,
+        by=acting_user(request.user),
     )
     return f"Visit {visit.code} marked {visit.get_outcome_display().lower()}."
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from oncotrials.apps.accounts.access import Action, require, roles_on
+from oncotrials.apps.accounts.access import Action, acting_user, require, roles_on
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.core.errors import NotFoundError
@@ -83,7 +83,7 @@ def trials_create(request: HttpRequest, payload: TrialIn) -> Any:
         )
     for site in sites:
         require(request.user, Action.EDIT_PORTFOLIO, on=site)
-    trial = trial_create(data=data, sites=sites, by=request.user)
+    trial = trial_create(data=data, sites=sites, by=acting_user(request.user))
     return Status(201, trial_get_for_user(user=request.user, trial_id=trial.pk))
 
 
@@ -100,7 +100,7 @@ def trials_update(request: HttpRequest, trial_id: int, payload: TrialPatch) -> A
     trial_update(
         trial=trial,
         changes=changes,
-        by=request.user,
+        by=acting_user(request.user),
         reason=payload.reason,
         expected_version=payload.expected_version,
     )
@@ -111,7 +111,7 @@ def trials_update(request: HttpRequest, trial_id: int, payload: TrialPatch) -> A
 def trials_status(request: HttpRequest, trial_id: int, payload: StatusIn) -> Any:
     trial = _editable_trial(request, trial_id)
     trial_change_status(
-        trial=trial, to_status=payload.status, by=request.user, reason=payload.reason
+        trial=trial, to_status=payload.status, by=acting_user(request.user), reason=payload.reason
     )
     return trial_get_for_user(user=request.user, trial_id=trial_id)
 
@@ -124,7 +124,7 @@ def cohorts_list(request: HttpRequest, trial_id: int) -> Any:
 @router.post("/trials/{trial_id}/cohorts", response={201: CohortOut, **ERRORS})
 def cohorts_create(request: HttpRequest, trial_id: int, payload: CohortIn) -> Any:
     trial = _editable_trial(request, trial_id)
-    cohort = cohort_create(trial=trial, by=request.user, **payload.dict())
+    cohort = cohort_create(trial=trial, by=acting_user(request.user), **payload.dict())
     return Status(201, cohort)
 
 
@@ -137,7 +137,9 @@ def dose_levels_list(request: HttpRequest, cohort_id: int) -> Any:
 def dose_levels_create(request: HttpRequest, cohort_id: int, payload: DoseLevelIn) -> Any:
     cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id)
     _editable_trial(request, cohort.trial_id)
-    return Status(201, dose_level_create(cohort=cohort, by=request.user, **payload.dict()))
+    return Status(
+        201, dose_level_create(cohort=cohort, by=acting_user(request.user), **payload.dict())
+    )
 
 
 __all__ = ["CohortKind", "router"]

@@ -10,12 +10,13 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from oncotrials.apps.accounts.access import scope_condition
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.core.errors import NotFoundError
 
 from .models import Cohort, DoseLevel, Phase, Trial, TrialStatus
 
 
-def trials_visible_to(user: Any) -> QuerySet[Trial]:
+def trials_visible_to(user: Actor) -> QuerySet[Trial]:
     """Every trial the user may see: via a site-wide membership at a participating site, or a
     trial-limited membership (for a site that participates in that trial)."""
     cond = scope_condition(user, site="trial_sites__site_id", trial="pk")
@@ -32,7 +33,7 @@ class PortfolioFilters:
     q: str = ""
 
 
-def trials_for_user(*, user: Any, filters: PortfolioFilters | None = None) -> QuerySet[Trial]:
+def trials_for_user(*, user: Actor, filters: PortfolioFilters | None = None) -> QuerySet[Trial]:
     f = filters or PortfolioFilters()
     qs = trials_visible_to(user)
     if f.phase:
@@ -58,7 +59,7 @@ def trials_for_user(*, user: Any, filters: PortfolioFilters | None = None) -> Qu
     return qs.annotate(cohort_count=Count("cohorts", distinct=True)).prefetch_related("sites")
 
 
-def trial_get_for_user(*, user: Any, trial_id: int) -> Trial:
+def trial_get_for_user(*, user: Actor, trial_id: int) -> Trial:
     """The trial, or NotFoundError when it does not exist or the user may not see it."""
     trial = (
         trials_visible_to(user)
@@ -80,7 +81,7 @@ def trial_get_for_user(*, user: Any, trial_id: int) -> Trial:
     return trial
 
 
-def cohort_get_for_user(*, user: Any, cohort_id: int) -> Cohort:
+def cohort_get_for_user(*, user: Actor, cohort_id: int) -> Cohort:
     cohort = (
         Cohort.objects.filter(pk=cohort_id, trial__in=trials_visible_to(user))
         .select_related("trial")
@@ -91,7 +92,7 @@ def cohort_get_for_user(*, user: Any, cohort_id: int) -> Cohort:
     return cohort
 
 
-def portfolio_summary(*, user: Any) -> dict[str, Any]:
+def portfolio_summary(*, user: Actor) -> dict[str, Any]:
     """Figures for the home dashboard: open trials by phase, trials by status."""
     qs = trials_visible_to(user)
     ids = list(qs.values_list("pk", flat=True))

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.core.errors import ConflictError, ValidationError
 
@@ -116,7 +116,7 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
 
 @transaction.atomic
 def trial_create(
-    *, data: Mapping[str, Any], sites: Sequence[Site], by: Any, lead_site: Site | None = None
+    *, data: Mapping[str, Any], sites: Sequence[Site], by: User, lead_site: Site | None = None
 ) -> Trial:
     clean = _clean_trial_data(data, partial=False)
     if not sites:
@@ -126,7 +126,7 @@ def trial_create(
             f"A trial with protocol code {clean['protocol_code']!r} already exists."
         )
     trial = Trial(**clean)
-    trial._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    trial._history_user = by  # type: ignore[attr-defined]
     trial.save()
     lead = lead_site or sites[0]
     for site in sites:
@@ -136,7 +136,7 @@ def trial_create(
         from_status="",
         to_status=trial.status,
         changed_at=timezone.now(),
-        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        changed_by=by,
         reason="Created",
     )
     audit_record(
@@ -151,7 +151,7 @@ def trial_create(
 
 @transaction.atomic
 def trial_update(
-    *, trial: Trial, changes: Mapping[str, Any], by: Any, reason: str, expected_version: int
+    *, trial: Trial, changes: Mapping[str, Any], by: User, reason: str, expected_version: int
 ) -> Trial:
     """Change trial fields. ``expected_version`` is the version the user edited: a stale edit is
     refused with a conflict, never silently applied over someone else's change."""
@@ -185,7 +185,7 @@ def trial_update(
 
 @transaction.atomic
 def trial_change_status(
-    *, trial: Trial, to_status: str, by: Any, reason: str, at: Any = None
+    *, trial: Trial, to_status: str, by: User, reason: str, at: Any = None
 ) -> TrialStatusChange:
     to_status = _choice("status", to_status, TrialStatus)
     locked = Trial.objects.select_for_update().get(pk=trial.pk)
@@ -203,7 +203,7 @@ def trial_change_status(
         from_status=locked.status,
         to_status=to_status,
         changed_at=at or timezone.now(),
-        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        changed_by=by,
         reason=reason,
     )
     old = locked.status
@@ -225,7 +225,7 @@ def cohort_create(
     code: str,
     name: str,
     kind: str,
-    by: Any,
+    by: User,
     description: str = "",
     target_accrual: int | None = None,
     is_open: bool = True,
@@ -251,7 +251,7 @@ def cohort_create(
         target_accrual=target_accrual,
         is_open=is_open,
     )
-    cohort._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    cohort._history_user = by  # type: ignore[attr-defined]
     cohort.save()
     audit_record(
         action="create",
@@ -270,7 +270,7 @@ def dose_level_create(
     agent: str,
     dose: Decimal | float | str,
     unit: str,
-    by: Any,
+    by: User,
     schedule: str = "",
 ) -> DoseLevel:
     try:
@@ -301,7 +301,7 @@ def dose_level_create(
         unit=unit.strip(),
         schedule=schedule,
     )
-    dl._history_user = by if getattr(by, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    dl._history_user = by  # type: ignore[attr-defined]
     dl.save()
     audit_record(
         action="create",
@@ -321,7 +321,7 @@ def schedule_problems(document: Any) -> list[Any]:
 
 @transaction.atomic
 def schedule_set(
-    *, trial: Trial, document: Mapping[str, Any], by: Any, reason: str = ""
+    *, trial: Trial, document: Mapping[str, Any], by: User, reason: str = ""
 ) -> VisitScheduleDefinition:
     """Declare or replace the trial's visit schedule; a schedule with errors is refused whole."""
     from oncotrials.core.schedule import load_schedule

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
+from oncotrials.apps.accounts.access import acting_user
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
@@ -157,7 +159,7 @@ def tumour_settings_put(request: HttpRequest, trial_id: int, payload: TumourSett
         confirmation_required=payload.confirmation_required,
         version=payload.version,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return _settings_out(saved)
 
@@ -186,7 +188,7 @@ def tumour_baseline_put(
         complete=payload.complete,
         version=payload.version,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return assessment_out(baseline)
 
@@ -217,7 +219,7 @@ def tumour_assessments_create(
         tumour_markers_normal=payload.tumour_markers_normal,
         clinical_symptoms=payload.clinical_symptoms,
         complete=payload.complete,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return Status(201, assessment_out(saved))
 
@@ -249,7 +251,7 @@ def tumour_assessment_put(
         complete=payload.complete,
         version=payload.version,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return assessment_out(saved)
 
@@ -292,7 +294,7 @@ def tumour_overrides_create(
         assessment=assessment,
         response=payload.response,
         reason=payload.reason,
-        by=request.user,
+        by=acting_user(request.user),
     )
     return Status(201, override)
 
@@ -337,7 +339,7 @@ def tumour_efficacy_plot(
     return svg_response(trial=trial, user=request.user, plot=plot, download=False)
 
 
-def svg_response(*, trial: Any, user: Any, plot: str, download: bool) -> HttpResponse:
+def svg_response(*, trial: Any, user: Actor, plot: str, download: bool) -> HttpResponse:
     from . import plots  # matplotlib loads on the first plot, not with the URLconf
 
     patients = efficacy_data(trial=trial, user=user)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.apps.trials.models import Trial
@@ -37,7 +38,7 @@ _ENDED = {
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+def registration_get_for_user(*, user: Actor, registration_id: int) -> Registration:
     reg = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
@@ -49,7 +50,7 @@ def registration_get_for_user(*, user: Any, registration_id: int) -> Registratio
     return reg
 
 
-def assessment_get_for_user(*, user: Any, assessment_id: int) -> Assessment:
+def assessment_get_for_user(*, user: Actor, assessment_id: int) -> Assessment:
     a = (
         Assessment.objects.filter(pk=assessment_id, registration__in=registrations_visible_to(user))
         .select_related("registration__patient", "registration__trial")
@@ -158,7 +159,7 @@ def _treatment_end(reg: Registration, today: dt.date) -> tuple[dt.date, bool]:
 
 
 def efficacy_data(
-    *, trial: Trial, user: Any, today: dt.date | None = None
+    *, trial: Trial, user: Actor, today: dt.date | None = None
 ) -> list[PatientEfficacy]:
     """Per registration of the trial that the user may see: time on treatment, responses, the %
     change of the target sum over time and PFS (derived with ``core.survival``)."""

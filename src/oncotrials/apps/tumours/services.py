@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.services import date_not_future
@@ -64,7 +65,7 @@ def tumour_settings_save(
     criteria: str,
     confirmation_required: bool,
     version: int,
-    by: Any,
+    by: User,
     reason: str = "",
 ) -> TumourAssessmentSettings:
     """Set the response criteria of a trial; changing them re-reads every patient of the trial.
@@ -358,7 +359,7 @@ def baseline_save(
     date: dt.date,
     method: str,
     lesions: Sequence[Mapping[str, Any]],
-    by: Any,
+    by: User,
     version: int | None = None,
     complete: bool = True,
     reason: str = "",
@@ -458,7 +459,7 @@ def assessment_save(
     registration: Registration,
     date: dt.date,
     measurements: Sequence[Mapping[str, Any]],
-    by: Any,
+    by: User,
     method: str = "CT",
     new_lesions: Sequence[Mapping[str, Any]] = (),
     tumour_markers_normal: bool | None = None,
@@ -705,7 +706,7 @@ def response_override(
     registration: Registration,
     response: str,
     reason: str,
-    by: Any,
+    by: User,
     assessment: Assessment | None = None,
 ) -> ResponseOverride:
     """An investigator's reading of a time point (or of the BOR, ``assessment`` None).

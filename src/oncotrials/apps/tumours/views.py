@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from oncotrials.apps.accounts.access import Action, may
+from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.subjects.selectors import (
     arm_visible_to,
     patient_get_for_user,
@@ -151,7 +151,7 @@ def baseline_create(request: HttpRequest, registration_id: int) -> HttpResponse:
             date=_date(post.get("date", "")),
             method=post.get("method", "CT")[:20],
             lesions=lesions,
-            by=request.user,
+            by=acting_user(request.user),
         ),
         _("Baseline recorded."),
     )
@@ -192,7 +192,7 @@ def assessment_create(request: HttpRequest, registration_id: int) -> HttpRespons
             measurements=measurements,
             new_lesions=new_lesions,
             complete=post.get("complete") == "on",
-            by=request.user,
+            by=acting_user(request.user),
         ),
         _("Assessment recorded; responses re-evaluated."),
     )
@@ -216,7 +216,7 @@ def override_create(request: HttpRequest, registration_id: int) -> HttpResponse:
             assessment=assessment,
             response=request.POST.get("response", "")[:20],
             reason=request.POST.get("reason", "")[:1000],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except OncotrialsError as exc:
         messages.error(request, exc.message)
@@ -274,7 +274,7 @@ def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
             confirmation_required=request.POST.get("confirmation_required") == "on",
             version=int(version) if version.isdigit() else -1,
             reason=request.POST.get("reason", "")[:500],
-            by=request.user,
+            by=acting_user(request.user),
         )
     except OncotrialsError as exc:
         if exc.status == 403:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 from rich.markup import escape
@@ -62,6 +62,9 @@ from oncotrials.core.genomics.resistance import (
     classify_resistance,
 )
 from oncotrials.core.genomics.vcf import VcfResult
+
+if TYPE_CHECKING:  # the app's models load only after django_setup.setup()
+    from oncotrials.apps.accounts.models import User
 
 app = typer.Typer(
     help="Genomic files (MAF, VCF, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
@@ -551,7 +554,7 @@ def _resistance_from_database(research_id: str, drug: str) -> ResistanceReport:
     return report
 
 
-def _user(username: str | None) -> Any:
+def _user(username: str | None) -> User | None:
     if username is None:
         return None
     from django.contrib.auth import get_user_model

@@ -386,11 +386,16 @@ def cohort_update(
 
 
 def _referenced_by_plan(cohort: Cohort) -> bool:
-    return any(
-        rel.one_to_one and rel.related_model._default_manager.filter(cohort=cohort).exists()
-        for rel in cohort._meta.related_objects
-        if rel.field.name == "cohort"
-    )
+    """True when a row of an app above holds the cohort one-to-one (its escalation plan)."""
+    for rel in cohort._meta.related_objects:
+        model: Any = rel.related_model
+        if (
+            rel.one_to_one
+            and rel.field.name == "cohort"
+            and model._default_manager.filter(cohort=cohort).exists()
+        ):
+            return True
+    return False
 
 
 def _dose_amount(dose: Any) -> Decimal:

@@ -202,12 +202,12 @@ def _render_trial(
         for value, label in TrialStatus.choices:
             if value not in STATUS_TRANSITIONS[trial.status]:
                 continue
-            form = (
-                status_form if status_form and status_form.data.get("to_status") == value else None
-            )
-            form = form or f.StatusForm(current=trial.status, initial={"to_status": value})
-            form.auto_id = f"status-{value}-%s"
-            statuses.append((value, label, form))
+            if status_form is not None and status_form.data.get("to_status") == value:
+                change = status_form
+            else:
+                change = f.StatusForm(current=trial.status, initial={"to_status": value})
+            change.auto_id = f"status-{value}-%s"
+            statuses.append((value, label, change))
     context = {
         "trial": trial,
         "events": events[:50],

@@ -57,6 +57,7 @@ SITES = ("main", "partner")
 KIND_LABELS: dict[str, tuple[str, ...]] = {
     "trial": tuple(TRIALS),
     "cohort": tuple(TRIALS),  # the escalation cohort of A and B, the assigned arm of C
+    "dose_level": ("A", "B"),  # the first dose level of the escalation cohorts of A and B
     "patient": tuple(PATIENTS),
     "registration": tuple(REGISTRATIONS),
     "consent": tuple(REGISTRATIONS),
@@ -79,7 +80,7 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
     """(site, trial) of an object; None for 'any' (trials span sites, boards span trials)."""
-    if kind == "trial" or kind == "cohort":
+    if kind in ("trial", "cohort", "dose_level"):
         return None, label
     if kind == "patient":
         return PATIENTS[label], None
@@ -113,7 +114,7 @@ def scope(persona: str, kind: str, label: str) -> str:
         return OUT
     _role, site, trial = grant
     obj_site, obj_trial = where(kind, label)
-    if kind in ("trial", "cohort"):
+    if kind in ("trial", "cohort", "dose_level"):
         sites = TRIALS[label][2]
         if site not in sites:
             return OUT
@@ -328,6 +329,7 @@ def build_world() -> World:
                 cohort=cohort, level=1, agent=f"Drug {label}", dose="10", unit="mg", by=admin
             )
             w.objects[("cohort", label)] = cohort
+            w.objects[("dose_level", label)] = levels[label]
             schedule_set(trial=trial, document=schedule, by=admin)
             dlt_rules_save(trial=trial, document=_dlt_rules(code), by=admin)
     trial_c = w.objects[("trial", "C")]

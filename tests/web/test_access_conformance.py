@@ -62,6 +62,7 @@ class Value:
 PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "trial_id": "trial",
     "cohort_id": "cohort",
+    "dose_level_id": "dose_level",
     "patient_id": "patient",
     "registration_id": "registration",
     "consent_id": "consent",

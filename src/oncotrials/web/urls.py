@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from oncotrials.apps.subjects import views as subject_views
+from oncotrials.apps.subjects import views_consent_forms as subject_consent_forms
 from oncotrials.apps.subjects import views_journey as subject_journey
 from oncotrials.apps.trials import views as trial_views
 
@@ -22,8 +23,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", trial_views.portfolio, name="portfolio"),
+    path("", include("oncotrials.apps.trials.urls")),
     path("trials/<int:trial_id>/", trial_views.trial_detail, name="trial-detail"),
     path("trials/<int:trial_id>/patients/", subject_views.trial_patients, name="trial-patients"),
+    path(
+        "trials/<int:trial_id>/consent-forms/",
+        subject_consent_forms.trial_consent_forms,
+        name="trial-consent-forms",
+    ),
     path("patients/", subject_views.patient_list, name="patient-list"),
     path("patients/new/", subject_journey.patient_new, name="patient-new"),
     path("patients/<int:patient_id>/", subject_views.patient_detail, name="patient-detail"),

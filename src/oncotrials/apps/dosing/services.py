@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.models import User
-from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
 from oncotrials.core.designs.base import (
@@ -171,23 +172,17 @@ def _canonical(plan: EscalationPlan, dl: DoseLevel) -> DoseLevel:
     return next(s for s in _levels(plan.cohort) if s.level == dl.level)
 
 
-@transaction.atomic
-def plan_create(
+def _check_plan(
     *,
     cohort: Cohort,
     design: str,
     start_level: DoseLevel,
-    by: User,
-    target: float | None = None,
-    cohort_size: int = 3,
-    max_sample_size: int = 36,
-    parameters: Mapping[str, Any] | None = None,
-) -> EscalationPlan:
-    """Set the design a cohort's escalation runs: any live design of the design registry.
-
-    ``parameters`` holds the design-specific settings (e.g. ``{"skeleton": [...]}`` for the
-    CRM, ``{"dlt_window_days": 28}`` for the time-to-event designs); errors name the entry.
-    """
+    target: Any,
+    cohort_size: int,
+    max_sample_size: int,
+    parameters: Mapping[str, Any] | None,
+) -> Mapping[str, Any]:
+    """Validate a plan's settings by building its design; errors name the field."""
     if design not in live_designs():
         raise ValidationError(
             f"design must be one of {', '.join(design_names(live=True))}; got {design!r}.",
@@ -221,6 +216,35 @@ def plan_create(
             f"{window!r}.",
             field="parameters.dlt_window_days",
         )
+    return parameters
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    cohort: Cohort,
+    design: str,
+    start_level: DoseLevel,
+    by: User,
+    target: float | None = None,
+    cohort_size: int = 3,
+    max_sample_size: int = 36,
+    parameters: Mapping[str, Any] | None = None,
+) -> EscalationPlan:
+    """Set the design a cohort's escalation runs: any live design of the design registry.
+
+    ``parameters`` holds the design-specific settings (e.g. ``{"skeleton": [...]}`` for the
+    CRM, ``{"dlt_window_days": 28}`` for the time-to-event designs); errors name the entry.
+    """
+    parameters = _check_plan(
+        cohort=cohort,
+        design=design,
+        start_level=start_level,
+        target=target,
+        cohort_size=cohort_size,
+        max_sample_size=max_sample_size,
+        parameters=parameters,
+    )
     if EscalationPlan.objects.filter(cohort=cohort).exists():
         raise ConflictError(f"{cohort} already has an escalation plan.")
     plan = EscalationPlan.objects.create(
@@ -241,6 +265,74 @@ def plan_create(
         changes["parameters"] = [None, dict(parameters)]
     audit_record(action="create", instance=plan, changes=changes, by=by)
     return plan
+
+
+PLAN_FIELDS = ("design", "target", "cohort_size", "max_sample_size", "parameters")
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    plan: EscalationPlan,
+    by: User,
+    reason: str,
+    design: str,
+    target: float | None,
+    cohort_size: int,
+    max_sample_size: int,
+    parameters: Mapping[str, Any] | None = None,
+    start_level: DoseLevel | None = None,
+    expected_version: int | None = None,
+) -> EscalationPlan:
+    """Change a plan's design or settings (a protocol amendment: a reason is required).
+
+    The start level may change only before the first decision; afterwards the current level
+    moves with the committee's decisions alone. Decisions already signed keep the
+    recommendation they were signed against.
+    """
+    if not reason.strip():
+        raise ValidationError(
+            "A reason (e.g. the protocol amendment) is required to change an escalation plan.",
+            field="reason",
+        )
+    locked = EscalationPlan.objects.select_for_update().select_related("cohort").get(pk=plan.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            f"The escalation plan of {locked.cohort} was changed by someone else (version"
+            f" {locked.version}, you edited version {expected_version}); reload and apply your"
+            " change again.",
+            current_version=locked.version,
+        )
+    moved = start_level is not None and start_level.pk != locked.current_dose_level_id
+    if moved and locked.decisions.exists():
+        raise ValidationError(
+            "The current dose level moves with the committee's decisions once the first one is"
+            " signed; record a decision instead.",
+            field="start_level",
+        )
+    parameters = _check_plan(
+        cohort=locked.cohort,
+        design=design,
+        start_level=start_level if moved and start_level else locked.current_dose_level,
+        target=target,
+        cohort_size=cohort_size,
+        max_sample_size=max_sample_size,
+        parameters=parameters,
+    )
+    before = model_snapshot(locked, [*PLAN_FIELDS, "current_dose_level_id"])
+    locked.design = design
+    locked.target = None if target is None else Decimal(str(target)).quantize(Decimal("0.001"))
+    locked.cohort_size, locked.max_sample_size = cohort_size, max_sample_size
+    locked.parameters = dict(parameters)
+    if moved and start_level is not None:
+        locked.current_dose_level = start_level
+    delta = diff(before, model_snapshot(locked, [*PLAN_FIELDS, "current_dose_level_id"]))
+    if not delta:
+        return locked
+    locked.version += 1
+    locked.save()
+    audit_record(action="update", instance=locked, changes=delta, reason=reason, by=by)
+    return locked
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("cohorts/<int:cohort_id>/escalation/", views.escalation_detail, name="escalation-detail"),
+    path("cohorts/<int:cohort_id>/escalation/plan/", views.escalation_plan, name="escalation-plan"),
     path(
         "cohorts/<int:cohort_id>/escalation/plot.svg", views.escalation_plot, name="escalation-plot"
     ),

@@ -197,7 +197,12 @@ class DoseLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"DL{self.level} {self.agent} {self.dose.normalize()} {self.unit}"
+        return f"DL{self.level} {self.agent} {self.dose_text} {self.unit}"
+
+    @property
+    def dose_text(self) -> str:
+        """The dose as written: 50 for 50.0000, never 5E+1."""
+        return f"{self.dose.normalize():f}"
 
 
 class VisitScheduleDefinition(models.Model):

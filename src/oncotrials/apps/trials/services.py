@@ -273,19 +273,7 @@ def dose_level_create(
     by: User,
     schedule: str = "",
 ) -> DoseLevel:
-    try:
-        amount = Decimal(str(dose))
-    except ArithmeticError:
-        raise ValidationError(f"dose must be a number; got {dose!r}.", field="dose") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValidationError(f"dose must be a finite number ≥ 0; got {dose!r}.", field="dose")
-    amount = amount.normalize()
-    if amount != amount.quantize(Decimal("0.0001")) or amount >= Decimal("1e8"):
-        raise ValidationError(
-            f"dose is kept to 4 decimals below 100,000,000; got {dose!r}. Change the unit"
-            " (e.g. µg instead of mg) rather than lose precision.",
-            field="dose",
-        )
+    amount = _dose_amount(dose)
     if not agent.strip() or not unit.strip():
         raise ValidationError(
             "A dose level needs an agent and a unit.",
@@ -310,6 +298,179 @@ def dose_level_create(
         by=by,
     )
     return dl
+
+
+COHORT_FIELDS = ("code", "name", "kind", "description", "target_accrual", "is_open")
+DOSE_LEVEL_FIELDS = ("level", "agent", "dose", "unit", "schedule")
+# What a patient was treated with: fixed once a row refers to the dose level.
+_DOSE_DEFINING = ("level", "agent", "dose", "unit")
+
+
+def _check_version(instance: Any, expected_version: int | None) -> None:
+    if expected_version is not None and instance.version != expected_version:
+        raise ConflictError(
+            f"{instance} was changed by someone else (version {instance.version}, you edited"
+            f" version {expected_version}); reload and apply your change again.",
+            current_version=instance.version,
+        )
+
+
+def _referenced(instance: Any) -> bool:
+    """True when a row of another table (a registration, an escalation plan or decision, ...)
+    refers to ``instance``: the apps above this one are not imported, their relations are read."""
+    for rel in instance._meta.related_objects:
+        if not (rel.one_to_many or rel.one_to_one) or rel.related_model is type(instance):
+            continue
+        if rel.related_model._meta.model_name.startswith("historical"):
+            continue
+        if rel.related_model._default_manager.filter(**{rel.field.name: instance}).exists():
+            return True
+    return False
+
+
+@transaction.atomic
+def cohort_update(
+    *,
+    cohort: Cohort,
+    changes: Mapping[str, Any],
+    by: User,
+    reason: str,
+    expected_version: int | None = None,
+) -> Cohort:
+    """Change a cohort's fields (a reason is required); the change is audited."""
+    unknown = set(changes) - set(COHORT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown cohort field(s): {', '.join(sorted(unknown))}.")
+    if not reason.strip():
+        raise ValidationError("A reason for change is required to edit a cohort.", field="reason")
+    locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    _check_version(locked, expected_version)
+    clean = dict(changes)
+    if "code" in clean:
+        clean["code"] = str(clean["code"]).strip()
+        if not clean["code"]:
+            raise ValidationError("A cohort needs a code.", field="code")
+        if (
+            Cohort.objects.filter(trial_id=locked.trial_id, code=clean["code"])
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                f"Trial {locked.trial} already has a cohort {clean['code']!r}.", field="code"
+            )
+    if "name" in clean:
+        clean["name"] = str(clean["name"]).strip()
+        if not clean["name"]:
+            raise ValidationError("A cohort needs a name.", field="name")
+    if "kind" in clean:
+        clean["kind"] = _choice("kind", clean["kind"], CohortKind)
+        if clean["kind"] != locked.kind and _referenced_by_plan(locked):
+            raise ValidationError(
+                f"{locked} runs an escalation plan; its kind cannot change.", field="kind"
+            )
+    target = clean.get("target_accrual")
+    if target is not None and target < 0:
+        raise ValidationError(f"target_accrual must be ≥ 0; got {target}.", field="target_accrual")
+    before = model_snapshot(locked, clean.keys())
+    for key, value in clean.items():
+        setattr(locked, key, value)
+    delta = diff(before, model_snapshot(locked, clean.keys()))
+    if not delta:
+        return locked
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked._change_reason = reason  # type: ignore[attr-defined]
+    locked.save()
+    audit_record(action="update", instance=locked, changes=delta, reason=reason, by=by)
+    return locked
+
+
+def _referenced_by_plan(cohort: Cohort) -> bool:
+    """True when a row of an app above holds the cohort one-to-one (its escalation plan)."""
+    for rel in cohort._meta.related_objects:
+        model: Any = rel.related_model
+        if (
+            rel.one_to_one
+            and rel.field.name == "cohort"
+            and model._default_manager.filter(cohort=cohort).exists()
+        ):
+            return True
+    return False
+
+
+def _dose_amount(dose: Any) -> Decimal:
+    try:
+        amount = Decimal(str(dose))
+    except ArithmeticError:
+        raise ValidationError(f"dose must be a number; got {dose!r}.", field="dose") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError(f"dose must be a finite number ≥ 0; got {dose!r}.", field="dose")
+    amount = amount.normalize()
+    if amount != amount.quantize(Decimal("0.0001")) or amount >= Decimal("1e8"):
+        raise ValidationError(
+            f"dose is kept to 4 decimals below 100,000,000; got {dose!r}. Change the unit"
+            " (e.g. µg instead of mg) rather than lose precision.",
+            field="dose",
+        )
+    return amount
+
+
+@transaction.atomic
+def dose_level_update(
+    *,
+    dose_level: DoseLevel,
+    changes: Mapping[str, Any],
+    by: User,
+    reason: str,
+    expected_version: int | None = None,
+) -> DoseLevel:
+    """Change a dose level (a reason is required). Its level, agent, dose and unit are fixed
+    once a patient, a plan or a decision refers to it: what was given is never rewritten."""
+    unknown = set(changes) - set(DOSE_LEVEL_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown dose-level field(s): {', '.join(sorted(unknown))}.")
+    if not reason.strip():
+        raise ValidationError(
+            "A reason for change is required to edit a dose level.", field="reason"
+        )
+    locked = DoseLevel.objects.select_for_update().get(pk=dose_level.pk)
+    _check_version(locked, expected_version)
+    clean = dict(changes)
+    if "dose" in clean:
+        clean["dose"] = _dose_amount(clean["dose"])
+    for key in ("agent", "unit"):
+        if key in clean:
+            clean[key] = str(clean[key]).strip()
+            if not clean[key]:
+                raise ValidationError("A dose level needs an agent and a unit.", field=key)
+    before = model_snapshot(locked, clean.keys())
+    for key, value in clean.items():
+        setattr(locked, key, value)
+    delta = diff(before, model_snapshot(locked, clean.keys()))
+    if not delta:
+        return locked
+    fixed = [k for k in _DOSE_DEFINING if k in delta]
+    if fixed and _referenced(locked):
+        raise ValidationError(
+            f"{dose_level} is already in use (patients, an escalation plan or a decision refer"
+            f" to it); its {fixed[0]} cannot change. Add a new dose level instead.",
+            field=fixed[0],
+        )
+    if (
+        DoseLevel.objects.filter(cohort_id=locked.cohort_id, level=locked.level, agent=locked.agent)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            f"Cohort {locked.cohort} already has level {locked.level} for {locked.agent}.",
+            field="level",
+        )
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked._change_reason = reason  # type: ignore[attr-defined]
+    locked.save()
+    audit_record(action="update", instance=locked, changes=delta, reason=reason, by=by)
+    return locked
 
 
 def schedule_problems(document: Any) -> list[Any]:

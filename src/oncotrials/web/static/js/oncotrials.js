@@ -3,6 +3,16 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((el) => {
     el.addEventListener("change", () => el.form.submit());
   });
+  // Escalation plan: show only the parameters of the chosen design.
+  document.querySelectorAll("select[data-design-select]").forEach((select) => {
+    const show = () => {
+      select.form.querySelectorAll(".design-param").forEach((row) => {
+        row.hidden = !row.dataset.designs.split(" ").includes(select.value);
+      });
+    };
+    select.addEventListener("change", show);
+    show();
+  });
   document.body.addEventListener("htmx:configRequest", (evt) => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token) evt.detail.headers["X-CSRFToken"] = token.content;

@@ -1,0 +1,178 @@
+"""The escalation plan form: the design, its shared settings and its own parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from oncotrials.apps.trials.models import DoseLevel
+from oncotrials.core.designs.base import Param
+from oncotrials.core.designs.registry import live_designs
+from oncotrials.core.errors import OncotrialsError
+
+
+def design_parameters() -> dict[str, tuple[Param, tuple[str, ...]]]:
+    """Every design-specific parameter of the live designs: its declaration and the designs
+    that accept it (a parameter shared by several designs is read the same way by each)."""
+    out: dict[str, tuple[Param, tuple[str, ...]]] = {}
+    for name, cls in live_designs().items():
+        for key, spec in cls.escalation_params.items():
+            first, designs = out.get(key, (spec, ()))
+            out[key] = (first, (*designs, name))
+    return out
+
+
+_BOOLEAN = [("", _("design default")), ("true", _("yes")), ("false", _("no"))]
+
+
+def _param_field(key: str, spec: Param, designs: Iterable[str]) -> forms.Field:
+    labels = ", ".join(str(live_designs()[d].label) for d in designs)
+    help_text = f"{spec.help} — {labels}"
+    attrs = {"data-designs": " ".join(designs)}
+    field: forms.Field
+    if spec.kind == "boolean":
+        field = forms.TypedChoiceField(
+            choices=_BOOLEAN, coerce=lambda v: v == "true", empty_value=None, required=False
+        )
+    elif spec.kind == "integer":
+        field = forms.IntegerField(required=False)
+    elif spec.kind == "number":
+        field = forms.FloatField(required=False, widget=forms.NumberInput({"step": "any"}))
+    elif spec.kind == "per-dose numbers":
+        field = PerDoseField(required=False)
+    else:
+        field = forms.CharField(required=False, max_length=100)
+    field.label = key
+    field.help_text = help_text
+    field.widget.attrs.update(attrs)
+    return field
+
+
+class PerDoseField(forms.CharField):
+    """One number per dose level, lowest first, separated by commas: ``0.05, 0.12, 0.25``."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(f"{v:g}" for v in value)
+        return value
+
+    def to_python(self, value: Any) -> list[float] | None:  # type: ignore[override]
+        text = str(super().to_python(value) or "").strip()
+        if not text:
+            return None
+        try:
+            return [float(v) for v in re.split(r"[,;\s]+", text) if v]
+        except ValueError:
+            raise forms.ValidationError(
+                _("Give one number per dose level, lowest first, separated by commas."),
+                code="numbers",
+            ) from None
+
+
+class PlanForm(forms.Form):
+    design = forms.ChoiceField(label=_("Design"))
+    target = forms.DecimalField(
+        label=_("Target DLT rate"),
+        min_value=Decimal("0.001"),
+        max_value=Decimal("0.999"),
+        max_digits=4,
+        decimal_places=3,
+        required=False,
+        help_text=_("e.g. 0.3; every design but 3+3 needs it"),
+        widget=forms.NumberInput({"step": "any"}),
+    )
+    cohort_size = forms.IntegerField(label=_("Cohort size"), min_value=1, max_value=12, initial=3)
+    max_sample_size = forms.IntegerField(
+        label=_("Maximum sample size"), min_value=1, max_value=1000, initial=36
+    )
+    start_level = forms.ModelChoiceField(
+        label=_("Start dose level"), queryset=DoseLevel.objects.none()
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        levels: Iterable[DoseLevel],
+        editing: bool = False,
+        start_fixed: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        design = self.fields["design"]
+        assert isinstance(design, forms.ChoiceField)
+        design.choices = [(name, cls.label) for name, cls in live_designs().items()]
+        design.widget.attrs["data-design-select"] = ""
+        start = self.fields["start_level"]
+        assert isinstance(start, forms.ModelChoiceField)
+        start.queryset = DoseLevel.objects.filter(pk__in=[dl.pk for dl in levels]).order_by(
+            "level", "pk"
+        )
+        if start_fixed:
+            start.disabled = True
+            start.help_text = _("The current level now moves with the committee's decisions.")
+        for key, (spec, designs) in design_parameters().items():
+            self.fields[f"param_{key}"] = _param_field(key, spec, designs)
+        if editing:
+            self.fields["expected_version"] = forms.IntegerField(
+                widget=forms.HiddenInput, min_value=1
+            )
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for change"),
+                max_length=2000,
+                help_text=_("e.g. the protocol amendment"),
+            )
+
+    @property
+    def shared_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.fields if not n.startswith("param_")]
+
+    @property
+    def parameter_fields(self) -> list[tuple[forms.BoundField, str]]:
+        """(field, the names of the designs that accept it) of each design parameter."""
+        return [
+            (self[n], self.fields[n].widget.attrs.get("data-designs", ""))
+            for n in self.fields
+            if n.startswith("param_")
+        ]
+
+    def parameters(self) -> dict[str, Any]:
+        """The parameters given for the chosen design (those of other designs are left out)."""
+        design = self.cleaned_data.get("design", "")
+        declared = live_designs()[design].escalation_params if design in live_designs() else {}
+        return {
+            key: self.cleaned_data[f"param_{key}"]
+            for key in declared
+            if self.cleaned_data.get(f"param_{key}") not in (None, "")
+        }
+
+    def settings(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        target = data.get("target")
+        return {
+            "design": data["design"],
+            "target": float(target) if target is not None else None,
+            "cohort_size": data["cohort_size"],
+            "max_sample_size": data["max_sample_size"],
+            "parameters": self.parameters(),
+        }
+
+    def apply_error(self, exc: OncotrialsError) -> None:
+        """Show a refusal next to the field it names: ``parameters.skeleton`` is the skeleton
+        field; a design's own message that names a setting (``cohort_size must be ...``) goes to
+        that setting."""
+        field = str(exc.extra.get("field") or "")
+        if field.startswith("parameters."):
+            field = f"param_{field.removeprefix('parameters.')}"
+        if field not in self.fields:
+            named = [
+                (m.start(), name)
+                for name in self.fields
+                if (m := re.search(rf"\b{re.escape(name.removeprefix('param_'))}\b", exc.message))
+            ]
+            field = min(named)[1] if named else ""
+        self.add_error(field or None, exc.message)

@@ -55,6 +55,7 @@ def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: Any) -> list[Toxi
     candidates = (
         AdverseEvent.objects.filter(
             registration__patient__site=meeting.site,
+            voided_at__isnull=True,
             status=RecordStatus.COMPLETE,
             grade__gte=3,
         )

@@ -880,7 +880,11 @@ def dlt_case_adjudicate(
     signature); every page that counts DLTs reads the cases, so they change together."""
     registration = case.registration
     require(by, Action.ADJUDICATE_DLT, on=registration)
-    current = DltCase.objects.select_for_update().select_related("adverse_event").get(pk=case.pk)
+    current = (
+        DltCase.objects.select_for_update(of=("self",))
+        .select_related("adverse_event")
+        .get(pk=case.pk)
+    )
     if current.version != version:
         raise ConflictError(
             f"DLT case {current.pk} is now version {current.version} (status {current.status}), "

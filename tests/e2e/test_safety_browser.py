@@ -77,7 +77,7 @@ def _registered(journey: Any, screen: Any) -> Any:
 def test_adverse_event_form_sae_work_list_dlt_adjudication_and_toxicity_board(
     page, browser, live_server, journey, screen
 ):
-    from oncotrials.apps.dosing.models import DltAssessment
+    from oncotrials.apps.safety.dlt_review import dlt_status_for
     from oncotrials.apps.safety.models import AdverseEvent, DltCase, ToxicityBoardCase
 
     reg = _registered(journey, screen)
@@ -143,7 +143,7 @@ def test_adverse_event_form_sae_work_list_dlt_adjudication_and_toxicity_board(
     inv.wait_for_selector("[data-testid=dlt-cases] >> text=Signed investigator")
     case = DltCase.objects.get(adverse_event=colitis)
     assert (case.status, case.signed_name) == ("confirmed", "investigator")
-    assert DltAssessment.objects.get(registration=reg).outcome == "dlt"
+    assert dlt_status_for(reg).outcome == "dlt"
     _shot(inv, "dlt-review")
 
     # --- the toxicity board: a meeting, its case list and a recommendation

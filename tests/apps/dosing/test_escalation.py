@@ -9,20 +9,24 @@ from django.utils import timezone
 
 from oncotrials.apps.dosing.models import EscalationDecision, EscalationPlan
 from oncotrials.apps.dosing.services import (
-    dlt_record,
     escalation_decide,
     escalation_recommend,
     plan_create,
 )
+from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate
+from oncotrials.apps.safety.models import DltCase
+from oncotrials.apps.safety.services import adverse_event_create
 from oncotrials.apps.subjects.services import patient_create, registration_create
 from oncotrials.apps.trials.services import dose_level_create
 from oncotrials.core.designs.base import Action
 from oncotrials.core.designs.registry import design_names, live_designs
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
+AFTER_THE_WINDOW = dt.date(2026, 12, 20)  # registered 2026-11-12: the 28-day window has closed
+
 
 @pytest.fixture
-def escalation(journey):
+def escalation(journey, monkeypatch):
     admin = journey.unit.users["admin"]
     dl2 = dose_level_create(
         cohort=journey.cohort, level=2, agent="Drug B", dose="100", unit="mg", by=admin
@@ -30,11 +34,35 @@ def escalation(journey):
     dl3 = dose_level_create(
         cohort=journey.cohort, level=3, agent="Drug B", dose="200", unit="mg", by=admin
     )
+    journey.monkeypatch = monkeypatch
     return journey, [journey.dose_level, dl2, dl3]
 
 
+def _related_grade_3_plus(registration, nurse, grade):
+    """A complete AE probably related, on day 3: in a trial without DLT rules it is proposed
+    as a pending DLT case in the DLT review (the trial is in escalation)."""
+    ae = adverse_event_create(
+        registration=registration,
+        data={
+            "term": "Neutrophil count decreased",
+            "grade": grade,
+            "onset_date": "2026-11-14",
+            "attribution": {"Drug B": "probable"},
+            "action_taken": "interrupted",
+            "outcome": "recovering",
+        },
+        by=nurse,
+        complete=True,
+    )
+    return DltCase.objects.get(adverse_event=ae)
+
+
 def _treat(journey, levels, level_index, outcomes, screen, start=0):
+    """Register patients; their DLT outcome goes through the DLT review, the one record of DLTs:
+    "dlt" a confirmed case, None a case awaiting adjudication, "no_dlt" nothing. Then the clock
+    moves past the DLT window."""
     nurse, investigator = journey.unit.users["nurse"], journey.unit.users["investigator"]
+    journey.monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 11, 20))
     regs = []
     for i, outcome in enumerate(outcomes):
         n = start + i
@@ -57,9 +85,19 @@ def _treat(journey, levels, level_index, outcomes, screen, start=0):
             registered_on=dt.date(2026, 11, 12),
             by=nurse,
         )
-        if outcome is not None:
-            dlt_record(registration=reg, outcome=outcome, on=dt.date(2026, 11, 19), by=investigator)
+        if outcome == "dlt":
+            dlt_case_adjudicate(
+                case=_related_grade_3_plus(reg, nurse, 4),
+                decision="confirm",
+                reason="grade 4 neutropenia",
+                meaning="I confirm this DLT",
+                version=1,
+                by=investigator,
+            )
+        elif outcome is None:
+            _related_grade_3_plus(reg, nurse, 3)
         regs.append(reg)
+    journey.monkeypatch.setattr(timezone, "localdate", lambda *a, **k: AFTER_THE_WINDOW)
     return regs
 
 

@@ -178,19 +178,31 @@ def test_stale_version_from_the_service_is_a_conflict(safety, complete_ae):
         adverse_event_update(ae=ae, data=complete_ae(grade=1), version=1, by=nurse)
 
 
-def test_only_never_completed_drafts_can_be_deleted(safety, client_for, send, complete_ae):
+def test_an_ae_is_voided_with_a_reason_never_deleted(safety, client_for, send, complete_ae):
     c = client_for("nurse")
     draft = send(c, API, {"registration_id": safety.registration.pk, "term": "Rash acneiform"})
     ae_id = draft.json()["id"]
+    assert send(c, f"{API}/{ae_id}", {"version": 1, "reason": " "}, "delete").status_code == 422
     r = send(c, f"{API}/{ae_id}", {"version": 1, "reason": "entered twice"}, "delete")
     assert r.status_code == 204
-    assert not AdverseEvent.objects.exists()
+    voided = AdverseEvent.objects.get(pk=ae_id)
+    assert voided.voided_at is not None
+    assert (voided.void_reason, voided.voided_by, voided.version) == (
+        "entered twice",
+        safety.users["nurse"],
+        2,
+    )
+    got = c.get(f"{API}/{ae_id}").json()
+    assert got["void_reason"] == "entered twice"
+    assert send(c, f"{API}/{ae_id}", {"version": 2, "reason": "again"}, "delete").status_code == 409
+    edit = send(c, f"{API}/{ae_id}", {"version": 2, "term": "Rash acneiform", "reason": "x"}, "put")
+    assert edit.status_code == 409
     done = send(
         c, API, {"registration_id": safety.registration.pk, **complete_ae(), "complete": True}
     ).json()
-    r = send(c, f"{API}/{done['id']}", {"version": 1, "reason": "oops"}, "delete")
-    assert r.status_code == 409
-    assert AdverseEvent.objects.count() == 1
+    r = send(c, f"{API}/{done['id']}", {"version": 1, "reason": "wrong patient"}, "delete")
+    assert r.status_code == 204
+    assert AdverseEvent.objects.count() == 2
 
 
 def test_the_form_page_uses_the_same_validation(safety, client_for):

@@ -30,8 +30,12 @@ from oncotrials.apps.crfs.services import (
     lab_result_create,
     lab_result_update,
 )
-from oncotrials.apps.dosing.models import DltAssessment
-from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
+from oncotrials.apps.safety.dlt_review import (
+    dlt_case_adjudicate,
+    dlt_evaluate,
+    dlt_rules_save,
+    dlt_status_for,
+)
 from oncotrials.apps.safety.models import DltCase
 from oncotrials.apps.safety.services import adverse_event_create
 from oncotrials.apps.subjects.selectors import registration_calendar
@@ -453,4 +457,4 @@ def test_a_confirmed_lab_based_dlt_drives_the_dosing_state(treated):
         version=case.version,
         by=treated.users["investigator"],
     )
-    assert DltAssessment.objects.get(registration=treated.registration).outcome == "dlt"
+    assert dlt_status_for(treated.registration).outcome == "dlt"

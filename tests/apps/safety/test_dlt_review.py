@@ -7,9 +7,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from oncotrials.apps.dosing.models import DltAssessment
 from oncotrials.apps.dosing.services import escalation_state, plan_create
-from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
+from oncotrials.apps.safety.dlt_review import (
+    dlt_case_adjudicate,
+    dlt_evaluate,
+    dlt_rules_save,
+    dlt_status_for,
+)
 from oncotrials.apps.safety.models import DltCase, DltRuleSet
 from oncotrials.apps.safety.selectors import dlt_table
 from oncotrials.apps.safety.services import adverse_event_create, astct_assessment_record
@@ -68,7 +72,8 @@ def test_grade_3_colitis_probably_related_in_the_window_is_proposed_with_its_rul
     assert case.adverse_event == ae
     assert (case.proposed_outcome, case.rule_id, case.status) == ("dlt", "NONHEME_G3", "proposed")
     assert case.onset_day == 3  # first dose 2026-11-12 is day 1; onset 2026-11-14
-    assert not DltAssessment.objects.exists()  # proposing changes no dosing state
+    # proposing is no DLT: the patient waits for the adjudication
+    assert dlt_status_for(safety.registration).outcome == "pending"
 
 
 def test_unlikely_attribution_or_a_controlled_nausea_is_not_proposed(safety, rules, complete_ae):
@@ -105,15 +110,14 @@ def test_confirmed_dlt_drives_the_dosing_state_and_the_dlt_table(
     }
     r = send(client_for("nurse"), url, body)
     assert r.status_code == 403
-    assert not DltAssessment.objects.exists()
+    assert dlt_status_for(safety.registration).outcome == "pending"
     r = send(client_for("investigator"), url, body)
     assert r.status_code == 200
     got = r.json()
     assert got["status"] == "confirmed"
     assert got["signed_name"] == "investigator"
     assert got["signature_meaning"] == "I confirm this DLT"
-    assessment = DltAssessment.objects.get(registration=safety.registration)
-    assert assessment.outcome == "dlt"
+    assert dlt_status_for(safety.registration).outcome == "dlt"
     plan = plan_create(
         cohort=safety.journey.cohort,
         design="3+3",
@@ -142,12 +146,12 @@ def test_rejected_case_leaves_the_patient_pending_until_the_window_closes(
         version=1,
         by=investigator,
     )
-    assert not DltAssessment.objects.exists()  # still in the window: pending
+    assert dlt_status_for(safety.registration).outcome == "pending"  # still in the window
     # Day 21 of a window starting 2026-11-12 is 2026-12-02; the next day the window is closed.
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 12, 3))
     decision, _ = dlt_evaluate(registration=safety.registration, by=investigator)
     assert decision.outcome.value == "dlt"  # the rules still say DLT; the signed rejection rules
-    assert DltAssessment.objects.get(registration=safety.registration).outcome == "no_dlt"
+    assert dlt_status_for(safety.registration).outcome == "no_dlt"
     assert DltCase.objects.get().status == "rejected"  # the adjudication is kept
 
 
@@ -242,7 +246,7 @@ def test_dlt_review_page_lists_cases_and_signs(safety, rules, complete_ae, clien
         {"decision": "confirm", "reason": "r", "meaning": "I confirm", "version": "1"},
     )
     assert r.status_code == 302
-    assert DltAssessment.objects.get().outcome == "dlt"
+    assert dlt_status_for(safety.registration).outcome == "dlt"
 
 
 def test_a_confirmed_dlt_rejected_on_review_returns_the_patient_to_pending(
@@ -258,7 +262,7 @@ def test_a_confirmed_dlt_rejected_on_review_returns_the_patient_to_pending(
         version=1,
         by=investigator,
     )
-    assert DltAssessment.objects.get().outcome == "dlt"
+    assert dlt_status_for(safety.registration).outcome == "dlt"
     dlt_case_adjudicate(
         case=case,
         decision="reject",
@@ -267,12 +271,12 @@ def test_a_confirmed_dlt_rejected_on_review_returns_the_patient_to_pending(
         version=2,
         by=investigator,
     )
-    assessment = DltAssessment.objects.get()
-    assert assessment.outcome == "pending"  # the window (to 2026-12-02) is still open
-    assert "C. difficile" in assessment.reason
+    status = dlt_status_for(safety.registration)
+    assert status.outcome == "pending"  # the window (to 2026-12-02) is still open
+    assert (status.day, status.window_days) == (9, 21)
 
 
-def test_a_nurse_may_run_the_rules_but_the_dosing_state_waits_for_an_investigator(
+def test_the_dosing_state_follows_the_cases_and_the_window_whoever_runs_the_rules(
     safety, rules, complete_ae, monkeypatch
 ):
     _ae(safety, complete_ae, attribution={"Drug B": "unlikely"})
@@ -280,6 +284,5 @@ def test_a_nurse_may_run_the_rules_but_the_dosing_state_waits_for_an_investigato
     decision, cases = dlt_evaluate(registration=safety.registration, by=safety.users["nurse"])
     assert decision.outcome.value == "not_dlt"
     assert cases == []
-    assert not DltAssessment.objects.exists()
-    dlt_evaluate(registration=safety.registration, by=safety.users["investigator"])
-    assert DltAssessment.objects.get().outcome == "no_dlt"
+    # no case to adjudicate and the window closed: no DLT, derived, not written by anyone
+    assert dlt_status_for(safety.registration).outcome == "no_dlt"

@@ -8,6 +8,7 @@ itself for the whole casebook)::
     query_raise(*, record, field, text, by) -> DataQuery       # field "" = the whole record
     query_answer(*, query, text, by) -> DataQuery
     query_close(*, query, text="", by, reopen=False) -> DataQuery
+    queries_close_for_void(*, record, reason, by) -> list[DataQuery]   # the record was voided
     sdv_record(*, record, by, note="") -> SourceVerification   # monitors, CRAs; never edits
     sdv_is_current(record) -> bool
     signature_sign(*, record, meaning, password, by) -> Signature   # investigators

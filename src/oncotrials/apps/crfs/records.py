@@ -9,6 +9,9 @@ services (and the generic API endpoints) by registering them once, in ``AppConfi
     record_type_register(AdverseEvent)                      # "safety.adverseevent"
     casebook_provider_register(lambda reg: reg.adverse_events.all())  # part of the casebook
 
+A record with open queries or signatures is never deleted: it is voided (a ``voided_at``
+field; ``record_voided``), and its owner closes its queries with ``queries_close_for_void``.
+
 A model may name the fields a query may point at with ``record_type_register(model,
 field_names=fn)`` (``fn(record) -> set[str]``; default: its concrete model fields).
 """
@@ -80,6 +83,12 @@ def record_version(record: models.Model) -> int:
     if not isinstance(version, int):
         raise ValidationError(f"A {record._meta.verbose_name} has no version number.")
     return version
+
+
+def record_voided(record: models.Model) -> bool:
+    """Whether the record was voided (entered in error): a record that can be voided keeps the
+    time in ``voided_at``; it is never deleted, and takes no new query."""
+    return getattr(record, "voided_at", None) is not None
 
 
 def record_field_names(record: models.Model) -> set[str]:

@@ -68,6 +68,7 @@ from .records import (
     record_fingerprint,
     record_owner,
     record_version,
+    record_voided,
 )
 
 # ----------------------------------------------------------------------------- access
@@ -799,6 +800,11 @@ def administration_update(
 def query_raise(*, record: models.Model, field: str, text: str, by: User) -> DataQuery:
     """Raise a manual query on one field of any registered record ("" for the whole record)."""
     _require(by, record, Action.RAISE_QUERY)
+    if record_voided(record):
+        raise ConflictError(
+            f"The {record._meta.verbose_name} {record.pk} was voided; a voided record takes no "
+            "new query."
+        )
     if field and field not in record_field_names(record):
         raise ValidationError(
             f"The {record._meta.verbose_name} has no field {field!r}; fields are "
@@ -827,6 +833,17 @@ def _record_of(query: DataQuery) -> models.Model:
     if record is None:
         raise NotFoundError(f"The record of query {query.pk} no longer exists.")
     return record  # type: ignore[no-any-return]
+
+
+def _query_roles(user: Actor, query: DataQuery) -> set[str]:
+    """Roles on the query's record; on its registration (or patient) when the record is gone,
+    so that a query on a record deleted before voiding existed can still be closed."""
+    record = query.record
+    if record is not None:
+        return record_roles(user, record)
+    if query.registration is not None:
+        return registration_roles(user, query.registration)
+    return roles_for_patient(user, query.patient)
 
 
 def _query_locked(query: DataQuery) -> DataQuery:
@@ -860,7 +877,7 @@ def query_answer(*, query: DataQuery, text: str, by: User) -> DataQuery:
 def query_close(*, query: DataQuery, text: str = "", by: User, reopen: bool = False) -> DataQuery:
     """Close a query (or, with ``reopen``, send an answered one back to the site)."""
     q = _query_locked(query)
-    roles = record_roles(by, _record_of(q))
+    roles = _query_roles(by, q)
     is_raiser = q.raised_by_id is not None and q.raised_by_id == by.pk
     if not roles:
         raise NotFoundError(f"No query {q.pk} that you may see.")
@@ -891,6 +908,34 @@ def query_close(*, query: DataQuery, text: str = "", by: User, reopen: bool = Fa
         by=by,
     )
     return q
+
+
+def queries_close_for_void(*, record: models.Model, reason: str, by: User) -> list[DataQuery]:
+    """Close every query still open or answered on ``record``, which its owner has just voided,
+    with a system note (call inside the voiding service's transaction). Nobody is left with a
+    query that can be neither answered nor closed."""
+    ct = ContentType.objects.get_for_model(type(record))
+    queries = list(
+        DataQuery.objects.select_for_update()
+        .filter(content_type=ct, object_id=record.pk)
+        .exclude(status=QueryStatus.CLOSED)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    note = f"Closed by the system: the {record._meta.verbose_name} was voided ({reason})."
+    for q in queries:
+        old = q.status
+        q.status, q.updated_at = QueryStatus.CLOSED, now
+        q.save(update_fields=["status", "updated_at"])
+        QueryEvent.objects.create(query=q, action="closed", text=note, at=now, by=None)
+        audit_record(
+            action="query_closed",
+            instance=q,
+            changes={"status": [old, QueryStatus.CLOSED]},
+            reason=note,
+            by=by,
+        )
+    return queries
 
 
 # ----------------------------------------------------------------------------- SDV

@@ -13,11 +13,14 @@ from typing import Any
 
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.dosing.services import (
-    dlt_record,
     escalation_decide,
     escalation_recommend,
     plan_create,
 )
+from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate
+from oncotrials.apps.safety.models import DltCase, DltCaseStatus
+from oncotrials.apps.safety.rights import agents_for_registration
+from oncotrials.apps.safety.services import adverse_event_create
 from oncotrials.apps.subjects.models import Patient, Registration
 from oncotrials.apps.subjects.services import (
     consent_form_create,
@@ -471,6 +474,37 @@ def _recent(
             )
 
 
+def _demo_dlt(staff: Staff, reg: Registration) -> None:
+    """A DLT as in real use: a complete grade 4 neutropenia on day 9 proposes a DLT case in the
+    DLT review, which the investigator confirms, signed; the escalation counts follow."""
+    reg.refresh_from_db()
+    first = reg.treatment_start or reg.registered_on
+    onset = first + dt.timedelta(days=8)
+    ae = adverse_event_create(
+        registration=reg,
+        data={
+            "term": "Neutrophil count decreased",
+            "grade": 4,
+            "onset_date": onset.isoformat(),
+            "resolution_date": (onset + dt.timedelta(days=9)).isoformat(),
+            "outcome": "recovered",
+            "attribution": dict.fromkeys(agents_for_registration(reg), "probable"),
+            "action_taken": "interrupted",
+        },
+        by=staff.investigator,
+        complete=True,
+    )
+    for case in DltCase.objects.filter(adverse_event=ae, status=DltCaseStatus.PROPOSED):
+        dlt_case_adjudicate(
+            case=case,
+            decision="confirm",
+            reason="Grade 4 neutropenia lasting more than 7 days",
+            meaning="I have reviewed this event and sign this DLT adjudication",
+            version=case.version,
+            by=staff.investigator,
+        )
+
+
 def _escalate(
     rng: random.Random,
     staff: Staff,
@@ -517,17 +551,9 @@ def _escalate(
             day += dt.timedelta(days=rng.randrange(2, 6))
         rate = true_rates[max(current.level - 1, 0)] if current.level >= 1 else true_rates[0] / 2
         for reg in regs:
-            outcome = "dlt" if rng.random() < rate else "no_dlt"
-            dlt_record(
-                registration=reg,
-                outcome=outcome,
-                on=reg.registered_on + dt.timedelta(days=22),
-                by=staff.investigator,
-                reason=""
-                if outcome == "no_dlt"
-                else "Grade 4 neutropenia lasting more than 7 days",
-            )
             _advance(rng, staff, reg, reg.registered_on, DEMO_TODAY)
+            if rng.random() < rate:
+                _demo_dlt(staff, reg)
         decision_day = min(max(r.registered_on for r in regs) + dt.timedelta(days=23), DEMO_TODAY)
         state, rec = escalation_recommend(plan=plan)
         nxt = state[rec.next_dose].dose_level if rec.next_dose is not None else None

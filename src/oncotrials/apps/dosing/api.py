@@ -73,6 +73,8 @@ def escalation_decision_create(
 
 @router.put("/registrations/{registration_id}/dlt", response={200: DltOutcomeOut, **ERRORS})
 def dlt_outcome_set(request: HttpRequest, registration_id: int, payload: DltOutcomeIn) -> Any:
+    """Refused (409, pointing at the DLT review): DLT outcomes follow the DLT review's signed
+    adjudication of DLT cases, the one record of DLTs (see ``services.dlt_record``)."""
     registration = registrations_visible_to(request.user).filter(pk=registration_id).first()
     if registration is None:
         raise NotFoundError(f"No registration {registration_id} that you may see.")

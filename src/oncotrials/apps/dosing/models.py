@@ -44,25 +44,12 @@ class EscalationPlan(models.Model):
 
 
 class DltOutcome(models.TextChoices):
+    """A patient's DLT outcome, as the DLT review (apps/safety) decides it (see outcomes.py)."""
+
     PENDING = "pending", _("Pending (in DLT window)")
     DLT = "dlt", _("DLT")
     NO_DLT = "no_dlt", _("No DLT")
     NOT_EVALUABLE = "not_evaluable", _("Not evaluable")
-
-
-class DltAssessment(models.Model):
-    """The DLT outcome of one registered patient (confirmed by an investigator)."""
-
-    registration = models.OneToOneField(
-        "subjects.Registration", on_delete=models.PROTECT, related_name="dlt_assessment"
-    )
-    outcome = models.CharField(max_length=16, choices=DltOutcome.choices)
-    assessed_on = models.DateField()
-    assessed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.registration}: {self.outcome}"
 
 
 class EscalationDecision(models.Model):

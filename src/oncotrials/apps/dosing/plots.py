@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import matplotlib
 
@@ -14,14 +13,16 @@ from matplotlib.ticker import MaxNLocator
 from oncotrials.apps.subjects.models import Registration
 
 from .models import EscalationPlan
+from .outcomes import dlt_statuses
 
 
 def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
     regs = list(
         Registration.objects.filter(cohort=plan.cohort, dose_level__isnull=False)
-        .select_related("dose_level", "dlt_assessment")
+        .select_related("dose_level", "trial", "cohort")
         .order_by("registered_on", "pk")
     )
+    statuses = dlt_statuses(regs)
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
     colours = {
         "dlt": "#a3262a",
@@ -32,8 +33,7 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
     seen: set[str] = set()
     for i, reg in enumerate(regs, start=1):
         assert reg.dose_level is not None
-        outcome: Any = getattr(reg, "dlt_assessment", None)
-        key = outcome.outcome if outcome else "pending"
+        key = statuses[reg.pk].outcome
         ax.scatter(
             i,
             reg.dose_level.level,

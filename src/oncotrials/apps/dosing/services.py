@@ -32,7 +32,8 @@ from oncotrials.core.designs.registry import (
 )
 from oncotrials.core.errors import ConflictError, ValidationError
 
-from .models import DltAssessment, DltOutcome, EscalationDecision, EscalationPlan
+from .models import DltOutcome, EscalationDecision, EscalationPlan
+from .outcomes import dlt_statuses
 
 
 def _settings(
@@ -101,21 +102,26 @@ class DoseState:
 
 
 def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
-    """Per dose level: treated, DLT-evaluable, DLTs and pending, from registrations and outcomes."""
+    """Per dose level: treated, DLT-evaluable, DLTs and pending, from the registrations and each
+    patient's DLT state as the DLT review decides it (``outcomes.dlt_statuses``)."""
     levels = _levels(plan.cohort)
     by_level: dict[int, list[str]] = {dl.pk: [] for dl in levels}
     since: dict[int, list[dt.date]] = {dl.pk: [] for dl in levels}
     level_of = {dl.pk: dl for dl in plan.cohort.dose_levels.all()}
     canonical = {dl.level: dl.pk for dl in levels}
-    for reg in Registration.objects.filter(
-        cohort=plan.cohort, dose_level__isnull=False
-    ).select_related("dlt_assessment"):
+    registrations = list(
+        Registration.objects.filter(cohort=plan.cohort, dose_level__isnull=False).select_related(
+            "trial", "cohort"
+        )
+    )
+    statuses = dlt_statuses(registrations)
+    for reg in registrations:
         assert reg.dose_level_id is not None
         key = canonical[level_of[reg.dose_level_id].level]
-        outcome = getattr(reg, "dlt_assessment", None)
-        by_level[key].append(outcome.outcome if outcome else DltOutcome.PENDING)
-        if outcome is None or outcome.outcome == DltOutcome.PENDING:
-            since[key].append(reg.treatment_start or reg.registered_on)
+        status = statuses[reg.pk]
+        by_level[key].append(status.outcome)
+        if status.outcome == DltOutcome.PENDING:
+            since[key].append(status.window_opened)
     out = []
     for dl in levels:
         outcomes = by_level[dl.pk]
@@ -335,51 +341,28 @@ def plan_update(
     return locked
 
 
-@transaction.atomic
 def dlt_record(
     *, registration: Registration, outcome: str, on: dt.date, by: User, reason: str = ""
-) -> DltAssessment:
+) -> None:
+    """Refused: a patient's DLT outcome is not entered in dosing.
+
+    The DLT review (apps/safety) is the one record of DLTs: an event becomes a DLT by the signed
+    adjudication of its DLT case, and the patient's outcome (DLT, no DLT, not evaluable,
+    pending) follows from the cases, the DLT window and the exposure. The escalation counts read
+    that decision (``outcomes.dlt_statuses``). A second, manual entry here would let the
+    escalation page and the DLT review disagree, so it is refused with where to go instead (a
+    DLT the rules did not propose is proposed when its AE is recorded complete; an adjudication
+    is revised by signing it again with a reason).
+    """
     access.require(by, access.Action.DECIDE_DOSE, on=registration)
-    if outcome not in DltOutcome.values:
-        raise ValidationError(
-            f"outcome must be one of {', '.join(DltOutcome.values)}; got {outcome!r}.",
-            field="outcome",
-        )
-    if on > timezone.localdate() or on < registration.registered_on:
-        raise ValidationError(
-            "The assessment date must lie between registration and today.", field="assessed_on"
-        )
-    if outcome == DltOutcome.NOT_EVALUABLE and not reason.strip():
-        raise ValidationError("Say why the patient is not evaluable for DLT.", field="reason")
-    existing = DltAssessment.objects.select_for_update().filter(registration=registration).first()
-    old = existing.outcome if existing else None
-    if existing is not None:
-        if not reason.strip():
-            raise ValidationError("A reason is required to change a DLT outcome.", field="reason")
-        existing.outcome, existing.assessed_on, existing.assessed_by, existing.reason = (
-            outcome,
-            on,
-            by,
-            reason,
-        )
-        existing.save()
-        assessment = existing
-    else:
-        assessment = DltAssessment.objects.create(
-            registration=registration,
-            outcome=outcome,
-            assessed_on=on,
-            assessed_by=by,
-            reason=reason,
-        )
-    audit_record(
-        action="update" if old else "create",
-        instance=assessment,
-        changes={"outcome": [old, outcome]},
-        reason=reason,
-        by=by,
+    raise ConflictError(
+        f"DLT outcomes are not entered in dosing: the outcome of registration {registration.pk} "
+        f"follows the DLT review. Record the adverse event as complete and adjudicate its DLT "
+        f"case on the DLT review page (/safety/dlt/, API POST "
+        f"/api/v1/safety/dlt-cases/{{case_id}}/adjudicate); a signed adjudication is revised by "
+        f"signing it again with a reason.",
+        see="/safety/dlt/",
     )
-    return assessment
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.grading import load_catalogue
 
-from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
+from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save, dlt_status_for
 from .models import DltRuleSet
 from .schemas import (
     SafetyAdverseEventDeleteIn,
@@ -57,8 +57,8 @@ from .selectors import (
 )
 from .services import (
     adverse_event_create,
-    adverse_event_delete,
     adverse_event_update,
+    adverse_event_void,
     astct_assessment_record,
     sae_report_record,
 )
@@ -146,8 +146,10 @@ def safety_ae_update(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEven
 
 @router.delete("/safety/adverse-events/{ae_id}", response={204: None, **ERRORS})
 def safety_ae_delete(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEventDeleteIn) -> Any:
+    """Void the AE (it is never deleted): it stays listed with ``voided_at`` and its reason, out
+    of counts and of the DLT review; its open queries are closed with a system note."""
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
-    adverse_event_delete(
+    adverse_event_void(
         ae=ae, version=payload.version, by=acting_user(request.user), reason=payload.reason
     )
     return Status(204, None)
@@ -249,14 +251,12 @@ def safety_dlt_rules_save(request: HttpRequest, trial_id: Id, payload: SafetyDlt
 def safety_dlt_evaluate(request: HttpRequest, registration_id: Id) -> Any:
     reg = registration_get_for_user(user=request.user, registration_id=registration_id)
     decision, cases = dlt_evaluate(registration=reg, by=acting_user(request.user))
-    assessment = (
-        type(reg).objects.filter(pk=reg.pk).values_list("dlt_assessment__outcome", flat=True)
-    )
+    status = dlt_status_for(reg)
     return {
         "outcome": decision.outcome.value,
         "rule_id": decision.rule_id,
         "reason": decision.reason,
-        "dosing_outcome": assessment.first(),
+        "dosing_outcome": status.outcome if status else None,
         "cases": cases,
     }
 

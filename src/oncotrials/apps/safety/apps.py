@@ -16,11 +16,13 @@ class SafetyConfig(AppConfig):
 
     def ready(self) -> None:
         # Adverse events take part in the generic queries, SDV and e-signatures of the casebook.
-        # The DLT review re-evaluates when a lab value or a drug administration changes.
+        # The DLT review re-evaluates when a lab value or a drug administration changes, and is
+        # where the escalation reads each patient's DLT outcome.
         from oncotrials.apps.crfs.hooks import register_record_listener
         from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+        from oncotrials.apps.dosing.outcomes import register_dlt_status_provider
 
-        from .dlt_review import dlt_reevaluate_after_record
+        from .dlt_review import dlt_reevaluate_after_record, dlt_statuses_for
         from .models import AdverseEvent
 
         record_type_register(AdverseEvent)
@@ -30,6 +32,7 @@ class SafetyConfig(AppConfig):
         from oncotrials.apps.subjects.visit_evidence import register_visit_evidence
 
         register_visit_evidence(_adverse_event_dates, per_cycle=("adverse_events",))
+        register_dlt_status_provider(dlt_statuses_for)
 
 
 def _adverse_events(registration: Any) -> Any:

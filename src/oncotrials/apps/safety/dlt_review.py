@@ -1,5 +1,12 @@
 """DLT review: the trial's DLT rules, the patient's data as core input, proposed cases and
-their adjudication, which drives the dosing state of the escalation cohort."""
+their adjudication, which drives the dosing state of the escalation cohort.
+
+The DLT cases and their signed adjudication are the one record of DLTs. A patient's DLT outcome
+(``dlt_statuses_for``: DLT, no DLT, not evaluable or pending, with the day of the DLT window and
+why) is derived from them, the window and the exposure, and is what the escalation counts read
+(registered with ``dosing.outcomes`` in ``SafetyConfig.ready``); dosing keeps no DLT outcome of
+its own. In a trial in escalation without DLT rules, a grade >= 3 AE possibly related or more in
+the DLT window is proposed as a pending case, so that it is adjudicated rather than missed."""
 
 from __future__ import annotations
 
@@ -14,14 +21,14 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import Action, allows, require, require_roles
+from oncotrials.apps.accounts.access import Action, require, require_roles
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record, diff
 from oncotrials.apps.crfs.hooks import RecordChange
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
-from oncotrials.apps.dosing.models import DltAssessment, DltOutcome
-from oncotrials.apps.dosing.services import dlt_record
-from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.dosing.models import DltOutcome, EscalationPlan
+from oncotrials.apps.dosing.outcomes import DltStatus
+from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import ConflictError, OncotrialsError, ValidationError
@@ -44,10 +51,12 @@ from oncotrials.core.grading.dlt import (
 )
 
 from .models import (
+    NOT_EVALUABLE_KEY,
     ActionTaken,
     AdverseEvent,
     AstctAssessment,
     AstctScale,
+    Attribution,
     DltCase,
     DltCaseStatus,
     DltRuleSet,
@@ -412,6 +421,7 @@ def subject_data(
     rows = (
         AdverseEvent.objects.filter(
             registration=registration,
+            voided_at__isnull=True,
             status=RecordStatus.COMPLETE,
             grade__isnull=False,
             onset_date__isnull=False,
@@ -489,23 +499,34 @@ def _reevaluate_if_touched(
     registration: Registration, days: tuple[dt.date | None, ...], by: User, *, after: int = 0
 ) -> None:
     """Propose DLT cases when one of ``days`` lies in the DLT window (``after``: days past its
-    end that still count). No dosing change: that is the investigator's adjudication."""
+    end that still count). No dosing change: that is the investigator's adjudication.
+
+    Without DLT rules, a patient of an escalation cohort still has a window (that of the
+    escalation plan, or one 28-day cycle): a grade >= 3 AE possibly related or more in it is
+    proposed as pending."""
     if registration.dose_level_id is None:
         return
     found = dlt_rules_for(registration.trial)
     if found is None:
-        return
+        if not EscalationPlan.objects.filter(cohort_id=registration.cohort_id).exists():
+            return
+        window, _ = dlt_window_for(registration, None)
+    else:
+        window = found[1].window_days
     first = _first_dose(registration)
-    last = first + dt.timedelta(days=found[1].window_days - 1 + after)
+    last = first + dt.timedelta(days=window - 1 + after)
     if not any(d is not None and first <= d <= last for d in days):
         return
-    _propose_cases(registration, found[0], found[1], by)  # inside the caller's transaction
+    if found is None:
+        _propose_without_rules(registration, window, by)
+    else:
+        _propose_cases(registration, found[0], found[1], by)  # inside the caller's transaction
 
 
 def dlt_reevaluate_quietly(
     ae: AdverseEvent, by: User, *, onset_before: dt.date | None = None
 ) -> None:
-    """Propose DLT cases after an AE change that touches the DLT window."""
+    """Propose DLT cases after an AE change (or its voiding) that touches the DLT window."""
     _reevaluate_if_touched(ae.registration, (ae.onset_date, onset_before), by)
 
 
@@ -550,14 +571,11 @@ def dlt_reevaluate_after_record(change: RecordChange) -> None:
 
 
 @transaction.atomic
-def dlt_evaluate(
-    *, registration: Registration, by: User, sync_dosing: bool = True
-) -> tuple[SubjectDecision, list[DltCase]]:
+def dlt_evaluate(*, registration: Registration, by: User) -> tuple[SubjectDecision, list[DltCase]]:
     """Evaluate the patient's events with the trial's DLT rules; propose cases for DLT/pending.
 
-    When the caller may adjudicate (an investigator), the dosing state follows as well: no_dlt
-    once the window has closed with every case rejected.
-    """
+    Whoever runs it, the dosing state follows the cases: it is derived from them
+    (``dlt_statuses_for``), never written here."""
     roles = roles_for_registration(by, registration)
     require_roles(roles, Action.RECORD_AE)
     found = dlt_rules_for(registration.trial)
@@ -569,8 +587,6 @@ def dlt_evaluate(
         )
     rule_set, rules = found
     decision = _propose_cases(registration, rule_set, rules, by)
-    if sync_dosing and allows(roles, Action.ADJUDICATE_DLT):
-        _dosing_sync(registration, rules, by, reason="DLT review evaluation")
     return decision, list(DltCase.objects.filter(registration=registration).order_by("pk"))
 
 
@@ -586,22 +602,13 @@ def _propose_cases(
         registration, window_days=rules.window_days, ctcae_version=rules.ctcae_version
     )
     decision = evaluate_subject(data, rules)
-    now = timezone.now()
-    existing = {
-        c.event_key: c
-        for c in DltCase.objects.select_for_update()
-        .filter(registration=registration)
-        .order_by("pk")
-    }
-    wanted: set[str] = set()
+    wanted: dict[str, dict[str, Any]] = {}
     for ev in decision.events:
         if ev.outcome not in (Outcome.DLT, Outcome.PENDING):
             continue
         key = ev.event_id[:64]
-        wanted.add(key)
-        ae_id = int(key[3:]) if key.startswith("AE-") else None
-        values = {
-            "adverse_event_id": ae_id,
+        wanted[key] = {
+            "adverse_event_id": int(key[3:]) if key.startswith("AE-") else None,
             "term": ev.term,
             "worst_grade": ev.worst_grade,
             "onset_day": ev.onset_day,
@@ -610,6 +617,67 @@ def _propose_cases(
             "reason": ev.reason,
             "rules_version": rule_set.version,
         }
+    _sync_cases(registration, wanted, by, gone="the DLT rules no longer propose this event")
+    return decision
+
+
+def _propose_without_rules(registration: Registration, window_days: int, by: User) -> None:
+    """A trial in escalation without DLT rules: propose each complete grade >= 3 AE with an
+    attribution of possible or stronger to any agent, with onset in the DLT window, as a pending
+    case for the investigator to adjudicate (call inside a transaction)."""
+    Registration.objects.select_for_update().filter(pk=registration.pk).first()
+    first = _first_dose(registration)
+    last = first + dt.timedelta(days=window_days - 1)
+    related = RELATEDNESS[RELATEDNESS.index(Attribution.POSSIBLE) :]
+    wanted: dict[str, dict[str, Any]] = {}
+    for ae in AdverseEvent.objects.filter(
+        registration=registration,
+        voided_at__isnull=True,
+        status=RecordStatus.COMPLETE,
+        grade__gte=3,
+        onset_date__range=(first, last),
+    ).order_by("pk"):
+        strongest = max(
+            (str(v) for v in ae.attribution.values() if v in RELATEDNESS),
+            key=RELATEDNESS.index,
+            default=None,
+        )
+        if strongest not in related:
+            continue
+        assert ae.onset_date is not None
+        day = (ae.onset_date - first).days + 1
+        wanted[f"AE-{ae.pk}"] = {
+            "adverse_event_id": ae.pk,
+            "term": ae.term,
+            "worst_grade": ae.grade,
+            "onset_day": day,
+            "proposed_outcome": Outcome.PENDING.value,
+            "rule_id": "",
+            "reason": (
+                f"grade {ae.grade}, attribution {strongest}, onset on day {day} of the "
+                f"{window_days}-day DLT window; {registration.trial.protocol_code} has no DLT "
+                f"rules: the investigator decides whether it is a DLT"
+            ),
+            "rules_version": 0,
+        }
+    _sync_cases(
+        registration, wanted, by, gone="no longer a grade >= 3 related event in the DLT window"
+    )
+
+
+def _sync_cases(
+    registration: Registration, wanted: dict[str, dict[str, Any]], by: User, *, gone: str
+) -> None:
+    """Create or update the proposed cases ``wanted`` (event key -> values); drop the proposed
+    cases no longer wanted. Adjudicated cases are never touched: the signature stands."""
+    now = timezone.now()
+    existing = {
+        c.event_key: c
+        for c in DltCase.objects.select_for_update()
+        .filter(registration=registration)
+        .order_by("pk")
+    }
+    for key, values in wanted.items():
         case = existing.get(key)
         if case is None:
             case = DltCase.objects.create(
@@ -632,48 +700,192 @@ def _propose_cases(
                 audit_record(action="update", instance=case, changes=diff(before, values), by=by)
     for key, case in existing.items():
         if key not in wanted and case.status == DltCaseStatus.PROPOSED:
+            # a proposal nobody signed, re-made on every evaluation: withdrawn, not voided
             audit_record(
                 action="delete",
                 instance=case,
                 changes={"status": [case.status, None]},
-                reason="the DLT rules no longer propose this event",
+                reason=gone,
                 by=by,
             )
             case.delete()
-    return decision
 
 
-def _dosing_sync(registration: Registration, rules: DltRules, by: User, *, reason: str) -> str:
-    """Drive the dosing state: dlt if a case is confirmed; no_dlt when the window has closed
-    with every case rejected; pending otherwise."""
-    if registration.dose_level_id is None:
-        return DltOutcome.PENDING
-    cases = list(DltCase.objects.filter(registration=registration))
-    today = timezone.localdate()
-    window_end = _first_dose(registration) + dt.timedelta(days=rules.window_days - 1)
-    if any(c.status == DltCaseStatus.CONFIRMED for c in cases):
-        target = DltOutcome.DLT
-    elif today > window_end and not any(c.status == DltCaseStatus.PROPOSED for c in cases):
-        target = DltOutcome.NO_DLT
-    else:
-        target = DltOutcome.PENDING
-    existing = DltAssessment.objects.filter(registration=registration).first()
-    if (existing is None and target == DltOutcome.PENDING) or (
-        existing is not None and existing.outcome == target
-    ):
-        return target
-    dlt_record(registration=registration, outcome=target, on=today, by=by, reason=reason)
-    return target
+# --------------------------------------------------------------- the patient's DLT outcome
+
+DEFAULT_WINDOW_DAYS = 28  # one 28-day cycle: the window of a trial in escalation without rules
+
+
+def _window(rules: DltRules | None, plan: EscalationPlan | None) -> tuple[int, str]:
+    if rules is not None:
+        return rules.window_days, "DLT rules"
+    days = (plan.parameters or {}).get("dlt_window_days") if plan else None
+    if isinstance(days, int) and not isinstance(days, bool) and days >= 1:
+        return days, "escalation plan"
+    return DEFAULT_WINDOW_DAYS, "default (no DLT rules)"
+
+
+def dlt_window_for(registration: Registration, rules: DltRules | None) -> tuple[int, str]:
+    """(days, where from) of the patient's DLT window: the trial's DLT rules, else the
+    escalation plan's ``dlt_window_days``, else one 28-day cycle."""
+    plan = (
+        None if rules else EscalationPlan.objects.filter(cohort_id=registration.cohort_id).first()
+    )
+    return _window(rules, plan)
+
+
+def _exposure_fractions(
+    registrations: list[Registration], windows: dict[int, int]
+) -> dict[int, Decimal]:
+    """Per registration: the smallest per-agent fraction of the planned dose received in the
+    window (as given to the rules), for the registrations with a planned dose recorded."""
+    sums: dict[int, dict[str, list[Decimal]]] = {}
+    starts = {r.pk: _first_dose(r) for r in registrations}
+    for reg_id, agent, on, dose, planned in DrugAdministration.objects.filter(
+        registration_id__in=list(windows), planned_dose__isnull=False
+    ).values_list("registration_id", "agent", "administered_on", "dose", "planned_dose"):
+        first = starts[reg_id]
+        if not planned or not first <= on <= first + dt.timedelta(days=windows[reg_id] - 1):
+            continue
+        given, total = sums.setdefault(reg_id, {}).setdefault(agent, [Decimal(0), Decimal(0)])
+        sums[reg_id][agent] = [given + min(dose, planned), total + planned]
+    return {
+        reg_id: min(g / p for g, p in per.values() if p)
+        for reg_id, per in sums.items()
+        if any(p for _, p in per.values())
+    }
+
+
+def _pct(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.1')).normalize():f}"
+
+
+def dlt_statuses_for(registrations: Any, *, today: dt.date | None = None) -> dict[int, DltStatus]:
+    """Each patient's DLT outcome, derived from the DLT cases and their signed adjudication,
+    the DLT window and the exposure: the one answer the escalation, the DLT tables and the
+    tracker read.
+
+    In order: a confirmed DLT case makes a DLT; a case awaiting adjudication keeps the patient
+    pending; a signed declaration, going off study before the window closed, or less of the
+    planned dose in the window than the DLT rules require makes the patient not evaluable; the
+    window still open keeps the patient pending; otherwise no DLT."""
+    regs = [r for r in registrations if r.dose_level_id is not None]
+    if not regs:
+        return {}
+    today = today or timezone.localdate()
+    cases: dict[int, list[DltCase]] = {}
+    for case in DltCase.objects.filter(registration_id__in=[r.pk for r in regs]).order_by("pk"):
+        cases.setdefault(case.registration_id, []).append(case)
+    rules_of: dict[int, DltRules | None] = {}
+    windows: dict[int, tuple[int, str]] = {}
+    plans = {
+        p.cohort_id: p
+        for p in EscalationPlan.objects.filter(cohort_id__in={r.cohort_id for r in regs})
+    }
+    for reg in regs:
+        if reg.trial_id not in rules_of:
+            found = dlt_rules_for(reg.trial)
+            rules_of[reg.trial_id] = found[1] if found else None
+        windows[reg.pk] = _window(rules_of[reg.trial_id], plans.get(reg.cohort_id))
+    needs_exposure = [
+        r
+        for r in regs
+        if (rules := rules_of[r.trial_id]) is not None
+        and rules.min_fraction_planned_dose is not None
+    ]
+    fractions = _exposure_fractions(
+        needs_exposure, {r.pk: windows[r.pk][0] for r in needs_exposure}
+    )
+    out: dict[int, DltStatus] = {}
+    for reg in regs:
+        first = _first_dose(reg)
+        days, source = windows[reg.pk]
+        end = first + dt.timedelta(days=days - 1)
+        day = (today - first).days + 1
+
+        def status(outcome: str, reason: str, *, _d: int = day) -> DltStatus:
+            return DltStatus(outcome, reason, first, _d, days, source)  # noqa: B023
+
+        mine = cases.get(reg.pk, [])
+        confirmed = [
+            c
+            for c in mine
+            if c.status == DltCaseStatus.CONFIRMED and c.event_key != NOT_EVALUABLE_KEY
+        ]
+        proposed = [c for c in mine if c.status == DltCaseStatus.PROPOSED]
+        declared = [
+            c
+            for c in mine
+            if c.status == DltCaseStatus.CONFIRMED and c.event_key == NOT_EVALUABLE_KEY
+        ]
+        rules = rules_of[reg.trial_id]
+        fraction = fractions.get(reg.pk)
+        if confirmed:
+            terms = ", ".join(
+                f"{c.term}{f' G{c.worst_grade}' if c.worst_grade else ''} (case {c.pk})"
+                for c in confirmed
+            )
+            out[reg.pk] = status(DltOutcome.DLT, f"DLT confirmed: {terms}")
+        elif proposed:
+            terms = ", ".join(f"{c.term} (case {c.pk})" for c in proposed)
+            out[reg.pk] = status(DltOutcome.PENDING, f"awaiting adjudication: {terms}")
+        elif declared:
+            out[reg.pk] = status(
+                DltOutcome.NOT_EVALUABLE,
+                f"declared not evaluable by {declared[-1].signed_name}: "
+                f"{declared[-1].adjudication_reason}",
+            )
+        elif reg.status == RegistrationStatus.OFF_STUDY and reg.status_date <= end:
+            out[reg.pk] = status(
+                DltOutcome.NOT_EVALUABLE,
+                f"off study on {reg.status_date.isoformat()} (day "
+                f"{(reg.status_date - first).days + 1}), before the {days}-day DLT window "
+                f"closed, without a DLT",
+            )
+        elif day < 1:
+            out[reg.pk] = status(DltOutcome.PENDING, f"the DLT window opens on {first.isoformat()}")
+        elif day <= days:
+            out[reg.pk] = status(DltOutcome.PENDING, f"in the DLT window: day {day} of {days}")
+        elif (
+            rules is not None
+            and rules.min_fraction_planned_dose is not None
+            and fraction is not None
+            and fraction < rules.min_fraction_planned_dose
+        ):
+            out[reg.pk] = status(
+                DltOutcome.NOT_EVALUABLE,
+                f"insufficient exposure: {_pct(fraction)} % of the planned dose in the window "
+                f"(the DLT rules require {_pct(rules.min_fraction_planned_dose)} %), without "
+                f"a DLT",
+            )
+        else:
+            out[reg.pk] = status(
+                DltOutcome.NO_DLT,
+                f"the {days}-day DLT window closed on {end.isoformat()} without a DLT",
+            )
+    return out
+
+
+def dlt_status_for(registration: Registration) -> DltStatus | None:
+    """One patient's DLT outcome (None when not treated at a dose level)."""
+    return dlt_statuses_for([registration]).get(registration.pk)
 
 
 @transaction.atomic
 def dlt_case_adjudicate(
     *, case: DltCase, decision: str, reason: str, meaning: str, version: int, by: User
 ) -> DltCase:
-    """An investigator confirms or rejects a proposed DLT, signed; the dosing state follows."""
+    """An investigator confirms or rejects a proposed DLT, signed; the dosing state follows.
+
+    A signed adjudication is revised the same way (the new decision, a reason and a new
+    signature); every page that counts DLTs reads the cases, so they change together."""
     registration = case.registration
     require(by, Action.ADJUDICATE_DLT, on=registration)
-    current = DltCase.objects.select_for_update().get(pk=case.pk)
+    current = (
+        DltCase.objects.select_for_update(of=("self",))
+        .select_related("adverse_event")
+        .get(pk=case.pk)
+    )
     if current.version != version:
         raise ConflictError(
             f"DLT case {current.pk} is now version {current.version} (status {current.status}), "
@@ -691,9 +903,15 @@ def dlt_case_adjudicate(
             "State the meaning of your signature (e.g. 'I confirm this DLT assessment').",
             field="meaning",
         )
-    found = dlt_rules_for(registration.trial)
-    if found is None:
-        raise ValidationError("The trial has no DLT rules.", field="trial")
+    if (
+        decision == "confirm"
+        and current.adverse_event is not None
+        and current.adverse_event.voided_at is not None
+    ):
+        raise ConflictError(
+            f"Adverse event {current.adverse_event_id} of DLT case {current.pk} was voided "
+            f"({current.adverse_event.void_reason}); a voided event cannot be confirmed as a DLT."
+        )
     before = current.status
     current.status = DltCaseStatus.CONFIRMED if decision == "confirm" else DltCaseStatus.REJECTED
     current.adjudication_reason = reason.strip()
@@ -713,11 +931,5 @@ def dlt_case_adjudicate(
         },
         reason=current.adjudication_reason,
         by=by,
-    )
-    _dosing_sync(
-        registration,
-        found[1],
-        by,
-        reason=f"DLT case {current.pk} {current.status}: {current.adjudication_reason}",
     )
     return current

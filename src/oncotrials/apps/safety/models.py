@@ -82,6 +82,13 @@ class AdverseEvent(models.Model):
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(default=timezone.now)
     first_completed_at = models.DateTimeField(null=True, blank=True)
+    # Voided (entered in error), never deleted: it stays visible, struck through, with its reason,
+    # and is left out of counts, summaries and the DLT review.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["registration_id", "onset_date", "pk"]
@@ -90,6 +97,10 @@ class AdverseEvent(models.Model):
     def __str__(self) -> str:
         grade = f" G{self.grade}" if self.grade else ""
         return f"AE {self.pk}: {self.term}{grade}"
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class AstctScale(models.TextChoices):
@@ -177,8 +188,17 @@ class DltCaseStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected (not a DLT)")
 
 
+# The event key of a patient-level declaration that the patient is not evaluable for DLT.
+NOT_EVALUABLE_KEY = "NOT-EVALUABLE"
+
+
 class DltCase(models.Model):
-    """An event the DLT rules propose as a DLT (or leave pending), awaiting adjudication."""
+    """An event the DLT rules propose as a DLT (or leave pending), awaiting adjudication.
+
+    The DLT cases and their signed adjudication are the one record of DLTs: the patient's DLT
+    outcome, and so the escalation counts, follow from them (``dlt_review.dlt_statuses_for``).
+    In a trial in escalation without DLT rules, a grade >= 3 AE possibly related or more in the
+    DLT window is proposed as ``pending`` for adjudication."""
 
     registration = models.ForeignKey(
         "subjects.Registration", on_delete=models.PROTECT, related_name="dlt_cases"

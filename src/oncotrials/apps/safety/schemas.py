@@ -84,6 +84,8 @@ class SafetyAdverseEventOut(Schema):
     version: int
     sae_aware_at: dt.datetime | None
     sae_followup_due_at: dt.datetime | None
+    voided_at: dt.datetime | None = None
+    void_reason: str = ""
     issues: list[str] = Field(default_factory=list)
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -17,13 +17,16 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import roles_on, scope_condition
 from oncotrials.apps.accounts.models import Actor
-from oncotrials.apps.dosing.models import DltOutcome
+from oncotrials.apps.dosing.models import DltOutcome, EscalationPlan
+from oncotrials.apps.dosing.outcomes import DltStatus, dlt_statuses
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.subjects.selectors import registration_condition, registrations_visible_to
 from oncotrials.apps.trials.models import DoseLevel, Trial
+from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError
 
 from .models import (
+    NOT_EVALUABLE_KEY,
     AdverseEvent,
     AstctAssessment,
     DltCase,
@@ -139,6 +142,7 @@ def irae_register(*, user: Actor) -> QuerySet[AdverseEvent]:
     """Immune-related AEs across every trial the user may see, worst first."""
     return (
         adverse_events_for_user(user=user, immune_related=True)
+        .filter(voided_at__isnull=True)
         .select_related("registration__cohort")
         .order_by("-grade", "-onset_date", "pk")
     )
@@ -162,7 +166,7 @@ def sae_worklist(*, user: Actor, now: dt.datetime | None = None) -> list[SaeDue]
     rows: list[SaeDue] = []
     aes = (
         adverse_events_visible_to(user)
-        .filter(serious=True, sae_aware_at__isnull=False)
+        .filter(serious=True, sae_aware_at__isnull=False, voided_at__isnull=True)
         .select_related("registration__patient", "registration__trial")
         .prefetch_related("sae_reports")
     )
@@ -193,7 +197,12 @@ def ae_summary(*, user: Actor, trial: Trial) -> dict[str, Any]:
     patients: set[int] = set()
     for term, soc, reg_id, grade in (
         adverse_events_visible_to(user)
-        .filter(registration__trial=trial, status=RecordStatus.COMPLETE, grade__isnull=False)
+        .filter(
+            registration__trial=trial,
+            status=RecordStatus.COMPLETE,
+            grade__isnull=False,
+            voided_at__isnull=True,
+        )
         .values_list("term", "soc", "registration_id", "grade")
     ):
         per = worst[(term, soc)]
@@ -216,13 +225,19 @@ def ae_summary(*, user: Actor, trial: Trial) -> dict[str, Any]:
 
 
 def dlt_table(*, user: Actor, trial: Trial) -> list[dict[str, Any]]:
-    """Per cohort and dose level: patients treated, DLT-evaluable, DLTs, pending, confirmed DLTs."""
+    """Per cohort and dose level: patients treated, DLT-evaluable, DLTs, pending, confirmed DLTs
+    (each patient's outcome as the DLT review decides it, as on the escalation page)."""
     visible = registrations_visible_to(user).filter(trial=trial, dose_level__isnull=False)
-    regs = list(visible.select_related("dose_level", "cohort", "dlt_assessment"))
+    regs = list(visible.select_related("dose_level", "cohort", "trial"))
+    statuses = dlt_statuses(regs)
     confirmed: dict[int, list[str]] = defaultdict(list)
-    for reg_id, term, grade in DltCase.objects.filter(
-        registration__in=[r.pk for r in regs], status=DltCaseStatus.CONFIRMED
-    ).values_list("registration_id", "term", "worst_grade"):
+    for reg_id, term, grade in (
+        DltCase.objects.filter(
+            registration__in=[r.pk for r in regs], status=DltCaseStatus.CONFIRMED
+        )
+        .exclude(event_key=NOT_EVALUABLE_KEY)
+        .values_list("registration_id", "term", "worst_grade")
+    ):
         confirmed[reg_id].append(f"{term} G{grade}" if grade else term)
     table: dict[tuple[int, int], dict[str, Any]] = {}
     for reg in regs:
@@ -242,14 +257,45 @@ def dlt_table(*, user: Actor, trial: Trial) -> list[dict[str, Any]]:
                 "dlt_terms": [],
             },
         )
-        assessment = getattr(reg, "dlt_assessment", None)
-        outcome = assessment.outcome if assessment else DltOutcome.PENDING
+        outcome = statuses[reg.pk].outcome
         row["treated"] += 1
         row["evaluable"] += outcome in (DltOutcome.DLT, DltOutcome.NO_DLT)
         row["dlts"] += outcome == DltOutcome.DLT
         row["pending"] += outcome == DltOutcome.PENDING
         row["dlt_terms"].extend(confirmed.get(reg.pk, []))
     return [table[k] for k in sorted(table)]
+
+
+@dataclass(frozen=True)
+class DltTrackerRow:
+    registration: Registration
+    status: DltStatus
+
+
+def dlt_tracker(*, user: Actor, trial: Trial) -> list[DltTrackerRow]:
+    """Per patient treated at a dose level: day x of the N-day DLT window, the outcome, whether
+    evaluable and why, in order of registration."""
+    regs = list(
+        registrations_visible_to(user)
+        .filter(trial=trial, dose_level__isnull=False)
+        .select_related("patient", "cohort", "dose_level", "trial")
+        .order_by("cohort__code", "registered_on", "pk")
+    )
+    statuses = dlt_statuses(regs)
+    return [DltTrackerRow(r, statuses[r.pk]) for r in regs]
+
+
+def trials_in_escalation_without_rules(*, user: Actor) -> QuerySet[Trial]:
+    """Trials the user may see with a cohort in escalation (an escalation plan) and no DLT
+    rules: their grade >= 3 related AEs are proposed as pending DLT cases, but no rule decides."""
+    return (
+        trials_visible_to(user)
+        .filter(
+            pk__in=EscalationPlan.objects.values("cohort__trial_id"),
+            dlt_rule_set__isnull=True,
+        )
+        .order_by("protocol_code")
+    )
 
 
 def dlt_cases_for_user(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_batch, audit_record, diff, model_snapshot
+from oncotrials.apps.crfs.services import queries_close_for_void
 from oncotrials.apps.subjects.models import Consent, Registration
 from oncotrials.apps.trials.models import Modality
 from oncotrials.core.errors import (
@@ -32,6 +33,7 @@ from .models import (
     AeOutcome,
     AstctAssessment,
     AstctScale,
+    DltCaseStatus,
     RecordStatus,
     SaeReport,
     SaeReportKind,
@@ -86,6 +88,7 @@ AE_INPUT = (
     "due_to_progression",
     "awareness_at",
 )
+VOID_FIELDS = ("voided_at", "voided_by", "void_reason")
 RESOLVED_OUTCOMES = frozenset(
     {AeOutcome.RECOVERED.value, AeOutcome.RECOVERED_WITH_SEQUELAE.value, AeOutcome.FATAL.value}
 )
@@ -364,6 +367,10 @@ def adverse_event_update(
             current_version=current.version,
             current=model_snapshot(current, AE_FIELDS),
         )
+    if current.voided_at is not None:
+        raise ConflictError(
+            f"Adverse event {current.pk} was voided ({current.void_reason}); it cannot be changed."
+        )
     if current.first_completed_at is not None and not reason.strip():
         raise ValidationError(
             "This adverse event has been completed before: give a reason for the change.",
@@ -401,30 +408,61 @@ def adverse_event_update(
 
 
 @transaction.atomic
-def adverse_event_delete(*, ae: AdverseEvent, version: int, by: User, reason: str) -> None:
-    """Delete an AE entered by mistake: only a draft never completed, with a reason."""
+def adverse_event_void(*, ae: AdverseEvent, version: int, by: User, reason: str) -> AdverseEvent:
+    """Void an AE entered in error, with a reason; it is never deleted.
+
+    A voided AE stays in the patient's list (struck through, with its reason) and in the
+    casebook, so that its queries, verifications and signatures keep pointing at it; it leaves
+    the counts, the summaries, the SAE clock and the DLT review (its proposed DLT cases are
+    withdrawn). Its open queries are closed with a system note. Refused for an AE reported to
+    the sponsor as an SAE (a follow-up report corrects it) or one that a signed adjudication
+    holds as a confirmed DLT (revise the adjudication first)."""
     require(by, Action.RECORD_AE, on=ae.registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
+    current.registration = ae.registration
     if current.version != version:
         raise ConflictError(
             f"Adverse event {current.pk} is now version {current.version}, not {version}.",
             current_version=current.version,
         )
-    if current.first_completed_at is not None or current.sae_reports.exists():
-        raise ConflictError(
-            f"Adverse event {current.pk} has been completed or reported; correct it instead "
-            f"of deleting it."
-        )
+    if current.voided_at is not None:
+        raise ConflictError(f"Adverse event {current.pk} is already voided.")
     if not reason.strip():
-        raise ValidationError("Say why the adverse event is deleted.", field="reason")
-    audit_record(
-        action="delete",
-        instance=current,
-        changes={k: [v, None] for k, v in model_snapshot(current, AE_FIELDS).items()},
-        reason=reason.strip(),
-        by=by,
-    )
-    current.delete()
+        raise ValidationError("Say why the adverse event is voided.", field="reason")
+    if current.sae_reports.exists():
+        raise ConflictError(
+            f"Adverse event {current.pk} was reported to the sponsor as an SAE; correct it and "
+            f"send a follow-up report instead of voiding it."
+        )
+    confirmed = current.dlt_cases.filter(status=DltCaseStatus.CONFIRMED).first()
+    if confirmed is not None:
+        raise ConflictError(
+            f"Adverse event {current.pk} is a confirmed DLT (DLT case {confirmed.pk}, signed by "
+            f"{confirmed.signed_name}); revise that adjudication on the DLT review before "
+            f"voiding the event."
+        )
+    before = model_snapshot(current, VOID_FIELDS)
+    current.voided_at, current.voided_by, current.void_reason = timezone.now(), by, reason.strip()
+    current.version += 1
+    current.updated_at = current.voided_at
+    with audit_batch():
+        current.save()
+        audit_record(
+            action="void",
+            instance=current,
+            changes=diff(before, model_snapshot(current, VOID_FIELDS)),
+            reason=current.void_reason,
+            by=by,
+        )
+        queries_close_for_void(record=current, reason=current.void_reason, by=by)
+        if current.status == RecordStatus.COMPLETE:
+            dlt_reevaluate_quietly(current, by)
+    return current
+
+
+def adverse_event_delete(*, ae: AdverseEvent, version: int, by: User, reason: str) -> AdverseEvent:
+    """An AE is never deleted: "delete" voids it (``adverse_event_void``)."""
+    return adverse_event_void(ae=ae, version=version, by=by, reason=reason)
 
 
 # ------------------------------------------------------------------------------- SAE reports
@@ -437,6 +475,8 @@ def sae_report_record(
     """Record that an initial or follow-up SAE report was sent to the sponsor."""
     require(by, Action.REPORT_SAE, on=ae.registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
+    if current.voided_at is not None:
+        raise ConflictError(f"Adverse event {current.pk} was voided; it is not reported.")
     if not current.serious or current.sae_aware_at is None:
         raise ValidationError(
             f"Adverse event {current.pk} is not serious; only serious AEs are reported on the "

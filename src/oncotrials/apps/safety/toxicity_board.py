@@ -54,6 +54,7 @@ def toxicity_cases_build(*, meeting: ToxicityBoardMeeting, by: User) -> list[Tox
     candidates = (
         AdverseEvent.objects.filter(
             registration__patient__site=meeting.site,
+            voided_at__isnull=True,
             status=RecordStatus.COMPLETE,
             grade__gte=3,
         )

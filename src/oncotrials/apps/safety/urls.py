@@ -33,6 +33,7 @@ urlpatterns: list[URLPattern] = [
         name="safety-dlt-evaluate",
     ),
     path("safety/adverse-events/<int:ae_id>/", views.ae_edit, name="safety-ae-edit"),
+    path("safety/adverse-events/<int:ae_id>/void/", views.ae_void, name="safety-ae-void"),
     path(
         "safety/adverse-events/<int:ae_id>/sae-reports/",
         views.sae_report,

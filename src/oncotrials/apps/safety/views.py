@@ -44,7 +44,7 @@ from oncotrials.core.grading import (
     load_catalogue,
 )
 
-from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save
+from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save, dlt_status_for
 from .models import (
     ActionTaken,
     AdverseEvent,
@@ -64,6 +64,7 @@ from .selectors import (
     dlt_case_get_for_user,
     dlt_cases_for_user,
     dlt_table,
+    dlt_tracker,
     irae_register,
     registration_get_for_user,
     roles_for_registration,
@@ -72,11 +73,13 @@ from .selectors import (
     toxicity_cases,
     toxicity_meeting_get_for_user,
     toxicity_meetings_for_user,
+    trials_in_escalation_without_rules,
 )
 from .services import (
     ASTCT_MODALITIES,
     adverse_event_create,
     adverse_event_update,
+    adverse_event_void,
     astct_assessment_record,
     completion_issues,
     sae_report_record,
@@ -94,6 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "sae_rows": sae_worklist(user=request.user),
             "proposed": dlt_cases_for_user(user=request.user, status=DltCaseStatus.PROPOSED)[:200],
+            "unruled": trials_in_escalation_without_rules(user=request.user),
             "now": timezone.now(),
         },
     )
@@ -132,6 +136,8 @@ def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
                 "registration": reg,
                 "arm_visible": arm_visible_to(user=request.user, registration=reg),
                 "events": adverse_events_for_user(user=request.user, registration_id=reg.pk),
+                "dlt_status": dlt_status_for(reg),
+                "dlt_cases": dlt_cases_for_user(user=request.user).filter(registration=reg),
                 "astct": astct_for_registration(registration=reg),
                 "may_write": allows(roles, Action.RECORD_AE),
                 "has_rules": DltRuleSet.objects.filter(trial_id=reg.trial_id).exists(),
@@ -279,8 +285,9 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
             ae=ae,
             issues=[] if ae.status == RecordStatus.COMPLETE else completion_issues(ae),
         )
-        context["read_only"] = not may_write
+        context["read_only"] = not may_write or ae.voided
         context["may_report"] = may(request.user, Action.REPORT_SAE, on=registration)
+        context["may_void"] = may_write and not ae.voided
         return _render_form(request, context)
     if not may_write:
         raise refusal(Action.RECORD_AE, roles_on(request.user, registration))
@@ -310,6 +317,26 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
             context["conflict"] = sorted(current.items())
         return _render_form(request, context, status=409 if exc.status == 409 else 422)
     return _saved(request, saved)
+
+
+@login_required
+@require_POST
+@_visible
+def ae_void(request: HttpRequest, ae_id: int) -> HttpResponse:
+    """Void an AE entered in error (it is never deleted): it stays listed, struck through."""
+    ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
+    try:
+        adverse_event_void(
+            ae=ae,
+            version=_int(request.POST.get("version")) or 0,
+            reason=request.POST.get("reason", "")[:1000],
+            by=acting_user(request.user),
+        )
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return redirect("safety-ae-edit", ae_id=ae.pk)
 
 
 @login_required
@@ -451,6 +478,9 @@ def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
             "trial": trial,
             "summary": ae_summary(user=request.user, trial=trial),
             "dlt_rows": dlt_table(user=request.user, trial=trial),
+            "tracker": dlt_tracker(user=request.user, trial=trial),
+            "unruled": rule_set is None
+            and trials_in_escalation_without_rules(user=request.user).filter(pk=trial.pk).exists(),
             "rule_set": rule_set,
             "rules_text": request.POST.get("document")
             if error

@@ -39,7 +39,7 @@ test-postgres: install
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q -m "not e2e" tests/apps tests/web tests/cli
 
 e2e-deps:
-	@command -v chromium >/dev/null || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed; e2e tests will be skipped"; }
+	@command -v chromium >/dev/null || { (apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null) || { if [ "$$CI" = true ]; then echo "chromium could not be installed (apt-get install chromium); CI runs the browser tests, so this is an error" >&2; exit 1; else echo "chromium could not be installed; e2e tests will be skipped"; fi; }; }
 
 ## test: lint, types, architecture contract, then the suite on SQLite and on PostgreSQL
 test: install e2e-deps lint typecheck test-sqlite test-postgres

@@ -23,7 +23,7 @@ import gc
 import resource
 import statistics
 import time
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -64,20 +64,10 @@ def protein_string(codon: int, alt: int) -> str:
 
 
 def load_tree() -> OncoTreeMap:
-    here = Path(__file__).resolve().parents[1] / ".." / "shared" / "genomics-fixtures" / "oncotree"
-    files = sorted(here.glob("oncotree_*.json")) if here.is_dir() else []
-    if files:
-        return OncoTreeMap.from_path(files[-1])
-    # Fallback: a synthetic tree of the same size (root, 32 tissues, 860 descendants).
-    parents: dict[str, str | None] = {"TISSUE": None}
-    for t in range(32):
-        tissue = "LYMPH" if t == 0 else "MYELOID" if t == 1 else f"T{t}"
-        parents[tissue] = "TISSUE"
-        for m in range(9):
-            parents[f"{tissue}_{m}"] = tissue
-            for s in range(2):
-                parents[f"{tissue}_{m}_{s}"] = f"{tissue}_{m}"
-    return OncoTreeMap(parents)
+    """The OncoTree release shipped with oncotrials.core.genomics (898 nodes, CC BY 4.0)."""
+    data = resources.files("oncotrials.core.genomics").joinpath("data/oncotree_2025_10_03.json")
+    with resources.as_file(data) as path:
+        return OncoTreeMap.from_path(path)
 
 
 def build_workload(

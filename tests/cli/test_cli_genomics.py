@@ -1,4 +1,4 @@
-"""``oncotrials genomics`` commands, run through Typer's CliRunner against the shared fixtures."""
+"""``oncotrials genomics`` commands, run through Typer's CliRunner against the genomics fixtures."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fixtures import GENOMICS
 from oncotrials.cli.commands.genomics import app
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / ".." / "shared" / "genomics-fixtures"
 EXAMPLE = REPO / "docs" / "formats" / "genomic-report.example.json"
 runner = CliRunner()
 
@@ -24,9 +24,7 @@ def _one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def fixtures() -> Path:
-    if not (FIXTURES / "README.md").is_file():
-        pytest.skip(f"genomics fixtures not found at {FIXTURES.resolve()}")
-    return FIXTURES.resolve()
+    return GENOMICS
 
 
 def test_read_maf_json_counts(fixtures: Path) -> None:

@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fixtures import ONCOTREE
 from oncotrials.cli.commands.match import app
 
 runner = CliRunner()
 REPO = Path(__file__).parents[2]
-ONCOTREE = REPO / ".." / "shared" / "genomics-fixtures" / "oncotree" / "oncotree_2025_10_03.json"
 CTML_DIR = REPO / "tests" / "core" / "matching" / "ctml"
 BAD_DIR = REPO / "tests" / "core" / "matching" / "bad_ctml"
-
-pytestmark = pytest.mark.skipif(not ONCOTREE.exists(), reason="OncoTree fixture not available")
 
 PATIENTS = [
     {

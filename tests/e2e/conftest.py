@@ -12,10 +12,16 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
+MISSING_CHROMIUM = "Debian's chromium is not installed: `make e2e-deps` (or `apt-get install chromium`) installs it"
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get)")
+        # Under CI the browser tests must run: a missing browser is a failure, not a skip.
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{MISSING_CHROMIUM}; CI=true, so the browser tests may not be skipped")
+        pytest.skip(MISSING_CHROMIUM)
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
     from playwright.sync_api import sync_playwright
 

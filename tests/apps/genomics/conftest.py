@@ -8,7 +8,6 @@ import pytest
 from genomics_helpers import (  # noqa: F401
     APL_PRIMARY,
     APL_RELAPSE,
-    FIXTURES,
     LAML,
     LONG_STUDY_PATIENT,
     STUDY,
@@ -17,12 +16,6 @@ from genomics_helpers import (  # noqa: F401
     make_study_patients,
     study_patient_map,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fixtures_present() -> None:
-    if not (FIXTURES / "README.md").is_file():
-        pytest.skip(f"genomics fixtures not found at {FIXTURES}")
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-# The shared fixtures live beside the repository (shared/genomics-fixtures, see its README).
-FIXTURES = (Path(__file__).resolve().parents[3] / ".." / "shared" / "genomics-fixtures").resolve()
+from fixtures import GENOMICS as FIXTURES  # sources and licences: tests/fixtures/README.md
+
 STUDY = FIXTURES / "cbioportal_study_es_0"
 LAML = FIXTURES / "maftools" / "tcga_laml.maf.gz"
 APL_PRIMARY = FIXTURES / "maftools" / "APL_primary.maf.gz"

@@ -1,4 +1,4 @@
-"""Locate the shared, openly licensed genomics fixtures (see their README.md for sources)."""
+"""The openly licensed genomics fixtures kept in the repository (tests/fixtures/README.md)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "genomics-fixtures"
+from fixtures import GENOMICS
 
 
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
-    if not (FIXTURES / "README.md").is_file():
-        pytest.skip(
-            f"genomics fixtures not found at {FIXTURES.resolve()} (shared/ beside the repo)"
-        )
-    return FIXTURES.resolve()
+    return GENOMICS

@@ -1,4 +1,4 @@
-"""MAF reader against the shared fixtures and their known counts (fixtures README.md)."""
+"""MAF reader against the genomics fixtures and their known counts (tests/fixtures/README.md)."""
 
 from __future__ import annotations
 

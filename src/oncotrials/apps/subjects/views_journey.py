@@ -263,7 +263,7 @@ def _choice_kwargs(form: Any) -> dict[str, Any]:
         f.StatusForm: ("registrations", "registration"),
     }
     kwarg, field = keys[type(form)]
-    kwargs = {kwarg: list(form.fields[field].choices)}
+    kwargs: dict[str, Any] = {kwarg: list(form.fields[field].choices)}
     if isinstance(form, f.RegistrationForm):
         kwargs["overrides"] = "dose_override_reason" in form.fields
     return kwargs
@@ -347,7 +347,7 @@ def _randomise(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str
     )
     if not bound.is_valid():
         field, errors = next(iter(bound.errors.items()))
-        raise ValidationError(f"{field}: {' '.join(errors)}", field=field)
+        raise ValidationError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)
     trial = trials_visible_to(request.user).get(pk=form.trial_id)
     registration = randomise(
         patient=patient,

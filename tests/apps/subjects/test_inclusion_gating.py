@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
+from django.db import close_old_connections
 
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.dosing.services import dlt_record, escalation_decide, plan_create
@@ -222,3 +224,35 @@ def test_the_form_says_why_a_cohort_is_closed(esc, client_for):
 def test_the_form_offers_cohorts_of_trials_where_the_patient_is_eligible_only(journey, client_for):
     page = client_for("nurse").get(f"/patients/{journey.patient.pk}/").content.decode()
     assert 'data-testid="form-register"' not in page  # no eligible screening yet
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_last_place_of_the_cohort_goes_to_one_of_two_simultaneous_registrations(esc):
+    journey, _, levels, eligible = esc
+    _register(journey, eligible(), levels[0])
+    _register(journey, eligible(), levels[0])
+    first, second = eligible(), eligible()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def go(patient, who):
+        try:
+            barrier.wait()
+            _register(journey, patient, levels[0], who=who)
+            outcomes.append("registered")
+        except ConflictError as exc:
+            outcomes.append(f"conflict: {exc.message}")
+        finally:
+            close_old_connections()
+
+    threads = [
+        threading.Thread(target=go, args=(first, "nurse")),
+        threading.Thread(target=go, args=(second, "investigator")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "registered"]
+    assert any("is complete" in o for o in outcomes)
+    assert Registration.objects.filter(cohort=journey.cohort).count() == 3

@@ -343,8 +343,10 @@ def test_every_live_design_runs_a_cohort(design, escalation, screen):
     assert decision.deviation_reason == ""
     plan.refresh_from_db()
     here = [dl.pk for dl in levels].index(plan.current_dose_level.pk)
-    # Two DLTs in three patients at the current dose: never escalate past it.
-    _treat(journey, levels, here, ["dlt", "dlt", "no_dlt"], screen, start=3)
+    # Two DLTs in three patients at the current dose: never escalate past it. (The DLTs come
+    # last: two DLTs in the first two patients may eliminate the dose, and then the escalation
+    # refuses the third patient.)
+    _treat(journey, levels, here, ["no_dlt", "dlt", "dlt"], screen, start=3)
     _, rec = escalation_recommend(plan=plan)
     assert rec.action is not Action.ESCALATE
     assert rec.next_dose is None or rec.next_dose <= here

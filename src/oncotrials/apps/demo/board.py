@@ -33,8 +33,10 @@ from oncotrials.apps.mtb.services import (
     recommendation_create,
     recommendations_sign,
 )
+from oncotrials.apps.subjects.inclusion_rules import dose_gate
 from oncotrials.apps.subjects.models import ConsentForm
 from oncotrials.apps.subjects.services import (
+    arm_assigned_by_scheme,
     consent_sign,
     registration_create,
     screening_close,
@@ -181,7 +183,13 @@ def _follow(referral: Any, staff: dict[str, Any], rng: random.Random, today: dt.
                     {"criterion": "Inclusion and exclusion criteria of the protocol", "met": True}
                 ],
             )
-            level = cohort.dose_levels.order_by("level").first()
+            # The escalation decides the dose of the next patient; when it takes none now (or
+            # the cohort is an arm the randomisation assigns), the patient stays eligible.
+            gate = dose_gate(cohort)
+            if (gate is not None and gate.closed) or arm_assigned_by_scheme(cohort):
+                return
+            levels = cohort.dose_levels.order_by("level")
+            level = (levels.filter(pk__in=gate.allowed) if gate is not None else levels).first()
             registration_create(
                 patient=patient,
                 cohort=cohort,

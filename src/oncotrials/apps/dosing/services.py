@@ -14,6 +14,7 @@ from django.utils import timezone
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
+from oncotrials.apps.subjects.inclusion_rules import DoseGate
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
 from oncotrials.core.designs.base import (
@@ -176,6 +177,106 @@ def escalation_recommend(*, plan: EscalationPlan) -> tuple[list[DoseState], Deci
 
 def _canonical(plan: EscalationPlan, dl: DoseLevel) -> DoseLevel:
     return next(s for s in _levels(plan.cohort) if s.level == dl.level)
+
+
+def next_patient_doses(cohort: Cohort) -> DoseGate | None:
+    """Which dose levels may the next patient of this escalation cohort receive?
+
+    ``None`` when the cohort runs no escalation plan (any of its levels). Otherwise the plan's
+    current dose (set by the committee's last signed decision) while its cohort is filling:
+    ``cohort_size`` patients registered there since that decision (a patient found not evaluable
+    is replaced). Accrual is closed, with the reason, when the committee stopped the escalation,
+    the maximum sample size is reached, the design recommends stopping on outcomes the
+    committee has not yet reviewed, the current dose was eliminated, a time-to-event design
+    suspends accrual, or the cohort is complete and waits for its DLT window and the committee's
+    decision. Doses eliminated by the design's safety rule are ``forbidden``.
+    """
+    if cohort.kind != CohortKind.ESCALATION:
+        return None
+    plan = (
+        EscalationPlan.objects.filter(cohort=cohort)
+        .select_related("cohort", "current_dose_level")
+        .first()
+    )
+    if plan is None:
+        return None
+    pks_at: dict[int, list[int]] = {}
+    for pk, level in cohort.dose_levels.order_by("pk").values_list("pk", "level"):
+        pks_at.setdefault(level, []).append(pk)
+    current = plan.current_dose_level
+    last = plan.decisions.order_by("decided_at", "pk").last()
+    if last is not None and last.decided_action == Action.STOP:
+        return DoseGate(
+            (),
+            f"The escalation of {cohort} was stopped by the committee's decision of "
+            f"{last.decided_at:%Y-%m-%d}; no new patient may be registered.",
+        )
+    state = escalation_state(plan=plan)
+    levels = [s.dose_level.level for s in state]
+    index = levels.index(current.level)
+    if sum(s.evaluable + s.pending for s in state) >= plan.max_sample_size:
+        return DoseGate(
+            (),
+            f"The maximum sample size of the escalation of {cohort} ({plan.max_sample_size}) "
+            "is reached; no new patient may be registered.",
+        )
+    try:
+        _, rec = escalation_recommend(plan=plan)
+    except ValidationError:
+        rec = None  # the design does not decide on an incomplete cohort (e.g. the 3+3)
+    forbidden: tuple[int, ...] = ()
+    if rec is not None:
+        forbidden = tuple(pk for i in rec.eliminated for pk in pks_at.get(levels[i], []))
+        seen = {r["level"]: (r["evaluable"], r["dlts"]) for r in last.data} if last else None
+        reviewed = seen == {s.dose_level.level: (s.evaluable, s.dlts) for s in state}
+        if rec.action == Action.STOP and not reviewed:
+            return DoseGate(
+                (),
+                f"The design of {cohort} recommends stopping the escalation: {rec.reason} "
+                "No new patient may be registered unless the committee decides otherwise.",
+                forbidden,
+            )
+        if index in rec.eliminated:
+            return DoseGate(
+                (),
+                f"DL{current.level} of {cohort} was eliminated as overly toxic by the design's "
+                "safety rule; the committee must decide the next dose before any new patient.",
+                forbidden,
+            )
+        if uses_follow_up(plan.design) and rec.action == Action.SUSPEND:
+            return DoseGate((), f"The design of {cohort} suspends accrual: {rec.reason}", forbidden)
+    before = {r["level"]: r["evaluable"] + r["pending"] for r in last.data} if last else {}
+    here = state[index]
+    filled = max(here.evaluable + here.pending - before.get(current.level, 0), 0)
+    if filled >= plan.cohort_size:
+        if here.pending:
+            return DoseGate(
+                (),
+                f"The cohort of {plan.cohort_size} at DL{current.level} of {cohort} is complete "
+                f"and {here.pending} patient(s) are still in the DLT window; the next patient "
+                "waits for their evaluation and the committee's decision.",
+                forbidden,
+            )
+        advice = (
+            "; the design recommends "
+            + rec.action.value
+            + (f" to DL{levels[rec.next_dose]}" if rec.next_dose is not None else "")
+            if rec is not None
+            else ""
+        )
+        return DoseGate(
+            (),
+            f"The cohort of {plan.cohort_size} at DL{current.level} of {cohort} is complete "
+            f"and evaluable{advice}. Record the committee's decision before registering the "
+            "next patient.",
+            forbidden,
+        )
+    return DoseGate(
+        tuple(pks_at.get(current.level, [])),
+        f"The escalation of {cohort} treats its current cohort at DL{current.level} "
+        f"({filled} of {plan.cohort_size} registered).",
+        forbidden,
+    )
 
 
 def _check_plan(

@@ -12,7 +12,7 @@ from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
 from oncotrials.apps.trials.models import Cohort, DoseLevel
 from oncotrials.apps.trials.selectors import trial_get_for_user
-from oncotrials.core.errors import NotFoundError
+from oncotrials.core.errors import NotFoundError, ValidationError
 
 from .models import ConsentForm, Registration
 from .schemas import (
@@ -21,6 +21,7 @@ from .schemas import (
     IdentityOut,
     PatientIn,
     PatientOut,
+    RandomisationIn,
     RegistrationIn,
     RegistrationOut,
     RegistrationStatusIn,
@@ -38,10 +39,12 @@ from .selectors import (
     screenings_visible_to,
 )
 from .services import (
+    arm_assigned_by_scheme,
     consent_sign,
     consent_withdraw,
     identity_read,
     patient_create,
+    randomise,
     registration_change_status,
     registration_create,
     screening_close,
@@ -173,6 +176,12 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
     cohort = Cohort.objects.filter(pk=payload.cohort_id).first()
     if cohort is None or not _trial_visible(request, cohort.trial_id):
         raise NotFoundError(f"No cohort {payload.cohort_id}.")
+    if arm_assigned_by_scheme(cohort):
+        raise ValidationError(
+            f"cohort_id: the arm of {cohort.trial} is assigned by its randomisation scheme, never "
+            f"chosen; randomise the patient with POST /api/v1/patients/{patient.pk}/randomisations.",
+            field="cohort_id",
+        )
     dose_level = None
     if payload.dose_level_id is not None:
         dose_level = DoseLevel.objects.filter(pk=payload.dose_level_id, cohort=cohort).first()
@@ -182,6 +191,24 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
         patient=patient,
         cohort=cohort,
         dose_level=dose_level,
+        registered_on=payload.registered_on,
+        by=acting_user(request.user),
+        dose_override_reason=payload.dose_override_reason,
+    )
+    return Status(201, _registration_out(request, registration))
+
+
+@router.post("/patients/{patient_id}/randomisations", response={201: RegistrationOut, **ERRORS})
+def randomisations_create(request: HttpRequest, patient_id: int, payload: RandomisationIn) -> Any:
+    """Randomise an eligible patient in a trial with a randomisation scheme: the scheme assigns
+    the arm and the patient is registered there. The arm (``cohort_id``) is null when the
+    scheme is blinded and your role may not know it."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    trial = trial_get_for_user(user=request.user, trial_id=payload.trial_id)
+    registration = randomise(
+        patient=patient,
+        trial=trial,
+        levels=payload.levels,
         registered_on=payload.registered_on,
         by=acting_user(request.user),
     )

@@ -97,12 +97,50 @@ class ScreeningCloseForm(forms.Form):
 
 
 class RegistrationForm(forms.Form):
+    """The cohorts (and dose levels) the patient may be registered to; with ``overrides``, an
+    investigator may also choose a level other than the escalation's, giving the reason."""
+
     cohort = forms.ChoiceField(label=_("Cohort / dose level"))
     registered_on = forms.DateField(label=_("Registered on"), widget=DATE)
+    dose_override_reason = forms.CharField(
+        label=_("Reason for a dose level other than the escalation's (investigator)"),
+        max_length=500,
+        required=False,
+    )
 
-    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, targets: list[tuple[str, str]], overrides: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "cohort", targets)
+        if not overrides:
+            del self.fields["dose_override_reason"]
+
+
+class RandomiseForm(forms.Form):
+    """Randomise the patient in one trial: its scheme's stratification factors, the date."""
+
+    trial = forms.ChoiceField(widget=forms.HiddenInput)
+    registered_on = forms.DateField(label=_("Randomised on"), widget=DATE)
+
+    def __init__(
+        self,
+        *args: Any,
+        trial: tuple[int, str],
+        factors: dict[str, list[str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.trial_id, self.trial_label, self.factors = trial[0], trial[1], factors
+        _set_choices(self, "trial", [(trial[0], trial[1])])
+        self.initial.setdefault("trial", trial[0])
+        for name, levels in factors.items():
+            self.fields[f"level_{name}"] = forms.ChoiceField(
+                label=name, choices=[(v, v) for v in levels]
+            )
+
+    def levels(self) -> dict[str, str]:
+        return {name: self.cleaned_data[f"level_{name}"] for name in self.factors}
 
 
 class StatusForm(forms.Form):

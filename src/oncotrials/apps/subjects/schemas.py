@@ -103,6 +103,23 @@ class RegistrationIn(Schema):
     cohort_id: int
     dose_level_id: int | None = None
     registered_on: dt.date
+    dose_override_reason: str = Field(
+        "",
+        max_length=500,
+        description="an investigator's reason for a dose level other than the one the "
+        "escalation allows for the next patient (audited)",
+    )
+
+
+class RandomisationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    trial_id: int
+    registered_on: dt.date
+    levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="the patient's level of each stratification factor of the scheme",
+    )
 
 
 class RegistrationOut(Schema):

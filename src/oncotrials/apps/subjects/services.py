@@ -13,11 +13,12 @@ from django.utils import timezone
 from oncotrials.apps.accounts.access import Action, Target, require
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
-from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial, TrialStatus
+from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, Trial, TrialStatus
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.errors import ConflictError, ValidationError
 from oncotrials.core.schedule import patient_calendar
 
+from .inclusion_rules import dose_gate
 from .models import (
     REGISTRATION_TRANSITIONS,
     BookingStatus,
@@ -588,6 +589,15 @@ def waitlist_add(*, patient: Patient, cohort: Cohort, by: User) -> WaitlistEntry
     return entry
 
 
+def arm_assigned_by_scheme(cohort: Cohort) -> bool:
+    """Whether the cohort is an arm of its trial's randomisation scheme: reached only by
+    randomisation, never chosen by hand."""
+    scheme = RandomisationScheme.objects.filter(trial_id=cohort.trial_id).first()
+    return scheme is not None and (
+        cohort.code in scheme.arms or cohort.kind == CohortKind.RANDOMISED_ARM
+    )
+
+
 @transaction.atomic
 def registration_create(
     *,
@@ -596,8 +606,77 @@ def registration_create(
     registered_on: dt.date,
     by: User,
     dose_level: DoseLevel | None = None,
+    dose_override_reason: str = "",
 ) -> Registration:
-    """Register a screened, consented patient to an open cohort (and dose level), using a slot."""
+    """Register a screened, consented patient to an open cohort (and dose level), using a slot.
+
+    In an escalation cohort, the dose level must be one the escalation allows for the next
+    patient (``inclusion_rules.dose_gate``); an investigator may choose another level with a
+    reason (``dose_override_reason``), which is audited. The arm of a randomised trial is never
+    chosen here: see ``randomise``.
+    """
+    return _registration_create(
+        patient=patient,
+        cohort=cohort,
+        registered_on=registered_on,
+        by=by,
+        dose_level=dose_level,
+        dose_override_reason=dose_override_reason,
+        randomised=False,
+    )
+
+
+def _dose_checked(
+    *,
+    patient: Patient,
+    cohort: Cohort,
+    dose_level: DoseLevel | None,
+    override: str,
+    by: User,
+) -> dict[str, Any] | None:
+    """Refuse a dose level the escalation does not allow (unless overridden by an investigator,
+    with a reason); the override to audit, if any. Call under the trial's lock."""
+    gate = dose_gate(cohort)
+    if gate is None or dose_level is None:
+        return None
+    if gate.closed:
+        raise ConflictError(gate.reason, code="accrual_closed", field="dose_level")
+    if dose_level.pk in gate.allowed:
+        return None
+    if dose_level.pk in gate.forbidden:
+        raise ValidationError(
+            f"DL{dose_level.level} was eliminated as overly toxic by the design's safety rule; "
+            "no patient may receive it.",
+            field="dose_level",
+        )
+    allowed = ", ".join(
+        f"DL{dl.level}" for dl in cohort.dose_levels.filter(pk__in=gate.allowed).distinct()
+    )
+    if not override:
+        raise ValidationError(
+            f"{gate.reason} The next patient receives {allowed}, not DL{dose_level.level}; an "
+            "investigator may register another level with the reason for the override.",
+            field="dose_level",
+        )
+    require(
+        by,
+        Action.DECIDE_DOSE,
+        on=Target(frozenset({patient.site_id}), frozenset({cohort.trial_id})),
+    )
+    return {"allowed": allowed, "given": f"DL{dose_level.level}", "reason": override}
+
+
+@transaction.atomic
+def _registration_create(
+    *,
+    patient: Patient,
+    cohort: Cohort,
+    registered_on: dt.date,
+    by: User,
+    dose_level: DoseLevel | None,
+    dose_override_reason: str,
+    randomised: bool,
+) -> Registration:
     require(by, Action.WRITE_JOURNEY, on=patient)
     trial = Trial.objects.select_for_update().get(pk=cohort.trial_id)
     date_not_future(registered_on, "registered_on")
@@ -614,6 +693,12 @@ def registration_create(
     if dose_level is None and cohort.dose_levels.exists() and cohort.kind == "escalation":
         raise ValidationError(
             f"An escalation cohort needs the dose level; {cohort} has levels.", field="dose_level"
+        )
+    if not randomised and arm_assigned_by_scheme(cohort):
+        raise ValidationError(
+            f"The arm of {trial} is assigned by its randomisation scheme; randomise the patient "
+            f"instead of choosing {cohort}.",
+            field="cohort",
         )
     if not trial.sites.filter(pk=patient.site_id).exists():
         raise ValidationError(f"{patient.site} does not take part in {trial}.", field="cohort")
@@ -648,6 +733,13 @@ def registration_create(
             f"({screening.closed_on.isoformat()}); got {registered_on.isoformat()}.",
             field="registered_on",
         )
+    override = _dose_checked(
+        patient=patient,
+        cohort=cohort,
+        dose_level=dose_level,
+        override=dose_override_reason.strip(),
+        by=by,
+    )
     booking = (
         SlotBooking.objects.select_for_update()
         .filter(patient=patient, allocation__cohort=cohort, status=BookingStatus.HELD)
@@ -684,15 +776,22 @@ def registration_create(
         on=registered_on,
         changed_by=by,
     )
+    changes: dict[str, Any] = {
+        "cohort": [None, str(cohort)],
+        "dose_level": [None, str(dose_level) if dose_level else None],
+        "registered_on": [None, registered_on],
+        "consent": [None, str(consent.form)],
+    }
+    if override is not None:
+        changes["dose_override"] = [None, override]
     audit_record(
         action="create",
         instance=registration,
-        changes={
-            "cohort": [None, str(cohort)],
-            "dose_level": [None, str(dose_level) if dose_level else None],
-            "registered_on": [None, registered_on],
-            "consent": [None, str(consent.form)],
-        },
+        changes=changes,
+        reason=f"Dose level override ({override['given']} instead of {override['allowed']}): "
+        f"{override['reason']}"
+        if override is not None
+        else "",
         by=by,
     )
     return registration
@@ -980,8 +1079,14 @@ def randomise(
             "p": decision.p,
         }
     cohort = trial.cohorts.get(code=arm)
-    registration = registration_create(
-        patient=patient, cohort=cohort, registered_on=registered_on, by=by
+    registration = _registration_create(
+        patient=patient,
+        cohort=cohort,
+        registered_on=registered_on,
+        by=by,
+        dose_level=None,
+        dose_override_reason="",
+        randomised=True,
     )
     sequence = records.count() + 1
     record = RandomisationRecord.objects.create(

@@ -11,16 +11,18 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import Action, acting_user, may, sites_where
+from oncotrials.apps.accounts.access import Action, Target, acting_user, may, sites_where
 from oncotrials.apps.accounts.models import Actor, Site
-from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialStatus
+from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, TrialStatus
 from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 
 from . import forms as f
-from .models import ConsentForm, Patient
+from .inclusion_rules import dose_gate
+from .models import ConsentForm, Patient, ScreeningKind, ScreeningOutcome
 from .selectors import (
     arm_visible_to,
     consents_visible_to,
@@ -29,9 +31,11 @@ from .selectors import (
     screenings_visible_to,
 )
 from .services import (
+    arm_assigned_by_scheme,
     consent_sign,
     consent_withdraw,
     patient_create,
+    randomise,
     registration_change_status,
     registration_create,
     screening_close,
@@ -88,24 +92,7 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         .filter(patient=patient, outcome="pending")
         .select_related("trial")
     ]
-    targets = []
-    open_cohorts = Cohort.objects.filter(
-        trial__in=trials.filter(status=TrialStatus.OPEN), is_open=True
-    )
-    # Randomised arms are reached through randomisation, never chosen by hand.
-    for cohort in (
-        open_cohorts.exclude(kind="randomised_arm")
-        .select_related("trial")
-        .prefetch_related(Prefetch("dose_levels", queryset=DoseLevel.objects.order_by("level")))
-    ):
-        levels = list(cohort.dose_levels.all())
-        if levels:
-            targets += [
-                (f"{cohort.pk}:{dl.pk}", f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}")
-                for dl in levels
-            ]
-        else:
-            targets.append((f"{cohort.pk}:", str(cohort)))
+    targets, closed, overrides = _registration_targets(request, patient, trials)
     regs = [
         (
             r.pk,
@@ -134,11 +121,106 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         "close_form": f.ScreeningCloseForm(episodes=episodes, initial={"closed_on": today})
         if episodes
         else None,
-        "registration_form": f.RegistrationForm(targets=targets, initial={"registered_on": today})
+        "registration_form": f.RegistrationForm(
+            targets=targets, overrides=overrides, initial={"registered_on": today}
+        )
         if targets
         else None,
+        "registration_closed": closed,
+        "randomise_forms": _randomise_forms(request, patient, trials, today),
         "status_form": f.StatusForm(registrations=regs, initial={"on": today}) if regs else None,
     }
+
+
+def _eligible_trial_ids(request: HttpRequest, patient: Patient) -> set[int]:
+    """Trials in which the patient has an eligible screening not yet used by a registration."""
+    return set(
+        screenings_visible_to(request.user)
+        .filter(
+            patient=patient,
+            kind=ScreeningKind.SCREENING,
+            outcome=ScreeningOutcome.ELIGIBLE,
+            registration__isnull=True,
+        )
+        .values_list("trial_id", flat=True)
+    )
+
+
+def _registration_targets(
+    request: HttpRequest, patient: Patient, trials: Any
+) -> tuple[list[tuple[str, str]], list[tuple[Cohort, str]], bool]:
+    """The cohort / dose level choices of the registration form, the cohorts closed to accrual
+    (with the reason), and whether an override of the escalation's dose is offered.
+
+    Only the open cohorts of trials in which the patient was found eligible; in an escalation
+    cohort, only the level(s) the escalation allows for the next patient, and, for a user who
+    may decide the dose, the other levels marked as overrides (never an eliminated level).
+    Randomised arms are reached through randomisation, never chosen by hand.
+    """
+    eligible = _eligible_trial_ids(request, patient)
+    taken = set(patient.registrations.values_list("cohort_id", flat=True))
+    targets: list[tuple[str, str]] = []
+    closed: list[tuple[Cohort, str]] = []
+    overrides = False
+    cohorts = (
+        Cohort.objects.filter(
+            trial__in=trials.filter(status=TrialStatus.OPEN, pk__in=eligible), is_open=True
+        )
+        .exclude(kind=CohortKind.RANDOMISED_ARM)
+        .exclude(pk__in=taken)
+        .select_related("trial")
+        .prefetch_related(Prefetch("dose_levels", queryset=DoseLevel.objects.order_by("level")))
+        .order_by("trial__protocol_code", "code")
+    )
+    for cohort in cohorts:
+        if arm_assigned_by_scheme(cohort):
+            continue
+        levels = list(cohort.dose_levels.all())
+        if not levels:
+            targets.append((f"{cohort.pk}:", str(cohort)))
+            continue
+        gate = dose_gate(cohort)
+        if gate is not None and gate.closed:
+            closed.append((cohort, gate.reason))
+            continue
+        may_override = gate is not None and may(
+            request.user,
+            Action.DECIDE_DOSE,
+            on=Target(frozenset({patient.site_id}), frozenset({cohort.trial_id})),
+        )
+        for dl in levels:
+            label = f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}"
+            if gate is None or dl.pk in gate.allowed:
+                targets.append((f"{cohort.pk}:{dl.pk}", label))
+            elif may_override and dl.pk not in gate.forbidden:
+                targets.append(
+                    (f"{cohort.pk}:{dl.pk}", f"{label} — {gettext('override: give the reason')}")
+                )
+                overrides = True
+    return targets, closed, overrides
+
+
+def _randomise_forms(
+    request: HttpRequest, patient: Patient, trials: Any, today: Any
+) -> list[f.RandomiseForm]:
+    """One form per open trial with a randomisation scheme in which the patient was found
+    eligible and is not yet registered: its stratification factors and the date."""
+    eligible = _eligible_trial_ids(request, patient)
+    registered = set(patient.registrations.values_list("trial_id", flat=True))
+    return [
+        f.RandomiseForm(
+            trial=(t.pk, f"{t.protocol_code} — {t.short_title}"),
+            factors={k: [str(v) for v in vs] for k, vs in t.randomisation_scheme.factors.items()},
+            initial={"registered_on": today},
+        )
+        for t in trials.filter(
+            status=TrialStatus.OPEN,
+            pk__in=eligible - registered,
+            randomisation_scheme__isnull=False,
+        )
+        .select_related("randomisation_scheme")
+        .order_by("protocol_code")
+    ]
 
 
 @login_required
@@ -181,7 +263,10 @@ def _choice_kwargs(form: Any) -> dict[str, Any]:
         f.StatusForm: ("registrations", "registration"),
     }
     kwarg, field = keys[type(form)]
-    return {kwarg: list(form.fields[field].choices)}
+    kwargs: dict[str, Any] = {kwarg: list(form.fields[field].choices)}
+    if isinstance(form, f.RegistrationForm):
+        kwargs["overrides"] = "dose_override_reason" in form.fields
+    return kwargs
 
 
 def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
@@ -247,8 +332,36 @@ def _register(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
         dose_level=level,
         registered_on=data["registered_on"],
         by=acting_user(request.user),
+        dose_override_reason=data.get("dose_override_reason") or "",
     )
     return f"Registered in {cohort}."
+
+
+def _randomise(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    trial_id = request.POST.get("trial", "")
+    form = next((fm for fm in c["randomise_forms"] if str(fm.trial_id) == trial_id), None)
+    if form is None:
+        raise NotFoundError("No randomisation open to this patient in that trial.")
+    bound = f.RandomiseForm(
+        request.POST, trial=(form.trial_id, form.trial_label), factors=form.factors
+    )
+    if not bound.is_valid():
+        field, errors = next(iter(bound.errors.items()))
+        raise ValidationError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)
+    trial = trials_visible_to(request.user).get(pk=form.trial_id)
+    registration = randomise(
+        patient=patient,
+        trial=trial,
+        levels=bound.levels(),
+        registered_on=bound.cleaned_data["registered_on"],
+        by=acting_user(request.user),
+    )
+    if arm_visible_to(user=request.user, registration=registration):
+        return gettext("Randomised in %(trial)s: arm %(arm)s.") % {
+            "trial": trial.protocol_code,
+            "arm": registration.cohort.code,
+        }
+    return gettext("Randomised in %(trial)s; the arm is blinded.") % {"trial": trial.protocol_code}
 
 
 def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
@@ -296,6 +409,7 @@ _ACTIONS = {
     "screen": _screen,
     "close-screening": _close,
     "register": _register,
+    "randomise": _randomise,
     "status": _status,
     "visit-mark": _visit_mark,
 }

@@ -62,7 +62,9 @@ def _treat(journey, levels, level_index, outcomes, screen, start=0):
     "dlt" a confirmed case, None a case awaiting adjudication, "no_dlt" nothing. Then the clock
     moves past the DLT window."""
     nurse, investigator = journey.unit.users["nurse"], journey.unit.users["investigator"]
-    journey.monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 11, 20))
+    # Registered on 2026-11-12 but entered after the window of the earlier patients closed, so
+    # that a time-to-event design does not suspend accrual while they are pending.
+    journey.monkeypatch.setattr(timezone, "localdate", lambda *a, **k: AFTER_THE_WINDOW)
     regs = []
     for i, outcome in enumerate(outcomes):
         n = start + i

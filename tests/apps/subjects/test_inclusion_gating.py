@@ -10,9 +10,13 @@ import threading
 
 import pytest
 from django.db import close_old_connections
+from django.utils import timezone
 
 from oncotrials.apps.audit.models import AuditEvent
-from oncotrials.apps.dosing.services import dlt_record, escalation_decide, plan_create
+from oncotrials.apps.dosing.services import escalation_decide, plan_create
+from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate
+from oncotrials.apps.safety.models import DltCase
+from oncotrials.apps.safety.services import adverse_event_create
 from oncotrials.apps.subjects.inclusion_rules import dose_gate
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.services import patient_create, registration_create
@@ -20,6 +24,33 @@ from oncotrials.apps.trials.services import dose_level_create
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 
 ON = dt.date(2026, 11, 12)
+AFTER_THE_WINDOW = dt.date(2026, 12, 20)  # registered 2026-11-12: the 28-day window has closed
+
+
+def _confirmed_dlt(journey, registration):
+    """A DLT as the DLT review records it (the one record of DLTs): a complete grade 4 AE
+    probably related in the window is proposed as a case, then confirmed by an investigator."""
+    ae = adverse_event_create(
+        registration=registration,
+        data={
+            "term": "Neutrophil count decreased",
+            "grade": 4,
+            "onset_date": "2026-11-14",
+            "attribution": {"Drug B": "probable"},
+            "action_taken": "interrupted",
+            "outcome": "recovering",
+        },
+        by=journey.unit.users["nurse"],
+        complete=True,
+    )
+    dlt_case_adjudicate(
+        case=DltCase.objects.get(adverse_event=ae),
+        decision="confirm",
+        reason="grade 4 neutropenia",
+        meaning="I confirm this DLT",
+        version=1,
+        by=journey.unit.users["investigator"],
+    )
 
 
 @pytest.fixture
@@ -105,7 +136,7 @@ def test_an_override_needs_an_investigator_and_a_reason(esc):
     assert not AuditEvent.objects.filter(object_type="subjects.registration").exists()
 
 
-def test_a_complete_cohort_waits_for_its_dlt_window_and_the_decision(esc):
+def test_a_complete_cohort_waits_for_its_dlt_window_and_the_decision(esc, monkeypatch):
     journey, plan, levels, eligible = esc
     investigator = journey.unit.users["investigator"]
     regs = [_register(journey, eligible(), levels[0]) for _ in range(3)]  # pending: a cohort
@@ -116,8 +147,9 @@ def test_a_complete_cohort_waits_for_its_dlt_window_and_the_decision(esc):
     # Not even an investigator's override opens a waiting cohort.
     with pytest.raises(ConflictError, match="still in the DLT window"):
         _register(journey, p, levels[1], who="investigator", reason="urgent")
-    for reg in regs:
-        dlt_record(registration=reg, outcome="no_dlt", on=ON, by=investigator)
+    assert len(regs) == 3
+    # No DLT case and the window closed: each patient is evaluable without a DLT.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: AFTER_THE_WINDOW)
     with pytest.raises(ConflictError, match=r"recommends escalate to DL2\. Record the committee"):
         _register(journey, p, levels[0])
     escalation_decide(
@@ -148,10 +180,8 @@ def test_a_stopped_escalation_takes_no_new_patient(esc):
 
 def test_the_design_saying_stop_closes_accrual(esc):
     journey, _, levels, eligible = esc
-    investigator = journey.unit.users["investigator"]
-    for outcome in ("dlt", "dlt", "dlt"):
-        reg = _register(journey, eligible(), levels[0])
-        dlt_record(registration=reg, outcome=outcome, on=ON, by=investigator)
+    for _ in range(3):
+        _confirmed_dlt(journey, _register(journey, eligible(), levels[0]))
     gate = dose_gate(journey.cohort)
     assert gate.closed
     assert "recommends stopping" in gate.reason

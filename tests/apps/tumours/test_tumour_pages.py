@@ -79,13 +79,17 @@ def test_a_refused_baseline_keeps_every_field_and_marks_every_error(registered, 
     )
     assert r.status_code == 422
     page = r.content.decode()
-    assert not Lesion.objects.exists() and not Assessment.objects.exists()
+    assert not Lesion.objects.exists()
+    assert not Assessment.objects.exists()
     assert "Nothing was saved" in page
     # Everything typed is still there.
     rid = f"r{c.reg.pk}"
-    assert f'value="2026-11-05"' in page and '<option value="MRI" selected>' in page
-    assert f'name="diameter_1" value="2x"' in page and 'name="organ_3" value="skin"' in page
-    assert 'name="lesion_id_2" value="T1"' in page and 'name="diameter_0" value="30"' in page
+    assert 'value="2026-11-05"' in page
+    assert '<option value="MRI" selected>' in page
+    assert 'name="diameter_1" value="2x"' in page
+    assert 'name="organ_3" value="skin"' in page
+    assert 'name="lesion_id_2" value="T1"' in page
+    assert 'name="diameter_0" value="30"' in page
     # Every error, in plain words, beside its own field.
     assert "Give the organ or site of lesion T1." in _errors_beside(page, f"{rid}-organ_0")
     assert "2x is not a number" in _errors_beside(page, f"{rid}-diameter_1")
@@ -109,12 +113,13 @@ def test_a_refused_follow_up_keeps_its_input_and_says_why_per_lesion(registered,
     page = r.content.decode()
     rid = f"r{c.reg.pk}"
     assert Assessment.objects.filter(kind="follow_up").count() == 0
-    assert 'name="diameter_T1" value="-3"' in page and 'name="new_organ" value="liver"' in page
+    assert 'name="diameter_T1" value="-3"' in page
+    assert 'name="new_organ" value="liver"' in page
     assert "between 0 and 9999.99; got -3" in _errors_beside(page, f"{rid}-diameter_T1")
     assert "Target lesion T2: give its diameter" in _errors_beside(page, f"{rid}-diameter_T2")
     assert "Too small to measure" in _errors_beside(page, f"{rid}-diameter_T2")
     assert "Give the new lesion an identifier" in _errors_beside(page, f"{rid}-new_lesion_id")
-    assert "<details class=\"entry\" open>" in page
+    assert '<details class="entry" open>' in page
     r = nurse.post(
         f"/registrations/{c.reg.pk}/tumour-assessments/",
         {"date": "2026-11-01", "diameter_T1": "20", "diameter_T2": "15"},
@@ -132,7 +137,9 @@ def test_a_refusal_of_the_service_comes_back_beside_its_field(registered, client
     nurse = client_for("nurse")
     nurse.post(f"/registrations/{c.reg.pk}/tumour-baseline/", _baseline_form())
     follow_up = {"date": "2027-01-08", "complete": "on", "diameter_T1": "20", "diameter_T2": "15"}
-    assert nurse.post(f"/registrations/{c.reg.pk}/tumour-assessments/", follow_up).status_code == 302
+    assert (
+        nurse.post(f"/registrations/{c.reg.pk}/tumour-assessments/", follow_up).status_code == 302
+    )
     r = nurse.post(f"/registrations/{c.reg.pk}/tumour-assessments/", follow_up)
     assert r.status_code == 422
     assert "already has an assessment on that date" in _errors_beside(
@@ -163,7 +170,9 @@ def test_the_override_has_no_preset_response(registered, client_for):
     c = registered(1)
     nurse = c.journey.unit.users["nurse"]
     lesions = [{"lesion_id": "T1", "organ": "liver", "role": "target", "diameter_mm": "30"}]
-    baseline_save(registration=c.reg, date=dt.date(2026, 11, 5), method="CT", lesions=lesions, by=nurse)
+    baseline_save(
+        registration=c.reg, date=dt.date(2026, 11, 5), method="CT", lesions=lesions, by=nurse
+    )
     assessment_save(
         registration=c.reg,
         date=dt.date(2027, 1, 8),
@@ -174,7 +183,8 @@ def test_the_override_has_no_preset_response(registered, client_for):
     page = inv.get(f"/patients/{c.reg.patient_id}/tumours/").content.decode()
     select = page.split('name="response"', 1)[1].split("</select>", 1)[0]
     assert " required>" in select[:20]
-    assert '<option value="" selected>' in select and "<option selected" not in select
+    assert '<option value="" selected>' in select
+    assert "<option selected" not in select
     r = inv.post(f"/registrations/{c.reg.pk}/tumour-override/", {"reason": "x"}, follow=True)
     assert "Choose the response you read" in r.content.decode()
     assert not ResponseOverride.objects.exists()

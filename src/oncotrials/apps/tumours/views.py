@@ -42,6 +42,7 @@ from .services import (
     tumour_settings_save,
 )
 
+
 def _trial(request: HttpRequest, trial_id: int) -> Any:
     try:
         return trial_get_for_user(user=request.user, trial_id=trial_id)
@@ -93,8 +94,7 @@ def _page(
                 "follow_ups": [a for a in assessments if a.kind == "follow_up"],
                 "responses": data,
                 "choices": IRECIST_RESPONSES if irecist else RECIST_RESPONSES,
-                "baseline_form": bound.get((reg.pk, "baseline"))
-                or BaselineForm(auto_id=auto_id),
+                "baseline_form": bound.get((reg.pk, "baseline")) or BaselineForm(auto_id=auto_id),
                 "follow_up_form": bound.get((reg.pk, "follow_up"))
                 or FollowUpForm(
                     lesions=lesions,
@@ -190,7 +190,8 @@ def override_create(request: HttpRequest, registration_id: int) -> HttpResponse:
             raise Http404("No such assessment.")
     if not request.POST.get("response"):
         messages.error(
-            request, _("Choose the response you read before recording an override; nothing was saved.")
+            request,
+            _("Choose the response you read before recording an override; nothing was saved."),
         )
         return redirect("tumours-patient", patient_id=reg.patient_id)
     try:

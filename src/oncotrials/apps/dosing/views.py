@@ -4,16 +4,29 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.trials.models import DoseLevel
+from oncotrials.core.designs.base import with_dose_labels
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .plots import escalation_history_svg
 from .selectors import decisions_of, plan_get_for_user
 from .services import escalation_decide, escalation_recommend
+
+ACTION_LABELS = {
+    "escalate": gettext_lazy("escalate"),
+    "stay": gettext_lazy("stay"),
+    "de-escalate": gettext_lazy("de-escalate"),
+    "eliminate": gettext_lazy("eliminate"),
+    "stop": gettext_lazy("stop"),
+    "suspend": gettext_lazy("suspend"),
+}
+DECISIONS = ("escalate", "stay", "de-escalate", "stop")
 
 
 def _plan(request: HttpRequest, cohort_id: int):  # type: ignore[no-untyped-def]
@@ -29,6 +42,16 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     state, rec = escalation_recommend(plan=plan)
     recommended = state[rec.next_dose].dose_level if rec.next_dose is not None else None
     may_decide = access.may(request.user, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
+    # The design counts doses from 1; the page names them by their labels (DL-1, DL0, DL1...).
+    labels = [f"DL{s.dose_level.level}" for s in state]
+    decisions = [
+        {
+            "d": d,
+            "recommended": ACTION_LABELS.get(d.recommended_action, d.recommended_action),
+            "decided": ACTION_LABELS.get(d.decided_action, d.decided_action),
+        }
+        for d in decisions_of(plan=plan)
+    ]
     return render(
         request,
         "dosing/escalation.html",
@@ -36,11 +59,14 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "plan": plan,
             "state": state,
             "rec": rec,
+            "action_label": ACTION_LABELS.get(rec.action.value, rec.action.value),
+            "reason": with_dose_labels(rec.reason, labels),
+            "rule": with_dose_labels(rec.rule, labels),
             "recommended": recommended,
-            "decisions": decisions_of(plan=plan),
+            "decisions": decisions,
             "may_decide": may_decide,
             "levels": [s.dose_level for s in state],
-            "actions": ["escalate", "stay", "de-escalate", "stop"],
+            "actions": [(a, ACTION_LABELS[a]) for a in DECISIONS],
         },
     )
 
@@ -76,5 +102,5 @@ def escalation_decision(request: HttpRequest, cohort_id: int) -> HttpResponse:
     except OncotrialsError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Decision recorded and signed.")
+        messages.success(request, _("Decision recorded and signed."))
     return redirect("escalation-detail", cohort_id=cohort_id)

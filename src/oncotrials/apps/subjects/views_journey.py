@@ -18,6 +18,7 @@ from oncotrials.apps.accounts.models import Actor, Site
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialStatus
 from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+from oncotrials.core.numbers import plain
 
 from . import forms as f
 from .models import ConsentForm, Patient
@@ -102,7 +103,7 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         levels = list(cohort.dose_levels.all())
         if levels:
             targets += [
-                (f"{cohort.pk}:{dl.pk}", f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}")
+                (f"{cohort.pk}:{dl.pk}", f"{cohort} — DL{dl.level} {plain(dl.dose)} {dl.unit}")
                 for dl in levels
             ]
         else:

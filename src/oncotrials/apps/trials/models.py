@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
+from oncotrials.core.numbers import plain
 
 
 class Phase(models.TextChoices):
@@ -197,7 +198,7 @@ class DoseLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"DL{self.level} {self.agent} {self.dose.normalize()} {self.unit}"
+        return f"DL{self.level} {self.agent} {plain(self.dose)} {self.unit}"
 
 
 class VisitScheduleDefinition(models.Model):

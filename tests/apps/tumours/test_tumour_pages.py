@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 
@@ -155,7 +156,7 @@ def test_errors_are_in_french_for_a_french_user(registered, client_for):
     r = nurse.post(
         f"/registrations/{c.reg.pk}/tumour-baseline/", _baseline_form(organ_0="", diameter_1="2x")
     )
-    page = r.content.decode()
+    page = html.unescape(r.content.decode())
     assert r.status_code == 422
     assert "Rien n'a été enregistré" in page
     assert "Indiquez l'organe ou le site de la lésion T1." in page

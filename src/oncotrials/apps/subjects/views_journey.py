@@ -293,7 +293,7 @@ def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     form = f.VisitMarkForm(request.POST)
     if not form.is_valid():
-        every = [f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()]
+        every = [f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()]
         raise ValidationError(" ".join(every), field=next(iter(form.errors)))
     data = form.cleaned_data
     registration = (

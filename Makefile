@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 PG_URL ?= postgres://postgres@127.0.0.1:5432/oncotrials_ci
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install run demo test lint typecheck test-sqlite test-postgres e2e-deps bench clean
 
@@ -20,9 +22,10 @@ $(BIN)/oncotrials: $(UV) pyproject.toml uv.lock
 
 install: $(BIN)/oncotrials
 
-## run: install, migrate SQLite, load the demo if empty, serve on 127.0.0.1:8000
+## run: install, migrate SQLite, load the demo if empty, serve on $(HOST):$(PORT)
+##      (default 127.0.0.1:8000; e.g. `make run PORT=8001 HOST=127.0.0.1`)
 run: install
-	$(BIN)/oncotrials run --demo-if-empty
+	$(BIN)/oncotrials run --demo-if-empty --host "$(HOST)" --port "$(PORT)"
 
 lint: install
 	$(BIN)/ruff check src tests bench

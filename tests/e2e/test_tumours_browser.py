@@ -11,6 +11,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-test-password-42"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 START = dt.date(2026, 11, 13)
 BASELINE = dt.date(2026, 11, 5)
 
@@ -139,8 +140,6 @@ def _build(unit, monkeypatch):
 
 
 def test_investigator_sees_the_efficacy_plots(page, live_server, unit, monkeypatch):
-    ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
-
     trial = _build(unit, monkeypatch)
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "investigator")
@@ -166,3 +165,73 @@ def test_investigator_sees_the_efficacy_plots(page, live_server, unit, monkeypat
     page.goto(f"{live_server.url}/patients/{second.patient_id}/tumours/")
     assert "Table 1 row 9" in page.locator("[data-testid=timepoints]").inner_text()
     page.screenshot(path=str(ARTIFACTS / "tumours-patient.png"), full_page=True)
+
+
+def test_a_refused_baseline_comes_back_with_everything_typed(
+    page, live_server, journey, screen, monkeypatch
+):
+    """A nurse types four lesions, forgets one organ and mistypes a diameter: the page comes
+    back with the four rows as typed, each error beside its field; correcting two fields
+    saves it."""
+    from django.utils import timezone
+
+    from oncotrials.apps.subjects.services import registration_create
+    from oncotrials.apps.tumours.models import Lesion
+
+    nurse = journey.unit.users["nurse"]
+    screen(journey, journey.patient, nurse)
+    reg = registration_create(
+        patient=journey.patient,
+        cohort=journey.cohort,
+        dose_level=journey.dose_level,
+        registered_on=dt.date(2026, 11, 12),
+        by=nurse,
+    )
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 12, 1))
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "nurse")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/patients/{reg.patient_id}/tumours/")
+    form = page.locator("[data-testid=baseline-form]")
+    form.locator("[name=date]").fill("2026-11-05")
+    form.locator("[name=method]").select_option("MRI")
+    rows = [
+        ("T1", "liver", "target", "42"),
+        ("T2", "", "target", "28"),  # organ forgotten
+        ("T3", "lung", "target", "1O"),  # a letter O typed for a zero
+        ("NT1", "bone", "non_target", ""),
+    ]
+    for i, (lesion_id, organ, role, diameter) in enumerate(rows):
+        form.locator(f"[name=lesion_id_{i}]").fill(lesion_id)
+        form.locator(f"[name=organ_{i}]").fill(organ)
+        form.locator(f"[name=role_{i}]").select_option(role)
+        form.locator(f"[name=diameter_{i}]").fill(diameter)
+    form.locator("[name=nodal_0]").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    form = page.locator("[data-testid=baseline-form]")
+    assert "Nothing was saved" in form.locator("[data-testid=form-errors]").inner_text()
+    assert form.locator("[name=date]").input_value() == "2026-11-05"
+    assert form.locator("[name=method]").input_value() == "MRI"
+    assert form.locator("[name=nodal_0]").is_checked()
+    for i, (lesion_id, organ, role, diameter) in enumerate(rows):
+        assert form.locator(f"[name=lesion_id_{i}]").input_value() == lesion_id
+        assert form.locator(f"[name=organ_{i}]").input_value() == organ
+        assert form.locator(f"[name=role_{i}]").input_value() == role
+        assert form.locator(f"[name=diameter_{i}]").input_value() == diameter
+    errors = form.locator(".errorlist")
+    assert errors.count() == 2
+    assert "organ or site of lesion T2" in form.locator(f"#r{reg.pk}-organ_1_error").inner_text()
+    assert "1O is not a number" in form.locator(f"#r{reg.pk}-diameter_2_error").inner_text()
+    assert not Lesion.objects.exists()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tumours-baseline-refused.png"), full_page=True)
+
+    form.locator("[name=organ_1]").fill("lung")
+    form.locator("[name=diameter_2]").fill("10")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("[data-testid=lesions] tbody tr").count() == 4
+    assert set(Lesion.objects.values_list("lesion_id", flat=True)) == {"T1", "T2", "T3", "NT1"}

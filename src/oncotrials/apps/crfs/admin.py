@@ -7,6 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 
+from oncotrials.core.numbers import plain
+
 from .models import (
     DataQuery,
     DrugAdministration,
@@ -42,13 +44,28 @@ class FormInstanceAdmin(ReadOnlyAdmin):
 
 @admin.register(LabResult)
 class LabResultAdmin(ReadOnlyAdmin):
-    list_display = ("registration", "analyte", "value", "unit", "grade", "sampled_on")
+    list_display = ("registration", "analyte", "value_as_written", "unit", "grade", "sampled_on")
     list_filter = ("analyte", "grade")
+
+    @admin.display(description="value", ordering="value")
+    def value_as_written(self, obj: LabResult) -> str:
+        return plain(obj.value)
 
 
 @admin.register(DrugAdministration)
 class DrugAdministrationAdmin(ReadOnlyAdmin):
-    list_display = ("registration", "agent", "dose", "unit", "administered_on", "modification")
+    list_display = (
+        "registration",
+        "agent",
+        "dose_as_written",
+        "unit",
+        "administered_on",
+        "modification",
+    )
+
+    @admin.display(description="dose", ordering="dose")
+    def dose_as_written(self, obj: DrugAdministration) -> str:
+        return plain(obj.dose)
 
 
 @admin.register(DataQuery)

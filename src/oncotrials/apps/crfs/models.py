@@ -9,6 +9,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from oncotrials.core.numbers import plain
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -97,7 +99,7 @@ class LabResult(models.Model):
         ordering = ["registration", "-sampled_on", "analyte", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.analyte_label} {self.value.normalize()} {self.unit} ({self.sampled_on})"
+        return f"{self.analyte_label} {plain(self.value)} {self.unit} ({self.sampled_on})"
 
 
 class Modification(models.TextChoices):
@@ -136,7 +138,7 @@ class DrugAdministration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.agent} {self.dose.normalize()} {self.unit} on {self.administered_on}"
+        return f"{self.agent} {plain(self.dose)} {self.unit} on {self.administered_on}"
 
 
 # ----------------------------------------------------------------------------- generic records

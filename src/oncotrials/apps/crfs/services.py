@@ -46,6 +46,7 @@ from oncotrials.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from oncotrials.core.numbers import plain
 
 from .hooks import notify_record_changed
 from .models import (
@@ -543,10 +544,10 @@ def lab_result_update(
     if locked.version != version:
         raise ConflictError(
             f"This lab result was changed by another user (now version {locked.version}; yours "
-            f"is {version}); current value {locked.value.normalize()} {locked.unit}. Nothing "
+            f"is {version}); current value {plain(locked.value)} {locked.unit}. Nothing "
             "was saved.",
             current_version=locked.version,
-            current_value=str(locked.value.normalize()),
+            current_value=plain(locked.value),
             current_unit=locked.unit,
         )
     if not reason.strip():
@@ -652,8 +653,8 @@ def _administration_checked(
         planned = planned_level.dose
         if modification == Modification.REDUCTION and amount >= planned:
             raise ValidationError(
-                f"A dose reduction must be below the planned {planned.normalize()} {unit}; got "
-                f"{amount.normalize()}.",
+                f"A dose reduction must be below the planned {plain(planned)} {unit}; got "
+                f"{plain(amount)}.",
                 field="dose",
             )
     if amount == 0 and modification != Modification.INTERRUPTION:
@@ -749,7 +750,7 @@ def administration_update(
             f"This administration was changed by another user (now version {locked.version}; "
             f"yours is {version}): {locked}. Nothing was saved.",
             current_version=locked.version,
-            current_dose=str(locked.dose.normalize()),
+            current_dose=plain(locked.dose),
             current_administered_on=locked.administered_on.isoformat(),
         )
     if not reason.strip():

@@ -470,6 +470,7 @@ def demo_load(
                     until = steps[k + 1][1].date() if k + 1 < len(steps) else DEMO_TODAY
                     populate_trial(rng, staff, trial, when.date(), until, counter)
             trials.append(trial)
+            say(f"trials {i + 1}/{len(_TEMPLATES)}")
         say("trials")
 
         from .tumours import populate_tumours

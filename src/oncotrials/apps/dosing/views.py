@@ -8,13 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel
 from oncotrials.apps.trials.selectors import cohort_get_for_user
-from oncotrials.core.designs.base import EscalationSettings
+from oncotrials.core.designs.base import EscalationSettings, with_dose_labels
 from oncotrials.core.designs.interval import IntervalDesign
 from oncotrials.core.designs.registry import design_for_escalation
 from oncotrials.core.designs.tite_boin import TITEBOIN
@@ -25,6 +26,16 @@ from .models import EscalationPlan
 from .plots import escalation_history_svg
 from .selectors import decisions_of, plan_get_for_user
 from .services import escalation_decide, escalation_recommend, plan_create, plan_update
+
+ACTION_LABELS = {
+    "escalate": gettext_lazy("escalate"),
+    "stay": gettext_lazy("stay"),
+    "de-escalate": gettext_lazy("de-escalate"),
+    "eliminate": gettext_lazy("eliminate"),
+    "stop": gettext_lazy("stop"),
+    "suspend": gettext_lazy("suspend"),
+}
+DECISIONS = ("escalate", "stay", "de-escalate", "stop")
 
 
 def _plan(request: HttpRequest, cohort_id: int):  # type: ignore[no-untyped-def]
@@ -49,6 +60,16 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     state, rec = escalation_recommend(plan=plan)
     recommended = state[rec.next_dose].dose_level if rec.next_dose is not None else None
     may_decide = access.may(request.user, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
+    # The design counts doses from 1; the page names them by their labels (DL-1, DL0, DL1...).
+    labels = [f"DL{s.dose_level.level}" for s in state]
+    decisions = [
+        {
+            "d": d,
+            "recommended": ACTION_LABELS.get(d.recommended_action, d.recommended_action),
+            "decided": ACTION_LABELS.get(d.decided_action, d.decided_action),
+        }
+        for d in decisions_of(plan=plan)
+    ]
     return render(
         request,
         "dosing/escalation.html",
@@ -56,11 +77,14 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "plan": plan,
             "state": state,
             "rec": rec,
+            "action_label": ACTION_LABELS.get(rec.action.value, rec.action.value),
+            "reason": with_dose_labels(rec.reason, labels),
+            "rule": with_dose_labels(rec.rule, labels),
             "recommended": recommended,
-            "decisions": decisions_of(plan=plan),
+            "decisions": decisions,
             "may_decide": may_decide,
             "levels": [s.dose_level for s in state],
-            "actions": ["escalate", "stay", "de-escalate", "stop"],
+            "actions": [(a, ACTION_LABELS[a]) for a in DECISIONS],
             "may_edit_plan": access.may(
                 request.user, access.Action.EDIT_PORTFOLIO, on=plan.cohort.trial
             ),
@@ -99,7 +123,7 @@ def escalation_decision(request: HttpRequest, cohort_id: int) -> HttpResponse:
     except OncotrialsError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Decision recorded and signed.")
+        messages.success(request, _("Decision recorded and signed."))
     return redirect("escalation-detail", cohort_id=cohort_id)
 
 

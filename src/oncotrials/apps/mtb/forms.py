@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.accounts.widgets import IsoDateInput
 from oncotrials.apps.trials.models import Cohort, Trial
 
 from .models import RecommendationKind
@@ -16,7 +17,7 @@ from .models import RecommendationKind
 
 class MeetingForm(forms.Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), to_field_name="code")
-    held_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(widget=IsoDateInput())
     title = forms.CharField(max_length=200, required=False)
     chair = forms.ModelChoiceField(
         queryset=User.objects.none(), to_field_name="username", required=False
@@ -69,12 +70,8 @@ class FunnelFilterForm(forms.Form):
     site = forms.ModelChoiceField(
         queryset=Site.objects.none(), to_field_name="code", required=False, label=_("Site")
     )
-    date_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("From")
-    )
-    date_to = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("To")
-    )
+    date_from = forms.DateField(required=False, widget=IsoDateInput(), label=_("From"))
+    date_to = forms.DateField(required=False, widget=IsoDateInput(), label=_("To"))
 
     def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

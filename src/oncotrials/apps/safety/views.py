@@ -253,7 +253,7 @@ def ae_new(request: HttpRequest, registration_id: int) -> HttpResponse:
     registration = registration_get_for_user(user=request.user, registration_id=registration_id)
     require(request.user, Action.RECORD_AE, on=registration)
     if request.method != "POST":
-        return _render_form(request, _form_context(registration, {"expected": True}))
+        return _render_form(request, _form_context(registration, {}))
     values = _form_data(request)
     try:
         ae = adverse_event_create(

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from oncotrials.apps.accounts.widgets import IsoDateInput
+
 from .models import (
     ReferralSource,
     RegistrationStatus,
@@ -17,7 +19,8 @@ from .models import (
     WithdrawalScope,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
+CHOOSE = ("", "—")  # a choice with no clinical default: the user must pick one
 
 
 def _set_choices(form: forms.Form, name: str, choices: Any) -> None:
@@ -32,15 +35,20 @@ class ReferralForm(forms.Form):
     given_name = forms.CharField(label=_("Given name"), max_length=100)
     birth_date = forms.DateField(label=_("Birth date"), widget=DATE)
     hospital_number = forms.CharField(label=_("Hospital number"), max_length=40)
-    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    sex = forms.ChoiceField(label=_("Sex"), choices=[CHOOSE, *Sex.choices])
     diagnosis = forms.CharField(label=_("Diagnosis (OncoTree code)"), max_length=20, required=False)
-    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
+    referral_source = forms.ChoiceField(
+        label=_("Referred by"), choices=[CHOOSE, *ReferralSource.choices]
+    )
     referral_date = forms.DateField(label=_("Referral date"), widget=DATE)
     referred_by = forms.CharField(label=_("Referring physician"), max_length=200, required=False)
 
     def __init__(self, *args: Any, sites: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "site", sites)
+
+
+CONSENT_OPTIONS = ("future_research", "genetic_analysis", "sample_storage")
 
 
 class ConsentForm(forms.Form):

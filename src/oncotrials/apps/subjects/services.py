@@ -254,7 +254,11 @@ def consent_sign(
     unknown = set(granted) - set(form.options)
     if unknown:
         raise ValidationError(
-            f"Options not offered by {form}: {', '.join(sorted(unknown))}.", field="options_granted"
+            f"{form} does not declare the option(s) {', '.join(sorted(unknown))}: nothing was "
+            "recorded. Untick them, or record the consent on a version that declares them "
+            f"(this one declares {', '.join(form.options) or 'none'}).",
+            field="options_granted",
+            options=sorted(unknown),
         )
     consent = Consent.objects.create(
         patient=patient,

@@ -70,6 +70,15 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
+    from .views_journey import journey_forms
+
+    return patient_page(request, patient, journey_forms(request, patient))
+
+
+def patient_page(
+    request: HttpRequest, patient: Any, forms: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """The patient page with these journey forms (a refused one comes back bound, as typed)."""
     registrations = registrations_visible_to(request.user).filter(patient=patient)
     context = {
         "patient": patient,
@@ -91,11 +100,9 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .filter(patient=patient)
         .select_related("trial", "cohort"),
         "may_read_identity": may(request.user, Action.READ_IDENTITY, on=patient),
+        **forms,
     }
-    from .views_journey import journey_forms
-
-    context.update(journey_forms(request, patient))
-    return render(request, "subjects/patient_detail.html", context)
+    return render(request, "subjects/patient_detail.html", context, status=status)
 
 
 @login_required

@@ -1,5 +1,5 @@
-"""Data entry of the journey from the web: each form posts to one service; errors come back as
-messages and nothing is saved."""
+"""Data entry of the journey from the web: each form posts to one service. A refused form comes
+back on the patient page as typed, every error beside its field, and nothing is saved."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from oncotrials.apps.accounts.models import Actor, Site
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, TrialStatus
 from oncotrials.apps.trials.selectors import trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+from oncotrials.core.numbers import plain
 
 from . import forms as f
 from .inclusion_rules import dose_gate
@@ -42,6 +43,7 @@ from .services import (
     screening_start,
     visit_mark,
 )
+from .views import patient_page
 
 
 def _writable_sites(user: Actor) -> list[tuple[str, str]]:
@@ -189,7 +191,7 @@ def _registration_targets(
             on=Target(frozenset({patient.site_id}), frozenset({cohort.trial_id})),
         )
         for dl in levels:
-            label = f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}"
+            label = f"{cohort} — DL{dl.level} {plain(dl.dose)} {dl.unit}"
             if gate is None or dl.pk in gate.allowed:
                 targets.append((f"{cohort.pk}:{dl.pk}", label))
             elif may_override and dl.pk not in gate.forbidden:
@@ -231,25 +233,44 @@ def patient_action(request: HttpRequest, patient_id: int, action: str) -> HttpRe
     except NotFoundError:
         raise Http404("No such patient.") from None
     choices = journey_forms(request, patient)
+    if action not in _ACTIONS:
+        raise Http404("Unknown action.")
     try:
         message = _ACTIONS[action](request, patient, choices)
-    except KeyError:
-        raise Http404("Unknown action.") from None
+    except _Refused:
+        pass  # the bound form carries its errors
     except OncotrialsError as exc:
-        messages.error(request, exc.message)
+        refused = choices.get(_BOUND)
+        if refused is None or exc.status in (403, 404):
+            messages.error(request, exc.message)
+            return redirect("patient-detail", patient_id=patient.pk)
+        key, form = refused
+        field = str(exc.extra.get("field", ""))
+        form.add_error(field if field in form.fields else None, exc.message)
     else:
         if message:
             messages.success(request, message)
-    return redirect("patient-detail", patient_id=patient.pk)
+        return redirect("patient-detail", patient_id=patient.pk)
+    key, form = choices.pop(_BOUND)
+    choices[key] = form
+    return patient_page(request, patient, choices, status=422)
 
 
-def _bound(form: Any, request: HttpRequest) -> dict[str, Any]:
+_BOUND = "_bound"
+
+
+class _Refused(Exception):
+    """The posted form is invalid: the page shows it again with its errors."""
+
+
+def _bound(c: dict[str, Any], key: str, request: HttpRequest) -> dict[str, Any]:
+    form = c[key]
     if form is None:
         raise NotFoundError("Nothing to act on.")
     bound = type(form)(request.POST, **_choice_kwargs(form))
+    c[_BOUND] = (key, bound)
     if not bound.is_valid():
-        field, errors = next(iter(bound.errors.items()))
-        raise ValidationError(f"{field}: {' '.join(errors)}", field=field)
+        raise _Refused
     return dict(bound.cleaned_data)
 
 
@@ -270,9 +291,12 @@ def _choice_kwargs(form: Any) -> dict[str, Any]:
 
 
 def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    data = _bound(c["consent_form"], request)
+    data = _bound(c, "consent_form", request)
     form = ConsentForm.objects.get(pk=data["form"])
+    # Every ticked option goes to the service, which refuses those this version does not declare:
+    # an option the patient agreed to is never dropped without a word.
     options = {o: bool(data.get(o)) for o in form.options}
+    options.update({o: True for o in f.CONSENT_OPTIONS if data.get(o)})
     consent_sign(
         patient=patient,
         form=form,
@@ -284,7 +308,7 @@ def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 
 def _withdraw(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    data = _bound(c["withdraw_form"], request)
+    data = _bound(c, "withdraw_form", request)
     consent_withdraw(
         consent=consents_visible_to(request.user).get(pk=data["consent"], patient=patient),
         on=data["on"],
@@ -296,7 +320,7 @@ def _withdraw(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 
 def _screen(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    data = _bound(c["screening_form"], request)
+    data = _bound(c, "screening_form", request)
     trial = trials_visible_to(request.user).get(pk=data["trial"])
     screening_start(
         patient=patient,
@@ -309,7 +333,7 @@ def _screen(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 
 def _close(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    data = _bound(c["close_form"], request)
+    data = _bound(c, "close_form", request)
     episode = screenings_visible_to(request.user).get(pk=data["episode"], patient=patient)
     screening_close(
         episode=episode,
@@ -322,7 +346,7 @@ def _close(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 
 def _register(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    data = _bound(c["registration_form"], request)
+    data = _bound(c, "registration_form", request)
     cohort_id, _, level_id = data["cohort"].partition(":")
     cohort = Cohort.objects.get(pk=cohort_id)
     level = DoseLevel.objects.get(pk=level_id, cohort=cohort) if level_id else None
@@ -365,7 +389,7 @@ def _randomise(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str
 
 
 def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    data = _bound(c["status_form"], request)
+    data = _bound(c, "status_form", request)
     registration = registrations_visible_to(request.user).get(
         pk=data["registration"], patient=patient
     )
@@ -382,8 +406,8 @@ def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     form = f.VisitMarkForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        raise ValidationError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)
+        every = [f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()]
+        raise ValidationError(" ".join(every), field=next(iter(form.errors)))
     data = form.cleaned_data
     registration = (
         registrations_visible_to(request.user)

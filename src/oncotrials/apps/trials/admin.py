@@ -4,6 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from oncotrials.apps.audit.admin_mixins import AuditedAdminMixin
+from oncotrials.core.numbers import plain
 
 from .models import Cohort, DoseLevel, Trial, TrialSite, TrialStatusChange
 
@@ -31,8 +32,12 @@ class CohortAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
 
 @admin.register(DoseLevel)
 class DoseLevelAdmin(AuditedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
-    list_display = ("cohort", "level", "agent", "dose", "unit", "schedule")
+    list_display = ("cohort", "level", "agent", "dose_as_written", "unit", "schedule")
     readonly_fields = ("version",)
+
+    @admin.display(description="dose", ordering="dose")
+    def dose_as_written(self, obj: DoseLevel) -> str:
+        return plain(obj.dose)
 
 
 @admin.register(TrialStatusChange)

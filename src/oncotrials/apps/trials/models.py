@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
+from oncotrials.core.numbers import plain
 
 
 class Phase(models.TextChoices):
@@ -197,12 +198,12 @@ class DoseLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"DL{self.level} {self.agent} {self.dose_text} {self.unit}"
+        return f"DL{self.level} {self.agent} {plain(self.dose)} {self.unit}"
 
     @property
     def dose_text(self) -> str:
         """The dose as written: 50 for 50.0000, never 5E+1."""
-        return f"{self.dose.normalize():f}"
+        return plain(self.dose)
 
 
 class VisitScheduleDefinition(models.Model):

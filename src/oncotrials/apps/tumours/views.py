@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -19,10 +19,11 @@ from oncotrials.apps.subjects.selectors import (
     registrations_visible_to,
 )
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
-from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .api import svg_response
-from .models import Assessment, Criteria, ImagingMethod, LesionRole, LesionStatus
+from .forms import BaselineForm, FollowUpForm
+from .models import Assessment, Criteria
 from .selectors import (
     assessments_of,
     efficacy_data,
@@ -41,8 +42,6 @@ from .services import (
     tumour_settings_save,
 )
 
-BASELINE_ROWS = 8  # empty lesion rows offered by the baseline form
-
 
 def _trial(request: HttpRequest, trial_id: int) -> Any:
     try:
@@ -59,6 +58,19 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
+    return _page(request, patient)
+
+
+def _page(
+    request: HttpRequest,
+    patient: Any,
+    *,
+    bound: Mapping[tuple[int, str], Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The patient's page; ``bound`` holds a refused form (by registration and kind) to show
+    again with what was typed and its errors."""
+    bound = bound or {}
     may_override = may(request.user, Action.OVERRIDE_RESPONSE, on=patient)
     may_write = may(request.user, Action.EDIT_CRF, on=patient)
     sections = []
@@ -70,15 +82,26 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
         ev = data["evaluation"]
         irecist = ev is not None and ev.criteria == Criteria.IRECIST
         assessments = list(assessments_of(reg))
+        lesions = list(lesions_of(reg))
+        baseline = next((a for a in assessments if a.kind == "baseline"), None)
+        auto_id = f"r{reg.pk}-%s"
         sections.append(
             {
                 "registration": reg,
                 "arm_visible": arm_visible_to(user=request.user, registration=reg),
-                "lesions": list(lesions_of(reg)),
-                "baseline": next((a for a in assessments if a.kind == "baseline"), None),
+                "lesions": lesions,
+                "baseline": baseline,
                 "follow_ups": [a for a in assessments if a.kind == "follow_up"],
                 "responses": data,
                 "choices": IRECIST_RESPONSES if irecist else RECIST_RESPONSES,
+                "baseline_form": bound.get((reg.pk, "baseline")) or BaselineForm(auto_id=auto_id),
+                "follow_up_form": bound.get((reg.pk, "follow_up"))
+                or FollowUpForm(
+                    lesions=lesions,
+                    baseline_date=baseline.date if baseline else None,
+                    auto_id=auto_id,
+                ),
+                "follow_up_refused": (reg.pk, "follow_up") in bound,
             }
         )
     return render(
@@ -89,11 +112,8 @@ def patient_tumours(request: HttpRequest, patient_id: int) -> HttpResponse:
             "sections": sections,
             "may_override": may_override,
             "may_write": may_write,
-            "baseline_rows": range(BASELINE_ROWS),
-            "roles": LesionRole.choices,
-            "methods": ImagingMethod.choices,
-            "statuses": LesionStatus.choices,
         },
+        status=status,
     )
 
 
@@ -104,56 +124,34 @@ def _registration(request: HttpRequest, registration_id: int) -> Any:
         raise Http404("No such registration.") from None
 
 
-def _date(raw: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(
-            f"field date: {raw!r} is not a date; give YYYY-MM-DD.", field="date"
-        ) from None
-
-
-def _saved_or_error(request: HttpRequest, reg: Any, action: Any, done: str) -> HttpResponse:
-    """Run one service; on refusal show its message (nothing was saved) and go back."""
-    try:
-        action()
-    except OncotrialsError as exc:
-        if exc.status == 403:
-            return HttpResponse(exc.message, status=403)
-        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
-    else:
-        messages.success(request, done)
-    return redirect("tumours-patient", patient_id=reg.patient_id)
+def _save_or_show_again(
+    request: HttpRequest, reg: Any, kind: str, form: Any, save: Any, done: str
+) -> HttpResponse:
+    """Save through the service, or show the page again with the form as typed and every error
+    beside its field (nothing was saved)."""
+    if not may(request.user, Action.EDIT_CRF, on=reg):
+        return HttpResponse(_("You may not record tumour assessments here."), status=403)
+    if form.is_valid():
+        try:
+            save(**form.service_kwargs(), registration=reg, by=acting_user(request.user))
+        except OncotrialsError as exc:
+            if exc.status == 403:
+                return HttpResponse(exc.message, status=403)
+            field = form.field_of(str(exc.extra.get("field", "")))
+            form.add_error(field, _("Nothing was saved: %(m)s") % {"m": exc.message})
+        else:
+            messages.success(request, done)
+            return redirect("tumours-patient", patient_id=reg.patient_id)
+    return _page(request, reg.patient, bound={(reg.pk, kind): form}, status=422)
 
 
 @login_required
 @require_POST
 def baseline_create(request: HttpRequest, registration_id: int) -> HttpResponse:
     reg = _registration(request, registration_id)
-    post = request.POST
-    lesions = [
-        {
-            "lesion_id": post.get(f"lesion_id_{i}", "").strip()[:40],
-            "organ": post.get(f"organ_{i}", "")[:100],
-            "role": post.get(f"role_{i}", "")[:20],
-            "nodal": post.get(f"nodal_{i}") == "on",
-            "method": post.get("method", "CT")[:20],
-            "diameter_mm": post.get(f"diameter_{i}", "").strip()[:20] or None,
-        }
-        for i in range(BASELINE_ROWS)
-        if post.get(f"lesion_id_{i}", "").strip()
-    ]
-    return _saved_or_error(
-        request,
-        reg,
-        lambda: baseline_save(
-            registration=reg,
-            date=_date(post.get("date", "")),
-            method=post.get("method", "CT")[:20],
-            lesions=lesions,
-            by=acting_user(request.user),
-        ),
-        _("Baseline recorded."),
+    form = BaselineForm(request.POST, auto_id=f"r{reg.pk}-%s")
+    return _save_or_show_again(
+        request, reg, "baseline", form, baseline_save, _("Baseline recorded.")
     )
 
 
@@ -161,39 +159,19 @@ def baseline_create(request: HttpRequest, registration_id: int) -> HttpResponse:
 @require_POST
 def assessment_create(request: HttpRequest, registration_id: int) -> HttpResponse:
     reg = _registration(request, registration_id)
-    post = request.POST
-    measurements = [
-        {
-            "lesion_id": lesion.lesion_id,
-            "diameter_mm": post.get(f"diameter_{lesion.lesion_id}", "").strip()[:20] or None,
-            "status": post.get(f"status_{lesion.lesion_id}", "")[:30],
-        }
-        for lesion in lesions_of(reg)
-    ]
-    new_id = post.get("new_lesion_id", "").strip()[:40]
-    new_lesions = (
-        [
-            {
-                "lesion_id": new_id,
-                "organ": post.get("new_organ", "")[:100],
-                "equivocal": post.get("new_equivocal") == "on",
-            }
-        ]
-        if new_id
-        else []
+    baseline = next((a for a in assessments_of(reg) if a.kind == "baseline"), None)
+    form = FollowUpForm(
+        request.POST,
+        lesions=list(lesions_of(reg)),
+        baseline_date=baseline.date if baseline else None,
+        auto_id=f"r{reg.pk}-%s",
     )
-    return _saved_or_error(
+    return _save_or_show_again(
         request,
         reg,
-        lambda: assessment_save(
-            registration=reg,
-            date=_date(post.get("date", "")),
-            method=post.get("method", "CT")[:20],
-            measurements=measurements,
-            new_lesions=new_lesions,
-            complete=post.get("complete") == "on",
-            by=acting_user(request.user),
-        ),
+        "follow_up",
+        form,
+        assessment_save,
         _("Assessment recorded; responses re-evaluated."),
     )
 
@@ -210,6 +188,12 @@ def override_create(request: HttpRequest, registration_id: int) -> HttpResponse:
         ).first()
         if assessment is None:
             raise Http404("No such assessment.")
+    if not request.POST.get("response"):
+        messages.error(
+            request,
+            _("Choose the response you read before recording an override; nothing was saved."),
+        )
+        return redirect("tumours-patient", patient_id=reg.patient_id)
     try:
         response_override(
             registration=reg,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Annotated, Any
 
 import typer
@@ -42,6 +43,43 @@ def _check_configuration() -> None:
             f"The configuration has errors: {' '.join(first[1:3]) if len(first) > 2 else first}",
             remedy="Run `oncotrials migrate` then fix the declarations named above.",
         )
+
+
+def _demo_counts() -> str:
+    from oncotrials.apps.safety.models import AdverseEvent
+    from oncotrials.apps.subjects.models import Patient, Registration
+    from oncotrials.apps.trials.models import Trial
+    from oncotrials.apps.tumours.models import Assessment
+
+    counts = [
+        (Trial.objects.count(), "trials"),
+        (Patient.objects.count(), "patients"),
+        (Registration.objects.count(), "registrations"),
+        (Assessment.objects.count(), "tumour assessments"),
+        (AdverseEvent.objects.count(), "adverse events"),
+    ]
+    return ", ".join(f"{n} {what}" for n, what in counts)
+
+
+def _demo_load(*, seed: int = 7, patients: bool = True, show: bool = True) -> list[Any]:
+    """Load the demo, telling on stderr what is done, with counts and the time elapsed."""
+    from oncotrials.apps.demo import demo_load
+
+    if not show:
+        return demo_load(seed=seed, patients=patients)
+    start = time.monotonic()
+    with stderr.status("Loading the demo unit…") as status:
+
+        def say(step: str) -> None:
+            elapsed = time.monotonic() - start
+            if "/" in step:  # a step under way ("trials 12/40"): the spinner says where it is
+                status.update(f"Loading the demo unit… {step}  [{elapsed:.0f} s]")
+            else:
+                stderr.print(f"  {step} done — {_demo_counts()}  [{elapsed:.1f} s]")
+
+        logins = demo_load(seed=seed, patients=patients, progress=say)
+    stderr.print(f"Demo loaded in {time.monotonic() - start:.1f} s.")
+    return logins
 
 
 def _print_logins(logins: list[Any]) -> None:
@@ -85,16 +123,15 @@ def run(
     django_setup.setup()
     from django.conf import settings
 
-    _migrate()
-    _check_configuration()
+    start = time.monotonic()
+    with stderr.status("Migrating the database…"):
+        _migrate()
+        _check_configuration()
+    stderr.print(f"Database migrated and checked in {time.monotonic() - start:.1f} s.")
     from oncotrials.apps.accounts.models import User
 
     if demo_if_empty and not User.objects.exists():
-        from oncotrials.apps.demo import demo_load
-
-        with stderr.status("Loading the demo unit…"):
-            logins = demo_load()
-        _print_logins(logins)
+        _print_logins(_demo_load())
     elif demo_if_empty:
         _print_logins(_demo_logins_from_db())
     from waitress import serve  # type: ignore[import-untyped,unused-ignore]
@@ -120,15 +157,13 @@ def demo(
     django_setup.setup()
     _migrate()
     from oncotrials.apps.accounts.models import User
-    from oncotrials.apps.demo import demo_load
 
     if User.objects.exists():
         fail(
             "The database is not empty; the demo loads only into an empty database.",
             remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database.",
         )
-    with stderr.status("Loading the demo unit…"):
-        logins = demo_load(seed=seed, patients=patients)
+    logins = _demo_load(seed=seed, patients=patients, show=fmt is not OutputFormat.json)
     if fmt is OutputFormat.json:
         print_json({"seed": seed, "logins": logins})
     else:

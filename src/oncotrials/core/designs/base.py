@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -304,3 +305,22 @@ def follow_up_fraction(days_observed: float, window_days: float) -> float:
             field="parameters.dlt_window_days",
         )
     return min(max(float(days_observed) / float(window_days), 0.0), 0.999)
+
+
+_DOSE_NUMBER = re.compile(r"\bdose (\d+)\b")
+
+
+def with_dose_labels(text: str, labels: Sequence[str]) -> str:
+    """A design's text with its 1-based dose numbers (``dose 5``) replaced by the labels the trial
+    gives its levels (``DL4``): designs count doses from 1 in increasing order, trials label
+    them as their protocol does (``DL-1``, ``DL0``, ``DL1``...).
+
+    >>> with_dose_labels("escalate to dose 2; dose 9 unknown", ["DL0", "DL1"])
+    'escalate to DL1; dose 9 unknown'
+    """
+
+    def label(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return labels[n - 1] if 1 <= n <= len(labels) else match.group(0)
+
+    return _DOSE_NUMBER.sub(label, text)

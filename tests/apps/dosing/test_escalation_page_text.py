@@ -1,0 +1,91 @@
+"""The escalation page speaks the trial's language: levels by their labels, doses as written,
+and in French for a French user."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from oncotrials.apps.dosing.services import dlt_record, plan_create
+from oncotrials.apps.subjects.services import patient_create, registration_create
+from oncotrials.apps.trials.services import dose_level_create
+from oncotrials.core.designs.base import with_dose_labels
+
+
+def _three_without_dlt(journey, level, screen):
+    nurse, investigator = journey.unit.users["nurse"], journey.unit.users["investigator"]
+    for n in range(3):
+        p = patient_create(
+            site=journey.unit.main,
+            by=nurse,
+            family_name=f"P{n}",
+            given_name="X",
+            birth_date=dt.date(1960, 1, 1),
+            hospital_number=f"E-{n}",
+            sex="F",
+            referral_source="department",
+            referral_date=dt.date(2026, 10, 1),
+        )
+        screen(journey, p, nurse)
+        reg = registration_create(
+            patient=p,
+            cohort=journey.cohort,
+            dose_level=level,
+            registered_on=dt.date(2026, 11, 12),
+            by=nurse,
+        )
+        dlt_record(registration=reg, outcome="no_dlt", on=dt.date(2026, 11, 19), by=investigator)
+
+
+@pytest.fixture
+def from_dl0(journey):
+    """Levels DL0 (25 mg), DL1 (50 mg, the journey's), DL2 (160 mg) and DL3 (0.5 g)."""
+    admin = journey.unit.users["admin"]
+    make = {"cohort": journey.cohort, "agent": "Drug B", "by": admin}
+    dl0 = dose_level_create(level=0, dose="25", unit="mg", **make)
+    dl2 = dose_level_create(level=2, dose="160", unit="mg", **make)
+    dl3 = dose_level_create(level=3, dose="0.50", unit="g", **make)
+    return journey, [dl0, journey.dose_level, dl2, dl3]
+
+
+def test_design_dose_numbers_become_the_trials_labels():
+    labels = ["DL-1", "DL0", "DL1"]
+    assert with_dose_labels("escalate to dose 2", labels) == "escalate to DL0"
+    assert (
+        with_dose_labels("dose 3 and higher doses; dose 4", labels)
+        == "DL1 and higher doses; dose 4"
+    )
+
+
+def test_the_recommendation_names_the_level_label_and_doses_read_as_written(
+    from_dl0, screen, client_for
+):
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _three_without_dlt(journey, levels[0], screen)
+    page = client_for("investigator").get(f"/cohorts/{journey.cohort.pk}/escalation/")
+    text = page.content.decode()
+    recommendation = text.split('data-testid="recommendation"', 1)[1].split("</section>", 1)[0]
+    assert "→ DL1" in recommendation
+    assert "dose 2" not in recommendation
+    assert "DL1" in recommendation.split("</h2>", 1)[1].split("<form", 1)[0]
+    state = text.split('data-testid="escalation-state"', 1)[1].split("</table>", 1)[0]
+    for dose in ("25 mg", "50 mg", "160 mg", "0.5 g"):
+        assert f"<td>{dose}</td>" in state
+    assert "E+" not in text
+
+
+def test_the_escalation_page_is_in_french(from_dl0, screen, client_for):
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _three_without_dlt(journey, levels[0], screen)
+    c = client_for("investigator")
+    c.cookies["django_language"] = "fr"
+    text = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    assert '<html lang="fr"' in text
+    assert "Le schéma recommande : augmenter la dose → DL1" in text
+    for english in ("The design recommends", "Committee decision", ">escalate<", ">stay<"):
+        assert english not in text

@@ -125,6 +125,10 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
                         )
                     else:
                         alloc_form, message = None, str(_("Allocation added."))
+            elif action in ("waitlist", "offer", "release", "promote") and not may(
+                request.user, Action.WRITE_JOURNEY, on=trial
+            ):
+                raise PermissionDenied("Your role does not allow you to record the journey.")
             elif action == "waitlist":
                 wait_form = WaitlistForm(request.POST, trial=trial, prefix="wait")
                 if wait_form.is_valid():

@@ -84,11 +84,12 @@ def _visible_site_ids(user: Any, trial: Trial) -> set[int] | None:
     return set(scope.site_roles) | set(scope.trial_roles.get(trial.pk, {}))
 
 
-def _int(value: str | None) -> int | None:
+def _int(value: str | None) -> int:
+    """The posted id, or 0 (no row has it) when it is missing or not a number."""
     try:
         return int(value or "")
     except ValueError:
-        return None
+        return 0
 
 
 @login_required
@@ -162,10 +163,10 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
                 ).first()
                 if cohort is None:
                     raise Http404("No such cohort.")
-                booking = waitlist_promote(cohort=cohort, by=user)
+                promoted = waitlist_promote(cohort=cohort, by=user)
                 message = (
-                    str(_("A slot is held for %(patient)s.") % {"patient": booking.patient})
-                    if booking
+                    str(_("A slot is held for %(patient)s.") % {"patient": promoted.patient})
+                    if promoted
                     else str(_("No waiting patient could take a free slot."))
                 )
             else:

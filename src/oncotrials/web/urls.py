@@ -8,6 +8,7 @@ from django.urls import include, path
 from oncotrials.apps.subjects import views as subject_views
 from oncotrials.apps.subjects import views_consent_forms as subject_consent_forms
 from oncotrials.apps.subjects import views_journey as subject_journey
+from oncotrials.apps.subjects import views_slots as subject_slots
 from oncotrials.apps.trials import views as trial_views
 
 from . import views
@@ -31,6 +32,7 @@ urlpatterns = [
         subject_consent_forms.trial_consent_forms,
         name="trial-consent-forms",
     ),
+    path("trials/<int:trial_id>/slots/", subject_slots.trial_slots, name="trial-slots"),
     path("patients/", subject_views.patient_list, name="patient-list"),
     path("patients/new/", subject_journey.patient_new, name="patient-new"),
     path("patients/<int:patient_id>/", subject_views.patient_detail, name="patient-detail"),

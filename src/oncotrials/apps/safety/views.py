@@ -45,6 +45,7 @@ from oncotrials.core.grading import (
 )
 
 from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save, dlt_status_for
+from .dlt_templates import DLT_TEMPLATES
 from .models import (
     ActionTaken,
     AdverseEvent,
@@ -471,6 +472,16 @@ def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
             error = exc.message
     import yaml
 
+    may_edit_rules = may(request.user, Action.EDIT_DLT_RULES, on=trial)
+    template = DLT_TEMPLATES.get(request.GET.get("template", "")) if may_edit_rules else None
+    if error:
+        rules_text = request.POST.get("document")
+    elif template is not None:
+        rules_text = yaml.safe_dump(
+            template.for_trial(trial.protocol_code), sort_keys=False, allow_unicode=True
+        )
+    else:
+        rules_text = yaml.safe_dump(rule_set.document, sort_keys=False) if rule_set else ""
     return render(
         request,
         "safety/trial_safety.html",
@@ -482,10 +493,10 @@ def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
             "unruled": rule_set is None
             and trials_in_escalation_without_rules(user=request.user).filter(pk=trial.pk).exists(),
             "rule_set": rule_set,
-            "rules_text": request.POST.get("document")
-            if error
-            else (yaml.safe_dump(rule_set.document, sort_keys=False) if rule_set else ""),
-            "may_edit_rules": may(request.user, Action.EDIT_DLT_RULES, on=trial),
+            "rules_text": rules_text,
+            "may_edit_rules": may_edit_rules,
+            "dlt_templates": DLT_TEMPLATES.values() if may_edit_rules else (),
+            "dlt_template": template,
             "error": error,
         },
         status=422 if error else 200,

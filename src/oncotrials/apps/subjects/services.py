@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import Action, Target, require
+from oncotrials.apps.accounts.access import Action, Target, may, require
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, Trial, TrialStatus
@@ -591,6 +591,56 @@ def waitlist_add(*, patient: Patient, cohort: Cohort, by: User) -> WaitlistEntry
     entry = WaitlistEntry.objects.create(cohort=cohort, patient=patient, added_at=timezone.now())
     audit_record(action="create", instance=entry, changes={"cohort": [None, str(cohort)]}, by=by)
     return entry
+
+
+@transaction.atomic
+def waitlist_promote(
+    *, cohort: Cohort, by: User, site: Site | None = None, on: dt.date | None = None
+) -> SlotBooking | None:
+    """Offer a freed slot to the waitlist in its order: first come, first served.
+
+    The active entries of the cohort (at ``site`` if given) are tried in the order they were
+    added; the first patient the caller may act for who can take a free slot at their site
+    gets it (``slot_book`` closes their entry). ``None`` when nobody could be placed.
+    """
+    entries = (
+        WaitlistEntry.objects.select_for_update()
+        .filter(cohort=cohort, active=True)
+        .select_related("patient")
+        .order_by("added_at", "pk")
+    )
+    if site is not None:
+        entries = entries.filter(patient__site=site)
+    for entry in entries:
+        if not may(by, Action.WRITE_JOURNEY, on=entry.patient):
+            continue
+        try:
+            with transaction.atomic():
+                return slot_book(patient=entry.patient, cohort=cohort, by=by, on=on)
+        except ConflictError:
+            continue
+    return None
+
+
+@transaction.atomic
+def waitlist_remove(*, entry: WaitlistEntry, reason: str, by: User) -> WaitlistEntry:
+    """Take a patient off a cohort's waitlist (withdrawn, no longer eligible, …)."""
+    require(by, Action.WRITE_JOURNEY, on=entry.patient)
+    locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if not locked.active:
+        raise ConflictError(f"Patient {locked.patient.research_id} is no longer waiting.")
+    if not reason.strip():
+        raise ValidationError("Say why the patient leaves the waitlist.", field="reason")
+    locked.active = False
+    locked.save(update_fields=["active"])
+    audit_record(
+        action="update",
+        instance=locked,
+        changes={"active": [True, False]},
+        reason=reason,
+        by=by,
+    )
+    return locked
 
 
 def arm_assigned_by_scheme(cohort: Cohort) -> bool:

@@ -738,7 +738,7 @@ def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple
                     continue
                 path = f"{c.code}/DL{number}"
                 name = f"DL{number} " + " + ".join(
-                    f"{d.agent} {d.dose.normalize()} {d.unit}" for d in rows
+                    f"{d.agent} {d.dose_text} {d.unit}" for d in rows
                 )
                 levels.append(Level(tid, "dose_level", path, name, c_open, None, d_crit))
                 refs[(tid, path)] = _Ref(t.pk, c.pk, tuple(d.pk for d in rows))

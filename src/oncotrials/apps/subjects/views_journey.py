@@ -189,7 +189,7 @@ def _registration_targets(
             on=Target(frozenset({patient.site_id}), frozenset({cohort.trial_id})),
         )
         for dl in levels:
-            label = f"{cohort} — DL{dl.level} {dl.dose.normalize()} {dl.unit}"
+            label = f"{cohort} — DL{dl.level} {dl.dose_text} {dl.unit}"
             if gate is None or dl.pk in gate.allowed:
                 targets.append((f"{cohort.pk}:{dl.pk}", label))
             elif may_override and dl.pk not in gate.forbidden:

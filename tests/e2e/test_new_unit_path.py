@@ -256,6 +256,7 @@ def test_new_unit_runs_its_first_boin_trial_through_the_pages(page, live_server,
     expect(dl1.locator("td").nth(4)).to_have_text("1")  # DLTs
     expect(dl1.locator("td").nth(5)).to_have_text("0")  # pending
     after = page.locator("[data-testid=recommendation]").inner_text()
+    assert "1/1 DLTs at dose 1" in after, after
     assert after != before, (before, after)
     _shot(page, "escalation-after-dlt")
 

@@ -61,8 +61,8 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
     if levels:
         ax.set_ylim(min(levels) - 0.5, max(levels) + 0.5)
     ax.set_xlim(0.5, max(len(regs), 1) + 0.5)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     if seen:
         ax.legend(loc="upper left", fontsize=8, frameon=False)

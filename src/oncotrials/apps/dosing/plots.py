@@ -54,7 +54,15 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
     ax.set_xlabel("Patient (order of registration)")
     ax.set_ylabel("Dose level")
     ax.set_title(f"{plan.cohort} — {plan.get_design_display()}")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # whole dose levels and patients: one patient alone must not give ticks at 1.005
+    levels = [dl.level for dl in plan.cohort.dose_levels.all()] + [
+        r.dose_level.level for r in regs if r.dose_level
+    ]
+    if levels:
+        ax.set_ylim(min(levels) - 0.5, max(levels) + 0.5)
+    ax.set_xlim(0.5, max(len(regs), 1) + 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     if seen:
         ax.legend(loc="upper left", fontsize=8, frameon=False)

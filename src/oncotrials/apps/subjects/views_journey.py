@@ -46,6 +46,13 @@ from .services import (
 from .views import patient_page
 
 
+def _trial_label(trial: Any) -> str:
+    """The protocol code, with the short title when there is one (never a dangling dash)."""
+    return (
+        f"{trial.protocol_code} — {trial.short_title}" if trial.short_title else trial.protocol_code
+    )
+
+
 def _writable_sites(user: Actor) -> list[tuple[str, str]]:
     return [(s.code, s.name) for s in sites_where(user, Action.WRITE_JOURNEY)]
 
@@ -114,10 +121,7 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         if consents
         else None,
         "screening_form": f.ScreeningStartForm(
-            trials=[
-                (t.pk, f"{t.protocol_code} — {t.short_title}")
-                for t in trials.filter(status=TrialStatus.OPEN)
-            ],
+            trials=[(t.pk, _trial_label(t)) for t in trials.filter(status=TrialStatus.OPEN)],
             initial={"started_on": today},
         ),
         "close_form": f.ScreeningCloseForm(episodes=episodes, initial={"closed_on": today})
@@ -211,7 +215,7 @@ def _randomise_forms(
     registered = set(patient.registrations.values_list("trial_id", flat=True))
     return [
         f.RandomiseForm(
-            trial=(t.pk, f"{t.protocol_code} — {t.short_title}"),
+            trial=(t.pk, _trial_label(t)),
             factors={k: [str(v) for v in vs] for k, vs in t.randomisation_scheme.factors.items()},
             initial={"registered_on": today},
         )

@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
-from oncotrials.apps.dosing.services import dlt_record, plan_create
+from oncotrials.apps.dosing.services import plan_create
 from oncotrials.apps.subjects.services import patient_create, registration_create
 from oncotrials.apps.trials.services import dose_level_create
 from oncotrials.core.designs.base import with_dose_labels
 
 
-def _three_without_dlt(journey, level, screen):
-    nurse, investigator = journey.unit.users["nurse"], journey.unit.users["investigator"]
+def _three_without_dlt(journey, level, screen, monkeypatch):
+    """Three patients at ``level`` whose DLT window then closes without a DLT case (the DLT
+    review, the one record of DLTs, then counts them evaluable without a DLT)."""
+    nurse = journey.unit.users["nurse"]
     for n in range(3):
         p = patient_create(
             site=journey.unit.main,
@@ -35,7 +38,9 @@ def _three_without_dlt(journey, level, screen):
             registered_on=dt.date(2026, 11, 12),
             by=nurse,
         )
-        dlt_record(registration=reg, outcome="no_dlt", on=dt.date(2026, 11, 19), by=investigator)
+        assert reg.dose_level == level
+    after_the_window = dt.date(2026, 12, 20)
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: after_the_window)
 
 
 @pytest.fixture
@@ -59,12 +64,12 @@ def test_design_dose_numbers_become_the_trials_labels():
 
 
 def test_the_recommendation_names_the_level_label_and_doses_read_as_written(
-    from_dl0, screen, client_for
+    from_dl0, screen, client_for, monkeypatch
 ):
     journey, levels = from_dl0
     investigator = journey.unit.users["investigator"]
     plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
-    _three_without_dlt(journey, levels[0], screen)
+    _three_without_dlt(journey, levels[0], screen, monkeypatch)
     page = client_for("investigator").get(f"/cohorts/{journey.cohort.pk}/escalation/")
     text = page.content.decode()
     recommendation = text.split('data-testid="recommendation"', 1)[1].split("</section>", 1)[0]
@@ -77,11 +82,11 @@ def test_the_recommendation_names_the_level_label_and_doses_read_as_written(
     assert "E+" not in text
 
 
-def test_the_escalation_page_is_in_french(from_dl0, screen, client_for):
+def test_the_escalation_page_is_in_french(from_dl0, screen, client_for, monkeypatch):
     journey, levels = from_dl0
     investigator = journey.unit.users["investigator"]
     plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
-    _three_without_dlt(journey, levels[0], screen)
+    _three_without_dlt(journey, levels[0], screen, monkeypatch)
     c = client_for("investigator")
     c.cookies["django_language"] = "fr"
     text = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()

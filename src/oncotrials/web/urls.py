@@ -28,6 +28,11 @@ urlpatterns = [
     path("trials/<int:trial_id>/", trial_views.trial_detail, name="trial-detail"),
     path("trials/<int:trial_id>/patients/", subject_views.trial_patients, name="trial-patients"),
     path(
+        "trials/<int:trial_id>/screening-log/",
+        subject_views.trial_screening_log,
+        name="trial-screening-log",
+    ),
+    path(
         "trials/<int:trial_id>/consent-forms/",
         subject_consent_forms.trial_consent_forms,
         name="trial-consent-forms",

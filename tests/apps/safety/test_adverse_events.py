@@ -260,8 +260,9 @@ def test_trial_summary_counts_patients_by_worst_grade(safety, complete_ae, clien
     assert page.status_code == 200
     assert "Colitis" in page.content.decode()
     csv = client_for("investigator").get(f"/trials/{trial_id}/safety/ae-summary.csv")
-    assert csv["Content-Type"] == "text/csv"
-    assert "Colitis,Gastrointestinal disorders,0,0,1,0,0,1" in csv.content.decode()
+    assert csv["Content-Type"].startswith("text/csv")
+    content = b"".join(csv.streaming_content).decode()
+    assert "Colitis,Gastrointestinal disorders,0,0,1,0,0,1" in content
 
 
 def test_the_form_shows_the_other_users_change_on_a_stale_save(safety, client_for, complete_ae):
@@ -277,3 +278,31 @@ def test_the_form_shows_the_other_users_change_on_a_stale_save(safety, client_fo
     assert "now version 2" in body
     assert "<dt>grade</dt><dd>4</dd>" in body
     assert AdverseEvent.objects.get().grade == 4
+
+
+def test_trial_ae_listing_exports_every_visible_event_as_csv(safety, complete_ae, client_for):
+    import csv as csv_module
+    import io
+
+    nurse = safety.users["nurse"]
+    adverse_event_create(
+        registration=safety.registration,
+        data=complete_ae(grade=3, verbatim="=cmd|' /C calc'!A0"),
+        by=nurse,
+        complete=True,
+    )
+    trial_id = safety.registration.trial_id
+    r = client_for("investigator").get(f"/trials/{trial_id}/safety/?format=csv")
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith("text/csv")
+    rows = list(csv_module.reader(io.StringIO(b"".join(r.streaming_content).decode())))
+    assert rows[0][:3] == ["patient", "site", "term"]
+    assert len(rows) == 2
+    assert rows[1][0] == safety.registration.patient.research_id
+    assert rows[1][2] == "Colitis"
+    assert rows[1][5].startswith("'=")  # formula injection neutralised
+    # The partner investigator sees the trial but not the main site's events.
+    partner = client_for("partner_investigator").get(f"/trials/{trial_id}/safety/?format=csv")
+    assert b"".join(partner.streaming_content).decode().strip().count("\n") == 0
+    page = client_for("investigator").get(f"/trials/{trial_id}/safety/").content.decode()
+    assert 'data-testid="ae-listing-csv"' in page

@@ -8,67 +8,8 @@ import csv
 import datetime as dt
 import io
 import re
-from pathlib import Path
 
 import pytest
-import yaml
-
-from oncotrials.apps.subjects.services import (
-    patient_create,
-    registration_change_status,
-    registration_create,
-    visit_record,
-)
-from oncotrials.apps.trials.services import schedule_set
-
-EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "formats" / "visit-schedule.example.yaml"
-C1D1 = dt.date(2026, 11, 13)
-
-
-@pytest.fixture
-def enrol(journey, screen):
-    """``enrol(n, site="main")``: n more patients registered and on treatment in T-SHARED (each
-    has C1D8 due today, 2026-11-20)."""
-    schedule_set(
-        trial=journey.cohort.trial,
-        document=yaml.safe_load(EXAMPLE.read_text()),
-        by=journey.unit.users["admin"],
-    )
-    made: list = []
-
-    def make(n: int, site: str = "main") -> list:
-        user = journey.unit.users["nurse" if site == "main" else "partner_investigator"]
-        regs = []
-        for _ in range(n):
-            i = len(made)
-            patient = patient_create(
-                site=getattr(journey.unit, site),
-                by=user,
-                family_name=f"Patient{i}",
-                given_name="Test",
-                birth_date=dt.date(1960, 1, 1),
-                hospital_number=f"W-{i:04d}",
-                sex="M",
-                referral_source="department",
-                referral_date=dt.date(2026, 10, 1),
-            )
-            screen(journey, patient, user)
-            reg = registration_create(
-                patient=patient,
-                cohort=journey.cohort,
-                dose_level=journey.dose_level,
-                registered_on=dt.date(2026, 11, 12),
-                by=user,
-            )
-            reg = registration_change_status(
-                registration=reg, to_status="on_treatment", on=C1D1, by=user
-            )
-            visit_record(registration=reg, code="C1D1", on=C1D1, by=user)
-            made.append(reg)
-            regs.append(reg)
-        return regs
-
-    return make
 
 
 def _rows(page: str) -> int:

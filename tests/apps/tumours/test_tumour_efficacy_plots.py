@@ -151,3 +151,28 @@ def test_efficacy_queries_do_not_grow_with_patients(
             c.get(f"/api/v1/registrations/{trial_data.reg.pk}/tumour-assessments").status_code
             == 200
         )
+
+
+def test_recist_listing_exports_as_csv_within_scope(trial_data, client_for):
+    import csv
+    import io
+
+    trial = trial_data.reg.trial_id
+    r = client_for("nurse").get(f"/trials/{trial}/efficacy/?format=csv")
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode())))
+    assert rows[0][:3] == ["patient", "treatment_start", "treatment_end"]
+    assert len(rows) == 1 + 4
+    by_patient = {row[0]: row for row in rows[1:]}
+    first = by_patient[trial_data.registrations[0].patient.research_id]
+    assert first[5] == "PR"  # best overall response: confirmed PR before the progression
+    assert first[6].startswith("-")  # a negative change stays a number, not a quoted text
+    assert first[9] == "yes"  # PFS event
+    # The partner investigator sees none of the main site's patients.
+    partner = client_for("partner_investigator").get(f"/trials/{trial}/efficacy/?format=csv")
+    assert b"".join(partner.streaming_content).decode().strip().count("\n") == 0
+    assert (
+        'data-testid="recist-csv"'
+        in client_for("nurse").get(f"/trials/{trial}/efficacy/").content.decode()
+    )

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    StreamingHttpResponse,
+)
 
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError
 
@@ -36,3 +45,57 @@ def int_or_none(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+# ------------------------------------------------------------------------------ CSV export
+
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def wants_csv(request: HttpRequest) -> bool:
+    """The list is asked for as CSV (``?format=csv``)."""
+    return request.GET.get("format") == "csv"
+
+
+def csv_cell(value: Any) -> str | int | float | Decimal:
+    """One cell: dates in ISO form, booleans as yes/no, None empty; a text that a spreadsheet
+    would take for a formula is prefixed with a quote. Numbers stay numbers (a negative number
+    is no formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for a streaming csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    """Stream ``rows`` (an iterable, consumed lazily) as a CSV attachment. The rows must come
+    from the same selector, with the same filters, as the page that links to the export."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow([csv_cell(h) for h in header])
+        for row in rows:
+            yield writer.writerow([csv_cell(v) for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    return response

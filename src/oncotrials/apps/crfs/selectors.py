@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from oncotrials.apps.accounts.access import Action, allows, scope_condition
 from oncotrials.apps.accounts.models import Actor
-from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import (
     registration_calendar,
     registrations_visible_to,
@@ -25,6 +25,7 @@ from .models import (
     DataQuery,
     DrugAdministration,
     FormInstance,
+    FormStatus,
     LabResult,
     Modification,
     QueryStatus,
@@ -350,3 +351,53 @@ def dose_intensity(*, registration: Registration) -> list[DoseIntensityRow]:
             )
         )
     return out
+
+
+# ----------------------------------------------------------------------------- home-page lists
+
+
+@dataclass
+class MissingForm:
+    registration: Registration
+    visit_code: str
+    form: CasebookForm
+
+
+def missing_forms_for_user(
+    *, user: Actor, limit: int = 10, scan: int = 20, today: dt.date | None = None
+) -> list[MissingForm]:
+    """Forms missing or overdue in the casebooks of the user's active registrations (the ``scan``
+    most recently registered ones), at most ``limit`` of them, oldest visit first."""
+    regs = (
+        registrations_visible_to(user)
+        .exclude(status=RegistrationStatus.OFF_STUDY)
+        .filter(trial__visit_schedule__isnull=False)
+        .select_related("patient", "trial")
+        .order_by("-registered_on", "-pk")[:scan]
+    )
+    out: list[tuple[dt.date, MissingForm]] = []
+    for reg in regs:
+        for visit in casebook(registration=reg, today=today):
+            for form in visit.forms:
+                if form.status in ("missing", "overdue"):
+                    out.append((visit.target, MissingForm(reg, visit.code, form)))
+    out.sort(key=lambda pair: pair[0])
+    return [m for _, m in out[:limit]]
+
+
+def forms_awaiting_sdv(*, user: Actor) -> QuerySet[FormInstance]:
+    """Complete forms of registrations the user may see whose current version is not
+    source-verified, oldest change first."""
+    verified = SourceVerification.objects.filter(
+        content_type=ContentType.objects.get_for_model(FormInstance),
+        object_id=models.OuterRef("pk"),
+        record_version=models.OuterRef("version"),
+    )
+    return (
+        FormInstance.objects.filter(
+            registration__in=registrations_visible_to(user), status=FormStatus.COMPLETE
+        )
+        .exclude(models.Exists(verified))
+        .select_related("registration__patient", "registration__trial")
+        .order_by("updated_at", "pk")
+    )

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -94,6 +95,7 @@ def casebook_page(request: HttpRequest, registration_id: int) -> HttpResponse:
         "visits": casebook(registration=reg),
         "perms": permissions_for(request.user, reg),
         "panel": _panel_context(request, reg),
+        "today": timezone.localdate(),
     }
     return render(request, "crfs/casebook.html", context)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from oncotrials.apps.accounts.access import (
     sites_where,
 )
 from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.view_helpers import csv_response, wants_csv
 from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Registration
@@ -452,8 +452,10 @@ def astct_new(request: HttpRequest, registration_id: int) -> HttpResponse:
 
 @login_required
 @_visible
-def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
+def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse | StreamingHttpResponse:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
+    if request.method == "GET" and wants_csv(request):
+        return _ae_listing_csv(request, trial)
     rule_set = DltRuleSet.objects.filter(trial=trial).first()
     error = ""
     if request.method == "POST":
@@ -503,19 +505,74 @@ def trial_safety(request: HttpRequest, trial_id: int) -> HttpResponse:
     )
 
 
+AE_LISTING_CSV_HEADER = [
+    "patient",
+    "site",
+    "term",
+    "meddra_code",
+    "soc",
+    "verbatim",
+    "ctcae_version",
+    "grade",
+    "onset_date",
+    "resolution_date",
+    "serious",
+    "seriousness",
+    "attribution",
+    "action_taken",
+    "outcome",
+    "immune_related",
+    "expected",
+    "status",
+]
+
+
+def _ae_listing_csv(request: HttpRequest, trial: Any) -> StreamingHttpResponse:
+    """Every adverse event of the trial the user may see (voided ones left out), one a row."""
+    events = (
+        adverse_events_for_user(user=request.user, trial_id=trial.pk)
+        .filter(voided_at__isnull=True)
+        .select_related("registration__patient__site")
+    )
+    return csv_response(
+        f"{trial.protocol_code}-adverse-events.csv",
+        AE_LISTING_CSV_HEADER,
+        (
+            [
+                ae.registration.patient.research_id,
+                ae.registration.patient.site.code,
+                ae.term,
+                ae.meddra_code,
+                ae.soc,
+                ae.verbatim,
+                ae.ctcae_version,
+                ae.grade,
+                ae.onset_date,
+                ae.resolution_date,
+                ae.serious,
+                "; ".join(str(v) for v in ae.seriousness or []),
+                "; ".join(f"{k}: {v}" for k, v in (ae.attribution or {}).items()),
+                ae.get_action_taken_display() if ae.action_taken else "",
+                ae.get_outcome_display() if ae.outcome else "",
+                ae.immune_related,
+                ae.expected,
+                ae.status,
+            ]
+            for ae in events.iterator(chunk_size=200)
+        ),
+    )
+
+
 @login_required
 @_visible
-def trial_ae_summary_csv(request: HttpRequest, trial_id: int) -> HttpResponse:
+def trial_ae_summary_csv(request: HttpRequest, trial_id: int) -> StreamingHttpResponse:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     summary = ae_summary(user=request.user, trial=trial)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["term", "soc", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5", "any"])
-    for row in summary["rows"]:
-        writer.writerow([row["term"], row["soc"], *row["by_grade"], row["any"]])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{trial.protocol_code}-ae-summary.csv"'
-    return response
+    return csv_response(
+        f"{trial.protocol_code}-ae-summary.csv",
+        ["term", "soc", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5", "any"],
+        ([row["term"], row["soc"], *row["by_grade"], row["any"]] for row in summary["rows"]),
+    )
 
 
 # ------------------------------------------------------------------------------ DLT review

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_POST
 from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.accounts.selectors import sites_for_user
+from oncotrials.apps.accounts.view_helpers import csv_response, wants_csv
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
@@ -40,22 +39,57 @@ from .selectors import (
 )
 from .services import identity_read
 
+PATIENT_CSV_HEADER = [
+    "research_id",
+    "site",
+    "sex",
+    "year_of_birth",
+    "diagnosis",
+    "referral_date",
+    "referral_source",
+    "trials",
+]
+
 
 @login_required
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     q = request.GET.get("q", "")[:40]
     patients = patients_for_user(user=request.user, q=q).prefetch_related(
         Prefetch(
             "registrations",
             queryset=registrations_visible_to(request.user).select_related("cohort__trial"),
         )
-    )[:500]
+    )
+    if wants_csv(request):
+        return csv_response(
+            "patients.csv",
+            PATIENT_CSV_HEADER,
+            (
+                [
+                    p.research_id,
+                    p.site.code,
+                    p.get_sex_display(),
+                    p.year_of_birth,
+                    p.diagnosis,
+                    p.referral_date,
+                    p.get_referral_source_display(),
+                    "; ".join(
+                        f"{r.cohort.trial.protocol_code} {r.get_status_display()}"
+                        for r in p.registrations.all()
+                    ),
+                ]
+                for p in patients.iterator(chunk_size=200)
+            ),
+        )
+    patients = patients[:500]
     template = (
         "subjects/_partials/patient_table.html"
         if getattr(request, "htmx", False)
         else "subjects/patient_list.html"
     )
-    return render(request, template, {"patients": patients, "q": q})
+    return render(
+        request, template, {"patients": patients, "q": q, "query": request.GET.urlencode()}
+    )
 
 
 def _with_reasons(registration: Any, calendar: Any) -> list[tuple[Any, str]]:
@@ -141,12 +175,53 @@ def trial_patients(request: HttpRequest, trial_id: int) -> HttpResponse:
             .select_related("patient", "cohort", "dose_level", "trial__randomisation_scheme")
             .order_by("-registered_on")
         ],
-        "screenings": screening_log(trial=trial).filter(
-            pk__in=screenings_visible_to(request.user).filter(trial=trial)
-        )[:200],
+        "screenings": _screening_log(request, trial)[:200],
         "slots": slot_summary(trial=trial),
     }
     return render(request, "subjects/_partials/trial_patients.html", context)
+
+
+def _screening_log(request: HttpRequest, trial: Any) -> Any:
+    """The trial's screening episodes the user may see, newest first."""
+    return screening_log(trial=trial).filter(
+        pk__in=screenings_visible_to(request.user).filter(trial=trial)
+    )
+
+
+SCREENING_CSV_HEADER = ["patient", "site", "kind", "started_on", "outcome", "reason"]
+
+
+@login_required
+def trial_screening_log(
+    request: HttpRequest, trial_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    """The trial's whole screening log, printable, or as CSV with ``?format=csv``."""
+    try:
+        trial = trial_get_for_user(user=request.user, trial_id=trial_id)
+    except NotFoundError:
+        raise Http404("No such trial.") from None
+    screenings = _screening_log(request, trial).select_related("patient__site")
+    if wants_csv(request):
+        return csv_response(
+            f"{trial.protocol_code}-screening-log.csv",
+            SCREENING_CSV_HEADER,
+            (
+                [
+                    s.patient.research_id,
+                    s.patient.site.code,
+                    s.get_kind_display(),
+                    s.started_on,
+                    s.get_outcome_display(),
+                    s.get_failure_reason_display(),
+                ]
+                for s in screenings.iterator(chunk_size=200)
+            ),
+        )
+    return render(
+        request,
+        "subjects/screening_log.html",
+        {"trial": trial, "screenings": screenings, "today": timezone.localdate()},
+    )
 
 
 WORKLIST_PAGE_SIZE = 50
@@ -189,34 +264,24 @@ def _visit_filters(request: HttpRequest) -> tuple[WorklistFilterForm, VisitFilte
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _visits_csv(rows: list[dict[str, Any]], today: dt.date) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(CSV_HEADER)
-        for r in rows:
-            reg, v = r["registration"], r["visit"]
-            yield writer.writerow(
-                [
-                    reg.patient.research_id,
-                    reg.patient.site.code,
-                    reg.trial.protocol_code,
-                    v.code,
-                    v.target.isoformat(),
-                    v.earliest.isoformat(),
-                    v.latest.isoformat(),
-                    v.status.value,
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="visits-due-{today.isoformat()}.csv"'
-    return response
+    return csv_response(
+        f"visits-due-{today.isoformat()}.csv",
+        CSV_HEADER,
+        (
+            [
+                r["registration"].patient.research_id,
+                r["registration"].patient.site.code,
+                r["registration"].trial.protocol_code,
+                r["visit"].code,
+                r["visit"].target,
+                r["visit"].earliest,
+                r["visit"].latest,
+                r["visit"].status.value,
+            ]
+            for r in rows
+        ),
+    )
 
 
 @login_required
@@ -226,7 +291,7 @@ def worklists(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     today = timezone.localdate()
     form, filters = _visit_filters(request)
     visits = visits_due(user=request.user, today=today, filters=filters)
-    if request.GET.get("format") == "csv":
+    if wants_csv(request):
         return _visits_csv(visits, today)
     page = Paginator(visits, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

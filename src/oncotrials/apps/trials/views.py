@@ -5,12 +5,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from oncotrials.apps.accounts.access import Action, acting_user, may, require, sites_where
+from oncotrials.apps.accounts.view_helpers import csv_response, wants_csv
 from oncotrials.apps.audit.selectors import audit_events_for_object
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
@@ -35,9 +36,21 @@ from .services import (
     trial_update,
 )
 
+PORTFOLIO_CSV_HEADER = [
+    "protocol",
+    "title",
+    "phase",
+    "modality",
+    "status",
+    "tumour_types",
+    "targets",
+    "cohorts",
+    "sites",
+]
+
 
 @login_required
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     g = request.GET
     filters = PortfolioFilters(
         phase=g.get("phase", "") if g.get("phase", "") in Phase.values else "",
@@ -48,7 +61,27 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         q=g.get("q", "")[:100],
     )
     trials = trials_for_user(user=request.user, filters=filters)
+    if wants_csv(request):
+        return csv_response(
+            "portfolio.csv",
+            PORTFOLIO_CSV_HEADER,
+            (
+                [
+                    t.protocol_code,
+                    t.short_title or t.title,
+                    t.get_phase_display(),
+                    t.get_modality_display(),
+                    t.get_status_display(),
+                    ", ".join(t.tumour_types or []),
+                    ", ".join(t.targets or []),
+                    t.cohort_count,
+                    ", ".join(s.code for s in t.sites.all()),
+                ]
+                for t in trials.iterator(chunk_size=200)
+            ),
+        )
     context = {
+        "query": request.GET.urlencode(),
         "trials": trials,
         "filters": filters,
         "phases": Phase.choices,

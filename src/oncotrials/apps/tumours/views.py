@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from oncotrials.apps.accounts.access import Action, acting_user, may
+from oncotrials.apps.accounts.view_helpers import csv_response, wants_csv
 from oncotrials.apps.subjects.selectors import (
     arm_visible_to,
     patient_get_for_user,
@@ -219,11 +220,45 @@ def efficacy_index(request: HttpRequest) -> HttpResponse:
     return render(request, "tumours/efficacy_index.html", {"trials": trials})
 
 
+RECIST_CSV_HEADER = [
+    "patient",
+    "treatment_start",
+    "treatment_end",
+    "ongoing",
+    "status",
+    "best_overall_response",
+    "best_change_pct",
+    "responses",
+    "pfs_days",
+    "pfs_event",
+]
+
+
 @login_required
 @require_GET
-def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse:
+def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse | StreamingHttpResponse:
     trial = _trial(request, trial_id)
     patients = efficacy_data(trial=trial, user=request.user)
+    if wants_csv(request):
+        return csv_response(
+            f"{trial.protocol_code}-recist.csv",
+            RECIST_CSV_HEADER,
+            (
+                [
+                    p.label,
+                    p.start,
+                    p.end,
+                    p.ongoing,
+                    p.status,
+                    p.bor,
+                    p.best_change_pct,
+                    "; ".join(f"d{day}: {response}" for day, response in p.responses),
+                    p.pfs.days if p.pfs else None,
+                    (p.pfs.event if p.pfs else None),
+                ]
+                for p in patients
+            ),
+        )
     summary = pfs_summary(patients)
     return render(
         request,

@@ -13,6 +13,13 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", show);
     show();
   });
+  // "Print" links: the print stylesheet hides navigation, buttons and forms.
+  document.querySelectorAll("[data-print]").forEach((el) => {
+    el.addEventListener("click", (evt) => {
+      evt.preventDefault();
+      window.print();
+    });
+  });
   document.body.addEventListener("htmx:configRequest", (evt) => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token) evt.detail.headers["X-CSRFToken"] = token.content;

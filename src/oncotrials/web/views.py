@@ -17,8 +17,8 @@ from oncotrials.apps.crfs.selectors import (
     missing_forms_for_user,
     queries_for_user,
 )
-from oncotrials.apps.dosing.models import EscalationPlan
-from oncotrials.apps.dosing.outcomes import DltOutcome, dlt_statuses
+from oncotrials.apps.dosing.models import DltOutcome, EscalationPlan
+from oncotrials.apps.dosing.outcomes import dlt_statuses
 from oncotrials.apps.dosing.services import next_patient_doses
 from oncotrials.apps.safety.selectors import sae_worklist
 from oncotrials.apps.subjects.models import RegistrationStatus
@@ -47,15 +47,14 @@ def _patients_in_dlt_window(user: Actor) -> list[dict[str, Any]]:
         .order_by("-registered_on", "-pk")[:DLT_SCAN]
     )
     statuses = dlt_statuses(regs)
-    rows = [
-        {"registration": r, "status": statuses[r.pk]}
-        for r in regs
-        if r.pk in statuses
-        and statuses[r.pk].outcome == DltOutcome.PENDING
-        and statuses[r.pk].day is not None
-        and statuses[r.pk].window_days
-        and statuses[r.pk].day <= statuses[r.pk].window_days
-    ]
+    rows = []
+    for r in regs:
+        status = statuses.get(r.pk)
+        if status is None or status.outcome != DltOutcome.PENDING:
+            continue
+        day, days = status.day, status.window_days
+        if day is not None and days and day <= days:
+            rows.append({"registration": r, "status": status})
     return rows
 
 

@@ -12,21 +12,21 @@ from typing import Any
 from django.http import (
     Http404,
     HttpRequest,
-    HttpResponse,
     HttpResponseForbidden,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def visible_or_404(view: View) -> View:
     """Turn NotFoundError into 404 and PermissionDeniedError into 403."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NotFoundError:

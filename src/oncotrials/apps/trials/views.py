@@ -74,7 +74,7 @@ def portfolio(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                     t.get_status_display(),
                     ", ".join(t.tumour_types or []),
                     ", ".join(t.targets or []),
-                    t.cohort_count,
+                    getattr(t, "cohort_count", ""),  # annotated by trials_for_user
                     ", ".join(s.code for s in t.sites.all()),
                 ]
                 for t in trials.iterator(chunk_size=200)

@@ -95,7 +95,7 @@ def _role_sections(user: Actor) -> dict[str, Any]:
         dlt = _patients_in_dlt_window(user)
         awaiting = _escalations_awaiting_decision(user)
         saes = sae_worklist(user=user)
-        sections["investigator"] = {
+        sections["dose_escalation"] = {
             "dlt_window": dlt[:HOME_LIST_SIZE],
             "dlt_window_total": len(dlt),
             "escalations": awaiting[:HOME_LIST_SIZE],
@@ -110,7 +110,7 @@ def _role_sections(user: Actor) -> dict[str, Any]:
         sections["nurse"] = {"visits": visits[:HOME_LIST_SIZE], "visits_total": len(visits)}
     if shows(Action.CLOSE_QUERY):
         queries = queries_for_user(user=user, status="open")
-        sections["data_manager"] = {
+        sections["data_review"] = {
             "queries": list(queries[:HOME_LIST_SIZE]),
             "queries_total": queries.count(),
             "missing_forms": missing_forms_for_user(user=user, limit=HOME_LIST_SIZE, today=today),

@@ -60,6 +60,8 @@ def populate_safety(
                 "action_taken": "none" if grade < 3 else rng.choice(["reduced", "interrupted"]),
                 "seriousness": ["hospitalisation"] if serious else [],
                 "immune_related": (term, (low, high)) in _IMMUNE,
+                # now and then a severe event the reference safety information does not list
+                "expected": not (grade >= 3 and rng.random() < 0.2),
             }
             if serious:
                 data["awareness_at"] = dt.datetime.combine(

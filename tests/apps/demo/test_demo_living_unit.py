@@ -103,7 +103,8 @@ def test_demo_is_a_living_unit_dated_from_today(db: Any) -> None:
     assert DataQuery.objects.filter(origin="edit_check").exists()
     assert SourceVerification.objects.count() > 20
     signatures = list(Signature.objects.all())
-    assert signatures and all(signature_is_valid(s) for s in signatures)
+    assert signatures
+    assert all(signature_is_valid(s) for s in signatures)
 
     # Safety: DLT rules for every escalation, cases in every state, SAE reports, the board.
     escalating = EscalationPlan.objects.values_list("cohort__trial_id", flat=True).distinct()

@@ -2,10 +2,14 @@
 
 For every registration of a trial with a visit schedule, the visits that have passed are done
 (a few are left overdue, and some of today's are still due): study drug given on day 1 of each
-cycle, labs at the visits that call for them, ECOG and vital signs, the screening forms
-(medical history with prior lines, eligibility, demographics), the end-of-treatment form and the
-survival contacts of follow-up. A dose recorded for a visit, or a lab sampled for it, attests the
-visit (the calendar reconciles them); the other visits are recorded as such. Then the data
+cycle; labs at screening, through cycle 1 (the DLT window) and every other cycle; ECOG at
+screening, every fourth cycle and the end of treatment; vital signs at screening and cycle 1; the
+screening forms (medical history with prior lines, eligibility, demographics), the
+end-of-treatment form and the survival status of the last follow-up contacts. Patients off study
+keep the essentials (doses, cycle 1 blood counts, screening and end-of-treatment forms). To keep
+the load short, forms are not entered at every visit that lists them. A dose recorded for a
+visit, or a lab sampled for it, attests the visit (the calendar reconciles them); the other
+visits are recorded as such. Then the data
 cleaning: queries raised by the data manager (open, answered, closed) and by the edit checks,
 source-data verification by the CRA, casebooks signed by the investigator; the adjudication of
 DLT cases the DLT review proposed; and the toxicity board, one meeting held and one planned.
@@ -64,7 +68,8 @@ _PANEL: dict[str, tuple[str, tuple[float, float], str | None, str]] = {
     "alt": ("U/L", (12, 58), None, "40"),
     "creatinine": ("umol/L", (55, 98), "45", "100"),
 }
-_FULL = tuple(_PANEL)  # screening and cycle 1
+_FULL = tuple(_PANEL)  # screening
+_CYCLE_1 = ("neutrophils", "platelets", "alt")  # the DLT window
 _SHORT = ("neutrophils", "alt")  # later cycles
 _EOT_REASON = {
     "Disease progression": "progression",
@@ -135,6 +140,12 @@ def _casebook(rng: random.Random, staff: Any, reg: Registration, today: dt.date)
         "",
     )
     last_dose = reg.treatment_start
+    # The survival status of the last two follow-up contacts (the earlier ones: the visit).
+    contacts = [
+        v.code
+        for v in calendar.visits
+        if v.kind is VisitKind.FOLLOW_UP and v.status is not VisitStatus.UPCOMING
+    ][-2:]
     with audit_batch():
         for visit in calendar.visits:
             if visit.status in (
@@ -173,22 +184,26 @@ def _casebook(rng: random.Random, staff: Any, reg: Registration, today: dt.date)
                     )
                 last_dose = max(last_dose, on)
             if "labs" in forms:
-                first_cycle = visit.kind is VisitKind.VISIT or visit.cycle == 1
-                panel = _FULL if first_cycle and active else _SHORT if active else ("neutrophils",)
-                if visit.kind is VisitKind.CYCLE or active:
-                    _labs(rng, reg, code, on, panel, by)
+                if code == "SCR":
+                    panel = _FULL if active else ()
+                elif visit.cycle == 1:
+                    panel = _CYCLE_1 if active else ("neutrophils",)
+                elif active and (visit.cycle or 0) % 2:
+                    panel = _SHORT
+                else:  # the dose attests the visit; without a regimen, a blood count
+                    panel = () if regimen else ("neutrophils",)
+                _labs(rng, reg, code, on, panel, by)
             if not active and visit.kind is not VisitKind.END_OF_TREATMENT and code != "SCR":
                 continue  # off study: the casebook was closed with its essentials
             if code == "SCR":
                 _screening_forms(rng, reg, on, ecog, weight, active, by)
                 continue
-            if "ecog" in forms and (
-                visit.kind is VisitKind.END_OF_TREATMENT or (visit.cycle or 0) % 2 == 1
-            ):
+            assessed = visit.cycle is not None and (visit.cycle - 1) % 4 == 0  # C1, C5, C9...
+            if "ecog" in forms and (visit.kind is VisitKind.END_OF_TREATMENT or assessed):
                 worse = visit.kind is VisitKind.END_OF_TREATMENT and reason != "Patient decision"
                 value = str(min(int(ecog) + (1 if worse else 0), 4))
                 _form(reg, code, "ecog", {"assessed_on": on, "performance_status": value}, by)
-            if "vital_signs" in forms and (visit.cycle or 0) % 2 == 1:
+            if "vital_signs" in forms and visit.cycle == 1:
                 _form(reg, code, "vital_signs", _vitals(rng, on, weight), by)
             if "end_of_treatment" in forms and eot is not None:
                 _form(
@@ -202,7 +217,7 @@ def _casebook(rng: random.Random, staff: Any, reg: Registration, today: dt.date)
                     },
                     by,
                 )
-            if "survival_status" in forms:
+            if "survival_status" in forms and code in contacts:
                 _form(reg, code, "survival_status", {"contact_on": on, "status": "alive"}, by)
 
 
@@ -399,7 +414,7 @@ def _adjudicate(rng: random.Random, staff: Any) -> None:
     cases = list(
         DltCase.objects.filter(status=DltCaseStatus.PROPOSED)
         .select_related("registration__patient", "adverse_event")
-        .order_by("evaluated_at", "pk")
+        .order_by("pk")
     )
     for case in cases[:-3]:
         by = (

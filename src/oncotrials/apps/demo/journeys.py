@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.dosing.services import (
     escalation_decide,
     escalation_recommend,
@@ -326,6 +327,7 @@ def _advance(
         )
 
 
+@audit_batch()  # one append to the chain: the ConflictError caught below comes before any event
 def populate_trial(
     rng: random.Random,
     staff: Staff,
@@ -567,6 +569,37 @@ def _demo_dlt(staff: Staff, reg: Registration) -> None:
         )
 
 
+def _demo_not_dlt(staff: Staff, reg: Registration) -> None:
+    """A grade 3 event in the DLT window that the DLT rules propose and the investigator rejects,
+    signed: the fatigue came with the disease, not the drug."""
+    reg.refresh_from_db()
+    first = reg.treatment_start or reg.registered_on
+    onset = first + dt.timedelta(days=4)
+    ae = adverse_event_create(
+        registration=reg,
+        data={
+            "term": "Fatigue",
+            "grade": 3,
+            "onset_date": onset.isoformat(),
+            "resolution_date": (onset + dt.timedelta(days=5)).isoformat(),
+            "outcome": "recovered",
+            "attribution": dict.fromkeys(agents_for_registration(reg), "possible"),
+            "action_taken": "none",
+        },
+        by=staff.investigator,
+        complete=True,
+    )
+    for case in DltCase.objects.filter(adverse_event=ae, status=DltCaseStatus.PROPOSED):
+        dlt_case_adjudicate(
+            case=case,
+            decision="reject",
+            reason="Fatigue with rapid disease progression on the day 21 scan; not a DLT",
+            meaning="I have reviewed this event and sign this DLT adjudication",
+            version=case.version,
+            by=staff.investigator,
+        )
+
+
 def _escalate(
     rng: random.Random,
     staff: Staff,
@@ -621,6 +654,8 @@ def _escalate(
             _advance(rng, staff, reg, reg.registered_on, staff.today)
             if rng.random() < rate:
                 _demo_dlt(staff, reg)
+            elif rng.random() < 0.15:
+                _demo_not_dlt(staff, reg)
         decision_day = min(max(r.registered_on for r in regs) + dt.timedelta(days=23), staff.today)
         state, rec = escalation_recommend(plan=plan)
         nxt = state[rec.next_dose].dose_level if rec.next_dose is not None else None

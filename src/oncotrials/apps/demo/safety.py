@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.safety.rights import agents_for_registration
 from oncotrials.apps.safety.services import adverse_event_create, sae_report_record
 from oncotrials.apps.subjects.models import Registration
@@ -25,6 +26,7 @@ _IMMUNE = [("Colitis", (2, 3)), ("Hypothyroidism", (1, 2)), ("Pneumonitis", (2, 
 _RELATED = ["unrelated", "unlikely", "possible", "probable"]
 
 
+@audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
 def populate_safety(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:

@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Phase
 from oncotrials.apps.tumours.services import assessment_save, baseline_save
@@ -15,6 +16,7 @@ from oncotrials.apps.tumours.services import assessment_save, baseline_save
 _TARGETS = [("T1", "liver", False, 42), ("T2", "lung", False, 27), ("T3", "lymph node", True, 19)]
 
 
+@audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
 def populate_tumours(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:

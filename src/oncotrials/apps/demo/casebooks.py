@@ -2,17 +2,19 @@
 
 For every registration of a trial with a visit schedule, the visits that have passed are done
 (a few are left overdue, and some of today's are still due): study drug given on day 1 of each
-cycle; labs at screening, through cycle 1 (the DLT window) and every other cycle; ECOG at
-screening, every fourth cycle and the end of treatment; vital signs at screening and cycle 1; the
-screening forms (medical history with prior lines, eligibility, demographics), the
-end-of-treatment form and the survival status of the last follow-up contacts. Patients off study
-keep the essentials (doses, cycle 1 blood counts, screening and end-of-treatment forms). To keep
-the load short, forms are not entered at every visit that lists them. A dose recorded for a
-visit, or a lab sampled for it, attests the visit (the calendar reconciles them); the other
-visits are recorded as such. Then the data
-cleaning: queries raised by the data manager (open, answered, closed) and by the edit checks,
-source-data verification by the CRA, casebooks signed by the investigator; the adjudication of
-DLT cases the DLT review proposed; and the toxicity board, one meeting held and one planned.
+cycle; labs at screening and through cycle 1 (the DLT window), then a blood count every other
+cycle; ECOG at screening, every fourth cycle and the end of treatment; vital signs at screening
+and cycle 1; the screening forms (medical history with prior lines, eligibility, demographics),
+the end-of-treatment form and the survival status of the last follow-up contact. Patients off
+study keep the essentials (doses, cycle 1 blood counts, screening and end-of-treatment forms).
+To keep the load short, forms are not entered at every visit that lists them. A dose recorded
+for a visit, or a lab sampled for it, attests the visit (the calendar reconciles them); the
+other visits are recorded as such.
+
+Then the data cleaning: queries raised by the data manager (open, answered, closed) and by the
+edit checks, source-data verification by the CRA, casebooks signed by the investigator; the
+adjudication of the DLT cases the DLT review proposed; and the toxicity board, one meeting held
+and one planned.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ _PANEL: dict[str, tuple[str, tuple[float, float], str | None, str]] = {
 }
 _FULL = tuple(_PANEL)  # screening
 _CYCLE_1 = ("neutrophils", "platelets", "alt")  # the DLT window
-_SHORT = ("neutrophils", "alt")  # later cycles
+_SHORT = ("neutrophils",)  # later cycles
 _EOT_REASON = {
     "Disease progression": "progression",
     "Toxicity": "toxicity",
@@ -140,12 +142,12 @@ def _casebook(rng: random.Random, staff: Any, reg: Registration, today: dt.date)
         "",
     )
     last_dose = reg.treatment_start
-    # The survival status of the last two follow-up contacts (the earlier ones: the visit).
+    # The survival status of the last follow-up contact (the earlier ones: the visit only).
     contacts = [
         v.code
         for v in calendar.visits
         if v.kind is VisitKind.FOLLOW_UP and v.status is not VisitStatus.UPCOMING
-    ][-2:]
+    ][-1:]
     with audit_batch():
         for visit in calendar.visits:
             if visit.status in (

@@ -672,4 +672,4 @@ def _escalate(
             or Registration.objects.filter(cohort=cohort).count() >= plan.max_sample_size
         ):
             break
-        day = decision_day + dt.timedelta(days=2 + rng.randrange(0, pace))
+        day = decision_day + dt.timedelta(days=2 + pace // 2 + rng.randrange(0, pace))

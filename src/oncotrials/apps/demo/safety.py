@@ -51,7 +51,8 @@ def populate_safety(
                 continue
             grade = rng.randint(low, high)
             resolved = onset + dt.timedelta(days=rng.randrange(3, 30))
-            serious = grade >= 3 and rng.random() < 0.4
+            # serious (and reported to the sponsor) when the site knew of it before today
+            serious = grade >= 3 and rng.random() < 0.4 and onset <= today - dt.timedelta(days=2)
             data = {
                 "term": term,
                 "grade": grade,

@@ -111,6 +111,27 @@ def test_demo_refuses_a_database_that_is_not_empty(demo_db):
     assert "Traceback" not in result.output
 
 
+def test_demo_reset_asks_then_empties_the_database_and_loads_again(demo_db):
+    from oncotrials.apps.accounts.models import User
+    from oncotrials.apps.trials.models import Trial
+
+    trials = Trial.objects.count()
+    made = runner.invoke(app, ["createuser", "extra.user", "--password", "another-long-password-7"])
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(app, ["demo", "--no-patients", "--reset"], input="n\n")
+    assert refused.exit_code == 1
+    assert "Nothing was deleted" in refused.stderr
+    assert User.objects.filter(username="extra.user").exists()
+    again = runner.invoke(app, ["demo", "--no-patients", "--reset", "--yes", "--format", "json"])
+    assert again.exit_code == 0, again.output
+    assert not User.objects.filter(username="extra.user").exists()
+    assert Trial.objects.count() == trials
+    assert {login["username"] for login in json.loads(again.stdout)["logins"]} >= {"admin"}
+    ok = runner.invoke(app, ["audit", "verify", "--format", "json"])
+    assert ok.exit_code == 0
+    assert json.loads(ok.stdout)["ok"] is True
+
+
 def test_audit_verify_passes_then_catches_tampering(demo_db):
     ok = runner.invoke(app, ["audit", "verify", "--format", "json"])
     assert ok.exit_code == 0

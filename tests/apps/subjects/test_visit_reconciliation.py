@@ -93,6 +93,34 @@ def test_cycle_visits_after_end_of_treatment_are_not_expected(journey, reg, monk
     assert _due(journey, later) == ["EOT"]
 
 
+def test_end_of_treatment_and_follow_up_visits_are_recorded_once_treatment_ended(
+    journey, reg, monkeypatch
+):
+    nurse = journey.unit.users["nurse"]
+    with pytest.raises(ValidationError, match="not in the schedule"):
+        visit_record(registration=reg, code="EOT", on=dt.date(2026, 11, 20), by=nurse)
+    reg = registration_change_status(
+        registration=reg,
+        to_status="end_of_treatment",
+        on=dt.date(2026, 11, 18),
+        by=nurse,
+        reason="progression",
+    )
+    later = dt.date(2027, 3, 1)
+    _clock(monkeypatch, later)
+    eot = registration_calendar(registration=reg, today=later).visit("EOT")
+    visit_record(registration=reg, code="EOT", on=eot.target, by=nurse)
+    fu1 = registration_calendar(registration=reg, today=later).visit("FU1")
+    visit_record(registration=reg, code="FU1", on=fu1.target, by=nurse)
+    # a treatment visit done before the end of treatment can still be recorded late
+    visit_record(registration=reg, code="C1D8", on=dt.date(2026, 11, 20), by=nurse)
+    cal = registration_calendar(registration=reg, today=later)
+    assert {v.code: v.status.value for v in cal.visits}["EOT"] == "done"
+    assert cal.visit("FU1").status.value == "done"
+    assert cal.visit("C1D8").status.value == "done"
+    assert "EOT" not in _due(journey, later)
+
+
 def test_an_imaging_visit_is_done_by_a_tumour_assessment_in_its_window(journey, reg, monkeypatch):
     from oncotrials.apps.crfs.selectors import casebook
     from oncotrials.apps.tumours.services import assessment_save, baseline_save

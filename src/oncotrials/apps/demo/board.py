@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.context import audit_context
@@ -203,7 +202,9 @@ def _follow(referral: Any, staff: dict[str, Any], rng: random.Random, today: dt.
 
 def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
     """Create the demo's tumour-board history; returns the number of cases."""
-    from oncotrials.apps.demo.journeys import DEMO_TODAY
+    from oncotrials.apps.demo.journeys import demo_today
+
+    today = demo_today()
     from oncotrials.apps.demo.portfolio import DEMO_PASSWORD
 
     tell = say or (lambda _msg: None)
@@ -238,7 +239,7 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
             if not mine:
                 continue
             first = min(r.reported_on for r in mine if r.reported_on) + dt.timedelta(days=1)
-            days = _board_days(first, DEMO_TODAY, every)
+            days = _board_days(first, today, every)
             attendees = [users[n] for n in attendee_names if n in users]
             pending = []
             previous = dt.date.min
@@ -288,7 +289,7 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
             # The next meeting, planned, with its agenda built from what is left.
             upcoming = meeting_create(
                 site=site,
-                held_on=_next_board_day(max(DEMO_TODAY, timezone.localdate())),
+                held_on=_next_board_day(today),
                 title="Molecular tumour board",
                 chair=chair,
                 attendees=attendees,
@@ -298,6 +299,6 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
         for referral in MtbReferral.objects.select_related("patient", "trial", "cohort").order_by(
             "pk"
         ):
-            _follow(referral, staff, rng, DEMO_TODAY)
+            _follow(referral, staff, rng, today)
     tell("tumour-board referrals")
     return n_cases

@@ -268,7 +268,9 @@ def _report(
 
 def demo_report_documents(rng: random.Random) -> list[dict[str, Any]]:
     """The demo's JSON genomic reports (deterministic for a given generator state)."""
-    from oncotrials.apps.demo.journeys import DEMO_TODAY
+    from oncotrials.apps.demo.journeys import demo_today
+
+    today = demo_today()
 
     documents: list[dict[str, Any]] = []
     n = 0
@@ -282,7 +284,7 @@ def demo_report_documents(rng: random.Random) -> list[dict[str, Any]]:
             rows += rng.choice(rng.choice(options))
         n += 1
         kind = "cfdna" if rng.random() < 0.3 else "tissue"
-        baseline = DEMO_TODAY - dt.timedelta(days=rng.randrange(30, 400))
+        baseline = today - dt.timedelta(days=rng.randrange(30, 400))
         documents.append(
             _report(
                 patient,
@@ -299,7 +301,7 @@ def demo_report_documents(rng: random.Random) -> list[dict[str, Any]]:
         if included and positive and gene in _RESISTANCE and rng.random() < 0.35:
             n += 1
             later = min(
-                DEMO_TODAY - dt.timedelta(days=3),
+                today - dt.timedelta(days=3),
                 baseline + dt.timedelta(days=rng.randrange(120, 300)),
             )
             documents.append(

@@ -1,23 +1,27 @@
 """Patients at every stage of the journey, written through the services like real use.
 
-Every date lies on or before :data:`DEMO_TODAY`, so the demo is the same whatever day it loads.
+Every date is counted back from the day the demo loads (``Staff.today``, the site's
+``timezone.localdate()``) and lies on or before it: the same seed gives the same unit, shifted
+to whatever day it loads, with patients in screening, on treatment and in follow-up today.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.dosing.services import (
     escalation_decide,
     escalation_recommend,
     plan_create,
 )
-from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate
+from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_rules_save
 from oncotrials.apps.safety.models import DltCase, DltCaseStatus
 from oncotrials.apps.safety.rights import agents_for_registration
 from oncotrials.apps.safety.services import adverse_event_create
@@ -35,13 +39,18 @@ from oncotrials.apps.subjects.services import (
     screening_start,
     slot_allocate,
     visit_record,
+    waitlist_add,
 )
 from oncotrials.apps.trials.models import CohortKind, Phase, Trial
 from oncotrials.apps.trials.services import schedule_set
 from oncotrials.core.designs.base import Action
 from oncotrials.core.errors import ConflictError
 
-DEMO_TODAY = dt.date(2026, 11, 13)
+
+def demo_today() -> dt.date:
+    """The day the demo is dated from: today at the site (every demo date is relative to it)."""
+    return timezone.localdate()
+
 
 _FAMILY = [
     "Martin",
@@ -117,7 +126,14 @@ PHASE_I_SCHEDULE: dict[str, Any] = {
             "name": "Screening",
             "offset_days": -14,
             "window": {"before": 14, "after": 13},
-            "forms": ["eligibility", "labs"],
+            "forms": [
+                "demographics",
+                "medical_history",
+                "eligibility",
+                "ecog",
+                "vital_signs",
+                "labs",
+            ],
             "procedures": [{"type": "imaging", "name": "baseline CT"}],
         }
     ],
@@ -131,7 +147,7 @@ PHASE_I_SCHEDULE: dict[str, Any] = {
                 "day": 1,
                 "window": {"before": 3, "after": 3},
                 "first_cycle_window": {"before": 0, "after": 0},
-                "forms": ["labs", "exposure", "adverse_events"],
+                "forms": ["ecog", "vital_signs", "labs", "exposure", "adverse_events"],
                 "procedures": [
                     {"type": "dosing"},
                     {"type": "pk", "name": "PK profile", "timepoints": ["pre-dose", "1h", "4h"]},
@@ -163,7 +179,7 @@ PHASE_I_SCHEDULE: dict[str, Any] = {
         "code": "EOT",
         "offset_days": 30,
         "window": {"before": 7, "after": 7},
-        "forms": ["end_of_treatment"],
+        "forms": ["end_of_treatment", "ecog"],
     },
     "follow_up": {
         "code": "FU",
@@ -184,6 +200,7 @@ class Staff:
     partner_nurse: User
     partner_investigator: User
     admin: User
+    today: dt.date
 
 
 class _Counter:
@@ -310,6 +327,7 @@ def _advance(
         )
 
 
+@audit_batch()  # one append to the chain: the ConflictError caught below comes before any event
 def populate_trial(
     rng: random.Random,
     staff: Staff,
@@ -319,7 +337,7 @@ def populate_trial(
     counter: _Counter,
 ) -> None:
     """Patients of one trial while it is open (from ``opened`` to ``until``)."""
-    until = min(until, DEMO_TODAY)
+    until = min(until, staff.today)
     if (until - opened).days < 40:
         return
     form = consent_form_create(
@@ -361,21 +379,24 @@ def populate_trial(
             by=staff.admin,
         )
     elif cohorts and cohorts[0].dose_levels.exists():
+        # The sponsor's slots: while the trial accrues, open until a date after today.
         slot_allocate(
             cohort=cohorts[0],
             site=staff.main,
             slots=rng.choice([4, 6, 8]),
             open_from=opened,
-            open_until=min(
-                until + dt.timedelta(days=rng.choice([5, 10, 60])),
-                DEMO_TODAY + dt.timedelta(days=10),
-            ),
+            open_until=until + dt.timedelta(days=rng.choice([5, 10, 60]))
+            if until < staff.today
+            else staff.today + dt.timedelta(days=rng.choice([30, 60, 90])),
             by=staff.admin,
         )
     if not cohorts:
         return
     day = opened + dt.timedelta(days=rng.randrange(3, 20))
     n = rng.randrange(6, 16)
+    # Referrals spread over the whole time the trial is open, so that an open trial has
+    # patients on treatment today as well as patients in follow-up.
+    step = max(7, (until - opened).days // (n + 1))
     for _ in range(n):
         if day + dt.timedelta(days=30) > until:
             break
@@ -406,20 +427,21 @@ def populate_trial(
                         registered_on=reg_day,
                         by=by,
                     )
-                except ConflictError:  # no slot left: the patient waits
-                    day += dt.timedelta(days=rng.randrange(7, 30))
+                except ConflictError:  # no slot left: the patient waits for one
+                    waitlist_add(patient=patient, cohort=cohort, by=by)
+                    day += dt.timedelta(days=rng.randrange(step // 2, step * 3 // 2))
                     continue
-            _advance(rng, staff, reg, reg_day, DEMO_TODAY)
+            _advance(rng, staff, reg, reg_day, staff.today)
             if rng.random() < 0.05:
                 consent_withdraw(
                     consent=patient.consents.get(),
-                    on=min(reg_day + dt.timedelta(days=20), DEMO_TODAY),
+                    on=min(reg_day + dt.timedelta(days=20), staff.today),
                     scope=["treatment"],
                     reason="Patient's decision",
                     by=by,
                 )
-        day += dt.timedelta(days=rng.randrange(7, 30))
-    if until == DEMO_TODAY:
+        day += dt.timedelta(days=rng.randrange(step // 2, step * 3 // 2))
+    if until == staff.today:
         _recent(rng, staff, trial, form, cohorts, diagnosis, counter)
 
 
@@ -434,44 +456,86 @@ def _recent(
 ) -> None:
     """This week's work in an open trial: a new referral, a screening under way, a fresh registration."""
     referred = _new_patient(
-        rng, staff, staff.main, DEMO_TODAY - dt.timedelta(days=2), diagnosis, counter
+        rng, staff, staff.main, staff.today - dt.timedelta(days=2), diagnosis, counter
     )
     screening_start(
         patient=referred,
         trial=trial,
         kind="pre_screening",
-        started_on=DEMO_TODAY - dt.timedelta(days=1),
+        started_on=staff.today - dt.timedelta(days=1),
         by=staff.nurse,
     )
     in_screening = _new_patient(
-        rng, staff, staff.main, DEMO_TODAY - dt.timedelta(days=9), diagnosis, counter
+        rng, staff, staff.main, staff.today - dt.timedelta(days=9), diagnosis, counter
     )
     consent_sign(
-        patient=in_screening, form=form, signed_on=DEMO_TODAY - dt.timedelta(days=6), by=staff.nurse
+        patient=in_screening,
+        form=form,
+        signed_on=staff.today - dt.timedelta(days=6),
+        by=staff.nurse,
     )
     screening_start(
         patient=in_screening,
         trial=trial,
         kind="screening",
-        started_on=DEMO_TODAY - dt.timedelta(days=6),
+        started_on=staff.today - dt.timedelta(days=6),
         by=staff.nurse,
     )
     if cohorts and trial.phase != Phase.III:
         fresh = _new_patient(
-            rng, staff, staff.main, DEMO_TODAY - dt.timedelta(days=20), diagnosis, counter
+            rng, staff, staff.main, staff.today - dt.timedelta(days=20), diagnosis, counter
         )
         closed = _consent_and_screen(
-            rng, staff, fresh, trial, form, DEMO_TODAY - dt.timedelta(days=18), True
+            rng, staff, fresh, trial, form, staff.today - dt.timedelta(days=18), True
         )
-        # When the cohort's slots are all taken, the patient stays eligible, waiting.
-        with contextlib.suppress(ConflictError):
+        # When the cohort's slots are all taken, the patient stays eligible, on the waitlist.
+        try:
             registration_create(
                 patient=fresh,
                 cohort=cohorts[0],
                 dose_level=cohorts[0].dose_levels.order_by("level").last(),
-                registered_on=max(closed, DEMO_TODAY - dt.timedelta(days=3)),
+                registered_on=max(closed, staff.today - dt.timedelta(days=3)),
                 by=staff.nurse,
             )
+        except ConflictError:
+            waitlist_add(patient=fresh, cohort=cohorts[0], by=staff.nurse)
+
+
+def dlt_rules_document(trial: Trial) -> dict[str, Any]:
+    """The DLT definition of a demo escalation trial: a 21-day window (cycle 1), prolonged
+    grade 4 neutropenia, grade >= 3 non-haematological toxicity except controlled GI events."""
+    return {
+        "dlt": {
+            "protocol": trial.protocol_code,
+            "ctcae_version": "5.0",
+            "window": {"anchor": "first_dose", "days": 21},
+            "require_attribution": ["possible", "probable", "definite"],
+            "rules": [
+                {
+                    "id": "NEUT_G4_PROLONGED",
+                    "terms": ["Neutrophil count decreased"],
+                    "min_grade": 4,
+                    "min_duration_days": 8,
+                },
+                {
+                    "id": "NONHEME_G3",
+                    "category": "non_hematologic",
+                    "min_grade": 3,
+                    "exceptions": [
+                        {
+                            "id": "GI_CONTROLLED",
+                            "terms": ["Nausea", "Vomiting", "Diarrhea"],
+                            "max_grade": 3,
+                            "resolves_to_grade": 1,
+                            "within_hours": 72,
+                            "requires_supportive_care": True,
+                        }
+                    ],
+                },
+                {"id": "CRS_G3", "scale": "ASTCT_CRS", "min_grade": 3},
+            ],
+        }
+    }
 
 
 def _demo_dlt(staff: Staff, reg: Registration) -> None:
@@ -505,6 +569,37 @@ def _demo_dlt(staff: Staff, reg: Registration) -> None:
         )
 
 
+def _demo_not_dlt(staff: Staff, reg: Registration) -> None:
+    """A grade 3 event in the DLT window that the DLT rules propose and the investigator rejects,
+    signed: the fatigue came with the disease, not the drug."""
+    reg.refresh_from_db()
+    first = reg.treatment_start or reg.registered_on
+    onset = first + dt.timedelta(days=4)
+    ae = adverse_event_create(
+        registration=reg,
+        data={
+            "term": "Fatigue",
+            "grade": 3,
+            "onset_date": onset.isoformat(),
+            "resolution_date": (onset + dt.timedelta(days=5)).isoformat(),
+            "outcome": "recovered",
+            "attribution": dict.fromkeys(agents_for_registration(reg), "possible"),
+            "action_taken": "none",
+        },
+        by=staff.investigator,
+        complete=True,
+    )
+    for case in DltCase.objects.filter(adverse_event=ae, status=DltCaseStatus.PROPOSED):
+        dlt_case_adjudicate(
+            case=case,
+            decision="reject",
+            reason="Fatigue with rapid disease progression on the day 21 scan; not a DLT",
+            meaning="I have reviewed this event and sign this DLT adjudication",
+            version=case.version,
+            by=staff.investigator,
+        )
+
+
 def _escalate(
     rng: random.Random,
     staff: Staff,
@@ -520,6 +615,8 @@ def _escalate(
     if cohort is None:
         return
     levels = [dl for dl in cohort.dose_levels.order_by("level") if dl.level >= 1]
+    # The protocol's DLT definition: the DLT review proposes cases from it.
+    dlt_rules_save(trial=trial, document=dlt_rules_document(trial), by=staff.investigator)
     design = "boin" if trial.pk % 2 else "3+3"
     plan = plan_create(
         cohort=cohort,
@@ -531,6 +628,9 @@ def _escalate(
     )
     true_rates = sorted(rng.uniform(0.02, 0.55) for _ in levels)
     day = opened + dt.timedelta(days=7)
+    # Cohorts paced over the time the trial is open (at most eight cohorts of three), so that
+    # an escalation opened long ago is still dosing patients today.
+    pace = max(2, (until - day).days // 8 - 35)
     while day + dt.timedelta(days=45) <= until:
         plan.refresh_from_db()
         current = plan.current_dose_level
@@ -551,10 +651,12 @@ def _escalate(
             day += dt.timedelta(days=rng.randrange(2, 6))
         rate = true_rates[max(current.level - 1, 0)] if current.level >= 1 else true_rates[0] / 2
         for reg in regs:
-            _advance(rng, staff, reg, reg.registered_on, DEMO_TODAY)
+            _advance(rng, staff, reg, reg.registered_on, staff.today)
             if rng.random() < rate:
                 _demo_dlt(staff, reg)
-        decision_day = min(max(r.registered_on for r in regs) + dt.timedelta(days=23), DEMO_TODAY)
+            elif rng.random() < 0.15:
+                _demo_not_dlt(staff, reg)
+        decision_day = min(max(r.registered_on for r in regs) + dt.timedelta(days=23), staff.today)
         state, rec = escalation_recommend(plan=plan)
         nxt = state[rec.next_dose].dose_level if rec.next_dose is not None else None
         escalation_decide(
@@ -570,4 +672,4 @@ def _escalate(
             or Registration.objects.filter(cohort=cohort).count() >= plan.max_sample_size
         ):
             break
-        day = decision_day + dt.timedelta(days=2)
+        day = decision_day + dt.timedelta(days=2 + pace // 2 + rng.randrange(0, pace))

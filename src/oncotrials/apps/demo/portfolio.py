@@ -1,8 +1,10 @@
 """A small but realistic phase I unit, deterministic from a seed (``oncotrials demo``).
 
 Two sites, a user for every role, ~30 trials across every phase and modality with cohorts,
-dose levels and a dated status history. Everything is written through the services, so the
-demo's audit trail is as complete as real use would leave it.
+dose levels and a dated status history, patient journeys and their casebooks. Everything is
+written through the services, so the demo's audit trail is as complete as real use would leave
+it. Every date is relative to the day it loads: the same seed gives the same unit, whatever the
+day, with this week's work due today.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from oncotrials.apps.trials.services import (
     trial_create,
 )
 
-from .journeys import DEMO_TODAY, Staff, _Counter, populate_trial
+from .journeys import Staff, _Counter, demo_today, populate_trial
 
 DEMO_PASSWORD = "oncotrials-demo-2026"  # noqa: S105 - printed for the demo, never in production
 
@@ -358,6 +360,7 @@ def demo_load(
     """Load the demo into an empty database; returns the demo logins."""
     say = progress or (lambda _msg: None)
     rng = random.Random(seed)
+    today = demo_today()
     logins: list[DemoLogin] = []
     with audit_context(channel="system"), transaction.atomic():
         main = Site.objects.create(
@@ -428,11 +431,15 @@ def demo_load(
             partner_nurse=User.objects.get(username="partner.nurse"),
             partner_investigator=User.objects.get(username="partner.investigator"),
             admin=admin,
+            today=today,
         )
         counter = _Counter()
         statuses = _status_mix(rng, len(_TEMPLATES))
         statuses[0] = TrialStatus.OPEN  # the monitored trial is open
-        base_day = dt.datetime(2023, 1, 9, 9, 0, tzinfo=dt.UTC)
+        # The first trial was set up some four years ago.
+        base_day = dt.datetime.combine(
+            today - dt.timedelta(days=1404), dt.time(9, 0), tzinfo=dt.UTC
+        )
         trials = []
         for i, (phase, modality, tumours, targets, agent, sponsor, stype) in enumerate(_TEMPLATES):
             code = f"OT-{2021 + i % 5}-{i + 1:03d}"
@@ -467,7 +474,7 @@ def demo_load(
                     trial=trial, to_status=step, by=admin, reason=_REASONS[step], at=when
                 )
                 if step == TrialStatus.OPEN and patients:
-                    until = steps[k + 1][1].date() if k + 1 < len(steps) else DEMO_TODAY
+                    until = steps[k + 1][1].date() if k + 1 < len(steps) else today
                     populate_trial(rng, staff, trial, when.date(), until, counter)
             trials.append(trial)
             say(f"trials {i + 1}/{len(_TEMPLATES)}")
@@ -477,9 +484,13 @@ def demo_load(
 
         populate_tumours(
             rng,
-            list(Registration.objects.select_related("trial", "patient").order_by("pk")),
+            list(
+                Registration.objects.select_related("trial", "patient")
+                .prefetch_related("status_history")
+                .order_by("pk")
+            ),
             staff,
-            DEMO_TODAY,
+            today,
         )
         say("tumour assessments")
         from .safety import populate_safety
@@ -488,7 +499,7 @@ def demo_load(
             rng,
             list(Registration.objects.select_related("trial", "patient", "cohort").order_by("pk")),
             staff,
-            DEMO_TODAY,
+            today,
         )
         say("adverse events")
 
@@ -499,6 +510,9 @@ def demo_load(
         if patients:
             demo_genomics_load(rng, say)
             demo_board_load(rng, say)
+            from .casebooks import populate_casebooks
+
+            populate_casebooks(rng, staff, today, say)
 
         monitor = user_create(
             username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor"

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.safety.rights import agents_for_registration
 from oncotrials.apps.safety.services import adverse_event_create, sae_report_record
 from oncotrials.apps.subjects.models import Registration
@@ -25,6 +26,7 @@ _IMMUNE = [("Colitis", (2, 3)), ("Hypothyroidism", (1, 2)), ("Pneumonitis", (2, 
 _RELATED = ["unrelated", "unlikely", "possible", "probable"]
 
 
+@audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
 def populate_safety(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:
@@ -49,7 +51,8 @@ def populate_safety(
                 continue
             grade = rng.randint(low, high)
             resolved = onset + dt.timedelta(days=rng.randrange(3, 30))
-            serious = grade >= 3 and rng.random() < 0.4
+            # serious (and reported to the sponsor) when the site knew of it before today
+            serious = grade >= 3 and rng.random() < 0.4 and onset <= today - dt.timedelta(days=2)
             data = {
                 "term": term,
                 "grade": grade,
@@ -60,6 +63,8 @@ def populate_safety(
                 "action_taken": "none" if grade < 3 else rng.choice(["reduced", "interrupted"]),
                 "seriousness": ["hospitalisation"] if serious else [],
                 "immune_related": (term, (low, high)) in _IMMUNE,
+                # now and then a severe event the reference safety information does not list
+                "expected": not (grade >= 3 and rng.random() < 0.2),
             }
             if serious:
                 data["awareness_at"] = dt.datetime.combine(

@@ -1,5 +1,6 @@
 """Tumour assessments for the demo's treated patients: baseline lesions and follow-up scans every
-six weeks whose course matches how each patient's treatment ended (progression or not)."""
+six weeks until the end of treatment, whose course matches how each patient's treatment ended
+(progression or not)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Phase
 from oncotrials.apps.tumours.services import assessment_save, baseline_save
@@ -14,6 +16,7 @@ from oncotrials.apps.tumours.services import assessment_save, baseline_save
 _TARGETS = [("T1", "liver", False, 42), ("T2", "lung", False, 27), ("T3", "lymph node", True, 19)]
 
 
+@audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
 def populate_tumours(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:
@@ -43,13 +46,16 @@ def populate_tumours(
         ] + [{"lesion_id": "NT1", "organ": "bone", "role": "non_target", "method": "CT"}]
         baseline_save(registration=reg, date=base_day, method="CT", lesions=baseline, by=by)
         written += 1
-        progressed = reg.status_reason == "Disease progression"
-        end = min(
-            reg.status_date
-            if reg.status in ("end_of_treatment", "follow_up", "off_study")
-            else today,
-            today,
+        # Scans stop at the end of treatment (the imaging visits of the schedule do too).
+        eot = next(
+            (h.on for h in reg.status_history.all() if h.to_status == "end_of_treatment"), None
         )
+        progressed = eot is not None and any(
+            h.to_status == "end_of_treatment" and h.reason == "Disease progression"
+            for h in reg.status_history.all()
+        )
+        ended = reg.status in ("end_of_treatment", "follow_up", "off_study")
+        end = min(eot or (reg.status_date if ended else today), today)
         # Each patient's course: a per-scan relative change, shrinking for responders.
         slope = rng.choice([-0.22, -0.15, -0.08, -0.03, 0.02, 0.06])
         day, k = reg.treatment_start + dt.timedelta(days=42), 1

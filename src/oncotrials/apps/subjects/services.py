@@ -46,6 +46,7 @@ from .models import (
     WaitlistEntry,
     WithdrawalScope,
 )
+from .selectors import _end_dates
 
 SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
 
@@ -910,11 +911,27 @@ def registration_change_status(
 
 
 def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
-
+    """The visit codes the schedule produces for this registration: once treatment has ended,
+    the end-of-treatment and follow-up visits too."""
     definition = getattr(registration.trial, "visit_schedule", None)
     if definition is None:
         raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
     start = registration.treatment_start or registration.registered_on
+    eot, _off = _end_dates(registration)
+    calendar = patient_calendar(
+        visit_schedule_parsed(definition),
+        start=start,
+        today=max(on, start, eot or start),
+        end_of_treatment=eot,
+        horizon_days=3650,
+    )
+    codes = {v.code for v in calendar.visits}
+    if eot is not None:  # treatment visits done before the end of treatment stay recordable
+        codes |= _schedule_codes_on_treatment(definition, start, on)
+    return codes
+
+
+def _schedule_codes_on_treatment(definition: Any, start: dt.date, on: dt.date) -> set[str]:
     calendar = patient_calendar(
         visit_schedule_parsed(definition), start=start, today=max(on, start), horizon_days=3650
     )

@@ -151,23 +151,56 @@ def demo(
     patients: Annotated[
         bool, typer.Option("--patients/--no-patients", help="Include ~300 patient journeys.")
     ] = True,
+    reset: Annotated[
+        bool,
+        typer.Option("--reset", help="Empty the database (every table), then load the demo again."),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --reset: do not ask for confirmation.")
+    ] = False,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Load the deterministic demo unit into an empty database."""
+    """Load the deterministic demo unit, dated from today, into an empty database (or, with
+    --reset, into the emptied database)."""
     django_setup.setup()
     _migrate()
     from oncotrials.apps.accounts.models import User
 
     if User.objects.exists():
-        fail(
-            "The database is not empty; the demo loads only into an empty database.",
-            remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database.",
-        )
+        if not reset:
+            fail(
+                "The database is not empty; the demo loads only into an empty database.",
+                remedy="Point ONCOTRIALS_DATA_DIR or DATABASE_URL at a new database, or give "
+                "--reset to empty this one and load the demo again.",
+            )
+        _reset_database(yes)
     logins = _demo_load(seed=seed, patients=patients, show=fmt is not OutputFormat.json)
     if fmt is OutputFormat.json:
         print_json({"seed": seed, "logins": logins})
     else:
         _print_logins(logins)
+
+
+def _reset_database(yes: bool) -> None:
+    """Delete every row of the database (after a confirmation unless ``yes``)."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from oncotrials.apps.accounts.models import User
+    from oncotrials.apps.subjects.models import Patient
+
+    db = settings.DATABASES["default"]
+    what = (
+        f"{db['ENGINE'].rsplit('.', 1)[-1]} database {db['NAME']} "
+        f"({User.objects.count()} users, {Patient.objects.count()} patients)"
+    )
+    if not yes and not typer.confirm(
+        f"--reset deletes every row of the {what}, audit trail included. Continue?",
+        default=False,
+        err=True,
+    ):
+        fail("Nothing was deleted.", remedy="Give --yes to reset without the question.")
+    call_command("flush", interactive=False, verbosity=0)
 
 
 @command_errors

@@ -6,9 +6,11 @@ an app imports only the apps below it. It counts imports inside functions too, s
 test therefore refuses any function-local import of ``oncotrials.apps.X`` inside
 ``oncotrials.apps.Y`` (X != Y).
 
-The one exception is ``AppConfig.ready``: an app registers itself with an app below it there
-(record types and casebook providers with crfs, record listeners with ``crfs.hooks``), and
-Django requires that its models are not imported before the app registry is ready.
+There is no exception, not even ``AppConfig.ready``: an app registers itself with the apps
+below it (record types and casebook providers with crfs, record listeners with ``crfs.hooks``,
+visit evidence with subjects) in its own ``wiring.py``, whose imports sit at module level; its
+``ready()`` only imports that module of its own app (Django wants models imported after the
+app registry is ready).
 """
 
 from __future__ import annotations
@@ -66,9 +68,9 @@ def function_local_imports_between_apps() -> list[str]:
             continue
         app = path.relative_to(APPS).parts[0]
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for line, module, in_ready in _local_imports(tree):
+        for line, module, _in_ready in _local_imports(tree):
             other = _app_of(module)
-            if other is not None and other != app and not in_ready:
+            if other is not None and other != app:
                 problems.append(f"{path.relative_to(APPS.parent)}:{line} imports {module}")
     return problems
 
@@ -77,7 +79,7 @@ def test_no_function_local_import_between_apps() -> None:
     problems = function_local_imports_between_apps()
     assert not problems, (
         "Import other apps at module level (the layers contract then checks the direction), "
-        "or invert the dependency with a registry filled in AppConfig.ready:\n  "
+        "or invert the dependency with a registry the higher app fills from its wiring.py:\n  "
         + "\n  ".join(problems)
     )
 

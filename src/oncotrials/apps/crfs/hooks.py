@@ -2,12 +2,8 @@
 
 The crfs services announce every lab value and drug administration they record or correct;
 apps above crfs that must react (the safety DLT review re-evaluates when a value in the DLT
-window changes) register a listener once, in their ``AppConfig.ready``::
-
-    from oncotrials.apps.crfs.hooks import register_record_listener
-    register_record_listener(dlt_review.dlt_reevaluate_after_record)
-
-so that crfs never imports them. Listeners run synchronously, in the order they were
+window changes) register a listener once from their ``AppConfig.ready`` (safety's ``wiring.py``:
+``register_record_listener(dlt_reevaluate_after_record)``), so that crfs never imports them. Listeners run synchronously, in the order they were
 registered, inside the transaction of the service that changed the record: a listener that
 raises rolls the change back.
 """

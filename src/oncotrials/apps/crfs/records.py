@@ -3,11 +3,9 @@
 A *record* is any model instance with a ``version`` field (bumped on every change) that belongs
 to a patient through one of: being a ``Patient``, a ``registration`` foreign key, or a
 ``patient`` foreign key. Other apps make their models usable by the queries / SDV / signature
-services (and the generic API endpoints) by registering them once, in ``AppConfig.ready``::
-
-    from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
-    record_type_register(AdverseEvent)                      # "safety.adverseevent"
-    casebook_provider_register(lambda reg: reg.adverse_events.all())  # part of the casebook
+services (and the generic API endpoints) by registering them once from ``AppConfig.ready``
+(each app's ``wiring.py``): ``record_type_register(AdverseEvent)`` makes the type
+"safety.adverseevent" known, ``casebook_provider_register(fn)`` adds its records to a casebook.
 
 A record with open queries or signatures is never deleted: it is voided (a ``voided_at``
 field; ``record_voided``), and its owner closes its queries with ``queries_close_for_void``.

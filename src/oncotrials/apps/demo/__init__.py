@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .portfolio import DEMO_PASSWORD, DemoLogin, demo_load
+from .journeys import DEMO_PASSWORD
+from .portfolio import DemoLogin, demo_load
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "demo_load"]

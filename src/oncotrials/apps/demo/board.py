@@ -43,6 +43,8 @@ from oncotrials.apps.subjects.services import (
 )
 from oncotrials.core.errors import OncotrialsError
 
+from .journeys import DEMO_PASSWORD, demo_today
+
 Say = Callable[[str], None]
 GERMLINE_GENES = frozenset({"BRCA1", "BRCA2", "PALB2", "ATM", "MLH1", "MSH2", "MSH6", "PMS2"})
 BOARD_WEEKDAY = 1  # Tuesday
@@ -202,11 +204,7 @@ def _follow(referral: Any, staff: dict[str, Any], rng: random.Random, today: dt.
 
 def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
     """Create the demo's tumour-board history; returns the number of cases."""
-    from oncotrials.apps.demo.journeys import demo_today
-
     today = demo_today()
-    from oncotrials.apps.demo.portfolio import DEMO_PASSWORD
-
     tell = say or (lambda _msg: None)
     reports = list(
         GenomicReport.objects.filter(superseded=False)

@@ -60,6 +60,8 @@ from oncotrials.apps.subjects.selectors import registration_calendar, registrati
 from oncotrials.apps.subjects.services import registration_change_status, visit_record
 from oncotrials.core.schedule import VisitKind, VisitStatus
 
+from .journeys import DEMO_PASSWORD
+
 Say = Callable[[str], None]
 
 # analyte, unit, (low, high) of the demo's values, LLN, ULN
@@ -375,8 +377,6 @@ def _queries(rng: random.Random, staff: Any, users: dict[str, User], today: dt.d
 def _verify_and_sign(rng: random.Random, staff: Any, users: dict[str, User]) -> None:
     """The CRA verifies the records of some main-site casebooks against the source; the
     investigator signs the casebooks of some patients whose treatment has ended."""
-    from .portfolio import DEMO_PASSWORD
-
     cra = users.get("cra")
     regs = list(
         Registration.objects.filter(

@@ -31,6 +31,8 @@ from oncotrials.apps.matching.criteria import match_criteria_set
 from oncotrials.apps.subjects.models import Registration, ScreeningEpisode
 from oncotrials.apps.trials.models import Trial, TrialStatus
 
+from .journeys import demo_today
+
 Say = Callable[[str], None]
 
 # target text of a demo trial -> alterations carrying it (one is drawn per patient)
@@ -268,8 +270,6 @@ def _report(
 
 def demo_report_documents(rng: random.Random) -> list[dict[str, Any]]:
     """The demo's JSON genomic reports (deterministic for a given generator state)."""
-    from oncotrials.apps.demo.journeys import demo_today
-
     today = demo_today()
 
     documents: list[dict[str, Any]] = []

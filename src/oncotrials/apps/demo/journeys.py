@@ -46,6 +46,8 @@ from oncotrials.apps.trials.services import schedule_set
 from oncotrials.core.designs.base import Action
 from oncotrials.core.errors import ConflictError
 
+DEMO_PASSWORD = "oncotrials-demo-2026"  # noqa: S105 - printed for the demo, never in production
+
 
 def demo_today() -> dt.date:
     """The day the demo is dated from: today at the site (every demo date is relative to it)."""

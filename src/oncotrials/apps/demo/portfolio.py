@@ -30,9 +30,12 @@ from oncotrials.apps.trials.services import (
     trial_create,
 )
 
-from .journeys import Staff, _Counter, demo_today, populate_trial
-
-DEMO_PASSWORD = "oncotrials-demo-2026"  # noqa: S105 - printed for the demo, never in production
+from .board import demo_board_load
+from .casebooks import populate_casebooks
+from .genomics import demo_criteria_load, demo_genomics_load
+from .journeys import DEMO_PASSWORD, Staff, _Counter, demo_today, populate_trial
+from .safety import populate_safety
+from .tumours import populate_tumours
 
 # (phase, modality, tumour types, targets, agent, sponsor, sponsor type)
 _TEMPLATES: list[tuple[str, str, list[str], list[str], str, str, str]] = [
@@ -480,8 +483,6 @@ def demo_load(
             say(f"trials {i + 1}/{len(_TEMPLATES)}")
         say("trials")
 
-        from .tumours import populate_tumours
-
         populate_tumours(
             rng,
             list(
@@ -493,8 +494,6 @@ def demo_load(
             today,
         )
         say("tumour assessments")
-        from .safety import populate_safety
-
         populate_safety(
             rng,
             list(Registration.objects.select_related("trial", "patient", "cohort").order_by("pk")),
@@ -503,15 +502,10 @@ def demo_load(
         )
         say("adverse events")
 
-        from .board import demo_board_load
-        from .genomics import demo_criteria_load, demo_genomics_load
-
         demo_criteria_load(say)
         if patients:
             demo_genomics_load(rng, say)
             demo_board_load(rng, say)
-            from .casebooks import populate_casebooks
-
             populate_casebooks(rng, staff, today, say)
 
         monitor = user_create(

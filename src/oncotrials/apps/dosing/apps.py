@@ -9,9 +9,6 @@ class DosingConfig(AppConfig):
     verbose_name = "Dose escalation"
 
     def ready(self) -> None:
-        # Registration asks the escalation which dose the next patient may receive.
-        from oncotrials.apps.subjects.inclusion_rules import register_dose_gate
+        from .wiring import connect  # models are ready only now
 
-        from .services import next_patient_doses
-
-        register_dose_gate(next_patient_doses)
+        connect()

@@ -2,12 +2,8 @@
 
 The DLT review (apps/safety: the DLT cases, their signed adjudication and the per-patient DLT
 decision) is the one record of DLTs. Safety sits above dosing, so dosing cannot ask it directly:
-safety registers its per-patient decision here once, in ``SafetyConfig.ready``::
-
-    from oncotrials.apps.dosing.outcomes import register_dlt_status_provider
-    register_dlt_status_provider(dlt_review.dlt_statuses_for)
-
-and the escalation state, its plot and every page that counts DLTs read it through
+safety registers its per-patient decision here once (``safety/wiring.py``,
+``register_dlt_status_provider(dlt_statuses_for)``, from ``SafetyConfig.ready``), and the escalation state, its plot and every page that counts DLTs read it through
 ``dlt_statuses``. Without a provider (dosing alone) every patient is pending.
 """
 

@@ -3,10 +3,9 @@
 The calendar (``selectors.registration_calendar``) reconciles a visit with what the higher apps
 know: adverse events recorded in a cycle, a tumour assessment dated within an imaging visit's
 window, form data entered for a visit. Those apps sit above ``subjects``, so they register a
-provider here in their ``AppConfig.ready`` (as ``crfs.records`` does for casebook records)::
-
-    from oncotrials.apps.subjects.visit_evidence import register_visit_evidence
-    register_visit_evidence(_ae_evidence, per_cycle=("adverse_events",))
+provider here from their ``AppConfig.ready`` (their ``wiring.py``, e.g. safety's
+``register_visit_evidence(_adverse_event_dates, per_cycle=("adverse_events",))``), as they do
+with ``crfs.records`` for casebook records.
 
 A provider takes a collection of registration ids and returns, per registration id, the dates
 of its evidence by kind, in ONE query whatever the number of registrations::

@@ -1,12 +1,6 @@
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
-from typing import Any
-
 from django.apps import AppConfig
-
-from oncotrials.apps.subjects.visit_evidence import group_dates
 
 
 class TumoursConfig(AppConfig):
@@ -15,32 +9,6 @@ class TumoursConfig(AppConfig):
     verbose_name = "Tumour assessments"
 
     def ready(self) -> None:
-        # Tumour assessments take part in the generic queries, SDV and e-signatures of the casebook.
-        from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+        from .wiring import connect  # models are ready only now
 
-        from .models import Assessment
-
-        record_type_register(Assessment)
-        casebook_provider_register(_assessments)
-        # A tumour assessment dated within an imaging visit's window is that visit's RECIST form.
-        from oncotrials.apps.subjects.visit_evidence import register_visit_evidence
-
-        register_visit_evidence(_assessment_dates)
-
-
-def _assessments(registration: Any) -> Any:
-    from .models import Assessment
-
-    return Assessment.objects.filter(registration=registration)
-
-
-def _assessment_dates(
-    registration_ids: Collection[int],
-) -> Mapping[int, Mapping[str, Iterable[dt.date]]]:
-    """``recist`` -> dates of each registration's tumour assessments (one query)."""
-    from .models import Assessment
-
-    rows = Assessment.objects.filter(registration_id__in=registration_ids).values_list(
-        "registration_id", "date"
-    )
-    return group_dates((reg_id, "recist", on) for reg_id, on in rows)
+        connect()

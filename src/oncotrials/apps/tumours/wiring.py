@@ -1,0 +1,36 @@
+"""How tumours plugs into the apps below it, connected once from ``TumoursConfig.ready``.
+
+Tumour assessments take part in the generic queries, SDV and e-signatures of the casebook, and
+an assessment dated within an imaging visit's window is that visit's RECIST form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+from oncotrials.apps.subjects.visit_evidence import group_dates, register_visit_evidence
+
+from .models import Assessment
+
+
+def connect() -> None:
+    record_type_register(Assessment)
+    casebook_provider_register(_assessments)
+    register_visit_evidence(_assessment_dates)
+
+
+def _assessments(registration: Any) -> Any:
+    return Assessment.objects.filter(registration=registration)
+
+
+def _assessment_dates(
+    registration_ids: Collection[int],
+) -> Mapping[int, Mapping[str, Iterable[dt.date]]]:
+    """``recist`` -> dates of each registration's tumour assessments (one query)."""
+    rows = Assessment.objects.filter(registration_id__in=registration_ids).values_list(
+        "registration_id", "date"
+    )
+    return group_dates((reg_id, "recist", on) for reg_id, on in rows)

@@ -303,20 +303,27 @@ def cohort_add(request: HttpRequest, trial_id: int) -> HttpResponse:
     return _render_trial(request, trial, cohort_form=form)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def cohort_edit(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = _editable_cohort(request, cohort_id)
-    initial = {name: getattr(cohort, name) for name in COHORT_FIELDS}
-    form = f.CohortEditForm(
-        request.POST or None, initial={**initial, "expected_version": cohort.version}
-    )
+def _edit_page(
+    request: HttpRequest,
+    obj: Any,
+    *,
+    fields: tuple[str, ...],
+    form_class: Any,
+    update: Any,
+    trial: Trial,
+    heading: str,
+    done: str,
+) -> HttpResponse:
+    """The edit page of a cohort or a dose level: the changed fields only, with the reason and
+    the version the user edited (a stale edit is refused by the service)."""
+    initial = {name: getattr(obj, name) for name in fields}
+    form = form_class(request.POST or None, initial={**initial, "expected_version": obj.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            cohort_update(
-                cohort=cohort,
-                changes={k: data[k] for k in COHORT_FIELDS if data[k] != initial[k]},
+            update(
+                obj,
+                changes={k: data[k] for k in fields if data[k] != initial[k]},
                 by=acting_user(request.user),
                 reason=data["reason"],
                 expected_version=data["expected_version"],
@@ -324,11 +331,24 @@ def cohort_edit(request: HttpRequest, cohort_id: int) -> HttpResponse:
         except OncotrialsError as exc:
             f.apply_error(form, exc)
         else:
-            messages.success(request, _("Cohort %(code)s updated.") % {"code": data["code"]})
-            return redirect("trial-detail", trial_id=cohort.trial_id)
-    heading = _("Edit cohort %(code)s") % {"code": cohort.code}
-    return render(
-        request, "trials/edit.html", {"form": form, "trial": cohort.trial, "heading": heading}
+            messages.success(request, done)
+            return redirect("trial-detail", trial_id=trial.pk)
+    return render(request, "trials/edit.html", {"form": form, "trial": trial, "heading": heading})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohort_edit(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = _editable_cohort(request, cohort_id)
+    return _edit_page(
+        request,
+        cohort,
+        fields=COHORT_FIELDS,
+        form_class=f.CohortEditForm,
+        update=lambda obj, **kw: cohort_update(cohort=obj, **kw),
+        trial=cohort.trial,
+        heading=_("Edit cohort %(code)s") % {"code": cohort.code},
+        done=_("Cohort %(code)s updated.") % {"code": request.POST.get("code", cohort.code)},
     )
 
 
@@ -357,26 +377,13 @@ def dose_level_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dose_level_edit(request: HttpRequest, dose_level_id: int) -> HttpResponse:
     level = _editable_dose_level(request, dose_level_id)
-    initial = {name: getattr(level, name) for name in DOSE_LEVEL_FIELDS}
-    form = f.DoseLevelEditForm(
-        request.POST or None, initial={**initial, "expected_version": level.version}
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            dose_level_update(
-                dose_level=level,
-                changes={k: data[k] for k in DOSE_LEVEL_FIELDS if data[k] != initial[k]},
-                by=acting_user(request.user),
-                reason=data["reason"],
-                expected_version=data["expected_version"],
-            )
-        except OncotrialsError as exc:
-            f.apply_error(form, exc)
-        else:
-            messages.success(request, _("Dose level updated."))
-            return redirect("trial-detail", trial_id=level.cohort.trial_id)
-    heading = _("Edit dose level %(level)s") % {"level": level}
-    return render(
-        request, "trials/edit.html", {"form": form, "trial": level.cohort.trial, "heading": heading}
+    return _edit_page(
+        request,
+        level,
+        fields=DOSE_LEVEL_FIELDS,
+        form_class=f.DoseLevelEditForm,
+        update=lambda obj, **kw: dose_level_update(dose_level=obj, **kw),
+        trial=level.cohort.trial,
+        heading=_("Edit dose level %(level)s") % {"level": level},
+        done=_("Dose level updated."),
     )

@@ -121,6 +121,7 @@ def _edit_data(trial: Trial, **changes: str) -> dict[str, object]:
         "targets": ", ".join(trial.targets),
         "expected_version": trial.version,
         "reason": "Protocol amendment 2",
+        "sites": [ts.site_id for ts in trial.trial_sites.all()],
     }
     return {**data, **changes}
 

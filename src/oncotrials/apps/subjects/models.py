@@ -236,6 +236,11 @@ class SlotBooking(models.Model):
     booked_at = models.DateTimeField()
     booked_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     released_reason = models.CharField(max_length=200, blank=True)
+    # An offered (held) slot confirmed by an investigator: the patient is expected to take it.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["booked_at", "id"]

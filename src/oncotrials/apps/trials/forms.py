@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.models import Membership, Site, User
 from oncotrials.core.errors import OncotrialsError
 from oncotrials.core.genomics.oncotree import load_oncotree
 
@@ -98,7 +99,26 @@ class TrialForm(forms.Form):
     )
 
 
-class TrialCreateForm(TrialForm):
+class InvestigatorField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else str(obj.username)
+
+
+def members_of(site_ids: Iterable[int], trial: Any = None) -> Any:
+    """Users with an active membership at one of the sites (site-wide, or for ``trial``)."""
+    limited = Q(trial__isnull=True)
+    if trial is not None:
+        limited |= Q(trial=trial)
+    members = (
+        Membership.objects.active().filter(limited, site_id__in=list(site_ids)).values("user_id")
+    )
+    return User.objects.filter(pk__in=members).order_by("last_name", "username")
+
+
+class TrialSitesForm(forms.Form):
+    """The participating sites, the lead site and the investigators (trial and per site)."""
+
     sites = forms.ModelMultipleChoiceField(
         label=_("Participating sites"),
         queryset=Site.objects.none(),
@@ -110,21 +130,60 @@ class TrialCreateForm(TrialForm):
         required=False,
         help_text=_("Default: the first participating site"),
     )
+    principal_investigator = InvestigatorField(
+        label=_("Principal investigator"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("A member of one of the participating sites"),
+    )
 
-    def __init__(self, *args: Any, sites: Iterable[Site], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sites: Iterable[Site], trial: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        ids = [s.pk for s in sites]
+        self.site_choices = sorted(sites, key=lambda s: s.code)
+        ids = [s.pk for s in self.site_choices]
         for name in ("sites", "lead_site"):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = Site.objects.filter(pk__in=ids).order_by("code")
+        pi = self.fields["principal_investigator"]
+        assert isinstance(pi, forms.ModelChoiceField)
+        pi.queryset = members_of(ids, trial)
+        for site in self.site_choices:
+            self.fields[f"site_pi_{site.pk}"] = InvestigatorField(
+                label=_("Principal investigator at %(site)s") % {"site": site.code},
+                queryset=members_of([site.pk], trial),
+                required=False,
+            )
+
+    def site_investigators(self) -> dict[int, Any]:
+        """site id -> the chosen investigator (or None), for the chosen sites."""
+        chosen = {s.pk for s in self.cleaned_data.get("sites") or []}
+        return {
+            site.pk: self.cleaned_data.get(f"site_pi_{site.pk}")
+            for site in self.site_choices
+            if site.pk in chosen
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         lead, sites = data.get("lead_site"), data.get("sites")
         if lead is not None and sites is not None and lead not in sites:
             self.add_error("lead_site", _("The lead site must be one of the participating sites."))
+        if sites is not None:
+            chosen = {s.pk for s in sites}
+            for site in self.site_choices:
+                if data.get(f"site_pi_{site.pk}") is not None and site.pk not in chosen:
+                    self.add_error(
+                        f"site_pi_{site.pk}",
+                        _(
+                            "This site does not take part in the trial; tick it or leave its investigator empty."
+                        ),
+                    )
         return data
+
+
+class TrialCreateForm(TrialForm, TrialSitesForm):
+    field_order = [*TrialForm.base_fields, *TrialSitesForm.base_fields]
 
 
 class ChangeForm(forms.Form):
@@ -134,8 +193,8 @@ class ChangeForm(forms.Form):
     reason = forms.CharField(label=_("Reason for change"), max_length=2000)
 
 
-class TrialEditForm(TrialForm, ChangeForm):
-    pass
+class TrialEditForm(TrialForm, TrialSitesForm, ChangeForm):
+    field_order = [*TrialForm.base_fields, *TrialSitesForm.base_fields, "reason"]
 
 
 class StatusForm(forms.Form):

@@ -93,6 +93,15 @@ class Trial(models.Model):
     sites: models.ManyToManyField[Site, TrialSite] = models.ManyToManyField(
         Site, through="TrialSite", related_name="trials"
     )
+    principal_investigator = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Principal investigator"),
+        help_text=_("A user with a membership at one of the participating sites"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords(excluded_fields=["created_at"])
@@ -113,6 +122,15 @@ class TrialSite(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trial_sites")
     is_lead = models.BooleanField(default=False)
     activated_on = models.DateField(null=True, blank=True)
+    principal_investigator = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Site principal investigator"),
+        help_text=_("A user with a membership at this site"),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["trial", "site"], name="trial_site_once")]

@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.accounts.models import Membership, Site, User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.core.errors import ConflictError, ValidationError
 
+from .hooks import site_usage
 from .models import (
     STATUS_TRANSITIONS,
     Cohort,
@@ -114,23 +116,93 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
     return out
 
 
+def _member_at(user: User, site_ids: Sequence[int], trial: Trial | None) -> bool:
+    """Whether ``user`` holds an active membership at one of ``site_ids`` (site-wide, or
+    limited to ``trial``)."""
+    limited = Q(trial__isnull=True) | (Q(trial=trial) if trial is not None and trial.pk else Q())
+    return (
+        Membership.objects.active()
+        .filter(user=user, site_id__in=list(site_ids))
+        .filter(limited)
+        .exists()
+    )
+
+
+def _check_investigators(
+    *,
+    trial: Trial | None,
+    sites: Sequence[Site],
+    principal_investigator: User | None,
+    site_investigators: Mapping[int, User | None],
+) -> None:
+    """Only a member of a participating site can be the trial's principal investigator, and only
+    a member of the site can be that site's principal investigator."""
+    by_id = {s.pk: s for s in sites}
+    if principal_investigator is not None and not _member_at(
+        principal_investigator, list(by_id), trial
+    ):
+        raise ValidationError(
+            f"{principal_investigator.username} has no membership at any participating site"
+            f" ({', '.join(sorted(s.code for s in sites))}); the principal investigator must be"
+            " a member of one of them.",
+            field="principal_investigator",
+        )
+    for site_id, user in site_investigators.items():
+        if site_id not in by_id:
+            raise ValidationError(
+                f"Site {site_id} does not take part in the trial; it cannot have an investigator.",
+                field="sites",
+            )
+        if user is not None and not _member_at(user, [site_id], trial):
+            raise ValidationError(
+                f"{user.username} has no membership at {by_id[site_id].code}; a site's principal"
+                " investigator must be a member of that site.",
+                field=f"site_pi_{site_id}",
+            )
+
+
 @transaction.atomic
 def trial_create(
-    *, data: Mapping[str, Any], sites: Sequence[Site], by: User, lead_site: Site | None = None
+    *,
+    data: Mapping[str, Any],
+    sites: Sequence[Site],
+    by: User,
+    lead_site: Site | None = None,
+    principal_investigator: User | None = None,
+    site_investigators: Mapping[int, User | None] | None = None,
 ) -> Trial:
+    """Create a trial at its participating sites, with its principal investigator (optional,
+    a member of one of the sites) and each site's own investigator (optional)."""
     clean = _clean_trial_data(data, partial=False)
     if not sites:
         raise ValidationError("A trial needs at least one participating site.", field="sites")
+    if lead_site is not None and lead_site.pk not in {s.pk for s in sites}:
+        raise ValidationError(
+            f"The lead site {lead_site.code} must be one of the participating sites.",
+            field="lead_site",
+        )
+    site_pis = dict(site_investigators or {})
+    _check_investigators(
+        trial=None,
+        sites=sites,
+        principal_investigator=principal_investigator,
+        site_investigators=site_pis,
+    )
     if Trial.objects.filter(protocol_code=clean["protocol_code"]).exists():
         raise ConflictError(
             f"A trial with protocol code {clean['protocol_code']!r} already exists."
         )
-    trial = Trial(**clean)
+    trial = Trial(**clean, principal_investigator=principal_investigator)
     trial._history_user = by  # type: ignore[attr-defined]
     trial.save()
     lead = lead_site or sites[0]
     for site in sites:
-        TrialSite.objects.create(trial=trial, site=site, is_lead=site.pk == lead.pk)
+        TrialSite.objects.create(
+            trial=trial,
+            site=site,
+            is_lead=site.pk == lead.pk,
+            principal_investigator=site_pis.get(site.pk),
+        )
     TrialStatusChange.objects.create(
         trial=trial,
         from_status="",
@@ -143,18 +215,46 @@ def trial_create(
         action="create",
         instance=trial,
         changes={k: [None, v] for k, v in model_snapshot(trial).items()}
-        | {"sites": [None, sorted(s.code for s in sites)]},
+        | {"sites": [None, sorted(s.code for s in sites)]}
+        | {"lead_site": [None, lead.code]}
+        | (
+            {"site_investigators": [None, _site_pi_names(site_pis, sites)]}
+            if any(site_pis.values())
+            else {}
+        ),
         by=by,
     )
     return trial
 
 
+def _site_pi_names(pis: Mapping[int, User | None], sites: Sequence[Site]) -> dict[str, str]:
+    codes = {s.pk: s.code for s in sites}
+    return {codes[k]: u.username for k, u in sorted(pis.items()) if u is not None and k in codes}
+
+
+_UNCHANGED: Any = object()
+
+
 @transaction.atomic
 def trial_update(
-    *, trial: Trial, changes: Mapping[str, Any], by: User, reason: str, expected_version: int
+    *,
+    trial: Trial,
+    changes: Mapping[str, Any],
+    by: User,
+    reason: str,
+    expected_version: int,
+    sites: Sequence[Site] | None = None,
+    lead_site: Site | None = None,
+    principal_investigator: User | None = _UNCHANGED,
+    site_investigators: Mapping[int, User | None] | None = None,
 ) -> Trial:
-    """Change trial fields. ``expected_version`` is the version the user edited: a stale edit is
-    refused with a conflict, never silently applied over someone else's change."""
+    """Change trial fields, its participating sites (``sites``: the full new list), its lead
+    site, its principal investigator and the sites' investigators, in one audited change.
+
+    ``expected_version`` is the version the user edited: a stale edit is refused with a
+    conflict, never silently applied over someone else's change. A site that holds records of
+    the trial (registrations, ...) cannot leave it. Only a member of a participating site can be
+    the principal investigator; only a member of a site can be its investigator."""
     if not reason.strip():
         raise ValidationError("A reason for change is required to edit a trial.", field="reason")
     clean = _clean_trial_data(changes, partial=True)
@@ -170,6 +270,13 @@ def trial_update(
         setattr(locked, key, value)
     after = model_snapshot(locked, clean.keys())
     delta = diff(before, after)
+    delta |= _update_sites_and_investigators(
+        locked,
+        sites=sites,
+        lead_site=lead_site,
+        principal_investigator=principal_investigator,
+        site_investigators=site_investigators,
+    )
     if not delta:
         return locked
     locked.version += 1
@@ -181,6 +288,84 @@ def trial_update(
         raise ConflictError("Another trial already uses that protocol code.") from None
     audit_record(action="update", instance=locked, changes=delta, reason=reason, by=by)
     return locked
+
+
+def _update_sites_and_investigators(
+    trial: Trial,
+    *,
+    sites: Sequence[Site] | None,
+    lead_site: Site | None,
+    principal_investigator: User | None,
+    site_investigators: Mapping[int, User | None] | None,
+) -> dict[str, list[Any]]:
+    """Apply the site and investigator part of ``trial_update`` (the trial row is locked);
+    return what changed, for the audit event."""
+    rows = {
+        ts.site_id: ts
+        for ts in TrialSite.objects.select_for_update()
+        .filter(trial=trial)
+        .select_related("site", "principal_investigator")
+        .order_by("pk")
+    }
+    current_sites = [ts.site for ts in rows.values()]
+    wanted = list(sites) if sites is not None else current_sites
+    if not wanted:
+        raise ValidationError("A trial needs at least one participating site.", field="sites")
+    wanted_ids = {s.pk for s in wanted}
+    for site_id, ts in rows.items():
+        if site_id in wanted_ids:
+            continue
+        held = site_usage(trial, ts.site)
+        if held:
+            what = ", ".join(f"{n} {name}" for name, n in held)
+            raise ValidationError(
+                f"Site {ts.site.code} cannot leave {trial.protocol_code}: it holds {what} of"
+                " this trial. A site leaves a trial only when none of its patients is registered"
+                " in it.",
+                field="sites",
+            )
+    old_pis = {sid: ts.principal_investigator for sid, ts in rows.items()}
+    new_pis = {s.pk: old_pis.get(s.pk) for s in wanted}
+    new_pis.update({k: v for k, v in (site_investigators or {}).items()})
+    pi = trial.principal_investigator if principal_investigator is _UNCHANGED else None
+    if principal_investigator is not _UNCHANGED:
+        pi = principal_investigator
+    _check_investigators(
+        trial=trial, sites=wanted, principal_investigator=pi, site_investigators=new_pis
+    )
+    old_lead = next((ts.site for ts in rows.values() if ts.is_lead), None)
+    if lead_site is not None and lead_site.pk not in wanted_ids:
+        raise ValidationError(
+            f"The lead site {lead_site.code} must be one of the participating sites.",
+            field="lead_site",
+        )
+    lead = lead_site or (old_lead if old_lead is not None and old_lead.pk in wanted_ids else None)
+    lead = lead or sorted(wanted, key=lambda s: s.code)[0]
+    delta: dict[str, list[Any]] = {}
+    old_codes, new_codes = sorted(s.code for s in current_sites), sorted(s.code for s in wanted)
+    if old_codes != new_codes:
+        delta["sites"] = [old_codes, new_codes]
+    if old_lead is None or old_lead.pk != lead.pk:
+        delta["lead_site"] = [old_lead.code if old_lead else None, lead.code]
+    if (trial.principal_investigator_id or None) != (pi.pk if pi else None):
+        delta["principal_investigator_id"] = [
+            trial.principal_investigator_id,
+            pi.pk if pi else None,
+        ]
+        trial.principal_investigator = pi
+    old_names = _site_pi_names(old_pis, current_sites)
+    new_names = _site_pi_names(new_pis, wanted)
+    if old_names != new_names:
+        delta["site_investigators"] = [old_names, new_names]
+    if not delta:
+        return delta
+    TrialSite.objects.filter(trial=trial).exclude(site_id__in=wanted_ids).delete()
+    for site in wanted:
+        row = rows.get(site.pk) or TrialSite(trial=trial, site=site)
+        row.is_lead = site.pk == lead.pk
+        row.principal_investigator = new_pis.get(site.pk)
+        row.save()
+    return delta
 
 
 @transaction.atomic

@@ -167,6 +167,8 @@ def trial_new(request: HttpRequest) -> HttpResponse:
                 data=_trial_data(form),
                 sites=chosen,
                 lead_site=form.cleaned_data.get("lead_site"),
+                principal_investigator=form.cleaned_data.get("principal_investigator"),
+                site_investigators=form.site_investigators(),
                 by=acting_user(request.user),
             )
         except OncotrialsError as exc:
@@ -183,10 +185,24 @@ def trial_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
+    """Edit a trial: its fields, participating sites, lead site and investigators."""
     trial = _editable_trial(request, trial_id)
     initial = {name: getattr(trial, name) for name in f.TrialForm.base_fields}
+    rows = list(trial.trial_sites.select_related("site"))
+    # The sites offered: the trial's own, and those where the user may edit the portfolio.
+    offered = {ts.site.pk: ts.site for ts in rows}
+    offered.update({s.pk: s for s in sites_where(request.user, Action.EDIT_PORTFOLIO)})
+    site_initial = {
+        "sites": [ts.site_id for ts in rows],
+        "lead_site": next((ts.site_id for ts in rows if ts.is_lead), None),
+        "principal_investigator": trial.principal_investigator_id,
+        **{f"site_pi_{ts.site_id}": ts.principal_investigator_id for ts in rows},
+    }
     form = f.TrialEditForm(
-        request.POST or None, initial={**initial, "expected_version": trial.version}
+        request.POST or None,
+        sites=offered.values(),
+        trial=trial,
+        initial={**initial, **site_initial, "expected_version": trial.version},
     )
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in _trial_data(form).items() if v != initial[k]}
@@ -194,6 +210,10 @@ def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
             trial_update(
                 trial=trial,
                 changes=changes,
+                sites=list(form.cleaned_data["sites"]),
+                lead_site=form.cleaned_data.get("lead_site"),
+                principal_investigator=form.cleaned_data.get("principal_investigator"),
+                site_investigators=form.site_investigators(),
                 by=acting_user(request.user),
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data["expected_version"],

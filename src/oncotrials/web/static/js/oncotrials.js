@@ -20,6 +20,13 @@ document.addEventListener("DOMContentLoaded", () => {
       window.print();
     });
   });
+  // A form sent back with errors: move focus to its error summary (forms/error_summary.html).
+  const focusSummary = (root) => {
+    const summary = root.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  };
+  focusSummary(document);
+  document.body.addEventListener("htmx:afterSettle", () => focusSummary(document));
   document.body.addEventListener("htmx:configRequest", (evt) => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token) evt.detail.headers["X-CSRFToken"] = token.content;

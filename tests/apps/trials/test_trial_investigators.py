@@ -40,7 +40,8 @@ def test_a_site_joins_and_the_principal_investigator_is_set_in_one_audited_chang
     rows = {ts.site.code: ts for ts in TrialSite.objects.filter(trial=trial)}
     assert set(rows) == {"main", "partner"}
     assert rows["partner"].principal_investigator == unit.users["partner_investigator"]
-    assert rows["main"].is_lead and not rows["partner"].is_lead
+    assert rows["main"].is_lead
+    assert not rows["partner"].is_lead
     event = AuditEvent.objects.filter(object_type="trials.trial", object_id=str(trial.pk)).last()
     assert event.reason == "Amendment 3"
     assert event.changes["sites"] == [["main"], ["main", "partner"]]
@@ -59,7 +60,8 @@ def test_only_a_member_of_a_participating_site_can_be_principal_investigator(uni
     with pytest.raises(ValidationError):
         _update(trial, admin, principal_investigator=unit.users["partner_investigator"])
     trial.refresh_from_db()
-    assert trial.principal_investigator is None and trial.version == version
+    assert trial.principal_investigator is None
+    assert trial.version == version
 
 
 def test_a_site_investigator_must_be_a_member_of_that_site(unit):
@@ -144,7 +146,8 @@ def test_the_edit_page_adds_a_site_and_sets_the_investigators(unit, client_for):
     trial = unit.trial_main
     client = client_for("admin")
     page = client.get(f"/trials/{trial.pk}/edit/").content.decode()
-    assert 'name="principal_investigator"' in page and 'name="sites"' in page
+    assert 'name="principal_investigator"' in page
+    assert 'name="sites"' in page
     r = client.post(
         f"/trials/{trial.pk}/edit/",
         _post(
@@ -171,7 +174,8 @@ def test_the_edit_page_shows_why_a_site_cannot_leave_or_a_user_cannot_be_pi(enro
     assert r.status_code == 200
     assert "partner cannot leave T-SHARED" in " ".join(r.context["form"].errors["sites"])
     page = r.content.decode()
-    assert 'data-testid="error-summary"' in page and 'aria-invalid="true"' in page
+    assert 'data-testid="error-summary"' in page
+    assert 'aria-invalid="true"' in page
     # a PI offered only among members of the sites: anyone else is refused by the form
     r = client.post(
         f"/trials/{trial.pk}/edit/",

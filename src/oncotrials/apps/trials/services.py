@@ -326,10 +326,12 @@ def _update_sites_and_investigators(
             )
     old_pis = {sid: ts.principal_investigator for sid, ts in rows.items()}
     new_pis = {s.pk: old_pis.get(s.pk) for s in wanted}
-    new_pis.update({k: v for k, v in (site_investigators or {}).items()})
-    pi = trial.principal_investigator if principal_investigator is _UNCHANGED else None
-    if principal_investigator is not _UNCHANGED:
-        pi = principal_investigator
+    new_pis.update(site_investigators or {})
+    pi = (
+        trial.principal_investigator
+        if principal_investigator is _UNCHANGED
+        else principal_investigator
+    )
     _check_investigators(
         trial=trial, sites=wanted, principal_investigator=pi, site_investigators=new_pis
     )

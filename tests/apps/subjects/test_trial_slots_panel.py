@@ -189,3 +189,51 @@ def test_the_waitlist_needs_the_right_and_the_patient_in_sight(journey, client_f
     assert r.status_code == 404
     page = client_for("partner_investigator").get(_url(trial)).content.decode()
     assert j.patient.research_id not in page
+
+
+def test_an_offered_slot_is_confirmed_by_the_investigator_and_audited(journey, client_for, unit):
+    j = journey
+    trial = j.cohort.trial
+    _alloc(j, slots=1)
+    entry = waitlist_add(patient=j.patient, cohort=j.cohort, by=unit.users["nurse"])
+    nurse = client_for("nurse")
+    assert nurse.post(_url(trial), {"action": "offer", "entry": entry.pk}).status_code == 302
+    booking = SlotBooking.objects.get(status="held")
+    page = nurse.get(_url(trial), HTTP_HX_REQUEST="true").content.decode()
+    assert (
+        "Offered, awaiting the investigator’s confirmation" in page
+        or "awaiting the investigator" in page
+    )
+    assert 'data-testid="confirm-slot"' not in page  # the nurse may not confirm
+    # the nurse's confirmation is refused, nothing written
+    assert nurse.post(_url(trial), {"action": "confirm", "booking": booking.pk}).status_code == 403
+    assert SlotBooking.objects.get(pk=booking.pk).confirmed_at is None
+    investigator = client_for("investigator")
+    assert 'data-testid="confirm-slot"' in investigator.get(_url(trial)).content.decode()
+    r = investigator.post(
+        _url(trial), {"action": "confirm", "booking": booking.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert r.status_code == 200
+    assert "is confirmed" in r.context["message"]
+    booking.refresh_from_db()
+    assert booking.status == "held"
+    assert booking.confirmed_by == unit.users["investigator"]
+    assert "Confirmed by investigator on" in r.content.decode()
+    (event,) = AuditEvent.objects.filter(
+        object_type="subjects.slotbooking", object_id=str(booking.pk), action="confirm"
+    )
+    assert event.actor_username == "investigator"
+    # a second confirmation is refused with the reason
+    r = investigator.post(_url(trial), {"action": "confirm", "booking": booking.pk})
+    assert "already confirmed" in r.context["error"]
+    # a released slot cannot be confirmed
+    investigator.post(_url(trial), {"action": "release", "booking": booking.pk, "reason": "no"})
+    r = investigator.post(_url(trial), {"action": "confirm", "booking": booking.pk})
+    assert "Only a held slot can be confirmed" in r.context["error"]
+    # the trial page shows the panel with the confirmation control
+    assert (
+        client_for("partner_investigator")
+        .post(_url(trial), {"action": "confirm", "booking": booking.pk})
+        .status_code
+        == 404
+    )

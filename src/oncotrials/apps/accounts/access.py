@@ -40,6 +40,7 @@ class Action(StrEnum):
     EDIT_DLT_RULES = "change the DLT rules"
     SIT_ON_TOXICITY_BOARD = "prepare or schedule the toxicity board"
     DECIDE_DOSE = "record dose-escalation decisions"
+    CONFIRM_SLOT = "confirm a slot offered to a patient"
     OVERRIDE_RESPONSE = "override a tumour response"
     IMPORT_GENOMICS = "import genomic reports"
     ORGANISE_BOARD = "organise the molecular tumour board"
@@ -76,6 +77,7 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.EDIT_DLT_RULES: frozenset({_INV, _DM, _ADMIN}),
     Action.SIT_ON_TOXICITY_BOARD: _CLINICAL | {_PV},
     Action.DECIDE_DOSE: frozenset({_INV, _ADMIN}),
+    Action.CONFIRM_SLOT: frozenset({_INV, _ADMIN}),
     Action.OVERRIDE_RESPONSE: frozenset({_INV, _ADMIN}),
     Action.IMPORT_GENOMICS: frozenset({_MB, _DM, _ADMIN}),
     Action.ORGANISE_BOARD: frozenset({Role.TUMOUR_BOARD_COORDINATOR, _INV, _MB, _ADMIN}),

@@ -583,6 +583,33 @@ def slot_release(*, booking: SlotBooking, reason: str, by: User) -> SlotBooking:
 
 
 @transaction.atomic
+def slot_confirm(*, booking: SlotBooking, by: User) -> SlotBooking:
+    """An investigator confirms a slot offered (held) to a patient: the offer stands and the
+    patient is expected to take it. Audited; refused for a slot that is no longer held or was
+    already confirmed."""
+    require(by, Action.CONFIRM_SLOT, on=booking.patient)
+    locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
+    if locked.status != BookingStatus.HELD:
+        raise ConflictError(
+            f"Only a held slot can be confirmed; this one is {locked.get_status_display()}."
+        )
+    if locked.confirmed_at is not None:
+        raise ConflictError(
+            f"The slot of {booking.patient.research_id} was already confirmed on"
+            f" {locked.confirmed_at:%Y-%m-%d}."
+        )
+    locked.confirmed_at, locked.confirmed_by = timezone.now(), by
+    locked.save(update_fields=["confirmed_at", "confirmed_by"])
+    audit_record(
+        action="confirm",
+        instance=locked,
+        changes={"confirmed_at": [None, locked.confirmed_at.isoformat()]},
+        by=by,
+    )
+    return locked
+
+
+@transaction.atomic
 def waitlist_add(*, patient: Patient, cohort: Cohort, by: User) -> WaitlistEntry:
     require(by, Action.WRITE_JOURNEY, on=patient)
     if WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).exists():

@@ -26,7 +26,14 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDen
 
 from .models import BookingStatus, SlotBooking, WaitlistEntry
 from .selectors import patients_visible_to, slot_summary
-from .services import slot_allocate, slot_book, slot_release, waitlist_add, waitlist_promote
+from .services import (
+    slot_allocate,
+    slot_book,
+    slot_confirm,
+    slot_release,
+    waitlist_add,
+    waitlist_promote,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -153,6 +160,17 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
                 entry = _entry(request, trial, patients)
                 slot_book(patient=entry.patient, cohort=entry.cohort, by=user)
                 message = str(_("A slot is held for the patient."))
+            elif action == "confirm":
+                booking = _booking(request, trial, patients)
+                if not may(request.user, Action.CONFIRM_SLOT, on=booking.patient):
+                    raise PermissionDenied(
+                        "Your role does not allow you to confirm a slot offered to a patient."
+                    )
+                slot_confirm(booking=booking, by=user)
+                message = str(
+                    _("The slot offered to %(patient)s is confirmed.")
+                    % {"patient": booking.patient}
+                )
             elif action == "release":
                 booking = _booking(request, trial, patients)
                 slot_release(booking=booking, reason=request.POST.get("reason", ""), by=user)
@@ -197,7 +215,7 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
         SlotBooking.objects.filter(
             allocation__cohort__trial=trial, status=BookingStatus.HELD, patient__in=patients
         )
-        .select_related("patient", "allocation__cohort", "allocation__site")
+        .select_related("patient", "allocation__cohort", "allocation__site", "confirmed_by")
         .order_by("booked_at", "pk")
     )
     context = {
@@ -210,6 +228,7 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
         "cohorts": Cohort.objects.filter(trial=trial, waitlist__active=True).distinct(),
         "error": error,
         "message": message,
+        "may_confirm": may(request.user, Action.CONFIRM_SLOT, on=trial),
     }
     if getattr(request, "htmx", False):
         return render(request, "subjects/_partials/trial_slots.html", context)

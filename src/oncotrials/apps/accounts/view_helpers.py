@@ -99,3 +99,15 @@ def csv_response(
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
     return response
+
+
+def form_refused(form: Any, exc: Any) -> None:
+    """Show a service's refusal on a Django form: each of its ``problems`` ([field, message])
+    next to its field, else its message next to the field it names (or above the form)."""
+    problems = exc.extra.get("problems") or []
+    if problems:
+        for name, message in problems:
+            form.add_error(name if name in form.fields else None, message)
+        return
+    name = exc.extra.get("field")
+    form.add_error(name if name in form.fields else None, exc.message)

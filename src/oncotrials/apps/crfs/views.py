@@ -20,10 +20,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import acting_user
+from oncotrials.apps.accounts.view_helpers import form_refused
 from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
-from .models import FormInstance, Modification, SignatureMeaning
+from .forms import AdministrationForm, LabResultForm
+from .models import FormInstance, SignatureMeaning
 from .selectors import (
     Permissions,
     administrations_for,
@@ -220,33 +222,34 @@ def _render_form(request: HttpRequest, ctx: dict[str, Any], status: int) -> Http
 @login_required
 def labs_page(request: HttpRequest, registration_id: int) -> HttpResponse:
     reg = _registration(request, registration_id)
-    error, status = "", 200
+    form = LabResultForm(request.POST or None)
+    status = 200
     if request.method == "POST":
-        try:
-            lab_result_create(
-                registration=reg,
-                analyte=request.POST.get("analyte", "")[:40],
-                value=request.POST.get("value", "")[:40],
-                unit=request.POST.get("unit", "")[:32],
-                lln=request.POST.get("lln", "")[:40] or None,
-                uln=request.POST.get("uln", "")[:40] or None,
-                sampled_on=_date(request.POST.get("sampled_on", ""), "sampled_on"),
-                visit_code=request.POST.get("visit_code", "")[:20],
-                by=acting_user(request.user),
-            )
-        except OncotrialsError as exc:
-            error, status = exc.message, exc.status
-        else:
-            return redirect("crfs-labs", registration_id=reg.pk)
-    from oncotrials.core.grading import ANALYTES
-
+        status = 422
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                lab_result_create(
+                    registration=reg,
+                    analyte=d["analyte"],
+                    value=d["value"],
+                    unit=d["unit"],
+                    lln=d["lln"] or None,
+                    uln=d["uln"] or None,
+                    sampled_on=d["sampled_on"],
+                    visit_code=d["visit_code"],
+                    by=acting_user(request.user),
+                )
+            except OncotrialsError as exc:
+                form_refused(form, exc)
+                status = exc.status
+            else:
+                return redirect("crfs-labs", registration_id=reg.pk)
     context = {
         "registration": reg,
         "labs": labs_for(registration=reg)[:500],
         "perms": permissions_for(request.user, reg),
-        "analytes": sorted(ANALYTES),
-        "error": error,
-        "posted": request.POST if error else {},
+        "form": form,
     }
     return render(request, "crfs/labs.html", context, status=status)
 
@@ -254,33 +257,36 @@ def labs_page(request: HttpRequest, registration_id: int) -> HttpResponse:
 @login_required
 def exposure_page(request: HttpRequest, registration_id: int) -> HttpResponse:
     reg = _registration(request, registration_id)
-    error, status = "", 200
+    regimen = regimen_for(reg)
+    form = AdministrationForm(request.POST or None, regimen=regimen)
+    status = 200
     if request.method == "POST":
-        try:
-            administration_record(
-                registration=reg,
-                agent=request.POST.get("agent", "")[:200],
-                dose=request.POST.get("dose", "")[:40],
-                unit=request.POST.get("unit", "")[:32],
-                administered_on=_date(request.POST.get("administered_on", ""), "administered_on"),
-                modification=request.POST.get("modification", "none")[:16],
-                modification_reason=request.POST.get("modification_reason", "")[:300],
-                visit_code=request.POST.get("visit_code", "")[:20],
-                by=acting_user(request.user),
-            )
-        except OncotrialsError as exc:
-            error, status = exc.message, exc.status
-        else:
-            return redirect("crfs-exposure", registration_id=reg.pk)
+        status = 422
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                administration_record(
+                    registration=reg,
+                    agent=d["agent"],
+                    dose=d["dose"],
+                    unit=d["unit"],
+                    administered_on=d["administered_on"],
+                    modification=d["modification"],
+                    modification_reason=d["modification_reason"],
+                    visit_code=d["visit_code"],
+                    by=acting_user(request.user),
+                )
+            except OncotrialsError as exc:
+                form_refused(form, exc)
+                status = exc.status
+            else:
+                return redirect("crfs-exposure", registration_id=reg.pk)
     context = {
         "registration": reg,
         "administrations": administrations_for(registration=reg),
         "intensity": dose_intensity(registration=reg),
-        "regimen": regimen_for(reg),
-        "modifications": Modification.choices,
         "perms": permissions_for(request.user, reg),
-        "error": error,
-        "posted": request.POST if error else {},
+        "form": form,
     }
     return render(request, "crfs/exposure.html", context, status=status)
 

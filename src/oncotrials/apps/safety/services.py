@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import User
@@ -240,28 +241,53 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
     return out
 
 
-def completion_issues(ae: AdverseEvent, registration: Registration | None = None) -> list[str]:
-    """What stops the record from being completed (shown on a draft; empty when complete-able)."""
+def completion_problems(
+    ae: AdverseEvent, registration: Registration | None = None
+) -> list[tuple[str, str]]:
+    """What stops the record from being completed, as (field, message in plain words) in the
+    active language; a missing causality names its field ``attribution__<agent>``."""
     reg = registration or ae.registration
-    issues: list[str] = []
+    problems: list[tuple[str, str]] = []
     if ae.grade is None:
-        issues.append("grade: give the CTCAE grade.")
+        problems.append(("grade", gettext("Give the CTCAE grade.")))
     if ae.onset_date is None:
-        issues.append("onset_date: give the onset date.")
-    missing = [a for a in agents_for_registration(reg) if not ae.attribution.get(a)]
-    if missing:
-        issues.append(f"attribution: give the causality for {', '.join(missing)}.")
+        problems.append(("onset_date", gettext("Give the onset date.")))
+    for agent in agents_for_registration(reg):
+        if not ae.attribution.get(agent):
+            problems.append(
+                (
+                    f"attribution__{agent}",
+                    gettext("Give the causality for %(agent)s.") % {"agent": agent},
+                )
+            )
     if not ae.action_taken:
-        issues.append("action_taken: say what was done with the study drug.")
+        problems.append(("action_taken", gettext("Say what was done with the study drug.")))
     if not ae.outcome:
-        issues.append("outcome: give the outcome.")
+        problems.append(("outcome", gettext("Give the outcome.")))
     elif ae.outcome in RESOLVED_OUTCOMES and ae.resolution_date is None:
-        issues.append(f"resolution_date: an outcome of {ae.outcome} needs the resolution date.")
+        problems.append(
+            (
+                "resolution_date",
+                gettext("An outcome of “%(outcome)s” needs the resolution date.")
+                % {"outcome": AeOutcome(ae.outcome).label},
+            )
+        )
     if (ae.grade == 5) != (ae.outcome == AeOutcome.FATAL) and ae.grade and ae.outcome:
-        issues.append("outcome: grade 5 (death) and a fatal outcome go together.")
+        problems.append(("outcome", gettext("Grade 5 (death) and a fatal outcome go together.")))
     if ae.grade == 5 and Seriousness.DEATH not in ae.seriousness:
-        issues.append("seriousness: a grade 5 event is serious (results in death).")
-    return issues
+        problems.append(
+            ("seriousness", gettext("A grade 5 event is serious: tick “Results in death”."))
+        )
+    return problems
+
+
+def completion_issues(ae: AdverseEvent, registration: Registration | None = None) -> list[str]:
+    """What stops the record from being completed (shown on a draft; empty when complete-able),
+    each as ``field: message``."""
+    return [
+        f"{field.split('__', 1)[0]}: {message}"
+        for field, message in completion_problems(ae, registration)
+    ]
 
 
 def _awareness(value: Any, ae: AdverseEvent) -> dt.datetime:
@@ -319,12 +345,14 @@ def adverse_event_create(
         registration=registration, created_by=by, created_at=now, updated_at=now, **values
     )
     if complete:
-        issues = completion_issues(ae, registration)
-        if issues:
+        problems = completion_problems(ae, registration)
+        if problems:
+            issues = [f"{f.split('__', 1)[0]}: {m}" for f, m in problems]
             raise ValidationError(
                 "The adverse event cannot be completed: " + " ".join(issues),
                 field=issues[0].split(":", 1)[0],
                 issues=issues,
+                problems=[list(p) for p in problems],
             )
         ae.status = RecordStatus.COMPLETE
         ae.first_completed_at = now
@@ -383,12 +411,14 @@ def adverse_event_update(
         setattr(current, key, value)
     now = timezone.now()
     if complete:
-        issues = completion_issues(current, registration)
-        if issues:
+        problems = completion_problems(current, registration)
+        if problems:
+            issues = [f"{f.split('__', 1)[0]}: {m}" for f, m in problems]
             raise ValidationError(
                 "The adverse event cannot be completed: " + " ".join(issues),
                 field=issues[0].split(":", 1)[0],
                 issues=issues,
+                problems=[list(p) for p in problems],
             )
         current.status = RecordStatus.COMPLETE
         current.first_completed_at = current.first_completed_at or now

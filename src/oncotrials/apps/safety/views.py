@@ -46,15 +46,13 @@ from oncotrials.core.grading import (
 
 from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save, dlt_status_for
 from .dlt_templates import DLT_TEMPLATES
+from .forms import AdverseEventForm
 from .models import (
-    ActionTaken,
     AdverseEvent,
-    AeOutcome,
     Attribution,
     DltCaseStatus,
     DltRuleSet,
     RecordStatus,
-    Seriousness,
 )
 from .rights import agents_for_registration
 from .selectors import (
@@ -161,66 +159,42 @@ def patient_aes(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
-def _form_data(request: HttpRequest) -> dict[str, Any]:
-    post = request.POST
-    attribution = {}
-    for key, value in post.items():
-        if key.startswith("attribution__") and value:
-            attribution[key.removeprefix("attribution__")] = value
-    return {
-        "term": post.get("term", ""),
-        "meddra_code": _int(post.get("meddra_code")),
-        "verbatim": post.get("verbatim", ""),
-        "grade": post.get("grade", "") or None,
-        "onset_date": post.get("onset_date", "") or None,
-        "resolution_date": post.get("resolution_date", "") or None,
-        "seriousness": post.getlist("seriousness"),
-        "attribution": attribution,
-        "action_taken": post.get("action_taken", ""),
-        "outcome": post.get("outcome", ""),
-        "immune_related": post.get("immune_related") == "on",
-        "expected": post.get("expected") == "on",
-        "supportive_care": post.get("supportive_care") == "on",
-        "due_to_progression": post.get("due_to_progression") == "on",
-        "awareness_at": post.get("awareness_at", "") or None,
-    }
+def _ae_form(
+    request: HttpRequest, registration: Registration, *, ae: AdverseEvent | None = None
+) -> AdverseEventForm:
+    """The AE form, bound to the post (or filled from ``ae``)."""
+    needs_reason = bool(ae and ae.first_completed_at)
+    agents = agents_for_registration(registration)
+    if request.method == "POST":
+        return AdverseEventForm(request.POST, agents=agents, needs_reason=needs_reason)
+    initial = _values_of(ae) if ae is not None else {}
+    return AdverseEventForm(initial=initial, agents=agents, needs_reason=needs_reason)
 
 
 def _form_context(
     registration: Registration,
-    values: dict[str, Any],
+    form: AdverseEventForm,
     *,
     ae: AdverseEvent | None = None,
-    error: str = "",
     issues: list[str] | None = None,
 ) -> dict[str, Any]:
-    agents = agents_for_registration(registration)
-    attribution = values.get("attribution") or {}
     return {
         "registration": registration,
         "ae": ae,
-        "values": values,
-        "agents": [(a, attribution.get(a, "")) for a in agents],
-        "error": error,
+        "form": form,
         "issues": issues if issues is not None else [],
-        "grades": [1, 2, 3, 4, 5],
-        "seriousness_choices": Seriousness.choices,
-        "attribution_choices": Attribution.choices,
-        "action_choices": ActionTaken.choices,
-        "outcome_choices": AeOutcome.choices,
     }
 
 
 def _values_of(ae: AdverseEvent) -> dict[str, Any]:
     return {
         "term": ae.term,
-        "meddra_code": ae.meddra_code,
         "verbatim": ae.verbatim,
         "grade": ae.grade,
-        "onset_date": ae.onset_date.isoformat() if ae.onset_date else "",
-        "resolution_date": ae.resolution_date.isoformat() if ae.resolution_date else "",
+        "onset_date": ae.onset_date,
+        "resolution_date": ae.resolution_date,
         "seriousness": ae.seriousness,
-        "attribution": ae.attribution,
+        **{f"attribution__{a}": v for a, v in (ae.attribution or {}).items()},
         "action_taken": ae.action_taken,
         "outcome": ae.outcome,
         "immune_related": ae.immune_related,
@@ -253,24 +227,24 @@ def _saved(request: HttpRequest, ae: AdverseEvent) -> HttpResponse:
 def ae_new(request: HttpRequest, registration_id: int) -> HttpResponse:
     registration = registration_get_for_user(user=request.user, registration_id=registration_id)
     require(request.user, Action.RECORD_AE, on=registration)
+    form = _ae_form(request, registration)
     if request.method != "POST":
-        return _render_form(request, _form_context(registration, {}))
-    values = _form_data(request)
-    try:
-        ae = adverse_event_create(
-            registration=registration,
-            data=values,
-            by=acting_user(request.user),
-            complete=request.POST.get("action") == "complete",
-        )
-    except (PermissionDeniedError, NotFoundError):
-        raise
-    except OncotrialsError as exc:
-        context = _form_context(
-            registration, values, error=exc.message, issues=list(exc.extra.get("issues", []))
-        )
-        return _render_form(request, context, status=422)
-    return _saved(request, ae)
+        return _render_form(request, _form_context(registration, form))
+    if form.is_valid():
+        try:
+            ae = adverse_event_create(
+                registration=registration,
+                data=form.service_data(),
+                by=acting_user(request.user),
+                complete=request.POST.get("action") == "complete",
+            )
+        except (PermissionDeniedError, NotFoundError):
+            raise
+        except OncotrialsError as exc:
+            form.refused(exc)
+        else:
+            return _saved(request, ae)
+    return _render_form(request, _form_context(registration, form), status=422)
 
 
 @login_required
@@ -279,10 +253,11 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
     ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
     registration = ae.registration
     may_write = may(request.user, Action.RECORD_AE, on=registration)
+    form = _ae_form(request, registration, ae=ae)
     if request.method != "POST":
         context = _form_context(
             registration,
-            _values_of(ae),
+            form,
             ae=ae,
             issues=[] if ae.status == RecordStatus.COMPLETE else completion_issues(ae),
         )
@@ -292,32 +267,30 @@ def ae_edit(request: HttpRequest, ae_id: int) -> HttpResponse:
         return _render_form(request, context)
     if not may_write:
         raise refusal(Action.RECORD_AE, roles_on(request.user, registration))
-    values = _form_data(request)
-    try:
-        saved = adverse_event_update(
-            ae=ae,
-            data=values,
-            version=_int(request.POST.get("version")) or 0,
-            by=acting_user(request.user),
-            complete=request.POST.get("action") == "complete",
-            reason=request.POST.get("reason", ""),
-        )
-    except (PermissionDeniedError, NotFoundError):
-        raise
-    except OncotrialsError as exc:
-        context = _form_context(
-            registration,
-            values,
-            ae=ae,
-            error=exc.message,
-            issues=list(exc.extra.get("issues", [])),
-        )
-        context["reason"] = request.POST.get("reason", "")
-        current = exc.extra.get("current")
-        if isinstance(current, dict):  # a stale save: show the other user's values
-            context["conflict"] = sorted(current.items())
-        return _render_form(request, context, status=409 if exc.status == 409 else 422)
-    return _saved(request, saved)
+    status = 422
+    if form.is_valid():
+        try:
+            saved = adverse_event_update(
+                ae=ae,
+                data=form.service_data(),
+                version=_int(request.POST.get("version")) or 0,
+                by=acting_user(request.user),
+                complete=request.POST.get("action") == "complete",
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except (PermissionDeniedError, NotFoundError):
+            raise
+        except OncotrialsError as exc:
+            form.refused(exc)
+            current = exc.extra.get("current")
+            if isinstance(current, dict):  # a stale save: show the other user's values
+                status = 409
+                context = _form_context(registration, form, ae=ae)
+                context["conflict"] = sorted(current.items())
+                return _render_form(request, context, status=status)
+        else:
+            return _saved(request, saved)
+    return _render_form(request, _form_context(registration, form, ae=ae), status=status)
 
 
 @login_required

@@ -21,7 +21,10 @@ REFERRAL = {
 
 def _errors_of(page: str, field_id: str) -> str:
     marker = f'<ul class="errorlist" id="{field_id}_error">'
-    return page.split(marker, 1)[1].split("</ul>", 1)[0] if marker in page else ""
+    if marker in page:
+        return page.split(marker, 1)[1].split("</ul>", 1)[0]
+    marker = f'id="{field_id}-error"'  # the shared field rendering (accounts/templates/forms)
+    return page.split(marker, 1)[1].split("</span>", 1)[0] if marker in page else ""
 
 
 def _selected(page: str, name: str) -> list[str]:
@@ -85,7 +88,9 @@ def test_a_consent_option_the_version_does_not_declare_is_refused_by_name(journe
     )
     assert r.status_code == 422
     form = r.content.decode().split('data-testid="form-consent"', 1)[1].split("</form>", 1)[0]
-    assert "does not declare the option(s) sample_storage" in form
+    assert "does not offer “Sample storage”; nothing was recorded" in form
+    assert 'name="sample_storage"' not in form  # not offered by the only version in force
+    assert 'name="genetic_analysis"' in form
     assert not journey.patient.consents.exists()
     r = c.post(
         f"{base}/consent/",
@@ -109,3 +114,53 @@ def test_date_inputs_hold_iso_dates_in_french(journey, client_for):
     r = c.post("/patients/new/", {**REFERRAL, "sex": ""})
     page = r.content.decode()
     assert 'type="date" name="birth_date" value="1958-03-02"' in page
+
+
+def test_the_consent_form_offers_each_option_with_the_versions_declaring_it(journey, client_for):
+    import datetime as dt
+
+    from oncotrials.apps.subjects.services import consent_form_create
+
+    other = consent_form_create(
+        kind="trial",
+        trial=journey.cohort.trial,
+        version="2.0",
+        version_date=dt.date(2026, 3, 1),
+        ethics_approval_date=dt.date(2026, 3, 2),
+        valid_from=dt.date(2026, 3, 2),
+        by=journey.unit.users["admin"],
+        options=["sample_storage"],
+    )
+    c = client_for("nurse")
+    page = c.get(f"/patients/{journey.patient.pk}/").content.decode()
+    form = page.split('data-testid="form-consent"', 1)[1].split("</form>", 1)[0]
+    # no version preselected when there is a choice; each box names the versions offering it
+    assert '<option value="" selected>—</option>' in form
+    assert f'data-consent-option="{other.pk}"' in form
+    assert f'data-consent-option="{journey.form.pk}"' in form
+    assert "Sample storage" in form
+    base = f"/patients/{journey.patient.pk}/journey"
+    r = c.post(
+        f"{base}/consent/",
+        {"form": journey.form.pk, "signed_on": "2026-11-02", "sample_storage": "on"},
+    )
+    assert r.status_code == 422
+    assert "does not offer this option" in " ".join(
+        r.context["consent_form"].errors["sample_storage"]
+    )
+    assert not journey.patient.consents.exists()
+    r = c.post(
+        f"{base}/consent/",
+        {"form": other.pk, "signed_on": "2026-11-02", "sample_storage": "on"},
+    )
+    assert r.status_code == 302
+    page = c.get(f"/patients/{journey.patient.pk}/").content.decode()
+    assert "Sample storage: yes" in page  # the option's label, not its key
+    assert "sample_storage: " not in page
+
+
+def test_screening_has_no_preset_kind(journey, client_for):
+    page = client_for("nurse").get(f"/patients/{journey.patient.pk}/").content.decode()
+    form = page.split('data-testid="form-screen"', 1)[1].split("</form>", 1)[0]
+    kind = form.split('name="kind"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="" selected>—</option>' in kind

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from oncotrials.apps.accounts.widgets import IsoDateInput
 
 from .models import (
+    CONSENT_OPTION_LABELS,
     ReferralSource,
     RegistrationStatus,
     ScreenFailureReason,
@@ -17,6 +18,7 @@ from .models import (
     Sex,
     VisitOutcome,
     WithdrawalScope,
+    consent_option_label,
 )
 
 DATE = IsoDateInput()
@@ -48,19 +50,67 @@ class ReferralForm(forms.Form):
         _set_choices(self, "site", sites)
 
 
-CONSENT_OPTIONS = ("future_research", "genetic_analysis", "sample_storage")
-
-
 class ConsentForm(forms.Form):
+    """The consent of a patient to an ICF version in force; its optional consents are those the
+    versions declare (a box named by its key), each marked with the versions that declare it, and a
+    ticked option the chosen version does not declare is refused next to it."""
+
     form = forms.ChoiceField(label=_("Consent form version"))
     signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
-    future_research = forms.BooleanField(label=_("Future research"), required=False)
-    genetic_analysis = forms.BooleanField(label=_("Genetic analysis"), required=False)
-    sample_storage = forms.BooleanField(label=_("Sample storage"), required=False)
 
-    def __init__(self, *args: Any, forms_in_force: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        forms_in_force: list[tuple[Any, str]],
+        options_by_form: dict[int, list[str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "form", forms_in_force)
+        self.options_by_form = dict(options_by_form or {})
+        choices = [(pk, label) for pk, label in forms_in_force if pk != ""]
+        _set_choices(self, "form", [CHOOSE, *choices] if len(choices) > 1 else choices)
+        self.fields["form"].widget.attrs["data-consent-version"] = ""
+        keys = list(dict.fromkeys(k for opts in self.options_by_form.values() for k in opts))
+        self.option_keys = [k for k in keys if k not in self.fields]
+        for key in self.option_keys:
+            versions = [str(pk) for pk, opts in self.options_by_form.items() if key in opts]
+            self.fields[key] = forms.BooleanField(
+                label=consent_option_label(key),
+                required=False,
+                widget=forms.CheckboxInput({"data-consent-option": " ".join(versions)}),
+            )
+
+    def granted(self) -> dict[str, bool]:
+        """The ticked optional consents (key -> True)."""
+        return {key: True for key in self.option_keys if self.cleaned_data.get(key)}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = data.get("form")
+        if not chosen:
+            return data
+        declared = self.options_by_form.get(int(chosen), [])
+        for key in self.granted():
+            if key not in declared:
+                self.add_error(
+                    key,
+                    _(
+                        "The chosen consent form version does not offer this option; untick it"
+                        " or choose a version that offers it."
+                    ),
+                )
+        # A ticked option that no version in force offers is not dropped without a word.
+        posted = [k for k in CONSENT_OPTION_LABELS if k not in self.fields and self.data.get(k)]
+        for key in posted:
+            self.add_error(
+                None,
+                _(
+                    "The chosen consent form version does not offer “%(option)s”; nothing was"
+                    " recorded. Record the consent on a version that offers it."
+                )
+                % {"option": consent_option_label(key)},
+            )
+        return data
 
 
 class WithdrawForm(forms.Form):
@@ -81,7 +131,7 @@ class WithdrawForm(forms.Form):
 
 class ScreeningStartForm(forms.Form):
     trial = forms.ChoiceField(label=_("Trial"))
-    kind = forms.ChoiceField(label=_("Kind"), choices=ScreeningKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[CHOOSE, *ScreeningKind.choices])
     started_on = forms.DateField(label=_("Started on"), widget=DATE)
 
     def __init__(self, *args: Any, trials: list[tuple[int, str]], **kwargs: Any) -> None:

@@ -125,6 +125,18 @@ class WithdrawalScope(models.TextChoices):
     DATA = "data", _("Further data collection")
 
 
+# The optional consents an ICF version may declare, with their label (others show their key).
+CONSENT_OPTION_LABELS = {
+    "future_research": _("Future research"),
+    "genetic_analysis": _("Genetic analysis"),
+    "sample_storage": _("Sample storage"),
+}
+
+
+def consent_option_label(key: str) -> str:
+    return str(CONSENT_OPTION_LABELS.get(key, key.replace("_", " ").capitalize()))
+
+
 class Consent(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     form = models.ForeignKey(ConsentForm, on_delete=models.PROTECT, related_name="signatures")
@@ -141,6 +153,16 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} — {self.form}"
+
+    def options_display(self) -> list[tuple[str, bool]]:
+        """(label, granted) of each optional consent, in the order of the version's declaration."""
+        order = list(self.form.options) if self.form_id else []
+        keys = order + [k for k in self.options_granted if k not in order]
+        return [
+            (consent_option_label(k), bool(self.options_granted[k]))
+            for k in keys
+            if k in self.options_granted
+        ]
 
 
 class ScreeningKind(models.TextChoices):

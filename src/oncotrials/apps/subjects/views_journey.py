@@ -83,12 +83,13 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     """Unbound forms for the patient page, with the choices this patient and user allow."""
     today = timezone.localdate()
     trials = trials_visible_to(request.user).filter(sites=patient.site_id).distinct()
-    forms_in_force = [
-        (c.pk, str(c))
-        for c in ConsentForm.objects.filter(trial__in=trials, valid_from__lte=today)
+    icfs = list(
+        ConsentForm.objects.filter(trial__in=trials, valid_from__lte=today)
         .exclude(valid_to__lt=today)
         .select_related("trial")
-    ]
+    )
+    forms_in_force = [(c.pk, str(c)) for c in icfs]
+    options_by_form = {c.pk: list(c.options) for c in icfs}
     consents = [
         (c.pk, f"{c.form} ({c.signed_on:%Y-%m-%d})")
         for c in consents_visible_to(request.user)
@@ -114,7 +115,11 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     ]
     return {
         "may_write": may(request.user, Action.WRITE_JOURNEY, on=patient),
-        "consent_form": f.ConsentForm(forms_in_force=forms_in_force, initial={"signed_on": today})
+        "consent_form": f.ConsentForm(
+            forms_in_force=forms_in_force,
+            options_by_form=options_by_form,
+            initial={"signed_on": today},
+        )
         if forms_in_force
         else None,
         "withdraw_form": f.WithdrawForm(consents=consents, initial={"on": today})
@@ -250,7 +255,12 @@ def patient_action(request: HttpRequest, patient_id: int, action: str) -> HttpRe
             return redirect("patient-detail", patient_id=patient.pk)
         key, form = refused
         field = str(exc.extra.get("field", ""))
-        form.add_error(field if field in form.fields else None, exc.message)
+        options = [str(o) for o in exc.extra.get("options", [])]
+        if options and all(o in form.fields for o in options):
+            for name in options:  # an option the version does not declare: beside each box
+                form.add_error(name, exc.message)
+        else:
+            form.add_error(field if field in form.fields else None, exc.message)
     else:
         if message:
             messages.success(request, message)
@@ -291,6 +301,8 @@ def _choice_kwargs(form: Any) -> dict[str, Any]:
     kwargs: dict[str, Any] = {kwarg: list(form.fields[field].choices)}
     if isinstance(form, f.RegistrationForm):
         kwargs["overrides"] = "dose_override_reason" in form.fields
+    if isinstance(form, f.ConsentForm):
+        kwargs["options_by_form"] = form.options_by_form
     return kwargs
 
 
@@ -299,8 +311,8 @@ def _consent(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     form = ConsentForm.objects.get(pk=data["form"])
     # Every ticked option goes to the service, which refuses those this version does not declare:
     # an option the patient agreed to is never dropped without a word.
-    options = {o: bool(data.get(o)) for o in form.options}
-    options.update({o: True for o in f.CONSENT_OPTIONS if data.get(o)})
+    bound = c[_BOUND][1]
+    options = dict.fromkeys(form.options, False) | bound.granted()
     consent_sign(
         patient=patient,
         form=form,

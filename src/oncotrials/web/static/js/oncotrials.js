@@ -13,6 +13,19 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", show);
     show();
   });
+  // Consent: offer only the optional consents the chosen ICF version declares.
+  document.querySelectorAll("select[data-consent-version]").forEach((select) => {
+    const show = () => {
+      select.form.querySelectorAll("input[data-consent-option]").forEach((box) => {
+        const declared = box.dataset.consentOption.split(" ").includes(select.value);
+        const row = box.closest(".field") || box.parentNode;
+        row.hidden = !declared;
+        if (!declared) box.checked = false;
+      });
+    };
+    select.addEventListener("change", show);
+    show();
+  });
   // "Print" links: the print stylesheet hides navigation, buttons and forms.
   document.querySelectorAll("[data-print]").forEach((el) => {
     el.addEventListener("click", (evt) => {

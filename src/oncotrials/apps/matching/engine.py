@@ -67,8 +67,13 @@ from oncotrials.apps.genomics.models import (
 )
 from oncotrials.apps.genomics.models import GenomicReport as DbReport
 from oncotrials.apps.matching.criteria import shipped_oncotree
+from oncotrials.apps.subjects.models import (
+    BaselineObservation,
+    ObservationKind,
+    ScreeningEpisode,
+    SlotAllocation,
+)
 from oncotrials.apps.subjects.models import Patient as DbPatient
-from oncotrials.apps.subjects.models import ScreeningEpisode, SlotAllocation
 from oncotrials.apps.subjects.selectors import patients_visible_to, slot_summary_for
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialSite, TrialStatus
 from oncotrials.apps.trials.models import Trial as DbTrial
@@ -256,6 +261,7 @@ def _data_version(today: dt.date) -> tuple[Any, ...]:
         agg(DbReport.objects.filter(superseded=False), m=Max("pk"), t=Max("imported_at")),
         agg(Sample.objects, m=Max("pk"), t=Max("created_at")),
         agg(FormInstance.objects.filter(form_name="ecog"), t=Max("updated_at")),
+        agg(BaselineObservation.objects, m=Max("pk")),
         agg(LabResult.objects, t=Max("updated_at"), m=Max("pk")),
         agg(DrugAdministration.objects, m=Max("pk")),
         agg(ScreeningEpisode.objects.filter(failure_reason="death"), m=Max("pk")),
@@ -390,10 +396,28 @@ def _patient_signatures(
         key = (str((data or {}).get("assessed_on") or ""), updated, value)
         if pid not in ecog or key[:2] > ecog[pid][:2]:
             ecog[pid] = key
+    # ECOG and labs recorded before any registration (referral, screening) count as well.
+    observations = list(
+        BaselineObservation.objects.values_list(
+            "patient_id", "kind", "observed_on", "recorded_at", "analyte", "value"
+        )
+    )
+    for pid, kind, on, recorded, _analyte, amount in observations:
+        if kind != ObservationKind.ECOG:
+            continue
+        key = (on.isoformat(), recorded, int(amount))
+        if pid not in ecog or key[:2] > ecog[pid][:2]:
+            ecog[pid] = key
+    dated: list[tuple[dt.date, int, str, Any]] = [
+        (on, pid, analyte, amount)
+        for pid, kind, on, _recorded, analyte, amount in observations
+        if kind == ObservationKind.LAB
+    ]
+    dated += list(
+        LabResult.objects.values_list("sampled_on", "registration__patient_id", "analyte", "value")
+    )
     labs: dict[int, dict[str, float]] = defaultdict(dict)
-    for pid, analyte, amount in LabResult.objects.order_by("sampled_on", "pk").values_list(
-        "registration__patient_id", "analyte", "value"
-    ):
+    for _on, pid, analyte, amount in sorted(dated, key=lambda row: row[0]):
         number = float(amount)
         if math.isfinite(number):
             labs[pid][analyte.lower()] = number

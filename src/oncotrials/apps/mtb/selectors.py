@@ -48,6 +48,7 @@ from oncotrials.apps.genomics.models import (
 from oncotrials.apps.genomics.selectors import TimelineSample, patient_genomic_timeline
 from oncotrials.apps.matching.engine import matches_for_patient
 from oncotrials.apps.subjects.models import (
+    ObservationKind,
     Patient,
     Registration,
     ScreenFailureReason,
@@ -341,6 +342,13 @@ def clinical_summary(patient: Patient, today: dt.date | None = None) -> Clinical
     tree = load_oncotree()
     code = tree.resolve(patient.diagnosis or "") if patient.diagnosis else None
     ecog, ecog_on = _latest_form_value(patient, "ecog", "performance_status")
+    before = (
+        patient.baseline_observations.filter(kind=ObservationKind.ECOG)
+        .order_by("-observed_on", "-pk")
+        .first()
+    )
+    if before is not None and (ecog_on is None or before.observed_on.isoformat() >= ecog_on):
+        ecog, ecog_on = int(before.value), before.observed_on.isoformat()
     lines, _ = _latest_form_value(patient, "medical_history", "prior_lines")
     try:
         prior = int(lines) if lines is not None else None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.widgets import IsoDateInput
+from oncotrials.core.grading import ANALYTES
 
 from .models import (
     CONSENT_OPTION_LABELS,
@@ -249,3 +251,65 @@ class WorklistFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         _set_choices(self, "trial", [("", _("All trials")), *trials])
         _set_choices(self, "site", [("", _("All sites")), *sites])
+
+
+ECOG_CHOICES = [
+    CHOOSE,
+    ("0", _("0 — fully active")),
+    ("1", _("1 — restricted in strenuous activity, ambulatory")),
+    ("2", _("2 — ambulatory, self-care, no work; up > 50% of waking hours")),
+    ("3", _("3 — limited self-care; in bed or chair > 50% of waking hours")),
+    ("4", _("4 — completely disabled")),
+    ("5", _("5 — dead")),
+]
+
+
+class EcogForm(forms.Form):
+    """ECOG performance status of a patient before registration (referral, screening)."""
+
+    ecog = forms.ChoiceField(label=_("ECOG performance status"), choices=ECOG_CHOICES)
+    ecog_on = forms.DateField(label=_("Assessed on"), widget=DATE)
+
+
+class BaselineLabForm(forms.Form):
+    """A laboratory result of a patient before registration (referral, screening)."""
+
+    analyte = forms.ChoiceField(label=_("Analyte"), choices=[CHOOSE])
+    lab_value = forms.CharField(label=_("Value"), max_length=40)
+    lab_unit = forms.CharField(label=_("Unit"), max_length=32)
+    lab_lln = forms.CharField(label=_("Lower limit of normal"), max_length=40, required=False)
+    lab_uln = forms.CharField(label=_("Upper limit of normal"), max_length=40, required=False)
+    sampled_on = forms.DateField(label=_("Sampled on"), widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "analyte", [CHOOSE, *((a, a) for a in sorted(ANALYTES))])
+        for name in ("lab_lln", "lab_uln"):
+            self.fields[name].unit = _("same unit as the value")  # type: ignore[attr-defined]
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+        self.fields["lab_value"].widget.attrs["inputmode"] = "decimal"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        numbers: dict[str, Decimal] = {}
+        for name in ("lab_value", "lab_lln", "lab_uln"):
+            text = (data.get(name) or "").strip()
+            if not text:
+                continue
+            try:
+                number = Decimal(text.replace(",", "."))
+            except InvalidOperation:
+                number = Decimal("NaN")
+            if not number.is_finite():
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _("Enter a number, e.g. 1.5; got “%(value)s”."), params={"value": text}
+                    ),
+                )
+            else:
+                numbers[name] = number
+        lo, hi = numbers.get("lab_lln"), numbers.get("lab_uln")
+        if lo is not None and hi is not None and lo >= hi:
+            self.add_error("lab_uln", _("The upper limit of normal must be above the lower limit."))
+        return data

@@ -464,3 +464,42 @@ class RandomisationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.stratum}"
+
+
+class ObservationKind(models.TextChoices):
+    ECOG = "ecog", _("ECOG performance status")
+    LAB = "lab", _("Laboratory result")
+
+
+class BaselineObservation(models.Model):
+    """ECOG performance status or a laboratory result of a patient recorded before any
+    registration (referred or in screening): the case report forms and the lab series of the
+    casebook belong to a registration, these to the patient. Matching and the tumour board read
+    them beside the casebook's. Never changed once recorded: a correction is a new row."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="baseline_observations"
+    )
+    kind = models.CharField(max_length=8, choices=ObservationKind.choices)
+    observed_on = models.DateField()
+    analyte = models.CharField(max_length=32, blank=True)  # the core's key; empty for ECOG
+    value = models.DecimalField(max_digits=16, decimal_places=6)
+    unit = models.CharField(max_length=32, blank=True)
+    lln = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    uln = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["patient", "-observed_on", "-id"]
+        indexes = [models.Index(fields=["patient", "kind", "observed_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="ecog") | models.Q(value__gte=0, value__lte=5),
+                name="baseline_ecog_0_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        what = "ECOG" if self.kind == ObservationKind.ECOG else self.analyte
+        return f"{self.patient} {what} {self.observed_on:%Y-%m-%d}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,16 +16,19 @@ from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, Trial, TrialStatus
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
-from oncotrials.core.errors import ConflictError, ValidationError
+from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.grading.ctcae import find_analyte
 from oncotrials.core.schedule import patient_calendar
 
 from .inclusion_rules import dose_gate
 from .models import (
     REGISTRATION_TRANSITIONS,
+    BaselineObservation,
     BookingStatus,
     Consent,
     ConsentForm,
     ConsentKind,
+    ObservationKind,
     Patient,
     PatientIdentity,
     RandomisationMethod,
@@ -1204,3 +1208,89 @@ def randomise(
         by=by,
     )
     return registration
+
+
+def _baseline_number(value: Any, field: str, *, required: bool = True) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(f"{field} is required.", field=field)
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field) from None
+    if not number.is_finite() or abs(number) >= Decimal("1e9"):
+        raise ValidationError(f"{field} must be a finite number; got {value!r}.", field=field)
+    return number.quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def baseline_observation_record(
+    *,
+    patient: Patient,
+    kind: str,
+    observed_on: dt.date,
+    value: Any,
+    by: User,
+    analyte: str = "",
+    unit: str = "",
+    lln: Any = None,
+    uln: Any = None,
+) -> BaselineObservation:
+    """Record the ECOG performance status (0-5) or a laboratory result of a patient before any
+    registration (referred, pre-screened or in screening). Audited; nothing is written when a
+    value is out of range, the analyte unknown, the unit missing or LLN >= ULN."""
+    require(by, Action.EDIT_CRF, on=patient)
+    if kind not in ObservationKind.values:
+        raise ValidationError(
+            f"kind must be one of {', '.join(ObservationKind.values)}; got {kind!r}.", field="kind"
+        )
+    date_not_future(observed_on, "observed_on")
+    number = _baseline_number(value, "value")
+    assert number is not None
+    lo = hi = None
+    if kind == ObservationKind.ECOG:
+        if number != number.to_integral_value() or not 0 <= number <= 5:
+            raise ValidationError(
+                f"The ECOG performance status is a whole number from 0 to 5; got {value!r}.",
+                field="value",
+            )
+        analyte, unit = "", ""
+    else:
+        try:
+            analyte = find_analyte(analyte).key
+        except NotFoundError as exc:
+            raise ValidationError(exc.message, field="analyte") from None
+        unit = unit.strip()
+        if not unit:
+            raise ValidationError("A lab result needs its unit.", field="unit")
+        lo = _baseline_number(lln, "lln", required=False)
+        hi = _baseline_number(uln, "uln", required=False)
+        if lo is not None and hi is not None and lo >= hi:
+            raise ValidationError(
+                f"LLN ({lo.normalize():f}) must be below ULN ({hi.normalize():f}).", field="uln"
+            )
+    observation = BaselineObservation.objects.create(
+        patient=patient,
+        kind=kind,
+        observed_on=observed_on,
+        analyte=analyte,
+        value=number,
+        unit=unit,
+        lln=lo,
+        uln=hi,
+        recorded_at=timezone.now(),
+        recorded_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=observation,
+        changes={
+            k: [None, v]
+            for k, v in model_snapshot(
+                observation, ["kind", "observed_on", "analyte", "value", "unit", "lln", "uln"]
+            ).items()
+        },
+        by=by,
+    )
+    return observation

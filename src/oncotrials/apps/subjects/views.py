@@ -130,6 +130,10 @@ def patient_page(
         "consents": consents_visible_to(request.user)
         .filter(patient=patient)
         .select_related("form__trial"),
+        # ECOG and labs outside a casebook: the clinical staff of the patient's site.
+        "observations": list(patient.baseline_observations.all()[:200])
+        if may(request.user, Action.EDIT_CRF, on=patient.site)
+        else None,
         "screenings": screenings_visible_to(request.user)
         .filter(patient=patient)
         .select_related("trial", "cohort"),

@@ -23,7 +23,7 @@ from oncotrials.core.numbers import plain
 
 from . import forms as f
 from .inclusion_rules import dose_gate
-from .models import ConsentForm, Patient, ScreeningKind, ScreeningOutcome
+from .models import ConsentForm, ObservationKind, Patient, ScreeningKind, ScreeningOutcome
 from .selectors import (
     arm_visible_to,
     consents_visible_to,
@@ -33,6 +33,7 @@ from .selectors import (
 )
 from .services import (
     arm_assigned_by_scheme,
+    baseline_observation_record,
     consent_sign,
     consent_withdraw,
     patient_create,
@@ -103,6 +104,8 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         .select_related("trial")
     ]
     targets, closed, overrides = _registration_targets(request, patient, trials)
+    # ECOG and labs outside a casebook: for the clinical staff of the patient's site.
+    may_observe = may(request.user, Action.EDIT_CRF, on=patient.site)
     regs = [
         (
             r.pk,
@@ -140,6 +143,10 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         "registration_closed": closed,
         "randomise_forms": _randomise_forms(request, patient, trials, today),
         "status_form": f.StatusForm(registrations=regs, initial={"on": today}) if regs else None,
+        "ecog_form": f.EcogForm(initial={"ecog_on": today}) if may_observe else None,
+        "baseline_lab_form": f.BaselineLabForm(initial={"sampled_on": today})
+        if may_observe
+        else None,
     }
 
 
@@ -297,6 +304,8 @@ def _choice_kwargs(form: Any) -> dict[str, Any]:
         f.RegistrationForm: ("targets", "cohort"),
         f.StatusForm: ("registrations", "registration"),
     }
+    if type(form) not in keys:
+        return {}
     kwarg, field = keys[type(form)]
     kwargs: dict[str, Any] = {kwarg: list(form.fields[field].choices)}
     if isinstance(form, f.RegistrationForm):
@@ -443,7 +452,46 @@ def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> st
     return f"Visit {visit.code} marked {visit.get_outcome_display().lower()}."
 
 
+def _ecog(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c, "ecog_form", request)
+    baseline_observation_record(
+        patient=patient,
+        kind=ObservationKind.ECOG,
+        observed_on=data["ecog_on"],
+        value=data["ecog"],
+        by=acting_user(request.user),
+    )
+    return gettext("ECOG performance status recorded.")
+
+
+_LAB_FIELDS = {"lab_value": "value", "lab_unit": "unit", "lab_lln": "lln", "lab_uln": "uln"}
+
+
+def _baseline_lab(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c, "baseline_lab_form", request)
+    try:
+        baseline_observation_record(
+            patient=patient,
+            kind=ObservationKind.LAB,
+            observed_on=data["sampled_on"],
+            analyte=data["analyte"],
+            value=data["lab_value"],
+            unit=data["lab_unit"],
+            lln=data["lab_lln"] or None,
+            uln=data["lab_uln"] or None,
+            by=acting_user(request.user),
+        )
+    except ValidationError as exc:  # the service names its fields without the form's prefix
+        field = {v: k for k, v in _LAB_FIELDS.items()}.get(str(exc.extra.get("field")), "")
+        if field:
+            exc.extra["field"] = field
+        raise
+    return gettext("Laboratory result recorded.")
+
+
 _ACTIONS = {
+    "ecog": _ecog,
+    "baseline-lab": _baseline_lab,
     "consent": _consent,
     "withdraw": _withdraw,
     "screen": _screen,

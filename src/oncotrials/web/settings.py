@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "oncotrials.web.middleware.FragmentDocumentMiddleware",
     "oncotrials.apps.audit.middleware.AuditContextMiddleware",
     "oncotrials.apps.accounts.middleware.SiteTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from matplotlib.ticker import MaxNLocator
 
 from oncotrials.apps.subjects.models import Registration
@@ -15,13 +20,49 @@ from oncotrials.apps.subjects.models import Registration
 from .models import EscalationPlan
 from .outcomes import dlt_statuses
 
+OUTCOME_LABELS: dict[str, Promise] = {
+    "dlt": gettext_lazy("DLT"),
+    "no_dlt": gettext_lazy("no DLT"),
+    "pending": gettext_lazy("pending"),
+    "not_evaluable": gettext_lazy("not evaluable"),
+}
 
-def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
-    regs = list(
+
+@dataclass(frozen=True)
+class SequenceRow:
+    """One patient of the plot, in order of registration: the plot's data as a table."""
+
+    order: int
+    registered_on: dt.date
+    level: int
+    outcome: str
+
+    @property
+    def outcome_label(self) -> str:
+        return str(OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+
+def _registrations(plan: EscalationPlan) -> list[Registration]:
+    return list(
         Registration.objects.filter(cohort=plan.cohort, dose_level__isnull=False)
         .select_related("dose_level", "trial", "cohort")
         .order_by("registered_on", "pk")
     )
+
+
+def escalation_sequence(*, plan: EscalationPlan) -> list[SequenceRow]:
+    """Each patient treated in the cohort, in order: dose level and DLT outcome."""
+    regs = _registrations(plan)
+    statuses = dlt_statuses(regs)
+    return [
+        SequenceRow(i, r.registered_on, r.dose_level.level, statuses[r.pk].outcome)
+        for i, r in enumerate(regs, start=1)
+        if r.dose_level is not None
+    ]
+
+
+def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
+    regs = _registrations(plan)
     statuses = dlt_statuses(regs)
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
     colours = {
@@ -40,7 +81,7 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
             s=70,
             color=colours[key],
             marker="X" if key == "dlt" else "o",
-            label=key.replace("_", " ") if key not in seen else None,
+            label=str(OUTCOME_LABELS.get(key, key)) if key not in seen else None,
             zorder=3,
         )
         seen.add(key)
@@ -51,8 +92,8 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
             color="#9bb",
             zorder=1,
         )
-    ax.set_xlabel("Patient (order of registration)")
-    ax.set_ylabel("Dose level")
+    ax.set_xlabel(_("Patient (order of registration)"))
+    ax.set_ylabel(_("Dose level"))
     ax.set_title(f"{plan.cohort} — {plan.get_design_display()}")
     # whole dose levels and patients: one patient alone must not give ticks at 1.005
     levels = [dl.level for dl in plan.cohort.dose_levels.all()] + [
@@ -68,7 +109,12 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     if not regs:
         ax.text(
-            0.5, 0.5, "No patient treated yet", transform=ax.transAxes, ha="center", color="#666"
+            0.5,
+            0.5,
+            _("No patient treated yet"),
+            transform=ax.transAxes,
+            ha="center",
+            color="#666",
         )
     buffer = io.BytesIO()
     fig.tight_layout()

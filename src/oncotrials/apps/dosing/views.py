@@ -23,7 +23,7 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDen
 
 from .forms import PlanForm
 from .models import EscalationPlan
-from .plots import escalation_history_svg
+from .plots import escalation_history_svg, escalation_sequence
 from .selectors import decisions_of, plan_get_for_user
 from .services import escalation_decide, escalation_recommend, plan_create, plan_update
 
@@ -82,6 +82,7 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "rule": with_dose_labels(rec.rule, labels),
             "recommended": recommended,
             "decisions": decisions,
+            "sequence": escalation_sequence(plan=plan),
             "may_decide": may_decide,
             "levels": [s.dose_level for s in state],
             "actions": [(a, ACTION_LABELS[a]) for a in DECISIONS],

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from oncotrials.apps.accounts.access import acting_user
@@ -79,6 +80,38 @@ def cohort(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
+# Each kind of cell: a letter shown in the cell and a name for screen readers and the legend
+# (meaning never rests on colour alone).
+ONCOPRINT_KINDS: dict[str, tuple[str, Any]] = {
+    "missense": ("M", _("missense")),
+    "truncating": ("T", _("truncating")),
+    "inframe": ("I", _("in-frame")),
+    "other": ("O", _("other")),
+    "amp": ("A", _("amplification")),
+    "homdel": ("D", _("deep deletion")),
+    "fusion": ("F", _("fusion")),
+}
+
+
+def oncoprint_rows(grid: list[tuple[str, int, list[list[str]]]]) -> list[dict[str, Any]]:
+    """The grid with, per cell, its CSS classes, its letters and its spoken names."""
+    return [
+        {
+            "gene": gene,
+            "n": n,
+            "cells": [
+                {
+                    "classes": " ".join(classes),
+                    "glyph": "".join(ONCOPRINT_KINDS[c][0] for c in classes),
+                    "label": ", ".join(str(ONCOPRINT_KINDS[c][1]) for c in classes),
+                }
+                for classes in row
+            ],
+        }
+        for gene, n, row in grid
+    ]
+
+
 @login_required
 def oncoprint_view(request: HttpRequest) -> HttpResponse:
     query = _query_from(request)
@@ -86,6 +119,8 @@ def oncoprint_view(request: HttpRequest) -> HttpResponse:
     status = 200
     try:
         context["print"] = oncoprint(user=request.user, query=query)
+        context["rows"] = oncoprint_rows(context["print"].grid())
+        context["kinds"] = [(k, glyph, name) for k, (glyph, name) in ONCOPRINT_KINDS.items()]
     except OncotrialsError as exc:
         context["error"] = exc.message
         status = 422

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import (
@@ -673,13 +674,15 @@ def ae_summary_svg(summary: dict[str, Any], title: str, top: int = 20) -> bytes:
             if any(counts):
                 ax.barh(labels, counts, left=left, color=GRADE_COLOURS[g], label=f"G{g + 1}")
             left = [a + b for a, b in zip(left, counts, strict=True)]
-        ax.set_xlabel("Patients (worst grade per term)")
+        ax.set_xlabel(gettext("Patients (worst grade per term)"))
         ax.set_title(title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if rows:
             ax.legend(loc="lower right", frameon=False, fontsize="small")
         else:
-            ax.text(0.5, 0.5, "No complete adverse event", ha="center", transform=ax.transAxes)
+            ax.text(
+                0.5, 0.5, gettext("No complete adverse event"), ha="center", transform=ax.transAxes
+            )
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
@@ -693,7 +696,8 @@ def ae_summary_svg(summary: dict[str, Any], title: str, top: int = 20) -> bytes:
 def trial_ae_summary_plot(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     svg = ae_summary_svg(
-        ae_summary(user=request.user, trial=trial), f"{trial.protocol_code}: adverse events"
+        ae_summary(user=request.user, trial=trial),
+        gettext("%(code)s: adverse events") % {"code": trial.protocol_code},
     )
     response = HttpResponse(svg, content_type="image/svg+xml")
     if request.GET.get("download"):

@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -84,14 +85,14 @@ def _legend(
     if outside:  # beside the plot, never over a bar
         ax.legend(
             handles=handles,
-            title="Response",
+            title=_("Response"),
             frameon=False,
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
             fontsize=8,
         )
     else:
-        ax.legend(handles=handles, title="Response", frameon=False, loc="best", fontsize=8)
+        ax.legend(handles=handles, title=_("Response"), frameon=False, loc="best", fontsize=8)
 
 
 def _message(title: str, text: str) -> str:
@@ -104,13 +105,13 @@ def _message(title: str, text: str) -> str:
 
 def waterfall_svg(patients: Sequence[PatientEfficacy]) -> str:
     """Best % change of the target sum from baseline, one bar per patient, largest first."""
-    title = "Best change in sum of target lesions"
+    title = _("Best change in sum of target lesions")
     rows = sorted(
         (p for p in patients if p.best_change_pct is not None),
         key=lambda p: -float(p.best_change_pct or 0),
     )
     if not rows:
-        return _message(title, "No patient has a measured target sum at follow-up yet.")
+        return _message(title, _("No patient has a measured target sum at follow-up yet."))
     fig, ax = _figure(width=max(6.0, 0.45 * len(rows) + 2.5))
     for i, p in enumerate(rows):
         value = float(p.best_change_pct or 0)
@@ -120,7 +121,7 @@ def waterfall_svg(patients: Sequence[PatientEfficacy]) -> str:
     ax.axhline(-30, color="#1b7837", linestyle="--", linewidth=0.8)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xticks(range(len(rows)), [p.label for p in rows], rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("Best change from baseline (%)")
+    ax.set_ylabel(_("Best change from baseline (%)"))
     low = min(-40.0, min(float(p.best_change_pct or 0) for p in rows) - 5)
     high = max(30.0, max(float(p.best_change_pct or 0) for p in rows) + 5)
     ax.set_ylim(low, high)
@@ -131,10 +132,10 @@ def waterfall_svg(patients: Sequence[PatientEfficacy]) -> str:
 
 def spider_svg(patients: Sequence[PatientEfficacy]) -> str:
     """% change of the target sum from baseline over time, one line per patient."""
-    title = "Change in sum of target lesions over time"
+    title = _("Change in sum of target lesions over time")
     rows = [p for p in patients if len(p.trajectory) > 1]
     if not rows:
-        return _message(title, "No patient has a measured target sum at follow-up yet.")
+        return _message(title, _("No patient has a measured target sum at follow-up yet."))
     fig, ax = _figure()
     for p in rows:
         xs = [day / 7 for day, _ in p.trajectory]
@@ -144,8 +145,8 @@ def spider_svg(patients: Sequence[PatientEfficacy]) -> str:
     ax.axhline(20, color="#d6604d", linestyle="--", linewidth=0.8)
     ax.axhline(-30, color="#1b7837", linestyle="--", linewidth=0.8)
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.set_xlabel("Weeks from start of treatment")
-    ax.set_ylabel("Change from baseline (%)")
+    ax.set_xlabel(_("Weeks from start of treatment"))
+    ax.set_ylabel(_("Change from baseline (%)"))
     ax.set_title(title)
     _legend(ax, [p.bor or "NE" for p in rows])
     return _svg(fig)
@@ -153,10 +154,10 @@ def spider_svg(patients: Sequence[PatientEfficacy]) -> str:
 
 def swimmer_svg(patients: Sequence[PatientEfficacy]) -> str:
     """Time on treatment per patient, with each assessment's response; arrows for ongoing."""
-    title = "Time on treatment and responses"
+    title = _("Time on treatment and responses")
     rows = sorted(patients, key=lambda p: (p.end - p.start).days)
     if not rows:
-        return _message(title, "No patient registered in this trial yet.")
+        return _message(title, _("No patient registered in this trial yet."))
     fig, ax = _figure(height=max(2.8, 0.32 * len(rows) + 1.4))
     seen: list[str] = []
     longest = max((p.end - p.start).days for p in rows) / DAYS_PER_MONTH
@@ -185,7 +186,7 @@ def swimmer_svg(patients: Sequence[PatientEfficacy]) -> str:
                 markeredgewidth=0.4,
             )
     ax.set_yticks(range(len(rows)), [p.label for p in rows], fontsize=7)
-    ax.set_xlabel("Months from start of treatment (arrow: still on treatment)")
+    ax.set_xlabel(_("Months from start of treatment (arrow: still on treatment)"))
     ax.set_xlim(0, longest * 1.12 + 0.5)
     ax.set_title(title)
     _legend(ax, seen, markers=True, outside=True)
@@ -194,9 +195,9 @@ def swimmer_svg(patients: Sequence[PatientEfficacy]) -> str:
 
 def pfs_svg(summary: PfsSummary | None) -> str:
     """Kaplan-Meier PFS with censoring marks, median and 1-year rate."""
-    title = "Progression-free survival (Kaplan-Meier)"
+    title = _("Progression-free survival (Kaplan-Meier)")
     if summary is None:
-        return _message(title, "No patient with a start of treatment to estimate PFS from.")
+        return _message(title, _("No patient with a start of treatment to estimate PFS from."))
     fig, ax = _figure()
     xs = [t / DAYS_PER_MONTH for t, _ in summary.curve]
     ys = [s for _, s in summary.curve]
@@ -213,20 +214,20 @@ def pfs_svg(summary: PfsSummary | None) -> str:
         )
         marks.set_gid("km-censored")
     median = (
-        f"{summary.median_months:.1f} months"
+        _("%(months).1f months") % {"months": summary.median_months}
         if summary.median_months is not None
-        else "not reached"
+        else _("not reached")
     )
     one_year = (
-        f"{100 * summary.one_year:.0f} %" if summary.one_year is not None else "not estimable"
+        f"{100 * summary.one_year:.0f} %" if summary.one_year is not None else _("not estimable")
     )
     if summary.median_months is not None:
         ax.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
     ax.text(
         0.98,
         0.95,
-        f"n = {summary.km.n}, events = {summary.km.events}\nMedian PFS: {median}\n"
-        f"1-year PFS: {one_year}",
+        _("n = %(n)s, events = %(events)s\nMedian PFS: %(median)s\n1-year PFS: %(one_year)s")
+        % {"n": summary.km.n, "events": summary.km.events, "median": median, "one_year": one_year},
         transform=ax.transAxes,
         ha="right",
         va="top",
@@ -234,8 +235,8 @@ def pfs_svg(summary: PfsSummary | None) -> str:
     )
     ax.set_ylim(0, 1.05)
     ax.set_xlim(left=0)
-    ax.set_xlabel("Months from start of treatment")
-    ax.set_ylabel("Progression-free probability")
+    ax.set_xlabel(_("Months from start of treatment"))
+    ax.set_ylabel(_("Progression-free probability"))
     ax.set_title(title)
     return _svg(fig)
 

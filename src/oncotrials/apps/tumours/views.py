@@ -26,6 +26,8 @@ from .api import svg_response
 from .forms import BaselineForm, FollowUpForm
 from .models import Assessment, Criteria
 from .selectors import (
+    DAYS_PER_MONTH,
+    PfsSummary,
     assessments_of,
     efficacy_data,
     lesions_of,
@@ -234,6 +236,22 @@ RECIST_CSV_HEADER = [
 ]
 
 
+def _km_rows(summary: PfsSummary | None) -> list[dict[str, Any]]:
+    """Each step of the Kaplan-Meier curve and each censoring, in time order."""
+    if summary is None:
+        return []
+    censored = sorted(summary.censored)
+    rows = [
+        {"days": t, "months": t / DAYS_PER_MONTH, "survival": s, "censored": 0}
+        for t, s in summary.curve
+    ]
+    for t, _s in censored:
+        for row in rows:
+            if row["days"] == t:
+                row["censored"] += 1
+    return rows
+
+
 @login_required
 @require_GET
 def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse | StreamingHttpResponse:
@@ -274,6 +292,14 @@ def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse | Stream
                 ("pfs", _("Kaplan-Meier progression-free survival")),
             ],
             "has_measurements": any(p.best_change_pct is not None for p in patients),
+            # the spider and Kaplan-Meier plots as tables (the others are the patients table)
+            "spider_rows": [
+                {"label": p.label, "bor": p.bor, "day": day, "week": day / 7, "change": change}
+                for p in patients
+                if len(p.trajectory) > 1
+                for day, change in p.trajectory
+            ],
+            "km_rows": _km_rows(summary),
             "settings": settings_for(trial),
             "criteria": Criteria.choices,
             "may_configure": may(request.user, Action.EDIT_PORTFOLIO, on=trial),

@@ -1,8 +1,77 @@
 // Small behaviours, no inline scripts (the Content-Security-Policy forbids them).
+document.documentElement.classList.add("js");
+
+// Wide tables scroll inside their own region, not the page (WCAG 1.4.10). Each `table.grid`
+// gets a wrapper; a wrapper that actually scrolls becomes a named, focusable region, so that
+// keyboard users can scroll it too (WCAG 2.1.1).
+const scrollRegionLabel = (table) => {
+  const caption = table.querySelector("caption");
+  if (caption && caption.textContent.trim()) return caption.textContent.trim();
+  const section = table.closest("section, .card, main");
+  const heading = section && section.querySelector("h1, h2, h3");
+  const name = heading ? heading.textContent.trim() : document.title.split(" · ")[0];
+  return name + " (" + (document.documentElement.dataset.tableLabel || "table") + ")";
+};
+
+const wrapTables = (root) => {
+  root.querySelectorAll("table.grid, table.oncoprint").forEach((table) => {
+    if (table.parentElement.classList.contains("table-scroll")) return;
+    const wrap = document.createElement("div");
+    wrap.className = "table-scroll";
+    wrap.dataset.auto = "1";
+    table.parentNode.insertBefore(wrap, table);
+    wrap.appendChild(table);
+  });
+};
+
+const markScrollRegions = () => {
+  document.querySelectorAll(".table-scroll[data-auto]").forEach((wrap) => {
+    const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+    if (scrolls) {
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      const table = wrap.querySelector("table");
+      wrap.setAttribute("aria-label", table ? scrollRegionLabel(table) : document.title);
+    } else {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+      wrap.removeAttribute("aria-label");
+    }
+  });
+};
+
+// htmx replaced a list: say how many results it holds now (a live region outside the swapped
+// part, so that screen readers announce it).
+const announceCount = (root) => {
+  const live = document.getElementById("live-status");
+  const count = root.querySelector ? root.querySelector("[data-live-count]") : null;
+  if (!live || !count) return;
+  live.textContent = "";
+  window.setTimeout(() => { live.textContent = count.textContent.trim(); }, 50);
+};
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((el) => {
     el.addEventListener("change", () => el.form.submit());
   });
+  // Narrow screens: the navigation folds behind a menu button.
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && menu) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    });
+    document.addEventListener("keydown", (evt) => {
+      if (evt.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+        toggle.setAttribute("aria-expanded", "false");
+        menu.classList.remove("open");
+        toggle.focus();
+      }
+    });
+  }
   // Escalation plan: show only the parameters of the chosen design.
   document.querySelectorAll("select[data-design-select]").forEach((select) => {
     const show = () => {
@@ -43,5 +112,18 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("htmx:configRequest", (evt) => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token) evt.detail.headers["X-CSRFToken"] = token.content;
+  });
+  wrapTables(document);
+  markScrollRegions();
+  document.body.addEventListener("htmx:afterSwap", (evt) => {
+    const target = evt.detail.target || document;
+    wrapTables(document);
+    markScrollRegions();
+    announceCount(target);
+  });
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(markScrollRegions, 100);
   });
 });

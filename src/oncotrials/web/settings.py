@@ -11,6 +11,8 @@ Environment variables (all optional in debug; see README):
   unless debug. ``oncotrials run`` serves plain HTTP on loopback and sets it to ``0``.
 - ``CELERY_BROKER_URL``: default in-process (tasks run eagerly).
 - ``ONCOTRIALS_TIME_ZONE``: default display time zone of sites without one (``Europe/Paris``).
+- ``ONCOTRIALS_IDLE_TIMEOUT_MINUTES``: a browser session ends after this long without a request
+  (default 15), besides the absolute lifetime of 8 hours.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "oncotrials.apps.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oncotrials.apps.audit.middleware.AuditContextMiddleware",
@@ -222,7 +225,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime from the login, whatever the activity
+# Idle timeout of browser sessions: the page warns before it ends; API tokens are not sessions.
+SESSION_IDLE_TIMEOUT = _int("ONCOTRIALS_IDLE_TIMEOUT_MINUTES", 15) * 60
+if SESSION_IDLE_TIMEOUT <= 0:
+    raise ImproperlyConfigured("ONCOTRIALS_IDLE_TIMEOUT_MINUTES must be at least 1.")
+SESSION_IDLE_WARNING = min(120, SESSION_IDLE_TIMEOUT // 2)  # seconds of warning before the end
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = (

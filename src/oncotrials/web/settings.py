@@ -13,10 +13,13 @@ Environment variables (all optional in debug; see README):
 - ``ONCOTRIALS_TIME_ZONE``: default display time zone of sites without one (``Europe/Paris``).
 - ``ONCOTRIALS_IDLE_TIMEOUT_MINUTES``: a browser session ends after this long without a request
   (default 15), besides the absolute lifetime of 8 hours.
+- ``ONCOTRIALS_LOGIN_FAILURE_LIMIT`` (5), ``ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS`` (30),
+  ``ONCOTRIALS_LOGIN_LOCKOUT_MINUTES`` (15), ``ONCOTRIALS_TRUSTED_PROXY_COUNT`` (0): login throttling.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -205,9 +208,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (apps/accounts/throttle.py): a name is locked at one client address after
+# ONCOTRIALS_LOGIN_FAILURE_LIMIT failures (nobody elsewhere can lock its owner out); an address
+# is locked for every name after ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS failures (spraying).
+AXES_HANDLER = "oncotrials.apps.accounts.throttle.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = _int("ONCOTRIALS_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = _int("ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_FAILURE_LIMIT_PER_ADDRESS < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "ONCOTRIALS_LOGIN_FAILURE_LIMIT must be at least 1 and "
+        "ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS at least as high."
+    )
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_int("ONCOTRIALS_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address from the
+# right; without it every client would share the proxy's address (and its limit).
+TRUSTED_PROXY_COUNT = _int("ONCOTRIALS_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "oncotrials.apps.accounts.throttle.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -15,6 +15,8 @@ Environment variables (all optional in debug; see README):
   (default 15), besides the absolute lifetime of 8 hours.
 - ``ONCOTRIALS_LOGIN_FAILURE_LIMIT`` (5), ``ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS`` (30),
   ``ONCOTRIALS_LOGIN_LOCKOUT_MINUTES`` (15), ``ONCOTRIALS_TRUSTED_PROXY_COUNT`` (0): login throttling.
+- ``ONCOTRIALS_SIGNATURE_FAILURE_LIMIT`` (5), ``ONCOTRIALS_SIGNATURE_FAILURE_WINDOW_MINUTES`` (15),
+  ``ONCOTRIALS_SIGNATURE_LOCK_MINUTES`` (30): wrong passwords when signing electronically.
 """
 
 from __future__ import annotations
@@ -221,6 +223,15 @@ if AXES_FAILURE_LIMIT < 1 or LOGIN_FAILURE_LIMIT_PER_ADDRESS < AXES_FAILURE_LIMI
     )
 AXES_COOLOFF_TIME = dt.timedelta(minutes=_int("ONCOTRIALS_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# Electronic signatures: the password is asked again; after this many wrong ones within the
+# window, the user cannot sign for the lock time, even with the right password.
+SIGNATURE_FAILURE_LIMIT = _int("ONCOTRIALS_SIGNATURE_FAILURE_LIMIT", 5)
+SIGNATURE_FAILURE_WINDOW = dt.timedelta(
+    minutes=_int("ONCOTRIALS_SIGNATURE_FAILURE_WINDOW_MINUTES", 15)
+)
+SIGNATURE_LOCK_TIME = dt.timedelta(minutes=_int("ONCOTRIALS_SIGNATURE_LOCK_MINUTES", 30))
+if SIGNATURE_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("ONCOTRIALS_SIGNATURE_FAILURE_LIMIT must be at least 1.")
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address from the
 # right; without it every client would share the proxy's address (and its limit).
 TRUSTED_PROXY_COUNT = _int("ONCOTRIALS_TRUSTED_PROXY_COUNT", 0)

@@ -139,3 +139,19 @@ class ApiToken(models.Model):
 # (every rule then grants nothing). Selectors and access checks take an ``Actor``; services
 # that store who did something take a ``User`` (see ``access.acting_user``).
 Actor = User | AnonymousUser
+
+
+class SigningThrottle(models.Model):
+    """Wrong passwords entered to sign electronically, per user: after
+    ``SIGNATURE_FAILURE_LIMIT`` within ``SIGNATURE_FAILURE_WINDOW`` the user cannot sign until
+    ``locked_until``, even with the right password (21 CFR 11.300(d))."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="signing_throttle"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"signing of {self.user_id}: {self.failures} failure(s)"

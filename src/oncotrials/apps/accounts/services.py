@@ -6,16 +6,22 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.audit.services import audit_record
-from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 
 from .access import forget_scope
-from .models import ApiToken, Membership, Role, Site, User
+from .models import ApiToken, Membership, Role, SigningThrottle, Site, User
 
 TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 
@@ -147,3 +153,75 @@ def token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# ------------------------------------------------------------------ e-signature re-authentication
+
+
+def signing_reauthenticate(*, user: User, password: str) -> None:
+    """Check the password a user enters to sign electronically (21 CFR 11.200(a)(1)).
+
+    Each wrong password is recorded in the audit trail (``signature_password_failed``); after
+    ``SIGNATURE_FAILURE_LIMIT`` of them within ``SIGNATURE_FAILURE_WINDOW`` the user cannot sign
+    for ``SIGNATURE_LOCK_TIME`` (``signature_locked``), and every attempt meanwhile is refused
+    unchecked, the right password included (``signature_refused``). Raises
+    ``PermissionDeniedError`` when the signature must not be applied.
+
+    Call it before the signing transaction: what it records is committed in its own transaction
+    so that the failure stays recorded when the signing service raises.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        SigningThrottle.objects.get_or_create(user=user)
+        throttle = SigningThrottle.objects.select_for_update().get(user=user)
+        if throttle.locked_until is not None and throttle.locked_until > now:
+            until = throttle.locked_until
+            audit_record(
+                action="signature_refused",
+                instance=user,
+                changes={"locked_until": [None, until.isoformat(timespec="seconds")]},
+                reason="signing is locked after repeated wrong passwords",
+                by=user,
+            )
+            message = (
+                f"Signing is locked until {until:%Y-%m-%d %H:%M} UTC after repeated wrong "
+                "passwords: the signature was not applied."
+            )
+        elif user.check_password(password or ""):
+            if throttle.failures or throttle.locked_until is not None:
+                throttle.failures, throttle.window_started_at, throttle.locked_until = 0, None, None
+                throttle.save()
+            return
+        else:
+            started = throttle.window_started_at
+            if started is None or now - started > settings.SIGNATURE_FAILURE_WINDOW:
+                throttle.failures, throttle.window_started_at = 0, now
+            throttle.failures += 1
+            limit = settings.SIGNATURE_FAILURE_LIMIT
+            audit_record(
+                action="signature_password_failed",
+                instance=user,
+                changes={"failures": [throttle.failures - 1, throttle.failures]},
+                reason=f"wrong password when signing ({throttle.failures} of {limit})",
+                by=user,
+            )
+            message = "The password does not match: the signature was not applied."
+            if throttle.failures >= limit:
+                throttle.locked_until = now + settings.SIGNATURE_LOCK_TIME
+                throttle.failures, throttle.window_started_at = 0, None
+                audit_record(
+                    action="signature_locked",
+                    instance=user,
+                    changes={
+                        "locked_until": [None, throttle.locked_until.isoformat(timespec="seconds")]
+                    },
+                    reason=f"{limit} wrong passwords when signing",
+                    by=user,
+                )
+                message = (
+                    f"The password does not match ({limit} wrong passwords): signing is locked "
+                    f"until {throttle.locked_until:%Y-%m-%d %H:%M} UTC. The signature was not "
+                    "applied."
+                )
+            throttle.save()
+    raise PermissionDeniedError(message)

@@ -17,6 +17,7 @@ Environment variables (all optional in debug; see README):
   ``ONCOTRIALS_LOGIN_LOCKOUT_MINUTES`` (15), ``ONCOTRIALS_TRUSTED_PROXY_COUNT`` (0): login throttling.
 - ``ONCOTRIALS_SIGNATURE_FAILURE_LIMIT`` (5), ``ONCOTRIALS_SIGNATURE_FAILURE_WINDOW_MINUTES`` (15),
   ``ONCOTRIALS_SIGNATURE_LOCK_MINUTES`` (30): wrong passwords when signing electronically.
+- ``ONCOTRIALS_API_TOKEN_DAYS`` (90): default lifetime of a personal access token.
 """
 
 from __future__ import annotations
@@ -232,6 +233,10 @@ SIGNATURE_FAILURE_WINDOW = dt.timedelta(
 SIGNATURE_LOCK_TIME = dt.timedelta(minutes=_int("ONCOTRIALS_SIGNATURE_LOCK_MINUTES", 30))
 if SIGNATURE_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("ONCOTRIALS_SIGNATURE_FAILURE_LIMIT must be at least 1.")
+# Personal access tokens for the API expire after this many days unless created with a date.
+API_TOKEN_DAYS = _int("ONCOTRIALS_API_TOKEN_DAYS", 90)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("ONCOTRIALS_API_TOKEN_DAYS must be at least 1.")
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address from the
 # right; without it every client would share the proxy's address (and its limit).
 TRUSTED_PROXY_COUNT = _int("ONCOTRIALS_TRUSTED_PROXY_COUNT", 0)

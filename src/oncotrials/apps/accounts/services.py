@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -20,8 +21,8 @@ from oncotrials.core.errors import (
     ValidationError,
 )
 
-from .access import forget_scope
-from .models import ApiToken, Membership, Role, SigningThrottle, Site, User
+from .access import forget_scope, scope_for
+from .models import ApiToken, Membership, Role, SigningThrottle, Site, TokenScope, User
 
 TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 
@@ -107,30 +108,57 @@ def _digest(raw: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, user: User, name: str, by: User | None = None, expires_at: Any = None
+    *,
+    user: User,
+    name: str,
+    by: User | None = None,
+    expires_at: Any = None,
+    scope: str = TokenScope.READ_WRITE,
 ) -> tuple[ApiToken, str]:
-    """Create a personal access token; returns it and the raw secret, which is never stored."""
+    """Create a personal access token; returns it and the raw secret, which is never stored.
+
+    Without ``expires_at`` it expires after ``API_TOKEN_DAYS`` days."""
     if not name.strip():
         raise ValidationError("A token needs a name (what it is for).", field="name")
-    if expires_at is not None and expires_at <= timezone.now():
+    if scope not in TokenScope.values:
+        raise ValidationError(
+            f"scope must be one of {', '.join(TokenScope.values)}; got {scope!r}.", field="scope"
+        )
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + dt.timedelta(days=settings.API_TOKEN_DAYS)
+    elif expires_at <= now:
         raise ValidationError("expires_at must lie in the future.", field="expires_at")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name.strip(),
+        scope=scope,
         prefix=raw[: len(TOKEN_PREFIX) + 6],
         digest=_digest(raw),
         expires_at=expires_at,
     )
     audit_record(
-        action="create", instance=token, changes={"name": [None, token.name]}, by=by or user
+        action="create",
+        instance=token,
+        changes={
+            "name": [None, token.name],
+            "scope": [None, token.scope],
+            "expires_at": [None, token.expires_at],
+        },
+        by=by or user,
     )
     return token, raw
 
 
 @transaction.atomic
-def token_revoke(*, token_id: int, user: User) -> ApiToken:
-    token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
+def token_revoke(*, token_id: int, user: User | None) -> ApiToken:
+    """Revoke a token: one's own, or any user's for an administrator; ``user=None`` is the
+    platform's operator at the command line (any token)."""
+    tokens = ApiToken.objects.select_for_update().select_related("user")
+    if user is not None and not scope_for(user).is_admin:
+        tokens = tokens.filter(user=user)
+    token = tokens.filter(pk=token_id).first()
     if token is None:
         raise NotFoundError(f"No token {token_id} of yours.")
     if token.revoked_at is None:
@@ -140,19 +168,24 @@ def token_revoke(*, token_id: int, user: User) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str) -> User | None:
-    """The active user behind a raw token, or None (unknown, revoked, expired, inactive)."""
+def token_resolve(raw: str) -> ApiToken | None:
+    """The active token behind a raw secret (with its user), or None (unknown, revoked, expired,
+    inactive user). Marks it used (at most once a minute)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     token = ApiToken.objects.select_related("user").filter(digest=_digest(raw)).first()
     now = timezone.now()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if token is None or token.state(now) != "active" or not token.user.is_active:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def token_authenticate(raw: str) -> User | None:
+    """The active user behind a raw token, or None (unknown, revoked, expired, inactive)."""
+    token = token_resolve(raw)
+    return token.user if token is not None else None
 
 
 # ------------------------------------------------------------------ e-signature re-authentication

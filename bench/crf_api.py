@@ -480,6 +480,8 @@ def main() -> None:
             [
                 str(VENV_BIN / "gunicorn"),
                 "oncotrials.web.wsgi:application",
+                "--config",
+                "python:oncotrials.web.gunicorn_conf",  # keep-alive 10 s, as in production
                 "--workers",
                 str(args.workers),
                 "--bind",

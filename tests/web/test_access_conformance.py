@@ -108,6 +108,9 @@ MONITOR_WRITES = {
     ("POST", "/api/v1/crfs/verifications"),
     ("POST", "/crfs/records/{record_type}/{record_id}/queries/"),
     ("POST", "/crfs/records/{record_type}/{record_id}/verify/"),
+    ("POST", "/account/session/"),  # "stay signed in"
+    ("POST", "/account/tokens/"),  # one's own token, as through the API
+    ("POST", "/account/tokens/{token_id}/revoke/"),
 }
 
 

@@ -41,6 +41,11 @@ def _import_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             "must be a whole number",
         ),
         ({"ONCOTRIALS_SECRET_KEY_FILE": "/nonexistent/key"}, "cannot be read"),
+        (
+            {"ONCOTRIALS_DEBUG": "1", "ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS": "2"},
+            "ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS at least as high",
+        ),
+        ({"ONCOTRIALS_DEBUG": "1", "ONCOTRIALS_IDLE_TIMEOUT_MINUTES": "0"}, "at least 1"),
     ],
 )
 def test_bad_settings_fail_loudly(env, message):

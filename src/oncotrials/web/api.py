@@ -11,7 +11,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from oncotrials.apps.accounts.api import router as accounts_router
-from oncotrials.apps.accounts.services import token_authenticate
+from oncotrials.apps.accounts.models import TokenScope
+from oncotrials.apps.accounts.services import token_resolve
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.genomics.api import router as genomics_router
@@ -23,15 +24,21 @@ from oncotrials.apps.trials.api import router as trials_router
 from oncotrials.apps.tumours.api import router as tumours_router
 from oncotrials.core.errors import OncotrialsError
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer otk_...`` personal access tokens."""
+    """``Authorization: Bearer otk_...`` personal access tokens (a read-only one reads only)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = token_resolve(token)
+        if found is None:
+            return None
+        if found.scope == TokenScope.READ and request.method not in SAFE_METHODS:
+            raise HttpError(403, "This personal access token is read-only.")
+        request.user = found.user
+        request.oncotrials_token = found  # type: ignore[attr-defined]
+        return found.user
 
 
 api = NinjaAPI(

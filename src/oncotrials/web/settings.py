@@ -11,10 +11,18 @@ Environment variables (all optional in debug; see README):
   unless debug. ``oncotrials run`` serves plain HTTP on loopback and sets it to ``0``.
 - ``CELERY_BROKER_URL``: default in-process (tasks run eagerly).
 - ``ONCOTRIALS_TIME_ZONE``: default display time zone of sites without one (``Europe/Paris``).
+- ``ONCOTRIALS_IDLE_TIMEOUT_MINUTES``: a browser session ends after this long without a request
+  (default 15), besides the absolute lifetime of 8 hours.
+- ``ONCOTRIALS_LOGIN_FAILURE_LIMIT`` (5), ``ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS`` (30),
+  ``ONCOTRIALS_LOGIN_LOCKOUT_MINUTES`` (15), ``ONCOTRIALS_TRUSTED_PROXY_COUNT`` (0): login throttling.
+- ``ONCOTRIALS_SIGNATURE_FAILURE_LIMIT`` (5), ``ONCOTRIALS_SIGNATURE_FAILURE_WINDOW_MINUTES`` (15),
+  ``ONCOTRIALS_SIGNATURE_LOCK_MINUTES`` (30): wrong passwords when signing electronically.
+- ``ONCOTRIALS_API_TOKEN_DAYS`` (90): default lifetime of a personal access token.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -116,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "oncotrials.apps.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oncotrials.web.middleware.FragmentDocumentMiddleware",
@@ -203,9 +212,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (apps/accounts/throttle.py): a name is locked at one client address after
+# ONCOTRIALS_LOGIN_FAILURE_LIMIT failures (nobody elsewhere can lock its owner out); an address
+# is locked for every name after ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS failures (spraying).
+AXES_HANDLER = "oncotrials.apps.accounts.throttle.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = _int("ONCOTRIALS_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = _int("ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_FAILURE_LIMIT_PER_ADDRESS < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "ONCOTRIALS_LOGIN_FAILURE_LIMIT must be at least 1 and "
+        "ONCOTRIALS_LOGIN_FAILURE_LIMIT_PER_ADDRESS at least as high."
+    )
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_int("ONCOTRIALS_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# Electronic signatures: the password is asked again; after this many wrong ones within the
+# window, the user cannot sign for the lock time, even with the right password.
+SIGNATURE_FAILURE_LIMIT = _int("ONCOTRIALS_SIGNATURE_FAILURE_LIMIT", 5)
+SIGNATURE_FAILURE_WINDOW = dt.timedelta(
+    minutes=_int("ONCOTRIALS_SIGNATURE_FAILURE_WINDOW_MINUTES", 15)
+)
+SIGNATURE_LOCK_TIME = dt.timedelta(minutes=_int("ONCOTRIALS_SIGNATURE_LOCK_MINUTES", 30))
+if SIGNATURE_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("ONCOTRIALS_SIGNATURE_FAILURE_LIMIT must be at least 1.")
+# Personal access tokens for the API expire after this many days unless created with a date.
+API_TOKEN_DAYS = _int("ONCOTRIALS_API_TOKEN_DAYS", 90)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("ONCOTRIALS_API_TOKEN_DAYS must be at least 1.")
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address from the
+# right; without it every client would share the proxy's address (and its limit).
+TRUSTED_PROXY_COUNT = _int("ONCOTRIALS_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "oncotrials.apps.accounts.throttle.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -223,7 +259,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime from the login, whatever the activity
+# Idle timeout of browser sessions: the page warns before it ends; API tokens are not sessions.
+SESSION_IDLE_TIMEOUT = _int("ONCOTRIALS_IDLE_TIMEOUT_MINUTES", 15) * 60
+if SESSION_IDLE_TIMEOUT <= 0:
+    raise ImproperlyConfigured("ONCOTRIALS_IDLE_TIMEOUT_MINUTES must be at least 1.")
+SESSION_IDLE_WARNING = min(120, SESSION_IDLE_TIMEOUT // 2)  # seconds of warning before the end
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = (

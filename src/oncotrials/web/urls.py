@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from oncotrials.apps.accounts import views as account_views
 from oncotrials.apps.subjects import views as subject_views
 from oncotrials.apps.subjects import views_consent_forms as subject_consent_forms
 from oncotrials.apps.subjects import views_journey as subject_journey
@@ -61,6 +62,13 @@ urlpatterns = [
     path("", include("oncotrials.apps.matching.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/session/", account_views.session_status, name="account-session"),
+    path("account/tokens/", account_views.tokens_page, name="account-tokens"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        account_views.token_revoke_view,
+        name="account-token-revoke",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

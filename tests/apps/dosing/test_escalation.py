@@ -128,6 +128,8 @@ def test_three_plus_three_escalates_after_0_of_3_and_the_decision_is_signed(esca
     assert decision.recommended_action == "escalate"
     assert decision.deviation_reason == ""
     assert decision.signed_by == investigator
+    # The printed name is kept with the signature (no first or last name here: the user name).
+    assert decision.signed_name == investigator.username
 
 
 def test_one_dlt_in_three_expands_the_dose_under_3_plus_3(escalation, screen):

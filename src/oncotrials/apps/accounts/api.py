@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from oncotrials.core.errors import PermissionDeniedError
+
 from .access import acting_user, scope_for
 from .schemas import ErrorOut, MeOut, SiteOut, TokenCreatedOut, TokenIn, TokenOut
 from .selectors import memberships_of, sites_for_user, tokens_of
@@ -35,10 +37,18 @@ def tokens(request: HttpRequest) -> object:
     return tokens_of(user=acting_user(request.user))
 
 
-@router.post("/tokens", response={201: TokenCreatedOut, 422: ErrorOut})
+@router.post("/tokens", response={201: TokenCreatedOut, 403: ErrorOut, 422: ErrorOut})
 def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
+    """Create a token: only in a session opened with the password, never with a token."""
+    if getattr(request, "oncotrials_token", None) is not None:
+        raise PermissionDeniedError(
+            "A personal access token cannot create tokens; log in with your password and "
+            "create it from your account's API tokens page or this endpoint in that session."
+        )
     user = acting_user(request.user)
-    token, raw = token_create(user=user, name=payload.name, expires_at=payload.expires_at)
+    token, raw = token_create(
+        user=user, name=payload.name, expires_at=payload.expires_at, scope=payload.scope
+    )
     out = TokenOut.from_orm(token).dict()
     return Status(201, {**out, "token": raw})
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .access import scope_for
@@ -16,6 +17,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     scope = scope_for(user)
     labels = dict(Role.choices)
     return {
+        "idle_timeout": settings.SESSION_IDLE_TIMEOUT,
+        "idle_warning": settings.SESSION_IDLE_WARNING,
         "nav_roles": sorted(str(labels.get(r, r)) for r in scope.roles()),
         "nav_is_admin": scope.is_admin,
     }

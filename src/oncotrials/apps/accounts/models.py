@@ -116,11 +116,22 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} @ {self.site}{scope}"
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
 class ApiToken(models.Model):
-    """A personal access token. Only a SHA-256 digest is stored; the token is shown once."""
+    """A personal access token. Only a SHA-256 digest is stored; the token is shown once.
+
+    Every token expires (``API_TOKEN_DAYS`` by default); a read-only token is refused any
+    write; no token can create tokens (that needs the password, through a session)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
+    scope = models.CharField(
+        max_length=16, choices=TokenScope.choices, default=TokenScope.READ_WRITE
+    )
     prefix = models.CharField(max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -134,8 +145,33 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def state(self, at: object = None) -> str:
+        """active, expired or revoked."""
+        now = at or timezone.now()
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:  # type: ignore[operator]
+            return "expired"
+        return "active"
+
 
 # Whoever asks: a signed-in user, or the anonymous user of a request that is not signed in
 # (every rule then grants nothing). Selectors and access checks take an ``Actor``; services
 # that store who did something take a ``User`` (see ``access.acting_user``).
 Actor = User | AnonymousUser
+
+
+class SigningThrottle(models.Model):
+    """Wrong passwords entered to sign electronically, per user: after
+    ``SIGNATURE_FAILURE_LIMIT`` within ``SIGNATURE_FAILURE_WINDOW`` the user cannot sign until
+    ``locked_until``, even with the right password (21 CFR 11.300(d))."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="signing_throttle"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"signing of {self.user_id}: {self.failures} failure(s)"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
@@ -52,13 +52,17 @@ class TokenIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., min_length=1, max_length=100)
-    expires_at: UtcDateTime | None = None
+    expires_at: UtcDateTime | None = Field(
+        None, description="Default: ONCOTRIALS_API_TOKEN_DAYS (90) days from now."
+    )
+    scope: Literal["read", "read_write"] = "read_write"
 
 
 class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scope: str
     created_at: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None

@@ -21,3 +21,9 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
 def tokens_of(*, user: User) -> QuerySet[ApiToken]:
     """The account's own personal access tokens."""
     return ApiToken.objects.filter(user=user)
+
+
+def tokens_listed(*, username: str | None = None) -> QuerySet[ApiToken]:
+    """Every personal access token (for the platform's operator), or one user's."""
+    tokens = ApiToken.objects.select_related("user").order_by("user__username", "-created_at")
+    return tokens if username is None else tokens.filter(user__username=username)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.audit.services import audit_record
-from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 
-from .access import forget_scope
-from .models import ApiToken, Membership, Role, Site, User
+from .access import forget_scope, scope_for
+from .models import ApiToken, Membership, Role, SigningThrottle, Site, TokenScope, User
 
 TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 
@@ -101,30 +108,57 @@ def _digest(raw: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, user: User, name: str, by: User | None = None, expires_at: Any = None
+    *,
+    user: User,
+    name: str,
+    by: User | None = None,
+    expires_at: Any = None,
+    scope: str = TokenScope.READ_WRITE,
 ) -> tuple[ApiToken, str]:
-    """Create a personal access token; returns it and the raw secret, which is never stored."""
+    """Create a personal access token; returns it and the raw secret, which is never stored.
+
+    Without ``expires_at`` it expires after ``API_TOKEN_DAYS`` days."""
     if not name.strip():
         raise ValidationError("A token needs a name (what it is for).", field="name")
-    if expires_at is not None and expires_at <= timezone.now():
+    if scope not in TokenScope.values:
+        raise ValidationError(
+            f"scope must be one of {', '.join(TokenScope.values)}; got {scope!r}.", field="scope"
+        )
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + dt.timedelta(days=settings.API_TOKEN_DAYS)
+    elif expires_at <= now:
         raise ValidationError("expires_at must lie in the future.", field="expires_at")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name.strip(),
+        scope=scope,
         prefix=raw[: len(TOKEN_PREFIX) + 6],
         digest=_digest(raw),
         expires_at=expires_at,
     )
     audit_record(
-        action="create", instance=token, changes={"name": [None, token.name]}, by=by or user
+        action="create",
+        instance=token,
+        changes={
+            "name": [None, token.name],
+            "scope": [None, token.scope],
+            "expires_at": [None, token.expires_at],
+        },
+        by=by or user,
     )
     return token, raw
 
 
 @transaction.atomic
-def token_revoke(*, token_id: int, user: User) -> ApiToken:
-    token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
+def token_revoke(*, token_id: int, user: User | None) -> ApiToken:
+    """Revoke a token: one's own, or any user's for an administrator; ``user=None`` is the
+    platform's operator at the command line (any token)."""
+    tokens = ApiToken.objects.select_for_update().select_related("user")
+    if user is not None and not scope_for(user).is_admin:
+        tokens = tokens.filter(user=user)
+    token = tokens.filter(pk=token_id).first()
     if token is None:
         raise NotFoundError(f"No token {token_id} of yours.")
     if token.revoked_at is None:
@@ -134,16 +168,93 @@ def token_revoke(*, token_id: int, user: User) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str) -> User | None:
-    """The active user behind a raw token, or None (unknown, revoked, expired, inactive)."""
+def token_resolve(raw: str) -> ApiToken | None:
+    """The active token behind a raw secret (with its user), or None (unknown, revoked, expired,
+    inactive user). Marks it used (at most once a minute)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     token = ApiToken.objects.select_related("user").filter(digest=_digest(raw)).first()
     now = timezone.now()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if token is None or token.state(now) != "active" or not token.user.is_active:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def token_authenticate(raw: str) -> User | None:
+    """The active user behind a raw token, or None (unknown, revoked, expired, inactive)."""
+    token = token_resolve(raw)
+    return token.user if token is not None else None
+
+
+# ------------------------------------------------------------------ e-signature re-authentication
+
+
+def signing_reauthenticate(*, user: User, password: str) -> None:
+    """Check the password a user enters to sign electronically (21 CFR 11.200(a)(1)).
+
+    Each wrong password is recorded in the audit trail (``signature_password_failed``); after
+    ``SIGNATURE_FAILURE_LIMIT`` of them within ``SIGNATURE_FAILURE_WINDOW`` the user cannot sign
+    for ``SIGNATURE_LOCK_TIME`` (``signature_locked``), and every attempt meanwhile is refused
+    unchecked, the right password included (``signature_refused``). Raises
+    ``PermissionDeniedError`` when the signature must not be applied.
+
+    Call it before the signing transaction: what it records is committed in its own transaction
+    so that the failure stays recorded when the signing service raises.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        SigningThrottle.objects.get_or_create(user=user)
+        throttle = SigningThrottle.objects.select_for_update().get(user=user)
+        if throttle.locked_until is not None and throttle.locked_until > now:
+            until = throttle.locked_until
+            audit_record(
+                action="signature_refused",
+                instance=user,
+                changes={"locked_until": [None, until.isoformat(timespec="seconds")]},
+                reason="signing is locked after repeated wrong passwords",
+                by=user,
+            )
+            message = (
+                f"Signing is locked until {until:%Y-%m-%d %H:%M} UTC after repeated wrong "
+                "passwords: the signature was not applied."
+            )
+        elif user.check_password(password or ""):
+            if throttle.failures or throttle.locked_until is not None:
+                throttle.failures, throttle.window_started_at, throttle.locked_until = 0, None, None
+                throttle.save()
+            return
+        else:
+            started = throttle.window_started_at
+            if started is None or now - started > settings.SIGNATURE_FAILURE_WINDOW:
+                throttle.failures, throttle.window_started_at = 0, now
+            throttle.failures += 1
+            limit = settings.SIGNATURE_FAILURE_LIMIT
+            audit_record(
+                action="signature_password_failed",
+                instance=user,
+                changes={"failures": [throttle.failures - 1, throttle.failures]},
+                reason=f"wrong password when signing ({throttle.failures} of {limit})",
+                by=user,
+            )
+            message = "The password does not match: the signature was not applied."
+            if throttle.failures >= limit:
+                throttle.locked_until = now + settings.SIGNATURE_LOCK_TIME
+                throttle.failures, throttle.window_started_at = 0, None
+                audit_record(
+                    action="signature_locked",
+                    instance=user,
+                    changes={
+                        "locked_until": [None, throttle.locked_until.isoformat(timespec="seconds")]
+                    },
+                    reason=f"{limit} wrong passwords when signing",
+                    by=user,
+                )
+                message = (
+                    f"The password does not match ({limit} wrong passwords): signing is locked "
+                    f"until {throttle.locked_until:%Y-%m-%d %H:%M} UTC. The signature was not "
+                    "applied."
+                )
+            throttle.save()
+    raise PermissionDeniedError(message)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, allows, require_roles, roles_on
 from oncotrials.apps.accounts.models import Actor, User
+from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar, roles_for_patient
@@ -973,10 +974,11 @@ def sdv_is_current(record: models.Model) -> bool:
 # ----------------------------------------------------------------------------- signatures
 
 
-@transaction.atomic
 def signature_sign(*, record: models.Model, meaning: str, password: str, by: User) -> Signature:
     """An investigator signs a record (or a casebook: a Registration) with their password.
 
+    The password is checked by ``accounts.signing_reauthenticate`` (wrong ones audited, signing
+    locked after repeated ones), in its own transaction before the signature's.
     The signature keeps a fingerprint of the signed content; ``signature_is_valid`` compares it
     with the record as it is now, so any later change invalidates the signature.
     """
@@ -986,8 +988,12 @@ def signature_sign(*, record: models.Model, meaning: str, password: str, by: Use
             f"meaning must be one of {', '.join(SignatureMeaning.values)}; got {meaning!r}.",
             field="meaning",
         )
-    if not by.check_password(password or ""):
-        raise PermissionDeniedError("The password does not match: the signature was not applied.")
+    signing_reauthenticate(user=by, password=password)
+    return _signature_apply(record=record, meaning=meaning, by=by)
+
+
+@transaction.atomic
+def _signature_apply(*, record: models.Model, meaning: str, by: User) -> Signature:
     locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
     sig = Signature.objects.create(
         **_link(locked),

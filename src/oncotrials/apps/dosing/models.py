@@ -73,6 +73,8 @@ class EscalationDecision(models.Model):
     )
     deviation_reason = models.TextField(blank=True)
     signed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # The signer's printed name when signing (21 CFR 11.50): first and last name, else user name.
+    signed_name = models.CharField(max_length=300, blank=True)
     signature_meaning = models.CharField(max_length=200)
 
     class Meta:

@@ -47,6 +47,7 @@ class EscalationDecisionOut(Schema):
     decided_action: str
     next_dose_level_id: int | None
     deviation_reason: str
+    signed_name: str
     signature_meaning: str
 
 

@@ -546,6 +546,7 @@ def escalation_decide(
         next_dose_level=next_dose_level,
         deviation_reason=deviation_reason if not same else "",
         signed_by=by,
+        signed_name=(by.get_full_name() or by.username)[:300],
         signature_meaning=meaning,
     )
     old_level = locked.current_dose_level.level

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, may, require
 from oncotrials.apps.accounts.models import Membership, Site, User
+from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.subjects.models import Patient
@@ -571,26 +572,31 @@ def recommendation_sign(
     return signed
 
 
-@transaction.atomic
 def recommendations_sign(
     *, recommendations: Iterable[MtbRecommendation], meaning: str, password: str, by: User
 ) -> list[MtbRecommendation]:
     """Sign several recommendations in one continuous session, all or nothing, with one entry
     of the password (21 CFR 11.200(a)(1)(i): the first signing of a series uses every
-    component, the following ones at least one). Each is checked as ``recommendation_sign``."""
+    component, the following ones at least one). Each is checked as ``recommendation_sign``.
+
+    The password is checked by ``accounts.signing_reauthenticate`` (wrong ones audited, signing
+    locked after repeated ones) once the recommendations are known signable, in its own
+    transaction; they are checked again under lock when the signatures are applied."""
     meaning = _text(meaning, "meaning", max_length=200, required=True)
     ids = sorted({r.pk for r in recommendations})
     if not ids:
         raise ValidationError(
             "Choose at least one recommendation to sign.", field="recommendations"
         )
-    locked = list(
-        MtbRecommendation.objects.select_for_update()
-        .select_related("case__meeting__site", "case__patient")
-        .filter(pk__in=ids)
-        .order_by("pk")
+    _check_signable(
+        MtbRecommendation.objects.select_related("case__meeting__site").filter(pk__in=ids), by
     )
-    for rec in locked:
+    signing_reauthenticate(user=by, password=password)
+    return _recommendations_apply(ids=ids, meaning=meaning, by=by)
+
+
+def _check_signable(recs: Iterable[MtbRecommendation], by: User) -> None:
+    for rec in recs:
         meeting = rec.case.meeting
         is_chair = meeting.chair_id is not None and meeting.chair_id == by.pk
         if not is_chair and not may(by, Action.SIGN_RECOMMENDATION, on=_on_site(meeting.site_id)):
@@ -605,8 +611,17 @@ def recommendations_sign(
             )
         if signature_is_valid(rec):
             raise ConflictError(f"Recommendation {rec.pk} is already signed by {rec.signed_name}.")
-    if not by.check_password(password or ""):
-        raise PermissionDeniedError("The password does not match: the signature was not applied.")
+
+
+@transaction.atomic
+def _recommendations_apply(*, ids: list[int], meaning: str, by: User) -> list[MtbRecommendation]:
+    locked = list(
+        MtbRecommendation.objects.select_for_update()
+        .select_related("case__meeting__site", "case__patient")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    _check_signable(locked, by)
     now = timezone.now()
     name = (by.get_full_name() or by.username)[:300]
     for rec in locked:

@@ -1,4 +1,4 @@
-"""Platform commands: run, demo, migrate, createuser, token create, audit verify."""
+"""Platform commands: run, demo, migrate, createuser, token create|list|revoke, audit verify."""
 
 from __future__ import annotations
 
@@ -267,10 +267,19 @@ def createuser(
 def token_create_cmd(
     username: Annotated[str, typer.Argument(help="Whose token.")],
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    scope: Annotated[str, typer.Option(help="read or read_write.")] = "read_write",
+    days: Annotated[
+        int | None,
+        typer.Option(help="Days before it expires (default ONCOTRIALS_API_TOKEN_DAYS, 90)."),
+    ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Create a personal access token; it is printed once and stored hashed."""
     django_setup.setup()
+    import datetime as dt
+
+    from django.utils import timezone
+
     from oncotrials.apps.accounts.models import User
     from oncotrials.apps.accounts.services import token_create
     from oncotrials.apps.audit.context import audit_context
@@ -278,13 +287,125 @@ def token_create_cmd(
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         fail(f"No active user {username!r}.", remedy="Create one with `oncotrials createuser`.")
+    if days is not None and days < 1:
+        fail(f"--days must be at least 1; got {days}.", remedy="Give a number of days.")
+    expires_at = timezone.now() + dt.timedelta(days=days) if days is not None else None
     with audit_context(channel="cli"):
-        token, raw = token_create(user=user, name=name)
+        token, raw = token_create(user=user, name=name, scope=scope, expires_at=expires_at)
     if fmt is OutputFormat.json:
-        print_json({"id": token.pk, "name": token.name, "token": raw})
+        print_json(
+            {
+                "id": token.pk,
+                "name": token.name,
+                "scope": token.scope,
+                "expires_at": token.expires_at,
+                "token": raw,
+            }
+        )
     else:
-        stderr.print("Store this token now; it will not be shown again.")
+        stderr.print(
+            f"Store this token now; it will not be shown again. It expires on "
+            f"{token.expires_at:%Y-%m-%d %H:%M} UTC."
+        )
         stdout.print(raw)
+
+
+@token_app.command("list")
+@command_errors
+def token_list_cmd(
+    username: Annotated[
+        str | None, typer.Argument(help="Whose tokens (default: every user's).")
+    ] = None,
+    active: Annotated[bool, typer.Option(help="Only tokens still usable.")] = False,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """List personal access tokens: owner, name, scope, created, expires, last used, state."""
+    django_setup.setup()
+    from django.utils import timezone
+
+    from oncotrials.apps.accounts.models import User
+    from oncotrials.apps.accounts.selectors import tokens_listed
+
+    if username is not None and not User.objects.filter(username=username).exists():
+        fail(f"No user {username!r}.", remedy="Check the user name.")
+    tokens = tokens_listed(username=username)
+    now = timezone.now()
+    rows = [
+        {
+            "id": t.pk,
+            "user": t.user.username,
+            "name": t.name,
+            "prefix": t.prefix,
+            "scope": t.scope,
+            "created_at": t.created_at,
+            "expires_at": t.expires_at,
+            "last_used_at": t.last_used_at,
+            "revoked_at": t.revoked_at,
+            "state": t.state(now),
+        }
+        for t in tokens
+    ]
+    if active:
+        rows = [r for r in rows if r["state"] == "active"]
+    if fmt is OutputFormat.json:
+        print_json(rows)
+        return
+
+    def when(value: Any) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value is not None else "—"
+
+    table = Table(title="Personal access tokens (times in UTC)")
+    for col in (
+        "id",
+        "user",
+        "name",
+        "prefix",
+        "scope",
+        "created",
+        "expires",
+        "last used",
+        "state",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["user"]),
+            str(r["name"]),
+            f"{r['prefix']}…",
+            str(r["scope"]),
+            when(r["created_at"]),
+            when(r["expires_at"]),
+            when(r["last_used_at"]),
+            str(r["state"]),
+        )
+    stdout.print(table)
+
+
+@token_app.command("revoke")
+@command_errors
+def token_revoke_cmd(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `oncotrials token list`).")],
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Revoke a personal access token at once (recorded in the audit trail)."""
+    django_setup.setup()
+    from oncotrials.apps.accounts.models import ApiToken
+    from oncotrials.apps.accounts.services import token_revoke
+    from oncotrials.apps.audit.context import audit_context
+
+    before = ApiToken.objects.filter(pk=token_id).first()
+    if before is None:
+        fail(f"No token {token_id}.", remedy="See `oncotrials token list` for the ids.")
+    already = before.revoked_at is not None
+    with audit_context(channel="cli"):
+        token = token_revoke(token_id=token_id, user=None)
+    if fmt is OutputFormat.json:
+        print_json({"id": token.pk, "revoked_at": token.revoked_at, "already": already})
+    elif already:
+        stdout.print(f"Token {token.pk} was already revoked on {token.revoked_at:%Y-%m-%d %H:%M}.")
+    else:
+        stdout.print(f"Revoked token {token.pk} ({token.name}) of {token.user.username}.")
 
 
 @audit_app.command("verify")

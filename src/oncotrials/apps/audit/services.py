@@ -29,7 +29,7 @@ from oncotrials.core.errors import ValidationError
 from . import sealing
 from .checkpoints import CheckpointError, checkpoint_write, checkpoints_load
 from .context import current
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+from .models import GENESIS_HASH, LEGACY_KEY_ID, AuditChainHead, AuditEvent
 from .partitions import partition_of
 
 
@@ -424,6 +424,8 @@ def _verify_partition(
             raise _Broken(TAMPERED, f"event #{expected} is missing", p, expected)
         if ev.prev_hash != prev:
             raise _Broken(TAMPERED, "its link to the previous event is broken", p, ev.seq)
+        if ev.key_id == LEGACY_KEY_ID:  # the trail was re-sealed: no event may carry it
+            raise _Broken(TAMPERED, "it carries an unkeyed seal (forged)", p, ev.seq)
         try:
             sealed = sealing.seal(ev)
         except sealing.UnknownKeyError:

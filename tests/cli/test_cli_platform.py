@@ -141,15 +141,20 @@ def test_audit_verify_passes_then_catches_tampering(demo_db):
 
     from django.db import connection
 
+    from oncotrials.apps.audit.models import AuditEvent
+
+    victim = AuditEvent.objects.order_by("id")[41]  # the 42nd event, in its trial's chain
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SET session_replication_role = replica")
-        cur.execute("UPDATE audit_auditevent SET actor_username = 'mallory' WHERE seq = 42")
+        cur.execute(
+            "UPDATE audit_auditevent SET actor_username = 'mallory' WHERE id = %s", [victim.pk]
+        )
         if connection.vendor == "postgresql":
             cur.execute("SET session_replication_role = origin")
     bad = runner.invoke(app, ["audit", "verify"])
     assert bad.exit_code == 1
-    assert "broken at event #42" in bad.stderr
+    assert f"broken at event #{victim.seq} of chain {victim.partition}" in bad.stderr
 
 
 def test_createuser_with_role_and_token(demo_db):

@@ -55,7 +55,9 @@ def test_bad_settings_fail_loudly(env, message):
 
 
 def test_production_defaults_are_secure():
-    result = _import_settings({"ONCOTRIALS_SECRET_KEY": "x" * 50})
+    result = _import_settings(
+        {"ONCOTRIALS_SECRET_KEY": "x" * 50, "ONCOTRIALS_AUDIT_KEY": "k1:" + "y" * 40}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
 

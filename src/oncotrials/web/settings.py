@@ -18,11 +18,18 @@ Environment variables (all optional in debug; see README):
 - ``ONCOTRIALS_SIGNATURE_FAILURE_LIMIT`` (5), ``ONCOTRIALS_SIGNATURE_FAILURE_WINDOW_MINUTES`` (15),
   ``ONCOTRIALS_SIGNATURE_LOCK_MINUTES`` (30): wrong passwords when signing electronically.
 - ``ONCOTRIALS_API_TOKEN_DAYS`` (90): default lifetime of a personal access token.
+- ``ONCOTRIALS_AUDIT_KEY`` (``<id>:<secret>``) or ``ONCOTRIALS_AUDIT_KEY_FILE`` (one ``<id>:<secret>``
+  a line, the last one current): the keys sealing audit events; required unless debug.
+- ``ONCOTRIALS_AUDIT_SIGNING_KEY_FILE``: Ed25519 private key (PEM) signing audit checkpoints;
+  default derived from the current audit key.
+- ``ONCOTRIALS_AUDIT_CHECKPOINT_DIR``: where signed checkpoints are written (default
+  ``<data dir>/audit-checkpoints``; keep it off the database server).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -304,3 +311,74 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ONCOTRIALS_LOG_LEVEL", "WARNING")},
 }
+
+# --- Audit trail keys ---------------------------------------------------------------------
+# The keyed MAC sealing every audit event: a keyring of ``id -> secret``, the current id sealing
+# new events. Never stored in the database; see README "Audit trail keys".
+AUDIT_KEYS: dict[str, bytes] = {}
+AUDIT_KEY_ID = ""
+AUDIT_KEY_DERIVED = False  # a development key derived from SECRET_KEY (system check warns)
+
+
+def _audit_key_entry(text: str, where: str) -> tuple[str, bytes]:
+    key_id, sep, secret = text.strip().partition(":")
+    if not sep:  # a bare secret: its id is derived from it, never revealing it
+        secret = key_id
+        key_id = (
+            "k-" + hashlib.sha256(b"oncotrials-audit-key-id:" + secret.encode()).hexdigest()[:12]
+        )
+    key_id, secret = key_id.strip(), secret.strip()
+    if not key_id or len(key_id) > 64 or key_id == "legacy-sha256":
+        raise ImproperlyConfigured(f"{where}: the key id must be 1-64 characters; got {key_id!r}.")
+    if len(secret) < 32 and not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            f"{where}: the audit key {key_id!r} needs 32 characters or more."
+        )
+    return key_id, secret.encode()
+
+
+_audit_key_file = os.environ.get("ONCOTRIALS_AUDIT_KEY_FILE", "")
+if _audit_key_file:
+    try:
+        _lines = Path(_audit_key_file).read_text().splitlines()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"ONCOTRIALS_AUDIT_KEY_FILE={_audit_key_file!r} cannot be read: {exc.strerror}."
+        ) from None
+    for _n, _line in enumerate(_lines, start=1):
+        if _line.strip() and not _line.lstrip().startswith("#"):
+            _kid, _secret_bytes = _audit_key_entry(_line, f"ONCOTRIALS_AUDIT_KEY_FILE line {_n}")
+            AUDIT_KEYS[_kid] = _secret_bytes
+            AUDIT_KEY_ID = _kid  # the last key of the file seals new events
+    if not AUDIT_KEYS:
+        raise ImproperlyConfigured(f"ONCOTRIALS_AUDIT_KEY_FILE={_audit_key_file!r} holds no key.")
+if os.environ.get("ONCOTRIALS_AUDIT_KEY", ""):
+    _kid, _secret_bytes = _audit_key_entry(
+        os.environ["ONCOTRIALS_AUDIT_KEY"], "ONCOTRIALS_AUDIT_KEY"
+    )
+    AUDIT_KEYS[_kid] = _secret_bytes
+    AUDIT_KEY_ID = _kid  # the key of the environment seals new events; the file's still verify
+if not AUDIT_KEYS:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "ONCOTRIALS_AUDIT_KEY (or ONCOTRIALS_AUDIT_KEY_FILE) is required unless "
+            "ONCOTRIALS_DEBUG=1: it seals the audit trail; see README, Audit trail keys."
+        )
+    AUDIT_KEY_ID = "dev-derived"
+    AUDIT_KEYS[AUDIT_KEY_ID] = hashlib.sha256(
+        b"oncotrials-audit-mac:" + SECRET_KEY.encode()
+    ).digest()
+    AUDIT_KEY_DERIVED = True
+
+AUDIT_SIGNING_KEY_FILE = os.environ.get("ONCOTRIALS_AUDIT_SIGNING_KEY_FILE", "")
+if AUDIT_SIGNING_KEY_FILE and not Path(AUDIT_SIGNING_KEY_FILE).is_file():
+    raise ImproperlyConfigured(
+        f"ONCOTRIALS_AUDIT_SIGNING_KEY_FILE={AUDIT_SIGNING_KEY_FILE!r} is not a readable file."
+    )
+_checkpoint_dir = os.environ.get("ONCOTRIALS_AUDIT_CHECKPOINT_DIR", "")
+# Tests write checkpoints only where a test puts them (a fresh directory of their own).
+AUDIT_CHECKPOINT_DIR: Path | None = (
+    Path(_checkpoint_dir).resolve()
+    if _checkpoint_dir
+    else (None if TESTING else DATA_DIR / "audit-checkpoints")
+)

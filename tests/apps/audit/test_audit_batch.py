@@ -51,7 +51,7 @@ def test_a_batch_appends_its_events_in_order_under_one_head_lock():
     assert [e.object_id for e in events] == [f"batch-{i}" for i in range(4)]
     assert [e.seq for e in events] == [2, 3, 4, 5]
     assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(events))
-    head = AuditChainHead.objects.get(pk=1)
+    head = AuditChainHead.objects.get(partition="global")
     assert (head.seq, head.last_hash) == (5, events[-1].hash)
     assert audit_verify().ok
 
@@ -72,14 +72,16 @@ def test_a_batch_that_fails_appends_nothing_and_rolls_its_change_back():
 
     def failing_service() -> None:
         with transaction.atomic(), audit_batch():
-            AuditChainHead.objects.filter(pk=1).update(seq=99)  # a change of the transaction
+            AuditChainHead.objects.filter(partition="global").update(
+                seq=99
+            )  # a change of the transaction
             _record(3, "lost")
             raise RuntimeError("the service failed after recording")
 
     with pytest.raises(RuntimeError, match="failed after recording"):
         failing_service()
     assert not AuditEvent.objects.filter(reason="lost").exists()
-    assert AuditChainHead.objects.get(pk=1).seq == 1
+    assert AuditChainHead.objects.get(partition="global").seq == 1
     assert audit_verify().ok
     _record(1, "after")  # the chain goes on from where it was
     assert audit_verify() == audit_verify().__class__(True, 2)
@@ -150,5 +152,5 @@ def test_a_large_batch_is_inserted_in_chunks_and_still_verifies(monkeypatch):
     assert list(
         AuditEvent.objects.filter(reason="large").order_by("seq").values_list("seq", flat=True)
     ) == list(range(1, 9))
-    assert AuditChainHead.objects.get(pk=1).seq == 8
+    assert AuditChainHead.objects.get(partition="global").seq == 8
     assert audit_verify() == audit_verify().__class__(True, 8)

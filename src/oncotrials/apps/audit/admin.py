@@ -13,6 +13,7 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Read-only: the trail is append-only, here as everywhere."""
 
     list_display = (
+        "partition",
         "seq",
         "occurred_at",
         "actor_username",
@@ -21,7 +22,7 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "object_id",
         "channel",
     )
-    list_filter = ("action", "channel", "object_type")
+    list_filter = ("action", "channel", "object_type", "partition")
     search_fields = ("object_id", "actor_username", "object_repr")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

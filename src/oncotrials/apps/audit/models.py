@@ -1,9 +1,18 @@
-"""Append-only, hash-chained audit events.
+"""Append-only audit events, sealed with a keyed MAC in one chain per partition.
 
 Each event stores who, what (old and new values), when (aware UTC), why (reason) and how
-(channel). ``hash = sha256(prev_hash || canonical JSON of the event)``; the chain head row is
-locked for every append so that the chain stays linear under concurrent writers. On PostgreSQL
-a trigger (migration 0002) refuses UPDATE and DELETE on the event table.
+(channel), the partition it is chained in (``trial-<id>``, ``site-<id>`` or ``global``), its
+position ``seq`` in that partition, the id of the key that sealed it and, for an event about a
+row, a digest of the row's fields after the change (``row_digest``, checked by
+``oncotrials audit verify --rows``).
+
+``hash = HMAC-SHA256(key[key_id], prev_hash || canonical JSON of the event)``: the key comes from
+the environment, never from the database, so whoever can write to the database cannot forge an
+event or re-seal a history. Events written before the keyed MAC keep ``key_id =
+"legacy-sha256"`` (the unkeyed digest of the first version) and may only open the ``global``
+chain. The head row of a partition is locked by every append to it, so that its chain stays
+linear; writes to different partitions never wait on each other. On PostgreSQL triggers refuse
+UPDATE, DELETE and TRUNCATE on events and any move back of a chain head (migrations 0002, 0003).
 """
 
 from __future__ import annotations
@@ -11,6 +20,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+GLOBAL_PARTITION = "global"
+LEGACY_KEY_ID = "legacy-sha256"
+GENESIS_HASH = "0" * 64
 
 
 class Channel(models.TextChoices):
@@ -23,7 +36,8 @@ class Channel(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    seq = models.PositiveBigIntegerField(unique=True)
+    partition = models.CharField(max_length=64, default=GLOBAL_PARTITION)
+    seq = models.PositiveBigIntegerField()  # position in its partition's chain, from 1
     occurred_at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -36,22 +50,28 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict)  # {field: [old, new]}
     reason = models.TextField(blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    row_digest = models.CharField(max_length=64, blank=True)  # the row after the change
+    key_id = models.CharField(max_length=64, default=LEGACY_KEY_ID)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["partition", "seq"], name="audit_event_partition_seq")
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"{self.partition} #{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChainHead(models.Model):
-    """One row: the last sequence number and hash, locked by every append."""
+    """One row per partition: its last sequence number and hash, locked by every append."""
 
+    partition = models.CharField(max_length=64, unique=True, default=GLOBAL_PARTITION)
     seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:
-        return f"audit chain head at #{self.seq}"
+        return f"audit chain {self.partition} at #{self.seq}"

@@ -1,25 +1,36 @@
-"""Writing and verifying the audit trail."""
+"""Writing and verifying the audit trail.
+
+``audit_record`` / ``audit_batch`` append events to the chain of their partition (one head row
+locked per partition, one statement on PostgreSQL); ``audit_verify`` recomputes every seal in one
+read-only repeatable-read snapshot and checks the chains against the signed checkpoints kept
+outside the database (``checkpoints.py``), and with ``rows=True`` the audited rows against the
+digest their last event recorded.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
 import decimal
-import hashlib
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import connection, models, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from oncotrials.apps.accounts.models import User
 from oncotrials.core.errors import ValidationError
 
+from . import sealing
+from .checkpoints import CheckpointError, checkpoint_write, checkpoints_load
 from .context import current
-from .models import AuditChainHead, AuditEvent
+from .models import GENESIS_HASH, LEGACY_KEY_ID, AuditChainHead, AuditEvent
+from .partitions import partition_of
 
 
 def _jsonable(value: Any) -> Any:
@@ -34,30 +45,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
-
-
-def _canonical(event: Mapping[str, Any]) -> bytes:
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _payload(ev: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": ev.seq,
-        "occurred_at": ev.occurred_at.astimezone(dt.UTC).isoformat(),
-        "actor": ev.actor_id,
-        "actor_username": ev.actor_username,
-        "action": ev.action,
-        "object_type": ev.object_type,
-        "object_id": ev.object_id,
-        "object_repr": ev.object_repr,
-        "changes": ev.changes,
-        "reason": ev.reason,
-        "channel": ev.channel,
-    }
-
-
-def _digest(prev_hash: str, payload: Mapping[str, Any]) -> str:
-    return hashlib.sha256(prev_hash.encode() + _canonical(payload)).hexdigest()
 
 
 def model_snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
@@ -83,47 +70,79 @@ _batch: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar
 APPEND_CHUNK = 1000  # events per INSERT statement
 
 
-def _lock_head() -> tuple[int, str]:
-    """Lock the chain head and return its sequence number and hash (creating it the first time)."""
+def _lock_heads(partitions: list[str]) -> dict[str, tuple[int, str]]:
+    """Lock the heads of ``partitions`` (in name order) and return their seq and hash.
+
+    A partition's head row is created the first time it is written to.
+    """
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+        select = (
+            f"SELECT partition, seq, last_hash FROM {table} "  # noqa: S608
+            "WHERE partition = ANY(%s) ORDER BY partition FOR UPDATE"
+        )
         with connection.cursor() as cur:
-            cur.execute(f"SELECT seq, last_hash FROM {table} WHERE id = 1 FOR UPDATE")  # noqa: S608
-            row = cur.fetchone()
-        if row is not None:
-            return int(row[0]), str(row[1])
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    return head.seq, head.last_hash
+            cur.execute(select, [partitions])
+            heads = {str(p): (int(s), str(h)) for p, s, h in cur.fetchall()}
+            missing = [p for p in partitions if p not in heads]
+            if missing:
+                rows = ", ".join(["(%s, 0, %s)"] * len(missing))
+                cur.execute(
+                    f"INSERT INTO {table} (partition, seq, last_hash) VALUES {rows} "  # noqa: S608
+                    "ON CONFLICT (partition) DO NOTHING",
+                    [v for p in missing for v in (p, GENESIS_HASH)],
+                )
+                cur.execute(select, [partitions])
+                heads = {str(p): (int(s), str(h)) for p, s, h in cur.fetchall()}
+        return heads
+    heads = {
+        h.partition: (h.seq, h.last_hash)
+        for h in AuditChainHead.objects.select_for_update()
+        .filter(partition__in=partitions)
+        .order_by("partition")
+    }
+    for p in partitions:
+        if p not in heads:
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(partition=p)
+            heads[p] = (head.seq, head.last_hash)
+    return heads
 
 
-def _insert_and_move_head(events: list[AuditEvent]) -> None:
-    """Insert the linked events and move the head to the last one.
+def _insert_and_move_heads(events: list[AuditEvent]) -> None:
+    """Insert the linked events and move each partition's head to its last one.
 
-    On PostgreSQL one statement does both (the head update in a WITH clause): one round trip
-    fewer while the head is locked. Elsewhere, the ORM in two.
+    On PostgreSQL one statement does both (the head updates in a WITH clause): one round trip
+    fewer while the heads are locked. Elsewhere, the ORM.
     """
-    last = events[-1]
+    last: dict[str, AuditEvent] = {}
+    for event in events:
+        last[event.partition] = event
     if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create(events)
-        AuditChainHead.objects.filter(pk=1).update(seq=last.seq, last_hash=last.hash)
+        for p, ev in last.items():
+            AuditChainHead.objects.filter(partition=p).update(seq=ev.seq, last_hash=ev.hash)
         return
     if len(events) > APPEND_CHUNK:  # stay far below PostgreSQL's 65535 parameters
         for start in range(0, len(events), APPEND_CHUNK):
-            _insert_and_move_head(events[start : start + APPEND_CHUNK])
+            _insert_and_move_heads(events[start : start + APPEND_CHUNK])
         return
     qn = connection.ops.quote_name
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params: list[Any] = [last.seq, last.hash]
+    params: list[Any] = []
+    for p, ev in last.items():
+        params.extend([p, ev.seq, ev.hash])
     for event in events:
         params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
     # Table and column names come from the models' metadata; every value is a parameter.
     head = qn(AuditChainHead._meta.db_table)
     table = qn(AuditEvent._meta.db_table)
     columns = ", ".join(qn(f.column) for f in fields)
+    moves = ", ".join(["(%s, %s::bigint, %s)"] * len(last))
     values = ", ".join([row] * len(events))
     sql = (
-        f"WITH moved AS (UPDATE {head} SET seq = %s, last_hash = %s WHERE id = 1) "  # noqa: S608
+        f"WITH moved AS (UPDATE {head} AS h SET seq = v.seq, last_hash = v.last_hash "  # noqa: S608
+        f"FROM (VALUES {moves}) AS v (partition, seq, last_hash) WHERE h.partition = v.partition) "
         f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {qn(AuditEvent._meta.pk.column)}"
     )
     with connection.cursor() as cur:
@@ -135,30 +154,38 @@ def _insert_and_move_head(events: list[AuditEvent]) -> None:
 
 
 def _append(events: list[AuditEvent]) -> None:
-    """Link ``events`` to the chain in order, under one lock of its head (call in a transaction).
+    """Link ``events`` to their partitions' chains in order, under one lock of each head.
 
-    The head row is locked, every event gets the next sequence number, the time of the append and
-    the hash of its predecessor, then the events are inserted at once and the head moves to the
-    last one: two statements on PostgreSQL (three elsewhere) whatever the number of events.
+    Call in a transaction. The heads are locked in name order (no deadlock between batches
+    spanning several partitions); every event gets the next sequence number of its partition,
+    the time of the append, the digest of its row and its seal; then the events are inserted at
+    once and the heads move: two statements on PostgreSQL whatever the number of events.
     """
-    seq, prev_hash = _lock_head()
-    now = timezone.now()  # under the lock: sequence and time of the chain never disagree
+    heads = _lock_heads(sorted({e.partition for e in events}))
+    now = timezone.now()  # under the lock: sequence and time of a chain never disagree
+    key_id, key = sealing.current_key()
     for event in events:
-        seq += 1
-        event.seq, event.occurred_at, event.prev_hash = seq, now, prev_hash
-        event.hash = prev_hash = _digest(prev_hash, _payload(event))
-    _insert_and_move_head(events)
+        seq, prev_hash = heads[event.partition]
+        instance = getattr(event, "_audit_instance", None)
+        if instance is not None and not event.row_digest:
+            event.row_digest = sealing.row_digest(instance) if event.action != "delete" else ""
+        event.seq, event.occurred_at, event.prev_hash = seq + 1, now, prev_hash
+        event.key_id = key_id
+        event.hash = sealing.seal(event, key)
+        heads[event.partition] = (event.seq, event.hash)
+    _insert_and_move_heads(events)
 
 
 @contextmanager
 def audit_batch() -> Iterator[None]:
-    """Append the events recorded inside the block to the chain together, when the block ends.
+    """Append the events recorded inside the block to their chains together, when it ends.
 
     For a service that records several events in one transaction (an AE and the DLT cases it
-    proposes): one lock of the chain head instead of one per event, taken last so that the head
-    stays locked for the shortest time. The block runs in a transaction; if it raises, nothing
-    is appended and its changes roll back with it. A nested block joins the outer one. Do not
-    catch, inside the block, an error whose changes were rolled back after recording an event.
+    proposes): one lock of each partition head instead of one per event, taken last so that the
+    heads stay locked for the shortest time. The block runs in a transaction; if it raises,
+    nothing is appended and its changes roll back with it. A nested block joins the outer one.
+    Do not catch, inside the block, an error whose changes were rolled back after recording an
+    event.
     """
     if _batch.get() is not None:
         yield
@@ -185,11 +212,15 @@ def audit_record(
     reason: str = "",
     by: User | None = None,
     channel: str | None = None,
+    partition: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Call inside the transaction of the change it records.
+    """Append one event to its chain. Call inside the transaction of the change it records.
 
+    The partition is derived from ``instance`` (its trial, else its site, else ``global``)
+    unless given. With an instance, the event also records a digest of the row as it is when
+    appended (after the change), which ``audit verify --rows`` compares with the stored row.
     Inside an ``audit_batch`` block the event is queued and linked when the block ends (its
-    sequence number, time and hashes are set then).
+    sequence number, time, row digest and seal are set then).
     """
     ctx = current()
     actor = by if by is not None else ctx.user
@@ -200,7 +231,10 @@ def audit_record(
         object_repr = object_repr or str(instance)[:200]
     if not object_type or not object_id:
         raise ValidationError("An audit event needs the object it is about.")
+    if partition is None:
+        partition = partition_of(instance) if instance is not None else "global"
     event = AuditEvent(
+        partition=partition,
         actor=user,
         actor_username=getattr(user, "username", "") if user else "",
         action=action,
@@ -211,6 +245,8 @@ def audit_record(
         reason=reason,
         channel=channel or ctx.channel,
     )
+    if instance is not None and str(instance.pk) == object_id:
+        event._audit_instance = instance  # type: ignore[attr-defined]
     pending = _batch.get()
     if pending is not None:
         pending.append(event)
@@ -221,30 +257,309 @@ def audit_record(
     return event
 
 
+# --- Verification ------------------------------------------------------------------------------
+
+OK, TAMPERED, UNVERIFIABLE = "ok", "tampered", "unverifiable"
+EXIT_CODES = {OK: 0, TAMPERED: 1, UNVERIFIABLE: 2}
+
+Progress = Callable[[int, int], None]  # (events checked, events to check)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     events: int
     first_broken_seq: int | None = None
     problem: str = ""
+    partition: str = field(default="", compare=False)
+    status: str = field(default=OK, compare=False)
+    partitions: int = field(default=0, compare=False)
+    checkpoints: int = field(default=0, compare=False)
+    since_checkpoint: str = field(default="", compare=False)
+    rows_checked: int = field(default=0, compare=False)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
 
 
-def audit_verify(*, batch_size: int = 2000) -> ChainReport:
-    """Recompute every link; report the first event whose hash or link does not hold."""
-    prev_hash = "0" * 64
-    expected_seq = 1
-    count = 0
-    for ev in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
-        if ev.seq != expected_seq:
-            return ChainReport(False, count, expected_seq, f"event #{expected_seq} is missing")
-        if ev.prev_hash != prev_hash:
-            return ChainReport(False, count, ev.seq, "its link to the previous event is broken")
-        if _digest(prev_hash, _payload(ev)) != ev.hash:
-            return ChainReport(False, count, ev.seq, "its content no longer matches its hash")
-        prev_hash = ev.hash
-        expected_seq += 1
-        count += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq != count or head.last_hash != prev_hash):
-        return ChainReport(False, count, count + 1, "events after it were removed")
-    return ChainReport(True, count)
+class _Broken(Exception):
+    def __init__(self, status: str, problem: str, partition: str = "", seq: int | None = None):
+        super().__init__(problem)
+        self.status, self.problem, self.partition, self.seq = status, problem, partition, seq
+
+
+@contextmanager
+def verification_snapshot() -> Iterator[None]:
+    """One consistent, read-only view of the trail while the application keeps writing.
+
+    On PostgreSQL a REPEATABLE READ READ ONLY transaction (unless one is already open). On
+    SQLite reads see committed data; the heads are read first and the chains only up to them,
+    so that events appended meanwhile are neither missed nor mistaken for tampering.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _read_heads() -> dict[str, tuple[int, str]]:
+    return {
+        p: (int(s), str(h))
+        for p, s, h in AuditChainHead.objects.order_by("partition").values_list(
+            "partition", "seq", "last_hash"
+        )
+    }
+
+
+def audit_verify(
+    *,
+    since_checkpoint: bool = False,
+    rows: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = 2000,
+) -> ChainReport:
+    """Recompute every seal and link; report the first event that does not hold.
+
+    Reads the heads, then each partition's chain up to its head, in one snapshot. Every signed
+    checkpoint found in ``settings.AUDIT_CHECKPOINT_DIR`` must still match the database. With
+    ``since_checkpoint``, chains are checked from the latest checkpoint on (its events were
+    verified when it was written). With ``rows``, every audited row still present must match
+    the digest its last event recorded. ``status``: ok, tampered, or unverifiable (a key or
+    checkpoint signature that cannot be checked here).
+    """
+    with verification_snapshot():
+        heads = _read_heads()
+        try:
+            checkpoints = checkpoints_load()
+        except CheckpointError as exc:
+            return ChainReport(False, 0, None, str(exc), status=exc.status, heads=heads)
+        start: dict[str, tuple[int, str]] = {}
+        anchor = ""
+        if since_checkpoint and checkpoints:
+            anchor = checkpoints[-1].name
+            start = dict(checkpoints[-1].partitions)
+        total = sum(max(0, seq - start.get(p, (0, ""))[0]) for p, (seq, _) in heads.items())
+        done = 0
+        if progress is not None:
+            progress(0, total)
+        try:
+            for p, (head_seq, head_hash) in heads.items():
+                from_seq, prev = start.get(p, (0, GENESIS_HASH))
+                done = _verify_partition(
+                    p, from_seq, prev, head_seq, head_hash, batch_size, progress, done, total
+                )
+            _check_no_orphans(heads, full=not start)
+            for cp in checkpoints:
+                _check_checkpoint(cp.name, cp.partitions, heads)
+        except _Broken as b:
+            return ChainReport(
+                False,
+                done,
+                b.seq,
+                b.problem,
+                partition=b.partition,
+                status=b.status,
+                partitions=len(heads),
+                checkpoints=len(checkpoints),
+                since_checkpoint=anchor,
+                heads=heads,
+            )
+        rows_checked = 0
+        if rows:
+            rows_checked, problem = _verify_rows()
+            if problem:
+                return ChainReport(
+                    False,
+                    done,
+                    None,
+                    problem,
+                    status=TAMPERED,
+                    partitions=len(heads),
+                    checkpoints=len(checkpoints),
+                    since_checkpoint=anchor,
+                    rows_checked=rows_checked,
+                    heads=heads,
+                )
+    return ChainReport(
+        True,
+        done,
+        partitions=len(heads),
+        checkpoints=len(checkpoints),
+        since_checkpoint=anchor,
+        rows_checked=rows_checked,
+        heads=heads,
+    )
+
+
+def _verify_partition(
+    p: str,
+    from_seq: int,
+    prev: str,
+    head_seq: int,
+    head_hash: str,
+    batch_size: int,
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> int:
+    expected = from_seq + 1
+    if from_seq > head_seq:
+        raise _Broken(
+            TAMPERED, f"its head is behind a signed checkpoint (#{from_seq})", p, head_seq
+        )
+    if from_seq:
+        anchor = AuditEvent.objects.filter(partition=p, seq=from_seq).values_list("hash", flat=True)
+        if list(anchor) != [prev]:
+            raise _Broken(TAMPERED, "it differs from the signed checkpoint", p, from_seq)
+    events = AuditEvent.objects.filter(partition=p, seq__gt=from_seq, seq__lte=head_seq).order_by(
+        "seq"
+    )
+    for ev in events.iterator(chunk_size=batch_size):
+        if ev.seq != expected:
+            raise _Broken(TAMPERED, f"event #{expected} is missing", p, expected)
+        if ev.prev_hash != prev:
+            raise _Broken(TAMPERED, "its link to the previous event is broken", p, ev.seq)
+        if ev.key_id == LEGACY_KEY_ID:  # the trail was re-sealed: no event may carry it
+            raise _Broken(TAMPERED, "it carries an unkeyed seal (forged)", p, ev.seq)
+        try:
+            sealed = sealing.seal(ev)
+        except sealing.UnknownKeyError:
+            raise _Broken(
+                UNVERIFIABLE,
+                f"it is sealed with key {ev.key_id!r}, which is not in the keyring "
+                "(ONCOTRIALS_AUDIT_KEY / ONCOTRIALS_AUDIT_KEY_FILE)",
+                p,
+                ev.seq,
+            ) from None
+        if sealed != ev.hash:
+            raise _Broken(TAMPERED, "its content no longer matches its seal", p, ev.seq)
+        prev = ev.hash
+        expected += 1
+        done += 1
+        if progress is not None and done % batch_size == 0:
+            progress(done, total)
+    if expected - 1 != head_seq or prev != head_hash:
+        raise _Broken(TAMPERED, "events after it were removed", p, expected)
+    # In one snapshot (PostgreSQL), an event past the head means the head was moved back.
+    past_head = AuditEvent.objects.filter(partition=p, seq__gt=head_seq)
+    if connection.vendor == "postgresql" and past_head.exists():
+        raise _Broken(TAMPERED, "its chain head was moved back", p, head_seq + 1)
+    if progress is not None:
+        progress(done, total)
+    return done
+
+
+def _check_no_orphans(heads: Mapping[str, tuple[int, str]], *, full: bool) -> None:
+    """Every partition with events has a head (a deleted head row hides a whole chain)."""
+    if not full and connection.vendor != "postgresql":
+        return
+    orphans = (
+        AuditEvent.objects.exclude(partition__in=list(heads))
+        .values_list("partition", flat=True)
+        .distinct()[:1]
+    )
+    for p in orphans:
+        raise _Broken(TAMPERED, "its events have no chain head", p, None)
+
+
+def _check_checkpoint(
+    name: str, partitions: Mapping[str, tuple[int, str]], heads: Mapping[str, tuple[int, str]]
+) -> None:
+    """The events a signed checkpoint names are still there with the hashes it signed."""
+    for p, (seq, _) in partitions.items():
+        if seq and heads.get(p, (0, ""))[0] < seq:
+            raise _Broken(
+                TAMPERED, f"events up to #{seq} signed in checkpoint {name} were removed", p, seq
+            )
+    wanted = [(p, seq, h) for p, (seq, h) in partitions.items() if seq]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        cond = Q()
+        for p, seq, _ in chunk:
+            cond |= Q(partition=p, seq=seq)
+        found = {
+            (p, s): h
+            for p, s, h in AuditEvent.objects.filter(cond).values_list("partition", "seq", "hash")
+        }
+        for p, seq, h in chunk:
+            if found.get((p, seq)) != h:
+                raise _Broken(
+                    TAMPERED, f"it differs from the one signed in checkpoint {name}", p, seq
+                )
+
+
+def _verify_rows() -> tuple[int, str]:
+    """Compare every audited row with the digest recorded by the last event about it."""
+    last_ids = (
+        AuditEvent.objects.values("object_type", "object_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    by_type: dict[str, dict[str, AuditEvent]] = defaultdict(dict)
+    checked = 0
+    ids = list(last_ids)
+    for start in range(0, len(ids), 2000):
+        for ev in AuditEvent.objects.filter(id__in=ids[start : start + 2000]).only(
+            "id", "object_type", "object_id", "action", "row_digest"
+        ):
+            if ev.row_digest or ev.action == "delete":
+                by_type[ev.object_type][ev.object_id] = ev
+    for object_type, events in sorted(by_type.items()):
+        try:
+            model = django_apps.get_model(object_type)
+        except (LookupError, ValueError):
+            continue
+        keys = list(events)
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            pk_field = model._meta.pk
+            assert pk_field is not None
+            pks = [pk_field.to_python(k) for k in chunk if k != "None"]
+            present = {str(obj.pk): obj for obj in model._base_manager.filter(pk__in=pks)}
+            for key in chunk:
+                ev = events[key]
+                obj = present.get(key)
+                checked += 1
+                if ev.action == "delete":
+                    continue
+                if obj is None:
+                    return checked, (
+                        f"{object_type} {key} was deleted outside the platform "
+                        f"(last event: {ev.action})"
+                    )
+                if sealing.row_digest(obj) != ev.row_digest:
+                    return checked, (
+                        f"{object_type} {key} was changed outside the platform: it no longer "
+                        "matches the row recorded by its last audit event"
+                    )
+    return checked, ""
+
+
+@dataclass(frozen=True)
+class CheckpointReport:
+    report: ChainReport
+    path: str = ""
+
+
+def audit_checkpoint(*, progress: Progress | None = None) -> CheckpointReport:
+    """Verify the trail (from the latest checkpoint on) and sign its heads into a new checkpoint.
+
+    Nothing is written when the trail does not verify. The heads signed are those of the
+    snapshot that was verified.
+    """
+    with verification_snapshot():
+        report = audit_verify(since_checkpoint=True, progress=progress)
+        if not report.ok:
+            return CheckpointReport(report)
+        try:
+            path = checkpoint_write(report.heads, checkpoints_load())
+        except (CheckpointError, OSError) as exc:
+            return CheckpointReport(
+                ChainReport(False, report.events, None, str(exc), status=UNVERIFIABLE)
+            )
+    return CheckpointReport(report, str(path))

@@ -1,4 +1,4 @@
-"""Platform commands: run, demo, migrate, createuser, token create|list|revoke, audit verify."""
+"""Platform commands: run, demo, migrate, createuser, token create|list|revoke, audit verify|checkpoint, db."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from oncotrials.cli.output import (
 
 token_app = typer.Typer(help="Personal access tokens for the API.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+db_app = typer.Typer(help="Database roles (PostgreSQL).", no_args_is_help=True)
 
 
 def _migrate(quiet: bool = True) -> None:
@@ -205,7 +206,8 @@ def _reset_database(yes: bool) -> None:
 
 @command_errors
 def migrate() -> None:
-    """Apply database migrations."""
+    """Apply database migrations (as the owner role of DATABASE_OWNER_URL when set)."""
+    _owner_database()
     django_setup.setup()
     _migrate(quiet=False)
 
@@ -406,22 +408,149 @@ def token_revoke_cmd(
         stdout.print(f"Token {token.pk} was already revoked on {token.revoked_at:%Y-%m-%d %H:%M}.")
     else:
         stdout.print(f"Revoked token {token.pk} ({token.name}) of {token.user.username}.")
+def _owner_database() -> None:
+    """Migrations and grants run as the owner role when DATABASE_OWNER_URL is set."""
+    owner_url = os.environ.get("DATABASE_OWNER_URL", "")
+    if owner_url:
+        os.environ["DATABASE_URL"] = owner_url
+
+
+def _audit_progress(enabled: bool) -> Any:
+    """A Rich progress bar on stderr for long runs, and the callback that drives it."""
+    from contextlib import nullcontext
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    if not enabled:
+        return nullcontext(None)
+
+    class _Bar:
+        def __init__(self) -> None:
+            self.progress = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+            )
+            self.task = self.progress.add_task("Verifying audit events", total=None)
+
+        def __enter__(self) -> Any:
+            self.progress.__enter__()
+            return self.update
+
+        def __exit__(self, *exc: object) -> None:
+            self.progress.__exit__(None, None, None)
+
+        def update(self, done: int, total: int) -> None:
+            self.progress.update(self.task, completed=done, total=total)
+
+    return _Bar()
 
 
 @audit_app.command("verify")
 @command_errors
-def audit_verify_cmd(fmt: FormatOption = OutputFormat.human) -> None:
-    """Recompute the hash chain; report the first broken link (exit 1 if any)."""
+def audit_verify_cmd(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Check every event, not only those since the last checkpoint."),
+    ] = False,
+    rows: Annotated[
+        bool,
+        typer.Option("--rows", help="Also check every audited row against its last event."),
+    ] = False,
+    fmt: FormatOption = OutputFormat.human,
+) -> None:
+    """Recompute every seal and link, check the signed checkpoints (and rows with --rows).
+
+    Exit codes: 0 intact; 1 tampering found; 2 cannot verify (a key or checkpoint signature
+    missing here). By default chains are checked from the latest signed checkpoint on.
+    """
     django_setup.setup()
     from oncotrials.apps.audit.services import audit_verify
 
-    report = audit_verify()
+    with _audit_progress(fmt is OutputFormat.human) as progress:
+        report = audit_verify(since_checkpoint=not full, rows=rows, progress=progress)
     if fmt is OutputFormat.json:
-        print_json(report)
-    elif report.ok:
-        stdout.print(f"Audit trail intact: {report.events} events, every link verified.")
-    if not report.ok:
-        fail(
-            f"Audit trail broken at event #{report.first_broken_seq}: {report.problem}.",
-            remedy="Investigate: the trail was altered outside the platform.",
+        data = {k: v for k, v in report.__dict__.items() if k != "heads"}
+        print_json({**data, "exit_code": report.exit_code})
+        raise typer.Exit(code=report.exit_code)
+    if report.ok:
+        since = f" since checkpoint {report.since_checkpoint}" if report.since_checkpoint else ""
+        checked_rows = f", {report.rows_checked} rows match their last event" if rows else ""
+        stdout.print(
+            f"Audit trail intact: {report.events} events in {report.partitions} chains verified"
+            f"{since}, {report.checkpoints} signed checkpoints hold{checked_rows}."
         )
+        return
+    where = ""
+    if report.first_broken_seq is not None:
+        where = f" at event #{report.first_broken_seq}"
+    if report.partition:
+        where += f" of chain {report.partition}"
+    if report.status == "unverifiable":
+        stderr.print(f"[bold red]error:[/] Cannot verify the audit trail{where}: {report.problem}.")
+    else:
+        stderr.print(
+            f"[bold red]error:[/] Audit trail broken{where}: {report.problem}. "
+            "Investigate: the trail was altered outside the platform."
+        )
+    raise typer.Exit(code=report.exit_code)
+
+
+@audit_app.command("checkpoint")
+@command_errors
+def audit_checkpoint_cmd(fmt: FormatOption = OutputFormat.human) -> None:
+    """Verify the trail, then write an Ed25519-signed checkpoint of every chain head.
+
+    Into ONCOTRIALS_AUDIT_CHECKPOINT_DIR (keep it off the database server). Exit codes as for
+    `audit verify`; nothing is written unless the trail verifies.
+    """
+    django_setup.setup()
+    from oncotrials.apps.audit.services import audit_checkpoint
+
+    with _audit_progress(fmt is OutputFormat.human) as progress:
+        result = audit_checkpoint(progress=progress)
+    report = result.report
+    if fmt is OutputFormat.json:
+        print_json(
+            {
+                "ok": report.ok,
+                "path": result.path,
+                "events": report.events,
+                "partitions": report.partitions,
+                "problem": report.problem,
+                "exit_code": report.exit_code,
+            }
+        )
+        raise typer.Exit(code=report.exit_code)
+    if not report.ok:
+        stderr.print(f"[bold red]error:[/] No checkpoint written: {report.problem}.")
+        raise typer.Exit(code=report.exit_code)
+    stdout.print(f"Checkpoint of {report.partitions} chains written to {result.path}.")
+
+
+@db_app.command("grant-app-role")
+@command_errors
+def db_grant_app_role_cmd(
+    role: Annotated[str, typer.Argument(help="The application's login role.")],
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="ONCOTRIALS_APP_DB_PASSWORD", help="Set its password."),
+    ] = None,
+) -> None:
+    """Create/grant the application's restricted role (PostgreSQL; run as the owner).
+
+    The role may read and write the platform's tables but only SELECT and INSERT audit events;
+    it owns nothing, so it cannot truncate, alter or disable triggers. Uses DATABASE_OWNER_URL
+    when set.
+    """
+    _owner_database()
+    django_setup.setup()
+    from oncotrials.apps.audit.dbroles import app_role_grant
+
+    statements = app_role_grant(role, password=password)
+    for sql in statements:
+        stdout.print(sql.replace("%s", "'…'"))
+    stdout.print(f"Role {role} may now run the application; migrations stay with the owner.")

@@ -1,0 +1,145 @@
+"""The seal of an audit event: a keyed MAC over its canonical JSON and its predecessor's seal.
+
+The keys come from settings (the environment or a key file), never from the database:
+``settings.AUDIT_KEYS`` maps a key id to its secret, ``settings.AUDIT_KEY_ID`` names the key that
+seals new events; older keys stay in the keyring so that the events they sealed still verify.
+``legacy_digest`` is the unkeyed digest of the first version, used only to check the old chain
+before migration 0004 re-seals it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models.expressions import Combinable
+
+from .models import AuditEvent
+
+
+class UnknownKeyError(LookupError):
+    """An event was sealed with a key that is not in the keyring: it cannot be verified."""
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def current_key() -> tuple[str, bytes]:
+    key_id: str = settings.AUDIT_KEY_ID
+    return key_id, settings.AUDIT_KEYS[key_id]
+
+
+def payload(ev: AuditEvent) -> dict[str, Any]:
+    """What the seal covers: every column but the database id and the seals themselves."""
+    return {
+        "partition": ev.partition,
+        "seq": ev.seq,
+        "occurred_at": ev.occurred_at.astimezone(dt.UTC).isoformat(),
+        "actor": ev.actor_id,
+        "actor_username": ev.actor_username,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "object_repr": ev.object_repr,
+        "changes": ev.changes,
+        "reason": ev.reason,
+        "channel": ev.channel,
+        "row_digest": ev.row_digest,
+        "key_id": ev.key_id,
+    }
+
+
+def seal(ev: AuditEvent, key: bytes | None = None) -> str:
+    """HMAC-SHA256 of ``prev_hash || canonical payload`` with the key named by ``ev.key_id``."""
+    if key is None:
+        try:
+            key = settings.AUDIT_KEYS[ev.key_id]
+        except KeyError:
+            raise UnknownKeyError(ev.key_id) from None
+    message = ev.prev_hash.encode() + canonical(payload(ev))
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def legacy_digest(prev_hash: str, ev: Any) -> str:
+    """The unkeyed digest of the first version (global sequence, no partition, no key)."""
+    data = {
+        "seq": ev.seq,
+        "occurred_at": ev.occurred_at.astimezone(dt.UTC).isoformat(),
+        "actor": ev.actor_id,
+        "actor_username": ev.actor_username,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "object_repr": ev.object_repr,
+        "changes": ev.changes,
+        "reason": ev.reason,
+        "channel": ev.channel,
+    }
+    return hashlib.sha256(prev_hash.encode() + canonical(data)).hexdigest()
+
+
+# --- Row digests: the audited row's fields after the change -----------------------------------
+
+
+def _field_value(field: models.Field[Any, Any], value: Any) -> Any:
+    if value is None:
+        return None
+    value = field.to_python(value)
+    if isinstance(field, models.DecimalField) and isinstance(value, decimal.Decimal):
+        if field.decimal_places is not None:
+            value = value.quantize(decimal.Decimal(1).scaleb(-field.decimal_places))
+        return str(value)
+    if isinstance(field, models.FloatField):
+        return float(value)
+    return jsonable(value)
+
+
+def row_digest(instance: models.Model) -> str:
+    """SHA-256 of the row's concrete fields as stored; "" when unknown (unsaved, expressions)."""
+    if instance.pk is None or instance._state.adding:
+        return ""
+    values: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if isinstance(value, Combinable):  # e.g. F("version") + 1: the stored value is unknown
+            return ""
+        values[field.attname] = _field_value(field, value)
+    return hashlib.sha256(canonical(values)).hexdigest()
+
+
+def row_digests_differ(recorded: str, instance: models.Model) -> bool:
+    return bool(recorded) and row_digest(instance) != recorded
+
+
+def keyring_ids() -> Mapping[str, bytes]:
+    keys: Mapping[str, bytes] = settings.AUDIT_KEYS
+    return keys

@@ -95,7 +95,7 @@ def test_adverse_event_form_sae_work_list_dlt_adjudication_and_toxicity_board(
     form.locator("button[name=action][value=draft]").click()
     error = page.locator("#ae-form [role=alert]")
     error.wait_for()
-    assert "Grade 3 does not exist for CTCAE v5.0 term 'Alopecia'" in error.inner_text()
+    assert "Grade 3 does not exist for Alopecia; its grades are 1, 2." in error.inner_text()
     assert AdverseEvent.objects.count() == 2  # nothing saved
     _shot(page, "ae-form-error")
     form = page.locator("#ae-form")

@@ -257,8 +257,8 @@ ECOG_CHOICES = [
     CHOOSE,
     ("0", _("0 — fully active")),
     ("1", _("1 — restricted in strenuous activity, ambulatory")),
-    ("2", _("2 — ambulatory, self-care, no work; up > 50% of waking hours")),
-    ("3", _("3 — limited self-care; in bed or chair > 50% of waking hours")),
+    ("2", _("2 — ambulatory, self-care, no work; up more than half of waking hours")),
+    ("3", _("3 — limited self-care; in bed or chair more than half of waking hours")),
     ("4", _("4 — completely disabled")),
     ("5", _("5 — dead")),
 ]

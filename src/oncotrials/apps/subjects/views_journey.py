@@ -483,9 +483,10 @@ def _baseline_lab(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> 
         )
     except ValidationError as exc:  # the service names its fields without the form's prefix
         field = {v: k for k, v in _LAB_FIELDS.items()}.get(str(exc.extra.get("field")), "")
-        if field:
-            exc.extra["field"] = field
-        raise
+        if not field:
+            raise
+        extra = {k: v for k, v in exc.extra.items() if k != "field"}
+        raise ValidationError(exc.message, field=field, **extra) from None
     return gettext("Laboratory result recorded.")
 
 

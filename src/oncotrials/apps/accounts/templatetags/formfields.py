@@ -73,13 +73,13 @@ def form_errors(form: forms.BaseForm, note: bool = True) -> dict[str, Any]:
     items: list[tuple[str, str, str]] = []
     if form.is_bound:
         for message in form.non_field_errors():
-            items.append(("", "", message))
+            items.append(("", "", str(message)))
         for name, bf_field in form.fields.items():
             if name not in form.errors:
                 continue
             bf = form[name]
             for message in bf.errors:
-                items.append((_target_id(bf), str(bf_field.label or name), message))
+                items.append((_target_id(bf), str(bf_field.label or name), str(message)))
     required = any(
         f.required and not isinstance(f.widget, forms.HiddenInput | forms.CheckboxInput)
         for f in form.fields.values()

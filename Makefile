@@ -9,6 +9,8 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 PG_URL ?= postgres://postgres@127.0.0.1:5432/oncotrials_ci
 HOST ?= 127.0.0.1
 PORT ?= 8000
+AXE_VERSION := 4.10.3
+AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: install run demo test lint typecheck test-sqlite test-postgres e2e-deps bench clean
 
@@ -41,7 +43,9 @@ test-sqlite: install
 test-postgres: install
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q -m "not e2e" tests/apps tests/web tests/cli
 
+## e2e-deps: Debian's chromium for the browser tests, axe-core (npm) for the accessibility tests
 e2e-deps:
+	@grep -qs '"version": "$(AXE_VERSION)"' $(TOOLS)/axe/node_modules/axe-core/package.json || { (command -v npm >/dev/null && npm install --prefix $(TOOLS)/axe --no-audit --no-fund --no-save --silent axe-core@$(AXE_VERSION) >/dev/null && test -f $(AXE)) || { if [ "$$CI" = true ]; then echo "axe-core $(AXE_VERSION) could not be installed (npm install --prefix $(TOOLS)/axe axe-core@$(AXE_VERSION)); CI runs the accessibility tests, so this is an error" >&2; exit 1; else echo "axe-core could not be installed; the accessibility tests will be skipped"; fi; }; }
 	@command -v chromium >/dev/null || { (apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null) || { if [ "$$CI" = true ]; then echo "chromium could not be installed (apt-get install chromium); CI runs the browser tests, so this is an error" >&2; exit 1; else echo "chromium could not be installed; e2e tests will be skipped"; fi; }; }
 
 ## test: lint, types, architecture contract, then the suite on SQLite and on PostgreSQL

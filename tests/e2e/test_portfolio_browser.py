@@ -71,6 +71,6 @@ def test_interface_in_french(page, live_server, unit):
     page.select_option("select[name=language]", "fr")
     assert page.locator("html").get_attribute("lang") == "en"  # choosing alone changes nothing
     with page.expect_navigation():
-        page.click(".lang button[type=submit]")
+        page.click(".lang-apply")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("h1").inner_text() == "Tableau de bord"

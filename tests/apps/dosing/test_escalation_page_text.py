@@ -94,3 +94,28 @@ def test_the_escalation_page_is_in_french(from_dl0, screen, client_for, monkeypa
     assert "Le schéma recommande : augmenter la dose → DL1" in text
     for english in ("The design recommends", "Committee decision", ">escalate<", ">stay<"):
         assert english not in text
+
+
+def test_the_escalation_plot_has_its_patient_sequence_as_a_table_and_french_axes(
+    from_dl0, screen, client_for, monkeypatch
+):
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _three_without_dlt(journey, levels[0], screen, monkeypatch)
+    c = client_for("investigator")
+    text = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    table = text.split('data-testid="escalation-sequence"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tbody>", 1)[1].split("</tr>")[:-1]
+    assert len(rows) == 3
+    assert '<td class="num">1</td><td>2026-11-12</td><td>DL0</td><td>no DLT</td>' in rows[0]
+    assert "3 patients in order of registration" in text
+    c.cookies["django_language"] = "fr"
+    svg = c.get(f"/cohorts/{journey.cohort.pk}/escalation/plot.svg").content.decode()
+    assert "viewBox" in svg
+    assert "Patient (ordre d" in svg
+    assert "pas de DLT" in svg
+    assert "order of registration" not in svg
+    page = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    assert "Données du graphique" in page
+    assert "<td>pas de DLT</td>" in page

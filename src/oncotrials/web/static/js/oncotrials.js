@@ -9,7 +9,11 @@ const scrollRegionLabel = (table) => {
   if (caption && caption.textContent.trim()) return caption.textContent.trim();
   const section = table.closest("section, .card, main");
   const heading = section && section.querySelector("h1, h2, h3");
-  const name = heading ? heading.textContent.trim() : document.title.split(" · ")[0];
+  // the heading's own words, without the buttons or links beside them
+  const own = heading
+    ? [...heading.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(" ").replace(/\s+/g, " ").trim()
+    : "";
+  const name = own || (heading ? heading.textContent.trim() : document.title.split(" · ")[0]);
   return name + " (" + (document.documentElement.dataset.tableLabel || "table") + ")";
 };
 

@@ -162,3 +162,13 @@ def test_cli_creates_a_token_with_scope_and_days(unit):
     assert token.scope == "read"
     assert abs((token.expires_at - timezone.now()) - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
     assert Client().get("/api/v1/me", **_bearer(out["token"])).status_code == 200
+
+
+def test_the_token_page_and_the_idle_warning_in_french(unit, client_for):
+    nurse = unit.users["nurse"]
+    nurse.language = "fr"
+    nurse.save()
+    html = client_for("nurse").get("/account/tokens/").content.decode()
+    assert "Mes jetons d’API" in html
+    assert "Jours avant expiration" in html
+    assert "Rester connecté" in html

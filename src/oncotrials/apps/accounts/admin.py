@@ -37,8 +37,17 @@ class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "last_used_at")
+    list_display = (
+        "user",
+        "name",
+        "prefix",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    readonly_fields = ("user", "name", "prefix", "scope", "digest", "created_at", "last_used_at")
 
     def has_add_permission(self, request: object) -> bool:
         return False

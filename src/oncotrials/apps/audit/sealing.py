@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -110,6 +110,17 @@ def legacy_digest(prev_hash: str, ev: Any) -> str:
 # --- Row digests: the audited row's fields after the change -----------------------------------
 
 
+# Fields left out of a model's row digest: those another audited service changes as part of an
+# event about a different object (the escalation plan's current level moves with each decision,
+# audited on the decision). Filled by the owning app's wiring.
+_row_exclusions: dict[str, frozenset[str]] = {}
+
+
+def audit_row_fields_exclude(model: str, fields: Iterable[str]) -> None:
+    """Leave ``fields`` (attribute names) of ``model`` (``app_label.model``) out of row digests."""
+    _row_exclusions[model] = _row_exclusions.get(model, frozenset()) | frozenset(fields)
+
+
 def _field_value(field: models.Field[Any, Any], value: Any) -> Any:
     if value is None:
         return None
@@ -128,7 +139,10 @@ def row_digest(instance: models.Model) -> str:
     if instance.pk is None or instance._state.adding:
         return ""
     values: dict[str, Any] = {}
+    excluded = _row_exclusions.get(instance._meta.label_lower, frozenset())
     for field in instance._meta.concrete_fields:
+        if field.attname in excluded:
+            continue
         value = getattr(instance, field.attname)
         if isinstance(value, Combinable):  # e.g. F("version") + 1: the stored value is unknown
             return ""

@@ -44,7 +44,8 @@ crs_app = typer.Typer(
     help="ASTCT consensus grading of cytokine release syndrome.", no_args_is_help=True
 )
 icans_app = typer.Typer(
-    help="ASTCT consensus grading of ICANS (adults, ICE score).", no_args_is_help=True
+    help="ASTCT consensus grading of ICANS (adults and children 12 or over, ICE score).",
+    no_args_is_help=True,
 )
 dlt_app = typer.Typer(
     help="Dose-limiting toxicity evaluation from a protocol's rule file.", no_args_is_help=True
@@ -113,6 +114,10 @@ def ctcae_grade(
     baseline: Annotated[
         str | None, typer.Option("--baseline", help="The subject's baseline value (same unit).")
     ] = None,
+    limit_unit: Annotated[
+        str | None,
+        typer.Option("--limit-unit", help="Unit of --lln/--uln when it is not the value's unit."),
+    ] = None,
     symptomatic: Annotated[
         bool | None,
         typer.Option(
@@ -143,6 +148,7 @@ def ctcae_grade(
         symptomatic=symptomatic,
         life_threatening=life_threatening,
         serious_arrhythmia=serious_arrhythmia,
+        limit_unit=limit_unit,
     )
     if fmt is OutputFormat.json:
         print_json(_lab_doc(result))
@@ -240,19 +246,23 @@ def ctcae_term(
         stdout.print(f"definition: {found.definition}", markup=False)
 
 
-def _read_assessments(file: Path) -> tuple[str | None, Sequence[Mapping[str, Any]]]:
+def _read_assessments(file: Path) -> tuple[str | None, Any, Sequence[Mapping[str, Any]]]:
     data = read_structured_file(file)
     if isinstance(data, list):
-        return None, data
+        return None, None, data
     if isinstance(data, Mapping) and isinstance(data.get("assessments"), list):
-        unknown = set(data) - {"subject_id", "assessments"}
+        unknown = set(data) - {"subject_id", "age_years", "assessments"}
         if unknown:
             raise ValidationError(
                 f"{file.name}: unknown top-level field(s) {', '.join(sorted(unknown))}; "
-                f"expected subject_id and assessments (docs/formats/crs-icans.md)."
+                f"expected subject_id, age_years and assessments (docs/formats/crs-icans.md)."
             )
         subject = data.get("subject_id")
-        return None if subject is None else str(subject), data["assessments"]
+        return (
+            None if subject is None else str(subject),
+            data.get("age_years"),
+            data["assessments"],
+        )
     raise ValidationError(
         f"{file.name}: expected a list of assessments or an object with 'assessments' "
         f"(docs/formats/crs-icans.md)."
@@ -304,8 +314,8 @@ def _print_course(course: AstctCourse, name: str) -> None:
 @command_errors
 def crs_grade(file: InputFile, fmt: FormatOption = OutputFormat.human) -> None:
     """Grade CRS assessments (docs/formats/crs-icans.md)."""
-    subject, items = _read_assessments(file)
-    course = grade_assessments(items, scale="crs", subject_id=subject)
+    subject, age, items = _read_assessments(file)
+    course = grade_assessments(items, scale="crs", subject_id=subject, age_years=age)
     if fmt is OutputFormat.json:
         print_json(_course_doc(course))
     else:
@@ -316,8 +326,8 @@ def crs_grade(file: InputFile, fmt: FormatOption = OutputFormat.human) -> None:
 @command_errors
 def icans_grade(file: InputFile, fmt: FormatOption = OutputFormat.human) -> None:
     """Grade ICANS assessments (docs/formats/crs-icans.md)."""
-    subject, items = _read_assessments(file)
-    course = grade_assessments(items, scale="icans", subject_id=subject)
+    subject, age, items = _read_assessments(file)
+    course = grade_assessments(items, scale="icans", subject_id=subject, age_years=age)
     if fmt is OutputFormat.json:
         print_json(_course_doc(course))
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,14 +27,13 @@ from oncotrials.core.grading.astct import SOURCE as ASTCT_SOURCE
 from oncotrials.core.grading.astct import AstctCourse, grade_assessments
 from oncotrials.core.grading.catalogue import load_catalogue
 from oncotrials.core.grading.ctcae import DEFAULT_VERSION, LabGrade, grade_lab
-from oncotrials.core.grading.dlt import (
-    Outcome,
-    SubjectDecision,
-    evaluate_file,
-    load_dlt_rules,
-    read_structured_file,
-)
 from oncotrials.core.grading.labs import LabRowGrade, grade_lab_file
+
+if TYPE_CHECKING:
+    from oncotrials.core.grading.dlt import SubjectDecision
+
+# The DLT module (jsonschema, YAML) is imported by the commands that read rule or assessment
+# files, so that grading one lab value starts quickly.
 
 ctcae_app = typer.Typer(
     help="CTCAE lab grading (v5.0 default, v6.0) and the CTCAE v5.0 term catalogue.",
@@ -247,6 +246,8 @@ def ctcae_term(
 
 
 def _read_assessments(file: Path) -> tuple[str | None, Any, Sequence[Mapping[str, Any]]]:
+    from oncotrials.core.grading.dlt import read_structured_file
+
     data = read_structured_file(file)
     if isinstance(data, list):
         return None, None, data
@@ -357,11 +358,11 @@ def _decision_doc(d: SubjectDecision) -> dict[str, Any]:
     }
 
 
-_STYLE = {
-    Outcome.DLT: "bold red",
-    Outcome.PENDING: "yellow",
-    Outcome.NOT_DLT: "green",
-    Outcome.NOT_EVALUABLE: "dim",
+_STYLE = {  # by Outcome value
+    "dlt": "bold red",
+    "pending": "yellow",
+    "not_dlt": "green",
+    "not_evaluable": "dim",
 }
 
 
@@ -373,6 +374,8 @@ def dlt_evaluate(
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Evaluate subjects' events against a protocol's DLT rules (docs/formats/dlt-rules.md)."""
+    from oncotrials.core.grading.dlt import evaluate_file, load_dlt_rules
+
     rule_set = load_dlt_rules(rules)
     decisions = evaluate_file(rule_set, file)
     if fmt is OutputFormat.json:
@@ -392,7 +395,7 @@ def dlt_evaluate(
     for column in ("subject", "event", "grade", "day", "outcome", "rule", "reason"):
         table.add_column(column)
     for d in decisions:
-        style = _STYLE[d.outcome]
+        style = _STYLE[d.outcome.value]
         table.add_row(
             d.subject_id,
             "[b]subject[/b]",
@@ -408,7 +411,7 @@ def dlt_evaluate(
                 e.event_id,
                 "" if e.worst_grade is None else str(e.worst_grade),
                 "" if e.onset_day is None else str(e.onset_day),
-                f"[{_STYLE[e.outcome]}]{e.outcome.value}[/]",
+                f"[{_STYLE[e.outcome.value]}]{e.outcome.value}[/]",
                 e.rule_id or "",
                 escape(e.reason),
             )

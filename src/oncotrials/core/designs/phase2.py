@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
 
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import special, stats
 
 FloatArray = NDArray[np.float64]
 

@@ -1,22 +1,173 @@
-"""The ``oncotrials`` command: one Typer application for the platform and the science."""
+"""The ``oncotrials`` command: one Typer application for the platform and the science.
+
+Commands are registered lazily: the top-level group knows each command's name, module and
+one-line help, and imports the module only when the command runs (or its own ``--help`` is
+asked for). ``oncotrials --help`` therefore imports no command module, and ``oncotrials ctcae
+grade`` imports the grading commands only, not SciPy, pandas, polars or lifelines.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from oncotrials import __version__
-from oncotrials.cli.commands import (
-    design,
-    design_model,
-    genomics,
-    grading,
-    match,
-    platform,
-    randomise,
-    recist,
-    schedule,
-    survival,
-)
+
+
+@dataclass(frozen=True, slots=True)
+class LazyCommand:
+    """Where a top-level command lives: ``module.attribute`` is a Typer app or a function."""
+
+    module: str
+    attribute: str
+    help: str
+    group: bool = True
+
+
+#: Top-level commands, in the order ``--help`` lists them. ``help`` is the first line of the
+#: command's own help (a test checks that the two agree).
+COMMANDS: dict[str, LazyCommand] = {
+    "run": LazyCommand(
+        "oncotrials.cli.commands.platform",
+        "run",
+        "Migrate, optionally load the demo, and serve the web application (waitress).",
+        group=False,
+    ),
+    "demo": LazyCommand(
+        "oncotrials.cli.commands.platform",
+        "demo",
+        "Load the deterministic demo unit, dated from today, into an empty database (or, with "
+        "--reset, into the emptied database).",
+        group=False,
+    ),
+    "migrate": LazyCommand(
+        "oncotrials.cli.commands.platform",
+        "migrate",
+        "Apply database migrations.",
+        group=False,
+    ),
+    "createuser": LazyCommand(
+        "oncotrials.cli.commands.platform",
+        "createuser",
+        "Create a user, optionally with a membership (role at a site, optionally for one trial).",
+        group=False,
+    ),
+    "token": LazyCommand(
+        "oncotrials.cli.commands.platform", "token_app", "Personal access tokens for the API."
+    ),
+    "audit": LazyCommand("oncotrials.cli.commands.platform", "audit_app", "The audit trail."),
+    "db": LazyCommand(
+        "oncotrials.cli.commands.platform", "db_app", "Database roles (PostgreSQL)."
+    ),
+    "ctcae": LazyCommand(
+        "oncotrials.cli.commands.grading",
+        "ctcae_app",
+        "CTCAE lab grading (v5.0 default, v6.0) and the CTCAE v5.0 term catalogue.",
+    ),
+    "crs": LazyCommand(
+        "oncotrials.cli.commands.grading",
+        "crs_app",
+        "ASTCT consensus grading of cytokine release syndrome.",
+    ),
+    "icans": LazyCommand(
+        "oncotrials.cli.commands.grading",
+        "icans_app",
+        "ASTCT consensus grading of ICANS (adults and children 12 or over, ICE score).",
+    ),
+    "dlt": LazyCommand(
+        "oncotrials.cli.commands.grading",
+        "dlt_app",
+        "Dose-limiting toxicity evaluation from a protocol's rule file.",
+    ),
+    "recist": LazyCommand(
+        "oncotrials.cli.commands.recist", "app", "RECIST 1.1 and iRECIST tumour response."
+    ),
+    "survival": LazyCommand(
+        "oncotrials.cli.commands.survival", "app", "Survival endpoints and Kaplan-Meier estimates."
+    ),
+    "design": LazyCommand(
+        "oncotrials.cli.commands.design",
+        "app",
+        "Dose-finding designs: decision tables, live decisions, operating characteristics.",
+    ),
+    "randomise": LazyCommand(
+        "oncotrials.cli.commands.randomise",
+        "app",
+        "Randomisation: permuted-block lists and minimisation simulations.",
+    ),
+    "schedule": LazyCommand(
+        "oncotrials.cli.commands.schedule",
+        "app",
+        "Visit schedules: rule checks and patient calendars.",
+    ),
+    "genomics": LazyCommand(
+        "oncotrials.cli.commands.genomics",
+        "app",
+        "Genomic files (MAF, VCF, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
+    ),
+    "match": LazyCommand(
+        "oncotrials.cli.commands.match",
+        "app",
+        "Patient-to-trial matching on the database (--patient, --trial, run) or on files; "
+        "MatchMiner CTML import.",
+    ),
+}
+
+
+_design_models_registered = False
+
+
+def load_command(name: str) -> Any:
+    """Import the module of command ``name`` and build its click command."""
+    global _design_models_registered
+    spec = COMMANDS[name]
+    module = importlib.import_module(spec.module)
+    target = getattr(module, spec.attribute)
+    if name == "design" and not _design_models_registered:
+        # The model-based designs (CRM, Simon, ...) attach to the same group, once.
+        from oncotrials.cli.commands import design_model
+
+        module.register(design_model.COMMANDS)
+        _design_models_registered = True
+    holder = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+    if spec.group:
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    return typer.main.get_group(holder).commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """A group whose commands are imported on first use; ``--help`` lists them unimported."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in COMMANDS:
+            return found
+        if self._listing:
+            spec = COMMANDS[cmd_name]
+            return TyperCommand(cmd_name, help=spec.help, short_help=spec.help)
+        loaded: dict[str, Any] = self.__dict__.setdefault("_loaded", {})
+        if cmd_name not in loaded:
+            loaded[cmd_name] = load_command(cmd_name)
+        return loaded[cmd_name]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="oncotrials",
@@ -24,6 +175,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold patient data
     add_completion=False,
+    cls=LazyGroup,
 )
 
 
@@ -40,27 +192,6 @@ def _root(
     ),
 ) -> None:
     """oncotrials command line."""
-
-
-app.command()(platform.run)
-app.command()(platform.demo)
-app.command()(platform.migrate)
-app.command()(platform.createuser)
-app.add_typer(platform.token_app, name="token")
-app.add_typer(platform.audit_app, name="audit")
-app.add_typer(platform.db_app, name="db")
-app.add_typer(grading.ctcae_app, name="ctcae")
-app.add_typer(grading.crs_app, name="crs")
-app.add_typer(grading.icans_app, name="icans")
-app.add_typer(grading.dlt_app, name="dlt")
-app.add_typer(recist.app, name="recist")
-app.add_typer(survival.app, name="survival")
-design.register(design_model.COMMANDS)
-app.add_typer(design.app, name="design")
-app.add_typer(randomise.app, name="randomise")
-app.add_typer(schedule.app, name="schedule")
-app.add_typer(genomics.app, name="genomics")
-app.add_typer(match.app, name="match")
 
 
 def main() -> None:

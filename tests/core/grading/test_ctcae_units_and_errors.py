@@ -54,7 +54,8 @@ def test_mg_per_dl_bilirubin_is_converted_with_its_molar_mass():
 
 def test_ionised_calcium_in_mg_per_dl_is_converted():
     # 3.6 mg/dL x 0.2495 = 0.898 mmol/L: CTCAE v5.0 Hypocalcemia ionized G3 <0.9 - 0.8 mmol/L
-    assert grade_lab("ionized_calcium", "3.6", "mg/dL", uln="1.3").grade == 3
+    # ULN 5.3 mg/dL = 1.32 mmol/L, a plausible limit in the value's unit
+    assert grade_lab("ionized_calcium", "3.6", "mg/dL", uln="5.3").grade == 3
 
 
 @pytest.mark.parametrize(

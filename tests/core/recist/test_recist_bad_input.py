@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -128,3 +129,39 @@ def test_error_is_raised_before_any_result_is_built(b):
     )
     with pytest.raises(ValidationError, match=r"assessment 3 \(2024-05-06\)"):
         evaluate_recist(record)
+
+
+def test_treatment_start_months_before_baseline_is_refused(b):
+    # A start 7 months before the baseline scan: the scan is not a baseline (dates swapped?)
+    record = b.patient([b.target("T1", 20)], [b.visit(42, {"T1": 18})])
+    early = record.__class__(
+        "P1", b.START.replace(year=2023, month=6), record.baseline, record.assessments
+    )
+    with pytest.raises(ValidationError) as info:
+        evaluate_recist(early)
+    assert "Patient P1, field start_date: 2023-06-01 is 207 days before the baseline" in (
+        info.value.message
+    )
+    with pytest.raises(ValidationError, match="field start_date"):
+        evaluate_irecist(early)
+
+
+def test_treatment_start_a_few_days_before_baseline_is_accepted(b):
+    record = b.patient([b.target("T1", 20)], [b.visit(42, {"T1": 18})])
+    early = record.__class__(
+        "P1",
+        record.baseline.date - dt.timedelta(days=3),
+        record.baseline,
+        record.assessments,
+    )
+    assert evaluate_recist(early).patient_id == "P1"
+
+
+@pytest.mark.parametrize("value", [10**12, Decimal("1000.01"), 25000.0])
+def test_implausible_diameter_is_refused(b, value):
+    record = b.patient([b.target("T1", 20)], [b.visit(42, {"T1": value})])
+    with pytest.raises(ValidationError, match=r"field diameter_mm: a diameter of .* mm is more"):
+        evaluate_recist(record)
+    baseline = b.patient([b.target("T1", value)], [])
+    with pytest.raises(ValidationError, match="not a plausible lesion"):
+        evaluate_recist(baseline)

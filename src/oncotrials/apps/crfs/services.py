@@ -466,6 +466,8 @@ def _grade(
         field = "unit" if "Unit" in text or "unit" in text.split(";")[0] else "analyte"
         if "LLN" in text:
             field = "lln"
+        elif "ULN" in text:
+            field = "uln"
         raise ValidationError(text, field=field) from None
 
 

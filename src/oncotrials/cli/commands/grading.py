@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,14 +27,13 @@ from oncotrials.core.grading.astct import SOURCE as ASTCT_SOURCE
 from oncotrials.core.grading.astct import AstctCourse, grade_assessments
 from oncotrials.core.grading.catalogue import load_catalogue
 from oncotrials.core.grading.ctcae import DEFAULT_VERSION, LabGrade, grade_lab
-from oncotrials.core.grading.dlt import (
-    Outcome,
-    SubjectDecision,
-    evaluate_file,
-    load_dlt_rules,
-    read_structured_file,
-)
 from oncotrials.core.grading.labs import LabRowGrade, grade_lab_file
+
+if TYPE_CHECKING:
+    from oncotrials.core.grading.dlt import SubjectDecision
+
+# The DLT module (jsonschema, YAML) is imported by the commands that read rule or assessment
+# files, so that grading one lab value starts quickly.
 
 ctcae_app = typer.Typer(
     help="CTCAE lab grading (v5.0 default, v6.0) and the CTCAE v5.0 term catalogue.",
@@ -44,7 +43,8 @@ crs_app = typer.Typer(
     help="ASTCT consensus grading of cytokine release syndrome.", no_args_is_help=True
 )
 icans_app = typer.Typer(
-    help="ASTCT consensus grading of ICANS (adults, ICE score).", no_args_is_help=True
+    help="ASTCT consensus grading of ICANS (adults and children 12 or over, ICE score).",
+    no_args_is_help=True,
 )
 dlt_app = typer.Typer(
     help="Dose-limiting toxicity evaluation from a protocol's rule file.", no_args_is_help=True
@@ -113,6 +113,10 @@ def ctcae_grade(
     baseline: Annotated[
         str | None, typer.Option("--baseline", help="The subject's baseline value (same unit).")
     ] = None,
+    limit_unit: Annotated[
+        str | None,
+        typer.Option("--limit-unit", help="Unit of --lln/--uln when it is not the value's unit."),
+    ] = None,
     symptomatic: Annotated[
         bool | None,
         typer.Option(
@@ -143,6 +147,7 @@ def ctcae_grade(
         symptomatic=symptomatic,
         life_threatening=life_threatening,
         serious_arrhythmia=serious_arrhythmia,
+        limit_unit=limit_unit,
     )
     if fmt is OutputFormat.json:
         print_json(_lab_doc(result))
@@ -240,19 +245,25 @@ def ctcae_term(
         stdout.print(f"definition: {found.definition}", markup=False)
 
 
-def _read_assessments(file: Path) -> tuple[str | None, Sequence[Mapping[str, Any]]]:
+def _read_assessments(file: Path) -> tuple[str | None, Any, Sequence[Mapping[str, Any]]]:
+    from oncotrials.core.grading.dlt import read_structured_file
+
     data = read_structured_file(file)
     if isinstance(data, list):
-        return None, data
+        return None, None, data
     if isinstance(data, Mapping) and isinstance(data.get("assessments"), list):
-        unknown = set(data) - {"subject_id", "assessments"}
+        unknown = set(data) - {"subject_id", "age_years", "assessments"}
         if unknown:
             raise ValidationError(
                 f"{file.name}: unknown top-level field(s) {', '.join(sorted(unknown))}; "
-                f"expected subject_id and assessments (docs/formats/crs-icans.md)."
+                f"expected subject_id, age_years and assessments (docs/formats/crs-icans.md)."
             )
         subject = data.get("subject_id")
-        return None if subject is None else str(subject), data["assessments"]
+        return (
+            None if subject is None else str(subject),
+            data.get("age_years"),
+            data["assessments"],
+        )
     raise ValidationError(
         f"{file.name}: expected a list of assessments or an object with 'assessments' "
         f"(docs/formats/crs-icans.md)."
@@ -304,8 +315,8 @@ def _print_course(course: AstctCourse, name: str) -> None:
 @command_errors
 def crs_grade(file: InputFile, fmt: FormatOption = OutputFormat.human) -> None:
     """Grade CRS assessments (docs/formats/crs-icans.md)."""
-    subject, items = _read_assessments(file)
-    course = grade_assessments(items, scale="crs", subject_id=subject)
+    subject, age, items = _read_assessments(file)
+    course = grade_assessments(items, scale="crs", subject_id=subject, age_years=age)
     if fmt is OutputFormat.json:
         print_json(_course_doc(course))
     else:
@@ -316,8 +327,8 @@ def crs_grade(file: InputFile, fmt: FormatOption = OutputFormat.human) -> None:
 @command_errors
 def icans_grade(file: InputFile, fmt: FormatOption = OutputFormat.human) -> None:
     """Grade ICANS assessments (docs/formats/crs-icans.md)."""
-    subject, items = _read_assessments(file)
-    course = grade_assessments(items, scale="icans", subject_id=subject)
+    subject, age, items = _read_assessments(file)
+    course = grade_assessments(items, scale="icans", subject_id=subject, age_years=age)
     if fmt is OutputFormat.json:
         print_json(_course_doc(course))
     else:
@@ -347,11 +358,11 @@ def _decision_doc(d: SubjectDecision) -> dict[str, Any]:
     }
 
 
-_STYLE = {
-    Outcome.DLT: "bold red",
-    Outcome.PENDING: "yellow",
-    Outcome.NOT_DLT: "green",
-    Outcome.NOT_EVALUABLE: "dim",
+_STYLE = {  # by Outcome value
+    "dlt": "bold red",
+    "pending": "yellow",
+    "not_dlt": "green",
+    "not_evaluable": "dim",
 }
 
 
@@ -363,6 +374,8 @@ def dlt_evaluate(
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Evaluate subjects' events against a protocol's DLT rules (docs/formats/dlt-rules.md)."""
+    from oncotrials.core.grading.dlt import evaluate_file, load_dlt_rules
+
     rule_set = load_dlt_rules(rules)
     decisions = evaluate_file(rule_set, file)
     if fmt is OutputFormat.json:
@@ -382,7 +395,7 @@ def dlt_evaluate(
     for column in ("subject", "event", "grade", "day", "outcome", "rule", "reason"):
         table.add_column(column)
     for d in decisions:
-        style = _STYLE[d.outcome]
+        style = _STYLE[d.outcome.value]
         table.add_row(
             d.subject_id,
             "[b]subject[/b]",
@@ -398,7 +411,7 @@ def dlt_evaluate(
                 e.event_id,
                 "" if e.worst_grade is None else str(e.worst_grade),
                 "" if e.onset_day is None else str(e.onset_day),
-                f"[{_STYLE[e.outcome]}]{e.outcome.value}[/]",
+                f"[{_STYLE[e.outcome.value]}]{e.outcome.value}[/]",
                 e.rule_id or "",
                 escape(e.reason),
             )

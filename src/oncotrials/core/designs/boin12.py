@@ -68,7 +68,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from oncotrials.core.designs.base import (
     Action,
@@ -82,6 +81,7 @@ from oncotrials.core.designs.boin import boin_lambdas
 from oncotrials.core.designs.isotonic import beta_estimates, isotonic_select, pava_rows
 from oncotrials.core.designs.simulate import ProgressCallback, RngLike
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import special
 
 #: Added to the desirability of the k-th candidate (lower, current, higher) before taking the
 #: maximum, so that near-ties go to the higher dose (the authors' code does the same).

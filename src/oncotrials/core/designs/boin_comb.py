@@ -31,13 +31,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from oncotrials.core.designs.base import Action, check_positive_int
 from oncotrials.core.designs.boin import BOIN, boin_lambdas
 from oncotrials.core.designs.isotonic import pava_rows, posterior_exceeds
 from oncotrials.core.designs.simulate import ProgressCallback, RngLike
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import stats
 
 Cell = tuple[int, int]
 

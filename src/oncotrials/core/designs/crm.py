@@ -36,7 +36,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import integrate, optimize, stats
 
 from oncotrials.core.designs.base import (
     Action,
@@ -51,6 +50,7 @@ from oncotrials.core.designs.base import (
     check_truth,
 )
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import integrate, optimize, stats
 
 Model = Literal["empiric", "logistic"]
 Method = Literal["bayes", "mle"]

@@ -36,7 +36,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
 
 from oncotrials.core.designs.base import (
     Action,
@@ -53,6 +52,7 @@ from oncotrials.core.designs.base import (
 from oncotrials.core.designs.crm import CRMSimulation, check_rate
 from oncotrials.core.designs.crm import _check_int as check_int
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import special, stats
 
 FloatArray = NDArray[np.float64]
 

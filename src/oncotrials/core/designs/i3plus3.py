@@ -19,12 +19,12 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from oncotrials.core.designs.base import Param
 from oncotrials.core.designs.keyboard import _MarginDesign
 from oncotrials.core.designs.simulate import DU, D, E, EarlyStopRule, S
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import stats
 
 
 class I3Plus3(_MarginDesign):

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from oncotrials.core.designs.base import (
     Action,
@@ -34,6 +33,7 @@ from oncotrials.core.designs.isotonic import (
     elimination_mask,
     isotonic_select,
     pava_rows,
+    posterior_exceeds,
 )
 from oncotrials.core.designs.simulate import (
     DU,
@@ -48,6 +48,7 @@ from oncotrials.core.designs.simulate import (
     summarise,
 )
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import stats
 
 LETTERS = {E: "E", S: "S", D: "D", DU: "DU"}
 # Tables are pure functions of the design's parameters; live decisions reuse them.
@@ -571,7 +572,7 @@ def _posterior_boundary(
             out.append(None)
             continue
         ys = np.arange(1, n + 1)
-        ok = np.flatnonzero(stats.beta.sf(target, ys + 1, n - ys + 1) > cutoff)
+        ok = np.flatnonzero(posterior_exceeds(target, np.full_like(ys, n), ys) > cutoff)
         out.append(int(ys[ok[0]]) if ok.size else None)
     return tuple(out)
 

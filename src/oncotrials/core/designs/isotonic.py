@@ -11,19 +11,52 @@ shape ``(n_trials, n_doses)`` so that a simulation selects all its trials at onc
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 #: Added to pooled estimates at positions 1..k, exactly as the reference code does.
 TIE_OFFSET = 1e-10
 
 
-def posterior_exceeds(
-    target: float, n: NDArray[np.int64], y: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """P(p > target | y DLTs of n) under a Beta(1, 1) prior, elementwise."""
-    return np.asarray(stats.beta.sf(target, y + 1, n - y + 1), dtype=np.float64)
+_EXCEED_TABLES: dict[float, NDArray[np.float64]] = {}
+
+
+def _exceed_table(target: float, size: int) -> NDArray[np.float64]:
+    """``table[n, y] = P(p > target | y of n)`` for ``n < size`` (and ``y <= n``).
+
+    With a Beta(1, 1) prior the posterior is Beta(y + 1, n - y + 1), whose upper tail at
+    ``target`` equals P(Binomial(n + 1, target) <= y). The binomial probabilities are built
+    row by row with Pascal's rule (sums of positive terms, no cancellation), so SciPy is not
+    needed and the table is read by indexing in the simulations.
+    """
+    table = _EXCEED_TABLES.get(target)
+    if table is not None and table.shape[0] >= size:
+        return table
+    m = max(size, 64, 0 if table is None else 2 * table.shape[0])
+    out = np.zeros((m, m), dtype=np.float64)
+    row = np.ones(1, dtype=np.float64)
+    for trials in range(1, m + 1):  # Binomial(trials, target), trials = n + 1
+        nxt = np.zeros(trials + 1, dtype=np.float64)
+        nxt[:-1] += row * (1.0 - target)
+        nxt[1:] += row * target
+        row = nxt
+        out[trials - 1, :trials] = np.minimum(np.cumsum(row[:trials]), 1.0)
+    _EXCEED_TABLES[target] = out
+    return out
+
+
+def posterior_exceeds(target: float, n: Any, y: Any) -> Any:
+    """P(p > target | y DLTs of n) under a Beta(1, 1) prior, elementwise (arrays or scalars)."""
+    n_arr = np.asarray(n, dtype=np.intp)
+    y_arr = np.asarray(y, dtype=np.intp)
+    if n_arr.size == 0:
+        return np.zeros(np.broadcast(n_arr, y_arr).shape, dtype=np.float64)
+    if (y_arr < 0).any() or (y_arr > n_arr).any():
+        raise ValueError("posterior_exceeds needs 0 <= y <= n")
+    table = _exceed_table(float(target), int(n_arr.max()) + 1)
+    return table[n_arr, y_arr]
 
 
 def elimination_mask(

@@ -30,12 +30,12 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from oncotrials.core.designs.base import Param
 from oncotrials.core.designs.interval import IntervalDesign
 from oncotrials.core.designs.simulate import DU, D, E, EarlyStopRule, S
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import stats
 
 
 def keyboard_keys(a1: float, a2: float) -> list[float]:

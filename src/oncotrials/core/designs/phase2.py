@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
 
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import special, stats
 
 FloatArray = NDArray[np.float64]
 
@@ -144,6 +144,24 @@ def oc_two_stage(r1: int, n1: int, r: int, n: int, p: float) -> tuple[float, flo
     return reject, pet, n1 + (1.0 - pet) * n2
 
 
+def _reject_rows(grid: NDArray[np.int64], p: float) -> FloatArray:
+    """P(reject H0) at ``p`` of each design ``(r1, n1, r, n)`` of ``grid``, in one call.
+
+    The same terms as :func:`oc_two_stage` (x1 = r1 + 1 .. n1), each row summed over exactly
+    those terms, so the figures are identical to one call per design.
+    """
+    r1, n1, r, n = grid.T
+    width = int((n1 - r1).max())
+    x1 = (r1 + 1)[:, None] + np.arange(width)[None, :]
+    inside = x1 <= n1[:, None]
+    x1 = np.where(inside, x1, n1[:, None])
+    terms = stats.binom.pmf(x1, n1[:, None], p) * stats.binom.sf(
+        r[:, None] - x1, (n - n1)[:, None], p
+    )
+    counts = (n1 - r1).tolist()
+    return np.array([np.sum(row[:k]) for row, k in zip(terms, counts, strict=True)])
+
+
 def _check_nmax(nmax: int) -> int:
     if isinstance(nmax, bool) or int(nmax) != nmax or not (2 <= nmax <= 1000):
         raise ValidationError(f"nmax must be an integer in 2..1000 (as clinfun); got {nmax!r}.")
@@ -158,15 +176,24 @@ def _best_for_n(
     tail1: FloatArray,
     alpha: float,
     beta: float,
+    pad0: FloatArray | None = None,
+    pad1: FloatArray | None = None,
 ) -> tuple[int, int, int, float, float] | None:
     """Minimal-EN design with maximum sample size n, with clinfun's search order on ties.
 
-    pmf[m, x] = P(Bin(m) = x); tail[m, k] = P(Bin(m) >= k) computed as 1 - cdf(k - 1).
-    Every (n1, r1, r) is evaluated at once as arrays; only final boundaries r that can reach
-    the power (P(X > r | p1) > 1 - beta, a bound on the two-stage power) are kept, which cuts
-    the work several-fold without changing the result (checked against clinfun and a
-    brute-force search in the tests).
+    pmf[m, x] = P(Bin(m) = x); tail[m, k] = P(Bin(m) >= k) computed as 1 - cdf(k - 1);
+    pad[m, k + OFFSET] = tail[m, k], or 1 for k <= 0 (built by :func:`_padded`).
+
+    Branch and bound, as clinfun's Fortran: EN(p0) depends on (n1, r1) only, so the stage-1
+    candidates are ranked by EN (ties in clinfun's order: n1 ascending, r1 descending) and
+    checked for a final boundary r in that order, a batch at a time; the first feasible one is
+    the answer. Candidates whose stage 1 alone cannot reach the power (P(X1 > r1 | p1) >
+    1 - beta bounds the two-stage power) are never checked, nor are final boundaries r with
+    P(X > r | p1) <= 1 - beta. Each check sums P(X1 = x1) P(X2 > r - x1) over x1 <= r1 in
+    ascending order, the Fortran's order.
     """
+    if pad0 is None or pad1 is None:
+        pad0, pad1 = _padded(tail0), _padded(tail1)
     n1 = np.arange(1, n)  # (J,)
     n2 = n - n1
     jn = n1.size
@@ -178,28 +205,6 @@ def _best_for_n(
         return None
     rmax = min(int(ok_r.max()), n - 1)
     nr = rmax + 1
-    # P(X1 > r1, X1 + X2 > r) = P(X > r) - sum_{x1 <= r1} P(X1 = x1) P(X2 > r - x1), with
-    # P(X2 > r - x1) = tail[n2, r - x1 + 1] (certainty when r - x1 + 1 <= 0). Padding each tail
-    # row with n ones gives tail[n2, r - x1 + 1] = pad[j, n + r - x1]: a Toeplitz view.
-    rej = []
-    for pmf, tail in ((pmf0, tail0), (pmf1, tail1)):
-        pad = np.concatenate([np.ones((jn, n)), tail[n2, 1 : n + 1]], axis=1)
-        win = np.lib.stride_tricks.sliding_window_view(pad, nr, axis=1)  # win[j, s, r]
-        # x1 = 0..rmax needs s = n - x1: rows n, n-1, ..., n - rmax
-        t2 = win[:, n - np.arange(nr), :]  # (J, X, R)
-        m = np.empty((nr, jn, nr))
-        np.multiply(pmf[n1, :nr].T[:, :, None], t2.transpose(1, 0, 2), out=m)
-        np.cumsum(m, axis=0, out=m)  # sum over x1 <= r1
-        total = tail[n, 1 : nr + 1]  # P(X > r) = tail[n, r + 1]
-        rej.append(total[None, None, :] - m)  # (r1, J, R)
-    rej0, rej1 = rej
-    r1g = np.arange(nr)[:, None, None]
-    rg = np.arange(nr)[None, None, :]
-    valid = (r1g <= (n1 - 1)[None, :, None]) & (rg >= r1g) & (rg <= r1g + n2[None, :, None])
-    feas = valid & (rej0 < alpha) & ((1.0 - rej1) < beta)
-    any_r = feas.any(axis=2)  # (r1, J)
-    if not any_r.any():
-        return None
     # PET(r1) = P(X1 <= r1), as 1 minus the running sum from the top (the Fortran's order).
     b0 = pmf0[n1, :n]  # (J, X)
     top = np.concatenate([np.ones((jn, 1)), -b0[:, ::-1]], axis=1)
@@ -207,16 +212,65 @@ def _best_for_n(
     pet = np.ones((nr, jn))  # (r1 = 0..rmax, J): P(X1 <= r1); r1 = n - 1 is never valid
     pet[: min(nr, n - 1)] = run[:, 1 : nr + 1].T
     en = n1[None, :] + (1.0 - pet) * n2[None, :]
-    en = np.where(any_r, en, np.inf)
-    best = float(en.min())
-    if not best < n:
+    r1g = np.arange(nr)[:, None]
+    stage1_power = tail1[n1[None, :], r1g + 1]  # P(X1 > r1 | p1)
+    # P(reject | p0) decreases with r, so its value at r = rmax bounds it below over every
+    # admissible r: a stage 1 that cannot meet alpha even there is never checked.
+    xs = np.arange(nr)
+    low0 = pmf0[n1[:, None], xs[None, :]] * pad0[n2[:, None], rmax - xs[None, :] + 1 + _PAD_OFFSET]
+    rej0_low = tail0[n, rmax + 1] - np.cumsum(low0, axis=1).T  # (r1, J)
+    hopeful = (
+        (r1g <= (n1 - 1)[None, :])
+        & (stage1_power > 1.0 - beta - 1e-9)
+        & (rej0_low < alpha + 1e-9)
+        & (en < n)
+    )
+    r1c, jc = np.nonzero(hopeful)
+    if r1c.size == 0:
         return None
-    # clinfun's loop order: n1 ascending, r1 descending, r descending; first strict minimum.
-    r1_idx, j_idx = np.nonzero(en == best)
-    order = np.lexsort((-r1_idx, j_idx))[0]
-    a, j = int(r1_idx[order]), int(j_idx[order])
-    b = int(np.nonzero(feas[a, j])[0].max())
-    return a, int(n1[j]), b, best, float(pet[a, j])
+    enc = en[r1c, jc]
+    order = np.lexsort((-r1c, jc, enc))
+    r1c, jc, enc = r1c[order], jc[order], enc[order]
+    r = np.arange(nr)
+    total0, total1 = tail0[n, 1 : nr + 1], tail1[n, 1 : nr + 1]  # P(X > r)
+    start, size = 0, 8
+    while start < r1c.size:
+        a = r1c[start : start + size]
+        j = jc[start : start + size]
+        x = np.arange(int(a.max()) + 1)
+        shift = r[None, None, :] - x[None, :, None] + 1 + _PAD_OFFSET  # (1, X, R)
+        m2 = n2[j][:, None, None]
+        rows = np.arange(a.size)
+        feas = None
+        for pmf, pad, total in ((pmf0, pad0, total0), (pmf1, pad1, total1)):
+            terms = pmf[n1[j][:, None], x[None, :]][:, :, None] * pad[m2, shift]  # (K, X, R)
+            acc = np.cumsum(terms, axis=1)[rows, a, :]  # sum over x1 <= r1: (K, R)
+            rej = total[None, :] - acc
+            ok = rej < alpha if feas is None else (1.0 - rej) < beta
+            feas = ok if feas is None else feas & ok
+        assert feas is not None
+        valid = (r[None, :] >= a[:, None]) & (r[None, :] <= (a + n2[j])[:, None])
+        feas &= valid
+        hit = np.nonzero(feas.any(axis=1))[0]
+        if hit.size:
+            k = int(hit[0])
+            ak, jk = int(a[k]), int(j[k])
+            b = int(np.nonzero(feas[k])[0].max())
+            return ak, int(n1[jk]), b, float(enc[start + k]), float(pet[ak, jk])
+        start += size
+        size *= 2
+    return None
+
+
+#: Columns of ones to the left of ``tail`` in :func:`_padded` (P(X2 > k) = 1 for k < 0).
+_PAD_OFFSET = 1002
+
+
+def _padded(tail: FloatArray) -> FloatArray:
+    """``pad[m, k + _PAD_OFFSET] = tail[m, k]`` for k >= 1 and 1 for k <= 0."""
+    out = np.ones((tail.shape[0], tail.shape[1] + _PAD_OFFSET), dtype=np.float64)
+    out[:, _PAD_OFFSET + 1 :] = tail[:, 1:]
+    return out
 
 
 def simon_two_stage(
@@ -254,14 +308,19 @@ def simon_two_stage(
     tail0 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p0)
     tail1 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p1)
     rows: list[SimonDesign] = []
+    pad0, pad1 = _padded(tail0), _padded(tail1)
+    found_all: list[tuple[int, int, int, int, float, float]] = []
     for n in range(2, nmax + 1):
-        found = _best_for_n(n, pmf0, pmf1, tail0, tail1, alpha, beta)
-        if found is None:
-            continue
-        r1, n1, r, en, pet = found
-        rej0, _, _ = oc_two_stage(r1, n1, r, n, p0)
-        rej1, _, _ = oc_two_stage(r1, n1, r, n, p1)
-        rows.append(SimonDesign("", r1, n1, r, n, en, pet, rej0, rej1))
+        found = _best_for_n(n, pmf0, pmf1, tail0, tail1, alpha, beta, pad0, pad1)
+        if found is not None:
+            r1, n1, r, en, pet = found
+            found_all.append((r1, n1, r, n, en, pet))
+    if found_all:
+        grid = np.array([f[:4] for f in found_all], dtype=np.int64)
+        rej0s = _reject_rows(grid, p0)
+        rej1s = _reject_rows(grid, p1)
+        for (r1, n1, r, n, en, pet), rej0, rej1 in zip(found_all, rej0s, rej1s, strict=True):
+            rows.append(SimonDesign("", r1, n1, r, n, en, pet, float(rej0), float(rej1)))
     if not rows:
         raise ValidationError(
             f"No two-stage design with n <= {nmax} meets alpha < {alpha:g} and beta < {beta:g} "

@@ -33,7 +33,6 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from oncotrials.core.designs.base import (
     Action,
@@ -54,6 +53,7 @@ from oncotrials.core.designs.simulate import (
     summarise,
 )
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.lazy import stats
 
 Variant = Literal["deescalation", "escalation_only"]
 VARIANTS: tuple[str, ...] = ("deescalation", "escalation_only")

@@ -12,7 +12,9 @@ Reading choices, stated here because the tables leave them implicit:
   is not graded as CRS (grade 0, with a note) unless antipyretic or anti-cytokine therapy
   (e.g. tocilizumab, corticosteroids) has been given, after which fever is no longer required.
 * A vasopressor "with or without vasopressin" is grade 3; vasopressin alone counts as one
-  vasopressor; grade 4 needs two or more vasopressors other than vasopressin.
+  vasopressor; grade 4 needs two or more vasopressors other than vasopressin. Vasopressors are
+  counted by distinct drug through a controlled vocabulary (``vasopressors.py``): synonyms
+  (noradrenaline = norepinephrine, AVP = vasopressin) count once, unknown names are refused.
 * A nasal cannula needs its flow: <= 6 L/min is low flow (grade 2), > 6 L/min high flow (grade 3).
 * An ICE score of 0 is grade 3 (awake, e.g. global aphasia); grade 4 comes from the patient
   being unarousable (consciousness domain), who then cannot do the ICE assessment.
@@ -38,6 +40,7 @@ from typing import Any
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.grading.ctcae import to_decimal
+from oncotrials.core.grading.vasopressors import VASOPRESSIN, distinct_vasopressors
 
 SOURCE = "ASTCT consensus grading, Lee et al. Biol Blood Marrow Transplant 2019;25:625-638"
 FEVER_C = Decimal("38.0")
@@ -129,8 +132,14 @@ def grade_crs(a: CrsAssessment) -> AstctGrade:
     fever = a.temperature_c is not None and a.temperature_c >= FEVER_C and not a.fever_other_cause
     hypotension_grade = 0
     if (a.hypotension or a.vasopressors) and not a.hypotension_other_cause:
-        pressors = [p.strip().lower() for p in a.vasopressors if p.strip()]
-        non_vasopressin = {p for p in pressors if p != "vasopressin"}
+        pressors = distinct_vasopressors(a.vasopressors)
+        named = [p for p in a.vasopressors if p.strip()]
+        if len(named) > len(pressors):
+            notes.append(
+                f"vasopressors counted by distinct drug: {', '.join(named)} are "
+                f"{len(pressors)} drug(s) ({', '.join(pressors)})"
+            )
+        non_vasopressin = [p for p in pressors if p != VASOPRESSIN]
         if len(non_vasopressin) >= 2:
             hypotension_grade = 4
         elif pressors:
@@ -408,6 +417,7 @@ _CRS_FIELDS = {
 _ICANS_FIELDS = {
     "id",
     "time",
+    "age_years",
     "ice",
     "ice_score",
     "consciousness",
@@ -429,6 +439,7 @@ def crs_assessment_from_dict(
     pressors = data.get("vasopressors", [])
     if not isinstance(pressors, list) or not all(isinstance(p, str) for p in pressors):
         raise ValidationError(f"{where}: vasopressors must be a list of names; got {pressors!r}.")
+    distinct_vasopressors(pressors, where=f"{where}: vasopressors")  # unknown names refused here
     return CrsAssessment(
         temperature_c=None
         if temperature is None
@@ -449,11 +460,34 @@ def crs_assessment_from_dict(
     )
 
 
+#: The ICE score is validated for adults and children aged 12 and over (Lee et al. 2019).
+ICANS_MIN_AGE_YEARS = 12
+
+
+def check_icans_age(age: Any, *, where: str = "assessment") -> None:
+    """Refuse ICE-based ICANS grading of a child under 12, who is graded with the CAPD."""
+    if isinstance(age, bool) or not isinstance(age, (int, float, Decimal, str)):
+        raise ValidationError(f"{where}: age_years must be a number of years; got {age!r}.")
+    years = to_decimal(age, field=f"{where}: age_years")
+    if years > 120:
+        raise ValidationError(f"{where}: age_years {age} is not a plausible age in years.")
+    if years < ICANS_MIN_AGE_YEARS:
+        raise ValidationError(
+            f"{where}: age_years {age}: ASTCT ICANS grading with the ICE score is for adults "
+            f"and children aged 12 or over; children under 12 are graded with the Cornell "
+            f"Assessment of Pediatric Delirium (CAPD), which this grader does not implement. "
+            f"Grade this child with the ASTCT paediatric table (Lee et al. 2019).",
+            code="not_gradable",
+        )
+
+
 def icans_assessment_from_dict(
     data: Mapping[str, Any], *, where: str = "assessment"
 ) -> IcansAssessment:
     """Build an :class:`IcansAssessment` from a JSON/YAML mapping (docs/formats/crs-icans.md)."""
     _check_keys(data, _ICANS_FIELDS, where)
+    if data.get("age_years") is not None:
+        check_icans_age(data["age_years"], where=where)
     ice: IceItems | int | None = None
     if "ice" in data and "ice_score" in data:
         raise ValidationError(f"{where}: give either ice (the five items) or ice_score, not both.")
@@ -505,9 +539,18 @@ class AstctCourse:
 
 
 def grade_assessments(
-    assessments: Sequence[Mapping[str, Any]], *, scale: str, subject_id: str | None = None
+    assessments: Sequence[Mapping[str, Any]],
+    *,
+    scale: str,
+    subject_id: str | None = None,
+    age_years: Any = None,
 ) -> AstctCourse:
-    """Grade a list of CRS or ICANS assessments given as mappings."""
+    """Grade a list of CRS or ICANS assessments given as mappings.
+
+    ``age_years`` (the subject's age) refuses ICANS grading under 12 years (CAPD, not ICE).
+    """
+    if age_years is not None and scale == "icans":
+        check_icans_age(age_years, where=f"subject {subject_id}" if subject_id else "subject")
     graded: list[GradedAssessment] = []
     for index, item in enumerate(assessments, start=1):
         where = f"assessment {index}" + (

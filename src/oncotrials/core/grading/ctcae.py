@@ -925,6 +925,67 @@ def _meddra(term: str | None) -> int | None:
     return catalogue.term(term).meddra_code if catalogue.has_term(term) else None
 
 
+#: Plausible reference limits of adults' and children's laboratory ranges, in the scale unit:
+#: analyte -> scale unit -> limit -> (lowest, highest). Wide on purpose: they catch a limit
+#: given in another unit (a factor of 10, 17, 88 or 1000), not an unusual laboratory.
+PLAUSIBLE_LIMITS: Mapping[str, Mapping[str, Mapping[str, tuple[str, str]]]] = {
+    "neutrophils": {"10^9/L": {"LLN": ("0.5", "4"), "ULN": ("3", "15")}},
+    "platelets": {"10^9/L": {"LLN": ("50", "250"), "ULN": ("150", "1000")}},
+    "wbc": {"10^9/L": {"LLN": ("1", "6"), "ULN": ("5", "30")}},
+    "lymphocytes": {"10^9/L": {"LLN": ("0.2", "4"), "ULN": ("1.5", "15")}},
+    "hemoglobin": {
+        "g/L": {"LLN": ("70", "160"), "ULN": ("110", "250")},
+        "mmol/L": {"LLN": ("4.3", "10"), "ULN": ("6.8", "15.5")},
+    },
+    "alt": {"U/L": {"LLN": ("0", "60"), "ULN": ("10", "250")}},
+    "ast": {"U/L": {"LLN": ("0", "60"), "ULN": ("10", "250")}},
+    "alp": {"U/L": {"LLN": ("0", "300"), "ULN": ("30", "1500")}},
+    "bilirubin": {"umol/L": {"LLN": ("0", "10"), "ULN": ("5", "60")}},
+    "creatinine": {"umol/L": {"LLN": ("5", "120"), "ULN": ("15", "250")}},
+    "sodium": {"mmol/L": {"LLN": ("120", "145"), "ULN": ("135", "160")}},
+    "potassium": {"mmol/L": {"LLN": ("2.5", "4.5"), "ULN": ("4", "6.5")}},
+    "calcium": {
+        "mmol/L": {"LLN": ("1.5", "2.7"), "ULN": ("2.2", "3.2")},
+        "mg/dL": {"LLN": ("6", "11"), "ULN": ("9", "13")},
+    },
+    "ionized_calcium": {"mmol/L": {"LLN": ("0.8", "1.4"), "ULN": ("1.1", "1.7")}},
+    "magnesium": {
+        "mmol/L": {"LLN": ("0.4", "1.0"), "ULN": ("0.8", "1.5")},
+        "mg/dL": {"LLN": ("1", "2.5"), "ULN": ("1.9", "3.6")},
+    },
+    "glucose": {
+        "mmol/L": {"LLN": ("2.5", "6"), "ULN": ("4.5", "11.1")},
+        "mg/dL": {"LLN": ("45", "110"), "ULN": ("80", "200")},
+    },
+    "glucose_fasting": {
+        "mmol/L": {"LLN": ("2.5", "6"), "ULN": ("4.5", "11.1")},
+        "mg/dL": {"LLN": ("45", "110"), "ULN": ("80", "200")},
+    },
+    "lipase": {"U/L": {"LLN": ("0", "200"), "ULN": ("10", "800")}},
+    "amylase": {"U/L": {"LLN": ("0", "200"), "ULN": ("30", "600")}},
+    "cpk": {"U/L": {"LLN": ("0", "200"), "ULN": ("50", "1200")}},
+    "qtc": {"ms": {"LLN": ("250", "450"), "ULN": ("350", "550")}},
+}
+
+
+def _check_limit_plausible(
+    a: Analyte, name: str, converted: Decimal, scale: str, given: Number | None, unit: str
+) -> None:
+    bounds = PLAUSIBLE_LIMITS.get(a.key, {}).get(scale, {}).get(name)
+    if bounds is None:
+        return
+    low, high = Decimal(bounds[0]), Decimal(bounds[1])
+    if low <= converted <= high:
+        return
+    shown = f"{given} {unit}" + ("" if unit == scale else f" = {_fmt(converted)} {scale}")
+    raise ValidationError(
+        f"{a.label}: {name} {shown} is not a plausible {name} (expected {bounds[0]}-{bounds[1]} "
+        f"{scale}); was it given in another unit than the value? Give the limits in the value's "
+        f"unit, or name their unit (--limit-unit, or the limit_unit column).",
+        code="implausible_limit",
+    )
+
+
 def grade_lab(
     analyte: str,
     value: Number,
@@ -937,6 +998,7 @@ def grade_lab(
     symptomatic: bool | None = None,
     life_threatening: bool = False,
     serious_arrhythmia: bool = False,
+    limit_unit: str | None = None,
 ) -> LabGrade:
     """Grade one lab value with CTCAE.
 
@@ -949,7 +1011,14 @@ def grade_lab(
     value, unit
         The result and its unit; SI and conventional units are converted explicitly.
     lln, uln, baseline
-        Reference limits and the subject's baseline, in the same unit as ``value``.
+        Reference limits and the subject's baseline, in the same unit as ``value`` unless
+        ``limit_unit`` names the limits' unit (the baseline stays in the value's unit). After
+        conversion each limit must be plausible for the analyte (:data:`PLAUSIBLE_LIMITS`): a
+        limit given in another unit (an LLN of 2.0 meant as 10^9/L beside a value in /mm3) is
+        refused with the reason rather than converted silently. A ULN of 0 or less is refused,
+        and so is an LLN of 0 or less where the grade depends on the LLN.
+    limit_unit
+        The unit of ``lln`` and ``uln`` when it differs from the value's unit.
     version
         ``"5.0"`` (default) or ``"6.0"``.
     symptomatic, life_threatening, serious_arrhythmia
@@ -974,15 +1043,43 @@ def grade_lab(
         raise NotFoundError(a.unavailable[version], code="not_gradable")
     scale, factor = resolve_unit(unit, family=a.family, what=a.label)
     raw = to_decimal(value, field=f"{a.label} value")
-    refs = {}
+    limit_factor, limits_in = factor, unit.strip()
+    if limit_unit is not None and limit_unit.strip():
+        limit_scale, limit_factor = resolve_unit(limit_unit, family=a.family, what=a.label)
+        limits_in = limit_unit.strip()
+        if limit_scale != scale:
+            raise ValidationError(
+                f"{a.label}: the limits' unit {limit_unit!r} is on the {limit_scale} scale and "
+                f"the value's unit {unit!r} on the {scale} scale; give both in units of one "
+                f"scale (e.g. {scale})."
+            )
+    refs: dict[str, Decimal | None] = {}
     for name, given in (("LLN", lln), ("ULN", uln), ("baseline", baseline)):
-        refs[name] = (
-            None if given is None else to_decimal(given, field=f"{a.label} {name}") * factor
-        )
+        f = factor if name == "baseline" else limit_factor
+        refs[name] = None if given is None else to_decimal(given, field=f"{a.label} {name}") * f
+    uses_lln = any(
+        band.ref is Ref.LLN or band.when is When.BASELINE_BELOW_LLN
+        for criteria in a.criteria[version]
+        for band in criteria.bands
+    )
+    for name, given in (("LLN", lln), ("ULN", uln)):
+        converted = refs[name]
+        if converted is None:
+            continue
+        if converted <= 0 and (name == "ULN" or uses_lln):
+            raise ValidationError(
+                f"{a.label}: {name} {given} {limits_in} is not a reference limit; a {name} must "
+                f"be above 0. Check the reference range.",
+                code="implausible_limit",
+            )
     if refs["LLN"] is not None and refs["ULN"] is not None and refs["LLN"] >= refs["ULN"]:
         raise ValidationError(
             f"{a.label}: LLN ({lln}) must be below ULN ({uln}); check the reference range."
         )
+    for name, given in (("LLN", lln), ("ULN", uln)):
+        converted = refs[name]
+        if converted is not None:
+            _check_limit_plausible(a, name, converted, scale, given, limits_in)
     x = _Inputs(
         value=raw * factor,
         scale=scale,

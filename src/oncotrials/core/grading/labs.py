@@ -2,7 +2,8 @@
 
 The file is read whole and graded all or nothing: the first bad row stops the batch with an
 error naming its line and column. Columns ``analyte``, ``value`` and ``unit`` are required;
-``subject_id``, ``date``, ``id``, ``lln``, ``uln``, ``baseline``, ``symptomatic``,
+``subject_id``, ``date``, ``id``, ``lln``, ``uln``, ``limit_unit`` (the unit of ``lln`` and
+``uln`` when it is not the value's), ``baseline``, ``symptomatic``,
 ``life_threatening`` and ``serious_arrhythmia`` are optional. Unknown columns are refused (a
 misspelt ``ULN`` column must not be ignored).
 """
@@ -24,6 +25,7 @@ OPTIONAL_COLUMNS = (
     "date",
     "lln",
     "uln",
+    "limit_unit",
     "baseline",
     "symptomatic",
     "life_threatening",
@@ -102,6 +104,7 @@ def grade_lab_csv(
                 cells["unit"],
                 lln=opt("lln"),
                 uln=opt("uln"),
+                limit_unit=opt("limit_unit"),
                 baseline=opt("baseline"),
                 version=version,
                 symptomatic=_flag(

@@ -33,6 +33,10 @@ _MM20 = 20 * UNITS_PER_MM
 _MM5 = 5 * UNITS_PER_MM
 
 
+#: Largest diameter accepted (millimetres): larger is a unit or typing error, not a lesion.
+MAX_DIAMETER_MM = 1000
+
+
 class _UnitError(ValueError):
     """A diameter that is not a finite, non-negative millimetre value to 0.01 mm."""
 
@@ -81,6 +85,11 @@ def _to_units(value: Millimetres) -> int:
         units = scaled // den
     if units < 0:
         raise _UnitError(f"a diameter cannot be negative, got {value}")
+    if units > MAX_DIAMETER_MM * UNITS_PER_MM:
+        raise _UnitError(
+            f"a diameter of {value} mm is more than {MAX_DIAMETER_MM} mm (1 m): not a plausible "
+            f"lesion; diameters are in millimetres (check for micrometres or a typing error)"
+        )
     return int(units)
 
 

@@ -84,6 +84,10 @@ TR_PD_PARTIAL = (
 TR_NE = "target: not all target lesions evaluated → NE (RECIST 1.1 4.3.1)"
 TR_REAPPEAR = "target: a lesion reappeared after CR of all baseline disease → PD (EORTC FAQ)"
 TR_CR = "target: all non-nodal targets gone and every nodal target < 10 mm → CR (RECIST 1.1 4.3.1)"
+#: A treatment start this many days before the baseline scan is refused (dates swapped or a
+#: wrong year): a scan taken weeks into treatment is not a baseline.
+MAX_START_BEFORE_BASELINE_DAYS = 28
+
 TR_PR = "target: sum ≥ 30 % below baseline → PR (RECIST 1.1 4.3.1)"
 TR_CONT_PR = (
     "target: < 30 % below baseline but PD not met after a previous PR/CR → PR "
@@ -268,6 +272,14 @@ def prepare(record: PatientRecord) -> _Prepared:
             )
         )
     visits.sort(key=lambda visit: visit.date)
+    if record.start_date < base_date - dt.timedelta(days=MAX_START_BEFORE_BASELINE_DAYS):
+        raise ValidationError(
+            f"Patient {pid}, field start_date: {record.start_date.isoformat()} is "
+            f"{(base_date - record.start_date).days} days before the baseline scan "
+            f"({base_date.isoformat()}); the baseline assessment precedes treatment (RECIST 1.1 "
+            f"section 3.2: as close as possible to, and never more than 4 weeks before, the "
+            f"start of treatment), so this is not a baseline. Check the dates."
+        )
     if record.start_date > base_date + dt.timedelta(days=366):
         raise ValidationError(
             f"Patient {pid}, field start_date: {record.start_date.isoformat()} is more than a "

@@ -13,6 +13,7 @@ class GenomicsImportOut(Schema):
     reports_created: int
     reports_unchanged: int
     reports_superseded: int
+    reports_reinstated: int
     samples_created: int
     mutations: int
     copy_numbers: int

@@ -296,6 +296,8 @@ def _core_mutation(m: Any, sample_key: str) -> CoreMutation:
         alt_count=m.alt_count,
         consequence=m.consequence or None,
         normal_sample_id=m.normal_sample_id or None,
+        mutation_status=m.mutation_status or None,
+        transcript_id=m.transcript_id or None,
     )
 
 

@@ -93,6 +93,7 @@ class GenomicsResistanceOut(Schema):
     baseline_sample: str
     progression_sample: str
     drugs: list[str]
+    therapy_source: str
     targets: list[str]
     acquired: list[GenomicsAcquiredOut]
 

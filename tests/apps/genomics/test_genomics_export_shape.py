@@ -141,6 +141,9 @@ def test_the_export_passes_the_shape_rules_with_an_all_case_list(unit, biologist
     all_list = _meta(out / "case_lists" / "cases_all.txt")
     assert all_list["stable_id"] == "exp_all"
     assert all_list["case_list_category"] == "all_cases_in_study"
+    # mutations and copy number: the per-type lists too
+    lists = {p.name for p in (out / "case_lists").iterdir()}
+    assert {"cases_sequenced.txt", "cases_cna.txt", "cases_cnaseq.txt"} <= lists
 
 
 def _two_references(unit: Any, biologist: Any, tmp_path: Path) -> None:

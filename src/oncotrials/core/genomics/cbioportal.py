@@ -945,8 +945,8 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
     ``<study>_all`` (every sample, unless ``meta_study.txt`` asks the importer to add it with
     ``add_global_case_list: true``: a second list of the same id would be refused),
     ``<study>_sequenced`` when there are mutations (the samples profiled for
-    mutations in the gene-panel matrix, else every sample) and ``<study>_cna`` when there is
-    copy number.
+    mutations in the gene-panel matrix, else every sample), ``<study>_cna`` when there is
+    copy number, ``<study>_cnaseq`` when there are both.
     """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -1195,11 +1195,29 @@ def _required_case_lists(study: Study) -> list[CaseList]:
                 profiled if study.panel_matrix else every,
             )
         )
+    with_cna = tuple(dict.fromkeys(c.sample_id for c in study.copy_numbers))
     if study.copy_numbers and f"{sid}_cna" not in have:
-        with_cna = tuple(dict.fromkeys(c.sample_id for c in study.copy_numbers))
         out.append(
             CaseList(
                 f"{sid}_cna", "Samples profiled for CNAs", "Samples profiled for CNAs.", with_cna
+            )
+        )
+    if study.mutations and study.copy_numbers and f"{sid}_cnaseq" not in have:
+        sequenced = next(
+            (
+                cl.sample_ids
+                for cl in (*study.case_lists, *out)
+                if cl.stable_id == f"{sid}_sequenced"
+            ),
+            every,
+        )
+        both = tuple(s for s in sequenced if s in set(with_cna))
+        out.append(
+            CaseList(
+                f"{sid}_cnaseq",
+                "Samples profiled for mutations and CNAs",
+                "Samples profiled for mutations and copy-number alterations.",
+                both,
             )
         )
     return out

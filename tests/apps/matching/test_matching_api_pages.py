@@ -334,3 +334,28 @@ def test_trial_matches_query_count_does_not_grow_with_patients(
     matching_state()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(c.get(url).json()) == 9
+
+
+def test_ctml_with_clauses_matchminer_ignores_imports_with_warnings(
+    unit_p: Any, client_for: Any
+) -> None:
+    """A CTIMS-style file: disease_status beside the criteria, and an arm with an empty match
+    list; the import succeeds, lists both, and stores no trace of disease_status."""
+    text = CTML.replace(
+        "                - clinical: {oncotree_primary_diagnosis: Non-Small Cell Lung Cancer}\n",
+        "                - clinical: {oncotree_primary_diagnosis: Non-Small Cell Lung Cancer}\n"
+        "                - clinical: {disease_status: Metastatic}\n",
+    ) + (
+        "        - arm_code: EMPTY\n          arm_description: not yet written\n          match: []\n"
+    )
+    r = client_for("investigator").post(
+        "/api/v1/matching/ctml",
+        {"file": SimpleUploadedFile("t-main.yaml", text.encode()), "reason": "CTIMS export"},
+    )
+    assert r.status_code == 200, r.content
+    warnings = r.json()["warnings"]
+    assert any("ignored as MatchMiner does: disease_status" in w for w in warnings)
+    assert any("arm[2].match: empty match list" in w for w in warnings)
+    unit_p.g12c.refresh_from_db()
+    assert "disease_status" not in str(unit_p.g12c.match_criteria)
+    assert {"diagnosis": "NSCLC"} in unit_p.g12c.match_criteria["and"]

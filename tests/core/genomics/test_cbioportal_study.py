@@ -398,14 +398,35 @@ def test_tmb_and_msi_sample_attributes_become_biomarkers() -> None:
     assert got == {("S1", BiomarkerKind.TMB, 12.5, None), ("S1", BiomarkerKind.MSI, 0.4, "Stable")}
 
 
+def test_percent_vaf_column_is_read_as_percent_with_a_warning(study_dir: Path) -> None:
+    """study_es_0's tumor_vaf holds 13.64 ... 54.55 and no allele counts: percent."""
+    study = read_study(study_dir)
+    (warning,) = [i for i in study.issues if i.severity is Severity.WARNING]
+    assert warning.field == "tumor_vaf"
+    assert "read as percent" in warning.message
+    vafs = [m.vaf for m in study.mutations if m.vaf is not None]
+    assert vafs
+    assert max(vafs) <= 1.0
+    assert any(abs(v - 0.1364) < 1e-9 for v in vafs)
+    statuses = {m.mutation_status for m in study.mutations}
+    assert "Somatic" in statuses
+    assert all(m.transcript_id for m in study.mutations if m.gene == "OR11H1")
+
+
 def test_mutation_outside_the_sample_panel_is_a_warning(study_dir: Path, tmp_path: Path) -> None:
-    assert not [i for i in read_study(study_dir).issues if i.severity is Severity.WARNING]
+    assert not [
+        i
+        for i in read_study(study_dir).issues
+        if i.severity is Severity.WARNING and i.field != "tumor_vaf"
+    ]
     copy = tmp_path / "study"
     shutil.copytree(study_dir, copy)
     panel = copy / "data_gene_panel_testpanel1.txt"
     panel.write_text(panel.read_text().replace("BRCA2\t", ""))
     study = read_study(copy)
-    (warning,) = [i for i in study.issues if i.severity is Severity.WARNING]
+    (warning,) = [
+        i for i in study.issues if i.severity is Severity.WARNING and i.field != "tumor_vaf"
+    ]
     assert "outside the sample's gene panel" in warning.message
     assert study.covered_genes("TCGA-A1-A0SB-01") is not None
     assert "BRCA2" not in study.covered_genes("TCGA-A1-A0SB-01")  # type: ignore[operator]

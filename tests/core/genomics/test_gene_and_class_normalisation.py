@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
+from oncotrials.core.genomics.genes import (
+    canonical_spelling,
+    normalise_gene,
+    normalise_variant_class,
+)
 from oncotrials.core.genomics.model import VariantClass
 
 
@@ -25,7 +29,7 @@ def test_gene_symbols_resolve_to_official_symbols(raw: str, symbol: str) -> None
     ("raw", "vtype", "expected"),
     [
         ("Missense_Mutation", None, VariantClass.MISSENSE),
-        ("Missense_mUtAtioN", None, VariantClass.MISSENSE),
+        ("MISSENSE_VARIANT", None, VariantClass.MISSENSE),
         ("missense_variant", None, VariantClass.MISSENSE),
         ("stop_gained", None, VariantClass.NONSENSE),
         ("frameshift_variant", "INS", VariantClass.FRAME_SHIFT_INS),
@@ -37,6 +41,14 @@ def test_gene_symbols_resolve_to_official_symbols(raw: str, symbol: str) -> None
 )
 def test_variant_classes_normalise(raw: str, vtype: str | None, expected: VariantClass) -> None:
     assert normalise_variant_class(raw, vtype) is expected
+
+
+@pytest.mark.parametrize("raw", ["Missense_mUtAtioN", "missense_mutation", "FRAME_SHIFT_DEL"])
+def test_case_mangled_maf_classes_are_outside_the_vocabulary(raw: str) -> None:
+    """MAF spellings are case-sensitive; only the SO terms and vendor words are not."""
+    assert normalise_variant_class(raw) is None
+    assert canonical_spelling(raw) in {"Missense_Mutation", "Frame_Shift_Del"}
+    assert canonical_spelling("Missense_Mutation") is None
 
 
 def test_unknown_variant_class_is_none() -> None:

@@ -236,8 +236,13 @@ class TestCbioportalNegativeMafs:
         )
         with pytest.raises(GenomicFileError) as exc:
             read_maf(path)
-        # one row has an empty class (an error even when lenient)
+        # an empty class and a case-mangled one are errors even when lenient, the latter
+        # naming the canonical spelling
         assert all(i.field == "Variant_Classification" for i in exc.value.issues)
+        assert any(
+            "Missense_mUtAtioN" in i.message and "'Missense_Mutation'" in i.message
+            for i in exc.value.issues
+        )
         with pytest.raises(GenomicFileError) as strict:
             read_maf(path, strict=True)
         assert any("Missense_mUtAtioN" in i.message for i in strict.value.issues)

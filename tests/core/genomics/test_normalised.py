@@ -35,10 +35,21 @@ def _reference_hashes(parsed: Any) -> dict[str, str]:
         h.update(json.dumps(meta, sort_keys=True).encode())
         for kind in KINDS:
             f = parsed.frames[kind].filter(pl.col("sample_key") == sid)
+            later = [c for c in f.columns if c in {"mutation_status", "transcript_id"}]
             if f.height:
-                f = f.sort(f.columns, nulls_last=True)
+                base = f.drop(later).sort(f.drop(later).columns, nulls_last=True)
                 h.update(kind.encode())
-                h.update(f.write_csv(include_header=False).encode().rstrip(b"\n"))
+                h.update(base.write_csv(include_header=False).encode().rstrip(b"\n"))
+                # the later columns: their rows, whole, when the sample has values in them
+                filled = (
+                    f.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in later))
+                    if later
+                    else f.clear()
+                )
+                if filled.height:
+                    filled = filled.sort(filled.columns, nulls_last=True)
+                    h.update(f"{kind}:{','.join(later)}".encode())
+                    h.update(filled.write_csv(include_header=False).encode().rstrip(b"\n"))
         out[sid] = h.hexdigest()
     return out
 

@@ -213,6 +213,7 @@ def _resistance_doc(rep: ResistanceReport) -> dict[str, Any]:
         "baseline_sample": rep.baseline_sample,
         "progression_sample": rep.progression_sample,
         "drugs": list(rep.drugs),
+        "therapy_source": rep.therapy_source,
         "targets": sorted(rep.targets),
         "acquired": [
             {
@@ -233,7 +234,7 @@ def _resistance_doc(rep: ResistanceReport) -> dict[str, Any]:
 def genomics_patient_resistance(request: HttpRequest, patient_id: int, drug: str = "") -> Any:
     """Alterations acquired between the baseline and the progression sample, classified."""
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
-    rep = resistance_for_patient(patient=patient, drug=drug[:200])
+    rep = resistance_for_patient(patient=patient, drug=drug[:200], user=request.user)
     if rep is None:
         raise ValidationError(
             f"Patient {patient.research_id} has no baseline and progression sample pair.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,31 +38,58 @@ _SAMPLE_ATTRS = (
 _SAMPLE_TYPE = {"baseline": "Primary", "progression": "Progression", "on_treatment": "On treatment"}
 
 
+def _genome(text: str | None) -> GenomeBuild | None:
+    if text is None or not text.strip():
+        return None
+    build = GenomeBuild.parse(text)
+    if build is None:
+        raise ValidationError(
+            f"Unknown genome build {text!r}; use GRCh37 or GRCh38.", field="genome"
+        )
+    return build
+
+
 def study_from_database(
-    *, patients: Any, study_id: str, name: str = "", type_of_cancer: str = "mixed"
+    *,
+    patients: Any,
+    study_id: str,
+    name: str = "",
+    type_of_cancer: str = "mixed",
+    genome: str | None = None,
 ) -> Study:
-    """A core :class:`Study` holding the current reports of ``patients`` (a queryset)."""
+    """A core :class:`Study` holding the current reports of ``patients`` (a queryset).
+
+    ``genome`` (GRCh37 or GRCh38) keeps only the reports on that reference and the samples
+    they describe; without it, reports on both references are refused (a cBioPortal study has
+    one ``reference_genome``).
+    """
+    wanted = _genome(genome)
     samples = list(
         Sample.objects.filter(patient__in=patients)
         .select_related("patient")
         .order_by("patient__research_id", "sample_id")
     )
-    reports = list(
-        GenomicReport.objects.filter(sample__in=samples, superseded=False).order_by("pk")
-    )
+    current = GenomicReport.objects.filter(sample__in=samples, superseded=False)
+    if wanted is not None:
+        current = current.filter(genome_build=wanted.value)
+        kept = set(current.values_list("sample_id", flat=True))
+        samples = [s for s in samples if s.pk in kept]
+    reports = list(current.order_by("pk"))
     by_report = _alterations_by_report(r.pk for r in reports)
     sample_of = {s.pk: s for s in samples}
     mutations, cnas, svs = [], [], []
     markers: dict[str, dict[str, str | None]] = {}
     panels: dict[str, GenePanel] = {}
     matrix: dict[str, dict[str, str | None]] = {}
-    builds = {r.genome_build for r in reports if r.genome_build}
-    if len(builds) > 1:
+    per_build = Counter(r.genome_build for r in reports if r.genome_build)
+    if len(per_build) > 1:
+        counts = " and ".join(f"{b} ({n} report(s))" for b, n in sorted(per_build.items()))
         raise ValidationError(
-            f"The reports mix genome builds {sorted(builds)}; export one build per study.",
-            field="genome_build",
+            f"The reports to export are on two reference genomes, {counts}; a cBioPortal study "
+            "has one. Export each reference apart (--genome GRCh37, --genome GRCh38).",
+            field="genome",
         )
-    build = GenomeBuild(builds.pop()) if builds else GenomeBuild.GRCH37
+    build = wanted or (GenomeBuild(next(iter(per_build))) if per_build else GenomeBuild.GRCH37)
     for r in reports:
         s = sample_of[r.sample_id]
         data = by_report[r.pk]
@@ -125,8 +153,12 @@ def genomics_export_study(
     by: User | None,
     patients: Any = None,
     name: str = "",
+    genome: str | None = None,
 ) -> Path:
-    """Write the current reports of the patients ``by`` may see as a cBioPortal study."""
+    """Write the current reports of the patients ``by`` may see as a cBioPortal study.
+
+    ``genome`` exports only the reports on that reference genome (GRCh37 or GRCh38).
+    """
     if not study_id or not all(c.isalnum() or c in "._-" for c in study_id):
         raise ValidationError(
             f"study_id may hold letters, digits, '.', '_' and '-' only; got {study_id!r}.",
@@ -135,9 +167,10 @@ def genomics_export_study(
     pool = patients_visible_to(by) if by is not None else Patient.objects.all()
     if patients is not None:
         pool = pool.filter(pk__in=patients.values("pk"))
-    study = study_from_database(patients=pool, study_id=study_id, name=name)
+    study = study_from_database(patients=pool, study_id=study_id, name=name, genome=genome)
     if not study.samples:
-        raise ValidationError("No genomic sample to export among the patients you may see.")
+        on = f" on {_genome(genome)}" if genome else ""
+        raise ValidationError(f"No genomic sample{on} to export among the patients you may see.")
     out = write_study(study, directory)
     audit_record(
         action="export",
@@ -145,6 +178,7 @@ def genomics_export_study(
         object_id=study_id,
         object_repr=f"cBioPortal study {study_id}",
         changes={
+            "genome": [None, study.genome_build.value],
             "samples": [None, len(study.samples)],
             "mutations": [None, len(study.mutations)],
             "copy_numbers": [None, len(study.copy_numbers)],

@@ -127,6 +127,9 @@ class Mutation(_Alteration):
     alt_count = models.IntegerField(null=True, blank=True)
     consequence = models.CharField(max_length=255, blank=True)
     normal_sample_id = models.CharField(max_length=64, blank=True)
+    # MAF Mutation_Status (Somatic, Germline, LOH, ...): '' when the file does not say.
+    mutation_status = models.CharField(max_length=40, blank=True)
+    transcript_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         # The cohort index on (gene, protein_change) is created by migration 0002: on

@@ -13,6 +13,7 @@ class GenomicsImportOut(Schema):
     reports_created: int
     reports_unchanged: int
     reports_superseded: int
+    reports_reinstated: int
     samples_created: int
     mutations: int
     copy_numbers: int
@@ -92,6 +93,7 @@ class GenomicsResistanceOut(Schema):
     baseline_sample: str
     progression_sample: str
     drugs: list[str]
+    therapy_source: str
     targets: list[str]
     acquired: list[GenomicsAcquiredOut]
 

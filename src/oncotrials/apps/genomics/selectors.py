@@ -14,8 +14,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from oncotrials.apps.accounts.models import Actor
-from oncotrials.apps.subjects.models import Patient
-from oncotrials.apps.subjects.selectors import patient_get_for_user, patients_visible_to
+from oncotrials.apps.subjects.models import Patient, Registration
+from oncotrials.apps.subjects.selectors import (
+    patient_get_for_user,
+    patients_visible_to,
+    registrations_visible_to,
+)
+from oncotrials.apps.trials.models import DoseLevel
 from oncotrials.core.errors import NotFoundError, ValidationError
 from oncotrials.core.genomics.actionability import Annotation, annotate
 from oncotrials.core.genomics.model import (
@@ -51,10 +56,12 @@ from oncotrials.core.genomics.model import (
 from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
 from oncotrials.core.genomics.resistance import (
+    Drug,
     ResistanceReport,
     SerialSample,
     classify_resistance,
     find_drug,
+    investigational_drug,
     resistance_atlas,
 )
 
@@ -296,6 +303,8 @@ def _core_mutation(m: Any, sample_key: str) -> CoreMutation:
         alt_count=m.alt_count,
         consequence=m.consequence or None,
         normal_sample_id=m.normal_sample_id or None,
+        mutation_status=m.mutation_status or None,
+        transcript_id=m.transcript_id or None,
     )
 
 
@@ -581,32 +590,95 @@ def _pairs(patient_ids: Iterable[int]) -> dict[int, tuple[Sample, Sample]]:
     return {p: (base[p], prog[p]) for p in base if p in prog}
 
 
-def resistance_for_patient(*, patient: Patient, drug: str = "") -> ResistanceReport | None:
+def resistance_for_patient(
+    *, patient: Patient, drug: str = "", user: Actor | None = None
+) -> ResistanceReport | None:
     """Baseline vs progression with the core classifier; None without such a pair.
 
-    The therapy is ``drug`` when given, else the progression sample's recorded therapy.
+    The therapy is the patient's own: ``drug`` when the caller names one, else the agents of
+    the patient's trial registrations up to the progression sample (those ``user`` may see),
+    else the progression sample's recorded therapy (free text).
     """
     pair = _pairs([patient.pk]).get(patient.pk)
     if pair is None:
         return None
-    return _classify(pair, drug)
+    return _classify(pair, _therapy(pair, drug, user))
 
 
-def _classify(pair: tuple[Sample, Sample], drug: str) -> ResistanceReport | None:
-    baseline, progression = pair
-    therapy = drug.strip() or progression.therapy.strip()
-    if not therapy:
-        raise ValidationError(
-            f"No therapy is recorded for sample {progression.sample_id}; give the drug received "
-            "between baseline and progression.",
-            field="drug",
-        )
-    drugs = [d.strip() for d in therapy.replace("+", ";").split(";") if d.strip()]
-    for d in drugs:
+@dataclass(frozen=True)
+class Therapy:
+    drugs: tuple[str | Drug, ...]
+    source: str
+
+
+def _catalogue_drugs(text: str, source: str) -> Therapy:
+    names = [d.strip() for d in text.replace("+", ";").split(";") if d.strip()]
+    for d in names:
         try:
             find_drug(d)
         except NotFoundError as exc:  # a bad parameter here, not a missing resource
             raise ValidationError(exc.message, field="drug", code="drug_unknown") from None
+    return Therapy(tuple(names), source)
+
+
+def _registration_therapy(pair: tuple[Sample, Sample], user: Actor | None) -> Therapy | None:
+    """The agents of the patient's registrations up to the progression sample.
+
+    A registration's agents are those of its dose level (every agent of a combination level),
+    else of every level of its cohort. An agent absent from the catalogue takes the molecular
+    targets of its trial (``investigational_drug``).
+    """
+    progression = pair[1]
+    regs = (
+        registrations_visible_to(user) if user is not None else Registration.objects.all()
+    ).filter(patient_id=progression.patient_id)
+    if progression.collected_on is not None:
+        regs = regs.filter(registered_on__lte=progression.collected_on)
+    drugs: dict[str, str | Drug] = {}
+    sources: list[str] = []
+    for reg in regs.select_related("trial", "cohort", "dose_level").order_by("registered_on"):
+        levels = DoseLevel.objects.filter(cohort_id=reg.cohort_id)
+        if reg.dose_level is not None:
+            levels = levels.filter(level=reg.dose_level.level)
+        agents = sorted(set(levels.values_list("agent", flat=True)))
+        for agent in agents:
+            key = agent.strip().lower()
+            try:
+                drugs.setdefault(key, find_drug(agent).name)
+            except NotFoundError:
+                drugs.setdefault(
+                    key,
+                    investigational_drug(
+                        agent.strip(), reg.trial.targets or [], f"trial {reg.trial.protocol_code}"
+                    ),
+                )
+        if agents:
+            level = f" DL{reg.dose_level.level}" if reg.dose_level is not None else ""
+            sources.append(f"registration {reg.trial.protocol_code} {reg.cohort.name}{level}")
+    if not drugs:
+        return None
+    return Therapy(tuple(drugs.values()), "; ".join(sources))
+
+
+def _therapy(pair: tuple[Sample, Sample], drug: str, user: Actor | None) -> Therapy:
+    if drug.strip():
+        return _catalogue_drugs(drug, "given")
+    from_registrations = _registration_therapy(pair, user)
+    if from_registrations is not None:
+        return from_registrations
+    progression = pair[1]
+    if progression.therapy.strip():
+        return _catalogue_drugs(progression.therapy, f"sample {progression.sample_id} therapy")
+    raise ValidationError(
+        f"No therapy is known for patient {progression.patient.research_id}: no trial "
+        f"registration before sample {progression.sample_id} and no therapy recorded on it; "
+        "give the drug received between baseline and progression.",
+        field="drug",
+    )
+
+
+def _classify(pair: tuple[Sample, Sample], therapy: Therapy) -> ResistanceReport | None:
+    baseline, progression = pair
     reports = list(
         GenomicReport.objects.filter(sample__in=[baseline, progression], superseded=False)
     )
@@ -614,7 +686,8 @@ def _classify(pair: tuple[Sample, Sample], drug: str) -> ResistanceReport | None
     return classify_resistance(
         _serial(baseline, [r for r in reports if r.sample_id == baseline.pk], by_report),
         _serial(progression, [r for r in reports if r.sample_id == progression.pk], by_report),
-        drugs,
+        list(therapy.drugs),
+        therapy_source=therapy.source,
     )
 
 
@@ -626,7 +699,11 @@ class Atlas:
 
 
 def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") -> Atlas:
-    """Acquired-resistance mechanisms across the patients the user may see."""
+    """Acquired-resistance mechanisms across the patients the user may see.
+
+    Each patient is classified under their own therapy (registrations, else the sample's
+    recorded therapy); ``drug`` keeps the patients whose therapy includes that drug.
+    """
     visible = patients_visible_to(user)
     if tumour:
         tree = load_oncotree()
@@ -634,12 +711,22 @@ def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") 
         if code is None:
             raise NotFoundError(f"tumour {tumour!r} is not an OncoTree code.", field="tumour")
         visible = visible.filter(diagnosis__in=sorted(tree.subtree(code)))
+    wanted = ""
+    if drug.strip():
+        try:
+            wanted = find_drug(drug).name
+        except NotFoundError:
+            wanted = drug.strip()
     pairs = _pairs(visible.values_list("pk", flat=True))
     reports: list[ResistanceReport] = []
     skipped: list[str] = []
     for _pid, pair in sorted(pairs.items()):
         try:
-            rep = _classify(pair, drug)
+            therapy = _therapy(pair, "", user)
+            names = {d.name if isinstance(d, Drug) else d for d in therapy.drugs}
+            if wanted and wanted.lower() not in {n.lower() for n in names}:
+                continue
+            rep = _classify(pair, therapy)
         except ValidationError as exc:
             skipped.append(f"{pair[0].patient.research_id}: {exc.message}")
             continue

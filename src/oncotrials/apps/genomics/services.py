@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, Target, may, sites_where
@@ -59,9 +59,11 @@ from oncotrials.core.genomics.model import (
 )
 from oncotrials.core.genomics.normalised import (
     KINDS,
+    Limits,
     Parsed,
     PatientMap,
     SampleInfo,
+    check_limits,
     content_hashes,
 )
 from oncotrials.core.genomics.oncotree import load_oncotree
@@ -103,9 +105,52 @@ class ImportResult:
     biomarkers: int
     notices: tuple[str, ...]
     report_ids: tuple[int, ...]
+    # Older reports issued again (A, B, then A again): current once more, the later superseded.
+    reports_reinstated: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_INT_RANGES = {
+    models.SmallIntegerField: (-32768, 32767),
+    models.IntegerField: (-2147483648, 2147483647),
+    models.BigIntegerField: (-9223372036854775808, 9223372036854775807),
+}
+
+
+def _limit(field: Any) -> int | tuple[int, int] | None:
+    if isinstance(field, models.CharField):
+        return int(field.max_length) if field.max_length else None
+    return _INT_RANGES.get(type(field))
+
+
+@lru_cache(maxsize=1)
+def _column_limits() -> Limits:
+    """What each stored column holds, read from the models: the checks before a write."""
+    out: dict[str, dict[str, int | tuple[int, int]]] = {}
+    for kind, model in MODELS.items():
+        limits = {}
+        for name in KINDS[kind]:
+            if name == "sample_key":
+                continue
+            lim = _limit(model._meta.get_field(name))
+            if lim is not None:
+                limits[name] = lim
+        out[kind] = limits
+    samples: dict[str, int | tuple[int, int]] = {}
+    for name in ("sample_id", "oncotree_code", "therapy"):
+        lim = _limit(Sample._meta.get_field(name))
+        if lim is not None:
+            samples[name] = lim
+    out["samples"] = samples
+    reports: dict[str, int | tuple[int, int]] = {}
+    for name in ("assay", "panel", "lab", "version", "genome_build"):
+        lim = _limit(GenomicReport._meta.get_field(name))
+        if lim is not None:
+            reports[name] = lim
+    out["reports"] = reports
+    return out
 
 
 def may_import_for(user: Actor, patient: Patient) -> bool:
@@ -484,17 +529,36 @@ def genomics_import(
     assay: str | None = None,
     source_name: str | None = None,
     progress: Progress | None = None,
+    vaf_unit: str | None = None,
 ) -> ImportResult:
     """Import a MAF, VCF, JSON report or cBioPortal study directory, all or nothing.
 
     ``by`` is the importing user (None for a system import from the command line); the user
     must be a molecular biologist, data manager or administrator of every patient's site.
+    ``vaf_unit`` declares the unit of a MAF's VAF column (``fraction`` or ``percent``).
+    Every text and whole-number value is checked against the limits of the column that will
+    store it before anything is written (errors name the file, line and field).
     """
+    if vaf_unit not in (None, "fraction", "percent"):
+        raise ValidationError(
+            f"VAF unit must be 'fraction' or 'percent'; got {vaf_unit!r}.", field="vaf_unit"
+        )
     say = progress or (lambda _stage, _done, _total: None)
     say("reading", 0, 0)
-    parsed = read_any(path, accept=IMPORTABLE, keep_neutral_cna=False).normalised(assay=assay)
+    parsed = read_any(
+        path, accept=IMPORTABLE, keep_neutral_cna=False, vaf_unit=vaf_unit
+    ).normalised(assay=assay)
     if source_name:
         parsed.source = source_name
+    check_limits(parsed, _column_limits())
+    therapy_max = Sample._meta.get_field("therapy").max_length or 0
+    for sid, extra in (patient_map.sample_info if patient_map else {}).items():
+        if extra.therapy and len(extra.therapy) > therapy_max:
+            raise ValidationError(
+                f"patient map, sample {sid!r}, field therapy: {len(extra.therapy)} characters; "
+                f"at most {therapy_max}. Nothing was imported.",
+                field="therapy",
+            )
     if not parsed.samples:
         raise ValidationError(f"{parsed.source}: no sample to import.", field="path")
     say("matching", 0, 0)
@@ -565,15 +629,20 @@ def _write(
     # Reports: identical content already stored for the sample is skipped.
     say("hashing", 0, 0)
     hashes = pending_hashes.result()
-    known: set[tuple[int, str]] = set()
+    known: dict[tuple[int, str], GenomicReport] = {}
     sample_pks = [s.pk for s in sample_of.values()]
     for i in range(0, len(sample_pks), 900):
-        known.update(
-            GenomicReport.objects.filter(sample__in=sample_pks[i : i + 900]).values_list(
-                "sample_id", "content_hash"
-            )
-        )
+        for r in GenomicReport.objects.select_for_update().filter(
+            sample__in=sample_pks[i : i + 900]
+        ):
+            known[(r.sample_id, r.content_hash)] = r
     new_keys = [sid for sid in keys if (sample_of[sid].pk, hashes[sid]) not in known]
+    # A report issued again after a later version (A, then B, then A): A is current again.
+    reinstated = {
+        sid: known[(sample_of[sid].pk, hashes[sid])]
+        for sid in keys
+        if sid not in new_keys and known[(sample_of[sid].pk, hashes[sid])].superseded
+    }
     reports: dict[str, GenomicReport] = {}
     for sid in new_keys:
         info = parsed.reports[sid]
@@ -592,20 +661,26 @@ def _write(
             imported_at=now,
         )
     superseded: dict[str, list[int]] = {}
-    if new_keys:
+    incoming = {**reports, **reinstated}
+    if incoming:
         olds = GenomicReport.objects.select_for_update().filter(
-            sample__in=[sample_of[s].pk for s in new_keys], superseded=False
+            sample__in=[sample_of[s].pk for s in incoming], superseded=False
         )
-        by_sample_assay = {(r.sample.pk, r.assay): sid for sid, r in reports.items()}
+        by_sample_assay = {(r.sample.pk, r.assay): sid for sid, r in incoming.items()}
         old_ids: list[int] = []
         for old in olds.order_by("pk"):
             sid_new = by_sample_assay.get((old.sample_id, old.assay))
-            if sid_new is not None:
+            if sid_new is not None and old.pk != incoming[sid_new].pk:
                 superseded.setdefault(sid_new, []).append(old.pk)
                 old_ids.append(old.pk)
         GenomicReport.objects.filter(pk__in=old_ids).update(superseded=True)
         for model in MODELS.values():
             model.objects.filter(report_id__in=old_ids).update(current=False)
+    if reinstated:
+        back = [r.pk for r in reinstated.values()]
+        GenomicReport.objects.filter(pk__in=back).update(superseded=False)
+        for model in MODELS.values():
+            model.objects.filter(report_id__in=back).update(current=True)
     _create_or_conflict(GenomicReport, list(reports.values()), 500)
 
     # Alterations of the new reports, with their ESCAT tier for the patient's tumour type.
@@ -658,6 +733,17 @@ def _write(
     with audit_batch():  # one lock and one insert for the events of every report
         for sid, report in reports.items():
             _audit_report(sid, report, patients, per_report, superseded, sample_changes, by)
+        for sid, report in reinstated.items():
+            audit_record(
+                action="update",
+                instance=report,
+                changes={
+                    "superseded": [True, False],
+                    "reissued_from": [None, parsed.source[:255]],
+                    "supersedes": [None, superseded.get(sid, [])],
+                },
+                by=by,
+            )
         for sid, changed in sample_changes.items():
             if sid not in reports:  # sample facts corrected without a new report
                 audit_record(action="update", instance=sample_of[sid], changes=changed, by=by)
@@ -666,8 +752,9 @@ def _write(
         source=parsed.source,
         format=parsed.fmt,
         reports_created=len(reports),
-        reports_unchanged=len(keys) - len(reports),
+        reports_unchanged=len(keys) - len(reports) - len(reinstated),
         reports_superseded=sum(len(v) for v in superseded.values()),
+        reports_reinstated=len(reinstated),
         samples_created=len(to_create),
         mutations=counts["mutations"],
         copy_numbers=counts["copy_numbers"],

@@ -156,7 +156,7 @@ def patient_resistance(request: HttpRequest, patient_id: int) -> HttpResponse:
     context: dict[str, Any] = {"patient": patient, "drug": drug}
     status = 200
     try:
-        context["report"] = resistance_for_patient(patient=patient, drug=drug)
+        context["report"] = resistance_for_patient(patient=patient, drug=drug, user=request.user)
     except OncotrialsError as exc:
         context["error"] = exc.message
         status = exc.status

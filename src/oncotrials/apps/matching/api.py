@@ -125,6 +125,7 @@ class MatchingCtmlOut(Schema):
     trial_version: int
     checked_only: bool
     levels: list[MatchingCtmlLevelOut]
+    warnings: list[str]
 
 
 def _level(m: CohortMatch | PatientMatch) -> dict[str, Any]:

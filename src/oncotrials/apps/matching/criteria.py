@@ -250,6 +250,8 @@ class CtmlImportResult:
     trial: Trial
     assigned: tuple[tuple[str, str], ...]  # (CTML level path, our target label)
     checked_only: bool
+    # What was accepted without being matched on (keys MatchMiner ignores, empty arms...).
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -257,6 +259,7 @@ class CtmlImportResult:
             "trial_version": self.trial.version,
             "checked_only": self.checked_only,
             "levels": [{"ctml": c, "target": t} for c, t in self.assigned],
+            "warnings": list(self.warnings),
         }
 
 
@@ -393,7 +396,7 @@ def ctml_import(
                 targets[("dose", dl.pk)] = (dl, to_dict(level.criteria), level.path)
                 assigned.append((level.path, f"cohort {cohort.code} DL{dl.level} {dl.agent}"))
     if check_only:
-        return CtmlImportResult(trial, tuple(assigned), True)
+        return CtmlImportResult(trial, tuple(assigned), True, parsed.warnings)
     with transaction.atomic():
         locked = Trial.objects.select_for_update().get(pk=trial.pk)
         changes: list[tuple[Any, Any, Any]] = []
@@ -421,7 +424,7 @@ def ctml_import(
                 reason=reason,
                 by=by,
             )
-    return CtmlImportResult(locked, tuple(assigned), False)
+    return CtmlImportResult(locked, tuple(assigned), False, parsed.warnings)
 
 
 def _arm_steps(data: Any) -> dict[str, str]:

@@ -577,6 +577,13 @@ def import_cmd(
         ),
     ] = None,
     assay: Annotated[str | None, typer.Option(help="Assay name (default: from the file).")] = None,
+    vaf_unit: Annotated[
+        str | None,
+        typer.Option(
+            help="Unit of a MAF VAF column (tumor_f, VAF): fraction or percent (default: a "
+            "fraction, or percent when the allele counts show it; values above 1 are refused)."
+        ),
+    ] = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -606,7 +613,12 @@ def import_cmd(
     def run(progress: Callable[[str, int, int], None]) -> Any:
         with audit_context(channel="cli", user=by):
             return genomics_import(
-                path=path, by=by, patient_map=pmap, assay=assay, progress=progress
+                path=path,
+                by=by,
+                patient_map=pmap,
+                assay=assay,
+                progress=progress,
+                vaf_unit=vaf_unit,
             )
 
     if fmt is OutputFormat.json:
@@ -646,6 +658,7 @@ def import_cmd(
         "reports_created",
         "reports_unchanged",
         "reports_superseded",
+        "reports_reinstated",
         "samples_created",
         "mutations",
         "copy_numbers",
@@ -664,6 +677,13 @@ def export_cmd(
     directory: Annotated[Path, typer.Argument(help="Directory to write the study into.")],
     study_id: Annotated[str, typer.Option(help="cancer_study_identifier of the study.")],
     name: Annotated[str, typer.Option(help="Study name.")] = "",
+    genome: Annotated[
+        str | None,
+        typer.Option(
+            help="Only the reports on this reference genome (GRCh37 or GRCh38); needed when "
+            "the database holds both."
+        ),
+    ] = None,
     user: Annotated[
         str | None, typer.Option(help="Export what this user may see (default: everything).")
     ] = None,
@@ -678,7 +698,9 @@ def export_cmd(
 
     by = _user(user)
     with audit_context(channel="cli", user=by):
-        out = genomics_export_study(directory=directory, study_id=study_id, name=name, by=by)
+        out = genomics_export_study(
+            directory=directory, study_id=study_id, name=name, by=by, genome=genome
+        )
     if fmt is OutputFormat.json:
         print_json({"directory": str(out), "study_id": study_id})
     else:

@@ -462,7 +462,10 @@ def _db_import_ctml(path: Path, reason: str, fmt: OutputFormat) -> None:
     with audit_context(channel="cli", user=None), transaction.atomic():
         for file in files:
             data = ctml_document(file.read_text(encoding="utf-8"), source=str(file))
-            results.append(ctml_import(data=data, source=str(file), by=None, reason=reason))
+            items = data if isinstance(data, list) else [data]  # a JSON array of trials
+            for i, item in enumerate(items):
+                source = f"{file}[{i}]" if isinstance(data, list) else str(file)
+                results.append(ctml_import(data=item, source=source, by=None, reason=reason))
     docs = [r.as_dict() for r in results]
     if fmt == OutputFormat.json:
         print_json(docs)
@@ -473,3 +476,5 @@ def _db_import_ctml(path: Path, reason: str, fmt: OutputFormat) -> None:
             + "; ".join(f"{x['ctml']} -> {x['target']}" for x in doc["levels"]),
             markup=False,
         )
+        for warning in doc["warnings"]:
+            stderr.print(f"warning: {warning}", markup=False)

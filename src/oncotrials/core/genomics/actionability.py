@@ -67,6 +67,7 @@ __all__ = [
     "annotate",
     "annotate_all",
     "escat_table",
+    "exon_event",
     "load_civic",
     "load_moalmanac",
     "matches",
@@ -183,6 +184,32 @@ def vendor_exon_event(text: str | None) -> str | None:
     return None
 
 
+def _exon_rule(rule: str, m: Mutation) -> bool:
+    gene, lo, hi, kinds = _EXONS[rule]
+    if m.gene != gene:
+        return False
+    if vendor_exon_event(m.protein_change_raw) == rule:
+        return True
+    if rule == "exon14_skipping" and m.variant_class in {VariantClass.SPLICE_SITE}:
+        parsed = parse_protein_change(m.protein_change or "")
+        return parsed is None or parsed.position is None or lo <= parsed.position <= hi
+    parsed = parse_protein_change(m.protein_change or "")
+    return (
+        parsed is not None
+        and parsed.kind in kinds
+        and parsed.position is not None
+        and lo <= parsed.position <= hi
+    )
+
+
+def exon_event(m: Mutation) -> str | None:
+    """The exon-level event a mutation is (``exon19_deletion`` for EGFR p.E746_A750del or a
+    vendor's "exon 19 deletion"), or None: one name for every spelling of the same driver."""
+    if not m.variant_class.is_protein_altering:
+        return None
+    return next((rule for rule in _EXONS if _exon_rule(rule, m)), None)
+
+
 def _protein_rule(rule: str, m: Mutation) -> bool:
     if m.protein_change is None:
         return False
@@ -245,21 +272,7 @@ def matches(entry: KbEntry, alteration: Alteration) -> bool:
     if rule == "mutation":
         return True
     if rule in _EXONS:
-        gene, lo, hi, kinds = _EXONS[rule]
-        if alteration.gene != gene:
-            return False
-        if vendor_exon_event(alteration.protein_change_raw) == rule:
-            return True
-        if rule == "exon14_skipping" and alteration.variant_class in {VariantClass.SPLICE_SITE}:
-            parsed = parse_protein_change(alteration.protein_change or "")
-            return parsed is None or parsed.position is None or lo <= parsed.position <= hi
-        parsed = parse_protein_change(alteration.protein_change or "")
-        return (
-            parsed is not None
-            and parsed.kind in kinds
-            and parsed.position is not None
-            and lo <= parsed.position <= hi
-        )
+        return _exon_rule(rule, alteration)
     if rule.startswith("p."):
         return _protein_rule(rule, alteration)
     return False

@@ -942,8 +942,11 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
     """Write ``study`` as a cBioPortal study directory (created if needed); returns it.
 
     With ``complete_case_lists`` the case lists cBioPortal requires are added when missing:
-    ``<study>_sequenced`` when there are mutations (the samples profiled for mutations in the
-    gene-panel matrix, else every sample) and ``<study>_cna`` when there is copy number.
+    ``<study>_all`` (every sample, unless ``meta_study.txt`` asks the importer to add it with
+    ``add_global_case_list: true``: a second list of the same id would be refused),
+    ``<study>_sequenced`` when there are mutations (the samples profiled for
+    mutations in the gene-panel matrix, else every sample), ``<study>_cna`` when there is
+    copy number, ``<study>_cnaseq`` when there are both.
     """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -1167,6 +1170,19 @@ def _required_case_lists(study: Study) -> list[CaseList]:
     have = {cl.stable_id for cl in study.case_lists}
     every = tuple(s.sample_id for s in study.samples)
     out: list[CaseList] = []
+    # The study's "all samples" list: cBioPortal's validator wants it written out, or
+    # add_global_case_list: true in meta_study.txt (the importer then adds it).
+    global_list = study.meta.get("add_global_case_list", "").strip().lower() == "true"
+    if f"{sid}_all" not in have and not global_list:
+        out.append(
+            CaseList(
+                f"{sid}_all",
+                "All samples",
+                "All samples of the study.",
+                every,
+                "all_cases_in_study",
+            )
+        )
     if study.mutations and f"{sid}_sequenced" not in have:
         profiled = tuple(
             s for s in every if study.panel_matrix.get(s, {}).get("mutations") is not None
@@ -1179,11 +1195,29 @@ def _required_case_lists(study: Study) -> list[CaseList]:
                 profiled if study.panel_matrix else every,
             )
         )
+    with_cna = tuple(dict.fromkeys(c.sample_id for c in study.copy_numbers))
     if study.copy_numbers and f"{sid}_cna" not in have:
-        with_cna = tuple(dict.fromkeys(c.sample_id for c in study.copy_numbers))
         out.append(
             CaseList(
                 f"{sid}_cna", "Samples profiled for CNAs", "Samples profiled for CNAs.", with_cna
+            )
+        )
+    if study.mutations and study.copy_numbers and f"{sid}_cnaseq" not in have:
+        sequenced = next(
+            (
+                cl.sample_ids
+                for cl in (*study.case_lists, *out)
+                if cl.stable_id == f"{sid}_sequenced"
+            ),
+            every,
+        )
+        both = tuple(s for s in sequenced if s in set(with_cna))
+        out.append(
+            CaseList(
+                f"{sid}_cnaseq",
+                "Samples profiled for mutations and CNAs",
+                "Samples profiled for mutations and copy-number alterations.",
+                both,
             )
         )
     return out

@@ -4,8 +4,11 @@ Gene symbols: official HGNC symbols are kept as written (trimmed); a small shipp
 (``data/gene_aliases.csv``, one source per row) maps previous symbols and vendor spellings seen
 in real files (``ACPP`` -> ``ACP3``, ``FLT3_ITD`` -> ``FLT3``, ``HER2`` -> ``ERBB2``).
 
-Variant classes: MAF ``Variant_Classification`` values, matched case-insensitively, plus the
-Sequence Ontology consequence terms VEP writes (``missense_variant`` ...) and vendor words.
+Variant classes: a controlled vocabulary. MAF ``Variant_Classification`` values are matched
+exactly as the specification spells them (``missense_mutation`` is refused, with the canonical
+spelling named); the Sequence Ontology consequence terms VEP writes (``missense_variant`` ...)
+and a few vendor words are matched case-insensitively, because the vocabulary says so for them.
+Whatever was read is stored in the canonical MAF spelling.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from importlib import resources
 from oncotrials.core.genomics.model import VariantClass
 
 __all__ = [
+    "canonical_spelling",
     "gene_aliases",
     "normalise_gene",
     "normalise_variant_class",
@@ -38,10 +42,18 @@ def normalise_gene(symbol: str) -> str:
     return gene_aliases().get(s.upper(), s)
 
 
+_EXACT: dict[str, VariantClass] = {vc.value: vc for vc in VariantClass}
 _BY_LOWER: dict[str, VariantClass] = {vc.value.lower(): vc for vc in VariantClass}
 
+
+def canonical_spelling(text: str) -> str | None:
+    """The MAF spelling of a class written in another case (``MISSENSE_MUTATION``), else None."""
+    vc = _BY_LOWER.get(text.strip().lower())
+    return vc.value if vc is not None and vc.value != text.strip() else None
+
+
 # Sequence Ontology consequences as VEP writes them (vcf2maf's mapping, re-derived from the SO
-# term definitions), and vendor words.
+# term definitions), and vendor words: the part of the vocabulary matched case-insensitively.
 _SYNONYMS: dict[str, VariantClass] = {
     "missense_variant": VariantClass.MISSENSE,
     "missense": VariantClass.MISSENSE,
@@ -78,14 +90,14 @@ def normalise_variant_class(text: str, variant_type: str | None = None) -> Varia
     ``frameshift_variant`` needs ``variant_type`` (``DEL``/``INS``) to tell Del from Ins; without
     it Frame_Shift_Del is returned, as vcf2maf does when the alleles do not say.
     A VEP ``&``-joined list (``splice_region_variant&intron_variant``) is classed by its first
-    term.
+    term. MAF spellings must match exactly (see :func:`canonical_spelling` for the message).
     """
     t = text.strip()
     if not t:
         return None
+    if t in _EXACT:
+        return _EXACT[t]
     low = t.lower()
-    if low in _BY_LOWER:
-        return _BY_LOWER[low]
     first = low.split("&")[0].split(",")[0]
     if first in ("frameshift_variant", "frameshift"):
         if variant_type and variant_type.strip().upper() == "INS":

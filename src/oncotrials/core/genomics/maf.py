@@ -5,7 +5,9 @@ Columns are matched case-insensitively. Required: ``Hugo_Symbol``, ``Tumor_Sampl
 is taken from the first present of ``HGVSp_Short``, ``HGVSp``, ``Protein_Change``,
 ``Amino_Acid_Change`` (any style, normalised to ``p.G12C``; the raw text is kept). VAF is
 ``t_alt_count / t_depth`` (or ``t_alt_count / (t_ref_count + t_alt_count)``), else a ``tumor_f``
-/ ``VAF`` fraction column, else the WashU ``i_TumorVAF_WU`` percentage.
+/ ``VAF`` / ``tumor_vaf`` column (unit declared, or worked out: see ``_MafColumns.vaf``), else
+the WashU ``i_TumorVAF_WU`` percentage.
+``Mutation_Status`` (germline or somatic) and ``Transcript_ID`` are kept.
 
 Columns outside the GDC/vcf2maf MAF specification and cBioPortal's documented extras are
 reported as notices (``MafTable.nonstandard_columns``), never dropped silently from the report.
@@ -28,6 +30,7 @@ import polars as pl
 
 from oncotrials.core.genomics._tabular import TextTable, load_table
 from oncotrials.core.genomics.genes import (
+    canonical_spelling,
     normalise_gene,
     normalise_variant_class,
     variant_class_needs_type,
@@ -187,6 +190,8 @@ _STR_FIELDS = {
     "alt": "Tumor_Seq_Allele2",
     "consequence": "Consequence",
     "normal_sample_id": "Matched_Norm_Sample_Barcode",
+    "mutation_status": "Mutation_Status",
+    "transcript_id": "Transcript_ID",
     "variant_type": "Variant_Type",
     "build": "NCBI_Build",
 }
@@ -211,6 +216,8 @@ CORE_SCHEMA: dict[str, type[pl.DataType]] = {
     "consequence": pl.String,
     "genome_build": pl.String,
     "normal_sample_id": pl.String,
+    "mutation_status": pl.String,
+    "transcript_id": pl.String,
 }
 
 
@@ -439,11 +446,14 @@ class _MafColumns:
         bad_vc = sorted(raw for raw, val in vc_simple.items() if val is None)
         allowed = ", ".join(vc.value for vc in VariantClass)
         for raw in bad_vc:
-            self.errors_where(
-                pl.col(v) == raw,
-                v,
-                f"unknown variant classification {raw!r}; use one of {allowed}.",
+            canonical = canonical_spelling(raw)
+            message = (
+                f"variant classification {raw!r} is not in the vocabulary: the MAF "
+                f"specification spells it {canonical!r} (classifications are case-sensitive)."
+                if canonical
+                else f"unknown variant classification {raw!r}; use one of {allowed}."
             )
+            self.errors_where(pl.col(v) == raw, v, message)
         if not self.strict:
             return
         exact = {vc.value for vc in VariantClass}
@@ -605,28 +615,75 @@ class _MafColumns:
         return strs
 
     # ------------------------------------------------------------------------------ VAF
-    def vaf(self, ints: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
-        """VAF and depth: from the allele counts where a row has them, else a VAF column."""
+    def vaf(self, ints: dict[str, pl.Expr], unit: str | None = None) -> tuple[pl.Expr, pl.Expr]:
+        """VAF and depth: from the allele counts where a row has them, else a VAF column.
+
+        The unit of a VAF column is declared (``unit``: ``fraction`` or ``percent``) or worked
+        out: ``i_TumorVAF_WU`` is a percentage by definition; another column is a fraction
+        while its values stay within [0, 1], and a percentage (with a warning) when some exceed
+        1 and none exceeds 100, unless the allele counts of the same rows show a fraction. A
+        percent column whose values all stay at or below 1 (a liquid biopsy) cannot be told from
+        a fraction: its unit must be declared. A value outside the unit's range is an error.
+        """
+        if unit not in (None, "fraction", "percent"):
+            raise ValueError(f"VAF unit must be 'fraction' or 'percent', not {unit!r}")
         alt_n, depth_n, ref_n = ints["alt_count"], ints["depth"], ints["ref_count"]
         depth = pl.coalesce(depth_n, alt_n + ref_n)
-        candidates = [pl.when(depth > 0).then(alt_n / depth).otherwise(None)]
+        from_counts = pl.when(depth > 0).then(alt_n / depth).otherwise(None)
+        candidates = [from_counts]
         frac = next((self.col(c) for c in _VAF_COLUMNS[:3] if self.col(c)), None)
         pct = self.col("i_TumorVAF_WU")
-        if frac:
-            candidates.append(pl.col(frac).cast(pl.Float64, strict=False))
-            self.used["vaf"] = frac
-        elif pct:
-            candidates.append(pl.col(pct).cast(pl.Float64, strict=False) / 100.0)
-            self.used["vaf"] = pct
-        vaf_col = self.used.get("vaf")
-        if vaf_col:
+        column = frac or pct
+        if column is None:
+            return pl.coalesce(candidates), depth
+        self.used["vaf"] = column
+        value = pl.col(column).cast(pl.Float64, strict=False)
+        self.errors_where(
+            pl.col(column).is_not_null() & value.is_null(), column, "expected a number."
+        )
+        if unit is None:
+            unit = "percent" if column == pct else self._vaf_unit(column, value, from_counts)
+        if unit == "percent":
             self.errors_where(
-                pl.col(vaf_col).is_not_null()
-                & pl.col(vaf_col).cast(pl.Float64, strict=False).is_null(),
-                vaf_col,
-                "expected a number.",
+                (value < 0) | (value > 100),
+                column,
+                "a VAF in percent must lie between 0 and 100.",
             )
+            value = value / 100.0
+        else:
+            self.errors_where(
+                (value < 0) | (value > 1),
+                column,
+                "a VAF given as a fraction must lie between 0 and 1; if the column is in "
+                "percent, declare it (VAF unit: percent).",
+            )
+        candidates.append(value)
         return pl.coalesce(candidates), depth
+
+    def _vaf_unit(self, column: str, value: pl.Expr, from_counts: pl.Expr) -> str:
+        """The unit of a VAF column whose unit is not declared.
+
+        Values within [0, 1]: a fraction. Values above 1 and none above 100: percent (a
+        warning says so), unless the rows that also carry allele counts show a fraction (the
+        column equals alt/depth), in which case the values above 1 are errors.
+        """
+        stats = self.frame.select(
+            value.max().alias("max"),
+            (value / from_counts).filter(from_counts > 0).median().alias("ratio"),
+        ).row(0, named=True)
+        top, ratio = stats["max"], stats["ratio"]
+        if top is None or top <= 1.0 or top > 100.0:
+            return "fraction"  # above 100: the range check names every line
+        if ratio is not None and 0.9 <= ratio <= 1.1:
+            return "fraction"
+        shown = f"; the allele counts give a ratio of {ratio:.0f}" if ratio is not None else ""
+        self.log.warning(
+            None,
+            column,
+            f"VAF column {column!r} holds values up to {top:g}, none above 100: read as percent "
+            f"and divided by 100{shown}. Declare the unit when this guess is wrong.",
+        )
+        return "percent"
 
     # --------------------------------------------------------------------- genome build
     def genome_build(self, genome_build: GenomeBuild | str | None) -> pl.Expr:
@@ -670,6 +727,7 @@ def read_maf(
     genome_build: GenomeBuild | str | None = None,
     known_samples: frozenset[str] | set[str] | None = None,
     known_genes: frozenset[str] | set[str] | None = None,
+    vaf_unit: str | None = None,
 ) -> MafTable:
     """Read a MAF (plain or gzipped) into a :class:`MafTable`.
 
@@ -687,6 +745,9 @@ def read_maf(
     known_genes
         When given (e.g. the HGNC symbols or a panel's genes), every gene, after alias
         resolution, must be one of these.
+    vaf_unit
+        ``fraction`` or ``percent``: the unit of the VAF column (``tumor_f``, ``VAF``,
+        ``tumor_vaf``); None works it out (see :meth:`_MafColumns.vaf`).
 
     Raises
     ------
@@ -710,7 +771,7 @@ def read_maf(
     m.sample_checks(t, known_samples)
     ints = m.integers()
     strs = m.strings()
-    vaf, depth = m.vaf(ints)
+    vaf, depth = m.vaf(ints, vaf_unit)
     build = m.genome_build(genome_build)
     m.run_checks()
 
@@ -733,6 +794,8 @@ def read_maf(
         strs["consequence"].alias("consequence"),
         build.alias("genome_build"),
         strs["normal_sample_id"].alias("normal_sample_id"),
+        strs["mutation_status"].alias("mutation_status"),
+        strs["transcript_id"].alias("transcript_id"),
     )
     return MafTable(p.name, out, m.used, nonstandard, log.notices())
 
@@ -753,6 +816,8 @@ MAF_WRITE_COLUMNS = (
     ("Tumor_Seq_Allele2", "alt"),
     ("Tumor_Sample_Barcode", "sample_id"),
     ("Matched_Norm_Sample_Barcode", "normal_sample_id"),
+    ("Mutation_Status", "mutation_status"),
+    ("Transcript_ID", "transcript_id"),
     ("HGVSc", "hgvsc"),
     ("HGVSp_Short", "protein_change"),
     ("Consequence", "consequence"),

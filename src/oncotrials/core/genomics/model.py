@@ -164,6 +164,13 @@ class Mutation:
     consequence: str | None = None
     genome_build: GenomeBuild | None = None
     normal_sample_id: str | None = None
+    # MAF Mutation_Status: Somatic, Germline, LOH, ... (None when the file does not say).
+    mutation_status: str | None = None
+    transcript_id: str | None = None  # the transcript the protein change is given on
+
+    @property
+    def is_germline(self) -> bool:
+        return (self.mutation_status or "").strip().lower() == "germline"
 
     @property
     def key(self) -> tuple[str, str]:

@@ -27,7 +27,7 @@ import polars as pl
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.genomics.cbioportal import Study
-from oncotrials.core.genomics.issues import Issue
+from oncotrials.core.genomics.issues import GenomicFileError, Issue
 from oncotrials.core.genomics.maf import MafTable
 from oncotrials.core.genomics.model import (
     Biomarker,
@@ -46,10 +46,12 @@ __all__ = [
     "SAMPLE_KINDS",
     "SV_COLUMNS",
     "TIMEPOINTS",
+    "Limits",
     "Parsed",
     "PatientMap",
     "ReportInfo",
     "SampleInfo",
+    "check_limits",
     "content_hashes",
     "parsed_from_maf",
     "parsed_from_report",
@@ -74,7 +76,12 @@ MUTATION_COLUMNS: dict[str, Any] = {
     "alt_count": pl.Int64,
     "consequence": pl.String,
     "normal_sample_id": pl.String,
+    "mutation_status": pl.String,
+    "transcript_id": pl.String,
 }
+# Columns added after reports were first stored: left out of a report's content hash when the
+# file does not fill them, so that a file imported before they existed is still recognised.
+_HASH_OPTIONAL = frozenset({"mutation_status", "transcript_id"})
 CNA_COLUMNS: dict[str, Any] = {
     "sample_key": pl.String,
     "gene": pl.String,
@@ -156,6 +163,10 @@ class Parsed:
     frames: dict[str, pl.DataFrame]
     notices: list[str] = field(default_factory=list)
     patient_field: str = "Tumor_Sample_Barcode"
+    # The file line of each row, per kind, when the reader knows it (MAF), and the file's name
+    # of each column (``protein_change_raw`` -> ``HGVSp_Short``), for errors.
+    lines: dict[str, pl.Series] = field(default_factory=dict)
+    field_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -327,7 +338,21 @@ def parsed_from_maf(
     }
     frames = {k: _empty(k) for k in KINDS}
     frames["mutations"] = f
-    return Parsed(p.name, "MAF", samples, reports, frames, _notices(notices))
+    used = dict(table.columns_used)
+    names = {k: used[k] for k in MUTATION_COLUMNS if k in used}
+    if "protein_change" in used:
+        names["protein_change_raw"] = used["protein_change"]
+    names["sample_key"] = used.get("sample_id", "Tumor_Sample_Barcode")
+    return Parsed(
+        p.name,
+        "MAF",
+        samples,
+        reports,
+        frames,
+        _notices(notices),
+        lines={"mutations": table.frame.get_column("line")},
+        field_names={"mutations": names},
+    )
 
 
 def parsed_from_vcf(
@@ -427,6 +452,120 @@ def parsed_from_study(
     )
 
 
+#: Per kind of alteration (and ``samples``, ``reports``), per column: the most characters a
+#: text value may hold (an int), or the range of a whole number (a pair).
+Limits = Mapping[str, Mapping[str, int | tuple[int, int]]]
+
+
+def _breach(column: str, limit: int | tuple[int, int]) -> pl.Expr:
+    """True where a value of ``column`` does not fit ``limit``."""
+    if isinstance(limit, tuple):
+        return (pl.col(column) < limit[0]) | (pl.col(column) > limit[1])
+    return pl.col(column).str.len_chars() > limit
+
+
+def check_limits(parsed: Parsed, limits: Limits, *, max_errors: int = 50) -> None:
+    """Refuse, before anything is written, a value that would not fit its stored column.
+
+    Every text value longer than its column allows and every whole number outside its
+    column's range is named by file, line (or record) and field; one
+    :class:`~oncotrials.core.genomics.issues.GenomicFileError` lists them all (up to
+    ``max_errors``). Checked per column in one vectorised pass; only the failing columns are
+    looked at row by row.
+    """
+    found: list[Issue] = []
+
+    def add(line: int | None, where: str, message: str) -> None:
+        if len(found) < max_errors:
+            found.append(Issue(parsed.source, line, where, message))
+
+    def describe(limit: int | tuple[int, int]) -> str:
+        if isinstance(limit, tuple):
+            return f"a whole number between {limit[0]} and {limit[1]}"
+        return f"at most {limit} characters"
+
+    for kind in KINDS:
+        frame = parsed.frames[kind]
+        wanted = limits.get(kind, {})
+        cols = [c for c in frame.columns if c in wanted]
+        if frame.height == 0 or not cols:
+            continue
+
+        probe = frame.select(_breach(c, wanted[c]).any().alias(c) for c in cols).row(0, named=True)
+        lines = parsed.lines.get(kind)
+        names = parsed.field_names.get(kind, {})
+        for c in (c for c in cols if probe[c]):
+            rows = (
+                frame.select(
+                    pl.int_range(pl.len()).alias("_row"),
+                    pl.col(c),
+                    _breach(c, wanted[c]).alias("_bad"),
+                )
+                .filter("_bad")
+                .head(max_errors)
+            )
+            for r, value in rows.select("_row", c).iter_rows():
+                text = str(value)
+                shown = text if len(text) <= 40 else f"{text[:37]}..."
+                if lines is not None:
+                    line, where = int(lines[r]), names.get(c, c)
+                else:
+                    line, where = None, f"{kind} record {r + 1}, {names.get(c, c)}"
+                size = f"{len(text)} characters" if isinstance(value, str) else "the value"
+                add(
+                    line,
+                    where,
+                    f"{shown!r}: {size} does not fit; the field holds {describe(wanted[c])}.",
+                )
+    for key, limit in limits.get("samples", {}).items():
+        for sid, info in parsed.samples.items():
+            value = sid if key == "sample_id" else getattr(info, key, None)
+            if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+                add(
+                    None,
+                    f"sample {sid[:40]!r}, {key}",
+                    f"{len(value)} characters; at most {limit}.",
+                )
+    for key, limit in limits.get("reports", {}).items():
+        for sid, rinfo in parsed.reports.items():
+            value = getattr(rinfo, key, None)
+            if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+                add(
+                    None,
+                    f"report of sample {sid[:40]!r}, {key}",
+                    f"{value[:40]!r}: {len(value)} characters; at most {limit}.",
+                )
+    if found:
+        raise GenomicFileError(found)
+
+
+def _feed(digests: Mapping[str, Any], label: str, f: pl.DataFrame) -> None:
+    """Each sample's rows of ``f``, sorted on every column and rendered as CSV, to its digest."""
+    # One sort and one CSV rendering for the whole file; each sample's rows are then a
+    # contiguous run of lines (no field holds a newline: the readers split on lines), fed to
+    # its digest as one slice of the rendering.
+    f = f.sort(["sample_key", *[c for c in f.columns if c != "sample_key"]], nulls_last=True)
+    buf = io.BytesIO()
+    f.write_csv(buf, include_header=False)
+    data = buf.getbuffer()
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    if ends.size != f.height:  # a newline inside a value after all: split the old way
+        ends = np.cumsum([len(x) + 1 for x in bytes(data).split(b"\n")[: f.height]]) - 1
+    runs = f.get_column("sample_key").rle()
+    start = 0
+    for key, n in zip(
+        runs.struct.field("value").to_list(), runs.struct.field("len").to_list(), strict=True
+    ):
+        h = digests.get(str(key))
+        if h is not None:
+            h.update(label.encode())
+            first = 0 if start == 0 else int(ends[start - 1]) + 1
+            h.update(data[first : int(ends[start + n - 1])])
+        start += n
+    del data
+    buf.close()
+
+
 def content_hashes(parsed: Parsed) -> dict[str, str]:
     """SHA-256 per sample of its report metadata and its alterations, in a canonical order.
 
@@ -442,27 +581,12 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
         f = parsed.frames[kind]
         if f.height == 0:
             continue
-        # One sort and one CSV rendering for the whole file; each sample's rows are then a
-        # contiguous run of lines (no field holds a newline: the readers split on lines), fed
-        # to its digest as one slice of the rendering.
-        f = f.sort(["sample_key", *[c for c in f.columns if c != "sample_key"]], nulls_last=True)
-        buf = io.BytesIO()
-        f.write_csv(buf, include_header=False)
-        data = buf.getbuffer()
-        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-        if ends.size != f.height:  # a newline inside a value after all: split the old way
-            ends = np.cumsum([len(x) + 1 for x in bytes(data).split(b"\n")[: f.height]]) - 1
-        runs = f.get_column("sample_key").rle()
-        start = 0
-        for key, n in zip(
-            runs.struct.field("value").to_list(), runs.struct.field("len").to_list(), strict=True
-        ):
-            h = digests.get(str(key))
-            if h is not None:
-                h.update(kind.encode())
-                first = 0 if start == 0 else int(ends[start - 1]) + 1
-                h.update(data[first : int(ends[start + n - 1])])
-            start += n
-        del data
-        buf.close()
+        optional = [c for c in f.columns if c in _HASH_OPTIONAL]
+        _feed(digests, kind, f.drop(optional))
+        if optional:
+            # Values of the later columns, only for the rows that have some: a report without
+            # them keeps the digest it had before they existed.
+            filled = f.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in optional))
+            if filled.height:
+                _feed(digests, f"{kind}:{','.join(optional)}", filled)
     return {s: h.hexdigest() for s, h in digests.items()}

@@ -91,6 +91,7 @@ class ReadOptions:
     genome_build: GenomeBuild | str | None = None  # MAF, VCF: the expected build
     progress: Callable[[int], None] | None = None  # VCF: records read so far
     keep_neutral_cna: bool = True  # study, CNA file: keep the copy-number calls of 0
+    vaf_unit: str | None = None  # MAF: 'fraction' or 'percent' (None: worked out)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class Format(Generic[C]):
 
 # ------------------------------------------------------------------------------ the readers
 def _maf(p: Path, o: ReadOptions) -> tuple[MafTable, tuple[Issue, ...]]:
-    table = read_maf(p, strict=o.strict, genome_build=o.genome_build)
+    table = read_maf(p, strict=o.strict, genome_build=o.genome_build, vaf_unit=o.vaf_unit)
     return table, table.issues
 
 
@@ -218,6 +219,7 @@ def read_any(
     genome_build: GenomeBuild | str | None = None,
     progress: Callable[[int], None] | None = None,
     keep_neutral_cna: bool = True,
+    vaf_unit: str | None = None,
 ) -> GenomicFile:
     """Read a MAF (plain or gzipped), a VCF, a JSON report, a cBioPortal study directory or any
     single file of a study, with the reader of its kind (the readers validate).
@@ -227,7 +229,7 @@ def read_any(
     accept
         The kinds the caller takes (e.g. :data:`IMPORTABLE`); another kind is refused before
         the file is read.
-    strict, genome_build, progress, keep_neutral_cna
+    strict, genome_build, progress, keep_neutral_cna, vaf_unit
         See :class:`ReadOptions`.
 
     Raises
@@ -248,6 +250,7 @@ def read_any(
         genome_build=genome_build,
         progress=progress,
         keep_neutral_cna=keep_neutral_cna,
+        vaf_unit=vaf_unit,
     )
     content, notices = FORMATS[kind].read(p, options)
     return GenomicFile(p, kind, content, tuple(notices))

@@ -294,6 +294,8 @@ class _Alterations:
             alt_count=v.get("alt_count"),
             consequence=v.get("consequence"),
             genome_build=self.build,
+            mutation_status=v.get("mutation_status"),
+            transcript_id=v.get("transcript"),
         )
 
     def copy_numbers(self, items: list[Any]) -> tuple[CopyNumber, ...]:
@@ -449,6 +451,8 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
                         "gene": m.gene,
                         "protein_change": m.protein_change_raw or m.protein_change,
                         "hgvsc": m.hgvsc,
+                        "transcript": m.transcript_id,
+                        "mutation_status": m.mutation_status,
                         "variant_class": m.variant_class.value,
                         "consequence": m.consequence,
                         "chromosome": m.chromosome,

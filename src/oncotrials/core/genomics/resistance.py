@@ -17,6 +17,17 @@ at progression but absent at baseline is *acquired* and classified as
   progression VAF);
 - ``unclassified``: acquired, but in none of the above genes.
 
+Before baseline and progression are compared, every mutation is given one comparable name
+(:func:`comparable_key`): exon-level events by their exon (EGFR "exon 19 deletion" and
+p.E746_A750del are the same driver), legacy residue numbering by the current numbering (AR
+T877A is T878A, from ``data/legacy_residue_numbering.csv``), three-letter changes by their
+one-letter form; so the same driver written two ways is never "acquired". Germline variants
+(MAF ``Mutation_Status``) are never acquired.
+
+The therapy is a list of drug names from the catalogue or :class:`Drug` entries built by the
+caller, e.g. an investigational agent described by its trial's molecular targets
+(:func:`investigational_drug`).
+
 In cfDNA samples, acquired variants in clonal-haematopoiesis genes are flagged (never dropped);
 a matched white-blood-cell sample is needed to rule CH out.
 
@@ -39,6 +50,7 @@ from functools import lru_cache
 from importlib import resources
 
 from oncotrials.core.errors import NotFoundError, ValidationError
+from oncotrials.core.genomics.actionability import exon_event
 from oncotrials.core.genomics.cbioportal import Study
 from oncotrials.core.genomics.model import (
     Alteration,
@@ -51,6 +63,7 @@ from oncotrials.core.genomics.model import (
     StructuralVariant,
     VariantClass,
 )
+from oncotrials.core.genomics.protein import normalise_protein_change
 
 __all__ = [
     "AcquiredAlteration",
@@ -61,8 +74,10 @@ __all__ = [
     "alteration_label",
     "classify_resistance",
     "clonal_haematopoiesis_genes",
+    "comparable_key",
     "drug_catalogue",
     "find_drug",
+    "investigational_drug",
     "resistance_atlas",
     "resistance_from_study",
 ]
@@ -127,6 +142,51 @@ def clonal_haematopoiesis_genes() -> frozenset[str]:
     return frozenset(r["gene"] for r in _data("clonal_haematopoiesis_genes.csv"))
 
 
+def investigational_drug(name: str, targets: Iterable[str], source: str) -> Drug:
+    """An agent absent from the catalogue, described by the molecular targets of its trial.
+
+    ``targets`` are the trial's targets as entered at set-up (``KRAS G12C``, ``EGFR``): the
+    first word of each is taken as the gene. ``source`` names where they come from.
+    """
+    genes = frozenset(t.split()[0].upper() for t in targets if t.strip())
+    if not genes:
+        raise ValidationError(
+            f"Agent {name!r} is not in the drug -> target map and {source} names no molecular "
+            "target; add the agent to data/drug_targets.csv or the targets to the trial.",
+            field="drug",
+        )
+    return Drug(
+        name=name,
+        aliases=(),
+        targets=genes,
+        biomarker_genes=genes,
+        drug_class="investigational agent (targets of its trial)",
+        citation=source,
+    )
+
+
+@lru_cache(maxsize=1)
+def _legacy_numbering() -> dict[tuple[str, str], str]:
+    return {(r["gene"], r["legacy"]): r["current"] for r in _data("legacy_residue_numbering.csv")}
+
+
+def comparable_key(a: Alteration) -> tuple[str, str]:
+    """The identity of an alteration for the baseline/progression comparison.
+
+    A mutation's exon-level event (``exon19_deletion``), else its one-letter protein change in
+    current residue numbering, else its locus; other alterations keep their own key.
+    """
+    if not isinstance(a, Mutation):
+        return a.key
+    exon = exon_event(a)
+    if exon is not None:
+        return (a.gene, exon)
+    change = a.protein_change or normalise_protein_change(a.protein_change_raw)
+    if change:
+        return (a.gene, _legacy_numbering().get((a.gene, change), change))
+    return a.key
+
+
 def find_drug(name: str) -> Drug:
     """The catalogue entry for ``name`` (case-insensitive, brand names and aliases accepted)."""
     cat = drug_catalogue()
@@ -171,6 +231,8 @@ class ResistanceReport:
     acquired: tuple[AcquiredAlteration, ...]
     shared: tuple[Alteration, ...]
     lost: tuple[Alteration, ...]
+    # Where the therapy came from: "given", a registration, the sample's recorded therapy.
+    therapy_source: str = ""
 
     def by_mechanism(self, mechanism: Mechanism | str) -> tuple[AcquiredAlteration, ...]:
         m = Mechanism(mechanism)
@@ -178,9 +240,14 @@ class ResistanceReport:
 
 
 def _is_event(a: Alteration) -> bool:
-    """Alterations that can be acquired: protein-altering mutations, non-neutral CNAs, SVs."""
+    """Alterations that can be acquired: protein-altering somatic mutations, non-neutral CNAs,
+    SVs (a germline variant is inherited, never acquired)."""
     if isinstance(a, Mutation):
-        return a.variant_class.is_protein_altering and a.variant_class is not VariantClass.UNKNOWN
+        return (
+            a.variant_class.is_protein_altering
+            and a.variant_class is not VariantClass.UNKNOWN
+            and not a.is_germline
+        )
     if isinstance(a, CopyNumber):
         return a.call is not CnaCall.NEUTRAL
     return isinstance(a, StructuralVariant)
@@ -221,10 +288,11 @@ def _is_loss(a: Alteration) -> bool:
 def classify_resistance(
     baseline: SerialSample,
     progression: SerialSample,
-    drugs: Sequence[str] | str,
+    drugs: Sequence[str | Drug] | str | Drug,
     *,
     min_depth: int = 50,
     min_alt_reads: int = 3,
+    therapy_source: str = "",
 ) -> ResistanceReport:
     """Classify the alterations acquired between ``baseline`` and ``progression``.
 
@@ -233,7 +301,8 @@ def classify_resistance(
     baseline, progression
         Samples of the same patient with their alterations (and the baseline panel's genes).
     drugs
-        The therapy received in between (names or aliases from ``drug_catalogue``).
+        The therapy received in between (names or aliases from ``drug_catalogue``, or
+        :class:`Drug` entries such as :func:`investigational_drug`).
     min_depth
         Baseline coverage below which absence is not evidence of absence.
     min_alt_reads
@@ -245,10 +314,10 @@ def classify_resistance(
             f"progression {progression.sample.sample_id!r} (patient "
             f"{progression.sample.patient_id!r}) belong to different patients."
         )
-    names = (drugs,) if isinstance(drugs, str) else tuple(drugs)
+    names = (drugs,) if isinstance(drugs, str | Drug) else tuple(drugs)
     if not names:
         raise ValidationError("Name at least one drug received between the two samples.")
-    found = [find_drug(n) for n in names]
+    found = [n if isinstance(n, Drug) else find_drug(n) for n in names]
     targets = frozenset().union(*(d.targets for d in found))
     on_target = targets | frozenset().union(*(d.biomarker_genes for d in found))
     bypass = frozenset().union(*(_bypass().get(g, frozenset()) for g in on_target)) - on_target
@@ -256,7 +325,7 @@ def classify_resistance(
     cfdna = progression.sample.kind is SampleKind.CFDNA
 
     base_events = [a for a in baseline.alterations if _is_event(a)]
-    base_keys = {a.key for a in base_events}
+    base_keys = {comparable_key(a) for a in base_events}
     # Copy number: acquired only when the call rises (or falls) beyond the baseline call.
     base_cn = {a.gene: a.call for a in baseline.alterations if isinstance(a, CopyNumber)}
     acquired: list[AcquiredAlteration] = []
@@ -272,7 +341,7 @@ def classify_resistance(
             if same_direction and abs(before.value) >= abs(a.call.value):
                 shared.append(a)
                 continue
-        elif a.key in base_keys:
+        elif comparable_key(a) in base_keys:
             shared.append(a)
             continue
         genes = _gene(a)
@@ -298,8 +367,12 @@ def classify_resistance(
         for x in acquired
     ]
     acquired.extend(_lineage(baseline, progression, acquired))
-    prog_keys = {a.key for a in progression.alterations}
-    lost = tuple(a for a in base_events if a.key not in prog_keys and not isinstance(a, CopyNumber))
+    prog_keys = {comparable_key(a) for a in progression.alterations}
+    lost = tuple(
+        a
+        for a in base_events
+        if comparable_key(a) not in prog_keys and not isinstance(a, CopyNumber)
+    )
     return ResistanceReport(
         patient_id=progression.sample.patient_id,
         baseline_sample=baseline.sample.sample_id,
@@ -309,6 +382,7 @@ def classify_resistance(
         acquired=tuple(acquired),
         shared=tuple(shared),
         lost=lost,
+        therapy_source=therapy_source,
     )
 
 
@@ -423,6 +497,7 @@ def resistance_from_study(
     for sid in (baseline_sample, progression_sample):
         if sid not in samples:
             raise NotFoundError(f"Sample {sid!r} is not in study {study.study_id!r}.")
+    given = drugs is not None
     if drugs is None:
         drugs = _drugs_between(study, samples[baseline_sample], samples[progression_sample])
 
@@ -436,7 +511,12 @@ def resistance_from_study(
         return SerialSample(samples[sid], tuple(alts), study.covered_genes(sid))
 
     return classify_resistance(
-        series(baseline_sample), series(progression_sample), drugs, **options
+        series(baseline_sample),
+        series(progression_sample),
+        drugs,
+        min_depth=options.get("min_depth", 50),
+        min_alt_reads=options.get("min_alt_reads", 3),
+        therapy_source="given" if given else "study timeline",
     )
 
 

@@ -24,7 +24,7 @@ from oncotrials.core.matching.criteria import (
     parse_criteria,
     to_dict,
 )
-from oncotrials.core.matching.ctml import trial_from_ctml
+from oncotrials.core.matching.ctml import trial_from_ctml, trials_from_ctml
 from oncotrials.core.matching.engine import LevelMatches, Matcher, Plan
 from oncotrials.core.matching.index import PatientIndex
 from oncotrials.core.matching.oncotree import LIQUID, SOLID, OncoTreeLike, OncoTreeMap
@@ -80,4 +80,5 @@ __all__ = [
     "to_dict",
     "trial_from_ctml",
     "trial_from_dict",
+    "trials_from_ctml",
 ]

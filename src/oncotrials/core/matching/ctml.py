@@ -15,10 +15,23 @@ configuration); where MatchMiner versions differ, the DFCI V2 choice is taken (s
 * ``Any Variation`` is mutation or copy-number variation, not structural variation;
 * ``gender`` is case-sensitive in DFCI: only ``Male`` and ``Female`` are accepted;
 * ``her2_status``, ``er_status``, ``pr_status``, ``disease_status`` and ``display_name`` are
-  ignored, as in the DFCI configuration; keys the engine would not understand are errors;
-* the trial is open when ``_summary.status[0].value`` is "open to accrual" (any case);
-  ``arm_suspended: Y`` / ``level_suspended: Y`` close that level and the levels below it; a step
-  whose arms are all suspended is closed.
+  ignored, as in the DFCI configuration, and listed in the trial's warnings; a leaf holding
+  only ignored keys matches every patient (it is dropped from its ``and``; an ``or`` holding it
+  is always true; a level left with no criterion matches any solid or liquid tumour); keys the
+  engine would not understand are errors, and the CTIMS editor's own keys (``match_all``,
+  ``WT``) are refused as unsupported extensions;
+* an empty ``match`` list (an arm or dose level the engine can match no one to) is skipped, with
+  a warning;
+* ``variant_category`` is read case-insensitively and in its short forms (``CNV``, ``SV``);
+  ``cnv_call`` also in the patient-side vocabulary (``High level amplification``,
+  ``Homozygous deletion``...); ``==`` is a comparison, as ``=``;
+* arm and dose-level codes that repeat within a trial are replaced by their internal ids (as
+  MatchMiner keys levels), with a warning;
+* the trial is open when its status is "open to accrual" (any case): by default
+  ``_summary.status[0].value``, else a root ``status`` (the CTIMS editor's place); ``status_key``
+  names another root key; ``arm_suspended: Y`` / ``level_suspended: Y`` close that level and the
+  levels below it; a step whose arms are all suspended is closed;
+* a document may hold one trial or a list of trials (:func:`trials_from_ctml`).
 """
 
 from __future__ import annotations
@@ -49,12 +62,29 @@ _CATEGORY = {
     "Structural Variation": frozenset({"sv"}),
     "Any Variation": frozenset({"mutation", "cnv"}),
 }
+# Read case-insensitively, with the short forms the engine's patient records use.
+_CATEGORY_ANY_CASE = {
+    **{k.lower(): v for k, v in _CATEGORY.items()},
+    "cnv": _CATEGORY["Copy Number Variation"],
+    "sv": _CATEGORY["Structural Variation"],
+}
 _CN_CALL = {
     "High Amplification": "amplification",
     "Low Amplification": "gain",
     "Homozygous Deletion": "homozygous_deletion",
     "Heterozygous Deletion": "heterozygous_deletion",
 }
+# The patient-side vocabulary (DFCI genomic documents' CNV_CALL), lower case.
+_CN_CALL_PATIENT = {
+    "high level amplification": "amplification",
+    "low level amplification": "gain",
+    "gain": "gain",
+    "amplification": "amplification",
+    "homozygous deletion": "homozygous_deletion",
+    "heterozygous deletion": "heterozygous_deletion",
+}
+# Keys the CTIMS editor writes that MatchMiner's engine does not read.
+_CTIMS_EXTENSIONS = frozenset({"match_all", "WT"})
 _MSI = {
     "MMR-Deficient": "high",
     "MSI-H": "high",
@@ -76,6 +106,7 @@ _GENOMIC_KEYS = frozenset(
         "protein_change",
         "wildcard_protein_change",
         "variant_classification",
+        "true_variant_classification",  # the sample field variant_classification is read from
         "variant_category",
         "exon",
         "cnv_call",
@@ -89,7 +120,9 @@ _GENOMIC_KEYS = frozenset(
 _CLINICAL_KEYS = frozenset(
     {"age_numerical", "oncotree_primary_diagnosis", "gender", "tmb_numerical"}
 )
-_COMPARISON = re.compile(r"^\s*(>=|<=|>|<|=)?\s*([0-9]*\.?[0-9]+)\s*$")
+_COMPARISON = re.compile(r"^\s*(>=|<=|==|>|<|=)?\s*([0-9]*\.?[0-9]+)\s*$")
+# A level whose criteria are all ignored keys matches every patient: any solid or liquid tumour.
+_ANY_TUMOUR: Node = Or((Category("diagnosis", SOLID), Category("diagnosis", LIQUID)))
 
 
 def is_negated(value: Any) -> tuple[Any, bool]:
@@ -103,6 +136,18 @@ class _Importer:
     def __init__(self, source: str, validator: Validator) -> None:
         self.source = source
         self.v = validator
+        self.warnings: list[str] = []
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(f"{path}: {message}")
+
+    def extension(self, path: str, key: str) -> ValidationError:
+        return self.fail(
+            path,
+            "an extension of the CTIMS editor that MatchMiner's engine does not read; "
+            "unsupported: rewrite it with and/or and negated leaves",
+            key,
+        )
 
     def fail(self, path: str, message: str, value: Any) -> ValidationError:
         return ValidationError(
@@ -111,14 +156,34 @@ class _Importer:
 
     # -- match trees --------------------------------------------------------------------------
 
-    def match_list(self, data: Any, path: str) -> Node:
+    def match_list(self, data: Any, path: str) -> Node | None:
+        """The ``and`` of a match list; None when it holds only ignored keys (always true)."""
         if not isinstance(data, list) or not data:
             raise self.fail(path, "a CTML 'match' is a non-empty list", data)
         nodes = [self.node(item, f"{path}[{i}]") for i, item in enumerate(data)]
-        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+        kept = [n for n in nodes if n is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else And(tuple(kept))
 
-    def node(self, data: Any, path: str) -> Node:
+    def level_criteria(self, data: Any, path: str) -> Node | None:
+        """A level's criteria; None (the level is skipped) for an empty ``match`` list."""
+        if isinstance(data, list) and not data:
+            self.warn(path, "empty match list: MatchMiner matches no patient here; skipped")
+            return None
+        node = self.match_list(data, path)
+        if node is None:
+            self.warn(
+                path,
+                "only keys the engine ignores: the level matches any solid or liquid tumour",
+            )
+            return _ANY_TUMOUR
+        return node
+
+    def node(self, data: Any, path: str) -> Node | None:
         if not isinstance(data, Mapping) or len(data) != 1:
+            if isinstance(data, Mapping) and _CTIMS_EXTENSIONS & set(data):
+                raise self.extension(path, sorted(_CTIMS_EXTENSIONS & set(data))[0])
             raise self.fail(
                 path, "a match node is an object with one key: and, or, genomic or clinical", data
             )
@@ -127,28 +192,45 @@ class _Importer:
         if key in ("and", "or"):
             if not isinstance(value, list) or not value:
                 raise self.fail(here, f"'{key}' takes a non-empty list", value)
-            kids = tuple(self.node(c, f"{here}[{i}]") for i, c in enumerate(value))
-            if len(kids) == 1:
-                return kids[0]
-            return And(kids) if key == "and" else Or(kids)
+            kids = [self.node(c, f"{here}[{i}]") for i, c in enumerate(value)]
+            if key == "or" and any(k is None for k in kids):
+                return None  # one branch always true
+            kept = tuple(k for k in kids if k is not None)
+            if not kept:
+                return None
+            if len(kept) == 1:
+                return kept[0]
+            return And(kept) if key == "and" else Or(kept)
         if key == "genomic":
             return self.genomic(value, here)
         if key == "clinical":
             return self.clinical(value, here)
+        if key in _CTIMS_EXTENSIONS:
+            raise self.extension(here, key)
         raise self.fail(path, "unknown match node; expected and, or, genomic or clinical", key)
 
     # -- leaves ---------------------------------------------------------------------------------
 
-    def genomic(self, data: Any, path: str) -> Node:
+    def ignored(self, path: str, keys: list[str]) -> None:
+        if keys:
+            self.warn(path, f"ignored as MatchMiner does: {', '.join(keys)}")
+
+    def genomic(self, data: Any, path: str) -> Node | None:
         if not isinstance(data, Mapping) or not data:
             raise self.fail(path, "a genomic leaf is a non-empty object", data)
         fields: dict[str, Any] = {}
         extra: list[Node] = []
         negated = False
+        ignored = [k for k in data if k in _IGNORED]
+        self.ignored(path, ignored)
+        if len(ignored) == len(data):
+            return None
         for key, raw in data.items():
             here = f"{path}.{key}"
             if key in _IGNORED:
                 continue
+            if key in _CTIMS_EXTENSIONS:
+                raise self.extension(here, key)
             if key not in _GENOMIC_KEYS:
                 raise self.fail(here, "unknown genomic key", key)
             value, neg = is_negated(raw)
@@ -162,18 +244,20 @@ class _Importer:
                 if not text.lower().startswith("p."):
                     text = "p." + text
                 fields["wildcard_protein_change"] = text.upper()
-            elif key == "variant_classification":
+            elif key in ("variant_classification", "true_variant_classification"):
                 fields["variant_classification"] = self.text(value, here)
             elif key == "variant_category":
-                if value not in _CATEGORY:
+                category = _CATEGORY_ANY_CASE.get(str(value).strip().lower())
+                if category is None:
                     raise self.fail(here, f"expected one of {', '.join(_CATEGORY)}", raw)
-                fields["categories"] = _CATEGORY[value]
+                fields["categories"] = category
             elif key == "exon":
                 fields["exon"] = self.integer(value, here)
             elif key == "cnv_call":
-                if value not in _CN_CALL:
+                call = _CN_CALL.get(value) or _CN_CALL_PATIENT.get(str(value).strip().lower())
+                if call is None:
                     raise self.fail(here, f"expected one of {', '.join(_CN_CALL)}", raw)
-                fields["cn_call"] = _CN_CALL[value]
+                fields["cn_call"] = call
             elif key == "fusion_partner_hugo_symbol":
                 if value == "any_gene":
                     fields["fusion_partner"] = ANY_GENE
@@ -207,14 +291,20 @@ class _Importer:
         node: Node = parts[0] if len(parts) == 1 else And(tuple(parts))
         return Not(node) if negated else node
 
-    def clinical(self, data: Any, path: str) -> Node:
+    def clinical(self, data: Any, path: str) -> Node | None:
         if not isinstance(data, Mapping) or not data:
             raise self.fail(path, "a clinical leaf is a non-empty object", data)
         parts: list[Node] = []
+        ignored = [k for k in data if k in _IGNORED]
+        self.ignored(path, ignored)
+        if len(ignored) == len(data):
+            return None
         for key, raw in data.items():
             here = f"{path}.{key}"
             if key in _IGNORED:
                 continue
+            if key in _CTIMS_EXTENSIONS:
+                raise self.extension(here, key)
             if key not in _CLINICAL_KEYS:
                 raise self.fail(here, "unknown clinical key", key)
             value, neg = is_negated(raw)
@@ -259,7 +349,7 @@ class _Importer:
         if m is None:
             raise self.fail(path, "expected a comparison such as '>=18' or '<.5'", value)
         op, number = m.group(1) or "=", float(m.group(2))
-        if op == "=":
+        if op in ("=", "=="):
             return Range(gte=number, lte=number)
         key = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}[op]
         return Range(**{key: number})
@@ -285,17 +375,76 @@ def _yes(value: Any) -> bool:
     return str(value).strip().upper() in ("Y", "YES", "TRUE")
 
 
+def _status_of(data: Mapping[str, Any], status_key: str | None) -> str:
+    if status_key:
+        value = data.get(status_key)
+        return value if isinstance(value, str) else ""
+    summary = data.get("_summary")
+    if isinstance(summary, Mapping):
+        items = summary.get("status")
+        if isinstance(items, list) and items and isinstance(items[0], Mapping):
+            return str(items[0].get("value", ""))
+    root = data.get("status")  # the CTIMS editor writes the status at the root
+    return root if isinstance(root, str) else ""
+
+
+def _codes(items: list[Any], code_key: str, id_key: str, where: str, imp: _Importer) -> list[str]:
+    """Each arm's (or dose level's) code; internal ids where codes repeat, as MatchMiner keys."""
+    codes = [
+        str(x.get(code_key) or x.get(id_key) or i) if isinstance(x, Mapping) else str(i)
+        for i, x in enumerate(items)
+    ]
+    for i, item in enumerate(items):
+        if codes.count(codes[i]) > 1 and isinstance(item, Mapping) and item.get(id_key):
+            imp.warn(
+                f"{where}[{i}]",
+                f"{code_key} {codes[i]!r} repeats; keyed by {id_key} {item[id_key]!r}",
+            )
+            codes[i] = f"{codes[i]}#{item[id_key]}"
+    return [c.replace("/", "_") for c in codes]
+
+
+def trials_from_ctml(
+    data: Any,
+    *,
+    source: str,
+    oncotree: OncoTreeLike | None = None,
+    genes: Container[str] | None = None,
+    status_key: str | None = None,
+) -> list[Trial]:
+    """One trial, or every trial of a JSON array of trials (each as :func:`trial_from_ctml`)."""
+    if isinstance(data, list):
+        if not data:
+            raise ValidationError(f"{source}: the list of CTML trials is empty.")
+        return [
+            trial_from_ctml(
+                item,
+                source=f"{source}[{i}]",
+                oncotree=oncotree,
+                genes=genes,
+                status_key=status_key,
+            )
+            for i, item in enumerate(data)
+        ]
+    return [
+        trial_from_ctml(data, source=source, oncotree=oncotree, genes=genes, status_key=status_key)
+    ]
+
+
 def trial_from_ctml(
     data: Any,
     *,
     source: str,
     oncotree: OncoTreeLike | None = None,
     genes: Container[str] | None = None,
+    status_key: str | None = None,
 ) -> Trial:
     """Translate one CTML trial (already parsed from YAML/JSON) into a :class:`Trial`.
 
     All or nothing: any invalid part raises a :class:`ValidationError` naming ``source``, the
-    path inside the document and the value, and no trial is returned.
+    path inside the document and the value, and no trial is returned. What was accepted
+    without being matched on is listed in ``Trial.warnings``. ``status_key`` names the root
+    key holding the trial's status (default: ``_summary.status[0].value``, else ``status``).
     """
     if not isinstance(data, Mapping):
         raise ValidationError(f"{source}: a CTML trial is an object; got {type(data).__name__}.")
@@ -304,26 +453,12 @@ def trial_from_ctml(
     if not isinstance(protocol, str | int) or isinstance(protocol, bool) or not str(protocol):
         raise imp.fail("protocol_no", "a CTML trial needs its protocol_no", protocol)
     trial_id = str(protocol)
-    status = ""
-    summary = data.get("_summary")
-    if isinstance(summary, Mapping):
-        items = summary.get("status")
-        if isinstance(items, list) and items and isinstance(items[0], Mapping):
-            status = str(items[0].get("value", ""))
-    trial_open = status.strip().lower() == "open to accrual"
+    trial_open = _status_of(data, status_key).strip().lower() == "open to accrual"
     levels: list[Level] = []
     if "match" in data:
-        levels.append(
-            Level(
-                trial_id,
-                "trial",
-                "",
-                trial_id,
-                trial_open,
-                None,
-                imp.match_list(data["match"], "match"),
-            )
-        )
+        node = imp.level_criteria(data["match"], "match")
+        if node is not None:
+            levels.append(Level(trial_id, "trial", "", trial_id, trial_open, None, node))
     treatment = data.get("treatment_list") or {}
     if not isinstance(treatment, Mapping):
         raise imp.fail("treatment_list", "expected an object with 'step'", treatment)
@@ -343,54 +478,56 @@ def trial_from_ctml(
         )
         step_open = trial_open and not all_suspended
         if "match" in step:
-            levels.append(
-                Level(
-                    trial_id,
-                    "step",
-                    f"step:{step_code}",
-                    step_code,
-                    step_open,
-                    None,
-                    imp.match_list(step["match"], f"{spath}.match"),
+            node = imp.level_criteria(step["match"], f"{spath}.match")
+            if node is not None:
+                levels.append(
+                    Level(trial_id, "step", f"step:{step_code}", step_code, step_open, None, node)
                 )
-            )
+        arm_codes = _codes(arms, "arm_code", "arm_internal_id", f"{spath}.arm", imp)
         for a, arm in enumerate(arms):
             apath = f"{spath}.arm[{a}]"
             if not isinstance(arm, Mapping):
                 raise imp.fail(apath, "expected an object", arm)
-            code = str(arm.get("arm_code") or arm.get("arm_internal_id") or a).replace("/", "_")
+            code = arm_codes[a]
             arm_open = step_open and not _yes(arm.get("arm_suspended", "N"))
             if "match" in arm:
-                levels.append(
-                    Level(
-                        trial_id,
-                        "arm",
-                        code,
-                        str(arm.get("arm_description") or code),
-                        arm_open,
-                        None,
-                        imp.match_list(arm["match"], f"{apath}.match"),
+                node = imp.level_criteria(arm["match"], f"{apath}.match")
+                if node is not None:
+                    levels.append(
+                        Level(
+                            trial_id,
+                            "arm",
+                            code,
+                            str(arm.get("arm_description") or code),
+                            arm_open,
+                            None,
+                            node,
+                        )
                     )
-                )
             doses = arm.get("dose_level") or []
             if not isinstance(doses, list):
                 raise imp.fail(f"{apath}.dose_level", "expected a list", doses)
+            dose_codes = _codes(
+                doses, "level_code", "level_internal_id", f"{apath}.dose_level", imp
+            )
             for d, dose in enumerate(doses):
                 dpath = f"{apath}.dose_level[{d}]"
                 if not isinstance(dose, Mapping):
                     raise imp.fail(dpath, "expected an object", dose)
                 if "match" not in dose:
                     continue
-                dcode = str(dose.get("level_code") or dose.get("level_internal_id") or d)
+                node = imp.level_criteria(dose["match"], f"{dpath}.match")
+                if node is None:
+                    continue
                 levels.append(
                     Level(
                         trial_id,
                         "dose_level",
-                        f"{code}/{dcode.replace('/', '_')}",
-                        dcode,
+                        f"{code}/{dose_codes[d]}",
+                        str(dose.get("level_code") or dose_codes[d]),
                         arm_open and not _yes(dose.get("level_suspended", "N")),
                         None,
-                        imp.match_list(dose["match"], f"{dpath}.match"),
+                        node,
                     )
                 )
     if not levels:
@@ -399,7 +536,18 @@ def trial_from_ctml(
     dupes = sorted({p for p in paths if paths.count(p) > 1})
     if dupes:
         raise imp.fail(
-            "treatment_list", "arm or dose-level codes repeat within the trial", dupes[0]
+            "treatment_list",
+            "arm or dose-level codes repeat within the trial and have no internal id to tell "
+            "them apart",
+            dupes[0],
         )
     title = str(data.get("short_title") or data.get("long_title") or "")
-    return Trial(trial_id, title, trial_open, tuple(levels), source, format="ctml")
+    return Trial(
+        trial_id,
+        title,
+        trial_open,
+        tuple(levels),
+        source,
+        format="ctml",
+        warnings=tuple(f"{source}: {w}" for w in imp.warnings),
+    )

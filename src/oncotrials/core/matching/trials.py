@@ -50,6 +50,29 @@ class Trial:
     levels: tuple[Level, ...]
     source: str = ""
     format: str = "oncotrials"
+    # What an import accepted without matching on it (CTML keys MatchMiner ignores, empty
+    # arms, codes replaced by internal ids): each names its place in the document.
+    warnings: tuple[str, ...] = ()
+
+
+def _json_documents(text: str) -> Any:
+    """One JSON value, or several JSON objects one after the other (one trial per line):
+    the latter read as a list."""
+    decoder = json.JSONDecoder()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as first:
+        if "Extra data" not in first.msg:
+            raise
+    items, at = [], 0
+    while at < len(text):
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            break
+        value, at = decoder.raw_decode(text, at)
+        items.append(value)
+    return items
 
 
 def read_document(path: Path) -> Any:
@@ -57,7 +80,7 @@ def read_document(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
+            return _json_documents(text)
         return yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
@@ -213,6 +236,9 @@ def trial_from_dict(
 
 
 def is_ctml(data: Any) -> bool:
+    """A CTML trial, or a list of them (a JSON array of trials)."""
+    if isinstance(data, list):
+        return bool(data) and all(is_ctml(item) for item in data)
     return isinstance(data, Mapping) and ("treatment_list" in data or "protocol_no" in data)
 
 
@@ -222,14 +248,30 @@ def load_trial(
     oncotree: OncoTreeLike | None = None,
     genes: Container[str] | None = None,
 ) -> Trial:
-    """Read a trial file: CTML (has ``treatment_list``/``protocol_no``) or oncotrials format."""
-    from oncotrials.core.matching.ctml import trial_from_ctml
+    """Read a trial file: CTML (has ``treatment_list``/``protocol_no``) or oncotrials format.
+
+    A file holding several CTML trials is refused here: read it with :func:`load_file`.
+    """
+    trials = load_file(path, oncotree=oncotree, genes=genes)
+    if len(trials) != 1:
+        raise ValidationError(f"{path}: holds {len(trials)} trials; one was expected.")
+    return trials[0]
+
+
+def load_file(
+    path: str | Path,
+    *,
+    oncotree: OncoTreeLike | None = None,
+    genes: Container[str] | None = None,
+) -> list[Trial]:
+    """Every trial of a file: one oncotrials trial, one CTML trial or a list of CTML trials."""
+    from oncotrials.core.matching.ctml import trials_from_ctml
 
     path = Path(path)
     data = read_document(path)
     if is_ctml(data):
-        return trial_from_ctml(data, source=str(path), oncotree=oncotree, genes=genes)
-    return trial_from_dict(data, source=str(path), oncotree=oncotree, genes=genes)
+        return trials_from_ctml(data, source=str(path), oncotree=oncotree, genes=genes)
+    return [trial_from_dict(data, source=str(path), oncotree=oncotree, genes=genes)]
 
 
 def load_trials(
@@ -246,12 +288,12 @@ def load_trials(
     trials: list[Trial] = []
     seen: dict[str, str] = {}
     for file in files:
-        trial = load_trial(file, oncotree=oncotree, genes=genes)
-        if trial.id in seen:
-            raise ValidationError(
-                f"{file}: trial id {trial.id!r} is also used by {seen[trial.id]}; "
-                "ids must be unique."
-            )
-        seen[trial.id] = str(file)
-        trials.append(trial)
+        for trial in load_file(file, oncotree=oncotree, genes=genes):
+            if trial.id in seen:
+                raise ValidationError(
+                    f"{file}: trial id {trial.id!r} is also used by {seen[trial.id]}; "
+                    "ids must be unique."
+                )
+            seen[trial.id] = str(file)
+            trials.append(trial)
     return trials

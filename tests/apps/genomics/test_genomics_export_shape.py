@@ -1,0 +1,199 @@
+"""The cBioPortal export against the study format's shape rules, and the per-genome subset.
+
+The rules checked are those of cBioPortal's validator (cbioportal-core
+``scripts/importer/validateData.py`` and the File Formats documentation, summarised in the
+project's genomics reference): required meta keys, every meta file naming the study and an
+existing data file, the four ``#`` header lines of clinical files, sample identifiers, and the
+case lists (``<study>_all`` holding every sample unless ``add_global_case_list: true``,
+``<study>_sequenced`` when mutations are loaded, every listed sample in the sample file).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from genomics_helpers import STUDY, make_patients, make_study_patients, study_patient_map
+
+from oncotrials.core.errors import ValidationError
+
+META_STUDY_REQUIRED = ("cancer_study_identifier", "type_of_cancer", "name", "description")
+CASE_LIST_REQUIRED = (
+    "cancer_study_identifier",
+    "stable_id",
+    "case_list_name",
+    "case_list_description",
+    "case_list_ids",
+)
+PROFILE_REQUIRED = {
+    "MUTATION_EXTENDED": (
+        "cancer_study_identifier",
+        "genetic_alteration_type",
+        "datatype",
+        "stable_id",
+        "show_profile_in_analysis_tab",
+        "profile_name",
+        "profile_description",
+        "data_filename",
+    ),
+    "CLINICAL": ("cancer_study_identifier", "genetic_alteration_type", "datatype", "data_filename"),
+}
+SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def _meta(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            key, _, value = line.partition(":")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def shape_problems(d: Path) -> list[str]:
+    """Every breach of the study format's shape rules in directory ``d``."""
+    problems: list[str] = []
+    study = _meta(d / "meta_study.txt")
+    sid = study.get("cancer_study_identifier", "")
+    problems += [f"meta_study.txt lacks {k}" for k in META_STUDY_REQUIRED if not study.get(k)]
+    if study.get("reference_genome", "hg19") not in {"hg19", "hg38"}:
+        problems.append("reference_genome must be hg19 or hg38")
+    samples: list[str] = []
+    has_mutations = False
+    for meta_path in sorted(d.glob("meta_*.txt")):
+        if meta_path.name == "meta_study.txt":
+            continue
+        meta = _meta(meta_path)
+        kind = meta.get("genetic_alteration_type", "")
+        if kind != "CANCER_TYPE" and meta.get("cancer_study_identifier") != sid:
+            problems.append(f"{meta_path.name}: cancer_study_identifier is not {sid!r}")
+        problems += [
+            f"{meta_path.name} lacks {k}" for k in PROFILE_REQUIRED.get(kind, ()) if k not in meta
+        ]
+        data = d / meta.get("data_filename", "")
+        if not data.is_file():
+            problems.append(f"{meta_path.name}: data file {meta.get('data_filename')!r} missing")
+            continue
+        if kind == "MUTATION_EXTENDED":
+            has_mutations = True
+        if kind == "CLINICAL":
+            lines = data.read_text().splitlines()
+            if not all(ln.startswith("#") for ln in lines[:4]) or lines[4].startswith("#"):
+                problems.append(f"{data.name}: four '#' header lines expected")
+            header = lines[4].split("\t")
+            if meta.get("datatype") == "SAMPLE_ATTRIBUTES":
+                if not {"SAMPLE_ID", "PATIENT_ID"} <= set(header):
+                    problems.append(f"{data.name}: SAMPLE_ID and PATIENT_ID required")
+                i = header.index("SAMPLE_ID")
+                samples = [ln.split("\t")[i] for ln in lines[5:] if ln.strip()]
+    problems += [f"sample id {s!r} has other characters" for s in samples if not SAMPLE_ID.match(s)]
+    lists: dict[str, list[str]] = {}
+    for path in sorted((d / "case_lists").glob("*.txt")):
+        meta = _meta(path)
+        problems += [f"{path.name} lacks {k}" for k in CASE_LIST_REQUIRED if k not in meta]
+        if meta.get("cancer_study_identifier") != sid:
+            problems.append(f"{path.name}: cancer_study_identifier is not {sid!r}")
+        stable = meta.get("stable_id", "")
+        if not stable.startswith(f"{sid}_"):
+            problems.append(f"{path.name}: stable_id {stable!r} must start with {sid}_")
+        if stable in lists:
+            problems.append(f"two case lists with stable_id {stable!r}")
+        ids = [x for x in re.split(r"[\t ]+", meta.get("case_list_ids", "")) if x]
+        lists[stable] = ids
+        problems += [f"{path.name}: {x!r} not in the sample file" for x in ids if x not in samples]
+    global_list = study.get("add_global_case_list", "").lower() == "true"
+    if f"{sid}_all" in lists:
+        if global_list:
+            problems.append("a _all case list beside add_global_case_list: true")
+        if sorted(lists[f"{sid}_all"]) != sorted(samples):
+            problems.append("the _all case list does not hold every sample")
+    elif not global_list:
+        problems.append("no _all case list and no add_global_case_list: true")
+    if has_mutations and f"{sid}_sequenced" not in lists:
+        problems.append("mutations without a _sequenced case list")
+    return problems
+
+
+def test_the_shape_rules_catch_what_the_validator_refuses(tmp_path: Path) -> None:
+    """The checker itself: the public study passes with add_global_case_list, and fails
+    without it and without a cases_all.txt (the validator's complaint about the export)."""
+    import shutil
+
+    copy = tmp_path / "study"
+    shutil.copytree(STUDY, copy)
+    meta = (copy / "meta_study.txt").read_text()
+    assert "add_global_case_list: true" in meta
+    assert shape_problems(copy) == []
+    (copy / "meta_study.txt").write_text(meta.replace("add_global_case_list: true", ""))
+    assert "no _all case list and no add_global_case_list: true" in shape_problems(copy)
+
+
+def test_the_export_passes_the_shape_rules_with_an_all_case_list(unit, biologist, tmp_path):
+    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.genomics.services import genomics_import
+
+    make_study_patients(unit.main)
+    genomics_import(path=STUDY, by=biologist, patient_map=study_patient_map())
+    out = genomics_export_study(directory=tmp_path / "export", study_id="exp", by=biologist)
+    assert shape_problems(out) == []
+    all_list = _meta(out / "case_lists" / "cases_all.txt")
+    assert all_list["stable_id"] == "exp_all"
+    assert all_list["case_list_category"] == "all_cases_in_study"
+    # mutations and copy number: the per-type lists too
+    lists = {p.name for p in (out / "case_lists").iterdir()}
+    assert {"cases_sequenced.txt", "cases_cna.txt", "cases_cnaseq.txt"} <= lists
+
+
+def _two_references(unit: Any, biologist: Any, tmp_path: Path) -> None:
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.core.genomics.normalised import PatientMap
+
+    make_patients(unit.main, ["P-OLD", "P-NEW"], diagnosis="LUAD")
+    head = "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\tNCBI_Build\n"
+    for sample, build in (("OLD1", "GRCh37"), ("NEW1", "GRCh38")):
+        p = tmp_path / f"{sample}.maf"
+        p.write_text(head + f"EGFR\t{sample}\tMissense_Mutation\tp.L858R\t{build}\n")
+        pmap = PatientMap.parse(f"sample_id,research_id\n{sample},P-{sample[:3]}\n")
+        genomics_import(path=p, by=biologist, patient_map=pmap)
+
+
+def test_a_database_on_two_references_exports_one_at_a_time(unit, biologist, tmp_path):
+    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.core.genomics import read_study
+
+    _two_references(unit, biologist, tmp_path)
+    with pytest.raises(ValidationError) as exc:
+        genomics_export_study(directory=tmp_path / "mixed", study_id="mixed", by=biologist)
+    assert "GRCh37 (1 report(s)) and GRCh38 (1 report(s))" in exc.value.message
+    assert "--genome" in exc.value.message
+    assert not (tmp_path / "mixed").exists()
+    for build, sample, ref in (("GRCh38", "NEW1", "hg38"), ("hg19", "OLD1", "hg19")):
+        out = genomics_export_study(
+            directory=tmp_path / build, study_id=f"s_{build}", by=biologist, genome=build
+        )
+        assert shape_problems(out) == []
+        study = read_study(out)
+        assert [s.sample_id for s in study.samples] == [sample]
+        assert study.meta["reference_genome"] == ref
+    with pytest.raises(ValidationError):
+        genomics_export_study(directory=tmp_path / "x", study_id="x", by=biologist, genome="hg18")
+
+
+def test_the_export_command_takes_the_genome(unit, biologist, tmp_path):
+    from typer.testing import CliRunner
+
+    from oncotrials.cli.commands.genomics import app
+
+    _two_references(unit, biologist, tmp_path)
+    runner = CliRunner()
+    mixed = runner.invoke(app, ["export", str(tmp_path / "m"), "--study-id", "m"])
+    assert mixed.exit_code != 0
+    assert "--genome" in mixed.output
+    ok = runner.invoke(
+        app,
+        ["export", str(tmp_path / "g"), "--study-id", "g", "--genome", "GRCh38"],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "g" / "case_lists" / "cases_all.txt").is_file()

@@ -286,3 +286,24 @@ def test_the_dosing_state_follows_the_cases_and_the_window_whoever_runs_the_rule
     assert cases == []
     # no case to adjudicate and the window closed: no DLT, derived, not written by anyone
     assert dlt_status_for(safety.registration).outcome == "no_dlt"
+
+
+def test_deferred_review_proposes_once_at_the_end_what_each_save_would_have(
+    safety, rules, complete_ae
+):
+    """Inside ``dlt_review_deferred`` the AEs are saved without their review; when the block
+    ends each patient is reviewed once, and the cases are those reviewing after each save
+    leaves, proposed in the name of the first user whose record called for the review."""
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.safety.dlt_review import dlt_review_deferred
+
+    with dlt_review_deferred():
+        colitis = _ae(safety, complete_ae)
+        _ae(safety, complete_ae, attribution={"Drug B": "unlikely"}, onset_date="2026-11-15")
+        assert not DltCase.objects.exists()
+    case = DltCase.objects.get()
+    assert case.adverse_event == colitis
+    assert (case.proposed_outcome, case.rule_id, case.status) == ("dlt", "NONHEME_G3", "proposed")
+    created = AuditEvent.objects.get(object_type="safety.dltcase", action="create")
+    assert created.actor == safety.users["nurse"]
+    assert dlt_status_for(safety.registration).outcome == "pending"

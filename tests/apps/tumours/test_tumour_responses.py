@@ -229,3 +229,39 @@ def test_only_an_investigator_overrides_and_always_with_a_reason(registered, tm,
     )
     assert r.status_code == 403
     assert ResponseOverride.objects.count() == 1
+
+
+def test_deferred_evaluation_stores_what_each_save_would_have(registered, tm):
+    """Inside ``evaluations_deferred`` nothing is evaluated until the block ends; then each
+    patient is read once, and the stored responses are those of evaluating after every save."""
+    from oncotrials.apps.tumours.services import evaluations_deferred
+
+    c = registered(1)
+    with evaluations_deferred():
+        _record_table1_course(c, tm)
+        assert not ResponseEvaluation.objects.exists()
+        assert not TimepointResponse.objects.exists()
+    expected = _engine_reading(tm)
+    stored = list(TimepointResponse.objects.order_by("date"))
+    assert [t.overall for t in stored] == [t.overall.value for t in expected.timepoints]
+    assert [t.rule for t in stored] == [t.rule for t in expected.timepoints]
+    ev = ResponseEvaluation.objects.get()
+    assert ev.bor == expected.bor.response.value == "PR"
+    assert ev.progression_date == dt.date(2027, 3, 19)
+
+
+def test_deferred_evaluation_rolls_back_with_its_block(registered, tm):
+    from oncotrials.apps.tumours.models import Assessment
+    from oncotrials.apps.tumours.services import evaluations_deferred
+
+    c = registered(1)
+
+    def interrupted() -> None:
+        with evaluations_deferred():
+            _record_table1_course(c, tm)
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        interrupted()
+    assert not Assessment.objects.exists()
+    assert not ResponseEvaluation.objects.exists()

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,14 +32,18 @@ TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 def user_create(
     *,
     username: str,
-    password: str,
+    password: str = "",
     by: User | None = None,
     email: str = "",
     first_name: str = "",
     last_name: str = "",
     validate_password: bool = True,
     staff: bool = False,
+    password_hash: str = "",
 ) -> User:
+    """Create a user with ``password``, or with ``password_hash`` (a hash of Django's hashers,
+    ``make_password``: accounts provisioned together with one password, e.g. the demo's, are
+    hashed once; ``password`` must then be empty)."""
     username = username.strip()
     if not username:
         raise ValidationError("username must not be empty.", field="username")
@@ -52,12 +57,24 @@ def user_create(
         is_staff=staff,
         is_superuser=staff,
     )
-    if validate_password:
+    if password_hash:
+        if password:
+            raise ValidationError("Give a password or its hash, not both.", field="password_hash")
         try:
-            password_validation.validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise ValidationError(" ".join(exc.messages), field="password") from None
-    user.set_password(password)
+            identify_hasher(password_hash)
+        except ValueError:
+            raise ValidationError(
+                "password_hash is not a hash of a known hasher (make_password).",
+                field="password_hash",
+            ) from None
+        user.password = password_hash
+    else:
+        if validate_password:
+            try:
+                password_validation.validate_password(password, user)
+            except DjangoValidationError as exc:
+                raise ValidationError(" ".join(exc.messages), field="password") from None
+        user.set_password(password)
     user.save()
     audit_record(
         action="create",

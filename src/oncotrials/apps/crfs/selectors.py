@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -16,9 +17,12 @@ from oncotrials.apps.accounts.access import Action, allows, scope_condition
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import (
+    calendars_for,
     registration_calendar,
     registrations_visible_to,
+    registrations_with_calendar,
 )
+from oncotrials.core.crf.declarations import FormSpec
 from oncotrials.core.errors import NotFoundError
 
 from .models import (
@@ -145,60 +149,77 @@ def casebook(*, registration: Registration, today: dt.date | None = None) -> lis
     calendar = registration_calendar(registration=registration, today=today)
     if calendar is None:
         return []
-    specs = forms_for_trial(registration.trial)
-    instances = {
-        (f.visit_code, f.form_name): f
-        for f in FormInstance.objects.filter(registration=registration).select_related("updated_by")
+    return _casebooks([(registration, calendar)])[registration.pk]
+
+
+def _casebooks(calendars: list[tuple[Registration, Any]]) -> dict[int, list[CasebookVisit]]:
+    """The casebooks of registrations whose calendars are given: forms, open queries, labs and
+    doses of all of them read at once."""
+    ids = [r.pk for r, _ in calendars]
+    specs_of: dict[int, dict[str, FormSpec]] = {}
+    for reg, _ in calendars:
+        if reg.trial_id not in specs_of:
+            specs_of[reg.trial_id] = forms_for_trial(reg.trial)
+    instances: dict[tuple[int, str, str], FormInstance] = {
+        (f.registration_id, f.visit_code, f.form_name): f
+        for f in FormInstance.objects.filter(registration_id__in=ids).select_related("updated_by")
     }
     queries = _open_query_counts(
         ContentType.objects.get_for_model(FormInstance), [f.pk for f in instances.values()]
     )
-    labs: dict[str, int] = defaultdict(int)
-    for code in LabResult.objects.filter(registration=registration).values_list(
-        "visit_code", flat=True
+    labs: dict[tuple[int, str], int] = defaultdict(int)
+    for reg_id, code in LabResult.objects.filter(registration_id__in=ids).values_list(
+        "registration_id", "visit_code"
     ):
-        labs[code] += 1
-    doses: dict[str, int] = defaultdict(int)
-    for code in DrugAdministration.objects.filter(registration=registration).values_list(
-        "visit_code", flat=True
+        labs[reg_id, code] += 1
+    doses: dict[tuple[int, str], int] = defaultdict(int)
+    for reg_id, code in DrugAdministration.objects.filter(registration_id__in=ids).values_list(
+        "registration_id", "visit_code"
     ):
-        doses[code] += 1
-    out = []
-    for v in calendar.visits:
-        visit = CasebookVisit(
-            v.code, v.name, v.target, v.earliest, v.latest, v.status.value, v.done_on
-        )
-        for name in v.forms:
-            spec = specs.get(name)
-            title = spec.title if spec else name
-            kind = spec.kind if spec else "fields"
-            inst = instances.get((v.code, name))
-            records = {"labs": labs[v.code], "exposure": doses[v.code]}.get(name, 0)
-            if inst is not None:
-                status = inst.status
-            elif kind == "records" and (records or name in v.recorded_forms):
-                status = "recorded"
-            elif v.status.value in ("not_done", "not_applicable"):
-                status = "not_required"
-            elif v.status.value in ("done", "done_out_of_window"):
-                status = "missing"
-            elif v.status.value == "overdue":
-                status = "overdue"
-            else:
-                status = "expected"
-            visit.forms.append(
-                CasebookForm(
-                    name,
-                    title,
-                    kind,
-                    status,
-                    inst,
-                    queries.get(inst.pk, 0) if inst else 0,
-                    records,
-                )
+        doses[reg_id, code] += 1
+    books: dict[int, list[CasebookVisit]] = {}
+    for reg, calendar in calendars:
+        specs = specs_of[reg.trial_id]
+        out = []
+        for v in calendar.visits:
+            visit = CasebookVisit(
+                v.code, v.name, v.target, v.earliest, v.latest, v.status.value, v.done_on
             )
-        out.append(visit)
-    return out
+            for name in v.forms:
+                spec = specs.get(name)
+                title = spec.title if spec else name
+                kind = spec.kind if spec else "fields"
+                inst = instances.get((reg.pk, v.code, name))
+                records = {
+                    "labs": labs[reg.pk, v.code],
+                    "exposure": doses[reg.pk, v.code],
+                }.get(name, 0)
+                if inst is not None:
+                    status = inst.status
+                elif kind == "records" and (records or name in v.recorded_forms):
+                    status = "recorded"
+                elif v.status.value in ("not_done", "not_applicable"):
+                    status = "not_required"
+                elif v.status.value in ("done", "done_out_of_window"):
+                    status = "missing"
+                elif v.status.value == "overdue":
+                    status = "overdue"
+                else:
+                    status = "expected"
+                visit.forms.append(
+                    CasebookForm(
+                        name,
+                        title,
+                        kind,
+                        status,
+                        inst,
+                        queries.get(inst.pk, 0) if inst else 0,
+                        records,
+                    )
+                )
+            out.append(visit)
+        books[reg.pk] = out
+    return books
 
 
 # ----------------------------------------------------------------------------- record status
@@ -368,16 +389,18 @@ def missing_forms_for_user(
 ) -> list[MissingForm]:
     """Forms missing or overdue in the casebooks of the user's active registrations (the ``scan``
     most recently registered ones), at most ``limit`` of them, oldest visit first."""
-    regs = (
-        registrations_visible_to(user)
-        .exclude(status=RegistrationStatus.OFF_STUDY)
-        .filter(trial__visit_schedule__isnull=False)
-        .select_related("patient", "trial")
-        .order_by("-registered_on", "-pk")[:scan]
+    regs = list(
+        registrations_with_calendar(
+            registrations_visible_to(user)
+            .exclude(status=RegistrationStatus.OFF_STUDY)
+            .filter(trial__visit_schedule__isnull=False)
+            .order_by("-registered_on", "-pk")
+        )[:scan]
     )
+    books = _casebooks(calendars_for(regs, today=today))
     out: list[tuple[dt.date, MissingForm]] = []
     for reg in regs:
-        for visit in casebook(registration=reg, today=today):
+        for visit in books.get(reg.pk, []):
             for form in visit.forms:
                 if form.status in ("missing", "overdue"):
                     out.append((visit.target, MissingForm(reg, visit.code, form)))

@@ -181,8 +181,18 @@ def visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
     return {v.code: v.forms for v in calendar.visits}
 
 
+def _known_visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
+    """The visits of the calendar reconciled without the other apps' evidence (no query for
+    it): a subset of ``visit_forms`` (evidence only keeps visits, never drops one), with the
+    same forms per visit; empty when the trial declares no schedule."""
+    calendar = registration_calendar(registration=registration, evidence={})
+    return {} if calendar is None else {v.code: v.forms for v in calendar.visits}
+
+
 def _form_spec(registration: Registration, visit_code: str, form_name: str) -> FormSpec:
-    forms = visit_forms(registration)
+    forms = _known_visit_forms(registration)
+    if form_name not in forms.get(visit_code, ()):
+        forms = visit_forms(registration)  # a visit only its records keep: the full calendar
     if visit_code not in forms:
         raise NotFoundError(
             f"Visit {visit_code!r} is not in the calendar of this registration; expected one "

@@ -42,7 +42,7 @@ def _visit_records_evidence(
     registration_ids: Collection[int],
 ) -> Mapping[int, Mapping[str, Iterable[dt.date]]]:
     """``visit:<code>`` -> dates of the forms, labs and doses recorded for each visit (one query:
-    a union of the three tables)."""
+    a union of the three tables, without repeats)."""
     forms = (
         FormInstance.objects.filter(registration_id__in=registration_ids)
         .annotate(day=TruncDate("created_at"))
@@ -63,5 +63,6 @@ def _visit_records_evidence(
         .values_list("registration_id", "visit_code", "day")
         .order_by()
     )
-    rows = forms.union(labs, doses, all=True).order_by()
+    # UNION, not UNION ALL: the labs of a visit share its day, and a date counts once.
+    rows = forms.union(labs, doses).order_by()
     return group_dates((reg_id, VISIT_EVIDENCE_PREFIX + code, day) for reg_id, code, day in rows)

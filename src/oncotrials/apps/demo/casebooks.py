@@ -48,7 +48,7 @@ from oncotrials.apps.crfs.services import (
     sdv_record,
     signature_sign,
 )
-from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate
+from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_review_deferred
 from oncotrials.apps.safety.models import DltCase, DltCaseStatus
 from oncotrials.apps.safety.toxicity_board import (
     toxicity_cases_build,
@@ -99,8 +99,11 @@ def populate_casebooks(rng: random.Random, staff: Any, today: dt.date, say: Say)
             Registration.objects.filter(trial__visit_schedule__isnull=False).order_by("pk")
         ).select_related("trial", "dose_level")
     )
-    for reg in regs:
-        _casebook(rng, staff, reg, today)
+    # Each patient's DLT review runs once, over all the labs and doses of the casebooks, before
+    # the adjudication below reads the cases.
+    with dlt_review_deferred():
+        for reg in regs:
+            _casebook(rng, staff, reg, today)
     say("casebooks: visits, forms, labs and doses")
     _queries(rng, staff, users, today)
     _verify_and_sign(rng, staff, users)

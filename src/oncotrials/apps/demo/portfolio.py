@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -365,6 +366,8 @@ def demo_load(
     rng = random.Random(seed)
     today = demo_today()
     logins: list[DemoLogin] = []
+    # The demo's accounts share one published password: hashed once, not once per account.
+    demo_hash = make_password(DEMO_PASSWORD)
     with audit_context(channel="system"), transaction.atomic():
         main = Site.objects.create(
             code="main",
@@ -383,7 +386,7 @@ def demo_load(
         say("sites")
         admin = user_create(
             username="admin",
-            password=DEMO_PASSWORD,
+            password_hash=demo_hash,
             first_name="Ada",
             last_name="Admin",
             staff=True,
@@ -402,7 +405,7 @@ def demo_load(
         }
         for role, (username, first, last) in people.items():
             u = user_create(
-                username=username, password=DEMO_PASSWORD, first_name=first, last_name=last
+                username=username, password_hash=demo_hash, first_name=first, last_name=last
             )
             membership_grant(user=u, role=role, site=main)
             logins.append(DemoLogin(username, str(role.label), main.code, "all trials of the site"))
@@ -412,7 +415,7 @@ def demo_load(
         ]:
             u = user_create(
                 username=username,
-                password=DEMO_PASSWORD,
+                password_hash=demo_hash,
                 first_name="Pat",
                 last_name=str(role.label),
             )
@@ -421,7 +424,7 @@ def demo_load(
                 DemoLogin(username, str(role.label), partner.code, "all trials of the site")
             )
         outsider = user_create(
-            username="outsider", password=DEMO_PASSWORD, first_name="Olivier", last_name="Outsider"
+            username="outsider", password_hash=demo_hash, first_name="Olivier", last_name="Outsider"
         )
         logins.append(DemoLogin(outsider.username, "none", "-", "nothing (no membership)"))
         say("users")
@@ -509,7 +512,7 @@ def demo_load(
             populate_casebooks(rng, staff, today, say)
 
         monitor = user_create(
-            username="monitor", password=DEMO_PASSWORD, first_name="Morgan", last_name="Monitor"
+            username="monitor", password_hash=demo_hash, first_name="Morgan", last_name="Monitor"
         )
         membership_grant(user=monitor, role=Role.SPONSOR_MONITOR, site=main, trial=trials[0])
         logins.append(

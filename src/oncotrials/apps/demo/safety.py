@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 from oncotrials.apps.audit.services import audit_batch
+from oncotrials.apps.safety.dlt_review import dlt_review_deferred
 from oncotrials.apps.safety.rights import agents_for_registration
 from oncotrials.apps.safety.services import adverse_event_create, sae_report_record
 from oncotrials.apps.subjects.models import Registration
@@ -27,6 +28,7 @@ _RELATED = ["unrelated", "unlikely", "possible", "probable"]
 
 
 @audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
+@dlt_review_deferred()  # each patient's DLT review run once, over all the AEs (none read here)
 def populate_safety(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:

@@ -11,12 +11,13 @@ from typing import Any
 from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Phase
-from oncotrials.apps.tumours.services import assessment_save, baseline_save
+from oncotrials.apps.tumours.services import assessment_save, baseline_save, evaluations_deferred
 
 _TARGETS = [("T1", "liver", False, 42), ("T2", "lung", False, 27), ("T3", "lymph node", True, 19)]
 
 
 @audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
+@evaluations_deferred()  # each patient's response evaluated once, from all the scans
 def populate_tumours(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -517,10 +519,50 @@ def _reevaluate_if_touched(
     last = first + dt.timedelta(days=window - 1 + after)
     if not any(d is not None and first <= d <= last for d in days):
         return
+    pending = _DEFERRED_REVIEW.get()
+    if pending is not None:
+        pending.setdefault(registration.pk, (registration, by))
+        return
+    _review(registration, found, window, by)  # inside the caller's transaction
+
+
+def _review(
+    registration: Registration, found: tuple[DltRuleSet, DltRules] | None, window: int, by: User
+) -> None:
     if found is None:
         _propose_without_rules(registration, window, by)
     else:
-        _propose_cases(registration, found[0], found[1], by)  # inside the caller's transaction
+        _propose_cases(registration, found[0], found[1], by)
+
+
+_DEFERRED_REVIEW: ContextVar[dict[int, tuple[Registration, User]] | None] = ContextVar(
+    "dlt_review_deferred", default=None
+)
+
+
+@contextmanager
+def dlt_review_deferred() -> Iterator[None]:
+    """Review once, when the block ends, each patient whose records inside the block touched
+    the DLT window, instead of after every record (for loading many records at once, e.g. the
+    demo). The review reads all the patient's records, so the cases it leaves are those the last
+    record's review would have left; proposals that a later record of the block withdraws are
+    never made. The cases are proposed in the name of the first user whose record called for
+    the review. Nothing inside the block may read the DLT cases it changes. The block runs in
+    a transaction; a nested block joins the outer one."""
+    if _DEFERRED_REVIEW.get() is not None:
+        yield
+        return
+    pending: dict[int, tuple[Registration, User]] = {}
+    with transaction.atomic():
+        token = _DEFERRED_REVIEW.set(pending)
+        try:
+            yield
+        finally:
+            _DEFERRED_REVIEW.reset(token)
+        for registration, by in pending.values():
+            found = dlt_rules_for(registration.trial)
+            window = found[1].window_days if found else dlt_window_for(registration, None)[0]
+            _review(registration, found, window, by)
 
 
 def dlt_reevaluate_quietly(

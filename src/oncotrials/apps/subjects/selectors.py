@@ -227,14 +227,15 @@ def slot_summary_for(*, allocations: QuerySet[SlotAllocation]) -> list[dict[str,
 def reconsent_worklist(*, user: Actor, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Active patients whose signed consent version has been superseded by a version now in force.
 
-    Three queries whatever the number of patients: the active registrations, the consents in
-    force of their patients, and the consent forms of their trials.
+    Four queries whatever the number of patients: the active registrations, their trials, the
+    consents in force of their patients, and the consent forms of their trials.
     """
     today = today or timezone.localdate()
     active_regs = list(
         registrations_visible_to(user)
         .exclude(status=RegistrationStatus.OFF_STUDY)
-        .select_related("patient", "trial")
+        .select_related("patient")
+        .prefetch_related("trial")  # one instance per trial, not one per registration
     )
     if not active_regs:
         return []
@@ -389,9 +390,11 @@ def registration_calendar(
 def registrations_with_calendar(queryset: QuerySet[Registration]) -> QuerySet[Registration]:
     """What ``registration_calendar`` reads, fetched with the registrations in a fixed number of
     queries."""
-    return queryset.select_related(
-        "patient__site", "trial__visit_schedule", "cohort", "screening"
-    ).prefetch_related("visits", "status_history")
+    # Trials and their schedules are prefetched, not joined: registrations of one trial then
+    # share one trial (its JSON fields decoded once, its schedule parsed once).
+    return queryset.select_related("patient__site", "cohort", "screening").prefetch_related(
+        "trial__visit_schedule", "visits", "status_history"
+    )
 
 
 def calendars_for(

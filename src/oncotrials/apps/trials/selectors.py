@@ -131,6 +131,9 @@ def visit_schedule_parsed(definition: Any) -> Any:
     """
     from oncotrials.core.schedule import load_schedule
 
+    memo = definition.__dict__.get("_parsed_schedule")
+    if memo is not None and memo[0] is definition.document:
+        return memo[1]  # this very instance was parsed already (registrations sharing a trial)
     digest = hashlib.blake2b(
         json.dumps(definition.document, sort_keys=True, default=str).encode(), digest_size=16
     ).hexdigest()
@@ -140,4 +143,5 @@ def visit_schedule_parsed(definition: Any) -> Any:
         if len(_PARSED_SCHEDULES) >= _PARSED_SCHEDULES_MAX:
             _PARSED_SCHEDULES.clear()
         schedule = _PARSED_SCHEDULES[key] = load_schedule(definition.document)
+    definition.__dict__["_parsed_schedule"] = (definition.document, schedule)
     return schedule

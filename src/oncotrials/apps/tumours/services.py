@@ -9,7 +9,9 @@ responses always match the stored measurements.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -626,9 +628,40 @@ def evaluate_registration(
     return settings, result
 
 
+_DEFERRED: ContextVar[dict[int, Registration] | None] = ContextVar(
+    "tumours_evaluations_deferred", default=None
+)
+
+
+@contextmanager
+def evaluations_deferred() -> Iterator[None]:
+    """Evaluate each registration whose assessments change inside the block once, when the
+    block ends, instead of after every save (for loading many assessments at once, e.g. the
+    demo). The stored evaluation is the one the last save would have stored: the engine reads
+    only the final assessments. The block runs in a transaction; an error of the engine at
+    the end rolls the whole block back. A nested block joins the outer one."""
+    if _DEFERRED.get() is not None:
+        yield
+        return
+    pending: dict[int, Registration] = {}
+    with transaction.atomic():
+        token = _DEFERRED.set(pending)
+        try:
+            yield
+        finally:
+            _DEFERRED.reset(token)
+        for registration in pending.values():
+            _evaluate_and_store(registration)
+
+
 def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None:
     """Re-read the registration with the engine and store what it says (inside the caller's
-    transaction: an error of the engine rolls the whole save back)."""
+    transaction: an error of the engine rolls the whole save back). Inside
+    ``evaluations_deferred`` the registration is only noted, and evaluated when the block ends."""
+    pending = _DEFERRED.get()
+    if pending is not None:
+        pending.setdefault(registration.pk, registration)
+        return None
     evaluated = evaluate_registration(registration)
     ResponseEvaluation.objects.filter(registration=registration).delete()
     if evaluated is None:

@@ -16,7 +16,8 @@ import calendar as _calendar
 import datetime as dt
 import enum
 import re
-from collections.abc import Collection, Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from oncotrials.core.errors import ValidationError
@@ -292,8 +293,10 @@ def _cycle_spans(
     return spans
 
 
-def _first_within(dates: Iterable[dt.date], earliest: dt.date, latest: dt.date) -> dt.date | None:
-    return min((d for d in dates if earliest <= d <= latest), default=None)
+def _first_within(dates: Sequence[dt.date], earliest: dt.date, latest: dt.date) -> dt.date | None:
+    """The first of the sorted ``dates`` within [earliest, latest] (a binary search)."""
+    i = bisect_left(dates, earliest)
+    return dates[i] if i < len(dates) and dates[i] <= latest else None
 
 
 def patient_calendar(

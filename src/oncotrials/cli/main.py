@@ -60,9 +60,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "oncotrials.cli.commands.platform", "token_app", "Personal access tokens for the API."
     ),
     "audit": LazyCommand("oncotrials.cli.commands.platform", "audit_app", "The audit trail."),
-    "db": LazyCommand(
-        "oncotrials.cli.commands.platform", "db_app", "Database roles (PostgreSQL)."
-    ),
+    "db": LazyCommand("oncotrials.cli.commands.platform", "db_app", "Database roles (PostgreSQL)."),
     "ctcae": LazyCommand(
         "oncotrials.cli.commands.grading",
         "ctcae_app",

@@ -408,6 +408,8 @@ def token_revoke_cmd(
         stdout.print(f"Token {token.pk} was already revoked on {token.revoked_at:%Y-%m-%d %H:%M}.")
     else:
         stdout.print(f"Revoked token {token.pk} ({token.name}) of {token.user.username}.")
+
+
 def _owner_database() -> None:
     """Migrations and grants run as the owner role when DATABASE_OWNER_URL is set."""
     owner_url = os.environ.get("DATABASE_OWNER_URL", "")

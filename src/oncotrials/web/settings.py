@@ -5,6 +5,9 @@ Environment variables (all optional in debug; see README):
 - ``ONCOTRIALS_DEBUG``: ``1``/``0`` (default ``0``).
 - ``ONCOTRIALS_SECRET_KEY`` or ``ONCOTRIALS_SECRET_KEY_FILE``: required unless debug.
 - ``DATABASE_URL``: e.g. ``postgres://user@host:5432/db``; default SQLite in ``ONCOTRIALS_DATA_DIR``.
+- ``DATABASE_OWNER_URL``: the owner role's URL, used instead of ``DATABASE_URL`` by
+  ``oncotrials migrate`` and ``oncotrials db grant-app-role`` (the application's own role may
+  then only insert audit events; see README, production set-up).
 - ``ONCOTRIALS_DATA_DIR``: where the embedded SQLite database lives (default ``./var``).
 - ``ONCOTRIALS_ALLOWED_HOSTS``: comma-separated (default ``127.0.0.1,localhost``).
 - ``ONCOTRIALS_HTTPS``: ``1`` when served behind TLS (secure cookies, HSTS, redirect); default ``1``

@@ -237,3 +237,14 @@ def test_the_trigger_refuses_truncation_even_with_the_privilege(app_role):
         cur.execute(f"SET LOCAL ROLE {APP_ROLE}")
         with pytest.raises(DatabaseError, match="cannot be truncated"), transaction.atomic():
             cur.execute("TRUNCATE audit_auditevent")
+
+
+def test_a_deleted_chain_head_is_detected(trail, settings):
+    partition = _partition_of(trail.trial_main)
+    _sql("DELETE FROM audit_auditchainhead WHERE partition = %s", [partition])
+    report = _broken()  # the checkpoint names the partition
+    assert report.partition == partition
+    settings.AUDIT_CHECKPOINT_DIR = settings.AUDIT_CHECKPOINT_DIR.parent / "none"
+    report = _broken()  # without checkpoints, a full run finds events without a head
+    assert report.partition == partition
+    assert "no chain head" in report.problem

@@ -135,9 +135,10 @@ def _field_value(field: models.Field[Any, Any], value: Any) -> Any:
 
 
 def row_digest(instance: models.Model) -> str:
-    """SHA-256 of the row's concrete fields as stored; "" when unknown (unsaved, expressions)."""
-    if instance.pk is None or instance._state.adding:
-        return ""
+    """SHA-256 of the row's concrete fields as stored; "" when unknown (unsaved, expressions,
+    deferred fields)."""
+    if instance.pk is None or instance._state.adding or instance.get_deferred_fields():
+        return ""  # unsaved, or loaded in part: reading the rest would cost a query per field
     values: dict[str, Any] = {}
     excluded = _row_exclusions.get(instance._meta.label_lower, frozenset())
     for field in instance._meta.concrete_fields:
@@ -148,10 +149,6 @@ def row_digest(instance: models.Model) -> str:
             return ""
         values[field.attname] = _field_value(field, value)
     return hashlib.sha256(canonical(values)).hexdigest()
-
-
-def row_digests_differ(recorded: str, instance: models.Model) -> bool:
-    return bool(recorded) and row_digest(instance) != recorded
 
 
 def keyring_ids() -> Mapping[str, bytes]:

@@ -83,6 +83,14 @@ def test_an_adverse_event_with_two_errors_shows_both_beside_their_fields(
     # a link of the summary leads to its field
     summary.locator("a[href='#id_grade']").click()
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_grade'")
+    # typing a term asks the server for suggestions (htmx): the focus stays where the user types
+    term = form.locator("input[name=term]")
+    term.click()
+    with page.expect_response(lambda r: "/safety/terms" in r.url):
+        term.press("End")
+        term.type("a")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.activeElement.id") == "id_term"
     assert not AdverseEvent.objects.exists()
 
 

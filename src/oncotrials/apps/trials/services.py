@@ -302,7 +302,7 @@ def _update_sites_and_investigators(
     return what changed, for the audit event."""
     rows = {
         ts.site_id: ts
-        for ts in TrialSite.objects.select_for_update()
+        for ts in TrialSite.objects.select_for_update(of=("self",))
         .filter(trial=trial)
         .select_related("site", "principal_investigator")
         .order_by("pk")

@@ -107,12 +107,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   // A form sent back with errors: move focus to its error summary (forms/error_summary.html).
-  const focusSummary = (root) => {
-    const summary = root.querySelector("[data-error-summary]");
-    if (summary) summary.focus();
+  // Only a summary not yet focused: another panel settling later must not steal the focus.
+  const focusSummary = () => {
+    const summary = document.querySelector("[data-error-summary]:not([data-focused])");
+    if (summary) {
+      summary.dataset.focused = "";
+      summary.focus();
+    }
   };
-  focusSummary(document);
-  document.body.addEventListener("htmx:afterSettle", () => focusSummary(document));
+  focusSummary();
+  document.body.addEventListener("htmx:afterSettle", focusSummary);
   document.body.addEventListener("htmx:configRequest", (evt) => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token) evt.detail.headers["X-CSRFToken"] = token.content;

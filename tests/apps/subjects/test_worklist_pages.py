@@ -96,9 +96,7 @@ def test_work_list_exports_csv_with_the_same_filters(journey, enrol, client_for)
 
 # ----------------------------------------------------------------------------- query budgets
 
-WORKLIST_BUDGET = (
-    20  # 19 measured: session, scope, filters, 1 + 3 prefetches (trials shared), 3 evidence providers...
-)
+WORKLIST_BUDGET = 20  # 19 measured: session, scope, filters, 1 + 3 prefetches (trials shared), 3 evidence providers...
 PATIENT_PAGE_BUDGET = 30  # 26 measured
 
 

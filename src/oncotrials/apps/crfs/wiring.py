@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from django.db.models import F, Model
+from django.db.models import Min, Model
 from django.db.models.functions import TruncDate
 
 from oncotrials.apps.subjects.models import Registration
@@ -41,28 +41,31 @@ def _crfs_casebook_records(registration: Any) -> list[Model]:
 def _visit_records_evidence(
     registration_ids: Collection[int],
 ) -> Mapping[int, Mapping[str, Iterable[dt.date]]]:
-    """``visit:<code>`` -> dates of the forms, labs and doses recorded for each visit (one query:
-    a union of the three tables, without repeats)."""
+    """``visit:<code>`` -> the first day a form, lab or dose was recorded for each visit (one
+    query: a union of the three tables, grouped). The calendar reads only the earliest date of
+    a ``visit:`` kind: the visit was done on it."""
     forms = (
         FormInstance.objects.filter(registration_id__in=registration_ids)
-        .annotate(day=TruncDate("created_at"))
+        .values("registration_id", "visit_code")
+        .annotate(day=TruncDate(Min("created_at")))
         .values_list("registration_id", "visit_code", "day")
         .order_by()
     )
     labs = (
         LabResult.objects.filter(registration_id__in=registration_ids)
         .exclude(visit_code="")
-        .annotate(day=F("sampled_on"))
+        .values("registration_id", "visit_code")
+        .annotate(day=Min("sampled_on"))
         .values_list("registration_id", "visit_code", "day")
         .order_by()
     )
     doses = (
         DrugAdministration.objects.filter(registration_id__in=registration_ids)
         .exclude(visit_code="")
-        .annotate(day=F("administered_on"))
+        .values("registration_id", "visit_code")
+        .annotate(day=Min("administered_on"))
         .values_list("registration_id", "visit_code", "day")
         .order_by()
     )
-    # UNION, not UNION ALL: the labs of a visit share its day, and a date counts once.
-    rows = forms.union(labs, doses).order_by()
+    rows = forms.union(labs, doses, all=True).order_by()
     return group_dates((reg_id, VISIT_EVIDENCE_PREFIX + code, day) for reg_id, code, day in rows)

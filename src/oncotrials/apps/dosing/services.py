@@ -139,8 +139,13 @@ def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
     return out
 
 
-def escalation_recommend(*, plan: EscalationPlan) -> tuple[list[DoseState], Decision]:
-    state = escalation_state(plan=plan)
+def escalation_recommend(
+    *, plan: EscalationPlan, state: list[DoseState] | None = None
+) -> tuple[list[DoseState], Decision]:
+    """The design's recommendation on the plan's state (``state``: as the caller has just read
+    it with ``escalation_state``, not read again)."""
+    if state is None:
+        state = escalation_state(plan=plan)
     levels = [s.dose_level.pk for s in state]
     current = levels.index(_canonical(plan, plan.current_dose_level).pk)
     if uses_follow_up(plan.design):
@@ -221,7 +226,7 @@ def next_patient_doses(cohort: Cohort) -> DoseGate | None:
             "is reached; no new patient may be registered.",
         )
     try:
-        _, rec = escalation_recommend(plan=plan)
+        _, rec = escalation_recommend(plan=plan, state=state)
     except ValidationError:
         rec = None  # the design does not decide on an incomplete cohort (e.g. the 3+3)
     forbidden: tuple[int, ...] = ()

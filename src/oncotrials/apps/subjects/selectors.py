@@ -38,6 +38,7 @@ from .models import (
     SlotAllocation,
     SlotBooking,
     VisitOutcome,
+    VisitRecord,
 )
 from .visit_evidence import PER_CYCLE, evidence_for
 
@@ -341,6 +342,7 @@ def registration_calendar(
     registration: Registration,
     today: dt.date | None = None,
     evidence: Mapping[str, Iterable[dt.date]] | None = None,
+    visits: Iterable[tuple[str, dt.date, str]] | None = None,
 ) -> Any:
     """The expected visits of one registration, reconciled (None when the trial declares no
     schedule).
@@ -349,7 +351,9 @@ def registration_calendar(
     the casebook: visits recorded (done, not done, not applicable), the screening that led to
     the registration, the end of treatment and of study, and the evidence the higher apps
     register in ``visit_evidence`` (``evidence`` when the caller fetched it for many
-    registrations at once, else fetched here for this one).
+    registrations at once, else fetched here for this one). ``visits``: the registration's
+    visit records as ``(code, on, outcome)``, when the caller fetched them for many
+    registrations (else its ``visits``, prefetched or not).
     """
     definition = getattr(registration.trial, "visit_schedule", None)
     if definition is None:
@@ -359,12 +363,14 @@ def registration_calendar(
     horizon = max(today, start)
     done: dict[str, dt.date] = {}
     marked: dict[str, VisitStatus] = {}
-    for v in registration.visits.all():
-        if v.outcome == VisitOutcome.DONE:
-            if v.on <= horizon:
-                done[v.code] = v.on
+    if visits is None:
+        visits = [(v.code, v.on, v.outcome) for v in registration.visits.all()]
+    for code, on, outcome in visits:
+        if outcome == VisitOutcome.DONE:
+            if on <= horizon:
+                done[code] = on
         else:
-            marked[v.code] = VisitStatus(v.outcome)
+            marked[code] = VisitStatus(outcome)
     eot, off = _end_dates(registration)
     screening_on = None
     if registration.screening_id is not None:
@@ -387,13 +393,16 @@ def registration_calendar(
     )
 
 
-def registrations_with_calendar(queryset: QuerySet[Registration]) -> QuerySet[Registration]:
+def registrations_with_calendar(
+    queryset: QuerySet[Registration], *, visits: bool = True
+) -> QuerySet[Registration]:
     """What ``registration_calendar`` reads, fetched with the registrations in a fixed number of
-    queries."""
+    queries (``visits=False``: without the visit records, which ``calendars_for`` then reads as
+    plain rows, cheaper than model instances when there are thousands)."""
     # Trials and their schedules are prefetched, not joined: registrations of one trial then
     # share one trial (its JSON fields decoded once, its schedule parsed once).
     return queryset.select_related("patient__site", "cohort", "screening").prefetch_related(
-        "trial__visit_schedule", "visits", "status_history"
+        "trial__visit_schedule", "status_history", *(["visits"] if visits else [])
     )
 
 
@@ -404,8 +413,23 @@ def calendars_for(
     evidence of all of them fetched at once (one query per provider)."""
     regs = [r for r in registrations if getattr(r.trial, "visit_schedule", None) is not None]
     proofs = evidence_for([r.pk for r in regs])
+    rows: dict[int, list[tuple[str, dt.date, str]]] | None = None
+    if any("visits" not in getattr(r, "_prefetched_objects_cache", {}) for r in regs):
+        rows = defaultdict(list)  # the visit records of all of them, in one query, as rows
+        for reg_id, code, on, outcome in VisitRecord.objects.filter(
+            registration_id__in=[r.pk for r in regs]
+        ).values_list("registration_id", "code", "on", "outcome"):
+            rows[reg_id].append((code, on, outcome))
     return [
-        (r, registration_calendar(registration=r, today=today, evidence=proofs.get(r.pk, {})))
+        (
+            r,
+            registration_calendar(
+                registration=r,
+                today=today,
+                evidence=proofs.get(r.pk, {}),
+                visits=None if rows is None else rows[r.pk],
+            ),
+        )
         for r in regs
     ]
 
@@ -438,7 +462,9 @@ def visits_due(
     if f.site_id is not None:
         regs = regs.filter(patient__site_id=f.site_id)
     rows = []
-    for reg, calendar in calendars_for(registrations_with_calendar(regs), today=today):
+    for reg, calendar in calendars_for(
+        registrations_with_calendar(regs, visits=False), today=today
+    ):
         for visit in calendar.visits:
             if visit.status.value not in ("due", "overdue"):
                 continue

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from oncotrials.apps.dosing.models import EscalationDecision, EscalationPlan
 from oncotrials.apps.dosing.services import (
+    design_for,
     escalation_decide,
     escalation_recommend,
     plan_create,
@@ -538,3 +539,21 @@ def test_recommendation_text_and_plot_name_doses_by_their_labels(escalation, scr
     assert "DL2" in state["recommendation"]["reason"]
     svg = c.get(f"/cohorts/{journey.cohort.pk}/escalation/plot.svg").content.decode()
     assert "DL2 (100 mg)" in svg
+
+
+def test_the_plans_extrasafe_and_early_stop_settings_reach_the_design(escalation, screen):
+    journey, levels = escalation
+    plan = plan_create(
+        cohort=journey.cohort,
+        design="boin",
+        target=0.3,
+        parameters={"extrasafe": True, "n_earlystop": 9},
+        start_level=levels[0],
+        by=journey.unit.users["investigator"],
+    )
+    design = design_for(plan)
+    assert (design.extrasafe, design.n_earlystop) == (True, 9)
+    # BOIN extra-safe rule at the lowest dose (cutoff 0.95 - 0.05): 3 DLTs of 3 stops the trial
+    _treat(journey, levels, 0, ["dlt", "dlt", "dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "stop"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
 
 from oncotrials.apps.dosing.models import EscalationDecision, EscalationPlan
 from oncotrials.apps.dosing.services import (
+    design_for,
     escalation_decide,
     escalation_recommend,
     plan_create,
@@ -430,3 +432,130 @@ def test_design_specific_parameters_are_checked_and_kept(escalation, screen):
     )
     plan.refresh_from_db()
     assert plan.parameters == {"p_saf": 0.15, "extrasafe": True}
+
+
+def test_following_a_suspend_recommendation_is_no_deviation(escalation, screen):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[0], by=investigator
+    )
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", None], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "suspend"
+    # No level given: suspending keeps the current one; no reason needed.
+    d = escalation_decide(plan=plan, action="suspend", by=investigator, meaning="SRC")
+    assert (d.recommended_action, d.decided_action, d.deviation_reason) == (
+        "suspend",
+        "suspend",
+        "",
+    )
+    assert d.next_dose_level.level == levels[0].level
+    with pytest.raises(ValidationError, match="Suspending accrual keeps DL1"):
+        escalation_decide(
+            plan=plan,
+            action="suspend",
+            next_dose_level=levels[1],
+            by=investigator,
+            meaning="SRC",
+            deviation_reason="x",
+        )
+
+
+def test_the_committee_eliminates_and_the_levels_stay_eliminated(escalation, screen):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[1], by=investigator
+    )
+    _treat(journey, levels, 1, ["dlt", "dlt", "no_dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "de-escalate"  # 2/3: de-escalate, not (yet) eliminate
+    with pytest.raises(ValidationError, match="choose a level lower than DL2"):
+        escalation_decide(
+            plan=plan,
+            action="eliminate",
+            next_dose_level=levels[1],
+            by=investigator,
+            meaning="SRC",
+            deviation_reason="two grade 4 events",
+        )
+    d = escalation_decide(
+        plan=plan,
+        action="eliminate",
+        next_dose_level=levels[0],
+        by=investigator,
+        meaning="SRC",
+        deviation_reason="two grade 4 events",
+    )
+    assert (d.recommended_action, d.decided_action) == ("de-escalate", "eliminate")
+    with pytest.raises(ValidationError, match="committee eliminated DL2"):
+        escalation_decide(
+            plan=plan,
+            action="escalate",
+            next_dose_level=levels[2],
+            by=investigator,
+            meaning="SRC",
+            deviation_reason="x",
+        )
+
+
+def test_the_form_offers_every_action_and_defaults_to_the_recommendation(
+    escalation, screen, client_for
+):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[0], by=investigator
+    )
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", None], screen)
+    c = client_for("investigator")
+    page = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    for action in ("escalate", "stay", "de-escalate", "eliminate", "suspend", "stop"):
+        assert f'<option value="{action}"' in page
+    assert '<option value="suspend" selected>' in page
+    # Signing the recommendation as offered by the form records no deviation.
+    r = c.post(
+        f"/cohorts/{journey.cohort.pk}/escalation/decisions/",
+        {"action": "suspend", "next_dose_level": levels[0].pk, "meaning": "SRC"},
+        follow=True,
+    )
+    assert r.status_code == 200
+    (decision,) = journey.cohort.escalation_plan.decisions.all()
+    assert decision.decided_action == "suspend"
+    assert decision.deviation_reason == ""
+
+
+def test_recommendation_text_and_plot_name_doses_by_their_labels(escalation, screen, client_for):
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort, design="boin", target=0.3, start_level=levels[0], by=investigator
+    )
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", "no_dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert "DL2" in rec.reason
+    assert not re.search(r"\bdose \d", rec.reason + rec.rule)
+    c = client_for("investigator")
+    state = c.get(f"/api/v1/cohorts/{journey.cohort.pk}/escalation").json()
+    assert "DL2" in state["recommendation"]["reason"]
+    svg = c.get(f"/cohorts/{journey.cohort.pk}/escalation/plot.svg").content.decode()
+    assert "DL2 (100 mg)" in svg
+
+
+def test_the_plans_extrasafe_and_early_stop_settings_reach_the_design(escalation, screen):
+    journey, levels = escalation
+    plan = plan_create(
+        cohort=journey.cohort,
+        design="boin",
+        target=0.3,
+        parameters={"extrasafe": True, "n_earlystop": 9},
+        start_level=levels[0],
+        by=journey.unit.users["investigator"],
+    )
+    design = design_for(plan)
+    assert (design.extrasafe, design.n_earlystop) == (True, 9)
+    # BOIN extra-safe rule at the lowest dose (cutoff 0.95 - 0.05): 3 DLTs of 3 stops the trial
+    _treat(journey, levels, 0, ["dlt", "dlt", "dlt"], screen)
+    _, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "stop"

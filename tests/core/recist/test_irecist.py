@@ -309,3 +309,31 @@ def test_reappearance_after_baseline_cr_counts_even_if_a_new_lesion_was_seen(b):
     second = evaluate_recist(record).timepoints[1]
     assert second.target is Response.PD
     assert "reappeared" in (second.target_rule or "")
+
+
+def test_remaining_iupd_after_a_small_rise_names_the_rise_not_no_increase(b):
+    # 70 (iUPD) → 74 (+4 mm, < 5 mm): remains iUPD; the rule states the rise and what iCPD needs
+    result = evaluate_irecist(_series(b, [70, 74]))
+    assert _responses(result) == [IResponse.IUPD, IResponse.IUPD]
+    rule = result.timepoints[1].rule
+    assert "no further increase" not in rule
+    assert "target sum +4.00 mm since the iUPD assessment, < +5 mm" in rule
+    assert "at least 5 mm" in rule
+
+
+def test_confirming_scan_more_than_8_weeks_after_iupd_is_used_with_a_warning(b):
+    # Seymour 2017: confirmation at the next assessment 4-8 weeks after iUPD; 70 days later
+    result = evaluate_irecist(_series(b, [70, 76], days=(56, 126)))
+    assert _responses(result) == [IResponse.IUPD, IResponse.ICPD]
+    (warning,) = result.timepoints[1].warnings
+    assert "confirming scan 70 days after the iUPD assessment of 2024-02-26" in warning
+    assert "4-8 weeks" in warning
+    assert result.timepoints[0].warnings == ()
+    # within the window (8 weeks + 2 days of variance): no warning
+    on_time = evaluate_irecist(_series(b, [70, 76], days=(56, 114)))
+    assert on_time.timepoints[1].warnings == ()
+    # the window is a protocol option
+    wider = evaluate_irecist(
+        _series(b, [70, 76], days=(56, 126)), IRecistOptions(confirm_max_days=70)
+    )
+    assert wider.timepoints[1].warnings == ()

@@ -160,3 +160,41 @@ def test_the_order_of_lesions_in_an_assessment_does_not_matter(record):
         ),
     )
     assert evaluate_recist(shuffled) == evaluate_recist(record)
+
+
+def _as_float(record: PatientRecord) -> PatientRecord:
+    def f(value: object) -> object:
+        return float(value) if isinstance(value, Decimal) else value
+
+    lesions = tuple(
+        BaselineLesion(
+            lesion.lesion_id,
+            lesion.organ,
+            f(lesion.diameter_mm),  # type: ignore[arg-type]
+            role=lesion.role,
+        )
+        for lesion in record.baseline.lesions
+    )
+    visits = tuple(
+        Assessment(
+            visit.date,
+            tuple(
+                LesionObservation(o.lesion_id, f(o.diameter_mm), o.status)  # type: ignore[arg-type]
+                for o in visit.lesions
+            ),
+        )
+        for visit in record.assessments
+    )
+    return PatientRecord(
+        record.patient_id,
+        record.start_date,
+        Baseline(record.baseline.date, lesions),
+        visits,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(records())
+def test_the_same_millimetres_as_float_or_decimal_give_the_same_result(record):
+    assert evaluate_recist(_as_float(record)) == evaluate_recist(record)
+    assert evaluate_irecist(_as_float(record)) == evaluate_irecist(record)

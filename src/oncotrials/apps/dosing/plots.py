@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from matplotlib.ticker import MaxNLocator
 
 from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.trials.models import DoseLevel
 
 from .models import EscalationPlan
 from .outcomes import dlt_statuses
@@ -26,6 +27,12 @@ OUTCOME_LABELS: dict[str, Promise] = {
     "pending": gettext_lazy("pending"),
     "not_evaluable": gettext_lazy("not evaluable"),
 }
+
+
+def _level_label(level: int, dose_level: DoseLevel | None) -> str:
+    if dose_level is None:
+        return f"DL{level}"
+    return f"DL{level} ({dose_level.dose.normalize():f} {dose_level.unit})"
 
 
 @dataclass(frozen=True)
@@ -101,8 +108,14 @@ def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
     ]
     if levels:
         ax.set_ylim(min(levels) - 0.5, max(levels) + 0.5)
+        # The dose axis names each level as the trial labels it (DL-1, DL0, DL1...) with its dose.
+        doses = {dl.level: dl for dl in plan.cohort.dose_levels.order_by("level", "pk")}
+        ticks = sorted(set(levels))
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([_level_label(level, doses.get(level)) for level in ticks], fontsize=8)
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlim(0.5, max(len(regs), 1) + 0.5)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     if seen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from oncotrials.core.designs.base import (
     DoseData,
     EscalationSettings,
     follow_up_fraction,
+    with_dose_labels,
 )
 from oncotrials.core.designs.registry import (
     LiveDesign,
@@ -142,8 +143,24 @@ def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
 def escalation_recommend(
     *, plan: EscalationPlan, state: list[DoseState] | None = None
 ) -> tuple[list[DoseState], Decision]:
-    """The design's recommendation on the plan's state (``state``: as the caller has just read
-    it with ``escalation_state``, not read again)."""
+    """The state of every dose level and the design's recommendation (``state``: as the caller
+    has just read it with ``escalation_state``, not read again).
+
+    The recommendation's reason and rule name the doses by the trial's labels ("select DL4"),
+    not by the design's 1-based numbers ("select dose 5").
+    """
+    state, decision = _recommend(plan, state)
+    labels = [f"DL{s.dose_level.level}" for s in state]
+    return state, replace(
+        decision,
+        reason=with_dose_labels(decision.reason, labels),
+        rule=with_dose_labels(decision.rule, labels),
+    )
+
+
+def _recommend(
+    plan: EscalationPlan, state: list[DoseState] | None = None
+) -> tuple[list[DoseState], Decision]:
     if state is None:
         state = escalation_state(plan=plan)
     levels = [s.dose_level.pk for s in state]
@@ -178,6 +195,17 @@ def escalation_recommend(
             eliminated=decision.eliminated,
         )
     return state, decision
+
+
+def committee_eliminated_level(plan: EscalationPlan) -> int | None:
+    """The lowest dose level the committee has eliminated (with every level above), or None."""
+    levels = [
+        d.at_dose_level.level
+        for d in EscalationDecision.objects.filter(
+            plan=plan, decided_action=Action.ELIMINATE.value
+        ).select_related("at_dose_level")
+    ]
+    return min(levels) if levels else None
 
 
 def _canonical(plan: EscalationPlan, dl: DoseLevel) -> DoseLevel:
@@ -504,15 +532,50 @@ def escalation_decide(
         )
     state, rec = escalation_recommend(plan=locked)
     levels = [s.dose_level for s in state]
+    current_level = locked.current_dose_level.level
     if action == Action.STOP:
         next_dose_level = None
-    elif next_dose_level is None:
+    elif action == Action.SUSPEND and next_dose_level is None:
+        # Suspending accrual keeps the current dose for the next cohort.
+        next_dose_level = _canonical(locked, locked.current_dose_level)
+    if next_dose_level is None and action != Action.STOP:
         raise ValidationError(
             "Give the dose level of the next cohort (or stop).", field="next_dose_level"
         )
-    elif next_dose_level.cohort_id != locked.cohort_id:
+    if next_dose_level is not None and next_dose_level.cohort_id != locked.cohort_id:
         raise ValidationError(
             f"{next_dose_level} is not a level of {locked.cohort}.", field="next_dose_level"
+        )
+    if (
+        next_dose_level is not None
+        and action == Action.SUSPEND
+        and next_dose_level.level != current_level
+    ):
+        raise ValidationError(
+            f"Suspending accrual keeps DL{current_level}; choose it as the next dose level "
+            "(or decide another action).",
+            field="next_dose_level",
+        )
+    if (
+        next_dose_level is not None
+        and action == Action.ELIMINATE
+        and next_dose_level.level >= current_level
+    ):
+        raise ValidationError(
+            f"Eliminating DL{current_level} (and the levels above it) means the next cohort "
+            f"is treated below it; choose a level lower than DL{current_level}.",
+            field="next_dose_level",
+        )
+    eliminated_by_committee = committee_eliminated_level(locked)
+    if (
+        next_dose_level is not None
+        and eliminated_by_committee is not None
+        and next_dose_level.level >= eliminated_by_committee
+    ):
+        raise ValidationError(
+            f"The committee eliminated DL{eliminated_by_committee} and the levels above it; "
+            f"DL{next_dose_level.level} cannot be chosen.",
+            field="next_dose_level",
         )
     if next_dose_level is not None:
         index = [dl.level for dl in levels].index(next_dose_level.level)

@@ -25,7 +25,13 @@ from .forms import PlanForm
 from .models import EscalationPlan
 from .plots import escalation_history_svg, escalation_sequence
 from .selectors import decisions_of, plan_get_for_user
-from .services import escalation_decide, escalation_recommend, plan_create, plan_update
+from .services import (
+    committee_eliminated_level,
+    escalation_decide,
+    escalation_recommend,
+    plan_create,
+    plan_update,
+)
 
 ACTION_LABELS = {
     "escalate": gettext_lazy("escalate"),
@@ -35,7 +41,9 @@ ACTION_LABELS = {
     "stop": gettext_lazy("stop"),
     "suspend": gettext_lazy("suspend"),
 }
-DECISIONS = ("escalate", "stay", "de-escalate", "stop")
+#: Every action a design can recommend is one the committee can decide, so that following the
+#: design (eliminate, suspend) is never recorded as a deviation.
+DECISIONS = ("escalate", "stay", "de-escalate", "eliminate", "suspend", "stop")
 
 
 def _plan(request: HttpRequest, cohort_id: int):  # type: ignore[no-untyped-def]
@@ -85,6 +93,7 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "sequence": escalation_sequence(plan=plan),
             "may_decide": may_decide,
             "levels": [s.dose_level for s in state],
+            "committee_eliminated": committee_eliminated_level(plan),
             "actions": [(a, ACTION_LABELS[a]) for a in DECISIONS],
             "may_edit_plan": access.may(
                 request.user, access.Action.EDIT_PORTFOLIO, on=plan.cohort.trial

@@ -25,7 +25,11 @@ from oncotrials.core.errors import (
     ValidationError,
 )
 from oncotrials.core.grading import grade_crs, grade_icans, load_catalogue
-from oncotrials.core.grading.astct import crs_assessment_from_dict, icans_assessment_from_dict
+from oncotrials.core.grading.astct import (
+    check_icans_age,
+    crs_assessment_from_dict,
+    icans_assessment_from_dict,
+)
 
 from .dlt_review import dlt_reevaluate_quietly
 from .models import (
@@ -594,6 +598,11 @@ def astct_assessment_record(
         if scale == AstctScale.CRS:
             result = grade_crs(crs_assessment_from_dict(params, where="parameters"))
         else:
+            # The patient's age is at most the years since their year of birth: certainly under
+            # 12 means a child graded with the CAPD, not the ICE score (refused, with the reason).
+            check_icans_age(
+                assessed_at.year - registration.patient.year_of_birth, where="parameters"
+            )
             result = grade_icans(icans_assessment_from_dict(params, where="parameters"))
     except OncotrialsError as exc:
         raise ValidationError(exc.message, field="parameters") from None

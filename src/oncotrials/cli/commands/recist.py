@@ -119,6 +119,7 @@ def irecist_document(result: IRecistResult) -> dict[str, Any]:
                 "overall": tp.overall.value,
                 "rule": tp.rule,
                 "iupd_categories": list(tp.iupd_categories),
+                "warnings": list(tp.warnings),
                 "recist": _timepoint(tp.recist),
             }
             for tp in result.timepoints
@@ -165,6 +166,8 @@ def _print_irecist(result: IRecistResult) -> None:
     stdout.print(table)
     for tp in result.timepoints:
         stdout.print(f"  {tp.date.isoformat()}: {escape(tp.rule)}")
+        for warning in tp.warnings:
+            stdout.print(f"  [yellow]warning[/] {tp.date.isoformat()}: {escape(warning)}")
     stdout.print(f"  iBOR: [bold]{result.ibor.response.value}[/] — {escape(result.ibor.rule)}")
 
 

@@ -107,6 +107,7 @@ def load_recist_input(data: Any, *, source: str = "input") -> RecistInput:
         recist=options,
         confirm_min_days=raw_options.get("irecist_confirm_min_days", 28),
         confirm_tolerance_days=raw_options.get("irecist_confirm_tolerance_days", 2),
+        confirm_max_days=raw_options.get("irecist_confirm_max_days", 56),
     )
     records = []
     seen: dict[str, int] = {}

@@ -85,7 +85,18 @@ IUPD_START = (
 )
 ICPD = "iRECIST Table 2, previous iUPD: {reasons} → iCPD (iUPD of {start} confirmed)"
 REMAINS = (
-    "iRECIST Table 2, previous iUPD: no further increase and no reset → remains iUPD (Seymour 2017)"
+    "iRECIST Table 2, previous iUPD: progression not confirmed ({detail}) and no reset → "
+    "remains iUPD (Seymour 2017)"
+)
+#: What confirmation needs, named when it is not met (Seymour 2017; EORTC iRECIST FAQ).
+NOT_CONFIRMED = (
+    "iCPD needs a further target-sum increase of at least 5 mm since the iUPD assessment, any "
+    "further non-target increase, or new lesions growing (new-lesion target sum +5 mm, any "
+    "new-lesion non-target increase) or more new lesions"
+)
+LATE = (
+    "confirming scan {days} days after the iUPD assessment of {start}: iRECIST expects the next "
+    "assessment 4-8 weeks after iUPD (> {limit} days here); the scan is used, check the schedule"
 )
 RESET = (
     "iRECIST: iUPD of {start} not confirmed; this assessment meets {resp} → reset, a later "
@@ -267,6 +278,7 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
             assert last_iupd is not None
             assert episode_start is not None
             days = (visit.date - last_iupd).days
+            last_iupd_before = last_iupd.isoformat()
             shown_cats = tuple(cats)
             if days < limit:
                 extra = counted - episode_new
@@ -306,7 +318,15 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                     overall = IResponse.NE
                     rule = STILL_NE.format(start=episode_start.isoformat())
                 elif response is Response.PD:
-                    overall, rule = IResponse.IUPD, REMAINS
+                    detail = NOT_CONFIRMED
+                    if "target" in cats and visit.target_sum is not None:
+                        change = units_to_mm(abs(visit.target_sum - ref_target))
+                        sign = "-" if visit.target_sum < ref_target else "+"
+                        detail = (
+                            f"target sum {sign}{change} mm since the iUPD assessment, "
+                            f"< +5 mm; {NOT_CONFIRMED}"
+                        )
+                    overall, rule = IResponse.IUPD, REMAINS.format(detail=detail)
                     last_iupd = visit.date
                     episode_new |= counted
                     early_growth = set()
@@ -317,6 +337,11 @@ def _evaluate(p: _Prepared, opts: IRecistOptions) -> IRecistResult:
                     known_at_reset = set(book.ever)
                     reset_nlt_nadir = nlt_sum
                     cats = []
+            late = opts.confirm_max_days + opts.confirm_tolerance_days
+            if days > late:
+                warnings = (LATE.format(days=days, start=last_iupd_before, limit=late),)
+                out.append(ITimepointResult(visit.date, overall, rule, tp, shown_cats, warnings))
+                continue
         out.append(ITimepointResult(visit.date, overall, rule, tp, shown_cats))
     return _summarise(p, opts, out, progression_date, confirmed_on)
 

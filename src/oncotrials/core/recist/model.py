@@ -240,12 +240,15 @@ class IRecistOptions:
     ``confirm_min_days`` and ``confirm_tolerance_days``: a scan fewer than ``confirm_min_days -
     confirm_tolerance_days`` days after iUPD cannot confirm or reset it (Seymour 2017: the next
     assessment 4-8 weeks later; EORTC FAQ allows a ±2 day protocol variance), unless it was done
-    for clinical symptoms and shows a further new lesion.
+    for clinical symptoms and shows a further new lesion. ``confirm_max_days``: a scan more than
+    ``confirm_max_days + confirm_tolerance_days`` days after iUPD still confirms, remains or resets
+    it, with a warning on that time point (the confirmation window is 4-8 weeks).
     """
 
     recist: RecistOptions = field(default_factory=RecistOptions)
     confirm_min_days: int = 28
     confirm_tolerance_days: int = 2
+    confirm_max_days: int = 56
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +333,7 @@ class ITimepointResult:
     rule: str
     recist: TimepointResult
     iupd_categories: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -307,6 +307,8 @@ def test_deferred_review_proposes_once_at_the_end_what_each_save_would_have(
     created = AuditEvent.objects.get(object_type="safety.dltcase", action="create")
     assert created.actor == safety.users["nurse"]
     assert dlt_status_for(safety.registration).outcome == "pending"
+
+
 def test_icans_of_a_child_under_12_is_refused_not_graded_with_the_ice_score(safety):
     # ASTCT (Lee 2019): children under 12 are graded with the CAPD, not the ICE score
     Trial.objects.filter(pk=safety.registration.trial_id).update(modality="cell_therapy")

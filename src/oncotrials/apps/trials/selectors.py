@@ -13,7 +13,7 @@ from oncotrials.apps.accounts.access import scope_condition
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.core.errors import NotFoundError
 
-from .models import Cohort, DoseLevel, Phase, Trial, TrialSite, TrialStatus
+from .models import Cohort, DoseLevel, Phase, Trial, TrialStatus
 
 
 def trials_visible_to(user: Actor) -> QuerySet[Trial]:
@@ -64,15 +64,8 @@ def trial_get_for_user(*, user: Actor, trial_id: int) -> Trial:
     trial = (
         trials_visible_to(user)
         .filter(pk=trial_id)
-        .select_related("principal_investigator")
         .prefetch_related(
             "sites",
-            Prefetch(
-                "trial_sites",
-                queryset=TrialSite.objects.select_related(
-                    "site", "principal_investigator"
-                ).order_by("site__code"),
-            ),
             "status_history__changed_by",
             Prefetch(
                 "cohorts",

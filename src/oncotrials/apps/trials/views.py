@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +17,16 @@ from oncotrials.apps.audit.selectors import audit_events_for_object
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
 from . import forms as f
-from .models import STATUS_TRANSITIONS, Cohort, DoseLevel, Modality, Phase, Trial, TrialStatus
+from .models import (
+    STATUS_TRANSITIONS,
+    Cohort,
+    DoseLevel,
+    Modality,
+    Phase,
+    Trial,
+    TrialSite,
+    TrialStatus,
+)
 from .selectors import (
     PortfolioFilters,
     cohort_get_for_user,
@@ -238,6 +248,17 @@ def _render_trial(
 ) -> HttpResponse:
     events = audit_events_for_object(
         object_type="trials.trial", object_id=str(trial.pk), user=request.user
+    )
+    # The sites with their investigators, and the trial's investigator, for the facts panel.
+    prefetch_related_objects(
+        [trial],
+        Prefetch(
+            "trial_sites",
+            queryset=TrialSite.objects.select_related("site", "principal_investigator").order_by(
+                "site__code"
+            ),
+        ),
+        "principal_investigator",
     )
     editable = may(request.user, Action.EDIT_PORTFOLIO, on=trial)
     cohorts = []

@@ -41,7 +41,7 @@ def test_password_spraying_from_one_address_is_stopped(unit, settings):
     assert not _logged_in(_try("nurse", PASSWORD, "192.0.2.50"))
     assert _logged_in(_try("nurse", PASSWORD, "192.0.2.51"))
     # The lockout, then the refused attempt during it, are both in the trail.
-    first, refused = AuditEvent.objects.filter(action="lockout").order_by("seq")
+    first, refused = AuditEvent.objects.filter(action="lockout").order_by("pk")
     assert (first.object_type, first.object_id) == ("accounts.login", "z")
     assert first.changes["ip_address"] == [None, "192.0.2.50"]
     assert (refused.object_type, refused.object_id) == (

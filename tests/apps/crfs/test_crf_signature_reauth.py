@@ -35,7 +35,7 @@ def _form(cb):
 def _events(user, action):
     return AuditEvent.objects.filter(
         action=action, object_type="accounts.user", object_id=str(user.pk)
-    ).order_by("seq")
+    ).order_by("pk")
 
 
 def test_every_wrong_password_is_audited_and_the_fifth_locks_signing(cb, settings):

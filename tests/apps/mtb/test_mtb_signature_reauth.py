@@ -44,7 +44,7 @@ def test_wrong_passwords_lock_board_signing_and_the_right_one_waits(unit, settin
         AuditEvent.objects.filter(
             object_type="accounts.user", object_id=str(inv.pk), action__startswith="signature_"
         )
-        .order_by("seq")
+        .order_by("pk")
         .values_list("action", flat=True)
     )
     assert actions == [

@@ -29,7 +29,7 @@ NEW_TRIAL = {
 
 
 def _events(**filters):
-    return list(AuditEvent.objects.filter(**filters).order_by("seq"))
+    return list(AuditEvent.objects.filter(**filters).order_by("pk"))
 
 
 def _page(response) -> str:

@@ -106,9 +106,9 @@ def test_one_audit_event_per_report_not_per_row(unit, biologist, laml):
     from oncotrials.apps.audit.models import AuditEvent
     from oncotrials.apps.genomics.services import genomics_import
 
-    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     result = genomics_import(path=LAML, by=biologist, patient_map=identity_map(laml))
-    events = AuditEvent.objects.filter(pk__gt=before)
+    events = AuditEvent.objects.filter(id__gt=before)
     assert events.count() == result.reports_created == 193
     assert set(events.values_list("action", flat=True)) == {"import"}
     assert sum(e.changes["mutations"][1] for e in events) == 2207
@@ -269,10 +269,10 @@ def test_patient_map_sets_sample_facts_and_their_correction_is_audited(unit, bio
     s = Sample.objects.get(sample_id=laml[0])
     assert (s.timepoint, s.kind, str(s.collected_on)) == ("baseline", "tissue", "2026-01-01")
     corrected = rows.replace(f"{laml[0]},{laml[0]},baseline", f"{laml[0]},{laml[0]},progression")
-    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    last_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     genomics_import(path=LAML, by=biologist, patient_map=PatientMap.parse(header + corrected))
     s.refresh_from_db()
     assert s.timepoint == "progression"
-    event = AuditEvent.objects.get(pk__gt=last)
+    event = AuditEvent.objects.get(id__gt=last_id)
     assert event.action == "update"
     assert event.changes["timepoint"] == ["baseline", "progression"]

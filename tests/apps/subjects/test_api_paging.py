@@ -19,6 +19,9 @@ def test_patients_list_is_paged(journey, client_for):
     ]
     assert c.get("/api/v1/patients?page_size=100000").status_code == 200  # capped, not refused
     assert c.get("/api/v1/patients?page=0").status_code == 422
+    # an offset past 64-bit integers is refused before it reaches the database
+    assert c.get("/api/v1/patients?page=75135602995700908032").status_code == 422
+    assert c.get("/api/v1/patients?page=10000000").json()["items"] == []
 
 
 def test_registrations_list_is_paged_and_scoped(journey, screen, client_for):

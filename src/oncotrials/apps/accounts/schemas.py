@@ -85,11 +85,16 @@ class ErrorOut(Schema):
 #: ``?page=2&page_size=200`` (at most 500 a page).
 API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 500
+API_MAX_PAGE = 10_000_000
 
 
 class ApiPage(PageNumberPagination):
     """``?page=`` (from 1) and ``?page_size=`` (default 100, at most 500); the answer is
-    ``{"items": [...], "count": <total>}``."""
+    ``{"items": [...], "count": <total>}``. A page number beyond ``API_MAX_PAGE`` answers 422
+    (an offset past 64-bit integers would otherwise reach the database)."""
+
+    class Input(PageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=API_MAX_PAGE)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("page_size", API_PAGE_SIZE)

@@ -21,6 +21,22 @@ Path(os.environ.get("ONCOTRIALS_DATA_DIR", "var")).mkdir(parents=True, exist_ok=
 PASSWORD = "a-long-test-password-42"
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Any:
+    """Each test starts in the default language: a request of a test client activates the
+    language of its cookie in the worker's thread, and nothing deactivates it afterwards."""
+    yield
+    import sys
+
+    if "django.conf" in sys.modules:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.utils import translation
+
+            translation.deactivate()
+
+
 @dataclass
 class Unit:
     main: Any

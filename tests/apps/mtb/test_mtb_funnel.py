@@ -146,3 +146,14 @@ def test_funnel_api_and_page(fixture_unit, client_for):
     svg = c.get("/mtb/funnel.svg?date_from=2026-09-01&date_to=2026-09-30")
     assert svg["Content-Type"] == "image/svg+xml"
     assert b'id="funnel-main-included"' in svg.content
+
+
+def test_the_funnel_plot_speaks_the_page_language(fixture_unit, client_for):
+    c = client_for("investigator")
+    c.cookies["django_language"] = "fr"
+    svg = c.get("/mtb/funnel.svg?date_from=2026-09-01&date_to=2026-09-30").content.decode()
+    assert "Inclus" in svg
+    assert "Pré-sélectionnés" in svg
+    assert "jours du compte rendu" in svg
+    assert "Included" not in svg
+    assert "days from report" not in svg

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import acting_user
@@ -352,6 +353,12 @@ def funnel_svg(request: HttpRequest) -> HttpResponse:
 
 STAGES = ("screened", "actionable", "referred", "included")
 STAGE_COLOURS = ("#9ecae1", "#4292c6", "#2171b5", "#08306b")
+STAGE_LABELS = {
+    "screened": gettext_lazy("Screened"),
+    "actionable": gettext_lazy("Actionable"),
+    "referred": gettext_lazy("Referred"),
+    "included": gettext_lazy("Included"),
+}
 
 
 def render_funnel_svg(f: Funnel) -> str:
@@ -374,7 +381,10 @@ def render_funnel_svg(f: Funnel) -> str:
             values = [getattr(row, s) for s in STAGES]
             top = max(values[0], 1)
             bars = ax.barh(
-                list(STAGES)[::-1], values[::-1], color=list(STAGE_COLOURS)[::-1], height=0.7
+                [str(STAGE_LABELS[s]) for s in STAGES][::-1],
+                values[::-1],
+                color=list(STAGE_COLOURS)[::-1],
+                height=0.7,
             )
             for bar, value, stage in zip(bars, values[::-1], list(STAGES)[::-1], strict=True):
                 bar.set_gid(f"funnel-{row.site_code}-{stage}")
@@ -391,7 +401,10 @@ def render_funnel_svg(f: Funnel) -> str:
                 )
             median = row.median_days_to_inclusion
             title = row.site_name + (
-                f" — median {median:g} days from report to inclusion" if median is not None else ""
+                " — "
+                + gettext("median %(days)s days from report to inclusion") % {"days": f"{median:g}"}
+                if median is not None
+                else ""
             )
             ax.set_title(title, loc="left")
             ax.set_xlim(0, top * 1.25)

@@ -57,8 +57,8 @@ def test_a_refused_journey_form_comes_back_with_its_input_and_every_error(journe
     )
     assert r.status_code == 422
     page = r.content.decode()
-    assert "This field is required." in _errors_of(page, "id_kind")
-    assert "Enter a valid date." in _errors_of(page, "id_started_on")
+    assert "This field is required." in _errors_of(page, "screening-kind")
+    assert "Enter a valid date." in _errors_of(page, "screening-started_on")
     assert 'value="02/11/2026x"' in page
     assert not journey.patient.screenings.exists()
     # A refusal of the service comes back on the form too, with what was typed.
@@ -164,3 +164,14 @@ def test_screening_has_no_preset_kind(journey, client_for):
     form = page.split('data-testid="form-screen"', 1)[1].split("</form>", 1)[0]
     kind = form.split('name="kind"', 1)[1].split("</select>", 1)[0]
     assert '<option value="" selected>—</option>' in kind
+
+
+def test_the_patient_page_forms_never_share_an_id(journey, screen, client_for):
+    """Several journey forms have a date ``on`` or a ``reason``: each form's ids carry its own
+    prefix, so a label always names its own field (WCAG 1.3.1, 4.1.1)."""
+    screen(journey, journey.patient, journey.unit.users["nurse"])
+    page = client_for("nurse").get(f"/patients/{journey.patient.pk}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert "withdraw-on" in ids or "status-on" in ids or "screening-started_on" in ids
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    assert repeated == []

@@ -52,10 +52,23 @@ class ReferralForm(forms.Form):
         _set_choices(self, "site", sites)
 
 
-class ConsentForm(forms.Form):
+class PatientPageForm(forms.Form):
+    """A form of the patient page: its fields' ids start with ``id_prefix``, so that the page's
+    forms (several have a date ``on`` or a ``reason``) never share an id."""
+
+    id_prefix = "patient"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class ConsentForm(PatientPageForm):
     """The consent of a patient to an ICF version in force; its optional consents are those the
     versions declare (a box named by its key), each marked with the versions that declare it, and a
     ticked option the chosen version does not declare is refused next to it."""
+
+    id_prefix = "consent"
 
     form = forms.ChoiceField(label=_("Consent form version"))
     signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
@@ -115,7 +128,8 @@ class ConsentForm(forms.Form):
         return data
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PatientPageForm):
+    id_prefix = "withdraw"
     consent = forms.ChoiceField(label=_("Consent"))
     on = forms.DateField(label=_("Withdrawn on"), widget=DATE)
     scope = forms.MultipleChoiceField(
@@ -131,7 +145,8 @@ class WithdrawForm(forms.Form):
         _set_choices(self, "consent", consents)
 
 
-class ScreeningStartForm(forms.Form):
+class ScreeningStartForm(PatientPageForm):
+    id_prefix = "screening"
     trial = forms.ChoiceField(label=_("Trial"))
     kind = forms.ChoiceField(label=_("Kind"), choices=[CHOOSE, *ScreeningKind.choices])
     started_on = forms.DateField(label=_("Started on"), widget=DATE)
@@ -141,7 +156,8 @@ class ScreeningStartForm(forms.Form):
         _set_choices(self, "trial", trials)
 
 
-class ScreeningCloseForm(forms.Form):
+class ScreeningCloseForm(PatientPageForm):
+    id_prefix = "screening-close"
     episode = forms.ChoiceField(label=_("Screening"))
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("eligible", _("Eligible")), ("failed", _("Screen failure"))]
@@ -156,9 +172,11 @@ class ScreeningCloseForm(forms.Form):
         _set_choices(self, "episode", episodes)
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(PatientPageForm):
     """The cohorts (and dose levels) the patient may be registered to; with ``overrides``, an
     investigator may also choose a level other than the escalation's, giving the reason."""
+
+    id_prefix = "registration"
 
     cohort = forms.ChoiceField(label=_("Cohort / dose level"))
     registered_on = forms.DateField(label=_("Registered on"), widget=DATE)
@@ -177,7 +195,7 @@ class RegistrationForm(forms.Form):
             del self.fields["dose_override_reason"]
 
 
-class RandomiseForm(forms.Form):
+class RandomiseForm(PatientPageForm):
     """Randomise the patient in one trial: its scheme's stratification factors, the date."""
 
     trial = forms.ChoiceField(widget=forms.HiddenInput)
@@ -190,6 +208,7 @@ class RandomiseForm(forms.Form):
         factors: dict[str, list[str]],
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("auto_id", f"randomise-{trial[0]}-%s")
         super().__init__(*args, **kwargs)
         self.trial_id, self.trial_label, self.factors = trial[0], trial[1], factors
         _set_choices(self, "trial", [(trial[0], trial[1])])
@@ -203,7 +222,8 @@ class RandomiseForm(forms.Form):
         return {name: self.cleaned_data[f"level_{name}"] for name in self.factors}
 
 
-class StatusForm(forms.Form):
+class StatusForm(PatientPageForm):
+    id_prefix = "status"
     registration = forms.ChoiceField(label=_("Registration"))
     status = forms.ChoiceField(label=_("New status"), choices=RegistrationStatus.choices)
     on = forms.DateField(label=_("Date"), widget=DATE)
@@ -264,15 +284,19 @@ ECOG_CHOICES = [
 ]
 
 
-class EcogForm(forms.Form):
+class EcogForm(PatientPageForm):
     """ECOG performance status of a patient before registration (referral, screening)."""
+
+    id_prefix = "ecog"
 
     ecog = forms.ChoiceField(label=_("ECOG performance status"), choices=ECOG_CHOICES)
     ecog_on = forms.DateField(label=_("Assessed on"), widget=DATE)
 
 
-class BaselineLabForm(forms.Form):
+class BaselineLabForm(PatientPageForm):
     """A laboratory result of a patient before registration (referral, screening)."""
+
+    id_prefix = "baseline-lab"
 
     analyte = forms.ChoiceField(label=_("Analyte"), choices=[CHOOSE])
     lab_value = forms.CharField(label=_("Value"), max_length=40)

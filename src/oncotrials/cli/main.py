@@ -47,7 +47,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "migrate": LazyCommand(
         "oncotrials.cli.commands.platform",
         "migrate",
-        "Apply database migrations.",
+        "Apply database migrations (as the owner role of DATABASE_OWNER_URL when set).",
         group=False,
     ),
     "createuser": LazyCommand(

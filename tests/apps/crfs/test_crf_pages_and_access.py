@@ -3,6 +3,8 @@ verify but never edit, the site enters data, the investigator signs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from oncotrials.apps.crfs.models import DataQuery, FormInstance, LabResult, Signature
@@ -144,6 +146,17 @@ def test_form_page_draft_with_errors_then_completion(cb):
     assert refused.status_code == 422
     assert "between 40 and 300" in refused.content.decode()
     assert not FormInstance.objects.exists()
+    # The refused field says so to assistive technology, its message is tied to it, and the
+    # summary (focused on arrival) links to it; the unit is part of the label.
+    page = refused.content.decode()
+    field = re.search(r'<input id="f-systolic_bp"[^>]*>', page)
+    assert field is not None
+    assert 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="f-systolic_bp-issue-1"' in field.group(0)
+    assert 'id="f-systolic_bp-issue-1"' in page
+    assert "data-error-summary" in page
+    assert 'href="#f-systolic_bp"' in page
+    assert re.search(r'<input id="f-heart_rate"[^>]*aria-invalid', page) is None
     draft = c.post(url, {**bad, "action": "draft"}, HTTP_HX_REQUEST="true")
     assert draft.status_code == 200
     assert 'data-check="range"' in draft.content.decode()

@@ -133,13 +133,28 @@ def _form_context(
             "spec": f,
             "value": data.get(f.name, ""),
             "issues": by_field.get(f.name, []),
+            # an error blocks completion: the field is invalid; a warning raises a query only
+            "invalid": any(i.get("severity") == "error" for i in by_field.get(f.name, [])),
             "input_type": {"date": "date", "integer": "number", "decimal": "text"}.get(
                 f.type, "text"
             ),
         }
         for f in spec.fields
     ]
+    # Refused: the summary lists each field's errors as links to the field (focused on arrival).
+    summary = (
+        [
+            (f"f-{row['spec'].name}", row["spec"].title, i["message"])
+            for row in rows
+            for i in row["issues"]
+            if i.get("severity") == "error"
+        ]
+        if error
+        else []
+    )
     return {
+        "summary": summary,
+        "any_required": any(f.required for f in spec.fields),
         "registration": reg,
         "visit_code": visit_code,
         "spec": spec,

@@ -21,8 +21,11 @@ Reading choices, each stated in the result notes when it applies:
   "hospitalization indicated" in grades 2 and 3 do not move it (as in admiral).
 * "Life-threatening consequences" (grade 4 of the electrolyte and glucose terms, of anaemia) is a
   clinical fact: ``life_threatening=True`` gives grade 4 when the value is abnormal.
-* Baseline "abnormal" for ALT, AST, ALP and bilirubin means baseline > ULN; without a baseline
-  the ULN criteria apply (stated in the notes).
+* Baseline "abnormal" for ALT, AST, ALP and bilirubin is the caller's ``baseline_abnormal``
+  flag when given; otherwise baseline > ULN, and without a baseline the ULN criteria apply. The
+  result says which (``baseline_basis``).
+* A row may name a CTCAE v5.0 term instead of (or beside) the analyte; only that term, in its
+  direction, is then graded (:func:`resolve_lab_target`).
 * CTCAE v5.0 Hyperglycemia is graded on clinical management, not on the glucose value: a glucose
   above ULN under v5.0 is an error that says so (v6.0 grades glucose values).
 

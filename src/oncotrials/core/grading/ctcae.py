@@ -1196,7 +1196,11 @@ def grade_lab(
     if x.scale != unit.strip() and factor != 1:
         notes.append(f"{_fmt(raw)} {unit.strip()} = {_fmt(x.value)} {x.scale}")
     bl_abnormal, bl_basis = _baseline_status(selected, x, a, version, notes)
-    others = [c.term for c in a.criteria[version] if c not in selected]
+    others = (
+        [c.term for c in a.criteria[version] if c.direction != target.direction]
+        if target.direction is not None
+        else []
+    )
     if target.direction == "low" and x.uln is not None and x.value > x.uln and others:
         notes.append(
             f"the value is above ULN: {' / '.join(others)} is not graded, as the row names "

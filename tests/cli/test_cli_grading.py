@@ -186,3 +186,78 @@ def test_dlt_evaluate_human_and_bad_rules(tmp_path):
     )
     assert failed.exit_code == 1
     assert "rules.yaml: dlt/rules/0" in failed.output
+
+
+def test_ctcae_grade_by_term_and_baseline_flag():
+    # Potassium 4.0 >= LLN 3.5 as Hypokalemia: grade 0 without a ULN.
+    doc = run_json(
+        ctcae_app,
+        ["grade", "--term", "Hypokalemia", "-v", "4.0", "-u", "mmol/L", "--lln", "3.5"],
+    )
+    assert (doc["grade"], doc["analyte"]) == (0, "potassium")
+    # ALT 160, ULN 40, baseline 30 flagged abnormal: G3 (> 5 x baseline 150).
+    args = ["grade", "-a", "ALT", "-v", "160", "-u", "U/L", "--uln", "40", "--baseline", "30"]
+    doc = run_json(ctcae_app, [*args, "--baseline-abnormal"])
+    assert (doc["grade"], doc["baseline_abnormal"], doc["baseline_basis"]) == (3, True, "flag")
+    doc = run_json(ctcae_app, args)
+    assert (doc["grade"], doc["baseline_abnormal"], doc["baseline_basis"]) == (
+        2,
+        False,
+        "inferred",
+    )
+    human = runner.invoke(ctcae_app, [*args, "--baseline-abnormal"])
+    assert human.exit_code == 0
+    assert "baseline: abnormal (as flagged)" in human.stdout
+    neither = runner.invoke(ctcae_app, ["grade", "-v", "1", "-u", "mmol/L"])
+    assert neither.exit_code == 1
+    assert "Give the analyte" in neither.output
+
+
+BAD_BATCH = (
+    "subject_id,term,analyte,value,unit,lln,uln\n"
+    "S1,Neutrophil count decreased,,0.4,10^9/L,1.8,\n"
+    "S1,,ALT,300,U/L,,\n"
+    "S2,Hypokalemia,,4.0,mmol/L,3.5,\n"
+    "S2,Alanine aminotransferase increased,neutrophils,0.4,10^9/L,,\n"
+)
+
+
+def test_ctcae_grade_labs_default_refuses_the_batch(tmp_path):
+    labs = tmp_path / "labs.csv"
+    labs.write_text(BAD_BATCH, encoding="utf-8")
+    result = runner.invoke(ctcae_app, ["grade-labs", str(labs), "--format", "json"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "Line 3 of labs.csv" in result.output
+    assert "1 more row(s) refused: line(s) 5" in result.output
+
+
+def test_ctcae_grade_labs_keep_going(tmp_path):
+    labs = tmp_path / "labs.csv"
+    labs.write_text(BAD_BATCH, encoding="utf-8")
+    result = runner.invoke(ctcae_app, ["grade-labs", str(labs), "--keep-going", "--format", "json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert [(r["line"], r["grade"]) for r in doc["results"]] == [(2, 4), (4, 0)]
+    assert [(r["line"], r["subject_id"], r["code"]) for r in doc["refused"]] == [
+        (3, "S1", "missing_reference"),
+        (5, "S2", "term_analyte_mismatch"),
+    ]
+    assert "depends on the ULN" in doc["refused"][0]["reason"]
+    assert "2 row(s) refused (line(s) 3, 5); 2 graded." in result.stderr
+    human = runner.invoke(ctcae_app, ["grade-labs", str(labs), "--keep-going"])
+    assert human.exit_code == 1
+    assert "Refused rows of labs.csv" in human.stdout
+    assert "disagree" in human.stdout
+
+
+def test_ctcae_grade_labs_keep_going_with_no_refusal_exits_0():
+    doc = run_json(
+        ctcae_app, ["grade-labs", str(EXAMPLES / "labs-terms.example.csv"), "--keep-going"]
+    )
+    assert doc["refused"] == []
+    assert [r["grade"] for r in doc["results"]] == [3, 0, 3, 2, 2, 2]
+    assert doc["results"][2]["baseline_basis"] == "flag"
+    human = runner.invoke(ctcae_app, ["grade-labs", str(EXAMPLES / "labs-terms.example.csv")])
+    assert human.exit_code == 0
+    assert "abnormal (as flagged)" in human.stdout

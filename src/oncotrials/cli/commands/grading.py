@@ -20,6 +20,7 @@ from oncotrials.cli.output import (
     OutputFormat,
     command_errors,
     print_json,
+    stderr,
     stdout,
 )
 from oncotrials.core.errors import ValidationError
@@ -27,7 +28,7 @@ from oncotrials.core.grading.astct import SOURCE as ASTCT_SOURCE
 from oncotrials.core.grading.astct import AstctCourse, grade_assessments
 from oncotrials.core.grading.catalogue import load_catalogue
 from oncotrials.core.grading.ctcae import DEFAULT_VERSION, LabGrade, grade_lab
-from oncotrials.core.grading.labs import LabRowGrade, grade_lab_file
+from oncotrials.core.grading.labs import LabRowError, LabRowGrade, grade_lab_file_batch
 
 if TYPE_CHECKING:
     from oncotrials.core.grading.dlt import SubjectDecision
@@ -90,6 +91,8 @@ def _lab_doc(r: LabGrade) -> dict[str, Any]:
         "grade_text": r.grade_text,
         "possible_grades": list(r.possible_grades),
         "missing_facts": list(r.missing_facts),
+        "baseline_abnormal": r.baseline_abnormal,
+        "baseline_basis": r.baseline_basis or None,
         "notes": list(r.notes),
     }
 
@@ -97,13 +100,29 @@ def _lab_doc(r: LabGrade) -> dict[str, Any]:
 @ctcae_app.command("grade")
 @command_errors
 def ctcae_grade(
-    analyte: Annotated[
-        str, typer.Option("--analyte", "-a", help="e.g. neutrophils, ALT, potassium.")
-    ],
     value: Annotated[str, typer.Option("--value", "-v", help="The lab value.")],
     unit: Annotated[
         str, typer.Option("--unit", "-u", help="Its unit, e.g. 10^9/L, /mm3, U/L, mg/dL.")
     ],
+    analyte: Annotated[
+        str | None,
+        typer.Option("--analyte", "-a", help="e.g. neutrophils, ALT, potassium (or --term)."),
+    ] = None,
+    term: Annotated[
+        str | None,
+        typer.Option(
+            "--term", "-t", help='A CTCAE v5.0 term, e.g. "Hypokalemia" (grades that term only).'
+        ),
+    ] = None,
+    baseline_abnormal: Annotated[
+        bool | None,
+        typer.Option(
+            "--baseline-abnormal/--baseline-normal",
+            help="ALT, AST, ALP, bilirubin: state the baseline as abnormal or normal; omit to "
+            "infer it (baseline > ULN).",
+            show_default=False,
+        ),
+    ] = None,
     uln: Annotated[
         str | None, typer.Option("--uln", help="Upper limit of normal (same unit).")
     ] = None,
@@ -148,6 +167,8 @@ def ctcae_grade(
         life_threatening=life_threatening,
         serious_arrhythmia=serious_arrhythmia,
         limit_unit=limit_unit,
+        term=term,
+        baseline_abnormal=baseline_abnormal,
     )
     if fmt is OutputFormat.json:
         print_json(_lab_doc(result))
@@ -162,8 +183,28 @@ def ctcae_grade(
             f"(missing: {', '.join(result.missing_facts)})",
             markup=False,
         )
+    if result.baseline_basis:
+        stdout.print(f"baseline: {_baseline_text(result)}", markup=False)
     for note in result.notes:
         stdout.print(f"note: {note}", markup=False)
+
+
+def _baseline_text(r: LabGrade) -> str:
+    state = "abnormal" if r.baseline_abnormal else "normal"
+    how = {"flag": "as flagged", "inferred": "inferred from baseline and ULN"}.get(
+        r.baseline_basis, "assumed: no baseline given"
+    )
+    return f"{state} ({how})"
+
+
+def _refused_doc(r: LabRowError) -> dict[str, Any]:
+    return {
+        "line": r.line,
+        "id": r.id,
+        "subject_id": r.subject_id,
+        "code": r.code,
+        "reason": r.reason,
+    }
 
 
 def _row_doc(r: LabRowGrade) -> dict[str, Any]:
@@ -181,17 +222,51 @@ def _row_doc(r: LabRowGrade) -> dict[str, Any]:
 def ctcae_grade_labs(
     file: InputFile,
     version: VersionOpt = DEFAULT_VERSION,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="Grade the valid rows and list the refused ones (line and reason); exit code 1 "
+            "if any row was refused. Default: any bad row stops the whole batch.",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Grade every row of a lab CSV file (docs/formats/labs.md)."""
-    rows = grade_lab_file(file, version=version)
+    batch = grade_lab_file_batch(file, version=version, keep_going=keep_going)
+    rows = batch.graded
     if fmt is OutputFormat.json:
         print_json(
-            {"ctcae_version": version, "file": file.name, "results": [_row_doc(r) for r in rows]}
+            {
+                "ctcae_version": version,
+                "file": file.name,
+                "results": [_row_doc(r) for r in rows],
+                "refused": [_refused_doc(r) for r in batch.refused],
+            }
         )
-        return
-    table = Table(title=f"CTCAE v{version} grades of {file.name}")
-    for column in ("line", "subject", "date", "analyte", "value", "grade", "term", "criterion"):
+    else:
+        _print_lab_rows(rows, version, file.name)
+        if batch.refused:
+            refused = Table(title=f"Refused rows of {file.name} (not graded)")
+            for column in ("line", "subject", "reason"):
+                refused.add_column(column)
+            for e in batch.refused:
+                refused.add_row(str(e.line), e.subject_id or "", escape(e.reason))
+            stdout.print(refused)
+    if batch.refused:
+        stderr.print(
+            f"{len(batch.refused)} row(s) refused (line(s) "
+            f"{', '.join(str(e.line) for e in batch.refused)}); {len(rows)} graded.",
+            markup=False,
+        )
+        raise typer.Exit(code=1)
+
+
+def _print_lab_rows(rows: Sequence[LabRowGrade], version: str, name: str) -> None:
+    table = Table(title=f"CTCAE v{version} grades of {name}")
+    baseline = any(r.result.baseline_basis for r in rows)
+    columns = ("line", "subject", "date", "analyte", "value", "grade", "term", "criterion")
+    for column in (*columns, "baseline") if baseline else columns:
         table.add_column(column)
     for r in rows:
         g = r.result
@@ -204,7 +279,8 @@ def ctcae_grade_labs(
             f"{g.value} {g.unit}",
             grade,
             g.term or "",
-            g.criterion,
+            escape(g.criterion),
+            *([_baseline_text(g) if g.baseline_basis else ""] if baseline else []),
         )
     stdout.print(table)
     if any(len(r.result.possible_grades) > 1 for r in rows):

@@ -39,7 +39,14 @@ if TYPE_CHECKING:
         load_dlt_rules,
         subjects_from_dict,
     )
-    from oncotrials.core.grading.labs import LabRowGrade, grade_lab_csv, grade_lab_file
+    from oncotrials.core.grading.labs import (
+        LabBatch,
+        LabRowError,
+        LabRowGrade,
+        grade_lab_batch,
+        grade_lab_csv,
+        grade_lab_file,
+    )
 
 # Imported on first use (PEP 562): the DLT rules need jsonschema and YAML, which grading one
 # lab value or one CRS assessment does not.
@@ -73,7 +80,10 @@ _EXPORTS: dict[str, str] = {
     "evaluate_subject": "oncotrials.core.grading.dlt",
     "load_dlt_rules": "oncotrials.core.grading.dlt",
     "subjects_from_dict": "oncotrials.core.grading.dlt",
+    "LabBatch": "oncotrials.core.grading.labs",
+    "LabRowError": "oncotrials.core.grading.labs",
     "LabRowGrade": "oncotrials.core.grading.labs",
+    "grade_lab_batch": "oncotrials.core.grading.labs",
     "grade_lab_csv": "oncotrials.core.grading.labs",
     "grade_lab_file": "oncotrials.core.grading.labs",
 }
@@ -99,7 +109,9 @@ __all__ = [
     "EventDecision",
     "IcansAssessment",
     "IceItems",
+    "LabBatch",
     "LabGrade",
+    "LabRowError",
     "LabRowGrade",
     "MotorFindings",
     "Outcome",
@@ -115,6 +127,7 @@ __all__ = [
     "grade_crs",
     "grade_icans",
     "grade_lab",
+    "grade_lab_batch",
     "grade_lab_csv",
     "grade_lab_file",
     "ice_score",

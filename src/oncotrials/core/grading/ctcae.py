@@ -21,8 +21,11 @@ Reading choices, each stated in the result notes when it applies:
   "hospitalization indicated" in grades 2 and 3 do not move it (as in admiral).
 * "Life-threatening consequences" (grade 4 of the electrolyte and glucose terms, of anaemia) is a
   clinical fact: ``life_threatening=True`` gives grade 4 when the value is abnormal.
-* Baseline "abnormal" for ALT, AST, ALP and bilirubin means baseline > ULN; without a baseline
-  the ULN criteria apply (stated in the notes).
+* Baseline "abnormal" for ALT, AST, ALP and bilirubin is the caller's ``baseline_abnormal``
+  flag when given; otherwise baseline > ULN, and without a baseline the ULN criteria apply. The
+  result says which (``baseline_basis``).
+* A row may name a CTCAE v5.0 term instead of (or beside) the analyte; only that term, in its
+  direction, is then graded (:func:`resolve_lab_target`).
 * CTCAE v5.0 Hyperglycemia is graded on clinical management, not on the glucose value: a glucose
   above ULN under v5.0 is an error that says so (v6.0 grades glucose values).
 
@@ -126,6 +129,12 @@ class LabGrade:
     possible_grades: tuple[int, ...]
     missing_facts: tuple[str, ...]
     notes: tuple[str, ...]
+    #: Whether the baseline was taken as abnormal, for terms graded differently then (ALT, AST,
+    #: ALP, bilirubin); None for other terms.
+    baseline_abnormal: bool | None = None
+    #: Where ``baseline_abnormal`` came from: "flag" (given), "inferred" (baseline > ULN or not),
+    #: "assumed" (no baseline: normal assumed); "" when the term does not depend on it.
+    baseline_basis: str = ""
 
 
 # ----------------------------------------------------------------------------- band helpers
@@ -719,6 +728,65 @@ for _a in ANALYTES.values():
         _ALIASES[_alias.replace("_", " ")] = _a.key
 
 
+#: CTCAE v5.0 term -> the analytes graded under it and the term's direction ("low"/"high").
+LAB_TERMS: dict[str, tuple[tuple[str, str], ...]] = {}
+for _a in ANALYTES.values():
+    for _c in _a.criteria["5.0"]:
+        LAB_TERMS[_c.term] = (*LAB_TERMS.get(_c.term, ()), (_a.key, _c.direction))
+
+
+@dataclass(frozen=True, slots=True)
+class LabTarget:
+    """What a lab row asks to grade: the analyte, and the direction when a term names it."""
+
+    analyte: Analyte
+    term: str | None  # the CTCAE v5.0 term as the catalogue spells it
+    direction: str | None  # "low" or "high"; None = every term of the analyte
+
+
+def resolve_lab_target(analyte: str | None, term: str | None = None) -> LabTarget:
+    """Resolve an analyte, a CTCAE v5.0 term, or both (which must agree), or a clear error.
+
+    The term is checked against the shipped CTCAE v5.0 catalogue (with "did you mean" on a
+    misspelling) and must be one graded from a lab value here.
+    """
+    analyte = (analyte or "").strip() or None
+    term = (term or "").strip() or None
+    if term is None:
+        if analyte is None:
+            raise ValidationError(
+                "Give the analyte (e.g. neutrophils) or the CTCAE term (e.g. Neutrophil count "
+                "decreased) to grade.",
+                code="missing_analyte",
+            )
+        return LabTarget(find_analyte(analyte), None, None)
+    entry = load_catalogue().term(term)
+    targets = LAB_TERMS.get(entry.term)
+    if not targets:
+        raise ValidationError(
+            f"CTCAE v5.0 term {entry.term!r} is not graded from a lab value; the lab terms are: "
+            f"{', '.join(sorted(LAB_TERMS))}.",
+            code="not_gradable",
+        )
+    direction = targets[0][1]
+    labels = " or ".join(f"{ANALYTES[k].label} ({k})" for k, _ in targets)
+    if analyte is not None:
+        a = find_analyte(analyte)
+        if a.key not in {k for k, _ in targets}:
+            raise ValidationError(
+                f"analyte {analyte!r} and term {entry.term!r} disagree: {entry.term} is graded "
+                f"on {labels}, not on {a.label}.",
+                code="term_analyte_mismatch",
+            )
+        return LabTarget(a, entry.term, direction)
+    if len(targets) > 1:
+        raise ValidationError(
+            f"CTCAE term {entry.term!r} is graded on {labels}; give the analyte too to say which.",
+            code="ambiguous_term",
+        )
+    return LabTarget(ANALYTES[targets[0][0]], entry.term, direction)
+
+
 # ------------------------------------------------------------------------------- evaluation
 
 
@@ -760,6 +828,7 @@ class _Inputs:
     uln: Decimal | None
     baseline: Decimal | None
     facts: Mapping[str, bool | None]
+    baseline_abnormal: bool | None = None  # the explicit flag; None = infer from baseline/ULN
 
 
 class _Missing(Exception):
@@ -802,6 +871,8 @@ def _when(band: Band, x: _Inputs) -> bool | None:
     if w is When.BASELINE_GIVEN:
         return x.baseline is not None
     if w in (When.BASELINE_NORMAL, When.BASELINE_ABNORMAL):
+        if x.baseline_abnormal is not None:
+            return x.baseline_abnormal is (w is When.BASELINE_ABNORMAL)
         if x.baseline is None:
             return w is When.BASELINE_NORMAL
         if x.uln is None:
@@ -851,7 +922,9 @@ def _evaluate(c: TermCriteria, x: _Inputs) -> _Outcome:
             continue
         try:
             cond = _when(band, x)
-            found = _threshold(band, x)
+            # A band whose condition does not hold needs no limit (e.g. the ULN bands when the
+            # baseline is flagged abnormal).
+            found = None if cond is False else _threshold(band, x)
         except _Missing as exc:
             missing[band.grade] = exc.what
             continue
@@ -863,7 +936,9 @@ def _evaluate(c: TermCriteria, x: _Inputs) -> _Outcome:
         criterion = f"{_fmt(x.value)} {x.scale} {band.op} {described}"
         if band.when is When.ABOVE_BASELINE and x.baseline is not None:
             criterion += f" and > baseline ({_fmt(x.baseline)} {x.scale})"
-        if band.when is When.BASELINE_ABNORMAL and x.baseline is not None and x.uln is not None:
+        if band.when is When.BASELINE_ABNORMAL and x.baseline_abnormal is not None:
+            criterion += " (baseline abnormal: flag)"
+        elif band.when is When.BASELINE_ABNORMAL and x.baseline is not None and x.uln is not None:
             criterion += f" (baseline {_fmt(x.baseline)} > ULN {_fmt(x.uln)})"
         if band.when is When.BASELINE_BELOW_LLN and x.baseline is not None:
             criterion += f" (baseline {_fmt(x.baseline)} < LLN)"
@@ -987,7 +1062,7 @@ def _check_limit_plausible(
 
 
 def grade_lab(
-    analyte: str,
+    analyte: str | None,
     value: Number,
     unit: str,
     *,
@@ -999,6 +1074,8 @@ def grade_lab(
     life_threatening: bool = False,
     serious_arrhythmia: bool = False,
     limit_unit: str | None = None,
+    term: str | None = None,
+    baseline_abnormal: bool | None = None,
 ) -> LabGrade:
     """Grade one lab value with CTCAE.
 
@@ -1007,7 +1084,16 @@ def grade_lab(
     analyte
         Analyte name or alias: neutrophils (ANC), platelets, hemoglobin, wbc, lymphocytes, alt,
         ast, alp, bilirubin, creatinine, sodium, potassium, calcium (corrected), ionized_calcium,
-        magnesium, glucose, glucose_fasting, lipase, amylase, cpk, qtc.
+        magnesium, glucose, glucose_fasting, lipase, amylase, cpk, qtc. May be None when
+        ``term`` is given.
+    term
+        A CTCAE v5.0 term ("Neutrophil count decreased", "Hypokalemia"): only that term (one
+        direction) is graded, so a potassium at or above LLN graded as Hypokalemia needs no
+        ULN. With ``analyte`` too, the two must agree (:func:`resolve_lab_target`).
+    baseline_abnormal
+        Whether the baseline was abnormal, for the terms CTCAE grades on multiples of the
+        baseline then (ALT, AST, ALP, bilirubin). None (default) infers it: baseline > ULN,
+        normal when no baseline is given. The result says which was used.
     value, unit
         The result and its unit; SI and conventional units are converted explicitly.
     lln, uln, baseline
@@ -1038,9 +1124,21 @@ def grade_lab(
         raise ValidationError(
             f"Unknown CTCAE version {version!r}; use one of {', '.join(VERSIONS)}."
         )
-    a = find_analyte(analyte)
+    target = resolve_lab_target(analyte, term)
+    a = target.analyte
     if version not in a.criteria:
         raise NotFoundError(a.unavailable[version], code="not_gradable")
+    selected = tuple(
+        c
+        for c in a.criteria[version]
+        if target.direction is None or c.direction == target.direction
+    )
+    if not selected:
+        raise NotFoundError(
+            f"CTCAE v{version} has no {target.term} criteria for {a.label} in this release's "
+            f"source; grade it with another version.",
+            code="not_gradable",
+        )
     scale, factor = resolve_unit(unit, family=a.family, what=a.label)
     raw = to_decimal(value, field=f"{a.label} value")
     limit_factor, limits_in = factor, unit.strip()
@@ -1059,7 +1157,7 @@ def grade_lab(
         refs[name] = None if given is None else to_decimal(given, field=f"{a.label} {name}") * f
     uses_lln = any(
         band.ref is Ref.LLN or band.when is When.BASELINE_BELOW_LLN
-        for criteria in a.criteria[version]
+        for criteria in selected
         for band in criteria.bands
     )
     for name, given in (("LLN", lln), ("ULN", uln)):
@@ -1092,13 +1190,30 @@ def grade_lab(
             LIFE: life_threatening,
             "serious_arrhythmia": serious_arrhythmia,
         },
+        baseline_abnormal=baseline_abnormal,
     )
     notes: list[str] = []
     if x.scale != unit.strip() and factor != 1:
         notes.append(f"{_fmt(raw)} {unit.strip()} = {_fmt(x.value)} {x.scale}")
+    bl_abnormal, bl_basis = _baseline_status(selected, x, a, version, notes)
+    others = (
+        [c.term for c in a.criteria[version] if c.direction != target.direction]
+        if target.direction is not None
+        else []
+    )
+    if target.direction == "low" and x.uln is not None and x.value > x.uln and others:
+        notes.append(
+            f"the value is above ULN: {' / '.join(others)} is not graded, as the row names "
+            f"{target.term}"
+        )
+    if target.direction == "high" and x.lln is not None and x.value < x.lln and others:
+        notes.append(
+            f"the value is below LLN: {' / '.join(others)} is not graded, as the row names "
+            f"{target.term}"
+        )
     graded: list[tuple[TermCriteria, _Outcome]] = []
     problems: list[ValidationError] = []
-    for criteria in a.criteria[version]:
+    for criteria in selected:
         try:
             if not criteria.lab_gradable:
                 _check_not_lab_gradable(criteria, x, a)
@@ -1109,7 +1224,13 @@ def grade_lab(
                 ValidationError(
                     f"{a.label} {_fmt(raw)} {unit.strip()}: the {criteria.term} grade depends "
                     f"on the {exc.what}, which was not given; give --{exc.what.lower()} (same "
-                    f"unit as the value).",
+                    f"unit as the value)"
+                    + (
+                        f", or name the CTCAE term to grade one direction only (e.g. "
+                        f"{_other_term(selected, criteria)})."
+                        if target.direction is None and len(selected) > 1
+                        else "."
+                    ),
                     code="missing_reference",
                 )
             )
@@ -1119,10 +1240,9 @@ def grade_lab(
     # other, so a limit missing only for the other direction does not matter.
     if problems and not any(o.grade_if_symptomatic >= 1 for _, o in graded):
         raise problems[0]
-    criteria, outcome = max(graded, key=lambda item: item[1].grade_if_symptomatic)
-    final_grade = outcome.grade_if_symptomatic
+    final_grade = max((o.grade_if_symptomatic for _, o in graded), default=0)
     if final_grade == 0:
-        terms = " / ".join(c.term for c, _ in graded)
+        terms = " / ".join(c.term for c in selected)
         return LabGrade(
             analyte=a.key,
             version=version,
@@ -1139,7 +1259,10 @@ def grade_lab(
             possible_grades=(0,),
             missing_facts=(),
             notes=tuple(notes),
+            baseline_abnormal=bl_abnormal,
+            baseline_basis=bl_basis,
         )
+    criteria, outcome = max(graded, key=lambda item: item[1].grade_if_symptomatic)
     band_grade = final_grade
     criterion = outcome.criterion_if_symptomatic
     possible = tuple(sorted({outcome.grade, outcome.grade_if_symptomatic}))
@@ -1150,7 +1273,11 @@ def grade_lab(
         )
     if criteria.note:
         notes.append(criteria.note)
-    if x.baseline is None and any(b.when is ABNORMAL for b in criteria.bands):
+    if (
+        x.baseline is None
+        and x.baseline_abnormal is None
+        and any(b.when is ABNORMAL for b in criteria.bands)
+    ):
         notes.append("no baseline given: graded against ULN as for a normal baseline")
     text = _grade_text(criteria, band_grade)
     return LabGrade(
@@ -1169,7 +1296,61 @@ def grade_lab(
         possible_grades=possible,
         missing_facts=outcome.missing,
         notes=tuple(notes),
+        baseline_abnormal=bl_abnormal,
+        baseline_basis=bl_basis,
     )
+
+
+def _other_term(selected: tuple[TermCriteria, ...], missing_in: TermCriteria) -> str:
+    """The term of the other direction, which a row can name to avoid the missing limit."""
+    return next((c.term for c in selected if c is not missing_in), missing_in.term)
+
+
+def _baseline_status(
+    selected: tuple[TermCriteria, ...], x: _Inputs, a: Analyte, version: str, notes: list[str]
+) -> tuple[bool | None, str]:
+    """Whether the baseline counts as abnormal, and whether that was given or inferred."""
+    depends = any(
+        b.when in (When.BASELINE_NORMAL, When.BASELINE_ABNORMAL) for c in selected for b in c.bands
+    )
+    terms = " / ".join(c.term for c in selected)
+    if not depends:
+        if x.baseline_abnormal is not None:
+            notes.append(
+                f"baseline_abnormal does not change the {terms} grade in CTCAE v{version}; "
+                f"it was not used"
+            )
+        return None, ""
+    if x.baseline_abnormal is not None:
+        if x.baseline_abnormal and x.baseline is None:
+            raise ValidationError(
+                f"{a.label}: baseline_abnormal is yes, so CTCAE v{version} grades {terms} as "
+                f"multiples of the baseline; give the baseline (same unit as the value).",
+                code="missing_reference",
+            )
+        stated = "abnormal" if x.baseline_abnormal else "normal"
+        notes.append(f"baseline {stated} as flagged (baseline_abnormal given)")
+        if (
+            x.baseline is not None
+            and x.uln is not None
+            and (x.baseline > x.uln) is not (x.baseline_abnormal)
+        ):
+            relation = ">" if x.baseline > x.uln else "<="
+            notes.append(
+                f"the flag overrides the baseline {_fmt(x.baseline)} {relation} ULN "
+                f"{_fmt(x.uln)}, which alone would say the opposite"
+            )
+        return x.baseline_abnormal, "flag"
+    if x.baseline is None:
+        return False, "assumed"
+    if x.uln is None:
+        return None, ""  # the grade needs the ULN: an error names it
+    abnormal = x.baseline > x.uln
+    notes.append(
+        f"baseline {'abnormal' if abnormal else 'normal'} inferred: baseline {_fmt(x.baseline)} "
+        f"{'>' if abnormal else '<='} ULN {_fmt(x.uln)}"
+    )
+    return abnormal, "inferred"
 
 
 def _normal_criterion(x: _Inputs) -> str:

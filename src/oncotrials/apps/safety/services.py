@@ -52,6 +52,7 @@ from .selectors import (
     CONSENT_SIGNED_ON,
     FOLLOW_UP_HOURS,
     INITIAL_REPORT_HOURS,
+    REGISTRATION_LOCKED,
 )
 
 ASTCT_MODALITIES = frozenset({Modality.CELL_THERAPY.value})
@@ -389,8 +390,11 @@ def adverse_event_update(
     """Replace the AE's values. A stale ``version`` is a conflict; after completion a reason is required."""
     registration = ae.registration
     require(by, Action.RECORD_AE, on=registration)
-    current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
-    current.registration = registration  # already read, with what the save checks against
+    if getattr(ae, REGISTRATION_LOCKED, False):  # read locked in this transaction: current
+        current = ae
+    else:
+        current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
+        current.registration = registration  # already read, with what the save checks against
     if current.version != version:
         raise ConflictError(
             f"Adverse event {current.pk} was changed by someone else (you edited version "

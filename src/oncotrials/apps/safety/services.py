@@ -338,11 +338,24 @@ def _apply_sae_clock(ae: AdverseEvent, was_serious: bool, awareness: Any, change
         ae.sae_followup_due_at = timezone.now() + dt.timedelta(hours=FOLLOW_UP_HOURS)
 
 
-@transaction.atomic
+def _atomic(read_locked: Any) -> Any:
+    """The save's transaction. A registration (or AE) read locked by the caller was read in the
+    caller's transaction, which is then this save's: no savepoint (two statements fewer); an
+    error rolls the caller's transaction back with it."""
+    return transaction.atomic(savepoint=not getattr(read_locked, REGISTRATION_LOCKED, False))
+
+
 def adverse_event_create(
     *, registration: Registration, data: Mapping[str, Any], by: User, complete: bool = False
 ) -> AdverseEvent:
     """Record an AE as a draft (errors of completeness allowed) or complete (none allowed)."""
+    with _atomic(registration):
+        return _adverse_event_create(registration=registration, data=data, by=by, complete=complete)
+
+
+def _adverse_event_create(
+    *, registration: Registration, data: Mapping[str, Any], by: User, complete: bool
+) -> AdverseEvent:
     require(by, Action.RECORD_AE, on=registration)
     values = _clean_ae(data, registration)
     now = timezone.now()
@@ -377,7 +390,6 @@ def adverse_event_create(
     return ae
 
 
-@transaction.atomic
 def adverse_event_update(
     *,
     ae: AdverseEvent,
@@ -388,6 +400,21 @@ def adverse_event_update(
     reason: str = "",
 ) -> AdverseEvent:
     """Replace the AE's values. A stale ``version`` is a conflict; after completion a reason is required."""
+    with _atomic(ae):
+        return _adverse_event_update(
+            ae=ae, data=data, version=version, by=by, complete=complete, reason=reason
+        )
+
+
+def _adverse_event_update(
+    *,
+    ae: AdverseEvent,
+    data: Mapping[str, Any],
+    version: int,
+    by: User,
+    complete: bool,
+    reason: str,
+) -> AdverseEvent:
     registration = ae.registration
     require(by, Action.RECORD_AE, on=registration)
     if getattr(ae, REGISTRATION_LOCKED, False):  # read locked in this transaction: current

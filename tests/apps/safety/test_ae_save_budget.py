@@ -1,4 +1,5 @@
-"""Query budget of one adverse-event save through the API (issue 8: p95 <= 100 ms at 32 clients).
+"""Query budget of one adverse-event save through the API (issue 8: p95 <= 100 ms at 32 clients;
+issue 15: <= 10 statements per save).
 
 Each statement is a round trip to the database; the benchmark (bench/crf_api.py) showed them to
 be about half of the time of a save. The budget fails when a change adds one, and the audit
@@ -24,13 +25,15 @@ PG = connection.vendor == "postgresql"
 AUDIT = 2 if PG else 3
 # The agents of the regimen are read with the registration on PostgreSQL, by a query elsewhere.
 AGENTS = 0 if PG else 1
-# Authentication 2 (token, memberships), registration with its consent date 1, agents, AE insert
-# 1, DLT review 8 (rules, registration lock, AEs, labs, CRS/ICANS, administrations, cases, case
-# insert), audit chain.
-CREATE_BUDGET = 12 + AGENTS + AUDIT
-# Authentication 2, AE with its registration and consent date 1, AE lock 1, agents 1, AE update 1,
-# DLT review 7 (the case exists and is unchanged: no insert), audit chain.
-UPDATE_BUDGET = 13 + AUDIT
+# Authentication 2 (token, memberships); the registration read and locked with its consent date,
+# the identity of the trial's DLT rules (parsed rules cached by it) and whether it has CRS/ICANS
+# assessments 1; agents; AE insert 1; DLT review 5 (AEs, labs, administrations, cases, case
+# insert: the registration was locked by its read, no CRS/ICANS query when it has none);
+# audit chain. 11 on PostgreSQL (10 when the save proposes no new DLT case).
+CREATE_BUDGET = 9 + AGENTS + AUDIT
+# Authentication 2, AE and its registration read and locked with the same context 1, agents,
+# AE update 1, DLT review 4 (the case exists and is unchanged: no insert), audit chain: 10.
+UPDATE_BUDGET = 8 + AGENTS + AUDIT
 
 
 def _audit_appends(statements: list[str]) -> int:
@@ -128,3 +131,70 @@ def test_the_registration_read_for_a_save_carries_its_agents_and_consent_date(sa
     assert agents == agents_for_registration(fresh) == ["Drug C", "Drug B"]
     signed = Consent.objects.filter(patient=reg.patient, form__trial=reg.trial).get().signed_on
     assert start == _collection_start(fresh) == signed
+
+
+@pytest.mark.django_db
+def test_a_save_reviews_the_crs_of_a_patient_who_has_some(safety, rules, api_nurse, complete_ae):
+    """Whether the patient has CRS/ICANS assessments is read with the registration; when they
+    have some, the review of an AE save still reads and weighs them."""
+    from django.utils import timezone
+
+    from oncotrials.apps.safety.services import astct_assessment_record
+    from oncotrials.apps.trials.models import Trial
+
+    Trial.objects.filter(pk=safety.registration.trial_id).update(modality="cell_therapy")
+    safety.registration.trial.refresh_from_db()
+    astct_assessment_record(
+        registration=safety.registration,
+        scale="ASTCT_CRS",
+        assessed_at=timezone.now().replace(year=2026, month=11, day=14, hour=8),
+        parameters={"temperature_c": 39.2, "hypotension": True, "vasopressors": ["norepinephrine"]},
+        attribution="probable",
+        by=safety.users["nurse"],
+    )
+    assert not DltCase.objects.filter(registration=safety.registration).exists()
+    body = {"registration_id": safety.registration.pk, "complete": True}
+    _post(api_nurse, {**body, **complete_ae(term="Nausea", grade=1)})
+    keys = set(
+        DltCase.objects.filter(registration=safety.registration).values_list(
+            "event_key", "proposed_outcome"
+        )
+    )
+    assert ("ASTCT_CRS", "dlt") in keys
+
+
+@pytest.mark.django_db
+def test_the_rules_a_save_uses_follow_a_change_of_the_rules(safety, rules):
+    """The parsed rules are cached by the rule set's identity read with the registration: a
+    change of the rules (a new version) is read once, then served from the cache."""
+    from oncotrials.apps.safety.dlt_review import _rules_of, dlt_rules_save
+    from oncotrials.apps.safety.selectors import registration_get_for_user
+
+    nurse, investigator = safety.users["nurse"], safety.users["investigator"]
+    pk = safety.registration.pk
+    first = _rules_of(registration_get_for_user(user=nurse, registration_id=pk))
+    assert first is not None
+    assert first[0].version == rules.version
+    dlt = {**rules.document["dlt"], "window": {"anchor": "first_dose", "days": 14}}
+    document = {**rules.document, "dlt": dlt}
+    dlt_rules_save(
+        trial=safety.registration.trial,
+        document=document,
+        by=investigator,
+        version=rules.version,
+        reason="window",
+    )
+    reg = registration_get_for_user(user=nurse, registration_id=pk)
+    with CaptureQueriesContext(connection) as ctx:
+        changed = _rules_of(reg)
+    assert len(ctx.captured_queries) == 1  # the new version is read once
+    assert changed is not None
+    assert changed[0].version == rules.version + 1
+    assert first[1].window_days == 21
+    assert changed[1].window_days == 14
+    reg = registration_get_for_user(user=nurse, registration_id=pk)
+    with CaptureQueriesContext(connection) as ctx:
+        again = _rules_of(reg)
+    assert len(ctx.captured_queries) == 0
+    assert again is not None
+    assert again[1].window_days == 14

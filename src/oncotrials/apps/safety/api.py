@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
@@ -114,15 +115,18 @@ def safety_ae_list(
 
 @router.post("/safety/adverse-events", response={201: SafetyAdverseEventOut, **ERRORS})
 def safety_ae_create(request: HttpRequest, payload: SafetyAdverseEventIn) -> Any:
-    registration = registration_get_for_user(
-        user=request.user, registration_id=payload.registration_id
-    )
-    ae = adverse_event_create(
-        registration=registration,
-        data=_ae_data(payload),
-        by=acting_user(request.user),
-        complete=payload.complete,
-    )
+    # The registration is read and locked by one query in the save's transaction: the DLT
+    # review's lock, taken first, with no second read of the row.
+    with transaction.atomic():
+        registration = registration_get_for_user(
+            user=request.user, registration_id=payload.registration_id, for_update=True
+        )
+        ae = adverse_event_create(
+            registration=registration,
+            data=_ae_data(payload),
+            by=acting_user(request.user),
+            complete=payload.complete,
+        )
     return Status(201, ae)
 
 
@@ -133,15 +137,17 @@ def safety_ae_detail(request: HttpRequest, ae_id: Id) -> Any:
 
 @router.put("/safety/adverse-events/{ae_id}", response={200: SafetyAdverseEventOut, **ERRORS})
 def safety_ae_update(request: HttpRequest, ae_id: Id, payload: SafetyAdverseEventUpdateIn) -> Any:
-    ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
-    return adverse_event_update(
-        ae=ae,
-        data=_ae_data(payload),
-        version=payload.version,
-        by=acting_user(request.user),
-        complete=payload.complete,
-        reason=payload.reason,
-    )
+    # The AE and its registration are read and locked by one query in the save's transaction.
+    with transaction.atomic():
+        ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id, for_update=True)
+        return adverse_event_update(
+            ae=ae,
+            data=_ae_data(payload),
+            version=payload.version,
+            by=acting_user(request.user),
+            complete=payload.complete,
+            reason=payload.reason,
+        )
 
 
 @router.delete("/safety/adverse-events/{ae_id}", response={204: None, **ERRORS})

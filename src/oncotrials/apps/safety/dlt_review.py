@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require, require_roles
@@ -68,7 +68,7 @@ from .rights import (
     RELATEDNESS,
     agents_for_registration,
 )
-from .selectors import roles_for_registration
+from .selectors import DLT_RULES_KEY, HAS_ASTCT, REGISTRATION_LOCKED, roles_for_registration
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,14 +78,45 @@ def _rules_cached(rule_set_id: int, version: int, text: str) -> DltRules:
     return dlt_rules_from_dict(json.loads(text), source="DLT rules")
 
 
-def dlt_rules_for(trial: Trial) -> tuple[DltRuleSet, DltRules] | None:
+# Parsed rule sets by the identity read with a registration (``selectors.DLT_RULES_KEY``):
+# a save whose registration carries it neither reads nor re-serialises the document.
+_BY_KEY: dict[tuple[int, str], tuple[DltRuleSet, DltRules]] = {}
+_BY_KEY_MAX = 256
+
+
+def dlt_rules_for(trial: Trial, key: Any = "") -> tuple[DltRuleSet, DltRules] | None:
+    """The trial's rule set and its parsed rules. ``key``: the rule set's identity as read with
+    the registration (None: the trial had no rules then; "": unknown, read them)."""
     import json
 
+    if key is None:
+        return None
+    if key:
+        found = _BY_KEY.get((trial.pk, key))
+        if found is not None:
+            return found
     rule_set = DltRuleSet.objects.filter(trial=trial).first()
     if rule_set is None:
         return None
     text = json.dumps(rule_set.document, sort_keys=True)
-    return rule_set, _rules_cached(rule_set.pk, rule_set.version, text)
+    result = rule_set, _rules_cached(rule_set.pk, rule_set.version, text)
+    if key and str(key).split("|", 2)[:2] == [str(rule_set.pk), str(rule_set.version)]:
+        if len(_BY_KEY) >= _BY_KEY_MAX:
+            _BY_KEY.clear()
+        _BY_KEY[(trial.pk, key)] = result
+    return result
+
+
+def _rules_of(registration: Registration) -> tuple[DltRuleSet, DltRules] | None:
+    return dlt_rules_for(registration.trial, getattr(registration, DLT_RULES_KEY, ""))
+
+
+def _lock_registration(registration: Registration) -> None:
+    """Lock the registration row (its DLT cases are brought in line under it), unless it was
+    read locked in this transaction."""
+    if getattr(registration, REGISTRATION_LOCKED, False) and connection.in_atomic_block:
+        return
+    Registration.objects.select_for_update().filter(pk=registration.pk).first()
 
 
 def parse_rule_document(document: Any) -> Any:
@@ -467,9 +498,12 @@ def subject_data(
         )
     episodes.extend(lab_episodes)
     by_scale: dict[str, list[AstctAssessment]] = {}
-    for a in AstctAssessment.objects.filter(registration=registration).order_by(
-        "assessed_at", "pk"
-    ):
+    assessments = (
+        AstctAssessment.objects.filter(registration=registration).order_by("assessed_at", "pk")
+        if getattr(registration, HAS_ASTCT, True)  # read with it: none, no query
+        else []
+    )
+    for a in assessments:
         by_scale.setdefault(a.scale, []).append(a)
     for scale, points in by_scale.items():
         if all(p.grade == 0 for p in points):
@@ -508,7 +542,7 @@ def _reevaluate_if_touched(
     proposed as pending."""
     if registration.dose_level_id is None:
         return
-    found = dlt_rules_for(registration.trial)
+    found = _rules_of(registration)
     if found is None:
         if not EscalationPlan.objects.filter(cohort_id=registration.cohort_id).exists():
             return
@@ -560,7 +594,7 @@ def dlt_review_deferred() -> Iterator[None]:
         finally:
             _DEFERRED_REVIEW.reset(token)
         for registration, by in pending.values():
-            found = dlt_rules_for(registration.trial)
+            found = _rules_of(registration)
             window = found[1].window_days if found else dlt_window_for(registration, None)[0]
             _review(registration, found, window, by)
 
@@ -639,7 +673,7 @@ def _propose_cases(
 
     The registration row is locked so that two saves for one patient never race on its cases.
     """
-    Registration.objects.select_for_update().filter(pk=registration.pk).first()
+    _lock_registration(registration)
     data = subject_data(
         registration, window_days=rules.window_days, ctcae_version=rules.ctcae_version
     )
@@ -667,7 +701,7 @@ def _propose_without_rules(registration: Registration, window_days: int, by: Use
     """A trial in escalation without DLT rules: propose each complete grade >= 3 AE with an
     attribution of possible or stronger to any agent, with onset in the DLT window, as a pending
     case for the investigator to adjudicate (call inside a transaction)."""
-    Registration.objects.select_for_update().filter(pk=registration.pk).first()
+    _lock_registration(registration)
     first = _first_dose(registration)
     last = first + dt.timedelta(days=window_days - 1)
     related = RELATEDNESS[RELATEDNESS.index(Attribution.POSSIBLE) :]

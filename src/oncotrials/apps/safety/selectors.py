@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import roles_on, scope_condition
@@ -31,6 +32,7 @@ from .models import (
     AstctAssessment,
     DltCase,
     DltCaseStatus,
+    DltRuleSet,
     RecordStatus,
     SaeReportKind,
     ToxicityBoardCase,
@@ -56,34 +58,92 @@ def _consent_signed_on(prefix: str = "") -> Subquery:
 
 # The regimen's agents as cached by rights.agents_for_registration (unique, by level then id).
 AGENTS_CACHE = "_safety_agents"
+# The identity of the trial's DLT rule set read with the registration ("id|version|updated at",
+# or None when the trial has none): dlt_review takes the parsed rules from its cache by it.
+DLT_RULES_KEY = "_safety_dlt_rules_key"
+# Set on a registration read with a row lock (``for_update=True``) inside a transaction: the
+# DLT review of that transaction needs no second lock of the same row.
+REGISTRATION_LOCKED = "_safety_registration_locked"
+# Whether the registration had CRS/ICANS assessments when read (cell therapies only): the DLT
+# review of a save skips their query when it had none.
+HAS_ASTCT = "_safety_has_astct"
 
 
-def registration_get_for_user(*, user: Actor, registration_id: int) -> Registration:
+def _has_astct(registration_ref: str) -> Exists:
+    return Exists(AstctAssessment.objects.filter(registration_id=OuterRef(registration_ref)))
+
+
+def _dlt_rules_key(prefix: str = "") -> Subquery:
+    text: CharField[str, str] = CharField()
+    return Subquery(
+        DltRuleSet.objects.filter(trial_id=OuterRef(f"{prefix}trial_id"))
+        .order_by("pk")
+        .annotate(
+            key=Concat(
+                Cast("pk", text),
+                Value("|"),
+                Cast("version", text),
+                Value("|"),
+                Cast("updated_at", text),
+                output_field=text,
+            )
+        )
+        .values("key")[:1]
+    )
+
+
+def _agent_names(prefix: str = "") -> Subquery:
+    """The agents of the cohort's dose levels, by level then id (PostgreSQL: one array)."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+
+    return Subquery(
+        DoseLevel.objects.filter(cohort_id=OuterRef(f"{prefix}cohort_id"))
+        .order_by()
+        .values("cohort_id")
+        .annotate(names=ArrayAgg("agent", order_by=("level", "pk")))
+        .values("names")
+    )
+
+
+def _save_context(reg: Registration, source: Any) -> None:
+    """Copy what was read with ``source`` for an AE save onto the registration."""
+    setattr(reg, CONSENT_SIGNED_ON, getattr(source, CONSENT_SIGNED_ON))
+    setattr(reg, DLT_RULES_KEY, getattr(source, DLT_RULES_KEY))
+    setattr(reg, HAS_ASTCT, getattr(source, HAS_ASTCT))
+    if hasattr(source, "_safety_agent_names"):
+        setattr(reg, AGENTS_CACHE, tuple(dict.fromkeys(source._safety_agent_names or ())))
+
+
+def registration_get_for_user(
+    *, user: Actor, registration_id: int, for_update: bool = False
+) -> Registration:
     """One registration the user may see, with what an AE save checks against, in one query:
     its patient, trial, cohort, dose level, the date of the trial consent (the start of AE
-    collection) and, on PostgreSQL, the agents of the cohort's dose levels."""
+    collection), the identity of the trial's DLT rules and, on PostgreSQL, the agents of the
+    cohort's dose levels. ``for_update`` (inside a transaction): the registration row is locked
+    by the same query, as the DLT review of a save needs."""
     qs = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
         .select_related("patient__site", "trial", "cohort", "dose_level")
-        .annotate(**{CONSENT_SIGNED_ON: _consent_signed_on()})
+        .annotate(
+            **{
+                CONSENT_SIGNED_ON: _consent_signed_on(),
+                DLT_RULES_KEY: _dlt_rules_key(),
+                HAS_ASTCT: _has_astct("pk"),
+            }
+        )
     )
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.aggregates import ArrayAgg
-
-        agents = (
-            DoseLevel.objects.filter(cohort_id=OuterRef("cohort_id"))
-            .order_by()
-            .values("cohort_id")
-            .annotate(names=ArrayAgg("agent", order_by=("level", "pk")))
-            .values("names")
-        )
-        qs = qs.annotate(_safety_agent_names=Subquery(agents))
+        qs = qs.annotate(_safety_agent_names=_agent_names())
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
     reg = qs.first()
     if reg is None:
         raise NotFoundError(f"No registration {registration_id} that you may see.")
-    if hasattr(reg, "_safety_agent_names"):
-        setattr(reg, AGENTS_CACHE, tuple(dict.fromkeys(reg._safety_agent_names or ())))
+    _save_context(reg, reg)
+    if for_update and connection.in_atomic_block:
+        setattr(reg, REGISTRATION_LOCKED, True)
     return reg
 
 
@@ -93,19 +153,37 @@ def adverse_events_visible_to(user: Actor) -> QuerySet[AdverseEvent]:
     return qs if cond is None else qs.filter(cond)
 
 
-def adverse_event_get_for_user(*, user: Actor, ae_id: int) -> AdverseEvent:
-    ae = (
+def adverse_event_get_for_user(
+    *, user: Actor, ae_id: int, for_update: bool = False
+) -> AdverseEvent:
+    """One AE the user may see, with its registration and what a save checks against (as
+    ``registration_get_for_user``). ``for_update`` (inside a transaction): the AE and its
+    registration rows are locked by the same query, as a save needs."""
+    qs = (
         adverse_events_visible_to(user)
         .filter(pk=ae_id)
         .select_related(
             "registration__patient__site", "registration__trial", "registration__cohort"
         )
-        .annotate(**{CONSENT_SIGNED_ON: _consent_signed_on("registration__")})
-        .first()
+        .annotate(
+            **{
+                CONSENT_SIGNED_ON: _consent_signed_on("registration__"),
+                DLT_RULES_KEY: _dlt_rules_key("registration__"),
+                HAS_ASTCT: _has_astct("registration_id"),
+            }
+        )
     )
+    if connection.vendor == "postgresql":
+        qs = qs.annotate(_safety_agent_names=_agent_names("registration__"))
+    if for_update:
+        qs = qs.select_for_update(of=("self", "registration"))
+    ae = qs.first()
     if ae is None:
         raise NotFoundError(f"No adverse event {ae_id} that you may see.")
-    setattr(ae.registration, CONSENT_SIGNED_ON, getattr(ae, CONSENT_SIGNED_ON))
+    _save_context(ae.registration, ae)
+    if for_update and connection.in_atomic_block:
+        setattr(ae, REGISTRATION_LOCKED, True)
+        setattr(ae.registration, REGISTRATION_LOCKED, True)
     return ae
 
 

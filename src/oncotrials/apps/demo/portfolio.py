@@ -22,7 +22,10 @@ from django.utils import timezone
 from oncotrials.apps.accounts.models import Role, Site, User
 from oncotrials.apps.accounts.services import membership_grant, user_create
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.matching.engine import reset_matching_cache
+from oncotrials.apps.safety.dlt_review import dlt_rules_forget
 from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.wiring import forget_registration_trials
 from oncotrials.apps.trials.models import CohortKind, Modality, Phase, SponsorType, TrialStatus
 from oncotrials.apps.trials.services import (
     cohort_create,
@@ -363,6 +366,11 @@ def demo_load(
 ) -> list[DemoLogin]:
     """Load the demo into an empty database; returns the demo logins."""
     say = progress or (lambda _msg: None)
+    # The database is empty: what this process remembers of earlier rows by their ids (a
+    # registration's trial, parsed DLT rules, the matching engine) belongs to rows that are gone.
+    forget_registration_trials()
+    dlt_rules_forget()
+    reset_matching_cache()
     rng = random.Random(seed)
     today = demo_today()
     logins: list[DemoLogin] = []

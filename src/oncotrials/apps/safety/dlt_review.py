@@ -84,6 +84,11 @@ _BY_KEY: dict[tuple[int, str], tuple[DltRuleSet, DltRules]] = {}
 _BY_KEY_MAX = 256
 
 
+def dlt_rules_forget() -> None:
+    """Forget the parsed rule sets (the database was emptied: ids are given again)."""
+    _BY_KEY.clear()
+
+
 def dlt_rules_for(trial: Trial, key: Any = "") -> tuple[DltRuleSet, DltRules] | None:
     """The trial's rule set and its parsed rules. ``key``: the rule set's identity as read with
     the registration (None: the trial had no rules then; "": unknown, read them)."""

@@ -39,6 +39,12 @@ def _registration_partition(registration_id: Any) -> str | None:
     return trial_partition(trial_id)
 
 
+def forget_registration_trials() -> None:
+    """Forget the remembered trial of each registration (the database was emptied: ids are
+    given again to other rows)."""
+    _trial_of_registration.clear()
+
+
 def connect() -> None:
     register_site_usage(registrations_at_site)
     audit_partition_register(model="trials.trial", resolve=lambda trial: trial_partition(trial.pk))

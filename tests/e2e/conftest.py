@@ -60,3 +60,22 @@ def login(page, live_server, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.fixture
+def add_dose_level():
+    """Add a dose level to a cohort from the trial page's inline form (the trial set-up path)."""
+
+    def add(page, cohort: str, level: str, dose: str, *, agent: str, schedule: str) -> None:
+        block = page.locator("[data-testid=cohort]", has_text=cohort)
+        block.locator("summary", has_text="Add a dose level").click()
+        form = block.locator("[data-testid=dose-level-form]")
+        form.locator("input[name$=-level]").fill(level)
+        form.locator("input[name$=-agent]").fill(agent)
+        form.locator("input[name$=-dose]").fill(dose)
+        form.locator("input[name$=-unit]").fill("mg")
+        form.locator("input[name$=-schedule]").fill(schedule)
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+
+    return add

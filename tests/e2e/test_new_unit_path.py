@@ -44,20 +44,7 @@ def _success(page: Any, text: str) -> None:
     expect(page.locator(".messages")).to_contain_text(text)
 
 
-def _add_dose_level(page: Any, level: str, dose: str) -> None:
-    cohort = page.locator("[data-testid=cohort]", has_text="ESC")
-    cohort.locator("summary", has_text="Add a dose level").click()
-    form = cohort.locator("[data-testid=dose-level-form]")
-    form.locator("input[name$=-level]").fill(level)
-    form.locator("input[name$=-agent]").fill("NU-101")
-    form.locator("input[name$=-dose]").fill(dose)
-    form.locator("input[name$=-unit]").fill("mg")
-    form.locator("input[name$=-schedule]").fill("QD d1-28")
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
-
-
-def _create_trial(page: Any, live_server: Any) -> int:
+def _create_trial(page: Any, live_server: Any, add_dose_level: Any) -> int:
     page.goto(f"{live_server.url}/trials/")
     page.click("[data-testid=trial-new]")
     page.fill("#id_protocol_code", CODE)
@@ -81,7 +68,7 @@ def _create_trial(page: Any, live_server: Any) -> int:
     with page.expect_navigation():
         page.click("[data-testid=cohort-form] button[type=submit]")
     for level, dose in (("1", "50"), ("2", "100"), ("3", "200")):
-        _add_dose_level(page, level, dose)
+        add_dose_level(page, "ESC", level, dose, agent="NU-101", schedule="QD d1-28")
     expect(
         page.locator("[data-testid=cohort]", has_text="ESC").locator("[data-testid=dose-level]")
     ).to_have_count(3)
@@ -146,7 +133,9 @@ def _post(page: Any, testid: str) -> None:
         page.locator(f"[data-testid={testid}] button[type=submit]").click()
 
 
-def test_new_unit_runs_its_first_boin_trial_through_the_pages(page, live_server, unit):
+def test_new_unit_runs_its_first_boin_trial_through_the_pages(
+    page, live_server, unit, add_dose_level
+):
     from django.utils import timezone
 
     from oncotrials.apps.dosing.models import EscalationDecision
@@ -157,7 +146,7 @@ def test_new_unit_runs_its_first_boin_trial_through_the_pages(page, live_server,
     _login(page, live_server, "investigator")
 
     # --- the trial, its cohort and three dose levels, opened, with its consent form version
-    trial_id = _create_trial(page, live_server)
+    trial_id = _create_trial(page, live_server, add_dose_level)
     _open_trial(page)
     _add_consent_form_version(page, today)
     _shot(page, "trial")

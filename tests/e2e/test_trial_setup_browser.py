@@ -21,20 +21,9 @@ def _login(page, live_server, username):
     page.wait_for_url(f"{live_server.url}/")
 
 
-def _add_dose_level(page, level: str, dose: str) -> None:
-    cohort = page.locator("[data-testid=cohort]", has_text="ESC-1")
-    cohort.locator("summary", has_text="Add a dose level").click()
-    form = cohort.locator("[data-testid=dose-level-form]")
-    form.locator("input[name$=-level]").fill(level)
-    form.locator("input[name$=-agent]").fill("XB-101")
-    form.locator("input[name$=-dose]").fill(dose)
-    form.locator("input[name$=-unit]").fill("mg")
-    form.locator("input[name$=-schedule]").fill("QD d1-21 q28d")
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
-
-
-def test_investigator_creates_a_trial_its_cohort_and_a_boin_plan(page, live_server, unit):
+def test_investigator_creates_a_trial_its_cohort_and_a_boin_plan(
+    page, live_server, unit, add_dose_level
+):
     _login(page, live_server, "investigator")
     page.click("text=Portfolio")
     page.click("[data-testid=trial-new]")
@@ -58,8 +47,8 @@ def test_investigator_creates_a_trial_its_cohort_and_a_boin_plan(page, live_serv
     page.select_option("#id_cohort-kind", "escalation")
     with page.expect_navigation():
         page.click("[data-testid=cohort-form] button[type=submit]")
-    _add_dose_level(page, "1", "50")
-    _add_dose_level(page, "2", "100")
+    add_dose_level(page, "ESC-1", "1", "50", agent="XB-101", schedule="QD d1-21 q28d")
+    add_dose_level(page, "ESC-1", "2", "100", agent="XB-101", schedule="QD d1-21 q28d")
     cohort = page.locator("[data-testid=cohort]", has_text="ESC-1")
     expect(cohort.locator("[data-testid=dose-level]")).to_have_count(2)
     expect(cohort).to_contain_text("50 mg")

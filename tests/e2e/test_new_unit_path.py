@@ -232,6 +232,7 @@ def test_new_unit_runs_its_first_boin_trial_through_the_pages(
     row = page.locator("[data-testid=dlt-cases] tbody tr", has_text="Neutrophil count decreased")
     row.locator("select[name=decision]").select_option("confirm")
     row.locator("input[name=reason]").fill("grade 4 neutropenia within the DLT window")
+    row.locator("input[name=password]").fill(PASSWORD)  # signing asks for the password again
     with page.expect_navigation():
         row.locator("button[type=submit]").click()
     expect(page.locator("[data-testid=dlt-cases]")).to_contain_text("Signed investigator")
@@ -252,6 +253,7 @@ def test_new_unit_runs_its_first_boin_trial_through_the_pages(
     # --- the committee's decision, signed
     recommended = page.locator("#decision-action").input_value()
     page.fill("#decision-meaning", "Approved by the safety review committee")
+    page.fill("#decision-password", PASSWORD)
     with page.expect_navigation():
         page.click("text=Sign decision")
     expect(page.locator("[data-testid=decisions] tbody tr")).to_have_count(1)

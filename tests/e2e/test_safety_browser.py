@@ -139,6 +139,7 @@ def test_adverse_event_form_sae_work_list_dlt_adjudication_and_toxicity_board(
     assert "NONHEME_G3" in row.inner_text()
     row.locator("select[name=decision]").select_option("confirm")
     row.locator("input[name=reason]").fill("grade 3 colitis needing steroids")
+    row.locator("input[name=password]").fill(PASSWORD)
     row.locator("button[type=submit]").click()
     inv.wait_for_selector("[data-testid=dlt-cases] >> text=Signed investigator")
     case = DltCase.objects.get(adverse_event=colitis)

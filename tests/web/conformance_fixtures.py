@@ -511,6 +511,7 @@ def build_world() -> World:
             action="stay",
             next_dose_level=levels[t_label],
             by=admin,
+            password=PASSWORD,
             meaning=f"DZ-{t_label} committee decision",
             deviation_reason=f"DZ-{t_label} committee decision",
         )

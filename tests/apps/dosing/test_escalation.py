@@ -24,6 +24,8 @@ from oncotrials.core.designs.base import Action
 from oncotrials.core.designs.registry import design_names, live_designs
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 AFTER_THE_WINDOW = dt.date(2026, 12, 20)  # registered 2026-11-12: the 28-day window has closed
 
 
@@ -94,6 +96,7 @@ def _treat(journey, levels, level_index, outcomes, screen, start=0):
                 case=_related_grade_3_plus(reg, nurse, 4),
                 decision="confirm",
                 reason="grade 4 neutropenia",
+                password=PASSWORD,
                 meaning="I confirm this DLT",
                 version=1,
                 by=investigator,
@@ -123,6 +126,7 @@ def test_three_plus_three_escalates_after_0_of_3_and_the_decision_is_signed(esca
         action="escalate",
         next_dose_level=levels[1],
         by=investigator,
+        password=PASSWORD,
         meaning="Approved by the safety review committee",
     )
     plan.refresh_from_db()
@@ -175,7 +179,12 @@ def test_boin_de_escalation_boundary_and_deviation_needs_a_reason(escalation, sc
     assert rec.next_dose == 0
     with pytest.raises(ValidationError, match="needs the committee's reason"):
         escalation_decide(
-            plan=plan, action="stay", next_dose_level=levels[1], by=investigator, meaning="SRC"
+            plan=plan,
+            action="stay",
+            next_dose_level=levels[1],
+            by=investigator,
+            password=PASSWORD,
+            meaning="SRC",
         )
     assert not EscalationDecision.objects.exists()
     d = escalation_decide(
@@ -183,6 +192,7 @@ def test_boin_de_escalation_boundary_and_deviation_needs_a_reason(escalation, sc
         action="stay",
         next_dose_level=levels[1],
         by=investigator,
+        password=PASSWORD,
         meaning="SRC",
         deviation_reason="One DLT judged unrelated after review",
     )
@@ -206,6 +216,7 @@ def test_an_eliminated_dose_cannot_be_chosen(escalation, screen):
             action="stay",
             next_dose_level=levels[1],
             by=investigator,
+            password=PASSWORD,
             meaning="SRC",
             deviation_reason="we disagree",
         )
@@ -222,6 +233,7 @@ def test_only_investigators_sign(escalation, screen):
             action="stay",
             next_dose_level=levels[0],
             by=journey.unit.users["nurse"],
+            password=PASSWORD,
             meaning="x",
         )
 
@@ -264,14 +276,24 @@ def test_escalation_page_api_and_plot(escalation, screen, client_for):
     assert [d["treated"] for d in state["doses"]] == [3, 0, 0]
     r = c.post(
         f"/api/v1/cohorts/{journey.cohort.pk}/escalation/decisions",
-        {"action": "escalate", "next_dose_level_id": levels[1].pk, "meaning": "SRC approval"},
+        {
+            "action": "escalate",
+            "next_dose_level_id": levels[1].pk,
+            "meaning": "SRC approval",
+            "password": PASSWORD,
+        },
         content_type="application/json",
     )
     assert r.status_code == 201
     # A form decision that differs from the design without a reason is refused, with the message shown.
     r = c.post(
         f"/cohorts/{journey.cohort.pk}/escalation/decisions/",
-        {"action": "de-escalate", "next_dose_level": levels[0].pk, "meaning": "SRC"},
+        {
+            "action": "de-escalate",
+            "next_dose_level": levels[0].pk,
+            "meaning": "SRC",
+            "password": PASSWORD,
+        },
         follow=True,
     )
     assert "needs the committee&#x27;s reason" in r.content.decode()
@@ -295,7 +317,12 @@ def test_escalation_page_api_and_plot(escalation, screen, client_for):
         client_for("nurse")
         .post(
             f"/api/v1/cohorts/{journey.cohort.pk}/escalation/decisions",
-            {"action": "stay", "next_dose_level_id": levels[1].pk, "meaning": "x"},
+            {
+                "action": "stay",
+                "next_dose_level_id": levels[1].pk,
+                "meaning": "x",
+                "password": PASSWORD,
+            },
             content_type="application/json",
         )
         .status_code
@@ -344,6 +371,7 @@ def test_every_live_design_runs_a_cohort(design, escalation, screen):
         action=rec.action.value,
         next_dose_level=levels[rec.next_dose],
         by=investigator,
+        password=PASSWORD,
         meaning="Approved by the safety review committee",
     )
     assert decision.deviation_reason == ""
@@ -444,7 +472,9 @@ def test_following_a_suspend_recommendation_is_no_deviation(escalation, screen):
     _, rec = escalation_recommend(plan=plan)
     assert rec.action.value == "suspend"
     # No level given: suspending keeps the current one; no reason needed.
-    d = escalation_decide(plan=plan, action="suspend", by=investigator, meaning="SRC")
+    d = escalation_decide(
+        plan=plan, action="suspend", by=investigator, password=PASSWORD, meaning="SRC"
+    )
     assert (d.recommended_action, d.decided_action, d.deviation_reason) == (
         "suspend",
         "suspend",
@@ -457,6 +487,7 @@ def test_following_a_suspend_recommendation_is_no_deviation(escalation, screen):
             action="suspend",
             next_dose_level=levels[1],
             by=investigator,
+            password=PASSWORD,
             meaning="SRC",
             deviation_reason="x",
         )
@@ -477,6 +508,7 @@ def test_the_committee_eliminates_and_the_levels_stay_eliminated(escalation, scr
             action="eliminate",
             next_dose_level=levels[1],
             by=investigator,
+            password=PASSWORD,
             meaning="SRC",
             deviation_reason="two grade 4 events",
         )
@@ -485,6 +517,7 @@ def test_the_committee_eliminates_and_the_levels_stay_eliminated(escalation, scr
         action="eliminate",
         next_dose_level=levels[0],
         by=investigator,
+        password=PASSWORD,
         meaning="SRC",
         deviation_reason="two grade 4 events",
     )
@@ -495,6 +528,7 @@ def test_the_committee_eliminates_and_the_levels_stay_eliminated(escalation, scr
             action="escalate",
             next_dose_level=levels[2],
             by=investigator,
+            password=PASSWORD,
             meaning="SRC",
             deviation_reason="x",
         )
@@ -517,7 +551,12 @@ def test_the_form_offers_every_action_and_defaults_to_the_recommendation(
     # Signing the recommendation as offered by the form records no deviation.
     r = c.post(
         f"/cohorts/{journey.cohort.pk}/escalation/decisions/",
-        {"action": "suspend", "next_dose_level": levels[0].pk, "meaning": "SRC"},
+        {
+            "action": "suspend",
+            "next_dose_level": levels[0].pk,
+            "meaning": "SRC",
+            "password": PASSWORD,
+        },
         follow=True,
     )
     assert r.status_code == 200
@@ -559,3 +598,39 @@ def test_the_plans_extrasafe_and_early_stop_settings_reach_the_design(escalation
     _treat(journey, levels, 0, ["dlt", "dlt", "dlt"], screen)
     _, rec = escalation_recommend(plan=plan)
     assert rec.action.value == "stop"
+
+
+def test_a_committee_decision_asks_for_the_password_again(escalation, screen, client):
+    """A wrong password records no decision, is audited, and the page says why."""
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.core.errors import PermissionDeniedError
+
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _treat(journey, levels, 0, ["no_dlt", "no_dlt", "no_dlt"], screen)
+    with pytest.raises(PermissionDeniedError, match="password does not match"):
+        escalation_decide(
+            plan=plan,
+            action="escalate",
+            next_dose_level=levels[1],
+            by=investigator,
+            password="not-my-password",
+            meaning="Approved by the safety review committee",
+        )
+    assert not EscalationDecision.objects.exists()
+    failed = AuditEvent.objects.filter(
+        action="signature_password_failed",
+        object_type="accounts.user",
+        object_id=str(investigator.pk),
+    )
+    assert failed.count() == 1
+    client.force_login(investigator)
+    r = client.post(
+        f"/cohorts/{journey.cohort.pk}/escalation/decisions/",
+        {"action": "escalate", "next_dose_level": levels[1].pk, "meaning": "SRC", "password": "x"},
+        follow=True,
+    )
+    assert "password does not match" in r.content.decode()
+    assert not EscalationDecision.objects.exists()
+    assert failed.count() == 2

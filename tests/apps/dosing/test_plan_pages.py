@@ -15,6 +15,8 @@ from oncotrials.apps.trials.models import Cohort
 from oncotrials.apps.trials.services import cohort_create, dose_level_create
 from oncotrials.core.designs.registry import design_names
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 
 @pytest.fixture
 def cohort(unit):
@@ -155,7 +157,14 @@ def test_the_start_level_is_fixed_once_a_decision_is_signed(cohort, client_for, 
     levels = list(cohort.dose_levels.order_by("level"))
     admin = unit.users["admin"]
     plan = plan_create(cohort=cohort, design="3+3", start_level=levels[0], by=admin)
-    escalation_decide(plan=plan, action="stay", next_dose_level=levels[0], by=admin, meaning="SRC")
+    escalation_decide(
+        plan=plan,
+        action="stay",
+        next_dose_level=levels[0],
+        by=admin,
+        password=PASSWORD,
+        meaning="SRC",
+    )
     r = client_for("investigator").get(f"/cohorts/{cohort.pk}/escalation/plan/")
     assert r.context["form"].fields["start_level"].disabled
 

@@ -12,6 +12,8 @@ from oncotrials.apps.safety.models import AdverseEvent
 from oncotrials.apps.safety.services import adverse_event_create, adverse_event_update
 from oncotrials.core.errors import ConflictError
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_saves_of_one_version_never_lose_an_update(safety, complete_ae):
@@ -129,6 +131,7 @@ def test_two_adjudications_of_one_dlt_case_at_once_one_signs_and_the_other_is_to
                 case=mine,
                 decision=decision,
                 reason=decision,
+                password=PASSWORD,
                 meaning="I sign",
                 version=1,
                 by=safety.users["investigator"],

@@ -41,6 +41,8 @@ from oncotrials.apps.safety.services import adverse_event_create
 from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.core.errors import PermissionDeniedError
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 C1D1 = dt.date(2026, 11, 13)
 SCHEDULE = Path(__file__).resolve().parents[3] / "docs" / "formats" / "visit-schedule.example.yaml"
 
@@ -445,6 +447,7 @@ def test_a_confirmed_lab_based_dlt_drives_the_dosing_state(treated):
             case=case,
             decision="confirm",
             reason="x",
+            password=PASSWORD,
             meaning="I confirm",
             version=case.version,
             by=treated.users["nurse"],
@@ -453,6 +456,7 @@ def test_a_confirmed_lab_based_dlt_drives_the_dosing_state(treated):
         case=case,
         decision="confirm",
         reason="grade 4 neutropenia for 8 days",
+        password=PASSWORD,
         meaning="I confirm this DLT assessment",
         version=case.version,
         by=treated.users["investigator"],

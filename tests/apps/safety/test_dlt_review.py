@@ -20,6 +20,8 @@ from oncotrials.apps.safety.services import adverse_event_create, astct_assessme
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 
 def _ae(safety, complete_ae, **overrides):
     return adverse_event_create(
@@ -106,6 +108,7 @@ def test_confirmed_dlt_drives_the_dosing_state_and_the_dlt_table(
         "decision": "confirm",
         "reason": "grade 3 colitis needing steroids",
         "meaning": "I confirm this DLT",
+        "password": PASSWORD,
         "version": 1,
     }
     r = send(client_for("nurse"), url, body)
@@ -142,6 +145,7 @@ def test_rejected_case_leaves_the_patient_pending_until_the_window_closes(
         case=case,
         decision="reject",
         reason="colitis from C. difficile, not the drug",
+        password=PASSWORD,
         meaning="I reject this DLT",
         version=1,
         by=investigator,
@@ -164,6 +168,7 @@ def test_adjudication_needs_a_reason_and_a_signature_meaning(safety, rules, comp
                 case=case,
                 decision="confirm",
                 reason=reason,
+                password=PASSWORD,
                 meaning=meaning,
                 version=1,
                 by=safety.users["investigator"],
@@ -243,7 +248,13 @@ def test_dlt_review_page_lists_cases_and_signs(safety, rules, complete_ae, clien
     assert "NONHEME_G3" in page
     r = client_for("investigator").post(
         f"/safety/dlt/{case.pk}/adjudicate/",
-        {"decision": "confirm", "reason": "r", "meaning": "I confirm", "version": "1"},
+        {
+            "decision": "confirm",
+            "reason": "r",
+            "meaning": "I confirm",
+            "password": PASSWORD,
+            "version": "1",
+        },
     )
     assert r.status_code == 302
     assert dlt_status_for(safety.registration).outcome == "dlt"
@@ -258,6 +269,7 @@ def test_a_confirmed_dlt_rejected_on_review_returns_the_patient_to_pending(
         case=DltCase.objects.get(),
         decision="confirm",
         reason="colitis",
+        password=PASSWORD,
         meaning="I confirm this DLT",
         version=1,
         by=investigator,
@@ -267,6 +279,7 @@ def test_a_confirmed_dlt_rejected_on_review_returns_the_patient_to_pending(
         case=case,
         decision="reject",
         reason="stool culture: C. difficile",
+        password=PASSWORD,
         meaning="I reject this DLT",
         version=2,
         by=investigator,
@@ -325,3 +338,38 @@ def test_icans_of_a_child_under_12_is_refused_not_graded_with_the_ice_score(safe
             parameters={"ice_score": 8},
             by=safety.users["nurse"],
         )
+
+
+def test_an_adjudication_asks_for_the_password_again_and_audits_a_wrong_one(
+    safety, rules, complete_ae, client_for, send
+):
+    """21 CFR 11.200(a)(1): the signer re-enters the password; a wrong one signs nothing, is
+    audited and counts towards the signing lock; the API refuses a body without one."""
+    from oncotrials.apps.audit.models import AuditEvent
+
+    _ae(safety, complete_ae)
+    case = DltCase.objects.get()
+    inv = safety.users["investigator"]
+    with pytest.raises(PermissionDeniedError, match="password does not match"):
+        dlt_case_adjudicate(
+            case=case,
+            decision="confirm",
+            reason="grade 3 colitis",
+            meaning="I confirm this DLT",
+            password="not-my-password",
+            version=1,
+            by=inv,
+        )
+    case.refresh_from_db()
+    assert (case.status, case.signed_by_id) == ("proposed", None)
+    failed = AuditEvent.objects.filter(
+        action="signature_password_failed", object_type="accounts.user", object_id=str(inv.pk)
+    )
+    assert failed.count() == 1
+    url = f"/api/v1/safety/dlt-cases/{case.pk}/adjudicate"
+    body = {"decision": "confirm", "reason": "r", "meaning": "I confirm", "version": 1}
+    assert send(client_for("investigator"), url, body).status_code == 422
+    r = send(client_for("investigator"), url, {**body, "password": "wrong-again"})
+    assert r.status_code == 403
+    assert failed.count() == 2
+    assert DltCase.objects.get().status == "proposed"

@@ -26,6 +26,8 @@ from oncotrials.apps.safety.services import adverse_event_create, adverse_event_
 from oncotrials.apps.subjects.services import registration_change_status
 from oncotrials.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 
 def _ae(safety, complete_ae, **overrides):
     return adverse_event_create(
@@ -86,6 +88,7 @@ def test_escalation_dlt_review_and_confirmed_list_agree_after_adjudication_and_r
         case=case,
         decision="confirm",
         reason="grade 3 colitis needing steroids",
+        password=PASSWORD,
         meaning="I confirm this DLT",
         version=1,
         by=investigator,
@@ -103,6 +106,7 @@ def test_escalation_dlt_review_and_confirmed_list_agree_after_adjudication_and_r
         case=case,
         decision="reject",
         reason="stool culture: C. difficile",
+        password=PASSWORD,
         meaning="I reject this DLT on review",
         version=2,
         by=investigator,
@@ -163,6 +167,7 @@ def test_a_trial_in_escalation_without_rules_is_flagged_and_its_related_grade_3_
         case=case,
         decision="confirm",
         reason="grade 4 neutropenia",
+        password=PASSWORD,
         meaning="I confirm",
         version=1,
         by=safety.users["investigator"],
@@ -299,6 +304,7 @@ def test_a_confirmed_dlt_cannot_be_voided_before_its_adjudication_is_revised(
         case=DltCase.objects.get(),
         decision="confirm",
         reason="colitis",
+        password=PASSWORD,
         meaning="I confirm",
         version=1,
         by=investigator,
@@ -309,6 +315,7 @@ def test_a_confirmed_dlt_cannot_be_voided_before_its_adjudication_is_revised(
         case=case,
         decision="reject",
         reason="wrong patient",
+        password=PASSWORD,
         meaning="I reject",
         version=2,
         by=investigator,
@@ -317,7 +324,13 @@ def test_a_confirmed_dlt_cannot_be_voided_before_its_adjudication_is_revised(
     assert DltCase.objects.get().status == "rejected"  # the signed history stays
     with pytest.raises(ConflictError, match="voided"):
         dlt_case_adjudicate(
-            case=case, decision="confirm", reason="x", meaning="x", version=3, by=investigator
+            case=case,
+            decision="confirm",
+            reason="x",
+            password=PASSWORD,
+            meaning="x",
+            version=3,
+            by=investigator,
         )
     (state,) = escalation_state(plan=plan)
     assert state.dlts == 0

@@ -23,6 +23,8 @@ from oncotrials.apps.subjects.services import patient_create, registration_creat
 from oncotrials.apps.trials.services import dose_level_create
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 
+PASSWORD = "a-long-test-password-42"  # tests/conftest.py
+
 ON = dt.date(2026, 11, 12)
 AFTER_THE_WINDOW = dt.date(2026, 12, 20)  # registered 2026-11-12: the 28-day window has closed
 
@@ -47,6 +49,7 @@ def _confirmed_dlt(journey, registration):
         case=DltCase.objects.get(adverse_event=ae),
         decision="confirm",
         reason="grade 4 neutropenia",
+        password=PASSWORD,
         meaning="I confirm this DLT",
         version=1,
         by=journey.unit.users["investigator"],
@@ -153,7 +156,12 @@ def test_a_complete_cohort_waits_for_its_dlt_window_and_the_decision(esc, monkey
     with pytest.raises(ConflictError, match=r"recommends escalate to DL2\. Record the committee"):
         _register(journey, p, levels[0])
     escalation_decide(
-        plan=plan, action="escalate", next_dose_level=levels[1], by=investigator, meaning="SRC"
+        plan=plan,
+        action="escalate",
+        next_dose_level=levels[1],
+        by=investigator,
+        password=PASSWORD,
+        meaning="SRC",
     )
     assert dose_gate(journey.cohort).allowed == (levels[1].pk,)
     with pytest.raises(ValidationError, match="receives DL2, not DL1"):
@@ -168,6 +176,7 @@ def test_a_stopped_escalation_takes_no_new_patient(esc):
         plan=plan,
         action="stop",
         by=investigator,
+        password=PASSWORD,
         meaning="SRC",
         deviation_reason="Sponsor stops the development",
     )
@@ -241,6 +250,7 @@ def test_the_form_says_why_a_cohort_is_closed(esc, client_for):
         plan=plan,
         action="stop",
         by=journey.unit.users["investigator"],
+        password=PASSWORD,
         meaning="SRC",
         deviation_reason="Sponsor stops the development",
     )

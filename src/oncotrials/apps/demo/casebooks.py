@@ -437,6 +437,7 @@ def _adjudicate(rng: random.Random, staff: Any) -> None:
                 else f"{case.term}: attributed to disease progression, not a DLT"
             ),
             meaning=MEANING_DLT,
+            password=DEMO_PASSWORD,
             version=case.version,
             by=by,
         )

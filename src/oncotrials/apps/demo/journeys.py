@@ -566,6 +566,7 @@ def _demo_dlt(staff: Staff, reg: Registration) -> None:
             decision="confirm",
             reason="Grade 4 neutropenia lasting more than 7 days",
             meaning="I have reviewed this event and sign this DLT adjudication",
+            password=DEMO_PASSWORD,
             version=case.version,
             by=staff.investigator,
         )
@@ -597,6 +598,7 @@ def _demo_not_dlt(staff: Staff, reg: Registration) -> None:
             decision="reject",
             reason="Fatigue with rapid disease progression on the day 21 scan; not a DLT",
             meaning="I have reviewed this event and sign this DLT adjudication",
+            password=DEMO_PASSWORD,
             version=case.version,
             by=staff.investigator,
         )
@@ -667,6 +669,7 @@ def _escalate(
             next_dose_level=nxt,
             by=staff.investigator,
             meaning="Approved by the safety review committee",
+            password=DEMO_PASSWORD,
             at=dt.datetime.combine(decision_day, dt.time(16, 0), tzinfo=dt.UTC),
         )
         if (

@@ -66,6 +66,7 @@ def escalation_decision_create(
         next_dose_level=level,
         by=acting_user(request.user),
         meaning=payload.meaning,
+        password=payload.password,
         deviation_reason=payload.deviation_reason,
     )
     return Status(201, decision)

@@ -34,9 +34,10 @@ class EscalationStateOut(Schema):
 class EscalationDecisionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(..., pattern="^(escalate|stay|de-escalate|stop)$")
+    action: str = Field(..., pattern="^(escalate|stay|de-escalate|eliminate|suspend|stop)$")
     next_dose_level_id: int | None = None
     meaning: str = Field(..., min_length=1, max_length=200)
+    password: str = Field(..., min_length=1, max_length=200)
     deviation_reason: str = Field("", max_length=2000)
 
 

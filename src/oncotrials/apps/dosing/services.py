@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.models import User
+from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.inclusion_rules import DoseGate
 from oncotrials.apps.subjects.models import Registration
@@ -499,21 +500,49 @@ def dlt_record(
     )
 
 
-@transaction.atomic
 def escalation_decide(
     *,
     plan: EscalationPlan,
     action: str,
     by: User,
     meaning: str,
+    password: str,
     next_dose_level: DoseLevel | None = None,
     deviation_reason: str = "",
     at: dt.datetime | None = None,
 ) -> EscalationDecision:
     """Record the committee's decision, signed; a decision that differs from the design needs a reason.
 
+    The signer enters their password again (21 CFR 11.200(a)(1)): ``accounts.signing_reauthenticate``
+    checks it in its own transaction, before the decision's, so that a wrong password stays
+    audited (and counts towards the signing lock) when the decision is refused.
     ``at`` dates a decision taken earlier (e.g. a committee meeting entered afterwards); never future.
     """
+    access.require(by, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
+    signing_reauthenticate(user=by, password=password)
+    return _escalation_decide_signed(
+        plan=plan,
+        action=action,
+        by=by,
+        meaning=meaning,
+        next_dose_level=next_dose_level,
+        deviation_reason=deviation_reason,
+        at=at,
+    )
+
+
+@transaction.atomic
+def _escalation_decide_signed(
+    *,
+    plan: EscalationPlan,
+    action: str,
+    by: User,
+    meaning: str,
+    next_dose_level: DoseLevel | None,
+    deviation_reason: str,
+    at: dt.datetime | None,
+) -> EscalationDecision:
+    """The decision itself, once the signer's password was checked."""
     if at is not None and at > timezone.now():
         raise ValidationError("A decision cannot be dated in the future.", field="at")
     locked = (

@@ -128,6 +128,7 @@ def escalation_decision(request: HttpRequest, cohort_id: int) -> HttpResponse:
             next_dose_level=next_level,
             by=acting_user(request.user),
             meaning=request.POST.get("meaning", ""),
+            password=request.POST.get("password", ""),
             deviation_reason=request.POST.get("deviation_reason", ""),
         )
     except OncotrialsError as exc:

@@ -280,6 +280,7 @@ def safety_dlt_adjudicate(request: HttpRequest, case_id: Id, payload: SafetyDltA
         decision=payload.decision,
         reason=payload.reason,
         meaning=payload.meaning,
+        password=payload.password,
         version=payload.version,
         by=acting_user(request.user),
     )

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require, require_roles
 from oncotrials.apps.accounts.models import User
+from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff
 from oncotrials.apps.crfs.hooks import RecordChange
 from oncotrials.apps.crfs.models import DrugAdministration, LabResult, Modification
@@ -952,8 +953,30 @@ def dlt_status_for(registration: Registration) -> DltStatus | None:
     return dlt_statuses_for([registration]).get(registration.pk)
 
 
-@transaction.atomic
 def dlt_case_adjudicate(
+    *,
+    case: DltCase,
+    decision: str,
+    reason: str,
+    meaning: str,
+    password: str,
+    version: int,
+    by: User,
+) -> DltCase:
+    """An investigator confirms or rejects a proposed DLT, signed with their password.
+
+    The password is checked by ``accounts.signing_reauthenticate`` (21 CFR 11.200(a)(1)) in its
+    own transaction, before the adjudication's, so that a wrong one stays audited and counts
+    towards the signing lock; see ``_dlt_case_adjudicate_signed`` for the adjudication."""
+    require(by, Action.ADJUDICATE_DLT, on=case.registration)
+    signing_reauthenticate(user=by, password=password)
+    return _dlt_case_adjudicate_signed(
+        case=case, decision=decision, reason=reason, meaning=meaning, version=version, by=by
+    )
+
+
+@transaction.atomic
+def _dlt_case_adjudicate_signed(
     *, case: DltCase, decision: str, reason: str, meaning: str, version: int, by: User
 ) -> DltCase:
     """An investigator confirms or rejects a proposed DLT, signed; the dosing state follows.

@@ -216,6 +216,7 @@ class SafetyDltAdjudicateIn(Schema):
     decision: str = Field(..., pattern="^(confirm|reject)$")
     reason: str = Field(..., min_length=1, max_length=2000)
     meaning: str = Field(..., min_length=1, max_length=200)
+    password: str = Field(..., min_length=1, max_length=200)
     version: int = Field(..., ge=1, le=2**31 - 1)
 
 

@@ -570,6 +570,7 @@ def dlt_adjudicate(request: HttpRequest, case_id: int) -> HttpResponse:
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
             meaning=request.POST.get("meaning", ""),
+            password=request.POST.get("password", ""),
             version=_int(request.POST.get("version")) or 0,
             by=acting_user(request.user),
         )

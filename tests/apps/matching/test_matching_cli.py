@@ -127,7 +127,9 @@ def test_import_ctml_into_the_database_is_audited(unit_p: Any, tmp_path: Path) -
     events = AuditEvent.objects.filter(id__gt=before).order_by("id")
     assert {e.channel for e in events} == {"cli"}
     assert {e.reason for e in events} == {"CTML v4"}
-    assert len(events) == 2
+    assert len(events) == 3  # the cohort, the dose level, the trial's levels made independent
+    trial_event = next(e for e in events if e.object_type == "trials.trial")
+    assert trial_event.changes == {"match_levels": ["inherit", "independent"]}
 
 
 def test_import_ctml_of_an_unknown_protocol_changes_nothing(unit_p: Any, tmp_path: Path) -> None:

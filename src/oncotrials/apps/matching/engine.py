@@ -28,6 +28,9 @@ What a patient record holds:
 What a match level is: a trial without cohorts is one level (its own criteria); each cohort is a
 level (trial criteria ``and`` cohort criteria; a cohort with neither is not matchable); a dose
 level (rows sharing a level number) is its own level when it has criteria or slots of its own.
+A trial whose criteria came from CTML (``match_levels == "independent"``) keeps MatchMiner's
+meaning instead: the trial (when it has criteria), each cohort and each dose level are
+independent levels, each matched on its own criteria only, exactly as in file mode.
 A level is *open* for a patient when the trial is open, the patient's site takes part in it and
 the cohort is open. *Slots available* are the free slots of the allocations in force today at
 the patient's site (the dose level's and the cohort-wide ones for a dose level); None when the
@@ -736,12 +739,16 @@ def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple
         t_open = t.status == TrialStatus.OPEN
         t_crit = parse(t.match_criteria, t.protocol_code)
         cohorts = list(t.cohorts.all())
+        # CTML (MatchMiner): the trial, each cohort and each dose level are independent
+        # levels, each matched on its own criteria only; our format: cohorts inherit.
+        independent = t.match_levels == "independent"
         levels: list[Level] = []
-        if not cohorts and t_crit is not None:
+        if (independent or not cohorts) and t_crit is not None:
             levels.append(Level(tid, "trial", "", t.protocol_code, t_open, None, t_crit))
             refs[(tid, "")] = _Ref(t.pk, None, ())
         for c in cohorts:
-            c_crit = _and(t_crit, parse(c.match_criteria, f"{t.protocol_code} {c.code}"))
+            c_own = parse(c.match_criteria, f"{t.protocol_code} {c.code}")
+            c_crit = c_own if independent else _and(t_crit, c_own)
             c_open = t_open and c.is_open
             if c_crit is not None:
                 levels.append(Level(tid, "cohort", c.code, c.name, c_open, None, c_crit))
@@ -758,7 +765,9 @@ def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple
                 )
                 if own is None and not any(d.pk in own_slots for d in rows):
                     continue
-                d_crit = _and(c_crit, own)
+                # independent: a dose level with slots of its own but no criteria of its own
+                # is matched on its cohort's criteria (the level the slots belong to)
+                d_crit = (own if own is not None else c_crit) if independent else _and(c_crit, own)
                 if d_crit is None:
                     continue
                 path = f"{c.code}/DL{number}"

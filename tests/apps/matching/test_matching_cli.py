@@ -206,7 +206,8 @@ def test_registered_patients_are_listed_apart_with_their_status(unit_p: Any) -> 
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["matches"]
     kras = [m for m in rows if m["patient"] == unit_p.kras_patient.research_id]
-    assert kras and {m["registration"] for m in kras} == {"off_study"}
+    assert kras
+    assert {m["registration"] for m in kras} == {"off_study"}
     others = [m for m in rows if m["patient"] != unit_p.kras_patient.research_id]
     assert {m["registration"] for m in others} == {None}
     assert rows[-len(kras) :] == kras  # candidates first, the registered after them

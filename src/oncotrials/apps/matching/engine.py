@@ -72,8 +72,8 @@ from oncotrials.apps.genomics.models import GenomicReport as DbReport
 from oncotrials.apps.matching.criteria import shipped_oncotree
 from oncotrials.apps.subjects.models import (
     BaselineObservation,
-    Registration,
     ObservationKind,
+    Registration,
     ScreeningEpisode,
     SlotAllocation,
 )
@@ -1073,9 +1073,7 @@ def matches_for_trial(
         out = _patient_matches(
             state, [lvl.key for lvl in core.levels], _visible_patients(user), today
         )
-    out.sort(
-        key=lambda m: (bool(m.registration), m.level_path, not m.open, m.patient.research_id)
-    )
+    out.sort(key=lambda m: (bool(m.registration), m.level_path, not m.open, m.patient.research_id))
     return out
 
 

@@ -407,9 +407,7 @@ def _db_patient(
         )
     else:
         found = [
-            m
-            for m in matches_for_patient(user=SYSTEM, patient=patient)
-            if include_closed or m.open
+            m for m in matches_for_patient(user=SYSTEM, patient=patient) if include_closed or m.open
         ]
     if fmt == OutputFormat.json:
         print_json(

@@ -70,6 +70,14 @@ GenesOpt = Annotated[
     Path | None,
     typer.Option("--genes", help="Gene catalogue, one HGNC symbol per line: unknown genes fail."),
 ]
+StatusKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ctml-status-key",
+        help="Root key of a CTML trial's status (default: _summary.status[0].value, else "
+        "status, where the CTIMS editor writes it).",
+    ),
+]
 ClosedOpt = Annotated[
     bool, typer.Option("--include-closed", help="Also list closed or suspended levels.")
 ]
@@ -108,10 +116,14 @@ def _genes(path: Path | None) -> set[str] | None:
 
 
 def _load(
-    patients: Path, trials: Path, oncotree: Path | None, genes: Path | None
+    patients: Path,
+    trials: Path,
+    oncotree: Path | None,
+    genes: Path | None,
+    status_key: str | None = None,
 ) -> tuple[Matcher, list[Trial]]:
     tree = _oncotree(oncotree)
-    loaded = load_trials(trials, oncotree=tree, genes=_genes(genes))
+    loaded = load_trials(trials, oncotree=tree, genes=_genes(genes), status_key=status_key)
     records = patients_from_data(read_document(patients), source=str(patients))
     return Matcher(loaded, records, tree), loaded
 
@@ -192,6 +204,7 @@ def run(
     trial: Annotated[str | None, typer.Option("--trial", help="Only this trial's levels.")] = None,
     include_closed: ClosedOpt = False,
     include_deceased: DeceasedOpt = False,
+    status_key: StatusKeyOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Match every patient against every trial level (database; files with --patients/--trials).
@@ -207,7 +220,7 @@ def run(
             "File mode needs both --patients FILE and --trials DIR; give neither to match "
             "the database."
         )
-    matcher, loaded = _load(patients, trials, oncotree, genes)
+    matcher, loaded = _load(patients, trials, oncotree, genes, status_key)
     if trial is not None and trial not in matcher.trials:
         raise NotFoundError(f"Trial {trial!r} is not in {trials}; check the trial id.")
     rows = [
@@ -262,10 +275,11 @@ def explain(
     trials: TrialsOpt,
     oncotree: OncoTreeOpt = None,
     trial: Annotated[str | None, typer.Option("--trial", help="Only this trial.")] = None,
+    status_key: StatusKeyOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Explain, criterion by criterion, why a patient matches each level or not."""
-    matcher, _ = _load(patients, trials, oncotree, None)
+    matcher, _ = _load(patients, trials, oncotree, None, status_key)
     items = matcher.explain(patient, trial)
     if fmt == OutputFormat.json:
         print_json(
@@ -299,6 +313,7 @@ def import_ctml(
     reason: Annotated[str, typer.Option("--reason", help="Reason for change (audited).")] = "",
     oncotree: OncoTreeOpt = None,
     genes: GenesOpt = None,
+    status_key: StatusKeyOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Set our trials' machine criteria from MatchMiner CTML, all or nothing (--check: validate).
@@ -312,9 +327,9 @@ def import_ctml(
     tree = _oncotree(oncotree)
     catalogue = _genes(genes)
     if path.is_dir():
-        trials = load_trials(path, oncotree=tree, genes=catalogue)
+        trials = load_trials(path, oncotree=tree, genes=catalogue, status_key=status_key)
     else:
-        trials = [load_trial(path, oncotree=tree, genes=catalogue)]
+        trials = [load_trial(path, oncotree=tree, genes=catalogue, status_key=status_key)]
     result: list[dict[str, Any]] = [
         {
             "trial_id": t.id,

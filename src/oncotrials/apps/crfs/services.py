@@ -461,7 +461,8 @@ def _limits_in_value_unit(
     (mass vs molar...) or unknown for the analyte is refused, naming the field."""
     if not limit_unit.strip():
         return lln, uln
-    from oncotrials.core.grading.ctcae import find_analyte, resolve_unit
+    from oncotrials.core.grading.ctcae import find_analyte
+    from oncotrials.core.grading.units import resolve_unit
 
     try:
         a = find_analyte(analyte)

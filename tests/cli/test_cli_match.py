@@ -164,15 +164,18 @@ def test_malformed_ctml_is_one_line_error_naming_file_path_and_value() -> None:
     assert result.stdout == ""
 
 
-def test_missing_oncotree_and_unknown_gene(files: tuple[Path, Path], tmp_path: Path) -> None:
+def test_oncotree_defaults_to_the_shipped_tree_and_unknown_gene(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
     patients, trials = files
-    result = runner.invoke(
-        app,
-        ["run", "--patients", str(patients), "--trials", str(trials)],
-        env={"ONCOTRIALS_ONCOTREE": ""},
-    )
-    assert result.exit_code == 1
-    assert "--oncotree" in result.stderr
+    args = ["run", "--patients", str(patients), "--trials", str(trials), "--format", "json"]
+    result = runner.invoke(app, args, env={"ONCOTRIALS_ONCOTREE": ""})
+    assert result.exit_code == 0, result.output
+    with_tree = runner.invoke(app, [*args, "--oncotree", str(ONCOTREE)])
+    assert json.loads(result.stdout) == json.loads(with_tree.stdout)
+    # LUAD lies under NSCLC in the shipped tree: P1 matches G12C without --oncotree
+    levels = {lv["level"]: lv["patients"] for lv in json.loads(result.stdout)["levels"]}
+    assert levels["G12C"] == ["P1"]
     genes = tmp_path / "genes.txt"
     genes.write_text("KRAS\nPIK3CA\nTP53\n", encoding="utf-8")
     result = runner.invoke(
@@ -203,3 +206,34 @@ def test_bad_patient_file_names_the_record(files: tuple[Path, Path], tmp_path: P
     assert result.exit_code == 1
     assert "patients[0]" in result.stderr
     assert "ecog" in result.stderr
+
+
+def test_ctml_status_key_is_configurable_on_the_command_line(tmp_path: Path) -> None:
+    trials = tmp_path / "trials"
+    trials.mkdir()
+    (trials / "ctims.yaml").write_text(
+        """
+protocol_no: CT-1
+status: closed to accrual
+ctims_status: Open to Accrual
+treatment_list:
+  step:
+    - arm:
+        - arm_code: A
+          match:
+            - clinical: {age_numerical: ">=18"}
+""",
+        encoding="utf-8",
+    )
+    patients = tmp_path / "p.json"
+    patients.write_text(json.dumps([{"id": "P1", "age": 40}]), encoding="utf-8")
+    args = ["run", "--patients", str(patients), "--trials", str(trials), "--format", "json"]
+    closed = json.loads(runner.invoke(app, args).stdout)
+    assert closed["levels"] == []  # the root status says closed: nothing open to list
+    result = runner.invoke(app, [*args, "--ctml-status-key", "ctims_status"])
+    assert result.exit_code == 0, result.output
+    assert [lv["patients"] for lv in json.loads(result.stdout)["levels"]] == [["P1"]]
+    check = runner.invoke(
+        app, ["import-ctml", "--check", str(trials), "--ctml-status-key", "ctims_status"]
+    )
+    assert "open" in check.stdout

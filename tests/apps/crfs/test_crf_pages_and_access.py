@@ -236,6 +236,26 @@ def test_labs_page_refuses_a_unit_that_does_not_fit(cb):
     assert LabResult.objects.get().grade == 3
 
 
+def test_labs_page_takes_the_unit_of_the_limits(cb):
+    # Neutrophils 1800 /mm3 with an LLN of 2.0 meant as 10^9/L: refused as implausible without
+    # the limits' unit; with it, graded 1 (CTCAE v5.0: <LLN - 1500/mm3) and stored in /mm3.
+    c = _client(cb, "nurse")
+    url = f"/crfs/registrations/{cb.registration.pk}/labs/"
+    row = {"analyte": "neutrophils", "value": "1800", "unit": "/mm3", "lln": "2.0"}
+    bad = c.post(url, {**row, "sampled_on": "2026-11-13"})
+    assert bad.status_code == 422
+    assert "not a plausible LLN" in bad.content.decode()
+    assert not LabResult.objects.exists()
+    ok = c.post(url, {**row, "limit_unit": "10^9/L", "sampled_on": "2026-11-13"})
+    assert ok.status_code == 302
+    lab = LabResult.objects.get()
+    assert (lab.grade, lab.lln) == (1, 2000)
+    assert "Unit of the limits" in c.get(url).content.decode()
+    wrong = c.post(url, {**row, "limit_unit": "mg/dL", "sampled_on": "2026-11-12"})
+    assert wrong.status_code == 422
+    assert LabResult.objects.count() == 1
+
+
 def test_sign_and_invalidate_through_the_pages(cb):
     form = _form(cb)
     c = _client(cb, "investigator")

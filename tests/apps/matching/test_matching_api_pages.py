@@ -314,6 +314,37 @@ def test_patient_panel_explains_non_matches_on_request(unit_p: Any, client_for: 
     every = c.get(url + "?all=1").content.decode()
     assert "KRAS G12C NSCLC" in every
     assert "no genomic report" in every  # why the untested patient does not match
+    assert "First failing clause" in every
+
+
+def test_patient_panel_names_the_first_failing_clause_and_registration(
+    unit_p: Any, client_for: Any
+) -> None:
+    import datetime as dt
+
+    from oncotrials.apps.subjects.models import Registration
+
+    c = client_for("investigator")
+    url = f"/patients/{unit_p.braf_patient.pk}/matching/?all=1"
+    page = c.get(url).content.decode()
+    # the G12C cohort fails on its first clause, the diagnosis, named by its OncoTree name
+    assert (
+        "diagnosis Non-Small Cell Lung Cancer (NSCLC): not met (diagnosis Colon Adenocarcinoma "
+        "(COAD))" in page
+    )
+    assert 'data-testid="registered"' not in page
+    Registration.objects.create(
+        patient=unit_p.braf_patient,
+        trial=unit_p.trial,
+        cohort=unit_p.braf,
+        registered_on=dt.date(2026, 10, 1),
+        registered_by=unit_p.unit.users["admin"],
+        status="on_treatment",
+        status_date=dt.date(2026, 10, 2),
+    )
+    page = c.get(url).content.decode()
+    assert 'data-testid="registered"' in page
+    assert "already in the trial: on_treatment" in page
 
 
 def test_trial_matches_query_count_does_not_grow_with_patients(

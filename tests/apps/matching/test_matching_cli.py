@@ -127,7 +127,9 @@ def test_import_ctml_into_the_database_is_audited(unit_p: Any, tmp_path: Path) -
     events = AuditEvent.objects.filter(id__gt=before).order_by("id")
     assert {e.channel for e in events} == {"cli"}
     assert {e.reason for e in events} == {"CTML v4"}
-    assert len(events) == 2
+    assert len(events) == 3  # the cohort, the dose level, the trial's levels made independent
+    trial_event = next(e for e in events if e.object_type == "trials.trial")
+    assert trial_event.changes == {"match_levels": ["inherit", "independent"]}
 
 
 def test_import_ctml_of_an_unknown_protocol_changes_nothing(unit_p: Any, tmp_path: Path) -> None:
@@ -156,3 +158,59 @@ def test_import_ctml_directory_is_all_or_nothing(unit_p: Any, tmp_path: Path) ->
     assert "NOTAGENE1" in result.output
     unit_p.g12c.refresh_from_db()
     assert unit_p.g12c.match_criteria["and"][0] == {"diagnosis": "NSCLC"}  # a.yaml rolled back
+
+
+def test_match_patient_prints_the_explanation(unit_p: Any) -> None:
+    human = runner.invoke(app, ["--patient", unit_p.kras_patient.research_id])
+    assert human.exit_code == 0, human.output
+    assert "[yes] alteration KRAS p.G12C — found: KRAS p.G12C" in human.stdout
+    assert "[yes] diagnosis Non-Small Cell Lung Cancer (NSCLC) — diagnosis Lung" in human.stdout
+
+
+def test_why_not_names_the_first_failing_clause_per_level(unit_p: Any) -> None:
+    rid = unit_p.braf_patient.research_id  # COAD, BRAF p.V600E
+    result = runner.invoke(app, ["--patient", rid, "--why-not", "T-MAIN", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    levels = {m["level"]: m for m in json.loads(result.stdout)["matches"]}
+    assert set(levels) == {"G12C", "BRAF", "HER2"}
+    assert levels["BRAF"]["matched"] is True
+    assert levels["BRAF"]["why_not"] is None
+    assert levels["G12C"]["matched"] is False
+    # the first clause of the G12C cohort that fails: the diagnosis, named by OncoTree name
+    assert levels["G12C"]["why_not"] == (
+        "diagnosis Non-Small Cell Lung Cancer (NSCLC): not met (diagnosis Colon Adenocarcinoma "
+        "(COAD))"
+    )
+    assert levels["HER2"]["why_not"].startswith("alteration ERBB2 cnv amplification: not met")
+    human = runner.invoke(app, ["--patient", rid, "--why-not", "T-MAIN"])
+    assert "first failing clause" in human.stdout
+    bad = runner.invoke(app, ["--trial", "T-MAIN", "--why-not", "T-MAIN"])
+    assert bad.exit_code != 0
+
+
+def test_registered_patients_are_listed_apart_with_their_status(unit_p: Any) -> None:
+    import datetime as dt
+
+    from oncotrials.apps.subjects.models import Registration
+
+    Registration.objects.create(
+        patient=unit_p.kras_patient,
+        trial=unit_p.trial,
+        cohort=unit_p.g12c,
+        registered_on=dt.date(2026, 10, 1),
+        registered_by=unit_p.unit.users["admin"],
+        status="off_study",
+        status_date=dt.date(2026, 11, 1),
+    )
+    result = runner.invoke(app, ["--trial", "T-MAIN", "--include-closed", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["matches"]
+    kras = [m for m in rows if m["patient"] == unit_p.kras_patient.research_id]
+    assert kras
+    assert {m["registration"] for m in kras} == {"off_study"}
+    others = [m for m in rows if m["patient"] != unit_p.kras_patient.research_id]
+    assert {m["registration"] for m in others} == {None}
+    assert rows[-len(kras) :] == kras  # candidates first, the registered after them
+    human = runner.invoke(app, ["--trial", "T-MAIN", "--include-closed"])
+    assert "already registered (listed apart)" in human.stdout
+    assert "off study" in human.stdout

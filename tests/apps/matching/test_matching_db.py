@@ -45,10 +45,10 @@ def test_kras_g12c_nsclc_matches_the_g12c_cohort_not_the_braf_one(unit_p: Any) -
     assert rows["alteration KRAS p.G12C"]["value"] == "met"
     assert rows["alteration KRAS p.G12C"]["evidence"] == ["KRAS p.G12C"]
     # LUAD lies in the NSCLC subtree of the OncoTree
-    assert rows["diagnosis NSCLC"] == {
-        "criterion": "diagnosis NSCLC",
+    assert rows["diagnosis Non-Small Cell Lung Cancer (NSCLC)"] == {
+        "criterion": "diagnosis Non-Small Cell Lung Cancer (NSCLC)",
         "value": "met",
-        "reason": "diagnosis LUAD",
+        "reason": "diagnosis Lung Adenocarcinoma (LUAD)",
         "evidence": [],
         "depth": 1,
     }

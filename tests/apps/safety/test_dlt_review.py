@@ -338,6 +338,15 @@ def test_icans_of_a_child_under_12_is_refused_not_graded_with_the_ice_score(safe
             parameters={"ice_score": 8},
             by=safety.users["nurse"],
         )
+    # the same child graded with the CAPD score (ASTCT paediatric table): CAPD >= 9 is grade 3
+    record = astct_assessment_record(
+        registration=safety.registration,
+        scale="ASTCT_ICANS",
+        assessed_at=at,
+        parameters={"capd_score": 9},
+        by=safety.users["nurse"],
+    )
+    assert record.grade == 3
 
 
 def test_an_adjudication_asks_for_the_password_again_and_audits_a_wrong_one(

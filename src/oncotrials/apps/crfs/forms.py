@@ -67,6 +67,12 @@ class LabResultForm(forms.Form):
     unit = forms.CharField(label=_("Unit"), max_length=32)
     lln = NumberField(label=_("Lower limit of normal"), required=False)
     uln = NumberField(label=_("Upper limit of normal"), required=False)
+    limit_unit = forms.CharField(
+        label=_("Unit of the limits"),
+        max_length=32,
+        required=False,
+        help_text=_("Only when the limits are in another unit than the value, e.g. 10^9/L"),
+    )
     sampled_on = forms.DateField(label=_("Sampled on"), widget=IsoDateInput)
     visit_code = forms.CharField(label=_("Visit"), max_length=20, required=False)
 
@@ -76,7 +82,9 @@ class LabResultForm(forms.Form):
         assert isinstance(analyte, forms.ChoiceField)
         analyte.choices = BLANK + [(a, a) for a in sorted(ANALYTES)]
         for name in ("lln", "uln"):
-            self.fields[name].unit = _("same unit as the value")  # type: ignore[attr-defined]
+            self.fields[name].unit = _(  # type: ignore[attr-defined]
+                "the value's unit unless the unit of the limits is given"
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -102,6 +102,9 @@ class CrfLabIn(Schema):
     lln: float | None = Field(None, ge=0, le=1e8)
     uln: float | None = Field(None, ge=0, le=1e8)
     visit_code: str = Field("", max_length=20)
+    limit_unit: str = Field(
+        "", max_length=32, description="Unit of lln/uln when not the value's (stored converted)"
+    )
 
 
 class CrfLabUpdateIn(Schema):
@@ -114,6 +117,9 @@ class CrfLabUpdateIn(Schema):
     lln: float | None = Field(None, ge=0, le=1e8)
     uln: float | None = Field(None, ge=0, le=1e8)
     reason: str = Field(..., min_length=1, max_length=500)
+    limit_unit: str = Field(
+        "", max_length=32, description="Unit of lln/uln when not the value's (stored converted)"
+    )
 
 
 class CrfLabOut(Schema):

@@ -453,6 +453,37 @@ def _baseline(
     return baseline
 
 
+def _limits_in_value_unit(
+    analyte: str, unit: str, limit_unit: str, lln: Decimal | None, uln: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """The limits given in ``limit_unit`` converted to the value's unit (stored so, and graded
+    so on a later correction); unchanged without a limit unit. A unit of another scale
+    (mass vs molar...) or unknown for the analyte is refused, naming the field."""
+    if not limit_unit.strip():
+        return lln, uln
+    from oncotrials.core.grading.ctcae import find_analyte
+    from oncotrials.core.grading.units import resolve_unit
+
+    try:
+        a = find_analyte(analyte)
+        scale, factor = resolve_unit(unit, family=a.family, what=a.label)
+        limit_scale, limit_factor = resolve_unit(limit_unit, family=a.family, what=a.label)
+    except OncotrialsError as exc:
+        raise ValidationError(exc.message, field="limit_unit") from None
+    if limit_scale != scale:
+        raise ValidationError(
+            f"{a.label}: the limits' unit {limit_unit!r} is on the {limit_scale} scale and the "
+            f"value's unit {unit!r} on the {scale} scale; give both in units of one scale.",
+            field="limit_unit",
+        )
+    q = Decimal("0.000001")
+
+    def convert(x: Decimal | None) -> Decimal | None:
+        return None if x is None else (x * limit_factor / factor).quantize(q)
+
+    return convert(lln), convert(uln)
+
+
 def _grade(
     analyte: str,
     value: Decimal,
@@ -492,14 +523,17 @@ def lab_result_create(
     lln: Any = None,
     uln: Any = None,
     visit_code: str = "",
+    limit_unit: str = "",
     by: User,
 ) -> LabResult:
     """Record one lab value, graded with CTCAE v5 (after treatment start, against the
     pre-treatment value of the same analyte as baseline); a unit that does not fit the analyte,
-    an unknown analyte or LLN >= ULN saves nothing."""
+    an unknown analyte or LLN >= ULN saves nothing. ``limit_unit``: the unit of LLN and ULN
+    when it is not the value's (they are stored converted to the value's unit)."""
     _require(by, registration, Action.EDIT_CRF)
     num = _required_decimal(value, "value")
     lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
+    lo, hi = _limits_in_value_unit(analyte, unit, limit_unit, lo, hi)
     _date_in_course(registration, sampled_on, "sampled_on")
     g = _grade(analyte, num, unit, lo, hi, registration=registration, sampled_on=sampled_on)
     now = timezone.now()
@@ -549,9 +583,11 @@ def lab_result_update(
     lln: Any = None,
     uln: Any = None,
     reason: str,
+    limit_unit: str = "",
     by: User,
 ) -> LabResult:
-    """Correct a lab value (with a reason); it is graded again."""
+    """Correct a lab value (with a reason); it is graded again (``limit_unit`` as for
+    :func:`lab_result_create`)."""
     locked = LabResult.objects.select_for_update().get(pk=lab.pk)
     _require(by, locked, Action.EDIT_CRF)
     if locked.version != version:
@@ -567,6 +603,7 @@ def lab_result_update(
         raise ValidationError("Give a reason for changing a lab result.", field="reason")
     num = _required_decimal(value, "value")
     lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
+    lo, hi = _limits_in_value_unit(locked.analyte, unit, limit_unit, lo, hi)
     _date_in_course(locked.registration, sampled_on, "sampled_on")
     g = _grade(
         locked.analyte,

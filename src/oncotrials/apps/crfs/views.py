@@ -251,6 +251,7 @@ def labs_page(request: HttpRequest, registration_id: int) -> HttpResponse:
                     unit=d["unit"],
                     lln=d["lln"] or None,
                     uln=d["uln"] or None,
+                    limit_unit=d["limit_unit"],
                     sampled_on=d["sampled_on"],
                     visit_code=d["visit_code"],
                     by=acting_user(request.user),

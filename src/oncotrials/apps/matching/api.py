@@ -54,10 +54,14 @@ class MatchingLevelOut(Schema):
     level_name: str
     open: bool
     slots_available: int | None
+    registration: str = Field(
+        "", description="The patient's registration status in the trial; empty: a candidate"
+    )
 
 
 class MatchingCohortOut(MatchingLevelOut):
     matched: bool
+    why_not: str = Field("", description="The first clause the level fails on; empty: matched")
     explanation: list[MatchingExplanationRowOut]
 
 
@@ -140,6 +144,8 @@ def _level(m: CohortMatch | PatientMatch) -> dict[str, Any]:
         "open": m.open,
         "slots_available": m.slots_available,
         "explanation": m.explanation,
+        "registration": m.registration,
+        **({"why_not": m.why_not} if isinstance(m, CohortMatch) else {}),
     }
 
 

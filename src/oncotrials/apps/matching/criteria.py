@@ -38,7 +38,7 @@ from oncotrials.apps.genomics.models import (
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial
 from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
 from oncotrials.core.matching import Level, OncoTreeMap, parse_criteria, to_dict, trial_from_ctml
-from oncotrials.core.matching.criteria import Node
+from oncotrials.core.matching.criteria import Node, Or
 
 _GOT = re.compile(r"got '([^']*)'\.$")
 _KB_FILES = {
@@ -341,12 +341,18 @@ def ctml_import(
 ) -> CtmlImportResult:
     """Import a MatchMiner CTML trial's criteria into our trial with its ``protocol_no``.
 
-    Mapping: the trial-level ``match`` goes to the trial; a ``step``'s ``match`` is added
-    (``and``) to each of its arms; an arm goes to the cohort whose code equals its
-    ``arm_code`` (letters and digits compared case-insensitively), else whose code or name
-    equals its ``arm_description``; a dose level to the cohort's dose level(s) numbered by its
-    ``level_code`` (``DL2``, ``2``, ``-1``; every agent of a combination level). All or
-    nothing: one unmapped arm or dose level, one invalid criterion, and nothing is saved.
+    Mapping: as in MatchMiner, every ``match`` list is an independent level, and the trial is
+    marked so (``match_levels = "independent"``): a cohort is matched on its arm's criteria
+    only, never ``and`` the trial's, exactly as file mode reads the same document. The
+    trial-level ``match`` goes to the trial; a ``step``'s ``match`` (a level of its own in
+    CTML, which our trials do not have) goes to the trial level too, the trial level then
+    being the ``or`` of the trial's and the steps' criteria (it matches whoever matches any of
+    them, with a warning); a trial level absent from the document is cleared. An arm goes to
+    the cohort whose code equals its ``arm_code`` (letters and digits compared
+    case-insensitively), else whose code or name equals its ``arm_description``; a dose level
+    to the cohort's dose level(s) numbered by its ``level_code`` (``DL2``, ``2``, ``-1``; every
+    agent of a combination level). All or nothing: one unmapped arm or dose level, one invalid
+    criterion, and nothing is saved.
     Only criteria are imported: CTML's trial status and ``arm_suspended`` /
     ``level_suspended`` are not, since our trial status and cohort status govern openness.
     The criteria are stored in our language (``to_dict`` of the compiled CTML), so a later
@@ -363,24 +369,28 @@ def ctml_import(
             "create the trial first or correct protocol_no. Nothing was imported.",
             code="ctml_unknown_protocol",
         )
-    steps = {lvl.path: lvl for lvl in parsed.levels if lvl.kind == "step"}
+    warnings = list(parsed.warnings)
+    trial_levels = [lvl for lvl in parsed.levels if lvl.kind in ("trial", "step")]
     trial_node: dict[str, Any] | None = None
+    if trial_levels:
+        crits = tuple(lvl.criteria for lvl in trial_levels)
+        trial_node = to_dict(crits[0] if len(crits) == 1 else Or(crits))
+    if any(lvl.kind == "step" for lvl in trial_levels):
+        warnings.append(
+            f"{source}: step-level match: our trials have no steps; the trial level matches "
+            "whoever matches "
+            + " or ".join("the trial's" if lv.kind == "trial" else lv.path for lv in trial_levels)
+            + " criteria"
+        )
     targets: dict[tuple[str, int], tuple[Any, dict[str, Any], str]] = {}
     assigned: list[tuple[str, str]] = []
-    step_of_arm = _arm_steps(data)
     for level in parsed.levels:
-        if level.kind == "trial":
-            trial_node = to_dict(level.criteria)
-            assigned.append(("(trial)", trial.protocol_code))
+        if level.kind in ("trial", "step"):
+            label = "(trial)" if level.kind == "trial" else level.path
+            assigned.append((label, trial.protocol_code))
         elif level.kind == "arm":
             cohort = _find_cohort(trial, level, source)
-            node = level.criteria
-            step_key = step_of_arm.get(level.path)
-            if step_key is not None and step_key in steps:
-                from oncotrials.core.matching.criteria import And
-
-                node = And((steps[step_key].criteria, node))
-            targets[("cohort", cohort.pk)] = (cohort, to_dict(node), level.path)
+            targets[("cohort", cohort.pk)] = (cohort, to_dict(level.criteria), level.path)
             assigned.append((level.path, f"cohort {cohort.code}"))
         elif level.kind == "dose_level":
             arm_path, _, dcode = level.path.partition("/")
@@ -396,16 +406,22 @@ def ctml_import(
                 targets[("dose", dl.pk)] = (dl, to_dict(level.criteria), level.path)
                 assigned.append((level.path, f"cohort {cohort.code} DL{dl.level} {dl.agent}"))
     if check_only:
-        return CtmlImportResult(trial, tuple(assigned), True, parsed.warnings)
+        return CtmlImportResult(trial, tuple(assigned), True, tuple(warnings))
     with transaction.atomic():
         locked = Trial.objects.select_for_update().get(pk=trial.pk)
-        changes: list[tuple[Any, Any, Any]] = []
-        if trial_node is not None and locked.match_criteria != trial_node:
-            changes.append((locked, locked.match_criteria, trial_node))
+        changes: list[tuple[Any, dict[str, Any]]] = []
+        trial_changes: dict[str, Any] = {}
+        if locked.match_criteria != trial_node:
+            trial_changes["match_criteria"] = [locked.match_criteria, trial_node]
             locked.match_criteria = trial_node
+        if locked.match_levels != "independent":
+            trial_changes["match_levels"] = [locked.match_levels, "independent"]
+            locked.match_levels = "independent"
+        if trial_changes:
+            changes.append((locked, trial_changes))
         for obj, node_dict, _ in targets.values():
             if obj.match_criteria != node_dict:
-                changes.append((obj, obj.match_criteria, node_dict))
+                changes.append((obj, {"match_criteria": [obj.match_criteria, node_dict]}))
                 obj.match_criteria = node_dict
                 obj.version += 1
                 obj._history_user = by
@@ -415,31 +431,7 @@ def ctml_import(
             locked.version += 1
             locked._history_user = by  # type: ignore[attr-defined]
             locked._change_reason = reason  # type: ignore[attr-defined]
-            locked.save(update_fields=["match_criteria", "version"])
-        for obj, old, new in changes:
-            audit_record(
-                action="import",
-                instance=obj,
-                changes={"match_criteria": [old, new]},
-                reason=reason,
-                by=by,
-            )
-    return CtmlImportResult(locked, tuple(assigned), False, parsed.warnings)
-
-
-def _arm_steps(data: Any) -> dict[str, str]:
-    """CTML arm path -> the step level path it belongs to (as the core names them)."""
-    out: dict[str, str] = {}
-    if not isinstance(data, Mapping):
-        return out
-    treatment = data.get("treatment_list") or {}
-    steps = treatment.get("step") if isinstance(treatment, Mapping) else None
-    for s, step in enumerate(steps or []):
-        if not isinstance(step, Mapping):
-            continue
-        step_code = str(step.get("step_code") or step.get("step_internal_id") or s)
-        for a, arm in enumerate(step.get("arm") or []):
-            if isinstance(arm, Mapping):
-                code = str(arm.get("arm_code") or arm.get("arm_internal_id") or a).replace("/", "_")
-                out[code] = f"step:{step_code}"
-    return out
+            locked.save(update_fields=["match_criteria", "match_levels", "version"])
+        for obj, diff in changes:
+            audit_record(action="import", instance=obj, changes=diff, reason=reason, by=by)
+    return CtmlImportResult(locked, tuple(assigned), False, tuple(warnings))

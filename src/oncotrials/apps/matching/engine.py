@@ -28,6 +28,9 @@ What a patient record holds:
 What a match level is: a trial without cohorts is one level (its own criteria); each cohort is a
 level (trial criteria ``and`` cohort criteria; a cohort with neither is not matchable); a dose
 level (rows sharing a level number) is its own level when it has criteria or slots of its own.
+A trial whose criteria came from CTML (``match_levels == "independent"``) keeps MatchMiner's
+meaning instead: the trial (when it has criteria), each cohort and each dose level are
+independent levels, each matched on its own criteria only, exactly as in file mode.
 A level is *open* for a patient when the trial is open, the patient's site takes part in it and
 the cohort is open. *Slots available* are the free slots of the allocations in force today at
 the patient's site (the dose level's and the cohort-wide ones for a dose level); None when the
@@ -70,6 +73,7 @@ from oncotrials.apps.matching.criteria import shipped_oncotree
 from oncotrials.apps.subjects.models import (
     BaselineObservation,
     ObservationKind,
+    Registration,
     ScreeningEpisode,
     SlotAllocation,
 )
@@ -90,6 +94,7 @@ from oncotrials.core.matching import (
     Trial,
     Truth,
     explain,
+    first_failure,
     parse_criteria,
 )
 from oncotrials.core.matching.index import (
@@ -174,6 +179,11 @@ class CohortMatch:
     slots_available: int | None
     explanation: list[dict[str, Any]]
     matched: bool = True
+    # the first clause the level fails on ("" when matched); see core first_failure
+    why_not: str = ""
+    # the patient's registration status in this trial ("" when not registered): registered
+    # and off-study patients are listed apart from candidates
+    registration: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,7 @@ class PatientMatch:
     open: bool
     slots_available: int | None
     explanation: list[dict[str, Any]]
+    registration: str = ""  # the patient's registration status in the trial, "" if none
 
 
 @dataclass(frozen=True)
@@ -736,12 +747,16 @@ def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple
         t_open = t.status == TrialStatus.OPEN
         t_crit = parse(t.match_criteria, t.protocol_code)
         cohorts = list(t.cohorts.all())
+        # CTML (MatchMiner): the trial, each cohort and each dose level are independent
+        # levels, each matched on its own criteria only; our format: cohorts inherit.
+        independent = t.match_levels == "independent"
         levels: list[Level] = []
-        if not cohorts and t_crit is not None:
+        if (independent or not cohorts) and t_crit is not None:
             levels.append(Level(tid, "trial", "", t.protocol_code, t_open, None, t_crit))
             refs[(tid, "")] = _Ref(t.pk, None, ())
         for c in cohorts:
-            c_crit = _and(t_crit, parse(c.match_criteria, f"{t.protocol_code} {c.code}"))
+            c_own = parse(c.match_criteria, f"{t.protocol_code} {c.code}")
+            c_crit = c_own if independent else _and(t_crit, c_own)
             c_open = t_open and c.is_open
             if c_crit is not None:
                 levels.append(Level(tid, "cohort", c.code, c.name, c_open, None, c_crit))
@@ -758,7 +773,9 @@ def _core_trials() -> tuple[dict[int, Trial], dict[tuple[str, str], _Ref], tuple
                 )
                 if own is None and not any(d.pk in own_slots for d in rows):
                     continue
-                d_crit = _and(c_crit, own)
+                # independent: a dose level with slots of its own but no criteria of its own
+                # is matched on its cohort's criteria (the level the slots belong to)
+                d_crit = (own if own is not None else c_crit) if independent else _and(c_crit, own)
                 if d_crit is None:
                     continue
                 path = f"{c.code}/DL{number}"
@@ -817,6 +834,26 @@ class _Availability:
 
 
 # ------------------------------------------------------------------------ explanations
+def why_not(ex: Explanation) -> str:
+    """The first clause a level fails on, as one line ("" when it matches)."""
+    failed = first_failure(ex)
+    if failed is None:
+        return ""
+    value = _TRUTH[failed.truth]
+    return f"{failed.criterion}: {value}" + (f" ({failed.reason})" if failed.reason else "")
+
+
+def _registrations(patient_ids: Iterable[int], trial_ids: Iterable[int]) -> dict[Any, str]:
+    """(patient pk, trial pk) -> the latest registration status of the patient in the trial."""
+    out: dict[Any, str] = {}
+    rows = Registration.objects.filter(
+        patient_id__in=list(patient_ids), trial_id__in=list(trial_ids)
+    ).order_by("pk")
+    for pid, tid, status in rows.values_list("patient_id", "trial_id", "status"):
+        out[(pid, tid)] = status
+    return out
+
+
 def explanation_rows(ex: Explanation, depth: int = 0) -> list[dict[str, Any]]:
     """The explanation tree as rows: criterion, met / not met / unknown, why, evidence, depth."""
     rows = [
@@ -895,7 +932,10 @@ def matches_for_patient(
 ) -> list[CohortMatch]:
     """The levels of the trials ``user`` may see that ``patient`` matches, with explanations.
 
-    Closed levels and levels without free slots are included and flagged (``open``,
+    Each level says why it fails (``why_not``: its first failing clause) and the patient's
+    registration status in the trial (``registration``: a registered or off-study patient is
+    no candidate; such levels are sorted after the candidates'). Closed levels and levels
+    without free slots are included and flagged (``open``,
     ``slots_available``). With ``include_non_matches`` every level of those trials is listed,
     ``matched`` saying which (the explanation then says why not). NotFoundError when the user
     may not see the patient; PermissionDeniedError for sponsor monitors.
@@ -927,10 +967,12 @@ def matches_for_patient(
         avail = _Availability({r.trial_id for r in refs}, today)
         trials, cohorts, doses = _objects(refs)
         tree = state.matcher.oncotree
+        registered = _registrations([patient.pk], trials)
         out: list[CohortMatch] = []
         for lvl, ref in zip(levels, refs, strict=True):
             if record.deceased and not include_non_matches:
                 continue
+            ex = explain(lvl.criteria, record, tree)
             out.append(
                 CohortMatch(
                     trial=trials[ref.trial_id],
@@ -944,11 +986,21 @@ def matches_for_patient(
                         patient.site_id,
                     ),
                     slots_available=avail.slots(ref, patient.site_id),
-                    explanation=explanation_rows(explain(lvl.criteria, record, tree)),
+                    explanation=explanation_rows(ex),
                     matched=lvl.key in matched,
+                    why_not=why_not(ex),
+                    registration=registered.get((patient.pk, ref.trial_id), ""),
                 )
             )
-    out.sort(key=lambda m: (not m.matched, not m.open, m.trial.protocol_code, m.level_path))
+    out.sort(
+        key=lambda m: (
+            not m.matched,
+            bool(m.registration),
+            not m.open,
+            m.trial.protocol_code,
+            m.level_path,
+        )
+    )
     return out
 
 
@@ -970,6 +1022,7 @@ def _patient_matches(
     trials, cohorts, doses = _objects(refs)
     tree = state.matcher.oncotree
     levels = {lvl.key: lvl for t in state.trials.values() for lvl in t.levels}
+    registered = _registrations(patients, trials)
     out: list[PatientMatch] = []
     for (key, ids), ref in zip(wanted, refs, strict=True):
         lvl = levels[key]
@@ -993,6 +1046,7 @@ def _patient_matches(
                     ),
                     slots_available=avail.slots(ref, patient.site_id),
                     explanation=explanation_rows(explain(lvl.criteria, record, tree)),
+                    registration=registered.get((patient.pk, ref.trial_id), ""),
                 )
             )
     return out
@@ -1001,7 +1055,10 @@ def _patient_matches(
 def matches_for_trial(
     *, user: MatchingActor, trial: DbTrial, today: dt.date | None = None
 ) -> list[PatientMatch]:
-    """The patients ``user`` may see who match a level of ``trial``, with explanations."""
+    """The patients ``user`` may see who match a level of ``trial``, with explanations.
+
+    Patients already registered in the trial (on it, or off study) carry their registration
+    status and come after the candidates, to be shown apart."""
     _require(user)
     visible = _visible_trial_ids(user)
     if visible is not None and trial.pk not in visible:
@@ -1016,7 +1073,7 @@ def matches_for_trial(
         out = _patient_matches(
             state, [lvl.key for lvl in core.levels], _visible_patients(user), today
         )
-    out.sort(key=lambda m: (m.level_path, not m.open, m.patient.research_id))
+    out.sort(key=lambda m: (bool(m.registration), m.level_path, not m.open, m.patient.research_id))
     return out
 
 

@@ -630,9 +630,12 @@ def astct_assessment_record(
             result = grade_crs(crs_assessment_from_dict(params, where="parameters"))
         else:
             # The patient's age is at most the years since their year of birth: certainly under
-            # 12 means a child graded with the CAPD, not the ICE score (refused, with the reason).
+            # 12 means a child graded with the CAPD (capd_score), not the ICE score (refused,
+            # with the reason).
             check_icans_age(
-                assessed_at.year - registration.patient.year_of_birth, where="parameters"
+                assessed_at.year - registration.patient.year_of_birth,
+                where="parameters",
+                capd=params.get("capd_score") is not None,
             )
             result = grade_icans(icans_assessment_from_dict(params, where="parameters"))
     except OncotrialsError as exc:

@@ -90,6 +90,18 @@ class Trial(models.Model):
         blank=True,
         help_text=_("Machine criteria for matching (docs/formats/criteria.md); empty: none"),
     )
+    # How the trial's, cohorts' and dose levels' criteria combine into match levels: "inherit"
+    # (our trial format: a cohort is matched on the trial's criteria and its own) or
+    # "independent" (MatchMiner CTML: the trial, each cohort and each dose level is a level of
+    # its own, matched on its own criteria only), set by the CTML import.
+    match_levels = models.CharField(
+        max_length=12,
+        choices=[
+            ("inherit", _("Cohorts inherit the trial's criteria")),
+            ("independent", _("Trial, cohorts and dose levels are independent levels (CTML)")),
+        ],
+        default="inherit",
+    )
     sites: models.ManyToManyField[Site, TrialSite] = models.ManyToManyField(
         Site, through="TrialSite", related_name="trials"
     )

@@ -62,12 +62,21 @@ OncoTreeOpt = Annotated[
     typer.Option(
         "--oncotree",
         envvar="ONCOTRIALS_ONCOTREE",
-        help="OncoTree JSON (cBioPortal nested tree or {code: parent}).",
+        help="OncoTree JSON (cBioPortal nested tree or {code: parent}); default: the shipped "
+        "tree (oncotree_2025_10_03).",
     ),
 ]
 GenesOpt = Annotated[
     Path | None,
     typer.Option("--genes", help="Gene catalogue, one HGNC symbol per line: unknown genes fail."),
+]
+StatusKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ctml-status-key",
+        help="Root key of a CTML trial's status (default: _summary.status[0].value, else "
+        "status, where the CTIMS editor writes it).",
+    ),
 ]
 ClosedOpt = Annotated[
     bool, typer.Option("--include-closed", help="Also list closed or suspended levels.")
@@ -78,11 +87,17 @@ DeceasedOpt = Annotated[
 
 
 def _oncotree(path: Path | None) -> OncoTreeMap:
+    """The OncoTree given, else the one the platform ships (cBioPortal's 2025-10-03 release)."""
     if path is None:
-        raise ValidationError(
-            "No OncoTree given: pass --oncotree FILE (cBioPortal oncotree JSON) or set "
-            "ONCOTRIALS_ONCOTREE."
+        import json
+        from importlib import resources
+
+        text = (
+            resources.files("oncotrials.core.genomics")
+            .joinpath("data/oncotree_2025_10_03.json")
+            .read_text(encoding="utf-8")
         )
+        return OncoTreeMap.from_json(json.loads(text), source="shipped OncoTree")
     return OncoTreeMap.from_path(path)
 
 
@@ -101,10 +116,14 @@ def _genes(path: Path | None) -> set[str] | None:
 
 
 def _load(
-    patients: Path, trials: Path, oncotree: Path | None, genes: Path | None
+    patients: Path,
+    trials: Path,
+    oncotree: Path | None,
+    genes: Path | None,
+    status_key: str | None = None,
 ) -> tuple[Matcher, list[Trial]]:
     tree = _oncotree(oncotree)
-    loaded = load_trials(trials, oncotree=tree, genes=_genes(genes))
+    loaded = load_trials(trials, oncotree=tree, genes=_genes(genes), status_key=status_key)
     records = patients_from_data(read_document(patients), source=str(patients))
     return Matcher(loaded, records, tree), loaded
 
@@ -142,6 +161,14 @@ def main(
         typer.Option("--trial", help="Protocol code: the patients this trial matches."),
     ] = None,
     include_closed: ClosedOpt = False,
+    why_not: Annotated[
+        str | None,
+        typer.Option(
+            "--why-not",
+            help="With --patient: every level of this trial (protocol code), matched or not, "
+            "with the first clause each fails on.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Patient-to-trial matching on the database (``--patient`` / ``--trial``) or on files."""
@@ -154,9 +181,11 @@ def main(
         raise typer.Exit(0)
     if patient is not None and trial is not None:
         raise typer.BadParameter("give --patient or --trial, not both")
+    if why_not is not None and patient is None:
+        raise typer.BadParameter("--why-not TRIAL goes with --patient")
     with errors_as_one_line():
         if patient is not None:
-            _db_patient(patient, include_closed, fmt)
+            _db_patient(patient, include_closed, fmt, why_not)
         else:
             assert trial is not None
             _db_trial(trial, include_closed, fmt)
@@ -175,6 +204,7 @@ def run(
     trial: Annotated[str | None, typer.Option("--trial", help="Only this trial's levels.")] = None,
     include_closed: ClosedOpt = False,
     include_deceased: DeceasedOpt = False,
+    status_key: StatusKeyOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Match every patient against every trial level (database; files with --patients/--trials).
@@ -190,7 +220,7 @@ def run(
             "File mode needs both --patients FILE and --trials DIR; give neither to match "
             "the database."
         )
-    matcher, loaded = _load(patients, trials, oncotree, genes)
+    matcher, loaded = _load(patients, trials, oncotree, genes, status_key)
     if trial is not None and trial not in matcher.trials:
         raise NotFoundError(f"Trial {trial!r} is not in {trials}; check the trial id.")
     rows = [
@@ -245,10 +275,11 @@ def explain(
     trials: TrialsOpt,
     oncotree: OncoTreeOpt = None,
     trial: Annotated[str | None, typer.Option("--trial", help="Only this trial.")] = None,
+    status_key: StatusKeyOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Explain, criterion by criterion, why a patient matches each level or not."""
-    matcher, _ = _load(patients, trials, oncotree, None)
+    matcher, _ = _load(patients, trials, oncotree, None, status_key)
     items = matcher.explain(patient, trial)
     if fmt == OutputFormat.json:
         print_json(
@@ -282,6 +313,7 @@ def import_ctml(
     reason: Annotated[str, typer.Option("--reason", help="Reason for change (audited).")] = "",
     oncotree: OncoTreeOpt = None,
     genes: GenesOpt = None,
+    status_key: StatusKeyOpt = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Set our trials' machine criteria from MatchMiner CTML, all or nothing (--check: validate).
@@ -295,9 +327,9 @@ def import_ctml(
     tree = _oncotree(oncotree)
     catalogue = _genes(genes)
     if path.is_dir():
-        trials = load_trials(path, oncotree=tree, genes=catalogue)
+        trials = load_trials(path, oncotree=tree, genes=catalogue, status_key=status_key)
     else:
-        trials = [load_trial(path, oncotree=tree, genes=catalogue)]
+        trials = [load_trial(path, oncotree=tree, genes=catalogue, status_key=status_key)]
     result: list[dict[str, Any]] = [
         {
             "trial_id": t.id,
@@ -342,8 +374,12 @@ def _match_doc(m: Any, with_patient: bool) -> dict[str, Any]:
         "name": m.level_name,
         "open": m.open,
         "slots_available": m.slots_available,
+        "registration": m.registration or None,
         "explanation": m.explanation,
     }
+    if not with_patient:
+        doc["matched"] = m.matched
+        doc["why_not"] = m.why_not or None
     if with_patient:
         doc = {"patient": m.patient.research_id, "site": m.patient.site.code, **doc}
     return doc
@@ -353,34 +389,80 @@ def _slots_text(n: int | None) -> str:
     return "-" if n is None else str(n)
 
 
-def _db_patient(research_id: str, include_closed: bool, fmt: OutputFormat) -> None:
+def _explanation_lines(rows: list[dict[str, Any]]) -> list[str]:
+    mark = {"met": "[yes]", "not met": "[no]", "unknown": "[?]"}
+    out = []
+    for row in rows:
+        text = f"{'  ' * (row['depth'] + 1)}{mark[row['value']]} {row['criterion']}"
+        out.append(text + (f" — {row['reason']}" if row["reason"] else ""))
+    return out
+
+
+def _registered_text(status: str) -> str:
+    return status.replace("_", " ") if status else "-"
+
+
+def _db_patient(
+    research_id: str, include_closed: bool, fmt: OutputFormat, why_not: str | None = None
+) -> None:
     _setup()
     from oncotrials.apps.matching.engine import SYSTEM, matches_for_patient
     from oncotrials.apps.subjects.models import Patient
+    from oncotrials.apps.trials.models import Trial as DbTrial
 
     patient = Patient.objects.filter(research_id=research_id.strip()).first()
     if patient is None:
         raise NotFoundError(f"No patient with research id {research_id!r}; check the id.")
-    found = [
-        m for m in matches_for_patient(user=SYSTEM, patient=patient) if include_closed or m.open
-    ]
+    if why_not is not None:
+        trial = DbTrial.objects.filter(protocol_code__iexact=why_not.strip()).first()
+        if trial is None:
+            raise NotFoundError(f"No trial with protocol code {why_not!r}; check the code.")
+        found = matches_for_patient(
+            user=SYSTEM, patient=patient, include_non_matches=True, trial=trial
+        )
+    else:
+        found = [
+            m for m in matches_for_patient(user=SYSTEM, patient=patient) if include_closed or m.open
+        ]
     if fmt == OutputFormat.json:
         print_json(
             {"patient": patient.research_id, "matches": [_match_doc(m, False) for m in found]}
         )
         return
-    table = Table(title=f"{patient.research_id}: {len(found)} matching levels")
-    for col in ("trial", "level", "name", "status", "free slots"):
+    title = (
+        f"{patient.research_id} against {why_not}: {sum(m.matched for m in found)} of "
+        f"{len(found)} levels match"
+        if why_not is not None
+        else f"{patient.research_id}: {len(found)} matching levels"
+    )
+    table = Table(title=title)
+    columns = ["trial", "level", "name", "status", "free slots", "registered"]
+    if why_not is not None:
+        columns += ["match", "first failing clause"]
+    for col in columns:
         table.add_column(col)
     for m in found:
-        table.add_row(
+        cells = [
             m.trial.protocol_code,
             m.level_path or "(trial)",
             m.level_name,
             "open" if m.open else "closed",
             _slots_text(m.slots_available),
-        )
+            _registered_text(m.registration),
+        ]
+        if why_not is not None:
+            cells += ["yes" if m.matched else "no", m.why_not or "-"]
+        table.add_row(*cells)
     stdout.print(table)
+    for m in found:
+        head = f"{m.trial.protocol_code} {m.level_path or '(trial)'}"
+        if m.registration:
+            head += f" (already in the trial: {_registered_text(m.registration)})"
+        if m.why_not:
+            head += f" does not match; first failing clause: {m.why_not}"
+        stdout.print(head + ":", markup=False)
+        for line in _explanation_lines(m.explanation):
+            stdout.print(line, markup=False)
 
 
 def _db_trial(code: str, include_closed: bool, fmt: OutputFormat) -> None:
@@ -395,8 +477,12 @@ def _db_trial(code: str, include_closed: bool, fmt: OutputFormat) -> None:
     if fmt == OutputFormat.json:
         print_json({"trial": trial.protocol_code, "matches": [_match_doc(m, True) for m in found]})
         return
-    table = Table(title=f"{trial.protocol_code}: {len(found)} matched patients")
-    for col in ("level", "patient", "site", "status", "free slots"):
+    candidates = [m for m in found if not m.registration]
+    table = Table(
+        title=f"{trial.protocol_code}: {len(candidates)} candidates, "
+        f"{len(found) - len(candidates)} already registered (listed apart)"
+    )
+    for col in ("level", "patient", "site", "status", "free slots", "registered"):
         table.add_column(col)
     for m in found:
         table.add_row(
@@ -405,6 +491,7 @@ def _db_trial(code: str, include_closed: bool, fmt: OutputFormat) -> None:
             m.patient.site.code,
             "open" if m.open else "closed",
             _slots_text(m.slots_available),
+            _registered_text(m.registration),
         )
     stdout.print(table)
 

@@ -212,3 +212,115 @@ def evaluate(
     else:
         for result in results:
             _print_recist(result)
+
+
+TimepointsFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Time-point responses as CSV (docs/formats/recist-timepoints.md).", dir_okay=False
+    ),
+]
+
+
+def _tp_best(best: Any) -> dict[str, Any]:
+    return {
+        "response": best.response,
+        "date": best.date,
+        "rule": best.rule,
+        "confirmed_by": best.confirmed_by,
+    }
+
+
+@app.command("bor")
+@command_errors
+def bor(
+    file: TimepointsFile,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm/--no-confirm",
+            help="Require confirmation of CR/PR for the headline best response.",
+        ),
+    ] = False,
+    min_sd_days: Annotated[
+        int, typer.Option("--min-sd-days", min=0, help="Minimum SD duration from start (days).")
+    ] = 42,
+    confirm_days: Annotated[
+        int,
+        typer.Option("--confirm-days", min=1, help="Minimum interval to confirm CR/PR (days)."),
+    ] = 28,
+    max_ne: Annotated[
+        int,
+        typer.Option("--max-ne", min=0, help="Most NE between a response and its confirmation."),
+    ] = 1,
+    accept_sd: Annotated[
+        bool, typer.Option("--accept-sd", help="Accept one SD between a PR and its confirmation.")
+    ] = False,
+    output: FormatOption = OutputFormat.human,
+) -> None:
+    """Best overall response from a reader's time-point responses (CSV), with the rule used."""
+    from oncotrials.core.recist.model import RecistOptions
+    from oncotrials.core.recist.timepoints import evaluate_timepoints_csv
+
+    options = RecistOptions(
+        confirmation=confirm,
+        min_sd_days=min_sd_days,
+        min_confirmation_days=confirm_days,
+        max_ne_between=max_ne,
+        accept_sd_between=accept_sd,
+    )
+    patients = evaluate_timepoints_csv(file, options)
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "criteria": "RECIST 1.1",
+                "confirmation": confirm,
+                "patients": [
+                    {
+                        "patient_id": p.patient_id,
+                        "start_date": p.start_date,
+                        "target_disease": p.has_target_disease,
+                        "bor": _tp_best(p.bor),
+                        "bor_unconfirmed": _tp_best(p.bor_unconfirmed),
+                        "bor_confirmed": _tp_best(p.bor_confirmed),
+                        "notes": list(p.notes),
+                        "timepoints": [
+                            {
+                                "line": r.line,
+                                "date": r.date,
+                                "target": r.target,
+                                "non_target": r.non_target,
+                                "new_lesions": r.new_lesions,
+                                "overall": r.overall,
+                                "rule": r.rule,
+                            }
+                            for r in p.rows
+                        ],
+                    }
+                    for p in patients
+                ],
+            }
+        )
+        return
+    for p in patients:
+        table = Table(
+            title=f"Patient {escape(p.patient_id)} — RECIST 1.1 time points", title_justify="left"
+        )
+        for column in ("Date", "Target", "Non-target", "New"):
+            table.add_column(column)
+        table.add_column("Overall", style="bold")
+        for r in p.rows:
+            table.add_row(
+                r.date.isoformat(),
+                r.target or "",
+                r.non_target or "",
+                "" if r.new_lesions is None else ("yes" if r.new_lesions else "no"),
+                r.overall,
+            )
+        stdout.print(table)
+        for r in p.rows:
+            stdout.print(f"  {r.date.isoformat()}: {escape(r.rule)}")
+        for note in p.notes:
+            stdout.print(f"  note: {escape(note)}")
+        for name, best in (("BOR", p.bor), ("unconfirmed", p.bor_unconfirmed)):
+            stdout.print(f"  {name}: [bold]{best.response}[/] — {escape(best.rule)}")

@@ -273,9 +273,11 @@ def ice_score(items: IceItems) -> int:
 
 @dataclass(frozen=True, slots=True)
 class IcansAssessment:
-    """The findings at one ICANS assessment (adults and children >= 12 years)."""
+    """The findings at one ICANS assessment: the ICE score (adults and children aged 12 or
+    over) or, for children under 12, the CAPD score (``capd``, 0-32)."""
 
     ice: IceItems | int | None = None
+    capd: int | None = None
     consciousness: Consciousness = Consciousness.ALERT
     consciousness_other_cause: bool = False
     seizure: Seizure = Seizure.NONE
@@ -286,6 +288,7 @@ class IcansAssessment:
 
 ICANS_ROWS = {
     "ice": {1: "ICE score 7-9", 2: "ICE score 3-6", 3: "ICE score 0-2"},
+    "capd": {1: "CAPD score 1-8", 3: "CAPD score >= 9"},
     "consciousness": {
         1: "depressed level of consciousness: awakens spontaneously",
         2: "depressed level of consciousness: awakens to voice",
@@ -318,10 +321,37 @@ def _ice_domain_grade(score: int) -> int:
     return 3
 
 
+#: The CAPD: 8 items scored 0-4 (Traube et al., Crit Care Med 2014;42:656-663).
+CAPD_MAX = 32
+
+
+def _capd_domain_grade(score: int) -> int:
+    """ASTCT paediatric table (Lee et al. 2019, children under 12): CAPD 1-8 is grades 1-2
+    (told apart by the level of consciousness), CAPD >= 9 grade 3; 0 is no encephalopathy."""
+    if score == 0:
+        return 0
+    return 1 if score <= 8 else 3
+
+
 def grade_icans(a: IcansAssessment) -> AstctGrade:
-    """ASTCT ICANS grade for adults (Lee et al. 2019, ICANS grading table for adults)."""
+    """ASTCT ICANS grade (Lee et al. 2019): the table for adults and children aged 12 or over
+    (ICE score), or the paediatric table for children under 12 (CAPD score in place of the ICE
+    score; the other domains are the same; unable to perform the CAPD because unarousable is
+    grade 4 through the consciousness domain)."""
     notes: list[str] = []
     unarousable = a.consciousness is Consciousness.UNAROUSABLE and not a.consciousness_other_cause
+    if a.capd is not None:
+        if a.ice is not None:
+            raise ValidationError("Give the ICE score or the CAPD score, not both.")
+        if isinstance(a.capd, bool) or not 0 <= a.capd <= CAPD_MAX:
+            raise ValidationError(f"The CAPD score runs from 0 to {CAPD_MAX}; got {a.capd!r}.")
+        return _grade_domains(
+            a,
+            {"capd": _capd_domain_grade(a.capd)},
+            [f"CAPD score {a.capd} (paediatric table, children under 12)"],
+            None,
+            unarousable,
+        )
     score: int | None
     if isinstance(a.ice, IceItems):
         score = ice_score(a.ice)
@@ -336,8 +366,20 @@ def grade_icans(a: IcansAssessment) -> AstctGrade:
             "ICANS grading needs the ICE score (its five items or the total 0-10), unless the "
             "patient is unarousable; record consciousness 'unarousable' in that case."
         )
+    return _grade_domains(
+        a, {"ice": 0 if score is None else _ice_domain_grade(score)}, notes, score, unarousable
+    )
+
+
+def _grade_domains(
+    a: IcansAssessment,
+    cognition: dict[str, int],
+    notes: list[str],
+    score: int | None,
+    unarousable: bool,
+) -> AstctGrade:
     domains = {
-        "ice": 0 if score is None else _ice_domain_grade(score),
+        **cognition,
         "consciousness": 0
         if a.consciousness_other_cause
         else _CONSCIOUSNESS_GRADE[a.consciousness],
@@ -348,7 +390,8 @@ def grade_icans(a: IcansAssessment) -> AstctGrade:
     if a.consciousness_other_cause and a.consciousness is not Consciousness.ALERT:
         notes.append("depressed consciousness attributed to another cause: not counted")
     if unarousable:
-        notes.append("unarousable: the ICE assessment cannot be performed (ICE 0, grade 4)")
+        test = "CAPD" if "capd" in cognition else "ICE"
+        notes.append(f"unarousable: the {test} assessment cannot be performed (grade 4)")
     if a.death_from_icans:
         return AstctGrade(
             "ASTCT_ICANS", 5, "Grade 5: death due to ICANS", ("death",), domains, (), score
@@ -358,7 +401,9 @@ def grade_icans(a: IcansAssessment) -> AstctGrade:
         return AstctGrade(
             "ASTCT_ICANS",
             0,
-            "No ICANS: ICE 10 and no finding in any domain",
+            "No ICANS: CAPD 0 and no finding in any domain"
+            if "capd" in cognition
+            else "No ICANS: ICE 10 and no finding in any domain",
             (),
             domains,
             tuple(notes),
@@ -420,6 +465,7 @@ _ICANS_FIELDS = {
     "age_years",
     "ice",
     "ice_score",
+    "capd_score",
     "consciousness",
     "consciousness_other_cause",
     "seizure",
@@ -464,30 +510,41 @@ def crs_assessment_from_dict(
 ICANS_MIN_AGE_YEARS = 12
 
 
-def check_icans_age(age: Any, *, where: str = "assessment") -> None:
-    """Refuse ICE-based ICANS grading of a child under 12, who is graded with the CAPD."""
+def check_icans_age(age: Any, *, where: str = "assessment", capd: bool = False) -> None:
+    """Refuse ICE-based ICANS grading of a child under 12, who is graded with the CAPD
+    (``capd``: the assessment gives the CAPD score, which is accepted at any age)."""
     if isinstance(age, bool) or not isinstance(age, (int, float, Decimal, str)):
         raise ValidationError(f"{where}: age_years must be a number of years; got {age!r}.")
     years = to_decimal(age, field=f"{where}: age_years")
     if years > 120:
         raise ValidationError(f"{where}: age_years {age} is not a plausible age in years.")
-    if years < ICANS_MIN_AGE_YEARS:
+    if years < ICANS_MIN_AGE_YEARS and not capd:
         raise ValidationError(
             f"{where}: age_years {age}: ASTCT ICANS grading with the ICE score is for adults "
             f"and children aged 12 or over; children under 12 are graded with the Cornell "
-            f"Assessment of Pediatric Delirium (CAPD), which this grader does not implement. "
-            f"Grade this child with the ASTCT paediatric table (Lee et al. 2019).",
+            f"Assessment of Pediatric Delirium (CAPD): record capd_score (0-{CAPD_MAX}) "
+            f"instead of the ICE score (ASTCT paediatric table, Lee et al. 2019).",
             code="not_gradable",
         )
 
 
 def icans_assessment_from_dict(
-    data: Mapping[str, Any], *, where: str = "assessment"
+    data: Mapping[str, Any], *, where: str = "assessment", age_years: Any = None
 ) -> IcansAssessment:
-    """Build an :class:`IcansAssessment` from a JSON/YAML mapping (docs/formats/crs-icans.md)."""
+    """Build an :class:`IcansAssessment` from a JSON/YAML mapping (docs/formats/crs-icans.md);
+    ``age_years``: the subject's age when the mapping does not give it."""
     _check_keys(data, _ICANS_FIELDS, where)
-    if data.get("age_years") is not None:
-        check_icans_age(data["age_years"], where=where)
+    capd = data.get("capd_score")
+    age = data.get("age_years", age_years)
+    if age is not None:
+        check_icans_age(age, where=where, capd=capd is not None)
+    if capd is not None:
+        if isinstance(capd, bool) or not isinstance(capd, int):
+            raise ValidationError(
+                f"{where}: capd_score must be a whole number 0-{CAPD_MAX}; got {capd!r}."
+            )
+        if "ice" in data or data.get("ice_score") is not None:
+            raise ValidationError(f"{where}: give the ICE score or capd_score, not both.")
     ice: IceItems | int | None = None
     if "ice" in data and "ice_score" in data:
         raise ValidationError(f"{where}: give either ice (the five items) or ice_score, not both.")
@@ -507,6 +564,7 @@ def icans_assessment_from_dict(
         ice = value
     return IcansAssessment(
         ice=ice,
+        capd=capd,
         consciousness=_enum(
             Consciousness, data.get("consciousness", "alert"), "consciousness", where
         ),
@@ -547,10 +605,13 @@ def grade_assessments(
 ) -> AstctCourse:
     """Grade a list of CRS or ICANS assessments given as mappings.
 
-    ``age_years`` (the subject's age) refuses ICANS grading under 12 years (CAPD, not ICE).
+    ``age_years`` (the subject's age): under 12 years, ICANS is graded with the CAPD score
+    and an assessment giving the ICE score instead is refused.
     """
-    if age_years is not None and scale == "icans":
-        check_icans_age(age_years, where=f"subject {subject_id}" if subject_id else "subject")
+    if age_years is not None and scale == "icans":  # a plausible age, checked once
+        check_icans_age(
+            age_years, where=f"subject {subject_id}" if subject_id else "subject", capd=True
+        )
     graded: list[GradedAssessment] = []
     for index, item in enumerate(assessments, start=1):
         where = f"assessment {index}" + (
@@ -561,7 +622,7 @@ def grade_assessments(
         if scale == "crs":
             result = grade_crs(crs_assessment_from_dict(item, where=where))
         elif scale == "icans":
-            result = grade_icans(icans_assessment_from_dict(item, where=where))
+            result = grade_icans(icans_assessment_from_dict(item, where=where, age_years=age_years))
         else:
             raise ValidationError(f"Unknown ASTCT scale {scale!r}; use crs or icans.")
         time = item.get("time")

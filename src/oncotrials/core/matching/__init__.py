@@ -35,7 +35,7 @@ from oncotrials.core.matching.records import (
     patient_from_dict,
     patients_from_data,
 )
-from oncotrials.core.matching.reference import Explanation, evaluate, explain
+from oncotrials.core.matching.reference import Explanation, evaluate, explain, first_failure
 from oncotrials.core.matching.trials import (
     Level,
     Trial,
@@ -72,6 +72,7 @@ __all__ = [
     "describe",
     "evaluate",
     "explain",
+    "first_failure",
     "load_trial",
     "load_trials",
     "parse_criteria",

@@ -184,21 +184,27 @@ def to_dict(node: Node) -> dict[str, Any]:
     return {node.field: node.value}
 
 
-def describe(node: Node) -> str:
-    """One-line human description of a node."""
+def describe(node: Node, oncotree: Any = None) -> str:
+    """One-line human description of a node (diagnoses by OncoTree name when ``oncotree``
+    names them). A codon wildcard reads ``V600 (any substitution)``: ``p.V600*`` would be a
+    stop codon in HGVS."""
     if isinstance(node, And):
-        return "all of: " + "; ".join(describe(c) for c in node.children)
+        return "all of: " + "; ".join(describe(c, oncotree) for c in node.children)
     if isinstance(node, Or):
-        return "any of: " + "; ".join(describe(c) for c in node.children)
+        return "any of: " + "; ".join(describe(c, oncotree) for c in node.children)
     if isinstance(node, Not):
-        return "not (" + describe(node.child) + ")"
+        return "not (" + describe(node.child, oncotree) + ")"
+    if isinstance(node, Category) and node.field == "diagnosis":
+        from oncotrials.core.matching.oncotree import diagnosis_label
+
+        return f"diagnosis {diagnosis_label(oncotree, node.value)}"
     if isinstance(node, Genomic):
         parts = [node.gene or "any gene"]
         if node.categories != frozenset(CATEGORIES):
             parts.append("/".join(sorted(node.categories, key=CATEGORIES.index)))
         for key, label in (
             ("protein_change", ""),
-            ("wildcard_protein_change", "codon "),
+            ("wildcard_protein_change", ""),
             ("exon", "exon "),
             ("cn_call", ""),
             ("fusion_partner", "partner "),
@@ -208,7 +214,7 @@ def describe(node: Node) -> str:
             value = getattr(node, key)
             if value is not None:
                 if key == "wildcard_protein_change":
-                    value = "p." + str(value)[2:] + "*"
+                    value = str(value)[2:] + " (any substitution)"
                 parts.append(f"{label}{value}")
         return "alteration " + " ".join(str(p) for p in parts)
     if isinstance(node, Numeric):

@@ -52,6 +52,7 @@ class OncoTreeMap:
                 raise ValidationError(
                     f"OncoTree: the parent {parent!r} of {code!r} is not a code of the tree."
                 )
+        self._names: dict[str, str] = dict(names or {})
         self._by_name: dict[str, tuple[str, ...]] = {}
         for code, name in sorted((names or {}).items()):
             self._by_name[name] = (*self._by_name.get(name, ()), code)
@@ -67,6 +68,10 @@ class OncoTreeMap:
 
     def __contains__(self, code: object) -> bool:
         return code in self._parents
+
+    def name_of(self, code: str) -> str | None:
+        """The display name of ``code`` (None when the tree has no names)."""
+        return self._names.get(code)
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "OncoTree") -> OncoTreeMap:
@@ -102,6 +107,18 @@ class OncoTreeMap:
                 f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})."
             ) from None
         return cls.from_json(data, source=str(path))
+
+
+def diagnosis_label(tree: OncoTreeLike | None, code: str) -> str:
+    """``Non-Small Cell Lung Cancer (NSCLC)`` when the tree names the code, else the code;
+    ``_SOLID_`` / ``_LIQUID_`` as words."""
+    if code == SOLID:
+        return "any solid tumour"
+    if code == LIQUID:
+        return "any haematological cancer"
+    name_of = getattr(tree, "name_of", None)
+    name = name_of(code) if callable(name_of) else None
+    return f"{name} ({code})" if name else code
 
 
 def ancestors(tree: OncoTreeLike, code: str) -> list[str]:

@@ -22,7 +22,7 @@ from oncotrials.core.matching.criteria import (
     Truth,
     describe,
 )
-from oncotrials.core.matching.oncotree import OncoTreeLike, in_diagnosis
+from oncotrials.core.matching.oncotree import OncoTreeLike, diagnosis_label, in_diagnosis
 from oncotrials.core.matching.records import (
     ANY_GENE,
     INTERGENIC,
@@ -116,16 +116,15 @@ def explain(node: Node, patient: Patient, oncotree: OncoTreeLike) -> Explanation
         )
         return Explanation(label, Truth(truth), reason, children=kids)
     if isinstance(node, Not):
-        kid = explain(node.child, patient, oncotree)
-        return Explanation("not", kid.truth.negate(), "", children=(kid,))
-    text = describe(node)
+        return _exclusion(node.child, explain(node.child, patient, oncotree), oncotree)
+    text = describe(node, oncotree)
     if isinstance(node, Genomic):
         report = patient.report
         if report is None:
             return Explanation(text, Truth.UNKNOWN, "no genomic report")
         hits = tuple(a.label() for a in report.alterations if row_matches(node, a))
         if hits:
-            return Explanation(text, Truth.TRUE, "found", hits)
+            return Explanation(text, Truth.TRUE, "found: " + ", ".join(hits), hits)
         n = len(report.alterations)
         return Explanation(text, Truth.FALSE, f"no matching alteration among {n} reported")
     if isinstance(node, Numeric):
@@ -135,6 +134,51 @@ def explain(node: Node, patient: Patient, oncotree: OncoTreeLike) -> Explanation
         ok = node.range.contains(value)
         return Explanation(text, Truth.TRUE if ok else Truth.FALSE, f"value {value:g}")
     return _category(node, patient, oncotree, text)
+
+
+def _exclusion(child: Node, kid: Explanation, oncotree: OncoTreeLike) -> Explanation:
+    """An exclusion read plainly, without a double negative: "no KRAS mutation — KRAS p.G12D
+    present" (not met), "no KRAS mutation — none among 3 reported" (met)."""
+    truth = kid.truth.negate()
+    if isinstance(child, Genomic):
+        what = describe(child, oncotree).removeprefix("alteration ")
+        if what == (child.gene or "any gene"):
+            what += " alteration"
+        if kid.truth is Truth.TRUE:
+            reason = ", ".join(kid.evidence) + " present"
+        elif kid.truth is Truth.FALSE:
+            reason = "none " + kid.reason.removeprefix("no matching alteration ")
+        else:
+            reason = kid.reason
+        return Explanation(f"no {what}", truth, reason, kid.evidence)
+    if isinstance(child, Category):
+        if child.field == "diagnosis":
+            text = f"diagnosis not {describe(child, oncotree).removeprefix('diagnosis ')}"
+        elif child.field == "prior_therapy":
+            text = f"no prior {child.value}"
+        elif child.field == "signature":
+            text = f"no {child.value} signature"
+        else:
+            text = f"{child.field} not {child.value}"
+        return Explanation(text, truth, kid.reason, kid.evidence)
+    if isinstance(child, Numeric):
+        return Explanation(f"not {kid.criterion}", truth, kid.reason, kid.evidence)
+    label = "none of" if isinstance(child, Or) else "not all of"
+    return Explanation(label, truth, kid.reason, children=kid.children)
+
+
+def first_failure(ex: Explanation) -> Explanation | None:
+    """Why a level does not match, in one clause: the first criterion of an ``all of`` that is
+    not met (else the first unknown), descending while it is itself an ``all of``; an
+    ``any of`` none of whose branches holds is named as a whole. None when ``ex`` is met."""
+    if ex.truth is Truth.TRUE:
+        return None
+    if ex.criterion == "all of":
+        failed = [c for c in ex.children if c.truth is Truth.FALSE]
+        unknown = [c for c in ex.children if c.truth is Truth.UNKNOWN]
+        pick = (failed or unknown)[0]
+        return first_failure(pick) or pick
+    return ex
 
 
 def _numeric_value(node: Numeric, patient: Patient) -> tuple[float | None, str]:
@@ -174,7 +218,9 @@ def _category(node: Category, patient: Patient, oncotree: OncoTreeLike, text: st
         if patient.diagnosis is None:
             return Explanation(text, Truth.UNKNOWN, "diagnosis not recorded")
         ok = in_diagnosis(oncotree, patient.diagnosis, node.value)
-        return Explanation(text, _t(ok), f"diagnosis {patient.diagnosis}")
+        return Explanation(
+            text, _t(ok), f"diagnosis {diagnosis_label(oncotree, patient.diagnosis)}"
+        )
     if field == "sex":
         if patient.sex is None:
             return Explanation(text, Truth.UNKNOWN, "sex not recorded")

@@ -247,12 +247,13 @@ def load_trial(
     *,
     oncotree: OncoTreeLike | None = None,
     genes: Container[str] | None = None,
+    status_key: str | None = None,
 ) -> Trial:
     """Read a trial file: CTML (has ``treatment_list``/``protocol_no``) or oncotrials format.
 
     A file holding several CTML trials is refused here: read it with :func:`load_file`.
     """
-    trials = load_file(path, oncotree=oncotree, genes=genes)
+    trials = load_file(path, oncotree=oncotree, genes=genes, status_key=status_key)
     if len(trials) != 1:
         raise ValidationError(f"{path}: holds {len(trials)} trials; one was expected.")
     return trials[0]
@@ -263,14 +264,18 @@ def load_file(
     *,
     oncotree: OncoTreeLike | None = None,
     genes: Container[str] | None = None,
+    status_key: str | None = None,
 ) -> list[Trial]:
-    """Every trial of a file: one oncotrials trial, one CTML trial or a list of CTML trials."""
+    """Every trial of a file: one oncotrials trial, one CTML trial or a list of CTML trials
+    (``status_key``: the root key of a CTML trial's status, see ``trial_from_ctml``)."""
     from oncotrials.core.matching.ctml import trials_from_ctml
 
     path = Path(path)
     data = read_document(path)
     if is_ctml(data):
-        return trials_from_ctml(data, source=str(path), oncotree=oncotree, genes=genes)
+        return trials_from_ctml(
+            data, source=str(path), oncotree=oncotree, genes=genes, status_key=status_key
+        )
     return [trial_from_dict(data, source=str(path), oncotree=oncotree, genes=genes)]
 
 
@@ -279,6 +284,7 @@ def load_trials(
     *,
     oncotree: OncoTreeLike | None = None,
     genes: Container[str] | None = None,
+    status_key: str | None = None,
 ) -> list[Trial]:
     """Read every ``*.yaml``/``*.yml``/``*.json`` trial of a directory, all or nothing."""
     directory = Path(directory)
@@ -288,7 +294,7 @@ def load_trials(
     trials: list[Trial] = []
     seen: dict[str, str] = {}
     for file in files:
-        for trial in load_file(file, oncotree=oncotree, genes=genes):
+        for trial in load_file(file, oncotree=oncotree, genes=genes, status_key=status_key):
             if trial.id in seen:
                 raise ValidationError(
                     f"{file}: trial id {trial.id!r} is also used by {seen[trial.id]}; "

@@ -32,6 +32,8 @@ def test_seed_small_adds_its_volume_with_a_verifiable_trail(db: Any) -> None:
     assert {login.username for login in logins} >= {"nurse", "investigator", "monitor"}
     totals = seed_counts()
     assert totals["trials"] == spec.trials
+    assert added["trials"] > 0
+    assert added["dose_levels"] == 3 * added["trials"]
     assert added["patients"] == spec.patients
     assert added["reports"] == spec.patients * spec.reports_per_patient
     assert added["mutations"] == 3 * added["reports"]

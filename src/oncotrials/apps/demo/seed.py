@@ -49,7 +49,7 @@ class SeedSize:
 
 SIZES: dict[str, SeedSize] = {
     "small": SeedSize(
-        trials=30, patients=200, reports_per_patient=4, registered_share=0.25, demo_patients=False
+        trials=40, patients=200, reports_per_patient=4, registered_share=0.25, demo_patients=False
     ),
     "centre-10y": SeedSize(
         trials=300,

@@ -66,9 +66,9 @@ def _broker() -> tuple[bool, str]:
     url: str = settings.CELERY_BROKER_URL
     if url == "memory://":
         return True, "no broker: jobs run in-process"
-    from kombu import Connection  # only when a broker is configured
+    from kombu.connection import Connection  # only when a broker is configured
 
-    with Connection(url, connect_timeout=2) as conn:
+    with Connection(url, connect_timeout=2) as conn:  # type: ignore[no-untyped-call]
         conn.ensure_connection(max_retries=1, timeout=2)
         transport = conn.transport_cls
     return True, f"{transport} broker reachable"

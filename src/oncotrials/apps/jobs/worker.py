@@ -28,7 +28,9 @@ app.conf.update(
 )
 
 
-@app.task(name="oncotrials.jobs.run", acks_late=True, reject_on_worker_lost=True)
+@app.task(  # type: ignore[untyped-decorator]
+    name="oncotrials.jobs.run", acks_late=True, reject_on_worker_lost=True
+)
 def run_job(job_id: int) -> str:
     from .services import job_run  # the services import the apps; the worker imports this first
 

@@ -100,7 +100,8 @@ def _with_database(url: str, name: str) -> str:
 
 
 def table_digests(url: str) -> dict[str, tuple[int, str]]:
-    """Row count and SHA-256 of every public table's rows (as text, in primary-key order)."""
+    """Row count and SHA-256 of every public table's rows (as text, in primary-key order), and
+    of the sequences' positions (as ``(sequences)``)."""
     import psycopg
     from psycopg import sql
 
@@ -139,6 +140,13 @@ def table_digests(url: str) -> dict[str, tuple[int, str]]:
                     h.update(b"\n")
                     n += 1
             out[table] = (n, h.hexdigest())
+        # Sequences too: a restore that set them back would hand out ids already used.
+        seqs = conn.execute(
+            "SELECT sequencename, coalesce(last_value, 0) FROM pg_sequences "
+            "WHERE schemaname = 'public' ORDER BY sequencename"
+        ).fetchall()
+        text = "\n".join(f"{name}={value}" for name, value in seqs)
+        out["(sequences)"] = (len(seqs), hashlib.sha256(text.encode()).hexdigest())
     return out
 
 

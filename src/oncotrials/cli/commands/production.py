@@ -57,17 +57,18 @@ def seed(
     else:
         with stderr.status(f"Seeding {size}") as status:
             _, added = seed_load(size, seed=seed_value, progress=lambda m: status.update(m))
-    doc = {
+    totals_now = seed_counts()
+    doc: dict[str, Any] = {
         "size": size,
         "added": added,
-        "totals": seed_counts(),
+        "totals": totals_now,
         "wall_s": round(time.perf_counter() - wall, 1),
         "cpu_s": round(time.process_time() - cpu, 1),
     }
     if fmt is OutputFormat.json:
         print_json(doc)
         return
-    totals = ", ".join(f"{v:,} {k}" for k, v in doc["totals"].items())
+    totals = ", ".join(f"{v:,} {k}" for k, v in totals_now.items())
     stdout.print(
         f"Seeded {size}: {totals} in {doc['wall_s']} s wall, {doc['cpu_s']} s CPU (this process)."
     )

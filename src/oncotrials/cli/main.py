@@ -56,11 +56,28 @@ COMMANDS: dict[str, LazyCommand] = {
         "Create a user, optionally with a membership (role at a site, optionally for one trial).",
         group=False,
     ),
+    "seed": LazyCommand(
+        "oncotrials.cli.commands.production",
+        "seed",
+        "Load a load-test seed (the demo plus years of volume) into an empty database.",
+        group=False,
+    ),
+    "verify-restore": LazyCommand(
+        "oncotrials.cli.commands.production",
+        "verify_restore",
+        "Dump, restore into a scratch database, compare every table and verify the audit trail.",
+        group=False,
+    ),
     "token": LazyCommand(
         "oncotrials.cli.commands.platform", "token_app", "Personal access tokens for the API."
     ),
     "audit": LazyCommand("oncotrials.cli.commands.platform", "audit_app", "The audit trail."),
     "db": LazyCommand("oncotrials.cli.commands.platform", "db_app", "Database roles (PostgreSQL)."),
+    "jobs": LazyCommand(
+        "oncotrials.cli.commands.jobs",
+        "app",
+        "Long jobs (genomic imports, matching runs), in-process or on the Celery worker.",
+    ),
     "ctcae": LazyCommand(
         "oncotrials.cli.commands.grading",
         "ctcae_app",

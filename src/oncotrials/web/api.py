@@ -117,3 +117,22 @@ api.add_router("/", tumours_router)
 api.add_router("/", genomics_router)
 api.add_router("/", matching_router)
 api.add_router("/", mtb_router)
+
+
+@api.get("/health", tags=["health"], summary="Health checks (administrators)")
+def health(request: HttpRequest) -> dict[str, Any]:
+    """Database, migrations, audit key and broker, each with its message: administrators only.
+
+    Unauthenticated probes use ``/healthz`` (liveness) and ``/healthz?ready=1`` (a status).
+    """
+    from oncotrials.apps.accounts.access import scope_for
+
+    from .health import health_checks
+
+    if not scope_for(request.user).is_admin:  # type: ignore[arg-type]
+        raise HttpError(403, "Only an administrator may read the health details.")
+    checks = health_checks()
+    return {
+        "status": "ok" if all(c.ok for c in checks) else "unavailable",
+        "checks": [{"name": c.name, "ok": c.ok, "message": c.message, "ms": c.ms} for c in checks],
+    }

@@ -1,12 +1,10 @@
-"""The Celery app. Without a broker (the embedded default) tasks run eagerly, in-process."""
+"""The Celery app (``celery -A oncotrials.web.celery worker``); it lives with the jobs it runs.
+
+Without a broker (the embedded default) jobs run in-process and Celery is never imported.
+"""
 
 from __future__ import annotations
 
-import os
+from oncotrials.apps.jobs.worker import app
 
-from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncotrials.web.settings")
-app = Celery("oncotrials")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+__all__ = ["app"]

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.genomics",
     "oncotrials.apps.matching",
     "oncotrials.apps.mtb",
+    "oncotrials.apps.jobs",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +308,8 @@ STORAGES = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
+# The queue of the jobs' task (workers: ``-Q`` with the same name when it is not the default).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "oncotrials")
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from oncotrials.apps.accounts import views as account_views
@@ -14,12 +13,9 @@ from oncotrials.apps.trials import views as trial_views
 
 from . import views
 from .api import api
+from .health import healthz
 
 admin.site.site_header = "oncotrials administration"
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
 
 
 urlpatterns = [

@@ -233,8 +233,10 @@ def _explain(tp: TimepointResult, reported: str) -> str:
         text = f"sum of diameters {tp.sum_mm} mm"
         if tp.baseline_sum_mm is not None:
             text += f", {tp.change_from_baseline_pct} % from baseline {tp.baseline_sum_mm} mm"
-        if tp.nadir_mm is not None:
+        if tp.nadir_mm:
             text += f", {tp.change_from_nadir_pct} % from nadir {tp.nadir_mm} mm"
+        elif tp.nadir_mm is not None:
+            text += ", up from a nadir of 0 mm (disease reappeared after complete response)"
         parts.append(text)
     else:
         parts.append("not every target lesion measured")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,11 +28,24 @@ from .selectors import (
 from .services import check_may_export, data_cut_create, data_cut_files, zip_bytes
 
 
-def _cut(request: HttpRequest, cut_id: int) -> object:
+def _cut(request: HttpRequest, cut_id: int) -> Any:
     try:
         return data_cut_get_for_user(user=request.user, cut_id=cut_id)
     except NotFoundError:
         raise Http404("No such data cut.") from None
+
+
+def _files(cut: Any, fmt: str, user: Any) -> dict[str, bytes]:
+    """The cut's files of one format, or the HTTP answer that says why not."""
+    try:
+        check_may_export(user, cut)
+        return data_cut_files(cut=cut, fmt=fmt, by=user)
+    except OncotrialsError as exc:
+        if exc.status == 403:
+            raise PermissionDenied(exc.message) from None
+        if exc.status in (404, 422):
+            raise Http404(exc.message) from None
+        raise
 
 
 @login_required
@@ -68,7 +84,7 @@ def exports_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def exports_cut(request: HttpRequest, cut_id: int) -> HttpResponse:
     cut = _cut(request, cut_id)
-    return render(request, "exports/cut.html", {"cut": cut_summary(cut)})  # type: ignore[arg-type]
+    return render(request, "exports/cut.html", {"cut": cut_summary(cut)})
 
 
 @login_required
@@ -76,15 +92,9 @@ def exports_cut(request: HttpRequest, cut_id: int) -> HttpResponse:
 def exports_cut_archive(request: HttpRequest, cut_id: int, fmt: str) -> HttpResponse:
     cut = _cut(request, cut_id)
     user = acting_user(request.user)
-    try:
-        check_may_export(user, cut)  # type: ignore[arg-type]
-        files = data_cut_files(cut=cut, fmt=fmt, by=user)  # type: ignore[arg-type]
-    except OncotrialsError as exc:
-        if exc.status == 404 or exc.status == 422:
-            raise Http404(exc.message) from None
-        raise
-    folder = f"{cut.trial.protocol_code}-{cut.name}-{fmt}".replace(" ", "_")  # type: ignore[attr-defined]
-    return download(zip_bytes(files, cut=cut, folder=folder), f"{folder}.zip")  # type: ignore[arg-type]
+    files = _files(cut, fmt, user)
+    folder = f"{cut.trial.protocol_code}-{cut.name}-{fmt}".replace(" ", "_")
+    return download(zip_bytes(files, cut=cut, folder=folder), f"{folder}.zip")
 
 
 @login_required
@@ -92,13 +102,7 @@ def exports_cut_archive(request: HttpRequest, cut_id: int, fmt: str) -> HttpResp
 def exports_cut_file(request: HttpRequest, cut_id: int, fmt: str, filename: str) -> HttpResponse:
     cut = _cut(request, cut_id)
     user = acting_user(request.user)
-    try:
-        check_may_export(user, cut)  # type: ignore[arg-type]
-        files = data_cut_files(cut=cut, fmt=fmt, by=user)  # type: ignore[arg-type]
-    except OncotrialsError as exc:
-        if exc.status == 404 or exc.status == 422:
-            raise Http404(exc.message) from None
-        raise
+    files = _files(cut, fmt, user)
     if filename not in files:
         raise Http404("No such file in this data cut.")
     return download(files[filename], filename)

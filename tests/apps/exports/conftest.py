@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
 from exports_data import VERBATIM
 
 
@@ -42,25 +41,43 @@ def trial_data(journey: Any, screen: Any) -> Any:
     reg = _register(journey, journey.patient, screen, nurse)
     _register(journey, journey.partner_patient, screen, partner)
     administration_record(
-        registration=reg, agent="Drug B", dose="50", unit="mg",
-        administered_on=dt.date(2026, 11, 13), visit_code="C1D1", by=nurse,
+        registration=reg,
+        agent="Drug B",
+        dose="50",
+        unit="mg",
+        administered_on=dt.date(2026, 11, 13),
+        visit_code="C1D1",
+        by=nurse,
     )
     lab_result_create(
-        registration=reg, analyte="neutrophils", value="0.8", unit="10^9/L",
-        sampled_on=dt.date(2026, 11, 14), lln="1.8", uln="7.5", visit_code="C1D1", by=nurse,
+        registration=reg,
+        analyte="neutrophils",
+        value="0.8",
+        unit="10^9/L",
+        sampled_on=dt.date(2026, 11, 14),
+        lln="1.8",
+        uln="7.5",
+        visit_code="C1D1",
+        by=nurse,
     )
     adverse_event_create(
         registration=reg,
         data={
-            "term": "Colitis", "grade": 3, "onset_date": "2026-11-14",
-            "attribution": {"Drug B": "probable"}, "action_taken": "interrupted",
-            "outcome": "recovering", "verbatim": VERBATIM,
+            "term": "Colitis",
+            "grade": 3,
+            "onset_date": "2026-11-14",
+            "attribution": {"Drug B": "probable"},
+            "action_taken": "interrupted",
+            "outcome": "recovering",
+            "verbatim": VERBATIM,
         },
         by=nurse,
         complete=True,
     )
     baseline_save(
-        registration=reg, date=dt.date(2026, 11, 5), method="CT",
+        registration=reg,
+        date=dt.date(2026, 11, 5),
+        method="CT",
         lesions=[
             {"lesion_id": "T1", "organ": "liver", "role": "target", "diameter_mm": "30"},
             {"lesion_id": "T2", "organ": "lung", "role": "target", "diameter_mm": "20"},
@@ -69,7 +86,8 @@ def trial_data(journey: Any, screen: Any) -> Any:
         by=nurse,
     )
     assessment_save(
-        registration=reg, date=dt.date(2026, 11, 19),
+        registration=reg,
+        date=dt.date(2026, 11, 19),
         measurements=[
             {"lesion_id": "T1", "diameter_mm": "20"},
             {"lesion_id": "T2", "diameter_mm": "12"},
@@ -78,5 +96,3 @@ def trial_data(journey: Any, screen: Any) -> Any:
         by=nurse,
     )
     return journey
-
-

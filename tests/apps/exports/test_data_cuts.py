@@ -7,7 +7,6 @@ verbatim term has 250 characters, a lab result, a dose and a RECIST baseline and
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import zipfile
@@ -16,10 +15,9 @@ from typing import Any
 
 import pyreadstat
 import pytest
+from exports_data import VERBATIM
 
 from oncotrials.core.errors import ConflictError, ValidationError
-
-from exports_data import VERBATIM
 
 
 def _read(files: dict[str, bytes], name: str, tmp_path: Path) -> Any:
@@ -35,8 +33,7 @@ def test_a_cut_is_audited_and_exports_the_same_files_each_time(trial_data: Any, 
 
     admin = trial_data.unit.users["admin"]
     trial = trial_data.cohort.trial
-    cut = data_cut_create(trial=trial, name="interim-1", formats=["sdtm"], by=admin,
-                          reason="DSMB")
+    cut = data_cut_create(trial=trial, name="interim-1", formats=["sdtm"], by=admin, reason="DSMB")
     assert cut.subjects == 2
     assert sorted(cut.cut_sites.values_list("site__code", flat=True)) == ["main", "partner"]
     event = AuditEvent.objects.get(action="data_cut.create", object_id=str(cut.pk))
@@ -68,7 +65,8 @@ def test_the_250_character_verbatim_term_lands_in_suppae(trial_data: Any, tmp_pa
     ae = _read(files, "ae.xpt", tmp_path)
     supp = _read(files, "suppae.xpt", tmp_path)
     (row,) = ae.itertuples()
-    assert row.AETOXGR == "3" and len(row.AETERM) <= 200
+    assert row.AETOXGR == "3"
+    assert len(row.AETERM) <= 200
     rest = supp[(supp["QNAM"] == "AETERM1") & (supp["IDVARVAL"] == str(int(row.AESEQ)))]
     assert row.AETERM + "".join(rest["QVAL"]) == VERBATIM
     assert set(supp.loc[supp["QNAM"] == "CTCAEVER", "QVAL"]) == {"5.0"}
@@ -111,8 +109,9 @@ def test_a_monitor_exports_only_its_trial_at_its_site(trial_data: Any, client_fo
 def test_a_nurse_sees_the_cut_list_but_may_not_export(trial_data: Any, client_for: Any):
     from oncotrials.apps.exports.services import data_cut_create
 
-    cut = data_cut_create(trial=trial_data.cohort.trial, name="n", formats=["sdtm"],
-                          by=trial_data.unit.users["admin"])
+    cut = data_cut_create(
+        trial=trial_data.cohort.trial, name="n", formats=["sdtm"], by=trial_data.unit.users["admin"]
+    )
     client = client_for("datamanager")
     assert client.get(f"/exports/cuts/{cut.pk}/").status_code == 404  # partner site in the cut
     nurse = client_for("nurse")
@@ -144,14 +143,16 @@ def test_web_page_makes_a_cut_and_serves_its_files(trial_data: Any, client_for: 
     client = client_for("admin")
     trial = trial_data.cohort.trial
     page = client.get("/exports/")
-    assert page.status_code == 200 and "cut-form" in page.content.decode()
+    assert page.status_code == 200
+    assert "cut-form" in page.content.decode()
     answer = client.post(
         "/exports/", {"trial": trial.pk, "name": "web cut", "formats": ["sdtm"], "reason": ""}
     )
     assert answer.status_code == 302
     detail = client.get(answer["Location"])
     body = detail.content.decode()
-    assert "web cut" in body and "define.xml" in body
+    assert "web cut" in body
+    assert "define.xml" in body
     cut_id = int(answer["Location"].rstrip("/").rsplit("/", 1)[1])
     archive = client.get(f"/exports/cuts/{cut_id}/sdtm.zip")
     assert archive["Content-Type"] == "application/zip"
@@ -179,9 +180,11 @@ def test_api_lists_makes_and_downloads_cuts(trial_data: Any, client_for: Any) ->
     cut = made.json()
     assert {f["name"] for f in cut["files"]} >= {"dm.xpt", "dm.json", "define.xml"}
     listed = client.get(f"/api/v1/exports/cuts?trial_id={trial.pk}").json()
-    assert listed["count"] == 1 and listed["items"][0]["name"] == "api cut"
+    assert listed["count"] == 1
+    assert listed["items"][0]["name"] == "api cut"
     one = client.get(f"/api/v1/exports/cuts/{cut['id']}/files/sdtm/define.xml")
-    assert one.status_code == 200 and one.content.startswith(b"<?xml")
+    assert one.status_code == 200
+    assert one.content.startswith(b"<?xml")
     sha = next(f["sha256"] for f in cut["files"] if f["name"] == "define.xml")
     import hashlib
 
@@ -191,4 +194,5 @@ def test_api_lists_makes_and_downloads_cuts(trial_data: Any, client_for: Any) ->
         json.dumps({"trial_id": trial.pk, "name": "api cut", "formats": ["sdtm"]}),
         content_type="application/json",
     )
-    assert dup.status_code == 409 and dup.json()["code"] == "conflict"
+    assert dup.status_code == 409
+    assert dup.json()["code"] == "conflict"

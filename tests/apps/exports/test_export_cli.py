@@ -44,13 +44,16 @@ def test_export_errors_are_one_line(trial_data: Any, tmp_path: Path) -> None:
     assert unknown.exit_code == 1
     assert "Unknown export format 'odm'; known: sdtm" in unknown.stderr
     missing = runner.invoke(app, ["export", "sdtm", "--study", "NOPE", "--cut", "x"])
-    assert missing.exit_code == 1 and "No trial with protocol code 'NOPE'" in missing.stderr
+    assert missing.exit_code == 1
+    assert "No trial with protocol code 'NOPE'" in missing.stderr
     outsider = runner.invoke(
         app, ["export", "sdtm", "--study", code, "--cut", "x", "--user", "outsider"]
     )
-    assert outsider.exit_code == 1 and "does not allow you to make data cuts" in outsider.stderr
+    assert outsider.exit_code == 1
+    assert "does not allow you to make data cuts" in outsider.stderr
     listed = runner.invoke(app, ["export", "--list"])
-    assert listed.exit_code == 0 and listed.stdout.startswith("sdtm")
+    assert listed.exit_code == 0
+    assert listed.stdout.startswith("sdtm")
 
 
 @pytest.mark.parametrize("name", ["dm", "ts"])
@@ -58,20 +61,28 @@ def test_convert_xpt_to_dsj_with_define(tmp_path: Path, name: str) -> None:
     out = tmp_path / f"{name}.json"
     result = runner.invoke(
         app,
-        ["convert", "xpt-to-dsj", str(FIX / "cdisc" / f"{name}.xpt"), str(out), "--define",
-         str(FIX / "cdisc" / "define.xml")],
+        [
+            "convert",
+            "xpt-to-dsj",
+            str(FIX / "cdisc" / f"{name}.xpt"),
+            str(out),
+            "--define",
+            str(FIX / "cdisc" / "define.xml"),
+        ],
     )
     assert result.exit_code == 0, result.output
     got = json.loads(out.read_text())
     expected = json.loads((FIX / "cdisc" / f"{name}.json").read_text())
-    assert got["rows"] == expected["rows"] and got["columns"] == expected["columns"]
+    assert got["rows"] == expected["rows"]
+    assert got["columns"] == expected["columns"]
 
 
 def test_convert_refuses_what_is_not_xpt(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["convert", "xpt-to-dsj", str(FIX / "pharmaversesdtm" / "ts.csv"), str(tmp_path / "o")]
     )
-    assert result.exit_code == 1 and "not a SAS transport" in result.stderr
+    assert result.exit_code == 1
+    assert "not a SAS transport" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -79,12 +90,25 @@ def test_convert_sdtm_recist_prints_the_agreement(tmp_path: Path) -> None:
     pv = FIX / "pharmaversesdtm"
     result = runner.invoke(
         app,
-        ["convert", "sdtm-recist", str(pv / "tu_onco_recist.csv"), str(pv / "tr_onco_recist.csv"),
-         str(pv / "rs_onco_recist.csv"), "--dm", str(pv / "dm.csv"), "--evaluator",
-         "INDEPENDENT ASSESSOR", "--evaluator-id", "RADIOLOGIST 2", "--format", "json"],
+        [
+            "convert",
+            "sdtm-recist",
+            str(pv / "tu_onco_recist.csv"),
+            str(pv / "tr_onco_recist.csv"),
+            str(pv / "rs_onco_recist.csv"),
+            "--dm",
+            str(pv / "dm.csv"),
+            "--evaluator",
+            "INDEPENDENT ASSESSOR",
+            "--evaluator-id",
+            "RADIOLOGIST 2",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["agreed"], report["compared"]) == (21, 22)
     (row,) = [r for r in report["rows"] if not r["agrees"]]
-    assert row["subject"] == "01-701-1133" and row["explanation"]
+    assert row["subject"] == "01-701-1133"
+    assert row["explanation"]

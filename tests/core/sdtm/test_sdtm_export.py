@@ -68,7 +68,9 @@ def test_every_domain_is_written_in_three_formats(files: dict[str, bytes]) -> No
 def test_xpt_files_are_sas_transport_version_5(files: dict[str, bytes]) -> None:
     for name in xpts(files):
         data = files[name]
-        assert data[:80] == (b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"0" * 30 + b"  ")
+        assert data[:80] == (
+            b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
+        )
         assert b"LIBV8" not in data[:80]
         member = data[400:480]
         assert member.startswith(b"SAS     " + name[:-4].upper().ljust(8).encode())
@@ -162,13 +164,15 @@ def test_a_250_character_ae_term_lands_in_suppae_never_cut(folder: Path) -> None
     ae_json = json.loads(files["ae.json"])
     supp_json = json.loads(files["suppae.json"])
     names = [c["name"] for c in supp_json["columns"]]
-    rest = [r[names.index("QVAL")] for r in supp_json["rows"] if r[names.index("QNAM")] == "AETERM1"]
+    rest = [
+        r[names.index("QVAL")] for r in supp_json["rows"] if r[names.index("QNAM")] == "AETERM1"
+    ]
     first = [r[4] for r in ae_json["rows"] if str(r[4]).startswith("Grade 3 maculopapular")]
     assert first[0] + rest[0] == term
 
 
 def test_a_700_character_term_takes_several_supp_records() -> None:
-    term = " ".join(["word%03d" % i for i in range(90)])  # 719 characters
+    term = " ".join([f"word{i:03d}" for i in range(90)])  # 719 characters
     datasets = {d.name: d for d in sdtm_datasets(make_study(long_term=term))}
     supp = datasets["SUPPAE"].records()
     parts = [r for r in supp if r["QNAM"].startswith("AETERM")]
@@ -193,10 +197,12 @@ def test_ctcae_grade_and_version_are_exported(files: dict[str, bytes], folder: P
     assert sorted(ae["AETOXGR"]) == ["1", "3", "3"]
     supp, _ = pyreadstat.read_xport(str(folder / "suppae.xpt"))
     versions = supp[supp["QNAM"] == "CTCAEVER"]
-    assert len(versions) == 3 and set(versions["QVAL"]) == {"5.0"}
+    assert len(versions) == 3
+    assert set(versions["QVAL"]) == {"5.0"}
     lb, _ = pyreadstat.read_xport(str(folder / "lb.xpt"))
     neut = lb[lb["LBTESTCD"] == "NEUT"].iloc[0]
-    assert neut["LBTOXGR"] == "3" and neut["LBNRIND"] == "LOW"
+    assert neut["LBTOXGR"] == "3"
+    assert neut["LBNRIND"] == "LOW"
     assert neut["LBTOX"] == "NEUTROPHIL COUNT DECREASED"
 
 
@@ -273,10 +279,13 @@ def test_bad_input_is_refused_with_the_field_named() -> None:
 def test_define_validator_rejects_a_broken_document(files: dict[str, bytes]) -> None:
     broken = files["define.xml"].replace(b'Name="SDTMIG"', b'Name="SDTM-IG"')
     errors = define_schema_errors(broken)
-    assert errors and "SDTM-IG" in errors[0]
-    assert define_schema_errors(b"<ODM") and "not well-formed" in define_schema_errors(b"<ODM")[0]
+    assert errors
+    assert "SDTM-IG" in errors[0]
+    assert define_schema_errors(b"<ODM")
+    assert "not well-formed" in define_schema_errors(b"<ODM")[0]
 
 
 def test_dataset_json_stream_is_utf8_json(files: dict[str, bytes]) -> None:
     doc: Any = json.load(io.BytesIO(files["dm.json"]))
-    assert doc["name"] == "DM" and doc["itemGroupOID"] == "IG.DM"
+    assert doc["name"] == "DM"
+    assert doc["itemGroupOID"] == "IG.DM"

@@ -55,7 +55,7 @@ def test_xpt_to_dataset_json_equals_cdiscs_example(name: str) -> None:
 
 
 def test_xpt_to_dataset_json_without_define_infers_types() -> None:
-    doc = xpt_to_dataset_json(CDISC / "dm.xpt", created=dt.datetime(2026, 1, 1))
+    doc = xpt_to_dataset_json(CDISC / "dm.xpt", created=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert dataset_json_errors(doc) == []
     cols = {c["name"]: c for c in doc["columns"]}
     assert cols["AGE"]["dataType"] == "integer"
@@ -84,7 +84,9 @@ def test_cdisc_xpt_is_version_5() -> None:
     head = (CDISC / "dm.xpt").read_bytes()[:80]
     assert head.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD")
     table = read_xpt(CDISC / "dm.xpt")
-    assert table.name == "DM" and len(table.rows) == 18 and table.label == "Demographics"
+    assert table.name == "DM"
+    assert len(table.rows) == 18
+    assert table.label == "Demographics"
 
 
 # --- Define-XML validation -----------------------------------------------------------------------
@@ -94,7 +96,8 @@ def test_validator_rejects_cdiscs_define_xml_on_its_known_typo() -> None:
     """CDISC's MSG define.xml names its standard "STDTMIG" (line 63), not in the XSD's list."""
     errors = define_schema_errors(CDISC / "define.xml")
     assert len(errors) == 1
-    assert errors[0].startswith("line 63:") and "STDTMIG" in errors[0]
+    assert errors[0].startswith("line 63:")
+    assert "STDTMIG" in errors[0]
 
 
 def test_validator_accepts_cdiscs_define_xml_once_fixed() -> None:
@@ -138,14 +141,20 @@ def test_recist_recomputed_agrees_with_the_investigator_on_22_time_points() -> N
         _rows("tu_onco_recist"), _rows("tr_onco_recist"), _rows("rs_onco_recist"), _rows("dm")
     )
     assert report.not_evaluable == {}
-    assert len(report.rows) == 22 and report.agreed == 22
+    assert len(report.rows) == 22
+    assert report.agreed == 22
     assert report.crosstab() == {
-        ("SD", "SD"): 7, ("PR", "PR"): 4, ("CR", "CR"): 3, ("PD", "PD"): 3,
-        ("NE", "NE"): 2, ("NON-CR/NON-PD", "NON-CR/NON-PD"): 3,
+        ("SD", "SD"): 7,
+        ("PR", "PR"): 4,
+        ("CR", "CR"): 3,
+        ("PD", "PD"): 3,
+        ("NE", "NE"): 2,
+        ("NON-CR/NON-PD", "NON-CR/NON-PD"): 3,
     }
     # every investigator OVRLRESP of the file was compared (the fixture README: 22 per evaluator)
     said = Counter(
-        r["RSORRES"] for r in _rows("rs_onco_recist")
+        r["RSORRES"]
+        for r in _rows("rs_onco_recist")
         if r["RSEVAL"] == "INVESTIGATOR" and r["RSTESTCD"] == "OVRLRESP"
     )
     assert said == Counter(r.reported for r in report.rows)
@@ -156,15 +165,23 @@ def test_radiologist_2_disagreement_is_explained() -> None:
     """Radiologist 2 reads PR at week 9 for 01-701-1133 after a CR at week 6; a lesion came back
     (sum 4.95 mm from a nadir of 0), which RECIST 1.1 (EORTC FAQ) calls progression."""
     report = recist_agreement(
-        _rows("tu_onco_recist"), _rows("tr_onco_recist"), _rows("rs_onco_recist"), _rows("dm"),
-        evaluator="INDEPENDENT ASSESSOR", evaluator_id="RADIOLOGIST 2",
+        _rows("tu_onco_recist"),
+        _rows("tr_onco_recist"),
+        _rows("rs_onco_recist"),
+        _rows("dm"),
+        evaluator="INDEPENDENT ASSESSOR",
+        evaluator_id="RADIOLOGIST 2",
     )
     assert (report.agreed, len(report.rows)) == (21, 22)
     (row,) = [r for r in report.rows if not r.agrees]
     assert (row.subject, row.visit, row.reported, row.recomputed) == (
-        "01-701-1133", "WEEK 9", "PR", "PD"
+        "01-701-1133",
+        "WEEK 9",
+        "PR",
+        "PD",
     )
-    assert "4.95 mm" in row.explanation and "nadir of 0 mm" in row.explanation
+    assert "4.95 mm" in row.explanation
+    assert "nadir of 0 mm" in row.explanation
     assert all(r.explanation == "" for r in report.rows if r.agrees)
 
 

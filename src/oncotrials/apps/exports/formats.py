@@ -27,12 +27,48 @@ from .registry import ExportFormat, format_register
 
 # ISO 3166-1 alpha-2 -> alpha-3 (SDTM COUNTRY) for the countries our sites are in.
 ALPHA3 = {
-    "AT": "AUT", "AU": "AUS", "BE": "BEL", "BG": "BGR", "BR": "BRA", "CA": "CAN", "CH": "CHE",
-    "CN": "CHN", "CY": "CYP", "CZ": "CZE", "DE": "DEU", "DK": "DNK", "EE": "EST", "ES": "ESP",
-    "FI": "FIN", "FR": "FRA", "GB": "GBR", "GR": "GRC", "HR": "HRV", "HU": "HUN", "IE": "IRL",
-    "IL": "ISR", "IS": "ISL", "IT": "ITA", "JP": "JPN", "KR": "KOR", "LT": "LTU", "LU": "LUX",
-    "LV": "LVA", "MC": "MCO", "MT": "MLT", "NL": "NLD", "NO": "NOR", "NZ": "NZL", "PL": "POL",
-    "PT": "PRT", "RO": "ROU", "SE": "SWE", "SG": "SGP", "SI": "SVN", "SK": "SVK", "TW": "TWN",
+    "AT": "AUT",
+    "AU": "AUS",
+    "BE": "BEL",
+    "BG": "BGR",
+    "BR": "BRA",
+    "CA": "CAN",
+    "CH": "CHE",
+    "CN": "CHN",
+    "CY": "CYP",
+    "CZ": "CZE",
+    "DE": "DEU",
+    "DK": "DNK",
+    "EE": "EST",
+    "ES": "ESP",
+    "FI": "FIN",
+    "FR": "FRA",
+    "GB": "GBR",
+    "GR": "GRC",
+    "HR": "HRV",
+    "HU": "HUN",
+    "IE": "IRL",
+    "IL": "ISR",
+    "IS": "ISL",
+    "IT": "ITA",
+    "JP": "JPN",
+    "KR": "KOR",
+    "LT": "LTU",
+    "LU": "LUX",
+    "LV": "LVA",
+    "MC": "MCO",
+    "MT": "MLT",
+    "NL": "NLD",
+    "NO": "NOR",
+    "NZ": "NZL",
+    "PL": "POL",
+    "PT": "PRT",
+    "RO": "ROU",
+    "SE": "SWE",
+    "SG": "SGP",
+    "SI": "SVN",
+    "SK": "SVK",
+    "TW": "TWN",
     "US": "USA",
 }
 _ATTRIBUTION_ORDER = ("definite", "probable", "possible", "unlikely", "unrelated")
@@ -74,8 +110,11 @@ def _subject(reg: Registration, trial_consents: dict[int, dt.date]) -> m.Subject
         elif change.to_status == RegistrationStatus.OFF_STUDY:
             dispositions.append(m.Disposition("end_of_study", change.on, change.reason))
     death = next(
-        (d.on for d in dispositions if disposition_decod(d.reason) == "DEATH"
-         and d.kind != "consent"),
+        (
+            d.on
+            for d in dispositions
+            if disposition_decod(d.reason) == "DEATH" and d.kind != "consent"
+        ),
         None,
     )
     exposures = tuple(
@@ -157,8 +196,11 @@ def _subject(reg: Registration, trial_consents: dict[int, dt.date]) -> m.Subject
             )
             for t in responses["timepoints"]
         )
-        criteria = "iRECIST" if evaluation is not None and evaluation.criteria == "irecist" \
+        criteria = (
+            "iRECIST"
+            if evaluation is not None and evaluation.criteria == "irecist"
             else "RECIST 1.1"
+        )
         tumours = m.Tumours(
             record=record,
             criteria=criteria,
@@ -168,9 +210,13 @@ def _subject(reg: Registration, trial_consents: dict[int, dt.date]) -> m.Subject
         )
     dose = reg.dose_level
     arm_code = reg.cohort.code if dose is None else f"{reg.cohort.code}-DL{dose.level}"
-    arm = reg.cohort.name if dose is None else (
-        f"{reg.cohort.name}, dose level {dose.level}: {dose.agent} {format(dose.dose.normalize(), 'f')}"
-        f" {dose.unit}"
+    arm = (
+        reg.cohort.name
+        if dose is None
+        else (
+            f"{reg.cohort.name}, dose level {dose.level}: {dose.agent} {format(dose.dose.normalize(), 'f')}"
+            f" {dose.unit}"
+        )
     )
     age_ref = consent_on or reg.registered_on
     return m.Subject(

@@ -53,14 +53,16 @@ def export_sites(*, user: Actor | None, trial: Trial) -> list[Site]:
     if user is None:
         return sites
     return [
-        s for s in sites
+        s
+        for s in sites
         if may(user, Action.EXPORT_DATA, on=Target(frozenset({s.pk}), frozenset({trial.pk})))
     ]
 
 
 def trials_exportable_by(user: Actor) -> list[Trial]:
     return [
-        t for t in trials_visible_to(user).order_by("protocol_code")
+        t
+        for t in trials_visible_to(user).order_by("protocol_code")
         if export_sites(user=user, trial=t)
     ]
 

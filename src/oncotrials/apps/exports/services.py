@@ -107,7 +107,8 @@ def data_cut_files(*, cut: DataCut, fmt: str, by: User | None) -> dict[str, byte
     written = exporter.write(cut.content[fmt], cut.created_at.replace(microsecond=0))
     recorded = cut.files.get(fmt, {})
     changed = sorted(
-        n for n in set(recorded) | set(written)
+        n
+        for n in set(recorded) | set(written)
         if n not in written or n not in recorded or _sha256(written[n]) != recorded[n]["sha256"]
     )
     if changed:
@@ -140,8 +141,9 @@ def zip_bytes(files: dict[str, bytes], *, cut: DataCut, folder: str) -> bytes:
 def check_may_export(user: User, cut: DataCut) -> None:
     """Refuse (403) a user who sees the cut but may not export its trial at all its sites."""
     for site_id in cut.cut_sites.values_list("site_id", flat=True):
-        if not may(user, Action.EXPORT_DATA, on=Target(frozenset({site_id}),
-                                                      frozenset({cut.trial_id}))):
+        if not may(
+            user, Action.EXPORT_DATA, on=Target(frozenset({site_id}), frozenset({cut.trial_id}))
+        ):
             raise PermissionDeniedError(
                 f"Your role does not allow you to {Action.EXPORT_DATA.value}."
             )

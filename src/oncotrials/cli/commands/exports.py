@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,8 +70,9 @@ def export(
     from oncotrials.apps.trials.models import Trial
 
     if list_formats:
-        rows = [{"name": f.name, "label": f.label, "description": f.description}
-                for f in formats_all()]
+        rows = [
+            {"name": f.name, "label": f.label, "description": f.description} for f in formats_all()
+        ]
         if fmt is OutputFormat.json:
             print_json(rows)
         else:
@@ -107,15 +107,17 @@ def export(
     for name, data in files.items():
         (out / name).write_bytes(data)
     recorded = found.files[exporter.name]
-    result = {
+    result: dict[str, Any] = {
         "study": study,
         "cut": found.name,
         "made": made,
         "created_at": found.created_at,
         "format": exporter.name,
         "out": str(out),
-        "files": [{"name": n, "sha256": recorded[n]["sha256"], "bytes": recorded[n]["bytes"]}
-                  for n in sorted(files)],
+        "files": [
+            {"name": n, "sha256": recorded[n]["sha256"], "bytes": recorded[n]["bytes"]}
+            for n in sorted(files)
+        ],
     }
     if fmt is OutputFormat.json:
         print_json(result)
@@ -159,8 +161,12 @@ def xpt_to_dsj(
     if errors:
         raise ValidationError(f"{target.name} would break the Dataset-JSON schema: {errors[0]}")
     target.write_bytes(json_bytes(doc))
-    summary = {"dataset": doc["name"], "records": doc["records"], "columns": len(doc["columns"]),
-               "out": str(target)}
+    summary = {
+        "dataset": doc["name"],
+        "records": doc["records"],
+        "columns": len(doc["columns"]),
+        "out": str(target),
+    }
     if fmt is OutputFormat.json:
         print_json(summary)
     else:
@@ -191,8 +197,12 @@ def sdtm_recist(
         for notice in t.notices:
             stderr.print(escape(notice))
     report = recist_agreement(
-        tables[0].rows, tables[1].rows, tables[2].rows, dm_rows,
-        evaluator=evaluator, evaluator_id=evaluator_id,
+        tables[0].rows,
+        tables[1].rows,
+        tables[2].rows,
+        dm_rows,
+        evaluator=evaluator,
+        evaluator_id=evaluator_id,
     )
     if fmt is OutputFormat.json:
         print_json(
@@ -200,29 +210,47 @@ def sdtm_recist(
                 "agreed": report.agreed,
                 "compared": len(report.rows),
                 "rows": [
-                    {"subject": r.subject, "visit": r.visit, "date": r.date,
-                     "reported": r.reported, "recomputed": r.recomputed, "agrees": r.agrees,
-                     "explanation": r.explanation}
+                    {
+                        "subject": r.subject,
+                        "visit": r.visit,
+                        "date": r.date,
+                        "reported": r.reported,
+                        "recomputed": r.recomputed,
+                        "agrees": r.agrees,
+                        "explanation": r.explanation,
+                    }
                     for r in report.rows
                 ],
-                "crosstab": [{"reported": k[0], "recomputed": k[1], "n": v}
-                             for k, v in sorted(report.crosstab().items())],
+                "crosstab": [
+                    {"reported": k[0], "recomputed": k[1], "n": v}
+                    for k, v in sorted(report.crosstab().items())
+                ],
                 "not_evaluable": report.not_evaluable,
                 "notes": list(report.notes),
             }
         )
         return
-    table = Table("subject", "visit", "date", "reported", "recomputed", "why they differ",
-                  title=f"RECIST 1.1 recomputed vs {evaluator} {evaluator_id}".strip())
+    table = Table(
+        "subject",
+        "visit",
+        "date",
+        "reported",
+        "recomputed",
+        "why they differ",
+        title=f"RECIST 1.1 recomputed vs {evaluator} {evaluator_id}".strip(),
+    )
     for r in report.rows:
-        table.add_row(r.subject, r.visit, str(r.date or ""), r.reported, r.recomputed or "—",
-                      escape(r.explanation))
+        table.add_row(
+            r.subject,
+            r.visit,
+            str(r.date or ""),
+            r.reported,
+            r.recomputed or "—",
+            escape(r.explanation),
+        )
     stdout.print(table)
     stdout.print(f"agreement: {report.agreed}/{len(report.rows)} time points")
     for subject, why in report.not_evaluable.items():
         stdout.print(f"not evaluable {subject}: {escape(why)}")
     for note in report.notes:
         stderr.print(escape(note))
-
-
-

@@ -84,8 +84,13 @@ def define_xml(
     mdv.set(_q("def:DefineVersion"), "2.1.0")
     standards = etree.SubElement(mdv, _q("def:Standards"))
     etree.SubElement(
-        standards, _q("def:Standard"), OID="STD.1", Name="SDTMIG", Type="IG",
-        Version=SDTMIG_VERSION, Status="Final",
+        standards,
+        _q("def:Standard"),
+        OID="STD.1",
+        Name="SDTMIG",
+        Type="IG",
+        Version=SDTMIG_VERSION,
+        Status="Final",
     )
     item_defs: list[etree._Element] = []
     methods: list[etree._Element] = []
@@ -114,9 +119,12 @@ def define_xml(
             if v.origin == "Derived":
                 method_oid = f"MT.{ds.name}.{v.name}"
                 ref.set("MethodOID", method_oid)
-                method = etree.Element(_q("MethodDef"), OID=method_oid,
-                                       Name=f"Derivation of {ds.name}.{v.name}",
-                                       Type="Computation")
+                method = etree.Element(
+                    _q("MethodDef"),
+                    OID=method_oid,
+                    Name=f"Derivation of {ds.name}.{v.name}",
+                    Type="Computation",
+                )
                 _text(method, "Description", v.method or "Derived.")
                 methods.append(method)
             ref.set("Role", v.role)
@@ -143,7 +151,8 @@ def define_xml(
         mdv.append(item)
     for method in methods:
         mdv.append(method)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 # --- Validation --------------------------------------------------------------------------------
@@ -257,10 +266,12 @@ def read_define(path: str | Path) -> DefineInfo:
                 )
             )
         name = ig.get("Name") or ""
-        groups[name.upper()] = DefineGroup(ig.get("OID") or "", name, _description(ig),
-                                           tuple(items))
-    return DefineInfo(root.get("FileOID") or "", study.get("OID") or "", mdv.get("OID") or "",
-                      groups)
+        groups[name.upper()] = DefineGroup(
+            ig.get("OID") or "", name, _description(ig), tuple(items)
+        )
+    return DefineInfo(
+        root.get("FileOID") or "", study.get("OID") or "", mdv.get("OID") or "", groups
+    )
 
 
 DATE_TYPES = (DATE,)

@@ -63,10 +63,10 @@ ID, TOPIC, TIMING, GROUP, RESULT = (
 SYN, REC, VAR = "Synonym Qualifier", "Record Qualifier", "Variable Qualifier"
 
 
-def V(  # noqa: N802  (a declaration table reads better with a short name)
+def V(
     name: str,
     label: str,
-    type: str = TEXT,  # noqa: A002
+    type: str = TEXT,
     role: str = REC,
     *,
     mandatory: bool = False,
@@ -117,22 +117,52 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
         [
             *_common("DM", seq=False),
             V("SUBJID", "Subject Identifier for the Study", role=TOPIC, mandatory=True),
-            V("RFSTDTC", "Subject Reference Start Date/Time", DATE, origin="Derived",
-              method="Date of the first study drug administration."),
-            V("RFENDTC", "Subject Reference End Date/Time", DATE, origin="Derived",
-              method="Date of the last study drug administration."),
-            V("RFXSTDTC", "Date/Time of First Study Treatment", DATE, origin="Derived",
-              method="Date of the first study drug administration."),
-            V("RFXENDTC", "Date/Time of Last Study Treatment", DATE, origin="Derived",
-              method="Date of the last study drug administration."),
+            V(
+                "RFSTDTC",
+                "Subject Reference Start Date/Time",
+                DATE,
+                origin="Derived",
+                method="Date of the first study drug administration.",
+            ),
+            V(
+                "RFENDTC",
+                "Subject Reference End Date/Time",
+                DATE,
+                origin="Derived",
+                method="Date of the last study drug administration.",
+            ),
+            V(
+                "RFXSTDTC",
+                "Date/Time of First Study Treatment",
+                DATE,
+                origin="Derived",
+                method="Date of the first study drug administration.",
+            ),
+            V(
+                "RFXENDTC",
+                "Date/Time of Last Study Treatment",
+                DATE,
+                origin="Derived",
+                method="Date of the last study drug administration.",
+            ),
             V("RFICDTC", "Date/Time of Informed Consent", DATE),
-            V("RFPENDTC", "Date/Time of End of Participation", DATE, origin="Derived",
-              method="End-of-study date, else the last date in the data cut."),
+            V(
+                "RFPENDTC",
+                "Date/Time of End of Participation",
+                DATE,
+                origin="Derived",
+                method="End-of-study date, else the last date in the data cut.",
+            ),
             V("DTHDTC", "Date/Time of Death", DATE),
             V("DTHFL", "Subject Death Flag", origin="Derived", method="Y when DTHDTC is known."),
             V("SITEID", "Study Site Identifier", mandatory=True),
-            V("AGE", "Age", INTEGER, origin="Derived",
-              method="Year of RFICDTC (else of registration) minus year of birth."),
+            V(
+                "AGE",
+                "Age",
+                INTEGER,
+                origin="Derived",
+                method="Year of RFICDTC (else of registration) minus year of birth.",
+            ),
             V("AGEU", "Age Units", role=VAR, origin="Assigned"),
             V("SEX", "Sex", mandatory=True),
             V("ARMCD", "Planned Arm Code"),
@@ -149,13 +179,25 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
         [
             *_common("DS"),
             V("DSTERM", "Reported Term for the Disposition Event", role=TOPIC, mandatory=True),
-            V("DSDECOD", "Standardized Disposition Term", role=SYN, mandatory=True,
-              origin="Derived", method="Controlled term matched from DSTERM."),
+            V(
+                "DSDECOD",
+                "Standardized Disposition Term",
+                role=SYN,
+                mandatory=True,
+                origin="Derived",
+                method="Controlled term matched from DSTERM.",
+            ),
             V("DSCAT", "Category for Disposition Event", role=GROUP, key=3, origin="Assigned"),
             V("DSSCAT", "Subcategory for Disposition Event", role=GROUP, origin="Assigned"),
             V("DSSTDTC", "Start Date/Time of Disposition Event", DATE, TIMING, key=4),
-            V("DSSTDY", "Study Day of Start of Disposition Event", INTEGER, TIMING,
-              origin="Derived", method=_DY),
+            V(
+                "DSSTDY",
+                "Study Day of Start of Disposition Event",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
         ],
     ),
     "EX": (
@@ -171,8 +213,14 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("VISIT", "Visit Name", role=TIMING),
             V("EXSTDTC", "Start Date/Time of Treatment", DATE, TIMING, key=4),
             V("EXENDTC", "End Date/Time of Treatment", DATE, TIMING),
-            V("EXSTDY", "Study Day of Start of Treatment", INTEGER, TIMING, origin="Derived",
-              method=_DY),
+            V(
+                "EXSTDY",
+                "Study Day of Start of Treatment",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
         ],
     ),
     "AE": (
@@ -199,10 +247,22 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("AETOXGR", "Standard Toxicity Grade"),
             V("AESTDTC", "Start Date/Time of Adverse Event", DATE, TIMING, key=4),
             V("AEENDTC", "End Date/Time of Adverse Event", DATE, TIMING),
-            V("AESTDY", "Study Day of Start of Adverse Event", INTEGER, TIMING, origin="Derived",
-              method=_DY),
-            V("AEENDY", "Study Day of End of Adverse Event", INTEGER, TIMING, origin="Derived",
-              method=_DY),
+            V(
+                "AESTDY",
+                "Study Day of Start of Adverse Event",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
+            V(
+                "AEENDY",
+                "Study Day of End of Adverse Event",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
         ],
     ),
     "LB": (
@@ -217,25 +277,69 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("LBORRESU", "Original Units", role=VAR),
             V("LBORNRLO", "Reference Range Lower Limit in Orig Unit", role=VAR),
             V("LBORNRHI", "Reference Range Upper Limit in Orig Unit", role=VAR),
-            V("LBSTRESC", "Character Result/Finding in Std Format", role=RESULT,
-              origin="Derived", method="LBORRES (results are kept in their collected unit)."),
-            V("LBSTRESN", "Numeric Result/Finding in Standard Units", FLOAT, RESULT,
-              origin="Derived", method="LBSTRESC as a number."),
+            V(
+                "LBSTRESC",
+                "Character Result/Finding in Std Format",
+                role=RESULT,
+                origin="Derived",
+                method="LBORRES (results are kept in their collected unit).",
+            ),
+            V(
+                "LBSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                FLOAT,
+                RESULT,
+                origin="Derived",
+                method="LBSTRESC as a number.",
+            ),
             V("LBSTRESU", "Standard Units", role=VAR, origin="Derived", method="LBORRESU."),
-            V("LBSTNRLO", "Reference Range Lower Limit-Std Units", FLOAT, VAR, origin="Derived",
-              method="LBORNRLO as a number."),
-            V("LBSTNRHI", "Reference Range Upper Limit-Std Units", FLOAT, VAR, origin="Derived",
-              method="LBORNRHI as a number."),
-            V("LBNRIND", "Reference Range Indicator", role=VAR, origin="Derived",
-              method="LOW below LBSTNRLO, HIGH above LBSTNRHI, else NORMAL."),
-            V("LBTOX", "Toxicity", role=VAR, origin="Derived",
-              method="The CTCAE term the result was graded against."),
-            V("LBTOXGR", "Standard Toxicity Grade", role=VAR, origin="Derived",
-              method="CTCAE grade computed from the result and the normal range."),
+            V(
+                "LBSTNRLO",
+                "Reference Range Lower Limit-Std Units",
+                FLOAT,
+                VAR,
+                origin="Derived",
+                method="LBORNRLO as a number.",
+            ),
+            V(
+                "LBSTNRHI",
+                "Reference Range Upper Limit-Std Units",
+                FLOAT,
+                VAR,
+                origin="Derived",
+                method="LBORNRHI as a number.",
+            ),
+            V(
+                "LBNRIND",
+                "Reference Range Indicator",
+                role=VAR,
+                origin="Derived",
+                method="LOW below LBSTNRLO, HIGH above LBSTNRHI, else NORMAL.",
+            ),
+            V(
+                "LBTOX",
+                "Toxicity",
+                role=VAR,
+                origin="Derived",
+                method="The CTCAE term the result was graded against.",
+            ),
+            V(
+                "LBTOXGR",
+                "Standard Toxicity Grade",
+                role=VAR,
+                origin="Derived",
+                method="CTCAE grade computed from the result and the normal range.",
+            ),
             V("VISIT", "Visit Name", role=TIMING),
             V("LBDTC", "Date/Time of Specimen Collection", DATE, TIMING, key=4),
-            V("LBDY", "Study Day of Specimen Collection", INTEGER, TIMING, origin="Derived",
-              method=_DY),
+            V(
+                "LBDY",
+                "Study Day of Specimen Collection",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
         ],
     ),
     "VS": (
@@ -248,10 +352,21 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("VSTEST", "Vital Signs Test Name", role=SYN, mandatory=True),
             V("VSORRES", "Result or Finding in Original Units", role=RESULT),
             V("VSORRESU", "Original Units", role=VAR),
-            V("VSSTRESC", "Character Result/Finding in Std Format", role=RESULT,
-              origin="Derived", method="VSORRES."),
-            V("VSSTRESN", "Numeric Result/Finding in Standard Units", FLOAT, RESULT,
-              origin="Derived", method="VSSTRESC as a number."),
+            V(
+                "VSSTRESC",
+                "Character Result/Finding in Std Format",
+                role=RESULT,
+                origin="Derived",
+                method="VSORRES.",
+            ),
+            V(
+                "VSSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                FLOAT,
+                RESULT,
+                origin="Derived",
+                method="VSSTRESC as a number.",
+            ),
             V("VSSTRESU", "Standard Units", role=VAR, origin="Derived", method="VSORRESU."),
             V("VISIT", "Visit Name", role=TIMING),
             V("VSDTC", "Date/Time of Measurements", DATE, TIMING, key=4),
@@ -268,15 +383,26 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("TUTESTCD", "Tumor/Lesion ID Short Name", role=TOPIC, mandatory=True),
             V("TUTEST", "Tumor/Lesion ID Test Name", role=SYN, mandatory=True),
             V("TUORRES", "Tumor/Lesion ID Result", role=RESULT),
-            V("TUSTRESC", "Tumor/Lesion ID Result Std. Format", role=RESULT, origin="Derived",
-              method="TUORRES."),
+            V(
+                "TUSTRESC",
+                "Tumor/Lesion ID Result Std. Format",
+                role=RESULT,
+                origin="Derived",
+                method="TUORRES.",
+            ),
             V("TULOC", "Location of the Tumor/Lesion", role=REC),
             V("TUMETHOD", "Method of Identification", role=REC),
             V("TUEVAL", "Evaluator", role=REC, origin="Assigned"),
             V("VISIT", "Visit Name", role=TIMING),
             V("TUDTC", "Date/Time of Tumor/Lesion Identification", DATE, TIMING),
-            V("TUDY", "Study Day of Tumor/Lesion Identification", INTEGER, TIMING,
-              origin="Derived", method=_DY),
+            V(
+                "TUDY",
+                "Study Day of Tumor/Lesion Identification",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
         ],
     ),
     "TR": (
@@ -291,18 +417,35 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("TRTEST", "Tumor/Lesion Assessment Test Name", role=SYN, mandatory=True),
             V("TRORRES", "Result or Finding in Original Units", role=RESULT),
             V("TRORRESU", "Original Units", role=VAR),
-            V("TRSTRESC", "Character Result/Finding in Std Format", role=RESULT,
-              origin="Derived", method="TRORRES; a lesion too small to measure counts 5 mm."),
-            V("TRSTRESN", "Numeric Result/Finding in Standard Units", FLOAT, RESULT,
-              origin="Derived", method="TRSTRESC as a number; SUMDIAM is the sum of the target "
-              "lesions' diameters (RECIST 1.1 section 4.3.1)."),
+            V(
+                "TRSTRESC",
+                "Character Result/Finding in Std Format",
+                role=RESULT,
+                origin="Derived",
+                method="TRORRES; a lesion too small to measure counts 5 mm.",
+            ),
+            V(
+                "TRSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                FLOAT,
+                RESULT,
+                origin="Derived",
+                method="TRSTRESC as a number; SUMDIAM is the sum of the target "
+                "lesions' diameters (RECIST 1.1 section 4.3.1).",
+            ),
             V("TRSTRESU", "Standard Units", role=VAR, origin="Derived", method="TRORRESU."),
             V("TRSTAT", "Completion Status", role=REC),
             V("TREVAL", "Evaluator", role=REC, origin="Assigned"),
             V("VISIT", "Visit Name", role=TIMING),
             V("TRDTC", "Date/Time of Tumor/Lesion Measurement", DATE, TIMING, key=3),
-            V("TRDY", "Study Day of Tumor/Lesion Measurement", INTEGER, TIMING, origin="Derived",
-              method=_DY),
+            V(
+                "TRDY",
+                "Study Day of Tumor/Lesion Measurement",
+                INTEGER,
+                TIMING,
+                origin="Derived",
+                method=_DY,
+            ),
         ],
     ),
     "RS": (
@@ -315,8 +458,13 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
             V("RSTEST", "Assessment Name", role=SYN, mandatory=True),
             V("RSCAT", "Category for Assessment", role=GROUP, origin="Assigned"),
             V("RSORRES", "Result or Finding in Original Units", role=RESULT),
-            V("RSSTRESC", "Character Result/Finding in Std Format", role=RESULT,
-              origin="Derived", method="RSORRES."),
+            V(
+                "RSSTRESC",
+                "Character Result/Finding in Std Format",
+                role=RESULT,
+                origin="Derived",
+                method="RSORRES.",
+            ),
             V("RSEVAL", "Evaluator", role=REC, origin="Assigned"),
             V("VISIT", "Visit Name", role=TIMING),
             V("RSDTC", "Date/Time of Assessment", DATE, TIMING, key=3),
@@ -327,13 +475,25 @@ SPECS: dict[str, tuple[str, str, str, list[Variable]]] = {
 
 SUPP_VARIABLES = (
     V("STUDYID", "Study Identifier", role=ID, mandatory=True, key=1, origin="Protocol"),
-    V("RDOMAIN", "Related Domain Abbreviation", role=ID, mandatory=True, key=2,
-      origin="Assigned"),
-    V("USUBJID", "Unique Subject Identifier", role=ID, mandatory=True, key=3, origin="Derived",
-      method="USUBJID of the parent record."),
+    V("RDOMAIN", "Related Domain Abbreviation", role=ID, mandatory=True, key=2, origin="Assigned"),
+    V(
+        "USUBJID",
+        "Unique Subject Identifier",
+        role=ID,
+        mandatory=True,
+        key=3,
+        origin="Derived",
+        method="USUBJID of the parent record.",
+    ),
     V("IDVAR", "Identifying Variable", role=ID, key=4, origin="Assigned"),
-    V("IDVARVAL", "Identifying Variable Value", role=ID, key=5, origin="Derived",
-      method="The parent record's --SEQ."),
+    V(
+        "IDVARVAL",
+        "Identifying Variable Value",
+        role=ID,
+        key=5,
+        origin="Derived",
+        method="The parent record's --SEQ.",
+    ),
     V("QNAM", "Qualifier Variable Name", role=TOPIC, mandatory=True, key=6, origin="Assigned"),
     V("QLABEL", "Qualifier Variable Label", role=SYN, mandatory=True, origin="Assigned"),
     V("QVAL", "Data Value", role=RESULT, mandatory=True),
@@ -533,8 +693,10 @@ def _ae(study: Study, s: Subject) -> tuple[list[Row], list[tuple[int, str, str, 
     rows: list[Row] = []
     supp: list[tuple[int, str, str, str]] = []  # (row index, QNAM, QLABEL, QVAL)
     for i, ae in enumerate(sorted(s.adverse_events, key=lambda a: (a.onset or dt.date.min, a.ref))):
-        flags = {v: ("Y" if k in ae.seriousness else "N") if ae.serious else "" for k, v in
-                 AE_SERIOUSNESS.items()}
+        flags = {
+            v: ("Y" if k in ae.seriousness else "N") if ae.serious else ""
+            for k, v in AE_SERIOUSNESS.items()
+        }
         rows.append(
             {
                 "AETERM": ae.verbatim or ae.term,
@@ -679,8 +841,17 @@ def _tu(study: Study, s: Subject) -> list[Row]:
 
 
 def _tr_row(
-    lesion_id: str, group: str, testcd: str, test: str, orres: str, stresn: Decimal | None,
-    unit: bool, stat: str, visit: str, on: dt.date, ref: dt.date | None,
+    lesion_id: str,
+    group: str,
+    testcd: str,
+    test: str,
+    orres: str,
+    stresn: Decimal | None,
+    unit: bool,
+    stat: str,
+    visit: str,
+    on: dt.date,
+    ref: dt.date | None,
 ) -> Row:
     return {
         "TRGRPID": group,
@@ -700,39 +871,72 @@ def _tr_row(
     }
 
 
-def _target_row(lesion_id: str, nodal: bool, diameter: Any, status: Any, visit: str,
-                on: dt.date, ref: dt.date | None) -> Row:
+def _target_row(
+    lesion_id: str,
+    nodal: bool,
+    diameter: Any,
+    status: Any,
+    visit: str,
+    on: dt.date,
+    ref: dt.date | None,
+) -> Row:
     testcd, test = ("SAXIS", "Short Axis") if nodal else ("LDIAM", "Longest Diameter")
     if diameter is not None:
         value = Decimal(str(diameter))
-        return _tr_row(lesion_id, "TARGET", testcd, test, _num(value), value, True, "", visit,
-                       on, ref)
+        return _tr_row(
+            lesion_id, "TARGET", testcd, test, _num(value), value, True, "", visit, on, ref
+        )
     if status == LesionStatus.ABSENT:
-        return _tr_row(lesion_id, "TARGET", testcd, test, "0", Decimal(0), True, "", visit, on,
-                       ref)
+        return _tr_row(lesion_id, "TARGET", testcd, test, "0", Decimal(0), True, "", visit, on, ref)
     if status == LesionStatus.TOO_SMALL:
-        row = _tr_row(lesion_id, "TARGET", testcd, test, "TOO SMALL TO MEASURE", TOO_SMALL_MM,
-                      True, "", visit, on, ref)
+        row = _tr_row(
+            lesion_id,
+            "TARGET",
+            testcd,
+            test,
+            "TOO SMALL TO MEASURE",
+            TOO_SMALL_MM,
+            True,
+            "",
+            visit,
+            on,
+            ref,
+        )
         row["TRORRESU"] = ""
         return row
     return _tr_row(lesion_id, "TARGET", testcd, test, "", None, False, "NOT DONE", visit, on, ref)
 
 
-def _state_row(lesion_id: str, group: str, status: Any, visit: str, on: dt.date,
-               ref: dt.date | None) -> Row:
+def _state_row(
+    lesion_id: str, group: str, status: Any, visit: str, on: dt.date, ref: dt.date | None
+) -> Row:
     if status is None or status == LesionStatus.NOT_EVALUATED:
-        return _tr_row(lesion_id, group, "TUMSTATE", "Tumor State", "", None, False, "NOT DONE",
-                       visit, on, ref)
-    return _tr_row(lesion_id, group, "TUMSTATE", "Tumor State", TUMSTATE[status], None, False, "",
-                   visit, on, ref)
+        return _tr_row(
+            lesion_id, group, "TUMSTATE", "Tumor State", "", None, False, "NOT DONE", visit, on, ref
+        )
+    return _tr_row(
+        lesion_id,
+        group,
+        "TUMSTATE",
+        "Tumor State",
+        TUMSTATE[status],
+        None,
+        False,
+        "",
+        visit,
+        on,
+        ref,
+    )
 
 
 def _sum_row(total: Decimal | None, visit: str, on: dt.date, ref: dt.date | None) -> Row:
     if total is None:
-        return _tr_row("", "TARGET", "SUMDIAM", "Sum of Diameter", "", None, False, "NOT DONE",
-                       visit, on, ref)
-    return _tr_row("", "TARGET", "SUMDIAM", "Sum of Diameter", _num(total), total, True, "",
-                   visit, on, ref)
+        return _tr_row(
+            "", "TARGET", "SUMDIAM", "Sum of Diameter", "", None, False, "NOT DONE", visit, on, ref
+        )
+    return _tr_row(
+        "", "TARGET", "SUMDIAM", "Sum of Diameter", _num(total), total, True, "", visit, on, ref
+    )
 
 
 def _tr(study: Study, s: Subject) -> list[Row]:
@@ -746,11 +950,17 @@ def _tr(study: Study, s: Subject) -> list[Row]:
     targets = [les for les in record.baseline.lesions if les.role == LesionRole.TARGET]
     for lesion in record.baseline.lesions:
         if lesion.role == LesionRole.TARGET:
-            rows.append(_target_row(lesion.lesion_id, lesion.nodal, lesion.diameter_mm, None,
-                                    "BASELINE", base, ref))
+            rows.append(
+                _target_row(
+                    lesion.lesion_id, lesion.nodal, lesion.diameter_mm, None, "BASELINE", base, ref
+                )
+            )
         else:
-            rows.append(_state_row(lesion.lesion_id, "NON-TARGET", LesionStatus.PRESENT,
-                                   "BASELINE", base, ref))
+            rows.append(
+                _state_row(
+                    lesion.lesion_id, "NON-TARGET", LesionStatus.PRESENT, "BASELINE", base, ref
+                )
+            )
     if targets:
         total = s.tumours.baseline_sum_mm
         if total is None and all(t.diameter_mm is not None for t in targets):
@@ -762,11 +972,19 @@ def _tr(study: Study, s: Subject) -> list[Row]:
         visit = _follow_up_name(i)
         for obs in a.lesions:
             if obs.lesion_id in target_ids:
-                rows.append(_target_row(obs.lesion_id, nodal.get(obs.lesion_id, False),
-                                        obs.diameter_mm, obs.status, visit, a.date, ref))
+                rows.append(
+                    _target_row(
+                        obs.lesion_id,
+                        nodal.get(obs.lesion_id, False),
+                        obs.diameter_mm,
+                        obs.status,
+                        visit,
+                        a.date,
+                        ref,
+                    )
+                )
             else:
-                rows.append(_state_row(obs.lesion_id, "NON-TARGET", obs.status, visit, a.date,
-                                       ref))
+                rows.append(_state_row(obs.lesion_id, "NON-TARGET", obs.status, visit, a.date, ref))
         for new in a.new_lesions:
             row = _state_row(new.lesion_id, "NEW", new.status, visit, a.date, ref)
             if new.equivocal:
@@ -816,7 +1034,14 @@ def _rs(study: Study, s: Subject) -> list[Row]:
 # --- Building datasets -------------------------------------------------------------------------
 
 _MAPPERS: dict[str, Callable[[Study, Subject], Any]] = {
-    "DM": _dm, "DS": _ds, "EX": _ex, "AE": _ae, "LB": _lb, "VS": _vs, "TU": _tu, "TR": _tr,
+    "DM": _dm,
+    "DS": _ds,
+    "EX": _ex,
+    "AE": _ae,
+    "LB": _lb,
+    "VS": _vs,
+    "TU": _tu,
+    "TR": _tr,
     "RS": _rs,
 }
 DOMAINS = tuple(_MAPPERS)
@@ -865,7 +1090,8 @@ def _qnam(name: str, n: int) -> str:
 
 
 def _build(
-    name: str, rows_by_subject: Sequence[tuple[Subject, list[Row], list[tuple[int, str, str, str]]]],
+    name: str,
+    rows_by_subject: Sequence[tuple[Subject, list[Row], list[tuple[int, str, str, str]]]],
     study: Study,
 ) -> tuple[Dataset, list[Row]]:
     label, klass, structure, variables = SPECS[name]
@@ -882,8 +1108,13 @@ def _build(
             row.update(STUDYID=study.study_id, DOMAIN=name, USUBJID=usubjid)
         order = sorted(
             range(len(rows)),
-            key=lambda i: tuple(_sort_value(rows[i].get(k)) for k in keys[2:])
-            + (_sort_value(rows[i].get("_ref")), i),
+            key=lambda i: (
+                (
+                    *tuple(_sort_value(rows[i].get(k)) for k in keys[2:]),
+                    _sort_value(rows[i].get("_ref")),
+                    i,
+                )
+            ),
         )
         new_index = {old: new for new, old in enumerate(order)}
         for position, i in enumerate(order, start=1):
@@ -902,16 +1133,38 @@ def _build(
                         parts = split_text(value)
                         value = parts[0]
                         for n, part in enumerate(parts[1:], start=1):
-                            supp.append(_supp_row(study, name, usubjid, seq_name, position,
-                                                  _qnam(v.name, n), v.label, part))
+                            supp.append(
+                                _supp_row(
+                                    study,
+                                    name,
+                                    usubjid,
+                                    seq_name,
+                                    position,
+                                    _qnam(v.name, n),
+                                    v.label,
+                                    part,
+                                )
+                            )
                 values.append(value)
             out.append(tuple(values))
         for i, qnam, qlabel, qval in extra:
-            supp.append(_supp_row(study, name, usubjid, seq_name, new_index[i] + 1, qnam, qlabel,
-                                  qval, origin="Assigned"))
+            supp.append(
+                _supp_row(
+                    study,
+                    name,
+                    usubjid,
+                    seq_name,
+                    new_index[i] + 1,
+                    qnam,
+                    qlabel,
+                    qval,
+                    origin="Assigned",
+                )
+            )
     return (
-        Dataset(name, label, klass, structure, tuple(variables), tuple(out),
-                repeating=name != "DM"),
+        Dataset(
+            name, label, klass, structure, tuple(variables), tuple(out), repeating=name != "DM"
+        ),
         supp,
     )
 
@@ -924,8 +1177,17 @@ def _sort_value(value: Any) -> tuple[int, Any]:
     return (2, str(value))
 
 
-def _supp_row(study: Study, domain: str, usubjid: str, seq_name: str, seq: int, qnam: str,
-              qlabel: str, qval: str, origin: str = "Collected") -> Row:
+def _supp_row(
+    study: Study,
+    domain: str,
+    usubjid: str,
+    seq_name: str,
+    seq: int,
+    qnam: str,
+    qlabel: str,
+    qval: str,
+    origin: str = "Collected",
+) -> Row:
     has_seq = domain != "DM"
     return {
         "STUDYID": study.study_id,
@@ -946,15 +1208,23 @@ def supp_dataset(domain: str, rows: Iterable[Row]) -> Dataset:
     label = f"Supplemental Qualifiers for {domain}"
     ordered = sorted(
         rows,
-        key=lambda r: (r["USUBJID"], int(r["IDVARVAL"] or 0), r["QNAM"][:-1] if r["QNAM"][-1:]
-                       .isdigit() else r["QNAM"], len(r["QNAM"]), r["QNAM"]),
+        key=lambda r: (
+            r["USUBJID"],
+            int(r["IDVARVAL"] or 0),
+            r["QNAM"][:-1] if r["QNAM"][-1:].isdigit() else r["QNAM"],
+            len(r["QNAM"]),
+            r["QNAM"],
+        ),
     )
     for r in ordered:
         if len(r["QVAL"].encode("utf-8")) > MAX_TEXT_BYTES:  # split_text guarantees this
             raise ValidationError(f"{name}: QVAL over {MAX_TEXT_BYTES} bytes for {r['QNAM']}.")
     return Dataset(
-        name, label, "RELATIONSHIP", "One record per supplemental qualifier per related "
-        "parent domain record(s)", SUPP_VARIABLES,
+        name,
+        label,
+        "RELATIONSHIP",
+        "One record per supplemental qualifier per related parent domain record(s)",
+        SUPP_VARIABLES,
         tuple(tuple(r[v.name] for v in SUPP_VARIABLES) for r in ordered),
     )
 

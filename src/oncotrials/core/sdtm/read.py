@@ -116,8 +116,9 @@ def read_xpt(path: str | Path, *, encoding: str | None = None) -> Table:
         raise ValidationError(f"{p}: no such file.")
     head = p.read_bytes()[:80]
     if not head.startswith(b"HEADER RECORD*******LIB"):
-        raise ValidationError(f"{p.name}: not a SAS transport (XPORT) file; its first record "
-                              f"reads {head[:40]!r}.")
+        raise ValidationError(
+            f"{p.name}: not a SAS transport (XPORT) file; its first record reads {head[:40]!r}."
+        )
     notice = ""
     if encoding is None:
         encoding, notice = _xpt_encoding(p)
@@ -146,7 +147,7 @@ def read_xpt(path: str | Path, *, encoding: str | None = None) -> Table:
         rows=tuple(rows),
         encoding=encoding,
         notices=(notice,) if notice else (),
-        labels=dict(meta.column_names_to_labels),
+        labels={k: v or "" for k, v in meta.column_names_to_labels.items()},
         widths=dict(meta.variable_storage_width),
         numeric=numeric,
         label=meta.file_label or "",
@@ -168,9 +169,15 @@ def read_dataset_json(path: str | Path) -> Table:
     numeric = frozenset(
         c["name"] for c in doc["columns"] if c.get("dataType") in ("integer", "double", "float")
     )
-    return Table(doc.get("name", p.stem).upper(), columns,
-                 tuple({k: ("" if v is None and k not in numeric else v) for k, v in r.items()}
-                       for r in rows), "utf-8", numeric=numeric)
+    return Table(
+        doc.get("name", p.stem).upper(),
+        columns,
+        tuple(
+            {k: ("" if v is None and k not in numeric else v) for k, v in r.items()} for r in rows
+        ),
+        "utf-8",
+        numeric=numeric,
+    )
 
 
 def read_table(path: str | Path, *, encoding: str | None = None) -> Table:
@@ -193,7 +200,7 @@ def read_table(path: str | Path, *, encoding: str | None = None) -> Table:
 
 def _sas_datetime(value: dt.datetime | None) -> str:
     if value is None:
-        return dt.datetime(1960, 1, 1).isoformat()
+        return "1960-01-01T00:00:00"  # SAS's epoch: the file carries no time
     return value.replace(microsecond=0, tzinfo=None).isoformat()
 
 
@@ -257,9 +264,7 @@ def xpt_to_dataset_json(
     else:
         for c in table.columns:
             if c in table.numeric:
-                whole = all(
-                    r[c] is None or float(r[c]).is_integer() for r in table.rows
-                )
+                whole = all(r[c] is None or float(r[c]).is_integer() for r in table.rows)
                 data_type = "integer" if whole else "double"
             else:
                 data_type = "string"
@@ -281,14 +286,12 @@ def xpt_to_dataset_json(
         out = []
         for c in table.columns:
             v = r[c]
-            if c in table.numeric:
-                if v is not None and types[c] == "integer":
-                    if not float(v).is_integer():
-                        raise ValidationError(
-                            f"{Path(path).name}: {c} is an integer in the Define-XML but holds "
-                            f"{v}."
-                        )
-                    v = int(v)
+            if c in table.numeric and v is not None and types[c] == "integer":
+                if not float(v).is_integer():
+                    raise ValidationError(
+                        f"{Path(path).name}: {c} is an integer in the Define-XML but holds {v}."
+                    )
+                v = int(v)
             out.append(v)
         rows.append(out)
     doc: dict[str, Any] = {

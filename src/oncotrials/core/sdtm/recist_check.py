@@ -119,6 +119,25 @@ def _mine(row: dict[str, Any], prefix: str, evaluator: str, evaluator_id: str) -
     return not evaluator_id or str(row.get(f"{prefix}EVALID", "")).upper() == evaluator_id.upper()
 
 
+def _size(rows: list[dict[str, Any]], lesion: str, nodal: bool, where: str) -> Decimal | None:
+    """A target lesion's size at a visit: LDIAM, or a lymph node's short axis (SAXIS, or LPERP
+    as the pharmaverse data record it)."""
+    tests = ("SAXIS", "LPERP") if nodal else ("LDIAM",)
+    for test in tests:
+        for r in rows:
+            if r.get("TRLNKID") == lesion and r.get("TRTESTCD") == test:
+                return _mm(r, where)
+    return None
+
+
+def _state(rows: list[dict[str, Any]], lesion: str) -> LesionStatus | None:
+    for r in rows:
+        if r.get("TRLNKID") == lesion and r.get("TRTESTCD") == "TUMSTATE":
+            text = str(r.get("TRSTRESC") or r.get("TRORRES") or "").upper()
+            return STATES.get(text, LesionStatus.NOT_EVALUATED)
+    return None
+
+
 def import_tumours(
     tu: Iterable[dict[str, Any]],
     tr: Iterable[dict[str, Any]],
@@ -128,9 +147,7 @@ def import_tumours(
     evaluator_id: str = "",
 ) -> dict[str, Imported]:
     """RECIST records per USUBJID from SDTM TU and TR rows (dicts of variable -> value)."""
-    starts = {
-        str(r["USUBJID"]): r.get("RFSTDTC") or r.get("RFXSTDTC") or "" for r in dm
-    }
+    starts = {str(r["USUBJID"]): r.get("RFSTDTC") or r.get("RFXSTDTC") or "" for r in dm}
     lesions: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for n, row in enumerate(tu, start=1):
         if row.get("TUTESTCD") != "TUMIDENT" or not _mine(row, "TU", evaluator, evaluator_id):
@@ -147,9 +164,7 @@ def import_tumours(
     for subject in sorted(lesions):
         notes: list[str] = []
         ids = lesions[subject]
-        nodal = {
-            k: "LYMPH NODE" in str(r.get("TULOC", "")).upper() for k, r in ids.items()
-        }
+        nodal = {k: "LYMPH NODE" in str(r.get("TULOC", "")).upper() for k, r in ids.items()}
         visits: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in by_subject.get(subject, []):
             visits[str(row.get("VISIT") or row.get("TRDTC"))].append(row)
@@ -163,32 +178,21 @@ def import_tumours(
         if base is None:
             raise ValidationError(f"{subject}: lesions in TU but no TR measurement.")
 
-        def size(rows: list[dict[str, Any]], lesion: str, where: str) -> Decimal | None:
-            tests = ("SAXIS", "LPERP") if nodal.get(lesion) else ("LDIAM",)
-            for test in tests:
-                for r in rows:
-                    if r.get("TRLNKID") == lesion and r.get("TRTESTCD") == test:
-                        return _mm(r, where)
-            return None
-
-        def state(rows: list[dict[str, Any]], lesion: str) -> LesionStatus | None:
-            for r in rows:
-                if r.get("TRLNKID") == lesion and r.get("TRTESTCD") == "TUMSTATE":
-                    text = str(r.get("TRSTRESC") or r.get("TRORRES") or "").upper()
-                    return STATES.get(text, LesionStatus.NOT_EVALUATED)
-            return None
-
         baseline = []
         for lid, row in sorted(ids.items()):
             kind = str(row["TUORRES"]).upper()
             if kind == "NEW":
                 continue
             role = LesionRole.TARGET if kind == "TARGET" else LesionRole.NON_TARGET
-            diameter = size(base[2], lid, f"{subject} {base[1]} {lid}") if role == "target" \
+            diameter = (
+                _size(base[2], lid, nodal[lid], f"{subject} {base[1]} {lid}")
+                if role == "target"
                 else None
+            )
             baseline.append(
-                BaselineLesion(lid, str(row.get("TULOC", "")).lower(), diameter,
-                               nodal=nodal[lid], role=role)
+                BaselineLesion(
+                    lid, str(row.get("TULOC", "")).lower(), diameter, nodal=nodal[lid], role=role
+                )
             )
         assessments = []
         visit_names: dict[dt.date, str] = {}
@@ -199,30 +203,32 @@ def import_tumours(
             for lesion in baseline:
                 where = f"{subject} {visit} {lesion.lesion_id}"
                 if lesion.role == LesionRole.TARGET:
-                    value = size(rows, lesion.lesion_id, where)
+                    value = _size(rows, lesion.lesion_id, lesion.nodal, where)
                     obs.append(
                         LesionObservation(lesion.lesion_id, value)
                         if value is not None
-                        else LesionObservation(lesion.lesion_id,
-                                               status=LesionStatus.NOT_EVALUATED)
+                        else LesionObservation(lesion.lesion_id, status=LesionStatus.NOT_EVALUATED)
                     )
                 else:
-                    st = state(rows, lesion.lesion_id)
-                    obs.append(LesionObservation(lesion.lesion_id,
-                                                 status=st or LesionStatus.NOT_EVALUATED))
+                    st = _state(rows, lesion.lesion_id)
+                    obs.append(
+                        LesionObservation(lesion.lesion_id, status=st or LesionStatus.NOT_EVALUATED)
+                    )
             new = []
             for lid, row in ids.items():
                 if str(row["TUORRES"]).upper() == "NEW":
-                    st = state(rows, lid)
-                    if st is not None and st != LesionStatus.ABSENT or str(row.get("VISIT")) \
-                            == visit:
+                    st = _state(rows, lid)
+                    if (st is not None and st != LesionStatus.ABSENT) or str(
+                        row.get("VISIT")
+                    ) == visit:
                         new.append(NewLesion(lid, str(row.get("TULOC", "")).lower()))
             assessments.append(Assessment(on, tuple(obs), tuple(new)))
             visit_names[on] = visit
         start_text = starts.get(subject, "")
         start = _date(start_text, f"{subject} RFSTDTC", notes) if start_text else base[0]
-        record = PatientRecord(subject, start, Baseline(base[0], tuple(baseline)),
-                               tuple(assessments))
+        record = PatientRecord(
+            subject, start, Baseline(base[0], tuple(baseline)), tuple(assessments)
+        )
         out[subject] = Imported(record, visit_names, tuple(notes))
     return out
 
@@ -242,8 +248,9 @@ def _explain(tp: TimepointResult, reported: str) -> str:
         parts.append("not every target lesion measured")
     target = tp.target.value if tp.target else "none"
     non_target = tp.non_target.value if tp.non_target else "none"
-    parts.append(f"target {target}, non-target {non_target}, "
-                 f"new lesion {'yes' if tp.new_lesions else 'no'}")
+    parts.append(
+        f"target {target}, non-target {non_target}, new lesion {'yes' if tp.new_lesions else 'no'}"
+    )
     hint = {
         "PD": "PD needs the sum up by 20 % and 5 mm from the nadir, unequivocal non-target "
         "progression or a new lesion",
@@ -271,8 +278,10 @@ def recist_agreement(
     for row in rs:
         if row.get("RSTESTCD") == "OVRLRESP" and _mine(row, "RS", evaluator, evaluator_id):
             key = (str(row["USUBJID"]), str(row.get("VISIT", "")))
-            reported[key] = (str(row.get("RSSTRESC") or row.get("RSORRES") or ""),
-                             str(row.get("RSDTC", "")))
+            reported[key] = (
+                str(row.get("RSSTRESC") or row.get("RSORRES") or ""),
+                str(row.get("RSDTC", "")),
+            )
     rows: list[Agreement] = []
     not_evaluable: dict[str, str] = {}
     notes: list[str] = []
@@ -291,11 +300,25 @@ def recist_agreement(
                 continue
             computed = tp.overall.value
             rows.append(
-                Agreement(subject, visit, tp.date, said, computed,
-                          "" if said == computed else _explain(tp, said))
+                Agreement(
+                    subject,
+                    visit,
+                    tp.date,
+                    said,
+                    computed,
+                    "" if said == computed else _explain(tp, said),
+                )
             )
     for (subject, visit), (said, _when) in sorted(reported.items()):
         if subject not in not_evaluable:
-            rows.append(Agreement(subject, visit, None, said, "",
-                                  "no TR measurements at this visit to recompute from."))
+            rows.append(
+                Agreement(
+                    subject,
+                    visit,
+                    None,
+                    said,
+                    "",
+                    "no TR measurements at this visit to recompute from.",
+                )
+            )
     return AgreementReport(tuple(rows), not_evaluable, tuple(notes))

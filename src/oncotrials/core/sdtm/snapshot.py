@@ -43,7 +43,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def from_plain(tp: Any, data: Any, where: str = "$") -> Any:  # noqa: PLR0911, PLR0912
+def from_plain(tp: Any, data: Any, where: str = "$") -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(tp)

@@ -218,7 +218,7 @@ def dataset_json_errors(document: Any) -> list[str]:
     for e in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path)
         out.append(f"{where}: {e.message}")
-    if isinstance(document, dict) and isinstance(document.get("rows"), list):
-        if document.get("records") != len(document["rows"]):
-            out.append(f"$.records: {document.get('records')} but {len(document['rows'])} rows")
+    rows = document.get("rows") if isinstance(document, dict) else None
+    if isinstance(rows, list) and document.get("records") != len(rows):
+        out.append(f"$.records: {document.get('records')} but {len(document['rows'])} rows")
     return out

@@ -7,52 +7,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_token_scope'),
-        ('trials', '0005_principal_investigator'),
+        ("accounts", "0004_token_scope"),
+        ("trials", "0005_principal_investigator"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataCut',
+            name="DataCut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('formats', models.JSONField(default=list)),
-                ('content', models.JSONField(default=dict)),
-                ('content_sha256', models.JSONField(default=dict)),
-                ('files', models.JSONField(default=dict)),
-                ('subjects', models.PositiveIntegerField(default=0)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_cuts', to='trials.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("formats", models.JSONField(default=list)),
+                ("content", models.JSONField(default=dict)),
+                ("content_sha256", models.JSONField(default=dict)),
+                ("files", models.JSONField(default=dict)),
+                ("subjects", models.PositiveIntegerField(default=0)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="data_cuts",
+                        to="trials.trial",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='DataCutSite',
+            name="DataCutSite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cut', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cut_sites', to='exports.datacut')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cut",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cut_sites",
+                        to="exports.datacut",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cut', 'site'],
+                "ordering": ["cut", "site"],
             },
         ),
         migrations.AddConstraint(
-            model_name='datacut',
-            constraint=models.UniqueConstraint(fields=('trial', 'name'), name='data_cut_name_once'),
+            model_name="datacut",
+            constraint=models.UniqueConstraint(fields=("trial", "name"), name="data_cut_name_once"),
         ),
         migrations.AddConstraint(
-            model_name='datacutsite',
-            constraint=models.UniqueConstraint(fields=('cut', 'site'), name='data_cut_site_once'),
+            model_name="datacutsite",
+            constraint=models.UniqueConstraint(fields=("cut", "site"), name="data_cut_site_once"),
         ),
     ]

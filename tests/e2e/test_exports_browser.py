@@ -54,6 +54,8 @@ def _trial_with_a_patient(journey, screen):
 
 def test_data_manager_cuts_and_downloads_sdtm(page, live_server, journey, screen):
     trial = _trial_with_a_patient(journey, screen)
+    page.set_default_timeout(120_000)  # the shared machine can be slow to serve the first page
+    page.set_default_navigation_timeout(120_000)
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "datamanager")
     page.fill("#id_password", PASSWORD)

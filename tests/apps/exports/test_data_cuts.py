@@ -196,3 +196,20 @@ def test_api_lists_makes_and_downloads_cuts(trial_data: Any, client_for: Any) ->
     )
     assert dup.status_code == 409
     assert dup.json()["code"] == "conflict"
+
+
+def test_exported_tu_tr_rs_read_back_give_the_same_responses(trial_data: Any, tmp_path: Path):
+    """Round trip: our TU/TR/RS, read back as third-party data, recompute to the RS we wrote."""
+    from oncotrials.apps.exports.services import data_cut_create, data_cut_files
+    from oncotrials.core.sdtm import read_table
+    from oncotrials.core.sdtm.recist_check import recist_agreement
+
+    admin = trial_data.unit.users["admin"]
+    cut = data_cut_create(trial=trial_data.cohort.trial, name="rt", formats=["sdtm"], by=admin)
+    files = data_cut_files(cut=cut, fmt="sdtm", by=admin)
+    tables = {}
+    for name in ("tu", "tr", "rs", "dm"):
+        (tmp_path / f"{name}.xpt").write_bytes(files[f"{name}.xpt"])
+        tables[name] = read_table(tmp_path / f"{name}.xpt").rows
+    report = recist_agreement(tables["tu"], tables["tr"], tables["rs"], tables["dm"])
+    assert [(r.reported, r.recomputed) for r in report.rows] == [("PR", "PR")]

@@ -75,7 +75,10 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "recommendation": ("S", "Q"),
     "referral": ("S", "Q"),
     "token": ("admin",),
+    # data cuts: of trial A at the main site, of trial B at the partner site, of B at both
+    "data_cut": ("A", "BP", "B"),
 }
+DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
 
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
@@ -90,6 +93,8 @@ def where(kind: str, label: str) -> tuple[str | None, str | None]:
         return PATIENTS[label], ("A" if label == "S" else "B")
     if kind == "token":
         return None, None
+    if kind == "data_cut":  # a cut of two sites is seen only by who sees both
+        return DATA_CUTS[label]
     patient, trial = REGISTRATIONS[label]
     return PATIENTS[patient], trial
 
@@ -584,4 +589,19 @@ def build_world() -> World:
         w.objects[("referral", p_label)] = MtbReferral.objects.get(
             patient=w.objects[("patient", p_label)]
         )
+
+    # --- data cuts (SDTM): their names are the markers
+    from oncotrials.apps.exports.services import data_cut_create
+
+    Site.objects.filter(pk__in=[s.pk for s in sites.values()]).update(country="FR")
+    for label, maker in (("A", "admin"), ("BP", "partner_investigator"), ("B", "admin")):
+        _site, t_label = DATA_CUTS[label]
+        cut = data_cut_create(
+            trial=w.objects[("trial", t_label)],
+            name=f"DCZ-{label} cut",
+            formats=["sdtm"],
+            by=users[maker],
+        )
+        w.objects[("data_cut", label)] = cut
+        w.mark("data_cut", label, f"DCZ-{label} cut")
     return w

@@ -79,6 +79,9 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "recommendation_id": "recommendation",
     "referral_id": "referral",
     "token_id": "token",
+    "cut_id": "data_cut",
+    "fmt": Value("sdtm"),
+    "filename": Value("dm.xpt"),
     "visit_code": Value("C1D1"),
     "form_name": Value("vital_signs"),
     "plot": Value("waterfall"),
@@ -111,6 +114,9 @@ MONITOR_WRITES = {
     ("POST", "/account/session/"),  # "stay signed in"
     ("POST", "/account/tokens/"),  # one's own token, as through the API
     ("POST", "/account/tokens/{token_id}/revoke/"),
+    # a data cut of its own trial, to export it (the cut is the audited record of the export)
+    ("POST", "/api/v1/exports/cuts"),
+    ("POST", "/exports/"),
 }
 
 
@@ -392,6 +398,7 @@ STATE_APPS = (
     "dosing",
     "genomics",
     "mtb",
+    "exports",
 )
 
 

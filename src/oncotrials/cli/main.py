@@ -130,6 +130,15 @@ COMMANDS: dict[str, LazyCommand] = {
         "Patient-to-trial matching on the database (--patient, --trial, run) or on files; "
         "MatchMiner CTML import.",
     ),
+    "export": LazyCommand(
+        "oncotrials.cli.commands.exports",
+        "export",
+        "Export a trial's data from a named data cut (made if new), with each file's SHA-256.",
+        group=False,
+    ),
+    "convert": LazyCommand(
+        "oncotrials.cli.commands.exports", "convert_app", "Convert and check CDISC SDTM files."
+    ),
 }
 
 

@@ -15,6 +15,7 @@ from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
+from oncotrials.apps.exports.api import router as exports_router
 from oncotrials.apps.genomics.api import router as genomics_router
 from oncotrials.apps.matching.api import router as matching_router
 from oncotrials.apps.mtb.api import router as mtb_router
@@ -136,3 +137,4 @@ def health(request: HttpRequest) -> dict[str, Any]:
         "status": "ok" if all(c.ok for c in checks) else "unavailable",
         "checks": [{"name": c.name, "ok": c.ok, "message": c.message, "ms": c.ms} for c in checks],
     }
+api.add_router("/", exports_router)

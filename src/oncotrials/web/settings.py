@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.matching",
     "oncotrials.apps.mtb",
     "oncotrials.apps.jobs",
+    "oncotrials.apps.exports",
 ]
 
 MIDDLEWARE = [

@@ -48,6 +48,7 @@ class Action(StrEnum):
     SIGN_RECOMMENDATION = "sign tumour-board recommendations"
     UNBLIND = "know a blinded patient's arm"
     READ_MATCHES = "see trial-matching results"
+    EXPORT_DATA = "make data cuts and export a trial's data"
 
 
 _INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
@@ -86,6 +87,8 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.UNBLIND: frozenset({_ADMIN, _PV}),
     # Matching reads patients across trials: every role but the trial-limited sponsor monitor.
     Action.READ_MATCHES: frozenset(Role) - {_MON},
+    # A sponsor monitor exports its own trial (the cut records what was handed over).
+    Action.EXPORT_DATA: frozenset({_DM, Role.BIOSTATISTICIAN, _INV, _MON, _ADMIN}),
 }
 
 

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ExportsConfig(AppConfig):
+    name = "oncotrials.apps.exports"
+    label = "exports"
+    verbose_name = "Exports and data cuts"
+
+    def ready(self) -> None:
+        from .formats import register_builtin_formats  # models are ready only now
+
+        register_builtin_formats()

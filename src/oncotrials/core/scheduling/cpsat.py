@@ -73,10 +73,13 @@ class WeekModel:
         locked: Mapping[str, tuple[int, int]] | None = None,
         previous: Mapping[str, tuple[int, int]] | None = None,
         move_penalty: int = 0,
+        day_only: int | None = None,
     ) -> WeekModel:
         """Build the model; ``pharmacy_blocks`` are fixed ``(start, length)`` preparations of
         requests planned elsewhere; ``locked`` fixes ``{id: (day, start)}``; ``previous`` with
-        ``move_penalty`` charges each booking that leaves its ``(day, start)``."""
+        ``move_penalty`` charges each booking that leaves its ``(day, start)``; ``day_only``
+        keeps only the options on that day (the day sub-problems of the large neighbourhood
+        search)."""
         self = cls(instance, sorted(visits, key=lambda v: v.id))
         m = self.model
         spd = instance.slots_per_day
@@ -89,6 +92,8 @@ class WeekModel:
         for v in self.visits:
             opts: list[_Option] = []
             for day in v.days:
+                if day_only is not None and day != day_only:
+                    continue
                 lo, hi = instance.start_range(v, day)
                 if v.prep:
                     p_lo, closing = instance.prep_range(v, day)

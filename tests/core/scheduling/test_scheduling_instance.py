@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import bed, chair, tiny_doc, week_doc
+from scheduling_helpers import bed, chair, tiny_doc, week_doc
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.scheduling import instance_schema, load_instance
@@ -30,7 +30,9 @@ def test_fixture_loads_with_its_resources(week):
     assert sum(v.unit == "bed" for v in week.visits) == 26
     assert week.slots_per_day == 288
     b00 = week.visit("B00")
-    assert b00.pk and b00.fixed_day and b00.locked
+    assert b00.pk
+    assert b00.fixed_day
+    assert b00.locked
     assert not week.visit("C000").pk
 
 
@@ -55,33 +57,39 @@ def test_unknown_resource_names_the_field():
 
 def test_window_outside_opening_hours_names_the_field():
     err = _error(tiny_doc([chair("A", [0], window=[60, 120])]))
-    assert "$.visits[0].window" in err.message and "opening hours" in err.message
+    assert "$.visits[0].window" in err.message
+    assert "opening hours" in err.message
 
 
 def test_ward_admission_window_outside_admission_hours():
     err = _error(tiny_doc([bed("W", [0], window=[90, 130])]))
-    assert "$.visits[0].window" in err.message and "admission hours" in err.message
+    assert "$.visits[0].window" in err.message
+    assert "admission hours" in err.message
 
 
 def test_chair_visit_longer_than_a_day():
     err = _error(tiny_doc([chair("A", [0], dur=300, samples=[])]))
-    assert "$.visits[0].dur" in err.message and "longer than a day" in err.message
+    assert "$.visits[0].dur" in err.message
+    assert "longer than a day" in err.message
 
 
 def test_chair_visit_longer_than_opening_hours():
     err = _error(tiny_doc([chair("A", [0], dur=140, samples=[])]))
-    assert "$.visits[0].dur" in err.message and "longer than the day unit is open" in err.message
+    assert "$.visits[0].dur" in err.message
+    assert "longer than the day unit is open" in err.message
 
 
 @pytest.mark.parametrize("field", ["chairs", "beds", "pharmacy_capacity"])
 def test_negative_capacity(field):
     err = _error(tiny_doc([chair("A", [0])], **{field: -1}))
-    assert f"$.{field}" in err.message and "negative capacity" in err.message
+    assert f"$.{field}" in err.message
+    assert "negative capacity" in err.message
 
 
 def test_negative_nurses_in_the_profile():
     err = _error(tiny_doc([chair("A", [0])], nurse_profile=[[96, 228, -2]]))
-    assert "$.nurse_profile[0][2]" in err.message and "negative capacity" in err.message
+    assert "$.nurse_profile[0][2]" in err.message
+    assert "negative capacity" in err.message
 
 
 @pytest.mark.parametrize(
@@ -94,17 +102,20 @@ def test_negative_nurses_in_the_profile():
 )
 def test_wrong_types(change, path):
     err = _error(tiny_doc([chair("A", [0])], **change))
-    assert path in err.message and "wrong type" in err.message
+    assert path in err.message
+    assert "wrong type" in err.message
 
 
 def test_wrong_type_inside_a_visit():
     err = _error(tiny_doc([chair("A", [0], dur="18")]))
-    assert "$.visits[0].dur" in err.message and "wrong type" in err.message
+    assert "$.visits[0].dur" in err.message
+    assert "wrong type" in err.message
 
 
 def test_misspelt_field_is_reported():
     err = _error(tiny_doc([chair("A", [0], durr=4)]))
-    assert "$.visits[0]" in err.message and "durr" in err.message
+    assert "$.visits[0]" in err.message
+    assert "durr" in err.message
 
 
 def test_missing_field_is_reported():
@@ -126,12 +137,14 @@ def test_missing_field_is_reported():
 )
 def test_rules_beyond_the_schema(visit, path, words):
     err = _error(tiny_doc([visit]))
-    assert path in err.message and words in err.message
+    assert path in err.message
+    assert words in err.message
 
 
 def test_duplicate_ids():
     err = _error(tiny_doc([chair("A", [0]), chair("A", [1])]))
-    assert "$.visits[1].id" in err.message and "also visit 0" in err.message
+    assert "$.visits[1].id" in err.message
+    assert "also visit 0" in err.message
 
 
 def test_opening_hours_must_be_a_range():
@@ -149,4 +162,5 @@ def test_loading_does_not_alter_the_document():
     before = json.dumps(doc, sort_keys=True)
     instance = load_instance(doc)
     assert json.dumps(doc, sort_keys=True) == before
-    assert instance.data == doc and instance.data is not doc
+    assert instance.data == doc
+    assert instance.data is not doc

@@ -161,9 +161,10 @@ def solve(
 
     beds = [v for v in instance.visits if v.unit == "bed"]
     chairs = [v for v in instance.visits if v.unit == "chair"]
-    if decompose and beds and chairs and time_limit >= 2:
+    ward_bound = 0.0
+    if decompose and beds and chairs:
         bed_ids = {v.id for v in beds}
-        budget = min(max(0.5, 0.05 * time_limit), remaining())
+        budget = min(max(0.5, 0.05 * time_limit), 0.2 * time_limit)
         bed_run = cpsat.run(
             cpsat.WeekModel.build(instance, beds),
             time_limit=budget,
@@ -173,6 +174,9 @@ def solve(
             started=started,
         )
         charge(bed_run, budget)
+        if bed_run.status in ("OPTIMAL", "FEASIBLE"):
+            # the ward stays alone relax the week: their bound bounds the whole objective
+            ward_bound = bed_run.bound
         if bed_run.solution is not None:
             ward = bed_run.solution
             blocks = [(p, instance.visit(k).prep) for k, (_, _, p) in ward.items() if p >= 0]
@@ -181,9 +185,10 @@ def solve(
                 current = dict(best)
             offer(current)
             current = dict(best) if best_value <= objective(instance, current) else current
-            lns_budget = 0.7 * remaining()
-            rounds = 2
+            lns_budget = 0.85 * remaining()
+            rounds = max(2, int(lns_budget // (10 * instance.days)))
             per_day = lns_budget / (rounds * instance.days)
+            settled: dict[int, frozenset[tuple[str, tuple[int, int, int] | None]]] = {}
             for _ in range(rounds):
                 for day in range(instance.days):
                     if remaining() <= per_day:
@@ -195,10 +200,11 @@ def solve(
                         or (v.id not in current and day in v.days)
                     ]
                     sub_ids = {v.id for v in sub}
+                    state = frozenset((k, current.get(k)) for k in sub_ids)
+                    if settled.get(day) == state:
+                        continue  # proved optimal for this day and nothing changed since
                     day_run = cpsat.run(
-                        cpsat.WeekModel.build(
-                            instance, sub, pharmacy_blocks=blocks, day_only=day
-                        ),
+                        cpsat.WeekModel.build(instance, sub, pharmacy_blocks=blocks, day_only=day),
                         time_limit=per_day,
                         deterministic=deterministic,
                         workers=workers,
@@ -214,6 +220,8 @@ def solve(
                         current = merged
                         if offer(merged):
                             status = "FEASIBLE"
+                    if day_run.status == "OPTIMAL":
+                        settled[day] = frozenset((k, current.get(k)) for k in sub_ids)
     full = cpsat.WeekModel.build(instance, instance.visits)
     budget = max(0.5 if not deterministic else 0.05, remaining())
     full_run = cpsat.run(
@@ -225,8 +233,8 @@ def solve(
         started=started,
         progress=note,
     )
-    bound: float | None = None
-    if full_run.status in ("OPTIMAL", "FEASIBLE"):
+    bound: float | None = ward_bound if ward_bound > 0 else None
+    if full_run.status in ("OPTIMAL", "FEASIBLE") and full_run.bound > (bound or 0):
         bound = full_run.bound
     if full_run.solution is not None and offer(full_run.solution, bound or 0.0):
         status = full_run.status

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from scheduling_helpers import week_doc
 
+from fixtures.scheduling import week_doc
 from oncotrials.core.scheduling import Instance, load_instance
 
 

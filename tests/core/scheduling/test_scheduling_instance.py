@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scheduling_helpers import bed, chair, tiny_doc, week_doc
 
+from fixtures.scheduling import bed, chair, tiny_doc, week_doc
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.scheduling import instance_schema, load_instance
 

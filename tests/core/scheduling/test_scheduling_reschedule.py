@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from scheduling_helpers import chair, tiny_doc, wednesday_doc
 
+from fixtures.scheduling import chair, tiny_doc, wednesday_doc
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.scheduling import (
     apply_changes,

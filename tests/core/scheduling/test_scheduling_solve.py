@@ -5,8 +5,8 @@ deterministic time), checked by the independent validator. The full week runs in
 from __future__ import annotations
 
 import pytest
-from scheduling_helpers import chair, tiny_doc, wednesday_doc
 
+from fixtures.scheduling import chair, tiny_doc, wednesday_doc
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.scheduling import first_fit, load_instance, objective, solve, validate
 

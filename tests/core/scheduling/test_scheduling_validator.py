@@ -12,8 +12,8 @@ import ast
 from pathlib import Path
 
 import pytest
-from scheduling_helpers import bed, chair, tiny_doc
 
+from fixtures.scheduling import bed, chair, tiny_doc
 from oncotrials.core.scheduling import first_fit, load_instance, objective, validate
 from oncotrials.core.scheduling import validator as validator_module
 

@@ -17,6 +17,7 @@ week), itself after the time-indexed models of Hahn-Goldberg et al. (J Appl Oper
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -62,6 +63,8 @@ class WeekModel:
     makespan: dict[int, Any] = field(default_factory=dict)
     constant: int = 0
     moved: dict[str, Any] = field(default_factory=dict)
+    #: Groups of interchangeable requests (same fields but the id), in id order.
+    groups: list[list[str]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -211,13 +214,44 @@ class WeekModel:
                     ward_ivs.append(m.NewFixedSizeIntervalVar(a, length, f"wb[{a}]"))
                     demands.append(top - cap)
             m.AddCumulative(ward_ivs, demands, top)
+        if locked is None and previous is None:
+            self._break_symmetry()
         m.Minimize(sum(terms) + self.constant)
         return self
+
+    def _break_symmetry(self) -> None:
+        """Interchangeable requests (same fields but the id) are planned in id order: the
+        earlier is planned whenever the later is, and on a single allowed day starts no later.
+        Any plan maps onto one that obeys this by swapping identical requests, so no plan
+        value is lost; :meth:`hint` applies the same swap to the hint."""
+        m = self.model
+        by_signature: dict[tuple[Any, ...], list[str]] = {}
+        for v in self.visits:
+            by_signature.setdefault(_signature(v), []).append(v.id)
+        self.groups = [ids for ids in by_signature.values() if len(ids) > 1]
+        for ids in self.groups:
+            for a, b in itertools.pairwise(ids):
+                first, second = self.options[a], self.options[b]
+                m.Add(sum(o.b for o in first) >= sum(o.b for o in second))
+                if len(first) == 1 and len(second) == 1 and first[0].day == second[0].day:
+                    m.Add(first[0].s <= second[0].s).OnlyEnforceIf(second[0].b)
+
+    def canonical(self, solution: Mapping[str, tuple[int, int, int]]) -> Solution:
+        """``solution`` with the bookings of interchangeable requests given out in id order."""
+        out: Solution = dict(solution)
+        for ids in self.groups:
+            bookings = sorted(solution[k] for k in ids if k in solution)
+            for k in ids:
+                out.pop(k, None)
+            for k, booking in zip(ids, bookings, strict=False):
+                out[k] = booking
+        return out
 
     def hint(self, solution: Mapping[str, tuple[int, int, int]]) -> None:
         """Hint every variable with a (partial) solution; absent options at their lower bound."""
         m = self.model
         m.ClearHints()
+        solution = self.canonical(solution)
         spd = self.instance.slots_per_day
         last: dict[int, int] = {}
         for vid, opts in self.options.items():
@@ -243,6 +277,23 @@ class WeekModel:
                     p = solver.Value(o.p) if o.p is not None else -1
                     out[vid] = (o.day, solver.Value(o.s), p)
         return out
+
+
+def _signature(v: Visit) -> tuple[Any, ...]:
+    return (
+        v.unit,
+        v.days,
+        v.target_day,
+        v.dur,
+        v.pre,
+        v.prep,
+        v.setup,
+        v.samples,
+        v.weight,
+        v.dose_at,
+        v.window,
+        v.confirmed,
+    )
 
 
 def _runs(profile: list[int], start: int, end: int) -> list[tuple[int, int, int]]:

@@ -275,7 +275,8 @@ def _slot_text(instance: Any, slot: int) -> str:
 def week(
     file: InstanceFile,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds for CP-SAT (after the first-fit).")
+        float,
+        typer.Option("--time-limit", help="Seconds for the whole solve (first-fit and CP-SAT)."),
     ] = 120.0,
     deterministic: Annotated[
         bool,
@@ -289,7 +290,10 @@ def week(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the plan here as JSON {id: [day, start, prep]}."),
+        typer.Option(
+            "--out",
+            help="Write the plan here (JSON: visit id to day, start slot, preparation start or -1).",
+        ),
     ] = None,
     output: FormatOption = OutputFormat.human,
 ) -> None:
@@ -335,8 +339,9 @@ def week(
     problems = scheduling.validate(instance, result.solution)
     if out is not None:
         out.write_text(json.dumps(result.solution_document(), indent=1) + "\n", encoding="utf-8")
+    name = instance.name or file.name
     document = {
-        "instance": instance.name or file.name,
+        "instance": name,
         "requests": len(instance.visits),
         "first_fit_objective": result.first_fit_objective,
         "objective": result.objective,
@@ -352,7 +357,7 @@ def week(
     if not human:
         print_json(document)
         return
-    table = Table(title=f"{escape(document['instance'])}: week plan", title_justify="left")
+    table = Table(title=f"{escape(name)}: week plan", title_justify="left")
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("requests", str(len(instance.visits)))
@@ -380,7 +385,10 @@ def validate_plan(
     file: InstanceFile,
     solution: Annotated[
         Path,
-        typer.Argument(help="Plan, JSON {visit_id: [day, start, prep_or_-1]}.", dir_okay=False),
+        typer.Argument(
+            help="Plan (JSON: visit id to day, start slot, preparation start or -1).",
+            dir_okay=False,
+        ),
     ],
     output: FormatOption = OutputFormat.human,
 ) -> None:

@@ -321,7 +321,7 @@ class Run:
     trace: list[tuple[float, int]]
 
 
-class _Callback(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+class _Callback(cp_model.CpSolverSolutionCallback):
     def __init__(
         self, started: float, offset: int, progress: Progress | None, trace: list[tuple[float, int]]
     ) -> None:

@@ -113,6 +113,16 @@ COMMANDS: dict[str, LazyCommand] = {
         "Patient-to-trial matching on the database (--patient, --trial, run) or on files; "
         "MatchMiner CTML import.",
     ),
+    "pdx": LazyCommand(
+        "oncotrials.cli.commands.pdx",
+        "app",
+        "PDX models: mRECIST drug response and the CancerModels (PDX-MI) submission check.",
+    ),
+    "labels": LazyCommand(
+        "oncotrials.cli.commands.biobank_labels",
+        "app",
+        "Printable specimen labels: Code128, DataMatrix or standard QR, as SVG or PNG.",
+    ),
 }
 
 

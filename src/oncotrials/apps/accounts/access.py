@@ -48,6 +48,8 @@ class Action(StrEnum):
     SIGN_RECOMMENDATION = "sign tumour-board recommendations"
     UNBLIND = "know a blinded patient's arm"
     READ_MATCHES = "see trial-matching results"
+    HANDLE_SPECIMENS = "collect, process, store or ship specimens"
+    SEQUENCE = "record sequencing runs"
 
 
 _INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
@@ -86,6 +88,8 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.UNBLIND: frozenset({_ADMIN, _PV}),
     # Matching reads patients across trials: every role but the trial-limited sponsor monitor.
     Action.READ_MATCHES: frozenset(Role) - {_MON},
+    Action.HANDLE_SPECIMENS: frozenset({Role.BIOBANK_TECHNICIAN, _MB, _NURSE, _INV, _ADMIN}),
+    Action.SEQUENCE: frozenset({Role.BIOBANK_TECHNICIAN, _MB, _ADMIN}),
 }
 
 

@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
+from oncotrials.apps.biobank.api_pdx import router as pdx_router
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.genomics.api import router as genomics_router
@@ -117,3 +118,4 @@ api.add_router("/", tumours_router)
 api.add_router("/", genomics_router)
 api.add_router("/", matching_router)
 api.add_router("/", mtb_router)
+api.add_router("/", pdx_router)

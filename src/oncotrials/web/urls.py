@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include("oncotrials.apps.safety.urls")),
     path("", include("oncotrials.apps.tumours.urls")),
     path("", include("oncotrials.apps.genomics.urls")),
+    path("", include("oncotrials.apps.biobank.urls_pdx")),
     path("", include("oncotrials.apps.mtb.urls")),
     path("", include("oncotrials.apps.matching.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

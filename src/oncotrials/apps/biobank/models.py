@@ -385,3 +385,4 @@ class ConsentCascade(models.Model):
 
 
 # PDX models (PDX-MI) are declared in models_pdx.py and imported here, in later migrations.
+from .models_pdx import *  # noqa: E402, F403

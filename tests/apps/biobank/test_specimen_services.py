@@ -88,10 +88,10 @@ def test_over_consumption_writes_nothing(bank: Any, collect: Any, at: Any) -> No
 
     tissue = collect(bank)
     before = _counts()
-    with pytest.raises(ValidationError, match="only 20.000000 mg is available") as exc:
+    with pytest.raises(ValidationError, match="only 20 mg is available") as exc:
         specimen_aliquot(parent=tissue, count=3, quantity="7", unit="mg", by=bank.tech)
     assert exc.value.code == "over_consumption"
-    with pytest.raises(ValidationError, match="over|available"):
+    with pytest.raises(ValidationError, match="is available"):
         specimen_consume(specimen=tissue, quantity="21", unit="mg", purpose="IHC", by=bank.tech)
     assert _counts() == before
     tissue.refresh_from_db()

@@ -34,7 +34,7 @@ def test_quantities_are_positive_numbers() -> None:
 
 def test_taking_more_than_available_is_refused() -> None:
     assert take(Decimal("1.0"), "mL", Decimal(400), "uL", what="x") == Decimal("0.6")
-    with pytest.raises(ValidationError, match=r"only 1\.0 mL is available"):
+    with pytest.raises(ValidationError, match="only 1 mL is available"):
         take(Decimal("1.0"), "mL", Decimal("1.1"), "mL", what="x")
 
 

@@ -107,3 +107,14 @@ def collect(b: Bank, **kw: Any) -> Any:
     }
     args.update(kw)
     return specimen_collect(**args)
+
+
+@pytest.fixture(name="collect")
+def collect_fixture() -> Any:
+    """``collect(bank, **overrides)``: a primary specimen (a frozen core biopsy by default)."""
+    return collect
+
+
+@pytest.fixture(name="at")
+def at_fixture() -> Any:
+    return at

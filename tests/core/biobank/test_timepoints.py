@@ -28,11 +28,9 @@ def test_day_15_of_a_21_day_cycle_is_c1d15_and_day_22_is_c2d1() -> None:
 
 def test_before_first_dose_is_baseline() -> None:
     tp = derive_timepoint(D1 - dt.timedelta(days=3), first_dose=D1)
-    assert (
-        tp.context is Context.BASELINE
-        and tp.study_day == -3
-        and tp.genomics_timepoint == "baseline"
-    )
+    assert tp.context is Context.BASELINE
+    assert tp.study_day == -3
+    assert tp.genomics_timepoint == "baseline"
 
 
 def test_progression_window_and_post_progression() -> None:
@@ -50,7 +48,8 @@ def test_progression_window_and_post_progression() -> None:
         is Context.ON_TREATMENT
     )
     post = derive_timepoint(pd + dt.timedelta(days=29), first_dose=D1, progression_on=pd)
-    assert post.context is Context.POST_PROGRESSION and post.genomics_timepoint == "progression"
+    assert post.context is Context.POST_PROGRESSION
+    assert post.genomics_timepoint == "progression"
 
 
 def test_unknown_without_first_dose_and_bad_cycle() -> None:

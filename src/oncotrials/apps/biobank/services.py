@@ -899,11 +899,11 @@ def sequencing_run_record(
     locked = Specimen.objects.select_for_update().select_related("patient").get(pk=specimen.pk)
     if locked.status == Status.DISPOSED:
         raise ValidationError(f"{locked} is disposed.", field="specimen")
+    _require_use(locked.patient, Use.SEQUENCING)
     if locked.data_use_blocked:
         raise ValidationError(
             f"{locked}: {locked.data_use_blocked}", field="specimen", code="consent_refused"
         )
-    _require_use(locked.patient, Use.SEQUENCING)
     if SequencingRun.objects.filter(run_id=run_id.strip(), library_id=library_id.strip()).exists():
         raise ValidationError(
             f"Library {library_id} is already recorded on run {run_id}.", field="library_id"

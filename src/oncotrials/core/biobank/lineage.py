@@ -181,13 +181,17 @@ def check_derivation(parent_type: str, child_type: str) -> None:
         )
 
 
+def _n(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def take(available: Decimal, unit: str, amount: Decimal, amount_unit: str, *, what: str) -> Decimal:
     """What is left after taking ``amount`` (in ``amount_unit``) out of ``available`` (in
     ``unit``): a ``ValidationError`` (``INVALID_QTY_OR_CNT``) when it is more than there is."""
     taken = convert(amount, amount_unit, unit)
     if taken > available:
         raise ValidationError(
-            f"{what} needs {amount} {amount_unit} but only {available} {unit} is available; "
+            f"{what} needs {_n(amount)} {amount_unit} but only {_n(available)} {unit} is available; "
             "nothing was recorded.",
             field="quantity",
             code="over_consumption",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from conformance_pdx import PDX_LABELS, add_pdx
 
 PASSWORD = "a-long-test-password-42"
 TODAY = dt.date(2027, 3, 1)
@@ -75,6 +76,9 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "recommendation": ("S", "Q"),
     "referral": ("S", "Q"),
     "token": ("admin",),
+    "pdx_model": PDX_LABELS,
+    "pdx_passage": PDX_LABELS,
+    "pdx_arm": PDX_LABELS,
 }
 
 
@@ -583,4 +587,5 @@ def build_world() -> World:
         w.objects[("referral", p_label)] = MtbReferral.objects.get(
             patient=w.objects[("patient", p_label)]
         )
+    add_pdx(w)
     return w

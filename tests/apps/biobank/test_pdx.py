@@ -419,3 +419,33 @@ def test_api_measurements_write_and_refuse(pdx, bank, client):
     )
     assert bad.status_code == 422
     assert bad.json()["extra"]["row"] == 1
+
+
+def test_the_demo_function_grows_three_kinds_of_response(bank):
+    import random
+
+    from oncotrials.apps.biobank.demo_pdx import demo_pdx_load
+    from oncotrials.apps.biobank.selectors_pdx import pdx_growth, pdx_status
+
+    unit = bank.unit
+    said: list[str] = []
+    models = demo_pdx_load(
+        random.Random(7),
+        said.append,
+        dt.date(2026, 11, 20),
+        site_code=bank.patient.site.code,
+        users=(unit.users["admin"], unit.users["nurse"], bank.tech),
+    )
+    assert models
+    assert said == ["PDX models"]
+    for model in models:
+        assert pdx_status(model) == "established"
+        assert model.validations.count() == 2
+        control, treated = pdx_growth(model)
+        assert not treated.arm.is_control
+        assert control.arm.is_control
+        assert len(control.mice) == 3
+        assert all(len(m.points) >= 4 for m in control.mice)
+        assert control.call == "PD"
+    # The first model's drug shrinks the tumour (about -9 % a day): a response.
+    assert pdx_growth(models[0])[1].call in {"CR", "PR"}

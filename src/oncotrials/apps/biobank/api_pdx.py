@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
@@ -322,7 +322,7 @@ def pdx_model_create_endpoint(request: HttpRequest, payload: PdxModelIn) -> Any:
     data = payload.dict()
     specimen = specimen_get_for_user(user=request.user, specimen_id=data.pop("specimen_id"))
     pdx = pdx_model_create(specimen=specimen, by=request.user, **data)  # type: ignore[arg-type]
-    return 201, model_detail_out(pdx)
+    return Status(201, model_detail_out(pdx))
 
 
 @router.post("/pdx/passages/{passage_id}/engraftment", response={200: PdxPassageOut, **ERRORS})
@@ -354,15 +354,18 @@ def pdx_passage_endpoint(request: HttpRequest, passage_id: int, payload: PdxPass
     """Passage the tumour of a passage into new mice."""
     parent = pdx_passage_get_for_user(user=request.user, passage_id=passage_id)
     p = pdx_passage_add(parent=parent, by=request.user, **payload.dict())  # type: ignore[arg-type]
-    return 201, {
-        "id": p.pk,
-        "number": p.number,
-        "parent_id": p.parent_id,
-        "implanted_on": p.implanted_on,
-        "mice_implanted": p.mice_implanted,
-        "mice_engrafted": None,
-        "engraftment_rate": None,
-    }
+    return Status(
+        201,
+        {
+            "id": p.pk,
+            "number": p.number,
+            "parent_id": p.parent_id,
+            "implanted_on": p.implanted_on,
+            "mice_implanted": p.mice_implanted,
+            "mice_engrafted": None,
+            "engraftment_rate": None,
+        },
+    )
 
 
 @router.post("/pdx/models/{pdx_model_id}/validations", response={201: PdxValidationOut, **ERRORS})
@@ -371,14 +374,17 @@ def pdx_validation_endpoint(
 ) -> Any:
     pdx = pdx_model_get_for_user(user=request.user, pdx_model_id=pdx_model_id)
     v = pdx_validation_add(pdx_model=pdx, by=request.user, **payload.dict())  # type: ignore[arg-type]
-    return 201, {
-        "id": v.pk,
-        "technique": v.technique,
-        "description": v.description,
-        "passages_tested": v.passages_tested,
-        "result": v.result,
-        "performed_on": v.performed_on,
-    }
+    return Status(
+        201,
+        {
+            "id": v.pk,
+            "technique": v.technique,
+            "description": v.description,
+            "passages_tested": v.passages_tested,
+            "result": v.result,
+            "performed_on": v.performed_on,
+        },
+    )
 
 
 @router.post("/pdx/passages/{passage_id}/arms", response={201: PdxModelDetailOut, **ERRORS})
@@ -386,7 +392,7 @@ def pdx_arm_endpoint(request: HttpRequest, passage_id: int, payload: PdxArmIn) -
     """A treatment or control arm on engrafted mice of a passage."""
     passage = pdx_passage_get_for_user(user=request.user, passage_id=passage_id)
     pdx_arm_create(passage=passage, by=request.user, **payload.dict())  # type: ignore[arg-type]
-    return 201, model_detail_out(passage.pdx_model)
+    return Status(201, model_detail_out(passage.pdx_model))
 
 
 @router.post("/pdx/arms/{arm_id}/measurements", response={201: PdxModelDetailOut, **ERRORS})
@@ -398,4 +404,4 @@ def pdx_measurements_endpoint(request: HttpRequest, arm_id: int, payload: PdxMea
         rows=[r.dict() for r in payload.rows],
         by=request.user,  # type: ignore[arg-type]
     )
-    return 201, model_detail_out(arm.pdx_model)
+    return Status(201, model_detail_out(arm.pdx_model))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from oncotrials.apps.accounts.access import Target
 
@@ -37,8 +38,8 @@ class EngraftmentType(models.TextChoices):
 
 
 class SampleState(models.TextChoices):
-    FRESH = "fresh", _("Fresh")
-    FROZEN = "frozen", _("Frozen")
+    FRESH = "fresh", pgettext_lazy("PDX", "Fresh")
+    FROZEN = "frozen", pgettext_lazy("PDX", "Frozen")
 
 
 class Accessibility(models.TextChoices):
@@ -50,9 +51,9 @@ class Accessibility(models.TextChoices):
 
 
 class QcResult(models.TextChoices):
-    PASSED = "passed", _("Passed")
-    FAILED = "failed", _("Failed")
-    NOT_DETERMINED = "not_determined", _("Not determined")
+    PASSED = "passed", pgettext_lazy("PDX", "Passed")
+    FAILED = "failed", pgettext_lazy("PDX", "Failed")
+    NOT_DETERMINED = "not_determined", pgettext_lazy("PDX", "Not determined")
 
 
 class PdxModel(models.Model):
@@ -154,7 +155,7 @@ class PdxTreatmentArm(models.Model):
     is_control = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["pdx_model", "is_control", "name"]
+        ordering = ["pdx_model", "-is_control", "name"]
         constraints = [
             models.UniqueConstraint(fields=["pdx_model", "name"], name="pdx_arm_name_once")
         ]

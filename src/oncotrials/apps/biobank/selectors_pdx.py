@@ -12,7 +12,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.core.biobank import cancermodels as cm
@@ -32,8 +32,9 @@ def pdx_models_visible_to(user: Actor) -> QuerySet[PdxModel]:
 def pdx_models_for_user(*, user: Actor, q: str = "") -> QuerySet[PdxModel]:
     qs = pdx_models_visible_to(user).select_related("specimen__patient")
     if q.strip():
-        qs = qs.filter(model_id__icontains=q.strip()) | qs.filter(
-            specimen__patient__research_id__icontains=q.strip()
+        term = q.strip()
+        qs = qs.filter(
+            Q(model_id__icontains=term) | Q(specimen__patient__research_id__icontains=term)
         )
     return qs.order_by("model_id")
 
@@ -120,7 +121,7 @@ def pdx_growth(pdx_model: PdxModel) -> list[ArmGrowth]:
                 ),
             )
         )
-        .order_by("is_control", "name")
+        .order_by("-is_control", "name")
     )
     out: list[ArmGrowth] = []
     for arm in arms:
@@ -264,10 +265,12 @@ def pdx_export_records(models: QuerySet[PdxModel] | list[PdxModel]) -> list[cm.R
 
 
 def pdx_export(
-    *, user: Actor, directory: Path, provider: str, model_ids: list[int] | None = None
+    *, user: Actor | None, directory: Path, provider: str, model_ids: list[int] | None = None
 ) -> tuple[list[Path], list[cm.SubmissionIssue]]:
-    """Write the CancerModels submission of the models ``user`` may see, then check it."""
-    models = pdx_models_visible_to(user).select_related("specimen__patient")
+    """Write the CancerModels submission of the models ``user`` may see (every model when
+    None: the command line's system export), then check it against the dictionary."""
+    base = PdxModel.objects.all() if user is None else pdx_models_visible_to(user)
+    models = base.select_related("specimen__patient")
     if model_ids is not None:
         models = models.filter(pk__in=model_ids)
     records = pdx_export_records(list(models.order_by("model_id")))

@@ -152,3 +152,54 @@ def check_export(
     if issues:
         stderr.print(f"{len(issues)} issue(s) against {dictionary.name} {dictionary.version}.")
         raise typer.Exit(code=1)
+
+
+@app.command("export")
+@command_errors
+def export_command(
+    directory: Annotated[
+        Path, typer.Argument(help="Directory to write the submission files into.", file_okay=False)
+    ],
+    provider: Annotated[
+        str, typer.Option("--provider", help="Provider abbreviation that names the files.")
+    ] = "ONCOTRIALS",
+    user: Annotated[
+        str | None, typer.Option(help="Export what this user may see (default: every model).")
+    ] = None,
+    output: FormatOption = OutputFormat.human,
+) -> None:
+    """Write the database's PDX models as a CancerModels submission and check it.
+
+    Exits 1 when the written files break the CancerModels dictionary.
+    """
+    from oncotrials.cli import django_setup
+
+    django_setup.setup()
+    from django.contrib.auth import get_user_model
+
+    from oncotrials.apps.biobank.selectors_pdx import pdx_export
+    from oncotrials.core.errors import ValidationError
+
+    by = None
+    if user is not None:
+        by = get_user_model().objects.filter(username=user, is_active=True).first()
+        if by is None:
+            raise ValidationError(f"No active user {user!r}; give an existing --user or none.")
+    directory.mkdir(parents=True, exist_ok=True)
+    paths, issues = pdx_export(user=by, directory=directory, provider=provider)
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "files": [str(p) for p in paths],
+                "issues": [str(i) for i in issues],
+                "valid": not issues,
+            }
+        )
+    else:
+        for path in paths:
+            stdout.print(escape(str(path)))
+        for issue in issues:
+            stdout.print(f"[red]{escape(str(issue))}[/]")
+    if issues:
+        stderr.print(f"{len(issues)} issue(s) against the CancerModels dictionary.")
+        raise typer.Exit(code=1)

@@ -147,7 +147,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "ordering": ["pdx_model", "is_control", "name"],
+                "ordering": ["pdx_model", "-is_control", "name"],
             },
         ),
         migrations.CreateModel(

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from conformance_pdx import PDX_LABELS, add_pdx
 
 PASSWORD = "a-long-test-password-42"
 TODAY = dt.date(2027, 3, 1)
@@ -77,6 +78,9 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "token": ("admin",),
     # data cuts: of trial A at the main site, of trial B at the partner site, of B at both
     "data_cut": ("A", "BP", "B"),
+    "pdx_model": PDX_LABELS,
+    "pdx_passage": PDX_LABELS,
+    "pdx_arm": PDX_LABELS,
 }
 DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
 
@@ -604,4 +608,5 @@ def build_world() -> World:
         )
         w.objects[("data_cut", label)] = cut
         w.mark("data_cut", label, f"DCZ-{label} cut")
+    add_pdx(w)
     return w

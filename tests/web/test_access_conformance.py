@@ -86,6 +86,9 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "form_name": Value("vital_signs"),
     "plot": Value("waterfall"),
     "action": {"/journey/": Value("register"), "/crfs/queries/": Value("answer")},
+    "pdx_model_id": "pdx_model",
+    "passage_id": "pdx_passage",
+    "arm_id": "pdx_arm",
 }
 
 # URL conf entries that are not the platform's own endpoints (or are covered another way).

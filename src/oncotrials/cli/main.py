@@ -138,6 +138,15 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "convert": LazyCommand(
         "oncotrials.cli.commands.exports", "convert_app", "Convert and check CDISC SDTM files."
+    "pdx": LazyCommand(
+        "oncotrials.cli.commands.pdx",
+        "app",
+        "PDX models: mRECIST drug response and the CancerModels (PDX-MI) submission check.",
+    ),
+    "labels": LazyCommand(
+        "oncotrials.cli.commands.biobank_labels",
+        "app",
+        "Printable specimen labels: Code128, DataMatrix or standard QR, as SVG or PNG.",
     ),
 }
 

@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
+from oncotrials.apps.biobank.api_pdx import router as pdx_router
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.exports.api import router as exports_router
@@ -138,3 +139,4 @@ def health(request: HttpRequest) -> dict[str, Any]:
         "checks": [{"name": c.name, "ok": c.ok, "message": c.message, "ms": c.ms} for c in checks],
     }
 api.add_router("/", exports_router)
+api.add_router("/", pdx_router)

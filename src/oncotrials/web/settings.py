@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.crfs",
     "oncotrials.apps.safety",
     "oncotrials.apps.tumours",
+    "oncotrials.apps.biobank",
     "oncotrials.apps.genomics",
     "oncotrials.apps.matching",
     "oncotrials.apps.mtb",

@@ -49,6 +49,8 @@ class Action(StrEnum):
     UNBLIND = "know a blinded patient's arm"
     READ_MATCHES = "see trial-matching results"
     EXPORT_DATA = "make data cuts and export a trial's data"
+    HANDLE_SPECIMENS = "collect, process, store or ship specimens"
+    SEQUENCE = "record sequencing runs"
 
 
 _INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
@@ -89,6 +91,8 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.READ_MATCHES: frozenset(Role) - {_MON},
     # A sponsor monitor exports its own trial (the cut records what was handed over).
     Action.EXPORT_DATA: frozenset({_DM, Role.BIOSTATISTICIAN, _INV, _MON, _ADMIN}),
+    Action.HANDLE_SPECIMENS: frozenset({Role.BIOBANK_TECHNICIAN, _MB, _NURSE, _INV, _ADMIN}),
+    Action.SEQUENCE: frozenset({Role.BIOBANK_TECHNICIAN, _MB, _ADMIN}),
 }
 
 

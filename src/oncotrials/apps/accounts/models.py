@@ -25,6 +25,7 @@ class Role(models.TextChoices):
     PHARMACOVIGILANCE = "pharmacovigilance", _("Pharmacovigilance")
     MOLECULAR_BIOLOGIST = "molecular_biologist", _("Molecular biologist")
     TUMOUR_BOARD_COORDINATOR = "tumour_board_coordinator", _("Tumour-board coordinator")
+    BIOBANK_TECHNICIAN = "biobank_technician", _("Biobank technician")
     SPONSOR_MONITOR = "sponsor_monitor", _("Sponsor monitor")
     ADMINISTRATOR = "administrator", _("Administrator")
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from oncotrials.apps.accounts.models import Role, Site, User
 from oncotrials.apps.accounts.services import membership_grant, user_create
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.biobank.demo_pdx import demo_pdx_load
 from oncotrials.apps.matching.engine import reset_matching_cache
 from oncotrials.apps.safety.dlt_review import dlt_rules_forget
 from oncotrials.apps.subjects.models import Registration
@@ -518,6 +519,7 @@ def demo_load(
             demo_genomics_load(rng, say)
             demo_board_load(rng, say)
             populate_casebooks(rng, staff, today, say)
+            demo_pdx_load(rng, say, today)
 
         monitor = user_create(
             username="monitor", password_hash=demo_hash, first_name="Morgan", last_name="Monitor"

@@ -605,6 +605,17 @@ def resistance_for_patient(
     return _classify(pair, _therapy(pair, drug, user))
 
 
+def resistance_between(
+    *, baseline: Sample, progression: Sample, drug: str = "", user: Actor | None = None
+) -> ResistanceReport | None:
+    """The core classifier between two given samples of one patient (the biobank's serial
+    specimens), with the therapy found as in ``resistance_for_patient``."""
+    if baseline.patient_id != progression.patient_id:
+        raise ValidationError("Both samples must be the same patient's.", field="progression")
+    pair = (baseline, progression)
+    return _classify(pair, _therapy(pair, drug, user))
+
+
 @dataclass(frozen=True)
 class Therapy:
     drugs: tuple[str | Drug, ...]

@@ -130,6 +130,9 @@ CONSENT_OPTION_LABELS = {
     "future_research": _("Future research"),
     "genetic_analysis": _("Genetic analysis"),
     "sample_storage": _("Sample storage"),
+    "xenograft": _("Xenograft / animal work"),
+    "outside_eu_sharing": _("Sharing outside the EU"),
+    "commercial_use": _("Commercial use"),
 }
 
 
@@ -146,6 +149,8 @@ class Consent(models.Model):
     withdrawn_on = models.DateField(null=True, blank=True)
     withdrawal_scope = models.JSONField(default=list, blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    # Optional consents (translational tiers) withdrawn one by one: option -> ISO date.
+    options_withdrawn = models.JSONField(default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:

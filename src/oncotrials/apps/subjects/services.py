@@ -20,6 +20,7 @@ from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
 from oncotrials.core.grading.ctcae import find_analyte
 from oncotrials.core.schedule import patient_calendar
 
+from .consent_hooks import tiers_withdrawn
 from .inclusion_rules import dose_gate
 from .models import (
     REGISTRATION_TRANSITIONS,
@@ -321,6 +322,52 @@ def consent_withdraw(
         reason=reason,
         by=by,
     )
+    if WithdrawalScope.SAMPLES in scope and locked.form.kind == ConsentKind.TRANSLATIONAL:
+        still = tuple(o for o in locked.form.options if o not in locked.options_withdrawn)
+        tiers_withdrawn(locked, still, on, by)
+    return locked
+
+
+@transaction.atomic
+def consent_option_withdraw(
+    *, consent: Consent, option: str, on: dt.date, reason: str, by: User
+) -> Consent:
+    """Withdraw one optional consent (a translational tier) of a signed consent; the apps that
+    hold what the tier covered (the biobank) act in this same transaction."""
+    require(by, Action.WRITE_JOURNEY, on=consent.patient)
+    date_not_future(on, "withdrawn_on")
+    locked = Consent.objects.select_for_update().select_related("form").get(pk=consent.pk)
+    if option not in locked.form.options:
+        raise ValidationError(
+            f"{locked.form} does not declare the option {option!r}; it declares "
+            f"{', '.join(locked.form.options) or 'none'}.",
+            field="option",
+        )
+    if option in locked.options_withdrawn or locked.withdrawn_on is not None:
+        raise ConflictError(f"The option {option!r} of this consent is already withdrawn.")
+    if on < locked.signed_on:
+        raise ValidationError(
+            "A consent cannot be withdrawn before it was signed.", field="withdrawn_on"
+        )
+    if not reason.strip():
+        raise ValidationError(
+            "Record the reason the patient gave (or 'not given').", field="reason"
+        )
+    before = dict(locked.options_granted)
+    locked.options_withdrawn = {**locked.options_withdrawn, option: on.isoformat()}
+    locked.options_granted = {**locked.options_granted, option: False}
+    locked.save(update_fields=["options_withdrawn", "options_granted"])
+    audit_record(
+        action="withdraw_option",
+        instance=locked,
+        changes={
+            "options_granted": [before, locked.options_granted],
+            "options_withdrawn": [None, {option: on.isoformat()}],
+        },
+        reason=reason,
+        by=by,
+    )
+    tiers_withdrawn(locked, (option,), on, by)
     return locked
 
 

@@ -11,15 +11,25 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from oncotrials.apps.crfs.records import casebook_provider_register, record_type_register
+from oncotrials.apps.subjects.progression import register_progression_provider
 from oncotrials.apps.subjects.visit_evidence import group_dates, register_visit_evidence
 
-from .models import Assessment
+from .models import Assessment, ResponseEvaluation
 
 
 def connect() -> None:
     record_type_register(Assessment)
     casebook_provider_register(_assessments)
     register_visit_evidence(_assessment_dates)
+    register_progression_provider(_progression_dates)
+
+
+def _progression_dates(registration_ids: Collection[int]) -> Mapping[int, dt.date]:
+    """RECIST progression date of each registration that progressed (one query)."""
+    rows = ResponseEvaluation.objects.filter(
+        registration_id__in=registration_ids, progression_date__isnull=False
+    ).values_list("registration_id", "progression_date")
+    return dict(rows)
 
 
 def _assessments(registration: Any) -> Any:

@@ -1,0 +1,467 @@
+"""Reads of the biobank, always through the caller's memberships (``accounts.access``).
+
+A specimen is visible through a site-wide membership at its patient's site, or through a
+membership limited to the trial of the registration it was collected under (a sponsor monitor
+sees only its trial's specimens; a specimen collected outside any registration is visible
+site-wide only).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from oncotrials.apps.accounts.access import scope_condition
+from oncotrials.apps.accounts.models import Actor
+from oncotrials.apps.genomics.models import GenomicReport
+from oncotrials.apps.genomics.selectors import resistance_between
+from oncotrials.apps.subjects.models import Consent, ConsentKind, Patient, Registration
+from oncotrials.apps.subjects.progression import progression_dates
+from oncotrials.apps.trials.selectors import visit_schedule_parsed
+from oncotrials.core.biobank.consent import Answer
+from oncotrials.core.biobank.custody import Event, custody_gaps
+from oncotrials.core.biobank.lineage import Node
+from oncotrials.core.biobank.sprec import SprecInput, sprec_code
+from oncotrials.core.biobank.timepoints import Timepoint, derive_timepoint
+from oncotrials.core.errors import NotFoundError, OncotrialsError
+from oncotrials.core.genomics.resistance import ResistanceReport
+
+from .models import Container, CustodyEvent, SequencingRun, Shipment, ShipmentStatus, Specimen
+
+DEFAULT_CYCLE_DAYS = 21
+
+
+# --- visibility ----------------------------------------------------------------------------------
+
+
+def specimen_condition(user: Actor, prefix: str = "") -> Q | None:
+    return scope_condition(
+        user, site=f"{prefix}patient__site_id", trial=f"{prefix}registration__trial_id"
+    )
+
+
+def specimens_visible_to(user: Actor) -> QuerySet[Specimen]:
+    cond = specimen_condition(user)
+    qs = Specimen.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def specimen_get_for_user(*, user: Actor, specimen_id: int) -> Specimen:
+    s = (
+        specimens_visible_to(user)
+        .filter(pk=specimen_id)
+        .select_related("patient", "patient__site", "registration", "parent", "box")
+        .first()
+    )
+    if s is None:
+        raise NotFoundError(f"No specimen {specimen_id} that you may see.")
+    return s
+
+
+def specimen_by_barcode(*, user: Actor, barcode: str) -> Specimen:
+    s = (
+        specimens_visible_to(user)
+        .filter(Q(barcode=barcode.strip()) | Q(label=barcode.strip()))
+        .first()
+    )
+    if s is None:
+        raise NotFoundError(f"No specimen with barcode {barcode.strip()!r} that you may see.")
+    return s
+
+
+def specimens_for_user(
+    *,
+    user: Actor,
+    q: str = "",
+    specimen_type: str = "",
+    status: str = "",
+    patient_id: int | None = None,
+    trial_id: int | None = None,
+) -> QuerySet[Specimen]:
+    qs = specimens_visible_to(user).select_related("patient", "box", "registration__trial")
+    if q.strip():
+        term = q.strip()
+        qs = qs.filter(
+            Q(label__icontains=term) | Q(barcode=term) | Q(patient__research_id__icontains=term)
+        )
+    if specimen_type:
+        qs = qs.filter(specimen_type=specimen_type)
+    if status:
+        qs = qs.filter(status=status)
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if trial_id is not None:
+        qs = qs.filter(registration__trial_id=trial_id)
+    return qs.order_by("-collected_at", "label")
+
+
+def containers_visible_to(user: Actor) -> QuerySet[Container]:
+    cond = scope_condition(user, site="site_id")
+    qs = Container.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def box_get_for_user(*, user: Actor, box_id: int) -> Container:
+    box = (
+        containers_visible_to(user)
+        .filter(pk=box_id, kind="box")
+        .select_related("parent__parent")
+        .first()
+    )
+    if box is None:
+        raise NotFoundError(f"No box {box_id} that you may see.")
+    return box
+
+
+def shipments_visible_to(user: Actor) -> QuerySet[Shipment]:
+    """Shipments at the user's sites (site-wide memberships): a sponsor monitor sees none."""
+    cond = scope_condition(user, site="site_id")
+    qs = Shipment.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def shipment_get_for_user(*, user: Actor, shipment_id: int) -> Shipment:
+    sh = shipments_visible_to(user).filter(pk=shipment_id).first()
+    if sh is None:
+        raise NotFoundError(f"No shipment {shipment_id} that you may see.")
+    return sh
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def consent_answers(patient: Patient) -> dict[str, Answer]:
+    """Tier -> answer from the patient's translational consents (the latest signed wins)."""
+    answers: dict[str, Answer] = {}
+    for c in (
+        Consent.objects.filter(patient=patient, form__kind=ConsentKind.TRANSLATIONAL)
+        .select_related("form")
+        .order_by("signed_on", "pk")
+    ):
+        samples_withdrawn = c.withdrawn_on is not None and "samples" in (c.withdrawal_scope or [])
+        for option in c.form.options:
+            if samples_withdrawn or option in (c.options_withdrawn or {}):
+                answers[option] = Answer.WITHDRAWN
+            elif c.options_granted.get(option):
+                answers[option] = Answer.YES
+            else:
+                answers[option] = Answer.NO
+    return answers
+
+
+# --- location, timepoint, SPREC ----------------------------------------------------------------
+
+
+def location_of(specimen: Specimen) -> str:
+    if specimen.checked_out:
+        return "checked out"
+    if specimen.box_id is None or specimen.row is None or specimen.column is None:
+        return ""
+    box = specimen.box
+    assert box is not None
+    return f"{box.path()} {chr(ord('A') + specimen.row - 1)}{specimen.column}"
+
+
+def _first_doses(patient_ids: set[int]) -> dict[int, list[Registration]]:
+    regs: dict[int, list[Registration]] = defaultdict(list)
+    for r in (
+        Registration.objects.filter(patient_id__in=patient_ids, treatment_start__isnull=False)
+        .select_related("trial__visit_schedule")
+        .order_by("treatment_start")
+    ):
+        regs[r.patient_id].append(r)
+    return regs
+
+
+def _cycle_days(reg: Registration) -> int:
+    definition = getattr(reg.trial, "visit_schedule", None)
+    if definition is None:
+        return DEFAULT_CYCLE_DAYS
+    try:
+        cycles = visit_schedule_parsed(definition).cycles
+    except Exception:  # a schedule that no longer parses: the default cycle
+        return DEFAULT_CYCLE_DAYS
+    return int(cycles.length_days) if cycles is not None else DEFAULT_CYCLE_DAYS
+
+
+def timepoints_of(specimens: list[Specimen]) -> dict[int, Timepoint]:
+    """Each specimen's timepoint, derived now from its registration's first dose (else the
+    patient's latest treatment start on or before collection) and RECIST progression date."""
+    if not specimens:
+        return {}
+    regs = _first_doses({s.patient_id for s in specimens})
+    progress = progression_dates({r.pk for rs in regs.values() for r in rs})
+    out: dict[int, Timepoint] = {}
+    for s in specimens:
+        collected = s.collected_at.date()
+        candidates = regs.get(s.patient_id, [])
+        reg = next((r for r in candidates if r.pk == s.registration_id), None)
+        if reg is None:
+            before = [r for r in candidates if r.treatment_start and r.treatment_start <= collected]
+            reg = before[-1] if before else (candidates[0] if candidates else None)
+        if reg is None:
+            out[s.pk] = derive_timepoint(collected, first_dose=None)
+            continue
+        out[s.pk] = derive_timepoint(
+            collected,
+            first_dose=reg.treatment_start,
+            progression_on=progress.get(reg.pk),
+            cycle_days=_cycle_days(reg),
+        )
+    return out
+
+
+def sprec_of(specimen: Specimen) -> str:
+    """SPREC of the specimen; a derivative carries its primary specimen's code."""
+    primary_type = specimen.specimen_type
+    node: Specimen | None = specimen
+    while node is not None and node.parent_id is not None:
+        node = node.parent
+        if node is not None:
+            primary_type = node.specimen_type
+    return sprec_code(
+        SprecInput(
+            specimen_type=primary_type,
+            collection_procedure=specimen.collection_procedure,
+            warm_ischaemia_min=specimen.warm_ischaemia_min,
+            cold_ischaemia_min=specimen.cold_ischaemia_min,
+            fixative=specimen.fixative,
+            fixation_hours=float(specimen.fixation_hours)
+            if specimen.fixation_hours is not None
+            else None,
+            container_type=specimen.container_type,
+            precentrifugation_delay_min=specimen.precentrifugation_delay_min,
+            precentrifugation_temp=specimen.precentrifugation_temp,
+            centrifugations=specimen.centrifugations,
+            postcentrifugation_delay_min=specimen.postcentrifugation_delay_min,
+            storage_temperature=specimen.storage_temperature,
+        )
+    ).code
+
+
+# --- lineage, custody --------------------------------------------------------------------------
+
+
+@dataclass
+class TreeNode:
+    specimen: Specimen
+    depth: int
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def lineage_tree(*, specimen: Specimen, user: Actor) -> list[TreeNode]:
+    """The whole tree of the specimen's primary ancestor, flattened depth-first (visible only)."""
+    root = specimen
+    while root.parent_id is not None:
+        parent = specimens_visible_to(user).filter(pk=root.parent_id).first()
+        if parent is None:
+            break
+        root = parent
+    family = list(specimens_visible_to(user).filter(patient_id=root.patient_id).order_by("pk"))
+    kids: dict[int | None, list[Specimen]] = defaultdict(list)
+    for s in family:
+        kids[s.parent_id].append(s)
+    out: list[TreeNode] = []
+
+    def walk(s: Specimen, depth: int) -> None:
+        out.append(TreeNode(s, depth))
+        for c in kids.get(s.pk, []):
+            walk(c, depth + 1)
+
+    walk(root, 0)
+    return out
+
+
+def custody_of(specimen: Specimen) -> QuerySet[CustodyEvent]:
+    return (
+        CustodyEvent.objects.filter(specimen=specimen)
+        .select_related("by", "shipment")
+        .order_by("at", "pk")
+    )
+
+
+def nodes_of(specimens: QuerySet[Specimen]) -> list[Node]:
+    """The invariants' view of specimens (``core.biobank.lineage.tree_violations``)."""
+    return [
+        Node(
+            id=s.pk,
+            parent_id=s.parent_id,
+            lineage=s.lineage,
+            specimen_type=s.specimen_type,
+            initial=s.initial_quantity,
+            available=s.available_quantity,
+            unit=s.unit,
+            parent_consumed=s.parent_consumed,
+            consumed=s.consumed_quantity,
+            anatomic_site=s.anatomic_site,
+            laterality=s.laterality,
+            pathology=s.pathology,
+            status=s.status,
+            positioned=s.box_id is not None,
+        )
+        for s in specimens.order_by("pk")
+    ]
+
+
+@dataclass(frozen=True)
+class CustodyGap:
+    specimen_id: int
+    label: str
+    gaps: tuple[str, ...]
+
+
+def custody_check(*, user: Actor, site_code: str = "") -> list[CustodyGap]:
+    """Every visible specimen with a gap in its chain of custody."""
+    qs = specimens_visible_to(user).select_related("box__parent__parent")
+    if site_code:
+        qs = qs.filter(patient__site__code=site_code)
+    events: dict[int, list[Event]] = defaultdict(list)
+    for e in CustodyEvent.objects.filter(specimen__in=qs).order_by("specimen_id", "pk"):
+        events[e.specimen_id].append(Event(e.kind, e.at, e.from_location, e.to_location))
+    received_shipments = set(
+        Shipment.objects.filter(status=ShipmentStatus.RECEIVED, specimens__in=qs).values_list(
+            "specimens", flat=True
+        )
+    )
+    out = []
+    for s in qs.order_by("label"):
+        gaps = custody_gaps(
+            events.get(s.pk, []),
+            lineage=s.lineage,
+            status=s.status,
+            current_location=location_of(s),
+            shipment_received=s.pk in received_shipments,
+        )
+        if gaps:
+            out.append(CustodyGap(s.pk, s.label, tuple(gaps)))
+    return out
+
+
+# --- box map, shipments --------------------------------------------------------------------------
+
+
+def box_map(box: Container, user: Actor) -> list[list[Specimen | bool | None]]:
+    """rows × columns: the visible specimen, True (occupied by one you may not see) or None."""
+    grid: list[list[Any]] = [[None] * box.columns for _ in range(box.rows)]
+    visible = set(specimens_visible_to(user).filter(box=box).values_list("pk", flat=True))
+    for s in Specimen.objects.filter(box=box).only(
+        "pk", "label", "specimen_type", "row", "column", "status", "checked_out"
+    ):
+        if s.row is None or s.column is None:
+            continue
+        grid[s.row - 1][s.column - 1] = s if s.pk in visible else True
+    return grid
+
+
+MANIFEST_COLUMNS = (
+    "shipment",
+    "recipient",
+    "purpose",
+    "label",
+    "barcode",
+    "patient",
+    "specimen_type",
+    "quantity",
+    "unit",
+    "collected_at",
+    "sprec",
+    "from_location",
+)
+
+
+def shipment_manifest_csv(shipment: Shipment) -> str:
+    """The shipment's manifest (one row per specimen; pseudonymised research ids only)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(MANIFEST_COLUMNS)
+    shipped = {
+        e.specimen_id: e.from_location
+        for e in CustodyEvent.objects.filter(shipment=shipment, kind="shipped")
+    }
+    for s in shipment.specimens.select_related("patient", "box__parent__parent").order_by("label"):
+        w.writerow(
+            [
+                shipment.reference,
+                shipment.recipient,
+                shipment.purpose,
+                s.label,
+                s.barcode,
+                s.patient.research_id,
+                s.specimen_type,
+                f"{s.available_quantity.normalize():f}",
+                s.unit,
+                s.collected_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),
+                sprec_of(s),
+                shipped.get(s.pk, location_of(s)),
+            ]
+        )
+    return buf.getvalue()
+
+
+# --- serial samples ----------------------------------------------------------------------------
+
+
+@dataclass
+class SerialRow:
+    specimen: Specimen
+    timepoint: Timepoint
+    runs: list[SequencingRun]
+    reports: list[GenomicReport]
+
+
+@dataclass
+class SerialView:
+    patient: Patient
+    rows: list[SerialRow]
+    comparisons: list[tuple[SerialRow, SerialRow, ResistanceReport | None, str]]
+
+
+def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialView:
+    """The patient's specimens on the treatment timeline with their runs and reports, and the
+    acquired-resistance classification (core.genomics.resistance) of each later reported
+    specimen against the first baseline one."""
+    specimens = list(
+        specimens_visible_to(user)
+        .filter(patient=patient)
+        .select_related("registration")
+        .order_by("collected_at", "pk")
+    )
+    tps = timepoints_of(specimens)
+    runs: dict[int, list[SequencingRun]] = defaultdict(list)
+    for r in (
+        SequencingRun.objects.filter(specimen__in=specimens)
+        .select_related("report__sample")
+        .order_by("created_at", "pk")
+    ):
+        runs[r.specimen_id].append(r)
+    rows = [
+        SerialRow(
+            s,
+            tps[s.pk],
+            runs.get(s.pk, []),
+            [r.report for r in runs.get(s.pk, []) if r.report is not None],
+        )
+        for s in specimens
+    ]
+    reported = [r for r in rows if r.reports]
+    comparisons: list[tuple[SerialRow, SerialRow, ResistanceReport | None, str]] = []
+    base = next((r for r in reported if r.timepoint.context == "baseline"), None)
+    if base is not None:
+        for later in reported:
+            if later is base or later.specimen.collected_at <= base.specimen.collected_at:
+                continue
+            b, p = base.reports[-1].sample, later.reports[-1].sample
+            if b.pk == p.pk:
+                continue
+            try:
+                rep = resistance_between(baseline=b, progression=p, drug=drug, user=user)
+                comparisons.append((base, later, rep, ""))
+            except OncotrialsError as exc:
+                comparisons.append((base, later, None, exc.message))
+    return SerialView(patient, rows, comparisons)

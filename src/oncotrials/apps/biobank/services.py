@@ -1,0 +1,1053 @@
+"""Writes of the biobank. Each service owns its transaction, its row locks and its audit events;
+invariants are checked here (``oncotrials.core.biobank``) and, where a database can hold them,
+by the table constraints too (``models.Specimen.Meta.constraints``).
+
+Bad input raises a ``ValidationError`` naming the field before anything is written; a contested
+storage position raises a ``ConflictError`` naming the specimen that holds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.audit.services import audit_record, model_snapshot
+from oncotrials.apps.genomics.models import GenomicReport
+from oncotrials.apps.subjects.models import Consent, Patient, Registration, VisitRecord
+from oncotrials.core.biobank.consent import Tier, Use, refusal_for, uses_blocked_by
+from oncotrials.core.biobank.lineage import (
+    IN_STOCK,
+    Lineage,
+    Status,
+    check_derivation,
+    check_primary_type,
+    check_unit_for_type,
+    specimen_type_get,
+    take,
+)
+from oncotrials.core.biobank.units import convert, quantity_parse, unit_get
+from oncotrials.core.errors import ConflictError, ValidationError
+
+from .models import (
+    Assay,
+    CollectionProcedure,
+    ConsentCascade,
+    Container,
+    ContainerKind,
+    CustodyEvent,
+    CustodyKind,
+    Laterality,
+    Pathology,
+    RunStatus,
+    SequencingRun,
+    Shipment,
+    ShipmentStatus,
+    Specimen,
+    StorageTemperature,
+)
+from .selectors import consent_answers, location_of
+
+PRE_ANALYTIC_FIELDS = (
+    "warm_ischaemia_min",
+    "cold_ischaemia_min",
+    "fixative",
+    "fixation_hours",
+    "container_type",
+    "precentrifugation_delay_min",
+    "precentrifugation_temp",
+    "centrifugations",
+    "postcentrifugation_delay_min",
+    "storage_temperature",
+    "tumour_cellularity_pct",
+    "necrosis_pct",
+)
+_FROZEN_OK = {
+    StorageTemperature.M18_35,
+    StorageTemperature.M60_85,
+    StorageTemperature.BELOW_135,
+    StorageTemperature.LN_VAPOUR,
+    StorageTemperature.LN_LIQUID,
+}
+
+
+def _custody(
+    specimen: Specimen,
+    kind: str,
+    by: User | None,
+    *,
+    at: dt.datetime | None = None,
+    from_location: str = "",
+    to_location: str = "",
+    custodian: str = "",
+    quantity: Decimal | None = None,
+    shipment: Shipment | None = None,
+    note: str = "",
+) -> CustodyEvent:
+    event = CustodyEvent.objects.create(
+        specimen=specimen,
+        kind=kind,
+        at=at or timezone.now(),
+        by=by,
+        from_location=from_location,
+        to_location=to_location,
+        custodian=custodian,
+        quantity=quantity,
+        shipment=shipment,
+        note=note[:300],
+    )
+    audit_record(
+        action=f"custody_{kind}",
+        instance=specimen,
+        changes={
+            "custody": [None, {"kind": kind, "from": from_location, "to": to_location}],
+            **({"quantity": [None, quantity]} if quantity is not None else {}),
+        },
+        reason=note,
+        by=by,
+    )
+    return event
+
+
+def _require_use(patient: Patient, use: Use) -> None:
+    refusal = refusal_for(use, consent_answers(patient))
+    if refusal is not None:
+        raise ValidationError(
+            refusal.message() + " Nothing was recorded.",
+            field="consent",
+            code="consent_refused",
+            tier=refusal.tier.value,
+            answer=refusal.answer.value,
+        )
+
+
+def _choice(value: str, choices: Any, field: str) -> str:
+    if value not in choices.values:
+        raise ValidationError(
+            f"{field} must be one of {', '.join(choices.values)}; got {value!r}.", field=field
+        )
+    return value
+
+
+def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(PRE_ANALYTIC_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"Unknown pre-analytical field(s) {', '.join(sorted(unknown))}; use "
+            f"{', '.join(PRE_ANALYTIC_FIELDS)}.",
+            field=sorted(unknown)[0],
+        )
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None or value == "":
+            continue
+        if name.endswith(("_min", "_pct")) or name == "centrifugations":
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    f"{name} must be a whole number; got {value!r}.", field=name
+                ) from None
+            if number < 0 or (name.endswith("_pct") and number > 100):
+                raise ValidationError(f"{name} is out of range; got {number}.", field=name)
+            out[name] = number
+        elif name == "fixation_hours":
+            out[name] = quantity_parse(value, field=name, allow_zero=True)
+        elif name == "storage_temperature":
+            out[name] = _choice(str(value), StorageTemperature, name)
+        else:
+            out[name] = str(value).strip()[:12]
+    return out
+
+
+def _next_label(patient: Patient) -> str:
+    n = Specimen.objects.filter(patient=patient, lineage=Lineage.NEW).count() + 1
+    while True:
+        label = f"{patient.research_id}-S{n:03d}"
+        if not Specimen.objects.filter(label=label).exists():
+            return label
+        n += 1
+
+
+@transaction.atomic
+def specimen_collect(
+    *,
+    patient: Patient,
+    specimen_type: str,
+    quantity: Any,
+    unit: str,
+    collected_at: dt.datetime,
+    by: User,
+    registration: Registration | None = None,
+    visit: VisitRecord | None = None,
+    anatomic_site: str = "",
+    laterality: str = Laterality.NOT_APPLICABLE,
+    pathology: str = Pathology.NOT_SPECIFIED,
+    procedure: str = "",
+    received_at: dt.datetime | None = None,
+    label: str = "",
+    barcode: str = "",
+    pre_analytics: Mapping[str, Any] | None = None,
+) -> Specimen:
+    """Record a primary specimen (tissue biopsy, blood for ctDNA, bone marrow…) of a patient,
+    collected at a visit or outside one; its storage must be consented."""
+    require(by, Action.HANDLE_SPECIMENS, on=patient)
+    check_primary_type(specimen_type)
+    unit = unit_get(unit).code
+    check_unit_for_type(specimen_type, unit)
+    q = quantity_parse(quantity)
+    _choice(laterality, Laterality, "laterality")
+    _choice(pathology, Pathology, "pathology")
+    if procedure:
+        _choice(procedure, CollectionProcedure, "procedure")
+    if registration is not None and registration.patient_id != patient.pk:
+        raise ValidationError("The registration is another patient's.", field="registration")
+    if visit is not None and (registration is None or visit.registration_id != registration.pk):
+        raise ValidationError(
+            "A visit belongs to the specimen's registration; give that registration.",
+            field="visit",
+        )
+    if timezone.is_naive(collected_at):
+        raise ValidationError("collected_at needs a time zone.", field="collected_at")
+    now = timezone.now()
+    if collected_at > now:
+        raise ValidationError("A specimen cannot be collected in the future.", field="collected_at")
+    if received_at is not None and received_at < collected_at:
+        raise ValidationError(
+            "A specimen is received after it was collected (INVALID_CREATION_DATE).",
+            field="received_at",
+        )
+    fields = _pre_analytics(pre_analytics or {})
+    _require_use(patient, Use.STORAGE)
+    label = label.strip() or _next_label(patient)
+    if Specimen.objects.filter(label=label).exists():
+        raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
+    barcode = barcode.strip() or label
+    if Specimen.objects.filter(barcode=barcode).exists():
+        raise ValidationError(
+            f"The barcode {barcode} is already used (DUP_BARCODE).", field="barcode"
+        )
+    specimen = Specimen.objects.create(
+        label=label,
+        barcode=barcode,
+        patient=patient,
+        registration=registration,
+        visit=visit,
+        lineage=Lineage.NEW,
+        specimen_type=specimen_type,
+        anatomic_site=anatomic_site.strip()[:80],
+        laterality=laterality,
+        pathology=pathology,
+        unit=unit,
+        initial_quantity=q,
+        available_quantity=q,
+        collected_at=collected_at,
+        collection_procedure=procedure,
+        received_at=received_at,
+        created_at=now,
+        **fields,
+    )
+    audit_record(
+        action="create",
+        instance=specimen,
+        changes={k: [None, v] for k, v in model_snapshot(specimen).items()},
+        by=by,
+    )
+    _custody(specimen, CustodyKind.COLLECTED, by, at=collected_at, note=procedure)
+    if received_at is not None:
+        _custody(specimen, CustodyKind.RECEIVED, by, at=received_at)
+    return specimen
+
+
+@transaction.atomic
+def specimen_receive(*, specimen: Specimen, received_at: dt.datetime, by: User) -> Specimen:
+    """Record the receipt of a primary specimen in the laboratory."""
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    locked = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    if locked.lineage != Lineage.NEW:
+        raise ValidationError("Only primary specimens are received.", field="specimen")
+    if locked.received_at is not None:
+        raise ConflictError(f"{locked} was already received.")
+    if received_at < locked.collected_at:
+        raise ValidationError("A specimen is received after it was collected.", field="received_at")
+    locked.received_at = received_at
+    locked.save(update_fields=["received_at"])
+    _custody(locked, CustodyKind.RECEIVED, by, at=received_at)
+    return locked
+
+
+def _lock_in_stock(specimen: Specimen, what: str) -> Specimen:
+    locked = Specimen.objects.select_for_update().select_related("patient").get(pk=specimen.pk)
+    if locked.status not in IN_STOCK:
+        raise ValidationError(
+            f"{locked} is {locked.get_status_display().lower()}; {what} needs an available "
+            "specimen (NOT_AVAILABLE).",
+            field="specimen",
+            code="specimen_not_available",
+        )
+    return locked
+
+
+def _after_taking(locked: Specimen, left: Decimal) -> None:
+    locked.available_quantity = left
+    fields = ["available_quantity", "version"]
+    if left == 0:
+        locked.status = Status.DEPLETED
+        fields.append("status")
+    locked.version += 1
+    locked.save(update_fields=fields)
+
+
+@transaction.atomic
+def specimen_aliquot(
+    *, parent: Specimen, count: int, quantity: Any, unit: str, by: User
+) -> list[Specimen]:
+    """Split ``count`` aliquots of ``quantity`` ``unit`` each out of ``parent`` (same type, site,
+    laterality and pathology as the parent); the parent is decremented under its row lock."""
+    require(by, Action.HANDLE_SPECIMENS, on=parent)
+    if not 1 <= int(count) <= 500:
+        raise ValidationError(f"count must lie in 1..500; got {count}.", field="count")
+    q = quantity_parse(quantity)
+    unit = unit_get(unit).code
+    locked = _lock_in_stock(parent, "aliquoting")
+    check_unit_for_type(locked.specimen_type, unit)
+    each = convert(q, unit, locked.unit)
+    left = take(
+        locked.available_quantity,
+        locked.unit,
+        each * count,
+        locked.unit,
+        what=f"{count} aliquot(s) of {q} {unit}",
+    )
+    _require_use(locked.patient, Use.STORAGE)
+    now = timezone.now()
+    existing = locked.children.count()
+    children = []
+    for i in range(count):
+        label = f"{locked.label}.{existing + i + 1}"
+        if Specimen.objects.filter(label=label).exists():
+            raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
+        child = Specimen.objects.create(
+            label=label,
+            barcode=label,
+            patient=locked.patient,
+            registration_id=locked.registration_id,
+            visit_id=locked.visit_id,
+            lineage=Lineage.ALIQUOT,
+            parent=locked,
+            specimen_type=locked.specimen_type,
+            anatomic_site=locked.anatomic_site,
+            laterality=locked.laterality,
+            pathology=locked.pathology,
+            unit=unit,
+            initial_quantity=q,
+            available_quantity=q,
+            parent_consumed=each,
+            collected_at=locked.collected_at,
+            collection_procedure=locked.collection_procedure,
+            created_at=now,
+            **{f: getattr(locked, f) for f in PRE_ANALYTIC_FIELDS},
+        )
+        audit_record(
+            action="create",
+            instance=child,
+            changes={k: [None, v] for k, v in model_snapshot(child).items()},
+            by=by,
+        )
+        _custody(child, CustodyKind.ALIQUOTED, by, at=now, quantity=q, note=f"from {locked.label}")
+        children.append(child)
+    _after_taking(locked, left)
+    audit_record(
+        action="aliquot",
+        instance=locked,
+        changes={"available_quantity": [str(left + each * count), str(left)]},
+        by=by,
+    )
+    return children
+
+
+@transaction.atomic
+def specimen_derive(
+    *,
+    parent: Specimen,
+    specimen_type: str,
+    consumed: Any,
+    consumed_unit: str,
+    quantity: Any,
+    unit: str,
+    by: User,
+    concentration_ng_ul: Any = None,
+) -> Specimen:
+    """Derive a specimen of another type (DNA, RNA, cfDNA, plasma, culture…) from ``parent``,
+    using ``consumed`` of it and yielding ``quantity`` ``unit``."""
+    require(by, Action.HANDLE_SPECIMENS, on=parent)
+    specimen_type_get(specimen_type)
+    used = quantity_parse(consumed, field="consumed")
+    q = quantity_parse(quantity)
+    unit = unit_get(unit).code
+    consumed_unit = unit_get(consumed_unit, field="consumed_unit").code
+    check_unit_for_type(specimen_type, unit)
+    conc = None
+    if concentration_ng_ul not in (None, ""):
+        conc = quantity_parse(concentration_ng_ul, field="concentration_ng_ul", allow_zero=True)
+    locked = _lock_in_stock(parent, "a derivation")
+    check_derivation(locked.specimen_type, specimen_type)
+    taken = convert(used, consumed_unit, locked.unit)
+    left = take(
+        locked.available_quantity,
+        locked.unit,
+        taken,
+        locked.unit,
+        what=f"deriving {specimen_type_get(specimen_type).label}",
+    )
+    _require_use(locked.patient, Use.STORAGE)
+    now = timezone.now()
+    label = f"{locked.label}.{locked.children.count() + 1}"
+    if Specimen.objects.filter(label=label).exists():
+        raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
+    child = Specimen.objects.create(
+        label=label,
+        barcode=label,
+        patient=locked.patient,
+        registration_id=locked.registration_id,
+        visit_id=locked.visit_id,
+        lineage=Lineage.DERIVED,
+        parent=locked,
+        specimen_type=specimen_type,
+        anatomic_site=locked.anatomic_site,
+        laterality=locked.laterality,
+        pathology=locked.pathology,
+        unit=unit,
+        initial_quantity=q,
+        available_quantity=q,
+        parent_consumed=taken,
+        concentration_ng_ul=conc,
+        collected_at=locked.collected_at,
+        collection_procedure=locked.collection_procedure,
+        created_at=now,
+        **{f: getattr(locked, f) for f in PRE_ANALYTIC_FIELDS},
+    )
+    audit_record(
+        action="create",
+        instance=child,
+        changes={k: [None, v] for k, v in model_snapshot(child).items()},
+        by=by,
+    )
+    _custody(child, CustodyKind.DERIVED, by, at=now, quantity=q, note=f"from {locked.label}")
+    _after_taking(locked, left)
+    audit_record(
+        action="derive",
+        instance=locked,
+        changes={"available_quantity": [str(left + taken), str(left)]},
+        by=by,
+    )
+    return child
+
+
+@transaction.atomic
+def specimen_consume(
+    *, specimen: Specimen, quantity: Any, unit: str, purpose: str, by: User
+) -> Specimen:
+    """Record the use of part of a specimen (an assay, sections) without a child specimen."""
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    q = quantity_parse(quantity)
+    unit = unit_get(unit).code
+    if not purpose.strip():
+        raise ValidationError("Say what the specimen was used for.", field="purpose")
+    locked = _lock_in_stock(specimen, "using it")
+    taken = convert(q, unit, locked.unit)
+    left = take(locked.available_quantity, locked.unit, taken, locked.unit, what=purpose.strip())
+    _require_use(locked.patient, Use.RESEARCH)
+    locked.consumed_quantity += taken
+    _after_taking(locked, left)
+    Specimen.objects.filter(pk=locked.pk).update(consumed_quantity=locked.consumed_quantity)
+    _custody(locked, CustodyKind.CONSUMED, by, quantity=taken, note=purpose.strip())
+    return locked
+
+
+# --- storage -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def container_create(
+    *,
+    site: Site,
+    kind: str,
+    name: str,
+    by: User,
+    parent: Container | None = None,
+    temperature: str = StorageTemperature.M60_85,
+    rows: int = 0,
+    columns: int = 0,
+) -> Container:
+    require(by, Action.HANDLE_SPECIMENS, on=site)
+    _choice(kind, ContainerKind, "kind")
+    _choice(temperature, StorageTemperature, "temperature")
+    if not name.strip():
+        raise ValidationError("A container has a name.", field="name")
+    expected_parent = {"freezer": None, "rack": "freezer", "box": "rack"}[kind]
+    if (parent.kind if parent else None) != expected_parent:
+        raise ValidationError(
+            f"A {kind} goes {'at the top' if expected_parent is None else 'in a ' + expected_parent}.",
+            field="parent",
+        )
+    if parent is not None and parent.site_id != site.pk:
+        raise ValidationError("A container stays at its parent's site.", field="parent")
+    if kind == ContainerKind.BOX and not (1 <= rows <= 26 and 1 <= columns <= 26):
+        raise ValidationError(
+            f"A box has 1-26 rows and 1-26 columns; got {rows} × {columns}.", field="rows"
+        )
+    if parent is not None:
+        temperature = parent.temperature
+    if Container.objects.filter(site=site, parent=parent, name=name.strip()).exists():
+        raise ValidationError(f"{name.strip()} already exists there.", field="name")
+    box = Container.objects.create(
+        site=site,
+        kind=kind,
+        name=name.strip(),
+        parent=parent,
+        temperature=temperature,
+        rows=rows if kind == ContainerKind.BOX else 0,
+        columns=columns if kind == ContainerKind.BOX else 0,
+    )
+    audit_record(
+        action="create",
+        instance=box,
+        changes={k: [None, v] for k, v in model_snapshot(box).items()},
+        by=by,
+    )
+    return box
+
+
+def _position_text(box: Container, row: int, column: int) -> str:
+    return f"{box.path()} {chr(ord('A') + row - 1)}{column}"
+
+
+@transaction.atomic
+def specimen_store(
+    *, specimen: Specimen, box: Container, row: int, column: int, by: User
+) -> Specimen:
+    """Put ``specimen`` at (row, column) of ``box`` (a first storage or a move).
+
+    Concurrency: the box row is locked first (``select_for_update``), then the specimen, always
+    in that order; the check that the position is free and the write happen under that lock,
+    and the unique constraint on (box, row, column) is the database's last word.
+    """
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    locked_box = Container.objects.select_for_update().get(pk=box.pk)
+    if locked_box.kind != ContainerKind.BOX:
+        raise ValidationError(f"{locked_box} is a {locked_box.kind}, not a box.", field="box")
+    if not (1 <= row <= locked_box.rows and 1 <= column <= locked_box.columns):
+        raise ValidationError(
+            f"{locked_box} has rows 1-{locked_box.rows} and columns 1-{locked_box.columns}; "
+            f"got row {row}, column {column}.",
+            field="row",
+            code="position_outside_box",
+        )
+    locked = _lock_in_stock(specimen, "storage")
+    if locked.checked_out:
+        raise ValidationError(f"{locked} is checked out; check it in first.", field="specimen")
+    if locked_box.site_id != locked.patient.site_id:
+        raise ValidationError("A specimen is stored at its patient's site.", field="box")
+    if specimen_type_get(locked.specimen_type).frozen and locked_box.temperature not in _FROZEN_OK:
+        raise ValidationError(
+            f"{locked.get_specimen_type_display()} is kept frozen; {locked_box} is at "
+            f"{locked_box.get_temperature_display()}.",
+            field="box",
+            code="container_temperature",
+        )
+    holder = (
+        Specimen.objects.filter(box=locked_box, row=row, column=column)
+        .exclude(pk=locked.pk)
+        .first()
+    )
+    if holder is not None:
+        raise ConflictError(
+            f"Position {_position_text(locked_box, row, column)} holds {holder.label}; "
+            "choose a free position.",
+            code="position_taken",
+            holder=holder.label,
+        )
+    before = location_of(locked)
+    moved = locked.box_id is not None
+    locked.box, locked.row, locked.column = locked_box, row, column
+    locked.version += 1
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["box", "row", "column", "version"])
+    except IntegrityError:
+        raise ConflictError(
+            f"Position {_position_text(locked_box, row, column)} was just filled by another user; "
+            "choose a free position.",
+            code="position_taken",
+        ) from None
+    Container.objects.filter(pk=locked_box.pk).update(version=locked_box.version + 1)
+    after = location_of(locked)
+    _custody(
+        locked,
+        CustodyKind.MOVED if moved else CustodyKind.STORED,
+        by,
+        from_location=before,
+        to_location=after,
+        custodian=locked_box.site.code if hasattr(locked_box.site, "code") else "",
+    )
+    if locked.storage_temperature == "":
+        Specimen.objects.filter(pk=locked.pk).update(storage_temperature=locked_box.temperature)
+    return locked
+
+
+@transaction.atomic
+def specimen_check_out(*, specimen: Specimen, by: User, purpose: str = "") -> Specimen:
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    locked = _lock_in_stock(specimen, "check-out")
+    if locked.box_id is None or locked.checked_out:
+        raise ValidationError(f"{locked} is not in storage.", field="specimen")
+    before = location_of(locked)
+    locked.checked_out = True
+    locked.save(update_fields=["checked_out"])
+    _custody(
+        locked,
+        CustodyKind.CHECKED_OUT,
+        by,
+        from_location=before,
+        to_location=location_of(locked),
+        custodian=by.username,
+        note=purpose,
+    )
+    return locked
+
+
+@transaction.atomic
+def specimen_check_in(*, specimen: Specimen, by: User) -> Specimen:
+    """Back to its position; a frozen specimen counts one more freeze-thaw cycle."""
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    locked = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    if not locked.checked_out:
+        raise ValidationError(f"{locked} is not checked out.", field="specimen")
+    before = location_of(locked)
+    locked.checked_out = False
+    if specimen_type_get(locked.specimen_type).frozen:
+        locked.freeze_thaw_cycles += 1
+    locked.save(update_fields=["checked_out", "freeze_thaw_cycles"])
+    _custody(
+        locked, CustodyKind.CHECKED_IN, by, from_location=before, to_location=location_of(locked)
+    )
+    return locked
+
+
+def _leave_position(locked: Specimen) -> str:
+    before = location_of(locked)
+    locked.box, locked.row, locked.column, locked.checked_out = None, None, None, False
+    return before
+
+
+@transaction.atomic
+def specimen_dispose(*, specimen: Specimen, reason: str, by: User) -> Specimen:
+    """Close a specimen (exhausted, QC fail, consent withdrawn, expired, damaged): a state, never a
+    delete; it leaves its storage position."""
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    if not reason.strip():
+        raise ValidationError("Give the reason for disposal.", field="reason")
+    locked = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    if locked.status in {Status.DISPOSED, Status.DISTRIBUTED}:
+        raise ValidationError(f"{locked} is already {locked.status}.", field="specimen")
+    before = _leave_position(locked)
+    old = locked.status
+    locked.status, locked.status_reason = Status.DISPOSED, reason.strip()[:200]
+    locked.version += 1
+    locked.save(
+        update_fields=["box", "row", "column", "checked_out", "status", "status_reason", "version"]
+    )
+    audit_record(
+        action="dispose",
+        instance=locked,
+        changes={"status": [old, locked.status]},
+        reason=reason,
+        by=by,
+    )
+    _custody(locked, CustodyKind.DISPOSED, by, from_location=before, note=reason)
+    return locked
+
+
+# --- shipments -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    site: Site,
+    recipient: str,
+    purpose: str,
+    specimens: Iterable[Specimen],
+    by: User,
+    courier: str = "",
+    reference: str = "",
+) -> Shipment:
+    """A shipment of available specimens to a partner; every specimen's consent must allow
+    ``purpose`` (the refusal names the tier)."""
+    require(by, Action.HANDLE_SPECIMENS, on=site)
+    try:
+        use = Use(purpose)
+    except ValueError:
+        raise ValidationError(
+            f"purpose must be one of {', '.join(u.value for u in Use)}; got {purpose!r}.",
+            field="purpose",
+        ) from None
+    if not recipient.strip():
+        raise ValidationError("Name the recipient.", field="recipient")
+    items = sorted({s.pk for s in specimens})
+    if not items:
+        raise ValidationError("A shipment carries at least one specimen.", field="specimens")
+    locked = list(
+        Specimen.objects.select_for_update()
+        .select_related("patient")
+        .filter(pk__in=items)
+        .order_by("pk")
+    )
+    for s in locked:
+        if s.patient.site_id != site.pk:
+            raise ValidationError(f"{s} is not held at {site}.", field="specimens")
+        if s.status not in IN_STOCK:
+            raise ValidationError(
+                f"{s} is {s.get_status_display().lower()}: only available specimens are "
+                "distributed (NOT_AVAILABLE_FOR_DIST); nothing was recorded.",
+                field="specimens",
+                code="specimen_not_available",
+            )
+        if s.checked_out:
+            raise ValidationError(f"{s} is checked out; check it in first.", field="specimens")
+        refusal = refusal_for(use, consent_answers(s.patient))
+        if refusal is not None:
+            raise ValidationError(
+                f"{s}: {refusal.message()} Nothing was recorded.",
+                field="specimens",
+                code="consent_refused",
+                tier=refusal.tier.value,
+                specimen=s.label,
+            )
+    now = timezone.now()
+    reference = reference.strip() or f"SHP-{now:%Y%m%d}-{Shipment.objects.count() + 1:04d}"
+    if Shipment.objects.filter(reference=reference).exists():
+        raise ValidationError(f"The reference {reference} is already used.", field="reference")
+    shipment = Shipment.objects.create(
+        site=site,
+        reference=reference,
+        recipient=recipient.strip()[:200],
+        purpose=use.value,
+        courier=courier.strip()[:100],
+        created_at=now,
+    )
+    shipment.specimens.set(locked)
+    audit_record(
+        action="create",
+        instance=shipment,
+        changes={
+            "recipient": [None, shipment.recipient],
+            "specimens": [None, [s.label for s in locked]],
+        },
+        by=by,
+    )
+    return shipment
+
+
+@transaction.atomic
+def shipment_send(*, shipment: Shipment, by: User) -> Shipment:
+    """Ship: every specimen leaves its position and is distributed (custody event 'shipped')."""
+    require(by, Action.HANDLE_SPECIMENS, on=shipment)
+    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if locked.status != ShipmentStatus.PREPARING:
+        raise ValidationError(
+            f"{locked} is {locked.status}; only a shipment in preparation ships.", field="shipment"
+        )
+    if locked.flagged:
+        raise ValidationError(
+            f"{locked} is stopped: {locked.flagged}", field="shipment", code="shipment_flagged"
+        )
+    use = Use(locked.purpose)
+    specimens = list(
+        Specimen.objects.select_for_update()
+        .select_related("patient")
+        .filter(shipments=locked)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for s in specimens:
+        if s.status not in IN_STOCK or s.checked_out:
+            raise ValidationError(f"{s} is no longer available to ship.", field="specimens")
+        refusal = refusal_for(use, consent_answers(s.patient))
+        if refusal is not None:
+            raise ValidationError(
+                f"{s}: {refusal.message()}",
+                field="specimens",
+                code="consent_refused",
+                tier=refusal.tier.value,
+            )
+        before = _leave_position(s)
+        s.status, s.status_reason = Status.DISTRIBUTED, f"shipment {locked.reference}"
+        s.version += 1
+        s.save(
+            update_fields=[
+                "box",
+                "row",
+                "column",
+                "checked_out",
+                "status",
+                "status_reason",
+                "version",
+            ]
+        )
+        _custody(
+            s,
+            CustodyKind.SHIPPED,
+            by,
+            at=now,
+            from_location=before,
+            to_location=f"in transit to {locked.recipient}",
+            custodian=locked.courier,
+            shipment=locked,
+        )
+    locked.status, locked.shipped_at = ShipmentStatus.SHIPPED, now
+    locked.save(update_fields=["status", "shipped_at"])
+    audit_record(
+        action="ship", instance=locked, changes={"status": ["preparing", "shipped"]}, by=by
+    )
+    return locked
+
+
+@transaction.atomic
+def shipment_receive(
+    *, shipment: Shipment, by: User, received_at: dt.datetime | None = None
+) -> Shipment:
+    """The partner confirmed receipt (custody event 'delivered' for every specimen)."""
+    require(by, Action.HANDLE_SPECIMENS, on=shipment)
+    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if locked.status != ShipmentStatus.SHIPPED:
+        raise ValidationError(
+            f"{locked} is {locked.status}; only a shipped shipment is received.", field="shipment"
+        )
+    at = received_at or timezone.now()
+    if locked.shipped_at and at < locked.shipped_at:
+        raise ValidationError("A shipment is received after it was sent.", field="received_at")
+    for s in Specimen.objects.filter(shipments=locked).order_by("pk"):
+        _custody(
+            s,
+            CustodyKind.DELIVERED,
+            by,
+            at=at,
+            from_location=f"in transit to {locked.recipient}",
+            to_location=locked.recipient,
+            custodian=locked.recipient,
+            shipment=locked,
+        )
+    locked.status, locked.received_at = ShipmentStatus.RECEIVED, at
+    locked.save(update_fields=["status", "received_at"])
+    audit_record(
+        action="receive", instance=locked, changes={"status": ["shipped", "received"]}, by=by
+    )
+    return locked
+
+
+# --- sequencing --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sequencing_run_record(
+    *,
+    specimen: Specimen,
+    assay: str,
+    library_id: str,
+    run_id: str,
+    by: User,
+    panel: str = "",
+    instrument: str = "",
+    sequenced_on: dt.date | None = None,
+    input_ng: Any = None,
+    mean_coverage: Any = None,
+    tumour_fraction: Any = None,
+    purity: Any = None,
+    status: str = "sequenced",
+    report: GenomicReport | None = None,
+) -> SequencingRun:
+    """A library of ``specimen`` sequenced on a run, with its QC, and the report it produced."""
+    require(by, Action.SEQUENCE, on=specimen)
+    _choice(assay, Assay, "assay")
+    _choice(status, RunStatus, "status")
+    if not library_id.strip() or not run_id.strip():
+        raise ValidationError("A run names its library and run identifiers.", field="library_id")
+    values: dict[str, Decimal | None] = {}
+    for name, value, hi in (
+        ("input_ng", input_ng, None),
+        ("mean_coverage", mean_coverage, None),
+        ("tumour_fraction", tumour_fraction, 1),
+        ("purity", purity, 1),
+    ):
+        if value in (None, ""):
+            values[name] = None
+            continue
+        v = quantity_parse(value, field=name, allow_zero=True)
+        if hi is not None and v > hi:
+            raise ValidationError(f"{name} is a fraction in [0, 1]; got {v}.", field=name)
+        values[name] = v
+    if report is not None and report.sample.patient_id != specimen.patient_id:
+        raise ValidationError("The report is another patient's.", field="report")
+    locked = Specimen.objects.select_for_update().select_related("patient").get(pk=specimen.pk)
+    if locked.status == Status.DISPOSED:
+        raise ValidationError(f"{locked} is disposed.", field="specimen")
+    _require_use(locked.patient, Use.SEQUENCING)
+    if locked.data_use_blocked:
+        raise ValidationError(
+            f"{locked}: {locked.data_use_blocked}", field="specimen", code="consent_refused"
+        )
+    if SequencingRun.objects.filter(run_id=run_id.strip(), library_id=library_id.strip()).exists():
+        raise ValidationError(
+            f"Library {library_id} is already recorded on run {run_id}.", field="library_id"
+        )
+    run = SequencingRun.objects.create(
+        specimen=locked,
+        assay=assay,
+        panel=panel.strip()[:100],
+        library_id=library_id.strip(),
+        run_id=run_id.strip(),
+        instrument=instrument.strip()[:60],
+        sequenced_on=sequenced_on,
+        status=status,
+        report=report,
+        created_at=timezone.now(),
+        **values,
+    )
+    audit_record(
+        action="create",
+        instance=run,
+        changes={k: [None, v] for k, v in model_snapshot(run).items()},
+        by=by,
+        partition=None,
+    )
+    return run
+
+
+@transaction.atomic
+def sequencing_run_link_report(
+    *, run: SequencingRun, report: GenomicReport, by: User
+) -> SequencingRun:
+    require(by, Action.SEQUENCE, on=run.specimen)
+    locked = SequencingRun.objects.select_for_update().select_related("specimen").get(pk=run.pk)
+    if report.sample.patient_id != locked.specimen.patient_id:
+        raise ValidationError("The report is another patient's.", field="report")
+    old = locked.report_id
+    locked.report = report
+    locked.save(update_fields=["report"])
+    audit_record(action="update", instance=locked, changes={"report": [old, report.pk]}, by=by)
+    return locked
+
+
+# --- consent withdrawal cascade ----------------------------------------------------------------
+
+
+_MOLECULAR = {"dna", "rna", "cfdna"}
+
+
+def consent_tiers_withdrawn(consent: Consent, tiers: tuple[str, ...], on: dt.date, by: Any) -> None:
+    """Listener of ``subjects.consent_hooks``: runs inside the withdrawal's transaction.
+
+    - specimens whose use depends on a withdrawn tier go to "pending disposal" (all of them when
+      storage or future research is withdrawn; nucleic-acid derivatives when genetic analysis is);
+    - open shipments carrying them, or whose purpose needs the tier, are flagged;
+    - sequencing runs (and so their genomic reports) are flagged "do not use for new analyses";
+    - one ``ConsentCascade`` row records what was done. Nothing is deleted.
+    """
+    known = {t.value for t in Tier}
+    tiers = tuple(t for t in tiers if t in known)
+    if not tiers:
+        return
+    blocked: set[Use] = set()
+    for t in tiers:
+        blocked |= uses_blocked_by(t)
+    user = by if isinstance(by, User) else None
+    patient = consent.patient
+    specimens = list(Specimen.objects.select_for_update().filter(patient=patient).order_by("pk"))
+    affected = [
+        s
+        for s in specimens
+        if s.status in {Status.AVAILABLE, Status.DEPLETED}
+        and (
+            Use.STORAGE in blocked
+            or Use.RESEARCH in blocked
+            or (Use.SEQUENCING in blocked and s.specimen_type in _MOLECULAR)
+        )
+    ]
+    why = f"consent tier '{', '.join(tiers)}' withdrawn on {on.isoformat()}"
+    for s in affected:
+        old = s.status
+        s.status, s.status_reason = Status.PENDING_DISPOSAL, why[:200]
+        s.version += 1
+        s.save(update_fields=["status", "status_reason", "version"])
+        audit_record(
+            action="disposal_pending",
+            instance=s,
+            changes={"status": [old, s.status]},
+            reason=why,
+            by=user,
+        )
+        _custody(s, CustodyKind.DISPOSAL_PENDING, user, note=why)
+    affected_ids = {s.pk for s in affected}
+    flagged = []
+    for sh in (
+        Shipment.objects.select_for_update()
+        .filter(
+            specimens__patient=patient,
+            status__in=[ShipmentStatus.PREPARING, ShipmentStatus.SHIPPED],
+        )
+        .distinct()
+        .order_by("pk")
+    ):
+        carries = set(sh.specimens.values_list("pk", flat=True)) & ({s.pk for s in specimens})
+        if Use(sh.purpose) in blocked or carries & affected_ids:
+            sh.flagged = f"{why}; concerns {', '.join(sorted(Specimen.objects.filter(pk__in=carries).values_list('label', flat=True)))}"[
+                :300
+            ]
+            sh.save(update_fields=["flagged"])
+            audit_record(
+                action="flag",
+                instance=sh,
+                changes={"flagged": ["", sh.flagged]},
+                reason=why,
+                by=user,
+            )
+            flagged.append(sh.reference)
+    runs = []
+    if Use.SEQUENCING in blocked:
+        for run in (
+            SequencingRun.objects.select_for_update()
+            .filter(specimen__patient=patient, data_use_blocked="")
+            .order_by("pk")
+        ):
+            run.data_use_blocked = f"do not use for new analyses: {why}"[:200]
+            run.save(update_fields=["data_use_blocked"])
+            audit_record(
+                action="flag",
+                instance=run,
+                changes={"data_use_blocked": ["", run.data_use_blocked]},
+                reason=why,
+                by=user,
+            )
+            runs.append(run.pk)
+        Specimen.objects.filter(patient=patient, data_use_blocked="").update(
+            data_use_blocked=f"do not use for new analyses: {why}"[:200]
+        )
+    for t in tiers:
+        ConsentCascade.objects.create(
+            patient=patient,
+            consent_id=consent.pk,
+            tier=t,
+            withdrawn_on=on,
+            at=timezone.now(),
+            specimens_pending_disposal=[s.label for s in affected],
+            shipments_flagged=flagged,
+            runs_flagged=runs,
+        )

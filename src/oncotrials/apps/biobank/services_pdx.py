@@ -1,0 +1,553 @@
+"""Writes of PDX models: creation from a specimen, passages, engraftment, QC, treatment arms and
+tumour measurements. Each service owns its transaction and its audit events; input is checked
+against the CancerModels dictionary's own rules (code lists, patterns) before anything is
+written, and bad input names its field (and row, for measurements).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.models import User
+from oncotrials.apps.audit.partitions import partition_of
+from oncotrials.apps.audit.services import audit_record, model_snapshot
+from oncotrials.core.biobank.cancermodels import load_dictionary
+from oncotrials.core.biobank.consent import Use
+from oncotrials.core.biobank.lineage import IN_STOCK, specimen_type_get
+from oncotrials.core.biobank.pdx import CALIPER_FORMULA, caliper_volume
+from oncotrials.core.errors import ConflictError, ValidationError
+
+from .models import Specimen
+from .models_pdx import (
+    Accessibility,
+    EngraftmentType,
+    PdxMeasurement,
+    PdxModel,
+    PdxMouse,
+    PdxPassage,
+    PdxTreatmentArm,
+    PdxValidation,
+    QcResult,
+    SampleState,
+)
+from .services import _require_use
+
+#: Specimen types a xenograft can be grown from: viable tumour tissue or cells, never fixed
+#: tissue, fluids or extracts.
+_GRAFTABLE = frozenset({"tissue_frozen", "ctc", "culture"})
+
+
+def _rule_check(sheet: str, values: Mapping[str, str]) -> None:
+    """Refuse a value the CancerModels dictionary would refuse (code list or pattern)."""
+    rules = load_dictionary().sheets[sheet]
+    for name, value in values.items():
+        rule = rules.field(name)
+        if rule is None or not value:
+            continue
+        if rule.code_list is not None and value not in rule.code_list:
+            raise ValidationError(
+                f"{name} must be one of {', '.join(rule.code_list)}; got {value!r}.", field=name
+            )
+        if not rule.matches(value):
+            raise ValidationError(
+                f"{name} {value!r} does not follow the CancerModels format "
+                f"({' '.join(rule.format.split())}).",
+                field=name,
+            )
+
+
+def _audit(action: str, instance: Any, pdx: PdxModel, by: User, **kw: Any) -> None:
+    audit_record(
+        action=action, instance=instance, by=by, partition=partition_of(pdx.specimen), **kw
+    )
+
+
+def _created(action: str, instance: Any, pdx: PdxModel, by: User, reason: str = "") -> None:
+    _audit(
+        action,
+        instance,
+        pdx,
+        by,
+        changes={k: [None, v] for k, v in model_snapshot(instance).items()},
+        reason=reason,
+    )
+
+
+def _not_future(day: dt.date, field: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError(f"{field} cannot be in the future; got {day}.", field=field)
+
+
+@transaction.atomic
+def pdx_model_create(
+    *,
+    specimen: Specimen,
+    model_id: str,
+    host_strain_name: str,
+    host_strain_nomenclature: str,
+    engraftment_site: str,
+    engraftment_type: str,
+    diagnosis: str,
+    primary_site: str,
+    contact_name: str,
+    contact_email: str,
+    implanted_on: dt.date,
+    mice_implanted: int,
+    by: User,
+    tumour_type: str = "primary",
+    sample_type: str = "tissue fragment",
+    sample_state: str = SampleState.FRESH,
+    accessibility: str = Accessibility.ACADEMIA,
+    publications: str = "",
+) -> PdxModel:
+    """Start a PDX model from ``specimen``: the model and its first engraftment (P0).
+
+    The specimen must be in stock, of a graftable kind (fresh or frozen tissue, cells), and the
+    patient must have consented to xenograft work (the 'xenograft' tier)."""
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    model_id = model_id.strip()
+    if not model_id:
+        raise ValidationError("A PDX model needs a model_id.", field="model_id")
+    _rule_check(
+        "pdx_model",
+        {
+            "model_id": model_id,
+            "host_strain_name": host_strain_name,
+            "host_strain_nomenclature": host_strain_nomenclature,
+            "engraftment_site": engraftment_site,
+            "sample_type": sample_type,
+            "publications": publications,
+        },
+    )
+    _rule_check("sharing", {"email": contact_email, "name": contact_name})
+    _rule_check(
+        "patient_sample",
+        {"diagnosis": diagnosis, "primary_site": primary_site, "tumour_type": tumour_type},
+    )
+    for name, value in (
+        ("host_strain_name", host_strain_name),
+        ("host_strain_nomenclature", host_strain_nomenclature),
+        ("engraftment_site", engraftment_site),
+        ("diagnosis", diagnosis),
+        ("primary_site", primary_site),
+        ("contact_name", contact_name),
+        ("contact_email", contact_email),
+    ):
+        if not str(value).strip():
+            raise ValidationError(f"{name} is required for a PDX model.", field=name)
+    if engraftment_type not in EngraftmentType.values:
+        raise ValidationError(
+            f"engraftment_type must be heterotopic or orthotopic; got {engraftment_type!r}.",
+            field="engraftment_type",
+        )
+    if sample_state not in SampleState.values:
+        raise ValidationError(
+            f"sample_state must be fresh or frozen; got {sample_state!r}.", field="sample_state"
+        )
+    if accessibility not in Accessibility.values:
+        raise ValidationError(
+            f"accessibility must be one of {', '.join(Accessibility.values)}; got "
+            f"{accessibility!r}.",
+            field="accessibility",
+        )
+    kind = specimen_type_get(specimen.specimen_type)
+    if specimen.specimen_type not in _GRAFTABLE:
+        raise ValidationError(
+            f"A xenograft is grown from fresh or frozen tissue or cells; {specimen.label} is "
+            f"{kind.label}.",
+            field="specimen",
+        )
+    if specimen.status not in IN_STOCK:
+        raise ValidationError(
+            f"{specimen.label} is {specimen.status}; only an available specimen can be grafted.",
+            field="specimen",
+        )
+    _require_use(specimen.patient, Use.XENOGRAFT)
+    if mice_implanted < 1:
+        raise ValidationError("At least one mouse is implanted.", field="mice_implanted")
+    _not_future(implanted_on, "implanted_on")
+    if implanted_on < specimen.collected_at.date():
+        raise ValidationError(
+            f"The implant ({implanted_on}) cannot precede the collection of {specimen.label}.",
+            field="implanted_on",
+        )
+    if PdxModel.objects.filter(model_id=model_id).exists():
+        raise ValidationError(f"The model_id {model_id} is already used.", field="model_id")
+    pdx = PdxModel.objects.create(
+        model_id=model_id,
+        specimen=specimen,
+        host_strain_name=host_strain_name.strip(),
+        host_strain_nomenclature=host_strain_nomenclature.strip(),
+        engraftment_site=engraftment_site.strip(),
+        engraftment_type=engraftment_type,
+        sample_type=sample_type.strip(),
+        sample_state=sample_state,
+        diagnosis=diagnosis.strip(),
+        primary_site=primary_site.strip(),
+        tumour_type=tumour_type,
+        publications=publications.strip(),
+        accessibility=accessibility,
+        contact_name=contact_name.strip(),
+        contact_email=contact_email.strip(),
+        created_at=timezone.now(),
+    )
+    _created("create", pdx, pdx, by)
+    passage = PdxPassage.objects.create(
+        pdx_model=pdx, number=0, implanted_on=implanted_on, mice_implanted=mice_implanted
+    )
+    _created("create", passage, pdx, by)
+    return pdx
+
+
+@transaction.atomic
+def pdx_passage_add(
+    *,
+    parent: PdxPassage,
+    implanted_on: dt.date,
+    mice_implanted: int,
+    by: User,
+    host_strain_nomenclature: str = "",
+    note: str = "",
+) -> PdxPassage:
+    """Passage the tumour of ``parent`` into new mice (P(n+1)); the parent must have taken."""
+    pdx = PdxModel.objects.select_for_update().get(pk=parent.pdx_model_id)
+    require(by, Action.HANDLE_SPECIMENS, on=pdx.specimen)
+    parent = PdxPassage.objects.get(pk=parent.pk)
+    if not parent.mice_engrafted:
+        raise ValidationError(
+            f"P{parent.number} has no engrafted mouse to passage from; record its engraftment "
+            "first.",
+            field="parent",
+        )
+    if mice_implanted < 1:
+        raise ValidationError("At least one mouse is implanted.", field="mice_implanted")
+    _not_future(implanted_on, "implanted_on")
+    if implanted_on < parent.implanted_on:
+        raise ValidationError(
+            f"P{parent.number + 1} cannot be implanted before P{parent.number} "
+            f"({parent.implanted_on}).",
+            field="implanted_on",
+        )
+    if host_strain_nomenclature:
+        _rule_check("pdx_model", {"host_strain_nomenclature": host_strain_nomenclature})
+    number = parent.number + 1
+    if PdxPassage.objects.filter(pdx_model=pdx, number=number).exists():
+        raise ConflictError(f"{pdx.model_id} already has a passage P{number}.")
+    passage = PdxPassage.objects.create(
+        pdx_model=pdx,
+        number=number,
+        parent=parent,
+        implanted_on=implanted_on,
+        mice_implanted=mice_implanted,
+        host_strain_nomenclature=host_strain_nomenclature.strip(),
+        note=note.strip()[:300],
+    )
+    pdx.version += 1
+    pdx.save(update_fields=["version"])
+    _created("create", passage, pdx, by)
+    return passage
+
+
+@transaction.atomic
+def pdx_engraftment_record(
+    *, passage: PdxPassage, mice_engrafted: int, by: User, reason: str = ""
+) -> PdxPassage:
+    """Record how many mice of a passage took; a change of a recorded count needs a reason."""
+    passage = (
+        PdxPassage.objects.select_for_update()
+        .select_related("pdx_model__specimen")
+        .get(pk=passage.pk)
+    )
+    pdx = passage.pdx_model
+    require(by, Action.HANDLE_SPECIMENS, on=pdx.specimen)
+    if not 0 <= mice_engrafted <= passage.mice_implanted:
+        raise ValidationError(
+            f"mice_engrafted must lie between 0 and the {passage.mice_implanted} implanted; "
+            f"got {mice_engrafted}.",
+            field="mice_engrafted",
+        )
+    in_arms = PdxMouse.objects.filter(arm__passage=passage).count()
+    if mice_engrafted < in_arms:
+        raise ValidationError(
+            f"{in_arms} mice of P{passage.number} are already in treatment arms; "
+            f"mice_engrafted cannot be {mice_engrafted}.",
+            field="mice_engrafted",
+        )
+    old = passage.mice_engrafted
+    if old is not None and old != mice_engrafted and not reason.strip():
+        raise ValidationError("Changing a recorded engraftment needs a reason.", field="reason")
+    passage.mice_engrafted = mice_engrafted
+    passage.save(update_fields=["mice_engrafted"])
+    _audit(
+        "update",
+        passage,
+        pdx,
+        by,
+        changes={"mice_engrafted": [old, mice_engrafted]},
+        reason=reason.strip(),
+    )
+    return passage
+
+
+@transaction.atomic
+def pdx_validation_add(
+    *,
+    pdx_model: PdxModel,
+    technique: str,
+    description: str,
+    passages_tested: Sequence[int],
+    result: str,
+    performed_on: dt.date,
+    by: User,
+    host_strain_nomenclature: str = "",
+) -> PdxValidation:
+    """Record a QC of the model (STR, histology, IHC, WES concordance) on given passages."""
+    require(by, Action.HANDLE_SPECIMENS, on=pdx_model.specimen)
+    if result not in QcResult.values:
+        raise ValidationError(
+            f"result must be one of {', '.join(QcResult.values)}; got {result!r}.",
+            field="result",
+        )
+    numbers = sorted(set(passages_tested))
+    if not numbers:
+        raise ValidationError("Name the passages tested.", field="passages_tested")
+    known = set(pdx_model.passages.values_list("number", flat=True))
+    missing = [n for n in numbers if n not in known]
+    if missing:
+        raise ValidationError(
+            f"{pdx_model.model_id} has no passage {', '.join(f'P{n}' for n in missing)}.",
+            field="passages_tested",
+        )
+    _not_future(performed_on, "performed_on")
+    strain = host_strain_nomenclature.strip() or pdx_model.host_strain_nomenclature
+    _rule_check(
+        "model_validation",
+        {
+            "validation_technique": technique.strip(),
+            "description": description.strip(),
+            "validation_host_strain_nomenclature": strain,
+        },
+    )
+    for name, value in (("technique", technique), ("description", description)):
+        if not value.strip():
+            raise ValidationError(f"{name} is required.", field=name)
+    qc = PdxValidation.objects.create(
+        pdx_model=pdx_model,
+        technique=technique.strip(),
+        description=description.strip(),
+        passages_tested=", ".join(str(n) for n in numbers),
+        result=result,
+        performed_on=performed_on,
+        host_strain_nomenclature=strain,
+    )
+    _created("create", qc, pdx_model, by)
+    return qc
+
+
+@transaction.atomic
+def pdx_arm_create(
+    *,
+    passage: PdxPassage,
+    name: str,
+    treatment_name: str,
+    started_on: dt.date,
+    mice: Sequence[str],
+    by: User,
+    dose: str = "",
+    route: str = "",
+    schedule: str = "",
+    is_control: bool = False,
+) -> PdxTreatmentArm:
+    """A treatment (or control) arm on engrafted mice of one passage; day 0 is ``started_on``.
+
+    The arm's mice, with those of the passage's other arms, cannot outnumber its engrafted
+    mice (the passage row is locked while counting)."""
+    passage = (
+        PdxPassage.objects.select_for_update()
+        .select_related("pdx_model__specimen")
+        .get(pk=passage.pk)
+    )
+    pdx = passage.pdx_model
+    require(by, Action.HANDLE_SPECIMENS, on=pdx.specimen)
+    name = name.strip()
+    treatment_name = treatment_name.strip() or ("untreated" if is_control else "")
+    if not name:
+        raise ValidationError("An arm needs a name.", field="name")
+    if not treatment_name:
+        raise ValidationError("Name the treatment (or mark the arm as control).", field="drug")
+    labels = [m.strip() for m in mice if m.strip()]
+    if not labels:
+        raise ValidationError("An arm needs at least one mouse.", field="mice")
+    if len(set(labels)) != len(labels):
+        raise ValidationError("A mouse is listed twice.", field="mice")
+    used = PdxMouse.objects.filter(arm__passage=passage).count()
+    if passage.mice_engrafted is None or used + len(labels) > passage.mice_engrafted:
+        free = (passage.mice_engrafted or 0) - used
+        raise ValidationError(
+            f"P{passage.number} has {max(free, 0)} engrafted mice left for arms; got "
+            f"{len(labels)}.",
+            field="mice",
+        )
+    if started_on < passage.implanted_on:
+        raise ValidationError(
+            f"Treatment cannot start before the implant ({passage.implanted_on}).",
+            field="started_on",
+        )
+    _not_future(started_on, "started_on")
+    if PdxTreatmentArm.objects.filter(pdx_model=pdx, name=name).exists():
+        raise ValidationError(f"{pdx.model_id} already has an arm {name!r}.", field="name")
+    arm = PdxTreatmentArm.objects.create(
+        pdx_model=pdx,
+        passage=passage,
+        name=name,
+        treatment_name=treatment_name,
+        dose=dose.strip(),
+        route=route.strip(),
+        schedule=schedule.strip(),
+        started_on=started_on,
+        is_control=is_control,
+    )
+    for label in labels:
+        PdxMouse.objects.create(arm=arm, label=label)
+    _audit(
+        "create",
+        arm,
+        pdx,
+        by,
+        changes={
+            **{k: [None, v] for k, v in model_snapshot(arm).items()},
+            "mice": [None, labels],
+        },
+    )
+    return arm
+
+
+def _decimal(value: Any, field: str, where: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError(
+            f"{where}: {field} is {value!r}, not a number.", field=field
+        ) from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(f"{where}: {field} must be ≥ 0; got {value}.", field=field)
+    return number
+
+
+@transaction.atomic
+def pdx_measurements_record(
+    *, arm: PdxTreatmentArm, rows: Sequence[Mapping[str, Any]], by: User
+) -> list[PdxMeasurement]:
+    """Record tumour measurements of an arm's mice, all or nothing.
+
+    Each row names ``mouse`` (its label), ``measured_on`` (a date) and either ``length_mm`` and
+    ``width_mm`` (the volume is then computed, V = L × W² / 2) or ``volume_mm3``. A bad row is
+    refused with its number (from 1), mouse and day, and nothing is written."""
+    arm = (
+        PdxTreatmentArm.objects.select_for_update()
+        .select_related("pdx_model__specimen")
+        .get(pk=arm.pk)
+    )
+    pdx = arm.pdx_model
+    require(by, Action.HANDLE_SPECIMENS, on=pdx.specimen)
+    if not rows:
+        raise ValidationError("No measurement given.", field="rows")
+    mice = {m.label: m for m in arm.mice.all()}
+    seen: set[tuple[str, dt.date]] = set()
+    created: list[PdxMeasurement] = []
+    today = timezone.localdate()
+    for i, row in enumerate(rows, start=1):
+        label = str(row.get("mouse", "")).strip()
+        where = f"Row {i}"
+        mouse = mice.get(label)
+        if mouse is None:
+            raise ValidationError(
+                f"{where}: no mouse {label!r} in arm {arm.name} (mice: {', '.join(mice)}).",
+                field="mouse",
+                row=i,
+            )
+        day = row.get("measured_on")
+        if isinstance(day, str):
+            try:
+                day = dt.date.fromisoformat(day)
+            except ValueError:
+                raise ValidationError(
+                    f"{where}: measured_on {day!r} is not a date (YYYY-MM-DD).",
+                    field="measured_on",
+                    row=i,
+                ) from None
+        if not isinstance(day, dt.date):
+            raise ValidationError(f"{where}: measured_on is required.", field="measured_on", row=i)
+        where = f"Row {i} ({label}, {day})"
+        if day > today:
+            raise ValidationError(f"{where}: the day is in the future.", field="measured_on", row=i)
+        if day < arm.passage.implanted_on:
+            raise ValidationError(
+                f"{where}: before the implant ({arm.passage.implanted_on}).",
+                field="measured_on",
+                row=i,
+            )
+        if (label, day) in seen or mouse.measurements.filter(measured_on=day).exists():
+            raise ValidationError(
+                f"{where}: this mouse already has a measurement that day.",
+                field="measured_on",
+                row=i,
+            )
+        seen.add((label, day))
+        length = _decimal(row.get("length_mm"), "length_mm", where)
+        width = _decimal(row.get("width_mm"), "width_mm", where)
+        volume = _decimal(row.get("volume_mm3"), "volume_mm3", where)
+        if length is not None and width is not None:
+            if volume is not None:
+                raise ValidationError(
+                    f"{where}: give caliper diameters or a volume, not both (the volume is "
+                    "computed from the diameters).",
+                    field="volume_mm3",
+                    row=i,
+                )
+            volume = Decimal(str(round(caliper_volume(float(length), float(width)), 3)))
+            formula = "V = L × W² / 2"
+        elif volume is not None and length is None and width is None:
+            formula = "measured volume"
+        else:
+            raise ValidationError(
+                f"{where}: give both length_mm and width_mm, or volume_mm3.",
+                field="length_mm" if length is None else "width_mm",
+                row=i,
+            )
+        created.append(
+            PdxMeasurement.objects.create(
+                mouse=mouse,
+                measured_on=day,
+                length_mm=length,
+                width_mm=width,
+                volume_mm3=volume,
+                formula=formula,
+            )
+        )
+    _audit(
+        "pdx_measurements",
+        arm,
+        pdx,
+        by,
+        changes={
+            "measurements": [
+                None,
+                [
+                    {"mouse": m.mouse.label, "on": m.measured_on, "volume_mm3": m.volume_mm3}
+                    for m in created
+                ],
+            ]
+        },
+        reason=CALIPER_FORMULA,
+    )
+    return created

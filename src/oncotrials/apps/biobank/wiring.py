@@ -1,0 +1,30 @@
+"""How biobank plugs into the apps below it, connected once from ``BiobankConfig.ready``.
+
+A specimen's audit events go to its registration's trial chain (else its patient's site); the
+withdrawal of a translational consent tier (``subjects.consent_hooks``) cascades to specimens,
+shipments and sequencing data inside the withdrawal's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oncotrials.apps.audit.partitions import (
+    audit_partition_register,
+    site_partition,
+    trial_partition,
+)
+from oncotrials.apps.subjects.consent_hooks import register_tier_withdrawal_listener
+
+from .services import consent_tiers_withdrawn
+
+
+def _specimen_partition(specimen: Any) -> str | None:
+    if specimen.registration_id is not None:
+        return trial_partition(specimen.registration.trial_id)
+    return site_partition(specimen.patient.site_id)
+
+
+def connect() -> None:
+    audit_partition_register(model="biobank.specimen", resolve=_specimen_partition)
+    register_tier_withdrawal_listener(consent_tiers_withdrawn)

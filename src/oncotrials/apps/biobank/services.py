@@ -283,7 +283,11 @@ def specimen_receive(*, specimen: Specimen, received_at: dt.datetime, by: User) 
 
 
 def _lock_in_stock(specimen: Specimen, what: str) -> Specimen:
-    locked = Specimen.objects.select_for_update(of=("self",)).select_related("patient").get(pk=specimen.pk)
+    locked = (
+        Specimen.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=specimen.pk)
+    )
     if locked.status not in IN_STOCK:
         raise ValidationError(
             f"{locked} is {locked.get_status_display().lower()}; {what} needs an available "
@@ -896,7 +900,11 @@ def sequencing_run_record(
         values[name] = v
     if report is not None and report.sample.patient_id != specimen.patient_id:
         raise ValidationError("The report is another patient's.", field="report")
-    locked = Specimen.objects.select_for_update(of=("self",)).select_related("patient").get(pk=specimen.pk)
+    locked = (
+        Specimen.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=specimen.pk)
+    )
     if locked.status == Status.DISPOSED:
         raise ValidationError(f"{locked} is disposed.", field="specimen")
     _require_use(locked.patient, Use.SEQUENCING)
@@ -936,7 +944,11 @@ def sequencing_run_link_report(
     *, run: SequencingRun, report: GenomicReport, by: User
 ) -> SequencingRun:
     require(by, Action.SEQUENCE, on=run.specimen)
-    locked = SequencingRun.objects.select_for_update(of=("self",)).select_related("specimen").get(pk=run.pk)
+    locked = (
+        SequencingRun.objects.select_for_update(of=("self",))
+        .select_related("specimen")
+        .get(pk=run.pk)
+    )
     if report.sample.patient_id != locked.specimen.patient_id:
         raise ValidationError("The report is another patient's.", field="report")
     old = locked.report_id
@@ -970,7 +982,9 @@ def consent_tiers_withdrawn(consent: Consent, tiers: tuple[str, ...], on: dt.dat
         blocked |= uses_blocked_by(t)
     user = by if isinstance(by, User) else None
     patient = consent.patient
-    specimens = list(Specimen.objects.select_for_update(of=("self",)).filter(patient=patient).order_by("pk"))
+    specimens = list(
+        Specimen.objects.select_for_update(of=("self",)).filter(patient=patient).order_by("pk")
+    )
     affected = [
         s
         for s in specimens

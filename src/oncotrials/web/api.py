@@ -14,6 +14,7 @@ from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
 from oncotrials.apps.biobank.api_pdx import router as pdx_router
+from oncotrials.apps.biobank.api import router as biobank_router
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.exports.api import router as exports_router
@@ -116,6 +117,7 @@ api.add_router("/", dosing_router)
 api.add_router("/", crfs_router)
 api.add_router("/", safety_router)
 api.add_router("/", tumours_router)
+api.add_router("/", biobank_router)
 api.add_router("/", genomics_router)
 api.add_router("/", matching_router)
 api.add_router("/", mtb_router)

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.genomics",
     "oncotrials.apps.matching",
     "oncotrials.apps.mtb",
+    "oncotrials.apps.operations",
 ]
 
 MIDDLEWARE = [

@@ -48,6 +48,7 @@ class Action(StrEnum):
     SIGN_RECOMMENDATION = "sign tumour-board recommendations"
     UNBLIND = "know a blinded patient's arm"
     READ_MATCHES = "see trial-matching results"
+    MANAGE_OPERATIONS = "manage the unit's resources, opening hours and bookings"
 
 
 _INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
@@ -86,6 +87,7 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.UNBLIND: frozenset({_ADMIN, _PV}),
     # Matching reads patients across trials: every role but the trial-limited sponsor monitor.
     Action.READ_MATCHES: frozenset(Role) - {_MON},
+    Action.MANAGE_OPERATIONS: frozenset({Role.UNIT_MANAGER, _ADMIN}),
 }
 
 

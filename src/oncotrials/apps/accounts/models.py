@@ -26,6 +26,7 @@ class Role(models.TextChoices):
     MOLECULAR_BIOLOGIST = "molecular_biologist", _("Molecular biologist")
     TUMOUR_BOARD_COORDINATOR = "tumour_board_coordinator", _("Tumour-board coordinator")
     SPONSOR_MONITOR = "sponsor_monitor", _("Sponsor monitor")
+    UNIT_MANAGER = "unit_manager", _("Unit manager")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 

@@ -18,6 +18,7 @@ from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.genomics.api import router as genomics_router
 from oncotrials.apps.matching.api import router as matching_router
 from oncotrials.apps.mtb.api import router as mtb_router
+from oncotrials.apps.operations.api import router as operations_router
 from oncotrials.apps.safety.api import router as safety_router
 from oncotrials.apps.subjects.api import router as subjects_router
 from oncotrials.apps.trials.api import router as trials_router
@@ -117,3 +118,4 @@ api.add_router("/", tumours_router)
 api.add_router("/", genomics_router)
 api.add_router("/", matching_router)
 api.add_router("/", mtb_router)
+api.add_router("/", operations_router)

@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from conftest import MONDAY
 
+from conftest import MONDAY
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.operations.models import Booking, CareRequest, NurseShift, Resource
 from oncotrials.apps.operations.selectors import week_instance
@@ -57,7 +57,8 @@ def test_week_instance_has_the_fixture_format(equipped: Any, manager: Any) -> No
     req = care_request_create(site=equipped.main, data=CHAIR, by=manager)
     inst = week_instance(site=equipped.main, monday=MONDAY)
     assert (inst["chairs"], inst["beds"], inst["pharmacy_capacity"]) == (4, 2, 1)
-    assert inst["chair_open"] == 96 and inst["chair_close"] == 228  # 08:00, 19:00
+    assert inst["chair_open"] == 96
+    assert inst["chair_close"] == 228
     assert inst["nurse_profile"] == [[96, 156, 3], [156, 228, 2]]
     assert inst["bed_admit_window"] == [96, 144]
     assert inst["bed_to"] == 4 * 288 + 240  # Friday 20:00
@@ -172,7 +173,8 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
     # Tuesday 09:00 in Paris is 08:00 UTC in November.
     assert first.starts_at == dt.datetime(2026, 11, 17, 8, 0, tzinfo=dt.UTC)
     assert first.ends_at - first.starts_at == dt.timedelta(minutes=90)
-    assert first.resource is not None and first.resource.code == "CH-01"
+    assert first.resource is not None
+    assert first.resource.code == "CH-01"
 
 
 def test_requests_come_from_the_visit_calendars(equipped: Any, manager: Any, enrol: Any) -> None:
@@ -181,7 +183,9 @@ def test_requests_come_from_the_visit_calendars(equipped: Any, manager: Any, enr
     codes = sorted({r.visit_code for r in made})
     assert "C1D8" in codes
     c1d8 = next(r for r in made if r.visit_code == "C1D8")
-    assert c1d8.unit == "chair" and c1d8.kind == "short" and c1d8.weight == 3  # DLT period
+    assert c1d8.unit == "chair"
+    assert c1d8.kind == "short"
+    assert c1d8.weight == 3
     # Generating again adds nothing: each visit is requested once.
     assert care_requests_generate(site=equipped.main, monday=MONDAY, by=manager) == []
     inst = week_instance(site=equipped.main, monday=MONDAY)

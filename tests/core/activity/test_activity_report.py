@@ -24,15 +24,23 @@ def _rows() -> dict:
     screenings = [
         ScreeningRow(1, "T1", "I", "main", D(2026, 1, 5), "eligible", "", D(2026, 1, 20)),
         ScreeningRow(2, "T1", "I", "main", D(2026, 2, 1), "failed", "progression", D(2026, 2, 9)),
-        ScreeningRow(3, "T2", "II", "partner", D(2026, 3, 1), "failed", "progression", D(2026, 3, 5)),
+        ScreeningRow(
+            3, "T2", "II", "partner", D(2026, 3, 1), "failed", "progression", D(2026, 3, 5)
+        ),
         ScreeningRow(4, "T2", "II", "partner", D(2026, 4, 1), "failed", "labs", D(2026, 4, 3)),
         ScreeningRow(5, "T2", "II", "main", D(2025, 12, 1), "eligible", "", D(2026, 1, 2)),
         ScreeningRow(6, "T1", "I", "main", D(2025, 6, 1), "failed", "labs", D(2025, 6, 9)),
     ]
     inclusions = [
-        InclusionRow(1, "T1", "I", "main", D(2026, 1, 21), D(2026, 1, 25), D(2025, 12, 20), D(2026, 1, 5)),
-        InclusionRow(5, "T2", "II", "main", D(2026, 1, 3), D(2026, 1, 10), D(2025, 11, 1), D(2025, 12, 1)),
-        InclusionRow(7, "T1", "I", "main", D(2025, 3, 1), D(2025, 3, 3), D(2025, 1, 1), D(2025, 2, 1)),
+        InclusionRow(
+            1, "T1", "I", "main", D(2026, 1, 21), D(2026, 1, 25), D(2025, 12, 20), D(2026, 1, 5)
+        ),
+        InclusionRow(
+            5, "T2", "II", "main", D(2026, 1, 3), D(2026, 1, 10), D(2025, 11, 1), D(2025, 12, 1)
+        ),
+        InclusionRow(
+            7, "T1", "I", "main", D(2025, 3, 1), D(2025, 3, 3), D(2025, 1, 1), D(2025, 2, 1)
+        ),
     ]
     patients = [PatientRow(i, "main", D(2026, 1, i)) for i in range(1, 6)] + [
         PatientRow(7, "main", D(2025, 1, 1))
@@ -90,6 +98,7 @@ def test_slots_and_occupancy() -> None:
         occupancy=[OccupancyRow("chair", 100, 80), OccupancyRow("chair", 100, 60)],
         **_rows(),
     )
-    assert r.slot_turnaround.n == 1 and r.slot_turnaround.median == 3
+    assert r.slot_turnaround.n == 1
+    assert r.slot_turnaround.median == 3
     assert r.occupancy == [("chair", 200, 140, pytest.approx(0.7))]
     assert set(r.tables()) >= {"by_phase", "delays", "share_in_study"}

@@ -84,8 +84,6 @@ def need_of(procedures: Any, *, cycle: int | None, day_minutes: int) -> Need | N
     if dosing:
         duration = max(STANDARD_MIN, last + 30)
         kind = "pk_full" if pk else "standard"
-        return Need(
-            "chair", kind, duration, PRE_MIN, prep, SETUP_MIN, 0, tuple(offsets), weight
-        )
+        return Need("chair", kind, duration, PRE_MIN, prep, SETUP_MIN, 0, tuple(offsets), weight)
     short = max(SHORT_MIN, last + 15)
     return Need("chair", "short", short, 0, 0, SETUP_MIN, 0, tuple(offsets), weight)

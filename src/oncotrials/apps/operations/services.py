@@ -76,7 +76,9 @@ def _count(value: Any, field: str) -> int:
     try:
         n = int(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be a whole number; got {value!r}.", field=field) from None
+        raise ValidationError(
+            f"{field} must be a whole number; got {value!r}.", field=field
+        ) from None
     if n < 0:
         raise ValidationError(
             f"{field} is a capacity and cannot be negative; got {n}.", field=field
@@ -213,7 +215,11 @@ def nurse_shift_add(*, site: Site, starts: Any, ends: Any, nurses: Any, by: User
 def nurse_shift_delete(*, shift: NurseShift, by: User, reason: str = "") -> None:
     _manage(by, shift.site)
     audit_record(
-        action="delete", instance=shift, changes=diff(model_snapshot(shift), {}), reason=reason, by=by
+        action="delete",
+        instance=shift,
+        changes=diff(model_snapshot(shift), {}),
+        reason=reason,
+        by=by,
     )
     shift.delete()
 
@@ -226,7 +232,9 @@ def closure_add(*, site: Site, on: dt.date, reason: str, by: User) -> Closure:
     if Closure.objects.filter(site=site, on=on).exists():
         raise ValidationError(f"{site.code} is already closed on {on}.", field="on")
     closure = Closure.objects.create(site=site, on=on, reason=reason[:200])
-    audit_record(action="create", instance=closure, changes=diff({}, model_snapshot(closure)), by=by)
+    audit_record(
+        action="create", instance=closure, changes=diff({}, model_snapshot(closure)), by=by
+    )
     return closure
 
 
@@ -314,9 +322,7 @@ def care_request_create(
     """A request entered by hand (a consultation, an extra PK day, a transfusion)."""
     _manage(by, site)
     fields = _check_request(site, data)
-    req = CareRequest.objects.create(
-        site=site, trial=trial, source=RequestSource.MANUAL, **fields
-    )
+    req = CareRequest.objects.create(site=site, trial=trial, source=RequestSource.MANUAL, **fields)
     audit_record(action="create", instance=req, changes=diff({}, model_snapshot(req)), by=by)
     return req
 
@@ -397,7 +403,9 @@ def care_requests_generate(*, site: Site, monday: dt.date, by: User) -> list[Car
             if need.unit == Unit.CHAIR and need.duration_min > DAY_MINUTES:
                 continue
             req.save()
-            audit_record(action="create", instance=req, changes={"source": [None, "calendar"]}, by=by)
+            audit_record(
+                action="create", instance=req, changes={"source": [None, "calendar"]}, by=by
+            )
             created.append(req)
     return created
 

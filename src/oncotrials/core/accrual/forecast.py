@@ -38,11 +38,8 @@ class AccrualForecast:
     median: tuple[float, ...] = ()
     upper: tuple[float, ...] = ()
     ramp_up: RampUp | None = None
+    accrued: int = 0
     notes: tuple[str, ...] = field(default=())
-
-    @property
-    def accrued(self) -> int:
-        return len(self.observed)
 
     @property
     def best(self) -> Interval:
@@ -63,9 +60,9 @@ def forecast(
 ) -> AccrualForecast:
     """Forecast when ``prior.target`` patients will be accrued, and the count band until then.
 
-    ``times``: each accrued patient's time since the start (≤ ``now``); ``centres``: the
-    centres with their opening times (planned ones after ``now``) and counts, whose counts must
-    add up to ``len(times)`` when given.
+    ``times``: each accrued patient's time since the start (≤ ``now``), where known;
+    ``centres``: the centres with their opening times (planned ones after ``now``) and counts,
+    which give the total accrued when present (at least ``len(times)``).
     """
     prior.check()
     t = np.sort(np.asarray(times, dtype=float))
@@ -75,18 +72,19 @@ def forecast(
         raise ValidationError(
             "Every accrual time must lie between the start and now.", field="times"
         )
-    m = int(t.size)
+    # Other centres' patients may be known by count only (a sponsor's report): the times are
+    # then those of the centres in the database, the total is the centres' sum.
+    m = sum(c.recruited for c in centres) if centres else int(t.size)
+    if m < t.size:
+        raise ValidationError(
+            f"The centres' counts add up to {m}, fewer than the {t.size} accrual times given.",
+            field="centres",
+        )
     notes: list[str] = []
     gaj = gajewski_time(prior, accrued=m, elapsed=now, level=level)
     remaining = max(prior.target - m, 0)
     fit = closed = simulated = None
     open_centres = [c for c in centres if c.opened < now]
-    if centres and sum(c.recruited for c in centres) != m:
-        raise ValidationError(
-            f"The centres' counts add up to {sum(c.recruited for c in centres)}, not to the "
-            f"{m} accrual times given.",
-            field="centres",
-        )
     if len(open_centres) >= MIN_CENTRES and m > 0:
         fit = pg_fit([c.recruited for c in open_centres], [now - c.opened for c in open_centres])
         closed = pg_time(fit, centres, now=now, remaining=remaining, level=level)
@@ -106,7 +104,13 @@ def forecast(
     if fit is not None:
         # A pointwise band: 5,000 draws give its quantiles to well under a patient.
         sim = pg_simulate(
-            fit, centres, now=now, remaining=0, grid=grid, draws=min(draws, 5000), level=level,
+            fit,
+            centres,
+            now=now,
+            remaining=0,
+            grid=grid,
+            draws=min(draws, 5000),
+            level=level,
             rng=rng,
         )
         lower, median, upper, band_model = sim.lower, sim.median, sim.upper, "poisson_gamma"
@@ -129,5 +133,6 @@ def forecast(
         median=tuple(float(x) for x in median),
         upper=tuple(float(x) for x in upper),
         ramp_up=ramp_up(t, elapsed=now),
+        accrued=m,
         notes=tuple(notes),
     )

@@ -114,7 +114,7 @@ class ActivityReport:
 
     def tables(self) -> dict[str, tuple[list[str], list[list[Any]]]]:
         """Every table as (header, rows), for CSV, Excel and JSON."""
-        d = self.delays + [self.slot_turnaround]
+        d = [*self.delays, self.slot_turnaround]
         share = self.share
         return {
             "by_phase": (["phase", "screened", "included"], [list(r) for r in self.by_phase]),
@@ -203,7 +203,7 @@ def activity_report(
             screened["phase"][s.phase] += 1
             screened["site"][s.site] += 1
             screened["trial"][s.trial] += 1
-        if in_year(s.closed_on) and s.outcome not in ("ongoing", ""):
+        if in_year(s.closed_on) and s.outcome not in ("ongoing", "pending", ""):
             closed += 1
             if s.outcome == "failed":
                 failures[labels.get(s.failure_reason, s.failure_reason or "not given")] += 1

@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_token_scope'),
+        ("accounts", "0004_token_scope"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('investigator', 'Investigator'), ('research_nurse', 'Research nurse'), ('cra', 'Clinical research associate'), ('data_manager', 'Data manager'), ('biostatistician', 'Biostatistician'), ('pharmacovigilance', 'Pharmacovigilance'), ('molecular_biologist', 'Molecular biologist'), ('tumour_board_coordinator', 'Tumour-board coordinator'), ('sponsor_monitor', 'Sponsor monitor'), ('unit_manager', 'Unit manager'), ('administrator', 'Administrator')], max_length=32),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("investigator", "Investigator"),
+                    ("research_nurse", "Research nurse"),
+                    ("cra", "Clinical research associate"),
+                    ("data_manager", "Data manager"),
+                    ("biostatistician", "Biostatistician"),
+                    ("pharmacovigilance", "Pharmacovigilance"),
+                    ("molecular_biologist", "Molecular biologist"),
+                    ("tumour_board_coordinator", "Tumour-board coordinator"),
+                    ("sponsor_monitor", "Sponsor monitor"),
+                    ("unit_manager", "Unit manager"),
+                    ("administrator", "Administrator"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -85,3 +86,10 @@ def test_every_command_is_listed_and_runs_through_the_lazy_group():
     )
     assert result.returncode == 0, result.stderr
     assert "boin" in result.stdout
+
+
+def test_schedule_validate_does_not_import_the_solver():
+    week = Path(__file__).resolve().parents[1] / "fixtures" / "ops" / "onc-week-s1.json"
+    loaded = _loaded("schedule", "validate", str(week), str(week))
+    assert loaded["commands"] == ["oncotrials.cli.commands.schedule"]
+    assert not {"ortools", "django", "scipy", "polars"} & set(loaded["tops"])

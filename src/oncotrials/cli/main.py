@@ -100,7 +100,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "schedule": LazyCommand(
         "oncotrials.cli.commands.schedule",
         "app",
-        "Visit schedules: rule checks and patient calendars.",
+        "Visit schedules: rule checks and patient calendars; day-unit week planning.",
     ),
     "genomics": LazyCommand(
         "oncotrials.cli.commands.genomics",

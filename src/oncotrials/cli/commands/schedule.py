@@ -1,12 +1,18 @@
-"""``oncotrials schedule``: check a trial's visit schedule and compute a patient's calendar.
+"""``oncotrials schedule``: visit schedules, and the day unit's week plan.
 
-The schedule format is documented in ``docs/formats/visit-schedule.md``.
+``check`` and ``calendar`` read a trial's visit schedule (``docs/formats/visit-schedule.md``);
+``week`` plans a week of chair visits and ward stays with CP-SAT and ``validate`` checks a plan
+independently (``docs/formats/schedule-instance.md``). The scheduling engine (and OR-Tools) is
+imported only by ``week`` and ``validate``.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +20,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from oncotrials.cli.output import FormatOption, OutputFormat, command_errors, print_json, stdout
+from oncotrials.cli.output import (
+    FormatOption,
+    OutputFormat,
+    command_errors,
+    print_json,
+    stderr,
+    stdout,
+)
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.schedule import (
     PatientCalendar,
@@ -26,12 +39,15 @@ from oncotrials.core.schedule import (
     read_schedule_file,
 )
 
-app = typer.Typer(help="Visit schedules: rule checks and patient calendars.", no_args_is_help=True)
+app = typer.Typer(
+    help="Visit schedules: rule checks and patient calendars; day-unit week planning.",
+    no_args_is_help=True,
+)
 
 
 @app.callback()
 def _schedule() -> None:
-    """Visit schedules: rule checks and patient calendars."""
+    """Visit schedules: rule checks and patient calendars; day-unit week planning."""
 
 
 ScheduleFile = Annotated[
@@ -237,3 +253,174 @@ def calendar(
     stdout.print(table)
     for code, when in cal.unscheduled:
         stdout.print(f"  unscheduled: {escape(code)} on {when.isoformat()}")
+
+
+InstanceFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Scheduling instance, JSON (docs/formats/schedule-instance.md).", dir_okay=False
+    ),
+]
+
+
+def _slot_text(instance: Any, slot: int) -> str:
+    spd = instance.slots_per_day
+    day, of_day = divmod(slot, spd)
+    minutes = of_day * instance.slot_minutes
+    return f"day {day} {minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@app.command("week")
+@command_errors
+def week(
+    file: InstanceFile,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds for CP-SAT (after the first-fit).")
+    ] = 120.0,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="One worker, fixed seed, CP-SAT deterministic time: the same plan every run.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="CP-SAT workers (default: the CPU count).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the plan here as JSON {id: [day, start, prep]}."),
+    ] = None,
+    output: FormatOption = OutputFormat.human,
+) -> None:
+    """Plan a week of chair visits and ward stays (first-fit, then CP-SAT); print the objective."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from oncotrials.core import scheduling
+
+    instance = scheduling.load_instance(scheduling.read_json(file), source=file.name)
+    human = output is OutputFormat.human
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=not human,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("first-fit", total=time_limit)
+        started = time.perf_counter()
+        done = threading.Event()
+
+        def tick() -> None:  # the solver may be silent for a while: keep the bar moving
+            while not done.wait(0.5):
+                bar.update(task, completed=min(time_limit, time.perf_counter() - started))
+
+        def progress(seconds: float, value: int, _bound: float) -> None:
+            bar.update(task, description=f"best {value:,}")
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            result = scheduling.solve(
+                instance,
+                time_limit=time_limit,
+                deterministic=deterministic,
+                workers=workers,
+                progress=progress,
+            )
+        finally:
+            done.set()
+            ticker.join()
+    problems = scheduling.validate(instance, result.solution)
+    if out is not None:
+        out.write_text(json.dumps(result.solution_document(), indent=1) + "\n", encoding="utf-8")
+    document = {
+        "instance": instance.name or file.name,
+        "requests": len(instance.visits),
+        "first_fit_objective": result.first_fit_objective,
+        "objective": result.objective,
+        "unscheduled": list(result.unscheduled),
+        "lower_bound": result.lower_bound,
+        "gap": result.gap,
+        "status": result.status,
+        "wall_seconds": round(result.wall_seconds, 2),
+        "cpu_seconds": round(result.cpu_seconds, 2),
+        "violations": len(problems),
+        "solution_file": None if out is None else str(out),
+    }
+    if not human:
+        print_json(document)
+        return
+    table = Table(title=f"{escape(document['instance'])}: week plan", title_justify="left")
+    table.add_column("")
+    table.add_column("", justify="right")
+    table.add_row("requests", str(len(instance.visits)))
+    table.add_row("first-fit objective", f"{result.first_fit_objective:,}")
+    table.add_row("objective", f"[bold]{result.objective:,}[/]")
+    table.add_row("unscheduled", str(len(result.unscheduled)))
+    if result.lower_bound is None:
+        table.add_row("lower bound", "none proved")
+    else:
+        table.add_row("lower bound", f"{result.lower_bound:,.0f}")
+        table.add_row("gap to the bound", f"{100 * (result.gap or 0):.1f} %")
+    table.add_row("status", result.status)
+    table.add_row("wall / CPU", f"{result.wall_seconds:.1f} s / {result.cpu_seconds:.1f} s")
+    table.add_row("validator", "no violation" if not problems else f"{len(problems)} violations")
+    stdout.print(table)
+    if result.unscheduled:
+        stdout.print(f"unscheduled: {escape(', '.join(result.unscheduled))}")
+    if out is not None:
+        stdout.print(f"plan written to {escape(str(out))}")
+
+
+@app.command("validate")
+@command_errors
+def validate_plan(
+    file: InstanceFile,
+    solution: Annotated[
+        Path,
+        typer.Argument(help="Plan, JSON {visit_id: [day, start, prep_or_-1]}.", dir_okay=False),
+    ],
+    output: FormatOption = OutputFormat.human,
+) -> None:
+    """Check a plan against an instance independently; list each violation, exit 1 if any."""
+    from oncotrials.core import scheduling
+
+    instance = scheduling.load_instance(scheduling.read_json(file), source=file.name)
+    plan = scheduling.read_json(solution)
+    if not isinstance(plan, dict):
+        raise ValidationError(
+            f"{solution.name}: $: expected an object {{visit_id: [day, start, prep]}}."
+        )
+    problems = scheduling.validate(instance, plan)
+    scheduled = [k for k in plan if any(v.id == k for v in instance.visits)]
+    value = scheduling.objective(instance, plan) if not problems else None
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "instance": instance.name or file.name,
+                "scheduled": len(scheduled),
+                "unscheduled": len(instance.visits) - len(scheduled),
+                "objective": value,
+                "violations": [
+                    {"code": p.code, "visit": p.visit, "slot": p.slot, "message": p.message}
+                    for p in problems
+                ],
+            }
+        )
+    elif not problems:
+        stdout.print(
+            f"{escape(solution.name)}: no violation; {len(scheduled)} scheduled, "
+            f"{len(instance.visits) - len(scheduled)} unscheduled; objective {value:,}."
+        )
+    else:
+        table = Table(title=f"{solution.name}: {len(problems)} violation(s)", title_justify="left")
+        for column in ("Code", "Visit", "When", "Violation"):
+            table.add_column(column)
+        for p in problems:
+            when = "" if p.slot is None else _slot_text(instance, p.slot)
+            table.add_row(p.code, escape(p.visit), when, escape(p.message))
+        stdout.print(table)
+    if problems:
+        raise typer.Exit(code=1)

@@ -81,7 +81,8 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "token_id": "token",
     "visit_code": Value("C1D1"),
     "form_name": Value("vital_signs"),
-    "plot": Value("waterfall"),
+    "plot": {"/operations/": Value("gantt"), "/efficacy/": Value("waterfall")},
+    "run_id": "plan_run",
     "action": {"/journey/": Value("register"), "/crfs/queries/": Value("answer")},
 }
 
@@ -392,6 +393,7 @@ STATE_APPS = (
     "dosing",
     "genomics",
     "mtb",
+    "operations",
 )
 
 

@@ -143,9 +143,18 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
     b = care_request_create(site=equipped.main, data={**CHAIR, "label": "P-2"}, by=manager)
     before = _counts()
     bad_cases = [
-        ({a.ref: [1, 108, 100], "C999999": [1, 110, -1]}, "solution.C999999"),  # unknown request
-        ({a.ref: [1, 108, 100], b.ref: [2, 110, -1]}, f"solution.{b.ref}"),  # closed day
-        ({a.ref: [1, 108, 100], b.ref: [1, 220, -1]}, f"solution.{b.ref}"),  # after closing
+        (
+            {a.ref: [1, 288 + 108, 288 + 100], "C999999": [1, 288 + 110, -1]},
+            "solution.C999999",
+        ),  # unknown request
+        (
+            {a.ref: [1, 288 + 108, 288 + 100], b.ref: [2, 576 + 110, -1]},
+            f"solution.{b.ref}",
+        ),  # closed day
+        (
+            {a.ref: [1, 288 + 108, 288 + 100], b.ref: [1, 288 + 220, -1]},
+            f"solution.{b.ref}",
+        ),  # after closing
     ]
     for solution, field in bad_cases:
         with pytest.raises(ValidationError) as err:
@@ -155,7 +164,7 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
         bookings_save(
             site=equipped.main,
             monday=MONDAY,
-            solution={a.ref: [1, 108, 100]},
+            solution={a.ref: [1, 288 + 108, 288 + 100]},
             resources={a.ref: "BED-1"},  # a bed for a chair visit: unknown chair
             by=manager,
         )
@@ -164,7 +173,7 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
     saved = bookings_save(
         site=equipped.main,
         monday=MONDAY,
-        solution={a.ref: [1, 108, 100], b.ref: [3, 120, -1]},
+        solution={a.ref: [1, 288 + 108, 288 + 100], b.ref: [3, 864 + 120, -1]},
         resources={a.ref: "CH-01"},
         by=manager,
     )

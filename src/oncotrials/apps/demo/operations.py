@@ -1,6 +1,6 @@
 """The demo unit's operations: chairs, beds, rooms and isolators at both sites, opening hours,
 nurse staffing, public holidays, a unit manager, an accrual plan with other centres (one still to
-open) for the first trial, and this week's care requests from the visit calendars."""
+open) for the first trial, and this week's care requests from the visit calendars, booked by the first fit."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import datetime as dt
 
 from oncotrials.apps.accounts.models import Role, Site, User
 from oncotrials.apps.accounts.services import membership_grant, user_create
-from oncotrials.apps.operations.selectors import monday_of
+from oncotrials.apps.operations.selectors import monday_of, week_instance
 from oncotrials.apps.operations.services import (
     accrual_plan_save,
+    bookings_save,
     care_requests_generate,
     closure_add,
     nurse_shift_add,
@@ -18,6 +19,7 @@ from oncotrials.apps.operations.services import (
     unit_calendar_save,
 )
 from oncotrials.apps.trials.models import Trial
+from oncotrials.core.scheduling import first_fit, load_instance
 
 # site code -> chairs, beds, rooms, isolators; nurse bands (from, to, nurses)
 _EQUIPMENT = {
@@ -103,5 +105,9 @@ def demo_operations_load(
             ],
             by=admin,
         )
-    care_requests_generate(site=main, monday=monday_of(today), by=manager)
+    monday = monday_of(today)
+    care_requests_generate(site=main, monday=monday, by=manager)
+    # This week's plan: the deterministic first fit (the planner page improves on it).
+    plan = first_fit(load_instance(week_instance(site=main, monday=monday)))
+    bookings_save(site=main, monday=monday, solution=plan, by=manager)
     return manager.username, main.code

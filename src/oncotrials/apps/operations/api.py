@@ -20,19 +20,22 @@ from oncotrials.core.errors import NotFoundError
 from . import services
 from .analytics import TrialAccrual, activity_for, trial_accrual
 from .exports import activity_json
-from .models import Booking, CareRequest, Resource
+from .models import Booking, CareRequest, PlanRun, Resource
 from .schemas import (
     AccrualForecastOut,
     AccrualPlanIn,
     BookingOut,
     CareRequestIn,
     CareRequestOut,
+    PlanRunIn,
+    PlanRunOut,
     ResourceIn,
     ResourceOut,
 )
 from .selectors import (
     bookings_visible_to,
     monday_of,
+    plan_run_get_for_user,
     requests_visible_to,
     resources_visible_to,
     site_get_for_user,
@@ -238,3 +241,47 @@ def week_instance_get(request: HttpRequest, week: dt.date, site_id: int | None =
     opening hours, staffing, closures and requests."""
     site = site_get_for_user(user=request.user, site_id=site_id)
     return week_instance(site=site, monday=monday_of(week))
+
+
+def plan_run_out(run: PlanRun) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "site_id": run.site_id,
+        "monday": run.monday,
+        "status": run.status,
+        "time_limit": run.time_limit,
+        "requests": len(run.instance.get("visits", [])),
+        "objective": run.objective,
+        "first_fit_objective": run.first_fit_objective,
+        "lower_bound": run.lower_bound,
+        "unscheduled": run.unscheduled,
+        "progress": run.progress,
+        "solution": run.solution,
+        "error": run.error,
+    }
+
+
+@router.post("/operations/plan-runs", response={202: PlanRunOut, **ERRORS})
+def plan_runs_create(request: HttpRequest, payload: PlanRunIn) -> Any:
+    """Build the week's instance from the database and solve it in the background; poll the
+    run for its progress, then save it."""
+    site = site_get_for_user(user=request.user, site_id=payload.site_id)
+    run = services.plan_run_start(
+        site=site,
+        monday=monday_of(payload.week),
+        time_limit=payload.time_limit,
+        by=acting_user(request.user),
+    )
+    return 202, plan_run_out(run)
+
+
+@router.get("/operations/plan-runs/{run_id}", response={200: PlanRunOut, **ERRORS})
+def plan_runs_get(request: HttpRequest, run_id: int) -> Any:
+    return plan_run_out(plan_run_get_for_user(user=request.user, run_id=run_id))
+
+
+@router.post("/operations/plan-runs/{run_id}/save", response={200: list[BookingOut], **ERRORS})
+def plan_runs_save(request: HttpRequest, run_id: int) -> Any:
+    """Store the finished plan as the week's bookings."""
+    run = plan_run_get_for_user(user=request.user, run_id=run_id)
+    return [booking_out(b) for b in services.plan_run_save(run=run, by=acting_user(request.user))]

@@ -218,3 +218,44 @@ class AccrualPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Accrual plan of {self.trial}" + (f" / {self.cohort}" if self.cohort_id else "")
+
+
+class PlanStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Solving")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    SAVED = "saved", _("Bookings saved")
+
+
+class PlanRun(models.Model):
+    """One solve of a site's week: the instance it read, its progress and its plan."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="plan_runs")
+    monday = models.DateField()
+    time_limit = models.PositiveIntegerField(default=60)
+    status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.QUEUED)
+    instance = models.JSONField(default=dict)
+    progress = models.JSONField(default=list, blank=True)  # [[seconds, objective, bound], ...]
+    objective = models.IntegerField(null=True, blank=True)
+    first_fit_objective = models.IntegerField(null=True, blank=True)
+    lower_bound = models.FloatField(null=True, blank=True)
+    unscheduled = models.JSONField(default=list, blank=True)
+    solution = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Plan of {self.site} for the week of {self.monday} ({self.status})"
+
+    def access_target(self) -> Target:
+        return Target(frozenset({self.site_id}))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (PlanStatus.DONE, PlanStatus.FAILED, PlanStatus.SAVED)

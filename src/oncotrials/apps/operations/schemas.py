@@ -108,3 +108,27 @@ class AccrualPlanIn(Schema):
     certainty: float = 0.5
     external_centres: list[dict[str, str | int]] = []
     reason: str = ""
+
+
+class PlanRunIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: int
+    week: dt.date
+    time_limit: int = Field(60, ge=1, le=600)
+
+
+class PlanRunOut(Schema):
+    id: int
+    site_id: int
+    monday: dt.date
+    status: str
+    time_limit: int
+    requests: int
+    objective: int | None
+    first_fit_objective: int | None
+    lower_bound: float | None
+    unscheduled: list[str]
+    progress: list[list[float]]
+    solution: dict[str, list[int]]
+    error: str

@@ -24,6 +24,7 @@ from .models import (
     CareRequest,
     Closure,
     NurseShift,
+    PlanRun,
     RequestStatus,
     Resource,
     ResourceKind,
@@ -208,3 +209,14 @@ def week_bookings(*, user: Actor, site: Site, monday: dt.date) -> list[Booking]:
         .filter(Q(starts_at__lt=end) & Q(ends_at__gt=start))
         .order_by("starts_at", "pk")
     )
+
+
+def plan_runs_visible_to(user: Actor) -> QuerySet[PlanRun]:
+    return _visible(PlanRun.objects.select_related("site", "created_by"), user)
+
+
+def plan_run_get_for_user(*, user: Actor, run_id: int) -> PlanRun:
+    run = plan_runs_visible_to(user).filter(pk=run_id).first()
+    if run is None:
+        raise NotFoundError(f"No plan run {run_id} that you may see.")
+    return run

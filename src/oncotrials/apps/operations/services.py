@@ -4,10 +4,12 @@ records an audit event. Bad input writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import Site, User
@@ -16,13 +18,17 @@ from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import calendars_for, registrations_with_calendar
 from oncotrials.apps.trials.models import Cohort, Trial
 from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.scheduling import load_instance, solve
 
+from . import tasks
 from .models import (
     AccrualPlan,
     Booking,
     CareRequest,
     Closure,
     NurseShift,
+    PlanRun,
+    PlanStatus,
     RequestSource,
     RequestStatus,
     Resource,
@@ -39,6 +45,7 @@ from .selectors import (
     ceil_slots,
     local_start,
     slot_of,
+    week_instance,
     week_requests,
 )
 
@@ -423,7 +430,8 @@ def bookings_save(
     resources: Mapping[str, str] | None = None,
 ) -> list[Booking]:
     """Store a week's plan: ``solution`` maps a request id of the week's instance (``C12``,
-    ``B3``) to ``[day, start_slot, prep_start_or_-1]`` (the scheduler's format). The week's
+    ``B3``) to ``[day, start, prep_start_or_-1]``, the scheduler's format, where ``start`` and
+    ``prep_start`` are global slots of the week (``day * 288 + slot_of_day``). The week's
     bookings of those requests are replaced. ``resources`` optionally names the resource code
     of each request. Every booking is checked (known request, open day, opening hours, known
     resource of the right kind); one error and nothing is saved."""
@@ -441,13 +449,15 @@ def bookings_save(
                 field=f"solution.{ref}",
             )
         try:
-            day, start, prep = (int(x) for x in value)
+            day, start_global, prep_global = (int(x) for x in value)
         except (TypeError, ValueError):
             raise ValidationError(
                 f"solution.{ref} must be [day, start_slot, prep_start_or_-1]; got {value!r}.",
                 field=f"solution.{ref}",
             ) from None
         date = monday + dt.timedelta(days=day)
+        start = start_global - day * SLOTS_PER_DAY
+        prep = prep_global - day * SLOTS_PER_DAY if prep_global >= 0 else -1
         if day not in week.open_days or not req.earliest <= date <= req.latest:
             raise ValidationError(
                 f"solution.{ref}: day {day} ({date}) is closed or outside the request's window "
@@ -460,16 +470,15 @@ def bookings_save(
             hi = slot_of(cal.chair_close) - dur
         else:
             lo, hi = slot_of(cal.bed_admit_from), slot_of(cal.bed_admit_to)
-            end_slot = day * SLOTS_PER_DAY + start + dur
-            if end_slot > (DAYS - 1) * SLOTS_PER_DAY + slot_of(cal.ward_close):
+            if start_global + dur > (DAYS - 1) * SLOTS_PER_DAY + slot_of(cal.ward_close):
                 raise ValidationError(
                     f"solution.{ref}: the stay would end after the ward closes on Friday.",
                     field=f"solution.{ref}",
                 )
         if not lo <= start <= hi:
             raise ValidationError(
-                f"solution.{ref}: the start slot {start} lies outside the opening hours "
-                f"(slots {lo}..{hi} of the day).",
+                f"solution.{ref}: the start (slot {start} of day {day}) lies outside the "
+                f"opening hours (slots {lo}..{hi} of the day).",
                 field=f"solution.{ref}",
             )
         resource = None
@@ -571,3 +580,95 @@ def accrual_plan_save(
         by=by,
     )
     return plan
+
+
+# --- the week's solve ------------------------------------------------------------------------------
+
+MAX_TIME_LIMIT = 600
+
+
+@transaction.atomic
+def plan_run_start(*, site: Site, monday: dt.date, time_limit: int, by: User) -> PlanRun:
+    """Build the week's instance from the database and queue its solve (after the commit)."""
+    _manage(by, site)
+    if not 1 <= time_limit <= MAX_TIME_LIMIT:
+        raise ValidationError(
+            f"time_limit must lie in 1..{MAX_TIME_LIMIT} seconds; got {time_limit}.",
+            field="time_limit",
+        )
+    instance = week_instance(site=site, monday=monday)
+    if not instance["visits"]:
+        raise ValidationError(
+            f"No request to plan in the week of {monday} at {site.code}: make requests from the "
+            "visit calendars first.",
+            field="week",
+        )
+    load_instance(instance, source=f"week of {monday}")  # refuse a bad instance before queuing
+    run = PlanRun.objects.create(
+        site=site, monday=monday, time_limit=time_limit, instance=instance, created_by=by
+    )
+    audit_record(action="create", instance=run, changes={"monday": [None, str(monday)]}, by=by)
+    transaction.on_commit(lambda: tasks.plan_run_dispatch(run.pk))
+    return run
+
+
+def plan_run_execute(*, run_id: int, deterministic: bool = False) -> PlanRun:
+    """Solve a queued run (first-fit hint, CP-SAT within its time limit), recording progress."""
+    run = PlanRun.objects.get(pk=run_id)
+    PlanRun.objects.filter(pk=run.pk).update(status=PlanStatus.RUNNING)
+    trace: list[list[float]] = []
+    last = [0.0]
+
+    def progress(seconds: float, value: int, bound: float) -> None:
+        trace.append([round(seconds, 2), int(value), round(float(bound), 1)])
+        now = time.monotonic()
+        if now - last[0] >= 0.5:  # one write per half second at most
+            last[0] = now
+            PlanRun.objects.filter(pk=run.pk).update(progress=list(trace), objective=int(value))
+
+    try:
+        inst = load_instance(run.instance, source=f"plan run {run.pk}")
+        result = solve(
+            inst,
+            time_limit=float(run.time_limit),
+            deterministic=deterministic,
+            workers=1 if deterministic else None,
+            progress=progress,
+        )
+    except Exception as exc:  # a failed solve is shown, never lost
+        PlanRun.objects.filter(pk=run.pk).update(
+            status=PlanStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        return run
+    PlanRun.objects.filter(pk=run.pk).update(
+        status=PlanStatus.DONE,
+        progress=trace,
+        objective=result.objective,
+        first_fit_objective=result.first_fit_objective,
+        lower_bound=result.lower_bound,
+        unscheduled=list(result.unscheduled),
+        solution=result.solution_document(),
+        finished_at=timezone.now(),
+    )
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def plan_run_save(*, run: PlanRun, by: User) -> list[Booking]:
+    """Store a finished run's plan as the week's bookings (checked again against today's
+    requests and hours: a request cancelled since the solve fails the whole save)."""
+    _manage(by, run.site)
+    locked = PlanRun.objects.select_for_update().get(pk=run.pk)
+    if locked.status != PlanStatus.DONE:
+        raise ConflictError(
+            f"This plan is {locked.get_status_display().lower()}; only a finished plan that was "
+            "not saved yet can be saved.",
+            field="status",
+        )
+    saved = bookings_save(site=locked.site, monday=locked.monday, solution=locked.solution, by=by)
+    locked.status = PlanStatus.SAVED
+    locked.save(update_fields=["status"])
+    audit_record(action="update", instance=locked, changes={"status": ["done", "saved"]}, by=by)
+    return saved

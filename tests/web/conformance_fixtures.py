@@ -86,6 +86,11 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "shipment": SITES,
 }
 DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
+    # unit operations: site objects, seen through site-wide memberships only
+    "resource": SITES,
+    "plan_run": SITES,
+}
+SITE_ONLY = ("resource", "plan_run")
 
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
@@ -94,7 +99,7 @@ def where(kind: str, label: str) -> tuple[str | None, str | None]:
         return None, label
     if kind == "patient":
         return PATIENTS[label], None
-    if kind in ("board_meeting", "mtb_meeting"):
+    if kind in ("board_meeting", "mtb_meeting", *SITE_ONLY):
         return label, None
     if kind in ("mtb_case", "recommendation", "referral"):
         return PATIENTS[label], ("A" if label == "S" else "B")
@@ -148,6 +153,7 @@ def scope(persona: str, kind: str, label: str) -> str:
             return OUT
         return IN if trial is None else PART
     if kind in ("box", "shipment"):  # site-wide storage: never through a one-trial membership
+    if kind in SITE_ONLY:
         return IN if obj_site == site and trial is None else OUT
     if obj_site != site:
         return OUT
@@ -617,6 +623,37 @@ def build_world() -> World:
         w.mark("data_cut", label, f"DCZ-{label} cut")
     add_pdx(w)
     _biobank(w, admin)
+    # --- unit operations: a chair, a request of the week and a plan per site
+    from oncotrials.apps.operations.models import PlanRun
+    from oncotrials.apps.operations.services import care_request_create, resource_save
+
+    for site_code in SITES:
+        site = sites[site_code]
+        w.objects[("resource", site_code)] = resource_save(
+            site=site, kind="chair", code=f"RZ-{site_code}", by=admin
+        )
+        care_request_create(
+            site=site,
+            data={
+                "label": f"CRZ-{site_code} infusion",
+                "unit": "chair",
+                "earliest": TODAY,
+                "latest": TODAY,
+                "target": TODAY,
+                "duration_min": 60,
+            },
+            by=admin,
+        )
+        w.objects[("plan_run", site_code)] = PlanRun.objects.create(
+            site=site,
+            monday=TODAY,
+            status="done",
+            instance={"visits": []},
+            unscheduled=[f"PRZ-{site_code}"],
+            created_by=admin,
+        )
+        w.mark("resource", site_code, f"RZ-{site_code}", f"CRZ-{site_code}")
+        w.mark("plan_run", site_code, f"PRZ-{site_code}")
     return w
 
 

@@ -87,7 +87,8 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "shipment_id": "shipment",
     "visit_code": Value("C1D1"),
     "form_name": Value("vital_signs"),
-    "plot": Value("waterfall"),
+    "plot": {"/operations/": Value("gantt"), "/efficacy/": Value("waterfall")},
+    "run_id": "plan_run",
     "action": {"/journey/": Value("register"), "/crfs/queries/": Value("answer")},
     "pdx_model_id": "pdx_model",
     "passage_id": "pdx_passage",
@@ -405,6 +406,7 @@ STATE_APPS = (
     "genomics",
     "mtb",
     "exports",
+    "operations",
 )
 
 

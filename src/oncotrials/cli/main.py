@@ -124,6 +124,16 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Visit schedules: rule checks and patient calendars; day-unit week planning.",
     ),
+    "accrual": LazyCommand(
+        "oncotrials.cli.commands.operations",
+        "accrual_app",
+        "Accrual forecasts per trial and cohort (Gajewski; Poisson-gamma across centres).",
+    ),
+    "activity": LazyCommand(
+        "oncotrials.cli.commands.operations",
+        "activity_app",
+        "Activity reports of the unit (screened, included, delays, occupancy, share in studies).",
+    ),
     "genomics": LazyCommand(
         "oncotrials.cli.commands.genomics",
         "app",

@@ -21,6 +21,7 @@ from oncotrials.apps.exports.api import router as exports_router
 from oncotrials.apps.genomics.api import router as genomics_router
 from oncotrials.apps.matching.api import router as matching_router
 from oncotrials.apps.mtb.api import router as mtb_router
+from oncotrials.apps.operations.api import router as operations_router
 from oncotrials.apps.safety.api import router as safety_router
 from oncotrials.apps.subjects.api import router as subjects_router
 from oncotrials.apps.trials.api import router as trials_router
@@ -142,3 +143,4 @@ def health(request: HttpRequest) -> dict[str, Any]:
     }
 api.add_router("/", exports_router)
 api.add_router("/", pdx_router)
+api.add_router("/", operations_router)

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "oncotrials.apps.mtb",
     "oncotrials.apps.jobs",
     "oncotrials.apps.exports",
+    "oncotrials.apps.operations",
 ]
 
 MIDDLEWARE = [

@@ -59,6 +59,7 @@ urlpatterns = [
     path("", include("oncotrials.apps.mtb.urls")),
     path("", include("oncotrials.apps.matching.urls")),
     path("", include("oncotrials.apps.exports.urls")),
+    path("", include("oncotrials.apps.operations.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/session/", account_views.session_status, name="account-session"),

@@ -51,6 +51,7 @@ class Action(StrEnum):
     EXPORT_DATA = "make data cuts and export a trial's data"
     HANDLE_SPECIMENS = "collect, process, store or ship specimens"
     SEQUENCE = "record sequencing runs"
+    MANAGE_OPERATIONS = "manage the unit's resources, opening hours and bookings"
 
 
 _INV, _NURSE, _CRA, _DM = Role.INVESTIGATOR, Role.RESEARCH_NURSE, Role.CRA, Role.DATA_MANAGER
@@ -93,6 +94,7 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.EXPORT_DATA: frozenset({_DM, Role.BIOSTATISTICIAN, _INV, _MON, _ADMIN}),
     Action.HANDLE_SPECIMENS: frozenset({Role.BIOBANK_TECHNICIAN, _MB, _NURSE, _INV, _ADMIN}),
     Action.SEQUENCE: frozenset({Role.BIOBANK_TECHNICIAN, _MB, _ADMIN}),
+    Action.MANAGE_OPERATIONS: frozenset({Role.UNIT_MANAGER, _ADMIN}),
 }
 
 

@@ -27,6 +27,7 @@ class Role(models.TextChoices):
     TUMOUR_BOARD_COORDINATOR = "tumour_board_coordinator", _("Tumour-board coordinator")
     BIOBANK_TECHNICIAN = "biobank_technician", _("Biobank technician")
     SPONSOR_MONITOR = "sponsor_monitor", _("Sponsor monitor")
+    UNIT_MANAGER = "unit_manager", _("Unit manager")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 

@@ -40,6 +40,7 @@ from .board import demo_board_load
 from .casebooks import populate_casebooks
 from .genomics import demo_criteria_load, demo_genomics_load
 from .journeys import DEMO_PASSWORD, Staff, _Counter, demo_today, populate_trial
+from .operations import demo_operations_load
 from .safety import populate_safety
 from .tumours import populate_tumours
 
@@ -523,6 +524,16 @@ def demo_load(
             demo_biobank_load(rng, say)
             populate_casebooks(rng, staff, today, say)
             demo_pdx_load(rng, say, today)
+
+        manager, manager_site = demo_operations_load(
+            main=main, partner=partner, admin=admin, password_hash=demo_hash, today=today
+        )
+        logins.append(
+            DemoLogin(
+                manager, str(Role.UNIT_MANAGER.label), manager_site, "operations of both sites"
+            )
+        )
+        say("operations")
 
         monitor = user_create(
             username="monitor", password_hash=demo_hash, first_name="Morgan", last_name="Monitor"

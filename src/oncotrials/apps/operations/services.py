@@ -1,0 +1,674 @@
+"""Writes of unit operations: each checks its input (naming the field), owns its transaction and
+records an audit event. Bad input writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
+from oncotrials.apps.subjects.models import Registration, RegistrationStatus
+from oncotrials.apps.subjects.selectors import calendars_for, registrations_with_calendar
+from oncotrials.apps.trials.models import Cohort, Trial
+from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.scheduling import load_instance, solve
+
+from . import tasks
+from .models import (
+    AccrualPlan,
+    Booking,
+    CareRequest,
+    Closure,
+    NurseShift,
+    PlanRun,
+    PlanStatus,
+    RequestSource,
+    RequestStatus,
+    Resource,
+    ResourceKind,
+    Unit,
+    UnitCalendar,
+)
+from .requests import need_of
+from .selectors import (
+    DAYS,
+    SLOT_MINUTES,
+    SLOTS_PER_DAY,
+    calendar_of,
+    ceil_slots,
+    local_start,
+    slot_of,
+    week_instance,
+    week_requests,
+)
+
+DAY_MINUTES = 24 * 60
+_CAL_TIMES = (
+    "chair_open",
+    "chair_close",
+    "pharmacy_open",
+    "pharmacy_close",
+    "bed_admit_from",
+    "bed_admit_to",
+    "ward_open",
+    "ward_close",
+    "night_from",
+)
+_CAL_FIELDS = (*_CAL_TIMES, "ward_day_sampling", "ward_night_sampling")
+
+
+def _manage(by: User, site: Site) -> None:
+    require(by, Action.MANAGE_OPERATIONS, on=site)
+
+
+def _time(value: Any, field: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be a time of day such as 08:30; got {value!r}.", field=field
+        ) from None
+
+
+def _count(value: Any, field: str) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"{field} must be a whole number; got {value!r}.", field=field
+        ) from None
+    if n < 0:
+        raise ValidationError(
+            f"{field} is a capacity and cannot be negative; got {n}.", field=field
+        )
+    return n
+
+
+# --- resources and calendar ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def resource_save(
+    *,
+    site: Site,
+    kind: str,
+    code: str,
+    name: str = "",
+    active: bool = True,
+    by: User,
+    resource: Resource | None = None,
+    reason: str = "",
+) -> Resource:
+    """Create a resource, or change ``resource`` (a reason is then required)."""
+    _manage(by, site)
+    if kind not in ResourceKind.values:
+        raise ValidationError(
+            f"kind must be one of {', '.join(ResourceKind.values)}; got {kind!r}.", field="kind"
+        )
+    code = code.strip()
+    if not code or len(code) > 32:
+        raise ValidationError("code must be 1 to 32 characters (e.g. CH-01).", field="code")
+    clash = Resource.objects.filter(site=site, code=code)
+    if resource is not None:
+        clash = clash.exclude(pk=resource.pk)
+    if clash.exists():
+        raise ValidationError(f"{site.code} already has a resource {code}.", field="code")
+    old: dict[str, Any] = {}
+    if resource is None:
+        resource = Resource(site=site)
+    else:
+        if resource.site_id != site.pk:
+            raise NotFoundError(f"No resource {resource.pk} at {site.code}.")
+        if not reason.strip():
+            raise ValidationError("Changing a resource needs a reason for change.", field="reason")
+        old = model_snapshot(resource, ["kind", "code", "name", "active"])
+        resource.version += 1
+    resource.kind, resource.code, resource.name, resource.active = kind, code, name[:120], active
+    resource.save()
+    audit_record(
+        action="update" if old else "create",
+        instance=resource,
+        changes=diff(old, model_snapshot(resource, ["kind", "code", "name", "active"])),
+        reason=reason,
+        by=by,
+    )
+    return resource
+
+
+@transaction.atomic
+def unit_calendar_save(
+    *, site: Site, data: Mapping[str, Any], version: int, by: User, reason: str = ""
+) -> UnitCalendar:
+    """Opening hours and ward sampling capacity; every closing time after its opening."""
+    _manage(by, site)
+    values: dict[str, Any] = {}
+    for f in _CAL_TIMES:
+        if f in data:
+            values[f] = _time(data[f], f)
+    for f in ("ward_day_sampling", "ward_night_sampling"):
+        if f in data:
+            values[f] = _count(data[f], f)
+    locked = UnitCalendar.objects.select_for_update().filter(site=site).first()
+    current = locked.version if locked is not None else 0
+    if version != current:
+        raise ConflictError(
+            f"The opening hours of {site.code} were changed by someone else (version {current}, "
+            f"you edited {version}); reload and apply your change again.",
+            current_version=current,
+        )
+    cal = locked or calendar_of(site)
+    old = model_snapshot(cal, list(_CAL_FIELDS)) if locked is not None else {}
+    if locked is not None and not reason.strip():
+        raise ValidationError("Changing opening hours needs a reason for change.", field="reason")
+    for k, v in values.items():
+        setattr(cal, k, v)
+    for start, end in (
+        ("chair_open", "chair_close"),
+        ("pharmacy_open", "pharmacy_close"),
+        ("bed_admit_from", "bed_admit_to"),
+    ):
+        if getattr(cal, end) <= getattr(cal, start):
+            raise ValidationError(
+                f"{end} ({getattr(cal, end):%H:%M}) must come after {start} "
+                f"({getattr(cal, start):%H:%M}).",
+                field=end,
+            )
+    cal.version = current + 1
+    cal.save()
+    audit_record(
+        action="update" if old else "create",
+        instance=cal,
+        changes=diff(old, model_snapshot(cal, list(_CAL_FIELDS))),
+        reason=reason,
+        by=by,
+    )
+    return cal
+
+
+@transaction.atomic
+def nurse_shift_add(*, site: Site, starts: Any, ends: Any, nurses: Any, by: User) -> NurseShift:
+    """A staffing band of the day unit, inside its opening hours."""
+    _manage(by, site)
+    s, e, n = _time(starts, "starts"), _time(ends, "ends"), _count(nurses, "nurses")
+    cal = calendar_of(site)
+    if e <= s:
+        raise ValidationError(f"ends ({e:%H:%M}) must come after starts ({s:%H:%M}).", field="ends")
+    if s < cal.chair_open or e > cal.chair_close:
+        raise ValidationError(
+            f"The shift {s:%H:%M}-{e:%H:%M} lies outside the day unit's opening hours "
+            f"({cal.chair_open:%H:%M}-{cal.chair_close:%H:%M}).",
+            field="starts" if s < cal.chair_open else "ends",
+        )
+    if NurseShift.objects.filter(site=site, starts__lt=e, ends__gt=s).exists():
+        raise ValidationError(
+            f"The shift {s:%H:%M}-{e:%H:%M} overlaps another; staffing bands must not overlap.",
+            field="starts",
+        )
+    shift = NurseShift.objects.create(site=site, starts=s, ends=e, nurses=n)
+    audit_record(action="create", instance=shift, changes=diff({}, model_snapshot(shift)), by=by)
+    return shift
+
+
+@transaction.atomic
+def nurse_shift_delete(*, shift: NurseShift, by: User, reason: str = "") -> None:
+    _manage(by, shift.site)
+    audit_record(
+        action="delete",
+        instance=shift,
+        changes=diff(model_snapshot(shift), {}),
+        reason=reason,
+        by=by,
+    )
+    shift.delete()
+
+
+@transaction.atomic
+def closure_add(*, site: Site, on: dt.date, reason: str, by: User) -> Closure:
+    _manage(by, site)
+    if not reason.strip():
+        raise ValidationError("Say why the unit is closed (e.g. Easter Monday).", field="reason")
+    if Closure.objects.filter(site=site, on=on).exists():
+        raise ValidationError(f"{site.code} is already closed on {on}.", field="on")
+    closure = Closure.objects.create(site=site, on=on, reason=reason[:200])
+    audit_record(
+        action="create", instance=closure, changes=diff({}, model_snapshot(closure)), by=by
+    )
+    return closure
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+def _check_request(site: Site, d: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a care request, checked against the site's opening hours."""
+    out: dict[str, Any] = {}
+    unit = d.get("unit")
+    if unit not in Unit.values:
+        raise ValidationError(
+            f"unit must be one of {', '.join(Unit.values)}; got {unit!r}.", field="unit"
+        )
+    out["unit"] = unit
+    for f in ("earliest", "latest", "target"):
+        v = d.get(f)
+        if isinstance(v, str):
+            try:
+                v = dt.date.fromisoformat(v)
+            except ValueError:
+                v = None
+        if not isinstance(v, dt.date):
+            raise ValidationError(f"{f} must be a date (YYYY-MM-DD).", field=f)
+        out[f] = v
+    if not out["earliest"] <= out["target"] <= out["latest"]:
+        raise ValidationError(
+            "The target day must lie in the window: earliest ≤ target ≤ latest.", field="target"
+        )
+    for f, default in (
+        ("duration_min", None),
+        ("pre_min", 0),
+        ("prep_min", 0),
+        ("setup_min", 15),
+        ("dose_at_min", 0),
+    ):
+        out[f] = _count(d.get(f, default), f)
+    if not 0 < out["duration_min"] <= DAY_MINUTES:
+        raise ValidationError(
+            f"duration_min must lie in 1..{DAY_MINUTES} (a day); got {out['duration_min']}. "
+            "A longer stay is several requests.",
+            field="duration_min",
+        )
+    offsets = d.get("sample_offsets") or []
+    if not isinstance(offsets, list | tuple) or any(
+        not isinstance(o, int) or o < 0 for o in offsets
+    ):
+        raise ValidationError(
+            "sample_offsets must be a list of whole minutes ≥ 0.", field="sample_offsets"
+        )
+    out["sample_offsets"] = sorted(offsets)
+    weight = _count(d.get("weight", 1), "weight")
+    if not 1 <= weight <= 10:
+        raise ValidationError(f"weight must lie in 1..10; got {weight}.", field="weight")
+    out["weight"] = weight
+    cal = calendar_of(site)
+    if unit == Unit.CHAIR:
+        day = (slot_of(cal.chair_close) - slot_of(cal.chair_open)) * SLOT_MINUTES
+        need = out["pre_min"] + out["prep_min"] + out["duration_min"]
+        if need > day:
+            raise ValidationError(
+                f"The visit needs {need} minutes (assessment, preparation and chair) but the day "
+                f"unit is open {day} minutes ({cal.chair_open:%H:%M}-{cal.chair_close:%H:%M}): "
+                "its window lies outside the opening hours; book a ward bed instead.",
+                field="duration_min",
+            )
+        if any(o >= out["duration_min"] for o in out["sample_offsets"]):
+            raise ValidationError(
+                "Every sample of a chair visit must be taken while the patient is in the chair "
+                "(offset < duration_min).",
+                field="sample_offsets",
+            )
+    out["label"] = str(d.get("label", "")).strip()[:60]
+    if not out["label"]:
+        raise ValidationError("label must name the patient and visit.", field="label")
+    out["kind"] = str(d.get("kind") or "standard")[:20]
+    out["visit_code"] = str(d.get("visit_code", ""))[:20]
+    return out
+
+
+@transaction.atomic
+def care_request_create(
+    *, site: Site, data: Mapping[str, Any], by: User, trial: Trial | None = None
+) -> CareRequest:
+    """A request entered by hand (a consultation, an extra PK day, a transfusion)."""
+    _manage(by, site)
+    fields = _check_request(site, data)
+    req = CareRequest.objects.create(site=site, trial=trial, source=RequestSource.MANUAL, **fields)
+    audit_record(action="create", instance=req, changes=diff({}, model_snapshot(req)), by=by)
+    return req
+
+
+@transaction.atomic
+def care_request_cancel(*, request: CareRequest, by: User, reason: str) -> CareRequest:
+    _manage(by, request.site)
+    if not reason.strip():
+        raise ValidationError("Cancelling a request needs a reason.", field="reason")
+    old = model_snapshot(request, ["status"])
+    Booking.objects.filter(request=request).delete()
+    request.status = RequestStatus.CANCELLED
+    request.save(update_fields=["status"])
+    audit_record(
+        action="update",
+        instance=request,
+        changes=diff(old, model_snapshot(request, ["status"])),
+        reason=reason,
+        by=by,
+    )
+    return request
+
+
+@transaction.atomic
+def care_requests_generate(*, site: Site, monday: dt.date, by: User) -> list[CareRequest]:
+    """Requests for the visits of the site's patients on treatment whose window meets the week
+    (from each registration's calendar, reconciled with what was recorded). A visit already
+    requested is not requested again. Returns the new requests."""
+    _manage(by, site)
+    friday = monday + dt.timedelta(days=DAYS - 1)
+    cal = calendar_of(site)
+    day_minutes = (slot_of(cal.chair_close) - slot_of(cal.chair_open)) * SLOT_MINUTES
+    regs = registrations_with_calendar(
+        Registration.objects.filter(
+            patient__site=site,
+            trial__visit_schedule__isnull=False,
+            status__in=[RegistrationStatus.ON_TREATMENT, RegistrationStatus.REGISTERED],
+        ).order_by("pk"),
+        visits=False,
+    )
+    existing = set(
+        CareRequest.objects.filter(site=site, registration__isnull=False).values_list(
+            "registration_id", "visit_code", "target"
+        )
+    )
+    created: list[CareRequest] = []
+    for reg, calendar in calendars_for(regs, today=monday):
+        for v in calendar.visits:
+            if v.status.value not in ("due", "overdue", "upcoming"):
+                continue
+            if v.latest < monday or v.earliest > friday:
+                continue
+            if (reg.pk, v.code, v.target) in existing:
+                continue
+            need = need_of(v.procedures, cycle=v.cycle, day_minutes=day_minutes)
+            if need is None:
+                continue
+            req = CareRequest(
+                site=site,
+                trial_id=reg.trial_id,
+                registration=reg,
+                label=f"{reg.patient.research_id} {v.code}"[:60],
+                visit_code=v.code,
+                unit=need.unit,
+                kind=need.kind,
+                earliest=v.earliest,
+                latest=v.latest,
+                target=v.target,
+                duration_min=need.duration_min,
+                pre_min=need.pre_min,
+                prep_min=need.prep_min,
+                setup_min=need.setup_min,
+                dose_at_min=need.dose_at_min,
+                sample_offsets=list(need.sample_offsets),
+                weight=need.weight,
+                source=RequestSource.CALENDAR,
+            )
+            if need.unit == Unit.CHAIR and need.duration_min > DAY_MINUTES:
+                continue
+            req.save()
+            audit_record(
+                action="create", instance=req, changes={"source": [None, "calendar"]}, by=by
+            )
+            created.append(req)
+    return created
+
+
+# --- bookings ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bookings_save(
+    *,
+    site: Site,
+    monday: dt.date,
+    solution: Mapping[str, Sequence[int]],
+    by: User,
+    resources: Mapping[str, str] | None = None,
+) -> list[Booking]:
+    """Store a week's plan: ``solution`` maps a request id of the week's instance (``C12``,
+    ``B3``) to ``[day, start, prep_start_or_-1]``, the scheduler's format, where ``start`` and
+    ``prep_start`` are global slots of the week (``day * 288 + slot_of_day``). The week's
+    bookings of those requests are replaced. ``resources`` optionally names the resource code
+    of each request. Every booking is checked (known request, open day, opening hours, known
+    resource of the right kind); one error and nothing is saved."""
+    _manage(by, site)
+    week = week_requests(site, monday)
+    by_ref = {r.ref: r for r in week.requests}
+    cal = calendar_of(site)
+    codes = {r.code: r for r in Resource.objects.filter(site=site, active=True)}
+    placed: list[tuple[CareRequest, dt.datetime, dt.datetime, dt.datetime | None, Any]] = []
+    for ref, value in sorted(solution.items()):
+        req = by_ref.get(ref)
+        if req is None:
+            raise ValidationError(
+                f"solution.{ref}: no request {ref} in the week of {monday} at {site.code}.",
+                field=f"solution.{ref}",
+            )
+        try:
+            day, start_global, prep_global = (int(x) for x in value)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"solution.{ref} must be [day, start_slot, prep_start_or_-1]; got {value!r}.",
+                field=f"solution.{ref}",
+            ) from None
+        date = monday + dt.timedelta(days=day)
+        start = start_global - day * SLOTS_PER_DAY
+        prep = prep_global - day * SLOTS_PER_DAY if prep_global >= 0 else -1
+        if day not in week.open_days or not req.earliest <= date <= req.latest:
+            raise ValidationError(
+                f"solution.{ref}: day {day} ({date}) is closed or outside the request's window "
+                f"{req.earliest}..{req.latest}.",
+                field=f"solution.{ref}",
+            )
+        dur = ceil_slots(req.duration_min)
+        if req.unit == Unit.CHAIR:
+            lo = slot_of(cal.chair_open) + ceil_slots(req.pre_min + req.prep_min)
+            hi = slot_of(cal.chair_close) - dur
+        else:
+            lo, hi = slot_of(cal.bed_admit_from), slot_of(cal.bed_admit_to)
+            if start_global + dur > (DAYS - 1) * SLOTS_PER_DAY + slot_of(cal.ward_close):
+                raise ValidationError(
+                    f"solution.{ref}: the stay would end after the ward closes on Friday.",
+                    field=f"solution.{ref}",
+                )
+        if not lo <= start <= hi:
+            raise ValidationError(
+                f"solution.{ref}: the start (slot {start} of day {day}) lies outside the "
+                f"opening hours (slots {lo}..{hi} of the day).",
+                field=f"solution.{ref}",
+            )
+        resource = None
+        if resources and ref in resources:
+            resource = codes.get(resources[ref])
+            if resource is None or resource.kind != req.unit:
+                raise ValidationError(
+                    f"resources.{ref}: unknown {req.get_unit_display().lower()} "
+                    f"{resources[ref]!r} at {site.code}.",
+                    field=f"resources.{ref}",
+                )
+        starts = local_start(site, date, start)
+        ends = starts + dt.timedelta(minutes=dur * SLOT_MINUTES)
+        prep_at = local_start(site, date, prep) if prep >= 0 else None
+        placed.append((req, starts, ends, prep_at, resource))
+    Booking.objects.filter(request__in=[p[0] for p in placed]).delete()
+    out = []
+    for req, starts, ends, prep_at, resource in placed:
+        b = Booking.objects.create(
+            request=req,
+            site=site,
+            resource=resource,
+            starts_at=starts,
+            ends_at=ends,
+            prep_starts_at=prep_at,
+            booked_by=by,
+        )
+        req.status = RequestStatus.BOOKED
+        req.save(update_fields=["status"])
+        audit_record(
+            action="create",
+            instance=b,
+            changes={"starts_at": [None, starts.isoformat()], "request": [None, req.ref]},
+            by=by,
+        )
+        out.append(b)
+    return out
+
+
+# --- accrual plans -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def accrual_plan_save(
+    *,
+    trial: Trial,
+    cohort: Cohort | None,
+    target: int,
+    starts_on: dt.date,
+    duration_months: float,
+    certainty: float,
+    external_centres: Sequence[Mapping[str, Any]] = (),
+    by: User,
+    reason: str = "",
+) -> AccrualPlan:
+    """The plan of a trial (or a cohort) that accrual forecasts weigh against the data."""
+    require(by, Action.EDIT_PORTFOLIO, on=trial)
+    if cohort is not None and cohort.trial_id != trial.pk:
+        raise ValidationError(f"Cohort {cohort.code} is not a cohort of {trial}.", field="cohort")
+    if target <= 0:
+        raise ValidationError(f"target must be positive; got {target}.", field="target")
+    if not duration_months > 0:
+        raise ValidationError(
+            f"duration_months must be positive; got {duration_months}.", field="duration_months"
+        )
+    if not 0 < certainty <= 1:
+        raise ValidationError(f"certainty must lie in (0, 1]; got {certainty}.", field="certainty")
+    centres = []
+    for i, c in enumerate(external_centres):
+        name = str(c.get("name", "")).strip()
+        if not name:
+            raise ValidationError(f"external_centres[{i}].name is empty.", field="external_centres")
+        try:
+            opens = dt.date.fromisoformat(str(c.get("opens_on")))
+        except ValueError:
+            raise ValidationError(
+                f"external_centres[{i}].opens_on must be a date (YYYY-MM-DD).",
+                field="external_centres",
+            ) from None
+        recruited = _count(c.get("recruited", 0), f"external_centres[{i}].recruited")
+        centres.append({"name": name[:100], "opens_on": opens.isoformat(), "recruited": recruited})
+    plan = AccrualPlan.objects.select_for_update().filter(trial=trial, cohort=cohort).first()
+    old = {}
+    if plan is None:
+        plan = AccrualPlan(trial=trial, cohort=cohort, version=0)
+    else:
+        old = model_snapshot(plan)
+        if not reason.strip():
+            raise ValidationError("Changing an accrual plan needs a reason.", field="reason")
+    plan.target, plan.starts_on, plan.duration_months = target, starts_on, duration_months
+    plan.certainty, plan.external_centres = certainty, centres
+    plan.version += 1
+    plan.save()
+    audit_record(
+        action="update" if old else "create",
+        instance=plan,
+        changes=diff(old, model_snapshot(plan)),
+        reason=reason,
+        by=by,
+    )
+    return plan
+
+
+# --- the week's solve ------------------------------------------------------------------------------
+
+MAX_TIME_LIMIT = 600
+
+
+@transaction.atomic
+def plan_run_start(*, site: Site, monday: dt.date, time_limit: int, by: User) -> PlanRun:
+    """Build the week's instance from the database and queue its solve (after the commit)."""
+    _manage(by, site)
+    if not 1 <= time_limit <= MAX_TIME_LIMIT:
+        raise ValidationError(
+            f"time_limit must lie in 1..{MAX_TIME_LIMIT} seconds; got {time_limit}.",
+            field="time_limit",
+        )
+    instance = week_instance(site=site, monday=monday)
+    if not instance["visits"]:
+        raise ValidationError(
+            f"No request to plan in the week of {monday} at {site.code}: make requests from the "
+            "visit calendars first.",
+            field="week",
+        )
+    load_instance(instance, source=f"week of {monday}")  # refuse a bad instance before queuing
+    run = PlanRun.objects.create(
+        site=site, monday=monday, time_limit=time_limit, instance=instance, created_by=by
+    )
+    audit_record(action="create", instance=run, changes={"monday": [None, str(monday)]}, by=by)
+    transaction.on_commit(lambda: tasks.plan_run_dispatch(run.pk))
+    return run
+
+
+def plan_run_execute(*, run_id: int, deterministic: bool = False) -> PlanRun:
+    """Solve a queued run (first-fit hint, CP-SAT within its time limit), recording progress."""
+    run = PlanRun.objects.get(pk=run_id)
+    PlanRun.objects.filter(pk=run.pk).update(status=PlanStatus.RUNNING)
+    trace: list[list[float]] = []
+    last = [0.0]
+
+    def progress(seconds: float, value: int, bound: float) -> None:
+        trace.append([round(seconds, 2), int(value), round(float(bound), 1)])
+        now = time.monotonic()
+        if now - last[0] >= 0.5:  # one write per half second at most
+            last[0] = now
+            PlanRun.objects.filter(pk=run.pk).update(progress=list(trace), objective=int(value))
+
+    try:
+        inst = load_instance(run.instance, source=f"plan run {run.pk}")
+        result = solve(
+            inst,
+            time_limit=float(run.time_limit),
+            deterministic=deterministic,
+            workers=1 if deterministic else None,
+            progress=progress,
+        )
+    except Exception as exc:  # a failed solve is shown, never lost
+        PlanRun.objects.filter(pk=run.pk).update(
+            status=PlanStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        return run
+    PlanRun.objects.filter(pk=run.pk).update(
+        status=PlanStatus.DONE,
+        progress=trace,
+        objective=result.objective,
+        first_fit_objective=result.first_fit_objective,
+        lower_bound=result.lower_bound,
+        unscheduled=list(result.unscheduled),
+        solution=result.solution_document(),
+        finished_at=timezone.now(),
+    )
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def plan_run_save(*, run: PlanRun, by: User) -> list[Booking]:
+    """Store a finished run's plan as the week's bookings (checked again against today's
+    requests and hours: a request cancelled since the solve fails the whole save)."""
+    _manage(by, run.site)
+    locked = PlanRun.objects.select_for_update().get(pk=run.pk)
+    if locked.status != PlanStatus.DONE:
+        raise ConflictError(
+            f"This plan is {locked.get_status_display().lower()}; only a finished plan that was "
+            "not saved yet can be saved.",
+            field="status",
+        )
+    saved = bookings_save(site=locked.site, monday=locked.monday, solution=locked.solution, by=by)
+    locked.status = PlanStatus.SAVED
+    locked.save(update_fields=["status"])
+    audit_record(action="update", instance=locked, changes={"status": ["done", "saved"]}, by=by)
+    return saved

@@ -1,0 +1,140 @@
+"""The week planner: build the week's instance from the database, solve it as a background task
+(progress polled with htmx), then save the plan as bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from oncotrials.apps.accounts.access import acting_user
+from oncotrials.apps.accounts.view_helpers import int_or_none
+from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+
+from .models import PlanRun
+from .selectors import (
+    monday_of,
+    plan_run_get_for_user,
+    plan_runs_visible_to,
+    site_get_for_user,
+    sites_managed_by,
+    sites_visible_to,
+    week_instance,
+)
+from .services import plan_run_save, plan_run_start
+
+
+def _site(request: HttpRequest) -> Any:
+    raw = request.GET.get("site") or request.POST.get("site")
+    try:
+        return site_get_for_user(user=request.user, site_id=int_or_none(raw))
+    except NotFoundError:
+        raise Http404("No site whose operations you may see.") from None
+
+
+def _monday(raw: str | None) -> dt.date:
+    try:
+        return monday_of(dt.date.fromisoformat(raw or ""))
+    except ValueError:
+        return monday_of(timezone.localdate())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def planner(request: HttpRequest) -> HttpResponse:
+    site = _site(request)
+    monday = _monday(request.GET.get("week") or request.POST.get("week"))
+    may_plan = site in sites_managed_by(request.user)
+    status = 200
+    if request.method == "POST":
+        if not may_plan:
+            return HttpResponse(_("You may not plan this site's week."), status=403)
+        try:
+            run = plan_run_start(
+                site=site,
+                monday=monday,
+                time_limit=int_or_none(request.POST.get("time_limit")) or 60,
+                by=acting_user(request.user),
+            )
+        except OncotrialsError as exc:
+            messages.error(request, _("Nothing was started: %(m)s") % {"m": exc.message})
+            status = 422 if isinstance(exc, ValidationError) else exc.status
+        else:
+            return redirect("operations-plan-run", run_id=run.pk)
+    try:
+        instance = week_instance(site=site, monday=monday)
+    except OncotrialsError as exc:
+        messages.error(request, exc.message)
+        instance = {"visits": []}
+    visits = instance["visits"]
+    return render(
+        request,
+        "operations/planner.html",
+        {
+            "site": site,
+            "sites": sites_visible_to(request.user),
+            "monday": monday,
+            "instance": instance,
+            "chair_visits": sum(1 for v in visits if v["unit"] == "chair"),
+            "bed_stays": sum(1 for v in visits if v["unit"] == "bed"),
+            "runs": plan_runs_visible_to(request.user).filter(site=site)[:10],
+            "may_plan": may_plan,
+        },
+        status=status,
+    )
+
+
+def _run(request: HttpRequest, run_id: int) -> PlanRun:
+    try:
+        return plan_run_get_for_user(user=request.user, run_id=run_id)
+    except NotFoundError:
+        raise Http404("No such plan run.") from None
+
+
+def _context(request: HttpRequest, run: PlanRun) -> dict[str, Any]:
+    gap = None
+    if run.lower_bound is not None and run.objective:
+        gap = max(0.0, (run.objective - run.lower_bound) / run.objective)
+    return {
+        "run": run,
+        "gap": gap,
+        "may_plan": run.site in sites_managed_by(request.user),
+        "requests": len(run.instance.get("visits", [])),
+    }
+
+
+@login_required
+@require_GET
+def plan_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id)
+    return render(request, "operations/plan_run.html", _context(request, run))
+
+
+@login_required
+@require_GET
+def plan_run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The htmx partial polled every second while the solve runs."""
+    run = _run(request, run_id)
+    return render(request, "operations/_plan_progress.html", _context(request, run))
+
+
+@login_required
+@require_POST
+def plan_run_save_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id)
+    try:
+        saved = plan_run_save(run=run, by=acting_user(request.user))
+    except OncotrialsError as exc:
+        if exc.status == 403:
+            return HttpResponse(exc.message, status=403)
+        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
+        return redirect("operations-plan-run", run_id=run.pk)
+    messages.success(request, _("%(n)d bookings saved.") % {"n": len(saved)})
+    return redirect(f"/operations/occupancy/?site={run.site_id}&week={run.monday.isoformat()}")

@@ -107,8 +107,9 @@ def solve(
 
     1. the ward stays alone (5 % of the time; they are small and usually proved optimal), the
        chair visits then first-fitted around them;
-    2. a large neighbourhood search over days (70 % of what is left): for each day in turn,
-       CP-SAT re-plans that day's chair visits plus every unplanned request allowed on it,
+    2. a large neighbourhood search over days (85 % of what is left): for each day (two
+       rounds), then each pair of days, in turn, CP-SAT re-plans the chair visits of those days plus every unplanned
+       request allowed on them (on those days only, so a visit may change day within the pair),
        around the ward's pharmacy preparations, hinted by the current plan;
     3. the full model, hinted by the merged plan, for the remaining time: it may still improve
        the plan, and it proves the lower bound that is reported.
@@ -186,42 +187,51 @@ def solve(
             offer(current)
             current = dict(best) if best_value <= objective(instance, current) else current
             lns_budget = 0.85 * remaining()
-            rounds = max(2, int(lns_budget // (10 * instance.days)))
-            per_day = lns_budget / (rounds * instance.days)
-            settled: dict[int, frozenset[tuple[str, tuple[int, int, int] | None]]] = {}
-            for _ in range(rounds):
-                for day in range(instance.days):
-                    if remaining() <= per_day:
-                        break
-                    sub = [
-                        v
-                        for v in chairs
-                        if (v.id in current and current[v.id][0] == day)
-                        or (v.id not in current and day in v.days)
-                    ]
-                    sub_ids = {v.id for v in sub}
-                    state = frozenset((k, current.get(k)) for k in sub_ids)
-                    if settled.get(day) == state:
-                        continue  # proved optimal for this day and nothing changed since
-                    day_run = cpsat.run(
-                        cpsat.WeekModel.build(instance, sub, pharmacy_blocks=blocks, day_only=day),
-                        time_limit=per_day,
-                        deterministic=deterministic,
-                        workers=workers,
-                        hint={k: current[k] for k in sub_ids if k in current},
-                        started=started,
-                    )
-                    charge(day_run, per_day)
-                    if day_run.solution is None:
-                        continue
-                    merged = {k: v for k, v in current.items() if k not in sub_ids}
-                    merged.update(day_run.solution)
-                    if objective(instance, merged) <= objective(instance, current):
-                        current = merged
-                        if offer(merged):
-                            status = "FEASIBLE"
-                    if day_run.status == "OPTIMAL":
-                        settled[day] = frozenset((k, current.get(k)) for k in sub_ids)
+            days = range(instance.days)
+            # every single day twice, then pairs of days (so that visits can change day)
+            singles = [(d,) for d in days]
+            hoods = (
+                singles
+                + singles
+                + [(a, b) for gap in (1, 2, 3, 4) for a in days for b in days if b - a == gap]
+            )
+            per_hood = min(max(lns_budget / 10, 6.0), 12.0, lns_budget)
+            settled: dict[tuple[int, ...], frozenset[Any]] = {}
+            lns_end = remaining() - lns_budget
+            k = 0
+            while remaining() - lns_end >= per_hood and len(settled) < len(set(hoods)):
+                hood = hoods[k % len(hoods)]
+                k += 1
+                sub = [
+                    v
+                    for v in chairs
+                    if (v.id in current and current[v.id][0] in hood)
+                    or (v.id not in current and any(d in v.days for d in hood))
+                ]
+                sub_ids = {v.id for v in sub}
+                state = frozenset((k2, current.get(k2)) for k2 in sub_ids)
+                if settled.get(hood) == state:
+                    continue  # proved optimal for these days and nothing changed since
+                settled.pop(hood, None)
+                hood_run = cpsat.run(
+                    cpsat.WeekModel.build(instance, sub, pharmacy_blocks=blocks, only_days=hood),
+                    time_limit=per_hood,
+                    deterministic=deterministic,
+                    workers=workers,
+                    hint={k2: current[k2] for k2 in sub_ids if k2 in current},
+                    started=started,
+                )
+                charge(hood_run, per_hood)
+                if hood_run.solution is None:
+                    continue
+                merged = {k2: v for k2, v in current.items() if k2 not in sub_ids}
+                merged.update(hood_run.solution)
+                if objective(instance, merged) <= objective(instance, current):
+                    current = merged
+                    if offer(merged):
+                        status = "FEASIBLE"
+                if hood_run.status == "OPTIMAL":
+                    settled[hood] = frozenset((k2, current.get(k2)) for k2 in sub_ids)
     full = cpsat.WeekModel.build(instance, instance.visits)
     budget = max(0.5 if not deterministic else 0.05, remaining())
     full_run = cpsat.run(

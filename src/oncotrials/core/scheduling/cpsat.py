@@ -76,14 +76,15 @@ class WeekModel:
         locked: Mapping[str, tuple[int, int]] | None = None,
         previous: Mapping[str, tuple[int, int]] | None = None,
         move_penalty: int = 0,
-        day_only: int | None = None,
+        only_days: Iterable[int] | None = None,
     ) -> WeekModel:
         """Build the model; ``pharmacy_blocks`` are fixed ``(start, length)`` preparations of
         requests planned elsewhere; ``locked`` fixes ``{id: (day, start)}``; ``previous`` with
-        ``move_penalty`` charges each booking that leaves its ``(day, start)``; ``day_only``
-        keeps only the options on that day (the day sub-problems of the large neighbourhood
+        ``move_penalty`` charges each booking that leaves its ``(day, start)``; ``only_days``
+        keeps only the options on those days (the sub-problems of the large neighbourhood
         search)."""
         self = cls(instance, sorted(visits, key=lambda v: v.id))
+        kept_days = None if only_days is None else set(only_days)
         m = self.model
         spd = instance.slots_per_day
         chair_ivs: dict[int, list[Any]] = {d: [] for d in range(instance.days)}
@@ -95,7 +96,7 @@ class WeekModel:
         for v in self.visits:
             opts: list[_Option] = []
             for day in v.days:
-                if day_only is not None and day != day_only:
+                if kept_days is not None and day not in kept_days:
                     continue
                 lo, hi = instance.start_range(v, day)
                 if v.prep:

@@ -41,7 +41,9 @@ def test_the_lab_form_lists_every_error_beside_its_field(cb):
         assert f'id="id_{name}-error"' in page
     assert "Enter a number, e.g. 1.5; got “abc”." in page
     assert "The upper limit of normal must be above the lower limit (2)." in page
-    assert "Lower limit of normal (same unit as the value)" in page
+    assert (
+        "Lower limit of normal (unit of the value, unless the unit of the limits is given)" in page
+    )
     assert 'value="abc"' in page
     assert 'value="2026-11-13"' in page
     assert '<option value="neutrophils" selected>' in page

@@ -83,7 +83,7 @@ class LabResultForm(forms.Form):
         analyte.choices = BLANK + [(a, a) for a in sorted(ANALYTES)]
         for name in ("lln", "uln"):
             self.fields[name].unit = _(  # type: ignore[attr-defined]
-                "the value's unit unless the unit of the limits is given"
+                "unit of the value, unless the unit of the limits is given"
             )
 
     def clean(self) -> dict[str, Any]:

@@ -33,7 +33,7 @@ curl -fsS "http://127.0.0.1:${port}/healthz?ready=1" >/dev/null || {
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 cpu_before="$(ps -o cputimes= -p "$server" --ppid "$server" | awk '{s+=$1} END {print s+0}')"
 "$bin/locust" -f bench/locust/locustfile.py --headless -u "$users" -r "$rate" -t "$duration" \
-  --host "http://127.0.0.1:${port}" --csv "$out/load" --only-summary >"$out/locust.log" 2>&1 || true
+  --host "http://127.0.0.1:${port}" --csv "$out/load" --only-summary --reset-stats >"$out/locust.log" 2>&1 || true
 cpu_after="$(ps -o cputimes= -p "$server" --ppid "$server" | awk '{s+=$1} END {print s+0}')"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -1,8 +1,9 @@
 """Persona load on a seeded database (``oncotrials seed``): run by ``bench/load.sh``.
 
-Each simulated user logs in as one demo persona (session cookie, as a browser), discovers the
-objects it may see through the API once, then loops over the pages its role opens most, with a
-think time of 1-3 s between requests:
+Each persona (demo user) logs in once and discovers the objects it may see through the API once;
+its simulated users share that session (``bench/load.sh`` resets the statistics once every user
+has started, so the figures are the steady state) and loop over the pages the role opens most,
+with a think time of 1-3 s between requests:
 
 - research nurse: the work list, the patient list, a patient page;
 - investigator: the home page, a cohort's escalation page, a patient page, the portfolio;
@@ -19,7 +20,9 @@ from __future__ import annotations
 import os
 import random
 import re
-from typing import Any
+from typing import Any, ClassVar
+
+from gevent.lock import Semaphore
 
 from locust import HttpUser, between, task
 
@@ -30,8 +33,23 @@ class Persona(HttpUser):
     abstract = True
     username = ""
     wait_time = between(1, 3)
+    # One login and one discovery per persona, shared by its simulated users: a password hash
+    # costs about a second of server CPU, and the steady state (pages) is what is measured.
+    _shared: ClassVar[dict[str, dict[str, Any]]] = {}
+    _lock: ClassVar[Semaphore] = Semaphore()
 
     def on_start(self) -> None:
+        with Persona._lock:
+            shared = Persona._shared.get(self.username)
+            if shared is None:
+                shared = self._login_and_discover()
+                Persona._shared[self.username] = shared
+        self.client.cookies.update(shared["cookies"])
+        self.patients: list[int] = shared["patients"]
+        self.registrations: list[int] = shared["registrations"]
+        self.cohorts: list[int] = shared["cohorts"]
+
+    def _login_and_discover(self) -> dict[str, Any]:
         page = self.client.get("/login/", name="login page")
         token = self.client.cookies.get("csrftoken") or _csrf(page.text)
         r = self.client.post(
@@ -43,14 +61,21 @@ class Persona(HttpUser):
         )
         if r.status_code != 302:
             raise RuntimeError(f"login of {self.username} failed: {r.status_code}")
-        self.patients = _ids(self.client.get("/api/v1/patients?page_size=200", name="api: ids"))
-        self.registrations = _ids(
-            self.client.get("/api/v1/registrations?page_size=200", name="api: ids")
+        patients = _ids(self.client.get("/api/v1/patients?page_size=100", name="api: ids"))
+        registrations = _ids(
+            self.client.get("/api/v1/registrations?page_size=100", name="api: ids")
         )
         trials = _ids(self.client.get("/api/v1/trials?page_size=100", name="api: ids"))
-        self.cohorts: list[int] = []
-        for t in trials[:10]:
-            self.cohorts += _ids(self.client.get(f"/api/v1/trials/{t}/cohorts", name="api: ids"))
+        cohorts: list[int] = []
+        for t in trials[:10]:  # escalation cohorts only: the others have no escalation page
+            r = self.client.get(f"/api/v1/trials/{t}/cohorts", name="api: ids")
+            cohorts += _ids(r, kind="escalation")
+        return {
+            "cookies": dict(self.client.cookies),
+            "patients": patients,
+            "registrations": registrations,
+            "cohorts": cohorts,
+        }
 
     def get(self, url: str, name: str) -> None:
         with self.client.get(url, name=name, catch_response=True) as r:
@@ -63,12 +88,16 @@ def _csrf(html: str) -> str:
     return m.group(1) if m else ""
 
 
-def _ids(response: Any) -> list[int]:
+def _ids(response: Any, **match: str) -> list[int]:
     if response.status_code != 200:
         return []
     body = response.json()
     items = body["items"] if isinstance(body, dict) and "items" in body else body
-    return [int(i["id"]) for i in items if isinstance(i, dict) and "id" in i]
+    return [
+        int(i["id"])
+        for i in items
+        if isinstance(i, dict) and "id" in i and all(i.get(k) == v for k, v in match.items())
+    ]
 
 
 class Nurse(Persona):

@@ -204,3 +204,27 @@ def test_missing_link_id_is_refused_with_the_record_named() -> None:
     tu[0]["TUEVAL"] = "INVESTIGATOR"
     with pytest.raises(ValidationError, match="TU record 1: TULNKID is empty"):
         recist_agreement(tu, _rows("tr_onco_recist"), _rows("rs_onco_recist"))
+
+
+def test_an_equivocal_new_lesion_does_not_make_progression() -> None:
+    """A NEW lesion in TU with TUMSTATE EQUIVOCAL in TR is imported as equivocal (not PD)."""
+    from oncotrials.core.sdtm.recist_check import import_tumours
+
+    tu = [r for r in _rows("tu_onco_recist") if r["USUBJID"] == "01-701-1015"]
+    tr = [r for r in _rows("tr_onco_recist") if r["USUBJID"] == "01-701-1015"]
+    new = dict(tu[-1], TULNKID="NEW01", TUORRES="NEW", TUSTRESC="NEW", VISIT="WEEK 3")
+    mark = dict(
+        tr[-1],
+        TRLNKID="NEW01",
+        TRGRPID="NEW",
+        TRTESTCD="TUMSTATE",
+        TRORRES="EQUIVOCAL",
+        TRSTRESC="EQUIVOCAL",
+        TRSTRESN="",
+        VISIT="WEEK 3",
+        TRDTC="2014-01-23",
+    )
+    record = import_tumours([*tu, new], [*tr, mark])["01-701-1015"].record
+    (lesion,) = record.assessments[0].new_lesions
+    assert lesion.lesion_id == "NEW01"
+    assert lesion.equivocal

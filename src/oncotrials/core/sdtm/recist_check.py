@@ -138,6 +138,16 @@ def _state(rows: list[dict[str, Any]], lesion: str) -> LesionStatus | None:
     return None
 
 
+def _equivocal(rows: list[dict[str, Any]], lesion: str) -> bool:
+    """A new lesion recorded as EQUIVOCAL does not count yet (RECIST 1.1 section 4.3.2)."""
+    return any(
+        r.get("TRLNKID") == lesion
+        and r.get("TRTESTCD") == "TUMSTATE"
+        and str(r.get("TRSTRESC") or r.get("TRORRES") or "").upper() == "EQUIVOCAL"
+        for r in rows
+    )
+
+
 def import_tumours(
     tu: Iterable[dict[str, Any]],
     tr: Iterable[dict[str, Any]],
@@ -221,7 +231,13 @@ def import_tumours(
                     if (st is not None and st != LesionStatus.ABSENT) or str(
                         row.get("VISIT")
                     ) == visit:
-                        new.append(NewLesion(lid, str(row.get("TULOC", "")).lower()))
+                        new.append(
+                            NewLesion(
+                                lid,
+                                str(row.get("TULOC", "")).lower(),
+                                equivocal=_equivocal(rows, lid),
+                            )
+                        )
             assessments.append(Assessment(on, tuple(obs), tuple(new)))
             visit_names[on] = visit
         start_text = starts.get(subject, "")

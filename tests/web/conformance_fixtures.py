@@ -76,6 +76,9 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "recommendation": ("S", "Q"),
     "referral": ("S", "Q"),
     "token": ("admin",),
+    "specimen": CLINICAL,  # a biopsy collected under each clinical registration
+    "box": SITES,  # a storage box per site (site-wide memberships only)
+    "shipment": SITES,
     "pdx_model": PDX_LABELS,
     "pdx_passage": PDX_LABELS,
     "pdx_arm": PDX_LABELS,
@@ -94,6 +97,8 @@ def where(kind: str, label: str) -> tuple[str | None, str | None]:
         return PATIENTS[label], ("A" if label == "S" else "B")
     if kind == "token":
         return None, None
+    if kind in ("box", "shipment"):
+        return label, None
     patient, trial = REGISTRATIONS[label]
     return PATIENTS[patient], trial
 
@@ -137,6 +142,8 @@ def scope(persona: str, kind: str, label: str) -> str:
         if obj_site != site:
             return OUT
         return IN if trial is None else PART
+    if kind in ("box", "shipment"):  # site-wide storage: never through a one-trial membership
+        return IN if obj_site == site and trial is None else OUT
     if obj_site != site:
         return OUT
     if trial is not None and obj_trial != trial:
@@ -587,5 +594,84 @@ def build_world() -> World:
         w.objects[("referral", p_label)] = MtbReferral.objects.get(
             patient=w.objects[("patient", p_label)]
         )
+    _biobank(w, admin)
     add_pdx(w)
     return w
+
+
+def _biobank(w: World, admin: Any) -> None:
+    """A biopsy per clinical registration, stored in its site's box, and a shipment per site."""
+    from django.utils import timezone
+
+    from oncotrials.apps.biobank.services import (
+        container_create,
+        shipment_create,
+        specimen_collect,
+        specimen_store,
+    )
+    from oncotrials.apps.subjects.services import consent_form_create, consent_sign
+
+    tiers = ["sample_storage", "future_research", "genetic_analysis"]
+    form = consent_form_create(
+        kind="translational",
+        programme="ZQ biobank",
+        version="1",
+        version_date=dt.date(2026, 1, 5),
+        ethics_approval_date=dt.date(2026, 2, 1),
+        valid_from=dt.date(2026, 2, 1),
+        by=admin,
+        options=tiers,
+    )
+    for p_label in ("S", "Q"):
+        consent_sign(
+            patient=w.objects[("patient", p_label)],
+            form=form,
+            signed_on=dt.date(2026, 11, 2),
+            by=admin,
+            options_granted=dict.fromkeys(tiers, True),
+        )
+    boxes = {}
+    for site_code in SITES:
+        freezer = container_create(
+            site=w.sites[site_code], kind="freezer", name=f"FZ-{site_code}", by=admin
+        )
+        rack = container_create(
+            site=w.sites[site_code], kind="rack", name="R1", parent=freezer, by=admin
+        )
+        boxes[site_code] = container_create(
+            site=w.sites[site_code],
+            kind="box",
+            name=f"BXZ-{site_code}",
+            parent=rack,
+            rows=9,
+            columns=9,
+            by=admin,
+        )
+        w.objects[("box", site_code)] = boxes[site_code]
+        w.mark("box", site_code, f"BXZ-{site_code}")
+    collected = timezone.now() - dt.timedelta(days=3)
+    for i, r_label in enumerate(CLINICAL, start=1):
+        p_label, _t = REGISTRATIONS[r_label]
+        s = specimen_collect(
+            patient=w.objects[("patient", p_label)],
+            registration=w.objects[("registration", r_label)],
+            specimen_type="tissue_frozen",
+            quantity="12",
+            unit="mg",
+            collected_at=collected,
+            received_at=collected,
+            label=f"BBZ-{r_label}",
+            by=admin,
+        )
+        specimen_store(specimen=s, box=boxes[PATIENTS[p_label]], row=1, column=i, by=admin)
+        w.objects[("specimen", r_label)] = s
+        w.mark("specimen", r_label, f"BBZ-{r_label}")
+    for site_code, r_label in (("main", "SA"), ("partner", "QB")):
+        w.objects[("shipment", site_code)] = shipment_create(
+            site=w.sites[site_code],
+            recipient=f"SHZ-{site_code}",
+            purpose="research",
+            specimens=[w.objects[("specimen", r_label)]],
+            by=admin,
+        )
+        w.mark("shipment", site_code, f"SHZ-{site_code}")

@@ -59,6 +59,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "token": LazyCommand(
         "oncotrials.cli.commands.platform", "token_app", "Personal access tokens for the API."
     ),
+    "biobank": LazyCommand(
+        "oncotrials.cli.commands.biobank",
+        "app",
+        "Biobank: chain-of-custody check, shipment manifests, SPREC codes.",
+    ),
     "audit": LazyCommand("oncotrials.cli.commands.platform", "audit_app", "The audit trail."),
     "db": LazyCommand("oncotrials.cli.commands.platform", "db_app", "Database roles (PostgreSQL)."),
     "ctcae": LazyCommand(

@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
+from oncotrials.apps.biobank.api import router as biobank_router
 from oncotrials.apps.biobank.api_pdx import router as pdx_router
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
@@ -115,6 +116,7 @@ api.add_router("/", dosing_router)
 api.add_router("/", crfs_router)
 api.add_router("/", safety_router)
 api.add_router("/", tumours_router)
+api.add_router("/", biobank_router)
 api.add_router("/", genomics_router)
 api.add_router("/", matching_router)
 api.add_router("/", mtb_router)

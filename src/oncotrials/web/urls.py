@@ -57,6 +57,7 @@ urlpatterns = [
     path("", include("oncotrials.apps.crfs.urls")),
     path("", include("oncotrials.apps.safety.urls")),
     path("", include("oncotrials.apps.tumours.urls")),
+    path("", include("oncotrials.apps.biobank.urls")),
     path("", include("oncotrials.apps.genomics.urls")),
     path("", include("oncotrials.apps.biobank.urls_pdx")),
     path("", include("oncotrials.apps.mtb.urls")),

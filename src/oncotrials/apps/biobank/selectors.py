@@ -316,9 +316,11 @@ class CustodyGap:
     gaps: tuple[str, ...]
 
 
-def custody_check(*, user: Actor, site_code: str = "") -> list[CustodyGap]:
-    """Every visible specimen with a gap in its chain of custody."""
-    qs = specimens_visible_to(user).select_related("box__parent__parent")
+def custody_check(*, user: Actor | None, site_code: str = "") -> list[CustodyGap]:
+    """Every visible specimen with a gap in its chain of custody (``user=None``: every
+    specimen, for the command line, which runs with the database's own rights)."""
+    base = Specimen.objects.all() if user is None else specimens_visible_to(user)
+    qs = base.select_related("box__parent__parent")
     if site_code:
         qs = qs.filter(patient__site__code=site_code)
     events: dict[int, list[Event]] = defaultdict(list)

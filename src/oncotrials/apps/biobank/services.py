@@ -269,7 +269,7 @@ def specimen_collect(
 def specimen_receive(*, specimen: Specimen, received_at: dt.datetime, by: User) -> Specimen:
     """Record the receipt of a primary specimen in the laboratory."""
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
-    locked = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
     if locked.lineage != Lineage.NEW:
         raise ValidationError("Only primary specimens are received.", field="specimen")
     if locked.received_at is not None:
@@ -283,7 +283,11 @@ def specimen_receive(*, specimen: Specimen, received_at: dt.datetime, by: User) 
 
 
 def _lock_in_stock(specimen: Specimen, what: str) -> Specimen:
-    locked = Specimen.objects.select_for_update().select_related("patient").get(pk=specimen.pk)
+    locked = (
+        Specimen.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=specimen.pk)
+    )
     if locked.status not in IN_STOCK:
         raise ValidationError(
             f"{locked} is {locked.get_status_display().lower()}; {what} needs an available "
@@ -540,7 +544,7 @@ def specimen_store(
     and the unique constraint on (box, row, column) is the database's last word.
     """
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
-    locked_box = Container.objects.select_for_update().get(pk=box.pk)
+    locked_box = Container.objects.select_for_update(of=("self",)).get(pk=box.pk)
     if locked_box.kind != ContainerKind.BOX:
         raise ValidationError(f"{locked_box} is a {locked_box.kind}, not a box.", field="box")
     if not (1 <= row <= locked_box.rows and 1 <= column <= locked_box.columns):
@@ -627,7 +631,7 @@ def specimen_check_out(*, specimen: Specimen, by: User, purpose: str = "") -> Sp
 def specimen_check_in(*, specimen: Specimen, by: User) -> Specimen:
     """Back to its position; a frozen specimen counts one more freeze-thaw cycle."""
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
-    locked = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
     if not locked.checked_out:
         raise ValidationError(f"{locked} is not checked out.", field="specimen")
     before = location_of(locked)
@@ -654,7 +658,7 @@ def specimen_dispose(*, specimen: Specimen, reason: str, by: User) -> Specimen:
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     if not reason.strip():
         raise ValidationError("Give the reason for disposal.", field="reason")
-    locked = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
     if locked.status in {Status.DISPOSED, Status.DISTRIBUTED}:
         raise ValidationError(f"{locked} is already {locked.status}.", field="specimen")
     before = _leave_position(locked)
@@ -705,7 +709,7 @@ def shipment_create(
     if not items:
         raise ValidationError("A shipment carries at least one specimen.", field="specimens")
     locked = list(
-        Specimen.objects.select_for_update()
+        Specimen.objects.select_for_update(of=("self",))
         .select_related("patient")
         .filter(pk__in=items)
         .order_by("pk")
@@ -760,7 +764,7 @@ def shipment_create(
 def shipment_send(*, shipment: Shipment, by: User) -> Shipment:
     """Ship: every specimen leaves its position and is distributed (custody event 'shipped')."""
     require(by, Action.HANDLE_SPECIMENS, on=shipment)
-    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    locked = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment.pk)
     if locked.status != ShipmentStatus.PREPARING:
         raise ValidationError(
             f"{locked} is {locked.status}; only a shipment in preparation ships.", field="shipment"
@@ -771,7 +775,7 @@ def shipment_send(*, shipment: Shipment, by: User) -> Shipment:
         )
     use = Use(locked.purpose)
     specimens = list(
-        Specimen.objects.select_for_update()
+        Specimen.objects.select_for_update(of=("self",))
         .select_related("patient")
         .filter(shipments=locked)
         .order_by("pk")
@@ -826,7 +830,7 @@ def shipment_receive(
 ) -> Shipment:
     """The partner confirmed receipt (custody event 'delivered' for every specimen)."""
     require(by, Action.HANDLE_SPECIMENS, on=shipment)
-    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    locked = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment.pk)
     if locked.status != ShipmentStatus.SHIPPED:
         raise ValidationError(
             f"{locked} is {locked.status}; only a shipped shipment is received.", field="shipment"
@@ -896,7 +900,11 @@ def sequencing_run_record(
         values[name] = v
     if report is not None and report.sample.patient_id != specimen.patient_id:
         raise ValidationError("The report is another patient's.", field="report")
-    locked = Specimen.objects.select_for_update().select_related("patient").get(pk=specimen.pk)
+    locked = (
+        Specimen.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=specimen.pk)
+    )
     if locked.status == Status.DISPOSED:
         raise ValidationError(f"{locked} is disposed.", field="specimen")
     _require_use(locked.patient, Use.SEQUENCING)
@@ -936,7 +944,11 @@ def sequencing_run_link_report(
     *, run: SequencingRun, report: GenomicReport, by: User
 ) -> SequencingRun:
     require(by, Action.SEQUENCE, on=run.specimen)
-    locked = SequencingRun.objects.select_for_update().select_related("specimen").get(pk=run.pk)
+    locked = (
+        SequencingRun.objects.select_for_update(of=("self",))
+        .select_related("specimen")
+        .get(pk=run.pk)
+    )
     if report.sample.patient_id != locked.specimen.patient_id:
         raise ValidationError("The report is another patient's.", field="report")
     old = locked.report_id
@@ -970,7 +982,9 @@ def consent_tiers_withdrawn(consent: Consent, tiers: tuple[str, ...], on: dt.dat
         blocked |= uses_blocked_by(t)
     user = by if isinstance(by, User) else None
     patient = consent.patient
-    specimens = list(Specimen.objects.select_for_update().filter(patient=patient).order_by("pk"))
+    specimens = list(
+        Specimen.objects.select_for_update(of=("self",)).filter(patient=patient).order_by("pk")
+    )
     affected = [
         s
         for s in specimens
@@ -998,7 +1012,7 @@ def consent_tiers_withdrawn(consent: Consent, tiers: tuple[str, ...], on: dt.dat
     affected_ids = {s.pk for s in affected}
     flagged = []
     for sh in (
-        Shipment.objects.select_for_update()
+        Shipment.objects.select_for_update(of=("self",))
         .filter(
             specimens__patient=patient,
             status__in=[ShipmentStatus.PREPARING, ShipmentStatus.SHIPPED],
@@ -1023,7 +1037,7 @@ def consent_tiers_withdrawn(consent: Consent, tiers: tuple[str, ...], on: dt.dat
     runs = []
     if Use.SEQUENCING in blocked:
         for run in (
-            SequencingRun.objects.select_for_update()
+            SequencingRun.objects.select_for_update(of=("self",))
             .filter(specimen__patient=patient, data_use_blocked="")
             .order_by("pk")
         ):

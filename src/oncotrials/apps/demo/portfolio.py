@@ -35,6 +35,7 @@ from oncotrials.apps.trials.services import (
     trial_create,
 )
 
+from .biobank import demo_biobank_load
 from .board import demo_board_load
 from .casebooks import populate_casebooks
 from .genomics import demo_criteria_load, demo_genomics_load
@@ -411,6 +412,7 @@ def demo_load(
             Role.PHARMACOVIGILANCE: ("pv", "Paula", "Vigilance"),
             Role.MOLECULAR_BIOLOGIST: ("biologist", "Malik", "Biologist"),
             Role.TUMOUR_BOARD_COORDINATOR: ("mtb", "Tara", "Board"),
+            Role.BIOBANK_TECHNICIAN: ("biobank", "Bea", "Biobank"),
         }
         for role, (username, first, last) in people.items():
             u = user_create(
@@ -518,6 +520,7 @@ def demo_load(
         if patients:
             demo_genomics_load(rng, say)
             demo_board_load(rng, say)
+            demo_biobank_load(rng, say)
             populate_casebooks(rng, staff, today, say)
             demo_pdx_load(rng, say, today)
 

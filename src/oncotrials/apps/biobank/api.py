@@ -1,0 +1,231 @@
+"""API endpoints of the biobank (mounted at /api/v1/): parse, authorise, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Path, Query, Router, Status
+
+from oncotrials.apps.accounts.access import acting_user
+from oncotrials.apps.accounts.schemas import ErrorOut, paged
+from oncotrials.apps.subjects.selectors import patient_get_for_user, registrations_visible_to
+from oncotrials.core.errors import NotFoundError
+
+from .models import Specimen
+from .schemas import (
+    BiobankAliquotIn,
+    BiobankCustodyOut,
+    BiobankDeriveIn,
+    BiobankGapOut,
+    BiobankSpecimenIn,
+    BiobankSpecimenOut,
+    BiobankStoreIn,
+)
+from .selectors import (
+    box_get_for_user,
+    custody_check,
+    custody_of,
+    location_of,
+    shipment_get_for_user,
+    shipment_manifest_csv,
+    specimen_by_barcode,
+    specimen_get_for_user,
+    specimens_for_user,
+    sprec_of,
+    timepoints_of,
+)
+from .services import specimen_aliquot, specimen_collect, specimen_derive, specimen_store
+
+router = Router(tags=["biobank"])
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _out(s: Specimen, timepoint: str = "") -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(s, f)
+            for f in (
+                "id",
+                "label",
+                "barcode",
+                "patient_id",
+                "registration_id",
+                "lineage",
+                "parent_id",
+                "specimen_type",
+                "anatomic_site",
+                "laterality",
+                "pathology",
+                "unit",
+                "initial_quantity",
+                "available_quantity",
+                "status",
+                "collected_at",
+            )
+        },
+        "position": location_of(s),
+        "timepoint": timepoint,
+        "sprec": sprec_of(s),
+    }
+
+
+class _Page:
+    """Renders a page of specimens with their timepoints (one query for the page's dates)."""
+
+    def __init__(self, qs: Any) -> None:
+        self.qs = qs
+
+    def all(self) -> _Page:
+        return self
+
+    def count(self) -> int:
+        return int(self.qs.count())
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        items = list(self.qs[page])
+        tps = timepoints_of(items)
+        return [_out(s, tps[s.pk].label) for s in items]
+
+
+@router.get("/biobank/specimens", response={200: list[BiobankSpecimenOut], **ERRORS})
+@paged
+def biobank_specimen_list(
+    request: HttpRequest,
+    q: str = "",
+    specimen_type: str = "",
+    status: str = "",
+    patient_id: OptionalId = None,
+    trial_id: OptionalId = None,
+) -> Any:
+    """Specimens you may see, newest first. Paged: ``{"items": [...], "count": n}``."""
+    return _Page(
+        specimens_for_user(
+            user=request.user,
+            q=q[:64],
+            specimen_type=specimen_type[:16],
+            status=status[:16],
+            patient_id=patient_id,
+            trial_id=trial_id,
+        )
+    )
+
+
+@router.post("/biobank/specimens", response={201: BiobankSpecimenOut, **ERRORS})
+def biobank_specimen_collect(request: HttpRequest, payload: BiobankSpecimenIn) -> Any:
+    patient = patient_get_for_user(user=request.user, patient_id=payload.patient_id)
+    registration = None
+    if payload.registration_id is not None:
+        registration = (
+            registrations_visible_to(request.user).filter(pk=payload.registration_id).first()
+        )
+        if registration is None:
+            raise NotFoundError(f"No registration {payload.registration_id} that you may see.")
+    s = specimen_collect(
+        patient=patient,
+        registration=registration,
+        specimen_type=payload.specimen_type,
+        quantity=payload.quantity,
+        unit=payload.unit,
+        collected_at=payload.collected_at,
+        received_at=payload.received_at,
+        anatomic_site=payload.anatomic_site,
+        laterality=payload.laterality,
+        pathology=payload.pathology,
+        procedure=payload.procedure,
+        pre_analytics=payload.pre_analytics,
+        by=acting_user(request.user),
+    )
+    return Status(201, _out(s))
+
+
+@router.get("/biobank/specimens/by-barcode", response={200: BiobankSpecimenOut, **ERRORS})
+def biobank_specimen_scan(request: HttpRequest, barcode: str) -> Any:
+    """The specimen a scanned barcode (or label) names."""
+    s = specimen_by_barcode(user=request.user, barcode=barcode[:64])
+    return _out(s, timepoints_of([s])[s.pk].label)
+
+
+@router.get("/biobank/specimens/{specimen_id}", response={200: BiobankSpecimenOut, **ERRORS})
+def biobank_specimen_detail(request: HttpRequest, specimen_id: Id) -> Any:
+    s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    return _out(s, timepoints_of([s])[s.pk].label)
+
+
+@router.get(
+    "/biobank/specimens/{specimen_id}/custody", response={200: list[BiobankCustodyOut], **ERRORS}
+)
+def biobank_specimen_custody(request: HttpRequest, specimen_id: Id) -> Any:
+    return list(custody_of(specimen_get_for_user(user=request.user, specimen_id=specimen_id)))
+
+
+@router.post(
+    "/biobank/specimens/{specimen_id}/aliquots", response={201: list[BiobankSpecimenOut], **ERRORS}
+)
+def biobank_specimen_aliquot(
+    request: HttpRequest, specimen_id: Id, payload: BiobankAliquotIn
+) -> Any:
+    parent = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    kids = specimen_aliquot(
+        parent=parent,
+        count=payload.count,
+        quantity=payload.quantity,
+        unit=payload.unit,
+        by=acting_user(request.user),
+    )
+    return Status(201, [_out(k) for k in kids])
+
+
+@router.post(
+    "/biobank/specimens/{specimen_id}/derivatives", response={201: BiobankSpecimenOut, **ERRORS}
+)
+def biobank_specimen_derive(request: HttpRequest, specimen_id: Id, payload: BiobankDeriveIn) -> Any:
+    parent = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    child = specimen_derive(
+        parent=parent,
+        specimen_type=payload.specimen_type,
+        consumed=payload.consumed,
+        consumed_unit=payload.consumed_unit,
+        quantity=payload.quantity,
+        unit=payload.unit,
+        concentration_ng_ul=payload.concentration_ng_ul,
+        by=acting_user(request.user),
+    )
+    return Status(201, _out(child))
+
+
+@router.post(
+    "/biobank/specimens/{specimen_id}/position", response={200: BiobankSpecimenOut, **ERRORS}
+)
+def biobank_specimen_store(request: HttpRequest, specimen_id: Id, payload: BiobankStoreIn) -> Any:
+    s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    box = box_get_for_user(user=request.user, box_id=payload.box_id)
+    return _out(
+        specimen_store(
+            specimen=s,
+            box=box,
+            row=payload.row,
+            column=payload.column,
+            by=acting_user(request.user),
+        )
+    )
+
+
+@router.get("/biobank/custody-gaps", response={200: list[BiobankGapOut], **ERRORS})
+def biobank_custody_gaps(request: HttpRequest) -> Any:
+    """Specimens you may see whose chain of custody has a gap, with the gaps."""
+    return [
+        {"specimen_id": g.specimen_id, "label": g.label, "gaps": list(g.gaps)}
+        for g in custody_check(user=request.user)
+    ]
+
+
+@router.get("/biobank/shipments/{shipment_id}/manifest.csv", response={200: str, **ERRORS})
+def biobank_shipment_manifest(request: HttpRequest, shipment_id: Id) -> Any:
+    sh = shipment_get_for_user(user=request.user, shipment_id=shipment_id)
+    resp = HttpResponse(shipment_manifest_csv(sh), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="manifest-{sh.reference}.csv"'
+    return resp

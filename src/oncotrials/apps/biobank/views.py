@@ -1,0 +1,135 @@
+"""Web pages of the biobank: the specimen list with a barcode scan field, a specimen's lineage
+tree and custody timeline, a box map, the custody check and a patient's serial samples."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from oncotrials.apps.subjects.selectors import patient_get_for_user
+from oncotrials.core.biobank.lineage import TYPE_CHOICES, Status
+from oncotrials.core.errors import NotFoundError
+
+from .selectors import (
+    box_get_for_user,
+    box_map,
+    containers_visible_to,
+    custody_check,
+    custody_of,
+    lineage_tree,
+    location_of,
+    serial_samples,
+    specimen_by_barcode,
+    specimen_get_for_user,
+    specimens_for_user,
+    sprec_of,
+    timepoints_of,
+)
+
+
+@login_required
+@require_GET
+def specimen_list(request: HttpRequest) -> HttpResponse:
+    """Specimens you may see, filtered; a scanned barcode opens its specimen."""
+    scan = request.GET.get("scan", "").strip()[:64]
+    error = ""
+    if scan:
+        try:
+            return redirect(
+                "biobank-specimen",
+                specimen_id=specimen_by_barcode(user=request.user, barcode=scan).pk,
+            )
+        except NotFoundError:
+            error = _("No specimen with barcode %(code)s that you may see.") % {"code": scan}
+    q = request.GET.get("q", "").strip()[:64]
+    kind = request.GET.get("type", "")[:16]
+    status = request.GET.get("status", "")[:16]
+    page = Paginator(
+        specimens_for_user(user=request.user, q=q, specimen_type=kind, status=status), 50
+    ).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    tps = timepoints_of(items)
+    rows = [(s, tps[s.pk], location_of(s)) for s in items]
+    boxes = containers_visible_to(request.user).filter(kind="box").select_related("parent__parent")
+    return render(
+        request,
+        "biobank/specimen_list.html",
+        {
+            "rows": rows,
+            "page": page,
+            "q": q,
+            "type": kind,
+            "status": status,
+            "scan": scan,
+            "error": error,
+            "types": TYPE_CHOICES,
+            "statuses": [(s.value, s.value.replace("_", " ").capitalize()) for s in Status],
+            "boxes": boxes,
+        },
+    )
+
+
+@login_required
+@require_GET
+def specimen_detail(request: HttpRequest, specimen_id: int) -> HttpResponse:
+    try:
+        s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    except NotFoundError:
+        raise Http404("No such specimen.") from None
+    return render(
+        request,
+        "biobank/specimen_detail.html",
+        {
+            "s": s,
+            "timepoint": timepoints_of([s])[s.pk],
+            "location": location_of(s),
+            "sprec": sprec_of(s),
+            "tree": lineage_tree(specimen=s, user=request.user),
+            "custody": custody_of(s),
+            "runs": s.runs.select_related("report").order_by("created_at"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def box_detail(request: HttpRequest, box_id: int) -> HttpResponse:
+    try:
+        box = box_get_for_user(user=request.user, box_id=box_id)
+    except NotFoundError:
+        raise Http404("No such box.") from None
+    grid = box_map(box, request.user)
+    rows = [(chr(ord("A") + i), cells) for i, cells in enumerate(grid)]
+    used = sum(1 for cells in grid for c in cells if c is not None)
+    return render(
+        request,
+        "biobank/box.html",
+        {
+            "box": box,
+            "rows": rows,
+            "columns": range(1, box.columns + 1),
+            "used": used,
+            "capacity": box.rows * box.columns,
+        },
+    )
+
+
+@login_required
+@require_GET
+def custody_check_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "biobank/custody_check.html", {"gaps": custody_check(user=request.user)})
+
+
+@login_required
+@require_GET
+def serial_samples_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+    try:
+        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    except NotFoundError:
+        raise Http404("No such patient.") from None
+    view = serial_samples(patient=patient, user=request.user)
+    return render(request, "biobank/serial_samples.html", {"view": view, "patient": patient})

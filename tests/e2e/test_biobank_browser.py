@@ -64,6 +64,7 @@ def test_scan_specimen_lineage_custody_and_box_map(page, live_server, journey):
     (aliquot,) = specimen_aliquot(parent=plasma, count=1, quantity="1", unit="mL", by=tech)
     specimen_store(specimen=aliquot, box=box, row=3, column=5, by=tech)
 
+    page.set_default_timeout(120_000)  # a loaded shared machine serves slowly
     login(page, live_server, "tech")
     page.goto(f"{live_server.url}/biobank/")
     page.fill("#scan", "4006381333931")

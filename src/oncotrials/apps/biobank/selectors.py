@@ -267,6 +267,11 @@ class TreeNode:
     depth: int
     children: list[TreeNode] = field(default_factory=list)
 
+    @property
+    def prefix(self) -> str:
+        """Indentation for a flat list (no inline style: the Content-Security-Policy forbids it)."""
+        return "\u2003" * (self.depth - 1) + "\u2514 " if self.depth else ""
+
 
 def lineage_tree(*, specimen: Specimen, user: Actor) -> list[TreeNode]:
     """The whole tree of the specimen's primary ancestor, flattened depth-first (visible only)."""

@@ -12,9 +12,24 @@ runner = CliRunner()
 
 
 def test_sprec_json() -> None:
-    r = runner.invoke(app, ["biobank", "sprec", "serum", "--container", "SST", "--centrifugations", "1",
-                            "--precentrifugation-min", "150", "--precentrifugation-temp", "2-10",
-                            "--format", "json"])
+    r = runner.invoke(
+        app,
+        [
+            "biobank",
+            "sprec",
+            "serum",
+            "--container",
+            "SST",
+            "--centrifugations",
+            "1",
+            "--precentrifugation-min",
+            "150",
+            "--precentrifugation-temp",
+            "2-10",
+            "--format",
+            "json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["code"] == "SER-SST-D-X-N-X-X"
 

@@ -38,32 +38,68 @@ def test_scan_specimen_lineage_custody_and_box_map(page, live_server, journey):
     tech = user_create(username="tech", password=PASSWORD)
     membership_grant(user=tech, role=Role.BIOBANK_TECHNICIAN, site=unit.main)
     form = consent_form_create(
-        kind="translational", programme="Serial biopsies", version="1",
-        version_date=dt.date(2026, 1, 5), ethics_approval_date=dt.date(2026, 2, 1),
-        valid_from=dt.date(2026, 2, 1), by=admin, options=TIERS,
+        kind="translational",
+        programme="Serial biopsies",
+        version="1",
+        version_date=dt.date(2026, 1, 5),
+        ethics_approval_date=dt.date(2026, 2, 1),
+        valid_from=dt.date(2026, 2, 1),
+        by=admin,
+        options=TIERS,
     )
-    consent_sign(patient=journey.patient, form=form, signed_on=dt.date(2026, 11, 2),
-                 by=unit.users["nurse"], options_granted=dict.fromkeys(TIERS, True))
+    consent_sign(
+        patient=journey.patient,
+        form=form,
+        signed_on=dt.date(2026, 11, 2),
+        by=unit.users["nurse"],
+        options_granted=dict.fromkeys(TIERS, True),
+    )
     box = container_create(
-        site=unit.main, kind="box", name="Box 7", by=tech,
-        parent=container_create(site=unit.main, kind="rack", name="R2", by=tech,
-                                parent=container_create(site=unit.main, kind="freezer",
-                                                        name="Freezer 3", by=tech)),
-        rows=9, columns=9,
+        site=unit.main,
+        kind="box",
+        name="Box 7",
+        by=tech,
+        parent=container_create(
+            site=unit.main,
+            kind="rack",
+            name="R2",
+            by=tech,
+            parent=container_create(site=unit.main, kind="freezer", name="Freezer 3", by=tech),
+        ),
+        rows=9,
+        columns=9,
     )
     at = dt.datetime(2026, 11, 10, 9, tzinfo=dt.UTC)
     blood = specimen_collect(
-        patient=journey.patient, specimen_type="whole_blood", quantity="10", unit="mL",
-        collected_at=at, received_at=at + dt.timedelta(hours=1), procedure="blood_draw",
-        barcode="4006381333931", by=tech,
-        pre_analytics={"container_type": "EDTA", "centrifugations": 2,
-                       "precentrifugation_delay_min": 45, "precentrifugation_temp": "RT"},
+        patient=journey.patient,
+        specimen_type="whole_blood",
+        quantity="10",
+        unit="mL",
+        collected_at=at,
+        received_at=at + dt.timedelta(hours=1),
+        procedure="blood_draw",
+        barcode="4006381333931",
+        by=tech,
+        pre_analytics={
+            "container_type": "EDTA",
+            "centrifugations": 2,
+            "precentrifugation_delay_min": 45,
+            "precentrifugation_temp": "RT",
+        },
     )
-    plasma = specimen_derive(parent=blood, specimen_type="plasma", consumed="10",
-                             consumed_unit="mL", quantity="4", unit="mL", by=tech)
+    plasma = specimen_derive(
+        parent=blood,
+        specimen_type="plasma",
+        consumed="10",
+        consumed_unit="mL",
+        quantity="4",
+        unit="mL",
+        by=tech,
+    )
     (aliquot,) = specimen_aliquot(parent=plasma, count=1, quantity="1", unit="mL", by=tech)
     specimen_store(specimen=aliquot, box=box, row=3, column=5, by=tech)
 
+    page.set_default_timeout(120_000)  # a loaded shared machine serves slowly
     login(page, live_server, "tech")
     page.goto(f"{live_server.url}/biobank/")
     page.fill("#scan", "4006381333931")
@@ -75,7 +111,8 @@ def test_scan_specimen_lineage_custody_and_box_map(page, live_server, journey):
     assert tree.nth(2).get_attribute("data-depth") == "2"
     assert aliquot.label in tree.nth(2).inner_text()
     custody = page.locator("table.grid").first.inner_text()
-    assert "Collected" in custody and "Received" in custody
+    assert "Collected" in custody
+    assert "Received" in custody
     assert "PL" not in page.locator("code").inner_text()  # whole blood: BLD-...
     assert page.locator("code").inner_text().startswith("BLD-PED-A-")
 

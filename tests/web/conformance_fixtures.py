@@ -84,6 +84,12 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "specimen": CLINICAL,  # a biopsy collected under each clinical registration
     "box": SITES,  # a storage box per site (site-wide memberships only)
     "shipment": SITES,
+    "specimen": CLINICAL,  # a biopsy collected under each clinical registration
+    "box": SITES,  # a storage box per site (site-wide memberships only)
+    "shipment": SITES,
+    "pdx_model": PDX_LABELS,
+    "pdx_passage": PDX_LABELS,
+    "pdx_arm": PDX_LABELS,
 }
 DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
     # unit operations: site objects, seen through site-wide memberships only
@@ -654,6 +660,8 @@ def build_world() -> World:
         )
         w.mark("resource", site_code, f"RZ-{site_code}", f"CRZ-{site_code}")
         w.mark("plan_run", site_code, f"PRZ-{site_code}")
+    _biobank(w, admin)
+    add_pdx(w)
     return w
 
 

@@ -15,6 +15,8 @@ from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
 from oncotrials.apps.biobank.api_pdx import router as pdx_router
 from oncotrials.apps.biobank.api import router as biobank_router
+from oncotrials.apps.biobank.api import router as biobank_router
+from oncotrials.apps.biobank.api_pdx import router as pdx_router
 from oncotrials.apps.crfs.api import router as crfs_router
 from oncotrials.apps.dosing.api import router as dosing_router
 from oncotrials.apps.exports.api import router as exports_router

@@ -449,3 +449,22 @@ def test_the_demo_function_grows_three_kinds_of_response(bank):
         assert control.call == "PD"
     # The first model's drug shrinks the tumour (about -9 % a day): a response.
     assert pdx_growth(models[0])[1].call in {"CR", "PR"}
+
+
+def test_cli_export_writes_and_checks_the_submission(pdx, tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from oncotrials.apps.biobank.models_pdx import PdxModel
+    from oncotrials.cli.commands.pdx import app
+
+    runner = CliRunner()
+    good = runner.invoke(app, ["export", str(tmp_path / "ok"), "--provider", "OTX"])
+    assert good.exit_code == 0, good.output
+    assert (tmp_path / "ok" / "OTX_metadata-pdx_model.tsv").exists()
+    # A contact e-mail the dictionary refuses (written behind the services' back) is caught.
+    PdxModel.objects.filter(pk=pdx.pk).update(contact_email="pdx at example.org")
+    bad = runner.invoke(app, ["export", str(tmp_path / "bad"), "--format", "json"])
+    assert bad.exit_code == 1
+    (issue,) = json.loads(bad.stdout)["issues"]
+    assert issue.startswith("sharing, line 6, email: 'pdx at example.org' does not match")
+    assert issue.endswith("[INVALID_BY_REGEX]")

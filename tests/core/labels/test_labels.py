@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 import zxingcpp
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -75,7 +75,7 @@ def test_the_svg_is_sized_in_millimetres_and_escapes_text():
     assert "<1>" not in svg
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     code=st.text(
         alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30

@@ -26,13 +26,14 @@ from .selectors import (
     box_get_for_user,
     custody_check,
     custody_of,
-    location_of,
+    location_for,
     shipment_get_for_user,
     shipment_manifest_csv,
     specimen_by_barcode,
     specimen_get_for_user,
     specimens_for_user,
     sprec_of,
+    storage_visible,
     timepoints_of,
 )
 from .services import specimen_aliquot, specimen_collect, specimen_derive, specimen_store
@@ -44,7 +45,7 @@ OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def _out(s: Specimen, timepoint: str = "") -> dict[str, Any]:
+def _out(s: Specimen, timepoint: str = "", *, user: Any) -> dict[str, Any]:
     return {
         **{
             f: getattr(s, f)
@@ -67,7 +68,7 @@ def _out(s: Specimen, timepoint: str = "") -> dict[str, Any]:
                 "collected_at",
             )
         },
-        "position": location_of(s),
+        "position": location_for(user, s),
         "timepoint": timepoint,
         "sprec": sprec_of(s),
     }
@@ -76,8 +77,8 @@ def _out(s: Specimen, timepoint: str = "") -> dict[str, Any]:
 class _Page:
     """Renders a page of specimens with their timepoints (one query for the page's dates)."""
 
-    def __init__(self, qs: Any) -> None:
-        self.qs = qs
+    def __init__(self, qs: Any, user: Any) -> None:
+        self.qs, self.user = qs, user
 
     def all(self) -> _Page:
         return self
@@ -88,7 +89,7 @@ class _Page:
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
         items = list(self.qs[page])
         tps = timepoints_of(items)
-        return [_out(s, tps[s.pk].label) for s in items]
+        return [_out(s, tps[s.pk].label, user=self.user) for s in items]
 
 
 @router.get("/biobank/specimens", response={200: list[BiobankSpecimenOut], **ERRORS})
@@ -110,7 +111,8 @@ def biobank_specimen_list(
             status=status[:16],
             patient_id=patient_id,
             trial_id=trial_id,
-        )
+        ),
+        request.user,
     )
 
 
@@ -139,27 +141,32 @@ def biobank_specimen_collect(request: HttpRequest, payload: BiobankSpecimenIn) -
         pre_analytics=payload.pre_analytics,
         by=acting_user(request.user),
     )
-    return Status(201, _out(s))
+    return Status(201, _out(s, user=request.user))
 
 
 @router.get("/biobank/specimens/by-barcode", response={200: BiobankSpecimenOut, **ERRORS})
 def biobank_specimen_scan(request: HttpRequest, barcode: str) -> Any:
     """The specimen a scanned barcode (or label) names."""
     s = specimen_by_barcode(user=request.user, barcode=barcode[:64])
-    return _out(s, timepoints_of([s])[s.pk].label)
+    return _out(s, timepoints_of([s])[s.pk].label, user=request.user)
 
 
 @router.get("/biobank/specimens/{specimen_id}", response={200: BiobankSpecimenOut, **ERRORS})
 def biobank_specimen_detail(request: HttpRequest, specimen_id: Id) -> Any:
     s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
-    return _out(s, timepoints_of([s])[s.pk].label)
+    return _out(s, timepoints_of([s])[s.pk].label, user=request.user)
 
 
 @router.get(
     "/biobank/specimens/{specimen_id}/custody", response={200: list[BiobankCustodyOut], **ERRORS}
 )
 def biobank_specimen_custody(request: HttpRequest, specimen_id: Id) -> Any:
-    return list(custody_of(specimen_get_for_user(user=request.user, specimen_id=specimen_id)))
+    s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    events = list(custody_of(s))
+    if not storage_visible(request.user, s.patient.site_id):
+        for e in events:
+            e.from_location = e.to_location = ""
+    return events
 
 
 @router.post(
@@ -176,7 +183,7 @@ def biobank_specimen_aliquot(
         unit=payload.unit,
         by=acting_user(request.user),
     )
-    return Status(201, [_out(k) for k in kids])
+    return Status(201, [_out(k, user=request.user) for k in kids])
 
 
 @router.post(
@@ -194,7 +201,7 @@ def biobank_specimen_derive(request: HttpRequest, specimen_id: Id, payload: Biob
         concentration_ng_ul=payload.concentration_ng_ul,
         by=acting_user(request.user),
     )
-    return Status(201, _out(child))
+    return Status(201, _out(child, user=request.user))
 
 
 @router.post(
@@ -210,7 +217,8 @@ def biobank_specimen_store(request: HttpRequest, specimen_id: Id, payload: Bioba
             row=payload.row,
             column=payload.column,
             by=acting_user(request.user),
-        )
+        ),
+        user=request.user,
     )
 
 

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count
+from django.utils import timezone
 
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.subjects.models import ConsentForm, ConsentKind, Patient
+from oncotrials.apps.subjects.services import consent_form_create, consent_sign
 
 from .models import Specimen
 from .models_pdx import PdxModel
@@ -46,8 +48,6 @@ _MODELS = (
 
 
 def _translational_form(admin: User, today: dt.date) -> ConsentForm:
-    from oncotrials.apps.subjects.services import consent_form_create
-
     for form in ConsentForm.objects.filter(kind=ConsentKind.TRANSLATIONAL).order_by("pk"):
         if "xenograft" in (form.options or []) and form.valid_from <= today - dt.timedelta(150):
             return form
@@ -85,10 +85,6 @@ def demo_pdx_load(
 ) -> list[PdxModel]:
     """Create the three demo PDX models (see the module docstring); ``users`` are the
     administrator, nurse and lab member (default: the demo's admin, nurse and biologist)."""
-    from django.utils import timezone
-
-    from oncotrials.apps.subjects.services import consent_sign
-
     today = today or timezone.localdate()
     admin, nurse, biologist = users or tuple(
         User.objects.get(username=name) for name in ("admin", "nurse", "biologist")
@@ -109,9 +105,12 @@ def demo_pdx_load(
             )
         specimen = (
             Specimen.objects.filter(
-                patient=patient, specimen_type="tissue_frozen", status="available"
+                patient=patient,
+                specimen_type="tissue_frozen",
+                status="available",
+                collected_at__date__lte=collected_on,
             )
-            .order_by("pk")
+            .order_by("-collected_at", "pk")
             .first()
         )
         if specimen is None:

@@ -21,8 +21,6 @@ from oncotrials.apps.subjects.models import Patient, Registration, VisitRecord
 from oncotrials.core.biobank.lineage import TYPE_CHOICES, Lineage, Status
 from oncotrials.core.biobank.units import UNIT_CHOICES
 
-QTY = {"max_digits": 14, "decimal_places": 6}
-
 
 class CollectionProcedure(models.TextChoices):
     CORE_NEEDLE = "core_needle", _("Core needle biopsy")
@@ -138,12 +136,12 @@ class Specimen(models.Model):
         max_length=16, choices=Pathology.choices, default=Pathology.NOT_SPECIFIED
     )
     unit = models.CharField(max_length=8, choices=UNIT_CHOICES)
-    initial_quantity = models.DecimalField(**QTY)
-    available_quantity = models.DecimalField(**QTY)
+    initial_quantity = models.DecimalField(max_digits=14, decimal_places=6)
+    available_quantity = models.DecimalField(max_digits=14, decimal_places=6)
     # What this specimen took from its parent, in the parent's unit (children only).
-    parent_consumed = models.DecimalField(null=True, blank=True, **QTY)
+    parent_consumed = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     # What was used directly (assays, sections) rather than by children, in its own unit.
-    consumed_quantity = models.DecimalField(default=0, **QTY)
+    consumed_quantity = models.DecimalField(max_digits=14, decimal_places=6, default=0)
     concentration_ng_ul = models.DecimalField(
         max_digits=10, decimal_places=3, null=True, blank=True
     )
@@ -262,7 +260,7 @@ class CustodyEvent(models.Model):
     from_location = models.CharField(max_length=200, blank=True)
     to_location = models.CharField(max_length=200, blank=True)
     custodian = models.CharField(max_length=200, blank=True, help_text=_("Who holds it after"))
-    quantity = models.DecimalField(null=True, blank=True, **QTY)
+    quantity = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     shipment = models.ForeignKey(
         "Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )

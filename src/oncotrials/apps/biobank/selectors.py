@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from oncotrials.apps.accounts.access import scope_condition
+from oncotrials.apps.accounts.access import scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.genomics.selectors import resistance_between
@@ -99,6 +99,19 @@ def specimens_for_user(
     if trial_id is not None:
         qs = qs.filter(registration__trial_id=trial_id)
     return qs.order_by("-collected_at", "label")
+
+
+def storage_visible(user: Actor, site_id: int) -> bool:
+    """Whether the user sees the site's storage (freezers, boxes, positions, custody locations):
+    a site-wide membership there. A one-trial membership (a sponsor monitor) sees its trial's
+    specimens but not where they are kept, which would show other trials' storage."""
+    scope = scope_for(user)
+    return scope.is_admin or site_id in scope.site_roles
+
+
+def location_for(user: Actor, specimen: Specimen) -> str:
+    """``location_of`` for a user who may see the site's storage; "" otherwise."""
+    return location_of(specimen) if storage_visible(user, specimen.patient.site_id) else ""
 
 
 def containers_visible_to(user: Actor) -> QuerySet[Container]:
@@ -253,6 +266,11 @@ class TreeNode:
     specimen: Specimen
     depth: int
     children: list[TreeNode] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        """Indentation for a flat list (no inline style: the Content-Security-Policy forbids it)."""
+        return "\u2003" * (self.depth - 1) + "\u2514 " if self.depth else ""
 
 
 def lineage_tree(*, specimen: Specimen, user: Actor) -> list[TreeNode]:

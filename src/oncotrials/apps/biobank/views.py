@@ -21,12 +21,13 @@ from .selectors import (
     custody_check,
     custody_of,
     lineage_tree,
-    location_of,
+    location_for,
     serial_samples,
     specimen_by_barcode,
     specimen_get_for_user,
     specimens_for_user,
     sprec_of,
+    storage_visible,
     timepoints_of,
 )
 
@@ -53,7 +54,7 @@ def specimen_list(request: HttpRequest) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     items = list(page.object_list)
     tps = timepoints_of(items)
-    rows = [(s, tps[s.pk], location_of(s)) for s in items]
+    rows = [(s, tps[s.pk], location_for(request.user, s)) for s in items]
     boxes = containers_visible_to(request.user).filter(kind="box").select_related("parent__parent")
     return render(
         request,
@@ -86,7 +87,8 @@ def specimen_detail(request: HttpRequest, specimen_id: int) -> HttpResponse:
         {
             "s": s,
             "timepoint": timepoints_of([s])[s.pk],
-            "location": location_of(s),
+            "location": location_for(request.user, s),
+            "show_storage": storage_visible(request.user, s.patient.site_id),
             "sprec": sprec_of(s),
             "tree": lineage_tree(specimen=s, user=request.user),
             "custody": custody_of(s),

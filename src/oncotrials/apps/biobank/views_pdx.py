@@ -22,6 +22,7 @@ from .selectors_pdx import (
     pdx_model_get_for_user,
     pdx_model_summary,
     pdx_models_for_user,
+    pdx_status,
 )
 
 
@@ -36,8 +37,8 @@ def _model(request: HttpRequest, pdx_model_id: int):  # type: ignore[no-untyped-
 @require_GET
 def pdx_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:60]
-    models = list(pdx_models_for_user(user=request.user, q=q)[:500])
-    rows = [(m, pdx_model_summary(m)["status"]) for m in models]
+    models = list(pdx_models_for_user(user=request.user, q=q).prefetch_related("passages")[:500])
+    rows = [(m, pdx_status(m)) for m in models]
     return render(request, "biobank/pdx_list.html", {"rows": rows, "q": q})
 
 

@@ -56,6 +56,8 @@ def demo_biobank_load(rng: random.Random, say: Say | None = None) -> int:
         User.objects.filter(is_superuser=True).order_by("pk").first()
         or User.objects.filter(memberships__role=Role.ADMINISTRATOR).order_by("pk").first()
     )
+    if admin is None:
+        return 0
     techs = {
         m.site_id: m.user
         for m in Membership.objects.filter(role=Role.BIOBANK_TECHNICIAN).select_related("user")

@@ -29,7 +29,7 @@ def _progression_dates(registration_ids: Collection[int]) -> Mapping[int, dt.dat
     rows = ResponseEvaluation.objects.filter(
         registration_id__in=registration_ids, progression_date__isnull=False
     ).values_list("registration_id", "progression_date")
-    return dict(rows)
+    return {reg_id: on for reg_id, on in rows if on is not None}
 
 
 def _assessments(registration: Any) -> Any:

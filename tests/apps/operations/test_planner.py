@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from conftest import MONDAY
 
+from conftest import MONDAY
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.operations import tasks
 from oncotrials.apps.operations.models import Booking, PlanRun

@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from conftest import MONDAY
 
+from conftest import MONDAY
 from oncotrials.apps.operations.occupancy import week_occupancy
 from oncotrials.apps.operations.requests import need_of, timepoint_minutes
 from oncotrials.apps.operations.services import bookings_save, care_request_create

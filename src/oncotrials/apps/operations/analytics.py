@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Min
 from django.utils import timezone
@@ -126,7 +127,7 @@ def trial_accrual(
         target = sum(c.target_accrual or 0 for c in cohorts)
         duration, certainty, external = DEFAULT_DURATION_MONTHS, DEFAULT_CERTAINTY, []
     start = min([start, *(r[0] for r in rows)])
-    out = {
+    out: dict[str, Any] = {
         "trial": trial,
         "cohort": cohort,
         "start": start,
@@ -286,7 +287,7 @@ def _occupancy_rows(user: Actor, year: int) -> list[OccupancyRow]:
         counts = Counter(
             Resource.objects.filter(site=site, active=True).values_list("kind", flat=True)
         )
-        booked = Counter[str]()
+        booked: dict[str, float] = defaultdict(float)
         for unit, s, e in bookings:
             booked[unit] += (e - s).total_seconds() / 3600
         rows.append(

@@ -98,7 +98,8 @@ def week_occupancy(*, user: Actor, site: Site, monday: dt.date) -> WeekOccupancy
     n = DAYS * SLOTS_PER_DAY
     chair, nurse, bed, pharm = (np.zeros(n) for _ in range(4))
     cap = np.zeros(n)
-    for d in range(DAYS):
+    week = week_requests(site, monday)
+    for d in week.open_days:  # a closed day has no nurse on duty in the day unit
         for lo, hi, nurses in inst["nurse_profile"]:
             cap[d * SLOTS_PER_DAY + lo : d * SLOTS_PER_DAY + hi] = 4 * nurses
     zone = site_zone(site)
@@ -109,8 +110,9 @@ def week_occupancy(*, user: Actor, site: Site, monday: dt.date) -> WeekOccupancy
 
     use = {d: DayUse(monday + dt.timedelta(days=d)) for d in range(DAYS)}
     open_h = (slot_of(cal.chair_close) - slot_of(cal.chair_open)) * SLOT_MINUTES / 60
-    for d in inst_days(inst):
-        use[d].chair_available = inst["chairs"] * open_h
+    for d in range(DAYS):
+        # The day unit closes on a closure; the ward keeps its patients.
+        use[d].chair_available = inst["chairs"] * open_h if d in week.open_days else 0.0
         use[d].bed_available = inst["beds"] * 24.0
     for b in bookings:
         r = b.request
@@ -149,16 +151,11 @@ def week_occupancy(*, user: Actor, site: Site, monday: dt.date) -> WeekOccupancy
         pharmacy=pharm,
     )
     booked = {b.request_id for b in bookings}
-    week = week_requests(site, monday)
     for r in week.requests:
         if r.pk in booked or r.status == RequestStatus.CANCELLED:
             continue
         occ.unscheduled.append((r, blocking_resource(occ, r, week.open_days)))
     return occ
-
-
-def inst_days(inst: dict[str, Any]) -> list[int]:
-    return list(range(inst["days"]))
 
 
 def blocking_resource(occ: WeekOccupancy, r: CareRequest, open_days: tuple[int, ...]) -> str:

@@ -160,7 +160,9 @@ def week_instance(*, site: Site, monday: dt.date) -> dict[str, Any]:
         ]
         if not days:
             continue
-        target = min(max((r.target - monday).days, 0), DAYS - 1)
+        # The target day, or (closed, or outside the week) the nearest allowed day, earlier first.
+        wanted = (r.target - monday).days
+        target = min(days, key=lambda d: (abs(d - wanted), d))
         v: dict[str, Any] = {
             "id": r.ref,
             "unit": r.unit,

@@ -437,6 +437,14 @@ def bookings_save(
     resource of the right kind); one error and nothing is saved."""
     _manage(by, site)
     week = week_requests(site, monday)
+    # Two planners saving the same week: the week's requests are locked in a fixed order, so
+    # one save waits for the other and replaces its bookings whole, never half.
+    list(
+        CareRequest.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in week.requests])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     by_ref = {r.ref: r for r in week.requests}
     cal = calendar_of(site)
     codes = {r.code: r for r in Resource.objects.filter(site=site, active=True)}

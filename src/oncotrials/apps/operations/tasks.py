@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 
-@shared_task
+@shared_task  # type: ignore[untyped-decorator]
 def plan_run_task(run_id: int) -> None:
     from .services import plan_run_execute  # the task module loads before the app registry
 

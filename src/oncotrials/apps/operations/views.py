@@ -4,11 +4,12 @@ resources and opening hours, and the week's occupancy."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -283,7 +284,7 @@ def _resources_post(request: HttpRequest, site: Any) -> int:
             )
             messages.success(request, _("Resource added."))
         elif action == "calendar":
-            data = {k: p[k] for k in services._CAL_FIELDS if p.get(k)}
+            data: dict[str, Any] = {k: p[k] for k in services._CAL_FIELDS if p.get(k)}
             services.unit_calendar_save(
                 site=site,
                 data=data,
@@ -302,14 +303,16 @@ def _resources_post(request: HttpRequest, site: Any) -> int:
             services.closure_add(site=site, on=on, reason=p.get("reason", ""), by=by)
             messages.success(request, _("Closure added."))
         elif action == "request":
-            data = {k: p.get(k) for k in ("label", "unit", "earliest", "latest", "target", "kind")}
+            fields: dict[str, Any] = {
+                k: p.get(k) for k in ("label", "unit", "earliest", "latest", "target", "kind")
+            }
             for k in ("duration_min", "pre_min", "prep_min", "weight"):
                 if p.get(k):
-                    data[k] = p.get(k)
-            data["sample_offsets"] = [
+                    fields[k] = p.get(k)
+            fields["sample_offsets"] = [
                 int(x) for x in p.get("sample_offsets", "").replace(",", " ").split() if x.isdigit()
             ]
-            services.care_request_create(site=site, data=data, by=by)
+            services.care_request_create(site=site, data=fields, by=by)
             messages.success(request, _("Request added."))
         elif action == "generate":
             monday = monday_of(dt.date.fromisoformat(p.get("week", "")))
@@ -347,7 +350,7 @@ def _week(request: HttpRequest) -> dt.date:
 
 @login_required
 @require_GET
-def occupancy_page(request: HttpRequest) -> HttpResponse:
+def occupancy_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     site = _site(request)
     monday = _week(request)
     occ = week_occupancy(user=request.user, site=site, monday=monday)
@@ -416,9 +419,7 @@ def occupancy_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _zone(name: str) -> Any:
-    import zoneinfo
-
+def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 

@@ -284,33 +284,46 @@ def pg_simulate(
     """Vectorised Monte Carlo over ``draws`` (axis 0), with planned openings.
 
     Per draw: λ_j from each centre's gamma; Φ(t) = Σ_j λ_j·max(0, t − o_j) (o_j: opening offset
-    from now), piecewise linear; the ``remaining``-th arrival is at Φ⁻¹(G), G ~ Gamma(remaining,
+    from now), piecewise linear (the centres open now enter through the sum of their rates, drawn
+    in single precision: the breakpoints are the planned openings only); the ``remaining``-th arrival is at Φ⁻¹(G), G ~ Gamma(remaining,
     1). Counts at each grid time are Poisson(Φ(t)) draws.
     """
     if draws < 1:
         raise ValidationError(f"At least one draw is needed; got {draws}.", field="draws")
     gen = np.random.default_rng(rng)
     shape, rate, start = _rates(fit, centres, now)
-    order = np.argsort(start, kind="stable")
-    shape, rate, start = shape[order], rate[order], start[order]
-    lam = gen.gamma(shape, 1.0 / rate, size=(draws, len(centres)))
+    if not len(centres):
+        raise ValidationError("No centre to simulate.", field="centres")
+    open_now = start == 0
+    # Centres open now act together from now on: only the sum of their rates matters.
+    total_open = np.zeros(draws)
+    if open_now.any():
+        g_open = gen.standard_gamma(
+            shape[open_now], size=(draws, int(open_now.sum())), dtype=np.float32
+        )
+        total_open = (g_open / rate[open_now].astype(np.float32)).sum(axis=1, dtype=np.float64)
+    order = np.argsort(start[~open_now], kind="stable")
+    p_shape, p_rate, p_start = (x[~open_now][order] for x in (shape, rate, start))
+    lam_p = gen.standard_gamma(p_shape, size=(draws, p_shape.size)) / p_rate
     done = sum(c.recruited for c in centres)
     if remaining > 0:
-        slope = np.cumsum(lam, axis=1)  # rate after the k-th opening
-        widths = np.diff(start)
-        phi_at = np.zeros_like(lam)
-        np.cumsum(slope[:, :-1] * widths, axis=1, out=phi_at[:, 1:])
-        target = gen.gamma(remaining, 1.0, size=draws)
+        breaks = np.concatenate([[0.0], p_start])  # segment k starts at breaks[k]
+        slope = np.concatenate([total_open[:, None], lam_p], axis=1).cumsum(axis=1)
+        phi_at = np.zeros_like(slope)
+        np.cumsum(slope[:, :-1] * np.diff(breaks), axis=1, out=phi_at[:, 1:])
+        target = gen.standard_gamma(remaining, size=draws)
         seg = np.sum(phi_at <= target[:, None], axis=1) - 1
         rows = np.arange(draws)
-        times = now + start[seg] + (target - phi_at[rows, seg]) / slope[rows, seg]
+        times = now + breaks[seg] + (target - phi_at[rows, seg]) / slope[rows, seg]
     else:
         times = np.full(draws, now)
     g = np.asarray(grid, dtype=float)
     lo, hi = _tails(level)
     if g.size:
-        exposure = np.maximum(g[None, :] - now - start[:, None], 0.0)  # (J, G)
-        mean = lam @ exposure  # (draws, G)
+        ahead = np.maximum(g - now, 0.0)
+        mean = total_open[:, None] * ahead[None, :]
+        if p_start.size:
+            mean += lam_p @ np.maximum(ahead[None, :] - p_start[:, None], 0.0)
         counts = gen.poisson(mean) + done
         q = np.quantile(counts, [lo, 0.5, hi], axis=0)
         band = (q[0], q[1], q[2])

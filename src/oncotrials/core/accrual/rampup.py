@@ -33,7 +33,11 @@ class RampUp:
 
 
 def ramp_up(
-    times: Sequence[float], *, elapsed: float, alpha: float = 0.05, min_ratio: float = 1.5
+    times: Sequence[float] | np.ndarray,
+    *,
+    elapsed: float,
+    alpha: float = 0.05,
+    min_ratio: float = 1.5,
 ) -> RampUp | None:
     """A ``RampUp`` when the second half of [0, elapsed] accrued significantly faster."""
     t = np.asarray(times, dtype=float)

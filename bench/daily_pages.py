@@ -36,6 +36,7 @@ def _setup(data_dir: str) -> None:
     os.environ["ONCOTRIALS_DATA_DIR"] = data_dir
     os.environ.setdefault("ONCOTRIALS_DEBUG", "0")
     os.environ["ONCOTRIALS_SECRET_KEY"] = "bench-" + "x" * 40
+    os.environ.setdefault("ONCOTRIALS_AUDIT_KEY", "bench:" + "k" * 40)  # seals the audit trail
     os.environ["ONCOTRIALS_HTTPS"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncotrials.web.settings")
     sys.path.insert(0, str(ROOT / "src"))

@@ -19,7 +19,7 @@ from oncotrials.apps.crfs.selectors import (
 )
 from oncotrials.apps.dosing.models import DltOutcome, EscalationPlan
 from oncotrials.apps.dosing.outcomes import dlt_statuses
-from oncotrials.apps.dosing.services import next_patient_doses
+from oncotrials.apps.dosing.services import last_decision, next_patient_doses_for
 from oncotrials.apps.safety.selectors import sae_worklist
 from oncotrials.apps.subjects.models import RegistrationStatus
 from oncotrials.apps.subjects.selectors import (
@@ -60,8 +60,8 @@ def _patients_in_dlt_window(user: Actor) -> list[dict[str, Any]]:
 
 def _escalations_awaiting_decision(user: Actor) -> list[dict[str, Any]]:
     """Escalation cohorts of open trials whose accrual waits for the committee (the gate
-    lets nobody in and the escalation was not stopped)."""
-    plans = (
+    lets nobody in and the escalation was not stopped); read for all the cohorts at once."""
+    plans = list(
         EscalationPlan.objects.filter(
             cohort__trial__in=trials_visible_to(user),
             cohort__trial__status=TrialStatus.OPEN,
@@ -69,10 +69,11 @@ def _escalations_awaiting_decision(user: Actor) -> list[dict[str, Any]]:
         .select_related("cohort__trial")
         .order_by("cohort__trial__protocol_code", "cohort__code")[:50]
     )
+    gates = next_patient_doses_for(plans)
     rows = []
     for plan in plans:
-        gate = next_patient_doses(plan.cohort)
-        last = plan.decisions.last()
+        gate = gates[plan.pk]
+        last = last_decision(plan)
         stopped = last is not None and last.decided_action == DesignAction.STOP
         if gate is not None and not gate.allowed and not stopped:
             rows.append({"cohort": plan.cohort, "reason": gate.reason})

@@ -108,3 +108,56 @@ def test_read_only_and_other_site_users_cannot_post(journey, client_for, screen)
     assert "does not allow" in r.content.decode()
     assert journey.patient.consents.count() == 1
     assert client_for("outsider").get("/patients/new/").status_code == 404
+
+
+def _form(page: str, testid: str) -> str:
+    return page.split(f'data-testid="{testid}"', 1)[1].split("</form>", 1)[0]
+
+
+def test_the_status_withdrawal_close_and_registration_forms_show_errors_beside_fields(
+    journey, client_for, screen
+):
+    """Each refused form comes back as typed, with the shared field rendering: the summary, the
+    error beside the field, ``aria-invalid``; nothing is saved."""
+    c = client_for("nurse")
+    patient = journey.patient
+    base = f"/patients/{patient.pk}/journey"
+    screen(journey, patient, journey.unit.users["nurse"])
+    episode = patient.screenings.get()
+    page = c.get(f"/patients/{patient.pk}/").content.decode()
+    for testid in ("form-withdraw", "form-register"):
+        form = _form(page, testid)
+        assert '<abbr class="required"' in form  # required fields marked, no "as_p" layout
+        assert ":</label>" not in form
+
+    r = c.post(
+        f"{base}/withdraw/",
+        {"consent": patient.consents.get().pk, "on": "2026-11-14", "reason": ""},
+    )
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "form-withdraw")
+    assert 'data-testid="error-summary"' in form
+    assert 'data-testid="error-reason"' in form
+    assert 'aria-describedby="withdraw-reason-error"' in form
+    assert 'aria-invalid="true"' in form
+    assert 'value="2026-11-14"' in form
+    assert patient.consents.get().withdrawn_on is None
+
+    target = f"{journey.cohort.pk}:{journey.dose_level.pk}"
+    r = c.post(f"{base}/register/", {"cohort": target, "registered_on": "2026-13-45"})
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "form-register")
+    assert 'data-testid="error-registered_on"' in form
+    assert not Registration.objects.filter(patient=patient).exists()
+
+    r = c.post(f"{base}/register/", {"cohort": target, "registered_on": "2026-11-12"})
+    assert r.status_code == 302
+    reg = Registration.objects.get(patient=patient)
+    r = c.post(f"{base}/status/", {"registration": reg.pk, "status": "on_treatment", "on": ""})
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "form-status")
+    assert 'data-testid="error-on"' in form
+    assert 'aria-describedby="status-on-error"' in form
+    reg.refresh_from_db()
+    assert reg.status == "registered"
+    assert episode.outcome == "eligible"

@@ -162,5 +162,13 @@ def test_the_page_refuses_a_bad_stratum_and_saves_nothing(blinded, client_for):
         {"trial": trial.pk, "registered_on": "2026-11-12", "level_ecog": "4"},
         follow=True,
     )
-    assert "level_ecog" in r.content.decode()
+    assert r.status_code == 422
+    form = r.content.decode().split(f'data-testid="form-randomise-{trial.pk}"', 1)[1]
+    form = form.split("</form>", 1)[0]
+    # Shown again as typed, the error beside its field and in the form's summary.
+    assert 'data-testid="error-summary"' in form
+    assert 'data-testid="error-level_ecog"' in form
+    assert f'aria-describedby="randomise-{trial.pk}-level_ecog-error"' in form
+    assert 'aria-invalid="true"' in form
+    assert 'value="2026-11-12"' in form
     assert not Registration.objects.exists()

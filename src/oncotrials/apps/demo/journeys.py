@@ -337,8 +337,11 @@ def populate_trial(
     opened: dt.date,
     until: dt.date,
     counter: _Counter,
+    *,
+    escalation_design: str = "3+3",
 ) -> None:
-    """Patients of one trial while it is open (from ``opened`` to ``until``)."""
+    """Patients of one trial while it is open (from ``opened`` to ``until``); an escalation
+    cohort runs ``escalation_design``."""
     until = min(until, staff.today)
     if (until - opened).days < 40:
         return
@@ -364,7 +367,7 @@ def populate_trial(
         schedule_set(
             trial=trial, document={**PHASE_I_SCHEDULE, "trial": trial.protocol_code}, by=staff.admin
         )
-        _escalate(rng, staff, trial, form, opened, until, diagnosis, counter)
+        _escalate(rng, staff, trial, form, opened, until, diagnosis, counter, escalation_design)
     cohorts = list(
         trial.cohorts.filter(is_open=True).exclude(kind=CohortKind.ESCALATION).order_by("code")
     )
@@ -613,15 +616,16 @@ def _escalate(
     until: dt.date,
     diagnosis: str,
     counter: _Counter,
+    design: str,
 ) -> None:
-    """Run the escalation cohort: cohorts of three, DLT outcomes, committee decisions."""
+    """Run the escalation cohort under ``design``: cohorts of three, DLT outcomes, committee
+    decisions."""
     cohort = trial.cohorts.filter(kind=CohortKind.ESCALATION).first()
     if cohort is None:
         return
     levels = [dl for dl in cohort.dose_levels.order_by("level") if dl.level >= 1]
     # The protocol's DLT definition: the DLT review proposes cases from it.
     dlt_rules_save(trial=trial, document=dlt_rules_document(trial), by=staff.investigator)
-    design = "boin" if trial.pk % 2 else "3+3"
     plan = plan_create(
         cohort=cohort,
         design=design,

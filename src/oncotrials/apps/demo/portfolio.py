@@ -493,7 +493,17 @@ def demo_load(
                 )
                 if step == TrialStatus.OPEN and patients:
                     until = steps[k + 1][1].date() if k + 1 < len(steps) else today
-                    populate_trial(rng, staff, trial, when.date(), until, counter)
+                    # Every other escalation runs BOIN, by the trial's place in the portfolio
+                    # (never by its id, which a database that was emptied gives again).
+                    populate_trial(
+                        rng,
+                        staff,
+                        trial,
+                        when.date(),
+                        until,
+                        counter,
+                        escalation_design="boin" if i % 2 == 0 else "3+3",
+                    )
             trials.append(trial)
             say(f"trials {i + 1}/{len(_TEMPLATES)}")
         say("trials")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from oncotrials.apps.accounts import access
@@ -36,7 +37,7 @@ from oncotrials.core.designs.registry import (
 from oncotrials.core.errors import ConflictError, ValidationError
 
 from .models import DltOutcome, EscalationDecision, EscalationPlan
-from .outcomes import dlt_statuses
+from .outcomes import DltStatus, dlt_statuses
 
 
 def _settings(
@@ -73,7 +74,8 @@ def design_for(plan: EscalationPlan) -> LiveDesign:
 
 
 def _levels(cohort: Cohort) -> list[DoseLevel]:
-    levels = list(cohort.dose_levels.order_by("level", "pk"))
+    # Sorted here, not by the database: dose levels prefetched with the cohort are read once.
+    levels = sorted(cohort.dose_levels.all(), key=lambda dl: (dl.level, dl.pk))
     seen: set[int] = set()
     out = []
     for dl in levels:  # one agent per level drives escalation; the first agent of each level
@@ -104,20 +106,30 @@ class DoseState:
         }
 
 
-def escalation_state(*, plan: EscalationPlan) -> list[DoseState]:
+def escalation_state(
+    *,
+    plan: EscalationPlan,
+    registrations: Sequence[Registration] | None = None,
+    statuses: Mapping[int, DltStatus] | None = None,
+) -> list[DoseState]:
     """Per dose level: treated, DLT-evaluable, DLTs and pending, from the registrations and each
-    patient's DLT state as the DLT review decides it (``outcomes.dlt_statuses``)."""
+    patient's DLT state as the DLT review decides it (``outcomes.dlt_statuses``).
+
+    ``registrations`` (the cohort's registrations at a dose level) and ``statuses`` (their DLT
+    states): when the caller read them for many cohorts at once, else read here."""
     levels = _levels(plan.cohort)
     by_level: dict[int, list[str]] = {dl.pk: [] for dl in levels}
     since: dict[int, list[dt.date]] = {dl.pk: [] for dl in levels}
     level_of = {dl.pk: dl for dl in plan.cohort.dose_levels.all()}
     canonical = {dl.level: dl.pk for dl in levels}
-    registrations = list(
-        Registration.objects.filter(cohort=plan.cohort, dose_level__isnull=False).select_related(
-            "trial", "cohort"
+    if registrations is None:
+        registrations = list(
+            Registration.objects.filter(
+                cohort=plan.cohort, dose_level__isnull=False
+            ).select_related("trial", "cohort")
         )
-    )
-    statuses = dlt_statuses(registrations)
+    if statuses is None:
+        statuses = dlt_statuses(registrations)
     for reg in registrations:
         assert reg.dose_level_id is not None
         key = canonical[level_of[reg.dose_level_id].level]
@@ -213,6 +225,33 @@ def _canonical(plan: EscalationPlan, dl: DoseLevel) -> DoseLevel:
     return next(s for s in _levels(plan.cohort) if s.level == dl.level)
 
 
+def next_patient_doses_for(plans: Sequence[EscalationPlan]) -> dict[int, DoseGate | None]:
+    """``next_patient_doses`` of the cohorts of many plans, by plan id, in a fixed number of
+    queries whatever the number of plans (their dose levels, decisions, registrations and DLT
+    states read once for all of them)."""
+    plans = list(plans)
+    prefetch_related_objects(plans, "cohort__dose_levels", "current_dose_level", "decisions")
+    registrations: dict[int, list[Registration]] = {p.cohort_id: [] for p in plans}
+    for reg in Registration.objects.filter(
+        cohort_id__in=list(registrations), dose_level__isnull=False
+    ).select_related("trial", "cohort"):
+        registrations[reg.cohort_id].append(reg)
+    statuses = dlt_statuses([r for regs in registrations.values() for r in regs])
+    return {
+        plan.pk: _gate(plan, registrations=registrations[plan.cohort_id], statuses=statuses)
+        if plan.cohort.kind == CohortKind.ESCALATION
+        else None
+        for plan in plans
+    }
+
+
+def last_decision(plan: EscalationPlan) -> EscalationDecision | None:
+    """The committee's last signed decision of the plan (prefetched decisions are not read
+    again)."""
+    decisions = sorted(plan.decisions.all(), key=lambda d: (d.decided_at, d.pk))
+    return decisions[-1] if decisions else None
+
+
 def next_patient_doses(cohort: Cohort) -> DoseGate | None:
     """Which dose levels may the next patient of this escalation cohort receive?
 
@@ -234,18 +273,29 @@ def next_patient_doses(cohort: Cohort) -> DoseGate | None:
     )
     if plan is None:
         return None
+    return _gate(plan)
+
+
+def _gate(
+    plan: EscalationPlan,
+    *,
+    registrations: Sequence[Registration] | None = None,
+    statuses: Mapping[int, DltStatus] | None = None,
+) -> DoseGate:
+    """The gate of the plan's cohort (see ``next_patient_doses``)."""
+    cohort = plan.cohort
     pks_at: dict[int, list[int]] = {}
-    for pk, level in cohort.dose_levels.order_by("pk").values_list("pk", "level"):
-        pks_at.setdefault(level, []).append(pk)
+    for dl in sorted(cohort.dose_levels.all(), key=lambda dl: dl.pk):
+        pks_at.setdefault(dl.level, []).append(dl.pk)
     current = plan.current_dose_level
-    last = plan.decisions.order_by("decided_at", "pk").last()
+    last = last_decision(plan)
     if last is not None and last.decided_action == Action.STOP:
         return DoseGate(
             (),
             f"The escalation of {cohort} was stopped by the committee's decision of "
             f"{last.decided_at:%Y-%m-%d}; no new patient may be registered.",
         )
-    state = escalation_state(plan=plan)
+    state = escalation_state(plan=plan, registrations=registrations, statuses=statuses)
     levels = [s.dose_level.level for s in state]
     index = levels.index(current.level)
     if sum(s.evaluable + s.pending for s in state) >= plan.max_sample_size:

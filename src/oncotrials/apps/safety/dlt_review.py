@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -864,15 +865,17 @@ def dlt_statuses_for(registrations: Any, *, today: dt.date | None = None) -> dic
         p.cohort_id: p
         for p in EscalationPlan.objects.filter(cohort_id__in={r.cohort_id for r in regs})
     }
+    # Every trial's rule set in one read (parsed ones are reused by version).
+    for rule_set in DltRuleSet.objects.filter(trial_id__in={r.trial_id for r in regs}):
+        rules_of[rule_set.trial_id] = _rules_cached(
+            rule_set.pk, rule_set.version, json.dumps(rule_set.document, sort_keys=True)
+        )
     for reg in regs:
-        if reg.trial_id not in rules_of:
-            found = dlt_rules_for(reg.trial)
-            rules_of[reg.trial_id] = found[1] if found else None
-        windows[reg.pk] = _window(rules_of[reg.trial_id], plans.get(reg.cohort_id))
+        windows[reg.pk] = _window(rules_of.get(reg.trial_id), plans.get(reg.cohort_id))
     needs_exposure = [
         r
         for r in regs
-        if (rules := rules_of[r.trial_id]) is not None
+        if (rules := rules_of.get(r.trial_id)) is not None
         and rules.min_fraction_planned_dose is not None
     ]
     fractions = _exposure_fractions(
@@ -900,7 +903,7 @@ def dlt_statuses_for(registrations: Any, *, today: dt.date | None = None) -> dic
             for c in mine
             if c.status == DltCaseStatus.CONFIRMED and c.event_key == NOT_EVALUABLE_KEY
         ]
-        rules = rules_of[reg.trial_id]
+        rules = rules_of.get(reg.trial_id)
         fraction = fractions.get(reg.pk)
         if confirmed:
             terms = ", ".join(

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, may, roles_on, scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
-from oncotrials.apps.trials.models import Phase
+from oncotrials.apps.trials.models import Phase, Trial
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.schedule import VisitStatus, patient_calendar
@@ -34,6 +34,7 @@ from .models import (
     Patient,
     Registration,
     RegistrationStatus,
+    RegistrationStatusChange,
     ScreeningEpisode,
     SlotAllocation,
     SlotBooking,
@@ -228,53 +229,62 @@ def slot_summary_for(*, allocations: QuerySet[SlotAllocation]) -> list[dict[str,
 def reconsent_worklist(*, user: Actor, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Active patients whose signed consent version has been superseded by a version now in force.
 
-    Four queries whatever the number of patients: the active registrations, their trials, the
-    consents in force of their patients, and the consent forms of their trials.
+    Three queries whatever the number of patients (the active registrations, the consents in
+    force of their patients, the consent forms of their trials), and three more for the rows
+    when someone is due.
     """
     today = today or timezone.localdate()
-    active_regs = list(
+    # Plain rows, not model instances: the list is read on every work list and rarely has a row.
+    active = list(
         registrations_visible_to(user)
         .exclude(status=RegistrationStatus.OFF_STUDY)
-        .select_related("patient")
-        .prefetch_related("trial")  # one instance per trial, not one per registration
+        .values_list("patient_id", "trial_id")
+        .order_by("pk")
     )
-    if not active_regs:
+    if not active:
         return []
-    trial_ids = {r.trial_id for r in active_regs}
-    latest: dict[tuple[int, int], Consent] = {}
-    for c in (
+    trial_ids = {trial_id for _, trial_id in active}
+    latest: dict[tuple[int, int], tuple[int, dt.date]] = {}  # (patient, trial) -> signed form
+    for patient_id, trial_id, form_id, valid_from in (
         Consent.objects.filter(
-            patient_id__in={r.patient_id for r in active_regs},
+            patient_id__in={patient_id for patient_id, _ in active},
             form__trial_id__in=trial_ids,
             withdrawn_on__isnull=True,
         )
-        .select_related("form")
         .order_by("-form__valid_from", "-signed_on")
+        .values_list("patient_id", "form__trial_id", "form_id", "form__valid_from")
     ):
-        latest.setdefault((c.patient_id, c.form.trial_id or 0), c)  # first is the latest
-    newest: dict[int, list[ConsentForm]] = defaultdict(list)
-    for form in ConsentForm.objects.filter(trial_id__in=trial_ids, valid_from__lte=today).order_by(
-        "-valid_from"
+        latest.setdefault((patient_id, trial_id or 0), (form_id, valid_from))  # first: latest
+    newest: dict[int, list[tuple[int, dt.date]]] = defaultdict(list)
+    for form_id, trial_id, valid_from in (
+        ConsentForm.objects.filter(trial_id__in=trial_ids, valid_from__lte=today)
+        .order_by("-valid_from")
+        .values_list("pk", "trial_id", "valid_from")
     ):
-        newest[form.trial_id or 0].append(form)
-    out = []
-    for reg in active_regs:
-        signed = latest.get((reg.patient_id, reg.trial_id))
+        newest[trial_id or 0].append((form_id, valid_from))
+    due: list[tuple[int, int, int, int]] = []  # patient, trial, signed form, form in force
+    for patient_id, trial_id in active:
+        signed = latest.get((patient_id, trial_id))
         if signed is None:
             continue
-        newer = next(
-            (f for f in newest[reg.trial_id] if f.valid_from > signed.form.valid_from), None
-        )
+        newer = next((f for f in newest[trial_id] if f[1] > signed[1]), None)
         if newer is not None:
-            out.append(
-                {
-                    "patient": reg.patient,
-                    "trial": reg.trial,
-                    "signed": signed.form,
-                    "current": newer,
-                }
-            )
-    return out
+            due.append((patient_id, trial_id, signed[0], newer[0]))
+    if not due:
+        return []
+    # The rows' patients, trials and forms: three more reads, only when someone is due.
+    patients = Patient.objects.in_bulk({d[0] for d in due})
+    trials = Trial.objects.in_bulk({d[1] for d in due})
+    forms = ConsentForm.objects.in_bulk({f for d in due for f in d[2:]})
+    return [
+        {
+            "patient": patients[patient_id],
+            "trial": trials[trial_id],
+            "signed": forms[signed_id],
+            "current": forms[current_id],
+        }
+        for patient_id, trial_id, signed_id, current_id in due
+    ]
 
 
 def inclusion_figures(*, user: Actor) -> dict[str, Any]:
@@ -461,10 +471,23 @@ def visits_due(
         regs = regs.filter(trial_id=f.trial_id)
     if f.site_id is not None:
         regs = regs.filter(patient__site_id=f.site_id)
+    # What the calendar and the rows read, and no more: no JSON column of the joined rows, and
+    # of the status history only the changes to end of treatment (all ``_end_dates`` reads).
+    regs = (
+        regs.select_related("patient__site", "cohort", "screening")
+        .defer("cohort__match_criteria", "screening__checklist")
+        .prefetch_related(
+            "trial__visit_schedule",
+            Prefetch(
+                "status_history",
+                queryset=RegistrationStatusChange.objects.filter(
+                    to_status=RegistrationStatus.END_OF_TREATMENT
+                ).only("pk", "registration_id", "to_status", "on"),
+            ),
+        )
+    )
     rows = []
-    for reg, calendar in calendars_for(
-        registrations_with_calendar(regs, visits=False), today=today
-    ):
+    for reg, calendar in calendars_for(regs, today=today):
         for visit in calendar.visits:
             if visit.status.value not in ("due", "overdue"):
                 continue

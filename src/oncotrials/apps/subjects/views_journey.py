@@ -273,7 +273,10 @@ def patient_action(request: HttpRequest, patient_id: int, action: str) -> HttpRe
             messages.success(request, message)
         return redirect("patient-detail", patient_id=patient.pk)
     key, form = choices.pop(_BOUND)
-    choices[key] = form
+    if isinstance(choices.get(key), list):  # one of several forms (a randomisation per trial)
+        choices[key] = [form if fm.trial_id == form.trial_id else fm for fm in choices[key]]
+    else:
+        choices[key] = form
     return patient_page(request, patient, choices, status=422)
 
 
@@ -394,9 +397,9 @@ def _randomise(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str
     bound = f.RandomiseForm(
         request.POST, trial=(form.trial_id, form.trial_label), factors=form.factors
     )
+    c[_BOUND] = ("randomise_forms", bound)
     if not bound.is_valid():
-        field, errors = next(iter(bound.errors.items()))
-        raise ValidationError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)
+        raise _Refused
     trial = trials_visible_to(request.user).get(pk=form.trial_id)
     registration = randomise(
         patient=patient,

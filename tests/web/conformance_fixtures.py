@@ -84,19 +84,12 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "specimen": CLINICAL,  # a biopsy collected under each clinical registration
     "box": SITES,  # a storage box per site (site-wide memberships only)
     "shipment": SITES,
-    "specimen": CLINICAL,  # a biopsy collected under each clinical registration
-    "box": SITES,  # a storage box per site (site-wide memberships only)
-    "shipment": SITES,
-    "pdx_model": PDX_LABELS,
-    "pdx_passage": PDX_LABELS,
-    "pdx_arm": PDX_LABELS,
-}
-DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
     # unit operations: site objects, seen through site-wide memberships only
     "resource": SITES,
     "plan_run": SITES,
 }
 SITE_ONLY = ("resource", "plan_run")
+DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
 
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
@@ -158,8 +151,11 @@ def scope(persona: str, kind: str, label: str) -> str:
         if obj_site != site:
             return OUT
         return IN if trial is None else PART
-    if kind in ("box", "shipment"):  # site-wide storage: never through a one-trial membership
-    if kind in SITE_ONLY:
+    if kind in (
+        "box",
+        "shipment",
+        *SITE_ONLY,
+    ):  # site objects: never through a one-trial membership
         return IN if obj_site == site and trial is None else OUT
     if obj_site != site:
         return OUT
@@ -627,8 +623,6 @@ def build_world() -> World:
         )
         w.objects[("data_cut", label)] = cut
         w.mark("data_cut", label, f"DCZ-{label} cut")
-    add_pdx(w)
-    _biobank(w, admin)
     # --- unit operations: a chair, a request of the week and a plan per site
     from oncotrials.apps.operations.models import PlanRun
     from oncotrials.apps.operations.services import care_request_create, resource_save

@@ -153,6 +153,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "convert": LazyCommand(
         "oncotrials.cli.commands.exports", "convert_app", "Convert and check CDISC SDTM files."
+    ),
     "pdx": LazyCommand(
         "oncotrials.cli.commands.pdx",
         "app",

@@ -13,8 +13,6 @@ from ninja.security import HttpBearer, SessionAuth
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.models import TokenScope
 from oncotrials.apps.accounts.services import token_resolve
-from oncotrials.apps.biobank.api_pdx import router as pdx_router
-from oncotrials.apps.biobank.api import router as biobank_router
 from oncotrials.apps.biobank.api import router as biobank_router
 from oncotrials.apps.biobank.api_pdx import router as pdx_router
 from oncotrials.apps.crfs.api import router as crfs_router
@@ -143,6 +141,8 @@ def health(request: HttpRequest) -> dict[str, Any]:
         "status": "ok" if all(c.ok for c in checks) else "unavailable",
         "checks": [{"name": c.name, "ok": c.ok, "message": c.message, "ms": c.ms} for c in checks],
     }
+
+
 api.add_router("/", exports_router)
 api.add_router("/", pdx_router)
 api.add_router("/", operations_router)

@@ -134,7 +134,7 @@ def health(request: HttpRequest) -> dict[str, Any]:
 
     from .health import health_checks
 
-    if not scope_for(request.user).is_admin:  # type: ignore[arg-type]
+    if not scope_for(request.user).is_admin:
         raise HttpError(403, "Only an administrator may read the health details.")
     checks = health_checks()
     return {

@@ -634,3 +634,30 @@ def test_a_committee_decision_asks_for_the_password_again(escalation, screen, cl
     assert "password does not match" in r.content.decode()
     assert not EscalationDecision.objects.exists()
     assert failed.count() == 2
+
+
+def test_counts_the_design_has_no_rule_for_give_a_page_not_an_error(escalation, screen, client):
+    """3+3 with 5 evaluable patients at one dose (a unit that over-enrolled): the design cannot
+    recommend; the page says so and the committee can still decide."""
+    journey, levels = escalation
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _treat(journey, levels, 0, ["no_dlt"] * 3, screen)
+    escalation_decide(
+        plan=plan,
+        action="stay",
+        next_dose_level=levels[0],
+        by=investigator,
+        password=PASSWORD,
+        meaning="SRC",
+        deviation_reason="expand DL1 for PK",
+    )
+    _treat(journey, levels, 0, ["no_dlt"] * 2, screen, start=3)
+    _state, rec = escalation_recommend(plan=plan)
+    assert rec.action.value == "suspend"
+    assert "cannot recommend" in rec.reason
+    assert "got 5" in rec.reason
+    client.force_login(investigator)
+    r = client.get(f"/cohorts/{journey.cohort.pk}/escalation/")
+    assert r.status_code == 200
+    assert "cannot recommend on these counts" in r.content.decode()

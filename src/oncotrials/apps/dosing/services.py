@@ -196,7 +196,25 @@ def _recommend(
         ]
         return state, design_for(plan).decide(data, current)
     data = [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
-    decision = design_for(plan).decide(data, current)
+    try:
+        decision = design_for(plan).decide(data, current)
+    except ValidationError as exc:
+        # The design has no rule for these counts (a 3+3 dose with 5 evaluable patients, or 2
+        # evaluable while the third is in the DLT window): no recommendation, and the page
+        # says why instead of failing; the committee decides, with its reason.
+        waiting = (
+            f"{state[current].pending} patient(s) at the current dose are still in the DLT window. "
+            if state[current].pending
+            else ""
+        )
+        return state, Decision(
+            action=Action.SUSPEND,
+            current_dose=current,
+            next_dose=current,
+            reason=f"{waiting}The design cannot recommend on these counts: {exc.message} "
+            "The committee decides, with its reason.",
+            rule="no design rule for these counts",
+        )
     if state[current].pending and decision.action not in (Action.STOP,):
         decision = Decision(
             action=Action.SUSPEND,

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from conftest import MONDAY
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.operations.models import Booking, CareRequest, NurseShift, Resource
 from oncotrials.apps.operations.selectors import week_instance
@@ -21,6 +20,9 @@ from oncotrials.apps.operations.services import (
     unit_calendar_save,
 )
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
+
+# The Monday of the week the tests plan (as in tests/apps/operations/conftest.py).
+MONDAY = dt.date(2026, 11, 16)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from conftest import MONDAY
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.operations import tasks
 from oncotrials.apps.operations.models import Booking, PlanRun
@@ -20,6 +19,9 @@ from oncotrials.apps.operations.services import (
 )
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from oncotrials.core.scheduling import load_instance, validate
+
+# The Monday of the week the tests plan (as in tests/apps/operations/conftest.py).
+MONDAY = dt.date(2026, 11, 16)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from conftest import MONDAY
 from oncotrials.apps.operations.occupancy import week_occupancy
 from oncotrials.apps.operations.requests import need_of, timepoint_minutes
 from oncotrials.apps.operations.services import bookings_save, care_request_create
 from oncotrials.core.schedule.model import Procedure
+
+# The Monday of the week the tests plan (as in tests/apps/operations/conftest.py).
+MONDAY = dt.date(2026, 11, 16)
 
 
 @pytest.mark.parametrize(

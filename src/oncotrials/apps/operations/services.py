@@ -568,7 +568,12 @@ def accrual_plan_save(
             ) from None
         recruited = _count(c.get("recruited", 0), f"external_centres[{i}].recruited")
         centres.append({"name": name[:100], "opens_on": opens.isoformat(), "recruited": recruited})
-    plan = AccrualPlan.objects.select_for_update().filter(trial=trial, cohort=cohort).first()
+    plan = (
+        AccrualPlan.objects.select_for_update()
+        .filter(trial=trial, cohort=cohort)
+        .order_by("pk")
+        .first()
+    )
     old = {}
     if plan is None:
         plan = AccrualPlan(trial=trial, cohort=cohort, version=0)

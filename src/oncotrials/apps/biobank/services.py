@@ -1011,15 +1011,14 @@ def consent_tiers_withdrawn(consent: Consent, tiers: tuple[str, ...], on: dt.dat
         _custody(s, CustodyKind.DISPOSAL_PENDING, user, note=why)
     affected_ids = {s.pk for s in affected}
     flagged = []
-    for sh in (
-        Shipment.objects.select_for_update(of=("self",))
-        .filter(
+    # PostgreSQL refuses FOR UPDATE with DISTINCT: find the open shipments, then lock them by id.
+    open_ids = set(
+        Shipment.objects.filter(
             specimens__patient=patient,
             status__in=[ShipmentStatus.PREPARING, ShipmentStatus.SHIPPED],
-        )
-        .distinct()
-        .order_by("pk")
-    ):
+        ).values_list("pk", flat=True)
+    )
+    for sh in Shipment.objects.select_for_update().filter(pk__in=open_ids).order_by("pk"):
         carries = set(sh.specimens.values_list("pk", flat=True)) & ({s.pk for s in specimens})
         if Use(sh.purpose) in blocked or carries & affected_ids:
             sh.flagged = f"{why}; concerns {', '.join(sorted(Specimen.objects.filter(pk__in=carries).values_list('label', flat=True)))}"[

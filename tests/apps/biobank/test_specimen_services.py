@@ -235,3 +235,35 @@ def test_sponsor_monitor_may_not_handle_specimens(bank: Any, collect: Any, at: A
     with pytest.raises(PermissionDeniedError, match="collect, process, store or ship specimens"):
         collect(bank, by=bank.unit.users["monitor"])
     assert _counts() == before
+
+
+def test_custody_gaps_name_no_storage_location_to_a_trial_limited_member(
+    bank: Any, collect: Any, at: Any
+) -> None:
+    """Boxes and positions are seen through site-wide memberships only, gap messages included:
+    a sponsor monitor sees the gap of a specimen of its trial, without where it is stored."""
+    from oncotrials.apps.accounts.models import Role
+    from oncotrials.apps.accounts.services import membership_grant, user_create
+    from oncotrials.apps.biobank.models import Specimen
+    from oncotrials.apps.biobank.selectors import custody_check, location_of
+    from oncotrials.apps.biobank.services import specimen_store
+
+    s = collect(bank, received_at=None)
+    specimen_store(specimen=s, box=bank.box, row=1, column=1, by=bank.tech)
+    Specimen.objects.filter(pk=s.pk).update(row=5)  # no transfer event
+    place = location_of(Specimen.objects.get(pk=s.pk))
+    box_name = place.rsplit(" ", 1)[0]
+    (admin_gap,) = custody_check(user=bank.unit.users["admin"])
+    assert any(box_name in g for g in admin_gap.gaps)
+    monitor = user_create(username="mon-bank", password="a-long-test-password-42")
+    membership_grant(
+        user=monitor,
+        role=Role.SPONSOR_MONITOR,
+        site=bank.unit.main,
+        trial=bank.registration.trial,
+    )
+    (monitor_gap,) = custody_check(user=monitor)
+    assert monitor_gap.label == s.label
+    assert len(monitor_gap.gaps) == len(admin_gap.gaps)
+    assert not any(box_name in g for g in monitor_gap.gaps), monitor_gap.gaps
+    assert any("a storage location" in g for g in monitor_gap.gaps)

@@ -338,7 +338,7 @@ def custody_check(*, user: Actor | None, site_code: str = "") -> list[CustodyGap
     """Every visible specimen with a gap in its chain of custody (``user=None``: every
     specimen, for the command line, which runs with the database's own rights)."""
     base = Specimen.objects.all() if user is None else specimens_visible_to(user)
-    qs = base.select_related("box__parent__parent")
+    qs = base.select_related("box__parent__parent", "patient")
     if site_code:
         qs = qs.filter(patient__site__code=site_code)
     events: dict[int, list[Event]] = defaultdict(list)
@@ -358,8 +358,23 @@ def custody_check(*, user: Actor | None, site_code: str = "") -> list[CustodyGap
             current_location=location_of(s),
             shipment_received=s.pk in received_shipments,
         )
+        if gaps and user is not None and not storage_visible(user, s.patient.site_id):
+            gaps = _without_locations(gaps, events.get(s.pk, []), location_of(s))
         if gaps:
             out.append(CustodyGap(s.pk, s.label, tuple(gaps)))
+    return out
+
+
+def _without_locations(gaps: list[str], events: list[Event], current: str) -> list[str]:
+    """The gap messages with every storage location replaced: freezers, boxes and positions are
+    seen through site-wide memberships only (see ``storage_visible``), messages included."""
+    places = {current, *(e.from_location for e in events), *(e.to_location for e in events)}
+    ordered = sorted((p for p in places if p), key=len, reverse=True)  # longest first
+    out = []
+    for gap in gaps:
+        for place in ordered:
+            gap = gap.replace(place, "a storage location")
+        out.append(gap)
     return out
 
 

@@ -1,7 +1,8 @@
 """The demo is a living unit dated from today (``demo_load``): the work list is usable (a few
 visits overdue, not a thousand), every screen has data (forms, labs, doses, queries in every
 state, source-data verification, signatures, DLT cases under DLT rules in every state, a
-toxicity board), slots are open today and a waitlist exists.
+toxicity board), slots are open today, some confirmed for patients in screening, a waitlist
+exists, and patients not yet registered have their ECOG and labs.
 
 One test loads the whole demo once (it takes a while) and checks it all."""
 
@@ -46,7 +47,13 @@ def test_demo_is_a_living_unit_dated_from_today(db: Any) -> None:
         ToxicityBoardCase,
         ToxicityBoardMeeting,
     )
-    from oncotrials.apps.subjects.models import Registration, SlotAllocation, WaitlistEntry
+    from oncotrials.apps.subjects.models import (
+        BaselineObservation,
+        Registration,
+        SlotAllocation,
+        SlotBooking,
+        WaitlistEntry,
+    )
     from oncotrials.apps.subjects.selectors import (
         calendars_for,
         registrations_visible_to,
@@ -122,6 +129,20 @@ def test_demo_is_a_living_unit_dated_from_today(db: Any) -> None:
     )
     assert open_today.exists()
     assert WaitlistEntry.objects.filter(active=True).exists()
+    # Slots offered to patients in screening and confirmed by the investigator.
+    confirmed = SlotBooking.objects.filter(status="held", confirmed_at__isnull=False)
+    assert confirmed.exists()
+    assert not confirmed.filter(patient__registrations__isnull=False).exists()
+    assert all(b.confirmed_by.username == "investigator" for b in confirmed)
+
+    # The work-up of referred patients and patients in screening, before any registration:
+    # ECOG and labs, read by the matching and the tumour-board summary.
+    observed = BaselineObservation.objects.filter(patient__registrations__isnull=True)
+    assert observed.filter(kind="ecog").exists()
+    assert {"neutrophils", "platelets", "creatinine"} <= set(
+        observed.filter(kind="lab").values_list("analyte", flat=True)
+    )
+    assert not BaselineObservation.objects.filter(observed_on__gt=today).exists()
 
     # Nothing is dated after today.
     assert not LabResult.objects.filter(sampled_on__gt=today).exists()

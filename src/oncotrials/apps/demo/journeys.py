@@ -27,6 +27,7 @@ from oncotrials.apps.safety.rights import agents_for_registration
 from oncotrials.apps.safety.services import adverse_event_create
 from oncotrials.apps.subjects.models import Patient, Registration
 from oncotrials.apps.subjects.services import (
+    baseline_observation_record,
     consent_form_create,
     consent_sign,
     consent_withdraw,
@@ -38,6 +39,8 @@ from oncotrials.apps.subjects.services import (
     screening_close,
     screening_start,
     slot_allocate,
+    slot_book,
+    slot_confirm,
     visit_record,
     waitlist_add,
 )
@@ -504,6 +507,55 @@ def _recent(
             )
         except ConflictError:
             waitlist_add(patient=fresh, cohort=cohorts[0], by=staff.nurse)
+        # A slot offered to the patient in screening, confirmed by the investigator (when the
+        # cohort has slots at the site and one is free).
+        try:
+            booking = slot_book(
+                patient=in_screening,
+                cohort=cohorts[0],
+                by=staff.nurse,
+                on=staff.today - dt.timedelta(days=5),
+            )
+        except ConflictError:
+            pass
+        else:
+            slot_confirm(booking=booking, by=staff.investigator)
+    # The work-up before any registration: ECOG and blood counts of the referred patient (at the
+    # referral visit) and of the patient in screening (at the screening visit).
+    _work_up(staff, referred, staff.today - dt.timedelta(days=2))
+    _work_up(staff, in_screening, staff.today - dt.timedelta(days=5))
+
+
+# analyte, unit, demo range of values, LLN, ULN (the casebooks' screening panel, in part)
+_WORK_UP: tuple[tuple[str, str, tuple[float, float], str | None, str], ...] = (
+    ("neutrophils", "10^9/L", (1.9, 6.5), "1.8", "7.5"),
+    ("platelets", "10^9/L", (160, 380), "150", "400"),
+    ("hemoglobin", "g/L", (112, 150), "120", "160"),
+    ("creatinine", "umol/L", (55, 98), "45", "100"),
+)
+
+
+def _work_up(staff: Staff, patient: Patient, on: dt.date) -> None:
+    """ECOG and baseline labs of a patient not yet registered, through the service. Drawn from
+    a generator of the patient's own (its research id): the demo's main sequence is unchanged."""
+    own = random.Random(patient.research_id)
+    by = staff.nurse if patient.site_id == staff.main.pk else staff.partner_nurse
+    baseline_observation_record(
+        patient=patient, kind="ecog", observed_on=on, value=own.choice("0011"), by=by
+    )
+    for analyte, unit, (low, high), lln, uln in _WORK_UP:
+        value = own.uniform(low, high)
+        baseline_observation_record(
+            patient=patient,
+            kind="lab",
+            observed_on=on,
+            analyte=analyte,
+            value=f"{value:.1f}" if high < 100 else f"{value:.0f}",
+            unit=unit,
+            lln=lln,
+            uln=uln,
+            by=by,
+        )
 
 
 def dlt_rules_document(trial: Trial) -> dict[str, Any]:

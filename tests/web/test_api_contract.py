@@ -26,6 +26,22 @@ def test_openapi_document_is_served(client):
     )
 
 
+def test_openapi_document_has_no_duplicated_key(client):
+    """Swagger UI reads the document as YAML, which refuses a key given twice (an endpoint that
+    declares status 200 both in ``response`` and in ``openapi_extra`` gives ``200`` and ``"200"``,
+    both written "200"); the docs page then stays blank."""
+
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        assert not dupes, f"duplicated keys {sorted(dupes)} in {keys}"
+        return dict(pairs)
+
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    json.loads(r.content, object_pairs_hook=no_duplicates)
+
+
 @pytest.mark.parametrize(
     ("body", "where"),
     [

@@ -12,6 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from oncotrials.apps.accounts.api import router as accounts_router
 from oncotrials.apps.accounts.models import TokenScope
+from oncotrials.apps.accounts.schemas import ErrorOut
 from oncotrials.apps.accounts.services import token_resolve
 from oncotrials.apps.biobank.api import router as biobank_router
 from oncotrials.apps.biobank.api_pdx import router as pdx_router
@@ -124,7 +125,12 @@ api.add_router("/", matching_router)
 api.add_router("/", mtb_router)
 
 
-@api.get("/health", tags=["health"], summary="Health checks (administrators)")
+@api.get(
+    "/health",
+    tags=["health"],
+    summary="Health checks (administrators)",
+    response={200: dict[str, Any], 401: ErrorOut, 403: ErrorOut},
+)
 def health(request: HttpRequest) -> dict[str, Any]:
     """Database, migrations, audit key and broker, each with its message: administrators only.
 

@@ -37,7 +37,13 @@ def test_every_action_has_roles():
 def test_the_sponsor_monitor_only_reads_and_queries():
     monitor = {"sponsor_monitor"}
     allowed = {a for a in Action if allows(monitor, a)}
-    assert allowed == {Action.RAISE_QUERY, Action.CLOSE_QUERY, Action.VERIFY_SOURCE}
+    # A monitor also takes its own trial's data away, through an audited data cut.
+    assert allowed == {
+        Action.RAISE_QUERY,
+        Action.CLOSE_QUERY,
+        Action.VERIFY_SOURCE,
+        Action.EXPORT_DATA,
+    }
 
 
 def test_signatures_belong_to_investigators_only():

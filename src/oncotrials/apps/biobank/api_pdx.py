@@ -298,7 +298,7 @@ def pdx_model_detail(request: HttpRequest, pdx_model_id: int) -> Any:
 
 @router.get(
     "/pdx/models/{pdx_model_id}/growth.svg",
-    response={200: str, **ERRORS},
+    response={**ERRORS},
     openapi_extra={
         "responses": {
             "200": {

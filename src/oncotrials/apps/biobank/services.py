@@ -334,37 +334,18 @@ def specimen_aliquot(
     existing = locked.children.count()
     children = []
     for i in range(count):
-        label = f"{locked.label}.{existing + i + 1}"
-        if Specimen.objects.filter(label=label).exists():
-            raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
-        child = Specimen.objects.create(
-            label=label,
-            barcode=label,
-            patient=locked.patient,
-            registration_id=locked.registration_id,
-            visit_id=locked.visit_id,
+        child = _child_create(
+            locked,
+            number=existing + i + 1,
             lineage=Lineage.ALIQUOT,
-            parent=locked,
             specimen_type=locked.specimen_type,
-            anatomic_site=locked.anatomic_site,
-            laterality=locked.laterality,
-            pathology=locked.pathology,
             unit=unit,
-            initial_quantity=q,
-            available_quantity=q,
-            parent_consumed=each,
-            collected_at=locked.collected_at,
-            collection_procedure=locked.collection_procedure,
-            created_at=now,
-            **{f: getattr(locked, f) for f in PRE_ANALYTIC_FIELDS},
-        )
-        audit_record(
-            action="create",
-            instance=child,
-            changes={k: [None, v] for k, v in model_snapshot(child).items()},
+            quantity=q,
+            consumed=each,
+            custody=CustodyKind.ALIQUOTED,
+            at=now,
             by=by,
         )
-        _custody(child, CustodyKind.ALIQUOTED, by, at=now, quantity=q, note=f"from {locked.label}")
         children.append(child)
     _after_taking(locked, left)
     audit_record(
@@ -374,6 +355,59 @@ def specimen_aliquot(
         by=by,
     )
     return children
+
+
+def _child_create(
+    parent: Specimen,
+    *,
+    number: int,
+    lineage: str,
+    specimen_type: str,
+    unit: str,
+    quantity: Any,
+    consumed: Any,
+    custody: str,
+    at: Any,
+    by: User,
+    concentration_ng_ul: Any = None,
+) -> Specimen:
+    """An aliquot or a derivative of ``parent`` (locked by the caller), created and audited.
+
+    The one place where a child inherits from its parent: patient, registration, visit, anatomic
+    site, laterality, pathology, collection and pre-analytic conditions."""
+    label = f"{parent.label}.{number}"
+    if Specimen.objects.filter(label=label).exists():
+        raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
+    child = Specimen.objects.create(
+        label=label,
+        barcode=label,
+        patient=parent.patient,
+        registration_id=parent.registration_id,
+        visit_id=parent.visit_id,
+        lineage=lineage,
+        parent=parent,
+        specimen_type=specimen_type,
+        anatomic_site=parent.anatomic_site,
+        laterality=parent.laterality,
+        pathology=parent.pathology,
+        unit=unit,
+        initial_quantity=quantity,
+        available_quantity=quantity,
+        parent_consumed=consumed,
+        concentration_ng_ul=concentration_ng_ul,
+        collected_at=parent.collected_at,
+        collection_procedure=parent.collection_procedure,
+        created_at=at,
+        **{f: getattr(parent, f) for f in PRE_ANALYTIC_FIELDS},
+    )
+    audit_record(
+        action="create",
+        instance=child,
+        changes={k: [None, v] for k, v in model_snapshot(child).items()},
+        by=by,
+    )
+    _custody(child, custody, by, at=at, quantity=quantity, note=f"from {parent.label}")
+    return child
 
 
 @transaction.atomic
@@ -412,38 +446,19 @@ def specimen_derive(
     )
     _require_use(locked.patient, Use.STORAGE)
     now = timezone.now()
-    label = f"{locked.label}.{locked.children.count() + 1}"
-    if Specimen.objects.filter(label=label).exists():
-        raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
-    child = Specimen.objects.create(
-        label=label,
-        barcode=label,
-        patient=locked.patient,
-        registration_id=locked.registration_id,
-        visit_id=locked.visit_id,
+    child = _child_create(
+        locked,
+        number=locked.children.count() + 1,
         lineage=Lineage.DERIVED,
-        parent=locked,
         specimen_type=specimen_type,
-        anatomic_site=locked.anatomic_site,
-        laterality=locked.laterality,
-        pathology=locked.pathology,
         unit=unit,
-        initial_quantity=q,
-        available_quantity=q,
-        parent_consumed=taken,
-        concentration_ng_ul=conc,
-        collected_at=locked.collected_at,
-        collection_procedure=locked.collection_procedure,
-        created_at=now,
-        **{f: getattr(locked, f) for f in PRE_ANALYTIC_FIELDS},
-    )
-    audit_record(
-        action="create",
-        instance=child,
-        changes={k: [None, v] for k, v in model_snapshot(child).items()},
+        quantity=q,
+        consumed=taken,
+        custody=CustodyKind.DERIVED,
+        at=now,
         by=by,
+        concentration_ng_ul=conc,
     )
-    _custody(child, CustodyKind.DERIVED, by, at=now, quantity=q, note=f"from {locked.label}")
     _after_taking(locked, left)
     audit_record(
         action="derive",

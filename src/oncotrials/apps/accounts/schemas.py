@@ -79,6 +79,11 @@ class ErrorOut(Schema):
     extra: dict[str, object]
 
 
+#: The error answers every API operation documents, in the ``ErrorOut`` shape (one table for
+#: every router: ``response={200: Out, **ERRORS}``).
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
 # ----------------------------------------------------------------------------- paged lists
 
 #: Lists that grow with the unit's activity answer one page: ``{"items": [...], "count": n}``,

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ErrorOut, paged
+from oncotrials.apps.accounts.schemas import ERRORS, paged
 from oncotrials.apps.subjects.selectors import patient_get_for_user, registrations_visible_to
 from oncotrials.core.errors import NotFoundError
 
@@ -42,7 +42,6 @@ router = Router(tags=["biobank"])
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _out(s: Specimen, timepoint: str = "", *, user: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
-from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
+from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 
 from .models_pdx import PdxModel
 from .plots_pdx import growth_svg
@@ -37,7 +37,6 @@ from .services_pdx import (
 )
 
 router = Router(tags=["pdx"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class PdxModelOut(Schema):

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
+from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.crf.declarations import FormSpec
 from oncotrials.core.errors import NotFoundError
@@ -77,7 +77,6 @@ from .services import (
 )
 
 router = Router(tags=["crfs"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _spec_out(spec: FormSpec) -> dict[str, Any]:

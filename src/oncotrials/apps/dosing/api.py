@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ERRORS
 from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.apps.trials.models import DoseLevel
 from oncotrials.core.errors import NotFoundError
@@ -24,7 +24,6 @@ from .selectors import plan_get_for_user
 from .services import dlt_record, escalation_decide, escalation_recommend
 
 router = Router(tags=["dose escalation"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/cohorts/{cohort_id}/escalation", response={200: EscalationStateOut, **ERRORS})

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
+from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 
@@ -18,7 +18,6 @@ from .selectors import cut_summary, data_cut_get_for_user, data_cuts_for_user
 from .services import check_may_export, data_cut_create, data_cut_files, zip_bytes
 
 router = Router(tags=["exports"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -9,7 +9,7 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ERRORS
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 from oncotrials.core.genomics.resistance import ResistanceReport
 
@@ -34,7 +34,6 @@ from .selectors import (
 from .services import genomics_import_upload, may_import_anything
 
 router = Router(tags=["genomics"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 MAX_MAP_BYTES = 5_000_000
 
 

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 
 from oncotrials.apps.accounts.access import Action, acting_user, may, require
 from oncotrials.apps.accounts.models import Actor
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ERRORS
 from oncotrials.apps.matching.criteria import (
     ctml_document,
     ctml_import,
@@ -32,7 +32,6 @@ from oncotrials.core.errors import NotFoundError, ValidationError
 from .engine import CohortMatch, PatientMatch, match_all, matches_for_patient, matches_for_trial
 
 router = Router(tags=["matching"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 MAX_CTML_BYTES = 2_000_000
 
 

@@ -11,7 +11,7 @@ from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.models import Site, User
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ERRORS
 from oncotrials.core.errors import NotFoundError, ValidationError
 
 from .models import MtbCase, MtbMeeting, MtbRecommendation, MtbReferral, RecommendationKind
@@ -64,7 +64,6 @@ from .services import (
 router = Router(tags=["tumour board"])
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 # ----------------------------------------------------------------------------------- render

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
+from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.accrual import Interval
 from oncotrials.core.errors import NotFoundError
@@ -43,7 +43,6 @@ from .selectors import (
 )
 
 router = Router(tags=["operations"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _interval(acc: TrialAccrual, iv: Interval | None) -> dict[str, Any] | None:

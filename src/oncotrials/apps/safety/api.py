@@ -10,7 +10,7 @@ from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user, roles_on
 from oncotrials.apps.accounts.models import Site
-from oncotrials.apps.accounts.schemas import ErrorOut, paged
+from oncotrials.apps.accounts.schemas import ERRORS, paged
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.grading import load_catalogue
@@ -69,7 +69,6 @@ router = Router(tags=["safety"])
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 _NOT_DATA = {"complete", "registration_id", "version", "reason"}
 
 

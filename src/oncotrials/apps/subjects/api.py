@@ -9,7 +9,7 @@ from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import Action, acting_user, require, roles_on
 from oncotrials.apps.accounts.models import Site
-from oncotrials.apps.accounts.schemas import ErrorOut, Rendered, paged
+from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.apps.trials.models import Cohort, DoseLevel
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError, ValidationError
@@ -52,7 +52,6 @@ from .services import (
 )
 
 router = Router(tags=["patients"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/patients", response={200: list[PatientOut], **ERRORS})

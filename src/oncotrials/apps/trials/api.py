@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema, Status
 
 from oncotrials.apps.accounts.access import Action, acting_user, require, roles_on
 from oncotrials.apps.accounts.models import Site
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ERRORS
 from oncotrials.core.errors import NotFoundError
 
 from .models import CohortKind, Modality, Phase, TrialStatus
@@ -39,7 +39,6 @@ from .services import (
 )
 
 router = Router(tags=["trials"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class TrialFilters(Schema):

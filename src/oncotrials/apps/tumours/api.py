@@ -9,7 +9,7 @@ from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.models import Actor
-from oncotrials.apps.accounts.schemas import ErrorOut
+from oncotrials.apps.accounts.schemas import ERRORS
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.errors import NotFoundError
 
@@ -45,7 +45,6 @@ from .services import (
 )
 
 router = Router(tags=["tumours"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 SVG_RESPONSE = {
     "responses": {
         "200": {

@@ -58,7 +58,8 @@ def test_the_plan_form_offers_every_live_design(cohort, client_for):
     r = client_for("datamanager").get(f"/cohorts/{cohort.pk}/escalation/plan/")
     assert r.status_code == 200
     offered = [value for value, _label in r.context["form"].fields["design"].choices]
-    assert offered == list(design_names(live=True))
+    assert offered == ["", *design_names(live=True)]  # "" first: no design pre-selected
+    assert '<option value="" selected>—</option>' in _page(r)
     assert 'name="param_skeleton"' in _page(r)
     assert 'data-designs="crm tite-crm"' in _page(r)
 

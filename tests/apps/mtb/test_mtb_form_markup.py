@@ -55,8 +55,17 @@ def test_a_case_added_by_hand_names_the_unknown_patient_and_the_missing_reason(b
     )
     form = _form(r.content.decode(), "mtb-add-case")
     _refused(form, "id_research_id", kept='value="NOPE-1"')
-    assert "No patient" in form
+    assert "No patient NOPE-1 that you may see." in form
     assert 'value="asked by Dr X"' in form
+    c = client_for("coordinator")
+    c.cookies["django_language"] = "fr"
+    r = c.post(
+        f"/mtb/meetings/{meeting.pk}/",
+        {"action": "add", "research_id": "NOPE-1", "reason": "demandé par le Dr X"},
+    )
+    form = _form(r.content.decode(), "mtb-add-case")
+    assert "Aucun patient NOPE-1 que vous puissiez consulter." in form
+    assert 'value="demandé par le Dr X"' in form
     assert meeting.cases.count() == 1
 
 

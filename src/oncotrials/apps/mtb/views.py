@@ -114,8 +114,12 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     raise _Refused
                 try:
                     patient = _patient_by_research_id(request, add_form.cleaned_data["research_id"])
-                except NotFoundError as exc:
-                    add_form.add_error("research_id", exc.message)
+                except NotFoundError:
+                    add_form.add_error(
+                        "research_id",
+                        gettext("No patient %(id)s that you may see.")
+                        % {"id": add_form.cleaned_data["research_id"]},
+                    )
                     raise _Refused from None
                 try:
                     case_add(

@@ -298,3 +298,20 @@ def test_command_reads_sdtm_rs_under_irecist() -> None:
     refused = CliRunner().invoke(app, ["bor", str(RS_RECIST), "--input-format", "sdtm-rs"])
     assert refused.exit_code == 1
     assert "--evaluator" in refused.output
+
+
+def test_the_documented_irecist_example_gives_what_the_format_page_says() -> None:
+    from oncotrials.core.recist.timepoints import evaluate_timepoints_csv
+
+    example = (
+        Path(__file__).parents[3] / "docs/formats/examples/recist-timepoints-irecist.example.csv"
+    )
+    result = {p.patient_id: p for p in evaluate_timepoints_csv(example, criteria="irecist")}
+    assert (result["I001"].bor.response, result["I001"].progression_date) == (
+        "iSD",
+        dt.date(2026, 3, 26),
+    )
+    assert result["I002"].bor.response == "iPR"
+    assert result["I003"].bor.response == "iCPD"
+    assert "67 days after the iUPD" in result["I003"].warnings[0]
+    assert (result["I004"].bor.response, result["I004"].progression_date) == ("iUPD", None)

@@ -90,13 +90,17 @@ def demo(db: Any) -> Iterator[dict[str, list[tuple[str, str]]]]:
         "nurse": [
             ("work list", reverse("worklists")),
             ("adverse event form", reverse("safety-ae-new", args=[reg.pk])),
+            ("new referral", reverse("patient-new")),
         ],
         "pv": [("safety dashboard", reverse("safety-dashboard"))],
         "biologist": [
             ("genomic cohort query", f"{reverse('genomics-cohort')}?gene={gene}"),
             ("oncoprint", f"{reverse('genomics-oncoprint')}?gene={gene}"),
         ],
-        "mtb": [("tumour-board case", reverse("mtb-case", args=[case.pk]))],
+        "mtb": [
+            ("tumour-board case", reverse("mtb-case", args=[case.pk])),
+            ("tumour-board meetings", reverse("mtb-meetings")),
+        ],
     }
     reset_matching_cache()
 

@@ -162,3 +162,39 @@ def test_timepoints_follow_first_dose_and_progression_when_read(
     )
     ResponseEvaluation.objects.all().delete()
     assert timepoints_of([base])[base.pk].label == "C1D5"
+
+
+def test_a_stored_schedule_that_no_longer_parses_is_shown_broken_not_guessed(
+    bank: Any, collect: Any, at: Any, monkeypatch: Any
+) -> None:
+    """The cycle of a trial whose stored schedule fails validation is unknown: the label says
+    the schedule is invalid (no 21-day guess) and the biobank pages warn; any other error is a
+    bug and is not swallowed."""
+    from django.test import Client
+
+    from oncotrials.apps.biobank import selectors
+    from oncotrials.apps.biobank.selectors import broken_schedules_of, timepoints_of
+    from oncotrials.apps.trials.models import VisitScheduleDefinition
+
+    c1d15 = collect(bank, collected_at=at(dt.date(2026, 11, 27)), received_at=None)
+    trial = bank.registration.trial
+    # Written behind the service's back (an older format, a hand edit): it no longer parses.
+    VisitScheduleDefinition.objects.create(trial=trial, document={"visits": "not a list"})
+    assert timepoints_of([c1d15])[c1d15.pk].label == "D15 (visit schedule invalid)"
+    (broken,) = broken_schedules_of([c1d15])
+    assert broken.protocol_code == trial.protocol_code
+    assert broken.message
+    c = Client()
+    c.force_login(bank.unit.users["tech"], backend="django.contrib.auth.backends.ModelBackend")
+    for url in ("/biobank/", f"/biobank/specimens/{c1d15.pk}/"):
+        html = c.get(url).content.decode()
+        assert 'data-testid="schedule-invalid"' in html, url
+        assert f"The visit schedule of {trial.protocol_code} is invalid" in html
+    assert "D15 (visit schedule invalid)" in html
+
+    def bug(definition: Any) -> Any:
+        raise KeyError("cycles")
+
+    monkeypatch.setattr(selectors, "visit_schedule_parsed", bug)
+    with pytest.raises(KeyError):
+        timepoints_of([c1d15])

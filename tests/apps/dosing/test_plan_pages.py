@@ -6,6 +6,8 @@ The plan transcribes the protocol: those who edit the portfolio set it up (EDIT_
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from oncotrials.apps.audit.models import AuditEvent
@@ -56,7 +58,8 @@ def test_the_plan_form_offers_every_live_design(cohort, client_for):
     r = client_for("datamanager").get(f"/cohorts/{cohort.pk}/escalation/plan/")
     assert r.status_code == 200
     offered = [value for value, _label in r.context["form"].fields["design"].choices]
-    assert offered == list(design_names(live=True))
+    assert offered == ["", *design_names(live=True)]  # "" first: no design pre-selected
+    assert '<option value="" selected>—</option>' in _page(r)
     assert 'name="param_skeleton"' in _page(r)
     assert 'data-designs="crm tite-crm"' in _page(r)
 
@@ -127,6 +130,13 @@ def test_an_invalid_plan_names_the_field_and_keeps_the_input(
     for key, value in changes.items():
         if key != "design" and value:
             assert f'value="{value}"' in page
+    # the shared accessible rendering: the summary links to the field, which is marked invalid
+    assert 'data-testid="error-summary"' in page
+    assert f'href="#id_{field}"' in page
+    tag = re.search(rf'<(?:input|select|textarea)[^>]*id="id_{field}"[^>]*>', page)
+    assert tag is not None
+    assert 'aria-invalid="true"' in tag.group(0)
+    assert f'id="id_{field}-error"' in page
 
 
 def test_a_plan_is_changed_with_a_reason_and_audited(cohort, client_for, unit):

@@ -237,7 +237,7 @@ def test_pages_render_for_the_board(setup, client_for, tmp_path):
         {"action": "add", "research_id": other.research_id, "reason": ""},
     )
     assert bad.status_code == 422
-    assert "reason is required" in bad.content.decode()
+    assert 'id="id_reason-error"' in bad.content.decode()
     ok = c.post(
         f"/mtb/meetings/{setup.meeting.pk}/",
         {"action": "add", "research_id": other.research_id, "reason": "asked by Dr X"},

@@ -56,3 +56,10 @@ def test_unknown_without_first_dose_and_bad_cycle() -> None:
     assert derive_timepoint(D1, first_dose=None).context is Context.UNKNOWN
     with pytest.raises(ValueError, match="cycle_days"):
         derive_timepoint(D1, first_dose=D1, cycle_days=0)
+
+
+def test_an_unknown_cycle_length_labels_by_study_day_only_never_a_guessed_cycle():
+    on = derive_timepoint(D1 + dt.timedelta(days=14), first_dose=D1, cycle_days=None)
+    assert (on.context, on.study_day, on.label) == (Context.ON_TREATMENT, 15, "D15")
+    before = derive_timepoint(D1 - dt.timedelta(days=3), first_dose=D1, cycle_days=None)
+    assert before.label == "Baseline (D-3)"

@@ -83,10 +83,12 @@ def test_table_2(non_target: str, new: bool, overall: str) -> None:
 
 
 # RECIST 1.1 Table 3: (first, subsequent) -> BOR with the minimum SD duration met / not met.
-# CR then PR or SD is left out: by footnote (a) the reader records disease after a true CR as PD
-# (or the first CR as PR when doubtful); a recorded response is taken as recorded (see below).
+# CR then PR or SD: footnote (a), disease after a true CR is PD at that point, so the BOR is SD
+# when the minimum SD duration was met, else PD (applied with a warning, see below).
 TABLE_3 = [
     ("CR", "CR", "CR", "CR"),
+    ("CR", "PR", "SD", "PD"),
+    ("CR", "SD", "SD", "PD"),
     ("CR", "PD", "SD", "PD"),
     ("CR", "NE", "SD", "NE"),
     ("PR", "CR", "PR", "PR"),
@@ -106,11 +108,26 @@ def test_table_3_from_recorded_overall_responses(
     assert _bor(cells, confirmation=True, min_sd_days=57).bor.response == not_met  # type: ignore[attr-defined]
 
 
-def test_a_recorded_response_after_a_cr_is_taken_as_recorded() -> None:
-    # Table 3 footnote (a) is the reader's call (PD if the CR was true, else the CR is a PR):
-    # a recorded CR then SD at day 84 is an SD met after the minimum duration, not a PD.
-    result = _bor([(56, "", "", "", "CR"), (84, "", "", "", "SD")], confirmation=True)
+def test_disease_recorded_after_a_cr_is_pd_with_a_warning() -> None:
+    # Eisenhauer 2009 Table 3 footnote (a): "if a CR is truly met at first time point, then any
+    # disease seen at a subsequent time point, even disease meeting PR criteria relative to
+    # baseline, makes the disease PD at that point". A recorded CR then PR at day 84, then a PR
+    # at day 112: the PR of day 84 counts as PD, so the later PR is after progression, and the
+    # unconfirmed CR met at day 56 (>= 42) gives SD. The warning names both assessments.
+    result = _bor(
+        [(56, "", "", "", "CR"), (84, "", "", "", "PR"), (112, "", "", "", "PR")],
+        confirmation=True,
+    )
     assert result.bor.response == "SD"  # type: ignore[attr-defined]
+    assert result.bor_unconfirmed.response == "CR"  # type: ignore[attr-defined]
+    assert [r.overall for r in result.rows] == ["CR", "PD", "PR"]  # type: ignore[attr-defined]
+    (warning,) = result.warnings  # type: ignore[attr-defined]
+    assert warning.startswith("line 3: PR recorded on 2026-03-26 after the CR of 2026-02-26")
+    assert "Table 3 footnote a" in warning
+    assert "1 assessment(s) after the first PD not counted" in result.notes  # type: ignore[attr-defined]
+    # after a PD, a new CR starts afresh: no warning for disease after a CR that came before PD
+    again = _bor([(56, "", "", "", "CR"), (84, "", "", "", "PD")], confirmation=True)
+    assert again.warnings == ()  # type: ignore[attr-defined]
 
 
 def test_non_cr_non_pd_non_target_after_pr_with_target_disease() -> None:

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -28,8 +28,8 @@ from oncotrials.core.biobank.consent import Answer
 from oncotrials.core.biobank.custody import Event, custody_gaps
 from oncotrials.core.biobank.lineage import Node
 from oncotrials.core.biobank.sprec import SprecInput, sprec_code
-from oncotrials.core.biobank.timepoints import Timepoint, derive_timepoint
-from oncotrials.core.errors import NotFoundError, OncotrialsError
+from oncotrials.core.biobank.timepoints import Context, Timepoint, derive_timepoint
+from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 from oncotrials.core.genomics.resistance import ResistanceReport
 
 from .models import Container, CustodyEvent, SequencingRun, Shipment, ShipmentStatus, Specimen
@@ -192,15 +192,46 @@ def _first_doses(patient_ids: set[int]) -> dict[int, list[Registration]]:
     return regs
 
 
-def _cycle_days(reg: Registration) -> int:
+SCHEDULE_INVALID = "visit schedule invalid"
+
+
+def _cycle_days(reg: Registration) -> int | None:
+    """The trial's cycle length: the default cycle when the trial declares no schedule (or no
+    cycles), ``None`` when its stored schedule no longer passes the core's validation (the
+    cycle is then unknown, never guessed). Any other error is a bug and propagates."""
     definition = getattr(reg.trial, "visit_schedule", None)
     if definition is None:
         return DEFAULT_CYCLE_DAYS
     try:
         cycles = visit_schedule_parsed(definition).cycles
-    except Exception:  # a schedule that no longer parses: the default cycle
-        return DEFAULT_CYCLE_DAYS
+    except ValidationError:
+        return None
     return int(cycles.length_days) if cycles is not None else DEFAULT_CYCLE_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenSchedule:
+    """A trial whose stored visit schedule no longer passes validation, and why."""
+
+    trial_id: int
+    protocol_code: str
+    message: str
+
+
+def broken_schedules_of(specimens: list[Specimen]) -> list[BrokenSchedule]:
+    """The trials of these specimens' registrations whose stored visit schedule no longer
+    parses: their specimens' cycle/day labels cannot be given, and the page says why."""
+    regs = _first_doses({s.patient_id for s in specimens}) if specimens else {}
+    seen: dict[int, BrokenSchedule] = {}
+    for reg in (r for rs in regs.values() for r in rs):
+        definition = getattr(reg.trial, "visit_schedule", None)
+        if definition is None or reg.trial_id in seen:
+            continue
+        try:
+            visit_schedule_parsed(definition)
+        except ValidationError as exc:
+            seen[reg.trial_id] = BrokenSchedule(reg.trial_id, reg.trial.protocol_code, exc.message)
+    return sorted(seen.values(), key=lambda b: b.protocol_code)
 
 
 def timepoints_of(specimens: list[Specimen]) -> dict[int, Timepoint]:
@@ -221,12 +252,16 @@ def timepoints_of(specimens: list[Specimen]) -> dict[int, Timepoint]:
         if reg is None:
             out[s.pk] = derive_timepoint(collected, first_dose=None)
             continue
-        out[s.pk] = derive_timepoint(
+        cycle_days = _cycle_days(reg)
+        tp = derive_timepoint(
             collected,
             first_dose=reg.treatment_start,
             progression_on=progress.get(reg.pk),
-            cycle_days=_cycle_days(reg),
+            cycle_days=cycle_days,
         )
+        if cycle_days is None and tp.context == Context.ON_TREATMENT:
+            tp = replace(tp, label=f"{tp.label} ({SCHEDULE_INVALID})")
+        out[s.pk] = tp
     return out
 
 

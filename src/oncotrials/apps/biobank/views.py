@@ -17,6 +17,7 @@ from oncotrials.core.errors import NotFoundError
 from .selectors import (
     box_get_for_user,
     box_map,
+    broken_schedules_of,
     containers_visible_to,
     custody_check,
     custody_of,
@@ -61,6 +62,7 @@ def specimen_list(request: HttpRequest) -> HttpResponse:
         "biobank/specimen_list.html",
         {
             "rows": rows,
+            "broken_schedules": broken_schedules_of(items),
             "page": page,
             "q": q,
             "type": kind,
@@ -87,6 +89,7 @@ def specimen_detail(request: HttpRequest, specimen_id: int) -> HttpResponse:
         {
             "s": s,
             "timepoint": timepoints_of([s])[s.pk],
+            "broken_schedules": broken_schedules_of([s]),
             "location": location_for(request.user, s),
             "show_storage": storage_visible(request.user, s.patient.site_id),
             "sprec": sprec_of(s),
@@ -134,4 +137,9 @@ def serial_samples_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     except NotFoundError:
         raise Http404("No such patient.") from None
     view = serial_samples(patient=patient, user=request.user)
-    return render(request, "biobank/serial_samples.html", {"view": view, "patient": patient})
+    broken = broken_schedules_of([r.specimen for r in view.rows])
+    return render(
+        request,
+        "biobank/serial_samples.html",
+        {"view": view, "patient": patient, "broken_schedules": broken},
+    )

@@ -105,7 +105,8 @@ class PlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         design = self.fields["design"]
         assert isinstance(design, forms.ChoiceField)
-        design.choices = [(name, cls.label) for name, cls in live_designs().items()]
+        # no design pre-selected: the protocol's design is transcribed, never defaulted
+        design.choices = [("", "—"), *((name, cls.label) for name, cls in live_designs().items())]
         design.widget.attrs["data-design-select"] = ""
         start = self.fields["start_level"]
         assert isinstance(start, forms.ModelChoiceField)

@@ -16,14 +16,19 @@ from .models import RecommendationKind
 
 
 class MeetingForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), to_field_name="code")
-    held_on = forms.DateField(widget=IsoDateInput())
-    title = forms.CharField(max_length=200, required=False)
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), to_field_name="code", label=_("Site")
+    )
+    held_on = forms.DateField(widget=IsoDateInput(), label=_("Date of the meeting"))
+    title = forms.CharField(max_length=200, required=False, label=_("Title"))
     chair = forms.ModelChoiceField(
-        queryset=User.objects.none(), to_field_name="username", required=False
+        queryset=User.objects.none(), to_field_name="username", required=False, label=_("Chair")
     )
     attendees = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), to_field_name="username", required=False
+        queryset=User.objects.none(),
+        to_field_name="username",
+        required=False,
+        label=_("Attendees"),
     )
 
     def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
@@ -39,12 +44,24 @@ class MeetingForm(forms.Form):
         attendees_field.queryset = staff
 
 
+class CaseAddForm(forms.Form):
+    """A patient put on the agenda by hand."""
+
+    research_id = forms.CharField(max_length=20, label=_("Research id"))
+    reason = forms.CharField(max_length=500, label=_("Reason"))
+
+
 class RecommendationForm(forms.Form):
-    kind = forms.ChoiceField(choices=RecommendationKind.choices)
-    trial = forms.ModelChoiceField(queryset=Trial.objects.none(), required=False)
-    cohort = forms.ModelChoiceField(queryset=Cohort.objects.none(), required=False)
-    therapy = forms.CharField(max_length=200, required=False)
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    # No kind is pre-selected: what the board recommends is its decision, never a default.
+    kind = forms.ChoiceField(choices=[("", "—"), *RecommendationKind.choices], label=_("Kind"))
+    trial = forms.ModelChoiceField(queryset=Trial.objects.none(), required=False, label=_("Trial"))
+    cohort = forms.ModelChoiceField(
+        queryset=Cohort.objects.none(), required=False, label=_("Cohort")
+    )
+    therapy = forms.CharField(max_length=200, required=False, label=_("Therapy"))
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, label=_("Rationale")
+    )
 
     def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -20,7 +20,7 @@ from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.trials.models import Cohort
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
-from .forms import FunnelFilterForm, MeetingForm, RecommendationForm
+from .forms import CaseAddForm, FunnelFilterForm, MeetingForm, RecommendationForm
 from .models import MEETING_TRANSITIONS, RecommendationKind
 from .selectors import (
     ACTIONABLE_TIERS,
@@ -59,8 +59,9 @@ from .services import (
 def meetings(request: HttpRequest) -> HttpResponse:
     sites = sites_for_user(request.user)
     form = MeetingForm(request.POST or None, sites=sites)
-    error = ""
+    refused = False
     if request.method == "POST":
+        refused = True
         if form.is_valid():
             try:
                 site = form.cleaned_data["site"]
@@ -77,9 +78,7 @@ def meetings(request: HttpRequest) -> HttpResponse:
             except PermissionDeniedError:
                 raise
             except OncotrialsError as exc:
-                error = exc.message
-        else:
-            error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
+                _form_error(form, exc)
     organiser_sites = [s for s in sites if may_organise(request.user, s.pk)]
     return render(
         request,
@@ -87,30 +86,61 @@ def meetings(request: HttpRequest) -> HttpResponse:
         {
             "meetings": meetings_for_user(user=request.user)[:200],
             "form": form if organiser_sites else None,
-            "error": error,
         },
-        status=422 if error else 200,
+        status=422 if refused else 200,
     )
+
+
+def _form_error(form: Any, exc: OncotrialsError) -> None:
+    """A service's refusal shown beside the field it names (or above the form)."""
+    field = exc.extra.get("field")
+    form.add_error(field if field in form.fields else None, exc.message)
 
 
 @login_required
 @_visible
 def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     m = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
-    error = ""
+    error, refused = "", False
+    add_form = CaseAddForm()
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
             if action == "build":
                 agenda_build(meeting=m, by=acting_user(request.user))
             elif action == "add":
-                patient = _patient_by_research_id(request, request.POST.get("research_id", ""))
-                case_add(
-                    meeting=m,
-                    patient=patient,
-                    reason=request.POST.get("reason", ""),
-                    by=acting_user(request.user),
-                )
+                add_form = CaseAddForm(request.POST)
+                if not add_form.is_valid():
+                    raise _Refused
+                try:
+                    patient = _patient_by_research_id(request, add_form.cleaned_data["research_id"])
+                except NotFoundError:
+                    add_form.add_error(
+                        "research_id",
+                        gettext("No patient %(id)s that you may see.")
+                        % {"id": add_form.cleaned_data["research_id"]},
+                    )
+                    raise _Refused from None
+                try:
+                    case_add(
+                        meeting=m,
+                        patient=patient,
+                        reason=add_form.cleaned_data["reason"],
+                        by=acting_user(request.user),
+                    )
+                except PermissionDeniedError:
+                    raise
+                except OncotrialsError as exc:
+                    field = exc.extra.get("field")
+                    add_form.add_error(
+                        "research_id"
+                        if field == "patient"
+                        else field
+                        if field in add_form.fields
+                        else None,
+                        exc.message,
+                    )
+                    raise _Refused from None
             elif action == "status":
                 meeting_update(
                     meeting=m,
@@ -131,6 +161,9 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
             else:
                 raise NotFoundError("Unknown action.")
             return redirect("mtb-meeting", meeting_id=m.pk)
+        except _Refused:
+            refused = True
+            m = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
         except (PermissionDeniedError, NotFoundError):
             raise
         except OncotrialsError as exc:
@@ -155,10 +188,15 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "staff": staff,
             "may_organise": organiser,
             "waiting": waiting,
+            "add_form": add_form,
             "error": error,
         },
-        status=422 if error else 200,
+        status=422 if error or refused else 200,
     )
+
+
+class _Refused(Exception):
+    """A form of the page was refused; its errors are on the form."""
 
 
 def _patient_by_research_id(request: HttpRequest, research_id: str) -> Patient:
@@ -173,15 +211,24 @@ def _patient_by_research_id(request: HttpRequest, research_id: str) -> Patient:
 @_visible
 def case(request: HttpRequest, case_id: int) -> HttpResponse:
     c = case_get_for_user(user=request.user, case_id=case_id)
-    error = ""
-    form = RecommendationForm(request.POST or None, site=c.meeting.site)
+    error, refused = "", False
+    recommending = request.method == "POST" and request.POST.get("action") == "recommend"
+    form = RecommendationForm(request.POST if recommending else None, site=c.meeting.site)
     if request.method == "POST":
         try:
             action = request.POST.get("action", "")
             if action == "recommend":
                 if not form.is_valid():
-                    raise_form_error(form)
-                recommendation_create(case=c, by=acting_user(request.user), **form.service_kwargs())
+                    raise _Refused
+                try:
+                    recommendation_create(
+                        case=c, by=acting_user(request.user), **form.service_kwargs()
+                    )
+                except PermissionDeniedError:
+                    raise
+                except OncotrialsError as exc:
+                    _form_error(form, exc)
+                    raise _Refused from None
             elif action == "actionable":
                 value = request.POST.get("actionable", "")
                 case_update(
@@ -195,6 +242,9 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
             else:
                 raise NotFoundError("Unknown action.")
             return redirect("mtb-case", case_id=c.pk)
+        except _Refused:
+            refused = True
+            c = case_get_for_user(user=request.user, case_id=case_id)
         except (PermissionDeniedError, NotFoundError):
             raise
         except OncotrialsError as exc:
@@ -207,22 +257,15 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": c,
             "d": detail,
-            "form": form if request.method == "POST" else RecommendationForm(site=c.meeting.site),
+            "form": form,
             "kinds": RecommendationKind.choices,
             "actionable_tiers": ACTIONABLE_TIERS,
             "may_organise": may_organise(request.user, c.meeting.site_id),
             "may_sign": may_sign(request.user, c.meeting),
             "error": error,
         },
-        status=422 if error else 200,
+        status=422 if error or refused else 200,
     )
-
-
-def raise_form_error(form: Any) -> None:
-    from oncotrials.core.errors import ValidationError
-
-    field, messages = next(iter(form.errors.items()))
-    raise ValidationError(f"{field}: {' '.join(messages)}", field=field)
 
 
 @login_required

@@ -217,9 +217,15 @@ def evaluate(
 TimepointsFile = Annotated[
     Path,
     typer.Argument(
-        help="Time-point responses as CSV (docs/formats/recist-timepoints.md).", dir_okay=False
+        help="Time-point responses: CSV (docs/formats/recist-timepoints.md) or an SDTM RS table.",
+        dir_okay=False,
     ),
 ]
+
+
+class InputFormat(enum.StrEnum):
+    csv = "csv"
+    sdtm_rs = "sdtm-rs"
 
 
 def _tp_best(best: Any) -> dict[str, Any]:
@@ -235,6 +241,34 @@ def _tp_best(best: Any) -> dict[str, Any]:
 @command_errors
 def bor(
     file: TimepointsFile,
+    criteria: CriteriaOption = Criteria.recist,
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(
+            "--input-format",
+            "--from",
+            help="csv (the time-point table) or sdtm-rs (an SDTM RS domain as CSV).",
+        ),
+    ] = InputFormat.csv,
+    evaluator: Annotated[
+        str | None,
+        typer.Option(
+            "--evaluator",
+            help="SDTM RS: whose reads (RSEVAL, e.g. INVESTIGATOR, or RSEVALID).",
+        ),
+    ] = None,
+    dm: Annotated[
+        Path | None,
+        typer.Option(
+            "--dm",
+            dir_okay=False,
+            help="SDTM RS: the DM table (CSV) giving each subject's start of treatment.",
+        ),
+    ] = None,
+    start_var: Annotated[
+        str,
+        typer.Option("--start-var", help="SDTM RS: the DM variable of the start of treatment."),
+    ] = "RFSTDTC",
     confirm: Annotated[
         bool,
         typer.Option(
@@ -258,9 +292,10 @@ def bor(
     ] = False,
     output: FormatOption = OutputFormat.human,
 ) -> None:
-    """Best overall response from a reader's time-point responses (CSV), with the rule used."""
-    from oncotrials.core.recist.model import RecistOptions
-    from oncotrials.core.recist.timepoints import evaluate_timepoints_csv
+    """Best overall response (RECIST 1.1 or iRECIST) from a reader's time-point responses, with
+    the rule used."""
+    from oncotrials.core.recist.model import IRecistOptions, RecistOptions
+    from oncotrials.core.recist.timepoints import evaluate_grouped, read_timepoints_csv
 
     options = RecistOptions(
         confirmation=confirm,
@@ -269,12 +304,31 @@ def bor(
         max_ne_between=max_ne,
         accept_sd_between=accept_sd,
     )
-    patients = evaluate_timepoints_csv(file, options)
+    notes: tuple[str, ...] = ()
+    chosen = None
+    if input_format is InputFormat.sdtm_rs:
+        from oncotrials.core.recist.sdtm_rs import read_rs_csv, read_start_dates
+
+        starts = read_start_dates(dm, variable=start_var) if dm is not None else None
+        table = read_rs_csv(file, criteria=criteria.value, evaluator=evaluator, start_dates=starts)
+        grouped, notes, chosen = table.patients, table.notes, table.evaluator
+    else:
+        grouped = read_timepoints_csv(file, criteria=criteria.value)
+    patients = evaluate_grouped(
+        grouped,
+        IRecistOptions(recist=options) if criteria is Criteria.irecist else options,
+        criteria=criteria.value,
+        source=file.name,
+    )
+    label = "iRECIST" if criteria is Criteria.irecist else "RECIST 1.1"
     if output is OutputFormat.json:
         print_json(
             {
-                "criteria": "RECIST 1.1",
+                "criteria": label,
                 "confirmation": confirm,
+                "input_format": input_format.value,
+                "evaluator": chosen,
+                "notes": list(notes),
                 "patients": [
                     {
                         "patient_id": p.patient_id,
@@ -283,7 +337,9 @@ def bor(
                         "bor": _tp_best(p.bor),
                         "bor_unconfirmed": _tp_best(p.bor_unconfirmed),
                         "bor_confirmed": _tp_best(p.bor_confirmed),
+                        "progression_date": p.progression_date,
                         "notes": list(p.notes),
+                        "warnings": list(p.warnings),
                         "timepoints": [
                             {
                                 "line": r.line,
@@ -302,25 +358,31 @@ def bor(
             }
         )
         return
+    for note in notes:
+        stdout.print(f"note: {escape(note)}")
     for p in patients:
-        table = Table(
-            title=f"Patient {escape(p.patient_id)} — RECIST 1.1 time points", title_justify="left"
+        table_out = Table(
+            title=f"Patient {escape(p.patient_id)} — {label} time points", title_justify="left"
         )
         for column in ("Date", "Target", "Non-target", "New"):
-            table.add_column(column)
-        table.add_column("Overall", style="bold")
+            table_out.add_column(column)
+        table_out.add_column("Overall", style="bold")
         for r in p.rows:
-            table.add_row(
+            table_out.add_row(
                 r.date.isoformat(),
                 r.target or "",
                 r.non_target or "",
                 "" if r.new_lesions is None else ("yes" if r.new_lesions else "no"),
                 r.overall,
             )
-        stdout.print(table)
+        stdout.print(table_out)
         for r in p.rows:
             stdout.print(f"  {r.date.isoformat()}: {escape(r.rule)}")
         for note in p.notes:
             stdout.print(f"  note: {escape(note)}")
+        for warning in p.warnings:
+            stdout.print(f"  [bold yellow]warning:[/] {escape(warning)}")
+        if p.progression_date is not None:
+            stdout.print(f"  progression (confirmed iUPD): {p.progression_date.isoformat()}")
         for name, best in (("BOR", p.bor), ("unconfirmed", p.bor_unconfirmed)):
             stdout.print(f"  {name}: [bold]{best.response}[/] — {escape(best.rule)}")

@@ -49,16 +49,18 @@ def derive_timepoint(
     *,
     first_dose: dt.date | None,
     progression_on: dt.date | None = None,
-    cycle_days: int = 21,
+    cycle_days: int | None = 21,
     progression_window_days: int = 28,
 ) -> Timepoint:
     """Timepoint of a specimen collected on ``collected_on``.
 
     ``progression_on`` is the RECIST progression date; a specimen collected within
     ``progression_window_days`` of it (either side, and on or after the first dose) is "at
-    progression", later ones are "post-progression".
+    progression", later ones are "post-progression". ``cycle_days=None`` says the cycle length is
+    not known (the protocol's schedule cannot be read): an on-treatment specimen is then labelled
+    by its study day only ("D15"), never by a guessed cycle.
     """
-    if cycle_days < 1:
+    if cycle_days is not None and cycle_days < 1:
         raise ValueError(f"cycle_days must be at least 1; got {cycle_days}.")
     if collected_on is None or first_dose is None:
         return Timepoint(Context.UNKNOWN, None, "Unknown")
@@ -71,5 +73,7 @@ def derive_timepoint(
             return Timepoint(Context.POST_PROGRESSION, day, f"Post-progression (D{day})")
     if day < 1:
         return Timepoint(Context.BASELINE, day, f"Baseline (D{day})")
+    if cycle_days is None:
+        return Timepoint(Context.ON_TREATMENT, day, f"D{day}")
     cycle, cday = divmod(day - 1, cycle_days)
     return Timepoint(Context.ON_TREATMENT, day, f"C{cycle + 1}D{cday + 1}")

@@ -20,6 +20,21 @@ best overall response with and without confirmation by the same rules as the mea
   without target disease (Table 2): it is refused for a patient with target disease.
 * Assessments after the first PD do not count (section 4.4: best response "until disease
   progression").
+* Table 3 footnote (a): "if a CR is truly met at first time point, then any disease seen at a
+  subsequent time point, even disease meeting PR criteria relative to baseline, makes the disease
+  PD at that point". A recorded PR, SD or NON-CR/NON-PD after a CR (before any PD) contradicts
+  it: the time point counts as PD, with a warning that names both assessments (if the CR was
+  doubtful, the reader corrects it to PR in the source, and the BOR is then a PR).
+* iRECIST (Seymour et al., Lancet Oncol 2017;18:e143-e152): the reader records iCR, iPR, iSD,
+  NON-iCR/NON-iUPD, iUPD, iCPD or NE. iUPD is confirmed by iCPD at the next assessment, 4-8
+  weeks later: an iCPD needs an iUPD before it (since the last reset), a confirming or
+  following assessment more than 8 weeks (plus the protocol tolerance) after the iUPD is used
+  with a warning, one less than 4 weeks after it with a warning (a scan done that early counts
+  only when done for symptoms and showing new lesions: the reader's call). iSD, iPR or iCR
+  after iUPD resets the bar. The confirmed iUPD is the progression (its date); an iUPD never
+  confirmed is not progression and ranks between NON-iCR/NON-iUPD and iCPD for the best
+  response (iBOR), which is the best time-point response as in RECIST 1.1 (Seymour 2017 Table
+  3), with the RECIST 1.1 confirmation of iCR/iPR when asked for.
 """
 
 from __future__ import annotations
@@ -32,7 +47,7 @@ from pathlib import Path
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.recist import _bor
-from oncotrials.core.recist.model import RecistOptions
+from oncotrials.core.recist.model import IRecistOptions, RecistOptions
 
 MISSING = "MISSING"
 NOT_DONE = "ND"
@@ -55,6 +70,29 @@ _SPELLINGS = {
     "ND": NOT_DONE,
 }
 _NO_DISEASE = ("", "NA", "N/A", "NONE")
+
+RECIST = "recist"
+IRECIST = "irecist"
+CRITERIA = (RECIST, IRECIST)
+_I_RESPONSES = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE")
+_I_CODE = {
+    "iCR": _bor.CR,
+    "iPR": _bor.PR,
+    "iSD": _bor.SD,
+    "NON-iCR/NON-iUPD": _bor.NN,
+    "iUPD": _bor.UPD,
+    "iCPD": _bor.PD,
+    "NE": _bor.NE,
+}
+_I_NAME = {code: name for name, code in _I_CODE.items()}
+_I_SPELLINGS = {
+    **{name.upper(): name for name in _I_RESPONSES},
+    "NON-ICR NON-IUPD": "NON-iCR/NON-iUPD",
+    "NONICR/NONIUPD": "NON-iCR/NON-iUPD",
+    "NON ICR/NON IUPD": "NON-iCR/NON-iUPD",
+    "NOT DONE": NOT_DONE,
+    "ND": NOT_DONE,
+}
 _COLUMNS = (
     "patient_id",
     "date",
@@ -98,6 +136,9 @@ class TimepointPatient:
     bor_unconfirmed: TimepointBest
     bor_confirmed: TimepointBest
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+    criteria: str = RECIST
+    progression_date: dt.date | None = None  # iRECIST: the iUPD that iCPD confirmed
 
 
 def _fail(source: str, line: int, column: str, message: str) -> ValidationError:
@@ -121,6 +162,23 @@ def _response(raw: str | None, source: str, line: int, column: str) -> str | Non
             "or NA (no such disease)",
         )
     return text
+
+
+def _i_response(raw: str | None, source: str, line: int, column: str) -> str | None:
+    """An iRECIST overall response (spellings unified); None when empty."""
+    text = " ".join((raw or "").strip().upper().split())
+    if text == "":
+        return None
+    name = _I_SPELLINGS.get(text)
+    if name is None:
+        raise _fail(
+            source,
+            line,
+            column,
+            f"{raw!r} is not an iRECIST response; write one of {', '.join(_I_RESPONSES)} or ND "
+            "(not done)",
+        )
+    return name
 
 
 def _yes_no(raw: str | None, source: str, line: int) -> bool | None:
@@ -178,8 +236,29 @@ def overall_from_components(
     raise ValueError(f"target {target} is not a target response")
 
 
+def _i_row(record: dict[str, str | None], line: int, source: str) -> TimepointRow:
+    """An iRECIST row: the overall response as the reader recorded it. Whether a time point is
+    iUPD or iCPD depends on the assessment before it, which the reader has judged: components
+    cannot say it, so they are refused rather than silently ignored."""
+    for column in ("target", "non_target", "new_lesions"):
+        if (record.get(column) or "").strip():
+            raise _fail(
+                source,
+                line,
+                column,
+                "iRECIST time points are read from the overall response only (iUPD or iCPD "
+                "depends on the previous assessment); leave the components empty",
+            )
+    overall = _i_response(record.get("overall"), source, line, "overall")
+    if overall is None:
+        raise _fail(source, line, "overall", "empty; give the iRECIST overall response")
+    rule = "not done" if overall == NOT_DONE else "iRECIST overall response as recorded"
+    return TimepointRow(line, _date(record.get("date"), source, line, "date"), None, None, None,
+                        overall, rule)  # fmt: skip
+
+
 def _row(
-    record: dict[str, str | None], line: int, source: str
+    record: dict[str, str | None], line: int, source: str, criteria: str = RECIST
 ) -> tuple[str, dt.date, TimepointRow]:
     pid = (record.get("patient_id") or "").strip()
     if not pid:
@@ -188,6 +267,8 @@ def _row(
     start = _date(record.get("start_date"), source, line, "start_date")
     if date < start:
         raise _fail(source, line, "date", f"{date} is before the start of treatment {start}")
+    if criteria == IRECIST:
+        return pid, start, _i_row(record, line, source)
     target = _response(record.get("target"), source, line, "target")
     non_target = _response(record.get("non_target"), source, line, "non_target")
     new = _yes_no(record.get("new_lesions"), source, line)
@@ -249,21 +330,35 @@ def _row(
     return pid, start, row
 
 
-def read_timepoints_csv(path: str | Path) -> dict[str, tuple[dt.date, list[TimepointRow]]]:
+def read_timepoints_csv(
+    path: str | Path, *, criteria: str = RECIST
+) -> dict[str, tuple[dt.date, list[TimepointRow]]]:
     """Read a time-point table (CSV, header row); all or nothing, errors name line and field."""
     path = Path(path)
     source = path.name
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return read_timepoints(csv.DictReader(fh), source=source)
+        return read_timepoints(csv.DictReader(fh), source=source, criteria=criteria)
 
 
 def read_timepoints(
-    reader: Iterable[dict[str, str | None]], *, source: str
+    reader: Iterable[dict[str, str | None]], *, source: str, criteria: str = RECIST
 ) -> dict[str, tuple[dt.date, list[TimepointRow]]]:
     """Rows of dicts (a ``csv.DictReader``) grouped by patient, in date order."""
+    return group_timepoints(enumerate(reader, start=2), source=source, criteria=criteria)
+
+
+def group_timepoints(
+    records: Iterable[tuple[int, dict[str, str | None]]], *, source: str, criteria: str = RECIST
+) -> dict[str, tuple[dt.date, list[TimepointRow]]]:
+    """Numbered records (line, dict of the columns) grouped by patient, in date order."""
+    if criteria not in CRITERIA:
+        raise ValidationError(
+            f"Unknown criteria {criteria!r}; use {' or '.join(CRITERIA)}.",
+            code="invalid_timepoints",
+        )
     out: dict[str, tuple[dt.date, list[TimepointRow]]] = {}
     header_checked = False
-    for line, record in enumerate(reader, start=2):
+    for line, record in records:
         if not header_checked:
             names = set(record)
             missing = [c for c in ("patient_id", "date", "start_date") if c not in names]
@@ -283,7 +378,7 @@ def read_timepoints(
             raise _fail(source, line, "row", "more cells than columns")
         if not any((v or "").strip() for v in record.values()):
             continue
-        pid, start, row = _row(record, line, source)
+        pid, start, row = _row(record, line, source, criteria)
         if pid in out:
             first_start, rows = out[pid]
             if start != first_start:
@@ -307,9 +402,11 @@ def read_timepoints(
     return out
 
 
-def _best(best: _bor.Best, dates: list[dt.date]) -> TimepointBest:
+def _best(
+    best: _bor.Best, dates: list[dt.date], names: dict[int, str] | None = None
+) -> TimepointBest:
     return TimepointBest(
-        _NAME[best.code],
+        (names or _NAME)[best.code],
         None if best.index is None else dates[best.index],
         best.rule,
         None if best.confirmed_by is None else dates[best.confirmed_by],
@@ -347,6 +444,7 @@ def best_overall_response(
             f"{len(rows) - len(done)} assessment(s) not done (ND): not counted, and they "
             "neither confirm nor break a confirmation"
         )
+    done, warnings = _after_complete_response(done)
     counted: list[TimepointRow] = []
     for r in done:
         counted.append(r)
@@ -358,7 +456,7 @@ def best_overall_response(
         missing = TimepointBest(MISSING, None, "no assessment done: best overall response missing")
         return TimepointPatient(
             patient_id, start_date, has_targets, tuple(rows), missing, missing, missing,
-            tuple(notes),
+            tuple(notes), tuple(warnings),
         )  # fmt: skip
     dates = [r.date for r in counted]
     codes = [_CODE[r.overall] for r in counted]
@@ -377,27 +475,218 @@ def best_overall_response(
         has_targets=has_targets,
     )
     bor_u, bor_c = _best(unconfirmed, dates), _best(confirmed, dates)
+    by_line = {r.line: r for r in done}
+    return TimepointPatient(
+        patient_id,
+        start_date,
+        has_targets,
+        tuple(by_line.get(r.line, r) for r in rows),
+        bor_c if options.confirmation else bor_u,
+        bor_u,
+        bor_c,
+        tuple(notes),
+        tuple(warnings),
+    )
+
+
+FOOTNOTE_A = (
+    "{resp} recorded on {date} after the CR of {cr}: after a true CR any disease is PD "
+    "(RECIST 1.1 Table 3 footnote a), so this time point counts as PD; if the CR was doubtful, "
+    "record it as PR in the source"
+)
+
+
+def _after_complete_response(done: list[TimepointRow]) -> tuple[list[TimepointRow], list[str]]:
+    """RECIST 1.1 Table 3 footnote (a) applied: disease recorded after a CR (PR, SD or
+    NON-CR/NON-PD before any PD) is PD at that time point, with a warning."""
+    out: list[TimepointRow] = []
+    warnings: list[str] = []
+    cr: dt.date | None = None
+    for r in done:
+        if r.overall == "PD":
+            out.append(r)
+            cr = None
+            continue
+        if cr is not None and r.overall in ("PR", "SD", "NON-CR/NON-PD"):
+            text = FOOTNOTE_A.format(resp=r.overall, date=r.date.isoformat(), cr=cr.isoformat())
+            warnings.append(f"line {r.line}: {text}")
+            out.append(
+                TimepointRow(
+                    r.line, r.date, r.target, r.non_target, r.new_lesions, "PD", text, r.components
+                )
+            )
+            cr = None  # progression from here: later rows are after PD
+            continue
+        if r.overall == "CR" and cr is None:
+            cr = r.date
+        out.append(r)
+    return out, warnings
+
+
+def best_overall_response_irecist(
+    patient_id: str,
+    start_date: dt.date,
+    rows: list[TimepointRow],
+    options: IRecistOptions | None = None,
+) -> TimepointPatient:
+    """Best overall iRECIST response (iBOR) of one patient's recorded time points, with and
+    without confirmation of iCR/iPR, and the confirmation-window checks of iUPD (Seymour 2017).
+    """
+    opts = options or IRecistOptions()
+    ropts = opts.recist
+    early = opts.confirm_min_days - opts.confirm_tolerance_days
+    late = opts.confirm_max_days + opts.confirm_tolerance_days
+    notes: list[str] = []
+    warnings: list[str] = []
+    done = [r for r in rows if r.overall != NOT_DONE]
+    if len(done) < len(rows):
+        notes.append(
+            f"{len(rows) - len(done)} assessment(s) not done (ND): not counted, and they "
+            "neither confirm nor break a confirmation"
+        )
+    episode: list[int] = []  # indices (in done) of the pending iUPD episode
+    last_iupd: dt.date | None = None
+    confirmed_at: int | None = None
+    complete: dt.date | None = None
+    for i, r in enumerate(done):
+        o = r.overall
+        if complete is not None and o in ("iPR", "iSD", "NON-iCR/NON-iUPD"):
+            warnings.append(
+                f"line {r.line}: {o} recorded on {r.date} after the iCR of {complete}: after a "
+                "true complete response any disease is progression (RECIST 1.1 Table 3 footnote "
+                "a, under iRECIST an iUPD to be confirmed); taken as recorded, check the reading"
+            )
+        if o == "iCR" and complete is None:
+            complete = r.date
+        if o in ("iUPD", "iCPD"):
+            complete = None
+        if episode:
+            assert last_iupd is not None
+            days = (r.date - last_iupd).days
+            if o != "NE" and days > late:
+                warnings.append(
+                    f"line {r.line}: assessment {days} days after the iUPD of {last_iupd}: "
+                    "iRECIST confirms iUPD at the next assessment 4-8 weeks later (more than "
+                    f"{late} days here); used as recorded, check the schedule (Seymour 2017)"
+                )
+            if o != "NE" and days < early:
+                warnings.append(
+                    f"line {r.line}: {o} {days} days after the iUPD of {last_iupd}: iRECIST "
+                    f"disregards a scan less than 4 weeks (< {early} days) after iUPD, unless "
+                    "done for new symptoms and showing new lesions (EORTC iRECIST FAQ); taken "
+                    "as recorded, check the reading"
+                )
+            if o == "iCPD":
+                confirmed_at = i
+                break
+            if o == "iUPD":
+                episode.append(i)
+                last_iupd = r.date
+            elif o != "NE":
+                notes.append(
+                    f"{o} on {r.date} after the iUPD of {done[episode[0]].date}: not confirmed, "
+                    "the bar is reset (Seymour 2017)"
+                )
+                episode = []
+        elif o == "iCPD":
+            raise ValidationError(
+                f"line {r.line}, field overall: iCPD on {r.date} for patient {patient_id} has no "
+                "iUPD before it (since the last reset); iRECIST confirms an iUPD at the next "
+                "assessment (Seymour 2017): record the first progression as iUPD.",
+                code="invalid_timepoints",
+            )
+        elif o == "iUPD":
+            episode = [i]
+            last_iupd = r.date
+    progression = None
+    codes = [_I_CODE[r.overall] for r in done]
+    if confirmed_at is not None:
+        progression = done[episode[0]].date
+        for i in episode:
+            codes[i] = _bor.PD  # the confirmed iUPD is the progression, from its own date
+    elif episode:
+        notes.append(
+            f"iUPD of {done[episode[0]].date} never confirmed: not progression (Seymour 2017)"
+        )
+    n = next((i + 1 for i, c in enumerate(codes) if c == _bor.PD), len(codes))
+    if n < len(done):
+        notes.append(
+            f"{len(done) - n} assessment(s) after the progression (the iUPD that iCPD confirmed) "
+            "not counted"
+        )
+    if n == 0:
+        missing = TimepointBest(MISSING, None, "no assessment done: best overall response missing")
+        return TimepointPatient(
+            patient_id, start_date, True, tuple(rows), missing, missing, missing, tuple(notes),
+            tuple(warnings), IRECIST, None,
+        )  # fmt: skip
+    dates = [r.date for r in done[:n]]
+    considered = codes[:n]
+    has_targets = not any(r.overall == "NON-iCR/NON-iUPD" for r in done) or any(
+        r.overall in ("iPR", "iSD") for r in done
+    )
+    sd_from = start_date + dt.timedelta(days=ropts.min_sd_days)
+    names = dict(_I_NAME)
+    unconfirmed = _bor.best_unconfirmed(
+        dates, considered, sd_from=sd_from, min_sd_days=ropts.min_sd_days, names=names
+    )
+    confirmed = _bor.best_confirmed(
+        dates,
+        considered,
+        sd_from=sd_from,
+        min_sd_days=ropts.min_sd_days,
+        min_confirmation_days=ropts.min_confirmation_days,
+        max_ne_between=ropts.max_ne_between,
+        accept_sd_between=ropts.accept_sd_between,
+        has_targets=has_targets,
+        names=names,
+    )
+    bor_u, bor_c = _best(unconfirmed, dates, names), _best(confirmed, dates, names)
     return TimepointPatient(
         patient_id,
         start_date,
         has_targets,
         tuple(rows),
-        bor_c if options.confirmation else bor_u,
+        bor_c if ropts.confirmation else bor_u,
         bor_u,
         bor_c,
         tuple(notes),
+        tuple(warnings),
+        IRECIST,
+        progression,
     )
 
 
 def evaluate_timepoints_csv(
-    path: str | Path, options: RecistOptions | None = None
+    path: str | Path,
+    options: RecistOptions | IRecistOptions | None = None,
+    *,
+    criteria: str = RECIST,
 ) -> list[TimepointPatient]:
     """Every patient of a time-point table, in the order first seen."""
-    data = read_timepoints_csv(path)
+    data = read_timepoints_csv(path, criteria=criteria)
+    return evaluate_grouped(data, options, criteria=criteria, source=Path(path).name)
+
+
+def evaluate_grouped(
+    data: dict[str, tuple[dt.date, list[TimepointRow]]],
+    options: RecistOptions | IRecistOptions | None = None,
+    *,
+    criteria: str = RECIST,
+    source: str,
+) -> list[TimepointPatient]:
+    """Best overall response of every patient of grouped time points (see group_timepoints)."""
     out = []
     for pid, (start, rows) in data.items():
         try:
-            out.append(best_overall_response(pid, start, rows, options))
+            if criteria == IRECIST:
+                iopts = options if isinstance(options, IRecistOptions) else None
+                if isinstance(options, RecistOptions):
+                    iopts = IRecistOptions(recist=options)
+                out.append(best_overall_response_irecist(pid, start, rows, iopts))
+            else:
+                ropts = options.recist if isinstance(options, IRecistOptions) else options
+                out.append(best_overall_response(pid, start, rows, ropts))
         except ValidationError as exc:
-            raise ValidationError(f"{Path(path).name}, {exc.message}", code=exc.code) from None
+            raise ValidationError(f"{source}, {exc.message}", code=exc.code) from None
     return out

@@ -64,8 +64,6 @@ ATTRIBUTION = {
 }
 RELATED = ("possible", "probable", "definite")
 SEX = {Sex.MALE: "male", Sex.FEMALE: "female"}
-# Registries and the country they answer for (C.5.1.r.2): the EU CT number is the EU's
-# (CTIS), the NCT number ClinicalTrials.gov's (United States).
 BLINDED_PRODUCT = "Blinded investigational product"
 
 
@@ -212,6 +210,8 @@ def icsr_for(ae: AdverseEvent, report: SaeReport, reports: list[SaeReport]) -> I
     )
     reaction_uid = _uid(ae.pk, "reaction")
     related = any(v in RELATED for v in (ae.attribution or {}).values())
+    # C.5.1.r: registries and the country each answers for (C.5.1.r.2): the EU CT number is
+    # the EU's (CTIS), the NCT number ClinicalTrials.gov's (United States).
     registrations = tuple(
         (number, country)
         for number, country in ((trial.eu_ct_number, "EU"), (trial.nct_number, "US"))

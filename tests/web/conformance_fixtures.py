@@ -119,6 +119,8 @@ PERSONAS: dict[str, tuple[str, str, str | None] | None] = {
     "partner_investigator": ("investigator", "partner", None),
     "monitor_a": ("sponsor_monitor", "main", "A"),
     "nurse_blinded": ("research_nurse", "main", None),  # blinded to trial C's arms
+    # pharmacovigilance for trial B at the partner site: its SAE (QB) and its ICSR, no other
+    "pv_b_partner": ("pharmacovigilance", "partner", "B"),
 }
 READ_ONLY = {"monitor_a"}
 
@@ -295,6 +297,7 @@ def build_world() -> World:
         "monitor_a",
         "outsider",
         "nurse_blinded",
+        "pv_b_partner",
     ):
         users[name] = user_create(username=name, password=PASSWORD)
     admin = users["admin"]
@@ -373,6 +376,12 @@ def build_world() -> World:
         role=Role.SPONSOR_MONITOR,
         site=sites["main"],
         trial=w.objects[("trial", "A")],
+    )
+    membership_grant(
+        user=users["pv_b_partner"],
+        role=Role.PHARMACOVIGILANCE,
+        site=sites["partner"],
+        trial=w.objects[("trial", "B")],
     )
 
     # --- patients, consent, screening, registration

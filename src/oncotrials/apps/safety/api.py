@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user, roles_on
@@ -16,6 +16,7 @@ from oncotrials.core.errors import NotFoundError
 from oncotrials.core.grading import load_catalogue
 
 from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save, dlt_status_for
+from .e2b import icsr_export
 from .models import DltRuleSet
 from .schemas import (
     SafetyAdverseEventDeleteIn,
@@ -180,6 +181,27 @@ def safety_sae_report_create(request: HttpRequest, ae_id: Id, payload: SafetySae
         notes=payload.notes,
     )
     return Status(201, report)
+
+
+@router.get(
+    "/safety/adverse-events/{ae_id}/icsr",
+    response={**ERRORS},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The ICH E2B(R3) ICSR (XML) of the SAE report version.",
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def safety_sae_icsr(request: HttpRequest, ae_id: Id, report: OptionalId = None) -> Any:
+    """The E2B(R3) ICSR of SAE report ``report`` (default: the latest), audited as an export."""
+    ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
+    icsr = icsr_export(ae=ae, by=acting_user(request.user), sequence=report)
+    response = HttpResponse(icsr.content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{icsr.filename}"'
+    return response
 
 
 @router.get("/safety/sae-worklist", response={200: list[SafetySaeDueOut], **ERRORS})

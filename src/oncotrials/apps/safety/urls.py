@@ -40,6 +40,11 @@ urlpatterns: list[URLPattern] = [
         name="safety-sae-report",
     ),
     path(
+        "safety/adverse-events/<int:ae_id>/icsr.xml",
+        views.sae_icsr,
+        name="safety-sae-icsr",
+    ),
+    path(
         "safety/registrations/<int:registration_id>/astct/",
         views.astct_new,
         name="safety-astct-new",

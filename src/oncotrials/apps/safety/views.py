@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from oncotrials.apps.accounts.access import (
     Action,
@@ -47,6 +47,7 @@ from oncotrials.core.grading import (
 
 from .dlt_review import dlt_case_adjudicate, dlt_evaluate, dlt_rules_save, dlt_status_for
 from .dlt_templates import DLT_TEMPLATES
+from .e2b import icsr_export
 from .forms import AdverseEventForm
 from .models import (
     AdverseEvent,
@@ -353,6 +354,25 @@ def sae_report(request: HttpRequest, ae_id: int) -> HttpResponse:
     except OncotrialsError as exc:
         return HttpResponse(exc.message, status=exc.status)
     return redirect("safety-ae-edit", ae_id=ae.pk)
+
+
+@login_required
+@require_GET
+@_visible
+def sae_icsr(request: HttpRequest, ae_id: int) -> HttpResponse:
+    """Download the E2B(R3) ICSR of one SAE report version (``?report=N``; default the latest)."""
+    ae = adverse_event_get_for_user(user=request.user, ae_id=ae_id)
+    try:
+        icsr = icsr_export(
+            ae=ae, by=acting_user(request.user), sequence=_int(request.GET.get("report"))
+        )
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except OncotrialsError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    response = HttpResponse(icsr.content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{icsr.filename}"'
+    return response
 
 
 CRS_FLAGS = (

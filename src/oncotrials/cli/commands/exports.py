@@ -50,13 +50,26 @@ def export(
     list_formats: Annotated[
         bool, typer.Option("--list", help="List the export formats and exit.")
     ] = False,
+    ae: Annotated[
+        int | None, typer.Option("--ae", help="e2b: the serious adverse event to report.")
+    ] = None,
+    report: Annotated[
+        int | None,
+        typer.Option("--report", help="e2b: the SAE report version (default: the latest)."),
+    ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Export a trial's data from a named data cut (made if new), with each file's SHA-256.
 
     The same cut always gives the same files: they are written from the data frozen when the
-    cut was made and checked against the digests recorded then.
+    cut was made and checked against the digests recorded then. ``export e2b --ae ID`` writes
+    the ICH E2B(R3) ICSR of one SAE instead (``--report N`` for a given version).
     """
+    if kind == "e2b":
+        from oncotrials.cli.commands.e2b import export_e2b
+
+        export_e2b(ae_id=ae, report=report, out=out, user=user, fmt=fmt)
+        return
     from oncotrials.cli import django_setup
 
     django_setup.setup()

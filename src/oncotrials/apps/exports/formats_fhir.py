@@ -111,7 +111,7 @@ def _subject(reg: Registration, consents: dict[int, Consent]) -> m.Subject:
             onset=ae.onset_date,
             serious=ae.serious,
             outcome=ae.outcome,
-            meddra_code=ae.meddra_code,
+            meddra_code=str(ae.meddra_code or ""),
             resolved=ae.resolution_date,
         )
         for ae in AdverseEvent.objects.filter(

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
-from fhir_validation import errors, validate
 from typer.testing import CliRunner
 
+from fhir_validation import errors, validate
 from oncotrials.cli.main import app
 
 runner = CliRunner()

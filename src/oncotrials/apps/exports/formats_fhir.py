@@ -95,7 +95,7 @@ def _subject(reg: Registration, consents: dict[int, Consent]) -> m.Subject:
             type_label=s.get_specimen_type_display(),
             status=s.status,
             collected_on=s.collected_at.astimezone(dt.UTC).date(),
-            parent=s.parent.label if s.parent_id else "",
+            parent=s.parent.label if s.parent is not None else "",
             body_site=s.anatomic_site,
         )
         for s in Specimen.objects.filter(registration=reg)

@@ -23,7 +23,10 @@ from oncotrials.cli.output import (
 )
 from oncotrials.core.errors import ValidationError
 
-app = typer.Typer(help="Import data from other systems (FHIR R4 / mCODE).", no_args_is_help=True)
+app = typer.Typer(
+    help="Import from other systems: FHIR R4 / mCODE files read, with a report (dry run).",
+    no_args_is_help=True,
+)
 
 
 def _files(path: Path) -> list[tuple[str, bytes]]:

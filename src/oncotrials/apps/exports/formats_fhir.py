@@ -19,6 +19,7 @@ from oncotrials.apps.subjects.models import (
     Registration,
     RegistrationStatusChange,
 )
+from oncotrials.core.biobank.lineage import SPECIMEN_TYPES
 from oncotrials.core.fhir import bundle_json, study_from_json, study_to_json
 from oncotrials.core.fhir import model as m
 from oncotrials.core.genomics.oncotree import load_oncotree
@@ -54,7 +55,7 @@ def _hgvsp(protein_change: str) -> str:
         return protein_change
 
 
-def _subject(reg: Registration, consents: dict[int, Consent]) -> m.Subject:
+def _subject(reg: Registration, consents: dict[int, Consent], trial: Any) -> m.Subject:
     patient = reg.patient
     forms = FormInstance.objects.filter(registration=reg, status=FormStatus.COMPLETE)
     history = forms.filter(form_name="medical_history").order_by("-updated_at", "-pk").first()
@@ -92,7 +93,7 @@ def _subject(reg: Registration, consents: dict[int, Consent]) -> m.Subject:
         m.SpecimenRecord(
             ref=s.label,
             specimen_type=s.specimen_type,
-            type_label=s.get_specimen_type_display(),
+            type_label=SPECIMEN_TYPES[s.specimen_type].label,
             status=s.status,
             collected_on=s.collected_at.astimezone(dt.UTC).date(),
             parent=s.parent.label if s.parent is not None else "",
@@ -141,8 +142,9 @@ def _subject(reg: Registration, consents: dict[int, Consent]) -> m.Subject:
             m.ConsentRecord(
                 ref=f"consent-{consent.pk}",
                 signed_on=consent.signed_on,
-                form=f"{consent.form.get_kind_display()} consent, version {consent.form.version}"
-                f" of {consent.form.version_date.isoformat()}",
+                # the stored values, not labels in the language of the request
+                form=f"{trial.protocol_code} informed consent form, version "
+                f"{consent.form.version} of {consent.form.version_date.isoformat()}",
                 withdrawn_on=consent.withdrawn_on,
             )
             if consent is not None
@@ -183,7 +185,7 @@ def fhir_collect(trial: Any, sites: Sequence[Any]) -> str:
         phase=trial.phase,
         sponsor=trial.sponsor,
         arms=tuple(arms[k] for k in sorted(arms)),
-        subjects=tuple(_subject(reg, consents) for reg in regs),
+        subjects=tuple(_subject(reg, consents, trial) for reg in regs),
     )
     return study_to_json(study)
 

@@ -160,7 +160,8 @@ class _Builder:
         for ae in sub.adverse_events:
             self.adverse_event(sub, ae)
         for a in sub.administrations:
-            dosage: dict[str, Any] = {"text": f"{a.agent} {a.dose or ''} {a.unit}".strip()}
+            amount = format(a.dose.normalize(), "f") if a.dose is not None else ""
+            dosage: dict[str, Any] = {"text": " ".join(x for x in (a.agent, amount, a.unit) if x)}
             if a.dose is not None:
                 dose: dict[str, Any] = {"value": _number(a.dose), "unit": a.unit}
                 if a.unit in c.UCUM_UNITS:

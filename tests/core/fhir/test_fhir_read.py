@@ -127,3 +127,21 @@ def test_cli_reports_what_was_read_and_skipped() -> None:
     human = runner.invoke(app, ["import", "fhir", str(MCODE)])
     assert human.exit_code == 0
     assert "nothing was written to the database" in human.stderr
+
+
+def test_malformed_resources_inside_a_bundle_are_skipped_not_fatal() -> None:
+    patient = json.loads(next(p for p in MCODE.glob("Patient-*.json")).read_text())
+    patient["identifier"] = "MRN-1"  # a string where R4 has a list of Identifier
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [[1], {"resource": patient}, {"resource": {"resourceType": "Nothing"}}],
+    }
+    result = read_resources([("b.json", json.dumps(bundle).encode())])
+    assert [(o.resource.split("/")[0], o.status) for o in result.outcomes] == [
+        ("Patient", "skipped"),
+        ("Nothing", "skipped"),
+    ]
+    assert result.outcomes[0].reason.startswith("not valid FHIR R4: identifier")
+    assert result.outcomes[1].reason == "oncotrials does not import Nothing resources"
+    assert result.patients == []

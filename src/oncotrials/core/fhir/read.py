@@ -150,15 +150,35 @@ class _Reader:
         return short.split("/", 1)[1] if short.startswith("Patient/") else None
 
     def collect(self, file: str, resources: list[tuple[str, dict[str, Any]]]) -> None:
-        # Patients first, so that references from the same file or bundle resolve to their key.
+        parsed: list[tuple[str, dict[str, Any], str]] = []
         for full_url, res in resources:
-            if res.get("resourceType") == "Patient":
+            parsed.append((full_url, res, self.parse_problem(res)))
+        # Patients first, so that references from the same file or bundle resolve to their key.
+        for full_url, res, problem in parsed:
+            if res.get("resourceType") == "Patient" and not problem:
                 key = self.patient_key(res)
                 for name in (full_url, f"Patient/{res.get('id', '')}"):
                     if name:
                         self.patient_keys[name] = key
-        for _full_url, res in resources:
-            self.one(file, res)
+        for _full_url, res, problem in parsed:
+            if problem:
+                self.outcome(file, res, SKIPPED, problem)
+            else:
+                self.one(file, res)
+
+    @staticmethod
+    def parse_problem(res: dict[str, Any]) -> str:
+        """Why the resource cannot be read at all ("" when it parses as FHIR R4)."""
+        kind = res.get("resourceType")
+        if not hasattr(_Reader, f"read_{str(kind).lower()}"):
+            return f"oncotrials does not import {kind} resources"
+        try:
+            get_fhir_model_class(str(kind)).model_validate(res)
+        except PydanticError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            return f"not valid FHIR R4: {where}: {first['msg']}"
+        return ""
 
     @staticmethod
     def patient_key(res: dict[str, Any]) -> str:
@@ -168,19 +188,12 @@ class _Reader:
         return str(chosen[0]["value"]) if chosen else str(res.get("id", ""))
 
     def one(self, file: str, res: dict[str, Any]) -> None:
-        kind = res.get("resourceType")
-        handler = getattr(self, f"read_{str(kind).lower()}", None)
-        if handler is None:
-            self.outcome(file, res, SKIPPED, f"oncotrials does not import {kind} resources")
-            return
+        handler = getattr(self, f"read_{str(res.get('resourceType')).lower()}")
         try:
-            get_fhir_model_class(str(kind)).model_validate(res)
-        except PydanticError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            self.outcome(file, res, SKIPPED, f"not valid FHIR R4: {where}: {first['msg']}")
-            return
-        reason = handler(res)
+            reason = handler(res)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # The R4 parse passed, so this is a shape the reader does not expect: skip, say so.
+            reason = f"could not be read ({type(exc).__name__}: {exc})"
         self.outcome(file, res, SKIPPED if reason else READ, reason or "")
 
     def read_patient(self, res: dict[str, Any]) -> str:
@@ -294,12 +307,14 @@ def _resources(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     if data.get("resourceType") != "Bundle":
         return [("", data)]
     out: list[tuple[str, dict[str, Any]]] = []
-    for entry in data.get("entry") or []:
-        res = (entry or {}).get("resource")
+    entries = data.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        res = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(res, dict):
             if res.get("resourceType") == "Bundle":
                 out.extend(_resources(res))
             else:
+                assert isinstance(entry, dict)
                 out.append((str(entry.get("fullUrl", "")), res))
     return out
 

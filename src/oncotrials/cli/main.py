@@ -151,6 +151,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Export a trial's data from a named data cut (made if new), with each file's SHA-256.",
         group=False,
     ),
+    "import": LazyCommand(
+        "oncotrials.cli.commands.fhir_import",
+        "app",
+        "Import from other systems: FHIR R4 / mCODE files read, with a report (dry run).",
+    ),
     "convert": LazyCommand(
         "oncotrials.cli.commands.exports", "convert_app", "Convert and check CDISC SDTM files."
     ),

@@ -42,7 +42,7 @@ def test_export_errors_are_one_line(trial_data: Any, tmp_path: Path) -> None:
     code = trial_data.cohort.trial.protocol_code
     unknown = runner.invoke(app, ["export", "odm", "--study", code, "--cut", "x"])
     assert unknown.exit_code == 1
-    assert "Unknown export format 'odm'; known: sdtm" in unknown.stderr
+    assert "Unknown export format 'odm'; known: " in unknown.stderr
     missing = runner.invoke(app, ["export", "sdtm", "--study", "NOPE", "--cut", "x"])
     assert missing.exit_code == 1
     assert "No trial with protocol code 'NOPE'" in missing.stderr
@@ -53,7 +53,7 @@ def test_export_errors_are_one_line(trial_data: Any, tmp_path: Path) -> None:
     assert "does not allow you to make data cuts" in outsider.stderr
     listed = runner.invoke(app, ["export", "--list"])
     assert listed.exit_code == 0
-    assert listed.stdout.startswith("sdtm")
+    assert {"fhir", "sdtm"} <= {line.split()[0] for line in listed.stdout.splitlines() if line}
 
 
 @pytest.mark.parametrize("name", ["dm", "ts"])

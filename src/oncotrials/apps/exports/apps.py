@@ -10,5 +10,7 @@ class ExportsConfig(AppConfig):
 
     def ready(self) -> None:
         from .formats import register_builtin_formats  # models are ready only now
+        from .formats_fhir import register_fhir_format
 
         register_builtin_formats()
+        register_fhir_format()

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import odmlib.odm_1_3_2.model as odm
 
@@ -476,10 +475,11 @@ def odm_root(study: OdmStudy, *, created: dt.datetime) -> odm.ODM:
 
 def odm_bytes(root: odm.ODM) -> bytes:
     """The document as indented UTF-8 XML with its declaration."""
-    ET.register_namespace("", NS)
-    element = ET.fromstring(root.to_xml_string())
-    ET.indent(element)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(element, encoding="utf-8")
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+    element = etree.fromstring(root.to_xml_string().encode("utf-8"), parser)
+    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 # ----------------------------------------------------------------------------- validation

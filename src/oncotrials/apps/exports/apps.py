@@ -12,3 +12,6 @@ class ExportsConfig(AppConfig):
         from .formats import register_builtin_formats  # models are ready only now
 
         register_builtin_formats()
+        from .formats_odm import register_odm_format
+
+        register_odm_format()

@@ -125,7 +125,7 @@ def test_bad_requests_are_refused_clearly(trial_data: Any) -> None:
 
     admin = trial_data.unit.users["admin"]
     trial = trial_data.cohort.trial
-    with pytest.raises(ValidationError, match="Unknown export format 'fhir2'; known: .*sdtm"):
+    with pytest.raises(ValidationError, match=r"Unknown export format 'fhir2'; known: .*sdtm"):
         data_cut_create(trial=trial, name="x", formats=["fhir2"], by=admin)
     with pytest.raises(ValidationError, match="name of 1 to 100"):
         data_cut_create(trial=trial, name="  ", formats=["sdtm"], by=admin)

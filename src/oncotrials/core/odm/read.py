@@ -5,8 +5,8 @@ groups' items become fields. What a declaration cannot hold is refused, naming t
 repeating form or item group, an item of a data type without a field type (time, datetime,
 partial dates...), a derivation (``MethodOID``), a collection condition, an external code
 list, a range check other than GE/LE on a number, more than one unit. Vendor extensions
-(elements and attributes outside the ODM namespace) are ignored. Choice labels (``Decode``) are
-not kept: a declaration holds coded values only.
+(elements and attributes outside the ODM namespace) are ignored. Choice labels (``Decode``) that say more than
+the code go into the field's help text, since a declaration holds coded values only.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def _field(
         "name": name if re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name) else _slug(name or oid)
     }
     ref = item.find(f"{N}CodeListRef")
+    codes = ""
     if ref is not None:
         cl = codelists.get(ref.get("CodeListOID", ""))
         if cl is None:
@@ -121,13 +122,18 @@ def _field(
         entries.sort(key=lambda e: int(e.get("OrderNumber") or 0))
         field["type"] = "choice"
         field["choices"] = [e.get("CodedValue", "") for e in entries]
+        decodes = [(e.get("CodedValue", ""), _translated(e, "Decode")) for e in entries]
+        # A declaration holds coded values only: labels that say more than the code are kept
+        # in the field's help text, so that nothing the other system showed is lost.
+        if any(d and d not in (c, c.replace("_", " ")) for c, d in decodes):
+            codes = "; ".join(f"{c} = {d or c}" for c, d in decodes)
     else:
         field["type"] = ftype
     question = _translated(item, "Question")
     default = field["name"].replace("_", " ").capitalize()
     if question and question != default:
         field["label"] = question
-    help_text = _translated(item, "Description")
+    help_text = "; ".join(t for t in (_translated(item, "Description"), codes) if t)
     if help_text:
         field["help"] = help_text
     if mandatory:

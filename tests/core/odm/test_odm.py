@@ -220,7 +220,9 @@ def test_what_a_declaration_cannot_hold_is_refused_by_oid(old: str, new: str, me
 
 
 def test_what_is_not_odm_is_refused_clearly(tmp_path: Path) -> None:
-    with pytest.raises(OdmImportError, match=r"expected ODM in http://www\.cdisc\.org/ns/odm/v1\.3"):
+    with pytest.raises(
+        OdmImportError, match=r"expected ODM in http://www\.cdisc\.org/ns/odm/v1\.3"
+    ):
         forms_from_odm(b'<ODM xmlns="http://www.cdisc.org/ns/odm/v2.0"/>')
     with pytest.raises(OdmImportError, match="DOCTYPE"):
         forms_from_odm(b'<!DOCTYPE x [<!ENTITY a "b">]><ODM/>')

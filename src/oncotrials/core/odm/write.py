@@ -138,10 +138,11 @@ class Events:
             self._exact[v.code] = add(f"SE.{v.code}", v.name or v.code, False, v.forms)
         if s.cycles is not None:
             for d in s.cycles.days:
-                one = d.only_cycles is not None and len(d.only_cycles) == 1
+                only = d.only_cycles or ()
+                one = len(only) == 1
                 name = d.name or (
-                    f"Cycle {d.only_cycles[0]} day {d.day}" if one else f"Day {d.day} of each cycle"
-                )  # type: ignore[index]
+                    f"Cycle {only[0]} day {d.day}" if one else f"Day {d.day} of each cycle"
+                )
                 oid = add(f"SE.{d.label}", name, not one, d.forms)
                 self._cycles.append((d, oid, not one))
         if s.imaging is not None:
@@ -291,12 +292,12 @@ def metadata_version(
             if f.type != "choice":
                 continue
             cl = odm.CodeList(OID=codelist_oid(spec.name, f.name), Name=f.title, DataType="text")
-            for i, c in enumerate(f.choices, 1):
+            for i, code in enumerate(f.choices, 1):
                 cl.CodeListItem.append(
                     odm.CodeListItem(
-                        CodedValue=c,
+                        CodedValue=code,
                         OrderNumber=i,
-                        Decode=odm.Decode(TranslatedText=[_text(c.replace("_", " "))]),
+                        Decode=odm.Decode(TranslatedText=[_text(code.replace("_", " "))]),
                     )
                 )
             mdv.CodeList.append(cl)

@@ -76,6 +76,7 @@ def odm_data(trial_data: Any) -> Any:
     signature_sign(
         record=form, meaning="reviewed", password=PASSWORD, by=unit.users["investigator"]
     )
+    signature_sign(record=reg, meaning="approved", password=PASSWORD, by=unit.users["investigator"])
     return trial_data
 
 
@@ -155,6 +156,8 @@ def test_clinical_data_carry_audit_records_signature_and_queries(odm_data: Any) 
         if s.get("SubjectKey") == odm_data.patient.research_id
     ]
     assert subject.find("odm:SiteRef", NS).get("LocationOID") == "LOC.MAIN"
+    casebook = subject.find("odm:Signature", NS)
+    assert casebook.find("odm:SignatureRef", NS).get("SignatureOID") == "SD.APPROVED"
     event = subject.find("odm:StudyEventData", NS)
     assert (event.get("StudyEventOID"), event.get("StudyEventRepeatKey")) == ("SE.CnD1", "1")
     form = event.find("odm:FormData", NS)

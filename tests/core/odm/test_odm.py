@@ -81,6 +81,7 @@ SUBJECT = Subject(
         FormRecord("IMG2", "quality_of_life", (Value("assessed_on", "2026-12-25"),)),
         FormRecord("X9", "ecog", (Value("performance_status", "1"),)),  # not in the schedule
     ),
+    signature=Signed(9, "investigator", "2026-11-30T09:00:00+00:00", "approved"),
 )
 
 

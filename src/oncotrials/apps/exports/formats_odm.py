@@ -88,6 +88,17 @@ def _audit(ev: AuditEvent | None) -> odm.Audit | None:
     return odm.Audit(user=ev.actor_username, at=_stamp(ev.occurred_at), reason=ev.reason)
 
 
+def _signed(signature: Signature | None) -> odm.Signed | None:
+    if signature is None or not signature_is_valid(signature):
+        return None
+    return odm.Signed(
+        ref=signature.pk,
+        user=signature.signer.username,
+        at=_stamp(signature.signed_at),
+        meaning=signature.meaning,
+    )
+
+
 def _form(
     instance: FormInstance,
     events: list[AuditEvent],
@@ -100,20 +111,12 @@ def _form(
             continue
         last = next((e for e in reversed(events) if f"data.{field}" in (e.changes or {})), None)
         values.append(odm.Value(field=field, value=_text(value), audit=_audit(last)))
-    signed = None
-    if signature is not None and signature_is_valid(signature):
-        signed = odm.Signed(
-            ref=signature.pk,
-            user=signature.signer.username,
-            at=_stamp(signature.signed_at),
-            meaning=signature.meaning,
-        )
     return odm.FormRecord(
         visit=instance.visit_code,
         form=instance.form_name,
         values=tuple(values),
         audit=_audit(events[-1] if events else None),
-        signature=signed,
+        signature=_signed(signature),
         queries=tuple(
             odm.Query(
                 ref=q.pk,
@@ -159,6 +162,16 @@ def odm_collect(trial: Any, sites: Sequence[Any]) -> str:
         .order_by("signed_at", "pk")
     ):
         signatures[s.object_id] = s  # the latest one: it alone can still hold
+    casebooks: dict[int, Signature] = {}
+    for s in (
+        Signature.objects.filter(
+            content_type=ContentType.objects.get_for_model(Registration),
+            object_id__in=[r.pk for r in regs],
+        )
+        .select_related("signer")
+        .order_by("signed_at", "pk")
+    ):
+        casebooks[s.object_id] = s
     by_reg: dict[int, list[FormInstance]] = {}
     for i in instances:
         by_reg.setdefault(i.registration_id, []).append(i)
@@ -170,6 +183,7 @@ def odm_collect(trial: Any, sites: Sequence[Any]) -> str:
                 _form(i, events.get(str(i.pk), []), queries.get(i.pk, []), signatures.get(i.pk))
                 for i in by_reg.get(reg.pk, [])
             ),
+            signature=_signed(casebooks.get(reg.pk)),
         )
         for reg in regs
     )

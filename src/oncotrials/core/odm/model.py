@@ -74,6 +74,7 @@ class Subject:
     key: str
     site: str
     forms: tuple[FormRecord, ...] = ()
+    signature: Signed | None = None  # the casebook's signature, while it holds
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def study_from_json(text: str) -> OdmStudy:
                 Subject(
                     key=s["key"],
                     site=s["site"],
+                    signature=None if s.get("signature") is None else Signed(**s["signature"]),
                     forms=tuple(
                         FormRecord(
                             visit=f["visit"],

@@ -2,7 +2,8 @@
 
 The metadata (``Study/MetaDataVersion``) comes from the form declarations and the visit
 schedule; the clinical data (``ClinicalData``, a Snapshot) from the completed forms, each value
-with an ``AuditRecord`` (its last change: who, when, why), each signed form with a ``Signature``
+with an ``AuditRecord`` (its last change: who, when, why), each signed form (and casebook) with a
+``Signature``
 and each data query as an ``Annotation``. Mapping:
 
 ==========================  =====================================================================
@@ -383,6 +384,10 @@ def odm_root(study: OdmStudy, *, created: dt.datetime) -> odm.ODM:
     for subject in study.subjects:
         location = _location_oid(subject.site)
         sd = odm.SubjectData(SubjectKey=subject.key)
+        if subject.signature is not None:
+            sd.Signature = _signature(subject.signature, location)
+            users.add(subject.signature.user)
+            meanings.add(subject.signature.meaning)
         sd.SiteRef = odm.SiteRef(LocationOID=location)
         visits: dict[tuple[str, str | None], odm.StudyEventData] = {}
         for rec in subject.forms:

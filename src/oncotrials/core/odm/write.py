@@ -3,8 +3,7 @@
 The metadata (``Study/MetaDataVersion``) comes from the form declarations and the visit
 schedule; the clinical data (``ClinicalData``, a Snapshot) from the completed forms, each value
 with an ``AuditRecord`` (its last change: who, when, why), each signed form (and casebook) with a
-``Signature``
-and each data query as an ``Annotation``. Mapping:
+``Signature`` and each data query as an ``Annotation``. Mapping:
 
 ==========================  =====================================================================
 declaration / schedule      ODM 1.3.2
@@ -32,9 +31,9 @@ SDTM; they are not ODM forms here.
 
 References
 ----------
-CDISC Operational Data Model (ODM) Version 1.3.2, 2013 (sections 3.1.1 ``ODM``, 3.1.3
-``MetaDataVersion``, 3.1.5 ``AdminData``, 3.1.6 ``ClinicalData``, 3.1.7 ``AuditRecord``, 3.1.8
-``Signature``, 3.1.9 ``Annotation``); the XML Schema ``ODM1-3-2.xsd`` bundled with odmlib.
+CDISC Operational Data Model (ODM) Version 1.3.2, 2013: the elements ``ODM``,
+``MetaDataVersion``, ``AdminData``, ``ClinicalData``, ``AuditRecord``, ``Signature`` and
+``Annotation``; its XML Schema ``ODM1-3-2.xsd``, bundled with odmlib, decides validity.
 """
 
 from __future__ import annotations
@@ -119,7 +118,6 @@ class Events:
         self._exact: dict[str, str] = {}
         self._cycles: list[tuple[Any, str, bool]] = []
         self._series: list[tuple[str, str]] = []
-        self._unscheduled: list[str] = []
         if schedule is None:
             return
         from oncotrials.core.schedule import load_schedule

@@ -141,6 +141,18 @@ def test_visits_map_to_study_events_and_repeat_keys() -> None:
     assert defs["SE.FU"].get("Repeating") == "Yes"
 
 
+def test_a_value_of_a_field_no_longer_declared_is_kept_as_a_retired_item() -> None:
+    old = FormRecord("SCR", "ecog", (Value("performance_status", "1"), Value("karnofsky", "90")))
+    study = _study((Subject("ONC-0002", "main", (old,)),))
+    xml = odm_files(study, created=CREATED)["odm.xml"]
+    root = etree.fromstring(xml)
+    (item,) = root.findall(".//odm:ItemDef[@OID='IT.ECOG.KARNOFSKY']", NS)
+    assert item.find("odm:Alias", NS).get("Context") == "oncotrials.retired"
+    assert root.find(".//odm:ItemData[@ItemOID='IT.ECOG.KARNOFSKY']", NS).get("Value") == "90"
+    (ecog,) = [d for d in forms_from_odm(xml) if d["name"] == "ecog"]
+    assert [f["name"] for f in ecog["fields"]] == ["assessed_on", "performance_status"]
+
+
 def test_metadata_read_back_gives_the_same_declarations() -> None:
     xml = odm_files(_study(), created=CREATED)["odm.xml"]
     back = forms_from_odm(xml)

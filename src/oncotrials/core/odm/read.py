@@ -22,7 +22,7 @@ from lxml import etree
 from oncotrials.core.crf import declaration_problems
 from oncotrials.core.errors import ValidationError
 
-from .write import ALIAS_DATE_CHECK, ALIAS_FORM, ALIAS_REQUIRED_IF, NS
+from .write import ALIAS_DATE_CHECK, ALIAS_FORM, ALIAS_REQUIRED_IF, ALIAS_RETIRED, NS
 
 N = f"{{{NS}}}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -237,6 +237,8 @@ def forms_from_odm(
                 item = items.get(ioid)
                 if item is None:
                     raise _refuse(goid, f"its item {ioid!r} is not defined.")
+                if _aliases(item, ALIAS_RETIRED):
+                    continue  # kept for old values only: not part of the declaration
                 fields.append(_field(item, iref.get("Mandatory") == "Yes", codelists, units))
         doc: dict[str, Any] = {"name": name, "title": form.get("Name") or name, "fields": fields}
         checks = []

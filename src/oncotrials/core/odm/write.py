@@ -19,6 +19,7 @@ min / max                   ``RangeCheck`` GE / LE, SoftHard="Hard"
 expected_min / _max         ``RangeCheck`` GE / LE, SoftHard="Soft" (a query, not a block)
 required_if, date_checks    ``Alias`` ``oncotrials.required_if`` / ``oncotrials.date_check``
                             (JSON), which other systems may ignore
+dropped field with data     a text ``ItemDef`` with ``Alias`` ``oncotrials.retired``
 visit (SCR...)              ``StudyEventDef`` SE.<code>, not repeating
 cycle day                   SE.C<n>D<d> for one cycle, else SE.CnD<d> repeating, the cycle
                             number as ``StudyEventRepeatKey``
@@ -42,7 +43,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -58,6 +59,8 @@ NS = "http://www.cdisc.org/ns/odm/v1.3"
 ALIAS_FORM = "oncotrials.form"
 ALIAS_REQUIRED_IF = "oncotrials.required_if"
 ALIAS_DATE_CHECK = "oncotrials.date_check"
+ALIAS_RETIRED = "oncotrials.retired"
+RETIRED = "No longer declared for this form; kept for the values collected before."
 DATA_TYPE = {
     "text": "text",
     "choice": "text",
@@ -221,6 +224,8 @@ def _item_def(spec: FormSpec, f: FieldSpec, units: Mapping[str, str]) -> odm.Ite
     item.RangeCheck.extend(_range_checks(f))
     if f.type == "choice":
         item.CodeListRef = odm.CodeListRef(CodeListOID=codelist_oid(spec.name, f.name))
+    if f.help == RETIRED:
+        item.Alias.append(odm.Alias(Context=ALIAS_RETIRED, Name="yes"))
     if f.required_if is not None:
         rule = json.dumps({"field": f.required_if[0], "equals": f.required_if[1]})
         item.Alias.append(odm.Alias(Context=ALIAS_REQUIRED_IF, Name=rule))
@@ -348,10 +353,38 @@ def _location_oid(site: str) -> str:
     return f"LOC.{site.upper()}"
 
 
+def _with_retired(specs: list[FormSpec], study: OdmStudy) -> list[FormSpec]:
+    """The forms with, after their declared fields, the fields a declaration has since dropped
+    but completed forms still hold: text items marked ``oncotrials.retired``, so that no
+    collected value is lost and a declaration read back is the current one."""
+    declared = {s.name: set(s.field_names) for s in specs}
+    extra: dict[str, dict[str, None]] = {}
+    for subject in study.subjects:
+        for rec in subject.forms:
+            if rec.form not in declared:
+                raise ValidationError(
+                    f"Subject {subject.key}: form {rec.form!r} at {rec.visit} has no declaration "
+                    "in this export."
+                )
+            for v in rec.values:
+                if v.field not in declared[rec.form]:
+                    extra.setdefault(rec.form, {})[v.field] = None
+    return [
+        replace(
+            s,
+            fields=(
+                *s.fields,
+                *(FieldSpec(name, "text", help=RETIRED) for name in sorted(extra.get(s.name, {}))),
+            ),
+        )
+        for s in specs
+    ]
+
+
 def odm_root(study: OdmStudy, *, created: dt.datetime) -> odm.ODM:
     """The ODM 1.3.2 document (an odmlib object) of the study: metadata, administrative data
     (users, sites, signature meanings) and the clinical data of its subjects."""
-    specs = form_specs(study.declarations)
+    specs = _with_retired(form_specs(study.declarations), study)
     by_name = {s.name: s for s in specs}
     events = Events(study.schedule, by_name)
     stamp = created.astimezone(dt.UTC).replace(microsecond=0).isoformat()
@@ -389,12 +422,7 @@ def odm_root(study: OdmStudy, *, created: dt.datetime) -> odm.ODM:
         sd.SiteRef = odm.SiteRef(LocationOID=location)
         visits: dict[tuple[str, str | None], odm.StudyEventData] = {}
         for rec in subject.forms:
-            spec = by_name.get(rec.form)
-            if spec is None:
-                raise ValidationError(
-                    f"Subject {subject.key}: form {rec.form!r} at {rec.visit} has no declaration "
-                    "in this export."
-                )
+            spec = by_name[rec.form]
             oid, key = events.locate(rec.visit)
             if oid == UNSCHEDULED:
                 unscheduled[rec.form] = None
@@ -414,12 +442,7 @@ def odm_root(study: OdmStudy, *, created: dt.datetime) -> odm.ODM:
             seq = len(form_queries) + 1
             ig = odm.ItemGroupData(ItemGroupOID=group_oid(rec.form))
             order = {f.name: i for i, f in enumerate(spec.fields)}
-            for v in sorted(rec.values, key=lambda v: order.get(v.field, len(order))):
-                if v.field not in order:
-                    raise ValidationError(
-                        f"Subject {subject.key}: form {rec.form} at {rec.visit} holds a value "
-                        f"for {v.field!r}, which its declaration does not have."
-                    )
+            for v in sorted(rec.values, key=lambda v: order[v.field]):
                 item = odm.ItemData(ItemOID=item_oid(rec.form, v.field), Value=v.value)
                 if v.audit is not None:
                     item.AuditRecord = _audit(v.audit, location)

@@ -159,6 +159,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "convert": LazyCommand(
         "oncotrials.cli.commands.exports", "convert_app", "Convert and check CDISC SDTM files."
     ),
+    "odm": LazyCommand(
+        "oncotrials.cli.commands.odm",
+        "app",
+        "CDISC ODM 1.3.2: check a file, read its metadata as form declarations.",
+    ),
     "pdx": LazyCommand(
         "oncotrials.cli.commands.pdx",
         "app",

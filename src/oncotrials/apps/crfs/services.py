@@ -17,7 +17,7 @@ the role may not do it).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -164,6 +164,16 @@ def form_declaration_set(
         by=by,
     )
     return existing
+
+
+@transaction.atomic
+def form_declarations_import(
+    *, trial: Trial, documents: Sequence[Mapping[str, Any]], by: User, reason: str = ""
+) -> list[TrialFormDeclaration]:
+    """Declare several forms at once (an ODM import): all of them, or none if one is refused."""
+    return [
+        form_declaration_set(trial=trial, document=doc, by=by, reason=reason) for doc in documents
+    ]
 
 
 # ----------------------------------------------------------------------------- forms

@@ -9,8 +9,11 @@ class ExportsConfig(AppConfig):
     verbose_name = "Exports and data cuts"
 
     def ready(self) -> None:
-        from .formats import register_builtin_formats  # models are ready only now
+        # models are ready only now
+        from .formats import register_builtin_formats
         from .formats_fhir import register_fhir_format
+        from .formats_odm import register_odm_format
 
         register_builtin_formats()
         register_fhir_format()
+        register_odm_format()

@@ -4,7 +4,6 @@ monitor exports only its trial at its site), the CLI, and the round trip through
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -118,33 +117,3 @@ def test_cli_exports_fhir_and_the_reader_reads_it_back(trial_data: Any, tmp_path
         trial_data.patient.sex,
         trial_data.partner_patient.sex,
     }
-
-
-def test_the_demo_fhir_export_is_reproducible_and_valid(db: Any, tmp_path: Path) -> None:
-    from django.db.models import Count
-
-    from oncotrials.apps.demo import demo_load
-    from oncotrials.apps.exports.services import data_cut_create, data_cut_files
-    from oncotrials.apps.trials.models import Trial
-
-    demo_load(seed=7)
-    trial = (
-        Trial.objects.annotate(n=Count("registrations"))
-        .filter(n__gt=0)
-        .order_by("-n", "protocol_code")
-        .first()
-    )
-    assert trial is not None
-    cut = data_cut_create(trial=trial, name="fhir-demo", formats=["fhir"], by=None)
-    files = data_cut_files(cut=cut, fmt="fhir", by=None)
-    assert data_cut_files(cut=cut, fmt="fhir", by=None) == files
-    again = data_cut_create(trial=trial, name="fhir-demo-2", formats=["fhir"], by=None)
-    assert again.content_sha256 == cut.content_sha256  # unchanged data, the same content
-    bundle = _bundle(files)
-    kinds = Counter(e["resource"]["resourceType"] for e in bundle["entry"])
-    assert kinds["Patient"] == kinds["ResearchSubject"] == trial.registrations.count()
-    assert kinds["AdverseEvent"] > 0
-    assert kinds["Observation"] > 0
-    path = tmp_path / "bundle.json"
-    path.write_bytes(files["bundle.json"])
-    assert errors(validate([path])["bundle.json"]) == []

@@ -125,7 +125,7 @@ def test_bad_requests_are_refused_clearly(trial_data: Any) -> None:
 
     admin = trial_data.unit.users["admin"]
     trial = trial_data.cohort.trial
-    with pytest.raises(ValidationError, match="Unknown export format 'fhir2'; known: sdtm"):
+    with pytest.raises(ValidationError, match=r"Unknown export format 'fhir2'; known: .*sdtm"):
         data_cut_create(trial=trial, name="x", formats=["fhir2"], by=admin)
     with pytest.raises(ValidationError, match="name of 1 to 100"):
         data_cut_create(trial=trial, name="  ", formats=["sdtm"], by=admin)
@@ -170,7 +170,7 @@ def test_api_lists_makes_and_downloads_cuts(trial_data: Any, client_for: Any) ->
     client = client_for("admin")
     trial = trial_data.cohort.trial
     formats = client.get("/api/v1/exports/formats").json()
-    assert [f["name"] for f in formats] == ["sdtm"]
+    assert {"sdtm", "cbioportal"} <= {f["name"] for f in formats}
     made = client.post(
         "/api/v1/exports/cuts",
         json.dumps({"trial_id": trial.pk, "name": "api cut", "formats": ["sdtm"]}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -56,12 +57,17 @@ def study_from_database(
     name: str = "",
     type_of_cancer: str = "mixed",
     genome: str | None = None,
+    collected_from: dt.date | None = None,
+    collected_to: dt.date | None = None,
 ) -> Study:
     """A core :class:`Study` holding the current reports of ``patients`` (a queryset).
 
     ``genome`` (GRCh37 or GRCh38) keeps only the reports on that reference and the samples
     they describe; without it, reports on both references are refused (a cBioPortal study has
-    one ``reference_genome``).
+    one ``reference_genome``). ``collected_from``/``collected_to`` keep the samples collected
+    in that range (both days included; a sample without a collection date counts on its
+    report's date). Only samples with a current report are exported: a sample in the study
+    always has data.
     """
     wanted = _genome(genome)
     samples = list(
@@ -72,8 +78,17 @@ def study_from_database(
     current = GenomicReport.objects.filter(sample__in=samples, superseded=False)
     if wanted is not None:
         current = current.filter(genome_build=wanted.value)
-        kept = set(current.values_list("sample_id", flat=True))
-        samples = [s for s in samples if s.pk in kept]
+    if collected_from is not None or collected_to is not None:
+        day_of = {s.pk: s.collected_on for s in samples}
+        low, high = collected_from or dt.date.min, collected_to or dt.date.max
+        in_range = [
+            r.pk
+            for r in current.only("pk", "sample_id", "reported_on")
+            if (day := day_of[r.sample_id] or r.reported_on) is not None and low <= day <= high
+        ]
+        current = current.filter(pk__in=in_range)
+    kept = set(current.values_list("sample_id", flat=True))
+    samples = [s for s in samples if s.pk in kept]
     reports = list(current.order_by("pk"))
     by_report = _alterations_by_report(r.pk for r in reports)
     sample_of = {s.pk: s for s in samples}

@@ -1,21 +1,16 @@
-"""Export of the database as a cBioPortal study directory (written by the core writer)."""
+"""The genomic part of a cBioPortal study from the database (samples, reports, panels); the
+programme export that writes it with its clinical files and timeline is
+``oncotrials.apps.exports.cbioportal``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
-from oncotrials.apps.accounts.models import User
-from oncotrials.apps.audit.services import audit_record
-from oncotrials.apps.subjects.models import Patient
-from oncotrials.apps.subjects.selectors import patients_visible_to
 from oncotrials.core.errors import ValidationError
-from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, Study, write_study
+from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, Study
 from oncotrials.core.genomics.model import GenomeBuild
 from oncotrials.core.genomics.model import Sample as CoreSample
 
@@ -158,47 +153,3 @@ def study_from_database(
         gene_panels=panels,
         panel_matrix=matrix,
     )
-
-
-@transaction.atomic
-def genomics_export_study(
-    *,
-    directory: str | Path,
-    study_id: str,
-    by: User | None,
-    patients: Any = None,
-    name: str = "",
-    genome: str | None = None,
-) -> Path:
-    """Write the current reports of the patients ``by`` may see as a cBioPortal study.
-
-    ``genome`` exports only the reports on that reference genome (GRCh37 or GRCh38).
-    """
-    if not study_id or not all(c.isalnum() or c in "._-" for c in study_id):
-        raise ValidationError(
-            f"study_id may hold letters, digits, '.', '_' and '-' only; got {study_id!r}.",
-            field="study_id",
-        )
-    pool = patients_visible_to(by) if by is not None else Patient.objects.all()
-    if patients is not None:
-        pool = pool.filter(pk__in=patients.values("pk"))
-    study = study_from_database(patients=pool, study_id=study_id, name=name, genome=genome)
-    if not study.samples:
-        on = f" on {_genome(genome)}" if genome else ""
-        raise ValidationError(f"No genomic sample{on} to export among the patients you may see.")
-    out = write_study(study, directory)
-    audit_record(
-        action="export",
-        object_type="genomics.study",
-        object_id=study_id,
-        object_repr=f"cBioPortal study {study_id}",
-        changes={
-            "genome": [None, study.genome_build.value],
-            "samples": [None, len(study.samples)],
-            "mutations": [None, len(study.mutations)],
-            "copy_numbers": [None, len(study.copy_numbers)],
-            "structural_variants": [None, len(study.structural_variants)],
-        },
-        by=by,
-    )
-    return out

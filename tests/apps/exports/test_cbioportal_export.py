@@ -305,7 +305,8 @@ def test_subset_by_dates_trial_and_programme(programme: Any, tmp_path: Path) -> 
         cbioportal_export(directory=tmp_path / "x", study_id="x", by=None,
                           since=dt.date(2026, 12, 1), until=dt.date(2026, 11, 1))  # fmt: skip
     # trial: another trial has none of these patients
-    other = Trial.objects.exclude(pk=programme.cohort.trial_id).first()
+    other = Trial.objects.exclude(pk=programme.cohort.trial_id).order_by("pk").first()
+    assert other is not None
     with pytest.raises(ValidationError, match=f"trial {other.protocol_code}"):
         cbioportal_export(directory=tmp_path / "o", study_id="o", by=None, trial=other)
     assert not (tmp_path / "o").exists()
@@ -375,3 +376,25 @@ def test_the_export_command_takes_the_subset_options(programme: Any, tmp_path: P
     )
     assert bad.exit_code == 1
     assert "--since takes a day as YYYY-MM-DD; got '11/2026'" in bad.output
+
+
+def test_a_cut_over_two_reference_genomes_is_refused_with_the_way_out(
+    programme: Any, tmp_path: Path
+) -> None:
+    from oncotrials.apps.exports.services import data_cut_create
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.core.genomics.normalised import PatientMap
+
+    maf = tmp_path / "old.maf"
+    maf.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\tNCBI_Build\n"
+        "EGFR\tSB-OLD\tMissense_Mutation\tp.L858R\tGRCh37\n"
+    )
+    rid = programme.partner_patient.research_id
+    genomics_import(
+        path=maf, by=None, patient_map=PatientMap.parse(f"sample_id,research_id\nSB-OLD,{rid}\n")
+    )
+    with pytest.raises(ValidationError) as exc:
+        data_cut_create(trial=programme.cohort.trial, name="c", formats=["cbioportal"], by=None)
+    assert "two reference genomes" in exc.value.message
+    assert "--trial T-SHARED --genome GRCh38" in exc.value.message

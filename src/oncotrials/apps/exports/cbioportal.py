@@ -333,30 +333,27 @@ def study_id_of(trial: Trial) -> str:
 def cbioportal_collect(trial: Any, sites: Sequence[Any]) -> str:
     """The trial's patients at ``sites`` as the study's files (canonical JSON name -> text).
 
-    A cBioPortal study has one reference genome: when the trial's reports are on two, the
-    GRCh38 ones are kept (the error of the full export names this choice for the CLI)."""
+    A cBioPortal study has one reference genome: when the trial's reports are on two, the cut
+    is refused with the command that exports each reference apart (no report is dropped
+    silently)."""
     regs = Registration.objects.filter(trial=trial, patient__site__in=list(sites))
     patients = Patient.objects.filter(pk__in=regs.values("patient_id"))
-    study_id = study_id_of(trial)
     try:
         study = programme_study(
             patients=patients,
             registrations=regs,
-            study_id=study_id,
+            study_id=study_id_of(trial),
             name=trial.title,
             trial_only=True,
         )
     except ValidationError as exc:
-        if exc.field != "genome":
+        if exc.extra.get("field") != "genome":
             raise
-        study = programme_study(
-            patients=patients,
-            registrations=regs,
-            study_id=study_id,
-            name=trial.title,
-            genome="GRCh38",
-            trial_only=True,
-        )
+        raise ValidationError(
+            f"{exc.message} For a data cut of {trial.protocol_code}: oncotrials genomics export "
+            f"DIR --study-id ID --trial {trial.protocol_code} --genome GRCh38 (then GRCh37).",
+            field="genome",
+        ) from None
     with tempfile.TemporaryDirectory() as tmp:
         if study.samples:
             write_study(study, tmp)

@@ -398,3 +398,35 @@ def test_a_cut_over_two_reference_genomes_is_refused_with_the_way_out(
         data_cut_create(trial=programme.cohort.trial, name="c", formats=["cbioportal"], by=None)
     assert "two reference genomes" in exc.value.message
     assert "--trial T-SHARED --genome GRCh38" in exc.value.message
+
+
+def test_the_exports_page_and_api_serve_the_study(programme: Any, client_for: Any) -> None:
+    """A data manager's path: the Exports page makes a cBioPortal cut, its zip keeps the
+    study's case_lists/ folder, and one case list downloads by its path (page and API)."""
+    import io
+    import zipfile
+
+    client = client_for("admin")
+    trial = programme.cohort.trial
+    assert 'value="cbioportal"' in client.get("/exports/").content.decode()
+    answer = client.post(
+        "/exports/", {"trial": trial.pk, "name": "cbio", "formats": ["cbioportal"], "reason": ""}
+    )
+    assert answer.status_code == 302
+    cut_id = int(answer["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert "data_timeline_treatment.txt" in client.get(answer["Location"]).content.decode()
+    archive = client.get(f"/exports/cuts/{cut_id}/cbioportal.zip")
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert "T-SHARED-cbio-cbioportal/case_lists/cases_all.txt" in names
+    page_file = client.get(f"/exports/cuts/{cut_id}/cbioportal/case_lists/cases_all.txt")
+    assert page_file.status_code == 200
+    assert page_file["Content-Disposition"] == 'attachment; filename="cases_all.txt"'
+    api_file = client.get(
+        f"/api/v1/exports/cuts/{cut_id}/files/cbioportal/case_lists/cases_all.txt"
+    )
+    assert api_file.status_code == 200
+    assert b"stable_id: t_shared_all" in api_file.content
+    assert (
+        client.get(f"/api/v1/exports/cuts/{cut_id}/files/cbioportal/case_lists/x.txt").status_code
+        == 404
+    )

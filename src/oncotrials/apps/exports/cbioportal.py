@@ -31,6 +31,7 @@ from django.utils import timezone
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.biobank.models import Specimen
+from oncotrials.apps.biobank.selectors import specimens_visible_to
 from oncotrials.apps.crfs.models import DrugAdministration
 from oncotrials.apps.genomics.export import study_from_database
 from oncotrials.apps.genomics.models import Sample
@@ -115,6 +116,7 @@ def _timeline(
     since: dt.date | None,
     until: dt.date | None,
     trial_only: bool,
+    specimens: QuerySet[Specimen],
 ) -> tuple[TimelineEvent, ...]:
     """Treatment, imaging (RECIST responses), status and specimen events, in days from each
     patient's referral date; ``trial_only`` keeps the biobank specimens of ``registrations``."""
@@ -190,13 +192,13 @@ def _timeline(
             add(s.patient.research_id, s.collected_on, None, "SPECIMEN", SAMPLE_ID=s.sample_id,
                 SPECIMEN_TYPE=_SAMPLE_KIND.get(s.kind),
                 SOURCE="Genomic report", TIMEPOINT=_TIMEPOINT.get(s.timepoint))  # fmt: skip
-    biobank = Specimen.objects.filter(
+    biobank = specimens.filter(
         patient__research_id__in=list(anchor), parent__isnull=True
     ).select_related("patient")
     if trial_only:
         biobank = biobank.filter(registration__in=regs)
     for sp in biobank.order_by("patient__research_id", "collected_at", "pk"):
-        add(sp.patient.research_id, timezone.localdate(sp.collected_at), None, "SPECIMEN",
+        add(sp.patient.research_id, timezone.localtime(sp.collected_at).date(), None, "SPECIMEN",
             SPECIMEN_ID=sp.label, SPECIMEN_TYPE=_words(sp.specimen_type),
             SOURCE="Biobank")  # fmt: skip
     return tuple(sorted(events, key=lambda e: (e.patient_id, e.start, e.event_type)))
@@ -212,6 +214,7 @@ def programme_study(
     since: dt.date | None = None,
     until: dt.date | None = None,
     trial_only: bool = False,
+    specimens: QuerySet[Specimen] | None = None,
 ) -> Study:
     """The study of ``patients``' current genomic reports with their clinical file and
     timeline (the events of ``registrations``; with ``trial_only`` no biobank specimen
@@ -237,6 +240,7 @@ def programme_study(
         since=since,
         until=until,
         trial_only=trial_only,
+        specimens=Specimen.objects.all() if specimens is None else specimens,
     )
     return replace(
         study,
@@ -276,6 +280,7 @@ def cbioportal_export(
         since=since,
         until=until,
         trial_only=trial is not None,
+        specimens=specimens_visible_to(by) if by is not None else None,
     )
     if not study.samples:
         raise ValidationError(

@@ -7,8 +7,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from conftest import at, collect
-
 
 def _report(patient: Any, tmp_path: Path) -> None:
     from oncotrials.apps.genomics.services import genomics_import
@@ -23,7 +21,9 @@ def _report(patient: Any, tmp_path: Path) -> None:
     genomics_import(path=maf, by=None, patient_map=pmap)
 
 
-def test_a_primary_specimen_is_a_timeline_event(bank: Any, tmp_path: Path) -> None:
+def test_a_primary_specimen_is_a_timeline_event(
+    bank: Any, collect: Any, at: Any, tmp_path: Path
+) -> None:
     from oncotrials.apps.biobank.services import specimen_aliquot
     from oncotrials.apps.exports.cbioportal import cbioportal_export
     from oncotrials.core.genomics import read_study

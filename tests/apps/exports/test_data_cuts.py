@@ -170,7 +170,7 @@ def test_api_lists_makes_and_downloads_cuts(trial_data: Any, client_for: Any) ->
     client = client_for("admin")
     trial = trial_data.cohort.trial
     formats = client.get("/api/v1/exports/formats").json()
-    assert {"sdtm", "fhir", "odm"} <= {f["name"] for f in formats}
+    assert {"sdtm", "fhir", "odm", "cbioportal"} <= {f["name"] for f in formats}
     made = client.post(
         "/api/v1/exports/cuts",
         json.dumps({"trial_id": trial.pk, "name": "api cut", "formats": ["sdtm"]}),

@@ -43,6 +43,7 @@ def test_export_errors_are_one_line(trial_data: Any, tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["export", "nosuch", "--study", code, "--cut", "x"])
     assert unknown.exit_code == 1
     assert "Unknown export format 'nosuch'; known: " in unknown.stderr
+    assert "sdtm" in unknown.stderr
     missing = runner.invoke(app, ["export", "sdtm", "--study", "NOPE", "--cut", "x"])
     assert missing.exit_code == 1
     assert "No trial with protocol code 'NOPE'" in missing.stderr
@@ -53,7 +54,7 @@ def test_export_errors_are_one_line(trial_data: Any, tmp_path: Path) -> None:
     assert "does not allow you to make data cuts" in outsider.stderr
     listed = runner.invoke(app, ["export", "--list"])
     assert listed.exit_code == 0
-    assert {"fhir", "odm", "sdtm"} <= {
+    assert {"cbioportal", "fhir", "odm", "sdtm"} <= {
         line.split()[0] for line in listed.stdout.splitlines() if line
     }
 

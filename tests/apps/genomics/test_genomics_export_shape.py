@@ -131,7 +131,7 @@ def test_the_shape_rules_catch_what_the_validator_refuses(tmp_path: Path) -> Non
 
 
 def test_the_export_passes_the_shape_rules_with_an_all_case_list(unit, biologist, tmp_path):
-    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.exports.cbioportal import cbioportal_export as genomics_export_study
     from oncotrials.apps.genomics.services import genomics_import
 
     make_study_patients(unit.main)
@@ -160,7 +160,7 @@ def _two_references(unit: Any, biologist: Any, tmp_path: Path) -> None:
 
 
 def test_a_database_on_two_references_exports_one_at_a_time(unit, biologist, tmp_path):
-    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.exports.cbioportal import cbioportal_export as genomics_export_study
     from oncotrials.core.genomics import read_study
 
     _two_references(unit, biologist, tmp_path)

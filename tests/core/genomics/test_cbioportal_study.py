@@ -19,7 +19,7 @@ from oncotrials.core.genomics.cbioportal import (
     write_study,
 )
 from oncotrials.core.genomics.issues import GenomicFileError, IssueLog, Severity
-from oncotrials.core.genomics.model import CnaCall
+from oncotrials.core.genomics.model import CnaCall, Sample
 
 
 @pytest.fixture(scope="module")
@@ -364,12 +364,19 @@ def test_writer_round_trip_of_a_small_study(tmp_path: Path) -> None:
         structural_variants=(StructuralVariant("P1-R", "EML4", "ALK", "2", 42522656, "2", 29446394, True,
                                                "INVERSION", "Fusion", False, True, True, b38),),
         timeline=(TimelineEvent("P1", 0, 120, "TREATMENT", {"AGENT": "osimertinib"}),
-                  TimelineEvent("P1", 130, None, "SPECIMEN", {"AGENT": None})),
+                  TimelineEvent("P1", 130, None, "SPECIMEN", {"SAMPLE_ID": "P1-R"})),
         gene_panels={"P1PANEL": GenePanel("P1PANEL", "tiny", ("EGFR", "MET", "ALK", "CDKN2A"))},
         panel_matrix={"P1-B": {"mutations": "P1PANEL"}, "P1-R": {"mutations": "P1PANEL"}},
         case_lists=(CaseList("unit_test_all", "All", "All samples", ("P1-B", "P1-R")),),
     )  # fmt: skip
     write_study(study, tmp_path / "s")
+    # one timeline file per event type, each with the columns its events use
+    assert (tmp_path / "s" / "data_timeline_treatment.txt").read_text().splitlines()[0] == (
+        "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tAGENT"
+    )
+    assert (tmp_path / "s" / "data_timeline_specimen.txt").read_text().splitlines()[1:] == [
+        "P1\t130\t\tSPECIMEN\tP1-R"
+    ]
     back = read_study(tmp_path / "s")
     # the lists cBioPortal requires for mutations and copy number were added
     added = {cl.stable_id: cl.sample_ids for cl in back.case_lists}
@@ -468,3 +475,19 @@ def test_cna_frame_fast_path(study_dir: Path) -> None:
     assert frame["line"].min() == 2
     study = read_study(study_dir, keep_neutral_cna=False)
     assert len(study.copy_numbers) == frame.height
+
+
+def test_a_calendar_date_never_leaves_in_a_timeline(tmp_path: Path) -> None:
+    """Timelines carry days from the patient's anchor; a real date in any column is refused."""
+    from oncotrials.core.errors import ValidationError
+    from oncotrials.core.genomics.cbioportal import Study, TimelineEvent
+
+    study = Study(
+        meta={"cancer_study_identifier": "t", "type_of_cancer": "mixed", "name": "t",
+              "description": "t"},
+        samples=(Sample("S1", "P1"),),
+        timeline=(TimelineEvent("P1", 3, None, "IMAGING", {"NOTE": "scan of 2024-03-01"}),),
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        write_study(study, tmp_path / "s")
+    assert "NOTE holds a calendar date" in exc.value.message

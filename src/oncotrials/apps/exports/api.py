@@ -22,7 +22,8 @@ MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
-FileName = Annotated[str, Path(pattern=r"^[a-z0-9_.-]{1,64}$")]
+# a file of the format, or of one of its folders (a cBioPortal study's case_lists/)
+FileName = Annotated[str, Path(pattern=r"^([a-z0-9_.-]{1,64}/)?[a-z0-9_.-]{1,64}$")]
 FILE_RESPONSE = {
     "responses": {
         "200": {
@@ -37,7 +38,7 @@ def download(data: bytes, name: str) -> HttpResponse:
     kinds = {".zip": "application/zip", ".json": "application/json", ".xml": "application/xml"}
     kind = next((v for k, v in kinds.items() if name.endswith(k)), "application/octet-stream")
     response = HttpResponse(data, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{name.rsplit("/", 1)[-1]}"'
     return response
 
 
@@ -85,7 +86,7 @@ def exports_cut_archive(request: HttpRequest, cut_id: Id, fmt: Slug) -> HttpResp
 
 
 @router.get(
-    "/exports/cuts/{cut_id}/files/{fmt}/{filename}",
+    "/exports/cuts/{cut_id}/files/{fmt}/{path:filename}",
     response={**ERRORS},
     openapi_extra=FILE_RESPONSE,
 )

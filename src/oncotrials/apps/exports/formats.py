@@ -268,6 +268,22 @@ def sdtm_subjects(text: str) -> int:
 
 
 def register_builtin_formats() -> None:
+    from .cbioportal import cbioportal_collect, cbioportal_subjects, cbioportal_write
+
+    format_register(
+        ExportFormat(
+            name="cbioportal",
+            label="cBioPortal study",
+            description=(
+                "The trial's patients as a cBioPortal study: clinical patients and samples, "
+                "mutations, copy number, structural variants, gene panels, case lists and a "
+                "timeline of treatments, responses, status and specimens (days from referral)."
+            ),
+            collect=cbioportal_collect,
+            write=cbioportal_write,
+            subjects=cbioportal_subjects,
+        )
+    )
     format_register(
         ExportFormat(
             name="sdtm",

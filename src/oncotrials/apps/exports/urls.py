@@ -15,7 +15,7 @@ urlpatterns: list[URLPattern] = [
         name="exports-cut-archive",
     ),
     path(
-        "exports/cuts/<int:cut_id>/<slug:fmt>/<str:filename>",
+        "exports/cuts/<int:cut_id>/<slug:fmt>/<path:filename>",
         views.exports_cut_file,
         name="exports-cut-file",
     ),

@@ -1,20 +1,16 @@
-"""Export of the database as a cBioPortal study directory (written by the core writer)."""
+"""The genomic part of a cBioPortal study from the database (samples, reports, panels); the
+programme export that writes it with its clinical files and timeline is
+``oncotrials.apps.exports.cbioportal``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
-from oncotrials.apps.accounts.models import User
-from oncotrials.apps.audit.services import audit_record
-from oncotrials.apps.subjects.models import Patient
-from oncotrials.apps.subjects.selectors import patients_visible_to
 from oncotrials.core.errors import ValidationError
-from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, Study, write_study
+from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, Study
 from oncotrials.core.genomics.model import GenomeBuild
 from oncotrials.core.genomics.model import Sample as CoreSample
 
@@ -56,12 +52,17 @@ def study_from_database(
     name: str = "",
     type_of_cancer: str = "mixed",
     genome: str | None = None,
+    collected_from: dt.date | None = None,
+    collected_to: dt.date | None = None,
 ) -> Study:
     """A core :class:`Study` holding the current reports of ``patients`` (a queryset).
 
     ``genome`` (GRCh37 or GRCh38) keeps only the reports on that reference and the samples
     they describe; without it, reports on both references are refused (a cBioPortal study has
-    one ``reference_genome``).
+    one ``reference_genome``). ``collected_from``/``collected_to`` keep the samples collected
+    in that range (both days included; a sample without a collection date counts on its
+    report's date). Only samples with a current report are exported: a sample in the study
+    always has data.
     """
     wanted = _genome(genome)
     samples = list(
@@ -72,8 +73,17 @@ def study_from_database(
     current = GenomicReport.objects.filter(sample__in=samples, superseded=False)
     if wanted is not None:
         current = current.filter(genome_build=wanted.value)
-        kept = set(current.values_list("sample_id", flat=True))
-        samples = [s for s in samples if s.pk in kept]
+    if collected_from is not None or collected_to is not None:
+        day_of = {s.pk: s.collected_on for s in samples}
+        low, high = collected_from or dt.date.min, collected_to or dt.date.max
+        in_range = [
+            r.pk
+            for r in current.only("pk", "sample_id", "reported_on")
+            if (day := day_of[r.sample_id] or r.reported_on) is not None and low <= day <= high
+        ]
+        current = current.filter(pk__in=in_range)
+    kept = set(current.values_list("sample_id", flat=True))
+    samples = [s for s in samples if s.pk in kept]
     reports = list(current.order_by("pk"))
     by_report = _alterations_by_report(r.pk for r in reports)
     sample_of = {s.pk: s for s in samples}
@@ -143,47 +153,3 @@ def study_from_database(
         gene_panels=panels,
         panel_matrix=matrix,
     )
-
-
-@transaction.atomic
-def genomics_export_study(
-    *,
-    directory: str | Path,
-    study_id: str,
-    by: User | None,
-    patients: Any = None,
-    name: str = "",
-    genome: str | None = None,
-) -> Path:
-    """Write the current reports of the patients ``by`` may see as a cBioPortal study.
-
-    ``genome`` exports only the reports on that reference genome (GRCh37 or GRCh38).
-    """
-    if not study_id or not all(c.isalnum() or c in "._-" for c in study_id):
-        raise ValidationError(
-            f"study_id may hold letters, digits, '.', '_' and '-' only; got {study_id!r}.",
-            field="study_id",
-        )
-    pool = patients_visible_to(by) if by is not None else Patient.objects.all()
-    if patients is not None:
-        pool = pool.filter(pk__in=patients.values("pk"))
-    study = study_from_database(patients=pool, study_id=study_id, name=name, genome=genome)
-    if not study.samples:
-        on = f" on {_genome(genome)}" if genome else ""
-        raise ValidationError(f"No genomic sample{on} to export among the patients you may see.")
-    out = write_study(study, directory)
-    audit_record(
-        action="export",
-        object_type="genomics.study",
-        object_id=study_id,
-        object_repr=f"cBioPortal study {study_id}",
-        changes={
-            "genome": [None, study.genome_build.value],
-            "samples": [None, len(study.samples)],
-            "mutations": [None, len(study.mutations)],
-            "copy_numbers": [None, len(study.copy_numbers)],
-            "structural_variants": [None, len(study.structural_variants)],
-        },
-        by=by,
-    )
-    return out

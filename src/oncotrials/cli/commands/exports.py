@@ -118,6 +118,7 @@ def export(
         files = data_cut_files(cut=found, fmt=exporter.name, by=by)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)  # cbioportal: case_lists/
         (out / name).write_bytes(data)
     recorded = found.files[exporter.name]
     result: dict[str, Any] = {

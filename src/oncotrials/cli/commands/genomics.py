@@ -10,6 +10,7 @@ a tumour type, ``resistance`` the alterations acquired between two samples under
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -684,22 +685,63 @@ def export_cmd(
             "the database holds both."
         ),
     ] = None,
+    programme: Annotated[
+        str | None,
+        typer.Option(help="Only the patients consented to this translational programme."),
+    ] = None,
+    trial: Annotated[
+        str | None,
+        typer.Option(help="Only the patients registered in this trial (protocol code)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only the samples collected on or after this day (YYYY-MM-DD)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Only the samples collected on or before this day (YYYY-MM-DD)."),
+    ] = None,
     user: Annotated[
         str | None, typer.Option(help="Export what this user may see (default: everything).")
     ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Export the database's current genomic reports as a cBioPortal study directory."""
+    """Export the programme's current genomic reports, clinical files and timeline as a
+    cBioPortal study directory (subset by genome, programme, trial and collection dates)."""
     from oncotrials.cli import django_setup
 
     django_setup.setup()
     from oncotrials.apps.audit.context import audit_context
-    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.exports.cbioportal import cbioportal_export
+    from oncotrials.apps.trials.models import Trial
 
+    def day(text: str | None, option: str) -> dt.date | None:
+        if text is None:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                f"{option} takes a day as YYYY-MM-DD; got {text!r}.", field=option
+            ) from None
+
+    chosen = None
+    if trial is not None:
+        chosen = Trial.objects.filter(protocol_code=trial).first()
+        if chosen is None:
+            raise ValidationError(f"No trial with protocol code {trial!r}.", field="--trial")
     by = _user(user)
     with audit_context(channel="cli", user=by):
-        out = genomics_export_study(
-            directory=directory, study_id=study_id, name=name, by=by, genome=genome
+        out = cbioportal_export(
+            directory=directory,
+            study_id=study_id,
+            name=name,
+            by=by,
+            genome=genome,
+            programme=programme,
+            trial=chosen,
+            since=day(since, "--since"),
+            until=day(until, "--until"),
         )
     if fmt is OutputFormat.json:
         print_json({"directory": str(out), "study_id": study_id})

@@ -552,7 +552,8 @@ def read_timeline(
         start = days["START_DATE"]
         if start is None:
             continue
-        extra = {k: v for k, v in rec.items() if k not in TIMELINE_REQUIRED}
+        # a blank cell is no value: the event does not carry that attribute
+        extra = {k: v for k, v in rec.items() if k not in TIMELINE_REQUIRED and v is not None}
         out.append(TimelineEvent(pid, start, days["STOP_DATE"], etype, extra))
     log.raise_if_errors()
     return tuple(out)
@@ -744,7 +745,8 @@ class _Profiles:
         for p, m in self.by_kind.get(("CLINICAL", "TIMELINE"), []):
             timeline.extend(read_timeline(_data_file(p, m), known_patients=patients))
             self.meta.setdefault("TIMELINE", m)
-        return tuple(timeline)
+        # one order whatever the files: by patient, day and type (stable within a file)
+        return tuple(sorted(timeline, key=lambda e: (e.patient_id, e.start, e.event_type)))
 
     def panel_matrix(self, panels: Mapping[str, GenePanel]) -> dict[str, dict[str, str | None]]:
         """Per sample, the gene panel of each profile; every sample and panel must be known."""
@@ -938,6 +940,58 @@ def _default_attrs(ids: Sequence[str]) -> tuple[ClinicalAttribute, ...]:
     )
 
 
+_REAL_DATE = re.compile(r"\b(1[89]|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+
+
+def timeline_file_stem(event_type: str) -> str:
+    """``data_timeline_<stem>.txt`` for an event type: lower case, other characters as '_'."""
+    return re.sub(r"[^a-z0-9]+", "_", event_type.lower()).strip("_") or "event"
+
+
+def _write_timeline(d: Path, sid: str, events: Sequence[TimelineEvent]) -> None:
+    """One timeline file per event type (``data_timeline_treatment.txt``...), each with its
+    meta file, as cBioPortal's public studies do; the columns after the four required ones are
+    those the events of that type use.
+
+    Timeline dates are whole days from a per-patient anchor; a value that reads as a calendar
+    date (``2024-03-01``) anywhere in an event is refused, so that no real date leaves.
+    """
+    by_type: dict[str, list[TimelineEvent]] = {}
+    for e in events:
+        for k, v in e.attributes.items():
+            if v is not None and _REAL_DATE.search(str(v)):
+                raise ValidationError(
+                    f"Timeline event {e.event_type} of patient {e.patient_id}: {k} holds a "
+                    f"calendar date ({v!r}); timelines carry days from the patient's anchor only.",
+                    field=k,
+                )
+        by_type.setdefault(e.event_type, []).append(e)
+    for etype, group in by_type.items():
+        stem = timeline_file_stem(etype)
+        extra_cols = list(dict.fromkeys(k for e in group for k in e.attributes))
+        rows: list[list[object]] = [
+            [
+                e.patient_id,
+                e.start,
+                e.stop,
+                e.event_type,
+                *(e.attributes.get(k) for k in extra_cols),
+            ]
+            for e in group
+        ]
+        name = f"data_timeline_{stem}.txt"
+        _write_tsv(d / name, [*TIMELINE_REQUIRED, *extra_cols], rows)
+        _write_meta(
+            d / f"meta_timeline_{stem}.txt",
+            {
+                "cancer_study_identifier": sid,
+                "genetic_alteration_type": "CLINICAL",
+                "datatype": "TIMELINE",
+                "data_filename": name,
+            },
+        )
+
+
 def write_study(study: Study, directory: str | Path, *, complete_case_lists: bool = True) -> Path:
     """Write ``study`` as a cBioPortal study directory (created if needed); returns it.
 
@@ -945,8 +999,10 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
     ``<study>_all`` (every sample, unless ``meta_study.txt`` asks the importer to add it with
     ``add_global_case_list: true``: a second list of the same id would be refused),
     ``<study>_sequenced`` when there are mutations (the samples profiled for
-    mutations in the gene-panel matrix, else every sample), ``<study>_cna`` when there is
-    copy number, ``<study>_cnaseq`` when there are both.
+    mutations in the gene-panel matrix and those with mutations, else every sample),
+    ``<study>_cna`` when there is copy number, ``<study>_cnaseq`` when there are both,
+    ``<study>_sv`` when there are structural variants; each with its ``case_list_category``.
+    Timeline events are written one file per event type (``data_timeline_treatment.txt``...).
     """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -1102,28 +1158,7 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
         )
         m.pop("namespaces", None)
         _write_meta(d / "meta_sv.txt", m)
-    if study.timeline:
-        extra_cols = list(dict.fromkeys(k for e in study.timeline for k in e.attributes))
-        tl_rows: list[list[object]] = [
-            [
-                e.patient_id,
-                e.start,
-                e.stop,
-                e.event_type,
-                *(e.attributes.get(k) for k in extra_cols),
-            ]
-            for e in study.timeline
-        ]
-        _write_tsv(d / "data_timeline.txt", [*TIMELINE_REQUIRED, *extra_cols], tl_rows)
-        _write_meta(
-            d / "meta_timeline.txt",
-            {
-                "cancer_study_identifier": sid,
-                "genetic_alteration_type": "CLINICAL",
-                "datatype": "TIMELINE",
-                "data_filename": "data_timeline.txt",
-            },
-        )
+    _write_timeline(d, sid, study.timeline)
     for panel in study.gene_panels.values():
         (d / f"data_gene_panel_{panel.stable_id.lower()}.txt").write_text(
             f"stable_id: {panel.stable_id}\ndescription: {panel.description}\n"
@@ -1183,41 +1218,61 @@ def _required_case_lists(study: Study) -> list[CaseList]:
                 "all_cases_in_study",
             )
         )
+    # Per-type lists with cBioPortal's categories (validateData.py VALID_CATEGORIES); each
+    # holds the samples profiled for that data type and never one without data in the study.
+    with_mutations = {m.sample_id for m in study.mutations}
+    if study.panel_matrix:
+        on_panel = {s for s, rec in study.panel_matrix.items() if rec.get("mutations") is not None}
+        sequenced = tuple(s for s in every if s in on_panel or s in with_mutations)
+    else:
+        sequenced = every
     if study.mutations and f"{sid}_sequenced" not in have:
-        profiled = tuple(
-            s for s in every if study.panel_matrix.get(s, {}).get("mutations") is not None
-        )
         out.append(
             CaseList(
                 f"{sid}_sequenced",
                 "Samples profiled for mutations",
                 "Samples profiled for mutations.",
-                profiled if study.panel_matrix else every,
+                sequenced,
+                "all_cases_with_mutation_data",
             )
         )
-    with_cna = tuple(dict.fromkeys(c.sample_id for c in study.copy_numbers))
+    cna_samples = {c.sample_id for c in study.copy_numbers}
+    with_cna = tuple(s for s in every if s in cna_samples)
     if study.copy_numbers and f"{sid}_cna" not in have:
         out.append(
             CaseList(
-                f"{sid}_cna", "Samples profiled for CNAs", "Samples profiled for CNAs.", with_cna
+                f"{sid}_cna",
+                "Samples profiled for CNAs",
+                "Samples profiled for copy-number alterations.",
+                with_cna,
+                "all_cases_with_cna_data",
             )
         )
     if study.mutations and study.copy_numbers and f"{sid}_cnaseq" not in have:
-        sequenced = next(
-            (
-                cl.sample_ids
-                for cl in (*study.case_lists, *out)
-                if cl.stable_id == f"{sid}_sequenced"
-            ),
-            every,
+        listed = next(
+            (cl.sample_ids for cl in study.case_lists if cl.stable_id == f"{sid}_sequenced"),
+            sequenced,
         )
-        both = tuple(s for s in sequenced if s in set(with_cna))
         out.append(
             CaseList(
                 f"{sid}_cnaseq",
                 "Samples profiled for mutations and CNAs",
                 "Samples profiled for mutations and copy-number alterations.",
-                both,
+                tuple(s for s in listed if s in cna_samples),
+                "all_cases_with_mutation_and_cna_data",
+            )
+        )
+    # The validator does not require ``_sv``: it is added to studies built here (no lists of
+    # their own), and a study read from disk keeps the lists it came with.
+    sv_samples = {v.sample_id for v in study.structural_variants}
+    if study.structural_variants and not study.case_lists:
+        out.append(
+            CaseList(
+                f"{sid}_sv",
+                "Samples profiled for structural variants",
+                "Samples profiled for structural variants and fusions.",
+                tuple(s for s in every if s in sv_samples),
+                "all_cases_with_sv_data",
             )
         )
     return out

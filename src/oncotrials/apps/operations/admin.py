@@ -12,9 +12,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from oncotrials.core.errors import ValidationError
-
 from oncotrials.apps.audit.admin_mixins import AuditedAdminMixin
+from oncotrials.core.errors import ValidationError
 
 from .models import (
     AccrualPlan,

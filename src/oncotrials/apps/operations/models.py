@@ -197,11 +197,11 @@ class Booking(models.Model):
     class Meta:
         ordering = ["starts_at", "pk"]
 
-    def access_target(self) -> Target:
-        return Target(frozenset({self.site_id}))
-
     def __str__(self) -> str:
         return f"{self.request.label} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def access_target(self) -> Target:
+        return Target(frozenset({self.site_id}))
 
 
 class AccrualPlan(models.Model):

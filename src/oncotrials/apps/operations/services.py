@@ -45,7 +45,6 @@ from .selectors import (
     SLOT_MINUTES,
     SLOTS_PER_DAY,
     calendar_of,
-    ceil_slots,
     local_start,
     site_zone,
     slot_of,
@@ -914,7 +913,7 @@ def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
             field="previous",
         )
     by_ref = {r.ref: r for r in week.requests}
-    changes = [m for m in run.moves]
+    changes = list(run.moves)
     for m in changes:
         if m["ref"] not in by_ref:
             raise ConflictError(

@@ -93,6 +93,7 @@ class _OfModel(forms.Form):
         f = self.fields.get("arm")
         if isinstance(f, forms.ModelChoiceField):
             f.queryset = PdxTreatmentArm.objects.filter(pdx_model=pdx).order_by("name")
+            f.label_from_instance = lambda a: a.name
 
 
 class EngraftmentForm(_OfModel):

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .models import Specimen
 from .models_pdx import (
@@ -98,7 +98,7 @@ class _OfModel(forms.Form):
 
 class EngraftmentForm(_OfModel):
     passage = forms.ModelChoiceField(
-        queryset=PdxPassage.objects.none(), label=gettext_lazy("Passage")
+        queryset=PdxPassage.objects.none(), label=pgettext_lazy("PDX", "Passage")
     )
     mice_engrafted = forms.IntegerField(
         label=gettext_lazy("Mice engrafted"), min_value=0, max_value=1000
@@ -128,12 +128,12 @@ class PassageForm(_OfModel):
 
 class ArmForm(_OfModel):
     passage = forms.ModelChoiceField(
-        queryset=PdxPassage.objects.none(), label=gettext_lazy("Passage")
+        queryset=PdxPassage.objects.none(), label=pgettext_lazy("PDX", "Passage")
     )
     name = forms.CharField(label=gettext_lazy("Arm name"), max_length=80)
     is_control = forms.BooleanField(label=gettext_lazy("Control arm"), required=False)
     treatment_name = forms.CharField(
-        label=gettext_lazy("Treatment"),
+        label=pgettext_lazy("PDX", "Treatment"),
         max_length=120,
         required=False,
         help_text=gettext_lazy("Leave empty for an untreated control arm."),
@@ -155,7 +155,7 @@ class ArmForm(_OfModel):
 
 
 class MeasurementsForm(_OfModel):
-    arm = forms.ModelChoiceField(queryset=PdxTreatmentArm.objects.none(), label=gettext_lazy("Arm"))
+    arm = forms.ModelChoiceField(queryset=PdxTreatmentArm.objects.none(), label=pgettext_lazy("PDX", "Arm"))
     table = forms.CharField(
         label=gettext_lazy("Measurements"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),

@@ -28,8 +28,23 @@ from .models_pdx import (
 _DATE = {"type": "date"}
 
 
+class _SpecimenChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.label} · {obj.patient.research_id}"
+
+
+class _PassageChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"P{obj.number}"
+
+
+class _ArmChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class PdxModelForm(forms.Form):
-    specimen = forms.ModelChoiceField(
+    specimen = _SpecimenChoice(
         queryset=Specimen.objects.none(),
         label=gettext_lazy("Specimen"),
         help_text=gettext_lazy(
@@ -76,7 +91,6 @@ class PdxModelForm(forms.Form):
         field = self.fields["specimen"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = specimens
-        field.label_from_instance = lambda s: f"{s.label} · {s.patient.research_id}"
 
 
 class _OfModel(forms.Form):
@@ -89,15 +103,13 @@ class _OfModel(forms.Form):
             f = self.fields.get(name)
             if isinstance(f, forms.ModelChoiceField):
                 f.queryset = passages
-                f.label_from_instance = lambda p: f"P{p.number}"
         f = self.fields.get("arm")
         if isinstance(f, forms.ModelChoiceField):
             f.queryset = PdxTreatmentArm.objects.filter(pdx_model=pdx).order_by("name")
-            f.label_from_instance = lambda a: a.name
 
 
 class EngraftmentForm(_OfModel):
-    passage = forms.ModelChoiceField(
+    passage = _PassageChoice(
         queryset=PdxPassage.objects.none(), label=pgettext_lazy("PDX", "Passage")
     )
     mice_engrafted = forms.IntegerField(
@@ -109,9 +121,7 @@ class EngraftmentForm(_OfModel):
 
 
 class PassageForm(_OfModel):
-    parent = forms.ModelChoiceField(
-        queryset=PdxPassage.objects.none(), label=gettext_lazy("From passage")
-    )
+    parent = _PassageChoice(queryset=PdxPassage.objects.none(), label=gettext_lazy("From passage"))
     implanted_on = forms.DateField(
         label=gettext_lazy("Implanted on"), widget=forms.DateInput(attrs=_DATE)
     )
@@ -127,7 +137,7 @@ class PassageForm(_OfModel):
 
 
 class ArmForm(_OfModel):
-    passage = forms.ModelChoiceField(
+    passage = _PassageChoice(
         queryset=PdxPassage.objects.none(), label=pgettext_lazy("PDX", "Passage")
     )
     name = forms.CharField(label=gettext_lazy("Arm name"), max_length=80)
@@ -155,7 +165,7 @@ class ArmForm(_OfModel):
 
 
 class MeasurementsForm(_OfModel):
-    arm = forms.ModelChoiceField(queryset=PdxTreatmentArm.objects.none(), label=pgettext_lazy("PDX", "Arm"))
+    arm = _ArmChoice(queryset=PdxTreatmentArm.objects.none(), label=pgettext_lazy("PDX", "Arm"))
     table = forms.CharField(
         label=gettext_lazy("Measurements"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),

@@ -132,7 +132,7 @@ def _plan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
 def _cancel(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
     booking = (
         bookings_visible_to(request.user)
-        .filter(site=site, pk=int_or_none(request.POST.get("booking")))
+        .filter(site=site, pk=int_or_none(request.POST.get("booking")) or 0)
         .first()
     )
     if booking is None:
@@ -166,9 +166,9 @@ def _add_request(request: HttpRequest, site: Any, monday: dt.date) -> HttpRespon
 
 def _replan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
     reasons = {
-        k.removeprefix("reason_"): v
-        for k, v in request.POST.items()
-        if k.startswith("reason_") and v.strip()
+        k.removeprefix("reason_"): request.POST.get(k, "")[:500]
+        for k in request.POST
+        if k.startswith("reason_") and request.POST.get(k, "").strip()
     }
     run = replan_start(
         site=site,

@@ -146,15 +146,15 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
     before = _counts()
     bad_cases = [
         (
-            {a.ref: [1, 288 + 108, 288 + 100], "C999999": [1, 288 + 110, -1]},
+            {a.ref: [1, 288 + 108, 288 + 102], "C999999": [1, 288 + 110, 288 + 102]},
             "solution.C999999",
         ),  # unknown request
         (
-            {a.ref: [1, 288 + 108, 288 + 100], b.ref: [2, 576 + 110, -1]},
+            {a.ref: [1, 288 + 108, 288 + 102], b.ref: [2, 576 + 110, 576 + 102]},
             f"solution.{b.ref}",
         ),  # closed day
         (
-            {a.ref: [1, 288 + 108, 288 + 100], b.ref: [1, 288 + 220, -1]},
+            {a.ref: [1, 288 + 108, 288 + 102], b.ref: [1, 288 + 220, 288 + 102]},
             f"solution.{b.ref}",
         ),  # after closing
     ]
@@ -166,7 +166,7 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
         bookings_save(
             site=equipped.main,
             monday=MONDAY,
-            solution={a.ref: [1, 288 + 108, 288 + 100]},
+            solution={a.ref: [1, 288 + 108, 288 + 102]},
             resources={a.ref: "BED-1"},  # a bed for a chair visit: unknown chair
             by=manager,
         )
@@ -175,7 +175,7 @@ def test_bookings_are_saved_and_a_bad_one_saves_none(equipped: Any, manager: Any
     saved = bookings_save(
         site=equipped.main,
         monday=MONDAY,
-        solution={a.ref: [1, 288 + 108, 288 + 100], b.ref: [3, 864 + 120, -1]},
+        solution={a.ref: [1, 288 + 108, 288 + 102], b.ref: [3, 864 + 120, 864 + 110]},
         resources={a.ref: "CH-01"},
         by=manager,
     )

@@ -41,7 +41,8 @@ from .services import _require_use
 
 #: Specimen types a xenograft can be grown from: viable tumour tissue or cells, never fixed
 #: tissue, fluids or extracts.
-_GRAFTABLE = frozenset({"tissue_frozen", "ctc", "culture"})
+GRAFTABLE = frozenset({"tissue_frozen", "ctc", "culture"})
+_GRAFTABLE = GRAFTABLE
 
 
 def _rule_check(sheet: str, values: Mapping[str, str]) -> None:

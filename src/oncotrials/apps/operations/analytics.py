@@ -42,7 +42,7 @@ from oncotrials.core.activity import (
 )
 from oncotrials.core.errors import ValidationError
 
-from .models import AccrualPlan, Booking, Resource, ResourceKind, Unit
+from .models import AccrualPlan, Booking, BookingStatus, Resource, ResourceKind, Unit
 from .selectors import calendar_of, sites_visible_to
 
 DEFAULT_DURATION_MONTHS = 24.0
@@ -264,9 +264,9 @@ def _occupancy_rows(user: Actor, year: int) -> list[OccupancyRow]:
     rows: list[OccupancyRow] = []
     for site in sites_visible_to(user):
         bookings = list(
-            Booking.objects.filter(site=site, starts_at__year=year).values_list(
-                "request__unit", "starts_at", "ends_at"
-            )
+            Booking.objects.filter(
+                site=site, starts_at__year=year, status=BookingStatus.ACTIVE
+            ).values_list("request__unit", "starts_at", "ends_at")
         )
         if not bookings:
             continue

@@ -165,9 +165,15 @@ class CareRequest(models.Model):
         return f"{'C' if self.unit == Unit.CHAIR else 'B'}{self.pk}"
 
 
+class BookingStatus(models.TextChoices):
+    ACTIVE = "active", _("Booked")
+    CANCELLED = "cancelled", _("Cancelled")
+    RELEASED = "released", _("Released by a re-plan")
+
+
 class Booking(models.Model):
     """Where and when a request is placed: a start (aware UTC), optionally a resource, and the
-    start of its pharmacy preparation."""
+    start of its pharmacy preparation. A cancelled booking stays, with who, when and why."""
 
     request = models.OneToOneField(CareRequest, on_delete=models.CASCADE, related_name="booking")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="bookings")
@@ -179,12 +185,23 @@ class Booking(models.Model):
     prep_starts_at = models.DateTimeField(null=True, blank=True)
     booked_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     booked_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=BookingStatus.choices, default=BookingStatus.ACTIVE
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    status_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.request.label} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def access_target(self) -> Target:
+        return Target(frozenset({self.site_id}))
 
 
 class AccrualPlan(models.Model):
@@ -228,10 +245,21 @@ class PlanStatus(models.TextChoices):
     SAVED = "saved", _("Bookings saved")
 
 
+class PlanKind(models.TextChoices):
+    PLAN = "plan", _("Plan of the week")
+    REPLAN = "replan", _("Re-plan of the rest of the week")
+
+
 class PlanRun(models.Model):
-    """One solve of a site's week: the instance it read, its progress and its plan."""
+    """One solve of a site's week: the instance it read, its progress and its plan. A re-plan
+    also keeps the bookings it started from (``previous``), the reasons given for moving locked
+    bookings and the moves it proposes."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="plan_runs")
+    kind = models.CharField(max_length=8, choices=PlanKind.choices, default=PlanKind.PLAN)
+    previous = models.JSONField(default=dict, blank=True)
+    reasons = models.JSONField(default=dict, blank=True)
+    moves = models.JSONField(default=list, blank=True)
     monday = models.DateField()
     time_limit = models.PositiveIntegerField(default=60)
     status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.QUEUED)

@@ -21,6 +21,7 @@ from oncotrials.core.errors import NotFoundError, ValidationError
 from .models import (
     AccrualPlan,
     Booking,
+    BookingStatus,
     CareRequest,
     Closure,
     NurseShift,
@@ -67,8 +68,12 @@ def resources_visible_to(user: Actor) -> QuerySet[Resource]:
     return _visible(Resource.objects.select_related("site"), user)
 
 
-def bookings_visible_to(user: Actor) -> QuerySet[Booking]:
-    return _visible(Booking.objects.select_related("request", "resource", "site"), user)
+def bookings_visible_to(user: Actor, *, cancelled: bool = False) -> QuerySet[Booking]:
+    """Bookings in force (with ``cancelled``, also the cancelled and released ones)."""
+    qs = Booking.objects.select_related("request", "resource", "site")
+    if not cancelled:
+        qs = qs.filter(status=BookingStatus.ACTIVE)
+    return _visible(qs, user)
 
 
 def requests_visible_to(user: Actor) -> QuerySet[CareRequest]:
@@ -200,6 +205,29 @@ def week_instance(*, site: Site, monday: dt.date) -> dict[str, Any]:
         ],
         "visits": visits,
     }
+
+
+def week_solution(*, site: Site, monday: dt.date) -> dict[str, list[int]]:
+    """The week's bookings in force in the scheduler's format: ``{request id: [day, start,
+    prep_start_or_-1]}`` with global slots of the week (a booking on another week is left out)."""
+    week = week_requests(site, monday)
+    zone = site_zone(site)
+    out: dict[str, list[int]] = {}
+    bookings = Booking.objects.filter(
+        request__in=week.requests, status=BookingStatus.ACTIVE
+    ).select_related("request")
+    for b in bookings:
+        local = b.starts_at.astimezone(zone)
+        day = (local.date() - monday).days
+        if not 0 <= day < DAYS:
+            continue
+        start = day * SLOTS_PER_DAY + slot_of(local.time())
+        prep = -1
+        if b.prep_starts_at is not None:
+            p = b.prep_starts_at.astimezone(zone)
+            prep = (p.date() - monday).days * SLOTS_PER_DAY + slot_of(p.time())
+        out[b.request.ref] = [day, start, prep]
+    return out
 
 
 def week_bookings(*, user: Actor, site: Site, monday: dt.date) -> list[Booking]:

@@ -18,15 +18,17 @@ from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import calendars_for, registrations_with_calendar
 from oncotrials.apps.trials.models import Cohort, Trial
 from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
-from oncotrials.core.scheduling import load_instance, solve
+from oncotrials.core.scheduling import load_instance, reschedule, solve
 
 from . import tasks
 from .models import (
     AccrualPlan,
     Booking,
+    BookingStatus,
     CareRequest,
     Closure,
     NurseShift,
+    PlanKind,
     PlanRun,
     PlanStatus,
     RequestSource,
@@ -36,17 +38,19 @@ from .models import (
     Unit,
     UnitCalendar,
 )
+from .placement import Placed, PlacementChecker
 from .requests import need_of
 from .selectors import (
     DAYS,
     SLOT_MINUTES,
     SLOTS_PER_DAY,
     calendar_of,
-    ceil_slots,
     local_start,
+    site_zone,
     slot_of,
     week_instance,
     week_requests,
+    week_solution,
 )
 
 DAY_MINUTES = 24 * 60
@@ -340,7 +344,9 @@ def care_request_cancel(*, request: CareRequest, by: User, reason: str) -> CareR
     if not reason.strip():
         raise ValidationError("Cancelling a request needs a reason.", field="reason")
     old = model_snapshot(request, ["status"])
-    Booking.objects.filter(request=request).delete()
+    booking = Booking.objects.filter(request=request, status=BookingStatus.ACTIVE).first()
+    if booking is not None:
+        _booking_set_status(booking, BookingStatus.CANCELLED, by=by, reason=reason)
     request.status = RequestStatus.CANCELLED
     request.save(update_fields=["status"])
     audit_record(
@@ -351,6 +357,37 @@ def care_request_cancel(*, request: CareRequest, by: User, reason: str) -> CareR
         by=by,
     )
     return request
+
+
+def _booking_set_status(booking: Booking, status: str, *, by: User, reason: str) -> None:
+    old = model_snapshot(booking, ["status", "status_reason"])
+    booking.status, booking.status_reason = status, reason[:500]
+    booking.status_by, booking.status_at = by, timezone.now()
+    booking.save(update_fields=["status", "status_reason", "status_by", "status_at"])
+    audit_record(
+        action="update",
+        instance=booking,
+        changes=diff(old, model_snapshot(booking, ["status", "status_reason"])),
+        reason=reason,
+        by=by,
+    )
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, by: User, reason: str) -> Booking:
+    """Cancel a booked visit: the booking and its request become cancelled (kept, with who,
+    when and why); the freed place is offered to the next re-plan."""
+    _manage(by, booking.site)
+    if not reason.strip():
+        raise ValidationError("Cancelling a booking needs a reason.", field="reason")
+    locked = Booking.objects.select_for_update().select_related("request").get(pk=booking.pk)
+    if locked.status != BookingStatus.ACTIVE:
+        raise ConflictError(
+            f"This booking is already {locked.get_status_display().lower()}.", field="status"
+        )
+    care_request_cancel(request=locked.request, by=by, reason=reason)
+    locked.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
@@ -446,9 +483,11 @@ def bookings_save(
         .values_list("pk", flat=True)
     )
     by_ref = {r.ref: r for r in week.requests}
-    cal = calendar_of(site)
-    codes = {r.code: r for r in Resource.objects.filter(site=site, active=True)}
-    placed: list[tuple[CareRequest, dt.datetime, dt.datetime, dt.datetime | None, Any]] = []
+    checker = PlacementChecker(site)
+    codes = {r.code: r for r in checker.resources.values()}
+    replaced = [by_ref[ref].pk for ref in solution if ref in by_ref]
+    others = checker.others(exclude=replaced)
+    placed: list[tuple[CareRequest, Placed, Resource | None]] = []
     for ref, value in sorted(solution.items()):
         req = by_ref.get(ref)
         if req is None:
@@ -463,30 +502,9 @@ def bookings_save(
                 f"solution.{ref} must be [day, start_slot, prep_start_or_-1]; got {value!r}.",
                 field=f"solution.{ref}",
             ) from None
-        date = monday + dt.timedelta(days=day)
-        start = start_global - day * SLOTS_PER_DAY
-        prep = prep_global - day * SLOTS_PER_DAY if prep_global >= 0 else -1
-        if day not in week.open_days or not req.earliest <= date <= req.latest:
+        if day not in week.open_days:
             raise ValidationError(
-                f"solution.{ref}: day {day} ({date}) is closed or outside the request's window "
-                f"{req.earliest}..{req.latest}.",
-                field=f"solution.{ref}",
-            )
-        dur = ceil_slots(req.duration_min)
-        if req.unit == Unit.CHAIR:
-            lo = slot_of(cal.chair_open) + ceil_slots(req.pre_min + req.prep_min)
-            hi = slot_of(cal.chair_close) - dur
-        else:
-            lo, hi = slot_of(cal.bed_admit_from), slot_of(cal.bed_admit_to)
-            if start_global + dur > (DAYS - 1) * SLOTS_PER_DAY + slot_of(cal.ward_close):
-                raise ValidationError(
-                    f"solution.{ref}: the stay would end after the ward closes on Friday.",
-                    field=f"solution.{ref}",
-                )
-        if not lo <= start <= hi:
-            raise ValidationError(
-                f"solution.{ref}: the start (slot {start} of day {day}) lies outside the "
-                f"opening hours (slots {lo}..{hi} of the day).",
+                f"solution.{ref}: day {day} of the week of {monday} is not an open day.",
                 field=f"solution.{ref}",
             )
         resource = None
@@ -498,20 +516,21 @@ def bookings_save(
                     f"{resources[ref]!r} at {site.code}.",
                     field=f"resources.{ref}",
                 )
-        starts = local_start(site, date, start)
-        ends = starts + dt.timedelta(minutes=dur * SLOT_MINUTES)
-        prep_at = local_start(site, date, prep) if prep >= 0 else None
-        placed.append((req, starts, ends, prep_at, resource))
+        place = _check_place(
+            checker, req, monday, day, start_global, prep_global, resource, others, ref
+        )
+        others.append(place)
+        placed.append((req, place, resource))
     Booking.objects.filter(request__in=[p[0] for p in placed]).delete()
     out = []
-    for req, starts, ends, prep_at, resource in placed:
+    for req, place, resource in placed:
         b = Booking.objects.create(
             request=req,
             site=site,
             resource=resource,
-            starts_at=starts,
-            ends_at=ends,
-            prep_starts_at=prep_at,
+            starts_at=place.starts,
+            ends_at=place.ends,
+            prep_starts_at=place.prep_starts,
             booked_by=by,
         )
         req.status = RequestStatus.BOOKED
@@ -519,11 +538,38 @@ def bookings_save(
         audit_record(
             action="create",
             instance=b,
-            changes={"starts_at": [None, starts.isoformat()], "request": [None, req.ref]},
+            changes={"starts_at": [None, place.starts.isoformat()], "request": [None, req.ref]},
             by=by,
         )
         out.append(b)
     return out
+
+
+def _check_place(
+    checker: PlacementChecker,
+    req: CareRequest,
+    monday: dt.date,
+    day: int,
+    start_global: int,
+    prep_global: int,
+    resource: Resource | None,
+    others: Sequence[Placed],
+    ref: str,
+) -> Placed:
+    """A slot-format place (the scheduler's) checked by the one placement check, its error
+    named after the solution entry."""
+    date = monday + dt.timedelta(days=day)
+    site = checker.site
+    starts = local_start(site, date, start_global - day * SLOTS_PER_DAY)
+    prep_at = (
+        local_start(site, date, prep_global - day * SLOTS_PER_DAY) if prep_global >= 0 else None
+    )
+    try:
+        return checker.check(
+            request=req, starts_at=starts, prep_starts_at=prep_at, resource=resource, others=others
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"solution.{ref}: {exc.message}", field=f"solution.{ref}") from None
 
 
 # --- accrual plans -------------------------------------------------------------------------------
@@ -639,15 +685,28 @@ def plan_run_execute(*, run_id: int, deterministic: bool = False) -> PlanRun:
             last[0] = now
             PlanRun.objects.filter(pk=run.pk).update(progress=list(trace), objective=int(value))
 
+    moves: list[dict[str, Any]] = []
     try:
         inst = load_instance(run.instance, source=f"plan run {run.pk}")
-        result = solve(
-            inst,
-            time_limit=float(run.time_limit),
-            deterministic=deterministic,
-            workers=1 if deterministic else None,
-            progress=progress,
-        )
+        if run.kind == PlanKind.REPLAN:
+            result = reschedule(
+                inst,
+                run.previous,
+                reasons=run.reasons,
+                time_limit=float(run.time_limit),
+                deterministic=deterministic,
+                workers=1 if deterministic else None,
+                progress=progress,
+            )
+            moves = _moves(run, inst, result.solution)
+        else:
+            result = solve(
+                inst,
+                time_limit=float(run.time_limit),
+                deterministic=deterministic,
+                workers=1 if deterministic else None,
+                progress=progress,
+            )
     except Exception as exc:  # a failed solve is shown, never lost
         PlanRun.objects.filter(pk=run.pk).update(
             status=PlanStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
@@ -662,6 +721,7 @@ def plan_run_execute(*, run_id: int, deterministic: bool = False) -> PlanRun:
         lower_bound=result.lower_bound,
         unscheduled=list(result.unscheduled),
         solution=result.solution_document(),
+        moves=moves,
         finished_at=timezone.now(),
     )
     run.refresh_from_db()
@@ -680,8 +740,224 @@ def plan_run_save(*, run: PlanRun, by: User) -> list[Booking]:
             "not saved yet can be saved.",
             field="status",
         )
-    saved = bookings_save(site=locked.site, monday=locked.monday, solution=locked.solution, by=by)
+    if locked.kind == PlanKind.REPLAN:
+        saved = _replan_apply(locked, by=by)
+    else:
+        saved = bookings_save(
+            site=locked.site, monday=locked.monday, solution=locked.solution, by=by
+        )
     locked.status = PlanStatus.SAVED
     locked.save(update_fields=["status"])
     audit_record(action="update", instance=locked, changes={"status": ["done", "saved"]}, by=by)
     return saved
+
+
+# --- re-planning the rest of the week ------------------------------------------------------------
+
+#: Seconds a re-plan searches by default: it starts from the plan in force and moves little.
+REPLAN_TIME_LIMIT = 10
+
+
+def _hm(slot: int) -> str:
+    minutes = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@transaction.atomic
+def replan_start(
+    *,
+    site: Site,
+    monday: dt.date,
+    by: User,
+    reasons: Mapping[str, str] | None = None,
+    time_limit: int = REPLAN_TIME_LIMIT,
+    now: dt.datetime | None = None,
+) -> PlanRun:
+    """Queue a re-plan of the rest of the week from the bookings in force, after cancelled or
+    added requests. Days up to today are under way: their bookings are confirmed (never moved)
+    and nothing new is placed on them. Locked bookings (confirmed, or PK visits on a fixed day)
+    move only when ``reasons`` gives a reason for their request id (``C12``)."""
+    _manage(by, site)
+    if not 1 <= time_limit <= MAX_TIME_LIMIT:
+        raise ValidationError(
+            f"time_limit must lie in 1..{MAX_TIME_LIMIT} seconds; got {time_limit}.",
+            field="time_limit",
+        )
+    today = timezone.localtime(now or timezone.now(), site_zone(site)).date()
+    done = (today - monday).days  # days 0..done are under way or past
+    if done >= DAYS - 1:
+        raise ValidationError(
+            f"The week of {monday} has no day left to re-plan (today is {today}).", field="week"
+        )
+    instance = week_instance(site=site, monday=monday)
+    previous = week_solution(site=site, monday=monday)
+    if not previous:
+        raise ValidationError(
+            f"Nothing is booked in the week of {monday} at {site.code}: plan the week first.",
+            field="week",
+        )
+    reasons = {k: str(v).strip()[:500] for k, v in (reasons or {}).items() if str(v).strip()}
+    visits = []
+    for v in instance["visits"]:
+        booked = previous.get(v["id"])
+        if booked is not None and booked[0] <= done:
+            v["confirmed"] = True  # under way: never moved
+            if v["id"] in reasons:
+                raise ValidationError(
+                    f"reasons.{v['id']}: the booking is on a day already under way; it cannot "
+                    "be moved.",
+                    field=f"reasons.{v['id']}",
+                )
+            visits.append(v)
+            continue
+        days = [d for d in v["days"] if d > done]
+        if not days:
+            continue
+        if v["target_day"] not in days:
+            v["target_day"] = min(days, key=lambda d: (abs(d - v["target_day"]), d))
+        v["days"] = days
+        visits.append(v)
+    instance["visits"] = visits
+    inst = load_instance(instance, source=f"week of {monday}")
+    for ref in reasons:
+        found = next((x for x in inst.visits if x.id == ref), None)
+        if found is None or ref not in previous or not found.locked:
+            raise ValidationError(
+                f"reasons.{ref}: only a booked visit that is kept in place (confirmed, or a PK "
+                "visit on a fixed day) takes a reason to move.",
+                field=f"reasons.{ref}",
+            )
+    run = PlanRun.objects.create(
+        site=site,
+        monday=monday,
+        kind=PlanKind.REPLAN,
+        time_limit=time_limit,
+        instance=instance,
+        previous=previous,
+        reasons=reasons,
+        created_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=run,
+        changes={"kind": [None, "replan"], "monday": [None, str(monday)]},
+        reason="; ".join(f"{k}: {v}" for k, v in sorted(reasons.items())),
+        by=by,
+    )
+    transaction.on_commit(lambda: tasks.plan_run_dispatch(run.pk))
+    return run
+
+
+def _moves(run: PlanRun, inst: Any, solution: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a re-plan changes, booking by booking, with why: the manager's reason, back to the
+    target day, making room, left unplaced; and the requests it places for the first time."""
+    labels = dict(
+        CareRequest.objects.filter(
+            pk__in=[int(v.id[1:]) for v in inst.visits if v.id[1:].isdigit()]
+        ).values_list("pk", "label")
+    )
+    out: list[dict[str, Any]] = []
+
+    def at(value: Any) -> dict[str, Any]:
+        day, start = int(value[0]), int(value[1])
+        return {"date": (run.monday + dt.timedelta(days=day)).isoformat(), "time": _hm(start)}
+
+    for v in inst.visits:
+        old, new = run.previous.get(v.id), solution.get(v.id)
+        if old is None and new is None:
+            continue
+        if old is not None and new is not None and tuple(old) == tuple(new):
+            continue
+        if old is None:
+            why = "new"
+        elif new is None:
+            why = "dropped"
+        elif tuple(old)[:2] == tuple(new)[:2]:
+            why = "prep"
+        elif v.id in run.reasons:
+            why = "reason"
+        elif int(new[0]) == v.target_day and int(old[0]) != v.target_day:
+            why = "target"
+        else:
+            why = "room"
+        out.append(
+            {
+                "ref": v.id,
+                "label": labels.get(int(v.id[1:]), v.id),
+                "from": at(old) if old is not None else None,
+                "to": at(new) if new is not None else None,
+                "why": why,
+                "reason": run.reasons.get(v.id, ""),
+            }
+        )
+    order = {"reason": 0, "room": 1, "target": 2, "dropped": 3, "prep": 4, "new": 5}
+    return sorted(out, key=lambda m: (order[m["why"]], m["ref"]))
+
+
+def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
+    """Apply a finished re-plan: moved bookings change in place, new ones are made, dropped
+    ones are released; each change is audited with its why. Refused (nothing changes) when the
+    week's bookings changed since the re-plan started."""
+    site, monday = run.site, run.monday
+    week = week_requests(site, monday)
+    list(
+        CareRequest.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in week.requests])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    current = week_solution(site=site, monday=monday)
+    if {k: list(v) for k, v in current.items()} != {k: list(v) for k, v in run.previous.items()}:
+        raise ConflictError(
+            "The week's bookings changed since this re-plan started; re-plan again.",
+            field="previous",
+        )
+    by_ref = {r.ref: r for r in week.requests}
+    changes = list(run.moves)
+    for m in changes:
+        if m["ref"] not in by_ref:
+            raise ConflictError(
+                f"{m['label']} was cancelled since this re-plan started; re-plan again.",
+                field="previous",
+            )
+    checker = PlacementChecker(site)
+    touched = [by_ref[m["ref"]].pk for m in changes]
+    others = checker.others(exclude=touched)
+    out: list[Booking] = []
+    for m in changes:
+        req = by_ref[m["ref"]]
+        why = m["reason"] or f"re-plan {run.pk}: {m['why']}"
+        booking = Booking.objects.filter(request=req).first()
+        if m["to"] is None:
+            if booking is not None:
+                _booking_set_status(booking, BookingStatus.RELEASED, by=by, reason=why)
+            req.status = RequestStatus.OPEN
+            req.save(update_fields=["status"])
+            continue
+        day, start, prep = (int(x) for x in run.solution[m["ref"]])
+        place = _check_place(checker, req, monday, day, start, prep, None, others, m["ref"])
+        others.append(place)
+        old = (
+            model_snapshot(booking, ["starts_at", "ends_at", "prep_starts_at", "status"])
+            if booking is not None
+            else {}
+        )
+        if booking is None:
+            booking = Booking(request=req, site=site, booked_by=by)
+        booking.starts_at, booking.ends_at = place.starts, place.ends
+        booking.prep_starts_at = place.prep_starts
+        booking.status, booking.status_reason = BookingStatus.ACTIVE, ""
+        booking.save()
+        req.status = RequestStatus.BOOKED
+        req.save(update_fields=["status"])
+        audit_record(
+            action="update" if old else "create",
+            instance=booking,
+            changes=diff(
+                old, model_snapshot(booking, ["starts_at", "ends_at", "prep_starts_at", "status"])
+            ),
+            reason=why,
+            by=by,
+        )
+        out.append(booking)
+    return out

@@ -17,18 +17,28 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.view_helpers import int_or_none
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+from oncotrials.core.scheduling import load_instance
 
-from .models import PlanRun
+from .models import PlanRun, Unit
 from .selectors import (
+    bookings_visible_to,
     monday_of,
     plan_run_get_for_user,
     plan_runs_visible_to,
     site_get_for_user,
     sites_managed_by,
     sites_visible_to,
+    week_bookings,
     week_instance,
 )
-from .services import plan_run_save, plan_run_start
+from .services import (
+    REPLAN_TIME_LIMIT,
+    booking_cancel,
+    care_request_create,
+    plan_run_save,
+    plan_run_start,
+    replan_start,
+)
 
 
 def _site(request: HttpRequest) -> Any:
@@ -49,6 +59,8 @@ def _monday(raw: str | None) -> dt.date:
 @login_required
 @require_http_methods(["GET", "POST"])
 def planner(request: HttpRequest) -> HttpResponse:
+    """The week's requests and bookings; a unit manager plans the week, cancels a booking,
+    adds a request and re-plans the rest of the week (each through a service, audited)."""
     site = _site(request)
     monday = _monday(request.GET.get("week") or request.POST.get("week"))
     may_plan = site in sites_managed_by(request.user)
@@ -56,24 +68,32 @@ def planner(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not may_plan:
             return HttpResponse(_("You may not plan this site's week."), status=403)
+        action = request.POST.get("action", "plan")
+        if action not in _ACTIONS:
+            return HttpResponse(_("Unknown action; nothing was saved."), status=400)
         try:
-            run = plan_run_start(
-                site=site,
-                monday=monday,
-                time_limit=int_or_none(request.POST.get("time_limit")) or 60,
-                by=acting_user(request.user),
-            )
+            answer = _ACTIONS[action](request, site, monday)
         except OncotrialsError as exc:
-            messages.error(request, _("Nothing was started: %(m)s") % {"m": exc.message})
+            if exc.status == 403:
+                return HttpResponse(exc.message, status=403)
+            field = exc.extra.get("field", "")
+            messages.error(
+                request, _("Nothing was saved (%(f)s): %(m)s") % {"f": field, "m": exc.message}
+            )
             status = 422 if isinstance(exc, ValidationError) else exc.status
         else:
-            return redirect("operations-plan-run", run_id=run.pk)
+            return answer
     try:
         instance = week_instance(site=site, monday=monday)
     except OncotrialsError as exc:
         messages.error(request, exc.message)
         instance = {"visits": []}
     visits = instance["visits"]
+    try:
+        locked = {v.id for v in load_instance(instance).visits if v.locked} if visits else set()
+    except OncotrialsError:
+        locked = set()
+    bookings = week_bookings(user=request.user, site=site, monday=monday)
     return render(
         request,
         "operations/planner.html",
@@ -86,9 +106,81 @@ def planner(request: HttpRequest) -> HttpResponse:
             "bed_stays": sum(1 for v in visits if v["unit"] == "bed"),
             "runs": plan_runs_visible_to(request.user).filter(site=site)[:10],
             "may_plan": may_plan,
+            "bookings": bookings,
+            "locked": [b for b in bookings if b.request.ref in locked],
+            "locked_refs": locked,
+            "units": Unit.choices,
         },
         status=status,
     )
+
+
+def _back(site: Any, monday: dt.date) -> HttpResponse:
+    return redirect(f"/operations/planner/?site={site.pk}&week={monday.isoformat()}")
+
+
+def _plan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
+    run = plan_run_start(
+        site=site,
+        monday=monday,
+        time_limit=int_or_none(request.POST.get("time_limit")) or 60,
+        by=acting_user(request.user),
+    )
+    return redirect("operations-plan-run", run_id=run.pk)
+
+
+def _cancel(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
+    booking = (
+        bookings_visible_to(request.user)
+        .filter(site=site, pk=int_or_none(request.POST.get("booking")) or 0)
+        .first()
+    )
+    if booking is None:
+        raise Http404("No such booking.")
+    booking_cancel(
+        booking=booking, by=acting_user(request.user), reason=request.POST.get("reason", "")[:500]
+    )
+    messages.success(request, _("Booking of %(l)s cancelled.") % {"l": booking.request.label})
+    return _back(site, monday)
+
+
+def _add_request(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
+    p = request.POST
+    fields: dict[str, Any] = {
+        k: p.get(k) for k in ("label", "unit", "earliest", "latest", "target", "kind")
+    }
+    for k in ("duration_min", "pre_min", "prep_min", "weight"):
+        if p.get(k):
+            fields[k] = p.get(k)
+    raw = p.get("sample_offsets", "").replace(",", " ").split()
+    if any(not x.isdigit() for x in raw):
+        raise ValidationError(
+            "sample_offsets must be whole minutes separated by spaces or commas.",
+            field="sample_offsets",
+        )
+    fields["sample_offsets"] = [int(x) for x in raw]
+    req = care_request_create(site=site, data=fields, by=acting_user(request.user))
+    messages.success(request, _("Request %(l)s added.") % {"l": req.label})
+    return _back(site, monday)
+
+
+def _replan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
+    reasons = {
+        k.removeprefix("reason_"): request.POST.get(k, "")[:500]
+        for k in request.POST
+        if k.startswith("reason_") and request.POST.get(k, "").strip()
+    }
+    run = replan_start(
+        site=site,
+        monday=monday,
+        by=acting_user(request.user),
+        reasons=reasons,
+        time_limit=int_or_none(request.POST.get("time_limit")) or REPLAN_TIME_LIMIT,
+    )
+    return redirect("operations-plan-run", run_id=run.pk)
+
+
+_ACTIONS = {"plan": _plan, "cancel": _cancel, "request": _add_request, "replan": _replan}
 
 
 def _run(request: HttpRequest, run_id: int) -> PlanRun:
@@ -136,5 +228,8 @@ def plan_run_save_view(request: HttpRequest, run_id: int) -> HttpResponse:
             return HttpResponse(exc.message, status=403)
         messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
         return redirect("operations-plan-run", run_id=run.pk)
-    messages.success(request, _("%(n)d bookings saved.") % {"n": len(saved)})
+    if run.kind == "replan":
+        messages.success(request, _("%(n)d bookings changed.") % {"n": len(saved)})
+    else:
+        messages.success(request, _("%(n)d bookings saved.") % {"n": len(saved)})
     return redirect(f"/operations/occupancy/?site={run.site_id}&week={run.monday.isoformat()}")

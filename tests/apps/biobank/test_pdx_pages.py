@@ -1,0 +1,257 @@
+"""The technician's PDX forms: start a model from a consented specimen, record engraftment and a
+passage, create a drug-study arm, paste a table of volumes and read the mRECIST it gives. Only
+a holder of the specimen-handling right on the model's site writes; others get 403 (or 404 when
+they may not see the model); bad input is shown next to its field and writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _at(day: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
+
+
+def _xenograft_consent(bank: Any) -> None:
+    from oncotrials.apps.subjects.services import consent_form_create, consent_sign
+
+    tiers = ["sample_storage", "future_research", "xenograft"]
+    admin, nurse = bank.unit.users["admin"], bank.unit.users["nurse"]
+    form = consent_form_create(
+        kind="translational",
+        programme="Xenografts",
+        version="1.0",
+        version_date=dt.date(2026, 1, 5),
+        ethics_approval_date=dt.date(2026, 2, 1),
+        valid_from=dt.date(2026, 2, 1),
+        by=admin,
+        options=tiers,
+    )
+    consent_sign(
+        patient=bank.patient,
+        form=form,
+        signed_on=dt.date(2026, 11, 3),
+        by=nurse,
+        options_granted=dict.fromkeys(tiers, True),
+    )
+
+
+def _specimen(bank: Any) -> Any:
+    from oncotrials.apps.biobank.services import specimen_collect
+
+    return specimen_collect(
+        patient=bank.patient,
+        registration=bank.registration,
+        specimen_type="tissue_frozen",
+        quantity="20",
+        unit="mg",
+        collected_at=_at(dt.date(2026, 8, 3)),
+        anatomic_site="C34.1",
+        pathology="malignant",
+        by=bank.tech,
+    )
+
+
+MODEL = {
+    "model_id": "OT-PDX-101",
+    "host_strain_name": "NSG",
+    "host_strain_nomenclature": "NOD.Cg-Prkdcscid Il2rgtm1Wjl/SzJ",
+    "engraftment_site": "subcutaneous flank",
+    "engraftment_type": "heterotopic",
+    "sample_type": "tissue fragment",
+    "sample_state": "fresh",
+    "diagnosis": "lung adenocarcinoma",
+    "primary_site": "lung",
+    "tumour_type": "primary",
+    "accessibility": "academia",
+    "contact_name": "Translational unit",
+    "contact_email": "pdx@example.org",
+    "implanted_on": "2026-08-04",
+    "mice_implanted": "5",
+}
+
+
+def _counts() -> tuple[int, ...]:
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.biobank.models_pdx import (
+        PdxMeasurement,
+        PdxModel,
+        PdxPassage,
+        PdxTreatmentArm,
+    )
+
+    writes = AuditEvent.objects.filter(action__in=("create", "update", "delete")).count()
+    return (
+        writes,
+        *(m.objects.count() for m in (PdxModel, PdxPassage, PdxTreatmentArm, PdxMeasurement)),
+    )
+
+
+def test_a_technician_starts_a_model_and_bad_input_writes_nothing(
+    bank: Any, client_for: Any
+) -> None:
+    from oncotrials.apps.biobank.models_pdx import PdxModel
+
+    specimen = _specimen(bank)
+    tech = client_for("tech")
+    # Without the xenograft tier the service refuses, with its message, and nothing is written.
+    before = _counts()
+    answer = tech.post("/pdx/new/", {**MODEL, "specimen": specimen.pk})
+    assert answer.status_code == 422
+    assert "xenograft" in answer.content.decode()
+    assert _counts() == before
+    _xenograft_consent(bank)
+    page = tech.get("/pdx/")
+    assert 'data-testid="pdx-new"' in page.content.decode()
+    form = tech.get("/pdx/new/")
+    assert form.status_code == 200
+    assert specimen.label in form.content.decode()
+    before = _counts()
+    for field, value, message in (
+        ("model_id", "OT PDX é", "CancerModels format"),
+        ("implanted_on", "2026-08-01", "cannot precede the collection"),
+        ("mice_implanted", "0", "greater than or equal to 1"),
+        ("engraftment_type", "subcutaneous", "Select a valid choice"),
+    ):
+        answer = tech.post("/pdx/new/", {**MODEL, "specimen": specimen.pk, field: value})
+        assert answer.status_code == 422, field
+        html = answer.content.decode()
+        assert message in html, field
+        assert f'id="id_{field}"' in html
+        assert 'aria-invalid="true"' in html
+    assert _counts() == before
+    answer = tech.post("/pdx/new/", {**MODEL, "specimen": specimen.pk})
+    assert answer.status_code == 302
+    pdx = PdxModel.objects.get(model_id="OT-PDX-101")
+    assert answer["Location"] == f"/pdx/{pdx.pk}/"
+    assert pdx.passages.get().number == 0
+
+
+def test_who_may_start_a_model(bank: Any, client_for: Any) -> None:
+    _xenograft_consent(bank)
+    specimen = _specimen(bank)
+    before = _counts()
+    for persona in ("monitor", "partner_investigator"):
+        answer = client_for(persona).post("/pdx/new/", {**MODEL, "specimen": specimen.pk})
+        assert answer.status_code in (403, 422), persona
+        assert client_for(persona).get("/pdx/new/").status_code in (200, 403)
+    # A technician of the partner site cannot pick a specimen of the main site.
+    from oncotrials.apps.accounts.models import Role
+    from oncotrials.apps.accounts.services import membership_grant, user_create
+
+    other = user_create(username="tech_b", password="a-long-test-password-42")
+    membership_grant(user=other, role=Role.BIOBANK_TECHNICIAN, site=bank.unit.partner)
+    bank.unit.users["tech_b"] = other
+    before = _counts()
+    answer = client_for("tech_b").post("/pdx/new/", {**MODEL, "specimen": specimen.pk})
+    assert answer.status_code == 422
+    assert "Select a valid choice" in answer.content.decode()
+    assert _counts() == before
+
+
+@pytest.fixture
+def model(bank: Any) -> Any:
+    from oncotrials.apps.biobank.services_pdx import pdx_model_create
+
+    _xenograft_consent(bank)
+    data = {k: v for k, v in MODEL.items() if k not in ("implanted_on", "mice_implanted")}
+    return pdx_model_create(
+        specimen=_specimen(bank),
+        implanted_on=dt.date(2026, 8, 4),
+        mice_implanted=5,
+        by=bank.tech,
+        **data,
+    )
+
+
+def test_passage_arm_and_pasted_measurements_give_the_mrecist(
+    model: Any, bank: Any, client_for: Any
+) -> None:
+    tech = client_for("tech")
+    url = f"/pdx/{model.pk}/"
+    p0 = model.passages.get(number=0)
+    ok = tech.post(
+        url, {"form": "engraftment", "engraftment-passage": p0.pk, "engraftment-mice_engrafted": 4}
+    )
+    assert ok.status_code == 302
+    ok = tech.post(
+        url,
+        {
+            "form": "passage",
+            "passage-parent": p0.pk,
+            "passage-implanted_on": "2026-09-01",
+            "passage-mice_implanted": 3,
+        },
+    )
+    assert ok.status_code == 302, ok.content.decode()[:3000]
+    p1 = model.passages.get(number=1)
+    tech.post(
+        url, {"form": "engraftment", "engraftment-passage": p1.pk, "engraftment-mice_engrafted": 3}
+    )
+    arm_form = {
+        "form": "arm",
+        "arm-passage": p1.pk,
+        "arm-name": "Binimetinib",
+        "arm-treatment_name": "binimetinib",
+        "arm-dose": "30.0mg/kg",
+        "arm-started_on": "2026-10-01",
+        "arm-mice": "T1, T2, T3, T4",  # four mice, three engrafted
+    }
+    before = _counts()
+    answer = tech.post(url, arm_form)
+    assert answer.status_code == 422
+    assert "engrafted mice left" in answer.content.decode()
+    assert _counts() == before
+    assert tech.post(url, {**arm_form, "arm-mice": "T1"}).status_code == 302
+    arm = model.arms.get()
+    # The caliper example of test_pdx.py: 10x8, 9x8, 9x7 mm then 1 mm³ twice is a CR.
+    table = "mouse\tday\tlength\twidth\nT1\t0\t10\t8\nT1\t10\t9\t8\nT1\t14\t9\t7\n"
+    bad = table + "T1\t18\tone\n"
+    before = _counts()
+    answer = tech.post(
+        url, {"form": "measurements", "measurements-arm": arm.pk, "measurements-table": bad}
+    )
+    assert answer.status_code == 422
+    assert "Line 5" in answer.content.decode()
+    unknown = table + "T9;18;1\n"
+    answer = tech.post(
+        url, {"form": "measurements", "measurements-arm": arm.pk, "measurements-table": unknown}
+    )
+    assert answer.status_code == 422
+    assert "Line 5: Row 4" in answer.content.decode()  # the line, and the service's row
+    assert _counts() == before
+    answer = tech.post(
+        url, {"form": "measurements", "measurements-arm": arm.pk, "measurements-table": table}
+    )
+    assert answer.status_code == 302
+    page = tech.get(url).content.decode()
+    assert '<strong data-testid="arm-call">SD</strong>' in page
+    more = "T1 18 1\nT1 2026-10-22 1\n"
+    tech.post(url, {"form": "measurements", "measurements-arm": arm.pk, "measurements-table": more})
+    page = tech.get(url).content.decode()
+    assert '<strong data-testid="arm-call">CR</strong>' in page
+
+
+def test_only_a_handler_of_the_site_writes_on_the_model_page(
+    model: Any, bank: Any, client_for: Any
+) -> None:
+    p0 = model.passages.get(number=0)
+    url = f"/pdx/{model.pk}/"
+    data = {"form": "engraftment", "engraftment-passage": p0.pk, "engraftment-mice_engrafted": 4}
+    before = _counts()
+    assert client_for("partner_investigator").post(url, data).status_code == 404
+    monitor = client_for("monitor")
+    seen = monitor.get(url)
+    assert seen.status_code in (200, 404)
+    if seen.status_code == 200:
+        assert 'data-testid="pdx-work"' not in seen.content.decode()
+        assert monitor.post(url, data).status_code == 403
+    assert _counts() == before
+    page = client_for("tech").get(url).content.decode()
+    assert 'data-testid="engraftment-form"' in page
+    assert client_for("tech").post(url, {"form": "nope"}).status_code == 400

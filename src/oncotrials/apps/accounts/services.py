@@ -24,6 +24,7 @@ from oncotrials.core.errors import (
 
 from .access import forget_scope, scope_for
 from .models import ApiToken, Membership, Role, SigningThrottle, Site, TokenScope, User
+from .prepared import PreparedRead
 
 TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 
@@ -185,12 +186,19 @@ def token_revoke(*, token_id: int, user: User | None) -> ApiToken:
     return token
 
 
+# Read on every API request: compiled once per connection (see prepared).
+_TOKEN = PreparedRead(
+    lambda digest: ApiToken.objects.select_related("user").filter(digest=digest).order_by("pk")[:1],
+    text=("digest",),
+)
+
+
 def token_resolve(raw: str) -> ApiToken | None:
     """The active token behind a raw secret (with its user), or None (unknown, revoked, expired,
     inactive user). Marks it used (at most once a minute)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw)).first()
+    token = _TOKEN.first(digest=_digest(raw))
     now = timezone.now()
     if token is None or token.state(now) != "active" or not token.user.is_active:
         return None

@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 from django.db.models import Count
-from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -82,14 +81,13 @@ def test_the_sql_is_built_once_per_connection(unit):
 
 
 @pytest.mark.django_db
-def test_a_locking_read_needs_a_transaction(unit):
+def test_a_locking_read_locks(unit):
     locked = PreparedRead(lambda user: User.objects.select_for_update().filter(pk=user), "user")
     pk = unit.users["nurse"].pk
-    with transaction.atomic():
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
         assert locked.first(user=pk) == unit.users["nurse"]
-    if connection.features.has_select_for_update:
-        with pytest.raises(TransactionManagementError):
-            locked.first(user=pk)
+    locking = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locking) == (1 if connection.features.has_select_for_update else 0)
 
 
 @pytest.mark.django_db
@@ -104,3 +102,22 @@ def test_a_value_that_is_not_a_parameter_is_refused(unit):
         PreparedRead(lambda user: User.objects.filter(pk=user).values("username"), "user").objects(
             user=1
         )
+
+
+@pytest.mark.django_db
+def test_the_scope_read_with_a_token_is_the_scope_of_the_memberships(unit):
+    """On PostgreSQL the API token's read carries the user's active memberships: the scope
+    built from them is the one ``scope_for`` reads."""
+    from oncotrials.apps.accounts.access import Scope, forget_scope, scope_for
+    from oncotrials.apps.accounts.services import token_create, token_resolve
+
+    for name in ("admin", "nurse", "monitor", "outsider", "partner_investigator"):
+        _, raw = token_create(user=unit.users[name], name="scope")
+        token = token_resolve(raw)
+        assert token is not None
+        primed = getattr(token.user, "_oncotrials_scope", None)
+        assert (primed is not None) == (connection.vendor == "postgresql")
+        forget_scope(token.user)
+        read = scope_for(token.user)
+        assert primed is None or primed == read, name
+        assert (read == Scope()) == (name == "outsider")

@@ -11,6 +11,7 @@ Every selector filters through these functions. The rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -257,23 +258,29 @@ def scope_for(user: Actor) -> Scope:
     cached: Scope | None = getattr(user, "_oncotrials_scope", None)
     if cached is not None:
         return cached
+    scope = scope_from_memberships(user, _MEMBERSHIPS.rows(user=user.pk, now=timezone.now()))
+    user._oncotrials_scope = scope
+    return scope
+
+
+def scope_from_memberships(user: User, rows: Iterable[tuple[str, int, int | None]]) -> Scope:
+    """The scope of the user's active memberships given as (role, site id, trial id or None):
+    what ``scope_for`` reads, when they were read with the user (the API token's read)."""
     site_roles: dict[int, set[str]] = {}
     trial_roles: dict[int, dict[int, set[str]]] = {}
     is_admin = bool(user.is_superuser)
-    for role, site_id, trial_id in _MEMBERSHIPS.rows(user=user.pk, now=timezone.now()):
+    for role, site_id, trial_id in rows:
         if role == Role.ADMINISTRATOR and trial_id is None:
             is_admin = True
         if trial_id is None:
             site_roles.setdefault(site_id, set()).add(role)
         else:
             trial_roles.setdefault(trial_id, {}).setdefault(site_id, set()).add(role)
-    scope = Scope(
+    return Scope(
         is_admin=is_admin,
         site_roles={k: frozenset(v) for k, v in site_roles.items()},
         trial_roles={t: {s: frozenset(r) for s, r in d.items()} for t, d in trial_roles.items()},
     )
-    user._oncotrials_scope = scope
-    return scope
 
 
 def scope_condition(user: Actor, *, site: str, trial: str | None = None) -> Q | None:

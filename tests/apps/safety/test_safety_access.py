@@ -162,3 +162,42 @@ def test_pages_open_for_staff(safety, recorded, client_for, url):
     assert client_for("investigator").get(url).status_code == 200
     assert client_for("outsider").get(url).status_code == 200  # empty lists, nothing leaks
     assert "Colitis" not in client_for("outsider").get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_read_by_id_and_the_lists_apply_the_same_visibility_rule(safety, shared_monitor):
+    """The save reads one registration by id and checks it with ``accounts.access.sees``; the
+    lists filter with ``scope_condition``: both give the same answer for every persona."""
+    from oncotrials.apps.accounts.access import forget_scope
+    from oncotrials.apps.safety.selectors import (
+        adverse_event_get_for_user,
+        registration_get_for_user,
+    )
+    from oncotrials.apps.subjects.selectors import registrations_visible_to
+    from oncotrials.core.errors import NotFoundError
+
+    reg = safety.registration
+    ae = adverse_event_create(
+        registration=reg, data={"term": "Nausea"}, by=safety.users["nurse"], complete=False
+    )
+    seen = {}
+    for name, user in safety.users.items():
+        forget_scope(user)
+        listed = registrations_visible_to(user).filter(pk=reg.pk).exists()
+        try:
+            by_id = registration_get_for_user(user=user, registration_id=reg.pk).pk == reg.pk
+        except NotFoundError:
+            by_id = False
+        try:
+            ae_by_id = adverse_event_get_for_user(user=user, ae_id=ae.pk).pk == ae.pk
+        except NotFoundError:
+            ae_by_id = False
+        assert by_id == ae_by_id == listed, name
+        seen[name] = listed
+    assert [n for n, v in seen.items() if v] == [
+        "admin",
+        "investigator",
+        "datamanager",
+        "nurse",
+        "monitor",
+    ]

@@ -11,15 +11,18 @@ Every selector filters through these functions. The rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from oncotrials.core.errors import PermissionDeniedError
 
 from .models import Actor, Membership, Role, Site, User
+from .prepared import PreparedRead
 
 
 class Action(StrEnum):
@@ -147,6 +150,14 @@ def roles_on(user: Actor, on: Any) -> set[str]:
     return roles
 
 
+def sees(user: Actor, on: Any) -> bool:
+    """Whether the user may see one object already read: the rule of ``scope_condition``
+    applied to that object's target (any role on it: a site-wide membership at its site, a
+    membership limited to its trial at its site, or an administrator). For a read by id that
+    must not compile the scope into its SQL; lists filter with ``scope_condition``."""
+    return bool(roles_on(user, on))
+
+
 def allows(roles: set[str] | frozenset[str], action: Action) -> bool:
     """Whether a set of role values allows ``action``."""
     return bool(set(roles) & roles_allowed(action))
@@ -228,29 +239,48 @@ class Scope:
         return out
 
 
+# Read on every request: compiled once per connection (see prepared).
+_MEMBERSHIPS = PreparedRead(
+    lambda user, now: (
+        Membership.objects.active(now)
+        .filter(user_id=user)
+        .order_by()
+        .values_list("role", "site_id", "trial_id")
+    ),
+    "user",
+    at=("now",),
+)
+
+
 def scope_for(user: Actor) -> Scope:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
     cached: Scope | None = getattr(user, "_oncotrials_scope", None)
     if cached is not None:
         return cached
+    scope = scope_from_memberships(user, _MEMBERSHIPS.rows(user=user.pk, now=timezone.now()))
+    user._oncotrials_scope = scope
+    return scope
+
+
+def scope_from_memberships(user: User, rows: Iterable[tuple[str, int, int | None]]) -> Scope:
+    """The scope of the user's active memberships given as (role, site id, trial id or None):
+    what ``scope_for`` reads, when they were read with the user (the API token's read)."""
     site_roles: dict[int, set[str]] = {}
     trial_roles: dict[int, dict[int, set[str]]] = {}
     is_admin = bool(user.is_superuser)
-    for m in Membership.objects.active().filter(user=user).only("role", "site_id", "trial_id"):
-        if m.role == Role.ADMINISTRATOR and m.trial_id is None:
+    for role, site_id, trial_id in rows:
+        if role == Role.ADMINISTRATOR and trial_id is None:
             is_admin = True
-        if m.trial_id is None:
-            site_roles.setdefault(m.site_id, set()).add(m.role)
+        if trial_id is None:
+            site_roles.setdefault(site_id, set()).add(role)
         else:
-            trial_roles.setdefault(m.trial_id, {}).setdefault(m.site_id, set()).add(m.role)
-    scope = Scope(
+            trial_roles.setdefault(trial_id, {}).setdefault(site_id, set()).add(role)
+    return Scope(
         is_admin=is_admin,
         site_roles={k: frozenset(v) for k, v in site_roles.items()},
         trial_roles={t: {s: frozenset(r) for s, r in d.items()} for t, d in trial_roles.items()},
     )
-    user._oncotrials_scope = scope
-    return scope
 
 
 def scope_condition(user: Actor, *, site: str, trial: str | None = None) -> Q | None:

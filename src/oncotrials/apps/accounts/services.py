@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from oncotrials.apps.audit.services import audit_record
@@ -22,8 +24,9 @@ from oncotrials.core.errors import (
     ValidationError,
 )
 
-from .access import forget_scope, scope_for
+from .access import forget_scope, scope_for, scope_from_memberships
 from .models import ApiToken, Membership, Role, SigningThrottle, Site, TokenScope, User
+from .prepared import PreparedRead
 
 TOKEN_PREFIX = "otk_"  # noqa: S105 - a public marker, not a secret
 
@@ -185,18 +188,74 @@ def token_revoke(*, token_id: int, user: User | None) -> ApiToken:
     return token
 
 
+def _token_read(digest: str) -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user").filter(digest=digest).order_by("pk")
+
+
+def _token_read_with_memberships(digest: str, now: dt.datetime) -> QuerySet[ApiToken]:
+    """PostgreSQL: the token, its user and the user's active memberships at ``now`` (as
+    ``role|site id|trial id`` texts), in one query."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+
+    text: CharField[str, str] = CharField()
+    memberships = (
+        Membership.objects.active(now)
+        .filter(user_id=OuterRef("user_id"))
+        .order_by()
+        .values("user_id")
+        .annotate(
+            rows=ArrayAgg(
+                Concat(
+                    "role",
+                    Value("|"),
+                    Cast("site_id", text),
+                    Value("|"),
+                    Coalesce(Cast("trial_id", text), Value("")),
+                    output_field=text,
+                )
+            )
+        )
+        .values("rows")
+    )
+    return _token_read(digest).annotate(_memberships=Subquery(memberships))
+
+
+# Read on every API request: compiled once per connection (see prepared).
+_TOKEN = PreparedRead(lambda digest: _token_read(digest)[:1], text=("digest",))
+_TOKEN_WITH_MEMBERSHIPS = PreparedRead(
+    lambda digest, now: _token_read_with_memberships(digest, now)[:1],
+    text=("digest",),
+    at=("now",),
+)
+
+
 def token_resolve(raw: str) -> ApiToken | None:
     """The active token behind a raw secret (with its user), or None (unknown, revoked, expired,
-    inactive user). Marks it used (at most once a minute)."""
+    inactive user). Marks it used (at most once a minute). On PostgreSQL the user's memberships
+    are read with it: the request's scope (``access.scope_for``) costs no second query."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw)).first()
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        token = _TOKEN_WITH_MEMBERSHIPS.first(digest=_digest(raw), now=now)
+    else:
+        token = _TOKEN.first(digest=_digest(raw))
     if token is None or token.state(now) != "active" or not token.user.is_active:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if hasattr(token, "_memberships"):  # read with it (PostgreSQL); None: no membership
+        rows: list[str] = token._memberships or []
+        token.user._oncotrials_scope = scope_from_memberships(
+            token.user, [_membership_row(r) for r in rows]
+        )
     return token
+
+
+def _membership_row(text: str) -> tuple[str, int, int | None]:
+    """A membership as read with a token: ``role|site id|trial id`` (none: empty)."""
+    role, site_id, trial_id = text.split("|")
+    return role, int(site_id), int(trial_id) if trial_id else None
 
 
 def token_authenticate(raw: str) -> User | None:

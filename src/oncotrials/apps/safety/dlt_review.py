@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require, require_roles
 from oncotrials.apps.accounts.models import User
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff
 from oncotrials.apps.crfs.hooks import RecordChange
@@ -295,22 +296,7 @@ def _lab_input(
     An overlapping complete AE of the same term lends the lab episode its attribution; when the
     values reach the grade recorded for the AE, the AE is measured by the lab course (its id, so
     that the case names the AE); otherwise the AE's own course stands beside the lab episode."""
-    rows = list(
-        LabResult.objects.filter(registration=registration)
-        .order_by("sampled_on", "pk")
-        .values_list(
-            "analyte",
-            "sampled_on",
-            "term",
-            "grade",
-            "value",
-            "uln",
-            "pk",
-            "unit",
-            "lln",
-            "ctcae_version",
-        )
-    )
+    rows = _LABS.rows(registration=registration.pk)
     series: dict[str, list[tuple[dt.date, str | None, int, Decimal, Decimal | None, int]]] = {}
     for analyte, on, term, grade, value, uln, pk in _regraded(registration, rows, ctcae_version):
         series.setdefault(analyte, []).append((on, term, grade, value, uln, pk))
@@ -377,20 +363,7 @@ def _exposure_input(
 ) -> tuple[list[Administration], list[DoseDelay]]:
     """Administrations (dose given against planned) and delays (date given minus the target
     date of the visit in the schedule), each with its cause when it was modified."""
-    rows = list(
-        DrugAdministration.objects.filter(registration=registration)
-        .order_by("administered_on", "pk")
-        .values_list(
-            "pk",
-            "agent",
-            "administered_on",
-            "dose",
-            "planned_dose",
-            "modification",
-            "modification_reason",
-            "visit_code",
-        )
-    )
+    rows = _ADMINISTRATIONS.rows(registration=registration.pk)
     targets: dict[str, dt.date] = {}
     if any(r[5] == Modification.DELAY for r in rows):
         calendar = registration_calendar(registration=registration)
@@ -442,25 +415,11 @@ def _fraction_received(
     return min(fractions) if fractions else None
 
 
-def subject_data(
-    registration: Registration,
-    *,
-    today: dt.date | None = None,
-    window_days: int | None = None,
-    ctcae_version: str = "5.0",
-) -> SubjectData:
-    """The registration's data as core DLT evaluation input: complete AEs, ASTCT courses, lab
-    series (values as graded with CTCAE when saved), drug administrations and dose delays.
-
-    Every value was checked when it was saved (catalogue term, grade, dates), so the episodes are
-    built directly rather than re-validated as a rule-file document on every save.
-    """
-    today = today or timezone.localdate()
-    first = _first_dose(registration)
-    agents = agents_for_registration(registration)
-    rows = (
+# The reads of a DLT review, run on every complete AE save: compiled once per connection.
+_AE_ROWS = PreparedRead(
+    lambda registration: (
         AdverseEvent.objects.filter(
-            registration=registration,
+            registration_id=registration,
             voided_at__isnull=True,
             status=RecordStatus.COMPLETE,
             grade__isnull=False,
@@ -478,7 +437,76 @@ def subject_data(
             "due_to_progression",
             "action_taken",
         )
-    )
+    ),
+    "registration",
+)
+_LABS = PreparedRead(
+    lambda registration: (
+        LabResult.objects.filter(registration_id=registration)
+        .order_by("sampled_on", "pk")
+        .values_list(
+            "analyte",
+            "sampled_on",
+            "term",
+            "grade",
+            "value",
+            "uln",
+            "pk",
+            "unit",
+            "lln",
+            "ctcae_version",
+        )
+    ),
+    "registration",
+)
+_ADMINISTRATIONS = PreparedRead(
+    lambda registration: (
+        DrugAdministration.objects.filter(registration_id=registration)
+        .order_by("administered_on", "pk")
+        .values_list(
+            "pk",
+            "agent",
+            "administered_on",
+            "dose",
+            "planned_dose",
+            "modification",
+            "modification_reason",
+            "visit_code",
+        )
+    ),
+    "registration",
+)
+_ASSESSMENTS = PreparedRead(
+    lambda registration: AstctAssessment.objects.filter(registration_id=registration).order_by(
+        "assessed_at", "pk"
+    ),
+    "registration",
+)
+_CASES_LOCKED = PreparedRead(
+    lambda registration: (
+        DltCase.objects.select_for_update().filter(registration_id=registration).order_by("pk")
+    ),
+    "registration",
+)
+
+
+def subject_data(
+    registration: Registration,
+    *,
+    today: dt.date | None = None,
+    window_days: int | None = None,
+    ctcae_version: str = "5.0",
+) -> SubjectData:
+    """The registration's data as core DLT evaluation input: complete AEs, ASTCT courses, lab
+    series (values as graded with CTCAE when saved), drug administrations and dose delays.
+
+    Every value was checked when it was saved (catalogue term, grade, dates), so the episodes are
+    built directly rather than re-validated as a rule-file document on every save.
+    """
+    today = today or timezone.localdate()
+    first = _first_dose(registration)
+    agents = agents_for_registration(registration)
+    rows = _AE_ROWS.rows(registration=registration.pk)
     aes = [
         _AeRow(pk, term, grade, onset, resolution, _strongest(attr, agents), sc, prog, action)
         for pk, term, grade, onset, resolution, attr, sc, prog, action in rows
@@ -506,7 +534,7 @@ def subject_data(
     episodes.extend(lab_episodes)
     by_scale: dict[str, list[AstctAssessment]] = {}
     assessments = (
-        AstctAssessment.objects.filter(registration=registration).order_by("assessed_at", "pk")
+        _ASSESSMENTS.objects(registration=registration.pk)
         if getattr(registration, HAS_ASTCT, True)  # read with it: none, no query
         else []
     )
@@ -754,12 +782,7 @@ def _sync_cases(
     """Create or update the proposed cases ``wanted`` (event key -> values); drop the proposed
     cases no longer wanted. Adjudicated cases are never touched: the signature stands."""
     now = timezone.now()
-    existing = {
-        c.event_key: c
-        for c in DltCase.objects.select_for_update()
-        .filter(registration=registration)
-        .order_by("pk")
-    }
+    existing = {c.event_key: c for c in _CASES_LOCKED.objects(registration=registration.pk)}
     for key, values in wanted.items():
         case = existing.get(key)
         if case is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,9 @@ from django.db.models import CharField, Exists, OuterRef, QuerySet, Subquery, Va
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from oncotrials.apps.accounts.access import roles_on, scope_condition
+from oncotrials.apps.accounts.access import roles_on, scope_condition, sees
 from oncotrials.apps.accounts.models import Actor
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.dosing.models import DltOutcome, EscalationPlan
 from oncotrials.apps.dosing.outcomes import DltStatus, dlt_statuses
 from oncotrials.apps.subjects.models import Consent, Registration
@@ -114,6 +116,31 @@ def _save_context(reg: Registration, source: Any) -> None:
         setattr(reg, AGENTS_CACHE, tuple(dict.fromkeys(source._safety_agent_names or ())))
 
 
+def _registration_for_save(*, for_update: bool) -> Callable[..., QuerySet[Registration]]:
+    def build(registration: int) -> QuerySet[Registration]:
+        qs = (
+            Registration.objects.filter(pk=registration)
+            .select_related("patient__site", "trial", "cohort", "dose_level")
+            .annotate(
+                **{
+                    CONSENT_SIGNED_ON: _consent_signed_on(),
+                    DLT_RULES_KEY: _dlt_rules_key(),
+                    HAS_ASTCT: _has_astct("pk"),
+                }
+            )
+        )
+        if connection.vendor == "postgresql":
+            qs = qs.annotate(_safety_agent_names=_agent_names())
+        return qs.select_for_update(of=("self",)) if for_update else qs
+
+    return build
+
+
+# Compiled once per connection: the read costs its round trip, not the building of its SQL.
+_REGISTRATION = PreparedRead(_registration_for_save(for_update=False), "registration")
+_REGISTRATION_LOCKED = PreparedRead(_registration_for_save(for_update=True), "registration")
+
+
 def registration_get_for_user(
     *, user: Actor, registration_id: int, for_update: bool = False
 ) -> Registration:
@@ -121,25 +148,13 @@ def registration_get_for_user(
     its patient, trial, cohort, dose level, the date of the trial consent (the start of AE
     collection), the identity of the trial's DLT rules and, on PostgreSQL, the agents of the
     cohort's dose levels. ``for_update`` (inside a transaction): the registration row is locked
-    by the same query, as the DLT review of a save needs."""
-    qs = (
-        registrations_visible_to(user)
-        .filter(pk=registration_id)
-        .select_related("patient__site", "trial", "cohort", "dose_level")
-        .annotate(
-            **{
-                CONSENT_SIGNED_ON: _consent_signed_on(),
-                DLT_RULES_KEY: _dlt_rules_key(),
-                HAS_ASTCT: _has_astct("pk"),
-            }
-        )
-    )
-    if connection.vendor == "postgresql":
-        qs = qs.annotate(_safety_agent_names=_agent_names())
-    if for_update:
-        qs = qs.select_for_update(of=("self",))
-    reg = qs.first()
-    if reg is None:
+    by the same query, as the DLT review of a save needs.
+
+    The row is read by its id and checked against the user's memberships with the rule of
+    ``registrations_visible_to`` (``accounts.access.sees``): one registration, not a list."""
+    read = _REGISTRATION_LOCKED if for_update else _REGISTRATION
+    reg = read.first(registration=registration_id)
+    if reg is None or not sees(user, reg):
         raise NotFoundError(f"No registration {registration_id} that you may see.")
     _save_context(reg, reg)
     if for_update and connection.in_atomic_block:
@@ -153,32 +168,42 @@ def adverse_events_visible_to(user: Actor) -> QuerySet[AdverseEvent]:
     return qs if cond is None else qs.filter(cond)
 
 
+def _adverse_event_for_save(*, for_update: bool) -> Callable[..., QuerySet[AdverseEvent]]:
+    def build(ae: int) -> QuerySet[AdverseEvent]:
+        qs = (
+            AdverseEvent.objects.filter(pk=ae)
+            .select_related(
+                "registration__patient__site", "registration__trial", "registration__cohort"
+            )
+            .annotate(
+                **{
+                    CONSENT_SIGNED_ON: _consent_signed_on("registration__"),
+                    DLT_RULES_KEY: _dlt_rules_key("registration__"),
+                    HAS_ASTCT: _has_astct("registration_id"),
+                }
+            )
+        )
+        if connection.vendor == "postgresql":
+            qs = qs.annotate(_safety_agent_names=_agent_names("registration__"))
+        return qs.select_for_update(of=("self", "registration")) if for_update else qs
+
+    return build
+
+
+_ADVERSE_EVENT = PreparedRead(_adverse_event_for_save(for_update=False), "ae")
+_ADVERSE_EVENT_LOCKED = PreparedRead(_adverse_event_for_save(for_update=True), "ae")
+
+
 def adverse_event_get_for_user(
     *, user: Actor, ae_id: int, for_update: bool = False
 ) -> AdverseEvent:
     """One AE the user may see, with its registration and what a save checks against (as
-    ``registration_get_for_user``). ``for_update`` (inside a transaction): the AE and its
-    registration rows are locked by the same query, as a save needs."""
-    qs = (
-        adverse_events_visible_to(user)
-        .filter(pk=ae_id)
-        .select_related(
-            "registration__patient__site", "registration__trial", "registration__cohort"
-        )
-        .annotate(
-            **{
-                CONSENT_SIGNED_ON: _consent_signed_on("registration__"),
-                DLT_RULES_KEY: _dlt_rules_key("registration__"),
-                HAS_ASTCT: _has_astct("registration_id"),
-            }
-        )
-    )
-    if connection.vendor == "postgresql":
-        qs = qs.annotate(_safety_agent_names=_agent_names("registration__"))
-    if for_update:
-        qs = qs.select_for_update(of=("self", "registration"))
-    ae = qs.first()
-    if ae is None:
+    ``registration_get_for_user``, and checked against the user's memberships the same way).
+    ``for_update`` (inside a transaction): the AE and its registration rows are locked by the
+    same query, as a save needs."""
+    read = _ADVERSE_EVENT_LOCKED if for_update else _ADVERSE_EVENT
+    ae = read.first(ae=ae_id)
+    if ae is None or not sees(user, ae.registration):
         raise NotFoundError(f"No adverse event {ae_id} that you may see.")
     _save_context(ae.registration, ae)
     if for_update and connection.in_atomic_block:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -699,7 +700,9 @@ class _Verdict:
     onset: dt.datetime | None = None
 
 
-def _category_of(term: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _category_of(term: str) -> frozenset[str]:
+    """The rule categories of a term (pure: cached, as every save weighs every event)."""
     key = term.casefold()
     cats = {"any"}
     catalogue = load_catalogue()
@@ -710,11 +713,16 @@ def _category_of(term: str) -> set[str]:
         cats.add("non_hematologic")
     if key in ELECTROLYTE_TERMS:
         cats.add("electrolyte")
-    return cats
+    return frozenset(cats)
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded(terms: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(t.casefold() for t in terms)
 
 
 def _matches(term: str, terms: tuple[str, ...], category: str | None) -> bool:
-    if terms and term.casefold() not in {t.casefold() for t in terms}:
+    if terms and term.casefold() not in _folded(terms):
         return False
     return not (category is not None and category not in _category_of(term))
 

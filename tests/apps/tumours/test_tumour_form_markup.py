@@ -65,3 +65,44 @@ def test_a_follow_up_new_lesion_without_id_is_refused_beside_it_in_french(regist
     _refused(form, f"{rid}-new_lesion_id", kept='value="foie"')
     assert "rien n’a été enregistré" in form
     assert Assessment.objects.filter(kind="follow_up").count() == 0
+
+
+def test_an_override_without_response_keeps_the_reason_and_saves_nothing(registered, client_for):
+    import datetime as dt
+
+    from oncotrials.apps.tumours.models import ResponseOverride
+    from oncotrials.apps.tumours.services import assessment_save, baseline_save
+
+    c = registered(1)
+    rid = f"r{c.reg.pk}"
+    nurse = c.journey.unit.users["nurse"]
+    lesions = [{"lesion_id": "T1", "organ": "liver", "role": "target", "diameter_mm": "30"}]
+    baseline_save(
+        registration=c.reg, date=dt.date(2026, 11, 5), method="CT", lesions=lesions, by=nurse
+    )
+    follow_up = assessment_save(
+        registration=c.reg,
+        date=dt.date(2027, 1, 8),
+        measurements=[{"lesion_id": "T1", "diameter_mm": "20"}],
+        by=nurse,
+    )
+    inv = client_for("investigator")
+    r = inv.post(
+        f"/registrations/{c.reg.pk}/tumour-override/",
+        {"assessment_id": follow_up.pk, "response": "", "reason": "re-read by radiologist"},
+    )
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "override-form")
+    _refused(form, f"{rid}-override-response", kept="re-read by radiologist")
+    assert "Choose the response you read." in form
+    assert f'<option value="{follow_up.pk}" selected>' in form
+    inv.cookies["django_language"] = "fr"
+    r = inv.post(
+        f"/registrations/{c.reg.pk}/tumour-override/",
+        {"assessment_id": follow_up.pk, "response": "SD", "reason": ""},
+    )
+    form = _form(r.content.decode(), "override-form")
+    _refused(form, f"{rid}-override-reason")
+    assert '<option value="SD" selected>' in form
+    assert "Ce champ est obligatoire." in form
+    assert not ResponseOverride.objects.exists()

@@ -212,7 +212,9 @@ def test_a_refused_baseline_comes_back_with_everything_typed(
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
     form = page.locator("[data-testid=baseline-form]")
-    assert "Nothing was saved" in form.locator("[data-testid=form-errors]").inner_text()
+    summary = form.locator("[data-testid=error-summary]").inner_text()
+    assert "nothing was saved" in summary
+    assert "organ or site of lesion T2" in summary
     assert form.locator("[name=date]").input_value() == "2026-11-05"
     assert form.locator("[name=method]").input_value() == "MRI"
     assert form.locator("[name=nodal_0]").is_checked()

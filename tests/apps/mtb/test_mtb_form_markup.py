@@ -1,7 +1,8 @@
-"""The tumour-board forms (new meeting, case added by hand, recommendation, funnel filter) render
-with the shared accessible fields: a refused submit shows the error summary, the field marked
-``aria-invalid`` with its error beside it, the input kept and nothing saved; the kind of a
-recommendation is the board's decision, never pre-selected."""
+"""The tumour-board forms (new meeting, case added by hand, chair and attendees, board judgement,
+recommendation, its change and its signature, funnel filter) render with the shared accessible
+fields: a refused submit shows the error summary, the field marked ``aria-invalid`` with its error
+beside it, the input kept and nothing saved; the kind of a recommendation is the board's decision,
+never pre-selected."""
 
 from __future__ import annotations
 
@@ -91,3 +92,132 @@ def test_the_funnel_filter_marks_a_reversed_period(board, client_for):
     assert 'role="alert"' in form
     assert "The end of the period is before its start." in form
     assert 'value="2026-10-01"' in form
+
+
+def test_chair_and_attendees_outside_the_site_staff_are_refused_beside_the_field(
+    board, unit, client_for
+):
+    _b, meeting, _case = board
+    meeting.refresh_from_db()
+    before = (meeting.version, meeting.chair_id, list(meeting.attendees.all()))
+    c = client_for("coordinator")
+    r = c.post(
+        f"/mtb/meetings/{meeting.pk}/",
+        {
+            "action": "people",
+            "version": meeting.version,
+            "chair": "someone-else",
+            "attendees": ["nurse"],
+        },
+    )
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "mtb-people")
+    _refused(form, "id_chair")
+    # What was chosen is kept: the attendee stays selected.
+    assert '<option value="nurse" selected>' in form
+    meeting.refresh_from_db()
+    assert (meeting.version, meeting.chair_id, list(meeting.attendees.all())) == before
+    ok = c.post(
+        f"/mtb/meetings/{meeting.pk}/",
+        {"action": "people", "version": meeting.version, "chair": "", "attendees": ["nurse"]},
+    )
+    assert ok.status_code == 302
+    assert list(meeting.attendees.values_list("username", flat=True)) == ["nurse"]
+
+
+def test_a_stale_chair_and_attendees_form_is_refused_above_the_form(board, client_for):
+    _b, meeting, _case = board
+    meeting.refresh_from_db()
+    r = client_for("coordinator").post(
+        f"/mtb/meetings/{meeting.pk}/",
+        {"action": "people", "version": meeting.version - 1, "attendees": ["nurse"]},
+    )
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "mtb-people")
+    assert 'data-testid="error-summary"' in form
+    assert "reload it" in form
+    assert meeting.attendees.count() == 0
+
+
+def test_the_board_judgement_keeps_the_notes_when_refused(board, client_for):
+    _b, _meeting, case = board
+    case.refresh_from_db()
+    notes = "Discussed: " + "x" * 4000
+    r = client_for("coordinator").post(
+        f"/mtb/cases/{case.pk}/",
+        {"action": "actionable", "version": case.version, "actionable": "yes", "notes": notes},
+    )
+    assert r.status_code == 422
+    form = _form(r.content.decode(), "mtb-judgement")
+    _refused(form, "id_judgement_notes", kept=notes)
+    assert '<option value="yes" selected>' in form
+    case.refresh_from_db()
+    assert case.actionable is None
+    assert case.notes == ""
+
+
+def test_a_recommendation_change_without_reason_keeps_the_new_rationale(board, client_for):
+    from oncotrials.apps.mtb.services import recommendation_create
+
+    b, _meeting, case = board
+    rec = recommendation_create(
+        case=case,
+        kind="off_label_therapy",
+        therapy="sotorasib",
+        rationale="KRAS G12C; no trial open.",
+        by=b.coordinator,
+    )
+    c = client_for("coordinator")
+    r = c.post(
+        f"/mtb/recommendations/{rec.pk}/edit/",
+        {"version": rec.version, "rationale": "Completed rationale", "therapy": "adagrasib"},
+    )
+    assert r.status_code == 422
+    html = r.content.decode()
+    form = _form(html, f"mtb-edit-{rec.pk}")
+    _refused(form, f"id_rec{rec.pk}_reason", kept="Completed rationale")
+    assert 'value="adagrasib"' in form
+    assert html.count('data-testid="error-summary"') == 1
+    rec.refresh_from_db()
+    assert (rec.rationale, rec.therapy) == ("KRAS G12C; no trial open.", "sotorasib")
+    c.cookies["django_language"] = "fr"
+    r = c.post(
+        f"/mtb/recommendations/{rec.pk}/edit/",
+        {"version": rec.version, "rationale": "", "reason": "complété"},
+    )
+    form = _form(r.content.decode(), f"mtb-edit-{rec.pk}")
+    _refused(form, f"id_rec{rec.pk}_rationale", kept='value="complété"')
+    assert "Ce champ est obligatoire." in form
+    assert "Motif de la modification" in form
+
+
+def test_a_wrong_signing_password_is_refused_beside_the_password(board, unit, client_for):
+    from oncotrials.apps.mtb.selectors import signature_view
+    from oncotrials.apps.mtb.services import recommendation_create
+
+    b, _meeting, case = board
+    rec = recommendation_create(
+        case=case,
+        kind="off_label_therapy",
+        therapy="sotorasib",
+        rationale="KRAS G12C; no trial open.",
+        by=b.coordinator,
+    )
+    c = client_for("investigator")
+    meaning = "Approved for the board after discussion"
+    r = c.post(f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": meaning, "password": "nope"})
+    assert r.status_code == 422
+    form = _form(r.content.decode(), f"mtb-sign-{rec.pk}")
+    _refused(form, f"id_sign{rec.pk}_password", kept=f'value="{meaning}"')
+    assert "password does not match" in form
+    assert 'value="nope"' not in form  # a password is never sent back
+    r = c.post(f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": "", "password": "x"})
+    assert r.status_code == 422
+    _refused(_form(r.content.decode(), f"mtb-sign-{rec.pk}"), f"id_sign{rec.pk}_meaning")
+    c.cookies["django_language"] = "fr"
+    r = c.post(f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": "", "password": "x"})
+    form = _form(r.content.decode(), f"mtb-sign-{rec.pk}")
+    assert "Signification de la signature" in form
+    assert "Ce champ est obligatoire." in form
+    rec.refresh_from_db()
+    assert not signature_view(rec).signed

@@ -278,7 +278,7 @@ def test_the_page_shows_an_invalidated_signature_and_signs_again(unit, client_fo
         {"version": rec.version, "rationale": "Other", "reason": ""},
     )
     assert refused.status_code == 422
-    assert "reason is required" in refused.content.decode()
+    assert f'id="id_rec{rec.pk}_reason-error"' in refused.content.decode()
     investigator = client_for("investigator")
     wrong = investigator.post(
         f"/mtb/recommendations/{rec.pk}/sign/", {"meaning": MEANING, "password": "nope"}

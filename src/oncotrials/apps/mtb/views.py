@@ -3,6 +3,7 @@ render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -13,15 +14,22 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.models import User
 from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Patient
-from oncotrials.apps.trials.models import Cohort
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
-from .forms import CaseAddForm, FunnelFilterForm, MeetingForm, RecommendationForm
-from .models import MEETING_TRANSITIONS, RecommendationKind
+from .forms import (
+    CaseAddForm,
+    CaseJudgementForm,
+    FunnelFilterForm,
+    MeetingForm,
+    MeetingPeopleForm,
+    RecommendationEditForm,
+    RecommendationForm,
+    RecommendationSignForm,
+)
+from .models import MEETING_TRANSITIONS, MtbCase
 from .selectors import (
     ACTIONABLE_TIERS,
     REFERRAL_STATES,
@@ -103,6 +111,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     m = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     error, refused = "", False
     add_form = CaseAddForm()
+    people_form: MeetingPeopleForm | None = None
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -149,15 +158,22 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     by=acting_user(request.user),
                 )
             elif action == "people":
-                chair = User.objects.filter(username=request.POST.get("chair", "")).first()
-                names = request.POST.getlist("attendees")
-                meeting_update(
-                    meeting=m,
-                    version=_int(request.POST.get("version")) or 0,
-                    chair=chair,
-                    attendees=list(User.objects.filter(username__in=names)),
-                    by=acting_user(request.user),
-                )
+                people_form = MeetingPeopleForm(request.POST, meeting=m)
+                if not people_form.is_valid():
+                    raise _Refused
+                try:
+                    meeting_update(
+                        meeting=m,
+                        version=people_form.cleaned_data["version"],
+                        chair=people_form.cleaned_data.get("chair"),
+                        attendees=list(people_form.cleaned_data.get("attendees") or []),
+                        by=acting_user(request.user),
+                    )
+                except PermissionDeniedError:
+                    raise
+                except OncotrialsError as exc:
+                    _form_error(people_form, exc)
+                    raise _Refused from None
             else:
                 raise NotFoundError("Unknown action.")
             return redirect("mtb-meeting", meeting_id=m.pk)
@@ -172,9 +188,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     since, until = agenda_window(m)
     organiser = may_organise(request.user, m.site_id)
     waiting = len(agenda_candidates(m)) if organiser and m.status != "closed" else None
-    staff = User.objects.filter(
-        memberships__site=m.site, memberships__trial__isnull=True
-    ).distinct()
+    attendees = list(m.attendees.all())
     return render(
         request,
         "mtb/meeting.html",
@@ -184,11 +198,11 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "since": since,
             "until": until,
             "next_statuses": sorted(MEETING_TRANSITIONS[m.status]),
-            "attendees": list(m.attendees.all()),
-            "staff": staff,
+            "attendees": attendees,
             "may_organise": organiser,
             "waiting": waiting,
             "add_form": add_form,
+            "people_form": people_form or MeetingPeopleForm(meeting=m, attendees=attendees),
             "error": error,
         },
         status=422 if error or refused else 200,
@@ -211,61 +225,38 @@ def _patient_by_research_id(request: HttpRequest, research_id: str) -> Patient:
 @_visible
 def case(request: HttpRequest, case_id: int) -> HttpResponse:
     c = case_get_for_user(user=request.user, case_id=case_id)
-    error, refused = "", False
-    recommending = request.method == "POST" and request.POST.get("action") == "recommend"
-    form = RecommendationForm(request.POST if recommending else None, site=c.meeting.site)
-    if request.method == "POST":
-        try:
-            action = request.POST.get("action", "")
-            if action == "recommend":
-                if not form.is_valid():
-                    raise _Refused
-                try:
-                    recommendation_create(
-                        case=c, by=acting_user(request.user), **form.service_kwargs()
-                    )
-                except PermissionDeniedError:
-                    raise
-                except OncotrialsError as exc:
-                    _form_error(form, exc)
-                    raise _Refused from None
-            elif action == "actionable":
-                value = request.POST.get("actionable", "")
-                case_update(
-                    case=c,
-                    version=_int(request.POST.get("version")) or 0,
-                    actionable={"yes": True, "no": False}.get(value),
-                    notes=request.POST.get("notes"),
-                    reason=request.POST.get("reason", ""),
-                    by=acting_user(request.user),
-                )
-            else:
-                raise NotFoundError("Unknown action.")
+    if request.method != "POST":
+        return _case_page(request, c)
+    action = request.POST.get("action", "")
+    by = acting_user(request.user)
+    if action == "recommend":
+        form = RecommendationForm(request.POST, site=c.meeting.site)
+        if form.is_valid() and _applied(
+            form, lambda: recommendation_create(case=c, by=by, **form.service_kwargs())
+        ):
             return redirect("mtb-case", case_id=c.pk)
-        except _Refused:
-            refused = True
-            c = case_get_for_user(user=request.user, case_id=case_id)
-        except (PermissionDeniedError, NotFoundError):
-            raise
-        except OncotrialsError as exc:
-            error = exc.message
-            c = case_get_for_user(user=request.user, case_id=case_id)
-    detail = case_detail(user=request.user, case=c)
-    return render(
-        request,
-        "mtb/case.html",
-        {
-            "case": c,
-            "d": detail,
-            "form": form,
-            "kinds": RecommendationKind.choices,
-            "actionable_tiers": ACTIONABLE_TIERS,
-            "may_organise": may_organise(request.user, c.meeting.site_id),
-            "may_sign": may_sign(request.user, c.meeting),
-            "error": error,
-        },
-        status=422 if error or refused else 200,
-    )
+        return _case_page(request, c, form=form)
+    if action == "actionable":
+        judgement = CaseJudgementForm(request.POST, case=c)
+        if judgement.is_valid() and _applied(
+            judgement, lambda: case_update(case=c, by=by, **judgement.service_kwargs())
+        ):
+            return redirect("mtb-case", case_id=c.pk)
+        return _case_page(request, c, judgement=judgement)
+    raise NotFoundError("Unknown action.")
+
+
+def _applied(form: Any, write: Callable[[], object]) -> bool:
+    """Call the service; its refusal goes beside the field it names. A refusal of the user's
+    rights is not a form error: it propagates (403)."""
+    try:
+        write()
+    except PermissionDeniedError:
+        raise
+    except OncotrialsError as exc:
+        _form_error(form, exc)
+        return False
+    return True
 
 
 @login_required
@@ -273,29 +264,16 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
 @_visible
 def recommendation_edit(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     rec = recommendation_get_for_user(user=request.user, recommendation_id=recommendation_id)
-    try:
-        kwargs: dict[str, Any] = {"rationale": request.POST.get("rationale", "")}
-        if "therapy" in request.POST:
-            kwargs["therapy"] = request.POST.get("therapy", "")
-        if "cohort" in request.POST:
-            cohort_id = _int(request.POST.get("cohort"))
-            kwargs["cohort"] = (
-                Cohort.objects.filter(pk=cohort_id, trial_id=rec.trial_id).first()
-                if cohort_id and rec.trial_id
-                else None
-            )
-        recommendation_update(
-            recommendation=rec,
-            version=_int(request.POST.get("version")) or 0,
-            reason=request.POST.get("reason", ""),
-            by=acting_user(request.user),
-            **kwargs,
-        )
-    except PermissionDeniedError:
-        raise
-    except OncotrialsError as exc:
-        return _case_error(request, rec.case_id, exc.message)
-    return redirect("mtb-case", case_id=rec.case_id)
+    form = RecommendationEditForm(request.POST, recommendation=rec)
+    if form.is_valid() and _applied(
+        form,
+        lambda: recommendation_update(
+            recommendation=rec, by=acting_user(request.user), **form.service_kwargs()
+        ),
+    ):
+        return redirect("mtb-case", case_id=rec.case_id)
+    c = case_get_for_user(user=request.user, case_id=rec.case_id)
+    return _case_page(request, c, edit={rec.pk: form})
 
 
 @login_required
@@ -303,38 +281,68 @@ def recommendation_edit(request: HttpRequest, recommendation_id: int) -> HttpRes
 @_visible
 def recommendation_sign_view(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     rec = recommendation_get_for_user(user=request.user, recommendation_id=recommendation_id)
-    try:
-        recommendation_sign(
-            recommendation=rec,
-            meaning=request.POST.get("meaning", ""),
-            password=request.POST.get("password", "")[:200],
-            by=acting_user(request.user),
-        )
-    except PermissionDeniedError as exc:
-        if "password" in exc.message:
-            return _case_error(request, rec.case_id, exc.message)
-        raise
-    except OncotrialsError as exc:
-        return _case_error(request, rec.case_id, exc.message)
-    return redirect("mtb-case", case_id=rec.case_id)
+    form = RecommendationSignForm(request.POST, recommendation=rec)
+    if form.is_valid():
+        try:
+            recommendation_sign(
+                recommendation=rec,
+                meaning=form.cleaned_data["meaning"],
+                password=form.cleaned_data["password"],
+                by=acting_user(request.user),
+            )
+            return redirect("mtb-case", case_id=rec.case_id)
+        except PermissionDeniedError as exc:
+            # A wrong password (or signing locked after wrong ones) belongs to the password
+            # field; any other refusal of the right to sign is a 403.
+            if "password" not in exc.message:
+                raise
+            form.add_error("password", exc.message)
+        except OncotrialsError as exc:
+            _form_error(form, exc)
+    c = case_get_for_user(user=request.user, case_id=rec.case_id)
+    return _case_page(request, c, sign={rec.pk: form})
 
 
-def _case_error(request: HttpRequest, case_id: int, message: str) -> HttpResponse:
-    c = case_get_for_user(user=request.user, case_id=case_id)
+def _case_page(
+    request: HttpRequest,
+    c: MtbCase,
+    *,
+    form: RecommendationForm | None = None,
+    judgement: CaseJudgementForm | None = None,
+    edit: dict[int, RecommendationEditForm] | None = None,
+    sign: dict[int, RecommendationSignForm] | None = None,
+) -> HttpResponse:
+    """The case page; a refused form comes back bound (its errors beside its fields, what was
+    typed kept) with status 422, every other form fresh."""
+    refused = any(f is not None for f in (form, judgement)) or bool(edit) or bool(sign)
+    c = case_get_for_user(user=request.user, case_id=c.pk)
+    detail = case_detail(user=request.user, case=c)
+    edit, sign = edit or {}, sign or {}
+    recommendations = [
+        {
+            "rec": rec,
+            "sig": sig,
+            "state": state,
+            "edit": edit.get(rec.pk) or RecommendationEditForm(recommendation=rec),
+            "sign": sign.get(rec.pk) or RecommendationSignForm(recommendation=rec),
+            "open": rec.pk in edit,
+        }
+        for rec, sig, state in detail.recommendations
+    ]
     return render(
         request,
         "mtb/case.html",
         {
             "case": c,
-            "d": case_detail(user=request.user, case=c),
-            "form": RecommendationForm(site=c.meeting.site),
-            "kinds": RecommendationKind.choices,
+            "d": detail,
+            "recommendations": recommendations,
+            "form": form or RecommendationForm(site=c.meeting.site),
+            "judgement": judgement or CaseJudgementForm(case=c),
             "actionable_tiers": ACTIONABLE_TIERS,
             "may_organise": may_organise(request.user, c.meeting.site_id),
             "may_sign": may_sign(request.user, c.meeting),
-            "error": message,
         },
-        status=422,
+        status=422 if refused else 200,
     )
 
 

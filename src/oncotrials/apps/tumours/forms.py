@@ -349,3 +349,35 @@ class FollowUpForm(forms.Form):
 
 def _labels(statuses: Iterable[LesionStatus]) -> str:
     return ", ".join(str(LesionStatus(s).label) for s in statuses)
+
+
+class OverrideForm(forms.Form):
+    """The investigator's reading of a time point (or of the best overall response), with the
+    reason; no response is pre-selected, and the computed one is kept beside it."""
+
+    assessment_id = forms.ChoiceField(label=_("Override"), required=False)
+    response = forms.ChoiceField(
+        label=_("Response"), error_messages={"required": _("Choose the response you read.")}
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 1})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        timepoints: Sequence[tuple[int, dt.date]],
+        responses: Sequence[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        assessment_field: Any = self.fields["assessment_id"]
+        assessment_field.choices = [
+            ("", _("Best overall response")),
+            *((str(pk), day.isoformat()) for pk, day in timepoints),
+        ]
+        response_field: Any = self.fields["response"]
+        response_field.choices = [("", _("— choose —")), *((r, r) for r in responses)]
+
+    def field_of(self, service_field: str) -> str | None:
+        return service_field if service_field in self.fields else None

@@ -23,7 +23,7 @@ from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .api import svg_response
-from .forms import BaselineForm, FollowUpForm
+from .forms import BaselineForm, FollowUpForm, OverrideForm
 from .models import Assessment, Criteria
 from .selectors import (
     DAYS_PER_MONTH,
@@ -105,6 +105,7 @@ def _page(
                     auto_id=auto_id,
                 ),
                 "follow_up_refused": (reg.pk, "follow_up") in bound,
+                "override_form": bound.get((reg.pk, "override")) or _override_form(reg, data),
             }
         )
     return render(
@@ -183,36 +184,43 @@ def assessment_create(request: HttpRequest, registration_id: int) -> HttpRespons
 @require_POST
 def override_create(request: HttpRequest, registration_id: int) -> HttpResponse:
     reg = _registration(request, registration_id)
-    assessment = None
-    raw = request.POST.get("assessment_id", "")
-    if raw:
-        assessment = Assessment.objects.filter(
-            pk=int(raw) if raw.isdigit() else 0, registration=reg
-        ).first()
-        if assessment is None:
-            raise Http404("No such assessment.")
-    if not request.POST.get("response"):
-        messages.error(
-            request,
-            _("Choose the response you read before recording an override; nothing was saved."),
+    if not may(request.user, Action.OVERRIDE_RESPONSE, on=reg):
+        return HttpResponse(_("You may not override responses here."), status=403)
+    form = _override_form(reg, responses_of(reg), request.POST)
+    if form.is_valid():
+        raw = form.cleaned_data["assessment_id"]
+        assessment = (
+            Assessment.objects.filter(pk=int(raw), registration=reg).first() if raw else None
         )
-        return redirect("tumours-patient", patient_id=reg.patient_id)
-    try:
-        response_override(
-            registration=reg,
-            assessment=assessment,
-            response=request.POST.get("response", "")[:20],
-            reason=request.POST.get("reason", "")[:1000],
-            by=acting_user(request.user),
-        )
-    except OncotrialsError as exc:
-        messages.error(request, exc.message)
-        status = exc.status
-        if status == 403:
-            return HttpResponse(exc.message, status=403)
-    else:
-        messages.success(request, _("Override recorded; the computed response is kept beside it."))
-    return redirect("tumours-patient", patient_id=reg.patient_id)
+        try:
+            response_override(
+                registration=reg,
+                assessment=assessment,
+                response=form.cleaned_data["response"],
+                reason=form.cleaned_data["reason"],
+                by=acting_user(request.user),
+            )
+        except OncotrialsError as exc:
+            if exc.status == 403:
+                return HttpResponse(exc.message, status=403)
+            form.add_error(form.field_of(str(exc.extra.get("field", ""))), exc.message)
+        else:
+            messages.success(
+                request, _("Override recorded; the computed response is kept beside it.")
+            )
+            return redirect("tumours-patient", patient_id=reg.patient_id)
+    return _page(request, reg.patient, bound={(reg.pk, "override"): form}, status=422)
+
+
+def _override_form(reg: Any, data: Mapping[str, Any], post: Any = None) -> OverrideForm:
+    ev = data["evaluation"]
+    irecist = ev is not None and ev.criteria == Criteria.IRECIST
+    return OverrideForm(
+        post,
+        timepoints=[(row["tp"].assessment_id, row["tp"].date) for row in data["timepoints"]],
+        responses=IRECIST_RESPONSES if irecist else RECIST_RESPONSES,
+        auto_id=f"r{reg.pk}-override-%s",
+    )
 
 
 @login_required

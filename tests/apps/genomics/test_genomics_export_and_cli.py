@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 
 def test_study_round_trip_import_export_reread_gives_the_same_data(unit, biologist, tmp_path):
-    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.exports.cbioportal import cbioportal_export as genomics_export_study
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.core.genomics import read_study
 
@@ -49,7 +49,7 @@ def test_study_round_trip_import_export_reread_gives_the_same_data(unit, biologi
 
 
 def test_export_holds_only_what_the_user_may_see(unit, biologist, tmp_path):
-    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.exports.cbioportal import cbioportal_export as genomics_export_study
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.core.errors import ValidationError
     from oncotrials.core.genomics import read_maf, read_study
@@ -192,7 +192,7 @@ def test_json_report_imports_with_its_metadata_tiers_and_biomarkers_and_exports(
     import datetime as dt
     from pathlib import Path
 
-    from oncotrials.apps.genomics.export import genomics_export_study
+    from oncotrials.apps.exports.cbioportal import cbioportal_export as genomics_export_study
     from oncotrials.apps.genomics.models import Biomarker, GenomicReport, Mutation
     from oncotrials.apps.genomics.services import genomics_import
     from oncotrials.core.genomics import BiomarkerKind, read_study

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
-from study_factory import make_study
+from fhir_study_factory import make_study
 
 from fhir_validation import errors, validate
 from oncotrials.core.fhir import bundle_dict, bundle_json, study_from_json, study_to_json

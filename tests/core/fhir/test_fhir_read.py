@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from study_factory import make_study
+from fhir_study_factory import make_study
 from typer.testing import CliRunner
 
 from oncotrials.cli.main import app

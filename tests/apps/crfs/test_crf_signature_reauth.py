@@ -130,3 +130,36 @@ def test_the_page_shows_the_printed_name_and_the_meaning(cb):
     assert "Ines Vidal" in html
     assert "I approve these data as accurate and complete" in html
     assert ">investigator<" not in html
+
+
+def test_a_batch_checks_each_signers_password_once_and_every_wrong_one(cb, monkeypatch):
+    from oncotrials.apps.accounts.models import User
+    from oncotrials.apps.accounts.services import signing_checks_remembered
+
+    form = _form(cb)
+    inv = cb.users["investigator"]
+    checked: list[str] = []
+    real = User.check_password
+
+    def counting(self, raw):
+        checked.append(raw)
+        return real(self, raw)
+
+    monkeypatch.setattr(User, "check_password", counting)
+    with signing_checks_remembered():
+        signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=inv)
+        signature_sign(record=form, meaning="approved", password=PASSWORD, by=inv)
+        with pytest.raises(PermissionDeniedError, match="password does not match"):
+            signature_sign(record=form, meaning="reviewed", password="wrong", by=inv)
+        assert checked == [PASSWORD, "wrong"]  # the right one once, the wrong one checked
+        assert _events(inv, "signature_password_failed").count() == 1
+        # A lock is honoured whatever was checked before in the block.
+        SigningThrottle.objects.filter(user=inv).update(
+            locked_until=timezone.now() + dt.timedelta(minutes=5)
+        )
+        with pytest.raises(PermissionDeniedError, match="Signing is locked until"):
+            signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=inv)
+        SigningThrottle.objects.filter(user=inv).update(locked_until=None)
+    # Outside the block, every signature checks the password again.
+    signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=inv)
+    assert checked == [PASSWORD, "wrong", PASSWORD]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.models import Membership, Role, Site, User
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.biobank.services import (
     container_create,
     sequencing_run_record,
@@ -42,6 +43,7 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
 
 
+@audit_batch()  # one append to the audit chain (nothing caught here undoes a change)
 def demo_biobank_load(rng: random.Random, say: Say | None = None) -> int:
     """Create the specimens, boxes and sequencing runs; returns the number of specimens."""
     tell = say or (lambda _msg: None)

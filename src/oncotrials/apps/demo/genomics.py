@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.genomics.services import genomics_import
 from oncotrials.apps.matching.criteria import match_criteria_set
 from oncotrials.apps.subjects.models import Registration, ScreeningEpisode
@@ -326,6 +327,7 @@ def demo_genomics_load(rng: random.Random, say: Say | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="oncotrials-demo-genomics-") as tmp,
         audit_context(channel="system"),
+        audit_batch(),  # one append to the audit chain (nothing caught here undoes a change)
     ):
         for i, doc in enumerate(documents):
             path = Path(tmp) / f"{doc['report_id']}.json"

@@ -20,7 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.models import Role, Site, User
-from oncotrials.apps.accounts.services import membership_grant, user_create
+from oncotrials.apps.accounts.services import (
+    membership_grant,
+    signing_checks_remembered,
+    user_create,
+)
 from oncotrials.apps.audit.context import audit_context
 from oncotrials.apps.biobank.demo_pdx import demo_pdx_load
 from oncotrials.apps.matching.engine import reset_matching_cache
@@ -377,9 +381,10 @@ def demo_load(
     rng = random.Random(seed)
     today = demo_today()
     logins: list[DemoLogin] = []
-    # The demo's accounts share one published password: hashed once, not once per account.
+    # The demo's accounts share one published password: hashed once, not once per account; and
+    # each signer's password is checked on their first signature, not on each of about a hundred.
     demo_hash = make_password(DEMO_PASSWORD)
-    with audit_context(channel="system"), transaction.atomic():
+    with audit_context(channel="system"), signing_checks_remembered(), transaction.atomic():
         main = Site.objects.create(
             code="main",
             name="Main cancer centre — Phase I unit",

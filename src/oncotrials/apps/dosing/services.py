@@ -287,6 +287,7 @@ def next_patient_doses(cohort: Cohort) -> DoseGate | None:
     plan = (
         EscalationPlan.objects.filter(cohort=cohort)
         .select_related("cohort", "current_dose_level")
+        .prefetch_related("cohort__dose_levels")  # read three times by the gate: once here
         .first()
     )
     if plan is None:

@@ -577,6 +577,9 @@ def _reevaluate_if_touched(
     proposed as pending."""
     if registration.dose_level_id is None:
         return
+    pending = _DEFERRED_REVIEW.get()
+    if pending is not None and registration.pk in pending:
+        return  # already to be reviewed when the deferring block ends: nothing to decide now
     found = _rules_of(registration)
     if found is None:
         if not EscalationPlan.objects.filter(cohort_id=registration.cohort_id).exists():
@@ -588,7 +591,6 @@ def _reevaluate_if_touched(
     last = first + dt.timedelta(days=window - 1 + after)
     if not any(d is not None and first <= d <= last for d in days):
         return
-    pending = _DEFERRED_REVIEW.get()
     if pending is not None:
         pending.setdefault(registration.pk, (registration, by))
         return

@@ -464,7 +464,12 @@ def screening_close(
         Action.WRITE_JOURNEY,
         on=Target(frozenset({episode.patient.site_id}), frozenset({episode.trial_id})),
     )
-    locked = ScreeningEpisode.objects.select_for_update().get(pk=episode.pk)
+    # With the patient and the trial that its audit event names; only the episode is locked.
+    locked = (
+        ScreeningEpisode.objects.select_for_update(of=("self",))
+        .select_related("patient", "trial")
+        .get(pk=episode.pk)
+    )
     if locked.outcome != ScreeningOutcome.PENDING:
         raise ConflictError(f"This screening was already closed as {locked.get_outcome_display()}.")
     if outcome not in (ScreeningOutcome.ELIGIBLE, ScreeningOutcome.FAILED):
@@ -943,7 +948,13 @@ def registration_change_status(
     reason: str = "",
 ) -> Registration:
     require(by, Action.WRITE_JOURNEY, on=registration)
-    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    # With what the checks and the audit event read (the patient, the trial, the cohort's
+    # name): one query, not one per relation; only the registration row is locked.
+    locked = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("patient", "trial", "cohort__trial")
+        .get(pk=registration.pk)
+    )
     if to_status not in REGISTRATION_TRANSITIONS.get(locked.status, frozenset()):
         allowed = ", ".join(sorted(REGISTRATION_TRANSITIONS[locked.status])) or "none"
         raise ValidationError(

@@ -527,8 +527,9 @@ def assessment_save(
     _complete(target, complete, now)
     target.version += 1
     target.save()
-    target.measurements.all().delete()
-    target.new_lesions.all().delete()
+    if assessment is not None:  # a correction replaces the rows; a new one has none yet
+        target.measurements.all().delete()
+        target.new_lesions.all().delete()
     LesionMeasurement.objects.bulk_create(LesionMeasurement(assessment=target, **r) for r in rows)
     NewLesion.objects.bulk_create(NewLesion(assessment=target, **n) for n in news)
     audit_record(

@@ -198,3 +198,16 @@ def test_a_stored_schedule_that_no_longer_parses_is_shown_broken_not_guessed(
     monkeypatch.setattr(selectors, "visit_schedule_parsed", bug)
     with pytest.raises(KeyError):
         timepoints_of([c1d15])
+
+
+def test_storing_into_a_box_leaves_the_rows_verifiable(bank: Any, collect: Any) -> None:
+    """Storing bumps the box's version (audited on the specimen): ``audit verify --rows`` must
+    still find every audited row as the trail recorded it, the box included."""
+    from oncotrials.apps.audit.services import audit_verify
+    from oncotrials.apps.biobank.models import Container
+
+    before = Container.objects.get(pk=bank.box.pk).version
+    _setup(bank, collect)
+    assert Container.objects.get(pk=bank.box.pk).version > before
+    report = audit_verify(rows=True)
+    assert report.ok, report

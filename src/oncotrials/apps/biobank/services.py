@@ -597,9 +597,13 @@ def specimen_store(
     moved = locked.box_id is not None
     locked.box, locked.row, locked.column = locked_box, row, column
     locked.version += 1
+    stored = ["box", "row", "column", "version"]
+    if locked.storage_temperature == "":  # first storage: the box's temperature, in the same row
+        locked.storage_temperature = locked_box.temperature  # write the audit event digests
+        stored.append("storage_temperature")
     try:
         with transaction.atomic():
-            locked.save(update_fields=["box", "row", "column", "version"])
+            locked.save(update_fields=stored)
     except IntegrityError:
         raise ConflictError(
             f"Position {_position_text(locked_box, row, column)} was just filled by another user; "
@@ -616,8 +620,6 @@ def specimen_store(
         to_location=after,
         custodian=locked_box.site.code if hasattr(locked_box.site, "code") else "",
     )
-    if locked.storage_temperature == "":
-        Specimen.objects.filter(pk=locked.pk).update(storage_temperature=locked_box.temperature)
     return locked
 
 

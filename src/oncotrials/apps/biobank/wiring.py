@@ -2,7 +2,10 @@
 
 A specimen's audit events go to its registration's trial chain (else its patient's site); the
 withdrawal of a translational consent tier (``subjects.consent_hooks``) cascades to specimens,
-shipments and sequencing data inside the withdrawal's transaction.
+shipments and sequencing data inside the withdrawal's transaction. A box's version moves with
+each specimen stored into it (audited on the specimen, with the position), so the audit trail's
+row digests of a container leave it out: ``audit verify --rows`` would otherwise report every box
+filled since the container's own last event as edited outside the application.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from oncotrials.apps.audit.partitions import (
     site_partition,
     trial_partition,
 )
+from oncotrials.apps.audit.sealing import audit_row_fields_exclude
 from oncotrials.apps.subjects.consent_hooks import register_tier_withdrawal_listener
 
 from .services import consent_tiers_withdrawn
@@ -28,3 +32,4 @@ def _specimen_partition(specimen: Any) -> str | None:
 def connect() -> None:
     audit_partition_register(model="biobank.specimen", resolve=_specimen_partition)
     register_tier_withdrawal_listener(consent_tiers_withdrawn)
+    audit_row_fields_exclude("biobank.container", ["version"])

@@ -87,8 +87,9 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     # unit operations: site objects, seen through site-wide memberships only
     "resource": SITES,
     "plan_run": SITES,
+    "booking": SITES,
 }
-SITE_ONLY = ("resource", "plan_run")
+SITE_ONLY = ("resource", "plan_run", "booking")
 DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "B")}
 
 
@@ -633,7 +634,9 @@ def build_world() -> World:
         w.objects[("data_cut", label)] = cut
         w.mark("data_cut", label, f"DCZ-{label} cut")
     # --- unit operations: a chair, a request of the week and a plan per site
-    from oncotrials.apps.operations.models import PlanRun
+    from django.utils import timezone
+
+    from oncotrials.apps.operations.models import Booking, PlanRun
     from oncotrials.apps.operations.services import care_request_create, resource_save
 
     for site_code in SITES:
@@ -641,7 +644,7 @@ def build_world() -> World:
         w.objects[("resource", site_code)] = resource_save(
             site=site, kind="chair", code=f"RZ-{site_code}", by=admin
         )
-        care_request_create(
+        care = care_request_create(
             site=site,
             data={
                 "label": f"CRZ-{site_code} infusion",
@@ -663,6 +666,15 @@ def build_world() -> World:
         )
         w.mark("resource", site_code, f"RZ-{site_code}", f"CRZ-{site_code}")
         w.mark("plan_run", site_code, f"PRZ-{site_code}")
+        starts = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(9)))
+        w.objects[("booking", site_code)] = Booking.objects.create(
+            request=care,
+            site=site,
+            resource=w.objects[("resource", site_code)],
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=1),
+            booked_by=admin,
+        )
     _biobank(w, admin)
     add_pdx(w)
     return w

@@ -89,6 +89,7 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "form_name": Value("vital_signs"),
     "plot": {"/operations/": Value("gantt"), "/efficacy/": Value("waterfall")},
     "run_id": "plan_run",
+    "booking_id": "booking",
     "action": {"/journey/": Value("register"), "/crfs/queries/": Value("answer")},
     "pdx_model_id": "pdx_model",
     "passage_id": "pdx_passage",

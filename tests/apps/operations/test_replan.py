@@ -260,3 +260,64 @@ def test_admin_edits_of_a_booking_pass_the_planner_checks(
     assert AuditEvent.objects.filter(
         object_id=str(booking.pk), reason="Patient asked for the evening"
     ).exists()
+
+
+def test_the_api_cancels_replans_and_applies_for_the_sites_manager_only(
+    booked_week: dict[str, Any],
+    manager: Any,
+    unit: Any,
+    client_for: Any,
+    queued: list[int],
+    monkeypatch: Any,
+) -> None:
+    """The planner's cancel → re-plan → apply, through the API: a reason is required, the run
+    lists its moves before anything changes, and a nurse of the site changes nothing."""
+    import json
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from oncotrials.apps.operations import services
+
+    # The services' clock only (the session's stays real): the Sunday before the planned week.
+    clock = SimpleNamespace(now=lambda: BEFORE, localtime=timezone.localtime)
+    monkeypatch.setattr(services, "timezone", clock)
+    site = booked_week["site"]
+    booking = Booking.objects.get(request=booked_week["requests"][2])
+    url = f"/api/v1/operations/bookings/{booking.pk}/cancel"
+    nurse = client_for("nurse")
+    assert nurse.post(
+        url, json.dumps({"reason": "x"}), content_type="application/json"
+    ).status_code in (403, 404)
+    mgr = client_for("manager")
+    assert (
+        mgr.post(url, json.dumps({"reason": ""}), content_type="application/json").status_code
+        == 422
+    )
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.ACTIVE
+    done = mgr.post(url, json.dumps({"reason": "Declined"}), content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "cancelled"
+    body = {"site_id": site.pk, "week": str(MONDAY), "time_limit": 2}
+    refused = nurse.post(
+        "/api/v1/operations/replans", json.dumps(body), content_type="application/json"
+    )
+    assert refused.status_code in (403, 404)
+    started = mgr.post(
+        "/api/v1/operations/replans", json.dumps(body), content_type="application/json"
+    )
+    assert started.status_code == 202, started.content
+    run = started.json()
+    assert run["kind"] == "replan"
+    assert queued[-1] == run["id"]
+    plan_run_execute(run_id=run["id"], deterministic=True)
+    polled = mgr.get(f"/api/v1/operations/plan-runs/{run['id']}").json()
+    assert polled["status"] == "done", polled["error"]
+    assert booking.request.ref not in polled["solution"]
+    assert all({"ref", "why"} <= set(m) for m in polled["moves"])
+    saved = mgr.post(f"/api/v1/operations/plan-runs/{run['id']}/save")
+    assert saved.status_code == 200, saved.content
+    after = week_solution(site=site, monday=MONDAY)
+    assert booking.request.ref not in after
+    assert validate(load_instance(week_instance(site=site, monday=MONDAY)), after) == []

@@ -24,11 +24,13 @@ from .models import Booking, CareRequest, PlanRun, Resource
 from .schemas import (
     AccrualForecastOut,
     AccrualPlanIn,
+    BookingCancelIn,
     BookingOut,
     CareRequestIn,
     CareRequestOut,
     PlanRunIn,
     PlanRunOut,
+    ReplanIn,
     ResourceIn,
     ResourceOut,
 )
@@ -217,6 +219,7 @@ def booking_out(b: Booking) -> dict[str, Any]:
         "id": b.pk,
         "request_id": b.request_id,
         "site_id": b.site_id,
+        "status": b.status,
         "resource": b.resource.code if b.resource else None,
         "starts_at": b.starts_at,
         "ends_at": b.ends_at,
@@ -234,6 +237,19 @@ def bookings_list(request: HttpRequest, site_id: int | None = None) -> Any:
     return Rendered(qs.order_by("starts_at", "pk"), booking_out)
 
 
+@router.post("/operations/bookings/{booking_id}/cancel", response={200: BookingOut, **ERRORS})
+def bookings_cancel(request: HttpRequest, booking_id: int, payload: BookingCancelIn) -> Any:
+    """Cancel a booked visit, with the reason: the booking and its request are kept as
+    cancelled (audited) and the place is offered to the next re-plan."""
+    booking = bookings_visible_to(request.user).filter(pk=booking_id).first()
+    if booking is None:
+        raise NotFoundError(f"No booking {booking_id} that you may see.")
+    cancelled = services.booking_cancel(
+        booking=booking, by=acting_user(request.user), reason=payload.reason
+    )
+    return booking_out(cancelled)
+
+
 @router.get("/operations/week-instance", response={200: dict[str, Any], **ERRORS})
 def week_instance_get(request: HttpRequest, week: dt.date, site_id: int | None = None) -> Any:
     """The week's scheduling instance (ONC-WEEK format) built from the site's resources,
@@ -245,6 +261,7 @@ def week_instance_get(request: HttpRequest, week: dt.date, site_id: int | None =
 def plan_run_out(run: PlanRun) -> dict[str, Any]:
     return {
         "id": run.pk,
+        "kind": run.kind,
         "site_id": run.site_id,
         "monday": run.monday,
         "status": run.status,
@@ -256,6 +273,7 @@ def plan_run_out(run: PlanRun) -> dict[str, Any]:
         "unscheduled": run.unscheduled,
         "progress": run.progress,
         "solution": run.solution,
+        "moves": run.moves,
         "error": run.error,
     }
 
@@ -270,6 +288,24 @@ def plan_runs_create(request: HttpRequest, payload: PlanRunIn) -> Any:
         monday=monday_of(payload.week),
         time_limit=payload.time_limit,
         by=acting_user(request.user),
+    )
+    return 202, plan_run_out(run)
+
+
+@router.post("/operations/replans", response={202: PlanRunOut, **ERRORS})
+def replans_create(request: HttpRequest, payload: ReplanIn) -> Any:
+    """Re-plan the rest of the week from the bookings in force, after cancelled or added
+    requests, in the background. Days up to today stay as they are; a PK visit on a fixed day
+    moves only with a reason in ``reasons``. Poll the run: its ``moves`` list every change (from,
+    to, why); ``POST /operations/plan-runs/{id}/save`` applies them (refused if the bookings
+    changed meanwhile)."""
+    site = site_get_for_user(user=request.user, site_id=payload.site_id)
+    run = services.replan_start(
+        site=site,
+        monday=monday_of(payload.week),
+        by=acting_user(request.user),
+        reasons=payload.reasons,
+        time_limit=payload.time_limit,
     )
     return 202, plan_run_out(run)
 

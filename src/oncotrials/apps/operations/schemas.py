@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -64,6 +65,7 @@ class BookingOut(Schema):
     id: int
     request_id: int
     site_id: int
+    status: str
     resource: str | None
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -118,8 +120,27 @@ class PlanRunIn(Schema):
     time_limit: int = Field(60, ge=1, le=600)
 
 
+class BookingCancelIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class ReplanIn(Schema):
+    """Re-plan the rest of a week from the bookings in force. ``reasons`` maps a locked
+    booking's request (``C12``: a PK visit on a fixed day) to the reason it may move."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: int
+    week: dt.date
+    reasons: dict[str, str] = Field(default_factory=dict)
+    time_limit: int = Field(10, ge=1, le=600)
+
+
 class PlanRunOut(Schema):
     id: int
+    kind: str
     site_id: int
     monday: dt.date
     status: str
@@ -131,4 +152,5 @@ class PlanRunOut(Schema):
     unscheduled: list[str]
     progress: list[list[float]]
     solution: dict[str, list[int]]
+    moves: list[dict[str, Any]]
     error: str

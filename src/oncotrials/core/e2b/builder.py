@@ -254,13 +254,22 @@ def _primary_source(ie: Any, icsr: Icsr) -> None:
         codeSystem=c.CS_QUALIFICATION,
     )
     if source.country:
-        located = _el(person, "asLocatedEntity", classCode="LOCE")
-        _country(located, "location", source.country)
+        _located(person, source.country)
     if source.organisation:
-        org = _el(entity, "representedOrganization", classCode="ORG", determinerCode="INSTANCE")
-        inner = _el(org, "assignedEntity", classCode="ASSIGNED")
-        org2 = _el(inner, "representedOrganization", classCode="ORG", determinerCode="INSTANCE")
-        _el(org2, "name", source.organisation[:100])  # C.2.r.2.1
+        _organisation(entity, source.organisation)  # C.2.r.2.1
+
+
+def _located(person: Any, country: str) -> None:
+    """A person's country (C.2.r.3, C.3.4.5)."""
+    _country(_el(person, "asLocatedEntity", classCode="LOCE"), "location", country)
+
+
+def _organisation(entity: Any, name: str) -> None:
+    """The organisation an author belongs to, nested as the ICSR schema wants it."""
+    org = _el(entity, "representedOrganization", classCode="ORG", determinerCode="INSTANCE")
+    inner = _el(org, "assignedEntity", classCode="ASSIGNED")
+    named = _el(inner, "representedOrganization", classCode="ORG", determinerCode="INSTANCE")
+    _el(named, "name", name[:100])
 
 
 def _sender(ie: Any, icsr: Icsr) -> None:
@@ -278,12 +287,8 @@ def _sender(ie: Any, icsr: Icsr) -> None:
     )
     if sender.country:
         person = _el(entity, "assignedPerson", classCode="PSN", determinerCode="INSTANCE")
-        located = _el(person, "asLocatedEntity", classCode="LOCE")
-        _country(located, "location", sender.country)  # C.3.4.5
-    org = _el(entity, "representedOrganization", classCode="ORG", determinerCode="INSTANCE")
-    inner = _el(org, "assignedEntity", classCode="ASSIGNED")
-    org2 = _el(inner, "representedOrganization", classCode="ORG", determinerCode="INSTANCE")
-    _el(org2, "name", sender.organisation[:100])  # C.3.2
+        _located(person, sender.country)  # C.3.4.5
+    _organisation(entity, sender.organisation)  # C.3.2
 
 
 def _characteristic(

@@ -321,3 +321,16 @@ def test_the_api_cancels_replans_and_applies_for_the_sites_manager_only(
     after = week_solution(site=site, monday=MONDAY)
     assert booking.request.ref not in after
     assert validate(load_instance(week_instance(site=site, monday=MONDAY)), after) == []
+
+
+def test_an_over_long_reason_is_refused_not_cut(booked_week: dict[str, Any], manager: Any) -> None:
+    pk = booked_week["pk"]
+    with pytest.raises(ValidationError, match="at most 500 characters"):
+        replan_start(
+            site=booked_week["site"],
+            monday=MONDAY,
+            by=manager,
+            reasons={pk.ref: "x" * 501},
+            now=BEFORE,
+        )
+    assert not PlanRun.objects.filter(kind="replan").exists()

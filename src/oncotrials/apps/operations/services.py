@@ -796,7 +796,13 @@ def replan_start(
             f"Nothing is booked in the week of {monday} at {site.code}: plan the week first.",
             field="week",
         )
-    reasons = {k: str(v).strip()[:500] for k, v in (reasons or {}).items() if str(v).strip()}
+    reasons = {k: str(v).strip() for k, v in (reasons or {}).items() if str(v).strip()}
+    for ref, text in reasons.items():
+        if len(text) > 500:
+            raise ValidationError(
+                f"reasons.{ref}: a reason holds at most 500 characters; got {len(text)}.",
+                field=f"reasons.{ref}",
+            )
     visits = []
     for v in instance["visits"]:
         booked = previous.get(v["id"])

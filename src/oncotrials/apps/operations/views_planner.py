@@ -166,7 +166,7 @@ def _add_request(request: HttpRequest, site: Any, monday: dt.date) -> HttpRespon
 
 def _replan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
     reasons = {
-        k.removeprefix("reason_"): request.POST.get(k, "")[:500]
+        k.removeprefix("reason_"): request.POST.get(k, "")
         for k in request.POST
         if k.startswith("reason_") and request.POST.get(k, "").strip()
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pdx_helpers import at, xenograft_consent
 
 from fixtures import FIXTURES
 from oncotrials.core.biobank.pdx import read_growth_csv
@@ -26,34 +27,6 @@ X1008_UNED = next(
 )
 
 
-def _at(day: dt.date, hour: int = 9) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
-
-
-def _xenograft_consent(bank: Any) -> None:
-    from oncotrials.apps.subjects.services import consent_form_create, consent_sign
-
-    tiers = ["sample_storage", "future_research", "xenograft"]
-    admin, nurse = bank.unit.users["admin"], bank.unit.users["nurse"]
-    form = consent_form_create(
-        kind="translational",
-        programme="Xenografts",
-        version="1.0",
-        version_date=dt.date(2026, 1, 5),
-        ethics_approval_date=dt.date(2026, 2, 1),
-        valid_from=dt.date(2026, 2, 1),
-        by=admin,
-        options=tiers,
-    )
-    consent_sign(
-        patient=bank.patient,
-        form=form,
-        signed_on=dt.date(2026, 11, 3),
-        by=nurse,
-        options_granted=dict.fromkeys(tiers, True),
-    )
-
-
 def _specimen(bank: Any, specimen_type: str = "tissue_frozen", unit: str = "mg") -> Any:
     """A surgical specimen of 2026-08-03, before the patient's registration (tests run on
     2026-11-20, so growth curves need an early implant)."""
@@ -64,7 +37,7 @@ def _specimen(bank: Any, specimen_type: str = "tissue_frozen", unit: str = "mg")
         specimen_type=specimen_type,
         quantity="20",
         unit=unit,
-        collected_at=_at(dt.date(2026, 8, 3)),
+        collected_at=at(dt.date(2026, 8, 3)),
         anatomic_site="C34.1",
         pathology="malignant",
         by=bank.tech,
@@ -104,7 +77,7 @@ def pdx(bank: Any) -> Any:
         pdx_passage_add,
     )
 
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     model = _model(bank, _specimen(bank))
     p0 = model.passages.get(number=0)
     pdx_engraftment_record(passage=p0, mice_engrafted=4, by=bank.tech)
@@ -145,7 +118,7 @@ def test_a_model_needs_the_xenograft_tier(bank):
 
 
 def test_a_model_is_grown_from_viable_tissue_only(bank):
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     with pytest.raises(ValidationError, match="fresh or frozen tissue or cells"):
         _model(bank, _specimen(bank, "tissue_ffpe"))
 
@@ -164,7 +137,7 @@ def test_bad_model_input_names_the_field_and_writes_nothing(bank, field, value, 
     from oncotrials.apps.audit.models import AuditEvent
     from oncotrials.apps.biobank.models_pdx import PdxModel
 
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     specimen = _specimen(bank)
     events = AuditEvent.objects.count()
     with pytest.raises(ValidationError, match=message):
@@ -174,7 +147,7 @@ def test_bad_model_input_names_the_field_and_writes_nothing(bank, field, value, 
 
 
 def test_a_monitor_cannot_create_a_model(bank):
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     with pytest.raises(PermissionDeniedError):
         _model(bank, _specimen(bank), by=bank.unit.users["monitor"])
 

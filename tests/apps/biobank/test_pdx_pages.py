@@ -9,36 +9,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pdx_helpers import at, xenograft_consent
 
 pytestmark = pytest.mark.django_db
-
-
-def _at(day: dt.date, hour: int = 9) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
-
-
-def _xenograft_consent(bank: Any) -> None:
-    from oncotrials.apps.subjects.services import consent_form_create, consent_sign
-
-    tiers = ["sample_storage", "future_research", "xenograft"]
-    admin, nurse = bank.unit.users["admin"], bank.unit.users["nurse"]
-    form = consent_form_create(
-        kind="translational",
-        programme="Xenografts",
-        version="1.0",
-        version_date=dt.date(2026, 1, 5),
-        ethics_approval_date=dt.date(2026, 2, 1),
-        valid_from=dt.date(2026, 2, 1),
-        by=admin,
-        options=tiers,
-    )
-    consent_sign(
-        patient=bank.patient,
-        form=form,
-        signed_on=dt.date(2026, 11, 3),
-        by=nurse,
-        options_granted=dict.fromkeys(tiers, True),
-    )
 
 
 def _specimen(bank: Any) -> Any:
@@ -50,7 +23,7 @@ def _specimen(bank: Any) -> Any:
         specimen_type="tissue_frozen",
         quantity="20",
         unit="mg",
-        collected_at=_at(dt.date(2026, 8, 3)),
+        collected_at=at(dt.date(2026, 8, 3)),
         anatomic_site="C34.1",
         pathology="malignant",
         by=bank.tech,
@@ -105,7 +78,7 @@ def test_a_technician_starts_a_model_and_bad_input_writes_nothing(
     assert answer.status_code == 422
     assert "xenograft" in answer.content.decode()
     assert _counts() == before
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     page = tech.get("/pdx/")
     assert 'data-testid="pdx-new"' in page.content.decode()
     form = tech.get("/pdx/new/")
@@ -133,7 +106,7 @@ def test_a_technician_starts_a_model_and_bad_input_writes_nothing(
 
 
 def test_who_may_start_a_model(bank: Any, client_for: Any) -> None:
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     specimen = _specimen(bank)
     before = _counts()
     for persona in ("monitor", "partner_investigator"):
@@ -158,7 +131,7 @@ def test_who_may_start_a_model(bank: Any, client_for: Any) -> None:
 def model(bank: Any) -> Any:
     from oncotrials.apps.biobank.services_pdx import pdx_model_create
 
-    _xenograft_consent(bank)
+    xenograft_consent(bank)
     data = {k: v for k, v in MODEL.items() if k not in ("implanted_on", "mice_implanted")}
     return pdx_model_create(
         specimen=_specimen(bank),

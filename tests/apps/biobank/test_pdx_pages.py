@@ -228,3 +228,14 @@ def test_only_a_handler_of_the_site_writes_on_the_model_page(
     page = client_for("tech").get(url).content.decode()
     assert 'data-testid="engraftment-form"' in page
     assert client_for("tech").post(url, {"form": "nope"}).status_code == 400
+
+
+@pytest.mark.parametrize("day", ["999999999999", "2026-02-30", "12.5"])
+def test_a_pasted_day_off_the_calendar_names_its_line(day: str) -> None:
+    from django import forms
+
+    from oncotrials.apps.biobank.forms_pdx import parse_measurements
+
+    text = f"mouse\tday\tvolume\nM1\t0\t120\nM1\t{day}\t150\n"
+    with pytest.raises(forms.ValidationError, match="Line 3"):
+        parse_measurements(text, started_on=dt.date(2026, 8, 20))

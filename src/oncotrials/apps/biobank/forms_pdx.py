@@ -230,17 +230,17 @@ def parse_measurements(text: str, *, started_on: dt.date) -> tuple[list[dict[str
                 code="line",
             )
         mouse, day_text = cells[0], cells[1]
-        if re.fullmatch(r"-?\d+", day_text):
-            day = started_on + dt.timedelta(days=int(day_text))
-        else:
-            try:
+        try:
+            if re.fullmatch(r"-?\d{1,5}", day_text):
+                day = started_on + dt.timedelta(days=int(day_text))
+            else:
                 day = dt.date.fromisoformat(day_text)
-            except ValueError:
-                raise forms.ValidationError(
-                    _("Line %(n)d: the day %(d)s is neither a number of days nor a date.")
-                    % {"n": n, "d": repr(day_text)},
-                    code="line",
-                ) from None
+        except (ValueError, OverflowError):  # not a date, or a day count off the calendar
+            raise forms.ValidationError(
+                _("Line %(n)d: the day %(d)s is neither a number of days nor a date.")
+                % {"n": n, "d": repr(day_text)},
+                code="line",
+            ) from None
         row: dict[str, Any] = {"mouse": mouse, "measured_on": day}
         if len(cells) == 3:
             row["volume_mm3"] = _number(cells[2], n, _("the volume"))

@@ -33,6 +33,7 @@ from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.biobank.models import Specimen
 from oncotrials.apps.biobank.selectors import specimens_visible_to
 from oncotrials.apps.crfs.models import DrugAdministration
+from oncotrials.apps.exports.registry import cut_registrations
 from oncotrials.apps.genomics.export import study_from_database
 from oncotrials.apps.genomics.models import Sample
 from oncotrials.apps.subjects.models import (
@@ -341,7 +342,7 @@ def cbioportal_collect(trial: Any, sites: Sequence[Any]) -> str:
     A cBioPortal study has one reference genome: when the trial's reports are on two, the cut
     is refused with the command that exports each reference apart (no report is dropped
     silently)."""
-    regs = Registration.objects.filter(trial=trial, patient__site__in=list(sites))
+    regs = cut_registrations(trial, sites)
     patients = Patient.objects.filter(pk__in=regs.values("patient_id"))
     try:
         study = programme_study(

@@ -23,7 +23,7 @@ from oncotrials.core.errors import ValidationError
 from oncotrials.core.sdtm import model as m
 from oncotrials.core.sdtm.domains import VITAL_TESTS, disposition_decod
 
-from .registry import ExportFormat, format_register
+from .registry import ExportFormat, cut_registrations, format_register
 
 # ISO 3166-1 alpha-2 -> alpha-3 (SDTM COUNTRY) for the countries our sites are in.
 ALPHA3 = {
@@ -241,11 +241,7 @@ def _subject(reg: Registration, trial_consents: dict[int, dt.date]) -> m.Subject
 
 def sdtm_collect(trial: Any, sites: Sequence[Any]) -> str:
     """The trial's registrations at ``sites`` as the SDTM core's plain data (canonical JSON)."""
-    regs = (
-        Registration.objects.filter(trial=trial, patient__site__in=list(sites))
-        .select_related("patient__site", "cohort", "dose_level")
-        .order_by("patient__research_id", "pk")
-    )
+    regs = cut_registrations(trial, sites)
     consents: dict[int, dt.date] = {}
     for c in Consent.objects.filter(form__trial=trial).order_by("signed_on", "pk"):
         consents.setdefault(c.patient_id, c.signed_on)

@@ -25,7 +25,7 @@ from oncotrials.core.fhir import model as m
 from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import to_long
 
-from .registry import ExportFormat, format_register
+from .registry import ExportFormat, cut_registrations, format_register
 
 FILE_NAME = "bundle.json"
 
@@ -162,11 +162,7 @@ def _subject(reg: Registration, consents: dict[int, Consent], trial: Any) -> m.S
 
 def fhir_collect(trial: Any, sites: Sequence[Any]) -> str:
     """The trial's registrations at ``sites`` as the FHIR core's plain data (canonical JSON)."""
-    regs = list(
-        Registration.objects.filter(trial=trial, patient__site__in=list(sites))
-        .select_related("patient__site", "cohort", "dose_level")
-        .order_by("patient__research_id", "pk")
-    )
+    regs = list(cut_registrations(trial, sites))
     consents: dict[int, Consent] = {}
     for c in (
         Consent.objects.filter(form__trial=trial).select_related("form").order_by("signed_on", "pk")

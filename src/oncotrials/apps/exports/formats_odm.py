@@ -28,7 +28,7 @@ from oncotrials.apps.trials.models import VisitScheduleDefinition
 from oncotrials.core import odm
 from oncotrials.core.crf import STANDARD_DECLARATIONS
 
-from .registry import ExportFormat, format_register
+from .registry import ExportFormat, cut_registrations, format_register
 
 
 def _stamp(at: dt.datetime) -> str:
@@ -135,11 +135,7 @@ def odm_collect(trial: Any, sites: Sequence[Any]) -> str:
     """The trial's ODM plain data at ``sites`` (canonical JSON)."""
     definition = VisitScheduleDefinition.objects.filter(trial=trial).first()
     schedule = definition.document if definition is not None else None
-    regs = list(
-        Registration.objects.filter(trial=trial, patient__site__in=list(sites))
-        .select_related("patient__site")
-        .order_by("patient__research_id", "pk")
-    )
+    regs = list(cut_registrations(trial, sites))
     instances = list(
         FormInstance.objects.filter(registration__in=regs, status=FormStatus.COMPLETE).order_by(
             "registration_id", "visit_code", "form_name", "pk"

@@ -44,3 +44,15 @@ def format_get(name: str) -> ExportFormat:
 
 def formats_all() -> list[ExportFormat]:
     return [_FORMATS[k] for k in sorted(_FORMATS)]
+
+
+def cut_registrations(trial: Any, sites: Sequence[Any]) -> Any:
+    """The registrations a cut of ``trial`` at ``sites`` exports, in the order every format
+    writes them (by research identifier): the one answer to "whose data leave in this cut"."""
+    from oncotrials.apps.subjects.models import Registration
+
+    return (
+        Registration.objects.filter(trial=trial, patient__site__in=list(sites))
+        .select_related("patient__site", "cohort", "dose_level")
+        .order_by("patient__research_id", "pk")
+    )

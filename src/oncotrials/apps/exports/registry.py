@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from oncotrials.apps.subjects.models import Registration
 from oncotrials.core.errors import ValidationError
 
 
@@ -49,8 +50,6 @@ def formats_all() -> list[ExportFormat]:
 def cut_registrations(trial: Any, sites: Sequence[Any]) -> Any:
     """The registrations a cut of ``trial`` at ``sites`` exports, in the order every format
     writes them (by research identifier): the one answer to "whose data leave in this cut"."""
-    from oncotrials.apps.subjects.models import Registration
-
     return (
         Registration.objects.filter(trial=trial, patient__site__in=list(sites))
         .select_related("patient__site", "cohort", "dose_level")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from oncotrials.core.designs import phase2
 from oncotrials.core.designs.phase2 import (
     oc_two_stage,
     simon_two_stage,
@@ -114,8 +115,19 @@ def _brute_force(p0: float, p1: float, alpha: float, beta: float, nmax: int) -> 
     return out
 
 
-@pytest.mark.parametrize("args", [(0.1, 0.4, 0.1, 0.2), (0.3, 0.6, 0.05, 0.2)])
-def test_vectorised_search_equals_brute_force(args: tuple[float, float, float, float]) -> None:
+@pytest.mark.parametrize(
+    "args", [(0.1, 0.4, 0.1, 0.2), (0.3, 0.6, 0.05, 0.2), (0.3, 0.6, 0.1, 0.1)]
+)
+@pytest.mark.parametrize("batch_terms", [None, 1])
+def test_vectorised_search_equals_brute_force(
+    args: tuple[float, float, float, float],
+    batch_terms: int | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The last two settings find most designs past the first two candidates ordered; a budget
+    # of one term checks the rest in the smallest batches, so every batch boundary is crossed.
+    if batch_terms is not None:
+        monkeypatch.setattr(phase2, "_BATCH_TERMS", batch_terms)
     res = simon_two_stage(*args, nmax=24)
     brute = _brute_force(*args, nmax=24)
     assert sorted(brute) == [d.n for d in res.table]

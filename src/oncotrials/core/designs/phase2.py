@@ -168,21 +168,55 @@ def _check_nmax(nmax: int) -> int:
     return int(nmax)
 
 
-def _best_for_n(
-    n: int,
-    pmf0: FloatArray,
-    pmf1: FloatArray,
-    tail0: FloatArray,
-    tail1: FloatArray,
-    alpha: float,
-    beta: float,
-    pad0: FloatArray | None = None,
-    pad1: FloatArray | None = None,
-) -> tuple[int, int, int, float, float] | None:
-    """Minimal-EN design with maximum sample size n, with clinfun's search order on ties.
+@dataclass(frozen=True)
+class _SearchTables:
+    """What :func:`_best_for_n` reads, computed once per search (none of it depends on ``n``).
 
     pmf[m, x] = P(Bin(m) = x); tail[m, k] = P(Bin(m) >= k) computed as 1 - cdf(k - 1);
-    pad[m, k + OFFSET] = tail[m, k], or 1 for k <= 0 (built by :func:`_padded`).
+    pad[m, k + _PAD_OFFSET] = tail[m, k], or 1 for k <= 0; sf1[m, r] = P(Bin(m, p1) > r) as
+    1 minus the running sum of the pmf; pet_t[r1, n1] = P(X1 <= r1 | p0) as 1 minus the running
+    sum from the top, the Fortran's order (terms above n1 are exact zeros, so one table serves
+    every n).
+    """
+
+    pmf0: FloatArray
+    pmf1: FloatArray
+    tail0: FloatArray
+    tail1: FloatArray
+    pad0: FloatArray
+    pad1: FloatArray
+    sf1: FloatArray
+    pet_t: FloatArray
+    stage1_power_t: FloatArray  # [r1, n1] = P(X1 > r1 | p1)
+
+    @classmethod
+    def build(cls, p0: float, p1: float, nmax: int) -> _SearchTables:
+        m = np.arange(nmax + 1)
+        x = np.arange(nmax + 2)
+        pmf0 = stats.binom.pmf(x[None, :], m[:, None], p0)
+        pmf1 = stats.binom.pmf(x[None, :], m[:, None], p1)
+        # tail[m, k] = 1 - pbinom(k - 1, m, p), as clinfun's cp0/cp1
+        tail0 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p0)
+        tail1 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p1)
+        top = np.concatenate([np.ones((m.size, 1)), -pmf0[:, ::-1]], axis=1)
+        run = np.add.accumulate(top, axis=1)[:, 1:][:, ::-1]  # run[m, x] = 1 - sum_{x1>=x}
+        return cls(
+            pmf0=pmf0,
+            pmf1=pmf1,
+            tail0=tail0,
+            tail1=tail1,
+            pad0=_padded(tail0),
+            pad1=_padded(tail1),
+            sf1=1.0 - np.cumsum(pmf1, axis=1),
+            pet_t=np.ascontiguousarray(run[:, 1:].T),
+            stage1_power_t=np.ascontiguousarray(tail1[:, 1:].T),
+        )
+
+
+def _best_for_n(
+    n: int, t: _SearchTables, alpha: float, beta: float
+) -> tuple[int, int, int, float, float] | None:
+    """Minimal-EN design with maximum sample size n, with clinfun's search order on ties.
 
     Branch and bound, as clinfun's Fortran: EN(p0) depends on (n1, r1) only, so the stage-1
     candidates are ranked by EN (ties in clinfun's order: n1 ascending, r1 descending) and
@@ -190,76 +224,102 @@ def _best_for_n(
     the answer. Candidates whose stage 1 alone cannot reach the power (P(X1 > r1 | p1) >
     1 - beta bounds the two-stage power) are never checked, nor are final boundaries r with
     P(X > r | p1) <= 1 - beta. Each check sums P(X1 = x1) P(X2 > r - x1) over x1 <= r1 in
-    ascending order, the Fortran's order.
+    ascending order, the Fortran's order. Stage-1 rows are read as slices of the search tables
+    (n1 = 1 .. n - 1, so n2 = n - 1 .. 1), never gathered.
     """
-    if pad0 is None or pad1 is None:
-        pad0, pad1 = _padded(tail0), _padded(tail1)
-    n1 = np.arange(1, n)  # (J,)
-    n2 = n - n1
-    jn = n1.size
     # P(reject | p1) <= P(X > r | p1), so a feasible r has P(X > r | p1) > 1 - beta: only
     # r <= rmax (and r1 <= r) can qualify. The slack keeps rounding from excluding a boundary.
-    sf1 = 1.0 - np.cumsum(pmf1[n, : n + 1])
-    ok_r = np.nonzero(sf1 > 1.0 - beta - 1e-9)[0]
+    ok_r = np.flatnonzero(t.sf1[n, : n + 1] > 1.0 - beta - 1e-9)
     if ok_r.size == 0:
         return None
-    rmax = min(int(ok_r.max()), n - 1)
+    rmax = min(int(ok_r[-1]), n - 1)
     nr = rmax + 1
-    # PET(r1) = P(X1 <= r1), as 1 minus the running sum from the top (the Fortran's order).
-    b0 = pmf0[n1, :n]  # (J, X)
-    top = np.concatenate([np.ones((jn, 1)), -b0[:, ::-1]], axis=1)
-    run = np.add.accumulate(top, axis=1)[:, 1:][:, ::-1]  # run[j, x] = 1 - sum_{x1>=x} b0
-    pet = np.ones((nr, jn))  # (r1 = 0..rmax, J): P(X1 <= r1); r1 = n - 1 is never valid
-    pet[: min(nr, n - 1)] = run[:, 1 : nr + 1].T
-    en = n1[None, :] + (1.0 - pet) * n2[None, :]
-    r1g = np.arange(nr)[:, None]
-    stage1_power = tail1[n1[None, :], r1g + 1]  # P(X1 > r1 | p1)
+    n1 = np.arange(1, n)  # (J,)
+    n2 = n - n1
+    # PET(r1) = P(X1 <= r1); r1 = n - 1 is never valid (it would equal n1 at most n - 1).
+    pet = t.pet_t[:nr, 1:n]  # (r1 = 0..rmax, J)
+    if nr > n - 1:
+        pet = pet.copy()
+        pet[n - 1 :] = 1.0
+    en = n1 + (1.0 - pet) * n2
     # P(reject | p0) decreases with r, so its value at r = rmax bounds it below over every
     # admissible r: a stage 1 that cannot meet alpha even there is never checked.
-    xs = np.arange(nr)
-    low0 = pmf0[n1[:, None], xs[None, :]] * pad0[n2[:, None], rmax - xs[None, :] + 1 + _PAD_OFFSET]
-    rej0_low = tail0[n, rmax + 1] - np.cumsum(low0, axis=1).T  # (r1, J)
-    hopeful = (
-        (r1g <= (n1 - 1)[None, :])
-        & (stage1_power > 1.0 - beta - 1e-9)
-        & (rej0_low < alpha + 1e-9)
-        & (en < n)
-    )
+    # low0[j, x] = P(X1 = x | n1_j) * P(X2 > rmax - x | n2_j)
+    low0 = t.pmf0[1:n, :nr] * t.pad0[n - 1 : 0 : -1, rmax + 1 + _PAD_OFFSET : _PAD_OFFSET : -1]
+    rej0_low = t.tail0[n, rmax + 1] - np.cumsum(low0, axis=1).T  # (r1, J)
+    hopeful = t.stage1_power_t[:nr, 1:n] > 1.0 - beta - 1e-9
+    hopeful &= rej0_low < alpha + 1e-9
+    hopeful &= en < n
+    hopeful &= np.arange(nr)[:, None] <= (n1 - 1)[None, :]
     r1c, jc = np.nonzero(hopeful)
     if r1c.size == 0:
         return None
     enc = en[r1c, jc]
-    order = np.lexsort((-r1c, jc, enc))
-    r1c, jc, enc = r1c[order], jc[order], enc[order]
+    # Most searches stop at the first or second candidate, so only the smallest EN values are
+    # ordered at first (every tie of the cut-off value included, so they are exactly the head
+    # of the full order); the rest is ordered only when the head holds no feasible design.
+    if enc.size > _HEAD:
+        cut = np.partition(enc, _HEAD - 1)[_HEAD - 1]
+        parts = [np.flatnonzero(enc <= cut), np.flatnonzero(enc > cut)]
+    else:
+        parts = [np.arange(enc.size)]
     r = np.arange(nr)
-    total0, total1 = tail0[n, 1 : nr + 1], tail1[n, 1 : nr + 1]  # P(X > r)
-    start, size = 0, 8
-    while start < r1c.size:
-        a = r1c[start : start + size]
-        j = jc[start : start + size]
-        x = np.arange(int(a.max()) + 1)
-        shift = r[None, None, :] - x[None, :, None] + 1 + _PAD_OFFSET  # (1, X, R)
-        m2 = n2[j][:, None, None]
-        rows = np.arange(a.size)
-        feas = None
-        for pmf, pad, total in ((pmf0, pad0, total0), (pmf1, pad1, total1)):
-            terms = pmf[n1[j][:, None], x[None, :]][:, :, None] * pad[m2, shift]  # (K, X, R)
-            acc = np.cumsum(terms, axis=1)[rows, a, :]  # sum over x1 <= r1: (K, R)
-            rej = total[None, :] - acc
-            ok = rej < alpha if feas is None else (1.0 - rej) < beta
-            feas = ok if feas is None else feas & ok
-        assert feas is not None
-        valid = (r[None, :] >= a[:, None]) & (r[None, :] <= (a + n2[j])[:, None])
-        feas &= valid
-        hit = np.nonzero(feas.any(axis=1))[0]
-        if hit.size:
-            k = int(hit[0])
-            ak, jk = int(a[k]), int(j[k])
-            b = int(np.nonzero(feas[k])[0].max())
-            return ak, int(n1[jk]), b, float(enc[start + k]), float(pet[ak, jk])
-        start += size
-        size *= 2
+    total0, total1 = t.tail0[n, 1 : nr + 1], t.tail1[n, 1 : nr + 1]  # P(X > r)
+    for part in parts:
+        order = part[np.lexsort((-r1c[part], jc[part], enc[part]))]
+        # A batch of K candidates costs K * (r1 + 1) * (rmax + 1) terms per rate: the head is
+        # checked alone, the rest in batches that grow fourfold from what the budget allows.
+        start, size = 0, max(_HEAD, _BATCH_TERMS // (nr * nr))
+        while start < order.size:
+            batch = order[start : start + size]
+            a, j = r1c[batch], jc[batch]
+            found = _first_feasible(a, n1[j], n2[j], r, t, total0, total1, alpha, beta)
+            if found is not None:
+                k, b = found
+                ak, jk = int(a[k]), int(j[k])
+                return ak, int(n1[jk]), b, float(enc[batch[k]]), float(pet[ak, jk])
+            start += size
+            size *= 4
     return None
+
+
+#: Stage-1 candidates ordered and checked first (see :func:`_best_for_n`).
+_HEAD = 2
+#: Terms per rate in the first batch after the head.
+_BATCH_TERMS = 20_000
+
+
+def _first_feasible(
+    a: NDArray[np.intp],
+    n1: NDArray[np.intp],
+    n2: NDArray[np.intp],
+    r: NDArray[np.intp],
+    t: _SearchTables,
+    total0: FloatArray,
+    total1: FloatArray,
+    alpha: float,
+    beta: float,
+) -> tuple[int, int] | None:
+    """The first candidate (r1 = a[k], n1[k]) with a feasible final boundary, and the largest
+    such boundary; each P(reject) sums P(X1 = x1) P(X2 > r - x1) over x1 <= r1 ascending."""
+    x = np.arange(int(a.max()) + 1)
+    shift = r[None, None, :] - x[None, :, None] + 1 + _PAD_OFFSET  # (1, X, R)
+    m2 = n2[:, None, None]
+    rows = np.arange(a.size)
+    feas = (r[None, :] >= a[:, None]) & (r[None, :] <= (a + n2)[:, None])
+    for pmf, pad, total, p1_side in (
+        (t.pmf0, t.pad0, total0, False),
+        (t.pmf1, t.pad1, total1, True),
+    ):
+        terms = pmf[n1[:, None], x[None, :]][:, :, None] * pad[m2, shift]  # (K, X, R)
+        acc = np.cumsum(terms, axis=1)[rows, a, :]  # sum over x1 <= r1: (K, R)
+        rej = total[None, :] - acc
+        feas &= (1.0 - rej) < beta if p1_side else rej < alpha
+    hit = np.flatnonzero(feas.any(axis=1))
+    if hit.size == 0:
+        return None
+    k = int(hit[0])
+    return k, int(np.flatnonzero(feas[k])[-1])
 
 
 #: Columns of ones to the left of ``tail`` in :func:`_padded` (P(X2 > k) = 1 for k < 0).
@@ -300,18 +360,11 @@ def simon_two_stage(
     """
     p0, p1, alpha, beta = _rates(p0, p1, alpha, beta)
     nmax = _check_nmax(nmax)
-    m = np.arange(nmax + 1)
-    x = np.arange(nmax + 2)
-    pmf0 = stats.binom.pmf(x[None, :], m[:, None], p0)
-    pmf1 = stats.binom.pmf(x[None, :], m[:, None], p1)
-    # tail[m, k] = 1 - pbinom(k - 1, m, p), as clinfun's cp0/cp1
-    tail0 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p0)
-    tail1 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p1)
+    tables = _SearchTables.build(p0, p1, nmax)
     rows: list[SimonDesign] = []
-    pad0, pad1 = _padded(tail0), _padded(tail1)
     found_all: list[tuple[int, int, int, int, float, float]] = []
     for n in range(2, nmax + 1):
-        found = _best_for_n(n, pmf0, pmf1, tail0, tail1, alpha, beta, pad0, pad1)
+        found = _best_for_n(n, tables, alpha, beta)
         if found is not None:
             r1, n1, r, en, pet = found
             found_all.append((r1, n1, r, n, en, pet))

@@ -1,4 +1,4 @@
-"""Benchmark: CRM operating characteristics and the Simon two-stage search.
+"""Benchmark: CRM and TITE-CRM operating characteristics.
 
 CRM: the standard scenario of issue 4 (target 0.3; true DLT rates 0.05/0.10/0.20/0.30/0.45/0.60;
 cohorts of 3; 36 patients; 10,000 trials), empiric model with the skeleton
@@ -12,10 +12,9 @@ TITE-CRM: the same truth and skeleton, 24 patients arriving one at a time, 3 per
 rate=3, accrual="fixed"): 84.5 s for 2,000 trials (seed 1009) on the same machine; selection %
 pooled with a second run of 3,000 trials (seed 2024), tests/core/designs/reference/.
 
-Simon: ``simon_two_stage(p0, p1, alpha, beta, nmax=100)`` for Simon (1989) Table 1 settings;
-reference clinfun::ph2simon(nmax=100): 0.013 s (designs.md) to 0.019 s (measured here), Fortran.
+The Simon two-stage search has its own benchmark beside clinfun: bench/simon.py.
 
-Targets (issue 4): CRM <= 3 s for 10,000 trials; Simon search for n <= 100 in <= 1 s.
+Target (issue 4): CRM <= 3 s for 10,000 trials.
 
     .venv/bin/python bench/designs_model.py [--trials 10000] [--seed 1] [--repeat 3]
 """
@@ -28,21 +27,12 @@ import time
 from pathlib import Path
 
 from oncotrials.core.designs.crm import getprior, simulate_crm
-from oncotrials.core.designs.phase2 import simon_two_stage
 from oncotrials.core.designs.tite_crm import simulate_tite_crm
 
 TRUTH = [0.05, 0.10, 0.20, 0.30, 0.45, 0.60]
 REF = Path(__file__).parents[1] / "tests" / "core" / "designs" / "reference"
 DFCRM_SECONDS_PER_10000 = 85.5 / 4000 * 10_000  # measured with other jobs on the machine
 TITESIM_SECONDS_PER_10000 = 84.5 / 2000 * 10_000
-SIMON_CASES = [
-    (0.05, 0.25, 0.05, 0.20),
-    (0.10, 0.30, 0.05, 0.20),
-    (0.20, 0.40, 0.10, 0.10),
-    (0.30, 0.50, 0.05, 0.20),
-    (0.20, 0.35, 0.05, 0.05),
-]
-CLINFUN_SECONDS = 0.019
 
 
 def best_time(func: object, repeat: int) -> float:
@@ -99,17 +89,7 @@ def main() -> None:
     for k, (p, s_, r) in enumerate(zip(TRUTH, tres.selection, tref, strict=True), start=1):  # type: ignore[attr-defined]
         print(f"  {k:>4}  {p:5.2f}  {100 * s_:18.2f}  {100 * r:33.2f}")
 
-    print(f"\nSimon two-stage search, nmax = 100 (best of {args.repeat})")
-    print("  p0    p1    alpha beta   optimal          minimax          ours (s)  clinfun (s)")
-    for p0, p1, a, b in SIMON_CASES:
-        res = simon_two_stage(p0, p1, a, b, nmax=100)
-        t = best_time(lambda p0=p0, p1=p1, a=a, b=b: simon_two_stage(p0, p1, a, b), args.repeat)
-        o, m = res.optimal, res.minimax
-        print(
-            f"  {p0:<5} {p1:<5} {a:<5} {b:<5}  {o.r1}/{o.n1},{o.r}/{o.n} EN {o.en0:5.2f}"
-            f"  {m.r1}/{m.n1},{m.r}/{m.n} EN {m.en0:5.2f}  {t:8.3f}  {CLINFUN_SECONDS:11.3f}"
-        )
-    print("  target: <= 1 s per search")
+    print("\nSimon two-stage search: bench/simon.py (beside clinfun::ph2simon when R has it)")
 
 
 if __name__ == "__main__":

@@ -112,14 +112,16 @@ class PreAnalyticsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, specimen: Specimen, **kwargs: Any) -> None:
-        initial = {}
+        initial: dict[str, Any] = {}
         for name in self.base_fields:
             value = getattr(specimen, name, None)
             if isinstance(value, Decimal):
                 value = f"{value.normalize():f}"
             if value not in (None, ""):
                 initial[name] = value
-        super().__init__(*args, initial=initial, **kwargs)
+        initial.update(kwargs.pop("initial", None) or {})
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         kind = specimen.specimen_type
         drop = SOLID_FIELDS if kind in FLUID_TYPES else FLUID_FIELDS if kind in SOLID_TYPES else ()
         for name in drop:

@@ -212,11 +212,12 @@ def _check_spins(specimen_type: str, values: Mapping[str, Any]) -> None:
             f"marrow); a {specimen_type} specimen is not centrifuged.",
             field=given[0],
         )
-    spins = values.get("centrifugations")
-    if spins in (None, ""):
+    given_spins = values.get("centrifugations")
+    if given_spins is None or given_spins == "":
         raise ValidationError(
             "Give the number of centrifugations with their settings.", field="centrifugations"
         )
+    spins = int(given_spins)
     if spins == 0:
         raise ValidationError(
             f"{given[0]}: centrifugation settings are recorded but centrifugations is 0.",

@@ -1,6 +1,6 @@
 """A biobank technician's PDX path in the browser: start a model from a consented specimen,
 record the engraftment of P0, passage it, start a drug-study arm on P1, paste a table of
-caliper readings and read the arm's mRECIST on the page."""
+caliper readings, read the arm's mRECIST on the page and record a quality control of P1."""
 
 from __future__ import annotations
 
@@ -152,5 +152,18 @@ def test_technician_grows_a_model_and_reads_its_mrecist(
     expect(page.locator("ul.messages")).to_contain_text("5")
     call = page.locator("[data-testid=arm-call]")
     expect(call).to_have_text("CR")
+
+    # A quality control of P1; without a passage ticked it is refused beside the field.
+    page.get_by_text("Record a quality control").click()
+    page.fill("#id_validation-technique", "STR profiling")
+    page.select_option("#id_validation-result", "passed")
+    page.fill("#id_validation-description", "16 STR loci match the patient tumour")
+    page.fill("#id_validation-performed_on", "2026-11-15")
+    _submit(page, "validation-form", "Record the quality control")
+    expect(page.locator("#id_validation-passages_tested-error")).to_be_visible()
+    page.get_by_label("P1", exact=True).check()
+    _submit(page, "validation-form", "Record the quality control")
+    expect(page.locator("ul.messages")).to_contain_text("STR profiling")
+    expect(page.locator("[data-testid=pdx-qc]")).to_contain_text("16 STR loci match")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "pdx-write.png"), full_page=True)

@@ -56,13 +56,12 @@ def _counts() -> tuple[int, ...]:
         PdxModel,
         PdxPassage,
         PdxTreatmentArm,
+        PdxValidation,
     )
 
     writes = AuditEvent.objects.filter(action__in=("create", "update", "delete")).count()
-    return (
-        writes,
-        *(m.objects.count() for m in (PdxModel, PdxPassage, PdxTreatmentArm, PdxMeasurement)),
-    )
+    kinds = (PdxModel, PdxPassage, PdxTreatmentArm, PdxMeasurement, PdxValidation)
+    return (writes, *(m.objects.count() for m in kinds))
 
 
 def test_a_technician_starts_a_model_and_bad_input_writes_nothing(
@@ -239,3 +238,111 @@ def test_a_pasted_day_off_the_calendar_names_its_line(day: str) -> None:
     text = f"mouse\tday\tvolume\nM1\t0\t120\nM1\t{day}\t150\n"
     with pytest.raises(forms.ValidationError, match="Line 3"):
         parse_measurements(text, started_on=dt.date(2026, 8, 20))
+
+
+QC = {
+    "form": "validation",
+    "validation-technique": "STR profiling",
+    "validation-passages_tested": ["0"],
+    "validation-result": "passed",
+    "validation-description": "16 STR loci match the patient tumour (high concordance)",
+    "validation-performed_on": "2026-09-20",
+}
+
+
+def _tech_b(bank: Any) -> None:
+    """A biobank technician of the partner site."""
+    from oncotrials.apps.accounts.models import Role
+    from oncotrials.apps.accounts.services import membership_grant, user_create
+
+    other = user_create(username="tech_b", password="a-long-test-password-42")
+    membership_grant(user=other, role=Role.BIOBANK_TECHNICIAN, site=bank.unit.partner)
+    bank.unit.users["tech_b"] = other
+
+
+def test_a_technician_records_a_quality_control_and_the_export_carries_it(
+    model: Any, bank: Any, client_for: Any
+) -> None:
+    import io
+    import zipfile
+
+    from oncotrials.apps.audit.models import AuditEvent
+
+    tech = client_for("tech")
+    url = f"/pdx/{model.pk}/"
+    page = tech.get(url).content.decode()
+    assert 'data-testid="validation-form"' in page
+    assert 'name="validation-passages_tested" value="0"' in page
+    answer = tech.post(url, QC)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    (qc,) = model.validations.all()
+    assert (qc.technique, qc.passages_tested, qc.result) == ("STR profiling", "0", "passed")
+    assert qc.host_strain_nomenclature == model.host_strain_nomenclature
+    assert AuditEvent.objects.filter(
+        action="create", object_type="biobank.pdxvalidation", object_id=str(qc.pk), actor=bank.tech
+    ).exists()
+    page = tech.get(url).content.decode()
+    assert "16 STR loci match the patient tumour" in page
+    archive = zipfile.ZipFile(io.BytesIO(tech.get("/pdx/export.zip").content))
+    names = archive.namelist()
+    assert not any(n.endswith("issues.txt") for n in names), names
+    (sheet,) = [n for n in names if n.endswith("model_validation.tsv")]
+    text = archive.read(sheet).decode()
+    assert "OT-PDX-101\tSTR profiling\t16 STR loci match the patient tumour" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"validation-passages_tested": []}, "passages_tested", "required"),
+        ({"validation-passages_tested": ["7"]}, "passages_tested", "valid choice"),
+        ({"validation-technique": "S" * 81}, "technique", "at most 80"),
+        ({"validation-result": "ok"}, "result", "valid choice"),
+        ({"validation-description": 'matches "well"'}, "description", "CancerModels format"),
+        ({"validation-technique": "STR {v2}"}, "technique", "CancerModels format"),
+        ({"validation-performed_on": "2099-01-01"}, "performed_on", "future"),
+        ({"validation-description": "   "}, "description", "required"),
+    ],
+)
+def test_a_bad_quality_control_is_named_beside_its_field_and_writes_nothing(
+    model: Any, client_for: Any, change: dict[str, Any], field: str, message: str
+) -> None:
+    before = _counts()
+    answer = client_for("tech").post(f"/pdx/{model.pk}/", {**QC, **change})
+    assert answer.status_code == 422
+    page = answer.content.decode()
+    assert f'id="id_validation-{field}-error"' in page, page[:3000]
+    assert message in page
+    assert _counts() == before
+
+
+def test_only_a_handler_of_the_model_site_records_a_quality_control(
+    model: Any, bank: Any, client_for: Any
+) -> None:
+    _tech_b(bank)
+    url = f"/pdx/{model.pk}/"
+    api = f"/api/v1/pdx/models/{model.pk}/validations"
+    body = {
+        "technique": "STR",
+        "description": "high concordance",
+        "passages_tested": [0],
+        "result": "passed",
+        "performed_on": "2026-09-20",
+    }
+    before = _counts()
+    # The partner site's technician handles specimens, but not this site's: the model is not
+    # theirs to see, on the page or the API.
+    partner = client_for("tech_b")
+    assert partner.post(url, QC).status_code == 404
+    refused = partner.post(api, body, content_type="application/json")
+    assert refused.status_code in (403, 404)
+    assert client_for("partner_investigator").post(url, QC).status_code == 404
+    monitor = client_for("monitor")
+    if monitor.get(url).status_code == 200:
+        assert 'data-testid="validation-form"' not in monitor.get(url).content.decode()
+        assert monitor.post(url, QC).status_code == 403
+        assert monitor.post(api, body, content_type="application/json").status_code == 403
+    assert _counts() == before
+    made = client_for("tech").post(api, body, content_type="application/json")
+    assert made.status_code == 201, made.content
+    assert made.json()["passages_tested"] == "0"

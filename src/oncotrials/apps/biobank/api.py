@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,8 @@ from .schemas import (
     BiobankCustodyOut,
     BiobankDeriveIn,
     BiobankGapOut,
+    BiobankPreAnalyticsIn,
+    BiobankPreAnalyticsOut,
     BiobankSpecimenIn,
     BiobankSpecimenOut,
     BiobankStoreIn,
@@ -32,11 +35,19 @@ from .selectors import (
     specimen_by_barcode,
     specimen_get_for_user,
     specimens_for_user,
+    sprec_elements_of,
     sprec_of,
     storage_visible,
     timepoints_of,
 )
-from .services import specimen_aliquot, specimen_collect, specimen_derive, specimen_store
+from .services import (
+    PRE_ANALYTIC_FIELDS,
+    specimen_aliquot,
+    specimen_collect,
+    specimen_derive,
+    specimen_pre_analytics_record,
+    specimen_store,
+)
 
 router = Router(tags=["biobank"])
 MAX_ID = 2**31 - 1
@@ -154,6 +165,45 @@ def biobank_specimen_scan(request: HttpRequest, barcode: str) -> Any:
 def biobank_specimen_detail(request: HttpRequest, specimen_id: Id) -> Any:
     s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
     return _out(s, timepoints_of([s])[s.pk].label, user=request.user)
+
+
+def _pre_analytics_out(s: Specimen) -> dict[str, Any]:
+    sprec = sprec_elements_of(s)
+    values: dict[str, Any] = {}
+    for f in PRE_ANALYTIC_FIELDS:
+        v = getattr(s, f)
+        values[f] = float(v) if isinstance(v, Decimal) else (v if v != "" else None)
+    return {
+        "specimen_id": s.pk,
+        "values": values,
+        "sprec": sprec.code,
+        "elements": [{"element": e, "code": c, "meaning": m} for e, c, m in sprec.elements],
+    }
+
+
+@router.get(
+    "/biobank/specimens/{specimen_id}/pre-analytics",
+    response={200: BiobankPreAnalyticsOut, **ERRORS},
+)
+def biobank_specimen_pre_analytics(request: HttpRequest, specimen_id: Id) -> Any:
+    """The recorded pre-analytical values (settings in °C, × g, min) and the SPREC derived."""
+    return _pre_analytics_out(specimen_get_for_user(user=request.user, specimen_id=specimen_id))
+
+
+@router.patch(
+    "/biobank/specimens/{specimen_id}/pre-analytics",
+    response={200: BiobankPreAnalyticsOut, **ERRORS},
+)
+def biobank_specimen_pre_analytics_record(
+    request: HttpRequest, specimen_id: Id, payload: BiobankPreAnalyticsIn
+) -> Any:
+    """Record or correct pre-analytical values of a primary specimen (a correction needs a
+    reason); its aliquots and derivatives follow."""
+    s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    s = specimen_pre_analytics_record(
+        specimen=s, values=payload.values, reason=payload.reason, by=acting_user(request.user)
+    )
+    return _pre_analytics_out(s)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from .models_pdx import (
     PdxModel,
     PdxPassage,
     PdxTreatmentArm,
+    QcResult,
     SampleState,
 )
 
@@ -162,6 +163,50 @@ class ArmForm(_OfModel):
 
     def clean_mice(self) -> list[str]:
         return [m for m in re.split(r"[,;\s]+", self.cleaned_data["mice"]) if m]
+
+
+class ValidationForm(_OfModel):
+    """A QC of the model against the patient tumour (PDX-MI model_validation)."""
+
+    technique = forms.CharField(
+        label=pgettext_lazy("PDX", "Technique"),
+        max_length=80,
+        help_text=gettext_lazy(
+            "e.g. STR profiling, SNP array, histology, IHC, mouse DNA content, "
+            "human-specific markers, WES concordance."
+        ),
+    )
+    passages_tested = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Passages tested"),
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    result = forms.ChoiceField(label=pgettext_lazy("PDX", "Result"), choices=QcResult.choices)
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "What was compared and the result, so that it is clear whether the model is "
+            "validated (e.g. high concordance between xenograft and patient tumour)."
+        ),
+    )
+    performed_on = forms.DateField(
+        label=gettext_lazy("Performed on"), widget=forms.DateInput(attrs=_DATE)
+    )
+    host_strain_nomenclature = forms.CharField(
+        label=gettext_lazy("Host strain nomenclature (if not the model's)"),
+        max_length=120,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, pdx: PdxModel, **kwargs: Any) -> None:
+        super().__init__(*args, pdx=pdx, **kwargs)
+        field = self.fields["passages_tested"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        numbers = PdxPassage.objects.filter(pdx_model=pdx).order_by("number")
+        field.choices = [(n, f"P{n}") for n in numbers.values_list("number", flat=True)]
 
 
 class MeasurementsForm(_OfModel):

@@ -58,6 +58,9 @@ class StorageTemperature(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+BRAKING_CHOICES = [("on", _("Brake on")), ("off", _("Brake off"))]
+
+
 class ContainerKind(models.TextChoices):
     FREEZER = "freezer", _("Freezer")
     RACK = "rack", _("Rack")
@@ -167,6 +170,20 @@ class Specimen(models.Model):
     precentrifugation_temp = models.CharField(max_length=8, blank=True)
     centrifugations = models.PositiveSmallIntegerField(null=True, blank=True)
     postcentrifugation_delay_min = models.PositiveIntegerField(null=True, blank=True)
+    # Each spin's settings as recorded, in fixed units (core.biobank.centrifugation); the second
+    # is kept only when ``centrifugations`` is 2.
+    centrifuge_temp_c = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    centrifuge_g = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    centrifuge_min = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    centrifuge_braking = models.CharField(max_length=3, choices=BRAKING_CHOICES, blank=True)
+    second_centrifuge_temp_c = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    second_centrifuge_g = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    second_centrifuge_min = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    second_centrifuge_braking = models.CharField(max_length=3, choices=BRAKING_CHOICES, blank=True)
     storage_temperature = models.CharField(
         max_length=12, choices=StorageTemperature.choices, blank=True
     )

@@ -103,3 +103,27 @@ class BiobankRunOut(Schema):
     status: str
     report_id: int | None
     data_use_blocked: str
+
+
+class BiobankPreAnalyticsIn(Schema):
+    """Pre-analytical values to record on a primary specimen; a value given as null or "" is
+    cleared (not recorded), a field left out is kept. Settings may carry their unit ("4 °C",
+    "2000 x g", "10 min")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, str | int | float | None] = Field(..., max_length=40)
+    reason: str = Field("", max_length=500)
+
+
+class BiobankSprecElementOut(Schema):
+    element: str
+    code: str
+    meaning: str
+
+
+class BiobankPreAnalyticsOut(Schema):
+    specimen_id: int
+    values: dict[str, str | int | float | None]
+    sprec: str
+    elements: list[BiobankSprecElementOut]

@@ -24,10 +24,11 @@ from oncotrials.apps.genomics.selectors import resistance_between
 from oncotrials.apps.subjects.models import Consent, ConsentKind, Patient, Registration
 from oncotrials.apps.subjects.progression import progression_dates
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
+from oncotrials.core.biobank.centrifugation import Spin
 from oncotrials.core.biobank.consent import Answer
 from oncotrials.core.biobank.custody import Event, custody_gaps
 from oncotrials.core.biobank.lineage import Node
-from oncotrials.core.biobank.sprec import SprecInput, sprec_code
+from oncotrials.core.biobank.sprec import Sprec, SprecInput, sprec_code
 from oncotrials.core.biobank.timepoints import Context, Timepoint, derive_timepoint
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 from oncotrials.core.genomics.resistance import ResistanceReport
@@ -265,8 +266,22 @@ def timepoints_of(specimens: list[Specimen]) -> dict[int, Timepoint]:
     return out
 
 
+def _spin(specimen: Specimen, prefix: str) -> Spin | None:
+    values = [getattr(specimen, f"{prefix}centrifuge_{name}") for name in ("temp_c", "g", "min")]
+    braking = getattr(specimen, f"{prefix}centrifuge_braking")
+    if all(v is None for v in values) and not braking:
+        return None
+    temp_c, g, minutes = (float(v) if v is not None else None for v in values)
+    return Spin(temp_c, g, minutes, {"on": True, "off": False}.get(braking))
+
+
 def sprec_of(specimen: Specimen) -> str:
     """SPREC of the specimen; a derivative carries its primary specimen's code."""
+    return sprec_elements_of(specimen).code
+
+
+def sprec_elements_of(specimen: Specimen) -> Sprec:
+    """The SPREC of the specimen with each element's letter and meaning."""
     primary_type = specimen.specimen_type
     node: Specimen | None = specimen
     while node is not None and node.parent_id is not None:
@@ -289,8 +304,10 @@ def sprec_of(specimen: Specimen) -> str:
             centrifugations=specimen.centrifugations,
             postcentrifugation_delay_min=specimen.postcentrifugation_delay_min,
             storage_temperature=specimen.storage_temperature,
+            first_spin=_spin(specimen, ""),
+            second_spin=_spin(specimen, "second_"),
         )
-    ).code
+    )
 
 
 # --- lineage, custody --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require
@@ -21,6 +21,7 @@ from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.subjects.models import Consent, Patient, Registration, VisitRecord
+from oncotrials.core.biobank.centrifugation import braking_value, spin_value
 from oncotrials.core.biobank.consent import Tier, Use, refusal_for, uses_blocked_by
 from oncotrials.core.biobank.lineage import (
     IN_STOCK,
@@ -32,6 +33,7 @@ from oncotrials.core.biobank.lineage import (
     specimen_type_get,
     take,
 )
+from oncotrials.core.biobank.sprec import FLUID_TYPES
 from oncotrials.core.biobank.units import convert, quantity_parse, unit_get
 from oncotrials.core.errors import ConflictError, ValidationError
 
@@ -64,10 +66,28 @@ PRE_ANALYTIC_FIELDS = (
     "precentrifugation_temp",
     "centrifugations",
     "postcentrifugation_delay_min",
+    "centrifuge_temp_c",
+    "centrifuge_g",
+    "centrifuge_min",
+    "centrifuge_braking",
+    "second_centrifuge_temp_c",
+    "second_centrifuge_g",
+    "second_centrifuge_min",
+    "second_centrifuge_braking",
     "storage_temperature",
     "tumour_cellularity_pct",
     "necrosis_pct",
 )
+#: Each spin setting and the kind of value it holds (core.biobank.centrifugation.spin_value).
+SPIN_SETTINGS = {
+    f"{prefix}centrifuge_{name}": kind
+    for prefix in ("", "second_")
+    for name, kind in (("temp_c", "temp_c"), ("g", "g"), ("min", "min"))
+}
+BRAKING_FIELDS = ("centrifuge_braking", "second_centrifuge_braking")
+FIRST_SPIN = ("centrifuge_temp_c", "centrifuge_g", "centrifuge_min", "centrifuge_braking")
+SECOND_SPIN = tuple(f"second_{name}" for name in FIRST_SPIN)
+PRECENTRIFUGATION_TEMPS = ("RT", "2-10")
 _FROZEN_OK = {
     StorageTemperature.M18_35,
     StorageTemperature.M60_85,
@@ -147,7 +167,19 @@ def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if value is None or value == "":
             continue
-        if name.endswith(("_min", "_pct")) or name == "centrifugations":
+        if name in SPIN_SETTINGS:
+            out[name] = spin_value(SPIN_SETTINGS[name], value, name)
+        elif name in BRAKING_FIELDS:
+            out[name] = braking_value(value, name)
+        elif name == "precentrifugation_temp":
+            if str(value).strip() not in PRECENTRIFUGATION_TEMPS:
+                raise ValidationError(
+                    f"{name} must be one of {', '.join(PRECENTRIFUGATION_TEMPS)} (room "
+                    f"temperature or 2-10 °C); got {value!r}.",
+                    field=name,
+                )
+            out[name] = str(value).strip()
+        elif name.endswith(("_min", "_pct")) or name == "centrifugations":
             try:
                 number = int(value)
             except (TypeError, ValueError):
@@ -162,8 +194,41 @@ def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
         elif name == "storage_temperature":
             out[name] = _choice(str(value), StorageTemperature, name)
         else:
-            out[name] = str(value).strip()[:12]
+            text = str(value).strip()
+            if len(text) > 12:
+                raise ValidationError(f"{name} is at most 12 characters; got {text!r}.", field=name)
+            out[name] = text
     return out
+
+
+def _check_spins(specimen_type: str, values: Mapping[str, Any]) -> None:
+    """The spin settings fit the specimen: a fluid, spun as many times as recorded."""
+    given = [f for f in (*FIRST_SPIN, *SECOND_SPIN) if values.get(f) not in (None, "")]
+    if not given:
+        return
+    if specimen_type not in FLUID_TYPES:
+        raise ValidationError(
+            f"{given[0]}: centrifugation settings are recorded on fluid specimens (blood, bone "
+            f"marrow); a {specimen_type} specimen is not centrifuged.",
+            field=given[0],
+        )
+    given_spins = values.get("centrifugations")
+    if given_spins is None or given_spins == "":
+        raise ValidationError(
+            "Give the number of centrifugations with their settings.", field="centrifugations"
+        )
+    spins = int(given_spins)
+    if spins == 0:
+        raise ValidationError(
+            f"{given[0]}: centrifugation settings are recorded but centrifugations is 0.",
+            field=given[0],
+        )
+    second = [f for f in given if f in SECOND_SPIN]
+    if second and spins < 2:
+        raise ValidationError(
+            f"{second[0]}: a second centrifugation is recorded but centrifugations is {spins}.",
+            field=second[0],
+        )
 
 
 def _next_label(patient: Patient) -> str:
@@ -224,6 +289,7 @@ def specimen_collect(
             field="received_at",
         )
     fields = _pre_analytics(pre_analytics or {})
+    _check_spins(specimen_type, fields)
     _require_use(patient, Use.STORAGE)
     label = label.strip() or _next_label(patient)
     if Specimen.objects.filter(label=label).exists():
@@ -279,6 +345,68 @@ def specimen_receive(*, specimen: Specimen, received_at: dt.datetime, by: User) 
     locked.received_at = received_at
     locked.save(update_fields=["received_at"])
     _custody(locked, CustodyKind.RECEIVED, by, at=received_at)
+    return locked
+
+
+def _empty(name: str) -> Any:
+    field = Specimen._meta.get_field(name)
+    return "" if isinstance(field, models.CharField) else None
+
+
+@transaction.atomic
+def specimen_pre_analytics_record(
+    *, specimen: Specimen, values: Mapping[str, Any], by: User, reason: str = ""
+) -> Specimen:
+    """Record or correct the pre-analytical conditions of a primary specimen: the fields given
+    are set (an empty value clears one: not recorded), the others are kept. Its aliquots and
+    derivatives inherit them (``_child_create``), so they are updated with it, each audited."""
+    require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
+    if locked.lineage != Lineage.NEW:
+        root = locked
+        while root.parent_id is not None and root.parent is not None:
+            root = root.parent
+        raise ValidationError(
+            f"Pre-analytical conditions are recorded on the primary specimen {root.label}; "
+            f"{locked.label} inherits them.",
+            field="specimen",
+        )
+    if len(reason) > 500:
+        raise ValidationError("The reason is at most 500 characters.", field="reason")
+    parsed = _pre_analytics(values)
+    new = {name: _empty(name) for name, v in values.items() if v is None or v == ""}
+    new.update(parsed)
+    merged = {f: getattr(locked, f) for f in PRE_ANALYTIC_FIELDS} | new
+    _check_spins(locked.specimen_type, merged)
+    changes = {
+        name: [getattr(locked, name), value]
+        for name, value in new.items()
+        if getattr(locked, name) != value
+    }
+    if not changes:
+        return locked
+    if any(old not in (None, "") for old, _new in changes.values()) and not reason.strip():
+        raise ValidationError(
+            "Changing a recorded pre-analytical value needs a reason.", field="reason"
+        )
+    family = [locked]
+    level = [locked.pk]
+    while level:
+        children = list(Specimen.objects.select_for_update().filter(parent_id__in=level))
+        family.extend(children)
+        level = [c.pk for c in children]
+    for s in family:
+        for name in changes:
+            setattr(s, name, new[name])
+        s.version += 1
+        s.save(update_fields=[*changes, "version"])
+        audit_record(
+            action="update",
+            instance=s,
+            changes=changes,
+            reason=reason.strip() if s is locked else f"pre-analytics of {locked.label}",
+            by=by,
+        )
     return locked
 
 

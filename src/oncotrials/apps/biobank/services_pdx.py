@@ -45,22 +45,26 @@ GRAFTABLE = frozenset({"tissue_frozen", "ctc", "culture"})
 _GRAFTABLE = GRAFTABLE
 
 
-def _rule_check(sheet: str, values: Mapping[str, str]) -> None:
-    """Refuse a value the CancerModels dictionary would refuse (code list or pattern)."""
+def _rule_check(
+    sheet: str, values: Mapping[str, str], *, fields: Mapping[str, str] | None = None
+) -> None:
+    """Refuse a value the CancerModels dictionary would refuse (code list or pattern); the error
+    names the input field (``fields`` maps a dictionary column to it when the names differ)."""
     rules = load_dictionary().sheets[sheet]
     for name, value in values.items():
         rule = rules.field(name)
         if rule is None or not value:
             continue
+        field = (fields or {}).get(name, name)
         if rule.code_list is not None and value not in rule.code_list:
             raise ValidationError(
-                f"{name} must be one of {', '.join(rule.code_list)}; got {value!r}.", field=name
+                f"{name} must be one of {', '.join(rule.code_list)}; got {value!r}.", field=field
             )
         if not rule.matches(value):
             raise ValidationError(
                 f"{name} {value!r} does not follow the CancerModels format "
                 f"({' '.join(rule.format.split())}).",
-                field=name,
+                field=field,
             )
 
 
@@ -328,6 +332,18 @@ def pdx_validation_add(
         )
     _not_future(performed_on, "performed_on")
     strain = host_strain_nomenclature.strip() or pdx_model.host_strain_nomenclature
+    for name, value in (("technique", technique), ("description", description)):
+        if not value.strip():
+            raise ValidationError(f"{name} is required.", field=name)
+    for name, value, limit in (
+        ("technique", technique.strip(), 80),
+        ("description", description.strip(), 500),
+        ("host_strain_nomenclature", strain, 120),
+    ):
+        if len(value) > limit:
+            raise ValidationError(
+                f"{name} is {len(value)} characters long; at most {limit}.", field=name
+            )
     _rule_check(
         "model_validation",
         {
@@ -335,10 +351,11 @@ def pdx_validation_add(
             "description": description.strip(),
             "validation_host_strain_nomenclature": strain,
         },
+        fields={
+            "validation_technique": "technique",
+            "validation_host_strain_nomenclature": "host_strain_nomenclature",
+        },
     )
-    for name, value in (("technique", technique), ("description", description)):
-        if not value.strip():
-            raise ValidationError(f"{name} is required.", field=name)
     qc = PdxValidation.objects.create(
         pdx_model=pdx_model,
         technique=technique.strip(),

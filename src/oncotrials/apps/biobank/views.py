@@ -3,17 +3,21 @@ tree and custody timeline, a box map, the custody check and a patient's serial s
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from oncotrials.apps.accounts.access import Action, acting_user, may
+from oncotrials.apps.accounts.view_helpers import form_refused
 from oncotrials.apps.subjects.selectors import patient_get_for_user
-from oncotrials.core.biobank.lineage import TYPE_CHOICES, Status
-from oncotrials.core.errors import NotFoundError
+from oncotrials.core.biobank.lineage import TYPE_CHOICES, Lineage, Status
+from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
+from .forms import PreAnalyticsForm
 from .selectors import (
     box_get_for_user,
     box_map,
@@ -27,10 +31,11 @@ from .selectors import (
     specimen_by_barcode,
     specimen_get_for_user,
     specimens_for_user,
-    sprec_of,
+    sprec_elements_of,
     storage_visible,
     timepoints_of,
 )
+from .services import specimen_pre_analytics_record
 
 
 @login_required
@@ -92,11 +97,51 @@ def specimen_detail(request: HttpRequest, specimen_id: int) -> HttpResponse:
             "broken_schedules": broken_schedules_of([s]),
             "location": location_for(request.user, s),
             "show_storage": storage_visible(request.user, s.patient.site_id),
-            "sprec": sprec_of(s),
+            "sprec": sprec_elements_of(s),
+            "may_record_pre_analytics": s.lineage == Lineage.NEW
+            and may(request.user, Action.HANDLE_SPECIMENS, on=s),
             "tree": lineage_tree(specimen=s, user=request.user),
             "custody": custody_of(s),
             "runs": s.runs.select_related("report").order_by("created_at"),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def specimen_pre_analytics(request: HttpRequest, specimen_id: int) -> HttpResponse:
+    """A technician of the specimen's site records or corrects its pre-analytical conditions
+    (the same service as the API); the SPREC code is derived from them on every read."""
+    try:
+        s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
+    except NotFoundError:
+        raise Http404("No such specimen.") from None
+    if not may(request.user, Action.HANDLE_SPECIMENS, on=s):
+        return HttpResponse(_("You may not record pre-analytics of this specimen."), status=403)
+    form = PreAnalyticsForm(request.POST or None, specimen=s)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                specimen_pre_analytics_record(
+                    specimen=s,
+                    values=form.values(),
+                    reason=form.cleaned_data["reason"],
+                    by=acting_user(request.user),
+                )
+            except PermissionDeniedError as exc:
+                return HttpResponse(exc.message, status=403)
+            except OncotrialsError as exc:
+                form_refused(form, exc)
+            else:
+                messages.success(request, _("Pre-analytics of %(s)s recorded.") % {"s": s.label})
+                return redirect("biobank-specimen", specimen_id=s.pk)
+    return render(
+        request,
+        "biobank/specimen_pre_analytics.html",
+        {"s": s, "form": form, "sprec": sprec_elements_of(s)},
+        status=status,
     )
 
 

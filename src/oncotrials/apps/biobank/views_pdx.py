@@ -22,7 +22,14 @@ from oncotrials.apps.accounts.view_helpers import form_refused
 from oncotrials.core.biobank.lineage import IN_STOCK
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
-from .forms_pdx import ArmForm, EngraftmentForm, MeasurementsForm, PassageForm, PdxModelForm
+from .forms_pdx import (
+    ArmForm,
+    EngraftmentForm,
+    MeasurementsForm,
+    PassageForm,
+    PdxModelForm,
+    ValidationForm,
+)
 from .plots_pdx import growth_svg
 from .selectors import specimen_get_for_user, specimens_visible_to
 from .selectors_pdx import (
@@ -39,6 +46,7 @@ from .services_pdx import (
     pdx_measurements_record,
     pdx_model_create,
     pdx_passage_add,
+    pdx_validation_add,
 )
 
 
@@ -132,20 +140,26 @@ def _measure(form: Any, pdx: Any, by: Any) -> str:
     return _("%(n)d measurements recorded.") % {"n": len(made)}
 
 
+def _validate(form: Any, pdx: Any, by: Any) -> str:
+    qc = pdx_validation_add(pdx_model=pdx, by=by, **form.cleaned_data)
+    return _("Quality control %(t)s recorded.") % {"t": qc.technique}
+
+
 # form name -> (form class, the call of its service)
 _FORMS: dict[str, tuple[type, Any]] = {
     "engraftment": (EngraftmentForm, _engraft),
     "passage": (PassageForm, _passage),
     "arm": (ArmForm, _arm),
     "measurements": (MeasurementsForm, _measure),
+    "validation": (ValidationForm, _validate),
 }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def pdx_detail(request: HttpRequest, pdx_model_id: int) -> HttpResponse:
-    """A model's page; a technician of its specimen's site records engraftment, passages, arms
-    and measurements here (each form calls the service the API calls)."""
+    """A model's page; a technician of its specimen's site records engraftment, passages, arms,
+    measurements and quality controls here (each form calls the service the API calls)."""
     pdx = _model(request, pdx_model_id)
     may_write = may(request.user, Action.HANDLE_SPECIMENS, on=pdx.specimen)
     forms_ = {name: cls(pdx=pdx, prefix=name) for name, (cls, _call) in _FORMS.items()}

@@ -86,13 +86,39 @@ def sprec_cmd(
     fixative: Annotated[str, typer.Option(help="NBF, SNP, OCT, RNL…")] = "",
     fixation_hours: Annotated[float | None, typer.Option()] = None,
     storage: Annotated[str, typer.Option(help="MIABIS storage temperature, e.g. -60to-85.")] = "",
+    spin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A centrifugation's settings 'temperature,force,duration,braking', e.g. "
+            "'4 °C,1600 g,10 min,off'; give it twice for a second spin."
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
     """Derive the SPREC code of raw pre-analytical values."""
+    from oncotrials.core.biobank.centrifugation import Spin, braking_value, spin_value
     from oncotrials.core.biobank.lineage import specimen_type_get
     from oncotrials.core.biobank.sprec import SprecInput, sprec_code
+    from oncotrials.core.errors import ValidationError
 
     specimen_type_get(specimen_type)
+    spins: list[Spin] = []
+    for n, text in enumerate(spin or [], start=1):
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 4 or n > 2:
+            raise ValidationError(
+                f"--spin {n}: give temperature,force,duration,braking (at most two spins); "
+                f"got {text!r}.",
+                field="spin",
+            )
+        spins.append(
+            Spin(
+                float(spin_value("temp_c", parts[0], f"spin {n} temperature")),
+                float(spin_value("g", parts[1], f"spin {n} force")),
+                float(spin_value("min", parts[2], f"spin {n} duration")),
+                braking_value(parts[3], f"spin {n} braking") == "on",
+            )
+        )
     result = sprec_code(
         SprecInput(
             specimen_type=specimen_type,
@@ -106,6 +132,8 @@ def sprec_cmd(
             precentrifugation_temp=precentrifugation_temp,
             centrifugations=centrifugations,
             storage_temperature=storage,
+            first_spin=spins[0] if spins else None,
+            second_spin=spins[1] if len(spins) > 1 else None,
         )
     )
     if fmt is OutputFormat.json:

@@ -18,9 +18,17 @@ The ``source`` column says where each row comes from: ``v2-T1`` rows were checke
 2.0 Table 1 (Lehmann et al., Biopreserv Biobank 2012;10(4):366-374, doi:10.1089/bio.2012.0012),
 whose fluid codes SPREC 3.0 keeps; ``recalled`` rows must still be checked against SPREC 3.0
 Tables 1-2 (Betsou et al., Biopreserv Biobank 2018;16(1):9-12, doi:10.1089/bio.2017.0109) by a
-person; correcting the table corrects every derived code. Centrifugation parameters (g, minutes,
-temperature, braking) are not recorded yet, so a centrifuged specimen's centrifugation elements
-are "unknown" rather than guessed.
+person; correcting the table corrects every derived code.
+
+The two centrifugation elements are derived from each spin's recorded settings (temperature, × g,
+minutes, braking; ``centrifugation.py``) by ``data/sprec_centrifugation.csv``: one row per letter
+with half-open ranges ``[lo, hi)`` of temperature (°C), duration (minutes) and force (× g) and the
+braking (``on``/``off``). Only rows whose source is ``v2-T1`` (checked against SPREC 2.0 Table 1)
+are used. A spin that matches no such row is "unknown", never "other": "other" would claim the
+settings are outside every SPREC row, which only the complete verified table could say. The
+centrifugation rows of Table 1 have not been checked yet (the copy read stops at the
+pre-centrifugation rows), so the table holds none and a recorded spin is coded ``X`` with its
+settings in the meaning, until a person transcribes and checks the rows; no letter is guessed.
 
 References
 ----------
@@ -35,6 +43,8 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from .centrifugation import Spin
 
 SPREC_VERSION = "3.0"
 FLUID_TYPES = frozenset({"whole_blood", "bone_marrow", "plasma", "serum", "buffy_coat", "pbmc"})
@@ -59,6 +69,7 @@ SOLID_ELEMENTS = (
     "storage",
 )
 _NOT_FIXED = frozenset({"SNP", "OCT"})  # frozen, not fixed: no fixation time
+VERIFIED = frozenset({"v2-T1"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +105,79 @@ def sprec_table() -> tuple[Row, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class SpinRow:
+    """A centrifugation letter: half-open ranges (``None`` = unbounded) and the braking."""
+
+    element: str  # centrifugation | second_centrifugation
+    code: str
+    temp: tuple[float | None, float | None]
+    minutes: tuple[float | None, float | None]
+    g: tuple[float | None, float | None]
+    braking: str  # on | off
+    label: str
+    source: str
+
+    def matches(self, spin: Spin) -> bool:
+        def within(value: float | None, bounds: tuple[float | None, float | None]) -> bool:
+            lo, hi = bounds
+            return value is not None and (lo is None or value >= lo) and (hi is None or value < hi)
+
+        return (
+            within(spin.temp_c, self.temp)
+            and within(spin.minutes, self.minutes)
+            and within(spin.g, self.g)
+            and spin.braking is (self.braking == "on")
+        )
+
+
+def _bound(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def spin_rows_parse(text: str) -> tuple[SpinRow, ...]:
+    """The rows of a centrifugation table (CSV text with the header of
+    ``data/sprec_centrifugation.csv``)."""
+    rows = []
+    for r in csv.DictReader(text.splitlines()):
+        if r["braking"] not in {"on", "off"}:
+            raise ValueError(f"sprec_centrifugation.csv: braking must be on or off: {r}")
+        if r["element"] not in {"centrifugation", "second_centrifugation"}:
+            raise ValueError(f"sprec_centrifugation.csv: unknown element: {r}")
+        rows.append(
+            SpinRow(
+                r["element"],
+                r["code"],
+                (_bound(r["temp_lo"]), _bound(r["temp_hi"])),
+                (_bound(r["min_lo"]), _bound(r["min_hi"])),
+                (_bound(r["g_lo"]), _bound(r["g_hi"])),
+                r["braking"],
+                r["label"],
+                r["source"],
+            )
+        )
+    return tuple(rows)
+
+
+@cache
+def spin_table() -> tuple[SpinRow, ...]:
+    path = resources.files("oncotrials.core.biobank").joinpath("data/sprec_centrifugation.csv")
+    return spin_rows_parse(path.read_text("utf-8"))
+
+
+def spin_element(
+    element: str, spin: Spin | None, table: tuple[SpinRow, ...] | None = None
+) -> tuple[str, str]:
+    """The letter of one centrifugation from its settings; only verified rows are used."""
+    if spin is None or not spin.complete:
+        missing = ", ".join((spin or Spin()).missing())
+        return "X", f"unknown (not recorded: {missing})"
+    for row in spin_table() if table is None else table:
+        if row.element == element and row.source in VERIFIED and row.matches(spin):
+            return row.code, row.label
+    return "X", f"unknown (no verified SPREC row for {spin.describe()})"
+
+
+@dataclass(frozen=True, slots=True)
 class SprecInput:
     specimen_type: str
     collection_procedure: str = ""
@@ -107,6 +191,8 @@ class SprecInput:
     centrifugations: int | None = None
     postcentrifugation_delay_min: int | None = None
     storage_temperature: str = ""
+    first_spin: Spin | None = None
+    second_spin: Spin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +234,10 @@ def _by_range(matrix: str, element: str, value: float | None, temp: str = "") ->
 NA = ("N", "not applicable")
 
 
-def sprec_code(x: SprecInput) -> Sprec:
+def sprec_code(x: SprecInput, *, spin_rows: tuple[SpinRow, ...] | None = None) -> Sprec:
     """The 7-element SPREC of a specimen; ``"N/A"`` for types SPREC does not code (derivatives
-    take the code of the primary specimen they come from)."""
+    take the code of the primary specimen they come from). ``spin_rows`` replaces the shipped
+    centrifugation table (tests)."""
     if x.specimen_type in FLUID_TYPES:
         spins = x.centrifugations
         kind = x.specimen_type
@@ -169,10 +256,12 @@ def sprec_code(x: SprecInput) -> Sprec:
                 x.precentrifugation_delay_min,
                 x.precentrifugation_temp,
             ),
-            "centrifugation": NA if spins == 0 else ("X", "unknown (parameters not recorded)"),
+            "centrifugation": NA
+            if spins == 0
+            else spin_element("centrifugation", x.first_spin, spin_rows),
             "second_centrifugation": NA
             if spins is not None and spins < 2
-            else ("X", "unknown (parameters not recorded)"),
+            else spin_element("second_centrifugation", x.second_spin, spin_rows),
             # The post-centrifugation letters pair delay with temperature, not recorded yet.
             "postcentrifugation": NA if spins == 0 else ("X", "unknown"),
             "storage": _by_key("fluid", "storage", x.storage_temperature or None),

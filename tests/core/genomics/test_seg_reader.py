@@ -153,7 +153,7 @@ def test_copy_numbers_and_flags_are_checked(tmp_path: Path) -> None:
 
 def test_missing_columns_and_unknown_samples_are_refused(tmp_path: Path) -> None:
     p = _seg(tmp_path, ["S1\t1\t1\t100\t0.1"], header="ID\tchrom\tloc.start\tloc.end\tseg.mean")
-    with pytest.raises(GenomicFileError, match="missing num.mark"):
+    with pytest.raises(GenomicFileError, match=r"missing num\.mark"):
         read_seg(p)
     q = _seg(tmp_path, ["S1\t1\t1\t100\t3\t0.1", "S9\t1\t1\t100\t3\t0.1"], name="y.seg")
     with pytest.raises(GenomicFileError) as exc:

@@ -18,7 +18,7 @@ urlpatterns: list[URLPattern] = [
         name="genomics-patient-resistance",
     ),
     path(
-        "genomics/patients/<int:patient_id>/samples/<int:sample_id>/segments.svg",
+        "genomics/patients/<int:patient_id>/segments.svg",
         views.patient_segments_plot,
         name="genomics-patient-segments-plot",
     ),

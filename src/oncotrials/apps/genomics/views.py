@@ -152,13 +152,15 @@ def patient_genomics(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-def patient_segments_plot(request: HttpRequest, patient_id: int, sample_id: int) -> HttpResponse:
-    """The copy-number plot of one of the patient's samples (SVG; ``?download=1`` to save)."""
+def patient_segments_plot(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The copy-number plot of one of the patient's samples, ``?sample=<id>`` (SVG;
+    ``&download=1`` to save it)."""
     from . import plots  # matplotlib loads on the first plot, not with the URLconf
 
     patient = _patient(request, patient_id)
+    wanted = request.GET.get("sample", "")
     found = next(
-        (c for c in patient_copy_number(patient=patient) if c.sample.pk == sample_id), None
+        (c for c in patient_copy_number(patient=patient) if str(c.sample.pk) == wanted), None
     )
     if found is None:
         raise Http404("No segments for this sample.")

@@ -7,6 +7,7 @@ is kept for the record but left out of queries).
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -787,9 +788,11 @@ def patient_segments(
 ) -> QuerySet[CopyNumberSegment]:
     """The segments of the patient's current reports (of one sample when given), in file
     order per report; ``loh`` keeps the segments with (True) or without (False) LOH."""
-    qs = CopyNumberSegment.objects.filter(patient=patient, current=True)
+    # Through the current reports: the segment table is indexed by report only.
+    reports = GenomicReport.objects.filter(sample__patient=patient, superseded=False)
     if sample is not None:
-        qs = qs.filter(sample=sample)
+        reports = reports.filter(sample=sample)
+    qs = CopyNumberSegment.objects.filter(report__in=reports.values("pk"), current=True)
     if loh is True:
         qs = qs.filter(LOH_CONDITION)
     elif loh is False:
@@ -878,13 +881,9 @@ def patient_copy_number(*, patient: Patient) -> list[SampleSegments]:
         by_sample[g.sample_id].append(_core_segment(g, samples[g.sample_id].sample_id))
         report_of[g.sample_id].add(g.report_id)
     out: list[SampleSegments] = []
+    # in collection order (undated samples last), as the timeline shows them
     for spk in sorted(
-        by_sample,
-        key=lambda k: (
-            samples[k].collected_on is None,
-            samples[k].collected_on,
-            samples[k].sample_id,
-        ),
+        by_sample, key=lambda k: (samples[k].collected_on or dt.date.max, samples[k].sample_id)
     ):
         s = samples[spk]
         segs = by_sample[spk]
@@ -893,7 +892,9 @@ def patient_copy_number(*, patient: Patient) -> list[SampleSegments]:
         loh = [g for g in segs if g.is_loh]
         genes: list[GeneLoh] = []
         if loh and build is not False:
-            muts = Mutation.objects.filter(sample_id=spk, current=True).exclude(start=None)
+            muts = Mutation.objects.filter(
+                report_id__in=[r.pk for r in mine], current=True
+            ).exclude(start=None)
             genes = loh_genes_of(loh, muts, s.sample_id)
         seg_build = _build(r for r in mine if r.pk in report_of[spk])
         out.append(

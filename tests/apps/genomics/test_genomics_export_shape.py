@@ -5,7 +5,10 @@ The rules checked are those of cBioPortal's validator (cbioportal-core
 project's genomics reference): required meta keys, every meta file naming the study and an
 existing data file, the four ``#`` header lines of clinical files, sample identifiers, and the
 case lists (``<study>_all`` holding every sample unless ``add_global_case_list: true``,
-``<study>_sequenced`` when mutations are loaded, every listed sample in the sample file).
+``<study>_sequenced`` when mutations are loaded, every listed sample in the sample file), and
+the segment file of the validator's ``SegValidator`` (the six columns in their order and no
+other, chromosomes 1-22, X, Y, 23, 24, whole-number positions with start not after end, whole
+marker counts, numeric means, samples of the sample file, ``reference_genome_id`` the study's).
 """
 
 from __future__ import annotations
@@ -39,7 +42,17 @@ PROFILE_REQUIRED = {
         "data_filename",
     ),
     "CLINICAL": ("cancer_study_identifier", "genetic_alteration_type", "datatype", "data_filename"),
+    "SEG": (
+        "cancer_study_identifier",
+        "genetic_alteration_type",
+        "datatype",
+        "reference_genome_id",
+        "description",
+        "data_filename",
+    ),
 }
+SEG_COLUMNS = ["ID", "chrom", "loc.start", "loc.end", "num.mark", "seg.mean"]
+SEG_CHROMOSOMES = {*(str(i) for i in range(1, 25)), "X", "Y"}
 SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
@@ -62,6 +75,7 @@ def shape_problems(d: Path) -> list[str]:
         problems.append("reference_genome must be hg19 or hg38")
     samples: list[str] = []
     has_mutations = False
+    segment_files: list[Path] = []
     for meta_path in sorted(d.glob("meta_*.txt")):
         if meta_path.name == "meta_study.txt":
             continue
@@ -69,15 +83,18 @@ def shape_problems(d: Path) -> list[str]:
         kind = meta.get("genetic_alteration_type", "")
         if kind != "CANCER_TYPE" and meta.get("cancer_study_identifier") != sid:
             problems.append(f"{meta_path.name}: cancer_study_identifier is not {sid!r}")
-        problems += [
-            f"{meta_path.name} lacks {k}" for k in PROFILE_REQUIRED.get(kind, ()) if k not in meta
-        ]
+        required = PROFILE_REQUIRED.get(meta.get("datatype", "")) or PROFILE_REQUIRED.get(kind, ())
+        problems += [f"{meta_path.name} lacks {k}" for k in required if k not in meta]
         data = d / meta.get("data_filename", "")
         if not data.is_file():
             problems.append(f"{meta_path.name}: data file {meta.get('data_filename')!r} missing")
             continue
         if kind == "MUTATION_EXTENDED":
             has_mutations = True
+        if meta.get("datatype") == "SEG":
+            segment_files.append(data)
+            if meta.get("reference_genome_id") != study.get("reference_genome", "hg19"):
+                problems.append(f"{meta_path.name}: reference_genome_id is not the study's")
         if kind == "CLINICAL":
             lines = data.read_text().splitlines()
             if not all(ln.startswith("#") for ln in lines[:4]) or lines[4].startswith("#"):
@@ -89,6 +106,8 @@ def shape_problems(d: Path) -> list[str]:
                 i = header.index("SAMPLE_ID")
                 samples = [ln.split("\t")[i] for ln in lines[5:] if ln.strip()]
     problems += [f"sample id {s!r} has other characters" for s in samples if not SAMPLE_ID.match(s)]
+    for data in segment_files:
+        problems += _segment_problems(data, set(samples))
     lists: dict[str, list[str]] = {}
     for path in sorted((d / "case_lists").glob("*.txt")):
         meta = _meta(path)
@@ -116,6 +135,28 @@ def shape_problems(d: Path) -> list[str]:
     return problems
 
 
+def _segment_problems(data: Path, samples: set[str]) -> list[str]:
+    lines = data.read_text().splitlines()
+    if lines[0].split("\t") != SEG_COLUMNS:
+        return [f"{data.name}: the header must be {' '.join(SEG_COLUMNS)} and nothing else"]
+    out: list[str] = []
+    for n, line in enumerate(lines[1:], start=2):
+        sid, chrom, start, end, marks, mean = line.split("\t")
+        if sid not in samples:
+            out.append(f"{data.name} line {n}: sample {sid!r} not in the sample file")
+        if chrom not in SEG_CHROMOSOMES:
+            out.append(f"{data.name} line {n}: unknown chromosome {chrom!r}")
+        if not (start.isdigit() and end.isdigit() and int(start) <= int(end)):
+            out.append(f"{data.name} line {n}: positions {start!r}-{end!r}")
+        if not marks.isdigit():
+            out.append(f"{data.name} line {n}: num.mark {marks!r} is not an integer")
+        try:
+            float(mean)
+        except ValueError:
+            out.append(f"{data.name} line {n}: seg.mean {mean!r} is not a number")
+    return out
+
+
 def test_the_shape_rules_catch_what_the_validator_refuses(tmp_path: Path) -> None:
     """The checker itself: the public study passes with add_global_case_list, and fails
     without it and without a cases_all.txt (the validator's complaint about the export)."""
@@ -128,6 +169,10 @@ def test_the_shape_rules_catch_what_the_validator_refuses(tmp_path: Path) -> Non
     assert shape_problems(copy) == []
     (copy / "meta_study.txt").write_text(meta.replace("add_global_case_list: true", ""))
     assert "no _all case list and no add_global_case_list: true" in shape_problems(copy)
+    seg = copy / "data_cna_hg19.seg"
+    seg.write_text(seg.read_text().replace("\t1\t3218610\t", "\tchr1\t3218610\t"))
+    found = shape_problems(copy)
+    assert "data_cna_hg19.seg line 2: unknown chromosome 'chr1'" in found
 
 
 def test_the_export_passes_the_shape_rules_with_an_all_case_list(unit, biologist, tmp_path):
@@ -144,6 +189,15 @@ def test_the_export_passes_the_shape_rules_with_an_all_case_list(unit, biologist
     # mutations and copy number: the per-type lists too
     lists = {p.name for p in (out / "case_lists").iterdir()}
     assert {"cases_sequenced.txt", "cases_cna.txt", "cases_cnaseq.txt"} <= lists
+    # the study's segments leave as cBioPortal's hg19 segment file, segment for segment
+    # (the fixture's "-8e-04" is written -0.0008)
+    from oncotrials.core.genomics.seg import read_seg
+
+    seg_meta = _meta(out / "meta_cna_hg19_seg.txt")
+    assert (seg_meta["datatype"], seg_meta["reference_genome_id"]) == ("SEG", "hg19")
+    exported = read_seg(out / seg_meta["data_filename"]).to_segments()
+    assert len(exported) == 9
+    assert exported == read_seg(STUDY / "data_cna_hg19.seg").to_segments()
 
 
 def _two_references(unit: Any, biologist: Any, tmp_path: Path) -> None:

@@ -91,7 +91,9 @@ def test_gene_panels_and_coverage(study_dir: Path) -> None:
 def test_skipped_profiles_are_reported(study_dir: Path) -> None:
     study = read_study(study_dir)
     skipped = [i for i in study.issues if i.severity is Severity.INFO and "not read" in i.message]
-    assert {i.file for i in skipped} == {"meta_cancer_type.txt", "meta_cna_hg19_seg.txt"}
+    # the segments (meta_cna_hg19_seg.txt) are read, not skipped
+    assert {i.file for i in skipped} == {"meta_cancer_type.txt"}
+    assert len(study.segments) == 9
 
 
 def test_wide_layout_equals_long_layout(study_dir: Path) -> None:

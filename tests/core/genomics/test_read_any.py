@@ -14,6 +14,7 @@ from oncotrials.core.genomics.maf import MafTable, read_maf
 from oncotrials.core.genomics.model import CopyNumber, GenomicReport, StructuralVariant
 from oncotrials.core.genomics.normalised import KINDS
 from oncotrials.core.genomics.reading import FORMATS, IMPORTABLE, Clinical, read_any
+from oncotrials.core.genomics.seg import SegTable
 from oncotrials.core.genomics.vcf import VcfResult
 
 STUDY = "cbioportal_study_es_0"
@@ -23,7 +24,7 @@ REPORT = Path(__file__).resolve().parents[3] / "docs" / "formats" / "genomic-rep
 
 def test_every_kind_has_a_reader_and_the_importable_ones_a_normaliser() -> None:
     assert set(FORMATS) == set(FileKind)
-    assert {FileKind.MAF, FileKind.VCF, FileKind.REPORT, FileKind.STUDY} == IMPORTABLE
+    assert {FileKind.MAF, FileKind.VCF, FileKind.REPORT, FileKind.STUDY, FileKind.SEG} == IMPORTABLE
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,7 @@ def test_every_kind_has_a_reader_and_the_importable_ones_a_normaliser() -> None:
         (f"{STUDY}/data_clinical_patients.txt", FileKind.CLINICAL_PATIENT, None, Clinical),
         (f"{STUDY}/data_gene_panel_testpanel1.txt", FileKind.GENE_PANEL, None, GenePanel),
         (f"{STUDY}/meta_study.txt", FileKind.META, "cBioPortal meta", dict),
+        (f"{STUDY}/data_cna_hg19.seg", FileKind.SEG, "SEG copy-number segments", SegTable),
     ],
 )
 def test_each_kind_goes_to_its_reader(

@@ -304,6 +304,7 @@ def cbioportal_export(
             "mutations": [None, len(study.mutations)],
             "copy_numbers": [None, len(study.copy_numbers)],
             "structural_variants": [None, len(study.structural_variants)],
+            "segments": [None, len(study.segments)],
             "timeline_events": [None, len(study.timeline)],
         },
         by=by,

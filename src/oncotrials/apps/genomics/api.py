@@ -9,25 +9,30 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.schemas import ERRORS
+from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 from oncotrials.core.genomics.resistance import ResistanceReport
 
-from .models import Sample
+from .models import CopyNumberSegment, Sample
 from .schemas import (
     GenomicsAtlasOut,
     GenomicsCohortOut,
     GenomicsImportOut,
+    GenomicsLohSampleOut,
     GenomicsResistanceOut,
     GenomicsSampleOut,
+    GenomicsSegmentOut,
     GenomicsTimelineSampleOut,
 )
 from .selectors import (
     CohortQuery,
     TimelineSample,
+    _core_segment,
     cohort_query,
+    patient_copy_number,
     patient_for_genomics,
     patient_genomic_timeline,
+    patient_segments,
     resistance_atlas_for_user,
     resistance_for_patient,
 )
@@ -131,6 +136,93 @@ def genomics_patient_timeline(request: HttpRequest, patient_id: int) -> Any:
     """The patient's samples over time with their alterations, ESCAT tier and evidence."""
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
     return [_timeline_doc(t) for t in patient_genomic_timeline(patient=patient)]
+
+
+def _segment_doc(g: CopyNumberSegment) -> dict[str, Any]:
+    core = _core_segment(g, g.sample.sample_id)
+    return {
+        "id": g.pk,
+        "sample": g.sample_id,
+        "sample_id": g.sample.sample_id,
+        "report_id": g.report_id,
+        "chromosome": g.chromosome,
+        "start": g.start,
+        "end": g.end,
+        "num_markers": g.num_markers,
+        "log2_ratio": g.log2_ratio,
+        "total_cn": g.total_cn,
+        "minor_cn": g.minor_cn,
+        "loh_declared": g.loh,
+        "loh": core.is_loh,
+    }
+
+
+@router.get(
+    "/genomics/patients/{patient_id}/segments",
+    response={200: list[GenomicsSegmentOut], **ERRORS},
+)
+@paged
+def genomics_patient_segments(
+    request: HttpRequest,
+    patient_id: int,
+    sample: int | None = None,
+    report_id: int | None = None,
+    loh: bool | None = None,
+) -> Any:
+    """Copy-number segments of the patient's current reports, in file order per report
+    (``sample``: one sample's id; ``report_id``: one report; ``loh``: only the segments with,
+    or without, loss of heterozygosity). Paged: ``{"items": [...], "count": n}`` with
+    ``?page=`` and ``?page_size=``."""
+    patient = patient_for_genomics(user=request.user, patient_id=patient_id)
+    qs = patient_segments(patient=patient, loh=loh)
+    if sample is not None:
+        qs = qs.filter(sample_id=sample)
+    if report_id is not None:
+        qs = qs.filter(report_id=report_id)
+    return Rendered(qs.select_related("sample"), _segment_doc)
+
+
+def _loh_segment_doc(g: Any) -> dict[str, Any]:
+    return {
+        "chromosome": g.chromosome,
+        "start": g.start,
+        "end": g.end,
+        "log2_ratio": g.log2_ratio,
+        "total_cn": g.total_cn,
+        "minor_cn": g.minor_cn,
+    }
+
+
+@router.get(
+    "/genomics/patients/{patient_id}/loh", response={200: list[GenomicsLohSampleOut], **ERRORS}
+)
+def genomics_patient_loh(request: HttpRequest, patient_id: int) -> Any:
+    """Loss of heterozygosity per sample with segments: the LOH segments and the mutated
+    genes that lie in them (``assessed`` is false when no segment carries allele-specific
+    copy numbers or an LOH flag)."""
+    patient = patient_for_genomics(user=request.user, patient_id=patient_id)
+    return [
+        {
+            "sample": c.sample.pk,
+            "sample_id": c.sample.sample_id,
+            "genome_build": c.genome_build.value if c.genome_build else None,
+            "segments": len(c.segments),
+            "assessed": c.has_allelic,
+            "loh_segments": [_loh_segment_doc(g) for g in c.loh_segments],
+            "loh_megabases": round(c.loh_megabases, 3),
+            "genes": [
+                {
+                    "gene": x.gene,
+                    "label": x.label,
+                    "chromosome": x.chromosome,
+                    "position": x.position,
+                    "segment": _loh_segment_doc(x.segment),
+                }
+                for x in c.loh_genes
+            ],
+        }
+        for c in patient_copy_number(patient=patient)
+    ]
 
 
 AlterationKind = Literal["mutation", "cna", "sv"]

@@ -14,11 +14,12 @@ from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, St
 from oncotrials.core.genomics.model import GenomeBuild
 from oncotrials.core.genomics.model import Sample as CoreSample
 
-from .models import GenomicReport, Sample
+from .models import CopyNumberSegment, GenomicReport, Sample
 from .selectors import (
     _alterations_by_report,
     _core_cna,
     _core_mutation,
+    _core_segment,
     _core_sv,
 )
 
@@ -122,6 +123,14 @@ def study_from_database(
         if r.covered_genes is not None and r.panel:
             panels.setdefault(r.panel, GenePanel(r.panel, r.panel, tuple(r.covered_genes)))
             matrix[s.sample_id] = {"mutations": r.panel}
+    # Copy-number segments of the exported reports (cBioPortal's data_cna_<ref>.seg).
+    key_of = {s.pk: s.sample_id for s in samples}
+    segments = tuple(
+        _core_segment(g, key_of[g.sample_id])
+        for g in CopyNumberSegment.objects.filter(report__in=[r.pk for r in reports]).order_by(
+            "sample__patient__research_id", "sample__sample_id", "report_id", "pk"
+        )
+    )
     core_samples = tuple(
         CoreSample(s.sample_id, s.patient.research_id, oncotree_code=s.oncotree_code or None)
         for s in samples
@@ -152,4 +161,5 @@ def study_from_database(
         structural_variants=tuple(svs),
         gene_panels=panels,
         panel_matrix=matrix,
+        segments=segments,
     )

@@ -201,3 +201,41 @@ class Biomarker(_Alteration):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status or self.value}"
+
+
+class CopyNumberSegment(models.Model):
+    """A copy-number segment of a report (SEG ``seg.mean``, with allele-specific copy numbers
+    and a loss-of-heterozygosity flag when the file carries them).
+
+    Written in bulk by the import service like the alterations (no database-level foreign-key
+    constraints, sample and patient kept on the row; see ``_Alteration``).
+    """
+
+    report = models.ForeignKey(
+        GenomicReport, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    sample = models.ForeignKey(
+        Sample, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    current = models.BooleanField(default=True)
+    chromosome = models.CharField(max_length=2, help_text=_("1-22, X or Y"))
+    start = models.BigIntegerField()
+    end = models.BigIntegerField()
+    num_markers = models.IntegerField(null=True, blank=True)
+    log2_ratio = models.FloatField(help_text=_("Mean log2 copy ratio of the segment"))
+    total_cn = models.SmallIntegerField(null=True, blank=True, help_text=_("Total copy number"))
+    minor_cn = models.SmallIntegerField(
+        null=True, blank=True, help_text=_("Minor allele copy number")
+    )
+    loh = models.BooleanField(
+        null=True, blank=True, help_text=_("Loss of heterozygosity as the file declared it")
+    )
+
+    class Meta:
+        ordering = ["report", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.chromosome}:{self.start}-{self.end} {self.log2_ratio:+.2f}"

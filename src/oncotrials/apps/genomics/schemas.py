@@ -19,6 +19,7 @@ class GenomicsImportOut(Schema):
     copy_numbers: int
     structural_variants: int
     biomarkers: int
+    segments: int
     notices: list[str]
 
 
@@ -108,3 +109,47 @@ class GenomicsAtlasOut(Schema):
     rows: list[GenomicsAtlasRowOut]
     patients_evaluated: int
     skipped: list[str]
+
+
+class GenomicsSegmentOut(Schema):
+    id: int
+    sample: int
+    sample_id: str
+    report_id: int
+    chromosome: str
+    start: int
+    end: int
+    num_markers: int | None
+    log2_ratio: float
+    total_cn: int | None
+    minor_cn: int | None
+    loh_declared: bool | None
+    loh: bool | None
+
+
+class GenomicsLohSegmentOut(Schema):
+    chromosome: str
+    start: int
+    end: int
+    log2_ratio: float
+    total_cn: int | None
+    minor_cn: int | None
+
+
+class GenomicsLohGeneOut(Schema):
+    gene: str
+    label: str
+    chromosome: str
+    position: int
+    segment: GenomicsLohSegmentOut
+
+
+class GenomicsLohSampleOut(Schema):
+    sample: int
+    sample_id: str
+    genome_build: str | None
+    segments: int
+    assessed: bool
+    loh_segments: list[GenomicsLohSegmentOut]
+    loh_megabases: float
+    genes: list[GenomicsLohGeneOut]

@@ -6,6 +6,8 @@ is kept for the record but left out of queries).
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +50,9 @@ from oncotrials.core.genomics.model import (
     SampleKind as CoreSampleKind,
 )
 from oncotrials.core.genomics.model import (
+    Segment as CoreSegment,
+)
+from oncotrials.core.genomics.model import (
     StructuralVariant as CoreStructuralVariant,
 )
 from oncotrials.core.genomics.model import (
@@ -64,10 +69,12 @@ from oncotrials.core.genomics.resistance import (
     investigational_drug,
     resistance_atlas,
 )
+from oncotrials.core.genomics.seg import normalise_chromosome
 
 from .models import (
     Biomarker,
     CopyNumberAlteration,
+    CopyNumberSegment,
     GenomicReport,
     Mutation,
     Sample,
@@ -753,3 +760,150 @@ def patient_for_genomics(*, user: Actor, patient_id: int) -> Patient:
 def genome_build_of(reports: Iterable[GenomicReport]) -> GenomeBuild:
     builds = {r.genome_build for r in reports if r.genome_build}
     return GenomeBuild(builds.pop()) if len(builds) == 1 else GenomeBuild.GRCH37
+
+
+# ------------------------------------------------------------------------ copy-number segments
+# The LOH rule of ``oncotrials.core.genomics.model.segment_loh`` as a database condition (a
+# test holds the two to the same answers): a declared flag wins, else the minor allele is lost
+# while some copy remains.
+LOH_CONDITION = Q(loh=True) | Q(loh__isnull=True, minor_cn=0, total_cn__gt=0)
+
+
+def _core_segment(g: CopyNumberSegment, sample_key: str) -> CoreSegment:
+    return CoreSegment(
+        sample_key,
+        g.chromosome,
+        g.start,
+        g.end,
+        g.log2_ratio,
+        num_markers=g.num_markers,
+        total_cn=g.total_cn,
+        minor_cn=g.minor_cn,
+        loh=g.loh,
+    )
+
+
+def patient_segments(
+    *, patient: Patient, sample: Sample | None = None, loh: bool | None = None
+) -> QuerySet[CopyNumberSegment]:
+    """The segments of the patient's current reports (of one sample when given), in file
+    order per report; ``loh`` keeps the segments with (True) or without (False) LOH."""
+    # Through the current reports: the segment table is indexed by report only.
+    reports = GenomicReport.objects.filter(sample__patient=patient, superseded=False)
+    if sample is not None:
+        reports = reports.filter(sample=sample)
+    qs = CopyNumberSegment.objects.filter(report__in=reports.values("pk"), current=True)
+    if loh is True:
+        qs = qs.filter(LOH_CONDITION)
+    elif loh is False:
+        qs = qs.exclude(LOH_CONDITION)
+    return qs.order_by("sample_id", "report_id", "pk")
+
+
+@dataclass(frozen=True)
+class GeneLoh:
+    """A gene whose mutation lies in a segment with LOH (the other allele lost)."""
+
+    sample_id: str
+    gene: str
+    label: str
+    chromosome: str
+    position: int
+    segment: CoreSegment
+
+
+@dataclass
+class SampleSegments:
+    sample: Sample
+    segments: list[CoreSegment]
+    genome_build: GenomeBuild | None
+    loh_segments: list[CoreSegment]
+    loh_genes: list[GeneLoh]
+
+    @property
+    def loh_megabases(self) -> float:
+        return sum(g.end - g.start for g in self.loh_segments) / 1e6
+
+    @property
+    def has_allelic(self) -> bool:
+        """Whether LOH could be assessed: some segment has a flag or both copy numbers."""
+        return any(g.is_loh is not None for g in self.segments)
+
+
+def _build(reports: Iterable[GenomicReport]) -> GenomeBuild | bool | None:
+    """The one build of ``reports`` (None: not stated), or False when they disagree."""
+    builds = {r.genome_build for r in reports if r.genome_build}
+    if len(builds) > 1:
+        return False
+    return GenomeBuild(builds.pop()) if builds else None
+
+
+def loh_genes_of(
+    segments: Iterable[CoreSegment], mutations: Iterable[Any], sample_key: str
+) -> list[GeneLoh]:
+    """The mutated genes whose mutation position lies in an LOH segment of the same sample.
+
+    The gene's position is its mutation's (no gene coordinates are shipped): a gene with LOH
+    but no mutation is not found here. Segments are searched per chromosome by bisection.
+    """
+    by_chrom: dict[str, list[CoreSegment]] = defaultdict(list)
+    for g in segments:
+        if g.is_loh:
+            by_chrom[g.chromosome].append(g)
+    starts = {c: [g.start for g in sorted(v, key=lambda g: g.start)] for c, v in by_chrom.items()}
+    ordered = {c: sorted(v, key=lambda g: g.start) for c, v in by_chrom.items()}
+    out: list[GeneLoh] = []
+    seen: set[tuple[str, str]] = set()
+    for m in mutations:
+        chrom = normalise_chromosome(m.chromosome or "")
+        if chrom is None or chrom not in ordered or m.start is None:
+            continue
+        i = bisect.bisect_right(starts[chrom], m.start) - 1
+        if i < 0:
+            continue
+        seg = ordered[chrom][i]
+        label = m.protein_change or m.variant_class
+        if seg.start <= m.start <= seg.end and (m.gene, label) not in seen:
+            seen.add((m.gene, label))
+            out.append(GeneLoh(sample_key, m.gene, label, chrom, m.start, seg))
+    return sorted(out, key=lambda x: (x.gene, x.label))
+
+
+def patient_copy_number(*, patient: Patient) -> list[SampleSegments]:
+    """Per sample with segments in a current report: its segments (file order), its LOH
+    segments and the mutated genes that lie in them. A sample whose segment and mutation
+    reports name different genome builds gets no gene-level LOH (positions differ)."""
+    samples = {s.pk: s for s in Sample.objects.filter(patient=patient)}
+    reports = list(GenomicReport.objects.filter(sample__in=list(samples), superseded=False))
+    by_sample: dict[int, list[CoreSegment]] = defaultdict(list)
+    report_of: dict[int, set[int]] = defaultdict(set)
+    for g in patient_segments(patient=patient):
+        by_sample[g.sample_id].append(_core_segment(g, samples[g.sample_id].sample_id))
+        report_of[g.sample_id].add(g.report_id)
+    out: list[SampleSegments] = []
+    # in collection order (undated samples last), as the timeline shows them
+    for spk in sorted(
+        by_sample, key=lambda k: (samples[k].collected_on or dt.date.max, samples[k].sample_id)
+    ):
+        s = samples[spk]
+        segs = by_sample[spk]
+        mine = [r for r in reports if r.sample_id == spk]
+        build = _build(mine)
+        loh = [g for g in segs if g.is_loh]
+        genes: list[GeneLoh] = []
+        if loh and build is not False:
+            muts = Mutation.objects.filter(
+                report_id__in=[r.pk for r in mine], current=True
+            ).exclude(start=None)
+            genes = loh_genes_of(loh, muts, s.sample_id)
+        seg_build = _build(r for r in mine if r.pk in report_of[spk])
+        out.append(
+            SampleSegments(
+                s,
+                segs,
+                seg_build if isinstance(seg_build, GenomeBuild) else None,
+                loh,
+                genes,
+            )
+        )
+    return out

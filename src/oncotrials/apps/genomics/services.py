@@ -73,6 +73,7 @@ from oncotrials.core.genomics.reading import IMPORTABLE, read_any
 from .models import (
     Biomarker,
     CopyNumberAlteration,
+    CopyNumberSegment,
     GenomicReport,
     Mutation,
     Sample,
@@ -86,7 +87,10 @@ MODELS: dict[str, Any] = {
     "copy_numbers": CopyNumberAlteration,
     "structural_variants": StructuralVariant,
     "biomarkers": Biomarker,
+    "segments": CopyNumberSegment,
 }
+# The kinds that carry an ESCAT tier (segments are not alterations of a gene).
+TIERED = frozenset({"mutations", "copy_numbers", "structural_variants", "biomarkers"})
 Progress = Callable[[str, int, int], None]
 PROTEIN_ALTERING = [v.value for v in VariantClass if v.is_protein_altering]
 
@@ -107,6 +111,7 @@ class ImportResult:
     report_ids: tuple[int, ...]
     # Older reports issued again (A, B, then A again): current once more, the later superseded.
     reports_reinstated: int = 0
+    segments: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -531,7 +536,7 @@ def genomics_import(
     progress: Progress | None = None,
     vaf_unit: str | None = None,
 ) -> ImportResult:
-    """Import a MAF, VCF, JSON report or cBioPortal study directory, all or nothing.
+    """Import a MAF, VCF, SEG, JSON report or cBioPortal study directory, all or nothing.
 
     ``by`` is the importing user (None for a system import from the command line); the user
     must be a molecular biologist, data manager or administrator of every patient's site.
@@ -623,7 +628,8 @@ def _write(
     prepared: dict[str, pl.DataFrame] = {}
     for kind in KINDS:
         f = parsed.frames[kind]
-        f = f.with_columns(_tiers(kind, f, tumour_of))
+        if kind in TIERED:
+            f = f.with_columns(_tiers(kind, f, tumour_of))
         prepared[kind] = f
 
     # Reports: identical content already stored for the sample is skipped.
@@ -708,7 +714,7 @@ def _write(
             "report_id",
             "sample_id",
             "patient_id",
-            "escat_tier",
+            *(["escat_tier"] if kind in TIERED else []),
             pl.lit(True).alias("current"),
             *[c for c in schema if c != "sample_key"],
         )
@@ -760,6 +766,7 @@ def _write(
         copy_numbers=counts["copy_numbers"],
         structural_variants=counts["structural_variants"],
         biomarkers=counts["biomarkers"],
+        segments=counts["segments"],
         notices=tuple(parsed.notices[:200]),
         report_ids=tuple(r.pk for r in reports.values()),
     )
@@ -811,7 +818,7 @@ def genomics_import_upload(
     patient_map_text: str | None = None,
     assay: str | None = None,
 ) -> ImportResult:
-    """Import an uploaded file (a MAF, VCF, JSON report, or a zipped study directory)."""
+    """Import an uploaded file (a MAF, VCF, SEG, JSON report, or a zipped study directory)."""
     filename = _safe_name(name)
     pmap = PatientMap.parse(patient_map_text, name="patient map") if patient_map_text else None
     with tempfile.TemporaryDirectory(prefix="oncotrials-genomics-") as tmp:

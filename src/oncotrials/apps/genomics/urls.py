@@ -17,4 +17,9 @@ urlpatterns: list[URLPattern] = [
         views.patient_resistance,
         name="genomics-patient-resistance",
     ),
+    path(
+        "genomics/patients/<int:patient_id>/segments.svg",
+        views.patient_segments_plot,
+        name="genomics-patient-segments-plot",
+    ),
 ]

@@ -23,6 +23,7 @@ from .selectors import (
     CohortQuery,
     cohort_query,
     oncoprint,
+    patient_copy_number,
     patient_for_genomics,
     patient_genomic_timeline,
     resistance_atlas_for_user,
@@ -144,9 +145,35 @@ def patient_genomics(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "timeline": patient_genomic_timeline(patient=patient),
+            "copy_number": patient_copy_number(patient=patient),
             "may_import": may_import_for(request.user, patient),
         },
     )
+
+
+@login_required
+def patient_segments_plot(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The copy-number plot of one of the patient's samples, ``?sample=<id>`` (SVG;
+    ``&download=1`` to save it)."""
+    from . import plots  # matplotlib loads on the first plot, not with the URLconf
+
+    patient = _patient(request, patient_id)
+    wanted = request.GET.get("sample", "")
+    found = next(
+        (c for c in patient_copy_number(patient=patient) if str(c.sample.pk) == wanted), None
+    )
+    if found is None:
+        raise Http404("No segments for this sample.")
+    title = f"{patient.research_id} · {found.sample.sample_id}"
+    response = HttpResponse(
+        plots.segments_svg(found.segments, build=found.genome_build, title=title),
+        content_type="image/svg+xml; charset=utf-8",
+    )
+    name = f"{patient.research_id}-{found.sample.sample_id}-segments.svg".replace('"', "")
+    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -62,18 +62,19 @@ from oncotrials.core.genomics.resistance import (
     alteration_label,
     classify_resistance,
 )
+from oncotrials.core.genomics.seg import SegTable
 from oncotrials.core.genomics.vcf import VcfResult
 
 if TYPE_CHECKING:  # the app's models load only after django_setup.setup()
     from oncotrials.apps.accounts.models import User
 
 app = typer.Typer(
-    help="Genomic files (MAF, VCF, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
+    help="Genomic files (MAF, VCF, SEG, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
     no_args_is_help=True,
 )
 
 PathArg = Annotated[
-    Path, typer.Argument(help="A MAF, VCF, cBioPortal study directory or JSON report.")
+    Path, typer.Argument(help="A MAF, VCF, SEG, cBioPortal study directory or JSON report.")
 ]
 T = TypeVar("T")
 
@@ -175,6 +176,17 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "mutations_per_gene": dict(Counter(m.gene for m in report.mutations).most_common()),
                 "notices": _issues_doc(read.notices),
             }
+        case SegTable() as seg:
+            loh = sum(1 for s in seg.to_segments() if s.is_loh)
+            return {
+                **base,
+                "file": path.name,
+                "genome_build": seg.genome_build.value if seg.genome_build else None,
+                "segments": seg.frame.height,
+                "samples": len(seg.samples),
+                "loh_segments": loh,
+                "notices": _issues_doc(read.notices),
+            }
         case Study() as study:
             per_gene: Counter[str] = Counter()
             for gene, _sample in {
@@ -192,6 +204,7 @@ def _summarise(path: Path, fmt: OutputFormat, strict: bool, build: str | None) -
                 "mutations": len(study.mutations),
                 "copy_number_calls": len(study.copy_numbers),
                 "structural_variants": len(study.structural_variants),
+                "segments": len(study.segments),
                 "timeline_events": len(study.timeline),
                 "gene_panels": sorted(study.gene_panels),
                 "mutated_samples_per_gene": dict(per_gene.most_common()),
@@ -252,7 +265,7 @@ def read(
     """Validate and summarise a genomic file; errors name the file, line and field."""
     if not path.exists():
         raise ValidationError(
-            f"{path} does not exist; give a MAF, VCF, JSON report or study directory."
+            f"{path} does not exist; give a MAF, VCF, SEG, JSON report or study directory."
         )
     doc = _summarise(path, fmt, strict, genome_build)
     if fmt is OutputFormat.json:
@@ -594,7 +607,7 @@ def import_cmd(
     ] = None,
     fmt: FormatOption = OutputFormat.human,
 ) -> None:
-    """Import a MAF, VCF, JSON report or cBioPortal study into the database, all or nothing.
+    """Import a MAF, VCF, SEG, JSON report or cBioPortal study into the database, all or nothing.
 
     Samples are matched to registered research patients (by the file's patient id or the
     patient map). Re-importing the same content changes nothing.
@@ -665,6 +678,7 @@ def import_cmd(
         "copy_numbers",
         "structural_variants",
         "biomarkers",
+        "segments",
     ):
         table.add_row(key.replace("_", " "), f"{doc[key]:,}")
     stdout.print(table)

@@ -3,9 +3,10 @@
 A study is a directory of ``meta_*.txt`` files (``key: value`` lines) each pointing at a
 tab-separated data file through ``data_filename``. Read here: ``meta_study``, clinical patient and
 sample files (four ``#`` header lines), mutations (MAF), discrete copy number in the LONG
-(``DISCRETE_LONG``) and WIDE (``DISCRETE``) layouts, structural variants (``SV``), timelines,
-gene panels with their matrix, and ``case_lists/``. Other profiles (expression, methylation,
-segments...) are reported as notices and skipped.
+(``DISCRETE_LONG``) and WIDE (``DISCRETE``) layouts, copy-number segments (``SEG``, read by
+:mod:`oncotrials.core.genomics.seg`), structural variants (``SV``), timelines, gene panels with
+their matrix, and ``case_lists/``. Other profiles (expression, methylation...) are reported as
+notices and skipped.
 
 Errors name the file, the line and the field: unknown patients of samples, patients without
 samples, repeated ids, ids with forbidden characters, values of the wrong type, discrete CNA
@@ -45,8 +46,10 @@ from oncotrials.core.genomics.model import (
     GenomeBuild,
     Mutation,
     Sample,
+    Segment,
     StructuralVariant,
 )
+from oncotrials.core.genomics.seg import read_seg, write_seg
 
 __all__ = [
     "CaseList",
@@ -138,6 +141,7 @@ class Study:
     case_lists: tuple[CaseList, ...] = ()
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # datatype -> meta
     issues: tuple[Issue, ...] = ()
+    segments: tuple[Segment, ...] = ()
 
     @property
     def study_id(self) -> str:
@@ -740,6 +744,22 @@ class _Profiles:
         self.meta["SV"] = sv[1]
         return svs
 
+    def segments(self) -> tuple[Segment, ...]:
+        seg = _only(self.by_kind, ("COPY_NUMBER_ALTERATION", "SEG"))
+        if seg is None:
+            return ()
+        ref = seg[1].get("reference_genome_id")
+        if ref and GenomeBuild.parse(ref) is not self.build:
+            raise IssueLog.for_path(seg[0]).fatal(
+                None,
+                "reference_genome_id",
+                f"{ref!r} differs from the study's reference genome ({self.build.value}).",
+            )
+        table = read_seg(_data_file(*seg), genome_build=self.build, known_samples=self.known)
+        self.notices.extend(table.issues)
+        self.meta["SEG"] = seg[1]
+        return table.to_segments()
+
     def timeline(self, patients: frozenset[str]) -> tuple[TimelineEvent, ...]:
         timeline: list[TimelineEvent] = []
         for p, m in self.by_kind.get(("CLINICAL", "TIMELINE"), []):
@@ -838,7 +858,7 @@ def _skipped(by_kind: Mapping[tuple[str, str], list[_Profile]]) -> list[Issue]:
     for (gat, dt_name), found in by_kind.items():
         if gat in {"CLINICAL", "MUTATION_EXTENDED", "STRUCTURAL_VARIANT", "GENE_PANEL_MATRIX"}:
             continue
-        if gat == "COPY_NUMBER_ALTERATION" and dt_name in {"DISCRETE", "DISCRETE_LONG"}:
+        if gat == "COPY_NUMBER_ALTERATION" and dt_name in {"DISCRETE", "DISCRETE_LONG", "SEG"}:
             continue
         for p, _ in found:
             out.append(
@@ -885,6 +905,7 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
     mutations = profiles.mutations()
     cnas = profiles.copy_numbers(keep_neutral_cna)
     svs = profiles.structural_variants()
+    segments = profiles.segments()
     timeline = profiles.timeline(frozenset(patients))
     panels = _gene_panels(d)
     matrix = profiles.panel_matrix(panels)
@@ -909,6 +930,7 @@ def read_study(directory: str | Path, *, keep_neutral_cna: bool = True) -> Study
         case_lists=case_lists,
         profiles=profiles.meta,
         issues=tuple(notices),
+        segments=segments,
     )
 
 
@@ -1158,6 +1180,23 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
         )
         m.pop("namespaces", None)
         _write_meta(d / "meta_sv.txt", m)
+    if study.segments:
+        # cBioPortal's names: data_cna_hg19.seg with meta_cna_hg19_seg.txt (hg38 likewise).
+        ref = "hg38" if study.genome_build is GenomeBuild.GRCH38 else "hg19"
+        name = f"data_cna_{ref}.seg"
+        write_seg(study.segments, d / name)
+        m = profile_meta(
+            "SEG",
+            {
+                "genetic_alteration_type": "COPY_NUMBER_ALTERATION",
+                "datatype": "SEG",
+                "reference_genome_id": ref,
+                "description": "Copy-number segments (mean log2 copy ratio per segment)",
+                "data_filename": name,
+            },
+        )
+        m["reference_genome_id"] = ref
+        _write_meta(d / f"meta_cna_{ref}_seg.txt", m)
     _write_timeline(d, sid, study.timeline)
     for panel in study.gene_panels.values():
         (d / f"data_gene_panel_{panel.stable_id.lower()}.txt").write_text(

@@ -1,7 +1,8 @@
 """Tell what kind of genomic file a path is, from its name and first lines.
 
 Used by ``oncotrials genomics read`` so that any single file of a cBioPortal study can be checked
-on its own, as well as MAFs, VCFs, JSON reports and whole study directories.
+on its own, as well as MAFs, VCFs, JSON reports, SEG copy-number segments and whole study
+directories.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class FileKind(enum.StrEnum):
     CLINICAL_SAMPLE = "clinical_sample"
     GENE_PANEL = "gene_panel"
     META = "meta"
+    SEG = "seg"
 
 
 def _head(path: Path, n: int = 8) -> list[str]:
@@ -48,6 +50,8 @@ def detect_format(path: str | Path) -> FileKind:
         return FileKind.VCF
     if name.endswith(".json"):
         return FileKind.REPORT
+    if name.endswith((".seg", ".seg.gz", ".seg.txt")):
+        return FileKind.SEG
     lines = _head(p)
     if lines and lines[0].startswith("##fileformat=VCF"):
         return FileKind.VCF
@@ -66,6 +70,8 @@ def detect_format(path: str | Path) -> FileKind:
     n_comments = sum(1 for ln in lines if ln.startswith("#"))
     if "Tumor_Sample_Barcode" in cols or "Variant_Classification" in cols:
         return FileKind.MAF
+    if [h.lower() for h in header[1:4]] == ["chrom", "loc.start", "loc.end"]:
+        return FileKind.SEG
     if header[:4] == ["PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE"]:
         return FileKind.TIMELINE
     if "SV_Status" in cols or "Site1_Hugo_Symbol" in cols:

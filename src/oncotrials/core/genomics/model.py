@@ -25,9 +25,11 @@ __all__ = [
     "Mutation",
     "Sample",
     "SampleKind",
+    "Segment",
     "StructuralVariant",
     "Timepoint",
     "VariantClass",
+    "segment_loh",
 ]
 
 
@@ -238,6 +240,44 @@ class Biomarker:
         return (self.kind.value, self.name or self.status or "")
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A copy-number segment of one sample (IGV/cBioPortal SEG, optionally allele-specific).
+
+    ``chromosome`` is ``1``..``22``, ``X`` or ``Y``; ``start``/``end`` are as the file gives
+    them (``start < end``). ``log2_ratio`` is the SEG ``seg.mean``. ``total_cn``/``minor_cn``
+    are the integer total and minor (lesser) allele copy numbers of allele-specific callers
+    (FACETS ``tcn``/``lcn``); ``loh`` is what the file declared, if anything.
+    """
+
+    sample_id: str
+    chromosome: str
+    start: int
+    end: int
+    log2_ratio: float
+    num_markers: int | None = None
+    total_cn: int | None = None
+    minor_cn: int | None = None
+    loh: bool | None = None
+
+    @property
+    def is_loh(self) -> bool | None:
+        """Loss of heterozygosity: as declared, else one allele lost (minor 0, total > 0);
+        None when neither the file nor the copy numbers say."""
+        return segment_loh(self.loh, self.total_cn, self.minor_cn)
+
+
+def segment_loh(declared: bool | None, total_cn: int | None, minor_cn: int | None) -> bool | None:
+    """The LOH rule: a declared flag wins; otherwise the minor allele is lost while some copy
+    remains (``minor_cn == 0`` and ``total_cn > 0``; ``total_cn == 0`` is a homozygous
+    deletion, not LOH); None when the copy numbers are not known."""
+    if declared is not None:
+        return declared
+    if total_cn is None or minor_cn is None:
+        return None
+    return minor_cn == 0 and total_cn > 0
+
+
 Alteration = Mutation | CopyNumber | StructuralVariant | Biomarker
 
 
@@ -259,6 +299,7 @@ class GenomicReport:
     structural_variants: tuple[StructuralVariant, ...] = ()
     biomarkers: tuple[Biomarker, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
+    segments: tuple[Segment, ...] = ()
 
     @property
     def alterations(self) -> tuple[Alteration, ...]:

@@ -34,8 +34,10 @@ from oncotrials.core.genomics.model import (
     CopyNumber,
     GenomicReport,
     Mutation,
+    Segment,
     StructuralVariant,
 )
+from oncotrials.core.genomics.seg import SegTable
 from oncotrials.core.genomics.vcf import VcfResult
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "KINDS",
     "MUTATION_COLUMNS",
     "SAMPLE_KINDS",
+    "SEGMENT_COLUMNS",
     "SV_COLUMNS",
     "TIMEPOINTS",
     "Limits",
@@ -55,6 +58,7 @@ __all__ = [
     "content_hashes",
     "parsed_from_maf",
     "parsed_from_report",
+    "parsed_from_seg",
     "parsed_from_study",
     "parsed_from_vcf",
 ]
@@ -111,11 +115,23 @@ BIOMARKER_COLUMNS: dict[str, Any] = {
     "unit": pl.String,
     "name": pl.String,
 }
+SEGMENT_COLUMNS: dict[str, Any] = {
+    "sample_key": pl.String,
+    "chromosome": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "num_markers": pl.Int64,
+    "log2_ratio": pl.Float64,
+    "total_cn": pl.Int64,
+    "minor_cn": pl.Int64,
+    "loh": pl.Boolean,
+}
 KINDS = {
     "mutations": MUTATION_COLUMNS,
     "copy_numbers": CNA_COLUMNS,
     "structural_variants": SV_COLUMNS,
     "biomarkers": BIOMARKER_COLUMNS,
+    "segments": SEGMENT_COLUMNS,
 }
 TIMEPOINTS = ("baseline", "on_treatment", "progression", "unknown")
 SAMPLE_KINDS = ("tissue", "cfdna", "blood", "unknown")
@@ -317,6 +333,15 @@ def _biomarker_rows(biomarkers: Iterable[Biomarker]) -> pl.DataFrame:
     return _frame((row(b) for b in biomarkers), BIOMARKER_COLUMNS)
 
 
+def _segment_rows(segments: Iterable[Segment]) -> pl.DataFrame:
+    def row(g: Segment) -> dict[str, Any]:
+        d = asdict(g)
+        d["sample_key"] = g.sample_id
+        return d
+
+    return _frame((row(g) for g in segments), SEGMENT_COLUMNS)
+
+
 def _empty(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema=dict(KINDS[kind]))
 
@@ -374,6 +399,32 @@ def parsed_from_vcf(
     )
 
 
+def parsed_from_seg(
+    p: Path, table: SegTable, notices: Iterable[Issue], assay: str | None = None
+) -> Parsed:
+    """A SEG file: one report of segments per sample (assay ``SEG`` unless named)."""
+    build = table.genome_build.value if table.genome_build else ""
+    samples = {s: SampleInfo() for s in table.samples}
+    reports = {s: ReportInfo(assay=assay or "SEG", genome_build=build) for s in samples}
+    frames = {k: _empty(k) for k in KINDS}
+    frames["segments"] = table.frame.rename({"sample_id": "sample_key"}).select(
+        [pl.col(c).cast(t) for c, t in SEGMENT_COLUMNS.items()]
+    )
+    names = dict(table.columns_used)
+    names["sample_key"] = names.pop("sample_id", "ID")
+    return Parsed(
+        p.name,
+        "SEG",
+        samples,
+        reports,
+        frames,
+        _notices(notices),
+        patient_field="ID",
+        lines={"segments": table.frame.get_column("line")},
+        field_names={"segments": names},
+    )
+
+
 def parsed_from_report(
     p: Path, report: GenomicReport, notices: Iterable[Issue], assay: str | None = None
 ) -> Parsed:
@@ -401,6 +452,7 @@ def parsed_from_report(
         "copy_numbers": _cna_rows(report.copy_numbers),
         "structural_variants": _sv_rows(report.structural_variants),
         "biomarkers": _biomarker_rows(report.biomarkers),
+        "segments": _segment_rows(report.segments),
     }
     return Parsed(
         p.name,
@@ -440,6 +492,7 @@ def parsed_from_study(
         "copy_numbers": _cna_rows(study.copy_numbers),
         "structural_variants": _sv_rows(study.structural_variants),
         "biomarkers": _biomarker_rows(study.biomarkers),
+        "segments": _segment_rows(study.segments),
     }
     return Parsed(
         p.name,

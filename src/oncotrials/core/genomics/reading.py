@@ -2,9 +2,9 @@
 
 The format comes from :func:`~oncotrials.core.genomics.detect.detect_format` (the name, then the
 first lines). ``FORMATS`` maps each kind of file to its label, its reader and, for the kinds an
-importer takes (MAF, VCF, JSON report, cBioPortal study directory), the function that puts what
-was read into the normalised frames of :class:`~oncotrials.core.genomics.normalised.Parsed`.
-It is the one place that decides which reader a file goes to: the command line and the importer
+importer takes (MAF, VCF, JSON report, SEG segments, cBioPortal study directory), the function
+that puts what was read into the normalised frames of
+:class:`~oncotrials.core.genomics.normalised.Parsed`. It is the one place that decides which reader a file goes to: the command line and the importer
 both read through :func:`read_any`.
 
 >>> f = read_any("tcga_laml.maf.gz")                                     # doctest: +SKIP
@@ -48,10 +48,12 @@ from oncotrials.core.genomics.normalised import (
     Parsed,
     parsed_from_maf,
     parsed_from_report,
+    parsed_from_seg,
     parsed_from_study,
     parsed_from_vcf,
 )
 from oncotrials.core.genomics.report import read_report_json
+from oncotrials.core.genomics.seg import SegTable, read_seg
 from oncotrials.core.genomics.vcf import VcfResult, read_vcf
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
 #: gene panel, a meta file's keys).
 Content = (
     MafTable
+    | SegTable
     | VcfResult
     | GenomicReport
     | Study
@@ -116,6 +119,11 @@ def _vcf(p: Path, o: ReadOptions) -> tuple[VcfResult, tuple[Issue, ...]]:
 
 def _report(p: Path, o: ReadOptions) -> tuple[GenomicReport, tuple[Issue, ...]]:
     return read_report_json(p)
+
+
+def _seg(p: Path, o: ReadOptions) -> tuple[SegTable, tuple[Issue, ...]]:
+    table = read_seg(p, genome_build=o.genome_build)
+    return table, table.issues
 
 
 def _study(p: Path, o: ReadOptions) -> tuple[Study, tuple[Issue, ...]]:
@@ -165,6 +173,7 @@ FORMATS: dict[FileKind, Format[Any]] = {
     FileKind.VCF: Format("VCF", _vcf, parsed_from_vcf),
     FileKind.REPORT: Format("JSON report", _report, parsed_from_report),
     FileKind.STUDY: Format("cBioPortal study", _study, parsed_from_study),
+    FileKind.SEG: Format("SEG copy-number segments", _seg, parsed_from_seg),
     FileKind.CNA_LONG: Format(_study_file(FileKind.CNA_LONG), _cna(long=True)),
     FileKind.CNA_WIDE: Format(_study_file(FileKind.CNA_WIDE), _cna(long=False)),
     FileKind.SV: Format(_study_file(FileKind.SV), _sv),
@@ -181,7 +190,7 @@ IMPORTABLE = frozenset(k for k, f in FORMATS.items() if f.normalise is not None)
 def _not_accepted(p: Path, kind: FileKind) -> ValidationError:
     return ValidationError(
         f"{p.name} looks like a single {kind.value} file of a cBioPortal study; give the whole "
-        "study directory instead, or a MAF, VCF or JSON report.",
+        "study directory instead, or a MAF, VCF, SEG or JSON report.",
         field="path",
     )
 

@@ -931,7 +931,26 @@ MAF_WRITE_COLUMNS = (
     ("tumor_f", "vaf"),
     ("ONCOGENIC", "oncogenicity"),
     ("Reported", "reported"),
+    ("cbp_driver", "cbp_driver"),
+    ("cbp_driver_annotation", "cbp_driver_annotation"),
 )
+
+#: cBioPortal's driver call for each stated oncogenicity (``cbp_driver``: Putative_Driver,
+#: Putative_Passenger or Unknown; empty when not stated).
+CBP_DRIVER = {
+    Oncogenicity.ONCOGENIC: "Putative_Driver",
+    Oncogenicity.LIKELY_ONCOGENIC: "Putative_Driver",
+    Oncogenicity.LIKELY_NEUTRAL: "Putative_Passenger",
+    Oncogenicity.VUS: "Unknown",
+    Oncogenicity.INCONCLUSIVE: "Unknown",
+}
+
+
+def _cbp_driver(m: Mutation) -> tuple[str | None, str | None]:
+    """``cbp_driver`` and its annotation (at most 80 characters) from the oncogenicity."""
+    if m.oncogenicity is None or m.oncogenicity not in CBP_DRIVER:
+        return None, None
+    return CBP_DRIVER[m.oncogenicity], f"OncoKB oncogenicity: {m.oncogenicity.label}"
 
 
 _THREE_LETTER = re.compile("(?:" + "|".join(THREE_TO_ONE) + ")")
@@ -940,6 +959,11 @@ _THREE_LETTER = re.compile("(?:" + "|".join(THREE_TO_ONE) + ")")
 def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path) -> None:
     """Write mutations as a minimal cBioPortal MAF (``#version 2.4``), readable by ``read_maf``.
 
+    The oncogenicity goes to OncoKB's ``ONCOGENIC`` column (read back) and to cBioPortal's
+    ``cbp_driver`` / ``cbp_driver_annotation`` (see ``CBP_DRIVER``); the reported flag to
+    ``Reported`` (yes/no), a column cBioPortal does not read; the raw ``Mutation_Status``
+    (``Germline`` rows are shown as germline by cBioPortal).
+
     ``HGVSp_Short`` gets the source's protein text when it is one-letter style (so it re-reads
     identically), else the normalised one-letter form; a three-letter source text is therefore
     not preserved, only its normalised form.
@@ -947,8 +971,13 @@ def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path
     lines = ["#version 2.4", "\t".join(c for c, _ in MAF_WRITE_COLUMNS)]
     for m in mutations:
         vals: list[str] = []
+        driver, annotation = _cbp_driver(m)
         for _, attr in MAF_WRITE_COLUMNS:
-            value: object = getattr(m, attr)
+            if attr in ("cbp_driver", "cbp_driver_annotation"):
+                value: object = driver if attr == "cbp_driver" else annotation
+                vals.append("" if value is None else str(value))
+                continue
+            value = getattr(m, attr)
             if attr == "protein_change" and m.protein_change_raw is not None:
                 # Keep the source's text when it is one-letter style (it re-reads identically);
                 # three-letter or unparseable text is replaced by the normalised form when known.

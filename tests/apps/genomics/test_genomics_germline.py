@@ -354,3 +354,29 @@ def test_the_cbioportal_export_carries_germline_status_and_driver_annotation(
         "BRCA2": ("Germline", "Putative_Driver", "OncoKB oncogenicity: Likely Oncogenic"),
         "TP53": (None, "Unknown", "OncoKB oncogenicity: VUS"),
     }
+
+
+def test_cli_import_names_the_line_of_a_somatic_call_on_a_normal(
+    unit, biologist, patients, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from oncotrials.cli.commands.genomics import app
+
+    rows = [_row(), _row(sample="N1", normal="", status="Somatic")]
+    pmap = tmp_path / "map.csv"
+    pmap.write_text("sample_id,research_id\nT1,P-1\nN1,P-1\n")
+    args = ["import", str(_maf(tmp_path, rows)), "--patient-map", str(pmap)]
+    bad = CliRunner().invoke(app, [*args, "--user", "biologist"])
+    assert bad.exit_code == 1
+    assert "line 3, field Mutation_Status" in bad.output
+    assert _stored() == (0, 0, 0)
+    rows[1] = _row(sample="N1", normal="", status="", gene="BRCA1", protein="p.E23fs")
+    good = CliRunner().invoke(
+        app, ["import", str(_maf(tmp_path, rows)), "--patient-map", str(pmap), "--format", "json"]
+    )
+    assert good.exit_code == 0, good.output
+    from oncotrials.apps.genomics.models import Mutation, Sample
+
+    assert Sample.objects.get(sample_id="N1").kind == "blood"
+    assert Mutation.objects.get(gene="BRCA1").origin == "germline"

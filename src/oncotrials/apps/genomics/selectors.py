@@ -311,7 +311,10 @@ def _core_mutation(m: Any, sample_key: str) -> CoreMutation:
         # A blood sample's unstated call is germline: said so, for the core's origin.
         mutation_status=m.mutation_status or ("Germline" if m.origin == Origin.GERMLINE else None),
         transcript_id=m.transcript_id or None,
-        oncogenicity=CoreOncogenicity(m.oncogenicity),
+        # 'unknown' is also the stored default: not stated, for the core and the exports.
+        oncogenicity=None
+        if m.oncogenicity == Oncogenicity.UNKNOWN
+        else CoreOncogenicity(m.oncogenicity),
         reported=m.reported,
     )
 

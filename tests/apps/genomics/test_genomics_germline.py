@@ -380,3 +380,24 @@ def test_cli_import_names_the_line_of_a_somatic_call_on_a_normal(
 
     assert Sample.objects.get(sample_id="N1").kind == "blood"
     assert Mutation.objects.get(gene="BRCA1").origin == "germline"
+
+
+def test_a_stored_sample_of_unknown_kind_named_as_normal_becomes_blood_audited(
+    unit, biologist, patients, tmp_path
+):
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.genomics.models import GenomicReport, Sample
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.apps.subjects.models import Patient
+
+    stored = Sample.objects.create(patient=Patient.objects.get(research_id="P-1"), sample_id="U1")
+    genomics_import(
+        path=_maf(tmp_path, [_row(normal="U1")]), by=biologist, patient_map=_pmap(T1="P-1")
+    )
+    stored.refresh_from_db()
+    assert stored.kind == "blood"
+    assert GenomicReport.objects.get().normal_sample == stored
+    event = AuditEvent.objects.get(
+        action="update", object_type__endswith="sample", object_id=str(stored.pk)
+    )
+    assert event.changes == {"kind": ["unknown", "blood"]}

@@ -752,17 +752,11 @@ def _write(
             to_create.append(normal)
             existing[key] = normal
         elif normal.kind == SampleKind.UNKNOWN and normal.pk is not None:
+            # A stored sample of unknown kind named as the normal: a blood sample from now on.
             normal.kind = SampleKind.BLOOD
             normal.save(update_fields=["kind"])
-            sample_changes.setdefault(nid, {})["kind"] = [SampleKind.UNKNOWN, SampleKind.BLOOD]
-            if nid not in parsed.samples:
-                audit_record(
-                    action="update",
-                    instance=normal,
-                    changes={"kind": [SampleKind.UNKNOWN, SampleKind.BLOOD]},
-                    by=by,
-                )
-                del sample_changes[nid]
+            changes = {"kind": [SampleKind.UNKNOWN.value, SampleKind.BLOOD.value]}
+            audit_record(action="update", instance=normal, changes=changes, by=by)
     _create_or_conflict(Sample, to_create, 900)
     sample_of = {sid: existing[(patients[sid].pk, sid)] for sid in keys}
     normal_of = {sid: existing[(patients[sid].pk, nid)] for sid, nid in normals.of.items()}

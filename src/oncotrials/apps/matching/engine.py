@@ -549,7 +549,16 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
         symbol = _symbol(gene)
         if rid in current and symbol:
             classes = _classes(tier, oncogenicity)
-            row = (symbol, "mutation", change or None, None, None, vclass or None, classes, origin)
+            row: _Row = (
+                symbol,
+                "mutation",
+                change or None,
+                None,
+                None,
+                vclass or None,
+                classes,
+                origin,
+            )
             g.rows[pid][row] = None
     for rid, pid, gene, call, tier in _values(
         CopyNumberAlteration, report_ids, ("patient_id", "gene", "call", "escat_tier")

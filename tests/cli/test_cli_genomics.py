@@ -146,3 +146,21 @@ def test_read_single_study_files(fixtures: Path) -> None:
     )
     assert bad.exit_code == 1
     assert "line 6, field SAMPLE_ID" in bad.stderr
+
+
+def test_read_refuses_statuses_and_oncogenicity_outside_their_vocabularies(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.maf"
+    path.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tMutation_Status\tONCOGENIC\n"
+        "KRAS\tT1\tMissense_Mutation\tSomatic\tOncogenic\n"
+        "TP53\tT1\tMissense_Mutation\tsomatik\tONCOGENIC\n"
+    )
+    result = runner.invoke(app, ["read", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert {(e["line"], e["field"]) for e in doc["errors"]} == {
+        (3, "Mutation_Status"),
+        (3, "ONCOGENIC"),
+    }

@@ -60,6 +60,7 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "cohort": tuple(TRIALS),  # the escalation cohort of A and B, the assigned arm of C
     "dose_level": ("A", "B"),  # the first dose level of the escalation cohorts of A and B
     "patient": tuple(PATIENTS),
+    "report": tuple(PATIENTS),  # each patient's genomic report: scoped as its patient
     "registration": tuple(REGISTRATIONS),
     "consent": tuple(REGISTRATIONS),
     "screening": tuple(REGISTRATIONS),
@@ -95,6 +96,8 @@ DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
     """(site, trial) of an object; None for 'any' (trials span sites, boards span trials)."""
+    if kind == "report":
+        kind = "patient"
     if kind in ("trial", "cohort", "dose_level"):
         return None, label
     if kind == "patient":
@@ -130,6 +133,8 @@ IN, OUT, PART = "in", "out", "partial"
 
 def scope(persona: str, kind: str, label: str) -> str:
     """Whether an object is in the persona's scope, out of it, or partly in it."""
+    if kind == "report":  # a genomic report is seen with its patient
+        kind = "patient"
     grant = PERSONAS[persona]
     if grant is None or kind == "token":
         return OUT

@@ -64,6 +64,7 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "cohort_id": "cohort",
     "dose_level_id": "dose_level",
     "patient_id": "patient",
+    "report_id": "report",
     "registration_id": "registration",
     "consent_id": "consent",
     "screening_id": "screening",

@@ -93,8 +93,9 @@ def test_study_import_has_the_known_clinical_and_alteration_counts(unit, biologi
 
     result = genomics_import(path=STUDY, by=biologist, patient_map=study_patient_map())
     # fixtures README (study_es_0): 845 samples of 841 patients; MAF 36 rows; SV 48 rows;
-    # CNA long values -1:1491, 1:189, 2:49, -2:14 (neutral calls are not stored)
-    assert result.samples_created == 845
+    # CNA long values -1:1491, 1:189, 2:49, -2:14 (neutral calls are not stored); the MAF names
+    # the blood normal (TCGA "-10") of tumours of 11 patients: one more sample each
+    assert result.samples_created == 845 + 11
     assert Sample.objects.values("patient").distinct().count() == 841
     assert (result.mutations, result.structural_variants) == (36, 48)
     assert result.copy_numbers == 1491 + 189 + 49 + 14

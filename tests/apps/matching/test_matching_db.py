@@ -343,3 +343,61 @@ def test_a_rolled_back_report_seen_by_the_cache_does_not_linger(unit_p: Any, tmp
     later = matching_state(today=TODAY)
     assert later.matcher.match_sets() == build_full_state(today=TODAY).matcher.match_sets()
     assert str(unit_p.untested.pk) not in later.matcher.match_sets()[(str(unit_p.trial.pk), "G12C")]
+
+
+def test_germline_variants_match_only_criteria_that_name_germline(
+    unit_p: Any, tmp_path: Any
+) -> None:
+    """A genomic criterion matches somatic and unstated rows; a germline BRCA2 variant only a
+    criterion naming germline. Bulk index and records agree; oncogenicity is a class."""
+    from oncotrials.apps.matching.criteria import shipped_oncotree
+    from oncotrials.apps.matching.engine import build_full_state
+    from oncotrials.core.matching import Level, Matcher, Trial, parse_criteria
+
+    carrier = make_patient(unit_p.unit.main, unit_p.unit.users["nurse"], diagnosis="LUAD")
+    import_report(
+        tmp_path,
+        carrier,
+        variants=[
+            {
+                "gene": "BRCA2",
+                "variant_class": "Frame_Shift_Del",
+                "protein_change": "p.S1982fs",
+                "mutation_status": "Germline",
+                "oncogenicity": "Oncogenic",
+            },
+            {"gene": "ATM", "protein_change": "p.R337C", "mutation_status": "Somatic"},
+        ],
+    )
+    kinds = {
+        "brca2": {"genomic": {"gene": "BRCA2"}},
+        "brca2_germline": {"genomic": {"gene": "BRCA2", "origin": "germline"}},
+        "brca2_any": {"genomic": {"gene": "BRCA2", "origin": "any"}},
+        "no_brca2": {"not": {"genomic": {"gene": "BRCA2"}}},
+        "atm_somatic": {"genomic": {"gene": "ATM", "origin": "somatic"}},
+        "atm_germline": {"genomic": {"gene": "ATM", "origin": ["germline"]}},
+        "oncogenic": {"genomic": {"kb_class": "oncogenic", "origin": "any"}},
+    }
+    probe = Trial(
+        "probe",
+        "probe",
+        True,
+        tuple(
+            Level("probe", "cohort", k, k, True, None, parse_criteria(v)) for k, v in kinds.items()
+        ),
+    )
+    state = build_full_state(today=TODAY)
+    records = state.records_for(list(state.clinical))
+    by_records = Matcher(list(state.trials.values()), list(records.values()), shipped_oncotree())
+    state.matcher.upsert_trial(probe)
+    by_records.upsert_trial(probe)
+    assert state.matcher.match_sets() == by_records.match_sets()
+    sets = {k[1]: v for k, v in by_records.match_sets().items() if k[0] == "probe"}
+    me = str(carrier.pk)
+    assert me not in sets["brca2"]
+    assert me in sets["brca2_germline"]
+    assert me in sets["brca2_any"]
+    assert me in sets["no_brca2"]
+    assert me in sets["atm_somatic"]
+    assert me not in sets["atm_germline"]
+    assert sets["oncogenic"] == {me}

@@ -31,25 +31,29 @@ def _reference_hashes(parsed: Any) -> dict[str, str]:
         h = hashlib.sha256()
         info = parsed.reports[sid]
         meta = asdict(info)
+        del meta["normal_sample"]  # hashed with the rows' normal_sample_id
         meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
         h.update(json.dumps(meta, sort_keys=True).encode())
         for kind in KINDS:
             f = parsed.frames[kind].filter(pl.col("sample_key") == sid)
-            later = [c for c in f.columns if c in {"mutation_status", "transcript_id"}]
+            f = f.drop([c for c in f.columns if c == "origin"])  # derived from mutation_status
+            groups = [
+                [c for c in g if c in f.columns]
+                for g in (("mutation_status", "transcript_id"), ("oncogenicity", "reported"))
+            ]
+            later = [c for g in groups for c in g]
             if f.height:
                 base = f.drop(later).sort(f.drop(later).columns, nulls_last=True)
                 h.update(kind.encode())
                 h.update(base.write_csv(include_header=False).encode().rstrip(b"\n"))
-                # the later columns: their rows, whole, when the sample has values in them
-                filled = (
-                    f.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in later))
-                    if later
-                    else f.clear()
-                )
-                if filled.height:
-                    filled = filled.sort(filled.columns, nulls_last=True)
-                    h.update(f"{kind}:{','.join(later)}".encode())
-                    h.update(filled.write_csv(include_header=False).encode().rstrip(b"\n"))
+                # each group of later columns: the rows that fill it, with the earlier columns
+                for group in (g for g in groups if g):
+                    part = f.drop([c for c in later if c not in group])
+                    filled = part.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in group))
+                    if filled.height:
+                        filled = filled.sort(filled.columns, nulls_last=True)
+                        h.update(f"{kind}:{','.join(group)}".encode())
+                        h.update(filled.write_csv(include_header=False).encode().rstrip(b"\n"))
         out[sid] = h.hexdigest()
     return out
 

@@ -83,6 +83,7 @@ def alterations(draw: st.DrawFn) -> Alteration:
         ),
         variant_classification=draw(st.sampled_from([None, "Missense_Mutation", "Nonsense"])),
         classes=frozenset(draw(st.sets(st.sampled_from(CLASSES), max_size=2))),
+        origin=draw(st.sampled_from(["unknown", "somatic", "germline"])),
     )
 
 
@@ -152,7 +153,13 @@ def genomic_leaves(draw: st.DrawFn) -> Genomic:
             st.sets(st.sampled_from(["mutation", "cnv", "sv"]), min_size=1),
         )
     )
-    return Genomic(categories=frozenset(cats), **fields)
+    origins = draw(
+        st.one_of(
+            st.just(frozenset({"somatic", "unknown"})),  # the default, most criteria
+            st.sets(st.sampled_from(["somatic", "unknown", "germline"]), min_size=1),
+        )
+    )
+    return Genomic(categories=frozenset(cats), origins=frozenset(origins), **fields)
 
 
 leaves: st.SearchStrategy[Node] = st.one_of(

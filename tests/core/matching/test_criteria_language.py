@@ -69,6 +69,12 @@ def test_example_trial_satisfies_schema_and_parses() -> None:
         ({"genomic": {"gene": "KRAS G12C"}}, "criteria.genomic.gene", "'KRAS G12C'"),
         ({"genomic": {"cn_call": "High Amplification"}}, "criteria.genomic.cn_call", "'High"),
         ({"genomic": {"exon": "19"}}, "criteria.genomic.exon", "'19'"),
+        (
+            {"genomic": {"gene": "BRCA2", "origin": "inherited"}},
+            "criteria.genomic.origin",
+            "'inherited'",
+        ),
+        ({"genomic": {"gene": "BRCA2", "origin": []}}, "criteria.genomic.origin", "[]"),
         ({"age": {">=": 18}}, "criteria.age.>=", "'>='"),
         ({"age": {}}, "criteria.age", "{}"),
         ({"sex": "F"}, "criteria.sex", "'F'"),
@@ -98,6 +104,17 @@ def test_unknown_gene_with_a_catalogue(oncotree: OncoTreeMap) -> None:
     with pytest.raises(ValidationError, match=r"criteria\.or\[1\]\.genomic\.gene.*'KRSA'"):
         parse_criteria(crit, genes={"KRAS", "EGFR"})
     assert parse_criteria(crit) == parse_criteria(crit, genes={"KRAS", "KRSA"})
+
+
+def test_a_germline_criterion_names_its_origins_and_reads_so() -> None:
+    from oncotrials.core.matching import describe
+
+    node = parse_criteria({"genomic": {"gene": "BRCA2", "origin": ["germline", "somatic"]}})
+    assert node == Genomic(gene="BRCA2", origins=frozenset({"germline", "somatic"}))
+    assert to_dict(node) == {"genomic": {"gene": "BRCA2", "origin": ["somatic", "germline"]}}
+    assert describe(node) == "alteration BRCA2 (somatic or germline)"
+    assert parse_criteria({"genomic": {"gene": "BRCA2"}}) == Genomic(gene="BRCA2")
+    assert Genomic(gene="BRCA2").origins == frozenset({"somatic", "unknown"})
 
 
 def test_parsed_nodes_are_normalised() -> None:

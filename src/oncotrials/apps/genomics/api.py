@@ -19,12 +19,14 @@ from .schemas import (
     GenomicsCohortOut,
     GenomicsImportOut,
     GenomicsLohSampleOut,
+    GenomicsReportOut,
     GenomicsResistanceOut,
     GenomicsSampleOut,
     GenomicsSegmentOut,
     GenomicsTimelineSampleOut,
 )
 from .selectors import (
+    AnnotatedAlteration,
     CohortQuery,
     TimelineSample,
     _core_segment,
@@ -33,6 +35,8 @@ from .selectors import (
     patient_for_genomics,
     patient_genomic_timeline,
     patient_segments,
+    report_for_user,
+    report_mutations,
     resistance_atlas_for_user,
     resistance_for_patient,
 )
@@ -90,32 +94,59 @@ def _sample_doc(s: Any) -> dict[str, Any]:
     }
 
 
+def _alteration_doc(a: AnnotatedAlteration) -> dict[str, Any]:
+    return {
+        "kind": a.kind,
+        "gene": a.gene,
+        "label": a.label,
+        "detail": a.detail,
+        "tier": a.tier,
+        "evidence": [
+            {
+                "source": e.entry.source,
+                "level": e.entry.level,
+                "tumour": e.entry.tumour,
+                "tumour_match": e.tumour_match,
+                "drugs": list(e.entry.drugs),
+                "citation": e.entry.citation,
+                "resistance": e.entry.resistance,
+            }
+            for e in (a.annotation.evidence if a.annotation else ())
+        ],
+        "origin": a.origin,
+        "oncogenicity": a.oncogenicity,
+        "reported": a.reported,
+    }
+
+
 def _timeline_doc(t: TimelineSample) -> dict[str, Any]:
     return {
         "sample": _sample_doc(t.sample),
         "assays": [r.assay for r in t.reports],
-        "alterations": [
-            {
-                "kind": a.kind,
-                "gene": a.gene,
-                "label": a.label,
-                "detail": a.detail,
-                "tier": a.tier,
-                "evidence": [
-                    {
-                        "source": e.entry.source,
-                        "level": e.entry.level,
-                        "tumour": e.entry.tumour,
-                        "tumour_match": e.tumour_match,
-                        "drugs": list(e.entry.drugs),
-                        "citation": e.entry.citation,
-                        "resistance": e.entry.resistance,
-                    }
-                    for e in (a.annotation.evidence if a.annotation else ())
-                ],
-            }
-            for a in t.alterations
-        ],
+        "alterations": [_alteration_doc(a) for a in t.alterations],
+    }
+
+
+OriginParam = Literal["", "somatic", "germline", "unknown"]
+
+
+@router.get("/genomics/reports/{report_id}", response={200: GenomicsReportOut, **ERRORS})
+def genomics_report(request: HttpRequest, report_id: int, origin: OriginParam = "") -> Any:
+    """One report: its sample, matched normal (or tumour-only) and mutations with their
+    origin, oncogenicity and reported flag; ``origin`` keeps one origin only."""
+    report = report_for_user(user=request.user, report_id=report_id)
+    return {
+        "id": report.pk,
+        "sample": _sample_doc(report.sample),
+        "normal_sample": report.normal_sample.sample_id if report.normal_sample else None,
+        "tumour_only": report.tumour_only,
+        "assay": report.assay,
+        "panel": report.panel,
+        "lab": report.lab,
+        "reported_on": report.reported_on,
+        "genome_build": report.genome_build,
+        "superseded": report.superseded,
+        "mutations": [_alteration_doc(a) for a in report_mutations(report=report, origin=origin)],
     }
 
 
@@ -132,10 +163,13 @@ def genomics_patient_samples(request: HttpRequest, patient_id: int) -> Any:
     "/genomics/patients/{patient_id}/timeline",
     response={200: list[GenomicsTimelineSampleOut], **ERRORS},
 )
-def genomics_patient_timeline(request: HttpRequest, patient_id: int) -> Any:
-    """The patient's samples over time with their alterations, ESCAT tier and evidence."""
+def genomics_patient_timeline(
+    request: HttpRequest, patient_id: int, origin: OriginParam = ""
+) -> Any:
+    """The patient's samples over time with their alterations, ESCAT tier and evidence;
+    ``origin`` keeps the alterations of one origin (somatic, germline, unknown)."""
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
-    return [_timeline_doc(t) for t in patient_genomic_timeline(patient=patient)]
+    return [_timeline_doc(t) for t in patient_genomic_timeline(patient=patient, origin=origin)]
 
 
 def _segment_doc(g: CopyNumberSegment) -> dict[str, Any]:

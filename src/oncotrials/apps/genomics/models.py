@@ -30,6 +30,23 @@ class Timepoint(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class Origin(models.TextChoices):
+    SOMATIC = "somatic", _("Somatic")
+    GERMLINE = "germline", _("Germline")
+    UNKNOWN = "unknown", _("Origin not stated")
+
+
+class Oncogenicity(models.TextChoices):
+    """OncoKB's oncogenicity classes, stored as slugs (labels in OncoKB's spelling)."""
+
+    ONCOGENIC = "oncogenic", _("Oncogenic")
+    LIKELY_ONCOGENIC = "likely_oncogenic", _("Likely Oncogenic")
+    VUS = "vus", _("VUS")
+    LIKELY_NEUTRAL = "likely_neutral", _("Likely Neutral")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class Sample(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="genomic_samples")
     sample_id = models.CharField(max_length=64)
@@ -73,6 +90,11 @@ class GenomicReport(models.Model):
     )
     imported_at = models.DateTimeField()
     superseded = models.BooleanField(default=False)
+    # The same patient's normal (germline) sample the tumour was compared with; null: the
+    # report is tumour-only (or is itself the report of a normal sample).
+    normal_sample = models.ForeignKey(
+        Sample, null=True, blank=True, on_delete=models.PROTECT, related_name="normal_for"
+    )
 
     class Meta:
         ordering = ["sample", "imported_at"]
@@ -84,6 +106,11 @@ class GenomicReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assay} report of {self.sample}"
+
+    @property
+    def tumour_only(self) -> bool:
+        """A tumour sample's report without a matched normal: germline calls are not excluded."""
+        return self.normal_sample_id is None and self.sample.kind != SampleKind.BLOOD
 
 
 class _Alteration(models.Model):
@@ -130,6 +157,13 @@ class Mutation(_Alteration):
     # MAF Mutation_Status (Somatic, Germline, LOH, ...): '' when the file does not say.
     mutation_status = models.CharField(max_length=40, blank=True)
     transcript_id = models.CharField(max_length=64, blank=True)
+    # From mutation_status (LOH: germline); a blood sample's calls are germline when unstated.
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.UNKNOWN)
+    oncogenicity = models.CharField(
+        max_length=16, choices=Oncogenicity.choices, default=Oncogenicity.UNKNOWN
+    )
+    # True: the laboratory reported it; False: called but filtered out; null: not said.
+    reported = models.BooleanField(null=True, blank=True)
 
     class Meta:
         # The cohort index on (gene, protein_change) is created by migration 0002: on

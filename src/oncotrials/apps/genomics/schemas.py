@@ -51,6 +51,23 @@ class GenomicsAlterationOut(Schema):
     detail: str
     tier: str
     evidence: list[GenomicsEvidenceOut]
+    origin: str  # somatic, germline, unknown
+    oncogenicity: str  # OncoKB class slug: oncogenic ... unknown
+    reported: bool | None  # the laboratory reported it; False: filtered; None: not said
+
+
+class GenomicsReportOut(Schema):
+    id: int
+    sample: GenomicsSampleOut
+    normal_sample: str | None
+    tumour_only: bool
+    assay: str
+    panel: str
+    lab: str
+    reported_on: dt.date | None
+    genome_build: str
+    superseded: bool
+    mutations: list[GenomicsAlterationOut]
 
 
 class GenomicsTimelineSampleOut(Schema):

@@ -44,6 +44,9 @@ from oncotrials.core.genomics.model import (
     Mutation as CoreMutation,
 )
 from oncotrials.core.genomics.model import (
+    Oncogenicity as CoreOncogenicity,
+)
+from oncotrials.core.genomics.model import (
     Sample as CoreSample,
 )
 from oncotrials.core.genomics.model import (
@@ -77,6 +80,8 @@ from .models import (
     CopyNumberSegment,
     GenomicReport,
     Mutation,
+    Oncogenicity,
+    Origin,
     Sample,
     StructuralVariant,
     Timepoint,
@@ -310,8 +315,14 @@ def _core_mutation(m: Any, sample_key: str) -> CoreMutation:
         alt_count=m.alt_count,
         consequence=m.consequence or None,
         normal_sample_id=m.normal_sample_id or None,
-        mutation_status=m.mutation_status or None,
+        # A blood sample's unstated call is germline: said so, for the core's origin.
+        mutation_status=m.mutation_status or ("Germline" if m.origin == Origin.GERMLINE else None),
         transcript_id=m.transcript_id or None,
+        # 'unknown' is also the stored default: not stated, for the core and the exports.
+        oncogenicity=None
+        if m.oncogenicity == Oncogenicity.UNKNOWN
+        else CoreOncogenicity(m.oncogenicity),
+        reported=m.reported,
     )
 
 
@@ -365,6 +376,9 @@ def _alterations_by_report(report_ids: Iterable[int]) -> dict[int, dict[str, lis
 
 
 # ------------------------------------------------------------------------ patient timeline
+ORIGINS = tuple(Origin.values)
+
+
 @dataclass
 class AnnotatedAlteration:
     kind: str
@@ -373,6 +387,17 @@ class AnnotatedAlteration:
     tier: str
     detail: str
     annotation: Annotation | None
+    origin: str = Origin.UNKNOWN
+    oncogenicity: str = Oncogenicity.UNKNOWN
+    reported: bool | None = None
+
+    @property
+    def origin_label(self) -> str:
+        return str(Origin(self.origin).label)
+
+    @property
+    def oncogenicity_label(self) -> str:
+        return str(Oncogenicity(self.oncogenicity).label)
 
 
 @dataclass
@@ -380,6 +405,16 @@ class TimelineSample:
     sample: Sample
     reports: list[GenomicReport]
     alterations: list[AnnotatedAlteration]
+
+    @property
+    def acquired(self) -> list[AnnotatedAlteration]:
+        """The tumour's alterations: somatic and of unstated origin."""
+        return [a for a in self.alterations if a.origin != Origin.GERMLINE]
+
+    @property
+    def germline(self) -> list[AnnotatedAlteration]:
+        """Inherited variants, shown apart: they call for genetic counselling."""
+        return [a for a in self.alterations if a.origin == Origin.GERMLINE]
 
 
 def _annotated(
@@ -394,8 +429,62 @@ def _annotated(
     return AnnotatedAlteration(kind, label, gene, (ann.tier if ann else tier) or "", detail, ann)
 
 
-def patient_genomic_timeline(*, patient: Patient) -> list[TimelineSample]:
-    """The patient's samples in collection order, each with its alterations, annotated."""
+def _mutation_row(m: Mutation, sample_key: str, tumour: str) -> AnnotatedAlteration:
+    a = _annotated(
+        _core_mutation(m, sample_key),
+        "mutation",
+        m.protein_change or m.variant_class,
+        m.gene,
+        f"{m.variant_class}"
+        + (f" · VAF {m.vaf:.2f}" if m.vaf is not None else "")
+        + (f" · depth {m.depth}" if m.depth is not None else "")
+        + (f" · {m.transcript_id}" if m.transcript_id else ""),
+        m.escat_tier,
+        tumour,
+    )
+    a.origin, a.oncogenicity, a.reported = m.origin, m.oncogenicity, m.reported
+    return a
+
+
+def _check_origin(origin: str) -> str:
+    if origin and origin not in ORIGINS:
+        raise ValidationError(
+            f"origin must be one of {', '.join(ORIGINS)}; got {origin[:40]!r}.", field="origin"
+        )
+    return origin
+
+
+def report_for_user(*, user: Actor, report_id: int) -> GenomicReport:
+    """A report of a patient the user may see (404 otherwise), with its samples."""
+    try:
+        return (
+            reports_for_user(user=user)
+            .select_related("sample", "sample__patient", "normal_sample")
+            .get(pk=report_id)
+        )
+    except GenomicReport.DoesNotExist:
+        raise NotFoundError("No such genomic report.") from None
+
+
+def report_mutations(*, report: GenomicReport, origin: str = "") -> list[AnnotatedAlteration]:
+    """The report's mutations, annotated, germline last; ``origin`` keeps one origin only."""
+    patient = report.sample.patient
+    tumour = patient.diagnosis if load_oncotree().resolve(patient.diagnosis or "") else ""
+    qs = Mutation.objects.filter(report=report).order_by("pk")
+    if _check_origin(origin):
+        qs = qs.filter(origin=origin)
+    rows = [_mutation_row(m, report.sample.sample_id, tumour) for m in qs]
+    rows.sort(key=lambda a: (a.origin == Origin.GERMLINE, a.tier or "Z", a.gene))
+    return rows
+
+
+def patient_genomic_timeline(*, patient: Patient, origin: str = "") -> list[TimelineSample]:
+    """The patient's samples in collection order, each with its alterations, annotated.
+
+    ``origin`` (somatic, germline, unknown) keeps the alterations of that origin only (copy
+    number and biomarkers state none: they are ``unknown``).
+    """
+    _check_origin(origin)
     tumour = patient.diagnosis if load_oncotree().resolve(patient.diagnosis or "") else ""
     samples = list(
         Sample.objects.filter(patient=patient).order_by("collected_on", "sample_id", "pk")
@@ -411,19 +500,7 @@ def patient_genomic_timeline(*, patient: Patient) -> list[TimelineSample]:
         for r in mine:
             data = by_report[r.pk]
             for m in data["mutations"]:
-                alts.append(
-                    _annotated(
-                        _core_mutation(m, s.sample_id),
-                        "mutation",
-                        m.protein_change or m.variant_class,
-                        m.gene,
-                        f"{m.variant_class}"
-                        + (f" · VAF {m.vaf:.2f}" if m.vaf is not None else "")
-                        + (f" · depth {m.depth}" if m.depth is not None else ""),
-                        m.escat_tier,
-                        tumour,
-                    )
-                )
+                alts.append(_mutation_row(m, s.sample_id, tumour))
             for c in data["copy_numbers"]:
                 alts.append(
                     _annotated(
@@ -437,17 +514,18 @@ def patient_genomic_timeline(*, patient: Patient) -> list[TimelineSample]:
                     )
                 )
             for v in data["structural_variants"]:
-                alts.append(
-                    _annotated(
-                        _core_sv(v, s.sample_id),
-                        "sv",
-                        f"{v.gene1 or '?'}::{v.gene2 or '?'}",
-                        v.gene1 or v.gene2,
-                        "in frame" if v.in_frame else (v.sv_class or ""),
-                        v.escat_tier,
-                        tumour,
-                    )
+                sv = _annotated(
+                    _core_sv(v, s.sample_id),
+                    "sv",
+                    f"{v.gene1 or '?'}::{v.gene2 or '?'}",
+                    v.gene1 or v.gene2,
+                    "in frame" if v.in_frame else (v.sv_class or ""),
+                    v.escat_tier,
+                    tumour,
                 )
+                if not v.somatic:  # SV_Status GERMLINE
+                    sv.origin = Origin.GERMLINE
+                alts.append(sv)
             for b in data["biomarkers"]:
                 alts.append(
                     _annotated(
@@ -460,6 +538,8 @@ def patient_genomic_timeline(*, patient: Patient) -> list[TimelineSample]:
                         tumour,
                     )
                 )
+        if origin:
+            alts = [a for a in alts if a.origin == origin]
         alts.sort(key=lambda a: (a.tier or "Z", a.gene))
         out.append(TimelineSample(s, mine, alts))
     return out

@@ -37,6 +37,7 @@ from oncotrials.apps.subjects.models import Patient
 from oncotrials.apps.subjects.selectors import patients_visible_to
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from oncotrials.core.genomics.actionability import KbEntry, annotate, escat_table, matches
+from oncotrials.core.genomics.issues import GenomicFileError, Issue
 from oncotrials.core.genomics.model import (
     Alteration,
     CnaCall,
@@ -76,7 +77,9 @@ from .models import (
     CopyNumberSegment,
     GenomicReport,
     Mutation,
+    Origin,
     Sample,
+    SampleKind,
     StructuralVariant,
 )
 
@@ -487,6 +490,21 @@ def _sample_fields(info: SampleInfo, override: SampleInfo | None) -> dict[str, A
     return out
 
 
+def _with_germline_default(f: pl.DataFrame, normal_keys: frozenset[str]) -> pl.DataFrame:
+    """Origin 'germline' for the unstated calls of a normal sample; OncoKB's 'unknown' for an
+    unstated oncogenicity (the stored default)."""
+    germline = (pl.col("origin") == Origin.UNKNOWN) & pl.col("sample_key").is_in(
+        sorted(normal_keys)
+    )
+    return f.with_columns(
+        pl.when(germline)
+        .then(pl.lit(Origin.GERMLINE.value))
+        .otherwise(pl.col("origin"))
+        .alias("origin"),
+        pl.col("oncogenicity").fill_null("unknown"),
+    )
+
+
 def _create_or_conflict(model: Any, objs: list[Any], batch_size: int) -> None:
     """bulk_create; a concurrent import that created the same rows first is a conflict."""
     try:
@@ -519,11 +537,117 @@ def _audit_report(
         n = per_report[kind].get(report.pk, 0)
         if n:
             changes[kind] = [None, n]
+    if report.normal_sample is not None:
+        changes["normal_sample"] = [None, report.normal_sample.sample_id]
     if sid in superseded:
         changes["supersedes"] = [None, superseded[sid]]
     if sid in sample_changes:
         changes["sample_fields"] = [None, sample_changes[sid]]
     audit_record(action="import", instance=report, changes=changes, by=by)
+
+
+@dataclass(frozen=True)
+class _Normals:
+    """The matched normal of each tumour sample key, and the keys whose calls are germline."""
+
+    of: dict[str, str]  # tumour sample key -> normal sample id (same patient)
+    normal_keys: frozenset[str]  # sample keys of the file that are normal (blood) samples
+
+
+def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
+    """The matched normals the file declares, checked before anything is written.
+
+    A normal is the same patient's sample: another patient's sample, a tumour sample of the
+    file or a stored tissue or cfDNA sample is refused. A normal sample (blood, or named as a
+    normal) cannot carry a somatic call. Errors name the file, line and field.
+    """
+    of = {sid: r.normal_sample for sid, r in parsed.reports.items() if r.normal_sample}
+    issues: list[Issue] = []
+    field = (
+        "Matched_Norm_Sample_Barcode"
+        if parsed.fmt in ("MAF", "cBioPortal study")
+        else ("matched_normal/sample_id" if parsed.fmt == "JSON report" else "normal sample column")
+    )
+
+    def fail(message: str) -> None:
+        if len(issues) < 50:
+            issues.append(Issue(parsed.source, None, field, message))
+
+    # One normal named by tumours of several patients: refused, except in a cBioPortal study
+    # (cBioPortal takes Matched_Norm_Sample_Barcode as free text and its own test study names
+    # one patient's normal for another's samples), where those tumours are left unlinked.
+    owners: dict[str, set[int]] = {}
+    for sid, nid in of.items():
+        owners.setdefault(nid, set()).add(patients[sid].pk)
+    shared = sorted(n for n, pks in owners.items() if len(pks) > 1)
+    for nid in shared:
+        if parsed.fmt == "cBioPortal study":
+            of = {sid: n for sid, n in of.items() if n != nid}
+            parsed.notices.append(
+                f"{parsed.source}: matched normal {nid!r} is named by samples of several "
+                "patients; it is linked to none of them."
+            )
+        else:
+            fail(
+                f"the matched normal {nid!r} is named by samples of several patients; a "
+                "normal is one patient's sample."
+            )
+    stored: dict[str, list[Sample]] = {}
+    wanted = sorted(set(of.values()))
+    for i in range(0, len(wanted), 900):
+        for s in Sample.objects.filter(sample_id__in=wanted[i : i + 900]):
+            stored.setdefault(s.sample_id, []).append(s)
+    for sid, nid in sorted(of.items()):
+        patient = patients[sid]
+        if nid in parsed.samples:
+            info = parsed.samples[nid]
+            if patients[nid].pk != patient.pk:
+                fail(
+                    f"the matched normal {nid!r} of sample {sid!r} is another patient's sample; "
+                    "a normal must be the same patient's."
+                )
+            elif info.kind in (SampleKind.TISSUE, SampleKind.CFDNA):
+                fail(f"the matched normal {nid!r} of sample {sid!r} is a tumour ({info.kind}).")
+        same = [s for s in stored.get(nid, []) if s.patient_id == patient.pk]
+        if stored.get(nid) and not same:
+            fail(
+                f"the matched normal {nid!r} of sample {sid!r} is registered for another "
+                "patient; a normal must be the same patient's."
+            )
+        for s in same:
+            if s.kind in (SampleKind.TISSUE, SampleKind.CFDNA):
+                fail(
+                    f"the matched normal {nid!r} of sample {sid!r} is stored as a "
+                    f"{s.get_kind_display()} sample; a normal is a blood (germline) sample."
+                )
+    normal_keys = {nid for nid in of.values() if nid in parsed.samples}
+    normal_keys |= {k for k, info in parsed.samples.items() if info.kind == SampleKind.BLOOD}
+    keys = sorted(parsed.samples.keys() - normal_keys)
+    for i in range(0, len(keys), 900):
+        blood = Sample.objects.filter(sample_id__in=keys[i : i + 900], kind=SampleKind.BLOOD)
+        for s in blood.only("sample_id", "patient_id"):
+            if patients[s.sample_id].pk == s.patient_id:
+                normal_keys.add(s.sample_id)
+    f = parsed.frames["mutations"]
+    if normal_keys and f.height:
+        somatic = f.select(pl.int_range(pl.len()).alias("_row"), "sample_key", "origin").filter(
+            pl.col("sample_key").is_in(sorted(normal_keys)) & (pl.col("origin") == Origin.SOMATIC)
+        )
+        lines = parsed.lines.get("mutations")
+        status = parsed.field_names.get("mutations", {}).get("mutation_status", "mutation_status")
+        for row, key, _ in somatic.head(50).iter_rows():
+            issues.append(
+                Issue(
+                    parsed.source,
+                    int(lines[row]) if lines is not None else None,
+                    status,
+                    f"sample {key!r} is a normal (germline) sample: it cannot carry a somatic "
+                    "call.",
+                )
+            )
+    if issues:
+        raise GenomicFileError(issues[:50])
+    return _Normals(of, frozenset(normal_keys))
 
 
 def genomics_import(
@@ -568,19 +692,21 @@ def genomics_import(
         raise ValidationError(f"{parsed.source}: no sample to import.", field="path")
     say("matching", 0, 0)
     patients = _resolve_patients(parsed, patient_map, by)
+    normals = _check_normals(parsed, patients)
     say("hashing", 0, 0)
     # The content hashes (a sort and a rendering of every row; polars and hashlib release the
     # GIL) are computed in a thread while the samples are written and the rows are given
     # their tiers and their order; only the reports wait for them.
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(content_hashes, parsed)
-        return _write(parsed, patients, hashes, patient_map, by, say)
+        return _write(parsed, patients, normals, hashes, patient_map, by, say)
 
 
 @transaction.atomic
 def _write(
     parsed: Parsed,
     patients: dict[str, Patient],
+    normals: _Normals,
     pending_hashes: Future[dict[str, str]],
     patient_map: PatientMap | None,
     by: User | None,
@@ -600,6 +726,11 @@ def _write(
     for sid in keys:
         patient = patients[sid]
         fields = _sample_fields(parsed.samples[sid], overrides.get(sid))
+        if sid in normals.normal_keys and fields.get("kind", SampleKind.UNKNOWN) in (
+            SampleKind.UNKNOWN,
+            SampleKind.BLOOD,
+        ):
+            fields["kind"] = SampleKind.BLOOD
         found = existing.get((patient.pk, sid))
         if found is None:
             new = Sample(patient=patient, sample_id=sid, **fields)
@@ -613,8 +744,27 @@ def _write(
                     setattr(s, k, v)
                 s.save(update_fields=list(changed))
                 sample_changes[sid] = changed
+    # Matched normals declared but not in the file: the patient's blood sample, linked or made.
+    declared = sorted({n for n in normals.of.values() if n not in parsed.samples})
+    for i in range(0, len(declared), 900):
+        for s in Sample.objects.select_for_update().filter(sample_id__in=declared[i : i + 900]):
+            existing.setdefault((s.patient_id, s.sample_id), s)
+    for sid, nid in sorted(normals.of.items()):
+        key = (patients[sid].pk, nid)
+        normal = existing.get(key)
+        if normal is None:
+            normal = Sample(patient=patients[sid], sample_id=nid, kind=SampleKind.BLOOD)
+            to_create.append(normal)
+            existing[key] = normal
+        elif normal.kind == SampleKind.UNKNOWN and normal.pk is not None:
+            # A stored sample of unknown kind named as the normal: a blood sample from now on.
+            normal.kind = SampleKind.BLOOD
+            normal.save(update_fields=["kind"])
+            changes = {"kind": [SampleKind.UNKNOWN.value, SampleKind.BLOOD.value]}
+            audit_record(action="update", instance=normal, changes=changes, by=by)
     _create_or_conflict(Sample, to_create, 900)
     sample_of = {sid: existing[(patients[sid].pk, sid)] for sid in keys}
+    normal_of = {sid: existing[(patients[sid].pk, nid)] for sid, nid in normals.of.items()}
 
     # Every row with its ESCAT tier for the patient's tumour type. Rows keep the file's order:
     # sorting them by gene would let PostgreSQL fill the cohort index in sequence (about a third
@@ -630,6 +780,8 @@ def _write(
         f = parsed.frames[kind]
         if kind in TIERED:
             f = f.with_columns(_tiers(kind, f, tumour_of))
+        if kind == "mutations":
+            f = _with_germline_default(f, normals.normal_keys)
         prepared[kind] = f
 
     # Reports: identical content already stored for the sample is skipped.
@@ -665,6 +817,7 @@ def _write(
             source_file=parsed.source[:255],
             imported_by=by,
             imported_at=now,
+            normal_sample=normal_of.get(sid),
         )
     superseded: dict[str, list[int]] = {}
     incoming = {**reports, **reinstated}

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("genomics/upload/", views.upload, name="genomics-upload"),
     path("genomics/resistance/", views.atlas, name="genomics-atlas"),
     path("genomics/patients/<int:patient_id>/", views.patient_genomics, name="genomics-patient"),
+    path("genomics/reports/<int:report_id>/", views.report_detail, name="genomics-report"),
     path(
         "genomics/patients/<int:patient_id>/resistance/",
         views.patient_resistance,

@@ -16,7 +16,7 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationErr
 from oncotrials.core.genomics.actionability import ESCAT_TIERS
 from oncotrials.core.genomics.model import VariantClass
 
-from .models import Timepoint
+from .models import Origin, Timepoint
 from .selectors import (
     ALTERATION_KINDS,
     CNA_CALLS,
@@ -26,6 +26,8 @@ from .selectors import (
     patient_copy_number,
     patient_for_genomics,
     patient_genomic_timeline,
+    report_for_user,
+    report_mutations,
     resistance_atlas_for_user,
     resistance_for_patient,
 )
@@ -139,16 +141,44 @@ def _patient(request: HttpRequest, patient_id: int) -> Any:
 def patient_genomics(request: HttpRequest, patient_id: int) -> HttpResponse:
     """A patient's samples over time with their alterations, ESCAT tier and evidence."""
     patient = _patient(request, patient_id)
-    return render(
-        request,
-        "genomics/patient.html",
-        {
-            "patient": patient,
-            "timeline": patient_genomic_timeline(patient=patient),
-            "copy_number": patient_copy_number(patient=patient),
-            "may_import": may_import_for(request.user, patient),
-        },
-    )
+    origin = request.GET.get("origin", "")[:10]
+    context: dict[str, Any] = {
+        "patient": patient,
+        "may_import": may_import_for(request.user, patient),
+        "origin": origin,
+        "origins": Origin.choices,
+        "copy_number": patient_copy_number(patient=patient),
+    }
+    status = 200
+    try:
+        context["timeline"] = patient_genomic_timeline(patient=patient, origin=origin)
+    except ValidationError as exc:
+        context["error"], status = exc.message, 422
+    return render(request, "genomics/patient.html", context, status=status)
+
+
+@login_required
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    """One report: its sample, matched normal (or tumour-only), mutations by origin."""
+    try:
+        report = report_for_user(user=request.user, report_id=report_id)
+    except NotFoundError:
+        raise Http404("No such genomic report.") from None
+    origin = request.GET.get("origin", "")[:10]
+    context: dict[str, Any] = {
+        "report": report,
+        "patient": report.sample.patient,
+        "origin": origin,
+        "origins": Origin.choices,
+    }
+    status = 200
+    try:
+        mutations = report_mutations(report=report, origin=origin)
+    except ValidationError as exc:
+        mutations, context["error"], status = [], exc.message, 422
+    context["acquired"] = [m for m in mutations if m.origin != Origin.GERMLINE]
+    context["germline"] = [m for m in mutations if m.origin == Origin.GERMLINE]
+    return render(request, "genomics/report.html", context, status=status)
 
 
 @login_required

@@ -98,12 +98,12 @@ from oncotrials.core.matching import (
     parse_criteria,
 )
 from oncotrials.core.matching.index import (
-    CAT_BIT,
     NONE,
     PatientColumns,
     PatientIndex,
     RowColumns,
     Vocab,
+    row_bit,
 )
 from oncotrials.core.matching.records import (
     CN_CALLS,
@@ -475,12 +475,15 @@ def _patient_signatures(
 
 
 @functools.lru_cache(maxsize=64)
-def _classes(tier: str) -> frozenset[str]:
-    if not tier:
-        return frozenset()
-    compact = tier.replace("-", "").lower()
-    group = tier.split("-")[0].lower()
-    return frozenset({f"escat:{compact}", f"escat:{group}"})
+def _classes(tier: str, oncogenicity: str = "unknown") -> frozenset[str]:
+    """Knowledge-base classes of a row: its ESCAT tier and group, its OncoKB oncogenicity
+    (``oncogenic``, ``likely_oncogenic``, ``vus``...) when stated."""
+    out = set() if oncogenicity in ("", "unknown") else {oncogenicity}
+    if tier:
+        compact = tier.replace("-", "").lower()
+        group = tier.split("-")[0].lower()
+        out |= {f"escat:{compact}", f"escat:{group}"}
+    return frozenset(out)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -490,8 +493,8 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 
 # One alteration row, normalised as the core's Alteration does (gene and partner symbols
 # upper-case, classes lower-case): gene, category, protein change, copy-number call, fusion
-# partner, variant classification, classes.
-_Row = tuple[str, str, str | None, str | None, str | None, str | None, frozenset[str]]
+# partner, variant classification, classes, origin.
+_Row = tuple[str, str, str | None, str | None, str | None, str | None, frozenset[str], str]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -530,28 +533,52 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
     """Read the rows of current reports (``current``: their ids; ``report_ids``: which to
     read, None for all). A row without a gene symbol is not matchable and is left out."""
     g = _Genomics()
-    for rid, pid, gene, change, vclass, tier in _values(
+    for rid, pid, gene, change, vclass, tier, origin, oncogenicity in _values(
         Mutation,
         report_ids,
-        ("patient_id", "gene", "protein_change", "variant_class", "escat_tier"),
+        (
+            "patient_id",
+            "gene",
+            "protein_change",
+            "variant_class",
+            "escat_tier",
+            "origin",
+            "oncogenicity",
+        ),
     ):
         symbol = _symbol(gene)
         if rid in current and symbol:
-            row = (symbol, "mutation", change or None, None, None, vclass or None, _classes(tier))
+            classes = _classes(tier, oncogenicity)
+            row: _Row = (
+                symbol,
+                "mutation",
+                change or None,
+                None,
+                None,
+                vclass or None,
+                classes,
+                origin,
+            )
             g.rows[pid][row] = None
     for rid, pid, gene, call, tier in _values(
         CopyNumberAlteration, report_ids, ("patient_id", "gene", "call", "escat_tier")
     ):
         symbol = _symbol(gene)
         if rid in current and symbol and call in _CN:
-            g.rows[pid][(symbol, "cnv", None, _CN[call], None, None, _classes(tier))] = None
-    for rid, pid, g1, g2, tier in _values(
-        StructuralVariant, report_ids, ("patient_id", "gene1", "gene2", "escat_tier")
+            row = (symbol, "cnv", None, _CN[call], None, None, _classes(tier), "unknown")
+            g.rows[pid][row] = None
+    for rid, pid, g1, g2, tier, somatic in _values(
+        StructuralVariant,
+        report_ids,
+        ("patient_id", "gene1", "gene2", "escat_tier", "somatic"),
     ):
         gene, partner = (g1 or g2), (g2 if g1 else "")
         symbol, other = _symbol(gene), _symbol(partner)
         if rid in current and symbol and (other is not None or not partner):
-            g.rows[pid][(symbol, "sv", None, None, other, None, _classes(tier))] = None
+            # SV_Status GERMLINE is stored as somatic=False; True is also the unstated default.
+            origin = "unknown" if somatic else "germline"
+            row = (symbol, "sv", None, None, other, None, _classes(tier), origin)
+            g.rows[pid][row] = None
     for rid, pid, kind, value, status, name in _values(
         Biomarker, report_ids, ("patient_id", "kind", "value", "status", "name")
     ):
@@ -572,7 +599,7 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
 
 def _report(g: _Genomics, pid: int) -> GenomicReport:
     alterations: list[Alteration] = []
-    for gene, category, change, cn_call, partner, vclass, classes in g.rows.get(pid, {}):
+    for gene, category, change, cn_call, partner, vclass, classes, origin in g.rows.get(pid, {}):
         with contextlib.suppress(ValidationError):
             alterations.append(
                 Alteration(
@@ -583,6 +610,7 @@ def _report(g: _Genomics, pid: int) -> GenomicReport:
                     fusion_partner=partner,
                     variant_classification=vclass,
                     classes=classes,
+                    origin=origin,
                 )
             )
     return GenomicReport(
@@ -646,8 +674,8 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
             flat.extend(mine)
             slots.extend([slot] * len(mine))
     n_rows = len(flat)
-    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c = (
-        zip(*flat, strict=True) if flat else ((),) * 7
+    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c, origin_c = (
+        zip(*flat, strict=True) if flat else ((),) * 8
     )
 
     def codes(values: Sequence[str | None], vocab: Vocab) -> NDArray[np.int32]:
@@ -694,7 +722,11 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
     rows = RowColumns(
         patient=np.array(slots, dtype=np.int32),
         gene=codes(gene_c, genes),
-        category=np.fromiter((CAT_BIT[c] for c in cat_c), dtype=np.uint8, count=n_rows),
+        category=np.fromiter(
+            (row_bit(c, o) for c, o in zip(cat_c, origin_c, strict=True)),
+            dtype=np.uint16,
+            count=n_rows,
+        ),
         protein=codes(prot_c, proteins),
         wildcard=codes([wild_of[c] for c in prot_c], wildcards),
         exon=np.full(n_rows, NONE, dtype=np.int16),

@@ -7,7 +7,11 @@ is taken from the first present of ``HGVSp_Short``, ``HGVSp``, ``Protein_Change`
 ``t_alt_count / t_depth`` (or ``t_alt_count / (t_ref_count + t_alt_count)``), else a ``tumor_f``
 / ``VAF`` / ``tumor_vaf`` column (unit declared, or worked out: see ``_MafColumns.vaf``), else
 the WashU ``i_TumorVAF_WU`` percentage.
-``Mutation_Status`` (germline or somatic) and ``Transcript_ID`` are kept.
+``Mutation_Status`` (germline or somatic) and ``Transcript_ID`` are kept; a ``Mutation_Status``
+outside the GDC vocabulary is an error (a few known spellings, such as ``SOMATIC``, are mapped
+with a warning). OncoKB's annotator column ``ONCOGENIC`` gives each row's oncogenicity (same
+rule: OncoKB's spelling, a few mapped spellings, else an error), and a ``Reported`` column
+(``yes``/``no``) or a ``FILTER`` other than ``PASS`` says whether the laboratory reported it.
 
 Columns outside the GDC/vcf2maf MAF specification and cBioPortal's documented extras are
 reported as notices (``MafTable.nonstandard_columns``), never dropped silently from the report.
@@ -36,7 +40,15 @@ from oncotrials.core.genomics.genes import (
     variant_class_needs_type,
 )
 from oncotrials.core.genomics.issues import Issue, IssueLog
-from oncotrials.core.genomics.model import GenomeBuild, Mutation, VariantClass
+from oncotrials.core.genomics.model import (
+    MUTATION_STATUS_ALIASES,
+    MUTATION_STATUSES,
+    ONCOGENICITY_ALIASES,
+    GenomeBuild,
+    Mutation,
+    Oncogenicity,
+    VariantClass,
+)
 from oncotrials.core.genomics.protein import THREE_TO_ONE, normalise_protein_change
 
 _T = TypeVar("_T")
@@ -173,6 +185,8 @@ STANDARD_COLUMNS = frozenset(
         "cbp_driver_tiers_annotation",
         "End_position",
         "tumor_f",
+        "ONCOGENIC",
+        "Reported",
     ]
 )
 
@@ -218,6 +232,8 @@ CORE_SCHEMA: dict[str, type[pl.DataType]] = {
     "normal_sample_id": pl.String,
     "mutation_status": pl.String,
     "transcript_id": pl.String,
+    "oncogenicity": pl.String,
+    "reported": pl.Boolean,
 }
 
 
@@ -251,10 +267,12 @@ class MafTable:
         builds: dict[str | None, GenomeBuild | None] = {b.value: b for b in GenomeBuild}
         builds[None] = None
         i_vc, i_build = names.index("variant_class"), names.index("genome_build")
+        i_onc = names.index("oncogenicity")
         for values in zip(*columns, strict=True):
             row = list(values)
             row[i_vc] = classes[row[i_vc]]
             row[i_build] = builds[row[i_build]]
+            row[i_onc] = Oncogenicity(row[i_onc]) if row[i_onc] is not None else None
             yield Mutation(*row)
 
     def to_mutations(self) -> tuple[Mutation, ...]:
@@ -276,12 +294,22 @@ class MafTable:
 
 
 _VAF_COLUMNS = ("tumor_f", "VAF", "tumor_vaf", "i_TumorVAF_WU")
+_FLAG_COLUMNS = ("ONCOGENIC", "Reported", "FILTER")
+_YES = frozenset({"yes", "true", "1", "y"})
+_NO = frozenset({"no", "false", "0", "n"})
 
 
 def _wanted_columns(header: tuple[str, ...]) -> list[str]:
     """The columns the reader uses (case-insensitive); the rest of the file is not parsed."""
     lower = {h.lower(): h for h in header}
-    names = [*REQUIRED, *_INT_FIELDS.values(), "End_position", *_STR_FIELDS.values(), *_VAF_COLUMNS]
+    names = [
+        *REQUIRED,
+        *_INT_FIELDS.values(),
+        "End_position",
+        *_STR_FIELDS.values(),
+        *_VAF_COLUMNS,
+        *_FLAG_COLUMNS,
+    ]
     protein = next((lower[c.lower()] for c in PROTEIN_COLUMNS if c.lower() in lower), None)
     out = [lower[n.lower()] for n in names if n.lower() in lower]
     if protein:
@@ -685,6 +713,78 @@ class _MafColumns:
         )
         return "percent"
 
+    # ------------------------------------------------------------ origin and annotations
+    def _vocabulary(
+        self, column: str, exact: dict[str, str], aliases: dict[str, str], what: str
+    ) -> pl.Expr:
+        """A column whose values must be in ``exact`` (raw -> stored value).
+
+        A spelling in ``aliases`` is mapped with a warning; any other value, case variants
+        included, is an error on its lines naming the vocabulary.
+        """
+        mapping: dict[str, str] = {}
+        for raw in self.frame.get_column(column).drop_nulls().unique().sort().to_list():
+            if raw in exact:
+                mapping[raw] = exact[raw]
+            elif raw in aliases:
+                mapping[raw] = aliases[raw]
+                self.log.warning(
+                    None, column, f"{what} {raw!r} read as {aliases[raw]!r} (mapped spelling)."
+                )
+            else:
+                self.errors_where(
+                    pl.col(column) == raw,
+                    column,
+                    f"{what} {raw!r} is not in the vocabulary ({', '.join(exact)}; "
+                    "values are case-sensitive).",
+                )
+        return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+    def mutation_status(self) -> pl.Expr:
+        """Mutation_Status in the GDC spelling (see ``MUTATION_STATUSES``), null when absent."""
+        c = self.col("Mutation_Status")
+        if c is None:
+            return pl.lit(None, pl.String)
+        exact = {k: k for k in MUTATION_STATUSES}
+        return self._vocabulary(c, exact, MUTATION_STATUS_ALIASES, "mutation status")
+
+    def oncogenicity(self) -> pl.Expr:
+        """OncoKB's ``ONCOGENIC`` column as :class:`Oncogenicity` slugs, null when absent."""
+        c = self.col("ONCOGENIC")
+        if c is None:
+            return pl.lit(None, pl.String)
+        self.used["oncogenicity"] = c
+        labels = {o.label: o.label for o in Oncogenicity}
+        aliases = {k: v.label for k, v in ONCOGENICITY_ALIASES.items()}
+        expr = self._vocabulary(c, labels, aliases, "oncogenicity")
+        slugs = {o.label: o.value for o in Oncogenicity}
+        return expr.replace_strict(slugs, default=None, return_dtype=pl.String)
+
+    def reported(self) -> pl.Expr:
+        """``Reported`` (yes/no) when present, else False where ``FILTER`` is not PASS."""
+        c = self.col("Reported")
+        if c is not None:
+            self.used["reported"] = c
+            low = pl.col(c).str.strip_chars().str.to_lowercase()
+            self.errors_where(
+                pl.col(c).is_not_null() & ~low.is_in(sorted(_YES | _NO)),
+                c,
+                "expected yes or no (whether the laboratory reported the variant).",
+            )
+            return (
+                pl.when(low.is_in(sorted(_YES)))
+                .then(True)
+                .when(low.is_in(sorted(_NO)))
+                .then(False)
+                .otherwise(None)
+            )
+        f = self.col("FILTER")
+        if f is None:
+            return pl.lit(None, pl.Boolean)
+        self.used["reported"] = f
+        passed = pl.col(f).is_null() | pl.col(f).is_in(["PASS", "."])
+        return pl.when(passed).then(None).otherwise(False).cast(pl.Boolean)
+
     # --------------------------------------------------------------------- genome build
     def genome_build(self, genome_build: GenomeBuild | str | None) -> pl.Expr:
         """NCBI_Build read as GRCh37 or GRCh38: known, as expected, one per file."""
@@ -772,6 +872,9 @@ def read_maf(
     ints = m.integers()
     strs = m.strings()
     vaf, depth = m.vaf(ints, vaf_unit)
+    status = m.mutation_status()
+    oncogenicity = m.oncogenicity()
+    reported = m.reported()
     build = m.genome_build(genome_build)
     m.run_checks()
 
@@ -794,8 +897,10 @@ def read_maf(
         strs["consequence"].alias("consequence"),
         build.alias("genome_build"),
         strs["normal_sample_id"].alias("normal_sample_id"),
-        strs["mutation_status"].alias("mutation_status"),
+        status.alias("mutation_status"),
         strs["transcript_id"].alias("transcript_id"),
+        oncogenicity.alias("oncogenicity"),
+        reported.cast(pl.Boolean).alias("reported"),
     )
     return MafTable(p.name, out, m.used, nonstandard, log.notices())
 
@@ -824,7 +929,28 @@ MAF_WRITE_COLUMNS = (
     ("t_depth", "depth"),
     ("t_alt_count", "alt_count"),
     ("tumor_f", "vaf"),
+    ("ONCOGENIC", "oncogenicity"),
+    ("Reported", "reported"),
+    ("cbp_driver", "cbp_driver"),
+    ("cbp_driver_annotation", "cbp_driver_annotation"),
 )
+
+#: cBioPortal's driver call for each stated oncogenicity (``cbp_driver``: Putative_Driver,
+#: Putative_Passenger or Unknown; empty when not stated).
+CBP_DRIVER = {
+    Oncogenicity.ONCOGENIC: "Putative_Driver",
+    Oncogenicity.LIKELY_ONCOGENIC: "Putative_Driver",
+    Oncogenicity.LIKELY_NEUTRAL: "Putative_Passenger",
+    Oncogenicity.VUS: "Unknown",
+    Oncogenicity.INCONCLUSIVE: "Unknown",
+}
+
+
+def _cbp_driver(m: Mutation) -> tuple[str | None, str | None]:
+    """``cbp_driver`` and its annotation (at most 80 characters) from the oncogenicity."""
+    if m.oncogenicity is None or m.oncogenicity not in CBP_DRIVER:
+        return None, None
+    return CBP_DRIVER[m.oncogenicity], f"OncoKB oncogenicity: {m.oncogenicity.label}"
 
 
 _THREE_LETTER = re.compile("(?:" + "|".join(THREE_TO_ONE) + ")")
@@ -833,6 +959,11 @@ _THREE_LETTER = re.compile("(?:" + "|".join(THREE_TO_ONE) + ")")
 def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path) -> None:
     """Write mutations as a minimal cBioPortal MAF (``#version 2.4``), readable by ``read_maf``.
 
+    The oncogenicity goes to OncoKB's ``ONCOGENIC`` column (read back) and to cBioPortal's
+    ``cbp_driver`` / ``cbp_driver_annotation`` (see ``CBP_DRIVER``); the reported flag to
+    ``Reported`` (yes/no), a column cBioPortal does not read; the raw ``Mutation_Status``
+    (``Germline`` rows are shown as germline by cBioPortal).
+
     ``HGVSp_Short`` gets the source's protein text when it is one-letter style (so it re-reads
     identically), else the normalised one-letter form; a three-letter source text is therefore
     not preserved, only its normalised form.
@@ -840,8 +971,13 @@ def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path
     lines = ["#version 2.4", "\t".join(c for c, _ in MAF_WRITE_COLUMNS)]
     for m in mutations:
         vals: list[str] = []
+        driver, annotation = _cbp_driver(m)
         for _, attr in MAF_WRITE_COLUMNS:
-            value: object = getattr(m, attr)
+            if attr in ("cbp_driver", "cbp_driver_annotation"):
+                value: object = driver if attr == "cbp_driver" else annotation
+                vals.append("" if value is None else str(value))
+                continue
+            value = getattr(m, attr)
             if attr == "protein_change" and m.protein_change_raw is not None:
                 # Keep the source's text when it is one-letter style (it re-reads identically);
                 # three-letter or unparseable text is replaced by the normalised form when known.
@@ -852,6 +988,10 @@ def write_maf(mutations: tuple[Mutation, ...] | list[Mutation], path: str | Path
                 value = m.variant_class.value
             if attr == "genome_build" and m.genome_build is not None:
                 value = m.genome_build.value
+            if attr == "oncogenicity" and m.oncogenicity is not None:
+                value = m.oncogenicity.label
+            if attr == "reported" and m.reported is not None:
+                value = "yes" if m.reported else "no"
             vals.append("" if value is None else str(value))
         lines.append("\t".join(vals))
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -23,6 +23,8 @@ __all__ = [
     "GenomeBuild",
     "GenomicReport",
     "Mutation",
+    "Oncogenicity",
+    "Origin",
     "Sample",
     "SampleKind",
     "Segment",
@@ -89,6 +91,86 @@ class CnaCall(int, enum.Enum):
     NEUTRAL = 0
     GAIN = 1
     AMPLIFICATION = 2
+
+
+class Origin(enum.StrEnum):
+    """Where a variant comes from: acquired by the tumour, inherited, or not said."""
+
+    SOMATIC = "somatic"
+    GERMLINE = "germline"
+    UNKNOWN = "unknown"
+
+
+#: MAF ``Mutation_Status`` values (GDC MAF specification; ``Wildtype`` from cBioPortal) and the
+#: origin each gives. ``LOH`` is a germline heterozygous variant whose other allele the tumour
+#: lost: inherited, so germline. The other values say nothing of the origin. The raw value is
+#: kept beside the origin.
+MUTATION_STATUSES: dict[str, Origin] = {
+    "Somatic": Origin.SOMATIC,
+    "Germline": Origin.GERMLINE,
+    "LOH": Origin.GERMLINE,
+    "Post-transcriptional modification": Origin.UNKNOWN,
+    "Unknown": Origin.UNKNOWN,
+    "None": Origin.UNKNOWN,
+    "Wildtype": Origin.UNKNOWN,
+}
+
+#: Spellings met in real files that the importers map to the specification's, with a warning.
+#: Any other spelling outside the vocabulary is refused.
+MUTATION_STATUS_ALIASES: dict[str, str] = {
+    "SOMATIC": "Somatic",
+    "somatic": "Somatic",
+    "GERMLINE": "Germline",
+    "germline": "Germline",
+}
+
+
+def origin_of(mutation_status: str | None) -> Origin:
+    """The origin a ``Mutation_Status`` value (already in the vocabulary) gives."""
+    if not mutation_status:
+        return Origin.UNKNOWN
+    return MUTATION_STATUSES.get(mutation_status, Origin.UNKNOWN)
+
+
+class Oncogenicity(enum.StrEnum):
+    """OncoKB's oncogenicity classes (the ``ONCOGENIC`` column of its MAF annotator) and VUS.
+
+    Values are stored as these slugs; :attr:`label` is OncoKB's spelling.
+    """
+
+    ONCOGENIC = "oncogenic"
+    LIKELY_ONCOGENIC = "likely_oncogenic"
+    VUS = "vus"
+    LIKELY_NEUTRAL = "likely_neutral"
+    INCONCLUSIVE = "inconclusive"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return _ONCOGENICITY_LABELS[self]
+
+    @classmethod
+    def from_label(cls, text: str) -> Oncogenicity | None:
+        """The class OncoKB spells ``text`` exactly (``Likely Oncogenic``), else None."""
+        return _ONCOGENICITY_BY_LABEL.get(text)
+
+
+_ONCOGENICITY_LABELS = {
+    Oncogenicity.ONCOGENIC: "Oncogenic",
+    Oncogenicity.LIKELY_ONCOGENIC: "Likely Oncogenic",
+    Oncogenicity.VUS: "VUS",
+    Oncogenicity.LIKELY_NEUTRAL: "Likely Neutral",
+    Oncogenicity.INCONCLUSIVE: "Inconclusive",
+    Oncogenicity.UNKNOWN: "Unknown",
+}
+_ONCOGENICITY_BY_LABEL = {v: k for k, v in _ONCOGENICITY_LABELS.items()}
+
+#: Spellings written by older OncoKB annotator releases and by hand, mapped with a warning.
+ONCOGENICITY_ALIASES: dict[str, Oncogenicity] = {
+    "Likely oncogenic": Oncogenicity.LIKELY_ONCOGENIC,
+    "Likely neutral": Oncogenicity.LIKELY_NEUTRAL,
+    "Predicted Oncogenic": Oncogenicity.LIKELY_ONCOGENIC,
+}
 
 
 class SampleKind(enum.StrEnum):
@@ -169,10 +251,16 @@ class Mutation:
     # MAF Mutation_Status: Somatic, Germline, LOH, ... (None when the file does not say).
     mutation_status: str | None = None
     transcript_id: str | None = None  # the transcript the protein change is given on
+    oncogenicity: Oncogenicity | None = None  # None: not stated
+    reported: bool | None = None  # the laboratory reported it (False: filtered); None: not said
+
+    @property
+    def origin(self) -> Origin:
+        return origin_of(self.mutation_status)
 
     @property
     def is_germline(self) -> bool:
-        return (self.mutation_status or "").strip().lower() == "germline"
+        return self.origin is Origin.GERMLINE
 
     @property
     def key(self) -> tuple[str, str]:
@@ -294,6 +382,8 @@ class GenomicReport:
     version: str | None = None
     genome_build: GenomeBuild | None = None
     covered_genes: frozenset[str] | None = None  # None: whole exome/genome or not stated
+    # The patient's normal (germline) sample the tumour was compared with; None: tumour-only.
+    normal_sample_id: str | None = None
     mutations: tuple[Mutation, ...] = ()
     copy_numbers: tuple[CopyNumber, ...] = ()
     structural_variants: tuple[StructuralVariant, ...] = ()

@@ -30,10 +30,12 @@ from oncotrials.core.genomics.cbioportal import Study
 from oncotrials.core.genomics.issues import GenomicFileError, Issue
 from oncotrials.core.genomics.maf import MafTable
 from oncotrials.core.genomics.model import (
+    MUTATION_STATUSES,
     Biomarker,
     CopyNumber,
     GenomicReport,
     Mutation,
+    Origin,
     Segment,
     StructuralVariant,
 )
@@ -56,11 +58,13 @@ __all__ = [
     "SampleInfo",
     "check_limits",
     "content_hashes",
+    "normals_of",
     "parsed_from_maf",
     "parsed_from_report",
     "parsed_from_seg",
     "parsed_from_study",
     "parsed_from_vcf",
+    "with_origin",
 ]
 
 MUTATION_COLUMNS: dict[str, Any] = {
@@ -82,10 +86,22 @@ MUTATION_COLUMNS: dict[str, Any] = {
     "normal_sample_id": pl.String,
     "mutation_status": pl.String,
     "transcript_id": pl.String,
+    "origin": pl.String,
+    "oncogenicity": pl.String,
+    "reported": pl.Boolean,
 }
-# Columns added after reports were first stored: left out of a report's content hash when the
-# file does not fill them, so that a file imported before they existed is still recognised.
-_HASH_OPTIONAL = frozenset({"mutation_status", "transcript_id"})
+# Columns added after reports were first stored, in groups by when they were added: left out of
+# a report's content hash when the file does not fill them, so that a file imported before they
+# existed is still recognised. Each group hashes the rows that fill it, with the columns before
+# it and its own.
+_HASH_LATER: tuple[tuple[str, ...], ...] = (
+    ("mutation_status", "transcript_id"),
+    ("oncogenicity", "reported"),
+)
+# Worked out from other columns (``origin`` from ``mutation_status``): not hashed.
+_HASH_DERIVED = frozenset({"origin"})
+#: Matched_Norm_Sample_Barcode values that name no sample (vcf2maf's default, empty markers).
+NORMAL_PLACEHOLDERS = frozenset({"NORMAL", "NA", "N/A", "none", "None", "-"})
 CNA_COLUMNS: dict[str, Any] = {
     "sample_key": pl.String,
     "gene": pl.String,
@@ -166,6 +182,8 @@ class ReportInfo:
     reported_on: dt.date | None = None
     version: str = ""
     genome_build: str = ""
+    # The sample id of the patient's matched normal; '' for a tumour-only report.
+    normal_sample: str = ""
 
 
 @dataclass
@@ -289,11 +307,63 @@ def _frame(records: Iterable[Mapping[str, Any]], schema: Mapping[str, Any]) -> p
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=dict(schema))
 
 
+def with_origin(frame: pl.DataFrame) -> pl.DataFrame:
+    """The ``origin`` column worked out from ``mutation_status`` (see ``MUTATION_STATUSES``)."""
+    origins = {k: v.value for k, v in MUTATION_STATUSES.items()}
+    return frame.with_columns(
+        pl.col("mutation_status")
+        .replace_strict(origins, default=Origin.UNKNOWN.value, return_dtype=pl.String)
+        .alias("origin")
+    )
+
+
+def normals_of(frame: pl.DataFrame, lines: pl.Series | None, source: str) -> dict[str, str]:
+    """Each tumour sample's matched normal, from the rows' ``normal_sample_id``.
+
+    Placeholders (``NORMAL``, empty) name no sample. A tumour sample whose rows name two
+    normals, or that names itself, is an error naming the line.
+    """
+    pairs = (
+        frame.select(pl.int_range(pl.len()).alias("_row"), "sample_key", "normal_sample_id")
+        .filter(
+            pl.col("normal_sample_id").is_not_null()
+            & ~pl.col("normal_sample_id").is_in(sorted(NORMAL_PLACEHOLDERS))
+        )
+        .unique(subset=["sample_key", "normal_sample_id"], keep="first", maintain_order=True)
+    )
+    out: dict[str, str] = {}
+    found: list[Issue] = []
+    field_name = "Matched_Norm_Sample_Barcode"
+    for row, tumour, normal in pairs.iter_rows():
+        line = int(lines[row]) if lines is not None else None
+        if normal == tumour:
+            found.append(
+                Issue(source, line, field_name, f"sample {tumour!r} is named as its own normal.")
+            )
+        elif tumour in out and out[tumour] != normal:
+            found.append(
+                Issue(
+                    source,
+                    line,
+                    field_name,
+                    f"sample {tumour!r} names two matched normals ({out[tumour]!r}, "
+                    f"{normal!r}); one per tumour sample.",
+                )
+            )
+        else:
+            out[tumour] = normal
+    if found:
+        raise GenomicFileError(found[:50])
+    return out
+
+
 def _mutation_rows(mutations: Iterable[Mutation]) -> pl.DataFrame:
     def row(m: Mutation) -> dict[str, Any]:
         d = asdict(m)
         d["sample_key"] = m.sample_id
         d["variant_class"] = m.variant_class.value
+        d["origin"] = m.origin.value
+        d["oncogenicity"] = m.oncogenicity.value if m.oncogenicity is not None else None
         return d
 
     return _frame((row(m) for m in mutations), MUTATION_COLUMNS)
@@ -353,12 +423,17 @@ def _notices(issues: Iterable[Issue]) -> list[str]:
 def parsed_from_maf(
     p: Path, table: MafTable, notices: Iterable[Issue], assay: str | None = None
 ) -> Parsed:
-    f = table.frame.rename({"sample_id": "sample_key"})
+    f = with_origin(table.frame.rename({"sample_id": "sample_key"}))
     f = f.select([pl.col(c).cast(t) for c, t in MUTATION_COLUMNS.items()])
     builds = [b for b in table.frame.get_column("genome_build").unique().to_list() if b]
     samples = {s: SampleInfo() for s in table.samples}
+    normals = normals_of(f, table.frame.get_column("line"), p.name)
     reports = {
-        s: ReportInfo(assay=assay or "MAF", genome_build=builds[0] if builds else "")
+        s: ReportInfo(
+            assay=assay or "MAF",
+            genome_build=builds[0] if builds else "",
+            normal_sample=normals.get(s, ""),
+        )
         for s in samples
     }
     frames = {k: _empty(k) for k in KINDS}
@@ -392,7 +467,11 @@ def parsed_from_vcf(
         p.name,
         "VCF",
         {sid: SampleInfo()},
-        {sid: ReportInfo(assay=assay or "VCF", genome_build=build)},
+        {
+            sid: ReportInfo(
+                assay=assay or "VCF", genome_build=build, normal_sample=res.normal_sample or ""
+            )
+        },
         frames,
         _notices(notices),
         patient_field="tumour sample column",
@@ -446,6 +525,7 @@ def parsed_from_report(
         reported_on=report.reported_on,
         version=report.version or "",
         genome_build=report.genome_build.value if report.genome_build else "",
+        normal_sample=report.normal_sample_id or "",
     )
     frames = {
         "mutations": _mutation_rows(report.mutations),
@@ -471,6 +551,8 @@ def parsed_from_study(
     build = study.genome_build.value
     samples: dict[str, SampleInfo] = {}
     reports: dict[str, ReportInfo] = {}
+    mutations = _mutation_rows(study.mutations)
+    normals = normals_of(mutations, None, p.name)
     for s in study.samples:
         rec = study.sample_data.get(s.sample_id, {})
         stype = (rec.get("SAMPLE_TYPE") or "").strip().lower()
@@ -486,9 +568,10 @@ def parsed_from_study(
             panel=panel,
             covered_genes=sorted(covered) if covered is not None else None,
             genome_build=build,
+            normal_sample=normals.get(s.sample_id, ""),
         )
     frames = {
-        "mutations": _mutation_rows(study.mutations),
+        "mutations": mutations,
         "copy_numbers": _cna_rows(study.copy_numbers),
         "structural_variants": _sv_rows(study.structural_variants),
         "biomarkers": _biomarker_rows(study.biomarkers),
@@ -628,18 +711,26 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
     digests = {s: hashlib.sha256() for s in parsed.samples}
     for s, info in parsed.reports.items():
         meta = asdict(info)
+        # The normal is the rows' normal_sample_id, hashed with them; a report stored before
+        # the field existed keeps its digest.
+        del meta["normal_sample"]
         meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
         digests[s].update(json.dumps(meta, sort_keys=True).encode())
     for kind in KINDS:
         f = parsed.frames[kind]
         if f.height == 0:
             continue
-        optional = [c for c in f.columns if c in _HASH_OPTIONAL]
-        _feed(digests, kind, f.drop(optional))
-        if optional:
+        f = f.drop([c for c in f.columns if c in _HASH_DERIVED])
+        groups = [[c for c in group if c in f.columns] for group in _HASH_LATER]
+        later = [c for group in groups for c in group]
+        _feed(digests, kind, f.drop(later))
+        for group in (g for g in groups if g):
             # Values of the later columns, only for the rows that have some: a report without
             # them keeps the digest it had before they existed.
-            filled = f.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in optional))
+            others = [c for c in later if c not in group]
+            filled = f.drop(others).filter(
+                pl.any_horizontal(pl.col(c).is_not_null() for c in group)
+            )
             if filled.height:
-                _feed(digests, f"{kind}:{','.join(optional)}", filled)
+                _feed(digests, f"{kind}:{','.join(group)}", filled)
     return {s: h.hexdigest() for s, h in digests.items()}

@@ -24,6 +24,9 @@ import jsonschema
 from oncotrials.core.genomics.genes import normalise_gene, normalise_variant_class
 from oncotrials.core.genomics.issues import Issue, IssueLog
 from oncotrials.core.genomics.model import (
+    MUTATION_STATUS_ALIASES,
+    MUTATION_STATUSES,
+    ONCOGENICITY_ALIASES,
     Biomarker,
     BiomarkerKind,
     CnaCall,
@@ -31,11 +34,14 @@ from oncotrials.core.genomics.model import (
     GenomeBuild,
     GenomicReport,
     Mutation,
+    Oncogenicity,
+    Origin,
     Sample,
     SampleKind,
     StructuralVariant,
     Timepoint,
     VariantClass,
+    origin_of,
 )
 from oncotrials.core.genomics.oncotree import OncoTree, load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
@@ -229,8 +235,30 @@ class _Alterations:
         covered: frozenset[str] | None,
         where: _Where,
         log: IssueLog,
+        normal: str | None = None,
     ) -> None:
         self.sid, self.build, self.covered, self.where, self.log = sid, build, covered, where, log
+        self.normal = normal
+        self.blood = False  # the sample is a normal (germline) sample: no somatic call
+
+    def vocabulary(
+        self, value: str | None, at: tuple[str | int, ...], exact: set[str], aliases: dict[str, str]
+    ) -> str | None:
+        """``value`` in the vocabulary's spelling: mapped spellings with a warning, else an
+        error naming the vocabulary (values are case-sensitive)."""
+        if value is None or value in exact:
+            return value
+        line, name = self.where.line(at), self.where.field(at)
+        if value in aliases:
+            self.log.warning(line, name, f"{value!r} read as {aliases[value]!r} (mapped spelling).")
+            return aliases[value]
+        self.log.error(
+            line,
+            name,
+            f"{value!r} is not in the vocabulary ({', '.join(sorted(exact))}; values are "
+            "case-sensitive).",
+        )
+        return None
 
     def gene_at(self, value: str, at: tuple[str | int, ...]) -> str:
         """The gene symbol (alias resolved, a notice); a warning when outside the panel."""
@@ -273,6 +301,19 @@ class _Alterations:
                 f"consequence {v['consequence']!r} is not a known Sequence Ontology term.",
             )
             return None
+        status = self.vocabulary(
+            v.get("mutation_status"),
+            (*base, "mutation_status"),
+            set(MUTATION_STATUSES),
+            MUTATION_STATUS_ALIASES,
+        )
+        if self.blood and status is not None and origin_of(status) is Origin.SOMATIC:
+            log.error(
+                where.line((*base, "mutation_status")),
+                where.field((*base, "mutation_status")),
+                "a blood (germline) sample cannot carry a somatic call; report it on the "
+                "tumour sample.",
+            )
         start = v.get("position")
         end = None
         if start is not None and ref and ref != "-":
@@ -294,9 +335,18 @@ class _Alterations:
             alt_count=v.get("alt_count"),
             consequence=v.get("consequence"),
             genome_build=self.build,
-            mutation_status=v.get("mutation_status"),
+            normal_sample_id=self.normal,
+            mutation_status=status,
             transcript_id=v.get("transcript"),
+            oncogenicity=self.oncogenicity(v.get("oncogenicity"), (*base, "oncogenicity")),
+            reported=v.get("reported"),
         )
+
+    def oncogenicity(self, value: str | None, at: tuple[str | int, ...]) -> Oncogenicity | None:
+        labels = {o.label for o in Oncogenicity}
+        aliases = {k: o.label for k, o in ONCOGENICITY_ALIASES.items()}
+        label = self.vocabulary(value, at, labels, aliases)
+        return Oncogenicity.from_label(label) if label is not None else None
 
     def copy_numbers(self, items: list[Any]) -> tuple[CopyNumber, ...]:
         return tuple(
@@ -384,7 +434,22 @@ def read_report_json(
         else None
     )
     build = GenomeBuild(data["genome_build"]) if "genome_build" in data else None
-    alterations = _Alterations(sample.sample_id, build, covered, where, log)
+    normal = data.get("matched_normal", {}).get("sample_id")
+    if normal is not None and normal == sample.sample_id:
+        log.error(
+            where.line(("matched_normal", "sample_id")),
+            "matched_normal/sample_id",
+            f"{normal!r} is the tumour sample itself; the matched normal is another sample.",
+        )
+    if normal is not None and sample.kind is SampleKind.BLOOD:
+        log.error(
+            where.line(("matched_normal",)),
+            "matched_normal",
+            "the report's sample is a blood (germline) sample: a normal sample has no matched "
+            "normal.",
+        )
+    alterations = _Alterations(sample.sample_id, build, covered, where, log, normal)
+    alterations.blood = sample.kind is SampleKind.BLOOD
     mutations = alterations.short_variants(data.get("short_variants", []))
     cnas = alterations.copy_numbers(data.get("copy_number_alterations", []))
     svs = alterations.structural_variants(data.get("structural_variants", []))
@@ -400,6 +465,7 @@ def read_report_json(
         version=assay.get("version"),
         genome_build=build,
         covered_genes=covered,
+        normal_sample_id=normal,
         mutations=mutations,
         copy_numbers=cnas,
         structural_variants=svs,
@@ -442,6 +508,9 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
                 }
             ),
             "assay": assay,
+            "matched_normal": {"sample_id": report.normal_sample_id}
+            if report.normal_sample_id
+            else None,
             "lab": report.lab,
             "reported_on": report.reported_on.isoformat() if report.reported_on else None,
             "genome_build": report.genome_build.value if report.genome_build else None,
@@ -453,6 +522,8 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
                         "hgvsc": m.hgvsc,
                         "transcript": m.transcript_id,
                         "mutation_status": m.mutation_status,
+                        "oncogenicity": m.oncogenicity.label if m.oncogenicity else None,
+                        "reported": m.reported,
                         "variant_class": m.variant_class.value,
                         "consequence": m.consequence,
                         "chromosome": m.chromosome,

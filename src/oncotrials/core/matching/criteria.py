@@ -31,8 +31,10 @@ from oncotrials.core.matching.records import (
     ANY_GENE,
     CATEGORIES,
     CN_CALLS,
+    DEFAULT_ORIGINS,
     INTERGENIC,
     MSI_STATUSES,
+    ORIGINS,
     SEXES,
     normalise_gene,
 )
@@ -114,6 +116,8 @@ class Genomic:
     fusion_partner: str | None = None
     kb_class: str | None = None
     variant_classification: str | None = None
+    # Origins of the rows it accepts: somatic and unstated unless the criterion names others.
+    origins: frozenset[str] = DEFAULT_ORIGINS
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,7 @@ GENOMIC_KEYS = (
     "fusion_partner",
     "kb_class",
     "variant_classification",
+    "origin",
 )
 NUMERIC_FIELDS = ("age", "ecog", "prior_lines", "tmb", "lab")
 CATEGORY_FIELDS = ("diagnosis", "sex", "msi", "signature", "prior_therapy")
@@ -170,12 +175,15 @@ def to_dict(node: Node) -> dict[str, Any]:
         if node.categories != frozenset(CATEGORIES):
             cats = sorted(node.categories, key=CATEGORIES.index)
             out["category"] = cats[0] if len(cats) == 1 else cats
-        for key in GENOMIC_KEYS[2:]:
+        for key in GENOMIC_KEYS[2:-1]:
             value = getattr(node, key)
             if key == "wildcard_protein_change" and value is not None:
                 value = "p." + value[2:]
             if value is not None:
                 out[key] = value
+        if node.origins != DEFAULT_ORIGINS:
+            origins = sorted(node.origins, key=ORIGINS.index)
+            out["origin"] = origins[0] if len(origins) == 1 else origins
         return {"genomic": out or {"category": "any"}}
     if isinstance(node, Numeric):
         if node.field == "lab":
@@ -216,6 +224,8 @@ def describe(node: Node, oncotree: Any = None) -> str:
                 if key == "wildcard_protein_change":
                     value = str(value)[2:] + " (any substitution)"
                 parts.append(f"{label}{value}")
+        if node.origins != DEFAULT_ORIGINS:
+            parts.append("(" + " or ".join(sorted(node.origins, key=ORIGINS.index)) + ")")
         return "alteration " + " ".join(str(p) for p in parts)
     if isinstance(node, Numeric):
         name = node.lab if node.field == "lab" else node.field
@@ -373,6 +383,19 @@ def _parse_genomic(data: Any, source: str, path: str, v: Validator) -> Genomic:
             if not cats:
                 raise _fail(source, here, "give at least one category", value)
             fields["categories"] = frozenset(cats)
+        elif key == "origin":
+            values = value if isinstance(value, list) else [value]
+            origins: set[str] = set()
+            for item in values:
+                if item == "any":
+                    origins.update(ORIGINS)
+                elif item in ORIGINS:
+                    origins.add(item)
+                else:
+                    raise _fail(source, here, "expected somatic, germline, unknown or any", item)
+            if not origins:
+                raise _fail(source, here, "give at least one origin", value)
+            fields["origins"] = frozenset(origins)
         elif key == "exon":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise _fail(source, here, "an exon is a positive integer", value)

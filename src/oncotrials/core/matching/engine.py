@@ -39,13 +39,15 @@ from oncotrials.core.matching.criteria import (
     Range,
 )
 from oncotrials.core.matching.index import (
-    CAT_BIT,
+    ALL_ROW_BITS,
     NONE,
     PARTNER_ANY_GENE,
     PARTNER_INTERGENIC,
     UNKNOWN_VALUE,
     PatientIndex,
     Vocab,
+    criterion_bits,
+    row_bit,
 )
 from oncotrials.core.matching.oncotree import (
     LIQUID,
@@ -56,7 +58,6 @@ from oncotrials.core.matching.oncotree import (
 )
 from oncotrials.core.matching.records import (
     ANY_GENE,
-    CATEGORIES,
     CN_CALLS,
     INTERGENIC,
     MSI_STATUSES,
@@ -262,7 +263,7 @@ class Plan:
         g = self._gcols
         g["node"].append(nid)
         g["gene"].append(NONE if leaf.gene is None else self.genes.add(leaf.gene))
-        g["cat"].append(sum(CAT_BIT[c] for c in leaf.categories))
+        g["cat"].append(criterion_bits(leaf.categories, leaf.origins))
         g["prot"].append(
             NONE if leaf.protein_change is None else self.proteins.add(leaf.protein_change)
         )
@@ -326,7 +327,7 @@ class Plan:
             wkey = wildcard_key(alt.protein_change)
             wild = self.wildcards.get(wkey)
             vc = self.vclasses.get(alt.variant_classification)
-            cat = CAT_BIT[alt.category]
+            cat = row_bit(alt.category, alt.origin)
             exon = NONE if alt.exon is None else alt.exon
             cn = NONE if alt.cn_call is None else CN_CALLS.index(alt.cn_call)
             for gene, partner in oriented(alt):
@@ -549,8 +550,8 @@ class _BatchContext:
             nonlocal m
             m = x if m is None else (m & x)
 
-        if leaf.categories != frozenset(CATEGORIES):
-            bits = sum(CAT_BIT[c] for c in leaf.categories)
+        bits = criterion_bits(leaf.categories, leaf.origins)
+        if bits != ALL_ROW_BITS:
             both((ix.r_category[s:e] & bits) != 0)
         for value, vocab, col in (
             (leaf.protein_change, ix.proteins, ix.r_protein),

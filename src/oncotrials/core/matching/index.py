@@ -21,6 +21,7 @@ from oncotrials.core.matching.records import (
     CN_CALLS,
     INTERGENIC,
     MSI_STATUSES,
+    ORIGINS,
     SEXES,
     Patient,
     wildcard_key,
@@ -28,6 +29,22 @@ from oncotrials.core.matching.records import (
 
 #: Row codes: category bits and special partner values.
 CAT_BIT = {c: 1 << i for i, c in enumerate(CATEGORIES)}
+
+
+def row_bit(category: str, origin: str = "unknown") -> int:
+    """A row's category code: one bit per (category, origin), so a criterion's categories and
+    origins are one mask and a row matches when its bit is in it."""
+    return CAT_BIT[category] << (len(CATEGORIES) * ORIGINS.index(origin))
+
+
+def criterion_bits(categories: Iterable[str], origins: Iterable[str]) -> int:
+    """The mask of the rows a criterion's categories and origins accept."""
+    return sum(row_bit(c, o) for c in set(categories) for o in set(origins))
+
+
+#: Every category of every origin: a criterion that restricts neither.
+ALL_ROW_BITS = criterion_bits(CATEGORIES, ORIGINS)
+SV_BITS = criterion_bits(("sv",), ORIGINS)
 NONE = -1
 UNKNOWN_VALUE = -2  # a string the vocabulary has never seen: equals nothing
 PARTNER_INTERGENIC = -3
@@ -66,7 +83,7 @@ class RowColumns:
 
     patient: NDArray[np.int32]
     gene: NDArray[np.int32]
-    category: NDArray[np.uint8]
+    category: NDArray[np.uint16]
     protein: NDArray[np.int32]
     wildcard: NDArray[np.int32]
     exon: NDArray[np.int16]
@@ -128,7 +145,7 @@ class PatientIndex:
             vclasses,
         )
         # Mirror gene-gene fusions so that either partner is the row's gene.
-        sv = (rows.category == CAT_BIT["sv"]) & (rows.partner >= 0) & (rows.partner != rows.gene)
+        sv = ((rows.category & SV_BITS) != 0) & (rows.partner >= 0) & (rows.partner != rows.gene)
         mirror = np.flatnonzero(sv)
 
         def both(col: NDArray[np.generic], mirrored: NDArray[np.generic] | None = None) -> NDArray:  # type: ignore[type-arg]
@@ -145,7 +162,7 @@ class PatientIndex:
         self.r_gene = gene[order].astype(np.int32)
         self.r_partner = partner[order].astype(np.int32)
         self.r_patient = both(rows.patient)[order].astype(np.int32)
-        self.r_category = both(rows.category)[order].astype(np.uint8)
+        self.r_category = both(rows.category)[order].astype(np.uint16)
         self.r_protein = both(rows.protein)[order].astype(np.int32)
         self.r_wildcard = both(rows.wildcard)[order].astype(np.int32)
         self.r_exon = both(rows.exon)[order].astype(np.int16)
@@ -339,7 +356,7 @@ class PatientIndex:
                 row = len(cols["pat"])
                 cols["pat"].append(slot)
                 cols["gene"].append(genes.add(a.gene))
-                cols["cat"].append(CAT_BIT[a.category])
+                cols["cat"].append(row_bit(a.category, a.origin))
                 cols["prot"].append(
                     NONE if a.protein_change is None else proteins.add(a.protein_change)
                 )
@@ -369,7 +386,7 @@ class PatientIndex:
         rc = RowColumns(
             patient=np.array(cols["pat"], dtype=np.int32),
             gene=np.array(cols["gene"], dtype=np.int32),
-            category=np.array(cols["cat"], dtype=np.uint8),
+            category=np.array(cols["cat"], dtype=np.uint16),
             protein=np.array(cols["prot"], dtype=np.int32),
             wildcard=np.array(cols["wild"], dtype=np.int32),
             exon=np.array(cols["exon"], dtype=np.int16),

@@ -19,6 +19,13 @@ from oncotrials.core.errors import ValidationError
 #: Variant categories of an alteration row.
 CATEGORIES: tuple[str, ...] = ("mutation", "cnv", "sv")
 
+#: Origins of an alteration row: acquired by the tumour, not stated, inherited.
+ORIGINS: tuple[str, ...] = ("somatic", "unknown", "germline")
+
+#: What a genomic criterion matches when it does not name an origin: somatic and unstated rows,
+#: never a germline variant (a trial's genomic criterion is about the tumour).
+DEFAULT_ORIGINS: frozenset[str] = frozenset({"somatic", "unknown"})
+
 #: Copy-number calls, normalised (CTML labels in parentheses): ``amplification`` (High
 #: Amplification), ``gain`` (Low Amplification), ``heterozygous_deletion``,
 #: ``homozygous_deletion``.
@@ -77,6 +84,7 @@ class Alteration:
     partner and ``fusion_partner`` the other (a gene symbol, ``"intergenic"``, or None when not
     reported); matching accepts either orientation. ``classes`` are knowledge-base classes
     attached by annotation (``oncogenic``, ``likely_oncogenic``, ``escat:IA`` ...), lower-case.
+    ``origin`` is ``somatic``, ``germline`` or ``unknown`` (see ``DEFAULT_ORIGINS``).
     """
 
     gene: str
@@ -87,9 +95,14 @@ class Alteration:
     fusion_partner: str | None = None
     variant_classification: str | None = None
     classes: frozenset[str] = frozenset()
+    origin: str = "unknown"
 
     def __post_init__(self) -> None:
         where = f"alteration {self.gene!r}"
+        if self.origin not in ORIGINS:
+            raise ValidationError(
+                f"{where}: origin must be one of {', '.join(ORIGINS)}; got {self.origin!r}."
+            )
         object.__setattr__(self, "gene", normalise_gene(self.gene, where=where + " gene"))
         if self.category not in CATEGORIES:
             raise ValidationError(
@@ -217,6 +230,7 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
         "fusion_partner",
         "variant_classification",
         "classes",
+        "origin",
     }
     extra = sorted(set(data) - known)
     if extra:
@@ -237,6 +251,7 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
             fusion_partner=_opt(data, "fusion_partner", str, where),
             variant_classification=_opt(data, "variant_classification", str, where),
             classes=frozenset(classes),
+            origin=data.get("origin", "unknown"),
         )
     except ValidationError as exc:
         raise ValidationError(f"{where}: {exc.message}") from None

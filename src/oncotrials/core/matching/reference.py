@@ -43,7 +43,7 @@ def oriented(alteration: Alteration) -> Iterator[tuple[str, str | None]]:
 
 def row_matches(leaf: Genomic, alteration: Alteration) -> bool:
     """Whether one alteration row satisfies every field of a genomic criterion."""
-    if alteration.category not in leaf.categories:
+    if alteration.category not in leaf.categories or alteration.origin not in leaf.origins:
         return False
     if leaf.protein_change is not None and alteration.protein_change != leaf.protein_change:
         return False

@@ -32,10 +32,24 @@ def _reference_hashes(parsed: Any) -> dict[str, str]:
         info = parsed.reports[sid]
         meta = asdict(info)
         meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
+        if meta["limit_of_detection"] is None:  # declared later: absent, as before it existed
+            del meta["limit_of_detection"]
         h.update(json.dumps(meta, sort_keys=True).encode())
         for kind in KINDS:
             f = parsed.frames[kind].filter(pl.col("sample_key") == sid)
-            later = [c for c in f.columns if c in {"mutation_status", "transcript_id"}]
+            later = [
+                c
+                for c in f.columns
+                if c
+                in {
+                    "mutation_status",
+                    "transcript_id",
+                    "site1_exon",
+                    "site2_exon",
+                    "site1_transcript",
+                    "site2_transcript",
+                }
+            ]
             if f.height:
                 base = f.drop(later).sort(f.drop(later).columns, nulls_last=True)
                 h.update(kind.encode())

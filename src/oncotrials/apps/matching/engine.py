@@ -490,8 +490,11 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 
 # One alteration row, normalised as the core's Alteration does (gene and partner symbols
 # upper-case, classes lower-case): gene, category, protein change, copy-number call, fusion
-# partner, variant classification, classes.
-_Row = tuple[str, str, str | None, str | None, str | None, str | None, frozenset[str]]
+# partner, variant classification, classes, exon (of the gene; of a fusion's first gene at its
+# breakpoint), the fusion partner's exon.
+_Row = tuple[
+    str, str, str | None, str | None, str | None, str | None, frozenset[str], int | None, int | None
+]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -537,21 +540,38 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
     ):
         symbol = _symbol(gene)
         if rid in current and symbol:
-            row = (symbol, "mutation", change or None, None, None, vclass or None, _classes(tier))
+            row = (
+                symbol,
+                "mutation",
+                change or None,
+                None,
+                None,
+                vclass or None,
+                _classes(tier),
+                None,
+                None,
+            )
             g.rows[pid][row] = None
     for rid, pid, gene, call, tier in _values(
         CopyNumberAlteration, report_ids, ("patient_id", "gene", "call", "escat_tier")
     ):
         symbol = _symbol(gene)
         if rid in current and symbol and call in _CN:
-            g.rows[pid][(symbol, "cnv", None, _CN[call], None, None, _classes(tier))] = None
-    for rid, pid, g1, g2, tier in _values(
-        StructuralVariant, report_ids, ("patient_id", "gene1", "gene2", "escat_tier")
+            g.rows[pid][
+                (symbol, "cnv", None, _CN[call], None, None, _classes(tier), None, None)
+            ] = None
+    for rid, pid, g1, g2, tier, x1, x2 in _values(
+        StructuralVariant,
+        report_ids,
+        ("patient_id", "gene1", "gene2", "escat_tier", "site1_exon", "site2_exon"),
     ):
         gene, partner = (g1 or g2), (g2 if g1 else "")
+        exon, partner_exon = (x1, x2) if g1 else (x2, None)
         symbol, other = _symbol(gene), _symbol(partner)
         if rid in current and symbol and (other is not None or not partner):
-            g.rows[pid][(symbol, "sv", None, None, other, None, _classes(tier))] = None
+            g.rows[pid][
+                (symbol, "sv", None, None, other, None, _classes(tier), exon, partner_exon)
+            ] = None
     for rid, pid, kind, value, status, name in _values(
         Biomarker, report_ids, ("patient_id", "kind", "value", "status", "name")
     ):
@@ -572,17 +592,21 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
 
 def _report(g: _Genomics, pid: int) -> GenomicReport:
     alterations: list[Alteration] = []
-    for gene, category, change, cn_call, partner, vclass, classes in g.rows.get(pid, {}):
+    for gene, category, change, cn_call, partner, vclass, classes, exon, pexon in g.rows.get(
+        pid, {}
+    ):
         with contextlib.suppress(ValidationError):
             alterations.append(
                 Alteration(
                     gene=gene,
                     category=category,
                     protein_change=change,
+                    exon=exon,
                     cn_call=cn_call,
                     fusion_partner=partner,
                     variant_classification=vclass,
                     classes=classes,
+                    partner_exon=pexon,
                 )
             )
     return GenomicReport(
@@ -646,8 +670,8 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
             flat.extend(mine)
             slots.extend([slot] * len(mine))
     n_rows = len(flat)
-    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c = (
-        zip(*flat, strict=True) if flat else ((),) * 7
+    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c, exon_c, pexon_c = (
+        zip(*flat, strict=True) if flat else ((),) * 9
     )
 
     def codes(values: Sequence[str | None], vocab: Vocab) -> NDArray[np.int32]:
@@ -697,13 +721,16 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
         category=np.fromiter((CAT_BIT[c] for c in cat_c), dtype=np.uint8, count=n_rows),
         protein=codes(prot_c, proteins),
         wildcard=codes([wild_of[c] for c in prot_c], wildcards),
-        exon=np.full(n_rows, NONE, dtype=np.int16),
+        exon=np.fromiter((NONE if x is None else x for x in exon_c), dtype=np.int16, count=n_rows),
         cn_call=np.fromiter(
             (NONE if c is None else cn_index[c] for c in cn_c), dtype=np.int8, count=n_rows
         ),
         partner=codes(partner_c, genes),
         vclass=codes(vc_c, vclasses),
         classes=row_classes,
+        partner_exon=np.fromiter(
+            (NONE if x is None else x for x in pexon_c), dtype=np.int16, count=n_rows
+        ),
     )
     return PatientIndex(
         patients, rows, genes=genes, proteins=proteins, wildcards=wildcards, vclasses=vclasses

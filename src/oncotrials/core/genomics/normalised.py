@@ -81,7 +81,16 @@ MUTATION_COLUMNS: dict[str, Any] = {
 }
 # Columns added after reports were first stored: left out of a report's content hash when the
 # file does not fill them, so that a file imported before they existed is still recognised.
-_HASH_OPTIONAL = frozenset({"mutation_status", "transcript_id"})
+_HASH_OPTIONAL = frozenset(
+    {
+        "mutation_status",
+        "transcript_id",
+        "site1_exon",
+        "site2_exon",
+        "site1_transcript",
+        "site2_transcript",
+    }
+)
 CNA_COLUMNS: dict[str, Any] = {
     "sample_key": pl.String,
     "gene": pl.String,
@@ -102,6 +111,10 @@ SV_COLUMNS: dict[str, Any] = {
     "dna_support": pl.Boolean,
     "rna_support": pl.Boolean,
     "somatic": pl.Boolean,
+    "site1_exon": pl.Int64,
+    "site2_exon": pl.Int64,
+    "site1_transcript": pl.String,
+    "site2_transcript": pl.String,
 }
 BIOMARKER_COLUMNS: dict[str, Any] = {
     "sample_key": pl.String,
@@ -150,6 +163,7 @@ class ReportInfo:
     reported_on: dt.date | None = None
     version: str = ""
     genome_build: str = ""
+    limit_of_detection: float | None = None  # a VAF fraction, as the assay declares it
 
 
 @dataclass
@@ -395,6 +409,7 @@ def parsed_from_report(
         reported_on=report.reported_on,
         version=report.version or "",
         genome_build=report.genome_build.value if report.genome_build else "",
+        limit_of_detection=report.limit_of_detection,
     )
     frames = {
         "mutations": _mutation_rows(report.mutations),
@@ -576,6 +591,8 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
     for s, info in parsed.reports.items():
         meta = asdict(info)
         meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
+        if info.limit_of_detection is None:  # added later: absent keeps the earlier digest
+            del meta["limit_of_detection"]
         digests[s].update(json.dumps(meta, sort_keys=True).encode())
     for kind in KINDS:
         f = parsed.frames[kind]

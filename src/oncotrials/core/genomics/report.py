@@ -36,6 +36,7 @@ from oncotrials.core.genomics.model import (
     StructuralVariant,
     Timepoint,
     VariantClass,
+    below_limit_of_detection,
 )
 from oncotrials.core.genomics.oncotree import OncoTree, load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
@@ -229,8 +230,10 @@ class _Alterations:
         covered: frozenset[str] | None,
         where: _Where,
         log: IssueLog,
+        lod: float | None = None,
     ) -> None:
         self.sid, self.build, self.covered, self.where, self.log = sid, build, covered, where, log
+        self.lod = lod
 
     def gene_at(self, value: str, at: tuple[str | int, ...]) -> str:
         """The gene symbol (alias resolved, a notice); a warning when outside the panel."""
@@ -273,6 +276,13 @@ class _Alterations:
                 f"consequence {v['consequence']!r} is not a known Sequence Ontology term.",
             )
             return None
+        if below_limit_of_detection(v.get("vaf"), self.lod):
+            log.warning(
+                where.line((*base, "vaf")),
+                where.field((*base, "vaf")),
+                f"VAF {v['vaf']:g} is below the assay's limit of detection {self.lod:g}; "
+                "kept, flagged below LoD.",
+            )
         start = v.get("position")
         end = None
         if start is not None and ref and ref != "-":
@@ -331,6 +341,10 @@ class _Alterations:
                     dna_support=v.get("dna_support"),
                     rna_support=v.get("rna_support"),
                     genome_build=self.build,
+                    site1_exon=v.get("exon1"),
+                    site2_exon=v.get("exon2"),
+                    site1_transcript=v.get("transcript1"),
+                    site2_transcript=v.get("transcript2"),
                 )
             )
         return tuple(svs)
@@ -384,7 +398,9 @@ def read_report_json(
         else None
     )
     build = GenomeBuild(data["genome_build"]) if "genome_build" in data else None
-    alterations = _Alterations(sample.sample_id, build, covered, where, log)
+    alterations = _Alterations(
+        sample.sample_id, build, covered, where, log, assay.get("limit_of_detection")
+    )
     mutations = alterations.short_variants(data.get("short_variants", []))
     cnas = alterations.copy_numbers(data.get("copy_number_alterations", []))
     svs = alterations.structural_variants(data.get("structural_variants", []))
@@ -400,6 +416,7 @@ def read_report_json(
         version=assay.get("version"),
         genome_build=build,
         covered_genes=covered,
+        limit_of_detection=assay.get("limit_of_detection"),
         mutations=mutations,
         copy_numbers=cnas,
         structural_variants=svs,
@@ -423,6 +440,7 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
             "covered_genes": sorted(report.covered_genes)
             if report.covered_genes is not None
             else None,
+            "limit_of_detection": report.limit_of_detection,
         }
     )
     return _drop_none(
@@ -481,6 +499,10 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
                         "position1": v.position1,
                         "chromosome2": v.chromosome2,
                         "position2": v.position2,
+                        "exon1": v.site1_exon,
+                        "exon2": v.site2_exon,
+                        "transcript1": v.site1_transcript,
+                        "transcript2": v.site2_transcript,
                         "in_frame": v.in_frame,
                         "sv_class": v.sv_class,
                         "event_info": v.event_info,

@@ -39,6 +39,9 @@ SEXES: tuple[str, ...] = ("female", "male")
 INTERGENIC = "intergenic"
 ANY_GENE = "any_gene"
 
+#: Most exons of any human gene (TTN has 363): a larger exon number is a typing error.
+MAX_EXON = 400
+
 GENE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _AMINO_ACIDS = frozenset("ACDEFGHIKLMNPQRSTVWY")
 
@@ -75,8 +78,12 @@ class Alteration:
 
     ``category`` is ``mutation``, ``cnv`` or ``sv``. For a structural variant ``gene`` is one
     partner and ``fusion_partner`` the other (a gene symbol, ``"intergenic"``, or None when not
-    reported); matching accepts either orientation. ``classes`` are knowledge-base classes
-    attached by annotation (``oncogenic``, ``likely_oncogenic``, ``escat:IA`` ...), lower-case.
+    reported); matching accepts either orientation. ``exon`` is the row's exon: for a
+    structural variant, the exon of ``gene`` at the breakpoint, and ``partner_exon`` the exon of
+    the partner (``EML4 (exon 13) :: ALK (exon 20)`` is gene EML4, exon 13, partner ALK,
+    partner exon 20), so an exon criterion reads the exon of the gene it names. ``classes``
+    are knowledge-base classes attached by annotation (``oncogenic``, ``likely_oncogenic``,
+    ``escat:IA`` ...), lower-case.
     """
 
     gene: str
@@ -87,6 +94,7 @@ class Alteration:
     fusion_partner: str | None = None
     variant_classification: str | None = None
     classes: frozenset[str] = frozenset()
+    partner_exon: int | None = None
 
     def __post_init__(self) -> None:
         where = f"alteration {self.gene!r}"
@@ -95,6 +103,16 @@ class Alteration:
             raise ValidationError(
                 f"{where}: category must be one of {', '.join(CATEGORIES)}; got {self.category!r}."
             )
+        for name in ("exon", "partner_exon"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EXON
+            ):
+                raise ValidationError(
+                    f"{where}: {name} must be a whole number from 1 to {MAX_EXON}; got {value!r}."
+                )
+        if self.partner_exon is not None and self.category != "sv":
+            raise ValidationError(f"{where}: partner_exon is for structural variants only.")
         if self.cn_call is not None and self.cn_call not in CN_CALLS:
             raise ValidationError(
                 f"{where}: cn_call must be one of {', '.join(CN_CALLS)}; got {self.cn_call!r}."
@@ -111,7 +129,11 @@ class Alteration:
         """Short human label: ``KRAS p.G12C``, ``ERBB2 amplification``, ``EML4-ALK``."""
         if self.category == "sv":
             partner = self.fusion_partner or "?"
-            return f"{self.gene}-{partner} fusion"
+            if self.exon is None and self.partner_exon is None:
+                return f"{self.gene}-{partner} fusion"
+            ex = f" (exon {self.exon})" if self.exon is not None else ""
+            pex = f" (exon {self.partner_exon})" if self.partner_exon is not None else ""
+            return f"{self.gene}{ex}-{partner}{pex} fusion"
         if self.category == "cnv":
             return f"{self.gene} {self.cn_call or 'copy-number change'}"
         return f"{self.gene} {self.protein_change or 'mutation'}"
@@ -215,6 +237,7 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
         "exon",
         "cn_call",
         "fusion_partner",
+        "partner_exon",
         "variant_classification",
         "classes",
     }
@@ -235,6 +258,7 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
             exon=_opt(data, "exon", int, where),
             cn_call=_opt(data, "cn_call", str, where),
             fusion_partner=_opt(data, "fusion_partner", str, where),
+            partner_exon=_opt(data, "partner_exon", int, where),
             variant_classification=_opt(data, "variant_classification", str, where),
             classes=frozenset(classes),
         )

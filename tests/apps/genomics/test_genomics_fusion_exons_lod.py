@@ -219,3 +219,17 @@ def test_upload_page_takes_the_lod(unit, biologist, patient, tmp_path, client_fo
     )
     assert good.status_code == 200
     assert GenomicReport.objects.get().limit_of_detection == 0.002
+
+
+def test_an_import_job_carries_the_lod(unit, biologist, patient, tmp_path):
+    from oncotrials.apps.genomics.models import GenomicReport
+    from oncotrials.apps.jobs.models import Job, JobKind
+    from oncotrials.apps.jobs.services import job_submit
+
+    path = _report(tmp_path, sample="LB1-f", kind="cfdna", timepoint="baseline")
+    with pytest.raises(ValidationError, match="limit_of_detection"):
+        job_submit(kind=JobKind.GENOMICS_IMPORT, by=None, path=path, limit_of_detection="x")
+    assert not Job.objects.exists()
+    job = job_submit(kind=JobKind.GENOMICS_IMPORT, by=None, path=path, limit_of_detection="0.2%")
+    assert job.params["limit_of_detection"] == pytest.approx(0.002)
+    assert GenomicReport.objects.get().limit_of_detection == pytest.approx(0.002)

@@ -96,6 +96,13 @@ def test_exons_and_lod_are_stored_and_shown_on_the_patient_page(
     assert "VAF 0.0012 (below LoD 0.2 %)" in html  # the call below the limit is flagged
     # covered genes without a call are "not detected (below LoD)", not absent
     assert "Not detected (below LoD 0.2 %): EGFR, KRAS" in html
+    api = client_for("biologist").get(f"/api/v1/genomics/patients/{patient.pk}/timeline")
+    assert api.status_code == 200, api.content
+    (sample,) = api.json()
+    assert "EML4 (exon 13) :: ALK (exon 20)" in {a["label"] for a in sample["alterations"]}
+    assert sample["not_detected"] == [
+        {"assay": "cfdna panel", "limit_of_detection": 0.002, "genes": ["EGFR", "KRAS"]}
+    ]
 
 
 def test_a_liquid_biopsy_below_lod_gives_no_false_loss_or_acquisition(
@@ -145,6 +152,13 @@ def test_a_liquid_biopsy_below_lod_gives_no_false_loss_or_acquisition(
     html = page.content.decode()
     assert "below the baseline assay&#x27;s LoD 0.5 %" in html
     assert "not detected in cfDNA (below LoD 0.2 %)" in html
+    api = client_for("biologist").get(
+        f"/api/v1/genomics/patients/{patient.pk}/resistance", {"drug": "osimertinib"}
+    )
+    assert api.status_code == 200, api.content
+    assert api.json()["not_detected"] == [
+        {"label": "EGFR p.L858R", "reason": "not detected in cfDNA (below LoD 0.2 %)"}
+    ]
 
 
 def test_the_import_option_declares_the_lod_and_a_conflict_writes_nothing(

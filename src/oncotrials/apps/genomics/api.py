@@ -117,6 +117,14 @@ def _timeline_doc(t: TimelineSample) -> dict[str, Any]:
             }
             for a in t.alterations
         ],
+        "not_detected": [
+            {
+                "assay": nd.report.assay,
+                "limit_of_detection": nd.limit_of_detection,
+                "genes": nd.genes,
+            }
+            for nd in t.not_detected
+        ],
     }
 
 
@@ -230,6 +238,7 @@ def _resistance_doc(rep: ResistanceReport) -> dict[str, Any]:
             }
             for a in rep.acquired
         ],
+        "not_detected": [{"label": u.label, "reason": u.reason} for u in rep.not_detected],
     }
 
 

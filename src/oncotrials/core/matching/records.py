@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.genomics.model import MAX_EXON  # the one plausibility rule for exons
 
 #: Variant categories of an alteration row.
 CATEGORIES: tuple[str, ...] = ("mutation", "cnv", "sv")
@@ -38,9 +39,6 @@ SEXES: tuple[str, ...] = ("female", "male")
 #: Special fusion-partner values: any partner gene, or a breakpoint outside any gene.
 INTERGENIC = "intergenic"
 ANY_GENE = "any_gene"
-
-#: Most exons of any human gene (TTN has 363): a larger exon number is a typing error.
-MAX_EXON = 400
 
 GENE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _AMINO_ACIDS = frozenset("ACDEFGHIKLMNPQRSTVWY")

@@ -167,15 +167,24 @@ def test_the_import_option_declares_the_lod_and_a_conflict_writes_nothing(
     from oncotrials.apps.genomics.models import GenomicReport
     from oncotrials.apps.genomics.services import genomics_import
 
-    plain = _report(tmp_path, sample="LB1-a", kind="cfdna", timepoint="baseline")
+    plain = _report(
+        tmp_path,
+        sample="LB1-a",
+        kind="cfdna",
+        timepoint="baseline",
+        variants=[{"gene": "KRAS", "protein_change": "p.G12D", "vaf": 0.001}],
+    )
     with pytest.raises(ValidationError, match="write 5%"):
         genomics_import(path=plain, by=biologist, limit_of_detection="5")
     declared = _report(tmp_path, sample="LB1-b", kind="cfdna", timepoint="baseline", lod=0.002)
     with pytest.raises(ValidationError, match=r"declares 0\.002, the import option 0\.005"):
         genomics_import(path=declared, by=biologist, limit_of_detection="0.5%")
     assert GenomicReport.objects.count() == 0
-    genomics_import(path=plain, by=biologist, limit_of_detection="0.25%")
+    result = genomics_import(path=plain, by=biologist, limit_of_detection="0.25%")
     assert GenomicReport.objects.get().limit_of_detection == pytest.approx(0.0025)
+    assert "sample LB1-a: 1 call(s) with a VAF below the assay's limit of detection" in (
+        " ".join(result.notices)
+    )
     # the same value as the file's is no conflict
     genomics_import(path=declared, by=biologist, limit_of_detection=0.002)
     assert GenomicReport.objects.count() == 2

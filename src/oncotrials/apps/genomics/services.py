@@ -592,6 +592,15 @@ def _declare_lod(parsed: Parsed, lod: float) -> None:
                 field="limit_of_detection",
             )
         info.limit_of_detection = lod
+    # Calls below the declared limit are kept and flagged (the pages show them so).
+    f = parsed.frames["mutations"]
+    if f.height:
+        below = f.filter(pl.col("vaf") < lod).group_by("sample_key").len().sort("sample_key")
+        for sid, n in below.iter_rows():
+            parsed.notices.append(
+                f"{parsed.source}, sample {sid}: {n} call(s) with a VAF below the assay's limit "
+                f"of detection {lod:g}; kept, flagged below LoD."
+            )
 
 
 @transaction.atomic

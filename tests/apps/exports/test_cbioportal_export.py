@@ -191,7 +191,9 @@ def _genomics(trial_data: Any, tmp_path: Path) -> None:
         copy_numbers=(CopyNumber("SB-1", "MET", CnaCall.AMPLIFICATION),),
         structural_variants=(StructuralVariant("SA-1", "EML4", "ALK", "2", 42522656, "2",
                                                29446394, True, "INVERSION", "Fusion", False,
-                                               True, True, b38),),
+                                               True, True, b38, site1_exon=13, site2_exon=20,
+                                               site1_transcript="ENST00000318522",
+                                               site2_transcript="ENST00000389048"),),
     )  # fmt: skip
     write_study(study, tmp_path / "source")
     genomics_import(path=tmp_path / "source", by=None)
@@ -253,6 +255,14 @@ def test_the_programme_study_passes_the_shape_rules(programme: Any, tmp_path: Pa
     assert lists["cases_sv.txt"]["case_list_ids"] == "SA-1"
     assert lists["cases_cna.txt"]["case_list_ids"] == "SB-1"
     assert lists["cases_cnaseq.txt"]["case_list_ids"] == "SB-1"  # both samples were sequenced
+    # the fusion's breakpoint exons and transcripts go back out in the SV columns
+    _, (sv,) = _rows(out / "data_sv.txt")
+    assert (sv["Site1_Region"], sv["Site1_Region_Number"], sv["Site2_Region_Number"]) == (
+        "EXON",
+        "13",
+        "20",
+    )
+    assert sv["Site2_Ensembl_Transcript_Id"] == "ENST00000389048"
 
 
 def test_the_timeline_counts_days_from_referral(programme: Any, tmp_path: Path) -> None:

@@ -247,7 +247,7 @@ def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: A
     import_report(
         tmp_path,
         unit_p.braf_patient,
-        svs=[{"gene1": "EML4", "gene2": "ALK", "event_info": "Fusion"}],
+        svs=[{"gene1": "EML4", "gene2": "ALK", "exon1": 13, "exon2": 20, "event_info": "Fusion"}],
         cnas=[{"gene": "CDKN2A", "call": "deep_deletion"}],
         biomarkers=[{"kind": "MSI", "status": "MSI-H"}, {"kind": "TMB", "value": 22.0}],
         oncotree="COAD",
@@ -267,6 +267,10 @@ def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: A
     assert probe_sets["sex"] == {str(unit_p.braf_patient.pk)}
     # ESCAT (Mosele F et al. Ann Oncol 2020;31:1491-1505): BRAF V600E in colorectal cancer is
     # tier I-A, KRAS G12C in NSCLC tier II-B (the tiers the genomics import attaches)
+    # fusion exons: the exon of the gene the criterion names, in either orientation
+    assert probe_sets["alk_exon20"] == {str(unit_p.braf_patient.pk)}
+    assert probe_sets["eml4_exon13"] == {str(unit_p.braf_patient.pk)}
+    assert probe_sets["alk_exon13"] == set()
     assert probe_sets["escat_i"] == {str(unit_p.braf_patient.pk)}
     assert str(unit_p.kras_patient.pk) in probe_sets["escat_iib"]
     braf = records[unit_p.braf_patient.pk]
@@ -274,7 +278,11 @@ def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: A
     assert braf.report.msi == "high"
     assert braf.report.tmb == 22.0
     labels = {a.label() for a in braf.report.alterations}
-    assert {"EML4-ALK fusion", "CDKN2A homozygous_deletion", "BRAF p.V600E"} <= labels
+    assert {
+        "EML4 (exon 13)-ALK (exon 20) fusion",
+        "CDKN2A homozygous_deletion",
+        "BRAF p.V600E",
+    } <= labels
     assert records[unit_p.untested.pk].report is None
 
 
@@ -284,6 +292,9 @@ def _probe_trial() -> Any:
 
     kinds = {
         "alk": {"genomic": {"gene": "ALK", "category": "sv", "fusion_partner": "EML4"}},
+        "alk_exon20": {"genomic": {"gene": "ALK", "category": "sv", "exon": 20}},
+        "eml4_exon13": {"genomic": {"gene": "EML4", "fusion_partner": "ALK", "exon": 13}},
+        "alk_exon13": {"genomic": {"gene": "ALK", "category": "sv", "exon": 13}},
         "cdkn2a": {"genomic": {"gene": "CDKN2A", "cn_call": "homozygous_deletion"}},
         "msi": {"msi": "high"},
         "tmb": {"tmb": {"gte": 10}},

@@ -33,13 +33,19 @@ def _reference_hashes(parsed: Any) -> dict[str, str]:
         meta = asdict(info)
         del meta["normal_sample"]  # hashed with the rows' normal_sample_id
         meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
+        if meta["limit_of_detection"] is None:  # declared later: absent, as before it existed
+            del meta["limit_of_detection"]
         h.update(json.dumps(meta, sort_keys=True).encode())
         for kind in KINDS:
             f = parsed.frames[kind].filter(pl.col("sample_key") == sid)
             f = f.drop([c for c in f.columns if c == "origin"])  # derived from mutation_status
             groups = [
                 [c for c in g if c in f.columns]
-                for g in (("mutation_status", "transcript_id"), ("oncogenicity", "reported"))
+                for g in (
+                    ("mutation_status", "transcript_id"),
+                    ("oncogenicity", "reported"),
+                    ("site1_exon", "site2_exon", "site1_transcript", "site2_transcript"),
+                )
             ]
             later = [c for g in groups for c in g]
             if f.height:

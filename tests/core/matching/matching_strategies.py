@@ -84,6 +84,8 @@ def alterations(draw: st.DrawFn) -> Alteration:
         variant_classification=draw(st.sampled_from([None, "Missense_Mutation", "Nonsense"])),
         classes=frozenset(draw(st.sets(st.sampled_from(CLASSES), max_size=2))),
         origin=draw(st.sampled_from(["unknown", "somatic", "germline"])),
+        # the partner's exon at a fusion breakpoint: read when the criterion names the partner
+        partner_exon=draw(st.sampled_from([None, 13, 20])) if category == "sv" else None,
     )
 
 

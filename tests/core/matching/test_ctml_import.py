@@ -286,3 +286,23 @@ def test_closed_trial_by_summary_status(oncotree: OncoTreeMap) -> None:
     m = Matcher([trial], [Patient("p", report=rep(Alteration("KRAS")))], oncotree)
     assert m.matches() == []
     assert [lm.patient_ids for lm in m.matches(include_closed=True)] == [("p",)]
+
+
+def test_ctml_exon_on_a_structural_variation_reads_the_named_gene_breakpoint(
+    oncotree: OncoTreeMap,
+) -> None:
+    match = [
+        {
+            "genomic": {
+                "hugo_symbol": "ALK",
+                "variant_category": "Structural Variation",
+                "exon": 20,
+            }
+        }
+    ]
+    pts = [
+        Patient("typed", report=rep(Alteration("EML4", "sv", exon=13, fusion_partner="ALK", partner_exon=20))),
+        Patient("other", report=rep(Alteration("EML4", "sv", exon=13, fusion_partner="ALK", partner_exon=19))),
+        Patient("untyped", report=rep(Alteration("EML4", "sv", fusion_partner="ALK"))),
+    ]  # fmt: skip
+    assert arm_matches(ctml(match), pts, oncotree) == {"typed"}

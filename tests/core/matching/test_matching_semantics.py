@@ -404,3 +404,43 @@ def test_exon_and_variant_classification_hold_on_the_same_row(oncotree: OncoTree
     ]
     crit = {"genomic": {"gene": "EGFR", "exon": 19, "variant_classification": "In_Frame_Del"}}
     assert matched(crit, pts, oncotree) == {"ex19-del"}
+
+
+def test_fusion_exon_is_the_exon_of_the_gene_the_criterion_names(oncotree: OncoTreeMap) -> None:
+    # An exon on a structural-variant leaf reads the breakpoint exon of the gene it names, in
+    # either orientation; as in MatchMiner (TRUE_TRANSCRIPT_EXON, exact) a row without that
+    # exon does not satisfy it, and a leaf without exon accepts any.
+    def sv(g1: str, x1: int | None, g2: str, x2: int | None) -> Alteration:
+        return Alteration(g1, "sv", exon=x1, fusion_partner=g2, partner_exon=x2)
+
+    pts = [
+        Patient("v1", report=report(sv("EML4", 13, "ALK", 20))),
+        Patient("v3", report=report(sv("EML4", 6, "ALK", 20))),
+        Patient("alk-first", report=report(sv("ALK", 20, "EML4", 13))),
+        Patient("no-exon", report=report(sv("EML4", None, "ALK", None))),
+        Patient("ret", report=report(sv("KIF5B", 15, "RET", 12))),
+    ]
+    alk20 = {"genomic": {"gene": "ALK", "category": "sv", "exon": 20}}
+    assert matched(alk20, pts, oncotree) == {"v1", "v3", "alk-first"}
+    eml4_13 = {"genomic": {"gene": "EML4", "category": "sv", "fusion_partner": "ALK", "exon": 13}}
+    assert matched(eml4_13, pts, oncotree) == {"v1", "alk-first"}
+    # the partner's exon is not the named gene's: ALK exon 13 matches no EML4 exon-13 fusion
+    alk13 = {"genomic": {"gene": "ALK", "category": "sv", "exon": 13}}
+    assert matched(alk13, pts, oncotree) == set()
+    anyalk = {"genomic": {"gene": "ALK", "category": "sv"}}
+    assert matched(anyalk, pts, oncotree) == {"v1", "v3", "alk-first", "no-exon"}
+    # an exclusion: "no EML4-ALK variant 3" keeps variant 1, the untyped fusion and the RET one
+    not_v3 = {"not": {"genomic": {"gene": "EML4", "fusion_partner": "ALK", "exon": 6}}}
+    assert matched(not_v3, pts, oncotree) == {"v1", "alk-first", "no-exon", "ret"}
+    assert sv("EML4", 13, "ALK", 20).label() == "EML4 (exon 13)-ALK (exon 20) fusion"
+
+
+def test_partner_exon_is_validated(oncotree: OncoTreeMap) -> None:
+    from oncotrials.core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="partner_exon"):
+        Alteration("EML4", "sv", fusion_partner="ALK", partner_exon=0)
+    with pytest.raises(ValidationError, match="structural variants only"):
+        Alteration("KIT", "mutation", partner_exon=11)
+    with pytest.raises(ValidationError, match="exon must be a whole number"):
+        Alteration("KIT", "mutation", exon=999)

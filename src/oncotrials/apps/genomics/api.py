@@ -63,8 +63,13 @@ def genomics_imports_create(
     file: File[UploadedFile | None] = None,
     patient_map: File[UploadedFile | None] = None,
     assay: Form[str] = "",
+    limit_of_detection: Form[str] = "",
 ) -> Any:
-    """Import a MAF, VCF, JSON report or zipped cBioPortal study (multipart), all or nothing."""
+    """Import a MAF, VCF, JSON report or zipped cBioPortal study (multipart), all or nothing.
+
+    ``limit_of_detection`` declares the assay's LoD (``0.002`` or ``0.2%``) for reports that do
+    not declare it themselves.
+    """
     if not may_import_anything(request.user):
         raise PermissionDeniedError(
             "Only molecular biologists, data managers and administrators import genomic files."
@@ -77,6 +82,7 @@ def genomics_imports_create(
         by=acting_user(request.user),
         patient_map_text=_map_text(patient_map),
         assay=assay[:100],
+        limit_of_detection=limit_of_detection.strip() or None,
     )
     return Status(201, result.as_dict())
 
@@ -124,6 +130,14 @@ def _timeline_doc(t: TimelineSample) -> dict[str, Any]:
         "sample": _sample_doc(t.sample),
         "assays": [r.assay for r in t.reports],
         "alterations": [_alteration_doc(a) for a in t.alterations],
+        "not_detected": [
+            {
+                "assay": nd.report.assay,
+                "limit_of_detection": nd.limit_of_detection,
+                "genes": nd.genes,
+            }
+            for nd in t.not_detected
+        ],
     }
 
 
@@ -350,6 +364,7 @@ def _resistance_doc(rep: ResistanceReport) -> dict[str, Any]:
             }
             for a in rep.acquired
         ],
+        "not_detected": [{"label": u.label, "reason": u.reason} for u in rep.not_detected],
     }
 
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.subjects.models import Patient
+from oncotrials.core.genomics.model import fusion_label
 
 
 class SampleKind(models.TextChoices):
@@ -80,6 +81,11 @@ class GenomicReport(models.Model):
         null=True, blank=True, help_text=_("Genes the assay covers; empty for exome/genome")
     )
     lab = models.CharField(max_length=200, blank=True)
+    limit_of_detection = models.FloatField(
+        null=True,
+        blank=True,
+        help_text=_("Lowest VAF (a fraction: 0.002 is 0.2 %) the assay reliably detects"),
+    )
     reported_on = models.DateField(null=True, blank=True)
     version = models.CharField(max_length=40, blank=True)
     genome_build = models.CharField(max_length=8, blank=True)
@@ -111,6 +117,12 @@ class GenomicReport(models.Model):
     def tumour_only(self) -> bool:
         """A tumour sample's report without a matched normal: germline calls are not excluded."""
         return self.normal_sample_id is None and self.sample.kind != SampleKind.BLOOD
+
+    @property
+    def limit_of_detection_percent(self) -> str:
+        """The declared limit of detection as a percentage (``0.2``), '' when not declared."""
+        lod = self.limit_of_detection
+        return "" if lod is None else f"{lod * 100:g}"
 
 
 class _Alteration(models.Model):
@@ -205,6 +217,11 @@ class StructuralVariant(_Alteration):
     dna_support = models.BooleanField(null=True, blank=True)
     rna_support = models.BooleanField(null=True, blank=True)
     somatic = models.BooleanField(default=True)
+    # Exon of each breakpoint and the transcript it is numbered on (null/'' when not reported).
+    site1_exon = models.PositiveSmallIntegerField(null=True, blank=True)
+    site2_exon = models.PositiveSmallIntegerField(null=True, blank=True)
+    site1_transcript = models.CharField(max_length=64, blank=True)
+    site2_transcript = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [
@@ -214,6 +231,11 @@ class StructuralVariant(_Alteration):
 
     def __str__(self) -> str:
         return f"{self.gene1 or '?'}::{self.gene2 or '?'}"
+
+    @property
+    def label(self) -> str:
+        """``EML4 (exon 13) :: ALK (exon 20)``, or ``EML4::ALK`` without exons."""
+        return fusion_label(self.gene1, self.site1_exon, self.gene2, self.site2_exon)
 
 
 class BiomarkerKind(models.TextChoices):

@@ -70,10 +70,19 @@ class GenomicsReportOut(Schema):
     mutations: list[GenomicsAlterationOut]
 
 
+class GenomicsNotDetectedOut(Schema):
+    """Covered genes of a report without a call: not detected (below the LoD), not absent."""
+
+    assay: str
+    limit_of_detection: float | None
+    genes: list[str]
+
+
 class GenomicsTimelineSampleOut(Schema):
     sample: GenomicsSampleOut
     assays: list[str]
     alterations: list[GenomicsAlterationOut]
+    not_detected: list[GenomicsNotDetectedOut] = []
 
 
 class GenomicsCohortRowOut(Schema):
@@ -106,6 +115,11 @@ class GenomicsAcquiredOut(Schema):
     possible_clonal_haematopoiesis: bool
 
 
+class GenomicsUndetectedOut(Schema):
+    label: str
+    reason: str
+
+
 class GenomicsResistanceOut(Schema):
     patient: str
     baseline_sample: str
@@ -114,6 +128,8 @@ class GenomicsResistanceOut(Schema):
     therapy_source: str
     targets: list[str]
     acquired: list[GenomicsAcquiredOut]
+    # Baseline events a progression sample does not show where absence is no evidence.
+    not_detected: list[GenomicsUndetectedOut] = []
 
 
 class GenomicsAtlasRowOut(Schema):

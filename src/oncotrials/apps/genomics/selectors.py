@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Patient, Registration
@@ -30,6 +31,7 @@ from oncotrials.core.genomics.model import (
     CnaCall,
     GenomeBuild,
     VariantClass,
+    below_limit_of_detection,
 )
 from oncotrials.core.genomics.model import (
     Biomarker as CoreBiomarker,
@@ -345,6 +347,10 @@ def _core_sv(s: Any, sample_key: str) -> CoreStructuralVariant:
         dna_support=s.dna_support,
         rna_support=s.rna_support,
         somatic=s.somatic,
+        site1_exon=s.site1_exon,
+        site2_exon=s.site2_exon,
+        site1_transcript=s.site1_transcript or None,
+        site2_transcript=s.site2_transcript or None,
     )
 
 
@@ -405,6 +411,41 @@ class TimelineSample:
     sample: Sample
     reports: list[GenomicReport]
     alterations: list[AnnotatedAlteration]
+    # Covered genes without a call, per report that declares a LoD or tests cfDNA: "not
+    # detected" (with the limit), never "absent".
+    not_detected: list[NotDetected] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NotDetected:
+    report: GenomicReport
+    genes: list[str]
+    limit_of_detection: float | None
+
+    @property
+    def limit_percent(self) -> str:
+        return "" if self.limit_of_detection is None else f"{self.limit_of_detection * 100:g}"
+
+
+def _vaf_detail(vaf: float | None, lod: float | None) -> str:
+    """`` · VAF 0.004 (below LoD 0.5 %)``: the fraction as stored, the flag when it applies."""
+    if vaf is None:
+        return ""
+    text = f" · VAF {vaf:.2f}" if vaf >= 0.01 else f" · VAF {vaf:.4f}"
+    if below_limit_of_detection(vaf, lod):
+        assert lod is not None
+        text += f" ({gettext('below LoD')} {lod * 100:g} %)"
+    return text
+
+
+def _uncalled(sample: Sample, report: GenomicReport, called: set[str]) -> NotDetected | None:
+    """The report's covered genes without any call, when absence must read "not detected"."""
+    if report.covered_genes is None:
+        return None
+    if report.limit_of_detection is None and sample.kind != "cfdna":
+        return None
+    genes = sorted(set(report.covered_genes) - called)
+    return NotDetected(report, genes, report.limit_of_detection) if genes else None
 
     @property
     def acquired(self) -> list[AnnotatedAlteration]:
@@ -429,14 +470,16 @@ def _annotated(
     return AnnotatedAlteration(kind, label, gene, (ann.tier if ann else tier) or "", detail, ann)
 
 
-def _mutation_row(m: Mutation, sample_key: str, tumour: str) -> AnnotatedAlteration:
+def _mutation_row(
+    m: Mutation, sample_key: str, tumour: str, lod: float | None = None
+) -> AnnotatedAlteration:
     a = _annotated(
         _core_mutation(m, sample_key),
         "mutation",
         m.protein_change or m.variant_class,
         m.gene,
         f"{m.variant_class}"
-        + (f" · VAF {m.vaf:.2f}" if m.vaf is not None else "")
+        + _vaf_detail(m.vaf, lod)
         + (f" · depth {m.depth}" if m.depth is not None else "")
         + (f" · {m.transcript_id}" if m.transcript_id else ""),
         m.escat_tier,
@@ -473,7 +516,9 @@ def report_mutations(*, report: GenomicReport, origin: str = "") -> list[Annotat
     qs = Mutation.objects.filter(report=report).order_by("pk")
     if _check_origin(origin):
         qs = qs.filter(origin=origin)
-    rows = [_mutation_row(m, report.sample.sample_id, tumour) for m in qs]
+    rows = [
+        _mutation_row(m, report.sample.sample_id, tumour, report.limit_of_detection) for m in qs
+    ]
     rows.sort(key=lambda a: (a.origin == Origin.GERMLINE, a.tier or "Z", a.gene))
     return rows
 
@@ -497,10 +542,15 @@ def patient_genomic_timeline(*, patient: Patient, origin: str = "") -> list[Time
     for s in samples:
         mine = [r for r in reports if r.sample_id == s.pk]
         alts: list[AnnotatedAlteration] = []
+        uncalled: list[NotDetected] = []
         for r in mine:
             data = by_report[r.pk]
+            called = {a.gene for k in ("mutations", "copy_numbers") for a in data[k]}
+            called |= {g for v in data["structural_variants"] for g in (v.gene1, v.gene2) if g}
+            if (nd := _uncalled(s, r, called)) is not None:
+                uncalled.append(nd)
             for m in data["mutations"]:
-                alts.append(_mutation_row(m, s.sample_id, tumour))
+                alts.append(_mutation_row(m, s.sample_id, tumour, r.limit_of_detection))
             for c in data["copy_numbers"]:
                 alts.append(
                     _annotated(
@@ -517,9 +567,17 @@ def patient_genomic_timeline(*, patient: Patient, origin: str = "") -> list[Time
                 sv = _annotated(
                     _core_sv(v, s.sample_id),
                     "sv",
-                    f"{v.gene1 or '?'}::{v.gene2 or '?'}",
+                    v.label,
                     v.gene1 or v.gene2,
-                    "in frame" if v.in_frame else (v.sv_class or ""),
+                    " · ".join(
+                        x
+                        for x in (
+                            "in frame" if v.in_frame else (v.sv_class or ""),
+                            v.site1_transcript,
+                            v.site2_transcript,
+                        )
+                        if x
+                    ),
                     v.escat_tier,
                     tumour,
                 )
@@ -541,7 +599,7 @@ def patient_genomic_timeline(*, patient: Patient, origin: str = "") -> list[Time
         if origin:
             alts = [a for a in alts if a.origin == origin]
         alts.sort(key=lambda a: (a.tier or "Z", a.gene))
-        out.append(TimelineSample(s, mine, alts))
+        out.append(TimelineSample(s, mine, alts, uncalled))
     return out
 
 
@@ -638,6 +696,8 @@ def _serial(
 ) -> SerialSample:
     alts: list[Alteration] = []
     covered: set[str] | None = set()
+    # The least sensitive declared limit: what none of the sample's assays could have missed.
+    lods = [r.limit_of_detection for r in reports if r.limit_of_detection is not None]
     for r in reports:
         d = by_report[r.pk]
         alts += [_core_mutation(m, sample.sample_id) for m in d["mutations"]]
@@ -656,7 +716,12 @@ def _serial(
         tumour_fraction=sample.tumour_fraction,
         oncotree_code=sample.oncotree_code or sample.patient.diagnosis or None,
     )
-    return SerialSample(core, tuple(alts), frozenset(covered) if covered is not None else None)
+    return SerialSample(
+        core,
+        tuple(alts),
+        frozenset(covered) if covered is not None else None,
+        limit_of_detection=max(lods) if lods else None,
+    )
 
 
 def _pairs(patient_ids: Iterable[int]) -> dict[int, tuple[Sample, Sample]]:

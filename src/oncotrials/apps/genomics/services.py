@@ -42,6 +42,7 @@ from oncotrials.core.genomics.model import (
     Alteration,
     CnaCall,
     VariantClass,
+    parse_limit_of_detection,
 )
 from oncotrials.core.genomics.model import (
     Biomarker as CoreBiomarker,
@@ -122,6 +123,7 @@ class ImportResult:
 
 _INT_RANGES = {
     models.SmallIntegerField: (-32768, 32767),
+    models.PositiveSmallIntegerField: (0, 32767),
     models.IntegerField: (-2147483648, 2147483647),
     models.BigIntegerField: (-9223372036854775808, 9223372036854775807),
 }
@@ -533,6 +535,8 @@ def _audit_report(
         "source_file": [None, report.source_file],
         "assay": [None, report.assay],
     }
+    if report.limit_of_detection is not None:
+        changes["limit_of_detection"] = [None, report.limit_of_detection]
     for kind in KINDS:
         n = per_report[kind].get(report.pk, 0)
         if n:
@@ -659,12 +663,15 @@ def genomics_import(
     source_name: str | None = None,
     progress: Progress | None = None,
     vaf_unit: str | None = None,
+    limit_of_detection: float | str | None = None,
 ) -> ImportResult:
     """Import a MAF, VCF, SEG, JSON report or cBioPortal study directory, all or nothing.
 
     ``by`` is the importing user (None for a system import from the command line); the user
     must be a molecular biologist, data manager or administrator of every patient's site.
     ``vaf_unit`` declares the unit of a MAF's VAF column (``fraction`` or ``percent``).
+    ``limit_of_detection`` declares the assay's LoD (a VAF fraction, or text such as ``0.2%``)
+    for reports whose file does not; a file that declares another value is refused.
     Every text and whole-number value is checked against the limits of the column that will
     store it before anything is written (errors name the file, line and field).
     """
@@ -679,6 +686,8 @@ def genomics_import(
     ).normalised(assay=assay)
     if source_name:
         parsed.source = source_name
+    if limit_of_detection is not None and limit_of_detection != "":
+        _declare_lod(parsed, parse_limit_of_detection(limit_of_detection))
     check_limits(parsed, _column_limits())
     therapy_max = Sample._meta.get_field("therapy").max_length or 0
     for sid, extra in (patient_map.sample_info if patient_map else {}).items():
@@ -700,6 +709,28 @@ def genomics_import(
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(content_hashes, parsed)
         return _write(parsed, patients, normals, hashes, patient_map, by, say)
+
+
+def _declare_lod(parsed: Parsed, lod: float) -> None:
+    """Give every report of the file the declared LoD; a file that says otherwise is refused."""
+    for sid, info in parsed.reports.items():
+        if info.limit_of_detection is not None and abs(info.limit_of_detection - lod) > 1e-12:
+            raise ValidationError(
+                f"{parsed.source}, report of sample {sid!r}, field limit_of_detection: the file "
+                f"declares {info.limit_of_detection:g}, the import option {lod:g}; leave the "
+                "option out or correct the file. Nothing was imported.",
+                field="limit_of_detection",
+            )
+        info.limit_of_detection = lod
+    # Calls below the declared limit are kept and flagged (the pages show them so).
+    f = parsed.frames["mutations"]
+    if f.height:
+        below = f.filter(pl.col("vaf") < lod).group_by("sample_key").len().sort("sample_key")
+        for sid, n in below.iter_rows():
+            parsed.notices.append(
+                f"{parsed.source}, sample {sid}: {n} call(s) with a VAF below the assay's limit "
+                f"of detection {lod:g}; kept, flagged below LoD."
+            )
 
 
 @transaction.atomic
@@ -813,6 +844,7 @@ def _write(
             reported_on=info.reported_on,
             version=info.version,
             genome_build=info.genome_build,
+            limit_of_detection=info.limit_of_detection,
             content_hash=hashes[sid],
             source_file=parsed.source[:255],
             imported_by=by,
@@ -970,6 +1002,7 @@ def genomics_import_upload(
     by: User,
     patient_map_text: str | None = None,
     assay: str | None = None,
+    limit_of_detection: float | str | None = None,
 ) -> ImportResult:
     """Import an uploaded file (a MAF, VCF, SEG, JSON report, or a zipped study directory)."""
     filename = _safe_name(name)
@@ -983,5 +1016,10 @@ def genomics_import_upload(
         if filename.lower().endswith(".zip"):
             path = _unzip_study(target, Path(tmp) / "study")
         return genomics_import(
-            path=path, by=by, patient_map=pmap, assay=assay or None, source_name=filename
+            path=path,
+            by=by,
+            patient_map=pmap,
+            assay=assay or None,
+            source_name=filename,
+            limit_of_detection=limit_of_detection,
         )

@@ -265,6 +265,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             by=acting_user(request.user),
             patient_map_text=map_text,
             assay=request.POST.get("assay", "")[:100],
+            limit_of_detection=request.POST.get("limit_of_detection", "").strip() or None,
         )
     except OncotrialsError as exc:
         context["error"] = exc.message

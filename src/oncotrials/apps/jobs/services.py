@@ -42,6 +42,7 @@ from oncotrials.core.errors import (
     OncotrialsError,
     ValidationError,
 )
+from oncotrials.core.genomics.model import parse_limit_of_detection
 from oncotrials.core.genomics.normalised import PatientMap
 
 from .models import Job, JobKind, JobState
@@ -96,6 +97,7 @@ def job_submit(
     assay: str | None = None,
     vaf_unit: str | None = None,
     run: bool = True,
+    limit_of_detection: str | None = None,
 ) -> Job:
     """Record a job (or find the same one) and run it: in-process, or by the Celery worker.
 
@@ -106,6 +108,8 @@ def job_submit(
         if path is None:
             raise ValidationError("A genomic import needs the file to import.", field="path")
         params = _import_params(path, patient_map, assay, vaf_unit)
+        if limit_of_detection:  # only when declared: earlier jobs keep their identity
+            params["limit_of_detection"] = parse_limit_of_detection(limit_of_detection)
     elif kind == JobKind.MATCHING_RUN:
         # One run per state of the data: every audited write (but the jobs' own) moves the
         # trail's last event id.
@@ -155,6 +159,7 @@ def _run_genomics_import(job: Job) -> dict[str, Any]:
         patient_map=pmap,
         assay=p.get("assay"),
         vaf_unit=p.get("vaf_unit"),
+        limit_of_detection=p.get("limit_of_detection"),
     )
     doc = result.as_dict()
     doc["report_ids"] = list(doc["report_ids"])

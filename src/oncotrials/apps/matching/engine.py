@@ -493,8 +493,20 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 
 # One alteration row, normalised as the core's Alteration does (gene and partner symbols
 # upper-case, classes lower-case): gene, category, protein change, copy-number call, fusion
-# partner, variant classification, classes, origin.
-_Row = tuple[str, str, str | None, str | None, str | None, str | None, frozenset[str], str]
+# partner, variant classification, classes, origin, exon (of the gene; of a fusion's first gene
+# at its breakpoint), the fusion partner's exon.
+_Row = tuple[
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    frozenset[str],
+    str,
+    int | None,
+    int | None,
+]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -558,6 +570,8 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
                 vclass or None,
                 classes,
                 origin,
+                None,
+                None,
             )
             g.rows[pid][row] = None
     for rid, pid, gene, call, tier in _values(
@@ -565,19 +579,42 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
     ):
         symbol = _symbol(gene)
         if rid in current and symbol and call in _CN:
-            row = (symbol, "cnv", None, _CN[call], None, None, _classes(tier), "unknown")
+            row = (
+                symbol,
+                "cnv",
+                None,
+                _CN[call],
+                None,
+                None,
+                _classes(tier),
+                "unknown",
+                None,
+                None,
+            )
             g.rows[pid][row] = None
-    for rid, pid, g1, g2, tier, somatic in _values(
+    for rid, pid, g1, g2, tier, somatic, x1, x2 in _values(
         StructuralVariant,
         report_ids,
-        ("patient_id", "gene1", "gene2", "escat_tier", "somatic"),
+        ("patient_id", "gene1", "gene2", "escat_tier", "somatic", "site1_exon", "site2_exon"),
     ):
         gene, partner = (g1 or g2), (g2 if g1 else "")
+        exon, partner_exon = (x1, x2) if g1 else (x2, None)
         symbol, other = _symbol(gene), _symbol(partner)
         if rid in current and symbol and (other is not None or not partner):
             # SV_Status GERMLINE is stored as somatic=False; True is also the unstated default.
             origin = "unknown" if somatic else "germline"
-            row = (symbol, "sv", None, None, other, None, _classes(tier), origin)
+            row = (
+                symbol,
+                "sv",
+                None,
+                None,
+                other,
+                None,
+                _classes(tier),
+                origin,
+                exon,
+                partner_exon,
+            )
             g.rows[pid][row] = None
     for rid, pid, kind, value, status, name in _values(
         Biomarker, report_ids, ("patient_id", "kind", "value", "status", "name")
@@ -599,18 +636,31 @@ def _genomics(report_ids: Sequence[int] | None, current: set[int]) -> _Genomics:
 
 def _report(g: _Genomics, pid: int) -> GenomicReport:
     alterations: list[Alteration] = []
-    for gene, category, change, cn_call, partner, vclass, classes, origin in g.rows.get(pid, {}):
+    for (
+        gene,
+        category,
+        change,
+        cn_call,
+        partner,
+        vclass,
+        classes,
+        origin,
+        exon,
+        pexon,
+    ) in g.rows.get(pid, {}):
         with contextlib.suppress(ValidationError):
             alterations.append(
                 Alteration(
                     gene=gene,
                     category=category,
                     protein_change=change,
+                    exon=exon,
                     cn_call=cn_call,
                     fusion_partner=partner,
                     variant_classification=vclass,
                     classes=classes,
                     origin=origin,
+                    partner_exon=pexon,
                 )
             )
     return GenomicReport(
@@ -674,8 +724,8 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
             flat.extend(mine)
             slots.extend([slot] * len(mine))
     n_rows = len(flat)
-    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c, origin_c = (
-        zip(*flat, strict=True) if flat else ((),) * 8
+    gene_c, cat_c, prot_c, cn_c, partner_c, vc_c, cls_c, origin_c, exon_c, pexon_c = (
+        zip(*flat, strict=True) if flat else ((),) * 10
     )
 
     def codes(values: Sequence[str | None], vocab: Vocab) -> NDArray[np.int32]:
@@ -729,13 +779,16 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
         ),
         protein=codes(prot_c, proteins),
         wildcard=codes([wild_of[c] for c in prot_c], wildcards),
-        exon=np.full(n_rows, NONE, dtype=np.int16),
+        exon=np.fromiter((NONE if x is None else x for x in exon_c), dtype=np.int16, count=n_rows),
         cn_call=np.fromiter(
             (NONE if c is None else cn_index[c] for c in cn_c), dtype=np.int8, count=n_rows
         ),
         partner=codes(partner_c, genes),
         vclass=codes(vc_c, vclasses),
         classes=row_classes,
+        partner_exon=np.fromiter(
+            (NONE if x is None else x for x in pexon_c), dtype=np.int16, count=n_rows
+        ),
     )
     return PatientIndex(
         patients, rows, genes=genes, proteins=proteins, wildcards=wildcards, vclasses=vclasses

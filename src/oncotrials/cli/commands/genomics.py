@@ -527,6 +527,9 @@ def resistance(
                 "n_acquired": len(report.acquired),
                 "n_shared": len(report.shared),
                 "n_lost": len(report.lost),
+                "not_detected": [
+                    {"alteration": u.label, "reason": u.reason} for u in report.not_detected
+                ],
             }
         )
         return
@@ -543,9 +546,11 @@ def resistance(
         )
     stdout.print(table)
     stdout.print(
-        f"acquired {len(report.acquired)}, shared {len(report.shared)}, lost {len(report.lost)}; "
-        f"targets: {', '.join(sorted(report.targets))}"
+        f"acquired {len(report.acquired)}, shared {len(report.shared)}, lost {len(report.lost)}, "
+        f"not detected {len(report.not_detected)}; targets: {', '.join(sorted(report.targets))}"
     )
+    for u in report.not_detected:
+        stdout.print(f"not detected: {escape(u.label)} ({escape(u.reason)})")
 
 
 # ------------------------------------------------------------------------- database commands
@@ -598,6 +603,15 @@ def import_cmd(
             "fraction, or percent when the allele counts show it; values above 1 are refused)."
         ),
     ] = None,
+    lod: Annotated[
+        str | None,
+        typer.Option(
+            "--lod",
+            help="The assay's limit of detection, a VAF fraction (0.002) or a percent (0.2%), "
+            "for reports that do not declare it: covered genes without a call then read 'not "
+            "detected (below LoD)' and calls below it are flagged.",
+        ),
+    ] = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -633,6 +647,7 @@ def import_cmd(
                 assay=assay,
                 progress=progress,
                 vaf_unit=vaf_unit,
+                limit_of_detection=lod,
             )
 
     if fmt is OutputFormat.json:

@@ -82,6 +82,12 @@ def import_cmd(
     vaf_unit: Annotated[
         str | None, typer.Option(help="Unit of a MAF VAF column: fraction or percent.")
     ] = None,
+    lod: Annotated[
+        str | None,
+        typer.Option(
+            "--lod", help="The assay's limit of detection: a VAF fraction (0.002) or 0.2%."
+        ),
+    ] = None,
     user: Annotated[str | None, typer.Option(help="Import as this user.")] = None,
     queue_only: Annotated[
         bool, typer.Option("--queue-only", help="Record the job without running it.")
@@ -104,6 +110,7 @@ def import_cmd(
             assay=assay,
             vaf_unit=vaf_unit,
             run=not queue_only,
+            limit_of_detection=lod,
         )
     _show(job, fmt)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from oncotrials.core.genomics.model import (
     Sample,
     Segment,
     StructuralVariant,
+    exon_problem,
 )
 from oncotrials.core.genomics.seg import read_seg, write_seg
 
@@ -485,6 +486,7 @@ def read_structural_variants(
         g2 = get(rec, "Site2_Hugo_Symbol") or get(rec, "Site2_Entrez_Gene_Id")
         if g1 is None and g2 is None:
             log.error(line, "Site1_Hugo_Symbol", "neither site names a gene.")
+        exons = {site: _site_exon(get, rec, site, line, log) for site in ("Site1", "Site2")}
         frame_raw = (get(rec, "Site2_Effect_On_Frame") or "").lower().replace("-", "_")
         dna = (get(rec, "DNA_Support") or "").lower()
         rna = (get(rec, "RNA_Support") or "").lower()
@@ -504,10 +506,46 @@ def read_structural_variants(
                 rna_support=_SV_YES.get(rna),
                 somatic=status != "GERMLINE",
                 genome_build=build,
+                site1_exon=exons["Site1"],
+                site2_exon=exons["Site2"],
+                site1_transcript=get(rec, "Site1_Ensembl_Transcript_Id"),
+                site2_transcript=get(rec, "Site2_Ensembl_Transcript_Id"),
             )
         )
     log.raise_if_errors()
     return tuple(out)
+
+
+def _site_exon(
+    get: Callable[[dict[str, str | None], str], str | None],
+    rec: dict[str, str | None],
+    site: str,
+    line: int | None,
+    log: IssueLog,
+) -> int | None:
+    """The exon of a breakpoint: ``SiteN_Region_Number`` when ``SiteN_Region`` is EXON (or not
+    given), else the older ``SiteN_Exon`` column; an intronic breakpoint names no exon."""
+    column = f"{site}_Region_Number"
+    raw = get(rec, column)
+    if raw is None:
+        column = f"{site}_Exon"
+        raw = get(rec, column)
+    if raw is None:
+        return None
+    region = (get(rec, f"{site}_Region") or "EXON").strip().upper()
+    try:
+        value: object = int(raw)
+    except ValueError:
+        value = raw
+    problem = exon_problem(value)
+    if problem is not None:
+        log.error(line, column, problem)
+        return None
+    if region != "EXON":
+        log.info(line, column, f"{site} lies in {region.lower()} {value}: no exon stored.")
+        return None
+    assert isinstance(value, int)
+    return value
 
 
 # ---------------------------------------------------------------------------------- timeline
@@ -1131,9 +1169,15 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
         header = [
             "Sample_Id",
             "Site1_Hugo_Symbol",
+            "Site1_Ensembl_Transcript_Id",
+            "Site1_Region",
+            "Site1_Region_Number",
             "Site1_Chromosome",
             "Site1_Position",
             "Site2_Hugo_Symbol",
+            "Site2_Ensembl_Transcript_Id",
+            "Site2_Region",
+            "Site2_Region_Number",
             "Site2_Chromosome",
             "Site2_Position",
             "Site2_Effect_On_Frame",
@@ -1150,9 +1194,15 @@ def write_study(study: Study, directory: str | Path, *, complete_case_lists: boo
             [
                 v.sample_id,
                 v.gene1,
+                v.site1_transcript,
+                "EXON" if v.site1_exon is not None else None,
+                v.site1_exon,
                 v.chromosome1,
                 v.position1,
                 v.gene2,
+                v.site2_transcript,
+                "EXON" if v.site2_exon is not None else None,
+                v.site2_exon,
                 v.chromosome2,
                 v.position2,
                 frame[v.in_frame],

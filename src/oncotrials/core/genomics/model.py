@@ -14,6 +14,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from oncotrials.core.errors import ValidationError
+
 __all__ = [
     "Alteration",
     "Biomarker",
@@ -31,8 +33,15 @@ __all__ = [
     "StructuralVariant",
     "Timepoint",
     "VariantClass",
+    "below_limit_of_detection",
+    "exon_problem",
+    "fusion_label",
+    "parse_limit_of_detection",
     "segment_loh",
 ]
+
+#: Most exons of any human gene (TTN has 363): a larger exon number is a typing error.
+MAX_EXON = 400
 
 
 class VariantClass(enum.StrEnum):
@@ -302,14 +311,47 @@ class StructuralVariant:
     rna_support: bool | None = None
     somatic: bool = True
     genome_build: GenomeBuild | None = None
+    # Exon of each breakpoint (cBioPortal Site1/2_Region_Number) and the transcript it is on.
+    site1_exon: int | None = None
+    site2_exon: int | None = None
+    site1_transcript: str | None = None
+    site2_transcript: str | None = None
 
     @property
     def genes(self) -> tuple[str, ...]:
         return tuple(g for g in (self.gene1, self.gene2) if g)
 
     @property
+    def label(self) -> str:
+        """``EML4 (exon 13) :: ALK (exon 20)``; partners without exon are named alone."""
+        return fusion_label(self.gene1, self.site1_exon, self.gene2, self.site2_exon)
+
+    @property
     def key(self) -> tuple[str, str]:
         return (f"{self.gene1 or '?'}::{self.gene2 or '?'}", "fusion")
+
+
+def fusion_label(gene1: str | None, exon1: int | None, gene2: str | None, exon2: int | None) -> str:
+    """The partners of a fusion with their breakpoint exons: ``EML4 (exon 13) :: ALK (exon 20)``.
+
+    Without any exon the compact form ``EML4::ALK`` is kept; an unnamed partner reads ``?``.
+    """
+
+    def side(gene: str | None, exon: int | None) -> str:
+        return f"{gene or '?'} (exon {exon})" if exon is not None else gene or "?"
+
+    if exon1 is None and exon2 is None:
+        return f"{gene1 or '?'}::{gene2 or '?'}"
+    return f"{side(gene1, exon1)} :: {side(gene2, exon2)}"
+
+
+def exon_problem(value: object) -> str | None:
+    """Why ``value`` is not a plausible exon number (None when it is one)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{value!r} is not a whole number."
+    if not 1 <= value <= MAX_EXON:
+        return f"exon {value} is not plausible; exons are numbered from 1 to at most {MAX_EXON}."
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +426,8 @@ class GenomicReport:
     covered_genes: frozenset[str] | None = None  # None: whole exome/genome or not stated
     # The patient's normal (germline) sample the tumour was compared with; None: tumour-only.
     normal_sample_id: str | None = None
+    # Lowest VAF (a fraction) the assay reliably detects; None when the lab did not declare it.
+    limit_of_detection: float | None = None
     mutations: tuple[Mutation, ...] = ()
     copy_numbers: tuple[CopyNumber, ...] = ()
     structural_variants: tuple[StructuralVariant, ...] = ()
@@ -394,3 +438,43 @@ class GenomicReport:
     @property
     def alterations(self) -> tuple[Alteration, ...]:
         return (*self.mutations, *self.copy_numbers, *self.structural_variants, *self.biomarkers)
+
+
+#: A declared limit of detection is a VAF fraction in (0, MAX_LOD]: 0.002 for a cfDNA panel,
+#: 0.05 for a tissue panel. Above half the alleles it would be a typing error.
+MAX_LOD = 0.5
+
+
+def parse_limit_of_detection(value: object, *, field: str = "limit_of_detection") -> float:
+    """A declared limit of detection as a VAF fraction.
+
+    A number is a fraction (``0.002``); text may say percent explicitly (``"0.2%"``). The unit is
+    never guessed: ``0.2`` is 20 %, and a bare number above :data:`MAX_LOD` is refused with the
+    percent form to write instead.
+    """
+    text = str(value).strip() if isinstance(value, str) else None
+    percent = text is not None and text.endswith("%")
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(text.rstrip("%").strip()) if text is not None else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"{field}: {value!r} is not a number; write a VAF fraction (0.002) or a percent "
+            "(0.2%).",
+            field=field,
+        ) from None
+    fraction = number / 100 if percent else number
+    if not (fraction == fraction and 0 < fraction <= MAX_LOD):  # NaN fails the first test
+        hint = f" (for {number:g} %, write {number:g}%)" if not percent and number > 1 else ""
+        raise ValidationError(
+            f"{field}: {value!r} is not a limit of detection; it is a VAF fraction above 0 and "
+            f"at most {MAX_LOD:g} (50%){hint}.",
+            field=field,
+        )
+    return fraction
+
+
+def below_limit_of_detection(vaf: float | None, lod: float | None) -> bool:
+    """Whether a call's VAF (a fraction) lies below the assay's declared limit of detection."""
+    return vaf is not None and lod is not None and vaf < lod

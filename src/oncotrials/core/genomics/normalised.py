@@ -97,6 +97,7 @@ MUTATION_COLUMNS: dict[str, Any] = {
 _HASH_LATER: tuple[tuple[str, ...], ...] = (
     ("mutation_status", "transcript_id"),
     ("oncogenicity", "reported"),
+    ("site1_exon", "site2_exon", "site1_transcript", "site2_transcript"),
 )
 # Worked out from other columns (``origin`` from ``mutation_status``): not hashed.
 _HASH_DERIVED = frozenset({"origin"})
@@ -122,6 +123,10 @@ SV_COLUMNS: dict[str, Any] = {
     "dna_support": pl.Boolean,
     "rna_support": pl.Boolean,
     "somatic": pl.Boolean,
+    "site1_exon": pl.Int64,
+    "site2_exon": pl.Int64,
+    "site1_transcript": pl.String,
+    "site2_transcript": pl.String,
 }
 BIOMARKER_COLUMNS: dict[str, Any] = {
     "sample_key": pl.String,
@@ -184,6 +189,7 @@ class ReportInfo:
     genome_build: str = ""
     # The sample id of the patient's matched normal; '' for a tumour-only report.
     normal_sample: str = ""
+    limit_of_detection: float | None = None  # a VAF fraction, as the assay declares it
 
 
 @dataclass
@@ -526,6 +532,7 @@ def parsed_from_report(
         version=report.version or "",
         genome_build=report.genome_build.value if report.genome_build else "",
         normal_sample=report.normal_sample_id or "",
+        limit_of_detection=report.limit_of_detection,
     )
     frames = {
         "mutations": _mutation_rows(report.mutations),
@@ -715,6 +722,8 @@ def content_hashes(parsed: Parsed) -> dict[str, str]:
         # the field existed keeps its digest.
         del meta["normal_sample"]
         meta["reported_on"] = info.reported_on.isoformat() if info.reported_on else None
+        if info.limit_of_detection is None:  # added later: absent keeps the earlier digest
+            del meta["limit_of_detection"]
         digests[s].update(json.dumps(meta, sort_keys=True).encode())
     for kind in KINDS:
         f = parsed.frames[kind]

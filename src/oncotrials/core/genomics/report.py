@@ -41,6 +41,7 @@ from oncotrials.core.genomics.model import (
     StructuralVariant,
     Timepoint,
     VariantClass,
+    below_limit_of_detection,
     origin_of,
 )
 from oncotrials.core.genomics.oncotree import OncoTree, load_oncotree
@@ -236,9 +237,11 @@ class _Alterations:
         where: _Where,
         log: IssueLog,
         normal: str | None = None,
+        lod: float | None = None,
     ) -> None:
         self.sid, self.build, self.covered, self.where, self.log = sid, build, covered, where, log
         self.normal = normal
+        self.lod = lod
         self.blood = False  # the sample is a normal (germline) sample: no somatic call
 
     def vocabulary(
@@ -314,6 +317,13 @@ class _Alterations:
                 "a blood (germline) sample cannot carry a somatic call; report it on the "
                 "tumour sample.",
             )
+        if below_limit_of_detection(v.get("vaf"), self.lod):
+            log.warning(
+                where.line((*base, "vaf")),
+                where.field((*base, "vaf")),
+                f"VAF {v['vaf']:g} is below the assay's limit of detection {self.lod:g}; "
+                "kept, flagged below LoD.",
+            )
         start = v.get("position")
         end = None
         if start is not None and ref and ref != "-":
@@ -381,6 +391,10 @@ class _Alterations:
                     dna_support=v.get("dna_support"),
                     rna_support=v.get("rna_support"),
                     genome_build=self.build,
+                    site1_exon=v.get("exon1"),
+                    site2_exon=v.get("exon2"),
+                    site1_transcript=v.get("transcript1"),
+                    site2_transcript=v.get("transcript2"),
                 )
             )
         return tuple(svs)
@@ -448,7 +462,9 @@ def read_report_json(
             "the report's sample is a blood (germline) sample: a normal sample has no matched "
             "normal.",
         )
-    alterations = _Alterations(sample.sample_id, build, covered, where, log, normal)
+    alterations = _Alterations(
+        sample.sample_id, build, covered, where, log, normal, assay.get("limit_of_detection")
+    )
     alterations.blood = sample.kind is SampleKind.BLOOD
     mutations = alterations.short_variants(data.get("short_variants", []))
     cnas = alterations.copy_numbers(data.get("copy_number_alterations", []))
@@ -466,6 +482,7 @@ def read_report_json(
         genome_build=build,
         covered_genes=covered,
         normal_sample_id=normal,
+        limit_of_detection=assay.get("limit_of_detection"),
         mutations=mutations,
         copy_numbers=cnas,
         structural_variants=svs,
@@ -489,6 +506,7 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
             "covered_genes": sorted(report.covered_genes)
             if report.covered_genes is not None
             else None,
+            "limit_of_detection": report.limit_of_detection,
         }
     )
     return _drop_none(
@@ -552,6 +570,10 @@ def report_to_dict(report: GenomicReport) -> dict[str, Any]:
                         "position1": v.position1,
                         "chromosome2": v.chromosome2,
                         "position2": v.position2,
+                        "exon1": v.site1_exon,
+                        "exon2": v.site2_exon,
+                        "transcript1": v.site1_transcript,
+                        "transcript2": v.site2_transcript,
                         "in_frame": v.in_frame,
                         "sv_class": v.sv_class,
                         "event_info": v.event_info,

@@ -31,6 +31,15 @@ caller, e.g. an investigational agent described by its trial's molecular targets
 In cfDNA samples, acquired variants in clonal-haematopoiesis genes are flagged (never dropped);
 a matched white-blood-cell sample is needed to rule CH out.
 
+Limit of detection: an assay may declare the lowest VAF it reliably detects
+(:attr:`SerialSample.limit_of_detection`). Absence is then read as "not detected", never as
+"absent": a variant whose progression VAF is below the baseline assay's limit could have been
+there unseen (``not_evaluable``, as for too shallow a baseline), a progression call below its
+own assay's limit is not evidence enough (``not_evaluable``), and a baseline event that a cfDNA
+progression sample (or an assay that did not cover the gene) does not show is listed as
+``not_detected`` with the reason, not as ``lost``: tumour DNA shed into plasma varies between
+draws.
+
 References
 ----------
 Rules distilled in the project's genomics reference (section 4); drug -> target and bypass
@@ -62,6 +71,7 @@ from oncotrials.core.genomics.model import (
     SampleKind,
     StructuralVariant,
     VariantClass,
+    below_limit_of_detection,
 )
 from oncotrials.core.genomics.protein import normalise_protein_change
 
@@ -71,6 +81,7 @@ __all__ = [
     "Mechanism",
     "ResistanceReport",
     "SerialSample",
+    "UndetectedAlteration",
     "alteration_label",
     "classify_resistance",
     "clonal_haematopoiesis_genes",
@@ -209,6 +220,21 @@ class SerialSample:
     sample: Sample
     alterations: tuple[Alteration, ...]
     covered_genes: frozenset[str] | None = None  # None: exome/genome or not stated
+    limit_of_detection: float | None = None  # VAF fraction the assay declares; None: not stated
+
+
+def lod_text(lod: float | None) -> str:
+    """``LoD 0.2 %`` for a declared limit of detection, '' without one."""
+    return "" if lod is None else f"LoD {lod * 100:g} %"
+
+
+@dataclass(frozen=True, slots=True)
+class UndetectedAlteration:
+    """A baseline event the progression sample does not show, without evidence that it is gone."""
+
+    alteration: Alteration
+    label: str
+    reason: str  # e.g. "not detected in cfDNA (below LoD 0.2 %)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +259,8 @@ class ResistanceReport:
     lost: tuple[Alteration, ...]
     # Where the therapy came from: "given", a registration, the sample's recorded therapy.
     therapy_source: str = ""
+    # Baseline events unseen at progression where absence is no evidence (cfDNA, not covered).
+    not_detected: tuple[UndetectedAlteration, ...] = ()
 
     def by_mechanism(self, mechanism: Mechanism | str) -> tuple[AcquiredAlteration, ...]:
         m = Mechanism(mechanism)
@@ -268,7 +296,7 @@ def alteration_label(a: Alteration) -> str:
     if isinstance(a, CopyNumber):
         return f"{a.gene} {a.call.name.lower().replace('_', ' ')}"
     if isinstance(a, StructuralVariant):
-        return f"{a.gene1 or '?'}::{a.gene2 or '?'} {(a.event_info or 'rearrangement').lower()}"
+        return f"{a.label} {(a.event_info or 'rearrangement').lower()}"
     return f"{a.kind.value} {a.status or a.value}"
 
 
@@ -347,7 +375,17 @@ def classify_resistance(
         genes = _gene(a)
         gene = next((g for g in genes if g in on_target), genes[0] if genes else "")
         acquired.append(
-            _classify(a, gene, genes, baseline, on_target, bypass, min_depth, min_alt_reads)
+            _classify(
+                a,
+                gene,
+                genes,
+                baseline,
+                on_target,
+                bypass,
+                min_depth,
+                min_alt_reads,
+                progression.limit_of_detection,
+            )
             if genes
             else AcquiredAlteration(
                 a, "", alteration_label(a), Mechanism.UNCLASSIFIED, "no gene named"
@@ -368,11 +406,16 @@ def classify_resistance(
     ]
     acquired.extend(_lineage(baseline, progression, acquired))
     prog_keys = {comparable_key(a) for a in progression.alterations}
-    lost = tuple(
-        a
-        for a in base_events
-        if comparable_key(a) not in prog_keys and not isinstance(a, CopyNumber)
-    )
+    lost: list[Alteration] = []
+    not_detected: list[UndetectedAlteration] = []
+    for a in base_events:
+        if comparable_key(a) in prog_keys or isinstance(a, CopyNumber):
+            continue
+        reason = _unseen_reason(a, progression)
+        if reason is None:
+            lost.append(a)
+        else:
+            not_detected.append(UndetectedAlteration(a, alteration_label(a), reason))
     return ResistanceReport(
         patient_id=progression.sample.patient_id,
         baseline_sample=baseline.sample.sample_id,
@@ -381,9 +424,22 @@ def classify_resistance(
         targets=targets,
         acquired=tuple(acquired),
         shared=tuple(shared),
-        lost=lost,
+        lost=tuple(lost),
         therapy_source=therapy_source,
+        not_detected=tuple(not_detected),
     )
+
+
+def _unseen_reason(a: Alteration, progression: SerialSample) -> str | None:
+    """Why a baseline event missing at progression is not "lost" (None: it is lost)."""
+    covered = progression.covered_genes
+    genes = _gene(a)
+    if covered is not None and genes and not any(g in covered for g in genes):
+        return "not covered by the progression assay"
+    if progression.sample.kind is SampleKind.CFDNA:
+        lod = lod_text(progression.limit_of_detection)
+        return f"not detected in cfDNA (below {lod})" if lod else "not detected in cfDNA"
+    return None
 
 
 def _classify(
@@ -395,6 +451,7 @@ def _classify(
     bypass: frozenset[str],
     min_depth: int,
     min_alt_reads: int,
+    progression_lod: float | None = None,
 ) -> AcquiredAlteration:
     label = alteration_label(a)
     covered = baseline.covered_genes
@@ -402,6 +459,18 @@ def _classify(
         return AcquiredAlteration(
             a, gene, label, Mechanism.NOT_EVALUABLE, f"{gene} was not covered by the baseline assay"
         )
+    if isinstance(a, Mutation) and a.vaf is not None:
+        own = progression_lod
+        if below_limit_of_detection(a.vaf, own):
+            reason = f"called at VAF {a.vaf:.4f}, below the progression assay's {lod_text(own)}"
+            return AcquiredAlteration(a, gene, label, Mechanism.NOT_EVALUABLE, reason)
+        before = baseline.limit_of_detection
+        if below_limit_of_detection(a.vaf, before):
+            reason = (
+                f"at VAF {a.vaf:.4f} it is below the baseline assay's {lod_text(before)}: "
+                "not detected there is not absent"
+            )
+            return AcquiredAlteration(a, gene, label, Mechanism.NOT_EVALUABLE, reason)
     depth = baseline.sample.mean_depth
     if isinstance(a, Mutation) and depth is not None:
         if depth < min_depth:

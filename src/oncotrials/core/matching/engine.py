@@ -328,9 +328,9 @@ class Plan:
             wild = self.wildcards.get(wkey)
             vc = self.vclasses.get(alt.variant_classification)
             cat = row_bit(alt.category, alt.origin)
-            exon = NONE if alt.exon is None else alt.exon
             cn = NONE if alt.cn_call is None else CN_CALLS.index(alt.cn_call)
-            for gene, partner in oriented(alt):
+            for gene, partner, gene_exon in oriented(alt):
+                exon = NONE if gene_exon is None else gene_exon
                 if partner is None:
                     pcode = NONE
                 elif partner == INTERGENIC:

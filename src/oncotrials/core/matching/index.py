@@ -91,6 +91,9 @@ class RowColumns:
     partner: NDArray[np.int32]
     vclass: NDArray[np.int32]
     classes: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
+    # Exon of a fusion's partner at the breakpoint (None: no row has one); a mirrored row
+    # takes it as its own exon.
+    partner_exon: NDArray[np.int16] | None = None
 
 
 @dataclass
@@ -165,7 +168,13 @@ class PatientIndex:
         self.r_category = both(rows.category)[order].astype(np.uint16)
         self.r_protein = both(rows.protein)[order].astype(np.int32)
         self.r_wildcard = both(rows.wildcard)[order].astype(np.int32)
-        self.r_exon = both(rows.exon)[order].astype(np.int16)
+        partner_exon = (
+            rows.partner_exon
+            if rows.partner_exon is not None
+            else np.full(len(rows.gene), NONE, dtype=np.int16)
+        )
+        self.r_exon = both(rows.exon, partner_exon[mirror])[order].astype(np.int16)
+        self.r_partner_exon = both(partner_exon, rows.exon[mirror])[order].astype(np.int16)
         self.r_cn = both(rows.cn_call)[order].astype(np.int8)
         self.r_vclass = both(rows.vclass)[order].astype(np.int32)
         self.r_classes = {k: both(v)[order] for k, v in rows.classes.items()}
@@ -282,6 +291,7 @@ class PatientIndex:
                 np.int32
             ),
             classes=classes,
+            partner_exon=rows(self.r_partner_exon, ov.r_partner_exon),
         )
         return PatientIndex(
             pc,
@@ -299,7 +309,8 @@ class PatientIndex:
         diag = Vocab()
         n = len(patients)
         cols: dict[str, list[int]] = {
-            k: [] for k in ("pat", "gene", "cat", "prot", "wild", "exon", "cn", "partner", "vc")
+            k: []
+            for k in ("pat", "gene", "cat", "prot", "wild", "exon", "pexon", "cn", "partner", "vc")
         }
         class_rows: dict[str, list[int]] = {}
         therapies: dict[str, NDArray[np.bool_]] = {}
@@ -363,6 +374,7 @@ class PatientIndex:
                 key = wildcard_key(a.protein_change)
                 cols["wild"].append(NONE if key is None else wildcards.add(key))
                 cols["exon"].append(NONE if a.exon is None else a.exon)
+                cols["pexon"].append(NONE if a.partner_exon is None else a.partner_exon)
                 cols["cn"].append(NONE if a.cn_call is None else CN_CALLS.index(a.cn_call))
                 if a.fusion_partner is None:
                     cols["partner"].append(NONE)
@@ -394,5 +406,6 @@ class PatientIndex:
             partner=np.array(cols["partner"], dtype=np.int32),
             vclass=np.array(cols["vc"], dtype=np.int32),
             classes=classes,
+            partner_exon=np.array(cols["pexon"], dtype=np.int16),
         )
         return cls(pc, rc, genes=genes, proteins=proteins, wildcards=wildcards, vclasses=vclasses)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oncotrials.core.errors import ValidationError
+from oncotrials.core.genomics.model import MAX_EXON  # the one plausibility rule for exons
 
 #: Variant categories of an alteration row.
 CATEGORIES: tuple[str, ...] = ("mutation", "cnv", "sv")
@@ -82,9 +83,13 @@ class Alteration:
 
     ``category`` is ``mutation``, ``cnv`` or ``sv``. For a structural variant ``gene`` is one
     partner and ``fusion_partner`` the other (a gene symbol, ``"intergenic"``, or None when not
-    reported); matching accepts either orientation. ``classes`` are knowledge-base classes
-    attached by annotation (``oncogenic``, ``likely_oncogenic``, ``escat:IA`` ...), lower-case.
-    ``origin`` is ``somatic``, ``germline`` or ``unknown`` (see ``DEFAULT_ORIGINS``).
+    reported); matching accepts either orientation. ``exon`` is the row's exon: for a
+    structural variant, the exon of ``gene`` at the breakpoint, and ``partner_exon`` the exon of
+    the partner (``EML4 (exon 13) :: ALK (exon 20)`` is gene EML4, exon 13, partner ALK,
+    partner exon 20), so an exon criterion reads the exon of the gene it names. ``classes``
+    are knowledge-base classes attached by annotation (``oncogenic``, ``likely_oncogenic``,
+    ``escat:IA`` ...), lower-case. ``origin`` is ``somatic``, ``germline`` or ``unknown`` (see
+    ``DEFAULT_ORIGINS``).
     """
 
     gene: str
@@ -96,6 +101,7 @@ class Alteration:
     variant_classification: str | None = None
     classes: frozenset[str] = frozenset()
     origin: str = "unknown"
+    partner_exon: int | None = None
 
     def __post_init__(self) -> None:
         where = f"alteration {self.gene!r}"
@@ -108,6 +114,16 @@ class Alteration:
             raise ValidationError(
                 f"{where}: category must be one of {', '.join(CATEGORIES)}; got {self.category!r}."
             )
+        for name in ("exon", "partner_exon"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EXON
+            ):
+                raise ValidationError(
+                    f"{where}: {name} must be a whole number from 1 to {MAX_EXON}; got {value!r}."
+                )
+        if self.partner_exon is not None and self.category != "sv":
+            raise ValidationError(f"{where}: partner_exon is for structural variants only.")
         if self.cn_call is not None and self.cn_call not in CN_CALLS:
             raise ValidationError(
                 f"{where}: cn_call must be one of {', '.join(CN_CALLS)}; got {self.cn_call!r}."
@@ -124,7 +140,11 @@ class Alteration:
         """Short human label: ``KRAS p.G12C``, ``ERBB2 amplification``, ``EML4-ALK``."""
         if self.category == "sv":
             partner = self.fusion_partner or "?"
-            return f"{self.gene}-{partner} fusion"
+            if self.exon is None and self.partner_exon is None:
+                return f"{self.gene}-{partner} fusion"
+            ex = f" (exon {self.exon})" if self.exon is not None else ""
+            pex = f" (exon {self.partner_exon})" if self.partner_exon is not None else ""
+            return f"{self.gene}{ex}-{partner}{pex} fusion"
         if self.category == "cnv":
             return f"{self.gene} {self.cn_call or 'copy-number change'}"
         return f"{self.gene} {self.protein_change or 'mutation'}"
@@ -228,6 +248,7 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
         "exon",
         "cn_call",
         "fusion_partner",
+        "partner_exon",
         "variant_classification",
         "classes",
         "origin",
@@ -249,6 +270,7 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
             exon=_opt(data, "exon", int, where),
             cn_call=_opt(data, "cn_call", str, where),
             fusion_partner=_opt(data, "fusion_partner", str, where),
+            partner_exon=_opt(data, "partner_exon", int, where),
             variant_classification=_opt(data, "variant_classification", str, where),
             classes=frozenset(classes),
             origin=data.get("origin", "unknown"),

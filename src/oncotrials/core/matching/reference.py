@@ -32,13 +32,14 @@ from oncotrials.core.matching.records import (
 )
 
 
-def oriented(alteration: Alteration) -> Iterator[tuple[str, str | None]]:
-    """(gene, partner) views of a row: both orientations of a gene-gene fusion."""
-    yield alteration.gene, alteration.fusion_partner
+def oriented(alteration: Alteration) -> Iterator[tuple[str, str | None, int | None]]:
+    """(gene, partner, exon of that gene) views of a row: both orientations of a gene-gene
+    fusion, each with the exon of the gene it puts first."""
+    yield alteration.gene, alteration.fusion_partner, alteration.exon
     if alteration.category == "sv" and alteration.fusion_partner not in (None, INTERGENIC):
         assert alteration.fusion_partner is not None
         if alteration.fusion_partner != alteration.gene:
-            yield alteration.fusion_partner, alteration.gene
+            yield alteration.fusion_partner, alteration.gene, alteration.partner_exon
 
 
 def row_matches(leaf: Genomic, alteration: Alteration) -> bool:
@@ -52,8 +53,6 @@ def row_matches(leaf: Genomic, alteration: Alteration) -> bool:
         and wildcard_key(alteration.protein_change) != leaf.wildcard_protein_change
     ):
         return False
-    if leaf.exon is not None and alteration.exon != leaf.exon:
-        return False
     if leaf.cn_call is not None and alteration.cn_call != leaf.cn_call:
         return False
     if leaf.kb_class is not None and leaf.kb_class not in alteration.classes:
@@ -63,8 +62,10 @@ def row_matches(leaf: Genomic, alteration: Alteration) -> bool:
         and alteration.variant_classification != leaf.variant_classification
     ):
         return False
-    for gene, partner in oriented(alteration):
+    for gene, partner, exon in oriented(alteration):
         if leaf.gene is not None and gene != leaf.gene:
+            continue
+        if leaf.exon is not None and exon != leaf.exon:
             continue
         if leaf.fusion_partner is not None:
             if leaf.fusion_partner == ANY_GENE:

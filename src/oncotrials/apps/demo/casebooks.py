@@ -94,10 +94,13 @@ MEANING_DLT = "I have reviewed this event and sign this DLT adjudication"
 
 def populate_casebooks(rng: random.Random, staff: Any, today: dt.date, say: Say) -> None:
     users = {u.username: u for u in User.objects.filter(is_active=True)}
+    # The trials' form declarations are read once here, not on each of the forms saved.
     regs = list(
         registrations_with_calendar(
             Registration.objects.filter(trial__visit_schedule__isnull=False).order_by("pk")
-        ).select_related("trial", "dose_level")
+        )
+        .select_related("trial", "dose_level")
+        .prefetch_related("trial__form_declarations")
     )
     # Each patient's DLT review runs once, over all the labs and doses of the casebooks, before
     # the adjudication below reads the cases.

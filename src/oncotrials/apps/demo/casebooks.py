@@ -50,6 +50,7 @@ from oncotrials.apps.crfs.services import (
 )
 from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_review_deferred
 from oncotrials.apps.safety.models import DltCase, DltCaseStatus
+from oncotrials.apps.safety.selectors import with_dlt_rules_key
 from oncotrials.apps.safety.toxicity_board import (
     toxicity_cases_build,
     toxicity_meeting_create,
@@ -95,10 +96,13 @@ MEANING_DLT = "I have reviewed this event and sign this DLT adjudication"
 
 def populate_casebooks(rng: random.Random, staff: Any, today: dt.date, say: Say) -> None:
     users = {u.username: u for u in User.objects.filter(is_active=True)}
-    # The trials' form declarations are read once here, not on each of the forms saved.
+    # The trials' form declarations and the identity of their DLT rules are read once here,
+    # not on each of the forms, lab values and doses saved.
     regs = list(
-        registrations_with_calendar(
-            Registration.objects.filter(trial__visit_schedule__isnull=False).order_by("pk")
+        with_dlt_rules_key(
+            registrations_with_calendar(
+                Registration.objects.filter(trial__visit_schedule__isnull=False).order_by("pk")
+            )
         )
         .select_related("trial", "dose_level")
         .prefetch_related("trial__form_declarations")

@@ -1019,8 +1019,9 @@ def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
 
 # (id of a parsed schedule, start, today, end of treatment) -> (that schedule, its codes). The
 # codes are a pure function of those (no visit record or date of the clock enters), so they are
-# computed once for all the visits of a course; the schedule is kept with them, so an id reused
-# by another object after it is gone never matches.
+# computed once per course and date (once treatment has ended, every visit recorded before it is
+# checked as of that end); the schedule is kept with them, so an id reused by another object
+# after it is gone never matches.
 _CALENDAR_CODES: dict[tuple[int, dt.date, dt.date, dt.date | None], tuple[Any, frozenset[str]]] = {}
 _CALENDAR_CODES_MAX = 4096
 

@@ -79,3 +79,19 @@ def test_a_trial_form_is_entered_like_a_standard_one(cb):
         by=cb.users["nurse"],
     )
     assert [i["code"] for i in saved.issues] == ["range"]
+
+
+def test_declarations_prefetched_with_the_trial_are_not_read_again(cb, django_assert_num_queries):
+    """A caller saving many forms prefetches the trials' declarations (the demo's casebooks);
+    without the prefetch, each call reads the declarations as they are now."""
+    from oncotrials.apps.trials.models import Trial
+
+    trial, admin = cb.registration.trial, cb.users["admin"]
+    assert "quality_of_life" not in forms_for_trial(trial)
+    form_declaration_set(trial=trial, document=QOL, by=admin)
+    assert forms_for_trial(trial)["quality_of_life"].field("vas").max == 100
+    fetched = Trial.objects.prefetch_related("form_declarations").get(pk=trial.pk)
+    with django_assert_num_queries(0):
+        specs = forms_for_trial(fetched)
+    assert specs["quality_of_life"].field("vas").max == 100
+    assert set(specs) == set(forms_for_trial(trial))

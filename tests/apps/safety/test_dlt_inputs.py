@@ -462,3 +462,36 @@ def test_a_confirmed_lab_based_dlt_drives_the_dosing_state(treated):
         by=treated.users["investigator"],
     )
     assert dlt_status_for(treated.registration).outcome == "dlt"
+
+
+def test_registrations_read_with_their_rules_identity_are_reviewed_without_reading_the_rules(
+    treated, django_assert_num_queries
+):
+    """The demo's casebooks read their registrations ``with_dlt_rules_key``: the DLT review of
+    each value then takes the parsed rules from its cache by that identity (a plain
+    registration reads the rule set each time), and the lab values give the same DLT case."""
+    from oncotrials.apps.safety.dlt_review import _rules_of
+    from oncotrials.apps.safety.models import DltRuleSet
+    from oncotrials.apps.safety.selectors import with_dlt_rules_key
+    from oncotrials.apps.subjects.models import Registration
+
+    _ae(treated, term="Neutrophil count decreased", grade=4, onset_date=day(10).isoformat())
+    plain = Registration.objects.select_related("trial").get(pk=treated.registration.pk)
+    with django_assert_num_queries(1):
+        _rules_of(plain)
+    keyed = (
+        with_dlt_rules_key(Registration.objects.filter(pk=plain.pk))
+        .select_related("trial", "dose_level")
+        .get()
+    )
+    _rules_of(keyed)  # the first read under this identity fills the cache
+    with django_assert_num_queries(0):
+        found = _rules_of(keyed)
+    assert found is not None
+    assert found[0] == DltRuleSet.objects.get(trial=plain.trial)
+    treated.registration = keyed
+    for value, n in (("0.40", 10), ("0.45", 14), ("0.48", 17), ("0.90", 18)):
+        _anc(treated, value, day(n))
+    (case,) = _cases().values()
+    assert (case.proposed_outcome, case.rule_id, case.onset_day) == ("dlt", "NEUT_G4_PROLONGED", 10)
+    assert "lasting 8 days" in case.reason

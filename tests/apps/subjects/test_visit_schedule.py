@@ -105,3 +105,24 @@ def test_calendar_and_work_list_pages(scheduled, client_for):
     assert "C1D8" in page
     assert "calendar" in page
     assert "C1D1" in c.get("/worklists/").content.decode()
+
+
+def test_visit_codes_follow_an_amended_schedule(scheduled):
+    """The codes a course lays out are computed once per parsed schedule and dates: an amended
+    schedule is parsed anew, so a visit it drops is refused from then on."""
+    from oncotrials.apps.subjects.models import Registration
+
+    journey, reg, doc = scheduled
+    nurse, admin = journey.unit.users["nurse"], journey.unit.users["admin"]
+    on = dt.date(2026, 11, 13)
+    visit_record(registration=reg, code="C1D1", on=on, by=nurse)
+    days = doc["cycles"]["days"]
+    amended = {**doc, "cycles": {**doc["cycles"], "days": [d for d in days if d["day"] != 15]}}
+    schedule_set(trial=journey.cohort.trial, document=amended, by=admin, reason="amendment 3")
+    reg = Registration.objects.get(pk=reg.pk)
+    with pytest.raises(ValidationError, match="not in the schedule"):
+        visit_record(registration=reg, code="C1D15", on=on, by=nurse)
+    assert visit_record(registration=reg, code="C1D8", on=on, by=nurse).code == "C1D8"
+    schedule_set(trial=journey.cohort.trial, document=doc, by=admin, reason="amendment 4")
+    reg = Registration.objects.get(pk=reg.pk)
+    assert visit_record(registration=reg, code="C1D15", on=on, by=nurse).code == "C1D15"

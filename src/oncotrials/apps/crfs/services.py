@@ -17,7 +17,7 @@ the role may not do it).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -110,9 +110,10 @@ def _link(record: models.Model) -> dict[str, Any]:
 
 
 def forms_for_trial(trial: Trial) -> dict[str, FormSpec]:
-    """The forms a trial may use: the standard library, overridden by its own declarations."""
+    """The forms a trial may use: the standard library, overridden by its own declarations
+    (prefetched with the trial, ``form_declarations``, by a caller saving many forms)."""
     specs = dict(STANDARD_FORMS)
-    for decl in TrialFormDeclaration.objects.filter(trial=trial):
+    for decl in trial.form_declarations.all():
         try:
             specs[decl.name] = form_spec_from_dict(decl.document)
         except DeclarationError:
@@ -280,12 +281,16 @@ def form_save(
     now = timezone.now()
     status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
     # No join in the locking query: on PostgreSQL a FOR UPDATE over a join drops the row when a
-    # concurrent writer changes the join key (updated_by), and the row would look absent.
+    # concurrent writer changes the join key (updated_by), and the row would look absent. The
+    # model's ordering (by registration) would join the registration too: order by id instead
+    # (one row at most, by the unique constraint).
     instance = (
         FormInstance.objects.select_for_update()
         .filter(registration=registration, visit_code=visit_code, form_name=form_name)
+        .order_by("pk")
         .first()
     )
+    created = instance is None
     if instance is None:
         if version != 0:
             raise ConflictError(
@@ -350,22 +355,30 @@ def form_save(
         instance.save()
         audit_record(action="update", instance=instance, changes=changes, reason=reason, by=by)
     if complete:
-        _sync_check_queries(instance, issues, by=by)
+        _sync_check_queries(instance, issues, by=by, created=created)
     return instance
 
 
-def _sync_check_queries(instance: FormInstance, issues: list[Any], *, by: User) -> None:
-    """Raise a query per warning of a completed form; close those whose finding has gone."""
+def _sync_check_queries(
+    instance: FormInstance, issues: list[Any], *, by: User, created: bool = False
+) -> None:
+    """Raise a query per warning of a completed form; close those whose finding has gone.
+
+    ``created``: the form was inserted by this save, so no query points at it yet (ids are never
+    reused) and there is none to read."""
     ct = ContentType.objects.get_for_model(FormInstance)
     wanted = {(i.field, i.code): i for i in issues if i.severity == "warning"}
-    existing = (
-        DataQuery.objects.select_for_update()
+    existing: Iterable[DataQuery] = (
+        []
+        if created
+        else DataQuery.objects.select_for_update()
         .filter(content_type=ct, object_id=instance.pk, origin=QueryOrigin.EDIT_CHECK)
         .exclude(status=QueryStatus.CLOSED)
+        .order_by("pk")
     )
     now = timezone.now()
     have = set()
-    for q in existing.order_by("pk"):
+    for q in existing:
         key = (q.field, q.check_code)
         if key in wanted:
             have.add(key)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -50,6 +50,7 @@ from oncotrials.apps.crfs.services import (
 )
 from oncotrials.apps.safety.dlt_review import dlt_case_adjudicate, dlt_review_deferred
 from oncotrials.apps.safety.models import DltCase, DltCaseStatus
+from oncotrials.apps.safety.selectors import with_dlt_rules_key
 from oncotrials.apps.safety.toxicity_board import (
     toxicity_cases_build,
     toxicity_meeting_create,
@@ -58,6 +59,7 @@ from oncotrials.apps.safety.toxicity_board import (
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import registration_calendar, registrations_with_calendar
 from oncotrials.apps.subjects.services import registration_change_status, visit_record
+from oncotrials.apps.subjects.visit_evidence import evidence_for
 from oncotrials.core.schedule import VisitKind, VisitStatus
 
 from .journeys import DEMO_PASSWORD
@@ -94,16 +96,25 @@ MEANING_DLT = "I have reviewed this event and sign this DLT adjudication"
 
 def populate_casebooks(rng: random.Random, staff: Any, today: dt.date, say: Say) -> None:
     users = {u.username: u for u in User.objects.filter(is_active=True)}
+    # The trials' form declarations and the identity of their DLT rules are read once here,
+    # not on each of the forms, lab values and doses saved.
     regs = list(
-        registrations_with_calendar(
-            Registration.objects.filter(trial__visit_schedule__isnull=False).order_by("pk")
-        ).select_related("trial", "dose_level")
+        with_dlt_rules_key(
+            registrations_with_calendar(
+                Registration.objects.filter(trial__visit_schedule__isnull=False).order_by("pk")
+            )
+        )
+        .select_related("trial", "dose_level")
+        .prefetch_related("trial__form_declarations")
     )
     # Each patient's DLT review runs once, over all the labs and doses of the casebooks, before
     # the adjudication below reads the cases.
+    # What the other apps hold as evidence of a visit, read for all of them at once (a casebook
+    # writes only its own patient's records, so each one's evidence is as it is when reached).
+    evidence = evidence_for([r.pk for r in regs])
     with dlt_review_deferred():
         for reg in regs:
-            _casebook(rng, staff, reg, today)
+            _casebook(rng, staff, reg, today, evidence.get(reg.pk, {}))
     say("casebooks: visits, forms, labs and doses")
     _queries(rng, staff, users, today)
     _verify_and_sign(rng, staff, users)
@@ -116,7 +127,13 @@ def populate_casebooks(rng: random.Random, staff: Any, today: dt.date, say: Say)
 # ----------------------------------------------------------------------------- one casebook
 
 
-def _casebook(rng: random.Random, staff: Any, reg: Registration, today: dt.date) -> None:
+def _casebook(
+    rng: random.Random,
+    staff: Any,
+    reg: Registration,
+    today: dt.date,
+    evidence: Mapping[str, Iterable[dt.date]],
+) -> None:
     main = reg.patient.site_id == staff.main.pk
     by = staff.nurse if main else staff.partner_nurse
     if (
@@ -132,7 +149,7 @@ def _casebook(rng: random.Random, staff: Any, reg: Registration, today: dt.date)
         reg = registrations_with_calendar(Registration.objects.filter(pk=reg.pk)).get()
     if reg.treatment_start is None:
         return
-    calendar = registration_calendar(registration=reg, today=today)
+    calendar = registration_calendar(registration=reg, today=today, evidence=evidence)
     active = reg.status != RegistrationStatus.OFF_STUDY
     regimen = regimen_for(reg)
     ecog = rng.choice("0001")

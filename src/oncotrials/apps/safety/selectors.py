@@ -94,6 +94,15 @@ def _dlt_rules_key(prefix: str = "") -> Subquery:
     )
 
 
+def with_dlt_rules_key(registrations: QuerySet[Registration]) -> QuerySet[Registration]:
+    """The registrations with the identity of their trial's DLT rule set read with them: the
+    DLT review after each of their lab values or doses then takes the parsed rules from its
+    cache instead of reading the rule set again (for a caller recording many, the demo's
+    casebooks). The identity is that of the rules when read: a caller that changes the rules
+    afterwards reads the registrations again (as the AE save reads its registration)."""
+    return registrations.annotate(**{DLT_RULES_KEY: _dlt_rules_key()})
+
+
 def _agent_names(prefix: str = "") -> Subquery:
     """The agents of the cohort's dose levels, by level then id (PostgreSQL: one array)."""
     from django.contrib.postgres.aggregates import ArrayAgg

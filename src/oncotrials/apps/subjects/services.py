@@ -386,7 +386,10 @@ def trial_consent_in_force(*, patient: Patient, trial: Trial, on: dt.date) -> Co
 
 def withdrawn_scopes(*, patient: Patient, trial: Trial) -> set[str]:
     scopes: set[str] = set()
-    for c in Consent.objects.filter(patient=patient, form__trial=trial, withdrawn_on__isnull=False):
+    withdrawn = Consent.objects.filter(
+        patient=patient, form__trial=trial, withdrawn_on__isnull=False
+    ).order_by()  # a union of scopes: no ordering (the model's joins the patient)
+    for c in withdrawn:
         scopes |= set(c.withdrawal_scope)
     return scopes
 
@@ -1005,26 +1008,41 @@ def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
     definition = getattr(registration.trial, "visit_schedule", None)
     if definition is None:
         raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
+    schedule = visit_schedule_parsed(definition)
     start = registration.treatment_start or registration.registered_on
     eot, _off = _end_dates(registration)
-    calendar = patient_calendar(
-        visit_schedule_parsed(definition),
-        start=start,
-        today=max(on, start, eot or start),
-        end_of_treatment=eot,
-        horizon_days=3650,
-    )
-    codes = {v.code for v in calendar.visits}
+    codes = set(_calendar_codes(schedule, start, max(on, start, eot or start), eot))
     if eot is not None:  # treatment visits done before the end of treatment stay recordable
-        codes |= _schedule_codes_on_treatment(definition, start, on)
+        codes |= _calendar_codes(schedule, start, max(on, start), None)
     return codes
 
 
-def _schedule_codes_on_treatment(definition: Any, start: dt.date, on: dt.date) -> set[str]:
+# (id of a parsed schedule, start, today, end of treatment) -> (that schedule, its codes). The
+# codes are a pure function of those (no visit record or date of the clock enters), so they are
+# computed once per course and date (once treatment has ended, every visit recorded before it is
+# checked as of that end); the schedule is kept with them, so an id reused by another object
+# after it is gone never matches.
+_CALENDAR_CODES: dict[tuple[int, dt.date, dt.date, dt.date | None], tuple[Any, frozenset[str]]] = {}
+_CALENDAR_CODES_MAX = 4096
+
+
+def _calendar_codes(
+    schedule: Any, start: dt.date, today: dt.date, eot: dt.date | None
+) -> frozenset[str]:
+    """The codes of the visits ``schedule`` lays out from ``start`` as of ``today`` (ten years
+    ahead), treatment ending on ``eot`` if it has."""
+    key = (id(schedule), start, today, eot)
+    memo = _CALENDAR_CODES.get(key)
+    if memo is not None and memo[0] is schedule:
+        return memo[1]
     calendar = patient_calendar(
-        visit_schedule_parsed(definition), start=start, today=max(on, start), horizon_days=3650
+        schedule, start=start, today=today, end_of_treatment=eot, horizon_days=3650
     )
-    return {v.code for v in calendar.visits}
+    codes = frozenset(v.code for v in calendar.visits)
+    if len(_CALENDAR_CODES) >= _CALENDAR_CODES_MAX:
+        _CALENDAR_CODES.clear()
+    _CALENDAR_CODES[key] = (schedule, codes)
+    return codes
 
 
 @transaction.atomic

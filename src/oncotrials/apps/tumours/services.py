@@ -339,15 +339,17 @@ def _assessment_snapshot(a: Assessment) -> dict[str, Any]:
         a, ["date", "method", "status", "tumour_markers_normal", "clinical_symptoms"]
     )
     if a.kind == AssessmentKind.BASELINE:
-        for lesion in Lesion.objects.filter(registration_id=a.registration_id):
+        for lesion in Lesion.objects.filter(registration_id=a.registration_id).order_by(
+            "role", "lesion_id"
+        ):
             snap[f"lesion {lesion.lesion_id}"] = (
                 f"{lesion.role} {lesion.organ} {lesion.baseline_diameter_mm or '-'} mm"
                 f"{' nodal' if lesion.nodal else ''} {lesion.method} {lesion.kind}"
             )
     else:
-        for m in a.measurements.select_related("lesion"):
+        for m in a.measurements.select_related("lesion").order_by("lesion__lesion_id"):
             snap[f"lesion {m.lesion.lesion_id}"] = f"{m.diameter_mm or ''} {m.status}".strip()
-        for n in a.new_lesions.all():
+        for n in a.new_lesions.order_by("lesion_id"):
             snap[f"new lesion {n.lesion_id}"] = (
                 f"{n.organ} {n.diameter_mm or ''} {n.status}{' equivocal' if n.equivocal else ''}"
             )
@@ -380,6 +382,7 @@ def baseline_save(
     baseline = (
         Assessment.objects.select_for_update()
         .filter(registration=reg, kind=AssessmentKind.BASELINE)
+        .order_by("pk")  # one at most (tumour_baseline_once); no join to the registration
         .first()
     )
     if baseline is None:
@@ -412,7 +415,10 @@ def baseline_save(
     _complete(baseline, complete, now)
     baseline.version += 1
     baseline.save()
-    existing = {lesion.lesion_id: lesion for lesion in Lesion.objects.filter(registration=reg)}
+    existing = {
+        lesion.lesion_id: lesion
+        for lesion in Lesion.objects.filter(registration=reg).order_by("role", "lesion_id")
+    }
     keep = {row["lesion_id"] for row in cleaned}
     for lesion_id, lesion in existing.items():
         if lesion_id not in keep:
@@ -480,7 +486,11 @@ def assessment_save(
     reg = _lock_registration(registration)
     date_not_future(date, "date")
     method = _choice(method, ImagingMethod.values, f"Assessment of {date.isoformat()}", "method")
-    baseline = Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE).first()
+    baseline = (
+        Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE)
+        .order_by("pk")
+        .first()
+    )
     if baseline is None:
         raise ValidationError(
             f"Registration {reg.pk} ({reg.patient.research_id}) has no baseline assessment; "
@@ -493,7 +503,10 @@ def assessment_save(
             f"({baseline.date.isoformat()}); lesions cannot be measured before baseline.",
             field="date",
         )
-    lesions = {lesion.lesion_id: lesion for lesion in Lesion.objects.filter(registration=reg)}
+    lesions = {
+        lesion.lesion_id: lesion
+        for lesion in Lesion.objects.filter(registration=reg).order_by("role", "lesion_id")
+    }
     when = date.isoformat()
     rows = _clean_measurements(measurements, lesions, when)
     news = _clean_new_lesions(new_lesions, lesions, when)
@@ -548,11 +561,15 @@ def assessment_save(
 
 def patient_record(registration: Registration) -> recist.PatientRecord | None:
     """The registration's complete assessments as the engine's input (None without a baseline)."""
-    baseline = Assessment.objects.filter(
-        registration=registration,
-        kind=AssessmentKind.BASELINE,
-        status=AssessmentStatus.COMPLETE,
-    ).first()
+    baseline = (
+        Assessment.objects.filter(
+            registration=registration,
+            kind=AssessmentKind.BASELINE,
+            status=AssessmentStatus.COMPLETE,
+        )
+        .order_by("pk")
+        .first()
+    )
     if baseline is None:
         return None
     lesions = tuple(
@@ -703,7 +720,9 @@ def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None
     )
     by_date = {
         a.date: a
-        for a in Assessment.objects.filter(registration=registration, kind=AssessmentKind.FOLLOW_UP)
+        for a in Assessment.objects.filter(
+            registration=registration, kind=AssessmentKind.FOLLOW_UP
+        ).order_by()
     }
     rows = []
     for tp in result.timepoints:

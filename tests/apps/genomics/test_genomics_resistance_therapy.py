@@ -266,3 +266,16 @@ def test_the_genomics_page_shows_every_pair_and_the_atlas_links_the_patient(
     atlas = client.get("/genomics/resistance/").content.decode()
     assert 'data-testid="atlas-by-drug"' in atlas
     assert f'href="/genomics/patients/{followed.pk}/resistance/"' in atlas  # no board case yet
+
+
+def test_an_agent_without_targets_refuses_only_the_pairs_of_its_interval(unit, followed):
+    from oncotrials.apps.genomics.selectors import serial_pairs
+    from oncotrials.apps.trials.models import Trial
+
+    Trial.objects.filter(pk=unit.trial_main.pk).update(targets=[])  # Drug A is then unknown
+    series = serial_pairs(patient=followed, user=unit.users["admin"])
+    refused = [p for p in series.pairs if p.error is not None]
+    assert len(refused) == 4
+    assert all("'Drug A' is not in the drug -> target map" in p.problem for p in refused)
+    (kept,) = [p for p in series.pairs if p.report is not None]
+    assert (kept.later.sample_id, kept.drugs) == ("P-SER-S4", ("trametinib",))

@@ -720,6 +720,9 @@ class _Treated:
     ended_on: dt.date | None
     drugs: tuple[tuple[str, str | Drug], ...]  # (lower-case agent, catalogue name or Drug)
     source: str
+    # An agent neither in the catalogue nor described by its trial's targets: the pairs whose
+    # interval this registration covers are refused with it; the others are classified.
+    error: ValidationError | None = None
 
 
 def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_Treated]]:
@@ -734,33 +737,32 @@ def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_T
         .prefetch_related("status_history")
         .order_by("registered_on", "pk")
     )
-    agents: dict[tuple[int, int], set[str]] = defaultdict(set)
+    agents: dict[tuple[int, int | None], set[str]] = defaultdict(set)  # level None: any
     for cohort_id, level, agent in DoseLevel.objects.filter(
         cohort_id__in={r.cohort_id for r in regs}
     ).values_list("cohort_id", "level", "agent"):
         agents[(cohort_id, level)].add(agent)
-        agents[(cohort_id, -1)].add(agent)
+        agents[(cohort_id, None)].add(agent)
     out: dict[int, list[_Treated]] = defaultdict(list)
     for reg in regs:
-        level = reg.dose_level.level if reg.dose_level is not None else -1
+        level = reg.dose_level.level if reg.dose_level is not None else None
         names = sorted(agents.get((reg.cohort_id, level), set()))
         if not names:
             continue
         drugs: list[tuple[str, str | Drug]] = []
+        error: ValidationError | None = None
         for agent in names:
             try:
                 drugs.append((agent.strip().lower(), find_drug(agent).name))
             except NotFoundError:
-                drugs.append(
-                    (
-                        agent.strip().lower(),
-                        investigational_drug(
-                            agent.strip(),
-                            reg.trial.targets or [],
-                            f"trial {reg.trial.protocol_code}",
-                        ),
+                try:
+                    drug = investigational_drug(
+                        agent.strip(), reg.trial.targets or [], f"trial {reg.trial.protocol_code}"
                     )
-                )
+                except ValidationError as exc:
+                    error = exc
+                    continue
+                drugs.append((agent.strip().lower(), drug))
         dl = f" DL{reg.dose_level.level}" if reg.dose_level is not None else ""
         out[reg.patient_id].append(
             _Treated(
@@ -768,6 +770,7 @@ def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_T
                 treatment_ended_on(reg),
                 tuple(drugs),
                 f"registration {reg.trial.protocol_code} {reg.cohort.name}{dl}",
+                error,
             )
         )
     return out
@@ -789,6 +792,8 @@ def _pair_therapy(
             and t.ended_on <= earlier.collected_on
         ):
             continue
+        if t.error is not None:
+            raise t.error
         for key, d in t.drugs:
             drugs.setdefault(key, d)
         sources.append(t.source)

@@ -738,10 +738,10 @@ def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_T
         .order_by("registered_on", "pk")
     )
     agents: dict[tuple[int, int | None], set[str]] = defaultdict(set)  # level None: any
-    for cohort_id, level, agent in DoseLevel.objects.filter(
+    for cohort_id, number, agent in DoseLevel.objects.filter(
         cohort_id__in={r.cohort_id for r in regs}
     ).values_list("cohort_id", "level", "agent"):
-        agents[(cohort_id, level)].add(agent)
+        agents[(cohort_id, number)].add(agent)
         agents[(cohort_id, None)].add(agent)
     out: dict[int, list[_Treated]] = defaultdict(list)
     for reg in regs:

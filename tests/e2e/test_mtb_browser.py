@@ -32,6 +32,7 @@ def _build(unit, tmp_path):
     )
     from oncotrials.apps.subjects.services import patient_create, screening_start
     from oncotrials.apps.trials.services import cohort_create, trial_change_status
+    from oncotrials.core.genomics.normalised import PatientMap
 
     admin, nurse = unit.users["admin"], unit.users["nurse"]
     coordinator = user_create(
@@ -75,6 +76,34 @@ def _build(unit, tmp_path):
         path.write_text(json.dumps(doc), encoding="utf-8")
         genomics_import(path=path, by=None)
         patients.append(p)
+    # The KRAS G12C patient's baseline, then a progression under sotorasib with KRAS Y96D.
+    first = patients[0].research_id
+    for sample_id, timepoint, on, variants in (
+        ("S-E0B", "baseline", "2026-06-01", []),
+        ("S-E0P", "progression", "2026-10-20", [{"gene": "KRAS", "protein_change": "p.Y96D"}]),
+    ):
+        doc = {
+            "format_version": "1.0",
+            "report_id": f"LAB-{sample_id}",
+            "patient_id": first,
+            "sample": {"sample_id": sample_id, "kind": "tissue", "oncotree_code": "LUAD"},
+            "assay": {"name": "Tissue panel", "panel": "TP-500"},
+            "reported_on": "2026-11-02",
+            "short_variants": [
+                {"variant_class": "Missense_Mutation", **v}
+                for v in [{"gene": "KRAS", "protein_change": "p.G12C"}, *variants]
+            ],
+        }
+        path = tmp_path / f"e2e-{sample_id}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        genomics_import(
+            path=path,
+            by=None,
+            patient_map=PatientMap.parse(
+                "sample_id,research_id,timepoint,collected_on,therapy\n"
+                f"{sample_id},{first},{timepoint},{on},{'sotorasib' if variants else ''}\n"
+            ),
+        )
     # The meeting is today at the site, so that today's imports are new reports for it.
     today = timezone.localtime(timezone.now(), ZoneInfo(unit.main.time_zone)).date()
     meeting = meeting_create(
@@ -132,6 +161,10 @@ def test_coordinator_opens_the_agenda_a_case_and_the_funnel(page, live_server, u
     assert "II-B" in alterations
     assert "Signed by" in page.locator("[data-testid=mtb-signature]").inner_text()
     assert page.locator("[data-testid=mtb-referral-state]").inner_text() == "pre_screening"
+    resistance = page.locator("[data-testid=mtb-resistance]")
+    assert resistance.locator("[data-testid=serial-pair]").count() == 1
+    assert resistance.locator("[data-testid=serial-pair-drugs]").inner_text() == "sotorasib"
+    assert "KRAS p.Y96D\ton_target_secondary" in resistance.inner_text()
     page.screenshot(path=str(ARTIFACTS / "mtb-case.png"), full_page=True)
 
     page.goto(f"{live_server.url}/mtb/funnel/")

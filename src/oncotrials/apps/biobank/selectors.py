@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from oncotrials.apps.accounts.access import scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.genomics.models import GenomicReport
-from oncotrials.apps.genomics.selectors import resistance_between
+from oncotrials.apps.genomics.selectors import SerialSeries, serial_pairs
 from oncotrials.apps.subjects.models import Consent, ConsentKind, Patient, Registration
 from oncotrials.apps.subjects.progression import progression_dates
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
@@ -30,8 +30,7 @@ from oncotrials.core.biobank.custody import Event, custody_gaps
 from oncotrials.core.biobank.lineage import Node
 from oncotrials.core.biobank.sprec import Sprec, SprecInput, sprec_code
 from oncotrials.core.biobank.timepoints import Context, Timepoint, derive_timepoint
-from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
-from oncotrials.core.genomics.resistance import ResistanceReport
+from oncotrials.core.errors import NotFoundError, ValidationError
 
 from .models import Container, CustodyEvent, SequencingRun, Shipment, ShipmentStatus, Specimen
 
@@ -506,13 +505,13 @@ class SerialRow:
 class SerialView:
     patient: Patient
     rows: list[SerialRow]
-    comparisons: list[tuple[SerialRow, SerialRow, ResistanceReport | None, str]]
+    series: SerialSeries
 
 
 def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialView:
     """The patient's specimens on the treatment timeline with their runs and reports, and the
-    acquired-resistance classification (core.genomics.resistance) of each later reported
-    specimen against the first baseline one."""
+    serial pairs of the patient's reported samples classified for acquired resistance (the one
+    rule: ``genomics.selectors.serial_pairs``); each row's reports name the samples it gave."""
     specimens = list(
         specimens_visible_to(user)
         .filter(patient=patient)
@@ -536,19 +535,4 @@ def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialVi
         )
         for s in specimens
     ]
-    reported = [r for r in rows if r.reports]
-    comparisons: list[tuple[SerialRow, SerialRow, ResistanceReport | None, str]] = []
-    base = next((r for r in reported if r.timepoint.context == "baseline"), None)
-    if base is not None:
-        for later in reported:
-            if later is base or later.specimen.collected_at <= base.specimen.collected_at:
-                continue
-            b, p = base.reports[-1].sample, later.reports[-1].sample
-            if b.pk == p.pk:
-                continue
-            try:
-                rep = resistance_between(baseline=b, progression=p, drug=drug, user=user)
-                comparisons.append((base, later, rep, ""))
-            except OncotrialsError as exc:
-                comparisons.append((base, later, None, exc.message))
-    return SerialView(patient, rows, comparisons)
+    return SerialView(patient, rows, serial_pairs(patient=patient, user=user, drug=drug))

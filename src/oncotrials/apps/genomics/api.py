@@ -11,7 +11,6 @@ from ninja.files import UploadedFile
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
-from oncotrials.core.genomics.resistance import ResistanceReport
 
 from .models import CopyNumberSegment, Sample
 from .schemas import (
@@ -23,6 +22,7 @@ from .schemas import (
     GenomicsResistanceOut,
     GenomicsSampleOut,
     GenomicsSegmentOut,
+    GenomicsSerialPairOut,
     GenomicsTimelineSampleOut,
 )
 from .selectors import (
@@ -38,7 +38,7 @@ from .selectors import (
     report_for_user,
     report_mutations,
     resistance_atlas_for_user,
-    resistance_for_patient,
+    serial_pairs,
 )
 from .services import genomics_import_upload, may_import_anything
 
@@ -346,41 +346,33 @@ def genomics_cohort(
     }
 
 
-def _resistance_doc(rep: ResistanceReport) -> dict[str, Any]:
-    return {
-        "patient": rep.patient_id,
-        "baseline_sample": rep.baseline_sample,
-        "progression_sample": rep.progression_sample,
-        "drugs": list(rep.drugs),
-        "therapy_source": rep.therapy_source,
-        "targets": sorted(rep.targets),
-        "acquired": [
-            {
-                "gene": a.gene,
-                "label": a.label,
-                "mechanism": a.mechanism.value,
-                "reason": a.reason,
-                "possible_clonal_haematopoiesis": a.possible_clonal_haematopoiesis,
-            }
-            for a in rep.acquired
-        ],
-        "not_detected": [{"label": u.label, "reason": u.reason} for u in rep.not_detected],
-    }
-
-
 @router.get(
     "/genomics/patients/{patient_id}/resistance", response={200: GenomicsResistanceOut, **ERRORS}
 )
 def genomics_patient_resistance(request: HttpRequest, patient_id: int, drug: str = "") -> Any:
-    """Alterations acquired between the baseline and the progression sample, classified."""
+    """Every serial pair of the patient's reported samples (each against the one before and
+    against the reference baseline), classified under the therapy received in between; the
+    top-level fields repeat the reference baseline against the latest progression sample."""
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
-    rep = resistance_for_patient(patient=patient, drug=drug[:200], user=request.user)
-    if rep is None:
+    series = serial_pairs(patient=patient, drug=drug[:200], user=request.user)
+    if not series.pairs:
         raise ValidationError(
-            f"Patient {patient.research_id} has no baseline and progression sample pair.",
+            f"Patient {patient.research_id} has no two reported samples to compare.",
             field="timepoint",
         )
-    return _resistance_doc(rep)
+    head = series.headline()
+    rep = head.report if head is not None else None
+    return {
+        "patient": patient.research_id,
+        "baseline_sample": rep.baseline_sample if rep else None,
+        "progression_sample": rep.progression_sample if rep else None,
+        "drugs": list(rep.drugs) if rep else [],
+        "therapy_source": rep.therapy_source if rep else "",
+        "targets": sorted(rep.targets) if rep else [],
+        "acquired": GenomicsSerialPairOut.resolve_acquired(head) if head else [],
+        "not_detected": GenomicsSerialPairOut.resolve_not_detected(head) if head else [],
+        "pairs": series.pairs,
+    }
 
 
 @router.get("/genomics/resistance-atlas", response={200: GenomicsAtlasOut, **ERRORS})
@@ -389,6 +381,15 @@ def genomics_resistance_atlas(request: HttpRequest, drug: str = "", tumour: str 
     atlas = resistance_atlas_for_user(user=request.user, drug=drug[:200], tumour=tumour[:20])
     return {
         "rows": [{"mechanism": m, "gene": g, "patients": n} for (m, g), n in atlas.counts.items()],
-        "patients_evaluated": len(atlas.reports),
+        "by_drug": [
+            {
+                "drug": r.drug,
+                "mechanism": r.mechanism,
+                "gene": r.gene,
+                "patients": [p.patient.research_id for p in r.patients],
+            }
+            for r in atlas.by_drug
+        ],
+        "patients_evaluated": len(atlas.series),
         "skipped": atlas.skipped,
     }

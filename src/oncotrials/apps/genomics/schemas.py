@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Schema
 
@@ -120,16 +121,98 @@ class GenomicsUndetectedOut(Schema):
     reason: str
 
 
+class GenomicsSerialPairOut(Schema):
+    """One serial pair (``genomics.selectors.SerialPair``): two samples, the therapy received
+    in between and what was acquired; ``problem`` says why a pair is not classified."""
+
+    earlier_sample: str
+    earlier_timepoint: str
+    earlier_collected_on: dt.date | None
+    later_sample: str
+    later_timepoint: str
+    later_collected_on: dt.date | None
+    consecutive: bool
+    from_baseline: bool
+    drugs: list[str]
+    targets: list[str]
+    therapy_source: str
+    acquired: list[GenomicsAcquiredOut]
+    # Earlier events the later sample does not show where absence is no evidence.
+    not_detected: list[GenomicsUndetectedOut]
+    problem: str
+
+    @staticmethod
+    def resolve_earlier_sample(obj: Any) -> str:
+        return str(obj.earlier.sample_id)
+
+    @staticmethod
+    def resolve_earlier_timepoint(obj: Any) -> str:
+        return str(obj.earlier.timepoint)
+
+    @staticmethod
+    def resolve_earlier_collected_on(obj: Any) -> dt.date | None:
+        return obj.earlier.collected_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_later_sample(obj: Any) -> str:
+        return str(obj.later.sample_id)
+
+    @staticmethod
+    def resolve_later_timepoint(obj: Any) -> str:
+        return str(obj.later.timepoint)
+
+    @staticmethod
+    def resolve_later_collected_on(obj: Any) -> dt.date | None:
+        return obj.later.collected_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_drugs(obj: Any) -> list[str]:
+        return list(obj.drugs)
+
+    @staticmethod
+    def resolve_targets(obj: Any) -> list[str]:
+        return sorted(obj.report.targets) if obj.report is not None else []
+
+    @staticmethod
+    def resolve_therapy_source(obj: Any) -> str:
+        return str(obj.report.therapy_source) if obj.report is not None else ""
+
+    @staticmethod
+    def resolve_acquired(obj: Any) -> list[dict[str, Any]]:
+        if obj.report is None:
+            return []
+        return [
+            {
+                "gene": a.gene,
+                "label": a.label,
+                "mechanism": a.mechanism.value,
+                "reason": a.reason,
+                "possible_clonal_haematopoiesis": a.possible_clonal_haematopoiesis,
+            }
+            for a in obj.report.acquired
+        ]
+
+    @staticmethod
+    def resolve_not_detected(obj: Any) -> list[dict[str, str]]:
+        if obj.report is None:
+            return []
+        return [{"label": u.label, "reason": u.reason} for u in obj.report.not_detected]
+
+
 class GenomicsResistanceOut(Schema):
+    """The reference baseline against the latest progression sample (null fields without such
+    a pair), and every serial pair."""
+
     patient: str
-    baseline_sample: str
-    progression_sample: str
+    baseline_sample: str | None
+    progression_sample: str | None
     drugs: list[str]
     therapy_source: str
     targets: list[str]
     acquired: list[GenomicsAcquiredOut]
     # Baseline events a progression sample does not show where absence is no evidence.
     not_detected: list[GenomicsUndetectedOut] = []
+    pairs: list[GenomicsSerialPairOut]
 
 
 class GenomicsAtlasRowOut(Schema):
@@ -138,8 +221,16 @@ class GenomicsAtlasRowOut(Schema):
     patients: int
 
 
+class GenomicsAtlasDrugRowOut(Schema):
+    drug: str
+    mechanism: str
+    gene: str
+    patients: list[str]  # research ids, each once
+
+
 class GenomicsAtlasOut(Schema):
     rows: list[GenomicsAtlasRowOut]
+    by_drug: list[GenomicsAtlasDrugRowOut]
     patients_evaluated: int
     skipped: list[str]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +22,10 @@ from oncotrials.apps.subjects.selectors import (
     patient_get_for_user,
     patients_visible_to,
     registrations_visible_to,
+    treatment_ended_on,
 )
 from oncotrials.apps.trials.models import DoseLevel
-from oncotrials.core.errors import NotFoundError, ValidationError
+from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 from oncotrials.core.genomics.actionability import Annotation, annotate
 from oncotrials.core.genomics.model import (
     Alteration,
@@ -66,13 +67,14 @@ from oncotrials.core.genomics.model import (
 from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
 from oncotrials.core.genomics.resistance import (
+    AcquiredAlteration,
     Drug,
     ResistanceReport,
     SerialSample,
     classify_resistance,
+    comparable_key,
     find_drug,
     investigational_drug,
-    resistance_atlas,
 )
 from oncotrials.core.genomics.seg import normalise_chromosome
 
@@ -691,6 +693,32 @@ def oncoprint(
 
 
 # ------------------------------------------------------------------------------ resistance
+# Serial pairs. A patient's *series* is their samples that hold a current report, in time order:
+# by collection date (same day: baseline, on treatment, progression); an undated sample declared
+# baseline comes before every dated one, an undated progression sample after; any other undated
+# sample cannot be placed in time and is left out (listed as unplaced). The *reference baseline*
+# is the latest sample declared baseline that precedes every on-treatment and progression
+# sample (the state the first therapy met).
+#
+# Two comparisons are clinically meaningful, and the series holds both for every later sample
+# (every sample but one declared baseline: nothing was given to select its alterations):
+# - with the sample just before it (*consecutive*): what appeared during that interval, under
+#   the therapy of that interval; a drug switch between two progressions is seen only here;
+# - with the reference baseline (*from baseline*): what is new since before any therapy, which a
+#   missed variant in an intermediate sample (a cfDNA draw of low tumour fraction) cannot fake.
+# Other pairs (an on-treatment sample against the second progression) repeat these.
+#
+# The therapy of a pair is, in order: the drug the caller names; else the agents of the
+# patient's registrations that the caller may see, registered on or before the later sample and
+# whose treatment had not ended on or before the earlier one; else the therapy recorded on the
+# later sample; else the pair is not classified and says why.
+#
+# Attribution (the atlas): an alteration acquired in a consecutive pair is attributed to the
+# drugs of that interval when the pair from the reference baseline also calls it acquired (or
+# the earlier sample is that baseline, or there is none); the same driver re-detected after a
+# sample that missed it is never "acquired". Every drug of a combination takes the attribution.
+
+
 def _serial(
     sample: Sample, reports: list[GenomicReport], by_report: dict[int, dict[str, list[Any]]]
 ) -> SerialSample:
@@ -724,48 +752,8 @@ def _serial(
     )
 
 
-def _pairs(patient_ids: Iterable[int]) -> dict[int, tuple[Sample, Sample]]:
-    """Per patient: the earliest baseline sample and the latest progression sample."""
-    base: dict[int, Sample] = {}
-    prog: dict[int, Sample] = {}
-    for s in (
-        Sample.objects.filter(
-            patient_id__in=list(patient_ids), timepoint__in=["baseline", "progression"]
-        )
-        .select_related("patient")
-        .order_by("collected_on", "pk")
-    ):
-        if s.timepoint == "baseline":
-            base.setdefault(s.patient_id, s)
-        else:
-            prog[s.patient_id] = s
-    return {p: (base[p], prog[p]) for p in base if p in prog}
-
-
-def resistance_for_patient(
-    *, patient: Patient, drug: str = "", user: Actor | None = None
-) -> ResistanceReport | None:
-    """Baseline vs progression with the core classifier; None without such a pair.
-
-    The therapy is the patient's own: ``drug`` when the caller names one, else the agents of
-    the patient's trial registrations up to the progression sample (those ``user`` may see),
-    else the progression sample's recorded therapy (free text).
-    """
-    pair = _pairs([patient.pk]).get(patient.pk)
-    if pair is None:
-        return None
-    return _classify(pair, _therapy(pair, drug, user))
-
-
-def resistance_between(
-    *, baseline: Sample, progression: Sample, drug: str = "", user: Actor | None = None
-) -> ResistanceReport | None:
-    """The core classifier between two given samples of one patient (the biobank's serial
-    specimens), with the therapy found as in ``resistance_for_patient``."""
-    if baseline.patient_id != progression.patient_id:
-        raise ValidationError("Both samples must be the same patient's.", field="progression")
-    pair = (baseline, progression)
-    return _classify(pair, _therapy(pair, drug, user))
+_TIMEPOINT_ORDER = {"baseline": 0, "unknown": 1, "on_treatment": 1, "progression": 2}
+_SERIES_CHUNK = 200  # patients whose alterations are held in memory at once (atlas)
 
 
 @dataclass(frozen=True)
@@ -774,98 +762,325 @@ class Therapy:
     source: str
 
 
-def _catalogue_drugs(text: str, source: str) -> Therapy:
+@dataclass(frozen=True)
+class SerialPair:
+    """Two samples of one patient compared, with the therapy received in between."""
+
+    earlier: Sample
+    later: Sample
+    consecutive: bool  # ``later`` directly follows ``earlier`` in the series
+    from_baseline: bool  # ``earlier`` is the reference baseline
+    report: ResistanceReport | None
+    error: OncotrialsError | None = None  # why the pair is not classified
+
+    @property
+    def problem(self) -> str:
+        return self.error.message if self.error is not None else ""
+
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        return self.report.drugs if self.report is not None else ()
+
+
+@dataclass
+class SerialSeries:
+    patient: Patient
+    samples: list[Sample]  # placed in time
+    baseline: Sample | None  # the reference baseline
+    pairs: list[SerialPair]
+    unplaced: list[Sample]  # undated samples that no timepoint places
+
+    def headline(self) -> SerialPair | None:
+        """The reference baseline against the latest progression sample (first vs last)."""
+        return next(
+            (
+                p
+                for p in reversed(self.pairs)
+                if (p.from_baseline and p.later.timepoint == Timepoint.PROGRESSION)
+            ),
+            None,
+        )
+
+    def attributed(self) -> list[tuple[SerialPair, AcquiredAlteration]]:
+        """Per consecutive classified pair, the acquired alterations attributed to its therapy
+        (see the rule above)."""
+        since_baseline = {
+            p.later.pk: {_acquired_key(a) for a in p.report.acquired}
+            for p in self.pairs
+            if p.from_baseline and p.report is not None
+        }
+        out: list[tuple[SerialPair, AcquiredAlteration]] = []
+        for p in self.pairs:
+            if not p.consecutive or p.report is None:
+                continue
+            keep = since_baseline.get(p.later.pk)
+            for a in p.report.acquired:
+                if p.from_baseline or keep is None or _acquired_key(a) in keep:
+                    out.append((p, a))
+        return out
+
+
+def _acquired_key(a: AcquiredAlteration) -> tuple[str, ...]:
+    if a.alteration is None:
+        return (a.mechanism.value, a.label)
+    return comparable_key(a.alteration)
+
+
+def _placed(samples: list[Sample]) -> tuple[list[Sample], list[Sample]]:
+    def key(s: Sample) -> tuple[int, dt.date, int, int]:
+        rank = _TIMEPOINT_ORDER.get(s.timepoint, 1)
+        if s.collected_on is not None:
+            return (1, s.collected_on, rank, s.pk)
+        return (0 if s.timepoint == Timepoint.BASELINE else 2, dt.date.min, rank, s.pk)
+
+    undated_elsewhere = [
+        s
+        for s in samples
+        if s.collected_on is None and s.timepoint not in (Timepoint.BASELINE, Timepoint.PROGRESSION)
+    ]
+    placed = sorted((s for s in samples if s not in undated_elsewhere), key=key)
+    return placed, undated_elsewhere
+
+
+def _reference_baseline(series: list[Sample]) -> Sample | None:
+    baseline: Sample | None = None
+    for s in series:
+        if s.timepoint in (Timepoint.ON_TREATMENT, Timepoint.PROGRESSION):
+            break
+        if s.timepoint == Timepoint.BASELINE:
+            baseline = s
+    return baseline
+
+
+def _named_therapy(text: str, source: str, field: str) -> Therapy:
+    """Catalogue drug names typed by a person (``+`` or ``;`` between agents)."""
     names = [d.strip() for d in text.replace("+", ";").split(";") if d.strip()]
     for d in names:
         try:
             find_drug(d)
         except NotFoundError as exc:  # a bad parameter here, not a missing resource
-            raise ValidationError(exc.message, field="drug", code="drug_unknown") from None
+            raise ValidationError(exc.message, field=field, code="drug_unknown") from None
     return Therapy(tuple(names), source)
 
 
-def _registration_therapy(pair: tuple[Sample, Sample], user: Actor | None) -> Therapy | None:
-    """The agents of the patient's registrations up to the progression sample.
+@dataclass(frozen=True)
+class _Treated:
+    """One registration's agents and dates, read once per patient."""
 
-    A registration's agents are those of its dose level (every agent of a combination level),
-    else of every level of its cohort. An agent absent from the catalogue takes the molecular
-    targets of its trial (``investigational_drug``).
-    """
-    progression = pair[1]
-    regs = (
-        registrations_visible_to(user) if user is not None else Registration.objects.all()
-    ).filter(patient_id=progression.patient_id)
-    if progression.collected_on is not None:
-        regs = regs.filter(registered_on__lte=progression.collected_on)
+    registered_on: dt.date
+    ended_on: dt.date | None
+    drugs: tuple[tuple[str, str | Drug], ...]  # (lower-case agent, catalogue name or Drug)
+    source: str
+    # An agent neither in the catalogue nor described by its trial's targets: the pairs whose
+    # interval this registration covers are refused with it; the others are classified.
+    error: ValidationError | None = None
+
+
+def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_Treated]]:
+    """The agents of the patients' registrations (those ``user`` may see). A registration's
+    agents are those of its dose level (every agent of a combination level), else of every level
+    of its cohort; an agent absent from the catalogue takes the molecular targets of its trial
+    (``investigational_drug``)."""
+    regs = list(
+        (registrations_visible_to(user) if user is not None else Registration.objects.all())
+        .filter(patient_id__in=patient_ids)
+        .select_related("trial", "cohort", "dose_level")
+        .prefetch_related("status_history")
+        .order_by("registered_on", "pk")
+    )
+    agents: dict[tuple[int, int | None], set[str]] = defaultdict(set)  # level None: any
+    for cohort_id, number, agent in DoseLevel.objects.filter(
+        cohort_id__in={r.cohort_id for r in regs}
+    ).values_list("cohort_id", "level", "agent"):
+        agents[(cohort_id, number)].add(agent)
+        agents[(cohort_id, None)].add(agent)
+    out: dict[int, list[_Treated]] = defaultdict(list)
+    for reg in regs:
+        level = reg.dose_level.level if reg.dose_level is not None else None
+        names = sorted(agents.get((reg.cohort_id, level), set()))
+        if not names:
+            continue
+        drugs: list[tuple[str, str | Drug]] = []
+        error: ValidationError | None = None
+        for agent in names:
+            try:
+                drugs.append((agent.strip().lower(), find_drug(agent).name))
+            except NotFoundError:
+                try:
+                    drug = investigational_drug(
+                        agent.strip(), reg.trial.targets or [], f"trial {reg.trial.protocol_code}"
+                    )
+                except ValidationError as exc:
+                    error = exc
+                    continue
+                drugs.append((agent.strip().lower(), drug))
+        dl = f" DL{reg.dose_level.level}" if reg.dose_level is not None else ""
+        out[reg.patient_id].append(
+            _Treated(
+                reg.registered_on,
+                treatment_ended_on(reg),
+                tuple(drugs),
+                f"registration {reg.trial.protocol_code} {reg.cohort.name}{dl}",
+                error,
+            )
+        )
+    return out
+
+
+def _pair_therapy(
+    earlier: Sample, later: Sample, given: Therapy | None, treated: list[_Treated]
+) -> Therapy:
+    if given is not None:
+        return given
     drugs: dict[str, str | Drug] = {}
     sources: list[str] = []
-    for reg in regs.select_related("trial", "cohort", "dose_level").order_by("registered_on"):
-        levels = DoseLevel.objects.filter(cohort_id=reg.cohort_id)
-        if reg.dose_level is not None:
-            levels = levels.filter(level=reg.dose_level.level)
-        agents = sorted(set(levels.values_list("agent", flat=True)))
-        for agent in agents:
-            key = agent.strip().lower()
-            try:
-                drugs.setdefault(key, find_drug(agent).name)
-            except NotFoundError:
-                drugs.setdefault(
-                    key,
-                    investigational_drug(
-                        agent.strip(), reg.trial.targets or [], f"trial {reg.trial.protocol_code}"
-                    ),
-                )
-        if agents:
-            level = f" DL{reg.dose_level.level}" if reg.dose_level is not None else ""
-            sources.append(f"registration {reg.trial.protocol_code} {reg.cohort.name}{level}")
-    if not drugs:
-        return None
-    return Therapy(tuple(drugs.values()), "; ".join(sources))
-
-
-def _therapy(pair: tuple[Sample, Sample], drug: str, user: Actor | None) -> Therapy:
-    if drug.strip():
-        return _catalogue_drugs(drug, "given")
-    from_registrations = _registration_therapy(pair, user)
-    if from_registrations is not None:
-        return from_registrations
-    progression = pair[1]
-    if progression.therapy.strip():
-        return _catalogue_drugs(progression.therapy, f"sample {progression.sample_id} therapy")
+    for t in treated:
+        if later.collected_on is not None and t.registered_on > later.collected_on:
+            continue
+        if (
+            earlier.collected_on is not None
+            and t.ended_on is not None
+            and t.ended_on <= earlier.collected_on
+        ):
+            continue
+        if t.error is not None:
+            raise t.error
+        for key, d in t.drugs:
+            drugs.setdefault(key, d)
+        sources.append(t.source)
+    if drugs:
+        return Therapy(tuple(drugs.values()), "; ".join(sources))
+    if later.therapy.strip():
+        return _named_therapy(later.therapy, f"sample {later.sample_id} therapy", "therapy")
     raise ValidationError(
-        f"No therapy is known for patient {progression.patient.research_id}: no trial "
-        f"registration before sample {progression.sample_id} and no therapy recorded on it; "
-        "give the drug received between baseline and progression.",
+        f"No therapy is known for patient {later.patient.research_id} between samples "
+        f"{earlier.sample_id} and {later.sample_id}: no trial registration before sample "
+        f"{later.sample_id} still treating after sample {earlier.sample_id}, and no therapy "
+        f"recorded on {later.sample_id}; give the drug received in between.",
         field="drug",
     )
 
 
-def _classify(pair: tuple[Sample, Sample], therapy: Therapy) -> ResistanceReport | None:
-    baseline, progression = pair
+def _build_series(
+    patients: list[Patient], user: Actor | None, given: Therapy | None
+) -> list[SerialSeries]:
+    ids = [p.pk for p in patients]
     reports = list(
-        GenomicReport.objects.filter(sample__in=[baseline, progression], superseded=False)
+        GenomicReport.objects.filter(sample__patient_id__in=ids, superseded=False)
+        .select_related("sample__patient")
+        .order_by("imported_at", "pk")
     )
     by_report = _alterations_by_report(r.pk for r in reports)
-    return classify_resistance(
-        _serial(baseline, [r for r in reports if r.sample_id == baseline.pk], by_report),
-        _serial(progression, [r for r in reports if r.sample_id == progression.pk], by_report),
-        list(therapy.drugs),
-        therapy_source=therapy.source,
-    )
+    samples: dict[int, dict[int, Sample]] = defaultdict(dict)
+    reports_of: dict[int, list[GenomicReport]] = defaultdict(list)
+    for r in reports:
+        samples[r.sample.patient_id][r.sample_id] = r.sample
+        reports_of[r.sample_id].append(r)
+    treated = _treatments(ids, user)
+    out: list[SerialSeries] = []
+    for patient in patients:
+        series, unplaced = _placed(list(samples[patient.pk].values()))
+        baseline = _reference_baseline(series)
+        cores = {s.pk: _serial(s, reports_of[s.pk], by_report) for s in series}
+        pairs: list[SerialPair] = []
+        for i, later in enumerate(series[1:], start=1):
+            if later.timepoint == Timepoint.BASELINE:
+                continue
+            before = series[i - 1]
+            wanted = [(before, True, before is baseline)]
+            if baseline is not None and baseline is not before and series.index(baseline) < i:
+                wanted.append((baseline, False, True))
+            for earlier, consecutive, from_baseline in wanted:
+                try:
+                    therapy = _pair_therapy(earlier, later, given, treated.get(patient.pk, []))
+                    report: ResistanceReport | None = classify_resistance(
+                        cores[earlier.pk],
+                        cores[later.pk],
+                        list(therapy.drugs),
+                        therapy_source=therapy.source,
+                    )
+                    error: OncotrialsError | None = None
+                except OncotrialsError as exc:
+                    report, error = None, exc
+                pairs.append(SerialPair(earlier, later, consecutive, from_baseline, report, error))
+        out.append(SerialSeries(patient, series, baseline, pairs, unplaced))
+    return out
+
+
+def serial_pairs(*, patient: Patient, user: Actor | None, drug: str = "") -> SerialSeries:
+    """Every clinically meaningful pair of the patient's reported samples, each classified under
+    the therapy received in between (see the rules above). ``user``: whose registrations give
+    the therapy (None: every registration, for the command line). ``drug``: a named therapy for
+    every pair; an unknown drug is refused (field ``drug``)."""
+    given = _named_therapy(drug, "given", "drug") if drug.strip() else None
+    return _build_series([patient], user, given)[0]
+
+
+def resistance_for_patient(
+    *, patient: Patient, drug: str = "", user: Actor | None = None
+) -> ResistanceReport | None:
+    """The reference baseline against the latest progression sample (``SerialSeries.headline``);
+    None without such a pair, the pair's refusal raised when it could not be classified."""
+    pair = serial_pairs(patient=patient, user=user, drug=drug).headline()
+    if pair is None:
+        return None
+    if pair.error is not None:
+        raise pair.error
+    return pair.report
+
+
+CASE_LINK_PROVIDERS: list[Callable[[Actor, list[int]], dict[int, tuple[str, str]]]] = []
+
+
+def case_link_provider_register(
+    provider: Callable[[Actor, list[int]], dict[int, tuple[str, str]]],
+) -> None:
+    """``provider(user, patient_pks)`` -> {patient pk: (label, url)} of a page that discusses the
+    patient (the tumour board registers its latest case the user may see)."""
+    if provider not in CASE_LINK_PROVIDERS:
+        CASE_LINK_PROVIDERS.append(provider)
+
+
+@dataclass(frozen=True)
+class AtlasPatient:
+    patient: Patient
+    case_label: str = ""  # the page that discusses the patient (a tumour-board case), if any
+    case_url: str = ""
+
+
+@dataclass
+class AtlasRow:
+    drug: str
+    mechanism: str
+    gene: str
+    patients: list[AtlasPatient]
 
 
 @dataclass
 class Atlas:
-    counts: dict[tuple[str, str], int]
-    reports: list[ResistanceReport]
+    counts: dict[tuple[str, str], int]  # (mechanism, gene) -> patients, whatever the drug
+    by_drug: list[AtlasRow]  # per drug, mechanism and gene: the patients, each once
+    series: list[SerialSeries]
     skipped: list[str]
+    patients: dict[int, AtlasPatient] = field(default_factory=dict)  # by patient pk
+
+    @property
+    def listing(self) -> list[tuple[AtlasPatient, SerialSeries]]:
+        return [(self.patients[s.patient.pk], s) for s in self.series]
+
+    @property
+    def reports(self) -> list[ResistanceReport]:
+        """The consecutive pairs classified (the intervals the atlas counts)."""
+        return [p.report for s in self.series for p in s.pairs if p.consecutive and p.report]
 
 
 def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") -> Atlas:
-    """Acquired-resistance mechanisms across the patients the user may see.
+    """Acquired-resistance mechanisms across the patients the user may see, per drug.
 
-    Each patient is classified under their own therapy (registrations, else the sample's
-    recorded therapy); ``drug`` keeps the patients whose therapy includes that drug.
+    Every interval (consecutive pair) is classified under its own therapy; an alteration is
+    attributed to the drugs of the interval where it appeared (``SerialSeries.attributed``).
+    A patient counts once per drug, mechanism and gene, whatever the number of pairs, samples
+    or variants. ``drug`` keeps the intervals whose therapy includes that drug.
     """
     visible = patients_visible_to(user)
     if tumour:
@@ -877,25 +1092,59 @@ def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") 
     wanted = ""
     if drug.strip():
         try:
-            wanted = find_drug(drug).name
+            wanted = find_drug(drug).name.lower()
         except NotFoundError:
-            wanted = drug.strip()
-    pairs = _pairs(visible.values_list("pk", flat=True))
-    reports: list[ResistanceReport] = []
+            wanted = drug.strip().lower()
+    with_samples = visible.filter(
+        pk__in=GenomicReport.objects.filter(superseded=False).values("sample__patient_id")
+    ).order_by("research_id", "pk")
+    patients = list(with_samples)
+    all_series: list[SerialSeries] = []
+    for start in range(0, len(patients), _SERIES_CHUNK):
+        all_series += _build_series(patients[start : start + _SERIES_CHUNK], user, None)
+    kept: list[SerialSeries] = []
     skipped: list[str] = []
-    for _pid, pair in sorted(pairs.items()):
-        try:
-            therapy = _therapy(pair, "", user)
-            names = {d.name if isinstance(d, Drug) else d for d in therapy.drugs}
-            if wanted and wanted.lower() not in {n.lower() for n in names}:
-                continue
-            rep = _classify(pair, therapy)
-        except ValidationError as exc:
-            skipped.append(f"{pair[0].patient.research_id}: {exc.message}")
+    by_key: dict[tuple[str, str, str], dict[int, Patient]] = defaultdict(dict)
+    by_gene: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for series in all_series:
+        pairs = [
+            p
+            for p in series.pairs
+            if not wanted or p.report is None or wanted in {d.lower() for d in p.drugs}
+        ]
+        skipped += [
+            f"{series.patient.research_id} {p.earlier.sample_id} → {p.later.sample_id}: {p.problem}"
+            for p in pairs
+            if p.consecutive and p.error is not None
+        ]
+        if not any(p.consecutive and p.report is not None for p in pairs):
             continue
-        if rep is not None:
-            reports.append(rep)
-    return Atlas(resistance_atlas(reports), reports, skipped)
+        series = SerialSeries(
+            series.patient, series.samples, series.baseline, pairs, series.unplaced
+        )
+        kept.append(series)
+        for pair, acquired in series.attributed():
+            drugs = [d for d in pair.drugs if not wanted or d.lower() == wanted]
+            for d in drugs:
+                key = (d, acquired.mechanism.value, acquired.gene)
+                by_key[key][series.patient.pk] = series.patient
+            if drugs:
+                by_gene[(acquired.mechanism.value, acquired.gene)].add(series.patient.pk)
+    links: dict[int, tuple[str, str]] = {}
+    for provider in CASE_LINK_PROVIDERS:
+        for pk, link in provider(user, sorted({s.patient.pk for s in kept})).items():
+            links.setdefault(pk, link)
+    entries = {
+        s.patient.pk: AtlasPatient(s.patient, *links.get(s.patient.pk, ("", ""))) for s in kept
+    }
+    rows = [
+        AtlasRow(d, m, g, [entries[pk] for pk in sorted(ps, key=lambda pk: ps[pk].research_id)])
+        for (d, m, g), ps in by_key.items()
+    ]
+    rows.sort(key=lambda r: (r.drug.lower(), -len(r.patients), r.mechanism, r.gene))
+    counts = {k: len(v) for k, v in by_gene.items()}
+    counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Atlas(counts, rows, kept, skipped, entries)
 
 
 def patient_for_genomics(*, user: Actor, patient_id: int) -> Patient:

@@ -29,7 +29,7 @@ from .selectors import (
     report_for_user,
     report_mutations,
     resistance_atlas_for_user,
-    resistance_for_patient,
+    serial_pairs,
 )
 from .services import genomics_import_upload, may_import_anything, may_import_for
 
@@ -208,12 +208,13 @@ def patient_segments_plot(request: HttpRequest, patient_id: int) -> HttpResponse
 
 @login_required
 def patient_resistance(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Every serial pair of the patient's reported samples, classified."""
     patient = _patient(request, patient_id)
     drug = request.GET.get("drug", "")[:200]
     context: dict[str, Any] = {"patient": patient, "drug": drug}
     status = 200
     try:
-        context["report"] = resistance_for_patient(patient=patient, drug=drug, user=request.user)
+        context["series"] = serial_pairs(patient=patient, drug=drug, user=request.user)
     except OncotrialsError as exc:
         context["error"] = exc.message
         status = exc.status

@@ -297,6 +297,7 @@ def _detail_out(request: HttpRequest, case: MtbCase) -> dict[str, Any]:
             "journey": s.journey,
         },
         "alterations": alterations,
+        "serial_pairs": d.serial.pairs,
         "actionable": d.actionable,
         "matches": matches,
         "recommendations": [recommendation_out(r) for r, _sig, _st in d.recommendations],
@@ -305,8 +306,9 @@ def _detail_out(request: HttpRequest, case: MtbCase) -> dict[str, Any]:
 
 @router.get("/mtb/cases/{case_id}", response={200: MtbCaseDetailOut, **ERRORS})
 def mtb_case(request: HttpRequest, case_id: Id) -> Any:
-    """A case: clinical summary, alterations with ESCAT tier and evidence, matching open
-    cohorts, recommendations with their signatures and referral states."""
+    """A case: clinical summary, alterations with ESCAT tier and evidence, acquired resistance
+    between serial samples, matching open cohorts, recommendations with their signatures and
+    referral states."""
     return _detail_out(request, case_get_for_user(user=request.user, case_id=case_id))
 
 

@@ -7,3 +7,8 @@ class MtbConfig(AppConfig):
     name = "oncotrials.apps.mtb"
     label = "mtb"
     verbose_name = "Molecular tumour board"
+
+    def ready(self) -> None:
+        from .wiring import connect  # models are ready only now
+
+        connect()

@@ -7,6 +7,8 @@ import datetime as dt
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from oncotrials.apps.genomics.schemas import GenomicsSerialPairOut
+
 from .models import MeetingStatus, RecommendationKind
 
 MAX_ID = 2**31 - 1
@@ -146,6 +148,7 @@ class MtbCaseDetailOut(Schema):
     case: MtbCaseOut
     summary: MtbClinicalSummaryOut
     alterations: list[MtbAlterationOut]
+    serial_pairs: list[GenomicsSerialPairOut]
     actionable: bool
     matches: list[MtbMatchOut] | None
     recommendations: list[MtbRecommendationOut]

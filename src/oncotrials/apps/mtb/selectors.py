@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, scope_for
 from oncotrials.apps.accounts.models import Actor, Site
@@ -45,7 +47,12 @@ from oncotrials.apps.genomics.models import (
     Mutation,
     StructuralVariant,
 )
-from oncotrials.apps.genomics.selectors import TimelineSample, patient_genomic_timeline
+from oncotrials.apps.genomics.selectors import (
+    SerialSeries,
+    TimelineSample,
+    patient_genomic_timeline,
+    serial_pairs,
+)
 from oncotrials.apps.matching.engine import matches_for_patient
 from oncotrials.apps.subjects.models import (
     ObservationKind,
@@ -374,6 +381,7 @@ class CaseDetail:
     case: MtbCase
     summary: ClinicalSummary
     timeline: list[TimelineSample]
+    serial: SerialSeries  # acquired resistance between the patient's serial samples
     matches: list[Any] | None  # None: the matching engine is not available
     matches_error: str
     recommendations: list[tuple[MtbRecommendation, SignatureView, ReferralState | None]]
@@ -409,6 +417,9 @@ def case_detail(*, user: Actor, case: MtbCase) -> CaseDetail:
         case=case,
         summary=clinical_summary(patient),
         timeline=timeline,
+        # The case is read through the board's site scope; the therapy of each pair comes from
+        # the registrations the viewer may see (accounts.access through subjects).
+        serial=serial_pairs(patient=patient, user=user),
         matches=matches,
         matches_error=error,
         recommendations=[
@@ -422,6 +433,21 @@ def case_detail(*, user: Actor, case: MtbCase) -> CaseDetail:
         computed_actionable=computed,
         actionable=computed if case.actionable is None else case.actionable,
     )
+
+
+def latest_case_links(user: Actor, patient_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Per patient, the latest tumour-board case the user may see: (label, url). Registered
+    with the genomics atlas (``wiring``)."""
+    out: dict[int, tuple[str, str]] = {}
+    for case in (
+        _scoped(MtbCase.objects.filter(patient_id__in=patient_ids), user, "meeting__site_id")
+        .select_related("meeting")
+        .order_by("patient_id", "-meeting__held_on", "-pk")
+    ):
+        if case.patient_id not in out:
+            label = f"{gettext('tumour board')} {case.meeting.held_on:%Y-%m-%d}"
+            out[case.patient_id] = (label, reverse("mtb-case", args=[case.pk]))
+    return out
 
 
 def may_organise(user: Actor, site_id: int) -> bool:

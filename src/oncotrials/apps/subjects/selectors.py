@@ -60,6 +60,29 @@ def patients_visible_to(user: Actor) -> QuerySet[Patient]:
     return Patient.objects.filter(cond)
 
 
+TREATMENT_ENDED = frozenset(
+    {
+        RegistrationStatus.END_OF_TREATMENT,
+        RegistrationStatus.FOLLOW_UP,
+        RegistrationStatus.OFF_STUDY,
+    }
+)
+
+
+def treatment_ended_on(registration: Registration) -> dt.date | None:
+    """The day the registration's treatment ended (its first change to end of treatment or off
+    study, else its status date once in an ended status); None while it goes on. Prefetch
+    ``status_history`` when reading many."""
+    if registration.status not in TREATMENT_ENDED:
+        return None
+    ended = [
+        h.on
+        for h in registration.status_history.all()
+        if h.to_status in (RegistrationStatus.END_OF_TREATMENT, RegistrationStatus.OFF_STUDY)
+    ]
+    return min(ended) if ended else registration.status_date
+
+
 def registration_condition(user: Actor, prefix: str = "") -> Q | None:
     """The registrations rule as a condition over rows that reach a registration by ``prefix``
     (``""`` for registrations, ``"registration__"`` for an adverse event). None: everything."""

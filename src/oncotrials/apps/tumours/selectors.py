@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
-from oncotrials.apps.subjects.selectors import registrations_visible_to
+from oncotrials.apps.subjects.selectors import registrations_visible_to, treatment_ended_on
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import NotFoundError, ValidationError
 from oncotrials.core.survival import EndpointTime, KaplanMeierResult, derive_pfs, kaplan_meier
@@ -30,11 +30,6 @@ from .models import (
 # An off-study status whose reason names death counts as death for PFS (the registration status
 # is where the patient journey records it).
 _DEATH = re.compile(r"\b(death|died|dead|deceased|d[ée]c[èe]s|d[ée]c[ée]d[ée]?)\b", re.IGNORECASE)
-_ENDED = {
-    RegistrationStatus.END_OF_TREATMENT,
-    RegistrationStatus.FOLLOW_UP,
-    RegistrationStatus.OFF_STUDY,
-}
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -148,14 +143,8 @@ def _death_date(reg: Registration) -> dt.date | None:
 
 
 def _treatment_end(reg: Registration, today: dt.date) -> tuple[dt.date, bool]:
-    if reg.status in _ENDED:
-        ended = [
-            h.on
-            for h in reg.status_history.all()
-            if h.to_status in (RegistrationStatus.END_OF_TREATMENT, RegistrationStatus.OFF_STUDY)
-        ]
-        return (min(ended) if ended else reg.status_date), False
-    return today, True
+    ended = treatment_ended_on(reg)
+    return (today, True) if ended is None else (ended, False)
 
 
 def efficacy_data(

@@ -466,8 +466,9 @@ def resistance(
     patient: Annotated[
         str | None,
         typer.Option(
-            help="Research id of a patient in the database: its earliest baseline and latest "
-            "progression samples (drug: --drug, else the therapy recorded on the sample)."
+            help="Research id of a patient in the database: its reference baseline and latest "
+            "progression samples (drug: --drug, else the agents of the patient's registrations "
+            "in between, else the therapy recorded on the sample)."
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.human,

@@ -97,7 +97,7 @@ def _engine_refusals(rows: str, lesion_ids: Sequence[str]) -> Iterator[None]:
         with core_errors_translated(RECIST_MESSAGES):
             yield
     except ValidationError as exc:
-        lesion_id, name = exc.extra.get("lesion_id"), exc.extra.get("field")
+        lesion_id, name = str(exc.extra.get("lesion_id", "")), exc.extra.get("field")
         if name and lesion_id in lesion_ids:
             exc.extra = {
                 **exc.extra,

@@ -223,10 +223,13 @@ def test_a_refused_baseline_comes_back_with_everything_typed(
         assert form.locator(f"[name=organ_{i}]").input_value() == organ
         assert form.locator(f"[name=role_{i}]").input_value() == role
         assert form.locator(f"[name=diameter_{i}]").input_value() == diameter
-    errors = form.locator(".errorlist")
+    errors = form.locator("td .field-error")
     assert errors.count() == 2
-    assert "organ or site of lesion T2" in form.locator(f"#r{reg.pk}-organ_1_error").inner_text()
-    assert "1O is not a number" in form.locator(f"#r{reg.pk}-diameter_2_error").inner_text()
+    assert "organ or site of lesion T2" in form.locator(f"#r{reg.pk}-organ_1-error").inner_text()
+    assert "1O is not a number" in form.locator(f"#r{reg.pk}-diameter_2-error").inner_text()
+    organ = form.locator(f"#r{reg.pk}-organ_1")
+    assert organ.get_attribute("aria-invalid") == "true"
+    assert organ.get_attribute("aria-describedby") == f"r{reg.pk}-organ_1-error"
     assert not Lesion.objects.exists()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "tumours-baseline-refused.png"), full_page=True)

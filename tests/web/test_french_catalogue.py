@@ -250,3 +250,66 @@ def test_words_with_two_meanings_are_told_apart_by_context():
     with override("fr"):
         assert str(MeetingStatus.HELD.label) == "Tenue"  # a meeting that took place
         assert gettext("Held") == "Réservé"  # a slot held for a patient
+
+
+# ----------------------------------------------------------------- the services' own refusals
+
+SRC = Path(__file__).parents[2] / "src/oncotrials"
+_CALLS = {"gettext": 1, "gettext_lazy": 1, "_": 1, "ngettext": 2, "pgettext": 2}
+
+
+def _service_messages() -> list[tuple[str, str | None, str]]:
+    """Every literal message the services (``apps/*/services*.py``) pass to gettext, as
+    (msgid, context, where)."""
+    import ast
+
+    found = []
+    for path in sorted(SRC.glob("apps/*/services*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in _CALLS or not node.args:
+                continue
+            args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+            where = f"{path.relative_to(SRC)}:{node.lineno}"
+            if node.func.id == "pgettext":
+                found.append((args[1], args[0], where))
+            else:
+                found.append((args[0], None, where))
+                if node.func.id == "ngettext":
+                    found.append((args[1], None, where))
+    return found
+
+
+def test_every_message_the_services_translate_has_its_french(entries):
+    messages = _service_messages()
+    assert len(messages) > 100
+    not_literal = [where for msgid, _ctx, where in messages if not isinstance(msgid, str)]
+    assert not_literal == [], "gettext needs a literal with named placeholders"
+    french = {(e.context, e.msgid): e for e in entries}
+    french.update({(e.context, e.msgid_plural): e for e in entries if e.msgid_plural})
+    missing = [
+        f"{where}: {msgid!r}"
+        for msgid, ctx, where in messages
+        if not all((french.get((ctx, msgid)) or Entry(0)).msgstr or [""])
+    ]
+    assert missing == []
+
+
+def test_a_service_refusal_reads_in_french_beside_its_form(journey, client_for):
+    """Screening without a consent in force passes the form and is refused by the service: the
+    page says so in French, in the screening form, with what was typed, and writes nothing."""
+    c = client_for("nurse")
+    base = f"/patients/{journey.patient.pk}/journey"
+    post = {"trial": journey.cohort.trial_id, "kind": "screening", "started_on": "2026-11-02"}
+    english = c.post(f"{base}/screen/", post).content.decode()
+    assert "has no signed consent to" in english
+    r = _french(c).post(f"{base}/screen/", post)
+    assert r.status_code == 422
+    page = r.content.decode()
+    form = page.split('data-testid="form-screen"', 1)[1].split("</form>", 1)[0]
+    assert f"Le patient {journey.patient.research_id} n’a pas de consentement signé à" in form
+    assert "les examens de sélection l’exigent" in form
+    assert "has no signed consent" not in form
+    assert 'value="2026-11-02"' in form
+    assert not journey.patient.screenings.exists()

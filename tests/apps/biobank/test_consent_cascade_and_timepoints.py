@@ -76,7 +76,7 @@ def test_withdrawing_genetic_analysis_cascades(bank: Any, collect: Any) -> None:
     (cascade,) = ConsentCascade.objects.all()
     assert cascade.specimens_pending_disposal == [dna.label]
     assert cascade.runs_flagged == [x["run"].pk]
-    with pytest.raises(ValidationError, match="withdrew the 'genetic_analysis' tier"):
+    with pytest.raises(ValidationError, match="the patient withdrew “Genetic analysis”"):
         sequencing_run_record(
             specimen=a2, assay="wes", library_id="L2", run_id="RUN2", by=bank.tech
         )

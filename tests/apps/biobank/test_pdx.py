@@ -109,7 +109,7 @@ def pdx(bank: Any) -> Any:
 
 def test_a_model_needs_the_xenograft_tier(bank):
     specimen = _specimen(bank)
-    with pytest.raises(ValidationError, match="'xenograft' tier") as info:
+    with pytest.raises(ValidationError, match="covers “Xenograft / animal work”") as info:
         _model(bank, specimen)
     assert info.value.extra["field"] == "consent"
     from oncotrials.apps.biobank.models_pdx import PdxModel

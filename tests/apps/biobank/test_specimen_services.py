@@ -102,7 +102,7 @@ def test_consent_missing_is_refused_with_the_tier(bank: Any, collect: Any, at: A
     from oncotrials.apps.biobank.services import specimen_collect
 
     before = _counts()
-    with pytest.raises(ValidationError, match="'sample_storage' tier") as exc:
+    with pytest.raises(ValidationError, match="covers “Sample storage”") as exc:
         specimen_collect(
             patient=bank.journey.partner_patient,
             specimen_type="whole_blood",
@@ -189,7 +189,7 @@ def test_shipment_distributes_and_manifest_lists_it(bank: Any, collect: Any, at:
     )
     (a,) = specimen_aliquot(parent=blood, count=1, quantity="2", unit="mL", by=bank.tech)
     specimen_store(specimen=a, box=bank.box, row=1, column=1, by=bank.tech)
-    with pytest.raises(ValidationError, match="'outside_eu_sharing' tier"):
+    with pytest.raises(ValidationError, match="answered No to “Sharing outside the EU”"):
         shipment_create(
             site=bank.unit.main,
             recipient="Lab X",

@@ -221,3 +221,40 @@ def test_a_wrong_signing_password_is_refused_beside_the_password(board, unit, cl
     assert "Ce champ est obligatoire." in form
     rec.refresh_from_db()
     assert not signature_view(rec).signed
+
+
+def test_a_refused_status_step_is_told_in_the_summary_of_its_button(board, client_for):
+    from oncotrials.apps.mtb.models import MtbMeeting
+    from oncotrials.apps.mtb.services import meeting_create
+
+    b, _meeting, _case = board
+    later = meeting_create(
+        site=b.unit.main, held_on=dt.date(2099, 3, 4), by=b.coordinator, title="Later"
+    )
+    c = client_for("coordinator")
+    c.cookies["django_language"] = "fr"
+    r = c.post(
+        f"/mtb/meetings/{later.pk}/",
+        {"action": "status", "status": "held", "version": str(later.version)},
+    )
+    assert r.status_code == 422
+    html = r.content.decode()
+    form = _form(html, "mtb-status-held")
+    assert 'role="alert"' in form
+    assert 'data-testid="error-summary"' in form
+    assert "La réunion du 2099-03-04 n’a pas encore eu lieu" in form
+    assert html.count('data-testid="error-summary"') == 1
+    assert MtbMeeting.objects.get(pk=later.pk).status == "planned"
+    # A stale page: the meeting changed meanwhile, said in the same place.
+    r = c.post(
+        f"/mtb/meetings/{later.pk}/",
+        {"action": "status", "status": "held", "version": str(later.version + 5)},
+    )
+    assert r.status_code == 422
+    assert "modifié entre-temps" in _form(r.content.decode(), "mtb-status-held")
+    # A status that is not one: refused without a traceback, nothing changed.
+    r = c.post(
+        f"/mtb/meetings/{later.pk}/", {"action": "status", "status": "bogus", "version": "0"}
+    )
+    assert r.status_code == 422
+    assert MtbMeeting.objects.get(pk=later.pk).status == "planned"

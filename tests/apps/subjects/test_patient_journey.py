@@ -345,7 +345,7 @@ def test_reconsent_worklist_lists_active_patients_on_a_superseded_version(journe
     ("field", "value", "message"),
     [
         ("birth_date", dt.date(2030, 1, 1), "cannot be in the future"),
-        ("referral_date", dt.date(1950, 1, 1), "before birth_date"),
+        ("referral_date", dt.date(1950, 1, 1), "before the date of birth"),
         ("sex", "X", "sex must be one of"),
     ],
 )

@@ -15,14 +15,22 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.genomics.models import GenomicReport
-from oncotrials.apps.subjects.models import Consent, Patient, Registration, VisitRecord
+from oncotrials.apps.subjects.models import (
+    Consent,
+    Patient,
+    Registration,
+    VisitRecord,
+    consent_option_label,
+)
 from oncotrials.core.biobank.centrifugation import braking_value, spin_value
-from oncotrials.core.biobank.consent import Tier, Use, refusal_for, uses_blocked_by
+from oncotrials.core.biobank.consent import Answer, Refusal, Tier, Use, refusal_for, uses_blocked_by
 from oncotrials.core.biobank.lineage import (
     IN_STOCK,
     Lineage,
@@ -135,11 +143,36 @@ def _custody(
     return event
 
 
+USE_LABELS = {
+    Use.STORAGE: _("Storage"),
+    Use.RESEARCH: _("Research"),
+    Use.SEQUENCING: _("Sequencing"),
+    Use.XENOGRAFT: _("Xenograft"),
+    Use.DISTRIBUTION_EU: _("Distribution within the EU"),
+    Use.DISTRIBUTION_NON_EU: _("Distribution outside the EU"),
+    Use.COMMERCIAL: _("Commercial use"),
+}
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """Why the patient's consent forbids a use, in the user's language (the core's
+    ``Refusal.message`` says it in English for the command line)."""
+    values = {"use": USE_LABELS[refusal.use], "tier": consent_option_label(refusal.tier.value)}
+    if refusal.answer is Answer.NO:
+        return gettext("%(use)s is not allowed: the patient answered No to “%(tier)s”.") % values
+    if refusal.answer is Answer.WITHDRAWN:
+        return gettext("%(use)s is not allowed: the patient withdrew “%(tier)s”.") % values
+    return (
+        gettext("%(use)s is not allowed: no signed translational consent covers “%(tier)s”.")
+        % values
+    )
+
+
 def _require_use(patient: Patient, use: Use) -> None:
     refusal = refusal_for(use, consent_answers(patient))
     if refusal is not None:
         raise ValidationError(
-            refusal.message() + " Nothing was recorded.",
+            gettext("%(refusal)s Nothing was recorded.") % {"refusal": refusal_text(refusal)},
             field="consent",
             code="consent_refused",
             tier=refusal.tier.value,
@@ -410,7 +443,7 @@ def specimen_pre_analytics_record(
     return locked
 
 
-def _lock_in_stock(specimen: Specimen, what: str) -> Specimen:
+def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
     locked = (
         Specimen.objects.select_for_update(of=("self",))
         .select_related("patient")
@@ -418,8 +451,12 @@ def _lock_in_stock(specimen: Specimen, what: str) -> Specimen:
     )
     if locked.status not in IN_STOCK:
         raise ValidationError(
-            f"{locked} is {locked.get_status_display().lower()}; {what} needs an available "
-            "specimen (NOT_AVAILABLE).",
+            gettext("%(specimen)s is %(status)s; %(what)s needs an available specimen.")
+            % {
+                "specimen": locked,
+                "status": locked.get_status_display().lower(),
+                "what": what,
+            },
             field="specimen",
             code="specimen_not_available",
         )
@@ -447,7 +484,7 @@ def specimen_aliquot(
         raise ValidationError(f"count must lie in 1..500; got {count}.", field="count")
     q = quantity_parse(quantity)
     unit = unit_get(unit).code
-    locked = _lock_in_stock(parent, "aliquoting")
+    locked = _lock_in_stock(parent, _("aliquoting"))
     check_unit_for_type(locked.specimen_type, unit)
     each = convert(q, unit, locked.unit)
     left = take(
@@ -562,7 +599,7 @@ def specimen_derive(
     conc = None
     if concentration_ng_ul not in (None, ""):
         conc = quantity_parse(concentration_ng_ul, field="concentration_ng_ul", allow_zero=True)
-    locked = _lock_in_stock(parent, "a derivation")
+    locked = _lock_in_stock(parent, _("a derivation"))
     check_derivation(locked.specimen_type, specimen_type)
     taken = convert(used, consumed_unit, locked.unit)
     left = take(
@@ -607,7 +644,7 @@ def specimen_consume(
     unit = unit_get(unit).code
     if not purpose.strip():
         raise ValidationError("Say what the specimen was used for.", field="purpose")
-    locked = _lock_in_stock(specimen, "using it")
+    locked = _lock_in_stock(specimen, _("using it"))
     taken = convert(q, unit, locked.unit)
     left = take(locked.available_quantity, locked.unit, taken, locked.unit, what=purpose.strip())
     _require_use(locked.patient, Use.RESEARCH)
@@ -692,20 +729,36 @@ def specimen_store(
         raise ValidationError(f"{locked_box} is a {locked_box.kind}, not a box.", field="box")
     if not (1 <= row <= locked_box.rows and 1 <= column <= locked_box.columns):
         raise ValidationError(
-            f"{locked_box} has rows 1-{locked_box.rows} and columns 1-{locked_box.columns}; "
-            f"got row {row}, column {column}.",
+            gettext(
+                "%(box)s has rows 1-%(rows)s and columns 1-%(columns)s; got row %(row)s, column "
+                "%(column)s."
+            )
+            % {
+                "box": locked_box,
+                "rows": locked_box.rows,
+                "columns": locked_box.columns,
+                "row": row,
+                "column": column,
+            },
             field="row",
             code="position_outside_box",
         )
-    locked = _lock_in_stock(specimen, "storage")
+    locked = _lock_in_stock(specimen, _("storage"))
     if locked.checked_out:
-        raise ValidationError(f"{locked} is checked out; check it in first.", field="specimen")
+        raise ValidationError(
+            gettext("%(specimen)s is checked out; check it in first.") % {"specimen": locked},
+            field="specimen",
+        )
     if locked_box.site_id != locked.patient.site_id:
         raise ValidationError("A specimen is stored at its patient's site.", field="box")
     if specimen_type_get(locked.specimen_type).frozen and locked_box.temperature not in _FROZEN_OK:
         raise ValidationError(
-            f"{locked.get_specimen_type_display()} is kept frozen; {locked_box} is at "
-            f"{locked_box.get_temperature_display()}.",
+            gettext("%(type)s is kept frozen; %(box)s is at %(temperature)s.")
+            % {
+                "type": locked.get_specimen_type_display(),
+                "box": locked_box,
+                "temperature": locked_box.get_temperature_display(),
+            },
             field="box",
             code="container_temperature",
         )
@@ -716,8 +769,8 @@ def specimen_store(
     )
     if holder is not None:
         raise ConflictError(
-            f"Position {_position_text(locked_box, row, column)} holds {holder.label}; "
-            "choose a free position.",
+            gettext("Position %(position)s holds %(holder)s; choose a free position.")
+            % {"position": _position_text(locked_box, row, column), "holder": holder.label},
             code="position_taken",
             holder=holder.label,
         )
@@ -734,8 +787,10 @@ def specimen_store(
             locked.save(update_fields=stored)
     except IntegrityError:
         raise ConflictError(
-            f"Position {_position_text(locked_box, row, column)} was just filled by another user; "
-            "choose a free position.",
+            gettext(
+                "Position %(position)s was just filled by another user; choose a free position."
+            )
+            % {"position": _position_text(locked_box, row, column)},
             code="position_taken",
         ) from None
     Container.objects.filter(pk=locked_box.pk).update(version=locked_box.version + 1)
@@ -754,7 +809,7 @@ def specimen_store(
 @transaction.atomic
 def specimen_check_out(*, specimen: Specimen, by: User, purpose: str = "") -> Specimen:
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
-    locked = _lock_in_stock(specimen, "check-out")
+    locked = _lock_in_stock(specimen, _("check-out"))
     if locked.box_id is None or locked.checked_out:
         raise ValidationError(f"{locked} is not in storage.", field="specimen")
     before = location_of(locked)
@@ -874,7 +929,8 @@ def shipment_create(
         refusal = refusal_for(use, consent_answers(s.patient))
         if refusal is not None:
             raise ValidationError(
-                f"{s}: {refusal.message()} Nothing was recorded.",
+                gettext("%(specimen)s: %(refusal)s Nothing was recorded.")
+                % {"specimen": s, "refusal": refusal_text(refusal)},
                 field="specimens",
                 code="consent_refused",
                 tier=refusal.tier.value,
@@ -932,7 +988,7 @@ def shipment_send(*, shipment: Shipment, by: User) -> Shipment:
         refusal = refusal_for(use, consent_answers(s.patient))
         if refusal is not None:
             raise ValidationError(
-                f"{s}: {refusal.message()}",
+                f"{s}: {refusal_text(refusal)}",
                 field="specimens",
                 code="consent_refused",
                 tier=refusal.tier.value,

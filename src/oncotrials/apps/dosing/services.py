@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.models import User
@@ -38,6 +39,16 @@ from oncotrials.core.errors import ConflictError, ValidationError
 
 from .models import DltOutcome, EscalationDecision, EscalationPlan
 from .outcomes import DltStatus, dlt_statuses
+
+#: The design's actions in the user's language (the committee decides among the same).
+ACTION_LABELS = {
+    "escalate": gettext_lazy("escalate"),
+    "stay": gettext_lazy("stay"),
+    "de-escalate": gettext_lazy("de-escalate"),
+    "eliminate": gettext_lazy("eliminate"),
+    "stop": gettext_lazy("stop"),
+    "suspend": gettext_lazy("suspend"),
+}
 
 
 def _settings(
@@ -613,7 +624,7 @@ def _escalation_decide_signed(
 ) -> EscalationDecision:
     """The decision itself, once the signer's password was checked."""
     if at is not None and at > timezone.now():
-        raise ValidationError("A decision cannot be dated in the future.", field="at")
+        raise ValidationError(gettext("A decision cannot be dated in the future."), field="at")
     locked = (
         EscalationPlan.objects.select_for_update().select_related("cohort__trial").get(pk=plan.pk)
     )
@@ -625,7 +636,9 @@ def _escalation_decide_signed(
         )
     if not meaning.strip():
         raise ValidationError(
-            "A signature states its meaning (e.g. 'Approved by the safety review committee').",
+            gettext(
+                "A signature states its meaning (e.g. 'Approved by the safety review committee')."
+            ),
             field="meaning",
         )
     state, rec = escalation_recommend(plan=locked)
@@ -638,11 +651,13 @@ def _escalation_decide_signed(
         next_dose_level = _canonical(locked, locked.current_dose_level)
     if next_dose_level is None and action != Action.STOP:
         raise ValidationError(
-            "Give the dose level of the next cohort (or stop).", field="next_dose_level"
+            gettext("Give the dose level of the next cohort (or stop)."), field="next_dose_level"
         )
     if next_dose_level is not None and next_dose_level.cohort_id != locked.cohort_id:
         raise ValidationError(
-            f"{next_dose_level} is not a level of {locked.cohort}.", field="next_dose_level"
+            gettext("%(level)s is not a level of %(cohort)s.")
+            % {"level": next_dose_level, "cohort": locked.cohort},
+            field="next_dose_level",
         )
     if (
         next_dose_level is not None
@@ -650,8 +665,11 @@ def _escalation_decide_signed(
         and next_dose_level.level != current_level
     ):
         raise ValidationError(
-            f"Suspending accrual keeps DL{current_level}; choose it as the next dose level "
-            "(or decide another action).",
+            gettext(
+                "Suspending accrual keeps DL%(level)s; choose it as the next dose level (or "
+                "decide another action)."
+            )
+            % {"level": current_level},
             field="next_dose_level",
         )
     if (
@@ -660,8 +678,11 @@ def _escalation_decide_signed(
         and next_dose_level.level >= current_level
     ):
         raise ValidationError(
-            f"Eliminating DL{current_level} (and the levels above it) means the next cohort "
-            f"is treated below it; choose a level lower than DL{current_level}.",
+            gettext(
+                "Eliminating DL%(level)s (and the levels above it) means the next cohort is "
+                "treated below it; choose a level lower than DL%(level)s."
+            )
+            % {"level": current_level},
             field="next_dose_level",
         )
     eliminated_by_committee = committee_eliminated_level(locked)
@@ -671,16 +692,22 @@ def _escalation_decide_signed(
         and next_dose_level.level >= eliminated_by_committee
     ):
         raise ValidationError(
-            f"The committee eliminated DL{eliminated_by_committee} and the levels above it; "
-            f"DL{next_dose_level.level} cannot be chosen.",
+            gettext(
+                "The committee eliminated DL%(eliminated)s and the levels above it; DL%(level)s "
+                "cannot be chosen."
+            )
+            % {"eliminated": eliminated_by_committee, "level": next_dose_level.level},
             field="next_dose_level",
         )
     if next_dose_level is not None:
         index = [dl.level for dl in levels].index(next_dose_level.level)
         if index in rec.eliminated:
             raise ValidationError(
-                f"DL{next_dose_level.level} was eliminated as overly toxic by the design's safety rule; "
-                "it cannot be chosen.",
+                gettext(
+                    "DL%(level)s was eliminated as overly toxic by the design's safety rule; it "
+                    "cannot be chosen."
+                )
+                % {"level": next_dose_level.level},
                 field="next_dose_level",
             )
     recommended_level = levels[rec.next_dose] if rec.next_dose is not None else None
@@ -693,10 +720,23 @@ def _escalation_decide_signed(
         )
     )
     if not same and not deviation_reason.strip():
+        action_label = ACTION_LABELS.get(rec.action.value, rec.action.value)
         raise ValidationError(
-            f"The design recommends {rec.action.value}"
-            + (f" to DL{recommended_level.level}" if recommended_level else "")
-            + "; a different decision needs the committee's reason.",
+            (
+                gettext(
+                    "The design recommends %(action)s to DL%(level)s; a different decision needs "
+                    "the committee's reason."
+                )
+                if recommended_level
+                else gettext(
+                    "The design recommends %(action)s; a different decision needs the "
+                    "committee's reason."
+                )
+            )
+            % {
+                "action": action_label,
+                "level": recommended_level.level if recommended_level else "",
+            },
             field="deviation_reason",
         )
     decision = EscalationDecision.objects.create(

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from oncotrials.apps.accounts import access
@@ -26,6 +25,7 @@ from .models import EscalationPlan
 from .plots import escalation_history_svg, escalation_sequence
 from .selectors import decisions_of, plan_get_for_user
 from .services import (
+    ACTION_LABELS,
     committee_eliminated_level,
     escalation_decide,
     escalation_recommend,
@@ -33,14 +33,6 @@ from .services import (
     plan_update,
 )
 
-ACTION_LABELS = {
-    "escalate": gettext_lazy("escalate"),
-    "stay": gettext_lazy("stay"),
-    "de-escalate": gettext_lazy("de-escalate"),
-    "eliminate": gettext_lazy("eliminate"),
-    "stop": gettext_lazy("stop"),
-    "suspend": gettext_lazy("suspend"),
-}
 #: Every action a design can recommend is one the committee can decide, so that following the
 #: design (eliminate, suspend) is never recorded as a deviation.
 DECISIONS = ("escalate", "stay", "de-escalate", "eliminate", "suspend", "stop")

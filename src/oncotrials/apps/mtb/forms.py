@@ -12,7 +12,7 @@ from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.accounts.widgets import IsoDateInput
 from oncotrials.apps.trials.models import Cohort, Trial
 
-from .models import MtbCase, MtbMeeting, MtbRecommendation, RecommendationKind
+from .models import MeetingStatus, MtbCase, MtbMeeting, MtbRecommendation, RecommendationKind
 
 
 class MeetingForm(forms.Form):
@@ -101,6 +101,15 @@ class FunnelFilterForm(forms.Form):
         if start and end and end < start:
             raise forms.ValidationError(_("The end of the period is before its start."))
         return data
+
+
+class MeetingStatusForm(forms.Form):
+    """One step of a meeting (planned → held → closed): the button pressed and the version of
+    the meeting the organiser saw. A refusal is about the meeting, not a field: it is shown in the
+    form's error summary, beside the buttons."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    status = forms.ChoiceField(choices=MeetingStatus.choices, widget=forms.HiddenInput)
 
 
 class MeetingPeopleForm(forms.Form):

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, require
 from oncotrials.apps.accounts.models import Membership, Site, User
@@ -110,7 +111,11 @@ def _members_of_site(users: Iterable[Any], site: Site, field: str) -> list[Any]:
 def _check_version(current: Any, version: int, what: str) -> None:
     if current.version != version:
         raise ConflictError(
-            f"{what} {current.pk} is now version {current.version}, not {version}; reload it.",
+            gettext(
+                "%(what)s %(id)s was changed meanwhile (now version %(current)s, not "
+                "%(version)s); reload it."
+            )
+            % {"what": what, "id": current.pk, "current": current.version, "version": version},
             current_version=current.version,
         )
 
@@ -179,10 +184,10 @@ def meeting_update(
     """
     require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
     current = MtbMeeting.objects.select_for_update().select_related("site").get(pk=meeting.pk)
-    _check_version(current, version, "Meeting")
+    _check_version(current, version, pgettext("changed meanwhile", "Meeting"))
     changes: dict[str, list[Any]] = {}
     if current.status == MeetingStatus.CLOSED:
-        raise ValidationError("A closed meeting cannot be changed.", field="status")
+        raise ValidationError(gettext("A closed meeting cannot be changed."), field="status")
     if title is not None:
         new_title = _text(title, "title", max_length=200)
         if new_title != current.title:
@@ -211,16 +216,24 @@ def meeting_update(
             )
         if status not in MEETING_TRANSITIONS[current.status]:
             raise ValidationError(
-                f"A {current.status} meeting cannot become {status}; the order is planned → "
-                "held → closed.",
+                gettext(
+                    "A meeting in status “%(current)s” cannot move to “%(status)s”; the order "
+                    "is planned → held → closed."
+                )
+                % {
+                    "current": MeetingStatus(current.status).label,
+                    "status": MeetingStatus(status).label,
+                },
                 field="status",
             )
         if status == MeetingStatus.HELD:
             site_today = timezone.localtime(timezone.now(), _site_tz(current.site)).date()
             if current.held_on > site_today:
                 raise ValidationError(
-                    f"The meeting of {current.held_on:%Y-%m-%d} has not taken place yet; mark "
-                    "it held on its day.",
+                    gettext(
+                        "The meeting of %(date)s has not taken place yet; mark it held on its day."
+                    )
+                    % {"date": f"{current.held_on:%Y-%m-%d}"},
                     field="status",
                 )
         if status == MeetingStatus.CLOSED:
@@ -231,8 +244,14 @@ def meeting_update(
             ]
             if unsigned:
                 raise ValidationError(
-                    f"{len(unsigned)} recommendation(s) are not signed (ids "
-                    f"{', '.join(map(str, unsigned))}); sign them before closing the meeting.",
+                    ngettext(
+                        "%(n)s recommendation is not signed (id %(ids)s); sign it before "
+                        "closing the meeting.",
+                        "%(n)s recommendations are not signed (ids %(ids)s); sign them before "
+                        "closing the meeting.",
+                        len(unsigned),
+                    )
+                    % {"n": len(unsigned), "ids": ", ".join(map(str, unsigned))},
                     field="status",
                 )
         changes["status"] = [current.status, status]
@@ -387,7 +406,7 @@ def case_update(
     require(by, Action.RECOMMEND, on=_on_site(case.meeting.site_id))
     current = MtbCase.objects.select_for_update().select_related("meeting").get(pk=case.pk)
     _open(current.meeting, "changing its cases")
-    _check_version(current, version, "Case")
+    _check_version(current, version, pgettext("changed meanwhile", "Case"))
     changes: dict[str, list[Any]] = {}
     if actionable is not _UNSET:
         if actionable not in (True, False, None):
@@ -531,7 +550,7 @@ def recommendation_update(
     )
     require(by, Action.RECOMMEND, on=_on_site(rec.case.meeting.site_id))
     _open(rec.case.meeting, "changing its recommendations")
-    _check_version(rec, version, "Recommendation")
+    _check_version(rec, version, pgettext("changed meanwhile", "Recommendation"))
     reason = _text(reason, "reason", max_length=1000, required=True)
     data = _clean_recommendation(
         rec.case,

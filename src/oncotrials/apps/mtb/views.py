@@ -14,7 +14,6 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.view_helpers import int_or_none as _int
 from oncotrials.apps.accounts.view_helpers import visible_or_404 as _visible
 from oncotrials.apps.subjects.models import Patient
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
@@ -25,6 +24,7 @@ from .forms import (
     FunnelFilterForm,
     MeetingForm,
     MeetingPeopleForm,
+    MeetingStatusForm,
     RecommendationEditForm,
     RecommendationForm,
     RecommendationSignForm,
@@ -112,6 +112,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     error, refused = "", False
     add_form = CaseAddForm()
     people_form: MeetingPeopleForm | None = None
+    status_form = MeetingStatusForm()
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -151,12 +152,21 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     )
                     raise _Refused from None
             elif action == "status":
-                meeting_update(
-                    meeting=m,
-                    version=_int(request.POST.get("version")) or 0,
-                    status=request.POST.get("status", ""),
-                    by=acting_user(request.user),
-                )
+                status_form = MeetingStatusForm(request.POST)
+                if not status_form.is_valid():
+                    raise _Refused
+                try:
+                    meeting_update(
+                        meeting=m,
+                        version=status_form.cleaned_data["version"],
+                        status=status_form.cleaned_data["status"],
+                        by=acting_user(request.user),
+                    )
+                except PermissionDeniedError:
+                    raise
+                except OncotrialsError as exc:
+                    status_form.add_error(None, exc.message)
+                    raise _Refused from None
             elif action == "people":
                 people_form = MeetingPeopleForm(request.POST, meeting=m)
                 if not people_form.is_valid():
@@ -203,6 +213,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "waiting": waiting,
             "add_form": add_form,
             "people_form": people_form or MeetingPeopleForm(meeting=m, attendees=attendees),
+            "status_form": status_form,
             "error": error,
         },
         status=422 if error or refused else 200,

@@ -158,15 +158,20 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
             term = catalogue.term(term_name)
             if code not in (None, "") and int(str(code)) != term.meddra_code:
                 raise ValidationError(
-                    f"MedDRA code {code} is not the code of {term.term!r} ({term.meddra_code}); "
-                    f"give the term or its code, or both consistently.",
+                    gettext(
+                        "MedDRA code %(code)s is not the code of %(term)s (%(term_code)s); give "
+                        "the term or its code, or both consistently."
+                    )
+                    % {"code": code, "term": repr(term.term), "term_code": term.meddra_code},
                     field="meddra_code",
                 )
         elif code not in (None, ""):
             term = catalogue.by_meddra(str(code))
         else:
             raise ValidationError(
-                "Give the CTCAE term (or its MedDRA code); a draft needs at least the term.",
+                gettext(
+                    "Give the CTCAE term (or its MedDRA code); a draft needs at least the term."
+                ),
                 field="term",
             )
     except NotFoundError as exc:
@@ -182,8 +187,11 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
         if not term.grade_exists(g):
             allowed = ", ".join(str(x) for x in term.defined_grades)
             raise ValidationError(
-                f"Grade {g} does not exist for CTCAE v5.0 term {term.term!r}; "
-                f"its defined grades are {allowed}.",
+                gettext(
+                    "Grade %(grade)s does not exist for CTCAE v5.0 term %(term)s; its defined "
+                    "grades are %(allowed)s."
+                )
+                % {"grade": g, "term": repr(term.term), "allowed": allowed},
                 field="grade",
             )
         out["grade"] = g
@@ -196,20 +204,26 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
             continue
         if value > today:
             raise ValidationError(
-                f"{name} cannot be in the future; got {value.isoformat()} (today is "
-                f"{today.isoformat()}).",
+                gettext("%(date)s is in the future (today is %(today)s); record what happened.")
+                % {"date": value.isoformat(), "today": today.isoformat()},
                 field=name,
             )
         if value < start:
             raise ValidationError(
-                f"{name} {value.isoformat()} is before the start of AE collection for this "
-                f"patient ({start.isoformat()}, consent or registration).",
+                gettext(
+                    "%(date)s is before the start of AE collection for this patient (%(start)s, "
+                    "consent or registration)."
+                )
+                % {"date": value.isoformat(), "start": start.isoformat()},
                 field=name,
             )
     if onset and resolution and resolution < onset:
         raise ValidationError(
-            f"resolution_date ({resolution.isoformat()}) is before onset_date "
-            f"({onset.isoformat()}); an event resolves on or after its onset.",
+            gettext(
+                "The resolution date (%(resolution)s) is before the onset date (%(onset)s); an "
+                "event resolves on or after its onset."
+            )
+            % {"resolution": resolution.isoformat(), "onset": onset.isoformat()},
             field="resolution_date",
         )
     out["onset_date"], out["resolution_date"] = onset, resolution
@@ -231,8 +245,8 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
     for agent, value in attribution.items():
         if agent not in agents:
             raise ValidationError(
-                f"{agent!r} is not an agent of this regimen; the agents are "
-                f"{', '.join(agents) or 'none declared'}.",
+                gettext("%(agent)s is not an agent of this regimen; the agents are %(agents)s.")
+                % {"agent": repr(agent), "agents": ", ".join(agents) or gettext("none declared")},
                 field="attribution",
             )
         _choice(value, RELATEDNESS, f"attribution of {agent}")
@@ -312,12 +326,15 @@ def _awareness(value: Any, ae: AdverseEvent) -> dt.datetime:
         value = timezone.make_aware(value, dt.UTC)
     if value > now:
         raise ValidationError(
-            f"awareness_at cannot be in the future; got {value.isoformat()}.", field="awareness_at"
+            gettext("The time of awareness cannot be in the future; got %(time)s.")
+            % {"time": value.isoformat()},
+            field="awareness_at",
         )
     aware: dt.datetime = value
     if ae.onset_date and aware.date() < ae.onset_date:
         raise ValidationError(
-            "awareness_at cannot be before the onset of the event.", field="awareness_at"
+            gettext("The time of awareness cannot be before the onset of the event."),
+            field="awareness_at",
         )
     return aware
 
@@ -367,7 +384,8 @@ def _adverse_event_create(
         if problems:
             issues = [f"{f.split('__', 1)[0]}: {m}" for f, m in problems]
             raise ValidationError(
-                "The adverse event cannot be completed: " + " ".join(issues),
+                gettext("The adverse event cannot be completed: %(issues)s")
+                % {"issues": " ".join(issues)},
                 field=issues[0].split(":", 1)[0],
                 issues=issues,
                 problems=[list(p) for p in problems],
@@ -424,19 +442,23 @@ def _adverse_event_update(
         current.registration = registration  # already read, with what the save checks against
     if current.version != version:
         raise ConflictError(
-            f"Adverse event {current.pk} was changed by someone else (you edited version "
-            f"{version}; it is now version {current.version}). Reload it, check their change "
-            f"and apply yours again.",
+            gettext(
+                "Adverse event %(id)s was changed by someone else (you edited version "
+                "%(version)s; it is now version %(current)s). Reload it, check their change and "
+                "apply yours again."
+            )
+            % {"id": current.pk, "version": version, "current": current.version},
             current_version=current.version,
             current=model_snapshot(current, AE_FIELDS),
         )
     if current.voided_at is not None:
         raise ConflictError(
-            f"Adverse event {current.pk} was voided ({current.void_reason}); it cannot be changed."
+            gettext("Adverse event %(id)s was voided (%(reason)s); it cannot be changed.")
+            % {"id": current.pk, "reason": current.void_reason}
         )
     if current.first_completed_at is not None and not reason.strip():
         raise ValidationError(
-            "This adverse event has been completed before: give a reason for the change.",
+            gettext("This adverse event has been completed before: give a reason for the change."),
             field="reason",
         )
     values = _clean_ae(data, registration)
@@ -450,7 +472,8 @@ def _adverse_event_update(
         if problems:
             issues = [f"{f.split('__', 1)[0]}: {m}" for f, m in problems]
             raise ValidationError(
-                "The adverse event cannot be completed: " + " ".join(issues),
+                gettext("The adverse event cannot be completed: %(issues)s")
+                % {"issues": " ".join(issues)},
                 field=issues[0].split(":", 1)[0],
                 issues=issues,
                 problems=[list(p) for p in problems],
@@ -487,24 +510,30 @@ def adverse_event_void(*, ae: AdverseEvent, version: int, by: User, reason: str)
     current.registration = ae.registration
     if current.version != version:
         raise ConflictError(
-            f"Adverse event {current.pk} is now version {current.version}, not {version}.",
+            gettext("Adverse event %(id)s is now version %(current)s, not %(version)s.")
+            % {"id": current.pk, "current": current.version, "version": version},
             current_version=current.version,
         )
     if current.voided_at is not None:
-        raise ConflictError(f"Adverse event {current.pk} is already voided.")
+        raise ConflictError(gettext("Adverse event %(id)s is already voided.") % {"id": current.pk})
     if not reason.strip():
-        raise ValidationError("Say why the adverse event is voided.", field="reason")
+        raise ValidationError(gettext("Say why the adverse event is voided."), field="reason")
     if current.sae_reports.exists():
         raise ConflictError(
-            f"Adverse event {current.pk} was reported to the sponsor as an SAE; correct it and "
-            f"send a follow-up report instead of voiding it."
+            gettext(
+                "Adverse event %(id)s was reported to the sponsor as an SAE; correct it and send "
+                "a follow-up report instead of voiding it."
+            )
+            % {"id": current.pk}
         )
     confirmed = current.dlt_cases.filter(status=DltCaseStatus.CONFIRMED).first()
     if confirmed is not None:
         raise ConflictError(
-            f"Adverse event {current.pk} is a confirmed DLT (DLT case {confirmed.pk}, signed by "
-            f"{confirmed.signed_name}); revise that adjudication on the DLT review before "
-            f"voiding the event."
+            gettext(
+                "Adverse event %(id)s is a confirmed DLT (DLT case %(case)s, signed by "
+                "%(signer)s); revise that adjudication on the DLT review before voiding the event."
+            )
+            % {"id": current.pk, "case": confirmed.pk, "signer": confirmed.signed_name}
         )
     before = model_snapshot(current, VOID_FIELDS)
     current.voided_at, current.voided_by, current.void_reason = timezone.now(), by, reason.strip()

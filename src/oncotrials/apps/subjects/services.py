@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, require
 from oncotrials.apps.accounts.models import Site, User
@@ -60,7 +61,9 @@ def date_not_future(value: dt.date, field: str) -> None:
     """Clinical dates are recorded once they happened: refuse a date after today (site time)."""
     if value > timezone.localdate():
         raise ValidationError(
-            f"{field} cannot be in the future; got {value.isoformat()}.", field=field
+            gettext("The date cannot be in the future; got %(date)s.")
+            % {"date": value.isoformat()},
+            field=field,
         )
 
 
@@ -105,14 +108,18 @@ def patient_create(
     date_not_future(birth_date, "birth_date")
     date_not_future(referral_date, "referral_date")
     if referral_date < birth_date:
-        raise ValidationError("referral_date cannot be before birth_date.", field="referral_date")
+        raise ValidationError(
+            gettext("The referral date cannot be before the date of birth."), field="referral_date"
+        )
     if not family_name.strip() or not given_name.strip() or not hospital_number.strip():
         raise ValidationError(
             "family_name, given_name and hospital_number are required.", field="family_name"
         )
     if PatientIdentity.objects.filter(hospital_number=hospital_number.strip()).exists():
         raise ConflictError(
-            f"A patient with hospital number {hospital_number.strip()!r} already exists."
+            gettext("A patient with hospital number %(number)s already exists.")
+            % {"number": repr(hospital_number.strip())},
+            field="hospital_number",
         )
     patient = Patient(
         research_id=_next_research_id(),
@@ -250,19 +257,45 @@ def consent_sign(
     date_not_future(signed_on, "signed_on")
     if signed_on < form.valid_from or (form.valid_to is not None and signed_on > form.valid_to):
         raise ValidationError(
-            f"{form} was not in force on {signed_on.isoformat()} (valid {form.valid_from.isoformat()}"
-            f" to {form.valid_to.isoformat() if form.valid_to else 'now'}); use the version in force.",
+            (
+                gettext(
+                    "%(form)s was not in force on %(date)s (valid %(start)s to %(end)s); use the "
+                    "version in force."
+                )
+                if form.valid_to
+                else gettext(
+                    "%(form)s was not in force on %(date)s (valid from %(start)s); use the "
+                    "version in force."
+                )
+            )
+            % {
+                "form": form,
+                "date": signed_on.isoformat(),
+                "start": form.valid_from.isoformat(),
+                "end": form.valid_to.isoformat() if form.valid_to else "",
+            },
             field="form",
         )
     if form.trial_id is not None and not form.trial.sites.filter(pk=patient.site_id).exists():  # type: ignore[union-attr]
-        raise ValidationError(f"{patient.site} does not take part in {form.trial}.", field="form")
+        raise ValidationError(
+            gettext("%(site)s does not take part in %(trial)s.")
+            % {"site": patient.site, "trial": form.trial},
+            field="form",
+        )
     granted = dict(options_granted or {})
     unknown = set(granted) - set(form.options)
     if unknown:
         raise ValidationError(
-            f"{form} does not declare the option(s) {', '.join(sorted(unknown))}: nothing was "
-            "recorded. Untick them, or record the consent on a version that declares them "
-            f"(this one declares {', '.join(form.options) or 'none'}).",
+            gettext(
+                "%(form)s does not declare the option(s) %(options)s: nothing was recorded. "
+                "Untick them, or record the consent on a version that declares them (this one "
+                "declares %(declared)s)."
+            )
+            % {
+                "form": form,
+                "options": ", ".join(sorted(unknown)),
+                "declared": ", ".join(form.options) or gettext("none"),
+            },
             field="options_granted",
             options=sorted(unknown),
         )
@@ -303,15 +336,16 @@ def consent_withdraw(
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
     if locked.withdrawn_on is not None:
         raise ConflictError(
-            f"This consent was already withdrawn on {locked.withdrawn_on.isoformat()}."
+            gettext("This consent was already withdrawn on %(date)s.")
+            % {"date": locked.withdrawn_on.isoformat()}
         )
     if on < locked.signed_on:
         raise ValidationError(
-            "A consent cannot be withdrawn before it was signed.", field="withdrawn_on"
+            gettext("A consent cannot be withdrawn before it was signed."), field="withdrawn_on"
         )
     if not reason.strip():
         raise ValidationError(
-            "Record the reason the patient gave (or 'not given').", field="reason"
+            gettext("Record the reason the patient gave (or 'not given')."), field="reason"
         )
     locked.withdrawn_on, locked.withdrawal_scope, locked.withdrawal_reason = on, scope, reason
     locked.save(update_fields=["withdrawn_on", "withdrawal_scope", "withdrawal_reason"])
@@ -412,16 +446,27 @@ def screening_start(
         )
     date_not_future(started_on, "started_on")
     if cohort is not None and cohort.trial_id != trial.pk:
-        raise ValidationError(f"Cohort {cohort} is not part of {trial}.", field="cohort")
+        raise ValidationError(
+            gettext("Cohort %(cohort)s is not part of %(trial)s.")
+            % {"cohort": cohort, "trial": trial},
+            field="cohort",
+        )
     if not trial.sites.filter(pk=patient.site_id).exists():
-        raise ValidationError(f"{patient.site} does not take part in {trial}.", field="trial")
+        raise ValidationError(
+            gettext("%(site)s does not take part in %(trial)s.")
+            % {"site": patient.site, "trial": trial},
+            field="trial",
+        )
     if (
         kind == ScreeningKind.SCREENING
         and trial_consent_in_force(patient=patient, trial=trial, on=started_on) is None
     ):
         raise ValidationError(
-            f"Patient {patient.research_id} has no signed consent to {trial} in force on "
-            f"{started_on.isoformat()}; screening procedures need it.",
+            gettext(
+                "Patient %(patient)s has no signed consent to %(trial)s in force on %(date)s; "
+                "screening procedures need it."
+            )
+            % {"patient": patient.research_id, "trial": trial, "date": started_on.isoformat()},
             field="started_on",
         )
     if checklist is not None:
@@ -474,7 +519,10 @@ def screening_close(
         .get(pk=episode.pk)
     )
     if locked.outcome != ScreeningOutcome.PENDING:
-        raise ConflictError(f"This screening was already closed as {locked.get_outcome_display()}.")
+        raise ConflictError(
+            gettext("This screening was already closed as %(outcome)s.")
+            % {"outcome": locked.get_outcome_display()}
+        )
     if outcome not in (ScreeningOutcome.ELIGIBLE, ScreeningOutcome.FAILED):
         raise ValidationError(
             f"outcome must be eligible or failed; got {outcome!r}.", field="outcome"
@@ -485,10 +533,14 @@ def screening_close(
             field="failure_reason",
         )
     if outcome == ScreeningOutcome.ELIGIBLE and failure_reason:
-        raise ValidationError("An eligible patient has no failure reason.", field="failure_reason")
+        raise ValidationError(
+            gettext("An eligible patient has no failure reason."), field="failure_reason"
+        )
     date_not_future(closed_on, "closed_on")
     if closed_on < locked.started_on:
-        raise ValidationError("A screening cannot close before it started.", field="closed_on")
+        raise ValidationError(
+            gettext("A screening cannot close before it started."), field="closed_on"
+        )
     if checklist is not None:
         locked.checklist = [
             {"criterion": str(c["criterion"]), "met": c.get("met")} for c in checklist
@@ -497,7 +549,7 @@ def screening_close(
             c["met"] is not True for c in locked.checklist
         ):
             raise ValidationError(
-                "Every checklist criterion must be met to declare the patient eligible.",
+                gettext("Every checklist criterion must be met to declare the patient eligible."),
                 field="checklist",
             )
     locked.outcome, locked.failure_reason, locked.closed_on, locked.notes = (
@@ -786,8 +838,11 @@ def _dose_checked(
         return None
     if dose_level.pk in gate.forbidden:
         raise ValidationError(
-            f"DL{dose_level.level} was eliminated as overly toxic by the design's safety rule; "
-            "no patient may receive it.",
+            gettext(
+                "DL%(level)s was eliminated as overly toxic by the design's safety rule; no "
+                "patient may receive it."
+            )
+            % {"level": dose_level.level},
             field="dose_level",
         )
     allowed = ", ".join(
@@ -795,8 +850,11 @@ def _dose_checked(
     )
     if not override:
         raise ValidationError(
-            f"{gate.reason} The next patient receives {allowed}, not DL{dose_level.level}; an "
-            "investigator may register another level with the reason for the override.",
+            gettext(
+                "%(why)s The next patient receives %(allowed)s, not DL%(level)s; an investigator "
+                "may register another level with the reason for the override."
+            )
+            % {"why": gate.reason, "allowed": allowed, "level": dose_level.level},
             field="dose_level",
         )
     require(
@@ -822,33 +880,57 @@ def _registration_create(
     trial = Trial.objects.select_for_update().get(pk=cohort.trial_id)
     date_not_future(registered_on, "registered_on")
     if registered_on.year < patient.year_of_birth:
-        raise ValidationError("registered_on is before the patient's birth.", field="registered_on")
+        raise ValidationError(
+            gettext("The registration date is before the patient's birth."),
+            field="registered_on",
+        )
     if trial.status != TrialStatus.OPEN:
         raise ValidationError(
-            f"{trial} is {trial.get_status_display().lower()}, not open to accrual.", field="cohort"
+            gettext("%(trial)s is %(status)s, not open to accrual.")
+            % {"trial": trial, "status": trial.get_status_display().lower()},
+            field="cohort",
         )
     if not cohort.is_open:
-        raise ValidationError(f"Cohort {cohort} is closed.", field="cohort")
+        raise ValidationError(
+            gettext("Cohort %(cohort)s is closed.") % {"cohort": cohort}, field="cohort"
+        )
     if dose_level is not None and dose_level.cohort_id != cohort.pk:
-        raise ValidationError(f"{dose_level} is not a level of {cohort}.", field="dose_level")
+        raise ValidationError(
+            gettext("%(level)s is not a level of %(cohort)s.")
+            % {"level": dose_level, "cohort": cohort},
+            field="dose_level",
+        )
     if dose_level is None and cohort.dose_levels.exists() and cohort.kind == "escalation":
         raise ValidationError(
-            f"An escalation cohort needs the dose level; {cohort} has levels.", field="dose_level"
+            gettext("An escalation cohort needs the dose level; %(cohort)s has levels.")
+            % {"cohort": cohort},
+            field="dose_level",
         )
     if not randomised and arm_assigned_by_scheme(cohort):
         raise ValidationError(
-            f"The arm of {trial} is assigned by its randomisation scheme; randomise the patient "
-            f"instead of choosing {cohort}.",
+            gettext(
+                "The arm of %(trial)s is assigned by its randomisation scheme; randomise the "
+                "patient instead of choosing %(cohort)s."
+            )
+            % {"trial": trial, "cohort": cohort},
             field="cohort",
         )
     if not trial.sites.filter(pk=patient.site_id).exists():
-        raise ValidationError(f"{patient.site} does not take part in {trial}.", field="cohort")
+        raise ValidationError(
+            gettext("%(site)s does not take part in %(trial)s.")
+            % {"site": patient.site, "trial": trial},
+            field="cohort",
+        )
     if Registration.objects.filter(patient=patient, cohort=cohort).exists():
-        raise ConflictError(f"Patient {patient.research_id} is already registered in {cohort}.")
+        raise ConflictError(
+            gettext("Patient %(patient)s is already registered in %(cohort)s.")
+            % {"patient": patient.research_id, "cohort": cohort}
+        )
     consent = trial_consent_in_force(patient=patient, trial=trial, on=registered_on)
     if consent is None:
         raise ValidationError(
-            f"Patient {patient.research_id} has no valid signed consent to {trial} on {registered_on.isoformat()}.",
+            gettext("Patient %(patient)s has no valid signed consent to %(trial)s on %(date)s.")
+            % {"patient": patient.research_id, "trial": trial, "date": registered_on.isoformat()},
             field="consent",
         )
     screening = (
@@ -864,14 +946,22 @@ def _registration_create(
     )
     if screening is None:
         raise ValidationError(
-            f"Patient {patient.research_id} has no eligible screening for {trial}.",
+            gettext("Patient %(patient)s has no eligible screening for %(trial)s.")
+            % {"patient": patient.research_id, "trial": trial},
             field="screening",
         )
     assert screening.closed_on is not None
     if not 0 <= (registered_on - screening.closed_on).days <= SCREENING_VALID_DAYS:
         raise ValidationError(
-            f"Registration must fall within {SCREENING_VALID_DAYS} days after eligibility was confirmed "
-            f"({screening.closed_on.isoformat()}); got {registered_on.isoformat()}.",
+            gettext(
+                "Registration must fall within %(days)s days after eligibility was confirmed "
+                "(%(confirmed)s); got %(date)s."
+            )
+            % {
+                "days": SCREENING_VALID_DAYS,
+                "confirmed": screening.closed_on.isoformat(),
+                "date": registered_on.isoformat(),
+            },
             field="registered_on",
         )
     override = _dose_checked(
@@ -961,22 +1051,34 @@ def registration_change_status(
     if to_status not in REGISTRATION_TRANSITIONS.get(locked.status, frozenset()):
         allowed = ", ".join(sorted(REGISTRATION_TRANSITIONS[locked.status])) or "none"
         raise ValidationError(
-            f"A patient {locked.get_status_display().lower()} cannot move to {to_status}; allowed: {allowed}.",
+            gettext("A patient %(current)s cannot move to %(status)s; allowed: %(allowed)s.")
+            % {
+                "current": locked.get_status_display().lower(),
+                "status": to_status,
+                "allowed": allowed,
+            },
             field="status",
         )
     date_not_future(on, "on")
     if on < locked.status_date:
         raise ValidationError(
-            f"The new status cannot date from before the current one ({locked.status_date.isoformat()}).",
+            gettext("The new status cannot date from before the current one (%(date)s).")
+            % {"date": locked.status_date.isoformat()},
             field="on",
         )
     if to_status in _NEEDS_REASON and not reason.strip():
-        raise ValidationError(f"{to_status.replace('_', ' ')} needs a reason.", field="reason")
+        raise ValidationError(
+            gettext("“%(status)s” needs a reason.")
+            % {"status": RegistrationStatus(to_status).label},
+            field="reason",
+        )
     blocked = withdrawn_scopes(patient=locked.patient, trial=locked.trial)
     if to_status == RegistrationStatus.ON_TREATMENT and WithdrawalScope.TREATMENT in blocked:
-        raise ValidationError("The patient withdrew consent to study treatment.", field="status")
+        raise ValidationError(
+            gettext("The patient withdrew consent to study treatment."), field="status"
+        )
     if to_status == RegistrationStatus.FOLLOW_UP and WithdrawalScope.FOLLOW_UP in blocked:
-        raise ValidationError("The patient withdrew consent to follow-up.", field="status")
+        raise ValidationError(gettext("The patient withdrew consent to follow-up."), field="status")
     old = locked.status
     RegistrationStatusChange.objects.create(
         registration=locked,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.widgets import IsoDateInput
 
-from .models import ImagingMethod, Lesion, LesionRole, LesionStatus
+from .models import Criteria, ImagingMethod, Lesion, LesionRole, LesionStatus
 
 BASELINE_ROWS = 8  # empty lesion rows offered by the baseline form
 MAX_MM = Decimal("9999.99")
@@ -378,6 +378,30 @@ class OverrideForm(forms.Form):
         ]
         response_field: Any = self.fields["response"]
         response_field.choices = [("", _("— choose —")), *((r, r) for r in responses)]
+
+    def field_of(self, service_field: str) -> str | None:
+        return service_field if service_field in self.fields else None
+
+
+class SettingsForm(forms.Form):
+    """The response criteria of a trial, on its efficacy page. Until the protocol's choice is
+    stored, nothing is pre-selected; a change of a stored choice needs its reason."""
+
+    criteria = forms.ChoiceField(
+        label=_("Criteria"),
+        choices=Criteria.choices,
+        error_messages={"required": _("Choose the response criteria of the protocol.")},
+    )
+    confirmation_required = forms.BooleanField(label=_("CR/PR need confirmation"), required=False)
+    reason = forms.CharField(label=_("Reason for change"), max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, stored: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        criteria: Any = self.fields["criteria"]
+        if not stored:
+            criteria.choices = [("", _("— choose —")), *Criteria.choices]
+            del self.fields["reason"]
 
     def field_of(self, service_field: str) -> str | None:
         return service_field if service_field in self.fields else None

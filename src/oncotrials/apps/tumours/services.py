@@ -17,8 +17,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.models import Registration
@@ -50,6 +53,58 @@ RECIST_RESPONSES = tuple(r.value for r in recist.Response)
 IRECIST_RESPONSES = tuple(r.value for r in recist.IResponse)
 _TARGET_STATUSES = {LesionStatus.ABSENT, LesionStatus.TOO_SMALL, LesionStatus.NOT_EVALUATED}
 
+#: The engine's refusals that a person can meet on the tumour page, in their language.
+RECIST_MESSAGES: Catalogue = {
+    "recist_normal_node": _(
+        "Lesion %(lesion_id)s: a lymph node with a short axis of %(short_axis_mm)s mm (under "
+        "10 mm) is normal and is not recorded under RECIST 1.1; remove it."
+    ),
+    "recist_target_too_small": _(
+        "Lesion %(lesion_id)s cannot be a target: its longest diameter, %(size_mm)s mm, is under "
+        "the %(minimum_mm)s mm that RECIST 1.1 requires by %(method)s; record it as a non-target "
+        "lesion."
+    ),
+    "recist_target_node_too_small": _(
+        "Lymph node %(lesion_id)s cannot be a target: its short axis, %(size_mm)s mm, is under "
+        "%(minimum_mm)s mm (RECIST 1.1); record it as a non-target lesion."
+    ),
+    "recist_too_many_targets": _(
+        "%(count)s target lesions: RECIST 1.1 allows at most %(maximum)s; record the others as "
+        "non-target lesions."
+    ),
+    "recist_too_many_targets_in_organ": _(
+        "%(count)s target lesions in %(organ)s (%(lesion_ids)s): RECIST 1.1 allows at most "
+        "%(maximum)s per organ (all lymph nodes count as one organ); record the others as "
+        "non-target lesions."
+    ),
+    "recist_diameter_and_status": _(
+        "Lesion %(lesion_id)s: a diameter of %(diameter_mm)s mm and the status %(status)s "
+        "disagree; give the measurement, or the status alone."
+    ),
+    "recist_baseline_after_start": _(
+        "The baseline scan of %(baseline_date)s is %(days)s days after the start of treatment "
+        "(%(start_date)s): RECIST 1.1 needs it before treatment, at most 4 weeks before; check "
+        "the dates."
+    ),
+}
+
+
+@contextmanager
+def _engine_refusals(rows: str, lesion_ids: Sequence[str]) -> Iterator[None]:
+    """The engine's refusal in the user's language, pointing at the row of the lesion it names
+    (``lesions[2].role``), as the input checks of this module do."""
+    try:
+        with core_errors_translated(RECIST_MESSAGES):
+            yield
+    except ValidationError as exc:
+        lesion_id, name = str(exc.extra.get("lesion_id", "")), exc.extra.get("field")
+        if name and lesion_id in lesion_ids:
+            exc.extra = {
+                **exc.extra,
+                "field": f"{rows}[{list(lesion_ids).index(lesion_id)}].{name}",
+            }
+        raise
+
 
 # --- settings --------------------------------------------------------------------------------
 
@@ -77,15 +132,19 @@ def tumour_settings_save(
     require(by, Action.EDIT_PORTFOLIO, on=trial)
     if criteria not in Criteria.values:
         raise ValidationError(
-            f"criteria must be one of {', '.join(Criteria.values)}; got {criteria!r}.",
+            gettext("Choose the response criteria among %(allowed)s; got %(got)s.")
+            % {"allowed": ", ".join(str(label) for label in Criteria.labels), "got": criteria},
             field="criteria",
         )
     locked = TumourAssessmentSettings.objects.select_for_update().filter(trial=trial).first()
     current = locked.version if locked is not None else 0
     if version != current:
         raise ConflictError(
-            f"The response settings of {trial} were changed by someone else (version {current}, "
-            f"you edited version {version}); reload and apply your change again.",
+            gettext(
+                "The response settings of %(trial)s were changed by someone else (version "
+                "%(current)s, you edited version %(version)s); reload and apply your change again."
+            )
+            % {"trial": trial, "current": current, "version": version},
             current_version=current,
         )
     if locked is None:
@@ -95,7 +154,7 @@ def tumour_settings_save(
         old = model_snapshot(locked, ["criteria", "confirmation_required"])
         if not reason.strip():
             raise ValidationError(
-                "Changing the response criteria of a trial needs a reason for change.",
+                gettext("Changing the response criteria of a trial needs a reason for change."),
                 field="reason",
             )
     locked.criteria = criteria
@@ -407,8 +466,11 @@ def baseline_save(
         old = _assessment_snapshot(baseline)
     if Assessment.objects.filter(registration=reg, date=date).exclude(pk=baseline.pk).exists():
         raise ValidationError(
-            f"Registration {reg.pk} already has an assessment on {date.isoformat()}; the baseline "
-            "must come before every follow-up.",
+            gettext(
+                "Registration %(registration)s already has an assessment on %(date)s; the "
+                "baseline must come before every follow-up."
+            )
+            % {"registration": reg.pk, "date": date.isoformat()},
             field="date",
         )
     baseline.date, baseline.method, baseline.updated_at = date, method, now
@@ -442,7 +504,8 @@ def baseline_save(
         reason=reason,
         by=by,
     )
-    _evaluate_and_store(reg)
+    with _engine_refusals("lesions", [row["lesion_id"] for row in cleaned]):
+        _evaluate_and_store(reg)
     return baseline
 
 
@@ -530,8 +593,11 @@ def assessment_save(
         old = _assessment_snapshot(target)
     if Assessment.objects.filter(registration=reg, date=date).exclude(pk=target.pk).exists():
         raise ValidationError(
-            f"Assessment of {when}, field date: this registration already has an assessment on "
-            "that date; correct that one instead.",
+            gettext(
+                "Assessment of %(date)s, field date: this registration already has an assessment "
+                "on that date; correct that one instead."
+            )
+            % {"date": when},
             field="date",
         )
     target.date, target.method, target.updated_at = date, method, now
@@ -552,7 +618,8 @@ def assessment_save(
         reason=reason,
         by=by,
     )
-    _evaluate_and_store(reg)
+    with _engine_refusals("measurements", [r["lesion"].lesion_id for r in rows]):
+        _evaluate_and_store(reg)
     return target
 
 
@@ -772,27 +839,37 @@ def response_override(
     evaluation = ResponseEvaluation.objects.filter(registration=reg).first()
     if evaluation is None:
         raise ValidationError(
-            f"Registration {reg.pk} has no computed response yet; record a complete baseline "
-            "and assessments first.",
+            gettext(
+                "Registration %(registration)s has no computed response yet; record a complete "
+                "baseline and assessments first."
+            )
+            % {"registration": reg.pk},
             field="assessment_id",
         )
     allowed = IRECIST_RESPONSES if evaluation.criteria == Criteria.IRECIST else RECIST_RESPONSES
     if response not in allowed:
         raise ValidationError(
-            f"response must be one of {', '.join(allowed)} under "
-            f"{Criteria(evaluation.criteria).label}; got {response!r}.",
+            gettext("response must be one of %(allowed)s under %(criteria)s; got %(got)s.")
+            % {
+                "allowed": ", ".join(allowed),
+                "criteria": Criteria(evaluation.criteria).label,
+                "got": repr(response),
+            },
             field="response",
         )
     if not reason.strip():
-        raise ValidationError("An override needs the reason for it.", field="reason")
+        raise ValidationError(gettext("An override needs the reason for it."), field="reason")
     if assessment is None:
         computed, rule = evaluation.bor, evaluation.bor_rule
     else:
         tp = evaluation.timepoints.filter(assessment=assessment).first()
         if assessment.registration_id != reg.pk or tp is None:
             raise ValidationError(
-                f"Assessment {assessment.pk} has no computed response in registration {reg.pk}; "
-                "only complete follow-ups can be overridden.",
+                gettext(
+                    "Assessment %(assessment)s has no computed response in registration "
+                    "%(registration)s; only complete follow-ups can be overridden."
+                )
+                % {"assessment": assessment.pk, "registration": reg.pk},
                 field="assessment_id",
             )
         computed, rule = tp.overall, tp.rule

@@ -23,7 +23,7 @@ from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .api import svg_response
-from .forms import BaselineForm, FollowUpForm, OverrideForm
+from .forms import BaselineForm, FollowUpForm, OverrideForm, SettingsForm
 from .models import Assessment, Criteria
 from .selectors import (
     DAYS_PER_MONTH,
@@ -285,7 +285,36 @@ def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse | Stream
                 for p in patients
             ),
         )
+    return _efficacy_page(request, trial, patients)
+
+
+def _settings_form(trial: Any, post: Any = None) -> SettingsForm:
+    current = settings_for(trial)
+    initial = (
+        {
+            "criteria": current.criteria,
+            "confirmation_required": current.confirmation_required,
+            "version": current.version,
+        }
+        if current.pk
+        else {"version": 0}
+    )
+    return SettingsForm(post, initial=initial, stored=current.pk is not None)
+
+
+def _efficacy_page(
+    request: HttpRequest,
+    trial: Any,
+    patients: Any = None,
+    *,
+    settings_form: SettingsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The efficacy page; ``settings_form`` is a refused settings form to show again."""
+    if patients is None:
+        patients = efficacy_data(trial=trial, user=request.user)
     summary = pfs_summary(patients)
+    may_configure = may(request.user, Action.EDIT_PORTFOLIO, on=trial)
     return render(
         request,
         "tumours/trial_efficacy.html",
@@ -309,33 +338,43 @@ def trial_efficacy(request: HttpRequest, trial_id: int) -> HttpResponse | Stream
             ],
             "km_rows": _km_rows(summary),
             "settings": settings_for(trial),
-            "criteria": Criteria.choices,
-            "may_configure": may(request.user, Action.EDIT_PORTFOLIO, on=trial),
+            "may_configure": may_configure,
+            "settings_form": (settings_form or _settings_form(trial)) if may_configure else None,
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
 def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
+    """Save the trial's response criteria, or show the efficacy page again with the form as
+    typed and every error beside its field (nothing was saved)."""
     trial = _trial(request, trial_id)
-    version = request.POST.get("version", "")
-    try:
-        tumour_settings_save(
-            trial=trial,
-            criteria=request.POST.get("criteria", "")[:20],
-            confirmation_required=request.POST.get("confirmation_required") == "on",
-            version=int(version) if version.isdigit() else -1,
-            reason=request.POST.get("reason", "")[:500],
-            by=acting_user(request.user),
+    if not may(request.user, Action.EDIT_PORTFOLIO, on=trial):
+        return HttpResponse(
+            _("You may not change the response criteria of this trial."), status=403
         )
-    except OncotrialsError as exc:
-        if exc.status == 403:
-            return HttpResponse(exc.message, status=403)
-        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
-    else:
-        messages.success(request, _("Response criteria saved; every patient was re-evaluated."))
-    return redirect("tumours-efficacy", trial_id=trial.pk)
+    form = _settings_form(trial, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            tumour_settings_save(
+                trial=trial,
+                criteria=data["criteria"],
+                confirmation_required=data["confirmation_required"],
+                version=data["version"],
+                reason=data.get("reason", ""),
+                by=acting_user(request.user),
+            )
+        except OncotrialsError as exc:
+            if exc.status == 403:
+                return HttpResponse(exc.message, status=403)
+            form.add_error(form.field_of(str(exc.extra.get("field", ""))), exc.message)
+        else:
+            messages.success(request, _("Response criteria saved; every patient was re-evaluated."))
+            return redirect("tumours-efficacy", trial_id=trial.pk)
+    return _efficacy_page(request, trial, settings_form=form, status=422)
 
 
 @login_required

@@ -127,6 +127,9 @@ class Measurability:
 
     measurable: bool
     reason: str
+    #: for a lesion too small to be a target: its size and the minimum, in mm
+    size_mm: Decimal | None = None
+    minimum_mm: Decimal | None = None
 
 
 _MEASURABLE = Measurability(True, "longest diameter at or above the minimum (RECIST 1.1 3.1.1)")
@@ -152,7 +155,11 @@ def measurability(lesion: BaselineLesion, *, where: str = "") -> Measurability:
     if lesion.nodal and size is not None and size < _MM10:
         raise ValidationError(
             f"{prefix}, field diameter_mm: a lymph node with short axis {units_to_mm(size)} mm "
-            "(< 10 mm) is normal and is not recorded under RECIST 1.1; remove it."
+            "(< 10 mm) is normal and is not recorded under RECIST 1.1; remove it.",
+            code="recist_normal_node",
+            lesion_id=lesion.lesion_id,
+            short_axis_mm=str(units_to_mm(size)),
+            field="diameter_mm",
         )
     if lesion.kind in NON_MEASURABLE_KINDS:
         return Measurability(False, f"{lesion.kind.value} is non-measurable (RECIST 1.1 3.1.2)")
@@ -173,6 +180,8 @@ def measurability(lesion: BaselineLesion, *, where: str = "") -> Measurability:
                 False,
                 f"pathological node, short axis {units_to_mm(size)} mm < "
                 f"{units_to_mm(minimum)} mm: non-target (RECIST 1.1 3.1.1)",
+                units_to_mm(size),
+                units_to_mm(minimum),
             )
         return _MEASURABLE_NODE
     if size < minimum:
@@ -180,6 +189,8 @@ def measurability(lesion: BaselineLesion, *, where: str = "") -> Measurability:
             False,
             f"longest diameter {units_to_mm(size)} mm < {units_to_mm(minimum)} mm "
             f"by {lesion.method.value}: non-measurable (RECIST 1.1 3.1.1)",
+            units_to_mm(size),
+            units_to_mm(minimum),
         )
     return _MEASURABLE
 
@@ -233,14 +244,30 @@ def select_targets(lesions: tuple[BaselineLesion, ...], *, patient_id: str = "")
     for lesion in targets:
         check = checks[lesion.lesion_id]
         if not check.measurable:
+            small = check.size_mm is not None and check.minimum_mm is not None
             raise ValidationError(
                 f"{who} lesion {lesion.lesion_id}, field role: a target must be measurable, but "
-                f"{check.reason}; record it as non_target."
+                f"{check.reason}; record it as non_target.",
+                code=(
+                    ("recist_target_node_too_small" if lesion.nodal else "recist_target_too_small")
+                    if small
+                    else "recist_target_not_measurable"
+                ),
+                lesion_id=lesion.lesion_id,
+                size_mm=str(check.size_mm),
+                minimum_mm=str(check.minimum_mm),
+                method=lesion.method.value,
+                field="role",
             )
     if len(targets) > MAX_TARGETS:
         raise ValidationError(
             f"{who}: {len(targets)} target lesions; RECIST 1.1 allows at most {MAX_TARGETS}. "
-            "Record the others as non_target."
+            "Record the others as non_target.",
+            code="recist_too_many_targets",
+            count=len(targets),
+            maximum=MAX_TARGETS,
+            lesion_id=targets[MAX_TARGETS].lesion_id,
+            field="role",
         )
     per_organ: dict[str, list[str]] = {}
     for lesion in targets:
@@ -250,7 +277,14 @@ def select_targets(lesions: tuple[BaselineLesion, ...], *, patient_id: str = "")
             raise ValidationError(
                 f"{who}: {len(ids)} target lesions in {organ} ({', '.join(ids)}); RECIST 1.1 "
                 f"allows at most {MAX_TARGETS_PER_ORGAN} per organ (all lymph nodes count as one "
-                "organ). Record the others as non_target."
+                "organ). Record the others as non_target.",
+                code="recist_too_many_targets_in_organ",
+                count=len(ids),
+                organ=organ,
+                lesion_ids=", ".join(ids),
+                maximum=MAX_TARGETS_PER_ORGAN,
+                lesion_id=ids[MAX_TARGETS_PER_ORGAN],
+                field="role",
             )
     non_targets = tuple(lesion for lesion in lesions if lesion.role is LesionRole.NON_TARGET)
     return Selection(targets, non_targets)

@@ -199,7 +199,13 @@ def prepare(record: PatientRecord) -> _Prepared:
                     else:
                         raise ValidationError(
                             f"{where}, lesion {lesion_id}: diameter_mm {value} and status "
-                            f"{status.value} disagree; give the measurement, or the status alone."
+                            f"{status.value} disagree; give the measurement, or the status alone.",
+                            code="recist_diameter_and_status",
+                            date=date.isoformat(),
+                            lesion_id=lesion_id,
+                            diameter_mm=str(value),
+                            status=status.value,
+                            field="status",
                         )
                 elif status is _ABSENT:
                     t_units[ti] = 0
@@ -278,7 +284,12 @@ def prepare(record: PatientRecord) -> _Prepared:
             f"{(base_date - record.start_date).days} days before the baseline scan "
             f"({base_date.isoformat()}); the baseline assessment precedes treatment (RECIST 1.1 "
             f"section 3.2: as close as possible to, and never more than 4 weeks before, the "
-            f"start of treatment), so this is not a baseline. Check the dates."
+            f"start of treatment), so this is not a baseline. Check the dates.",
+            code="recist_baseline_after_start",
+            start_date=record.start_date.isoformat(),
+            baseline_date=base_date.isoformat(),
+            days=(base_date - record.start_date).days,
+            field="date",
         )
     if record.start_date > base_date + dt.timedelta(days=366):
         raise ValidationError(

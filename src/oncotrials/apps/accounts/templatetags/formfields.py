@@ -5,6 +5,9 @@ to it; and one error summary (``role="alert"``, linking each error to its field)
     {% load formfields %}
     {% form_errors form %}            the summary and the "* required" note, once per form
     {% field form.dose unit="mg" %}   one field (the unit may also be set as ``field.unit``)
+    {% cell form.organ_2 row="T3" %}  one input of a grid, whose column header is its visible
+                                      label: named "Organ (T3)" by ``aria-label``, its error
+                                      beside it
 """
 
 from __future__ import annotations
@@ -63,6 +66,25 @@ def field(bf: BoundField, unit: str = "", **attrs: Any) -> dict[str, Any]:
         "error_id": f"{auto_id}-error",
         "help_id": f"{auto_id}-help",
         "group_id": f"{auto_id}-group",
+    }
+
+
+@register.inclusion_tag("forms/cell.html")
+def cell(bf: BoundField, row: str = "") -> dict[str, Any]:
+    """One input of a grid row, marked like a field (``aria-invalid``, ``aria-describedby``)
+    with its error next to it, and named by its column and ``row`` for assistive technology."""
+    auto_id = bf.auto_id or f"id_{bf.html_name}"
+    errors = list(bf.errors)
+    name = str(bf.label or bf.name)
+    attrs: dict[str, Any] = {"aria-label": f"{name} ({row})" if row else name}
+    if errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{auto_id}-error"
+    return {
+        "bf": bf,
+        "widget": SafeString(bf.as_widget(attrs=attrs)),
+        "errors": errors,
+        "error_id": f"{auto_id}-error",
     }
 
 

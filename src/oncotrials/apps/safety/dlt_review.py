@@ -528,9 +528,9 @@ def _ae_input(registration: Registration) -> tuple[list[_AeRow], list[Episode]]:
     for row in raw:
         key = (row, agents)
         try:
-            found = _ae_inputs.get(key)
+            found, remember = _ae_inputs.get(key), True
         except TypeError:  # a value the driver gave that cannot be hashed
-            key, found = None, None
+            found, remember = None, False
         if found is None:
             pk, term, grade, onset, resolution, attr, sc, prog, action = convert(row)
             if grade is None or onset is None:  # filtered by the read; narrows the types
@@ -539,7 +539,7 @@ def _ae_input(registration: Registration) -> tuple[list[_AeRow], list[Episode]]:
                 pk, term, grade, onset, resolution, _strongest(attr, list(agents)), sc, prog, action
             )
             found = (ae, _ae_episode(ae))
-            if key is not None:
+            if remember:
                 if len(_ae_inputs) >= _AE_INPUT_MAX:
                     _ae_inputs.clear()
                 _ae_inputs[key] = found

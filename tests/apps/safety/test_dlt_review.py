@@ -78,6 +78,43 @@ def test_grade_3_colitis_probably_related_in_the_window_is_proposed_with_its_rul
     assert dlt_status_for(safety.registration).outcome == "pending"
 
 
+def test_each_correction_of_an_ae_is_weighed_again_by_the_next_review(safety, rules, complete_ae):
+    """A save re-reads the patient's AEs and reuses what it derived from the unchanged ones;
+    a corrected AE (attribution, grade, dates) is a changed row and is weighed afresh."""
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.safety.services import adverse_event_update
+
+    nurse = safety.users["nurse"]
+    ae = _ae(safety, complete_ae)
+    _ae(safety, complete_ae, term="Nausea", grade=1)  # a second save re-reads the first AE
+    case = DltCase.objects.get()
+    assert (case.adverse_event_id, case.onset_day, case.status) == (ae.pk, 3, "proposed")
+
+    def correct(**changes):
+        nonlocal ae
+        ae = adverse_event_update(
+            ae=ae,
+            data=complete_ae(**changes),
+            version=ae.version,
+            by=nurse,
+            complete=True,
+            reason="source",
+        )
+
+    correct(onset_date="2026-11-15")  # the proposal follows its AE: onset day 4
+    case = DltCase.objects.get()
+    assert (case.onset_day, case.version) == (4, 2)
+    assert AuditEvent.objects.filter(
+        object_type="safety.dltcase", object_id=str(case.pk), action="update"
+    ).get().changes["onset_day"] == [3, 4]
+    correct(onset_date="2026-11-15", attribution={"Drug B": "unlikely"})
+    assert not DltCase.objects.exists()  # withdrawn
+    correct(onset_date="2026-11-15")
+    assert DltCase.objects.get().proposed_outcome == "dlt"
+    correct(onset_date="2026-11-15", grade=2)
+    assert not DltCase.objects.exists()
+
+
 def test_unlikely_attribution_or_a_controlled_nausea_is_not_proposed(safety, rules, complete_ae):
     _ae(safety, complete_ae, attribution={"Drug B": "unlikely"})
     _ae(

@@ -141,7 +141,7 @@ class PreparedRead(Generic[M]):
 
     # -- running
 
-    def _run(self, values: dict[str, Any]) -> tuple[_Compiled, list[list[Any]], Any]:
+    def _execute(self, values: dict[str, Any]) -> tuple[_Compiled, list[tuple[Any, ...]], Any]:
         connection = connections[self._alias]
         compiled = self._compiled(connection)
         if compiled.locks and connection.get_autocommit():
@@ -158,19 +158,42 @@ class PreparedRead(Generic[M]):
             params[pos] = value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = [list(r) for r in cursor.fetchall()]
-        for row in rows:
-            for pos, convs, expr in compiled.converters:
-                value = row[pos]
-                for convert in convs:
-                    value = convert(value, expr, connection)
-                row[pos] = value
-        return compiled, rows, connection
+            return compiled, [tuple(r) for r in cursor.fetchall()], connection
+
+    @staticmethod
+    def _convert(compiled: _Compiled, row: Sequence[Any], connection: Any) -> list[Any]:
+        out = list(row)
+        for pos, convs, expr in compiled.converters:
+            value = out[pos]
+            for convert in convs:
+                value = convert(value, expr, connection)
+            out[pos] = value
+        return out
+
+    def _run(self, values: dict[str, Any]) -> tuple[_Compiled, list[list[Any]], Any]:
+        compiled, raw, connection = self._execute(values)
+        return compiled, [self._convert(compiled, r, connection) for r in raw], connection
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         """The ``values_list`` rows for these values."""
         _, rows, _ = self._run(values)
         return [tuple(r) for r in rows]
+
+    def raw_rows(
+        self, **values: Any
+    ) -> tuple[list[tuple[Any, ...]], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+        """The ``values_list`` rows as the database driver gives them, before the fields'
+        converters (a JSON field still as its text), and the function that converts one into
+        what ``rows()`` gives. For a caller that remembers what it derives from a row: equal
+        raw rows convert to equal values."""
+        compiled, raw, connection = self._execute(values)
+        if compiled.model is not None:
+            raise TypeError("This prepared read gives model instances: call objects().")
+
+        def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(self._convert(compiled, row, connection))
+
+        return raw, convert
 
     def objects(self, **values: Any) -> list[M]:
         """The model instances for these values, as the queryset would give them."""

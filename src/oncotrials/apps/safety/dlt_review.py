@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import yaml
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 
 from oncotrials.apps.accounts.access import Action, require, require_roles
@@ -482,12 +482,70 @@ _ASSESSMENTS = PreparedRead(
     ),
     "registration",
 )
+# The cases as rows of all their columns: most saves leave every case as it is, and only a case
+# that changes is made a model instance (``_case_instance``).
+_CASE_COLUMNS = tuple(f.attname for f in DltCase._meta.concrete_fields)
 _CASES_LOCKED = PreparedRead(
     lambda registration: (
-        DltCase.objects.select_for_update().filter(registration_id=registration).order_by("pk")
+        DltCase.objects.select_for_update()
+        .filter(registration_id=registration)
+        .order_by("pk")
+        .values_list(*_CASE_COLUMNS)
     ),
     "registration",
 )
+
+
+# What each complete AE row gives the evaluation (its row and its episode), by the row as the
+# database gave it and the regimen's agents: every save reads all of the patient's AEs, nearly all
+# unchanged since the last save. A function of those values only (an AE changed in any column
+# read is another key). Bounded: a full table is emptied.
+_AE_INPUT_MAX = 16_384
+_ae_inputs: dict[tuple[tuple[Any, ...], tuple[str, ...]], tuple[_AeRow, Episode]] = {}
+
+
+def _ae_episode(ae: _AeRow) -> Episode:
+    course: list[tuple[dt.datetime, int]] = [(_midnight(ae.onset), ae.grade)]
+    if ae.resolution is not None:
+        course.append((_midnight(ae.resolution), 0))  # the day it fell below that grade
+    return Episode(
+        id=f"AE-{ae.pk}",
+        term=ae.term,
+        scale="CTCAE",
+        course=tuple(course),
+        attribution=ae.attribution,
+        supportive_care=ae.supportive_care,
+        due_to_disease_progression=ae.due_to_progression,
+    )
+
+
+def _ae_input(registration: Registration) -> tuple[list[_AeRow], list[Episode]]:
+    """The registration's complete AEs (in id order) and their episodes."""
+    agents = tuple(agents_for_registration(registration))
+    raw, convert = _AE_ROWS.raw_rows(registration=registration.pk)
+    aes: list[_AeRow] = []
+    episodes: list[Episode] = []
+    for row in raw:
+        key = (row, agents)
+        try:
+            found, remember = _ae_inputs.get(key), True
+        except TypeError:  # a value the driver gave that cannot be hashed
+            found, remember = None, False
+        if found is None:
+            pk, term, grade, onset, resolution, attr, sc, prog, action = convert(row)
+            if grade is None or onset is None:  # filtered by the read; narrows the types
+                continue
+            ae = _AeRow(
+                pk, term, grade, onset, resolution, _strongest(attr, list(agents)), sc, prog, action
+            )
+            found = (ae, _ae_episode(ae))
+            if remember:
+                if len(_ae_inputs) >= _AE_INPUT_MAX:
+                    _ae_inputs.clear()
+                _ae_inputs[key] = found
+        aes.append(found[0])
+        episodes.append(found[1])
+    return aes, episodes
 
 
 def subject_data(
@@ -505,32 +563,9 @@ def subject_data(
     """
     today = today or timezone.localdate()
     first = _first_dose(registration)
-    agents = agents_for_registration(registration)
-    rows = _AE_ROWS.rows(registration=registration.pk)
-    aes = [
-        _AeRow(pk, term, grade, onset, resolution, _strongest(attr, agents), sc, prog, action)
-        for pk, term, grade, onset, resolution, attr, sc, prog, action in rows
-        if grade is not None and onset is not None  # filtered above; narrows the types
-    ]
+    aes, ae_episodes = _ae_input(registration)
     lab_episodes, liver, replaced = _lab_input(registration, aes, ctcae_version)
-    episodes: list[Episode] = []
-    for ae in aes:
-        if ae.pk in replaced:
-            continue
-        course: list[tuple[dt.datetime, int]] = [(_midnight(ae.onset), ae.grade)]
-        if ae.resolution is not None:
-            course.append((_midnight(ae.resolution), 0))  # the day it fell below that grade
-        episodes.append(
-            Episode(
-                id=f"AE-{ae.pk}",
-                term=ae.term,
-                scale="CTCAE",
-                course=tuple(course),
-                attribution=ae.attribution,
-                supportive_care=ae.supportive_care,
-                due_to_disease_progression=ae.due_to_progression,
-            )
-        )
+    episodes = [e for ae, e in zip(aes, ae_episodes, strict=True) if ae.pk not in replaced]
     episodes.extend(lab_episodes)
     by_scale: dict[str, list[AstctAssessment]] = {}
     assessments = (
@@ -778,16 +813,27 @@ def _propose_without_rules(registration: Registration, window_days: int, by: Use
     )
 
 
+def _case_instance(row: dict[str, Any]) -> DltCase:
+    """A case read by ``_CASES_LOCKED`` as the model instance the queryset would have given."""
+    return DltCase.from_db(DEFAULT_DB_ALIAS, list(_CASE_COLUMNS), [row[c] for c in _CASE_COLUMNS])
+
+
 def _sync_cases(
     registration: Registration, wanted: dict[str, dict[str, Any]], by: User, *, gone: str
 ) -> None:
     """Create or update the proposed cases ``wanted`` (event key -> values); drop the proposed
     cases no longer wanted. Adjudicated cases are never touched: the signature stands."""
     now = timezone.now()
-    existing = {c.event_key: c for c in _CASES_LOCKED.objects(registration=registration.pk)}
+    existing = {
+        c["event_key"]: c
+        for c in (
+            dict(zip(_CASE_COLUMNS, row, strict=True))
+            for row in _CASES_LOCKED.rows(registration=registration.pk)
+        )
+    }
     for key, values in wanted.items():
-        case = existing.get(key)
-        if case is None:
+        row = existing.get(key)
+        if row is None:
             case = DltCase.objects.create(
                 registration=registration, event_key=key, evaluated_at=now, **values
             )
@@ -797,18 +843,20 @@ def _sync_cases(
                 changes={k: [None, v] for k, v in values.items()},
                 by=by,
             )
-        elif case.status == DltCaseStatus.PROPOSED:
-            before = {k: getattr(case, k) for k in values}
+        elif row["status"] == DltCaseStatus.PROPOSED:
+            before = {k: row[k] for k in values}
             if before != values:
+                case = _case_instance(row)
                 for k, v in values.items():
                     setattr(case, k, v)
                 case.evaluated_at = now
                 case.version += 1
                 case.save()
                 audit_record(action="update", instance=case, changes=diff(before, values), by=by)
-    for key, case in existing.items():
-        if key not in wanted and case.status == DltCaseStatus.PROPOSED:
+    for key, row in existing.items():
+        if key not in wanted and row["status"] == DltCaseStatus.PROPOSED:
             # a proposal nobody signed, re-made on every evaluation: withdrawn, not voided
+            case = _case_instance(row)
             audit_record(
                 action="delete",
                 instance=case,

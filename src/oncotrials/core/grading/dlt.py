@@ -1206,13 +1206,82 @@ def evaluate_episode(
     )
 
 
+# Decisions of single events, remembered per rule set. An event's decision is a function of the
+# event, the rules and the first dose, and of the subject's other events only through a rule
+# with ``with_concurrent`` whose terms match the event's (``_event_rule``): such an event is
+# always evaluated afresh. The application re-evaluates all of a patient's events on each AE
+# save, nearly all of them unchanged since the last save; an event that changed is a different
+# key (every field of the frozen Episode is part of it), so it is evaluated again. Only times in
+# UTC are remembered: equal instants in other offsets fall on other study days. Bounded: a full
+# table is emptied, never trimmed (a miss only costs the evaluation).
+_MEMO_EVENTS = 16_384
+_MEMO_RULE_SETS = 32
+_Memo = tuple[
+    DltRules, dict[tuple[str, str], bool], dict[tuple[Episode, dt.datetime], EventDecision]
+]
+_memo: dict[int, _Memo] = {}
+
+
+def _memo_of(rules: DltRules) -> _Memo:
+    # keyed by identity; the entry holds the rules, so their id cannot be reused meanwhile
+    found = _memo.get(id(rules))
+    if found is not None and found[0] is rules:
+        return found
+    if len(_memo) >= _MEMO_RULE_SETS:
+        _memo.clear()
+    entry: _Memo = (rules, {}, {})
+    _memo[id(rules)] = entry
+    return entry
+
+
+def _weighs_others(rules: DltRules, scale: str, term: str) -> bool:
+    """Whether a rule that looks at concurrent events may apply to an event of ``term``."""
+    return any(
+        rule.min_grade is not None
+        and rule.with_concurrent is not None
+        and rule.scale == scale
+        and _matches(term, rule.terms, rule.category)
+        for rule in rules.rules
+    )
+
+
+def _evaluate_events(subject: SubjectData, rules: DltRules) -> list[EventDecision]:
+    """``evaluate_episode`` for each of the subject's events, from the memo where it holds."""
+    first = subject.first_dose
+    if first.tzinfo is not dt.UTC:
+        return [
+            evaluate_episode(e, rules, first_dose=first, others=subject.episodes)
+            for e in subject.episodes
+        ]
+    _, weighs, decided = _memo_of(rules)
+    out: list[EventDecision] = []
+    for e in subject.episodes:
+        kind = (e.scale, e.term)
+        alone = weighs.get(kind)
+        if alone is None:
+            alone = weighs[kind] = not _weighs_others(rules, e.scale, e.term)
+        if not alone or any(at.tzinfo is not dt.UTC for at, _ in e.course):
+            out.append(evaluate_episode(e, rules, first_dose=first, others=subject.episodes))
+            continue
+        try:
+            key = (e, first)
+            decision = decided.get(key)
+        except TypeError:  # a field that cannot be hashed (a list given for a tuple)
+            out.append(evaluate_episode(e, rules, first_dose=first, others=subject.episodes))
+            continue
+        if decision is None:
+            decision = evaluate_episode(e, rules, first_dose=first, others=subject.episodes)
+            if len(decided) >= _MEMO_EVENTS:
+                decided.clear()
+            decided[key] = decision
+        out.append(decision)
+    return out
+
+
 def evaluate_subject(subject: SubjectData, rules: DltRules) -> SubjectDecision:
     """DLT decision for one subject: DLT if any event is, else pending if any is, else not DLT
     (or not evaluable when the protocol's minimum dose was not received)."""
-    events = [
-        evaluate_episode(e, rules, first_dose=subject.first_dose, others=subject.episodes)
-        for e in subject.episodes
-    ]
+    events = _evaluate_events(subject, rules)
     for rule in rules.rules:
         if rule.hys_law is not None:
             events.extend(_hys_law(rule, subject, rules))

@@ -417,6 +417,16 @@ class TimelineSample:
     # detected" (with the limit), never "absent".
     not_detected: list[NotDetected] = field(default_factory=list)
 
+    @property
+    def acquired(self) -> list[AnnotatedAlteration]:
+        """The tumour's alterations: somatic and of unstated origin."""
+        return [a for a in self.alterations if a.origin != Origin.GERMLINE]
+
+    @property
+    def germline(self) -> list[AnnotatedAlteration]:
+        """Inherited variants, shown apart: they call for genetic counselling."""
+        return [a for a in self.alterations if a.origin == Origin.GERMLINE]
+
 
 @dataclass(frozen=True)
 class NotDetected:
@@ -448,16 +458,6 @@ def _uncalled(sample: Sample, report: GenomicReport, called: set[str]) -> NotDet
         return None
     genes = sorted(set(report.covered_genes) - called)
     return NotDetected(report, genes, report.limit_of_detection) if genes else None
-
-    @property
-    def acquired(self) -> list[AnnotatedAlteration]:
-        """The tumour's alterations: somatic and of unstated origin."""
-        return [a for a in self.alterations if a.origin != Origin.GERMLINE]
-
-    @property
-    def germline(self) -> list[AnnotatedAlteration]:
-        """Inherited variants, shown apart: they call for genetic counselling."""
-        return [a for a in self.alterations if a.origin == Origin.GERMLINE]
 
 
 def _annotated(

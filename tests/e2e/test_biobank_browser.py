@@ -110,14 +110,14 @@ def test_scan_specimen_lineage_custody_and_box_map(page, live_server, journey):
     assert tree.count() == 3
     assert tree.nth(2).get_attribute("data-depth") == "2"
     assert aliquot.label in tree.nth(2).inner_text()
-    custody = page.locator("table.grid").first.inner_text()
+    custody = page.locator("[data-testid=custody]").inner_text()
     assert "Collected" in custody
     assert "Received" in custody
-    assert "PL" not in page.locator("code").inner_text()  # whole blood: BLD-...
-    assert page.locator("code").inner_text().startswith("BLD-PED-A-")
+    assert "PL" not in page.locator("[data-testid=sprec]").inner_text()  # whole blood: BLD-...
+    assert page.locator("[data-testid=sprec]").inner_text().startswith("BLD-PED-A-")
 
     page.click(f"text={aliquot.label}")
-    assert "Stored" in page.locator("table.grid").first.inner_text()
+    assert "Stored" in page.locator("[data-testid=custody]").inner_text()
     page.click("text=Freezer 3 / R2 / Box 7 C5")
     cell = page.locator("table.box-map tbody tr").nth(2).locator("td").nth(4)
     assert cell.inner_text() == aliquot.label

@@ -137,7 +137,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "genomics": LazyCommand(
         "oncotrials.cli.commands.genomics",
         "app",
-        "Genomic files (MAF, VCF, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
+        "Genomic files (MAF, VCF, SEG, cBioPortal study, JSON report), OncoTree, ESCAT, resistance.",
     ),
     "match": LazyCommand(
         "oncotrials.cli.commands.match",

@@ -58,6 +58,7 @@ def test_agents_are_split_on_plus_or_semicolon():
         ({"agents": "carboplatin + + pemetrexed"}, "agents"),
         ({"agents": "x" * 81}, "agents"),
         ({"agents": " + ".join(f"a{i}" for i in range(11))}, "agents"),
+        ({"agents": " + ".join("x" * 80 for _ in range(4))}, "agents"),  # 329 characters
         ({"setting": "palliative"}, "setting"),
         ({"best_response": "MR"}, "best_response"),
         ({"stop_reason": "r" * 201}, "stop_reason"),

@@ -13,6 +13,7 @@ from oncotrials.core.grading import ANALYTES
 
 from .models import (
     CONSENT_OPTION_LABELS,
+    MAX_PRIOR_LINE,
     BestResponse,
     LineSetting,
     ReferralSource,
@@ -301,7 +302,7 @@ class PriorLineForm(PatientPageForm):
 
     id_prefix = "prior-line"
 
-    line = forms.IntegerField(label=_("Line number"), min_value=1, max_value=30)
+    line = forms.IntegerField(label=_("Line number"), min_value=1, max_value=MAX_PRIOR_LINE)
     agents = forms.CharField(
         label=_("Agents"),
         max_length=300,

@@ -532,6 +532,9 @@ def advanced_line_count(settings: Iterable[tuple[int, str]]) -> int:
     return len({line for line, setting in settings if setting in ADVANCED_SETTINGS})
 
 
+MAX_PRIOR_LINE = 30  # a line number beyond this is a typing error, not a history
+
+
 class BestResponse(models.TextChoices):
     CR = "CR", _("Complete response")
     PR = "PR", _("Partial response")

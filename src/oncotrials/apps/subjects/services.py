@@ -25,6 +25,7 @@ from oncotrials.core.schedule import patient_calendar
 from .consent_hooks import tiers_withdrawn
 from .inclusion_rules import dose_gate
 from .models import (
+    MAX_PRIOR_LINE,
     REGISTRATION_TRANSITIONS,
     BaselineObservation,
     BestResponse,
@@ -1478,9 +1479,9 @@ def baseline_observation_record(
     return observation
 
 
-MAX_PRIOR_LINE = 30  # a line number beyond this is a typing error, not a history
 MAX_AGENTS = 10
 MAX_AGENT_LENGTH = 80
+MAX_AGENTS_TEXT = PriorTherapyLine._meta.get_field("agents").max_length or 300
 _AGENT_SEPARATORS = re.compile(r"[+;]")
 
 
@@ -1510,6 +1511,11 @@ def prior_line_agents(text: str) -> list[str]:
         raise ValidationError(
             gettext("A line has at most %(n)d agents; got %(got)d.")
             % {"n": MAX_AGENTS, "got": len(agents)},
+            field="agents",
+        )
+    if len(" + ".join(agents)) > MAX_AGENTS_TEXT:
+        raise ValidationError(
+            gettext("The agents of a line take at most %(n)d characters.") % {"n": MAX_AGENTS_TEXT},
             field="agents",
         )
     return agents

@@ -6,8 +6,10 @@ therapies."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection
 
 from form_markup import form_html as _form
 from form_markup import refused as _refused
@@ -188,3 +190,32 @@ def test_matching_counts_the_advanced_lines_of_a_referred_patient(journey):
     )
     assert matched() is True
     reset_matching_cache()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_entries_of_the_same_line_number_keep_one(journey):
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def record(user, agents):
+        try:
+            barrier.wait()
+            prior_line_record(patient=journey.patient, by=user, **{**FIRST, "agents": agents})
+            outcomes.append("recorded")
+        except ValidationError as exc:
+            outcomes.append(f"refused: {exc.extra['field']}")
+        finally:
+            connection.close()  # this thread's own connection
+
+    users = journey.unit.users
+    threads = [
+        threading.Thread(target=record, args=(users["nurse"], "FOLFOX")),
+        threading.Thread(target=record, args=(users["investigator"], "FOLFIRI")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["recorded", "refused: line"]
+    assert PriorTherapyLine.objects.filter(patient=journey.patient).count() == 1
+    assert AuditEvent.objects.filter(object_type="subjects.priortherapyline").count() == 1

@@ -3,6 +3,7 @@ open status and slots, explanations, incremental updates equal to a full re-matc
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -252,6 +253,31 @@ def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: A
         biomarkers=[{"kind": "MSI", "status": "MSI-H"}, {"kind": "TMB", "value": 22.0}],
         oncotree="COAD",
     )
+    # prior lines recorded at referral: two advanced lines, and an adjuvant-only history
+    from oncotrials.apps.subjects.services import prior_line_record
+
+    nurse = unit_p.unit.users["nurse"]
+    for line, setting, agents in (
+        (1, "adjuvant", "FOLFOX"),
+        (2, "metastatic", "FOLFIRI + bevacizumab"),
+        (3, "locally_advanced", "panitumumab"),
+    ):
+        prior_line_record(
+            patient=unit_p.braf_patient,
+            line=line,
+            agents=agents,
+            setting=setting,
+            started_on=datetime.date(2024 + line // 2, 1 + line, 1),
+            by=nurse,
+        )
+    prior_line_record(
+        patient=unit_p.untested,
+        line=1,
+        agents="cisplatin; vinorelbine",
+        setting="adjuvant",
+        started_on=datetime.date(2024, 2, 1),
+        by=nurse,
+    )
     state = build_full_state(today=TODAY)
     trial = unit_p.trial
     trial.refresh_from_db()
@@ -284,6 +310,13 @@ def test_bulk_index_equals_the_index_built_from_records(unit_p: Any, tmp_path: A
         "BRAF p.V600E",
     } <= labels
     assert records[unit_p.untested.pk].report is None
+    assert records[unit_p.braf_patient.pk].prior_lines == 2
+    assert records[unit_p.untested.pk].prior_lines == 0
+    assert records[unit_p.kras_patient.pk].prior_lines is None
+    assert probe_sets["two_lines"] == {str(unit_p.braf_patient.pk)}
+    assert probe_sets["no_advanced_line"] == {str(unit_p.untested.pk)}
+    assert probe_sets["bevacizumab"] == {str(unit_p.braf_patient.pk)}
+    assert probe_sets["vinorelbine"] == {str(unit_p.untested.pk)}
 
 
 def _probe_trial() -> Any:
@@ -306,6 +339,10 @@ def _probe_trial() -> Any:
         "luad": {"diagnosis": "LUAD"},
         "solid": {"diagnosis": "_SOLID_"},
         "not_kras": {"not": {"genomic": {"gene": "KRAS"}}},
+        "two_lines": {"prior_lines": {"gte": 2}},
+        "no_advanced_line": {"prior_lines": {"lte": 0}},
+        "bevacizumab": {"prior_therapy": "bevacizumab"},
+        "vinorelbine": {"prior_therapy": "vinorelbine"},
     }
     levels = tuple(
         Level("probe", "cohort", k, k, True, None, parse_criteria(v)) for k, v in kinds.items()

@@ -221,6 +221,39 @@ def test_the_case_view_holds_summary_alterations_and_referral_state(setup, clien
     assert "Lung Adenocarcinoma" in text
     assert "II-B" in text
     assert 'data-testid="mtb-referral-state">included<' in text
+    assert s["prior_therapy_lines"] == []
+    # prior lines recorded at referral replace the casebook's count (advanced setting only)
+    from oncotrials.apps.subjects.services import prior_line_record
+
+    for line, setting, agents, start, end in (
+        (1, "adjuvant", "cisplatin + vinorelbine", dt.date(2024, 3, 1), dt.date(2024, 6, 30)),
+        (2, "metastatic", "carboplatin + pemetrexed", dt.date(2025, 1, 6), None),
+    ):
+        prior_line_record(
+            patient=patient,
+            line=line,
+            agents=agents,
+            setting=setting,
+            started_on=start,
+            ended_on=end,
+            best_response="SD" if end else "",
+            by=nurse,
+        )
+    s = client_for("investigator").get(f"/api/v1/mtb/cases/{setup.case.pk}").json()["summary"]
+    assert s["prior_lines"] == 1
+    assert [
+        (t["line"], t["agents"], t["setting"], t["started_on"], t["ended_on"])
+        for t in s["prior_therapy_lines"]
+    ] == [
+        (1, ["cisplatin", "vinorelbine"], "adjuvant", "2024-03-01", "2024-06-30"),
+        (2, ["carboplatin", "pemetrexed"], "metastatic", "2025-01-06", None),
+    ]
+    text = client_for("investigator").get(f"/mtb/cases/{setup.case.pk}/").content.decode()
+    dd = text.split('data-testid="mtb-prior-lines"', 1)[1].split("</dd>", 1)[0]
+    assert dd.count('data-testid="mtb-prior-line"') == 2
+    assert "Line 1: cisplatin + vinorelbine · Adjuvant · 2024-03-01 – 2024-06-30" in dd
+    assert "best response SD" in dd
+    assert "Line 2: carboplatin + pemetrexed · Metastatic · 2025-01-06 – …" in dd
 
 
 def test_pages_render_for_the_board(setup, client_for, tmp_path):

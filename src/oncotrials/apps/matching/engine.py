@@ -16,9 +16,11 @@ What a patient record holds:
   identifying data, read only through the audited identity service, so matching does not read
   it; an age limit is therefore exact except within six months of the limit;
 * sex (female/male; other and unknown are unrecorded), ECOG (the latest ``ecog`` CRF of any
-  registration), labs (latest value per analyte, in the unit the CRF recorded), prior therapies
-  (agents administered in our trials and therapies recorded on genomic samples; unrecorded when
-  there is none), deceased (a screening closed for death);
+  registration), labs (latest value per analyte, in the unit the CRF recorded), prior lines (the
+  number of prior lines recorded at referral or pre-screening in the metastatic or locally
+  advanced setting; unrecorded when no prior line is recorded), prior therapies (agents
+  administered in our trials, agents of the recorded prior lines and therapies recorded on
+  genomic samples; unrecorded when there is none), deceased (a screening closed for death);
 * report: the union of the current alteration rows of every current report of every sample,
   with TMB and MSI of the latest report that gives them and its signatures. A row with an ESCAT
   tier carries the classes ``escat:<tier>`` and ``escat:<tier group>`` (``I-A`` ->
@@ -73,9 +75,11 @@ from oncotrials.apps.matching.criteria import shipped_oncotree
 from oncotrials.apps.subjects.models import (
     BaselineObservation,
     ObservationKind,
+    PriorTherapyLine,
     Registration,
     ScreeningEpisode,
     SlotAllocation,
+    advanced_line_count,
 )
 from oncotrials.apps.subjects.models import Patient as DbPatient
 from oncotrials.apps.subjects.selectors import patients_visible_to, slot_summary_for
@@ -273,6 +277,7 @@ def _data_version(today: dt.date) -> tuple[Any, ...]:
         agg(Sample.objects, m=Max("pk"), t=Max("created_at")),
         agg(FormInstance.objects.filter(form_name="ecog"), t=Max("updated_at")),
         agg(BaselineObservation.objects, m=Max("pk")),
+        agg(PriorTherapyLine.objects, m=Max("pk")),
         agg(LabResult.objects, t=Max("updated_at"), m=Max("pk")),
         agg(DrugAdministration.objects, m=Max("pk")),
         agg(ScreeningEpisode.objects.filter(failure_reason="death"), m=Max("pk")),
@@ -365,6 +370,7 @@ class _Clinical:
     age: float | None
     sex: str | None
     ecog: int | None
+    prior_lines: int | None
     labs: tuple[tuple[str, float], ...]
     therapies: frozenset[str] | None
     deceased: bool
@@ -437,6 +443,14 @@ def _patient_signatures(
         "registration__patient_id", "agent"
     ).distinct():
         therapies[pid].add(agent.strip().lower())
+    # Prior lines recorded at referral or pre-screening: counted in the advanced setting, their
+    # agents are prior therapies (stored " + "-joined).
+    line_rows: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pid, line, setting, agents in PriorTherapyLine.objects.values_list(
+        "patient_id", "line", "setting", "agents"
+    ):
+        line_rows[pid].append((line, setting))
+        therapies[pid].update(a.strip().lower() for a in agents.split(" + ") if a.strip())
     for pid, therapy in Sample.objects.exclude(therapy="").values_list("patient_id", "therapy"):
         therapies[pid].update(t.lower() for t in _SPLIT.split(therapy) if t.strip())
     dead = set(
@@ -464,6 +478,7 @@ def _patient_signatures(
             age=_age(yob, today),
             sex={"F": "female", "M": "male"}.get(sex),
             ecog=ecog[pk][2] if pk in ecog else None,
+            prior_lines=advanced_line_count(line_rows[pk]) if pk in line_rows else None,
             labs=tuple(sorted(labs.get(pk, {}).items())),
             therapies=frozenset(therapies[pk]) if pk in therapies else None,
             deceased=pk in dead,
@@ -687,7 +702,7 @@ def _record(pk: int, c: _Clinical, g: _Genomics | None) -> Patient:
         age=c.age,
         sex=c.sex,
         ecog=c.ecog,
-        prior_lines=None,
+        prior_lines=c.prior_lines,
         prior_therapies=c.therapies,
         labs=dict(c.labs),
         deceased=c.deceased,
@@ -752,7 +767,9 @@ def _index(clinical: dict[int, _Clinical], sigs: dict[int, tuple[Any, ...]]) -> 
         age=np.array([np.nan if c.age is None else c.age for c in facts], dtype=float),
         sex=np.array([NONE if c.sex is None else SEXES.index(c.sex) for c in facts], dtype=np.int8),
         ecog=np.array([NONE if c.ecog is None else c.ecog for c in facts], dtype=np.int8),
-        prior_lines=np.full(n, NONE, dtype=np.int16),
+        prior_lines=np.array(
+            [NONE if c.prior_lines is None else c.prior_lines for c in facts], dtype=np.int16
+        ),
         therapies_known=np.array([c.therapies is not None for c in facts], dtype=bool),
         therapies=therapies,
         labs=labs,

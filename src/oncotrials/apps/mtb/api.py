@@ -295,6 +295,18 @@ def _detail_out(request: HttpRequest, case: MtbCase) -> dict[str, Any]:
             "ecog": s.ecog,
             "prior_lines": s.prior_lines,
             "journey": s.journey,
+            "prior_therapy_lines": [
+                {
+                    "line": t.line,
+                    "agents": t.agent_list,
+                    "setting": t.setting,
+                    "started_on": t.started_on,
+                    "ended_on": t.ended_on,
+                    "best_response": t.best_response,
+                    "stop_reason": t.stop_reason,
+                }
+                for t in s.therapy_lines
+            ],
         },
         "alterations": alterations,
         "serial_pairs": d.serial.pairs,

@@ -86,6 +86,16 @@ class MtbCaseUpdateIn(Schema):
     reason: str = Field("", max_length=1000)
 
 
+class MtbPriorLineOut(Schema):
+    line: int
+    agents: list[str]
+    setting: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    best_response: str
+    stop_reason: str
+
+
 class MtbClinicalSummaryOut(Schema):
     research_id: str
     site: str
@@ -96,6 +106,7 @@ class MtbClinicalSummaryOut(Schema):
     ecog: str | None
     prior_lines: int | None
     journey: str
+    prior_therapy_lines: list[MtbPriorLineOut]
 
 
 class MtbAlterationOut(Schema):

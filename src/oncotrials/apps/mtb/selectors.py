@@ -57,11 +57,13 @@ from oncotrials.apps.matching.engine import matches_for_patient
 from oncotrials.apps.subjects.models import (
     ObservationKind,
     Patient,
+    PriorTherapyLine,
     Registration,
     ScreenFailureReason,
     ScreeningEpisode,
     ScreeningKind,
     ScreeningOutcome,
+    advanced_line_count,
 )
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.genomics.oncotree import load_oncotree
@@ -314,6 +316,8 @@ class ClinicalSummary:
     ecog_on: str | None
     prior_lines: int | None
     journey: str
+    # the prior lines recorded at referral or pre-screening, by line number
+    therapy_lines: list[PriorTherapyLine] = field(default_factory=list)
 
 
 def _latest_form_value(patient: Patient, form: str, key: str) -> tuple[Any, str | None]:
@@ -356,11 +360,18 @@ def clinical_summary(patient: Patient, today: dt.date | None = None) -> Clinical
     )
     if before is not None and (ecog_on is None or before.observed_on.isoformat() >= ecog_on):
         ecog, ecog_on = int(before.value), before.observed_on.isoformat()
-    lines, _ = _latest_form_value(patient, "medical_history", "prior_lines")
-    try:
-        prior = int(lines) if lines is not None else None
-    except (TypeError, ValueError):
-        prior = None
+    # The prior lines recorded at referral or pre-screening, counted as matching counts them;
+    # the casebook's medical history only when none is recorded.
+    therapy_lines = list(patient.prior_therapy_lines.order_by("line"))
+    prior: int | None
+    if therapy_lines:
+        prior = advanced_line_count((t.line, t.setting) for t in therapy_lines)
+    else:
+        lines, _ = _latest_form_value(patient, "medical_history", "prior_lines")
+        try:
+            prior = int(lines) if lines is not None else None
+        except (TypeError, ValueError):
+            prior = None
     return ClinicalSummary(
         research_id=patient.research_id,
         site=patient.site.name,
@@ -373,6 +384,7 @@ def clinical_summary(patient: Patient, today: dt.date | None = None) -> Clinical
         ecog_on=ecog_on,
         prior_lines=prior,
         journey=journey_status(patient),
+        therapy_lines=therapy_lines,
     )
 
 

@@ -13,6 +13,9 @@ from oncotrials.core.grading import ANALYTES
 
 from .models import (
     CONSENT_OPTION_LABELS,
+    MAX_PRIOR_LINE,
+    BestResponse,
+    LineSetting,
     ReferralSource,
     RegistrationStatus,
     ScreenFailureReason,
@@ -291,6 +294,27 @@ class EcogForm(PatientPageForm):
 
     ecog = forms.ChoiceField(label=_("ECOG performance status"), choices=ECOG_CHOICES)
     ecog_on = forms.DateField(label=_("Assessed on"), widget=DATE)
+
+
+class PriorLineForm(PatientPageForm):
+    """A prior line of systemic therapy of a patient before registration (referral, screening);
+    its fields are named as the service's, so a refusal comes back beside its field."""
+
+    id_prefix = "prior-line"
+
+    line = forms.IntegerField(label=_("Line number"), min_value=1, max_value=MAX_PRIOR_LINE)
+    agents = forms.CharField(
+        label=_("Agents"),
+        max_length=300,
+        help_text=_("Separated by '+' or ';', e.g. carboplatin + pemetrexed"),
+    )
+    setting = forms.ChoiceField(label=_("Setting"), choices=[CHOOSE, *LineSetting.choices])
+    started_on = forms.DateField(label=_("Started on"), widget=DATE)
+    ended_on = forms.DateField(label=_("Ended on"), widget=DATE, required=False)
+    best_response = forms.ChoiceField(
+        label=_("Best response"), choices=[CHOOSE, *BestResponse.choices], required=False
+    )
+    stop_reason = forms.CharField(label=_("Reason stopped"), max_length=200, required=False)
 
 
 class BaselineLabForm(PatientPageForm):

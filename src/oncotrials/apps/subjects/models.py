@@ -7,6 +7,8 @@ audited.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -508,3 +510,73 @@ class BaselineObservation(models.Model):
     def __str__(self) -> str:
         what = "ECOG" if self.kind == ObservationKind.ECOG else self.analyte
         return f"{self.patient} {what} {self.observed_on:%Y-%m-%d}"
+
+
+class LineSetting(models.TextChoices):
+    METASTATIC = "metastatic", _("Metastatic")
+    LOCALLY_ADVANCED = "locally_advanced", _("Locally advanced (unresectable)")
+    ADJUVANT = "adjuvant", _("Adjuvant")
+    NEOADJUVANT = "neoadjuvant", _("Neoadjuvant")
+
+
+# The lines that count as "prior lines" for eligibility: those given for advanced disease
+# (metastatic or unresectable locally advanced), not the (neo)adjuvant ones.
+ADVANCED_SETTINGS: frozenset[str] = frozenset(
+    {LineSetting.METASTATIC, LineSetting.LOCALLY_ADVANCED}
+)
+
+
+def advanced_line_count(settings: Iterable[tuple[int, str]]) -> int:
+    """The number of prior lines for eligibility, from a patient's ``(line, setting)`` rows: the
+    distinct line numbers given in the metastatic or locally advanced setting."""
+    return len({line for line, setting in settings if setting in ADVANCED_SETTINGS})
+
+
+MAX_PRIOR_LINE = 30  # a line number beyond this is a typing error, not a history
+
+
+class BestResponse(models.TextChoices):
+    CR = "CR", _("Complete response")
+    PR = "PR", _("Partial response")
+    SD = "SD", _("Stable disease")
+    PD = "PD", _("Progressive disease")
+    NE = "NE", _("Not evaluable")
+
+
+class PriorTherapyLine(models.Model):
+    """A line of systemic therapy a patient received before referral, recorded at referral or
+    pre-screening with the ECOG and labs: its agents (``" + "``-joined), dates and setting.
+    Matching counts the lines given for advanced disease and reads the agents as prior
+    therapies; the tumour board lists them. One row per line number; never changed."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="prior_therapy_lines"
+    )
+    line = models.PositiveSmallIntegerField()
+    agents = models.CharField(max_length=300)
+    setting = models.CharField(max_length=20, choices=LineSetting.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    best_response = models.CharField(max_length=2, choices=BestResponse.choices, blank=True)
+    stop_reason = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["patient", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "line"], name="prior_line_once"),
+            models.CheckConstraint(condition=models.Q(line__gte=1), name="prior_line_from_1"),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="prior_line_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} line {self.line}: {self.agents}"
+
+    @property
+    def agent_list(self) -> list[str]:
+        return self.agents.split(" + ")

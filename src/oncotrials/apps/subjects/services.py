@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -24,15 +25,19 @@ from oncotrials.core.schedule import patient_calendar
 from .consent_hooks import tiers_withdrawn
 from .inclusion_rules import dose_gate
 from .models import (
+    MAX_PRIOR_LINE,
     REGISTRATION_TRANSITIONS,
     BaselineObservation,
+    BestResponse,
     BookingStatus,
     Consent,
     ConsentForm,
     ConsentKind,
+    LineSetting,
     ObservationKind,
     Patient,
     PatientIdentity,
+    PriorTherapyLine,
     RandomisationMethod,
     RandomisationRecord,
     RandomisationScheme,
@@ -1472,3 +1477,145 @@ def baseline_observation_record(
         by=by,
     )
     return observation
+
+
+MAX_AGENTS = 10
+MAX_AGENT_LENGTH = 80
+MAX_AGENTS_TEXT = PriorTherapyLine._meta.get_field("agents").max_length or 300
+_AGENT_SEPARATORS = re.compile(r"[+;]")
+
+
+def prior_line_agents(text: str) -> list[str]:
+    """The agents of a line as typed (``"carboplatin + pemetrexed; pembrolizumab"``): split on
+    ``+`` or ``;``, each stripped of surrounding and repeated blanks. Refused (field ``agents``)
+    when empty, when a part between separators is empty, when an agent is longer than
+    80 characters, or when there are more than 10."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(gettext("Name the agents of the line."), field="agents")
+    agents = [" ".join(part.split()) for part in _AGENT_SEPARATORS.split(text)]
+    if any(not a for a in agents):
+        raise ValidationError(
+            gettext("An agent is missing between separators ('+' or ';'): %(text)s.")
+            % {"text": text[:100]},
+            field="agents",
+        )
+    too_long = next((a for a in agents if len(a) > MAX_AGENT_LENGTH), None)
+    if too_long is not None:
+        raise ValidationError(
+            gettext("An agent's name is at most %(n)d characters; got %(agent)s.")
+            % {"n": MAX_AGENT_LENGTH, "agent": too_long[:100]},
+            field="agents",
+        )
+    if len(agents) > MAX_AGENTS:
+        raise ValidationError(
+            gettext("A line has at most %(n)d agents; got %(got)d.")
+            % {"n": MAX_AGENTS, "got": len(agents)},
+            field="agents",
+        )
+    if len(" + ".join(agents)) > MAX_AGENTS_TEXT:
+        raise ValidationError(
+            gettext("The agents of a line take at most %(n)d characters.") % {"n": MAX_AGENTS_TEXT},
+            field="agents",
+        )
+    return agents
+
+
+@transaction.atomic
+def prior_line_record(
+    *,
+    patient: Patient,
+    line: int,
+    agents: str,
+    setting: str,
+    started_on: dt.date,
+    by: User,
+    ended_on: dt.date | None = None,
+    best_response: str = "",
+    stop_reason: str = "",
+) -> PriorTherapyLine:
+    """Record a prior line of systemic therapy of a patient at referral or pre-screening
+    (beside the ECOG and labs). Audited; nothing is written when the line number is taken or out
+    of 1-30, the agents are empty or malformed, the setting or best response is not one of the
+    vocabulary, the dates are in the future, before the year of birth or end before they start."""
+    require(by, Action.EDIT_CRF, on=patient)
+    if isinstance(line, bool) or not isinstance(line, int) or not 1 <= line <= MAX_PRIOR_LINE:
+        raise ValidationError(
+            gettext("The line number is a whole number from 1 to %(n)d; got %(got)s.")
+            % {"n": MAX_PRIOR_LINE, "got": line},
+            field="line",
+        )
+    names = prior_line_agents(agents)
+    if setting not in LineSetting.values:
+        raise ValidationError(
+            gettext("The setting must be one of %(options)s; got %(got)s.")
+            % {"options": ", ".join(LineSetting.values), "got": setting},
+            field="setting",
+        )
+    if best_response and best_response not in BestResponse.values:
+        raise ValidationError(
+            gettext("The best response must be one of %(options)s; got %(got)s.")
+            % {"options": ", ".join(BestResponse.values), "got": best_response},
+            field="best_response",
+        )
+    stop_reason = " ".join((stop_reason or "").split())
+    if len(stop_reason) > 200:
+        raise ValidationError(
+            gettext("The reason stopped is at most 200 characters."), field="stop_reason"
+        )
+    for value, field in ((started_on, "started_on"), (ended_on, "ended_on")):
+        if value is None:
+            continue
+        date_not_future(value, field)
+        if value.year < patient.year_of_birth:
+            raise ValidationError(
+                gettext("The date %(date)s is before the patient's year of birth (%(year)d).")
+                % {"date": value.isoformat(), "year": patient.year_of_birth},
+                field=field,
+            )
+    if ended_on is not None and ended_on < started_on:
+        raise ValidationError(
+            gettext("The line cannot end (%(end)s) before it started (%(start)s).")
+            % {"end": ended_on.isoformat(), "start": started_on.isoformat()},
+            field="ended_on",
+        )
+    # the patient's row serialises two entries of the same line number
+    Patient.objects.select_for_update().filter(pk=patient.pk).exists()
+    if PriorTherapyLine.objects.filter(patient=patient, line=line).exists():
+        raise ValidationError(
+            gettext("Line %(line)d is already recorded for this patient.") % {"line": line},
+            field="line",
+        )
+    record = PriorTherapyLine.objects.create(
+        patient=patient,
+        line=line,
+        agents=" + ".join(names),
+        setting=setting,
+        started_on=started_on,
+        ended_on=ended_on,
+        best_response=best_response,
+        stop_reason=stop_reason,
+        recorded_at=timezone.now(),
+        recorded_by=by,
+    )
+    audit_record(
+        action="create",
+        instance=record,
+        changes={
+            k: [None, v]
+            for k, v in model_snapshot(
+                record,
+                [
+                    "line",
+                    "agents",
+                    "setting",
+                    "started_on",
+                    "ended_on",
+                    "best_response",
+                    "stop_reason",
+                ],
+            ).items()
+        },
+        by=by,
+    )
+    return record

@@ -134,6 +134,9 @@ def patient_page(
         "observations": list(patient.baseline_observations.all()[:200])
         if may(request.user, Action.EDIT_CRF, on=patient.site)
         else None,
+        "prior_lines": list(patient.prior_therapy_lines.all())
+        if may(request.user, Action.EDIT_CRF, on=patient.site)
+        else None,
         "screenings": screenings_visible_to(request.user)
         .filter(patient=patient)
         .select_related("trial", "cohort"),

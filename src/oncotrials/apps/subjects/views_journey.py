@@ -37,6 +37,7 @@ from .services import (
     consent_sign,
     consent_withdraw,
     patient_create,
+    prior_line_record,
     randomise,
     registration_change_status,
     registration_create,
@@ -145,6 +146,11 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         "status_form": f.StatusForm(registrations=regs, initial={"on": today}) if regs else None,
         "ecog_form": f.EcogForm(initial={"ecog_on": today}) if may_observe else None,
         "baseline_lab_form": f.BaselineLabForm(initial={"sampled_on": today})
+        if may_observe
+        else None,
+        "prior_line_form": f.PriorLineForm(
+            initial={"line": patient.prior_therapy_lines.count() + 1}
+        )
         if may_observe
         else None,
     }
@@ -467,6 +473,12 @@ def _ecog(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
     return gettext("ECOG performance status recorded.")
 
 
+def _prior_line(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
+    data = _bound(c, "prior_line_form", request)
+    record = prior_line_record(patient=patient, by=acting_user(request.user), **data)
+    return gettext("Prior line %(line)d recorded.") % {"line": record.line}
+
+
 _LAB_FIELDS = {"lab_value": "value", "lab_unit": "unit", "lab_lln": "lln", "lab_uln": "uln"}
 
 
@@ -496,6 +508,7 @@ def _baseline_lab(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> 
 _ACTIONS = {
     "ecog": _ecog,
     "baseline-lab": _baseline_lab,
+    "prior-line": _prior_line,
     "consent": _consent,
     "withdraw": _withdraw,
     "screen": _screen,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -107,6 +107,9 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     targets, closed, overrides = _registration_targets(request, patient, trials)
     # ECOG and labs outside a casebook: for the clinical staff of the patient's site.
     may_observe = may(request.user, Action.EDIT_CRF, on=patient.site)
+    if may_observe:
+        # One read of the prior lines serves the next line number here and the page's list.
+        prefetch_related_objects([patient], "prior_therapy_lines")
     regs = [
         (
             r.pk,
@@ -149,7 +152,9 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         if may_observe
         else None,
         "prior_line_form": f.PriorLineForm(
-            initial={"line": patient.prior_therapy_lines.count() + 1}
+            initial={
+                "line": max((p.line for p in patient.prior_therapy_lines.all()), default=0) + 1
+            }
         )
         if may_observe
         else None,

@@ -119,7 +119,10 @@ def direct(node: dict[str, Any], p: Patient) -> bool:
         negated = any(isinstance(v, str) and v.startswith("!") for v in body.values())
         positive = {k: v.lstrip("!") if isinstance(v, str) else v for k, v in body.items()}
         assert p.report is not None
-        found = any(row_ok(positive, a) for a in p.report.alterations)
+        # MatchMiner is fed the somatic calls of tumour sequencing: a germline row is never
+        # seen by a CTML leaf, negated or not (docs/formats/criteria.md, "origin").
+        somatic = [a for a in p.report.alterations if a.origin != "germline"]
+        found = any(row_ok(positive, a) for a in somatic)
         return not found if negated else found
     ok = True
     for key, raw in body.items():

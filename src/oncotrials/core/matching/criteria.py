@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -360,6 +360,23 @@ def _parse(data: Any, source: str, path: str, v: Validator) -> Node:
     )
 
 
+def _one_or_more(
+    value: Any, allowed: Sequence[str], noun: str, source: str, here: str
+) -> frozenset[str]:
+    """A value or a list of values of ``allowed`` (``any`` stands for all of them)."""
+    chosen: set[str] = set()
+    for item in value if isinstance(value, list) else [value]:
+        if item == "any":
+            chosen.update(allowed)
+        elif item in allowed:
+            chosen.add(item)
+        else:
+            raise _fail(source, here, f"expected {', '.join(allowed)} or any", item)
+    if not chosen:
+        raise _fail(source, here, f"give at least one {noun}", value)
+    return frozenset(chosen)
+
+
 def _parse_genomic(data: Any, source: str, path: str, v: Validator) -> Genomic:
     if not isinstance(data, Mapping) or not data:
         raise _fail(source, path, "expected a non-empty object of alteration fields", data)
@@ -371,31 +388,9 @@ def _parse_genomic(data: Any, source: str, path: str, v: Validator) -> Genomic:
         if key == "gene":
             fields["gene"] = v.gene(value, source, here)
         elif key == "category":
-            values = value if isinstance(value, list) else [value]
-            cats: set[str] = set()
-            for item in values:
-                if item == "any":
-                    cats.update(CATEGORIES)
-                elif item in CATEGORIES:
-                    cats.add(item)
-                else:
-                    raise _fail(source, here, "expected mutation, cnv, sv or any", item)
-            if not cats:
-                raise _fail(source, here, "give at least one category", value)
-            fields["categories"] = frozenset(cats)
+            fields["categories"] = _one_or_more(value, CATEGORIES, "category", source, here)
         elif key == "origin":
-            values = value if isinstance(value, list) else [value]
-            origins: set[str] = set()
-            for item in values:
-                if item == "any":
-                    origins.update(ORIGINS)
-                elif item in ORIGINS:
-                    origins.add(item)
-                else:
-                    raise _fail(source, here, "expected somatic, germline, unknown or any", item)
-            if not origins:
-                raise _fail(source, here, "give at least one origin", value)
-            fields["origins"] = frozenset(origins)
+            fields["origins"] = _one_or_more(value, ORIGINS, "origin", source, here)
         elif key == "exon":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise _fail(source, here, "an exon is a positive integer", value)

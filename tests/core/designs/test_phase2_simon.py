@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,19 +118,30 @@ def _brute_force(p0: float, p1: float, alpha: float, beta: float, nmax: int) -> 
     return out
 
 
+# Search paths: by default most n are settled in the rounds that check every n's best candidate
+# together; no rounds sends every n through the ordered chunks (one candidate at a time with
+# chunks of one); a budget of one term splits every check into single candidates; a block budget
+# of one searches each n alone; many rounds with no floor settle every n in the rounds.
+SEARCH_PATHS = {
+    "default": {},
+    "chunks-only": {"_ROUNDS": 0, "_FIRST_CHUNK": 1},
+    "split-checks": {"_CHECK_TERMS": 1},
+    "one-n-per-block": {"_BLOCK_TERMS": 1},
+    "rounds-only": {"_ROUNDS": 1000, "_MIN_OPEN": 1},
+}
+
+
 @pytest.mark.parametrize(
     "args", [(0.1, 0.4, 0.1, 0.2), (0.3, 0.6, 0.05, 0.2), (0.3, 0.6, 0.1, 0.1)]
 )
-@pytest.mark.parametrize("batch_terms", [None, 1])
+@pytest.mark.parametrize("path", sorted(SEARCH_PATHS))
 def test_vectorised_search_equals_brute_force(
     args: tuple[float, float, float, float],
-    batch_terms: int | None,
+    path: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The last two settings find most designs past the first two candidates ordered; a budget
-    # of one term checks the rest in the smallest batches, so every batch boundary is crossed.
-    if batch_terms is not None:
-        monkeypatch.setattr(phase2, "_BATCH_TERMS", batch_terms)
+    for name, value in SEARCH_PATHS[path].items():
+        monkeypatch.setattr(phase2, name, value)
     res = simon_two_stage(*args, nmax=24)
     brute = _brute_force(*args, nmax=24)
     assert sorted(brute) == [d.n for d in res.table]
@@ -135,6 +149,54 @@ def test_vectorised_search_equals_brute_force(
         r1, n1, r, _n, en = brute[d.n]
         assert (d.r1, d.n1, d.r) == (r1, n1, r)
         assert d.en0 == pytest.approx(en, rel=1e-12)
+
+
+def test_random_settings_equal_brute_force() -> None:
+    # Settings drawn at random (fixed seed) over the whole range of rates and error bounds.
+    rng = np.random.default_rng(20261207)
+    checked = 0
+    while checked < 12:
+        p0 = float(rng.uniform(0.02, 0.8))
+        p1 = float(min(p0 + rng.uniform(0.15, 0.45), 0.98))
+        alpha, beta = float(rng.uniform(0.02, 0.2)), float(rng.uniform(0.05, 0.3))
+        brute = _brute_force(p0, p1, alpha, beta, nmax=18)
+        if not brute:
+            with pytest.raises(ValidationError):
+                simon_two_stage(p0, p1, alpha, beta, nmax=18)
+            continue
+        res = simon_two_stage(p0, p1, alpha, beta, nmax=18)
+        assert [(d.r1, d.n1, d.r, d.n) for d in res.table] == [brute[n][:4] for n in sorted(brute)]
+        for d in res.table:
+            assert d.en0 == pytest.approx(brute[d.n][4], rel=1e-12)
+        checked += 1
+
+
+def _regression_rows() -> list[dict[str, str]]:
+    with (Path(__file__).parent / "reference" / "simon_search_regression.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize(
+    "row",
+    _regression_rows(),
+    ids=lambda r: "-".join(r[k] for k in ("p0", "p1", "alpha", "beta", "nmax")),
+)
+def test_search_equals_the_per_n_search(row: dict[str, str]) -> None:
+    # reference/simon_search_regression.csv: the designs of the per-n search this one replaced
+    # (every n's minimal-EN design found one n at a time; itself equal to clinfun 1.1.5 in the
+    # settings of clinfun_phase2_simon.csv): the same optimal and minimax designs with EN(p0)
+    # and PET(p0) to 1e-12, and the same design for every n (digest of the r1/n1/r/n rows).
+    args = tuple(float(row[k]) for k in ("p0", "p1", "alpha", "beta"))
+    res = simon_two_stage(*args, nmax=int(row["nmax"]))
+    for design, key in ((res.optimal, "opt"), (res.minimax, "mm")):
+        assert (design.r1, design.n1, design.r, design.n) == tuple(
+            int(row[f"{key}_{f}"]) for f in ("r1", "n1", "r", "n")
+        )
+        assert design.en0 == pytest.approx(float(row[f"{key}_en0"]), abs=1e-12)
+        assert design.pet0 == pytest.approx(float(row[f"{key}_pet0"]), abs=1e-12)
+    assert len(res.table) == int(row["rows"])
+    table = ";".join(f"{d.r1}/{d.n1}/{d.r}/{d.n}" for d in res.table)
+    assert hashlib.sha256(table.encode()).hexdigest()[:16] == row["table_sha256"]
 
 
 def test_oc_two_stage_matches_search() -> None:

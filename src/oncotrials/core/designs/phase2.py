@@ -144,20 +144,19 @@ def oc_two_stage(r1: int, n1: int, r: int, n: int, p: float) -> tuple[float, flo
     return reject, pet, n1 + (1.0 - pet) * n2
 
 
-def _reject_rows(grid: NDArray[np.int64], p: float) -> FloatArray:
+def _reject_rows(grid: NDArray[np.int64], p: float, pmf: FloatArray) -> FloatArray:
     """P(reject H0) at ``p`` of each design ``(r1, n1, r, n)`` of ``grid``, in one call.
 
-    The same terms as :func:`oc_two_stage` (x1 = r1 + 1 .. n1), each row summed over exactly
-    those terms, so the figures are identical to one call per design.
+    The same terms as :func:`oc_two_stage` (x1 = r1 + 1 .. n1; ``pmf[m, x]`` holds
+    ``binom.pmf(x, m, p)``), each row summed over exactly those terms, so the figures are
+    identical to one call per design.
     """
     r1, n1, r, n = grid.T
     width = int((n1 - r1).max())
     x1 = (r1 + 1)[:, None] + np.arange(width)[None, :]
     inside = x1 <= n1[:, None]
     x1 = np.where(inside, x1, n1[:, None])
-    terms = stats.binom.pmf(x1, n1[:, None], p) * stats.binom.sf(
-        r[:, None] - x1, (n - n1)[:, None], p
-    )
+    terms = pmf[n1[:, None], x1] * stats.binom.sf(r[:, None] - x1, (n - n1)[:, None], p)
     counts = (n1 - r1).tolist()
     return np.array([np.sum(row[:k]) for row, k in zip(terms, counts, strict=True)])
 
@@ -170,24 +169,25 @@ def _check_nmax(nmax: int) -> int:
 
 @dataclass(frozen=True)
 class _SearchTables:
-    """What :func:`_best_for_n` reads, computed once per search (none of it depends on ``n``).
+    """Binomial tables of one search, built once for every n.
 
-    pmf[m, x] = P(Bin(m) = x); tail[m, k] = P(Bin(m) >= k) computed as 1 - cdf(k - 1);
-    pad[m, k + _PAD_OFFSET] = tail[m, k], or 1 for k <= 0; sf1[m, r] = P(Bin(m, p1) > r) as
-    1 minus the running sum of the pmf; pet_t[r1, n1] = P(X1 <= r1 | p0) as 1 minus the running
-    sum from the top, the Fortran's order (terms above n1 are exact zeros, so one table serves
-    every n).
+    pmf[m, x] = P(Bin(m) = x); tail[m, k] = P(Bin(m) >= k) computed as 1 - cdf(k - 1) (clinfun's
+    cp0/cp1); sf1[m, r] = P(Bin(m, p1) > r) as 1 minus the running sum of the pmf;
+    pet[n1, r1] = P(X1 <= r1 | p0) as 1 minus the running sum from the top, the Fortran's order;
+    stage1_power[n1, r1] = P(X1 > r1 | p1).
     """
 
     pmf0: FloatArray
     pmf1: FloatArray
     tail0: FloatArray
     tail1: FloatArray
-    pad0: FloatArray
-    pad1: FloatArray
     sf1: FloatArray
-    pet_t: FloatArray
-    stage1_power_t: FloatArray  # [r1, n1] = P(X1 > r1 | p1)
+    pet: FloatArray
+    stage1_power: FloatArray
+    wide0: FloatArray  # tail0 followed by as many columns of zeros
+    wide1: FloatArray
+    mirror0: FloatArray  # mirror[m, K - c] = tail[m, c] (K = nmax + 1), then as many ones
+    mirror1: FloatArray
 
     @classmethod
     def build(cls, p0: float, p1: float, nmax: int) -> _SearchTables:
@@ -205,132 +205,287 @@ class _SearchTables:
             pmf1=pmf1,
             tail0=tail0,
             tail1=tail1,
-            pad0=_padded(tail0),
-            pad1=_padded(tail1),
             sf1=1.0 - np.cumsum(pmf1, axis=1),
-            pet_t=np.ascontiguousarray(run[:, 1:].T),
-            stage1_power_t=np.ascontiguousarray(tail1[:, 1:].T),
+            pet=run[:, 1:],
+            stage1_power=tail1[:, 1:],
+            wide0=np.concatenate([tail0, np.zeros_like(tail0)], axis=1),
+            wide1=np.concatenate([tail1, np.zeros_like(tail1)], axis=1),
+            mirror0=np.concatenate([tail0[:, ::-1], np.ones_like(tail0)], axis=1),
+            mirror1=np.concatenate([tail1[:, ::-1], np.ones_like(tail1)], axis=1),
         )
 
 
-def _best_for_n(
-    n: int, t: _SearchTables, alpha: float, beta: float
-) -> tuple[int, int, int, float, float] | None:
-    """Minimal-EN design with maximum sample size n, with clinfun's search order on ties.
+def _search(
+    t: _SearchTables, nmax: int, alpha: float, beta: float
+) -> list[tuple[int, int, int, int, float, float]]:
+    """Minimal-EN design ``(r1, n1, r, n, EN, PET)`` of every n = 2..nmax that has one, in
+    clinfun's search order on ties (EN, then n1 ascending, then r1 descending).
 
-    Branch and bound, as clinfun's Fortran: EN(p0) depends on (n1, r1) only, so the stage-1
-    candidates are ranked by EN (ties in clinfun's order: n1 ascending, r1 descending) and
-    checked for a final boundary r in that order, a batch at a time; the first feasible one is
-    the answer. Candidates whose stage 1 alone cannot reach the power (P(X1 > r1 | p1) >
-    1 - beta bounds the two-stage power) are never checked, nor are final boundaries r with
-    P(X > r | p1) <= 1 - beta. Each check sums P(X1 = x1) P(X2 > r - x1) over x1 <= r1 in
-    ascending order, the Fortran's order. Stage-1 rows are read as slices of the search tables
-    (n1 = 1 .. n - 1, so n2 = n - 1 .. 1), never gathered.
+    Branch and bound as clinfun's Fortran, for all n at once. A final boundary r can qualify only
+    if P(X > r | p1) > 1 - beta (this bounds the power), so r <= rmax(n); a stage 1 (n1, r1) is a
+    candidate only if P(X1 > r1 | p1) > 1 - beta, its P(reject | p0) at r = rmax(n) (a lower
+    bound over r <= rmax) is below alpha, and EN < n. These bounds carry a slack of 1e-9 so that
+    rounding never drops a feasible design. For one (n, n1) both EN and the alpha bound decrease
+    as r1 grows, so a row's candidates are an interval of r1 (less the r1 that fail the power
+    bound), in EN order from its largest r1; each n's candidates in EN order are a merge of its
+    rows. The best remaining candidate of every n is checked at once, for a few rounds; the n
+    left open (few: most n are settled by their first or second candidate) are finished one at
+    a time. Bounds and checks use exactly the sums of the per-n search: P(reject) = P(X > r) -
+    sum over x1 <= r1 ascending of P(X1 = x1) P(X2 > r - x1).
     """
-    # P(reject | p1) <= P(X > r | p1), so a feasible r has P(X > r | p1) > 1 - beta: only
-    # r <= rmax (and r1 <= r) can qualify. The slack keeps rounding from excluding a boundary.
-    ok_r = np.flatnonzero(t.sf1[n, : n + 1] > 1.0 - beta - 1e-9)
-    if ok_r.size == 0:
-        return None
-    rmax = min(int(ok_r[-1]), n - 1)
-    nr = rmax + 1
-    n1 = np.arange(1, n)  # (J,)
-    n2 = n - n1
-    # PET(r1) = P(X1 <= r1); r1 = n - 1 is never valid (it would equal n1 at most n - 1).
-    pet = t.pet_t[:nr, 1:n]  # (r1 = 0..rmax, J)
-    if nr > n - 1:
-        pet = pet.copy()
-        pet[n - 1 :] = 1.0
-    en = n1 + (1.0 - pet) * n2
-    # P(reject | p0) decreases with r, so its value at r = rmax bounds it below over every
-    # admissible r: a stage 1 that cannot meet alpha even there is never checked.
-    # low0[j, x] = P(X1 = x | n1_j) * P(X2 > rmax - x | n2_j)
-    low0 = t.pmf0[1:n, :nr] * t.pad0[n - 1 : 0 : -1, rmax + 1 + _PAD_OFFSET : _PAD_OFFSET : -1]
-    rej0_low = t.tail0[n, rmax + 1] - np.cumsum(low0, axis=1).T  # (r1, J)
-    hopeful = t.stage1_power_t[:nr, 1:n] > 1.0 - beta - 1e-9
-    hopeful &= rej0_low < alpha + 1e-9
-    hopeful &= en < n
-    hopeful &= np.arange(nr)[:, None] <= (n1 - 1)[None, :]
-    r1c, jc = np.nonzero(hopeful)
-    if r1c.size == 0:
-        return None
-    enc = en[r1c, jc]
-    # Most searches stop at the first or second candidate, so only the smallest EN values are
-    # ordered at first (every tie of the cut-off value included, so they are exactly the head
-    # of the full order); the rest is ordered only when the head holds no feasible design.
-    if enc.size > _HEAD:
-        cut = np.partition(enc, _HEAD - 1)[_HEAD - 1]
-        parts = [np.flatnonzero(enc <= cut), np.flatnonzero(enc > cut)]
-    else:
-        parts = [np.arange(enc.size)]
-    r = np.arange(nr)
-    total0, total1 = t.tail0[n, 1 : nr + 1], t.tail1[n, 1 : nr + 1]  # P(X > r)
-    for part in parts:
-        order = part[np.lexsort((-r1c[part], jc[part], enc[part]))]
-        # A batch of K candidates costs K * (r1 + 1) * (rmax + 1) terms per rate: the head is
-        # checked alone, the rest in batches that grow fourfold from what the budget allows.
-        start, size = 0, max(_HEAD, _BATCH_TERMS // (nr * nr))
-        while start < order.size:
-            batch = order[start : start + size]
-            a, j = r1c[batch], jc[batch]
-            found = _first_feasible(a, n1[j], n2[j], r, t, total0, total1, alpha, beta)
-            if found is not None:
-                k, b = found
-                ak, jk = int(a[k]), int(j[k])
-                return ak, int(n1[jk]), b, float(enc[batch[k]]), float(pet[ak, jk])
-            start += size
-            size *= 4
-    return None
+    thr = 1.0 - beta - 1e-9
+    ns = np.arange(nmax + 1)
+    # rmax[n]: the largest r <= n - 1 with P(X > r | p1) > 1 - beta (-1: none)
+    ok_r = (t.sf1[:, : nmax + 1] > thr) & (ns[None, :] <= ns[:, None])
+    rmax = np.minimum(np.where(ok_r, ns[None, :], -1).max(axis=1), ns - 1)
+    # stage 1 alone must reach the power: s1ok[n1, r1], r1 <= n1 - 1; upto[n1, r1]: the largest
+    # such r1' <= r1 (-1: none)
+    s1ok = (t.stage1_power[:, : nmax + 1] > thr) & (ns[None, :] < ns[:, None])
+    upto = np.maximum.accumulate(np.where(s1ok, ns[None, :], -1), axis=1)
+    # rows (n, n1): stage-1 boundaries r1 = 0 .. size - 1, size = min(rmax(n), cap(n1)) + 1
+    size = np.minimum(rmax[:, None], upto[None, :, -1]) + 1
+    size[:2] = 0
+    size[ns[:, None] <= ns[None, :]] = 0  # n1 < n
+    found: dict[int, tuple[int, int, int, int, float, float]] = {}
+    # the n whose rows fit the budget together (every n for nmax up to ~200)
+    per_n = (size > 0).sum(axis=1) * size.max(axis=1)
+    lo = 2
+    while lo <= nmax:
+        hi = lo + 1
+        spent = per_n[lo]
+        while hi <= nmax and spent + per_n[hi] <= _BLOCK_TERMS:
+            spent += per_n[hi]
+            hi += 1
+        _search_block(t, size[lo:hi], lo, rmax, s1ok, upto, alpha, beta, found)
+        lo = hi
+    return [found[n] for n in sorted(found)]
 
 
-#: Stage-1 candidates ordered and checked first (see :func:`_best_for_n`).
-_HEAD = 2
-#: Terms per rate in the first batch after the head.
-_BATCH_TERMS = 20_000
-
-
-def _first_feasible(
-    a: NDArray[np.intp],
-    n1: NDArray[np.intp],
-    n2: NDArray[np.intp],
-    r: NDArray[np.intp],
+def _search_block(
     t: _SearchTables,
-    total0: FloatArray,
-    total1: FloatArray,
+    size: NDArray[np.intp],
+    n_lo: int,
+    rmax: NDArray[np.intp],
+    s1ok: NDArray[np.bool_],
+    upto: NDArray[np.intp],
     alpha: float,
     beta: float,
-) -> tuple[int, int] | None:
-    """The first candidate (r1 = a[k], n1[k]) with a feasible final boundary, and the largest
-    such boundary; each P(reject) sums P(X1 = x1) P(X2 > r - x1) over x1 <= r1 ascending."""
+    found: dict[int, tuple[int, int, int, int, float, float]],
+) -> None:
+    """:func:`_search` for n = n_lo .. n_lo + len(size) - 1 (``size`` as there)."""
+    gi, gj = np.nonzero(size > 0)  # rows in order of n, then n1
+    if gi.size == 0:
+        return
+    gn = gi + n_lo
+    g2 = gn - gj
+    last = size[gi, gj] - 1
+    width = int(last.max()) + 2
+    # P(reject | p0) at r = rmax(n) of each (n1, r1): P(X > rmax) - sum over x1 <= r1 of
+    # P(X1 = x1) P(X2 > rmax - x1), a lower bound over r <= rmax that decreases as r1 grows.
+    # terms[g, x1]: tail0[n2, rmax + 1 - x1] is a window of the mirrored table (terms past the
+    # row's size are never summed).
+    k = t.mirror0.shape[1] // 2 - 1
+    windows = np.lib.stride_tricks.sliding_window_view(t.mirror0, width, axis=1)
+    rm = rmax[gn]
+    total = t.tail0[gn, rm + 1]
+    terms = t.pmf0[gj, :width] * windows[g2, k - 1 - rm]
+    # a row whose largest r1 fails the bound has no candidate
+    bounds = np.empty(2 * gi.size, dtype=np.intp)
+    bounds[0::2] = np.arange(gi.size) * width
+    bounds[1::2] = bounds[0::2] + last + 1
+    alive = total - np.add.reduceat(terms.ravel(), bounds)[0::2] < alpha + 1e-9
+    # each row's candidates, from its largest r1 down: r1 <= last with s1ok, while EN < n (and
+    # the bound holds: checked exactly with the design, or below for the n still open)
+    cur = upto[gj, last]
+    head_en = gj + (1.0 - t.pet[gj, np.maximum(cur, 0)]) * g2
+    head_en[~alive | (cur < 0) | (head_en >= gn)] = np.inf
+    # n-segments of the rows
+    starts = np.flatnonzero(np.r_[True, gn[1:] != gn[:-1]])
+    ends = np.r_[starts[1:], gi.size]
+    seg_of_row = np.repeat(np.arange(starts.size), ends - starts)
+    open_seg = np.minimum.reduceat(head_en, starts) < np.inf
+    for _ in range(_ROUNDS):
+        best_en = np.minimum.reduceat(head_en, starts)
+        open_seg &= best_en < np.inf
+        if np.count_nonzero(open_seg) < _MIN_OPEN:
+            break
+        # first row of each open n with the smallest EN (ties: smallest n1, the row order)
+        hit = np.flatnonzero(head_en == best_en[seg_of_row])
+        hit = hit[open_seg[seg_of_row[hit]]]
+        hit = hit[np.r_[True, seg_of_row[hit[1:]] != seg_of_row[hit[:-1]]]]
+        a = cur[hit]
+        r = _largest_feasible_r(a, gj[hit], gn[hit], rmax[gn[hit]], t, alpha, beta)
+        done = r >= 0
+        for i in np.flatnonzero(done).tolist():
+            g, r1 = int(hit[i]), int(a[i])
+            n = int(gn[g])
+            found[n] = (r1, int(gj[g]), int(r[i]), n, float(head_en[g]), float(t.pet[gj[g], r1]))
+        open_seg[seg_of_row[hit[done]]] = False
+        # the rows just checked move to their next candidate
+        nxt = np.where(a > 0, upto[gj[hit], np.maximum(a - 1, 0)], -1)
+        en = gj[hit] + (1.0 - t.pet[gj[hit], np.maximum(nxt, 0)]) * g2[hit]
+        en[(nxt < 0) | (en >= gn[hit])] = np.inf
+        cur[hit] = nxt
+        head_en[hit] = en
+        head_en[~open_seg[seg_of_row]] = np.inf
+    # the n still open: their remaining candidates in order, checked in chunks that grow
+    # fourfold, one chunk of every open n at a time
+    rows = np.flatnonzero(open_seg[seg_of_row] & (head_en < np.inf))
+    if rows.size == 0:
+        return
+    # the bound holds from r1 = low on (the running sum never decreases)
+    rej0_low = total[rows][:, None] - np.cumsum(terms[rows], axis=1)
+    low = width - np.count_nonzero(rej0_low < alpha + 1e-9, axis=1)
+    x = np.arange(int(cur[rows].max()) + 1)
+    left = (x[None, :] >= low[:, None]) & (x[None, :] <= cur[rows][:, None])
+    left &= s1ok[gj[rows], : x.size]
+    jr, r1c = np.nonzero(left)
+    g = rows[jr]
+    enc = gj[g] + (1.0 - t.pet[gj[g], r1c]) * g2[g]
+    keep = enc < gn[g]
+    g, r1c, enc = g[keep], r1c[keep], enc[keep]
+    if g.size == 0:
+        return
+    order = np.lexsort((-r1c, gj[g], enc, gn[g]))
+    g, r1c, enc = g[order], r1c[order], enc[order]
+    n1c, nc = gj[g], gn[g]
+    pos = np.flatnonzero(np.r_[True, nc[1:] != nc[:-1]])
+    end = np.r_[pos[1:], nc.size]
+    step = _FIRST_CHUNK
+    while pos.size:
+        stop = np.minimum(pos + step, end)
+        counts = stop - pos
+        owner = np.repeat(np.arange(pos.size), counts)
+        idx = np.arange(owner.size) + np.repeat(pos - (np.cumsum(counts) - counts), counts)
+        a, n1, n = r1c[idx], n1c[idx], nc[idx]
+        r = np.full(idx.size, -1)
+        maybe = np.flatnonzero(_may_be_feasible(a, n1, n, rmax[n], t, alpha, beta))
+        if maybe.size:
+            sel = idx[maybe]
+            r[maybe] = _largest_feasible_r(
+                r1c[sel], n1c[sel], nc[sel], rmax[nc[sel]], t, alpha, beta
+            )
+        hits = np.flatnonzero(r >= 0)
+        if hits.size:
+            hits = hits[np.r_[True, owner[hits[1:]] != owner[hits[:-1]]]]
+        for h in hits.tolist():
+            i = int(idx[h])
+            n = int(nc[i])
+            found[n] = (
+                int(r1c[i]),
+                int(n1c[i]),
+                int(r[h]),
+                n,
+                float(enc[i]),
+                float(t.pet[n1c[i], r1c[i]]),
+            )
+        still = np.ones(pos.size, dtype=bool)
+        still[owner[hits]] = False
+        still &= stop < end
+        pos, end = stop[still], end[still]
+        step *= 4
+
+
+#: Rounds of :func:`_search_block` that check the best remaining candidate of every open n,
+#: while at least ``_MIN_OPEN`` n are open.
+_ROUNDS = 2
+_MIN_OPEN = 3
+#: Candidates of each n checked together after the rounds, growing fourfold.
+_FIRST_CHUNK = 8
+#: Largest arrays (elements) of one check; larger batches are checked in parts.
+_CHECK_TERMS = 1_000_000
+#: Elements of the stage-1 tables of the n searched together (:func:`_search`).
+_BLOCK_TERMS = 1_000_000
+
+
+def _may_be_feasible(
+    a: NDArray[np.intp],
+    n1: NDArray[np.intp],
+    n: NDArray[np.intp],
+    rmax: NDArray[np.intp],
+    t: _SearchTables,
+    alpha: float,
+    beta: float,
+) -> NDArray[np.bool_]:
+    """False for candidates (r1 = a, n1, n) that have no feasible final boundary, by a few
+    sums each: P(reject) decreases with r at both rates, so with r' the smallest r <= rmax whose
+    P(reject | p0) is below alpha (found by bisection), a feasible design needs
+    P(reject | p1) > 1 - beta at r'. A slack of 1e-9 on both keeps every feasible candidate
+    (it is checked exactly by :func:`_largest_feasible_r`)."""
+    if a.size > 1 and a.size * (int(a.max()) + 1) > _CHECK_TERMS:  # memory: in halves
+        h = a.size // 2
+        return np.concatenate(
+            [
+                _may_be_feasible(a[:h], n1[:h], n[:h], rmax[:h], t, alpha, beta),
+                _may_be_feasible(a[h:], n1[h:], n[h:], rmax[h:], t, alpha, beta),
+            ]
+        )
+    n2 = n - n1
+    top = np.minimum(rmax, a + n2)
     x = np.arange(int(a.max()) + 1)
-    shift = r[None, None, :] - x[None, :, None] + 1 + _PAD_OFFSET  # (1, X, R)
-    m2 = n2[:, None, None]
+    within = x[None, :] <= a[:, None]
+    pm0 = np.where(within, t.pmf0[n1, : x.size], 0.0)
+    k = t.mirror0.shape[1] // 2 - 1
+
+    def reject(
+        pm: FloatArray, tail: FloatArray, mirror: FloatArray, r: NDArray[np.intp]
+    ) -> FloatArray:
+        # P(X > r) - sum over x1 <= r1 of P(X1 = x1) P(X2 > r - x1); mirror[m, k - c] = tail[m, c]
+        win = np.lib.stride_tricks.sliding_window_view(mirror, x.size, axis=1)
+        return tail[n, r + 1] - np.einsum("ij,ij->i", pm, win[n2, k - 1 - r])
+
+    ok = reject(pm0, t.tail0, t.mirror0, top) < alpha + 1e-9
+    lo, hi = a.copy(), top.copy()
+    while True:
+        active = ok & (lo < hi)
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        below = reject(pm0, t.tail0, t.mirror0, mid) < alpha + 1e-9
+        hi = np.where(active & below, mid, hi)
+        lo = np.where(active & ~below, mid + 1, lo)
+    pm1 = np.where(within, t.pmf1[n1, : x.size], 0.0)
+    return ok & (reject(pm1, t.tail1, t.mirror1, hi) > 1.0 - beta - 1e-9)
+
+
+def _largest_feasible_r(
+    a: NDArray[np.intp],
+    n1: NDArray[np.intp],
+    n: NDArray[np.intp],
+    rmax: NDArray[np.intp],
+    t: _SearchTables,
+    alpha: float,
+    beta: float,
+) -> NDArray[np.intp]:
+    """For each candidate (r1 = a, n1, n): the largest final boundary r in [r1, rmax] with
+    P(reject | p0) < alpha and P(accept | p1) < beta, or -1. Each P(reject) is
+    P(X > r) - sum over x1 <= r1 ascending of P(X1 = x1) P(X2 > r - x1)."""
+    n2 = n - n1
+    top = np.minimum(rmax, a + n2)  # r <= r1 + n2 (larger r cannot be reached)
+    nw = int((top - a).max()) + 1
+    if a.size > 1 and a.size * (int(a.max()) + 1) * nw > _CHECK_TERMS:  # memory: in halves
+        h = a.size // 2
+        return np.concatenate(
+            [
+                _largest_feasible_r(a[:h], n1[:h], n[:h], rmax[:h], t, alpha, beta),
+                _largest_feasible_r(a[h:], n1[h:], n[h:], rmax[h:], t, alpha, beta),
+            ]
+        )
+    x = np.arange(int(a.max()) + 1)
+    # r = a + w, w = 0 .. nw - 1: P(X2 > r - x1) = tail[n2, a - x1 + 1 + w] is a window of the
+    # tail table (x1 > r1 only past the row's r1: clipped, never summed; columns past the
+    # table are zeros, past the row's top only)
+    start = np.maximum(a[:, None] - x[None, :] + 1, 0)  # (K, X)
     rows = np.arange(a.size)
-    feas = (r[None, :] >= a[:, None]) & (r[None, :] <= (a + n2)[:, None])
-    for pmf, pad, total, p1_side in (
-        (t.pmf0, t.pad0, total0, False),
-        (t.pmf1, t.pad1, total1, True),
-    ):
-        terms = pmf[n1[:, None], x[None, :]][:, :, None] * pad[m2, shift]  # (K, X, R)
-        acc = np.cumsum(terms, axis=1)[rows, a, :]  # sum over x1 <= r1: (K, R)
-        rej = total[None, :] - acc
+    feas = np.arange(nw)[None, :] <= (top - a)[:, None]
+    for pmf, tail, p1_side in ((t.pmf0, t.wide0, False), (t.pmf1, t.wide1, True)):
+        win = np.lib.stride_tricks.sliding_window_view(tail, nw, axis=1)
+        terms = pmf[n1, : x.size][:, :, None] * win[n2[:, None], start]  # (K, X, W)
+        acc = np.cumsum(terms, axis=1)[rows, a, :]  # sum over x1 <= r1: (K, W)
+        rej = win[n, a + 1] - acc  # P(X > r) - ...
         feas &= (1.0 - rej) < beta if p1_side else rej < alpha
-    hit = np.flatnonzero(feas.any(axis=1))
-    if hit.size == 0:
-        return None
-    k = int(hit[0])
-    return k, int(np.flatnonzero(feas[k])[-1])
-
-
-#: Columns of ones to the left of ``tail`` in :func:`_padded` (P(X2 > k) = 1 for k < 0).
-_PAD_OFFSET = 1002
-
-
-def _padded(tail: FloatArray) -> FloatArray:
-    """``pad[m, k + _PAD_OFFSET] = tail[m, k]`` for k >= 1 and 1 for k <= 0."""
-    out = np.ones((tail.shape[0], tail.shape[1] + _PAD_OFFSET), dtype=np.float64)
-    out[:, _PAD_OFFSET + 1 :] = tail[:, 1:]
-    return out
+    last = feas.shape[1] - 1 - np.argmax(feas[:, ::-1], axis=1)
+    return np.where(feas.any(axis=1), a + last, -1)
 
 
 def simon_two_stage(
@@ -362,16 +517,11 @@ def simon_two_stage(
     nmax = _check_nmax(nmax)
     tables = _SearchTables.build(p0, p1, nmax)
     rows: list[SimonDesign] = []
-    found_all: list[tuple[int, int, int, int, float, float]] = []
-    for n in range(2, nmax + 1):
-        found = _best_for_n(n, tables, alpha, beta)
-        if found is not None:
-            r1, n1, r, en, pet = found
-            found_all.append((r1, n1, r, n, en, pet))
+    found_all = _search(tables, nmax, alpha, beta)
     if found_all:
         grid = np.array([f[:4] for f in found_all], dtype=np.int64)
-        rej0s = _reject_rows(grid, p0)
-        rej1s = _reject_rows(grid, p1)
+        rej0s = _reject_rows(grid, p0, tables.pmf0)
+        rej1s = _reject_rows(grid, p1, tables.pmf1)
         for (r1, n1, r, n, en, pet), rej0, rej1 in zip(found_all, rej0s, rej1s, strict=True):
             rows.append(SimonDesign("", r1, n1, r, n, en, pet, float(rej0), float(rej1)))
     if not rows:

@@ -5,9 +5,10 @@ of ``--runs`` runs, a run being ``--loops`` searches in a row divided by ``--loo
 (user + system of the process) is printed beside wall time, with the load average.
 
 The reference runs when ``Rscript`` can load clinfun (R 4.x with clinfun 1.1.x on its library
-path, e.g. ``R_LIBS=<dir> .venv/bin/python bench/simon.py``): the same settings are searched in
-one R process, timed with ``proc.time()`` the same way, and the optimal and minimax designs of
-both are compared. Without R the reference columns say so and nothing else changes.
+path, e.g. ``R_LIBS=<dir> .venv/bin/python bench/simon.py``): one R process stays open and the
+runs alternate, one of clinfun then one of ours, so that both see the same load on a shared
+machine; each R run is timed with ``proc.time()`` the same way, and the optimal and minimax
+designs of both are compared. Without R the reference columns say so and nothing else changes.
 
     .venv/bin/python bench/simon.py [--runs 7] [--loops 20]
 """
@@ -32,60 +33,71 @@ CASES = [
 ]
 NMAX = 100
 
-# Our own driver of clinfun's public function; prints one CSV line per setting.
+# Our own driver of clinfun's public function: reads "p0,p1,alpha,beta,nmax,loops" lines and
+# answers each with one CSV line (wall, CPU per search, optimal and minimax r1/n1, r/n).
 R_DRIVER = """
 suppressPackageStartupMessages(library(clinfun))
-args <- commandArgs(trailingOnly = TRUE)
-runs <- as.integer(args[1]); loops <- as.integer(args[2]); nmax <- as.integer(args[3])
-cases <- matrix(as.numeric(strsplit(args[4], ",")[[1]]), ncol = 4, byrow = TRUE)
-for (i in seq_len(nrow(cases))) {
-  p <- cases[i, ]
-  invisible(ph2simon(p[1], p[2], p[3], p[4], nmax = nmax))
-  wall <- numeric(runs); cpu <- numeric(runs)
-  for (k in seq_len(runs)) {
-    t0 <- proc.time()
-    for (j in seq_len(loops)) d <- ph2simon(p[1], p[2], p[3], p[4], nmax = nmax)
-    t1 <- proc.time() - t0
-    wall[k] <- t1[["elapsed"]] / loops; cpu[k] <- (t1[["user.self"]] + t1[["sys.self"]]) / loops
-  }
+con <- file("stdin"); open(con)
+cat("ready\\n"); flush(stdout())
+while (length(line <- readLines(con, n = 1)) > 0) {
+  a <- as.numeric(strsplit(line, ",")[[1]])
+  t0 <- proc.time()
+  for (j in seq_len(a[6])) d <- ph2simon(a[1], a[2], a[3], a[4], nmax = a[5])
+  t1 <- proc.time() - t0
   o <- d$out[which.min(d$out[, 5]), ]; m <- d$out[1, ]
-  cat(sprintf("%g,%g,%g,%g,%.6f,%.6f,%d/%d,%d/%d,%d/%d,%d/%d\\n", p[1], p[2], p[3], p[4],
-      median(wall), median(cpu), o[1], o[2], o[3], o[4], m[1], m[2], m[3], m[4]))
+  cat(sprintf("%.6f,%.6f,%d/%d,%d/%d,%d/%d,%d/%d\\n", t1[["elapsed"]] / a[6],
+      (t1[["user.self"]] + t1[["sys.self"]]) / a[6], o[1], o[2], o[3], o[4], m[1], m[2], m[3], m[4]))
+  flush(stdout())
 }
 """
 
 
-def ours(case: tuple[float, float, float, float], runs: int, loops: int) -> tuple[float, float]:
-    simon_two_stage(*case, nmax=NMAX)  # scipy's import and first call are not the search
-    wall, cpu = [], []
-    for _ in range(runs):
-        w0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(loops):
-            simon_two_stage(*case, nmax=NMAX)
-        wall.append((time.perf_counter() - w0) / loops)
-        cpu.append((time.process_time() - c0) / loops)
-    return statistics.median(wall), statistics.median(cpu)
+class Clinfun:
+    """One R process running ``ph2simon`` on request."""
+
+    def __init__(self) -> None:
+        self.error = ""
+        self.proc: subprocess.Popen[str] | None = None
+        rscript = shutil.which("Rscript")
+        if rscript is None:
+            self.error = "R not installed"
+            return
+        self.proc = subprocess.Popen(
+            [rscript, "-e", R_DRIVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            err = self.proc.communicate()[1].strip().splitlines() or ["?"]
+            self.error = "clinfun not loadable: " + err[-1]
+            self.proc = None
+
+    def run(self, case: tuple[float, float, float, float], loops: int) -> list[str]:
+        """One run of ``loops`` searches: [wall, cpu, optimal r1/n1, r/n, minimax r1/n1, r/n]."""
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(",".join(f"{v:g}" for v in (*case, NMAX, loops)) + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip().split(",")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait()
 
 
-def clinfun(runs: int, loops: int) -> dict[tuple[float, ...], list[str]] | str:
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return "R not installed"
-    flat = ",".join(f"{v:g}" for case in CASES for v in case)
-    proc = subprocess.run(
-        [rscript, "-e", R_DRIVER, str(runs), str(loops), str(NMAX), flat],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ,
-    )
-    if proc.returncode != 0:
-        return "clinfun not loadable: " + (proc.stderr.strip().splitlines() or ["?"])[-1]
-    out: dict[tuple[float, ...], list[str]] = {}
-    for line in proc.stdout.split():
-        cells = line.split(",")
-        out[tuple(float(v) for v in cells[:4])] = cells[4:]
-    return out
+def ours(case: tuple[float, float, float, float], loops: int) -> tuple[float, float]:
+    """One run of ``loops`` searches: (wall, CPU) per search in seconds."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(loops):
+        simon_two_stage(*case, nmax=NMAX)
+    return (time.perf_counter() - w0) / loops, (time.process_time() - c0) / loops
 
 
 def main() -> None:
@@ -96,24 +108,36 @@ def main() -> None:
     load = os.getloadavg()
     print(
         f"Simon two-stage search, nmax = {NMAX}; median of {args.runs} runs of {args.loops} "
-        f"searches; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+        f"searches, runs alternating with clinfun's; load average "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
-    ref = clinfun(args.runs, args.loops)
-    if isinstance(ref, str):
-        print(f"  reference: {ref}")
+    ref = Clinfun()
+    if ref.error:
+        print(f"  reference: {ref.error}")
     print(
         "  p0    p1    alpha beta   optimal          minimax          "
         "ours wall / CPU (ms)  clinfun wall / CPU (ms)  same designs"
     )
     for case in CASES:
-        res = simon_two_stage(*case, nmax=NMAX)
+        res = simon_two_stage(*case, nmax=NMAX)  # scipy's import and first call are not the search
         o, m = res.optimal, res.minimax
-        wall, cpu = ours(case, args.runs, args.loops)
         mine = [f"{o.r1}/{o.n1}", f"{o.r}/{o.n}", f"{m.r1}/{m.n1}", f"{m.r}/{m.n}"]
-        if isinstance(ref, dict) and case in ref:
-            r = ref[case]
-            theirs = f"{1e3 * float(r[0]):8.1f} / {1e3 * float(r[1]):5.1f}"
-            same = "yes" if r[2:] == mine else f"NO: clinfun {' '.join(r[2:])}"
+        runs: list[tuple[float, float]] = []
+        theirs_runs: list[list[str]] = []
+        if ref.proc is not None:
+            ref.run(case, 1)
+        for _ in range(args.runs):
+            if ref.proc is not None:
+                theirs_runs.append(ref.run(case, args.loops))
+            runs.append(ours(case, args.loops))
+        wall = statistics.median(w for w, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
+        if theirs_runs:
+            r_wall = statistics.median(float(r[0]) for r in theirs_runs)
+            r_cpu = statistics.median(float(r[1]) for r in theirs_runs)
+            theirs = f"{1e3 * r_wall:8.1f} / {1e3 * r_cpu:5.1f}"
+            designs = theirs_runs[-1][2:]
+            same = "yes" if designs == mine else f"NO: clinfun {' '.join(designs)}"
         else:
             theirs, same = "       -", "-"
         p0, p1, a, b = case
@@ -122,6 +146,7 @@ def main() -> None:
             f"  {mine[2]},{mine[3]} EN {m.en0:5.2f}  {1e3 * wall:8.1f} / {1e3 * cpu:5.1f}"
             f"       {theirs}          {same}"
         )
+    ref.close()
     load = os.getloadavg()
     print(f"  load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 

@@ -3,8 +3,8 @@
 * :func:`simon_two_stage`: Simon (1989) optimal and minimax designs and the admissible designs of
   Jung et al. (2004), by exhaustive exact search exactly as ``clinfun::ph2simon`` (strict
   ``P(reject | p0) < alpha`` and ``P(accept | p1) < beta``; stop after stage 1 when
-  ``X1 <= r1``; declare the drug promising when ``X > r``). The binomial tail sums are
-  vectorised over the stage-1 sample size, the stage-1 boundary and the final boundary.
+  ``X1 <= r1``; declare the drug promising when ``X > r``). Branch and bound as clinfun's
+  Fortran, vectorised over every maximum sample size at once (see :func:`_search`).
 * :func:`single_stage`: exact single-stage designs as ``clinfun::ph2single`` (non-strict
   inequalities), or with the tolerance of ``PhIIdesign::fleming1stage`` (A'Hern 2001).
 * :func:`predictive_probability`, :func:`pp_boundaries`, :func:`pp_operating_characteristics`:
@@ -288,7 +288,8 @@ def _search_block(
     windows = np.lib.stride_tricks.sliding_window_view(t.mirror0, width, axis=1)
     rm = rmax[gn]
     total = t.tail0[gn, rm + 1]
-    terms = t.pmf0[gj, :width] * windows[g2, k - 1 - rm]
+    terms = windows[g2, k - 1 - rm]
+    terms *= t.pmf0[gj, :width]
     # a row whose largest r1 fails the bound has no candidate
     bounds = np.empty(2 * gi.size, dtype=np.intp)
     bounds[0::2] = np.arange(gi.size) * width
@@ -480,7 +481,8 @@ def _largest_feasible_r(
     feas = np.arange(nw)[None, :] <= (top - a)[:, None]
     for pmf, tail, p1_side in ((t.pmf0, t.wide0, False), (t.pmf1, t.wide1, True)):
         win = np.lib.stride_tricks.sliding_window_view(tail, nw, axis=1)
-        terms = pmf[n1, : x.size][:, :, None] * win[n2[:, None], start]  # (K, X, W)
+        terms = win[n2[:, None], start]  # (K, X, W)
+        terms *= pmf[n1, : x.size][:, :, None]
         acc = np.cumsum(terms, axis=1)[rows, a, :]  # sum over x1 <= r1: (K, W)
         rej = win[n, a + 1] - acc  # P(X > r) - ...
         feas &= (1.0 - rej) < beta if p1_side else rej < alpha

@@ -318,9 +318,16 @@ def _search_block(
         r = _largest_feasible_r(a, gj[hit], gn[hit], rmax[gn[hit]], t, alpha, beta)
         done = r >= 0
         for i in np.flatnonzero(done).tolist():
-            g, r1 = int(hit[i]), int(a[i])
-            n = int(gn[g])
-            found[n] = (r1, int(gj[g]), int(r[i]), n, float(head_en[g]), float(t.pet[gj[g], r1]))
+            row, r1 = int(hit[i]), int(a[i])
+            n = int(gn[row])
+            found[n] = (
+                r1,
+                int(gj[row]),
+                int(r[i]),
+                n,
+                float(head_en[row]),
+                float(t.pet[gj[row], r1]),
+            )
         open_seg[seg_of_row[hit[done]]] = False
         # the rows just checked move to their next candidate
         nxt = np.where(a > 0, upto[gj[hit], np.maximum(a - 1, 0)], -1)
@@ -433,7 +440,8 @@ def _may_be_feasible(
     ) -> FloatArray:
         # P(X > r) - sum over x1 <= r1 of P(X1 = x1) P(X2 > r - x1); mirror[m, k - c] = tail[m, c]
         win = np.lib.stride_tricks.sliding_window_view(mirror, x.size, axis=1)
-        return tail[n, r + 1] - np.einsum("ij,ij->i", pm, win[n2, k - 1 - r])
+        out: FloatArray = tail[n, r + 1] - np.einsum("ij,ij->i", pm, win[n2, k - 1 - r])
+        return out
 
     ok = reject(pm0, t.tail0, t.mirror0, top) < alpha + 1e-9
     lo, hi = a.copy(), top.copy()

@@ -171,41 +171,49 @@ def _check_nmax(nmax: int) -> int:
 class _SearchTables:
     """Binomial tables of one search, built once for every n.
 
-    pmf[m, x] = P(Bin(m) = x); tail[m, k] = P(Bin(m) >= k) computed as 1 - cdf(k - 1) (clinfun's
-    cp0/cp1); sf1[m, r] = P(Bin(m, p1) > r) as 1 minus the running sum of the pmf;
+    pmf[m, x] = P(Bin(m) = x); sf1[m, r] = P(Bin(m, p1) > r) as 1 minus the running sum of the
+    pmf; rmax[n] = the largest final boundary r <= n - 1 with P(X > r | p1) > 1 - beta (-1:
+    none; a larger r cannot give the power); tail[m, k] = P(Bin(m) >= k) computed as
+    1 - cdf(k - 1) (clinfun's cp0/cp1), for k <= max(rmax) + 1 (no larger k is read);
     pet[n1, r1] = P(X1 <= r1 | p0) as 1 minus the running sum from the top, the Fortran's order;
     stage1_power[n1, r1] = P(X1 > r1 | p1).
     """
 
     pmf0: FloatArray
     pmf1: FloatArray
+    sf1: FloatArray
+    rmax: NDArray[np.intp]
     tail0: FloatArray
     tail1: FloatArray
-    sf1: FloatArray
     pet: FloatArray
     stage1_power: FloatArray
     wide0: FloatArray  # tail0 followed by as many columns of zeros
     wide1: FloatArray
-    mirror0: FloatArray  # mirror[m, K - c] = tail[m, c] (K = nmax + 1), then as many ones
+    mirror0: FloatArray  # mirror[m, K - c] = tail[m, c] (K = columns - 1), then as many ones
     mirror1: FloatArray
 
     @classmethod
-    def build(cls, p0: float, p1: float, nmax: int) -> _SearchTables:
+    def build(cls, p0: float, p1: float, nmax: int, beta: float) -> _SearchTables:
         m = np.arange(nmax + 1)
         x = np.arange(nmax + 2)
         pmf0 = stats.binom.pmf(x[None, :], m[:, None], p0)
         pmf1 = stats.binom.pmf(x[None, :], m[:, None], p1)
-        # tail[m, k] = 1 - pbinom(k - 1, m, p), as clinfun's cp0/cp1
-        tail0 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p0)
-        tail1 = 1.0 - stats.binom.cdf(x[None, :] - 1, m[:, None], p1)
+        sf1 = 1.0 - np.cumsum(pmf1, axis=1)
+        ok_r = (sf1[:, : nmax + 1] > 1.0 - beta - 1e-9) & (m[None, :] <= m[:, None])
+        rmax = np.minimum(np.where(ok_r, m[None, :], -1).max(axis=1), m - 1)
+        # tail[m, k] = 1 - pbinom(k - 1, m, p), as clinfun's cp0/cp1, for k <= max(rmax) + 1
+        k = np.arange(max(int(rmax.max()) + 2, 2))
+        tail0 = 1.0 - stats.binom.cdf(k[None, :] - 1, m[:, None], p0)
+        tail1 = 1.0 - stats.binom.cdf(k[None, :] - 1, m[:, None], p1)
         top = np.concatenate([np.ones((m.size, 1)), -pmf0[:, ::-1]], axis=1)
         run = np.add.accumulate(top, axis=1)[:, 1:][:, ::-1]  # run[m, x] = 1 - sum_{x1>=x}
         return cls(
             pmf0=pmf0,
             pmf1=pmf1,
+            sf1=sf1,
+            rmax=rmax,
             tail0=tail0,
             tail1=tail1,
-            sf1=1.0 - np.cumsum(pmf1, axis=1),
             pet=run[:, 1:],
             stage1_power=tail1[:, 1:],
             wide0=np.concatenate([tail0, np.zeros_like(tail0)], axis=1),
@@ -233,15 +241,13 @@ def _search(
     a time. Bounds and checks use exactly the sums of the per-n search: P(reject) = P(X > r) -
     sum over x1 <= r1 ascending of P(X1 = x1) P(X2 > r - x1).
     """
-    thr = 1.0 - beta - 1e-9
     ns = np.arange(nmax + 1)
-    # rmax[n]: the largest r <= n - 1 with P(X > r | p1) > 1 - beta (-1: none)
-    ok_r = (t.sf1[:, : nmax + 1] > thr) & (ns[None, :] <= ns[:, None])
-    rmax = np.minimum(np.where(ok_r, ns[None, :], -1).max(axis=1), ns - 1)
-    # stage 1 alone must reach the power: s1ok[n1, r1], r1 <= n1 - 1; upto[n1, r1]: the largest
-    # such r1' <= r1 (-1: none)
-    s1ok = (t.stage1_power[:, : nmax + 1] > thr) & (ns[None, :] < ns[:, None])
-    upto = np.maximum.accumulate(np.where(s1ok, ns[None, :], -1), axis=1)
+    rmax = t.rmax
+    # stage 1 alone must reach the power: s1ok[n1, r1], r1 <= n1 - 1 (and r1 <= max(rmax));
+    # upto[n1, r1]: the largest such r1' <= r1 (-1: none)
+    r1s = np.arange(t.stage1_power.shape[1])
+    s1ok = (t.stage1_power > 1.0 - beta - 1e-9) & (r1s[None, :] < ns[:, None])
+    upto = np.maximum.accumulate(np.where(s1ok, r1s[None, :], -1), axis=1)
     # rows (n, n1): stage-1 boundaries r1 = 0 .. size - 1, size = min(rmax(n), cap(n1)) + 1
     size = np.minimum(rmax[:, None], upto[None, :, -1]) + 1
     size[:2] = 0
@@ -288,13 +294,22 @@ def _search_block(
     windows = np.lib.stride_tricks.sliding_window_view(t.mirror0, width, axis=1)
     rm = rmax[gn]
     total = t.tail0[gn, rm + 1]
-    terms = windows[g2, k - 1 - rm]
-    terms *= t.pmf0[gj, :width]
-    # a row whose largest r1 fails the bound has no candidate
-    bounds = np.empty(2 * gi.size, dtype=np.intp)
-    bounds[0::2] = np.arange(gi.size) * width
-    bounds[1::2] = bounds[0::2] + last + 1
-    alive = total - np.add.reduceat(terms.ravel(), bounds)[0::2] < alpha + 1e-9
+
+    def terms(rows: slice | NDArray[np.intp]) -> FloatArray:
+        out: FloatArray = windows[g2[rows], k - 1 - rm[rows]]
+        out *= t.pmf0[gj[rows], :width]
+        return out
+
+    # a row whose largest r1 fails the bound has no candidate (rows in parts: small temporaries)
+    summed = np.empty(gi.size)
+    step = max(1, _ROW_PART // width)
+    for s0 in range(0, gi.size, step):
+        part = slice(s0, s0 + step)
+        bounds = np.empty(2 * (min(s0 + step, gi.size) - s0), dtype=np.intp)
+        bounds[0::2] = np.arange(bounds.size // 2) * width
+        bounds[1::2] = bounds[0::2] + last[part] + 1
+        summed[part] = np.add.reduceat(terms(part).ravel(), bounds)[0::2]
+    alive = total - summed < alpha + 1e-9
     # each row's candidates, from its largest r1 down: r1 <= last with s1ok, while EN < n (and
     # the bound holds: checked exactly with the design, or below for the n still open)
     cur = upto[gj, last]
@@ -342,7 +357,7 @@ def _search_block(
     if rows.size == 0:
         return
     # the bound holds from r1 = low on (the running sum never decreases)
-    rej0_low = total[rows][:, None] - np.cumsum(terms[rows], axis=1)
+    rej0_low = total[rows][:, None] - np.cumsum(terms(rows), axis=1)
     low = width - np.count_nonzero(rej0_low < alpha + 1e-9, axis=1)
     x = np.arange(int(cur[rows].max()) + 1)
     left = (x[None, :] >= low[:, None]) & (x[None, :] <= cur[rows][:, None])
@@ -400,6 +415,8 @@ _ROUNDS = 2
 _MIN_OPEN = 3
 #: Candidates of each n checked together after the rounds, growing fourfold.
 _FIRST_CHUNK = 8
+#: Elements of the stage-1 terms formed at a time in :func:`_search_block`.
+_ROW_PART = 16_384
 #: Largest arrays (elements) of one check; larger batches are checked in parts.
 _CHECK_TERMS = 1_000_000
 #: Elements of the stage-1 tables of the n searched together (:func:`_search`).
@@ -525,7 +542,7 @@ def simon_two_stage(
     """
     p0, p1, alpha, beta = _rates(p0, p1, alpha, beta)
     nmax = _check_nmax(nmax)
-    tables = _SearchTables.build(p0, p1, nmax)
+    tables = _SearchTables.build(p0, p1, nmax, beta)
     rows: list[SimonDesign] = []
     found_all = _search(tables, nmax, alpha, beta)
     if found_all:

@@ -171,9 +171,9 @@ def _check_nmax(nmax: int) -> int:
 class _SearchTables:
     """Binomial tables of one search, built once for every n.
 
-    pmf[m, x] = P(Bin(m) = x); sf1[m, r] = P(Bin(m, p1) > r) as 1 minus the running sum of the
-    pmf; rmax[n] = the largest final boundary r <= n - 1 with P(X > r | p1) > 1 - beta (-1:
-    none; a larger r cannot give the power); tail[m, k] = P(Bin(m) >= k) computed as
+    pmf[m, x] = P(Bin(m) = x); rmax[n] = the largest final boundary r <= n - 1 with
+    P(X > r | p1) > 1 - beta (-1: none; a larger r cannot give the power), P(X > r | p1) taken
+    as 1 minus the running sum of the pmf; tail[m, k] = P(Bin(m) >= k) computed as
     1 - cdf(k - 1) (clinfun's cp0/cp1), for k <= max(rmax) + 1 (no larger k is read);
     pet[n1, r1] = P(X1 <= r1 | p0) as 1 minus the running sum from the top, the Fortran's order;
     stage1_power[n1, r1] = P(X1 > r1 | p1).
@@ -181,7 +181,6 @@ class _SearchTables:
 
     pmf0: FloatArray
     pmf1: FloatArray
-    sf1: FloatArray
     rmax: NDArray[np.intp]
     tail0: FloatArray
     tail1: FloatArray
@@ -210,7 +209,6 @@ class _SearchTables:
         return cls(
             pmf0=pmf0,
             pmf1=pmf1,
-            sf1=sf1,
             rmax=rmax,
             tail0=tail0,
             tail1=tail1,
@@ -234,12 +232,15 @@ def _search(
     candidate only if P(X1 > r1 | p1) > 1 - beta, its P(reject | p0) at r = rmax(n) (a lower
     bound over r <= rmax) is below alpha, and EN < n. These bounds carry a slack of 1e-9 so that
     rounding never drops a feasible design. For one (n, n1) both EN and the alpha bound decrease
-    as r1 grows, so a row's candidates are an interval of r1 (less the r1 that fail the power
-    bound), in EN order from its largest r1; each n's candidates in EN order are a merge of its
-    rows. The best remaining candidate of every n is checked at once, for a few rounds; the n
-    left open (few: most n are settled by their first or second candidate) are finished one at
-    a time. Bounds and checks use exactly the sums of the per-n search: P(reject) = P(X > r) -
-    sum over x1 <= r1 ascending of P(X1 = x1) P(X2 > r - x1).
+    as r1 grows, so each such row is read from its largest r1 down (a row whose largest r1
+    fails the alpha bound is skipped whole), and each n's candidates in EN order are a merge of
+    its rows. For a couple of rounds the best remaining candidate of every n is checked at once
+    (most n are settled by their first or second candidate); the n left open then have their
+    remaining candidates ordered and checked in chunks that grow fourfold, all open n together,
+    each chunk screened first by :func:`_may_be_feasible`. A candidate that fails a bound is
+    infeasible, so checking it instead of skipping it changes nothing; the checks use exactly
+    the sums of the per-n search: P(reject) = P(X > r) - sum over x1 <= r1 ascending of
+    P(X1 = x1) P(X2 > r - x1).
     """
     ns = np.arange(nmax + 1)
     rmax = t.rmax
@@ -253,7 +254,7 @@ def _search(
     size[:2] = 0
     size[ns[:, None] <= ns[None, :]] = 0  # n1 < n
     found: dict[int, tuple[int, int, int, int, float, float]] = {}
-    # the n whose rows fit the budget together (every n for nmax up to ~200)
+    # the n whose rows fit the budget together (every n when nmax is about 150 or less)
     per_n = (size > 0).sum(axis=1) * size.max(axis=1)
     lo = 2
     while lo <= nmax:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts import access
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
@@ -48,6 +49,29 @@ ACTION_LABELS = {
     "eliminate": gettext_lazy("eliminate"),
     "stop": gettext_lazy("stop"),
     "suspend": gettext_lazy("suspend"),
+}
+
+#: The design engine's refusals of a plan's settings, in the user's language (the core's
+#: English when a code is missing here).
+DESIGN_MESSAGES: Catalogue = {
+    "design_target": gettext_lazy(
+        "The target DLT rate of %(design)s must lie in (0, 1); got %(got)s."
+    ),
+    "design_param_boolean": gettext_lazy("%(field)s must be true or false; got %(value)s."),
+    "design_param_text": gettext_lazy("%(field)s must be a text; got %(value)s."),
+    "design_param_integer": gettext_lazy("%(field)s must be an integer; got %(value)s."),
+    "design_param_number": gettext_lazy("%(field)s must be a number; got %(value)s."),
+    "design_param_per_dose": gettext_lazy(
+        "%(field)s must be a list of numbers, one per dose level; got %(value)s."
+    ),
+    "design_param_count": gettext_lazy(
+        "%(field)s gives %(count)s values but the cohort has %(n_doses)s dose levels; give one "
+        "per dose level, lowest first."
+    ),
+    "design_param_unknown": gettext_lazy(
+        "%(design)s has no parameter %(name)s; its parameters are: %(accepted)s."
+    ),
+    "design_param_required": gettext_lazy("%(design)s needs %(field)s (%(help)s)."),
 }
 
 
@@ -471,15 +495,16 @@ def _check_plan(
             % {"parameters": repr(parameters)},
             field="parameters",
         )
-    settings = _settings(
-        cohort=cohort,
-        target=target,
-        cohort_size=cohort_size,
-        max_sample_size=max_sample_size,
-        parameters=parameters,
-    )
-    # Build the design and decide on empty data now: every setting is validated before saving.
-    design_for_escalation(design, settings).decide([DoseData(0, 0)] * settings.n_doses, 0)
+    with core_errors_translated(DESIGN_MESSAGES):
+        settings = _settings(
+            cohort=cohort,
+            target=target,
+            cohort_size=cohort_size,
+            max_sample_size=max_sample_size,
+            parameters=parameters,
+        )
+        # Build the design and decide on empty data now: every setting is validated before saving.
+        design_for_escalation(design, settings).decide([DoseData(0, 0)] * settings.n_doses, 0)
     window = parameters.get("dlt_window_days")
     if uses_follow_up(design) and (window is None or window < 1):
         raise ValidationError(

@@ -492,7 +492,7 @@ def baseline_save(
     require(by, Action.EDIT_CRF, on=registration)
     reg = _lock_registration(registration)
     date_not_future(date, "date")
-    method = _choice(method, ImagingMethod.values, "Baseline", "method")
+    method = _choice(method, ImagingMethod.values, gettext("Baseline"), "method")
     cleaned = _clean_baseline_lesions(lesions)
     now = timezone.now()
     baseline = (
@@ -614,7 +614,12 @@ def assessment_save(
     require(by, Action.EDIT_CRF, on=registration)
     reg = _lock_registration(registration)
     date_not_future(date, "date")
-    method = _choice(method, ImagingMethod.values, f"Assessment of {date.isoformat()}", "method")
+    method = _choice(
+        method,
+        ImagingMethod.values,
+        gettext("Assessment of %(date)s") % {"date": date.isoformat()},
+        "method",
+    )
     baseline = (
         Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE)
         .order_by("pk")

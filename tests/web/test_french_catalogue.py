@@ -258,13 +258,18 @@ SRC = Path(__file__).parents[2] / "src/oncotrials"
 _CALLS = {"gettext": 1, "gettext_lazy": 1, "_": 1, "ngettext": 2, "pgettext": 2}
 
 
-def _service_messages() -> list[tuple[str, str | None, str]]:
-    """Every literal message the services (``apps/*/services*.py``) pass to gettext, as
-    (msgid, context, where)."""
+# The apps whose every module (views, forms, API, selectors, services...) words its refusals
+# through gettext with a literal message: a computed msgid cannot be extracted nor translated.
+_LITERAL_APPS = ("crfs", "trials", "operations", "dosing", "tumours", "audit")
+
+
+def _messages(paths: list[Path]) -> list[tuple[str, str | None, str]]:
+    """Every message the modules at ``paths`` pass to gettext, as (msgid, context, where); a
+    msgid that is not a literal is None."""
     import ast
 
     found = []
-    for path in sorted(SRC.glob("apps/*/services*.py")):
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
@@ -281,19 +286,78 @@ def _service_messages() -> list[tuple[str, str | None, str]]:
     return found
 
 
+def _service_messages() -> list[tuple[str, str | None, str]]:
+    """Every message the services (``apps/*/services*.py``) pass to gettext."""
+    return _messages(sorted(SRC.glob("apps/*/services*.py")))
+
+
+def _app_messages() -> list[tuple[str, str | None, str]]:
+    """Every message any module of an app passes to gettext (migrations aside)."""
+    paths = [p for p in sorted(SRC.glob("apps/*/*.py")) if p.parent.name != "migrations"]
+    return _messages(paths)
+
+
+def _missing_french(entries, messages) -> list[str]:
+    french = {(e.context, e.msgid): e for e in entries}
+    french.update({(e.context, e.msgid_plural): e for e in entries if e.msgid_plural})
+    return [
+        f"{where}: {msgid!r}"
+        for msgid, ctx, where in messages
+        if isinstance(msgid, str) and not all((french.get((ctx, msgid)) or Entry(0)).msgstr or [""])
+    ]
+
+
 def test_every_message_the_services_translate_has_its_french(entries):
     messages = _service_messages()
     assert len(messages) > 100
     not_literal = [where for msgid, _ctx, where in messages if not isinstance(msgid, str)]
     assert not_literal == [], "gettext needs a literal with named placeholders"
-    french = {(e.context, e.msgid): e for e in entries}
-    french.update({(e.context, e.msgid_plural): e for e in entries if e.msgid_plural})
-    missing = [
-        f"{where}: {msgid!r}"
-        for msgid, ctx, where in messages
-        if not all((french.get((ctx, msgid)) or Entry(0)).msgstr or [""])
+    assert _missing_french(entries, messages) == []
+
+
+def test_every_message_of_the_apps_views_forms_and_api_has_its_french(entries):
+    """Not only the services: the refusals of the API, the forms, the views, the selectors (a
+    record "that you may see") and the planners are shown to users too."""
+    messages = _app_messages()
+    modules = {where.rsplit(":", 1)[0] for _m, _c, where in messages}
+    assert {
+        "apps/crfs/api.py",
+        "apps/trials/selectors.py",
+        "apps/operations/placement.py",
+    } <= modules
+    assert len(messages) > 1200
+    not_literal = [
+        where
+        for msgid, _ctx, where in messages
+        if not isinstance(msgid, str) and where.split("/")[1] in _LITERAL_APPS
     ]
-    assert missing == []
+    assert not_literal == [], "gettext needs a literal with named placeholders"
+    assert _missing_french(entries, messages) == []
+
+
+def test_the_check_finds_a_message_without_french(tmp_path):
+    """The check above fails on a refusal with no entry, or an empty French, and passes a
+    translated one."""
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid "No query %(query_id)s that you may see."\nmsgstr ""\n\n'
+        'msgid "No trial %(trial_id)s that you may see."\n'
+        'msgstr "Aucun essai %(trial_id)s que vous puissiez consulter."\n',
+        encoding="utf-8",
+    )
+    messages = [
+        ("No such message %(id)s anywhere.", None, "a.py:1"),
+        ("No query %(query_id)s that you may see.", None, "b.py:2"),
+        ("No trial %(trial_id)s that you may see.", None, "c.py:3"),
+    ]
+    assert _missing_french(_parse_po(po), messages) == [
+        "a.py:1: 'No such message %(id)s anywhere.'",
+        "b.py:2: 'No query %(query_id)s that you may see.'",
+    ]
+    converted = _messages([SRC / "apps" / "crfs" / "api.py"])
+    assert ("No lab result %(lab_id)s that you may see.", None) in {
+        (m, c) for m, c, _w in converted
+    }
 
 
 def test_a_service_refusal_reads_in_french_beside_its_form(journey, client_for):

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
@@ -282,7 +283,9 @@ def crf_labs_create(request: HttpRequest, registration_id: int, payload: CrfLabI
 def crf_labs_update(request: HttpRequest, lab_id: int, payload: CrfLabUpdateIn) -> Any:
     lab = LabResult.objects.filter(pk=lab_id).first() if 0 < lab_id < MAX_ID else None
     if lab is None:
-        raise NotFoundError(f"No lab result {lab_id} that you may see.")
+        raise NotFoundError(
+            gettext("No lab result %(lab_id)s that you may see.") % {"lab_id": lab_id}
+        )
     registration_get_for_user(user=request.user, registration_id=lab.registration_id)
     data = payload.dict()
     for key in ("value", "lln", "uln"):
@@ -326,7 +329,10 @@ def crf_administrations_update(
         else None
     )
     if admin is None:
-        raise NotFoundError(f"No administration {administration_id} that you may see.")
+        raise NotFoundError(
+            gettext("No administration %(administration_id)s that you may see.")
+            % {"administration_id": administration_id}
+        )
     registration_get_for_user(user=request.user, registration_id=admin.registration_id)
     data = payload.dict()
     data["dose"] = str(data["dose"])

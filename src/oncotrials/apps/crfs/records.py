@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 
 from oncotrials.apps.audit.services import model_snapshot
 from oncotrials.apps.subjects.models import Patient, Registration
@@ -71,15 +72,20 @@ def record_owner(record: models.Model) -> tuple[Any, Any]:
     if isinstance(patient, Patient):
         return patient, None
     raise ValidationError(
-        f"A {record._meta.verbose_name} does not belong to a patient; queries, verification "
-        "and signatures need records with a registration or patient."
+        gettext(
+            "A %(record)s does not belong to a patient; queries, verification and signatures "
+            "need records with a registration or patient."
+        )
+        % {"record": record._meta.verbose_name}
     )
 
 
 def record_version(record: models.Model) -> int:
     version = getattr(record, "version", None)
     if not isinstance(version, int):
-        raise ValidationError(f"A {record._meta.verbose_name} has no version number.")
+        raise ValidationError(
+            gettext("A %(record)s has no version number.") % {"record": record._meta.verbose_name}
+        )
     return version
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, allows, scope_condition
 from oncotrials.apps.accounts.models import Actor
@@ -49,7 +50,10 @@ MAX_ID = 2**62
 
 def registration_get_for_user(*, user: Actor, registration_id: int) -> Registration:
     if not 0 < registration_id < MAX_ID:
-        raise NotFoundError(f"No registration {registration_id} that you may see.")
+        raise NotFoundError(
+            gettext("No registration %(registration_id)s that you may see.")
+            % {"registration_id": registration_id}
+        )
     reg = (
         registrations_visible_to(user)
         .filter(pk=registration_id)
@@ -59,7 +63,10 @@ def registration_get_for_user(*, user: Actor, registration_id: int) -> Registrat
         .first()
     )
     if reg is None:
-        raise NotFoundError(f"No registration {registration_id} that you may see.")
+        raise NotFoundError(
+            gettext("No registration %(registration_id)s that you may see.")
+            % {"registration_id": registration_id}
+        )
     return reg
 
 
@@ -68,11 +75,15 @@ def record_get_for_user(*, user: Actor, record_type: str, record_id: int) -> mod
     model = RECORD_TYPES.get(record_type.lower())
     if model is None:
         raise NotFoundError(
-            f"Unknown record type {record_type!r}; known: {', '.join(sorted(RECORD_TYPES))}."
+            gettext("Unknown record type %(record_type)s; known: %(values)s.")
+            % {"record_type": repr(record_type), "values": ", ".join(sorted(RECORD_TYPES))}
         )
     record = model._default_manager.filter(pk=record_id).first() if 0 < record_id < MAX_ID else None
     if record is None or not record_roles(user, record):
-        raise NotFoundError(f"No {record_type} {record_id} that you may see.")
+        raise NotFoundError(
+            gettext("No %(record_type)s %(record_id)s that you may see.")
+            % {"record_type": record_type, "record_id": record_id}
+        )
     return record
 
 
@@ -299,10 +310,14 @@ def queries_for_user(
 
 def query_get_for_user(*, user: Actor, query_id: int) -> DataQuery:
     if not 0 < query_id < MAX_ID:
-        raise NotFoundError(f"No query {query_id} that you may see.")
+        raise NotFoundError(
+            gettext("No query %(query_id)s that you may see.") % {"query_id": query_id}
+        )
     q = queries_for_user(user=user, status="all").filter(pk=query_id).first()
     if q is None:
-        raise NotFoundError(f"No query {query_id} that you may see.")
+        raise NotFoundError(
+            gettext("No query %(query_id)s that you may see.") % {"query_id": query_id}
+        )
     return q
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, allows, require_roles, roles_on
 from oncotrials.apps.accounts.models import Actor, User
@@ -91,7 +92,10 @@ def record_roles(user: Actor, record: models.Model) -> set[str]:
 def _require(user: Actor, record: models.Model, action: Action) -> None:
     roles = record_roles(user, record)
     if not roles:
-        raise NotFoundError(f"No {record._meta.verbose_name} {record.pk} that you may see.")
+        raise NotFoundError(
+            gettext("No %(record)s %(id)s that you may see.")
+            % {"record": record._meta.verbose_name, "id": record.pk}
+        )
     require_roles(roles, action)
 
 
@@ -136,8 +140,12 @@ def form_declaration_set(
         form_spec_from_dict(document)
     except DeclarationError as exc:
         raise ValidationError(
-            f"The form declaration has {len(exc.problems)} problem(s); first: "
-            f"{exc.problems[0].code} {exc.problems[0].message}",
+            gettext("The form declaration has %(count)s problem(s); first: %(code)s %(message)s")
+            % {
+                "count": len(exc.problems),
+                "code": exc.problems[0].code,
+                "message": exc.problems[0].message,
+            },
             field="document",
             problems=[f"{p.code} {p.message}" for p in exc.problems],
         ) from None
@@ -152,7 +160,9 @@ def form_declaration_set(
         )
         return decl
     if not reason.strip():
-        raise ValidationError("A reason is required to change a form declaration.", field="reason")
+        raise ValidationError(
+            gettext("A reason is required to change a form declaration."), field="reason"
+        )
     old = existing.document
     existing.document = dict(document)
     existing.version += 1
@@ -185,8 +195,11 @@ def visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
     calendar = registration_calendar(registration=registration)
     if calendar is None:
         raise ValidationError(
-            f"Trial {registration.trial.protocol_code} declares no visit schedule, so its forms "
-            "cannot be entered; ask a data manager to declare one.",
+            gettext(
+                "Trial %(trial)s declares no visit schedule, so its forms cannot be entered; ask a "
+                "data manager to declare one."
+            )
+            % {"trial": registration.trial.protocol_code},
             field="visit_code",
         )
     return {v.code: v.forms for v in calendar.visits}
@@ -206,21 +219,37 @@ def _form_spec(registration: Registration, visit_code: str, form_name: str) -> F
         forms = visit_forms(registration)  # a visit only its records keep: the full calendar
     if visit_code not in forms:
         raise NotFoundError(
-            f"Visit {visit_code!r} is not in the calendar of this registration; expected one "
-            f"of {', '.join(list(forms)[:30])}.",
+            gettext(
+                "Visit %(visit_code)s is not in the calendar of this registration; expected one of "
+                "%(values)s."
+            )
+            % {"visit_code": repr(visit_code), "values": ", ".join(list(forms)[:30])},
         )
     if form_name not in forms[visit_code]:
         raise NotFoundError(
-            f"Form {form_name!r} is not expected at visit {visit_code}; that visit lists "
-            f"{', '.join(forms[visit_code]) or 'no forms'}.",
+            gettext(
+                "Form %(form_name)s is not expected at visit %(visit_code)s; that visit lists "
+                "%(forms)s."
+            )
+            % {
+                "form_name": repr(form_name),
+                "visit_code": visit_code,
+                "forms": ", ".join(forms[visit_code]) or gettext("no forms"),
+            },
         )
     spec = forms_for_trial(registration.trial).get(form_name)
     if spec is None:
-        raise ValidationError(f"Form {form_name!r} is not declared.", field="form_name")
+        raise ValidationError(
+            gettext("Form %(form_name)s is not declared.") % {"form_name": repr(form_name)},
+            field="form_name",
+        )
     if spec.kind != "fields":
         raise ValidationError(
-            f"Form {form_name!r} is kept as {spec.title.lower()} records ({spec.owner}); enter "
-            "them on their own page or endpoint.",
+            gettext(
+                "Form %(form_name)s is kept as %(title)s records (%(owner)s); enter them on their "
+                "own page or endpoint."
+            )
+            % {"form_name": repr(form_name), "title": spec.title.lower(), "owner": spec.owner},
             field="form_name",
         )
     return spec
@@ -229,9 +258,17 @@ def _form_spec(registration: Registration, visit_code: str, form_name: str) -> F
 def _stale(instance: FormInstance, version: int) -> ConflictError:
     who = instance.updated_by.get_full_name() or instance.updated_by.username
     return ConflictError(
-        f"This form was changed by {who} at {instance.updated_at:%Y-%m-%d %H:%M} UTC (now "
-        f"version {instance.version}); your copy is version {version}. Nothing was saved: "
-        "review the current values, re-apply your change and save again.",
+        gettext(
+            "This form was changed by %(who)s at %(updated_at)s UTC (now version %(version)s); "
+            "your copy is version %(version_b)s. Nothing was saved: review the current values, "
+            "re-apply your change and save again."
+        )
+        % {
+            "who": who,
+            "updated_at": format(instance.updated_at, "%Y-%m-%d %H:%M"),
+            "version": instance.version,
+            "version_b": version,
+        },
         current_version=instance.version,
         current_status=instance.status,
         current_data=dict(instance.data),
@@ -261,20 +298,29 @@ def form_save(
     _require(by, registration, Action.EDIT_CRF)
     spec = _form_spec(registration, visit_code, form_name)
     if not isinstance(data, Mapping):
-        raise ValidationError("The form data must be an object of field: value.", field="data")
+        raise ValidationError(
+            gettext("The form data must be an object of field: value."), field="data"
+        )
     try:
         clean, issues = run_checks(spec, data, today=timezone.localdate())
     except KeyError as exc:
         raise ValidationError(
-            f"Form {form_name!r} has no field(s) {exc.args[0]}; its fields are "
-            f"{', '.join(spec.field_names)}.",
+            gettext("Form %(form_name)s has no field(s) %(names)s; its fields are %(values)s.")
+            % {
+                "form_name": repr(form_name),
+                "names": exc.args[0],
+                "values": ", ".join(spec.field_names),
+            },
             field="data",
         ) from None
     errors = errors_of(issues)
     if complete and errors:
         raise ValidationError(
-            f"The form cannot be completed: {len(errors)} edit check(s) fail; first: "
-            f"{errors[0].message} Save it as a draft or correct the values.",
+            gettext(
+                "The form cannot be completed: %(count)s edit check(s) fail; first: %(message)s Save "
+                "it as a draft or correct the values."
+            )
+            % {"count": len(errors), "message": errors[0].message},
             field=errors[0].field,
             issues=[i.as_dict() for i in issues],
         )
@@ -294,8 +340,11 @@ def form_save(
     if instance is None:
         if version != 0:
             raise ConflictError(
-                f"There is no saved {form_name} form at {visit_code} (version {version} was "
-                "given); send version 0 to create it.",
+                gettext(
+                    "There is no saved %(form_name)s form at %(visit_code)s (version %(version)s was "
+                    "given); send version 0 to create it."
+                )
+                % {"form_name": form_name, "visit_code": visit_code, "version": version},
                 current_version=0,
                 current_data={},
             )
@@ -334,7 +383,7 @@ def form_save(
             raise _stale(instance, version)
         if instance.first_completed_at is not None and not reason.strip():
             raise ValidationError(
-                "This form has been completed before: give a reason for the change.",
+                gettext("This form has been completed before: give a reason for the change."),
                 field="reason",
             )
         old = {f"data.{k}": v for k, v in instance.data.items()} | {"status": instance.status}
@@ -421,19 +470,27 @@ def _sync_check_queries(
 def _decimal(value: Any, field: str, *, required: bool = True, places: int = 6) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(f"{field} is required.", field=field)
+            raise ValidationError(gettext("%(field)s is required.") % {"field": field}, field=field)
         return None
     try:
         d = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field) from None
+        raise ValidationError(
+            gettext("%(field)s must be a number; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
+        ) from None
     if not d.is_finite() or abs(d) >= Decimal("1e9"):
         raise ValidationError(
-            f"{field} must be a finite number below 10^9; got {value!r}.", field=field
+            gettext("%(field)s must be a finite number below 10^9; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
         )
     if d != d.quantize(Decimal(1).scaleb(-places)):
         raise ValidationError(
-            f"{field} has more than {places} decimal places; got {value!r}.", field=field
+            gettext("%(field)s has more than %(places)s decimal places; got %(value)s.")
+            % {"field": field, "places": places, "value": repr(value)},
+            field=field,
         )
     return d
 
@@ -441,20 +498,29 @@ def _decimal(value: Any, field: str, *, required: bool = True, places: int = 6) 
 def _required_decimal(value: Any, field: str, places: int = 6) -> Decimal:
     d = _decimal(value, field, places=places)
     if d is None:
-        raise ValidationError(f"{field} is required.", field=field)
+        raise ValidationError(gettext("%(field)s is required.") % {"field": field}, field=field)
     return d
 
 
 def _date_in_course(registration: Registration, on: dt.date, field: str) -> None:
     if on > timezone.localdate():
         raise ValidationError(
-            f"{field} cannot be in the future; got {on.isoformat()}.", field=field
+            gettext("%(field)s cannot be in the future; got %(on)s.")
+            % {"field": field, "on": on.isoformat()},
+            field=field,
         )
     earliest = registration.registered_on - dt.timedelta(days=60)
     if on < earliest:
         raise ValidationError(
-            f"{field} {on.isoformat()} is more than 60 days before registration "
-            f"({registration.registered_on.isoformat()}); check the date.",
+            gettext(
+                "%(field)s %(on)s is more than 60 days before registration (%(registered_on)s); "
+                "check the date."
+            )
+            % {
+                "field": field,
+                "on": on.isoformat(),
+                "registered_on": registration.registered_on.isoformat(),
+            },
             field=field,
         )
 
@@ -495,8 +561,17 @@ def _limits_in_value_unit(
         raise ValidationError(exc.message, field="limit_unit") from None
     if limit_scale != scale:
         raise ValidationError(
-            f"{a.label}: the limits' unit {limit_unit!r} is on the {limit_scale} scale and the "
-            f"value's unit {unit!r} on the {scale} scale; give both in units of one scale.",
+            gettext(
+                "%(test)s: the limits' unit %(limit_unit)s is on the %(limit_scale)s scale and the "
+                "value's unit %(unit)s on the %(scale)s scale; give both in units of one scale."
+            )
+            % {
+                "test": a.label,
+                "limit_unit": repr(limit_unit),
+                "limit_scale": limit_scale,
+                "unit": repr(unit),
+                "scale": scale,
+            },
             field="limit_unit",
         )
     q = Decimal("0.000001")
@@ -615,15 +690,22 @@ def lab_result_update(
     _require(by, locked, Action.EDIT_CRF)
     if locked.version != version:
         raise ConflictError(
-            f"This lab result was changed by another user (now version {locked.version}; yours "
-            f"is {version}); current value {plain(locked.value)} {locked.unit}. Nothing "
-            "was saved.",
+            gettext(
+                "This lab result was changed by another user (now version %(version)s; yours is "
+                "%(version_b)s); current value %(value)s %(unit)s. Nothing was saved."
+            )
+            % {
+                "version": locked.version,
+                "version_b": version,
+                "value": plain(locked.value),
+                "unit": locked.unit,
+            },
             current_version=locked.version,
             current_value=plain(locked.value),
             current_unit=locked.unit,
         )
     if not reason.strip():
-        raise ValidationError("Give a reason for changing a lab result.", field="reason")
+        raise ValidationError(gettext("Give a reason for changing a lab result."), field="reason")
     num = _required_decimal(value, "value")
     lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
     lo, hi = _limits_in_value_unit(locked.analyte, unit, limit_unit, lo, hi)
@@ -690,20 +772,24 @@ def _administration_checked(
     """(agent as planned, dose, planned dose) after every rule of an administration."""
     amount = _required_decimal(dose, "dose", places=4)
     if amount < 0:
-        raise ValidationError(f"dose cannot be negative; got {dose}.", field="dose")
+        raise ValidationError(
+            gettext("dose cannot be negative; got %(dose)s.") % {"dose": dose}, field="dose"
+        )
     if modification not in Modification.values:
         raise ValidationError(
-            f"modification must be one of {', '.join(Modification.values)}; got {modification!r}.",
+            gettext("modification must be one of %(values)s; got %(modification)s.")
+            % {"values": ", ".join(Modification.values), "modification": repr(modification)},
             field="modification",
         )
     if modification != Modification.NONE and not modification_reason.strip():
         raise ValidationError(
-            f"A {modification} needs a reason (e.g. the toxicity that caused it).",
+            gettext("A %(modification)s needs a reason (e.g. the toxicity that caused it).")
+            % {"modification": modification},
             field="modification_reason",
         )
     _date_in_course(registration, administered_on, "administered_on")
     if not agent.strip() or not unit.strip():
-        raise ValidationError("agent and unit are required.", field="agent")
+        raise ValidationError(gettext("agent and unit are required."), field="agent")
     agent = agent.strip()
     regimen = regimen_for(registration)
     planned: Decimal | None = None
@@ -711,28 +797,35 @@ def _administration_checked(
         match = [d for d in regimen if d.agent.casefold() == agent.casefold()]
         if not match:
             raise ValidationError(
-                f"Agent {agent!r} is not in this patient's regimen; expected "
-                f"{', '.join(d.agent for d in regimen)}.",
+                gettext("Agent %(agent)s is not in this patient's regimen; expected %(values)s.")
+                % {"agent": repr(agent), "values": ", ".join(d.agent for d in regimen)},
                 field="agent",
             )
         planned_level = match[0]
         agent = planned_level.agent
         if unit.strip() != planned_level.unit:
             raise ValidationError(
-                f"{agent} is planned in {planned_level.unit}; got a dose in {unit!r}. Convert "
-                f"the dose to {planned_level.unit}.",
+                gettext(
+                    "%(agent)s is planned in %(unit)s; got a dose in %(unit_b)s. Convert the dose to "
+                    "%(unit)s."
+                )
+                % {"agent": agent, "unit": planned_level.unit, "unit_b": repr(unit)},
                 field="unit",
             )
         planned = planned_level.dose
         if modification == Modification.REDUCTION and amount >= planned:
             raise ValidationError(
-                f"A dose reduction must be below the planned {plain(planned)} {unit}; got "
-                f"{plain(amount)}.",
+                gettext(
+                    "A dose reduction must be below the planned %(planned)s %(unit)s; got %(amount)s."
+                )
+                % {"planned": plain(planned), "unit": unit, "amount": plain(amount)},
                 field="dose",
             )
     if amount == 0 and modification != Modification.INTERRUPTION:
         raise ValidationError(
-            "A dose of 0 is a missed or held dose: record it as an interruption with its reason.",
+            gettext(
+                "A dose of 0 is a missed or held dose: record it as an interruption with its reason."
+            ),
             field="dose",
         )
     return agent, amount, planned
@@ -820,14 +913,19 @@ def administration_update(
     _require(by, locked, Action.EDIT_CRF)
     if locked.version != version:
         raise ConflictError(
-            f"This administration was changed by another user (now version {locked.version}; "
-            f"yours is {version}): {locked}. Nothing was saved.",
+            gettext(
+                "This administration was changed by another user (now version %(version)s; yours is "
+                "%(version_b)s): %(administration)s. Nothing was saved."
+            )
+            % {"version": locked.version, "version_b": version, "administration": locked},
             current_version=locked.version,
             current_dose=plain(locked.dose),
             current_administered_on=locked.administered_on.isoformat(),
         )
     if not reason.strip():
-        raise ValidationError("Give a reason for changing an administration.", field="reason")
+        raise ValidationError(
+            gettext("Give a reason for changing an administration."), field="reason"
+        )
     agent, amount, planned = _administration_checked(
         locked.registration,
         agent=agent,
@@ -876,17 +974,21 @@ def query_raise(*, record: models.Model, field: str, text: str, by: User) -> Dat
     _require(by, record, Action.RAISE_QUERY)
     if record_voided(record):
         raise ConflictError(
-            f"The {record._meta.verbose_name} {record.pk} was voided; a voided record takes no "
-            "new query."
+            gettext("The %(record)s %(id)s was voided; a voided record takes no new query.")
+            % {"record": record._meta.verbose_name, "id": record.pk}
         )
     if field and field not in record_field_names(record):
         raise ValidationError(
-            f"The {record._meta.verbose_name} has no field {field!r}; fields are "
-            f"{', '.join(sorted(record_field_names(record)))}.",
+            gettext("The %(record)s has no field %(field)s; fields are %(values)s.")
+            % {
+                "record": record._meta.verbose_name,
+                "field": repr(field),
+                "values": ", ".join(sorted(record_field_names(record))),
+            },
             field="field",
         )
     if not text.strip():
-        raise ValidationError("Say what is wrong or what to check.", field="text")
+        raise ValidationError(gettext("Say what is wrong or what to check."), field="text")
     now = timezone.now()
     q = DataQuery.objects.create(
         **_link(record),
@@ -905,7 +1007,9 @@ def query_raise(*, record: models.Model, field: str, text: str, by: User) -> Dat
 def _record_of(query: DataQuery) -> models.Model:
     record = query.record
     if record is None:
-        raise NotFoundError(f"The record of query {query.pk} no longer exists.")
+        raise NotFoundError(
+            gettext("The record of query %(query)s no longer exists.") % {"query": query.pk}
+        )
     return record  # type: ignore[no-any-return]
 
 
@@ -930,9 +1034,12 @@ def query_answer(*, query: DataQuery, text: str, by: User) -> DataQuery:
     q = _query_locked(query)
     _require(by, _record_of(q), Action.ANSWER_QUERY)
     if q.status != QueryStatus.OPEN:
-        raise ConflictError(f"Query #{q.pk} is {q.status}; only an open query can be answered.")
+        raise ConflictError(
+            gettext("Query #%(query)s is %(status)s; only an open query can be answered.")
+            % {"query": q.pk, "status": q.status}
+        )
     if not text.strip():
-        raise ValidationError("An answer cannot be empty.", field="text")
+        raise ValidationError(gettext("An answer cannot be empty."), field="text")
     now = timezone.now()
     q.status, q.updated_at = QueryStatus.ANSWERED, now
     q.save(update_fields=["status", "updated_at"])
@@ -954,17 +1061,20 @@ def query_close(*, query: DataQuery, text: str = "", by: User, reopen: bool = Fa
     roles = _query_roles(by, q)
     is_raiser = q.raised_by_id is not None and q.raised_by_id == by.pk
     if not roles:
-        raise NotFoundError(f"No query {q.pk} that you may see.")
+        raise NotFoundError(gettext("No query %(query)s that you may see.") % {"query": q.pk})
     if not (is_raiser or allows(roles, Action.CLOSE_QUERY)):
         raise PermissionDeniedError(
-            "Only the person who raised the query, a data manager, a CRA or a monitor may close it."
+            gettext(
+                "Only the person who raised the query, a data manager, a CRA or a monitor may close "
+                "it."
+            )
         )
     if q.status == QueryStatus.CLOSED:
-        raise ConflictError(f"Query #{q.pk} is already closed.")
+        raise ConflictError(gettext("Query #%(query)s is already closed.") % {"query": q.pk})
     if reopen:
         if q.status != QueryStatus.ANSWERED or not text.strip():
             raise ValidationError(
-                "Only an answered query can be re-opened, with a comment.", field="text"
+                gettext("Only an answered query can be re-opened, with a comment."), field="text"
             )
         new_status, action = QueryStatus.OPEN, "reopened"
     else:
@@ -1024,7 +1134,10 @@ def sdv_record(*, record: models.Model, by: User, note: str = "") -> SourceVerif
     if SourceVerification.objects.filter(
         content_type=ct, object_id=oid, record_version=link["record_version"]
     ).exists():
-        raise ConflictError(f"Version {link['record_version']} of this record is already verified.")
+        raise ConflictError(
+            gettext("Version %(record_version)s of this record is already verified.")
+            % {"record_version": link["record_version"]}
+        )
     sdv = SourceVerification.objects.create(
         **link, verified_at=timezone.now(), verified_by=by, note=note.strip()[:300]
     )
@@ -1057,7 +1170,8 @@ def signature_sign(*, record: models.Model, meaning: str, password: str, by: Use
     _require(by, record, Action.SIGN_CRF)
     if meaning not in SignatureMeaning.values:
         raise ValidationError(
-            f"meaning must be one of {', '.join(SignatureMeaning.values)}; got {meaning!r}.",
+            gettext("meaning must be one of %(values)s; got %(meaning)s.")
+            % {"values": ", ".join(SignatureMeaning.values), "meaning": repr(meaning)},
             field="meaning",
         )
     signing_reauthenticate(user=by, password=password)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import acting_user
@@ -76,7 +77,10 @@ def _date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationError(f"{field} must be a date (YYYY-MM-DD); got {value!r}.") from None
+        raise ValidationError(
+            gettext("%(field)s must be a date (YYYY-MM-DD); got %(value)s.")
+            % {"field": field, "value": repr(value)}
+        ) from None
 
 
 @login_required

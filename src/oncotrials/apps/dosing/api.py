@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
@@ -58,7 +59,10 @@ def escalation_decision_create(
     if payload.next_dose_level_id is not None:
         level = DoseLevel.objects.filter(pk=payload.next_dose_level_id, cohort_id=cohort_id).first()
         if level is None:
-            raise NotFoundError(f"No dose level {payload.next_dose_level_id} in this cohort.")
+            raise NotFoundError(
+                gettext("No dose level %(next_dose_level_id)s in this cohort.")
+                % {"next_dose_level_id": payload.next_dose_level_id}
+            )
     decision = escalation_decide(
         plan=plan,
         action=payload.action,
@@ -77,7 +81,10 @@ def dlt_outcome_set(request: HttpRequest, registration_id: int, payload: DltOutc
     adjudication of DLT cases, the one record of DLTs (see ``services.dlt_record``)."""
     registration = registrations_visible_to(request.user).filter(pk=registration_id).first()
     if registration is None:
-        raise NotFoundError(f"No registration {registration_id} that you may see.")
+        raise NotFoundError(
+            gettext("No registration %(registration_id)s that you may see.")
+            % {"registration_id": registration_id}
+        )
     return dlt_record(
         registration=registration,
         outcome=payload.outcome,

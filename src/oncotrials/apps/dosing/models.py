@@ -9,10 +9,20 @@ from django.utils.translation import gettext_lazy as _
 
 from oncotrials.core.designs.registry import live_designs
 
+#: The designs' labels that are words rather than names (BOIN, CRM...), in the user's language.
+_DESIGN_LABELS = {
+    "3+3": _("3+3"),
+    "Keyboard": _("Keyboard"),
+    "BOIN for drug combinations": _("BOIN for drug combinations"),
+    "Interval design": _("Interval design"),
+}
+
 
 def design_choices() -> list[tuple[str, Any]]:
     """The designs a cohort's escalation may run: every live design of the design registry."""
-    return [(name, _(cls.label)) for name, cls in live_designs().items()]
+    return [
+        (name, _DESIGN_LABELS.get(cls.label, cls.label)) for name, cls in live_designs().items()
+    ]
 
 
 class EscalationPlan(models.Model):

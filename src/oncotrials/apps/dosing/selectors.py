@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.trials.selectors import trials_visible_to
@@ -20,7 +21,10 @@ def plan_get_for_user(*, user: Actor, cohort_id: int) -> EscalationPlan:
         .first()
     )
     if plan is None:
-        raise NotFoundError(f"No escalation plan for cohort {cohort_id} that you may see.")
+        raise NotFoundError(
+            gettext("No escalation plan for cohort %(cohort_id)s that you may see.")
+            % {"cohort_id": cohort_id}
+        )
     return plan
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts import access
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
@@ -48,6 +49,29 @@ ACTION_LABELS = {
     "eliminate": gettext_lazy("eliminate"),
     "stop": gettext_lazy("stop"),
     "suspend": gettext_lazy("suspend"),
+}
+
+#: The design engine's refusals of a plan's settings, in the user's language (the core's
+#: English when a code is missing here).
+DESIGN_MESSAGES: Catalogue = {
+    "design_target": gettext_lazy(
+        "The target DLT rate of %(design)s must lie in (0, 1); got %(got)s."
+    ),
+    "design_param_boolean": gettext_lazy("%(field)s must be true or false; got %(value)s."),
+    "design_param_text": gettext_lazy("%(field)s must be a text; got %(value)s."),
+    "design_param_integer": gettext_lazy("%(field)s must be an integer; got %(value)s."),
+    "design_param_number": gettext_lazy("%(field)s must be a number; got %(value)s."),
+    "design_param_per_dose": gettext_lazy(
+        "%(field)s must be a list of numbers, one per dose level; got %(value)s."
+    ),
+    "design_param_count": gettext_lazy(
+        "%(field)s gives %(count)s values but the cohort has %(n_doses)s dose levels; give one "
+        "per dose level, lowest first."
+    ),
+    "design_param_unknown": gettext_lazy(
+        "%(design)s has no parameter %(name)s; its parameters are: %(accepted)s."
+    ),
+    "design_param_required": gettext_lazy("%(design)s needs %(field)s (%(help)s)."),
 }
 
 
@@ -322,8 +346,11 @@ def _gate(
     if last is not None and last.decided_action == Action.STOP:
         return DoseGate(
             (),
-            f"The escalation of {cohort} was stopped by the committee's decision of "
-            f"{last.decided_at:%Y-%m-%d}; no new patient may be registered.",
+            gettext(
+                "The escalation of %(cohort)s was stopped by the committee's decision of "
+                "%(date)s; no new patient may be registered."
+            )
+            % {"cohort": cohort, "date": format(last.decided_at, "%Y-%m-%d")},
         )
     state = escalation_state(plan=plan, registrations=registrations, statuses=statuses)
     levels = [s.dose_level.level for s in state]
@@ -331,8 +358,11 @@ def _gate(
     if sum(s.evaluable + s.pending for s in state) >= plan.max_sample_size:
         return DoseGate(
             (),
-            f"The maximum sample size of the escalation of {cohort} ({plan.max_sample_size}) "
-            "is reached; no new patient may be registered.",
+            gettext(
+                "The maximum sample size of the escalation of %(cohort)s (%(maximum)s) is "
+                "reached; no new patient may be registered."
+            )
+            % {"cohort": cohort, "maximum": plan.max_sample_size},
         )
     try:
         _, rec = escalation_recommend(plan=plan, state=state)
@@ -346,19 +376,30 @@ def _gate(
         if rec.action == Action.STOP and not reviewed:
             return DoseGate(
                 (),
-                f"The design of {cohort} recommends stopping the escalation: {rec.reason} "
-                "No new patient may be registered unless the committee decides otherwise.",
+                gettext(
+                    "The design of %(cohort)s recommends stopping the escalation: %(reason)s No "
+                    "new patient may be registered unless the committee decides otherwise."
+                )
+                % {"cohort": cohort, "reason": rec.reason},
                 forbidden,
             )
         if index in rec.eliminated:
             return DoseGate(
                 (),
-                f"DL{current.level} of {cohort} was eliminated as overly toxic by the design's "
-                "safety rule; the committee must decide the next dose before any new patient.",
+                gettext(
+                    "DL%(level)s of %(cohort)s was eliminated as overly toxic by the design's "
+                    "safety rule; the committee must decide the next dose before any new patient."
+                )
+                % {"level": current.level, "cohort": cohort},
                 forbidden,
             )
         if uses_follow_up(plan.design) and rec.action == Action.SUSPEND:
-            return DoseGate((), f"The design of {cohort} suspends accrual: {rec.reason}", forbidden)
+            return DoseGate(
+                (),
+                gettext("The design of %(cohort)s suspends accrual: %(reason)s")
+                % {"cohort": cohort, "reason": rec.reason},
+                forbidden,
+            )
     before = {r["level"]: r["evaluable"] + r["pending"] for r in last.data} if last else {}
     here = state[index]
     filled = max(here.evaluable + here.pending - before.get(current.level, 0), 0)
@@ -366,29 +407,54 @@ def _gate(
         if here.pending:
             return DoseGate(
                 (),
-                f"The cohort of {plan.cohort_size} at DL{current.level} of {cohort} is complete "
-                f"and {here.pending} patient(s) are still in the DLT window; the next patient "
-                "waits for their evaluation and the committee's decision.",
+                gettext(
+                    "The cohort of %(size)s at DL%(level)s of %(cohort)s is complete and "
+                    "%(pending)s patient(s) are still in the DLT window; the next patient waits "
+                    "for their evaluation and the committee's decision."
+                )
+                % {
+                    "size": plan.cohort_size,
+                    "level": current.level,
+                    "cohort": cohort,
+                    "pending": here.pending,
+                },
                 forbidden,
             )
-        advice = (
-            "; the design recommends "
-            + rec.action.value
-            + (f" to DL{levels[rec.next_dose]}" if rec.next_dose is not None else "")
-            if rec is not None
-            else ""
-        )
+        values = {"size": plan.cohort_size, "level": current.level, "cohort": cohort}
+        if rec is None:
+            text = gettext(
+                "The cohort of %(size)s at DL%(level)s of %(cohort)s is complete and evaluable. "
+                "Record the committee's decision before registering the next patient."
+            )
+        elif rec.next_dose is None:
+            text = gettext(
+                "The cohort of %(size)s at DL%(level)s of %(cohort)s is complete and evaluable; "
+                "the design recommends %(action)s. Record the committee's decision before "
+                "registering the next patient."
+            )
+            values["action"] = ACTION_LABELS.get(rec.action.value, rec.action.value)
+        else:
+            text = gettext(
+                "The cohort of %(size)s at DL%(level)s of %(cohort)s is complete and evaluable; "
+                "the design recommends %(action)s to DL%(next)s. Record the committee's decision "
+                "before registering the next patient."
+            )
+            values.update(
+                action=ACTION_LABELS.get(rec.action.value, rec.action.value),
+                next=levels[rec.next_dose],
+            )
         return DoseGate(
             (),
-            f"The cohort of {plan.cohort_size} at DL{current.level} of {cohort} is complete "
-            f"and evaluable{advice}. Record the committee's decision before registering the "
-            "next patient.",
+            text % values,
             forbidden,
         )
     return DoseGate(
         tuple(pks_at.get(current.level, [])),
-        f"The escalation of {cohort} treats its current cohort at DL{current.level} "
-        f"({filled} of {plan.cohort_size} registered).",
+        gettext(
+            "The escalation of %(cohort)s treats its current cohort at DL%(level)s (%(filled)s of "
+            "%(size)s registered)."
+        )
+        % {"cohort": cohort, "level": current.level, "filled": filled, "size": plan.cohort_size},
         forbidden,
     )
 
@@ -406,35 +472,48 @@ def _check_plan(
     """Validate a plan's settings by building its design; errors name the field."""
     if design not in live_designs():
         raise ValidationError(
-            f"design must be one of {', '.join(design_names(live=True))}; got {design!r}.",
+            gettext("design must be one of %(values)s; got %(design)s.")
+            % {"values": ", ".join(design_names(live=True)), "design": repr(design)},
             field="design",
         )
     if cohort.kind != CohortKind.ESCALATION:
-        raise ValidationError(f"{cohort} is not a dose-escalation cohort.", field="cohort")
+        raise ValidationError(
+            gettext("%(cohort)s is not a dose-escalation cohort.") % {"cohort": cohort},
+            field="cohort",
+        )
     if start_level.cohort_id != cohort.pk:
-        raise ValidationError(f"{start_level} is not a level of {cohort}.", field="start_level")
+        raise ValidationError(
+            gettext("%(start_level)s is not a level of %(cohort)s.")
+            % {"start_level": start_level, "cohort": cohort},
+            field="start_level",
+        )
     if parameters is None:
         parameters = {}
     if not isinstance(parameters, Mapping):
         raise ValidationError(
-            f"parameters must be an object of design-specific settings; got {parameters!r}.",
+            gettext("parameters must be an object of design-specific settings; got %(parameters)s.")
+            % {"parameters": repr(parameters)},
             field="parameters",
         )
-    settings = _settings(
-        cohort=cohort,
-        target=target,
-        cohort_size=cohort_size,
-        max_sample_size=max_sample_size,
-        parameters=parameters,
-    )
-    # Build the design and decide on empty data now: every setting is validated before saving.
-    design_for_escalation(design, settings).decide([DoseData(0, 0)] * settings.n_doses, 0)
+    with core_errors_translated(DESIGN_MESSAGES):
+        settings = _settings(
+            cohort=cohort,
+            target=target,
+            cohort_size=cohort_size,
+            max_sample_size=max_sample_size,
+            parameters=parameters,
+        )
+        # Build the design and decide on empty data now: every setting is validated before saving.
+        design_for_escalation(design, settings).decide([DoseData(0, 0)] * settings.n_doses, 0)
     window = parameters.get("dlt_window_days")
     if uses_follow_up(design) and (window is None or window < 1):
         raise ValidationError(
-            f"{design} weighs pending patients by the share of the DLT window they have been "
-            f"followed; give the window in days as parameters.dlt_window_days (e.g. 28); got "
-            f"{window!r}.",
+            gettext(
+                "%(design)s weighs pending patients by the share of the DLT window they have been "
+                "followed; give the window in days as parameters.dlt_window_days (e.g. 28); got "
+                "%(window)s."
+            )
+            % {"design": design, "window": repr(window)},
             field="parameters.dlt_window_days",
         )
     return parameters
@@ -467,7 +546,9 @@ def plan_create(
         parameters=parameters,
     )
     if EscalationPlan.objects.filter(cohort=cohort).exists():
-        raise ConflictError(f"{cohort} already has an escalation plan.")
+        raise ConflictError(
+            gettext("%(cohort)s already has an escalation plan.") % {"cohort": cohort}
+        )
     plan = EscalationPlan.objects.create(
         cohort=cohort,
         design=design,
@@ -513,22 +594,32 @@ def plan_update(
     """
     if not reason.strip():
         raise ValidationError(
-            "A reason (e.g. the protocol amendment) is required to change an escalation plan.",
+            gettext(
+                "A reason (e.g. the protocol amendment) is required to change an escalation plan."
+            ),
             field="reason",
         )
     locked = EscalationPlan.objects.select_for_update().select_related("cohort").get(pk=plan.pk)
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(
-            f"The escalation plan of {locked.cohort} was changed by someone else (version"
-            f" {locked.version}, you edited version {expected_version}); reload and apply your"
-            " change again.",
+            gettext(
+                "The escalation plan of %(cohort)s was changed by someone else (version %(version)s, "
+                "you edited version %(expected_version)s); reload and apply your change again."
+            )
+            % {
+                "cohort": locked.cohort,
+                "version": locked.version,
+                "expected_version": expected_version,
+            },
             current_version=locked.version,
         )
     moved = start_level is not None and start_level.pk != locked.current_dose_level_id
     if moved and locked.decisions.exists():
         raise ValidationError(
-            "The current dose level moves with the committee's decisions once the first one is"
-            " signed; record a decision instead.",
+            gettext(
+                "The current dose level moves with the committee's decisions once the first one is "
+                "signed; record a decision instead."
+            ),
             field="start_level",
         )
     parameters = _check_plan(
@@ -571,11 +662,14 @@ def dlt_record(
     """
     access.require(by, access.Action.DECIDE_DOSE, on=registration)
     raise ConflictError(
-        f"DLT outcomes are not entered in dosing: the outcome of registration {registration.pk} "
-        f"follows the DLT review. Record the adverse event as complete and adjudicate its DLT "
-        f"case on the DLT review page (/safety/dlt/, API POST "
-        f"/api/v1/safety/dlt-cases/{{case_id}}/adjudicate); a signed adjudication is revised by "
-        f"signing it again with a reason.",
+        gettext(
+            "DLT outcomes are not entered in dosing: the outcome of registration "
+            "%(registration)s follows the DLT review. Record the adverse event as complete and "
+            "adjudicate its DLT case on the DLT review page (/safety/dlt/, API POST "
+            "/api/v1/safety/dlt-cases/{case_id}/adjudicate); a signed adjudication is revised by "
+            "signing it again with a reason."
+        )
+        % {"registration": registration.pk},
         see="/safety/dlt/",
     )
 
@@ -631,7 +725,8 @@ def _escalation_decide_signed(
     access.require(by, access.Action.DECIDE_DOSE, on=locked.cohort.trial)
     if action not in {a.value for a in Action}:
         raise ValidationError(
-            f"action must be one of {', '.join(a.value for a in Action)}; got {action!r}.",
+            gettext("action must be one of %(values)s; got %(action)s.")
+            % {"values": ", ".join(a.value for a in Action), "action": repr(action)},
             field="action",
         )
     if not meaning.strip():

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import ScreenFailureReason, SlotBooking
@@ -194,7 +195,9 @@ def activity_for(
 ) -> ActivityReport:
     """The unit's activity report for ``year`` over the rows the user may see."""
     if not 1990 <= year <= 2100:
-        raise ValidationError(f"year must lie in 1990..2100; got {year}.", field="year")
+        raise ValidationError(
+            gettext("year must lie in 1990..2100; got %(year)s.") % {"year": year}, field="year"
+        )
     screenings = [
         ScreeningRow(p, code, phase, site, started, outcome, reason, closed)
         for p, code, phase, site, started, outcome, reason, closed in screenings_visible_to(

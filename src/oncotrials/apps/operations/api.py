@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Router
 
 from oncotrials.apps.accounts.access import acting_user
@@ -91,7 +92,10 @@ def _cohort(trial: Any, cohort_id: int | None) -> Any:
         return None
     cohort = trial.cohorts.filter(pk=cohort_id).first()
     if cohort is None:
-        raise NotFoundError(f"No cohort {cohort_id} in {trial.protocol_code}.")
+        raise NotFoundError(
+            gettext("No cohort %(cohort_id)s in %(trial)s.")
+            % {"cohort_id": cohort_id, "trial": trial.protocol_code}
+        )
     return cohort
 
 
@@ -243,7 +247,9 @@ def bookings_cancel(request: HttpRequest, booking_id: int, payload: BookingCance
     cancelled (audited) and the place is offered to the next re-plan."""
     booking = bookings_visible_to(request.user).filter(pk=booking_id).first()
     if booking is None:
-        raise NotFoundError(f"No booking {booking_id} that you may see.")
+        raise NotFoundError(
+            gettext("No booking %(booking_id)s that you may see.") % {"booking_id": booking_id}
+        )
     cancelled = services.booking_cancel(
         booking=booking, by=acting_user(request.user), reason=payload.reason
     )

@@ -8,6 +8,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
 from oncotrials.apps.accounts.models import Site
 from oncotrials.core.errors import ValidationError
 
@@ -103,26 +106,32 @@ class PlacementChecker:
         """The place the booking takes, or ValidationError naming the field at fault."""
         cal = self.calendar
         if request.site_id != self.site.pk:
-            raise ValidationError("The request belongs to another site.", field="request")
+            raise ValidationError(gettext("The request belongs to another site."), field="request")
         if request.status == RequestStatus.CANCELLED:
             raise ValidationError(
-                f"{request.label} is cancelled; it cannot be booked.", field="request"
+                gettext("%(request)s is cancelled; it cannot be booked.")
+                % {"request": request.label},
+                field="request",
             )
         zone = site_zone(self.site)
         local = starts_at.astimezone(zone)
         day = local.date()
         if day.weekday() >= DAYS or day in self.closed:
             raise ValidationError(
-                f"{day:%A %d %B %Y} is not an open day of {self.site.code}.", field="starts_at"
+                gettext("%(day)s is not an open day of %(site)s.")
+                % {"day": date_format(day, "l d F Y"), "site": self.site.code},
+                field="starts_at",
             )
         if not request.earliest <= day <= request.latest:
             raise ValidationError(
-                f"{day} lies outside the request's window {request.earliest}..{request.latest}.",
+                gettext("%(day)s lies outside the request's window %(earliest)s..%(latest)s.")
+                % {"day": day, "earliest": request.earliest, "latest": request.latest},
                 field="starts_at",
             )
         if local.minute % SLOT_MINUTES or local.second or local.microsecond:
             raise ValidationError(
-                f"A booking starts on a {SLOT_MINUTES}-minute slot; got {local:%H:%M:%S}.",
+                gettext("A booking starts on a %(slot_minutes)s-minute slot; got %(local)s.")
+                % {"slot_minutes": SLOT_MINUTES, "local": format(local, "%H:%M:%S")},
                 field="starts_at",
             )
         start = slot_of(local.time())
@@ -139,13 +148,21 @@ class PlacementChecker:
                 self.site, friday, slot_of(cal.ward_close)
             ):
                 raise ValidationError(
-                    f"The stay would end after the ward closes on Friday ({cal.ward_close:%H:%M}).",
+                    gettext("The stay would end after the ward closes on Friday (%(ward_close)s).")
+                    % {"ward_close": format(cal.ward_close, "%H:%M")},
                     field="starts_at",
                 )
         if not lo <= start <= hi:
             raise ValidationError(
-                f"The start {local:%H:%M} lies outside the opening hours of the "
-                f"{request.get_unit_display().lower()} for this request ({what}).",
+                gettext(
+                    "The start %(local)s lies outside the opening hours of the %(unit)s for this request "
+                    "(%(what)s)."
+                )
+                % {
+                    "local": format(local, "%H:%M"),
+                    "unit": request.get_unit_display().lower(),
+                    "what": what,
+                },
                 field="starts_at",
             )
         ends_at = starts_at + dt.timedelta(minutes=dur * SLOT_MINUTES)
@@ -153,8 +170,10 @@ class PlacementChecker:
         if request.prep_min > 0:
             if prep_starts_at is None:
                 raise ValidationError(
-                    f"{request.label} needs a pharmacy preparation of {request.prep_min} minutes: "
-                    "give its start.",
+                    gettext(
+                        "%(request)s needs a pharmacy preparation of %(prep_min)s minutes: give its start."
+                    )
+                    % {"request": request.label, "prep_min": request.prep_min},
                     field="prep_starts_at",
                 )
             p_local = prep_starts_at.astimezone(zone)
@@ -165,21 +184,33 @@ class PlacementChecker:
             prep = ceil_slots(request.prep_min)
             if p_local.date() != day or not p_lo <= p_slot <= p_end - prep:
                 raise ValidationError(
-                    f"The preparation at {p_local:%Y-%m-%d %H:%M} must start and end the same day "
-                    f"within pharmacy hours ({cal.pharmacy_open:%H:%M}-"
-                    f"{cal.pharmacy_close:%H:%M}), after the assessment and before the dose.",
+                    gettext(
+                        "The preparation at %(p_local)s must start and end the same day within pharmacy "
+                        "hours (%(pharmacy_open)s-%(pharmacy_close)s), after the assessment and before the "
+                        "dose."
+                    )
+                    % {
+                        "p_local": format(p_local, "%Y-%m-%d %H:%M"),
+                        "pharmacy_open": format(cal.pharmacy_open, "%H:%M"),
+                        "pharmacy_close": format(cal.pharmacy_close, "%H:%M"),
+                    },
                     field="prep_starts_at",
                 )
             prep_ends_at = prep_starts_at + dt.timedelta(minutes=prep * SLOT_MINUTES)
         elif prep_starts_at is not None:
             raise ValidationError(
-                f"{request.label} needs no pharmacy preparation.", field="prep_starts_at"
+                gettext("%(request)s needs no pharmacy preparation.") % {"request": request.label},
+                field="prep_starts_at",
             )
         if resource is not None:
             if resource.pk not in self.resources or resource.kind != request.unit:
                 raise ValidationError(
-                    f"{resource.code} is not an active {request.get_unit_display().lower()} of "
-                    f"{self.site.code}.",
+                    gettext("%(resource)s is not an active %(unit)s of %(site)s.")
+                    % {
+                        "resource": resource.code,
+                        "unit": request.get_unit_display().lower(),
+                        "site": self.site.code,
+                    },
                     field="resource",
                 )
             if any(
@@ -187,14 +218,25 @@ class PlacementChecker:
                 for o in others
             ):
                 raise ValidationError(
-                    f"{resource.code} is already booked at that time.", field="resource"
+                    gettext("%(resource)s is already booked at that time.")
+                    % {"resource": resource.code},
+                    field="resource",
                 )
         same = [(o.starts, o.ends) for o in others if o.unit == request.unit]
         cap = self.capacity[request.unit]
         if _peak(same, starts_at, ends_at) + 1 > cap:
             raise ValidationError(
-                f"Every {request.get_unit_display().lower()} of {self.site.code} ({cap}) is taken "
-                f"at some time between {local:%H:%M} and {ends_at.astimezone(zone):%H:%M}.",
+                gettext(
+                    "Every %(unit)s of %(site)s (%(cap)s) is taken at some time between %(local)s and "
+                    "%(ends)s."
+                )
+                % {
+                    "unit": request.get_unit_display().lower(),
+                    "site": self.site.code,
+                    "cap": cap,
+                    "local": format(local, "%H:%M"),
+                    "ends": format(ends_at.astimezone(zone), "%H:%M"),
+                },
                 field="starts_at",
             )
         if prep_starts_at is not None and prep_ends_at is not None:
@@ -206,8 +248,10 @@ class PlacementChecker:
             iso = self.capacity[ResourceKind.ISOLATOR]
             if _peak(preps, prep_starts_at, prep_ends_at) + 1 > iso:
                 raise ValidationError(
-                    f"Every pharmacy isolator of {self.site.code} ({iso}) is taken during the "
-                    "preparation.",
+                    gettext(
+                        "Every pharmacy isolator of %(site)s (%(iso)s) is taken during the preparation."
+                    )
+                    % {"site": self.site.code, "iso": iso},
                     field="prep_starts_at",
                 )
         return Placed(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, scope_condition, scope_for, sites_where
 from oncotrials.apps.accounts.models import Actor, Site
@@ -56,7 +58,7 @@ def site_get_for_user(*, user: Actor, site_id: int | None) -> Site:
     sites = sites_visible_to(user)
     site = sites.filter(pk=site_id).first() if site_id is not None else sites.first()
     if site is None:
-        raise NotFoundError("No site whose operations you may see.")
+        raise NotFoundError(gettext("No site whose operations you may see."))
     return site
 
 
@@ -148,7 +150,11 @@ def week_instance(*, site: Site, monday: dt.date) -> dict[str, Any]:
     window meets the week, with their allowed open days. A request with no open day in the
     week is left out (``week_unplaceable`` lists them)."""
     if monday.weekday() != 0:
-        raise ValidationError(f"A week starts on a Monday; got {monday:%A} {monday}.", field="week")
+        raise ValidationError(
+            gettext("A week starts on a Monday; got %(weekday)s %(date)s.")
+            % {"weekday": date_format(monday, "l"), "date": monday},
+            field="week",
+        )
     cal = calendar_of(site)
     week = week_requests(site, monday)
     counts = {
@@ -248,5 +254,7 @@ def plan_runs_visible_to(user: Actor) -> QuerySet[PlanRun]:
 def plan_run_get_for_user(*, user: Actor, run_id: int) -> PlanRun:
     run = plan_runs_visible_to(user).filter(pk=run_id).first()
     if run is None:
-        raise NotFoundError(f"No plan run {run_id} that you may see.")
+        raise NotFoundError(
+            gettext("No plan run %(run_id)s that you may see.") % {"run_id": run_id}
+        )
     return run

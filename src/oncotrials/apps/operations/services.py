@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import Site, User
@@ -79,7 +80,9 @@ def _time(value: Any, field: str) -> dt.time:
         return dt.time.fromisoformat(str(value))
     except ValueError:
         raise ValidationError(
-            f"{field} must be a time of day such as 08:30; got {value!r}.", field=field
+            gettext("%(field)s must be a time of day such as 08:30; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
         ) from None
 
 
@@ -88,11 +91,15 @@ def _count(value: Any, field: str) -> int:
         n = int(value)
     except (TypeError, ValueError):
         raise ValidationError(
-            f"{field} must be a whole number; got {value!r}.", field=field
+            gettext("%(field)s must be a whole number; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
         ) from None
     if n < 0:
         raise ValidationError(
-            f"{field} is a capacity and cannot be negative; got {n}.", field=field
+            gettext("%(field)s is a capacity and cannot be negative; got %(n)s.")
+            % {"field": field, "n": n},
+            field=field,
         )
     return n
 
@@ -116,24 +123,37 @@ def resource_save(
     _manage(by, site)
     if kind not in ResourceKind.values:
         raise ValidationError(
-            f"kind must be one of {', '.join(ResourceKind.values)}; got {kind!r}.", field="kind"
+            gettext("kind must be one of %(values)s; got %(kind)s.")
+            % {"values": ", ".join(ResourceKind.values), "kind": repr(kind)},
+            field="kind",
         )
     code = code.strip()
     if not code or len(code) > 32:
-        raise ValidationError("code must be 1 to 32 characters (e.g. CH-01).", field="code")
+        raise ValidationError(
+            gettext("code must be 1 to 32 characters (e.g. CH-01)."), field="code"
+        )
     clash = Resource.objects.filter(site=site, code=code)
     if resource is not None:
         clash = clash.exclude(pk=resource.pk)
     if clash.exists():
-        raise ValidationError(f"{site.code} already has a resource {code}.", field="code")
+        raise ValidationError(
+            gettext("%(site)s already has a resource %(code)s.")
+            % {"site": site.code, "code": code},
+            field="code",
+        )
     old: dict[str, Any] = {}
     if resource is None:
         resource = Resource(site=site)
     else:
         if resource.site_id != site.pk:
-            raise NotFoundError(f"No resource {resource.pk} at {site.code}.")
+            raise NotFoundError(
+                gettext("No resource %(resource)s at %(site)s.")
+                % {"resource": resource.pk, "site": site.code}
+            )
         if not reason.strip():
-            raise ValidationError("Changing a resource needs a reason for change.", field="reason")
+            raise ValidationError(
+                gettext("Changing a resource needs a reason for change."), field="reason"
+            )
         old = model_snapshot(resource, ["kind", "code", "name", "active"])
         resource.version += 1
     resource.kind, resource.code, resource.name, resource.active = kind, code, name[:120], active
@@ -165,14 +185,19 @@ def unit_calendar_save(
     current = locked.version if locked is not None else 0
     if version != current:
         raise ConflictError(
-            f"The opening hours of {site.code} were changed by someone else (version {current}, "
-            f"you edited {version}); reload and apply your change again.",
+            gettext(
+                "The opening hours of %(site)s were changed by someone else (version %(current)s, "
+                "you edited %(version)s); reload and apply your change again."
+            )
+            % {"site": site.code, "current": current, "version": version},
             current_version=current,
         )
     cal = locked or calendar_of(site)
     old = model_snapshot(cal, list(_CAL_FIELDS)) if locked is not None else {}
     if locked is not None and not reason.strip():
-        raise ValidationError("Changing opening hours needs a reason for change.", field="reason")
+        raise ValidationError(
+            gettext("Changing opening hours needs a reason for change."), field="reason"
+        )
     for k, v in values.items():
         setattr(cal, k, v)
     for start, end in (
@@ -182,8 +207,13 @@ def unit_calendar_save(
     ):
         if getattr(cal, end) <= getattr(cal, start):
             raise ValidationError(
-                f"{end} ({getattr(cal, end):%H:%M}) must come after {start} "
-                f"({getattr(cal, start):%H:%M}).",
+                gettext("%(end)s (%(end_time)s) must come after %(start)s (%(start_time)s).")
+                % {
+                    "end": end,
+                    "end_time": format(getattr(cal, end), "%H:%M"),
+                    "start": start,
+                    "start_time": format(getattr(cal, start), "%H:%M"),
+                },
                 field=end,
             )
     cal.version = current + 1
@@ -205,16 +235,31 @@ def nurse_shift_add(*, site: Site, starts: Any, ends: Any, nurses: Any, by: User
     s, e, n = _time(starts, "starts"), _time(ends, "ends"), _count(nurses, "nurses")
     cal = calendar_of(site)
     if e <= s:
-        raise ValidationError(f"ends ({e:%H:%M}) must come after starts ({s:%H:%M}).", field="ends")
+        raise ValidationError(
+            gettext("ends (%(ends)s) must come after starts (%(starts)s).")
+            % {"ends": format(e, "%H:%M"), "starts": format(s, "%H:%M")},
+            field="ends",
+        )
     if s < cal.chair_open or e > cal.chair_close:
         raise ValidationError(
-            f"The shift {s:%H:%M}-{e:%H:%M} lies outside the day unit's opening hours "
-            f"({cal.chair_open:%H:%M}-{cal.chair_close:%H:%M}).",
+            gettext(
+                "The shift %(starts)s-%(ends)s lies outside the day unit's opening hours "
+                "(%(chair_open)s-%(chair_close)s)."
+            )
+            % {
+                "starts": format(s, "%H:%M"),
+                "ends": format(e, "%H:%M"),
+                "chair_open": format(cal.chair_open, "%H:%M"),
+                "chair_close": format(cal.chair_close, "%H:%M"),
+            },
             field="starts" if s < cal.chair_open else "ends",
         )
     if NurseShift.objects.filter(site=site, starts__lt=e, ends__gt=s).exists():
         raise ValidationError(
-            f"The shift {s:%H:%M}-{e:%H:%M} overlaps another; staffing bands must not overlap.",
+            gettext(
+                "The shift %(starts)s-%(ends)s overlaps another; staffing bands must not overlap."
+            )
+            % {"starts": format(s, "%H:%M"), "ends": format(e, "%H:%M")},
             field="starts",
         )
     shift = NurseShift.objects.create(site=site, starts=s, ends=e, nurses=n)
@@ -239,9 +284,14 @@ def nurse_shift_delete(*, shift: NurseShift, by: User, reason: str = "") -> None
 def closure_add(*, site: Site, on: dt.date, reason: str, by: User) -> Closure:
     _manage(by, site)
     if not reason.strip():
-        raise ValidationError("Say why the unit is closed (e.g. Easter Monday).", field="reason")
+        raise ValidationError(
+            gettext("Say why the unit is closed (e.g. Easter Monday)."), field="reason"
+        )
     if Closure.objects.filter(site=site, on=on).exists():
-        raise ValidationError(f"{site.code} is already closed on {on}.", field="on")
+        raise ValidationError(
+            gettext("%(site)s is already closed on %(on)s.") % {"site": site.code, "on": on},
+            field="on",
+        )
     closure = Closure.objects.create(site=site, on=on, reason=reason[:200])
     audit_record(
         action="create", instance=closure, changes=diff({}, model_snapshot(closure)), by=by
@@ -258,7 +308,9 @@ def _check_request(site: Site, d: Mapping[str, Any]) -> dict[str, Any]:
     unit = d.get("unit")
     if unit not in Unit.values:
         raise ValidationError(
-            f"unit must be one of {', '.join(Unit.values)}; got {unit!r}.", field="unit"
+            gettext("unit must be one of %(values)s; got %(unit)s.")
+            % {"values": ", ".join(Unit.values), "unit": repr(unit)},
+            field="unit",
         )
     out["unit"] = unit
     for f in ("earliest", "latest", "target"):
@@ -269,11 +321,14 @@ def _check_request(site: Site, d: Mapping[str, Any]) -> dict[str, Any]:
             except ValueError:
                 v = None
         if not isinstance(v, dt.date):
-            raise ValidationError(f"{f} must be a date (YYYY-MM-DD).", field=f)
+            raise ValidationError(
+                gettext("%(field)s must be a date (YYYY-MM-DD).") % {"field": f}, field=f
+            )
         out[f] = v
     if not out["earliest"] <= out["target"] <= out["latest"]:
         raise ValidationError(
-            "The target day must lie in the window: earliest ≤ target ≤ latest.", field="target"
+            gettext("The target day must lie in the window: earliest ≤ target ≤ latest."),
+            field="target",
         )
     for f, default in (
         ("duration_min", None),
@@ -285,8 +340,11 @@ def _check_request(site: Site, d: Mapping[str, Any]) -> dict[str, Any]:
         out[f] = _count(d.get(f, default), f)
     if not 0 < out["duration_min"] <= DAY_MINUTES:
         raise ValidationError(
-            f"duration_min must lie in 1..{DAY_MINUTES} (a day); got {out['duration_min']}. "
-            "A longer stay is several requests.",
+            gettext(
+                "duration_min must lie in 1..%(day_minutes)s (a day); got %(duration_min)s. A longer "
+                "stay is several requests."
+            )
+            % {"day_minutes": DAY_MINUTES, "duration_min": out["duration_min"]},
             field="duration_min",
         )
     offsets = d.get("sample_offsets") or []
@@ -294,12 +352,15 @@ def _check_request(site: Site, d: Mapping[str, Any]) -> dict[str, Any]:
         not isinstance(o, int) or o < 0 for o in offsets
     ):
         raise ValidationError(
-            "sample_offsets must be a list of whole minutes ≥ 0.", field="sample_offsets"
+            gettext("sample_offsets must be a list of whole minutes ≥ 0."), field="sample_offsets"
         )
     out["sample_offsets"] = sorted(offsets)
     weight = _count(d.get("weight", 1), "weight")
     if not 1 <= weight <= 10:
-        raise ValidationError(f"weight must lie in 1..10; got {weight}.", field="weight")
+        raise ValidationError(
+            gettext("weight must lie in 1..10; got %(weight)s.") % {"weight": weight},
+            field="weight",
+        )
     out["weight"] = weight
     cal = calendar_of(site)
     if unit == Unit.CHAIR:
@@ -307,20 +368,30 @@ def _check_request(site: Site, d: Mapping[str, Any]) -> dict[str, Any]:
         need = out["pre_min"] + out["prep_min"] + out["duration_min"]
         if need > day:
             raise ValidationError(
-                f"The visit needs {need} minutes (assessment, preparation and chair) but the day "
-                f"unit is open {day} minutes ({cal.chair_open:%H:%M}-{cal.chair_close:%H:%M}): "
-                "its window lies outside the opening hours; book a ward bed instead.",
+                gettext(
+                    "The visit needs %(need)s minutes (assessment, preparation and chair) but the day "
+                    "unit is open %(day)s minutes (%(chair_open)s-%(chair_close)s): its window lies "
+                    "outside the opening hours; book a ward bed instead."
+                )
+                % {
+                    "need": need,
+                    "day": day,
+                    "chair_open": format(cal.chair_open, "%H:%M"),
+                    "chair_close": format(cal.chair_close, "%H:%M"),
+                },
                 field="duration_min",
             )
         if any(o >= out["duration_min"] for o in out["sample_offsets"]):
             raise ValidationError(
-                "Every sample of a chair visit must be taken while the patient is in the chair "
-                "(offset < duration_min).",
+                gettext(
+                    "Every sample of a chair visit must be taken while the patient is in the chair "
+                    "(offset < duration_min)."
+                ),
                 field="sample_offsets",
             )
     out["label"] = str(d.get("label", "")).strip()[:60]
     if not out["label"]:
-        raise ValidationError("label must name the patient and visit.", field="label")
+        raise ValidationError(gettext("label must name the patient and visit."), field="label")
     out["kind"] = str(d.get("kind") or "standard")[:20]
     out["visit_code"] = str(d.get("visit_code", ""))[:20]
     return out
@@ -342,7 +413,7 @@ def care_request_create(
 def care_request_cancel(*, request: CareRequest, by: User, reason: str) -> CareRequest:
     _manage(by, request.site)
     if not reason.strip():
-        raise ValidationError("Cancelling a request needs a reason.", field="reason")
+        raise ValidationError(gettext("Cancelling a request needs a reason."), field="reason")
     old = model_snapshot(request, ["status"])
     booking = Booking.objects.filter(request=request, status=BookingStatus.ACTIVE).first()
     if booking is not None:
@@ -379,11 +450,13 @@ def booking_cancel(*, booking: Booking, by: User, reason: str) -> Booking:
     when and why); the freed place is offered to the next re-plan."""
     _manage(by, booking.site)
     if not reason.strip():
-        raise ValidationError("Cancelling a booking needs a reason.", field="reason")
+        raise ValidationError(gettext("Cancelling a booking needs a reason."), field="reason")
     locked = Booking.objects.select_for_update().select_related("request").get(pk=booking.pk)
     if locked.status != BookingStatus.ACTIVE:
         raise ConflictError(
-            f"This booking is already {locked.get_status_display().lower()}.", field="status"
+            gettext("This booking is already %(status)s.")
+            % {"status": locked.get_status_display().lower()},
+            field="status",
         )
     care_request_cancel(request=locked.request, by=by, reason=reason)
     locked.refresh_from_db()
@@ -492,19 +565,28 @@ def bookings_save(
         req = by_ref.get(ref)
         if req is None:
             raise ValidationError(
-                f"solution.{ref}: no request {ref} in the week of {monday} at {site.code}.",
+                gettext(
+                    "solution.%(ref)s: no request %(ref)s in the week of %(monday)s at %(site)s."
+                )
+                % {"ref": ref, "monday": monday, "site": site.code},
                 field=f"solution.{ref}",
             )
         try:
             day, start_global, prep_global = (int(x) for x in value)
         except (TypeError, ValueError):
             raise ValidationError(
-                f"solution.{ref} must be [day, start_slot, prep_start_or_-1]; got {value!r}.",
+                gettext(
+                    "solution.%(ref)s must be [day, start_slot, prep_start_or_-1]; got %(value)s."
+                )
+                % {"ref": ref, "value": repr(value)},
                 field=f"solution.{ref}",
             ) from None
         if day not in week.open_days:
             raise ValidationError(
-                f"solution.{ref}: day {day} of the week of {monday} is not an open day.",
+                gettext(
+                    "solution.%(ref)s: day %(day)s of the week of %(monday)s is not an open day."
+                )
+                % {"ref": ref, "day": day, "monday": monday},
                 field=f"solution.{ref}",
             )
         resource = None
@@ -512,8 +594,13 @@ def bookings_save(
             resource = codes.get(resources[ref])
             if resource is None or resource.kind != req.unit:
                 raise ValidationError(
-                    f"resources.{ref}: unknown {req.get_unit_display().lower()} "
-                    f"{resources[ref]!r} at {site.code}.",
+                    gettext("resources.%(ref)s: unknown %(unit)s %(resources)s at %(site)s.")
+                    % {
+                        "ref": ref,
+                        "unit": req.get_unit_display().lower(),
+                        "resources": repr(resources[ref]),
+                        "site": site.code,
+                    },
                     field=f"resources.{ref}",
                 )
         place = _check_place(
@@ -569,7 +656,10 @@ def _check_place(
             request=req, starts_at=starts, prep_starts_at=prep_at, resource=resource, others=others
         )
     except ValidationError as exc:
-        raise ValidationError(f"solution.{ref}: {exc.message}", field=f"solution.{ref}") from None
+        raise ValidationError(
+            gettext("solution.%(ref)s: %(message)s") % {"ref": ref, "message": exc.message},
+            field=f"solution.{ref}",
+        ) from None
 
 
 # --- accrual plans -------------------------------------------------------------------------------
@@ -591,25 +681,40 @@ def accrual_plan_save(
     """The plan of a trial (or a cohort) that accrual forecasts weigh against the data."""
     require(by, Action.EDIT_PORTFOLIO, on=trial)
     if cohort is not None and cohort.trial_id != trial.pk:
-        raise ValidationError(f"Cohort {cohort.code} is not a cohort of {trial}.", field="cohort")
+        raise ValidationError(
+            gettext("Cohort %(cohort)s is not a cohort of %(trial)s.")
+            % {"cohort": cohort.code, "trial": trial},
+            field="cohort",
+        )
     if target <= 0:
-        raise ValidationError(f"target must be positive; got {target}.", field="target")
+        raise ValidationError(
+            gettext("target must be positive; got %(target)s.") % {"target": target}, field="target"
+        )
     if not duration_months > 0:
         raise ValidationError(
-            f"duration_months must be positive; got {duration_months}.", field="duration_months"
+            gettext("duration_months must be positive; got %(duration_months)s.")
+            % {"duration_months": duration_months},
+            field="duration_months",
         )
     if not 0 < certainty <= 1:
-        raise ValidationError(f"certainty must lie in (0, 1]; got {certainty}.", field="certainty")
+        raise ValidationError(
+            gettext("certainty must lie in (0, 1]; got %(certainty)s.") % {"certainty": certainty},
+            field="certainty",
+        )
     centres = []
     for i, c in enumerate(external_centres):
         name = str(c.get("name", "")).strip()
         if not name:
-            raise ValidationError(f"external_centres[{i}].name is empty.", field="external_centres")
+            raise ValidationError(
+                gettext("external_centres[%(index)s].name is empty.") % {"index": i},
+                field="external_centres",
+            )
         try:
             opens = dt.date.fromisoformat(str(c.get("opens_on")))
         except ValueError:
             raise ValidationError(
-                f"external_centres[{i}].opens_on must be a date (YYYY-MM-DD).",
+                gettext("external_centres[%(index)s].opens_on must be a date (YYYY-MM-DD).")
+                % {"index": i},
                 field="external_centres",
             ) from None
         recruited = _count(c.get("recruited", 0), f"external_centres[{i}].recruited")
@@ -626,7 +731,9 @@ def accrual_plan_save(
     else:
         old = model_snapshot(plan)
         if not reason.strip():
-            raise ValidationError("Changing an accrual plan needs a reason.", field="reason")
+            raise ValidationError(
+                gettext("Changing an accrual plan needs a reason."), field="reason"
+            )
     plan.target, plan.starts_on, plan.duration_months = target, starts_on, duration_months
     plan.certainty, plan.external_centres = certainty, centres
     plan.version += 1
@@ -652,14 +759,18 @@ def plan_run_start(*, site: Site, monday: dt.date, time_limit: int, by: User) ->
     _manage(by, site)
     if not 1 <= time_limit <= MAX_TIME_LIMIT:
         raise ValidationError(
-            f"time_limit must lie in 1..{MAX_TIME_LIMIT} seconds; got {time_limit}.",
+            gettext("time_limit must lie in 1..%(max_time_limit)s seconds; got %(time_limit)s.")
+            % {"max_time_limit": MAX_TIME_LIMIT, "time_limit": time_limit},
             field="time_limit",
         )
     instance = week_instance(site=site, monday=monday)
     if not instance["visits"]:
         raise ValidationError(
-            f"No request to plan in the week of {monday} at {site.code}: make requests from the "
-            "visit calendars first.",
+            gettext(
+                "No request to plan in the week of %(monday)s at %(site)s: make requests from the "
+                "visit calendars first."
+            )
+            % {"monday": monday, "site": site.code},
             field="week",
         )
     load_instance(instance, source=f"week of {monday}")  # refuse a bad instance before queuing
@@ -736,8 +847,10 @@ def plan_run_save(*, run: PlanRun, by: User) -> list[Booking]:
     locked = PlanRun.objects.select_for_update().get(pk=run.pk)
     if locked.status != PlanStatus.DONE:
         raise ConflictError(
-            f"This plan is {locked.get_status_display().lower()}; only a finished plan that was "
-            "not saved yet can be saved.",
+            gettext(
+                "This plan is %(status)s; only a finished plan that was not saved yet can be saved."
+            )
+            % {"status": locked.get_status_display().lower()},
             field="status",
         )
     if locked.kind == PlanKind.REPLAN:
@@ -780,27 +893,32 @@ def replan_start(
     _manage(by, site)
     if not 1 <= time_limit <= MAX_TIME_LIMIT:
         raise ValidationError(
-            f"time_limit must lie in 1..{MAX_TIME_LIMIT} seconds; got {time_limit}.",
+            gettext("time_limit must lie in 1..%(max_time_limit)s seconds; got %(time_limit)s.")
+            % {"max_time_limit": MAX_TIME_LIMIT, "time_limit": time_limit},
             field="time_limit",
         )
     today = timezone.localtime(now or timezone.now(), site_zone(site)).date()
     done = (today - monday).days  # days 0..done are under way or past
     if done >= DAYS - 1:
         raise ValidationError(
-            f"The week of {monday} has no day left to re-plan (today is {today}).", field="week"
+            gettext("The week of %(monday)s has no day left to re-plan (today is %(today)s).")
+            % {"monday": monday, "today": today},
+            field="week",
         )
     instance = week_instance(site=site, monday=monday)
     previous = week_solution(site=site, monday=monday)
     if not previous:
         raise ValidationError(
-            f"Nothing is booked in the week of {monday} at {site.code}: plan the week first.",
+            gettext("Nothing is booked in the week of %(monday)s at %(site)s: plan the week first.")
+            % {"monday": monday, "site": site.code},
             field="week",
         )
     reasons = {k: str(v).strip() for k, v in (reasons or {}).items() if str(v).strip()}
     for ref, text in reasons.items():
         if len(text) > 500:
             raise ValidationError(
-                f"reasons.{ref}: a reason holds at most 500 characters; got {len(text)}.",
+                gettext("reasons.%(ref)s: a reason holds at most 500 characters; got %(count)s.")
+                % {"ref": ref, "count": len(text)},
                 field=f"reasons.{ref}",
             )
     visits = []
@@ -810,8 +928,10 @@ def replan_start(
             v["confirmed"] = True  # under way: never moved
             if v["id"] in reasons:
                 raise ValidationError(
-                    f"reasons.{v['id']}: the booking is on a day already under way; it cannot "
-                    "be moved.",
+                    gettext(
+                        "reasons.%(id)s: the booking is on a day already under way; it cannot be moved."
+                    )
+                    % {"id": v["id"]},
                     field=f"reasons.{v['id']}",
                 )
             visits.append(v)
@@ -829,8 +949,11 @@ def replan_start(
         found = next((x for x in inst.visits if x.id == ref), None)
         if found is None or ref not in previous or not found.locked:
             raise ValidationError(
-                f"reasons.{ref}: only a booked visit that is kept in place (confirmed, or a PK "
-                "visit on a fixed day) takes a reason to move.",
+                gettext(
+                    "reasons.%(ref)s: only a booked visit that is kept in place (confirmed, or a PK "
+                    "visit on a fixed day) takes a reason to move."
+                )
+                % {"ref": ref},
                 field=f"reasons.{ref}",
             )
     run = PlanRun.objects.create(
@@ -915,7 +1038,7 @@ def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
     current = week_solution(site=site, monday=monday)
     if {k: list(v) for k, v in current.items()} != {k: list(v) for k, v in run.previous.items()}:
         raise ConflictError(
-            "The week's bookings changed since this re-plan started; re-plan again.",
+            gettext("The week's bookings changed since this re-plan started; re-plan again."),
             field="previous",
         )
     by_ref = {r.ref: r for r in week.requests}
@@ -923,7 +1046,8 @@ def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
     for m in changes:
         if m["ref"] not in by_ref:
             raise ConflictError(
-                f"{m['label']} was cancelled since this re-plan started; re-plan again.",
+                gettext("%(label)s was cancelled since this re-plan started; re-plan again.")
+                % {"label": m["label"]},
                 field="previous",
             )
     checker = PlacementChecker(site)

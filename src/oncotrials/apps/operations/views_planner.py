@@ -155,7 +155,7 @@ def _add_request(request: HttpRequest, site: Any, monday: dt.date) -> HttpRespon
     raw = p.get("sample_offsets", "").replace(",", " ").split()
     if any(not x.isdigit() for x in raw):
         raise ValidationError(
-            "sample_offsets must be whole minutes separated by spaces or commas.",
+            _("sample_offsets must be whole minutes separated by spaces or commas."),
             field="sample_offsets",
         )
     fields["sample_offsets"] = [int(x) for x in raw]

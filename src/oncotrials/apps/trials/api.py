@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Query, Router, Schema, Status
 
 from oncotrials.apps.accounts.access import Action, acting_user, require, roles_on
@@ -78,7 +79,8 @@ def trials_create(request: HttpRequest, payload: TrialIn) -> Any:
     visible = [s for s in sites if roles_on(request.user, s)]
     if unknown or len(visible) != len(sites):
         raise NotFoundError(
-            f"Unknown site(s): {', '.join(unknown or sorted(set(codes) - {s.code for s in visible}))}."
+            gettext("Unknown site(s): %(values)s.")
+            % {"values": ", ".join(unknown or sorted(set(codes) - {s.code for s in visible}))}
         )
     for site in sites:
         require(request.user, Action.EDIT_PORTFOLIO, on=site)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import scope_condition
 from oncotrials.apps.accounts.models import Actor
@@ -77,7 +78,9 @@ def trial_get_for_user(*, user: Actor, trial_id: int) -> Trial:
         .first()
     )
     if trial is None:
-        raise NotFoundError(f"No trial {trial_id} that you may see.")
+        raise NotFoundError(
+            gettext("No trial %(trial_id)s that you may see.") % {"trial_id": trial_id}
+        )
     return trial
 
 
@@ -88,7 +91,9 @@ def cohort_get_for_user(*, user: Actor, cohort_id: int) -> Cohort:
         .first()
     )
     if cohort is None:
-        raise NotFoundError(f"No cohort {cohort_id} that you may see.")
+        raise NotFoundError(
+            gettext("No cohort %(cohort_id)s that you may see.") % {"cohort_id": cohort_id}
+        )
     return cohort
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts.models import Membership, Site, User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
@@ -34,6 +35,8 @@ from .models import (
 _ONCOTREE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
 _NCT = re.compile(r"^NCT\d{8}$")
 _EU_CT = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}$")
+#: The words for what a site holds in a trial (``hooks.site_usage``), in the user's language.
+_USAGE_WORDS = {"registrations": gettext_lazy("registrations")}
 
 TRIAL_FIELDS = (
     "protocol_code",
@@ -55,7 +58,9 @@ def _choice(field: str, value: Any, choices: Any) -> str:
     allowed = [c.value for c in choices]
     if value not in allowed:
         raise ValidationError(
-            f"{field} must be one of {', '.join(allowed)}; got {value!r}.", field=field
+            gettext("%(field)s must be one of %(values)s; got %(value)s.")
+            % {"field": field, "values": ", ".join(allowed), "value": repr(value)},
+            field=field,
         )
     return str(value)
 
@@ -63,13 +68,17 @@ def _choice(field: str, value: Any, choices: Any) -> str:
 def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     unknown = set(data) - set(TRIAL_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown trial field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("Unknown trial field(s): %(values)s.") % {"values": ", ".join(sorted(unknown))}
+        )
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in {"protocol_code", "title", "sponsor"}:
             value = (value or "").strip()
             if not value:
-                raise ValidationError(f"{key} must not be empty.", field=key)
+                raise ValidationError(
+                    gettext("%(key)s must not be empty.") % {"key": key}, field=key
+                )
         elif key == "phase":
             value = _choice(key, value, Phase)
         elif key == "modality":
@@ -78,18 +87,23 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
             value = _choice(key, value, SponsorType)
         elif key == "nct_number" and value and not _NCT.match(value):
             raise ValidationError(
-                f"nct_number must look like NCT01234567; got {value!r}.", field=key
+                gettext("nct_number must look like NCT01234567; got %(value)s.")
+                % {"value": repr(value)},
+                field=key,
             )
         elif key == "eu_ct_number" and value and not _EU_CT.match(value):
             raise ValidationError(
-                f"eu_ct_number must look like 2023-501234-12-00; got {value!r}.", field=key
+                gettext("eu_ct_number must look like 2023-501234-12-00; got %(value)s.")
+                % {"value": repr(value)},
+                field=key,
             )
         elif key == "tumour_types":
             value = [str(v).strip().upper() for v in (value or [])]
             bad = [v for v in value if not _ONCOTREE_CODE.match(v)]
             if bad:
                 raise ValidationError(
-                    f"tumour_types must be OncoTree codes such as NSCLC; got {bad[0]!r}.",
+                    gettext("tumour_types must be OncoTree codes such as NSCLC; got %(value)s.")
+                    % {"value": repr(bad[0])},
                     field=key,
                 )
         elif key == "targets":
@@ -103,7 +117,11 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
                     or not str(c.get("text", "")).strip()
                 ):
                     raise ValidationError(
-                        f"eligibility[{i}] must be {{'kind': 'inclusion'|'exclusion', 'text': ...}}; got {c!r}.",
+                        gettext(
+                            "eligibility[%(index)s] must be {'kind': 'inclusion'|'exclusion', 'text': ...}; got "
+                            "%(got)s."
+                        )
+                        % {"index": i, "got": repr(c)},
                         field=key,
                     )
         out[key] = value
@@ -112,7 +130,10 @@ def _clean_trial_data(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
             out
         )
         if missing:
-            raise ValidationError(f"Missing trial field(s): {', '.join(sorted(missing))}.")
+            raise ValidationError(
+                gettext("Missing trial field(s): %(values)s.")
+                % {"values": ", ".join(sorted(missing))}
+            )
     return out
 
 
@@ -142,21 +163,32 @@ def _check_investigators(
         principal_investigator, list(by_id), trial
     ):
         raise ValidationError(
-            f"{principal_investigator.username} has no membership at any participating site"
-            f" ({', '.join(sorted(s.code for s in sites))}); the principal investigator must be"
-            " a member of one of them.",
+            gettext(
+                "%(user)s has no membership at any participating site "
+                "(%(values)s); the principal investigator must be a member of one of them."
+            )
+            % {
+                "user": principal_investigator.username,
+                "values": ", ".join(sorted(s.code for s in sites)),
+            },
             field="principal_investigator",
         )
     for site_id, user in site_investigators.items():
         if site_id not in by_id:
             raise ValidationError(
-                f"Site {site_id} does not take part in the trial; it cannot have an investigator.",
+                gettext(
+                    "Site %(site_id)s does not take part in the trial; it cannot have an investigator."
+                )
+                % {"site_id": site_id},
                 field="sites",
             )
         if user is not None and not _member_at(user, [site_id], trial):
             raise ValidationError(
-                f"{user.username} has no membership at {by_id[site_id].code}; a site's principal"
-                " investigator must be a member of that site.",
+                gettext(
+                    "%(user)s has no membership at %(site)s; a site's principal investigator must be a "
+                    "member of that site."
+                )
+                % {"user": user.username, "site": by_id[site_id].code},
                 field=f"site_pi_{site_id}",
             )
 
@@ -175,10 +207,13 @@ def trial_create(
     a member of one of the sites) and each site's own investigator (optional)."""
     clean = _clean_trial_data(data, partial=False)
     if not sites:
-        raise ValidationError("A trial needs at least one participating site.", field="sites")
+        raise ValidationError(
+            gettext("A trial needs at least one participating site."), field="sites"
+        )
     if lead_site is not None and lead_site.pk not in {s.pk for s in sites}:
         raise ValidationError(
-            f"The lead site {lead_site.code} must be one of the participating sites.",
+            gettext("The lead site %(lead_site)s must be one of the participating sites.")
+            % {"lead_site": lead_site.code},
             field="lead_site",
         )
     site_pis = dict(site_investigators or {})
@@ -190,7 +225,8 @@ def trial_create(
     )
     if Trial.objects.filter(protocol_code=clean["protocol_code"]).exists():
         raise ConflictError(
-            f"A trial with protocol code {clean['protocol_code']!r} already exists."
+            gettext("A trial with protocol code %(protocol_code)s already exists.")
+            % {"protocol_code": repr(clean["protocol_code"])}
         )
     trial = Trial(**clean, principal_investigator=principal_investigator)
     trial._history_user = by  # type: ignore[attr-defined]
@@ -256,13 +292,22 @@ def trial_update(
     the trial (registrations, ...) cannot leave it. Only a member of a participating site can be
     the principal investigator; only a member of a site can be its investigator."""
     if not reason.strip():
-        raise ValidationError("A reason for change is required to edit a trial.", field="reason")
+        raise ValidationError(
+            gettext("A reason for change is required to edit a trial."), field="reason"
+        )
     clean = _clean_trial_data(changes, partial=True)
     locked = Trial.objects.select_for_update().get(pk=trial.pk)
     if locked.version != expected_version:
         raise ConflictError(
-            f"Trial {locked.protocol_code} was changed by someone else (version {locked.version},"
-            f" you edited version {expected_version}); reload and apply your change again.",
+            gettext(
+                "Trial %(trial)s was changed by someone else (version %(version)s, you edited "
+                "version %(expected_version)s); reload and apply your change again."
+            )
+            % {
+                "trial": locked.protocol_code,
+                "version": locked.version,
+                "expected_version": expected_version,
+            },
             current_version=locked.version,
         )
     before = model_snapshot(locked, clean.keys())
@@ -285,7 +330,7 @@ def trial_update(
     try:
         locked.save()
     except IntegrityError:
-        raise ConflictError("Another trial already uses that protocol code.") from None
+        raise ConflictError(gettext("Another trial already uses that protocol code.")) from None
     audit_record(action="update", instance=locked, changes=delta, reason=reason, by=by)
     return locked
 
@@ -310,18 +355,22 @@ def _update_sites_and_investigators(
     current_sites = [ts.site for ts in rows.values()]
     wanted = list(sites) if sites is not None else current_sites
     if not wanted:
-        raise ValidationError("A trial needs at least one participating site.", field="sites")
+        raise ValidationError(
+            gettext("A trial needs at least one participating site."), field="sites"
+        )
     wanted_ids = {s.pk for s in wanted}
     for site_id, ts in rows.items():
         if site_id in wanted_ids:
             continue
         held = site_usage(trial, ts.site)
         if held:
-            what = ", ".join(f"{n} {name}" for name, n in held)
+            what = ", ".join(f"{n} {_USAGE_WORDS.get(name, name)}" for name, n in held)
             raise ValidationError(
-                f"Site {ts.site.code} cannot leave {trial.protocol_code}: it holds {what} of"
-                " this trial. A site leaves a trial only when none of its patients is registered"
-                " in it.",
+                gettext(
+                    "Site %(site)s cannot leave %(trial)s: it holds %(what)s of this trial. A site "
+                    "leaves a trial only when none of its patients is registered in it."
+                )
+                % {"site": ts.site.code, "trial": trial.protocol_code, "what": what},
                 field="sites",
             )
     old_pis = {sid: ts.principal_investigator for sid, ts in rows.items()}
@@ -338,7 +387,8 @@ def _update_sites_and_investigators(
     old_lead = next((ts.site for ts in rows.values() if ts.is_lead), None)
     if lead_site is not None and lead_site.pk not in wanted_ids:
         raise ValidationError(
-            f"The lead site {lead_site.code} must be one of the participating sites.",
+            gettext("The lead site %(lead_site)s must be one of the participating sites.")
+            % {"lead_site": lead_site.code},
             field="lead_site",
         )
     lead = lead_site or (old_lead if old_lead is not None and old_lead.pk in wanted_ids else None)
@@ -380,11 +430,16 @@ def trial_change_status(
     if to_status not in allowed:
         options = ", ".join(sorted(allowed)) or "none (the trial is closed)"
         raise ValidationError(
-            f"A trial in status {locked.status} cannot move to {to_status}; allowed: {options}.",
+            gettext(
+                "A trial in status %(status)s cannot move to %(to_status)s; allowed: %(options)s."
+            )
+            % {"status": locked.status, "to_status": to_status, "options": options},
             field="status",
         )
     if not reason.strip():
-        raise ValidationError("A reason is required to change a trial's status.", field="reason")
+        raise ValidationError(
+            gettext("A reason is required to change a trial's status."), field="reason"
+        )
     change = TrialStatusChange.objects.create(
         trial=locked,
         from_status=locked.status,
@@ -420,15 +475,20 @@ def cohort_create(
     code = code.strip()
     if not code or not name.strip():
         raise ValidationError(
-            "A cohort needs a code and a name.", field="code" if not code else "name"
+            gettext("A cohort needs a code and a name."), field="code" if not code else "name"
         )
     kind = _choice("kind", kind, CohortKind)
     if target_accrual is not None and target_accrual < 0:
         raise ValidationError(
-            f"target_accrual must be ≥ 0; got {target_accrual}.", field="target_accrual"
+            gettext("target_accrual must be ≥ 0; got %(target_accrual)s.")
+            % {"target_accrual": target_accrual},
+            field="target_accrual",
         )
     if Cohort.objects.filter(trial=trial, code=code).exists():
-        raise ConflictError(f"Trial {trial} already has a cohort {code!r}.")
+        raise ConflictError(
+            gettext("Trial %(trial)s already has a cohort %(code)s.")
+            % {"trial": trial, "code": repr(code)}
+        )
     cohort = Cohort(
         trial=trial,
         code=code,
@@ -463,11 +523,14 @@ def dose_level_create(
     amount = _dose_amount(dose)
     if not agent.strip() or not unit.strip():
         raise ValidationError(
-            "A dose level needs an agent and a unit.",
+            gettext("A dose level needs an agent and a unit."),
             field="agent" if not agent.strip() else "unit",
         )
     if DoseLevel.objects.filter(cohort=cohort, level=level, agent=agent.strip()).exists():
-        raise ConflictError(f"Cohort {cohort} already has level {level} for {agent.strip()}.")
+        raise ConflictError(
+            gettext("Cohort %(cohort)s already has level %(level)s for %(agent)s.")
+            % {"cohort": cohort, "level": level, "agent": agent.strip()}
+        )
     dl = DoseLevel(
         cohort=cohort,
         level=level,
@@ -496,8 +559,15 @@ _DOSE_DEFINING = ("level", "agent", "dose", "unit")
 def _check_version(instance: Any, expected_version: int | None) -> None:
     if expected_version is not None and instance.version != expected_version:
         raise ConflictError(
-            f"{instance} was changed by someone else (version {instance.version}, you edited"
-            f" version {expected_version}); reload and apply your change again.",
+            gettext(
+                "%(instance)s was changed by someone else (version %(version)s, you edited version "
+                "%(expected_version)s); reload and apply your change again."
+            )
+            % {
+                "instance": instance,
+                "version": instance.version,
+                "expected_version": expected_version,
+            },
             current_version=instance.version,
         )
 
@@ -527,37 +597,49 @@ def cohort_update(
     """Change a cohort's fields (a reason is required); the change is audited."""
     unknown = set(changes) - set(COHORT_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown cohort field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("Unknown cohort field(s): %(values)s.") % {"values": ", ".join(sorted(unknown))}
+        )
     if not reason.strip():
-        raise ValidationError("A reason for change is required to edit a cohort.", field="reason")
+        raise ValidationError(
+            gettext("A reason for change is required to edit a cohort."), field="reason"
+        )
     locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
     _check_version(locked, expected_version)
     clean = dict(changes)
     if "code" in clean:
         clean["code"] = str(clean["code"]).strip()
         if not clean["code"]:
-            raise ValidationError("A cohort needs a code.", field="code")
+            raise ValidationError(gettext("A cohort needs a code."), field="code")
         if (
             Cohort.objects.filter(trial_id=locked.trial_id, code=clean["code"])
             .exclude(pk=locked.pk)
             .exists()
         ):
             raise ValidationError(
-                f"Trial {locked.trial} already has a cohort {clean['code']!r}.", field="code"
+                gettext("Trial %(trial)s already has a cohort %(code)s.")
+                % {"trial": locked.trial, "code": repr(clean["code"])},
+                field="code",
             )
     if "name" in clean:
         clean["name"] = str(clean["name"]).strip()
         if not clean["name"]:
-            raise ValidationError("A cohort needs a name.", field="name")
+            raise ValidationError(gettext("A cohort needs a name."), field="name")
     if "kind" in clean:
         clean["kind"] = _choice("kind", clean["kind"], CohortKind)
         if clean["kind"] != locked.kind and _referenced_by_plan(locked):
             raise ValidationError(
-                f"{locked} runs an escalation plan; its kind cannot change.", field="kind"
+                gettext("%(cohort)s runs an escalation plan; its kind cannot change.")
+                % {"cohort": locked},
+                field="kind",
             )
     target = clean.get("target_accrual")
     if target is not None and target < 0:
-        raise ValidationError(f"target_accrual must be ≥ 0; got {target}.", field="target_accrual")
+        raise ValidationError(
+            gettext("target_accrual must be ≥ 0; got %(target_accrual)s.")
+            % {"target_accrual": target},
+            field="target_accrual",
+        )
     before = model_snapshot(locked, clean.keys())
     for key, value in clean.items():
         setattr(locked, key, value)
@@ -589,14 +671,22 @@ def _dose_amount(dose: Any) -> Decimal:
     try:
         amount = Decimal(str(dose))
     except ArithmeticError:
-        raise ValidationError(f"dose must be a number; got {dose!r}.", field="dose") from None
+        raise ValidationError(
+            gettext("dose must be a number; got %(dose)s.") % {"dose": repr(dose)}, field="dose"
+        ) from None
     if not amount.is_finite() or amount < 0:
-        raise ValidationError(f"dose must be a finite number ≥ 0; got {dose!r}.", field="dose")
+        raise ValidationError(
+            gettext("dose must be a finite number ≥ 0; got %(dose)s.") % {"dose": repr(dose)},
+            field="dose",
+        )
     amount = amount.normalize()
     if amount != amount.quantize(Decimal("0.0001")) or amount >= Decimal("1e8"):
         raise ValidationError(
-            f"dose is kept to 4 decimals below 100,000,000; got {dose!r}. Change the unit"
-            " (e.g. µg instead of mg) rather than lose precision.",
+            gettext(
+                "dose is kept to 4 decimals below 100,000,000; got %(dose)s. Change the unit (e.g. "
+                "µg instead of mg) rather than lose precision."
+            )
+            % {"dose": repr(dose)},
             field="dose",
         )
     return amount
@@ -615,10 +705,13 @@ def dose_level_update(
     once a patient, a plan or a decision refers to it: what was given is never rewritten."""
     unknown = set(changes) - set(DOSE_LEVEL_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown dose-level field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("Unknown dose-level field(s): %(values)s.")
+            % {"values": ", ".join(sorted(unknown))}
+        )
     if not reason.strip():
         raise ValidationError(
-            "A reason for change is required to edit a dose level.", field="reason"
+            gettext("A reason for change is required to edit a dose level."), field="reason"
         )
     locked = DoseLevel.objects.select_for_update().get(pk=dose_level.pk)
     _check_version(locked, expected_version)
@@ -629,7 +722,7 @@ def dose_level_update(
         if key in clean:
             clean[key] = str(clean[key]).strip()
             if not clean[key]:
-                raise ValidationError("A dose level needs an agent and a unit.", field=key)
+                raise ValidationError(gettext("A dose level needs an agent and a unit."), field=key)
     before = model_snapshot(locked, clean.keys())
     for key, value in clean.items():
         setattr(locked, key, value)
@@ -639,8 +732,11 @@ def dose_level_update(
     fixed = [k for k in _DOSE_DEFINING if k in delta]
     if fixed and _referenced(locked):
         raise ValidationError(
-            f"{dose_level} is already in use (patients, an escalation plan or a decision refer"
-            f" to it); its {fixed[0]} cannot change. Add a new dose level instead.",
+            gettext(
+                "%(dose_level)s is already in use (patients, an escalation plan or a decision refer "
+                "to it); its %(fixed)s cannot change. Add a new dose level instead."
+            )
+            % {"dose_level": dose_level, "fixed": fixed[0]},
             field=fixed[0],
         )
     if (
@@ -649,7 +745,8 @@ def dose_level_update(
         .exists()
     ):
         raise ValidationError(
-            f"Cohort {locked.cohort} already has level {locked.level} for {locked.agent}.",
+            gettext("Cohort %(cohort)s already has level %(level)s for %(agent)s.")
+            % {"cohort": locked.cohort, "level": locked.level, "agent": locked.agent},
             field="level",
         )
     locked.version += 1
@@ -680,7 +777,8 @@ def schedule_set(
     errors = [p for p in schedule_problems(document) if p.is_error]
     if errors:
         raise ValidationError(
-            f"The visit schedule has {len(errors)} error(s); first: {errors[0].code} {errors[0].message}",
+            gettext("The visit schedule has %(count)s error(s); first: %(code)s %(message)s")
+            % {"count": len(errors), "code": errors[0].code, "message": errors[0].message},
             field="document",
             problems=[f"{p.code} {p.message}" for p in errors],
         )
@@ -696,7 +794,7 @@ def schedule_set(
         return definition
     if not reason.strip():
         raise ValidationError(
-            "A reason (e.g. the protocol amendment) is required to change a schedule.",
+            gettext("A reason (e.g. the protocol amendment) is required to change a schedule."),
             field="reason",
         )
     old = existing.document

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
@@ -235,8 +236,11 @@ def tumour_assessment_put(
     a = assessment_get_for_user(user=request.user, assessment_id=assessment_id)
     if a.kind != AssessmentKind.FOLLOW_UP:
         raise NotFoundError(
-            f"Tumour assessment {assessment_id} is a baseline; correct it through "
-            f"/registrations/{a.registration_id}/tumour-baseline."
+            gettext(
+                "Tumour assessment %(assessment_id)s is a baseline; correct it through "
+                "/registrations/%(registration_id)s/tumour-baseline."
+            )
+            % {"assessment_id": assessment_id, "registration_id": a.registration_id}
         )
     saved = assessment_save(
         registration=a.registration,
@@ -286,7 +290,8 @@ def tumour_overrides_create(
         assessment = Assessment.objects.filter(pk=payload.assessment_id, registration=reg).first()
         if assessment is None:
             raise NotFoundError(
-                f"No tumour assessment {payload.assessment_id} in registration {reg.pk}."
+                gettext("No tumour assessment %(assessment_id)s in registration %(registration)s.")
+                % {"assessment_id": payload.assessment_id, "registration": reg.pk}
             )
     override = response_override(
         registration=reg,

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
@@ -41,7 +42,10 @@ def registration_get_for_user(*, user: Actor, registration_id: int) -> Registrat
         .first()
     )
     if reg is None:
-        raise NotFoundError(f"No registration {registration_id} that you may see.")
+        raise NotFoundError(
+            gettext("No registration %(registration_id)s that you may see.")
+            % {"registration_id": registration_id}
+        )
     return reg
 
 
@@ -52,7 +56,10 @@ def assessment_get_for_user(*, user: Actor, assessment_id: int) -> Assessment:
         .first()
     )
     if a is None:
-        raise NotFoundError(f"No tumour assessment {assessment_id} that you may see.")
+        raise NotFoundError(
+            gettext("No tumour assessment %(assessment_id)s that you may see.")
+            % {"assessment_id": assessment_id}
+        )
     return a
 
 

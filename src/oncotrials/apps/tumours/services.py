@@ -185,19 +185,28 @@ def _decimal(value: Any, where: str, field: str) -> Decimal | None:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationError(
-            f"{where}, field {field}: {value!r} is not a number; give millimetres, e.g. 23.5.",
+            gettext(
+                "%(where)s, field %(field)s: %(value)s is not a number; give millimetres, e.g. 23.5."
+            )
+            % {"where": where, "field": field, "value": repr(value)},
             field=field,
         ) from None
     if not number.is_finite() or number < 0:
         raise ValidationError(
-            f"{where}, field {field}: {value} is negative or not finite; diameters are "
-            "millimetres, zero or more.",
+            gettext(
+                "%(where)s, field %(field)s: %(value)s is negative or not finite; diameters are "
+                "millimetres, zero or more."
+            )
+            % {"where": where, "field": field, "value": value},
             field=field,
         )
     if number > MAX_MM or number != number.quantize(Decimal("0.01")):
         raise ValidationError(
-            f"{where}, field {field}: {value} must lie between 0 and {MAX_MM} mm with at most "
-            "two decimals.",
+            gettext(
+                "%(where)s, field %(field)s: %(value)s must lie between 0 and %(max_mm)s mm with at "
+                "most two decimals."
+            )
+            % {"where": where, "field": field, "value": value, "max_mm": MAX_MM},
             field=field,
         )
     return number
@@ -209,38 +218,47 @@ def _choice(value: Any, choices: Iterable[str], where: str, field: str, blank: b
     if (blank and value == "") or value in allowed:
         return str(value)
     raise ValidationError(
-        f"{where}, field {field}: {value!r} is not one of {', '.join(allowed)}.", field=field
+        gettext("%(where)s, field %(field)s: %(value)s is not one of %(values)s.")
+        % {"where": where, "field": field, "value": repr(value), "values": ", ".join(allowed)},
+        field=field,
     )
 
 
 def _clean_baseline_lesions(lesions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if not lesions:
         raise ValidationError(
-            "A baseline needs at least one lesion; record targets and non-targets.",
+            gettext("A baseline needs at least one lesion; record targets and non-targets."),
             field="lesions",
         )
     seen: set[str] = set()
     out = []
     for i, raw in enumerate(lesions):
-        where = f"Baseline lesion {i + 1}"
+        where = gettext("Baseline lesion %(n)s") % {"n": i + 1}
         lesion_id = str(raw.get("lesion_id") or "").strip()
         if not lesion_id or len(lesion_id) > 20:
             raise ValidationError(
-                f"{where}, field lesion_id: give an identifier of 1 to 20 characters (e.g. T1).",
+                gettext(
+                    "%(where)s, field lesion_id: give an identifier of 1 to 20 characters (e.g. T1)."
+                )
+                % {"where": where},
                 field=f"lesions[{i}].lesion_id",
             )
         if lesion_id in seen:
             raise ValidationError(
-                f"{where}, field lesion_id: {lesion_id} is given twice; every lesion of a patient "
-                "needs its own identifier.",
+                gettext(
+                    "%(where)s, field lesion_id: %(lesion_id)s is given twice; every lesion of a patient "
+                    "needs its own identifier."
+                )
+                % {"where": where, "lesion_id": lesion_id},
                 field=f"lesions[{i}].lesion_id",
             )
         seen.add(lesion_id)
-        where = f"Baseline lesion {lesion_id}"
+        where = gettext("Baseline lesion %(n)s") % {"n": lesion_id}
         organ = str(raw.get("organ") or "").strip()
         if not organ or len(organ) > 60:
             raise ValidationError(
-                f"{where}, field organ: give the organ or site (1 to 60 characters).",
+                gettext("%(where)s, field organ: give the organ or site (1 to 60 characters).")
+                % {"where": where},
                 field=f"lesions[{i}].organ",
             )
         out.append(
@@ -276,21 +294,30 @@ def _clean_measurements(
     out = []
     for i, raw in enumerate(measurements):
         lesion_id = str(raw.get("lesion_id") or "").strip()
-        where = f"Assessment of {when}, measurement {i + 1}"
+        where = gettext("Assessment of %(date)s, measurement %(n)s") % {"date": when, "n": i + 1}
         if lesion_id not in lesions:
             raise ValidationError(
-                f"{where}, field lesion_id: lesion {lesion_id!r} was never recorded at baseline; "
-                "record it at baseline first, or under new_lesions if it appeared since.",
+                gettext(
+                    "%(where)s, field lesion_id: lesion %(lesion_id)s was never recorded at baseline; "
+                    "record it at baseline first, or under new_lesions if it appeared since."
+                )
+                % {"where": where, "lesion_id": repr(lesion_id)},
                 field=f"measurements[{i}].lesion_id",
             )
         if lesion_id in seen:
             raise ValidationError(
-                f"{where}, field lesion_id: lesion {lesion_id} is measured twice; give one "
-                "measurement per lesion.",
+                gettext(
+                    "%(where)s, field lesion_id: lesion %(lesion_id)s is measured twice; give one "
+                    "measurement per lesion."
+                )
+                % {"where": where, "lesion_id": lesion_id},
                 field=f"measurements[{i}].lesion_id",
             )
         seen.add(lesion_id)
-        where = f"Assessment of {when}, lesion {lesion_id}"
+        where = gettext("Assessment of %(date)s, lesion %(lesion_id)s") % {
+            "date": when,
+            "lesion_id": lesion_id,
+        }
         diameter = _decimal(raw.get("diameter_mm"), where, f"measurements[{i}].diameter_mm")
         status = _choice(
             raw.get("status"), LesionStatus.values, where, f"measurements[{i}].status", blank=True
@@ -299,25 +326,41 @@ def _clean_measurements(
         if lesion.role == LesionRole.TARGET:
             if diameter is None and status not in _TARGET_STATUSES:
                 raise ValidationError(
-                    f"{where} (target), fields diameter_mm/status: give the diameter, or a "
-                    "status absent, too_small or not_evaluated.",
+                    gettext(
+                        "%(where)s (target), fields diameter_mm/status: give the diameter, or a status "
+                        "absent, too_small or not_evaluated."
+                    )
+                    % {"where": where},
                     field=f"measurements[{i}].diameter_mm",
                 )
         elif not status:
             raise ValidationError(
-                f"{where} (non-target), field status: missing; record absent, present, "
-                "increased, unequivocal_progression or not_evaluated.",
+                gettext(
+                    "%(where)s (non-target), field status: missing; record absent, present, increased, "
+                    "unequivocal_progression or not_evaluated."
+                )
+                % {"where": where},
                 field=f"measurements[{i}].status",
             )
         out.append({"lesion": lesion, "diameter_mm": diameter, "status": status})
     missing = [lid for lid in lesions if lid not in seen]
     if missing:
         lesion = lesions[missing[0]]
-        kind = "target" if lesion.role == LesionRole.TARGET else "non-target"
+        template = (
+            gettext(
+                "Assessment of %(when)s, target lesion %(lesion_id)s: missing from this "
+                "assessment; every baseline lesion needs a diameter or a status (not_evaluated when "
+                "it was not assessed)."
+            )
+            if lesion.role == LesionRole.TARGET
+            else gettext(
+                "Assessment of %(when)s, non-target lesion %(lesion_id)s: missing from this "
+                "assessment; every baseline lesion needs a diameter or a status (not_evaluated when "
+                "it was not assessed)."
+            )
+        )
         raise ValidationError(
-            f"Assessment of {when}, {kind} lesion {lesion.lesion_id}: missing from this "
-            "assessment; every baseline lesion needs a diameter or a status (not_evaluated "
-            "when it was not assessed).",
+            template % {"when": when, "lesion_id": lesion.lesion_id},
             field="measurements",
             lesion_id=lesion.lesion_id,
         )
@@ -332,20 +375,29 @@ def _clean_new_lesions(
     out = []
     for i, raw in enumerate(new_lesions):
         lesion_id = str(raw.get("lesion_id") or "").strip()
-        where = f"Assessment of {when}, new lesion {i + 1}"
+        where = gettext("Assessment of %(date)s, new lesion %(n)s") % {"date": when, "n": i + 1}
         if not lesion_id or len(lesion_id) > 20:
             raise ValidationError(
-                f"{where}, field lesion_id: give an identifier of 1 to 20 characters (e.g. N1).",
+                gettext(
+                    "%(where)s, field lesion_id: give an identifier of 1 to 20 characters (e.g. N1)."
+                )
+                % {"where": where},
                 field=f"new_lesions[{i}].lesion_id",
             )
         if lesion_id in taken or lesion_id in seen:
             raise ValidationError(
-                f"{where}, field lesion_id: {lesion_id} is already used by another lesion of "
-                "this patient; give the new lesion its own identifier.",
+                gettext(
+                    "%(where)s, field lesion_id: %(lesion_id)s is already used by another lesion of this "
+                    "patient; give the new lesion its own identifier."
+                )
+                % {"where": where, "lesion_id": lesion_id},
                 field=f"new_lesions[{i}].lesion_id",
             )
         seen.add(lesion_id)
-        where = f"Assessment of {when}, new lesion {lesion_id}"
+        where = gettext("Assessment of %(date)s, new lesion %(lesion_id)s") % {
+            "date": when,
+            "lesion_id": lesion_id,
+        }
         out.append(
             {
                 "lesion_id": lesion_id,
@@ -369,8 +421,11 @@ def _clean_new_lesions(
 def _check_version(obj: Assessment, version: int | None) -> None:
     if version is None or version != obj.version:
         raise ConflictError(
-            f"{obj} was changed by someone else (version {obj.version}, you edited version "
-            f"{version}); reload it and apply your change again.",
+            gettext(
+                "%(record)s was changed by someone else (version %(version)s, you edited version "
+                "%(edited)s); reload it and apply your change again."
+            )
+            % {"record": obj, "version": obj.version, "edited": version},
             current_version=obj.version,
         )
 
@@ -378,7 +433,9 @@ def _check_version(obj: Assessment, version: int | None) -> None:
 def _needs_reason(obj: Assessment, reason: str) -> None:
     if obj.status == AssessmentStatus.COMPLETE and not reason.strip():
         raise ValidationError(
-            f"{obj} is complete; a change needs a reason for change.", field="reason"
+            gettext("%(record)s is complete; a change needs a reason for change.")
+            % {"record": obj},
+            field="reason",
         )
 
 
@@ -435,7 +492,7 @@ def baseline_save(
     require(by, Action.EDIT_CRF, on=registration)
     reg = _lock_registration(registration)
     date_not_future(date, "date")
-    method = _choice(method, ImagingMethod.values, "Baseline", "method")
+    method = _choice(method, ImagingMethod.values, gettext("Baseline"), "method")
     cleaned = _clean_baseline_lesions(lesions)
     now = timezone.now()
     baseline = (
@@ -447,8 +504,11 @@ def baseline_save(
     if baseline is None:
         if version not in (None, 0):
             raise ConflictError(
-                f"Registration {reg.pk} has no baseline any more (you edited version {version}); "
-                "reload it.",
+                gettext(
+                    "Registration %(registration)s has no baseline any more (you edited version %(version)s); "
+                    "reload it."
+                )
+                % {"registration": reg.pk, "version": version},
                 current_version=0,
             )
         old: dict[str, Any] = {}
@@ -486,8 +546,11 @@ def baseline_save(
         if lesion_id not in keep:
             if lesion.measurements.exists():
                 raise ValidationError(
-                    f"Baseline lesion {lesion_id}, field lesion_id: it was measured at a "
-                    "follow-up and cannot be removed; correct it instead.",
+                    gettext(
+                        "Baseline lesion %(lesion_id)s, field lesion_id: it was measured at a follow-up and "
+                        "cannot be removed; correct it instead."
+                    )
+                    % {"lesion_id": lesion_id},
                     field="lesions",
                 )
             lesion.delete()
@@ -516,7 +579,10 @@ def _complete(a: Assessment, complete: bool, now: dt.datetime) -> None:
         a.status = AssessmentStatus.COMPLETE
     elif a.status == AssessmentStatus.COMPLETE:
         raise ValidationError(
-            f"{a} is complete and cannot return to draft; correct it with a reason instead.",
+            gettext(
+                "%(assessment)s is complete and cannot return to draft; correct it with a reason instead."
+            )
+            % {"assessment": a},
             field="complete",
         )
 
@@ -548,7 +614,12 @@ def assessment_save(
     require(by, Action.EDIT_CRF, on=registration)
     reg = _lock_registration(registration)
     date_not_future(date, "date")
-    method = _choice(method, ImagingMethod.values, f"Assessment of {date.isoformat()}", "method")
+    method = _choice(
+        method,
+        ImagingMethod.values,
+        gettext("Assessment of %(date)s") % {"date": date.isoformat()},
+        "method",
+    )
     baseline = (
         Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE)
         .order_by("pk")
@@ -556,14 +627,20 @@ def assessment_save(
     )
     if baseline is None:
         raise ValidationError(
-            f"Registration {reg.pk} ({reg.patient.research_id}) has no baseline assessment; "
-            "record the baseline lesions before any follow-up.",
+            gettext(
+                "Registration %(registration)s (%(patient)s) has no baseline assessment; record the baseline "
+                "lesions before any follow-up."
+            )
+            % {"registration": reg.pk, "patient": reg.patient.research_id},
             field="date",
         )
     if date <= baseline.date:
         raise ValidationError(
-            f"Assessment of {date.isoformat()}, field date: on or before the baseline "
-            f"({baseline.date.isoformat()}); lesions cannot be measured before baseline.",
+            gettext(
+                "Assessment of %(date)s, field date: on or before the baseline (%(baseline)s); lesions "
+                "cannot be measured before baseline."
+            )
+            % {"date": date.isoformat(), "baseline": baseline.date.isoformat()},
             field="date",
         )
     lesions = {
@@ -587,7 +664,9 @@ def assessment_save(
     else:
         target = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if target.registration_id != reg.pk or target.kind != AssessmentKind.FOLLOW_UP:
-            raise ValidationError(f"{target} is not a follow-up of this registration.")
+            raise ValidationError(
+                gettext("%(target)s is not a follow-up of this registration.") % {"target": target}
+            )
         _check_version(target, version)
         _needs_reason(target, reason)
         old = _assessment_snapshot(target)

@@ -226,7 +226,11 @@ class EscalationSettings:
         t = self.target
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t < 1:
             raise ValidationError(
-                f"The target DLT rate of {design} must lie in (0, 1); got {t}.", field="target"
+                f"The target DLT rate of {design} must lie in (0, 1); got {t}.",
+                code="design_target",
+                field="target",
+                design=design,
+                got=str(t),
             )
         return float(t)
 
@@ -235,32 +239,58 @@ def _param_value(key: str, spec: Param, value: Any, n_doses: int) -> Any:
     where = f"parameters.{key}"
     if spec.kind == "boolean":
         if not isinstance(value, bool):
-            raise ValidationError(f"{where} must be true or false; got {value!r}.", field=where)
+            raise ValidationError(
+                f"{where} must be true or false; got {value!r}.",
+                code="design_param_boolean",
+                field=where,
+                value=repr(value),
+            )
         return value
     if spec.kind == "text":
         if not isinstance(value, str):
-            raise ValidationError(f"{where} must be a text; got {value!r}.", field=where)
+            raise ValidationError(
+                f"{where} must be a text; got {value!r}.",
+                code="design_param_text",
+                field=where,
+                value=repr(value),
+            )
         return value
     if spec.kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"{where} must be an integer; got {value!r}.", field=where)
+            raise ValidationError(
+                f"{where} must be an integer; got {value!r}.",
+                code="design_param_integer",
+                field=where,
+                value=repr(value),
+            )
         return value
     if spec.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError(f"{where} must be a number; got {value!r}.", field=where)
+            raise ValidationError(
+                f"{where} must be a number; got {value!r}.",
+                code="design_param_number",
+                field=where,
+                value=repr(value),
+            )
         return float(value)
     # per-dose numbers
     if not isinstance(value, list | tuple) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in value
     ):
         raise ValidationError(
-            f"{where} must be a list of numbers, one per dose level; got {value!r}.", field=where
+            f"{where} must be a list of numbers, one per dose level; got {value!r}.",
+            code="design_param_per_dose",
+            field=where,
+            value=repr(value),
         )
     if len(value) != n_doses:
         raise ValidationError(
             f"{where} gives {len(value)} values but the cohort has {n_doses} dose levels; give "
             "one per dose level, lowest first.",
+            code="design_param_count",
             field=where,
+            count=len(value),
+            n_doses=n_doses,
         )
     return tuple(float(v) for v in value)
 
@@ -279,14 +309,22 @@ def check_escalation_params(
         accepted = ", ".join(sorted(declared)) or "none"
         raise ValidationError(
             f"{design} has no parameter {unknown[0]!r}; its parameters are: {accepted}.",
+            code="design_param_unknown",
             field=f"parameters.{unknown[0]}",
+            design=design,
+            name=repr(unknown[0]),
+            accepted=accepted,
         )
     out: dict[str, Any] = {}
     for key, spec in declared.items():
         if key not in params or params[key] is None:
             if spec.required:
                 raise ValidationError(
-                    f"{design} needs parameters.{key} ({spec.help}).", field=f"parameters.{key}"
+                    f"{design} needs parameters.{key} ({spec.help}).",
+                    code="design_param_required",
+                    field=f"parameters.{key}",
+                    design=design,
+                    help=spec.help,
                 )
             continue
         out[key] = _param_value(key, spec, params[key], settings.n_doses)

@@ -71,7 +71,7 @@ def test_an_invalid_trial_keeps_the_input_and_shows_each_error_by_its_field(unit
     before = Trial.objects.count()
     data = {**NEW_TRIAL, "title": "", "tumour_types": "NSCLC, NOTACODE", "nct_number": "NCT12"}
     r = client_for("investigator").post("/trials/new/", {**data, "sites": [unit.main.pk]})
-    assert r.status_code == 200
+    assert r.status_code == 422
     form = r.context["form"]
     assert set(form.errors) == {"title", "tumour_types"}
     assert "NOTACODE is not an OncoTree code" in form.errors["tumour_types"][0]
@@ -92,7 +92,7 @@ def test_a_service_refusal_is_shown_next_to_its_field(unit, client_for):
 
 def test_a_site_where_the_user_may_not_edit_is_refused(unit, client_for):
     r = client_for("investigator").post("/trials/new/", {**NEW_TRIAL, "sites": [unit.partner.pk]})
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "sites" in r.context["form"].errors
     assert not Trial.objects.filter(protocol_code="ONC-2027-01").exists()
 

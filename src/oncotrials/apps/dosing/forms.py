@@ -188,7 +188,7 @@ class DoseLevelField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class DecisionForm(forms.Form):
     """The committee's decision on the next cohort, signed with the signer's password (never
-    shown back); the design's recommendation is the initial choice, never a silent default."""
+    shown back); the page starts it on the design's recommendation."""
 
     action = forms.ChoiceField(label=_("Committee decision"))
     next_dose_level = DoseLevelField(

@@ -24,7 +24,7 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError
 from . import services
 from .analytics import accrual_overview, activity_for, trial_accrual
 from .exports import activity_csv, activity_json, activity_xlsx
-from .forms import AccrualPlanForm
+from .forms import AccrualPlanForm, nothing_saved
 from .models import AccrualPlan, Closure, NurseShift, ResourceKind, Unit
 from .occupancy import week_occupancy
 from .selectors import (
@@ -325,10 +325,7 @@ def _resources_post(request: HttpRequest, site: Any) -> int:
         if exc.status == 403:
             messages.error(request, exc.message)
             return 403
-        field = exc.extra.get("field", "")
-        messages.error(
-            request, _("Nothing was saved (%(f)s): %(m)s") % {"f": field, "m": exc.message}
-        )
+        messages.error(request, nothing_saved(exc))
         return 422
     except ValueError:
         messages.error(request, _("Give a date as YYYY-MM-DD; nothing was saved."))

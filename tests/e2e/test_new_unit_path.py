@@ -250,12 +250,34 @@ def test_new_unit_runs_its_first_boin_trial_through_the_pages(
     assert after != before, (before, after)
     _shot(page, "escalation-after-dlt")
 
-    # --- the committee's decision, signed
-    recommended = page.locator("#decision-action").input_value()
-    page.fill("#decision-meaning", "Approved by the safety review committee")
-    page.fill("#decision-password", PASSWORD)
+    # --- the committee's decision, signed: a wrong password is refused beside the password,
+    # the choices kept and nothing recorded; the right one records the decision
+    form = page.locator("[data-testid=decision-form]")
+    recommended = form.locator("select[name=action]").input_value()
+    level = form.locator("select[name=next_dose_level]").input_value()
+    form.locator("input[name=meaning]").fill("Approved by the safety review committee")
+    form.locator("input[name=password]").fill("not-my-password")
     with page.expect_navigation():
-        page.click("text=Sign decision")
+        form.locator("[data-testid=decision-submit]").click()
+    form = page.locator("[data-testid=decision-form]")
+    expect(form.locator("[data-testid=error-summary]")).to_contain_text("password does not match")
+    expect(form.locator("[data-testid=error-password]")).to_contain_text("password does not match")
+    password = form.locator("input[name=password]")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_have_attribute("aria-describedby", "decision-password-error")
+    expect(password).to_have_value("")  # never sent back
+    expect(form.locator("select[name=action]")).to_have_value(recommended)
+    expect(form.locator("select[name=next_dose_level]")).to_have_value(level)
+    expect(form.locator("input[name=meaning]")).to_have_value(
+        "Approved by the safety review committee"
+    )
+    expect(page.locator("[data-testid=decisions] tbody tr td.empty")).to_have_count(1)
+    assert not EscalationDecision.objects.exists()
+    _shot(page, "committee-decision-refused")
+    password.fill(PASSWORD)
+    with page.expect_navigation():
+        form.locator("[data-testid=decision-submit]").click()
+    _success(page, "Decision recorded and signed.")
     expect(page.locator("[data-testid=decisions] tbody tr")).to_have_count(1)
     expect(page.locator("[data-testid=decisions]")).to_contain_text(recommended)
     decision = EscalationDecision.objects.get()

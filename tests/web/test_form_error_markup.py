@@ -72,6 +72,7 @@ def test_a_lifecycle_change_without_reason_is_marked_on_its_own_form(unit, clien
     r = client_for("investigator").post(
         f"/trials/{trial.pk}/status/", {"to_status": "set_up", "reason": ""}
     )
+    assert r.status_code == 422
     html = r.content.decode()
     _refused(_form(html, "status-set_up"), "status-set_up-reason")
     assert 'aria-invalid="true"' not in _form(html, "status-closed")

@@ -171,7 +171,7 @@ def test_the_edit_page_shows_why_a_site_cannot_leave_or_a_user_cannot_be_pi(enro
     client = Client()
     client.force_login(unit.users["admin"], backend="django.contrib.auth.backends.ModelBackend")
     r = client.post(f"/trials/{trial.pk}/edit/", _post(trial, sites=[unit.main.pk]))
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "partner cannot leave T-SHARED" in " ".join(r.context["form"].errors["sites"])
     page = r.content.decode()
     assert 'data-testid="error-summary"' in page

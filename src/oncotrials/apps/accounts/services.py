@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.core.errors import (
@@ -316,7 +317,8 @@ def signing_reauthenticate(*, user: User, password: str) -> None:
     ``SIGNATURE_FAILURE_LIMIT`` of them within ``SIGNATURE_FAILURE_WINDOW`` the user cannot sign
     for ``SIGNATURE_LOCK_TIME`` (``signature_locked``), and every attempt meanwhile is refused
     unchecked, the right password included (``signature_refused``). Raises
-    ``PermissionDeniedError`` when the signature must not be applied.
+    ``PermissionDeniedError`` (``field="password"``, so that a form shows it beside the
+    password) when the signature must not be applied.
 
     Call it before the signing transaction: what it records is committed in its own transaction
     so that the failure stays recorded when the signing service raises.
@@ -334,10 +336,10 @@ def signing_reauthenticate(*, user: User, password: str) -> None:
                 reason="signing is locked after repeated wrong passwords",
                 by=user,
             )
-            message = (
-                f"Signing is locked until {until:%Y-%m-%d %H:%M} UTC after repeated wrong "
-                "passwords: the signature was not applied."
-            )
+            message = gettext(
+                "Signing is locked until %(until)s UTC after repeated wrong passwords: the "
+                "signature was not applied."
+            ) % {"until": f"{until:%Y-%m-%d %H:%M}"}
         elif _signing_password_ok(user, password or ""):
             if throttle.failures or throttle.locked_until is not None:
                 throttle.failures, throttle.window_started_at, throttle.locked_until = 0, None, None
@@ -356,7 +358,7 @@ def signing_reauthenticate(*, user: User, password: str) -> None:
                 reason=f"wrong password when signing ({throttle.failures} of {limit})",
                 by=user,
             )
-            message = "The password does not match: the signature was not applied."
+            message = gettext("The password does not match: the signature was not applied.")
             if throttle.failures >= limit:
                 throttle.locked_until = now + settings.SIGNATURE_LOCK_TIME
                 throttle.failures, throttle.window_started_at = 0, None
@@ -369,10 +371,9 @@ def signing_reauthenticate(*, user: User, password: str) -> None:
                     reason=f"{limit} wrong passwords when signing",
                     by=user,
                 )
-                message = (
-                    f"The password does not match ({limit} wrong passwords): signing is locked "
-                    f"until {throttle.locked_until:%Y-%m-%d %H:%M} UTC. The signature was not "
-                    "applied."
-                )
+                message = gettext(
+                    "The password does not match (%(n)d wrong passwords): signing is locked "
+                    "until %(until)s UTC. The signature was not applied."
+                ) % {"n": limit, "until": f"{throttle.locked_until:%Y-%m-%d %H:%M}"}
             throttle.save()
-    raise PermissionDeniedError(message)
+    raise PermissionDeniedError(message, field="password")

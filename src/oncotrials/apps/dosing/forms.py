@@ -177,3 +177,61 @@ class PlanForm(forms.Form):
             ]
             field = min(named)[1] if named else ""
         self.add_error(field or None, exc.message)
+
+
+class DoseLevelField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A dose level named by its label, as the page names it (DL-1, DL0, DL1...)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"DL{obj.level}"
+
+
+class DecisionForm(forms.Form):
+    """The committee's decision on the next cohort, signed with the signer's password (never
+    shown back); the page starts it on the design's recommendation."""
+
+    action = forms.ChoiceField(label=_("Committee decision"))
+    next_dose_level = DoseLevelField(
+        label=_("Next dose level"),
+        queryset=DoseLevel.objects.none(),
+        required=False,
+        empty_label="—",
+    )
+    deviation_reason = forms.CharField(
+        label=_("Reason if different from the design"), max_length=2000, required=False
+    )
+    meaning = forms.CharField(
+        label=_("Signature meaning"),
+        max_length=200,
+        initial=_("Approved by the safety review committee"),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        actions: Iterable[tuple[str, Any]],
+        levels: Iterable[DoseLevel],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", "decision-%s")
+        super().__init__(*args, **kwargs)
+        action = self.fields["action"]
+        assert isinstance(action, forms.ChoiceField)
+        action.choices = list(actions)
+        level = self.fields["next_dose_level"]
+        assert isinstance(level, forms.ModelChoiceField)
+        level.queryset = DoseLevel.objects.filter(pk__in=[dl.pk for dl in levels]).order_by(
+            "level", "pk"
+        )
+
+    def apply_error(self, exc: OncotrialsError) -> None:
+        """A refusal beside the field it names (a wrong password beside the password), else
+        above the form."""
+        field = str(exc.extra.get("field") or "")
+        self.add_error(field if field in self.fields else None, exc.message)

@@ -20,7 +20,7 @@ from oncotrials.core.designs.registry import design_for_escalation
 from oncotrials.core.designs.tite_boin import TITEBOIN
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
-from .forms import PlanForm
+from .forms import DecisionForm, PlanForm
 from .models import EscalationPlan
 from .plots import escalation_history_svg, escalation_sequence
 from .selectors import decisions_of, plan_get_for_user
@@ -57,11 +57,34 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
         ):
             return redirect("escalation-plan", cohort_id=cohort_id)
         raise Http404("No such escalation plan.") from None
+    return _escalation_page(request, plan)
+
+
+def _decision_form(levels: list[DoseLevel], *args: Any, **kwargs: Any) -> DecisionForm:
+    return DecisionForm(
+        *args, actions=[(a, ACTION_LABELS[a]) for a in DECISIONS], levels=levels, **kwargs
+    )
+
+
+def _escalation_page(
+    request: HttpRequest, plan: EscalationPlan, form: DecisionForm | None = None
+) -> HttpResponse:
+    """The escalation page; a refused decision comes back bound (its errors beside its fields,
+    the choices kept, never the password) with status 422."""
     state, rec = escalation_recommend(plan=plan)
     recommended = state[rec.next_dose].dose_level if rec.next_dose is not None else None
     may_decide = access.may(request.user, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
+    levels = [s.dose_level for s in state]
+    if form is None and may_decide:
+        form = _decision_form(
+            levels,
+            initial={
+                "action": rec.action.value,
+                "next_dose_level": recommended.pk if recommended else None,
+            },
+        )
     # The design counts doses from 1; the page names them by their labels (DL-1, DL0, DL1...).
-    labels = [f"DL{s.dose_level.level}" for s in state]
+    labels = [f"DL{dl.level}" for dl in levels]
     decisions = [
         {
             "d": d,
@@ -84,13 +107,13 @@ def escalation_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "decisions": decisions,
             "sequence": escalation_sequence(plan=plan),
             "may_decide": may_decide,
-            "levels": [s.dose_level for s in state],
+            "form": form,
             "committee_eliminated": committee_eliminated_level(plan),
-            "actions": [(a, ACTION_LABELS[a]) for a in DECISIONS],
             "may_edit_plan": access.may(
                 request.user, access.Action.EDIT_PORTFOLIO, on=plan.cohort.trial
             ),
         },
+        status=422 if form is not None and form.is_bound else 200,
     )
 
 
@@ -108,26 +131,40 @@ def escalation_plot(request: HttpRequest, cohort_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def escalation_decision(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    """Record the committee's signed decision and go back to the page (PRG); a refused one
+    (wrong password, a deviation without reason, a level that cannot be chosen) is shown again
+    on the page, beside the field concerned, with nothing recorded."""
     plan = _plan(request, cohort_id)
-    level_id = request.POST.get("next_dose_level") or None
-    next_level = (
-        DoseLevel.objects.filter(pk=level_id, cohort=plan.cohort).first() if level_id else None
-    )
     try:
-        escalation_decide(
-            plan=plan,
-            action=request.POST.get("action", ""),
-            next_dose_level=next_level,
-            by=acting_user(request.user),
-            meaning=request.POST.get("meaning", ""),
-            password=request.POST.get("password", ""),
-            deviation_reason=request.POST.get("deviation_reason", ""),
-        )
-    except OncotrialsError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Decision recorded and signed."))
-    return redirect("escalation-detail", cohort_id=cohort_id)
+        access.require(request.user, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from None
+    levels = list(_first_per_level(plan.cohort.dose_levels.order_by("level", "pk")).values())
+    form = _decision_form(levels, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            escalation_decide(
+                plan=plan,
+                action=data["action"],
+                next_dose_level=data["next_dose_level"],
+                by=acting_user(request.user),
+                meaning=data["meaning"],
+                password=data["password"],
+                deviation_reason=data["deviation_reason"],
+            )
+        except PermissionDeniedError as exc:
+            # A wrong password (or signing locked after wrong ones) belongs to the password
+            # field; any other refusal of the right to decide is a 403.
+            if exc.extra.get("field") != "password":
+                raise PermissionDenied(exc.message) from None
+            form.apply_error(exc)
+        except OncotrialsError as exc:
+            form.apply_error(exc)
+        else:
+            messages.success(request, _("Decision recorded and signed."))
+            return redirect("escalation-detail", cohort_id=cohort_id)
+    return _escalation_page(request, plan, form)
 
 
 def _cohort(request: HttpRequest, cohort_id: int) -> Cohort:

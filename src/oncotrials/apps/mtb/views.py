@@ -305,7 +305,7 @@ def recommendation_sign_view(request: HttpRequest, recommendation_id: int) -> Ht
         except PermissionDeniedError as exc:
             # A wrong password (or signing locked after wrong ones) belongs to the password
             # field; any other refusal of the right to sign is a 403.
-            if "password" not in exc.message:
+            if exc.extra.get("field") != "password":
                 raise
             form.add_error("password", exc.message)
         except OncotrialsError as exc:

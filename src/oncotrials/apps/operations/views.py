@@ -24,6 +24,7 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError
 from . import services
 from .analytics import accrual_overview, activity_for, trial_accrual
 from .exports import activity_csv, activity_json, activity_xlsx
+from .forms import AccrualPlanForm, nothing_saved
 from .models import AccrualPlan, Closure, NurseShift, ResourceKind, Unit
 from .occupancy import week_occupancy
 from .selectors import (
@@ -90,35 +91,53 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def trial_accrual_page(request: HttpRequest, trial_id: int) -> HttpResponse:
+    """The accrual forecast of a trial (or a cohort) and the plan it weighs against the data; a
+    refused plan comes back with status 422, what was typed kept and each error beside its
+    field, nothing saved."""
     trial = _trial(request, trial_id)
     cohort = _cohort(request, trial)
     may_plan = may(request.user, Action.EDIT_PORTFOLIO, on=trial)
-    status = 200
+    plan = AccrualPlan.objects.filter(trial=trial, cohort=cohort).first()
+    form: AccrualPlanForm | None = None
     if request.method == "POST":
         if not may_plan:
             return HttpResponse(_("You may not change this trial's accrual plan."), status=403)
-        try:
-            services.accrual_plan_save(
-                trial=trial,
-                cohort=cohort,
-                target=int(request.POST.get("target", "0") or 0),
-                starts_on=dt.date.fromisoformat(request.POST.get("starts_on", "")),
-                duration_months=float(request.POST.get("duration_months", "0") or 0),
-                certainty=float(request.POST.get("certainty", "0") or 0),
-                external_centres=_centres(request.POST.get("external_centres", "")),
-                reason=request.POST.get("reason", "")[:500],
-                by=acting_user(request.user),
-            )
-        except (OncotrialsError, ValueError) as exc:
-            text = exc.message if isinstance(exc, OncotrialsError) else str(exc)
-            messages.error(request, _("Nothing was saved: %(m)s") % {"m": text})
-            status = 422
-        else:
-            messages.success(request, _("Accrual plan saved."))
-            url = request.path + (f"?cohort={cohort.pk}" if cohort else "")
-            return redirect(url)
+        form = AccrualPlanForm(request.POST, editing=plan is not None)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.accrual_plan_save(
+                    trial=trial,
+                    cohort=cohort,
+                    target=data["target"],
+                    starts_on=data["starts_on"],
+                    duration_months=data["duration_months"],
+                    certainty=data["certainty"],
+                    external_centres=data["external_centres"],
+                    reason=data.get("reason", ""),
+                    by=acting_user(request.user),
+                )
+            except OncotrialsError as exc:
+                form.apply_error(exc)
+            else:
+                messages.success(request, _("Accrual plan saved."))
+                url = request.path + (f"?cohort={cohort.pk}" if cohort else "")
+                return redirect(url)
     acc = trial_accrual(trial=trial, user=request.user, cohort=cohort)
-    plan = AccrualPlan.objects.filter(trial=trial, cohort=cohort).first()
+    if form is None and may_plan:
+        form = AccrualPlanForm(
+            editing=plan is not None,
+            initial={
+                "target": plan.target if plan else acc.target,
+                "starts_on": acc.start,
+                "duration_months": acc.duration_months,
+                "certainty": acc.certainty,
+                "external_centres": "\n".join(
+                    f"{c['name']}; {c['opens_on']}; {c.get('recruited', 0)}"
+                    for c in (plan.external_centres if plan else [])
+                ),
+            },
+        )
     f = acc.result
     band = []
     if f is not None:
@@ -138,32 +157,11 @@ def trial_accrual_page(request: HttpRequest, trial_id: int) -> HttpResponse:
             "band": band,
             "plan": plan,
             "may_plan": may_plan,
+            "form": form,
             "ramp_message": f.ramp_up.message() if f is not None and f.ramp_up else "",
-            "centres_text": "\n".join(
-                f"{c['name']}; {c['opens_on']}; {c.get('recruited', 0)}"
-                for c in (plan.external_centres if plan else [])
-            ),
         },
-        status=status,
+        status=422 if form is not None and form.is_bound else 200,
     )
-
-
-def _centres(text: str) -> list[dict[str, Any]]:
-    """ "name; opens_on; recruited" per line."""
-    out = []
-    for i, line in enumerate(text.strip().splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split(";")]
-        if len(parts) < 2:
-            raise ValueError(
-                _("Line %(i)d of the centres: write 'name; YYYY-MM-DD; patients recruited'.")
-                % {"i": i}
-            )
-        out.append(
-            {"name": parts[0], "opens_on": parts[1], "recruited": parts[2] if len(parts) > 2 else 0}
-        )
-    return out
 
 
 @login_required
@@ -327,10 +325,7 @@ def _resources_post(request: HttpRequest, site: Any) -> int:
         if exc.status == 403:
             messages.error(request, exc.message)
             return 403
-        field = exc.extra.get("field", "")
-        messages.error(
-            request, _("Nothing was saved (%(f)s): %(m)s") % {"f": field, "m": exc.message}
-        )
+        messages.error(request, nothing_saved(exc))
         return 422
     except ValueError:
         messages.error(request, _("Give a date as YYYY-MM-DD; nothing was saved."))

@@ -19,6 +19,7 @@ from oncotrials.apps.accounts.view_helpers import int_or_none
 from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
 from oncotrials.core.scheduling import load_instance
 
+from .forms import nothing_saved
 from .models import PlanRun, Unit
 from .selectors import (
     bookings_visible_to,
@@ -76,10 +77,7 @@ def planner(request: HttpRequest) -> HttpResponse:
         except OncotrialsError as exc:
             if exc.status == 403:
                 return HttpResponse(exc.message, status=403)
-            field = exc.extra.get("field", "")
-            messages.error(
-                request, _("Nothing was saved (%(f)s): %(m)s") % {"f": field, "m": exc.message}
-            )
+            messages.error(request, nothing_saved(exc))
             status = 422 if isinstance(exc, ValidationError) else exc.status
         else:
             return answer

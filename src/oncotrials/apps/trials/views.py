@@ -189,7 +189,12 @@ def trial_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Trial %(code)s created.") % {"code": trial.protocol_code})
             return redirect("trial-detail", trial_id=trial.pk)
-    return render(request, "trials/trial_form.html", {"form": form, **_datalists(request)})
+    return render(
+        request,
+        "trials/trial_form.html",
+        {"form": form, **_datalists(request)},
+        status=422 if form.is_bound else 200,
+    )
 
 
 @login_required
@@ -234,7 +239,10 @@ def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
             messages.success(request, _("Trial %(code)s updated.") % {"code": trial.protocol_code})
             return redirect("trial-detail", trial_id=trial.pk)
     return render(
-        request, "trials/trial_form.html", {"form": form, "trial": trial, **_datalists(request)}
+        request,
+        "trials/trial_form.html",
+        {"form": form, "trial": trial, **_datalists(request)},
+        status=422 if form.is_bound else 200,
     )
 
 
@@ -246,6 +254,8 @@ def _render_trial(
     dose_form: tuple[int, f.DoseLevelForm] | None = None,
     status_form: f.StatusForm | None = None,
 ) -> HttpResponse:
+    """The trial page; a refused form of it (status, cohort, dose level) comes back bound, its
+    errors beside its fields and what was typed kept, with status 422."""
     events = audit_events_for_object(
         object_type="trials.trial", object_id=str(trial.pk), user=request.user
     )
@@ -290,7 +300,8 @@ def _render_trial(
         "cohort_form": cohort_form or (f.CohortForm(prefix="cohort") if editable else None),
         "statuses": statuses,
     }
-    return render(request, "trials/trial_detail.html", context)
+    refused = any(x is not None for x in (cohort_form, dose_form, status_form))
+    return render(request, "trials/trial_detail.html", context, status=422 if refused else 200)
 
 
 def _next_level(cohort: Cohort) -> int:
@@ -321,7 +332,6 @@ def trial_status(request: HttpRequest, trial_id: int) -> HttpResponse:
             f.apply_error(form, exc)
         else:
             return redirect("trial-detail", trial_id=trial.pk)
-    messages.error(request, _("The status was not changed; see the form below."))
     return _render_trial(request, _trial(request, trial_id), status_form=form)
 
 
@@ -374,7 +384,12 @@ def _edit_page(
         else:
             messages.success(request, done)
             return redirect("trial-detail", trial_id=trial.pk)
-    return render(request, "trials/edit.html", {"form": form, "trial": trial, "heading": heading})
+    return render(
+        request,
+        "trials/edit.html",
+        {"form": form, "trial": trial, "heading": heading},
+        status=422 if form.is_bound else 200,
+    )
 
 
 @login_required

@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, sites_where
 from oncotrials.apps.accounts.models import Actor, User
@@ -218,10 +219,18 @@ def _resolve_patients(
             out[sid] = patient
     if missing:
         raise ValidationError(
-            f"{parsed.source}, field {parsed.patient_field}: {len(missing)} sample(s) match no "
-            f"research patient you may import for, e.g. {'; '.join(missing[:3])}. Register the "
-            "patient first, or map samples to research ids with a patient map "
-            "(CSV: sample_id or patient_id, research_id); nothing was imported.",
+            gettext(
+                "%(source)s, field %(patient_field)s: %(n_missing)s sample(s) match no "
+                "research patient you may import for, e.g. %(missing)s. Register the patient "
+                "first, or map samples to research ids with a patient map (CSV: sample_id or "
+                "patient_id, research_id); nothing was imported."
+            )
+            % {
+                "source": parsed.source,
+                "patient_field": parsed.patient_field,
+                "n_missing": len(missing),
+                "missing": "; ".join(missing[:3]),
+            },
             field=parsed.patient_field,
             unmatched=missing[:50],
         )
@@ -229,9 +238,12 @@ def _resolve_patients(
         refused = sorted({p.research_id for p in out.values() if not may_import_for(by, p)})
         if refused:
             raise PermissionDeniedError(
-                f"Your role does not allow genomic imports for patient(s) "
-                f"{', '.join(refused[:5])}; molecular biologists, data managers and "
-                "administrators of the patient's site may import."
+                gettext(
+                    "Your role does not allow genomic imports for patient(s) %(refused)s; "
+                    "molecular biologists, data managers and administrators of the patient's site "
+                    "may import."
+                )
+                % {"refused": ", ".join(refused[:5])}
             )
     return out
 
@@ -514,8 +526,10 @@ def _create_or_conflict(model: Any, objs: list[Any], batch_size: int) -> None:
             model.objects.bulk_create(objs, batch_size=batch_size)
     except IntegrityError:
         raise ConflictError(
-            "Another import of the same samples finished first; import again (identical "
-            "reports will be recognised and skipped). Nothing was imported."
+            gettext(
+                "Another import of the same samples finished first; import again (identical "
+                "reports will be recognised and skipped). Nothing was imported."
+            )
         ) from None
 
 
@@ -677,7 +691,9 @@ def genomics_import(
     """
     if vaf_unit not in (None, "fraction", "percent"):
         raise ValidationError(
-            f"VAF unit must be 'fraction' or 'percent'; got {vaf_unit!r}.", field="vaf_unit"
+            gettext("VAF unit must be 'fraction' or 'percent'; got %(vaf_unit)s.")
+            % {"vaf_unit": repr(vaf_unit)},
+            field="vaf_unit",
         )
     say = progress or (lambda _stage, _done, _total: None)
     say("reading", 0, 0)
@@ -693,12 +709,17 @@ def genomics_import(
     for sid, extra in (patient_map.sample_info if patient_map else {}).items():
         if extra.therapy and len(extra.therapy) > therapy_max:
             raise ValidationError(
-                f"patient map, sample {sid!r}, field therapy: {len(extra.therapy)} characters; "
-                f"at most {therapy_max}. Nothing was imported.",
+                gettext(
+                    "patient map, sample %(sid)s, field therapy: %(n_therapy)s characters; at most "
+                    "%(therapy_max)s. Nothing was imported."
+                )
+                % {"sid": repr(sid), "n_therapy": len(extra.therapy), "therapy_max": therapy_max},
                 field="therapy",
             )
     if not parsed.samples:
-        raise ValidationError(f"{parsed.source}: no sample to import.", field="path")
+        raise ValidationError(
+            gettext("%(source)s: no sample to import.") % {"source": parsed.source}, field="path"
+        )
     say("matching", 0, 0)
     patients = _resolve_patients(parsed, patient_map, by)
     normals = _check_normals(parsed, patients)
@@ -716,9 +737,17 @@ def _declare_lod(parsed: Parsed, lod: float) -> None:
     for sid, info in parsed.reports.items():
         if info.limit_of_detection is not None and abs(info.limit_of_detection - lod) > 1e-12:
             raise ValidationError(
-                f"{parsed.source}, report of sample {sid!r}, field limit_of_detection: the file "
-                f"declares {info.limit_of_detection:g}, the import option {lod:g}; leave the "
-                "option out or correct the file. Nothing was imported.",
+                gettext(
+                    "%(source)s, report of sample %(sid)s, field limit_of_detection: the file "
+                    "declares %(limit_of_detection)s, the import option %(lod)s; leave the option "
+                    "out or correct the file. Nothing was imported."
+                )
+                % {
+                    "source": parsed.source,
+                    "sid": repr(sid),
+                    "limit_of_detection": format(info.limit_of_detection, "g"),
+                    "lod": format(lod, "g"),
+                },
                 field="limit_of_detection",
             )
         info.limit_of_detection = lod
@@ -963,7 +992,9 @@ MAX_UNZIPPED_BYTES = 2_000_000_000
 def _safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip()
     if not base or base in {".", ".."}:
-        raise ValidationError(f"Invalid file name {name!r}.", field="file")
+        raise ValidationError(
+            gettext("Invalid file name %(name)s.") % {"name": repr(name)}, field="file"
+        )
     return base
 
 
@@ -972,25 +1003,35 @@ def _unzip_study(archive: Path, into: Path) -> Path:
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
-        raise ValidationError(f"{archive.name} is not a valid zip archive.", field="file") from None
+        raise ValidationError(
+            gettext("%(archive)s is not a valid zip archive.") % {"archive": archive.name},
+            field="file",
+        ) from None
     with zf:
         total = 0
         for info in zf.infolist():
             parts = Path(info.filename).parts
             if info.filename.startswith(("/", "\\")) or ".." in parts:
                 raise ValidationError(
-                    f"{archive.name}: member {info.filename!r} escapes the archive.", field="file"
+                    gettext("%(archive)s: member %(filename)s escapes the archive.")
+                    % {"archive": archive.name, "filename": repr(info.filename)},
+                    field="file",
                 )
             total += info.file_size
             if total > MAX_UNZIPPED_BYTES:
-                raise ValidationError(f"{archive.name} unpacks to more than 2 GB.", field="file")
+                raise ValidationError(
+                    gettext("%(archive)s unpacks to more than 2 GB.") % {"archive": archive.name},
+                    field="file",
+                )
         zf.extractall(into)
     metas = sorted(into.rglob("meta_study.txt")) or sorted(
         p for p in into.rglob("meta*.txt") if "type_of_cancer" in p.read_text(errors="replace")
     )
     if not metas:
         raise ValidationError(
-            f"{archive.name} holds no cBioPortal study (no meta_study.txt).", field="file"
+            gettext("%(archive)s holds no cBioPortal study (no meta_study.txt).")
+            % {"archive": archive.name},
+            field="file",
         )
     return metas[0].parent
 

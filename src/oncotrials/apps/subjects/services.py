@@ -103,11 +103,17 @@ def patient_create(
     """Register a referral: a research identifier, with the identity stored apart."""
     if sex not in Sex.values:
         raise ValidationError(
-            f"sex must be one of {', '.join(Sex.values)}; got {sex!r}.", field="sex"
+            gettext("sex must be one of %(allowed)s; got %(sex)s.")
+            % {"allowed": ", ".join(Sex.values), "sex": repr(sex)},
+            field="sex",
         )
     if referral_source not in ReferralSource.values:
         raise ValidationError(
-            f"referral_source must be one of {', '.join(ReferralSource.values)}; got {referral_source!r}.",
+            gettext("referral_source must be one of %(allowed)s; got %(referral_source)s.")
+            % {
+                "allowed": ", ".join(ReferralSource.values),
+                "referral_source": repr(referral_source),
+            },
             field="referral_source",
         )
     date_not_future(birth_date, "birth_date")
@@ -118,7 +124,8 @@ def patient_create(
         )
     if not family_name.strip() or not given_name.strip() or not hospital_number.strip():
         raise ValidationError(
-            "family_name, given_name and hospital_number are required.", field="family_name"
+            gettext("family_name, given_name and hospital_number are required."),
+            field="family_name",
         )
     if PatientIdentity.objects.filter(hospital_number=hospital_number.strip()).exists():
         raise ConflictError(
@@ -173,7 +180,7 @@ def identity_read(*, patient: Patient, user: User, purpose: str) -> PatientIdent
     require(user, Action.READ_IDENTITY, on=patient)
     if not purpose.strip():
         raise ValidationError(
-            "Say why you read the identity (e.g. 'appointment call').", field="purpose"
+            gettext("Say why you read the identity (e.g. 'appointment call')."), field="purpose"
         )
     identity = PatientIdentity.objects.get(patient=patient)
     audit_record(
@@ -201,16 +208,20 @@ def consent_form_create(
     supersedes: ConsentForm | None = None,
 ) -> ConsentForm:
     if kind not in ConsentKind.values:
-        raise ValidationError(f"kind must be trial or translational; got {kind!r}.", field="kind")
+        raise ValidationError(
+            gettext("kind must be trial or translational; got %(kind)s.") % {"kind": repr(kind)},
+            field="kind",
+        )
     if kind == ConsentKind.TRIAL and trial is None:
-        raise ValidationError("A trial consent form names its trial.", field="trial")
+        raise ValidationError(gettext("A trial consent form names its trial."), field="trial")
     if kind == ConsentKind.TRANSLATIONAL and not programme.strip():
         raise ValidationError(
-            "A translational consent form names its programme.", field="programme"
+            gettext("A translational consent form names its programme."), field="programme"
         )
     if valid_from < ethics_approval_date:
         raise ValidationError(
-            "A consent form cannot be valid before its ethics approval.", field="valid_from"
+            gettext("A consent form cannot be valid before its ethics approval."),
+            field="valid_from",
         )
     form = ConsentForm(
         kind=kind,
@@ -226,11 +237,12 @@ def consent_form_create(
         locked = ConsentForm.objects.select_for_update().get(pk=supersedes.pk)
         if locked.trial_id != form.trial_id or locked.programme != form.programme:
             raise ValidationError(
-                "A version supersedes a version of the same trial or programme.", field="supersedes"
+                gettext("A version supersedes a version of the same trial or programme."),
+                field="supersedes",
             )
         if valid_from <= locked.valid_from:
             raise ValidationError(
-                "A superseding version must become valid after the version it replaces.",
+                gettext("A superseding version must become valid after the version it replaces."),
                 field="valid_from",
             )
         locked.valid_to = valid_from - dt.timedelta(days=1)
@@ -239,7 +251,7 @@ def consent_form_create(
     try:
         form.save()
     except IntegrityError:
-        raise ConflictError("That version has already been superseded.") from None
+        raise ConflictError(gettext("That version has already been superseded.")) from None
     audit_record(
         action="create",
         instance=form,
@@ -334,7 +346,8 @@ def consent_withdraw(
     bad = set(scope) - set(WithdrawalScope.values)
     if bad:
         raise ValidationError(
-            f"Unknown withdrawal scope {sorted(bad)}; use {', '.join(WithdrawalScope.values)}.",
+            gettext("Unknown withdrawal scope %(bad)s; use %(allowed)s.")
+            % {"bad": sorted(bad), "allowed": ", ".join(WithdrawalScope.values)},
             field="scope",
         )
     date_not_future(on, "withdrawn_on")
@@ -378,19 +391,26 @@ def consent_option_withdraw(
     locked = Consent.objects.select_for_update().select_related("form").get(pk=consent.pk)
     if option not in locked.form.options:
         raise ValidationError(
-            f"{locked.form} does not declare the option {option!r}; it declares "
-            f"{', '.join(locked.form.options) or 'none'}.",
+            gettext("%(form)s does not declare the option %(option)s; it declares %(value)s.")
+            % {
+                "form": locked.form,
+                "option": repr(option),
+                "value": ", ".join(locked.form.options) or "none",
+            },
             field="option",
         )
     if option in locked.options_withdrawn or locked.withdrawn_on is not None:
-        raise ConflictError(f"The option {option!r} of this consent is already withdrawn.")
+        raise ConflictError(
+            gettext("The option %(option)s of this consent is already withdrawn.")
+            % {"option": repr(option)}
+        )
     if on < locked.signed_on:
         raise ValidationError(
-            "A consent cannot be withdrawn before it was signed.", field="withdrawn_on"
+            gettext("A consent cannot be withdrawn before it was signed."), field="withdrawn_on"
         )
     if not reason.strip():
         raise ValidationError(
-            "Record the reason the patient gave (or 'not given').", field="reason"
+            gettext("Record the reason the patient gave (or 'not given')."), field="reason"
         )
     before = dict(locked.options_granted)
     locked.options_withdrawn = {**locked.options_withdrawn, option: on.isoformat()}
@@ -447,7 +467,9 @@ def screening_start(
     require(by, Action.WRITE_JOURNEY, on=patient)
     if kind not in ScreeningKind.values:
         raise ValidationError(
-            f"kind must be pre_screening or screening; got {kind!r}.", field="kind"
+            gettext("kind must be pre_screening or screening; got %(kind)s.")
+            % {"kind": repr(kind)},
+            field="kind",
         )
     date_not_future(started_on, "started_on")
     if cohort is not None and cohort.trial_id != trial.pk:
@@ -530,11 +552,14 @@ def screening_close(
         )
     if outcome not in (ScreeningOutcome.ELIGIBLE, ScreeningOutcome.FAILED):
         raise ValidationError(
-            f"outcome must be eligible or failed; got {outcome!r}.", field="outcome"
+            gettext("outcome must be eligible or failed; got %(outcome)s.")
+            % {"outcome": repr(outcome)},
+            field="outcome",
         )
     if outcome == ScreeningOutcome.FAILED and failure_reason not in ScreenFailureReason.values:
         raise ValidationError(
-            f"A screen failure needs a reason from the list: {', '.join(ScreenFailureReason.values)}.",
+            gettext("A screen failure needs a reason from the list: %(allowed)s.")
+            % {"allowed": ", ".join(ScreenFailureReason.values)},
             field="failure_reason",
         )
     if outcome == ScreeningOutcome.ELIGIBLE and failure_reason:
@@ -598,11 +623,17 @@ def slot_allocate(
     dose_level: DoseLevel | None = None,
 ) -> SlotAllocation:
     if slots < 1:
-        raise ValidationError(f"slots must be at least 1; got {slots}.", field="slots")
+        raise ValidationError(
+            gettext("slots must be at least 1; got %(slots)s.") % {"slots": slots}, field="slots"
+        )
     if open_until is not None and open_until < open_from:
-        raise ValidationError("open_until cannot be before open_from.", field="open_until")
+        raise ValidationError(gettext("open_until cannot be before open_from."), field="open_until")
     if dose_level is not None and dose_level.cohort_id != cohort.pk:
-        raise ValidationError(f"{dose_level} is not a level of {cohort}.", field="dose_level")
+        raise ValidationError(
+            gettext("%(dose_level)s is not a level of %(cohort)s.")
+            % {"dose_level": dose_level, "cohort": cohort},
+            field="dose_level",
+        )
     alloc = SlotAllocation.objects.create(
         cohort=cohort,
         site=site,
@@ -649,7 +680,10 @@ def slot_book(
         .exclude(status=BookingStatus.RELEASED)
         .exists()
     ):
-        raise ConflictError(f"Patient {patient.research_id} already holds a slot in {cohort}.")
+        raise ConflictError(
+            gettext("Patient %(research_id)s already holds a slot in %(cohort)s.")
+            % {"research_id": patient.research_id, "cohort": cohort}
+        )
     for alloc in allocations:
         taken = alloc.bookings.exclude(status=BookingStatus.RELEASED).count()
         if taken < alloc.slots:
@@ -667,7 +701,10 @@ def slot_book(
             )
             return booking
     raise ConflictError(
-        f"No free slot in {cohort} at {patient.site} on {on.isoformat()}; add the patient to the waitlist."
+        gettext(
+            "No free slot in %(cohort)s at %(site)s on %(on)s; add the patient to the waitlist."
+        )
+        % {"cohort": cohort, "site": patient.site, "on": on.isoformat()}
     )
 
 
@@ -690,10 +727,11 @@ def slot_release(*, booking: SlotBooking, reason: str, by: User) -> SlotBooking:
     locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
     if locked.status != BookingStatus.HELD:
         raise ConflictError(
-            f"Only a held slot can be released; this one is {locked.get_status_display()}."
+            gettext("Only a held slot can be released; this one is %(status)s.")
+            % {"status": locked.get_status_display()}
         )
     if not reason.strip():
-        raise ValidationError("Say why the slot is released.", field="reason")
+        raise ValidationError(gettext("Say why the slot is released."), field="reason")
     _release(locked, reason=reason, by=by)
     return locked
 
@@ -707,12 +745,16 @@ def slot_confirm(*, booking: SlotBooking, by: User) -> SlotBooking:
     locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
     if locked.status != BookingStatus.HELD:
         raise ConflictError(
-            f"Only a held slot can be confirmed; this one is {locked.get_status_display()}."
+            gettext("Only a held slot can be confirmed; this one is %(status)s.")
+            % {"status": locked.get_status_display()}
         )
     if locked.confirmed_at is not None:
         raise ConflictError(
-            f"The slot of {booking.patient.research_id} was already confirmed on"
-            f" {locked.confirmed_at:%Y-%m-%d}."
+            gettext("The slot of %(research_id)s was already confirmed on %(confirmed_at)s.")
+            % {
+                "research_id": booking.patient.research_id,
+                "confirmed_at": format(locked.confirmed_at, "%Y-%m-%d"),
+            }
         )
     locked.confirmed_at, locked.confirmed_by = timezone.now(), by
     locked.save(update_fields=["confirmed_at", "confirmed_by"])
@@ -730,7 +772,8 @@ def waitlist_add(*, patient: Patient, cohort: Cohort, by: User) -> WaitlistEntry
     require(by, Action.WRITE_JOURNEY, on=patient)
     if WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).exists():
         raise ConflictError(
-            f"Patient {patient.research_id} is already on the waitlist of {cohort}."
+            gettext("Patient %(research_id)s is already on the waitlist of %(cohort)s.")
+            % {"research_id": patient.research_id, "cohort": cohort}
         )
     entry = WaitlistEntry.objects.create(cohort=cohort, patient=patient, added_at=timezone.now())
     audit_record(action="create", instance=entry, changes={"cohort": [None, str(cohort)]}, by=by)
@@ -772,9 +815,12 @@ def waitlist_remove(*, entry: WaitlistEntry, reason: str, by: User) -> WaitlistE
     require(by, Action.WRITE_JOURNEY, on=entry.patient)
     locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if not locked.active:
-        raise ConflictError(f"Patient {locked.patient.research_id} is no longer waiting.")
+        raise ConflictError(
+            gettext("Patient %(research_id)s is no longer waiting.")
+            % {"research_id": locked.patient.research_id}
+        )
     if not reason.strip():
-        raise ValidationError("Say why the patient leaves the waitlist.", field="reason")
+        raise ValidationError(gettext("Say why the patient leaves the waitlist."), field="reason")
     locked.active = False
     locked.save(update_fields=["active"])
     audit_record(
@@ -1114,7 +1160,10 @@ def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
     the end-of-treatment and follow-up visits too."""
     definition = getattr(registration.trial, "visit_schedule", None)
     if definition is None:
-        raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
+        raise ValidationError(
+            gettext("%(trial)s has no declared visit schedule.") % {"trial": registration.trial},
+            field="code",
+        )
     schedule = visit_schedule_parsed(definition)
     start = registration.treatment_start or registration.registered_on
     eot, _off = _end_dates(registration)
@@ -1160,16 +1209,18 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: User
     require(by, Action.WRITE_JOURNEY, on=registration)
     date_not_future(on, "on")
     if on < registration.registered_on:
-        raise ValidationError("A visit cannot predate the registration.", field="on")
+        raise ValidationError(gettext("A visit cannot predate the registration."), field="on")
     if code not in _schedule_codes(registration, on):
         raise ValidationError(
-            f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
+            gettext("Visit %(code)s is not in the schedule of %(trial)s.")
+            % {"code": repr(code), "trial": registration.trial},
+            field="code",
         )
     existing = (
         VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
     )
     if existing is not None and existing.outcome == VisitOutcome.DONE:
-        raise ConflictError(f"Visit {code} is already recorded.")
+        raise ConflictError(gettext("Visit %(code)s is already recorded.") % {"code": code})
     if existing is not None:
         old = {"outcome": existing.outcome, "on": existing.on, "reason": existing.reason}
         existing.outcome, existing.on, existing.reason = VisitOutcome.DONE, on, ""
@@ -1206,26 +1257,37 @@ def visit_mark(
     require(by, Action.WRITE_JOURNEY, on=registration)
     if outcome not in (VisitOutcome.NOT_DONE, VisitOutcome.NOT_APPLICABLE):
         raise ValidationError(
-            f"A visit is marked not_done or not_applicable; got {outcome!r}.", field="outcome"
+            gettext("A visit is marked not_done or not_applicable; got %(outcome)s.")
+            % {"outcome": repr(outcome)},
+            field="outcome",
         )
     reason = reason.strip()
     if not reason:
         raise ValidationError(
-            f"Say why visit {code} is {outcome.replace('_', ' ')}: a reason is required.",
+            gettext("Say why visit %(code)s is %(outcome)s: a reason is required.")
+            % {"code": code, "outcome": str(VisitOutcome(outcome).label).lower()},
             field="reason",
         )
     today = timezone.localdate()
     if code not in _schedule_codes(registration, today):
         raise ValidationError(
-            f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
+            gettext("Visit %(code)s is not in the schedule of %(trial)s.")
+            % {"code": repr(code), "trial": registration.trial},
+            field="code",
         )
     existing = (
         VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
     )
     if existing is not None and existing.outcome == VisitOutcome.DONE:
         raise ConflictError(
-            f"Visit {code} is recorded as done on {existing.on.isoformat()}; it cannot be marked "
-            f"{outcome.replace('_', ' ')}."
+            gettext(
+                "Visit %(code)s is recorded as done on %(on)s; it cannot be marked %(outcome)s."
+            )
+            % {
+                "code": code,
+                "on": existing.on.isoformat(),
+                "outcome": str(VisitOutcome(outcome).label).lower(),
+            }
         )
     if existing is not None:
         old = {"outcome": existing.outcome, "reason": existing.reason}
@@ -1276,13 +1338,19 @@ def randomisation_scheme_create(
 
     if method not in RandomisationMethod.values:
         raise ValidationError(
-            f"method must be blocks or minimisation; got {method!r}.", field="method"
+            gettext("method must be blocks or minimisation; got %(method)s.")
+            % {"method": repr(method)},
+            field="method",
         )
     codes = set(trial.cohorts.filter(kind="randomised_arm").values_list("code", flat=True))
     unknown = set(arms) - codes
     if unknown or len(arms) < 2:
         raise ValidationError(
-            f"arms must name at least two randomised-arm cohorts of {trial}; unknown: {sorted(unknown)}.",
+            gettext(
+                "arms must name at least two randomised-arm cohorts of %(trial)s; unknown: "
+                "%(unknown)s."
+            )
+            % {"trial": trial, "unknown": sorted(unknown)},
             field="arms",
         )
     factors = {k: [str(v) for v in vs] for k, vs in (factors or {}).items()}
@@ -1299,7 +1367,9 @@ def randomisation_scheme_create(
     else:
         MinimisationConfig(arms=dict(arms), factors=factors, p=p).validated()
     if RandomisationScheme.objects.filter(trial=trial).exists():
-        raise ConflictError(f"{trial} already has a randomisation scheme.")
+        raise ConflictError(
+            gettext("%(trial)s already has a randomisation scheme.") % {"trial": trial}
+        )
     scheme = RandomisationScheme.objects.create(
         trial=trial,
         method=method,
@@ -1334,7 +1404,9 @@ def randomise(
     require(by, Action.WRITE_JOURNEY, on=patient)
     scheme = RandomisationScheme.objects.select_for_update().filter(trial=trial).first()
     if scheme is None:
-        raise ValidationError(f"{trial} has no randomisation scheme.", field="trial")
+        raise ValidationError(
+            gettext("%(trial)s has no randomisation scheme.") % {"trial": trial}, field="trial"
+        )
     levels = {k: str(v) for k, v in levels.items()}
     factors = tuple((k, tuple(v)) for k, v in scheme.factors.items())
     label = stratum_label(levels, factors)
@@ -1345,7 +1417,10 @@ def randomise(
         used = records.filter(stratum=label).count()
         if used >= len(rows):
             raise ConflictError(
-                f"The allocation list of stratum {label} is exhausted ({len(rows)} rows used).",
+                gettext(
+                    "The allocation list of stratum %(label)s is exhausted (%(n_rows)s rows used)."
+                )
+                % {"label": label, "n_rows": len(rows)},
                 code="list_exhausted",
             )
         arm = rows[used]
@@ -1396,14 +1471,22 @@ def randomise(
 def _baseline_number(value: Any, field: str, *, required: bool = True) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(f"{field} is required.", field=field)
+            raise ValidationError(gettext("%(field)s is required.") % {"field": field}, field=field)
         return None
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field) from None
+        raise ValidationError(
+            gettext("%(field)s must be a number; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
+        ) from None
     if not number.is_finite() or abs(number) >= Decimal("1e9"):
-        raise ValidationError(f"{field} must be a finite number; got {value!r}.", field=field)
+        raise ValidationError(
+            gettext("%(field)s must be a finite number; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
+        )
     return number.quantize(Decimal("0.000001"))
 
 
@@ -1426,7 +1509,9 @@ def baseline_observation_record(
     require(by, Action.EDIT_CRF, on=patient)
     if kind not in ObservationKind.values:
         raise ValidationError(
-            f"kind must be one of {', '.join(ObservationKind.values)}; got {kind!r}.", field="kind"
+            gettext("kind must be one of %(allowed)s; got %(kind)s.")
+            % {"allowed": ", ".join(ObservationKind.values), "kind": repr(kind)},
+            field="kind",
         )
     date_not_future(observed_on, "observed_on")
     number = _baseline_number(value, "value")
@@ -1435,7 +1520,8 @@ def baseline_observation_record(
     if kind == ObservationKind.ECOG:
         if number != number.to_integral_value() or not 0 <= number <= 5:
             raise ValidationError(
-                f"The ECOG performance status is a whole number from 0 to 5; got {value!r}.",
+                gettext("The ECOG performance status is a whole number from 0 to 5; got %(value)s.")
+                % {"value": repr(value)},
                 field="value",
             )
         analyte, unit = "", ""
@@ -1446,12 +1532,14 @@ def baseline_observation_record(
             raise ValidationError(exc.message, field="analyte") from None
         unit = unit.strip()
         if not unit:
-            raise ValidationError("A lab result needs its unit.", field="unit")
+            raise ValidationError(gettext("A lab result needs its unit."), field="unit")
         lo = _baseline_number(lln, "lln", required=False)
         hi = _baseline_number(uln, "uln", required=False)
         if lo is not None and hi is not None and lo >= hi:
             raise ValidationError(
-                f"LLN ({lo.normalize():f}) must be below ULN ({hi.normalize():f}).", field="uln"
+                gettext("LLN (%(lo)s) must be below ULN (%(hi)s).")
+                % {"lo": format(lo.normalize(), "f"), "hi": format(hi.normalize(), "f")},
+                field="uln",
             )
     observation = BaselineObservation.objects.create(
         patient=patient,

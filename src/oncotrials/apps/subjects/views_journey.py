@@ -301,7 +301,7 @@ class _Refused(Exception):
 def _bound(c: dict[str, Any], key: str, request: HttpRequest) -> dict[str, Any]:
     form = c[key]
     if form is None:
-        raise NotFoundError("Nothing to act on.")
+        raise NotFoundError(gettext("Nothing to act on."))
     bound = type(form)(request.POST, **_choice_kwargs(form))
     c[_BOUND] = (key, bound)
     if not bound.is_valid():
@@ -404,7 +404,7 @@ def _randomise(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str
     trial_id = request.POST.get("trial", "")
     form = next((fm for fm in c["randomise_forms"] if str(fm.trial_id) == trial_id), None)
     if form is None:
-        raise NotFoundError("No randomisation open to this patient in that trial.")
+        raise NotFoundError(gettext("No randomisation open to this patient in that trial."))
     bound = f.RandomiseForm(
         request.POST, trial=(form.trial_id, form.trial_label), factors=form.factors
     )
@@ -455,7 +455,7 @@ def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> st
         .first()
     )
     if registration is None:
-        raise NotFoundError("No such registration for this patient.")
+        raise NotFoundError(gettext("No such registration for this patient."))
     visit = visit_mark(
         registration=registration,
         code=data["code"],

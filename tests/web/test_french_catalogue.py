@@ -258,13 +258,22 @@ SRC = Path(__file__).parents[2] / "src/oncotrials"
 _CALLS = {"gettext": 1, "gettext_lazy": 1, "_": 1, "ngettext": 2, "pgettext": 2}
 
 
+#: Modules of the apps whose every message is checked: all of them (the services, selectors,
+#: endpoints, views, forms and the catalogues of the core's refusals).
+_APP_MODULES = "apps/*/*.py"
+#: A gettext call on something other than a literal, on purpose (a label chosen at run time).
+_NOT_LITERAL_OK = {"apps/dosing/models.py"}
+
+
 def _service_messages() -> list[tuple[str, str | None, str]]:
-    """Every literal message the services (``apps/*/services*.py``) pass to gettext, as
+    """Every literal message the apps' modules (``apps/*/*.py``) pass to gettext, as
     (msgid, context, where)."""
     import ast
 
     found = []
-    for path in sorted(SRC.glob("apps/*/services*.py")):
+    for path in sorted(SRC.glob(_APP_MODULES)):
+        if str(path.relative_to(SRC)) in _NOT_LITERAL_OK:
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
@@ -313,3 +322,16 @@ def test_a_service_refusal_reads_in_french_beside_its_form(journey, client_for):
     assert "has no signed consent" not in form
     assert 'value="2026-11-02"' in form
     assert not journey.patient.screenings.exists()
+
+
+def test_the_check_reads_every_module_of_the_apps():
+    """Not only the services: the selectors, endpoints, views and the core's catalogues too."""
+    modules = {where.split(":")[0] for _msgid, _ctx, where in _service_messages()}
+    assert {
+        "apps/genomics/file_messages.py",
+        "apps/genomics/selectors.py",
+        "apps/safety/dlt_review.py",
+        "apps/matching/engine.py",
+        "apps/biobank/selectors_pdx.py",
+        "apps/accounts/access.py",
+    } <= modules

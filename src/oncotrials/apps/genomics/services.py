@@ -73,6 +73,7 @@ from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
 from oncotrials.core.genomics.reading import IMPORTABLE, read_any
 
+from .file_messages import genomic_file_errors_translated
 from .models import (
     Biomarker,
     CopyNumberAlteration,
@@ -607,8 +608,11 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
             )
         else:
             fail(
-                f"the matched normal {nid!r} is named by samples of several patients; a "
-                "normal is one patient's sample."
+                gettext(
+                    "the matched normal %(normal)s is named by samples of several patients; a "
+                    "normal is one patient's sample."
+                )
+                % {"normal": repr(nid)}
             )
     stored: dict[str, list[Sample]] = {}
     wanted = sorted(set(of.values()))
@@ -621,22 +625,36 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
             info = parsed.samples[nid]
             if patients[nid].pk != patient.pk:
                 fail(
-                    f"the matched normal {nid!r} of sample {sid!r} is another patient's sample; "
-                    "a normal must be the same patient's."
+                    gettext(
+                        "the matched normal %(normal)s of sample %(sample)s is another patient's "
+                        "sample; a normal must be the same patient's."
+                    )
+                    % {"normal": repr(nid), "sample": repr(sid)}
                 )
             elif info.kind in (SampleKind.TISSUE, SampleKind.CFDNA):
-                fail(f"the matched normal {nid!r} of sample {sid!r} is a tumour ({info.kind}).")
+                fail(
+                    gettext(
+                        "the matched normal %(normal)s of sample %(sample)s is a tumour (%(kind)s)."
+                    )
+                    % {"normal": repr(nid), "sample": repr(sid), "kind": info.kind}
+                )
         same = [s for s in stored.get(nid, []) if s.patient_id == patient.pk]
         if stored.get(nid) and not same:
             fail(
-                f"the matched normal {nid!r} of sample {sid!r} is registered for another "
-                "patient; a normal must be the same patient's."
+                gettext(
+                    "the matched normal %(normal)s of sample %(sample)s is registered for another "
+                    "patient; a normal must be the same patient's."
+                )
+                % {"normal": repr(nid), "sample": repr(sid)}
             )
         for s in same:
             if s.kind in (SampleKind.TISSUE, SampleKind.CFDNA):
                 fail(
-                    f"the matched normal {nid!r} of sample {sid!r} is stored as a "
-                    f"{s.get_kind_display()} sample; a normal is a blood (germline) sample."
+                    gettext(
+                        "the matched normal %(normal)s of sample %(sample)s is stored as a "
+                        "%(kind)s sample; a normal is a blood (germline) sample."
+                    )
+                    % {"normal": repr(nid), "sample": repr(sid), "kind": s.get_kind_display()}
                 )
     normal_keys = {nid for nid in of.values() if nid in parsed.samples}
     normal_keys |= {k for k, info in parsed.samples.items() if info.kind == SampleKind.BLOOD}
@@ -659,8 +677,11 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
                     parsed.source,
                     int(lines[row]) if lines is not None else None,
                     status,
-                    f"sample {key!r} is a normal (germline) sample: it cannot carry a somatic "
-                    "call.",
+                    gettext(
+                        "sample %(sample)s is a normal (germline) sample: it cannot carry a "
+                        "somatic call."
+                    )
+                    % {"sample": repr(key)},
                 )
             )
     if issues:
@@ -668,6 +689,7 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
     return _Normals(of, frozenset(normal_keys))
 
 
+@genomic_file_errors_translated()
 def genomics_import(
     *,
     path: str | Path,

@@ -76,7 +76,11 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 exc.message,
             )
         else:
-            messages.success(request, f"Referral registered as {patient.research_id}.")
+            messages.success(
+                request,
+                gettext("Referral registered as %(research_id)s.")
+                % {"research_id": patient.research_id},
+            )
             return redirect("patient-detail", patient_id=patient.pk)
     return render(request, "subjects/patient_new.html", {"form": form})
 

@@ -332,3 +332,30 @@ def test_a_duplicated_column_is_named_in_french_through_the_api(client_for):
         1,
         "Hugo_Symbol",
     )
+
+
+def test_a_patient_map_refusal_reads_in_french(client_for):
+    """The core's coded refusal of a patient map, worded by the genomics app."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for("datamanager")
+    pages = []
+    for french in (False, True):
+        _language(client, french)
+        pages.append(
+            client.post(
+                "/genomics/upload/",
+                {
+                    "file": SimpleUploadedFile("run8.maf", b"x"),
+                    "patient_map": SimpleUploadedFile("m.csv", b"sample_id,research_id\nS1,\n"),
+                },
+                HTTP_HX_REQUEST="true",
+            )
+        )
+    english, french = (p.content.decode() for p in pages)
+    assert "patient map line 2: research_id and a sample_id or patient_id are required." in english
+    assert (
+        "correspondance patients ligne 2 : research_id et un sample_id ou un patient_id sont "
+        "obligatoires."
+    ) in french
+    assert "are required" not in french

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.genomics.models import GenomicReport
@@ -154,6 +155,29 @@ USE_LABELS = {
 }
 
 
+#: The refusals of the core's quantity and centrifugation readers, in the user's language.
+CORE_MESSAGES: Catalogue = {
+    "biobank_not_finite": _("%(field)s must be finite; got %(value)s."),
+    "biobank_not_on_off": _("%(field)s must be on or off; got %(value)s."),
+    "biobank_not_a_number": _("%(field)s must be a number; got %(value)s."),
+    "biobank_quantity_not_a_number": _(
+        "%(field)s must be a number, optionally with its unit; got %(text)s."
+    ),
+    "biobank_implausible_value": _(
+        "%(field)s %(number)s %(unit_label)s is outside the plausible range %(lo)s–%(hi)s %(unit_label)s."
+    ),
+    "biobank_text_not_a_number": _("%(field)s must be a number; got %(text)s."),
+    "biobank_temperature_celsius": _(
+        "%(field)s is in °C; got %(value)s (give degrees Celsius, not °F or K)."
+    ),
+    "biobank_force_not_rpm": _(
+        "%(field)s is the relative centrifugal force in × g, not rpm: the force of a speed depends on the rotor radius. Got %(value)s."
+    ),
+    "biobank_force_in_g": _("%(field)s is in × g; got %(value)s."),
+    "biobank_duration_minutes": _("%(field)s is in minutes (min, s or h); got %(value)s."),
+}
+
+
 def refusal_text(refusal: Refusal) -> str:
     """Why the patient's consent forbids a use, in the user's language (the core's
     ``Refusal.message`` says it in English for the command line)."""
@@ -190,6 +214,7 @@ def _choice(value: str, choices: Any, field: str) -> str:
     return value
 
 
+@core_errors_translated(CORE_MESSAGES)
 def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(PRE_ANALYTIC_FIELDS)
     if unknown:
@@ -303,6 +328,7 @@ def _next_label(patient: Patient) -> str:
         n += 1
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_collect(
     *,
@@ -517,6 +543,7 @@ def _after_taking(locked: Specimen, left: Decimal) -> None:
     locked.save(update_fields=fields)
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_aliquot(
     *, parent: Specimen, count: int, quantity: Any, unit: str, by: User
@@ -624,6 +651,7 @@ def _child_create(
     return child
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_derive(
     *,
@@ -683,6 +711,7 @@ def specimen_derive(
     return child
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_consume(
     *, specimen: Specimen, quantity: Any, unit: str, purpose: str, by: User
@@ -1156,6 +1185,7 @@ def shipment_receive(
 # --- sequencing --------------------------------------------------------------------------------
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def sequencing_run_record(
     *,

@@ -207,6 +207,30 @@ GENOMIC_FILE_MESSAGES: Catalogue = {
 }
 
 
+#: The refusals of a patient map (``oncotrials.core.genomics.normalised.PatientMap``).
+PATIENT_MAP_MESSAGES: Catalogue = {
+    "patient_map_timepoint": _(
+        "%(name)s line %(line)s: timepoint must be one of %(timepoints)s; got %(timepoint)s."
+    ),
+    "patient_map_kind": _(
+        "%(name)s line %(line)s: kind must be one of %(sample_kinds)s; got %(kind)s."
+    ),
+    "patient_map_header": _(
+        "%(name)s line 1: the header needs research_id and sample_id or patient_id; got %(value)s."
+    ),
+    "patient_map_tumour_fraction": _(
+        "%(name)s line %(line)s: tumour_fraction must be a number in [0, 1]; got %(t)s."
+    ),
+    "patient_map_unreadable": _("%(p)s: cannot read the patient map (%(exc)s)."),
+    "patient_map_ids_required": _(
+        "%(name)s line %(n)s: research_id and a sample_id or patient_id are required."
+    ),
+    "patient_map_collected_on": _(
+        "%(name)s line %(line)s: collected_on must be a date YYYY-MM-DD; got %(c)s."
+    ),
+}
+
+
 def issue_text(issue: Issue) -> str:
     """``file, line N, field F: message`` in the active language."""
     message = issue.message

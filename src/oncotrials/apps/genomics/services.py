@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, sites_where
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.accounts.models import Actor, User
 from oncotrials.apps.audit.services import audit_batch, audit_record
 from oncotrials.apps.subjects.models import Patient
@@ -73,7 +74,7 @@ from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
 from oncotrials.core.genomics.reading import IMPORTABLE, read_any
 
-from .file_messages import genomic_file_errors_translated
+from .file_messages import PATIENT_MAP_MESSAGES, genomic_file_errors_translated
 from .models import (
     Biomarker,
     CopyNumberAlteration,
@@ -1069,7 +1070,10 @@ def genomics_import_upload(
 ) -> ImportResult:
     """Import an uploaded file (a MAF, VCF, SEG, JSON report, or a zipped study directory)."""
     filename = _safe_name(name)
-    pmap = PatientMap.parse(patient_map_text, name="patient map") if patient_map_text else None
+    pmap = None
+    if patient_map_text:
+        with core_errors_translated(PATIENT_MAP_MESSAGES):
+            pmap = PatientMap.parse(patient_map_text, name=gettext("patient map"))
     with tempfile.TemporaryDirectory(prefix="oncotrials-genomics-") as tmp:
         target = Path(tmp) / filename
         with target.open("wb") as fh:

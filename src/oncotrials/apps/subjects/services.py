@@ -11,9 +11,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts.access import Action, Target, may, require
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, Trial, TrialStatus
@@ -60,6 +61,117 @@ from .models import (
 from .selectors import _end_dates
 
 SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
+
+
+#: The refusals of the randomisation engine (``oncotrials.core.randomisation``), in the user's language.
+RANDOMISATION_MESSAGES: Catalogue = {
+    "randomisation_stratum_not_this_list": gettext_lazy(
+        "Stratum %(label)s is not in this list (strata: %(known)s)."
+    ),
+    "randomisation_arms_randomisation_needs_least": gettext_lazy(
+        "arms: a randomisation needs at least two arms; got %(n_items)s."
+    ),
+    "randomisation_block_sizes_give_least": gettext_lazy(
+        "block_sizes: give at least one block size."
+    ),
+    "randomisation_n_list_length_whole": gettext_lazy(
+        "n: the list length must be a whole number > 0; got %(n)s."
+    ),
+    "randomisation_allocated_number_already_allocated": gettext_lazy(
+        "allocated: the number already allocated must be a whole number >= 0; got %(allocated)s."
+    ),
+    "randomisation_arms_every_arm_needs": gettext_lazy(
+        "arms: every arm needs a name; got %(arm)s."
+    ),
+    "randomisation_arms_arm_listed_twice": gettext_lazy(
+        "arms.%(arm)s: the arm is listed twice; name each arm once."
+    ),
+    "randomisation_arms_ratio_whole_number": gettext_lazy(
+        "arms.%(arm)s: the ratio must be a whole number (e.g. 2 for 2:1); got %(ratio)s."
+    ),
+    "randomisation_arms_ratio_got": gettext_lazy(
+        "arms.%(arm)s: the ratio must be > 0; got %(ratio)s."
+    ),
+    "randomisation_strata_stratification_factor_has": gettext_lazy(
+        "strata: a stratification factor has no name."
+    ),
+    "randomisation_strata_factor_has_no": gettext_lazy(
+        "strata.%(name)s: the factor has no levels; list at least one."
+    ),
+    "randomisation_strata_level_listed_twice": gettext_lazy(
+        "strata.%(name)s: a level is listed twice (%(values)s)."
+    ),
+    "randomisation_strata_patient_has_no": gettext_lazy(
+        "strata.%(name)s: the patient has no level for stratification factor %(name_b)s; give one of %(allowed)s."
+    ),
+    "randomisation_strata_level_not_one": gettext_lazy(
+        "strata.%(name)s: level %(value)s is not one of %(allowed)s."
+    ),
+    "randomisation_block_sizes_not_positive": gettext_lazy(
+        "block_sizes: %(size)s is not a positive multiple of %(total)s, the sum of the ratios %(ratio_text)s; every block must hold each arm in the ratio."
+    ),
+    "randomisation_factors_minimisation_needs_least": gettext_lazy(
+        "factors: minimisation needs at least one factor; use a block list for none."
+    ),
+    "randomisation_weights_least_one_factor": gettext_lazy(
+        "weights: at least one factor needs a weight > 0."
+    ),
+    "randomisation_p_probability_preferred_arm": gettext_lazy(
+        "p: the probability of the preferred arm must lie in [1/%(k)s, 1] for %(k)s arms; got %(p)s."
+    ),
+    "randomisation_measure_imbalance_measure_one": gettext_lazy(
+        "measure: the imbalance measure must be one of %(measures)s; got %(measure)s."
+    ),
+    "randomisation_method_minimisation_simple_got": gettext_lazy(
+        "method: must be 'minimisation' or 'simple'; got %(method)s."
+    ),
+    "randomisation_factor_levels_mapping_factor": gettext_lazy(
+        "%(field)s: the factor levels must be a mapping of factor to level; got %(name)s."
+    ),
+    "randomisation_not_minimisation_factor_this": gettext_lazy(
+        "%(where)s.%(extra)s: not a minimisation factor of this scheme (factors: %(factors)s)."
+    ),
+    "randomisation_unknown_arm_arms_are": gettext_lazy(
+        "%(field)s: unknown arm %(arm)s; the arms are %(names)s."
+    ),
+    "randomisation_weights_not_factor_this": gettext_lazy(
+        "weights.%(name)s: not a factor of this scheme (factors: %(names)s)."
+    ),
+    "randomisation_factors_factor_has_no": gettext_lazy("factors: a factor has no name."),
+    "randomisation_factors_factor_listed_twice": gettext_lazy(
+        "factors.%(factor)s: the factor is listed twice."
+    ),
+    "randomisation_factors_factor_needs_least": gettext_lazy(
+        "factors.%(factor)s: a factor needs at least two levels; got %(levels)s."
+    ),
+    "randomisation_factors_level_listed_twice": gettext_lazy(
+        "factors.%(factor)s: a level is listed twice (%(levels)s)."
+    ),
+    "randomisation_weights_factor_weight_finite": gettext_lazy(
+        "weights.%(factor)s: a factor weight must be a finite number >= 0; got %(weight)s."
+    ),
+    "randomisation_whole_number_got": gettext_lazy(
+        "%(field)s: must be a whole number > 0; got %(value)s."
+    ),
+    "randomisation_level_probabilities_not_factor": gettext_lazy(
+        "level_probabilities.%(name)s: not a factor of this scheme."
+    ),
+    "randomisation_missing_every_patient_needs": gettext_lazy(
+        "%(where)s.%(factor)s: missing; every patient needs a level for factor %(factor_b)s (one of %(levels)s)."
+    ),
+    "randomisation_unknown_level_factor_has": gettext_lazy(
+        "%(where)s.%(factor)s: unknown level %(value)s; factor %(factor_b)s has levels %(levels)s."
+    ),
+    "randomisation_existing_each_allocated_patient": gettext_lazy(
+        "existing[%(i)s]: each allocated patient must be (levels, arm); got %(item)s."
+    ),
+    "randomisation_counts_count_whole_number": gettext_lazy(
+        "counts.%(factor)s.%(level)s.%(arm)s: a count must be a whole number >= 0; got %(value)s."
+    ),
+    "randomisation_level_probabilities_give_probabilities": gettext_lazy(
+        "level_probabilities.%(factor)s: give %(n_levels)s probabilities >= 0 summing to 1; got %(q)s."
+    ),
+}
 
 
 def date_not_future(value: dt.date, field: str) -> None:
@@ -1320,6 +1432,7 @@ def visit_mark(
     return visit
 
 
+@core_errors_translated(RANDOMISATION_MESSAGES)
 @transaction.atomic
 def randomisation_scheme_create(
     *,
@@ -1394,6 +1507,7 @@ def randomisation_scheme_create(
     return scheme
 
 
+@core_errors_translated(RANDOMISATION_MESSAGES)
 @transaction.atomic
 def randomise(
     *, patient: Patient, trial: Trial, levels: Mapping[str, str], registered_on: dt.date, by: User

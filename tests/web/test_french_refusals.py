@@ -359,3 +359,25 @@ def test_a_patient_map_refusal_reads_in_french(client_for):
         "obligatoires."
     ) in french
     assert "are required" not in french
+
+
+def test_the_readers_notices_read_in_french(tmp_path):
+    """A notice does not stop the import; the result page lists it in the user's language."""
+    from django.utils.translation import override
+
+    from oncotrials.apps.genomics.services import _notices_translated
+    from oncotrials.core.genomics.reading import IMPORTABLE, read_any
+
+    maf = tmp_path / "np.maf"
+    maf.write_text("Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\nKRAS\tS1\tSilent\n")
+    parsed = read_any(maf, accept=IMPORTABLE).normalised()
+    english = "np.maf, line 1: no protein-change column (HGVSp_Short, HGVSp, Protein_Change or "
+    assert parsed.notices[0].startswith(english)
+    assert _notices_translated(parsed)[0].startswith(english)
+    with override("fr"):
+        french = _notices_translated(parsed)
+    assert french[0] == (
+        "np.maf, ligne 1 : pas de colonne de changement protéique (HGVSp_Short, HGVSp, "
+        "Protein_Change ou Amino_Acid_Change) ; les changements protéiques seront vides."
+    )
+    assert len(french) == len(parsed.notices)

@@ -74,7 +74,7 @@ from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
 from oncotrials.core.genomics.reading import IMPORTABLE, read_any
 
-from .file_messages import PATIENT_MAP_MESSAGES, genomic_file_errors_translated
+from .file_messages import PATIENT_MAP_MESSAGES, genomic_file_errors_translated, issue_text
 from .models import (
     Biomarker,
     CopyNumberAlteration,
@@ -604,8 +604,11 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
         if parsed.fmt == "cBioPortal study":
             of = {sid: n for sid, n in of.items() if n != nid}
             parsed.notices.append(
-                f"{parsed.source}: matched normal {nid!r} is named by samples of several "
-                "patients; it is linked to none of them."
+                gettext(
+                    "%(source)s: matched normal %(normal)s is named by samples of several "
+                    "patients; it is linked to none of them."
+                )
+                % {"source": parsed.source, "normal": repr(nid)}
             )
         else:
             fail(
@@ -755,6 +758,12 @@ def genomics_import(
         return _write(parsed, patients, normals, hashes, patient_map, by, say)
 
 
+def _notices_translated(parsed: Parsed) -> list[str]:
+    """The readers' notices in the user's language, then the import's own."""
+    n = len(parsed.notice_issues)
+    return [issue_text(i) for i in parsed.notice_issues] + parsed.notices[n:]
+
+
 def _declare_lod(parsed: Parsed, lod: float) -> None:
     """Give every report of the file the declared LoD; a file that says otherwise is refused."""
     for sid, info in parsed.reports.items():
@@ -780,8 +789,11 @@ def _declare_lod(parsed: Parsed, lod: float) -> None:
         below = f.filter(pl.col("vaf") < lod).group_by("sample_key").len().sort("sample_key")
         for sid, n in below.iter_rows():
             parsed.notices.append(
-                f"{parsed.source}, sample {sid}: {n} call(s) with a VAF below the assay's limit "
-                f"of detection {lod:g}; kept, flagged below LoD."
+                gettext(
+                    "%(source)s, sample %(sample)s: %(n)s call(s) with a VAF below the assay's "
+                    "limit of detection %(lod)s; kept, flagged below LoD."
+                )
+                % {"source": parsed.source, "sample": sid, "n": n, "lod": format(lod, "g")}
             )
 
 
@@ -1004,7 +1016,7 @@ def _write(
         structural_variants=counts["structural_variants"],
         biomarkers=counts["biomarkers"],
         segments=counts["segments"],
-        notices=tuple(parsed.notices[:200]),
+        notices=tuple(_notices_translated(parsed)[:200]),
         report_ids=tuple(r.pk for r in reports.values()),
     )
 

@@ -203,6 +203,9 @@ class Parsed:
     frames: dict[str, pl.DataFrame]
     notices: list[str] = field(default_factory=list)
     patient_field: str = "Tumor_Sample_Barcode"
+    # The readers' notices as issues (the first ``len(notice_issues)`` of ``notices``), for the
+    # app to word them in the user's language.
+    notice_issues: tuple[Issue, ...] = ()
     # The file line of each row, per kind, when the reader knows it (MAF), and the file's name
     # of each column (``protein_change_raw`` -> ``HGVSp_Short``), for errors.
     lines: dict[str, pl.Series] = field(default_factory=dict)
@@ -485,6 +488,7 @@ def parsed_from_maf(
         reports,
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         lines={"mutations": table.frame.get_column("line")},
         field_names={"mutations": names},
     )
@@ -509,6 +513,7 @@ def parsed_from_vcf(
         },
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="tumour sample column",
     )
 
@@ -533,6 +538,7 @@ def parsed_from_seg(
         reports,
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="ID",
         lines={"segments": table.frame.get_column("line")},
         field_names={"segments": names},
@@ -577,6 +583,7 @@ def parsed_from_report(
         {s.sample_id: rinfo},
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="sample.patient_id",
     )
 
@@ -620,6 +627,7 @@ def parsed_from_study(
         reports,
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="PATIENT_ID",
     )
 

@@ -260,7 +260,23 @@ _CALLS = {"gettext": 1, "gettext_lazy": 1, "_": 1, "ngettext": 2, "pgettext": 2}
 
 # The apps whose every module (views, forms, API, selectors, services...) words its refusals
 # through gettext with a literal message: a computed msgid cannot be extracted nor translated.
-_LITERAL_APPS = ("crfs", "trials", "operations", "dosing", "tumours", "audit")
+_LITERAL_APPS = (
+    "crfs",
+    "trials",
+    "operations",
+    "dosing",
+    "tumours",
+    "audit",
+    "genomics",
+    "exports",
+    "accounts",
+    "subjects",
+    "safety",
+    "biobank",
+    "mtb",
+    "matching",
+    "jobs",
+)
 
 
 def _messages(paths: list[Path]) -> list[tuple[str, str | None, str]]:
@@ -377,3 +393,16 @@ def test_a_service_refusal_reads_in_french_beside_its_form(journey, client_for):
     assert "has no signed consent" not in form
     assert 'value="2026-11-02"' in form
     assert not journey.patient.screenings.exists()
+
+
+def test_the_check_reads_every_module_of_the_apps():
+    """Not only the services: the selectors, endpoints, views and the core's catalogues too."""
+    modules = {where.split(":")[0] for _msgid, _ctx, where in _app_messages()}
+    assert {
+        "apps/genomics/file_messages.py",
+        "apps/genomics/selectors.py",
+        "apps/safety/dlt_review.py",
+        "apps/matching/engine.py",
+        "apps/biobank/selectors_pdx.py",
+        "apps/accounts/access.py",
+    } <= modules

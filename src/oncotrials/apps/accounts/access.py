@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.core.errors import PermissionDeniedError
 
@@ -174,14 +175,65 @@ def acting_user(user: Actor) -> User:
     user is refused (403) rather than recorded as nobody.
     """
     if not isinstance(user, User):
-        raise PermissionDeniedError("Sign in first.")
+        raise PermissionDeniedError(gettext("Sign in first."))
     return user
 
 
+#: What each action reads as in the user's language (the English is the action's value).
+ACTION_TEXT: dict[Action, Any] = {
+    Action.EDIT_PORTFOLIO: gettext_lazy(
+        "edit the portfolio (trials, cohorts, dose levels, status, criteria)"
+    ),
+    Action.READ_IDENTITY: gettext_lazy("read a patient's identity"),
+    Action.WRITE_JOURNEY: gettext_lazy(
+        "record the patient journey (referral, consent, screening, registration)"
+    ),
+    Action.EDIT_CRF: gettext_lazy("enter or change case report form data"),
+    Action.RAISE_QUERY: gettext_lazy("raise a data query"),
+    Action.ANSWER_QUERY: gettext_lazy("answer a data query"),
+    Action.CLOSE_QUERY: gettext_lazy("close a data query"),
+    Action.VERIFY_SOURCE: gettext_lazy("record source-data verification"),
+    Action.SIGN_CRF: gettext_lazy("sign a casebook as investigator"),
+    Action.RECORD_AE: gettext_lazy("record adverse events"),
+    Action.REPORT_SAE: gettext_lazy("report serious adverse events"),
+    Action.ADJUDICATE_DLT: gettext_lazy("adjudicate dose-limiting toxicities"),
+    Action.EDIT_DLT_RULES: gettext_lazy("change the DLT rules"),
+    Action.SIT_ON_TOXICITY_BOARD: gettext_lazy("prepare or schedule the toxicity board"),
+    Action.DECIDE_DOSE: gettext_lazy("record dose-escalation decisions"),
+    Action.CONFIRM_SLOT: gettext_lazy("confirm a slot offered to a patient"),
+    Action.OVERRIDE_RESPONSE: gettext_lazy("override a tumour response"),
+    Action.IMPORT_GENOMICS: gettext_lazy("import genomic reports"),
+    Action.ORGANISE_BOARD: gettext_lazy("organise the molecular tumour board"),
+    Action.RECOMMEND: gettext_lazy("record tumour-board recommendations"),
+    Action.SIGN_RECOMMENDATION: gettext_lazy("sign tumour-board recommendations"),
+    Action.UNBLIND: gettext_lazy("know a blinded patient's arm"),
+    Action.READ_MATCHES: gettext_lazy("see trial-matching results"),
+    Action.EXPORT_DATA: gettext_lazy("make data cuts and export a trial's data"),
+    Action.HANDLE_SPECIMENS: gettext_lazy("collect, process, store or ship specimens"),
+    Action.SEQUENCE: gettext_lazy("record sequencing runs"),
+    Action.MANAGE_OPERATIONS: gettext_lazy(
+        "manage the unit's resources, opening hours and bookings"
+    ),
+}
+
+
+def action_text(action: Action) -> str:
+    """The action in the user's language, completing "Your role does not allow you to"."""
+    return str(ACTION_TEXT.get(action, action.value))
+
+
 def refusal(action: Action, roles: set[str] | frozenset[str]) -> PermissionDeniedError:
-    who = " or ".join(sorted(str(r.label).lower() for r in RIGHTS[action]))
-    held = f"Your role ({', '.join(sorted(roles))})" if roles else "Your role"
-    return PermissionDeniedError(f"{held} does not allow you to {action.value}; ask {who}.")
+    who = gettext(" or ").join(sorted(str(r.label).lower() for r in RIGHTS[action]))
+    values = {"action": action_text(action), "who": who}
+    if roles:
+        labels = {r.value: str(r.label).lower() for r in Role}
+        values["roles"] = ", ".join(sorted(labels.get(r, r) for r in roles))
+        return PermissionDeniedError(
+            gettext("Your role (%(roles)s) does not allow you to %(action)s; ask %(who)s.") % values
+        )
+    return PermissionDeniedError(
+        gettext("Your role does not allow you to %(action)s; ask %(who)s.") % values
+    )
 
 
 def require(user: Actor, action: Action, *, on: Any) -> set[str]:

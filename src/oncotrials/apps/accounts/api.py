@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Router, Status
 
 from oncotrials.core.errors import PermissionDeniedError
@@ -42,8 +43,11 @@ def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, ob
     """Create a token: only in a session opened with the password, never with a token."""
     if getattr(request, "oncotrials_token", None) is not None:
         raise PermissionDeniedError(
-            "A personal access token cannot create tokens; log in with your password and "
-            "create it from your account's API tokens page or this endpoint in that session."
+            gettext(
+                "A personal access token cannot create tokens; log in with your password and "
+                "create it from your account's API tokens page or this endpoint in that "
+                "session."
+            )
         )
     user = acting_user(request.user)
     token, raw = token_create(

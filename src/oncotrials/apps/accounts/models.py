@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ class Role(models.TextChoices):
 def _validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(
-            f"Unknown time zone {value!r}; use an IANA name such as Europe/Paris."
+            gettext("Unknown time zone %(value)s; use an IANA name such as Europe/Paris.")
+            % {"value": repr(value)}
         )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import AfterValidator, ConfigDict
@@ -13,7 +14,7 @@ from pydantic import AfterValidator, ConfigDict
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("give a time zone (e.g. 2026-11-22T09:30:00Z or +01:00)")
+        raise ValueError(gettext("give a time zone (e.g. 2026-11-22T09:30:00Z or +01:00)"))
     return value.astimezone(dt.UTC)
 
 

@@ -54,9 +54,11 @@ def user_create(
     hashed once; ``password`` must then be empty)."""
     username = username.strip()
     if not username:
-        raise ValidationError("username must not be empty.", field="username")
+        raise ValidationError(gettext("username must not be empty."), field="username")
     if User.objects.filter(username__iexact=username).exists():
-        raise ConflictError(f"A user {username!r} already exists.")
+        raise ConflictError(
+            gettext("A user %(username)s already exists.") % {"username": repr(username)}
+        )
     user = User(
         username=username,
         email=email,
@@ -67,12 +69,14 @@ def user_create(
     )
     if password_hash:
         if password:
-            raise ValidationError("Give a password or its hash, not both.", field="password_hash")
+            raise ValidationError(
+                gettext("Give a password or its hash, not both."), field="password_hash"
+            )
         try:
             identify_hasher(password_hash)
         except ValueError:
             raise ValidationError(
-                "password_hash is not a hash of a known hasher (make_password).",
+                gettext("password_hash is not a hash of a known hasher (make_password)."),
                 field="password_hash",
             ) from None
         user.password = password_hash
@@ -105,11 +109,13 @@ def membership_grant(
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError(
-            f"role must be one of {', '.join(Role.values)}; got {role!r}.", field="role"
+            gettext("role must be one of %(allowed)s; got %(role)s.")
+            % {"allowed": ", ".join(Role.values), "role": repr(role)},
+            field="role",
         )
     if role == Role.SPONSOR_MONITOR and trial is None:
         raise ValidationError(
-            "A sponsor monitor's membership must name the trial monitored.", field="trial"
+            gettext("A sponsor monitor's membership must name the trial monitored."), field="trial"
         )
     m = Membership.objects.create(user=user, role=role, site=site, trial=trial, valid_to=valid_to)
     forget_scope(user)
@@ -144,16 +150,18 @@ def token_create(
 
     Without ``expires_at`` it expires after ``API_TOKEN_DAYS`` days."""
     if not name.strip():
-        raise ValidationError("A token needs a name (what it is for).", field="name")
+        raise ValidationError(gettext("A token needs a name (what it is for)."), field="name")
     if scope not in TokenScope.values:
         raise ValidationError(
-            f"scope must be one of {', '.join(TokenScope.values)}; got {scope!r}.", field="scope"
+            gettext("scope must be one of %(allowed)s; got %(scope)s.")
+            % {"allowed": ", ".join(TokenScope.values), "scope": repr(scope)},
+            field="scope",
         )
     now = timezone.now()
     if expires_at is None:
         expires_at = now + dt.timedelta(days=settings.API_TOKEN_DAYS)
     elif expires_at <= now:
-        raise ValidationError("expires_at must lie in the future.", field="expires_at")
+        raise ValidationError(gettext("expires_at must lie in the future."), field="expires_at")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -185,7 +193,7 @@ def token_revoke(*, token_id: int, user: User | None) -> ApiToken:
         tokens = tokens.filter(user=user)
     token = tokens.filter(pk=token_id).first()
     if token is None:
-        raise NotFoundError(f"No token {token_id} of yours.")
+        raise NotFoundError(gettext("No token %(token_id)s of yours.") % {"token_id": token_id})
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
@@ -135,7 +136,10 @@ def biobank_specimen_collect(request: HttpRequest, payload: BiobankSpecimenIn) -
             registrations_visible_to(request.user).filter(pk=payload.registration_id).first()
         )
         if registration is None:
-            raise NotFoundError(f"No registration {payload.registration_id} that you may see.")
+            raise NotFoundError(
+                gettext("No registration %(registration_id)s that you may see.")
+                % {"registration_id": payload.registration_id}
+            )
     s = specimen_collect(
         patient=patient,
         registration=registration,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
@@ -60,7 +61,9 @@ def specimen_get_for_user(*, user: Actor, specimen_id: int) -> Specimen:
         .first()
     )
     if s is None:
-        raise NotFoundError(f"No specimen {specimen_id} that you may see.")
+        raise NotFoundError(
+            gettext("No specimen %(specimen_id)s that you may see.") % {"specimen_id": specimen_id}
+        )
     return s
 
 
@@ -71,7 +74,10 @@ def specimen_by_barcode(*, user: Actor, barcode: str) -> Specimen:
         .first()
     )
     if s is None:
-        raise NotFoundError(f"No specimen with barcode {barcode.strip()!r} that you may see.")
+        raise NotFoundError(
+            gettext("No specimen with barcode %(barcode)s that you may see.")
+            % {"barcode": repr(barcode.strip())}
+        )
     return s
 
 
@@ -128,7 +134,7 @@ def box_get_for_user(*, user: Actor, box_id: int) -> Container:
         .first()
     )
     if box is None:
-        raise NotFoundError(f"No box {box_id} that you may see.")
+        raise NotFoundError(gettext("No box %(box_id)s that you may see.") % {"box_id": box_id})
     return box
 
 
@@ -142,7 +148,9 @@ def shipments_visible_to(user: Actor) -> QuerySet[Shipment]:
 def shipment_get_for_user(*, user: Actor, shipment_id: int) -> Shipment:
     sh = shipments_visible_to(user).filter(pk=shipment_id).first()
     if sh is None:
-        raise NotFoundError(f"No shipment {shipment_id} that you may see.")
+        raise NotFoundError(
+            gettext("No shipment %(shipment_id)s that you may see.") % {"shipment_id": shipment_id}
+        )
     return sh
 
 

@@ -13,6 +13,7 @@ from statistics import fmean
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.core.biobank import cancermodels as cm
@@ -47,7 +48,10 @@ def pdx_model_get_for_user(*, user: Actor, pdx_model_id: int) -> PdxModel:
         .first()
     )
     if found is None:
-        raise NotFoundError(f"No PDX model {pdx_model_id} that you may see.")
+        raise NotFoundError(
+            gettext("No PDX model %(pdx_model_id)s that you may see.")
+            % {"pdx_model_id": pdx_model_id}
+        )
     return found
 
 
@@ -56,7 +60,9 @@ def pdx_passage_get_for_user(*, user: Actor, passage_id: int) -> PdxPassage:
     qs = PdxPassage.objects.filter(pk=passage_id).select_related("pdx_model__specimen")
     found = (qs if cond is None else qs.filter(cond)).first()
     if found is None:
-        raise NotFoundError(f"No PDX passage {passage_id} that you may see.")
+        raise NotFoundError(
+            gettext("No PDX passage %(passage_id)s that you may see.") % {"passage_id": passage_id}
+        )
     return found
 
 
@@ -65,7 +71,9 @@ def pdx_arm_get_for_user(*, user: Actor, arm_id: int) -> PdxTreatmentArm:
     qs = PdxTreatmentArm.objects.filter(pk=arm_id).select_related("pdx_model__specimen", "passage")
     found = (qs if cond is None else qs.filter(cond)).first()
     if found is None:
-        raise NotFoundError(f"No PDX treatment arm {arm_id} that you may see.")
+        raise NotFoundError(
+            gettext("No PDX treatment arm %(arm_id)s that you may see.") % {"arm_id": arm_id}
+        )
     return found
 
 

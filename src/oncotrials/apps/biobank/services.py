@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.genomics.models import GenomicReport
@@ -154,6 +155,29 @@ USE_LABELS = {
 }
 
 
+#: The refusals of the core's quantity and centrifugation readers, in the user's language.
+CORE_MESSAGES: Catalogue = {
+    "biobank_not_finite": _("%(field)s must be finite; got %(value)s."),
+    "biobank_not_on_off": _("%(field)s must be on or off; got %(value)s."),
+    "biobank_not_a_number": _("%(field)s must be a number; got %(value)s."),
+    "biobank_quantity_not_a_number": _(
+        "%(field)s must be a number, optionally with its unit; got %(text)s."
+    ),
+    "biobank_implausible_value": _(
+        "%(field)s %(number)s %(unit_label)s is outside the plausible range %(lo)s–%(hi)s %(unit_label)s."
+    ),
+    "biobank_text_not_a_number": _("%(field)s must be a number; got %(text)s."),
+    "biobank_temperature_celsius": _(
+        "%(field)s is in °C; got %(value)s (give degrees Celsius, not °F or K)."
+    ),
+    "biobank_force_not_rpm": _(
+        "%(field)s is the relative centrifugal force in × g, not rpm: the force of a speed depends on the rotor radius. Got %(value)s."
+    ),
+    "biobank_force_in_g": _("%(field)s is in × g; got %(value)s."),
+    "biobank_duration_minutes": _("%(field)s is in minutes (min, s or h); got %(value)s."),
+}
+
+
 def refusal_text(refusal: Refusal) -> str:
     """Why the patient's consent forbids a use, in the user's language (the core's
     ``Refusal.message`` says it in English for the command line)."""
@@ -183,17 +207,23 @@ def _require_use(patient: Patient, use: Use) -> None:
 def _choice(value: str, choices: Any, field: str) -> str:
     if value not in choices.values:
         raise ValidationError(
-            f"{field} must be one of {', '.join(choices.values)}; got {value!r}.", field=field
+            gettext("%(field)s must be one of %(allowed)s; got %(value)s.")
+            % {"field": field, "allowed": ", ".join(choices.values), "value": repr(value)},
+            field=field,
         )
     return value
 
 
+@core_errors_translated(CORE_MESSAGES)
 def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(PRE_ANALYTIC_FIELDS)
     if unknown:
         raise ValidationError(
-            f"Unknown pre-analytical field(s) {', '.join(sorted(unknown))}; use "
-            f"{', '.join(PRE_ANALYTIC_FIELDS)}.",
+            gettext("Unknown pre-analytical field(s) %(unknown)s; use %(pre_analytic_fields)s.")
+            % {
+                "unknown": ", ".join(sorted(unknown)),
+                "pre_analytic_fields": ", ".join(PRE_ANALYTIC_FIELDS),
+            },
             field=sorted(unknown)[0],
         )
     out: dict[str, Any] = {}
@@ -207,8 +237,15 @@ def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
         elif name == "precentrifugation_temp":
             if str(value).strip() not in PRECENTRIFUGATION_TEMPS:
                 raise ValidationError(
-                    f"{name} must be one of {', '.join(PRECENTRIFUGATION_TEMPS)} (room "
-                    f"temperature or 2-10 °C); got {value!r}.",
+                    gettext(
+                        "%(name)s must be one of %(precentrifugation_temps)s (room temperature or 2-10 "
+                        "°C); got %(value)s."
+                    )
+                    % {
+                        "name": name,
+                        "precentrifugation_temps": ", ".join(PRECENTRIFUGATION_TEMPS),
+                        "value": repr(value),
+                    },
                     field=name,
                 )
             out[name] = str(value).strip()
@@ -217,10 +254,16 @@ def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
                 number = int(value)
             except (TypeError, ValueError):
                 raise ValidationError(
-                    f"{name} must be a whole number; got {value!r}.", field=name
+                    gettext("%(name)s must be a whole number; got %(value)s.")
+                    % {"name": name, "value": repr(value)},
+                    field=name,
                 ) from None
             if number < 0 or (name.endswith("_pct") and number > 100):
-                raise ValidationError(f"{name} is out of range; got {number}.", field=name)
+                raise ValidationError(
+                    gettext("%(name)s is out of range; got %(number)s.")
+                    % {"name": name, "number": number},
+                    field=name,
+                )
             out[name] = number
         elif name == "fixation_hours":
             out[name] = quantity_parse(value, field=name, allow_zero=True)
@@ -229,7 +272,11 @@ def _pre_analytics(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             text = str(value).strip()
             if len(text) > 12:
-                raise ValidationError(f"{name} is at most 12 characters; got {text!r}.", field=name)
+                raise ValidationError(
+                    gettext("%(name)s is at most 12 characters; got %(text)s.")
+                    % {"name": name, "text": repr(text)},
+                    field=name,
+                )
             out[name] = text
     return out
 
@@ -241,25 +288,33 @@ def _check_spins(specimen_type: str, values: Mapping[str, Any]) -> None:
         return
     if specimen_type not in FLUID_TYPES:
         raise ValidationError(
-            f"{given[0]}: centrifugation settings are recorded on fluid specimens (blood, bone "
-            f"marrow); a {specimen_type} specimen is not centrifuged.",
+            gettext(
+                "%(given)s: centrifugation settings are recorded on fluid specimens (blood, "
+                "bone marrow); a %(specimen_type)s specimen is not centrifuged."
+            )
+            % {"given": given[0], "specimen_type": specimen_type},
             field=given[0],
         )
     given_spins = values.get("centrifugations")
     if given_spins is None or given_spins == "":
         raise ValidationError(
-            "Give the number of centrifugations with their settings.", field="centrifugations"
+            gettext("Give the number of centrifugations with their settings."),
+            field="centrifugations",
         )
     spins = int(given_spins)
     if spins == 0:
         raise ValidationError(
-            f"{given[0]}: centrifugation settings are recorded but centrifugations is 0.",
+            gettext("%(given)s: centrifugation settings are recorded but centrifugations is 0.")
+            % {"given": given[0]},
             field=given[0],
         )
     second = [f for f in given if f in SECOND_SPIN]
     if second and spins < 2:
         raise ValidationError(
-            f"{second[0]}: a second centrifugation is recorded but centrifugations is {spins}.",
+            gettext(
+                "%(second)s: a second centrifugation is recorded but centrifugations is %(spins)s."
+            )
+            % {"second": second[0], "spins": spins},
             field=second[0],
         )
 
@@ -273,6 +328,7 @@ def _next_label(patient: Patient) -> str:
         n += 1
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_collect(
     *,
@@ -305,20 +361,24 @@ def specimen_collect(
     if procedure:
         _choice(procedure, CollectionProcedure, "procedure")
     if registration is not None and registration.patient_id != patient.pk:
-        raise ValidationError("The registration is another patient's.", field="registration")
+        raise ValidationError(
+            gettext("The registration is another patient's."), field="registration"
+        )
     if visit is not None and (registration is None or visit.registration_id != registration.pk):
         raise ValidationError(
-            "A visit belongs to the specimen's registration; give that registration.",
+            gettext("A visit belongs to the specimen's registration; give that registration."),
             field="visit",
         )
     if timezone.is_naive(collected_at):
-        raise ValidationError("collected_at needs a time zone.", field="collected_at")
+        raise ValidationError(gettext("collected_at needs a time zone."), field="collected_at")
     now = timezone.now()
     if collected_at > now:
-        raise ValidationError("A specimen cannot be collected in the future.", field="collected_at")
+        raise ValidationError(
+            gettext("A specimen cannot be collected in the future."), field="collected_at"
+        )
     if received_at is not None and received_at < collected_at:
         raise ValidationError(
-            "A specimen is received after it was collected (INVALID_CREATION_DATE).",
+            gettext("A specimen is received after it was collected (INVALID_CREATION_DATE)."),
             field="received_at",
         )
     fields = _pre_analytics(pre_analytics or {})
@@ -326,11 +386,16 @@ def specimen_collect(
     _require_use(patient, Use.STORAGE)
     label = label.strip() or _next_label(patient)
     if Specimen.objects.filter(label=label).exists():
-        raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
+        raise ValidationError(
+            gettext("The label %(label)s is already used (DUP_LABEL).") % {"label": label},
+            field="label",
+        )
     barcode = barcode.strip() or label
     if Specimen.objects.filter(barcode=barcode).exists():
         raise ValidationError(
-            f"The barcode {barcode} is already used (DUP_BARCODE).", field="barcode"
+            gettext("The barcode %(barcode)s is already used (DUP_BARCODE).")
+            % {"barcode": barcode},
+            field="barcode",
         )
     specimen = Specimen.objects.create(
         label=label,
@@ -370,11 +435,13 @@ def specimen_receive(*, specimen: Specimen, received_at: dt.datetime, by: User) 
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
     if locked.lineage != Lineage.NEW:
-        raise ValidationError("Only primary specimens are received.", field="specimen")
+        raise ValidationError(gettext("Only primary specimens are received."), field="specimen")
     if locked.received_at is not None:
-        raise ConflictError(f"{locked} was already received.")
+        raise ConflictError(gettext("%(locked)s was already received.") % {"locked": locked})
     if received_at < locked.collected_at:
-        raise ValidationError("A specimen is received after it was collected.", field="received_at")
+        raise ValidationError(
+            gettext("A specimen is received after it was collected."), field="received_at"
+        )
     locked.received_at = received_at
     locked.save(update_fields=["received_at"])
     _custody(locked, CustodyKind.RECEIVED, by, at=received_at)
@@ -400,12 +467,15 @@ def specimen_pre_analytics_record(
         while root.parent_id is not None and root.parent is not None:
             root = root.parent
         raise ValidationError(
-            f"Pre-analytical conditions are recorded on the primary specimen {root.label}; "
-            f"{locked.label} inherits them.",
+            gettext(
+                "Pre-analytical conditions are recorded on the primary specimen %(root)s; "
+                "%(locked)s inherits them."
+            )
+            % {"root": root.label, "locked": locked.label},
             field="specimen",
         )
     if len(reason) > 500:
-        raise ValidationError("The reason is at most 500 characters.", field="reason")
+        raise ValidationError(gettext("The reason is at most 500 characters."), field="reason")
     parsed = _pre_analytics(values)
     new = {name: _empty(name) for name, v in values.items() if v is None or v == ""}
     new.update(parsed)
@@ -420,7 +490,7 @@ def specimen_pre_analytics_record(
         return locked
     if any(old not in (None, "") for old, _new in changes.values()) and not reason.strip():
         raise ValidationError(
-            "Changing a recorded pre-analytical value needs a reason.", field="reason"
+            gettext("Changing a recorded pre-analytical value needs a reason."), field="reason"
         )
     family = [locked]
     level = [locked.pk]
@@ -473,6 +543,7 @@ def _after_taking(locked: Specimen, left: Decimal) -> None:
     locked.save(update_fields=fields)
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_aliquot(
     *, parent: Specimen, count: int, quantity: Any, unit: str, by: User
@@ -481,7 +552,9 @@ def specimen_aliquot(
     laterality and pathology as the parent); the parent is decremented under its row lock."""
     require(by, Action.HANDLE_SPECIMENS, on=parent)
     if not 1 <= int(count) <= 500:
-        raise ValidationError(f"count must lie in 1..500; got {count}.", field="count")
+        raise ValidationError(
+            gettext("count must lie in 1..500; got %(count)s.") % {"count": count}, field="count"
+        )
     q = quantity_parse(quantity)
     unit = unit_get(unit).code
     locked = _lock_in_stock(parent, _("aliquoting"))
@@ -542,7 +615,10 @@ def _child_create(
     site, laterality, pathology, collection and pre-analytic conditions."""
     label = f"{parent.label}.{number}"
     if Specimen.objects.filter(label=label).exists():
-        raise ValidationError(f"The label {label} is already used (DUP_LABEL).", field="label")
+        raise ValidationError(
+            gettext("The label %(label)s is already used (DUP_LABEL).") % {"label": label},
+            field="label",
+        )
     child = Specimen.objects.create(
         label=label,
         barcode=label,
@@ -575,6 +651,7 @@ def _child_create(
     return child
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_derive(
     *,
@@ -634,6 +711,7 @@ def specimen_derive(
     return child
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def specimen_consume(
     *, specimen: Specimen, quantity: Any, unit: str, purpose: str, by: User
@@ -643,7 +721,7 @@ def specimen_consume(
     q = quantity_parse(quantity)
     unit = unit_get(unit).code
     if not purpose.strip():
-        raise ValidationError("Say what the specimen was used for.", field="purpose")
+        raise ValidationError(gettext("Say what the specimen was used for."), field="purpose")
     locked = _lock_in_stock(specimen, _("using it"))
     taken = convert(q, unit, locked.unit)
     left = take(locked.available_quantity, locked.unit, taken, locked.unit, what=purpose.strip())
@@ -674,23 +752,32 @@ def container_create(
     _choice(kind, ContainerKind, "kind")
     _choice(temperature, StorageTemperature, "temperature")
     if not name.strip():
-        raise ValidationError("A container has a name.", field="name")
+        raise ValidationError(gettext("A container has a name."), field="name")
     expected_parent = {"freezer": None, "rack": "freezer", "box": "rack"}[kind]
     if (parent.kind if parent else None) != expected_parent:
         raise ValidationError(
-            f"A {kind} goes {'at the top' if expected_parent is None else 'in a ' + expected_parent}.",
+            (
+                gettext("A freezer goes at the top.")
+                if expected_parent is None
+                else gettext("A %(kind)s goes in a %(parent)s.")
+                % {"kind": kind, "parent": expected_parent}
+            ),
             field="parent",
         )
     if parent is not None and parent.site_id != site.pk:
-        raise ValidationError("A container stays at its parent's site.", field="parent")
+        raise ValidationError(gettext("A container stays at its parent's site."), field="parent")
     if kind == ContainerKind.BOX and not (1 <= rows <= 26 and 1 <= columns <= 26):
         raise ValidationError(
-            f"A box has 1-26 rows and 1-26 columns; got {rows} × {columns}.", field="rows"
+            gettext("A box has 1-26 rows and 1-26 columns; got %(rows)s × %(columns)s.")
+            % {"rows": rows, "columns": columns},
+            field="rows",
         )
     if parent is not None:
         temperature = parent.temperature
     if Container.objects.filter(site=site, parent=parent, name=name.strip()).exists():
-        raise ValidationError(f"{name.strip()} already exists there.", field="name")
+        raise ValidationError(
+            gettext("%(name)s already exists there.") % {"name": name.strip()}, field="name"
+        )
     box = Container.objects.create(
         site=site,
         kind=kind,
@@ -726,7 +813,11 @@ def specimen_store(
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     locked_box = Container.objects.select_for_update(of=("self",)).get(pk=box.pk)
     if locked_box.kind != ContainerKind.BOX:
-        raise ValidationError(f"{locked_box} is a {locked_box.kind}, not a box.", field="box")
+        raise ValidationError(
+            gettext("%(locked_box)s is a %(kind)s, not a box.")
+            % {"locked_box": locked_box, "kind": locked_box.kind},
+            field="box",
+        )
     if not (1 <= row <= locked_box.rows and 1 <= column <= locked_box.columns):
         raise ValidationError(
             gettext(
@@ -750,7 +841,7 @@ def specimen_store(
             field="specimen",
         )
     if locked_box.site_id != locked.patient.site_id:
-        raise ValidationError("A specimen is stored at its patient's site.", field="box")
+        raise ValidationError(gettext("A specimen is stored at its patient's site."), field="box")
     if specimen_type_get(locked.specimen_type).frozen and locked_box.temperature not in _FROZEN_OK:
         raise ValidationError(
             gettext("%(type)s is kept frozen; %(box)s is at %(temperature)s.")
@@ -811,7 +902,9 @@ def specimen_check_out(*, specimen: Specimen, by: User, purpose: str = "") -> Sp
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     locked = _lock_in_stock(specimen, _("check-out"))
     if locked.box_id is None or locked.checked_out:
-        raise ValidationError(f"{locked} is not in storage.", field="specimen")
+        raise ValidationError(
+            gettext("%(locked)s is not in storage.") % {"locked": locked}, field="specimen"
+        )
     before = location_of(locked)
     locked.checked_out = True
     locked.save(update_fields=["checked_out"])
@@ -833,7 +926,9 @@ def specimen_check_in(*, specimen: Specimen, by: User) -> Specimen:
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
     if not locked.checked_out:
-        raise ValidationError(f"{locked} is not checked out.", field="specimen")
+        raise ValidationError(
+            gettext("%(locked)s is not checked out.") % {"locked": locked}, field="specimen"
+        )
     before = location_of(locked)
     locked.checked_out = False
     if specimen_type_get(locked.specimen_type).frozen:
@@ -857,10 +952,14 @@ def specimen_dispose(*, specimen: Specimen, reason: str, by: User) -> Specimen:
     delete; it leaves its storage position."""
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     if not reason.strip():
-        raise ValidationError("Give the reason for disposal.", field="reason")
+        raise ValidationError(gettext("Give the reason for disposal."), field="reason")
     locked = Specimen.objects.select_for_update(of=("self",)).get(pk=specimen.pk)
     if locked.status in {Status.DISPOSED, Status.DISTRIBUTED}:
-        raise ValidationError(f"{locked} is already {locked.status}.", field="specimen")
+        raise ValidationError(
+            gettext("%(locked)s is already %(status)s.")
+            % {"locked": locked, "status": locked.status},
+            field="specimen",
+        )
     before = _leave_position(locked)
     old = locked.status
     locked.status, locked.status_reason = Status.DISPOSED, reason.strip()[:200]
@@ -900,14 +999,17 @@ def shipment_create(
         use = Use(purpose)
     except ValueError:
         raise ValidationError(
-            f"purpose must be one of {', '.join(u.value for u in Use)}; got {purpose!r}.",
+            gettext("purpose must be one of %(use)s; got %(purpose)s.")
+            % {"use": ", ".join(u.value for u in Use), "purpose": repr(purpose)},
             field="purpose",
         ) from None
     if not recipient.strip():
-        raise ValidationError("Name the recipient.", field="recipient")
+        raise ValidationError(gettext("Name the recipient."), field="recipient")
     items = sorted({s.pk for s in specimens})
     if not items:
-        raise ValidationError("A shipment carries at least one specimen.", field="specimens")
+        raise ValidationError(
+            gettext("A shipment carries at least one specimen."), field="specimens"
+        )
     locked = list(
         Specimen.objects.select_for_update(of=("self",))
         .select_related("patient")
@@ -916,16 +1018,24 @@ def shipment_create(
     )
     for s in locked:
         if s.patient.site_id != site.pk:
-            raise ValidationError(f"{s} is not held at {site}.", field="specimens")
+            raise ValidationError(
+                gettext("%(s)s is not held at %(site)s.") % {"s": s, "site": site},
+                field="specimens",
+            )
         if s.status not in IN_STOCK:
             raise ValidationError(
-                f"{s} is {s.get_status_display().lower()}: only available specimens are "
-                "distributed (NOT_AVAILABLE_FOR_DIST); nothing was recorded.",
+                gettext(
+                    "%(s)s is %(status)s: only available specimens are distributed "
+                    "(NOT_AVAILABLE_FOR_DIST); nothing was recorded."
+                )
+                % {"s": s, "status": s.get_status_display().lower()},
                 field="specimens",
                 code="specimen_not_available",
             )
         if s.checked_out:
-            raise ValidationError(f"{s} is checked out; check it in first.", field="specimens")
+            raise ValidationError(
+                gettext("%(s)s is checked out; check it in first.") % {"s": s}, field="specimens"
+            )
         refusal = refusal_for(use, consent_answers(s.patient))
         if refusal is not None:
             raise ValidationError(
@@ -939,7 +1049,10 @@ def shipment_create(
     now = timezone.now()
     reference = reference.strip() or f"SHP-{now:%Y%m%d}-{Shipment.objects.count() + 1:04d}"
     if Shipment.objects.filter(reference=reference).exists():
-        raise ValidationError(f"The reference {reference} is already used.", field="reference")
+        raise ValidationError(
+            gettext("The reference %(reference)s is already used.") % {"reference": reference},
+            field="reference",
+        )
     shipment = Shipment.objects.create(
         site=site,
         reference=reference,
@@ -968,11 +1081,16 @@ def shipment_send(*, shipment: Shipment, by: User) -> Shipment:
     locked = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment.pk)
     if locked.status != ShipmentStatus.PREPARING:
         raise ValidationError(
-            f"{locked} is {locked.status}; only a shipment in preparation ships.", field="shipment"
+            gettext("%(locked)s is %(status)s; only a shipment in preparation ships.")
+            % {"locked": locked, "status": locked.status},
+            field="shipment",
         )
     if locked.flagged:
         raise ValidationError(
-            f"{locked} is stopped: {locked.flagged}", field="shipment", code="shipment_flagged"
+            gettext("%(locked)s is stopped: %(flagged)s")
+            % {"locked": locked, "flagged": locked.flagged},
+            field="shipment",
+            code="shipment_flagged",
         )
     use = Use(locked.purpose)
     specimens = list(
@@ -984,11 +1102,13 @@ def shipment_send(*, shipment: Shipment, by: User) -> Shipment:
     now = timezone.now()
     for s in specimens:
         if s.status not in IN_STOCK or s.checked_out:
-            raise ValidationError(f"{s} is no longer available to ship.", field="specimens")
+            raise ValidationError(
+                gettext("%(s)s is no longer available to ship.") % {"s": s}, field="specimens"
+            )
         refusal = refusal_for(use, consent_answers(s.patient))
         if refusal is not None:
             raise ValidationError(
-                f"{s}: {refusal_text(refusal)}",
+                gettext("%(s)s: %(value)s") % {"s": s, "value": refusal_text(refusal)},
                 field="specimens",
                 code="consent_refused",
                 tier=refusal.tier.value,
@@ -1034,11 +1154,15 @@ def shipment_receive(
     locked = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment.pk)
     if locked.status != ShipmentStatus.SHIPPED:
         raise ValidationError(
-            f"{locked} is {locked.status}; only a shipped shipment is received.", field="shipment"
+            gettext("%(locked)s is %(status)s; only a shipped shipment is received.")
+            % {"locked": locked, "status": locked.status},
+            field="shipment",
         )
     at = received_at or timezone.now()
     if locked.shipped_at and at < locked.shipped_at:
-        raise ValidationError("A shipment is received after it was sent.", field="received_at")
+        raise ValidationError(
+            gettext("A shipment is received after it was sent."), field="received_at"
+        )
     for s in Specimen.objects.filter(shipments=locked).order_by("pk"):
         _custody(
             s,
@@ -1061,6 +1185,7 @@ def shipment_receive(
 # --- sequencing --------------------------------------------------------------------------------
 
 
+@core_errors_translated(CORE_MESSAGES)
 @transaction.atomic
 def sequencing_run_record(
     *,
@@ -1084,7 +1209,9 @@ def sequencing_run_record(
     _choice(assay, Assay, "assay")
     _choice(status, RunStatus, "status")
     if not library_id.strip() or not run_id.strip():
-        raise ValidationError("A run names its library and run identifiers.", field="library_id")
+        raise ValidationError(
+            gettext("A run names its library and run identifiers."), field="library_id"
+        )
     values: dict[str, Decimal | None] = {}
     for name, value, hi in (
         ("input_ng", input_ng, None),
@@ -1097,25 +1224,35 @@ def sequencing_run_record(
             continue
         v = quantity_parse(value, field=name, allow_zero=True)
         if hi is not None and v > hi:
-            raise ValidationError(f"{name} is a fraction in [0, 1]; got {v}.", field=name)
+            raise ValidationError(
+                gettext("%(name)s is a fraction in [0, 1]; got %(v)s.") % {"name": name, "v": v},
+                field=name,
+            )
         values[name] = v
     if report is not None and report.sample.patient_id != specimen.patient_id:
-        raise ValidationError("The report is another patient's.", field="report")
+        raise ValidationError(gettext("The report is another patient's."), field="report")
     locked = (
         Specimen.objects.select_for_update(of=("self",))
         .select_related("patient")
         .get(pk=specimen.pk)
     )
     if locked.status == Status.DISPOSED:
-        raise ValidationError(f"{locked} is disposed.", field="specimen")
+        raise ValidationError(
+            gettext("%(locked)s is disposed.") % {"locked": locked}, field="specimen"
+        )
     _require_use(locked.patient, Use.SEQUENCING)
     if locked.data_use_blocked:
         raise ValidationError(
-            f"{locked}: {locked.data_use_blocked}", field="specimen", code="consent_refused"
+            gettext("%(locked)s: %(data_use_blocked)s")
+            % {"locked": locked, "data_use_blocked": locked.data_use_blocked},
+            field="specimen",
+            code="consent_refused",
         )
     if SequencingRun.objects.filter(run_id=run_id.strip(), library_id=library_id.strip()).exists():
         raise ValidationError(
-            f"Library {library_id} is already recorded on run {run_id}.", field="library_id"
+            gettext("Library %(library_id)s is already recorded on run %(run_id)s.")
+            % {"library_id": library_id, "run_id": run_id},
+            field="library_id",
         )
     run = SequencingRun.objects.create(
         specimen=locked,
@@ -1151,7 +1288,7 @@ def sequencing_run_link_report(
         .get(pk=run.pk)
     )
     if report.sample.patient_id != locked.specimen.patient_id:
-        raise ValidationError("The report is another patient's.", field="report")
+        raise ValidationError(gettext("The report is another patient's."), field="report")
     old = locked.report_id
     locked.report = report
     locked.save(update_fields=["report"])

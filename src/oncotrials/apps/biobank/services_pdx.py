@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import User
@@ -58,12 +59,14 @@ def _rule_check(
         field = (fields or {}).get(name, name)
         if rule.code_list is not None and value not in rule.code_list:
             raise ValidationError(
-                f"{name} must be one of {', '.join(rule.code_list)}; got {value!r}.", field=field
+                gettext("%(name)s must be one of %(code_list)s; got %(value)s.")
+                % {"name": name, "code_list": ", ".join(rule.code_list), "value": repr(value)},
+                field=field,
             )
         if not rule.matches(value):
             raise ValidationError(
-                f"{name} {value!r} does not follow the CancerModels format "
-                f"({' '.join(rule.format.split())}).",
+                gettext("%(name)s %(value)s does not follow the CancerModels format (%(format)s).")
+                % {"name": name, "value": repr(value), "format": " ".join(rule.format.split())},
                 field=field,
             )
 
@@ -87,7 +90,11 @@ def _created(action: str, instance: Any, pdx: PdxModel, by: User, reason: str = 
 
 def _not_future(day: dt.date, field: str) -> None:
     if day > timezone.localdate():
-        raise ValidationError(f"{field} cannot be in the future; got {day}.", field=field)
+        raise ValidationError(
+            gettext("%(field)s cannot be in the future; got %(day)s.")
+            % {"field": field, "day": day},
+            field=field,
+        )
 
 
 @transaction.atomic
@@ -119,7 +126,7 @@ def pdx_model_create(
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
     model_id = model_id.strip()
     if not model_id:
-        raise ValidationError("A PDX model needs a model_id.", field="model_id")
+        raise ValidationError(gettext("A PDX model needs a model_id."), field="model_id")
     _rule_check(
         "pdx_model",
         {
@@ -146,45 +153,58 @@ def pdx_model_create(
         ("contact_email", contact_email),
     ):
         if not str(value).strip():
-            raise ValidationError(f"{name} is required for a PDX model.", field=name)
+            raise ValidationError(
+                gettext("%(name)s is required for a PDX model.") % {"name": name}, field=name
+            )
     if engraftment_type not in EngraftmentType.values:
         raise ValidationError(
-            f"engraftment_type must be heterotopic or orthotopic; got {engraftment_type!r}.",
+            gettext("engraftment_type must be heterotopic or orthotopic; got %(engraftment_type)s.")
+            % {"engraftment_type": repr(engraftment_type)},
             field="engraftment_type",
         )
     if sample_state not in SampleState.values:
         raise ValidationError(
-            f"sample_state must be fresh or frozen; got {sample_state!r}.", field="sample_state"
+            gettext("sample_state must be fresh or frozen; got %(sample_state)s.")
+            % {"sample_state": repr(sample_state)},
+            field="sample_state",
         )
     if accessibility not in Accessibility.values:
         raise ValidationError(
-            f"accessibility must be one of {', '.join(Accessibility.values)}; got "
-            f"{accessibility!r}.",
+            gettext("accessibility must be one of %(allowed)s; got %(accessibility)s.")
+            % {"allowed": ", ".join(Accessibility.values), "accessibility": repr(accessibility)},
             field="accessibility",
         )
     kind = specimen_type_get(specimen.specimen_type)
     if specimen.specimen_type not in _GRAFTABLE:
         raise ValidationError(
-            f"A xenograft is grown from fresh or frozen tissue or cells; {specimen.label} is "
-            f"{kind.label}.",
+            gettext(
+                "A xenograft is grown from fresh or frozen tissue or cells; %(specimen)s is "
+                "%(kind)s."
+            )
+            % {"specimen": specimen.label, "kind": kind.label},
             field="specimen",
         )
     if specimen.status not in IN_STOCK:
         raise ValidationError(
-            f"{specimen.label} is {specimen.status}; only an available specimen can be grafted.",
+            gettext("%(specimen)s is %(status)s; only an available specimen can be grafted.")
+            % {"specimen": specimen.label, "status": specimen.status},
             field="specimen",
         )
     _require_use(specimen.patient, Use.XENOGRAFT)
     if mice_implanted < 1:
-        raise ValidationError("At least one mouse is implanted.", field="mice_implanted")
+        raise ValidationError(gettext("At least one mouse is implanted."), field="mice_implanted")
     _not_future(implanted_on, "implanted_on")
     if implanted_on < specimen.collected_at.date():
         raise ValidationError(
-            f"The implant ({implanted_on}) cannot precede the collection of {specimen.label}.",
+            gettext("The implant (%(implanted_on)s) cannot precede the collection of %(specimen)s.")
+            % {"implanted_on": implanted_on, "specimen": specimen.label},
             field="implanted_on",
         )
     if PdxModel.objects.filter(model_id=model_id).exists():
-        raise ValidationError(f"The model_id {model_id} is already used.", field="model_id")
+        raise ValidationError(
+            gettext("The model_id %(model_id)s is already used.") % {"model_id": model_id},
+            field="model_id",
+        )
     pdx = PdxModel.objects.create(
         model_id=model_id,
         specimen=specimen,
@@ -227,24 +247,33 @@ def pdx_passage_add(
     parent = PdxPassage.objects.get(pk=parent.pk)
     if not parent.mice_engrafted:
         raise ValidationError(
-            f"P{parent.number} has no engrafted mouse to passage from; record its engraftment "
-            "first.",
+            gettext(
+                "P%(number)s has no engrafted mouse to passage from; record its engraftment first."
+            )
+            % {"number": parent.number},
             field="parent",
         )
     if mice_implanted < 1:
-        raise ValidationError("At least one mouse is implanted.", field="mice_implanted")
+        raise ValidationError(gettext("At least one mouse is implanted."), field="mice_implanted")
     _not_future(implanted_on, "implanted_on")
     if implanted_on < parent.implanted_on:
         raise ValidationError(
-            f"P{parent.number + 1} cannot be implanted before P{parent.number} "
-            f"({parent.implanted_on}).",
+            gettext("P%(next)s cannot be implanted before P%(number)s (%(implanted_on)s).")
+            % {
+                "next": parent.number + 1,
+                "number": parent.number,
+                "implanted_on": parent.implanted_on,
+            },
             field="implanted_on",
         )
     if host_strain_nomenclature:
         _rule_check("pdx_model", {"host_strain_nomenclature": host_strain_nomenclature})
     number = parent.number + 1
     if PdxPassage.objects.filter(pdx_model=pdx, number=number).exists():
-        raise ConflictError(f"{pdx.model_id} already has a passage P{number}.")
+        raise ConflictError(
+            gettext("%(model_id)s already has a passage P%(number)s.")
+            % {"model_id": pdx.model_id, "number": number}
+        )
     passage = PdxPassage.objects.create(
         pdx_model=pdx,
         number=number,
@@ -274,20 +303,28 @@ def pdx_engraftment_record(
     require(by, Action.HANDLE_SPECIMENS, on=pdx.specimen)
     if not 0 <= mice_engrafted <= passage.mice_implanted:
         raise ValidationError(
-            f"mice_engrafted must lie between 0 and the {passage.mice_implanted} implanted; "
-            f"got {mice_engrafted}.",
+            gettext(
+                "mice_engrafted must lie between 0 and the %(mice_implanted)s implanted; got "
+                "%(mice_engrafted)s."
+            )
+            % {"mice_implanted": passage.mice_implanted, "mice_engrafted": mice_engrafted},
             field="mice_engrafted",
         )
     in_arms = PdxMouse.objects.filter(arm__passage=passage).count()
     if mice_engrafted < in_arms:
         raise ValidationError(
-            f"{in_arms} mice of P{passage.number} are already in treatment arms; "
-            f"mice_engrafted cannot be {mice_engrafted}.",
+            gettext(
+                "%(in_arms)s mice of P%(number)s are already in treatment arms; mice_engrafted "
+                "cannot be %(mice_engrafted)s."
+            )
+            % {"in_arms": in_arms, "number": passage.number, "mice_engrafted": mice_engrafted},
             field="mice_engrafted",
         )
     old = passage.mice_engrafted
     if old is not None and old != mice_engrafted and not reason.strip():
-        raise ValidationError("Changing a recorded engraftment needs a reason.", field="reason")
+        raise ValidationError(
+            gettext("Changing a recorded engraftment needs a reason."), field="reason"
+        )
     passage.mice_engrafted = mice_engrafted
     passage.save(update_fields=["mice_engrafted"])
     _audit(
@@ -317,24 +354,26 @@ def pdx_validation_add(
     require(by, Action.HANDLE_SPECIMENS, on=pdx_model.specimen)
     if result not in QcResult.values:
         raise ValidationError(
-            f"result must be one of {', '.join(QcResult.values)}; got {result!r}.",
+            gettext("result must be one of %(allowed)s; got %(result)s.")
+            % {"allowed": ", ".join(QcResult.values), "result": repr(result)},
             field="result",
         )
     numbers = sorted(set(passages_tested))
     if not numbers:
-        raise ValidationError("Name the passages tested.", field="passages_tested")
+        raise ValidationError(gettext("Name the passages tested."), field="passages_tested")
     known = set(pdx_model.passages.values_list("number", flat=True))
     missing = [n for n in numbers if n not in known]
     if missing:
         raise ValidationError(
-            f"{pdx_model.model_id} has no passage {', '.join(f'P{n}' for n in missing)}.",
+            gettext("%(model_id)s has no passage %(missing)s.")
+            % {"model_id": pdx_model.model_id, "missing": ", ".join(f"P{n}" for n in missing)},
             field="passages_tested",
         )
     _not_future(performed_on, "performed_on")
     strain = host_strain_nomenclature.strip() or pdx_model.host_strain_nomenclature
     for name, value in (("technique", technique), ("description", description)):
         if not value.strip():
-            raise ValidationError(f"{name} is required.", field=name)
+            raise ValidationError(gettext("%(name)s is required.") % {"name": name}, field=name)
     for name, value, limit in (
         ("technique", technique.strip(), 80),
         ("description", description.strip(), 500),
@@ -342,7 +381,9 @@ def pdx_validation_add(
     ):
         if len(value) > limit:
             raise ValidationError(
-                f"{name} is {len(value)} characters long; at most {limit}.", field=name
+                gettext("%(name)s is %(n_value)s characters long; at most %(limit)s.")
+                % {"name": name, "n_value": len(value), "limit": limit},
+                field=name,
             )
     _rule_check(
         "model_validation",
@@ -397,30 +438,37 @@ def pdx_arm_create(
     name = name.strip()
     treatment_name = treatment_name.strip() or ("untreated" if is_control else "")
     if not name:
-        raise ValidationError("An arm needs a name.", field="name")
+        raise ValidationError(gettext("An arm needs a name."), field="name")
     if not treatment_name:
-        raise ValidationError("Name the treatment (or mark the arm as control).", field="drug")
+        raise ValidationError(
+            gettext("Name the treatment (or mark the arm as control)."), field="drug"
+        )
     labels = [m.strip() for m in mice if m.strip()]
     if not labels:
-        raise ValidationError("An arm needs at least one mouse.", field="mice")
+        raise ValidationError(gettext("An arm needs at least one mouse."), field="mice")
     if len(set(labels)) != len(labels):
-        raise ValidationError("A mouse is listed twice.", field="mice")
+        raise ValidationError(gettext("A mouse is listed twice."), field="mice")
     used = PdxMouse.objects.filter(arm__passage=passage).count()
     if passage.mice_engrafted is None or used + len(labels) > passage.mice_engrafted:
         free = (passage.mice_engrafted or 0) - used
         raise ValidationError(
-            f"P{passage.number} has {max(free, 0)} engrafted mice left for arms; got "
-            f"{len(labels)}.",
+            gettext("P%(number)s has %(free)s engrafted mice left for arms; got %(n_labels)s.")
+            % {"number": passage.number, "free": max(free, 0), "n_labels": len(labels)},
             field="mice",
         )
     if started_on < passage.implanted_on:
         raise ValidationError(
-            f"Treatment cannot start before the implant ({passage.implanted_on}).",
+            gettext("Treatment cannot start before the implant (%(implanted_on)s).")
+            % {"implanted_on": passage.implanted_on},
             field="started_on",
         )
     _not_future(started_on, "started_on")
     if PdxTreatmentArm.objects.filter(pdx_model=pdx, name=name).exists():
-        raise ValidationError(f"{pdx.model_id} already has an arm {name!r}.", field="name")
+        raise ValidationError(
+            gettext("%(model_id)s already has an arm %(name)s.")
+            % {"model_id": pdx.model_id, "name": repr(name)},
+            field="name",
+        )
     arm = PdxTreatmentArm.objects.create(
         pdx_model=pdx,
         passage=passage,
@@ -454,10 +502,16 @@ def _decimal(value: Any, field: str, where: str) -> Decimal | None:
         number = Decimal(str(value))
     except InvalidOperation:
         raise ValidationError(
-            f"{where}: {field} is {value!r}, not a number.", field=field
+            gettext("%(where)s: %(field)s is %(value)s, not a number.")
+            % {"where": where, "field": field, "value": repr(value)},
+            field=field,
         ) from None
     if not number.is_finite() or number < 0:
-        raise ValidationError(f"{where}: {field} must be ≥ 0; got {value}.", field=field)
+        raise ValidationError(
+            gettext("%(where)s: %(field)s must be ≥ 0; got %(value)s.")
+            % {"where": where, "field": field, "value": value},
+            field=field,
+        )
     return number
 
 
@@ -478,7 +532,7 @@ def pdx_measurements_record(
     pdx = arm.pdx_model
     require(by, Action.HANDLE_SPECIMENS, on=pdx.specimen)
     if not rows:
-        raise ValidationError("No measurement given.", field="rows")
+        raise ValidationError(gettext("No measurement given."), field="rows")
     mice = {m.label: m for m in arm.mice.all()}
     seen: set[tuple[str, dt.date]] = set()
     created: list[PdxMeasurement] = []
@@ -489,7 +543,8 @@ def pdx_measurements_record(
         mouse = mice.get(label)
         if mouse is None:
             raise ValidationError(
-                f"{where}: no mouse {label!r} in arm {arm.name} (mice: {', '.join(mice)}).",
+                gettext("%(where)s: no mouse %(label)s in arm %(arm)s (mice: %(mice)s).")
+                % {"where": where, "label": repr(label), "arm": arm.name, "mice": ", ".join(mice)},
                 field="mouse",
                 row=i,
             )
@@ -499,24 +554,35 @@ def pdx_measurements_record(
                 day = dt.date.fromisoformat(day)
             except ValueError:
                 raise ValidationError(
-                    f"{where}: measured_on {day!r} is not a date (YYYY-MM-DD).",
+                    gettext("%(where)s: measured_on %(day)s is not a date (YYYY-MM-DD).")
+                    % {"where": where, "day": repr(day)},
                     field="measured_on",
                     row=i,
                 ) from None
         if not isinstance(day, dt.date):
-            raise ValidationError(f"{where}: measured_on is required.", field="measured_on", row=i)
+            raise ValidationError(
+                gettext("%(where)s: measured_on is required.") % {"where": where},
+                field="measured_on",
+                row=i,
+            )
         where = f"Row {i} ({label}, {day})"
         if day > today:
-            raise ValidationError(f"{where}: the day is in the future.", field="measured_on", row=i)
+            raise ValidationError(
+                gettext("%(where)s: the day is in the future.") % {"where": where},
+                field="measured_on",
+                row=i,
+            )
         if day < arm.passage.implanted_on:
             raise ValidationError(
-                f"{where}: before the implant ({arm.passage.implanted_on}).",
+                gettext("%(where)s: before the implant (%(implanted_on)s).")
+                % {"where": where, "implanted_on": arm.passage.implanted_on},
                 field="measured_on",
                 row=i,
             )
         if (label, day) in seen or mouse.measurements.filter(measured_on=day).exists():
             raise ValidationError(
-                f"{where}: this mouse already has a measurement that day.",
+                gettext("%(where)s: this mouse already has a measurement that day.")
+                % {"where": where},
                 field="measured_on",
                 row=i,
             )
@@ -527,8 +593,11 @@ def pdx_measurements_record(
         if length is not None and width is not None:
             if volume is not None:
                 raise ValidationError(
-                    f"{where}: give caliper diameters or a volume, not both (the volume is "
-                    "computed from the diameters).",
+                    gettext(
+                        "%(where)s: give caliper diameters or a volume, not both (the volume is "
+                        "computed from the diameters)."
+                    )
+                    % {"where": where},
                     field="volume_mm3",
                     row=i,
                 )
@@ -538,7 +607,8 @@ def pdx_measurements_record(
             formula = "measured volume"
         else:
             raise ValidationError(
-                f"{where}: give both length_mm and width_mm, or volume_mm3.",
+                gettext("%(where)s: give both length_mm and width_mm, or volume_mm3.")
+                % {"where": where},
                 field="length_mm" if length is None else "width_mm",
                 row=i,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
@@ -97,5 +98,8 @@ def exports_cut_file(request: HttpRequest, cut_id: Id, fmt: Slug, filename: File
     check_may_export(user, cut)
     files = data_cut_files(cut=cut, fmt=fmt, by=user)
     if filename not in files:
-        raise NotFoundError(f"Data cut {cut.name!r} has no {fmt} file {filename!r}.")
+        raise NotFoundError(
+            gettext("Data cut %(cut)s has no %(fmt)s file %(filename)s.")
+            % {"cut": repr(cut.name), "fmt": fmt, "filename": repr(filename)}
+        )
     return download(files[filename], filename)

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
@@ -75,7 +76,8 @@ _CRITERIA = {"irecist": "iRECIST", "recist1.1": "RECIST 1.1"}
 def _check_id(study_id: str) -> None:
     if not study_id or not all(c.isalnum() or c in "._-" for c in study_id):
         raise ValidationError(
-            f"study_id may hold letters, digits, '.', '_' and '-' only; got {study_id!r}.",
+            gettext("study_id may hold letters, digits, '.', '_' and '-' only; got %(study_id)s.")
+            % {"study_id": repr(study_id)},
             field="study_id",
         )
 
@@ -222,7 +224,9 @@ def programme_study(
     outside them)."""
     if since is not None and until is not None and since > until:
         raise ValidationError(
-            f"The date range starts after it ends ({since} > {until}).", field="since"
+            gettext("The date range starts after it ends (%(since)s > %(until)s).")
+            % {"since": since, "until": until},
+            field="since",
         )
     study = study_from_database(
         patients=patients,
@@ -285,8 +289,11 @@ def cbioportal_export(
     )
     if not study.samples:
         raise ValidationError(
-            "No genomic sample to export among the patients you may see with these filters"
-            f"{_describe(genome, programme, trial, since, until)}."
+            gettext(
+                "No genomic sample to export among the patients you may see with these "
+                "filters%(filters)s."
+            )
+            % {"filters": _describe(genome, programme, trial, since, until)}
         )
     out = write_study(study, directory)
     audit_record(
@@ -357,8 +364,11 @@ def cbioportal_collect(trial: Any, sites: Sequence[Any]) -> str:
         if exc.extra.get("field") != "genome":
             raise
         raise ValidationError(
-            f"{exc.message} For a data cut of {trial.protocol_code}: oncotrials genomics export "
-            f"DIR --study-id ID --trial {trial.protocol_code} --genome GRCh38 (then GRCh37).",
+            gettext(
+                "%(message)s For a data cut of %(protocol_code)s: oncotrials genomics export "
+                "DIR --study-id ID --trial %(protocol_code)s --genome GRCh38 (then GRCh37)."
+            )
+            % {"message": exc.message, "protocol_code": trial.protocol_code},
             field="genome",
         ) from None
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
+
 from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, FormStatus, LabResult
 from oncotrials.apps.safety.models import AdverseEvent, RecordStatus
 from oncotrials.apps.subjects.models import (
@@ -78,8 +80,11 @@ def _country(site: Any) -> str:
     code = (site.country or "").upper()
     if code not in ALPHA3:
         raise ValidationError(
-            f"Site {site.code} has country {code or '(none)'}, whose ISO 3166 alpha-3 code is "
-            "not known to the SDTM export; set the site's country (ISO 3166 alpha-2)."
+            gettext(
+                "Site %(site)s has country %(value)s, whose ISO 3166 alpha-3 code is not known "
+                "to the SDTM export; set the site's country (ISO 3166 alpha-2)."
+            )
+            % {"site": site.code, "value": code or "(none)"}
         )
     return ALPHA3[code]
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.core.errors import ValidationError
 
@@ -40,7 +42,10 @@ def format_get(name: str) -> ExportFormat:
         return _FORMATS[name]
     except KeyError:
         known = ", ".join(sorted(_FORMATS)) or "none"
-        raise ValidationError(f"Unknown export format {name!r}; known: {known}.") from None
+        raise ValidationError(
+            gettext("Unknown export format %(name)s; known: %(known)s.")
+            % {"name": repr(name), "known": known}
+        ) from None
 
 
 def formats_all() -> list[ExportFormat]:

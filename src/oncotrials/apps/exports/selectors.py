@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, scope_condition
 from oncotrials.apps.accounts.models import Actor, Site
@@ -39,7 +40,9 @@ def data_cuts_for_user(*, user: Actor, trial_id: int | None = None) -> QuerySet[
 def data_cut_get_for_user(*, user: Actor, cut_id: int) -> DataCut:
     cut = data_cuts_for_user(user=user).filter(pk=cut_id).first()
     if cut is None:
-        raise NotFoundError(f"No data cut {cut_id} that you may see.")
+        raise NotFoundError(
+            gettext("No data cut %(cut_id)s that you may see.") % {"cut_id": cut_id}
+        )
     return cut
 
 

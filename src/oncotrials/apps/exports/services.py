@@ -12,8 +12,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from oncotrials.apps.accounts.access import Action, Target, may, refusal, roles_on
+from oncotrials.apps.accounts.access import Action, Target, action_text, may, refusal, roles_on
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.trials.models import Trial
@@ -40,10 +41,10 @@ def data_cut_create(
     format once to record its files' SHA-256, and audit who, when, what and which files."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError("Give the data cut a name of 1 to 100 characters.")
+        raise ValidationError(gettext("Give the data cut a name of 1 to 100 characters."))
     wanted = list(dict.fromkeys(formats))
     if not wanted:
-        raise ValidationError("Choose at least one export format.")
+        raise ValidationError(gettext("Choose at least one export format."))
     exporters = [format_get(f) for f in wanted]
     sites = export_sites(user=by, trial=trial)
     if not sites:
@@ -90,8 +91,11 @@ def data_cut_create(
             )
     except IntegrityError:
         raise ConflictError(
-            f"Trial {trial.protocol_code} already has a data cut named {name!r}; choose "
-            "another name."
+            gettext(
+                "Trial %(protocol_code)s already has a data cut named %(name)s; choose another "
+                "name."
+            )
+            % {"protocol_code": trial.protocol_code, "name": repr(name)}
         ) from None
     return cut
 
@@ -101,7 +105,8 @@ def data_cut_files(*, cut: DataCut, fmt: str, by: User | None) -> dict[str, byte
     against the digests recorded when it was made; the export is audited."""
     if fmt not in cut.formats:
         raise ValidationError(
-            f"Data cut {cut.name!r} was made for {', '.join(cut.formats)}, not {fmt!r}."
+            gettext("Data cut %(cut)s was made for %(formats)s, not %(fmt)s.")
+            % {"cut": repr(cut.name), "formats": ", ".join(cut.formats), "fmt": repr(fmt)}
         )
     exporter = format_get(fmt)
     written = exporter.write(cut.content[fmt], cut.created_at.replace(microsecond=0))
@@ -113,8 +118,11 @@ def data_cut_files(*, cut: DataCut, fmt: str, by: User | None) -> dict[str, byte
     )
     if changed:
         raise ConflictError(
-            f"Exporting {fmt} from data cut {cut.name!r} gives files that differ from those "
-            f"recorded when it was made ({', '.join(changed)}); report this to the administrator."
+            gettext(
+                "Exporting %(fmt)s from data cut %(cut)s gives files that differ from those "
+                "recorded when it was made (%(changed)s); report this to the administrator."
+            )
+            % {"fmt": fmt, "cut": repr(cut.name), "changed": ", ".join(changed)}
         )
     audit_record(
         action="data_cut.export",
@@ -145,5 +153,6 @@ def check_may_export(user: User, cut: DataCut) -> None:
             user, Action.EXPORT_DATA, on=Target(frozenset({site_id}), frozenset({cut.trial_id}))
         ):
             raise PermissionDeniedError(
-                f"Your role does not allow you to {Action.EXPORT_DATA.value}."
+                gettext("Your role does not allow you to %(action)s.")
+                % {"action": action_text(Action.EXPORT_DATA)}
             )

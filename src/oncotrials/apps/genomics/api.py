@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
@@ -50,11 +51,13 @@ def _map_text(upload: UploadedFile | None) -> str | None:
     if upload is None:
         return None
     if upload.size and upload.size > MAX_MAP_BYTES:
-        raise ValidationError("The patient map is larger than 5 MB.", field="patient_map")
+        raise ValidationError(gettext("The patient map is larger than 5 MB."), field="patient_map")
     try:
         return str(upload.read().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ValidationError("The patient map is not UTF-8 text.", field="patient_map") from None
+        raise ValidationError(
+            gettext("The patient map is not UTF-8 text."), field="patient_map"
+        ) from None
 
 
 @router.post("/genomics/imports", response={201: GenomicsImportOut, **ERRORS})
@@ -72,10 +75,14 @@ def genomics_imports_create(
     """
     if not may_import_anything(request.user):
         raise PermissionDeniedError(
-            "Only molecular biologists, data managers and administrators import genomic files."
+            gettext(
+                "Only molecular biologists, data managers and administrators import genomic files."
+            )
         )
     if file is None:
-        raise ValidationError("Send the genomic file in the multipart field 'file'.", field="file")
+        raise ValidationError(
+            gettext("Send the genomic file in the multipart field 'file'."), field="file"
+        )
     result = genomics_import_upload(
         name=file.name or "upload",
         chunks=file.chunks(),
@@ -357,7 +364,8 @@ def genomics_patient_resistance(request: HttpRequest, patient_id: int, drug: str
     series = serial_pairs(patient=patient, drug=drug[:200], user=request.user)
     if not series.pairs:
         raise ValidationError(
-            f"Patient {patient.research_id} has no two reported samples to compare.",
+            gettext("Patient %(research_id)s has no two reported samples to compare.")
+            % {"research_id": patient.research_id},
             field="timepoint",
         )
     head = series.headline()

@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from django.utils.translation import gettext
+
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.genomics.cbioportal import ClinicalAttribute, GenePanel, Study
 from oncotrials.core.genomics.model import GenomeBuild
@@ -41,7 +43,8 @@ def _genome(text: str | None) -> GenomeBuild | None:
     build = GenomeBuild.parse(text)
     if build is None:
         raise ValidationError(
-            f"Unknown genome build {text!r}; use GRCh37 or GRCh38.", field="genome"
+            gettext("Unknown genome build %(text)s; use GRCh37 or GRCh38.") % {"text": repr(text)},
+            field="genome",
         )
     return build
 
@@ -96,8 +99,11 @@ def study_from_database(
     if len(per_build) > 1:
         counts = " and ".join(f"{b} ({n} report(s))" for b, n in sorted(per_build.items()))
         raise ValidationError(
-            f"The reports to export are on two reference genomes, {counts}; a cBioPortal study "
-            "has one. Export each reference apart (--genome GRCh37, --genome GRCh38).",
+            gettext(
+                "The reports to export are on two reference genomes, %(counts)s; a cBioPortal "
+                "study has one. Export each reference apart (--genome GRCh37, --genome GRCh38)."
+            )
+            % {"counts": counts},
             field="genome",
         )
     build = wanted or (GenomeBuild(next(iter(per_build))) if per_build else GenomeBuild.GRCH37)

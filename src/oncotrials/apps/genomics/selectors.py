@@ -117,7 +117,9 @@ def sample_get_for_user(*, user: Actor, sample_id: int) -> Sample:
         .first()
     )
     if s is None:
-        raise NotFoundError(f"No sample {sample_id} that you may see.")
+        raise NotFoundError(
+            gettext("No sample %(sample_id)s that you may see.") % {"sample_id": sample_id}
+        )
     return s
 
 
@@ -142,30 +144,38 @@ class CohortQuery:
     def validated(self) -> CohortQuery:
         if self.kind not in ALTERATION_KINDS:
             raise ValidationError(
-                f"kind must be one of {', '.join(ALTERATION_KINDS)}; got {self.kind!r}.",
+                gettext("kind must be one of %(alteration_kinds)s; got %(kind)s.")
+                % {"alteration_kinds": ", ".join(ALTERATION_KINDS), "kind": repr(self.kind)},
                 field="kind",
             )
         if self.timepoint and self.timepoint not in Timepoint.values:
             raise ValidationError(
-                f"timepoint must be one of {', '.join(Timepoint.values)}; got {self.timepoint!r}.",
+                gettext("timepoint must be one of %(allowed)s; got %(timepoint)s.")
+                % {"allowed": ", ".join(Timepoint.values), "timepoint": repr(self.timepoint)},
                 field="timepoint",
             )
         if self.variant_class and self.variant_class not in {v.value for v in VariantClass}:
             raise ValidationError(
-                f"variant_class {self.variant_class!r} is not a MAF Variant_Classification "
-                "(e.g. Missense_Mutation).",
+                gettext(
+                    "variant_class %(variant_class)s is not a MAF Variant_Classification (e.g. "
+                    "Missense_Mutation)."
+                )
+                % {"variant_class": repr(self.variant_class)},
                 field="variant_class",
             )
         # Unknown codes and calls are things that do not exist (404), not malformed input.
         if self.tumour and load_oncotree().resolve(self.tumour.strip().upper()) is None:
             raise NotFoundError(
-                f"tumour {self.tumour!r} is not an OncoTree code (e.g. NSCLC, LUAD, BRCA).",
+                gettext("tumour %(tumour)s is not an OncoTree code (e.g. NSCLC, LUAD, BRCA).")
+                % {"tumour": repr(self.tumour)},
                 field="tumour",
             )
         if self.kind == "cna" and self.alteration and self.alteration.lower() not in CNA_CALLS:
             raise NotFoundError(
-                f"for copy number, alteration must be one of {', '.join(CNA_CALLS)}; "
-                f"got {self.alteration!r}.",
+                gettext(
+                    "for copy number, alteration must be one of %(cna_calls)s; got %(alteration)s."
+                )
+                % {"cna_calls": ", ".join(CNA_CALLS), "alteration": repr(self.alteration)},
                 field="alteration",
             )
         return self
@@ -242,7 +252,8 @@ def cohort_query(*, user: Actor, query: CohortQuery, limit: int = COHORT_LIMIT) 
     q = query.validated()
     if not (q.gene or q.alteration or q.tumour or q.tier or q.variant_class):
         raise ValidationError(
-            "Give at least a gene, an alteration, a class, a tumour type or a tier.", field="gene"
+            gettext("Give at least a gene, an alteration, a class, a tumour type or a tier."),
+            field="gene",
         )
     qs = _cohort_qs(q, user)
     fields = {
@@ -494,7 +505,9 @@ def _mutation_row(
 def _check_origin(origin: str) -> str:
     if origin and origin not in ORIGINS:
         raise ValidationError(
-            f"origin must be one of {', '.join(ORIGINS)}; got {origin[:40]!r}.", field="origin"
+            gettext("origin must be one of %(origins)s; got %(origin)s.")
+            % {"origins": ", ".join(ORIGINS), "origin": repr(origin[:40])},
+            field="origin",
         )
     return origin
 
@@ -508,7 +521,7 @@ def report_for_user(*, user: Actor, report_id: int) -> GenomicReport:
             .get(pk=report_id)
         )
     except GenomicReport.DoesNotExist:
-        raise NotFoundError("No such genomic report.") from None
+        raise NotFoundError(gettext("No such genomic report.")) from None
 
 
 def report_mutations(*, report: GenomicReport, origin: str = "") -> list[AnnotatedAlteration]:
@@ -953,10 +966,17 @@ def _pair_therapy(
     if later.therapy.strip():
         return _named_therapy(later.therapy, f"sample {later.sample_id} therapy", "therapy")
     raise ValidationError(
-        f"No therapy is known for patient {later.patient.research_id} between samples "
-        f"{earlier.sample_id} and {later.sample_id}: no trial registration before sample "
-        f"{later.sample_id} still treating after sample {earlier.sample_id}, and no therapy "
-        f"recorded on {later.sample_id}; give the drug received in between.",
+        gettext(
+            "No therapy is known for patient %(research_id)s between samples %(earlier)s "
+            "and %(later)s: no trial registration before sample %(later)s "
+            "still treating after sample %(earlier)s, and no therapy recorded on "
+            "%(later)s; give the drug received in between."
+        )
+        % {
+            "research_id": later.patient.research_id,
+            "earlier": earlier.sample_id,
+            "later": later.sample_id,
+        },
         field="drug",
     )
 
@@ -1087,7 +1107,10 @@ def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") 
         tree = load_oncotree()
         code = tree.resolve(tumour.strip().upper())
         if code is None:
-            raise NotFoundError(f"tumour {tumour!r} is not an OncoTree code.", field="tumour")
+            raise NotFoundError(
+                gettext("tumour %(tumour)s is not an OncoTree code.") % {"tumour": repr(tumour)},
+                field="tumour",
+            )
         visible = visible.filter(diagnosis__in=sorted(tree.subtree(code)))
     wanted = ""
     if drug.strip():

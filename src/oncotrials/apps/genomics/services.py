@@ -29,8 +29,10 @@ from typing import Any
 import polars as pl
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, Target, may, sites_where
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.accounts.models import Actor, User
 from oncotrials.apps.audit.services import audit_batch, audit_record
 from oncotrials.apps.subjects.models import Patient
@@ -72,6 +74,7 @@ from oncotrials.core.genomics.oncotree import load_oncotree
 from oncotrials.core.genomics.protein import normalise_protein_change
 from oncotrials.core.genomics.reading import IMPORTABLE, read_any
 
+from .file_messages import PATIENT_MAP_MESSAGES, genomic_file_errors_translated, issue_text
 from .models import (
     Biomarker,
     CopyNumberAlteration,
@@ -218,10 +221,18 @@ def _resolve_patients(
             out[sid] = patient
     if missing:
         raise ValidationError(
-            f"{parsed.source}, field {parsed.patient_field}: {len(missing)} sample(s) match no "
-            f"research patient you may import for, e.g. {'; '.join(missing[:3])}. Register the "
-            "patient first, or map samples to research ids with a patient map "
-            "(CSV: sample_id or patient_id, research_id); nothing was imported.",
+            gettext(
+                "%(source)s, field %(patient_field)s: %(n_missing)s sample(s) match no "
+                "research patient you may import for, e.g. %(missing)s. Register the patient "
+                "first, or map samples to research ids with a patient map (CSV: sample_id or "
+                "patient_id, research_id); nothing was imported."
+            )
+            % {
+                "source": parsed.source,
+                "patient_field": parsed.patient_field,
+                "n_missing": len(missing),
+                "missing": "; ".join(missing[:3]),
+            },
             field=parsed.patient_field,
             unmatched=missing[:50],
         )
@@ -229,9 +240,12 @@ def _resolve_patients(
         refused = sorted({p.research_id for p in out.values() if not may_import_for(by, p)})
         if refused:
             raise PermissionDeniedError(
-                f"Your role does not allow genomic imports for patient(s) "
-                f"{', '.join(refused[:5])}; molecular biologists, data managers and "
-                "administrators of the patient's site may import."
+                gettext(
+                    "Your role does not allow genomic imports for patient(s) %(refused)s; "
+                    "molecular biologists, data managers and administrators of the patient's site "
+                    "may import."
+                )
+                % {"refused": ", ".join(refused[:5])}
             )
     return out
 
@@ -514,8 +528,10 @@ def _create_or_conflict(model: Any, objs: list[Any], batch_size: int) -> None:
             model.objects.bulk_create(objs, batch_size=batch_size)
     except IntegrityError:
         raise ConflictError(
-            "Another import of the same samples finished first; import again (identical "
-            "reports will be recognised and skipped). Nothing was imported."
+            gettext(
+                "Another import of the same samples finished first; import again (identical "
+                "reports will be recognised and skipped). Nothing was imported."
+            )
         ) from None
 
 
@@ -588,13 +604,19 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
         if parsed.fmt == "cBioPortal study":
             of = {sid: n for sid, n in of.items() if n != nid}
             parsed.notices.append(
-                f"{parsed.source}: matched normal {nid!r} is named by samples of several "
-                "patients; it is linked to none of them."
+                gettext(
+                    "%(source)s: matched normal %(normal)s is named by samples of several "
+                    "patients; it is linked to none of them."
+                )
+                % {"source": parsed.source, "normal": repr(nid)}
             )
         else:
             fail(
-                f"the matched normal {nid!r} is named by samples of several patients; a "
-                "normal is one patient's sample."
+                gettext(
+                    "the matched normal %(normal)s is named by samples of several patients; a "
+                    "normal is one patient's sample."
+                )
+                % {"normal": repr(nid)}
             )
     stored: dict[str, list[Sample]] = {}
     wanted = sorted(set(of.values()))
@@ -607,22 +629,36 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
             info = parsed.samples[nid]
             if patients[nid].pk != patient.pk:
                 fail(
-                    f"the matched normal {nid!r} of sample {sid!r} is another patient's sample; "
-                    "a normal must be the same patient's."
+                    gettext(
+                        "the matched normal %(normal)s of sample %(sample)s is another patient's "
+                        "sample; a normal must be the same patient's."
+                    )
+                    % {"normal": repr(nid), "sample": repr(sid)}
                 )
             elif info.kind in (SampleKind.TISSUE, SampleKind.CFDNA):
-                fail(f"the matched normal {nid!r} of sample {sid!r} is a tumour ({info.kind}).")
+                fail(
+                    gettext(
+                        "the matched normal %(normal)s of sample %(sample)s is a tumour (%(kind)s)."
+                    )
+                    % {"normal": repr(nid), "sample": repr(sid), "kind": info.kind}
+                )
         same = [s for s in stored.get(nid, []) if s.patient_id == patient.pk]
         if stored.get(nid) and not same:
             fail(
-                f"the matched normal {nid!r} of sample {sid!r} is registered for another "
-                "patient; a normal must be the same patient's."
+                gettext(
+                    "the matched normal %(normal)s of sample %(sample)s is registered for another "
+                    "patient; a normal must be the same patient's."
+                )
+                % {"normal": repr(nid), "sample": repr(sid)}
             )
         for s in same:
             if s.kind in (SampleKind.TISSUE, SampleKind.CFDNA):
                 fail(
-                    f"the matched normal {nid!r} of sample {sid!r} is stored as a "
-                    f"{s.get_kind_display()} sample; a normal is a blood (germline) sample."
+                    gettext(
+                        "the matched normal %(normal)s of sample %(sample)s is stored as a "
+                        "%(kind)s sample; a normal is a blood (germline) sample."
+                    )
+                    % {"normal": repr(nid), "sample": repr(sid), "kind": s.get_kind_display()}
                 )
     normal_keys = {nid for nid in of.values() if nid in parsed.samples}
     normal_keys |= {k for k, info in parsed.samples.items() if info.kind == SampleKind.BLOOD}
@@ -645,8 +681,11 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
                     parsed.source,
                     int(lines[row]) if lines is not None else None,
                     status,
-                    f"sample {key!r} is a normal (germline) sample: it cannot carry a somatic "
-                    "call.",
+                    gettext(
+                        "sample %(sample)s is a normal (germline) sample: it cannot carry a "
+                        "somatic call."
+                    )
+                    % {"sample": repr(key)},
                 )
             )
     if issues:
@@ -654,6 +693,7 @@ def _check_normals(parsed: Parsed, patients: dict[str, Patient]) -> _Normals:
     return _Normals(of, frozenset(normal_keys))
 
 
+@genomic_file_errors_translated()
 def genomics_import(
     *,
     path: str | Path,
@@ -677,7 +717,9 @@ def genomics_import(
     """
     if vaf_unit not in (None, "fraction", "percent"):
         raise ValidationError(
-            f"VAF unit must be 'fraction' or 'percent'; got {vaf_unit!r}.", field="vaf_unit"
+            gettext("VAF unit must be 'fraction' or 'percent'; got %(vaf_unit)s.")
+            % {"vaf_unit": repr(vaf_unit)},
+            field="vaf_unit",
         )
     say = progress or (lambda _stage, _done, _total: None)
     say("reading", 0, 0)
@@ -693,12 +735,17 @@ def genomics_import(
     for sid, extra in (patient_map.sample_info if patient_map else {}).items():
         if extra.therapy and len(extra.therapy) > therapy_max:
             raise ValidationError(
-                f"patient map, sample {sid!r}, field therapy: {len(extra.therapy)} characters; "
-                f"at most {therapy_max}. Nothing was imported.",
+                gettext(
+                    "patient map, sample %(sid)s, field therapy: %(n_therapy)s characters; at most "
+                    "%(therapy_max)s. Nothing was imported."
+                )
+                % {"sid": repr(sid), "n_therapy": len(extra.therapy), "therapy_max": therapy_max},
                 field="therapy",
             )
     if not parsed.samples:
-        raise ValidationError(f"{parsed.source}: no sample to import.", field="path")
+        raise ValidationError(
+            gettext("%(source)s: no sample to import.") % {"source": parsed.source}, field="path"
+        )
     say("matching", 0, 0)
     patients = _resolve_patients(parsed, patient_map, by)
     normals = _check_normals(parsed, patients)
@@ -711,14 +758,28 @@ def genomics_import(
         return _write(parsed, patients, normals, hashes, patient_map, by, say)
 
 
+def _notices_translated(parsed: Parsed) -> list[str]:
+    """The readers' notices in the user's language, then the import's own."""
+    n = len(parsed.notice_issues)
+    return [issue_text(i) for i in parsed.notice_issues] + parsed.notices[n:]
+
+
 def _declare_lod(parsed: Parsed, lod: float) -> None:
     """Give every report of the file the declared LoD; a file that says otherwise is refused."""
     for sid, info in parsed.reports.items():
         if info.limit_of_detection is not None and abs(info.limit_of_detection - lod) > 1e-12:
             raise ValidationError(
-                f"{parsed.source}, report of sample {sid!r}, field limit_of_detection: the file "
-                f"declares {info.limit_of_detection:g}, the import option {lod:g}; leave the "
-                "option out or correct the file. Nothing was imported.",
+                gettext(
+                    "%(source)s, report of sample %(sid)s, field limit_of_detection: the file "
+                    "declares %(limit_of_detection)s, the import option %(lod)s; leave the option "
+                    "out or correct the file. Nothing was imported."
+                )
+                % {
+                    "source": parsed.source,
+                    "sid": repr(sid),
+                    "limit_of_detection": format(info.limit_of_detection, "g"),
+                    "lod": format(lod, "g"),
+                },
                 field="limit_of_detection",
             )
         info.limit_of_detection = lod
@@ -728,8 +789,11 @@ def _declare_lod(parsed: Parsed, lod: float) -> None:
         below = f.filter(pl.col("vaf") < lod).group_by("sample_key").len().sort("sample_key")
         for sid, n in below.iter_rows():
             parsed.notices.append(
-                f"{parsed.source}, sample {sid}: {n} call(s) with a VAF below the assay's limit "
-                f"of detection {lod:g}; kept, flagged below LoD."
+                gettext(
+                    "%(source)s, sample %(sample)s: %(n)s call(s) with a VAF below the assay's "
+                    "limit of detection %(lod)s; kept, flagged below LoD."
+                )
+                % {"source": parsed.source, "sample": sid, "n": n, "lod": format(lod, "g")}
             )
 
 
@@ -952,7 +1016,7 @@ def _write(
         structural_variants=counts["structural_variants"],
         biomarkers=counts["biomarkers"],
         segments=counts["segments"],
-        notices=tuple(parsed.notices[:200]),
+        notices=tuple(_notices_translated(parsed)[:200]),
         report_ids=tuple(r.pk for r in reports.values()),
     )
 
@@ -963,7 +1027,9 @@ MAX_UNZIPPED_BYTES = 2_000_000_000
 def _safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip()
     if not base or base in {".", ".."}:
-        raise ValidationError(f"Invalid file name {name!r}.", field="file")
+        raise ValidationError(
+            gettext("Invalid file name %(name)s.") % {"name": repr(name)}, field="file"
+        )
     return base
 
 
@@ -972,25 +1038,35 @@ def _unzip_study(archive: Path, into: Path) -> Path:
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
-        raise ValidationError(f"{archive.name} is not a valid zip archive.", field="file") from None
+        raise ValidationError(
+            gettext("%(archive)s is not a valid zip archive.") % {"archive": archive.name},
+            field="file",
+        ) from None
     with zf:
         total = 0
         for info in zf.infolist():
             parts = Path(info.filename).parts
             if info.filename.startswith(("/", "\\")) or ".." in parts:
                 raise ValidationError(
-                    f"{archive.name}: member {info.filename!r} escapes the archive.", field="file"
+                    gettext("%(archive)s: member %(filename)s escapes the archive.")
+                    % {"archive": archive.name, "filename": repr(info.filename)},
+                    field="file",
                 )
             total += info.file_size
             if total > MAX_UNZIPPED_BYTES:
-                raise ValidationError(f"{archive.name} unpacks to more than 2 GB.", field="file")
+                raise ValidationError(
+                    gettext("%(archive)s unpacks to more than 2 GB.") % {"archive": archive.name},
+                    field="file",
+                )
         zf.extractall(into)
     metas = sorted(into.rglob("meta_study.txt")) or sorted(
         p for p in into.rglob("meta*.txt") if "type_of_cancer" in p.read_text(errors="replace")
     )
     if not metas:
         raise ValidationError(
-            f"{archive.name} holds no cBioPortal study (no meta_study.txt).", field="file"
+            gettext("%(archive)s holds no cBioPortal study (no meta_study.txt).")
+            % {"archive": archive.name},
+            field="file",
         )
     return metas[0].parent
 
@@ -1006,7 +1082,10 @@ def genomics_import_upload(
 ) -> ImportResult:
     """Import an uploaded file (a MAF, VCF, SEG, JSON report, or a zipped study directory)."""
     filename = _safe_name(name)
-    pmap = PatientMap.parse(patient_map_text, name="patient map") if patient_map_text else None
+    pmap = None
+    if patient_map_text:
+        with core_errors_translated(PATIENT_MAP_MESSAGES):
+            pmap = PatientMap.parse(patient_map_text, name=gettext("patient map"))
     with tempfile.TemporaryDirectory(prefix="oncotrials-genomics-") as tmp:
         target = Path(tmp) / filename
         with target.open("wb") as fh:

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -250,16 +251,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     upload_file = request.FILES.get("file")
     try:
         if upload_file is None:
-            raise _invalid("Choose a file to import.", "file")
+            raise _invalid(gettext("Choose a file to import."), "file")
         map_file = request.FILES.get("patient_map")
         map_text = None
         if map_file is not None:
             if map_file.size and map_file.size > MAX_MAP_BYTES:
-                raise _invalid("The patient map is larger than 5 MB.", "patient_map")
+                raise _invalid(gettext("The patient map is larger than 5 MB."), "patient_map")
             try:
                 map_text = map_file.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise _invalid("The patient map is not UTF-8 text.", "patient_map") from None
+                raise _invalid(
+                    gettext("The patient map is not UTF-8 text."), "patient_map"
+                ) from None
         context["result"] = genomics_import_upload(
             name=upload_file.name or "upload",
             chunks=upload_file.chunks(),

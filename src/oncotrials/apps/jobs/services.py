@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.models import AuditEvent
@@ -71,9 +72,14 @@ def _import_params(
     path: Path, patient_map: Path | None, assay: str | None, vaf_unit: str | None
 ) -> dict[str, Any]:
     if not path.exists():
-        raise ValidationError(f"{path}: no such file or directory.", field="path")
+        raise ValidationError(
+            gettext("%(path)s: no such file or directory.") % {"path": path}, field="path"
+        )
     if patient_map is not None and not patient_map.is_file():
-        raise ValidationError(f"{patient_map}: no such file.", field="patient_map")
+        raise ValidationError(
+            gettext("%(patient_map)s: no such file.") % {"patient_map": patient_map},
+            field="patient_map",
+        )
     return {
         "path": str(path.resolve()),
         "input_sha256": file_digest(path),
@@ -106,7 +112,9 @@ def job_submit(
     """
     if kind == JobKind.GENOMICS_IMPORT:
         if path is None:
-            raise ValidationError("A genomic import needs the file to import.", field="path")
+            raise ValidationError(
+                gettext("A genomic import needs the file to import."), field="path"
+            )
         params = _import_params(path, patient_map, assay, vaf_unit)
         if limit_of_detection:  # only when declared: earlier jobs keep their identity
             params["limit_of_detection"] = parse_limit_of_detection(limit_of_detection)
@@ -116,7 +124,9 @@ def job_submit(
         last = AuditEvent.objects.exclude(object_type="jobs.job").aggregate(last=Max("id"))
         params = {"data_version": last["last"] or 0}
     else:
-        raise ValidationError(f"Unknown job kind {kind!r}.", field="kind")
+        raise ValidationError(
+            gettext("Unknown job kind %(kind)s.") % {"kind": repr(kind)}, field="kind"
+        )
     key = job_key(kind, {**params, "by": by.pk if by else None})
     with transaction.atomic():
         job, created = Job.objects.get_or_create(
@@ -150,7 +160,9 @@ def _run_genomics_import(job: Job) -> dict[str, Any]:
     p = job.params
     if p.get("input_sha256") != file_digest(Path(p["path"])):
         raise ValidationError(
-            f"{p['path']} changed since the job was submitted; submit it again.", field="path"
+            gettext("%(path)s changed since the job was submitted; submit it again.")
+            % {"path": p["path"]},
+            field="path",
         )
     pmap = PatientMap.read(Path(p["patient_map"])) if p.get("patient_map") else None
     result = genomics_import(
@@ -191,7 +203,7 @@ def job_run(job_id: int) -> Job:
         try:
             job = Job.objects.select_for_update().get(pk=job_id)
         except Job.DoesNotExist:
-            raise NotFoundError(f"No job {job_id}.") from None
+            raise NotFoundError(gettext("No job %(job_id)s.") % {"job_id": job_id}) from None
         if job.state in (JobState.DONE, JobState.FAILED):
             return job
         job.attempts += 1

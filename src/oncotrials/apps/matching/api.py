@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
@@ -245,19 +246,24 @@ def matching_ctml_upload(
     """Upload a MatchMiner CTML trial (YAML or JSON): its criteria go to our trial with the
     same protocol code, all or nothing (``check_only``: validate and show the mapping)."""
     if file.size and file.size > MAX_CTML_BYTES:
-        raise ValidationError("The CTML file is larger than 2 MB.", field="file")
+        raise ValidationError(gettext("The CTML file is larger than 2 MB."), field="file")
     name = file.name or "upload.yaml"
     try:
         text = file.read().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError(f"{name}: not UTF-8 text.", field="file") from None
+        raise ValidationError(
+            gettext("%(name)s: not UTF-8 text.") % {"name": name}, field="file"
+        ) from None
     data = ctml_document(text, source=name)
     protocol = ctml_protocol(data, source=name)
     trial = trials_visible_to(request.user).filter(protocol_code__iexact=protocol).first()
     if trial is None:
         raise NotFoundError(
-            f"{name}: protocol_no {protocol!r} is not the protocol code of a trial you may see; "
-            "create the trial first or correct protocol_no. Nothing was imported.",
+            gettext(
+                "%(name)s: protocol_no %(protocol)s is not the protocol code of a trial you "
+                "may see; create the trial first or correct protocol_no. Nothing was imported."
+            )
+            % {"name": name, "protocol": repr(protocol)},
             code="ctml_unknown_protocol",
         )
     _editable(request, trial)

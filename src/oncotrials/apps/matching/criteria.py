@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
@@ -135,7 +136,10 @@ def _with_alias_hint(exc: ValidationError) -> ValidationError:
     if symbol is None:
         return exc
     return ValidationError(
-        exc.message + f" {found.group(1)} is an alias of {symbol}; write {symbol}.",
+        exc.message
+        + " "
+        + gettext("%(alias)s is an alias of %(symbol)s; write %(symbol)s.")
+        % {"alias": found.group(1), "symbol": symbol},
         code=exc.code,
         **dict(exc.extra),
     )
@@ -151,7 +155,8 @@ def criteria_from_text(text: str, *, source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValidationError(
-            f"{source}: not valid YAML or JSON{where}; fix the syntax.",
+            gettext("%(source)s: not valid YAML or JSON%(where)s; fix the syntax.")
+            % {"source": source, "where": where},
             code="invalid_criteria",
             field="criteria",
         ) from None
@@ -163,12 +168,18 @@ def _target(
     if dose_level_id is not None:
         dl = DoseLevel.objects.filter(pk=dose_level_id, cohort__trial=trial).first()
         if dl is None:
-            raise NotFoundError(f"Trial {trial.protocol_code} has no dose level {dose_level_id}.")
+            raise NotFoundError(
+                gettext("Trial %(protocol_code)s has no dose level %(dose_level_id)s.")
+                % {"protocol_code": trial.protocol_code, "dose_level_id": dose_level_id}
+            )
         return dl, f"{trial.protocol_code} dose level {dl}"
     if cohort_id is not None:
         cohort = Cohort.objects.filter(pk=cohort_id, trial=trial).first()
         if cohort is None:
-            raise NotFoundError(f"Trial {trial.protocol_code} has no cohort {cohort_id}.")
+            raise NotFoundError(
+                gettext("Trial %(protocol_code)s has no cohort %(cohort_id)s.")
+                % {"protocol_code": trial.protocol_code, "cohort_id": cohort_id}
+            )
         return cohort, f"{trial.protocol_code} cohort {cohort.code}"
     return trial, f"{trial.protocol_code}"
 
@@ -177,8 +188,15 @@ def _lock_version(trial: Trial, expected_version: int) -> Trial:
     locked = Trial.objects.select_for_update().get(pk=trial.pk)
     if locked.version != expected_version:
         raise ConflictError(
-            f"Trial {locked.protocol_code} was changed by someone else (version {locked.version},"
-            f" you edited version {expected_version}); reload and apply your change again.",
+            gettext(
+                "Trial %(protocol_code)s was changed by someone else (version %(version)s, you "
+                "edited version %(expected_version)s); reload and apply your change again."
+            )
+            % {
+                "protocol_code": locked.protocol_code,
+                "version": locked.version,
+                "expected_version": expected_version,
+            },
             current_version=locked.version,
         )
     return locked
@@ -209,7 +227,7 @@ def match_criteria_set(
     """
     if not reason.strip():
         raise ValidationError(
-            "A reason for change is required to edit matching criteria.", field="reason"
+            gettext("A reason for change is required to edit matching criteria."), field="reason"
         )
     target, label = _target(trial, cohort_id, dose_level_id)
     canonical: dict[str, Any] | None = None
@@ -271,14 +289,17 @@ def ctml_document(text: str, *, source: str) -> Any:
         return yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
-            f"{source}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the syntax.",
+            gettext("%(source)s: not valid JSON (%(msg)s at line %(lineno)s); fix the syntax.")
+            % {"source": source, "msg": exc.msg, "lineno": exc.lineno},
             code="ctml_syntax",
         ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValidationError(
-            f"{source}: not valid YAML{where}; fix the syntax.", code="ctml_syntax"
+            gettext("%(source)s: not valid YAML%(where)s; fix the syntax.")
+            % {"source": source, "where": where},
+            code="ctml_syntax",
         ) from None
 
 
@@ -287,7 +308,10 @@ def ctml_protocol(data: Any, *, source: str) -> str:
     protocol = data.get("protocol_no") if isinstance(data, Mapping) else None
     if not isinstance(protocol, str | int) or isinstance(protocol, bool) or not str(protocol):
         raise ValidationError(
-            f"{source}: protocol_no: a CTML trial needs its protocol_no; got {protocol!r}.",
+            gettext(
+                "%(source)s: protocol_no: a CTML trial needs its protocol_no; got %(protocol)s."
+            )
+            % {"source": source, "protocol": repr(protocol)},
             code="invalid_criteria",
             path="protocol_no",
         )
@@ -309,9 +333,18 @@ def _find_cohort(trial: Trial, level: Level, source: str) -> Cohort:
         return found[0]
     codes = ", ".join(c.code for c in cohorts) or "none"
     raise ValidationError(
-        f"{source}: arm {level.path!r} ({level.name!r}) matches no cohort of "
-        f"{trial.protocol_code} by code or name (cohorts: {codes}); rename the arm_code or the "
-        "cohort. Nothing was imported.",
+        gettext(
+            "%(source)s: arm %(path)s (%(level)s) matches no cohort of %(protocol_code)s "
+            "by code or name (cohorts: %(codes)s); rename the arm_code or the cohort. "
+            "Nothing was imported."
+        )
+        % {
+            "source": source,
+            "path": repr(level.path),
+            "level": repr(level.name),
+            "protocol_code": trial.protocol_code,
+            "codes": codes,
+        },
         code="ctml_unmapped_arm",
         path=level.path,
     )
@@ -328,8 +361,11 @@ def _find_dose_levels(cohort: Cohort, code: str, source: str, path: str) -> list
     if not found:
         known = ", ".join(sorted({f"DL{d.level}" for d in doses})) or "none"
         raise ValidationError(
-            f"{source}: dose level {path!r} matches no dose level of cohort {cohort.code} "
-            f"(write level_code as DL<n> or <n>; levels: {known}). Nothing was imported.",
+            gettext(
+                "%(source)s: dose level %(path)s matches no dose level of cohort %(cohort)s "
+                "(write level_code as DL<n> or <n>; levels: %(known)s). Nothing was imported."
+            )
+            % {"source": source, "path": repr(path), "cohort": cohort.code, "known": known},
             code="ctml_unmapped_dose_level",
             path=path,
         )
@@ -365,8 +401,11 @@ def ctml_import(
     trial = Trial.objects.filter(protocol_code__iexact=parsed.id).first()
     if trial is None:
         raise NotFoundError(
-            f"{source}: protocol_no {parsed.id!r} is not the protocol code of any of our trials; "
-            "create the trial first or correct protocol_no. Nothing was imported.",
+            gettext(
+                "%(source)s: protocol_no %(parsed_id)s is not the protocol code of any of our "
+                "trials; create the trial first or correct protocol_no. Nothing was imported."
+            )
+            % {"source": source, "parsed_id": repr(parsed.id)},
             code="ctml_unknown_protocol",
         )
     warnings = list(parsed.warnings)

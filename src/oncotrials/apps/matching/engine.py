@@ -58,6 +58,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from numpy.typing import NDArray
 
 from oncotrials.apps.accounts.access import Action, allows, roles_on, scope_for
@@ -983,8 +984,10 @@ def _may_match(user: MatchingActor) -> bool:
 def _require(user: MatchingActor) -> None:
     if not _may_match(user):
         raise PermissionDeniedError(
-            "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
-            "monitor's or an outsider's account does not see it.",
+            gettext(
+                "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
+                "monitor's or an outsider's account does not see it."
+            ),
             code="matching_forbidden",
         )
 
@@ -1004,11 +1007,15 @@ def _trial_roles_ok(user: MatchingActor, trial: DbTrial) -> None:
         return
     roles = roles_on(user, trial)
     if not roles:
-        raise NotFoundError(f"No trial {trial.pk} that you may see.")
+        raise NotFoundError(
+            gettext("No trial %(trial_id)s that you may see.") % {"trial_id": trial.pk}
+        )
     if not allows(roles, Action.READ_MATCHES):
         raise PermissionDeniedError(
-            "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
-            "monitor's account does not see it.",
+            gettext(
+                "Trial matching is for the unit's clinical and tumour-board staff; a sponsor "
+                "monitor's account does not see it."
+            ),
             code="matching_forbidden",
         )
 
@@ -1044,7 +1051,9 @@ def matches_for_patient(
     """
     _require(user)
     if not _visible_patients(user).filter(pk=patient.pk).exists():
-        raise NotFoundError(f"No patient {patient.pk} that you may see.")
+        raise NotFoundError(
+            gettext("No patient %(patient_id)s that you may see.") % {"patient_id": patient.pk}
+        )
     today = today or _unit_today()
     with _LOCK:
         state = matching_state(today=today)
@@ -1164,7 +1173,9 @@ def matches_for_trial(
     _require(user)
     visible = _visible_trial_ids(user)
     if visible is not None and trial.pk not in visible:
-        raise NotFoundError(f"No trial {trial.pk} that you may see.")
+        raise NotFoundError(
+            gettext("No trial %(trial_id)s that you may see.") % {"trial_id": trial.pk}
+        )
     _trial_roles_ok(user, trial)
     today = today or _unit_today()
     with _LOCK:

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user
@@ -160,7 +161,7 @@ def _row_out(row: FunnelRow) -> dict[str, Any]:
 def _site(request: HttpRequest, code: str) -> Site:
     site = sites_for_user(request.user).filter(code=code).first()
     if site is None:
-        raise NotFoundError(f"Unknown site {code!r}.")
+        raise NotFoundError(gettext("Unknown site %(code)s.") % {"code": repr(code)})
     return site
 
 
@@ -168,7 +169,11 @@ def _users(names: list[str], field: str) -> list[User]:
     found = {u.username: u for u in User.objects.filter(username__in=names)}
     missing = [n for n in names if n not in found]
     if missing:
-        raise ValidationError(f"{field}: no user {missing[0]!r}.", field=field)
+        raise ValidationError(
+            gettext("%(field)s: no user %(missing)s.")
+            % {"field": field, "missing": repr(missing[0])},
+            field=field,
+        )
     return [found[n] for n in dict.fromkeys(names)]
 
 
@@ -427,7 +432,9 @@ def mtb_referrals(request: HttpRequest, site: str = "", state: str = "") -> Any:
     """Referrals with their state read from the patient journey."""
     if state and state not in REFERRAL_STATES:
         raise ValidationError(
-            f"state must be one of {', '.join(REFERRAL_STATES)}; got {state!r}.", field="state"
+            gettext("state must be one of %(referral_states)s; got %(state)s.")
+            % {"referral_states": ", ".join(REFERRAL_STATES), "state": repr(state)},
+            field="state",
         )
     rows = referrals_for_user(
         user=request.user, site=_site(request, site) if site else None, state=state
@@ -453,7 +460,9 @@ def mtb_funnel(
     with the median days from report to inclusion."""
     if date_from and date_to and date_to < date_from:
         raise ValidationError(
-            f"date_to ({date_to}) is before date_from ({date_from}).", field="date_to"
+            gettext("date_to (%(date_to)s) is before date_from (%(date_from)s).")
+            % {"date_to": date_to, "date_from": date_from},
+            field="date_to",
         )
     f = funnel(
         user=request.user,

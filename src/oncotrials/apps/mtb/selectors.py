@@ -119,7 +119,10 @@ def meeting_get_for_user(*, user: Actor, meeting_id: int) -> MtbMeeting:
         else None
     )
     if meeting is None:
-        raise NotFoundError(f"No tumour-board meeting {meeting_id} that you may see.")
+        raise NotFoundError(
+            gettext("No tumour-board meeting %(meeting_id)s that you may see.")
+            % {"meeting_id": meeting_id}
+        )
     return meeting
 
 
@@ -150,7 +153,9 @@ def case_get_for_user(*, user: Actor, case_id: int) -> MtbCase:
         else None
     )
     if case is None:
-        raise NotFoundError(f"No tumour-board case {case_id} that you may see.")
+        raise NotFoundError(
+            gettext("No tumour-board case %(case_id)s that you may see.") % {"case_id": case_id}
+        )
     return case  # type: ignore[no-any-return]
 
 
@@ -164,7 +169,10 @@ def recommendation_get_for_user(*, user: Actor, recommendation_id: int) -> MtbRe
         else None
     )
     if rec is None:
-        raise NotFoundError(f"No tumour-board recommendation {recommendation_id} that you may see.")
+        raise NotFoundError(
+            gettext("No tumour-board recommendation %(recommendation_id)s that you may see.")
+            % {"recommendation_id": recommendation_id}
+        )
     return rec  # type: ignore[no-any-return]
 
 
@@ -176,7 +184,9 @@ def patient_for_board(*, user: Actor, patient_id: int) -> Patient:
         else None
     )
     if patient is None:
-        raise NotFoundError(f"No patient {patient_id} that you may see.")
+        raise NotFoundError(
+            gettext("No patient %(patient_id)s that you may see.") % {"patient_id": patient_id}
+        )
     return patient  # type: ignore[no-any-return]
 
 
@@ -299,7 +309,9 @@ def referral_get_for_user(*, user: Actor, referral_id: int) -> MtbReferral:
         else None
     )
     if ref is None:
-        raise NotFoundError(f"No referral {referral_id} that you may see.")
+        raise NotFoundError(
+            gettext("No referral %(referral_id)s that you may see.") % {"referral_id": referral_id}
+        )
     return ref  # type: ignore[no-any-return]
 
 

@@ -79,15 +79,25 @@ def _text(value: Any, field: str, *, max_length: int, required: bool = False) ->
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text; got {type(value).__name__}.", field=field)
+        raise ValidationError(
+            gettext("%(field)s must be text; got %(type)s.")
+            % {"field": field, "type": type(value).__name__},
+            field=field,
+        )
     if "\x00" in value:
-        raise ValidationError(f"{field} contains a NUL character; remove it.", field=field)
+        raise ValidationError(
+            gettext("%(field)s contains a NUL character; remove it.") % {"field": field},
+            field=field,
+        )
     text = value.strip()
     if required and not text:
-        raise ValidationError(f"{field} is required; got an empty value.", field=field)
+        raise ValidationError(
+            gettext("%(field)s is required; got an empty value.") % {"field": field}, field=field
+        )
     if len(text) > max_length:
         raise ValidationError(
-            f"{field} is {len(text)} characters long; at most {max_length} are allowed.",
+            gettext("%(field)s is %(n_text)s characters long; at most %(max_length)s are allowed.")
+            % {"field": field, "n_text": len(text), "max_length": max_length},
             field=field,
         )
     return text
@@ -100,8 +110,11 @@ def _members_of_site(users: Iterable[Any], site: Site, field: str) -> list[Any]:
             continue
         if not Membership.objects.active().filter(user=u, site=site, trial__isnull=True).exists():
             raise ValidationError(
-                f"{field}: {u.username} has no membership at {site.name}; only the site's staff "
-                "sit on its board.",
+                gettext(
+                    "%(field)s: %(username)s has no membership at %(site)s; only the site's staff "
+                    "sit on its board."
+                )
+                % {"field": field, "username": u.username, "site": site.name},
                 field=field,
             )
         out.append(u)
@@ -123,7 +136,8 @@ def _check_version(current: Any, version: int, what: str) -> None:
 def _open(meeting: MtbMeeting, what: str) -> None:
     if meeting.status == MeetingStatus.CLOSED:
         raise ValidationError(
-            f"The meeting of {meeting.held_on:%Y-%m-%d} is closed; {what} is no longer possible.",
+            gettext("The meeting of %(held_on)s is closed; %(what)s is no longer possible.")
+            % {"held_on": format(meeting.held_on, "%Y-%m-%d"), "what": what},
             field="meeting",
         )
 
@@ -143,7 +157,7 @@ def meeting_create(
 ) -> MtbMeeting:
     require(by, Action.ORGANISE_BOARD, on=site)
     if not isinstance(held_on, dt.date):
-        raise ValidationError("held_on must be a date (YYYY-MM-DD).", field="held_on")
+        raise ValidationError(gettext("held_on must be a date (YYYY-MM-DD)."), field="held_on")
     title = _text(title, "title", max_length=200)
     _members_of_site([chair], site, "chair")
     people = _members_of_site(attendees, site, "attendees")
@@ -211,7 +225,8 @@ def meeting_update(
     if status is not None and status != current.status:
         if status not in MeetingStatus.values:
             raise ValidationError(
-                f"status must be one of {', '.join(MeetingStatus.values)}; got {status!r}.",
+                gettext("status must be one of %(allowed)s; got %(status)s.")
+                % {"allowed": ", ".join(MeetingStatus.values), "status": repr(status)},
                 field="status",
             )
         if status not in MEETING_TRANSITIONS[current.status]:
@@ -309,7 +324,7 @@ def agenda_build(*, meeting: MtbMeeting, by: User) -> list[MtbCase]:
     created or extended (building twice adds nothing the second time)."""
     require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
     locked = MtbMeeting.objects.select_for_update().select_related("site").get(pk=meeting.pk)
-    _open(locked, "building its agenda")
+    _open(locked, gettext("building its agenda"))
     by_patient: dict[int, list[GenomicReport]] = {}
     for report in agenda_candidates(locked):
         by_patient.setdefault(report.sample.patient_id, []).append(report)
@@ -331,7 +346,9 @@ def agenda_build(*, meeting: MtbMeeting, by: User) -> list[MtbCase]:
                 )
         except IntegrityError:
             raise ConflictError(
-                "Another agenda claimed some of these reports at the same time; build it again."
+                gettext(
+                    "Another agenda claimed some of these reports at the same time; build it again."
+                )
             ) from None
         audit_record(
             action="create" if created else "update",
@@ -356,25 +373,32 @@ def case_add(
     optionally, the patient's current, undiscussed reports the case discusses."""
     require(by, Action.ORGANISE_BOARD, on=_on_site(meeting.site_id))
     locked = MtbMeeting.objects.select_for_update().get(pk=meeting.pk)
-    _open(locked, "adding a case")
+    _open(locked, gettext("adding a case"))
     reason = _text(reason, "reason", max_length=500, required=True)
     if patient.site_id != locked.site_id:
         raise ValidationError(
-            f"Patient {patient.research_id} belongs to another site; a board discusses the "
-            "patients of its own site.",
+            gettext(
+                "Patient %(research_id)s belongs to another site; a board discusses the "
+                "patients of its own site."
+            )
+            % {"research_id": patient.research_id},
             field="patient",
         )
     if MtbCase.objects.filter(meeting=locked, patient=patient).exists():
-        raise ConflictError(f"Patient {patient.research_id} is already on this meeting's agenda.")
+        raise ConflictError(
+            gettext("Patient %(research_id)s is already on this meeting's agenda.")
+            % {"research_id": patient.research_id}
+        )
     chosen = list(reports)
     for r in chosen:
         if r.sample.patient_id != patient.pk or r.superseded:
             raise ValidationError(
-                f"Report {r.pk} is not a current report of patient {patient.research_id}.",
+                gettext("Report %(r_id)s is not a current report of patient %(research_id)s.")
+                % {"r_id": r.pk, "research_id": patient.research_id},
                 field="reports",
             )
     if chosen and MtbCaseReport.objects.filter(report__in=chosen).exists():
-        raise ConflictError("Some of these reports were already discussed by the board.")
+        raise ConflictError(gettext("Some of these reports were already discussed by the board."))
     case = MtbCase.objects.create(
         meeting=locked, patient=patient, added_by_hand=True, reason=reason, created_by=by
     )
@@ -405,13 +429,15 @@ def case_update(
     """Record the board's judgement of actionability (None: follow the ESCAT tiers) and notes."""
     require(by, Action.RECOMMEND, on=_on_site(case.meeting.site_id))
     current = MtbCase.objects.select_for_update().select_related("meeting").get(pk=case.pk)
-    _open(current.meeting, "changing its cases")
+    _open(current.meeting, gettext("changing its cases"))
     _check_version(current, version, pgettext("changed meanwhile", "Case"))
     changes: dict[str, list[Any]] = {}
     if actionable is not _UNSET:
         if actionable not in (True, False, None):
             raise ValidationError(
-                f"actionable must be true, false or null; got {actionable!r}.", field="actionable"
+                gettext("actionable must be true, false or null; got %(actionable)s.")
+                % {"actionable": repr(actionable)},
+                field="actionable",
             )
         if actionable != current.actionable:
             changes["actionable"] = [current.actionable, actionable]
@@ -462,37 +488,44 @@ def _clean_recommendation(
 ) -> dict[str, Any]:
     if kind not in RecommendationKind.values:
         raise ValidationError(
-            f"kind must be one of {', '.join(RecommendationKind.values)}; got {kind!r}.",
+            gettext("kind must be one of %(allowed)s; got %(kind)s.")
+            % {"allowed": ", ".join(RecommendationKind.values), "kind": repr(kind)},
             field="kind",
         )
     rationale = _text(rationale, "rationale", max_length=4000, required=True)
     therapy = _text(therapy, "therapy", max_length=200)
     if kind == RecommendationKind.TRIAL_REFERRAL:
         if trial is None:
-            raise ValidationError("A trial referral names its trial.", field="trial")
+            raise ValidationError(gettext("A trial referral names its trial."), field="trial")
         if not trial.trial_sites.filter(site_id=case.meeting.site_id).exists():
             raise ValidationError(
-                f"{trial.protocol_code} does not run at {case.meeting.site.name}; refer to a "
-                "trial of the site.",
+                gettext("%(protocol_code)s does not run at %(site)s; refer to a trial of the site.")
+                % {"protocol_code": trial.protocol_code, "site": case.meeting.site.name},
                 field="trial",
             )
         if cohort is not None and cohort.trial_id != trial.pk:
             raise ValidationError(
-                f"Cohort {cohort.code} is not part of {trial.protocol_code}.", field="cohort"
+                gettext("Cohort %(cohort)s is not part of %(protocol_code)s.")
+                % {"cohort": cohort.code, "protocol_code": trial.protocol_code},
+                field="cohort",
             )
         if therapy:
             raise ValidationError(
-                "A trial referral has no therapy; the trial and cohort say it.", field="therapy"
+                gettext("A trial referral has no therapy; the trial and cohort say it."),
+                field="therapy",
             )
     else:
         if trial is not None or cohort is not None:
             raise ValidationError(
-                f"Only a trial referral names a trial or cohort; got one with kind {kind!r}.",
+                gettext(
+                    "Only a trial referral names a trial or cohort; got one with kind %(kind)s."
+                )
+                % {"kind": repr(kind)},
                 field="trial" if trial is not None else "cohort",
             )
         if kind in THERAPY_KINDS and not therapy:
             raise ValidationError(
-                "An approved or off-label therapy recommendation names the therapy.",
+                gettext("An approved or off-label therapy recommendation names the therapy."),
                 field="therapy",
             )
     return {
@@ -517,7 +550,7 @@ def recommendation_create(
 ) -> MtbRecommendation:
     require(by, Action.RECOMMEND, on=_on_site(case.meeting.site_id))
     locked = MtbCase.objects.select_for_update().select_related("meeting__site").get(pk=case.pk)
-    _open(locked.meeting, "recording a recommendation")
+    _open(locked.meeting, gettext("recording a recommendation"))
     data = _clean_recommendation(locked, kind, rationale, trial, cohort, therapy)
     rec = MtbRecommendation.objects.create(case=locked, created_by=by, **data)
     audit_record(
@@ -549,7 +582,7 @@ def recommendation_update(
         .get(pk=recommendation.pk)
     )
     require(by, Action.RECOMMEND, on=_on_site(rec.case.meeting.site_id))
-    _open(rec.case.meeting, "changing its recommendations")
+    _open(rec.case.meeting, gettext("changing its recommendations"))
     _check_version(rec, version, pgettext("changed meanwhile", "Recommendation"))
     reason = _text(reason, "reason", max_length=1000, required=True)
     data = _clean_recommendation(
@@ -605,7 +638,7 @@ def recommendations_sign(
     ids = sorted({r.pk for r in recommendations})
     if not ids:
         raise ValidationError(
-            "Choose at least one recommendation to sign.", field="recommendations"
+            gettext("Choose at least one recommendation to sign."), field="recommendations"
         )
     _check_signable(
         MtbRecommendation.objects.select_related("case__meeting__site").filter(pk__in=ids), by
@@ -620,16 +653,23 @@ def _check_signable(recs: Iterable[MtbRecommendation], by: User) -> None:
         is_chair = meeting.chair_id is not None and meeting.chair_id == by.pk
         if not is_chair and not may(by, Action.SIGN_RECOMMENDATION, on=_on_site(meeting.site_id)):
             raise PermissionDeniedError(
-                "Only an investigator of the site or the meeting's chair signs for the board."
+                gettext(
+                    "Only an investigator of the site or the meeting's chair signs for the board."
+                )
             )
         if meeting.status != MeetingStatus.HELD:
             raise ValidationError(
-                f"The board signs at a held meeting; the meeting of {meeting.held_on:%Y-%m-%d} "
-                f"is {meeting.status}.",
+                gettext(
+                    "The board signs at a held meeting; the meeting of %(held_on)s is %(status)s."
+                )
+                % {"held_on": format(meeting.held_on, "%Y-%m-%d"), "status": meeting.status},
                 field="meeting",
             )
         if signature_is_valid(rec):
-            raise ConflictError(f"Recommendation {rec.pk} is already signed by {rec.signed_name}.")
+            raise ConflictError(
+                gettext("Recommendation %(rec_id)s is already signed by %(signed_name)s.")
+                % {"rec_id": rec.pk, "signed_name": rec.signed_name}
+            )
 
 
 @transaction.atomic
@@ -713,9 +753,13 @@ def trial_for_recommendation(*, trial_id: int | None, cohort_id: int | None) -> 
     if trial_id is not None:
         trial = Trial.objects.filter(pk=trial_id).first()
         if trial is None:
-            raise ValidationError(f"No trial {trial_id}.", field="trial_id")
+            raise ValidationError(
+                gettext("No trial %(trial_id)s.") % {"trial_id": trial_id}, field="trial_id"
+            )
     if cohort_id is not None:
         cohort = Cohort.objects.filter(pk=cohort_id).first()
         if cohort is None:
-            raise ValidationError(f"No cohort {cohort_id}.", field="cohort_id")
+            raise ValidationError(
+                gettext("No cohort %(cohort_id)s.") % {"cohort_id": cohort_id}, field="cohort_id"
+            )
     return trial, cohort

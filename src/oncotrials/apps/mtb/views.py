@@ -185,7 +185,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     _form_error(people_form, exc)
                     raise _Refused from None
             else:
-                raise NotFoundError("Unknown action.")
+                raise NotFoundError(gettext("Unknown action."))
             return redirect("mtb-meeting", meeting_id=m.pk)
         except _Refused:
             refused = True
@@ -227,7 +227,10 @@ class _Refused(Exception):
 def _patient_by_research_id(request: HttpRequest, research_id: str) -> Patient:
     p = Patient.objects.filter(research_id=research_id.strip()).first()
     if p is None:
-        raise NotFoundError(f"No patient {research_id!r} that you may see.")
+        raise NotFoundError(
+            gettext("No patient %(research_id)s that you may see.")
+            % {"research_id": repr(research_id)}
+        )
     return patient_for_board(user=request.user, patient_id=p.pk)
 
 
@@ -254,7 +257,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         ):
             return redirect("mtb-case", case_id=c.pk)
         return _case_page(request, c, judgement=judgement)
-    raise NotFoundError("Unknown action.")
+    raise NotFoundError(gettext("Unknown action."))
 
 
 def _applied(form: Any, write: Callable[[], object]) -> bool:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import Path, Query, Router, Status
 
 from oncotrials.apps.accounts.access import acting_user, roles_on
@@ -255,7 +256,10 @@ def safety_dlt_rules(request: HttpRequest, trial_id: Id) -> Any:
     trial = trial_get_for_user(user=request.user, trial_id=trial_id)
     rule_set = DltRuleSet.objects.filter(trial=trial).first()
     if rule_set is None:
-        raise NotFoundError(f"{trial.protocol_code} has no DLT rules yet.")
+        raise NotFoundError(
+            gettext("%(protocol_code)s has no DLT rules yet.")
+            % {"protocol_code": trial.protocol_code}
+        )
     return rule_set
 
 
@@ -330,7 +334,7 @@ def safety_meetings(request: HttpRequest) -> Any:
 def safety_meeting_create(request: HttpRequest, payload: SafetyMeetingIn) -> Any:
     site = Site.objects.filter(code=payload.site).first()
     if site is None or not roles_on(request.user, site):
-        raise NotFoundError(f"Unknown site {payload.site!r}.")
+        raise NotFoundError(gettext("Unknown site %(site)s.") % {"site": repr(payload.site)})
     meeting = toxicity_meeting_create(
         site=site, held_on=payload.held_on, title=payload.title, by=acting_user(request.user)
     )

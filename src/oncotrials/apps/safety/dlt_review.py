@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require, require_roles
 from oncotrials.apps.accounts.models import User
@@ -133,7 +134,8 @@ def parse_rule_document(document: Any) -> Any:
             return yaml.safe_load(document)
         except yaml.YAMLError as exc:
             raise ValidationError(
-                f"The DLT rules are not valid YAML or JSON: {exc}", field="document"
+                gettext("The DLT rules are not valid YAML or JSON: %(exc)s") % {"exc": exc},
+                field="document",
             ) from None
     return document
 
@@ -157,12 +159,19 @@ def dlt_rules_save(
         return rule_set
     if version is not None and version != existing.version:
         raise ConflictError(
-            f"The DLT rules of {trial.protocol_code} are now version {existing.version}, not "
-            f"{version}; reload them.",
+            gettext(
+                "The DLT rules of %(protocol_code)s are now version %(current)s, not "
+                "%(edited)s; reload them."
+            )
+            % {
+                "protocol_code": trial.protocol_code,
+                "current": existing.version,
+                "edited": version,
+            },
             current_version=existing.version,
         )
     if not reason.strip():
-        raise ValidationError("Give a reason for changing the DLT rules.", field="reason")
+        raise ValidationError(gettext("Give a reason for changing the DLT rules."), field="reason")
     old = existing.document
     existing.document, existing.updated_by, existing.updated_at = data, by, timezone.now()
     existing.version += 1
@@ -729,8 +738,8 @@ def dlt_evaluate(*, registration: Registration, by: User) -> tuple[SubjectDecisi
     found = dlt_rules_for(registration.trial)
     if found is None:
         raise ValidationError(
-            f"{registration.trial.protocol_code} has no DLT rules yet; save its DLT definition "
-            f"first.",
+            gettext("%(protocol_code)s has no DLT rules yet; save its DLT definition first.")
+            % {"protocol_code": registration.trial.protocol_code},
             field="trial",
         )
     rule_set, rules = found
@@ -1068,19 +1077,29 @@ def _dlt_case_adjudicate_signed(
     )
     if current.version != version:
         raise ConflictError(
-            f"DLT case {current.pk} is now version {current.version} (status {current.status}), "
-            f"not {version}; reload it.",
+            gettext(
+                "DLT case %(current_id)s is now version %(current)s (status %(status)s), not "
+                "%(edited)s; reload it."
+            )
+            % {
+                "current_id": current.pk,
+                "current": current.version,
+                "status": current.status,
+                "edited": version,
+            },
             current_version=current.version,
         )
     if decision not in ("confirm", "reject"):
         raise ValidationError(
-            f"decision must be confirm or reject; got {decision!r}.", field="decision"
+            gettext("decision must be confirm or reject; got %(decision)s.")
+            % {"decision": repr(decision)},
+            field="decision",
         )
     if not reason.strip():
-        raise ValidationError("Give the reason for your decision.", field="reason")
+        raise ValidationError(gettext("Give the reason for your decision."), field="reason")
     if not meaning.strip():
         raise ValidationError(
-            "State the meaning of your signature (e.g. 'I confirm this DLT assessment').",
+            gettext("State the meaning of your signature (e.g. 'I confirm this DLT assessment')."),
             field="meaning",
         )
     if (
@@ -1089,8 +1108,15 @@ def _dlt_case_adjudicate_signed(
         and current.adverse_event.voided_at is not None
     ):
         raise ConflictError(
-            f"Adverse event {current.adverse_event_id} of DLT case {current.pk} was voided "
-            f"({current.adverse_event.void_reason}); a voided event cannot be confirmed as a DLT."
+            gettext(
+                "Adverse event %(adverse_event_id)s of DLT case %(current_id)s was voided "
+                "(%(void_reason)s); a voided event cannot be confirmed as a DLT."
+            )
+            % {
+                "adverse_event_id": current.adverse_event_id,
+                "current_id": current.pk,
+                "void_reason": current.adverse_event.void_reason,
+            }
         )
     before = current.status
     current.status = DltCaseStatus.CONFIRMED if decision == "confirm" else DltCaseStatus.REJECTED

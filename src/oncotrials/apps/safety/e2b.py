@@ -21,6 +21,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import User
@@ -280,9 +281,12 @@ def _check_pseudonymised(content: bytes, ae: AdverseEvent) -> None:
         found.append("date of birth")
     if found:
         raise ValidationError(
-            f"The ICSR of AE {ae.pk} would carry the patient's {', '.join(found)} (in the "
-            "notes of an SAE report or the event's verbatim text); remove it there and "
-            "download again.",
+            gettext(
+                "The ICSR of AE %(ae_id)s would carry the patient's %(found)s (in the notes of "
+                "an SAE report or the event's verbatim text); remove it there and download "
+                "again."
+            )
+            % {"ae_id": ae.pk, "found": ", ".join(found)},
             field="notes",
         )
 
@@ -294,13 +298,20 @@ def icsr_export(*, ae: AdverseEvent, by: User, sequence: int | None = None) -> I
     require(by, Action.REPORT_SAE, on=ae.registration)
     if not ae.serious or ae.sae_aware_at is None:
         raise ValidationError(
-            f"Adverse event {ae.pk} is not serious; an ICSR is made for a serious adverse event.",
+            gettext(
+                "Adverse event %(ae_id)s is not serious; an ICSR is made for a serious adverse "
+                "event."
+            )
+            % {"ae_id": ae.pk},
             field="ae",
         )
     reports = list(ae.sae_reports.order_by("sequence"))
     if not reports:
         raise ConflictError(
-            f"No SAE report of AE {ae.pk} has been sent yet; record the initial report first."
+            gettext(
+                "No SAE report of AE %(ae_id)s has been sent yet; record the initial report first."
+            )
+            % {"ae_id": ae.pk}
         )
     if sequence is None:
         report = reports[-1]
@@ -308,8 +319,12 @@ def icsr_export(*, ae: AdverseEvent, by: User, sequence: int | None = None) -> I
         report = next((r for r in reports if r.sequence == sequence), None)  # type: ignore[assignment]
         if report is None:
             raise NotFoundError(
-                f"AE {ae.pk} has no SAE report {sequence}; its reports are "
-                f"{', '.join(str(r.sequence) for r in reports)}."
+                gettext("AE %(ae_id)s has no SAE report %(sequence)s; its reports are %(reports)s.")
+                % {
+                    "ae_id": ae.pk,
+                    "sequence": sequence,
+                    "reports": ", ".join(str(r.sequence) for r in reports),
+                }
             )
     icsr = icsr_for(ae, report, reports)
     content = build_icsr(icsr)

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import CharField, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import roles_on, scope_condition, sees
 from oncotrials.apps.accounts.models import Actor
@@ -164,7 +165,10 @@ def registration_get_for_user(
     read = _REGISTRATION_LOCKED if for_update else _REGISTRATION
     reg = read.first(registration=registration_id)
     if reg is None or not sees(user, reg):
-        raise NotFoundError(f"No registration {registration_id} that you may see.")
+        raise NotFoundError(
+            gettext("No registration %(registration_id)s that you may see.")
+            % {"registration_id": registration_id}
+        )
     _save_context(reg, reg)
     if for_update and connection.in_atomic_block:
         setattr(reg, REGISTRATION_LOCKED, True)
@@ -213,7 +217,9 @@ def adverse_event_get_for_user(
     read = _ADVERSE_EVENT_LOCKED if for_update else _ADVERSE_EVENT
     ae = read.first(ae=ae_id)
     if ae is None or not sees(user, ae.registration):
-        raise NotFoundError(f"No adverse event {ae_id} that you may see.")
+        raise NotFoundError(
+            gettext("No adverse event %(ae_id)s that you may see.") % {"ae_id": ae_id}
+        )
     _save_context(ae.registration, ae)
     if for_update and connection.in_atomic_block:
         setattr(ae, REGISTRATION_LOCKED, True)
@@ -429,7 +435,9 @@ def dlt_cases_for_user(
 def dlt_case_get_for_user(*, user: Actor, case_id: int) -> DltCase:
     case = dlt_cases_for_user(user=user).filter(pk=case_id).first()
     if case is None:
-        raise NotFoundError(f"No DLT case {case_id} that you may see.")
+        raise NotFoundError(
+            gettext("No DLT case %(case_id)s that you may see.") % {"case_id": case_id}
+        )
     return case
 
 
@@ -451,7 +459,10 @@ def toxicity_meetings_for_user(*, user: Actor) -> QuerySet[ToxicityBoardMeeting]
 def toxicity_meeting_get_for_user(*, user: Actor, meeting_id: int) -> ToxicityBoardMeeting:
     meeting = toxicity_meetings_for_user(user=user).filter(pk=meeting_id).first()
     if meeting is None:
-        raise NotFoundError(f"No toxicity board meeting {meeting_id} that you may see.")
+        raise NotFoundError(
+            gettext("No toxicity board meeting %(meeting_id)s that you may see.")
+            % {"meeting_id": meeting_id}
+        )
     return meeting
 
 
@@ -472,5 +483,7 @@ def toxicity_case_get_for_user(*, user: Actor, case_id: int) -> ToxicityBoardCas
         .first()
     )
     if case is None:
-        raise NotFoundError(f"No toxicity board case {case_id} that you may see.")
+        raise NotFoundError(
+            gettext("No toxicity board case %(case_id)s that you may see.") % {"case_id": case_id}
+        )
     return case

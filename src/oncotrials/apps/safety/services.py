@@ -121,7 +121,9 @@ def _choice(value: Any, allowed: list[str], field: str) -> str:
         return ""
     if value not in allowed:
         raise ValidationError(
-            f"{field} must be one of {', '.join(allowed)}; got {value!r}.", field=field
+            gettext("%(field)s must be one of %(allowed)s; got %(value)s.")
+            % {"field": field, "allowed": ", ".join(allowed), "value": repr(value)},
+            field=field,
         )
     return str(value)
 
@@ -137,7 +139,9 @@ def _date(value: Any, field: str) -> dt.date | None:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise ValidationError(
-            f"{field} must be a date such as 2026-11-14; got {value!r}.", field=field
+            gettext("%(field)s must be a date such as 2026-11-14; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
         ) from None
 
 
@@ -149,7 +153,10 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
     """
     unknown = sorted(set(data) - set(AE_INPUT))
     if unknown:
-        raise ValidationError(f"Unknown field(s): {', '.join(unknown)}.", field=unknown[0])
+        raise ValidationError(
+            gettext("Unknown field(s): %(unknown)s.") % {"unknown": ", ".join(unknown)},
+            field=unknown[0],
+        )
     catalogue = load_catalogue()
     term_name = str(data.get("term") or "").strip()
     code = data.get("meddra_code")
@@ -182,7 +189,10 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
         out["grade"] = None
     else:
         if isinstance(grade, bool) or not str(grade).isdigit():
-            raise ValidationError(f"grade must be 1 to 5; got {grade!r}.", field="grade")
+            raise ValidationError(
+                gettext("grade must be 1 to 5; got %(grade)s.") % {"grade": repr(grade)},
+                field="grade",
+            )
         g = int(str(grade))
         if not term.grade_exists(g):
             allowed = ", ".join(str(x) for x in term.defined_grades)
@@ -229,18 +239,21 @@ def _clean_ae(data: Mapping[str, Any], registration: Registration) -> dict[str, 
     out["onset_date"], out["resolution_date"] = onset, resolution
     seriousness = data.get("seriousness") or []
     if not isinstance(seriousness, list | tuple):
-        raise ValidationError("seriousness is a list of criteria.", field="seriousness")
+        raise ValidationError(gettext("seriousness is a list of criteria."), field="seriousness")
     bad = [s for s in seriousness if s not in Seriousness.values]
     if bad:
         raise ValidationError(
-            f"Unknown seriousness criterion {bad[0]!r}; use {', '.join(Seriousness.values)}.",
+            gettext("Unknown seriousness criterion %(bad)s; use %(allowed)s.")
+            % {"bad": repr(bad[0]), "allowed": ", ".join(Seriousness.values)},
             field="seriousness",
         )
     out["seriousness"] = sorted(set(seriousness), key=Seriousness.values.index)
     out["serious"] = bool(out["seriousness"])
     attribution = data.get("attribution") or {}
     if not isinstance(attribution, Mapping):
-        raise ValidationError("attribution maps each agent to a causality.", field="attribution")
+        raise ValidationError(
+            gettext("attribution maps each agent to a causality."), field="attribution"
+        )
     agents = agents_for_registration(registration)
     for agent, value in attribution.items():
         if agent not in agents:
@@ -318,10 +331,12 @@ def _awareness(value: Any, ae: AdverseEvent) -> dt.datetime:
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(
-                f"awareness_at must be an ISO date-time; got {value!r}.", field="awareness_at"
+                gettext("awareness_at must be an ISO date-time; got %(value)s.")
+                % {"value": repr(value)},
+                field="awareness_at",
             ) from None
     if not isinstance(value, dt.datetime):
-        raise ValidationError("awareness_at must be a date-time.", field="awareness_at")
+        raise ValidationError(gettext("awareness_at must be a date-time."), field="awareness_at")
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)
     if value > now:
@@ -570,33 +585,46 @@ def sae_report_record(
     require(by, Action.REPORT_SAE, on=ae.registration)
     current = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
     if current.voided_at is not None:
-        raise ConflictError(f"Adverse event {current.pk} was voided; it is not reported.")
+        raise ConflictError(
+            gettext("Adverse event %(current_id)s was voided; it is not reported.")
+            % {"current_id": current.pk}
+        )
     if not current.serious or current.sae_aware_at is None:
         raise ValidationError(
-            f"Adverse event {current.pk} is not serious; only serious AEs are reported on the "
-            f"SAE clock.",
+            gettext(
+                "Adverse event %(current_id)s is not serious; only serious AEs are reported on "
+                "the SAE clock."
+            )
+            % {"current_id": current.pk},
             field="kind",
         )
     if kind not in SaeReportKind.values:
         raise ValidationError(
-            f"kind must be one of {', '.join(SaeReportKind.values)}; got {kind!r}.", field="kind"
+            gettext("kind must be one of %(allowed)s; got %(kind)s.")
+            % {"allowed": ", ".join(SaeReportKind.values), "kind": repr(kind)},
+            field="kind",
         )
     if timezone.is_naive(sent_at):
         sent_at = timezone.make_aware(sent_at, dt.UTC)
     if sent_at > timezone.now():
-        raise ValidationError("sent_at cannot be in the future.", field="sent_at")
+        raise ValidationError(gettext("sent_at cannot be in the future."), field="sent_at")
     if sent_at < current.sae_aware_at:
         raise ValidationError(
-            "sent_at cannot be before the site became aware of the SAE "
-            f"({current.sae_aware_at.isoformat()}).",
+            gettext("sent_at cannot be before the site became aware of the SAE (%(sae_aware_at)s).")
+            % {"sae_aware_at": current.sae_aware_at.isoformat()},
             field="sent_at",
         )
     reports = list(current.sae_reports.all())
     has_initial = any(r.kind == SaeReportKind.INITIAL for r in reports)
     if kind == SaeReportKind.INITIAL and has_initial:
-        raise ConflictError(f"The initial report of AE {current.pk} has already been recorded.")
+        raise ConflictError(
+            gettext("The initial report of AE %(current_id)s has already been recorded.")
+            % {"current_id": current.pk}
+        )
     if kind == SaeReportKind.FOLLOW_UP and not has_initial:
-        raise ValidationError("Record the initial report before a follow-up.", field="kind")
+        raise ValidationError(
+            gettext("Record the initial report before a follow-up."), field="kind"
+        )
     if kind == SaeReportKind.INITIAL:
         due = current.sae_aware_at + dt.timedelta(hours=INITIAL_REPORT_HOURS)
     else:
@@ -638,20 +666,27 @@ def astct_assessment_record(
     require(by, Action.RECORD_AE, on=registration)
     if registration.trial.modality not in ASTCT_MODALITIES:
         raise ValidationError(
-            f"{registration.trial} is a {registration.trial.get_modality_display()} trial; CRS and "
-            f"ICANS are graded with ASTCT for cell therapies and immune cell engagers only.",
+            gettext(
+                "%(trial)s is a %(modality)s trial; CRS and ICANS are graded with ASTCT for "
+                "cell therapies and immune cell engagers only."
+            )
+            % {"trial": registration.trial, "modality": registration.trial.get_modality_display()},
             field="scale",
         )
     if scale not in AstctScale.values:
         raise ValidationError(
-            f"scale must be one of {', '.join(AstctScale.values)}; got {scale!r}.", field="scale"
+            gettext("scale must be one of %(allowed)s; got %(scale)s.")
+            % {"allowed": ", ".join(AstctScale.values), "scale": repr(scale)},
+            field="scale",
         )
     if timezone.is_naive(assessed_at):
         assessed_at = timezone.make_aware(assessed_at, dt.UTC)
     if assessed_at > timezone.now():
-        raise ValidationError("assessed_at cannot be in the future.", field="assessed_at")
+        raise ValidationError(gettext("assessed_at cannot be in the future."), field="assessed_at")
     if assessed_at.date() < registration.registered_on:
-        raise ValidationError("assessed_at cannot be before registration.", field="assessed_at")
+        raise ValidationError(
+            gettext("assessed_at cannot be before registration."), field="assessed_at"
+        )
     attribution = _choice(attribution, RELATEDNESS, "attribution")
     params = dict(parameters)
     try:

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.models import Site, User
@@ -22,7 +23,7 @@ def toxicity_meeting_create(
 ) -> ToxicityBoardMeeting:
     require(by, Action.SIT_ON_TOXICITY_BOARD, on=site)
     if not title.strip():
-        raise ValidationError("Give the meeting a title.", field="title")
+        raise ValidationError(gettext("Give the meeting a title."), field="title")
     meeting = ToxicityBoardMeeting.objects.create(
         site=site, held_on=held_on, title=title.strip(), created_by=by
     )
@@ -80,13 +81,16 @@ def toxicity_recommend(
     current = ToxicityBoardCase.objects.select_for_update().get(pk=case.pk)
     if current.version != version:
         raise ConflictError(
-            f"Case {current.pk} is now version {current.version}, not {version}; reload it.",
+            gettext("Case %(current_id)s is now version %(current)s, not %(edited)s; reload it.")
+            % {"current_id": current.pk, "current": current.version, "edited": version},
             current_version=current.version,
         )
     if not recommendation.strip():
-        raise ValidationError("Write the board's recommendation.", field="recommendation")
+        raise ValidationError(gettext("Write the board's recommendation."), field="recommendation")
     if current.recommendation and not reason.strip():
-        raise ValidationError("Give a reason for changing the recommendation.", field="reason")
+        raise ValidationError(
+            gettext("Give a reason for changing the recommendation."), field="reason"
+        )
     old = current.recommendation
     current.recommendation = recommendation.strip()
     current.recommended_by, current.recommended_at = by, timezone.now()

@@ -612,7 +612,7 @@ def board(request: HttpRequest) -> HttpResponse:
         site = Site.objects.filter(code=request.POST.get("site", "")).first()
         try:
             if site is None:
-                raise NotFoundError("Unknown site.")
+                raise NotFoundError(gettext("Unknown site."))
             meeting = toxicity_meeting_create(
                 site=site,
                 held_on=_date_or_today(request.POST.get("held_on", "")),

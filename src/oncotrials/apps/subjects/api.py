@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Router, Status
 
 from oncotrials.apps.accounts.access import Action, acting_user, require, roles_on
@@ -69,7 +70,7 @@ def patients_create(request: HttpRequest, payload: PatientIn) -> Any:
     data = payload.dict()
     site = Site.objects.filter(code=data.pop("site")).first()
     if site is None or not roles_on(request.user, site):
-        raise NotFoundError(f"Unknown site {payload.site!r}.")
+        raise NotFoundError(gettext("Unknown site %(site)s.") % {"site": repr(payload.site)})
     require(request.user, Action.WRITE_JOURNEY, on=site)
     return Status(201, patient_create(site=site, by=acting_user(request.user), **data))
 
@@ -95,7 +96,7 @@ def consents_sign(request: HttpRequest, patient_id: int, payload: ConsentIn) -> 
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = ConsentForm.objects.filter(pk=payload.form_id).first()
     if form is None or (form.trial_id is not None and not _trial_visible(request, form.trial_id)):
-        raise NotFoundError(f"No consent form {payload.form_id}.")
+        raise NotFoundError(gettext("No consent form %(form_id)s.") % {"form_id": payload.form_id})
     return Status(
         201,
         consent_sign(
@@ -114,7 +115,7 @@ def consents_withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn
         consents_visible_to(request.user).filter(pk=consent_id).select_related("patient").first()
     )
     if consent is None:
-        raise NotFoundError(f"No consent {consent_id}.")
+        raise NotFoundError(gettext("No consent %(consent_id)s.") % {"consent_id": consent_id})
     return consent_withdraw(
         consent=consent,
         on=payload.on,
@@ -140,7 +141,10 @@ def screenings_start(request: HttpRequest, patient_id: int, payload: ScreeningIn
     if payload.cohort_id is not None:
         cohort = Cohort.objects.filter(pk=payload.cohort_id, trial=trial).first()
         if cohort is None:
-            raise NotFoundError(f"No cohort {payload.cohort_id} in {trial}.")
+            raise NotFoundError(
+                gettext("No cohort %(cohort_id)s in %(trial)s.")
+                % {"cohort_id": payload.cohort_id, "trial": trial}
+            )
     return Status(
         201,
         screening_start(
@@ -158,7 +162,9 @@ def screenings_start(request: HttpRequest, patient_id: int, payload: ScreeningIn
 def screenings_close(request: HttpRequest, screening_id: int, payload: ScreeningCloseIn) -> Any:
     episode = screenings_visible_to(request.user).filter(pk=screening_id).first()
     if episode is None:
-        raise NotFoundError(f"No screening {screening_id}.")
+        raise NotFoundError(
+            gettext("No screening %(screening_id)s.") % {"screening_id": screening_id}
+        )
     return screening_close(
         episode=episode,
         outcome=payload.outcome,
@@ -174,18 +180,25 @@ def registrations_create(request: HttpRequest, patient_id: int, payload: Registr
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     cohort = Cohort.objects.filter(pk=payload.cohort_id).first()
     if cohort is None or not _trial_visible(request, cohort.trial_id):
-        raise NotFoundError(f"No cohort {payload.cohort_id}.")
+        raise NotFoundError(gettext("No cohort %(cohort_id)s.") % {"cohort_id": payload.cohort_id})
     if arm_assigned_by_scheme(cohort):
         raise ValidationError(
-            f"cohort_id: the arm of {cohort.trial} is assigned by its randomisation scheme, never "
-            f"chosen; randomise the patient with POST /api/v1/patients/{patient.pk}/randomisations.",
+            gettext(
+                "cohort_id: the arm of %(trial)s is assigned by its randomisation scheme, "
+                "never chosen; randomise the patient with POST "
+                "/api/v1/patients/%(patient_id)s/randomisations."
+            )
+            % {"trial": cohort.trial, "patient_id": patient.pk},
             field="cohort_id",
         )
     dose_level = None
     if payload.dose_level_id is not None:
         dose_level = DoseLevel.objects.filter(pk=payload.dose_level_id, cohort=cohort).first()
         if dose_level is None:
-            raise NotFoundError(f"No dose level {payload.dose_level_id} in {cohort}.")
+            raise NotFoundError(
+                gettext("No dose level %(dose_level_id)s in %(cohort)s.")
+                % {"dose_level_id": payload.dose_level_id, "cohort": cohort}
+            )
     registration = registration_create(
         patient=patient,
         cohort=cohort,
@@ -236,7 +249,9 @@ def registrations_status(
 ) -> Any:
     registration = registrations_visible_to(request.user).filter(pk=registration_id).first()
     if registration is None:
-        raise NotFoundError(f"No registration {registration_id}.")
+        raise NotFoundError(
+            gettext("No registration %(registration_id)s.") % {"registration_id": registration_id}
+        )
     updated = registration_change_status(
         registration=registration,
         to_status=payload.status,

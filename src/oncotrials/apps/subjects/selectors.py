@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, may, roles_on, scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
@@ -119,7 +120,9 @@ def roles_for_patient(user: Actor, patient: Patient) -> set[str]:
 def patient_get_for_user(*, user: Actor, patient_id: int) -> Patient:
     patient = patients_visible_to(user).filter(pk=patient_id).select_related("site").first()
     if patient is None:
-        raise NotFoundError(f"No patient {patient_id} that you may see.")
+        raise NotFoundError(
+            gettext("No patient %(patient_id)s that you may see.") % {"patient_id": patient_id}
+        )
     return patient
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts.access import Action, Target, may, require
+from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, Trial, TrialStatus
@@ -62,6 +63,117 @@ from .selectors import _end_dates
 SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
 
 
+#: The refusals of the randomisation engine (``oncotrials.core.randomisation``), in the user's language.
+RANDOMISATION_MESSAGES: Catalogue = {
+    "randomisation_stratum_not_this_list": gettext_lazy(
+        "Stratum %(label)s is not in this list (strata: %(known)s)."
+    ),
+    "randomisation_arms_randomisation_needs_least": gettext_lazy(
+        "arms: a randomisation needs at least two arms; got %(n_items)s."
+    ),
+    "randomisation_block_sizes_give_least": gettext_lazy(
+        "block_sizes: give at least one block size."
+    ),
+    "randomisation_n_list_length_whole": gettext_lazy(
+        "n: the list length must be a whole number > 0; got %(n)s."
+    ),
+    "randomisation_allocated_number_already_allocated": gettext_lazy(
+        "allocated: the number already allocated must be a whole number >= 0; got %(allocated)s."
+    ),
+    "randomisation_arms_every_arm_needs": gettext_lazy(
+        "arms: every arm needs a name; got %(arm)s."
+    ),
+    "randomisation_arms_arm_listed_twice": gettext_lazy(
+        "arms.%(arm)s: the arm is listed twice; name each arm once."
+    ),
+    "randomisation_arms_ratio_whole_number": gettext_lazy(
+        "arms.%(arm)s: the ratio must be a whole number (e.g. 2 for 2:1); got %(ratio)s."
+    ),
+    "randomisation_arms_ratio_got": gettext_lazy(
+        "arms.%(arm)s: the ratio must be > 0; got %(ratio)s."
+    ),
+    "randomisation_strata_stratification_factor_has": gettext_lazy(
+        "strata: a stratification factor has no name."
+    ),
+    "randomisation_strata_factor_has_no": gettext_lazy(
+        "strata.%(name)s: the factor has no levels; list at least one."
+    ),
+    "randomisation_strata_level_listed_twice": gettext_lazy(
+        "strata.%(name)s: a level is listed twice (%(values)s)."
+    ),
+    "randomisation_strata_patient_has_no": gettext_lazy(
+        "strata.%(name)s: the patient has no level for stratification factor %(name_b)s; give one of %(allowed)s."
+    ),
+    "randomisation_strata_level_not_one": gettext_lazy(
+        "strata.%(name)s: level %(value)s is not one of %(allowed)s."
+    ),
+    "randomisation_block_sizes_not_positive": gettext_lazy(
+        "block_sizes: %(size)s is not a positive multiple of %(total)s, the sum of the ratios %(ratio_text)s; every block must hold each arm in the ratio."
+    ),
+    "randomisation_factors_minimisation_needs_least": gettext_lazy(
+        "factors: minimisation needs at least one factor; use a block list for none."
+    ),
+    "randomisation_weights_least_one_factor": gettext_lazy(
+        "weights: at least one factor needs a weight > 0."
+    ),
+    "randomisation_p_probability_preferred_arm": gettext_lazy(
+        "p: the probability of the preferred arm must lie in [1/%(k)s, 1] for %(k)s arms; got %(p)s."
+    ),
+    "randomisation_measure_imbalance_measure_one": gettext_lazy(
+        "measure: the imbalance measure must be one of %(measures)s; got %(measure)s."
+    ),
+    "randomisation_method_minimisation_simple_got": gettext_lazy(
+        "method: must be 'minimisation' or 'simple'; got %(method)s."
+    ),
+    "randomisation_factor_levels_mapping_factor": gettext_lazy(
+        "%(field)s: the factor levels must be a mapping of factor to level; got %(name)s."
+    ),
+    "randomisation_not_minimisation_factor_this": gettext_lazy(
+        "%(where)s.%(extra)s: not a minimisation factor of this scheme (factors: %(factors)s)."
+    ),
+    "randomisation_unknown_arm_arms_are": gettext_lazy(
+        "%(field)s: unknown arm %(arm)s; the arms are %(names)s."
+    ),
+    "randomisation_weights_not_factor_this": gettext_lazy(
+        "weights.%(name)s: not a factor of this scheme (factors: %(names)s)."
+    ),
+    "randomisation_factors_factor_has_no": gettext_lazy("factors: a factor has no name."),
+    "randomisation_factors_factor_listed_twice": gettext_lazy(
+        "factors.%(factor)s: the factor is listed twice."
+    ),
+    "randomisation_factors_factor_needs_least": gettext_lazy(
+        "factors.%(factor)s: a factor needs at least two levels; got %(levels)s."
+    ),
+    "randomisation_factors_level_listed_twice": gettext_lazy(
+        "factors.%(factor)s: a level is listed twice (%(levels)s)."
+    ),
+    "randomisation_weights_factor_weight_finite": gettext_lazy(
+        "weights.%(factor)s: a factor weight must be a finite number >= 0; got %(weight)s."
+    ),
+    "randomisation_whole_number_got": gettext_lazy(
+        "%(field)s: must be a whole number > 0; got %(value)s."
+    ),
+    "randomisation_level_probabilities_not_factor": gettext_lazy(
+        "level_probabilities.%(name)s: not a factor of this scheme."
+    ),
+    "randomisation_missing_every_patient_needs": gettext_lazy(
+        "%(where)s.%(factor)s: missing; every patient needs a level for factor %(factor_b)s (one of %(levels)s)."
+    ),
+    "randomisation_unknown_level_factor_has": gettext_lazy(
+        "%(where)s.%(factor)s: unknown level %(value)s; factor %(factor_b)s has levels %(levels)s."
+    ),
+    "randomisation_existing_each_allocated_patient": gettext_lazy(
+        "existing[%(i)s]: each allocated patient must be (levels, arm); got %(item)s."
+    ),
+    "randomisation_counts_count_whole_number": gettext_lazy(
+        "counts.%(factor)s.%(level)s.%(arm)s: a count must be a whole number >= 0; got %(value)s."
+    ),
+    "randomisation_level_probabilities_give_probabilities": gettext_lazy(
+        "level_probabilities.%(factor)s: give %(n_levels)s probabilities >= 0 summing to 1; got %(q)s."
+    ),
+}
+
+
 def date_not_future(value: dt.date, field: str) -> None:
     """Clinical dates are recorded once they happened: refuse a date after today (site time)."""
     if value > timezone.localdate():
@@ -103,11 +215,17 @@ def patient_create(
     """Register a referral: a research identifier, with the identity stored apart."""
     if sex not in Sex.values:
         raise ValidationError(
-            f"sex must be one of {', '.join(Sex.values)}; got {sex!r}.", field="sex"
+            gettext("sex must be one of %(allowed)s; got %(sex)s.")
+            % {"allowed": ", ".join(Sex.values), "sex": repr(sex)},
+            field="sex",
         )
     if referral_source not in ReferralSource.values:
         raise ValidationError(
-            f"referral_source must be one of {', '.join(ReferralSource.values)}; got {referral_source!r}.",
+            gettext("referral_source must be one of %(allowed)s; got %(referral_source)s.")
+            % {
+                "allowed": ", ".join(ReferralSource.values),
+                "referral_source": repr(referral_source),
+            },
             field="referral_source",
         )
     date_not_future(birth_date, "birth_date")
@@ -118,7 +236,8 @@ def patient_create(
         )
     if not family_name.strip() or not given_name.strip() or not hospital_number.strip():
         raise ValidationError(
-            "family_name, given_name and hospital_number are required.", field="family_name"
+            gettext("family_name, given_name and hospital_number are required."),
+            field="family_name",
         )
     if PatientIdentity.objects.filter(hospital_number=hospital_number.strip()).exists():
         raise ConflictError(
@@ -173,7 +292,7 @@ def identity_read(*, patient: Patient, user: User, purpose: str) -> PatientIdent
     require(user, Action.READ_IDENTITY, on=patient)
     if not purpose.strip():
         raise ValidationError(
-            "Say why you read the identity (e.g. 'appointment call').", field="purpose"
+            gettext("Say why you read the identity (e.g. 'appointment call')."), field="purpose"
         )
     identity = PatientIdentity.objects.get(patient=patient)
     audit_record(
@@ -201,16 +320,20 @@ def consent_form_create(
     supersedes: ConsentForm | None = None,
 ) -> ConsentForm:
     if kind not in ConsentKind.values:
-        raise ValidationError(f"kind must be trial or translational; got {kind!r}.", field="kind")
+        raise ValidationError(
+            gettext("kind must be trial or translational; got %(kind)s.") % {"kind": repr(kind)},
+            field="kind",
+        )
     if kind == ConsentKind.TRIAL and trial is None:
-        raise ValidationError("A trial consent form names its trial.", field="trial")
+        raise ValidationError(gettext("A trial consent form names its trial."), field="trial")
     if kind == ConsentKind.TRANSLATIONAL and not programme.strip():
         raise ValidationError(
-            "A translational consent form names its programme.", field="programme"
+            gettext("A translational consent form names its programme."), field="programme"
         )
     if valid_from < ethics_approval_date:
         raise ValidationError(
-            "A consent form cannot be valid before its ethics approval.", field="valid_from"
+            gettext("A consent form cannot be valid before its ethics approval."),
+            field="valid_from",
         )
     form = ConsentForm(
         kind=kind,
@@ -226,11 +349,12 @@ def consent_form_create(
         locked = ConsentForm.objects.select_for_update().get(pk=supersedes.pk)
         if locked.trial_id != form.trial_id or locked.programme != form.programme:
             raise ValidationError(
-                "A version supersedes a version of the same trial or programme.", field="supersedes"
+                gettext("A version supersedes a version of the same trial or programme."),
+                field="supersedes",
             )
         if valid_from <= locked.valid_from:
             raise ValidationError(
-                "A superseding version must become valid after the version it replaces.",
+                gettext("A superseding version must become valid after the version it replaces."),
                 field="valid_from",
             )
         locked.valid_to = valid_from - dt.timedelta(days=1)
@@ -239,7 +363,7 @@ def consent_form_create(
     try:
         form.save()
     except IntegrityError:
-        raise ConflictError("That version has already been superseded.") from None
+        raise ConflictError(gettext("That version has already been superseded.")) from None
     audit_record(
         action="create",
         instance=form,
@@ -334,7 +458,8 @@ def consent_withdraw(
     bad = set(scope) - set(WithdrawalScope.values)
     if bad:
         raise ValidationError(
-            f"Unknown withdrawal scope {sorted(bad)}; use {', '.join(WithdrawalScope.values)}.",
+            gettext("Unknown withdrawal scope %(bad)s; use %(allowed)s.")
+            % {"bad": sorted(bad), "allowed": ", ".join(WithdrawalScope.values)},
             field="scope",
         )
     date_not_future(on, "withdrawn_on")
@@ -378,19 +503,26 @@ def consent_option_withdraw(
     locked = Consent.objects.select_for_update().select_related("form").get(pk=consent.pk)
     if option not in locked.form.options:
         raise ValidationError(
-            f"{locked.form} does not declare the option {option!r}; it declares "
-            f"{', '.join(locked.form.options) or 'none'}.",
+            gettext("%(form)s does not declare the option %(option)s; it declares %(value)s.")
+            % {
+                "form": locked.form,
+                "option": repr(option),
+                "value": ", ".join(locked.form.options) or "none",
+            },
             field="option",
         )
     if option in locked.options_withdrawn or locked.withdrawn_on is not None:
-        raise ConflictError(f"The option {option!r} of this consent is already withdrawn.")
+        raise ConflictError(
+            gettext("The option %(option)s of this consent is already withdrawn.")
+            % {"option": repr(option)}
+        )
     if on < locked.signed_on:
         raise ValidationError(
-            "A consent cannot be withdrawn before it was signed.", field="withdrawn_on"
+            gettext("A consent cannot be withdrawn before it was signed."), field="withdrawn_on"
         )
     if not reason.strip():
         raise ValidationError(
-            "Record the reason the patient gave (or 'not given').", field="reason"
+            gettext("Record the reason the patient gave (or 'not given')."), field="reason"
         )
     before = dict(locked.options_granted)
     locked.options_withdrawn = {**locked.options_withdrawn, option: on.isoformat()}
@@ -447,7 +579,9 @@ def screening_start(
     require(by, Action.WRITE_JOURNEY, on=patient)
     if kind not in ScreeningKind.values:
         raise ValidationError(
-            f"kind must be pre_screening or screening; got {kind!r}.", field="kind"
+            gettext("kind must be pre_screening or screening; got %(kind)s.")
+            % {"kind": repr(kind)},
+            field="kind",
         )
     date_not_future(started_on, "started_on")
     if cohort is not None and cohort.trial_id != trial.pk:
@@ -530,11 +664,14 @@ def screening_close(
         )
     if outcome not in (ScreeningOutcome.ELIGIBLE, ScreeningOutcome.FAILED):
         raise ValidationError(
-            f"outcome must be eligible or failed; got {outcome!r}.", field="outcome"
+            gettext("outcome must be eligible or failed; got %(outcome)s.")
+            % {"outcome": repr(outcome)},
+            field="outcome",
         )
     if outcome == ScreeningOutcome.FAILED and failure_reason not in ScreenFailureReason.values:
         raise ValidationError(
-            f"A screen failure needs a reason from the list: {', '.join(ScreenFailureReason.values)}.",
+            gettext("A screen failure needs a reason from the list: %(allowed)s.")
+            % {"allowed": ", ".join(ScreenFailureReason.values)},
             field="failure_reason",
         )
     if outcome == ScreeningOutcome.ELIGIBLE and failure_reason:
@@ -598,11 +735,17 @@ def slot_allocate(
     dose_level: DoseLevel | None = None,
 ) -> SlotAllocation:
     if slots < 1:
-        raise ValidationError(f"slots must be at least 1; got {slots}.", field="slots")
+        raise ValidationError(
+            gettext("slots must be at least 1; got %(slots)s.") % {"slots": slots}, field="slots"
+        )
     if open_until is not None and open_until < open_from:
-        raise ValidationError("open_until cannot be before open_from.", field="open_until")
+        raise ValidationError(gettext("open_until cannot be before open_from."), field="open_until")
     if dose_level is not None and dose_level.cohort_id != cohort.pk:
-        raise ValidationError(f"{dose_level} is not a level of {cohort}.", field="dose_level")
+        raise ValidationError(
+            gettext("%(dose_level)s is not a level of %(cohort)s.")
+            % {"dose_level": dose_level, "cohort": cohort},
+            field="dose_level",
+        )
     alloc = SlotAllocation.objects.create(
         cohort=cohort,
         site=site,
@@ -649,7 +792,10 @@ def slot_book(
         .exclude(status=BookingStatus.RELEASED)
         .exists()
     ):
-        raise ConflictError(f"Patient {patient.research_id} already holds a slot in {cohort}.")
+        raise ConflictError(
+            gettext("Patient %(research_id)s already holds a slot in %(cohort)s.")
+            % {"research_id": patient.research_id, "cohort": cohort}
+        )
     for alloc in allocations:
         taken = alloc.bookings.exclude(status=BookingStatus.RELEASED).count()
         if taken < alloc.slots:
@@ -667,7 +813,10 @@ def slot_book(
             )
             return booking
     raise ConflictError(
-        f"No free slot in {cohort} at {patient.site} on {on.isoformat()}; add the patient to the waitlist."
+        gettext(
+            "No free slot in %(cohort)s at %(site)s on %(on)s; add the patient to the waitlist."
+        )
+        % {"cohort": cohort, "site": patient.site, "on": on.isoformat()}
     )
 
 
@@ -690,10 +839,11 @@ def slot_release(*, booking: SlotBooking, reason: str, by: User) -> SlotBooking:
     locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
     if locked.status != BookingStatus.HELD:
         raise ConflictError(
-            f"Only a held slot can be released; this one is {locked.get_status_display()}."
+            gettext("Only a held slot can be released; this one is %(status)s.")
+            % {"status": locked.get_status_display()}
         )
     if not reason.strip():
-        raise ValidationError("Say why the slot is released.", field="reason")
+        raise ValidationError(gettext("Say why the slot is released."), field="reason")
     _release(locked, reason=reason, by=by)
     return locked
 
@@ -707,12 +857,16 @@ def slot_confirm(*, booking: SlotBooking, by: User) -> SlotBooking:
     locked = SlotBooking.objects.select_for_update().get(pk=booking.pk)
     if locked.status != BookingStatus.HELD:
         raise ConflictError(
-            f"Only a held slot can be confirmed; this one is {locked.get_status_display()}."
+            gettext("Only a held slot can be confirmed; this one is %(status)s.")
+            % {"status": locked.get_status_display()}
         )
     if locked.confirmed_at is not None:
         raise ConflictError(
-            f"The slot of {booking.patient.research_id} was already confirmed on"
-            f" {locked.confirmed_at:%Y-%m-%d}."
+            gettext("The slot of %(research_id)s was already confirmed on %(confirmed_at)s.")
+            % {
+                "research_id": booking.patient.research_id,
+                "confirmed_at": format(locked.confirmed_at, "%Y-%m-%d"),
+            }
         )
     locked.confirmed_at, locked.confirmed_by = timezone.now(), by
     locked.save(update_fields=["confirmed_at", "confirmed_by"])
@@ -730,7 +884,8 @@ def waitlist_add(*, patient: Patient, cohort: Cohort, by: User) -> WaitlistEntry
     require(by, Action.WRITE_JOURNEY, on=patient)
     if WaitlistEntry.objects.filter(cohort=cohort, patient=patient, active=True).exists():
         raise ConflictError(
-            f"Patient {patient.research_id} is already on the waitlist of {cohort}."
+            gettext("Patient %(research_id)s is already on the waitlist of %(cohort)s.")
+            % {"research_id": patient.research_id, "cohort": cohort}
         )
     entry = WaitlistEntry.objects.create(cohort=cohort, patient=patient, added_at=timezone.now())
     audit_record(action="create", instance=entry, changes={"cohort": [None, str(cohort)]}, by=by)
@@ -772,9 +927,12 @@ def waitlist_remove(*, entry: WaitlistEntry, reason: str, by: User) -> WaitlistE
     require(by, Action.WRITE_JOURNEY, on=entry.patient)
     locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if not locked.active:
-        raise ConflictError(f"Patient {locked.patient.research_id} is no longer waiting.")
+        raise ConflictError(
+            gettext("Patient %(research_id)s is no longer waiting.")
+            % {"research_id": locked.patient.research_id}
+        )
     if not reason.strip():
-        raise ValidationError("Say why the patient leaves the waitlist.", field="reason")
+        raise ValidationError(gettext("Say why the patient leaves the waitlist."), field="reason")
     locked.active = False
     locked.save(update_fields=["active"])
     audit_record(
@@ -1114,7 +1272,10 @@ def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:
     the end-of-treatment and follow-up visits too."""
     definition = getattr(registration.trial, "visit_schedule", None)
     if definition is None:
-        raise ValidationError(f"{registration.trial} has no declared visit schedule.", field="code")
+        raise ValidationError(
+            gettext("%(trial)s has no declared visit schedule.") % {"trial": registration.trial},
+            field="code",
+        )
     schedule = visit_schedule_parsed(definition)
     start = registration.treatment_start or registration.registered_on
     eot, _off = _end_dates(registration)
@@ -1160,16 +1321,18 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: User
     require(by, Action.WRITE_JOURNEY, on=registration)
     date_not_future(on, "on")
     if on < registration.registered_on:
-        raise ValidationError("A visit cannot predate the registration.", field="on")
+        raise ValidationError(gettext("A visit cannot predate the registration."), field="on")
     if code not in _schedule_codes(registration, on):
         raise ValidationError(
-            f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
+            gettext("Visit %(code)s is not in the schedule of %(trial)s.")
+            % {"code": repr(code), "trial": registration.trial},
+            field="code",
         )
     existing = (
         VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
     )
     if existing is not None and existing.outcome == VisitOutcome.DONE:
-        raise ConflictError(f"Visit {code} is already recorded.")
+        raise ConflictError(gettext("Visit %(code)s is already recorded.") % {"code": code})
     if existing is not None:
         old = {"outcome": existing.outcome, "on": existing.on, "reason": existing.reason}
         existing.outcome, existing.on, existing.reason = VisitOutcome.DONE, on, ""
@@ -1206,26 +1369,37 @@ def visit_mark(
     require(by, Action.WRITE_JOURNEY, on=registration)
     if outcome not in (VisitOutcome.NOT_DONE, VisitOutcome.NOT_APPLICABLE):
         raise ValidationError(
-            f"A visit is marked not_done or not_applicable; got {outcome!r}.", field="outcome"
+            gettext("A visit is marked not_done or not_applicable; got %(outcome)s.")
+            % {"outcome": repr(outcome)},
+            field="outcome",
         )
     reason = reason.strip()
     if not reason:
         raise ValidationError(
-            f"Say why visit {code} is {outcome.replace('_', ' ')}: a reason is required.",
+            gettext("Say why visit %(code)s is %(outcome)s: a reason is required.")
+            % {"code": code, "outcome": str(VisitOutcome(outcome).label).lower()},
             field="reason",
         )
     today = timezone.localdate()
     if code not in _schedule_codes(registration, today):
         raise ValidationError(
-            f"Visit {code!r} is not in the schedule of {registration.trial}.", field="code"
+            gettext("Visit %(code)s is not in the schedule of %(trial)s.")
+            % {"code": repr(code), "trial": registration.trial},
+            field="code",
         )
     existing = (
         VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
     )
     if existing is not None and existing.outcome == VisitOutcome.DONE:
         raise ConflictError(
-            f"Visit {code} is recorded as done on {existing.on.isoformat()}; it cannot be marked "
-            f"{outcome.replace('_', ' ')}."
+            gettext(
+                "Visit %(code)s is recorded as done on %(on)s; it cannot be marked %(outcome)s."
+            )
+            % {
+                "code": code,
+                "on": existing.on.isoformat(),
+                "outcome": str(VisitOutcome(outcome).label).lower(),
+            }
         )
     if existing is not None:
         old = {"outcome": existing.outcome, "reason": existing.reason}
@@ -1258,6 +1432,7 @@ def visit_mark(
     return visit
 
 
+@core_errors_translated(RANDOMISATION_MESSAGES)
 @transaction.atomic
 def randomisation_scheme_create(
     *,
@@ -1276,13 +1451,19 @@ def randomisation_scheme_create(
 
     if method not in RandomisationMethod.values:
         raise ValidationError(
-            f"method must be blocks or minimisation; got {method!r}.", field="method"
+            gettext("method must be blocks or minimisation; got %(method)s.")
+            % {"method": repr(method)},
+            field="method",
         )
     codes = set(trial.cohorts.filter(kind="randomised_arm").values_list("code", flat=True))
     unknown = set(arms) - codes
     if unknown or len(arms) < 2:
         raise ValidationError(
-            f"arms must name at least two randomised-arm cohorts of {trial}; unknown: {sorted(unknown)}.",
+            gettext(
+                "arms must name at least two randomised-arm cohorts of %(trial)s; unknown: "
+                "%(unknown)s."
+            )
+            % {"trial": trial, "unknown": sorted(unknown)},
             field="arms",
         )
     factors = {k: [str(v) for v in vs] for k, vs in (factors or {}).items()}
@@ -1299,7 +1480,9 @@ def randomisation_scheme_create(
     else:
         MinimisationConfig(arms=dict(arms), factors=factors, p=p).validated()
     if RandomisationScheme.objects.filter(trial=trial).exists():
-        raise ConflictError(f"{trial} already has a randomisation scheme.")
+        raise ConflictError(
+            gettext("%(trial)s already has a randomisation scheme.") % {"trial": trial}
+        )
     scheme = RandomisationScheme.objects.create(
         trial=trial,
         method=method,
@@ -1324,6 +1507,7 @@ def randomisation_scheme_create(
     return scheme
 
 
+@core_errors_translated(RANDOMISATION_MESSAGES)
 @transaction.atomic
 def randomise(
     *, patient: Patient, trial: Trial, levels: Mapping[str, str], registered_on: dt.date, by: User
@@ -1334,7 +1518,9 @@ def randomise(
     require(by, Action.WRITE_JOURNEY, on=patient)
     scheme = RandomisationScheme.objects.select_for_update().filter(trial=trial).first()
     if scheme is None:
-        raise ValidationError(f"{trial} has no randomisation scheme.", field="trial")
+        raise ValidationError(
+            gettext("%(trial)s has no randomisation scheme.") % {"trial": trial}, field="trial"
+        )
     levels = {k: str(v) for k, v in levels.items()}
     factors = tuple((k, tuple(v)) for k, v in scheme.factors.items())
     label = stratum_label(levels, factors)
@@ -1345,7 +1531,10 @@ def randomise(
         used = records.filter(stratum=label).count()
         if used >= len(rows):
             raise ConflictError(
-                f"The allocation list of stratum {label} is exhausted ({len(rows)} rows used).",
+                gettext(
+                    "The allocation list of stratum %(label)s is exhausted (%(n_rows)s rows used)."
+                )
+                % {"label": label, "n_rows": len(rows)},
                 code="list_exhausted",
             )
         arm = rows[used]
@@ -1396,14 +1585,22 @@ def randomise(
 def _baseline_number(value: Any, field: str, *, required: bool = True) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(f"{field} is required.", field=field)
+            raise ValidationError(gettext("%(field)s is required.") % {"field": field}, field=field)
         return None
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field) from None
+        raise ValidationError(
+            gettext("%(field)s must be a number; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
+        ) from None
     if not number.is_finite() or abs(number) >= Decimal("1e9"):
-        raise ValidationError(f"{field} must be a finite number; got {value!r}.", field=field)
+        raise ValidationError(
+            gettext("%(field)s must be a finite number; got %(value)s.")
+            % {"field": field, "value": repr(value)},
+            field=field,
+        )
     return number.quantize(Decimal("0.000001"))
 
 
@@ -1426,7 +1623,9 @@ def baseline_observation_record(
     require(by, Action.EDIT_CRF, on=patient)
     if kind not in ObservationKind.values:
         raise ValidationError(
-            f"kind must be one of {', '.join(ObservationKind.values)}; got {kind!r}.", field="kind"
+            gettext("kind must be one of %(allowed)s; got %(kind)s.")
+            % {"allowed": ", ".join(ObservationKind.values), "kind": repr(kind)},
+            field="kind",
         )
     date_not_future(observed_on, "observed_on")
     number = _baseline_number(value, "value")
@@ -1435,7 +1634,8 @@ def baseline_observation_record(
     if kind == ObservationKind.ECOG:
         if number != number.to_integral_value() or not 0 <= number <= 5:
             raise ValidationError(
-                f"The ECOG performance status is a whole number from 0 to 5; got {value!r}.",
+                gettext("The ECOG performance status is a whole number from 0 to 5; got %(value)s.")
+                % {"value": repr(value)},
                 field="value",
             )
         analyte, unit = "", ""
@@ -1446,12 +1646,14 @@ def baseline_observation_record(
             raise ValidationError(exc.message, field="analyte") from None
         unit = unit.strip()
         if not unit:
-            raise ValidationError("A lab result needs its unit.", field="unit")
+            raise ValidationError(gettext("A lab result needs its unit."), field="unit")
         lo = _baseline_number(lln, "lln", required=False)
         hi = _baseline_number(uln, "uln", required=False)
         if lo is not None and hi is not None and lo >= hi:
             raise ValidationError(
-                f"LLN ({lo.normalize():f}) must be below ULN ({hi.normalize():f}).", field="uln"
+                gettext("LLN (%(lo)s) must be below ULN (%(hi)s).")
+                % {"lo": format(lo.normalize(), "f"), "hi": format(hi.normalize(), "f")},
+                field="uln",
             )
     observation = BaselineObservation.objects.create(
         patient=patient,

@@ -76,7 +76,11 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 exc.message,
             )
         else:
-            messages.success(request, f"Referral registered as {patient.research_id}.")
+            messages.success(
+                request,
+                gettext("Referral registered as %(research_id)s.")
+                % {"research_id": patient.research_id},
+            )
             return redirect("patient-detail", patient_id=patient.pk)
     return render(request, "subjects/patient_new.html", {"form": form})
 
@@ -301,7 +305,7 @@ class _Refused(Exception):
 def _bound(c: dict[str, Any], key: str, request: HttpRequest) -> dict[str, Any]:
     form = c[key]
     if form is None:
-        raise NotFoundError("Nothing to act on.")
+        raise NotFoundError(gettext("Nothing to act on."))
     bound = type(form)(request.POST, **_choice_kwargs(form))
     c[_BOUND] = (key, bound)
     if not bound.is_valid():
@@ -404,7 +408,7 @@ def _randomise(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str
     trial_id = request.POST.get("trial", "")
     form = next((fm for fm in c["randomise_forms"] if str(fm.trial_id) == trial_id), None)
     if form is None:
-        raise NotFoundError("No randomisation open to this patient in that trial.")
+        raise NotFoundError(gettext("No randomisation open to this patient in that trial."))
     bound = f.RandomiseForm(
         request.POST, trial=(form.trial_id, form.trial_label), factors=form.factors
     )
@@ -455,7 +459,7 @@ def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> st
         .first()
     )
     if registration is None:
-        raise NotFoundError("No such registration for this patient.")
+        raise NotFoundError(gettext("No such registration for this patient."))
     visit = visit_mark(
         registration=registration,
         code=data["code"],

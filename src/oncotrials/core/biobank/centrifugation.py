@@ -46,22 +46,40 @@ _NUMBER = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(.*?)\s*$")
 
 def _split(value: Any, field: str) -> tuple[Decimal, str]:
     if isinstance(value, bool):
-        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field)
+        raise ValidationError(
+            f"{field} must be a number; got {value!r}.",
+            code="biobank_not_a_number",
+            value=repr(value),
+            field=field,
+        )
     if isinstance(value, int | float | Decimal):
         text = str(value)
     elif isinstance(value, str):
         text = value
     else:
-        raise ValidationError(f"{field} must be a number; got {value!r}.", field=field)
+        raise ValidationError(
+            f"{field} must be a number; got {value!r}.",
+            code="biobank_not_a_number",
+            value=repr(value),
+            field=field,
+        )
     m = _NUMBER.match(text)
     if m is None:
         raise ValidationError(
-            f"{field} must be a number, optionally with its unit; got {text!r}.", field=field
+            f"{field} must be a number, optionally with its unit; got {text!r}.",
+            code="biobank_quantity_not_a_number",
+            text=repr(text),
+            field=field,
         )
     try:
         number = Decimal(m.group(1).replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-        raise ValidationError(f"{field} must be a number; got {text!r}.", field=field) from None
+        raise ValidationError(
+            f"{field} must be a number; got {text!r}.",
+            code="biobank_text_not_a_number",
+            text=repr(text),
+            field=field,
+        ) from None
     unit = re.sub(r"\s+", "", m.group(2)).lower()
     return number, unit
 
@@ -74,6 +92,8 @@ def spin_value(kind: str, value: Any, field: str) -> Decimal:
         if unit not in _TEMP_UNITS:
             raise ValidationError(
                 f"{field} is in °C; got {value!r} (give degrees Celsius, not °F or K).",
+                code="biobank_temperature_celsius",
+                value=repr(value),
                 field=field,
             )
     elif kind == "g":
@@ -81,14 +101,24 @@ def spin_value(kind: str, value: Any, field: str) -> Decimal:
             raise ValidationError(
                 f"{field} is the relative centrifugal force in × g, not rpm: the force of a "
                 f"speed depends on the rotor radius. Got {value!r}.",
+                code="biobank_force_not_rpm",
+                value=repr(value),
                 field=field,
             )
         if unit not in _G_UNITS:
-            raise ValidationError(f"{field} is in × g; got {value!r}.", field=field)
+            raise ValidationError(
+                f"{field} is in × g; got {value!r}.",
+                code="biobank_force_in_g",
+                value=repr(value),
+                field=field,
+            )
     elif kind == "min":
         if unit not in _MIN_UNITS:
             raise ValidationError(
-                f"{field} is in minutes (min, s or h); got {value!r}.", field=field
+                f"{field} is in minutes (min, s or h); got {value!r}.",
+                code="biobank_duration_minutes",
+                value=repr(value),
+                field=field,
             )
         number = number * _MIN_UNITS[unit]
     else:  # pragma: no cover - a programming error
@@ -99,6 +129,11 @@ def spin_value(kind: str, value: Any, field: str) -> Decimal:
         raise ValidationError(
             f"{field} {number.normalize():f} {UNIT_LABEL[kind]} is outside the plausible range "
             f"{lo:f}–{hi:f} {UNIT_LABEL[kind]}.",
+            code="biobank_implausible_value",
+            number=format(number.normalize(), "f"),
+            unit_label=str(UNIT_LABEL[kind]),
+            lo=format(lo, "f"),
+            hi=format(hi, "f"),
             field=field,
         )
     return number
@@ -111,7 +146,12 @@ def braking_value(value: Any, field: str) -> str:
         return "on"
     if text in {"off", "no", "false", "unbraked", "none"}:
         return "off"
-    raise ValidationError(f"{field} must be on or off; got {value!r}.", field=field)
+    raise ValidationError(
+        f"{field} must be on or off; got {value!r}.",
+        code="biobank_not_on_off",
+        value=repr(value),
+        field=field,
+    )
 
 
 @dataclass(frozen=True, slots=True)

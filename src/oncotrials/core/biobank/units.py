@@ -74,7 +74,12 @@ def quantity_parse(value: object, *, field: str = "quantity", allow_zero: bool =
             f"{field} must be a number; got {value!r}.", field=field, code="quantity_invalid"
         ) from None
     if not q.is_finite():
-        raise ValidationError(f"{field} must be finite; got {value!r}.", field=field)
+        raise ValidationError(
+            f"{field} must be finite; got {value!r}.",
+            code="biobank_not_finite",
+            value=repr(value),
+            field=field,
+        )
     if q < 0 or (q == 0 and not allow_zero):
         raise ValidationError(
             f"{field} must be {'zero or more' if allow_zero else 'more than zero'}; got {q}.",

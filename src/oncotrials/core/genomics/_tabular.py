@@ -55,7 +55,9 @@ def _read_bytes(path: Path, log: IssueLog) -> bytes:
         raise log.fatal(
             line,
             None,
-            f"the gzip data is cut short or damaged ({exc}); the file is truncated at this line.",
+            "the gzip data is cut short or damaged (%(exc)s); the file is truncated at this line.",
+            code="genomic_gzip_data_cut_short_damaged",
+            exc=exc,
         ) from None
 
 
@@ -69,7 +71,9 @@ def _decode_check(data: bytes, log: IssueLog, *, ascii_only: bool | None = None)
         raise log.fatal(
             line,
             None,
-            f"byte 0x{data[exc.start]:02x} is not valid UTF-8; save the file as UTF-8.",
+            "byte 0x%(byte)s is not valid UTF-8; save the file as UTF-8.",
+            code="genomic_byte_not_utf8",
+            byte=format(data[exc.start], "02x"),
         ) from None
 
 
@@ -108,7 +112,13 @@ def load_table(
     ascii_only = data.isascii()
     _decode_check(data, log, ascii_only=ascii_only)
     if not data or data.isspace():
-        raise log.fatal(1, None, f"the {kind} is empty; expected a tab-separated header row.")
+        raise log.fatal(
+            1,
+            None,
+            "the %(kind)s is empty; expected a tab-separated header row.",
+            code="genomic_empty_expected_tab_separated_header",
+            kind=kind,
+        )
 
     comments: list[str] = []
     pos = 0
@@ -126,19 +136,42 @@ def load_table(
     header = tuple(h.strip() for h in header_bytes.decode("utf-8").split("\t"))
     if len(header) == 1 or not header[0]:
         sep = next((s for s in (",", ";", "|", " ") if s in header[0]), None)
-        hint = f" it looks {sep!r}-separated;" if sep else ""
+        if sep:
+            raise log.fatal(
+                header_line,
+                None,
+                "the header has a single column (%(header)s); it looks %(separator)s-separated; "
+                "the %(kind)s must be tab-separated.",
+                code="genomic_header_one_column_separator",
+                header=repr(header[0][:60]),
+                separator=repr(sep),
+                kind=kind,
+            )
         raise log.fatal(
             header_line,
             None,
-            f"the header has a single column ({header[0][:60]!r});{hint} "
-            f"the {kind} must be tab-separated.",
+            "the header has a single column (%(header)s); the %(kind)s must be tab-separated.",
+            code="genomic_header_one_column",
+            header=repr(header[0][:60]),
+            kind=kind,
         )
     seen: set[str] = set()
     for h in header:
         if not h:
-            raise log.fatal(header_line, None, "the header has an empty column name.")
+            raise log.fatal(
+                header_line,
+                None,
+                "the header has an empty column name.",
+                code="genomic_header_has_empty_column_name",
+            )
         if h in seen:
-            raise log.fatal(header_line, h, f"column {h!r} appears twice in the header.")
+            raise log.fatal(
+                header_line,
+                h,
+                "column %(h)s appears twice in the header.",
+                code="genomic_column_appears_twice_header",
+                h=repr(h),
+            )
         seen.add(h)
 
     body = b"" if nl < 0 else data[nl + 1 :]
@@ -236,14 +269,27 @@ def _check_shape(
     for i, raw in enumerate(trimmed.split(b"\n")):
         line = header_line + 1 + i
         if not raw.strip():
-            log.error(line, None, "the line is empty; remove blank lines inside the table.")
-            continue
-        k = raw.count(b"\t") + 1
-        if k != n_fields:
-            what = "truncated line or missing fields" if k < n_fields else "extra fields"
             log.error(
                 line,
                 None,
-                f"the line has {k} tab-separated fields but the header has {n_fields} ({what}).",
+                "the line is empty; remove blank lines inside the table.",
+                code="genomic_line_empty_remove_blank_lines",
+            )
+            continue
+        k = raw.count(b"\t") + 1
+        if k != n_fields:
+            log.error(
+                line,
+                None,
+                (
+                    "the line has %(k)s tab-separated fields but the header has %(n_fields)s "
+                    "(truncated line or missing fields)."
+                    if k < n_fields
+                    else "the line has %(k)s tab-separated fields but the header has %(n_fields)s "
+                    "(extra fields)."
+                ),
+                code="genomic_line_missing_fields" if k < n_fields else "genomic_line_extra_fields",
+                k=k,
+                n_fields=n_fields,
             )
     log.raise_if_errors()

@@ -371,13 +371,29 @@ def load_moalmanac(path: str | Path, *, include_deprecated: bool = False) -> tup
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise log.fatal(exc.lineno, None, f"not valid JSON ({exc.msg}).") from None
+        raise log.fatal(
+            exc.lineno,
+            None,
+            "not valid JSON (%(msg)s).",
+            code="genomic_not_valid_json",
+            msg=exc.msg,
+        ) from None
     if not isinstance(data, list):
-        raise log.fatal(1, None, "expected a JSON list of assertions (the flat MOAlmanac export).")
+        raise log.fatal(
+            1,
+            None,
+            "expected a JSON list of assertions (the flat MOAlmanac export).",
+            code="genomic_expected_json_list_assertions_flat",
+        )
     out: list[KbEntry] = []
     for i, a in enumerate(data):
         if not isinstance(a, dict) or "feature_type" not in a:
-            log.error(None, f"[{i}]", "an assertion must be an object with feature_type.")
+            log.error(
+                None,
+                f"[{i}]",
+                "an assertion must be an object with feature_type.",
+                code="genomic_assertion_object_with_feature_type",
+            )
             continue
         if a.get("_deprecated") and not include_deprecated:
             continue
@@ -502,7 +518,13 @@ def load_civic(path: str | Path, *, oncotree: OncoTree | None = None) -> tuple[K
     t = load_table(p, log, kind="CIViC evidence file")
     missing = [c for c in CIVIC_REQUIRED if c not in t.header]
     if missing:
-        raise log.fatal(t.header_line, missing[0], f"CIViC columns missing: {', '.join(missing)}.")
+        raise log.fatal(
+            t.header_line,
+            missing[0],
+            "CIViC columns missing: %(missing)s.",
+            code="genomic_civic_columns_missing",
+            missing=", ".join(missing),
+        )
     tree = oncotree or load_oncotree()
     out: list[KbEntry] = []
     for r, rec in enumerate(t.frame.iter_rows(named=True)):
@@ -512,7 +534,12 @@ def load_civic(path: str | Path, *, oncotree: OncoTree | None = None) -> tuple[K
             continue
         profile = rec["molecular_profile"]
         if not profile:
-            log.error(t.line_of(r), "molecular_profile", "the molecular profile is empty.")
+            log.error(
+                t.line_of(r),
+                "molecular_profile",
+                "the molecular profile is empty.",
+                code="genomic_molecular_profile_empty",
+            )
             continue
         gene, rule = _civic_rule(profile)
         disease = (rec["disease"] or "").strip()

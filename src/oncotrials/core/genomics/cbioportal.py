@@ -199,12 +199,20 @@ def read_meta(path: Path) -> dict[str, str]:
         if not line or line.startswith("#"):
             continue
         if ":" not in line:
-            log.error(i, None, f"expected 'key: value', got {line[:60]!r}.")
+            log.error(
+                i,
+                None,
+                "expected 'key: value', got %(line_no)s.",
+                code="genomic_expected_key_value_got",
+                line_no=repr(line[:60]),
+            )
             continue
         key, value = line.split(":", 1)
         key = key.strip()
         if key in out:
-            log.error(i, key, f"key {key!r} is given twice.")
+            log.error(
+                i, key, "key %(key)s is given twice.", code="genomic_key_given_twice", key=repr(key)
+            )
         out[key] = value.strip()
     log.raise_if_errors()
     return out
@@ -232,13 +240,21 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
         raise log.fatal(
             1,
             None,
-            "a clinical file starts with four '#' lines (display names, descriptions, "
-            f"datatypes, priorities) before the header; found {len(t.comments)}.",
+            "a clinical file starts with four '#' lines (display names, descriptions, datatypes, priorities) before the header; found %(n_comments)s.",
+            code="genomic_clinical_file_starts_with_four",
+            n_comments=len(t.comments),
         )
     meta = [c[1:].split("\t") for c in t.comments[:4]]
     for i, parts in enumerate(meta, start=1):
         if len(parts) != len(t.header):
-            log.error(i, None, f"{len(parts)} fields but the header has {len(t.header)}.")
+            log.error(
+                i,
+                None,
+                "%(n_parts)s fields but the header has %(n_header)s.",
+                code="genomic_fields_but_header_has",
+                n_parts=len(parts),
+                n_header=len(t.header),
+            )
     log.raise_if_errors()
     attrs = tuple(
         ClinicalAttribute(
@@ -253,17 +269,40 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
     for a in attrs:
         if a.datatype not in DATATYPES:
             log.error(
-                3, a.attr_id, f"datatype {a.datatype!r} must be one of {', '.join(DATATYPES)}."
+                3,
+                a.attr_id,
+                "datatype %(datatype)s must be one of %(datatypes)s.",
+                code="genomic_datatype_one",
+                datatype=repr(a.datatype),
+                datatypes=", ".join(DATATYPES),
             )
         if not re.fullmatch(r"-?\d+", a.priority):
-            log.error(4, a.attr_id, f"priority {a.priority!r} must be an integer.")
+            log.error(
+                4,
+                a.attr_id,
+                "priority %(priority)s must be an integer.",
+                code="genomic_priority_integer",
+                priority=repr(a.priority),
+            )
         if a.attr_id != a.attr_id.upper():
-            log.error(t.header_line, a.attr_id, "attribute ids must be upper case.")
+            log.error(
+                t.header_line,
+                a.attr_id,
+                "attribute ids must be upper case.",
+                code="genomic_attribute_ids_upper_case",
+            )
     id_col = "SAMPLE_ID" if kind == "sample" else "PATIENT_ID"
     needed = ("SAMPLE_ID", "PATIENT_ID") if kind == "sample" else ("PATIENT_ID",)
     for c in needed:
         if c not in t.header:
-            raise log.fatal(t.header_line, c, f"the {kind} file needs a {c} column.")
+            raise log.fatal(
+                t.header_line,
+                c,
+                "the %(kind)s file needs a %(c)s column.",
+                code="genomic_file_needs_column",
+                kind=kind,
+                c=c,
+            )
     rows: dict[str, dict[str, str | None]] = {}
     lines: dict[str, int] = {}
     patient_of: dict[str, str] = {}
@@ -274,13 +313,26 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
         for c in needed:
             v = rec[c]
             if v is None:
-                log.error(line, c, f"{c} is empty.")
+                log.error(line, c, "%(column)s is empty.", code="genomic_column_empty", column=c)
             elif not ID_RE.match(v):
-                log.error(line, c, f"{v!r} may contain only letters, digits, '.', '_' and '-'.")
+                log.error(
+                    line,
+                    c,
+                    "%(v)s may contain only letters, digits, '.', '_' and '-'.",
+                    code="genomic_may_contain_only_letters_digits",
+                    v=repr(v),
+                )
         if ident is None:
             continue
         if ident in rows:
-            log.error(line, id_col, f"{ident!r} is repeated (first on line {lines[ident]}).")
+            log.error(
+                line,
+                id_col,
+                "%(ident)s is repeated (first on line %(lines)s).",
+                code="genomic_repeated_first_line",
+                ident=repr(ident),
+                lines=lines[ident],
+            )
             continue
         for key, value in rec.items():
             if value is None or key in needed:
@@ -293,20 +345,40 @@ def read_clinical(path: Path, kind: str, log: IssueLog | None = None) -> _Clinic
                 try:
                     float(value)
                 except ValueError:
-                    log.error(line, key, f"{value!r} is not a number (datatype NUMBER).")
+                    log.error(
+                        line,
+                        key,
+                        "%(value)s is not a number (datatype NUMBER).",
+                        code="genomic_not_number_datatype_number",
+                        value=repr(value),
+                    )
             elif dtype == "BOOLEAN" and low not in {"true", "false"}:
-                log.error(line, key, f"{value!r} is not TRUE or FALSE (datatype BOOLEAN).")
+                log.error(
+                    line,
+                    key,
+                    "%(value)s is not TRUE or FALSE (datatype BOOLEAN).",
+                    code="genomic_not_true_false_datatype_boolean",
+                    value=repr(value),
+                )
             if (
                 key.endswith("_STATUS")
                 and key[:-7] + "_MONTHS" in types
                 and not re.match(r"^[01]:", value)
             ):
-                log.error(line, key, f"{value!r}: survival status values start with '0:' or '1:'.")
+                log.error(
+                    line,
+                    key,
+                    "%(value)s: survival status values start with '0:' or '1:'.",
+                    code="genomic_survival_status_values_start_with",
+                    value=repr(value),
+                )
             if dtype == "STRING" and _EXCEL_DATE.match(value):
                 log.warning(
                     line,
                     key,
-                    f"{value!r} looks like a spreadsheet date conversion; check the source value.",
+                    "%(value)s looks like a spreadsheet date conversion; check the source value.",
+                    code="genomic_looks_like_spreadsheet_date_conversion",
+                    value=repr(value),
                 )
         rows[ident] = {k: v for k, v in rec.items() if k != id_col}
         lines[ident] = line
@@ -339,18 +411,32 @@ def read_cna_frame(
     gene_col = "Hugo_Symbol" if "Hugo_Symbol" in header else None
     if gene_col is None and "Entrez_Gene_Id" not in header:
         raise log.fatal(
-            t.header_line, "Hugo_Symbol", "a CNA file needs Hugo_Symbol or Entrez_Gene_Id."
+            t.header_line,
+            "Hugo_Symbol",
+            "a CNA file needs Hugo_Symbol or Entrez_Gene_Id.",
+            code="genomic_cna_file_needs_hugo_symbol",
         )
     if long is None:
         long = "Value" in header
     f = t.frame.with_row_index("row")
     if gene_col is None:
         gene_col = "Entrez_Gene_Id"
-        log.warning(t.header_line, gene_col, "no Hugo_Symbol column: genes are Entrez ids.")
+        log.warning(
+            t.header_line,
+            gene_col,
+            "no Hugo_Symbol column: genes are Entrez ids.",
+            code="genomic_no_hugo_symbol_column_genes",
+        )
     if long:
         for c in ("Sample_Id", "Value"):
             if c not in header:
-                raise log.fatal(t.header_line, c, f"the long CNA layout needs a {c} column.")
+                raise log.fatal(
+                    t.header_line,
+                    c,
+                    "the long CNA layout needs a %(c)s column.",
+                    code="genomic_long_cna_layout_needs_column",
+                    c=c,
+                )
         cells = f.select(
             "row",
             pl.col(gene_col).alias("gene"),
@@ -362,21 +448,40 @@ def read_cna_frame(
         sample_cols = [c for c in header if c not in non_samples]
         dup = f.filter(pl.col(gene_col).is_duplicated() & pl.col(gene_col).is_not_null())
         for r, g in dup.select("row", gene_col).iter_rows():
-            log.error(t.line_of(r), gene_col, f"gene {g!r} has more than one row.")
+            log.error(
+                t.line_of(r),
+                gene_col,
+                "gene %(g)s has more than one row.",
+                code="genomic_gene_has_more_than_one",
+                g=repr(g),
+            )
         cells = f.select("row", pl.col(gene_col).alias("gene"), *sample_cols).unpivot(
             index=["row", "gene"], variable_name="sample", value_name="value"
         )
         cells = cells.filter(pl.col("value").is_null() | (pl.col("value") != "NA"))
     for r in cells.filter(pl.col("gene").is_null()).get_column("row").unique().to_list():
-        log.error(t.line_of(r), gene_col, "the gene is empty.")
+        log.error(t.line_of(r), gene_col, "the gene is empty.", code="genomic_gene_empty")
     bad = cells.filter(pl.col("value").is_null() | ~pl.col("value").is_in(list(CNA_VALUES)))
     for r, s, v in bad.select("row", "sample", "value").head(log.max_errors).iter_rows():
         where = "Value" if long else s
-        log.error(t.line_of(r), where, f"discrete CNA value {v!r} is not one of -2, -1, 0, 1, 2.")
+        log.error(
+            t.line_of(r),
+            where,
+            "discrete CNA value %(v)s is not one of -2, -1, 0, 1, 2.",
+            code="genomic_discrete_cna_value_not_one",
+            v=repr(v),
+        )
     if long:
         dup = cells.filter(pl.struct("gene", "sample").is_duplicated())
         for r, g, s in dup.select("row", "gene", "sample").head(log.max_errors).iter_rows():
-            log.error(t.line_of(r), gene_col, f"gene {g!r} is given twice for sample {s!r}.")
+            log.error(
+                t.line_of(r),
+                gene_col,
+                "gene %(g)s is given twice for sample %(s)s.",
+                code="genomic_gene_given_twice_sample",
+                g=repr(g),
+                s=repr(s),
+            )
     if known_samples is not None:
         unknown = cells.filter(~pl.col("sample").is_in(list(known_samples)))
         seen: set[str] = set()
@@ -386,7 +491,9 @@ def read_cna_frame(
                 log.error(
                     t.line_of(r) if long else t.header_line,
                     "Sample_Id" if long else s,
-                    f"sample {s!r} is not in the clinical sample file.",
+                    "sample %(sample)s is not in the clinical sample file.",
+                    code="genomic_sample_not_clinical_sample_file",
+                    sample=repr(s),
                 )
     log.raise_if_errors()
     genes = {g: normalise_gene(g) for g in cells.get_column("gene").unique().to_list()}
@@ -439,13 +546,21 @@ def read_structural_variants(
     h = set(t.header)
     for c in ("Sample_Id", "SV_Status"):
         if c not in h:
-            raise log.fatal(t.header_line, c, f"the SV file needs a {c} column.")
+            raise log.fatal(
+                t.header_line,
+                c,
+                "the SV file needs a %(c)s column.",
+                code="genomic_sv_file_needs_column",
+                c=c,
+            )
     for site in ("Site1", "Site2"):
         if f"{site}_Hugo_Symbol" not in h and f"{site}_Entrez_Gene_Id" not in h:
             raise log.fatal(
                 t.header_line,
                 f"{site}_Hugo_Symbol",
-                f"the SV file needs {site}_Hugo_Symbol or {site}_Entrez_Gene_Id.",
+                "the SV file needs %(site)s_Hugo_Symbol or %(site)s_Entrez_Gene_Id.",
+                code="genomic_sv_file_needs_hugo_symbol",
+                site=site,
             )
     out: list[StructuralVariant] = []
 
@@ -457,35 +572,67 @@ def read_structural_variants(
         line = t.line_of(r)
         sample = get(rec, "Sample_Id")
         if sample is None:
-            log.error(line, "Sample_Id", "Sample_Id is empty.")
+            log.error(line, "Sample_Id", "Sample_Id is empty.", code="genomic_sample_id_empty")
             continue
         if known_samples is not None and sample not in known_samples:
-            log.error(line, "Sample_Id", f"sample {sample!r} is not in the clinical sample file.")
+            log.error(
+                line,
+                "Sample_Id",
+                "sample %(sample)s is not in the clinical sample file.",
+                code="genomic_sample_not_clinical_sample_file",
+                sample=repr(sample),
+            )
         status = (get(rec, "SV_Status") or "").upper()
         if status not in {"SOMATIC", "GERMLINE"}:
-            log.error(line, "SV_Status", f"SV_Status {status!r} must be SOMATIC or GERMLINE.")
+            log.error(
+                line,
+                "SV_Status",
+                "SV_Status %(status)s must be SOMATIC or GERMLINE.",
+                code="genomic_sv_status_somatic_germline",
+                status=repr(status),
+            )
         pos: dict[str, int | None] = {}
         for c in ("Site1_Position", "Site2_Position"):
             v = get(rec, c)
             try:
                 pos[c] = int(v) if v is not None else None
             except ValueError:
-                log.error(line, c, f"{v!r} is not a whole number.")
+                log.error(
+                    line,
+                    c,
+                    "%(v)s is not a whole number.",
+                    code="genomic_not_whole_number",
+                    v=repr(v),
+                )
                 pos[c] = None
         build_raw = get(rec, "NCBI_Build")
         build = GenomeBuild.parse(build_raw) if build_raw else None
         if build_raw and build is None:
-            log.error(line, "NCBI_Build", f"unknown genome build {build_raw!r}.")
+            log.error(
+                line,
+                "NCBI_Build",
+                "unknown genome build %(build_raw)s.",
+                code="genomic_unknown_genome_build",
+                build_raw=repr(build_raw),
+            )
         if build and genome_build and build is not genome_build:
             log.error(
                 line,
                 "NCBI_Build",
-                f"genome build {build_raw!r} does not match the study's {genome_build.value}.",
+                "genome build %(build_raw)s does not match the study's %(genome_build)s.",
+                code="genomic_genome_build_does_not_match",
+                build_raw=repr(build_raw),
+                genome_build=genome_build.value,
             )
         g1 = get(rec, "Site1_Hugo_Symbol") or get(rec, "Site1_Entrez_Gene_Id")
         g2 = get(rec, "Site2_Hugo_Symbol") or get(rec, "Site2_Entrez_Gene_Id")
         if g1 is None and g2 is None:
-            log.error(line, "Site1_Hugo_Symbol", "neither site names a gene.")
+            log.error(
+                line,
+                "Site1_Hugo_Symbol",
+                "neither site names a gene.",
+                code="genomic_neither_site_names_gene",
+            )
         exons = {site: _site_exon(get, rec, site, line, log) for site in ("Site1", "Site2")}
         frame_raw = (get(rec, "Site2_Effect_On_Frame") or "").lower().replace("-", "_")
         dna = (get(rec, "DNA_Support") or "").lower()
@@ -542,7 +689,15 @@ def _site_exon(
         log.error(line, column, problem)
         return None
     if region != "EXON":
-        log.info(line, column, f"{site} lies in {region.lower()} {value}: no exon stored.")
+        log.info(
+            line,
+            column,
+            "%(site)s lies in %(region)s %(value)s: no exon stored.",
+            code="genomic_lies_no_exon_stored",
+            site=site,
+            region=region.lower(),
+            value=value,
+        )
         return None
     assert isinstance(value, int)
     return value
@@ -562,34 +717,53 @@ def read_timeline(
         raise log.fatal(
             t.header_line,
             next((c for c in TIMELINE_REQUIRED if c not in t.header[:4]), TIMELINE_REQUIRED[0]),
-            f"a timeline starts with the columns {', '.join(TIMELINE_REQUIRED)} in this order; "
-            f"got {', '.join(t.header[:4])}.",
+            "a timeline starts with the columns %(timeline_required)s in this order; got %(header)s.",
+            code="genomic_timeline_starts_with_columns_this",
+            timeline_required=", ".join(TIMELINE_REQUIRED),
+            header=", ".join(t.header[:4]),
         )
     out: list[TimelineEvent] = []
     for r, rec in enumerate(t.frame.iter_rows(named=True)):
         line = t.line_of(r)
         pid = rec["PATIENT_ID"]
         if pid is None:
-            log.error(line, "PATIENT_ID", "PATIENT_ID is empty.")
+            log.error(line, "PATIENT_ID", "PATIENT_ID is empty.", code="genomic_patient_id_empty")
             continue
         if known_patients is not None and pid not in known_patients:
-            log.error(line, "PATIENT_ID", f"patient {pid!r} is not in the clinical files.")
+            log.error(
+                line,
+                "PATIENT_ID",
+                "patient %(pid)s is not in the clinical files.",
+                code="genomic_patient_not_clinical_files",
+                pid=repr(pid),
+            )
         days: dict[str, int | None] = {}
         for c in ("START_DATE", "STOP_DATE"):
             v = rec[c]
             if v is None:
                 if c == "START_DATE":
-                    log.error(line, c, "START_DATE is empty; give days since diagnosis.")
+                    log.error(
+                        line,
+                        c,
+                        "START_DATE is empty; give days since diagnosis.",
+                        code="genomic_start_date_empty_give_days",
+                    )
                 days[c] = None
                 continue
             try:
                 days[c] = int(v)
             except ValueError:
-                log.error(line, c, f"{v!r} is not a whole number of days since diagnosis.")
+                log.error(
+                    line,
+                    c,
+                    "%(v)s is not a whole number of days since diagnosis.",
+                    code="genomic_not_whole_number_days_since",
+                    v=repr(v),
+                )
                 days[c] = None
         etype = rec["EVENT_TYPE"]
         if etype is None:
-            log.error(line, "EVENT_TYPE", "EVENT_TYPE is empty.")
+            log.error(line, "EVENT_TYPE", "EVENT_TYPE is empty.", code="genomic_event_type_empty")
             continue
         start = days["START_DATE"]
         if start is None:
@@ -607,7 +781,13 @@ def read_gene_panel(path: Path) -> GenePanel:
     log = IssueLog.for_path(path)
     for key in ("stable_id", "gene_list"):
         if key not in meta:
-            raise log.fatal(None, key, f"a gene panel file needs '{key}:'.")
+            raise log.fatal(
+                None,
+                key,
+                "a gene panel file needs '%(key)s:'.",
+                code="genomic_gene_panel_file_needs",
+                key=key,
+            )
     genes = tuple(normalise_gene(g) for g in re.split(r"[\t ]+", meta["gene_list"]) if g)
     return GenePanel(meta["stable_id"], meta.get("description", ""), genes)
 
@@ -617,7 +797,9 @@ def _read_case_list(path: Path) -> CaseList:
     log = IssueLog.for_path(path)
     for key in ("stable_id", "case_list_name", "case_list_description", "case_list_ids"):
         if key not in meta:
-            raise log.fatal(None, key, f"a case list needs '{key}:'.")
+            raise log.fatal(
+                None, key, "a case list needs '%(key)s:'.", code="genomic_case_list_needs", key=key
+            )
     ids = tuple(s for s in re.split(r"[\t ]+", meta["case_list_ids"]) if s)
     return CaseList(
         meta["stable_id"],
@@ -633,11 +815,20 @@ def _data_file(meta_path: Path, meta: Mapping[str, str]) -> Path:
     log = IssueLog.for_path(meta_path)
     name = meta.get("data_filename")
     if not name:
-        raise log.fatal(None, "data_filename", "the meta file does not name its data file.")
+        raise log.fatal(
+            None,
+            "data_filename",
+            "the meta file does not name its data file.",
+            code="genomic_meta_file_does_not_name",
+        )
     p = meta_path.parent / name
     if not p.is_file():
         raise log.fatal(
-            None, "data_filename", f"data file {name!r} does not exist beside the meta file."
+            None,
+            "data_filename",
+            "data file %(name)s does not exist beside the meta file.",
+            code="genomic_data_file_does_not_exist",
+            name=repr(name),
         )
     return p
 
@@ -657,14 +848,18 @@ def _study_meta(d: Path) -> tuple[dict[Path, dict[str, str]], dict[str, str], Ge
     slog = IssueLog.for_path(study_meta_path)
     for key in META_STUDY_REQUIRED:
         if not meta.get(key):
-            slog.error(None, key, f"meta_study needs '{key}:'.")
+            slog.error(
+                None, key, "meta_study needs '%(key)s:'.", code="genomic_meta_study_needs", key=key
+            )
     slog.raise_if_errors()
     build = GenomeBuild.parse(meta.get("reference_genome", "hg19"))
     if build is None:
         raise slog.fatal(
             None,
             "reference_genome",
-            f"reference_genome {meta['reference_genome']!r} must be hg19 or hg38.",
+            "reference_genome %(reference_genome)s must be hg19 or hg38.",
+            code="genomic_reference_genome_hg_hg",
+            reference_genome=repr(meta["reference_genome"]),
         )
     return metas, meta, build
 
@@ -683,7 +878,10 @@ def _by_kind(
             raise mlog.fatal(
                 None,
                 "cancer_study_identifier",
-                f"{m.get('cancer_study_identifier')!r} differs from the study's {study_id!r}.",
+                "%(value)s differs from the study's %(study_id)s.",
+                code="genomic_differs_from_study_s",
+                value=repr(m.get("cancer_study_identifier")),
+                study_id=repr(study_id),
             )
         kind = (m.get("genetic_alteration_type", ""), m.get("datatype", ""))
         by_kind.setdefault(kind, []).append((p, m))
@@ -725,13 +923,22 @@ def _study_clinical(
         sampled = set(sc.patient_of.values())
         for pid, line in pc.lines.items():
             if pid not in sampled:
-                plog.error(line, "PATIENT_ID", f"patient {pid!r} has no sample in the sample file.")
+                plog.error(
+                    line,
+                    "PATIENT_ID",
+                    "patient %(pid)s has no sample in the sample file.",
+                    code="genomic_patient_has_no_sample_sample",
+                    pid=repr(pid),
+                )
         for sid, pid in sc.patient_of.items():
             if pid not in patients:
                 sample_log.error(
                     sc.lines[sid],
                     "PATIENT_ID",
-                    f"sample {sid!r} belongs to patient {pid!r}, who is not in the patient file.",
+                    "sample %(sid)s belongs to patient %(pid)s, who is not in the patient file.",
+                    code="genomic_sample_belongs_patient_who_not",
+                    sid=repr(sid),
+                    pid=repr(pid),
                 )
         notices.extend(plog.notices())
         plog.raise_if_errors()
@@ -816,22 +1023,38 @@ class _Profiles:
         mlog = IssueLog.for_path(mpath)
         t = load_table(mpath, mlog, kind="gene panel matrix")
         if "SAMPLE_ID" not in t.header:
-            raise mlog.fatal(t.header_line, "SAMPLE_ID", "the gene panel matrix needs SAMPLE_ID.")
+            raise mlog.fatal(
+                t.header_line,
+                "SAMPLE_ID",
+                "the gene panel matrix needs SAMPLE_ID.",
+                code="genomic_gene_panel_matrix_needs_sample",
+            )
         for r, rec in enumerate(t.frame.iter_rows(named=True)):
             sid = rec.pop("SAMPLE_ID")
             if sid is None:
-                mlog.error(t.line_of(r), "SAMPLE_ID", "SAMPLE_ID is empty.")
+                mlog.error(
+                    t.line_of(r),
+                    "SAMPLE_ID",
+                    "SAMPLE_ID is empty.",
+                    code="genomic_sample_id_upper_empty",
+                )
                 continue
             if sid not in self.known:
                 mlog.error(
-                    t.line_of(r), "SAMPLE_ID", f"sample {sid!r} is not in the clinical sample file."
+                    t.line_of(r),
+                    "SAMPLE_ID",
+                    "sample %(sample)s is not in the clinical sample file.",
+                    code="genomic_sample_not_clinical_sample_file",
+                    sample=repr(sid),
                 )
             for profile, panel_id in rec.items():
                 if panel_id is not None and panel_id != "NA" and panel_id not in panels:
                     mlog.error(
                         t.line_of(r),
                         profile,
-                        f"gene panel {panel_id!r} has no data_gene_panel file.",
+                        "gene panel %(panel_id)s has no data_gene_panel file.",
+                        code="genomic_gene_panel_has_no_data",
+                        panel_id=repr(panel_id),
                     )
             matrix[sid] = {k: (None if v in (None, "NA") else v) for k, v in rec.items()}
         mlog.raise_if_errors()
@@ -883,7 +1106,10 @@ def _case_lists(d: Path, known: frozenset[str]) -> tuple[CaseList, ...]:
             clog.error(
                 None,
                 "case_list_ids",
-                f"{len(unknown)} sample(s) not in the clinical sample file, e.g. {unknown[0]!r}.",
+                "%(n_unknown)s sample(s) not in the clinical sample file, e.g. %(unknown)s.",
+                code="genomic_sample_s_not_clinical_sample",
+                n_unknown=len(unknown),
+                unknown=repr(unknown[0]),
             )
         clog.raise_if_errors()
         case_lists.append(cl)

@@ -5,14 +5,19 @@ Readers collect every problem they meet (up to a limit) and then raise one
 ``extra["issues"]`` carries all of them. Problems that do not stop a read (a non-standard column,
 an alias resolved to its official gene symbol) are returned as ``Issue`` objects of severity
 ``"warning"`` or ``"info"`` beside the data.
+
+An issue the app may word in the user's language carries a stable ``code`` and the values its
+message names (``params``); the English ``message`` is its template filled with them, as the
+app's catalogue does for its own language (``oncotrials.apps.genomics.file_messages``).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from oncotrials.core.errors import ValidationError
 
@@ -36,6 +41,10 @@ class Issue:
     field: str | None
     message: str
     severity: Severity = Severity.ERROR
+    #: what the problem is, for the app to word it; "" when only the English message exists
+    code: str = ""
+    #: the values the message names, as (name, value) pairs
+    params: tuple[tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
         where = self.file
@@ -88,20 +97,44 @@ class IssueLog:
     def n_errors(self) -> int:
         return sum(1 for i in self.issues if i.severity is Severity.ERROR)
 
-    def error(self, line: int | None, field: str | None, message: str) -> None:
+    def _issue(
+        self,
+        line: int | None,
+        field: str | None,
+        message: str,
+        severity: Severity,
+        code: str,
+        params: Mapping[str, Any],
+    ) -> Issue:
+        """With a ``code``, ``message`` is a template with ``%(name)s`` placeholders."""
+        if code:
+            return Issue(
+                self.file, line, field, message % params, severity, code, tuple(params.items())
+            )
+        return Issue(self.file, line, field, message, severity)
+
+    def error(
+        self, line: int | None, field: str | None, message: str, *, code: str = "", **params: Any
+    ) -> None:
         if self.n_errors >= self.max_errors:
             return
-        self.issues.append(Issue(self.file, line, field, message, Severity.ERROR))
+        self.issues.append(self._issue(line, field, message, Severity.ERROR, code, params))
 
-    def warning(self, line: int | None, field: str | None, message: str) -> None:
-        self.issues.append(Issue(self.file, line, field, message, Severity.WARNING))
+    def warning(
+        self, line: int | None, field: str | None, message: str, *, code: str = "", **params: Any
+    ) -> None:
+        self.issues.append(self._issue(line, field, message, Severity.WARNING, code, params))
 
-    def info(self, line: int | None, field: str | None, message: str) -> None:
-        self.issues.append(Issue(self.file, line, field, message, Severity.INFO))
+    def info(
+        self, line: int | None, field: str | None, message: str, *, code: str = "", **params: Any
+    ) -> None:
+        self.issues.append(self._issue(line, field, message, Severity.INFO, code, params))
 
-    def fatal(self, line: int | None, field: str | None, message: str) -> GenomicFileError:
+    def fatal(
+        self, line: int | None, field: str | None, message: str, *, code: str = "", **params: Any
+    ) -> GenomicFileError:
         """Record an error and return the exception to raise at once."""
-        self.issues.append(Issue(self.file, line, field, message, Severity.ERROR))
+        self.issues.append(self._issue(line, field, message, Severity.ERROR, code, params))
         return GenomicFileError(self.issues)
 
     def raise_if_errors(self) -> None:

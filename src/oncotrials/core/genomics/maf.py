@@ -397,8 +397,8 @@ class _MafColumns:
             self.log.warning(
                 self.table.header_line,
                 None,
-                "no protein-change column (HGVSp_Short, HGVSp, Protein_Change or "
-                "Amino_Acid_Change); protein changes will be empty.",
+                "no protein-change column (HGVSp_Short, HGVSp, Protein_Change or Amino_Acid_Change); protein changes will be empty.",
+                code="genomic_no_protein_change_column_hgvsp",
             )
         else:
             self.used["protein_change"] = protein_col
@@ -503,7 +503,15 @@ class _MafColumns:
         renamed = {a: b for a, b in gene_map.items() if a != b}
         for a, b in sorted(renamed.items()):
             n = f.filter(pl.col(h) == a).height
-            self.log.info(None, h, f"gene symbol {a!r} read as {b!r} ({n} row(s)).")
+            self.log.info(
+                None,
+                h,
+                "gene symbol %(a)s read as %(b)s (%(n)s row(s)).",
+                code="genomic_gene_symbol_read_row_s",
+                a=repr(a),
+                b=repr(b),
+                n=n,
+            )
         if known_genes is not None:
             unknown_genes = sorted(g for g in set(gene_map.values()) if g not in known_genes)
             raw_of = {b: a for a, b in gene_map.items()}
@@ -588,7 +596,9 @@ class _MafColumns:
                 self.log.error(
                     self.table.line_of(r),
                     t,
-                    f"sample {s!r} is not in the clinical sample file; add it there.",
+                    "sample %(s)s is not in the clinical sample file; add it there.",
+                    code="genomic_sample_not_clinical_sample_file_add",
+                    s=repr(s),
                 )
 
         self.checks.append((unknown, report_samples))
@@ -704,12 +714,20 @@ class _MafColumns:
             return "fraction"  # above 100: the range check names every line
         if ratio is not None and 0.9 <= ratio <= 1.1:
             return "fraction"
-        shown = f"; the allele counts give a ratio of {ratio:.0f}" if ratio is not None else ""
         self.log.warning(
             None,
             column,
-            f"VAF column {column!r} holds values up to {top:g}, none above 100: read as percent "
-            f"and divided by 100{shown}. Declare the unit when this guess is wrong.",
+            (
+                "VAF column %(column)s holds values up to %(top)s, none above 100: read as percent "
+                "and divided by 100; the allele counts give a ratio of %(ratio)s."
+                if ratio is not None
+                else "VAF column %(column)s holds values up to %(top)s, none above 100: read as "
+                "percent and divided by 100."
+            ),
+            code="genomic_vaf_percent_ratio" if ratio is not None else "genomic_vaf_percent",
+            column=repr(column),
+            top=format(top, "g"),
+            ratio=format(ratio or 0, ".0f"),
         )
         return "percent"
 
@@ -729,7 +747,13 @@ class _MafColumns:
             elif raw in aliases:
                 mapping[raw] = aliases[raw]
                 self.log.warning(
-                    None, column, f"{what} {raw!r} read as {aliases[raw]!r} (mapped spelling)."
+                    None,
+                    column,
+                    "%(what)s %(raw)s read as %(aliases)s (mapped spelling).",
+                    code="genomic_read_mapped_spelling",
+                    what=what,
+                    raw=repr(raw),
+                    aliases=repr(aliases[raw]),
                 )
             else:
                 self.errors_where(

@@ -203,6 +203,9 @@ class Parsed:
     frames: dict[str, pl.DataFrame]
     notices: list[str] = field(default_factory=list)
     patient_field: str = "Tumor_Sample_Barcode"
+    # The readers' notices as issues (the first ``len(notice_issues)`` of ``notices``), for the
+    # app to word them in the user's language.
+    notice_issues: tuple[Issue, ...] = ()
     # The file line of each row, per kind, when the reader knows it (MAF), and the file's name
     # of each column (``protein_change_raw`` -> ``HGVSp_Short``), for errors.
     lines: dict[str, pl.Series] = field(default_factory=dict)
@@ -227,7 +230,12 @@ class PatientMap:
         try:
             text = p.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"{p.name}: cannot read the patient map ({exc}).") from None
+            raise ValidationError(
+                f"{p.name}: cannot read the patient map ({exc}).",
+                code="patient_map_unreadable",
+                p=str(p.name),
+                exc=str(exc),
+            ) from None
         return cls.parse(text, name=p.name)
 
     @classmethod
@@ -238,6 +246,9 @@ class PatientMap:
             raise ValidationError(
                 f"{name} line 1: the header needs research_id and sample_id or patient_id; "
                 f"got {', '.join(header) or 'nothing'}.",
+                code="patient_map_header",
+                name=str(name),
+                value=str(", ".join(header) or "nothing"),
                 field="research_id",
             )
         by_sample: dict[str, str] = {}
@@ -250,6 +261,9 @@ class PatientMap:
             if not rid or not (sid or pid):
                 raise ValidationError(
                     f"{name} line {n}: research_id and a sample_id or patient_id are required.",
+                    code="patient_map_ids_required",
+                    name=str(name),
+                    n=str(n),
                     field="research_id",
                 )
             if sid:
@@ -270,11 +284,21 @@ def _sample_info_from_row(row: Mapping[str, str | None], *, name: str, line: int
         raise ValidationError(
             f"{name} line {line}: timepoint must be one of {', '.join(TIMEPOINTS)}; "
             f"got {timepoint!r}.",
+            code="patient_map_timepoint",
+            name=str(name),
+            line=str(line),
+            timepoints=str(", ".join(TIMEPOINTS)),
+            timepoint=repr(timepoint),
             field="timepoint",
         )
     if kind is not None and kind not in SAMPLE_KINDS:
         raise ValidationError(
             f"{name} line {line}: kind must be one of {', '.join(SAMPLE_KINDS)}; got {kind!r}.",
+            code="patient_map_kind",
+            name=str(name),
+            line=str(line),
+            sample_kinds=str(", ".join(SAMPLE_KINDS)),
+            kind=repr(kind),
             field="kind",
         )
     collected: dt.date | None = None
@@ -284,6 +308,10 @@ def _sample_info_from_row(row: Mapping[str, str | None], *, name: str, line: int
         except ValueError:
             raise ValidationError(
                 f"{name} line {line}: collected_on must be a date YYYY-MM-DD; got {c!r}.",
+                code="patient_map_collected_on",
+                name=str(name),
+                line=str(line),
+                c=repr(c),
                 field="collected_on",
             ) from None
     tf: float | None = None
@@ -295,6 +323,10 @@ def _sample_info_from_row(row: Mapping[str, str | None], *, name: str, line: int
         if not 0.0 <= tf <= 1.0:
             raise ValidationError(
                 f"{name} line {line}: tumour_fraction must be a number in [0, 1]; got {t!r}.",
+                code="patient_map_tumour_fraction",
+                name=str(name),
+                line=str(line),
+                t=repr(t),
                 field="tumour_fraction",
             )
     return SampleInfo(
@@ -456,6 +488,7 @@ def parsed_from_maf(
         reports,
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         lines={"mutations": table.frame.get_column("line")},
         field_names={"mutations": names},
     )
@@ -480,6 +513,7 @@ def parsed_from_vcf(
         },
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="tumour sample column",
     )
 
@@ -504,6 +538,7 @@ def parsed_from_seg(
         reports,
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="ID",
         lines={"segments": table.frame.get_column("line")},
         field_names={"segments": names},
@@ -548,6 +583,7 @@ def parsed_from_report(
         {s.sample_id: rinfo},
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="sample.patient_id",
     )
 
@@ -591,6 +627,7 @@ def parsed_from_study(
         reports,
         frames,
         _notices(notices),
+        notice_issues=tuple(notices),
         patient_field="PATIENT_ID",
     )
 

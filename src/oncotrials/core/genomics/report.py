@@ -152,12 +152,22 @@ def _load(p: Path, log: IssueLog) -> tuple[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise log.fatal(raw.count(b"\n", 0, exc.start) + 1, None, "not valid UTF-8.") from None
+        raise log.fatal(
+            raw.count(b"\n", 0, exc.start) + 1,
+            None,
+            "not valid UTF-8.",
+            code="genomic_not_valid_utf",
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise log.fatal(
-            exc.lineno, None, f"not valid JSON: {exc.msg} (column {exc.colno})."
+            exc.lineno,
+            None,
+            "not valid JSON: %(msg)s (column %(colno)s).",
+            code="genomic_not_valid_json_column",
+            msg=exc.msg,
+            colno=exc.colno,
         ) from None
     return text, data
 
@@ -185,13 +195,19 @@ def _sample(
             log.error(
                 where.line(("sample", "oncotree_code")),
                 "sample/oncotree_code",
-                f"unknown OncoTree code {code!r} ({tree.version}).",
+                "unknown OncoTree code %(code_value)s (%(version)s).",
+                code="genomic_unknown_oncotree_code",
+                code_value=repr(code),
+                version=tree.version,
             )
         elif resolved != code:
             log.info(
                 where.line(("sample", "oncotree_code")),
                 "sample/oncotree_code",
-                f"{code!r} read as {resolved!r}.",
+                "%(code_value)s read as %(resolved)s.",
+                code="genomic_code_read_as",
+                code_value=repr(code),
+                resolved=repr(resolved),
             )
         code = resolved
     for key in ("collected_on",):
@@ -201,7 +217,9 @@ def _sample(
             log.error(
                 where.line(("sample", key)),
                 f"sample/{key}",
-                f"{s[key]!r} is not a date (YYYY-MM-DD).",
+                "%(value)s is not a date (YYYY-MM-DD).",
+                code="genomic_not_date",
+                value=repr(s[key]),
             )
     try:
         reported_on = _date(data.get("reported_on"))
@@ -210,7 +228,9 @@ def _sample(
         log.error(
             where.line(("reported_on",)),
             "reported_on",
-            f"{data['reported_on']!r} is not a date (YYYY-MM-DD).",
+            "%(value)s is not a date (YYYY-MM-DD).",
+            code="genomic_not_date",
+            value=repr(data["reported_on"]),
         )
     log.raise_if_errors()
     sample = Sample(
@@ -253,13 +273,22 @@ class _Alterations:
             return value
         line, name = self.where.line(at), self.where.field(at)
         if value in aliases:
-            self.log.warning(line, name, f"{value!r} read as {aliases[value]!r} (mapped spelling).")
+            self.log.warning(
+                line,
+                name,
+                "%(value)s read as %(aliases)s (mapped spelling).",
+                code="genomic_value_read_mapped_spelling",
+                value=repr(value),
+                aliases=repr(aliases[value]),
+            )
             return aliases[value]
         self.log.error(
             line,
             name,
-            f"{value!r} is not in the vocabulary ({', '.join(sorted(exact))}; values are "
-            "case-sensitive).",
+            "%(value)s is not in the vocabulary (%(exact)s; values are case-sensitive).",
+            code="genomic_not_vocabulary_values_are_case",
+            value=repr(value),
+            exact=", ".join(sorted(exact)),
         )
         return None
 
@@ -268,10 +297,21 @@ class _Alterations:
         where, log = self.where, self.log
         g = normalise_gene(value)
         if g != value:
-            log.info(where.line(at), where.field(at), f"gene symbol {value!r} read as {g!r}.")
+            log.info(
+                where.line(at),
+                where.field(at),
+                "gene symbol %(value)s read as %(g)s.",
+                code="genomic_gene_symbol_read",
+                value=repr(value),
+                g=repr(g),
+            )
         if self.covered is not None and g not in self.covered:
             log.warning(
-                where.line(at), where.field(at), f"{g} is reported but not in assay/covered_genes."
+                where.line(at),
+                where.field(at),
+                "%(g)s is reported but not in assay/covered_genes.",
+                code="genomic_reported_but_not_assay_covered",
+                g=g,
             )
         return g
 
@@ -289,7 +329,9 @@ class _Alterations:
             log.warning(
                 where.line((*base, "protein_change")),
                 where.field((*base, "protein_change")),
-                f"protein change {raw_p!r} not recognised; kept raw.",
+                "protein change %(raw_p)s not recognised; kept raw.",
+                code="genomic_protein_change_not_recognised_kept",
+                raw_p=repr(raw_p),
             )
         ref, alt = v.get("ref"), v.get("alt")
         vclass = (
@@ -301,7 +343,9 @@ class _Alterations:
             log.error(
                 where.line((*base, "consequence")),
                 where.field((*base, "consequence")),
-                f"consequence {v['consequence']!r} is not a known Sequence Ontology term.",
+                "consequence %(consequence)s is not a known Sequence Ontology term.",
+                code="genomic_consequence_not_known_sequence_ontology",
+                consequence=repr(v["consequence"]),
             )
             return None
         status = self.vocabulary(
@@ -314,15 +358,17 @@ class _Alterations:
             log.error(
                 where.line((*base, "mutation_status")),
                 where.field((*base, "mutation_status")),
-                "a blood (germline) sample cannot carry a somatic call; report it on the "
-                "tumour sample.",
+                "a blood (germline) sample cannot carry a somatic call; report it on the tumour sample.",
+                code="genomic_blood_germline_sample_cannot_carry",
             )
         if below_limit_of_detection(v.get("vaf"), self.lod):
             log.warning(
                 where.line((*base, "vaf")),
                 where.field((*base, "vaf")),
-                f"VAF {v['vaf']:g} is below the assay's limit of detection {self.lod:g}; "
-                "kept, flagged below LoD.",
+                "VAF %(vaf)s is below the assay's limit of detection %(lod)s; kept, flagged below LoD.",
+                code="genomic_vaf_below_assay_s_limit",
+                vaf=format(v["vaf"], "g"),
+                lod=format(self.lod, "g"),
             )
         start = v.get("position")
         end = None
@@ -453,14 +499,16 @@ def read_report_json(
         log.error(
             where.line(("matched_normal", "sample_id")),
             "matched_normal/sample_id",
-            f"{normal!r} is the tumour sample itself; the matched normal is another sample.",
+            "%(normal)s is the tumour sample itself; the matched normal is another sample.",
+            code="genomic_tumour_sample_itself_matched_normal",
+            normal=repr(normal),
         )
     if normal is not None and sample.kind is SampleKind.BLOOD:
         log.error(
             where.line(("matched_normal",)),
             "matched_normal",
-            "the report's sample is a blood (germline) sample: a normal sample has no matched "
-            "normal.",
+            "the report's sample is a blood (germline) sample: a normal sample has no matched normal.",
+            code="genomic_report_s_sample_blood_germline",
         )
     alterations = _Alterations(
         sample.sample_id, build, covered, where, log, normal, assay.get("limit_of_detection")

@@ -191,11 +191,20 @@ def read_seg(
         raise log.fatal(
             t.header_line,
             missing[0],
-            f"a SEG file needs the columns {', '.join(SEG_HEADER)}; missing {', '.join(missing)}.",
+            "a SEG file needs the columns %(seg_header)s; missing %(missing)s.",
+            code="genomic_seg_file_needs_columns_missing",
+            seg_header=", ".join(SEG_HEADER),
+            missing=", ".join(missing),
         )
     for h in t.header:
         if h not in used.values():
-            log.info(t.header_line, h, f"column {h!r} is not read.")
+            log.info(
+                t.header_line,
+                h,
+                "column %(h)s is not read.",
+                code="genomic_column_not_read",
+                h=repr(h),
+            )
     build = _build_of(p, genome_build)
     sizes = chromosome_sizes()
     if build is not None:
@@ -352,8 +361,13 @@ def read_seg(
         log.error(
             t.line_of(rec["_row"]),
             used["start"],
-            f"the segment {rec['chromosome']}:{rec['start']}-{rec['end']} of sample "
-            f"{rec['sample_id']!r} overlaps the one on line {t.line_of(rec['_prev_row'])}.",
+            "the segment %(chromosome)s:%(start)s-%(end)s of sample %(sample_id)s overlaps the one on line %(other_line)s.",
+            code="genomic_segment_sample_overlaps_one_line",
+            chromosome=rec["chromosome"],
+            start=rec["start"],
+            end=rec["end"],
+            sample_id=repr(rec["sample_id"]),
+            other_line=t.line_of(rec["_prev_row"]),
         )
     log.raise_if_errors()
     frame = g.sort("_row").select(

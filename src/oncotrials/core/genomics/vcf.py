@@ -145,7 +145,12 @@ def _columns(
 ) -> tuple[str, str | None]:
     """The tumour and normal sample columns (see the module docstring)."""
     if not samples:
-        raise log.fatal(n_header_lines, "#CHROM", "the VCF has no sample columns.")
+        raise log.fatal(
+            n_header_lines,
+            "#CHROM",
+            "the VCF has no sample columns.",
+            code="genomic_vcf_has_no_sample_columns",
+        )
     t = _pick(samples, tumour, ("TUMOR", "TUMOUR"), "tumor_sample", raw)
     if t is None and len(samples) == 1:
         t = samples[0]
@@ -153,15 +158,20 @@ def _columns(
         raise log.fatal(
             n_header_lines,
             "#CHROM",
-            f"tumour sample {t!r} not found; columns are {', '.join(samples)}. "
-            "Name it with tumour=.",
+            "tumour sample %(t)s not found; columns are %(samples)s. Name it with tumour=.",
+            code="genomic_tumour_sample_not_found_columns",
+            t=repr(t),
+            samples=", ".join(samples),
         )
     n = _pick(samples, normal, ("NORMAL",), "normal_sample", raw)
     if n is not None and n not in samples:
         raise log.fatal(
             n_header_lines,
             "#CHROM",
-            f"normal sample {n!r} not found; columns are {', '.join(samples)}.",
+            "normal sample %(n)s not found; columns are %(samples)s.",
+            code="genomic_normal_sample_not_found_columns",
+            n=repr(n),
+            samples=", ".join(samples),
         )
     return t, n
 
@@ -174,8 +184,10 @@ def _build(raw: str, genome_build: GenomeBuild | str | None, log: IssueLog) -> G
         raise log.fatal(
             build_line,
             "reference",
-            f"the VCF declares {build.value} but {expected.value} was expected; "
-            "lift it over first.",
+            "the VCF declares %(build)s but %(expected)s was expected; lift it over first.",
+            code="genomic_vcf_declares_but_was_expected",
+            build=build.value,
+            expected=expected.value,
         )
     return build
 
@@ -270,7 +282,9 @@ def read_vcf(
     try:
         vcf = VCF(str(p))
     except Exception as exc:  # cyvcf2 raises bare Exceptions for malformed headers
-        raise log.fatal(1, None, f"not a readable VCF ({exc}).") from None
+        raise log.fatal(
+            1, None, "not a readable VCF (%(exc)s).", code="genomic_not_readable_vcf", exc=exc
+        ) from None
     raw = _file_header(p)  # as written: htslib's raw_header adds lines (e.g. FILTER=PASS)
     n_header_lines = raw.rstrip("\n").count("\n") + 1
     samples = list(vcf.samples)
@@ -289,6 +303,7 @@ def read_vcf(
             n_header_lines + got.n_records,
             None,
             "the file ends in the middle of this line (no final newline): truncated?",
+            code="genomic_file_ends_middle_this_line",
         )
     log.raise_if_errors()
     return VcfResult(
@@ -337,7 +352,11 @@ def _read_records(
         except Exception as exc:  # htslib refuses the record (cut short, malformed)
             vcf.close()
             raise log.fatal(
-                n_header_lines + 1 + idx, None, f"the record cannot be parsed ({exc}); truncated?"
+                n_header_lines + 1 + idx,
+                None,
+                "the record cannot be parsed (%(exc)s); truncated?",
+                code="genomic_record_cannot_parsed_truncated",
+                exc=exc,
             ) from None
         got.n_records += 1
         if progress is not None and got.n_records % 10_000 == 0:
@@ -353,7 +372,12 @@ def _read_records(
             continue
         line = n_header_lines + 1 + idx
         if not rec.ALT:
-            log.error(line, "ALT", "the record has no ALT allele.")
+            log.error(
+                line,
+                "ALT",
+                "the record has no ALT allele.",
+                code="genomic_record_has_no_alt_allele",
+            )
             continue
         got.mutations.append(_mutation(rec, s, line, log))
     vcf.close()
@@ -435,7 +459,13 @@ def _freq(rec: Any, ti: int, line: int, log: IssueLog) -> float | None:
     try:
         return float(text) / 100.0
     except ValueError:
-        log.error(line, "FREQ", f"{freq[ti]!r} is not a percentage.")
+        log.error(
+            line,
+            "FREQ",
+            "%(freq)s is not a percentage.",
+            code="genomic_not_percentage",
+            freq=repr(freq[ti]),
+        )
         return None
 
 

@@ -88,7 +88,11 @@ class BlockList:
                 return stratum
         known = ", ".join(s.label for s in self.strata)
         raise NotFoundError(
-            f"Stratum {label!r} is not in this list (strata: {known}).", field="stratum"
+            f"Stratum {label!r} is not in this list (strata: {known}).",
+            code="randomisation_stratum_not_this_list",
+            label=repr(label),
+            known=str(known),
+            field="stratum",
         )
 
 
@@ -101,15 +105,25 @@ def parse_arms(arms: Mapping[str, int] | Sequence[Arm]) -> tuple[Arm, ...]:
     )
     if len(items) < 2:
         raise ValidationError(
-            f"arms: a randomisation needs at least two arms; got {len(items)}.", field="arms"
+            f"arms: a randomisation needs at least two arms; got {len(items)}.",
+            code="randomisation_arms_randomisation_needs_least",
+            n_items=str(len(items)),
+            field="arms",
         )
     seen: set[str] = set()
     for arm in items:
         if not isinstance(arm.name, str) or not arm.name.strip():
-            raise ValidationError(f"arms: every arm needs a name; got {arm.name!r}.", field="arms")
+            raise ValidationError(
+                f"arms: every arm needs a name; got {arm.name!r}.",
+                code="randomisation_arms_every_arm_needs",
+                arm=repr(arm.name),
+                field="arms",
+            )
         if arm.name in seen:
             raise ValidationError(
                 f"arms.{arm.name}: the arm is listed twice; name each arm once.",
+                code="randomisation_arms_arm_listed_twice",
+                arm=str(arm.name),
                 field=f"arms.{arm.name}",
             )
         seen.add(arm.name)
@@ -117,11 +131,17 @@ def parse_arms(arms: Mapping[str, int] | Sequence[Arm]) -> tuple[Arm, ...]:
             raise ValidationError(
                 f"arms.{arm.name}: the ratio must be a whole number (e.g. 2 for 2:1); "
                 f"got {arm.ratio!r}.",
+                code="randomisation_arms_ratio_whole_number",
+                arm=str(arm.name),
+                ratio=repr(arm.ratio),
                 field=f"arms.{arm.name}",
             )
         if arm.ratio <= 0:
             raise ValidationError(
                 f"arms.{arm.name}: the ratio must be > 0; got {arm.ratio}.",
+                code="randomisation_arms_ratio_got",
+                arm=str(arm.name),
+                ratio=str(arm.ratio),
                 field=f"arms.{arm.name}",
             )
     return tuple(Arm(a.name, int(a.ratio)) for a in items)
@@ -135,16 +155,25 @@ def _parse_factors(
     parsed = []
     for name, levels in factors.items():
         if not name:
-            raise ValidationError("strata: a stratification factor has no name.", field="strata")
+            raise ValidationError(
+                "strata: a stratification factor has no name.",
+                code="randomisation_strata_stratification_factor_has",
+                field="strata",
+            )
         values = tuple(str(v) for v in levels)
         if not values:
             raise ValidationError(
                 f"strata.{name}: the factor has no levels; list at least one.",
+                code="randomisation_strata_factor_has_no",
+                name=str(name),
                 field=f"strata.{name}",
             )
         if len(set(values)) != len(values):
             raise ValidationError(
                 f"strata.{name}: a level is listed twice ({', '.join(values)}).",
+                code="randomisation_strata_level_listed_twice",
+                name=str(name),
+                values=str(", ".join(values)),
                 field=f"strata.{name}",
             )
         parsed.append((name, values))
@@ -161,12 +190,20 @@ def stratum_label(levels: Mapping[str, str], factors: Sequence[tuple[str, Sequen
             raise ValidationError(
                 f"strata.{name}: the patient has no level for stratification factor {name!r}; "
                 f"give one of {', '.join(allowed)}.",
+                code="randomisation_strata_patient_has_no",
+                name=str(name),
+                name_b=repr(name),
+                allowed=str(", ".join(allowed)),
                 field=f"strata.{name}",
             )
         value = str(levels[name])
         if value not in allowed:
             raise ValidationError(
                 f"strata.{name}: level {value!r} is not one of {', '.join(allowed)}.",
+                code="randomisation_strata_level_not_one",
+                name=str(name),
+                value=repr(value),
+                allowed=str(", ".join(allowed)),
                 field=f"strata.{name}",
             )
         parts.append(f"{name}={value}")
@@ -209,18 +246,29 @@ def permuted_block_list(
     total = sum(a.ratio for a in parsed_arms)
     sizes = tuple(int(s) for s in block_sizes)
     if not sizes:
-        raise ValidationError("block_sizes: give at least one block size.", field="block_sizes")
+        raise ValidationError(
+            "block_sizes: give at least one block size.",
+            code="randomisation_block_sizes_give_least",
+            field="block_sizes",
+        )
     for size in sizes:
         if size <= 0 or size % total:
             ratio_text = ":".join(str(a.ratio) for a in parsed_arms)
             raise ValidationError(
                 f"block_sizes: {size} is not a positive multiple of {total}, the sum of the "
                 f"ratios {ratio_text}; every block must hold each arm in the ratio.",
+                code="randomisation_block_sizes_not_positive",
+                size=str(size),
+                total=str(total),
+                ratio_text=str(ratio_text),
                 field="block_sizes",
             )
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise ValidationError(
-            f"n: the list length must be a whole number > 0; got {n!r}.", field="n"
+            f"n: the list length must be a whole number > 0; got {n!r}.",
+            code="randomisation_n_list_length_whole",
+            n=repr(n),
+            field="n",
         )
     generator = np.random.default_rng(rng)
     names = np.array([a.name for a in parsed_arms])
@@ -256,6 +304,8 @@ def next_allocation(stratum: StratumList, allocated: int) -> Allocation:
     if isinstance(allocated, bool) or not isinstance(allocated, int) or allocated < 0:
         raise ValidationError(
             f"allocated: the number already allocated must be a whole number >= 0; got {allocated!r}.",
+            code="randomisation_allocated_number_already_allocated",
+            allocated=repr(allocated),
             field="allocated",
         )
     if allocated >= len(stratum.allocations):

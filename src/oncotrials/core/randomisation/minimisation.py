@@ -104,6 +104,8 @@ class PreparedConfig:
             raise ValidationError(
                 f"{where}: the factor levels must be a mapping of factor to level; "
                 f"got {type(levels).__name__}.",
+                code="randomisation_factor_levels_mapping_factor",
+                name=str(type(levels).__name__),
                 field=where,
             )
         index = []
@@ -112,6 +114,11 @@ class PreparedConfig:
                 raise ValidationError(
                     f"{where}.{factor.name}: missing; every patient needs a level for factor "
                     f"{factor.name!r} (one of {', '.join(factor.levels)}).",
+                    code="randomisation_missing_every_patient_needs",
+                    where=str(where),
+                    factor=str(factor.name),
+                    factor_b=repr(factor.name),
+                    levels=str(", ".join(factor.levels)),
                     field=f"{where}.{factor.name}",
                 )
             value = str(levels[factor.name])
@@ -119,6 +126,12 @@ class PreparedConfig:
                 raise ValidationError(
                     f"{where}.{factor.name}: unknown level {value!r}; factor {factor.name!r} "
                     f"has levels {', '.join(factor.levels)}.",
+                    code="randomisation_unknown_level_factor_has",
+                    where=str(where),
+                    factor=str(factor.name),
+                    value=repr(value),
+                    factor_b=repr(factor.name),
+                    levels=str(", ".join(factor.levels)),
                     field=f"{where}.{factor.name}",
                 )
             index.append(factor.levels.index(value))
@@ -127,6 +140,10 @@ class PreparedConfig:
             raise ValidationError(
                 f"{where}.{extra[0]}: not a minimisation factor of this scheme "
                 f"(factors: {', '.join(f.name for f in self.factors)}).",
+                code="randomisation_not_minimisation_factor_this",
+                where=str(where),
+                extra=str(extra[0]),
+                factors=str(", ".join(f.name for f in self.factors)),
                 field=f"{where}.{extra[0]}",
             )
         return tuple(index)
@@ -135,7 +152,11 @@ class PreparedConfig:
         names = self.arm_names
         if arm not in names:
             raise ValidationError(
-                f"{where}: unknown arm {arm!r}; the arms are {', '.join(names)}.", field=where
+                f"{where}: unknown arm {arm!r}; the arms are {', '.join(names)}.",
+                code="randomisation_unknown_arm_arms_are",
+                arm=repr(arm),
+                names=str(", ".join(names)),
+                field=where,
             )
         return names.index(arm)
 
@@ -153,6 +174,7 @@ def _prepare(config: MinimisationConfig) -> PreparedConfig:
     if not raw_factors:
         raise ValidationError(
             "factors: minimisation needs at least one factor; use a block list for none.",
+            code="randomisation_factors_minimisation_needs_least",
             field="factors",
         )
     weights = dict(config.weights or {})
@@ -161,26 +183,41 @@ def _prepare(config: MinimisationConfig) -> PreparedConfig:
         if name not in names:
             raise ValidationError(
                 f"weights.{name}: not a factor of this scheme (factors: {', '.join(names)}).",
+                code="randomisation_weights_not_factor_this",
+                name=str(name),
+                names=str(", ".join(names)),
                 field=f"weights.{name}",
             )
     factors = []
     for factor in raw_factors:
         if not factor.name:
-            raise ValidationError("factors: a factor has no name.", field="factors")
+            raise ValidationError(
+                "factors: a factor has no name.",
+                code="randomisation_factors_factor_has_no",
+                field="factors",
+            )
         if names.count(factor.name) > 1:
             raise ValidationError(
                 f"factors.{factor.name}: the factor is listed twice.",
+                code="randomisation_factors_factor_listed_twice",
+                factor=str(factor.name),
                 field=f"factors.{factor.name}",
             )
         levels = tuple(str(v) for v in factor.levels)
         if len(levels) < 2:
             raise ValidationError(
                 f"factors.{factor.name}: a factor needs at least two levels; got {list(levels)}.",
+                code="randomisation_factors_factor_needs_least",
+                factor=str(factor.name),
+                levels=str(list(levels)),
                 field=f"factors.{factor.name}",
             )
         if len(set(levels)) != len(levels):
             raise ValidationError(
                 f"factors.{factor.name}: a level is listed twice ({', '.join(levels)}).",
+                code="randomisation_factors_level_listed_twice",
+                factor=str(factor.name),
+                levels=str(", ".join(levels)),
                 field=f"factors.{factor.name}",
             )
         weight = float(weights.get(factor.name, factor.weight))
@@ -188,23 +225,36 @@ def _prepare(config: MinimisationConfig) -> PreparedConfig:
             raise ValidationError(
                 f"weights.{factor.name}: a factor weight must be a finite number >= 0; "
                 f"got {weight}.",
+                code="randomisation_weights_factor_weight_finite",
+                factor=str(factor.name),
+                weight=str(weight),
                 field=f"weights.{factor.name}",
             )
         factors.append(Factor(factor.name, levels, weight))
     if not any(f.weight > 0 for f in factors):
-        raise ValidationError("weights: at least one factor needs a weight > 0.", field="weights")
+        raise ValidationError(
+            "weights: at least one factor needs a weight > 0.",
+            code="randomisation_weights_least_one_factor",
+            field="weights",
+        )
     k = len(arms)
     p = float(config.p)
     if not (1.0 / k - 1e-12 <= p <= 1.0):
         raise ValidationError(
             f"p: the probability of the preferred arm must lie in [1/{k}, 1] for {k} arms; "
             f"got {config.p}.",
+            code="randomisation_p_probability_preferred_arm",
+            k=str(k),
+            p=str(config.p),
             field="p",
         )
     if config.measure not in MEASURES:
         raise ValidationError(
             f"measure: the imbalance measure must be one of {', '.join(MEASURES)}; "
             f"got {config.measure!r}.",
+            code="randomisation_measure_imbalance_measure_one",
+            measures=str(", ".join(MEASURES)),
+            measure=repr(config.measure),
             field="measure",
         )
     measure: Measure = "range" if config.measure == "range" else "variance"
@@ -244,6 +294,9 @@ def _count_array(
         except (TypeError, ValueError):
             raise ValidationError(
                 f"existing[{i}]: each allocated patient must be (levels, arm); got {item!r}.",
+                code="randomisation_existing_each_allocated_patient",
+                i=str(i),
+                item=repr(item),
                 field=f"existing[{i}]",
             ) from None
         index = prepared.level_tuple(levels, where=f"existing[{i}].levels")
@@ -295,6 +348,11 @@ def _at_levels_from_counts(
                 raise ValidationError(
                     f"counts.{factor.name}.{level}.{arm.name}: a count must be a whole number "
                     f">= 0; got {value!r}.",
+                    code="randomisation_counts_count_whole_number",
+                    factor=str(factor.name),
+                    level=str(level),
+                    arm=str(arm.name),
+                    value=repr(value),
                     field=f"counts.{factor.name}.{level}.{arm.name}",
                 )
             at_levels[i, m] = value
@@ -502,10 +560,18 @@ def simulate_allocation(
     prepared = _as_prepared(config)
     for name, value in (("n_patients", n_patients), ("n_trials", n_trials)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValidationError(f"{name}: must be a whole number > 0; got {value!r}.", field=name)
+            raise ValidationError(
+                f"{name}: must be a whole number > 0; got {value!r}.",
+                code="randomisation_whole_number_got",
+                value=repr(value),
+                field=name,
+            )
     if method not in ("minimisation", "simple"):
         raise ValidationError(
-            f"method: must be 'minimisation' or 'simple'; got {method!r}.", field="method"
+            f"method: must be 'minimisation' or 'simple'; got {method!r}.",
+            code="randomisation_method_minimisation_simple_got",
+            method=repr(method),
+            field="method",
         )
     generator = np.random.default_rng(rng)
     probs = dict(level_probabilities or {})
@@ -513,6 +579,8 @@ def simulate_allocation(
         if name not in {f.name for f in prepared.factors}:
             raise ValidationError(
                 f"level_probabilities.{name}: not a factor of this scheme.",
+                code="randomisation_level_probabilities_not_factor",
+                name=str(name),
                 field=f"level_probabilities.{name}",
             )
     f_count = len(prepared.factors)
@@ -530,6 +598,10 @@ def simulate_allocation(
                 raise ValidationError(
                     f"level_probabilities.{factor.name}: give {len(factor.levels)} probabilities "
                     f">= 0 summing to 1; got {list(q)}.",
+                    code="randomisation_level_probabilities_give_probabilities",
+                    factor=str(factor.name),
+                    n_levels=str(len(factor.levels)),
+                    q=str(list(q)),
                     field=f"level_probabilities.{factor.name}",
                 )
             levels[:, :, j] = generator.choice(

@@ -495,3 +495,100 @@ def test_registrations_read_with_their_rules_identity_are_reviewed_without_readi
     (case,) = _cases().values()
     assert (case.proposed_outcome, case.rule_id, case.onset_day) == ("dlt", "NEUT_G4_PROLONGED", 10)
     assert "lasting 8 days" in case.reason
+
+
+# ------------------------------------------------------------ one read of the review's inputs
+
+
+def _separate_reads(registration_id: int) -> tuple[Any, Any, Any, Any]:
+    from oncotrials.apps.safety.dlt_review import _ADMINISTRATIONS, _AE_ROWS, _LABS
+
+    raw, convert = _AE_ROWS.raw_rows(registration=registration_id)
+    return (
+        raw,
+        convert,
+        _LABS.rows(registration=registration_id),
+        _ADMINISTRATIONS.rows(registration=registration_id),
+    )
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="one statement on PostgreSQL only; elsewhere it is the three reads themselves",
+)
+def test_the_one_read_of_a_review_gives_the_rows_of_the_three_reads(treated, monkeypatch):
+    """On PostgreSQL the AEs, lab values and administrations of a review are read by one
+    statement: after every record of a varied course (drafts, voided events, resolutions,
+    limits or none, values of several scales, reduced and delayed doses, records saved out of
+    date order), it gives the rows, the driver's values and their order that the three reads
+    give, and the review decides the same."""
+    import random
+
+    from oncotrials.apps.safety import dlt_review
+    from oncotrials.apps.safety.services import adverse_event_void
+    from oncotrials.core.grading import dlt_rules_from_dict, evaluate_subject
+
+    rng = random.Random(15)
+    nurse = treated.users["nurse"]
+    reg = treated.registration
+    terms = [("Colitis", 3), ("Nausea", 2), ("Neutrophil count decreased", 4), ("Fatigue", 1)]
+    labs = [
+        ("ANC", "10^9/L", ["0.40", "0.9", "1.25", "3"], {"lln": "1.8"}),
+        ("ALT", "U/L", ["45", "160.5", "400"], {"uln": "40"}),
+        ("bilirubin", "umol/L", ["12", "45.25"], {"uln": "21", "lln": "3"}),
+    ]
+    doses = [
+        ("50", {}),
+        ("37.5", {"modification": "reduction", "modification_reason": "nausea grade 2"}),
+        ("50", {"modification": "delay", "modification_reason": "Colitis"}),
+    ]
+    records = []
+    for _ in range(24):
+        kind = rng.choice(["ae", "lab", "dose"])
+        on = day(rng.randint(1, 30))
+        if kind == "ae":
+            term, grade = rng.choice(terms)
+            values: dict[str, Any] = {"term": term, "grade": grade, "onset_date": on.isoformat()}
+            if rng.random() < 0.4:
+                end = on + dt.timedelta(days=rng.randint(0, 5))
+                values |= {"resolution_date": end.isoformat(), "outcome": "recovered"}
+            if rng.random() < 0.3:
+                values |= {"attribution": {"Drug B": rng.choice(["unrelated", "possible"])}}
+            if rng.random() < 0.2:
+                values |= {"supportive_care": True}
+            ae = _ae(treated, **values)
+            if rng.random() < 0.15:
+                adverse_event_void(ae=ae, version=ae.version, by=nurse, reason="entered twice")
+        elif kind == "lab":
+            analyte, unit, values_, limits = rng.choice(labs)
+            lab_result_create(
+                registration=reg,
+                analyte=analyte,
+                value=rng.choice(values_),
+                unit=unit,
+                sampled_on=on,
+                by=nurse,
+                **limits,
+            )
+        else:
+            dose, kw = rng.choice(doses)
+            _dose(treated, dose, on, **kw)
+        records.append(kind)
+        one, three = dlt_review._review_rows(reg.pk), _separate_reads(reg.pk)
+        assert (one[0], one[2], one[3]) == (three[0], three[2], three[3])
+    # a draft is not read
+    adverse_event_create(
+        registration=reg, data={"term": "Nausea", "grade": 1}, by=nurse, complete=False
+    )
+    one = dlt_review._review_rows(reg.pk)
+    three = _separate_reads(reg.pk)
+    assert {"ae", "lab", "dose"} <= set(records)
+    assert (one[0], one[2], one[3]) == (three[0], three[2], three[3])
+    assert len(one[0]) >= 3
+    assert one[2]
+    assert one[3]
+    assert [one[1](r) for r in one[0]] == [three[1](r) for r in three[0]]
+    rules = dlt_rules_from_dict(dlt_review.dlt_rules_for(reg.trial)[0].document, source="t")
+    decided = evaluate_subject(dlt_review.subject_data(reg, window_days=21), rules)
+    monkeypatch.setattr(dlt_review, "_review_rows", _separate_reads)
+    assert evaluate_subject(dlt_review.subject_data(reg, window_days=21), rules) == decided

@@ -141,13 +141,7 @@ class PreparedRead(Generic[M]):
 
     # -- running
 
-    def _execute(self, values: dict[str, Any]) -> tuple[_Compiled, list[tuple[Any, ...]], Any]:
-        connection = connections[self._alias]
-        compiled = self._compiled(connection)
-        if compiled.locks and connection.get_autocommit():
-            raise TransactionManagementError(
-                "select_for_update cannot be used outside of a transaction."
-            )
+    def _bind(self, compiled: _Compiled, values: dict[str, Any], connection: Any) -> list[Any]:
         params = list(compiled.params)
         for pos, name in compiled.slots:
             value = values[name]
@@ -156,9 +150,35 @@ class PreparedRead(Generic[M]):
                     raise ValueError(f"{name} must be an aware date-time.")
                 value = connection.ops.adapt_datetimefield_value(value)
             params[pos] = value
+        return params
+
+    def _execute(self, values: dict[str, Any]) -> tuple[_Compiled, list[tuple[Any, ...]], Any]:
+        connection = connections[self._alias]
+        compiled = self._compiled(connection)
+        if compiled.locks and connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = self._bind(compiled, values, connection)
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             return compiled, [tuple(r) for r in cursor.fetchall()], connection
+
+    def bound(
+        self, **values: Any
+    ) -> tuple[str, list[Any], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+        """The ``values_list`` read's SQL and parameters for these values, to run inside a
+        larger statement, and the function that converts one of its rows as the database driver
+        gives it into what ``rows()`` gives. No lock: a locking read runs on its own."""
+        connection = connections[self._alias]
+        compiled = self._compiled(connection)
+        if compiled.model is not None or compiled.locks:
+            raise TypeError("Only a values_list read without a lock runs inside another.")
+
+        def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(self._convert(compiled, row, connection))
+
+        return compiled.sql, self._bind(compiled, values, connection), convert
 
     @staticmethod
     def _convert(compiled: _Compiled, row: Sequence[Any], connection: Any) -> list[Any]:

@@ -558,3 +558,90 @@ def test_a_specimens_timepoint_reads_only_the_registrations_the_viewer_may_see(
         assert "T-MAIN" not in body, url
         assert shown not in body, f"{url} shows the timepoint counted from T-MAIN: {shown}"
     assert monitor.get(urls[1]).json()["timepoint"] == "Unknown"
+
+
+def test_serial_pairs_never_unblind_a_randomised_patient(unit: Any, tmp_path: Path) -> None:
+    """In a blinded randomised trial the arm's agent is the arm: the therapy of a serial pair,
+    the atlas per drug, the tumour-board case and the biobank's serial view must not name it to
+    a role that may not know the arm (the main site's investigator), while the administrator
+    sees it. The sample's own recorded therapy is not blinded data and still classifies."""
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.apps.subjects.models import Registration
+    from oncotrials.apps.subjects.services import randomisation_scheme_create
+    from oncotrials.apps.trials.services import cohort_create, dose_level_create, trial_create
+    from oncotrials.core.genomics.normalised import PatientMap
+
+    admin = unit.users["admin"]
+    trial = trial_create(
+        data={
+            "protocol_code": "T-RAND",
+            "title": "Randomised",
+            "sponsor": "Sponsor",
+            "sponsor_type": "industry",
+            "phase": "II",
+            "modality": "drug",
+            "tumour_types": ["NSCLC"],
+            "targets": ["KRAS G12C"],
+        },
+        sites=[unit.main],
+        by=admin,
+    )
+    arms = {}
+    for code, agent in (("ARM-X", "sotorasib"), ("ARM-Y", "docetaxel")):
+        arms[code] = cohort_create(
+            trial=trial, code=code, name=f"Arm {code}", kind="randomised_arm", by=admin
+        )
+        dose_level_create(cohort=arms[code], level=1, agent=agent, dose="1", unit="mg", by=admin)
+    randomisation_scheme_create(
+        trial=trial,
+        method="blocks",
+        arms={"ARM-X": 1, "ARM-Y": 1},
+        block_sizes=[2],
+        blinded=True,
+        by=admin,
+        list_size=4,
+    )
+    patient = _patient(unit.main, admin, 9)
+    rid = patient.research_id
+    # Test set-up: the patient allocated to ARM-X (as randomise records it).
+    Registration.objects.create(
+        patient=patient,
+        trial=trial,
+        cohort=arms["ARM-X"],
+        dose_level=arms["ARM-X"].dose_levels.get(),
+        registered_on=dt.date(2026, 3, 1),
+        registered_by=admin,
+        status_date=dt.date(2026, 3, 1),
+    )
+    maf = tmp_path / "rand.maf"
+    maf.write_text(
+        MAF_HEADER
+        + f"KRAS\t{rid}-R1\tMissense_Mutation\tp.G12C\tSomatic\t12\t25398285\t25398285\tGRCh37\n"
+        + f"KRAS\t{rid}-R2\tMissense_Mutation\tp.G12C\tSomatic\t12\t25398285\t25398285\tGRCh37\n"
+        + f"KRAS\t{rid}-R2\tMissense_Mutation\tp.Y96D\tSomatic\t12\t25378562\t25378562\tGRCh37\n"
+    )
+    pmap = PatientMap.parse(
+        "sample_id,research_id,timepoint,collected_on\n"
+        f"{rid}-R1,{rid},baseline,2026-02-01\n{rid}-R2,{rid},progression,2026-09-01\n"
+    )
+    genomics_import(path=maf, by=None, patient_map=pmap)
+    urls = (
+        f"/genomics/patients/{patient.pk}/resistance/",
+        f"/api/v1/genomics/patients/{patient.pk}/resistance",
+        f"/patients/{patient.pk}/serial-samples/",
+        "/genomics/resistance/",
+        "/api/v1/genomics/resistance-atlas",
+    )
+    unblinded = _client(admin)
+    assert "sotorasib" in unblinded.get(urls[1]).content.decode()  # the arm's agent
+    blinded = _client(unit.users["investigator"])
+    for url in urls:
+        r = blinded.get(url)
+        assert r.status_code in (200, 422), url
+        body = r.content.decode()
+        for text in ("sotorasib", "Sotorasib", "ARM-X", "Arm ARM-X"):
+            assert text not in body, f"{url} names {text!r} to a blinded investigator"
+    # the pair says why it is not classified, and a drug given by hand still classifies it
+    assert "is blinded to your role" in blinded.get(urls[1]).content.decode()
+    named = blinded.get(urls[1] + "?drug=sotorasib").json()
+    assert [a["gene"] for a in named["acquired"]] == ["KRAS"]

@@ -61,6 +61,8 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "dose_level": ("A", "B"),  # the first dose level of the escalation cohorts of A and B
     "patient": tuple(PATIENTS),
     "report": tuple(PATIENTS),  # each patient's genomic report: scoped as its patient
+    "sample": tuple(PATIENTS),  # each patient's progression sample: scoped as its patient
+    "site": SITES,
     "registration": tuple(REGISTRATIONS),
     "consent": tuple(REGISTRATIONS),
     "screening": tuple(REGISTRATIONS),
@@ -96,8 +98,10 @@ DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
     """(site, trial) of an object; None for 'any' (trials span sites, boards span trials)."""
-    if kind == "report":
+    if kind in ("report", "sample"):
         kind = "patient"
+    if kind == "site":
+        return label, None
     if kind in ("trial", "cohort", "dose_level"):
         return None, label
     if kind == "patient":
@@ -133,12 +137,16 @@ IN, OUT, PART = "in", "out", "partial"
 
 def scope(persona: str, kind: str, label: str) -> str:
     """Whether an object is in the persona's scope, out of it, or partly in it."""
-    if kind == "report":  # a genomic report is seen with its patient
+    if kind in ("report", "sample"):  # genomic data is seen with its patient
         kind = "patient"
     grant = PERSONAS[persona]
     if grant is None or kind == "token":
         return OUT
     _role, site, trial = grant
+    if kind == "site":  # a site's own objects: through a site-wide membership there
+        if label != site:
+            return OUT
+        return IN if trial is None else PART
     obj_site, obj_trial = where(kind, label)
     if kind in ("trial", "cohort", "dose_level"):
         sites = TRIALS[label][2]
@@ -308,6 +316,8 @@ def build_world() -> World:
         users[name] = user_create(username=name, password=PASSWORD)
     admin = users["admin"]
     w = World(users=users, sites=sites)
+    for code, site in sites.items():
+        w.objects[("site", code)] = site
 
     membership_grant(user=admin, role=Role.ADMINISTRATOR, site=sites["main"])
     membership_grant(user=users["investigator"], role=Role.INVESTIGATOR, site=sites["main"])
@@ -580,6 +590,7 @@ def build_world() -> World:
             (report_id,) = result.report_ids
             w.objects[("report", p_label)] = GenomicReport.objects.get(pk=report_id)
             w.mark("patient", p_label, f"GZQ-{p_label}")
+    _genomics_follow_up(w, admin)
     for site_code, p_label, t_label, signer in (
         ("main", "S", "A", "investigator"),
         ("partner", "Q", "B", "partner_investigator"),
@@ -683,6 +694,74 @@ def build_world() -> World:
     _biobank(w, admin)
     add_pdx(w)
     return w
+
+
+SEG_HEADER = "ID\tchrom\tloc.start\tloc.end\tnum.mark\tseg.mean\ttcn.em\tlcn.em\n"
+
+
+def _genomics_follow_up(w: World, admin: Any) -> None:
+    """Per patient: a progression sample (KRAS p.Y96D acquired, a germline BRCA2 finding) with
+    copy-number segments (17p copy-neutral LOH), so that the serial pairs, the atlas per drug,
+    the segments and LOH have rows; and a prior line of therapy. The pairs of S are classified
+    under the agents of its registrations in A and B (their sources name both trials); R's
+    randomised arm has no agent, so its pair takes the therapy recorded on the sample."""
+    from oncotrials.apps.genomics.models import Sample
+    from oncotrials.apps.genomics.services import genomics_import
+    from oncotrials.apps.subjects.services import prior_line_record
+    from oncotrials.core.genomics.normalised import PatientMap
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for p_label in PATIENTS:
+            patient = w.objects[("patient", p_label)]
+            doc = {
+                "format_version": "1.0",
+                "report_id": f"GZQ-{p_label}-0002",
+                "patient_id": patient.research_id,
+                "sample": {
+                    "sample_id": f"GZQ-{p_label}-S2",
+                    "kind": "tissue",
+                    "timepoint": "progression",
+                    "collected_on": "2027-01-20",
+                    "oncotree_code": "LUAD",
+                },
+                "assay": {"name": "Tissue panel", "panel": "TP-500"},
+                "reported_on": "2027-01-28",
+                "genome_build": "GRCh38",
+                "short_variants": [
+                    {"variant_class": "Missense_Mutation", "gene": g, "protein_change": c, **o}
+                    for g, c, o in (
+                        ("KRAS", "p.G12C", {"mutation_status": "Somatic"}),
+                        ("KRAS", "p.Y96D", {"mutation_status": "Somatic"}),
+                        ("BRCA2", "p.S1982fs", {"mutation_status": "Germline"}),
+                    )
+                ],
+                "copy_number_alterations": [],
+                "structural_variants": [],
+                "biomarkers": [],
+            }
+            path = Path(tmp) / f"report-{p_label}-2.json"
+            path.write_text(json.dumps(doc), encoding="utf-8")
+            genomics_import(path=path, by=None)
+            seg = Path(tmp) / f"segments-{p_label}_hg38.seg"
+            seg.write_text(SEG_HEADER + f"GZQ-{p_label}-S2\t17\t1\t22000000\t900\t-0.05\t2\t0\n")
+            pmap = PatientMap.parse(
+                f"sample_id,research_id\nGZQ-{p_label}-S2,{patient.research_id}\n"
+            )
+            genomics_import(path=seg, by=None, patient_map=pmap, assay="FACETS")
+            w.objects[("sample", p_label)] = Sample.objects.get(sample_id=f"GZQ-{p_label}-S2")
+            prior_line_record(
+                patient=patient,
+                line=1,
+                agents="carboplatin + pemetrexed",
+                setting="metastatic",
+                started_on=dt.date(2025, 3, 1),
+                ended_on=dt.date(2025, 9, 1),
+                stop_reason=f"PLZ-{p_label} progression",
+                by=admin,
+            )
+            w.mark("patient", p_label, f"PLZ-{p_label}")
+    # Test set-up: the therapy recorded with R's progression sample (no registration agent).
+    Sample.objects.filter(sample_id="GZQ-R-S2").update(therapy="sotorasib")
 
 
 def _biobank(w: World, admin: Any) -> None:

@@ -95,7 +95,71 @@ PARAMS: dict[str, str | Value | dict[str, str | Value]] = {
     "pdx_model_id": "pdx_model",
     "passage_id": "pdx_passage",
     "arm_id": "pdx_arm",
+    "sample": "sample",  # a genomic sample (the segments' filter, the copy-number plot's)
+    "site_id": "site",
+    "site": "site",  # by its code, see PARAM_ATTRIBUTE
 }
+# Parameters that name an object by another attribute than its primary key.
+PARAM_ATTRIBUTE = {"site": "code"}
+
+# API query parameters that name no object (filters, paging, options). Every query parameter
+# of the API is either here or in PARAMS (test_every_query_parameter_is_known): a new one that
+# names an object is then tried with every object out of the persona's scope.
+QUERY_FILTERS = frozenset(
+    {
+        "page",
+        "page_size",
+        "q",
+        "status",
+        "phase",
+        "modality",
+        "tumour_type",
+        "target",
+        "purpose",
+        "immune_related",
+        "report",  # which ICSR of the adverse event in the path: its SAE report's sequence
+        "specimen_type",
+        "barcode",  # searched like q: a scan among the specimens one may see
+        "origin",
+        "loh",
+        "kind",
+        "gene",
+        "alteration",
+        "variant_class",
+        "tumour",
+        "tier",
+        "timepoint",
+        "include_silent",
+        "limit",
+        "drug",
+        "all_levels",
+        "state",
+        "date_from",
+        "date_to",
+        "week",
+        "year",
+        "denominator",
+        "treated_total",
+    }
+)
+# Pages read query parameters that no schema declares: those that name an object, per page.
+# Each is given the object that goes with the case (an in-scope read answers 200 with it) and
+# is tried with every object out of the persona's scope.
+PAGE_QUERIES: dict[str, dict[str, str]] = {
+    "/genomics/patients/{patient_id}/segments.svg": {"sample": "sample"},
+}
+# Required query parameters of the API that name no object: without them every request is
+# refused by validation before any access check, which would prove nothing.
+API_QUERIES: dict[str, str] = {
+    "/api/v1/patients/{patient_id}/identity": "purpose=conformance+check",
+    "/api/v1/biobank/specimens/by-barcode": "barcode=BBZ-SA",
+    "/api/v1/operations/activity": "year=2027",
+    "/api/v1/operations/week-instance": "week=2027-03-01",
+}
+# GET endpoints that answer no 2xx even to the administrator, and why: any other such endpoint
+# fails test_every_read_answers_the_administrator, since its refusals would prove nothing. A
+# page that only takes a form post (405 to a read) shows nothing and needs no entry.
+NO_READ: dict[str, str] = {}
 
 # URL conf entries that are not the platform's own endpoints (or are covered another way).
 EXCLUDED_PREFIXES = (
@@ -287,6 +351,7 @@ class Case:
     label: str = ""
     where: str = "path"  # or "query:<name>", "search:<name>" or "body:<name>"
     expect: str = "body"  # "refused" (4xx, nothing changes) or "body" (no foreign markers)
+    path_label: str = ""  # with a query case: the label of the object in the path
 
     @property
     def id(self) -> str:
@@ -298,6 +363,8 @@ class Case:
             via = f"?{self.where[7:]}=..."
         elif self.where.startswith("body:"):
             via = f" {{{self.where[5:]}}}"
+        if self.path_label:
+            via += f" (path object {self.path_label})"
         return f"{self.endpoint}{via}-{self.persona}{obj}"
 
 
@@ -350,6 +417,21 @@ def _cases() -> Iterator[Case]:
                     yield Case(ep, persona, kind, label)
                 elif persona in READ_ONLY and (ep.method, ep.path) not in MONITOR_WRITES:
                     yield Case(ep, persona, kind, label, expect="refused")
+            if write:
+                continue
+            # A filter that names another object, on an object the persona may see: the
+            # answer must not reach the filter's object when it is out of scope.
+            seen = [lb for lb in KIND_LABELS[kind] if scope(persona, kind, lb) != OUT]
+            filters = list(ep.query_params) + list(
+                PAGE_QUERIES.get(ep.path, {}) if not ep.api else ()
+            )
+            for q in filters:
+                q_kind = meaning(q, ep.path) if ep.api else PAGE_QUERIES[ep.path][q]
+                if not seen or not isinstance(q_kind, str):
+                    continue
+                for label in KIND_LABELS[q_kind]:
+                    if scope(persona, q_kind, label) == OUT:
+                        yield Case(ep, persona, q_kind, label, f"query:{q}", path_label=seen[0])
 
 
 CASES = list(_cases())
@@ -432,9 +514,18 @@ def state() -> dict[str, int]:
     return dict(zip(tables, row, strict=True))
 
 
+def _value(w: World, name: str, kind: str, label: str) -> str:
+    """What goes in the URL for parameter ``name`` naming object (kind, label)."""
+    attribute = PARAM_ATTRIBUTE.get(name)
+    if attribute is not None:
+        return str(getattr(w.objects[(kind, label)], attribute))
+    return str(w.pk(kind, label))
+
+
 def url_for(w: World, case: Case) -> str:
     ep = case.endpoint
     path = ep.path
+    in_path = case.path_label or case.label
     for name in ep.params:
         m = meaning(name, path)
         if isinstance(m, Value):
@@ -442,16 +533,27 @@ def url_for(w: World, case: Case) -> str:
         else:
             assert m is not None
             kind = m
-            label = case.label if kind == case.kind else _any_label(kind, case)
-            value = str(w.pk(kind, label))
+            if case.path_label:
+                label = _any_label(kind, Case(ep, case.persona, kind, case.path_label))
+            else:
+                label = case.label if kind == case.kind else _any_label(kind, case)
+            value = _value(w, name, kind, label)
         path = path.replace("{" + name + "}", value)
+    query = [] if ep.api else list(PAGE_QUERIES.get(ep.path, {}).items())
+    if ep.api and ep.path in API_QUERIES:
+        path += f"?{API_QUERIES[ep.path]}"
     if case.where.startswith("query:"):
-        path += f"?{case.where[6:]}={w.pk(case.kind, case.label)}"
-    elif case.where.startswith("search:"):
+        wanted = case.where[6:]
+        query = [(q, k) for q, k in query if q != wanted]
+        path += f"{'&' if '?' in path else '?'}{wanted}={_value(w, wanted, case.kind, case.label)}"
+    for q, kind in query:  # the page's own object parameters, with the case's object
+        label = _any_label(kind, Case(ep, case.persona, kind, in_path))
+        path += f"{'&' if '?' in path else '?'}{q}={_value(w, q, kind, label)}"
+    if case.where.startswith("search:"):
         # A tail of the marker ("BRAVO-202" for "ZQB-BRAVO-202"): the search matches it, and
         # the page echoing the search term does not count as showing the whole marker.
         term = w.markers[(case.kind, case.label)][0][4:]
-        path += f"?{case.where[7:]}={quote(term)}"
+        path += f"{'&' if '?' in path else '?'}{case.where[7:]}={quote(term)}"
     return path
 
 
@@ -464,7 +566,7 @@ def _any_label(kind: str, case: Case) -> str:
         patient, trial = REGISTRATIONS[case.label]
         if trial in labels and kind in ("trial", "cohort"):
             return trial
-        if patient in labels and kind == "patient":
+        if patient in labels and kind in ("patient", "report", "sample"):
             return patient
     return labels[0]
 
@@ -485,7 +587,9 @@ def body_for(w: World, case: Case) -> str:
         if isinstance(m, Value):
             body[name] = m.value
         elif isinstance(m, str) and (name in body or case.where == f"body:{name}"):
-            body[name] = w.pk(m, case.label if m == case.kind else _any_label(m, case))
+            label = case.label if m == case.kind else _any_label(m, case)
+            attribute = PARAM_ATTRIBUTE.get(name)
+            body[name] = getattr(w.objects[(m, label)], attribute) if attribute else w.pk(m, label)
     return json.dumps(body)
 
 
@@ -523,6 +627,9 @@ def test_access_conformance(world: World, case: Case) -> None:
                 f"{ep.method} {url} as {case.persona} answered {status} for "
                 f"{case.kind}:{case.label} ({where}); expected 403/404/405"
             )
+            if not ep.api and ep.method == "GET":  # the same page asked for by htmx
+                partial = client.get(url, HTTP_HX_REQUEST="true").status_code
+                assert 400 <= partial < 500, f"GET {url} (htmx) as {case.persona}: {partial}"
             return
         # A read-only persona posting to a page of its own scope: the page may re-render or
         # redirect with an error message, as long as nothing changed (checked above).
@@ -538,6 +645,12 @@ def test_access_conformance(world: World, case: Case) -> None:
         body = response.content.decode("utf-8", errors="replace")
         found = leaks(world, case.persona, body)
         assert not found, f"{ep.method} {url} as {case.persona} shows {', '.join(found)}"
+    if not ep.api and not case.kind:  # a list page's htmx partial shows no more than the page
+        partial = client.get(url, HTTP_HX_REQUEST="true")
+        assert partial.status_code < 500, f"GET {url} (htmx) as {case.persona} crashed"
+        if 200 <= partial.status_code < 300 and not getattr(partial, "streaming", False):
+            found = leaks(world, case.persona, partial.content.decode("utf-8", "replace"))
+            assert not found, f"GET {url} (htmx) as {case.persona} shows {', '.join(found)}"
 
 
 # --- The table covers every endpoint -------------------------------------------------------------
@@ -558,6 +671,26 @@ def test_every_path_parameter_is_known() -> None:
         + ". Add each one, mapped to the kind of object it names (and build such objects in "
         "conformance_fixtures.py), or to a Value if it names none."
     )
+
+
+def test_every_query_parameter_is_known() -> None:
+    """A query parameter of the API either names an object (PARAMS: then it is tried with
+    every object out of the persona's scope) or is a declared filter that names none."""
+    unknown = sorted(
+        {
+            f"{name!r} in {ep}"
+            for ep in ENDPOINTS
+            for name in ep.query_params
+            if meaning(name, ep.path) is None and name not in QUERY_FILTERS
+        }
+    )
+    assert not unknown, (
+        "These query parameters are neither in PARAMS nor in QUERY_FILTERS of "
+        "tests/web/test_access_conformance.py: " + "; ".join(unknown) + ". Map a parameter "
+        "that names an object to its kind (and build such objects in conformance_fixtures.py); "
+        "list one that names none in QUERY_FILTERS."
+    )
+    assert not QUERY_FILTERS & set(PARAMS), "a query parameter is both a filter and an object"
 
 
 def test_endpoints_were_collected() -> None:
@@ -616,6 +749,92 @@ def test_every_marker_is_shown_to_the_administrator(world: World) -> None:
                 body = response.content.decode("utf-8", "replace")
                 wanted -= {m for m in wanted if m in body}
     assert not wanted, f"markers shown nowhere, so their leaks would go unnoticed: {wanted}"
+
+
+@pytest.mark.django_db
+def test_every_read_answers_the_administrator(world: World) -> None:
+    """A read that answers no 2xx even to the administrator proves nothing by refusing the
+    others (a page that needs a query parameter the table does not give, an object the world
+    lacks): each GET endpoint must answer 2xx for some object, or be listed in NO_READ."""
+    client = world.clients["admin"]
+    silent = []
+    for ep in ENDPOINTS:
+        if ep.method != "GET" or any(meaning(n, ep.path) is None for n in ep.params):
+            continue
+        if ep.path in NO_READ:
+            continue
+        objs = object_params(ep)
+        labels = KIND_LABELS[objs[0][1]] if objs else ("",)
+        statuses = []
+        for label in labels:
+            case = Case(ep, "admin", objs[0][1] if objs else "", label)
+            statuses.append(client.get(url_for(world, case)).status_code)
+            if 200 <= statuses[-1] < 300 or (statuses[-1] == 405 and not ep.api):
+                break
+        else:
+            silent.append(f"{ep} answered {sorted(set(statuses))}")
+    assert not silent, (
+        "These reads answer no 2xx to the administrator, so their refusals are untested: "
+        + "; ".join(silent)
+        + ". Give their query parameters in PAGE_QUERIES, build the objects they need, or "
+        "list them in NO_READ with the reason."
+    )
+
+
+# The patients each persona's atlas per drug evaluates (pairs classified under a therapy the
+# persona may see): R's registration is in a blinded arm, so only who may unblind counts it.
+ATLAS = {
+    "outsider": (),
+    "partner_investigator": ("Q",),
+    "monitor_a": ("S",),
+    "nurse_blinded": ("S",),
+    "pv_b_partner": ("Q",),
+    "admin": ("Q", "R", "S"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", [*PERSONAS, "admin"])
+def test_the_atlas_counts_only_patients_in_scope(world: World, persona: str) -> None:
+    """The resistance atlas's figures (patients per mechanism and gene) and lists count the
+    patients the persona may see only: no marker reveals a count."""
+    atlas = world.clients[persona].get("/api/v1/genomics/resistance-atlas").json()
+    expected = {world.objects[("patient", p)].research_id for p in ATLAS[persona]}
+    assert atlas["patients_evaluated"] == len(expected), (persona, atlas)
+    listed = {p for row in atlas["by_drug"] for p in row["patients"]}
+    assert listed == expected, (persona, listed)
+    for row in atlas["rows"]:
+        named = {
+            p
+            for r in atlas["by_drug"]
+            if (r["mechanism"], r["gene"]) == (row["mechanism"], row["gene"])
+            for p in r["patients"]
+        }
+        assert row["patients"] == len(named), (persona, row)
+
+
+@pytest.mark.django_db
+def test_every_write_needs_the_csrf_token(world: World) -> None:
+    """A signed-in session without the CSRF token writes nothing anywhere: every page form and
+    every API write answers 403 to the administrator, and no row changes."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["admin"], "django.contrib.auth.backends.ModelBackend")
+    before = state()
+    accepted = []
+    for ep in ENDPOINTS:
+        if ep.method not in WRITE_METHODS or any(meaning(n, ep.path) is None for n in ep.params):
+            continue
+        objs = object_params(ep)
+        case = Case(
+            ep, "admin", objs[0][1] if objs else "", KIND_LABELS[objs[0][1]][0] if objs else ""
+        )
+        response = send(client, case, url_for(world, case), body_for(world, case))
+        if response.status_code != 403:
+            accepted.append(f"{ep} answered {response.status_code}")
+    assert not accepted, "Writes without the CSRF token: " + "; ".join(accepted)
+    assert state() == before
 
 
 def test_scope_rules_are_sane() -> None:

@@ -144,7 +144,7 @@ def test_timepoints_follow_first_dose_and_progression_when_read(
     base = collect(bank)  # 2026-11-10, first dose 2026-11-13
     c1d15 = collect(bank, collected_at=at(dt.date(2026, 11, 27)), received_at=None)
     c2d1 = collect(bank, collected_at=at(dt.date(2026, 12, 4)), received_at=None)
-    tps = timepoints_of([base, c1d15, c2d1])
+    tps = timepoints_of([base, c1d15, c2d1], user=None)
     assert [tps[s.pk].label for s in (base, c1d15, c2d1)] == ["Baseline (D-3)", "C1D15", "C2D1"]
     # RECIST progression recorded on 2026-12-01: the C2D1 biopsy is now "at progression".
     ResponseEvaluation.objects.create(
@@ -155,13 +155,13 @@ def test_timepoints_follow_first_dose_and_progression_when_read(
         progression_date=dt.date(2026, 12, 1),
         computed_at=timezone.now(),
     )
-    assert timepoints_of([c2d1])[c2d1.pk].context == "at_progression"
+    assert timepoints_of([c2d1], user=None)[c2d1.pk].context == "at_progression"
     # The first dose moves: nothing stored, the label follows.
     Registration.objects.filter(pk=bank.registration.pk).update(
         treatment_start=dt.date(2026, 11, 6)
     )
     ResponseEvaluation.objects.all().delete()
-    assert timepoints_of([base])[base.pk].label == "C1D5"
+    assert timepoints_of([base], user=None)[base.pk].label == "C1D5"
 
 
 def test_a_stored_schedule_that_no_longer_parses_is_shown_broken_not_guessed(
@@ -180,8 +180,8 @@ def test_a_stored_schedule_that_no_longer_parses_is_shown_broken_not_guessed(
     trial = bank.registration.trial
     # Written behind the service's back (an older format, a hand edit): it no longer parses.
     VisitScheduleDefinition.objects.create(trial=trial, document={"visits": "not a list"})
-    assert timepoints_of([c1d15])[c1d15.pk].label == "D15 (visit schedule invalid)"
-    (broken,) = broken_schedules_of([c1d15])
+    assert timepoints_of([c1d15], user=None)[c1d15.pk].label == "D15 (visit schedule invalid)"
+    (broken,) = broken_schedules_of([c1d15], user=None)
     assert broken.protocol_code == trial.protocol_code
     assert broken.message
     c = Client()
@@ -197,7 +197,7 @@ def test_a_stored_schedule_that_no_longer_parses_is_shown_broken_not_guessed(
 
     monkeypatch.setattr(selectors, "visit_schedule_parsed", bug)
     with pytest.raises(KeyError):
-        timepoints_of([c1d15])
+        timepoints_of([c1d15], user=None)
 
 
 def test_storing_into_a_box_leaves_the_rows_verifiable(bank: Any, collect: Any) -> None:

@@ -99,7 +99,7 @@ class _Page:
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
         items = list(self.qs[page])
-        tps = timepoints_of(items)
+        tps = timepoints_of(items, user=self.user)
         return [_out(s, tps[s.pk].label, user=self.user) for s in items]
 
 
@@ -162,13 +162,13 @@ def biobank_specimen_collect(request: HttpRequest, payload: BiobankSpecimenIn) -
 def biobank_specimen_scan(request: HttpRequest, barcode: str) -> Any:
     """The specimen a scanned barcode (or label) names."""
     s = specimen_by_barcode(user=request.user, barcode=barcode[:64])
-    return _out(s, timepoints_of([s])[s.pk].label, user=request.user)
+    return _out(s, timepoints_of([s], user=request.user)[s.pk].label, user=request.user)
 
 
 @router.get("/biobank/specimens/{specimen_id}", response={200: BiobankSpecimenOut, **ERRORS})
 def biobank_specimen_detail(request: HttpRequest, specimen_id: Id) -> Any:
     s = specimen_get_for_user(user=request.user, specimen_id=specimen_id)
-    return _out(s, timepoints_of([s])[s.pk].label, user=request.user)
+    return _out(s, timepoints_of([s], user=request.user)[s.pk].label, user=request.user)
 
 
 def _pre_analytics_out(s: Specimen) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.genomics.selectors import SerialSeries, serial_pairs
 from oncotrials.apps.subjects.models import Consent, ConsentKind, Patient, Registration
 from oncotrials.apps.subjects.progression import progression_dates
+from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.biobank.centrifugation import Spin
 from oncotrials.core.biobank.consent import Answer
@@ -189,10 +190,13 @@ def location_of(specimen: Specimen) -> str:
     return f"{box.path()} {chr(ord('A') + specimen.row - 1)}{specimen.column}"
 
 
-def _first_doses(patient_ids: set[int]) -> dict[int, list[Registration]]:
+def _first_doses(patient_ids: set[int], user: Actor | None) -> dict[int, list[Registration]]:
+    """The patients' treated registrations that ``user`` may see (None: every one, for the
+    command line): a member limited to one trial never reads another trial's dates."""
     regs: dict[int, list[Registration]] = defaultdict(list)
+    visible = registrations_visible_to(user) if user is not None else Registration.objects.all()
     for r in (
-        Registration.objects.filter(patient_id__in=patient_ids, treatment_start__isnull=False)
+        visible.filter(patient_id__in=patient_ids, treatment_start__isnull=False)
         .select_related("trial__visit_schedule")
         .order_by("treatment_start")
     ):
@@ -226,10 +230,11 @@ class BrokenSchedule:
     message: str
 
 
-def broken_schedules_of(specimens: list[Specimen]) -> list[BrokenSchedule]:
-    """The trials of these specimens' registrations whose stored visit schedule no longer
-    parses: their specimens' cycle/day labels cannot be given, and the page says why."""
-    regs = _first_doses({s.patient_id for s in specimens}) if specimens else {}
+def broken_schedules_of(specimens: list[Specimen], *, user: Actor | None) -> list[BrokenSchedule]:
+    """The trials of these specimens' registrations (those ``user`` may see) whose stored
+    visit schedule no longer parses: their specimens' cycle/day labels cannot be given, and the
+    page says why."""
+    regs = _first_doses({s.patient_id for s in specimens}, user) if specimens else {}
     seen: dict[int, BrokenSchedule] = {}
     for reg in (r for rs in regs.values() for r in rs):
         definition = getattr(reg.trial, "visit_schedule", None)
@@ -242,12 +247,13 @@ def broken_schedules_of(specimens: list[Specimen]) -> list[BrokenSchedule]:
     return sorted(seen.values(), key=lambda b: b.protocol_code)
 
 
-def timepoints_of(specimens: list[Specimen]) -> dict[int, Timepoint]:
+def timepoints_of(specimens: list[Specimen], *, user: Actor | None) -> dict[int, Timepoint]:
     """Each specimen's timepoint, derived now from its registration's first dose (else the
-    patient's latest treatment start on or before collection) and RECIST progression date."""
+    patient's latest treatment start on or before collection) and RECIST progression date,
+    read from the registrations ``user`` may see (None: every one)."""
     if not specimens:
         return {}
-    regs = _first_doses({s.patient_id for s in specimens})
+    regs = _first_doses({s.patient_id for s in specimens}, user)
     progress = progression_dates({r.pk for rs in regs.values() for r in rs})
     out: dict[int, Timepoint] = {}
     for s in specimens:
@@ -526,7 +532,7 @@ def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialVi
         .select_related("registration")
         .order_by("collected_at", "pk")
     )
-    tps = timepoints_of(specimens)
+    tps = timepoints_of(specimens, user=user)
     runs: dict[int, list[SequencingRun]] = defaultdict(list)
     for r in (
         SequencingRun.objects.filter(specimen__in=specimens)

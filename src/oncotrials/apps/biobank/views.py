@@ -59,7 +59,7 @@ def specimen_list(request: HttpRequest) -> HttpResponse:
         specimens_for_user(user=request.user, q=q, specimen_type=kind, status=status), 50
     ).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    tps = timepoints_of(items)
+    tps = timepoints_of(items, user=request.user)
     rows = [(s, tps[s.pk], location_for(request.user, s)) for s in items]
     boxes = containers_visible_to(request.user).filter(kind="box").select_related("parent__parent")
     return render(
@@ -67,7 +67,7 @@ def specimen_list(request: HttpRequest) -> HttpResponse:
         "biobank/specimen_list.html",
         {
             "rows": rows,
-            "broken_schedules": broken_schedules_of(items),
+            "broken_schedules": broken_schedules_of(items, user=request.user),
             "page": page,
             "q": q,
             "type": kind,
@@ -93,8 +93,8 @@ def specimen_detail(request: HttpRequest, specimen_id: int) -> HttpResponse:
         "biobank/specimen_detail.html",
         {
             "s": s,
-            "timepoint": timepoints_of([s])[s.pk],
-            "broken_schedules": broken_schedules_of([s]),
+            "timepoint": timepoints_of([s], user=request.user)[s.pk],
+            "broken_schedules": broken_schedules_of([s], user=request.user),
             "location": location_for(request.user, s),
             "show_storage": storage_visible(request.user, s.patient.site_id),
             "sprec": sprec_elements_of(s),
@@ -182,7 +182,7 @@ def serial_samples_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     except NotFoundError:
         raise Http404("No such patient.") from None
     view = serial_samples(patient=patient, user=request.user)
-    broken = broken_schedules_of([r.specimen for r in view.rows])
+    broken = broken_schedules_of([r.specimen for r in view.rows], user=request.user)
     return render(
         request,
         "biobank/serial_samples.html",

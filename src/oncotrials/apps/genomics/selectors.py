@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Patient, Registration
 from oncotrials.apps.subjects.selectors import (
+    arm_visible_to,
     patient_get_for_user,
     patients_visible_to,
     registrations_visible_to,
@@ -897,17 +898,39 @@ def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_T
     regs = list(
         (registrations_visible_to(user) if user is not None else Registration.objects.all())
         .filter(patient_id__in=patient_ids)
-        .select_related("trial", "cohort", "dose_level")
+        .select_related("trial__randomisation_scheme", "cohort", "dose_level")
         .prefetch_related("status_history")
         .order_by("registered_on", "pk")
     )
+    out: dict[int, list[_Treated]] = defaultdict(list)
+    # A blinded arm's agents are the arm: a viewer who may not know it gets the pairs of the
+    # registration's interval refused, never its agents (nor its cohort's name).
+    blinded = [
+        r for r in regs if user is not None and not arm_visible_to(user=user, registration=r)
+    ]
+    for reg in blinded:
+        code = reg.trial.protocol_code
+        out[reg.patient_id].append(
+            _Treated(
+                reg.registered_on,
+                treatment_ended_on(reg),
+                (),
+                f"registration {code} (arm blinded)",
+                ValidationError(
+                    f"The arm of registration {code} is blinded to your role: its therapy is "
+                    "not shown; give the drug received in between.",
+                    field="drug",
+                    code="arm_blinded",
+                ),
+            )
+        )
+    regs = [r for r in regs if r not in blinded]
     agents: dict[tuple[int, int | None], set[str]] = defaultdict(set)  # level None: any
     for cohort_id, number, agent in DoseLevel.objects.filter(
         cohort_id__in={r.cohort_id for r in regs}
     ).values_list("cohort_id", "level", "agent"):
         agents[(cohort_id, number)].add(agent)
         agents[(cohort_id, None)].add(agent)
-    out: dict[int, list[_Treated]] = defaultdict(list)
     for reg in regs:
         level = reg.dose_level.level if reg.dose_level is not None else None
         names = sorted(agents.get((reg.cohort_id, level), set()))

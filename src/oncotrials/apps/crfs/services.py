@@ -371,6 +371,17 @@ def _form_audit_created(instance: FormInstance, *, by: User) -> None:
     )
 
 
+def _form_update_check(instance: FormInstance, *, version: int, reason: str) -> None:
+    """A saved form changes from its current version, with a reason once completed."""
+    if instance.version != version:
+        raise _stale(instance, version)
+    if instance.first_completed_at is not None and not reason.strip():
+        raise ValidationError(
+            "This form has been completed before: give a reason for the change.",
+            field="reason",
+        )
+
+
 def _form_update(
     instance: FormInstance,
     clean: dict[str, Any],
@@ -384,13 +395,7 @@ def _form_update(
 ) -> bool:
     """Save a new version of a locked form instance, audited; False when nothing changed."""
     status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
-    if instance.version != version:
-        raise _stale(instance, version)
-    if instance.first_completed_at is not None and not reason.strip():
-        raise ValidationError(
-            "This form has been completed before: give a reason for the change.",
-            field="reason",
-        )
+    _form_update_check(instance, version=version, reason=reason)
     old = {f"data.{k}": v for k, v in instance.data.items()} | {"status": instance.status}
     new = {f"data.{k}": v for k, v in clean.items()} | {"status": str(status)}
     changes = {k: [old.get(k), new.get(k)] for k in sorted(old | new) if old.get(k) != new.get(k)}
@@ -417,7 +422,7 @@ def _sync_check_queries(
     ``created``: the form was inserted by this save, so no query points at it yet (ids are never
     reused) and there is none to read."""
     ct = ContentType.objects.get_for_model(FormInstance)
-    wanted = {(i.field, i.code): i for i in issues if i.severity == "warning"}
+    wanted = _check_warnings(issues)
     existing: Iterable[DataQuery] = (
         []
         if created
@@ -453,6 +458,11 @@ def _sync_check_queries(
         q.save(force_insert=True)
         QueryEvent.objects.create(query=q, action="raised", text=issue.message, at=now, by=None)
         _check_query_audit(q, by=by)
+
+
+def _check_warnings(issues: list[Any]) -> dict[tuple[str, str], Any]:
+    """The warnings of a completed form that each keep one automatic query, by (field, check)."""
+    return {(i.field, i.code): i for i in issues if i.severity == "warning"}
 
 
 def _check_query_new(instance: FormInstance, issue: Any, now: dt.datetime) -> DataQuery:

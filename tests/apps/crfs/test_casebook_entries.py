@@ -215,12 +215,16 @@ def _nothing_saved(before: int) -> None:
     assert not LabResult.objects.exists()
     assert not DrugAdministration.objects.exists()
     assert not DataQuery.objects.exists()
-    assert AuditEvent.objects.count() == before
+    assert _crfs_events() == before
+
+
+def _crfs_events() -> int:
+    return AuditEvent.objects.filter(object_type__startswith="crfs.").count()
 
 
 def test_a_bad_entry_saves_nothing_and_is_named_with_its_field(cb):
     nurse = cb.users["nurse"]
-    before = AuditEvent.objects.count()
+    before = _crfs_events()
     bad = LabEntry("ANC", "0.7", "mg/dL", SCR, visit_code="SCR")  # a unit of another analyte
     entries = [ENTRIES[0], ENTRIES[3], bad, ENTRIES[4]]
     with pytest.raises(ValidationError, match=r"^Entry 3 \(lab ANC\): .*does not fit") as exc:
@@ -264,9 +268,54 @@ def test_a_stale_form_in_a_batch_saves_nothing(cb):
 
 
 def test_a_batch_needs_the_rights_of_a_single_save(cb):
-    before = AuditEvent.objects.count()
+    before = _crfs_events()
     with pytest.raises(PermissionDeniedError):
         casebook_entries_save(
             registration=cb.registration, entries=ENTRIES[:2], by=cb.users["shared_monitor"]
         )
     _nothing_saved(before)
+
+
+def _post(cb: Any, user: str, entries: list[dict[str, Any]]) -> Any:
+    from django.test import Client
+
+    c = Client()
+    c.force_login(cb.users[user], backend="django.contrib.auth.backends.ModelBackend")
+    return c.post(
+        f"/api/v1/crfs/registrations/{cb.registration.pk}/entries",
+        {"entries": entries},
+        content_type="application/json",
+    )
+
+
+API_ENTRIES = [
+    {"kind": "form", "visit_code": "C1D1", "form_name": "vital_signs", "data": VITALS,
+     "version": 0, "complete": True},
+    {"kind": "lab", "analyte": "ALT", "value": 30, "unit": "U/L", "sampled_on": "2026-11-13",
+     "uln": 40, "visit_code": "C1D1"},
+    {"kind": "administration", "agent": "Drug B", "dose": 50, "unit": "mg",
+     "administered_on": "2026-11-13", "visit_code": "C1D1"},
+]  # fmt: skip
+
+
+def test_the_api_saves_a_batch_all_or_nothing_for_those_who_may_enter_data(cb):
+    before = _crfs_events()
+    assert _post(cb, "shared_monitor", API_ENTRIES).status_code == 403
+    bad = {**API_ENTRIES[1], "unit": "mmol/L"}
+    refused = _post(cb, "nurse", [API_ENTRIES[0], bad, API_ENTRIES[2]])
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["message"].startswith("Entry 2 (lab ALT): ")
+    assert (body["extra"]["entry"], body["extra"]["field"]) == (2, "unit")
+    _nothing_saved(before)
+    ok = _post(cb, "nurse", API_ENTRIES)
+    assert ok.status_code == 201
+    assert [(r["kind"], r["version"]) for r in ok.json()] == [
+        ("form", 1),
+        ("lab", 1),
+        ("administration", 1),
+    ]
+    lab = LabResult.objects.get(pk=ok.json()[1]["id"])
+    assert (lab.analyte, lab.value, lab.visit_code) == ("alt", 30, "C1D1")
+    assert DrugAdministration.objects.get().dose == 50
+    assert FormInstance.objects.get().status == "complete"

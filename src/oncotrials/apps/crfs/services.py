@@ -12,6 +12,9 @@ Generic services (usable on any registered record, see records.py)::
 Each owns its transaction and audit event; each checks the caller's role on the record's
 patient and trial (NotFoundError when the caller may not see it, PermissionDeniedError when
 the role may not do it).
+
+Many forms, lab values and administrations of one casebook are saved together, with the same
+rules and audit events, by ``entries.casebook_entries_save`` (imports, the API, the demo).
 """
 
 from __future__ import annotations

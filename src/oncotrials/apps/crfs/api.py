@@ -19,6 +19,7 @@ from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.crf.declarations import FormSpec
 from oncotrials.core.errors import NotFoundError
 
+from .entries import DoseEntry, Entry, FormEntry, LabEntry, casebook_entries_save
 from .models import (
     DataQuery,
     DrugAdministration,
@@ -34,6 +35,10 @@ from .schemas import (
     CrfAdministrationUpdateIn,
     CrfCasebookOut,
     CrfDoseIntensityOut,
+    CrfEntriesIn,
+    CrfEntryFormIn,
+    CrfEntryLabIn,
+    CrfEntryOut,
     CrfFormIn,
     CrfFormOut,
     CrfFormSpecOut,
@@ -315,6 +320,49 @@ def crf_administrations_create(
     return Status(
         201, administration_record(registration=reg, by=acting_user(request.user), **data)
     )
+
+
+@router.post(
+    "/crfs/registrations/{registration_id}/entries", response={201: list[CrfEntryOut], **ERRORS}
+)
+def crf_entries_create(request: HttpRequest, registration_id: int, payload: CrfEntriesIn) -> Any:
+    """Forms, lab values and drug administrations of one casebook saved together (an import):
+    as if saved one by one in their order, all or nothing."""
+    reg = registration_get_for_user(user=request.user, registration_id=registration_id)
+    entries: list[Entry] = []
+    for e in payload.entries:
+        if isinstance(e, CrfEntryFormIn):
+            entries.append(
+                FormEntry(e.visit_code, e.form_name, e.data, e.version, e.complete, e.reason)
+            )
+        elif isinstance(e, CrfEntryLabIn):
+            entries.append(
+                LabEntry(
+                    analyte=e.analyte,
+                    value=str(e.value),
+                    unit=e.unit,
+                    sampled_on=e.sampled_on,
+                    lln=None if e.lln is None else str(e.lln),
+                    uln=None if e.uln is None else str(e.uln),
+                    visit_code=e.visit_code,
+                    limit_unit=e.limit_unit,
+                )
+            )
+        else:
+            entries.append(
+                DoseEntry(
+                    agent=e.agent,
+                    dose=str(e.dose),
+                    unit=e.unit,
+                    administered_on=e.administered_on,
+                    modification=e.modification,
+                    modification_reason=e.modification_reason,
+                    visit_code=e.visit_code,
+                )
+            )
+    saved = casebook_entries_save(registration=reg, entries=entries, by=acting_user(request.user))
+    kinds = {FormInstance: "form", LabResult: "lab", DrugAdministration: "administration"}
+    return Status(201, [{"kind": kinds[type(r)], "id": r.pk, "version": r.version} for r in saved])
 
 
 @router.put(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -151,6 +151,40 @@ class CrfAdministrationIn(Schema):
     modification: Modification = Modification.NONE
     modification_reason: str = Field("", max_length=300)
     visit_code: str = Field("", max_length=20)
+
+
+class CrfEntryFormIn(CrfFormIn):
+    kind: Literal["form"]
+    visit_code: str = Field(..., min_length=1, max_length=20)
+    form_name: str = Field(..., pattern=NAME)
+
+
+class CrfEntryLabIn(CrfLabIn):
+    kind: Literal["lab"]
+
+
+class CrfEntryAdministrationIn(CrfAdministrationIn):
+    kind: Literal["administration"]
+
+
+class CrfEntriesIn(Schema):
+    """Entries of one casebook saved together: all of them, or none (the error names the
+    entry, from 1, and its field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[
+        Annotated[
+            CrfEntryFormIn | CrfEntryLabIn | CrfEntryAdministrationIn,
+            Field(discriminator="kind"),
+        ]
+    ] = Field(..., min_length=1, max_length=1000)
+
+
+class CrfEntryOut(Schema):
+    kind: str
+    id: int
+    version: int
 
 
 class CrfAdministrationUpdateIn(Schema):

@@ -12,12 +12,15 @@ Generic services (usable on any registered record, see records.py)::
 Each owns its transaction and audit event; each checks the caller's role on the record's
 patient and trial (NotFoundError when the caller may not see it, PermissionDeniedError when
 the role may not do it).
+
+Many forms, lab values and administrations of one casebook are saved together, with the same
+rules and audit events, by ``entries.casebook_entries_save`` (imports, the API, the demo).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -297,6 +300,46 @@ def form_save(
     """
     _require(by, registration, Action.EDIT_CRF)
     spec = _form_spec(registration, visit_code, form_name)
+    clean, issues = _form_checked(spec, form_name, data, complete=complete)
+    now = timezone.now()
+    # No join in the locking query: on PostgreSQL a FOR UPDATE over a join drops the row when a
+    # concurrent writer changes the join key (updated_by), and the row would look absent. The
+    # model's ordering (by registration) would join the registration too: order by id instead
+    # (one row at most, by the unique constraint).
+    instance = (
+        FormInstance.objects.select_for_update()
+        .filter(registration=registration, visit_code=visit_code, form_name=form_name)
+        .order_by("pk")
+        .first()
+    )
+    created = instance is None
+    if instance is None:
+        _form_absent_check(form_name, visit_code, version)
+        instance = _form_new(
+            registration, visit_code, form_name, clean, issues, complete=complete, now=now, by=by
+        )
+        try:
+            with transaction.atomic():
+                instance.save(force_insert=True)
+        except IntegrityError:
+            current = FormInstance.objects.select_related("updated_by").get(
+                registration=registration, visit_code=visit_code, form_name=form_name
+            )
+            raise _stale(current, version) from None
+        _form_audit_created(instance, by=by)
+    elif not _form_update(
+        instance, clean, issues, complete=complete, version=version, reason=reason, now=now, by=by
+    ):
+        return instance
+    if complete:
+        _sync_check_queries(instance, issues, by=by, created=created)
+    return instance
+
+
+def _form_checked(
+    spec: FormSpec, form_name: str, data: Any, *, complete: bool
+) -> tuple[dict[str, Any], list[Any]]:
+    """(clean values, edit-check issues) of a form's data; errors refuse a completion."""
     if not isinstance(data, Mapping):
         raise ValidationError(
             gettext("The form data must be an object of field: value."), field="data"
@@ -324,88 +367,103 @@ def form_save(
             field=errors[0].field,
             issues=[i.as_dict() for i in issues],
         )
-    now = timezone.now()
-    status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
-    # No join in the locking query: on PostgreSQL a FOR UPDATE over a join drops the row when a
-    # concurrent writer changes the join key (updated_by), and the row would look absent. The
-    # model's ordering (by registration) would join the registration too: order by id instead
-    # (one row at most, by the unique constraint).
-    instance = (
-        FormInstance.objects.select_for_update()
-        .filter(registration=registration, visit_code=visit_code, form_name=form_name)
-        .order_by("pk")
-        .first()
+    return clean, issues
+
+
+def _form_absent_check(form_name: str, visit_code: str, version: int) -> None:
+    """A form not saved yet is created from version 0 only."""
+    if version != 0:
+        raise ConflictError(
+            gettext(
+                "There is no saved %(form_name)s form at %(visit_code)s (version %(version)s was "
+                "given); send version 0 to create it."
+            )
+            % {"form_name": form_name, "visit_code": visit_code, "version": version},
+            current_version=0,
+            current_data={},
+        )
+
+
+def _form_new(
+    registration: Registration,
+    visit_code: str,
+    form_name: str,
+    clean: dict[str, Any],
+    issues: list[Any],
+    *,
+    complete: bool,
+    now: dt.datetime,
+    by: User,
+) -> FormInstance:
+    """The form instance a first save inserts (not saved here)."""
+    return FormInstance(
+        registration=registration,
+        visit_code=visit_code,
+        form_name=form_name,
+        data=clean,
+        issues=[i.as_dict() for i in issues],
+        status=FormStatus.COMPLETE if complete else FormStatus.DRAFT,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+        first_completed_at=now if complete else None,
     )
-    created = instance is None
-    if instance is None:
-        if version != 0:
-            raise ConflictError(
-                gettext(
-                    "There is no saved %(form_name)s form at %(visit_code)s (version %(version)s was "
-                    "given); send version 0 to create it."
-                )
-                % {"form_name": form_name, "visit_code": visit_code, "version": version},
-                current_version=0,
-                current_data={},
-            )
-        instance = FormInstance(
-            registration=registration,
-            visit_code=visit_code,
-            form_name=form_name,
-            data=clean,
-            issues=[i.as_dict() for i in issues],
-            status=status,
-            created_at=now,
-            created_by=by,
-            updated_at=now,
-            updated_by=by,
-            first_completed_at=now if complete else None,
+
+
+def _form_audit_created(instance: FormInstance, *, by: User) -> None:
+    audit_record(
+        action="create",
+        instance=instance,
+        changes={
+            **{f"data.{k}": [None, v] for k, v in instance.data.items()},
+            "status": [None, instance.status],
+        },
+        by=by,
+    )
+
+
+def _form_update_check(instance: FormInstance, *, version: int, reason: str) -> None:
+    """A saved form changes from its current version, with a reason once completed."""
+    if instance.version != version:
+        raise _stale(instance, version)
+    if instance.first_completed_at is not None and not reason.strip():
+        raise ValidationError(
+            gettext("This form has been completed before: give a reason for the change."),
+            field="reason",
         )
-        try:
-            with transaction.atomic():
-                instance.save(force_insert=True)
-        except IntegrityError:
-            current = FormInstance.objects.select_related("updated_by").get(
-                registration=registration, visit_code=visit_code, form_name=form_name
-            )
-            raise _stale(current, version) from None
-        audit_record(
-            action="create",
-            instance=instance,
-            changes={
-                **{f"data.{k}": [None, v] for k, v in clean.items()},
-                "status": [None, status],
-            },
-            by=by,
-        )
-    else:
-        if instance.version != version:
-            raise _stale(instance, version)
-        if instance.first_completed_at is not None and not reason.strip():
-            raise ValidationError(
-                gettext("This form has been completed before: give a reason for the change."),
-                field="reason",
-            )
-        old = {f"data.{k}": v for k, v in instance.data.items()} | {"status": instance.status}
-        new = {f"data.{k}": v for k, v in clean.items()} | {"status": str(status)}
-        changes = {
-            k: [old.get(k), new.get(k)] for k in sorted(old | new) if old.get(k) != new.get(k)
-        }
-        if not changes:
-            return instance
-        instance.data = clean
-        instance.issues = [i.as_dict() for i in issues]
-        instance.status = status
-        instance.version += 1
-        instance.updated_at = now
-        instance.updated_by = by
-        if complete and instance.first_completed_at is None:
-            instance.first_completed_at = now
-        instance.save()
-        audit_record(action="update", instance=instance, changes=changes, reason=reason, by=by)
-    if complete:
-        _sync_check_queries(instance, issues, by=by, created=created)
-    return instance
+
+
+def _form_update(
+    instance: FormInstance,
+    clean: dict[str, Any],
+    issues: list[Any],
+    *,
+    complete: bool,
+    version: int,
+    reason: str,
+    now: dt.datetime,
+    by: User,
+) -> bool:
+    """Save a new version of a locked form instance, audited; False when nothing changed."""
+    status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
+    _form_update_check(instance, version=version, reason=reason)
+    old = {f"data.{k}": v for k, v in instance.data.items()} | {"status": instance.status}
+    new = {f"data.{k}": v for k, v in clean.items()} | {"status": str(status)}
+    changes = {k: [old.get(k), new.get(k)] for k in sorted(old | new) if old.get(k) != new.get(k)}
+    if not changes:
+        return False
+    instance.data = clean
+    instance.issues = [i.as_dict() for i in issues]
+    instance.status = status
+    instance.version += 1
+    instance.updated_at = now
+    instance.updated_by = by
+    if complete and instance.first_completed_at is None:
+        instance.first_completed_at = now
+    instance.save()
+    audit_record(action="update", instance=instance, changes=changes, reason=reason, by=by)
+    return True
 
 
 def _sync_check_queries(
@@ -416,7 +474,7 @@ def _sync_check_queries(
     ``created``: the form was inserted by this save, so no query points at it yet (ids are never
     reused) and there is none to read."""
     ct = ContentType.objects.get_for_model(FormInstance)
-    wanted = {(i.field, i.code): i for i in issues if i.severity == "warning"}
+    wanted = _check_warnings(issues)
     existing: Iterable[DataQuery] = (
         []
         if created
@@ -448,20 +506,33 @@ def _sync_check_queries(
     for key, issue in wanted.items():
         if key in have:
             continue
-        q = DataQuery.objects.create(
-            **_link(instance),
-            field=issue.field,
-            text=issue.message,
-            origin=QueryOrigin.EDIT_CHECK,
-            check_code=issue.code,
-            raised_at=now,
-            raised_by=None,
-            updated_at=now,
-        )
+        q = _check_query_new(instance, issue, now)
+        q.save(force_insert=True)
         QueryEvent.objects.create(query=q, action="raised", text=issue.message, at=now, by=None)
-        audit_record(
-            action="query_raise", instance=q, changes={"text": [None, issue.message]}, by=by
-        )
+        _check_query_audit(q, by=by)
+
+
+def _check_warnings(issues: list[Any]) -> dict[tuple[str, str], Any]:
+    """The warnings of a completed form that each keep one automatic query, by (field, check)."""
+    return {(i.field, i.code): i for i in issues if i.severity == "warning"}
+
+
+def _check_query_new(instance: FormInstance, issue: Any, now: dt.datetime) -> DataQuery:
+    """The automatic query an edit-check warning of a completed form raises (not saved here)."""
+    return DataQuery(
+        **_link(instance),
+        field=issue.field,
+        text=issue.message,
+        origin=QueryOrigin.EDIT_CHECK,
+        check_code=issue.code,
+        raised_at=now,
+        raised_by=None,
+        updated_at=now,
+    )
+
+
+def _check_query_audit(query: DataQuery, *, by: User) -> None:
+    audit_record(action="query_raise", instance=query, changes={"text": [None, query.text]}, by=by)
 
 
 # ----------------------------------------------------------------------------- labs
@@ -592,13 +663,20 @@ def _grade(
     registration: Registration,
     sampled_on: dt.date,
     exclude: int | None = None,
+    baseline_of: Callable[[str], Decimal | None] | None = None,
 ) -> Any:
+    """The CTCAE grade of a value; ``baseline_of(analyte key)`` gives the baseline when the
+    caller knows it (a batch of values), else it is read (:func:`_baseline`)."""
     from oncotrials.core.grading import grade_lab
     from oncotrials.core.grading.ctcae import find_analyte
 
     try:
         key = find_analyte(analyte).key
-        baseline = _baseline(registration, key, unit, sampled_on, exclude)
+        baseline = (
+            baseline_of(key)
+            if baseline_of is not None
+            else _baseline(registration, key, unit, sampled_on, exclude)
+        )
         return grade_lab(analyte, value, unit, lln=lln, uln=uln, baseline=baseline)
     except OncotrialsError as exc:  # unknown analyte, a unit that does not fit, LLN >= ULN
         text = exc.message
@@ -608,6 +686,70 @@ def _grade(
         elif "ULN" in text:
             field = "uln"
         raise ValidationError(text, field=field) from None
+
+
+LAB_AUDIT_FIELDS = ["analyte", "value", "unit", "lln", "uln", "sampled_on", "grade"]
+
+
+def _lab_new(
+    registration: Registration,
+    *,
+    analyte: str,
+    value: Any,
+    unit: str,
+    sampled_on: dt.date,
+    lln: Any,
+    uln: Any,
+    visit_code: str,
+    limit_unit: str,
+    now: dt.datetime,
+    by: User,
+    baseline_of: Callable[[str], Decimal | None] | None = None,
+) -> LabResult:
+    """A new lab value after every rule, graded (not saved here)."""
+    num = _required_decimal(value, "value")
+    lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
+    lo, hi = _limits_in_value_unit(analyte, unit, limit_unit, lo, hi)
+    _date_in_course(registration, sampled_on, "sampled_on")
+    g = _grade(
+        analyte,
+        num,
+        unit,
+        lo,
+        hi,
+        registration=registration,
+        sampled_on=sampled_on,
+        baseline_of=baseline_of,
+    )
+    return LabResult(
+        registration=registration,
+        visit_code=visit_code[:20],
+        analyte=g.analyte,
+        analyte_label=g.term or g.analyte,
+        value=num,
+        unit=unit.strip(),
+        lln=lo,
+        uln=hi,
+        sampled_on=sampled_on,
+        ctcae_version=g.version,
+        grade=g.grade,
+        term=g.term or "",
+        rule=g.rule,
+        criterion=g.criterion[:300],
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
+
+
+def _lab_audit_created(lab: LabResult, *, by: User) -> None:
+    audit_record(
+        action="create",
+        instance=lab,
+        changes={k: [None, v] for k, v in model_snapshot(lab, LAB_AUDIT_FIELDS).items()},
+        by=by,
+    )
 
 
 @transaction.atomic
@@ -629,43 +771,21 @@ def lab_result_create(
     an unknown analyte or LLN >= ULN saves nothing. ``limit_unit``: the unit of LLN and ULN
     when it is not the value's (they are stored converted to the value's unit)."""
     _require(by, registration, Action.EDIT_CRF)
-    num = _required_decimal(value, "value")
-    lo, hi = _decimal(lln, "lln", required=False), _decimal(uln, "uln", required=False)
-    lo, hi = _limits_in_value_unit(analyte, unit, limit_unit, lo, hi)
-    _date_in_course(registration, sampled_on, "sampled_on")
-    g = _grade(analyte, num, unit, lo, hi, registration=registration, sampled_on=sampled_on)
-    now = timezone.now()
-    lab = LabResult.objects.create(
-        registration=registration,
-        visit_code=visit_code[:20],
-        analyte=g.analyte,
-        analyte_label=g.term or g.analyte,
-        value=num,
-        unit=unit.strip(),
-        lln=lo,
-        uln=hi,
+    lab = _lab_new(
+        registration,
+        analyte=analyte,
+        value=value,
+        unit=unit,
         sampled_on=sampled_on,
-        ctcae_version=g.version,
-        grade=g.grade,
-        term=g.term or "",
-        rule=g.rule,
-        criterion=g.criterion[:300],
-        created_at=now,
-        created_by=by,
-        updated_at=now,
-        updated_by=by,
-    )
-    audit_record(
-        action="create",
-        instance=lab,
-        changes={
-            k: [None, v]
-            for k, v in model_snapshot(
-                lab, ["analyte", "value", "unit", "lln", "uln", "sampled_on", "grade"]
-            ).items()
-        },
+        lln=lln,
+        uln=uln,
+        visit_code=visit_code,
+        limit_unit=limit_unit,
+        now=timezone.now(),
         by=by,
     )
+    lab.save(force_insert=True)
+    _lab_audit_created(lab, by=by)
     notify_record_changed(lab, on=sampled_on, by=by)
     return lab
 
@@ -768,8 +888,10 @@ def _administration_checked(
     administered_on: dt.date,
     modification: str,
     modification_reason: str,
+    regimen: list[DoseLevel] | None = None,
 ) -> tuple[str, Decimal, Decimal | None]:
-    """(agent as planned, dose, planned dose) after every rule of an administration."""
+    """(agent as planned, dose, planned dose) after every rule of an administration
+    (``regimen``: the registration's, when the caller read it already)."""
     amount = _required_decimal(dose, "dose", places=4)
     if amount < 0:
         raise ValidationError(
@@ -791,7 +913,8 @@ def _administration_checked(
     if not agent.strip() or not unit.strip():
         raise ValidationError(gettext("agent and unit are required."), field="agent")
     agent = agent.strip()
-    regimen = regimen_for(registration)
+    if regimen is None:
+        regimen = regimen_for(registration)
     planned: Decimal | None = None
     if regimen:
         match = [d for d in regimen if d.agent.casefold() == agent.casefold()]
@@ -857,6 +980,41 @@ def administration_record(
 ) -> DrugAdministration:
     """Record one administration of a study agent, checked against the planned regimen."""
     _require(by, registration, Action.EDIT_CRF)
+    admin = _administration_new(
+        registration,
+        agent=agent,
+        dose=dose,
+        unit=unit,
+        administered_on=administered_on,
+        modification=modification,
+        modification_reason=modification_reason,
+        visit_code=visit_code,
+        now=timezone.now(),
+        by=by,
+    )
+    admin.save(force_insert=True)
+    _administration_audit_created(admin, by=by)
+    notify_record_changed(
+        admin, on=administered_on, delayed=modification == Modification.DELAY, by=by
+    )
+    return admin
+
+
+def _administration_new(
+    registration: Registration,
+    *,
+    agent: str,
+    dose: Any,
+    unit: str,
+    administered_on: dt.date,
+    modification: str,
+    modification_reason: str,
+    visit_code: str,
+    now: dt.datetime,
+    by: User,
+    regimen: list[DoseLevel] | None = None,
+) -> DrugAdministration:
+    """A new administration after every rule of the regimen (not saved here)."""
     agent, amount, planned = _administration_checked(
         registration,
         agent=agent,
@@ -865,9 +1023,9 @@ def administration_record(
         administered_on=administered_on,
         modification=modification,
         modification_reason=modification_reason,
+        regimen=regimen,
     )
-    now = timezone.now()
-    admin = DrugAdministration.objects.create(
+    return DrugAdministration(
         registration=registration,
         visit_code=visit_code[:20],
         agent=agent,
@@ -882,16 +1040,15 @@ def administration_record(
         updated_at=now,
         updated_by=by,
     )
+
+
+def _administration_audit_created(admin: DrugAdministration, *, by: User) -> None:
     audit_record(
         action="create",
         instance=admin,
         changes={k: [None, v] for k, v in model_snapshot(admin, ADMINISTRATION_FIELDS).items()},
         by=by,
     )
-    notify_record_changed(
-        admin, on=administered_on, delayed=modification == Modification.DELAY, by=by
-    )
-    return admin
 
 
 @transaction.atomic

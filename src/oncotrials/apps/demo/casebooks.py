@@ -28,6 +28,13 @@ from django.contrib.contenttypes.models import ContentType
 
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_batch
+from oncotrials.apps.crfs.entries import (
+    DoseEntry,
+    Entry,
+    FormEntry,
+    LabEntry,
+    casebook_entries_save,
+)
 from oncotrials.apps.crfs.models import (
     DataQuery,
     DrugAdministration,
@@ -38,9 +45,6 @@ from oncotrials.apps.crfs.models import (
     QueryStatus,
 )
 from oncotrials.apps.crfs.services import (
-    administration_record,
-    form_save,
-    lab_result_create,
     query_answer,
     query_close,
     query_raise,
@@ -170,6 +174,8 @@ def _casebook(
         for v in calendar.visits
         if v.kind is VisitKind.FOLLOW_UP and v.status is not VisitStatus.UPCOMING
     ][-1:]
+    # The casebook's forms, labs and doses, saved together at the end (one batch entry).
+    entries: list[Entry] = []
     with audit_batch():
         for visit in calendar.visits:
             if visit.status in (
@@ -195,16 +201,18 @@ def _casebook(
             if "exposure" in forms and regimen and (eot is None or on <= eot):
                 for level in regimen:
                     reduced = visit.cycle is not None and visit.cycle > 2 and rng.random() < 0.06
-                    administration_record(
-                        registration=reg,
-                        agent=level.agent,
-                        dose=(level.dose * 3 / 4).quantize(level.dose) if reduced else level.dose,
-                        unit=level.unit,
-                        administered_on=on,
-                        modification=Modification.REDUCTION if reduced else Modification.NONE,
-                        modification_reason="Grade 2 fatigue" if reduced else "",
-                        visit_code=code,
-                        by=by,
+                    entries.append(
+                        DoseEntry(
+                            agent=level.agent,
+                            dose=(level.dose * 3 / 4).quantize(level.dose)
+                            if reduced
+                            else level.dose,
+                            unit=level.unit,
+                            administered_on=on,
+                            modification=Modification.REDUCTION if reduced else Modification.NONE,
+                            modification_reason="Grade 2 fatigue" if reduced else "",
+                            visit_code=code,
+                        )
                     )
                 last_dose = max(last_dose, on)
             if "labs" in forms:
@@ -216,22 +224,22 @@ def _casebook(
                     panel = _SHORT
                 else:  # the dose attests the visit; without a regimen, a blood count
                     panel = () if regimen else ("neutrophils",)
-                _labs(rng, reg, code, on, panel, by)
+                _labs(rng, entries, code, on, panel)
             if not active and visit.kind is not VisitKind.END_OF_TREATMENT and code != "SCR":
                 continue  # off study: the casebook was closed with its essentials
             if code == "SCR":
-                _screening_forms(rng, reg, on, ecog, weight, active, by)
+                _screening_forms(rng, entries, on, ecog, weight, active)
                 continue
             assessed = visit.cycle is not None and (visit.cycle - 1) % 4 == 0  # C1, C5, C9...
             if "ecog" in forms and (visit.kind is VisitKind.END_OF_TREATMENT or assessed):
                 worse = visit.kind is VisitKind.END_OF_TREATMENT and reason != "Patient decision"
                 value = str(min(int(ecog) + (1 if worse else 0), 4))
-                _form(reg, code, "ecog", {"assessed_on": on, "performance_status": value}, by)
+                _form(entries, code, "ecog", {"assessed_on": on, "performance_status": value})
             if "vital_signs" in forms and visit.cycle == 1:
-                _form(reg, code, "vital_signs", _vitals(rng, on, weight), by)
+                _form(entries, code, "vital_signs", _vitals(rng, on, weight))
             if "end_of_treatment" in forms and eot is not None:
                 _form(
-                    reg,
+                    entries,
                     code,
                     "end_of_treatment",
                     {
@@ -239,37 +247,28 @@ def _casebook(
                         "decided_on": eot,
                         "reason": _EOT_REASON.get(reason, "investigator"),
                     },
-                    by,
                 )
             if "survival_status" in forms and code in contacts:
-                _form(reg, code, "survival_status", {"contact_on": on, "status": "alive"}, by)
+                _form(entries, code, "survival_status", {"contact_on": on, "status": "alive"})
+        casebook_entries_save(registration=reg, entries=entries, by=by)
 
 
-def _form(reg: Registration, code: str, name: str, data: dict[str, Any], by: User) -> None:
+def _form(entries: list[Entry], code: str, name: str, data: dict[str, Any]) -> None:
     clean = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
-    form_save(
-        registration=reg,
-        visit_code=code,
-        form_name=name,
-        data=clean,
-        version=0,
-        complete=True,
-        by=by,
-    )
+    entries.append(FormEntry(visit_code=code, form_name=name, data=clean, complete=True))
 
 
 def _screening_forms(
     rng: random.Random,
-    reg: Registration,
+    entries: list[Entry],
     on: dt.date,
     ecog: str,
     weight: float,
     active: bool,
-    by: User,
 ) -> None:
     diagnosed = on - dt.timedelta(days=rng.randrange(200, 1800))
     _form(
-        reg,
+        entries,
         "SCR",
         "medical_history",
         {
@@ -279,13 +278,12 @@ def _screening_forms(
             "metastatic": True,
             "metastatic_on": diagnosed + dt.timedelta(days=rng.randrange(0, 150)),
         },
-        by,
     )
-    _form(reg, "SCR", "eligibility", {"assessed_on": on, "all_criteria_met": True}, by)
-    _form(reg, "SCR", "ecog", {"assessed_on": on, "performance_status": ecog}, by)
+    _form(entries, "SCR", "eligibility", {"assessed_on": on, "all_criteria_met": True})
+    _form(entries, "SCR", "ecog", {"assessed_on": on, "performance_status": ecog})
     if active:
         _form(
-            reg,
+            entries,
             "SCR",
             "demographics",
             {
@@ -294,9 +292,8 @@ def _screening_forms(
                 "weight_kg": f"{weight:.1f}",
                 "height_cm": f"{rng.uniform(152, 190):.0f}",
             },
-            by,
         )
-        _form(reg, "SCR", "vital_signs", _vitals(rng, on, weight), by)
+        _form(entries, "SCR", "vital_signs", _vitals(rng, on, weight))
 
 
 def _vitals(rng: random.Random, on: dt.date, weight: float) -> dict[str, Any]:
@@ -315,27 +312,26 @@ def _vitals(rng: random.Random, on: dt.date, weight: float) -> dict[str, Any]:
 
 def _labs(
     rng: random.Random,
-    reg: Registration,
+    entries: list[Entry],
     code: str,
     on: dt.date,
     panel: tuple[str, ...],
-    by: User,
 ) -> None:
     for analyte in panel:
         unit, (low, high), lln, uln = _PANEL[analyte]
         value = rng.uniform(low, high)
         if analyte == "alt" and rng.random() < 0.05:
             value = rng.uniform(45, 110)  # a grade 1 rise
-        lab_result_create(
-            registration=reg,
-            analyte=analyte,
-            value=f"{value:.1f}" if high < 100 else f"{value:.0f}",
-            unit=unit,
-            sampled_on=on,
-            lln=lln,
-            uln=uln,
-            visit_code=code,
-            by=by,
+        entries.append(
+            LabEntry(
+                analyte=analyte,
+                value=f"{value:.1f}" if high < 100 else f"{value:.0f}",
+                unit=unit,
+                sampled_on=on,
+                lln=lln,
+                uln=uln,
+                visit_code=code,
+            )
         )
 
 

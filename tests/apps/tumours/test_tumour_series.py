@@ -142,7 +142,8 @@ def test_series_writes_what_single_saves_write(two, tm):
     assert [a.date for a in created] == [f["date"] for f in _series(tm)]
     assert AuditEvent.objects.count() == events_before + 4  # one event per assessment
     single, series = _written(one_by_one), _written(at_once)
-    assert len(single["assessments"]) == 4 and len(single["new_lesions"]) == 2
+    assert len(single["assessments"]) == 4
+    assert len(single["new_lesions"]) == 2
     assert single["evaluation"]["bor"] == "PR"  # a real response, computed from the scans
     assert len(single["timepoints"]) == 3  # the draft is not evaluated
     for part in single:

@@ -502,7 +502,7 @@ def baseline_save(
                     field="lesions",
                 )
             lesion.delete()
-    added = []
+    added: list[Lesion] = []
     for row in cleaned:
         lesion = existing.get(row["lesion_id"]) or Lesion(registration=reg)
         for name, value in row.items():
@@ -761,7 +761,7 @@ def assessments_record(
             cleaned.append((target, rows, news))
     if not cleaned:
         return []
-    created = bulk_create_with_history([a for a, _, _ in cleaned], Assessment)
+    created: list[Assessment] = bulk_create_with_history([a for a, _, _ in cleaned], Assessment)
     LesionMeasurement.objects.bulk_create(
         LesionMeasurement(assessment=a, **r) for a, rows, _ in cleaned for r in rows
     )

@@ -41,7 +41,7 @@ from oncotrials.apps.subjects.services import (
     slot_allocate,
     slot_book,
     slot_confirm,
-    visit_record,
+    visits_record,
     waitlist_add,
 )
 from oncotrials.apps.trials.models import CohortKind, Phase, Trial
@@ -296,14 +296,13 @@ def _advance(
         return
     reg = registration_change_status(registration=reg, to_status="on_treatment", on=c1d1, by=by)
     if hasattr(reg.trial, "visit_schedule"):
-        for code, offset in (("C1D1", 0), ("C1D8", 7), ("C1D15", 14), ("C2D1", 21)):
-            if c1d1 + dt.timedelta(days=offset) <= limit and rng.random() < 0.95:
-                visit_record(
-                    registration=reg,
-                    code=code,
-                    on=c1d1 + dt.timedelta(days=offset + rng.choice([0, 0, 1])),
-                    by=by,
-                )
+        visits = [
+            {"code": code, "on": c1d1 + dt.timedelta(days=offset + rng.choice([0, 0, 1]))}
+            for code, offset in (("C1D1", 0), ("C1D8", 7), ("C1D15", 14), ("C2D1", 21))
+            if c1d1 + dt.timedelta(days=offset) <= limit and rng.random() < 0.95
+        ]
+        # The first cycle's visits, recorded together (one calendar of the schedule).
+        visits_record(registration=reg, visits=visits, by=by)
     cycles = rng.choice([2, 2, 3, 4, 6, 8, 12, 18])
     eot = c1d1 + dt.timedelta(days=21 * cycles)
     if eot > limit:

@@ -11,7 +11,11 @@ from typing import Any
 from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Phase
-from oncotrials.apps.tumours.services import assessment_save, baseline_save, evaluations_deferred
+from oncotrials.apps.tumours.services import (
+    assessments_record,
+    baseline_save,
+    evaluations_deferred,
+)
 
 _TARGETS = [("T1", "liver", False, 42), ("T2", "lung", False, 27), ("T3", "lymph node", True, 19)]
 
@@ -61,6 +65,7 @@ def populate_tumours(
         slope = rng.choice([-0.22, -0.15, -0.08, -0.03, 0.02, 0.06])
         day, k = reg.treatment_start + dt.timedelta(days=42), 1
         nadir = 1.0
+        follow_ups: list[dict[str, Any]] = []
         while day <= end:
             last = day + dt.timedelta(days=42) > end
             factor = max(0.0, 1 + slope * k)
@@ -75,7 +80,8 @@ def populate_tumours(
                 for row in baseline
                 if row["role"] == "target"
             ] + [{"lesion_id": "NT1", "status": "present"}]
-            assessment_save(registration=reg, date=day, measurements=measurements, by=by)
-            written += 1
+            follow_ups.append({"date": day, "measurements": measurements})
             day, k = day + dt.timedelta(days=42), k + 1
+        # The patient's scans read together: one lock, one read of the baseline.
+        written += len(assessments_record(registration=reg, follow_ups=follow_ups, by=by))
     return written

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -1319,42 +1320,139 @@ def visit_record(*, registration: Registration, code: str, on: dt.date, by: User
     produces. A visit marked not done or not applicable that took place after all is
     recorded as done (the mark is replaced, and the change audited)."""
     require(by, Action.WRITE_JOURNEY, on=registration)
-    date_not_future(on, "on")
-    if on < registration.registered_on:
-        raise ValidationError(gettext("A visit cannot predate the registration."), field="on")
+    _visit_date_checked(registration, on)
     if code not in _schedule_codes(registration, on):
-        raise ValidationError(
-            gettext("Visit %(code)s is not in the schedule of %(trial)s.")
-            % {"code": repr(code), "trial": registration.trial},
-            field="code",
-        )
+        raise _not_in_schedule(registration, code, "code")
     existing = (
         VisitRecord.objects.select_for_update().filter(registration=registration, code=code).first()
     )
     if existing is not None and existing.outcome == VisitOutcome.DONE:
         raise ConflictError(gettext("Visit %(code)s is already recorded.") % {"code": code})
     if existing is not None:
-        old = {"outcome": existing.outcome, "on": existing.on, "reason": existing.reason}
-        existing.outcome, existing.on, existing.reason = VisitOutcome.DONE, on, ""
-        existing.recorded_by = by
-        existing.save()
-        audit_record(
-            action="update",
-            instance=existing,
-            changes={
-                "outcome": [old["outcome"], VisitOutcome.DONE],
-                "on": [old["on"], on],
-                "reason": [old["reason"], ""],
-            },
-            reason=f"visit {code} took place after all",
-            by=by,
-        )
-        return existing
+        return _visit_done_after_all(existing, on, by)
     visit = VisitRecord.objects.create(registration=registration, code=code, on=on, recorded_by=by)
-    audit_record(
-        action="create", instance=visit, changes={"code": [None, code], "on": [None, on]}, by=by
-    )
+    _visit_created_audit(visit, by)
     return visit
+
+
+def _visit_date_checked(registration: Registration, on: dt.date) -> None:
+    date_not_future(on, "on")
+    if on < registration.registered_on:
+        raise ValidationError(gettext("A visit cannot predate the registration."), field="on")
+
+
+def _not_in_schedule(registration: Registration, code: str, field: str) -> ValidationError:
+    return ValidationError(
+        gettext("Visit %(code)s is not in the schedule of %(trial)s.")
+        % {"code": repr(code), "trial": registration.trial},
+        field=field,
+    )
+
+
+def _visit_done_after_all(existing: VisitRecord, on: dt.date, by: User) -> VisitRecord:
+    """A visit marked not done or not applicable took place after all: recorded as done."""
+    old = {"outcome": existing.outcome, "on": existing.on, "reason": existing.reason}
+    existing.outcome, existing.on, existing.reason = VisitOutcome.DONE, on, ""
+    existing.recorded_by = by
+    existing.save()
+    audit_record(
+        action="update",
+        instance=existing,
+        changes={
+            "outcome": [old["outcome"], VisitOutcome.DONE],
+            "on": [old["on"], on],
+            "reason": [old["reason"], ""],
+        },
+        reason=f"visit {existing.code} took place after all",
+        by=by,
+    )
+    return existing
+
+
+def _visit_created_audit(visit: VisitRecord, by: User) -> None:
+    audit_record(
+        action="create",
+        instance=visit,
+        changes={"code": [None, visit.code], "on": [None, visit.on]},
+        by=by,
+    )
+
+
+@transaction.atomic
+def visits_record(
+    *, registration: Registration, visits: Sequence[Mapping[str, Any]], by: User
+) -> list[VisitRecord]:
+    """Record several visits of one registration that took place (``{"code", "on"}`` each, a
+    day's work or a record transcribed), each as ``visit_record`` records it: the same rights,
+    checks, rows and audit events, in the order given.
+
+    The schedule's calendar is laid out once, as of the earliest visit (a later date only adds
+    visits to it: a visit found there is in the schedule as of its own date too); a visit not
+    found there is checked against the calendar as of its own date. Nothing is saved when any
+    visit is refused; the error names it (``visits[1].code``).
+    """
+    require(by, Action.WRITE_JOURNEY, on=registration)
+    wanted: list[tuple[str, dt.date]] = []
+    for i, raw in enumerate(visits):
+        with _in_row("visits", i):
+            unknown = sorted(set(raw) - {"code", "on"})
+            if unknown:
+                raise ValidationError(
+                    f"Unknown field {unknown[0]}; a visit has code and on.", field=unknown[0]
+                )
+            code, on = raw.get("code"), raw.get("on")
+            if not isinstance(code, str) or not code:
+                raise ValidationError(f"Give the visit's code; got {code!r}.", field="code")
+            if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
+                raise ValidationError(f"Give the date of the visit; got {on!r}.", field="on")
+            _visit_date_checked(registration, on)
+            wanted.append((code, on))
+    if not wanted:
+        return []
+    first = min(range(len(wanted)), key=lambda i: wanted[i][1])
+    with _in_row("visits", first):
+        known = _schedule_codes(registration, wanted[first][1])
+    for i, (code, on) in enumerate(wanted):
+        if code not in known and code not in _schedule_codes(registration, on):
+            raise _not_in_schedule(registration, code, f"visits[{i}].code")
+    existing = {
+        v.code: v
+        for v in VisitRecord.objects.select_for_update().filter(
+            registration=registration, code__in={code for code, _ in wanted}
+        )
+    }
+    seen: set[str] = set()
+    for i, (code, _on) in enumerate(wanted):
+        done = existing.get(code)
+        if code in seen or (done is not None and done.outcome == VisitOutcome.DONE):
+            raise ConflictError(f"Visit {code} is already recorded.", field=f"visits[{i}].code")
+        seen.add(code)
+    added = VisitRecord.objects.bulk_create(
+        VisitRecord(registration=registration, code=code, on=on, recorded_by=by)
+        for code, on in wanted
+        if code not in existing
+    )
+    created = iter(added)
+    recorded = []
+    for code, on in wanted:
+        if code in existing:
+            recorded.append(_visit_done_after_all(existing[code], on, by))
+        else:
+            visit = next(created)
+            _visit_created_audit(visit, by)
+            recorded.append(visit)
+    return recorded
+
+
+@contextmanager
+def _in_row(rows: str, i: int) -> Iterator[None]:
+    """A refusal about the ``i``-th row of ``rows`` names it: ``visits[2].on``."""
+    try:
+        yield
+    except ValidationError as exc:
+        name = exc.extra.get("field")
+        exc.extra = {**exc.extra, "field": f"{rows}[{i}]" + (f".{name}" if name else "")}
+        raise
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
 
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
@@ -450,7 +451,13 @@ def _lock_registration(registration: Registration) -> Registration:
 # --- baseline --------------------------------------------------------------------------------
 
 
-def _assessment_snapshot(a: Assessment) -> dict[str, Any]:
+def _assessment_snapshot(
+    a: Assessment,
+    measurements: Iterable[LesionMeasurement] | None = None,
+    new_lesions: Iterable[NewLesion] | None = None,
+) -> dict[str, Any]:
+    """What the audit event of ``a`` records. A follow-up's stored measurements (with their
+    lesion) and new lesions are read, unless given as read already, in lesion order."""
     snap = model_snapshot(
         a, ["date", "method", "status", "tumour_markers_normal", "clinical_symptoms"]
     )
@@ -463,9 +470,13 @@ def _assessment_snapshot(a: Assessment) -> dict[str, Any]:
                 f"{' nodal' if lesion.nodal else ''} {lesion.method} {lesion.kind}"
             )
     else:
-        for m in a.measurements.select_related("lesion").order_by("lesion__lesion_id"):
+        if measurements is None:
+            measurements = a.measurements.select_related("lesion").order_by("lesion__lesion_id")
+        if new_lesions is None:
+            new_lesions = a.new_lesions.order_by("lesion_id")
+        for m in measurements:
             snap[f"lesion {m.lesion.lesion_id}"] = f"{m.diameter_mm or ''} {m.status}".strip()
-        for n in a.new_lesions.order_by("lesion_id"):
+        for n in new_lesions:
             snap[f"new lesion {n.lesion_id}"] = (
                 f"{n.organ} {n.diameter_mm or ''} {n.status}{' equivocal' if n.equivocal else ''}"
             )
@@ -554,11 +565,17 @@ def baseline_save(
                     field="lesions",
                 )
             lesion.delete()
+    added: list[Lesion] = []
     for row in cleaned:
         lesion = existing.get(row["lesion_id"]) or Lesion(registration=reg)
         for name, value in row.items():
             setattr(lesion, name, value)
-        lesion.save()
+        if lesion.pk is None:
+            added.append(lesion)
+        else:
+            lesion.save()
+    if added:  # with their history rows, as a save of each writes them
+        bulk_create_with_history(added, Lesion)
     new = _assessment_snapshot(baseline)
     audit_record(
         action="update" if old else "create",
@@ -588,6 +605,54 @@ def _complete(a: Assessment, complete: bool, now: dt.datetime) -> None:
 
 
 # --- follow-up assessments -----------------------------------------------------------------
+
+
+def _baseline_and_lesions(reg: Registration) -> tuple[Assessment | None, dict[str, Lesion]]:
+    """The registration's baseline assessment (None before one) and its lesions by id."""
+    baseline = (
+        Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE)
+        .order_by("pk")
+        .first()
+    )
+    lesions = {
+        lesion.lesion_id: lesion
+        for lesion in Lesion.objects.filter(registration=reg).order_by("role", "lesion_id")
+    }
+    return baseline, lesions
+
+
+def _follow_up_cleaned(
+    reg: Registration,
+    baseline: Assessment | None,
+    lesions: Mapping[str, Lesion],
+    date: dt.date,
+    measurements: Sequence[Mapping[str, Any]],
+    new_lesions: Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The checks of a follow-up against the baseline: its measurements and new lesions,
+    cleaned."""
+    if baseline is None:
+        raise ValidationError(
+            gettext(
+                "Registration %(registration)s (%(patient)s) has no baseline assessment; record the baseline "
+                "lesions before any follow-up."
+            )
+            % {"registration": reg.pk, "patient": reg.patient.research_id},
+            field="date",
+        )
+    if date <= baseline.date:
+        raise ValidationError(
+            gettext(
+                "Assessment of %(date)s, field date: on or before the baseline (%(baseline)s); lesions "
+                "cannot be measured before baseline."
+            )
+            % {"date": date.isoformat(), "baseline": baseline.date.isoformat()},
+            field="date",
+        )
+    when = date.isoformat()
+    rows = _clean_measurements(measurements, lesions, when)
+    news = _clean_new_lesions(new_lesions, lesions, when)
+    return rows, news
 
 
 @transaction.atomic
@@ -620,36 +685,8 @@ def assessment_save(
         gettext("Assessment of %(date)s") % {"date": date.isoformat()},
         "method",
     )
-    baseline = (
-        Assessment.objects.filter(registration=reg, kind=AssessmentKind.BASELINE)
-        .order_by("pk")
-        .first()
-    )
-    if baseline is None:
-        raise ValidationError(
-            gettext(
-                "Registration %(registration)s (%(patient)s) has no baseline assessment; record the baseline "
-                "lesions before any follow-up."
-            )
-            % {"registration": reg.pk, "patient": reg.patient.research_id},
-            field="date",
-        )
-    if date <= baseline.date:
-        raise ValidationError(
-            gettext(
-                "Assessment of %(date)s, field date: on or before the baseline (%(baseline)s); lesions "
-                "cannot be measured before baseline."
-            )
-            % {"date": date.isoformat(), "baseline": baseline.date.isoformat()},
-            field="date",
-        )
-    lesions = {
-        lesion.lesion_id: lesion
-        for lesion in Lesion.objects.filter(registration=reg).order_by("role", "lesion_id")
-    }
-    when = date.isoformat()
-    rows = _clean_measurements(measurements, lesions, when)
-    news = _clean_new_lesions(new_lesions, lesions, when)
+    baseline, lesions = _baseline_and_lesions(reg)
+    rows, news = _follow_up_cleaned(reg, baseline, lesions, date, measurements, new_lesions)
     now = timezone.now()
     if assessment is None:
         old: dict[str, Any] = {}
@@ -671,14 +708,7 @@ def assessment_save(
         _needs_reason(target, reason)
         old = _assessment_snapshot(target)
     if Assessment.objects.filter(registration=reg, date=date).exclude(pk=target.pk).exists():
-        raise ValidationError(
-            gettext(
-                "Assessment of %(date)s, field date: this registration already has an assessment "
-                "on that date; correct that one instead."
-            )
-            % {"date": when},
-            field="date",
-        )
+        raise _date_taken(date, "date")
     target.date, target.method, target.updated_at = date, method, now
     target.tumour_markers_normal = tumour_markers_normal
     target.clinical_symptoms = clinical_symptoms
@@ -700,6 +730,168 @@ def assessment_save(
     with _engine_refusals("measurements", [r["lesion"].lesion_id for r in rows]):
         _evaluate_and_store(reg)
     return target
+
+
+def _date_taken(date: dt.date, field: str) -> ValidationError:
+    return ValidationError(
+        gettext(
+            "Assessment of %(date)s, field date: this registration already has an assessment "
+            "on that date; correct that one instead."
+        )
+        % {"date": date.isoformat()},
+        field=field,
+    )
+
+
+_FOLLOW_UP_FIELDS = frozenset(
+    {
+        "date",
+        "measurements",
+        "method",
+        "new_lesions",
+        "tumour_markers_normal",
+        "clinical_symptoms",
+        "complete",
+    }
+)
+
+
+@contextmanager
+def _in_follow_up(i: int) -> Iterator[None]:
+    """A refusal about the ``i``-th follow-up of a series names it: ``follow_ups[i].date``."""
+    try:
+        yield
+    except ValidationError as exc:
+        name = exc.extra.get("field")
+        exc.extra = {**exc.extra, "field": f"follow_ups[{i}]" + (f".{name}" if name else "")}
+        raise
+
+
+@transaction.atomic
+def assessments_record(
+    *, registration: Registration, follow_ups: Sequence[Mapping[str, Any]], by: User
+) -> list[Assessment]:
+    """Record several new follow-up assessments of one registration at once (a series of scans
+    read together, a record transcribed), each as ``assessment_save`` records it: the same
+    rights, checks, rows and audit events, in the order given.
+
+    Each follow-up is a mapping of ``assessment_save``'s arguments: ``date`` and
+    ``measurements``, and optionally ``method``, ``new_lesions``, ``tumour_markers_normal``,
+    ``clinical_symptoms`` and ``complete``. The registration is locked once, its baseline and
+    lesions read once, and its response evaluated once, from all of them (what the last of the
+    single saves would store). Nothing is saved when any field is wrong; the error names the
+    follow-up (``follow_ups[1].measurements[0].diameter_mm``).
+    """
+    require(by, Action.EDIT_CRF, on=registration)
+    reg = _lock_registration(registration)
+    baseline: Assessment | None = None
+    lesions: dict[str, Lesion] = {}
+    taken: set[dt.date] = set()
+    if follow_ups:
+        baseline, lesions = _baseline_and_lesions(reg)
+        taken = set(Assessment.objects.filter(registration=reg).values_list("date", flat=True))
+    cleaned: list[tuple[Assessment, list[dict[str, Any]], list[dict[str, Any]]]] = []
+    now = timezone.now()
+    for i, raw in enumerate(follow_ups):
+        with _in_follow_up(i):
+            unknown = sorted(set(raw) - _FOLLOW_UP_FIELDS)
+            if unknown:
+                raise ValidationError(
+                    gettext("Unknown field %(name)s; a follow-up has %(known)s.")
+                    % {"name": unknown[0], "known": ", ".join(sorted(_FOLLOW_UP_FIELDS))},
+                    field=unknown[0],
+                )
+            date = raw.get("date")
+            if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+                raise ValidationError(
+                    gettext("Give the date of the assessment; got %(got)s.") % {"got": repr(date)},
+                    field="date",
+                )
+            date_not_future(date, "date")
+            when = date.isoformat()
+            method = _choice(
+                raw.get("method", "CT"), ImagingMethod.values, f"Assessment of {when}", "method"
+            )
+            rows, news = _follow_up_cleaned(
+                reg,
+                baseline,
+                lesions,
+                date,
+                raw.get("measurements") or (),
+                raw.get("new_lesions") or (),
+            )
+            if date in taken:
+                raise _date_taken(date, "date")
+            taken.add(date)
+            target = Assessment(
+                registration=reg,
+                kind=AssessmentKind.FOLLOW_UP,
+                created_by=by,
+                created_at=now,
+                version=1,
+                status=AssessmentStatus.DRAFT,
+                date=date,
+                method=method,
+                updated_at=now,
+                tumour_markers_normal=raw.get("tumour_markers_normal"),
+                clinical_symptoms=bool(raw.get("clinical_symptoms", False)),
+            )
+            _complete(target, bool(raw.get("complete", True)), now)
+            cleaned.append((target, rows, news))
+    if not cleaned:
+        return []
+    created: list[Assessment] = bulk_create_with_history([a for a, _, _ in cleaned], Assessment)
+    LesionMeasurement.objects.bulk_create(
+        LesionMeasurement(assessment=a, **r) for a, rows, _ in cleaned for r in rows
+    )
+    NewLesion.objects.bulk_create(
+        NewLesion(assessment=a, **n) for a, _, news in cleaned for n in news
+    )
+    # What each event records, read back as the single save reads it (one query of each kind).
+    measured: dict[int, list[LesionMeasurement]] = {a.pk: [] for a in created}
+    for m in (
+        LesionMeasurement.objects.filter(assessment__in=created)
+        .select_related("lesion")
+        .order_by("lesion__lesion_id", "pk")
+    ):
+        measured[m.assessment_id].append(m)
+    appeared: dict[int, list[NewLesion]] = {a.pk: [] for a in created}
+    for n in NewLesion.objects.filter(assessment__in=created).order_by("lesion_id", "pk"):
+        appeared[n.assessment_id].append(n)
+    for a in created:
+        audit_record(
+            action="create",
+            instance=a,
+            changes=diff({}, _assessment_snapshot(a, measured[a.pk], appeared[a.pk])),
+            reason="",
+            by=by,
+        )
+    with _series_engine_refusals(cleaned):
+        _evaluate_and_store(reg)
+    return created
+
+
+@contextmanager
+def _series_engine_refusals(
+    cleaned: Sequence[tuple[Assessment, Sequence[Mapping[str, Any]], Any]],
+) -> Iterator[None]:
+    """The engine's refusal about one follow-up of a series (it names the date and the
+    lesion) points at that follow-up's row, as ``assessment_save`` points at its own."""
+    try:
+        with core_errors_translated(RECIST_MESSAGES):
+            yield
+    except ValidationError as exc:
+        for i, (a, rows, _) in enumerate(cleaned):
+            if exc.extra.get("date") != a.date.isoformat():
+                continue
+            ids = [r["lesion"].lesion_id for r in rows]
+            lesion_id, name = str(exc.extra.get("lesion_id", "")), exc.extra.get("field")
+            field = f"follow_ups[{i}]"
+            if name and lesion_id in ids:
+                field += f".measurements[{ids.index(lesion_id)}].{name}"
+            exc.extra = {**exc.extra, "field": field}
+            break
+        raise
 
 
 # --- evaluation ------------------------------------------------------------------------------

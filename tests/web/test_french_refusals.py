@@ -19,17 +19,24 @@ SRC = Path(__file__).parents[2] / "src/oncotrials"
 TRANSLATED_APPS = (
     "accounts",
     "biobank",
+    "crfs",
+    "dosing",
     "exports",
     "genomics",
     "jobs",
     "matching",
     "mtb",
+    "operations",
     "safety",
     "subjects",
+    "trials",
+    "tumours",
 )
 #: Errors meant for programmers, not users: a misuse of an internal API.
 FOR_PROGRAMMERS = {
     "apps/accounts/prepared.py",  # a prepared read used wrongly
+    "apps/crfs/checks.py",  # Django system checks, read by the operator at start-up
+    "apps/crfs/records.py",  # a model without a version field declared signable
     "apps/accounts/access.py:access_target",  # an object without access_target()
 }
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action
 from oncotrials.apps.accounts.models import User
@@ -49,7 +50,7 @@ from oncotrials.apps.subjects.selectors import registration_calendar
 from oncotrials.apps.subjects.visit_evidence import evidence_for
 from oncotrials.apps.trials.models import DoseLevel
 from oncotrials.core.crf.declarations import FormSpec
-from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError, ValidationError
+from oncotrials.core.errors import ConflictError, OncotrialsError, ValidationError
 from oncotrials.core.schedule import VISIT_EVIDENCE_PREFIX
 
 from .hooks import notify_record_changed
@@ -70,7 +71,9 @@ from .services import (
     _lab_new,
     _require,
     _sync_check_queries,
+    form_spec_checked,
     forms_for_trial,
+    no_schedule_error,
     regimen_for,
 )
 
@@ -119,16 +122,20 @@ Entry = FormEntry | LabEntry | DoseEntry
 
 def _label(entry: Entry) -> str:
     if isinstance(entry, FormEntry):
-        return f"form {entry.form_name} at {entry.visit_code}"
+        return gettext("form %(form_name)s at %(visit_code)s") % {
+            "form_name": entry.form_name,
+            "visit_code": entry.visit_code,
+        }
     if isinstance(entry, LabEntry):
-        return f"lab {entry.analyte}"
-    return f"dose of {entry.agent}"
+        return gettext("lab %(analyte)s") % {"analyte": entry.analyte}
+    return gettext("dose of %(agent)s") % {"agent": entry.agent}
 
 
 def _at(number: int, entry: Entry, exc: OncotrialsError) -> OncotrialsError:
     """The error of one entry, naming it (same class, code and details)."""
     return type(exc)(
-        f"Entry {number} ({_label(entry)}): {exc.message}",
+        gettext("Entry %(number)s (%(label)s): %(message)s")
+        % {"number": number, "label": _label(entry), "message": exc.message},
         code=exc.code,
         **{**exc.extra, "entry": number},
     )
@@ -163,34 +170,11 @@ class _Reads:
             evidence |= {k: v for k, v in self.added.items() if k not in evidence}
             calendar = registration_calendar(registration=reg, evidence=evidence)
             if calendar is None:
-                raise ValidationError(
-                    f"Trial {reg.trial.protocol_code} declares no visit schedule, so its forms "
-                    "cannot be entered; ask a data manager to declare one.",
-                    field="visit_code",
-                )
+                raise no_schedule_error(reg)
             forms = {v.code: v.forms for v in calendar.visits}
-        if visit_code not in forms:
-            raise NotFoundError(
-                f"Visit {visit_code!r} is not in the calendar of this registration; expected "
-                f"one of {', '.join(list(forms)[:30])}.",
-            )
-        if form_name not in forms[visit_code]:
-            raise NotFoundError(
-                f"Form {form_name!r} is not expected at visit {visit_code}; that visit lists "
-                f"{', '.join(forms[visit_code]) or 'no forms'}.",
-            )
         if self._specs is None:
             self._specs = forms_for_trial(reg.trial)
-        spec = self._specs.get(form_name)
-        if spec is None:
-            raise ValidationError(f"Form {form_name!r} is not declared.", field="form_name")
-        if spec.kind != "fields":
-            raise ValidationError(
-                f"Form {form_name!r} is kept as {spec.title.lower()} records ({spec.owner}); "
-                "enter them on their own page or endpoint.",
-                field="form_name",
-            )
-        return spec
+        return form_spec_checked(forms, self._specs, visit_code, form_name)
 
     def attest(self, visit_code: str, on: dt.date) -> None:
         if visit_code:
@@ -275,8 +259,11 @@ def casebook_entries_save(
                 )
                 if key in seen:
                     raise ValidationError(
-                        f"The {entry.form_name} form of {entry.visit_code} is already an entry "
-                        "of this batch; enter a form once per batch.",
+                        gettext(
+                            "The %(form_name)s form of %(visit_code)s is already an entry of "
+                            "this batch; enter a form once per batch."
+                        )
+                        % {"form_name": entry.form_name, "visit_code": entry.visit_code},
                         field="form_name",
                     )
                 seen.add(key)
@@ -358,8 +345,10 @@ def _write(
         )
     except IntegrityError:  # another user created one of these forms since the lock was taken
         raise ConflictError(
-            "One of the forms of this batch was saved by another user meanwhile. Nothing was "
-            "saved: read the casebook again and send the batch with the current versions."
+            gettext(
+                "One of the forms of this batch was saved by another user meanwhile. Nothing was "
+                "saved: read the casebook again and send the batch with the current versions."
+            )
         ) from None
     LabResult.objects.bulk_create([r for r in records if isinstance(r, LabResult)])
     DrugAdministration.objects.bulk_create(

@@ -197,15 +197,20 @@ def visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
     """Visit code -> form names, from the registration's visit calendar."""
     calendar = registration_calendar(registration=registration)
     if calendar is None:
-        raise ValidationError(
-            gettext(
-                "Trial %(trial)s declares no visit schedule, so its forms cannot be entered; ask a "
-                "data manager to declare one."
-            )
-            % {"trial": registration.trial.protocol_code},
-            field="visit_code",
-        )
+        raise no_schedule_error(registration)
     return {v.code: v.forms for v in calendar.visits}
+
+
+def no_schedule_error(registration: Registration) -> ValidationError:
+    """The refusal of a form entry for a trial that declares no visit schedule."""
+    return ValidationError(
+        gettext(
+            "Trial %(trial)s declares no visit schedule, so its forms cannot be entered; ask a "
+            "data manager to declare one."
+        )
+        % {"trial": registration.trial.protocol_code},
+        field="visit_code",
+    )
 
 
 def _known_visit_forms(registration: Registration) -> dict[str, tuple[str, ...]]:
@@ -220,6 +225,18 @@ def _form_spec(registration: Registration, visit_code: str, form_name: str) -> F
     forms = _known_visit_forms(registration)
     if form_name not in forms.get(visit_code, ()):
         forms = visit_forms(registration)  # a visit only its records keep: the full calendar
+    return form_spec_checked(forms, forms_for_trial(registration.trial), visit_code, form_name)
+
+
+def form_spec_checked(
+    forms: Mapping[str, Sequence[str]],
+    specs: Mapping[str, FormSpec],
+    visit_code: str,
+    form_name: str,
+) -> FormSpec:
+    """The declaration of ``form_name`` entered at ``visit_code``, given the calendar's forms
+    per visit and the trial's declarations: refused when the visit is not in the calendar, the
+    form not expected there, not declared, or kept as records on their own page."""
     if visit_code not in forms:
         raise NotFoundError(
             gettext(
@@ -240,7 +257,7 @@ def _form_spec(registration: Registration, visit_code: str, form_name: str) -> F
                 "forms": ", ".join(forms[visit_code]) or gettext("no forms"),
             },
         )
-    spec = forms_for_trial(registration.trial).get(form_name)
+    spec = specs.get(form_name)
     if spec is None:
         raise ValidationError(
             gettext("Form %(form_name)s is not declared.") % {"form_name": repr(form_name)},

@@ -917,8 +917,11 @@ def _treatments(patient_ids: list[int], user: Actor | None) -> dict[int, list[_T
                 (),
                 f"registration {code} (arm blinded)",
                 ValidationError(
-                    f"The arm of registration {code} is blinded to your role: its therapy is "
-                    "not shown; give the drug received in between.",
+                    gettext(
+                        "The arm of registration %(code)s is blinded to your role: its therapy "
+                        "is not shown; give the drug received in between."
+                    )
+                    % {"code": code},
                     field="drug",
                     code="arm_blinded",
                 ),

@@ -1398,13 +1398,21 @@ def visits_record(
             unknown = sorted(set(raw) - {"code", "on"})
             if unknown:
                 raise ValidationError(
-                    f"Unknown field {unknown[0]}; a visit has code and on.", field=unknown[0]
+                    gettext("Unknown field %(field)s; a visit has code and on.")
+                    % {"field": unknown[0]},
+                    field=unknown[0],
                 )
             code, on = raw.get("code"), raw.get("on")
             if not isinstance(code, str) or not code:
-                raise ValidationError(f"Give the visit's code; got {code!r}.", field="code")
+                raise ValidationError(
+                    gettext("Give the visit's code; got %(value)s.") % {"value": repr(code)},
+                    field="code",
+                )
             if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
-                raise ValidationError(f"Give the date of the visit; got {on!r}.", field="on")
+                raise ValidationError(
+                    gettext("Give the date of the visit; got %(value)s.") % {"value": repr(on)},
+                    field="on",
+                )
             _visit_date_checked(registration, on)
             wanted.append((code, on))
     if not wanted:
@@ -1425,7 +1433,10 @@ def visits_record(
     for i, (code, _on) in enumerate(wanted):
         done = existing.get(code)
         if code in seen or (done is not None and done.outcome == VisitOutcome.DONE):
-            raise ConflictError(f"Visit {code} is already recorded.", field=f"visits[{i}].code")
+            raise ConflictError(
+                gettext("Visit %(code)s is already recorded.") % {"code": code},
+                field=f"visits[{i}].code",
+            )
         seen.add(code)
     added = VisitRecord.objects.bulk_create(
         VisitRecord(registration=registration, code=code, on=on, recorded_by=by)

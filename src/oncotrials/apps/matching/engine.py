@@ -42,6 +42,7 @@ cohort's slots are not managed here (no allocation at any site).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -83,7 +84,12 @@ from oncotrials.apps.subjects.models import (
     advanced_line_count,
 )
 from oncotrials.apps.subjects.models import Patient as DbPatient
-from oncotrials.apps.subjects.selectors import patients_visible_to, slot_summary_for
+from oncotrials.apps.subjects.selectors import (
+    arm_visible_to,
+    patients_visible_to,
+    registrations_visible_to,
+    slot_summary_for,
+)
 from oncotrials.apps.trials.models import Cohort, DoseLevel, TrialSite, TrialStatus
 from oncotrials.apps.trials.models import Trial as DbTrial
 from oncotrials.apps.trials.selectors import trials_visible_to
@@ -91,6 +97,7 @@ from oncotrials.core.errors import NotFoundError, PermissionDeniedError, Validat
 from oncotrials.core.matching import (
     Alteration,
     And,
+    Category,
     GenomicReport,
     Level,
     Matcher,
@@ -98,6 +105,7 @@ from oncotrials.core.matching import (
     Patient,
     Trial,
     Truth,
+    describe,
     explain,
     first_failure,
     parse_criteria,
@@ -973,6 +981,82 @@ def explanation_rows(ex: Explanation, depth: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
+# ------------------------------------------------------------- therapies the viewer may not see
+def _therapy_names(text: str) -> set[str]:
+    return {text.strip().lower()} if text.strip() else set()
+
+
+def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    """Per patient, the prior therapies the user may know only through trials they may not see.
+
+    The engine matches every patient on all their prior therapies (eligibility must account for
+    them all), agents administered in any trial included. An agent is *hidden* from the user
+    when every administration of it is in a registration the user may not see, or in one whose
+    blinded arm the user may not know (the agent would tell the arm), and no visible source
+    (a visible administration, a prior line, a genomic sample) records it. Patients without
+    hidden therapies are left out."""
+    if user is SYSTEM:
+        return {}
+    ids = list(dict.fromkeys(patient_ids))
+    rows = list(
+        DrugAdministration.objects.filter(registration__patient_id__in=ids)
+        .values_list("registration_id", "registration__patient_id", "agent")
+        .distinct()
+    )
+    if not rows:
+        return {}
+    reg_ids = {rid for rid, _pid, _agent in rows}
+    visible = set(
+        registrations_visible_to(user).filter(pk__in=reg_ids).values_list("pk", flat=True)
+    )
+    regs = Registration.objects.filter(pk__in=visible).select_related(
+        "patient", "trial__randomisation_scheme"
+    )
+    shown_regs = {r.pk for r in regs if arm_visible_to(user=user, registration=r)}
+    hidden: dict[int, set[str]] = defaultdict(set)
+    shown: dict[int, set[str]] = defaultdict(set)
+    for rid, pid, agent in rows:
+        (shown if rid in shown_regs else hidden)[pid].update(_therapy_names(agent))
+    if not hidden:
+        return {}
+    wanted = list(hidden)
+    for pid, agents in PriorTherapyLine.objects.filter(patient_id__in=wanted).values_list(
+        "patient_id", "agents"
+    ):
+        for a in agents.split(" + "):
+            shown[pid].update(_therapy_names(a))
+    for pid, therapy in (
+        Sample.objects.filter(patient_id__in=wanted)
+        .exclude(therapy="")
+        .values_list("patient_id", "therapy")
+    ):
+        shown[pid].update(t.lower() for t in _SPLIT.split(therapy) if t.strip())
+    out = {pid: frozenset(agents - shown[pid]) for pid, agents in hidden.items()}
+    return {pid: agents for pid, agents in out.items() if agents}
+
+
+def mask_hidden_therapies(ex: Explanation, hidden: frozenset[str]) -> Explanation:
+    """The explanation with the detail of a hidden prior therapy masked: the criterion (the
+    trial's own text) and its value stay, so the decision is unchanged; the reason no longer
+    says the agent was received, only that it was recorded in a trial the user may not see."""
+    if not hidden:
+        return ex
+    texts = {describe(Category("prior_therapy", a)) for a in hidden} | {
+        f"no prior {a}" for a in hidden
+    }
+    return _mask(ex, texts)
+
+
+def _mask(ex: Explanation, texts: set[str]) -> Explanation:
+    if ex.children:
+        return dataclasses.replace(ex, children=tuple(_mask(c, texts) for c in ex.children))
+    if ex.reason == "received" and ex.criterion in texts:
+        return dataclasses.replace(
+            ex, reason=gettext("a prior therapy recorded in a trial you may not see")
+        )
+    return ex
+
+
 # ----------------------------------------------------------------------------- access
 def _may_match(user: MatchingActor) -> bool:
     if user is SYSTEM:
@@ -1079,11 +1163,12 @@ def matches_for_patient(
         trials, cohorts, doses = _objects(refs)
         tree = state.matcher.oncotree
         registered = _registrations([patient.pk], trials)
+        masked = hidden_therapies(user, [patient.pk]).get(patient.pk, frozenset())
         out: list[CohortMatch] = []
         for lvl, ref in zip(levels, refs, strict=True):
             if record.deceased and not include_non_matches:
                 continue
-            ex = explain(lvl.criteria, record, tree)
+            ex = mask_hidden_therapies(explain(lvl.criteria, record, tree), masked)
             out.append(
                 CohortMatch(
                     trial=trials[ref.trial_id],
@@ -1120,6 +1205,7 @@ def _patient_matches(
     keys: Iterable[tuple[str, str]],
     patient_filter: Any,
     today: dt.date,
+    user: MatchingActor,
 ) -> list[PatientMatch]:
     sets = state.matcher.match_sets()
     wanted = [(k, sets.get(k, frozenset())) for k in keys]
@@ -1134,6 +1220,7 @@ def _patient_matches(
     tree = state.matcher.oncotree
     levels = {lvl.key: lvl for t in state.trials.values() for lvl in t.levels}
     registered = _registrations(patients, trials)
+    masked = hidden_therapies(user, patients)
     out: list[PatientMatch] = []
     for (key, ids), ref in zip(wanted, refs, strict=True):
         lvl = levels[key]
@@ -1156,7 +1243,12 @@ def _patient_matches(
                         patient.site_id,
                     ),
                     slots_available=avail.slots(ref, patient.site_id),
-                    explanation=explanation_rows(explain(lvl.criteria, record, tree)),
+                    explanation=explanation_rows(
+                        mask_hidden_therapies(
+                            explain(lvl.criteria, record, tree),
+                            masked.get(patient.pk, frozenset()),
+                        )
+                    ),
                     registration=registered.get((patient.pk, ref.trial_id), ""),
                 )
             )
@@ -1184,7 +1276,7 @@ def matches_for_trial(
         if core is None:
             return []
         out = _patient_matches(
-            state, [lvl.key for lvl in core.levels], _visible_patients(user), today
+            state, [lvl.key for lvl in core.levels], _visible_patients(user), today, user
         )
     out.sort(key=lambda m: (bool(m.registration), m.level_path, not m.open, m.patient.research_id))
     return out
@@ -1200,7 +1292,7 @@ def match_all(*, user: MatchingActor, today: dt.date | None = None) -> MatchSumm
         state = matching_state(today=today)
         trials = [t for tid, t in state.trials.items() if visible is None or tid in visible]
         keys = [lvl.key for t in trials for lvl in t.levels]
-        out = _patient_matches(state, keys, patients, today)
+        out = _patient_matches(state, keys, patients, today, user)
         n_patients = len(set(patients.values_list("pk", flat=True)) & set(state.clinical))
         summary = MatchSummary(
             patients=n_patients,

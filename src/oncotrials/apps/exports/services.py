@@ -14,9 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from oncotrials.apps.accounts.access import Action, Target, action_text, may, refusal, roles_on
+from oncotrials.apps.accounts.access import RIGHTS, Action, Target, action_text, may, refusal, roles_on
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
+from oncotrials.apps.subjects.models import Registration
+from oncotrials.apps.subjects.selectors import arm_visible_to
 from oncotrials.apps.trials.models import Trial
 from oncotrials.core.errors import ConflictError, PermissionDeniedError, ValidationError
 
@@ -49,6 +51,8 @@ def data_cut_create(
     sites = export_sites(user=by, trial=trial)
     if not sites:
         raise refusal(Action.EXPORT_DATA, roles_on(by, trial) if by is not None else set())
+    if by is not None:
+        check_may_know_arms(by, trial, [s.pk for s in sites])
     created = timezone.now().replace(microsecond=0)
     content: dict[str, str] = {}
     files: dict[str, dict[str, dict[str, Any]]] = {}
@@ -146,9 +150,41 @@ def zip_bytes(files: dict[str, bytes], *, cut: DataCut, folder: str) -> bytes:
     return buffer.getvalue()
 
 
+def check_may_know_arms(user: User, trial: Trial, site_ids: Sequence[int]) -> None:
+    """Refuse (403) a cut of a blinded trial to a user who may not know its patients' arms.
+
+    Every format writes each subject's arm or agents (SDTM DM ARM/ACTARM and EX EXTRT, FHIR
+    ResearchSubject arm and MedicationAdministration, the cBioPortal timeline's treatments), and
+    no format has a documented masked value that hides them all, so the whole cut is refused
+    rather than masked. The rule is ``subjects.selectors.arm_visible_to``, asked once per site
+    (a registration's access target is its patient's site and its trial)."""
+    seen: set[int] = set()
+    regs = (
+        Registration.objects.filter(trial=trial, patient__site_id__in=list(site_ids))
+        .select_related("patient", "trial__randomisation_scheme")
+        .order_by("patient__site_id", "pk")
+    )
+    for reg in regs.iterator():
+        if reg.patient.site_id in seen:
+            continue
+        seen.add(reg.patient.site_id)
+        if not arm_visible_to(user=user, registration=reg):
+            who = " or ".join(sorted(str(r.label).lower() for r in RIGHTS[Action.UNBLIND]))
+            raise PermissionDeniedError(
+                gettext(
+                    "Trial %(trial)s is blinded: its data cuts carry each subject's arm and "
+                    "treatments, so only a role that may know a blinded arm (%(roles)s) may "
+                    "make or export them."
+                )
+                % {"trial": trial.protocol_code, "roles": who}
+            )
+
+
 def check_may_export(user: User, cut: DataCut) -> None:
-    """Refuse (403) a user who sees the cut but may not export its trial at all its sites."""
-    for site_id in cut.cut_sites.values_list("site_id", flat=True):
+    """Refuse (403) a user who sees the cut but may not export its trial at all its sites, or
+    may not know the arms of a blinded trial."""
+    site_ids = list(cut.cut_sites.values_list("site_id", flat=True))
+    for site_id in site_ids:
         if not may(
             user, Action.EXPORT_DATA, on=Target(frozenset({site_id}), frozenset({cut.trial_id}))
         ):
@@ -156,3 +192,4 @@ def check_may_export(user: User, cut: DataCut) -> None:
                 gettext("Your role does not allow you to %(action)s.")
                 % {"action": action_text(Action.EXPORT_DATA)}
             )
+    check_may_know_arms(user, cut.trial, site_ids)

@@ -440,3 +440,44 @@ def test_the_exports_page_and_api_serve_the_study(programme: Any, client_for: An
         client.get(f"/api/v1/exports/cuts/{cut_id}/files/cbioportal/case_lists/x.txt").status_code
         == 404
     )
+
+
+def test_a_blinded_arm_stays_blinded_in_the_programme_study(programme: Any, tmp_path: Path) -> None:
+    """The programme export (not a data cut) of a blinded randomised trial: a viewer who may
+    not know the arm gets the patient's status and imaging events with the cohort "Blinded" and
+    no treatment event (the agent is the arm); an administrator gets them as recorded."""
+    from oncotrials.apps.accounts.access import forget_scope
+    from oncotrials.apps.exports.cbioportal import cbioportal_export
+    from oncotrials.apps.subjects.models import Registration
+    from oncotrials.apps.subjects.services import randomisation_scheme_create
+    from oncotrials.apps.trials.services import cohort_create
+
+    unit = programme.unit
+    admin, nurse = unit.users["admin"], unit.users["nurse"]
+    trial = programme.cohort.trial
+    arm = cohort_create(trial=trial, code="ARM-A", name="ARM-A", kind="randomised_arm", by=admin)
+    cohort_create(trial=trial, code="ARM-B", name="ARM-B", kind="randomised_arm", by=admin)
+    randomisation_scheme_create(
+        trial=trial, method="blocks", arms={"ARM-A": 1, "ARM-B": 1}, blinded=True, by=admin
+    )
+    Registration.objects.filter(trial=trial).update(cohort=arm)  # set-up: randomised to ARM-A
+    for user in unit.users.values():
+        forget_scope(user)
+    a = programme.patient.research_id
+
+    blind = cbioportal_export(directory=tmp_path / "n", study_id="n", by=nurse)
+    treatments = blind / "data_timeline_treatment.txt"  # written only when it has events
+    assert (
+        not treatments.exists() or [r for r in _rows(treatments)[1] if r["PATIENT_ID"] == a] == []
+    )
+    _, status = _rows(blind / "data_timeline_status.txt")
+    mine = [r for r in status if r["PATIENT_ID"] == a]
+    assert mine and {r["COHORT"] for r in mine} == {"Blinded"}
+    every = "".join(p.read_text() for p in blind.glob("*.txt"))
+    assert "Drug B" not in every and "ARM-A" not in every
+
+    full = cbioportal_export(directory=tmp_path / "a", study_id="a", by=admin)
+    _, treatment = _rows(full / "data_timeline_treatment.txt")
+    assert [r["AGENT"] for r in treatment if r["PATIENT_ID"] == a] == ["Drug B"]
+    _, status = _rows(full / "data_timeline_status.txt")
+    assert {r["COHORT"] for r in status if r["PATIENT_ID"] == a} == {"ARM-A"}

@@ -44,7 +44,11 @@ from oncotrials.apps.subjects.models import (
     RegistrationStatus,
     RegistrationStatusChange,
 )
-from oncotrials.apps.subjects.selectors import patients_visible_to, registrations_visible_to
+from oncotrials.apps.subjects.selectors import (
+    arm_visible_to,
+    patients_visible_to,
+    registrations_visible_to,
+)
 from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.tumours.selectors import responses_of
 from oncotrials.core.errors import ValidationError
@@ -120,15 +124,23 @@ def _timeline(
     until: dt.date | None,
     trial_only: bool,
     specimens: QuerySet[Specimen],
+    viewer: User | None = None,
 ) -> tuple[TimelineEvent, ...]:
     """Treatment, imaging (RECIST responses), status and specimen events, in days from each
-    patient's referral date; ``trial_only`` keeps the biobank specimens of ``registrations``."""
+    patient's referral date; ``trial_only`` keeps the biobank specimens of ``registrations``.
+
+    A registration whose blinded arm ``viewer`` may not know (``subjects.arm_visible_to``) keeps
+    its status and imaging events, its cohort reads "Blinded" and its treatment events (the
+    agents are the arm) are left out."""
     anchor = {rid: p.referral_date for rid, p in patients.items()}
     regs = list(
         registrations.filter(patient__research_id__in=list(patients))
-        .select_related("patient", "trial", "cohort")
+        .select_related("patient", "trial__randomisation_scheme", "cohort")
         .order_by("patient__research_id", "registered_on", "pk")
     )
+    blinded = {
+        r.pk for r in regs if viewer is not None and not arm_visible_to(user=viewer, registration=r)
+    }
     events: list[TimelineEvent] = []
 
     def add(rid: str, start: dt.date, stop: dt.date | None, kind: str, **attrs: Any) -> None:
@@ -163,13 +175,15 @@ def _timeline(
     for reg in regs:
         rid = reg.patient.research_id
         code = reg.trial.protocol_code
+        cohort = "Blinded" if reg.pk in blinded else reg.cohort.code
         add(rid, reg.registered_on, None, "STATUS", STATUS="Registered", TRIAL=code,
-            COHORT=reg.cohort.code)  # fmt: skip
+            COHORT=cohort)  # fmt: skip
         for change in changes.get(reg.pk, []):
             if change.to_status != RegistrationStatus.REGISTERED:
                 add(rid, change.on, None, "STATUS", STATUS=_words(change.to_status),
-                    TRIAL=code, COHORT=reg.cohort.code)  # fmt: skip
-        for agent, (first, last, n) in spans_of.get(reg.pk, {}).items():
+                    TRIAL=code, COHORT=cohort)  # fmt: skip
+        treated = {} if reg.pk in blinded else spans_of.get(reg.pk, {})
+        for agent, (first, last, n) in treated.items():
             add(rid, first, last, "TREATMENT", TREATMENT_TYPE="Medical Therapy",
                 SUBTYPE="Investigational", AGENT=agent, TRIAL=code, COHORT=reg.cohort.code,
                 ADMINISTRATIONS=n)  # fmt: skip
@@ -218,6 +232,7 @@ def programme_study(
     until: dt.date | None = None,
     trial_only: bool = False,
     specimens: QuerySet[Specimen] | None = None,
+    viewer: User | None = None,
 ) -> Study:
     """The study of ``patients``' current genomic reports with their clinical file and
     timeline (the events of ``registrations``; with ``trial_only`` no biobank specimen
@@ -246,6 +261,7 @@ def programme_study(
         until=until,
         trial_only=trial_only,
         specimens=Specimen.objects.all() if specimens is None else specimens,
+        viewer=viewer,
     )
     return replace(
         study,
@@ -286,6 +302,7 @@ def cbioportal_export(
         until=until,
         trial_only=trial is not None,
         specimens=specimens_visible_to(by) if by is not None else None,
+        viewer=by,
     )
     if not study.samples:
         raise ValidationError(

@@ -14,7 +14,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from oncotrials.apps.accounts.access import RIGHTS, Action, Target, action_text, may, refusal, roles_on
+from oncotrials.apps.accounts.access import (
+    RIGHTS,
+    Action,
+    Target,
+    action_text,
+    may,
+    refusal,
+    roles_on,
+)
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.subjects.models import Registration

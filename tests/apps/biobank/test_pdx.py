@@ -441,3 +441,19 @@ def test_cli_export_writes_and_checks_the_submission(pdx, tmp_path: Path):
     (issue,) = json.loads(bad.stdout)["issues"]
     assert issue.startswith("sharing, line 6, email: 'pdx at example.org' does not match")
     assert issue.endswith("[INVALID_BY_REGEX]")
+
+
+def test_passages_leave_the_rows_verifiable_and_an_edit_is_found(pdx, bank):
+    """Adding a passage bumps the model's version (the passage is audited, not the model): the
+    version is bookkeeping, left out of the model's row digest, so ``audit verify --rows`` still
+    finds the model as its last event recorded it; an edit of what describes the model is found."""
+    from oncotrials.apps.audit.services import audit_verify
+    from oncotrials.apps.biobank.models import PdxModel
+
+    assert PdxModel.objects.get(pk=pdx.pk).version == 2  # P1 was added
+    report = audit_verify(rows=True)
+    assert report.ok, report
+    PdxModel.objects.filter(pk=pdx.pk).update(diagnosis="melanoma")
+    report = audit_verify(rows=True)
+    assert not report.ok
+    assert f"biobank.pdxmodel {pdx.pk} was changed outside the platform" in report.problem

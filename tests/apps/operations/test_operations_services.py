@@ -201,3 +201,27 @@ def test_requests_come_from_the_visit_calendars(equipped: Any, manager: Any, enr
     assert care_requests_generate(site=equipped.main, monday=MONDAY, by=manager) == []
     inst = week_instance(site=equipped.main, monday=MONDAY)
     assert {v["id"] for v in inst["visits"]} >= {r.ref for r in made}
+
+
+def test_a_saved_plan_leaves_the_rows_verifiable(equipped: Any, manager: Any) -> None:
+    """Saving a plan books its requests (their status changes): the change is audited on each
+    request, so ``audit verify --rows`` finds every request as its last event recorded it, after
+    a second save of the same week too; an edit of a request outside the platform is found."""
+    from oncotrials.apps.audit.services import audit_verify
+
+    a = care_request_create(site=equipped.main, data=CHAIR, by=manager)
+    b = care_request_create(site=equipped.main, data={**CHAIR, "label": "P-2"}, by=manager)
+    solution = {a.ref: [1, 288 + 108, 288 + 102], b.ref: [3, 864 + 120, 864 + 110]}
+    bookings_save(site=equipped.main, monday=MONDAY, solution=solution, by=manager)
+    assert set(CareRequest.objects.values_list("status", flat=True)) == {"booked"}
+    last = AuditEvent.objects.filter(object_type="operations.carerequest", object_id=str(a.pk))
+    assert last.latest("id").changes == {"status": ["open", "booked"]}
+    report = audit_verify(rows=True)
+    assert report.ok, report
+    bookings_save(site=equipped.main, monday=MONDAY, solution=solution, by=manager)
+    report = audit_verify(rows=True)
+    assert report.ok, report
+    CareRequest.objects.filter(pk=a.pk).update(duration_min=30)
+    report = audit_verify(rows=True)
+    assert not report.ok
+    assert f"operations.carerequest {a.pk} was changed outside the platform" in report.problem

@@ -119,6 +119,18 @@ def test_cancel_is_a_state_and_the_replan_moves_no_more_than_a_fresh_plan(
     assert first.request.ref not in after
     assert validate(load_instance(week_instance(site=site, monday=MONDAY)), after) == []
     assert Booking.objects.filter(pk=first.pk, status=BookingStatus.CANCELLED).exists()
+    # The saved plan and the re-plan booked requests: each change is audited on the request,
+    # so every audited row is still the one its last event recorded.
+    from oncotrials.apps.audit.services import audit_verify
+
+    assert added.ref in {
+        f"C{pk}"
+        for pk in AuditEvent.objects.filter(
+            object_type="operations.carerequest", changes={"status": ["open", "booked"]}
+        ).values_list("object_id", flat=True)
+    }
+    report = audit_verify(rows=True)
+    assert report.ok, report
 
 
 def test_a_pk_day_moves_only_with_a_reason_and_a_reason_elsewhere_is_refused(

@@ -33,3 +33,7 @@ def connect() -> None:
     audit_partition_register(model="biobank.specimen", resolve=_specimen_partition)
     register_tier_withdrawal_listener(consent_tiers_withdrawn)
     audit_row_fields_exclude("biobank.container", ["version"])
+    # A PDX model's version counts the passages added to it (each audited on the passage, not
+    # on the model): bookkeeping, like the box's version, so it stays out of the model's row
+    # digest. Every field describing the model (PDX-MI) is still covered.
+    audit_row_fields_exclude("biobank.pdxmodel", ["version"])

@@ -430,6 +430,32 @@ def care_request_cancel(*, request: CareRequest, by: User, reason: str) -> CareR
     return request
 
 
+def _requests_locked(requests: Sequence[CareRequest]) -> list[CareRequest]:
+    """``requests`` read again under a lock, taken in primary-key order (no deadlock)."""
+    return list(
+        CareRequest.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in requests])
+        .order_by("pk")
+    )
+
+
+def _request_set_status(req: CareRequest, status: str, *, by: User, reason: str = "") -> None:
+    """Set a request's status (booked by a plan, open again when a re-plan drops it) and audit
+    the change on the request, so that its row still matches its last audit event."""
+    if req.status == status:
+        return
+    old = model_snapshot(req, ["status"])
+    req.status = status
+    req.save(update_fields=["status"])
+    audit_record(
+        action="update",
+        instance=req,
+        changes=diff(old, model_snapshot(req, ["status"])),
+        reason=reason,
+        by=by,
+    )
+
+
 def _booking_set_status(booking: Booking, status: str, *, by: User, reason: str) -> None:
     old = model_snapshot(booking, ["status", "status_reason"])
     booking.status, booking.status_reason = status, reason[:500]
@@ -548,14 +574,9 @@ def bookings_save(
     _manage(by, site)
     week = week_requests(site, monday)
     # Two planners saving the same week: the week's requests are locked in a fixed order, so
-    # one save waits for the other and replaces its bookings whole, never half.
-    list(
-        CareRequest.objects.select_for_update()
-        .filter(pk__in=[r.pk for r in week.requests])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    by_ref = {r.ref: r for r in week.requests}
+    # one save waits for the other and replaces its bookings whole, never half. They are read
+    # again under the lock: their status changes here, audited from the row as it now is.
+    by_ref = {r.ref: r for r in _requests_locked(week.requests)}
     checker = PlacementChecker(site)
     codes = {r.code: r for r in checker.resources.values()}
     replaced = [by_ref[ref].pk for ref in solution if ref in by_ref]
@@ -608,7 +629,21 @@ def bookings_save(
         )
         others.append(place)
         placed.append((req, place, resource))
-    Booking.objects.filter(request__in=[p[0] for p in placed]).delete()
+    # The bookings being replaced are deleted through the trail: a row deleted without its
+    # event would read as deleted outside the platform.
+    replaced_bookings = Booking.objects.filter(request__in=[p[0] for p in placed])
+    for gone in replaced_bookings.select_related("request").order_by("pk"):
+        audit_record(
+            action="delete",
+            instance=gone,
+            changes={
+                "starts_at": [gone.starts_at.isoformat(), None],
+                "status": [gone.status, None],
+            },
+            reason="replaced by a new plan of the week",
+            by=by,
+        )
+        gone.delete()
     out = []
     for req, place, resource in placed:
         b = Booking.objects.create(
@@ -620,8 +655,7 @@ def bookings_save(
             prep_starts_at=place.prep_starts,
             booked_by=by,
         )
-        req.status = RequestStatus.BOOKED
-        req.save(update_fields=["status"])
+        _request_set_status(req, RequestStatus.BOOKED, by=by)
         audit_record(
             action="create",
             instance=b,
@@ -1029,19 +1063,14 @@ def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
     week's bookings changed since the re-plan started."""
     site, monday = run.site, run.monday
     week = week_requests(site, monday)
-    list(
-        CareRequest.objects.select_for_update()
-        .filter(pk__in=[r.pk for r in week.requests])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    locked = _requests_locked(week.requests)
     current = week_solution(site=site, monday=monday)
     if {k: list(v) for k, v in current.items()} != {k: list(v) for k, v in run.previous.items()}:
         raise ConflictError(
             gettext("The week's bookings changed since this re-plan started; re-plan again."),
             field="previous",
         )
-    by_ref = {r.ref: r for r in week.requests}
+    by_ref = {r.ref: r for r in locked}
     changes = list(run.moves)
     for m in changes:
         if m["ref"] not in by_ref:
@@ -1061,8 +1090,7 @@ def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
         if m["to"] is None:
             if booking is not None:
                 _booking_set_status(booking, BookingStatus.RELEASED, by=by, reason=why)
-            req.status = RequestStatus.OPEN
-            req.save(update_fields=["status"])
+            _request_set_status(req, RequestStatus.OPEN, by=by, reason=why)
             continue
         day, start, prep = (int(x) for x in run.solution[m["ref"]])
         place = _check_place(checker, req, monday, day, start, prep, None, others, m["ref"])
@@ -1078,8 +1106,7 @@ def _replan_apply(run: PlanRun, *, by: User) -> list[Booking]:
         booking.prep_starts_at = place.prep_starts
         booking.status, booking.status_reason = BookingStatus.ACTIVE, ""
         booking.save()
-        req.status = RequestStatus.BOOKED
-        req.save(update_fields=["status"])
+        _request_set_status(req, RequestStatus.BOOKED, by=by, reason=why)
         audit_record(
             action="update" if old else "create",
             instance=booking,

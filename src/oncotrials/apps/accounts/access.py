@@ -222,8 +222,13 @@ def action_text(action: Action) -> str:
     return str(ACTION_TEXT.get(action, action.value))
 
 
+def roles_text(action: Action) -> str:
+    """The roles that may take ``action``, in the user's language ("a or b")."""
+    return gettext(" or ").join(sorted(str(r.label).lower() for r in RIGHTS[action]))
+
+
 def refusal(action: Action, roles: set[str] | frozenset[str]) -> PermissionDeniedError:
-    who = gettext(" or ").join(sorted(str(r.label).lower() for r in RIGHTS[action]))
+    who = roles_text(action)
     values = {"action": action_text(action), "who": who}
     if roles:
         labels = {r.value: str(r.label).lower() for r in Role}

@@ -15,13 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import (
-    RIGHTS,
     Action,
     Target,
     action_text,
     may,
     refusal,
     roles_on,
+    roles_text,
 )
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
@@ -177,7 +177,7 @@ def check_may_know_arms(user: User, trial: Trial, site_ids: Sequence[int]) -> No
             continue
         seen.add(reg.patient.site_id)
         if not arm_visible_to(user=user, registration=reg):
-            who = " or ".join(sorted(str(r.label).lower() for r in RIGHTS[Action.UNBLIND]))
+            who = roles_text(Action.UNBLIND)
             raise PermissionDeniedError(
                 gettext(
                     "Trial %(trial)s is blinded: its data cuts carry each subject's arm and "

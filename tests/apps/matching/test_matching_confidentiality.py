@@ -184,3 +184,197 @@ def test_the_mask_is_in_french_for_a_french_reader(leak: Any, unit: Any, client_
     assert "received" not in text
     assert MASK not in text
     assert "un essai que vous ne pouvez pas voir" in text
+
+
+# ------------------------------------------------------------------ ECOG and laboratory values
+ECOG_MASK = "an ECOG recorded in a trial you may not see"
+ECOG_BASELINE_MASK = "an ECOG recorded at referral or screening, which you may not see"
+LAB_MASK = "a neutrophils value recorded in a trial you may not see"
+LAB_BASELINE_MASK = "a neutrophils value recorded at referral or screening, which you may not see"
+
+
+@pytest.fixture
+def values_leak(leak: Any, unit: Any) -> Any:
+    """T-MAIN gains cohorts for fit and unfit patients (ECOG <= 1, not so) and for patients with
+    enough neutrophils and too few; a molecular biologist of the main site (who matches, but is no clinical staff)
+    joins the personas."""
+    from oncotrials.apps.accounts.models import Role
+    from oncotrials.apps.accounts.services import membership_grant, user_create
+    from oncotrials.apps.matching.criteria import match_criteria_set
+    from oncotrials.apps.trials.services import cohort_create
+
+    admin = unit.users["admin"]
+    for code, crit in (
+        ("FIT", {"ecog": {"lte": 1}}),
+        ("ANC", {"lab": {"name": "neutrophils", "gte": 1.5}}),
+        ("NOTFIT", {"not": {"ecog": {"lte": 1}}}),
+        ("LOWANC", {"lab": {"name": "neutrophils", "lt": 1.5}}),
+    ):
+        cohort = cohort_create(
+            trial=leak.trial, code=code, name=code.title(), kind="basket", by=admin
+        )
+        leak.trial.refresh_from_db()
+        match_criteria_set(
+            trial=leak.trial,
+            cohort_id=cohort.pk,
+            criteria=crit,
+            by=admin,
+            reason="protocol v3",
+            expected_version=leak.trial.version,
+        )
+    biologist = user_create(username="biologist", password="pw-Secret-123!")
+    membership_grant(user=biologist, role=Role.MOLECULAR_BIOLOGIST, site=unit.main)
+    unit.users["biologist"] = biologist
+    leak.trial.refresh_from_db()
+    return leak
+
+
+def _ecog_in(reg: Any, value: int, by: Any) -> None:
+    from django.utils import timezone
+
+    from oncotrials.apps.crfs.models import FormInstance
+
+    now = timezone.now()
+    FormInstance.objects.create(
+        registration=reg,
+        visit_code="C1D1",
+        form_name="ecog",
+        data={"performance_status": value, "assessed_on": "2026-10-05"},
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
+
+
+def _neutrophils_in(reg: Any, value: str, by: Any) -> None:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from oncotrials.apps.crfs.models import LabResult
+
+    now = timezone.now()
+    LabResult.objects.create(
+        registration=reg,
+        visit_code="C1D1",
+        analyte="neutrophils",
+        analyte_label="Neutrophils",
+        value=Decimal(value),
+        unit="10^9/L",
+        sampled_on=dt.date(2026, 10, 5),
+        grade=3,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
+
+
+def _baseline(patient: Any, by: Any, *, kind: str, value: str, analyte: str = "") -> None:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from oncotrials.apps.subjects.models import BaselineObservation
+
+    BaselineObservation.objects.create(
+        patient=patient,
+        kind=kind,
+        observed_on=dt.date(2026, 10, 6),
+        analyte=analyte,
+        value=Decimal(value),
+        unit="10^9/L" if analyte else "",
+        recorded_at=timezone.now(),
+        recorded_by=by,
+    )
+
+
+def test_ecog_and_labs_of_another_trial_are_masked_for_a_trial_limited_role(
+    values_leak: Any, unit: Any, client_for: Any
+) -> None:
+    admin = unit.users["admin"]
+    other = _register(values_leak.kras_patient, unit.trial_other, admin, None)
+    _ecog_in(other, 3, admin)
+    _neutrophils_in(other, "0.7", admin)
+    cra = client_for("cra_main")
+    for name, text in _outputs(cra, values_leak).items():
+        assert "value 3" not in text, name
+        assert "value 0.7" not in text, name
+        assert ECOG_MASK in text, name
+        assert LAB_MASK in text, name
+    seen_by_cra, seen_by_inv = (
+        _levels(cra, values_leak),
+        _levels(client_for("investigator"), values_leak),
+    )
+    # the decision is the same for every viewer: eligibility uses every record
+    for code in ("FIT", "ANC", "NOTFIT", "LOWANC"):
+        assert seen_by_cra[code]["matched"] == seen_by_inv[code]["matched"], code
+    assert seen_by_cra["FIT"]["why_not"] == f"ecog <= 1: not met ({ECOG_MASK})"
+    assert seen_by_cra["ANC"]["why_not"] == f"neutrophils >= 1.5: not met ({LAB_MASK})"
+    assert seen_by_cra["NOTFIT"]["matched"] is True
+    assert seen_by_cra["LOWANC"]["matched"] is True
+    assert ECOG_MASK in json.dumps(seen_by_cra["NOTFIT"]["explanation"])
+    # the investigator sees T-OTHER: told in full
+    assert seen_by_inv["FIT"]["why_not"] == "ecog <= 1: not met (value 3)"
+    assert seen_by_inv["ANC"]["why_not"] == "neutrophils >= 1.5: not met (value 0.7)"
+
+
+def test_ecog_and_labs_recorded_where_the_user_sees_them_are_told(
+    values_leak: Any, unit: Any, client_for: Any
+) -> None:
+    """The latest values are in T-MAIN, which the CRA sees: nothing to mask (an older value in
+    T-OTHER is not the one matching uses)."""
+    admin = unit.users["admin"]
+    other = _register(values_leak.kras_patient, unit.trial_other, admin, None)
+    _ecog_in(other, 3, admin)
+    main = values_leak.kras_patient.registrations.get(trial=values_leak.trial)
+    _ecog_in(main, 2, admin)
+    _neutrophils_in(main, "0.9", admin)
+    levels = _levels(client_for("cra_main"), values_leak)
+    assert levels["FIT"]["why_not"] == "ecog <= 1: not met (value 2)"
+    assert levels["ANC"]["why_not"] == "neutrophils >= 1.5: not met (value 0.9)"
+
+
+def test_ecog_and_labs_before_registration_follow_the_patient_pages_right(
+    values_leak: Any, unit: Any, client_for: Any
+) -> None:
+    """Recorded at referral or screening (no trial): told to the clinical staff of the site,
+    masked for a molecular biologist and for a trial-limited CRA, as the patient page does."""
+    nurse = unit.users["nurse"]
+    _baseline(values_leak.kras_patient, nurse, kind="ecog", value="2")
+    _baseline(values_leak.kras_patient, nurse, kind="lab", value="0.8", analyte="neutrophils")
+    for persona in ("biologist", "cra_main"):
+        c = client_for(persona)
+        for name, text in _outputs(c, values_leak).items():
+            assert "value 2" not in text, (persona, name)
+            assert "value 0.8" not in text, (persona, name)
+            assert ECOG_BASELINE_MASK in text, (persona, name)
+            assert LAB_BASELINE_MASK in text, (persona, name)
+        # the patient page agrees: no baseline observations for them
+        page = c.get(f"/patients/{values_leak.kras_patient.pk}/").content.decode()
+        assert 'data-testid="baseline-observations"' not in page, persona
+    levels = _levels(client_for("nurse"), values_leak)
+    assert levels["FIT"]["why_not"] == "ecog <= 1: not met (value 2)"
+    assert levels["ANC"]["why_not"] == "neutrophils >= 1.5: not met (value 0.8)"
+    assert _levels(client_for("biologist"), values_leak)["FIT"]["matched"] is False
+
+
+def test_the_value_masks_are_in_french(values_leak: Any, unit: Any, client_for: Any) -> None:
+    admin = unit.users["admin"]
+    other = _register(values_leak.kras_patient, unit.trial_other, admin, None)
+    _ecog_in(other, 3, admin)
+    _baseline(
+        values_leak.kras_patient,
+        unit.users["nurse"],
+        kind="lab",
+        value="0.8",
+        analyte="neutrophils",
+    )
+    c = client_for("cra_main")
+    c.cookies["django_language"] = "fr"
+    text = c.get(f"/patients/{values_leak.kras_patient.pk}/matching/?all=1").content.decode()
+    assert ECOG_MASK not in text
+    assert LAB_BASELINE_MASK not in text
+    assert "un ECOG enregistré dans un essai que vous ne pouvez pas voir" in text
+    assert "une valeur de neutrophils enregistrée" in text

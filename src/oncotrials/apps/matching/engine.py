@@ -87,6 +87,7 @@ from oncotrials.apps.subjects.models import Patient as DbPatient
 from oncotrials.apps.subjects.selectors import (
     arm_visible_to,
     patients_visible_to,
+    pre_registration_visible_to,
     registrations_visible_to,
     slot_summary_for,
 )
@@ -102,6 +103,9 @@ from oncotrials.core.matching import (
     Level,
     Matcher,
     Node,
+    Not,
+    Numeric,
+    Or,
     Patient,
     Trial,
     Truth,
@@ -404,13 +408,29 @@ def _age(year_of_birth: int | None, today: dt.date) -> float | None:
     return max(0.0, round((today - midyear).days / 365.25, 2))
 
 
-def _patient_signatures(
-    today: dt.date,
-) -> tuple[dict[int, tuple[Any, ...]], dict[int, _Clinical], dict[int, int]]:
-    """Each patient's clinical facts and current report ids (what a re-match depends on)."""
-    ecog: dict[int, tuple[str, dt.datetime, int]] = {}
-    for pid, data, updated in FormInstance.objects.filter(form_name="ecog").values_list(
-        "registration__patient_id", "data", "updated_at"
+#: Where a value was recorded: a registration id, or None outside any registration (at
+#: referral or screening, a patient-level baseline observation).
+Source = int | None
+
+
+def _latest_values(
+    patient_ids: Iterable[int] | None = None,
+) -> tuple[dict[int, tuple[int, Source]], dict[int, dict[str, tuple[float, Source]]]]:
+    """Per patient, the ECOG and each lab value matching uses, with where each was recorded:
+    the latest ``ecog`` CRF of any registration or baseline ECOG (by assessment day, then
+    entry time), the latest value per analyte (by sampling day). ``patient_ids``: only these."""
+    # In id order, so that ties resolve the same way for every patient subset.
+    forms = FormInstance.objects.filter(form_name="ecog").order_by("pk")
+    observations = BaselineObservation.objects.order_by("pk")
+    lab_rows = LabResult.objects.order_by("pk")
+    if patient_ids is not None:
+        ids = list(patient_ids)
+        forms = forms.filter(registration__patient_id__in=ids)
+        observations = observations.filter(patient_id__in=ids)
+        lab_rows = lab_rows.filter(registration__patient_id__in=ids)
+    ecog: dict[int, tuple[str, dt.datetime, int, Source]] = {}
+    for pid, rid, data, updated in forms.values_list(
+        "registration__patient_id", "registration_id", "data", "updated_at"
     ):
         raw: Any = (data or {}).get("performance_status")
         try:
@@ -419,34 +439,48 @@ def _patient_signatures(
             continue
         if not 0 <= value <= 5:
             continue
-        key = (str((data or {}).get("assessed_on") or ""), updated, value)
+        key = (str((data or {}).get("assessed_on") or ""), updated, value, rid)
         if pid not in ecog or key[:2] > ecog[pid][:2]:
             ecog[pid] = key
     # ECOG and labs recorded before any registration (referral, screening) count as well.
-    observations = list(
-        BaselineObservation.objects.values_list(
+    rows = list(
+        observations.values_list(
             "patient_id", "kind", "observed_on", "recorded_at", "analyte", "value"
         )
     )
-    for pid, kind, on, recorded, _analyte, amount in observations:
+    for pid, kind, on, recorded, _analyte, amount in rows:
         if kind != ObservationKind.ECOG:
             continue
-        key = (on.isoformat(), recorded, int(amount))
-        if pid not in ecog or key[:2] > ecog[pid][:2]:
-            ecog[pid] = key
-    dated: list[tuple[dt.date, int, str, Any]] = [
-        (on, pid, analyte, amount)
-        for pid, kind, on, _recorded, analyte, amount in observations
+        seen: tuple[str, dt.datetime, int, Source] = (on.isoformat(), recorded, int(amount), None)
+        if pid not in ecog or seen[:2] > ecog[pid][:2]:
+            ecog[pid] = seen
+    dated: list[tuple[dt.date, int, str, Any, Source]] = [
+        (on, pid, analyte, amount, None)
+        for pid, kind, on, _recorded, analyte, amount in rows
         if kind == ObservationKind.LAB
     ]
     dated += list(
-        LabResult.objects.values_list("sampled_on", "registration__patient_id", "analyte", "value")
+        lab_rows.values_list(
+            "sampled_on", "registration__patient_id", "analyte", "value", "registration_id"
+        )
     )
-    labs: dict[int, dict[str, float]] = defaultdict(dict)
-    for _on, pid, analyte, amount in sorted(dated, key=lambda row: row[0]):
+    labs: dict[int, dict[str, tuple[float, Source]]] = defaultdict(dict)
+    for _on, pid, analyte, amount, source in sorted(dated, key=lambda row: row[0]):
         number = float(amount)
         if math.isfinite(number):
-            labs[pid][analyte.lower()] = number
+            labs[pid][analyte.lower()] = (number, source)
+    return {pid: (k[2], k[3]) for pid, k in ecog.items()}, dict(labs)
+
+
+def _patient_signatures(
+    today: dt.date,
+) -> tuple[dict[int, tuple[Any, ...]], dict[int, _Clinical], dict[int, int]]:
+    """Each patient's clinical facts and current report ids (what a re-match depends on)."""
+    ecog_of, labs_of = _latest_values()
+    ecog = {pid: value for pid, (value, _source) in ecog_of.items()}
+    labs = {
+        pid: {name: value for name, (value, _source) in per.items()} for pid, per in labs_of.items()
+    }
     therapies: dict[int, set[str]] = defaultdict(set)
     for pid, agent in DrugAdministration.objects.values_list(
         "registration__patient_id", "agent"
@@ -486,7 +520,7 @@ def _patient_signatures(
             diagnosis=_diagnosis(diagnosis),
             age=_age(yob, today),
             sex={"F": "female", "M": "male"}.get(sex),
-            ecog=ecog[pk][2] if pk in ecog else None,
+            ecog=ecog.get(pk),
             prior_lines=advanced_line_count(line_rows[pk]) if pk in line_rows else None,
             labs=tuple(sorted(labs.get(pk, {}).items())),
             therapies=frozenset(therapies[pk]) if pk in therapies else None,
@@ -1057,6 +1091,122 @@ def _mask(ex: Explanation, texts: set[str]) -> Explanation:
     return ex
 
 
+# ------------------------------------------------------ ECOG and labs the viewer may not see
+@dataclass(frozen=True)
+class HiddenValues:
+    """For one patient, the values matching uses that the viewer may not see: ``ecog`` and
+    each of ``labs`` (by analyte) say where the hidden value was recorded, ``"trial"`` (a
+    registration the viewer may not see) or ``"baseline"`` (at referral or screening, which the
+    viewer may not see)."""
+
+    ecog: str | None = None
+    labs: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.ecog is not None or bool(self.labs)
+
+
+def hidden_values(user: MatchingActor, patients: Iterable[Any]) -> dict[int, HiddenValues]:
+    """Per patient, the ECOG and lab values matching uses that ``user`` may not see.
+
+    The engine matches every patient on their latest ECOG and latest value of each analyte,
+    wherever it was recorded (eligibility must use them all). A value is *hidden* from the user
+    when it was recorded in a registration the user may not see
+    (``subjects.selectors.registrations_visible_to``), or outside any registration (at referral
+    or screening) for a user who may not see those
+    (``subjects.selectors.pre_registration_visible_to``). Patients with nothing hidden are left
+    out."""
+    if user is SYSTEM:
+        return {}
+    by_pk = {p.pk: p for p in patients}
+    if not by_pk:
+        return {}
+    ecog, labs = _latest_values(by_pk)
+    reg_ids = {src for _v, src in ecog.values() if src is not None} | {
+        src for per in labs.values() for _v, src in per.values() if src is not None
+    }
+    visible = set(
+        registrations_visible_to(user).filter(pk__in=reg_ids).values_list("pk", flat=True)
+    )
+    pre: dict[int, bool] = {}
+
+    def where(pid: int, source: Source) -> str | None:
+        if source is not None:
+            return None if source in visible else "trial"
+        site_id = by_pk[pid].site_id
+        if site_id not in pre:
+            pre[site_id] = pre_registration_visible_to(user=user, site_id=site_id)
+        return None if pre[site_id] else "baseline"
+
+    out: dict[int, HiddenValues] = {}
+    for pid in by_pk:
+        hidden = HiddenValues(
+            ecog=where(pid, ecog[pid][1]) if pid in ecog else None,
+            labs={
+                name: w
+                for name, (_v, src) in labs.get(pid, {}).items()
+                if (w := where(pid, src)) is not None
+            },
+        )
+        if hidden:
+            out[pid] = hidden
+    return out
+
+
+def _value_mask(field_name: str, lab: str | None, where: str) -> str:
+    if field_name == "ecog":
+        if where == "trial":
+            return gettext("an ECOG recorded in a trial you may not see")
+        return gettext("an ECOG recorded at referral or screening, which you may not see")
+    if where == "trial":
+        return gettext("a %(lab)s value recorded in a trial you may not see") % {"lab": lab}
+    return gettext("a %(lab)s value recorded at referral or screening, which you may not see") % {
+        "lab": lab
+    }
+
+
+def mask_hidden_values(ex: Explanation, criteria: Node, hidden: HiddenValues | None) -> Explanation:
+    """The explanation of ``criteria`` with the hidden ECOG and lab values masked: the criterion
+    (the trial's own text) and its value (met, not met) stay, so the decision is unchanged; the
+    reason no longer gives the value, only that it was recorded where the user may not see it.
+    The explanation mirrors the criteria tree (an exclusion keeps the shape of what it
+    excludes), so each numeric criterion is found by walking both together."""
+    if not hidden:
+        return ex
+    node = criteria
+    while isinstance(node, Not):
+        node = node.child
+    if isinstance(node, And | Or):
+        if len(node.children) != len(ex.children):
+            return ex
+        kids = tuple(
+            mask_hidden_values(k, c, hidden)
+            for k, c in zip(ex.children, node.children, strict=True)
+        )
+        return dataclasses.replace(ex, children=kids)
+    if not isinstance(node, Numeric) or ex.children or not ex.reason.startswith("value "):
+        return ex
+    if node.field == "ecog" and hidden.ecog is not None:
+        return dataclasses.replace(ex, reason=_value_mask("ecog", None, hidden.ecog))
+    if node.field == "lab" and node.lab is not None and node.lab in hidden.labs:
+        where = hidden.labs[node.lab]
+        return dataclasses.replace(ex, reason=_value_mask("lab", node.lab, where))
+    return ex
+
+
+def masked_explanation(
+    criteria: Node,
+    record: Patient,
+    tree: Any,
+    therapies: frozenset[str],
+    values: HiddenValues | None,
+) -> Explanation:
+    """``explain`` as a viewer may read it: hidden prior therapies and hidden ECOG and lab
+    values masked (see ``hidden_therapies`` and ``hidden_values``)."""
+    ex = explain(criteria, record, tree)
+    return mask_hidden_therapies(mask_hidden_values(ex, criteria, values), therapies)
+
+
 # ----------------------------------------------------------------------------- access
 def _may_match(user: MatchingActor) -> bool:
     if user is SYSTEM:
@@ -1164,11 +1314,12 @@ def matches_for_patient(
         tree = state.matcher.oncotree
         registered = _registrations([patient.pk], trials)
         masked = hidden_therapies(user, [patient.pk]).get(patient.pk, frozenset())
+        values = hidden_values(user, [patient]).get(patient.pk)
         out: list[CohortMatch] = []
         for lvl, ref in zip(levels, refs, strict=True):
             if record.deceased and not include_non_matches:
                 continue
-            ex = mask_hidden_therapies(explain(lvl.criteria, record, tree), masked)
+            ex = masked_explanation(lvl.criteria, record, tree, masked, values)
             out.append(
                 CohortMatch(
                     trial=trials[ref.trial_id],
@@ -1221,6 +1372,7 @@ def _patient_matches(
     levels = {lvl.key: lvl for t in state.trials.values() for lvl in t.levels}
     registered = _registrations(patients, trials)
     masked = hidden_therapies(user, patients)
+    values = hidden_values(user, patients.values())
     out: list[PatientMatch] = []
     for (key, ids), ref in zip(wanted, refs, strict=True):
         lvl = levels[key]
@@ -1244,9 +1396,12 @@ def _patient_matches(
                     ),
                     slots_available=avail.slots(ref, patient.site_id),
                     explanation=explanation_rows(
-                        mask_hidden_therapies(
-                            explain(lvl.criteria, record, tree),
+                        masked_explanation(
+                            lvl.criteria,
+                            record,
+                            tree,
                             masked.get(patient.pk, frozenset()),
+                            values.get(patient.pk),
                         )
                     ),
                     registration=registered.get((patient.pk, ref.trial_id), ""),

@@ -22,7 +22,14 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from oncotrials.apps.accounts.access import Action, may, roles_on, scope_condition, scope_for
+from oncotrials.apps.accounts.access import (
+    Action,
+    Target,
+    may,
+    roles_on,
+    scope_condition,
+    scope_for,
+)
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.trials.models import Phase, Trial
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
@@ -137,6 +144,15 @@ def patients_for_user(
             Q(registrations__trial_id=trial_id) | Q(screenings__trial_id=trial_id)
         ).distinct()
     return qs
+
+
+def pre_registration_visible_to(*, user: Actor, site_id: int) -> bool:
+    """Whether the user may see what was recorded about a patient of this site outside any
+    registration: ECOG and labs at referral or screening, and the prior lines of therapy. They
+    belong to no trial, and they are clinical: the clinical staff of the patient's site (a
+    site-wide membership that may enter case report form data there). The one rule for them:
+    the patient page, the tumour-board case and matching explanations all ask it."""
+    return may(user, Action.EDIT_CRF, on=Target(frozenset({site_id})))
 
 
 def arm_visible_to(*, user: Actor, registration: Registration) -> bool:

@@ -28,6 +28,7 @@ from .selectors import (
     patient_get_for_user,
     patient_timeline,
     patients_for_user,
+    pre_registration_visible_to,
     reconsent_worklist,
     registrations_visible_to,
     registrations_with_calendar,
@@ -114,6 +115,7 @@ def patient_page(
 ) -> HttpResponse:
     """The patient page with these journey forms (a refused one comes back bound, as typed)."""
     registrations = registrations_visible_to(request.user).filter(patient=patient)
+    pre = pre_registration_visible_to(user=request.user, site_id=patient.site_id)
     context = {
         "patient": patient,
         "timeline": patient_timeline(patient=patient, user=request.user),
@@ -130,13 +132,9 @@ def patient_page(
         "consents": consents_visible_to(request.user)
         .filter(patient=patient)
         .select_related("form__trial"),
-        # ECOG and labs outside a casebook: the clinical staff of the patient's site.
-        "observations": list(patient.baseline_observations.all()[:200])
-        if may(request.user, Action.EDIT_CRF, on=patient.site)
-        else None,
-        "prior_lines": list(patient.prior_therapy_lines.all())
-        if may(request.user, Action.EDIT_CRF, on=patient.site)
-        else None,
+        # ECOG, labs and prior lines outside a casebook: subjects' one rule for them.
+        "observations": list(patient.baseline_observations.all()[:200]) if pre else None,
+        "prior_lines": list(patient.prior_therapy_lines.all()) if pre else None,
         "screenings": screenings_visible_to(request.user)
         .filter(patient=patient)
         .select_related("trial", "cohort"),

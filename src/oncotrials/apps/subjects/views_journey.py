@@ -28,6 +28,7 @@ from .selectors import (
     arm_visible_to,
     consents_visible_to,
     patient_get_for_user,
+    pre_registration_visible_to,
     registrations_visible_to,
     screenings_visible_to,
 )
@@ -109,8 +110,8 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         .select_related("trial")
     ]
     targets, closed, overrides = _registration_targets(request, patient, trials)
-    # ECOG and labs outside a casebook: for the clinical staff of the patient's site.
-    may_observe = may(request.user, Action.EDIT_CRF, on=patient.site)
+    # ECOG, labs and prior lines outside a casebook: subjects' one rule for them.
+    may_observe = pre_registration_visible_to(user=request.user, site_id=patient.site_id)
     if may_observe:
         # One read of the prior lines serves the next line number here and the page's list.
         prefetch_related_objects([patient], "prior_therapy_lines")

@@ -325,3 +325,42 @@ def test_the_funnel_page_names_a_reversed_period(setup, client_for):
     page = client_for("investigator").get("/mtb/funnel/?date_from=2026-10-01&date_to=2026-09-01")
     assert page.status_code == 422
     assert "The end of the period is before its start." in page.content.decode()
+
+
+def test_prior_lines_and_ecog_before_registration_follow_the_patient_pages_right(setup, client_for):
+    """What was recorded outside any registration (prior lines, ECOG at referral) is for the
+    clinical staff of the patient's site, on the case as on the patient page: a tumour-board
+    coordinator and a molecular biologist of the board's site see the case without them."""
+    from oncotrials.apps.subjects.services import baseline_observation_record, prior_line_record
+
+    nurse = setup.board.unit.users["nurse"]
+    prior_line_record(
+        patient=setup.patient,
+        line=1,
+        agents="carboplatin + pemetrexed",
+        setting="metastatic",
+        started_on=dt.date(2025, 1, 6),
+        by=nurse,
+    )
+    baseline_observation_record(
+        patient=setup.patient, kind="ecog", observed_on=dt.date(2026, 9, 2), value="2", by=nurse
+    )
+    url, page_url = f"/api/v1/mtb/cases/{setup.case.pk}", f"/mtb/cases/{setup.case.pk}/"
+    s = client_for("investigator").get(url).json()["summary"]
+    assert (s["prior_lines"], s["ecog"]) == (1, "2")
+    assert [t["agents"] for t in s["prior_therapy_lines"]] == [["carboplatin", "pemetrexed"]]
+    for persona in ("coordinator", "mtb_biologist"):
+        c = client_for(persona)
+        r = c.get(url)
+        assert r.status_code == 200, persona
+        s = r.json()["summary"]
+        assert (s["prior_lines"], s["ecog"], s["prior_therapy_lines"]) == (None, None, []), persona
+        assert "pemetrexed" not in r.content.decode(), persona
+        page = c.get(page_url).content.decode()
+        assert "pemetrexed" not in page, persona
+        dd = page.split('data-testid="mtb-prior-lines"', 1)[1].split("</dd>", 1)[0]
+        assert "none that you may see" in dd, persona
+        # the patient page applies the same right
+        patient_page = c.get(f"/patients/{setup.patient.pk}/")
+        assert patient_page.status_code == 200, persona
+        assert "pemetrexed" not in patient_page.content.decode(), persona

@@ -125,7 +125,7 @@ def test_the_board_summary_and_matching_read_the_ecog_before_registration(journe
         unit="10^9/L",
         by=nurse,
     )
-    summary = clinical_summary(journey.patient, today=dt.date(2026, 11, 20))
+    summary = clinical_summary(journey.patient, user=nurse, today=dt.date(2026, 11, 20))
     assert (summary.ecog, summary.ecog_on) == ("2", "2026-11-02")
     _, clinical, _ = _patient_signatures(dt.date(2026, 11, 20))
     facts = clinical[journey.patient.pk]

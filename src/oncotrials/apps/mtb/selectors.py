@@ -65,6 +65,11 @@ from oncotrials.apps.subjects.models import (
     ScreeningOutcome,
     advanced_line_count,
 )
+from oncotrials.apps.subjects.selectors import (
+    pre_registration_visible_to,
+    registrations_visible_to,
+    screenings_visible_to,
+)
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.genomics.oncotree import load_oncotree
 
@@ -330,14 +335,18 @@ class ClinicalSummary:
     journey: str
     # the prior lines recorded at referral or pre-screening, by line number
     therapy_lines: list[PriorTherapyLine] = field(default_factory=list)
+    # whether the viewer may see what was recorded outside any registration (subjects' rule)
+    pre_registration_shown: bool = True
 
 
-def _latest_form_value(patient: Patient, form: str, key: str) -> tuple[Any, str | None]:
-    """The latest value of one eCRF field for the patient, across their registrations."""
+def _latest_form_value(
+    registrations: QuerySet[Registration], form: str, key: str
+) -> tuple[Any, str | None]:
+    """The latest value of one eCRF field across these registrations."""
     best: tuple[str, Any] | None = None
-    for inst in FormInstance.objects.filter(registration__patient=patient, form_name=form).order_by(
-        "updated_at", "pk"
-    ):
+    for inst in FormInstance.objects.filter(
+        registration__in=registrations, form_name=form
+    ).order_by("updated_at", "pk"):
         value = inst.data.get(key) if isinstance(inst.data, dict) else None
         if value in (None, ""):
             continue
@@ -347,12 +356,25 @@ def _latest_form_value(patient: Patient, form: str, key: str) -> tuple[Any, str 
     return (best[1], best[0] or None) if best else (None, None)
 
 
-def journey_status(patient: Patient) -> str:
-    """One line: the latest registration, else the latest screening, else the referral."""
-    reg = patient.registrations.select_related("trial").order_by("-registered_on", "-pk").first()
+def journey_status(patient: Patient, user: Actor) -> str:
+    """One line: the latest registration, else the latest screening, else the referral (of
+    those the user may see)."""
+    reg = (
+        registrations_visible_to(user)
+        .filter(patient=patient)
+        .select_related("trial")
+        .order_by("-registered_on", "-pk")
+        .first()
+    )
     if reg is not None:
         return f"{reg.get_status_display()} — {reg.trial.protocol_code}"
-    ep = patient.screenings.select_related("trial").order_by("-started_on", "-pk").first()
+    ep = (
+        screenings_visible_to(user)
+        .filter(patient=patient)
+        .select_related("trial")
+        .order_by("-started_on", "-pk")
+        .first()
+    )
     if ep is not None:
         return (
             f"{ep.get_kind_display()} {ep.get_outcome_display().lower()} — {ep.trial.protocol_code}"
@@ -360,26 +382,35 @@ def journey_status(patient: Patient) -> str:
     return f"Referred ({patient.get_referral_source_display()})"
 
 
-def clinical_summary(patient: Patient, today: dt.date | None = None) -> ClinicalSummary:
+def clinical_summary(
+    patient: Patient, *, user: Actor, today: dt.date | None = None
+) -> ClinicalSummary:
+    """The case's clinical summary as ``user`` may read it: casebook values from the
+    registrations they may see; values recorded outside any registration (ECOG at referral or
+    screening, prior lines) under the patient page's rule (``pre_registration_visible_to``)."""
     today = today or timezone.localdate()
     tree = load_oncotree()
     code = tree.resolve(patient.diagnosis or "") if patient.diagnosis else None
-    ecog, ecog_on = _latest_form_value(patient, "ecog", "performance_status")
+    registrations = registrations_visible_to(user).filter(patient=patient)
+    shown = pre_registration_visible_to(user=user, site_id=patient.site_id)
+    ecog, ecog_on = _latest_form_value(registrations, "ecog", "performance_status")
     before = (
         patient.baseline_observations.filter(kind=ObservationKind.ECOG)
         .order_by("-observed_on", "-pk")
         .first()
+        if shown
+        else None
     )
     if before is not None and (ecog_on is None or before.observed_on.isoformat() >= ecog_on):
         ecog, ecog_on = int(before.value), before.observed_on.isoformat()
     # The prior lines recorded at referral or pre-screening, counted as matching counts them;
-    # the casebook's medical history only when none is recorded.
-    therapy_lines = list(patient.prior_therapy_lines.order_by("line"))
+    # the casebook's medical history only when none is recorded (or none may be seen).
+    therapy_lines = list(patient.prior_therapy_lines.order_by("line")) if shown else []
     prior: int | None
     if therapy_lines:
         prior = advanced_line_count((t.line, t.setting) for t in therapy_lines)
     else:
-        lines, _ = _latest_form_value(patient, "medical_history", "prior_lines")
+        lines, _ = _latest_form_value(registrations, "medical_history", "prior_lines")
         try:
             prior = int(lines) if lines is not None else None
         except (TypeError, ValueError):
@@ -395,8 +426,9 @@ def clinical_summary(patient: Patient, today: dt.date | None = None) -> Clinical
         ecog=str(ecog) if ecog is not None else None,
         ecog_on=ecog_on,
         prior_lines=prior,
-        journey=journey_status(patient),
+        journey=journey_status(patient, user),
         therapy_lines=therapy_lines,
+        pre_registration_shown=shown,
     )
 
 
@@ -439,7 +471,7 @@ def case_detail(*, user: Actor, case: MtbCase) -> CaseDetail:
     states = referral_states(referrals.values())
     return CaseDetail(
         case=case,
-        summary=clinical_summary(patient),
+        summary=clinical_summary(patient, user=user),
         timeline=timeline,
         # The case is read through the board's site scope; the therapy of each pair comes from
         # the registrations the viewer may see (accounts.access through subjects).

@@ -209,6 +209,7 @@ def values_leak(leak: Any, unit: Any) -> Any:
         ("ANC", {"lab": {"name": "neutrophils", "gte": 1.5}}),
         ("NOTFIT", {"not": {"ecog": {"lte": 1}}}),
         ("LOWANC", {"lab": {"name": "neutrophils", "lt": 1.5}}),
+        ("LINES", {"prior_lines": {"lte": 2}}),
     ):
         cohort = cohort_create(
             trial=leak.trial, code=code, name=code.title(), kind="basket", by=admin
@@ -378,3 +379,36 @@ def test_the_value_masks_are_in_french(values_leak: Any, unit: Any, client_for: 
     assert LAB_BASELINE_MASK not in text
     assert "un ECOG enregistré dans un essai que vous ne pouvez pas voir" in text
     assert "une valeur de neutrophils enregistrée" in text
+
+
+def test_prior_lines_follow_the_patient_pages_right(
+    values_leak: Any, unit: Any, client_for: Any
+) -> None:
+    """A prior line recorded at referral (DrugX in the metastatic setting): its agent and the
+    count of lines are told to the clinical staff of the site, masked for a molecular
+    biologist, as the patient page shows prior lines to the clinical staff only."""
+    from oncotrials.apps.subjects.services import prior_line_record
+
+    prior_line_record(
+        patient=values_leak.kras_patient,
+        line=1,
+        agents="DrugX",
+        setting="metastatic",
+        started_on=dt.date(2025, 1, 6),
+        by=unit.users["nurse"],
+    )
+    mask = "a prior therapy recorded at referral or screening, which you may not see"
+    lines_mask = "prior lines recorded at referral or screening, which you may not see"
+    c = client_for("biologist")
+    for name, text in _outputs(c, values_leak).items():
+        assert "received" not in text, name
+        assert mask in text, name
+        assert lines_mask in text, name
+    seen_by_bio, seen_by_nurse = _levels(c, values_leak), _levels(client_for("nurse"), values_leak)
+    for code in ("NAIVE", "PRETREATED", "LINES"):
+        assert seen_by_bio[code]["matched"] == seen_by_nurse[code]["matched"], code
+    assert seen_by_bio["NAIVE"]["why_not"] == f"no prior drugx: not met ({mask})"
+    assert seen_by_nurse["NAIVE"]["why_not"] == "no prior drugx: not met (received)"
+    assert "prior_lines <= 2" in json.dumps(seen_by_nurse["LINES"]["explanation"])
+    assert "value 1" in json.dumps(seen_by_nurse["LINES"]["explanation"])
+    assert "value 1" not in json.dumps(seen_by_bio["LINES"]["explanation"])

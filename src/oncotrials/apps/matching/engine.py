@@ -50,7 +50,7 @@ import re
 import threading
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final, Literal
@@ -1020,15 +1020,18 @@ def _therapy_names(text: str) -> set[str]:
     return {text.strip().lower()} if text.strip() else set()
 
 
-def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[int, frozenset[str]]:
-    """Per patient, the prior therapies the user may know only through trials they may not see.
+def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Per patient, the prior therapies the user may know only through records they may not
+    see, each with where it was recorded (``"trial"`` or ``"baseline"``).
 
     The engine matches every patient on all their prior therapies (eligibility must account for
     them all), agents administered in any trial included. An agent is *hidden* from the user
     when every administration of it is in a registration the user may not see, or in one whose
-    blinded arm the user may not know (the agent would tell the arm), and no visible source
-    (a visible administration, a prior line, a genomic sample) records it. Patients without
-    hidden therapies are left out."""
+    blinded arm the user may not know (the agent would tell the arm), or when it is recorded in
+    a prior line (at referral or pre-screening) and the user may not see those
+    (``subjects.selectors.pre_registration_visible_to``); and no visible source (a visible
+    administration, a visible prior line, a genomic sample) records it. Patients without hidden
+    therapies are left out."""
     if user is SYSTEM:
         return {}
     ids = list(dict.fromkeys(patient_ids))
@@ -1037,7 +1040,12 @@ def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[in
         .values_list("registration_id", "registration__patient_id", "agent")
         .distinct()
     )
-    if not rows:
+    line_rows = list(
+        PriorTherapyLine.objects.filter(patient_id__in=ids).values_list(
+            "patient_id", "agents", "patient__site_id"
+        )
+    )
+    if not rows and not line_rows:
         return {}
     reg_ids = {rid for rid, _pid, _agent in rows}
     visible = set(
@@ -1047,47 +1055,62 @@ def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[in
         "patient", "trial__randomisation_scheme"
     )
     shown_regs = {r.pk for r in regs if arm_visible_to(user=user, registration=r)}
-    hidden: dict[int, set[str]] = defaultdict(set)
+    hidden: dict[int, dict[str, str]] = defaultdict(dict)
     shown: dict[int, set[str]] = defaultdict(set)
     for rid, pid, agent in rows:
-        (shown if rid in shown_regs else hidden)[pid].update(_therapy_names(agent))
+        if rid in shown_regs:
+            shown[pid].update(_therapy_names(agent))
+        else:
+            hidden[pid].update(dict.fromkeys(_therapy_names(agent), "trial"))
+    pre: dict[int, bool] = {}
+    for pid, agents, site_id in line_rows:
+        if site_id not in pre:
+            pre[site_id] = pre_registration_visible_to(user=user, site_id=site_id)
+        for a in agents.split(" + "):
+            if pre[site_id]:
+                shown[pid].update(_therapy_names(a))
+            else:
+                for name in _therapy_names(a):
+                    hidden[pid].setdefault(name, "baseline")
     if not hidden:
         return {}
-    wanted = list(hidden)
-    for pid, agents in PriorTherapyLine.objects.filter(patient_id__in=wanted).values_list(
-        "patient_id", "agents"
-    ):
-        for a in agents.split(" + "):
-            shown[pid].update(_therapy_names(a))
     for pid, therapy in (
-        Sample.objects.filter(patient_id__in=wanted)
+        Sample.objects.filter(patient_id__in=list(hidden))
         .exclude(therapy="")
         .values_list("patient_id", "therapy")
     ):
         shown[pid].update(t.lower() for t in _SPLIT.split(therapy) if t.strip())
-    out = {pid: frozenset(agents - shown[pid]) for pid, agents in hidden.items()}
+    out = {
+        pid: {a: where for a, where in agents.items() if a not in shown[pid]}
+        for pid, agents in hidden.items()
+    }
     return {pid: agents for pid, agents in out.items() if agents}
 
 
-def mask_hidden_therapies(ex: Explanation, hidden: frozenset[str]) -> Explanation:
+def mask_hidden_therapies(ex: Explanation, hidden: Mapping[str, str]) -> Explanation:
     """The explanation with the detail of a hidden prior therapy masked: the criterion (the
     trial's own text) and its value stay, so the decision is unchanged; the reason no longer
-    says the agent was received, only that it was recorded in a trial the user may not see."""
+    says the agent was received, only that it was recorded where the user may not see it."""
     if not hidden:
         return ex
-    texts = {describe(Category("prior_therapy", a)) for a in hidden} | {
-        f"no prior {a}" for a in hidden
-    }
+    texts: dict[str, str] = {}
+    for a, where in hidden.items():
+        texts[describe(Category("prior_therapy", a))] = where
+        texts[f"no prior {a}"] = where
     return _mask(ex, texts)
 
 
-def _mask(ex: Explanation, texts: set[str]) -> Explanation:
+def _mask(ex: Explanation, texts: Mapping[str, str]) -> Explanation:
     if ex.children:
         return dataclasses.replace(ex, children=tuple(_mask(c, texts) for c in ex.children))
     if ex.reason == "received" and ex.criterion in texts:
-        return dataclasses.replace(
-            ex, reason=gettext("a prior therapy recorded in a trial you may not see")
-        )
+        if texts[ex.criterion] == "trial":
+            reason = gettext("a prior therapy recorded in a trial you may not see")
+        else:
+            reason = gettext(
+                "a prior therapy recorded at referral or screening, which you may not see"
+            )
+        return dataclasses.replace(ex, reason=reason)
     return ex
 
 
@@ -1101,9 +1124,11 @@ class HiddenValues:
 
     ecog: str | None = None
     labs: dict[str, str] = field(default_factory=dict)
+    # the count of prior lines (recorded at referral or pre-screening only)
+    prior_lines: bool = False
 
     def __bool__(self) -> bool:
-        return self.ecog is not None or bool(self.labs)
+        return self.ecog is not None or bool(self.labs) or self.prior_lines
 
 
 def hidden_values(user: MatchingActor, patients: Iterable[Any]) -> dict[int, HiddenValues]:
@@ -1138,9 +1163,15 @@ def hidden_values(user: MatchingActor, patients: Iterable[Any]) -> dict[int, Hid
             pre[site_id] = pre_registration_visible_to(user=user, site_id=site_id)
         return None if pre[site_id] else "baseline"
 
+    with_lines = set(
+        PriorTherapyLine.objects.filter(patient_id__in=list(by_pk)).values_list(
+            "patient_id", flat=True
+        )
+    )
     out: dict[int, HiddenValues] = {}
     for pid in by_pk:
         hidden = HiddenValues(
+            prior_lines=pid in with_lines and where(pid, None) is not None,
             ecog=where(pid, ecog[pid][1]) if pid in ecog else None,
             labs={
                 name: w
@@ -1186,6 +1217,11 @@ def mask_hidden_values(ex: Explanation, criteria: Node, hidden: HiddenValues | N
         return dataclasses.replace(ex, children=kids)
     if not isinstance(node, Numeric) or ex.children or not ex.reason.startswith("value "):
         return ex
+    if node.field == "prior_lines" and hidden.prior_lines:
+        return dataclasses.replace(
+            ex,
+            reason=gettext("prior lines recorded at referral or screening, which you may not see"),
+        )
     if node.field == "ecog" and hidden.ecog is not None:
         return dataclasses.replace(ex, reason=_value_mask("ecog", None, hidden.ecog))
     if node.field == "lab" and node.lab is not None and node.lab in hidden.labs:
@@ -1198,7 +1234,7 @@ def masked_explanation(
     criteria: Node,
     record: Patient,
     tree: Any,
-    therapies: frozenset[str],
+    therapies: Mapping[str, str],
     values: HiddenValues | None,
 ) -> Explanation:
     """``explain`` as a viewer may read it: hidden prior therapies and hidden ECOG and lab
@@ -1313,7 +1349,7 @@ def matches_for_patient(
         trials, cohorts, doses = _objects(refs)
         tree = state.matcher.oncotree
         registered = _registrations([patient.pk], trials)
-        masked = hidden_therapies(user, [patient.pk]).get(patient.pk, frozenset())
+        masked = hidden_therapies(user, [patient.pk]).get(patient.pk, {})
         values = hidden_values(user, [patient]).get(patient.pk)
         out: list[CohortMatch] = []
         for lvl, ref in zip(levels, refs, strict=True):
@@ -1400,7 +1436,7 @@ def _patient_matches(
                             lvl.criteria,
                             record,
                             tree,
-                            masked.get(patient.pk, frozenset()),
+                            masked.get(patient.pk, {}),
                             values.get(patient.pk),
                         )
                     ),

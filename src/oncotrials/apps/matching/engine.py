@@ -387,6 +387,10 @@ class _Clinical:
     labs: tuple[tuple[str, float], ...]
     therapies: frozenset[str] | None
     deceased: bool
+    # where the ECOG and each lab value were recorded (a registration id; None: outside any
+    # registration), for the explanations' masks (``hidden_values``)
+    ecog_source: int | None = None
+    lab_sources: tuple[tuple[str, int | None], ...] = ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -413,21 +417,16 @@ def _age(year_of_birth: int | None, today: dt.date) -> float | None:
 Source = int | None
 
 
-def _latest_values(
-    patient_ids: Iterable[int] | None = None,
-) -> tuple[dict[int, tuple[int, Source]], dict[int, dict[str, tuple[float, Source]]]]:
+def _latest_values() -> tuple[
+    dict[int, tuple[int, Source]], dict[int, dict[str, tuple[float, Source]]]
+]:
     """Per patient, the ECOG and each lab value matching uses, with where each was recorded:
     the latest ``ecog`` CRF of any registration or baseline ECOG (by assessment day, then
-    entry time), the latest value per analyte (by sampling day). ``patient_ids``: only these."""
-    # In id order, so that ties resolve the same way for every patient subset.
+    entry time), the latest value per analyte (by sampling day)."""
+    # In id order, so that ties resolve the same way on every build.
     forms = FormInstance.objects.filter(form_name="ecog").order_by("pk")
     observations = BaselineObservation.objects.order_by("pk")
     lab_rows = LabResult.objects.order_by("pk")
-    if patient_ids is not None:
-        ids = list(patient_ids)
-        forms = forms.filter(registration__patient_id__in=ids)
-        observations = observations.filter(patient_id__in=ids)
-        lab_rows = lab_rows.filter(registration__patient_id__in=ids)
     ecog: dict[int, tuple[str, dt.datetime, int, Source]] = {}
     for pid, rid, data, updated in forms.values_list(
         "registration__patient_id", "registration_id", "data", "updated_at"
@@ -525,6 +524,8 @@ def _patient_signatures(
             labs=tuple(sorted(labs.get(pk, {}).items())),
             therapies=frozenset(therapies[pk]) if pk in therapies else None,
             deceased=pk in dead,
+            ecog_source=ecog_of[pk][1] if pk in ecog_of else None,
+            lab_sources=tuple(sorted((n, src) for n, (_v, src) in labs_of.get(pk, {}).items())),
         )
         clinical[pk] = facts
         site_of[pk] = site_id
@@ -1020,7 +1021,7 @@ def _therapy_names(text: str) -> set[str]:
     return {text.strip().lower()} if text.strip() else set()
 
 
-def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+def hidden_therapies(user: MatchingActor, patients: Iterable[Any]) -> dict[int, dict[str, str]]:
     """Per patient, the prior therapies the user may know only through records they may not
     see, each with where it was recorded (``"trial"`` or ``"baseline"``).
 
@@ -1034,16 +1035,27 @@ def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[in
     therapies are left out."""
     if user is SYSTEM:
         return {}
-    ids = list(dict.fromkeys(patient_ids))
+    site_of = {p.pk: p.site_id for p in patients}
+    ids = list(site_of)
+    pre = {
+        site_id: pre_registration_visible_to(user=user, site_id=site_id)
+        for site_id in set(site_of.values())
+    }
     rows = list(
         DrugAdministration.objects.filter(registration__patient_id__in=ids)
         .values_list("registration_id", "registration__patient_id", "agent")
         .distinct()
     )
-    line_rows = list(
-        PriorTherapyLine.objects.filter(patient_id__in=ids).values_list(
-            "patient_id", "agents", "patient__site_id"
+    # Prior lines the user may not see (read only when there are some to mask).
+    unseen = [pid for pid, site_id in site_of.items() if not pre[site_id]]
+    line_rows = (
+        list(
+            PriorTherapyLine.objects.filter(patient_id__in=unseen).values_list(
+                "patient_id", "agents"
+            )
         )
+        if unseen
+        else []
     )
     if not rows and not line_rows:
         return {}
@@ -1062,20 +1074,20 @@ def hidden_therapies(user: MatchingActor, patient_ids: Iterable[int]) -> dict[in
             shown[pid].update(_therapy_names(agent))
         else:
             hidden[pid].update(dict.fromkeys(_therapy_names(agent), "trial"))
-    pre: dict[int, bool] = {}
-    for pid, agents, site_id in line_rows:
-        if site_id not in pre:
-            pre[site_id] = pre_registration_visible_to(user=user, site_id=site_id)
+    for pid, agents in line_rows:
         for a in agents.split(" + "):
-            if pre[site_id]:
-                shown[pid].update(_therapy_names(a))
-            else:
-                for name in _therapy_names(a):
-                    hidden[pid].setdefault(name, "baseline")
+            for name in _therapy_names(a):
+                hidden[pid].setdefault(name, "baseline")
     if not hidden:
         return {}
+    wanted = list(hidden)
+    for pid, agents in PriorTherapyLine.objects.filter(
+        patient_id__in=[pid for pid in wanted if pre[site_of[pid]]]
+    ).values_list("patient_id", "agents"):
+        for a in agents.split(" + "):
+            shown[pid].update(_therapy_names(a))
     for pid, therapy in (
-        Sample.objects.filter(patient_id__in=list(hidden))
+        Sample.objects.filter(patient_id__in=wanted)
         .exclude(therapy="")
         .values_list("patient_id", "therapy")
     ):
@@ -1131,53 +1143,46 @@ class HiddenValues:
         return self.ecog is not None or bool(self.labs) or self.prior_lines
 
 
-def hidden_values(user: MatchingActor, patients: Iterable[Any]) -> dict[int, HiddenValues]:
-    """Per patient, the ECOG and lab values matching uses that ``user`` may not see.
+def hidden_values(
+    user: MatchingActor, patients: Iterable[Any], clinical: Mapping[int, _Clinical]
+) -> dict[int, HiddenValues]:
+    """Per patient, the ECOG, lab values and count of prior lines that matching uses (their
+    facts in ``clinical``, with where each was recorded) and ``user`` may not see.
 
     The engine matches every patient on their latest ECOG and latest value of each analyte,
     wherever it was recorded (eligibility must use them all). A value is *hidden* from the user
     when it was recorded in a registration the user may not see
     (``subjects.selectors.registrations_visible_to``), or outside any registration (at referral
-    or screening) for a user who may not see those
+    or screening; prior lines always are) for a user who may not see those
     (``subjects.selectors.pre_registration_visible_to``). Patients with nothing hidden are left
     out."""
     if user is SYSTEM:
         return {}
-    by_pk = {p.pk: p for p in patients}
-    if not by_pk:
-        return {}
-    ecog, labs = _latest_values(by_pk)
-    reg_ids = {src for _v, src in ecog.values() if src is not None} | {
-        src for per in labs.values() for _v, src in per.values() if src is not None
+    facts = {p.pk: (p, clinical[p.pk]) for p in patients if p.pk in clinical}
+    reg_ids = {f.ecog_source for _p, f in facts.values() if f.ecog is not None} | {
+        src for _p, f in facts.values() for _n, src in f.lab_sources
     }
-    visible = set(
-        registrations_visible_to(user).filter(pk__in=reg_ids).values_list("pk", flat=True)
+    reg_ids.discard(None)
+    visible = (
+        set(registrations_visible_to(user).filter(pk__in=reg_ids).values_list("pk", flat=True))
+        if reg_ids
+        else set()
     )
     pre: dict[int, bool] = {}
 
-    def where(pid: int, source: Source) -> str | None:
+    def where(patient: Any, source: Source) -> str | None:
         if source is not None:
             return None if source in visible else "trial"
-        site_id = by_pk[pid].site_id
-        if site_id not in pre:
-            pre[site_id] = pre_registration_visible_to(user=user, site_id=site_id)
-        return None if pre[site_id] else "baseline"
+        if patient.site_id not in pre:
+            pre[patient.site_id] = pre_registration_visible_to(user=user, site_id=patient.site_id)
+        return None if pre[patient.site_id] else "baseline"
 
-    with_lines = set(
-        PriorTherapyLine.objects.filter(patient_id__in=list(by_pk)).values_list(
-            "patient_id", flat=True
-        )
-    )
     out: dict[int, HiddenValues] = {}
-    for pid in by_pk:
+    for pid, (patient, f) in facts.items():
         hidden = HiddenValues(
-            prior_lines=pid in with_lines and where(pid, None) is not None,
-            ecog=where(pid, ecog[pid][1]) if pid in ecog else None,
-            labs={
-                name: w
-                for name, (_v, src) in labs.get(pid, {}).items()
-                if (w := where(pid, src)) is not None
-            },
+            ecog=where(patient, f.ecog_source) if f.ecog is not None else None,
+            labs={name: w for name, src in f.lab_sources if (w := where(patient, src)) is not None},
+            prior_lines=f.prior_lines is not None and where(patient, None) is not None,
         )
         if hidden:
             out[pid] = hidden
@@ -1349,8 +1354,8 @@ def matches_for_patient(
         trials, cohorts, doses = _objects(refs)
         tree = state.matcher.oncotree
         registered = _registrations([patient.pk], trials)
-        masked = hidden_therapies(user, [patient.pk]).get(patient.pk, {})
-        values = hidden_values(user, [patient]).get(patient.pk)
+        masked = hidden_therapies(user, [patient]).get(patient.pk, {})
+        values = hidden_values(user, [patient], state.clinical).get(patient.pk)
         out: list[CohortMatch] = []
         for lvl, ref in zip(levels, refs, strict=True):
             if record.deceased and not include_non_matches:
@@ -1407,8 +1412,8 @@ def _patient_matches(
     tree = state.matcher.oncotree
     levels = {lvl.key: lvl for t in state.trials.values() for lvl in t.levels}
     registered = _registrations(patients, trials)
-    masked = hidden_therapies(user, patients)
-    values = hidden_values(user, patients.values())
+    masked = hidden_therapies(user, patients.values())
+    values = hidden_values(user, patients.values(), state.clinical)
     out: list[PatientMatch] = []
     for (key, ids), ref in zip(wanted, refs, strict=True):
         lvl = levels[key]

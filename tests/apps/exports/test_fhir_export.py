@@ -117,3 +117,32 @@ def test_cli_exports_fhir_and_the_reader_reads_it_back(trial_data: Any, tmp_path
         trial_data.patient.sex,
         trial_data.partner_patient.sex,
     }
+
+
+def test_a_fhir_cut_holds_the_ecog_of_this_trials_screening_only(trial_data: Any) -> None:
+    """An ECOG recorded outside any registration belongs to a trial's data only when it was
+    observed while the patient was screened for that trial (2026-11-02 to 11-10 here). One
+    recorded at referral, or during another trial's screening, is clinical and the site's: the
+    sponsor monitor or biostatistician a cut is for may not see it on the patient page, so it is
+    not exported either."""
+    import datetime as dt
+
+    from oncotrials.apps.exports.services import data_cut_create, data_cut_files
+    from oncotrials.apps.subjects.services import baseline_observation_record
+
+    nurse, admin = trial_data.unit.users["nurse"], trial_data.unit.users["admin"]
+    for on, value in ((dt.date(2026, 10, 20), 2), (dt.date(2026, 11, 5), 1)):
+        baseline_observation_record(
+            patient=trial_data.patient, kind="ecog", observed_on=on, value=value, by=nurse
+        )
+    cut = data_cut_create(
+        trial=trial_data.cohort.trial, name="fhir-ecog", formats=["fhir"], by=admin
+    )
+    bundle = _bundle(data_cut_files(cut=cut, fmt="fhir", by=admin))
+    ecog = [
+        (o["effectiveDateTime"], o["valueInteger"])
+        for o in _of(bundle, "Observation")
+        if o["code"]["coding"][0]["code"] == "89247-1"
+    ]
+    assert ("2026-11-05", 1) in ecog
+    assert all(on != "2026-10-20" for on, _ in ecog), ecog

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q
+
 from oncotrials.apps.biobank.models import Specimen
 from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, FormStatus
 from oncotrials.apps.genomics.models import Mutation
@@ -18,6 +20,7 @@ from oncotrials.apps.subjects.models import (
     ObservationKind,
     Registration,
     RegistrationStatusChange,
+    ScreeningEpisode,
 )
 from oncotrials.core.biobank.lineage import SPECIMEN_TYPES
 from oncotrials.core.fhir import bundle_json, study_from_json, study_to_json
@@ -55,6 +58,25 @@ def _hgvsp(protein_change: str) -> str:
         return protein_change
 
 
+def _screening_ecog(reg: Registration, trial: Any) -> list[BaselineObservation]:
+    """The patient's ECOG recorded outside any registration that belongs to this trial's data: the
+    ones observed during one of the patient's screening episodes for this trial (from its start to
+    its close, or to the registration while open). An ECOG recorded at referral, or while the
+    patient was screened for another trial, belongs to no trial and is clinical: only the site's
+    clinical staff may see it (``subjects.selectors.pre_registration_visible_to``), not the
+    sponsor monitor or biostatistician a cut is for."""
+    episodes = ScreeningEpisode.objects.filter(
+        patient_id=reg.patient_id, trial=trial, started_on__lte=OuterRef("observed_on")
+    )
+    closed = episodes.filter(closed_on__gte=OuterRef("observed_on"))
+    still_open = episodes.filter(closed_on__isnull=True)
+    return list(
+        BaselineObservation.objects.filter(patient_id=reg.patient_id, kind=ObservationKind.ECOG)
+        .filter(Exists(closed) | (Exists(still_open) & Q(observed_on__lte=reg.registered_on)))
+        .order_by("observed_on", "pk")
+    )
+
+
 def _subject(reg: Registration, consents: dict[int, Consent], trial: Any) -> m.Subject:
     patient = reg.patient
     forms = FormInstance.objects.filter(registration=reg, status=FormStatus.COMPLETE)
@@ -65,9 +87,7 @@ def _subject(reg: Registration, consents: dict[int, Consent], trial: Any) -> m.S
         stage = m.StageGroup(str(history.data["stage"]), diagnosed_on)
     performance = [
         m.Performance(f"baseline-{o.pk}", int(o.value), o.observed_on)
-        for o in BaselineObservation.objects.filter(
-            patient=patient, kind=ObservationKind.ECOG
-        ).order_by("observed_on", "pk")
+        for o in _screening_ecog(reg, trial)
     ]
     for form in forms.filter(form_name="ecog").order_by("pk"):
         on = _date(form.data.get("assessed_on"))

@@ -423,7 +423,8 @@ CORE_CATALOGUES = {
     "labels": ("oncotrials.apps.biobank.label_messages", "LABEL_MESSAGES"),
 }
 #: What a reason helper (``_fail`` of the criteria language, ``fail`` of the CTML importer) adds
-#: to the values it is given: the file, the path in the document and the value received.
+#: to the values it is given: the file, the path in the document and the value received (its
+#: ``warn`` adds the file and the path).
 _FRAME = {"source", "path", "value"}
 _NAMED = re.compile(r"%\((\w+)\)[sd]")
 
@@ -445,8 +446,10 @@ def _core_refusals(paths: list[Path]) -> list[tuple[str, set[str], str]]:
             reason = keywords.get("reason")
             if reason is not None:
                 if isinstance(reason, ast.Constant):
-                    helper = name in ("_fail", "fail")
-                    found.append((reason.value, names | (_FRAME if helper else set()), where))
+                    frame = _FRAME if name in ("_fail", "fail") else set()
+                    if name == "warn":  # a CTML import's warning: the document and the path
+                        frame = {"source", "path"}
+                    found.append((reason.value, names | frame, where))
                 continue
             code = keywords.get("code")
             if name.endswith("Error") and isinstance(code, ast.Constant):

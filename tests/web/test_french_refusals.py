@@ -79,8 +79,8 @@ def test_the_translated_apps_raise_no_bare_english():
 CODED_CORE = ("accrual", "e2b", "labels", "matching", "odm", "schedule", "sdtm")
 #: Exceptions of Python itself: a misuse of an internal API (a value of a type no cut can hold).
 _BUILTIN_ERRORS = {"TypeError", "ValueError", "KeyError", "RuntimeError", "AssertionError"}
-#: Helpers that build a coded refusal from a wording and its reason.
-_REASON_HELPERS = {"_fail", "fail"}
+#: Helpers that build a coded refusal (or a CTML import's warning) from a wording and its reason.
+_REASON_HELPERS = {"_fail", "fail", "warn"}
 
 
 def _uncoded_core_errors(path: Path) -> list[str]:

@@ -155,7 +155,7 @@ REFUSALS = {
 
 @pytest.mark.parametrize("reason", sorted(REFUSALS))
 def test_each_core_refusal_is_the_same_english_and_french_with_its_values(reason: str) -> None:
-    exc = REFUSALS[reason]()
+    exc = _refusal(REFUSALS[reason])
     assert reason in (exc.extra.get("reason"), exc.code)
     with override("en"):
         assert translated(exc, MATCHING_CORE_MESSAGES).message == exc.message
@@ -168,3 +168,54 @@ def test_each_core_refusal_is_the_same_english_and_french_with_its_values(reason
         exc.code,
         dict(exc.extra),
     )
+
+
+WARNED_CTML = """
+protocol_no: T-MAIN
+treatment_list:
+  step:
+    - arm:
+        - arm_code: G12C
+          arm_description: KRAS G12C NSCLC
+          match:
+            - and:
+                - genomic: {hugo_symbol: KRAS, protein_change: p.G12C}
+                - clinical:
+                    oncotree_primary_diagnosis: Non-Small Cell Lung Cancer
+                    disease_status: [Advanced]
+        - arm_code: BRAF
+          arm_description: BRAF V600
+          match: []
+"""
+
+
+def test_a_ctml_imports_warnings_read_in_french(unit_p: Any, client_for: Any) -> None:
+    """What the import accepted without matching on it is listed in the user's language, each
+    warning with its file and path."""
+    client = client_for("investigator")
+    answers = []
+    for french in (False, True):
+        if french:
+            client.cookies["django_language"] = "fr"
+        answers.append(
+            client.post(
+                "/api/v1/matching/ctml",
+                {
+                    "file": SimpleUploadedFile("arm.yaml", WARNED_CTML.encode()),
+                    "check_only": "true",
+                },
+            )
+        )
+    assert [a.status_code for a in answers] == [200, 200]
+    english, french_answer = (a.json()["warnings"] for a in answers)
+    clinical = "treatment_list.step[0].arm[0].match[0].and[1].clinical"
+    assert english == [
+        f"arm.yaml: {clinical}: ignored as MatchMiner does: disease_status",
+        "arm.yaml: treatment_list.step[0].arm[1].match: empty match list: MatchMiner matches no "
+        "patient here; skipped",
+    ]
+    assert french_answer == [
+        f"arm.yaml : {clinical} : ignoré, comme le fait MatchMiner : disease_status",
+        "arm.yaml : treatment_list.step[0].arm[1].match : liste 'match' vide : MatchMiner n’y "
+        "apparie aucun patient ; ignorée",
+    ]

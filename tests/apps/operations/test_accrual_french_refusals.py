@@ -1,6 +1,6 @@
 """The accrual core's refusal of a forecast (framework-free) reads in French on the trial's
-accrual for a French user, the centre and its numbers in place, and in the core's English
-otherwise; a plan without target says so in both languages."""
+accrual for a French user, and in the core's English otherwise; a plan without target says so in
+both languages."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def _accrual(journey: Any, *, french: bool) -> Any:
 
 
 def test_a_centre_recruiting_before_it_opens_is_refused_in_french(enrol: Any, journey: Any):
+    """With three centres open the Poisson-gamma model runs, and refuses a planned centre that
+    already counts patients."""
     enrol(3)
     accrual_plan_save(
         trial=journey.cohort.trial,
@@ -34,7 +36,11 @@ def test_a_centre_recruiting_before_it_opens_is_refused_in_french(enrol: Any, jo
         duration_months=24,
         certainty=0.5,
         by=journey.unit.users["admin"],
-        external_centres=[{"name": "Lille", "opens_on": "2027-01-15", "recruited": 3}],
+        external_centres=[
+            {"name": "Lyon", "opens_on": "2026-02-01", "recruited": 4},
+            {"name": "Bordeaux", "opens_on": "2026-03-01", "recruited": 2},
+            {"name": "Lille", "opens_on": "2027-01-15", "recruited": 3},
+        ],
     )
     english = _accrual(journey, french=False)
     assert english.result is None

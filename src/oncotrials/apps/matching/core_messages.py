@@ -128,6 +128,19 @@ MATCHING_CORE_MESSAGES: Catalogue = {
     "ctml_no_match": _(
         "%(source)s: %(path)s: the trial has no 'match' at any level; got %(value)s."
     ),
+    # what a CTML import accepted without matching on it (warnings, not refusals)
+    "ctml_empty_match_list": _(
+        "%(source)s: %(path)s: empty match list: MatchMiner matches no patient here; skipped"
+    ),
+    "ctml_only_ignored_keys": _(
+        "%(source)s: %(path)s: only keys the engine ignores: the level matches any solid or "
+        "liquid tumour"
+    ),
+    "ctml_ignored_keys": _("%(source)s: %(path)s: ignored as MatchMiner does: %(keys)s"),
+    "ctml_code_repeats": _(
+        "%(source)s: %(path)s: %(code_key)s %(code_value)s repeats; keyed by %(id_key)s "
+        "%(id_value)s"
+    ),
     "ctml_repeated_codes": _(
         "%(source)s: %(path)s: arm or dose-level codes repeat within the trial and have no "
         "internal id to tell them apart; got %(value)s."

@@ -382,6 +382,21 @@ def _find_dose_levels(cohort: Cohort, code: str, source: str, path: str) -> list
     return found
 
 
+def ctml_warnings_translated(parsed: Any) -> list[str]:
+    """The import's warnings in the active language (each from its reason and values; the
+    core's English where a reason has no wording here)."""
+    if len(parsed.notices) != len(parsed.warnings):
+        return list(parsed.warnings)
+    out = []
+    for text, (reason, params) in zip(parsed.warnings, parsed.notices, strict=True):
+        template = MATCHING_CORE_MESSAGES.get(reason)
+        try:
+            out.append(text if template is None else str(template) % dict(params))
+        except (KeyError, TypeError, ValueError):
+            out.append(text)
+    return out
+
+
 def ctml_import(
     *, data: Any, source: str, by: User | None, reason: str = "", check_only: bool = False
 ) -> CtmlImportResult:
@@ -419,7 +434,7 @@ def ctml_import(
             % {"source": source, "parsed_id": repr(parsed.id)},
             code="ctml_unknown_protocol",
         )
-    warnings = list(parsed.warnings)
+    warnings = ctml_warnings_translated(parsed)
     trial_levels = [lvl for lvl in parsed.levels if lvl.kind in ("trial", "step")]
     trial_node: dict[str, Any] | None = None
     if trial_levels:
@@ -427,10 +442,16 @@ def ctml_import(
         trial_node = to_dict(crits[0] if len(crits) == 1 else Or(crits))
     if any(lvl.kind == "step" for lvl in trial_levels):
         warnings.append(
-            f"{source}: step-level match: our trials have no steps; the trial level matches "
-            "whoever matches "
-            + " or ".join("the trial's" if lv.kind == "trial" else lv.path for lv in trial_levels)
-            + " criteria"
+            gettext(
+                "%(source)s: step-level match: our trials have no steps; the trial level matches "
+                "whoever matches the criteria of any of: %(levels)s"
+            )
+            % {
+                "source": source,
+                "levels": ", ".join(
+                    gettext("the trial") if lv.kind == "trial" else lv.path for lv in trial_levels
+                ),
+            }
         )
     targets: dict[tuple[str, int], tuple[Any, dict[str, Any], str]] = {}
     assigned: list[tuple[str, str]] = []

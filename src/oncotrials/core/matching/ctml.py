@@ -137,9 +137,13 @@ class _Importer:
         self.source = source
         self.v = validator
         self.warnings: list[str] = []
+        self.notices: list[tuple[str, dict[str, str]]] = []
 
-    def warn(self, path: str, message: str) -> None:
-        self.warnings.append(f"{path}: {message}")
+    def warn(self, path: str, message: str, *, reason: str, **params: str) -> None:
+        """Note what was accepted without being matched on: ``message`` is the English of
+        ``reason`` with ``params`` as placeholders (the document and the path are added)."""
+        self.warnings.append(f"{path}: {message % params if params else message}")
+        self.notices.append((reason, {"source": self.source, "path": path, **params}))
 
     def extension(self, path: str, key: str) -> ValidationError:
         return self.fail(
@@ -184,13 +188,18 @@ class _Importer:
     def level_criteria(self, data: Any, path: str) -> Node | None:
         """A level's criteria; None (the level is skipped) for an empty ``match`` list."""
         if isinstance(data, list) and not data:
-            self.warn(path, "empty match list: MatchMiner matches no patient here; skipped")
+            self.warn(
+                path,
+                "empty match list: MatchMiner matches no patient here; skipped",
+                reason="ctml_empty_match_list",
+            )
             return None
         node = self.match_list(data, path)
         if node is None:
             self.warn(
                 path,
                 "only keys the engine ignores: the level matches any solid or liquid tumour",
+                reason="ctml_only_ignored_keys",
             )
             return _ANY_TUMOUR
         return node
@@ -238,7 +247,12 @@ class _Importer:
 
     def ignored(self, path: str, keys: list[str]) -> None:
         if keys:
-            self.warn(path, f"ignored as MatchMiner does: {', '.join(keys)}")
+            self.warn(
+                path,
+                "ignored as MatchMiner does: %(keys)s",
+                reason="ctml_ignored_keys",
+                keys=", ".join(keys),
+            )
 
     def genomic(self, data: Any, path: str) -> Node | None:
         if not isinstance(data, Mapping) or not data:
@@ -473,7 +487,12 @@ def _codes(items: list[Any], code_key: str, id_key: str, where: str, imp: _Impor
         if codes.count(codes[i]) > 1 and isinstance(item, Mapping) and item.get(id_key):
             imp.warn(
                 f"{where}[{i}]",
-                f"{code_key} {codes[i]!r} repeats; keyed by {id_key} {item[id_key]!r}",
+                "%(code_key)s %(code_value)s repeats; keyed by %(id_key)s %(id_value)s",
+                reason="ctml_code_repeats",
+                code_key=code_key,
+                code_value=repr(codes[i]),
+                id_key=id_key,
+                id_value=repr(item[id_key]),
             )
             codes[i] = f"{codes[i]}#{item[id_key]}"
     return [c.replace("/", "_") for c in codes]
@@ -646,4 +665,5 @@ def trial_from_ctml(
         source,
         format="ctml",
         warnings=tuple(f"{source}: {w}" for w in imp.warnings),
+        notices=tuple(imp.notices),
     )

@@ -53,6 +53,9 @@ class Trial:
     # What an import accepted without matching on it (CTML keys MatchMiner ignores, empty
     # arms, codes replaced by internal ids): each names its place in the document.
     warnings: tuple[str, ...] = ()
+    # The same warnings as (reason, values), one per warning, so that an app can word them in
+    # the user's language (empty where the trial was not imported from CTML).
+    notices: tuple[tuple[str, Mapping[str, str]], ...] = ()
 
 
 def _json_documents(text: str) -> Any:

@@ -71,7 +71,7 @@ def test_an_unreadable_odm_cut_is_refused_in_french():
     assert english.message.startswith("The ODM data of this cut cannot be read: ")
     french = _write(lambda: odm_write("{}", CREATED), french=True)
     assert french.message.startswith("Les données ODM de ce gel sont illisibles : ")
-    assert french.code == english.code == "odm_odm_data_cut_read"
+    assert french.code == english.code == "odm_cut_unreadable"
 
 
 def test_a_value_too_long_for_xpt_keeps_dataset_and_variable_in_french():

@@ -49,12 +49,12 @@ EXPORT_CORE_MESSAGES: Catalogue = {
     "sdtm_unknown_kind_file_give": _(
         "%(name)s: unknown kind of file; give a .csv, .xpt or .json dataset."
     ),
-    "sdtm_header_line": _("%(name)s: no header line."),
-    "sdtm_such_file": _("%(file)s: no such file."),
+    "sdtm_no_header_line": _("%(name)s: no header line."),
+    "sdtm_no_such_xpt_file": _("%(file)s: no such file."),
     "sdtm_sas_transport_xport_file": _(
         "%(name)s: not a SAS transport (XPORT) file; its first record reads %(head)s."
     ),
-    "sdtm_such_file_2": _("%(file)s: no such file."),
+    "sdtm_no_such_file": _("%(file)s: no such file."),
     "sdtm_line_more_cells_than": _("%(name)s, line %(n)s: more cells than the header has columns."),
     "sdtm_read_sas_xport": _("%(name)s: cannot be read as SAS XPORT: %(detail)s."),
     "sdtm_line_json": _("%(name)s, line %(lineno)s: not JSON: %(msg)s."),
@@ -65,7 +65,7 @@ EXPORT_CORE_MESSAGES: Catalogue = {
     "sdtm_variables_define_xml": _(
         "%(name)s: variables %(missing)s are not in the Define-XML of %(name_2)s."
     ),
-    "sdtm_read": _("%(source)s: cannot be read as %(encoding)s: %(detail)s."),
+    "sdtm_wrong_encoding": _("%(source)s: cannot be read as %(encoding)s: %(detail)s."),
     "sdtm_character_data_neither_utf": _(
         "%(name)s: character data is neither UTF-8 nor Windows-1252 (%(detail)s); give its "
         "encoding."
@@ -96,7 +96,7 @@ EXPORT_CORE_MESSAGES: Catalogue = {
     "sdtm_unexpected_xpt_header_layout": _(
         "Unexpected XPT header layout; cannot set its timestamps."
     ),
-    "odm_odm_data_cut_read": _("The ODM data of this cut cannot be read: %(detail)s."),
+    "odm_cut_unreadable": _("The ODM data of this cut cannot be read: %(detail)s."),
     "odm_item_refused": _("%(oid)s: %(why)s"),
     "odm_document_declares_doctype_which": _(
         "The document declares a DOCTYPE, which ODM never needs; remove it."

@@ -146,7 +146,7 @@ MATCHING_CORE_MESSAGES: Catalogue = {
         "internal id to tell them apart; got %(value)s."
     ),
     # --- patient and trial files, the engine, OncoTree (records, trials, engine, oncotree) -
-    "matching_expected": _("%(where)s.%(key)s: expected %(kind_name)s; got %(value)s."),
+    "matching_expected_kind": _("%(where)s.%(key)s: expected %(kind_name)s; got %(value)s."),
     "matching_alteration_object": _("%(where)s: an alteration must be an object; got %(data)s."),
     "matching_unknown_field_alteration_fields": _(
         "%(where)s: unknown field %(extra)s; alteration fields are %(known)s."

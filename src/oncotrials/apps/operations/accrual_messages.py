@@ -17,16 +17,16 @@ ACCRUAL_MESSAGES: Catalogue = {
     ),
     "accrual_every_centre_s_count": _("Every centre's count must be a whole number ≥ 0."),
     "accrual_every_centre_s_exposure": _("Every centre's exposure must be finite and ≥ 0."),
-    "accrual_centre_been_open_yet": _("No centre has been open yet: nothing to fit."),
-    "accrual_patient_been_recruited_yet": _(
+    "accrual_no_centre_open_yet": _("No centre has been open yet: nothing to fit."),
+    "accrual_no_patient_yet": _(
         "No patient has been recruited yet: the rates cannot be estimated; use the planned "
         "rate (Gajewski's informative prior) instead."
     ),
-    "accrual_centre_open_closed_form": _(
+    "accrual_no_centre_open": _(
         "No centre is open: the closed form cannot predict; simulate the planned openings."
     ),
     "accrual_least_one_draw_needed": _("At least one draw is needed; got %(draws)s."),
-    "accrual_centre_simulate": _("No centre to simulate."),
+    "accrual_no_centre_to_simulate": _("No centre to simulate."),
     "accrual_centre_opens_after_now": _(
         "Centre %(name)s opens at %(opened)s, after now (%(now)s), yet has %(recruited)s patients."
     ),

@@ -12,16 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from oncotrials.apps.accounts.core_messages import Catalogue
 
 E2B_MESSAGES: Catalogue = {
-    "e2b_one": _("%(field_value)s must be one of %(table)s; got %(value)s."),
+    "e2b_not_in_code_list": _("%(field_value)s must be one of %(table)s; got %(value)s."),
     "e2b_safety_report_identifier_c": _("The safety report identifier (C.1.1) is empty."),
-    "e2b_version_more": _("version must be 1 or more; got %(version)s."),
+    "e2b_version_below_one": _("version must be 1 or more; got %(version)s."),
     "e2b_created_c_carry_time": _("created_at (C.1.2) must carry its time zone."),
     "e2b_date_most_recent_information": _(
         "The date of most recent information (C.1.5, %(most_recent_information)s) is before "
         "the date first received (C.1.4, %(first_received)s)."
     ),
-    "e2b_icsr_needs_least_one": _("An ICSR needs at least one reaction (E.i)."),
-    "e2b_icsr_needs_least_one_2": _("An ICSR needs at least one drug (G.k)."),
+    "e2b_no_reaction": _("An ICSR needs at least one reaction (E.i)."),
+    "e2b_no_drug": _("An ICSR needs at least one drug (G.k)."),
     "e2b_seriousness_criteria_among": _(
         "Seriousness criteria must be among %(seriousness)s; got %(unknown)s."
     ),

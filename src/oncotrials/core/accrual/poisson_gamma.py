@@ -112,14 +112,14 @@ def pg_fit(counts: Sequence[int], exposures: Sequence[float]) -> PoissonGammaFit
         raise ValidationError(
             "No centre has been open yet: nothing to fit.",
             field="exposures",
-            code="accrual_centre_been_open_yet",
+            code="accrual_no_centre_open_yet",
         )
     if k.sum() == 0:
         raise ValidationError(
             "No patient has been recruited yet: the rates cannot be estimated; use the "
             "planned rate (Gajewski's informative prior) instead.",
             field="counts",
-            code="accrual_patient_been_recruited_yet",
+            code="accrual_no_patient_yet",
         )
     rate = k.sum() / tau.sum()
     r = k / tau
@@ -260,7 +260,7 @@ def pg_time(
         raise ValidationError(
             "No centre is open: the closed form cannot predict; simulate the planned openings.",
             field="centres",
-            code="accrual_centre_open_closed_form",
+            code="accrual_no_centre_open",
         )
     e = float(np.sum(shape[open_now] / rate[open_now]))
     v = float(np.sum(shape[open_now] / rate[open_now] ** 2))
@@ -321,7 +321,7 @@ def pg_simulate(
     shape, rate, start = _rates(fit, centres, now)
     if not len(centres):
         raise ValidationError(
-            "No centre to simulate.", field="centres", code="accrual_centre_simulate"
+            "No centre to simulate.", field="centres", code="accrual_no_centre_to_simulate"
         )
     open_now = start == 0
     # Centres open now act together from now on: only the sum of their rates matters.

@@ -63,7 +63,7 @@ def _require_key(value: str | None, table: dict[str, str], field: str) -> str:
         raise ValidationError(
             f"{field} must be one of {', '.join(sorted(table))}; got {value!r}.",
             field=field,
-            code="e2b_one",
+            code="e2b_not_in_code_list",
             field_value=str(field),
             table=str(", ".join(sorted(table))),
             value=repr(value),
@@ -96,7 +96,7 @@ def _check(icsr: Icsr) -> None:
         raise ValidationError(
             f"version must be 1 or more; got {icsr.version}.",
             field="version",
-            code="e2b_version_more",
+            code="e2b_version_below_one",
             version=str(icsr.version),
         )
     if icsr.created_at.tzinfo is None:
@@ -118,11 +118,11 @@ def _check(icsr: Icsr) -> None:
         raise ValidationError(
             "An ICSR needs at least one reaction (E.i).",
             field="E.i",
-            code="e2b_icsr_needs_least_one",
+            code="e2b_no_reaction",
         )
     if not icsr.drugs:
         raise ValidationError(
-            "An ICSR needs at least one drug (G.k).", field="G.k", code="e2b_icsr_needs_least_one_2"
+            "An ICSR needs at least one drug (G.k).", field="G.k", code="e2b_no_drug"
         )
     for r in icsr.reactions:
         if not r.term.strip() or len(r.term) > _MAX["term"]:

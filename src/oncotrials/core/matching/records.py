@@ -283,7 +283,7 @@ def _opt(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ValidationError(
             f"{where}.{key}: expected {_kind_name(kind)}; got {value!r}.",
-            code="matching_expected",
+            code="matching_expected_kind",
             where=str(where),
             key=str(key),
             kind_name=str(_kind_name(kind)),

@@ -158,6 +158,6 @@ def study_from_json(text: str) -> OdmStudy:
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError(
             f"The ODM data of this cut cannot be read: {exc!r}.",
-            code="odm_odm_data_cut_read",
+            code="odm_cut_unreadable",
             detail=repr(exc),
         ) from None

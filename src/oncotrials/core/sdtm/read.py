@@ -43,7 +43,7 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> Dec
         except (UnicodeDecodeError, LookupError) as exc:
             raise ValidationError(
                 f"{source}: cannot be read as {encoding}: {exc}.",
-                code="sdtm_read",
+                code="sdtm_wrong_encoding",
                 source=str(source),
                 encoding=str(encoding),
                 detail=str(exc),
@@ -94,7 +94,7 @@ def read_csv(path: str | Path, *, encoding: str | None = None) -> Table:
     reader = csv.DictReader(io.StringIO(decoded.text, newline=""))
     if not reader.fieldnames:
         raise ValidationError(
-            f"{p.name}: no header line.", code="sdtm_header_line", name=str(p.name)
+            f"{p.name}: no header line.", code="sdtm_no_header_line", name=str(p.name)
         )
     rows = []
     for n, raw in enumerate(reader, start=2):
@@ -133,7 +133,7 @@ def read_xpt(path: str | Path, *, encoding: str | None = None) -> Table:
     """A SAS XPORT (v5 or v8) dataset, with its labels, storage widths and timestamps."""
     p = Path(path)
     if not p.is_file():
-        raise ValidationError(f"{p}: no such file.", code="sdtm_such_file", file=str(p))
+        raise ValidationError(f"{p}: no such file.", code="sdtm_no_such_xpt_file", file=str(p))
     head = p.read_bytes()[:80]
     if not head.startswith(b"HEADER RECORD*******LIB"):
         raise ValidationError(
@@ -223,7 +223,7 @@ def read_table(path: str | Path, *, encoding: str | None = None) -> Table:
     """An SDTM dataset from .csv, .xpt or Dataset-JSON (.json)."""
     p = Path(path)
     if not p.exists():
-        raise ValidationError(f"{p}: no such file.", code="sdtm_such_file_2", file=str(p))
+        raise ValidationError(f"{p}: no such file.", code="sdtm_no_such_file", file=str(p))
     suffix = p.suffix.lower()
     if suffix == ".xpt":
         return read_xpt(p, encoding=encoding)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -406,3 +407,115 @@ def test_the_check_reads_every_module_of_the_apps():
         "apps/biobank/selectors_pdx.py",
         "apps/accounts/access.py",
     } <= modules
+
+
+# --------------------------------------------------------- the core's coded refusals, worded
+
+#: Each core package whose refusals reach users, and the one catalogue (module, name) of the app
+#: that words them.
+CORE_CATALOGUES = {
+    "matching": ("oncotrials.apps.matching.core_messages", "MATCHING_CORE_MESSAGES"),
+    "schedule": ("oncotrials.apps.trials.schedule_messages", "SCHEDULE_MESSAGES"),
+    "sdtm": ("oncotrials.apps.exports.core_messages", "EXPORT_CORE_MESSAGES"),
+    "odm": ("oncotrials.apps.exports.core_messages", "EXPORT_CORE_MESSAGES"),
+    "e2b": ("oncotrials.apps.safety.e2b_messages", "E2B_MESSAGES"),
+    "accrual": ("oncotrials.apps.operations.accrual_messages", "ACCRUAL_MESSAGES"),
+    "labels": ("oncotrials.apps.biobank.label_messages", "LABEL_MESSAGES"),
+}
+#: What a reason helper (``_fail`` of the criteria language, ``fail`` of the CTML importer) adds
+#: to the values it is given: the file, the path in the document and the value received (its
+#: ``warn`` adds the file and the path).
+_FRAME = {"source", "path", "value"}
+_NAMED = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _core_refusals(paths: list[Path]) -> list[tuple[str, set[str], str]]:
+    """Every coded refusal the modules at ``paths`` raise, as (code or reason, the names of the
+    values it carries, where). A helper's own body (a reason it passes on) is left out."""
+    import ast
+
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
+            names = set(keywords) - {"code", "reason"}
+            where = f"{path.relative_to(SRC)}:{node.lineno}"
+            reason = keywords.get("reason")
+            if reason is not None:
+                if isinstance(reason, ast.Constant):
+                    frame = _FRAME if name in ("_fail", "fail") else set()
+                    if name == "warn":  # a CTML import's warning: the document and the path
+                        frame = {"source", "path"}
+                    found.append((reason.value, names | frame, where))
+                continue
+            code = keywords.get("code")
+            if name.endswith("Error") and isinstance(code, ast.Constant):
+                found.append((code.value, names, where))
+    return found
+
+
+def _catalogue(package: str) -> dict:
+    import importlib
+
+    module, name = CORE_CATALOGUES[package]
+    return dict(getattr(importlib.import_module(module), name))
+
+
+def _unworded(package: str) -> list[str]:
+    catalogue = _catalogue(package)
+    paths = sorted((SRC / "core" / package).rglob("*.py"))
+    wrong = []
+    for code, names, where in _core_refusals(paths):
+        template = catalogue.get(code)
+        if template is None:
+            wrong.append(f"{where}: {code} has no wording")
+            continue
+        missing = set(_NAMED.findall(str(template))) - names
+        if missing:
+            wrong.append(f"{where}: {code} does not carry {sorted(missing)}")
+    return wrong
+
+
+@pytest.mark.parametrize("package", sorted(CORE_CATALOGUES))
+def test_every_coded_refusal_of_the_core_is_worded_by_its_app(package):
+    """A refusal whose code has no wording, or whose wording names a value the refusal does not
+    carry, would reach a French user in English."""
+    assert _core_refusals(sorted((SRC / "core" / package).rglob("*.py")))
+    assert _unworded(package) == []
+
+
+def test_the_core_catalogues_are_read_by_the_french_check():
+    """Their wordings are gettext literals of the apps, so the check above (every message of
+    the apps has its French) covers them."""
+    modules = {where.split(":")[0] for _m, _c, where in _app_messages()}
+    assert {
+        "apps/matching/core_messages.py",
+        "apps/trials/schedule_messages.py",
+        "apps/exports/core_messages.py",
+        "apps/safety/e2b_messages.py",
+        "apps/operations/accrual_messages.py",
+        "apps/biobank/label_messages.py",
+    } <= modules
+
+
+def test_the_wording_check_finds_a_new_code_and_a_missing_value(tmp_path, monkeypatch):
+    core = tmp_path / "core" / "labels"
+    core.mkdir(parents=True)
+    (core / "render.py").write_text(
+        "def f(n):\n"
+        "    raise ValidationError(f'{n} lines.', code='labels_brand_new', n=str(n))\n"
+        "def g(n):\n"
+        "    raise ValidationError('Too wide.', code='labels_module_mm_wide')\n"
+        "def h(x):\n"
+        "    raise _fail('s', 'p', 'expected a list', x, reason='labels_qr_error_correction_l')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    assert _unworded("labels") == [
+        "core/labels/render.py:2: labels_brand_new has no wording",
+        "core/labels/render.py:4: labels_module_mm_wide does not carry ['module_mm']",
+        "core/labels/render.py:6: labels_qr_error_correction_l does not carry ['qr_error']",
+    ]

@@ -73,6 +73,70 @@ def test_the_translated_apps_raise_no_bare_english():
     assert left == [], "wrap these messages in gettext, with their French in django.po"
 
 
+#: The core's packages whose refusals reach users through an app that words them (see
+#: test_french_catalogue for the wording of every code): each refusal carries a stable code (and a
+#: ``reason`` where one code covers several wordings) with the values it names, never bare text.
+CODED_CORE = ("accrual", "e2b", "labels", "matching", "odm", "schedule", "sdtm")
+#: Exceptions of Python itself: a misuse of an internal API (a value of a type no cut can hold).
+_BUILTIN_ERRORS = {"TypeError", "ValueError", "KeyError", "RuntimeError", "AssertionError"}
+#: Helpers that build a coded refusal (or a CTML import's warning) from a wording and its reason.
+_REASON_HELPERS = {"_fail", "fail", "warn"}
+
+
+def _uncoded_core_errors(path: Path) -> list[str]:
+    """Refusals of a core module raised with bare text and no code (or no reason)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        keywords = {k.arg for k in node.keywords}
+        if name in _REASON_HELPERS:
+            if "reason" not in keywords:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}: {name} without reason=")
+            continue
+        if not name.endswith("Error") or name in _BUILTIN_ERRORS or not node.args:
+            continue
+        arg = node.args[0]
+        text = isinstance(arg, ast.JoinedStr) or (
+            isinstance(arg, ast.Constant) and isinstance(arg.value, str) and " " in arg.value
+        )
+        if text and "code" not in keywords:
+            found.append(f"{path.relative_to(SRC)}:{node.lineno}: {ast.unparse(arg)[:80]}")
+    return found
+
+
+def test_the_core_raises_coded_refusals_only():
+    left = []
+    for package in CODED_CORE:
+        for path in sorted((SRC / "core" / package).rglob("*.py")):
+            left += _uncoded_core_errors(path)
+    assert left == [], "give these refusals a code and their values, worded in the app"
+
+
+def test_the_core_check_finds_a_refusal_without_code(tmp_path):
+    module = tmp_path / "reader.py"
+    module.write_text(
+        "def f(x):\n"
+        "    raise ValidationError(f'line {x}: the cell is empty.')\n"
+        "def g(x):\n"
+        "    raise ValidationError(f'line {x}: empty.', code='sdtm_empty', line=str(x))\n"
+        "def h(x):\n"
+        "    raise _fail('s', 'p', 'expected a list', x)\n"
+        "def i(x):\n"
+        "    raise _fail('s', 'p', 'expected a list', x, reason='criteria_list')\n"
+        "def j(x):\n"
+        "    raise TypeError(f'cannot store a {x}')\n",
+        encoding="utf-8",
+    )
+    global SRC
+    saved, SRC = SRC, tmp_path
+    try:
+        assert [line.split(":")[1] for line in _uncoded_core_errors(module)] == ["2", "6"]
+    finally:
+        SRC = saved
+
+
 def test_the_check_finds_bare_english(tmp_path):
     module = tmp_path / "services.py"
     module.write_text(

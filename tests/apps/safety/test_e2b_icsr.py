@@ -232,3 +232,35 @@ def test_cli_exports_the_icsr_as_a_named_user(sae: Any, pv: Any, tmp_path: Path)
     outsider = runner.invoke(app, [*args, "--user", "outsider"])
     assert outsider.exit_code == 1
     assert f"No adverse event {sae.pk} that you may see" in outsider.stderr
+
+
+def test_a_refusal_of_the_e2b_builder_reads_in_french(sae: Any, pv: Any, monkeypatch: Any):
+    """The builder (framework-free) refuses with a code and its values; the API words it in the
+    user's language, E2B field and dates in place, and nothing is audited."""
+    import dataclasses
+
+    from oncotrials.apps.safety import e2b
+
+    real = e2b.icsr_for
+
+    def backdated(*args: Any) -> Any:
+        icsr = real(*args)
+        return dataclasses.replace(
+            icsr, most_recent_information=icsr.first_received - dt.timedelta(days=1)
+        )
+
+    monkeypatch.setattr(e2b, "icsr_for", backdated)
+    client = login(pv)
+    url = f"/api/v1/safety/adverse-events/{sae.pk}/icsr"
+    english = client.get(url)
+    assert english.status_code == 422
+    assert english.json()["message"].startswith("The date of most recent information (C.1.5, ")
+    client.cookies["django_language"] = "fr"
+    french = client.get(url)
+    assert french.status_code == 422
+    message = french.json()["message"]
+    assert message.startswith("La date de l’information la plus récente (C.1.5, ")
+    assert "précède la date de première réception (C.1.4, " in message
+    assert french.json()["code"] == english.json()["code"] == "e2b_date_most_recent_information"
+    assert french.json()["extra"]["field"] == "C.1.5"
+    assert not AuditEvent.objects.filter(action="export", object_type="safety.saereport").exists()

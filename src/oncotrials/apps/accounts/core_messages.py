@@ -13,7 +13,9 @@ codes a user can meet on a page, a translatable template with the same named pla
         recist.evaluate_recist(record, options)
 
 The error is raised again with the translated text and the same class, code and ``extra``; a
-code the catalogue does not know keeps the core's English.
+code the catalogue does not know keeps the core's English. Where one code covers several
+wordings (``invalid_criteria``: the file, the path and the value, and why), the error names the
+wording in ``extra["reason"]`` and the catalogue is keyed by that reason.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ Catalogue = Mapping[str, Any]
 def translated(exc: OncotrialsError, catalogue: Catalogue) -> OncotrialsError:
     """``exc`` with its message in the active language, or ``exc`` itself when its code has no
     template (or the template names a value the error does not carry)."""
-    template = catalogue.get(exc.code)
+    reason = exc.extra.get("reason")
+    template = catalogue.get(reason) if isinstance(reason, str) else None
+    if template is None:
+        template = catalogue.get(exc.code)
     if template is None:
         return exc
     try:

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, FormStatus, LabResult
+from oncotrials.apps.exports.core_messages import EXPORT_CORE_MESSAGES
 from oncotrials.apps.safety.models import AdverseEvent, RecordStatus
 from oncotrials.apps.subjects.models import (
     Consent,
@@ -244,6 +246,7 @@ def _subject(reg: Registration, trial_consents: dict[int, dt.date]) -> m.Subject
     )
 
 
+@core_errors_translated(EXPORT_CORE_MESSAGES)
 def sdtm_collect(trial: Any, sites: Sequence[Any]) -> str:
     """The trial's registrations at ``sites`` as the SDTM core's plain data (canonical JSON)."""
     regs = cut_registrations(trial, sites)
@@ -260,10 +263,12 @@ def sdtm_collect(trial: Any, sites: Sequence[Any]) -> str:
     return sdtm.study_to_json(study)
 
 
+@core_errors_translated(EXPORT_CORE_MESSAGES)
 def sdtm_write(text: str, created: dt.datetime) -> dict[str, bytes]:
     return sdtm.sdtm_files(sdtm.study_from_json(text), created=created)
 
 
+@core_errors_translated(EXPORT_CORE_MESSAGES)
 def sdtm_subjects(text: str) -> int:
     return len(sdtm.study_from_json(text).subjects)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.crfs.models import (
     DataQuery,
@@ -23,6 +24,7 @@ from oncotrials.apps.crfs.models import (
     TrialFormDeclaration,
 )
 from oncotrials.apps.crfs.services import signature_is_valid
+from oncotrials.apps.exports.core_messages import EXPORT_CORE_MESSAGES
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import VisitScheduleDefinition
 from oncotrials.core import odm
@@ -131,6 +133,7 @@ def _form(
     )
 
 
+@core_errors_translated(EXPORT_CORE_MESSAGES)
 def odm_collect(trial: Any, sites: Sequence[Any]) -> str:
     """The trial's ODM plain data at ``sites`` (canonical JSON)."""
     definition = VisitScheduleDefinition.objects.filter(trial=trial).first()
@@ -196,10 +199,12 @@ def odm_collect(trial: Any, sites: Sequence[Any]) -> str:
     return odm.study_to_json(study)
 
 
+@core_errors_translated(EXPORT_CORE_MESSAGES)
 def odm_write(text: str, created: dt.datetime) -> dict[str, bytes]:
     return odm.odm_files(odm.study_from_json(text), created=created)
 
 
+@core_errors_translated(EXPORT_CORE_MESSAGES)
 def odm_subjects(text: str) -> int:
     return len(odm.study_from_json(text).subjects)
 

@@ -28,6 +28,7 @@ import yaml
 from django.db import transaction
 from django.utils.translation import gettext
 
+from oncotrials.apps.accounts.core_messages import core_errors_translated, translated
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.genomics.models import (
@@ -36,12 +37,13 @@ from oncotrials.apps.genomics.models import (
     Mutation,
     StructuralVariant,
 )
+from oncotrials.apps.matching.core_messages import MATCHING_CORE_MESSAGES
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial
-from oncotrials.core.errors import ConflictError, NotFoundError, ValidationError
+from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError, ValidationError
 from oncotrials.core.matching import Level, OncoTreeMap, parse_criteria, to_dict, trial_from_ctml
 from oncotrials.core.matching.criteria import Node, Or
 
-_GOT = re.compile(r"got '([^']*)'\.$")
+_GOT = re.compile(r"^'([^']*)'$")
 _KB_FILES = {
     "escat.csv": ("gene",),
     "drug_targets.csv": ("targets", "biomarker_genes"),
@@ -125,17 +127,17 @@ def criteria_parse(
             data, source=source, path=path, oncotree=shipped_oncotree(), genes=catalogue
         )
     except ValidationError as exc:
-        raise _with_alias_hint(exc) from None
+        raise _with_alias_hint(translated(exc, MATCHING_CORE_MESSAGES)) from None
 
 
-def _with_alias_hint(exc: ValidationError) -> ValidationError:
-    found = _GOT.search(exc.message)
-    if "unknown gene symbol" not in exc.message or found is None:
+def _with_alias_hint(exc: OncotrialsError) -> OncotrialsError:
+    found = _GOT.search(str(exc.extra.get("value", "")))
+    if exc.extra.get("reason") != "criteria_unknown_gene" or found is None:
         return exc
     symbol = _aliases().get(found.group(1).strip().upper())
     if symbol is None:
         return exc
-    return ValidationError(
+    return type(exc)(
         exc.message
         + " "
         + gettext("%(alias)s is an alias of %(symbol)s; write %(symbol)s.")
@@ -172,7 +174,10 @@ def _target(
                 gettext("Trial %(protocol_code)s has no dose level %(dose_level_id)s.")
                 % {"protocol_code": trial.protocol_code, "dose_level_id": dose_level_id}
             )
-        return dl, f"{trial.protocol_code} dose level {dl}"
+        return dl, gettext("%(protocol_code)s dose level %(dose_level)s") % {
+            "protocol_code": trial.protocol_code,
+            "dose_level": dl,
+        }
     if cohort_id is not None:
         cohort = Cohort.objects.filter(pk=cohort_id, trial=trial).first()
         if cohort is None:
@@ -180,7 +185,10 @@ def _target(
                 gettext("Trial %(protocol_code)s has no cohort %(cohort_id)s.")
                 % {"protocol_code": trial.protocol_code, "cohort_id": cohort_id}
             )
-        return cohort, f"{trial.protocol_code} cohort {cohort.code}"
+        return cohort, gettext("%(protocol_code)s cohort %(cohort)s") % {
+            "protocol_code": trial.protocol_code,
+            "cohort": cohort.code,
+        }
     return trial, f"{trial.protocol_code}"
 
 
@@ -232,7 +240,9 @@ def match_criteria_set(
     target, label = _target(trial, cohort_id, dose_level_id)
     canonical: dict[str, Any] | None = None
     if criteria is not None:
-        canonical = to_dict(criteria_parse(criteria, source=f"criteria of {label}"))
+        canonical = to_dict(
+            criteria_parse(criteria, source=gettext("criteria of %(target)s") % {"target": label})
+        )
     locked = _lock_version(trial, expected_version)
     if isinstance(target, Trial):
         target = locked
@@ -372,6 +382,21 @@ def _find_dose_levels(cohort: Cohort, code: str, source: str, path: str) -> list
     return found
 
 
+def ctml_warnings_translated(parsed: Any) -> list[str]:
+    """The import's warnings in the active language (each from its reason and values; the
+    core's English where a reason has no wording here)."""
+    if len(parsed.notices) != len(parsed.warnings):
+        return list(parsed.warnings)
+    out = []
+    for text, (reason, params) in zip(parsed.warnings, parsed.notices, strict=True):
+        template = MATCHING_CORE_MESSAGES.get(reason)
+        try:
+            out.append(text if template is None else str(template) % dict(params))
+        except (KeyError, TypeError, ValueError):
+            out.append(text)
+    return out
+
+
 def ctml_import(
     *, data: Any, source: str, by: User | None, reason: str = "", check_only: bool = False
 ) -> CtmlImportResult:
@@ -397,7 +422,8 @@ def ctml_import(
     if not check_only and not reason.strip():
         reason = f"CTML import from {source}"
     genes = gene_catalogue()
-    parsed = trial_from_ctml(data, source=source, oncotree=shipped_oncotree(), genes=genes)
+    with core_errors_translated(MATCHING_CORE_MESSAGES):
+        parsed = trial_from_ctml(data, source=source, oncotree=shipped_oncotree(), genes=genes)
     trial = Trial.objects.filter(protocol_code__iexact=parsed.id).first()
     if trial is None:
         raise NotFoundError(
@@ -408,7 +434,7 @@ def ctml_import(
             % {"source": source, "parsed_id": repr(parsed.id)},
             code="ctml_unknown_protocol",
         )
-    warnings = list(parsed.warnings)
+    warnings = ctml_warnings_translated(parsed)
     trial_levels = [lvl for lvl in parsed.levels if lvl.kind in ("trial", "step")]
     trial_node: dict[str, Any] | None = None
     if trial_levels:
@@ -416,10 +442,16 @@ def ctml_import(
         trial_node = to_dict(crits[0] if len(crits) == 1 else Or(crits))
     if any(lvl.kind == "step" for lvl in trial_levels):
         warnings.append(
-            f"{source}: step-level match: our trials have no steps; the trial level matches "
-            "whoever matches "
-            + " or ".join("the trial's" if lv.kind == "trial" else lv.path for lv in trial_levels)
-            + " criteria"
+            gettext(
+                "%(source)s: step-level match: our trials have no steps; the trial level matches "
+                "whoever matches the criteria of any of: %(levels)s"
+            )
+            % {
+                "source": source,
+                "levels": ", ".join(
+                    gettext("the trial") if lv.kind == "trial" else lv.path for lv in trial_levels
+                ),
+            }
         )
     targets: dict[tuple[str, int], tuple[Any, dict[str, Any], str]] = {}
     assigned: list[tuple[str, str]] = []

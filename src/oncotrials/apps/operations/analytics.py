@@ -14,7 +14,9 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from oncotrials.apps.accounts.core_messages import translated
 from oncotrials.apps.accounts.models import Actor
+from oncotrials.apps.operations.accrual_messages import ACCRUAL_MESSAGES
 from oncotrials.apps.subjects.models import ScreenFailureReason, SlotBooking
 from oncotrials.apps.subjects.selectors import (
     consents_visible_to,
@@ -142,7 +144,9 @@ def trial_accrual(
         return TrialAccrual(
             **out,
             result=None,
-            problem="No target: save an accrual plan or give the cohorts a target accrual.",
+            problem=gettext(
+                "No target: save an accrual plan or give the cohorts a target accrual."
+            ),
         )
     now = max(_months(start, today), 0.0)
     per_site = Counter(site for _d, site in rows)
@@ -168,7 +172,7 @@ def trial_accrual(
             rng=trial.pk,
         )
     except ValidationError as exc:
-        return TrialAccrual(**out, result=None, problem=exc.message)
+        return TrialAccrual(**out, result=None, problem=translated(exc, ACCRUAL_MESSAGES).message)
     return TrialAccrual(**out, result=result)
 
 

@@ -24,9 +24,11 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, require
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.audit.services import audit_record
 from oncotrials.apps.crfs.models import DrugAdministration
+from oncotrials.apps.safety.e2b_messages import E2B_MESSAGES
 from oncotrials.apps.subjects.models import PatientIdentity, Sex
 from oncotrials.core.e2b import (
     Drug,
@@ -292,6 +294,7 @@ def _check_pseudonymised(content: bytes, ae: AdverseEvent) -> None:
 
 
 @transaction.atomic
+@core_errors_translated(E2B_MESSAGES)
 def icsr_export(*, ae: AdverseEvent, by: User, sequence: int | None = None) -> IcsrFile:
     """The ICSR of report ``sequence`` of the SAE (default: the latest), audited as an export
     of that report version (who, which version, the file's SHA-256)."""

@@ -30,8 +30,10 @@ from oncotrials.apps.accounts.access import (
     scope_condition,
     scope_for,
 )
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.trials.models import Phase, Trial
+from oncotrials.apps.trials.schedule_messages import SCHEDULE_MESSAGES
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
 from oncotrials.core.errors import NotFoundError
 from oncotrials.core.schedule import VisitStatus, patient_calendar
@@ -430,19 +432,20 @@ def registration_calendar(
         screening_on = screening.closed_on if screening is not None else None
     if evidence is None:
         evidence = evidence_for([registration.pk]).get(registration.pk, {})
-    return patient_calendar(
-        visit_schedule_parsed(definition),
-        start=start,
-        today=horizon,
-        done=done,
-        end_of_treatment=eot if eot is not None and eot <= horizon else None,
-        registered_on=registration.registered_on,
-        screening_on=screening_on,
-        off_study=off,
-        marked=marked,
-        evidence=evidence,
-        per_cycle=PER_CYCLE,
-    )
+    with core_errors_translated(SCHEDULE_MESSAGES):
+        return patient_calendar(
+            visit_schedule_parsed(definition),
+            start=start,
+            today=horizon,
+            done=done,
+            end_of_treatment=eot if eot is not None and eot <= horizon else None,
+            registered_on=registration.registered_on,
+            screening_on=screening_on,
+            off_study=off,
+            marked=marked,
+            evidence=evidence,
+            per_cycle=PER_CYCLE,
+        )
 
 
 def registrations_with_calendar(

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from oncotrials.apps.accounts.core_messages import core_errors_translated
 from oncotrials.apps.accounts.models import Membership, Site, User
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.core.errors import ConflictError, ValidationError
@@ -758,10 +759,13 @@ def dose_level_update(
 
 
 def schedule_problems(document: Any) -> list[Any]:
-    """The core's problems for a schedule document (errors and warnings, with stable codes)."""
+    """The core's problems for a schedule document (errors and warnings, with stable codes),
+    worded in the active language."""
     from oncotrials.core.schedule import check_schedule_document
 
-    return list(check_schedule_document(document))
+    from .schedule_messages import problem_translated
+
+    return [problem_translated(p) for p in check_schedule_document(document)]
 
 
 @transaction.atomic
@@ -771,9 +775,14 @@ def schedule_set(
     """Declare or replace the trial's visit schedule; a schedule with errors is refused whole."""
     from oncotrials.core.schedule import load_schedule
 
-    load_schedule(
-        document, source=f"visit schedule of {trial.protocol_code}"
-    )  # schema faults name the path
+    from .schedule_messages import SCHEDULE_MESSAGES
+
+    with core_errors_translated(SCHEDULE_MESSAGES):  # schema faults name the path
+        load_schedule(
+            document,
+            source=gettext("visit schedule of %(protocol_code)s")
+            % {"protocol_code": trial.protocol_code},
+        )
     errors = [p for p in schedule_problems(document) if p.is_error]
     if errors:
         raise ValidationError(

@@ -67,10 +67,17 @@ def forecast(
     prior.check()
     t = np.sort(np.asarray(times, dtype=float))
     if now < 0:
-        raise ValidationError(f"Now must not precede the start; got {now}.", field="now")
+        raise ValidationError(
+            f"Now must not precede the start; got {now}.",
+            field="now",
+            code="accrual_now_precede_start",
+            now=str(now),
+        )
     if t.size and (t[0] < 0 or t[-1] > now + 1e-9):
         raise ValidationError(
-            "Every accrual time must lie between the start and now.", field="times"
+            "Every accrual time must lie between the start and now.",
+            field="times",
+            code="accrual_every_accrual_time_lie",
         )
     # Other centres' patients may be known by count only (a sponsor's report): the times are
     # then those of the centres in the database, the total is the centres' sum.
@@ -79,6 +86,9 @@ def forecast(
         raise ValidationError(
             f"The centres' counts add up to {m}, fewer than the {t.size} accrual times given.",
             field="centres",
+            code="accrual_centres_counts_add_up",
+            m=str(m),
+            size=str(t.size),
         )
     notes: list[str] = []
     gaj = gajewski_time(prior, accrued=m, elapsed=now, level=level)

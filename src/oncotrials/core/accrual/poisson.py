@@ -53,17 +53,24 @@ class GajewskiPrior:
     def check(self) -> None:
         if self.target <= 0:
             raise ValidationError(
-                f"The target sample size must be positive; got {self.target}.", field="target"
+                f"The target sample size must be positive; got {self.target}.",
+                field="target",
+                code="accrual_target_sample_size_positive",
+                target=str(self.target),
             )
         if not self.duration > 0:
             raise ValidationError(
                 f"The planned accrual duration must be positive; got {self.duration}.",
                 field="duration",
+                code="accrual_planned_accrual_duration_positive",
+                duration=str(self.duration),
             )
         if not 0 < self.certainty <= 1:
             raise ValidationError(
                 f"The prior certainty P must lie in (0, 1]; got {self.certainty}.",
                 field="certainty",
+                code="accrual_prior_certainty_p_lie",
+                certainty=str(self.certainty),
             )
 
     def posterior(self, accrued: int, elapsed: float) -> tuple[float, float]:
@@ -76,14 +83,29 @@ class GajewskiPrior:
 
 def _check_data(accrued: int, elapsed: float) -> None:
     if accrued < 0:
-        raise ValidationError(f"The number accrued cannot be negative; got {accrued}.", field="m")
+        raise ValidationError(
+            f"The number accrued cannot be negative; got {accrued}.",
+            field="m",
+            code="accrual_number_accrued_negative",
+            accrued=str(accrued),
+        )
     if elapsed < 0:
-        raise ValidationError(f"The elapsed time cannot be negative; got {elapsed}.", field="tm")
+        raise ValidationError(
+            f"The elapsed time cannot be negative; got {elapsed}.",
+            field="tm",
+            code="accrual_elapsed_time_negative",
+            elapsed=str(elapsed),
+        )
 
 
 def _tails(level: float) -> tuple[float, float]:
     if not 0 < level < 1:
-        raise ValidationError(f"The interval level must lie in (0, 1); got {level}.", field="level")
+        raise ValidationError(
+            f"The interval level must lie in (0, 1); got {level}.",
+            field="level",
+            code="accrual_interval_level_lie",
+            level=str(level),
+        )
     return (1 - level) / 2, (1 + level) / 2
 
 
@@ -94,7 +116,11 @@ def gajewski_count(
     shape, rate = prior.posterior(accrued, elapsed)
     if at < elapsed:
         raise ValidationError(
-            f"The prediction time ({at}) must not precede the data ({elapsed}).", field="at"
+            f"The prediction time ({at}) must not precede the data ({elapsed}).",
+            field="at",
+            code="accrual_prediction_time_precede_data",
+            at=str(at),
+            elapsed=str(elapsed),
         )
     lo, hi = _tails(level)
     prob = rate / (rate + (at - elapsed))

@@ -62,11 +62,22 @@ def _arrays(counts: Sequence[int], exposures: Sequence[float]) -> tuple[np.ndarr
         raise ValidationError(
             f"One count per centre and one exposure per centre; got {k.shape} and {tau.shape}.",
             field="counts",
+            code="accrual_one_count_per_centre",
+            shape=str(k.shape),
+            shape_2=str(tau.shape),
         )
     if np.any(k < 0) or np.any(k != np.round(k)):
-        raise ValidationError("Every centre's count must be a whole number ≥ 0.", field="counts")
+        raise ValidationError(
+            "Every centre's count must be a whole number ≥ 0.",
+            field="counts",
+            code="accrual_every_centre_s_count",
+        )
     if np.any(tau < 0) or not np.all(np.isfinite(tau)):
-        raise ValidationError("Every centre's exposure must be finite and ≥ 0.", field="exposures")
+        raise ValidationError(
+            "Every centre's exposure must be finite and ≥ 0.",
+            field="exposures",
+            code="accrual_every_centre_s_exposure",
+        )
     return k, tau
 
 
@@ -98,12 +109,17 @@ def pg_fit(counts: Sequence[int], exposures: Sequence[float]) -> PoissonGammaFit
     keep = tau > 0
     k, tau = k[keep], tau[keep]
     if k.size == 0:
-        raise ValidationError("No centre has been open yet: nothing to fit.", field="exposures")
+        raise ValidationError(
+            "No centre has been open yet: nothing to fit.",
+            field="exposures",
+            code="accrual_no_centre_open_yet",
+        )
     if k.sum() == 0:
         raise ValidationError(
             "No patient has been recruited yet: the rates cannot be estimated; use the "
             "planned rate (Gajewski's informative prior) instead.",
             field="counts",
+            code="accrual_no_patient_yet",
         )
     rate = k.sum() / tau.sum()
     r = k / tau
@@ -193,6 +209,11 @@ def _rates(
                     f"Centre {c.name} opens at {c.opened}, after now ({now}), yet has "
                     f"{c.recruited} patients.",
                     field="recruited",
+                    code="accrual_centre_opens_after_now",
+                    name=str(c.name),
+                    opened=str(c.opened),
+                    now=str(now),
+                    recruited=str(c.recruited),
                 )
             shape[i], rate[i], start[i] = fit.alpha, fit.beta, c.opened - now
     return shape, rate, start
@@ -239,6 +260,7 @@ def pg_time(
         raise ValidationError(
             "No centre is open: the closed form cannot predict; simulate the planned openings.",
             field="centres",
+            code="accrual_no_centre_open",
         )
     e = float(np.sum(shape[open_now] / rate[open_now]))
     v = float(np.sum(shape[open_now] / rate[open_now] ** 2))
@@ -289,11 +311,18 @@ def pg_simulate(
     1). Counts at each grid time are Poisson(Φ(t)) draws.
     """
     if draws < 1:
-        raise ValidationError(f"At least one draw is needed; got {draws}.", field="draws")
+        raise ValidationError(
+            f"At least one draw is needed; got {draws}.",
+            field="draws",
+            code="accrual_least_one_draw_needed",
+            draws=str(draws),
+        )
     gen = np.random.default_rng(rng)
     shape, rate, start = _rates(fit, centres, now)
     if not len(centres):
-        raise ValidationError("No centre to simulate.", field="centres")
+        raise ValidationError(
+            "No centre to simulate.", field="centres", code="accrual_no_centre_to_simulate"
+        )
     open_now = start == 0
     # Centres open now act together from now on: only the sum of their rates matters.
     total_open = np.zeros(draws)

@@ -61,14 +61,23 @@ def _num(value: Decimal) -> str:
 def _require_key(value: str | None, table: dict[str, str], field: str) -> str:
     if value not in table:
         raise ValidationError(
-            f"{field} must be one of {', '.join(sorted(table))}; got {value!r}.", field=field
+            f"{field} must be one of {', '.join(sorted(table))}; got {value!r}.",
+            field=field,
+            code="e2b_not_in_code_list",
+            field_value=str(field),
+            table=str(", ".join(sorted(table))),
+            value=repr(value),
         )
     return table[value]
 
 
 def _check(icsr: Icsr) -> None:
     if not icsr.safety_report_id.strip():
-        raise ValidationError("The safety report identifier (C.1.1) is empty.", field="C.1.1")
+        raise ValidationError(
+            "The safety report identifier (C.1.1) is empty.",
+            field="C.1.1",
+            code="e2b_safety_report_identifier_c",
+        )
     for name, value in (
         ("safety_report_id", icsr.safety_report_id),
         ("receiver", icsr.receiver),
@@ -78,31 +87,62 @@ def _check(icsr: Icsr) -> None:
             raise ValidationError(
                 f"{name} is {len(value)} characters long; E2B(R3) allows {_MAX[name]}.",
                 field=name,
+                code="e2b_characters_long_e2b_r3",
+                name=str(name),
+                n_value=str(len(value)),
+                max=str(_MAX[name]),
             )
     if icsr.version < 1:
-        raise ValidationError(f"version must be 1 or more; got {icsr.version}.", field="version")
+        raise ValidationError(
+            f"version must be 1 or more; got {icsr.version}.",
+            field="version",
+            code="e2b_version_below_one",
+            version=str(icsr.version),
+        )
     if icsr.created_at.tzinfo is None:
-        raise ValidationError("created_at (C.1.2) must carry its time zone.", field="C.1.2")
+        raise ValidationError(
+            "created_at (C.1.2) must carry its time zone.",
+            field="C.1.2",
+            code="e2b_created_c_carry_time",
+        )
     if icsr.most_recent_information < icsr.first_received:
         raise ValidationError(
             f"The date of most recent information (C.1.5, {icsr.most_recent_information}) is "
             f"before the date first received (C.1.4, {icsr.first_received}).",
             field="C.1.5",
+            code="e2b_date_most_recent_information",
+            most_recent_information=str(icsr.most_recent_information),
+            first_received=str(icsr.first_received),
         )
     if not icsr.reactions:
-        raise ValidationError("An ICSR needs at least one reaction (E.i).", field="E.i")
+        raise ValidationError(
+            "An ICSR needs at least one reaction (E.i).",
+            field="E.i",
+            code="e2b_no_reaction",
+        )
     if not icsr.drugs:
-        raise ValidationError("An ICSR needs at least one drug (G.k).", field="G.k")
+        raise ValidationError(
+            "An ICSR needs at least one drug (G.k).", field="G.k", code="e2b_no_drug"
+        )
     for r in icsr.reactions:
         if not r.term.strip() or len(r.term) > _MAX["term"]:
             raise ValidationError(
                 f"Reaction {r.uid}: the term as reported (E.i.1.1a) must have 1 to "
                 f"{_MAX['term']} characters; got {len(r.term.strip())}.",
                 field="E.i.1.1a",
+                code="e2b_reaction_term_reported_e",
+                uid=str(r.uid),
+                max_length=str(_MAX["term"]),
+                n_strip=str(len(r.term.strip())),
             )
         if r.end is not None and r.start is not None and r.end < r.start:
             raise ValidationError(
-                f"Reaction {r.term!r} ends ({r.end}) before it starts ({r.start}).", field="E.i.5"
+                f"Reaction {r.term!r} ends ({r.end}) before it starts ({r.start}).",
+                field="E.i.5",
+                code="e2b_reaction_ends_before_starts",
+                term=repr(r.term),
+                end=str(r.end),
+                start=str(r.start),
             )
     for d in icsr.drugs:
         if not d.name.strip() or len(d.name) > _MAX["name"]:
@@ -110,6 +150,9 @@ def _check(icsr: Icsr) -> None:
                 f"Drug {d.uid}: the product name (G.k.2.2) must have 1 to {_MAX['name']} "
                 "characters.",
                 field="G.k.2.2",
+                code="e2b_drug_product_name_g",
+                uid=str(d.uid),
+                max_length=str(_MAX["name"]),
             )
 
 
@@ -209,7 +252,9 @@ def _investigation(subject: Any, icsr: Icsr) -> None:
         )
         if not icsr.nullification.reason.strip():
             raise ValidationError(
-                "A nullification or amendment needs its reason (C.1.11.2).", field="C.1.11.2"
+                "A nullification or amendment needs its reason (C.1.11.2).",
+                field="C.1.11.2",
+                code="e2b_nullification_amendment_needs_reason",
             )
         _characteristic(
             ie,
@@ -400,6 +445,9 @@ def _assessment(component: Any, icsr: Icsr) -> None:
                     f"Drug {drug.name!r}: a causality assessment names reaction "
                     f"{reaction_uid}, which is not in the report.",
                     field="G.k.9.i",
+                    code="e2b_drug_causality_assessment_names",
+                    name=repr(drug.name),
+                    reaction_uid=str(reaction_uid),
                 )
             comp = _el(aea, "component", typeCode="COMP")
             ca = _el(comp, "causalityAssessment", classCode="OBS", moodCode="EVN")
@@ -514,6 +562,9 @@ def _reaction(role: Any, r: Reaction) -> None:
             f"Seriousness criteria must be among {', '.join(c.SERIOUSNESS)}; got "
             f"{', '.join(sorted(unknown))}.",
             field="E.i.3.2",
+            code="e2b_seriousness_criteria_among",
+            seriousness=str(", ".join(c.SERIOUSNESS)),
+            unknown=str(", ".join(sorted(unknown))),
         )
     if r.outcome is not None:
         rel = _el(obs, "outboundRelationship2", typeCode="PERT")
@@ -559,6 +610,9 @@ def _drug(organizer: Any, d: Drug) -> None:
                 f"Drug {d.name!r}: the dose unit {d.dose_unit!r} is not a UCUM code "
                 "(G.k.4.r.1b), e.g. mg, mg/kg, mg/m2.",
                 field="G.k.4.r.1b",
+                code="e2b_drug_dose_unit_ucum",
+                name=repr(d.name),
+                dose_unit=repr(d.dose_unit),
             )
         _el(dosage, "doseQuantity", value=_num(d.dose), unit=unit)  # G.k.4.r.1a/b
     if d.blinded:

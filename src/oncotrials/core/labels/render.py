@@ -40,6 +40,9 @@ def _layout(symbol: Symbol, lines: Sequence[str]) -> tuple[int, int, int, list[s
         raise ValidationError(
             f"A label has room for {MAX_LINES} lines under the code; got {len(lines)}.",
             field="lines",
+            code="labels_label_room_lines_under",
+            max_lines=str(MAX_LINES),
+            n_lines=str(len(lines)),
         )
     text = [symbol.data, *(str(line) for line in lines)]
     q = symbol.quiet_zone
@@ -54,7 +57,11 @@ def _resolve(data: str | Symbol, symbology: Symbology | str | None) -> Symbol:
     if isinstance(data, Symbol):
         return data
     if symbology is None:
-        raise ValidationError("Name the label format: code128, datamatrix or qr.", field="format")
+        raise ValidationError(
+            "Name the label format: code128, datamatrix or qr.",
+            field="format",
+            code="labels_name_label_format_code128",
+        )
     return encode(data, symbology)
 
 
@@ -68,7 +75,10 @@ def label_svg(
     """The label as an SVG document, ``module_mm`` millimetres per module."""
     if not 0.1 <= module_mm <= 2.0:
         raise ValidationError(
-            f"A module must be 0.1 to 2 mm wide; got {module_mm}.", field="module_mm"
+            f"A module must be 0.1 to 2 mm wide; got {module_mm}.",
+            field="module_mm",
+            code="labels_module_mm_wide",
+            module_mm=str(module_mm),
         )
     symbol = _resolve(data, symbology)
     width, symbol_height, height, text = _layout(symbol, lines)
@@ -111,7 +121,11 @@ def label_png(
     from PIL import Image, ImageDraw, ImageFont
 
     if not 1 <= scale <= 20:
-        raise ValidationError(f"The scale is 1 to 20 pixels per module; got {scale}.")
+        raise ValidationError(
+            f"The scale is 1 to 20 pixels per module; got {scale}.",
+            code="labels_scale_pixels_per_module",
+            scale=str(scale),
+        )
     symbol = _resolve(data, symbology)
     width, symbol_height, height, text = _layout(symbol, lines)
     q = symbol.quiet_zone

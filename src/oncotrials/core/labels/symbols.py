@@ -46,10 +46,18 @@ class Symbol:
 
 def _check(data: str, symbology: Symbology) -> None:
     if not data:
-        raise ValidationError("A label needs content; got an empty code.", field="code")
+        raise ValidationError(
+            "A label needs content; got an empty code.",
+            field="code",
+            code="labels_label_needs_content_empty",
+        )
     if len(data) > MAX_LENGTH:
         raise ValidationError(
-            f"A label holds at most {MAX_LENGTH} characters; got {len(data)}.", field="code"
+            f"A label holds at most {MAX_LENGTH} characters; got {len(data)}.",
+            field="code",
+            code="labels_label_holds_most_characters",
+            max_length=str(MAX_LENGTH),
+            n_data=str(len(data)),
         )
     if symbology is Symbology.code128 and not all(32 <= ord(c) < 127 for c in data):
         bad = next(c for c in data if not 32 <= ord(c) < 127)
@@ -57,6 +65,8 @@ def _check(data: str, symbology: Symbology) -> None:
             f"Code128 labels take printable ASCII only; {bad!r} is not. Use a DataMatrix or "
             "QR label for other characters.",
             field="code",
+            code="labels_code128_labels_take_printable",
+            bad=repr(bad),
         )
 
 
@@ -72,6 +82,8 @@ def encode(data: str, symbology: Symbology | str, *, qr_error: str = "M") -> Sym
         raise ValidationError(
             f"Unknown label format {symbology!r}; use code128, datamatrix or qr.",
             field="format",
+            code="labels_unknown_label_format_use",
+            symbology=repr(symbology),
         ) from None
     _check(data, kind)
     if kind is Symbology.code128:
@@ -85,11 +97,17 @@ def encode(data: str, symbology: Symbology | str, *, qr_error: str = "M") -> Sym
 
         if qr_error.upper() not in {"L", "M", "Q", "H"}:
             raise ValidationError(
-                f"QR error correction is L, M, Q or H; got {qr_error!r}.", field="qr_error"
+                f"QR error correction is L, M, Q or H; got {qr_error!r}.",
+                field="qr_error",
+                code="labels_qr_error_correction_l",
+                qr_error=repr(qr_error),
             )
         qr = segno.make_qr(data, error=qr_error.lower())
         if qr.is_micro:  # pragma: no cover - make_qr never returns Micro QR
-            raise ValidationError("segno returned a Micro QR symbol; refusing it.")
+            raise ValidationError(
+                "segno returned a Micro QR symbol; refusing it.",
+                code="labels_segno_returned_micro_qr",
+            )
         rows = tuple(tuple(bool(m) for m in row) for row in qr.matrix)
         return Symbol(kind, data, rows, 4, f"QR {qr.designator}")
     import numpy as np

@@ -236,9 +236,25 @@ def describe(node: Node, oncotree: Any = None) -> str:
 # --- parsing ------------------------------------------------------------------------------------
 
 
-def _fail(source: str, path: str, message: str, value: Any) -> ValidationError:
+def _fail(
+    source: str, path: str, message: str, value: Any, *, reason: str, **params: str
+) -> ValidationError:
+    """A refusal naming the file, the path in the tree and the value received.
+
+    ``message`` is the English wording with ``%(name)s`` placeholders for ``params``; ``reason``
+    is its stable code, which the apps use to word the whole refusal in the user's language
+    (with ``source``, ``path`` and ``value`` as placeholders too). ``code`` stays
+    ``invalid_criteria`` for every reason.
+    """
+    text = message % params if params else message
     return ValidationError(
-        f"{source}: {path}: {message}; got {value!r}.", code="invalid_criteria", path=path
+        f"{source}: {path}: {text}; got {value!r}.",
+        code="invalid_criteria",
+        path=path,
+        reason=reason,
+        source=source,
+        value=repr(value),
+        **params,
     )
 
 
@@ -246,7 +262,13 @@ def _parse_range(
     data: Any, source: str, path: str, *, allow: tuple[str, ...] = ()
 ) -> tuple[Range, dict[str, Any]]:
     if not isinstance(data, Mapping):
-        raise _fail(source, path, "expected an object with gt/gte/lt/lte bounds", data)
+        raise _fail(
+            source,
+            path,
+            "expected an object with gt/gte/lt/lte bounds",
+            data,
+            reason="criteria_range_object",
+        )
     bounds: dict[str, float] = {}
     rest: dict[str, Any] = {}
     for key, value in data.items():
@@ -256,14 +278,32 @@ def _parse_range(
                 or not isinstance(value, int | float)
                 or not math.isfinite(value)
             ):
-                raise _fail(source, f"{path}.{key}", "a bound must be a finite number", value)
+                raise _fail(
+                    source,
+                    f"{path}.{key}",
+                    "a bound must be a finite number",
+                    value,
+                    reason="criteria_bound_number",
+                )
             bounds[key] = float(value)
         elif key in allow:
             rest[key] = value
         else:
-            raise _fail(source, f"{path}.{key}", "unknown key; use gt, gte, lt or lte", key)
+            raise _fail(
+                source,
+                f"{path}.{key}",
+                "unknown key; use gt, gte, lt or lte",
+                key,
+                reason="criteria_bound_key",
+            )
     if not bounds:
-        raise _fail(source, path, "give at least one of gt, gte, lt, lte", data)
+        raise _fail(
+            source,
+            path,
+            "give at least one of gt, gte, lt, lte",
+            data,
+            reason="criteria_bound_missing",
+        )
     return Range(**bounds), rest
 
 
@@ -281,18 +321,39 @@ class Validator:
         try:
             gene = normalise_gene(value, where=f"{source}: {path}")
         except ValidationError as exc:
-            raise ValidationError(exc.message, code="invalid_criteria", path=path) from None
+            raise ValidationError(
+                exc.message,
+                code="invalid_criteria",
+                path=path,
+                reason="criteria_gene_symbol",
+                source=source,
+                value=repr(value),
+            ) from None
         if self.genes is not None and gene not in self.genes:
-            raise _fail(source, path, "unknown gene symbol (not in the gene catalogue)", value)
+            raise _fail(
+                source,
+                path,
+                "unknown gene symbol (not in the gene catalogue)",
+                value,
+                reason="criteria_unknown_gene",
+            )
         return gene
 
     def diagnosis(self, value: Any, source: str, path: str) -> str:
         if not isinstance(value, str) or not value:
-            raise _fail(source, path, "expected an OncoTree code, _SOLID_ or _LIQUID_", value)
+            raise _fail(
+                source,
+                path,
+                "expected an OncoTree code, _SOLID_ or _LIQUID_",
+                value,
+                reason="criteria_diagnosis",
+            )
         if value in (SOLID, LIQUID):
             return value
         if self._codes is not None and value not in self._codes:
-            raise _fail(source, path, "unknown OncoTree code", value)
+            raise _fail(
+                source, path, "unknown OncoTree code", value, reason="criteria_unknown_oncotree"
+            )
         return value
 
 
@@ -320,12 +381,20 @@ def _parse(data: Any, source: str, path: str, v: Validator) -> Node:
             path,
             "a criterion is an object with exactly one key (and, or, not, genomic, diagnosis, ...)",
             data,
+            reason="criteria_one_key",
         )
     ((key, value),) = data.items()
     here = f"{path}.{key}"
     if key in ("and", "or"):
         if not isinstance(value, list) or not value:
-            raise _fail(source, here, f"'{key}' takes a non-empty list of criteria", value)
+            raise _fail(
+                source,
+                here,
+                "'%(key)s' takes a non-empty list of criteria",
+                value,
+                reason="criteria_list",
+                key=key,
+            )
         children = tuple(_parse(c, source, f"{here}[{i}]", v) for i, c in enumerate(value))
         return And(children) if key == "and" else Or(children)
     if key == "not":
@@ -336,7 +405,13 @@ def _parse(data: Any, source: str, path: str, v: Validator) -> Node:
         rng, rest = _parse_range(value, source, here, allow=("name",))
         name = rest.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise _fail(source, f"{here}.name", "a lab criterion needs the lab name", name)
+            raise _fail(
+                source,
+                f"{here}.name",
+                "a lab criterion needs the lab name",
+                name,
+                reason="criteria_lab_name",
+            )
         return Numeric("lab", rng, lab=name.strip().lower())
     if key in NUMERIC_FIELDS:
         rng, _ = _parse_range(value, source, here)
@@ -345,11 +420,18 @@ def _parse(data: Any, source: str, path: str, v: Validator) -> Node:
         return Category("diagnosis", v.diagnosis(value, source, here))
     if key in CATEGORY_FIELDS:
         if not isinstance(value, str) or not value.strip():
-            raise _fail(source, here, "expected a non-empty string", value)
+            raise _fail(source, here, "expected a non-empty string", value, reason="criteria_text")
         text = value.strip().lower()
         allowed = {"sex": SEXES, "msi": MSI_STATUSES}.get(key)
         if allowed is not None and text not in allowed:
-            raise _fail(source, here, f"expected one of {', '.join(allowed)}", value)
+            raise _fail(
+                source,
+                here,
+                "expected one of %(allowed)s",
+                value,
+                reason="criteria_one_of",
+                allowed=", ".join(allowed),
+            )
         return Category(key, text)
     raise _fail(
         source,
@@ -357,6 +439,7 @@ def _parse(data: Any, source: str, path: str, v: Validator) -> Node:
         "unknown criterion; expected and, or, not, genomic, tmb, msi, signature, diagnosis, "
         "sex, age, ecog, prior_lines, prior_therapy or lab",
         key,
+        reason="criteria_unknown",
     )
 
 
@@ -371,20 +454,47 @@ def _one_or_more(
         elif item in allowed:
             chosen.add(item)
         else:
-            raise _fail(source, here, f"expected {', '.join(allowed)} or any", item)
+            raise _fail(
+                source,
+                here,
+                "expected %(allowed)s or any",
+                item,
+                reason="criteria_one_or_any",
+                allowed=", ".join(allowed),
+            )
     if not chosen:
-        raise _fail(source, here, f"give at least one {noun}", value)
+        raise _fail(
+            source,
+            here,
+            "give at least one %(noun)s",
+            value,
+            reason="criteria_at_least_one",
+            noun=noun,
+        )
     return frozenset(chosen)
 
 
 def _parse_genomic(data: Any, source: str, path: str, v: Validator) -> Genomic:
     if not isinstance(data, Mapping) or not data:
-        raise _fail(source, path, "expected a non-empty object of alteration fields", data)
+        raise _fail(
+            source,
+            path,
+            "expected a non-empty object of alteration fields",
+            data,
+            reason="criteria_genomic_object",
+        )
     fields: dict[str, Any] = {}
     for key, value in data.items():
         here = f"{path}.{key}"
         if key not in GENOMIC_KEYS:
-            raise _fail(source, here, f"unknown field; use {', '.join(GENOMIC_KEYS)}", key)
+            raise _fail(
+                source,
+                here,
+                "unknown field; use %(keys)s",
+                key,
+                reason="criteria_genomic_field",
+                keys=", ".join(GENOMIC_KEYS),
+            )
         if key == "gene":
             fields["gene"] = v.gene(value, source, here)
         elif key == "category":
@@ -393,11 +503,20 @@ def _parse_genomic(data: Any, source: str, path: str, v: Validator) -> Genomic:
             fields["origins"] = _one_or_more(value, ORIGINS, "origin", source, here)
         elif key == "exon":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise _fail(source, here, "an exon is a positive integer", value)
+                raise _fail(
+                    source, here, "an exon is a positive integer", value, reason="criteria_exon"
+                )
             fields["exon"] = value
         elif key == "cn_call":
             if value not in CN_CALLS:
-                raise _fail(source, here, f"expected one of {', '.join(CN_CALLS)}", value)
+                raise _fail(
+                    source,
+                    here,
+                    "expected one of %(allowed)s",
+                    value,
+                    reason="criteria_one_of",
+                    allowed=", ".join(CN_CALLS),
+                )
             fields["cn_call"] = value
         elif key == "fusion_partner":
             if value in (ANY_GENE, INTERGENIC):
@@ -406,14 +525,22 @@ def _parse_genomic(data: Any, source: str, path: str, v: Validator) -> Genomic:
                 fields["fusion_partner"] = v.gene(value, source, here)
         elif key == "wildcard_protein_change":
             if not isinstance(value, str) or not value.strip():
-                raise _fail(source, here, "expected a codon such as 'p.V600' or 'V600'", value)
+                raise _fail(
+                    source,
+                    here,
+                    "expected a codon such as 'p.V600' or 'V600'",
+                    value,
+                    reason="criteria_codon",
+                )
             text = value.strip()
             if not text.lower().startswith("p."):
                 text = "p." + text
             fields[key] = text.upper()
         else:
             if not isinstance(value, str) or not value.strip():
-                raise _fail(source, here, "expected a non-empty string", value)
+                raise _fail(
+                    source, here, "expected a non-empty string", value, reason="criteria_text"
+                )
             fields[key] = value.strip().lower() if key == "kb_class" else value.strip()
     return Genomic(**fields)
 

@@ -137,9 +137,13 @@ class _Importer:
         self.source = source
         self.v = validator
         self.warnings: list[str] = []
+        self.notices: list[tuple[str, dict[str, str]]] = []
 
-    def warn(self, path: str, message: str) -> None:
-        self.warnings.append(f"{path}: {message}")
+    def warn(self, path: str, message: str, *, reason: str, **params: str) -> None:
+        """Note what was accepted without being matched on: ``message`` is the English of
+        ``reason`` with ``params`` as placeholders (the document and the path are added)."""
+        self.warnings.append(f"{path}: {message % params if params else message}")
+        self.notices.append((reason, {"source": self.source, "path": path, **params}))
 
     def extension(self, path: str, key: str) -> ValidationError:
         return self.fail(
@@ -147,11 +151,24 @@ class _Importer:
             "an extension of the CTIMS editor that MatchMiner's engine does not read; "
             "unsupported: rewrite it with and/or and negated leaves",
             key,
+            reason="ctml_extension",
         )
 
-    def fail(self, path: str, message: str, value: Any) -> ValidationError:
+    def fail(
+        self, path: str, message: str, value: Any, *, reason: str, **params: str
+    ) -> ValidationError:
+        """A refusal naming the document, the path and the value; ``message`` is the English of
+        ``reason`` (the stable code the apps word it by), with ``params`` as placeholders.
+        ``code`` stays ``invalid_ctml`` for every reason."""
+        text = message % params if params else message
         return ValidationError(
-            f"{self.source}: {path}: {message}; got {value!r}.", code="invalid_ctml", path=path
+            f"{self.source}: {path}: {text}; got {value!r}.",
+            code="invalid_ctml",
+            path=path,
+            reason=reason,
+            source=self.source,
+            value=repr(value),
+            **params,
         )
 
     # -- match trees --------------------------------------------------------------------------
@@ -159,7 +176,9 @@ class _Importer:
     def match_list(self, data: Any, path: str) -> Node | None:
         """The ``and`` of a match list; None when it holds only ignored keys (always true)."""
         if not isinstance(data, list) or not data:
-            raise self.fail(path, "a CTML 'match' is a non-empty list", data)
+            raise self.fail(
+                path, "a CTML 'match' is a non-empty list", data, reason="ctml_match_list"
+            )
         nodes = [self.node(item, f"{path}[{i}]") for i, item in enumerate(data)]
         kept = [n for n in nodes if n is not None]
         if not kept:
@@ -169,13 +188,18 @@ class _Importer:
     def level_criteria(self, data: Any, path: str) -> Node | None:
         """A level's criteria; None (the level is skipped) for an empty ``match`` list."""
         if isinstance(data, list) and not data:
-            self.warn(path, "empty match list: MatchMiner matches no patient here; skipped")
+            self.warn(
+                path,
+                "empty match list: MatchMiner matches no patient here; skipped",
+                reason="ctml_empty_match_list",
+            )
             return None
         node = self.match_list(data, path)
         if node is None:
             self.warn(
                 path,
                 "only keys the engine ignores: the level matches any solid or liquid tumour",
+                reason="ctml_only_ignored_keys",
             )
             return _ANY_TUMOUR
         return node
@@ -185,13 +209,18 @@ class _Importer:
             if isinstance(data, Mapping) and _CTIMS_EXTENSIONS & set(data):
                 raise self.extension(path, sorted(_CTIMS_EXTENSIONS & set(data))[0])
             raise self.fail(
-                path, "a match node is an object with one key: and, or, genomic or clinical", data
+                path,
+                "a match node is an object with one key: and, or, genomic or clinical",
+                data,
+                reason="ctml_match_node",
             )
         ((key, value),) = data.items()
         here = f"{path}.{key}"
         if key in ("and", "or"):
             if not isinstance(value, list) or not value:
-                raise self.fail(here, f"'{key}' takes a non-empty list", value)
+                raise self.fail(
+                    here, "'%(key)s' takes a non-empty list", value, reason="ctml_list", key=key
+                )
             kids = [self.node(c, f"{here}[{i}]") for i, c in enumerate(value)]
             if key == "or" and any(k is None for k in kids):
                 return None  # one branch always true
@@ -207,17 +236,29 @@ class _Importer:
             return self.clinical(value, here)
         if key in _CTIMS_EXTENSIONS:
             raise self.extension(here, key)
-        raise self.fail(path, "unknown match node; expected and, or, genomic or clinical", key)
+        raise self.fail(
+            path,
+            "unknown match node; expected and, or, genomic or clinical",
+            key,
+            reason="ctml_unknown_node",
+        )
 
     # -- leaves ---------------------------------------------------------------------------------
 
     def ignored(self, path: str, keys: list[str]) -> None:
         if keys:
-            self.warn(path, f"ignored as MatchMiner does: {', '.join(keys)}")
+            self.warn(
+                path,
+                "ignored as MatchMiner does: %(keys)s",
+                reason="ctml_ignored_keys",
+                keys=", ".join(keys),
+            )
 
     def genomic(self, data: Any, path: str) -> Node | None:
         if not isinstance(data, Mapping) or not data:
-            raise self.fail(path, "a genomic leaf is a non-empty object", data)
+            raise self.fail(
+                path, "a genomic leaf is a non-empty object", data, reason="ctml_genomic_leaf"
+            )
         fields: dict[str, Any] = {}
         extra: list[Node] = []
         negated = False
@@ -232,7 +273,7 @@ class _Importer:
             if key in _CTIMS_EXTENSIONS:
                 raise self.extension(here, key)
             if key not in _GENOMIC_KEYS:
-                raise self.fail(here, "unknown genomic key", key)
+                raise self.fail(here, "unknown genomic key", key, reason="ctml_genomic_key")
             value, neg = is_negated(raw)
             negated = negated or neg
             if key == "hugo_symbol":
@@ -249,14 +290,26 @@ class _Importer:
             elif key == "variant_category":
                 category = _CATEGORY_ANY_CASE.get(str(value).strip().lower())
                 if category is None:
-                    raise self.fail(here, f"expected one of {', '.join(_CATEGORY)}", raw)
+                    raise self.fail(
+                        here,
+                        "expected one of %(allowed)s",
+                        raw,
+                        reason="ctml_one_of",
+                        allowed=", ".join(_CATEGORY),
+                    )
                 fields["categories"] = category
             elif key == "exon":
                 fields["exon"] = self.integer(value, here)
             elif key == "cnv_call":
                 call = _CN_CALL.get(value) or _CN_CALL_PATIENT.get(str(value).strip().lower())
                 if call is None:
-                    raise self.fail(here, f"expected one of {', '.join(_CN_CALL)}", raw)
+                    raise self.fail(
+                        here,
+                        "expected one of %(allowed)s",
+                        raw,
+                        reason="ctml_one_of",
+                        allowed=", ".join(_CN_CALL),
+                    )
                 fields["cn_call"] = call
             elif key == "fusion_partner_hugo_symbol":
                 if value == "any_gene":
@@ -272,14 +325,23 @@ class _Importer:
                         "wild-type rows are not part of our genomic model; express 'no <gene> "
                         "alteration' as a negated leaf instead",
                         raw,
+                        reason="ctml_wildtype",
                     )
             elif key in ("mmr_status", "ms_status"):
                 if value not in _MSI:
-                    raise self.fail(here, f"expected one of {', '.join(_MSI)}", raw)
+                    raise self.fail(
+                        here,
+                        "expected one of %(allowed)s",
+                        raw,
+                        reason="ctml_one_of",
+                        allowed=", ".join(_MSI),
+                    )
                 extra.append(Category("msi", _MSI[value]))
             else:
                 if value not in ("Yes", "No"):
-                    raise self.fail(here, "a signature status is 'Yes' or 'No'", raw)
+                    raise self.fail(
+                        here, "a signature status is 'Yes' or 'No'", raw, reason="ctml_signature"
+                    )
                 sig: Node = Category("signature", _SIGNATURES[key])
                 extra.append(sig if value == "Yes" else Not(sig))
         parts: list[Node] = []
@@ -287,13 +349,20 @@ class _Importer:
             parts.append(Genomic(**fields))
         parts.extend(extra)
         if not parts:
-            raise self.fail(path, "the genomic leaf has no key the engine matches on", dict(data))
+            raise self.fail(
+                path,
+                "the genomic leaf has no key the engine matches on",
+                dict(data),
+                reason="ctml_genomic_empty",
+            )
         node: Node = parts[0] if len(parts) == 1 else And(tuple(parts))
         return Not(node) if negated else node
 
     def clinical(self, data: Any, path: str) -> Node | None:
         if not isinstance(data, Mapping) or not data:
-            raise self.fail(path, "a clinical leaf is a non-empty object", data)
+            raise self.fail(
+                path, "a clinical leaf is a non-empty object", data, reason="ctml_clinical_leaf"
+            )
         parts: list[Node] = []
         ignored = [k for k in data if k in _IGNORED]
         self.ignored(path, ignored)
@@ -306,7 +375,7 @@ class _Importer:
             if key in _CTIMS_EXTENSIONS:
                 raise self.extension(here, key)
             if key not in _CLINICAL_KEYS:
-                raise self.fail(here, "unknown clinical key", key)
+                raise self.fail(here, "unknown clinical key", key, reason="ctml_clinical_key")
             value, neg = is_negated(raw)
             node: Node
             if key == "oncotree_primary_diagnosis":
@@ -316,7 +385,10 @@ class _Importer:
             elif key == "gender":
                 if value not in ("Male", "Female"):
                     raise self.fail(
-                        here, "DFCI matches gender case-sensitively: write 'Male' or 'Female'", raw
+                        here,
+                        "DFCI matches gender case-sensitively: write 'Male' or 'Female'",
+                        raw,
+                        reason="ctml_gender",
                     )
                 node = Category("sex", value.lower())
             elif key == "age_numerical":
@@ -325,29 +397,39 @@ class _Importer:
                 node = Numeric("tmb", self.comparison(value, here))
             parts.append(Not(node) if neg else node)
         if not parts:
-            raise self.fail(path, "the clinical leaf has no key the engine matches on", dict(data))
+            raise self.fail(
+                path,
+                "the clinical leaf has no key the engine matches on",
+                dict(data),
+                reason="ctml_clinical_empty",
+            )
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     # -- values -------------------------------------------------------------------------------
 
     def text(self, value: Any, path: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, "expected a non-empty string", value)
+            raise self.fail(path, "expected a non-empty string", value, reason="ctml_text")
         return value.strip()
 
     def integer(self, value: Any, path: str) -> int:
         try:
             number = int(str(value).strip())
         except ValueError:
-            raise self.fail(path, "expected an integer", value) from None
+            raise self.fail(path, "expected an integer", value, reason="ctml_integer") from None
         if number < 1:
-            raise self.fail(path, "an exon is a positive integer", value)
+            raise self.fail(path, "an exon is a positive integer", value, reason="ctml_exon")
         return number
 
     def comparison(self, value: Any, path: str) -> Range:
         m = _COMPARISON.match(str(value))
         if m is None:
-            raise self.fail(path, "expected a comparison such as '>=18' or '<.5'", value)
+            raise self.fail(
+                path,
+                "expected a comparison such as '>=18' or '<.5'",
+                value,
+                reason="ctml_comparison",
+            )
         op, number = m.group(1) or "=", float(m.group(2))
         if op in ("=", "=="):
             return Range(gte=number, lte=number)
@@ -359,7 +441,9 @@ class _Importer:
         if value in ("_SOLID_", "_LIQUID_"):
             return (SOLID if value == "_SOLID_" else LIQUID,)
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, "expected an OncoTree name or code", value)
+            raise self.fail(
+                path, "expected an OncoTree name or code", value, reason="ctml_diagnosis"
+            )
         tree = self.v.oncotree
         if tree is None:
             return (self.v.diagnosis(value, self.source, path),)
@@ -367,7 +451,12 @@ class _Importer:
         if not codes and value in set(tree.codes()):
             codes = (value,)
         if not codes:
-            raise self.fail(path, "unknown OncoTree name (and not an OncoTree code)", value)
+            raise self.fail(
+                path,
+                "unknown OncoTree name (and not an OncoTree code)",
+                value,
+                reason="ctml_unknown_diagnosis",
+            )
         return codes
 
 
@@ -398,7 +487,12 @@ def _codes(items: list[Any], code_key: str, id_key: str, where: str, imp: _Impor
         if codes.count(codes[i]) > 1 and isinstance(item, Mapping) and item.get(id_key):
             imp.warn(
                 f"{where}[{i}]",
-                f"{code_key} {codes[i]!r} repeats; keyed by {id_key} {item[id_key]!r}",
+                "%(code_key)s %(code_value)s repeats; keyed by %(id_key)s %(id_value)s",
+                reason="ctml_code_repeats",
+                code_key=code_key,
+                code_value=repr(codes[i]),
+                id_key=id_key,
+                id_value=repr(item[id_key]),
             )
             codes[i] = f"{codes[i]}#{item[id_key]}"
     return [c.replace("/", "_") for c in codes]
@@ -415,7 +509,11 @@ def trials_from_ctml(
     """One trial, or every trial of a JSON array of trials (each as :func:`trial_from_ctml`)."""
     if isinstance(data, list):
         if not data:
-            raise ValidationError(f"{source}: the list of CTML trials is empty.")
+            raise ValidationError(
+                f"{source}: the list of CTML trials is empty.",
+                code="ctml_empty_list",
+                source=source,
+            )
         return [
             trial_from_ctml(
                 item,
@@ -447,11 +545,18 @@ def trial_from_ctml(
     key holding the trial's status (default: ``_summary.status[0].value``, else ``status``).
     """
     if not isinstance(data, Mapping):
-        raise ValidationError(f"{source}: a CTML trial is an object; got {type(data).__name__}.")
+        raise ValidationError(
+            f"{source}: a CTML trial is an object; got {type(data).__name__}.",
+            code="ctml_not_object",
+            source=source,
+            kind=type(data).__name__,
+        )
     imp = _Importer(source, Validator(oncotree, genes))
     protocol = data.get("protocol_no")
     if not isinstance(protocol, str | int) or isinstance(protocol, bool) or not str(protocol):
-        raise imp.fail("protocol_no", "a CTML trial needs its protocol_no", protocol)
+        raise imp.fail(
+            "protocol_no", "a CTML trial needs its protocol_no", protocol, reason="ctml_protocol"
+        )
     trial_id = str(protocol)
     trial_open = _status_of(data, status_key).strip().lower() == "open to accrual"
     levels: list[Level] = []
@@ -461,17 +566,19 @@ def trial_from_ctml(
             levels.append(Level(trial_id, "trial", "", trial_id, trial_open, None, node))
     treatment = data.get("treatment_list") or {}
     if not isinstance(treatment, Mapping):
-        raise imp.fail("treatment_list", "expected an object with 'step'", treatment)
+        raise imp.fail(
+            "treatment_list", "expected an object with 'step'", treatment, reason="ctml_step_object"
+        )
     steps = treatment.get("step") or []
     if not isinstance(steps, list):
-        raise imp.fail("treatment_list.step", "expected a list", steps)
+        raise imp.fail("treatment_list.step", "expected a list", steps, reason="ctml_expected_list")
     for s, step in enumerate(steps):
         spath = f"treatment_list.step[{s}]"
         if not isinstance(step, Mapping):
-            raise imp.fail(spath, "expected an object", step)
+            raise imp.fail(spath, "expected an object", step, reason="ctml_expected_object")
         arms = step.get("arm") or []
         if not isinstance(arms, list):
-            raise imp.fail(f"{spath}.arm", "expected a list", arms)
+            raise imp.fail(f"{spath}.arm", "expected a list", arms, reason="ctml_expected_list")
         step_code = str(step.get("step_code") or step.get("step_internal_id") or s)
         all_suspended = bool(arms) and all(
             isinstance(a, Mapping) and _yes(a.get("arm_suspended", "N")) for a in arms
@@ -487,7 +594,7 @@ def trial_from_ctml(
         for a, arm in enumerate(arms):
             apath = f"{spath}.arm[{a}]"
             if not isinstance(arm, Mapping):
-                raise imp.fail(apath, "expected an object", arm)
+                raise imp.fail(apath, "expected an object", arm, reason="ctml_expected_object")
             code = arm_codes[a]
             arm_open = step_open and not _yes(arm.get("arm_suspended", "N"))
             if "match" in arm:
@@ -506,14 +613,16 @@ def trial_from_ctml(
                     )
             doses = arm.get("dose_level") or []
             if not isinstance(doses, list):
-                raise imp.fail(f"{apath}.dose_level", "expected a list", doses)
+                raise imp.fail(
+                    f"{apath}.dose_level", "expected a list", doses, reason="ctml_expected_list"
+                )
             dose_codes = _codes(
                 doses, "level_code", "level_internal_id", f"{apath}.dose_level", imp
             )
             for d, dose in enumerate(doses):
                 dpath = f"{apath}.dose_level[{d}]"
                 if not isinstance(dose, Mapping):
-                    raise imp.fail(dpath, "expected an object", dose)
+                    raise imp.fail(dpath, "expected an object", dose, reason="ctml_expected_object")
                 if "match" not in dose:
                     continue
                 node = imp.level_criteria(dose["match"], f"{dpath}.match")
@@ -531,7 +640,12 @@ def trial_from_ctml(
                     )
                 )
     if not levels:
-        raise imp.fail("treatment_list", "the trial has no 'match' at any level", trial_id)
+        raise imp.fail(
+            "treatment_list",
+            "the trial has no 'match' at any level",
+            trial_id,
+            reason="ctml_no_match",
+        )
     paths = [lvl.path for lvl in levels]
     dupes = sorted({p for p in paths if paths.count(p) > 1})
     if dupes:
@@ -540,6 +654,7 @@ def trial_from_ctml(
             "arm or dose-level codes repeat within the trial and have no internal id to tell "
             "them apart",
             dupes[0],
+            reason="ctml_repeated_codes",
         )
     title = str(data.get("short_title") or data.get("long_title") or "")
     return Trial(
@@ -550,4 +665,5 @@ def trial_from_ctml(
         source,
         format="ctml",
         warnings=tuple(f"{source}: {w}" for w in imp.warnings),
+        notices=tuple(imp.notices),
     )

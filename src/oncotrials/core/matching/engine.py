@@ -650,7 +650,11 @@ class Matcher:
         self.bits = np.zeros((0, self.index.n_words + self.index.n_words // 8 + 1), np.uint64)
         for trial in trials:
             if trial.id in self.trials:
-                raise ValidationError(f"trial id {trial.id!r} is given twice; ids must be unique.")
+                raise ValidationError(
+                    f"trial id {trial.id!r} is given twice; ids must be unique.",
+                    code="matching_trial_id_given_twice",
+                    id=repr(trial.id),
+                )
             self._register(trial)
         self.plan.seal()
         self.run_full()
@@ -661,7 +665,10 @@ class Matcher:
         if p.diagnosis is not None and p.diagnosis not in set(self._codes()):
             raise ValidationError(
                 f"patient {p.id!r}: diagnosis {p.diagnosis!r} is not an OncoTree code; "
-                "use a code such as 'LUAD'."
+                "use a code such as 'LUAD'.",
+                code="matching_patient_diagnosis_oncotree_code",
+                id=repr(p.id),
+                diagnosis=repr(p.diagnosis),
             )
 
     def _codes(self) -> set[str]:
@@ -806,7 +813,11 @@ class Matcher:
     def remove_patient(self, patient_id: str) -> None:
         slot = self._slot.get(patient_id)
         if slot is None or not self._alive[slot]:
-            raise NotFoundError(f"patient {patient_id!r} is not in the matching set.")
+            raise NotFoundError(
+                f"patient {patient_id!r} is not in the matching set.",
+                code="matching_patient_matching_set",
+                patient_id=repr(patient_id),
+            )
         self._alive[slot] = False
         self._overlay[slot] = None
         self._ov_cache = None
@@ -825,7 +836,11 @@ class Matcher:
 
     def remove_trial(self, trial_id: str) -> None:
         if trial_id not in self.trials:
-            raise NotFoundError(f"trial {trial_id!r} is not in the matching set.")
+            raise NotFoundError(
+                f"trial {trial_id!r} is not in the matching set.",
+                code="matching_trial_matching_set",
+                trial_id=repr(trial_id),
+            )
         self._drop_trial(trial_id)
 
     def _drop_trial(self, trial_id: str) -> None:
@@ -879,7 +894,11 @@ class Matcher:
     def levels_for_patient(self, patient_id: str, *, include_closed: bool = False) -> list[Level]:
         slot = self._slot.get(patient_id)
         if slot is None or not self._alive[slot]:
-            raise NotFoundError(f"patient {patient_id!r} is not in the matching set; check the id.")
+            raise NotFoundError(
+                f"patient {patient_id!r} is not in the matching set; check the id.",
+                code="matching_patient_matching_set_check",
+                patient_id=repr(patient_id),
+            )
         word, bit = divmod(slot, 64)
         out: list[Level] = []
         for row in self._live_rows():
@@ -899,10 +918,16 @@ class Matcher:
         patient = self._records.get(patient_id)
         if patient is None:
             raise NotFoundError(
-                f"no record of patient {patient_id!r} to explain; load the patient's record."
+                f"no record of patient {patient_id!r} to explain; load the patient's record.",
+                code="matching_record_patient_explain_load",
+                patient_id=repr(patient_id),
             )
         if trial_id is not None and trial_id not in self.trials:
-            raise NotFoundError(f"trial {trial_id!r} is not loaded; check the trial id.")
+            raise NotFoundError(
+                f"trial {trial_id!r} is not loaded; check the trial id.",
+                code="matching_trial_loaded_check_trial",
+                trial_id=repr(trial_id),
+            )
         trials = [self.trials[trial_id]] if trial_id is not None else list(self.trials.values())
         slot = self._slot[patient_id]
         word, bit = divmod(slot, 64)

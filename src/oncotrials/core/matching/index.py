@@ -140,7 +140,10 @@ class PatientIndex:
         self.n_words = max(1, (self.n + 63) // 64)
         self.slot_of = {pid: i for i, pid in enumerate(patients.ids)}
         if len(self.slot_of) != self.n:
-            raise ValidationError("patient ids must be unique; a repeated id was given.")
+            raise ValidationError(
+                "patient ids must be unique; a repeated id was given.",
+                code="matching_patient_ids_unique_repeated",
+            )
         self.genes, self.proteins, self.wildcards, self.vclasses = (
             genes,
             proteins,

@@ -50,7 +50,10 @@ class OncoTreeMap:
         for code, parent in self._parents.items():
             if parent is not None and parent not in self._parents:
                 raise ValidationError(
-                    f"OncoTree: the parent {parent!r} of {code!r} is not a code of the tree."
+                    f"OncoTree: the parent {parent!r} of {code!r} is not a code of the tree.",
+                    code="matching_oncotree_parent_code_tree",
+                    parent=repr(parent),
+                    code_value=repr(code),
                 )
         self._names: dict[str, str] = dict(names or {})
         self._by_name: dict[str, tuple[str, ...]] = {}
@@ -78,7 +81,12 @@ class OncoTreeMap:
         """Read cBioPortal's nested tree (``{"TISSUE": {..., "children": {...}}}``) or a flat
         ``{code: parent}`` object."""
         if not isinstance(data, Mapping) or not data:
-            raise ValidationError(f"{source}: expected a JSON object; got {type(data).__name__}.")
+            raise ValidationError(
+                f"{source}: expected a JSON object; got {type(data).__name__}.",
+                code="matching_expected_json_object",
+                source=str(source),
+                name=str(type(data).__name__),
+            )
         first = next(iter(data.values()))
         if first is None or isinstance(first, str):
             return cls({str(k): (None if v is None else str(v)) for k, v in data.items()})
@@ -88,7 +96,12 @@ class OncoTreeMap:
         while stack:
             parent, node = stack.pop()
             if not isinstance(node, Mapping) or "code" not in node:
-                raise ValidationError(f"{source}: a node without 'code' under {parent!r}.")
+                raise ValidationError(
+                    f"{source}: a node without 'code' under {parent!r}.",
+                    code="matching_node_without_code_under",
+                    source=str(source),
+                    parent=repr(parent),
+                )
             code = str(node["code"])
             parents[code] = parent
             if node.get("name"):
@@ -104,7 +117,11 @@ class OncoTreeMap:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ValidationError(
-                f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})."
+                f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}).",
+                code="matching_valid_json_line",
+                path=str(path),
+                msg=str(exc.msg),
+                lineno=str(exc.lineno),
             ) from None
         return cls.from_json(data, source=str(path))
 

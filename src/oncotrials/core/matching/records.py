@@ -57,6 +57,8 @@ def normalise_gene(value: object, *, where: str) -> str:
         raise ValidationError(
             f"{where}: {value!r} is not a gene symbol; write an HGNC symbol such as 'KRAS'.",
             code="invalid_gene",
+            where=where,
+            value=repr(value),
         )
     return value.strip().upper()
 
@@ -107,12 +109,20 @@ class Alteration:
         where = f"alteration {self.gene!r}"
         if self.origin not in ORIGINS:
             raise ValidationError(
-                f"{where}: origin must be one of {', '.join(ORIGINS)}; got {self.origin!r}."
+                f"{where}: origin must be one of {', '.join(ORIGINS)}; got {self.origin!r}.",
+                code="matching_origin_one",
+                where=str(where),
+                origins=str(", ".join(ORIGINS)),
+                origin=repr(self.origin),
             )
         object.__setattr__(self, "gene", normalise_gene(self.gene, where=where + " gene"))
         if self.category not in CATEGORIES:
             raise ValidationError(
-                f"{where}: category must be one of {', '.join(CATEGORIES)}; got {self.category!r}."
+                f"{where}: category must be one of {', '.join(CATEGORIES)}; got {self.category!r}.",
+                code="matching_category_one",
+                where=str(where),
+                categories=str(", ".join(CATEGORIES)),
+                category=repr(self.category),
             )
         for name in ("exon", "partner_exon"):
             value = getattr(self, name)
@@ -120,13 +130,26 @@ class Alteration:
                 isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EXON
             ):
                 raise ValidationError(
-                    f"{where}: {name} must be a whole number from 1 to {MAX_EXON}; got {value!r}."
+                    f"{where}: {name} must be a whole number from 1 to {MAX_EXON}; got {value!r}.",
+                    code="matching_whole_number_from",
+                    where=str(where),
+                    name=str(name),
+                    max_exon=str(MAX_EXON),
+                    value=repr(value),
                 )
         if self.partner_exon is not None and self.category != "sv":
-            raise ValidationError(f"{where}: partner_exon is for structural variants only.")
+            raise ValidationError(
+                f"{where}: partner_exon is for structural variants only.",
+                code="matching_partner_exon_structural_variants",
+                where=str(where),
+            )
         if self.cn_call is not None and self.cn_call not in CN_CALLS:
             raise ValidationError(
-                f"{where}: cn_call must be one of {', '.join(CN_CALLS)}; got {self.cn_call!r}."
+                f"{where}: cn_call must be one of {', '.join(CN_CALLS)}; got {self.cn_call!r}.",
+                code="matching_cn_call_one",
+                where=str(where),
+                cn_calls=str(", ".join(CN_CALLS)),
+                cn_call=repr(self.cn_call),
             )
         if self.fusion_partner is not None and self.fusion_partner != INTERGENIC:
             object.__setattr__(
@@ -168,9 +191,17 @@ class GenomicReport:
 
     def __post_init__(self) -> None:
         if self.msi is not None and self.msi not in MSI_STATUSES:
-            raise ValidationError(f"report msi must be 'high' or 'stable'; got {self.msi!r}.")
+            raise ValidationError(
+                f"report msi must be 'high' or 'stable'; got {self.msi!r}.",
+                code="matching_report_msi_high_stable",
+                msi=repr(self.msi),
+            )
         if self.tmb is not None and (not math.isfinite(self.tmb) or self.tmb < 0):
-            raise ValidationError(f"report tmb must be a non-negative number; got {self.tmb!r}.")
+            raise ValidationError(
+                f"report tmb must be a non-negative number; got {self.tmb!r}.",
+                code="matching_report_tmb_non_negative",
+                tmb=repr(self.tmb),
+            )
         object.__setattr__(self, "signatures", frozenset(s.lower() for s in self.signatures))
 
 
@@ -199,19 +230,41 @@ class Patient:
     def __post_init__(self) -> None:
         where = f"patient {self.id!r}"
         if not isinstance(self.id, str) or not self.id:
-            raise ValidationError(f"patient id must be a non-empty string; got {self.id!r}.")
+            raise ValidationError(
+                f"patient id must be a non-empty string; got {self.id!r}.",
+                code="matching_patient_id_non_empty",
+                id=repr(self.id),
+            )
         if self.sex is not None and self.sex not in SEXES:
-            raise ValidationError(f"{where}: sex must be 'female' or 'male'; got {self.sex!r}.")
+            raise ValidationError(
+                f"{where}: sex must be 'female' or 'male'; got {self.sex!r}.",
+                code="matching_sex_female_male",
+                where=str(where),
+                sex=repr(self.sex),
+            )
         if self.ecog is not None and not (isinstance(self.ecog, int) and 0 <= self.ecog <= 5):
-            raise ValidationError(f"{where}: ecog must be an integer 0-5; got {self.ecog!r}.")
+            raise ValidationError(
+                f"{where}: ecog must be an integer 0-5; got {self.ecog!r}.",
+                code="matching_ecog_integer",
+                where=str(where),
+                ecog=repr(self.ecog),
+            )
         if self.prior_lines is not None and not (
             isinstance(self.prior_lines, int) and self.prior_lines >= 0
         ):
             raise ValidationError(
-                f"{where}: prior_lines must be a non-negative integer; got {self.prior_lines!r}."
+                f"{where}: prior_lines must be a non-negative integer; got {self.prior_lines!r}.",
+                code="matching_prior_lines_non_negative",
+                where=str(where),
+                prior_lines=repr(self.prior_lines),
             )
         if self.age is not None and (not math.isfinite(self.age) or self.age < 0):
-            raise ValidationError(f"{where}: age must be a non-negative number; got {self.age!r}.")
+            raise ValidationError(
+                f"{where}: age must be a non-negative number; got {self.age!r}.",
+                code="matching_age_non_negative_number",
+                where=str(where),
+                age=repr(self.age),
+            )
         if self.prior_therapies is not None:
             object.__setattr__(
                 self, "prior_therapies", frozenset(t.lower() for t in self.prior_therapies)
@@ -228,7 +281,14 @@ def _opt(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValidationError(f"{where}.{key}: expected {_kind_name(kind)}; got {value!r}.")
+        raise ValidationError(
+            f"{where}.{key}: expected {_kind_name(kind)}; got {value!r}.",
+            code="matching_expected_kind",
+            where=str(where),
+            key=str(key),
+            kind_name=str(_kind_name(kind)),
+            value=repr(value),
+        )
     return value
 
 
@@ -240,7 +300,12 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
     """Build an :class:`Alteration` from a JSON object; errors name ``where`` and the field."""
     if not isinstance(data, Mapping):
-        raise ValidationError(f"{where}: an alteration must be an object; got {data!r}.")
+        raise ValidationError(
+            f"{where}: an alteration must be an object; got {data!r}.",
+            code="matching_alteration_object",
+            where=str(where),
+            data=repr(data),
+        )
     known = {
         "gene",
         "category",
@@ -257,11 +322,20 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
     if extra:
         raise ValidationError(
             f"{where}: unknown field {extra[0]!r}; "
-            f"alteration fields are {', '.join(sorted(known))}."
+            f"alteration fields are {', '.join(sorted(known))}.",
+            code="matching_unknown_field_alteration_fields",
+            where=str(where),
+            extra=repr(extra[0]),
+            known=str(", ".join(sorted(known))),
         )
     classes = data.get("classes") or []
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-        raise ValidationError(f"{where}.classes: expected a list of strings; got {classes!r}.")
+        raise ValidationError(
+            f"{where}.classes: expected a list of strings; got {classes!r}.",
+            code="matching_classes_expected_list_strings",
+            where=str(where),
+            classes=repr(classes),
+        )
     try:
         return Alteration(
             gene=data.get("gene"),  # type: ignore[arg-type]  # validated in __post_init__
@@ -276,13 +350,23 @@ def alteration_from_dict(data: Mapping[str, Any], *, where: str) -> Alteration:
             origin=data.get("origin", "unknown"),
         )
     except ValidationError as exc:
-        raise ValidationError(f"{where}: {exc.message}") from None
+        raise ValidationError(
+            f"{where}: {exc.message}",
+            code="matching_alteration_located",
+            where=str(where),
+            detail=str(exc.message),
+        ) from None
 
 
 def patient_from_dict(data: Mapping[str, Any], *, where: str) -> Patient:
     """Build a :class:`Patient` from a JSON object (see docs/formats/criteria.md)."""
     if not isinstance(data, Mapping):
-        raise ValidationError(f"{where}: a patient must be an object; got {data!r}.")
+        raise ValidationError(
+            f"{where}: a patient must be an object; got {data!r}.",
+            code="matching_patient_object",
+            where=str(where),
+            data=repr(data),
+        )
     known = {
         "id",
         "diagnosis",
@@ -298,19 +382,38 @@ def patient_from_dict(data: Mapping[str, Any], *, where: str) -> Patient:
     extra = sorted(set(data) - known)
     if extra:
         raise ValidationError(
-            f"{where}: unknown field {extra[0]!r}; patient fields are {', '.join(sorted(known))}."
+            f"{where}: unknown field {extra[0]!r}; patient fields are {', '.join(sorted(known))}.",
+            code="matching_unknown_field_patient_fields",
+            where=str(where),
+            extra=repr(extra[0]),
+            known=str(", ".join(sorted(known))),
         )
     report = None
     raw = data.get("report")
     if raw is not None:
         if not isinstance(raw, Mapping):
-            raise ValidationError(f"{where}.report: expected an object; got {raw!r}.")
+            raise ValidationError(
+                f"{where}.report: expected an object; got {raw!r}.",
+                code="matching_report_expected_object",
+                where=str(where),
+                raw=repr(raw),
+            )
         alts = raw.get("alterations") or []
         if not isinstance(alts, list):
-            raise ValidationError(f"{where}.report.alterations: expected a list; got {alts!r}.")
+            raise ValidationError(
+                f"{where}.report.alterations: expected a list; got {alts!r}.",
+                code="matching_report_alterations_expected_list",
+                where=str(where),
+                alts=repr(alts),
+            )
         sigs = raw.get("signatures") or []
         if not isinstance(sigs, list):
-            raise ValidationError(f"{where}.report.signatures: expected a list; got {sigs!r}.")
+            raise ValidationError(
+                f"{where}.report.signatures: expected a list; got {sigs!r}.",
+                code="matching_report_signatures_expected_list",
+                where=str(where),
+                sigs=repr(sigs),
+            )
         tmb = _opt(raw, "tmb", (int, float), f"{where}.report")
         try:
             report = GenomicReport(
@@ -325,19 +428,32 @@ def patient_from_dict(data: Mapping[str, Any], *, where: str) -> Patient:
         except ValidationError as exc:
             if exc.message.startswith(where):
                 raise
-            raise ValidationError(f"{where}.report: {exc.message}") from None
+            raise ValidationError(
+                f"{where}.report: {exc.message}",
+                code="matching_report_located",
+                where=str(where),
+                detail=str(exc.message),
+            ) from None
     therapies = data.get("prior_therapies")
     if therapies is not None and (
         not isinstance(therapies, list) or not all(isinstance(t, str) for t in therapies)
     ):
         raise ValidationError(
-            f"{where}.prior_therapies: expected a list of strings; got {therapies!r}."
+            f"{where}.prior_therapies: expected a list of strings; got {therapies!r}.",
+            code="matching_prior_therapies_expected_list",
+            where=str(where),
+            therapies=repr(therapies),
         )
     labs = data.get("labs") or {}
     if not isinstance(labs, Mapping) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in labs.values()
     ):
-        raise ValidationError(f"{where}.labs: expected an object of numbers; got {labs!r}.")
+        raise ValidationError(
+            f"{where}.labs: expected an object of numbers; got {labs!r}.",
+            code="matching_labs_expected_object_numbers",
+            where=str(where),
+            labs=repr(labs),
+        )
     age = _opt(data, "age", (int, float), where)
     try:
         return Patient(
@@ -355,7 +471,12 @@ def patient_from_dict(data: Mapping[str, Any], *, where: str) -> Patient:
     except ValidationError as exc:
         if exc.message.startswith(where):
             raise
-        raise ValidationError(f"{where}: {exc.message}") from None
+        raise ValidationError(
+            f"{where}: {exc.message}",
+            code="matching_patient_located",
+            where=str(where),
+            detail=str(exc.message),
+        ) from None
 
 
 def patients_from_data(data: Any, *, source: str) -> list[Patient]:
@@ -365,7 +486,10 @@ def patients_from_data(data: Any, *, source: str) -> list[Patient]:
     if not isinstance(data, Sequence) or isinstance(data, str):
         raise ValidationError(
             f"{source}: expected a list of patients (or an object with 'patients'); "
-            f"got {type(data).__name__}."
+            f"got {type(data).__name__}.",
+            code="matching_expected_list_patients_object",
+            source=str(source),
+            name=str(type(data).__name__),
         )
     out: list[Patient] = []
     seen: set[str] = set()
@@ -373,7 +497,11 @@ def patients_from_data(data: Any, *, source: str) -> list[Patient]:
         patient = patient_from_dict(item, where=f"{source}: patients[{i}]")
         if patient.id in seen:
             raise ValidationError(
-                f"{source}: patients[{i}].id {patient.id!r} is repeated; ids must be unique."
+                f"{source}: patients[{i}].id {patient.id!r} is repeated; ids must be unique.",
+                code="matching_patients_id_repeated_ids",
+                source=str(source),
+                i=str(i),
+                id=repr(patient.id),
             )
         seen.add(patient.id)
         out.append(patient)

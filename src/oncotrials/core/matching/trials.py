@@ -53,6 +53,9 @@ class Trial:
     # What an import accepted without matching on it (CTML keys MatchMiner ignores, empty
     # arms, codes replaced by internal ids): each names its place in the document.
     warnings: tuple[str, ...] = ()
+    # The same warnings as (reason, values), one per warning, so that an app can word them in
+    # the user's language (empty where the trial was not imported from CTML).
+    notices: tuple[tuple[str, Mapping[str, str]], ...] = ()
 
 
 def _json_documents(text: str) -> Any:
@@ -84,12 +87,21 @@ def read_document(path: Path) -> Any:
         return yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
-            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the syntax."
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the syntax.",
+            code="matching_valid_json_line_fix",
+            path=str(path),
+            msg=str(exc.msg),
+            lineno=str(exc.lineno),
         ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ValidationError(f"{path}: not valid YAML{where}; fix the syntax.") from None
+        raise ValidationError(
+            f"{path}: not valid YAML{where}; fix the syntax.",
+            code="matching_valid_yaml_fix_syntax",
+            path=str(path),
+            where=str(where),
+        ) from None
 
 
 def _status(value: Any, source: str, path: str) -> bool:
@@ -97,7 +109,12 @@ def _status(value: Any, source: str, path: str) -> bool:
         return True
     if value not in STATUSES:
         raise ValidationError(
-            f"{source}: {path}: status must be one of {', '.join(STATUSES)}; got {value!r}."
+            f"{source}: {path}: status must be one of {', '.join(STATUSES)}; got {value!r}.",
+            code="matching_status_one",
+            source=str(source),
+            path=str(path),
+            statuses=str(", ".join(STATUSES)),
+            value=repr(value),
         )
     return bool(value == "open")
 
@@ -107,7 +124,11 @@ def _slots(value: Any, source: str, path: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(
-            f"{source}: {path}: slots must be a non-negative integer or null; got {value!r}."
+            f"{source}: {path}: slots must be a non-negative integer or null; got {value!r}.",
+            code="matching_slots_non_negative_integer",
+            source=str(source),
+            path=str(path),
+            value=repr(value),
         )
     return int(value)
 
@@ -117,7 +138,11 @@ def _ident(value: Any, source: str, path: str) -> str:
         value = str(value)
     if not isinstance(value, str) or not value.strip() or "/" in value:
         raise ValidationError(
-            f"{source}: {path}: expected a non-empty identifier without '/'; got {value!r}."
+            f"{source}: {path}: expected a non-empty identifier without '/'; got {value!r}.",
+            code="matching_expected_non_empty_identifier",
+            source=str(source),
+            path=str(path),
+            value=repr(value),
         )
     return value.strip()
 
@@ -126,7 +151,12 @@ def _check_keys(data: Mapping[str, Any], allowed: set[str], source: str, path: s
     extra = sorted(set(data) - allowed)
     if extra:
         raise ValidationError(
-            f"{source}: {path}.{extra[0]}: unknown key; allowed: {', '.join(sorted(allowed))}."
+            f"{source}: {path}.{extra[0]}: unknown key; allowed: {', '.join(sorted(allowed))}.",
+            code="matching_unknown_key_allowed",
+            source=str(source),
+            path=str(path),
+            extra=str(extra[0]),
+            allowed=str(", ".join(sorted(allowed))),
         )
 
 
@@ -153,7 +183,12 @@ def trial_from_dict(
 ) -> Trial:
     """Read one trial in the oncotrials format (see ``docs/formats/criteria.md``)."""
     if not isinstance(data, Mapping):
-        raise ValidationError(f"{source}: a trial must be an object; got {type(data).__name__}.")
+        raise ValidationError(
+            f"{source}: a trial must be an object; got {type(data).__name__}.",
+            code="matching_trial_object",
+            source=str(source),
+            name=str(type(data).__name__),
+        )
     _check_keys(data, {"trial_id", "title", "status", "criteria", "cohorts"}, source, "trial")
     trial_id = _ident(data.get("trial_id"), source, "trial_id")
     trial_open = _status(data.get("status", "open"), source, "status")
@@ -166,33 +201,57 @@ def trial_from_dict(
     trial_criteria = crit(data.get("criteria"), "criteria")
     cohorts = data.get("cohorts") or []
     if not isinstance(cohorts, list):
-        raise ValidationError(f"{source}: cohorts: expected a list; got {cohorts!r}.")
+        raise ValidationError(
+            f"{source}: cohorts: expected a list; got {cohorts!r}.",
+            code="matching_cohorts_expected_list",
+            source=str(source),
+            cohorts=repr(cohorts),
+        )
     levels: list[Level] = []
     if not cohorts:
         if trial_criteria is None:
             raise ValidationError(
                 f"{source}: trial {trial_id!r} has neither criteria nor cohorts; "
-                "give trial-level criteria or at least one cohort."
+                "give trial-level criteria or at least one cohort.",
+                code="matching_trial_neither_criteria_nor",
+                source=str(source),
+                trial_id=repr(trial_id),
             )
         levels.append(Level(trial_id, "trial", "", trial_id, trial_open, None, trial_criteria))
     seen: set[str] = set()
     for i, cohort in enumerate(cohorts):
         where = f"cohorts[{i}]"
         if not isinstance(cohort, Mapping):
-            raise ValidationError(f"{source}: {where}: expected an object; got {cohort!r}.")
+            raise ValidationError(
+                f"{source}: {where}: expected an object; got {cohort!r}.",
+                code="matching_expected_object",
+                source=str(source),
+                where=str(where),
+                cohort=repr(cohort),
+            )
         _check_keys(
             cohort, {"id", "name", "status", "slots", "criteria", "dose_levels"}, source, where
         )
         cid = _ident(cohort.get("id"), source, f"{where}.id")
         if cid in seen:
-            raise ValidationError(f"{source}: {where}.id: cohort id {cid!r} is repeated.")
+            raise ValidationError(
+                f"{source}: {where}.id: cohort id {cid!r} is repeated.",
+                code="matching_id_cohort_id_repeated",
+                source=str(source),
+                where=str(where),
+                cid=repr(cid),
+            )
         seen.add(cid)
         c_open = trial_open and _status(cohort.get("status"), source, f"{where}.status")
         c_crit = _and(trial_criteria, crit(cohort.get("criteria"), f"{where}.criteria"))
         if c_crit is None:
             raise ValidationError(
                 f"{source}: {where}: cohort {cid!r} has no criteria and the trial has none; "
-                "write the cohort's criteria."
+                "write the cohort's criteria.",
+                code="matching_cohort_criteria_trial_none",
+                source=str(source),
+                where=str(where),
+                cid=repr(cid),
             )
         name = str(cohort.get("name") or cid)
         levels.append(
@@ -208,16 +267,34 @@ def trial_from_dict(
         )
         doses = cohort.get("dose_levels") or []
         if not isinstance(doses, list):
-            raise ValidationError(f"{source}: {where}.dose_levels: expected a list; got {doses!r}.")
+            raise ValidationError(
+                f"{source}: {where}.dose_levels: expected a list; got {doses!r}.",
+                code="matching_dose_levels_expected_list",
+                source=str(source),
+                where=str(where),
+                doses=repr(doses),
+            )
         dseen: set[str] = set()
         for j, dose in enumerate(doses):
             dwhere = f"{where}.dose_levels[{j}]"
             if not isinstance(dose, Mapping):
-                raise ValidationError(f"{source}: {dwhere}: expected an object; got {dose!r}.")
+                raise ValidationError(
+                    f"{source}: {dwhere}: expected an object; got {dose!r}.",
+                    code="matching_expected_object_2",
+                    source=str(source),
+                    dwhere=str(dwhere),
+                    dose=repr(dose),
+                )
             _check_keys(dose, {"id", "name", "status", "slots", "criteria"}, source, dwhere)
             did = _ident(dose.get("id"), source, f"{dwhere}.id")
             if did in dseen:
-                raise ValidationError(f"{source}: {dwhere}.id: dose level {did!r} is repeated.")
+                raise ValidationError(
+                    f"{source}: {dwhere}.id: dose level {did!r} is repeated.",
+                    code="matching_id_dose_level_repeated",
+                    source=str(source),
+                    dwhere=str(dwhere),
+                    did=repr(did),
+                )
             dseen.add(did)
             d_crit = _and(c_crit, crit(dose.get("criteria"), f"{dwhere}.criteria"))
             assert d_crit is not None
@@ -255,7 +332,12 @@ def load_trial(
     """
     trials = load_file(path, oncotree=oncotree, genes=genes, status_key=status_key)
     if len(trials) != 1:
-        raise ValidationError(f"{path}: holds {len(trials)} trials; one was expected.")
+        raise ValidationError(
+            f"{path}: holds {len(trials)} trials; one was expected.",
+            code="matching_holds_trials_one_expected",
+            path=str(path),
+            n_trials=str(len(trials)),
+        )
     return trials[0]
 
 
@@ -289,7 +371,11 @@ def load_trials(
     """Read every ``*.yaml``/``*.yml``/``*.json`` trial of a directory, all or nothing."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise ValidationError(f"{directory}: not a directory of trial files.")
+        raise ValidationError(
+            f"{directory}: not a directory of trial files.",
+            code="matching_directory_trial_files",
+            directory=str(directory),
+        )
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
     trials: list[Trial] = []
     seen: dict[str, str] = {}
@@ -298,7 +384,11 @@ def load_trials(
             if trial.id in seen:
                 raise ValidationError(
                     f"{file}: trial id {trial.id!r} is also used by {seen[trial.id]}; "
-                    "ids must be unique."
+                    "ids must be unique.",
+                    code="matching_trial_id_also_used",
+                    file=str(file),
+                    id=repr(trial.id),
+                    seen=str(seen[trial.id]),
                 )
             seen[trial.id] = str(file)
             trials.append(trial)

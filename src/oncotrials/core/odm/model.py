@@ -156,4 +156,8 @@ def study_from_json(text: str) -> OdmStudy:
             sponsor=d["sponsor"],
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"The ODM data of this cut cannot be read: {exc!r}.") from None
+        raise ValidationError(
+            f"The ODM data of this cut cannot be read: {exc!r}.",
+            code="odm_cut_unreadable",
+            detail=repr(exc),
+        ) from None

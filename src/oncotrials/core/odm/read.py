@@ -44,7 +44,7 @@ class OdmImportError(ValidationError):
 
 
 def _refuse(oid: str, why: str) -> OdmImportError:
-    return OdmImportError(f"{oid}: {why}", oid=oid)
+    return OdmImportError(f"{oid}: {why}", oid=oid, code="odm_item_refused", why=str(why))
 
 
 def _slug(text: str) -> str:
@@ -75,12 +75,20 @@ def _parse(source: bytes | str | Path) -> Any:
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     if b"<!DOCTYPE" in raw[:4096]:
-        raise OdmImportError("The document declares a DOCTYPE, which ODM never needs; remove it.")
+        raise OdmImportError(
+            "The document declares a DOCTYPE, which ODM never needs; remove it.",
+            code="odm_document_declares_doctype_which",
+        )
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         return etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as exc:
-        raise OdmImportError(f"line {exc.lineno}: not well-formed XML: {exc.msg}") from None
+        raise OdmImportError(
+            f"line {exc.lineno}: not well-formed XML: {exc.msg}",
+            code="odm_line_well_formed_xml",
+            lineno=str(exc.lineno),
+            msg=str(exc.msg),
+        ) from None
 
 
 def _number(oid: str, text: str) -> int | float:
@@ -187,14 +195,22 @@ def forms_from_odm(
     if root.tag != f"{N}ODM":
         raise OdmImportError(
             f"The root element is {etree.QName(root).localname!r} in namespace "
-            f"{etree.QName(root).namespace!r}; expected ODM in {NS} (ODM 1.3)."
+            f"{etree.QName(root).namespace!r}; expected ODM in {NS} (ODM 1.3).",
+            code="odm_root_element_namespace_expected",
+            localname=repr(etree.QName(root).localname),
+            namespace=repr(etree.QName(root).namespace),
+            ns=str(NS),
         )
     mdvs = root.findall(f"{N}Study/{N}MetaDataVersion")
     if metadata_version is not None:
         mdvs = [m for m in mdvs if m.get("OID") == metadata_version]
     if not mdvs:
         which = f" with OID {metadata_version!r}" if metadata_version else ""
-        raise OdmImportError(f"The document holds no MetaDataVersion{which}.")
+        raise OdmImportError(
+            f"The document holds no MetaDataVersion{which}.",
+            code="odm_document_holds_metadataversion",
+            which=str(which),
+        )
     mdv = mdvs[0]
     if mdv.find(f"{N}Include") is not None:
         raise _refuse(mdv.get("OID", "?"), "it includes another MetaDataVersion (Include).")

@@ -185,7 +185,10 @@ def form_specs(declarations: Iterable[Mapping[str, Any]]) -> list[FormSpec]:
             specs.append(form_spec_from_dict(doc))
         except DeclarationError as exc:
             raise ValidationError(
-                f"Form declaration {doc.get('name')!r} is faulty: {exc}; correct it first."
+                f"Form declaration {doc.get('name')!r} is faulty: {exc}; correct it first.",
+                code="odm_form_declaration_faulty_correct",
+                name=repr(doc.get("name")),
+                detail=str(exc),
             ) from None
     return specs
 
@@ -364,7 +367,11 @@ def _with_retired(specs: list[FormSpec], study: OdmStudy) -> list[FormSpec]:
             if rec.form not in declared:
                 raise ValidationError(
                     f"Subject {subject.key}: form {rec.form!r} at {rec.visit} has no declaration "
-                    "in this export."
+                    "in this export.",
+                    code="odm_subject_form_declaration_export",
+                    key=str(subject.key),
+                    form=repr(rec.form),
+                    visit=str(rec.visit),
                 )
             for v in rec.values:
                 if v.field not in declared[rec.form]:
@@ -554,5 +561,10 @@ def odm_files(study: OdmStudy, *, created: dt.datetime) -> dict[str, bytes]:
     data = odm_bytes(root)
     problems += odm_schema_errors(data)
     if problems:
-        raise ValidationError(f"The ODM document of {study.study_id} is invalid: {problems[0]}")
+        raise ValidationError(
+            f"The ODM document of {study.study_id} is invalid: {problems[0]}",
+            code="odm_odm_document_invalid",
+            study_id=str(study.study_id),
+            problems=str(problems[0]),
+        )
     return {"odm.xml": data}

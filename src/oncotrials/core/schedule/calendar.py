@@ -362,30 +362,47 @@ def patient_calendar(
     for code, when in done_visits.items():
         if not isinstance(when, dt.date) or isinstance(when, dt.datetime):
             raise ValidationError(
-                f"done.{code}: expected a date; got {when!r}.", field=f"done.{code}"
+                f"done.{code}: expected a date; got {when!r}.",
+                code="schedule_done_not_date",
+                field=f"done.{code}",
+                visit=code,
+                value=repr(when),
             )
         if when > today:
             raise ValidationError(
                 f"done.{code}: {when.isoformat()} is after today ({today.isoformat()}); a visit "
                 "cannot be done in the future.",
+                code="schedule_done_future",
                 field=f"done.{code}",
+                visit=code,
+                date=when.isoformat(),
+                today=today.isoformat(),
             )
     if end_of_treatment is not None and end_of_treatment > today:
         raise ValidationError(
             f"end_of_treatment: {end_of_treatment.isoformat()} is after today "
             f"({today.isoformat()}); record it once treatment has ended.",
+            code="schedule_end_of_treatment_future",
             field="end_of_treatment",
+            date=end_of_treatment.isoformat(),
+            today=today.isoformat(),
         )
     if horizon_days < 0:
         raise ValidationError(
-            f"horizon_days: must be >= 0; got {horizon_days}.", field="horizon_days"
+            f"horizon_days: must be >= 0; got {horizon_days}.",
+            code="schedule_horizon_negative",
+            field="horizon_days",
+            value=str(horizon_days),
         )
     marks = dict(marked or {})
     for code, mark in marks.items():
         if mark not in (VisitStatus.NOT_DONE, VisitStatus.NOT_APPLICABLE):
             raise ValidationError(
                 f"marked.{code}: a visit is marked not_done or not_applicable; got {mark!r}.",
+                code="schedule_mark_unknown",
                 field=f"marked.{code}",
+                visit=code,
+                value=repr(mark),
             )
     # Records dated in the future are not evidence of anything yet.
     proofs = {k: sorted(d for d in dates if d <= today) for k, dates in (evidence or {}).items()}

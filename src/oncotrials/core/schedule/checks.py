@@ -7,8 +7,8 @@ the CLI prints them. Codes never change meaning; new rules get new codes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from oncotrials.core.schedule.io import build_schedule, schema_faults
@@ -35,12 +35,17 @@ Level = Literal["error", "warning"]
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One broken rule: stable ``code``, ``message`` naming the visit, JSON ``path``."""
+    """One broken rule: stable ``code``, ``message`` naming the visit, JSON ``path``.
+
+    ``params`` holds the values the message names, so that an app can word the problem in the
+    user's language from its code.
+    """
 
     code: str
     message: str
     path: str
     visit: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def level(self) -> Level:
@@ -158,6 +163,12 @@ def _overlaps(schedule: VisitSchedule) -> Iterator[Problem]:
                 "every date belongs to one visit.",
                 path2,
                 label2,
+                {
+                    "first": label1,
+                    "second": label2,
+                    "last_day": str(late1),
+                    "first_day": str(early2),
+                },
             )
 
 
@@ -171,17 +182,23 @@ def check_schedule(
     problems: list[Problem] = []
     declared = list(_declared(schedule))
     for item in declared:
-        for field, window in item.windows:
+        for window_field, window in item.windows:
             for side in ("before", "after"):
                 value = getattr(window, side)
                 if value < 0:
                     problems.append(
                         Problem(
                             "E003",
-                            f"Visit {item.label} has a negative window: {field}.{side} is "
+                            f"Visit {item.label} has a negative window: {window_field}.{side} is "
                             f"{value}; give the number of days allowed {side} the target (>= 0).",
-                            f"{item.path}.{field}.{side}",
+                            f"{item.path}.{window_field}.{side}",
                             item.label,
+                            {
+                                "reason": f"E003_{side}",
+                                "visit": item.label,
+                                "field": window_field,
+                                "value": str(value),
+                            },
                         )
                     )
         if known_forms is not None:
@@ -193,6 +210,7 @@ def check_schedule(
                             f"Visit {item.label} lists an unknown form {form!r}.",
                             f"{item.path}.forms[{j}]",
                             item.label,
+                            {"visit": item.label, "form": repr(form)},
                         )
                     )
         if not item.forms and not item.procedures:
@@ -202,6 +220,7 @@ def check_schedule(
                     f"Visit {item.label} has neither forms nor procedures.",
                     item.path,
                     item.label,
+                    {"visit": item.label},
                 )
             )
 
@@ -220,6 +239,7 @@ def check_schedule(
                     "every visit needs its own code.",
                     path,
                     code,
+                    {"visit": repr(code), "first": first_seen[code], "second": path},
                 )
             )
         first_seen.setdefault(code, path)
@@ -236,6 +256,11 @@ def check_schedule(
                         f"cycle days run from 1 to {cycles.length_days}.",
                         f"$.cycles.days[{i}].day",
                         d.label,
+                        {
+                            "visit": d.label,
+                            "day": str(d.day),
+                            "length": str(cycles.length_days),
+                        },
                     )
                 )
             for n in d.only_cycles or ():
@@ -247,6 +272,7 @@ def check_schedule(
                             f"to {cycles.last_cycle}.",
                             f"$.cycles.days[{i}].only_cycles",
                             d.label,
+                            {"visit": d.label, "cycle": str(n), "last": str(cycles.last_cycle)},
                         )
                     )
             if d.day in days_seen and _same_cycles(
@@ -259,6 +285,7 @@ def check_schedule(
                         f"days[{i}]); merge their forms and procedures.",
                         f"$.cycles.days[{i}].day",
                         d.label,
+                        {"day": str(d.day), "first": str(days_seen[d.day]), "second": str(i)},
                     )
                 )
             days_seen.setdefault(d.day, i)
@@ -270,6 +297,7 @@ def check_schedule(
                     f"{cycles.start_offset_days}; use 0, or make registration the reference.",
                     "$.cycles.start_offset_days",
                     "C1D1",
+                    {"offset": str(cycles.start_offset_days)},
                 )
             )
         if schedule.imaging is not None and (7 * schedule.imaging.every_weeks) % cycles.length_days:
@@ -280,6 +308,10 @@ def check_schedule(
                     f"{cycles.length_days}-day cycles, so scans will not fall on cycle visits.",
                     "$.imaging.every_weeks",
                     f"{schedule.imaging.code}n",
+                    {
+                        "weeks": str(schedule.imaging.every_weeks),
+                        "length": str(cycles.length_days),
+                    },
                 )
             )
     if schedule.follow_up is not None and schedule.end_of_treatment is None:
@@ -309,7 +341,12 @@ def check_schedule_document(
     faults = schema_faults(data)
     if faults:
         return [
-            Problem("E006", f"{path}: {message}. See docs/formats/visit-schedule.md.", path)
+            Problem(
+                "E006",
+                f"{path}: {message}. See docs/formats/visit-schedule.md.",
+                path,
+                params={"path": path, "problem": message, "doc": "docs/formats/visit-schedule.md"},
+            )
             for path, message in faults
         ]
     return check_schedule(build_schedule(data), known_forms=known_forms)

@@ -66,15 +66,34 @@ def read_schedule_file(path: str | Path) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValidationError(
-                f"{p.name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
+                f"{p.name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
+                code="schedule_json_syntax",
+                file=p.name,
+                line=str(exc.lineno),
+                column=str(exc.colno),
+                problem=exc.msg,
             ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise ValidationError(f"{p.name}: not valid YAML{where}: {problem}.") from None
+        if mark is None:
+            raise ValidationError(
+                f"{p.name}: not valid YAML: {problem}.",
+                code="schedule_yaml_syntax",
+                file=p.name,
+                problem=str(problem),
+            ) from None
+        raise ValidationError(
+            f"{p.name}: not valid YAML at line {mark.line + 1}, column {mark.column + 1}: "
+            f"{problem}.",
+            code="schedule_yaml_syntax_at",
+            file=p.name,
+            line=str(mark.line + 1),
+            column=str(mark.column + 1),
+            problem=str(problem),
+        ) from None
 
 
 def _window(raw: Mapping[str, Any] | None) -> Window:
@@ -180,6 +199,11 @@ def load_schedule(data: Any, *, source: str = "schedule") -> VisitSchedule:
     if faults:
         where, message = faults[0]
         raise ValidationError(
-            f"{source}: {where}: {message}. See {DOC} for the format.", path=where
+            f"{source}: {where}: {message}. See {DOC} for the format.",
+            code="schedule_format",
+            path=where,
+            source=source,
+            problem=message,
+            doc=DOC,
         )
     return build_schedule(data)

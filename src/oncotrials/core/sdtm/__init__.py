@@ -55,7 +55,12 @@ def sdtm_files(study: Study, *, created: dt.datetime) -> dict[str, bytes]:
         doc = dataset_json(ds, study_oid=study_oid, mdv_oid=mdv_oid, created=created)
         errors = dataset_json_errors(doc)
         if errors:
-            raise ValidationError(f"{ds.name}.json breaks the Dataset-JSON schema: {errors[0]}")
+            raise ValidationError(
+                f"{ds.name}.json breaks the Dataset-JSON schema: {errors[0]}",
+                code="sdtm_json_breaks_dataset_json",
+                name=str(ds.name),
+                errors=str(errors[0]),
+            )
         files[f"{ds.name.lower()}.json"] = json_bytes(doc)
     define = define_xml(
         datasets,
@@ -68,6 +73,10 @@ def sdtm_files(study: Study, *, created: dt.datetime) -> dict[str, bytes]:
     )
     errors = define_schema_errors(define)
     if errors:
-        raise ValidationError(f"define.xml breaks the Define-XML 2.1 schema: {errors[0]}")
+        raise ValidationError(
+            f"define.xml breaks the Define-XML 2.1 schema: {errors[0]}",
+            code="sdtm_define_xml_breaks_define",
+            errors=str(errors[0]),
+        )
     files["define.xml"] = define
     return dict(sorted(files.items()))

@@ -235,11 +235,20 @@ def read_define(path: str | Path) -> DefineInfo:
     try:
         root = etree.parse(str(path)).getroot()
     except (OSError, etree.XMLSyntaxError) as exc:
-        raise ValidationError(f"{path}: cannot read Define-XML: {exc}") from exc
+        raise ValidationError(
+            f"{path}: cannot read Define-XML: {exc}",
+            code="sdtm_read_define_xml",
+            path=str(path),
+            detail=str(exc),
+        ) from exc
     study = root.find(_q("Study"))
     mdv = study.find(_q("MetaDataVersion")) if study is not None else None
     if study is None or mdv is None:
-        raise ValidationError(f"{path}: no Study/MetaDataVersion; is this a Define-XML file?")
+        raise ValidationError(
+            f"{path}: no Study/MetaDataVersion; is this a Define-XML file?",
+            code="sdtm_study_metadataversion_define_xml",
+            path=str(path),
+        )
     defs = {el.get("OID"): el for el in mdv.iter(_q("ItemDef"))}
     groups: dict[str, DefineGroup] = {}
     for ig in mdv.iter(_q("ItemGroupDef")):
@@ -250,7 +259,11 @@ def read_define(path: str | Path) -> DefineInfo:
             item = defs.get(ref.get("ItemOID"))
             if item is None:
                 raise ValidationError(
-                    f"{path}: ItemRef {ref.get('ItemOID')} of {ig.get('Name')} has no ItemDef."
+                    f"{path}: ItemRef {ref.get('ItemOID')} of {ig.get('Name')} has no ItemDef.",
+                    code="sdtm_itemref_itemdef",
+                    path=str(path),
+                    itemoid=str(ref.get("ItemOID")),
+                    name=str(ig.get("Name")),
                 )
             length = item.get("Length")
             key = ref.get("KeySequence")

@@ -656,7 +656,10 @@ def _ds(study: Study, s: Subject) -> list[Row]:
         else:
             raise ValidationError(
                 f"Subject {s.research_id}: unknown disposition kind {d.kind!r}; use consent, "
-                "end_of_treatment or end_of_study."
+                "end_of_treatment or end_of_study.",
+                code="sdtm_subject_unknown_disposition_kind",
+                research_id=str(s.research_id),
+                kind=repr(d.kind),
             )
         rows.append(
             {
@@ -768,7 +771,11 @@ def _vs(study: Study, s: Subject) -> list[Row]:
         if v.test not in VITAL_TESTS:
             raise ValidationError(
                 f"Subject {s.research_id}: unknown vital sign {v.test!r}; known: "
-                f"{', '.join(VITAL_TESTS)}."
+                f"{', '.join(VITAL_TESTS)}.",
+                code="sdtm_subject_unknown_vital_sign",
+                research_id=str(s.research_id),
+                test=repr(v.test),
+                vital_tests=str(", ".join(VITAL_TESTS)),
             )
         code, name, unit = VITAL_TESTS[v.test]
         rows.append(
@@ -1049,11 +1056,22 @@ DOMAINS = tuple(_MAPPERS)
 
 def check_variable(v: Variable, where: str) -> None:
     if not (1 <= len(v.name) <= MAX_NAME) or v.name != v.name.upper() or not v.name.isascii():
-        raise ValidationError(f"{where}: variable name {v.name!r} is not 1-8 uppercase letters.")
+        raise ValidationError(
+            f"{where}: variable name {v.name!r} is not 1-8 uppercase letters.",
+            code="sdtm_variable_name_uppercase_letters",
+            where=str(where),
+            name=repr(v.name),
+        )
     if len(v.label) > MAX_LABEL:
         raise ValidationError(
             f"{where}.{v.name}: label {v.label!r} has {len(v.label)} characters; XPT v5 allows "
-            f"{MAX_LABEL}."
+            f"{MAX_LABEL}.",
+            code="sdtm_label_characters_xpt_v5",
+            where=str(where),
+            name=str(v.name),
+            label=repr(v.label),
+            n_label=str(len(v.label)),
+            max_label=str(MAX_LABEL),
         )
 
 
@@ -1123,7 +1141,12 @@ def _build(
                 row[seq_name] = position
             unknown = set(row) - set(names) - {"_ref"}
             if unknown:
-                raise ValidationError(f"{name}: unknown variables {sorted(unknown)}.")
+                raise ValidationError(
+                    f"{name}: unknown variables {sorted(unknown)}.",
+                    code="sdtm_unknown_variables",
+                    name=str(name),
+                    unknown=str(sorted(unknown)),
+                )
             values = []
             for v in variables:
                 value = row.get(v.name)
@@ -1218,7 +1241,13 @@ def supp_dataset(domain: str, rows: Iterable[Row]) -> Dataset:
     )
     for r in ordered:
         if len(r["QVAL"].encode("utf-8")) > MAX_TEXT_BYTES:  # split_text guarantees this
-            raise ValidationError(f"{name}: QVAL over {MAX_TEXT_BYTES} bytes for {r['QNAM']}.")
+            raise ValidationError(
+                f"{name}: QVAL over {MAX_TEXT_BYTES} bytes for {r['QNAM']}.",
+                code="sdtm_qval_over_bytes",
+                name=str(name),
+                max_text_bytes=str(MAX_TEXT_BYTES),
+                qnam=str(r["QNAM"]),
+            )
     return Dataset(
         name,
         label,
@@ -1233,11 +1262,18 @@ def sdtm_datasets(study: Study) -> list[Dataset]:
     """Every domain of the study (empty domains included), then the SUPP-- datasets that have
     records, in a fixed order."""
     if not study.study_id or len(study.study_id.encode("utf-8")) > MAX_TEXT_BYTES:
-        raise ValidationError("The study identifier (STUDYID) must have 1-200 characters.")
+        raise ValidationError(
+            "The study identifier (STUDYID) must have 1-200 characters.",
+            code="sdtm_study_identifier_studyid_characters",
+        )
     ids = [s.research_id for s in study.subjects]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise ValidationError(f"Research identifiers appear twice in the cut: {duplicates}.")
+        raise ValidationError(
+            f"Research identifiers appear twice in the cut: {duplicates}.",
+            code="sdtm_research_identifiers_appear_twice",
+            duplicates=str(duplicates),
+        )
     out: list[Dataset] = []
     supps: list[Dataset] = []
     subjects = sorted(study.subjects, key=lambda s: s.research_id)

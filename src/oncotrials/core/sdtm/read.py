@@ -41,7 +41,13 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> Dec
         try:
             return Decoded(data.decode(encoding), encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise ValidationError(f"{source}: cannot be read as {encoding}: {exc}.") from exc
+            raise ValidationError(
+                f"{source}: cannot be read as {encoding}: {exc}.",
+                code="sdtm_wrong_encoding",
+                source=str(source),
+                encoding=str(encoding),
+                detail=str(exc),
+            ) from exc
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError as exc:
@@ -56,7 +62,11 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> Dec
         )
     raise ValidationError(
         f"{source}, line {line}: byte 0x{byte:02X} is neither UTF-8 nor Windows-1252; give the "
-        "file's encoding (e.g. --encoding latin-1) or save it as UTF-8."
+        "file's encoding (e.g. --encoding latin-1) or save it as UTF-8.",
+        code="sdtm_line_byte_0x_neither",
+        source=str(source),
+        line=str(line),
+        byte=format(byte, "02X"),
     )
 
 
@@ -83,11 +93,18 @@ def read_csv(path: str | Path, *, encoding: str | None = None) -> Table:
     decoded = decode_text(p.read_bytes(), source=p.name, encoding=encoding)
     reader = csv.DictReader(io.StringIO(decoded.text, newline=""))
     if not reader.fieldnames:
-        raise ValidationError(f"{p.name}: no header line.")
+        raise ValidationError(
+            f"{p.name}: no header line.", code="sdtm_no_header_line", name=str(p.name)
+        )
     rows = []
     for n, raw in enumerate(reader, start=2):
         if None in raw:
-            raise ValidationError(f"{p.name}, line {n}: more cells than the header has columns.")
+            raise ValidationError(
+                f"{p.name}, line {n}: more cells than the header has columns.",
+                code="sdtm_line_more_cells_than",
+                name=str(p.name),
+                n=str(n),
+            )
         rows.append({k: ("" if v in ("NA", None) else v) for k, v in raw.items()})
     notices = (decoded.notice,) if decoded.notice else ()
     return Table(p.stem.upper(), tuple(reader.fieldnames), tuple(rows), decoded.encoding, notices)
@@ -104,7 +121,10 @@ def _xpt_encoding(path: Path) -> tuple[str, str]:
         except pyreadstat.ReadstatError as exc:
             raise ValidationError(
                 f"{path.name}: character data is neither UTF-8 nor Windows-1252 ({exc}); give "
-                "its encoding."
+                "its encoding.",
+                code="sdtm_character_data_neither_utf",
+                name=str(path.name),
+                detail=str(exc),
             ) from exc
         return "cp1252", f"{path.name} is not UTF-8; read as Windows-1252."
 
@@ -113,11 +133,14 @@ def read_xpt(path: str | Path, *, encoding: str | None = None) -> Table:
     """A SAS XPORT (v5 or v8) dataset, with its labels, storage widths and timestamps."""
     p = Path(path)
     if not p.is_file():
-        raise ValidationError(f"{p}: no such file.")
+        raise ValidationError(f"{p}: no such file.", code="sdtm_no_such_xpt_file", file=str(p))
     head = p.read_bytes()[:80]
     if not head.startswith(b"HEADER RECORD*******LIB"):
         raise ValidationError(
-            f"{p.name}: not a SAS transport (XPORT) file; its first record reads {head[:40]!r}."
+            f"{p.name}: not a SAS transport (XPORT) file; its first record reads {head[:40]!r}.",
+            code="sdtm_sas_transport_xport_file",
+            name=str(p.name),
+            head=repr(head[:40]),
         )
     notice = ""
     if encoding is None:
@@ -125,7 +148,12 @@ def read_xpt(path: str | Path, *, encoding: str | None = None) -> Table:
     try:
         frame, meta = pyreadstat.read_xport(str(p), encoding=encoding, output_format="dict")
     except pyreadstat.ReadstatError as exc:
-        raise ValidationError(f"{p.name}: cannot be read as SAS XPORT: {exc}.") from exc
+        raise ValidationError(
+            f"{p.name}: cannot be read as SAS XPORT: {exc}.",
+            code="sdtm_read_sas_xport",
+            name=str(p.name),
+            detail=str(exc),
+        ) from exc
     columns = tuple(meta.column_names)
     numeric = frozenset(c for c in columns if meta.readstat_variable_types.get(c) == "double")
     values = {c: list(frame[c]) for c in columns}
@@ -160,12 +188,23 @@ def read_dataset_json(path: str | Path) -> Table:
     try:
         doc = json.loads(decode_text(p.read_bytes(), source=p.name).text)
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"{p.name}, line {exc.lineno}: not JSON: {exc.msg}.") from exc
+        raise ValidationError(
+            f"{p.name}, line {exc.lineno}: not JSON: {exc.msg}.",
+            code="sdtm_line_json",
+            name=str(p.name),
+            lineno=str(exc.lineno),
+            msg=str(exc.msg),
+        ) from exc
     try:
         columns = tuple(c["name"] for c in doc["columns"])
         rows = tuple(dict(zip(columns, r, strict=True)) for r in doc["rows"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"{p.name}: not a Dataset-JSON document ({exc}).") from exc
+        raise ValidationError(
+            f"{p.name}: not a Dataset-JSON document ({exc}).",
+            code="sdtm_dataset_json_document",
+            name=str(p.name),
+            detail=str(exc),
+        ) from exc
     numeric = frozenset(
         c["name"] for c in doc["columns"] if c.get("dataType") in ("integer", "double", "float")
     )
@@ -184,7 +223,7 @@ def read_table(path: str | Path, *, encoding: str | None = None) -> Table:
     """An SDTM dataset from .csv, .xpt or Dataset-JSON (.json)."""
     p = Path(path)
     if not p.exists():
-        raise ValidationError(f"{p}: no such file.")
+        raise ValidationError(f"{p}: no such file.", code="sdtm_no_such_file", file=str(p))
     suffix = p.suffix.lower()
     if suffix == ".xpt":
         return read_xpt(p, encoding=encoding)
@@ -192,7 +231,11 @@ def read_table(path: str | Path, *, encoding: str | None = None) -> Table:
         return read_dataset_json(p)
     if suffix == ".csv":
         return read_csv(p, encoding=encoding)
-    raise ValidationError(f"{p.name}: unknown kind of file; give a .csv, .xpt or .json dataset.")
+    raise ValidationError(
+        f"{p.name}: unknown kind of file; give a .csv, .xpt or .json dataset.",
+        code="sdtm_unknown_kind_file_give",
+        name=str(p.name),
+    )
 
 
 # --- XPT -> Dataset-JSON -------------------------------------------------------------------------
@@ -233,13 +276,21 @@ def xpt_to_dataset_json(
         if group is None:
             raise ValidationError(
                 f"{Path(path).name}: dataset {name} is not described in the Define-XML (it has "
-                f"{', '.join(sorted(define.groups)) or 'no datasets'})."
+                f"{', '.join(sorted(define.groups)) or 'no datasets'}).",
+                code="sdtm_dataset_described_define_xml",
+                name=str(Path(path).name),
+                name_2=str(name),
+                groups=str(", ".join(sorted(define.groups)) or "no datasets"),
             )
         by_name = {i.name: i for i in group.items}
         missing = [c for c in table.columns if c not in by_name]
         if missing:
             raise ValidationError(
-                f"{Path(path).name}: variables {missing} are not in the Define-XML of {name}."
+                f"{Path(path).name}: variables {missing} are not in the Define-XML of {name}.",
+                code="sdtm_variables_define_xml",
+                name=str(Path(path).name),
+                missing=str(missing),
+                name_2=str(name),
             )
         for c in table.columns:
             item = by_name[c]
@@ -289,7 +340,11 @@ def xpt_to_dataset_json(
             if c in table.numeric and v is not None and types[c] == "integer":
                 if not float(v).is_integer():
                     raise ValidationError(
-                        f"{Path(path).name}: {c} is an integer in the Define-XML but holds {v}."
+                        f"{Path(path).name}: {c} is an integer in the Define-XML but holds {v}.",
+                        code="sdtm_integer_define_xml_but",
+                        name=str(Path(path).name),
+                        c=str(c),
+                        value=str(v),
                     )
                 v = int(v)
             out.append(v)

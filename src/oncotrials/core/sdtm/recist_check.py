@@ -98,7 +98,12 @@ def _date(text: str, where: str, notes: list[str]) -> dt.date:
             return dt.date(int(value), 1, 1)
     except ValueError:
         pass
-    raise ValidationError(f"{where}: date {text!r} is not an ISO 8601 date.")
+    raise ValidationError(
+        f"{where}: date {text!r} is not an ISO 8601 date.",
+        code="sdtm_date_iso_date",
+        where=str(where),
+        text=repr(text),
+    )
 
 
 def _mm(row: dict[str, Any], where: str) -> Decimal | None:
@@ -110,7 +115,12 @@ def _mm(row: dict[str, Any], where: str) -> Decimal | None:
     try:
         return Decimal(str(value))
     except InvalidOperation as exc:
-        raise ValidationError(f"{where}: size {value!r} is not a number.") from exc
+        raise ValidationError(
+            f"{where}: size {value!r} is not a number.",
+            code="sdtm_size_number",
+            where=str(where),
+            value=repr(value),
+        ) from exc
 
 
 def _mine(row: dict[str, Any], prefix: str, evaluator: str, evaluator_id: str) -> bool:
@@ -164,7 +174,12 @@ def import_tumours(
             continue
         for col in ("USUBJID", "TULNKID", "TUORRES"):
             if not row.get(col):
-                raise ValidationError(f"TU record {n}: {col} is empty.")
+                raise ValidationError(
+                    f"TU record {n}: {col} is empty.",
+                    code="sdtm_tu_record_empty",
+                    n=str(n),
+                    col=str(col),
+                )
         lesions[str(row["USUBJID"])][str(row["TULNKID"])] = row
     by_subject: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in tr:
@@ -186,7 +201,11 @@ def import_tumours(
         base_visits = {str(r.get("VISIT", "")) for r in ids.values() if r["TUORRES"] != "NEW"}
         base = next((d for d in dated if d[1] in base_visits), dated[0] if dated else None)
         if base is None:
-            raise ValidationError(f"{subject}: lesions in TU but no TR measurement.")
+            raise ValidationError(
+                f"{subject}: lesions in TU but no TR measurement.",
+                code="sdtm_lesions_tu_but_tr",
+                subject=str(subject),
+            )
 
         baseline = []
         for lid, row in sorted(ids.items()):

@@ -57,13 +57,24 @@ def from_plain(tp: Any, data: Any, where: str = "$") -> Any:
                 return from_plain(option, data, where)
             except (TypeError, ValueError, ValidationError):
                 continue
-        raise ValidationError(f"{where}: {data!r} fits none of {tp}.")
+        raise ValidationError(
+            f"{where}: {data!r} fits none of {tp}.",
+            code="sdtm_fits_none",
+            where=str(where),
+            data=repr(data),
+            tp=str(tp),
+        )
     if origin is tuple:
         (item, *_rest) = typing.get_args(tp)
         return tuple(from_plain(item, v, f"{where}[{i}]") for i, v in enumerate(data))
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         if not isinstance(data, dict):
-            raise ValidationError(f"{where}: expected an object for {tp.__name__}.")
+            raise ValidationError(
+                f"{where}: expected an object for {tp.__name__}.",
+                code="sdtm_expected_object",
+                where=str(where),
+                name=str(tp.__name__),
+            )
         hints = _hints(tp)
         kwargs = {
             f.name: from_plain(hints[f.name], data[f.name], f"{where}.{f.name}")

@@ -57,18 +57,38 @@ def significant_digits(dataset: Dataset, name: str) -> int:
 def check_xpt_limits(dataset: Dataset) -> None:
     """Refuse what SAS XPORT v5 cannot hold, naming the dataset and variable."""
     if len(dataset.name) > MAX_NAME:
-        raise ValidationError(f"Dataset name {dataset.name!r} is longer than {MAX_NAME}.")
+        raise ValidationError(
+            f"Dataset name {dataset.name!r} is longer than {MAX_NAME}.",
+            code="sdtm_dataset_name_longer_than",
+            name=repr(dataset.name),
+            max_name=str(MAX_NAME),
+        )
     if len(dataset.label) > MAX_LABEL:
-        raise ValidationError(f"{dataset.name}: label longer than {MAX_LABEL} characters.")
+        raise ValidationError(
+            f"{dataset.name}: label longer than {MAX_LABEL} characters.",
+            code="sdtm_label_longer_than_characters",
+            name=str(dataset.name),
+            max_label=str(MAX_LABEL),
+        )
     for name, width in widths(dataset).items():
         if width > MAX_TEXT_BYTES:
             raise ValidationError(
                 f"{dataset.name}.{name}: a value has {width} bytes; XPT v5 allows "
-                f"{MAX_TEXT_BYTES}. Move the rest to SUPP{dataset.name} (never cut it)."
+                f"{MAX_TEXT_BYTES}. Move the rest to SUPP{dataset.name} (never cut it).",
+                code="sdtm_value_bytes_xpt_v5",
+                name=str(dataset.name),
+                name_2=str(name),
+                width=str(width),
+                max_text_bytes=str(MAX_TEXT_BYTES),
             )
     for v in dataset.variables:
         if len(v.name) > MAX_NAME or len(v.label) > MAX_LABEL:
-            raise ValidationError(f"{dataset.name}.{v.name}: name or label too long for XPT v5.")
+            raise ValidationError(
+                f"{dataset.name}.{v.name}: name or label too long for XPT v5.",
+                code="sdtm_name_label_too_long",
+                name=str(dataset.name),
+                name_2=str(v.name),
+            )
 
 
 def _frame(dataset: Dataset) -> pl.DataFrame:
@@ -95,13 +115,19 @@ _STAMPS = ((80 + 64, 16), (160, 16), (400 + 64, 16), (480, 16))
 
 def _restamp(data: bytes, when: dt.datetime) -> bytes:
     if not data.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD"):
-        raise ValidationError("The XPT writer did not produce a SAS XPORT v5 library header.")
+        raise ValidationError(
+            "The XPT writer did not produce a SAS XPORT v5 library header.",
+            code="sdtm_xpt_writer_did_produce",
+        )
     stamp = _sas_stamp(when)
     out = bytearray(data)
     for offset, size in _STAMPS:
         old = bytes(out[offset : offset + size])
         if len(old) != size or old[7:8] != b":":
-            raise ValidationError("Unexpected XPT header layout; cannot set its timestamps.")
+            raise ValidationError(
+                "Unexpected XPT header layout; cannot set its timestamps.",
+                code="sdtm_unexpected_xpt_header_layout",
+            )
         out[offset : offset + size] = stamp
     return bytes(out)
 
@@ -129,7 +155,11 @@ def xpt_bytes(dataset: Dataset, *, created: dt.datetime) -> bytes:
     if meta.variable_storage_width != expected:
         raise ValidationError(
             f"{dataset.name}: the XPT widths {meta.variable_storage_width} differ from the "
-            f"declared lengths {expected}."
+            f"declared lengths {expected}.",
+            code="sdtm_xpt_widths_differ_from",
+            name=str(dataset.name),
+            variable_storage_width=str(meta.variable_storage_width),
+            expected=str(expected),
         )
     return data
 

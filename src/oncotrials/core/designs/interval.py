@@ -77,9 +77,19 @@ class DecisionTable:
     def letter(self, n: int, y: int) -> str:
         """The decision letter for ``y`` DLTs among ``n`` patients."""
         if not 1 <= n <= self.max_n:
-            raise ValidationError(f"n must be between 1 and {self.max_n} for this table; got {n}.")
+            raise ValidationError(
+                f"n must be between 1 and {self.max_n} for this table; got {n}.",
+                code="design_table_n",
+                max_n=self.max_n,
+                n=n,
+            )
         if not 0 <= y <= n:
-            raise ValidationError(f"y must be between 0 and n={n}; got {y}.")
+            raise ValidationError(
+                f"y must be between 0 and n={n}; got {y}.",
+                code="design_table_y",
+                n=n,
+                y=y,
+            )
         return LETTERS[int(self.letters[n, y])]
 
     def boundaries(self, cohort_size: int = 1) -> list[dict[str, Any]]:
@@ -223,17 +233,29 @@ class IntervalDesign(abc.ABC):
         t = self.target
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0.05 <= t <= 0.6:
             raise ValidationError(
-                f"The target DLT rate of {name} must lie in [0.05, 0.6]; got {t!r}."
+                f"The target DLT rate of {name} must lie in [0.05, 0.6]; got {t!r}.",
+                code="design_interval_target",
+                field="target",
+                name=name,
+                t=repr(t),
             )
         check_positive_int(f"{name} cohort_size", self.cohort_size)
         check_positive_int(f"{name} n_cohorts", self.n_cohorts)
         check_positive_int(f"{name} n_earlystop", self.n_earlystop)
         if not 0.5 < self.cutoff_eli < 1:
             raise ValidationError(
-                f"{name} cutoff_eli must lie in (0.5, 1); got {self.cutoff_eli!r}."
+                f"{name} cutoff_eli must lie in (0.5, 1); got {self.cutoff_eli!r}.",
+                code="design_interval_cutoff",
+                name=name,
+                cutoff_eli=repr(self.cutoff_eli),
             )
         if not 0 <= self.offset < 0.5:
-            raise ValidationError(f"{name} offset must lie in [0, 0.5); got {self.offset!r}.")
+            raise ValidationError(
+                f"{name} offset must lie in [0, 0.5); got {self.offset!r}.",
+                code="design_interval_offset",
+                name=name,
+                offset=repr(self.offset),
+            )
 
     @property
     def sample_size(self) -> int:
@@ -313,7 +335,10 @@ class IntervalDesign(abc.ABC):
         doses = as_dose_data(data)
         k = len(doses)
         if k == 0:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         cur = check_current(current, k)
         elim = self.eliminated_doses(doses)
         n = doses[cur].treated
@@ -455,7 +480,10 @@ class IntervalDesign(abc.ABC):
         self._validate()
         doses = as_dose_data(data)
         if not doses:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         n = np.array([[d.treated for d in doses]], dtype=np.int64)
         y = np.array([[d.dlts for d in doses]], dtype=np.int64)
         elim = self._elimination(n, y, live=True)

@@ -107,7 +107,11 @@ def resolve_name(name: str) -> str:
     key = str(name).strip().lower()
     if key not in _LOOKUP:
         raise ValidationError(
-            f"Unknown design {name!r}; choose one of {', '.join(DESIGNS)}.", field="design"
+            f"Unknown design {name!r}; choose one of {', '.join(DESIGNS)}.",
+            field="design",
+            code="design_unknown",
+            name=repr(name),
+            choices=", ".join(DESIGNS),
         )
     return _LOOKUP[key]
 
@@ -125,6 +129,9 @@ def get_live_design(name: str) -> type[LiveDesign]:
             f"Design {cls.name!r} gives no live decision for a single-agent cohort from its DLT "  # type: ignore[attr-defined]
             f"data; choose one of {', '.join(design_names(live=True))}.",
             field="design",
+            code="design_not_live",
+            name=repr(cls.name),
+            choices=", ".join(design_names(live=True)),
         )
     return cls
 

@@ -174,7 +174,10 @@ class ThreePlusThree:
     def _validate(self) -> None:
         if self.variant not in VARIANTS:
             raise ValidationError(
-                f"3+3 variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}."
+                f"3+3 variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}.",
+                code="design_3plus3_variant",
+                choices=", ".join(VARIANTS),
+                variant=repr(self.variant),
             )
 
     # --- live decision -----------------------------------------------------------------------
@@ -185,13 +188,19 @@ class ThreePlusThree:
         doses = as_dose_data(data)
         k = len(doses)
         if k == 0:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         cur = check_current(current, k)
         for i, dd in enumerate(doses):
             if dd.treated not in (0, 3, 6):
                 raise ValidationError(
                     f"Dose {i + 1}: the 3+3 design treats 0, 3 or 6 patients per dose; got "
-                    f"{dd.treated}. Record complete cohorts of 3."
+                    f"{dd.treated}. Record complete cohorts of 3.",
+                    code="design_3plus3_cohorts",
+                    dose=i + 1,
+                    treated=dd.treated,
                 )
         n, y = doses[cur].treated, doses[cur].dlts
         pos = f"dose {cur + 1}"

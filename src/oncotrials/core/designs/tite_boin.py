@@ -128,7 +128,9 @@ class TITEBOIN:
         b._validate()
         if not 0 < self.max_pending <= 1:
             raise ValidationError(
-                f"TITE-BOIN max_pending must lie in (0, 1]; got {self.max_pending!r}."
+                f"TITE-BOIN max_pending must lie in (0, 1]; got {self.max_pending!r}.",
+                code="design_tite_boin_max_pending",
+                max_pending=repr(self.max_pending),
             )
         return b
 
@@ -138,18 +140,29 @@ class TITEBOIN:
             if d.pending > d.treated - d.dlts:
                 raise ValidationError(
                     f"Dose {i}: {d.pending} pending patients but only {d.treated - d.dlts} "
-                    f"treated without a DLT; pending patients are counted in treated."
+                    f"treated without a DLT; pending patients are counted in treated.",
+                    code="design_pending_exceeds",
+                    i=i,
+                    pending=d.pending,
+                    without_dlt=d.treated - d.dlts,
                 )
             if d.follow_up and len(d.follow_up) != d.pending:
                 raise ValidationError(
                     f"Dose {i}: follow_up lists {len(d.follow_up)} fractions for {d.pending} "
-                    "pending patients; give one fraction per pending patient."
+                    "pending patients; give one fraction per pending patient.",
+                    code="design_follow_up_count",
+                    i=i,
+                    count=len(d.follow_up),
+                    pending=d.pending,
                 )
             for f in d.follow_up:
                 if not 0 <= f < 1:
                     raise ValidationError(
                         f"Dose {i}: follow-up fractions must lie in [0, 1) (the share of the DLT "
-                        f"window observed); got {f!r}."
+                        f"window observed); got {f!r}.",
+                        code="design_follow_up_fraction",
+                        i=i,
+                        f=repr(f),
                     )
 
     def effective_sample_size(self, dose: DoseData) -> float:
@@ -162,7 +175,10 @@ class TITEBOIN:
         doses = as_dose_data(data)
         k = len(doses)
         if k == 0:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         self._check_pending(doses)
         cur = check_current(current, k)
         t = float(self.target)
@@ -286,7 +302,10 @@ class TITEBOIN:
         self._validate()
         doses = as_dose_data(data)
         if not doses:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         n = np.array([[d.treated for d in doses]], dtype=np.int64)
         y = np.array([[d.dlts for d in doses]], dtype=np.int64)
         extra = self.cutoff_eli - self.offset if self.extrasafe else None

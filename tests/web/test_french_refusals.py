@@ -393,7 +393,7 @@ def test_the_readers_notices_read_in_french(tmp_path):
 # ------------------------------------------- the design engine: coded refusals, worded once
 
 #: Exceptions of Python itself in the design engine: an internal invariant, not a refusal.
-_INTERNAL = {"AssertionError", "RuntimeError", "ValueError", "TypeError"}
+_INTERNAL = {"AssertionError", "KeyError", "RuntimeError", "ValueError", "TypeError"}
 
 
 def _design_refusals(path: Path) -> list[tuple[ast.Call, str]]:
@@ -493,3 +493,24 @@ def test_the_design_engine_check_finds_an_uncoded_or_drifted_refusal(tmp_path):
         "core/designs/new.py:6: design_doses does not say what its wording says",
         "core/designs/new.py:8: design_unworded has no wording",
     ]
+
+
+def test_every_reason_the_designs_explain_by_code_is_worded_by_the_app():
+    """The reasons of the design's decisions (``core.designs.reasons``) have their wording in
+    the dosing app, the same words in English, so a new reason cannot reach a French page in
+    English unnoticed."""
+    import re
+
+    from django.utils.translation import override
+
+    from oncotrials.apps.dosing.design_messages import REASON_MESSAGES
+    from oncotrials.core.designs.reasons import REASONS
+
+    assert set(REASON_MESSAGES) == set(REASONS)
+    with override("en"):
+        drifted = [
+            code
+            for code, english in REASONS.items()
+            if str(REASON_MESSAGES[code]) != re.sub(r"\{(\w+)\}", r"%(\1)s", english)
+        ]
+    assert drifted == []

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from django.utils.translation import gettext_lazy
 
 from oncotrials.apps.accounts.core_messages import Catalogue, translated
+from oncotrials.core.designs.base import Decision
+from oncotrials.core.designs.reasons import Explanation
 from oncotrials.core.errors import OncotrialsError
 
 #: What each design-specific parameter is (``Param.help`` of the designs), in the user's
@@ -529,3 +531,107 @@ def design_errors_translated() -> Iterator[None]:
         if out is exc:
             raise
         raise out from exc
+
+
+#: Why a design decided as it did (``Decision.explained``, codes of ``core.designs.reasons``),
+#: in the user's language; "dose N" stays as is, for the page to name the trial's level.
+REASON_MESSAGES: Catalogue = {
+    "lowest_overly_toxic": gettext_lazy(
+        "The lowest dose is overly toxic (%(dlts)s/%(treated)s DLTs); stop the trial, no MTD."
+    ),
+    "untreated_next_cohort": gettext_lazy(
+        "No patient treated yet at dose %(dose)s; treat the next cohort there."
+    ),
+    "untreated_next_cohort_short": gettext_lazy(
+        "No patient yet at dose %(dose)s; treat the next cohort there."
+    ),
+    "max_sample_select": gettext_lazy(
+        "The maximum sample size (%(size)s) is reached; select dose %(mtd)s as the MTD."
+    ),
+    "max_sample_none": gettext_lazy(
+        "The maximum sample size (%(size)s) is reached; no dose is selected."
+    ),
+    "eliminate_current": gettext_lazy(
+        "%(y)s/%(n)s DLTs at dose %(dose)s: P(DLT rate > %(target)s) > %(cutoff)s; eliminate "
+        "dose %(dose)s and higher doses, de-escalate to dose %(next)s."
+    ),
+    "eliminate_above": gettext_lazy(
+        "Dose %(first)s (%(dlts)s/%(treated)s DLTs) is eliminated with every higher dose, "
+        "including dose %(dose)s; go to dose %(next)s."
+    ),
+    "earlystop_select": gettext_lazy(
+        "%(count)s patients at dose %(dose)s reach n_earlystop=%(n_earlystop)s; stop and "
+        "select dose %(mtd)s."
+    ),
+    "earlystop_none": gettext_lazy(
+        "%(count)s patients at dose %(dose)s reach n_earlystop=%(n_earlystop)s; stop and "
+        "select none."
+    ),
+    "observed": gettext_lazy("%(y)s/%(n)s DLTs at dose %(dose)s: %(action)s."),
+    "escalate_to": gettext_lazy("escalate to dose %(dose)s"),
+    "deescalate_to": gettext_lazy("de-escalate to dose %(dose)s"),
+    "stay_highest": gettext_lazy("stay (highest dose)"),
+    "stay_next_eliminated": gettext_lazy("stay (the next dose is eliminated)"),
+    "stay_lowest": gettext_lazy("stay (already at the lowest dose)"),
+    "stay_at": gettext_lazy("stay at dose %(dose)s"),
+    "tite_eliminated": gettext_lazy(
+        "Dose %(first)s and higher are overly toxic; de-escalate to dose %(next)s."
+    ),
+    "tite_max_sample_select": gettext_lazy(
+        "The maximum sample size is reached and every patient is evaluated; select dose %(mtd)s."
+    ),
+    "tite_max_sample_none": gettext_lazy(
+        "The maximum sample size is reached and every patient is evaluated; select none."
+    ),
+    "tite_too_many_pending": gettext_lazy(
+        "%(pending)s of %(treated)s patients at dose %(dose)s are still pending (more than "
+        "%(share)s); suspend accrual until more are evaluated."
+    ),
+    "tite_lowest_pending": gettext_lazy(
+        "p_hat=%(p_hat)s at the lowest dose with %(pending)s pending; wait for their follow-up."
+    ),
+    "tite_earlystop_select": gettext_lazy(
+        "%(count)s patients at dose %(dose)s reach n_earlystop and the decision is to stay; "
+        "stop and select dose %(mtd)s."
+    ),
+    "tite_earlystop_none": gettext_lazy(
+        "%(count)s patients at dose %(dose)s reach n_earlystop and the decision is to stay; "
+        "stop and select none."
+    ),
+    "tite_observed": gettext_lazy(
+        "%(dlts)s DLTs, %(pending)s pending among %(treated)s at dose %(dose)s: %(action)s."
+    ),
+    "tpt_untreated": gettext_lazy("No patient yet at dose %(dose)s; treat 3 there."),
+    "tpt_lowest_toxic": gettext_lazy(
+        "%(y)s/%(n)s DLTs at the lowest dose: stop the trial, no MTD."
+    ),
+    "tpt_mtd": gettext_lazy("%(y)s/%(n)s DLTs at dose %(dose)s: stop; dose %(mtd)s is the MTD."),
+    "tpt_escalate": gettext_lazy("%(y)s/%(n)s DLTs at dose %(dose)s: escalate to dose %(next)s."),
+    "tpt_exceed": gettext_lazy(
+        "%(y)s/%(n)s DLTs at dose %(dose)s exceed the MTD: treat 3 more at dose %(next)s."
+    ),
+    "tpt_stay": gettext_lazy("%(y)s/%(n)s DLTs at dose %(dose)s: treat 3 more at dose %(dose)s."),
+}
+
+
+def explanation_text(explained: Explanation) -> str:
+    """An explanation worded in the active language (the engine's English for a code missing
+    here, or a wording that names a value the explanation does not carry)."""
+    values = {
+        k: explanation_text(v) if isinstance(v, Explanation) else v for k, v in explained.values
+    }
+    template = REASON_MESSAGES.get(explained.code)
+    if template is None:
+        return str(explained)
+    try:
+        return str(template) % values
+    except (KeyError, TypeError, ValueError):
+        return str(explained)
+
+
+def decision_reason(decision: Decision) -> str:
+    """The reason of a design's decision in the active language (its English text when the
+    design does not explain it by code)."""
+    if decision.explained is None:
+        return decision.reason
+    return explanation_text(decision.explained)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts import access
@@ -37,7 +37,7 @@ from oncotrials.core.designs.registry import (
 )
 from oncotrials.core.errors import ConflictError, ValidationError
 
-from .design_messages import design_errors_translated, design_message
+from .design_messages import decision_reason, design_errors_translated, design_message
 from .models import DltOutcome, EscalationDecision, EscalationPlan
 from .outcomes import DltStatus, dlt_statuses
 
@@ -207,10 +207,10 @@ def _recommend(
             for s in state
         ]
         with design_errors_translated():
-            return state, design_for(plan).decide(data, current)
+            return state, _worded(design_for(plan).decide(data, current))
     data = [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
     try:
-        decision = design_for(plan).decide(data, current)
+        decision = _worded(design_for(plan).decide(data, current))
     except ValidationError as exc:
         # The design has no rule for these counts (a 3+3 dose with 5 evaluable patients, or 2
         # evaluable while the third is in the DLT window): no recommendation, and the page
@@ -247,6 +247,11 @@ def _recommend(
             eliminated=decision.eliminated,
         )
     return state, decision
+
+
+def _worded(decision: Decision) -> Decision:
+    """The design's decision with its reason in the active language."""
+    return replace(decision, reason=decision_reason(decision))
 
 
 def committee_eliminated_level(plan: EscalationPlan) -> int | None:
@@ -722,7 +727,10 @@ def _escalation_decide_signed(
             ),
             field="meaning",
         )
-    state, rec = escalation_recommend(plan=locked)
+    # The signed record keeps the design's reason in the engine's words (English), whatever
+    # the language of the one who signs; pages word it for each reader.
+    with translation.override("en"):
+        state, rec = escalation_recommend(plan=locked)
     levels = [s.dose_level for s in state]
     current_level = locked.current_dose_level.level
     if action == Action.STOP:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from oncotrials.core.designs.reasons import Explanation
 from oncotrials.core.errors import ValidationError
 
 
@@ -71,6 +72,9 @@ class Decision:
     rule: str = ""  # the decision-table row or rule that decided
     eliminated: tuple[int, ...] = field(default_factory=tuple)
     mtd: int | None = None  # 0-based dose selected as MTD when the trial stops (None: none)
+    #: the reason by its code and values (designs that word it from ``reasons.REASONS``), for
+    #: an application to word in its user's language
+    explained: Explanation | None = None
 
 
 def check_doses(data: Sequence[DoseData], *, n_doses: int | None = None) -> None:

@@ -260,3 +260,25 @@ def test_a_recommendation_the_engine_refuses_says_why_in_french(esc_cohort, clie
     page = client.get(f"/cohorts/{esc_cohort.pk}/escalation/").content.decode()
     assert "Le taux de DLT cible de BOIN doit être compris dans [0.05, 0.6]" in page
     assert "cannot recommend" not in page
+
+
+def test_a_decision_signed_in_french_keeps_the_designs_reason_in_english(journey):
+    """The page words the reason for its reader; the signed record keeps the engine's words."""
+    from oncotrials.apps.dosing.services import escalation_decide, escalation_recommend
+
+    investigator = journey.unit.users["investigator"]
+    plan = plan_create(
+        cohort=journey.cohort, design="3+3", start_level=journey.dose_level, by=investigator
+    )
+    with translation.override("fr"):
+        _state, shown = escalation_recommend(plan=plan)
+        decision = escalation_decide(
+            plan=plan,
+            action="stay",
+            next_dose_level=journey.dose_level,
+            by=investigator,
+            password="a-long-test-password-42",
+            meaning="SRC",
+        )
+    assert shown.reason == "Aucun patient à ce jour à la DL1 ; y traiter 3 patients."
+    assert decision.recommended_reason == "No patient yet at DL1; treat 3 there."

@@ -157,3 +157,19 @@ def test_an_interval_designs_reason_is_worded_from_its_parts():
     assert decision_reason(decision) == decision.reason
     with override("fr"):
         assert decision_reason(decision) == "1/3 DLT à la dose 2 : rester à la dose 2."
+
+
+def test_a_model_designs_reason_reads_in_french_with_its_estimates():
+    from django.utils.translation import override
+
+    from oncotrials.apps.dosing.design_messages import decision_reason
+    from oncotrials.core.designs import CRM
+
+    crm = CRM([0.05, 0.12, 0.25, 0.4], target=0.25)
+    decision = crm.decide([(3, 0), (0, 0), (0, 0), (0, 0)], 0)
+    assert decision.reason.startswith("Posterior mean of beta ")
+    with override("fr"):
+        french = decision_reason(decision)
+    assert french.startswith("Moyenne a posteriori de beta ")
+    estimates = decision.reason.split("[", 1)[1].split("]", 1)[0]
+    assert f"probabilités de DLT estimées [{estimates}] pour la cible 0.25." in french

@@ -611,6 +611,40 @@ REASON_MESSAGES: Catalogue = {
         "%(y)s/%(n)s DLTs at dose %(dose)s exceed the MTD: treat 3 more at dose %(next)s."
     ),
     "tpt_stay": gettext_lazy("%(y)s/%(n)s DLTs at dose %(dose)s: treat 3 more at dose %(dose)s."),
+    "model_untreated_cohort": gettext_lazy(
+        "No patient treated yet; treat the first cohort at dose %(dose)s."
+    ),
+    "model_untreated_patient": gettext_lazy(
+        "No patient treated yet; treat the first patient at dose %(dose)s."
+    ),
+    "crm_safety_stop": gettext_lazy(
+        "P(DLT rate at the lowest dose > %(target)s) = %(p)s exceeds the safety threshold "
+        "%(threshold)s: stop, no dose is safe."
+    ),
+    "crm_max_n": gettext_lazy(
+        "Sample size reached (%(total)s of %(max_n)s); the MTD estimate is dose %(mtd)s."
+    ),
+    "crm_stop_n": gettext_lazy(
+        "Dose %(dose)s already has %(count)s patients (stop_n_at_dose=%(stop_n)s); the MTD "
+        "estimate is dose %(dose)s."
+    ),
+    "crm_posterior_mean": gettext_lazy(
+        "Posterior mean of beta %(beta)s; DLT estimates [%(estimates)s] for target %(target)s."
+    ),
+    "crm_posterior_mle": gettext_lazy(
+        "Posterior MLE of beta %(beta)s; DLT estimates [%(estimates)s] for target %(target)s."
+    ),
+    "titecrm_posterior": gettext_lazy(
+        "TITE-CRM posterior mean of beta %(beta)s with %(pending)s pending patient(s) weighted "
+        "by follow-up; DLT estimates [%(estimates)s] for target %(target)s."
+    ),
+    "ewoc_stop": gettext_lazy(
+        "P(DLT rate at the first dose > %(target)s) = %(p)s exceeds %(threshold)s: stop."
+    ),
+    "ewoc_next": gettext_lazy(
+        "P(MTD < dose %(dose)s) = %(p)s <= alpha %(alpha)s; posterior mean DLT probability "
+        "there %(pdlt)s."
+    ),
 }
 
 

@@ -49,6 +49,7 @@ from oncotrials.core.designs.base import (
     check_escalation_params,
     check_truth,
 )
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import integrate, optimize, stats
 
@@ -855,7 +856,7 @@ class CRM:
                 action=Action.STAY,
                 current_dose=current_dose,
                 next_dose=current_dose,
-                reason=f"No patient treated yet; treat the first cohort at dose {current_dose + 1}.",
+                **reason("model_untreated_cohort", dose=current_dose + 1),
                 rule="n=0",
             )
         if last_cohort is not None and not isinstance(last_cohort, DoseData):
@@ -880,9 +881,11 @@ class CRM:
                     action=Action.STOP,
                     current_dose=current_dose,
                     next_dose=None,
-                    reason=(
-                        f"P(DLT rate at the lowest dose > {self.target:g}) = {p_tox:.3f} exceeds "
-                        f"the safety threshold {self.safety_threshold:g}: stop, no dose is safe."
+                    **reason(
+                        "crm_safety_stop",
+                        target=f"{self.target:g}",
+                        p=f"{p_tox:.3f}",
+                        threshold=f"{self.safety_threshold:g}",
                     ),
                     rule="safety stop",
                     eliminated=tuple(range(skel.size)),
@@ -909,10 +912,7 @@ class CRM:
                 action=Action.STOP,
                 current_dose=current_dose,
                 next_dose=None,
-                reason=(
-                    f"Sample size reached ({total} of {self.max_n}); the MTD estimate is dose "
-                    f"{fit.mtd + 1}."
-                ),
+                **reason("crm_max_n", total=total, max_n=self.max_n, mtd=fit.mtd + 1),
                 rule=f"max_n={self.max_n}; selected dose {fit.mtd + 1}",
                 mtd=fit.mtd,
             )
@@ -921,9 +921,11 @@ class CRM:
                 action=Action.STOP,
                 current_dose=current_dose,
                 next_dose=None,
-                reason=(
-                    f"Dose {nxt + 1} already has {data[nxt].treated} patients "
-                    f"(stop_n_at_dose={self.stop_n_at_dose}); the MTD estimate is dose {nxt + 1}."
+                **reason(
+                    "crm_stop_n",
+                    dose=nxt + 1,
+                    count=data[nxt].treated,
+                    stop_n=self.stop_n_at_dose,
                 ),
                 rule=f"stop_n_at_dose={self.stop_n_at_dose}; selected dose {nxt + 1}",
                 mtd=nxt,
@@ -939,9 +941,11 @@ class CRM:
             action=action,
             current_dose=current_dose,
             next_dose=nxt,
-            reason=(
-                f"Posterior {'mean' if self.method == 'bayes' else 'MLE'} of beta "
-                f"{fit.estimate:.4f}; DLT estimates [{est}] for target {self.target:g}."
+            **reason(
+                "crm_posterior_mean" if self.method == "bayes" else "crm_posterior_mle",
+                beta=f"{fit.estimate:.4f}",
+                estimates=est,
+                target=f"{self.target:g}",
             ),
             rule="; ".join(rules),
         )

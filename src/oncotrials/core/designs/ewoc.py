@@ -51,6 +51,7 @@ from oncotrials.core.designs.base import (
 )
 from oncotrials.core.designs.crm import CRMSimulation, check_rate
 from oncotrials.core.designs.crm import _check_int as check_int
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import special, stats
 
@@ -419,7 +420,7 @@ class EWOC:
                 action=Action.STAY,
                 current_dose=cur,
                 next_dose=cur,
-                reason=f"No patient treated yet; treat the first patient at dose {cur + 1}.",
+                **reason("model_untreated_patient", dose=cur + 1),
                 rule="n=0",
             )
         post = self.posterior(doses)
@@ -428,9 +429,11 @@ class EWOC:
                 action=Action.STOP,
                 current_dose=cur,
                 next_dose=None,
-                reason=(
-                    f"P(DLT rate at the first dose > {self.target:g}) = "
-                    f"{post.prob_first_too_toxic:.3f} exceeds {self.stop_threshold:g}: stop."
+                **reason(
+                    "ewoc_stop",
+                    target=f"{self.target:g}",
+                    p=f"{post.prob_first_too_toxic:.3f}",
+                    threshold=f"{self.stop_threshold:g}",
                 ),
                 rule="EWOC stopping rule",
                 eliminated=tuple(range(x.size)),
@@ -449,9 +452,12 @@ class EWOC:
             action=action,
             current_dose=cur,
             next_dose=nxt,
-            reason=(
-                f"P(MTD < dose {nxt + 1}) = {post.prob_overdose[nxt]:.3f} <= alpha {self.alpha:g}; "
-                f"posterior mean DLT probability there {post.pdlt[nxt]:.3f}."
+            **reason(
+                "ewoc_next",
+                dose=nxt + 1,
+                p=f"{post.prob_overdose[nxt]:.3f}",
+                alpha=f"{self.alpha:g}",
+                pdlt=f"{post.pdlt[nxt]:.3f}",
             ),
             rule=rule,
         )

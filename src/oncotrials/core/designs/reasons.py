@@ -1,4 +1,4 @@
-"""Why a rule-based or interval design decided as it did: a stable code and the values it names.
+"""Why a design decided as it did: a stable code and the values it names.
 
 A :class:`Decision` carries its reason as English text (``reason``), and, for the designs that
 word it from this table, as an :class:`Explanation` too, so that an application can word the
@@ -78,6 +78,37 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "tpt_escalate": "{y}/{n} DLTs at dose {dose}: escalate to dose {next}.",
         "tpt_exceed": "{y}/{n} DLTs at dose {dose} exceed the MTD: treat 3 more at dose {next}.",
         "tpt_stay": "{y}/{n} DLTs at dose {dose}: treat 3 more at dose {dose}.",
+        # model-based designs (CRM, TITE-CRM, EWOC)
+        "model_untreated_cohort": (
+            "No patient treated yet; treat the first cohort at dose {dose}."
+        ),
+        "model_untreated_patient": (
+            "No patient treated yet; treat the first patient at dose {dose}."
+        ),
+        "crm_safety_stop": (
+            "P(DLT rate at the lowest dose > {target}) = {p} exceeds the safety threshold "
+            "{threshold}: stop, no dose is safe."
+        ),
+        "crm_max_n": "Sample size reached ({total} of {max_n}); the MTD estimate is dose {mtd}.",
+        "crm_stop_n": (
+            "Dose {dose} already has {count} patients (stop_n_at_dose={stop_n}); the MTD "
+            "estimate is dose {dose}."
+        ),
+        "crm_posterior_mean": (
+            "Posterior mean of beta {beta}; DLT estimates [{estimates}] for target {target}."
+        ),
+        "crm_posterior_mle": (
+            "Posterior MLE of beta {beta}; DLT estimates [{estimates}] for target {target}."
+        ),
+        "titecrm_posterior": (
+            "TITE-CRM posterior mean of beta {beta} with {pending} pending patient(s) weighted "
+            "by follow-up; DLT estimates [{estimates}] for target {target}."
+        ),
+        "ewoc_stop": "P(DLT rate at the first dose > {target}) = {p} exceeds {threshold}: stop.",
+        "ewoc_next": (
+            "P(MTD < dose {dose}) = {p} <= alpha {alpha}; posterior mean DLT probability there "
+            "{pdlt}."
+        ),
     }
 )
 

@@ -54,6 +54,7 @@ from oncotrials.core.designs.crm import _check_int as check_int
 from oncotrials.core.designs.crm import _grid_posterior as grid_posterior
 from oncotrials.core.designs.crm import _log_p as log_p
 from oncotrials.core.designs.crm import _make_grid as make_grid
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.errors import ValidationError
 
 Scheme = Literal["linear", "adaptive"]
@@ -355,7 +356,7 @@ class TITECRM:
                 action=Action.STAY,
                 current_dose=current_dose,
                 next_dose=current_dose,
-                reason=f"No patient treated yet; treat the first cohort at dose {current_dose + 1}.",
+                **reason("model_untreated_cohort", dose=current_dose + 1),
                 rule="n=0",
             )
         nxt = fit.mtd
@@ -376,10 +377,12 @@ class TITECRM:
             action=action,
             current_dose=current_dose,
             next_dose=nxt,
-            reason=(
-                f"TITE-CRM posterior mean of beta {fit.estimate:.4f} with {pend} pending "
-                f"patient(s) weighted by follow-up; DLT estimates [{est}] for target "
-                f"{self.target:g}."
+            **reason(
+                "titecrm_posterior",
+                beta=f"{fit.estimate:.4f}",
+                pending=pend,
+                estimates=est,
+                target=f"{self.target:g}",
             ),
             rule=rule,
         )

@@ -452,3 +452,129 @@ def test_the_readers_notices_read_in_french(tmp_path):
         "Protein_Change ou Amino_Acid_Change) ; les changements protéiques seront vides."
     )
     assert len(french) == len(parsed.notices)
+
+
+# ------------------------------------------- the design engine: coded refusals, worded once
+
+#: Exceptions of Python itself in the design engine: an internal invariant, not a refusal.
+_INTERNAL = {"AssertionError", "KeyError", "RuntimeError", "ValueError", "TypeError"}
+
+
+def _design_refusals(path: Path) -> list[tuple[ast.Call, str]]:
+    """Every error the module at ``path`` raises on purpose, with where it is."""
+    return [
+        (node, f"{path.relative_to(SRC)}:{node.lineno}")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and (name := getattr(node.func, "id", getattr(node.func, "attr", ""))).endswith("Error")
+        and name not in _INTERNAL
+    ]
+
+
+def _template_of(call: ast.Call) -> str | None:
+    """The gettext template the engine's English text stands for: each ``{value}`` of its
+    f-string becomes the ``%(name)s`` of the keyword that carries the same value (``repr`` for
+    ``!r``, the formatted text for a format spec); None when a value is carried by none."""
+    carried = {ast.unparse(k.value): k.arg for k in call.keywords if k.arg}
+    text = call.args[0] if call.args else None
+    if isinstance(text, ast.Constant) and isinstance(text.value, str):
+        return text.value.replace("%", "%%")
+    if not isinstance(text, ast.JoinedStr):
+        return None
+    out = []
+    for part in text.values:
+        if isinstance(part, ast.Constant):
+            out.append(str(part.value).replace("%", "%%"))
+            continue
+        assert isinstance(part, ast.FormattedValue)
+        value = ast.unparse(part.value)
+        if part.conversion == ord("r"):
+            value = f"repr({value})"
+        elif part.format_spec is not None:
+            value = ast.unparse(
+                ast.JoinedStr([ast.FormattedValue(part.value, -1, part.format_spec)])
+            )
+        name = carried.get(value) or carried.get(f"str({value})")
+        if name is None:
+            return None
+        out.append(f"%({name})s")
+    return "".join(out)
+
+
+def _design_engine_problems(catalogue) -> list[str]:
+    from django.utils.translation import override
+
+    problems = []
+    for path in sorted((SRC / "core" / "designs").glob("*.py")):
+        for call, where in _design_refusals(path):
+            code = next((k.value for k in call.keywords if k.arg == "code"), None)
+            if not isinstance(code, ast.Constant):
+                problems.append(f"{where}: no code")
+            elif code.value not in catalogue:
+                problems.append(f"{where}: {code.value} has no wording")
+            else:
+                with override("en"):
+                    english = str(catalogue[code.value])
+                if _template_of(call) != english:
+                    problems.append(f"{where}: {code.value} does not say what its wording says")
+    return problems
+
+
+def test_the_design_engine_raises_only_coded_refusals_its_app_words():
+    """Every refusal of the dose-finding engine has a code, the escalation app words that code
+    (in one catalogue, with French in django.po), and in English the wording is the engine's own
+    text with the same values: a new uncoded refusal, or one whose text drifts, fails here."""
+    from oncotrials.apps.dosing.design_messages import DESIGN_MESSAGES
+
+    assert len(DESIGN_MESSAGES) > 100
+    assert _design_engine_problems(DESIGN_MESSAGES) == []
+
+
+def test_the_design_engine_check_finds_an_uncoded_or_drifted_refusal(tmp_path):
+    designs = tmp_path / "core" / "designs"
+    designs.mkdir(parents=True)
+    (designs / "new.py").write_text(
+        "def f(n):\n"
+        "    raise ValidationError(f'{n} doses.')\n"
+        "def g(n):\n"
+        "    raise ValidationError(f'{n!r} doses.', code='design_doses', n=repr(n))\n"
+        "def h(n):\n"
+        "    raise ValidationError(f'{n} levels.', code='design_doses', n=n)\n"
+        "def i(n):\n"
+        "    raise ValidationError(f'{n:g} doses.', code='design_unworded', n=n)\n"
+        "def j():\n"
+        "    raise AssertionError('unreachable')\n",
+        encoding="utf-8",
+    )
+    global SRC
+    saved, SRC = SRC, tmp_path
+    try:
+        problems = _design_engine_problems({"design_doses": "%(n)s doses."})
+    finally:
+        SRC = saved
+    assert problems == [
+        "core/designs/new.py:2: no code",
+        "core/designs/new.py:6: design_doses does not say what its wording says",
+        "core/designs/new.py:8: design_unworded has no wording",
+    ]
+
+
+def test_every_reason_the_designs_explain_by_code_is_worded_by_the_app():
+    """The reasons of the design's decisions (``core.designs.reasons``) have their wording in
+    the dosing app, the same words in English, so a new reason cannot reach a French page in
+    English unnoticed."""
+    import re
+
+    from django.utils.translation import override
+
+    from oncotrials.apps.dosing.design_messages import REASON_MESSAGES
+    from oncotrials.core.designs.reasons import REASONS
+
+    assert set(REASON_MESSAGES) == set(REASONS)
+    with override("en"):
+        drifted = [
+            code
+            for code, english in REASONS.items()
+            if str(REASON_MESSAGES[code]) != re.sub(r"\{(\w+)\}", r"%(\1)s", english)
+        ]
+    assert drifted == []

@@ -119,3 +119,57 @@ def test_the_escalation_plot_has_its_patient_sequence_as_a_table_and_french_axes
     page = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
     assert "Données du graphique" in page
     assert "<td>pas de DLT</td>" in page
+
+
+def test_the_recommendations_reason_reads_in_french_with_the_trials_labels(
+    from_dl0, screen, client_for, monkeypatch
+):
+    """The design explains its decision by a code and its values: the page words it in the
+    reader's language, the doses named by the trial's labels; the API does the same."""
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _three_without_dlt(journey, levels[0], screen, monkeypatch)
+    c = client_for("investigator")
+    english = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    assert "0/3 DLTs at DL0: escalate to DL1." in english
+    api = f"/api/v1/cohorts/{journey.cohort.pk}/escalation"
+    assert c.get(api).json()["recommendation"]["reason"] == "0/3 DLTs at DL0: escalate to DL1."
+    c.cookies["django_language"] = "fr"
+    french = c.get(f"/cohorts/{journey.cohort.pk}/escalation/").content.decode()
+    recommendation = french.split('data-testid="recommendation"', 1)[1].split("</section>", 1)[0]
+    assert "<p>0/3 DLT à la DL0 : escalader à la DL1.</p>" in recommendation
+    assert "escalate to" not in recommendation
+    assert c.get(api).json()["recommendation"]["reason"] == (
+        "0/3 DLT à la DL0 : escalader à la DL1."
+    )
+
+
+def test_an_interval_designs_reason_is_worded_from_its_parts():
+    """BOIN's "stay" explained in French: the action part is an explanation of its own."""
+    from django.utils.translation import override
+
+    from oncotrials.apps.dosing.design_messages import decision_reason
+    from oncotrials.core.designs import BOIN
+
+    decision = BOIN(0.3, cohort_size=3, n_cohorts=10).decide([(3, 0), (3, 1), (0, 0)], 1)
+    assert decision.reason == "1/3 DLTs at dose 2: stay at dose 2."
+    assert decision_reason(decision) == decision.reason
+    with override("fr"):
+        assert decision_reason(decision) == "1/3 DLT à la dose 2 : rester à la dose 2."
+
+
+def test_a_model_designs_reason_reads_in_french_with_its_estimates():
+    from django.utils.translation import override
+
+    from oncotrials.apps.dosing.design_messages import decision_reason
+    from oncotrials.core.designs import CRM
+
+    crm = CRM([0.05, 0.12, 0.25, 0.4], target=0.25)
+    decision = crm.decide([(3, 0), (0, 0), (0, 0), (0, 0)], 0)
+    assert decision.reason.startswith("Posterior mean of beta ")
+    with override("fr"):
+        french = decision_reason(decision)
+    assert french.startswith("Moyenne a posteriori de beta ")
+    estimates = decision.reason.split("[", 1)[1].split("]", 1)[0]
+    assert f"probabilités de DLT estimées [{estimates}] pour la cible 0.25." in french

@@ -15,6 +15,8 @@ from oncotrials.core.designs.base import Param
 from oncotrials.core.designs.registry import live_designs
 from oncotrials.core.errors import OncotrialsError
 
+from .design_messages import param_help
+
 
 def design_parameters() -> dict[str, tuple[Param, tuple[str, ...]]]:
     """Every design-specific parameter of the live designs: its declaration and the designs
@@ -32,7 +34,7 @@ _BOOLEAN = [("", _("design default")), ("true", _("yes")), ("false", _("no"))]
 
 def _param_field(key: str, spec: Param, designs: Iterable[str]) -> forms.Field:
     labels = ", ".join(str(live_designs()[d].label) for d in designs)
-    help_text = f"{spec.help} — {labels}"
+    help_text = f"{param_help(spec.help)} — {labels}"
     attrs = {"data-designs": " ".join(designs)}
     field: forms.Field
     if spec.kind == "boolean":
@@ -169,11 +171,19 @@ class PlanForm(forms.Form):
         field = str(exc.extra.get("field") or "")
         if field.startswith("parameters."):
             field = f"param_{field.removeprefix('parameters.')}"
+        # The setting is looked for in the engine's own (English) words: a translated refusal
+        # keeps them as its cause.
+        cause = exc.__cause__
+        said = (
+            cause.message
+            if isinstance(cause, OncotrialsError) and cause.code == exc.code
+            else exc.message
+        )
         if field not in self.fields:
             named = [
                 (m.start(), name)
                 for name in self.fields
-                if (m := re.search(rf"\b{re.escape(name.removeprefix('param_'))}\b", exc.message))
+                if (m := re.search(rf"\b{re.escape(name.removeprefix('param_'))}\b", said))
             ]
             field = min(named)[1] if named else ""
         self.add_error(field or None, exc.message)

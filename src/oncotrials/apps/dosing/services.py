@@ -10,11 +10,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts import access
-from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import User
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
@@ -38,6 +37,7 @@ from oncotrials.core.designs.registry import (
 )
 from oncotrials.core.errors import ConflictError, ValidationError
 
+from .design_messages import decision_reason, design_errors_translated, design_message
 from .models import DltOutcome, EscalationDecision, EscalationPlan
 from .outcomes import DltStatus, dlt_statuses
 
@@ -49,29 +49,6 @@ ACTION_LABELS = {
     "eliminate": gettext_lazy("eliminate"),
     "stop": gettext_lazy("stop"),
     "suspend": gettext_lazy("suspend"),
-}
-
-#: The design engine's refusals of a plan's settings, in the user's language (the core's
-#: English when a code is missing here).
-DESIGN_MESSAGES: Catalogue = {
-    "design_target": gettext_lazy(
-        "The target DLT rate of %(design)s must lie in (0, 1); got %(got)s."
-    ),
-    "design_param_boolean": gettext_lazy("%(field)s must be true or false; got %(value)s."),
-    "design_param_text": gettext_lazy("%(field)s must be a text; got %(value)s."),
-    "design_param_integer": gettext_lazy("%(field)s must be an integer; got %(value)s."),
-    "design_param_number": gettext_lazy("%(field)s must be a number; got %(value)s."),
-    "design_param_per_dose": gettext_lazy(
-        "%(field)s must be a list of numbers, one per dose level; got %(value)s."
-    ),
-    "design_param_count": gettext_lazy(
-        "%(field)s gives %(count)s values but the cohort has %(n_doses)s dose levels; give one "
-        "per dose level, lowest first."
-    ),
-    "design_param_unknown": gettext_lazy(
-        "%(design)s has no parameter %(name)s; its parameters are: %(accepted)s."
-    ),
-    "design_param_required": gettext_lazy("%(design)s needs %(field)s (%(help)s)."),
 }
 
 
@@ -229,16 +206,18 @@ def _recommend(
             )
             for s in state
         ]
-        return state, design_for(plan).decide(data, current)
+        with design_errors_translated():
+            return state, _worded(design_for(plan).decide(data, current))
     data = [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
     try:
-        decision = design_for(plan).decide(data, current)
+        decision = _worded(design_for(plan).decide(data, current))
     except ValidationError as exc:
         # The design has no rule for these counts (a 3+3 dose with 5 evaluable patients, or 2
         # evaluable while the third is in the DLT window): no recommendation, and the page
         # says why instead of failing; the committee decides, with its reason.
         waiting = (
-            f"{state[current].pending} patient(s) at the current dose are still in the DLT window. "
+            gettext("%(pending)s patient(s) at the current dose are still in the DLT window. ")
+            % {"pending": state[current].pending}
             if state[current].pending
             else ""
         )
@@ -246,21 +225,33 @@ def _recommend(
             action=Action.SUSPEND,
             current_dose=current,
             next_dose=current,
-            reason=f"{waiting}The design cannot recommend on these counts: {exc.message} "
-            "The committee decides, with its reason.",
-            rule="no design rule for these counts",
+            reason=waiting
+            + gettext(
+                "The design cannot recommend on these counts: %(refusal)s The committee "
+                "decides, with its reason."
+            )
+            % {"refusal": design_message(exc)},
+            rule=gettext("no design rule for these counts"),
         )
     if state[current].pending and decision.action not in (Action.STOP,):
         decision = Decision(
             action=Action.SUSPEND,
             current_dose=current,
             next_dose=current,
-            reason=f"{state[current].pending} patient(s) at the current dose are still in the DLT window; "
-            f"the design's answer once they are evaluable would be: {decision.reason}",
+            reason=gettext(
+                "%(pending)s patient(s) at the current dose are still in the DLT window; the "
+                "design's answer once they are evaluable would be: %(answer)s"
+            )
+            % {"pending": state[current].pending, "answer": decision.reason},
             rule=decision.rule,
             eliminated=decision.eliminated,
         )
     return state, decision
+
+
+def _worded(decision: Decision) -> Decision:
+    """The design's decision with its reason in the active language."""
+    return replace(decision, reason=decision_reason(decision))
 
 
 def committee_eliminated_level(plan: EscalationPlan) -> int | None:
@@ -495,7 +486,7 @@ def _check_plan(
             % {"parameters": repr(parameters)},
             field="parameters",
         )
-    with core_errors_translated(DESIGN_MESSAGES):
+    with design_errors_translated():
         settings = _settings(
             cohort=cohort,
             target=target,
@@ -736,7 +727,10 @@ def _escalation_decide_signed(
             ),
             field="meaning",
         )
-    state, rec = escalation_recommend(plan=locked)
+    # The signed record keeps the design's reason in the engine's words (English), whatever
+    # the language of the one who signs; pages word it for each reader.
+    with translation.override("en"):
+        state, rec = escalation_recommend(plan=locked)
     levels = [s.dose_level for s in state]
     current_level = locked.current_dose_level.level
     if action == Action.STOP:

@@ -20,6 +20,7 @@ from oncotrials.core.designs.registry import design_for_escalation
 from oncotrials.core.designs.tite_boin import TITEBOIN
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
+from .design_messages import design_errors_translated
 from .forms import DecisionForm, PlanForm
 from .models import EscalationPlan
 from .plots import escalation_history_svg, escalation_sequence
@@ -261,7 +262,8 @@ def escalation_plan(request: HttpRequest, cohort_id: int) -> HttpResponse:
     preview = None
     if request.method == "POST" and form.is_valid():
         try:
-            preview = decision_table(form.cleaned_data["design"], _settings_of(cohort, form))
+            with design_errors_translated():
+                preview = decision_table(form.cleaned_data["design"], _settings_of(cohort, form))
             if "preview" not in request.POST:
                 data = form.cleaned_data
                 if plan is None:
@@ -294,6 +296,7 @@ def escalation_plan(request: HttpRequest, cohort_id: int) -> HttpResponse:
         request,
         "dosing/plan.html",
         {"cohort": cohort, "plan": plan, "form": form, "preview": preview, "levels": levels},
+        status=422 if form.is_bound and form.errors else 200,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from oncotrials.core.designs.reasons import Explanation
 from oncotrials.core.errors import ValidationError
 
 
@@ -42,12 +43,21 @@ class DoseData:
         if self.treated < 0 or self.dlts < 0 or self.pending < 0:
             raise ValidationError(
                 f"Dose {dose}: counts must be non-negative; got treated={self.treated}, "
-                f"dlts={self.dlts}, pending={self.pending}."
+                f"dlts={self.dlts}, pending={self.pending}.",
+                code="design_counts_negative",
+                dose=dose,
+                treated=self.treated,
+                dlts=self.dlts,
+                pending=self.pending,
             )
         if self.dlts > self.treated:
             raise ValidationError(
                 f"Dose {dose}: {self.dlts} DLTs among {self.treated} treated patients; "
-                "DLTs cannot exceed the number treated."
+                "DLTs cannot exceed the number treated.",
+                code="design_dlts_exceed_treated",
+                dose=dose,
+                dlts=self.dlts,
+                treated=self.treated,
             )
 
 
@@ -62,6 +72,9 @@ class Decision:
     rule: str = ""  # the decision-table row or rule that decided
     eliminated: tuple[int, ...] = field(default_factory=tuple)
     mtd: int | None = None  # 0-based dose selected as MTD when the trial stops (None: none)
+    #: the reason by its code and values (designs that word it from ``reasons.REASONS``), for
+    #: an application to word in its user's language
+    explained: Explanation | None = None
 
 
 def check_doses(data: Sequence[DoseData], *, n_doses: int | None = None) -> None:
@@ -69,7 +82,10 @@ def check_doses(data: Sequence[DoseData], *, n_doses: int | None = None) -> None
     if n_doses is not None and len(data) != n_doses:
         raise ValidationError(
             f"Got data for {len(data)} dose levels but the design has {n_doses}; "
-            "give one entry per dose level, in increasing order."
+            "give one entry per dose level, in increasing order.",
+            code="design_data_dose_count",
+            count=len(data),
+            n_doses=n_doses,
         )
     for i, d in enumerate(data):
         d.check(dose=i)
@@ -84,21 +100,41 @@ def check_probability(name: str, value: float, *, low: float = 0.0, high: float 
         v = float(value)
     except (TypeError, ValueError):
         raise ValidationError(
-            f"{name} must be a number in ({low:g}, {high:g}); got {value!r}."
+            f"{name} must be a number in ({low:g}, {high:g}); got {value!r}.",
+            code="design_value_number_range",
+            name=name,
+            low=f"{low:g}",
+            high=f"{high:g}",
+            value=repr(value),
         ) from None
     if not (low < v < high):
-        raise ValidationError(f"{name} must lie in ({low:g}, {high:g}); got {value!r}.")
+        raise ValidationError(
+            f"{name} must lie in ({low:g}, {high:g}); got {value!r}.",
+            code="design_value_range",
+            name=name,
+            low=f"{low:g}",
+            high=f"{high:g}",
+            value=repr(value),
+        )
     return v
 
 
 def check_positive_int(name: str, value: int, *, minimum: int = 1) -> int:
     """Return ``value`` if it is an integer >= ``minimum``, else raise."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        raise ValidationError(
+            f"{name} must be an integer >= {minimum}; got {value!r}.",
+            code="design_value_integer_min",
+            name=name,
+            minimum=minimum,
+            value=repr(value),
+        )
     return int(value)
 
 
-def check_truth(truth: Sequence[float], *, monotone: bool = True) -> NDArray[np.float64]:
+def check_truth(
+    truth: Sequence[float], *, monotone: bool = True, name: str = "truth"
+) -> NDArray[np.float64]:
     """Validate a vector of true DLT probabilities, one per dose level, in increasing dose order.
 
     Every rate must lie in [0, 1]; with ``monotone=True`` (rule-based and model-assisted
@@ -107,21 +143,35 @@ def check_truth(truth: Sequence[float], *, monotone: bool = True) -> NDArray[np.
     arr = np.asarray(truth, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
         raise ValidationError(
-            f"truth must be a non-empty list of DLT probabilities, one per dose; got {truth!r}."
+            f"{name} must be a non-empty list of DLT probabilities, one per dose; got {truth!r}.",
+            code="design_truth_empty",
+            name=name,
+            truth=repr(truth),
         )
     bad = np.flatnonzero(~((arr >= 0.0) & (arr <= 1.0)))
     if bad.size:
         i = int(bad[0])
         raise ValidationError(
-            f"truth[{i}] (dose {i + 1}) must be a probability in [0, 1]; got {float(arr[i])!r}."
+            f"{name}[{i}] (dose {i + 1}) must be a probability in [0, 1]; got {float(arr[i])!r}.",
+            code="design_truth_probability",
+            name=name,
+            i=i,
+            dose=i + 1,
+            value=repr(float(arr[i])),
         )
     if monotone:
         dec = np.flatnonzero(np.diff(arr) < 0)
         if dec.size:
             i = int(dec[0])
             raise ValidationError(
-                f"truth must be non-decreasing in dose; got {arr[i]:g} at dose {i + 1} then "
-                f"{arr[i + 1]:g} at dose {i + 2}. Order the doses from lowest to highest."
+                f"{name} must be non-decreasing in dose; got {arr[i]:g} at dose {i + 1} then "
+                f"{arr[i + 1]:g} at dose {i + 2}. Order the doses from lowest to highest.",
+                code="design_truth_decreasing",
+                name=name,
+                rate=f"{arr[i]:g}",
+                dose=i + 1,
+                next_rate=f"{arr[i + 1]:g}",
+                next_dose=i + 2,
             )
     return arr
 
@@ -129,11 +179,19 @@ def check_truth(truth: Sequence[float], *, monotone: bool = True) -> NDArray[np.
 def check_current(current: int, n_doses: int) -> int:
     """Validate a 0-based current dose index."""
     if isinstance(current, bool) or not isinstance(current, int | np.integer):
-        raise ValidationError(f"current dose must be an integer index; got {current!r}.")
+        raise ValidationError(
+            f"current dose must be an integer index; got {current!r}.",
+            code="design_current_not_integer",
+            current=repr(current),
+        )
     if not 0 <= current < n_doses:
         raise ValidationError(
             f"current dose {current} (0-based) is not one of the {n_doses} dose levels "
-            f"0..{n_doses - 1}."
+            f"0..{n_doses - 1}.",
+            code="design_current_out_of_range",
+            current=current,
+            n_doses=n_doses,
+            last=n_doses - 1,
         )
     return int(current)
 
@@ -149,7 +207,10 @@ def as_dose_data(data: Sequence[DoseData | tuple[int, int]]) -> tuple[DoseData, 
                 treated, dlts = d
             except (TypeError, ValueError):
                 raise ValidationError(
-                    f"Dose {i}: expected (treated, dlts) or DoseData; got {d!r}."
+                    f"Dose {i}: expected (treated, dlts) or DoseData; got {d!r}.",
+                    code="design_data_item",
+                    i=i,
+                    d=repr(d),
                 ) from None
             out.append(DoseData(treated=int(treated), dlts=int(dlts)))
     check_doses(out)
@@ -164,7 +225,9 @@ def parse_dose_data(text: str) -> tuple[DoseData, ...]:
     items = [s.strip() for s in text.replace(";", ",").split(",") if s.strip()]
     if not items:
         raise ValidationError(
-            f"Dose data is empty: got {text!r}. Give treated/DLTs per dose, e.g. '3/0,3/1,0/0'."
+            f"Dose data is empty: got {text!r}. Give treated/DLTs per dose, e.g. '3/0,3/1,0/0'.",
+            code="design_data_text_empty",
+            text=repr(text),
         )
     out: list[DoseData] = []
     for i, item in enumerate(items):
@@ -172,7 +235,10 @@ def parse_dose_data(text: str) -> tuple[DoseData, ...]:
         if len(parts) not in (2, 3) or not all(p.strip().isdigit() for p in parts):
             raise ValidationError(
                 f"Dose {i} in the data: expected 'treated/DLTs' (or 'treated/DLTs/pending') with "
-                f"non-negative integers; got {item!r}."
+                f"non-negative integers; got {item!r}.",
+                code="design_data_text_item",
+                i=i,
+                item=repr(item),
             )
         nums = [int(p) for p in parts]
         out.append(
@@ -319,10 +385,11 @@ def check_escalation_params(
     for key, spec in declared.items():
         if key not in params or params[key] is None:
             if spec.required:
+                where = f"parameters.{key}"
                 raise ValidationError(
-                    f"{design} needs parameters.{key} ({spec.help}).",
+                    f"{design} needs {where} ({spec.help}).",
                     code="design_param_required",
-                    field=f"parameters.{key}",
+                    field=where,
                     design=design,
                     help=spec.help,
                 )
@@ -341,6 +408,8 @@ def follow_up_fraction(days_observed: float, window_days: float) -> float:
         raise ValidationError(
             f"The DLT window must be a positive number of days; got {window_days!r}.",
             field="parameters.dlt_window_days",
+            code="design_dlt_window",
+            window_days=repr(window_days),
         )
     return min(max(float(days_observed) / float(window_days), 0.0), 0.999)
 

@@ -129,12 +129,20 @@ class BOIN(IntervalDesign):
         if not 0 < p_saf < t or (t - p_saf) < 0.1 * t:
             raise ValidationError(
                 f"BOIN p_saf must lie in (0, target) and at least 10% of the target below it "
-                f"(at most {0.9 * t:g} for target {t:g}); got {p_saf!r}."
+                f"(at most {0.9 * t:g} for target {t:g}); got {p_saf!r}.",
+                code="design_boin_p_saf",
+                at_most=f"{0.9 * t:g}",
+                t=f"{t:g}",
+                p_saf=repr(p_saf),
             )
         if not t < p_tox < 1 or (p_tox - t) < 0.1 * t:
             raise ValidationError(
                 f"BOIN p_tox must lie in (target, 1) and at least 10% of the target above it "
-                f"(at least {1.1 * t:g} for target {t:g}); got {p_tox!r}."
+                f"(at least {1.1 * t:g} for target {t:g}); got {p_tox!r}.",
+                code="design_boin_p_tox",
+                at_least=f"{1.1 * t:g}",
+                t=f"{t:g}",
+                p_tox=repr(p_tox),
             )
 
     @property

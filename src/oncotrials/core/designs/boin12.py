@@ -115,7 +115,11 @@ class EffToxData:
         if self.responses < 0 or self.responses > self.treated:
             raise ValidationError(
                 f"Dose {dose}: responses must lie between 0 and treated={self.treated}; "
-                f"got responses={self.responses}."
+                f"got responses={self.responses}.",
+                code="design_responses_range",
+                dose=dose,
+                treated=self.treated,
+                responses=self.responses,
             )
         b = self.both
         if b is not None:
@@ -125,7 +129,15 @@ class EffToxData:
                 raise ValidationError(
                     f"Dose {dose}: both (patients with a DLT and a response) must lie between "
                     f"{lo} and {hi} for treated={self.treated}, dlts={self.dlts}, "
-                    f"responses={self.responses}; got both={b}."
+                    f"responses={self.responses}; got both={b}.",
+                    code="design_both_range",
+                    dose=dose,
+                    lo=lo,
+                    hi=hi,
+                    treated=self.treated,
+                    dlts=self.dlts,
+                    responses=self.responses,
+                    b=b,
                 )
 
     @property
@@ -147,18 +159,27 @@ def as_efftox_data(
                 vals = [int(v) for v in d]
             except (TypeError, ValueError):
                 raise ValidationError(
-                    f"Dose {i}: expected (treated, dlts, responses) or EffToxData; got {d!r}."
+                    f"Dose {i}: expected (treated, dlts, responses) or EffToxData; got {d!r}.",
+                    code="design_data_item_efftox",
+                    i=i,
+                    d=repr(d),
                 ) from None
             if len(vals) not in (3, 4):
                 raise ValidationError(
                     f"Dose {i}: expected (treated, dlts, responses) or (treated, dlts, "
-                    f"responses, both); got {d!r}."
+                    f"responses, both); got {d!r}.",
+                    code="design_data_item_both",
+                    i=i,
+                    d=repr(d),
                 )
             item = EffToxData(*vals)
         item.check(dose=i)
         out.append(item)
     if not out:
-        raise ValidationError("data must hold one entry per dose level; got none.")
+        raise ValidationError(
+            "data must hold one entry per dose level; got none.",
+            code="design_no_data",
+        )
     return tuple(out)
 
 
@@ -182,13 +203,21 @@ def parse_efftox_outcomes(text: str, n_doses: int) -> tuple[EffToxData, ...]:
         if digits == 0 or not letters or any(c not in _LETTERS for c in letters):
             raise ValidationError(
                 f"Cohort {j + 1} of the outcomes, {cohort!r}: expected a dose number followed by "
-                "letters N, E, T or B (e.g. '2NTE')."
+                "letters N, E, T or B (e.g. '2NTE').",
+                code="design_outcomes_cohort",
+                number=j + 1,
+                cohort=repr(cohort),
             )
         dose = int(cohort[:digits])
         if not 1 <= dose <= n_doses:
             raise ValidationError(
                 f"Cohort {j + 1} of the outcomes, {cohort!r}: dose {dose} is not one of the "
-                f"{n_doses} dose levels 1..{n_doses}."
+                f"{n_doses} dose levels 1..{n_doses}.",
+                code="design_outcomes_dose",
+                number=j + 1,
+                cohort=repr(cohort),
+                dose=dose,
+                n_doses=n_doses,
             )
         for c in letters:
             tox, eff = _LETTERS[c]
@@ -392,12 +421,23 @@ class BOIN12:
     @staticmethod
     def _number(name: str, value: Any, low: float, high: float, *, closed: bool = False) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-            raise ValidationError(f"BOIN12 {name} must be a number; got {value!r}.")
+            raise ValidationError(
+                f"BOIN12 {name} must be a number; got {value!r}.",
+                code="design_boin12_number",
+                name=name,
+                value=repr(value),
+            )
         v = float(value)
         ok = (low <= v <= high) if closed else (low < v < high)
         if not ok or math.isnan(v):
             brackets = f"[{low:g}, {high:g}]" if closed else f"({low:g}, {high:g})"
-            raise ValidationError(f"BOIN12 {name} must lie in {brackets}; got {value!r}.")
+            raise ValidationError(
+                f"BOIN12 {name} must lie in {brackets}; got {value!r}.",
+                code="design_boin12_range",
+                name=name,
+                brackets=brackets,
+                value=repr(value),
+            )
         return v
 
     def _validate(self) -> None:
@@ -417,9 +457,19 @@ class BOIN12:
         self._number("prior_b", self.prior_b, 0.0, math.inf)
         _, p_saf, p_tox = self._probs()
         if not 0 < p_saf < t:
-            raise ValidationError(f"BOIN12 p_saf must lie in (0, phi_t={t:g}); got {p_saf!r}.")
+            raise ValidationError(
+                f"BOIN12 p_saf must lie in (0, phi_t={t:g}); got {p_saf!r}.",
+                code="design_boin12_p_saf",
+                t=f"{t:g}",
+                p_saf=repr(p_saf),
+            )
         if not t < p_tox < 1:
-            raise ValidationError(f"BOIN12 p_tox must lie in (phi_t={t:g}, 1); got {p_tox!r}.")
+            raise ValidationError(
+                f"BOIN12 p_tox must lie in (phi_t={t:g}, 1); got {p_tox!r}.",
+                code="design_boin12_p_tox",
+                t=f"{t:g}",
+                p_tox=repr(p_tox),
+            )
 
     def _probs(self) -> tuple[float, float, float]:
         t = float(self.phi_t)
@@ -520,7 +570,11 @@ class BOIN12:
                 raise ValidationError(
                     f"Dose {missing[0]}: 'both' (patients with a DLT and a response) is needed "
                     f"because the utility is not additive (u_neither={self.u_neither!r} + "
-                    f"u_both={self.u_both!r} != 100); give (treated, dlts, responses, both)."
+                    f"u_both={self.u_both!r} != 100); give (treated, dlts, responses, both).",
+                    code="design_both_needed",
+                    dose=missing[0],
+                    u_neither=repr(self.u_neither),
+                    u_both=repr(self.u_both),
                 )
             b = np.array([[d.both or 0 for d in doses]], dtype=np.int64)
             x = self._pseudo(n, t, e, b)
@@ -634,11 +688,17 @@ class BOIN12:
             raise ValidationError(
                 "The RDS table is indexed by marginal counts and needs an additive utility "
                 f"(u_neither + u_both = 100); got u_neither={self.u_neither!r}, "
-                f"u_both={self.u_both!r}."
+                f"u_both={self.u_both!r}.",
+                code="design_rds_additive_utility",
+                u_neither=repr(self.u_neither),
+                u_both=repr(self.u_both),
             )
         sizes = [check_positive_int("sample_sizes entry", s, minimum=0) for s in sample_sizes]
         if not sizes:
-            raise ValidationError("sample_sizes must list at least one sample size; got none.")
+            raise ValidationError(
+                "sample_sizes must list at least one sample size; got none.",
+                code="design_sample_sizes_empty",
+            )
         n_l, t_l, e_l = [], [], []
         for s in sizes:
             for tt in range(s + 1):
@@ -1039,24 +1099,29 @@ def _scenario(
     tox: Sequence[float], eff: Sequence[float], correlation: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Validate a scenario; return (p_T, p_E, P(DLT and response)) per dose."""
-    try:
-        p_t = check_truth(tox)
-    except ValidationError as exc:
-        raise ValidationError(exc.message.replace("truth", "tox", 1)) from None
-    try:
-        p_e = check_truth(eff, monotone=False)
-    except ValidationError as exc:
-        raise ValidationError(exc.message.replace("truth", "eff", 1)) from None
+    p_t = check_truth(tox, name="tox")
+    p_e = check_truth(eff, monotone=False, name="eff")
     if p_e.size != p_t.size:
         raise ValidationError(
             f"eff has {p_e.size} doses but tox has {p_t.size}; give one probability per dose "
-            "in both."
+            "in both.",
+            code="design_eff_tox_sizes",
+            n_eff=p_e.size,
+            n_tox=p_t.size,
         )
     if isinstance(correlation, bool) or not isinstance(correlation, int | float | np.floating):
-        raise ValidationError(f"correlation must be a number in [-1, 1]; got {correlation!r}.")
+        raise ValidationError(
+            f"correlation must be a number in [-1, 1]; got {correlation!r}.",
+            code="design_correlation_number",
+            correlation=repr(correlation),
+        )
     rho = float(correlation)
     if not -1.0 <= rho <= 1.0:
-        raise ValidationError(f"correlation must lie in [-1, 1]; got {correlation!r}.")
+        raise ValidationError(
+            f"correlation must lie in [-1, 1]; got {correlation!r}.",
+            code="design_correlation_range",
+            correlation=repr(correlation),
+        )
     p11 = p_t * p_e + rho * np.sqrt(p_t * (1 - p_t) * p_e * (1 - p_e))
     lo = np.maximum(0.0, p_t + p_e - 1.0)
     hi = np.minimum(p_t, p_e)
@@ -1066,7 +1131,15 @@ def _scenario(
         raise ValidationError(
             f"correlation {rho:g} is not attainable at dose {i + 1} (tox={p_t[i]:g}, "
             f"eff={p_e[i]:g}): P(DLT and response) would be {p11[i]:.4f}, outside "
-            f"[{lo[i]:.4f}, {hi[i]:.4f}]. Use a correlation closer to 0."
+            f"[{lo[i]:.4f}, {hi[i]:.4f}]. Use a correlation closer to 0.",
+            code="design_correlation_unattainable",
+            rho=f"{rho:g}",
+            dose=i + 1,
+            tox=f"{p_t[i]:g}",
+            eff=f"{p_e[i]:g}",
+            joint=f"{p11[i]:.4f}",
+            low=f"{lo[i]:.4f}",
+            high=f"{hi[i]:.4f}",
         )
     return p_t, p_e, np.clip(p11, lo, hi)
 

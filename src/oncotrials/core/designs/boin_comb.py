@@ -214,19 +214,30 @@ class BOINComb:
         if nn.ndim != 2 or nn.shape != yy.shape or nn.size == 0:
             raise ValidationError(
                 f"n and y must be matrices of the same shape (rows = drug A levels, columns = "
-                f"drug B levels); got shapes {nn.shape} and {yy.shape}."
+                f"drug B levels); got shapes {nn.shape} and {yy.shape}.",
+                code="design_comb_shapes",
+                n_shape=nn.shape,
+                y_shape=yy.shape,
             )
         if nn.shape[0] > nn.shape[1]:
             raise ValidationError(
                 f"Arrange the grid with no more rows than columns (transpose it); got "
-                f"{nn.shape[0]} rows and {nn.shape[1]} columns."
+                f"{nn.shape[0]} rows and {nn.shape[1]} columns.",
+                code="design_comb_rows",
+                ni=nn.shape[0],
+                nj=nn.shape[1],
             )
         bad = np.argwhere((nn < 0) | (yy < 0) | (yy > nn))
         if bad.size:
             i, j = (int(v) for v in bad[0])
             raise ValidationError(
                 f"Combination ({i + 1}, {j + 1}): need 0 <= DLTs <= treated; got "
-                f"{int(yy[i, j])} DLTs among {int(nn[i, j])}."
+                f"{int(yy[i, j])} DLTs among {int(nn[i, j])}.",
+                code="design_comb_counts",
+                row=i + 1,
+                column=j + 1,
+                dlts=int(yy[i, j]),
+                treated=int(nn[i, j]),
             )
         return nn.astype(np.int64), yy.astype(np.int64)
 
@@ -249,14 +260,20 @@ class BOINComb:
         a, b = current
         if not (0 <= a < ni and 0 <= b < nj):
             raise ValidationError(
-                f"current combination {current} is outside the {ni} x {nj} dose grid."
+                f"current combination {current} is outside the {ni} x {nj} dose grid.",
+                code="design_comb_current",
+                current=current,
+                ni=ni,
+                nj=nj,
             )
         cur = (int(a), int(b))
         nc = int(nn[a, b])
         if nc == 0:
             raise ValidationError(
                 f"No patient has been treated at the current combination {cur}; the reference "
-                "next.comb requires data at the current dose."
+                "next.comb requires data at the current dose.",
+                code="design_comb_untreated",
+                cur=cur,
             )
         max_n = max(int(nn.max()), self.cohort_size * self.n_cohorts)
         b_e, b_d, b_elim = self._bounds(max_n)
@@ -436,23 +453,33 @@ class BOINComb:
         if p.ndim != 2 or p.size == 0:
             raise ValidationError(
                 f"truth must be a matrix of DLT probabilities (rows = drug A levels); got "
-                f"shape {p.shape}."
+                f"shape {p.shape}.",
+                code="design_comb_truth_shape",
+                shape=p.shape,
             )
         if np.any((p < 0) | (p > 1)):
             i, j = (int(v) for v in np.argwhere((p < 0) | (p > 1))[0])
             raise ValidationError(
-                f"truth[{i}][{j}] must be a probability in [0, 1]; got {float(p[i, j])!r}."
+                f"truth[{i}][{j}] must be a probability in [0, 1]; got {float(p[i, j])!r}.",
+                code="design_comb_truth_probability",
+                i=i,
+                j=j,
+                value=repr(float(p[i, j])),
             )
         if np.any(np.diff(p, axis=0) < 0) or np.any(np.diff(p, axis=1) < 0):
             raise ValidationError(
                 "truth must be non-decreasing along every row and column (toxicity increases "
-                "with the dose of either drug)."
+                "with the dose of either drug).",
+                code="design_comb_truth_decreasing",
             )
         ni, nj = p.shape
         if ni > nj:
             raise ValidationError(
                 f"Arrange the grid with no more rows than columns (transpose it); got {ni} rows "
-                f"and {nj} columns."
+                f"and {nj} columns.",
+                code="design_comb_rows",
+                ni=ni,
+                nj=nj,
             )
         check_positive_int("n_trials", n_trials)
         gen = np.random.default_rng(rng)

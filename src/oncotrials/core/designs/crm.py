@@ -49,6 +49,7 @@ from oncotrials.core.designs.base import (
     check_escalation_params,
     check_truth,
 )
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import integrate, optimize, stats
 
@@ -85,7 +86,12 @@ def check_rate(name: str, value: float) -> float:
     """A probability strictly inside (0, 1)."""
     v = float(value)
     if not (0.0 < v < 1.0) or math.isnan(v):
-        raise ValidationError(f"{name} must lie in (0, 1); got {value!r}.")
+        raise ValidationError(
+            f"{name} must lie in (0, 1); got {value!r}.",
+            code="design_probability",
+            name=name,
+            value=repr(value),
+        )
     return v
 
 
@@ -93,32 +99,58 @@ def check_rates(name: str, values: ArrayLike, *, increasing: bool = False) -> Fl
     """A non-empty vector of probabilities in (0, 1), optionally strictly increasing."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValidationError(f"{name} must be a non-empty list of probabilities; got {values!r}.")
+        raise ValidationError(
+            f"{name} must be a non-empty list of probabilities; got {values!r}.",
+            code="design_probabilities_empty",
+            name=name,
+            values=repr(values),
+        )
     bad = [i for i, v in enumerate(arr) if not (0.0 < v < 1.0)]
     if bad:
         i = bad[0]
         raise ValidationError(
             f"{name} must hold probabilities in (0, 1); got {arr[i].item()!r} at dose {i} "
-            f"(0-based) in {arr.tolist()}."
+            f"(0-based) in {arr.tolist()}.",
+            code="design_probabilities_range",
+            name=name,
+            value=repr(arr[i].item()),
+            i=i,
+            values=arr.tolist(),
         )
     if increasing and arr.size > 1 and not np.all(np.diff(arr) > 0):
         i = int(np.argmax(np.diff(arr) <= 0))
         raise ValidationError(
             f"{name} must be strictly increasing; got {arr[i].item()!r} at dose {i} then "
-            f"{arr[i + 1].item()!r} at dose {i + 1} in {arr.tolist()}."
+            f"{arr[i + 1].item()!r} at dose {i + 1} in {arr.tolist()}.",
+            code="design_probabilities_increasing",
+            name=name,
+            value=repr(arr[i].item()),
+            i=i,
+            next_value=repr(arr[i + 1].item()),
+            next_dose=i + 1,
+            values=arr.tolist(),
         )
     return arr
 
 
 def check_model(model: str) -> None:
     if model not in ("empiric", "logistic"):
-        raise ValidationError(f"model must be 'empiric' or 'logistic'; got {model!r}.")
+        raise ValidationError(
+            f"model must be 'empiric' or 'logistic'; got {model!r}.",
+            code="design_crm_model",
+            model=repr(model),
+        )
 
 
 def check_positive(name: str, value: float) -> float:
     v = float(value)
     if not (v > 0.0) or math.isinf(v):
-        raise ValidationError(f"{name} must be a positive finite number; got {value!r}.")
+        raise ValidationError(
+            f"{name} must be a positive finite number; got {value!r}.",
+            code="design_positive_number",
+            name=name,
+            value=repr(value),
+        )
     return v
 
 
@@ -143,7 +175,12 @@ def dose_scaled(skeleton: ArrayLike, model: Model = "empiric", intcpt: float = 3
         raise ValidationError(
             f"intcpt={intcpt!r} is too small for the logistic model: the scaled dose "
             f"logit({skel[i]!r}) - intcpt = {x[i]:.4g} at dose {i} must be negative; "
-            "raise intcpt above logit of the largest skeleton value."
+            "raise intcpt above logit of the largest skeleton value.",
+            code="design_crm_intercept",
+            intcpt=repr(intcpt),
+            skeleton=repr(skel[i]),
+            scaled=f"{x[i]:.4g}",
+            i=i,
         )
     return x
 
@@ -232,13 +269,23 @@ def getprior(
     if not (target - halfwidth > 0.0 and target + halfwidth < 1.0):
         raise ValidationError(
             f"halfwidth must leave target ± halfwidth inside (0, 1); got halfwidth={halfwidth!r} "
-            f"with target={target!r}."
+            f"with target={target!r}.",
+            code="design_crm_halfwidth",
+            halfwidth=repr(halfwidth),
+            target=repr(target),
         )
     if isinstance(nlevel, bool) or int(nlevel) != nlevel or nlevel < 1:
-        raise ValidationError(f"nlevel must be a positive integer; got {nlevel!r}.")
+        raise ValidationError(
+            f"nlevel must be a positive integer; got {nlevel!r}.",
+            code="design_crm_nlevel",
+            nlevel=repr(nlevel),
+        )
     if isinstance(nu, bool) or int(nu) != nu or not (1 <= nu <= nlevel):
         raise ValidationError(
-            f"nu is the 1-based prior MTD level and must lie in 1..{nlevel}; got {nu!r}."
+            f"nu is the 1-based prior MTD level and must lie in 1..{nlevel}; got {nu!r}.",
+            code="design_crm_nu",
+            nlevel=nlevel,
+            nu=repr(nu),
         )
     nu, nlevel = int(nu), int(nlevel)
     lo, hi = target - halfwidth, target + halfwidth
@@ -428,7 +475,10 @@ def fit_records(
         if n_dlt == 0 or n_dlt == n_all:
             raise ValidationError(
                 "The maximum-likelihood estimate does not exist when every patient or no patient "
-                f"had a DLT (got {n_dlt:g} DLTs among {n_all:g} patients); use method='bayes'."
+                f"had a DLT (got {n_dlt:g} DLTs among {n_all:g} patients); use method='bayes'.",
+                code="design_crm_mle",
+                n_dlt=f"{n_dlt:g}",
+                n_all=f"{n_all:g}",
             )
         res = optimize.minimize_scalar(
             lambda a: -ll(a),
@@ -453,7 +503,11 @@ def fit_records(
             e2d = integrate.quad(hv, -10.0, 10.0, args=(0,), epsabs=0.0, epsrel=1e-10, limit=500)[0]
             e2 = e2n / e2d
     else:
-        raise ValidationError(f"method must be 'bayes' or 'mle'; got {method!r}.")
+        raise ValidationError(
+            f"method must be 'bayes' or 'mle'; got {method!r}.",
+            code="design_crm_method",
+            method=repr(method),
+        )
 
     ptox = np.exp(_log_p(np.asarray(est), x, model, intcpt))
     if var_est:
@@ -487,7 +541,11 @@ def _check_common(
     check_rate("target", target)
     check_model(model)
     if method not in ("bayes", "mle"):
-        raise ValidationError(f"method must be 'bayes' or 'mle'; got {method!r}.")
+        raise ValidationError(
+            f"method must be 'bayes' or 'mle'; got {method!r}.",
+            code="design_crm_method",
+            method=repr(method),
+        )
     check_positive("scale", scale)
     check_rate("conf_level", conf_level)
     return skel
@@ -502,13 +560,19 @@ def check_patient_data(
     if y.size != lv_raw.size:
         raise ValidationError(
             f"tox and level must have one entry per patient; got {y.size} DLT indicators and "
-            f"{lv_raw.size} dose levels."
+            f"{lv_raw.size} dose levels.",
+            code="design_crm_patients",
+            n_tox=y.size,
+            n_level=lv_raw.size,
         )
     bad_y = [i for i, v in enumerate(y) if v not in (0.0, 1.0)]
     if bad_y:
         i = bad_y[0]
         raise ValidationError(
-            f"tox must hold 0 or 1 per patient; got {y[i].item()!r} for patient {i}."
+            f"tox must hold 0 or 1 per patient; got {y[i].item()!r} for patient {i}.",
+            code="design_crm_tox",
+            value=repr(y[i].item()),
+            i=i,
         )
     lv = lv_raw.astype(np.int64) if lv_raw.size else np.zeros(0, dtype=np.int64)
     bad_l = [
@@ -520,7 +584,11 @@ def check_patient_data(
         i = bad_l[0]
         raise ValidationError(
             f"level must hold 0-based dose indices in 0..{n_doses - 1}; got "
-            f"{lv_raw[i].item()!r} for patient {i}, a dose the design does not have."
+            f"{lv_raw[i].item()!r} for patient {i}, a dose the design does not have.",
+            code="design_crm_level",
+            last=n_doses - 1,
+            value=repr(lv_raw[i].item()),
+            i=i,
         )
     return y, lv
 
@@ -788,7 +856,7 @@ class CRM:
                 action=Action.STAY,
                 current_dose=current_dose,
                 next_dose=current_dose,
-                reason=f"No patient treated yet; treat the first cohort at dose {current_dose + 1}.",
+                **reason("model_untreated_cohort", dose=current_dose + 1),
                 rule="n=0",
             )
         if last_cohort is not None and not isinstance(last_cohort, DoseData):
@@ -800,7 +868,10 @@ class CRM:
                 raise ValidationError(
                     "The likelihood CRM needs at least one patient with and one without a DLT "
                     f"(got {y_all} DLTs among {total} patients); run a rule-based start first "
-                    "or use method='bayes'."
+                    "or use method='bayes'.",
+                    code="design_crm_likelihood",
+                    y_all=y_all,
+                    total=total,
                 )
         fit = self.fit(data)
         if self.safety_threshold is not None:
@@ -810,9 +881,11 @@ class CRM:
                     action=Action.STOP,
                     current_dose=current_dose,
                     next_dose=None,
-                    reason=(
-                        f"P(DLT rate at the lowest dose > {self.target:g}) = {p_tox:.3f} exceeds "
-                        f"the safety threshold {self.safety_threshold:g}: stop, no dose is safe."
+                    **reason(
+                        "crm_safety_stop",
+                        target=f"{self.target:g}",
+                        p=f"{p_tox:.3f}",
+                        threshold=f"{self.safety_threshold:g}",
                     ),
                     rule="safety stop",
                     eliminated=tuple(range(skel.size)),
@@ -839,10 +912,7 @@ class CRM:
                 action=Action.STOP,
                 current_dose=current_dose,
                 next_dose=None,
-                reason=(
-                    f"Sample size reached ({total} of {self.max_n}); the MTD estimate is dose "
-                    f"{fit.mtd + 1}."
-                ),
+                **reason("crm_max_n", total=total, max_n=self.max_n, mtd=fit.mtd + 1),
                 rule=f"max_n={self.max_n}; selected dose {fit.mtd + 1}",
                 mtd=fit.mtd,
             )
@@ -851,9 +921,11 @@ class CRM:
                 action=Action.STOP,
                 current_dose=current_dose,
                 next_dose=None,
-                reason=(
-                    f"Dose {nxt + 1} already has {data[nxt].treated} patients "
-                    f"(stop_n_at_dose={self.stop_n_at_dose}); the MTD estimate is dose {nxt + 1}."
+                **reason(
+                    "crm_stop_n",
+                    dose=nxt + 1,
+                    count=data[nxt].treated,
+                    stop_n=self.stop_n_at_dose,
                 ),
                 rule=f"stop_n_at_dose={self.stop_n_at_dose}; selected dose {nxt + 1}",
                 mtd=nxt,
@@ -869,9 +941,11 @@ class CRM:
             action=action,
             current_dose=current_dose,
             next_dose=nxt,
-            reason=(
-                f"Posterior {'mean' if self.method == 'bayes' else 'MLE'} of beta "
-                f"{fit.estimate:.4f}; DLT estimates [{est}] for target {self.target:g}."
+            **reason(
+                "crm_posterior_mean" if self.method == "bayes" else "crm_posterior_mle",
+                beta=f"{fit.estimate:.4f}",
+                estimates=est,
+                target=f"{self.target:g}",
             ),
             rule="; ".join(rules),
         )
@@ -915,7 +989,9 @@ def crm_pathways(
     if n_cohorts > 4:
         raise ValidationError(
             f"n_cohorts must be at most 4 (the table grows as (cohort_size + 1) ** n_cohorts); "
-            f"got {n_cohorts}."
+            f"got {n_cohorts}.",
+            code="design_crm_table_cohorts",
+            n_cohorts=n_cohorts,
         )
     start = as_dose_data(data)
     first = design.decide(start, current)
@@ -1050,7 +1126,13 @@ class CRMSimulation:
 
 def _check_int(name: str, value: int, minimum: int) -> int:
     if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        raise ValidationError(
+            f"{name} must be an integer >= {minimum}; got {value!r}.",
+            code="design_value_integer_min",
+            name=name,
+            minimum=minimum,
+            value=repr(value),
+        )
     return int(value)
 
 
@@ -1102,7 +1184,10 @@ def simulate_crm(
     if tr.size != k:
         raise ValidationError(
             f"truth has {tr.size} dose levels but the skeleton has {k}; give one true rate per "
-            "dose."
+            "dose.",
+            code="design_truth_skeleton",
+            size=tr.size,
+            k=k,
         )
     n_patients = _check_int("n_patients", n_patients, 1)
     cohort_size = _check_int("cohort_size", cohort_size, 1)
@@ -1111,11 +1196,17 @@ def simulate_crm(
     if n_patients % cohort_size:
         raise ValidationError(
             f"n_patients must be a multiple of cohort_size; got n_patients={n_patients} and "
-            f"cohort_size={cohort_size}."
+            f"cohort_size={cohort_size}.",
+            code="design_patients_multiple",
+            n_patients=n_patients,
+            cohort_size=cohort_size,
         )
     if isinstance(start_dose, bool) or not (0 <= int(start_dose) < k):
         raise ValidationError(
-            f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}."
+            f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}.",
+            code="design_start_dose",
+            last=k - 1,
+            start_dose=repr(start_dose),
         )
     if safety_threshold is not None:
         check_rate("safety_threshold", safety_threshold)
@@ -1128,7 +1219,10 @@ def simulate_crm(
         u = np.asarray(uniforms, dtype=np.float64)
         if u.shape != (n_trials, n_cohorts, cohort_size):
             raise ValidationError(
-                f"uniforms must have shape {(n_trials, n_cohorts, cohort_size)}; got {u.shape}."
+                f"uniforms must have shape {(n_trials, n_cohorts, cohort_size)}; got {u.shape}.",
+                code="design_uniforms_shape",
+                expected=(n_trials, n_cohorts, cohort_size),
+                shape=u.shape,
             )
 
     use_no_skip = restrict if no_skip is None else no_skip

@@ -51,6 +51,7 @@ from oncotrials.core.designs.base import (
 )
 from oncotrials.core.designs.crm import CRMSimulation, check_rate
 from oncotrials.core.designs.crm import _check_int as check_int
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import special, stats
 
@@ -123,6 +124,7 @@ class EWOC:
             raise ValidationError(
                 "ewoc needs the dose amounts: give parameters.doses, one per dose level.",
                 field="parameters.doses",
+                code="design_ewoc_doses_needed",
             )
         return cls(tuple(doses), target=settings.target_for(cls.name), **params)
 
@@ -133,36 +135,62 @@ class EWOC:
     def _validate(self) -> tuple[FloatArray, float, float]:
         x = np.asarray(self.doses, dtype=np.float64)
         if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
-            raise ValidationError(f"doses must be a non-empty list of numbers; got {self.doses!r}.")
+            raise ValidationError(
+                f"doses must be a non-empty list of numbers; got {self.doses!r}.",
+                code="design_ewoc_doses",
+                doses=repr(self.doses),
+            )
         if x.size > 1 and not np.all(np.diff(x) > 0):
             i = int(np.argmax(np.diff(x) <= 0))
             raise ValidationError(
                 f"doses must be strictly increasing; got {x[i].item()!r} at dose {i} then "
-                f"{x[i + 1].item()!r} at dose {i + 1}."
+                f"{x[i + 1].item()!r} at dose {i + 1}.",
+                code="design_ewoc_doses_increasing",
+                value=repr(x[i].item()),
+                i=i,
+                next_value=repr(x[i + 1].item()),
+                next_dose=i + 1,
             )
         check_rate("target", self.target)
         if not (0.0 < self.alpha <= 0.5):
             raise ValidationError(
-                f"alpha (the feasibility bound) must lie in (0, 0.5]; got {self.alpha!r}."
+                f"alpha (the feasibility bound) must lie in (0, 0.5]; got {self.alpha!r}.",
+                code="design_ewoc_alpha",
+                alpha=repr(self.alpha),
             )
         lo = float(x[0]) if self.min_dose is None else float(self.min_dose)
         hi = float(x[-1]) if self.max_dose is None else float(self.max_dose)
         if not (lo <= x[0] and x[-1] <= hi and lo < hi):
             raise ValidationError(
                 f"min_dose and max_dose must bracket the doses with min_dose < max_dose; got "
-                f"min_dose={lo!r}, max_dose={hi!r} for doses {x.tolist()}."
+                f"min_dose={lo!r}, max_dose={hi!r} for doses {x.tolist()}.",
+                code="design_ewoc_bounds",
+                lo=repr(lo),
+                hi=repr(hi),
+                doses=x.tolist(),
             )
         for name, (pa, pb) in (("rho_prior", self.rho_prior), ("mtd_prior", self.mtd_prior)):
             if not (pa > 0 and pb > 0 and math.isfinite(pa) and math.isfinite(pb)):
                 raise ValidationError(
-                    f"{name} must hold two positive Beta parameters; got {(pa, pb)!r}."
+                    f"{name} must hold two positive Beta parameters; got {(pa, pb)!r}.",
+                    code="design_beta_prior",
+                    name=name,
+                    value=repr((pa, pb)),
                 )
         if self.rounding not in ("down", "nearest"):
-            raise ValidationError(f"rounding must be 'down' or 'nearest'; got {self.rounding!r}.")
+            raise ValidationError(
+                f"rounding must be 'down' or 'nearest'; got {self.rounding!r}.",
+                code="design_ewoc_rounding",
+                rounding=repr(self.rounding),
+            )
         if self.stop_threshold is not None:
             check_rate("stop_threshold", self.stop_threshold)
         if isinstance(self.n_grid, bool) or int(self.n_grid) != self.n_grid or self.n_grid < 20:
-            raise ValidationError(f"n_grid must be an integer >= 20; got {self.n_grid!r}.")
+            raise ValidationError(
+                f"n_grid must be an integer >= 20; got {self.n_grid!r}.",
+                code="design_ewoc_grid",
+                n_grid=repr(self.n_grid),
+            )
         return x, lo, hi
 
     def posterior(self, data: Sequence[DoseData | tuple[int, int]]) -> EWOCPosterior:
@@ -290,7 +318,10 @@ class EWOC:
         if tr.size != k:
             raise ValidationError(
                 f"truth has {tr.size} dose levels but the design has {k} doses; give one true "
-                "rate per dose."
+                "rate per dose.",
+                code="design_truth_doses",
+                size=tr.size,
+                k=k,
             )
         n_patients = check_int("n_patients", n_patients, 1)
         cohort_size = check_int("cohort_size", cohort_size, 1)
@@ -299,11 +330,17 @@ class EWOC:
         if n_patients % cohort_size:
             raise ValidationError(
                 f"n_patients must be a multiple of cohort_size; got n_patients={n_patients} and "
-                f"cohort_size={cohort_size}."
+                f"cohort_size={cohort_size}.",
+                code="design_patients_multiple",
+                n_patients=n_patients,
+                cohort_size=cohort_size,
             )
         if isinstance(start_dose, bool) or not (0 <= int(start_dose) < k):
             raise ValidationError(
-                f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}."
+                f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}.",
+                code="design_start_dose",
+                last=k - 1,
+                start_dose=repr(start_dose),
             )
         seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
         gen = np.random.default_rng(rng)
@@ -317,7 +354,11 @@ class EWOC:
         active = np.ones(n_trials, dtype=bool)
 
         if not (0.0 < select_quantile < 1.0):
-            raise ValidationError(f"select_quantile must lie in (0, 1); got {select_quantile!r}.")
+            raise ValidationError(
+                f"select_quantile must lie in (0, 1); got {select_quantile!r}.",
+                code="design_ewoc_quantile",
+                select_quantile=repr(select_quantile),
+            )
 
         def rule(
             n_: FloatArray, y_: FloatArray, quantile: float
@@ -379,7 +420,7 @@ class EWOC:
                 action=Action.STAY,
                 current_dose=cur,
                 next_dose=cur,
-                reason=f"No patient treated yet; treat the first patient at dose {cur + 1}.",
+                **reason("model_untreated_patient", dose=cur + 1),
                 rule="n=0",
             )
         post = self.posterior(doses)
@@ -388,9 +429,11 @@ class EWOC:
                 action=Action.STOP,
                 current_dose=cur,
                 next_dose=None,
-                reason=(
-                    f"P(DLT rate at the first dose > {self.target:g}) = "
-                    f"{post.prob_first_too_toxic:.3f} exceeds {self.stop_threshold:g}: stop."
+                **reason(
+                    "ewoc_stop",
+                    target=f"{self.target:g}",
+                    p=f"{post.prob_first_too_toxic:.3f}",
+                    threshold=f"{self.stop_threshold:g}",
                 ),
                 rule="EWOC stopping rule",
                 eliminated=tuple(range(x.size)),
@@ -409,9 +452,12 @@ class EWOC:
             action=action,
             current_dose=cur,
             next_dose=nxt,
-            reason=(
-                f"P(MTD < dose {nxt + 1}) = {post.prob_overdose[nxt]:.3f} <= alpha {self.alpha:g}; "
-                f"posterior mean DLT probability there {post.pdlt[nxt]:.3f}."
+            **reason(
+                "ewoc_next",
+                dose=nxt + 1,
+                p=f"{post.prob_overdose[nxt]:.3f}",
+                alpha=f"{self.alpha:g}",
+                pdlt=f"{post.pdlt[nxt]:.3f}",
             ),
             rule=rule,
         )

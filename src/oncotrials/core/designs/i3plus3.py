@@ -45,13 +45,18 @@ class I3Plus3(_MarginDesign):
         if self.extrasafe:
             raise ValidationError(
                 "I3Plus3 does not implement extrasafe; got extrasafe=True. Use BOIN or Keyboard "
-                "for the extra-safe stopping rule."
+                "for the extra-safe stopping rule.",
+                code="design_i3plus3_extrasafe",
             )
         t = float(self.target)
         if self.margin_l < 0.1 * t or self.margin_r < 0.1 * t:
             raise ValidationError(
                 f"I3Plus3 margins must be at least 10% of the target ({0.1 * t:g}); "
-                f"got margin_l={self.margin_l!r}, margin_r={self.margin_r!r}."
+                f"got margin_l={self.margin_l!r}, margin_r={self.margin_r!r}.",
+                code="design_i3plus3_margins",
+                minimum=f"{0.1 * t:g}",
+                margin_l=repr(self.margin_l),
+                margin_r=repr(self.margin_r),
             )
 
     def _letters(self, max_n: int) -> NDArray[np.int8]:

@@ -35,6 +35,7 @@ from oncotrials.core.designs.isotonic import (
     pava_rows,
     posterior_exceeds,
 )
+from oncotrials.core.designs.reasons import explain, reason
 from oncotrials.core.designs.simulate import (
     DU,
     D,
@@ -77,9 +78,19 @@ class DecisionTable:
     def letter(self, n: int, y: int) -> str:
         """The decision letter for ``y`` DLTs among ``n`` patients."""
         if not 1 <= n <= self.max_n:
-            raise ValidationError(f"n must be between 1 and {self.max_n} for this table; got {n}.")
+            raise ValidationError(
+                f"n must be between 1 and {self.max_n} for this table; got {n}.",
+                code="design_table_n",
+                max_n=self.max_n,
+                n=n,
+            )
         if not 0 <= y <= n:
-            raise ValidationError(f"y must be between 0 and n={n}; got {y}.")
+            raise ValidationError(
+                f"y must be between 0 and n={n}; got {y}.",
+                code="design_table_y",
+                n=n,
+                y=y,
+            )
         return LETTERS[int(self.letters[n, y])]
 
     def boundaries(self, cohort_size: int = 1) -> list[dict[str, Any]]:
@@ -223,17 +234,29 @@ class IntervalDesign(abc.ABC):
         t = self.target
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0.05 <= t <= 0.6:
             raise ValidationError(
-                f"The target DLT rate of {name} must lie in [0.05, 0.6]; got {t!r}."
+                f"The target DLT rate of {name} must lie in [0.05, 0.6]; got {t!r}.",
+                code="design_interval_target",
+                field="target",
+                name=name,
+                t=repr(t),
             )
         check_positive_int(f"{name} cohort_size", self.cohort_size)
         check_positive_int(f"{name} n_cohorts", self.n_cohorts)
         check_positive_int(f"{name} n_earlystop", self.n_earlystop)
         if not 0.5 < self.cutoff_eli < 1:
             raise ValidationError(
-                f"{name} cutoff_eli must lie in (0.5, 1); got {self.cutoff_eli!r}."
+                f"{name} cutoff_eli must lie in (0.5, 1); got {self.cutoff_eli!r}.",
+                code="design_interval_cutoff",
+                name=name,
+                cutoff_eli=repr(self.cutoff_eli),
             )
         if not 0 <= self.offset < 0.5:
-            raise ValidationError(f"{name} offset must lie in [0, 0.5); got {self.offset!r}.")
+            raise ValidationError(
+                f"{name} offset must lie in [0, 0.5); got {self.offset!r}.",
+                code="design_interval_offset",
+                name=name,
+                offset=repr(self.offset),
+            )
 
     @property
     def sample_size(self) -> int:
@@ -313,7 +336,10 @@ class IntervalDesign(abc.ABC):
         doses = as_dose_data(data)
         k = len(doses)
         if k == 0:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         cur = check_current(current, k)
         elim = self.eliminated_doses(doses)
         n = doses[cur].treated
@@ -321,16 +347,12 @@ class IntervalDesign(abc.ABC):
         max_n = max(self.sample_size, n)
         table = self.decision_table(max_n)
         total = sum(d.treated for d in doses)
-        pos = f"dose {cur + 1}"
         if 0 in elim:
             return Decision(
                 action=Action.STOP,
                 current_dose=cur,
                 next_dose=None,
-                reason=(
-                    "The lowest dose is overly toxic "
-                    f"({doses[0].dlts}/{doses[0].treated} DLTs); stop the trial, no MTD."
-                ),
+                **reason("lowest_overly_toxic", dlts=doses[0].dlts, treated=doses[0].treated),
                 rule=self._elim_rule(table, doses[0].treated),
                 eliminated=elim,
             )
@@ -339,7 +361,7 @@ class IntervalDesign(abc.ABC):
                 action=Action.STAY,
                 current_dose=cur,
                 next_dose=cur,
-                reason=f"No patient treated yet at {pos}; treat the next cohort there.",
+                **reason("untreated_next_cohort", dose=cur + 1),
                 rule="n=0",
                 eliminated=elim,
             )
@@ -351,13 +373,10 @@ class IntervalDesign(abc.ABC):
                 action=Action.STOP,
                 current_dose=cur,
                 next_dose=None,
-                reason=(
-                    f"The maximum sample size ({self.sample_size}) is reached; "
-                    + (
-                        f"select dose {sel.dose + 1} as the MTD."
-                        if sel.dose is not None
-                        else "no dose is selected."
-                    )
+                **(
+                    reason("max_sample_select", size=self.sample_size, mtd=sel.dose + 1)
+                    if sel.dose is not None
+                    else reason("max_sample_none", size=self.sample_size)
                 ),
                 rule=rule,
                 eliminated=elim,
@@ -367,37 +386,46 @@ class IntervalDesign(abc.ABC):
             first = min(elim)
             nxt = first - 1
             if first == cur:
-                why = (
-                    f"{y}/{n} DLTs at {pos}: P(DLT rate > {self.target}) > {self.cutoff_eli}; "
-                    f"eliminate {pos} and higher doses, de-escalate to dose {nxt + 1}."
+                why = reason(
+                    "eliminate_current",
+                    y=y,
+                    n=n,
+                    dose=cur + 1,
+                    target=self.target,
+                    cutoff=self.cutoff_eli,
+                    next=nxt + 1,
                 )
             else:
-                why = (
-                    f"Dose {first + 1} ({doses[first].dlts}/{doses[first].treated} DLTs) is "
-                    f"eliminated with every higher dose, including {pos}; go to dose {nxt + 1}."
+                why = reason(
+                    "eliminate_above",
+                    first=first + 1,
+                    dlts=doses[first].dlts,
+                    treated=doses[first].treated,
+                    dose=cur + 1,
+                    next=nxt + 1,
                 )
             return Decision(
                 action=Action.ELIMINATE,
                 current_dose=cur,
                 next_dose=nxt,
-                reason=why,
+                **why,
                 rule=rule,
                 eliminated=elim,
             )
         top = cur == k - 1
         blocked = top or (cur + 1) in elim
         if letter == "E" and not blocked:
-            action, nxt, why = Action.ESCALATE, cur + 1, f"escalate to dose {cur + 2}"
+            action, nxt, act = Action.ESCALATE, cur + 1, explain("escalate_to", dose=cur + 2)
         elif letter in ("D", "DU") and cur > 0:
-            action, nxt, why = Action.DE_ESCALATE, cur - 1, f"de-escalate to dose {cur}"
+            action, nxt, act = Action.DE_ESCALATE, cur - 1, explain("deescalate_to", dose=cur)
         else:
             action, nxt = Action.STAY, cur
             if letter == "E":
-                why = "stay (" + ("highest dose" if top else "the next dose is eliminated") + ")"
+                act = explain("stay_highest" if top else "stay_next_eliminated")
             elif letter in ("D", "DU"):
-                why = "stay (already at the lowest dose)"
+                act = explain("stay_lowest")
             else:
-                why = f"stay at {pos}"
+                act = explain("stay_at", dose=cur + 1)
         # n_earlystop, as each reference simulates it: BOIN stops when the current dose has
         # n_earlystop patients and the decision is to stay; Keyboard as soon as it has them;
         # FIND (i3+3, mTPI-2) when the dose chosen next already has them.
@@ -409,15 +437,16 @@ class IntervalDesign(abc.ABC):
         )
         if hits:
             sel = self.select_mtd(doses)
-            where = pos if rule_es != "next" else f"dose {nxt + 1}"
+            at = nxt if rule_es == "next" else cur
+            stop = {"count": doses[at].treated, "dose": at + 1, "n_earlystop": self.n_earlystop}
             return Decision(
                 action=Action.STOP,
                 current_dose=cur,
                 next_dose=None,
-                reason=(
-                    f"{doses[nxt if rule_es == 'next' else cur].treated} patients at {where} "
-                    f"reach n_earlystop={self.n_earlystop}; stop and "
-                    + (f"select dose {sel.dose + 1}." if sel.dose is not None else "select none.")
+                **(
+                    reason("earlystop_select", **stop, mtd=sel.dose + 1)
+                    if sel.dose is not None
+                    else reason("earlystop_none", **stop)
                 ),
                 rule=rule,
                 eliminated=elim,
@@ -427,7 +456,7 @@ class IntervalDesign(abc.ABC):
             action=action,
             current_dose=cur,
             next_dose=nxt,
-            reason=f"{y}/{n} DLTs at {pos}: {why}.",
+            **reason("observed", y=y, n=n, dose=cur + 1, action=act),
             rule=rule,
             eliminated=elim,
         )
@@ -455,7 +484,10 @@ class IntervalDesign(abc.ABC):
         self._validate()
         doses = as_dose_data(data)
         if not doses:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         n = np.array([[d.treated for d in doses]], dtype=np.int64)
         y = np.array([[d.dlts for d in doses]], dtype=np.int64)
         elim = self._elimination(n, y, live=True)

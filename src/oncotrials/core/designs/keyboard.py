@@ -98,11 +98,19 @@ class _MarginDesign(IntervalDesign):
         t = float(self.target)
         if not 0 < self.margin_l < t:
             raise ValidationError(
-                f"{name} margin_l must lie in (0, target={t:g}); got {self.margin_l!r}."
+                f"{name} margin_l must lie in (0, target={t:g}); got {self.margin_l!r}.",
+                code="design_keyboard_margin_l",
+                name=name,
+                t=f"{t:g}",
+                margin_l=repr(self.margin_l),
             )
         if not 0 < self.margin_r < 1 - t:
             raise ValidationError(
-                f"{name} margin_r must lie in (0, 1 - target={1 - t:g}); got {self.margin_r!r}."
+                f"{name} margin_r must lie in (0, 1 - target={1 - t:g}); got {self.margin_r!r}.",
+                code="design_keyboard_margin_r",
+                name=name,
+                high=f"{1 - t:g}",
+                margin_r=repr(self.margin_r),
             )
 
 

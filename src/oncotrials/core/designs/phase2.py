@@ -65,7 +65,12 @@ __all__ = [
 def _rate(name: str, value: float) -> float:
     v = float(value)
     if not (0.0 < v < 1.0) or math.isnan(v):
-        raise ValidationError(f"{name} must lie in (0, 1); got {value!r}.")
+        raise ValidationError(
+            f"{name} must lie in (0, 1); got {value!r}.",
+            code="design_probability",
+            name=name,
+            value=repr(value),
+        )
     return v
 
 
@@ -75,7 +80,10 @@ def _rates(p0: float, p1: float, alpha: float, beta: float) -> tuple[float, floa
     if not p0 < p1:
         raise ValidationError(
             f"p1 (the desirable response rate) must exceed p0 (the uninteresting rate); "
-            f"got p0={p0!r} and p1={p1!r}."
+            f"got p0={p0!r} and p1={p1!r}.",
+            code="design_simon_rates",
+            p0=repr(p0),
+            p1=repr(p1),
         )
     return p0, p1, _rate("alpha", alpha), _rate("beta (1 - power)", beta)
 
@@ -132,10 +140,20 @@ def oc_two_stage(r1: int, n1: int, r: int, n: int, p: float) -> tuple[float, flo
     p = _rate("p", p)
     for name, v in (("r1", r1), ("n1", n1), ("r", r), ("n", n)):
         if isinstance(v, bool) or int(v) != v:
-            raise ValidationError(f"{name} must be an integer; got {v!r}.")
+            raise ValidationError(
+                f"{name} must be an integer; got {v!r}.",
+                code="design_integer",
+                name=name,
+                v=repr(v),
+            )
     if not (0 < n1 < n and -1 <= r1 < n1 and r1 <= r < n):
         raise ValidationError(
-            f"Need 0 < n1 < n, -1 <= r1 < n1 and r1 <= r < n; got r1={r1}, n1={n1}, r={r}, n={n}."
+            f"Need 0 < n1 < n, -1 <= r1 < n1 and r1 <= r < n; got r1={r1}, n1={n1}, r={r}, n={n}.",
+            code="design_simon_bounds",
+            r1=r1,
+            n1=n1,
+            r=r,
+            n=n,
         )
     n2 = n - n1
     x1 = np.arange(r1 + 1, n1 + 1)
@@ -163,7 +181,11 @@ def _reject_rows(grid: NDArray[np.int64], p: float, pmf: FloatArray) -> FloatArr
 
 def _check_nmax(nmax: int) -> int:
     if isinstance(nmax, bool) or int(nmax) != nmax or not (2 <= nmax <= 1000):
-        raise ValidationError(f"nmax must be an integer in 2..1000 (as clinfun); got {nmax!r}.")
+        raise ValidationError(
+            f"nmax must be an integer in 2..1000 (as clinfun); got {nmax!r}.",
+            code="design_simon_nmax",
+            nmax=repr(nmax),
+        )
     return int(nmax)
 
 
@@ -555,7 +577,13 @@ def simon_two_stage(
     if not rows:
         raise ValidationError(
             f"No two-stage design with n <= {nmax} meets alpha < {alpha:g} and beta < {beta:g} "
-            f"for p0={p0:g}, p1={p1:g}; increase nmax (at most 1000)."
+            f"for p0={p0:g}, p1={p1:g}; increase nmax (at most 1000).",
+            code="design_simon_none",
+            nmax=nmax,
+            alpha=f"{alpha:g}",
+            beta=f"{beta:g}",
+            p0=f"{p0:g}",
+            p1=f"{p1:g}",
         )
     ens = [d.en0 for d in rows]
     nopt = ens.index(min(ens))
@@ -672,16 +700,28 @@ def single_stage(
     """
     p0, p1, alpha, beta = _rates(p0, p1, alpha, beta)
     if not (0.0 <= tolerance < 0.5):
-        raise ValidationError(f"tolerance must lie in [0, 0.5); got {tolerance!r}.")
+        raise ValidationError(
+            f"tolerance must lie in [0, 0.5); got {tolerance!r}.",
+            code="design_single_stage_tolerance",
+            tolerance=repr(tolerance),
+        )
     if isinstance(n_solutions, bool) or int(n_solutions) != n_solutions or n_solutions < 1:
-        raise ValidationError(f"n_solutions must be a positive integer; got {n_solutions!r}.")
+        raise ValidationError(
+            f"n_solutions must be a positive integer; got {n_solutions!r}.",
+            code="design_single_stage_solutions",
+            n_solutions=repr(n_solutions),
+        )
     ns = np.arange(1, nmax + 1)
     if tolerance > 0:
         rq = stats.binom.ppf(1.0 - (alpha + tolerance), ns, p0)
         err2 = stats.binom.cdf(rq, ns, p1)
         ok = np.nonzero(err2 <= beta + tolerance)[0]
         if ok.size == 0:
-            raise ValidationError(f"No single-stage design with n <= {nmax}; increase nmax.")
+            raise ValidationError(
+                f"No single-stage design with n <= {nmax}; increase nmax.",
+                code="design_single_stage_none",
+                nmax=nmax,
+            )
         i = int(ok[0])
         n, rr = int(ns[i]), int(rq[i])
         return (
@@ -693,7 +733,11 @@ def single_stage(
     q = stats.binom.ppf(1.0 - alpha, ns, p0)
     ok = np.nonzero(stats.binom.cdf(q, ns, p1) <= beta)[0]
     if ok.size == 0:
-        raise ValidationError(f"No single-stage design with n <= {nmax}; increase nmax.")
+        raise ValidationError(
+            f"No single-stage design with n <= {nmax}; increase nmax.",
+            code="design_single_stage_none",
+            nmax=nmax,
+        )
     out: list[SingleStageDesign] = []
     n = int(ns[ok[0]])
     while len(out) < n_solutions and n <= nmax:
@@ -715,20 +759,42 @@ def single_stage(
 def _check_prior(a: float, b: float) -> None:
     if not (a > 0 and b > 0) or math.isinf(a) or math.isinf(b):
         raise ValidationError(
-            f"The beta prior needs positive finite parameters; got a={a!r}, b={b!r}."
+            f"The beta prior needs positive finite parameters; got a={a!r}, b={b!r}.",
+            code="design_beta_parameters",
+            a=repr(a),
+            b=repr(b),
         )
 
 
 def _check_counts(x: int, n: int, nmax: int) -> None:
     for name, v in (("x", x), ("n", n), ("nmax", nmax)):
         if isinstance(v, bool) or int(v) != v or v < 0:
-            raise ValidationError(f"{name} must be a non-negative integer; got {v!r}.")
+            raise ValidationError(
+                f"{name} must be a non-negative integer; got {v!r}.",
+                code="design_non_negative_integer",
+                name=name,
+                v=repr(v),
+            )
     if nmax < 1:
-        raise ValidationError(f"nmax must be at least 1; got {nmax!r}.")
+        raise ValidationError(
+            f"nmax must be at least 1; got {nmax!r}.",
+            code="design_monitor_nmax",
+            nmax=repr(nmax),
+        )
     if n > nmax:
-        raise ValidationError(f"n={n} patients exceed the maximum sample size nmax={nmax}.")
+        raise ValidationError(
+            f"n={n} patients exceed the maximum sample size nmax={nmax}.",
+            code="design_monitor_n",
+            n=n,
+            nmax=nmax,
+        )
     if x > n:
-        raise ValidationError(f"x={x} responses exceed the n={n} patients observed.")
+        raise ValidationError(
+            f"x={x} responses exceed the n={n} patients observed.",
+            code="design_monitor_x",
+            x=x,
+            n=n,
+        )
 
 
 def _success_table(nmax: int, p0: float, a: float, b: float, theta_t: float) -> NDArray[np.bool_]:
@@ -792,7 +858,10 @@ def _check_looks(looks: Sequence[int] | None, nmax: int) -> tuple[int, ...]:
     lk = tuple(int(v) for v in looks)
     if not lk or any(v < 1 or v > nmax for v in lk) or list(lk) != sorted(set(lk)):
         raise ValidationError(
-            f"looks must be increasing sample sizes in 1..{nmax}; got {list(looks)!r}."
+            f"looks must be increasing sample sizes in 1..{nmax}; got {list(looks)!r}.",
+            code="design_monitor_looks",
+            nmax=nmax,
+            looks=repr(list(looks)),
         )
     return lk
 
@@ -816,9 +885,17 @@ def pp_boundaries(
     p0 = _rate("p0", p0)
     theta_t = _rate("theta_t", theta_t)
     if not (0.0 <= theta_l < 1.0):
-        raise ValidationError(f"theta_l must lie in [0, 1); got {theta_l!r}.")
+        raise ValidationError(
+            f"theta_l must lie in [0, 1); got {theta_l!r}.",
+            code="design_monitor_theta_l",
+            theta_l=repr(theta_l),
+        )
     if not (theta_l < theta_u <= 1.0):
-        raise ValidationError(f"theta_u must lie in (theta_l, 1]; got {theta_u!r}.")
+        raise ValidationError(
+            f"theta_u must lie in (theta_l, 1]; got {theta_u!r}.",
+            code="design_monitor_theta_u",
+            theta_u=repr(theta_u),
+        )
     _check_prior(a, b)
     lk = _check_looks(looks, nmax)
     success = _success_table(nmax, p0, a, b, theta_t)
@@ -990,21 +1067,39 @@ def pp_design_search(
     p0 = _rate("p0", p0)
     p1 = _rate("p1", p1)
     if not p0 < p1:
-        raise ValidationError(f"p1 must exceed p0; got p0={p0!r} and p1={p1!r}.")
+        raise ValidationError(
+            f"p1 must exceed p0; got p0={p0!r} and p1={p1!r}.",
+            code="design_monitor_rates",
+            p0=repr(p0),
+            p1=repr(p1),
+        )
     alpha = _rate("alpha", alpha)
     power = _rate("power", power)
     _check_prior(a, b)
     sizes = [nmax] if isinstance(nmax, int) else list(nmax)
     if not sizes or any(isinstance(v, bool) or int(v) != v or v < 2 for v in sizes):
-        raise ValidationError(f"nmax must be integers >= 2; got {nmax!r}.")
+        raise ValidationError(
+            f"nmax must be integers >= 2; got {nmax!r}.",
+            code="design_monitor_nmax_values",
+            nmax=repr(nmax),
+        )
     tts = [_rate("theta_t", t) for t in theta_t]
     tls = [float(t) for t in theta_l]
     if any(not (0.0 <= t < 1.0) for t in tls):
-        raise ValidationError(f"theta_l values must lie in [0, 1); got {list(theta_l)!r}.")
+        raise ValidationError(
+            f"theta_l values must lie in [0, 1); got {list(theta_l)!r}.",
+            code="design_monitor_theta_l_values",
+            values=repr(list(theta_l)),
+        )
     out: list[PPDesign] = []
     for nm in sorted(int(v) for v in sizes):
         if not (1 <= first_look <= nm):
-            raise ValidationError(f"first_look must lie in 1..{nm}; got {first_look!r}.")
+            raise ValidationError(
+                f"first_look must lie in 1..{nm}; got {first_look!r}.",
+                code="design_monitor_first_look",
+                nm=nm,
+                first_look=repr(first_look),
+            )
         weights = _pp_weights(nm, a, b)
         for tt in tts:
             success = _success_table(nm, p0, a, b, tt)
@@ -1074,12 +1169,18 @@ def basket_monitoring(
     borrowing designs (e.g. BHM, EXNEX) trade that for power in homogeneous baskets.
     """
     if not data:
-        raise ValidationError("data must hold at least one cohort: {name: (responses, treated)}.")
+        raise ValidationError(
+            "data must hold at least one cohort: {name: (responses, treated)}.",
+            code="design_monitor_no_cohort",
+        )
     p0 = _rate("p0", p0)
     theta_t = _rate("theta_t", theta_t)
     if not (0.0 <= theta_l < theta_u <= 1.0):
         raise ValidationError(
-            f"Need 0 <= theta_l < theta_u <= 1; got theta_l={theta_l!r}, theta_u={theta_u!r}."
+            f"Need 0 <= theta_l < theta_u <= 1; got theta_l={theta_l!r}, theta_u={theta_u!r}.",
+            code="design_monitor_thetas",
+            theta_l=repr(theta_l),
+            theta_u=repr(theta_u),
         )
     _check_prior(a, b)
     out = []
@@ -1088,12 +1189,20 @@ def basket_monitoring(
             x, n = pair
         except (TypeError, ValueError):
             raise ValidationError(
-                f"Cohort {name!r}: expected (responses, treated); got {pair!r}."
+                f"Cohort {name!r}: expected (responses, treated); got {pair!r}.",
+                code="design_monitor_cohort_pair",
+                name=repr(name),
+                pair=repr(pair),
             ) from None
         try:
             _check_counts(x, n, nmax)
         except ValidationError as exc:
-            raise ValidationError(f"Cohort {name!r}: {exc.message}") from None
+            raise ValidationError(
+                f"Cohort {name!r}: {exc.message}",
+                code="design_monitor_cohort",
+                name=repr(name),
+                detail=exc.message,
+            ) from None
         pp = predictive_probability(x, n, nmax, p0, theta_t, a, b)
         post = float(special.betaincc(a + x, b + n - x, p0))
         if n == nmax:
@@ -1131,7 +1240,10 @@ def basket_operating_characteristics(
     exceed ``p0`` (the family-wise error rate under those nulls).
     """
     if not rates:
-        raise ValidationError("rates must give at least one cohort: {name: true response rate}.")
+        raise ValidationError(
+            "rates must give at least one cohort: {name: true response rate}.",
+            code="design_monitor_no_rate",
+        )
     names = tuple(str(k) for k in rates)
     ocs = tuple(pp_operating_characteristics(design, float(v)) for v in rates.values())
     none_promising = float(np.prod([1.0 - oc.reject for oc in ocs]))

@@ -107,7 +107,11 @@ def resolve_name(name: str) -> str:
     key = str(name).strip().lower()
     if key not in _LOOKUP:
         raise ValidationError(
-            f"Unknown design {name!r}; choose one of {', '.join(DESIGNS)}.", field="design"
+            f"Unknown design {name!r}; choose one of {', '.join(DESIGNS)}.",
+            field="design",
+            code="design_unknown",
+            name=repr(name),
+            choices=", ".join(DESIGNS),
         )
     return _LOOKUP[key]
 
@@ -121,10 +125,14 @@ def get_live_design(name: str) -> type[LiveDesign]:
     """The live design under ``name``; an error lists the designs that give live decisions."""
     cls = get_design(name)
     if not is_live(cls):
+        named: Any = cls
         raise ValidationError(
-            f"Design {cls.name!r} gives no live decision for a single-agent cohort from its DLT "  # type: ignore[attr-defined]
+            f"Design {named.name!r} gives no live decision for a single-agent cohort from its DLT "
             f"data; choose one of {', '.join(design_names(live=True))}.",
             field="design",
+            code="design_not_live",
+            name=repr(named.name),
+            choices=", ".join(design_names(live=True)),
         )
     return cls
 

@@ -279,28 +279,48 @@ def parse_scenarios(raw: Any, *, source: str = "scenario file") -> ScenarioFile:
     """Validate a decoded scenario document (see ``docs/formats/design-scenarios.md``)."""
     if not isinstance(raw, Mapping):
         raise ValidationError(
-            f"{source}: the top level must be a mapping; got {type(raw).__name__}."
+            f"{source}: the top level must be a mapping; got {type(raw).__name__}.",
+            code="design_scenarios_top",
+            source=source,
+            kind=type(raw).__name__,
         )
     items = raw.get("scenarios")
     if not isinstance(items, list) or not items:
         raise ValidationError(
             f"{source}: 'scenarios' must be a non-empty list of {{name, truth}} entries; "
-            f"got {items!r}."
+            f"got {items!r}.",
+            code="design_scenarios_list",
+            source=source,
+            items=repr(items),
         )
     scenarios: list[Scenario] = []
     n_doses: int | None = None
     for i, item in enumerate(items):
         where = f"{source}: scenarios[{i}]"
         if not isinstance(item, Mapping) or "truth" not in item:
-            raise ValidationError(f"{where} must be a mapping with a 'truth' list; got {item!r}.")
+            raise ValidationError(
+                f"{where} must be a mapping with a 'truth' list; got {item!r}.",
+                code="design_scenario_mapping",
+                where=where,
+                item=repr(item),
+            )
         try:
             truth = check_truth(item["truth"])
         except ValidationError as exc:
-            raise ValidationError(f"{where}: {exc.message}") from None
+            raise ValidationError(
+                f"{where}: {exc.message}",
+                code="design_scenario_truth",
+                where=where,
+                detail=exc.message,
+            ) from None
         if n_doses is not None and truth.size != n_doses:
             raise ValidationError(
                 f"{where}: truth has {truth.size} doses but scenarios[0] has {n_doses}; "
-                "every scenario must cover the same dose levels."
+                "every scenario must cover the same dose levels.",
+                code="design_scenario_doses",
+                where=where,
+                size=truth.size,
+                n_doses=n_doses,
             )
         n_doses = truth.size
         name = str(item.get("name", f"scenario {i + 1}"))
@@ -310,12 +330,27 @@ def parse_scenarios(raw: Any, *, source: str = "scenario file") -> ScenarioFile:
         try:
             target = float(target)
         except (TypeError, ValueError):
-            raise ValidationError(f"{source}: target must be a number; got {target!r}.") from None
+            raise ValidationError(
+                f"{source}: target must be a number; got {target!r}.",
+                code="design_scenarios_target",
+                source=source,
+                target=repr(target),
+            ) from None
         if not 0 < target < 1:
-            raise ValidationError(f"{source}: target must lie in (0, 1); got {target!r}.")
+            raise ValidationError(
+                f"{source}: target must lie in (0, 1); got {target!r}.",
+                code="design_scenarios_target_range",
+                source=source,
+                target=repr(target),
+            )
     seed = raw.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValidationError(f"{source}: seed must be a non-negative integer; got {seed!r}.")
+        raise ValidationError(
+            f"{source}: seed must be a non-negative integer; got {seed!r}.",
+            code="design_scenarios_seed",
+            source=source,
+            seed=repr(seed),
+        )
     return ScenarioFile(
         scenarios=tuple(scenarios),
         target=target,
@@ -334,7 +369,12 @@ def load_scenarios(path: str | Path) -> ScenarioFile:
     try:
         raw = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError(f"{p.name}: not valid JSON/YAML ({exc}).") from None
+        raise ValidationError(
+            f"{p.name}: not valid JSON/YAML ({exc}).",
+            code="design_scenarios_syntax",
+            name=p.name,
+            detail=exc,
+        ) from None
     return parse_scenarios(raw, source=p.name)
 
 

@@ -46,6 +46,7 @@ from oncotrials.core.designs.base import (
     check_positive_int,
     check_truth,
 )
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.designs.simulate import (
     ProgressCallback,
     RngLike,
@@ -174,7 +175,10 @@ class ThreePlusThree:
     def _validate(self) -> None:
         if self.variant not in VARIANTS:
             raise ValidationError(
-                f"3+3 variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}."
+                f"3+3 variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}.",
+                code="design_3plus3_variant",
+                choices=", ".join(VARIANTS),
+                variant=repr(self.variant),
             )
 
     # --- live decision -----------------------------------------------------------------------
@@ -185,13 +189,19 @@ class ThreePlusThree:
         doses = as_dose_data(data)
         k = len(doses)
         if k == 0:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         cur = check_current(current, k)
         for i, dd in enumerate(doses):
             if dd.treated not in (0, 3, 6):
                 raise ValidationError(
                     f"Dose {i + 1}: the 3+3 design treats 0, 3 or 6 patients per dose; got "
-                    f"{dd.treated}. Record complete cohorts of 3."
+                    f"{dd.treated}. Record complete cohorts of 3.",
+                    code="design_3plus3_cohorts",
+                    dose=i + 1,
+                    treated=dd.treated,
                 )
         n, y = doses[cur].treated, doses[cur].dlts
         pos = f"dose {cur + 1}"
@@ -200,7 +210,7 @@ class ThreePlusThree:
                 Action.STAY,
                 cur,
                 cur,
-                f"No patient yet at {pos}; treat 3 there.",
+                **reason("tpt_untreated", dose=cur + 1),
                 rule="n=0: treat 3",
             )
         st = _States(
@@ -222,7 +232,7 @@ class ThreePlusThree:
                 Action.STOP,
                 cur,
                 None,
-                f"{y}/{n} DLTs at the lowest dose: stop the trial, no MTD.",
+                **reason("tpt_lowest_toxic", y=y, n=n),
                 rule=rule + ": >= 2 DLTs at dose 1",
             )
         if mtd >= 0:
@@ -230,7 +240,7 @@ class ThreePlusThree:
                 Action.STOP,
                 cur,
                 None,
-                f"{y}/{n} DLTs at {pos}: stop; dose {mtd + 1} is the MTD.",
+                **reason("tpt_mtd", y=y, n=n, dose=cur + 1, mtd=mtd + 1),
                 rule=rule,
                 mtd=mtd,
             )
@@ -239,7 +249,7 @@ class ThreePlusThree:
                 Action.ESCALATE,
                 cur,
                 nxt,
-                f"{y}/{n} DLTs at {pos}: escalate to dose {nxt + 1}.",
+                **reason("tpt_escalate", y=y, n=n, dose=cur + 1, next=nxt + 1),
                 rule=rule + (": 0/3" if n == 3 else ": <= 1/6"),
             )
         if nxt < cur:
@@ -247,14 +257,14 @@ class ThreePlusThree:
                 Action.DE_ESCALATE,
                 cur,
                 nxt,
-                f"{y}/{n} DLTs at {pos} exceed the MTD: treat 3 more at dose {nxt + 1}.",
+                **reason("tpt_exceed", y=y, n=n, dose=cur + 1, next=nxt + 1),
                 rule=rule + ": >= 2 DLTs",
             )
         return Decision(
             Action.STAY,
             cur,
             cur,
-            f"{y}/{n} DLTs at {pos}: treat 3 more at {pos}.",
+            **reason("tpt_stay", y=y, n=n, dose=cur + 1),
             rule=rule + ": 1/3",
         )
 

@@ -40,6 +40,7 @@ from oncotrials.core.designs.base import (
 from oncotrials.core.designs.boin import BOIN, boin_lambdas
 from oncotrials.core.designs.interval import MTDSelection
 from oncotrials.core.designs.isotonic import elimination_mask, isotonic_select
+from oncotrials.core.designs.reasons import explain, reason
 from oncotrials.core.errors import ValidationError
 
 #: TITEgBOIN's prior for the isotonic estimates at selection (BOIN uses 0.05).
@@ -128,7 +129,9 @@ class TITEBOIN:
         b._validate()
         if not 0 < self.max_pending <= 1:
             raise ValidationError(
-                f"TITE-BOIN max_pending must lie in (0, 1]; got {self.max_pending!r}."
+                f"TITE-BOIN max_pending must lie in (0, 1]; got {self.max_pending!r}.",
+                code="design_tite_boin_max_pending",
+                max_pending=repr(self.max_pending),
             )
         return b
 
@@ -138,18 +141,29 @@ class TITEBOIN:
             if d.pending > d.treated - d.dlts:
                 raise ValidationError(
                     f"Dose {i}: {d.pending} pending patients but only {d.treated - d.dlts} "
-                    f"treated without a DLT; pending patients are counted in treated."
+                    f"treated without a DLT; pending patients are counted in treated.",
+                    code="design_pending_exceeds",
+                    i=i,
+                    pending=d.pending,
+                    without_dlt=d.treated - d.dlts,
                 )
             if d.follow_up and len(d.follow_up) != d.pending:
                 raise ValidationError(
                     f"Dose {i}: follow_up lists {len(d.follow_up)} fractions for {d.pending} "
-                    "pending patients; give one fraction per pending patient."
+                    "pending patients; give one fraction per pending patient.",
+                    code="design_follow_up_count",
+                    i=i,
+                    count=len(d.follow_up),
+                    pending=d.pending,
                 )
             for f in d.follow_up:
                 if not 0 <= f < 1:
                     raise ValidationError(
                         f"Dose {i}: follow-up fractions must lie in [0, 1) (the share of the DLT "
-                        f"window observed); got {f!r}."
+                        f"window observed); got {f!r}.",
+                        code="design_follow_up_fraction",
+                        i=i,
+                        f=repr(f),
                     )
 
     def effective_sample_size(self, dose: DoseData) -> float:
@@ -162,7 +176,10 @@ class TITEBOIN:
         doses = as_dose_data(data)
         k = len(doses)
         if k == 0:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         self._check_pending(doses)
         cur = check_current(current, k)
         t = float(self.target)
@@ -175,14 +192,12 @@ class TITEBOIN:
         )[0]
         elim = tuple(int(i) for i in np.flatnonzero(el_mask))
         here = doses[cur]
-        pos = f"dose {cur + 1}"
         if 0 in elim:
             return Decision(
                 Action.STOP,
                 cur,
                 None,
-                f"The lowest dose is overly toxic ({doses[0].dlts}/{doses[0].treated} DLTs); "
-                "stop the trial, no MTD.",
+                **reason("lowest_overly_toxic", dlts=doses[0].dlts, treated=doses[0].treated),
                 rule="elimination (full n)",
                 eliminated=elim,
             )
@@ -192,7 +207,7 @@ class TITEBOIN:
                 Action.ELIMINATE,
                 cur,
                 nxt,
-                f"Dose {min(elim) + 1} and higher are overly toxic; de-escalate to dose {nxt + 1}.",
+                **reason("tite_eliminated", first=min(elim) + 1, next=nxt + 1),
                 rule="elimination (full n)",
                 eliminated=elim,
             )
@@ -201,7 +216,7 @@ class TITEBOIN:
                 Action.STAY,
                 cur,
                 cur,
-                f"No patient yet at {pos}; treat the next cohort there.",
+                **reason("untreated_next_cohort_short", dose=cur + 1),
                 rule="n=0",
                 eliminated=elim,
             )
@@ -213,8 +228,11 @@ class TITEBOIN:
                 Action.STOP,
                 cur,
                 None,
-                "The maximum sample size is reached and every patient is evaluated; "
-                + (f"select dose {sel.dose + 1}." if sel.dose is not None else "select none."),
+                **(
+                    reason("tite_max_sample_select", mtd=sel.dose + 1)
+                    if sel.dose is not None
+                    else reason("tite_max_sample_none")
+                ),
                 rule="sample size",
                 eliminated=elim,
                 mtd=sel.dose,
@@ -224,8 +242,13 @@ class TITEBOIN:
                 Action.SUSPEND,
                 cur,
                 cur,
-                f"{here.pending} of {here.treated} patients at {pos} are still pending "
-                f"(more than {self.max_pending:.0%}); suspend accrual until more are evaluated.",
+                **reason(
+                    "tite_too_many_pending",
+                    pending=here.pending,
+                    treated=here.treated,
+                    dose=cur + 1,
+                    share=f"{self.max_pending:.0%}",
+                ),
                 rule=f"n_pending > {self.max_pending} * n",
                 eliminated=elim,
             )
@@ -239,9 +262,9 @@ class TITEBOIN:
         if phat <= lam_e:
             if top or (cur + 1) in elim:
                 action, nxt = Action.STAY, cur
-                why = "stay (" + ("highest dose" if top else "the next dose is eliminated") + ")"
+                why = explain("stay_highest" if top else "stay_next_eliminated")
             else:
-                action, nxt, why = Action.ESCALATE, cur + 1, f"escalate to dose {cur + 2}"
+                action, nxt, why = Action.ESCALATE, cur + 1, explain("escalate_to", dose=cur + 2)
         elif phat >= lam_d:
             if cur == 0:
                 if here.pending > 0:
@@ -249,25 +272,28 @@ class TITEBOIN:
                         Action.SUSPEND,
                         cur,
                         cur,
-                        f"p_hat={phat:.3f} at the lowest dose with {here.pending} pending; "
-                        "wait for their follow-up.",
+                        **reason("tite_lowest_pending", p_hat=f"{phat:.3f}", pending=here.pending),
                         rule=rule,
                         eliminated=elim,
                     )
-                action, nxt, why = Action.STAY, cur, "stay (already at the lowest dose)"
+                action, nxt, why = Action.STAY, cur, explain("stay_lowest")
             else:
-                action, nxt, why = Action.DE_ESCALATE, cur - 1, f"de-escalate to dose {cur}"
+                action, nxt, why = Action.DE_ESCALATE, cur - 1, explain("deescalate_to", dose=cur)
         else:
-            action, nxt, why = Action.STAY, cur, f"stay at {pos}"
+            action, nxt, why = Action.STAY, cur, explain("stay_at", dose=cur + 1)
         if action is Action.STAY and here.treated >= self.n_earlystop:
             sel = self.select_mtd(doses)
             return Decision(
                 Action.STOP,
                 cur,
                 None,
-                f"{here.treated} patients at {pos} reach n_earlystop and the decision is to "
-                "stay; stop and "
-                + (f"select dose {sel.dose + 1}." if sel.dose is not None else "select none."),
+                **(
+                    reason(
+                        "tite_earlystop_select", count=here.treated, dose=cur + 1, mtd=sel.dose + 1
+                    )
+                    if sel.dose is not None
+                    else reason("tite_earlystop_none", count=here.treated, dose=cur + 1)
+                ),
                 rule=rule,
                 eliminated=elim,
                 mtd=sel.dose,
@@ -276,7 +302,14 @@ class TITEBOIN:
             action,
             cur,
             nxt,
-            f"{here.dlts} DLTs, {here.pending} pending among {here.treated} at {pos}: {why}.",
+            **reason(
+                "tite_observed",
+                dlts=here.dlts,
+                pending=here.pending,
+                treated=here.treated,
+                dose=cur + 1,
+                action=why,
+            ),
             rule=rule,
             eliminated=elim,
         )
@@ -286,7 +319,10 @@ class TITEBOIN:
         self._validate()
         doses = as_dose_data(data)
         if not doses:
-            raise ValidationError("data must hold one entry per dose level; got none.")
+            raise ValidationError(
+                "data must hold one entry per dose level; got none.",
+                code="design_no_data",
+            )
         n = np.array([[d.treated for d in doses]], dtype=np.int64)
         y = np.array([[d.dlts for d in doses]], dtype=np.int64)
         extra = self.cutoff_eli - self.offset if self.extrasafe else None

@@ -54,6 +54,7 @@ from oncotrials.core.designs.crm import _check_int as check_int
 from oncotrials.core.designs.crm import _grid_posterior as grid_posterior
 from oncotrials.core.designs.crm import _log_p as log_p
 from oncotrials.core.designs.crm import _make_grid as make_grid
+from oncotrials.core.designs.reasons import reason
 from oncotrials.core.errors import ValidationError
 
 Scheme = Literal["linear", "adaptive"]
@@ -77,12 +78,18 @@ def tite_weights(
     if u.size != y.size:
         raise ValidationError(
             f"followup must have one entry per patient; got {u.size} follow-up times for "
-            f"{y.size} patients."
+            f"{y.size} patients.",
+            code="design_titecrm_followup_count",
+            n_followup=u.size,
+            n_patients=y.size,
         )
     if np.any(u < 0) or not np.all(np.isfinite(u)):
         i = int(np.argmax((u < 0) | ~np.isfinite(u)))
         raise ValidationError(
-            f"followup must be non-negative times; got {u[i].item()!r} for patient {i}."
+            f"followup must be non-negative times; got {u[i].item()!r} for patient {i}.",
+            code="design_titecrm_followup",
+            value=repr(u[i].item()),
+            i=i,
         )
     if scheme == "linear":
         w = u / obswin
@@ -102,7 +109,11 @@ def tite_weights(
                 else:
                     w[i] = (m + (fi - support[m - 1]) / (support[m] - support[m - 1])) / (z + 1)
     else:
-        raise ValidationError(f"scheme must be 'linear' or 'adaptive'; got {scheme!r}.")
+        raise ValidationError(
+            f"scheme must be 'linear' or 'adaptive'; got {scheme!r}.",
+            code="design_titecrm_scheme",
+            scheme=repr(scheme),
+        )
     w = np.minimum(w, 1.0)
     w[y == 1] = 1.0
     return np.asarray(w, dtype=np.float64)
@@ -160,7 +171,8 @@ def titecrm(
     if weights is None:
         if followup is None or obswin is None:
             raise ValidationError(
-                "titecrm needs either weights, or followup and obswin to compute them."
+                "titecrm needs either weights, or followup and obswin to compute them.",
+                code="design_titecrm_weights_needed",
             )
         w = tite_weights(y, followup, obswin, scheme)
     else:
@@ -168,12 +180,18 @@ def titecrm(
         if w.size != y.size:
             raise ValidationError(
                 f"weights must have one entry per patient; got {w.size} weights for "
-                f"{y.size} patients."
+                f"{y.size} patients.",
+                code="design_titecrm_weights_count",
+                n_weights=w.size,
+                n_patients=y.size,
             )
         if np.any((w < 0) | (w > 1)):
             i = int(np.argmax((w < 0) | (w > 1)))
             raise ValidationError(
-                f"weights must lie in [0, 1]; got {w[i].item()!r} for patient {i}."
+                f"weights must lie in [0, 1]; got {w[i].item()!r} for patient {i}.",
+                code="design_titecrm_weights",
+                value=repr(w[i].item()),
+                i=i,
             )
         w = w.copy()
         w[y == 1] = 1.0
@@ -248,17 +266,28 @@ class TITECRM:
             if d.pending > d.treated - d.dlts:
                 raise ValidationError(
                     f"Dose {k}: pending={d.pending} exceeds the {d.treated - d.dlts} treated "
-                    "patients without a DLT; pending patients are counted in treated."
+                    "patients without a DLT; pending patients are counted in treated.",
+                    code="design_titecrm_pending_exceeds",
+                    k=k,
+                    pending=d.pending,
+                    without_dlt=d.treated - d.dlts,
                 )
             if len(d.follow_up) != d.pending:
                 raise ValidationError(
                     f"Dose {k}: follow_up must give one fraction per pending patient; got "
-                    f"{len(d.follow_up)} values for pending={d.pending}."
+                    f"{len(d.follow_up)} values for pending={d.pending}.",
+                    code="design_titecrm_follow_up_count",
+                    k=k,
+                    count=len(d.follow_up),
+                    pending=d.pending,
                 )
             bad = [f for f in d.follow_up if not (0.0 <= f <= 1.0) or math.isnan(f)]
             if bad:
                 raise ValidationError(
-                    f"Dose {k}: follow_up fractions must lie in [0, 1]; got {bad[0]!r}."
+                    f"Dose {k}: follow_up fractions must lie in [0, 1]; got {bad[0]!r}.",
+                    code="design_titecrm_follow_up_fraction",
+                    k=k,
+                    value=repr(bad[0]),
                 )
             complete = d.treated - d.dlts - d.pending
             dose += [k, k]
@@ -327,7 +356,7 @@ class TITECRM:
                 action=Action.STAY,
                 current_dose=current_dose,
                 next_dose=current_dose,
-                reason=f"No patient treated yet; treat the first cohort at dose {current_dose + 1}.",
+                **reason("model_untreated_cohort", dose=current_dose + 1),
                 rule="n=0",
             )
         nxt = fit.mtd
@@ -348,10 +377,12 @@ class TITECRM:
             action=action,
             current_dose=current_dose,
             next_dose=nxt,
-            reason=(
-                f"TITE-CRM posterior mean of beta {fit.estimate:.4f} with {pend} pending "
-                f"patient(s) weighted by follow-up; DLT estimates [{est}] for target "
-                f"{self.target:g}."
+            **reason(
+                "titecrm_posterior",
+                beta=f"{fit.estimate:.4f}",
+                pending=pend,
+                estimates=est,
+                target=f"{self.target:g}",
             ),
             rule=rule,
         )
@@ -398,7 +429,10 @@ def simulate_tite_crm(
     if tr.size != k:
         raise ValidationError(
             f"truth has {tr.size} dose levels but the skeleton has {k}; give one true rate per "
-            "dose."
+            "dose.",
+            code="design_truth_skeleton",
+            size=tr.size,
+            k=k,
         )
     n_patients = check_int("n_patients", n_patients, 2)
     n_trials = check_int("n_trials", n_trials, 1)
@@ -406,10 +440,17 @@ def simulate_tite_crm(
     obswin = check_positive("obswin", obswin)
     rate = check_positive("rate", rate)
     if accrual not in ("fixed", "poisson"):
-        raise ValidationError(f"accrual must be 'fixed' or 'poisson'; got {accrual!r}.")
+        raise ValidationError(
+            f"accrual must be 'fixed' or 'poisson'; got {accrual!r}.",
+            code="design_titecrm_accrual",
+            accrual=repr(accrual),
+        )
     if isinstance(start_dose, bool) or not (0 <= int(start_dose) < k):
         raise ValidationError(
-            f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}."
+            f"start_dose must be a 0-based dose index in 0..{k - 1}; got {start_dose!r}.",
+            code="design_start_dose",
+            last=k - 1,
+            start_dose=repr(start_dose),
         )
     seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
     gen = np.random.default_rng(rng)

@@ -421,6 +421,7 @@ CORE_CATALOGUES = {
     "e2b": ("oncotrials.apps.safety.e2b_messages", "E2B_MESSAGES"),
     "accrual": ("oncotrials.apps.operations.accrual_messages", "ACCRUAL_MESSAGES"),
     "labels": ("oncotrials.apps.biobank.label_messages", "LABEL_MESSAGES"),
+    "designs": ("oncotrials.apps.dosing.design_messages", "DESIGN_MESSAGES"),
 }
 #: What a reason helper (``_fail`` of the criteria language, ``fail`` of the CTML importer) adds
 #: to the values it is given: the file, the path in the document and the value received (its
@@ -440,6 +441,8 @@ def _core_refusals(paths: list[Path]) -> list[tuple[str, set[str], str]]:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name == "Decision":  # a design's decision: ``reason`` is its English text, worded
+                continue  # by its reason code (test_french_refusals checks those)
             keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
             names = set(keywords) - {"code", "reason"}
             where = f"{path.relative_to(SRC)}:{node.lineno}"

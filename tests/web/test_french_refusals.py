@@ -76,7 +76,7 @@ def test_the_translated_apps_raise_no_bare_english():
 #: The core's packages whose refusals reach users through an app that words them (see
 #: test_french_catalogue for the wording of every code): each refusal carries a stable code (and a
 #: ``reason`` where one code covers several wordings) with the values it names, never bare text.
-CODED_CORE = ("accrual", "e2b", "labels", "matching", "odm", "schedule", "sdtm")
+CODED_CORE = ("accrual", "designs", "e2b", "labels", "matching", "odm", "schedule", "sdtm")
 #: Exceptions of Python itself: a misuse of an internal API (a value of a type no cut can hold).
 _BUILTIN_ERRORS = {"TypeError", "ValueError", "KeyError", "RuntimeError", "AssertionError"}
 #: Helpers that build a coded refusal (or a CTML import's warning) from a wording and its reason.

@@ -117,7 +117,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     clients: dict[str, Any] = {}
     objects: dict[str, dict[str, list[int]]] = {}
-    print(f"{'request':<26}{'wall ms':>9}{'CPU ms':>9}{'queries':>9}   (median of {args.runs})")
+    print(
+        f"{'request':<26}{'wall ms':>9}{'CPU ms':>9}{'SQL ms':>9}{'queries':>9}"
+        f"   (median of {args.runs}; SQL: the database's answer time, wall)"
+    )
     cpu_total = 0.0
     for name, who, template in PAGES:
         if args.only and args.only not in name:
@@ -138,7 +141,8 @@ def main() -> None:
             return template.format(**{k: rng.choice(found[k]) for k in keys})  # noqa: B023
 
         client.get(url())  # warm-up
-        walls, cpus, counts, status = [], [], [], set()
+        walls, cpus, sqls, counts, status = [], [], [], [], set()
+        slowest: tuple[float, str] = (0.0, "")
         shapes: collections.Counter[str] = collections.Counter()
         for _ in range(max(args.runs, 1)):
             u = url()
@@ -149,6 +153,8 @@ def main() -> None:
                 cpus.append((time.process_time() - p0) * 1000)
             status.add(r.status_code)
             counts.append(len(ctx.captured_queries))
+            sqls.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+            slowest = max([slowest, *((float(q["time"]), q["sql"]) for q in ctx.captured_queries)])
             shapes.update(_shape(q["sql"]) for q in ctx.captured_queries)
         if args.profile:
             import cProfile
@@ -161,9 +167,10 @@ def main() -> None:
         bad = "" if status == {200} else f"  status {sorted(status)}"
         print(
             f"{name:<26}{statistics.median(walls):>9.1f}{statistics.median(cpus):>9.1f}"
-            f"{max(counts):>9}{bad}"
+            f"{statistics.median(sqls):>9.1f}{max(counts):>9}{bad}"
         )
         if args.shapes:
+            print(f"    slowest {slowest[0] * 1000:.1f} ms: {slowest[1][:300]}")
             for sql, n in shapes.most_common(4):
                 if n / len(counts) < 2:
                     break

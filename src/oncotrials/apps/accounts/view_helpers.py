@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -45,6 +46,22 @@ def int_or_none(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+# ------------------------------------------------------------------------------ list pages
+
+# Rows a list page shows; the rest are a page away (the CSV export has them all).
+LIST_PAGE_SIZE = 50
+
+
+def list_page(request: HttpRequest, rows: Any) -> tuple[Page[Any], str]:
+    """The page of ``rows`` (an ordered queryset or a list) that ``?page=`` asks for (the first
+    when absent or not a number, the last when beyond), and the query string without the page
+    number, for ``lists/pager.html``'s links."""
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
 
 
 # ------------------------------------------------------------------------------ CSV export

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from oncotrials.apps.accounts.access import acting_user
-from oncotrials.apps.accounts.view_helpers import form_refused
+from oncotrials.apps.accounts.view_helpers import form_refused, list_page
 from oncotrials.apps.subjects.selectors import registrations_visible_to
 from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
@@ -88,9 +88,19 @@ def casebook_list(request: HttpRequest) -> HttpResponse:
     regs = (
         registrations_visible_to(request.user)
         .select_related("patient", "trial", "cohort")
-        .order_by("trial__protocol_code", "patient__research_id")[:500]
+        .order_by("trial__protocol_code", "patient__research_id", "pk")
     )
-    return render(request, "crfs/casebook_list.html", {"registrations": regs})
+    page, query = list_page(request, regs)
+    return render(
+        request,
+        "crfs/casebook_list.html",
+        {
+            "registrations": page.object_list,
+            "page": page,
+            "page_query": query,
+            "pager_testid": "casebook-pages",
+        },
+    )
 
 
 @login_required
@@ -320,11 +330,15 @@ def query_list(request: HttpRequest) -> HttpResponse:
     queries = queries_for_user(user=request.user, status=status).prefetch_related(
         "events__by", "record"
     )
+    page, query = list_page(request, queries)
     return render(
         request,
         "crfs/queries.html",
         {
-            "queries": queries[:500],
+            "queries": page.object_list,
+            "page": page,
+            "page_query": query,
+            "pager_testid": "query-pages",
             "status": status,
             "statuses": ["open", "answered", "closed", "all"],
         },

@@ -433,7 +433,7 @@ def registration_calendar(
     if evidence is None:
         evidence = evidence_for([registration.pk]).get(registration.pk, {})
     with core_errors_translated(SCHEDULE_MESSAGES):
-        return patient_calendar(
+        return _calendar(
             visit_schedule_parsed(definition),
             start=start,
             today=horizon,
@@ -443,9 +443,34 @@ def registration_calendar(
             screening_on=screening_on,
             off_study=off,
             marked=marked,
-            evidence=evidence,
-            per_cycle=PER_CYCLE,
+            evidence={kind: tuple(sorted(dates)) for kind, dates in evidence.items()},
+            per_cycle=frozenset(PER_CYCLE),
         )
+
+
+# Calendars by everything they are computed from (a pure function of these): the work list
+# and the home pages recompute, on each request, only the calendars whose visits, records or
+# dates changed since (all of them the next day), not every active registration's.
+_CALENDARS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_CALENDARS_MAX = 8192
+
+
+def _calendar(schedule: Any, **inputs: Any) -> Any:
+    key = (
+        id(schedule),
+        *(
+            tuple(sorted(value.items())) if isinstance(value, dict) else value
+            for _, value in sorted(inputs.items())
+        ),
+    )
+    hit = _CALENDARS.get(key)
+    if hit is not None and hit[0] is schedule:  # the entry holds its schedule: ids not reused
+        return hit[1]
+    calendar = patient_calendar(schedule, **inputs)
+    if len(_CALENDARS) >= _CALENDARS_MAX:
+        _CALENDARS.clear()
+    _CALENDARS[key] = (schedule, calendar)
+    return calendar
 
 
 def registrations_with_calendar(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.accounts.selectors import sites_for_user
-from oncotrials.apps.accounts.view_helpers import csv_response, wants_csv
+from oncotrials.apps.accounts.view_helpers import csv_response, list_page, wants_csv
 from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_to
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
@@ -82,14 +82,23 @@ def patient_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                 for p in patients.iterator(chunk_size=200)
             ),
         )
-    patients = patients[:500]
+    page, query = list_page(request, patients)
     template = (
         "subjects/_partials/patient_table.html"
         if getattr(request, "htmx", False)
         else "subjects/patient_list.html"
     )
     return render(
-        request, template, {"patients": patients, "q": q, "query": request.GET.urlencode()}
+        request,
+        template,
+        {
+            "patients": page.object_list,
+            "page": page,
+            "page_query": query,
+            "pager_testid": "patient-pages",
+            "q": q,
+            "query": query,
+        },
     )
 
 

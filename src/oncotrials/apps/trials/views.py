@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from oncotrials.apps.accounts.access import Action, acting_user, may, require, sites_where
-from oncotrials.apps.accounts.view_helpers import csv_response, wants_csv
+from oncotrials.apps.accounts.view_helpers import csv_response, list_page, wants_csv
 from oncotrials.apps.audit.selectors import audit_events_for_object
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
 
@@ -70,7 +70,8 @@ def portfolio(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         target=g.get("target", "")[:50],
         q=g.get("q", "")[:100],
     )
-    trials = trials_for_user(user=request.user, filters=filters)
+    # The cohort count's GROUP BY drops the model's ordering: the pages need one.
+    trials = trials_for_user(user=request.user, filters=filters).order_by("protocol_code", "pk")
     if wants_csv(request):
         return csv_response(
             "portfolio.csv",
@@ -90,9 +91,13 @@ def portfolio(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                 for t in trials.iterator(chunk_size=200)
             ),
         )
+    page, query = list_page(request, trials)
     context = {
-        "query": request.GET.urlencode(),
-        "trials": trials,
+        "query": query,
+        "trials": page.object_list,
+        "page": page,
+        "page_query": query,
+        "pager_testid": "trial-pages",
         "filters": filters,
         "phases": Phase.choices,
         "statuses": TrialStatus.choices,

@@ -267,3 +267,54 @@ def test_custody_gaps_name_no_storage_location_to_a_trial_limited_member(
     assert len(monitor_gap.gaps) == len(admin_gap.gaps)
     assert not any(box_name in g for g in monitor_gap.gaps), monitor_gap.gaps
     assert any("a storage location" in g for g in monitor_gap.gaps)
+
+
+def test_a_registered_patients_specimens_are_audited_in_the_trial_chain(
+    bank: Any, collect: Any, at: Any
+) -> None:
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.biobank.services import specimen_aliquot, specimen_derive
+
+    tissue = collect(bank)
+    kids = specimen_aliquot(parent=tissue, count=2, quantity="4", unit="mg", by=bank.tech)
+    dna = specimen_derive(
+        parent=kids[0],
+        specimen_type="dna",
+        consumed="4",
+        consumed_unit="mg",
+        quantity="850",
+        unit="ng",
+        by=bank.tech,
+    )
+    unregistered = collect(bank, registration=None)
+    assert dna.registration_id == kids[1].registration_id == bank.registration.pk
+    partitions = {
+        e.object_id: e.partition
+        for e in AuditEvent.objects.filter(object_type="biobank.specimen").order_by("pk")
+    }
+    trial_chain = f"trial-{bank.registration.trial_id}"
+    for s in (tissue, *kids, dna):
+        assert partitions[str(s.pk)] == trial_chain
+    assert partitions[str(unregistered.pk)] == f"site-{bank.patient.site_id}"
+
+
+def test_storing_an_aliquot_reads_no_registration_and_the_box_path_with_its_lock(
+    bank: Any, collect: Any, at: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.biobank.models import CustodyEvent
+    from oncotrials.apps.biobank.services import specimen_aliquot, specimen_store
+
+    tissue = collect(bank)
+    (kid,) = specimen_aliquot(parent=tissue, count=1, quantity="4", unit="mg", by=bank.tech)
+    with CaptureQueriesContext(connection) as ctx:
+        stored = specimen_store(specimen=kid, box=bank.box, row=2, column=3, by=bank.tech)
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().startswith("SELECT")]
+    assert not [q for q in reads if 'FROM "subjects_registration"' in q]
+    assert len([q for q in reads if 'FROM "biobank_container"' in q]) == 1  # the locked box
+    custody = CustodyEvent.objects.filter(specimen=stored).order_by("pk").last()
+    assert custody is not None
+    assert custody.to_location == "F-80-1 / R1 / B1 B3"
+    assert custody.custodian == "main"

@@ -217,6 +217,67 @@ def test_unchanged_data_reuses_the_engine(unit_p: Any) -> None:
     assert matching_state(today=TODAY) is first
 
 
+def test_inputs_unchanged_reads_the_data_version_once_and_answers_the_same(
+    unit_p: Any,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.matching.engine import matches_for_patient, matching_inputs_unchanged
+
+    inv = unit_p.unit.users["investigator"]
+    patients = [unit_p.kras_patient, unit_p.braf_patient, unit_p.untested]
+
+    def answers() -> list[Any]:
+        return [
+            [(m.level_path, m.matched, m.open, m.slots_available) for m in found]
+            for found in (matches_for_patient(user=inv, patient=p, today=TODAY) for p in patients)
+        ]
+
+    def version_reads(ctx: Any) -> int:  # one of the data version's aggregates
+        return sum('FROM "subjects_priortherapyline"' in q["sql"] for q in ctx.captured_queries)
+
+    expected = answers()
+    assert expected[0]  # the KRAS patient matches
+    assert expected[1]  # the BRAF patient matches
+    with CaptureQueriesContext(connection) as each:
+        assert answers() == expected
+    with CaptureQueriesContext(connection) as pinned, matching_inputs_unchanged():
+        assert answers() == expected
+    assert version_reads(each) == 3
+    assert version_reads(pinned) == 1
+    assert len(pinned.captured_queries) < len(each.captured_queries)
+
+
+def test_inputs_unchanged_rebuilds_a_forgotten_engine_and_ends_with_the_block(
+    unit_p: Any, tmp_path: Any
+) -> None:
+    from oncotrials.apps.matching.engine import (
+        matching_inputs_unchanged,
+        matching_state,
+        reset_matching_cache,
+    )
+
+    with matching_inputs_unchanged():
+        first = matching_state(today=TODAY)
+        assert matching_state(today=TODAY) is first
+        reset_matching_cache()  # the cached engine is gone: the next call reads and builds
+        import_report(
+            tmp_path, unit_p.untested, variants=[{"gene": "BRAF", "protein_change": "p.V600E"}]
+        )
+        again = matching_state(today=TODAY)
+        assert again is not first
+        assert again.version != first.version
+    # Outside the block every call checks the data version again.
+    import_report(
+        tmp_path,
+        unit_p.braf_patient,
+        variants=[{"gene": "KRAS", "protein_change": "p.G12C"}],
+        oncotree="COAD",
+    )
+    assert matching_state(today=TODAY).version != again.version
+
+
 def test_stale_criteria_edit_is_a_conflict_and_saves_nothing(unit_p: Any) -> None:
     from oncotrials.apps.matching.criteria import match_criteria_set
 

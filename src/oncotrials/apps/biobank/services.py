@@ -516,7 +516,7 @@ def specimen_pre_analytics_record(
 def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
     locked = (
         Specimen.objects.select_for_update(of=("self",))
-        .select_related("patient")
+        .select_related("patient", "registration")
         .get(pk=specimen.pk)
     )
     if locked.status not in IN_STOCK:
@@ -623,7 +623,9 @@ def _child_create(
         label=label,
         barcode=label,
         patient=parent.patient,
-        registration_id=parent.registration_id,
+        # The parent's registration object (loaded with it under the lock): the child's rights
+        # and audit chain are read from it without a query.
+        registration=parent.registration if parent.registration_id is not None else None,
         visit_id=parent.visit_id,
         lineage=lineage,
         parent=parent,
@@ -811,7 +813,11 @@ def specimen_store(
     and the unique constraint on (box, row, column) is the database's last word.
     """
     require(by, Action.HANDLE_SPECIMENS, on=specimen)
-    locked_box = Container.objects.select_for_update(of=("self",)).get(pk=box.pk)
+    locked_box = (
+        Container.objects.select_for_update(of=("self",))
+        .select_related("site", "parent__parent")  # its path (rack, freezer) and site code
+        .get(pk=box.pk)
+    )
     if locked_box.kind != ContainerKind.BOX:
         raise ValidationError(
             gettext("%(locked_box)s is a %(kind)s, not a box.")

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oncotrials.apps.audit.partitions import (
-    audit_partition_register,
-    site_partition,
-    trial_partition,
-)
+from oncotrials.apps.audit.partitions import audit_partition_register, site_partition
 from oncotrials.apps.audit.sealing import audit_row_fields_exclude
 from oncotrials.apps.subjects.consent_hooks import register_tier_withdrawal_listener
 
@@ -25,7 +21,9 @@ from .services import consent_tiers_withdrawn
 
 def _specimen_partition(specimen: Any) -> str | None:
     if specimen.registration_id is not None:
-        return trial_partition(specimen.registration.trial_id)
+        # The registration's trial: the audit trail's resolver of ``registration_id`` remembers
+        # it per process (a registration never changes trial), so no query per event.
+        return None
     return site_partition(specimen.patient.site_id)
 
 

@@ -20,9 +20,10 @@ from django.db import transaction
 
 from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.context import audit_context
+from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.genomics.selectors import patient_genomic_timeline
-from oncotrials.apps.matching.engine import matches_for_patient
+from oncotrials.apps.matching.engine import matches_for_patient, matching_inputs_unchanged
 from oncotrials.apps.mtb.models import MtbMeeting, MtbReferral
 from oncotrials.apps.mtb.services import (
     agenda_build,
@@ -241,7 +242,10 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
             attendees = [users[n] for n in attendee_names if n in users]
             pending = []
             previous = dt.date.min
-            with transaction.atomic():
+            # One append to the audit chains for the site's meetings (nothing caught in the
+            # block undoes a change: the engine's refusal is a read), and the matching engine's
+            # data version read once: cases and recommendations change nothing it reads.
+            with transaction.atomic(), audit_batch(), matching_inputs_unchanged():
                 for day in days:
                     week = [r for r in mine if r.reported_on and previous < r.reported_on <= day]
                     previous = day

@@ -42,6 +42,7 @@ cohort's slots are not managed here (no allocation at any site).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import functools
@@ -50,7 +51,7 @@ import re
 import threading
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final, Literal
@@ -309,13 +310,46 @@ def _unit_today() -> dt.date:
     return timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.DEFAULT_SITE_TIME_ZONE))
 
 
+# Inside ``matching_inputs_unchanged``: the data version read on the block's first call, by day.
+_PINNED: contextvars.ContextVar[dict[dt.date, tuple[Any, ...]] | None] = contextvars.ContextVar(
+    "oncotrials_matching_pinned", default=None
+)
+
+
+@contextlib.contextmanager
+def matching_inputs_unchanged() -> Iterator[None]:
+    """Read the engine's data version once in the block, not once per call.
+
+    Each call of the engine first reads fourteen aggregates to tell whether the database
+    changed since the state was built. A caller that asks for many patients' matches in a row
+    and writes nothing the engine reads in between (the tumour board's cases and
+    recommendations) wraps those calls in this block: the first call checks and brings the
+    state up to date as usual, the following ones reuse it while it is still the state that
+    call left. Never around writes to patients, genomics, forms, screenings or trials.
+    """
+    if _PINNED.get() is not None:
+        yield
+        return
+    token = _PINNED.set({})
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
 def matching_state(*, today: dt.date | None = None) -> MatchingState:
     """The engine, brought up to date with the database (incrementally when it exists)."""
     global _STATE
     today = today or _unit_today()
+    pinned = _PINNED.get()
     with _LOCK:
-        version = _data_version(today)
         state = _STATE
+        known = pinned.get(today) if pinned is not None else None
+        if state is not None and known is not None and state.version == known:
+            return state
+        version = _data_version(today)
+        if pinned is not None:
+            pinned[today] = version
         if state is not None and state.version == version:
             return state
         fresh = _build_full(version, today) if state is None else _update(state, version, today)

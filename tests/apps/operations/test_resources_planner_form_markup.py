@@ -252,6 +252,15 @@ def test_cancelling_a_booking_without_reason_marks_its_own_row(
     plan_run_save(run=plan_run_execute(run_id=run.pk, deterministic=True), by=manager)
     first, second = Booking.objects.order_by("pk")
     c = client_for("manager")
+    # saving the same plan again is said on the plan's page, not after a redirect
+    again = c.post(f"/operations/planner/runs/{run.pk}/save/")
+    assert again.status_code == 409
+    assert re.search(
+        r'<p class="field-error" role="alert" data-testid="save-error">Nothing was saved: '
+        r"This plan(&#x27;|')s status is “bookings saved”; only a finished plan",
+        again.content.decode(),
+    )
+    assert Booking.objects.count() == 2
     r = _planner(c, site, {"action": "cancel", "booking": first.pk, "reason": "  "})
     assert r.status_code == 422
     html = r.content.decode()

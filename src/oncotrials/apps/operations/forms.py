@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oncotrials.apps.accounts.widgets import IsoDateInput
@@ -76,15 +75,6 @@ class AccrualPlanForm(forms.Form):
         """A refusal of the service beside the field it names, else above the form."""
         field = str(exc.extra.get("field") or "")
         self.add_error(field if field in self.fields else None, exc.message)
-
-
-def nothing_saved(exc: OncotrialsError) -> str:
-    """The message of a refused action of a page with several small forms (resources, planner):
-    the field concerned when the service names one, never an empty ``()``."""
-    field = str(exc.extra.get("field") or "")
-    if field:
-        return gettext("Nothing was saved (%(f)s): %(m)s") % {"f": field, "m": exc.message}
-    return gettext("Nothing was saved: %(m)s") % {"m": exc.message}
 
 
 # --- the small forms of the resources page and of the week planner ----------------------------

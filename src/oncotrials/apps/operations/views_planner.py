@@ -244,8 +244,9 @@ def plan_run_save_view(request: HttpRequest, run_id: int) -> HttpResponse:
     except OncotrialsError as exc:
         if exc.status == 403:
             return HttpResponse(exc.message, status=403)
-        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
-        return redirect("operations-plan-run", run_id=run.pk)
+        # Said on the plan's page itself (409 when it was saved or failed meanwhile).
+        context = {**_context(request, _run(request, run_id)), "save_error": exc.message}
+        return render(request, "operations/plan_run.html", context, status=exc.status)
     if run.kind == "replan":
         messages.success(request, _("%(n)d bookings changed.") % {"n": len(saved)})
     else:

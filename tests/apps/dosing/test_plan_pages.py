@@ -121,7 +121,7 @@ def test_an_invalid_plan_names_the_field_and_keeps_the_input(
 ):
     data = _boin(cohort, **changes)
     r = client_for("investigator").post(f"/cohorts/{cohort.pk}/escalation/plan/", data)
-    assert r.status_code == 200
+    assert r.status_code == 422
     errors = r.context["form"].errors
     assert field in errors, errors
     assert message in " ".join(errors[field])

@@ -294,6 +294,7 @@ def escalation_plan(request: HttpRequest, cohort_id: int) -> HttpResponse:
         request,
         "dosing/plan.html",
         {"cohort": cohort, "plan": plan, "form": form, "preview": preview, "levels": levels},
+        status=422 if form.is_bound and form.errors else 200,
     )
 
 

@@ -5,6 +5,7 @@ a trial's edit page adds a participating site and sets the principal investigato
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-test-password-42"  # tests/conftest.py
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+AXE = Path(__file__).resolve().parents[2] / ".tools" / "axe" / "node_modules" / "axe-core"
 
 
 def _login(page: Any, live_server: Any, username: str) -> None:
@@ -22,6 +24,27 @@ def _login(page: Any, live_server: Any, username: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def _axe_blocking(page: Any) -> list[str]:
+    """Serious and critical axe-core findings of the page as it stands (as in
+    test_accessibility_browser.py); none when axe-core is not installed, except under CI."""
+    source = AXE / "axe.min.js"
+    if not source.exists():
+        assert os.environ.get("CI") != "true", "axe-core is missing: `make e2e-deps`"
+        return []
+    # evaluated through the browser's DevTools, which the Content-Security-Policy leaves alone
+    page.evaluate(source.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}, "
+        "resultTypes: ['violations']})"
+    )
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def _shot(page: Any, name: str) -> None:
@@ -120,3 +143,75 @@ def test_a_trial_edit_adds_a_site_and_sets_the_principal_investigator(page, live
     _shot(page, "trial-sites-pi")
     assert Trial.objects.get(pk=trial.pk).principal_investigator == unit.users["investigator"]
     assert TrialSite.objects.filter(trial=trial).count() == 2
+
+
+def test_a_manager_corrects_a_refused_resource_and_a_refused_request(page, live_server, unit):
+    from django.utils import timezone
+
+    from oncotrials.apps.accounts.models import Role
+    from oncotrials.apps.accounts.services import membership_grant, user_create
+    from oncotrials.apps.operations.models import CareRequest, Resource
+    from oncotrials.apps.operations.selectors import monday_of
+    from oncotrials.apps.operations.services import resource_save
+
+    manager = user_create(username="manager", password=PASSWORD)
+    membership_grant(user=manager, role=Role.UNIT_MANAGER, site=unit.main)
+    resource_save(site=unit.main, kind="chair", code="CH-01", by=manager)
+    page.set_default_timeout(120_000)
+    page.set_default_navigation_timeout(120_000)
+    _login(page, live_server, "manager")
+
+    # resources page: a code already taken is refused beside the code, what was typed kept
+    page.goto(f"{live_server.url}/operations/resources/?site={unit.main.pk}")
+    form = page.locator("[data-testid=resource-form]")
+    form.locator("select[name=kind]").select_option("bed")
+    form.locator("input[name=code]").fill("CH-01")
+    form.locator("input[name=name]").fill("Window bed")
+    form.get_by_role("button", name="Add").click()
+    summary = page.locator("[data-testid=resource-form] [data-testid=error-summary]")
+    summary.wait_for()
+    code = page.locator("#resource-code")
+    assert code.get_attribute("aria-invalid") == "true"
+    assert code.get_attribute("aria-describedby") == "resource-code-error"
+    assert "main already has a resource CH-01." in page.locator("#resource-code-error").inner_text()
+    assert page.locator("#resource-name").input_value() == "Window bed"
+    assert page.locator("#resource-kind").input_value() == "bed"
+    _shot(page, "resource-refused")
+    assert _axe_blocking(page) == []
+    code.fill("BED-01")
+    page.locator("[data-testid=resource-form]").get_by_role("button", name="Add").click()
+    page.wait_for_url(f"{live_server.url}/operations/resources/?site={unit.main.pk}")
+    assert "Resource added." in page.locator("ul.messages").inner_text()
+    assert "BED-01" in page.locator("[data-testid=resources]").inner_text()
+    assert page.locator("[aria-invalid=true]").count() == 0
+    assert Resource.objects.get(site=unit.main, code="BED-01").name == "Window bed"
+
+    # planner: sample times that are not minutes are refused beside their field
+    monday = monday_of(timezone.localdate()) + dt.timedelta(days=7)
+    page.goto(
+        f"{live_server.url}/operations/planner/?site={unit.main.pk}&week={monday.isoformat()}"
+    )
+    form = page.locator("[data-testid=add-request-form]")
+    form.locator("input[name=label]").fill("P-77 extra PK day")
+    form.locator("input[name=earliest]").fill(monday.isoformat())
+    form.locator("input[name=target]").fill((monday + dt.timedelta(days=1)).isoformat())
+    form.locator("input[name=latest]").fill((monday + dt.timedelta(days=4)).isoformat())
+    form.locator("input[name=duration_min]").fill("180")
+    form.locator("input[name=sample_offsets]").fill("0 sixty 120")
+    form.get_by_role("button", name="Add the request").click()
+    page.locator("[data-testid=add-request-form] [data-testid=error-summary]").wait_for()
+    offsets = page.locator("#request-sample_offsets")
+    assert offsets.get_attribute("aria-invalid") == "true"
+    assert "got “sixty”" in page.locator("#request-sample_offsets-error").inner_text()
+    assert offsets.input_value() == "0 sixty 120"
+    assert page.locator("#request-label").input_value() == "P-77 extra PK day"
+    assert page.locator("#request-duration_min").input_value() == "180"
+    _shot(page, "planner-request-refused")
+    assert _axe_blocking(page) == []
+    offsets.fill("0 60 120")
+    page.locator("[data-testid=add-request-form]").get_by_role(
+        "button", name="Add the request"
+    ).click()
+    page.wait_for_url("**/operations/planner/?site=*")
+    assert "P-77 extra PK day" in page.locator("ul.messages").inner_text()
+    assert CareRequest.objects.get(label="P-77 extra PK day").sample_offsets == [0, 60, 120]

@@ -29,7 +29,7 @@ def test_the_referral_form_keeps_the_input_and_marks_the_missing_fields(unit, cl
         "/patients/new/",
         {"site": "main", "family_name": "Lopez", "given_name": "Ana", "birth_date": "1958-03-02"},
     )
-    assert r.status_code == 200
+    assert r.status_code == 422
     form = _form(r.content.decode(), "referral-form")
     _refused(form, "id_hospital_number", kept='value="Lopez"')
     _refused(form, "id_sex")

@@ -126,7 +126,7 @@ def test_the_api_and_the_page_say_why_a_blinded_cut_is_refused(blinded_data: Any
     page = client.post(
         "/exports/", {"trial": trial.pk, "name": "x", "formats": ["sdtm"], "reason": ""}
     )
-    assert page.status_code == 200
+    assert page.status_code == 422
     assert "is blinded" in page.content.decode()
     assert not DataCut.objects.exists()
 

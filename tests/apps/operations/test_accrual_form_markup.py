@@ -61,13 +61,3 @@ def test_changing_a_plan_needs_a_reason_beside_its_field(journey: Any, client_fo
     assert r.status_code == 302
     plan.refresh_from_db()
     assert (plan.target, plan.version) == (45, 2)
-
-
-def test_a_refused_action_names_its_field_or_none_without_empty_brackets() -> None:
-    from oncotrials.apps.operations.forms import nothing_saved
-    from oncotrials.core.errors import ValidationError
-
-    named = nothing_saved(ValidationError("must be positive; got 0.", field="duration_min"))
-    assert named == "Nothing was saved (duration_min): must be positive; got 0."
-    unnamed = nothing_saved(ValidationError("The week has no request to plan."))
-    assert unnamed == "Nothing was saved: The week has no request to plan."

@@ -39,7 +39,7 @@ def test_a_new_referral_presets_neither_sex_nor_referral_source(journey, client_
     assert _selected(page, "sex") == [""]
     assert _selected(page, "referral_source") == [""]
     r = c.post("/patients/new/", {**REFERRAL, "sex": "", "referral_source": ""})
-    assert r.status_code == 200
+    assert r.status_code == 422
     page = r.content.decode()
     assert "This field is required." in _errors_of(page, "id_sex")
     assert "This field is required." in _errors_of(page, "id_referral_source")

@@ -69,7 +69,7 @@ def test_an_invalid_allocation_keeps_the_input_and_shows_the_errors(journey, cli
         "alloc-open_until": "2026-11-01",
     }
     r = client_for("datamanager").post(_url(j.cohort.trial), data)
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert set(r.context["alloc_form"].errors) == {"site", "slots", "open_until"}
     assert 'value="2026-11-10"' in r.content.decode()
     assert not SlotAllocation.objects.exists()
@@ -153,7 +153,7 @@ def test_the_waitlist_add_offer_release_and_promote_in_order(journey, client_for
     assert 'data-testid="held-slot"' in r.content.decode()
     # release needs a reason, then the slot is free again and can be offered to the next one
     r = client.post(_url(trial), {"action": "release", "booking": booking.pk, "reason": ""})
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "Say why" in r.context["error"]
     r = client.post(_url(trial), {"action": "release", "booking": booking.pk, "reason": "declined"})
     assert r.status_code == 302
@@ -181,7 +181,7 @@ def test_the_waitlist_needs_the_right_and_the_patient_in_sight(journey, client_f
     assert client_for("monitor").post(_url(trial), data).status_code == 403
     # the partner investigator sees the shared trial but not the main site's patient
     r = client_for("partner_investigator").post(_url(trial), data)
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "research_id" in r.context["wait_form"].errors
     assert not WaitlistEntry.objects.exists()
     entry = waitlist_add(patient=j.patient, cohort=j.cohort, by=unit.users["nurse"])

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from form_markup import form_html as _form
+from form_markup import refused as _refused
 from oncotrials.apps.audit.models import AuditEvent
 from oncotrials.apps.subjects.models import VisitRecord
 from oncotrials.apps.subjects.selectors import registration_calendar, visits_due
@@ -237,13 +239,21 @@ def test_the_patient_page_marks_a_visit(journey, reg, client_for):
     )
     assert r.status_code == 302
     page = c.get(f"/patients/{journey.patient.pk}/").content.decode()
-    assert "v-not_applicable" in page
+    assert '<span class="status v-not_applicable">Not applicable</span>' in page  # words, not code
     assert "cohort B only" in page
-    # Without a reason nothing is saved; another site's user cannot reach the patient.
-    c.post(
+    assert "Visit C1D8 marked “Not applicable”." in page
+    # Without a reason nothing is saved: the page comes back with the error in the visit's own
+    # row, the chosen mark kept; another site's user cannot reach the patient.
+    r = c.post(
         f"/patients/{journey.patient.pk}/journey/visit-mark/",
-        {"registration": reg.pk, "code": "C1D15", "outcome": "not_done", "reason": ""},
+        {"registration": reg.pk, "code": "C1D15", "outcome": "not_applicable", "reason": ""},
     )
+    assert r.status_code == 422
+    row = _form(r.content.decode(), f"mark-{reg.pk}-C1D15")
+    _refused(row, "visit-mark-reason")
+    assert 'aria-label="Reason (C1D15)"' in row
+    assert '<option value="not_applicable" selected>' in row
+    assert r.content.decode().count('aria-invalid="true"') == 1  # no other row is marked
     assert not VisitRecord.objects.filter(code="C1D15").exists()
     other = client_for("partner_investigator").post(
         f"/patients/{journey.patient.pk}/journey/visit-mark/",

@@ -402,7 +402,7 @@ def test_an_invalid_consent_form_version_shows_its_errors(unit, client_for):
         "icf-valid_from": "2027-01-01",
     }
     r = client_for("datamanager").post(f"/trials/{trial.pk}/consent-forms/", data)
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "valid before its ethics approval" in r.context["form"].errors["valid_from"][0]
     assert 'value="2027-01-01"' in _page(r)
     assert not ConsentForm.objects.filter(trial=trial).exists()

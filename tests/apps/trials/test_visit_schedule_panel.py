@@ -44,7 +44,7 @@ def test_an_uploaded_schedule_replaces_the_old_one_with_a_reason(unit, client_fo
     doc["version"] = "4.0"
     upload = SimpleUploadedFile("schedule.yaml", yaml.safe_dump(doc).encode())
     r = client.post(_url(trial), {"schedule-upload": upload})
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "reason" in r.context["form"].errors
     upload = SimpleUploadedFile("schedule.yaml", yaml.safe_dump(doc).encode())
     r = client.post(_url(trial), {"schedule-upload": upload, "schedule-reason": "Amendment 3"})
@@ -62,7 +62,7 @@ def test_an_invalid_schedule_keeps_the_text_and_lists_every_error_with_its_path(
     doc["cycles"]["length_days"] = "three weeks"
     text = yaml.safe_dump(doc, sort_keys=False)
     r = client_for("datamanager").post(_url(trial), {"schedule-document": text})
-    assert r.status_code == 200
+    assert r.status_code == 422
     page = r.content.decode()
     assert "nothing was saved" in r.context["form"].errors["document"][0]
     problems = r.context["problems"]
@@ -79,7 +79,7 @@ def test_unparseable_text_is_refused_with_its_message(unit, client_for):
     r = client_for("datamanager").post(
         _url(unit.trial_main), {"schedule-document": "visits: [unclosed"}
     )
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "Not valid YAML or JSON" in r.context["form"].errors["document"][0]
 
 

@@ -56,8 +56,8 @@ def exports_index(request: HttpRequest) -> HttpResponse:
     form = DataCutForm(request.POST or None, trials=trials)
     if request.method == "POST":
         if not trials:
-            messages.error(request, _("Your role does not allow you to make data cuts."))
-        elif form.is_valid():
+            raise PermissionDenied(_("Your role does not allow you to make data cuts."))
+        if form.is_valid():
             try:
                 trial = trial_get_for_user(user=request.user, trial_id=form.cleaned_data["trial"])
                 cut = data_cut_create(
@@ -77,6 +77,7 @@ def exports_index(request: HttpRequest) -> HttpResponse:
         request,
         "exports/index.html",
         {"cuts": cuts, "form": form, "can_cut": bool(trials), "formats": formats_all()},
+        status=422 if form.is_bound else 200,
     )
 
 

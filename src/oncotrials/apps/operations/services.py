@@ -882,7 +882,8 @@ def plan_run_save(*, run: PlanRun, by: User) -> list[Booking]:
     if locked.status != PlanStatus.DONE:
         raise ConflictError(
             gettext(
-                "This plan is %(status)s; only a finished plan that was not saved yet can be saved."
+                "This plan's status is “%(status)s”; only a finished plan that was not saved yet "
+                "can be saved."
             )
             % {"status": locked.get_status_display().lower()},
             field="status",

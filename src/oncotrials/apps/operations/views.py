@@ -19,13 +19,22 @@ from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.accounts.view_helpers import csv_response, int_or_none
 from oncotrials.apps.trials.selectors import trial_get_for_user
 from oncotrials.core.activity import DENOMINATORS
-from oncotrials.core.errors import NotFoundError, OncotrialsError
+from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
 from . import services
 from .analytics import accrual_overview, activity_for, trial_accrual
 from .exports import activity_csv, activity_json, activity_xlsx
-from .forms import AccrualPlanForm, nothing_saved
-from .models import AccrualPlan, Closure, NurseShift, ResourceKind, Unit
+from .forms import (
+    AccrualPlanForm,
+    CalendarForm,
+    CareRequestForm,
+    ClosureForm,
+    GenerateForm,
+    PageForm,
+    ResourceForm,
+    ShiftForm,
+)
+from .models import AccrualPlan, Closure, NurseShift
 from .occupancy import week_occupancy
 from .selectors import (
     DAYS,
@@ -238,17 +247,36 @@ def _site(request: HttpRequest) -> Any:
 @require_http_methods(["GET", "POST"])
 def resources_page(request: HttpRequest) -> HttpResponse:
     """A site's chairs, beds, rooms, isolators, opening hours, staffing and closures; a unit
-    manager edits them here (each change through a service, audited)."""
+    manager edits them here (each change through a service, audited). A refused form comes back
+    with status 422 (409 when someone else changed the opening hours meanwhile), what was typed
+    kept and each error beside its field; the other forms of the page start afresh."""
     site = _site(request)
     may_manage = site in sites_managed_by(request.user)
+    cal = calendar_of(site)
+    bound: PageForm | None = None
     status = 200
     if request.method == "POST":
         if not may_manage:
             return HttpResponse(_("You may not manage this site's operations."), status=403)
-        status = _resources_post(request, site)
-        if status == 200:
-            return redirect(f"{request.path}?site={site.pk}")
-    cal = calendar_of(site)
+        action = request.POST.get("action", "")
+        if action not in _RESOURCE_FORMS:
+            return HttpResponse(_("Unknown action; nothing was saved."), status=400)
+        bound = _resource_form(action, cal, request.POST)
+        status = 422
+        if bound.is_valid():
+            try:
+                done = _RESOURCE_SAVES[action](bound.cleaned_data, site, acting_user(request.user))
+            except OncotrialsError as exc:
+                if exc.status == 403:
+                    return HttpResponse(exc.message, status=403)
+                bound.apply_error(exc)
+                status = 409 if isinstance(exc, ConflictError) else 422
+            else:
+                messages.success(request, done)
+                return redirect(f"{request.path}?site={site.pk}")
+    forms = {name: _resource_form(name, cal) for name in _RESOURCE_FORMS}
+    if bound is not None:
+        forms[bound.form_name] = bound
     return render(
         request,
         "operations/resources.html",
@@ -259,78 +287,78 @@ def resources_page(request: HttpRequest) -> HttpResponse:
             "calendar": cal,
             "shifts": NurseShift.objects.filter(site=site),
             "closures": Closure.objects.filter(site=site, on__gte=timezone.localdate()),
-            "kinds": ResourceKind.choices,
-            "units": Unit.choices,
+            "forms": forms,
+            "refused": bound.form_name if bound is not None else "",
             "may_manage": may_manage,
         },
         status=status,
     )
 
 
-def _resources_post(request: HttpRequest, site: Any) -> int:
-    by = acting_user(request.user)
-    p = request.POST
-    action = p.get("action", "")
-    try:
-        if action == "resource":
-            services.resource_save(
-                site=site,
-                kind=p.get("kind", ""),
-                code=p.get("code", "")[:40],
-                name=p.get("name", "")[:120],
-                by=by,
-            )
-            messages.success(request, _("Resource added."))
-        elif action == "calendar":
-            data: dict[str, Any] = {k: p[k] for k in services._CAL_FIELDS if p.get(k)}
-            services.unit_calendar_save(
-                site=site,
-                data=data,
-                version=int_or_none(p.get("version")) or 0,
-                reason=p.get("reason", "")[:500],
-                by=by,
-            )
-            messages.success(request, _("Opening hours saved."))
-        elif action == "shift":
-            services.nurse_shift_add(
-                site=site, starts=p.get("starts"), ends=p.get("ends"), nurses=p.get("nurses"), by=by
-            )
-            messages.success(request, _("Staffing band added."))
-        elif action == "closure":
-            on = dt.date.fromisoformat(p.get("on", ""))
-            services.closure_add(site=site, on=on, reason=p.get("reason", ""), by=by)
-            messages.success(request, _("Closure added."))
-        elif action == "request":
-            fields: dict[str, Any] = {
-                k: p.get(k) for k in ("label", "unit", "earliest", "latest", "target", "kind")
-            }
-            for k in ("duration_min", "pre_min", "prep_min", "weight"):
-                if p.get(k):
-                    fields[k] = p.get(k)
-            fields["sample_offsets"] = [
-                int(x) for x in p.get("sample_offsets", "").replace(",", " ").split() if x.isdigit()
-            ]
-            services.care_request_create(site=site, data=fields, by=by)
-            messages.success(request, _("Request added."))
-        elif action == "generate":
-            monday = monday_of(dt.date.fromisoformat(p.get("week", "")))
-            made = services.care_requests_generate(site=site, monday=monday, by=by)
-            messages.success(
-                request, _("%(n)d requests made from the visit calendars.") % {"n": len(made)}
-            )
-        else:
-            messages.error(request, _("Unknown action; nothing was saved."))
-            return 400
-    except OncotrialsError as exc:
-        if exc.status == 403:
-            messages.error(request, exc.message)
-            return 403
-        messages.error(request, nothing_saved(exc))
-        return 422
-    except ValueError:
-        messages.error(request, _("Give a date as YYYY-MM-DD; nothing was saved."))
-        return 422
-    return 200
+_RESOURCE_FORMS: dict[str, type[PageForm]] = {
+    f.form_name: f
+    for f in (ResourceForm, CalendarForm, ShiftForm, ClosureForm, CareRequestForm, GenerateForm)
+}
+
+
+def _resource_form(action: str, cal: Any, data: Any = None) -> PageForm:
+    """The page's form of ``action``, bound to ``data`` or showing the values in force."""
+    if action == "calendar":
+        initial = {f: getattr(cal, f) for f in CalendarForm.base_fields}
+        initial["version"] = cal.version
+        return CalendarForm(data, editing=cal.pk is not None, initial=initial)
+    return _RESOURCE_FORMS[action](data)
+
+
+def _save_resource(data: dict[str, Any], site: Any, by: Any) -> str:
+    services.resource_save(
+        site=site, kind=data["kind"], code=data["code"], name=data["name"], by=by
+    )
+    return _("Resource added.")
+
+
+def _save_calendar(data: dict[str, Any], site: Any, by: Any) -> str:
+    services.unit_calendar_save(
+        site=site,
+        data={k: v for k, v in data.items() if k not in ("version", "reason")},
+        version=data["version"],
+        reason=data.get("reason", ""),
+        by=by,
+    )
+    return _("Opening hours saved.")
+
+
+def _save_shift(data: dict[str, Any], site: Any, by: Any) -> str:
+    services.nurse_shift_add(
+        site=site, starts=data["starts"], ends=data["ends"], nurses=data["nurses"], by=by
+    )
+    return _("Staffing band added.")
+
+
+def _save_closure(data: dict[str, Any], site: Any, by: Any) -> str:
+    services.closure_add(site=site, on=data["on"], reason=data["reason"], by=by)
+    return _("Closure added.")
+
+
+def _save_request(data: dict[str, Any], site: Any, by: Any) -> str:
+    fields = {k: v for k, v in data.items() if v is not None}
+    services.care_request_create(site=site, data=fields, by=by)
+    return _("Request added.")
+
+
+def _save_generated(data: dict[str, Any], site: Any, by: Any) -> str:
+    made = services.care_requests_generate(site=site, monday=monday_of(data["week"]), by=by)
+    return _("%(n)d requests made from the visit calendars.") % {"n": len(made)}
+
+
+_RESOURCE_SAVES = {
+    "resource": _save_resource,
+    "calendar": _save_calendar,
+    "shift": _save_shift,
+    "closure": _save_closure,
+    "request": _save_request,
+    "generate": _save_generated,
+}
 
 
 # --- occupancy -----------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.view_helpers import int_or_none
-from oncotrials.core.errors import NotFoundError, OncotrialsError, ValidationError
+from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 from oncotrials.core.scheduling import load_instance
 
-from .forms import nothing_saved
-from .models import PlanRun, Unit
+from .forms import CancelForm, CareRequestForm, PageForm, PlanForm, ReplanForm
+from .models import PlanRun
 from .selectors import (
     bookings_visible_to,
     monday_of,
@@ -61,30 +61,15 @@ def _monday(raw: str | None) -> dt.date:
 @require_http_methods(["GET", "POST"])
 def planner(request: HttpRequest) -> HttpResponse:
     """The week's requests and bookings; a unit manager plans the week, cancels a booking,
-    adds a request and re-plans the rest of the week (each through a service, audited)."""
+    adds a request and re-plans the rest of the week (each through a service, audited). A refused
+    step comes back with status 422, what was typed kept and each error beside its field."""
     site = _site(request)
     monday = _monday(request.GET.get("week") or request.POST.get("week"))
     may_plan = site in sites_managed_by(request.user)
-    status = 200
-    if request.method == "POST":
-        if not may_plan:
-            return HttpResponse(_("You may not plan this site's week."), status=403)
-        action = request.POST.get("action", "plan")
-        if action not in _ACTIONS:
-            return HttpResponse(_("Unknown action; nothing was saved."), status=400)
-        try:
-            answer = _ACTIONS[action](request, site, monday)
-        except OncotrialsError as exc:
-            if exc.status == 403:
-                return HttpResponse(exc.message, status=403)
-            messages.error(request, nothing_saved(exc))
-            status = 422 if isinstance(exc, ValidationError) else exc.status
-        else:
-            return answer
     try:
         instance = week_instance(site=site, monday=monday)
     except OncotrialsError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message)  # shown on this page, not after a redirect
         instance = {"visits": []}
     visits = instance["visits"]
     try:
@@ -92,6 +77,36 @@ def planner(request: HttpRequest) -> HttpResponse:
     except OncotrialsError:
         locked = set()
     bookings = week_bookings(user=request.user, site=site, monday=monday)
+    locked_bookings = [b for b in bookings if b.request.ref in locked]
+    forms: dict[str, Any] = {
+        "plan": PlanForm(),
+        "request": CareRequestForm(),
+        "replan": ReplanForm(locked=_locked(locked_bookings)),
+    }
+    cancel: dict[int, CancelForm] = {}
+    status = 200
+    if request.method == "POST":
+        if not may_plan:
+            return HttpResponse(_("You may not plan this site's week."), status=403)
+        action = request.POST.get("action", "plan")
+        if action not in _ACTIONS:
+            return HttpResponse(_("Unknown action; nothing was saved."), status=400)
+        form = _bound(action, request, locked_bookings)
+        status = 422
+        try:
+            answer = _ACTIONS[action](request, site, monday, form) if form.is_valid() else None
+        except OncotrialsError as exc:
+            if exc.status == 403:
+                return HttpResponse(exc.message, status=403)
+            form.apply_error(exc)
+            answer = None
+            status = 409 if isinstance(exc, ConflictError) else 422
+        if answer is not None:
+            return answer
+        if isinstance(form, CancelForm):
+            cancel[form.booking] = form
+        else:
+            forms[action] = form
     return render(
         request,
         "operations/planner.html",
@@ -104,30 +119,33 @@ def planner(request: HttpRequest) -> HttpResponse:
             "bed_stays": sum(1 for v in visits if v["unit"] == "bed"),
             "runs": plan_runs_visible_to(request.user).filter(site=site)[:10],
             "may_plan": may_plan,
-            "bookings": bookings,
-            "locked": [b for b in bookings if b.request.ref in locked],
+            "rows": [(b, cancel.get(b.pk) or CancelForm(booking=b.pk)) for b in bookings],
             "locked_refs": locked,
-            "units": Unit.choices,
+            "forms": forms,
         },
         status=status,
     )
 
 
-def _back(site: Any, monday: dt.date) -> HttpResponse:
-    return redirect(f"/operations/planner/?site={site.pk}&week={monday.isoformat()}")
+def _locked(bookings: list[Any]) -> list[tuple[str, str]]:
+    return [(b.request.ref, b.request.label) for b in bookings]
 
 
-def _plan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
-    run = plan_run_start(
-        site=site,
-        monday=monday,
-        time_limit=int_or_none(request.POST.get("time_limit")) or 60,
-        by=acting_user(request.user),
-    )
-    return redirect("operations-plan-run", run_id=run.pk)
+def _bound(action: str, request: HttpRequest, locked: list[Any]) -> PageForm:
+    """The form of ``action`` bound to what was posted."""
+    data = request.POST
+    if action == "cancel":
+        booking = _booking(request)
+        return CancelForm(data, booking=booking.pk)
+    if action == "replan":
+        return ReplanForm(data, locked=_locked(locked))
+    if action == "request":
+        return CareRequestForm(data)
+    return PlanForm(data)
 
 
-def _cancel(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
+def _booking(request: HttpRequest) -> Any:
+    site = _site(request)
     booking = (
         bookings_visible_to(request.user)
         .filter(site=site, pk=int_or_none(request.POST.get("booking")) or 0)
@@ -135,44 +153,46 @@ def _cancel(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
     )
     if booking is None:
         raise Http404("No such booking.")
+    return booking
+
+
+def _back(site: Any, monday: dt.date) -> HttpResponse:
+    return redirect(f"/operations/planner/?site={site.pk}&week={monday.isoformat()}")
+
+
+def _plan(request: HttpRequest, site: Any, monday: dt.date, form: PageForm) -> HttpResponse:
+    run = plan_run_start(
+        site=site,
+        monday=monday,
+        time_limit=form.cleaned_data["time_limit"],
+        by=acting_user(request.user),
+    )
+    return redirect("operations-plan-run", run_id=run.pk)
+
+
+def _cancel(request: HttpRequest, site: Any, monday: dt.date, form: PageForm) -> HttpResponse:
+    booking = _booking(request)
     booking_cancel(
-        booking=booking, by=acting_user(request.user), reason=request.POST.get("reason", "")[:500]
+        booking=booking, by=acting_user(request.user), reason=form.cleaned_data["reason"]
     )
     messages.success(request, _("Booking of %(l)s cancelled.") % {"l": booking.request.label})
     return _back(site, monday)
 
 
-def _add_request(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
-    p = request.POST
-    fields: dict[str, Any] = {
-        k: p.get(k) for k in ("label", "unit", "earliest", "latest", "target", "kind")
-    }
-    for k in ("duration_min", "pre_min", "prep_min", "weight"):
-        if p.get(k):
-            fields[k] = p.get(k)
-    raw = p.get("sample_offsets", "").replace(",", " ").split()
-    if any(not x.isdigit() for x in raw):
-        raise ValidationError(
-            _("sample_offsets must be whole minutes separated by spaces or commas."),
-            field="sample_offsets",
-        )
-    fields["sample_offsets"] = [int(x) for x in raw]
+def _add_request(request: HttpRequest, site: Any, monday: dt.date, form: PageForm) -> HttpResponse:
+    fields = {k: v for k, v in form.cleaned_data.items() if v is not None}
     req = care_request_create(site=site, data=fields, by=acting_user(request.user))
     messages.success(request, _("Request %(l)s added.") % {"l": req.label})
     return _back(site, monday)
 
 
-def _replan(request: HttpRequest, site: Any, monday: dt.date) -> HttpResponse:
-    reasons = {
-        k.removeprefix("reason_"): request.POST.get(k, "")
-        for k in request.POST
-        if k.startswith("reason_") and request.POST.get(k, "").strip()
-    }
+def _replan(request: HttpRequest, site: Any, monday: dt.date, form: PageForm) -> HttpResponse:
+    assert isinstance(form, ReplanForm)
     run = replan_start(
         site=site,
         monday=monday,
         by=acting_user(request.user),
-        reasons=reasons,
+        reasons=form.reasons(),
         time_limit=int_or_none(request.POST.get("time_limit")) or REPLAN_TIME_LIMIT,
     )
     return redirect("operations-plan-run", run_id=run.pk)
@@ -224,8 +244,9 @@ def plan_run_save_view(request: HttpRequest, run_id: int) -> HttpResponse:
     except OncotrialsError as exc:
         if exc.status == 403:
             return HttpResponse(exc.message, status=403)
-        messages.error(request, _("Nothing was saved: %(m)s") % {"m": exc.message})
-        return redirect("operations-plan-run", run_id=run.pk)
+        # Said on the plan's page itself (409 when it was saved or failed meanwhile).
+        context = {**_context(request, _run(request, run_id)), "save_error": exc.message}
+        return render(request, "operations/plan_run.html", context, status=exc.status)
     if run.kind == "replan":
         messages.success(request, _("%(n)d bookings changed.") % {"n": len(saved)})
     else:

@@ -85,6 +85,7 @@ def trial_consent_forms(request: HttpRequest, trial_id: int) -> HttpResponse:
         "consent_forms": ConsentForm.objects.filter(trial=trial).select_related("supersedes"),
         "form": form,
     }
-    if getattr(request, "htmx", False):
+    if getattr(request, "htmx", False):  # htmx swaps a 200 only: the partial carries the errors
         return render(request, "subjects/_partials/consent_forms.html", context)
-    return render(request, "subjects/consent_forms.html", context)
+    refused = form is not None and form.is_bound
+    return render(request, "subjects/consent_forms.html", context, status=422 if refused else 200)

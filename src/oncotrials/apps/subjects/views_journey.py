@@ -83,7 +83,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 % {"research_id": patient.research_id},
             )
             return redirect("patient-detail", patient_id=patient.pk)
-    return render(request, "subjects/patient_new.html", {"form": form})
+    return render(
+        request, "subjects/patient_new.html", {"form": form}, status=422 if form.is_bound else 200
+    )
 
 
 def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
@@ -448,10 +450,10 @@ def _status(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
 
 
 def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:
-    form = f.VisitMarkForm(request.POST)
+    form = f.VisitMarkForm(request.POST, auto_id="visit-mark-%s")
+    c[_BOUND] = ("visit_mark_form", form)  # shown again in its own row of the calendar
     if not form.is_valid():
-        every = [f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()]
-        raise ValidationError(" ".join(every), field=next(iter(form.errors)))
+        raise _Refused
     data = form.cleaned_data
     registration = (
         registrations_visible_to(request.user)
@@ -468,7 +470,10 @@ def _visit_mark(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> st
         reason=data["reason"],
         by=acting_user(request.user),
     )
-    return f"Visit {visit.code} marked {visit.get_outcome_display().lower()}."
+    return gettext("Visit %(code)s marked “%(outcome)s”.") % {
+        "code": visit.code,
+        "outcome": visit.get_outcome_display(),
+    }
 
 
 def _ecog(request: HttpRequest, patient: Patient, c: dict[str, Any]) -> str:

@@ -230,9 +230,10 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
         "message": message,
         "may_confirm": may(request.user, Action.CONFIRM_SLOT, on=trial),
     }
-    if getattr(request, "htmx", False):
+    if getattr(request, "htmx", False):  # htmx swaps a 200 only: the partial carries the errors
         return render(request, "subjects/_partials/trial_slots.html", context)
-    return render(request, "subjects/trial_slots.html", context)
+    refused = request.method == "POST"  # a done step has redirected
+    return render(request, "subjects/trial_slots.html", context, status=422 if refused else 200)
 
 
 def _entry(request: HttpRequest, trial: Trial, patients: Any) -> WaitlistEntry:

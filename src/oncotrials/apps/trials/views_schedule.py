@@ -122,9 +122,10 @@ def trial_visit_schedule(request: HttpRequest, trial_id: int) -> HttpResponse:
         "problems": problems,
         "saved": saved,
     }
-    if getattr(request, "htmx", False):
+    if getattr(request, "htmx", False):  # htmx swaps a 200 only: the partial carries the errors
         return render(request, "trials/_partials/visit_schedule.html", context)
-    return render(request, "trials/visit_schedule.html", context)
+    refused = form is not None and form.is_bound
+    return render(request, "trials/visit_schedule.html", context, status=422 if refused else 200)
 
 
 def _visits(definition: VisitScheduleDefinition | None) -> list[dict[str, Any]]:

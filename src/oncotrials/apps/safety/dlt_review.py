@@ -675,10 +675,10 @@ def _case_slots() -> tuple[str, ...] | None:
             free.setdefault(kind, []).append(name)
     slots = []
     for f in DltCase._meta.concrete_fields:
-        kind = kinds.get(f.get_internal_type())
-        if kind is None or not free.get(kind):
+        slot_kind = kinds.get(f.get_internal_type())
+        if slot_kind is None or not free.get(slot_kind):
             return None
-        slots.append(free[kind].pop(0))
+        slots.append(free[slot_kind].pop(0))
     return tuple(slots) if slots[0] == "id" else None
 
 

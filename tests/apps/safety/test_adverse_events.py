@@ -306,3 +306,75 @@ def test_trial_ae_listing_exports_every_visible_event_as_csv(safety, complete_ae
     assert b"".join(partner.streaming_content).decode().strip().count("\n") == 0
     page = client_for("investigator").get(f"/trials/{trial_id}/safety/").content.decode()
     assert 'data-testid="ae-listing-csv"' in page
+
+
+def test_an_unknown_field_in_an_ae_body_is_refused_and_nothing_saved(safety, client_for, send):
+    """The AE body is validated once: an unknown field is still refused, before anything runs."""
+    before = _audit_count()
+    body = {"registration_id": safety.registration.pk, "term": "Nausea", "grade": 1}
+    r = send(client_for("nurse"), API, {**body, "grade_override": 4})
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid"
+    assert r.json()["extra"]["errors"][0]["loc"][-1] == "grade_override"
+    assert not AdverseEvent.objects.exists()
+    assert _audit_count() == before
+
+
+def test_the_ae_body_validated_once_gives_the_values_of_the_ninja_schema(safety):
+    """The single validation of a JSON body gives what ninja's two passes give (the schema's
+    defaults, coerced dates and choices, aware times in UTC) and refuses what they refuse."""
+    import pydantic
+    from ninja import Schema
+    from pydantic import ConfigDict
+
+    from oncotrials.apps.safety.schemas import SafetyAdverseEventIn
+
+    class Twice(SafetyAdverseEventIn):
+        @pydantic.model_validator(mode="wrap")
+        @classmethod
+        def _run_root_validator(cls, values, handler, info):
+            return Schema._run_root_validator.__func__(cls, values, handler, info)
+
+        model_config = ConfigDict(extra="forbid")
+
+    body = {
+        "registration_id": 7,
+        "term": "Colitis",
+        "grade": "3",
+        "onset_date": "2026-11-14",
+        "seriousness": ["hospitalisation"],
+        "attribution": {"Drug A": "possible"},
+        "awareness_at": "2026-11-15T09:30:00+01:00",
+        "complete": True,
+    }
+    once = SafetyAdverseEventIn.model_validate(body)
+    assert once.model_dump() == Twice.model_validate(body).model_dump()
+    assert once.awareness_at.isoformat() == "2026-11-15T08:30:00+00:00"
+    assert once.expected is True
+    for bad in ({"grade": 6}, {"extra": 1}, {"awareness_at": "2026-11-15T09:30:00"}):
+        with pytest.raises(pydantic.ValidationError):
+            SafetyAdverseEventIn.model_validate({**body, **bad})
+        with pytest.raises(pydantic.ValidationError):
+            Twice.model_validate({**body, **bad})
+
+
+def test_the_row_digest_of_an_ae_is_that_of_each_field_converted(safety, complete_ae, monkeypatch):
+    """Texts, whole numbers and flags already of their field's type are taken as they are in
+    the audited row's digest: the digest is the one of every value passed through its field."""
+    from oncotrials.apps.audit import sealing
+    from oncotrials.apps.safety.models import RecordStatus
+
+    ae = adverse_event_create(
+        registration=safety.registration,
+        data=complete_ae(),
+        by=safety.users["nurse"],
+        complete=True,
+    )
+    ae.status = RecordStatus.COMPLETE  # an enum member, a str subclass: converted as before
+    fast = sealing.row_digest(ae)
+    fresh = AdverseEvent.objects.get(pk=ae.pk)
+    monkeypatch.setattr(sealing, "_passes_through", lambda field: None)
+    assert fast == sealing.row_digest(ae) == sealing.row_digest(fresh)
+    assert len(fast) == 64
+    event = AuditEvent.objects.get(object_type="safety.adverseevent", action="create")
+    assert event.row_digest == fast

@@ -28,19 +28,20 @@ AGENTS = 0 if PG else 1
 # Authentication: the token with its user, and the user's memberships (read with the token on
 # PostgreSQL, by a second query elsewhere).
 AUTH = 1 if PG else 2
-# The DLT review's reads of the AEs, the lab values and the administrations: one statement on
-# PostgreSQL (its result is checked against the three reads in test_dlt_inputs), three elsewhere.
-REVIEW_READS = 1 if PG else 3
+# The DLT review's reads of the AEs, the lab values, the administrations and its locked read of
+# the DLT cases: one statement on PostgreSQL (its result is checked against the separate reads in
+# test_dlt_inputs), four elsewhere.
+REVIEW_READS = 1 if PG else 4
 # Authentication; the registration read and locked with its consent date, the identity of the
 # trial's DLT rules (parsed rules cached by it) and whether it has CRS/ICANS assessments 1;
-# agents; AE insert 1; DLT review (AEs, labs and administrations; cases 1, case insert 1: the
+# agents; AE insert 1; DLT review (AEs, labs, administrations and cases; case insert 1: the
 # registration was locked by its read, no CRS/ICANS query when it has none); audit chain.
-# 8 on PostgreSQL (7 when the save proposes no new DLT case), 10 with BEGIN and COMMIT.
-CREATE_BUDGET = AUTH + 4 + REVIEW_READS + AGENTS + AUDIT
+# 7 on PostgreSQL (6 when the save proposes no new DLT case), 9 with BEGIN and COMMIT.
+CREATE_BUDGET = AUTH + 3 + REVIEW_READS + AGENTS + AUDIT
 # Authentication, AE and its registration read and locked with the same context 1, agents,
-# AE update 1, DLT review (the reads, cases 1: the case exists and is unchanged, no insert),
-# audit chain: 7 on PostgreSQL.
-UPDATE_BUDGET = AUTH + 3 + REVIEW_READS + AGENTS + AUDIT
+# AE update 1, DLT review (the reads and the cases: the case exists and is unchanged, no
+# insert), audit chain: 6 on PostgreSQL.
+UPDATE_BUDGET = AUTH + 2 + REVIEW_READS + AGENTS + AUDIT
 
 
 def _audit_appends(statements: list[str]) -> int:

@@ -592,3 +592,49 @@ def test_the_one_read_of_a_review_gives_the_rows_of_the_three_reads(treated, mon
     decided = evaluate_subject(dlt_review.subject_data(reg, window_days=21), rules)
     monkeypatch.setattr(dlt_review, "_review_rows", _separate_reads)
     assert evaluate_subject(dlt_review.subject_data(reg, window_days=21), rules) == decided
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="one statement on PostgreSQL only; elsewhere the cases are read on their own",
+)
+def test_the_review_reads_and_locks_the_dlt_cases_with_its_inputs(treated):
+    """On PostgreSQL the review of a save reads the patient's DLT cases, locked, in the
+    statement of its inputs: the same rows and values as the locked read of the cases alone
+    (proposed, adjudicated and signed cases alike), the inputs unchanged, and the rows locked."""
+    from django.db import connection, transaction
+
+    from oncotrials.apps.safety import dlt_review
+
+    reg = treated.registration
+    for term, grade, on in [("Colitis", 3, 3), ("Neutrophil count decreased", 4, 5)]:
+        _ae(treated, term=term, grade=grade, onset_date=day(on).isoformat())
+    _anc(treated, "0.40", day(6))
+    cases = list(DltCase.objects.filter(registration=reg).order_by("pk"))
+    assert len(cases) >= 2
+    signed = cases[0]
+    DltCase.objects.filter(pk=signed.pk).update(
+        status="confirmed",
+        adjudication_reason="Grade 3 colitis in the window",
+        signed_by=treated.users["nurse"],
+        signed_name="A Nurse",
+        signed_at=timezone.now(),
+        signature_meaning="approval",
+    )
+    with transaction.atomic():
+        reads, rows = dlt_review._review_rows_and_cases(reg.pk)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND relation = 'safety_dltcase'::regclass"
+            )
+            modes = {m for (m,) in cur.fetchall()}
+        alone = dlt_review._CASES_LOCKED.rows(registration=reg.pk)
+    assert "RowShareLock" in modes  # what SELECT ... FOR UPDATE takes on the table
+    assert rows == alone
+    assert len(rows) == len(cases)
+    assert any(r[dlt_review._CASE_COLUMNS.index("signed_at")] is not None for r in rows)
+    three = _separate_reads(reg.pk)
+    assert (reads[0], reads[2], reads[3]) == (three[0], three[2], three[3])
+    with pytest.raises(TypeError):
+        dlt_review._CASES_LOCKED.bound(registration=reg.pk)  # a locking read: not unasked

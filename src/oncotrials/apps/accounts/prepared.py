@@ -165,15 +165,23 @@ class PreparedRead(Generic[M]):
             return compiled, [tuple(r) for r in cursor.fetchall()], connection
 
     def bound(
-        self, **values: Any
+        self, *, locking: bool = False, **values: Any
     ) -> tuple[str, list[Any], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
         """The ``values_list`` read's SQL and parameters for these values, to run inside a
         larger statement, and the function that converts one of its rows as the database driver
-        gives it into what ``rows()`` gives. No lock: a locking read runs on its own."""
+        gives it into what ``rows()`` gives. A locking read only with ``locking=True``, for a
+        caller that runs it where its lock holds (a ``WITH`` query of its own, inside a
+        transaction); otherwise a locking read runs on its own."""
         connection = connections[self._alias]
         compiled = self._compiled(connection)
-        if compiled.model is not None or compiled.locks:
-            raise TypeError("Only a values_list read without a lock runs inside another.")
+        if compiled.model is not None or compiled.locks != locking:
+            raise TypeError(
+                "Only a values_list read runs inside another, a locking one with locking=True."
+            )
+        if locking and connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
 
         def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
             return tuple(self._convert(compiled, row, connection))

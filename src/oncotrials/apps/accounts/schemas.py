@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import AfterValidator, ConfigDict
+from ninja.schema import DjangoGetter
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
 
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
@@ -20,6 +27,26 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
 
 # Every date-time a client sends: aware, stored in UTC (whatever offset it came with).
 UtcDateTime = Annotated[dt.datetime, AfterValidator(_to_utc)]
+
+
+class InputSchema(Schema):
+    """A request body that forbids unknown fields, validated once.
+
+    ninja validates such a schema twice: the values themselves (for the unknown fields), then
+    through its getter of model attributes (for resolvers and ORM objects). A JSON body is a
+    dict and an input has no resolvers: the first validation is the whole of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if isinstance(values, dict) and not cls._ninja_resolvers:
+            return handler(values)
+        handler(values)  # unknown fields are refused whatever the values are
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 class SiteOut(Schema):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import hmac
 import json
@@ -29,7 +30,13 @@ class UnknownKeyError(LookupError):
     """An event was sealed with a key that is not in the keyring: it cannot be verified."""
 
 
+# Values that are their own JSON form (exact types: an enum member, a ``str`` subclass, is not).
+PLAIN = frozenset({str, int, bool, float})
+
+
 def jsonable(value: Any) -> Any:
+    if value is None or type(value) in PLAIN:
+        return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, dt.date | dt.time):
@@ -121,9 +128,29 @@ def audit_row_fields_exclude(model: str, fields: Iterable[str]) -> None:
     _row_exclusions[model] = _row_exclusions.get(model, frozenset()) | frozenset(fields)
 
 
+@functools.cache
+def _passes_through(field: models.Field[Any, Any]) -> type | None:
+    """The exact type whose values the field's ``to_python`` gives back unchanged and which are
+    their own JSON form (None: none is known)."""
+    to_python = type(field).to_python
+    if isinstance(field, models.ForeignKey):
+        if to_python is not models.ForeignKey.to_python:
+            return None
+        return _passes_through(field.target_field)
+    known: dict[Any, type] = {
+        models.CharField.to_python: str,
+        models.TextField.to_python: str,
+        models.IntegerField.to_python: int,
+        models.BooleanField.to_python: bool,
+    }
+    return known.get(to_python)
+
+
 def _field_value(field: models.Field[Any, Any], value: Any) -> Any:
     if value is None:
         return None
+    if type(value) is _passes_through(field):
+        return value
     value = field.to_python(value)
     if isinstance(field, models.DecimalField) and isinstance(value, decimal.Decimal):
         if field.decimal_places is not None:

@@ -34,6 +34,8 @@ from .partitions import partition_of
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in sealing.PLAIN:
+        return value
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

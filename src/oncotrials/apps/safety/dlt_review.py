@@ -510,6 +510,20 @@ _SLOTS = (
     ("b1", "boolean"),
     ("b2", "boolean"),
     ("j1", "text"),  # a JSON column, as the text the driver gives (the converter parses it)
+    # the DLT cases (read locked with the others when a review brings them in line)
+    ("k1", "bigint"),
+    ("k2", "bigint"),
+    ("k3", "bigint"),
+    ("i2", "integer"),
+    ("i3", "integer"),
+    ("i4", "integer"),
+    ("t5", "text"),
+    ("t6", "text"),
+    ("t7", "text"),
+    ("t8", "text"),
+    ("t9", "text"),
+    ("ts1", "timestamptz"),
+    ("ts2", "timestamptz"),
 )
 # Each read's columns in order, by slot; the column that orders its rows after the id (None: by id).
 _REVIEW_PARTS: tuple[tuple[PreparedRead[Any], tuple[str, ...], int | None], ...] = (
@@ -520,10 +534,19 @@ _REVIEW_PARTS: tuple[tuple[PreparedRead[Any], tuple[str, ...], int | None], ...]
 _SLOT_AT = {name: 2 + i for i, (name, _) in enumerate(_SLOTS)}  # after the part and the sort key
 
 
-def _review_rows_sql(parts: list[str]) -> str:
-    """One statement of the three reads' SQL (``parts``): part number, sort key, the slots."""
+def _review_rows_sql(parts: list[str], cases: str | None = None) -> str:
+    """One statement of the three reads' SQL (``parts``): part number, sort key, the slots.
+
+    ``cases``: the SQL of the locked DLT cases read, run as a ``WITH`` query (a locking read
+    cannot be a part of a ``UNION``) whose rows come fourth, in id order."""
+    layouts = list(_REVIEW_PARTS)
+    sources = [f"({sql})" for sql in parts]
+    if cases is not None:
+        assert _CASE_SLOTS is not None
+        layouts.append((_CASES_LOCKED, _CASE_SLOTS, None))
+        sources.append("locked_cases")
     selects = []
-    for n, (sql, (_, columns, order)) in enumerate(zip(parts, _REVIEW_PARTS, strict=True)):
+    for n, (source, (_, columns, order)) in enumerate(zip(sources, layouts, strict=True)):
         by_slot = {slot: k for k, slot in enumerate(columns)}
         values = [str(n), "NULL::date" if order is None else f"s.c{order}::date"]
         for name, kind in _SLOTS:
@@ -531,19 +554,19 @@ def _review_rows_sql(parts: list[str]) -> str:
             values.append(f"NULL::{kind}" if k is None else f"s.c{k}::{kind}")
         aliases = ", ".join(f"c{k}" for k in range(len(columns)))
         # the reads' own compiled SQL and fixed names: no value of a request is in the text
-        selects.append(f"SELECT {', '.join(values)} FROM ({sql}) AS s({aliases})")  # noqa: S608
-    # each read's order: the part, then its date (none for the AEs), then the id
-    return " UNION ALL ".join(selects) + f" ORDER BY 1, 2 NULLS FIRST, {_SLOT_AT['id'] + 1}"
+        selects.append(f"SELECT {', '.join(values)} FROM {source} AS s({aliases})")  # noqa: S608
+    # each read's order: the part, then its date (none for the AEs and the cases), then the id
+    union = " UNION ALL ".join(selects) + f" ORDER BY 1, 2 NULLS FIRST, {_SLOT_AT['id'] + 1}"
+    if cases is None:
+        return union
+    # MATERIALIZED: every case row is read, and locked, whatever the outer query reads of it
+    return f"WITH locked_cases AS MATERIALIZED ({cases}) {union}"
 
 
-def _review_rows(
-    registration_id: int,
-) -> tuple[
-    list[tuple[Any, ...]],
-    Any,
-    list[tuple[Any, ...]],
-    list[tuple[Any, ...]],
-]:
+ReviewReads = tuple[list[tuple[Any, ...]], Any, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _review_rows(registration_id: int) -> ReviewReads:
     """The registration's complete AE rows as the driver gives them with their converter
     (``_AE_ROWS.raw_rows``), its lab rows (``_LABS.rows``) and its administration rows
     (``_ADMINISTRATIONS.rows``): one statement on PostgreSQL, three elsewhere."""
@@ -555,26 +578,59 @@ def _review_rows(
             _LABS.rows(registration=registration_id),
             _ADMINISTRATIONS.rows(registration=registration_id),
         )
+    reads, _ = _review_statement(registration_id, cases=False)
+    return reads
+
+
+def _review_rows_and_cases(
+    registration_id: int,
+) -> tuple[ReviewReads, list[tuple[Any, ...]] | None]:
+    """``_review_rows`` and, on PostgreSQL, the registration's DLT cases as ``_CASES_LOCKED``
+    gives them, read and locked by the same statement (one round trip fewer per review); None
+    elsewhere (the cases are then read when they are brought in line)."""
+    if connection.vendor != "postgresql" or _CASE_SLOTS is None:
+        return _review_rows(registration_id), None
+    return _review_statement(registration_id, cases=True)
+
+
+def _review_statement(
+    registration_id: int, *, cases: bool
+) -> tuple[ReviewReads, list[tuple[Any, ...]] | None]:
     bound = [read.bound(registration=registration_id) for read, _, _ in _REVIEW_PARTS]
-    key = tuple(sql for sql, _, _ in bound)
+    layouts = [columns for _, columns, _ in _REVIEW_PARTS]
+    locked = None
+    if cases:
+        assert _CASE_SLOTS is not None
+        locked = _CASES_LOCKED.bound(locking=True, registration=registration_id)
+        layouts.append(_CASE_SLOTS)
+    key = (*(sql for sql, _, _ in bound), locked[0] if locked else "")
     sql = _review_sql.get(key)
     if sql is None:
-        sql = _review_sql[key] = _review_rows_sql(list(key))
+        sql = _review_sql[key] = _review_rows_sql(
+            [sql for sql, _, _ in bound], locked[0] if locked else None
+        )
+    params = [p for _, part_params, _ in bound for p in part_params]
+    if locked:
+        params = [*locked[1], *params]  # the WITH query comes first in the text
     with connection.cursor() as cursor:
-        cursor.execute(sql, [p for _, params, _ in bound for p in params])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    out: list[list[tuple[Any, ...]]] = [[], [], []]
-    positions = [[_SLOT_AT[slot] for slot in columns] for _, columns, _ in _REVIEW_PARTS]
+    out: list[list[tuple[Any, ...]]] = [[] for _ in layouts]
+    positions = [[_SLOT_AT[slot] for slot in columns] for columns in layouts]
     for row in rows:
         part = row[0]
         out[part].append(tuple(row[i] for i in positions[part]))
     convert_labs, convert_administrations = bound[1][2], bound[2][2]
-    return (
+    reads = (
         out[0],
         bound[0][2],
         [convert_labs(r) for r in out[1]],
         [convert_administrations(r) for r in out[2]],
     )
+    if locked is None:
+        return reads, None
+    convert_case = locked[2]
+    return reads, [convert_case(r) for r in out[3]]
 
 
 _review_sql: dict[tuple[str, ...], str] = {}
@@ -598,6 +654,35 @@ _CASES_LOCKED = PreparedRead(
     ),
     "registration",
 )
+
+
+def _case_slots() -> tuple[str, ...] | None:
+    """The slot of each case column in the review statement, by the column's type (None: a
+    column of a type the slots do not take; the cases are then read on their own)."""
+    kinds = {
+        "BigAutoField": "bigint",
+        "ForeignKey": "bigint",
+        "CharField": "text",
+        "TextField": "text",
+        "PositiveSmallIntegerField": "integer",
+        "IntegerField": "integer",
+        "PositiveIntegerField": "integer",
+        "DateTimeField": "timestamptz",
+    }
+    free: dict[str, list[str]] = {}
+    for name, kind in _SLOTS:  # the id slot first: it orders the rows
+        if name not in ("sk", "j1"):
+            free.setdefault(kind, []).append(name)
+    slots = []
+    for f in DltCase._meta.concrete_fields:
+        slot_kind = kinds.get(f.get_internal_type())
+        if slot_kind is None or not free.get(slot_kind):
+            return None
+        slots.append(free[slot_kind].pop(0))
+    return tuple(slots) if slots[0] == "id" else None
+
+
+_CASE_SLOTS = _case_slots()
 
 
 # What each complete AE row gives the evaluation (its row and its episode), by the row as the
@@ -668,9 +753,26 @@ def subject_data(
     Every value was checked when it was saved (catalogue term, grade, dates), so the episodes are
     built directly rather than re-validated as a rule-file document on every save.
     """
+    return _subject_data(
+        registration,
+        _review_rows(registration.pk),
+        today=today,
+        window_days=window_days,
+        ctcae_version=ctcae_version,
+    )
+
+
+def _subject_data(
+    registration: Registration,
+    reads: ReviewReads,
+    *,
+    today: dt.date | None,
+    window_days: int | None,
+    ctcae_version: str,
+) -> SubjectData:
     today = today or timezone.localdate()
     first = _first_dose(registration)
-    ae_raw, ae_convert, lab_rows, administration_rows = _review_rows(registration.pk)
+    ae_raw, ae_convert, lab_rows, administration_rows = reads
     aes, ae_episodes = _ae_input(registration, (ae_raw, ae_convert))
     lab_episodes, liver, replaced = _lab_input(registration, aes, ctcae_version, lab_rows)
     episodes = [e for ae, e in zip(aes, ae_episodes, strict=True) if ae.pk not in replaced]
@@ -854,8 +956,13 @@ def _propose_cases(
     The registration row is locked so that two saves for one patient never race on its cases.
     """
     _lock_registration(registration)
-    data = subject_data(
-        registration, window_days=rules.window_days, ctcae_version=rules.ctcae_version
+    reads, cases = _review_rows_and_cases(registration.pk)
+    data = _subject_data(
+        registration,
+        reads,
+        today=None,
+        window_days=rules.window_days,
+        ctcae_version=rules.ctcae_version,
     )
     decision = evaluate_subject(data, rules)
     wanted: dict[str, dict[str, Any]] = {}
@@ -873,7 +980,9 @@ def _propose_cases(
             "reason": ev.reason,
             "rules_version": rule_set.version,
         }
-    _sync_cases(registration, wanted, by, gone="the DLT rules no longer propose this event")
+    _sync_cases(
+        registration, wanted, by, gone="the DLT rules no longer propose this event", rows=cases
+    )
     return decision
 
 
@@ -927,17 +1036,23 @@ def _case_instance(row: dict[str, Any]) -> DltCase:
 
 
 def _sync_cases(
-    registration: Registration, wanted: dict[str, dict[str, Any]], by: User, *, gone: str
+    registration: Registration,
+    wanted: dict[str, dict[str, Any]],
+    by: User,
+    *,
+    gone: str,
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> None:
     """Create or update the proposed cases ``wanted`` (event key -> values); drop the proposed
-    cases no longer wanted. Adjudicated cases are never touched: the signature stands."""
+    cases no longer wanted. Adjudicated cases are never touched: the signature stands.
+
+    ``rows``: the cases as ``_CASES_LOCKED`` gives them, already read and locked in this
+    transaction (None: read and locked here)."""
     now = timezone.now()
+    if rows is None:
+        rows = _CASES_LOCKED.rows(registration=registration.pk)
     existing = {
-        c["event_key"]: c
-        for c in (
-            dict(zip(_CASE_COLUMNS, row, strict=True))
-            for row in _CASES_LOCKED.rows(registration=registration.pk)
-        )
+        c["event_key"]: c for c in (dict(zip(_CASE_COLUMNS, row, strict=True)) for row in rows)
     }
     for key, values in wanted.items():
         row = existing.get(key)

@@ -6,7 +6,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from oncotrials.apps.accounts.schemas import UtcDateTime
+from oncotrials.apps.accounts.schemas import InputSchema, UtcDateTime
 
 from .models import (
     ActionTaken,
@@ -20,9 +20,7 @@ from .models import (
 )
 
 
-class SafetyAdverseEventFields(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class SafetyAdverseEventFields(InputSchema):
     term: str = Field("", max_length=200)
     meddra_code: int | None = Field(None, ge=1, le=99_999_999)
     verbatim: str = Field("", max_length=500)
@@ -50,9 +48,7 @@ class SafetyAdverseEventUpdateIn(SafetyAdverseEventFields):
     reason: str = Field("", max_length=1000)
 
 
-class SafetyAdverseEventDeleteIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class SafetyAdverseEventDeleteIn(InputSchema):
     version: int = Field(..., ge=1, le=2**31 - 1)
     reason: str = Field(..., min_length=1, max_length=1000)
 

@@ -26,4 +26,5 @@ def test_each_instance_reads_its_own_history(unit) -> None:
     assert [h.title for h in trial.history.all()] == ["Renamed", "Trial T-MAIN"]
     assert [h.protocol_code for h in unit.trial_other.history.all()] == ["T-OTHER"]
     assert Trial.history.count() == 5  # four created, one renamed
-    assert trial.history.instance == trial and Trial.history.instance is None
+    assert trial.history.instance == trial
+    assert Trial.history.instance is None

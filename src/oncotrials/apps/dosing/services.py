@@ -312,7 +312,7 @@ def next_patient_doses(cohort: Cohort) -> DoseGate | None:
         return None
     plan = (
         EscalationPlan.objects.filter(cohort=cohort)
-        .select_related("cohort", "current_dose_level")
+        .select_related("cohort__trial", "current_dose_level")  # the gate's reason names both
         .prefetch_related("cohort__dose_levels")  # read three times by the gate: once here
         .first()
     )

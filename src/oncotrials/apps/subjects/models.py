@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.trials.history import HistoryManager
 
 
 class ReferralSource(models.TextChoices):
@@ -42,7 +43,7 @@ class Patient(models.Model):
     referred_by = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords(excluded_fields=["created_at"])
+    history = HistoricalRecords(excluded_fields=["created_at"], history_manager=HistoryManager)
 
     class Meta:
         ordering = ["research_id"]
@@ -67,7 +68,7 @@ class PatientIdentity(models.Model):
     hospital_number = models.CharField(max_length=40)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         constraints = [
@@ -153,7 +154,7 @@ class Consent(models.Model):
     withdrawal_reason = models.TextField(blank=True)
     # Optional consents (translational tiers) withdrawn one by one: option -> ISO date.
     options_withdrawn = models.JSONField(default=dict, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["patient", "signed_on"]
@@ -214,7 +215,7 @@ class ScreeningEpisode(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     checklist = models.JSONField(default=list, blank=True)  # [{"criterion": str, "met": bool|None}]
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["-started_on", "id"]
@@ -353,7 +354,7 @@ class Registration(models.Model):
     status_date = models.DateField()
     status_reason = models.CharField(max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["-registered_on", "id"]

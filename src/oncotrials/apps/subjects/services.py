@@ -550,7 +550,7 @@ def trial_consent_in_force(*, patient: Patient, trial: Trial, on: dt.date) -> Co
             patient=patient, form__trial=trial, form__kind=ConsentKind.TRIAL, signed_on__lte=on
         )
         .filter(withdrawn_on__isnull=True)
-        .select_related("form")
+        .select_related("form__trial")  # a registration's audit event names the form
         .order_by("-signed_on")
         .first()
     )
@@ -1236,7 +1236,13 @@ def registration_change_status(
             % {"status": RegistrationStatus(to_status).label},
             field="reason",
         )
-    blocked = withdrawn_scopes(patient=locked.patient, trial=locked.trial)
+    # Only treatment and follow-up need the patient's consent in force: the other moves (to end
+    # of treatment, off study) are recorded whatever the patient withdrew.
+    blocked = (
+        withdrawn_scopes(patient=locked.patient, trial=locked.trial)
+        if to_status in (RegistrationStatus.ON_TREATMENT, RegistrationStatus.FOLLOW_UP)
+        else set()
+    )
     if to_status == RegistrationStatus.ON_TREATMENT and WithdrawalScope.TREATMENT in blocked:
         raise ValidationError(
             gettext("The patient withdrew consent to study treatment."), field="status"

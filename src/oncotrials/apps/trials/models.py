@@ -10,6 +10,8 @@ from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
 from oncotrials.core.numbers import plain
 
+from .history import HistoryManager
+
 
 class Phase(models.TextChoices):
     I_ESCALATION = "I-esc", _("I dose escalation")
@@ -116,7 +118,7 @@ class Trial(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords(excluded_fields=["created_at"])
+    history = HistoricalRecords(excluded_fields=["created_at"], history_manager=HistoryManager)
 
     class Meta:
         ordering = ["protocol_code"]
@@ -193,7 +195,7 @@ class Cohort(models.Model):
         help_text=_("Machine criteria for matching (docs/formats/criteria.md); empty: none"),
     )
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["trial", "code"]
@@ -218,7 +220,7 @@ class DoseLevel(models.Model):
         help_text=_("Machine criteria for matching (docs/formats/criteria.md); empty: none"),
     )
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["cohort", "level", "agent"]
@@ -243,7 +245,7 @@ class VisitScheduleDefinition(models.Model):
     document = models.JSONField()
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], history_manager=HistoryManager)
 
     def __str__(self) -> str:
         return f"visit schedule of {self.trial} (v{self.version})"

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oncotrials.apps.trials.history import HistoryManager
+
 
 class Criteria(models.TextChoices):
     RECIST_11 = "recist1.1", _("RECIST 1.1")
@@ -28,7 +30,7 @@ class TumourAssessmentSettings(models.Model):
         default=False, help_text=_("Headline best overall response requires CR/PR confirmation")
     )
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         verbose_name_plural = "tumour assessment settings"
@@ -106,7 +108,7 @@ class Assessment(models.Model):
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["registration", "date", "id"]
@@ -143,7 +145,7 @@ class Lesion(models.Model):
     baseline_diameter_mm = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["registration", "role", "lesion_id"]
@@ -166,7 +168,7 @@ class LesionMeasurement(models.Model):
     lesion = models.ForeignKey(Lesion, on_delete=models.PROTECT, related_name="measurements")
     diameter_mm = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=24, choices=LesionStatus.choices, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["assessment", "lesion__lesion_id"]
@@ -192,7 +194,7 @@ class NewLesion(models.Model):
         max_length=24, choices=LesionStatus.choices, default=LesionStatus.PRESENT
     )
     equivocal = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=HistoryManager)
 
     class Meta:
         ordering = ["assessment", "lesion_id"]

@@ -35,6 +35,10 @@ Edit checks (``run_checks``), each with a stable code:
 - ``date_order``: the ``earlier`` date falls after the ``later`` one (cross-field).
 
 Errors block completion (a draft may be saved with them shown); warnings raise queries.
+
+Findings and declaration problems carry English text and, in ``params``, a ``reason`` (which
+check or rule) with the values the text names; ``oncotrials.apps.crfs.core_messages`` words them
+in the user's language.
 """
 
 from __future__ import annotations

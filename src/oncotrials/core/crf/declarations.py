@@ -676,7 +676,10 @@ def _parse(spec: FieldSpec, value: Any) -> tuple[Any, str, dict[str, str]]:
             if num != num.to_integral_value():
                 return value, "expected a whole number", {"reason": "crf_type_integer"}
             return int(num), "", ok
-        return str(num.normalize()) if num == num.to_integral_value() else str(num), "", ok
+        # A whole number is stored without its trailing zeros, in plain notation ("500.0" and
+        # "5E+2" are "500"; ``normalize()`` alone would give "5E+2"); other decimals as written.
+        whole = num == num.to_integral_value()
+        return format(num.normalize(), "f") if whole else str(num), "", ok
     if spec.type == "date":
         try:
             return dt.date.fromisoformat(str(value).strip()).isoformat(), "", ok

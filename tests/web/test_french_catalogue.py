@@ -422,6 +422,7 @@ CORE_CATALOGUES = {
     "accrual": ("oncotrials.apps.operations.accrual_messages", "ACCRUAL_MESSAGES"),
     "labels": ("oncotrials.apps.biobank.label_messages", "LABEL_MESSAGES"),
     "designs": ("oncotrials.apps.dosing.design_messages", "DESIGN_MESSAGES"),
+    "crf": ("oncotrials.apps.crfs.core_messages", "CRF_CORE_MESSAGES"),
 }
 #: What a reason helper (``_fail`` of the criteria language, ``fail`` of the CTML importer) adds
 #: to the values it is given: the file, the path in the document and the value received (its
@@ -501,6 +502,7 @@ def test_the_core_catalogues_are_read_by_the_french_check():
         "apps/safety/e2b_messages.py",
         "apps/operations/accrual_messages.py",
         "apps/biobank/label_messages.py",
+        "apps/crfs/core_messages.py",
     } <= modules
 
 

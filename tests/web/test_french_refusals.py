@@ -76,11 +76,15 @@ def test_the_translated_apps_raise_no_bare_english():
 #: The core's packages whose refusals reach users through an app that words them (see
 #: test_french_catalogue for the wording of every code): each refusal carries a stable code (and a
 #: ``reason`` where one code covers several wordings) with the values it names, never bare text.
-CODED_CORE = ("accrual", "designs", "e2b", "labels", "matching", "odm", "schedule", "sdtm")
+CODED_CORE = ("accrual", "crf", "designs", "e2b", "labels", "matching", "odm", "schedule", "sdtm")
 #: Exceptions of Python itself: a misuse of an internal API (a value of a type no cut can hold).
 _BUILTIN_ERRORS = {"TypeError", "ValueError", "KeyError", "RuntimeError", "AssertionError"}
-#: Helpers that build a coded refusal (or a CTML import's warning) from a wording and its reason.
-_REASON_HELPERS = {"_fail", "fail", "warn"}
+#: Helpers that build a coded refusal (or a CTML import's warning, or a CRF edit-check finding or
+#: declaration problem) from a wording and its reason.
+_REASON_HELPERS = {"_fail", "fail", "warn", "_issue", "_problem"}
+#: The CRF core's findings: built through ``_issue`` / ``_problem`` (with a reason), never with
+#: bare text (the schedule's own ``Problem`` is worded by its code).
+_FINDINGS = {"Issue", "Problem"}
 
 
 def _uncoded_core_errors(path: Path) -> list[str]:
@@ -94,6 +98,16 @@ def _uncoded_core_errors(path: Path) -> list[str]:
         if name in _REASON_HELPERS:
             if "reason" not in keywords:
                 found.append(f"{path.relative_to(SRC)}:{node.lineno}: {name} without reason=")
+            continue
+        if name in _FINDINGS and "crf" in path.parent.parts:
+            for arg in node.args:
+                if isinstance(arg, ast.JoinedStr) or (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and " " in arg.value
+                ):
+                    found.append(f"{path.relative_to(SRC)}:{node.lineno}: {name} with bare text")
+                    break
             continue
         if not name.endswith("Error") or name in _BUILTIN_ERRORS or not node.args:
             continue
@@ -115,7 +129,8 @@ def test_the_core_raises_coded_refusals_only():
 
 
 def test_the_core_check_finds_a_refusal_without_code(tmp_path):
-    module = tmp_path / "reader.py"
+    (tmp_path / "core" / "crf").mkdir(parents=True)
+    module = tmp_path / "core" / "crf" / "reader.py"
     module.write_text(
         "def f(x):\n"
         "    raise ValidationError(f'line {x}: the cell is empty.')\n"
@@ -126,13 +141,24 @@ def test_the_core_check_finds_a_refusal_without_code(tmp_path):
         "def i(x):\n"
         "    raise _fail('s', 'p', 'expected a list', x, reason='criteria_list')\n"
         "def j(x):\n"
-        "    raise TypeError(f'cannot store a {x}')\n",
+        "    raise TypeError(f'cannot store a {x}')\n"
+        "def k(f):\n"
+        "    return Issue(f.name, 'required', f'{f.title} is required.')\n"
+        "def m(f):\n"
+        "    return _issue(f.name, 'required', 'x', reason='crf_required', title=f.title)\n"
+        "def n(f):\n"
+        "    return _problem('E103', f'Form {f}: bad.', form=f)\n",
         encoding="utf-8",
     )
     global SRC
     saved, SRC = SRC, tmp_path
     try:
-        assert [line.split(":")[1] for line in _uncoded_core_errors(module)] == ["2", "6"]
+        assert [line.split(":")[1] for line in _uncoded_core_errors(module)] == [
+            "2",
+            "6",
+            "12",
+            "16",
+        ]
     finally:
         SRC = saved
 

@@ -135,6 +135,21 @@ def test_values_are_normalised_and_a_clean_form_has_no_issue():
     }
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("100", "100"), ("100.0", "100"), ("1E+2", "100"), ("250,00", "250"), ("70.50", "70.50")],
+)
+def test_a_whole_decimal_is_stored_in_plain_notation(typed, stored):
+    """A weight of 100 kg reads "100", never "1E+2" (as ``Decimal.normalize`` alone writes it)."""
+    clean, issues = run_checks(
+        STANDARD_FORMS["vital_signs"],
+        {"assessed_on": "2026-11-13", "weight_kg": typed},
+        today=TODAY,
+    )
+    assert clean["weight_kg"] == stored
+    assert issues == []
+
+
 def test_each_edit_check_has_its_stable_code():
     vitals = STANDARD_FORMS["vital_signs"]
     _, issues = run_checks(

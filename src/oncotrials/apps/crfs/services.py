@@ -33,6 +33,7 @@ from oncotrials.apps.accounts.access import Action, allows, require_roles, roles
 from oncotrials.apps.accounts.models import Actor, User
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, model_snapshot
+from oncotrials.apps.crfs.core_messages import crf_all_translated
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.selectors import registration_calendar, roles_for_patient
 from oncotrials.apps.trials.models import DoseLevel, Trial
@@ -142,15 +143,16 @@ def form_declaration_set(
     try:
         form_spec_from_dict(document)
     except DeclarationError as exc:
+        problems = crf_all_translated(exc.problems)
         raise ValidationError(
             gettext("The form declaration has %(count)s problem(s); first: %(code)s %(message)s")
             % {
-                "count": len(exc.problems),
-                "code": exc.problems[0].code,
-                "message": exc.problems[0].message,
+                "count": len(problems),
+                "code": problems[0].code,
+                "message": problems[0].message,
             },
             field="document",
-            problems=[f"{p.code} {p.message}" for p in exc.problems],
+            problems=[f"{p.code} {p.message}" for p in problems],
         ) from None
     name = str(document["name"])
     existing = (
@@ -362,7 +364,7 @@ def _form_checked(
             gettext("The form data must be an object of field: value."), field="data"
         )
     try:
-        clean, issues = run_checks(spec, data, today=timezone.localdate())
+        clean, found = run_checks(spec, data, today=timezone.localdate())
     except KeyError as exc:
         raise ValidationError(
             gettext("Form %(form_name)s has no field(s) %(names)s; its fields are %(values)s.")
@@ -373,6 +375,7 @@ def _form_checked(
             },
             field="data",
         ) from None
+    issues = crf_all_translated(found)
     errors = errors_of(issues)
     if complete and errors:
         raise ValidationError(

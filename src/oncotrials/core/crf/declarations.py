@@ -35,6 +35,10 @@ Edit checks (``run_checks``), each with a stable code:
 - ``date_order``: the ``earlier`` date falls after the ``later`` one (cross-field).
 
 Errors block completion (a draft may be saved with them shown); warnings raise queries.
+
+Findings and declaration problems carry English text and, in ``params``, a ``reason`` (which
+check or rule) with the values the text names; ``oncotrials.apps.crfs.core_messages`` words them
+in the user's language.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -61,8 +66,13 @@ RECORD_FORMS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of a declaration: stable ``code``, English ``message``; ``params`` holds the
+    ``reason`` (which rule is broken) and the values the message names, so that an app can word
+    it in the user's language."""
+
     code: str
     message: str
+    params: Mapping[str, str] = dc_field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,8 @@ class Issue:
     code: str
     message: str
     severity: str = "error"  # "error" blocks completion; "warning" raises a query
+    #: the ``reason`` (which check, or which type fault) and the values the message names
+    params: Mapping[str, str] = dc_field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -135,6 +147,23 @@ class DeclarationError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(f"{p.code} {p.message}" for p in problems))
         self.problems = problems
+
+
+def _problem(code: str, message: str, *, reason: str, **params: str) -> Problem:
+    """A declaration problem carrying its reason and values (worded by the app)."""
+    return Problem(code, message, {"reason": reason, **params})
+
+
+def _issue(
+    field_name: str, code: str, message: str, *, reason: str, severity: str = "error", **params: str
+) -> Issue:
+    """An edit-check finding carrying its reason and values (worded by the app)."""
+    return Issue(field_name, code, message, severity, {"reason": reason, **params})
+
+
+def _values(spec: FieldSpec, **params: str) -> dict[str, str]:
+    """The values a type or choice fault names: the field's title and what was received."""
+    return {"title": spec.title, **params}
 
 
 def _number(value: Any) -> Decimal | None:
@@ -153,37 +182,78 @@ def _number(value: Any) -> Decimal | None:
 def declaration_problems(doc: Any) -> list[Problem]:
     """Every problem of one form declaration (empty when it is sound)."""
     if not isinstance(doc, Mapping):
-        return [Problem("E103", f"A form declaration must be an object; got {type(doc).__name__}.")]
+        kind = type(doc).__name__
+        message = f"A form declaration must be an object; got {kind}."
+        return [_problem("E103", message, reason="crf_declaration_object", kind=kind)]
     name = doc.get("name")
     where = f"Form {name!r}"
+    form = repr(name)
     out: list[Problem] = []
     if not isinstance(name, str) or not NAME_RE.match(name):
         out.append(
-            Problem("E103", f"{where}: the name must be lower-case letters, digits and '_'.")
+            _problem(
+                "E103",
+                f"{where}: the name must be lower-case letters, digits and '_'.",
+                reason="crf_form_name",
+                form=form,
+            )
         )
     if name in RECORD_FORMS:
-        out.append(Problem("E103", f"{where}: the name is reserved for record forms."))
+        out.append(
+            _problem(
+                "E103",
+                f"{where}: the name is reserved for record forms.",
+                reason="crf_form_name_reserved",
+                form=form,
+            )
+        )
     fields = doc.get("fields")
     if not isinstance(fields, list) or not fields:
-        return [*out, Problem("E103", f"{where}: 'fields' must be a non-empty list.")]
+        message = f"{where}: 'fields' must be a non-empty list."
+        return [*out, _problem("E103", message, reason="crf_fields_list", form=form)]
     types: dict[str, str] = {}
     for i, f in enumerate(fields):
         if not isinstance(f, Mapping):
-            out.append(Problem("E103", f"{where}: fields[{i}] must be an object."))
+            message = f"{where}: fields[{i}] must be an object."
+            out.append(
+                _problem("E103", message, reason="crf_field_object", form=form, index=str(i))
+            )
             continue
         fname = f.get("name")
         if not isinstance(fname, str) or not NAME_RE.match(fname):
-            out.append(Problem("E103", f"{where}: fields[{i}] has an invalid name {fname!r}."))
+            out.append(
+                _problem(
+                    "E103",
+                    f"{where}: fields[{i}] has an invalid name {fname!r}.",
+                    reason="crf_field_name",
+                    form=form,
+                    index=str(i),
+                    name=repr(fname),
+                )
+            )
             continue
         if fname in types:
-            out.append(Problem("E103", f"{where}: field {fname!r} is declared twice."))
+            out.append(
+                _problem(
+                    "E103",
+                    f"{where}: field {fname!r} is declared twice.",
+                    reason="crf_field_twice",
+                    form=form,
+                    name=repr(fname),
+                )
+            )
         ftype = f.get("type")
         if ftype not in FIELD_TYPES:
             out.append(
-                Problem(
+                _problem(
                     "E101",
                     f"{where}: field {fname!r} has an unknown type {ftype!r}; "
                     f"use one of {', '.join(FIELD_TYPES)}.",
+                    reason="crf_field_type",
+                    form=form,
+                    name=repr(fname),
+                    type=repr(ftype),
+                    allowed=", ".join(FIELD_TYPES),
                 )
             )
         types[fname] = str(ftype)
@@ -204,8 +274,13 @@ def declaration_problems(doc: Any) -> list[Problem]:
         }
         if unknown_keys:
             out.append(
-                Problem(
-                    "E103", f"{where}: field {fname!r} has unknown keys {sorted(unknown_keys)}."
+                _problem(
+                    "E103",
+                    f"{where}: field {fname!r} has unknown keys {sorted(unknown_keys)}.",
+                    reason="crf_field_keys",
+                    form=form,
+                    name=repr(fname),
+                    keys=str(sorted(unknown_keys)),
                 )
             )
         bounds = {}
@@ -214,17 +289,32 @@ def declaration_problems(doc: Any) -> list[Problem]:
                 num = _number(f[key])
                 if num is None or ftype not in ("integer", "decimal"):
                     out.append(
-                        Problem(
+                        _problem(
                             "E103",
                             f"{where}: field {fname!r}: {key} needs a number on an integer or "
                             f"decimal field; got {f[key]!r}.",
+                            reason="crf_field_bound",
+                            form=form,
+                            name=repr(fname),
+                            key=key,
+                            value=repr(f[key]),
                         )
                     )
                 bounds[key] = num
         for lo, hi in (("min", "max"), ("expected_min", "expected_max")):
             low, high = bounds.get(lo), bounds.get(hi)
             if low is not None and high is not None and low > high:
-                out.append(Problem("E103", f"{where}: field {fname!r}: {lo} is above {hi}."))
+                out.append(
+                    _problem(
+                        "E103",
+                        f"{where}: field {fname!r}: {lo} is above {hi}.",
+                        reason="crf_field_bounds_order",
+                        form=form,
+                        name=repr(fname),
+                        low=lo,
+                        high=hi,
+                    )
+                )
         if ftype == "choice":
             choices = f.get("choices")
             if (
@@ -233,7 +323,13 @@ def declaration_problems(doc: Any) -> list[Problem]:
                 or not all(isinstance(c, str | int) for c in choices)
             ):
                 out.append(
-                    Problem("E103", f"{where}: choice field {fname!r} needs a list of choices.")
+                    _problem(
+                        "E103",
+                        f"{where}: choice field {fname!r} needs a list of choices.",
+                        reason="crf_field_choices",
+                        form=form,
+                        name=repr(fname),
+                    )
                 )
     for f in fields:
         if not isinstance(f, Mapping) or f.get("required_if") is None:
@@ -241,35 +337,56 @@ def declaration_problems(doc: Any) -> list[Problem]:
         rule = f["required_if"]
         if not isinstance(rule, Mapping) or set(rule) != {"field", "equals"}:
             out.append(
-                Problem(
+                _problem(
                     "E103",
                     f"{where}: field {f.get('name')!r}: required_if must be "
                     '{"field": ..., "equals": ...}.',
+                    reason="crf_required_if_shape",
+                    form=form,
+                    name=repr(f.get("name")),
                 )
             )
         elif rule["field"] not in types:
             out.append(
-                Problem(
+                _problem(
                     "E103",
                     f"{where}: field {f.get('name')!r}: required_if names an unknown field "
                     f"{rule['field']!r}.",
+                    reason="crf_required_if_field",
+                    form=form,
+                    name=repr(f.get("name")),
+                    other=repr(rule["field"]),
                 )
             )
     checks = doc.get("date_checks", [])
     if not isinstance(checks, list):
-        out.append(Problem("E103", f"{where}: 'date_checks' must be a list."))
+        message = f"{where}: 'date_checks' must be a list."
+        out.append(_problem("E103", message, reason="crf_date_checks_list", form=form))
         checks = []
     for i, c in enumerate(checks):
         if not isinstance(c, Mapping) or not {"earlier", "later"} <= set(c):
-            out.append(Problem("E103", f"{where}: date_checks[{i}] needs 'earlier' and 'later'."))
+            out.append(
+                _problem(
+                    "E103",
+                    f"{where}: date_checks[{i}] needs 'earlier' and 'later'.",
+                    reason="crf_date_check_sides",
+                    form=form,
+                    index=str(i),
+                )
+            )
             continue
         for side in ("earlier", "later"):
             if types.get(c[side]) != "date":
                 out.append(
-                    Problem(
+                    _problem(
                         "E103",
                         f"{where}: date_checks[{i}].{side} names {c[side]!r}, which is not a "
                         "date field of the form.",
+                        reason="crf_date_check_field",
+                        form=form,
+                        index=str(i),
+                        side=side,
+                        name=repr(c[side]),
                     )
                 )
     return out
@@ -492,7 +609,14 @@ def standard_problems() -> list[Problem]:
     for doc in STANDARD_DECLARATIONS:
         out.extend(declaration_problems(doc))
         if doc.get("name") in seen:
-            out.append(Problem("E103", f"Form {doc.get('name')!r} is declared twice."))
+            out.append(
+                _problem(
+                    "E103",
+                    f"Form {doc.get('name')!r} is declared twice.",
+                    reason="crf_form_twice",
+                    form=repr(doc.get("name")),
+                )
+            )
         seen.add(str(doc.get("name")))
     return out
 
@@ -520,46 +644,55 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _parse(spec: FieldSpec, value: Any) -> tuple[Any, str]:
-    """(normalised value, error text); the value is JSON-ready (decimals as strings)."""
+def _parse(spec: FieldSpec, value: Any) -> tuple[Any, str, dict[str, str]]:
+    """(normalised value, error text, the error's reason and values); the value is JSON-ready
+    (decimals as strings)."""
+    ok: dict[str, str] = {}
     if spec.type == "text":
         text = str(value).strip() if not isinstance(value, dict | list) else None
         if text is None:
-            return value, "expected text"
+            return value, "expected text", {"reason": "crf_type_text"}
         if len(text) > spec.max_length:
-            return text, f"at most {spec.max_length} characters"
-        return text, ""
+            limit = str(spec.max_length)
+            error = f"at most {limit} characters"
+            return text, error, {"reason": "crf_type_too_long", "max_length": limit}
+        return text, "", ok
     if spec.type == "boolean":
         if isinstance(value, bool):
-            return value, ""
+            return value, "", ok
         low = str(value).strip().lower()
         if low in _TRUE:
-            return True, ""
+            return True, "", ok
         if low in _FALSE:
-            return False, ""
-        return value, "expected yes or no"
+            return False, "", ok
+        return value, "expected yes or no", {"reason": "crf_type_boolean"}
     if spec.type in ("integer", "decimal"):
         if isinstance(value, bool | dict | list):
-            return value, "expected a number"
+            return value, "expected a number", {"reason": "crf_type_number"}
         num = _number(str(value).strip().replace(",", "."))
         if num is None:
-            return value, "expected a number"
+            return value, "expected a number", {"reason": "crf_type_number"}
         if spec.type == "integer":
             if num != num.to_integral_value():
-                return value, "expected a whole number"
-            return int(num), ""
-        return str(num.normalize()) if num == num.to_integral_value() else str(num), ""
+                return value, "expected a whole number", {"reason": "crf_type_integer"}
+            return int(num), "", ok
+        # A whole number is stored without its trailing zeros, in plain notation ("500.0" and
+        # "5E+2" are "500"; ``normalize()`` alone would give "5E+2"); other decimals as written.
+        whole = num == num.to_integral_value()
+        return format(num.normalize(), "f") if whole else str(num), "", ok
     if spec.type == "date":
         try:
-            return dt.date.fromisoformat(str(value).strip()).isoformat(), ""
+            return dt.date.fromisoformat(str(value).strip()).isoformat(), "", ok
         except ValueError:
-            return value, "expected a date as YYYY-MM-DD"
+            return value, "expected a date as YYYY-MM-DD", {"reason": "crf_type_date"}
     if spec.type == "choice":
         text = str(value).strip()
         if text not in spec.choices:
-            return text, f"expected one of {', '.join(spec.choices)}"
-        return text, ""
-    return value, f"unknown type {spec.type}"  # unreachable for validated declarations
+            allowed = ", ".join(spec.choices)
+            return text, f"expected one of {allowed}", {"reason": "crf_choice", "allowed": allowed}
+        return text, "", ok
+    # unreachable for validated declarations
+    return value, f"unknown type {spec.type}", {"reason": "crf_type_unknown", "type": spec.type}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -582,28 +715,38 @@ def run_checks(
         raw = data.get(f.name)
         if _empty(raw):
             continue
-        value, error = _parse(f, raw)
+        value, error, params = _parse(f, raw)
         clean[f.name] = value
         if error:
             code = "choice" if f.type == "choice" else "type"
-            issues.append(Issue(f.name, code, f"{f.title}: {error}; got {raw!r}."))
+            message = f"{f.title}: {error}; got {raw!r}."
+            issues.append(
+                Issue(f.name, code, message, "error", _values(f, value=repr(raw), **params))
+            )
             continue
         valid[f.name] = value
     for f in spec.fields:
         if f.name in clean:
             continue
         if f.required:
-            issues.append(Issue(f.name, "required", f"{f.title} is required."))
+            message = f"{f.title} is required."
+            issues.append(_issue(f.name, "required", message, reason="crf_required", title=f.title))
         elif f.required_if is not None:
             other, expected = f.required_if
             if other in valid and _same(valid[other], expected):
                 other_title = spec.field(other).title  # type: ignore[union-attr]
                 shown = {True: "yes", False: "no"}.get(expected, expected)
                 issues.append(
-                    Issue(
+                    _issue(
                         f.name,
                         "required_if",
                         f"{f.title} is required when {other_title} is {shown}.",
+                        reason={True: "crf_required_if_yes", False: "crf_required_if_no"}.get(
+                            expected, "crf_required_if"
+                        ),
+                        title=f.title,
+                        other=other_title,
+                        expected=str(shown),
                     )
                 )
     for f in spec.fields:
@@ -614,47 +757,70 @@ def run_checks(
             num = Decimal(str(value))
             unit = f" {f.unit}" if f.unit else ""
             if (f.min is not None and num < f.min) or (f.max is not None and num > f.max):
+                low = str(f.min) if f.min is not None else "−∞"
+                high = str(f.max) if f.max is not None else "∞"
                 issues.append(
-                    Issue(
+                    _issue(
                         f.name,
                         "range",
-                        f"{f.title} must lie between {f.min if f.min is not None else '−∞'} and "
-                        f"{f.max if f.max is not None else '∞'}{unit}; got {value}{unit}.",
+                        f"{f.title} must lie between {low} and {high}{unit}; got {value}{unit}.",
+                        reason="crf_range",
+                        title=f.title,
+                        low=low,
+                        high=high,
+                        unit=unit,
+                        value=str(value),
                     )
                 )
             elif (f.expected_min is not None and num < f.expected_min) or (
                 f.expected_max is not None and num > f.expected_max
             ):
+                low = str(f.expected_min) if f.expected_min is not None else "−∞"
+                high = str(f.expected_max) if f.expected_max is not None else "∞"
                 issues.append(
-                    Issue(
+                    _issue(
                         f.name,
                         "expected_range",
                         f"{f.title} {value}{unit} is outside the expected range "
-                        f"{f.expected_min if f.expected_min is not None else '−∞'}–"
-                        f"{f.expected_max if f.expected_max is not None else '∞'}{unit}; "
-                        "please confirm it against the source.",
+                        f"{low}–{high}{unit}; please confirm it against the source.",
+                        reason="crf_expected_range",
                         severity="warning",
+                        title=f.title,
+                        low=low,
+                        high=high,
+                        unit=unit,
+                        value=str(value),
                     )
                 )
         if f.type == "date" and dt.date.fromisoformat(value) > today:
             issues.append(
-                Issue(
+                _issue(
                     f.name,
                     "future_date",
                     f"{f.title} cannot be in the future; got {value} (today is "
                     f"{today.isoformat()}).",
+                    reason="crf_future_date",
+                    title=f.title,
+                    value=str(value),
+                    today=today.isoformat(),
                 )
             )
     for c in spec.date_checks:
         if c.earlier in valid and c.later in valid and valid[c.earlier] > valid[c.later]:
             e, l_ = spec.field(c.earlier), spec.field(c.later)
+            # a message of the declaration itself is the trial's own wording, left as written
             issues.append(
-                Issue(
+                _issue(
                     c.later,
                     "date_order",
                     c.message
                     or f"{l_.title} ({valid[c.later]}) cannot be before "  # type: ignore[union-attr]
                     f"{e.title} ({valid[c.earlier]}).",
+                    reason="crf_date_order_declared" if c.message else "crf_date_order",
+                    title=l_.title,  # type: ignore[union-attr]
+                    value=str(valid[c.later]),
+                    earlier=e.title,  # type: ignore[union-attr]
+                    earlier_value=str(valid[c.earlier]),
                 )
             )
     return clean, issues

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from oncotrials.apps.accounts.access import Action, acting_user, may
-from oncotrials.apps.accounts.view_helpers import form_refused
+from oncotrials.apps.accounts.view_helpers import form_refused, list_page
 from oncotrials.apps.subjects.selectors import patient_get_for_user
 from oncotrials.core.biobank.lineage import TYPE_CHOICES, Lineage, Status
 from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
@@ -55,9 +54,9 @@ def specimen_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:64]
     kind = request.GET.get("type", "")[:16]
     status = request.GET.get("status", "")[:16]
-    page = Paginator(
-        specimens_for_user(user=request.user, q=q, specimen_type=kind, status=status), 50
-    ).get_page(request.GET.get("page"))
+    page, _query = list_page(
+        request, specimens_for_user(user=request.user, q=q, specimen_type=kind, status=status)
+    )
     items = list(page.object_list)
     tps = timepoints_of(items, user=request.user)
     rows = [(s, tps[s.pk], location_for(request.user, s)) for s in items]

@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -238,7 +237,6 @@ def trial_screening_log(
     )
 
 
-WORKLIST_PAGE_SIZE = 50
 CSV_HEADER = [
     "patient",
     "site",
@@ -307,9 +305,7 @@ def worklists(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     visits = visits_due(user=request.user, today=today, filters=filters)
     if wants_csv(request):
         return _visits_csv(visits, today)
-    page = Paginator(visits, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = list_page(request, visits)
     visible_trials = trials_visible_to(request.user)
     expiring = [
         row
@@ -330,7 +326,7 @@ def worklists(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             "visits": page.object_list,
             "page": page,
             "filter_form": form,
-            "query": query.urlencode(),
+            "query": query,
             "overdue": sum(1 for r in visits if r["visit"].status.value == "overdue"),
             "expiring": expiring,
             "today": today,

@@ -153,7 +153,7 @@ def test_a_new_segmentation_supersedes_the_old_one(loh, biologist, tmp_path):
         path=newer, by=biologist, patient_map=PatientMap.parse(MAP), assay="FACETS"
     )
     assert result.reports_superseded == 1
-    current = list(patient_segments(patient=loh.patient))
+    current = list(patient_segments(patient=loh.patient, user=None))
     assert [(g.chromosome, g.end) for g in current] == [("17", 81000000)]
 
 

@@ -15,13 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.genomics.models import GenomicReport
-from oncotrials.apps.genomics.selectors import SerialSeries, serial_pairs
+from oncotrials.apps.genomics.selectors import SerialSeries, reports_for_user, serial_pairs
 from oncotrials.apps.subjects.models import Consent, ConsentKind, Patient, Registration
 from oncotrials.apps.subjects.progression import progression_dates
 from oncotrials.apps.subjects.selectors import registrations_visible_to
@@ -504,6 +504,19 @@ def shipment_manifest_csv(shipment: Shipment) -> str:
     return buf.getvalue()
 
 
+# --- genomic samples collected under a registration ---------------------------------------------
+
+
+def genomic_samples_collected_under() -> QuerySet[Any]:
+    """Rows ``(sample_id, registration_id)``: the genomic samples whose report came from a run
+    of a specimen collected under that registration (an aliquot or derivative carries its
+    parent's registration). Registered with ``genomics.selectors.collected_under_register``:
+    the genomics visibility rule reads it."""
+    return SequencingRun.objects.filter(
+        report__isnull=False, specimen__registration__isnull=False
+    ).values(sample_id=F("report__sample_id"), registration_id=F("specimen__registration_id"))
+
+
 # --- serial samples ----------------------------------------------------------------------------
 
 
@@ -525,7 +538,8 @@ class SerialView:
 def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialView:
     """The patient's specimens on the treatment timeline with their runs and reports, and the
     serial pairs of the patient's reported samples classified for acquired resistance (the one
-    rule: ``genomics.selectors.serial_pairs``); each row's reports name the samples it gave."""
+    rule: ``genomics.selectors.serial_pairs``); each row's reports name the samples it gave
+    (those the user may see: ``genomics.selectors.reports_for_user``)."""
     specimens = list(
         specimens_visible_to(user)
         .filter(patient=patient)
@@ -533,6 +547,11 @@ def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialVi
         .order_by("collected_at", "pk")
     )
     tps = timepoints_of(specimens, user=user)
+    shown = set(
+        reports_for_user(user=user)
+        .filter(runs__specimen__in=specimens)
+        .values_list("pk", flat=True)
+    )
     runs: dict[int, list[SequencingRun]] = defaultdict(list)
     for r in (
         SequencingRun.objects.filter(specimen__in=specimens)
@@ -545,7 +564,7 @@ def serial_samples(*, patient: Patient, user: Actor, drug: str = "") -> SerialVi
             s,
             tps[s.pk],
             runs.get(s.pk, []),
-            [r.report for r in runs.get(s.pk, []) if r.report is not None],
+            [r.report for r in runs.get(s.pk, []) if r.report is not None and r.report_id in shown],
         )
         for s in specimens
     ]

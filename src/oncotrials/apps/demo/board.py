@@ -79,7 +79,9 @@ def _recommend(case: Any, chair: User, by: User, rng: random.Random) -> Any:
         ]
     except OncotrialsError:
         matches = []
-    alterations = [a for s in patient_genomic_timeline(patient=patient) for a in s.alterations]
+    alterations = [
+        a for s in patient_genomic_timeline(patient=patient, user=None) for a in s.alterations
+    ]
     tiered = [a for a in alterations if a.tier and a.tier[:2] in ("I-", "II")]
     if matches:
         m = matches[0]

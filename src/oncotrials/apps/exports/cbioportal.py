@@ -245,6 +245,7 @@ def programme_study(
         )
     study = study_from_database(
         patients=patients,
+        registrations=registrations,
         study_id=study_id,
         name=name,
         genome=genome,

@@ -13,11 +13,13 @@ from django.db.models import Exists, OuterRef, Q
 from oncotrials.apps.biobank.models import Specimen
 from oncotrials.apps.crfs.models import DrugAdministration, FormInstance, FormStatus
 from oncotrials.apps.genomics.models import Mutation
+from oncotrials.apps.genomics.selectors import genomic_samples_within
 from oncotrials.apps.safety.models import AdverseEvent, RecordStatus
 from oncotrials.apps.subjects.models import (
     BaselineObservation,
     Consent,
     ObservationKind,
+    Patient,
     Registration,
     RegistrationStatusChange,
     ScreeningEpisode,
@@ -105,7 +107,13 @@ def _subject(reg: Registration, consents: dict[int, Consent], trial: Any) -> m.S
             vaf=Decimal(str(mu.vaf)) if mu.vaf is not None else None,
             sample=mu.sample.sample_id,
         )
-        for mu in Mutation.objects.filter(patient=patient, current=True)
+        for mu in Mutation.objects.filter(
+            sample__in=genomic_samples_within(
+                patients=Patient.objects.filter(pk=patient.pk),
+                registrations=Registration.objects.filter(patient=patient, trial=trial),
+            ),
+            current=True,
+        )
         .select_related("sample", "report")
         .order_by("sample__sample_id", "gene", "pk")
     )

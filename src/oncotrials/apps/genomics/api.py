@@ -13,7 +13,7 @@ from oncotrials.apps.accounts.access import acting_user
 from oncotrials.apps.accounts.schemas import ERRORS, Rendered, paged
 from oncotrials.core.errors import PermissionDeniedError, ValidationError
 
-from .models import CopyNumberSegment, Sample
+from .models import CopyNumberSegment
 from .schemas import (
     GenomicsAtlasOut,
     GenomicsCohortOut,
@@ -32,6 +32,7 @@ from .selectors import (
     TimelineSample,
     _core_segment,
     cohort_query,
+    genomic_samples_visible_to,
     patient_copy_number,
     patient_for_genomics,
     patient_genomic_timeline,
@@ -176,7 +177,11 @@ def genomics_report(request: HttpRequest, report_id: int, origin: OriginParam = 
 )
 def genomics_patient_samples(request: HttpRequest, patient_id: int) -> Any:
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
-    samples = Sample.objects.filter(patient=patient).order_by("collected_on", "pk")
+    samples = (
+        genomic_samples_visible_to(request.user)
+        .filter(patient=patient)
+        .order_by("collected_on", "pk")
+    )
     return [_sample_doc(s) for s in samples]
 
 
@@ -190,7 +195,10 @@ def genomics_patient_timeline(
     """The patient's samples over time with their alterations, ESCAT tier and evidence;
     ``origin`` keeps the alterations of one origin (somatic, germline, unknown)."""
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
-    return [_timeline_doc(t) for t in patient_genomic_timeline(patient=patient, origin=origin)]
+    return [
+        _timeline_doc(t)
+        for t in patient_genomic_timeline(patient=patient, user=request.user, origin=origin)
+    ]
 
 
 def _segment_doc(g: CopyNumberSegment) -> dict[str, Any]:
@@ -229,7 +237,7 @@ def genomics_patient_segments(
     or without, loss of heterozygosity). Paged: ``{"items": [...], "count": n}`` with
     ``?page=`` and ``?page_size=``."""
     patient = patient_for_genomics(user=request.user, patient_id=patient_id)
-    qs = patient_segments(patient=patient, loh=loh)
+    qs = patient_segments(patient=patient, user=request.user, loh=loh)
     if sample is not None:
         qs = qs.filter(sample_id=sample)
     if report_id is not None:
@@ -276,7 +284,7 @@ def genomics_patient_loh(request: HttpRequest, patient_id: int) -> Any:
                 for x in c.loh_genes
             ],
         }
-        for c in patient_copy_number(patient=patient)
+        for c in patient_copy_number(patient=patient, user=request.user)
     ]
 
 

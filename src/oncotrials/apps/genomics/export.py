@@ -23,6 +23,7 @@ from .selectors import (
     _core_mutation,
     _core_segment,
     _core_sv,
+    genomic_samples_within,
 )
 
 _SAMPLE_ATTRS = (
@@ -53,6 +54,7 @@ def study_from_database(
     *,
     patients: Any,
     study_id: str,
+    registrations: Any = None,
     name: str = "",
     type_of_cancer: str = "mixed",
     genome: str | None = None,
@@ -66,14 +68,17 @@ def study_from_database(
     one ``reference_genome``). ``collected_from``/``collected_to`` keep the samples collected
     in that range (both days included; a sample without a collection date counts on its
     report's date). Only samples with a current report are exported: a sample in the study
-    always has data.
+    always has data. ``registrations``: the export's registrations; a sample whose specimen was
+    collected under another registration is left out (``genomics.selectors``
+    ``genomic_samples_within``; None: every sample of ``patients``).
     """
     wanted = _genome(genome)
-    samples = list(
+    pool = (
         Sample.objects.filter(patient__in=patients)
-        .select_related("patient")
-        .order_by("patient__research_id", "sample_id")
+        if registrations is None
+        else genomic_samples_within(patients=patients, registrations=registrations)
     )
+    samples = list(pool.select_related("patient").order_by("patient__research_id", "sample_id"))
     current = GenomicReport.objects.filter(sample__in=samples, superseded=False)
     if wanted is not None:
         current = current.filter(genome_build=wanted.value)

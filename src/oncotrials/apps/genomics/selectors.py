@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
+from oncotrials.apps.accounts.access import scope_for
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.subjects.models import Patient, Registration
 from oncotrials.apps.subjects.selectors import (
@@ -111,12 +112,72 @@ COHORT_LIMIT = 500
 PROTEIN_ALTERING = sorted(v.value for v in VariantClass if v.is_protein_altering)
 
 
+# ------------------------------------------------------------------------------ visibility
+# A genomic sample is the sequencing of a specimen, and a specimen may have been collected
+# under a trial registration (a trial-specific biopsy): its results belong to that trial. The
+# record of it is the biobank's (a sequencing run ties a specimen to the report it produced);
+# the biobank, above this app, registers it here from its wiring.
+CollectedUnder = Callable[[], QuerySet[Any]]
+_COLLECTED_UNDER: list[CollectedUnder] = []
+
+
+def collected_under_register(provider: CollectedUnder) -> None:
+    """``provider()`` -> rows (a values queryset) with ``sample_id`` and ``registration_id``:
+    the genomic samples whose specimen was collected under that registration."""
+    if provider not in _COLLECTED_UNDER:
+        _COLLECTED_UNDER.append(provider)
+
+
+def _collected_outside(registrations: QuerySet[Registration]) -> list[QuerySet[Any]]:
+    """Ids of the samples collected under a registration outside ``registrations``."""
+    return [
+        provider().exclude(registration_id__in=registrations.values("pk")).values("sample_id")
+        for provider in _COLLECTED_UNDER
+    ]
+
+
+def genomic_sample_condition(
+    user: Actor, *, patient: str = "patient", sample: str = "pk"
+) -> Q | None:
+    """The one rule of genomic visibility, as a condition over rows that reach a genomic sample
+    (``sample``: its id, ``patient``: its patient). A sample, and everything of it (reports,
+    variants, copy number, fusions, biomarkers, segments, serial pairs, runs), is visible when
+    its patient is visible (``subjects.selectors.patients_visible_to``) and its specimen was
+    collected under no registration or under a registration the user may see
+    (``subjects.selectors.registrations_visible_to``): a member limited to trial A sees the
+    patient's results, but not those of a biopsy collected for trial B. None: everything."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return None
+    cond = Q(**{f"{patient}__in": patients_visible_to(user)})
+    # Site-wide memberships see every registration of the patients they see: nothing to hide.
+    if scope.trial_roles:
+        for hidden in _collected_outside(registrations_visible_to(user)):
+            cond &= ~Q(**{f"{sample}__in": hidden})
+    return cond
+
+
+def genomic_samples_visible_to(user: Actor | None) -> QuerySet[Sample]:
+    """Genomic samples the user may see (``genomic_sample_condition``); None: every sample (the
+    command line, system jobs)."""
+    cond = None if user is None else genomic_sample_condition(user)
+    return Sample.objects.all() if cond is None else Sample.objects.filter(cond)
+
+
+def genomic_samples_within(
+    *, patients: QuerySet[Patient], registrations: QuerySet[Registration]
+) -> QuerySet[Sample]:
+    """The same rule for an export (a data cut, a study) defined by its patients and its
+    registrations instead of a user: samples of ``patients`` collected under no registration
+    or under one of ``registrations``."""
+    qs = Sample.objects.filter(patient__in=patients)
+    for hidden in _collected_outside(registrations):
+        qs = qs.exclude(pk__in=hidden)
+    return qs
+
+
 def sample_get_for_user(*, user: Actor, sample_id: int) -> Sample:
-    s = (
-        Sample.objects.filter(pk=sample_id, patient__in=patients_visible_to(user))
-        .select_related("patient")
-        .first()
-    )
+    s = genomic_samples_visible_to(user).filter(pk=sample_id).select_related("patient").first()
     if s is None:
         raise NotFoundError(
             gettext("No sample %(sample_id)s that you may see.") % {"sample_id": sample_id}
@@ -125,7 +186,8 @@ def sample_get_for_user(*, user: Actor, sample_id: int) -> Sample:
 
 
 def reports_for_user(*, user: Actor) -> QuerySet[GenomicReport]:
-    return GenomicReport.objects.filter(sample__patient__in=patients_visible_to(user))
+    cond = genomic_sample_condition(user, patient="sample__patient", sample="sample_id")
+    return GenomicReport.objects.all() if cond is None else GenomicReport.objects.filter(cond)
 
 
 # ---------------------------------------------------------------------------------- cohort
@@ -193,9 +255,10 @@ class CohortResult:
 
 
 def _scoped(qs: QuerySet[Any], user: Actor) -> QuerySet[Any]:
-    visible = patients_visible_to(user)
-    if visible.query.where:  # an administrator's queryset has no condition: skip the subquery
-        qs = qs.filter(patient__in=visible)
+    """Current alteration rows the user may see (rows carry their patient and sample)."""
+    cond = genomic_sample_condition(user, patient="patient", sample="sample_id")
+    if cond is not None:  # an administrator: no condition, no subquery
+        qs = qs.filter(cond)
     return qs.filter(current=True)
 
 
@@ -539,8 +602,11 @@ def report_mutations(*, report: GenomicReport, origin: str = "") -> list[Annotat
     return rows
 
 
-def patient_genomic_timeline(*, patient: Patient, origin: str = "") -> list[TimelineSample]:
-    """The patient's samples in collection order, each with its alterations, annotated.
+def patient_genomic_timeline(
+    *, patient: Patient, user: Actor | None, origin: str = ""
+) -> list[TimelineSample]:
+    """The patient's samples that ``user`` may see (None: all) in collection order, each with
+    its alterations, annotated.
 
     ``origin`` (somatic, germline, unknown) keeps the alterations of that origin only (copy
     number and biomarkers state none: they are ``unknown``).
@@ -548,7 +614,9 @@ def patient_genomic_timeline(*, patient: Patient, origin: str = "") -> list[Time
     _check_origin(origin)
     tumour = patient.diagnosis if load_oncotree().resolve(patient.diagnosis or "") else ""
     samples = list(
-        Sample.objects.filter(patient=patient).order_by("collected_on", "sample_id", "pk")
+        genomic_samples_visible_to(user)
+        .filter(patient=patient)
+        .order_by("collected_on", "sample_id", "pk")
     )
     reports = list(
         GenomicReport.objects.filter(sample__in=samples, superseded=False).order_by("imported_at")
@@ -1012,7 +1080,10 @@ def _build_series(
 ) -> list[SerialSeries]:
     ids = [p.pk for p in patients]
     reports = list(
-        GenomicReport.objects.filter(sample__patient_id__in=ids, superseded=False)
+        GenomicReport.objects.filter(
+            sample__in=genomic_samples_visible_to(user).filter(patient_id__in=ids),
+            superseded=False,
+        )
         .select_related("sample__patient")
         .order_by("imported_at", "pk")
     )
@@ -1055,8 +1126,9 @@ def _build_series(
 
 def serial_pairs(*, patient: Patient, user: Actor | None, drug: str = "") -> SerialSeries:
     """Every clinically meaningful pair of the patient's reported samples, each classified under
-    the therapy received in between (see the rules above). ``user``: whose registrations give
-    the therapy (None: every registration, for the command line). ``drug``: a named therapy for
+    the therapy received in between (see the rules above). ``user``: whose samples
+    (``genomic_samples_visible_to``) and registrations give the pairs and the therapy (None:
+    all, for the command line). ``drug``: a named therapy for
     every pair; an unknown drug is refused (field ``drug``)."""
     given = _named_therapy(drug, "given", "drug") if drug.strip() else None
     return _build_series([patient], user, given)[0]
@@ -1145,7 +1217,7 @@ def resistance_atlas_for_user(*, user: Actor, drug: str = "", tumour: str = "") 
         except NotFoundError:
             wanted = drug.strip().lower()
     with_samples = visible.filter(
-        pk__in=GenomicReport.objects.filter(superseded=False).values("sample__patient_id")
+        pk__in=reports_for_user(user=user).filter(superseded=False).values("sample__patient_id")
     ).order_by("research_id", "pk")
     patients = list(with_samples)
     all_series: list[SerialSeries] = []
@@ -1227,12 +1299,19 @@ def _core_segment(g: CopyNumberSegment, sample_key: str) -> CoreSegment:
 
 
 def patient_segments(
-    *, patient: Patient, sample: Sample | None = None, loh: bool | None = None
+    *,
+    patient: Patient,
+    user: Actor | None,
+    sample: Sample | None = None,
+    loh: bool | None = None,
 ) -> QuerySet[CopyNumberSegment]:
-    """The segments of the patient's current reports (of one sample when given), in file
-    order per report; ``loh`` keeps the segments with (True) or without (False) LOH."""
+    """The segments of the patient's current reports that ``user`` may see (None: all; of one
+    sample when given), in file order per report; ``loh`` keeps the segments with (True) or
+    without (False) LOH."""
     # Through the current reports: the segment table is indexed by report only.
-    reports = GenomicReport.objects.filter(sample__patient=patient, superseded=False)
+    reports = GenomicReport.objects.filter(
+        sample__in=genomic_samples_visible_to(user).filter(patient=patient), superseded=False
+    )
     if sample is not None:
         reports = reports.filter(sample=sample)
     qs = CopyNumberSegment.objects.filter(report__in=reports.values("pk"), current=True)
@@ -1312,15 +1391,16 @@ def loh_genes_of(
     return sorted(out, key=lambda x: (x.gene, x.label))
 
 
-def patient_copy_number(*, patient: Patient) -> list[SampleSegments]:
-    """Per sample with segments in a current report: its segments (file order), its LOH
-    segments and the mutated genes that lie in them. A sample whose segment and mutation
-    reports name different genome builds gets no gene-level LOH (positions differ)."""
-    samples = {s.pk: s for s in Sample.objects.filter(patient=patient)}
+def patient_copy_number(*, patient: Patient, user: Actor | None) -> list[SampleSegments]:
+    """Per sample that ``user`` may see (None: all) with segments in a current report: its
+    segments (file order), its LOH segments and the mutated genes that lie in them. A sample
+    whose segment and mutation reports name different genome builds gets no gene-level LOH
+    (positions differ)."""
+    samples = {s.pk: s for s in genomic_samples_visible_to(user).filter(patient=patient)}
     reports = list(GenomicReport.objects.filter(sample__in=list(samples), superseded=False))
     by_sample: dict[int, list[CoreSegment]] = defaultdict(list)
     report_of: dict[int, set[int]] = defaultdict(set)
-    for g in patient_segments(patient=patient):
+    for g in patient_segments(patient=patient, user=user):
         by_sample[g.sample_id].append(_core_segment(g, samples[g.sample_id].sample_id))
         report_of[g.sample_id].add(g.report_id)
     out: list[SampleSegments] = []

@@ -148,11 +148,13 @@ def patient_genomics(request: HttpRequest, patient_id: int) -> HttpResponse:
         "may_import": may_import_for(request.user, patient),
         "origin": origin,
         "origins": Origin.choices,
-        "copy_number": patient_copy_number(patient=patient),
+        "copy_number": patient_copy_number(patient=patient, user=request.user),
     }
     status = 200
     try:
-        context["timeline"] = patient_genomic_timeline(patient=patient, origin=origin)
+        context["timeline"] = patient_genomic_timeline(
+            patient=patient, user=request.user, origin=origin
+        )
     except ValidationError as exc:
         context["error"], status = exc.message, 422
     return render(request, "genomics/patient.html", context, status=status)
@@ -191,7 +193,12 @@ def patient_segments_plot(request: HttpRequest, patient_id: int) -> HttpResponse
     patient = _patient(request, patient_id)
     wanted = request.GET.get("sample", "")
     found = next(
-        (c for c in patient_copy_number(patient=patient) if str(c.sample.pk) == wanted), None
+        (
+            c
+            for c in patient_copy_number(patient=patient, user=request.user)
+            if str(c.sample.pk) == wanted
+        ),
+        None,
     )
     if found is None:
         raise Http404("No segments for this sample.")

@@ -74,6 +74,7 @@ from oncotrials.apps.genomics.models import (
     StructuralVariant,
 )
 from oncotrials.apps.genomics.models import GenomicReport as DbReport
+from oncotrials.apps.genomics.selectors import genomic_samples_visible_to, reports_for_user
 from oncotrials.apps.matching.criteria import shipped_oncotree
 from oncotrials.apps.subjects.models import (
     BaselineObservation,
@@ -100,6 +101,7 @@ from oncotrials.core.matching import (
     Alteration,
     And,
     Category,
+    Genomic,
     GenomicReport,
     Level,
     Matcher,
@@ -1091,7 +1093,14 @@ def hidden_therapies(user: MatchingActor, patients: Iterable[Any]) -> dict[int, 
         if unseen
         else []
     )
-    if not rows and not line_rows:
+    # Therapies recorded on genomic samples the user may not see (a specimen of another trial).
+    sample_rows = list(
+        Sample.objects.filter(patient_id__in=ids)
+        .exclude(therapy="")
+        .exclude(pk__in=genomic_samples_visible_to(user).values("pk"))
+        .values_list("patient_id", "therapy")
+    )
+    if not rows and not line_rows and not sample_rows:
         return {}
     reg_ids = {rid for rid, _pid, _agent in rows}
     visible = set(
@@ -1112,6 +1121,10 @@ def hidden_therapies(user: MatchingActor, patients: Iterable[Any]) -> dict[int, 
         for a in agents.split(" + "):
             for name in _therapy_names(a):
                 hidden[pid].setdefault(name, "baseline")
+    for pid, therapy in sample_rows:
+        for t in _SPLIT.split(therapy):
+            if t.strip():
+                hidden[pid].setdefault(t.lower(), "trial")
     if not hidden:
         return {}
     wanted = list(hidden)
@@ -1121,7 +1134,8 @@ def hidden_therapies(user: MatchingActor, patients: Iterable[Any]) -> dict[int, 
         for a in agents.split(" + "):
             shown[pid].update(_therapy_names(a))
     for pid, therapy in (
-        Sample.objects.filter(patient_id__in=wanted)
+        genomic_samples_visible_to(user)
+        .filter(patient_id__in=wanted)
         .exclude(therapy="")
         .values_list("patient_id", "therapy")
     ):
@@ -1269,16 +1283,154 @@ def mask_hidden_values(ex: Explanation, criteria: Node, hidden: HiddenValues | N
     return ex
 
 
+# ------------------------------------------- genomic results the viewer may not see
+@dataclass(frozen=True)
+class HiddenGenomics:
+    """For one patient, what matching reads from reports the viewer may not see (a specimen
+    collected under a registration the viewer may not see: ``genomics.selectors``
+    ``reports_for_user``): ``visible`` is the record of the reports the viewer may see (None:
+    they see none), ``tmb``/``msi`` say the patient's TMB or MSI came from a hidden report,
+    ``signatures`` are those found only in hidden reports."""
+
+    visible: GenomicReport | None
+    tmb: bool = False
+    msi: bool = False
+    signatures: frozenset[str] = frozenset()
+
+    @property
+    def labels(self) -> frozenset[str]:
+        return frozenset(
+            a.label() for a in (self.visible.alterations if self.visible is not None else ())
+        )
+
+    @property
+    def count(self) -> int:
+        return len(self.visible.alterations) if self.visible is not None else 0
+
+
+def hidden_genomics(
+    user: MatchingActor, patients: Iterable[Any], sigs: Mapping[int, tuple[Any, ...]]
+) -> dict[int, HiddenGenomics]:
+    """Per patient, the genomic results that matching uses (every current report: eligibility
+    must account for every alteration) and ``user`` may not see (``HiddenGenomics``).
+    Patients with nothing hidden are left out."""
+    if user is SYSTEM:
+        return {}
+    current = {p.pk: list(sigs[p.pk][1]) for p in patients if p.pk in sigs and sigs[p.pk][1]}
+    ids = [rid for rids in current.values() for rid in rids]
+    if not ids:
+        return {}
+    shown: set[int] = set()
+    for chunk in _chunks(ids):
+        shown.update(reports_for_user(user=user).filter(pk__in=chunk).values_list("pk", flat=True))
+    out: dict[int, HiddenGenomics] = {}
+    for pid, rids in current.items():
+        hidden = {rid for rid in rids if rid not in shown}
+        if not hidden:
+            continue
+        seen = [rid for rid in rids if rid in shown]
+        every = _genomics(rids, set(rids))
+        part = _genomics(seen, set(seen))
+        out[pid] = HiddenGenomics(
+            visible=_report(part, pid) if seen else None,
+            tmb=pid in every.tmb and every.tmb[pid][0] in hidden,
+            msi=pid in every.msi and every.msi[pid][0] in hidden,
+            signatures=frozenset(
+                every.signatures.get(pid, set()) - part.signatures.get(pid, set())
+            ),
+        )
+    return out
+
+
+def _found_mask() -> str:
+    return gettext("an alteration found in a specimen from a trial you may not see")
+
+
+def _hits_masked(hits: Sequence[str], hidden: HiddenGenomics) -> tuple[str, ...] | None:
+    """The hits the viewer may see, or None when every hit is visible (nothing to mask)."""
+    labels = hidden.labels
+    shown = tuple(h for h in hits if h in labels)
+    return None if len(shown) == len(hits) else shown
+
+
+def mask_hidden_genomics(
+    ex: Explanation, criteria: Node, hidden: HiddenGenomics | None
+) -> Explanation:
+    """The explanation of ``criteria`` with the genomic results of hidden reports masked: the
+    criterion and its value (met, not met) stay, so the decision is unchanged; an alteration,
+    a TMB, an MSI status or a signature found only in a report the viewer may not see is not
+    named (the reason says it was found in a specimen from a trial the viewer may not see), and
+    counts of alterations are those of the reports the viewer may see. Walks the criteria tree
+    with the explanation, as ``mask_hidden_values`` does."""
+    if not hidden:
+        return ex
+    node = criteria
+    while isinstance(node, Not):
+        node = node.child
+    if isinstance(node, And | Or):
+        if len(node.children) != len(ex.children):
+            return ex
+        kids = tuple(
+            mask_hidden_genomics(k, c, hidden)
+            for k, c in zip(ex.children, node.children, strict=True)
+        )
+        return dataclasses.replace(ex, children=kids)
+    if ex.children:
+        return ex
+    if isinstance(node, Genomic):
+        if ex.reason.startswith("found: ") or ex.reason.endswith(" present"):
+            shown = _hits_masked(ex.evidence, hidden)
+            if shown is None:
+                return ex
+            listed = ", ".join(shown)
+            if ex.reason.startswith("found: "):
+                reason = f"found: {listed}; {_found_mask()}" if shown else _found_mask()
+            else:
+                reason = f"{listed} present; {_found_mask()}" if shown else _found_mask()
+            return dataclasses.replace(ex, reason=reason, evidence=shown)
+        if ex.reason.startswith("no matching alteration among "):
+            return dataclasses.replace(
+                ex, reason=f"no matching alteration among {hidden.count} reported"
+            )
+        if ex.reason.startswith("none among "):
+            return dataclasses.replace(ex, reason=f"none among {hidden.count} reported")
+        return ex
+    if isinstance(node, Numeric) and node.field == "tmb" and hidden.tmb:
+        if ex.reason.startswith("value "):
+            return dataclasses.replace(
+                ex, reason=gettext("a TMB found in a specimen from a trial you may not see")
+            )
+        return ex
+    if isinstance(node, Category) and node.field == "msi" and hidden.msi:
+        if ex.reason.startswith("MSI "):
+            return dataclasses.replace(
+                ex,
+                reason=gettext("an MSI status found in a specimen from a trial you may not see"),
+            )
+        return ex
+    if isinstance(node, Category) and node.field == "signature" and hidden.signatures:
+        prefix = "signatures found: "
+        if ex.reason.startswith(prefix):
+            found = [x for x in ex.reason.removeprefix(prefix).split(", ") if x != "none"]
+            shown_sigs = [x for x in found if x not in hidden.signatures]
+            mask = gettext("a signature found in a specimen from a trial you may not see")
+            reason = prefix + ", ".join(shown_sigs) + "; " + mask if shown_sigs else mask
+            return dataclasses.replace(ex, reason=reason)
+    return ex
+
+
 def masked_explanation(
     criteria: Node,
     record: Patient,
     tree: Any,
     therapies: Mapping[str, str],
     values: HiddenValues | None,
+    genomics: HiddenGenomics | None = None,
 ) -> Explanation:
-    """``explain`` as a viewer may read it: hidden prior therapies and hidden ECOG and lab
-    values masked (see ``hidden_therapies`` and ``hidden_values``)."""
-    ex = explain(criteria, record, tree)
+    """``explain`` as a viewer may read it: hidden prior therapies, hidden ECOG and lab
+    values and genomic results of reports the viewer may not see masked (see
+    ``hidden_therapies``, ``hidden_values`` and ``hidden_genomics``)."""
+    ex = mask_hidden_genomics(explain(criteria, record, tree), criteria, genomics)
     return mask_hidden_therapies(mask_hidden_values(ex, criteria, values), therapies)
 
 
@@ -1390,11 +1542,12 @@ def matches_for_patient(
         registered = _registrations([patient.pk], trials)
         masked = hidden_therapies(user, [patient]).get(patient.pk, {})
         values = hidden_values(user, [patient], state.clinical).get(patient.pk)
+        genomic = hidden_genomics(user, [patient], state.patient_sigs).get(patient.pk)
         out: list[CohortMatch] = []
         for lvl, ref in zip(levels, refs, strict=True):
             if record.deceased and not include_non_matches:
                 continue
-            ex = masked_explanation(lvl.criteria, record, tree, masked, values)
+            ex = masked_explanation(lvl.criteria, record, tree, masked, values, genomic)
             out.append(
                 CohortMatch(
                     trial=trials[ref.trial_id],
@@ -1448,6 +1601,7 @@ def _patient_matches(
     registered = _registrations(patients, trials)
     masked = hidden_therapies(user, patients.values())
     values = hidden_values(user, patients.values(), state.clinical)
+    genomic = hidden_genomics(user, patients.values(), state.patient_sigs)
     out: list[PatientMatch] = []
     for (key, ids), ref in zip(wanted, refs, strict=True):
         lvl = levels[key]
@@ -1477,6 +1631,7 @@ def _patient_matches(
                             tree,
                             masked.get(patient.pk, {}),
                             values.get(patient.pk),
+                            genomic.get(patient.pk),
                         )
                     ),
                     registration=registered.get((patient.pk, ref.trial_id), ""),

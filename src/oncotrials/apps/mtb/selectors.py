@@ -461,7 +461,7 @@ def _matches(user: Actor, patient: Patient) -> tuple[list[Any] | None, str]:
 
 def case_detail(*, user: Actor, case: MtbCase) -> CaseDetail:
     patient = case.patient
-    timeline = patient_genomic_timeline(patient=patient)
+    timeline = patient_genomic_timeline(patient=patient, user=user)
     computed = any(a.tier in ACTIONABLE_TIERS for sample in timeline for a in sample.alterations)
     matches, error = _matches(user, patient)
     recs = list(case.recommendations.select_related("trial", "cohort").order_by("pk"))

@@ -78,7 +78,6 @@ def _report(tmp: Path, patient: Any, sample: str, on: str, timepoint: str, **dat
 def trial_biopsy(unit: Any, tmp_path: Path) -> TrialBiopsy:
     """Build the patient, its two registrations, reports, the trial-B specimen and its run,
     and the trial-A personas (``unit.users``)."""
-    from django.utils import timezone
 
     from oncotrials.apps.accounts.services import membership_grant, user_create
     from oncotrials.apps.biobank.services import sequencing_run_record, specimen_collect
@@ -136,7 +135,7 @@ def trial_biopsy(unit: Any, tmp_path: Path) -> TrialBiopsy:
         by=admin,
         options_granted=dict.fromkeys(tiers, True),
     )
-    collected = timezone.make_aware(dt.datetime(2026, 9, 1, 10))
+    collected = dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC)
     specimen = specimen_collect(
         patient=patient,
         registration=reg_b,
@@ -159,7 +158,9 @@ def trial_biopsy(unit: Any, tmp_path: Path) -> TrialBiopsy:
     for name, role in TRIAL_A_PERSONAS.items():
         if name not in unit.users:
             unit.users[name] = user_create(username=name, password="a-long-test-password-42")
-            membership_grant(user=unit.users[name], role=role, site=unit.main, trial=unit.trial_main)
+            membership_grant(
+                user=unit.users[name], role=role, site=unit.main, trial=unit.trial_main
+            )
     return TrialBiopsy(
         patient,
         reg_a,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from trial_biopsy import HIDDEN_CHANGE, HIDDEN_SAMPLE, TRIAL_A_PERSONAS, trial_biopsy
 
 TRIAL_A = sorted(TRIAL_A_PERSONAS)
@@ -121,9 +122,7 @@ def test_the_selector_is_the_one_rule(tb: Any, unit: Any) -> None:
     assert reports_for_user(user=inv_a).count() == 3
 
 
-def test_a_trial_a_export_leaves_the_trial_b_biopsy_out(
-    tb: Any, unit: Any, tmp_path: Path
-) -> None:
+def test_a_trial_a_export_leaves_the_trial_b_biopsy_out(tb: Any, unit: Any, tmp_path: Path) -> None:
     from oncotrials.apps.exports.cbioportal import cbioportal_export
 
     def exported(by: Any, name: str) -> str:

@@ -7,6 +7,8 @@ registered in two trials of different sponsors.
 - Patient S (main) is registered in A (registration ``SA``) and in B (``SB``).
 - Patient Q (partner) is registered in B (``QB``).
 - Patient R (main) is randomised in C (``RC``).
+- Patient S's biopsy of trial B (specimen ``BBZ-SB``) was sequenced: its report and sample
+  (labelled ``SB``) are trial B's, unseen by a member limited to trial A who sees S.
 
 Every registration of A and B carries a tumour baseline and follow-up (lesions with names of
 its own), an override, a complete adverse event (a serious one in B, with its SAE report and the
@@ -60,8 +62,10 @@ KIND_LABELS: dict[str, tuple[str, ...]] = {
     "cohort": tuple(TRIALS),  # the escalation cohort of A and B, the assigned arm of C
     "dose_level": ("A", "B"),  # the first dose level of the escalation cohorts of A and B
     "patient": tuple(PATIENTS),
-    "report": tuple(PATIENTS),  # each patient's genomic report: scoped as its patient
-    "sample": tuple(PATIENTS),  # each patient's progression sample: scoped as its patient
+    # each patient's genomic report and progression sample: scoped as its patient; SB: the
+    # report and sample of S's trial-B biopsy, scoped as the B registration
+    "report": (*PATIENTS, "SB"),
+    "sample": (*PATIENTS, "SB"),
     "site": SITES,
     "registration": tuple(REGISTRATIONS),
     "consent": tuple(REGISTRATIONS),
@@ -98,7 +102,7 @@ DATA_CUTS = {"A": ("main", "A"), "BP": ("partner", "B"), "B": ("main+partner", "
 
 def where(kind: str, label: str) -> tuple[str | None, str | None]:
     """(site, trial) of an object; None for 'any' (trials span sites, boards span trials)."""
-    if kind in ("report", "sample"):
+    if kind in ("report", "sample") and label in PATIENTS:
         kind = "patient"
     if kind == "site":
         return label, None
@@ -137,7 +141,7 @@ IN, OUT, PART = "in", "out", "partial"
 
 def scope(persona: str, kind: str, label: str) -> str:
     """Whether an object is in the persona's scope, out of it, or partly in it."""
-    if kind in ("report", "sample"):  # genomic data is seen with its patient
+    if kind in ("report", "sample") and label in PATIENTS:  # seen with its patient
         kind = "patient"
     grant = PERSONAS[persona]
     if grant is None or kind == "token":
@@ -831,6 +835,7 @@ def _biobank(w: World, admin: Any) -> None:
         specimen_store(specimen=s, box=boxes[PATIENTS[p_label]], row=1, column=i, by=admin)
         w.objects[("specimen", r_label)] = s
         w.mark("specimen", r_label, f"BBZ-{r_label}")
+    _trial_biopsy_report(w, admin)
     for site_code, r_label in (("main", "SA"), ("partner", "QB")):
         w.objects[("shipment", site_code)] = shipment_create(
             site=w.sites[site_code],
@@ -840,3 +845,44 @@ def _biobank(w: World, admin: Any) -> None:
             by=admin,
         )
         w.mark("shipment", site_code, f"SHZ-{site_code}")
+
+
+def _trial_biopsy_report(w: World, admin: Any) -> None:
+    """The sequencing of S's trial-B biopsy: an undated sample (not placed in S's serial
+    series) whose report a run ties to specimen BBZ-SB."""
+    from oncotrials.apps.biobank.services import sequencing_run_record
+    from oncotrials.apps.genomics.models import GenomicReport
+    from oncotrials.apps.genomics.services import genomics_import
+
+    patient = w.objects[("patient", "S")]
+    doc = {
+        "format_version": "1.0",
+        "report_id": "TBZ-SB-0001",
+        "patient_id": patient.research_id,
+        "sample": {"sample_id": "TBZ-SB-1", "kind": "tissue", "oncotree_code": "LUAD"},
+        "assay": {"name": "Tissue panel", "panel": "TP-500"},
+        "reported_on": "2027-02-10",
+        "genome_build": "GRCh38",
+        "short_variants": [
+            {"variant_class": "Missense_Mutation", "gene": "NRAS", "protein_change": "p.Q61K"}
+        ],
+        "copy_number_alterations": [],
+        "structural_variants": [],
+        "biomarkers": [],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report-SB.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        (report_id,) = genomics_import(path=path, by=None).report_ids
+    report = GenomicReport.objects.select_related("sample").get(pk=report_id)
+    sequencing_run_record(
+        specimen=w.objects[("specimen", "SB")],
+        assay="panel",
+        library_id="LIB-SB-1",
+        run_id="RUN-SB-1",
+        by=admin,
+        report=report,
+    )
+    w.objects[("report", "SB")] = report
+    w.objects[("sample", "SB")] = report.sample
+    w.mark("report", "SB", "TBZ-SB-1")

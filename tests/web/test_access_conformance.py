@@ -841,6 +841,10 @@ def test_scope_rules_are_sane() -> None:
     assert scope("monitor_a", "registration", "SA") == IN
     assert scope("monitor_a", "registration", "SB") == OUT
     assert scope("monitor_a", "patient", "S") == PART
+    assert scope("monitor_a", "report", "S") == PART
+    assert scope("monitor_a", "report", "SB") == OUT
+    assert scope("monitor_a", "sample", "SB") == OUT
+    assert scope("nurse_blinded", "report", "SB") == IN
     assert scope("partner_investigator", "registration", "QB") == IN
     assert scope("partner_investigator", "registration", "SB") == OUT
     assert scope("nurse_blinded", "registration", "QB") == OUT

@@ -412,3 +412,109 @@ def test_prior_lines_follow_the_patient_pages_right(
     assert "prior_lines <= 2" in json.dumps(seen_by_nurse["LINES"]["explanation"])
     assert "value 1" in json.dumps(seen_by_nurse["LINES"]["explanation"])
     assert "value 1" not in json.dumps(seen_by_bio["LINES"]["explanation"])
+
+
+# ------------------------------------------------------- genomic results of another trial's biopsy
+GENOMIC_MASK = "an alteration found in a specimen from a trial you may not see"
+TMB_MASK = "a TMB found in a specimen from a trial you may not see"
+
+
+@pytest.fixture
+def biopsy_leak(unit: Any, tmp_path: Any) -> Any:
+    """The patient of ``trial_biopsy`` (in T-MAIN and T-OTHER; KRAS p.Y96D and TMB 23.5 found
+    only in the T-OTHER biopsy). T-MAIN, open, has cohorts for Y96D, against Y96D, for G12C
+    (found in the baseline too) and for a high TMB."""
+    from oncotrials.apps.matching.criteria import match_criteria_set
+    from oncotrials.apps.trials.services import cohort_create, trial_change_status
+    from trial_biopsy import trial_biopsy
+
+    tb = trial_biopsy(unit, tmp_path)
+    admin = unit.users["admin"]
+    trial = unit.trial_main
+    for status in ("set_up", "open"):
+        trial_change_status(trial=trial, to_status=status, by=admin, reason="ready")
+    for code, crit in (
+        ("Y96D", {"genomic": {"gene": "KRAS", "protein_change": "p.Y96D"}}),
+        ("NO-Y96D", {"not": {"genomic": {"gene": "KRAS", "protein_change": "p.Y96D"}}}),
+        ("BRAF", {"genomic": {"gene": "BRAF"}}),
+        ("G12C", {"genomic": {"gene": "KRAS", "protein_change": "p.G12C"}}),
+        ("TMB", {"tmb": {"gte": 10}}),
+    ):
+        trial.refresh_from_db()
+        cohort = cohort_create(trial=trial, code=code, name=code, kind="basket", by=admin)
+        trial.refresh_from_db()
+        match_criteria_set(
+            trial=trial,
+            cohort_id=cohort.pk,
+            criteria=crit,
+            by=admin,
+            reason="protocol v3",
+            expected_version=trial.version,
+        )
+    trial.refresh_from_db()
+    return tb
+
+
+def _biopsy_outputs(c: Any, tb: Any, trial: Any) -> dict[str, str]:
+    pid, tid = tb.patient.pk, trial.pk
+    out = {
+        "patient api": c.get(f"/api/v1/matching/patients/{pid}?all_levels=true"),
+        "trial api": c.get(f"/api/v1/matching/trials/{tid}"),
+        "run api": c.post("/api/v1/matching/runs"),
+        "patient panel": c.get(f"/patients/{pid}/matching/?all=1"),
+        "trial panel": c.get(f"/trials/{tid}/matching/"),
+    }
+    for name, r in out.items():
+        assert r.status_code == 200, (name, r.status_code)
+    return {name: r.content.decode() for name, r in out.items()}
+
+
+@pytest.mark.parametrize("persona", ["investigator_a", "biologist_a"])
+def test_an_alteration_of_another_trials_biopsy_is_masked(
+    biopsy_leak: Any, unit: Any, client_for: Any, persona: str
+) -> None:
+    tb = biopsy_leak
+    c = client_for(persona)
+    for name, text in _biopsy_outputs(c, tb, unit.trial_main).items():
+        # the criteria (the trial's own text) name Y96D; no reason says it was found
+        assert "found: KRAS p.Y96D" not in text, name
+        assert "p.Y96D present" not in text, name
+        assert "23.5" not in text, name
+        assert GENOMIC_MASK in text, name
+    mine = {
+        m["level_path"]: m
+        for m in c.get(f"/api/v1/matching/patients/{tb.patient.pk}?all_levels=true").json()
+    }
+    site_wide = {
+        m["level_path"]: m
+        for m in client_for("investigator")
+        .get(f"/api/v1/matching/patients/{tb.patient.pk}?all_levels=true")
+        .json()
+    }
+    # the decision is the same for every viewer
+    for code in ("Y96D", "NO-Y96D", "BRAF", "G12C", "TMB"):
+        assert mine[code]["matched"] == site_wide[code]["matched"], code
+    assert mine["Y96D"]["matched"] is True
+    assert mine["NO-Y96D"]["matched"] is False
+    assert mine["TMB"]["matched"] is True
+    assert mine["NO-Y96D"]["why_not"].endswith(f": not met ({GENOMIC_MASK})")
+    (y96d,) = [r for r in mine["Y96D"]["explanation"] if "Y96D" in r["criterion"]]
+    assert (y96d["reason"], y96d["evidence"]) == (GENOMIC_MASK, [])
+    assert {r["reason"] for r in mine["TMB"]["explanation"]} == {TMB_MASK}
+    # what the baseline (seen) also shows is told; counts are those of the reports seen
+    (g12c,) = [r for r in mine["G12C"]["explanation"] if "G12C" in r["criterion"]]
+    assert g12c["reason"] == "found: KRAS p.G12C"
+    assert mine["BRAF"]["why_not"].endswith("(no matching alteration among 1 reported)")
+    assert site_wide["BRAF"]["why_not"].endswith("(no matching alteration among 2 reported)")
+    # the site-wide investigator is told everything
+    assert site_wide["NO-Y96D"]["why_not"].endswith(": not met (KRAS p.Y96D present)")
+    assert GENOMIC_MASK not in json.dumps(site_wide)
+    assert TMB_MASK not in json.dumps(site_wide)
+
+
+def test_the_genomic_mask_is_in_french(biopsy_leak: Any, client_for: Any) -> None:
+    c = client_for("investigator_a")
+    c.cookies["django_language"] = "fr"
+    text = c.get(f"/patients/{biopsy_leak.patient.pk}/matching/?all=1").content.decode()
+    assert GENOMIC_MASK not in text
+    assert "un prélèvement d’un essai que vous ne pouvez pas voir" in text

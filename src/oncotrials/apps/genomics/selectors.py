@@ -1,4 +1,6 @@
-"""Reads of the clinical-genomic database, always through the patients the caller may see.
+"""Reads of the clinical-genomic database, always through the samples the caller may see
+(``genomic_sample_condition``: the patient visible, and the specimen collected under no
+registration or under one the caller may see).
 
 Only current reports count (a report superseded by a newer import of the same sample and assay
 is kept for the record but left out of queries).

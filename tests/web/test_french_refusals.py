@@ -585,22 +585,76 @@ def test_the_design_engine_check_finds_an_uncoded_or_drifted_refusal(tmp_path):
     ]
 
 
-def test_every_reason_the_designs_explain_by_code_is_worded_by_the_app():
-    """The reasons of the design's decisions (``core.designs.reasons``) have their wording in
-    the dosing app, the same words in English, so a new reason cannot reach a French page in
-    English unnoticed."""
+@pytest.mark.parametrize(
+    ("engine", "app"), [("REASONS", "REASON_MESSAGES"), ("RULES", "RULE_MESSAGES")]
+)
+def test_every_reason_and_rule_the_designs_explain_by_code_is_worded_by_the_app(engine, app):
+    """The reasons of the design's decisions and of its end-of-trial MTD selection, and the
+    rules that decided (``core.designs.reasons``), have their wording in the dosing app, the
+    same words in English, so a new reason or rule cannot reach a French page in English
+    unnoticed."""
     import re
 
     from django.utils.translation import override
 
-    from oncotrials.apps.dosing.design_messages import REASON_MESSAGES
-    from oncotrials.core.designs.reasons import REASONS
+    from oncotrials.apps.dosing import design_messages
+    from oncotrials.core.designs import reasons
 
-    assert set(REASON_MESSAGES) == set(REASONS)
+    engine_texts, app_texts = getattr(reasons, engine), getattr(design_messages, app)
+    assert set(app_texts) == set(engine_texts)
     with override("en"):
         drifted = [
             code
-            for code, english in REASONS.items()
-            if str(REASON_MESSAGES[code]) != re.sub(r"\{(\w+)\}", r"%(\1)s", english)
+            for code, english in engine_texts.items()
+            if str(app_texts[code]) != re.sub(r"\{(\w+)\}", r"%(\1)s", english)
         ]
     assert drifted == []
+
+
+def _rules_given_as_text(path: Path) -> list[str]:
+    """The decisions of a design module that give their rule as text (``rule="n=0"``) instead
+    of by code (``**ruled("rule_untreated")``): their rule would stay English on a French
+    page."""
+    return [
+        f"{path.relative_to(SRC)}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", "") == "Decision"
+        and any(k.arg == "rule" for k in node.keywords)
+    ]
+
+
+def test_the_live_designs_give_their_rule_by_code():
+    """Every design a cohort's escalation can run names the rule that decided by a code of
+    ``RULES``, which the escalation page words in the reader's language."""
+    import inspect
+
+    from oncotrials.core.designs.registry import live_designs
+
+    modules = {
+        Path(inspect.getfile(klass))
+        for design in live_designs().values()
+        for klass in design.__mro__
+        if klass.__module__.startswith("oncotrials.core.designs")
+    }
+    assert len(modules) >= 7
+    assert [where for path in sorted(modules) for where in _rules_given_as_text(path)] == []
+
+
+def test_the_rule_check_finds_a_rule_given_as_text(tmp_path):
+    designs = tmp_path / "core" / "designs"
+    designs.mkdir(parents=True)
+    (designs / "new.py").write_text(
+        "def f():\n"
+        "    return Decision(Action.STAY, 0, 0, **reason('x'), rule='n=0')\n"
+        "def g():\n"
+        "    return Decision(Action.STAY, 0, 0, **reason('x'), **ruled('rule_untreated'))\n",
+        encoding="utf-8",
+    )
+    global SRC
+    saved, SRC = SRC, tmp_path
+    try:
+        problems = _rules_given_as_text(designs / "new.py")
+    finally:
+        SRC = saved
+    assert problems == ["core/designs/new.py:2"]

@@ -28,6 +28,13 @@ class OncotrialsError(Exception):
         return {"code": self.code, "message": self.message, "extra": dict(self.extra)}
 
 
+def inner_refusal(exc: OncotrialsError) -> dict[str, Any]:
+    """The values by which a refusal that wraps ``exc``'s message in its own ("Cohort 'A':
+    ...") names it: its code (``inner_code``) and values (``inner``), so that an application
+    words the wrapped refusal in its user's language too."""
+    return {"inner_code": exc.code, "inner": dict(exc.extra)}
+
+
 class ValidationError(OncotrialsError):
     """Input that breaks a documented rule: a value out of range, a missing field."""
 

@@ -9,6 +9,8 @@ import pytest
 from django.utils import translation
 
 from oncotrials.apps.dosing.services import next_patient_doses, plan_create
+from oncotrials.core.designs.phase2 import basket_monitoring
+from oncotrials.core.designs.simulate import parse_scenarios
 
 
 def test_a_dlt_outcome_in_dosing_is_refused_in_french_and_in_english(journey, screen, client_for):
@@ -263,7 +265,8 @@ def test_a_recommendation_the_engine_refuses_says_why_in_french(esc_cohort, clie
 
 
 def test_a_decision_signed_in_french_keeps_the_designs_reason_in_english(journey):
-    """The page words the reason for its reader; the signed record keeps the engine's words."""
+    """The page words the reason and the rule for its reader; the signed record keeps the
+    engine's words."""
     from oncotrials.apps.dosing.services import escalation_decide, escalation_recommend
 
     investigator = journey.unit.users["investigator"]
@@ -282,3 +285,39 @@ def test_a_decision_signed_in_french_keeps_the_designs_reason_in_english(journey
         )
     assert shown.reason == "Aucun patient à ce jour à la DL1 ; y traiter 3 patients."
     assert decision.recommended_reason == "No patient yet at DL1; treat 3 there."
+    assert shown.rule == "n=0 : traiter 3 patients"
+    assert decision.rule == "n=0: treat 3"
+
+
+@pytest.mark.parametrize(
+    ("refuse", "english", "french"),
+    [
+        (
+            lambda: basket_monitoring({"A": (4, 3)}, nmax=10, p0=0.2, theta_t=0.9, theta_l=0.05),
+            "Cohort 'A': x=4 responses exceed the n=3 patients observed.",
+            "Cohorte 'A' : x=4 réponses dépassent les n=3 patients observés.",
+        ),
+        (
+            lambda: parse_scenarios({"scenarios": [{"truth": []}]}, source="s.yaml"),
+            "s.yaml: scenarios[0]: truth must be a non-empty list of DLT probabilities, one per "
+            "dose; got [].",
+            "s.yaml: scenarios[0] : truth doit être une liste non vide de probabilités de DLT, "
+            "une par dose ; reçu [].",
+        ),
+    ],
+    ids=["bayesian-monitoring-cohort", "scenario-file"],
+)
+def test_a_refusal_wrapping_another_is_worded_through_in_french(refuse, english, french):
+    """A refusal that wraps the engine's refusal of one part (a monitored cohort, a scenario of
+    a simulation file) is worded in the user's language with the wrapped refusal worded too,
+    not left in English inside the French."""
+    from oncotrials.apps.dosing.design_messages import design_message
+    from oncotrials.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        refuse()
+    assert caught.value.message == english
+    with translation.override("en"):
+        assert design_message(caught.value) == english
+    with translation.override("fr"):
+        assert design_message(caught.value) == french

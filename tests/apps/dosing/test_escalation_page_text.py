@@ -173,3 +173,112 @@ def test_a_model_designs_reason_reads_in_french_with_its_estimates():
     assert french.startswith("Moyenne a posteriori de beta ")
     estimates = decision.reason.split("[", 1)[1].split("]", 1)[0]
     assert f"probabilités de DLT estimées [{estimates}] pour la cible 0.25." in french
+
+
+def test_the_rule_that_decided_reads_in_french_with_the_trials_labels(
+    from_dl0, screen, client_for, monkeypatch
+):
+    """The rule line of the recommendation is worded from the design's rule code, in the
+    reader's language, the doses named by the trial's labels; the engine's English stays the
+    English of the page (and of the signed record)."""
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    _three_without_dlt(journey, levels[0], screen, monkeypatch)
+    c = client_for("investigator")
+    url = f"/cohorts/{journey.cohort.pk}/escalation/"
+    english = c.get(url).content.decode()
+    assert '<p class="muted" data-testid="rule">Rule: 0/3 at DL0: 0/3</p>' in english
+    c.cookies["django_language"] = "fr"
+    french = c.get(url).content.decode()
+    assert '<p class="muted" data-testid="rule">Règle: 0/3 à la DL0 : 0/3</p>' in french
+    api = f"/api/v1/cohorts/{journey.cohort.pk}/escalation"
+    assert c.get(api).json()["recommendation"]["rule"] == "0/3 à la DL0 : 0/3"
+
+
+def test_the_mtd_selection_of_a_finished_escalation_reads_in_french(
+    from_dl0, screen, client_for, monkeypatch
+):
+    """When the design stops the trial, the page says why its isotonic selection chose the
+    MTD, in the reader's language and with the trial's labels, beside the French rule line."""
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(
+        cohort=journey.cohort,
+        design="boin",
+        start_level=levels[0],
+        by=investigator,
+        target=0.3,
+        max_sample_size=3,
+    )
+    _three_without_dlt(journey, levels[0], screen, monkeypatch)
+    c = client_for("investigator")
+    url = f"/cohorts/{journey.cohort.pk}/escalation/"
+    english = c.get(url).content.decode()
+    assert (
+        '<p data-testid="mtd-selection">MTD selection: DL0: isotonic estimate closest to the '
+        "target 0.3</p>"
+    ) in english
+    c.cookies["django_language"] = "fr"
+    french = c.get(url).content.decode()
+    recommendation = french.split('data-testid="recommendation"', 1)[1].split("</section>", 1)[0]
+    assert (
+        '<p data-testid="mtd-selection">Sélection de la DMT: DL0 : estimation isotonique la '
+        "plus proche de la cible 0.3</p>"
+    ) in recommendation
+    assert (
+        "Règle: n=3 ; escalader si DLT &lt;= 0 ; désescalader si DLT &gt;= 2 ; éliminer si "
+        "DLT &gt;= 3 ; observé 0 -&gt; E</p>"
+    ) in recommendation
+    assert "isotonic" not in recommendation
+    assert "escalate if" not in recommendation
+
+
+def test_the_mtd_selection_and_the_rules_are_worded_from_their_codes():
+    """Every way the engine explains a rule or a selection reads in French; the English
+    wording is the engine's text word for word."""
+    from django.utils.translation import override
+
+    from oncotrials.apps.dosing.design_messages import (
+        decision_rule,
+        selection_reason,
+    )
+    from oncotrials.core.designs import BOIN, CRM, EWOC, TITEBOIN
+    from oncotrials.core.designs.base import DoseData
+
+    boin = BOIN(0.3, cohort_size=3, n_cohorts=10)
+    decision = boin.decide([(3, 0), (3, 1), (0, 0)], 1)
+    assert decision_rule(decision) == decision.rule
+    with override("fr"):
+        assert decision_rule(decision) == (
+            "n=3 ; escalader si DLT <= 0 ; désescalader si DLT >= 2 ; éliminer si DLT >= 3 ; "
+            "observé 1 -> S"
+        )
+    for data, french in (
+        ([(3, 3), (0, 0), (0, 0)], "aucune dose retenue : la dose la plus faible est trop toxique"),
+        ([(0, 0), (0, 0), (0, 0)], "aucune dose retenue : aucun patient n’a été traité"),
+    ):
+        selection = boin.select_mtd(data)
+        assert selection_reason(selection) == selection.reason
+        with override("fr"):
+            assert selection_reason(selection) == french
+    crm = CRM([0.05, 0.12, 0.25, 0.4], target=0.25)
+    decision = crm.decide([(3, 0), (0, 0), (0, 0), (0, 0)], 0)
+    assert decision.rule.endswith("; no skipping: at most one level up")
+    with override("fr"):
+        assert decision_rule(decision).startswith("le modèle recommande la dose 4 (estimation ")
+        assert decision_rule(decision).endswith(" ; pas de saut : au plus un niveau au-dessus")
+    tite = TITEBOIN(0.3, cohort_size=3, n_cohorts=10)
+    pending = DoseData(3, 0, pending=1, follow_up=(0.5,))
+    decision = tite.decide([pending, DoseData(0, 0), DoseData(0, 0)], 0)
+    assert decision.rule == (
+        "ESS=2.5, p_hat=0.000; escalate if p_hat <= 0.2365, de-escalate if p_hat >= 0.3585"
+    )
+    with override("fr"):
+        assert decision_rule(decision) == (
+            "ESS=2.5, p_hat=0.000 ; escalader si p_hat <= 0.2365, désescalader si p_hat >= 0.3585"
+        )
+    decision = EWOC(doses=[10, 20, 40], target=0.3).decide([(3, 0), (0, 0), (0, 0)], 0)
+    assert decision.rule == "0.25-quantile of the MTD = 17.5 -> dose 1"
+    with override("fr"):
+        assert decision_rule(decision) == "quantile 0.25 de la DMT = 17.5 -> dose 1"

@@ -260,3 +260,39 @@ def test_the_patient_page_marks_a_visit(journey, reg, client_for):
         {"registration": reg.pk, "code": "C1D15", "outcome": "not_done", "reason": "x"},
     )
     assert other.status_code == 404
+
+
+def test_the_patient_page_says_in_words_what_made_a_visit_done(journey, reg, client_for):
+    """The calendar of the patient page says what made a visit done in the reader's language
+    (the screening here), never the calendar's code."""
+    c = client_for("nurse")
+    url = f"/patients/{journey.patient.pk}/"
+    english = c.get(url).content.decode()
+    row = english.split('data-visit="SCR"', 1)[1].split("</tr>", 1)[0]
+    assert '<small data-testid="visit-source">(at screening)</small>' in row
+    c.cookies["django_language"] = "fr"
+    french = c.get(url).content.decode()
+    row = french.split('data-visit="SCR"', 1)[1].split("</tr>", 1)[0]
+    assert '<small data-testid="visit-source">(au screening)</small>' in row
+    assert "(screening)" not in row
+
+
+def test_every_source_of_a_done_visit_has_its_words():
+    """The codes the calendar and the higher apps' evidence give (``ExpectedVisit.source``) are
+    worded in both languages; a form of the schedule is named as such."""
+    from django.utils import translation
+
+    from oncotrials.apps.subjects.templatetags.visits import SOURCE_LABELS, visit_source
+
+    assert set(SOURCE_LABELS) == {"visit", "screening", "forms", "recist", "adverse_events"}
+    with translation.override("en"):
+        english = {code: visit_source(code) for code in SOURCE_LABELS}
+        assert english["recist"] == "tumour assessment"
+        assert visit_source("vitals") == "form vitals"
+        assert visit_source("") == ""
+    with translation.override("fr"):
+        french = {code: visit_source(code) for code in SOURCE_LABELS}
+        assert french["recist"] == "évaluation tumorale"
+        assert french["adverse_events"] == "événement indésirable"
+        assert visit_source("vitals") == "formulaire vitals"
+    assert all(french[code] != english[code] != code for code in SOURCE_LABELS)

@@ -10,13 +10,15 @@ refusals through ``design_errors_translated`` (or ``design_message``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from oncotrials.apps.accounts.core_messages import Catalogue, translated
 from oncotrials.core.designs.base import Decision
+from oncotrials.core.designs.boin12 import OBDSelection
+from oncotrials.core.designs.interval import MTDSelection
 from oncotrials.core.designs.reasons import Explanation
 from oncotrials.core.errors import OncotrialsError
 
@@ -509,10 +511,16 @@ DESIGN_MESSAGES: Catalogue = {
 
 def design_error(exc: OncotrialsError) -> OncotrialsError:
     """The engine's refusal ``exc`` worded in the active language (same class, code and
-    values; the help of a missing parameter in that language too)."""
+    values; the help of a missing parameter in that language too, and the refusal it wraps,
+    ``inner_code`` and ``inner``, worded in turn)."""
     if "help" in exc.extra:
         exc = copy.copy(exc)
         exc.extra = {**exc.extra, "help": param_help(str(exc.extra["help"]))}
+    inner_code, inner = exc.extra.get("inner_code"), exc.extra.get("inner")
+    if isinstance(inner_code, str) and isinstance(inner, Mapping):
+        wrapped = OncotrialsError(str(exc.extra.get("detail", "")), code=inner_code, **inner)
+        exc = copy.copy(exc)
+        exc.extra = {**exc.extra, "detail": design_message(wrapped)}
     return translated(exc, DESIGN_MESSAGES)
 
 
@@ -645,16 +653,85 @@ REASON_MESSAGES: Catalogue = {
         "P(MTD < dose %(dose)s) = %(p)s <= alpha %(alpha)s; posterior mean DLT probability "
         "there %(pdlt)s."
     ),
+    "mtd_isotonic": gettext_lazy(
+        "dose %(dose)s: isotonic estimate closest to the target %(target)s"
+    ),
+    "mtd_none": gettext_lazy("no dose selected"),
+    "mtd_none_lowest_toxic": gettext_lazy("no dose selected: the lowest dose is overly toxic"),
+    "mtd_none_untreated": gettext_lazy("no dose selected: no patient has been treated"),
+    "mtd_none_inadmissible": gettext_lazy(
+        "no dose selected: no admissible dose meets the selection rule"
+    ),
+    "obd_utility": gettext_lazy(
+        "dose %(dose)s: the largest posterior mean utility among admissible doses at or below "
+        "the MTD (dose %(mtd)s)"
+    ),
+    "obd_none_inadmissible": gettext_lazy(
+        "no dose selected: no admissible dose at or below the MTD"
+    ),
 }
+
+#: The rule that decided (``Decision.rule_explained``, ``RULES`` of ``core.designs.reasons``),
+#: in the user's language; "dose N" stays as is, for the page to name the trial's level.
+RULE_MESSAGES: Catalogue = {
+    # the parts, each worded, joined by RULE_PARTS_SEPARATOR: nothing of its own to translate
+    "rule_parts": "%(parts)s",
+    "rule_n": gettext_lazy("n=%(n)s"),
+    "rule_untreated": gettext_lazy("n=0"),
+    "rule_eliminate_if": gettext_lazy("n=%(n)s: eliminate if DLTs >= %(dlts)s"),
+    "rule_escalate_if": gettext_lazy("escalate if DLTs <= %(dlts)s"),
+    "rule_deescalate_if": gettext_lazy("de-escalate if DLTs >= %(dlts)s"),
+    "rule_eliminate_if_part": gettext_lazy("eliminate if DLTs >= %(dlts)s"),
+    "rule_observed_letter": gettext_lazy("observed %(y)s -> %(letter)s"),
+    "rule_tpt_untreated": gettext_lazy("n=0: treat 3"),
+    "rule_tpt_at": gettext_lazy("%(y)s/%(n)s at dose %(dose)s"),
+    "rule_tpt_lowest_toxic": gettext_lazy("%(y)s/%(n)s at dose %(dose)s: >= 2 DLTs at dose 1"),
+    "rule_tpt_escalate_3": gettext_lazy("%(y)s/%(n)s at dose %(dose)s: 0/3"),
+    "rule_tpt_escalate_6": gettext_lazy("%(y)s/%(n)s at dose %(dose)s: <= 1/6"),
+    "rule_tpt_exceed": gettext_lazy("%(y)s/%(n)s at dose %(dose)s: >= 2 DLTs"),
+    "rule_tpt_stay": gettext_lazy("%(y)s/%(n)s at dose %(dose)s: 1/3"),
+    "rule_tite_elimination": gettext_lazy("elimination (full n)"),
+    "rule_tite_sample_size": gettext_lazy("sample size"),
+    "rule_tite_too_many_pending": gettext_lazy("n_pending > %(share)s * n"),
+    "rule_tite_boundaries": gettext_lazy(
+        "ESS=%(ess)s, p_hat=%(p_hat)s; %(escalate)s, %(deescalate)s"
+    ),
+    "rule_tite_escalate_if": gettext_lazy("escalate if p_hat <= %(p_hat)s"),
+    "rule_tite_deescalate_if": gettext_lazy("de-escalate if p_hat >= %(p_hat)s"),
+    "rule_crm_safety_stop": gettext_lazy("safety stop"),
+    "rule_crm_model": gettext_lazy(
+        "model recommends dose %(dose)s (estimate %(estimate)s closest to target)"
+    ),
+    "rule_crm_coherence": gettext_lazy(
+        "coherence: no escalation after a cohort at or above the target rate"
+    ),
+    "rule_no_skipping": gettext_lazy("no skipping: at most one level up"),
+    "rule_crm_max_n": gettext_lazy("max_n=%(max_n)s; selected dose %(dose)s"),
+    "rule_crm_stop_n": gettext_lazy("stop_n_at_dose=%(stop_n)s; selected dose %(dose)s"),
+    "rule_titecrm_model": gettext_lazy("model recommends dose %(dose)s"),
+    "rule_ewoc_stop": gettext_lazy("EWOC stopping rule"),
+    "rule_ewoc_quantile": gettext_lazy(
+        "%(alpha)s-quantile of the MTD = %(quantile)s -> dose %(dose)s"
+    ),
+}
+
+#: Between the parts of a rule ("n=3; escalate if DLTs <= 0"), as the engine joins them.
+RULE_PARTS_SEPARATOR = pgettext_lazy("between the parts of a design rule", "; ")
+
+
+def _value_text(value: object) -> object:
+    if isinstance(value, Explanation):
+        return explanation_text(value)
+    if isinstance(value, tuple) and all(isinstance(v, Explanation) for v in value):
+        return str(RULE_PARTS_SEPARATOR).join(explanation_text(v) for v in value)
+    return value
 
 
 def explanation_text(explained: Explanation) -> str:
-    """An explanation worded in the active language (the engine's English for a code missing
-    here, or a wording that names a value the explanation does not carry)."""
-    values = {
-        k: explanation_text(v) if isinstance(v, Explanation) else v for k, v in explained.values
-    }
-    template = REASON_MESSAGES.get(explained.code)
+    """An explanation (a reason or a rule) worded in the active language (the engine's English
+    for a code missing here, or a wording that names a value the explanation does not carry)."""
+    values = {k: _value_text(v) for k, v in explained.values}
+    template = REASON_MESSAGES.get(explained.code) or RULE_MESSAGES.get(explained.code)
     if template is None:
         return str(explained)
     try:
@@ -669,3 +746,19 @@ def decision_reason(decision: Decision) -> str:
     if decision.explained is None:
         return decision.reason
     return explanation_text(decision.explained)
+
+
+def decision_rule(decision: Decision) -> str:
+    """The rule that decided, in the active language (its English text when the design does
+    not explain it by code)."""
+    if decision.rule_explained is None:
+        return decision.rule
+    return explanation_text(decision.rule_explained)
+
+
+def selection_reason(selection: MTDSelection | OBDSelection) -> str:
+    """Why an end-of-trial selection chose its dose (or none), in the active language (its
+    English text when the design does not explain it by code)."""
+    if selection.explained is None:
+        return selection.reason
+    return explanation_text(selection.explained)

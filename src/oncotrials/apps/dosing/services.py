@@ -37,7 +37,13 @@ from oncotrials.core.designs.registry import (
 )
 from oncotrials.core.errors import ConflictError, ValidationError
 
-from .design_messages import decision_reason, design_errors_translated, design_message
+from .design_messages import (
+    decision_reason,
+    decision_rule,
+    design_errors_translated,
+    design_message,
+    selection_reason,
+)
 from .models import DltOutcome, EscalationDecision, EscalationPlan
 from .outcomes import DltStatus, dlt_statuses
 
@@ -190,25 +196,11 @@ def _recommend(
         state = escalation_state(plan=plan)
     levels = [s.dose_level.pk for s in state]
     current = levels.index(_canonical(plan, plan.current_dose_level).pk)
+    data = _design_data(plan, state)
     if uses_follow_up(plan.design):
-        # Time-to-event designs count pending patients, weighted by the share of the DLT
-        # window observed so far, and decide themselves whether to suspend accrual.
-        window = float((plan.parameters or {}).get("dlt_window_days") or 0)
-        today = timezone.localdate()
-        data = [
-            DoseData(
-                treated=s.evaluable + s.pending,
-                dlts=s.dlts,
-                pending=s.pending,
-                follow_up=tuple(
-                    follow_up_fraction((today - d).days, window) for d in s.pending_since
-                ),
-            )
-            for s in state
-        ]
+        # Time-to-event designs decide themselves whether to suspend accrual.
         with design_errors_translated():
             return state, _worded(design_for(plan).decide(data, current))
-    data = [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
     try:
         decision = _worded(design_for(plan).decide(data, current))
     except ValidationError as exc:
@@ -249,9 +241,46 @@ def _recommend(
     return state, decision
 
 
+def _design_data(plan: EscalationPlan, state: list[DoseState]) -> list[DoseData]:
+    """The per-dose data the plan's design decides on: evaluable patients and their DLTs; for
+    a time-to-event design, pending patients too, weighted by the share of the DLT window
+    observed so far."""
+    if not uses_follow_up(plan.design):
+        return [DoseData(treated=s.evaluable, dlts=s.dlts, pending=s.pending) for s in state]
+    window = float((plan.parameters or {}).get("dlt_window_days") or 0)
+    today = timezone.localdate()
+    return [
+        DoseData(
+            treated=s.evaluable + s.pending,
+            dlts=s.dlts,
+            pending=s.pending,
+            follow_up=tuple(follow_up_fraction((today - d).days, window) for d in s.pending_since),
+        )
+        for s in state
+    ]
+
+
+def mtd_selection_reason(
+    *, plan: EscalationPlan, state: list[DoseState], decision: Decision
+) -> str | None:
+    """Why the design's end-of-trial selection (isotonic regression) chose its MTD, or none,
+    in the active language with the trial's level labels, once the design stops the trial;
+    None before that, or for a design without that selection (the 3+3, the model-based
+    designs, whose stopping reason names their MTD)."""
+    if decision.action is not Action.STOP:
+        return None
+    select = getattr(design_for(plan), "select_mtd", None)
+    if select is None:
+        return None
+    with design_errors_translated():
+        selection = select(_design_data(plan, state))
+    labels = [f"DL{s.dose_level.level}" for s in state]
+    return with_dose_labels(selection_reason(selection), labels)
+
+
 def _worded(decision: Decision) -> Decision:
-    """The design's decision with its reason in the active language."""
-    return replace(decision, reason=decision_reason(decision))
+    """The design's decision with its reason and rule in the active language."""
+    return replace(decision, reason=decision_reason(decision), rule=decision_rule(decision))
 
 
 def committee_eliminated_level(plan: EscalationPlan) -> int | None:

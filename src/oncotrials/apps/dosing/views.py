@@ -30,6 +30,7 @@ from .services import (
     committee_eliminated_level,
     escalation_decide,
     escalation_recommend,
+    mtd_selection_reason,
     plan_create,
     plan_update,
 )
@@ -104,6 +105,7 @@ def _escalation_page(
             "action_label": ACTION_LABELS.get(rec.action.value, rec.action.value),
             "reason": with_dose_labels(rec.reason, labels),
             "rule": with_dose_labels(rec.rule, labels),
+            "mtd_reason": mtd_selection_reason(plan=plan, state=state, decision=rec),
             "recommended": recommended,
             "decisions": decisions,
             "sequence": escalation_sequence(plan=plan),

@@ -75,6 +75,8 @@ class Decision:
     #: the reason by its code and values (designs that word it from ``reasons.REASONS``), for
     #: an application to word in its user's language
     explained: Explanation | None = None
+    #: the rule by its code and values (``reasons.RULES``), worded the same way
+    rule_explained: Explanation | None = None
 
 
 def check_doses(data: Sequence[DoseData], *, n_doses: int | None = None) -> None:

@@ -79,6 +79,7 @@ from oncotrials.core.designs.base import (
 )
 from oncotrials.core.designs.boin import boin_lambdas
 from oncotrials.core.designs.isotonic import beta_estimates, isotonic_select, pava_rows
+from oncotrials.core.designs.reasons import Explanation, explain
 from oncotrials.core.designs.simulate import ProgressCallback, RngLike
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import special
@@ -268,6 +269,8 @@ class OBDSelection:
     tox_estimates: tuple[float | None, ...]
     utility: tuple[float | None, ...]
     reason: str
+    #: the reason by its code and values (``reasons.REASONS``), for an application to word
+    explained: Explanation | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -940,23 +943,21 @@ class BOIN12:
             for j in range(n.shape[1])
         )
         if obd >= 0:
-            reason = (
-                f"dose {obd + 1}: the largest posterior mean utility among admissible doses at "
-                f"or below the MTD (dose {mtd + 1})"
-            )
+            why = explain("obd_utility", dose=obd + 1, mtd=mtd + 1)
         elif tox_elim[0, 0]:
-            reason = "no dose selected: the lowest dose is overly toxic"
+            why = explain("mtd_none_lowest_toxic")
         elif not (n[0] > 0).any():
-            reason = "no dose selected: no patient has been treated"
+            why = explain("mtd_none_untreated")
         else:
-            reason = "no dose selected: no admissible dose at or below the MTD"
+            why = explain("obd_none_inadmissible")
         return OBDSelection(
             dose=obd if obd >= 0 else None,
             mtd=mtd if mtd >= 0 else None,
             eliminated=tuple(int(i) for i in np.flatnonzero(~kept[0])),
             tox_estimates=tox_est,
             utility=util,
-            reason=reason,
+            reason=str(why),
+            explained=why,
         )
 
     # --- simulation ----------------------------------------------------------------------------

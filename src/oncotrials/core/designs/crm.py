@@ -49,7 +49,7 @@ from oncotrials.core.designs.base import (
     check_escalation_params,
     check_truth,
 )
-from oncotrials.core.designs.reasons import reason
+from oncotrials.core.designs.reasons import explain, reason, rule_parts, ruled
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import integrate, optimize, stats
 
@@ -857,7 +857,7 @@ class CRM:
                 current_dose=current_dose,
                 next_dose=current_dose,
                 **reason("model_untreated_cohort", dose=current_dose + 1),
-                rule="n=0",
+                **ruled("rule_untreated"),
             )
         if last_cohort is not None and not isinstance(last_cohort, DoseData):
             last_cohort = as_dose_data([last_cohort])[0]
@@ -887,13 +887,11 @@ class CRM:
                         p=f"{p_tox:.3f}",
                         threshold=f"{self.safety_threshold:g}",
                     ),
-                    rule="safety stop",
+                    **ruled("rule_crm_safety_stop"),
                     eliminated=tuple(range(skel.size)),
                 )
         rec = fit.mtd
-        rules = [
-            f"model recommends dose {rec + 1} (estimate {fit.ptox[rec]:.3f} closest to target)"
-        ]
+        rules = [explain("rule_crm_model", dose=rec + 1, estimate=f"{fit.ptox[rec]:.3f}")]
         nxt = rec
         if (
             self.coherent
@@ -903,17 +901,17 @@ class CRM:
             and nxt > current_dose
         ):
             nxt = current_dose
-            rules.append("coherence: no escalation after a cohort at or above the target rate")
+            rules.append(explain("rule_crm_coherence"))
         if self.no_skip and nxt > current_dose + 1:
             nxt = current_dose + 1
-            rules.append("no skipping: at most one level up")
+            rules.append(explain("rule_no_skipping"))
         if self.max_n is not None and total >= self.max_n:
             return Decision(
                 action=Action.STOP,
                 current_dose=current_dose,
                 next_dose=None,
                 **reason("crm_max_n", total=total, max_n=self.max_n, mtd=fit.mtd + 1),
-                rule=f"max_n={self.max_n}; selected dose {fit.mtd + 1}",
+                **ruled("rule_crm_max_n", max_n=self.max_n, dose=fit.mtd + 1),
                 mtd=fit.mtd,
             )
         if self.stop_n_at_dose is not None and data[nxt].treated >= self.stop_n_at_dose:
@@ -927,7 +925,7 @@ class CRM:
                     count=data[nxt].treated,
                     stop_n=self.stop_n_at_dose,
                 ),
-                rule=f"stop_n_at_dose={self.stop_n_at_dose}; selected dose {nxt + 1}",
+                **ruled("rule_crm_stop_n", stop_n=self.stop_n_at_dose, dose=nxt + 1),
                 mtd=nxt,
             )
         if nxt > current_dose:
@@ -947,7 +945,7 @@ class CRM:
                 estimates=est,
                 target=f"{self.target:g}",
             ),
-            rule="; ".join(rules),
+            **ruled(rule_parts(*rules)),
         )
 
 

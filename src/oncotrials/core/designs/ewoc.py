@@ -51,7 +51,7 @@ from oncotrials.core.designs.base import (
 )
 from oncotrials.core.designs.crm import CRMSimulation, check_rate
 from oncotrials.core.designs.crm import _check_int as check_int
-from oncotrials.core.designs.reasons import reason
+from oncotrials.core.designs.reasons import explain, reason, rule_parts, ruled
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.lazy import special, stats
 
@@ -421,7 +421,7 @@ class EWOC:
                 current_dose=cur,
                 next_dose=cur,
                 **reason("model_untreated_patient", dose=cur + 1),
-                rule="n=0",
+                **ruled("rule_untreated"),
             )
         post = self.posterior(doses)
         if self.stop_threshold is not None and post.prob_first_too_toxic > self.stop_threshold:
@@ -435,7 +435,7 @@ class EWOC:
                     p=f"{post.prob_first_too_toxic:.3f}",
                     threshold=f"{self.stop_threshold:g}",
                 ),
-                rule="EWOC stopping rule",
+                **ruled("rule_ewoc_stop"),
                 eliminated=tuple(range(x.size)),
             )
         q = min(max(post.mtd_quantile, float(x[0])), float(x[-1]))
@@ -443,10 +443,17 @@ class EWOC:
             nxt = int(np.nonzero(x <= q + 1e-12 * max(1.0, abs(q)))[0].max())
         else:
             nxt = int(np.argmin(np.abs(x - q)))
-        rule = f"{self.alpha:g}-quantile of the MTD = {post.mtd_quantile:.4g} -> dose {nxt + 1}"
+        rules = [
+            explain(
+                "rule_ewoc_quantile",
+                alpha=f"{self.alpha:g}",
+                quantile=f"{post.mtd_quantile:.4g}",
+                dose=nxt + 1,
+            )
+        ]
         if self.no_skip and nxt > cur + 1:
             nxt = cur + 1
-            rule += "; no skipping: at most one level up"
+            rules.append(explain("rule_no_skipping"))
         action = Action.ESCALATE if nxt > cur else Action.DE_ESCALATE if nxt < cur else Action.STAY
         return Decision(
             action=action,
@@ -459,5 +466,5 @@ class EWOC:
                 alpha=f"{self.alpha:g}",
                 pdlt=f"{post.pdlt[nxt]:.3f}",
             ),
-            rule=rule,
+            **ruled(rule_parts(*rules)),
         )

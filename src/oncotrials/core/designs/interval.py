@@ -35,7 +35,7 @@ from oncotrials.core.designs.isotonic import (
     pava_rows,
     posterior_exceeds,
 )
-from oncotrials.core.designs.reasons import explain, reason
+from oncotrials.core.designs.reasons import Explanation, explain, reason, rule_parts, ruled
 from oncotrials.core.designs.simulate import (
     DU,
     D,
@@ -166,6 +166,8 @@ class MTDSelection:
     ci_upper: tuple[float | None, ...]
     p_overdose: tuple[float | None, ...]
     reason: str
+    #: the reason by its code and values (``reasons.REASONS``), for an application to word
+    explained: Explanation | None = None
 
 
 class IntervalDesign(abc.ABC):
@@ -353,7 +355,7 @@ class IntervalDesign(abc.ABC):
                 current_dose=cur,
                 next_dose=None,
                 **reason("lowest_overly_toxic", dlts=doses[0].dlts, treated=doses[0].treated),
-                rule=self._elim_rule(table, doses[0].treated),
+                **ruled(self._elim_rule(table, doses[0].treated)),
                 eliminated=elim,
             )
         if n == 0:
@@ -362,11 +364,11 @@ class IntervalDesign(abc.ABC):
                 current_dose=cur,
                 next_dose=cur,
                 **reason("untreated_next_cohort", dose=cur + 1),
-                rule="n=0",
+                **ruled("rule_untreated"),
                 eliminated=elim,
             )
         letter = table.letter(n, y)
-        rule = self._rule_text(table, n, y)
+        rule = ruled(self._rule_text(table, n, y))
         if total >= self.sample_size:
             sel = self.select_mtd(doses)
             return Decision(
@@ -378,7 +380,7 @@ class IntervalDesign(abc.ABC):
                     if sel.dose is not None
                     else reason("max_sample_none", size=self.sample_size)
                 ),
-                rule=rule,
+                **rule,
                 eliminated=elim,
                 mtd=sel.dose,
             )
@@ -409,7 +411,7 @@ class IntervalDesign(abc.ABC):
                 current_dose=cur,
                 next_dose=nxt,
                 **why,
-                rule=rule,
+                **rule,
                 eliminated=elim,
             )
         top = cur == k - 1
@@ -448,7 +450,7 @@ class IntervalDesign(abc.ABC):
                     if sel.dose is not None
                     else reason("earlystop_none", **stop)
                 ),
-                rule=rule,
+                **rule,
                 eliminated=elim,
                 mtd=sel.dose,
             )
@@ -457,22 +459,24 @@ class IntervalDesign(abc.ABC):
             current_dose=cur,
             next_dose=nxt,
             **reason("observed", y=y, n=n, dose=cur + 1, action=act),
-            rule=rule,
+            **rule,
             eliminated=elim,
         )
 
-    def _elim_rule(self, table: DecisionTable, n: int) -> str:
+    def _elim_rule(self, table: DecisionTable, n: int) -> Explanation:
         e = table.eliminate[n] if n <= table.max_n else None
-        return f"n={n}: eliminate if DLTs >= {e}" if e is not None else f"n={n}"
+        return (
+            explain("rule_eliminate_if", n=n, dlts=e) if e is not None else explain("rule_n", n=n)
+        )
 
-    def _rule_text(self, table: DecisionTable, n: int, y: int) -> str:
-        parts = [f"n={n}", f"escalate if DLTs <= {table.escalate[n]}"]
+    def _rule_text(self, table: DecisionTable, n: int, y: int) -> Explanation:
+        parts = [explain("rule_n", n=n), explain("rule_escalate_if", dlts=table.escalate[n])]
         if table.deescalate[n] is not None:
-            parts.append(f"de-escalate if DLTs >= {table.deescalate[n]}")
+            parts.append(explain("rule_deescalate_if", dlts=table.deescalate[n]))
         if table.eliminate[n] is not None:
-            parts.append(f"eliminate if DLTs >= {table.eliminate[n]}")
-        parts.append(f"observed {y} -> {table.letter(n, y)}")
-        return "; ".join(parts)
+            parts.append(explain("rule_eliminate_if_part", dlts=table.eliminate[n]))
+        parts.append(explain("rule_observed_letter", y=y, letter=table.letter(n, y)))
+        return rule_parts(*parts)
 
     # --- MTD selection -----------------------------------------------------------------------
 
@@ -499,13 +503,13 @@ class IntervalDesign(abc.ABC):
         est, lo, hi, po = _estimates(n[0], y[0], float(self.target))
         el = tuple(int(i) for i in np.flatnonzero(elim[0]))
         if pick >= 0:
-            reason = f"dose {pick + 1}: isotonic estimate closest to the target {self.target}"
+            why = explain("mtd_isotonic", dose=pick + 1, target=self.target)
         elif elim[0, 0]:
-            reason = "no dose selected: the lowest dose is overly toxic"
+            why = explain("mtd_none_lowest_toxic")
         elif not (n[0] > 0).any():
-            reason = "no dose selected: no patient has been treated"
+            why = explain("mtd_none_untreated")
         else:
-            reason = "no dose selected: no admissible dose meets the selection rule"
+            why = explain("mtd_none_inadmissible")
         return MTDSelection(
             dose=pick if pick >= 0 else None,
             eliminated=el,
@@ -513,7 +517,8 @@ class IntervalDesign(abc.ABC):
             ci_lower=lo,
             ci_upper=hi,
             p_overdose=po,
-            reason=reason,
+            reason=str(why),
+            explained=why,
         )
 
     # --- simulation --------------------------------------------------------------------------

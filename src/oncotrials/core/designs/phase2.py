@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from oncotrials.core.errors import ValidationError
+from oncotrials.core.errors import ValidationError, inner_refusal
 from oncotrials.core.lazy import special, stats
 
 FloatArray = NDArray[np.float64]
@@ -1202,6 +1202,7 @@ def basket_monitoring(
                 code="design_monitor_cohort",
                 name=repr(name),
                 detail=exc.message,
+                **inner_refusal(exc),
             ) from None
         pp = predictive_probability(x, n, nmax, p0, theta_t, a, b)
         post = float(special.betaincc(a + x, b + n - x, p0))

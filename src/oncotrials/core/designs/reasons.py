@@ -1,9 +1,13 @@
-"""Why a design decided as it did: a stable code and the values it names.
+"""Why a design decided as it did, and by which rule: a stable code and the values it names.
 
 A :class:`Decision` carries its reason as English text (``reason``), and, for the designs that
 word it from this table, as an :class:`Explanation` too, so that an application can word the
 same reason in its user's language from the code and the values. A value may itself be an
-explanation (the action part of "2/6 DLTs at dose 3: escalate to dose 4.").
+explanation (the action part of "2/6 DLTs at dose 3: escalate to dose 4."), or a tuple of
+explanations, the parts of a rule read one after the other ("n=3; escalate if DLTs <= 0").
+The rule that decided (``Decision.rule``, :data:`RULES`) and the reason of an end-of-trial MTD
+selection (``MTDSelection.reason``, the ``mtd_`` codes of :data:`REASONS`) are explained the
+same way.
 """
 
 from __future__ import annotations
@@ -109,24 +113,87 @@ REASONS: Mapping[str, str] = MappingProxyType(
             "P(MTD < dose {dose}) = {p} <= alpha {alpha}; posterior mean DLT probability there "
             "{pdlt}."
         ),
+        # end-of-trial MTD (or OBD) selection
+        "mtd_isotonic": "dose {dose}: isotonic estimate closest to the target {target}",
+        "mtd_none": "no dose selected",
+        "mtd_none_lowest_toxic": "no dose selected: the lowest dose is overly toxic",
+        "mtd_none_untreated": "no dose selected: no patient has been treated",
+        "mtd_none_inadmissible": "no dose selected: no admissible dose meets the selection rule",
+        "obd_utility": (
+            "dose {dose}: the largest posterior mean utility among admissible doses at or "
+            "below the MTD (dose {mtd})"
+        ),
+        "obd_none_inadmissible": "no dose selected: no admissible dose at or below the MTD",
     }
 )
+
+#: code -> the English text of the rule that decided (``Decision.rule``), as :data:`REASONS`.
+RULES: Mapping[str, str] = MappingProxyType(
+    {
+        # the parts of a rule, read one after the other ("n=3; escalate if DLTs <= 0")
+        "rule_parts": "{parts}",
+        "rule_n": "n={n}",
+        "rule_untreated": "n=0",
+        # interval designs (BOIN, Keyboard, mTPI-2, i3+3): the row of the decision table
+        "rule_eliminate_if": "n={n}: eliminate if DLTs >= {dlts}",
+        "rule_escalate_if": "escalate if DLTs <= {dlts}",
+        "rule_deescalate_if": "de-escalate if DLTs >= {dlts}",
+        "rule_eliminate_if_part": "eliminate if DLTs >= {dlts}",
+        "rule_observed_letter": "observed {y} -> {letter}",
+        # 3+3
+        "rule_tpt_untreated": "n=0: treat 3",
+        "rule_tpt_at": "{y}/{n} at dose {dose}",
+        "rule_tpt_lowest_toxic": "{y}/{n} at dose {dose}: >= 2 DLTs at dose 1",
+        "rule_tpt_escalate_3": "{y}/{n} at dose {dose}: 0/3",
+        "rule_tpt_escalate_6": "{y}/{n} at dose {dose}: <= 1/6",
+        "rule_tpt_exceed": "{y}/{n} at dose {dose}: >= 2 DLTs",
+        "rule_tpt_stay": "{y}/{n} at dose {dose}: 1/3",
+        # TITE-BOIN
+        "rule_tite_elimination": "elimination (full n)",
+        "rule_tite_sample_size": "sample size",
+        "rule_tite_too_many_pending": "n_pending > {share} * n",
+        "rule_tite_boundaries": "ESS={ess}, p_hat={p_hat}; {escalate}, {deescalate}",
+        "rule_tite_escalate_if": "escalate if p_hat <= {p_hat}",
+        "rule_tite_deescalate_if": "de-escalate if p_hat >= {p_hat}",
+        # model-based designs (CRM, TITE-CRM, EWOC)
+        "rule_crm_safety_stop": "safety stop",
+        "rule_crm_model": "model recommends dose {dose} (estimate {estimate} closest to target)",
+        "rule_crm_coherence": "coherence: no escalation after a cohort at or above the target rate",
+        "rule_no_skipping": "no skipping: at most one level up",
+        "rule_crm_max_n": "max_n={max_n}; selected dose {dose}",
+        "rule_crm_stop_n": "stop_n_at_dose={stop_n}; selected dose {dose}",
+        "rule_titecrm_model": "model recommends dose {dose}",
+        "rule_ewoc_stop": "EWOC stopping rule",
+        "rule_ewoc_quantile": "{alpha}-quantile of the MTD = {quantile} -> dose {dose}",
+    }
+)
+
+_TEMPLATES: Mapping[str, str] = MappingProxyType({**REASONS, **RULES})
+if len(_TEMPLATES) != len(REASONS) + len(RULES):
+    raise RuntimeError("A code is both a reason and a rule.")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "; ".join(_text(v) for v in value)
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """A reason by its code (a key of :data:`REASONS`) and the values it names."""
+    """A reason or a rule by its code (a key of :data:`REASONS` or :data:`RULES`) and the
+    values it names."""
 
     code: str
     values: tuple[tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
-        return REASONS[self.code].format(**{k: str(v) for k, v in self.values})
+        return _TEMPLATES[self.code].format(**{k: _text(v) for k, v in self.values})
 
 
 def explain(code: str, **values: Any) -> Explanation:
     """The explanation ``code`` with ``values`` (an unknown code is a programming error)."""
-    if code not in REASONS:
+    if code not in _TEMPLATES:
         raise KeyError(code)
     return Explanation(code, tuple(values.items()))
 
@@ -135,3 +202,17 @@ def reason(code: str, **values: Any) -> dict[str, Any]:
     """The ``reason`` and ``explained`` fields of a :class:`Decision`, from one explanation."""
     e = explain(code, **values)
     return {"reason": str(e), "explained": e}
+
+
+def rule_parts(*parts: Explanation) -> Explanation:
+    """One rule read from its ``parts`` in order ("n=3; escalate if DLTs <= 0")."""
+    return explain("rule_parts", parts=tuple(parts))
+
+
+def ruled(rule: str | Explanation, **values: Any) -> dict[str, Any]:
+    """The ``rule`` and ``rule_explained`` fields of a :class:`Decision`: from the code
+    ``rule`` and its ``values``, or from an explanation already made."""
+    e = rule if isinstance(rule, Explanation) else explain(rule, **values)
+    if e.code not in RULES:
+        raise KeyError(e.code)
+    return {"rule": str(e), "rule_explained": e}

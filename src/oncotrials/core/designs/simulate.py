@@ -22,7 +22,7 @@ import yaml
 from numpy.typing import NDArray
 
 from oncotrials.core.designs.base import check_positive_int, check_truth
-from oncotrials.core.errors import ValidationError
+from oncotrials.core.errors import ValidationError, inner_refusal
 
 #: ``progress(done, total)`` is called after every simulated cohort step.
 ProgressCallback = Callable[[int, int], None]
@@ -312,6 +312,7 @@ def parse_scenarios(raw: Any, *, source: str = "scenario file") -> ScenarioFile:
                 code="design_scenario_truth",
                 where=where,
                 detail=exc.message,
+                **inner_refusal(exc),
             ) from None
         if n_doses is not None and truth.size != n_doses:
             raise ValidationError(

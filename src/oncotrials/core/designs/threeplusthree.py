@@ -46,7 +46,7 @@ from oncotrials.core.designs.base import (
     check_positive_int,
     check_truth,
 )
-from oncotrials.core.designs.reasons import reason
+from oncotrials.core.designs.reasons import reason, ruled
 from oncotrials.core.designs.simulate import (
     ProgressCallback,
     RngLike,
@@ -204,14 +204,13 @@ class ThreePlusThree:
                     treated=dd.treated,
                 )
         n, y = doses[cur].treated, doses[cur].dlts
-        pos = f"dose {cur + 1}"
         if n == 0:
             return Decision(
                 Action.STAY,
                 cur,
                 cur,
                 **reason("tpt_untreated", dose=cur + 1),
-                rule="n=0: treat 3",
+                **ruled("rule_tpt_untreated"),
             )
         st = _States(
             n=np.array([[dd.treated for dd in doses]], dtype=np.int64),
@@ -226,14 +225,14 @@ class ThreePlusThree:
         _transition(st, np.array([last]), k, str(self.variant))
         mtd = int(st.mtd[0])
         nxt = int(st.d[0])
-        rule = f"{y}/{n} at {pos}"
+        at = {"y": y, "n": n, "dose": cur + 1}
         if mtd == -1:
             return Decision(
                 Action.STOP,
                 cur,
                 None,
                 **reason("tpt_lowest_toxic", y=y, n=n),
-                rule=rule + ": >= 2 DLTs at dose 1",
+                **ruled("rule_tpt_lowest_toxic", **at),
             )
         if mtd >= 0:
             return Decision(
@@ -241,7 +240,7 @@ class ThreePlusThree:
                 cur,
                 None,
                 **reason("tpt_mtd", y=y, n=n, dose=cur + 1, mtd=mtd + 1),
-                rule=rule,
+                **ruled("rule_tpt_at", **at),
                 mtd=mtd,
             )
         if nxt > cur:
@@ -250,7 +249,7 @@ class ThreePlusThree:
                 cur,
                 nxt,
                 **reason("tpt_escalate", y=y, n=n, dose=cur + 1, next=nxt + 1),
-                rule=rule + (": 0/3" if n == 3 else ": <= 1/6"),
+                **ruled("rule_tpt_escalate_3" if n == 3 else "rule_tpt_escalate_6", **at),
             )
         if nxt < cur:
             return Decision(
@@ -258,14 +257,14 @@ class ThreePlusThree:
                 cur,
                 nxt,
                 **reason("tpt_exceed", y=y, n=n, dose=cur + 1, next=nxt + 1),
-                rule=rule + ": >= 2 DLTs",
+                **ruled("rule_tpt_exceed", **at),
             )
         return Decision(
             Action.STAY,
             cur,
             cur,
             **reason("tpt_stay", y=y, n=n, dose=cur + 1),
-            rule=rule + ": 1/3",
+            **ruled("rule_tpt_stay", **at),
         )
 
     # --- exact operating characteristics -------------------------------------------------------

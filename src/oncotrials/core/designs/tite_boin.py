@@ -40,7 +40,7 @@ from oncotrials.core.designs.base import (
 from oncotrials.core.designs.boin import BOIN, boin_lambdas
 from oncotrials.core.designs.interval import MTDSelection
 from oncotrials.core.designs.isotonic import elimination_mask, isotonic_select
-from oncotrials.core.designs.reasons import explain, reason
+from oncotrials.core.designs.reasons import explain, reason, ruled
 from oncotrials.core.errors import ValidationError
 
 #: TITEgBOIN's prior for the isotonic estimates at selection (BOIN uses 0.05).
@@ -198,7 +198,7 @@ class TITEBOIN:
                 cur,
                 None,
                 **reason("lowest_overly_toxic", dlts=doses[0].dlts, treated=doses[0].treated),
-                rule="elimination (full n)",
+                **ruled("rule_tite_elimination"),
                 eliminated=elim,
             )
         if cur in elim:
@@ -208,7 +208,7 @@ class TITEBOIN:
                 cur,
                 nxt,
                 **reason("tite_eliminated", first=min(elim) + 1, next=nxt + 1),
-                rule="elimination (full n)",
+                **ruled("rule_tite_elimination"),
                 eliminated=elim,
             )
         if here.treated == 0:
@@ -217,7 +217,7 @@ class TITEBOIN:
                 cur,
                 cur,
                 **reason("untreated_next_cohort_short", dose=cur + 1),
-                rule="n=0",
+                **ruled("rule_untreated"),
                 eliminated=elim,
             )
         if sum(d.treated for d in doses) >= self.cohort_size * self.n_cohorts and not any(
@@ -233,7 +233,7 @@ class TITEBOIN:
                     if sel.dose is not None
                     else reason("tite_max_sample_none")
                 ),
-                rule="sample size",
+                **ruled("rule_tite_sample_size"),
                 eliminated=elim,
                 mtd=sel.dose,
             )
@@ -249,14 +249,17 @@ class TITEBOIN:
                     dose=cur + 1,
                     share=f"{self.max_pending:.0%}",
                 ),
-                rule=f"n_pending > {self.max_pending} * n",
+                **ruled("rule_tite_too_many_pending", share=self.max_pending),
                 eliminated=elim,
             )
         ess = self.effective_sample_size(here)
         phat = here.dlts / here.treated if here.pending == 0 else here.dlts / ess
-        rule = (
-            f"ESS={ess:.3g}, p_hat={phat:.3f}; escalate if p_hat <= {lam_e:.4f}, "
-            f"de-escalate if p_hat >= {lam_d:.4f}"
+        rule = ruled(
+            "rule_tite_boundaries",
+            ess=f"{ess:.3g}",
+            p_hat=f"{phat:.3f}",
+            escalate=explain("rule_tite_escalate_if", p_hat=f"{lam_e:.4f}"),
+            deescalate=explain("rule_tite_deescalate_if", p_hat=f"{lam_d:.4f}"),
         )
         top = cur == k - 1
         if phat <= lam_e:
@@ -273,7 +276,7 @@ class TITEBOIN:
                         cur,
                         cur,
                         **reason("tite_lowest_pending", p_hat=f"{phat:.3f}", pending=here.pending),
-                        rule=rule,
+                        **rule,
                         eliminated=elim,
                     )
                 action, nxt, why = Action.STAY, cur, explain("stay_lowest")
@@ -294,7 +297,7 @@ class TITEBOIN:
                     if sel.dose is not None
                     else reason("tite_earlystop_none", count=here.treated, dose=cur + 1)
                 ),
-                rule=rule,
+                **rule,
                 eliminated=elim,
                 mtd=sel.dose,
             )
@@ -310,7 +313,7 @@ class TITEBOIN:
                 dose=cur + 1,
                 action=why,
             ),
-            rule=rule,
+            **rule,
             eliminated=elim,
         )
 
@@ -336,6 +339,11 @@ class TITEBOIN:
         )
         pick = int(isotonic_select(n, y, elim, target=float(self.target), prior=SELECTION_PRIOR)[0])
         base = self._boin().select_mtd(doses)
+        why = (
+            explain("mtd_isotonic", dose=pick + 1, target=self.target)
+            if pick >= 0
+            else explain("mtd_none")
+        )
         return MTDSelection(
             dose=pick if pick >= 0 else None,
             eliminated=tuple(int(i) for i in np.flatnonzero(elim[0])),
@@ -343,11 +351,8 @@ class TITEBOIN:
             ci_lower=base.ci_lower,
             ci_upper=base.ci_upper,
             p_overdose=base.p_overdose,
-            reason=(
-                f"dose {pick + 1}: isotonic estimate closest to the target {self.target}"
-                if pick >= 0
-                else "no dose selected"
-            ),
+            reason=str(why),
+            explained=why,
         )
 
 

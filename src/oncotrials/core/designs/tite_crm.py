@@ -54,7 +54,7 @@ from oncotrials.core.designs.crm import _check_int as check_int
 from oncotrials.core.designs.crm import _grid_posterior as grid_posterior
 from oncotrials.core.designs.crm import _log_p as log_p
 from oncotrials.core.designs.crm import _make_grid as make_grid
-from oncotrials.core.designs.reasons import reason
+from oncotrials.core.designs.reasons import explain, reason, rule_parts, ruled
 from oncotrials.core.errors import ValidationError
 
 Scheme = Literal["linear", "adaptive"]
@@ -357,13 +357,13 @@ class TITECRM:
                 current_dose=current_dose,
                 next_dose=current_dose,
                 **reason("model_untreated_cohort", dose=current_dose + 1),
-                rule="n=0",
+                **ruled("rule_untreated"),
             )
         nxt = fit.mtd
-        rule = f"model recommends dose {fit.mtd + 1}"
+        rules = [explain("rule_titecrm_model", dose=fit.mtd + 1)]
         if self.no_skip and nxt > current_dose + 1:
             nxt = current_dose + 1
-            rule += "; no skipping: at most one level up"
+            rules.append(explain("rule_no_skipping"))
         action = (
             Action.ESCALATE
             if nxt > current_dose
@@ -384,7 +384,7 @@ class TITECRM:
                 estimates=est,
                 target=f"{self.target:g}",
             ),
-            rule=rule,
+            **ruled(rule_parts(*rules)),
         )
 
 

@@ -1,6 +1,7 @@
 """Forms in a browser: an adverse event sent with two errors shows both beside their fields
 (aria-invalid, aria-describedby), keeps what was typed and moves the focus to the error summary;
-a trial's edit page adds a participating site and sets the principal investigator."""
+a consent form refused in an htmx panel answers 422 and is swapped in with its error beside
+the field; a trial's edit page adds a participating site and sets the principal investigator."""
 
 from __future__ import annotations
 
@@ -115,6 +116,50 @@ def test_an_adverse_event_with_two_errors_shows_both_beside_their_fields(
     page.wait_for_timeout(300)
     assert page.evaluate("document.activeElement.id") == "id_term"
     assert not AdverseEvent.objects.exists()
+
+
+def test_a_refused_htmx_form_answers_422_and_shows_the_error_beside_its_field(
+    page, live_server, unit
+):
+    """The trial page's consent form panel posts with htmx: the refusal answers 422, which the
+    site-wide htmx-config swaps into the panel like a 200 (the error beside its field, what was
+    typed kept, nothing saved); the corrected version is then saved and listed."""
+    from oncotrials.apps.subjects.models import ConsentForm
+
+    trial = unit.trial_main
+    _login(page, live_server, "datamanager")
+    page.goto(f"{live_server.url}/trials/{trial.pk}/")
+    panel = page.locator("#trial-consent-forms")
+    panel.locator("summary", has_text="Add a consent form version").click()
+    form = panel.locator("[data-testid=consent-form-form]")
+    form.locator("input[name=icf-version]").fill("2.0")
+    form.locator("input[name=icf-version_date]").fill("2027-01-05")
+    form.locator("input[name=icf-ethics_approval_date]").fill("2027-02-01")
+    form.locator("input[name=icf-valid_from]").fill("2027-01-01")  # before the approval
+    with page.expect_response(lambda r: r.url.endswith("/consent-forms/")) as answer:
+        form.get_by_role("button", name="Add the version").click()
+    assert answer.value.status == 422
+    assert answer.value.request.headers.get("hx-request") == "true"
+    error = panel.locator("#id_icf-valid_from-error")
+    error.wait_for()
+    assert "valid before its ethics approval" in error.inner_text()
+    field = panel.locator("[name=icf-valid_from]")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "id_icf-valid_from-error" in (field.get_attribute("aria-describedby") or "")
+    assert field.input_value() == "2027-01-01"
+    assert panel.locator("input[name=icf-version]").input_value() == "2.0"
+    assert page.locator("[data-request-error]").is_hidden()  # a refusal is no failed request
+    assert page.url == f"{live_server.url}/trials/{trial.pk}/"  # swapped, not navigated
+    _shot(page, "htmx-consent-refused")
+    assert not ConsentForm.objects.filter(trial=trial).exists()
+    field.fill("2027-02-01")
+    with page.expect_response(lambda r: r.url.endswith("/consent-forms/")) as answer:
+        panel.get_by_role("button", name="Add the version").click()
+    assert answer.value.status == 200
+    panel.locator("[data-testid=consent-form]").wait_for()
+    assert "2.0" in panel.locator("[data-testid=consent-form]").inner_text()
+    assert panel.locator("[aria-invalid=true]").count() == 0
+    assert ConsentForm.objects.get(trial=trial).valid_from == dt.date(2027, 2, 1)
 
 
 def test_a_trial_edit_adds_a_site_and_sets_the_principal_investigator(page, live_server, unit):

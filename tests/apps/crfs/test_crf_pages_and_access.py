@@ -191,12 +191,45 @@ def test_two_users_edit_one_form_page_the_second_is_shown_the_first_users_values
         },
         HTTP_HX_REQUEST="true",
     )
+    assert second.status_code == 409  # htmx swaps a 409 into the form like a 200
     html = second.content.decode()
+    assert "<html" not in html  # the form's fragment, not a page
     assert 'data-testid="conflict"' in html
     assert "<dd>80</dd>" in html  # the investigator's value
     assert "<dd>90</dd>" in html  # the nurse's unsaved value
     assert 'name="version" value="2"' in html
     assert FormInstance.objects.get().data["heart_rate"] == 80
+
+
+def test_under_htmx_a_refused_form_answers_422_in_its_fragment(cb):
+    c = _client(cb, "nurse")
+    url = f"/crfs/registrations/{cb.registration.pk}/forms/C1D1/vital_signs/"
+    bad = {**VITALS, "systolic_bp": "400", "version": "0", "action": "complete"}
+    refused = c.post(url, bad, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422  # htmx swaps a 422 into the form like a 200
+    html = refused.content.decode()
+    assert "<html" not in html
+    assert "between 40 and 300" in html
+    field = re.search(r'<input id="f-systolic_bp"[^>]*>', html)
+    assert field is not None
+    assert 'value="400"' in field.group(0)  # what was typed is kept
+    assert 'aria-invalid="true"' in field.group(0)
+    assert not FormInstance.objects.exists()
+
+
+def test_under_htmx_a_refused_query_answers_422_in_the_record_panel(cb):
+    form = _form(cb)
+    dm = _client(cb, "datamanager")
+    url = f"/crfs/records/crfs.forminstance/{form.pk}/queries/"
+    refused = dm.post(url, {"field": "heart_rate", "text": "  "}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert "<html" not in html
+    assert "Say what is wrong or what to check." in html
+    assert not DataQuery.objects.exists()
+    raised = dm.post(url, {"field": "heart_rate", "text": "Check HR"}, HTTP_HX_REQUEST="true")
+    assert raised.status_code == 200
+    assert DataQuery.objects.get().text == "Check HR"
 
 
 def test_api_form_round_trip_and_conflict(cb):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from oncotrials.apps.accounts.models import Role
 from oncotrials.apps.accounts.services import membership_grant
 from oncotrials.apps.audit.models import AuditEvent
@@ -58,7 +60,9 @@ def test_an_allocation_is_added_listed_and_audited(journey, client_for):
     assert (event.action, event.actor_username) == ("create", "datamanager")
 
 
-def test_an_invalid_allocation_keeps_the_input_and_shows_the_errors(journey, client_for):
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-partial"])
+def test_an_invalid_allocation_keeps_the_input_and_shows_the_errors(journey, client_for, htmx):
+    """With htmx too the refusal answers 422 (htmx swaps it into the panel like a 200)."""
     j = journey
     data = {
         "action": "allocate",
@@ -68,11 +72,57 @@ def test_an_invalid_allocation_keeps_the_input_and_shows_the_errors(journey, cli
         "alloc-open_from": "2026-11-10",
         "alloc-open_until": "2026-11-01",
     }
-    r = client_for("datamanager").post(_url(j.cohort.trial), data)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    r = client_for("datamanager").post(_url(j.cohort.trial), data, **headers)
     assert r.status_code == 422
     assert set(r.context["alloc_form"].errors) == {"site", "slots", "open_until"}
-    assert 'value="2026-11-10"' in r.content.decode()
+    page = r.content.decode()
+    assert 'value="2026-11-10"' in page
+    assert "The end cannot be before the start." in page
+    assert ("<html" not in page) is htmx  # the panel's fragment, not a page
     assert not SlotAllocation.objects.exists()
+
+
+def test_under_htmx_a_refused_waitlist_step_answers_409_or_422_in_the_panel(
+    journey, client_for, unit
+):
+    """A step the trial's state refuses (already waiting, already confirmed) answers 409, a
+    release without its reason 422; each in the panel's fragment, nothing written."""
+    j = journey
+    trial = j.cohort.trial
+    entry = waitlist_add(patient=j.patient, cohort=j.cohort, by=unit.users["nurse"])
+    nurse = client_for("nurse")
+    data = {
+        "action": "waitlist",
+        "wait-research_id": j.patient.research_id,
+        "wait-cohort": j.cohort.pk,
+    }
+    r = nurse.post(_url(trial), data, HTTP_HX_REQUEST="true")
+    assert r.status_code == 409
+    page = r.content.decode()
+    assert "already on the waitlist" in page
+    assert f'value="{j.patient.research_id}"' in page
+    assert "<html" not in page
+    assert list(WaitlistEntry.objects.all()) == [entry]
+    _alloc(j, slots=1)
+    assert nurse.post(_url(trial), {"action": "offer", "entry": entry.pk}).status_code == 302
+    booking = SlotBooking.objects.get()
+    r = nurse.post(
+        _url(trial),
+        {"action": "release", "booking": booking.pk, "reason": " "},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 422
+    assert "Say why the slot is released." in r.content.decode()
+    assert SlotBooking.objects.get().status == "held"
+    investigator = client_for("investigator")
+    confirm = {"action": "confirm", "booking": booking.pk}
+    assert investigator.post(_url(trial), confirm, HTTP_HX_REQUEST="true").status_code == 200
+    confirmed_at = SlotBooking.objects.get().confirmed_at
+    r = investigator.post(_url(trial), confirm, HTTP_HX_REQUEST="true")
+    assert r.status_code == 409
+    assert "already confirmed" in r.content.decode()
+    assert SlotBooking.objects.get().confirmed_at == confirmed_at
 
 
 def test_allocations_need_the_right_and_the_trial_in_sight(journey, client_for):

@@ -393,7 +393,9 @@ def test_consent_form_versions_are_listed_and_added(unit, client_for):
     assert _events(object_type="subjects.consentform", object_id=str(form.pk))[0].action == "create"
 
 
-def test_an_invalid_consent_form_version_shows_its_errors(unit, client_for):
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-partial"])
+def test_an_invalid_consent_form_version_shows_its_errors(unit, client_for, htmx):
+    """With htmx too the refusal answers 422 (htmx swaps it into the panel like a 200)."""
     trial = unit.trial_main
     data = {
         "icf-version": "1.0",
@@ -401,10 +403,14 @@ def test_an_invalid_consent_form_version_shows_its_errors(unit, client_for):
         "icf-ethics_approval_date": "2027-02-01",
         "icf-valid_from": "2027-01-01",
     }
-    r = client_for("datamanager").post(f"/trials/{trial.pk}/consent-forms/", data)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    r = client_for("datamanager").post(f"/trials/{trial.pk}/consent-forms/", data, **headers)
     assert r.status_code == 422
     assert "valid before its ethics approval" in r.context["form"].errors["valid_from"][0]
-    assert 'value="2027-01-01"' in _page(r)
+    page = _page(r)
+    assert "valid before its ethics approval" in page
+    assert 'value="2027-01-01"' in page
+    assert ("<html" not in page) is htmx  # the panel's fragment, not a page
     assert not ConsentForm.objects.filter(trial=trial).exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -55,15 +56,22 @@ def test_an_uploaded_schedule_replaces_the_old_one_with_a_reason(unit, client_fo
     assert (last.action, last.reason) == ("update", "Amendment 3")
 
 
-def test_an_invalid_schedule_keeps_the_text_and_lists_every_error_with_its_path(unit, client_for):
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-partial"])
+def test_an_invalid_schedule_keeps_the_text_and_lists_every_error_with_its_path(
+    unit, client_for, htmx
+):
+    """With htmx too the refusal answers 422 (htmx swaps it into the panel like a 200)."""
     trial = unit.trial_main
     doc = yaml.safe_load(EXAMPLE.read_text())
     doc["visits"][0]["offset_days"] = "soon"
     doc["cycles"]["length_days"] = "three weeks"
     text = yaml.safe_dump(doc, sort_keys=False)
-    r = client_for("datamanager").post(_url(trial), {"schedule-document": text})
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    r = client_for("datamanager").post(_url(trial), {"schedule-document": text}, **headers)
     assert r.status_code == 422
     page = r.content.decode()
+    assert ("<html" not in page) is htmx  # the panel's fragment, not a page
+    assert "nothing was saved" in page
     assert "nothing was saved" in r.context["form"].errors["document"][0]
     problems = r.context["problems"]
     assert len(problems) >= 2

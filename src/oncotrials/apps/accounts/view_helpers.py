@@ -13,10 +13,12 @@ from django.core.paginator import Page, Paginator
 from django.http import (
     Http404,
     HttpRequest,
+    HttpResponse,
     HttpResponseForbidden,
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 
 from oncotrials.core.errors import NotFoundError, PermissionDeniedError
 
@@ -128,3 +130,22 @@ def form_refused(form: Any, exc: Any) -> None:
         return
     name = exc.extra.get("field")
     form.add_error(name if name in form.fields else None, exc.message)
+
+
+def form_panel(
+    request: HttpRequest,
+    page: str,
+    partial: str,
+    context: dict[str, Any],
+    *,
+    refused: bool = False,
+    conflict: bool = False,
+) -> HttpResponse:
+    """A panel with a form: the ``page`` template, or under htmx its ``partial``, answering 200,
+    422 when the form is refused (what was typed kept, each error beside its field) or 409 when
+    the record changed meanwhile. htmx swaps 422 and 409 into their target like a 200 (the
+    ``htmx-config`` of base.html), so the refusal shows where the user typed, and a client or a
+    log still tells a refused save from a saved one."""
+    status = 409 if conflict else 422 if refused else 200
+    template = partial if getattr(request, "htmx", False) else page
+    return render(request, template, context, status=status)

@@ -1,9 +1,9 @@
 """Web pages of the crfs app: casebooks, form entry, labs, exposure, the query work list, and
 the record panel (queries, source verification, signatures) shared by every record.
 
-Views parse, authorise (404 for what the caller may not see), call one service, render. With
-htmx, refusals are rendered into the partial with status 200 (htmx does not swap error
-responses); without htmx they keep their status (403, 409, 422).
+Views parse, authorise (404 for what the caller may not see), call one service, render. A
+refusal keeps its status (403, 409, 422), with htmx as without: htmx swaps a 409 or a 422 into
+the partial like a 200 (the ``htmx-config`` of base.html) and says that anything else failed.
 """
 
 from __future__ import annotations
@@ -58,10 +58,6 @@ from .services import (
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def _status(request: HttpRequest, exc: OncotrialsError) -> int:
-    return 200 if _htmx(request) else exc.status
 
 
 def _registration(request: HttpRequest, registration_id: int) -> Any:
@@ -221,7 +217,7 @@ def form_page(
         # Show the other user's values, and the version to edit next.
         ctx = _form_context(request, reg, visit_code, form_name, conflict=exc)
         ctx["mine"] = values
-        return _render_form(request, ctx, _status(request, exc))
+        return _render_form(request, ctx, exc.status)
     except OncotrialsError as exc:
         issues = list(exc.extra.get("issues", []))
         ctx = _form_context(
@@ -234,7 +230,7 @@ def form_page(
             issues=issues or None,
             version=version,
         )
-        return _render_form(request, ctx, _status(request, exc))
+        return _render_form(request, ctx, exc.status)
     if _htmx(request):
         return _render_form(request, _form_context(request, reg, visit_code, form_name), 200)
     return redirect("crfs-form", registration_id=reg.pk, visit_code=visit_code, form_name=form_name)
@@ -368,7 +364,8 @@ def _panel_context(request: HttpRequest, record: Any, error: str = "") -> dict[s
 def _after(request: HttpRequest, record: Any, error: OncotrialsError | None) -> HttpResponse:
     if _htmx(request):
         ctx = _panel_context(request, record, error.message if error else "")
-        return render(request, "crfs/_partials/record_panel.html", {"panel": ctx})
+        status = error.status if error is not None else 200
+        return render(request, "crfs/_partials/record_panel.html", {"panel": ctx}, status=status)
     if error is not None:
         ctx = _panel_context(request, record, error.message)
         return render(request, "crfs/record_panel_page.html", {"panel": ctx}, status=error.status)

@@ -8,14 +8,15 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from oncotrials.apps.accounts.access import Action, acting_user, may
+from oncotrials.apps.accounts.view_helpers import form_panel, form_refused
 from oncotrials.apps.trials.models import Trial
 from oncotrials.apps.trials.selectors import trial_get_for_user
-from oncotrials.core.errors import NotFoundError, OncotrialsError
+from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
 from .models import ConsentForm, ConsentKind
 from .services import consent_form_create
@@ -59,6 +60,7 @@ def trial_consent_forms(request: HttpRequest, trial_id: int) -> HttpResponse:
         raise Http404("No such trial.") from None
     editable = may(request.user, Action.EDIT_PORTFOLIO, on=trial)
     form = None
+    conflict = False
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("Your role does not allow you to edit the portfolio.")
@@ -72,8 +74,8 @@ def trial_consent_forms(request: HttpRequest, trial_id: int) -> HttpResponse:
                     **form.cleaned_data,
                 )
             except OncotrialsError as exc:
-                field = exc.extra.get("field")
-                form.add_error(field if field in form.fields else None, exc.message)
+                form_refused(form, exc)
+                conflict = isinstance(exc, ConflictError)
             else:
                 if not getattr(request, "htmx", False):
                     return redirect("trial-detail", trial_id=trial.pk)
@@ -85,7 +87,11 @@ def trial_consent_forms(request: HttpRequest, trial_id: int) -> HttpResponse:
         "consent_forms": ConsentForm.objects.filter(trial=trial).select_related("supersedes"),
         "form": form,
     }
-    if getattr(request, "htmx", False):  # htmx swaps a 200 only: the partial carries the errors
-        return render(request, "subjects/_partials/consent_forms.html", context)
-    refused = form is not None and form.is_bound
-    return render(request, "subjects/consent_forms.html", context, status=422 if refused else 200)
+    return form_panel(
+        request,
+        "subjects/consent_forms.html",
+        "subjects/_partials/consent_forms.html",
+        context,
+        refused=form is not None and form.is_bound,
+        conflict=conflict,
+    )

@@ -13,16 +13,22 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from oncotrials.apps.accounts.access import Action, acting_user, may, scope_for
 from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.view_helpers import form_panel, form_refused
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial
 from oncotrials.apps.trials.selectors import trial_get_for_user
-from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDeniedError
+from oncotrials.core.errors import (
+    ConflictError,
+    NotFoundError,
+    OncotrialsError,
+    PermissionDeniedError,
+)
 
 from .models import BookingStatus, SlotBooking, WaitlistEntry
 from .selectors import patients_visible_to, slot_summary
@@ -113,6 +119,7 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
     wait_form: WaitlistForm | None = None
     error = ""
     message = ""
+    conflict = done = False
     if request.method == "POST":
         action = request.POST.get("action", "")
         user = acting_user(request.user)
@@ -127,10 +134,8 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
                     try:
                         slot_allocate(by=user, **alloc_form.cleaned_data)
                     except OncotrialsError as exc:
-                        field = exc.extra.get("field")
-                        alloc_form.add_error(
-                            field if field in alloc_form.fields else None, exc.message
-                        )
+                        form_refused(alloc_form, exc)
+                        conflict = isinstance(exc, ConflictError)
                     else:
                         alloc_form, message = None, str(_("Allocation added."))
             elif action in ("waitlist", "offer", "release", "promote") and not may(
@@ -154,6 +159,7 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
                             raise
                         except OncotrialsError as exc:
                             wait_form.add_error(None, exc.message)
+                            conflict = isinstance(exc, ConflictError)
                         else:
                             wait_form, message = None, str(_("Patient added to the waitlist."))
             elif action == "offer":
@@ -193,6 +199,7 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
             raise
         except OncotrialsError as exc:
             error = exc.message
+            conflict = isinstance(exc, ConflictError)
         done = not error and alloc_form is None and wait_form is None
         if done and not getattr(request, "htmx", False):
             return redirect("trial-detail", trial_id=trial.pk)
@@ -230,10 +237,14 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
         "message": message,
         "may_confirm": may(request.user, Action.CONFIRM_SLOT, on=trial),
     }
-    if getattr(request, "htmx", False):  # htmx swaps a 200 only: the partial carries the errors
-        return render(request, "subjects/_partials/trial_slots.html", context)
-    refused = request.method == "POST"  # a done step has redirected
-    return render(request, "subjects/trial_slots.html", context, status=422 if refused else 200)
+    return form_panel(
+        request,
+        "subjects/trial_slots.html",
+        "subjects/_partials/trial_slots.html",
+        context,
+        refused=request.method == "POST" and not done,
+        conflict=conflict,
+    )
 
 
 def _entry(request: HttpRequest, trial: Trial, patients: Any) -> WaitlistEntry:

@@ -13,12 +13,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from oncotrials.apps.accounts.access import Action, acting_user, may
-from oncotrials.core.errors import NotFoundError, OncotrialsError
+from oncotrials.apps.accounts.view_helpers import form_panel, form_refused
+from oncotrials.core.errors import ConflictError, NotFoundError, OncotrialsError
 
 from .models import Trial, VisitScheduleDefinition
 from .selectors import trial_get_for_user
@@ -84,6 +85,7 @@ def trial_visit_schedule(request: HttpRequest, trial_id: int) -> HttpResponse:
     form = None
     problems: list[Any] = []
     saved = False
+    conflict = False
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("Your role does not allow you to edit the portfolio.")
@@ -106,8 +108,8 @@ def trial_visit_schedule(request: HttpRequest, trial_id: int) -> HttpResponse:
                         by=acting_user(request.user),
                     )
                 except OncotrialsError as exc:
-                    field = exc.extra.get("field")
-                    form.add_error(field if field in form.fields else None, exc.message)
+                    form_refused(form, exc)
+                    conflict = isinstance(exc, ConflictError)
                 else:
                     if not getattr(request, "htmx", False):
                         return redirect("trial-detail", trial_id=trial.pk)
@@ -122,10 +124,14 @@ def trial_visit_schedule(request: HttpRequest, trial_id: int) -> HttpResponse:
         "problems": problems,
         "saved": saved,
     }
-    if getattr(request, "htmx", False):  # htmx swaps a 200 only: the partial carries the errors
-        return render(request, "trials/_partials/visit_schedule.html", context)
-    refused = form is not None and form.is_bound
-    return render(request, "trials/visit_schedule.html", context, status=422 if refused else 200)
+    return form_panel(
+        request,
+        "trials/visit_schedule.html",
+        "trials/_partials/visit_schedule.html",
+        context,
+        refused=form is not None and form.is_bound,
+        conflict=conflict,
+    )
 
 
 def _visits(definition: VisitScheduleDefinition | None) -> list[dict[str, Any]]:

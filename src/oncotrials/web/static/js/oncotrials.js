@@ -121,6 +121,16 @@ document.addEventListener("DOMContentLoaded", () => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token) evt.detail.headers["X-CSRFToken"] = token.content;
   });
+  // A refused form (422, or 409 when the record changed meanwhile) is swapped in like a 200
+  // (htmx-config in base.html). Any other error, or no answer at all, swaps nothing: say so
+  // rather than leave the click without an effect; the next request hides the message again.
+  const requestError = document.querySelector("[data-request-error]");
+  if (requestError) {
+    const fail = () => { requestError.hidden = false; };
+    document.body.addEventListener("htmx:responseError", fail);
+    document.body.addEventListener("htmx:sendError", fail);
+    document.body.addEventListener("htmx:beforeRequest", () => { requestError.hidden = true; });
+  }
   wrapTables(document);
   markScrollRegions();
   document.body.addEventListener("htmx:afterSwap", (evt) => {

@@ -138,13 +138,17 @@ def patient_get_for_user(*, user: Actor, patient_id: int) -> Patient:
 def patients_for_user(
     *, user: Actor, q: str = "", trial_id: int | None = None
 ) -> QuerySet[Patient]:
+    """Patients the user may see; ``trial_id``: those registered or screened in that trial, as
+    far as the user may see their registrations and screenings (a member limited to trial A
+    asking for trial B learns nothing of which of its patients take part in B)."""
     qs = patients_visible_to(user).select_related("site")
     if q:
         qs = qs.filter(research_id__icontains=q.strip())
     if trial_id is not None:
         qs = qs.filter(
-            Q(registrations__trial_id=trial_id) | Q(screenings__trial_id=trial_id)
-        ).distinct()
+            Q(pk__in=registrations_visible_to(user).filter(trial_id=trial_id).values("patient_id"))
+            | Q(pk__in=screenings_visible_to(user).filter(trial_id=trial_id).values("patient_id"))
+        )
     return qs
 
 

@@ -17,12 +17,13 @@ from django.utils.translation import gettext
 from oncotrials.apps.accounts.core_messages import translated
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.operations.accrual_messages import ACCRUAL_MESSAGES
-from oncotrials.apps.subjects.models import ScreenFailureReason, SlotBooking
+from oncotrials.apps.subjects.models import ScreenFailureReason
 from oncotrials.apps.subjects.selectors import (
     consents_visible_to,
     patients_visible_to,
     registrations_visible_to,
     screenings_visible_to,
+    slot_bookings_visible_to,
 )
 from oncotrials.apps.trials.models import Cohort, Trial, TrialStatusChange
 from oncotrials.apps.trials.selectors import trials_visible_to
@@ -248,9 +249,9 @@ def activity_for(
     ]
     slots = [
         SlotRow(booked.date(), confirmed.date() if confirmed else None)
-        for booked, confirmed in SlotBooking.objects.filter(
-            patient__in=patients_visible_to(user)
-        ).values_list("booked_at", "confirmed_at")
+        for booked, confirmed in slot_bookings_visible_to(user).values_list(
+            "booked_at", "confirmed_at"
+        )
     ]
     return activity_report(
         year=year,

@@ -88,7 +88,8 @@ def patients_identity(request: HttpRequest, patient_id: int, purpose: str) -> An
 
 @router.get("/patients/{patient_id}/consents", response={200: list[ConsentOut], **ERRORS})
 def consents_list(request: HttpRequest, patient_id: int) -> Any:
-    return list(patient_get_for_user(user=request.user, patient_id=patient_id).consents.all())
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    return list(consents_visible_to(request.user).filter(patient=patient))
 
 
 @router.post("/patients/{patient_id}/consents", response={201: ConsentOut, **ERRORS})

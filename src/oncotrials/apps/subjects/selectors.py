@@ -138,13 +138,17 @@ def patient_get_for_user(*, user: Actor, patient_id: int) -> Patient:
 def patients_for_user(
     *, user: Actor, q: str = "", trial_id: int | None = None
 ) -> QuerySet[Patient]:
+    """Patients the user may see; ``trial_id``: those registered or screened in that trial, as
+    far as the user may see their registrations and screenings (a member limited to trial A
+    asking for trial B learns nothing of which of its patients take part in B)."""
     qs = patients_visible_to(user).select_related("site")
     if q:
         qs = qs.filter(research_id__icontains=q.strip())
     if trial_id is not None:
         qs = qs.filter(
-            Q(registrations__trial_id=trial_id) | Q(screenings__trial_id=trial_id)
-        ).distinct()
+            Q(pk__in=registrations_visible_to(user).filter(trial_id=trial_id).values("patient_id"))
+            | Q(pk__in=screenings_visible_to(user).filter(trial_id=trial_id).values("patient_id"))
+        )
     return qs
 
 
@@ -237,11 +241,27 @@ def screening_log(*, trial: Any) -> QuerySet[ScreeningEpisode]:
     )
 
 
-def slot_summary(*, trial: Any, site_ids: set[int] | None = None) -> list[dict[str, Any]]:
-    """Per allocation of the trial: slots, held, used and free."""
-    allocations = SlotAllocation.objects.filter(cohort__trial=trial)
-    if site_ids is not None:
-        allocations = allocations.filter(site_id__in=site_ids)
+def slot_allocations_visible_to(user: Actor) -> QuerySet[SlotAllocation]:
+    """Slot allocations the user may see: an allocation belongs to its site and to its
+    cohort's trial (``accounts.access.scope_condition``); another site's allocations of a
+    shared trial, and their counts of slots held and used, stay hidden."""
+    cond = scope_condition(user, site="site_id", trial="cohort__trial_id")
+    qs = SlotAllocation.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def slot_bookings_visible_to(user: Actor) -> QuerySet[SlotBooking]:
+    """Slot bookings the user may see: a booking belongs to its patient's site and to the trial
+    of its allocation's cohort, like a registration (a member limited to trial A sees the
+    patient, never the patient's slots in trial B)."""
+    cond = scope_condition(user, site="patient__site_id", trial="allocation__cohort__trial_id")
+    qs = SlotBooking.objects.all()
+    return qs if cond is None else qs.filter(cond)
+
+
+def slot_summary(*, trial: Any, user: Actor) -> list[dict[str, Any]]:
+    """Per allocation of the trial that the user may see: slots, held, used and free."""
+    allocations = slot_allocations_visible_to(user).filter(cohort__trial=trial)
     return slot_summary_for(allocations=allocations)
 
 

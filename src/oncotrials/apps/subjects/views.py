@@ -18,7 +18,6 @@ from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .forms import WorklistFilterForm
-from .models import SlotAllocation
 from .selectors import (
     VisitFilters,
     arm_visible_to,
@@ -33,6 +32,7 @@ from .selectors import (
     registrations_with_calendar,
     screening_log,
     screenings_visible_to,
+    slot_allocations_visible_to,
     slot_summary,
     slot_summary_for,
     visits_due,
@@ -189,7 +189,7 @@ def trial_patients(request: HttpRequest, trial_id: int) -> HttpResponse:
             .order_by("-registered_on")
         ],
         "screenings": _screening_log(request, trial)[:200],
-        "slots": slot_summary(trial=trial),
+        "slots": slot_summary(trial=trial, user=request.user),
     }
     return render(request, "subjects/_partials/trial_patients.html", context)
 
@@ -306,12 +306,10 @@ def worklists(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if wants_csv(request):
         return _visits_csv(visits, today)
     page, query = list_page(request, visits)
-    visible_trials = trials_visible_to(request.user)
     expiring = [
         row
         for row in slot_summary_for(
-            allocations=SlotAllocation.objects.filter(
-                cohort__trial__in=visible_trials,
+            allocations=slot_allocations_visible_to(request.user).filter(
                 open_until__gte=today,
                 open_until__lte=today + dt.timedelta(days=14),
             )

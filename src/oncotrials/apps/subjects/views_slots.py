@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from oncotrials.apps.accounts.access import Action, acting_user, may, scope_for
+from oncotrials.apps.accounts.access import Action, acting_user, may
 from oncotrials.apps.accounts.models import Site
 from oncotrials.apps.accounts.view_helpers import form_panel, form_refused
 from oncotrials.apps.trials.models import Cohort, DoseLevel, Trial
@@ -88,13 +88,6 @@ class WaitlistForm(forms.Form):
         field = self.fields["cohort"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Cohort.objects.filter(trial=trial, is_open=True).order_by("code")
-
-
-def _visible_site_ids(user: Any, trial: Trial) -> set[int] | None:
-    scope = scope_for(user)
-    if scope.is_admin:
-        return None
-    return set(scope.site_roles) | set(scope.trial_roles.get(trial.pk, {}))
 
 
 def _int(value: str | None) -> int:
@@ -203,7 +196,6 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
         done = not error and alloc_form is None and wait_form is None
         if done and not getattr(request, "htmx", False):
             return redirect("trial-detail", trial_id=trial.pk)
-    site_ids = _visible_site_ids(request.user, trial)
     if editable and alloc_form is None and alloc_sites:
         alloc_form = AllocationForm(
             trial=trial,
@@ -227,7 +219,7 @@ def trial_slots(request: HttpRequest, trial_id: int) -> HttpResponse:
     )
     context = {
         "trial": trial,
-        "slots": slot_summary(trial=trial, site_ids=site_ids),
+        "slots": slot_summary(trial=trial, user=request.user),
         "alloc_form": alloc_form,
         "wait_form": wait_form,
         "waiting": waiting,

@@ -166,6 +166,18 @@ def genomic_samples_visible_to(user: Actor | None) -> QuerySet[Sample]:
     return Sample.objects.all() if cond is None else Sample.objects.filter(cond)
 
 
+def genomic_samples_hidden_from(user: Actor) -> QuerySet[Sample]:
+    """Samples of patients the user sees that ``genomic_samples_visible_to`` leaves out: what
+    an explanation built on every sample (matching) must not tell. Empty, without a query,
+    when nothing can be left out (an administrator, site-wide memberships only)."""
+    scope = scope_for(user)
+    if scope.is_admin or not scope.trial_roles:
+        return Sample.objects.none()
+    return Sample.objects.filter(patient__in=patients_visible_to(user)).exclude(
+        pk__in=genomic_samples_visible_to(user).values("pk")
+    )
+
+
 def genomic_samples_within(
     *, patients: QuerySet[Patient], registrations: QuerySet[Registration]
 ) -> QuerySet[Sample]:

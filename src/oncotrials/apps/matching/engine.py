@@ -74,7 +74,10 @@ from oncotrials.apps.genomics.models import (
     StructuralVariant,
 )
 from oncotrials.apps.genomics.models import GenomicReport as DbReport
-from oncotrials.apps.genomics.selectors import genomic_samples_visible_to, reports_for_user
+from oncotrials.apps.genomics.selectors import (
+    genomic_samples_hidden_from,
+    genomic_samples_visible_to,
+)
 from oncotrials.apps.matching.criteria import shipped_oncotree
 from oncotrials.apps.subjects.models import (
     BaselineObservation,
@@ -1095,9 +1098,9 @@ def hidden_therapies(user: MatchingActor, patients: Iterable[Any]) -> dict[int, 
     )
     # Therapies recorded on genomic samples the user may not see (a specimen of another trial).
     sample_rows = list(
-        Sample.objects.filter(patient_id__in=ids)
+        genomic_samples_hidden_from(user)
+        .filter(patient_id__in=ids)
         .exclude(therapy="")
-        .exclude(pk__in=genomic_samples_visible_to(user).values("pk"))
         .values_list("patient_id", "therapy")
     )
     if not rows and not line_rows and not sample_rows:
@@ -1320,15 +1323,19 @@ def hidden_genomics(
     ids = [rid for rids in current.values() for rid in rids]
     if not ids:
         return {}
-    shown: set[int] = set()
-    for chunk in _chunks(ids):
-        shown.update(reports_for_user(user=user).filter(pk__in=chunk).values_list("pk", flat=True))
+    unseen: set[int] = set()
+    for chunk in _chunks(ids):  # no query when nothing can be hidden from the user
+        unseen.update(
+            DbReport.objects.filter(
+                pk__in=chunk, sample__in=genomic_samples_hidden_from(user)
+            ).values_list("pk", flat=True)
+        )
     out: dict[int, HiddenGenomics] = {}
     for pid, rids in current.items():
-        hidden = {rid for rid in rids if rid not in shown}
+        hidden = {rid for rid in rids if rid in unseen}
         if not hidden:
             continue
-        seen = [rid for rid in rids if rid in shown]
+        seen = [rid for rid in rids if rid not in unseen]
         every = _genomics(rids, set(rids))
         part = _genomics(seen, set(seen))
         out[pid] = HiddenGenomics(

@@ -58,3 +58,47 @@ def test_unchanged_calendars_are_reused_and_changes_show_at_once(journey, enrol)
     )
     assert registrations_visible_to(nurse).filter(pk=third.pk).exists()
     assert (third.pk, "C1D8") not in _due(nurse)
+
+
+def test_a_target_range_reads_the_evidence_of_the_registrations_it_may_list_only(
+    journey, enrol, monkeypatch
+):
+    from oncotrials.apps.crfs.services import administration_record
+    from oncotrials.apps.subjects import visit_evidence
+    from oncotrials.apps.subjects.selectors import VisitFilters
+    from oncotrials.apps.subjects.services import visit_record
+
+    nurse = journey.unit.users["nurse"]
+    recorded, attested, due = enrol(3)  # each with C1D8 due today
+    visit_record(registration=recorded, code="C1D8", on=TODAY, by=nurse)
+    administration_record(
+        registration=attested,
+        agent="Drug B",
+        dose="50",
+        unit="mg",
+        administered_on=TODAY,
+        visit_code="C1D8",
+        by=nurse,
+    )
+    everything = visits_due(user=nurse, today=TODAY)
+    asked: list[list[int]] = []
+
+    def recording(provider):
+        def read(ids):
+            asked.append(sorted(ids))
+            return provider(ids)
+
+        return read
+
+    monkeypatch.setattr(
+        visit_evidence, "PROVIDERS", [recording(p) for p in visit_evidence.PROVIDERS]
+    )
+    today_only = visits_due(
+        user=nurse, today=TODAY, filters=VisitFilters(target_from=TODAY, target_to=TODAY)
+    )
+    # The rows of the whole list due today, the dose attesting C1D8 of the second...
+    assert today_only == [r for r in everything if r["visit"].target == TODAY]
+    assert [(r["registration"].pk, r["visit"].code) for r in today_only] == [(due.pk, "C1D8")]
+    # ... but the evidence of the first, whose visits of today were all recorded, was not read.
+    assert asked
+    assert all(ids == sorted([attested.pk, due.pk]) for ids in asked)

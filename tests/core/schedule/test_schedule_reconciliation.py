@@ -9,6 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oncotrials.core.errors import ValidationError
 from oncotrials.core.schedule import (
@@ -132,3 +134,38 @@ def test_visits_marked_not_done_or_not_applicable(schedule):
 def test_a_mark_must_be_not_done_or_not_applicable(schedule):
     with pytest.raises(ValidationError, match=r"marked\.C1D8"):
         _cal(schedule, D(2026, 11, 20), marked={"C1D8": VisitStatus.DONE})
+
+
+_DAYS = st.integers(min_value=-40, max_value=200).map(lambda n: C1D1 + dt.timedelta(days=n))
+_KINDS = st.sampled_from(["adverse_events", "recist", "labs", "visit:C1D8", "visit:C2D1"])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    today=st.integers(min_value=0, max_value=200).map(lambda n: C1D1 + dt.timedelta(days=n)),
+    evidence=st.dictionaries(_KINDS, st.lists(_DAYS, max_size=4), max_size=4),
+    eot=st.one_of(st.none(), st.integers(min_value=0, max_value=120)),
+    marked=st.dictionaries(
+        st.sampled_from(["C1D8", "C2D1", "IMG1"]),
+        st.sampled_from([VisitStatus.NOT_DONE, VisitStatus.NOT_APPLICABLE]),
+        max_size=2,
+    ),
+)
+def test_evidence_only_closes_visits_never_opens_or_moves_one(
+    schedule, today, evidence, eot, marked
+):
+    # What lets a work list read the evidence only of registrations that have an open visit
+    # without it (subjects.selectors.calendars_for).
+    end = C1D1 + dt.timedelta(days=eot) if eot is not None and eot <= (today - C1D1).days else None
+    common = {"registered_on": D(2026, 11, 12), "end_of_treatment": end, "marked": marked}
+    bare = _cal(schedule, today, **common)
+    told = _cal(schedule, today, evidence=evidence, per_cycle=("adverse_events",), **common)
+
+    def open_visits(cal):
+        return {
+            (v.code, v.target, v.earliest, v.latest, v.status) for v in cal.visits if not v.closed
+        }
+
+    assert open_visits(told) <= open_visits(bare)

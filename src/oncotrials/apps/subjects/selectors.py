@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -507,12 +507,20 @@ def registrations_with_calendar(
 
 
 def calendars_for(
-    registrations: Iterable[Registration], *, today: dt.date | None = None
+    registrations: Iterable[Registration],
+    *,
+    today: dt.date | None = None,
+    open_visit: Callable[[Any], bool] | None = None,
 ) -> list[tuple[Registration, Any]]:
     """``(registration, calendar)`` for registrations whose trial declares a schedule, with the
-    evidence of all of them fetched at once (one query per provider)."""
+    evidence of all of them fetched at once (one query per provider).
+
+    ``open_visit``: the caller only wants calendars with an open visit (not done, not marked)
+    for which it is true. Evidence only ever closes a visit (it is done on the evidence's date),
+    never opens or moves one, so a registration whose calendar without evidence has no such visit
+    cannot have one with it: it is left out, and its evidence is not read.
+    """
     regs = [r for r in registrations if getattr(r.trial, "visit_schedule", None) is not None]
-    proofs = evidence_for([r.pk for r in regs])
     rows: dict[int, list[tuple[str, dt.date, str]]] | None = None
     if any("visits" not in getattr(r, "_prefetched_objects_cache", {}) for r in regs):
         rows = defaultdict(list)  # the visit records of all of them, in one query, as rows
@@ -520,6 +528,21 @@ def calendars_for(
             registration_id__in=[r.pk for r in regs]
         ).values_list("registration_id", "code", "on", "outcome"):
             rows[reg_id].append((code, on, outcome))
+    if open_visit is not None:
+        regs = [
+            r
+            for r in regs
+            if any(
+                not v.closed and open_visit(v)
+                for v in registration_calendar(
+                    registration=r,
+                    today=today,
+                    evidence={},
+                    visits=None if rows is None else rows[r.pk],
+                ).visits
+            )
+        ]
+    proofs = evidence_for([r.pk for r in regs])
     return [
         (
             r,
@@ -545,6 +568,20 @@ class VisitFilters:
     descending: bool = False
 
 
+_DUE = (VisitStatus.DUE, VisitStatus.OVERDUE)
+# The registration's own columns ``registration_calendar`` reads.
+_CALENDAR_FIELDS = (
+    "pk",
+    "patient_id",
+    "trial_id",
+    "screening_id",
+    "registered_on",
+    "status",
+    "status_date",
+    "treatment_start",
+)
+
+
 def visits_due(
     *, user: Actor, today: dt.date | None = None, filters: VisitFilters | None = None
 ) -> list[dict[str, Any]]:
@@ -561,12 +598,19 @@ def visits_due(
         regs = regs.filter(trial_id=f.trial_id)
     if f.site_id is not None:
         regs = regs.filter(patient__site_id=f.site_id)
-    # What the calendar and the rows read, and no more: no JSON column of the joined rows, and
-    # of the status history only the changes to end of treatment (all ``_end_dates`` reads).
+    # What the calendar and the rows (patient, site, trial code) read, and no more: of the trials
+    # their code and schedule, of the status history only the changes to end of treatment (all
+    # ``_end_dates`` reads).
     regs = (
-        regs.select_related("patient__site", "cohort", "screening")
-        .defer("cohort__match_criteria", "screening__checklist")
+        regs.select_related("patient__site", "screening")
+        .only(
+            *_CALENDAR_FIELDS,
+            "patient__research_id",
+            "patient__site__code",
+            "screening__closed_on",
+        )
         .prefetch_related(
+            Prefetch("trial", queryset=Trial.objects.only("pk", "protocol_code")),
             "trial__visit_schedule",
             Prefetch(
                 "status_history",
@@ -576,16 +620,26 @@ def visits_due(
             ),
         )
     )
-    rows = []
-    for reg, calendar in calendars_for(regs, today=today):
-        for visit in calendar.visits:
-            if visit.status.value not in ("due", "overdue"):
-                continue
-            if f.target_from is not None and visit.target < f.target_from:
-                continue
-            if f.target_to is not None and visit.target > f.target_to:
-                continue
-            rows.append({"registration": reg, "visit": visit})
+
+    def wanted(visit: Any) -> bool:
+        return (
+            visit.status in _DUE
+            and (f.target_from is None or visit.target >= f.target_from)
+            and (f.target_to is None or visit.target <= f.target_to)
+        )
+
+    rows = [
+        {"registration": reg, "visit": visit}
+        # Without a target range nearly every registration has a visit due or overdue: looking
+        # at its calendar without evidence first would only cost more.
+        for reg, calendar in calendars_for(
+            regs,
+            today=today,
+            open_visit=wanted if (f.target_from, f.target_to) != (None, None) else None,
+        )
+        for visit in calendar.visits
+        if wanted(visit)
+    ]
     rows.sort(
         key=lambda r: (r["visit"].target, r["registration"].patient.research_id, r["visit"].code)
     )

@@ -255,10 +255,11 @@ def _visible_sites(user: Actor) -> list[tuple[int, str]]:
 
 def _visit_filters(request: HttpRequest) -> tuple[WorklistFilterForm, VisitFilters]:
     choices = {
-        "trials": [
-            (t.pk, t.protocol_code)
-            for t in trials_visible_to(request.user).order_by("protocol_code")
-        ],
+        "trials": list(
+            trials_visible_to(request.user)
+            .order_by("protocol_code")
+            .values_list("pk", "protocol_code")
+        ),
         "sites": _visible_sites(request.user),
     }
     form = WorklistFilterForm(request.GET, **choices)

@@ -284,7 +284,14 @@ def test_deferred_evaluation_of_several_patients_equals_evaluating_each(register
     """At the end of ``evaluations_deferred`` the patients are read and stored together: the
     rows (and their order) are those of evaluating each patient on its own, one after the
     other; a patient whose baseline is a draft gets no evaluation either way."""
-    from oncotrials.apps.tumours.services import _evaluate_and_store, evaluations_deferred
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.tumours.services import (
+        _evaluate_and_store,
+        _evaluate_and_store_many,
+        evaluations_deferred,
+    )
 
     c = registered(4)
     nurse = c.journey.unit.users["nurse"]
@@ -326,3 +333,10 @@ def test_deferred_evaluation_of_several_patients_equals_evaluating_each(register
     for reg in c.registrations:
         _evaluate_and_store(reg)
     assert _stored_responses() == together
+    # Read and written together: as many statements for four patients as for one.
+    with CaptureQueriesContext(connection) as one:
+        _evaluate_and_store_many(c.registrations[:1])
+    with CaptureQueriesContext(connection) as four:
+        _evaluate_and_store_many(c.registrations)
+    assert len(four) == len(one)
+    assert _stored_responses()[1] == together[1]

@@ -318,3 +318,85 @@ def test_storing_an_aliquot_reads_no_registration_and_the_box_path_with_its_lock
     assert custody is not None
     assert custody.to_location == "F-80-1 / R1 / B1 B3"
     assert custody.custodian == "main"
+
+
+def _stored_state(labels: list[str], box: Any, since: int) -> dict[str, Any]:
+    """Where the specimens are, the box's version, their custody and the audit events written
+    after event ``since`` (objects named by label; times, and the row digests that hold them,
+    left out)."""
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.biobank.models import Container, CustodyEvent, Specimen
+
+    by_pk = dict(Specimen.objects.filter(label__in=labels).values_list("pk", "label"))
+    return {
+        "specimens": list(
+            Specimen.objects.filter(label__in=labels)
+            .order_by("label")
+            .values_list("label", "box_id", "row", "column", "version", "storage_temperature")
+        ),
+        "box_version": Container.objects.get(pk=box.pk).version,
+        "custody": [
+            (by_pk[e.specimen_id], e.kind, e.from_location, e.to_location, e.custodian, e.note)
+            for e in CustodyEvent.objects.filter(specimen_id__in=by_pk).order_by("pk")
+        ],
+        "audit": [
+            (e.action, by_pk.get(int(e.object_id)), e.changes, bool(e.row_digest), e.seq)
+            for e in AuditEvent.objects.filter(
+                pk__gt=since, object_type="biobank.specimen"
+            ).order_by("pk")
+        ],
+    }
+
+
+def test_storing_several_at_once_equals_storing_each(bank: Any, collect: Any, at: Any) -> None:
+    """``specimens_store`` writes what storing each specimen in turn writes: positions,
+    versions, the box's version, custody and audit events, in the same order; a specimen may
+    take the position another one of the same batch leaves."""
+    from django.db import transaction
+
+    from oncotrials.apps.audit.models import AuditEvent
+    from oncotrials.apps.audit.services import audit_verify
+    from oncotrials.apps.biobank.services import specimen_store, specimens_store
+
+    def scenario(together: bool) -> dict[str, Any]:
+        a, b, c = collect(bank), collect(bank), collect(bank)
+        specimen_store(specimen=a, box=bank.box, row=1, column=1, by=bank.tech)
+        since = AuditEvent.objects.order_by("pk").last().pk
+        placements = [(a, bank.box, 2, 2), (b, bank.box, 1, 1), (c, bank.box, 3, 3)]
+        if together:
+            stored = specimens_store(placements=placements, by=bank.tech)
+            assert [s.label for s in stored] == [a.label, b.label, c.label]
+        else:
+            for s, box, row, column in placements:
+                specimen_store(specimen=s, box=box, row=row, column=column, by=bank.tech)
+        return _stored_state([a.label, b.label, c.label], bank.box, since)
+
+    point = transaction.savepoint()
+    one_by_one = scenario(False)
+    transaction.savepoint_rollback(point)
+    together = scenario(True)
+    assert together == one_by_one
+    assert [row[1:4] for row in together["specimens"]] == [
+        (bank.box.pk, 2, 2),
+        (bank.box.pk, 1, 1),
+        (bank.box.pk, 3, 3),
+    ]
+    assert [e[1] for e in together["custody"]].count("moved") == 1
+    assert audit_verify(rows=True).ok  # each row digest is the row's after its own move
+
+
+def test_storing_several_is_refused_whole(bank: Any, collect: Any, at: Any) -> None:
+    """One placement refused (a position another specimen holds, or two specimens asked into
+    one position): nothing of the batch is stored."""
+    from oncotrials.apps.biobank.services import specimen_store, specimens_store
+
+    a, b, c = collect(bank), collect(bank), collect(bank)
+    specimen_store(specimen=a, box=bank.box, row=1, column=1, by=bank.tech)
+    before = _counts()
+    with pytest.raises(ConflictError, match=f"A1 holds {a.label}"):
+        specimens_store(placements=[(b, bank.box, 2, 1), (c, bank.box, 1, 1)], by=bank.tech)
+    with pytest.raises(ConflictError, match=f"B1 holds {b.label}"):
+        specimens_store(placements=[(b, bank.box, 2, 1), (c, bank.box, 2, 1)], by=bank.tech)
+    assert _counts() == before
+    b.refresh_from_db()
+    assert b.box_id is None

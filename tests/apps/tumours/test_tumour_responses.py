@@ -265,3 +265,78 @@ def test_deferred_evaluation_rolls_back_with_its_block(registered, tm):
         interrupted()
     assert not Assessment.objects.exists()
     assert not ResponseEvaluation.objects.exists()
+
+
+def _stored_responses():
+    """The stored evaluations and timepoints, without ids and computation times."""
+    evaluations = [
+        {k: v for k, v in e.items() if k not in ("id", "computed_at")}
+        for e in ResponseEvaluation.objects.order_by("pk").values()
+    ]
+    timepoints = [
+        {k: v for k, v in t.items() if k not in ("id", "evaluation_id")}
+        for t in TimepointResponse.objects.order_by("pk").values()
+    ]
+    return evaluations, timepoints
+
+
+def test_deferred_evaluation_of_several_patients_equals_evaluating_each(registered, tm):
+    """At the end of ``evaluations_deferred`` the patients are read and stored together: the
+    rows (and their order) are those of evaluating each patient on its own, one after the
+    other; a patient whose baseline is a draft gets no evaluation either way."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.tumours.services import (
+        _evaluate_and_store,
+        _evaluate_and_store_many,
+        evaluations_deferred,
+    )
+
+    c = registered(4)
+    nurse = c.journey.unit.users["nurse"]
+    tumour_settings_save(
+        trial=c.reg.trial,
+        criteria="recist1.1",
+        confirmation_required=True,
+        version=0,
+        by=c.journey.unit.users["investigator"],
+    )
+    courses = [
+        [("20", "15"), ("19", "15"), ("19", "14")],
+        [("40", "30"), ("45", "32")],
+        [("10", "8")],
+        [("31", "20")],
+    ]
+    with evaluations_deferred():
+        for i, (reg, course) in enumerate(zip(c.registrations, courses, strict=True)):
+            baseline_save(
+                registration=reg,
+                date=tm.BASELINE,
+                method="CT",
+                lesions=tm.lesions(),
+                complete=i != 3,
+                by=nurse,
+            )
+            for k, (t1, t2) in enumerate(course):
+                assessment_save(
+                    registration=reg,
+                    date=dt.date(2027, 1, 8) + dt.timedelta(days=35 * k),
+                    measurements=tm.visit(t1, t2),
+                    new_lesions=[{"lesion_id": "N1", "organ": "liver"}] if i == 1 and k else [],
+                    by=nurse,
+                )
+    together = _stored_responses()
+    assert len(together[0]) == 3
+    assert len(together[1]) == 6
+    assert [e["bor"] for e in together[0]] == ["PR", "PD", "SD"]  # the last: unconfirmed
+    for reg in c.registrations:
+        _evaluate_and_store(reg)
+    assert _stored_responses() == together
+    # Read and written together: as many statements for four patients as for one.
+    with CaptureQueriesContext(connection) as one:
+        _evaluate_and_store_many(c.registrations[:1])
+    with CaptureQueriesContext(connection) as four:
+        _evaluate_and_store_many(c.registrations)
+    assert len(four) == len(one)
+    assert _stored_responses()[1] == together[1]

@@ -114,44 +114,61 @@ def _insert_and_move_heads(events: list[AuditEvent]) -> None:
     """Insert the linked events and move each partition's head to its last one.
 
     On PostgreSQL one statement does both (the head updates in a WITH clause): one round trip
-    fewer while the heads are locked. Elsewhere, the ORM.
+    fewer while the heads are locked. On SQLite, one INSERT of many rows per chunk (written
+    here: the ORM's bulk insert compiles every value of every row) and one UPDATE per head.
+    Elsewhere, the ORM.
     """
     last: dict[str, AuditEvent] = {}
     for event in events:
         last[event.partition] = event
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):
         AuditEvent.objects.bulk_create(events)
         for p, ev in last.items():
             AuditChainHead.objects.filter(partition=p).update(seq=ev.seq, last_hash=ev.hash)
         return
-    if len(events) > APPEND_CHUNK:  # stay far below PostgreSQL's 65535 parameters
-        for start in range(0, len(events), APPEND_CHUNK):
-            _insert_and_move_heads(events[start : start + APPEND_CHUNK])
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    chunk, limit = APPEND_CHUNK, connection.features.max_query_params
+    if connection.vendor == "sqlite" and limit:  # stay below SQLite's limit of parameters
+        chunk = min(chunk, max(1, limit // len(fields)))
+    if len(events) > chunk:  # stay far below PostgreSQL's 65535 parameters
+        for start in range(0, len(events), chunk):
+            _insert_and_move_heads(events[start : start + chunk])
         return
     qn = connection.ops.quote_name
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[Any] = []
-    for p, ev in last.items():
-        params.extend([p, ev.seq, ev.hash])
+    if connection.vendor == "postgresql":
+        for p, ev in last.items():
+            params.extend([p, ev.seq, ev.hash])
     for event in events:
         params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
     # Table and column names come from the models' metadata; every value is a parameter.
     head = qn(AuditChainHead._meta.db_table)
     table = qn(AuditEvent._meta.db_table)
+    pk = qn(AuditEvent._meta.pk.column)
     columns = ", ".join(qn(f.column) for f in fields)
-    moves = ", ".join(["(%s, %s::bigint, %s)"] * len(last))
     values = ", ".join([row] * len(events))
-    sql = (
-        f"WITH moved AS (UPDATE {head} AS h SET seq = v.seq, last_hash = v.last_hash "  # noqa: S608
-        f"FROM (VALUES {moves}) AS v (partition, seq, last_hash) WHERE h.partition = v.partition) "
-        f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {qn(AuditEvent._meta.pk.column)}"
-    )
+    insert = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        ids = [r[0] for r in cur.fetchall()]
-    for event, pk in zip(events, ids, strict=True):  # VALUES order, as bulk_create relies on
-        event.pk = pk
+        if connection.vendor == "postgresql":
+            moves = ", ".join(["(%s, %s::bigint, %s)"] * len(last))
+            cur.execute(
+                f"WITH moved AS (UPDATE {head} AS h SET seq = v.seq, last_hash = v.last_hash "  # noqa: S608
+                f"FROM (VALUES {moves}) AS v (partition, seq, last_hash) "
+                f"WHERE h.partition = v.partition) {insert}",
+                params,
+            )
+            ids = [r[0] for r in cur.fetchall()]  # VALUES order, as bulk_create relies on
+        else:
+            cur.execute(insert, params)
+            # SQLite numbers the rows of one INSERT in VALUES order, but returns them in any.
+            ids = sorted(r[0] for r in cur.fetchall())
+            cur.executemany(
+                f"UPDATE {head} SET seq = %s, last_hash = %s WHERE partition = %s",  # noqa: S608
+                [(ev.seq, ev.hash, p) for p, ev in last.items()],
+            )
+    for event, pk_value in zip(events, ids, strict=True):
+        event.pk = pk_value
         event._state.adding, event._state.db = False, connection.alias
 
 

@@ -9,7 +9,7 @@ storage position raises a ``ConflictError`` naming the specimen that holds it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -131,6 +131,28 @@ def _custody(
         shipment=shipment,
         note=note[:300],
     )
+    _custody_audit(
+        specimen,
+        kind,
+        by,
+        from_location=from_location,
+        to_location=to_location,
+        quantity=quantity,
+        note=note,
+    )
+    return event
+
+
+def _custody_audit(
+    specimen: Specimen,
+    kind: str,
+    by: User | None,
+    *,
+    from_location: str = "",
+    to_location: str = "",
+    quantity: Decimal | None = None,
+    note: str = "",
+) -> None:
     audit_record(
         action=f"custody_{kind}",
         instance=specimen,
@@ -141,7 +163,6 @@ def _custody(
         reason=note,
         by=by,
     )
-    return event
 
 
 USE_LABELS = {
@@ -519,6 +540,11 @@ def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
         .select_related("patient", "registration")
         .get(pk=specimen.pk)
     )
+    _check_in_stock(locked, what)
+    return locked
+
+
+def _check_in_stock(locked: Specimen, what: Any) -> None:
     if locked.status not in IN_STOCK:
         raise ValidationError(
             gettext("%(specimen)s is %(status)s; %(what)s needs an available specimen.")
@@ -530,7 +556,6 @@ def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
             field="specimen",
             code="specimen_not_available",
         )
-    return locked
 
 
 def _after_taking(locked: Specimen, left: Decimal) -> None:
@@ -812,12 +837,117 @@ def specimen_store(
     in that order; the check that the position is free and the write happen under that lock,
     and the unique constraint on (box, row, column) is the database's last word.
     """
-    require(by, Action.HANDLE_SPECIMENS, on=specimen)
-    locked_box = (
-        Container.objects.select_for_update(of=("self",))
+    return specimens_store(placements=[(specimen, box, row, column)], by=by)[0]
+
+
+Placement = tuple[Specimen, Container, int, int]  # specimen, box, row, column
+
+
+@transaction.atomic
+def specimens_store(*, placements: Sequence[Placement], by: User) -> list[Specimen]:
+    """Put several specimens in boxes at once (the aliquots and extracts of one processing),
+    each as ``specimen_store`` puts one: the same rights, checks, rows and audit events, in the
+    order given; nothing is stored when one of them is refused.
+
+    The boxes are locked first (in id order), then the specimens, each kind in one query; the
+    positions asked for are read in one query, and each box's version moves once by the number
+    of specimens put in it.
+    """
+    for specimen, _box, _row, _column in placements:
+        require(by, Action.HANDLE_SPECIMENS, on=specimen)
+    if not placements:
+        return []
+    box_ids = sorted({box.pk for _s, box, _r, _c in placements})
+    boxes = {
+        b.pk: b
+        for b in Container.objects.select_for_update(of=("self",))
         .select_related("site", "parent__parent")  # its path (rack, freezer) and site code
-        .get(pk=box.pk)
-    )
+        .filter(pk__in=box_ids)
+        .order_by("pk")
+    }
+    specimen_ids = sorted({s.pk for s, _b, _r, _c in placements})
+    specimens = {
+        s.pk: s
+        for s in Specimen.objects.select_for_update(of=("self",))
+        .select_related("patient", "registration")
+        .filter(pk__in=specimen_ids)
+        .order_by("pk")
+    }
+    wanted = models.Q()
+    for _s, box, row, column in placements:
+        wanted |= models.Q(box_id=box.pk, row=row, column=column)
+    occupied: dict[tuple[int | None, int | None, int | None], tuple[int, str]] = {
+        (box_id, r, c): (pk, label)
+        for pk, label, box_id, r, c in Specimen.objects.filter(wanted).values_list(
+            "pk", "label", "box_id", "row", "column"
+        )
+    }
+    stored: list[Specimen] = []
+    filled: dict[int, int] = {}  # box id -> specimens put in it
+    custody: list[CustodyEvent] = []
+    for specimen, box, row, column in placements:
+        if box.pk not in boxes:
+            raise Container.DoesNotExist("Container matching query does not exist.")
+        if specimen.pk not in specimens:
+            raise Specimen.DoesNotExist("Specimen matching query does not exist.")
+        locked_box, locked = boxes[box.pk], specimens[specimen.pk]
+        _check_position(locked_box, row, column)
+        _check_in_stock(locked, _("storage"))
+        _check_storable(locked, locked_box)
+        holder = occupied.get((locked_box.pk, row, column))
+        if holder is not None and holder[0] != locked.pk:
+            raise ConflictError(
+                gettext("Position %(position)s holds %(holder)s; choose a free position.")
+                % {"position": _position_text(locked_box, row, column), "holder": holder[1]},
+                code="position_taken",
+                holder=holder[1],
+            )
+        before = location_of(locked)
+        moved = locked.box_id is not None
+        was = (locked.box_id, locked.row, locked.column)
+        if moved and occupied.get(was, (0, ""))[0] == locked.pk:
+            del occupied[was]
+        locked.box, locked.row, locked.column = locked_box, row, column
+        locked.version += 1
+        fields = ["box", "row", "column", "version"]
+        if locked.storage_temperature == "":  # first storage: the box's temperature, in the
+            locked.storage_temperature = locked_box.temperature  # same row the audit digests
+            fields.append("storage_temperature")
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=fields)
+        except IntegrityError:
+            raise ConflictError(
+                gettext(
+                    "Position %(position)s was just filled by another user; choose a free position."
+                )
+                % {"position": _position_text(locked_box, row, column)},
+                code="position_taken",
+            ) from None
+        occupied[(locked_box.pk, row, column)] = (locked.pk, locked.label)
+        filled[locked_box.pk] = filled.get(locked_box.pk, 0) + 1
+        after = location_of(locked)
+        kind = CustodyKind.MOVED if moved else CustodyKind.STORED
+        custody.append(
+            CustodyEvent(
+                specimen=locked,
+                kind=kind,
+                at=timezone.now(),
+                by=by,
+                from_location=before,
+                to_location=after,
+                custodian=locked_box.site.code if hasattr(locked_box.site, "code") else "",
+            )
+        )
+        _custody_audit(locked, kind, by, from_location=before, to_location=after)
+        stored.append(locked)
+    for box_id, n in filled.items():
+        Container.objects.filter(pk=box_id).update(version=boxes[box_id].version + n)
+    CustodyEvent.objects.bulk_create(custody)
+    return stored
+
+
+def _check_position(locked_box: Container, row: int, column: int) -> None:
     if locked_box.kind != ContainerKind.BOX:
         raise ValidationError(
             gettext("%(locked_box)s is a %(kind)s, not a box.")
@@ -840,7 +970,9 @@ def specimen_store(
             field="row",
             code="position_outside_box",
         )
-    locked = _lock_in_stock(specimen, _("storage"))
+
+
+def _check_storable(locked: Specimen, locked_box: Container) -> None:
     if locked.checked_out:
         raise ValidationError(
             gettext("%(specimen)s is checked out; check it in first.") % {"specimen": locked},
@@ -859,48 +991,6 @@ def specimen_store(
             field="box",
             code="container_temperature",
         )
-    holder = (
-        Specimen.objects.filter(box=locked_box, row=row, column=column)
-        .exclude(pk=locked.pk)
-        .first()
-    )
-    if holder is not None:
-        raise ConflictError(
-            gettext("Position %(position)s holds %(holder)s; choose a free position.")
-            % {"position": _position_text(locked_box, row, column), "holder": holder.label},
-            code="position_taken",
-            holder=holder.label,
-        )
-    before = location_of(locked)
-    moved = locked.box_id is not None
-    locked.box, locked.row, locked.column = locked_box, row, column
-    locked.version += 1
-    stored = ["box", "row", "column", "version"]
-    if locked.storage_temperature == "":  # first storage: the box's temperature, in the same row
-        locked.storage_temperature = locked_box.temperature  # write the audit event digests
-        stored.append("storage_temperature")
-    try:
-        with transaction.atomic():
-            locked.save(update_fields=stored)
-    except IntegrityError:
-        raise ConflictError(
-            gettext(
-                "Position %(position)s was just filled by another user; choose a free position."
-            )
-            % {"position": _position_text(locked_box, row, column)},
-            code="position_taken",
-        ) from None
-    Container.objects.filter(pk=locked_box.pk).update(version=locked_box.version + 1)
-    after = location_of(locked)
-    _custody(
-        locked,
-        CustodyKind.MOVED if moved else CustodyKind.STORED,
-        by,
-        from_location=before,
-        to_location=after,
-        custodian=locked_box.site.code if hasattr(locked_box.site, "code") else "",
-    )
-    return locked
 
 
 @transaction.atomic

@@ -29,7 +29,7 @@ from oncotrials.apps.biobank.services import (
     specimen_aliquot,
     specimen_collect,
     specimen_derive,
-    specimen_store,
+    specimens_store,
 )
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.subjects.models import Registration
@@ -92,6 +92,12 @@ def demo_biobank_load(rng: random.Random, say: Say | None = None) -> int:
             for site_id, bs in boxes.items()
         }
         consented: set[int] = set()
+        # Each patient's registrations, earliest first, read once for all the reports.
+        registrations: dict[int, list[Registration]] = {}
+        for r in Registration.objects.filter(
+            patient_id__in={report.sample.patient_id for report in reports}
+        ).order_by("registered_on", "pk"):
+            registrations.setdefault(r.patient_id, []).append(r)
         n = 0
         for report in reports:
             sample = report.sample
@@ -111,12 +117,13 @@ def demo_biobank_load(rng: random.Random, say: Say | None = None) -> int:
                     },
                 )
                 consented.add(patient.pk)
-            reg = (
-                Registration.objects.filter(
-                    patient=patient, registered_on__lte=on + dt.timedelta(days=400)
-                )
-                .order_by("registered_on")
-                .first()
+            reg = next(
+                (
+                    r
+                    for r in registrations.get(patient.pk, ())
+                    if r.registered_on <= on + dt.timedelta(days=400)
+                ),
+                None,
             )
             if sample.kind == "cfdna":
                 primary = specimen_collect(
@@ -187,10 +194,12 @@ def demo_biobank_load(rng: random.Random, say: Say | None = None) -> int:
                 )
                 aliquots = aliquots[1:]
                 assay, fraction = "panel", None
+            placements = []
             for s in [*aliquots, dna]:
                 if free[patient.site_id]:
                     box, row, col = free[patient.site_id].pop(0)
-                    specimen_store(specimen=s, box=box, row=row, column=col, by=by)
+                    placements.append((s, box, row, col))
+            specimens_store(placements=placements, by=by)  # the processing's tubes, together
             sequencing_run_record(
                 specimen=dna,
                 assay=assay,

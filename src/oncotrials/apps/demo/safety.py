@@ -7,6 +7,8 @@ import datetime as dt
 import random
 from typing import Any
 
+from django.db.models import prefetch_related_objects
+
 from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.safety.dlt_review import dlt_review_deferred
 from oncotrials.apps.safety.rights import agents_for_registration
@@ -33,6 +35,8 @@ def populate_safety(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:
     written = 0
+    # The regimens of all the patients read at once, not once per patient.
+    prefetch_related_objects(registrations, "cohort__dose_levels")
     for reg in registrations:
         if reg.treatment_start is None:
             continue

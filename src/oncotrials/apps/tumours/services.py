@@ -910,19 +910,6 @@ def patient_record(registration: Registration) -> recist.PatientRecord | None:
     )
     if baseline is None:
         return None
-    lesions = tuple(
-        recist.BaselineLesion(
-            lesion_id=lesion.lesion_id,
-            organ=lesion.organ,
-            diameter_mm=lesion.baseline_diameter_mm,
-            nodal=lesion.nodal,
-            role=recist.LesionRole(lesion.role),
-            method=recist.Method(lesion.method),
-            slice_thickness_mm=lesion.slice_thickness_mm,
-            kind=recist.LesionKind(lesion.kind),
-        )
-        for lesion in Lesion.objects.filter(registration=registration).order_by("pk")
-    )
     follow_ups = (
         Assessment.objects.filter(
             registration=registration,
@@ -932,6 +919,22 @@ def patient_record(registration: Registration) -> recist.PatientRecord | None:
         .order_by("date")
         .prefetch_related("measurements__lesion", "new_lesions")
     )
+    return _record_of(
+        registration,
+        baseline,
+        Lesion.objects.filter(registration=registration).order_by("pk"),
+        follow_ups,
+    )
+
+
+def _record_of(
+    registration: Registration,
+    baseline: Assessment,
+    lesions: Iterable[Lesion],
+    follow_ups: Iterable[Assessment],
+) -> recist.PatientRecord:
+    """The engine's input from the rows read: the complete baseline, the lesions in id order
+    and the complete follow-ups by date (with their measurements and new lesions)."""
     assessments = tuple(
         recist.Assessment(
             date=a.date,
@@ -962,19 +965,38 @@ def patient_record(registration: Registration) -> recist.PatientRecord | None:
     return recist.PatientRecord(
         patient_id=registration.patient.research_id,
         start_date=registration.treatment_start or registration.registered_on,
-        baseline=recist.Baseline(date=baseline.date, lesions=lesions),
+        baseline=recist.Baseline(
+            date=baseline.date,
+            lesions=tuple(
+                recist.BaselineLesion(
+                    lesion_id=lesion.lesion_id,
+                    organ=lesion.organ,
+                    diameter_mm=lesion.baseline_diameter_mm,
+                    nodal=lesion.nodal,
+                    role=recist.LesionRole(lesion.role),
+                    method=recist.Method(lesion.method),
+                    slice_thickness_mm=lesion.slice_thickness_mm,
+                    kind=recist.LesionKind(lesion.kind),
+                )
+                for lesion in lesions
+            ),
+        ),
         assessments=assessments,
     )
 
 
-def evaluate_registration(
-    registration: Registration,
-) -> tuple[TumourAssessmentSettings, recist.RecistResult | recist.IRecistResult] | None:
+Evaluated = tuple[TumourAssessmentSettings, recist.RecistResult | recist.IRecistResult]
+
+
+def evaluate_registration(registration: Registration) -> Evaluated | None:
     """Evaluate with the trial's criteria; None without a complete baseline."""
     record = patient_record(registration)
     if record is None:
         return None
-    settings = settings_for(registration.trial)
+    return _evaluated(record, settings_for(registration.trial))
+
+
+def _evaluated(record: recist.PatientRecord, settings: TumourAssessmentSettings) -> Evaluated:
     options = recist.RecistOptions(confirmation=settings.confirmation_required)
     result: recist.RecistResult | recist.IRecistResult
     if settings.criteria == Criteria.IRECIST:
@@ -1006,8 +1028,7 @@ def evaluations_deferred() -> Iterator[None]:
             yield
         finally:
             _DEFERRED.reset(token)
-        for registration in pending.values():
-            _evaluate_and_store(registration)
+        _evaluate_and_store_many(list(pending.values()))
 
 
 def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None:
@@ -1022,7 +1043,83 @@ def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None
     ResponseEvaluation.objects.filter(registration=registration).delete()
     if evaluated is None:
         return None
-    settings, result = evaluated
+    evaluation, timepoints = _evaluation_rows(registration, *evaluated)
+    evaluation.save(force_insert=True)
+    by_date = {
+        a.date: a
+        for a in Assessment.objects.filter(
+            registration=registration, kind=AssessmentKind.FOLLOW_UP
+        ).order_by()
+    }
+    TimepointResponse.objects.bulk_create(timepoints(evaluation, by_date))
+    return evaluation
+
+
+_MANY_CHUNK = 500  # registrations per read (far below SQLite's limit of parameters)
+
+
+def _evaluate_and_store_many(registrations: Sequence[Registration]) -> None:
+    """``_evaluate_and_store`` of each registration, in the order given, with each kind of row
+    read and written once per chunk instead of once per registration: the same engine input
+    (``_record_of``), the same rows in the same order."""
+    for start in range(0, len(registrations), _MANY_CHUNK):
+        chunk = registrations[start : start + _MANY_CHUNK]
+        pks = [r.pk for r in chunk]
+        baselines: dict[int, Assessment] = {}
+        for a in Assessment.objects.filter(
+            registration_id__in=pks,
+            kind=AssessmentKind.BASELINE,
+            status=AssessmentStatus.COMPLETE,
+        ).order_by("-pk"):  # the first of each registration wins, as .first() by pk
+            baselines[a.registration_id] = a
+        lesions: dict[int, list[Lesion]] = {pk: [] for pk in pks}
+        for lesion in Lesion.objects.filter(registration_id__in=pks).order_by("pk"):
+            lesions[lesion.registration_id].append(lesion)
+        follow_ups: dict[int, list[Assessment]] = {pk: [] for pk in pks}
+        for a in (
+            Assessment.objects.filter(registration_id__in=pks, kind=AssessmentKind.FOLLOW_UP)
+            .order_by("date", "pk")
+            .prefetch_related("measurements__lesion", "new_lesions")
+        ):
+            follow_ups[a.registration_id].append(a)
+        trial_ids = {r.trial_id for r in chunk}
+        settings = {
+            s.trial_id: s
+            for s in TumourAssessmentSettings.objects.filter(trial_id__in=trial_ids).order_by("-pk")
+        }
+        stored: list[tuple[ResponseEvaluation, Any, dict[dt.date, Assessment]]] = []
+        for reg in chunk:
+            baseline = baselines.get(reg.pk)
+            if baseline is None:
+                continue
+            record = _record_of(
+                reg,
+                baseline,
+                lesions[reg.pk],
+                [a for a in follow_ups[reg.pk] if a.status == AssessmentStatus.COMPLETE],
+            )
+            found = settings.get(reg.trial_id)
+            trial_settings = (
+                found
+                if found is not None
+                else TumourAssessmentSettings(trial_id=reg.trial_id, version=0)
+            )
+            evaluation, timepoints = _evaluation_rows(reg, *_evaluated(record, trial_settings))
+            stored.append((evaluation, timepoints, {a.date: a for a in follow_ups[reg.pk]}))
+        ResponseEvaluation.objects.filter(registration_id__in=pks).delete()
+        ResponseEvaluation.objects.bulk_create([e for e, _, _ in stored])
+        TimepointResponse.objects.bulk_create(
+            [row for e, timepoints, by_date in stored for row in timepoints(e, by_date)]
+        )
+
+
+def _evaluation_rows(
+    registration: Registration,
+    settings: TumourAssessmentSettings,
+    result: recist.RecistResult | recist.IRecistResult,
+) -> tuple[ResponseEvaluation, Any]:
+    """The evaluation row of the engine's result (unsaved) and a function giving its timepoint
+    rows once it is saved, from the registration's follow-ups by date."""
     if isinstance(result, recist.IRecistResult):
         bor, bor_u, bor_c = result.ibor, result.ibor_unconfirmed, result.ibor_confirmed
         first = result.timepoints[0].recist if result.timepoints else None
@@ -1035,7 +1132,7 @@ def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None
         target_ids, non_target_ids = result.target_ids, result.non_target_ids
         baseline_sum = result.baseline_sum_mm
         notes = result.selection_notes
-    evaluation = ResponseEvaluation.objects.create(
+    evaluation = ResponseEvaluation(
         registration=registration,
         criteria=settings.criteria,
         confirmation_required=settings.confirmation_required,
@@ -1056,36 +1153,35 @@ def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None
         notes=list(notes),
         computed_at=timezone.now(),
     )
-    by_date = {
-        a.date: a
-        for a in Assessment.objects.filter(
-            registration=registration, kind=AssessmentKind.FOLLOW_UP
-        ).order_by()
-    }
-    rows = []
-    for tp in result.timepoints:
-        base = tp.recist if isinstance(tp, recist.ITimepointResult) else tp
-        rows.append(
-            TimepointResponse(
-                evaluation=evaluation,
-                assessment=by_date[tp.date],
-                date=tp.date,
-                overall=tp.overall.value,
-                rule=tp.rule,
-                target=base.target.value if base.target else "",
-                target_rule=base.target_rule or "",
-                non_target=base.non_target.value if base.non_target else "",
-                non_target_rule=base.non_target_rule or "",
-                new_lesions=base.new_lesions,
-                recist_overall=base.overall.value,
-                sum_mm=base.sum_mm,
-                nadir_mm=base.nadir_mm,
-                change_from_baseline_pct=base.change_from_baseline_pct,
-                change_from_nadir_pct=base.change_from_nadir_pct,
+
+    def timepoints(
+        saved: ResponseEvaluation, by_date: Mapping[dt.date, Assessment]
+    ) -> list[TimepointResponse]:
+        rows = []
+        for tp in result.timepoints:
+            base = tp.recist if isinstance(tp, recist.ITimepointResult) else tp
+            rows.append(
+                TimepointResponse(
+                    evaluation=saved,
+                    assessment=by_date[tp.date],
+                    date=tp.date,
+                    overall=tp.overall.value,
+                    rule=tp.rule,
+                    target=base.target.value if base.target else "",
+                    target_rule=base.target_rule or "",
+                    non_target=base.non_target.value if base.non_target else "",
+                    non_target_rule=base.non_target_rule or "",
+                    new_lesions=base.new_lesions,
+                    recist_overall=base.overall.value,
+                    sum_mm=base.sum_mm,
+                    nadir_mm=base.nadir_mm,
+                    change_from_baseline_pct=base.change_from_baseline_pct,
+                    change_from_nadir_pct=base.change_from_nadir_pct,
+                )
             )
-        )
-    TimepointResponse.objects.bulk_create(rows)
-    return evaluation
+        return rows
+
+    return evaluation, timepoints
 
 
 # --- overrides -------------------------------------------------------------------------------

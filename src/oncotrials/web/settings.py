@@ -167,6 +167,8 @@ TEMPLATES = [
         },
     }
 ]
+# Inputs and selects rendered in Python, the markup of Django's templates (see the module).
+FORM_RENDERER = "oncotrials.web.form_renderer.FormRenderer"
 
 # --- Database -----------------------------------------------------------------------------
 DATA_DIR = Path(os.environ.get("ONCOTRIALS_DATA_DIR", "var")).resolve()

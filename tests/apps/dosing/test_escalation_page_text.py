@@ -282,3 +282,24 @@ def test_the_mtd_selection_and_the_rules_are_worded_from_their_codes():
     assert decision.rule == "0.25-quantile of the MTD = 17.5 -> dose 1"
     with override("fr"):
         assert decision_rule(decision) == "quantile 0.25 de la DMT = 17.5 -> dose 1"
+# 12 measured: session, user, scope, time zone, the plan, its levels, the registrations, their
+# DLT cases, plan and rules, the trial's sites and the decisions, whatever the patients.
+ESCALATION_PAGE_BUDGET = 12
+
+
+@pytest.mark.parametrize("patients", [0, 3])
+def test_the_escalation_page_reads_each_thing_once(
+    from_dl0, screen, client_for, monkeypatch, django_assert_max_num_queries, patients
+):
+    journey, levels = from_dl0
+    investigator = journey.unit.users["investigator"]
+    plan_create(cohort=journey.cohort, design="3+3", start_level=levels[0], by=investigator)
+    if patients:
+        _three_without_dlt(journey, levels[0], screen, monkeypatch)
+    c = client_for("investigator")
+    url = f"/cohorts/{journey.cohort.pk}/escalation/"
+    c.get(url)
+    with django_assert_max_num_queries(ESCALATION_PAGE_BUDGET):
+        page = c.get(url).content.decode()
+    assert 'data-testid="recommendation"' in page
+    assert page.count("<option") >= len(levels)

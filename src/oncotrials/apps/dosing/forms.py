@@ -236,9 +236,16 @@ class DecisionForm(forms.Form):
         action.choices = list(actions)
         level = self.fields["next_dose_level"]
         assert isinstance(level, forms.ModelChoiceField)
+        levels = sorted(levels, key=lambda dl: (dl.level, dl.pk))
         level.queryset = DoseLevel.objects.filter(pk__in=[dl.pk for dl in levels]).order_by(
             "level", "pk"
         )
+        # The levels are at hand: the options are them, not a second read (the queryset still
+        # checks a posted level).
+        level.choices = [
+            ("", level.empty_label),
+            *((dl.pk, level.label_from_instance(dl)) for dl in levels),
+        ]
 
     def apply_error(self, exc: OncotrialsError) -> None:
         """A refusal beside the field it names (a wrong password beside the password), else

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import matplotlib
@@ -19,7 +20,7 @@ from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import DoseLevel
 
 from .models import EscalationPlan
-from .outcomes import dlt_statuses
+from .outcomes import DltStatus, dlt_statuses
 
 OUTCOME_LABELS: dict[str, Promise] = {
     "dlt": gettext_lazy("DLT"),
@@ -49,7 +50,8 @@ class SequenceRow:
         return str(OUTCOME_LABELS.get(self.outcome, self.outcome))
 
 
-def _registrations(plan: EscalationPlan) -> list[Registration]:
+def cohort_registrations(plan: EscalationPlan) -> list[Registration]:
+    """The registrations of the plan's cohort at a dose level, in order of registration."""
     return list(
         Registration.objects.filter(cohort=plan.cohort, dose_level__isnull=False)
         .select_related("dose_level", "trial", "cohort")
@@ -57,10 +59,17 @@ def _registrations(plan: EscalationPlan) -> list[Registration]:
     )
 
 
-def escalation_sequence(*, plan: EscalationPlan) -> list[SequenceRow]:
-    """Each patient treated in the cohort, in order: dose level and DLT outcome."""
-    regs = _registrations(plan)
-    statuses = dlt_statuses(regs)
+def escalation_sequence(
+    *,
+    plan: EscalationPlan,
+    registrations: list[Registration] | None = None,
+    statuses: Mapping[int, DltStatus] | None = None,
+) -> list[SequenceRow]:
+    """Each patient treated in the cohort, in order: dose level and DLT outcome
+    (``registrations``, as ``cohort_registrations`` reads them, and their DLT ``statuses``:
+    when the caller has read them, else read here)."""
+    regs = cohort_registrations(plan) if registrations is None else registrations
+    statuses = dlt_statuses(regs) if statuses is None else statuses
     return [
         SequenceRow(i, r.registered_on, r.dose_level.level, statuses[r.pk].outcome)
         for i, r in enumerate(regs, start=1)
@@ -69,7 +78,7 @@ def escalation_sequence(*, plan: EscalationPlan) -> list[SequenceRow]:
 
 
 def escalation_history_svg(*, plan: EscalationPlan) -> bytes:
-    regs = _registrations(plan)
+    regs = cohort_registrations(plan)
     statuses = dlt_statuses(regs)
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
     colours = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -283,13 +283,17 @@ def _worded(decision: Decision) -> Decision:
     return replace(decision, reason=decision_reason(decision), rule=decision_rule(decision))
 
 
-def committee_eliminated_level(plan: EscalationPlan) -> int | None:
-    """The lowest dose level the committee has eliminated (with every level above), or None."""
-    levels = [
-        d.at_dose_level.level
-        for d in EscalationDecision.objects.filter(
+def committee_eliminated_level(
+    plan: EscalationPlan, decisions: Iterable[EscalationDecision] | None = None
+) -> int | None:
+    """The lowest dose level the committee has eliminated (with every level above), or None
+    (``decisions``: the plan's decisions with their dose level, when the caller read them)."""
+    if decisions is None:
+        decisions = EscalationDecision.objects.filter(
             plan=plan, decided_action=Action.ELIMINATE.value
         ).select_related("at_dose_level")
+    levels = [
+        d.at_dose_level.level for d in decisions if d.decided_action == Action.ELIMINATE.value
     ]
     return min(levels) if levels else None
 

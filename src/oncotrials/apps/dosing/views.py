@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,13 +24,15 @@ from oncotrials.core.errors import NotFoundError, OncotrialsError, PermissionDen
 from .design_messages import design_errors_translated
 from .forms import DecisionForm, PlanForm
 from .models import EscalationPlan
-from .plots import escalation_history_svg, escalation_sequence
+from .outcomes import dlt_statuses
+from .plots import cohort_registrations, escalation_history_svg, escalation_sequence
 from .selectors import decisions_of, plan_get_for_user
 from .services import (
     ACTION_LABELS,
     committee_eliminated_level,
     escalation_decide,
     escalation_recommend,
+    escalation_state,
     mtd_selection_reason,
     plan_create,
     plan_update,
@@ -73,9 +76,18 @@ def _escalation_page(
 ) -> HttpResponse:
     """The escalation page; a refused decision comes back bound (its errors beside its fields,
     the choices kept, never the password) with status 422."""
-    state, rec = escalation_recommend(plan=plan)
+    # The cohort's dose levels, registrations, DLT states and decisions are read once for the
+    # state, the recommendation, the sequence and the committee's eliminations.
+    prefetch_related_objects([plan.cohort], "dose_levels")
+    registrations = cohort_registrations(plan)
+    statuses = dlt_statuses(registrations)
+    state, rec = escalation_recommend(
+        plan=plan,
+        state=escalation_state(plan=plan, registrations=registrations, statuses=statuses),
+    )
     recommended = state[rec.next_dose].dose_level if rec.next_dose is not None else None
-    may_decide = access.may(request.user, access.Action.DECIDE_DOSE, on=plan.cohort.trial)
+    target = plan.cohort.trial.access_target()
+    may_decide = access.may(request.user, access.Action.DECIDE_DOSE, on=target)
     levels = [s.dose_level for s in state]
     if form is None and may_decide:
         form = _decision_form(
@@ -87,13 +99,14 @@ def _escalation_page(
         )
     # The design counts doses from 1; the page names them by their labels (DL-1, DL0, DL1...).
     labels = [f"DL{dl.level}" for dl in levels]
+    history = list(decisions_of(plan=plan))
     decisions = [
         {
             "d": d,
             "recommended": ACTION_LABELS.get(d.recommended_action, d.recommended_action),
             "decided": ACTION_LABELS.get(d.decided_action, d.decided_action),
         }
-        for d in decisions_of(plan=plan)
+        for d in history
     ]
     return render(
         request,
@@ -108,13 +121,13 @@ def _escalation_page(
             "mtd_reason": mtd_selection_reason(plan=plan, state=state, decision=rec),
             "recommended": recommended,
             "decisions": decisions,
-            "sequence": escalation_sequence(plan=plan),
+            "sequence": escalation_sequence(
+                plan=plan, registrations=registrations, statuses=statuses
+            ),
             "may_decide": may_decide,
             "form": form,
-            "committee_eliminated": committee_eliminated_level(plan),
-            "may_edit_plan": access.may(
-                request.user, access.Action.EDIT_PORTFOLIO, on=plan.cohort.trial
-            ),
+            "committee_eliminated": committee_eliminated_level(plan, history),
+            "may_edit_plan": access.may(request.user, access.Action.EDIT_PORTFOLIO, on=target),
         },
         status=422 if form is not None and form.is_bound else 200,
     )

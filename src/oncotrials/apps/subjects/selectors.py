@@ -171,13 +171,6 @@ def arm_visible_to(*, user: Actor, registration: Registration) -> bool:
 
 def patient_timeline(*, patient: Patient, user: Actor | None = None) -> list[dict[str, Any]]:
     """Consent, screening, registration and status events of one patient, oldest first."""
-    events: list[dict[str, Any]] = [
-        {
-            "date": patient.referral_date,
-            "kind": "referral",
-            "text": f"Referred ({patient.get_referral_source_display()})",
-        }
-    ]
     consents = patient.consents.all()
     screenings = patient.screenings.all()
     registrations = patient.registrations.all()
@@ -187,7 +180,37 @@ def patient_timeline(*, patient: Patient, user: Actor | None = None) -> list[dic
         registrations = registrations.filter(
             pk__in=registrations_visible_to(user).filter(patient=patient)
         )
-    for c in consents.select_related("form__trial"):
+    return timeline_of(
+        patient=patient,
+        consents=consents.select_related("form__trial"),
+        screenings=screenings.select_related("trial"),
+        registrations=registrations.select_related(
+            "cohort__trial", "dose_level", "trial__randomisation_scheme"
+        ).prefetch_related("status_history"),
+        user=user,
+    )
+
+
+def timeline_of(
+    *,
+    patient: Patient,
+    consents: Iterable[Consent],
+    screenings: Iterable[ScreeningEpisode],
+    registrations: Iterable[Registration],
+    user: Actor | None = None,
+) -> list[dict[str, Any]]:
+    """The timeline of ``patient_timeline`` from its consents, screenings and registrations
+    already read (those the user may see, in their model order; the consents with their form and
+    trial, the screenings with their trial, the registrations with their cohort, dose level,
+    scheme and status history), for a page that shows them too."""
+    events: list[dict[str, Any]] = [
+        {
+            "date": patient.referral_date,
+            "kind": "referral",
+            "text": f"Referred ({patient.get_referral_source_display()})",
+        }
+    ]
+    for c in consents:
         events.append({"date": c.signed_on, "kind": "consent", "text": f"Signed {c.form}"})
         if c.withdrawn_on:
             events.append(
@@ -197,7 +220,7 @@ def patient_timeline(*, patient: Patient, user: Actor | None = None) -> list[dic
                     "text": f"Withdrew {c.form} ({', '.join(c.withdrawal_scope) or 'all'})",
                 }
             )
-    for s in screenings.select_related("trial"):
+    for s in screenings:
         events.append(
             {
                 "date": s.started_on,
@@ -212,9 +235,7 @@ def patient_timeline(*, patient: Patient, user: Actor | None = None) -> list[dic
             events.append(
                 {"date": s.closed_on, "kind": "screening", "text": f"{outcome} ({s.trial})"}
             )
-    for r in registrations.select_related(
-        "cohort__trial", "dose_level", "trial__randomisation_scheme"
-    ).prefetch_related("status_history"):
+    for r in registrations:
         dl = f" at DL{r.dose_level.level}" if r.dose_level else ""
         where = (
             str(r.cohort)

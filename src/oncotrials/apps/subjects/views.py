@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from oncotrials.apps.accounts.access import Action, acting_user, may
+from oncotrials.apps.accounts.access import Action, Target, acting_user, may
 from oncotrials.apps.accounts.models import Actor
 from oncotrials.apps.accounts.selectors import sites_for_user
 from oncotrials.apps.accounts.view_helpers import csv_response, list_page, wants_csv
@@ -18,13 +19,13 @@ from oncotrials.apps.trials.selectors import trial_get_for_user, trials_visible_
 from oncotrials.core.errors import NotFoundError, OncotrialsError
 
 from .forms import WorklistFilterForm
+from .models import Consent, Patient, Registration, ScreeningEpisode
 from .selectors import (
     VisitFilters,
     arm_visible_to,
     calendars_for,
     consents_visible_to,
     patient_get_for_user,
-    patient_timeline,
     patients_for_user,
     pre_registration_visible_to,
     reconsent_worklist,
@@ -35,6 +36,7 @@ from .selectors import (
     slot_allocations_visible_to,
     slot_summary,
     slot_summary_for,
+    timeline_of,
     visits_due,
 )
 from .services import identity_read
@@ -115,38 +117,73 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("No such patient.") from None
     from .views_journey import journey_forms
 
-    return patient_page(request, patient, journey_forms(request, patient))
+    reads = patient_reads(request.user, patient)
+    return patient_page(request, patient, journey_forms(request, patient, reads), reads)
+
+
+@dataclass(frozen=True)
+class PatientReads:
+    """What the patient page and its journey forms both use, read once per request: the
+    patient's registrations, consents and screening episodes the user may see (in their model
+    order), and the patient's access target (its site and trials)."""
+
+    registrations: list[Registration]
+    consents: list[Consent]
+    screenings: list[ScreeningEpisode]
+    target: Target
+
+
+def patient_reads(user: Actor, patient: Patient) -> PatientReads:
+    return PatientReads(
+        registrations=list(
+            registrations_visible_to(user)
+            .filter(patient=patient)
+            .select_related("cohort__trial", "dose_level", "trial__randomisation_scheme")
+            .prefetch_related("status_history")
+        ),
+        consents=list(
+            consents_visible_to(user).filter(patient=patient).select_related("form__trial")
+        ),
+        screenings=list(
+            screenings_visible_to(user).filter(patient=patient).select_related("trial", "cohort")
+        ),
+        target=patient.access_target(),
+    )
 
 
 def patient_page(
-    request: HttpRequest, patient: Any, forms: dict[str, Any], *, status: int = 200
+    request: HttpRequest,
+    patient: Any,
+    forms: dict[str, Any],
+    reads: PatientReads,
+    *,
+    status: int = 200,
 ) -> HttpResponse:
     """The patient page with these journey forms (a refused one comes back bound, as typed)."""
     registrations = registrations_visible_to(request.user).filter(patient=patient)
     pre = pre_registration_visible_to(user=request.user, site_id=patient.site_id)
     context = {
         "patient": patient,
-        "timeline": patient_timeline(patient=patient, user=request.user),
+        "timeline": timeline_of(
+            patient=patient,
+            consents=reads.consents,
+            screenings=reads.screenings,
+            registrations=reads.registrations,
+            user=request.user,
+        ),
         "registrations": [
-            (r, arm_visible_to(user=request.user, registration=r))
-            for r in registrations.select_related(
-                "cohort__trial", "dose_level", "trial__randomisation_scheme"
-            )
+            (r, arm_visible_to(user=request.user, registration=r)) for r in reads.registrations
         ],
         "calendars": [
             (r, _with_reasons(r, cal))
             for r, cal in calendars_for(registrations_with_calendar(registrations))
         ],
-        "consents": consents_visible_to(request.user)
-        .filter(patient=patient)
-        .select_related("form__trial"),
+        "consents": reads.consents,
         # ECOG, labs and prior lines outside a casebook: subjects' one rule for them.
         "observations": list(patient.baseline_observations.all()[:200]) if pre else None,
         "prior_lines": list(patient.prior_therapy_lines.all()) if pre else None,
-        "screenings": screenings_visible_to(request.user)
-        .filter(patient=patient)
-        .select_related("trial", "cohort"),
-        "may_read_identity": may(request.user, Action.READ_IDENTITY, on=patient),
+        "screenings": reads.screenings,
+        "may_read_identity": may(request.user, Action.READ_IDENTITY, on=reads.target),
         **forms,
     }
     return render(request, "subjects/patient_detail.html", context, status=status)

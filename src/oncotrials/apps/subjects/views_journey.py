@@ -23,7 +23,14 @@ from oncotrials.core.numbers import plain
 
 from . import forms as f
 from .inclusion_rules import dose_gate
-from .models import ConsentForm, ObservationKind, Patient, ScreeningKind, ScreeningOutcome
+from .models import (
+    ConsentForm,
+    ObservationKind,
+    Patient,
+    RegistrationStatus,
+    ScreeningKind,
+    ScreeningOutcome,
+)
 from .selectors import (
     arm_visible_to,
     consents_visible_to,
@@ -46,7 +53,7 @@ from .services import (
     screening_start,
     visit_mark,
 )
-from .views import patient_page
+from .views import PatientReads, patient_page, patient_reads
 
 
 def _trial_label(trial: Any) -> str:
@@ -88,7 +95,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
+def journey_forms(request: HttpRequest, patient: Patient, reads: PatientReads) -> dict[str, Any]:
     """Unbound forms for the patient page, with the choices this patient and user allow."""
     today = timezone.localdate()
     trials = trials_visible_to(request.user).filter(sites=patient.site_id).distinct()
@@ -101,17 +108,20 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     options_by_form = {c.pk: list(c.options) for c in icfs}
     consents = [
         (c.pk, f"{c.form} ({c.signed_on:%Y-%m-%d})")
-        for c in consents_visible_to(request.user)
-        .filter(patient=patient, withdrawn_on__isnull=True)
-        .select_related("form__trial")
+        for c in reads.consents
+        if c.withdrawn_on is None
     ]
     episodes = [
         (e.pk, f"{e.get_kind_display()} {e.trial} ({e.started_on:%Y-%m-%d})")
-        for e in screenings_visible_to(request.user)
-        .filter(patient=patient, outcome="pending")
-        .select_related("trial")
+        for e in reads.screenings
+        if e.outcome == ScreeningOutcome.PENDING
     ]
-    targets, closed, overrides = _registration_targets(request, patient, trials)
+    eligible = _eligible_trial_ids(request, patient)
+    # Every registration of the patient, seen or not: a cohort or trial it is in is not offered.
+    taken = list(patient.registrations.values_list("cohort_id", "trial_id"))
+    targets, closed, overrides = _registration_targets(
+        request, patient, trials, eligible, {c for c, _ in taken}
+    )
     # ECOG, labs and prior lines outside a casebook: subjects' one rule for them.
     may_observe = pre_registration_visible_to(user=request.user, site_id=patient.site_id)
     if may_observe:
@@ -122,13 +132,11 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
             r.pk,
             f"{r.cohort if arm_visible_to(user=request.user, registration=r) else r.trial} ({r.get_status_display()})",
         )
-        for r in registrations_visible_to(request.user)
-        .filter(patient=patient)
-        .exclude(status="off_study")
-        .select_related("cohort__trial", "trial__randomisation_scheme")
+        for r in reads.registrations
+        if r.status != RegistrationStatus.OFF_STUDY
     ]
     return {
-        "may_write": may(request.user, Action.WRITE_JOURNEY, on=patient),
+        "may_write": may(request.user, Action.WRITE_JOURNEY, on=reads.target),
         "consent_form": f.ConsentForm(
             forms_in_force=forms_in_force,
             options_by_form=options_by_form,
@@ -140,7 +148,12 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         if consents
         else None,
         "screening_form": f.ScreeningStartForm(
-            trials=[(t.pk, _trial_label(t)) for t in trials.filter(status=TrialStatus.OPEN)],
+            trials=[
+                (t.pk, _trial_label(t))
+                for t in trials.filter(status=TrialStatus.OPEN).only(
+                    "pk", "protocol_code", "short_title"
+                )
+            ],
             initial={"started_on": today},
         ),
         "close_form": f.ScreeningCloseForm(episodes=episodes, initial={"closed_on": today})
@@ -152,7 +165,7 @@ def journey_forms(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         if targets
         else None,
         "registration_closed": closed,
-        "randomise_forms": _randomise_forms(request, patient, trials, today),
+        "randomise_forms": _randomise_forms(trials, eligible - {t for _, t in taken}, today),
         "status_form": f.StatusForm(registrations=regs, initial={"on": today}) if regs else None,
         "ecog_form": f.EcogForm(initial={"ecog_on": today}) if may_observe else None,
         "baseline_lab_form": f.BaselineLabForm(initial={"sampled_on": today})
@@ -183,7 +196,7 @@ def _eligible_trial_ids(request: HttpRequest, patient: Patient) -> set[int]:
 
 
 def _registration_targets(
-    request: HttpRequest, patient: Patient, trials: Any
+    request: HttpRequest, patient: Patient, trials: Any, eligible: set[int], taken: set[int]
 ) -> tuple[list[tuple[str, str]], list[tuple[Cohort, str]], bool]:
     """The cohort / dose level choices of the registration form, the cohorts closed to accrual
     (with the reason), and whether an override of the escalation's dose is offered.
@@ -193,8 +206,6 @@ def _registration_targets(
     may decide the dose, the other levels marked as overrides (never an eliminated level).
     Randomised arms are reached through randomisation, never chosen by hand.
     """
-    eligible = _eligible_trial_ids(request, patient)
-    taken = set(patient.registrations.values_list("cohort_id", flat=True))
     targets: list[tuple[str, str]] = []
     closed: list[tuple[Cohort, str]] = []
     overrides = False
@@ -236,13 +247,10 @@ def _registration_targets(
     return targets, closed, overrides
 
 
-def _randomise_forms(
-    request: HttpRequest, patient: Patient, trials: Any, today: Any
-) -> list[f.RandomiseForm]:
-    """One form per open trial with a randomisation scheme in which the patient was found
-    eligible and is not yet registered: its stratification factors and the date."""
-    eligible = _eligible_trial_ids(request, patient)
-    registered = set(patient.registrations.values_list("trial_id", flat=True))
+def _randomise_forms(trials: Any, eligible: set[int], today: Any) -> list[f.RandomiseForm]:
+    """One form per open trial with a randomisation scheme among ``eligible`` (those in which
+    the patient was found eligible and is not yet registered): its stratification factors and
+    the date."""
     return [
         f.RandomiseForm(
             trial=(t.pk, _trial_label(t)),
@@ -251,7 +259,7 @@ def _randomise_forms(
         )
         for t in trials.filter(
             status=TrialStatus.OPEN,
-            pk__in=eligible - registered,
+            pk__in=eligible,
             randomisation_scheme__isnull=False,
         )
         .select_related("randomisation_scheme")
@@ -266,7 +274,8 @@ def patient_action(request: HttpRequest, patient_id: int, action: str) -> HttpRe
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     except NotFoundError:
         raise Http404("No such patient.") from None
-    choices = journey_forms(request, patient)
+    reads = patient_reads(request.user, patient)
+    choices = journey_forms(request, patient, reads)
     if action not in _ACTIONS:
         raise Http404("Unknown action.")
     try:
@@ -295,7 +304,7 @@ def patient_action(request: HttpRequest, patient_id: int, action: str) -> HttpRe
         choices[key] = [form if fm.trial_id == form.trial_id else fm for fm in choices[key]]
     else:
         choices[key] = form
-    return patient_page(request, patient, choices, status=422)
+    return patient_page(request, patient, choices, reads, status=422)
 
 
 _BOUND = "_bound"

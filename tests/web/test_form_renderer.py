@@ -91,3 +91,15 @@ def test_the_site_uses_the_renderer():
     from django.forms.renderers import get_default_renderer
 
     assert isinstance(get_default_renderer(), FormRenderer)
+
+
+def test_the_work_list_filters_are_drawn_by_the_renderer():
+    """The work list's trial and site selects (hundreds of trials in a large centre) go through
+    the renderer's select, not a template per option, with Django's markup."""
+    from oncotrials.apps.subjects.forms import WorklistFilterForm
+
+    form = WorklistFilterForm(trials=[(1, "T-<1>")], sites=[(2, "main")])
+    ours = str(form["trial"])
+    form.renderer = DjangoTemplates()
+    assert ours == str(form["trial"])
+    assert '<option value="1">T-&lt;1&gt;</option>' in ours

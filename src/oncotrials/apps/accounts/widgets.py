@@ -20,13 +20,3 @@ class IsoDateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format=ISO_DATE)
-
-
-class ListSelect(forms.Select):
-    """A ``<select>`` rendered exactly as Django's own, with its options written in place.
-
-    Django renders each option through a template of its own, which costs tens of microseconds
-    an option: a filter listing hundreds of trials took ten milliseconds to draw.
-    """
-
-    template_name = "forms/widgets/select.html"

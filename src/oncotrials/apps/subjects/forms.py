@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from oncotrials.apps.accounts.widgets import IsoDateInput, ListSelect
+from oncotrials.apps.accounts.widgets import IsoDateInput
 from oncotrials.core.grading import ANALYTES
 
 from .models import (
@@ -255,12 +255,8 @@ class VisitMarkForm(forms.Form):
 class WorklistFilterForm(forms.Form):
     """Filters of the visit work list; unknown or invalid values are ignored, never an error."""
 
-    trial = forms.TypedChoiceField(
-        label=_("Trial"), coerce=int, required=False, empty_value=None, widget=ListSelect
-    )
-    site = forms.TypedChoiceField(
-        label=_("Site"), coerce=int, required=False, empty_value=None, widget=ListSelect
-    )
+    trial = forms.TypedChoiceField(label=_("Trial"), coerce=int, required=False, empty_value=None)
+    site = forms.TypedChoiceField(label=_("Site"), coerce=int, required=False, empty_value=None)
     target_from = forms.DateField(label=_("Target from"), required=False, widget=DATE)
     target_to = forms.DateField(label=_("Target to"), required=False, widget=DATE)
     sort = forms.ChoiceField(

@@ -113,18 +113,25 @@ class Target:
 
     Models answer ``access_target()`` (a trial: its participating sites and itself; a patient:
     its site and the trials it was screened or registered in; a registration: the patient's site
-    and its trial). A site is its own target, for site-wide work (boards, imports).
+    and its trial). A site is its own target, for site-wide work (boards, imports). A model whose
+    trials cost a query to find may also answer ``access_sites()`` (its sites alone): rights are
+    then checked on its sites without reading its trials for a user whose memberships are all
+    site-wide (a trial-limited membership is the only thing the trials decide).
     """
 
     site_ids: frozenset[int]
     trial_ids: frozenset[int] = frozenset()
 
 
-def _target(on: Any) -> Target:
+def _target(on: Any, *, trials: bool = True) -> Target:
+    """The target of ``on``; with ``trials`` False, its trials may be left out (when the object
+    answers ``access_sites()``, see ``Target``)."""
     if isinstance(on, Target):
         return on
     if isinstance(on, Site):
         return Target(frozenset({on.pk}))
+    if not trials and (sites := getattr(on, "access_sites", None)) is not None:
+        return Target(sites())
     resolve = getattr(on, "access_target", None)
     if resolve is None:
         raise TypeError(f"{type(on).__name__} has no access_target(); cannot check rights on it.")
@@ -140,7 +147,8 @@ def roles_on(user: Actor, on: Any) -> set[str]:
     scope = scope_for(user)
     if scope.is_admin:
         return {Role.ADMINISTRATOR.value}
-    target = _target(on)
+    # The trials only count through trial-limited memberships: none, none read.
+    target = _target(on, trials=bool(scope.trial_roles))
     roles: set[str] = set()
     for site_id in target.site_ids:
         roles |= scope.site_roles.get(site_id, frozenset())

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from oncotrials.apps.accounts.models import Site, User
@@ -362,9 +363,10 @@ def populate_trial(
         if trial.tumour_types and trial.tumour_types[0] != "SOLID"
         else rng.choice(["COAD", "LUAD", "PAAD", "BRCA", "OV"])
     )
-    sites = [staff.main] + (
-        [staff.partner] if trial.sites.filter(pk=staff.partner.pk).exists() else []
-    )
+    # The trial's sites, read once: every consent, screening and registration below asks
+    # whether the patient's site takes part.
+    prefetch_related_objects([trial], "trial_sites")
+    sites = [staff.main] + ([staff.partner] if trial.takes_part(staff.partner.pk) else [])
     if trial.phase in (Phase.I_ESCALATION, Phase.I_II):
         schedule_set(
             trial=trial, document={**PHASE_I_SCHEDULE, "trial": trial.protocol_code}, by=staff.admin
@@ -404,6 +406,7 @@ def populate_trial(
     # Referrals spread over the whole time the trial is open, so that an open trial has
     # patients on treatment today as well as patients in follow-up.
     step = max(7, (until - opened).days // (n + 1))
+    top_level: dict[int, Any] = {}
     for _ in range(n):
         if day + dt.timedelta(days=30) > until:
             break
@@ -425,7 +428,9 @@ def populate_trial(
                 )
             else:
                 cohort = rng.choice(cohorts)
-                level = cohort.dose_levels.order_by("level").last()
+                if cohort.pk not in top_level:  # the cohort's highest level, read once
+                    top_level[cohort.pk] = cohort.dose_levels.order_by("level").last()
+                level = top_level[cohort.pk]
                 try:
                     reg = registration_create(
                         patient=patient,

@@ -103,6 +103,12 @@ def _levels(cohort: Cohort) -> list[DoseLevel]:
     return out
 
 
+def _levels_read(plan: EscalationPlan) -> None:
+    """Read the dose levels of the plan's cohort once, with the plan (unless the caller has):
+    the state, the plan's current level and the design's settings each go through them."""
+    prefetch_related_objects([plan], "cohort__dose_levels")
+
+
 @dataclass(frozen=True)
 class DoseState:
     dose_level: DoseLevel
@@ -135,6 +141,7 @@ def escalation_state(
 
     ``registrations`` (the cohort's registrations at a dose level) and ``statuses`` (their DLT
     states): when the caller read them for many cohorts at once, else read here."""
+    _levels_read(plan)
     levels = _levels(plan.cohort)
     by_level: dict[int, list[str]] = {dl.pk: [] for dl in levels}
     since: dict[int, list[dt.date]] = {dl.pk: [] for dl in levels}
@@ -192,6 +199,7 @@ def escalation_recommend(
 def _recommend(
     plan: EscalationPlan, state: list[DoseState] | None = None
 ) -> tuple[list[DoseState], Decision]:
+    _levels_read(plan)  # read by the state, the current level and the design's settings
     if state is None:
         state = escalation_state(plan=plan)
     levels = [s.dose_level.pk for s in state]

@@ -406,7 +406,7 @@ def consent_sign(
             },
             field="form",
         )
-    if form.trial_id is not None and not form.trial.sites.filter(pk=patient.site_id).exists():  # type: ignore[union-attr]
+    if form.trial is not None and not form.trial.takes_part(patient.site_id):
         raise ValidationError(
             gettext("%(site)s does not take part in %(trial)s.")
             % {"site": patient.site, "trial": form.trial},
@@ -591,7 +591,7 @@ def screening_start(
             % {"cohort": cohort, "trial": trial},
             field="cohort",
         )
-    if not trial.sites.filter(pk=patient.site_id).exists():
+    if not trial.takes_part(patient.site_id):
         raise ValidationError(
             gettext("%(site)s does not take part in %(trial)s.")
             % {"site": patient.site, "trial": trial},
@@ -1064,7 +1064,7 @@ def _registration_create(
             % {"level": dose_level, "cohort": cohort},
             field="dose_level",
         )
-    if dose_level is None and cohort.dose_levels.exists() and cohort.kind == "escalation":
+    if dose_level is None and cohort.kind == "escalation" and cohort.dose_levels.exists():
         raise ValidationError(
             gettext("An escalation cohort needs the dose level; %(cohort)s has levels.")
             % {"cohort": cohort},
@@ -1079,7 +1079,7 @@ def _registration_create(
             % {"trial": trial, "cohort": cohort},
             field="cohort",
         )
-    if not trial.sites.filter(pk=patient.site_id).exists():
+    if not trial.takes_part(patient.site_id):
         raise ValidationError(
             gettext("%(site)s does not take part in %(trial)s.")
             % {"site": patient.site, "trial": trial},

@@ -130,6 +130,13 @@ class Trial(models.Model):
         """Its participating sites and itself (see accounts.access)."""
         return Target(frozenset(ts.site_id for ts in self.trial_sites.all()), frozenset({self.pk}))
 
+    def takes_part(self, site_id: int) -> bool:
+        """Whether the site takes part in the trial: from the trial's sites when they were read
+        with it (``prefetch_related("trial_sites")``), else one query."""
+        if "trial_sites" in getattr(self, "_prefetched_objects_cache", {}):
+            return any(ts.site_id == site_id for ts in self.trial_sites.all())
+        return self.trial_sites.filter(site_id=site_id).exists()
+
 
 class TrialSite(models.Model):
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="trial_sites")

@@ -282,6 +282,8 @@ def test_the_mtd_selection_and_the_rules_are_worded_from_their_codes():
     assert decision.rule == "0.25-quantile of the MTD = 17.5 -> dose 1"
     with override("fr"):
         assert decision_rule(decision) == "quantile 0.25 de la DMT = 17.5 -> dose 1"
+
+
 # 12 measured: session, user, scope, time zone, the plan, its levels, the registrations, their
 # DLT cases, plan and rules, the trial's sites and the decisions, whatever the patients.
 ESCALATION_PAGE_BUDGET = 12

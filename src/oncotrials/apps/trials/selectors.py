@@ -57,7 +57,13 @@ def trials_for_user(*, user: Actor, filters: PortfolioFilters | None = None) -> 
             | Q(sponsor__icontains=term)
             | Q(nct_number__icontains=term)
         )
-    return qs.annotate(cohort_count=Count("cohorts", distinct=True)).prefetch_related("sites")
+    # An aggregate drops the model's ordering (Django leaves Meta.ordering out of GROUP BY
+    # queries): the portfolio and its API list in protocol order, whatever the query plan.
+    return (
+        qs.annotate(cohort_count=Count("cohorts", distinct=True))
+        .prefetch_related("sites")
+        .order_by("protocol_code", "pk")
+    )
 
 
 def trial_get_for_user(*, user: Actor, trial_id: int) -> Trial:

@@ -44,6 +44,10 @@ def test_seed_small_adds_its_volume_with_a_verifiable_trail(db: Any) -> None:
     report = audit_verify(rows=True)
     assert report.ok, report.problem
     assert report.rows_checked >= spec.patients + added["reports"] + added["registrations"]
+    if PG:  # the planner's statistics describe the seeded volume, not an empty database
+        with connection.cursor() as cur:
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'subjects_patient'")
+            assert cur.fetchone()[0] >= spec.patients
     again = runner.invoke(app, ["seed", "--size", "small"])
     assert again.exit_code != 0  # only into an empty database
     assert "not empty" in again.output

@@ -136,13 +136,17 @@ def _post(page: Any, testid: str) -> None:
 def test_new_unit_runs_its_first_boin_trial_through_the_pages(
     page, live_server, unit, add_dose_level
 ):
+    import zoneinfo
+
     from django.utils import timezone
 
     from oncotrials.apps.dosing.models import EscalationDecision
     from oncotrials.apps.safety.models import AdverseEvent, DltCase
     from oncotrials.apps.subjects.models import Registration
 
-    today = timezone.localdate()  # the live server's clock: forms default to it
+    # The live server's clock in the investigator's site's zone: forms default to it (after
+    # 23:00 UTC, Paris is already on the next day).
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(unit.main.time_zone))
     _login(page, live_server, "investigator")
 
     # --- the trial, its cohort and three dose levels, opened, with its consent form version

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 
 from django.test import Client
 from django.utils import timezone
@@ -96,7 +97,9 @@ def test_my_api_tokens_page_lists_creates_and_revokes(unit, client_for):
     assert token.scope == "read"
     assert abs((token.expires_at - timezone.now()).days - 30) <= 1
     assert 'data-testid="token-secret">otk_' in html
-    assert f"{timezone.localtime(token.expires_at):%Y-%m-%d}" in html
+    # shown in the nurse's site's zone (the page's), whatever the hour in UTC
+    site_zone = zoneinfo.ZoneInfo(unit.users["nurse"].memberships.get().site.time_zone)
+    assert f"{token.expires_at.astimezone(site_zone):%Y-%m-%d}" in html
     assert "Read only" in html
     # Shown once: the list afterwards carries only the prefix.
     again = c.get("/account/tokens/").content.decode()

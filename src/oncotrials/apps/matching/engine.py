@@ -51,7 +51,7 @@ import re
 import threading
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final, Literal
@@ -1260,6 +1260,15 @@ def mask_hidden_values(ex: Explanation, criteria: Node, hidden: HiddenValues | N
     excludes), so each numeric criterion is found by walking both together."""
     if not hidden:
         return ex
+    return _mask_leaves(ex, criteria, lambda leaf, node: _mask_value(leaf, node, hidden))
+
+
+def _mask_leaves(
+    ex: Explanation, criteria: Node, leaf: Callable[[Explanation, Node], Explanation]
+) -> Explanation:
+    """``ex`` with ``leaf(explanation, criterion)`` applied to each leaf criterion. The
+    explanation mirrors the criteria tree (an exclusion keeps the shape of what it excludes),
+    so the two are walked together; where they differ, the explanation is kept as it is."""
     node = criteria
     while isinstance(node, Not):
         node = node.child
@@ -1267,11 +1276,17 @@ def mask_hidden_values(ex: Explanation, criteria: Node, hidden: HiddenValues | N
         if len(node.children) != len(ex.children):
             return ex
         kids = tuple(
-            mask_hidden_values(k, c, hidden)
-            for k, c in zip(ex.children, node.children, strict=True)
+            _mask_leaves(k, c, leaf) for k, c in zip(ex.children, node.children, strict=True)
         )
         return dataclasses.replace(ex, children=kids)
-    if not isinstance(node, Numeric) or ex.children or not ex.reason.startswith("value "):
+    if ex.children:
+        return ex
+    return leaf(ex, node)
+
+
+def _mask_value(ex: Explanation, node: Node, hidden: HiddenValues) -> Explanation:
+    """One leaf of ``mask_hidden_values``."""
+    if not isinstance(node, Numeric) or not ex.reason.startswith("value "):
         return ex
     if node.field == "prior_lines" and hidden.prior_lines:
         return dataclasses.replace(
@@ -1371,19 +1386,11 @@ def mask_hidden_genomics(
     with the explanation, as ``mask_hidden_values`` does."""
     if not hidden:
         return ex
-    node = criteria
-    while isinstance(node, Not):
-        node = node.child
-    if isinstance(node, And | Or):
-        if len(node.children) != len(ex.children):
-            return ex
-        kids = tuple(
-            mask_hidden_genomics(k, c, hidden)
-            for k, c in zip(ex.children, node.children, strict=True)
-        )
-        return dataclasses.replace(ex, children=kids)
-    if ex.children:
-        return ex
+    return _mask_leaves(ex, criteria, lambda leaf, node: _mask_genomic(leaf, node, hidden))
+
+
+def _mask_genomic(ex: Explanation, node: Node, hidden: HiddenGenomics) -> Explanation:
+    """One leaf of ``mask_hidden_genomics``."""
     if isinstance(node, Genomic):
         if ex.reason.startswith("found: ") or ex.reason.endswith(" present"):
             shown = _hits_masked(ex.evidence, hidden)

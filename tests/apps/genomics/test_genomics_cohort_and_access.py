@@ -220,6 +220,30 @@ def test_resistance_view_classifies_the_acquired_kras_y96d_under_sotorasib(cohor
     assert "on_target_secondary" in atlas.content.decode()
 
 
+def test_timelines_of_several_patients_are_each_patients_timeline_in_six_queries(cohort):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.genomics.selectors import (
+        patient_genomic_timeline,
+        patients_genomic_timelines,
+    )
+
+    users = cohort.unit.users
+    patients = list(cohort.patients.values())
+    for user in (None, users["admin"], users["investigator"], users["monitor"]):
+        for origin in ("", "somatic"):
+            batch = patients_genomic_timelines(patients=patients, user=user, origin=origin)
+            assert list(batch) == [p.pk for p in patients]
+            for p in patients:
+                assert batch[p.pk] == patient_genomic_timeline(patient=p, user=user, origin=origin)
+    assert [t.sample.sample_id for t in batch[cohort.patients["P-LUAD1"].pk]] == ["S1", "S2"]
+    assert batch[cohort.patients["P-PARTNER"].pk] == []  # the monitor sees T-MAIN's patient only
+    with CaptureQueriesContext(connection) as all_four:
+        patients_genomic_timelines(patients=patients, user=None)
+    assert len(all_four) == 6
+
+
 def test_api_cohort_timeline_and_resistance_are_scoped(cohort, client_for):
     pk = cohort.patients["P-LUAD1"].pk
     inv = client_for("investigator")

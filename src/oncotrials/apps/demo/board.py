@@ -22,7 +22,7 @@ from oncotrials.apps.accounts.models import Site, User
 from oncotrials.apps.audit.context import audit_context
 from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.genomics.models import GenomicReport
-from oncotrials.apps.genomics.selectors import patient_genomic_timeline
+from oncotrials.apps.genomics.selectors import TimelineSample, patients_genomic_timelines
 from oncotrials.apps.matching.engine import matches_for_patient, matching_inputs_unchanged
 from oncotrials.apps.mtb.models import MtbMeeting, MtbReferral
 from oncotrials.apps.mtb.services import (
@@ -65,8 +65,11 @@ def _next_board_day(after: dt.date) -> dt.date:
     return after + dt.timedelta(days=(BOARD_WEEKDAY - after.weekday()) % 7 or 7)
 
 
-def _recommend(case: Any, chair: User, by: User, rng: random.Random) -> Any:
-    """One recommendation for a case, from the matching engine and the case's alterations."""
+def _recommend(
+    case: Any, chair: User, by: User, rng: random.Random, timeline: list[TimelineSample]
+) -> Any:
+    """One recommendation for a case, from the matching engine and the case's alterations
+    (``timeline``: the patient's genomic timeline)."""
     patient = case.patient
     busy = set(patient.registrations.values_list("trial_id", flat=True)) | set(
         patient.screenings.values_list("trial_id", flat=True)
@@ -79,9 +82,7 @@ def _recommend(case: Any, chair: User, by: User, rng: random.Random) -> Any:
         ]
     except OncotrialsError:
         matches = []
-    alterations = [
-        a for s in patient_genomic_timeline(patient=patient, user=None) for a in s.alterations
-    ]
+    alterations = [a for s in timeline for a in s.alterations]
     tiered = [a for a in alterations if a.tier and a.tier[:2] in ("I-", "II")]
     if matches:
         m = matches[0]
@@ -217,6 +218,8 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
     if not reports:
         tell("tumour board: no genomic report, nothing to discuss")
         return 0
+    # Every case's genomic timeline, read at once: the board writes no genomic data.
+    timelines = patients_genomic_timelines(patients=[r.sample.patient for r in reports], user=None)
     users = {u.username: u for u in User.objects.filter(is_active=True)}
     main = Site.objects.filter(code="main").first()
     partner = Site.objects.filter(code="partner").first()
@@ -277,7 +280,9 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
                             reports=patient_reports,
                             by=organiser,
                         )
-                        pending.append(_recommend(case, chair, organiser, rng))
+                        pending.append(
+                            _recommend(case, chair, organiser, rng, timelines[patient.pk])
+                        )
                         n_cases += 1
                 if pending:
                     recommendations_sign(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -467,8 +467,10 @@ def _alterations_by_report(report_ids: Iterable[int]) -> dict[int, dict[str, lis
         ("structural_variants", StructuralVariant),
         ("biomarkers", Biomarker),
     ):
-        for a in model.objects.filter(report_id__in=ids).order_by("pk"):
-            out[a.report_id][kind].append(a)
+        # One query per kind up to 900 reports (SQLite's bound on parameters), in id order.
+        for i in range(0, len(ids), 900):
+            for a in model.objects.filter(report_id__in=ids[i : i + 900]).order_by("pk"):
+                out[a.report_id][kind].append(a)
     return out
 
 
@@ -625,20 +627,60 @@ def patient_genomic_timeline(
     ``origin`` (somatic, germline, unknown) keeps the alterations of that origin only (copy
     number and biomarkers state none: they are ``unknown``).
     """
+    return patients_genomic_timelines(patients=[patient], user=user, origin=origin)[patient.pk]
+
+
+def patients_genomic_timelines(
+    *, patients: Sequence[Patient], user: Actor | None, origin: str = ""
+) -> dict[int, list[TimelineSample]]:
+    """``patient_genomic_timeline`` of several patients (patient pk -> timeline), read with the
+    same six queries whatever their number (a tumour board's cases)."""
     _check_origin(origin)
-    tumour = patient.diagnosis if load_oncotree().resolve(patient.diagnosis or "") else ""
-    samples = list(
-        genomic_samples_visible_to(user)
-        .filter(patient=patient)
-        .order_by("collected_on", "sample_id", "pk")
+    pks = list(dict.fromkeys(p.pk for p in patients))
+    visible = genomic_samples_visible_to(user)
+    samples: list[Sample] = []
+    for i in range(0, len(pks), 900):
+        samples += visible.filter(patient__in=pks[i : i + 900]).order_by(
+            "collected_on", "sample_id", "pk"
+        )
+    # The order of the query (SQL sorts NULL dates first), across chunks.
+    samples.sort(
+        key=lambda s: (s.collected_on is not None, s.collected_on or dt.date.min, s.sample_id, s.pk)
     )
-    reports = list(
-        GenomicReport.objects.filter(sample__in=samples, superseded=False).order_by("imported_at")
-    )
+    sample_pks = [s.pk for s in samples]
+    reports: list[GenomicReport] = []
+    for i in range(0, len(sample_pks), 900):
+        reports += GenomicReport.objects.filter(
+            sample__in=sample_pks[i : i + 900], superseded=False
+        ).order_by("imported_at", "pk")
+    reports.sort(key=lambda r: (r.imported_at, r.pk))
     by_report = _alterations_by_report(r.pk for r in reports)
+    samples_of: dict[int, list[Sample]] = {pk: [] for pk in pks}
+    for s in samples:
+        samples_of[s.patient_id].append(s)
+    reports_of: dict[int, list[GenomicReport]] = defaultdict(list)
+    for r in reports:
+        reports_of[r.sample_id].append(r)
+    out: dict[int, list[TimelineSample]] = {}
+    for patient in patients:
+        if patient.pk not in out:
+            out[patient.pk] = _timeline(
+                patient, samples_of[patient.pk], reports_of, by_report, origin
+            )
+    return out
+
+
+def _timeline(
+    patient: Patient,
+    samples: list[Sample],
+    reports_of: Mapping[int, list[GenomicReport]],
+    by_report: Mapping[int, dict[str, list[Any]]],
+    origin: str,
+) -> list[TimelineSample]:
+    tumour = patient.diagnosis if load_oncotree().resolve(patient.diagnosis or "") else ""
     out: list[TimelineSample] = []
     for s in samples:
-        mine = [r for r in reports if r.sample_id == s.pk]
+        mine = reports_of.get(s.pk, [])
         alts: list[AnnotatedAlteration] = []
         uncalled: list[NotDetected] = []
         for r in mine:

@@ -125,6 +125,27 @@ def test_reimporting_the_same_file_changes_nothing(unit, biologist, laml):
     assert _counts() == before
 
 
+def test_a_small_file_is_hashed_without_a_thread_and_to_the_same_digests(
+    unit, biologist, laml, monkeypatch
+):
+    from oncotrials.apps.genomics import services
+
+    threads: list[int] = []
+    pool = services.ThreadPoolExecutor
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        threads.append(1)
+        return pool(*args, **kwargs)
+
+    monkeypatch.setattr(services, "ThreadPoolExecutor", counted)
+    first = services.genomics_import(path=LAML, by=biologist, patient_map=identity_map(laml))
+    assert (first.reports_created, threads) == (193, [])
+    # The same file hashed in a thread (as a large one is) is recognised as already stored.
+    monkeypatch.setattr(services, "HASH_IN_THREAD_ROWS", 0)
+    again = services.genomics_import(path=LAML, by=biologist, patient_map=identity_map(laml))
+    assert (again.reports_created, again.reports_unchanged, threads) == (0, 193, [1])
+
+
 def test_reordered_rows_are_the_same_report(unit, biologist, laml, tmp_path: Path):
     from oncotrials.apps.genomics.services import genomics_import
 

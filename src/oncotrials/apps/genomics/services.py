@@ -88,6 +88,7 @@ from .models import (
 )
 
 SQLITE_BATCH = 20_000
+HASH_IN_THREAD_ROWS = 10_000  # from this many rows, the content hashes are computed in a thread
 COPY_CHUNK = 100_000
 MODELS: dict[str, Any] = {
     "mutations": Mutation,
@@ -753,6 +754,11 @@ def genomics_import(
     # The content hashes (a sort and a rendering of every row; polars and hashlib release the
     # GIL) are computed in a thread while the samples are written and the rows are given
     # their tiers and their order; only the reports wait for them.
+    if sum(f.height for f in parsed.frames.values()) < HASH_IN_THREAD_ROWS:
+        # A small file (a laboratory's report): starting a thread costs more than it saves.
+        done: Future[dict[str, str]] = Future()
+        done.set_result(content_hashes(parsed))
+        return _write(parsed, patients, normals, done, patient_map, by, say)
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(content_hashes, parsed)
         return _write(parsed, patients, normals, hashes, patient_map, by, say)

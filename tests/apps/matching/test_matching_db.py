@@ -249,6 +249,52 @@ def test_inputs_unchanged_reads_the_data_version_once_and_answers_the_same(
     assert len(pinned.captured_queries) < len(each.captured_queries)
 
 
+def test_matches_of_several_patients_are_each_patients_matches_in_as_many_queries(
+    unit_p: Any,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.matching.engine import (
+        SYSTEM,
+        matches_for_patient,
+        matches_for_patients,
+        reset_matching_cache,
+    )
+
+    users = unit_p.unit.users
+    mains = [unit_p.kras_patient, unit_p.braf_patient, unit_p.untested]
+    for user, patients in (
+        (users["investigator"], mains),
+        (SYSTEM, [*mains, unit_p.partner_patient]),
+        (users["partner_investigator"], [unit_p.partner_patient]),
+    ):
+        for every in (False, True):
+            found = matches_for_patients(
+                user=user, patients=patients, include_non_matches=every, today=TODAY
+            )
+            assert list(found) == [p.pk for p in patients]
+            for p in patients:
+                assert found[p.pk] == matches_for_patient(
+                    user=user, patient=p, include_non_matches=every, today=TODAY
+                )
+    assert _paths(found[unit_p.partner_patient.pk]) == set()
+    inv = users["investigator"]
+    assert _paths(matches_for_patients(user=inv, patients=mains, today=TODAY)[mains[0].pk])
+    with pytest.raises(NotFoundError):
+        matches_for_patients(
+            user=users["partner_investigator"], patients=[unit_p.partner_patient, mains[0]]
+        )
+    counts = []
+    for patients in (mains[:1], mains):
+        reset_matching_cache()
+        matches_for_patients(user=inv, patients=patients, today=TODAY)  # the engine, built
+        with CaptureQueriesContext(connection) as ctx:
+            matches_for_patients(user=inv, patients=patients, today=TODAY)
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
 def test_inputs_unchanged_rebuilds_a_forgotten_engine_and_ends_with_the_block(
     unit_p: Any, tmp_path: Any
 ) -> None:

@@ -23,7 +23,12 @@ from oncotrials.apps.audit.context import audit_context
 from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.genomics.selectors import TimelineSample, patients_genomic_timelines
-from oncotrials.apps.matching.engine import matches_for_patient, matching_inputs_unchanged
+from oncotrials.apps.matching.engine import (
+    CohortMatch,
+    matches_for_patient,
+    matches_for_patients,
+    matching_inputs_unchanged,
+)
 from oncotrials.apps.mtb.models import MtbMeeting, MtbReferral
 from oncotrials.apps.mtb.services import (
     agenda_build,
@@ -34,7 +39,7 @@ from oncotrials.apps.mtb.services import (
     recommendations_sign,
 )
 from oncotrials.apps.subjects.inclusion_rules import dose_gate
-from oncotrials.apps.subjects.models import ConsentForm
+from oncotrials.apps.subjects.models import ConsentForm, Registration, ScreeningEpisode
 from oncotrials.apps.subjects.services import (
     arm_assigned_by_scheme,
     consent_sign,
@@ -65,21 +70,38 @@ def _next_board_day(after: dt.date) -> dt.date:
     return after + dt.timedelta(days=(BOARD_WEEKDAY - after.weekday()) % 7 or 7)
 
 
+def _busy(patient_ids: list[int]) -> dict[int, set[int]]:
+    """Per patient, the trials they are registered or screened in."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for model in (Registration, ScreeningEpisode):
+        for pid, tid in model.objects.filter(patient_id__in=patient_ids).values_list(
+            "patient_id", "trial_id"
+        ):
+            out[pid].add(tid)
+    return out
+
+
 def _recommend(
-    case: Any, chair: User, by: User, rng: random.Random, timeline: list[TimelineSample]
+    case: Any,
+    chair: User,
+    by: User,
+    rng: random.Random,
+    timeline: list[TimelineSample],
+    busy: set[int],
+    found: dict[int, list[CohortMatch]] | None,
 ) -> Any:
     """One recommendation for a case, from the matching engine and the case's alterations
-    (``timeline``: the patient's genomic timeline)."""
+    (``timeline``: the patient's genomic timeline; ``busy``: the trials the patient is
+    registered or screened in; ``found``: the chair's matches of the board's patients, None
+    to ask the engine for this patient's)."""
     patient = case.patient
-    busy = set(patient.registrations.values_list("trial_id", flat=True)) | set(
-        patient.screenings.values_list("trial_id", flat=True)
-    )
     try:
-        matches = [
-            m
-            for m in matches_for_patient(user=chair, patient=patient)
-            if m.matched and m.open and m.trial.pk not in busy
-        ]
+        mine = (
+            found[patient.pk]
+            if found is not None
+            else matches_for_patient(user=chair, patient=patient)
+        )
+        matches = [m for m in mine if m.matched and m.open and m.trial.pk not in busy]
     except OncotrialsError:
         matches = []
     alterations = [a for s in timeline for a in s.alterations]
@@ -251,6 +273,17 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
             # block undoes a change: the engine's refusal is a read), and the matching engine's
             # data version read once: cases and recommendations change nothing it reads.
             with transaction.atomic(), audit_batch(), matching_inputs_unchanged():
+                # Nothing in this block changes what the engine, the registrations and the
+                # screenings say of a patient: the chair's matches and the patients' trials are
+                # read once for the site's patients (one by one when the engine refuses).
+                patients = list({r.sample.patient_id: r.sample.patient for r in mine}.values())
+                busy = _busy([p.pk for p in patients])
+                try:
+                    found: dict[int, list[CohortMatch]] | None = matches_for_patients(
+                        user=chair, patients=patients
+                    )
+                except OncotrialsError:
+                    found = None
                 for day in days:
                     week = [r for r in mine if r.reported_on and previous < r.reported_on <= day]
                     previous = day
@@ -281,7 +314,15 @@ def demo_board_load(rng: random.Random, say: Say | None = None) -> int:
                             by=organiser,
                         )
                         pending.append(
-                            _recommend(case, chair, organiser, rng, timelines[patient.pk])
+                            _recommend(
+                                case,
+                                chair,
+                                organiser,
+                                rng,
+                                timelines[patient.pk],
+                                busy[patient.pk],
+                                found,
+                            )
                         )
                         n_cases += 1
                 if pending:

@@ -1524,72 +1524,110 @@ def matches_for_patient(
     ``matched`` saying which (the explanation then says why not). NotFoundError when the user
     may not see the patient; PermissionDeniedError for sponsor monitors.
     """
+    return matches_for_patients(
+        user=user,
+        patients=[patient],
+        include_non_matches=include_non_matches,
+        trial=trial,
+        today=today,
+    )[patient.pk]
+
+
+def matches_for_patients(
+    *,
+    user: MatchingActor,
+    patients: Sequence[Any],
+    include_non_matches: bool = False,
+    trial: DbTrial | None = None,
+    today: dt.date | None = None,
+) -> dict[int, list[CohortMatch]]:
+    """``matches_for_patient`` of several patients (patient pk -> matches), read with the same
+    queries whatever their number (a tumour board's cases). NotFoundError when the user may
+    not see one of them."""
     _require(user)
-    if not _visible_patients(user).filter(pk=patient.pk).exists():
-        raise NotFoundError(
-            gettext("No patient %(patient_id)s that you may see.") % {"patient_id": patient.pk}
-        )
+    pks = list(dict.fromkeys(p.pk for p in patients))
+    seen: set[int] = set()
+    for chunk in _chunks(pks):
+        seen.update(_visible_patients(user).filter(pk__in=chunk).values_list("pk", flat=True))
+    for pk in pks:
+        if pk not in seen:
+            raise NotFoundError(
+                gettext("No patient %(patient_id)s that you may see.") % {"patient_id": pk}
+            )
     today = today or _unit_today()
+    out: dict[int, list[CohortMatch]] = {pk: [] for pk in pks}
     with _LOCK:
         state = matching_state(today=today)
-        record = state.records_for([patient.pk]).get(patient.pk)
-        if record is None:
-            return []
+        records = state.records_for(pks)
+        mine = [p for p in {p.pk: p for p in patients}.values() if p.pk in records]
+        if not mine:
+            return out
         visible = _visible_trial_ids(user)
         if trial is not None:
             visible = {trial.pk} if visible is None or trial.pk in visible else set()
-        matched = {
-            lvl.key
-            for lvl in state.matcher.levels_for_patient(str(patient.pk), include_closed=True)
-        }
-        levels = [
-            lvl
-            for t in state.trials.values()
-            if visible is None or int(t.id) in visible
-            for lvl in t.levels
-            if include_non_matches or lvl.key in matched
-        ]
-        refs = [state.refs[lvl.key] for lvl in levels]
-        avail = _Availability({r.trial_id for r in refs}, today)
-        trials, cohorts, doses = _objects(refs)
+        wanted: dict[int, tuple[set[tuple[str, str]], list[Any]]] = {}
+        for patient in mine:
+            matched = {
+                lvl.key
+                for lvl in state.matcher.levels_for_patient(str(patient.pk), include_closed=True)
+            }
+            levels = [
+                lvl
+                for t in state.trials.values()
+                if visible is None or int(t.id) in visible
+                for lvl in t.levels
+                if include_non_matches or lvl.key in matched
+            ]
+            wanted[patient.pk] = (matched, levels)
+        every = [state.refs[lvl.key] for _m, levels in wanted.values() for lvl in levels]
+        avail = _Availability({r.trial_id for r in every}, today)
+        trials, cohorts, doses = _objects(every)
         tree = state.matcher.oncotree
-        registered = _registrations([patient.pk], trials)
-        masked = hidden_therapies(user, [patient]).get(patient.pk, {})
-        values = hidden_values(user, [patient], state.clinical).get(patient.pk)
-        genomic = hidden_genomics(user, [patient], state.patient_sigs).get(patient.pk)
-        out: list[CohortMatch] = []
-        for lvl, ref in zip(levels, refs, strict=True):
-            if record.deceased and not include_non_matches:
-                continue
-            ex = masked_explanation(lvl.criteria, record, tree, masked, values, genomic)
-            out.append(
-                CohortMatch(
-                    trial=trials[ref.trial_id],
-                    cohort=cohorts.get(ref.cohort_id) if ref.cohort_id else None,
-                    dose_level=doses.get(ref.dose_level_ids[0]) if ref.dose_level_ids else None,
-                    level_path=lvl.path,
-                    level_name=lvl.name,
-                    open=avail.is_open(
-                        trials[ref.trial_id],
-                        cohorts.get(ref.cohort_id) if ref.cohort_id else None,
-                        patient.site_id,
-                    ),
-                    slots_available=avail.slots(ref, patient.site_id),
-                    explanation=explanation_rows(ex),
-                    matched=lvl.key in matched,
-                    why_not=why_not(ex),
-                    registration=registered.get((patient.pk, ref.trial_id), ""),
+        registered = _registrations(list(wanted), trials)
+        masked_of = hidden_therapies(user, mine)
+        values_of = hidden_values(user, mine, state.clinical)
+        genomic_of = hidden_genomics(user, mine, state.patient_sigs)
+        for patient in mine:
+            record = records[patient.pk]
+            matched, levels = wanted[patient.pk]
+            masked = masked_of.get(patient.pk, {})
+            values = values_of.get(patient.pk)
+            genomic = genomic_of.get(patient.pk)
+            found = out[patient.pk]
+            for lvl in levels:
+                ref = state.refs[lvl.key]
+                if record.deceased and not include_non_matches:
+                    continue
+                ex = masked_explanation(lvl.criteria, record, tree, masked, values, genomic)
+                found.append(
+                    CohortMatch(
+                        trial=trials[ref.trial_id],
+                        cohort=cohorts.get(ref.cohort_id) if ref.cohort_id else None,
+                        dose_level=doses.get(ref.dose_level_ids[0]) if ref.dose_level_ids else None,
+                        level_path=lvl.path,
+                        level_name=lvl.name,
+                        open=avail.is_open(
+                            trials[ref.trial_id],
+                            cohorts.get(ref.cohort_id) if ref.cohort_id else None,
+                            patient.site_id,
+                        ),
+                        slots_available=avail.slots(ref, patient.site_id),
+                        explanation=explanation_rows(ex),
+                        matched=lvl.key in matched,
+                        why_not=why_not(ex),
+                        registration=registered.get((patient.pk, ref.trial_id), ""),
+                    )
                 )
+    for found in out.values():
+        found.sort(
+            key=lambda m: (
+                not m.matched,
+                bool(m.registration),
+                not m.open,
+                m.trial.protocol_code,
+                m.level_path,
             )
-    out.sort(
-        key=lambda m: (
-            not m.matched,
-            bool(m.registration),
-            not m.open,
-            m.trial.protocol_code,
-            m.level_path,
         )
-    )
     return out
 
 

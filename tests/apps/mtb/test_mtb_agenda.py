@@ -194,6 +194,34 @@ def test_chair_and_attendees_must_be_staff_of_the_site(unit):
     assert MtbMeeting.objects.count() == 1
 
 
+def test_attendees_are_checked_in_one_query_whatever_their_number(unit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.mtb.services import meeting_create
+
+    board = make_board(unit)
+    # The organiser's own memberships are read on the first call: counted from the second on.
+    meeting_create(site=unit.main, held_on=dt.date(2026, 9, 10), by=board.coordinator)
+    counts = []
+    for day, attendees in (
+        (dt.date(2026, 9, 17), [board.coordinator]),
+        (dt.date(2026, 9, 24), [board.coordinator, board.biologist, unit.users["nurse"]]),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            meeting_create(site=unit.main, held_on=day, attendees=attendees, by=board.coordinator)
+        counts.append(sum("accounts_membership" in q["sql"] for q in ctx.captured_queries))
+    assert counts[0] == counts[1]
+    # A mix of members and an outsider names the first one who is not the site's staff.
+    with pytest.raises(ValidationError, match="monitor has no membership"):
+        meeting_create(
+            site=unit.main,
+            held_on=dt.date(2026, 10, 1),
+            attendees=[board.coordinator, unit.users["monitor"], unit.users["outsider"]],
+            by=board.coordinator,
+        )
+
+
 @pytest.mark.parametrize("who", ["nurse", "monitor", "outsider", "partner_investigator"])
 def test_only_board_organisers_of_the_site_schedule_meetings(unit, who):
     from oncotrials.apps.mtb.models import MtbMeeting

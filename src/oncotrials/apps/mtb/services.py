@@ -104,11 +104,18 @@ def _text(value: Any, field: str, *, max_length: int, required: bool = False) ->
 
 
 def _members_of_site(users: Iterable[Any], site: Site, field: str) -> list[Any]:
+    given = [u for u in users if u is not None]
+    if not given:
+        return []
+    # One query for every user: who holds an active site-wide membership here.
+    members = set(
+        Membership.objects.active()
+        .filter(user__in=[u.pk for u in given], site=site, trial__isnull=True)
+        .values_list("user_id", flat=True)
+    )
     out = []
-    for u in users:
-        if u is None:
-            continue
-        if not Membership.objects.active().filter(user=u, site=site, trial__isnull=True).exists():
+    for u in given:
+        if u.pk not in members:
             raise ValidationError(
                 gettext(
                     "%(field)s: %(username)s has no membership at %(site)s; only the site's staff "
@@ -549,7 +556,11 @@ def recommendation_create(
     therapy: str = "",
 ) -> MtbRecommendation:
     require(by, Action.RECOMMEND, on=_on_site(case.meeting.site_id))
-    locked = MtbCase.objects.select_for_update().select_related("meeting__site").get(pk=case.pk)
+    locked = (
+        MtbCase.objects.select_for_update()
+        .select_related("meeting__site", "patient")  # the patient: the audit event names it
+        .get(pk=case.pk)
+    )
     _open(locked.meeting, gettext("recording a recommendation"))
     data = _clean_recommendation(locked, kind, rationale, trial, cohort, therapy)
     rec = MtbRecommendation.objects.create(case=locked, created_by=by, **data)

@@ -62,7 +62,7 @@ from oncotrials.apps.safety.toxicity_board import (
 )
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import registration_calendar, registrations_with_calendar
-from oncotrials.apps.subjects.services import registration_change_status, visit_record
+from oncotrials.apps.subjects.services import registration_change_status, visits_record
 from oncotrials.apps.subjects.visit_evidence import evidence_for
 from oncotrials.core.schedule import VisitKind, VisitStatus
 
@@ -174,7 +174,9 @@ def _casebook(
         for v in calendar.visits
         if v.kind is VisitKind.FOLLOW_UP and v.status is not VisitStatus.UPCOMING
     ][-1:]
-    # The casebook's forms, labs and doses, saved together at the end (one batch entry).
+    # The casebook's visits (those no dose or lab attests), then its forms, labs and doses,
+    # saved together at the end (one batch each).
+    visits: list[dict[str, Any]] = []
     entries: list[Entry] = []
     with audit_batch():
         for visit in calendar.visits:
@@ -195,7 +197,7 @@ def _casebook(
                 on = min(on, visit.latest, today)
                 attested = visit.kind is VisitKind.CYCLE and (regimen or "labs" in visit.forms)
                 if not attested:
-                    visit_record(registration=reg, code=visit.code, on=on, by=by)
+                    visits.append({"code": visit.code, "on": on})
             forms = set(visit.forms)
             code = visit.code
             if "exposure" in forms and regimen and (eot is None or on <= eot):
@@ -250,6 +252,7 @@ def _casebook(
                 )
             if "survival_status" in forms and code in contacts:
                 _form(entries, code, "survival_status", {"contact_on": on, "status": "alive"})
+        visits_record(registration=reg, visits=visits, by=by)
         casebook_entries_save(registration=reg, entries=entries, by=by)
 
 

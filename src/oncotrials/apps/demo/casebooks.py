@@ -37,7 +37,6 @@ from oncotrials.apps.crfs.entries import (
 )
 from oncotrials.apps.crfs.models import (
     DataQuery,
-    DrugAdministration,
     FormInstance,
     LabResult,
     Modification,
@@ -347,15 +346,18 @@ def _queries(rng: random.Random, staff: Any, users: dict[str, User], today: dt.d
     dm = users.get("datamanager")
     if dm is None:
         return
+    # Each record with its registration and patient (the rights checks of a query read them).
     forms = list(
         FormInstance.objects.filter(
             registration__patient__site=staff.main, form_name__in=list(_QUERY_TEXTS)
-        ).order_by("pk")
+        )
+        .select_related("registration__patient")
+        .order_by("pk")
     )
     labs = list(
-        LabResult.objects.filter(registration__patient__site=staff.main, analyte="alt").order_by(
-            "pk"
-        )
+        LabResult.objects.filter(registration__patient__site=staff.main, analyte="alt")
+        .select_related("registration__patient")
+        .order_by("pk")
     )
     picked: list[tuple[Any, str, str]] = [
         (f, *_QUERY_TEXTS[f.form_name]) for f in rng.sample(forms, min(36, len(forms)))
@@ -402,18 +404,20 @@ def _verify_and_sign(rng: random.Random, staff: Any, users: dict[str, User]) -> 
             patient__site=staff.main,
             trial__visit_schedule__isnull=False,
             treatment_start__isnull=False,
-        ).order_by("pk")
+        )
+        .select_related("patient")
+        .order_by("pk")
     )
     if cra is not None:
         verified = rng.sample(regs, min(12, len(regs)))
         with audit_batch():
             for reg in sorted(verified, key=lambda r: r.pk):
+                # Read through the registration, each record knows it (and its patient): the
+                # rights checks of the verification read neither again.
                 records: list[Any] = [
-                    *FormInstance.objects.filter(registration=reg, visit_code__in=["SCR", "C1D1"]),
-                    *LabResult.objects.filter(
-                        registration=reg, visit_code__in=["SCR", "C1D1", "C1D8"]
-                    ),
-                    *DrugAdministration.objects.filter(registration=reg, visit_code="C1D1"),
+                    *reg.form_instances.filter(visit_code__in=["SCR", "C1D1"]),
+                    *reg.lab_results.filter(visit_code__in=["SCR", "C1D1", "C1D8"]),
+                    *reg.administrations.filter(visit_code="C1D1"),
                 ]
                 for record in records:
                     sdv_record(record=record, by=cra, note="Verified against the hospital record")

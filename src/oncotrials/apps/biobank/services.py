@@ -587,7 +587,7 @@ def specimen_pre_analytics_record(
     return locked
 
 
-# The specimen a service takes from, locked (read on every aliquot, derivative and use).
+# A specimen a service writes on, locked (read on every aliquot, derivative, use and run).
 _SPECIMEN_LOCKED = PreparedRead(
     lambda specimen: (
         Specimen.objects.select_for_update(of=("self",))
@@ -599,11 +599,16 @@ _SPECIMEN_LOCKED = PreparedRead(
 )
 
 
-def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
+def _lock_specimen(specimen: Specimen) -> Specimen:
+    """``specimen`` read again under its row lock, with its patient and registration."""
     found = _SPECIMEN_LOCKED.objects(specimen=specimen.pk)
     if not found:
         raise Specimen.DoesNotExist("Specimen matching query does not exist.")
-    locked = found[0]
+    return found[0]
+
+
+def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
+    locked = _lock_specimen(specimen)
     _check_in_stock(locked, what)
     return locked
 
@@ -1405,11 +1410,7 @@ def sequencing_run_record(
         values[name] = v
     if report is not None and report.sample.patient_id != specimen.patient_id:
         raise ValidationError(gettext("The report is another patient's."), field="report")
-    locked = (
-        Specimen.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .get(pk=specimen.pk)
-    )
+    locked = _lock_specimen(specimen)
     if locked.status == Status.DISPOSED:
         raise ValidationError(
             gettext("%(locked)s is disposed.") % {"locked": locked}, field="specimen"

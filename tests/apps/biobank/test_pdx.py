@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -457,3 +458,27 @@ def test_passages_leave_the_rows_verifiable_and_an_edit_is_found(pdx, bank):
     report = audit_verify(rows=True)
     assert not report.ok
     assert f"biobank.pdxmodel {pdx.pk} was changed outside the platform" in report.problem
+
+
+def test_a_day_of_measurements_is_checked_in_one_read_and_inserted_in_one_statement(pdx, bank):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncotrials.apps.biobank.models_pdx import PdxMeasurement
+    from oncotrials.apps.biobank.services_pdx import pdx_measurements_record
+
+    arm = pdx.arms.get(name="Control")
+    day = dt.date(2026, 11, 19)
+    labels = list(arm.mice.order_by("label").values_list("label", flat=True))
+    assert len(labels) > 1
+    rows = [{"mouse": m, "measured_on": day, "length_mm": 8, "width_mm": 6} for m in labels]
+    with CaptureQueriesContext(connection) as ctx:
+        created = pdx_measurements_record(arm=arm, rows=rows, by=bank.tech)
+    touching = [q["sql"] for q in ctx.captured_queries if "biobank_pdxmeasurement" in q["sql"]]
+    assert [s.split()[0] for s in touching] == ["SELECT", "INSERT"]
+    saved = PdxMeasurement.objects.filter(pk__in=[m.pk for m in created]).order_by("pk")
+    assert [(m.mouse.label, m.measured_on, m.volume_mm3) for m in saved] == [
+        (label, day, Decimal("144")) for label in labels
+    ]
+    with pytest.raises(ValidationError, match=r"Row 1 \(M\w+, 2026-11-19\): this mouse already"):
+        pdx_measurements_record(arm=arm, rows=rows[:1], by=bank.tech)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import scope_condition, scope_for
 from oncotrials.apps.accounts.models import Actor
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.genomics.selectors import SerialSeries, reports_for_user, serial_pairs
 from oncotrials.apps.subjects.models import Consent, ConsentKind, Patient, Registration
@@ -158,19 +159,34 @@ def shipment_get_for_user(*, user: Actor, shipment_id: int) -> Shipment:
 # --- consent ---------------------------------------------------------------------------------
 
 
+# Read on every specimen written (collection, aliquots, derivatives, runs): compiled once.
+_TRANSLATIONAL_CONSENTS = PreparedRead(
+    lambda patient: (
+        Consent.objects.filter(patient_id=patient, form__kind=ConsentKind.TRANSLATIONAL)
+        .order_by("signed_on", "pk")
+        .values_list(
+            "withdrawn_on",
+            "withdrawal_scope",
+            "options_withdrawn",
+            "options_granted",
+            "form__options",
+        )
+    ),
+    "patient",
+)
+
+
 def consent_answers(patient: Patient) -> dict[str, Answer]:
     """Tier -> answer from the patient's translational consents (the latest signed wins)."""
     answers: dict[str, Answer] = {}
-    for c in (
-        Consent.objects.filter(patient=patient, form__kind=ConsentKind.TRANSLATIONAL)
-        .select_related("form")
-        .order_by("signed_on", "pk")
+    for withdrawn_on, scope, withdrawn, granted, options in _TRANSLATIONAL_CONSENTS.rows(
+        patient=patient.pk
     ):
-        samples_withdrawn = c.withdrawn_on is not None and "samples" in (c.withdrawal_scope or [])
-        for option in c.form.options:
-            if samples_withdrawn or option in (c.options_withdrawn or {}):
+        samples_withdrawn = withdrawn_on is not None and "samples" in (scope or [])
+        for option in options:
+            if samples_withdrawn or option in (withdrawn or {}):
                 answers[option] = Answer.WITHDRAWN
-            elif c.options_granted.get(option):
+            elif granted.get(option):
                 answers[option] = Answer.YES
             else:
                 answers[option] = Answer.NO

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from oncotrials.apps.accounts.access import Action, require
 from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.genomics.models import GenomicReport
 from oncotrials.apps.subjects.models import (
@@ -119,7 +120,38 @@ def _custody(
     shipment: Shipment | None = None,
     note: str = "",
 ) -> CustodyEvent:
-    event = CustodyEvent.objects.create(
+    event = _custody_event(
+        specimen,
+        kind,
+        by,
+        at=at,
+        from_location=from_location,
+        to_location=to_location,
+        custodian=custodian,
+        quantity=quantity,
+        shipment=shipment,
+        note=note,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def _custody_event(
+    specimen: Specimen,
+    kind: str,
+    by: User | None,
+    *,
+    at: dt.datetime | None = None,
+    from_location: str = "",
+    to_location: str = "",
+    custodian: str = "",
+    quantity: Decimal | None = None,
+    shipment: Shipment | None = None,
+    note: str = "",
+) -> CustodyEvent:
+    """A custody event, audited, not yet inserted: a service that records several inserts them
+    in one statement (``bulk_create``), in their order."""
+    event = CustodyEvent(
         specimen=specimen,
         kind=kind,
         at=at or timezone.now(),
@@ -340,6 +372,21 @@ def _check_spins(specimen_type: str, values: Mapping[str, Any]) -> None:
         )
 
 
+def _label_taken(label: str) -> None:
+    raise ValidationError(
+        gettext("The label %(label)s is already used (DUP_LABEL).") % {"label": label},
+        field="label",
+    )
+
+
+def _labels_free(labels: Sequence[str]) -> None:
+    """No specimen has any of ``labels`` (one query); else the first one taken is refused."""
+    taken = set(Specimen.objects.filter(label__in=labels).values_list("label", flat=True))
+    for label in labels:
+        if label in taken:
+            _label_taken(label)
+
+
 def _next_label(patient: Patient) -> str:
     n = Specimen.objects.filter(patient=patient, lineage=Lineage.NEW).count() + 1
     while True:
@@ -405,14 +452,19 @@ def specimen_collect(
     fields = _pre_analytics(pre_analytics or {})
     _check_spins(specimen_type, fields)
     _require_use(patient, Use.STORAGE)
-    label = label.strip() or _next_label(patient)
-    if Specimen.objects.filter(label=label).exists():
-        raise ValidationError(
-            gettext("The label %(label)s is already used (DUP_LABEL).") % {"label": label},
-            field="label",
-        )
+    given = label.strip()
+    label = given or _next_label(patient)  # a label it makes is one no specimen has
     barcode = barcode.strip() or label
-    if Specimen.objects.filter(barcode=barcode).exists():
+    taken = list(
+        Specimen.objects.filter(
+            models.Q(label=label) | models.Q(barcode=barcode)
+            if given
+            else models.Q(barcode=barcode)
+        ).values_list("label", flat=True)
+    )
+    if label in taken:
+        _label_taken(label)
+    if taken:
         raise ValidationError(
             gettext("The barcode %(barcode)s is already used (DUP_BARCODE).")
             % {"barcode": barcode},
@@ -444,9 +496,10 @@ def specimen_collect(
         changes={k: [None, v] for k, v in model_snapshot(specimen).items()},
         by=by,
     )
-    _custody(specimen, CustodyKind.COLLECTED, by, at=collected_at, note=procedure)
+    events = [_custody_event(specimen, CustodyKind.COLLECTED, by, at=collected_at, note=procedure)]
     if received_at is not None:
-        _custody(specimen, CustodyKind.RECEIVED, by, at=received_at)
+        events.append(_custody_event(specimen, CustodyKind.RECEIVED, by, at=received_at))
+    CustodyEvent.objects.bulk_create(events)
     return specimen
 
 
@@ -534,12 +587,28 @@ def specimen_pre_analytics_record(
     return locked
 
 
-def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
-    locked = (
+# A specimen a service writes on, locked (read on every aliquot, derivative, use and run).
+_SPECIMEN_LOCKED = PreparedRead(
+    lambda specimen: (
         Specimen.objects.select_for_update(of=("self",))
         .select_related("patient", "registration")
-        .get(pk=specimen.pk)
-    )
+        .filter(pk=specimen)
+        .order_by()
+    ),
+    "specimen",
+)
+
+
+def _lock_specimen(specimen: Specimen) -> Specimen:
+    """``specimen`` read again under its row lock, with its patient and registration."""
+    found = _SPECIMEN_LOCKED.objects(specimen=specimen.pk)
+    if not found:
+        raise Specimen.DoesNotExist("Specimen matching query does not exist.")
+    return found[0]
+
+
+def _lock_in_stock(specimen: Specimen, what: Any) -> Specimen:
+    locked = _lock_specimen(specimen)
     _check_in_stock(locked, what)
     return locked
 
@@ -595,11 +664,14 @@ def specimen_aliquot(
     _require_use(locked.patient, Use.STORAGE)
     now = timezone.now()
     existing = locked.children.count()
+    numbers = range(existing + 1, existing + count + 1)
+    _labels_free([_child_label(locked, n) for n in numbers])
     children = []
-    for i in range(count):
+    events: list[CustodyEvent] = []
+    for number in numbers:
         child = _child_create(
             locked,
-            number=existing + i + 1,
+            number=number,
             lineage=Lineage.ALIQUOT,
             specimen_type=locked.specimen_type,
             unit=unit,
@@ -608,8 +680,10 @@ def specimen_aliquot(
             custody=CustodyKind.ALIQUOTED,
             at=now,
             by=by,
+            events=events,
         )
         children.append(child)
+    CustodyEvent.objects.bulk_create(events)
     _after_taking(locked, left)
     audit_record(
         action="aliquot",
@@ -632,18 +706,16 @@ def _child_create(
     custody: str,
     at: Any,
     by: User,
+    events: list[CustodyEvent],
     concentration_ng_ul: Any = None,
 ) -> Specimen:
-    """An aliquot or a derivative of ``parent`` (locked by the caller), created and audited.
+    """An aliquot or a derivative of ``parent`` (locked by the caller), created and audited;
+    its custody event is added to ``events``, for the caller to insert. The caller has checked
+    that its label (``_child_label``) is free.
 
     The one place where a child inherits from its parent: patient, registration, visit, anatomic
     site, laterality, pathology, collection and pre-analytic conditions."""
-    label = f"{parent.label}.{number}"
-    if Specimen.objects.filter(label=label).exists():
-        raise ValidationError(
-            gettext("The label %(label)s is already used (DUP_LABEL).") % {"label": label},
-            field="label",
-        )
+    label = _child_label(parent, number)
     child = Specimen.objects.create(
         label=label,
         barcode=label,
@@ -674,8 +746,14 @@ def _child_create(
         changes={k: [None, v] for k, v in model_snapshot(child).items()},
         by=by,
     )
-    _custody(child, custody, by, at=at, quantity=quantity, note=f"from {parent.label}")
+    events.append(
+        _custody_event(child, custody, by, at=at, quantity=quantity, note=f"from {parent.label}")
+    )
     return child
+
+
+def _child_label(parent: Specimen, number: int) -> str:
+    return f"{parent.label}.{number}"
 
 
 @core_errors_translated(CORE_MESSAGES)
@@ -715,9 +793,12 @@ def specimen_derive(
     )
     _require_use(locked.patient, Use.STORAGE)
     now = timezone.now()
+    number = locked.children.count() + 1
+    _labels_free([_child_label(locked, number)])
+    events: list[CustodyEvent] = []
     child = _child_create(
         locked,
-        number=locked.children.count() + 1,
+        number=number,
         lineage=Lineage.DERIVED,
         specimen_type=specimen_type,
         unit=unit,
@@ -726,8 +807,10 @@ def specimen_derive(
         custody=CustodyKind.DERIVED,
         at=now,
         by=by,
+        events=events,
         concentration_ng_ul=conc,
     )
+    CustodyEvent.objects.bulk_create(events)
     _after_taking(locked, left)
     audit_record(
         action="derive",
@@ -1327,11 +1410,7 @@ def sequencing_run_record(
         values[name] = v
     if report is not None and report.sample.patient_id != specimen.patient_id:
         raise ValidationError(gettext("The report is another patient's."), field="report")
-    locked = (
-        Specimen.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .get(pk=specimen.pk)
-    )
+    locked = _lock_specimen(specimen)
     if locked.status == Status.DISPOSED:
         raise ValidationError(
             gettext("%(locked)s is disposed.") % {"locked": locked}, field="specimen"

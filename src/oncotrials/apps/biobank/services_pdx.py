@@ -534,6 +534,10 @@ def pdx_measurements_record(
     if not rows:
         raise ValidationError(gettext("No measurement given."), field="rows")
     mice = {m.label: m for m in arm.mice.all()}
+    # The days each mouse of the arm already has a measurement, read once for all the rows.
+    measured = set(
+        PdxMeasurement.objects.filter(mouse__arm=arm).values_list("mouse_id", "measured_on")
+    )
     seen: set[tuple[str, dt.date]] = set()
     created: list[PdxMeasurement] = []
     today = timezone.localdate()
@@ -579,7 +583,7 @@ def pdx_measurements_record(
                 field="measured_on",
                 row=i,
             )
-        if (label, day) in seen or mouse.measurements.filter(measured_on=day).exists():
+        if (label, day) in seen or (mouse.pk, day) in measured:
             raise ValidationError(
                 gettext("%(where)s: this mouse already has a measurement that day.")
                 % {"where": where},
@@ -613,7 +617,7 @@ def pdx_measurements_record(
                 row=i,
             )
         created.append(
-            PdxMeasurement.objects.create(
+            PdxMeasurement(
                 mouse=mouse,
                 measured_on=day,
                 length_mm=length,
@@ -622,6 +626,7 @@ def pdx_measurements_record(
                 formula=formula,
             )
         )
+    PdxMeasurement.objects.bulk_create(created)  # in the rows' order, once all are checked
     _audit(
         "pdx_measurements",
         arm,

@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 
 from oncotrials.apps.accounts.access import Action, allows, require_roles, roles_on
 from oncotrials.apps.accounts.models import Actor, User
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.crfs.core_messages import crf_all_translated
@@ -889,14 +890,21 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]
 # ----------------------------------------------------------------------------- exposure
 
 
+# Read for every casebook and dose saved: compiled once.
+_REGIMEN = PreparedRead(
+    lambda cohort, level: DoseLevel.objects.filter(cohort_id=cohort, level=level).order_by("agent"),
+    "cohort",
+    "level",
+)
+
+
 def regimen_for(registration: Registration) -> list[DoseLevel]:
     """The planned agents and doses: every agent of the registration's dose level."""
     if registration.dose_level_id is None:
         return []
     dl = registration.dose_level
-    return list(
-        DoseLevel.objects.filter(cohort_id=dl.cohort_id, level=dl.level).order_by("agent")  # type: ignore[union-attr]
-    )
+    assert dl is not None
+    return _REGIMEN.objects(cohort=dl.cohort_id, level=dl.level)
 
 
 def _administration_checked(

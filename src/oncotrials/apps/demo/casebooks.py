@@ -37,7 +37,6 @@ from oncotrials.apps.crfs.entries import (
 )
 from oncotrials.apps.crfs.models import (
     DataQuery,
-    DrugAdministration,
     FormInstance,
     LabResult,
     Modification,
@@ -62,7 +61,7 @@ from oncotrials.apps.safety.toxicity_board import (
 )
 from oncotrials.apps.subjects.models import Registration, RegistrationStatus
 from oncotrials.apps.subjects.selectors import registration_calendar, registrations_with_calendar
-from oncotrials.apps.subjects.services import registration_change_status, visit_record
+from oncotrials.apps.subjects.services import registration_change_status, visits_record
 from oncotrials.apps.subjects.visit_evidence import evidence_for
 from oncotrials.core.schedule import VisitKind, VisitStatus
 
@@ -174,7 +173,9 @@ def _casebook(
         for v in calendar.visits
         if v.kind is VisitKind.FOLLOW_UP and v.status is not VisitStatus.UPCOMING
     ][-1:]
-    # The casebook's forms, labs and doses, saved together at the end (one batch entry).
+    # The casebook's visits (those no dose or lab attests), then its forms, labs and doses,
+    # saved together at the end (one batch each).
+    visits: list[dict[str, Any]] = []
     entries: list[Entry] = []
     with audit_batch():
         for visit in calendar.visits:
@@ -195,7 +196,7 @@ def _casebook(
                 on = min(on, visit.latest, today)
                 attested = visit.kind is VisitKind.CYCLE and (regimen or "labs" in visit.forms)
                 if not attested:
-                    visit_record(registration=reg, code=visit.code, on=on, by=by)
+                    visits.append({"code": visit.code, "on": on})
             forms = set(visit.forms)
             code = visit.code
             if "exposure" in forms and regimen and (eot is None or on <= eot):
@@ -250,6 +251,7 @@ def _casebook(
                 )
             if "survival_status" in forms and code in contacts:
                 _form(entries, code, "survival_status", {"contact_on": on, "status": "alive"})
+        visits_record(registration=reg, visits=visits, by=by)
         casebook_entries_save(registration=reg, entries=entries, by=by)
 
 
@@ -344,15 +346,18 @@ def _queries(rng: random.Random, staff: Any, users: dict[str, User], today: dt.d
     dm = users.get("datamanager")
     if dm is None:
         return
+    # Each record with its registration and patient (the rights checks of a query read them).
     forms = list(
         FormInstance.objects.filter(
             registration__patient__site=staff.main, form_name__in=list(_QUERY_TEXTS)
-        ).order_by("pk")
+        )
+        .select_related("registration__patient")
+        .order_by("pk")
     )
     labs = list(
-        LabResult.objects.filter(registration__patient__site=staff.main, analyte="alt").order_by(
-            "pk"
-        )
+        LabResult.objects.filter(registration__patient__site=staff.main, analyte="alt")
+        .select_related("registration__patient")
+        .order_by("pk")
     )
     picked: list[tuple[Any, str, str]] = [
         (f, *_QUERY_TEXTS[f.form_name]) for f in rng.sample(forms, min(36, len(forms)))
@@ -399,18 +404,20 @@ def _verify_and_sign(rng: random.Random, staff: Any, users: dict[str, User]) -> 
             patient__site=staff.main,
             trial__visit_schedule__isnull=False,
             treatment_start__isnull=False,
-        ).order_by("pk")
+        )
+        .select_related("patient")
+        .order_by("pk")
     )
     if cra is not None:
         verified = rng.sample(regs, min(12, len(regs)))
         with audit_batch():
             for reg in sorted(verified, key=lambda r: r.pk):
+                # Read through the registration, each record knows it (and its patient): the
+                # rights checks of the verification read neither again.
                 records: list[Any] = [
-                    *FormInstance.objects.filter(registration=reg, visit_code__in=["SCR", "C1D1"]),
-                    *LabResult.objects.filter(
-                        registration=reg, visit_code__in=["SCR", "C1D1", "C1D8"]
-                    ),
-                    *DrugAdministration.objects.filter(registration=reg, visit_code="C1D1"),
+                    *reg.form_instances.filter(visit_code__in=["SCR", "C1D1"]),
+                    *reg.lab_results.filter(visit_code__in=["SCR", "C1D1", "C1D8"]),
+                    *reg.administrations.filter(visit_code="C1D1"),
                 ]
                 for record in records:
                     sdv_record(record=record, by=cra, note="Verified against the hospital record")

@@ -163,3 +163,42 @@ def test_a_batch_checks_each_signers_password_once_and_every_wrong_one(cb, monke
     # Outside the block, every signature checks the password again.
     signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=inv)
     assert checked == [PASSWORD, "wrong", PASSWORD]
+
+
+def test_a_batch_checks_a_shared_stored_hash_once_and_a_different_one_again(cb, monkeypatch):
+    """Accounts given one stored hash (the demo hashes its published password once) share a
+    check within the block; an account with its own hash is checked, and a wrong password
+    against the shared hash still is."""
+    from oncotrials.apps.accounts.models import Role, User
+    from oncotrials.apps.accounts.services import (
+        membership_grant,
+        signing_checks_remembered,
+        user_create,
+    )
+
+    form = _form(cb)
+    inv = cb.users["investigator"]
+    site = cb.registration.patient.site
+    co, other = (user_create(username=n, password=PASSWORD) for n in ("co_inv", "other_inv"))
+    for u in (co, other):
+        membership_grant(user=u, role=Role.INVESTIGATOR, site=site)
+    User.objects.filter(pk=co.pk).update(password=inv.password)
+    co.refresh_from_db()
+    checked: list[str] = []
+    real = User.check_password
+
+    def counting(self, raw):
+        checked.append(f"{self.username}:{raw}")
+        return real(self, raw)
+
+    monkeypatch.setattr(User, "check_password", counting)
+    with signing_checks_remembered():
+        signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=inv)
+        signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=co)
+        assert checked == [f"investigator:{PASSWORD}"]
+        with pytest.raises(PermissionDeniedError, match="password does not match"):
+            signature_sign(record=form, meaning="reviewed", password="wrong", by=co)
+        assert checked[-1] == "co_inv:wrong"
+        # Its own stored hash (its own salt), the same password: checked.
+        signature_sign(record=form, meaning="reviewed", password=PASSWORD, by=other)
+        assert checked[-1] == f"other_inv:{PASSWORD}"

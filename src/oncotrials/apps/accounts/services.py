@@ -280,7 +280,9 @@ def token_authenticate(raw: str) -> User | None:
 # ------------------------------------------------------------------ e-signature re-authentication
 
 # Within ``signing_checks_remembered()``: the passwords already checked right in it, as a keyed
-# digest of (user, stored hash, password), never the password itself.
+# digest of (stored hash, password), never the password itself. A check's answer depends on the
+# stored hash and the password alone (the hash carries its own salt), so accounts that share one
+# stored hash (the demo's, hashed once) share one check.
 _SIGNING_CHECKED: ContextVar[set[bytes] | None] = ContextVar("signing_checked", default=None)
 
 
@@ -290,8 +292,8 @@ def signing_checks_remembered() -> Iterator[None]:
 
     For a batch that signs many records as a few users in one go (the demo load): the password
     hash (PBKDF2, about a third of a second of CPU each) is computed on a user's first signature;
-    a later signature by the same user with the same password, while the stored hash is
-    unchanged, is accepted without hashing it again. A wrong password is always checked and
+    a later signature with the same password against the same stored hash (the same user, or an
+    account given that very hash) is accepted without hashing it again. A wrong password is always checked and
     counted, the lock is always honoured, and nothing is remembered once the block ends. Never
     used around web requests: there every signature checks the password.
     """
@@ -303,7 +305,7 @@ def signing_checks_remembered() -> Iterator[None]:
 
 
 def _signing_check_key(user: User, password: str) -> bytes:
-    message = f"{user.pk}\0{user.password}\0{password}".encode()
+    message = f"{user.password}\0{password}".encode()
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
 
 

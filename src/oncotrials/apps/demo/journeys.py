@@ -36,6 +36,7 @@ from oncotrials.apps.subjects.services import (
     randomisation_scheme_create,
     randomise,
     registration_change_status,
+    registration_change_statuses,
     registration_create,
     screening_close,
     screening_start,
@@ -45,7 +46,7 @@ from oncotrials.apps.subjects.services import (
     visits_record,
     waitlist_add,
 )
-from oncotrials.apps.trials.models import CohortKind, Phase, Trial
+from oncotrials.apps.trials.models import CohortKind, Phase, Trial, VisitScheduleDefinition
 from oncotrials.apps.trials.services import schedule_set
 from oncotrials.core.designs.base import Action
 from oncotrials.core.errors import ConflictError
@@ -288,15 +289,21 @@ def _consent_and_screen(
 
 
 def _advance(
-    rng: random.Random, staff: Staff, reg: Registration, start: dt.date, limit: dt.date
+    rng: random.Random,
+    staff: Staff,
+    reg: Registration,
+    start: dt.date,
+    limit: dt.date,
+    scheduled: bool,
 ) -> None:
-    """Move a registration along its status flow as time allows, recording some visits."""
+    """Move a registration along its status flow as time allows, recording some visits (when
+    the trial has a visit schedule, ``scheduled``)."""
     by = staff.nurse if reg.patient.site == staff.main else staff.partner_nurse
     c1d1 = start + dt.timedelta(days=1)
     if c1d1 > limit:
         return
     reg = registration_change_status(registration=reg, to_status="on_treatment", on=c1d1, by=by)
-    if hasattr(reg.trial, "visit_schedule"):
+    if scheduled:
         visits = [
             {"code": code, "on": c1d1 + dt.timedelta(days=offset + rng.choice([0, 0, 1]))}
             for code, offset in (("C1D1", 0), ("C1D8", 7), ("C1D15", 14), ("C2D1", 21))
@@ -308,28 +315,17 @@ def _advance(
     eot = c1d1 + dt.timedelta(days=21 * cycles)
     if eot > limit:
         return
-    reg = registration_change_status(
-        registration=reg,
-        to_status="end_of_treatment",
-        on=eot,
-        by=by,
-        reason=rng.choice(
-            ["Disease progression", "Disease progression", "Toxicity", "Patient decision"]
-        ),
-    )
+    # The moves after treatment, drawn in turn, then recorded together (one lock).
+    why = ["Disease progression", "Disease progression", "Toxicity", "Patient decision"]
+    changes = [("end_of_treatment", eot, rng.choice(why))]
     fu = eot + dt.timedelta(days=30)
-    if fu > limit:
-        return
-    reg = registration_change_status(registration=reg, to_status="follow_up", on=fu, by=by)
-    off = fu + dt.timedelta(days=rng.randrange(60, 400))
-    if off <= limit and rng.random() < 0.5:
-        registration_change_status(
-            registration=reg,
-            to_status="off_study",
-            on=off,
-            by=by,
-            reason=rng.choice(["Death", "Lost to follow-up", "End of study follow-up"]),
-        )
+    if fu <= limit:
+        changes.append(("follow_up", fu, ""))
+        off = fu + dt.timedelta(days=rng.randrange(60, 400))
+        if off <= limit and rng.random() < 0.5:
+            why = ["Death", "Lost to follow-up", "End of study follow-up"]
+            changes.append(("off_study", off, rng.choice(why)))
+    registration_change_statuses(registration=reg, changes=changes, by=by)
 
 
 @audit_batch()  # one append to the chain: the ConflictError caught below comes before any event
@@ -371,7 +367,21 @@ def populate_trial(
         schedule_set(
             trial=trial, document={**PHASE_I_SCHEDULE, "trial": trial.protocol_code}, by=staff.admin
         )
-        _escalate(rng, staff, trial, form, opened, until, diagnosis, counter, escalation_design)
+    # Whether the trial's patients have visits to record: read once, not per patient.
+    scheduled = VisitScheduleDefinition.objects.filter(trial=trial).exists()
+    if trial.phase in (Phase.I_ESCALATION, Phase.I_II):
+        _escalate(
+            rng,
+            staff,
+            trial,
+            form,
+            opened,
+            until,
+            diagnosis,
+            counter,
+            escalation_design,
+            scheduled,
+        )
     cohorts = list(
         trial.cohorts.filter(is_open=True).exclude(kind=CohortKind.ESCALATION).order_by("code")
     )
@@ -443,7 +453,7 @@ def populate_trial(
                     waitlist_add(patient=patient, cohort=cohort, by=by)
                     day += dt.timedelta(days=rng.randrange(step // 2, step * 3 // 2))
                     continue
-            _advance(rng, staff, reg, reg_day, staff.today)
+            _advance(rng, staff, reg, reg_day, staff.today, scheduled)
             if rng.random() < 0.05:
                 consent_withdraw(
                     consent=patient.consents.get(),
@@ -673,6 +683,7 @@ def _escalate(
     diagnosis: str,
     counter: _Counter,
     design: str,
+    scheduled: bool,
 ) -> None:
     """Run the escalation cohort under ``design``: cohorts of three, DLT outcomes, committee
     decisions."""
@@ -715,7 +726,7 @@ def _escalate(
             day += dt.timedelta(days=rng.randrange(2, 6))
         rate = true_rates[max(current.level - 1, 0)] if current.level >= 1 else true_rates[0] / 2
         for reg in regs:
-            _advance(rng, staff, reg, reg.registered_on, staff.today)
+            _advance(rng, staff, reg, reg.registered_on, staff.today, scheduled)
             if rng.random() < rate:
                 _demo_dlt(staff, reg)
             elif rng.random() < 0.15:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from oncotrials.apps.accounts import access
 from oncotrials.apps.accounts.models import User
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.accounts.services import signing_reauthenticate
 from oncotrials.apps.audit.services import audit_record, diff, model_snapshot
 from oncotrials.apps.subjects.inclusion_rules import DoseGate
@@ -109,6 +110,23 @@ def _levels_read(plan: EscalationPlan) -> None:
     prefetch_related_objects([plan], "cohort__dose_levels")
 
 
+# The gate's reads, run before every registration to an escalation cohort: compiled once per
+# database connection (``accounts.prepared``).
+_PLAN_OF_COHORT = PreparedRead(
+    lambda cohort: (
+        EscalationPlan.objects.filter(cohort_id=cohort)
+        .select_related("cohort__trial", "current_dose_level")  # the gate's reason names both
+        .order_by("pk")[:1]
+    ),
+    "cohort",
+)
+# What the DLT states are derived from (the registration's own columns): no related rows.
+_DOSED_REGISTRATIONS = PreparedRead(
+    lambda cohort: Registration.objects.filter(cohort_id=cohort, dose_level__isnull=False),
+    "cohort",
+)
+
+
 @dataclass(frozen=True)
 class DoseState:
     dose_level: DoseLevel
@@ -148,11 +166,7 @@ def escalation_state(
     level_of = {dl.pk: dl for dl in plan.cohort.dose_levels.all()}
     canonical = {dl.level: dl.pk for dl in levels}
     if registrations is None:
-        registrations = list(
-            Registration.objects.filter(
-                cohort=plan.cohort, dose_level__isnull=False
-            ).select_related("trial", "cohort")
-        )
+        registrations = _DOSED_REGISTRATIONS.objects(cohort=plan.cohort_id)
     if statuses is None:
         statuses = dlt_statuses(registrations)
     for reg in registrations:
@@ -351,14 +365,10 @@ def next_patient_doses(cohort: Cohort) -> DoseGate | None:
     """
     if cohort.kind != CohortKind.ESCALATION:
         return None
-    plan = (
-        EscalationPlan.objects.filter(cohort=cohort)
-        .select_related("cohort__trial", "current_dose_level")  # the gate's reason names both
-        .prefetch_related("cohort__dose_levels")  # read three times by the gate: once here
-        .first()
-    )
+    plan = _PLAN_OF_COHORT.first(cohort=cohort.pk)
     if plan is None:
         return None
+    _levels_read(plan)  # read three times by the gate: once here
     return _gate(plan)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import secrets
@@ -17,6 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 from oncotrials.apps.accounts.access import Action, Target, may, require
 from oncotrials.apps.accounts.core_messages import Catalogue, core_errors_translated
 from oncotrials.apps.accounts.models import Site, User
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.apps.audit.services import audit_record, model_snapshot
 from oncotrials.apps.trials.models import Cohort, CohortKind, DoseLevel, Trial, TrialStatus
 from oncotrials.apps.trials.selectors import visit_schedule_parsed
@@ -62,6 +64,106 @@ from .models import (
 from .selectors import _end_dates
 
 SCREENING_VALID_DAYS = 28  # an eligible screening older than this no longer supports registration
+
+# The reads of every consent, screening, registration and status change, compiled once per
+# database connection (``accounts.prepared``): building their SQL cost more than running them.
+_HOSPITAL_NUMBER_TAKEN = PreparedRead(
+    lambda number: PatientIdentity.objects.filter(hospital_number=number).values_list("pk")[:1],
+    text=("number",),
+)
+_LAST_RESEARCH_ID = PreparedRead(
+    lambda: Patient.objects.select_for_update().order_by("-id").values_list("research_id")[:1]
+)
+# Newest first; on the same day, the one recorded last.
+_TRIAL_CONSENTS_IN_FORCE = PreparedRead(
+    lambda patient, trial: (
+        Consent.objects.filter(
+            patient_id=patient,
+            form__trial_id=trial,
+            form__kind=ConsentKind.TRIAL,
+            withdrawn_on__isnull=True,
+        )
+        .select_related("form__trial")  # a registration's audit event names the form
+        .order_by("-signed_on", "-pk")
+    ),
+    "patient",
+    "trial",
+)
+_WITHDRAWN_SCOPES = PreparedRead(
+    lambda patient, trial: (
+        Consent.objects.filter(patient_id=patient, form__trial_id=trial, withdrawn_on__isnull=False)
+        .order_by()  # a union of scopes: no ordering (the model's joins the patient)
+        .values_list("withdrawal_scope")
+    ),
+    "patient",
+    "trial",
+)
+# With the patient and the trial that its audit event names; only the episode is locked.
+_SCREENING_LOCKED = PreparedRead(
+    lambda episode: (
+        ScreeningEpisode.objects.select_for_update(of=("self",))
+        .select_related("patient", "trial")
+        .filter(pk=episode)
+        .order_by()
+    ),
+    "episode",
+)
+_TRIAL_LOCKED = PreparedRead(
+    lambda trial: Trial.objects.select_for_update().filter(pk=trial).order_by(), "trial"
+)
+_SCHEME_ARMS = PreparedRead(
+    lambda trial: RandomisationScheme.objects.filter(trial_id=trial).values_list("arms")[:1],
+    "trial",
+)
+_REGISTERED_IN_COHORT = PreparedRead(
+    lambda patient, cohort: (
+        Registration.objects.filter(patient_id=patient, cohort_id=cohort)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    "patient",
+    "cohort",
+)
+_ELIGIBLE_SCREENING = PreparedRead(
+    lambda patient, trial: ScreeningEpisode.objects.filter(
+        patient_id=patient,
+        trial_id=trial,
+        kind=ScreeningKind.SCREENING,
+        outcome=ScreeningOutcome.ELIGIBLE,
+        registration__isnull=True,
+    ).order_by("-closed_on")[:1],
+    "patient",
+    "trial",
+)
+_HELD_BOOKING_LOCKED = PreparedRead(
+    lambda patient, cohort: (
+        SlotBooking.objects.select_for_update()
+        .filter(patient_id=patient, allocation__cohort_id=cohort, status=BookingStatus.HELD)
+        .order_by("booked_at", "id")[:1]
+    ),
+    "patient",
+    "cohort",
+)
+_COHORT_HAS_SLOTS_AT = PreparedRead(
+    lambda cohort, site: (
+        SlotAllocation.objects.filter(cohort_id=cohort, site_id=site)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    "cohort",
+    "site",
+)
+# With what the checks and the audit event of a status change read (the patient, the trial,
+# the cohort's name): one query, not one per relation; only the registration row is locked.
+_REGISTRATION_LOCKED = PreparedRead(
+    lambda registration: (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("patient", "trial", "cohort__trial")
+        .filter(pk=registration)
+        .order_by()
+    ),
+    "registration",
+)
 
 
 #: The refusals of the randomisation engine (``oncotrials.core.randomisation``), in the user's language.
@@ -186,12 +288,8 @@ def date_not_future(value: dt.date, field: str) -> None:
 
 
 def _next_research_id() -> str:
-    last = (
-        Patient.objects.select_for_update()
-        .order_by("-id")
-        .values_list("research_id", flat=True)
-        .first()
-    )
+    found = _LAST_RESEARCH_ID.rows()
+    last = found[0][0] if found else None
     n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"OTP-{n:06d}"
 
@@ -240,7 +338,7 @@ def patient_create(
             gettext("family_name, given_name and hospital_number are required."),
             field="family_name",
         )
-    if PatientIdentity.objects.filter(hospital_number=hospital_number.strip()).exists():
+    if _HOSPITAL_NUMBER_TAKEN.rows(number=hospital_number.strip()):
         raise ConflictError(
             gettext("A patient with hospital number %(number)s already exists.")
             % {"number": repr(hospital_number.strip())},
@@ -545,24 +643,16 @@ def consent_option_withdraw(
 
 def trial_consent_in_force(*, patient: Patient, trial: Trial, on: dt.date) -> Consent | None:
     """The patient's signed, unwithdrawn consent to this trial whose version was in force on ``on``."""
-    return (
-        Consent.objects.filter(
-            patient=patient, form__trial=trial, form__kind=ConsentKind.TRIAL, signed_on__lte=on
-        )
-        .filter(withdrawn_on__isnull=True)
-        .select_related("form__trial")  # a registration's audit event names the form
-        .order_by("-signed_on")
-        .first()
-    )
+    for consent in _TRIAL_CONSENTS_IN_FORCE.objects(patient=patient.pk, trial=trial.pk):
+        if consent.signed_on <= on:
+            return consent
+    return None
 
 
 def withdrawn_scopes(*, patient: Patient, trial: Trial) -> set[str]:
     scopes: set[str] = set()
-    withdrawn = Consent.objects.filter(
-        patient=patient, form__trial=trial, withdrawn_on__isnull=False
-    ).order_by()  # a union of scopes: no ordering (the model's joins the patient)
-    for c in withdrawn:
-        scopes |= set(c.withdrawal_scope)
+    for (scope,) in _WITHDRAWN_SCOPES.rows(patient=patient.pk, trial=trial.pk):
+        scopes |= set(scope)
     return scopes
 
 
@@ -652,12 +742,9 @@ def screening_close(
         Action.WRITE_JOURNEY,
         on=Target(frozenset({episode.patient.site_id}), frozenset({episode.trial_id})),
     )
-    # With the patient and the trial that its audit event names; only the episode is locked.
-    locked = (
-        ScreeningEpisode.objects.select_for_update(of=("self",))
-        .select_related("patient", "trial")
-        .get(pk=episode.pk)
-    )
+    locked = _SCREENING_LOCKED.first(episode=episode.pk)
+    if locked is None:
+        raise ScreeningEpisode.DoesNotExist("ScreeningEpisode matching query does not exist.")
     if locked.outcome != ScreeningOutcome.PENDING:
         raise ConflictError(
             gettext("This screening was already closed as %(outcome)s.")
@@ -949,13 +1036,12 @@ def waitlist_remove(*, entry: WaitlistEntry, reason: str, by: User) -> WaitlistE
 def arm_assigned_by_scheme(cohort: Cohort) -> bool:
     """Whether the cohort is an arm of its trial's randomisation scheme: reached only by
     randomisation, never chosen by hand."""
-    scheme = RandomisationScheme.objects.filter(trial_id=cohort.trial_id).first()
-    return scheme is not None and (
-        cohort.code in scheme.arms or cohort.kind == CohortKind.RANDOMISED_ARM
+    scheme = _SCHEME_ARMS.rows(trial=cohort.trial_id)
+    return bool(scheme) and (
+        cohort.code in scheme[0][0] or cohort.kind == CohortKind.RANDOMISED_ARM
     )
 
 
-@transaction.atomic
 def registration_create(
     *,
     patient: Patient,
@@ -965,7 +1051,8 @@ def registration_create(
     dose_level: DoseLevel | None = None,
     dose_override_reason: str = "",
 ) -> Registration:
-    """Register a screened, consented patient to an open cohort (and dose level), using a slot.
+    """Register a screened, consented patient to an open cohort (and dose level), using a slot
+    (in the transaction of ``_registration_create``).
 
     In an escalation cohort, the dose level must be one the escalation allows for the next
     patient (``inclusion_rules.dose_gate``); an investigator may choose another level with a
@@ -1041,7 +1128,9 @@ def _registration_create(
     randomised: bool,
 ) -> Registration:
     require(by, Action.WRITE_JOURNEY, on=patient)
-    trial = Trial.objects.select_for_update().get(pk=cohort.trial_id)
+    trial = _TRIAL_LOCKED.first(trial=cohort.trial_id)
+    if trial is None:
+        raise Trial.DoesNotExist("Trial matching query does not exist.")
     date_not_future(registered_on, "registered_on")
     if registered_on.year < patient.year_of_birth:
         raise ValidationError(
@@ -1085,7 +1174,7 @@ def _registration_create(
             % {"site": patient.site, "trial": trial},
             field="cohort",
         )
-    if Registration.objects.filter(patient=patient, cohort=cohort).exists():
+    if _REGISTERED_IN_COHORT.rows(patient=patient.pk, cohort=cohort.pk):
         raise ConflictError(
             gettext("Patient %(patient)s is already registered in %(cohort)s.")
             % {"patient": patient.research_id, "cohort": cohort}
@@ -1097,17 +1186,7 @@ def _registration_create(
             % {"patient": patient.research_id, "trial": trial, "date": registered_on.isoformat()},
             field="consent",
         )
-    screening = (
-        ScreeningEpisode.objects.filter(
-            patient=patient,
-            trial=trial,
-            kind=ScreeningKind.SCREENING,
-            outcome=ScreeningOutcome.ELIGIBLE,
-            registration__isnull=True,
-        )
-        .order_by("-closed_on")
-        .first()
-    )
+    screening = _ELIGIBLE_SCREENING.first(patient=patient.pk, trial=trial.pk)
     if screening is None:
         raise ValidationError(
             gettext("Patient %(patient)s has no eligible screening for %(trial)s.")
@@ -1135,15 +1214,8 @@ def _registration_create(
         override=dose_override_reason.strip(),
         by=by,
     )
-    booking = (
-        SlotBooking.objects.select_for_update()
-        .filter(patient=patient, allocation__cohort=cohort, status=BookingStatus.HELD)
-        .first()
-    )
-    if (
-        booking is None
-        and SlotAllocation.objects.filter(cohort=cohort, site_id=patient.site_id).exists()
-    ):
+    booking = _HELD_BOOKING_LOCKED.first(patient=patient.pk, cohort=cohort.pk)
+    if booking is None and _COHORT_HAS_SLOTS_AT.rows(cohort=cohort.pk, site=patient.site_id):
         booking = slot_book(
             patient=patient, cohort=cohort, by=by, on=registered_on, dose_level=dose_level
         )
@@ -1195,7 +1267,6 @@ def _registration_create(
 _NEEDS_REASON = {RegistrationStatus.END_OF_TREATMENT, RegistrationStatus.OFF_STUDY}
 
 
-@transaction.atomic
 def registration_change_status(
     *,
     registration: Registration,
@@ -1204,14 +1275,45 @@ def registration_change_status(
     by: User,
     reason: str = "",
 ) -> Registration:
-    require(by, Action.WRITE_JOURNEY, on=registration)
-    # With what the checks and the audit event read (the patient, the trial, the cohort's
-    # name): one query, not one per relation; only the registration row is locked.
-    locked = (
-        Registration.objects.select_for_update(of=("self",))
-        .select_related("patient", "trial", "cohort__trial")
-        .get(pk=registration.pk)
+    """Move a registration to a new status (see ``registration_change_statuses``)."""
+    return registration_change_statuses(
+        registration=registration, changes=[(to_status, on, reason)], by=by
     )
+
+
+@transaction.atomic
+def registration_change_statuses(
+    *,
+    registration: Registration,
+    changes: Sequence[tuple[str, dt.date, str]],
+    by: User,
+) -> Registration:
+    """Move a registration through several statuses in turn (``(to_status, on, reason)``), in
+    one transaction under one lock: each move is checked and recorded exactly as
+    ``registration_change_status`` would, against the status the previous one left. Returns
+    the registration as the last move left it (each move's audit event keeps its own row)."""
+    require(by, Action.WRITE_JOURNEY, on=registration)
+    locked = _REGISTRATION_LOCKED.first(registration=registration.pk)
+    if locked is None:
+        raise Registration.DoesNotExist("Registration matching query does not exist.")
+    blocked: set[str] | None = None  # the scopes the patient withdrew, read once if needed
+    for i, (to_status, on, reason) in enumerate(changes):
+        if i:  # the next move's own instance: the previous event's row digest keeps its state
+            locked = copy.copy(locked)
+        blocked = _status_change(locked, to_status, on, by, reason, blocked)
+    return locked
+
+
+def _status_change(
+    locked: Registration,
+    to_status: str,
+    on: dt.date,
+    by: User,
+    reason: str,
+    blocked: set[str] | None,
+) -> set[str] | None:
+    """One status move of a registration read locked; ``blocked``: the withdrawn scopes when
+    already read in this transaction. Returns them (read when the move needed them)."""
     if to_status not in REGISTRATION_TRANSITIONS.get(locked.status, frozenset()):
         allowed = ", ".join(sorted(REGISTRATION_TRANSITIONS[locked.status])) or "none"
         raise ValidationError(
@@ -1238,17 +1340,17 @@ def registration_change_status(
         )
     # Only treatment and follow-up need the patient's consent in force: the other moves (to end
     # of treatment, off study) are recorded whatever the patient withdrew.
-    blocked = (
-        withdrawn_scopes(patient=locked.patient, trial=locked.trial)
-        if to_status in (RegistrationStatus.ON_TREATMENT, RegistrationStatus.FOLLOW_UP)
-        else set()
-    )
-    if to_status == RegistrationStatus.ON_TREATMENT and WithdrawalScope.TREATMENT in blocked:
-        raise ValidationError(
-            gettext("The patient withdrew consent to study treatment."), field="status"
-        )
-    if to_status == RegistrationStatus.FOLLOW_UP and WithdrawalScope.FOLLOW_UP in blocked:
-        raise ValidationError(gettext("The patient withdrew consent to follow-up."), field="status")
+    if to_status in (RegistrationStatus.ON_TREATMENT, RegistrationStatus.FOLLOW_UP):
+        if blocked is None:
+            blocked = withdrawn_scopes(patient=locked.patient, trial=locked.trial)
+        if to_status == RegistrationStatus.ON_TREATMENT and WithdrawalScope.TREATMENT in blocked:
+            raise ValidationError(
+                gettext("The patient withdrew consent to study treatment."), field="status"
+            )
+        if to_status == RegistrationStatus.FOLLOW_UP and WithdrawalScope.FOLLOW_UP in blocked:
+            raise ValidationError(
+                gettext("The patient withdrew consent to follow-up."), field="status"
+            )
     old = locked.status
     RegistrationStatusChange.objects.create(
         registration=locked,
@@ -1271,7 +1373,7 @@ def registration_change_status(
         reason=reason,
         by=by,
     )
-    return locked
+    return blocked
 
 
 def _schedule_codes(registration: Registration, on: dt.date) -> set[str]:

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from oncotrials.apps.accounts.access import Target
 from oncotrials.apps.accounts.models import Site
+from oncotrials.apps.accounts.prepared import PreparedRead
 from oncotrials.core.numbers import plain
 
 from .history import HistoryManager
@@ -135,7 +136,17 @@ class Trial(models.Model):
         with it (``prefetch_related("trial_sites")``), else one query."""
         if "trial_sites" in getattr(self, "_prefetched_objects_cache", {}):
             return any(ts.site_id == site_id for ts in self.trial_sites.all())
-        return self.trial_sites.filter(site_id=site_id).exists()
+        return bool(_SITE_TAKES_PART.rows(trial=self.pk, site=site_id))
+
+
+# Compiled once per database connection: every consent, screening and registration asks it.
+_SITE_TAKES_PART = PreparedRead(
+    lambda trial, site: (
+        TrialSite.objects.filter(trial_id=trial, site_id=site).order_by().values_list("pk")[:1]
+    ),
+    "trial",
+    "site",
+)
 
 
 class TrialSite(models.Model):

@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,11 +33,21 @@ class UnknownKeyError(LookupError):
 
 # Values that are their own JSON form (exact types: an enum member, a ``str`` subclass, is not).
 PLAIN = frozenset({str, int, bool, float})
+SELF_JSON = PLAIN | {type(None)}  # and None
 
 
 def jsonable(value: Any) -> Any:
-    if value is None or type(value) in PLAIN:
+    kind = type(value)
+    if kind in SELF_JSON:
         return value
+    # Dicts and lists first, their plain items taken as they are: the same result as below.
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in SELF_JSON else jsonable(v)
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in SELF_JSON else jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, dt.date | dt.time):
@@ -56,8 +67,13 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# What ``json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` uses,
+# built once instead of on every call.
+_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _canonical_encoder.encode(data).encode()
 
 
 def current_key() -> tuple[str, bytes]:
@@ -93,7 +109,7 @@ def seal(ev: AuditEvent, key: bytes | None = None) -> str:
         except KeyError:
             raise UnknownKeyError(ev.key_id) from None
     message = ev.prev_hash.encode() + canonical(payload(ev))
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 def legacy_digest(prev_hash: str, ev: Any) -> str:
@@ -126,6 +142,7 @@ _row_exclusions: dict[str, frozenset[str]] = {}
 def audit_row_fields_exclude(model: str, fields: Iterable[str]) -> None:
     """Leave ``fields`` (attribute names) of ``model`` (``app_label.model``) out of row digests."""
     _row_exclusions[model] = _row_exclusions.get(model, frozenset()) | frozenset(fields)
+    _row_plans.clear()
 
 
 @functools.cache
@@ -151,6 +168,10 @@ def _field_value(field: models.Field[Any, Any], value: Any) -> Any:
         return None
     if type(value) is _passes_through(field):
         return value
+    return _converted(field, value)
+
+
+def _converted(field: models.Field[Any, Any], value: Any) -> Any:
     value = field.to_python(value)
     if isinstance(field, models.DecimalField) and isinstance(value, decimal.Decimal):
         if field.decimal_places is not None:
@@ -161,20 +182,104 @@ def _field_value(field: models.Field[Any, Any], value: Any) -> Any:
     return jsonable(value)
 
 
+# Shortcuts of ``_converted`` for a value of the exact type the field's own ``to_python`` gives
+# back unchanged: the same result without the general checks; any other value takes the
+# general way.
+Converter = Callable[["models.Field[Any, Any]", Any], Any]
+
+
+def _text_value(field: models.Field[Any, Any], value: Any) -> Any:
+    return value if isinstance(value, str) else _converted(field, value)  # e.g. an enum member
+
+
+def _date_value(field: models.Field[Any, Any], value: Any) -> Any:
+    return value.isoformat() if type(value) is dt.date else _converted(field, value)
+
+
+def _datetime_value(field: models.Field[Any, Any], value: Any) -> Any:
+    if type(value) is not dt.datetime:
+        return _converted(field, value)
+    return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
+
+
+def _decimal_value(field: models.Field[Any, Any], value: Any) -> Any:
+    if type(value) is not decimal.Decimal or not value.is_finite():
+        return _converted(field, value)
+    places = field.decimal_places  # type: ignore[attr-defined]
+    return str(value.quantize(decimal.Decimal(1).scaleb(-places)) if places is not None else value)
+
+
+def _float_value(field: models.Field[Any, Any], value: Any) -> Any:
+    return value if type(value) is float else _converted(field, value)
+
+
+def _json_value(field: models.Field[Any, Any], value: Any) -> Any:
+    return jsonable(value)  # JSONField.to_python gives any value back
+
+
+_CONVERTERS: dict[Any, Converter] = {
+    models.CharField.to_python: _text_value,
+    models.TextField.to_python: _text_value,
+    models.DateField.to_python: _date_value,
+    models.DateTimeField.to_python: _datetime_value,
+    models.DecimalField.to_python: _decimal_value,
+    models.FloatField.to_python: _float_value,
+}
+
+
+def _converter(field: models.Field[Any, Any]) -> Converter:
+    to_python = type(field).to_python
+    if type(field) is models.JSONField and to_python is models.Field.to_python:
+        return _json_value
+    return _CONVERTERS.get(to_python, _converted)
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    """What a model's row digest reads, worked out once per model class."""
+
+    attnames: frozenset[str]  # every concrete field: all must be loaded
+    # (attname, field, the type its values keep as they are, the conversion of other values)
+    fields: tuple[tuple[str, models.Field[Any, Any], type | None, Converter], ...]
+
+
+_row_plans: dict[type[models.Model], _RowPlan] = {}
+
+
+def _row_plan(model: type[models.Model]) -> _RowPlan:
+    plan = _row_plans.get(model)
+    if plan is None:
+        excluded = _row_exclusions.get(model._meta.label_lower, frozenset())
+        concrete = model._meta.concrete_fields
+        plan = _RowPlan(
+            frozenset(f.attname for f in concrete),
+            tuple(
+                (f.attname, f, _passes_through(f), _converter(f))
+                for f in concrete
+                if f.attname not in excluded
+            ),
+        )
+        _row_plans[model] = plan
+    return plan
+
+
 def row_digest(instance: models.Model) -> str:
     """SHA-256 of the row's concrete fields as stored; "" when unknown (unsaved, expressions,
     deferred fields)."""
-    if instance.pk is None or instance._state.adding or instance.get_deferred_fields():
-        return ""  # unsaved, or loaded in part: reading the rest would cost a query per field
+    if instance.pk is None or instance._state.adding:
+        return ""
+    plan = _row_plan(type(instance))
+    if not plan.attnames <= instance.__dict__.keys():
+        return ""  # loaded in part: reading the rest would cost a query per field
     values: dict[str, Any] = {}
-    excluded = _row_exclusions.get(instance._meta.label_lower, frozenset())
-    for field in instance._meta.concrete_fields:
-        if field.attname in excluded:
+    for attname, field, plain, convert in plan.fields:
+        value = getattr(instance, attname)
+        if value is None or type(value) is plain:  # what _field_value gives back
+            values[attname] = value
             continue
-        value = getattr(instance, field.attname)
         if isinstance(value, Combinable):  # e.g. F("version") + 1: the stored value is unknown
             return ""
-        values[field.attname] = _field_value(field, value)
+        values[attname] = convert(field, value)
     return hashlib.sha256(canonical(values)).hexdigest()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import decimal
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps as django_apps
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -32,10 +33,22 @@ from .context import current
 from .models import GENESIS_HASH, LEGACY_KEY_ID, AuditChainHead, AuditEvent
 from .partitions import partition_of
 
+_SELF_JSON = sealing.SELF_JSON  # values that are their own JSON form (exact types, None)
+
 
 def _jsonable(value: Any) -> Any:
-    if value is None or type(value) in sealing.PLAIN:
+    kind = type(value)
+    if kind in _SELF_JSON:
         return value
+    # The usual shapes first ({field: [old, new]}, lists of plain values), with the plain items
+    # taken as they are; the same result as the general case below.
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _SELF_JSON else _jsonable(v)
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SELF_JSON else _jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -75,16 +88,23 @@ APPEND_CHUNK = 1000  # events per INSERT statement
 def _lock_heads(partitions: list[str]) -> dict[str, tuple[int, str]]:
     """Lock the heads of ``partitions`` (in name order) and return their seq and hash.
 
-    A partition's head row is created the first time it is written to.
+    A partition's head row is created the first time it is written to. On PostgreSQL and
+    SQLite, written here (one statement, two more for a partition's first event); SQLite has no
+    row locks: its transactions take the database's write lock when they begin (IMMEDIATE).
     """
-    if connection.vendor == "postgresql":
+    if connection.vendor in ("postgresql", "sqlite"):
         table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+        if connection.vendor == "postgresql":
+            where, lock, args = "partition = ANY(%s)", " FOR UPDATE", [partitions]
+        else:
+            where, lock = f"partition IN ({', '.join(['%s'] * len(partitions))})", ""
+            args = list(partitions)
         select = (
             f"SELECT partition, seq, last_hash FROM {table} "  # noqa: S608
-            "WHERE partition = ANY(%s) ORDER BY partition FOR UPDATE"
+            f"WHERE {where} ORDER BY partition{lock}"
         )
         with connection.cursor() as cur:
-            cur.execute(select, [partitions])
+            cur.execute(select, args)
             heads = {str(p): (int(s), str(h)) for p, s, h in cur.fetchall()}
             missing = [p for p in partitions if p not in heads]
             if missing:
@@ -94,7 +114,7 @@ def _lock_heads(partitions: list[str]) -> dict[str, tuple[int, str]]:
                     "ON CONFLICT (partition) DO NOTHING",
                     [v for p in missing for v in (p, GENESIS_HASH)],
                 )
-                cur.execute(select, [partitions])
+                cur.execute(select, args)
                 heads = {str(p): (int(s), str(h)) for p, s, h in cur.fetchall()}
         return heads
     heads = {
@@ -108,6 +128,26 @@ def _lock_heads(partitions: list[str]) -> dict[str, tuple[int, str]]:
             head, _ = AuditChainHead.objects.select_for_update().get_or_create(partition=p)
             heads[p] = (head.seq, head.last_hash)
     return heads
+
+
+def _db_column(field: models.Field[Any, Any], events: list[AuditEvent]) -> list[Any]:
+    """The value of ``field`` of each event as ``field.get_db_prep_save`` gives it.
+
+    A str of a CharField or TextField is that str; any other value is prepared once per
+    distinct object (an append's events share their time and key id).
+    """
+    db = connections[connection.alias]  # the connection itself, not its proxy
+    values = [getattr(event, field.attname) for event in events]
+    if type(field) in (models.CharField, models.TextField):
+        return [v if type(v) is str else field.get_db_prep_save(v, db) for v in values]
+    prepared: dict[int, Any] = {}  # id() of a value kept alive by ``values``
+    column = []
+    for v in values:
+        key = id(v)
+        if key not in prepared:
+            prepared[key] = field.get_db_prep_save(v, db)
+        column.append(prepared[key])
+    return column
 
 
 def _insert_and_move_heads(events: list[AuditEvent]) -> None:
@@ -140,8 +180,8 @@ def _insert_and_move_heads(events: list[AuditEvent]) -> None:
     if connection.vendor == "postgresql":
         for p, ev in last.items():
             params.extend([p, ev.seq, ev.hash])
-    for event in events:
-        params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
+    columns = [_db_column(f, events) for f in fields]
+    params.extend(itertools.chain.from_iterable(zip(*columns, strict=True)))
     # Table and column names come from the models' metadata; every value is a parameter.
     head = qn(AuditChainHead._meta.db_table)
     table = qn(AuditEvent._meta.db_table)
@@ -220,6 +260,32 @@ def audit_batch() -> Iterator[None]:
             _append(events)
 
 
+_EVENT_FIELDS = tuple(AuditEvent._meta.concrete_fields)
+_EVENT_ACTOR = AuditEvent.actor.field
+
+
+# The defaults that are not made afresh for each event (as ``Field.get_default`` gives them).
+_EVENT_DEFAULTS = {
+    f.attname: f.get_default()
+    for f in _EVENT_FIELDS
+    if not (f.has_default() and callable(f.default))
+}
+
+
+def _new_event(**values: Any) -> AuditEvent:
+    """``AuditEvent(**values)`` (the other fields at their defaults), built from positional
+    values: the model's fast path, about three times cheaper than keywords."""
+    row = [
+        values[f.attname]
+        if f.attname in values
+        else _EVENT_DEFAULTS[f.attname]
+        if f.attname in _EVENT_DEFAULTS
+        else f.get_default()
+        for f in _EVENT_FIELDS
+    ]
+    return AuditEvent(*row)
+
+
 def audit_record(
     *,
     action: str,
@@ -252,9 +318,9 @@ def audit_record(
         raise ValidationError("An audit event needs the object it is about.")
     if partition is None:
         partition = partition_of(instance) if instance is not None else "global"
-    event = AuditEvent(
+    event = _new_event(
         partition=partition,
-        actor=user,
+        actor_id=user.pk if user is not None else None,
         actor_username=getattr(user, "username", "") if user else "",
         action=action,
         object_type=object_type,
@@ -264,6 +330,7 @@ def audit_record(
         reason=reason,
         channel=channel or ctx.channel,
     )
+    _EVENT_ACTOR.set_cached_value(event, user)  # as AuditEvent(actor=user) would
     if instance is not None and str(instance.pk) == object_id:
         event._audit_instance = instance  # type: ignore[attr-defined]
     pending = _batch.get()

@@ -29,6 +29,7 @@ from oncotrials.apps.audit.context import audit_context
 from oncotrials.apps.biobank.demo_pdx import demo_pdx_load
 from oncotrials.apps.matching.engine import reset_matching_cache
 from oncotrials.apps.safety.dlt_review import dlt_rules_forget
+from oncotrials.apps.safety.selectors import with_ae_save_context
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.subjects.wiring import forget_registration_trials
 from oncotrials.apps.trials.models import CohortKind, Modality, Phase, SponsorType, TrialStatus
@@ -526,7 +527,11 @@ def demo_load(
         say("tumour assessments")
         populate_safety(
             rng,
-            list(Registration.objects.select_related("trial", "patient", "cohort").order_by("pk")),
+            list(
+                with_ae_save_context(
+                    Registration.objects.select_related("trial", "patient", "cohort")
+                ).order_by("pk")
+            ),
             staff,
             today,
         )

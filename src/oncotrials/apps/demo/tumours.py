@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from itertools import groupby
 from typing import Any
 
 from oncotrials.apps.audit.services import audit_batch
 from oncotrials.apps.subjects.models import Registration
 from oncotrials.apps.trials.models import Phase
-from oncotrials.apps.tumours.services import (
-    assessments_record,
-    baseline_save,
-    evaluations_deferred,
-)
+from oncotrials.apps.tumours.services import evaluations_deferred, tumour_records_create
 
 _TARGETS = [("T1", "liver", False, 42), ("T2", "lung", False, 27), ("T3", "lymph node", True, 19)]
 
@@ -26,7 +23,8 @@ def populate_tumours(
     rng: random.Random, registrations: list[Registration], staff: Any, today: dt.date
 ) -> int:
     """Baselines and follow-ups for treated patients; returns the number of assessments written."""
-    written = 0
+    # Each patient's record (its baseline, then its scans), in the order of the registrations.
+    records: list[tuple[Any, dict[str, Any]]] = []
     for reg in registrations:
         if reg.treatment_start is None or reg.trial.phase in (Phase.NON_TREATMENT, Phase.IV):
             continue
@@ -49,8 +47,6 @@ def populate_tumours(
             }
             for lid, organ, nodal, size in targets
         ] + [{"lesion_id": "NT1", "organ": "bone", "role": "non_target", "method": "CT"}]
-        baseline_save(registration=reg, date=base_day, method="CT", lesions=baseline, by=by)
-        written += 1
         # Scans stop at the end of treatment (the imaging visits of the schedule do too).
         eot = next(
             (h.on for h in reg.status_history.all() if h.to_status == "end_of_treatment"), None
@@ -82,6 +78,18 @@ def populate_tumours(
             ] + [{"lesion_id": "NT1", "status": "present"}]
             follow_ups.append({"date": day, "measurements": measurements})
             day, k = day + dt.timedelta(days=42), k + 1
-        # The patient's scans read together: one lock, one read of the baseline.
-        written += len(assessments_record(registration=reg, follow_ups=follow_ups, by=by))
+        records.append(
+            (
+                by,
+                {
+                    "registration": reg,
+                    "baseline": {"date": base_day, "method": "CT", "lesions": baseline},
+                    "follow_ups": follow_ups,
+                },
+            )
+        )
+    # The records written together, each run of patients of the same investigator at once.
+    written = 0
+    for by, run in groupby(records, key=lambda item: item[0]):
+        written += len(tumour_records_create(records=[record for _, record in run], by=by))
     return written

@@ -104,6 +104,22 @@ def with_dlt_rules_key(registrations: QuerySet[Registration]) -> QuerySet[Regist
     return registrations.annotate(**{DLT_RULES_KEY: _dlt_rules_key()})
 
 
+def with_ae_save_context(registrations: QuerySet[Registration]) -> QuerySet[Registration]:
+    """The registrations with what an AE save checks against read with them, as
+    ``registration_get_for_user`` reads it for one: the date of the trial consent (the start
+    of AE collection), the identity of the trial's DLT rule set and whether the patient had
+    CRS/ICANS assessments. The saves of AEs of many patients (the demo's) then read none of
+    them again. All three are as when read: a caller that changes a consent, the rules or
+    the CRS/ICANS assessments afterwards reads the registrations again."""
+    return registrations.annotate(
+        **{
+            CONSENT_SIGNED_ON: _consent_signed_on(),
+            DLT_RULES_KEY: _dlt_rules_key(),
+            HAS_ASTCT: _has_astct("pk"),
+        }
+    )
+
+
 def _agent_names(prefix: str = "") -> Subquery:
     """The agents of the cohort's dose levels, by level then id (PostgreSQL: one array)."""
     from django.contrib.postgres.aggregates import ArrayAgg

@@ -9,8 +9,8 @@ responses always match the stored measurements.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -453,34 +453,43 @@ def _lock_registration(registration: Registration) -> Registration:
 
 def _assessment_snapshot(
     a: Assessment,
-    measurements: Iterable[LesionMeasurement] | None = None,
-    new_lesions: Iterable[NewLesion] | None = None,
+    measurements: Iterable[Sequence[Any]] | None = None,
+    new_lesions: Iterable[Sequence[Any]] | None = None,
+    lesions: Iterable[Lesion] | None = None,
 ) -> dict[str, Any]:
-    """What the audit event of ``a`` records. A follow-up's stored measurements (with their
-    lesion) and new lesions are read, unless given as read already, in lesion order."""
+    """What the audit event of ``a`` records. A baseline's stored lesions, a follow-up's stored
+    measurements (the values ``_MEASURED`` of each) and new lesions (``_APPEARED``) are read,
+    unless given as read already, in lesion order."""
     snap = model_snapshot(
         a, ["date", "method", "status", "tumour_markers_normal", "clinical_symptoms"]
     )
     if a.kind == AssessmentKind.BASELINE:
-        for lesion in Lesion.objects.filter(registration_id=a.registration_id).order_by(
-            "role", "lesion_id"
-        ):
+        if lesions is None:
+            lesions = Lesion.objects.filter(registration_id=a.registration_id).order_by(
+                "role", "lesion_id"
+            )
+        for lesion in lesions:
             snap[f"lesion {lesion.lesion_id}"] = (
                 f"{lesion.role} {lesion.organ} {lesion.baseline_diameter_mm or '-'} mm"
                 f"{' nodal' if lesion.nodal else ''} {lesion.method} {lesion.kind}"
             )
     else:
         if measurements is None:
-            measurements = a.measurements.select_related("lesion").order_by("lesion__lesion_id")
+            measurements = a.measurements.order_by("lesion__lesion_id").values_list(*_MEASURED)
         if new_lesions is None:
-            new_lesions = a.new_lesions.order_by("lesion_id")
-        for m in measurements:
-            snap[f"lesion {m.lesion.lesion_id}"] = f"{m.diameter_mm or ''} {m.status}".strip()
-        for n in new_lesions:
-            snap[f"new lesion {n.lesion_id}"] = (
-                f"{n.organ} {n.diameter_mm or ''} {n.status}{' equivocal' if n.equivocal else ''}"
+            new_lesions = a.new_lesions.order_by("lesion_id").values_list(*_APPEARED)
+        for lesion_id, diameter_mm, status in measurements:
+            snap[f"lesion {lesion_id}"] = f"{diameter_mm or ''} {status}".strip()
+        for lesion_id, organ, diameter_mm, status, equivocal in new_lesions:
+            snap[f"new lesion {lesion_id}"] = (
+                f"{organ} {diameter_mm or ''} {status}{' equivocal' if equivocal else ''}"
             )
     return snap
+
+
+# What the audit snapshot of a follow-up shows of each measurement and new lesion.
+_MEASURED = ("lesion__lesion_id", "diameter_mm", "status")
+_APPEARED = ("lesion_id", "organ", "diameter_mm", "status", "equivocal")
 
 
 @transaction.atomic
@@ -757,57 +766,67 @@ _FOLLOW_UP_FIELDS = frozenset(
 
 
 @contextmanager
-def _in_follow_up(i: int) -> Iterator[None]:
-    """A refusal about the ``i``-th follow-up of a series names it: ``follow_ups[i].date``."""
+def _in_row(prefix: str) -> Iterator[None]:
+    """A refusal about one row of a batch names it: ``follow_ups[1].date``."""
     try:
         yield
     except ValidationError as exc:
         name = exc.extra.get("field")
-        exc.extra = {**exc.extra, "field": f"follow_ups[{i}]" + (f".{name}" if name else "")}
+        exc.extra = {**exc.extra, "field": prefix + (f".{name}" if name else "")}
         raise
 
 
-@transaction.atomic
-def assessments_record(
-    *, registration: Registration, follow_ups: Sequence[Mapping[str, Any]], by: User
-) -> list[Assessment]:
-    """Record several new follow-up assessments of one registration at once (a series of scans
-    read together, a record transcribed), each as ``assessment_save`` records it: the same
-    rights, checks, rows and audit events, in the order given.
+def _in_follow_up(i: int) -> Any:
+    """A refusal about the ``i``-th follow-up of a series names it: ``follow_ups[i].date``."""
+    return _in_row(f"follow_ups[{i}]")
 
-    Each follow-up is a mapping of ``assessment_save``'s arguments: ``date`` and
-    ``measurements``, and optionally ``method``, ``new_lesions``, ``tumour_markers_normal``,
-    ``clinical_symptoms`` and ``complete``. The registration is locked once, its baseline and
-    lesions read once, and its response evaluated once, from all of them (what the last of the
-    single saves would store). Nothing is saved when any field is wrong; the error names the
-    follow-up (``follow_ups[1].measurements[0].diameter_mm``).
-    """
-    require(by, Action.EDIT_CRF, on=registration)
-    reg = _lock_registration(registration)
-    baseline: Assessment | None = None
-    lesions: dict[str, Lesion] = {}
-    taken: set[dt.date] = set()
-    if follow_ups:
-        baseline, lesions = _baseline_and_lesions(reg)
-        taken = set(Assessment.objects.filter(registration=reg).values_list("date", flat=True))
-    cleaned: list[tuple[Assessment, list[dict[str, Any]], list[dict[str, Any]]]] = []
-    now = timezone.now()
+
+def _known_fields(raw: Mapping[str, Any], known: frozenset[str], message: str) -> None:
+    """Refuse a field that is not in ``known`` (``message`` names it and lists them)."""
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValidationError(
+            message % {"name": unknown[0], "known": ", ".join(sorted(known))},
+            field=unknown[0],
+        )
+
+
+def _given_date(value: Any) -> dt.date:
+    """The date of an assessment given in a mapping: a date (not a date-time) not in the
+    future."""
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise ValidationError(
+            gettext("Give the date of the assessment; got %(got)s.") % {"got": repr(value)},
+            field="date",
+        )
+    date_not_future(value, "date")
+    return value
+
+
+Cleaned = tuple[Assessment, list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _series_cleaned(
+    reg: Registration,
+    baseline: Assessment | None,
+    lesions: Mapping[str, Lesion],
+    taken: set[dt.date],
+    follow_ups: Sequence[Mapping[str, Any]],
+    by: User,
+    now: dt.datetime,
+) -> list[Cleaned]:
+    """The checks of a series of new follow-ups of ``reg`` (``assessments_record``): each
+    one's unsaved assessment with its measurements and new lesions, cleaned. ``taken``: the
+    dates of the registration's assessments, to which theirs are added."""
+    cleaned: list[Cleaned] = []
     for i, raw in enumerate(follow_ups):
         with _in_follow_up(i):
-            unknown = sorted(set(raw) - _FOLLOW_UP_FIELDS)
-            if unknown:
-                raise ValidationError(
-                    gettext("Unknown field %(name)s; a follow-up has %(known)s.")
-                    % {"name": unknown[0], "known": ", ".join(sorted(_FOLLOW_UP_FIELDS))},
-                    field=unknown[0],
-                )
-            date = raw.get("date")
-            if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-                raise ValidationError(
-                    gettext("Give the date of the assessment; got %(got)s.") % {"got": repr(date)},
-                    field="date",
-                )
-            date_not_future(date, "date")
+            _known_fields(
+                raw,
+                _FOLLOW_UP_FIELDS,
+                gettext("Unknown field %(name)s; a follow-up has %(known)s."),
+            )
+            date = _given_date(raw.get("date"))
             when = date.isoformat()
             method = _choice(
                 raw.get("method", "CT"), ImagingMethod.values, f"Assessment of {when}", "method"
@@ -838,26 +857,75 @@ def assessments_record(
             )
             _complete(target, bool(raw.get("complete", True)), now)
             cleaned.append((target, rows, news))
-    if not cleaned:
-        return []
-    created: list[Assessment] = bulk_create_with_history([a for a, _, _ in cleaned], Assessment)
+    return cleaned
+
+
+def _follow_up_rows_create(cleaned: Sequence[Cleaned]) -> None:
+    """The measurements and new lesions of follow-ups just created, in the order given."""
     LesionMeasurement.objects.bulk_create(
         LesionMeasurement(assessment=a, **r) for a, rows, _ in cleaned for r in rows
     )
     NewLesion.objects.bulk_create(
         NewLesion(assessment=a, **n) for a, _, news in cleaned for n in news
     )
+
+
+def _follow_up_rows_read(
+    created: Sequence[Assessment],
+) -> tuple[dict[int, list[Sequence[Any]]], dict[int, list[Sequence[Any]]]]:
+    """What the audit snapshots of follow-ups show of their stored measurements and new
+    lesions (``_MEASURED``, ``_APPEARED``), by assessment, in lesion order: one query of each
+    kind."""
+    measured: dict[int, list[Sequence[Any]]] = {a.pk: [] for a in created}
+    appeared: dict[int, list[Sequence[Any]]] = {a.pk: [] for a in created}
+    ids = [a.pk for a in created]
+    for start in range(0, len(ids), _MANY_CHUNK):
+        chunk = ids[start : start + _MANY_CHUNK]
+        for assessment_id, *measurement in (
+            LesionMeasurement.objects.filter(assessment_id__in=chunk)
+            .order_by("lesion__lesion_id", "pk")
+            .values_list("assessment_id", *_MEASURED)
+        ):
+            measured[assessment_id].append(measurement)
+        for assessment_id, *new_lesion in (
+            NewLesion.objects.filter(assessment_id__in=chunk)
+            .order_by("lesion_id", "pk")
+            .values_list("assessment_id", *_APPEARED)
+        ):
+            appeared[assessment_id].append(new_lesion)
+    return measured, appeared
+
+
+@transaction.atomic
+def assessments_record(
+    *, registration: Registration, follow_ups: Sequence[Mapping[str, Any]], by: User
+) -> list[Assessment]:
+    """Record several new follow-up assessments of one registration at once (a series of scans
+    read together, a record transcribed), each as ``assessment_save`` records it: the same
+    rights, checks, rows and audit events, in the order given.
+
+    Each follow-up is a mapping of ``assessment_save``'s arguments: ``date`` and
+    ``measurements``, and optionally ``method``, ``new_lesions``, ``tumour_markers_normal``,
+    ``clinical_symptoms`` and ``complete``. The registration is locked once, its baseline and
+    lesions read once, and its response evaluated once, from all of them (what the last of the
+    single saves would store). Nothing is saved when any field is wrong; the error names the
+    follow-up (``follow_ups[1].measurements[0].diameter_mm``).
+    """
+    require(by, Action.EDIT_CRF, on=registration)
+    reg = _lock_registration(registration)
+    baseline: Assessment | None = None
+    lesions: dict[str, Lesion] = {}
+    taken: set[dt.date] = set()
+    if follow_ups:
+        baseline, lesions = _baseline_and_lesions(reg)
+        taken = set(Assessment.objects.filter(registration=reg).values_list("date", flat=True))
+    cleaned = _series_cleaned(reg, baseline, lesions, taken, follow_ups, by, timezone.now())
+    if not cleaned:
+        return []
+    created: list[Assessment] = bulk_create_with_history([a for a, _, _ in cleaned], Assessment)
+    _follow_up_rows_create(cleaned)
     # What each event records, read back as the single save reads it (one query of each kind).
-    measured: dict[int, list[LesionMeasurement]] = {a.pk: [] for a in created}
-    for m in (
-        LesionMeasurement.objects.filter(assessment__in=created)
-        .select_related("lesion")
-        .order_by("lesion__lesion_id", "pk")
-    ):
-        measured[m.assessment_id].append(m)
-    appeared: dict[int, list[NewLesion]] = {a.pk: [] for a in created}
-    for n in NewLesion.objects.filter(assessment__in=created).order_by("lesion_id", "pk"):
-        appeared[n.assessment_id].append(n)
+    measured, appeared = _follow_up_rows_read(created)
     for a in created:
         audit_record(
             action="create",
@@ -869,6 +937,18 @@ def assessments_record(
     with _series_engine_refusals(cleaned):
         _evaluate_and_store(reg)
     return created
+
+
+def _refusal_field(
+    exc: ValidationError, prefix: str, rows: str, lesion_ids: Sequence[str], keep_name: bool
+) -> str:
+    """Where the engine's refusal ``exc`` points in a batch: under ``prefix``, at the row of
+    ``rows`` of the lesion it names (``prefix.measurements[2].status``); otherwise at
+    ``prefix`` itself, followed by the engine's field when ``keep_name``."""
+    lesion_id, name = str(exc.extra.get("lesion_id", "")), exc.extra.get("field")
+    if name and lesion_id in lesion_ids:
+        return f"{prefix}.{rows}[{list(lesion_ids).index(lesion_id)}].{name}"
+    return f"{prefix}.{name}" if name and keep_name else prefix
 
 
 @contextmanager
@@ -885,13 +965,199 @@ def _series_engine_refusals(
             if exc.extra.get("date") != a.date.isoformat():
                 continue
             ids = [r["lesion"].lesion_id for r in rows]
-            lesion_id, name = str(exc.extra.get("lesion_id", "")), exc.extra.get("field")
-            field = f"follow_ups[{i}]"
-            if name and lesion_id in ids:
-                field += f".measurements[{ids.index(lesion_id)}].{name}"
-            exc.extra = {**exc.extra, "field": field}
+            exc.extra = {
+                **exc.extra,
+                "field": _refusal_field(exc, f"follow_ups[{i}]", "measurements", ids, False),
+            }
             break
         raise
+
+
+# --- many registrations at once ----------------------------------------------------------------
+
+_RECORD_FIELDS = frozenset({"registration", "baseline", "follow_ups"})
+_BASELINE_FIELDS = frozenset({"date", "method", "lesions", "complete"})
+
+
+def _lock_registrations(pks: Sequence[int]) -> dict[int, Registration]:
+    """The registrations read locked (with their patient and trial, as ``_lock_registration``
+    reads one), in the order of their ids, by id."""
+    locked: dict[int, Registration] = {}
+    ordered = sorted(set(pks))
+    for start in range(0, len(ordered), _MANY_CHUNK):
+        for reg in (
+            Registration.objects.select_for_update()
+            .select_related("patient", "trial")
+            .filter(pk__in=ordered[start : start + _MANY_CHUNK])
+            .order_by("pk")
+        ):
+            locked[reg.pk] = reg
+    if len(locked) != len(ordered):
+        raise Registration.DoesNotExist("Registration matching query does not exist.")
+    return locked
+
+
+@contextmanager
+def _record_engine_refusals(
+    i: int, baseline_ids: Sequence[str], cleaned: Sequence[Cleaned]
+) -> Iterator[None]:
+    """The engine's refusal about the ``i``-th record of a batch points at its row: a
+    follow-up's (it names the date) as ``assessments_record`` points at it, or the baseline's
+    as ``baseline_save`` points at it, under ``records[i]``."""
+    try:
+        with core_errors_translated(RECIST_MESSAGES):
+            yield
+    except ValidationError as exc:
+        prefix = f"records[{i}]"
+        for j, (a, rows, _) in enumerate(cleaned):
+            if exc.extra.get("date") == a.date.isoformat():
+                ids = [r["lesion"].lesion_id for r in rows]
+                field = _refusal_field(exc, f"{prefix}.follow_ups[{j}]", "measurements", ids, False)
+                break
+        else:
+            field = _refusal_field(exc, f"{prefix}.baseline", "lesions", baseline_ids, True)
+        exc.extra = {**exc.extra, "field": field}
+        raise
+
+
+@transaction.atomic
+def tumour_records_create(*, records: Sequence[Mapping[str, Any]], by: User) -> list[Assessment]:
+    """Create the baseline and the follow-ups of several registrations that have no assessment
+    yet (records transcribed, the demo's patients), each as a first ``baseline_save`` and then
+    ``assessments_record`` create them: the same rights, checks, rows, history rows and audit
+    events, in the order given. Returns the assessments created, in that order.
+
+    Each record is a mapping of ``registration``, ``baseline`` (a mapping of ``date``,
+    ``method``, ``lesions`` and optionally ``complete``, as ``baseline_save`` takes them) and
+    optionally ``follow_ups`` (as ``assessments_record`` takes them). The registrations are
+    locked together in the order of their ids; their assessments are read, and the lesions and
+    assessments written, once for all of them; each one's response is evaluated once, from all
+    its assessments (what the last of the single saves would store). Nothing is saved when any
+    record is refused; the error names it (``records[1].follow_ups[0].measurements[2].status``).
+    """
+    given: list[Registration] = []
+    for i, raw in enumerate(records):
+        with _in_row(f"records[{i}]"):
+            _known_fields(
+                raw, _RECORD_FIELDS, gettext("Unknown field %(name)s; a record has %(known)s.")
+            )
+            registration = raw.get("registration")
+            if not isinstance(registration, Registration):
+                raise ValidationError(
+                    gettext("Give the registration of the record; got %(got)s.")
+                    % {"got": repr(registration)},
+                    field="registration",
+                )
+            if any(r.pk == registration.pk for r in given):
+                raise ValidationError(
+                    gettext(
+                        "Registration %(registration)s is given twice; give the baseline and "
+                        "follow-ups of each registration in one record."
+                    )
+                    % {"registration": registration.pk},
+                    field="registration",
+                )
+        require(by, Action.EDIT_CRF, on=registration)
+        given.append(registration)
+    locked = _lock_registrations([r.pk for r in given])
+    stored: dict[int, list[Assessment]] = {pk: [] for pk in locked}
+    ids = list(locked)
+    for start in range(0, len(ids), _MANY_CHUNK):
+        for a in Assessment.objects.filter(
+            registration_id__in=ids[start : start + _MANY_CHUNK]
+        ).order_by("pk"):
+            stored[a.registration_id].append(a)
+    now = timezone.now()
+    regs = [locked[r.pk] for r in given]
+    baselines: list[Assessment] = []
+    baseline_ids: list[list[str]] = []  # each baseline's lesions, in the order given
+    added: list[Lesion] = []
+    for i, (raw, reg) in enumerate(zip(records, regs, strict=True)):
+        with _in_row(f"records[{i}].baseline"):
+            base: Mapping[str, Any] = raw.get("baseline") or {}
+            _known_fields(
+                base, _BASELINE_FIELDS, gettext("Unknown field %(name)s; a baseline has %(known)s.")
+            )
+            date = _given_date(base.get("date"))
+            method = _choice(
+                base.get("method"), ImagingMethod.values, gettext("Baseline"), "method"
+            )
+            cleaned = _clean_baseline_lesions(base.get("lesions") or ())
+            for a in stored[reg.pk]:
+                if a.kind == AssessmentKind.BASELINE:
+                    _check_version(a, None)  # a first save of an existing baseline: a conflict
+            if any(a.date == date for a in stored[reg.pk]):
+                raise ValidationError(
+                    gettext(
+                        "Registration %(registration)s already has an assessment on %(date)s; the "
+                        "baseline must come before every follow-up."
+                    )
+                    % {"registration": reg.pk, "date": date.isoformat()},
+                    field="date",
+                )
+            baseline = Assessment(
+                registration=reg,
+                kind=AssessmentKind.BASELINE,
+                created_by=by,
+                created_at=now,
+                version=1,
+                status=AssessmentStatus.DRAFT,
+                date=date,
+                method=method,
+                updated_at=now,
+            )
+            _complete(baseline, bool(base.get("complete", True)), now)
+        baselines.append(baseline)
+        baseline_ids.append([row["lesion_id"] for row in cleaned])
+        added.extend(Lesion(registration=reg, **row) for row in cleaned)
+    # The lesions first: the follow-ups are checked against them as stored (their order, ids).
+    bulk_create_with_history(added, Lesion)
+    lesions: dict[int, list[Lesion]] = {pk: [] for pk in locked}
+    for start in range(0, len(ids), _MANY_CHUNK):
+        for lesion in Lesion.objects.filter(
+            registration_id__in=ids[start : start + _MANY_CHUNK]
+        ).order_by("role", "lesion_id"):
+            lesions[lesion.registration_id].append(lesion)
+    series: list[list[Cleaned]] = []
+    for i, (raw, reg, baseline) in enumerate(zip(records, regs, baselines, strict=True)):
+        with _in_row(f"records[{i}]"):
+            series.append(
+                _series_cleaned(
+                    reg,
+                    baseline,
+                    {lesion.lesion_id: lesion for lesion in lesions[reg.pk]},
+                    {a.date for a in stored[reg.pk]} | {baseline.date},
+                    raw.get("follow_ups") or (),
+                    by,
+                    now,
+                )
+            )
+    # Each registration's baseline, then its follow-ups: the ids the single saves give them.
+    created: list[Assessment] = bulk_create_with_history(
+        [
+            a
+            for baseline, cleaned in zip(baselines, series, strict=True)
+            for a in (baseline, *(f for f, _, _ in cleaned))
+        ],
+        Assessment,
+    )
+    _follow_up_rows_create([c for cleaned in series for c in cleaned])
+    measured, appeared = _follow_up_rows_read(
+        [a for a in created if a.kind == AssessmentKind.FOLLOW_UP]
+    )
+    for a in created:
+        snapshot = (
+            _assessment_snapshot(a, lesions=lesions[a.registration_id])
+            if a.kind == AssessmentKind.BASELINE
+            else _assessment_snapshot(a, measured[a.pk], appeared[a.pk])
+        )
+        audit_record(action="create", instance=a, changes=diff({}, snapshot), reason="", by=by)
+    refusals = {
+        reg.pk: (i, ids, cleaned)
+        for i, (reg, ids, cleaned) in enumerate(zip(regs, baseline_ids, series, strict=True))
+    }
+    _evaluate_and_store_all(regs, lambda reg: _record_engine_refusals(*refusals[reg.pk]))
+    return created
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -1058,10 +1324,29 @@ def _evaluate_and_store(registration: Registration) -> ResponseEvaluation | None
 _MANY_CHUNK = 500  # registrations per read (far below SQLite's limit of parameters)
 
 
-def _evaluate_and_store_many(registrations: Sequence[Registration]) -> None:
+def _evaluate_and_store_all(
+    registrations: Sequence[Registration],
+    refusals: Callable[[Registration], AbstractContextManager[None]],
+) -> None:
+    """``_evaluate_and_store`` of each registration, in the order given, the engine's refusal
+    of each one read through ``refusals(registration)``: noted inside ``evaluations_deferred``,
+    otherwise evaluated and stored together (``_evaluate_and_store_many``)."""
+    pending = _DEFERRED.get()
+    if pending is None:
+        _evaluate_and_store_many(registrations, refusals)
+        return
+    for registration in registrations:
+        pending.setdefault(registration.pk, registration)
+
+
+def _evaluate_and_store_many(
+    registrations: Sequence[Registration],
+    refusals: Callable[[Registration], AbstractContextManager[None]] | None = None,
+) -> None:
     """``_evaluate_and_store`` of each registration, in the order given, with each kind of row
     read and written once per chunk instead of once per registration: the same engine input
-    (``_record_of``), the same rows in the same order."""
+    (``_record_of``), the same rows in the same order. ``refusals(registration)``: the context
+    in which the engine evaluates it (that points its refusals at the caller's rows)."""
     for start in range(0, len(registrations), _MANY_CHUNK):
         chunk = registrations[start : start + _MANY_CHUNK]
         pks = [r.pk for r in chunk]
@@ -1092,19 +1377,21 @@ def _evaluate_and_store_many(registrations: Sequence[Registration]) -> None:
             baseline = baselines.get(reg.pk)
             if baseline is None:
                 continue
-            record = _record_of(
-                reg,
-                baseline,
-                lesions[reg.pk],
-                [a for a in follow_ups[reg.pk] if a.status == AssessmentStatus.COMPLETE],
-            )
             found = settings.get(reg.trial_id)
             trial_settings = (
                 found
                 if found is not None
                 else TumourAssessmentSettings(trial_id=reg.trial_id, version=0)
             )
-            evaluation, timepoints = _evaluation_rows(reg, *_evaluated(record, trial_settings))
+            with nullcontext() if refusals is None else refusals(reg):
+                record = _record_of(
+                    reg,
+                    baseline,
+                    lesions[reg.pk],
+                    [a for a in follow_ups[reg.pk] if a.status == AssessmentStatus.COMPLETE],
+                )
+                evaluated = _evaluated(record, trial_settings)
+            evaluation, timepoints = _evaluation_rows(reg, *evaluated)
             stored.append((evaluation, timepoints, {a.date: a for a in follow_ups[reg.pk]}))
         ResponseEvaluation.objects.filter(registration_id__in=pks).delete()
         ResponseEvaluation.objects.bulk_create([e for e, _, _ in stored])

@@ -94,6 +94,7 @@ def _lock_heads(partitions: list[str]) -> dict[str, tuple[int, str]]:
     """
     if connection.vendor in ("postgresql", "sqlite"):
         table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+        args: list[Any]
         if connection.vendor == "postgresql":
             where, lock, args = "partition = ANY(%s)", " FOR UPDATE", [partitions]
         else:
@@ -186,9 +187,9 @@ def _insert_and_move_heads(events: list[AuditEvent]) -> None:
     head = qn(AuditChainHead._meta.db_table)
     table = qn(AuditEvent._meta.db_table)
     pk = qn(AuditEvent._meta.pk.column)
-    columns = ", ".join(qn(f.column) for f in fields)
+    names = ", ".join(qn(f.column) for f in fields)
     values = ", ".join([row] * len(events))
-    insert = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608
+    insert = f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {pk}"  # noqa: S608
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             moves = ", ".join(["(%s, %s::bigint, %s)"] * len(last))
@@ -283,7 +284,7 @@ def _new_event(**values: Any) -> AuditEvent:
         else f.get_default()
         for f in _EVENT_FIELDS
     ]
-    return AuditEvent(*row)
+    return AuditEvent(*row)  # type: ignore[misc]  # positional: the model's own field order
 
 
 def audit_record(

@@ -256,3 +256,17 @@ def test_an_append_stores_pinned_columns(row_model, settings, monkeypatch):
         assert stored[2] == now
     assert _columns(second)[9] in ("{}", {})
     assert audit_verify().ok
+
+
+@pytest.mark.django_db
+def test_a_lazy_object_is_digested_as_the_row_it_stands_for():
+    """A request's user is a lazy object: its row's digest is the user's own, not "" (nor an
+    error: its class has no model metadata)."""
+    from django.utils.functional import SimpleLazyObject
+
+    from oncotrials.apps.accounts.services import user_create
+
+    user = user_create(username="lazy", password="a-long-enough-password-1")
+    digest = sealing.row_digest(user)
+    assert len(digest) == 64
+    assert sealing.row_digest(SimpleLazyObject(lambda: user)) == digest

@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models.expressions import Combinable
+from django.utils.functional import LazyObject, empty
 
 from .models import AuditEvent
 
@@ -266,6 +267,10 @@ def _row_plan(model: type[models.Model]) -> _RowPlan:
 def row_digest(instance: models.Model) -> str:
     """SHA-256 of the row's concrete fields as stored; "" when unknown (unsaved, expressions,
     deferred fields)."""
+    if isinstance(instance, LazyObject):  # e.g. a request's user: digest the row it stands for
+        if instance._wrapped is empty:
+            instance._setup()
+        instance = instance._wrapped
     if instance.pk is None or instance._state.adding:
         return ""
     plan = _row_plan(type(instance))

@@ -268,9 +268,10 @@ def row_digest(instance: models.Model) -> str:
     """SHA-256 of the row's concrete fields as stored; "" when unknown (unsaved, expressions,
     deferred fields)."""
     if isinstance(instance, LazyObject):  # e.g. a request's user: digest the row it stands for
-        if instance._wrapped is empty:
-            instance._setup()
-        instance = instance._wrapped
+        lazy: Any = instance
+        if lazy._wrapped is empty:
+            lazy._setup()
+        instance = lazy._wrapped
     if instance.pk is None or instance._state.adding:
         return ""
     plan = _row_plan(type(instance))

@@ -107,31 +107,9 @@ _FROZEN_OK = {
 }
 
 
-def _custody(
-    specimen: Specimen,
-    kind: str,
-    by: User | None,
-    *,
-    at: dt.datetime | None = None,
-    from_location: str = "",
-    to_location: str = "",
-    custodian: str = "",
-    quantity: Decimal | None = None,
-    shipment: Shipment | None = None,
-    note: str = "",
-) -> CustodyEvent:
-    event = _custody_event(
-        specimen,
-        kind,
-        by,
-        at=at,
-        from_location=from_location,
-        to_location=to_location,
-        custodian=custodian,
-        quantity=quantity,
-        shipment=shipment,
-        note=note,
-    )
+def _custody(specimen: Specimen, kind: str, by: User | None, **fields: Any) -> CustodyEvent:
+    """``_custody_event`` (same keywords), inserted at once."""
+    event = _custody_event(specimen, kind, by, **fields)
     event.save(force_insert=True)
     return event
 

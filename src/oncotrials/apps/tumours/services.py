@@ -440,6 +440,20 @@ def _needs_reason(obj: Assessment, reason: str) -> None:
         )
 
 
+def _new_assessment(
+    reg: Registration, kind: str, by: User, now: dt.datetime, **fields: Any
+) -> Assessment:
+    """A draft assessment of ``reg``, not yet saved (the single saves and the batch alike)."""
+    return Assessment(
+        registration=reg,
+        kind=kind,
+        created_by=by,
+        created_at=now,
+        status=AssessmentStatus.DRAFT,
+        **fields,
+    )
+
+
 def _lock_registration(registration: Registration) -> Registration:
     return (
         Registration.objects.select_for_update()
@@ -532,14 +546,7 @@ def baseline_save(
                 current_version=0,
             )
         old: dict[str, Any] = {}
-        baseline = Assessment(
-            registration=reg,
-            kind=AssessmentKind.BASELINE,
-            created_by=by,
-            created_at=now,
-            version=0,
-            status=AssessmentStatus.DRAFT,
-        )
+        baseline = _new_assessment(reg, AssessmentKind.BASELINE, by, now, version=0)
     else:
         _check_version(baseline, version)
         _needs_reason(baseline, reason)
@@ -699,14 +706,7 @@ def assessment_save(
     now = timezone.now()
     if assessment is None:
         old: dict[str, Any] = {}
-        target = Assessment(
-            registration=reg,
-            kind=AssessmentKind.FOLLOW_UP,
-            created_by=by,
-            created_at=now,
-            version=0,
-            status=AssessmentStatus.DRAFT,
-        )
+        target = _new_assessment(reg, AssessmentKind.FOLLOW_UP, by, now, version=0)
     else:
         target = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if target.registration_id != reg.pk or target.kind != AssessmentKind.FOLLOW_UP:
@@ -842,13 +842,12 @@ def _series_cleaned(
             if date in taken:
                 raise _date_taken(date, "date")
             taken.add(date)
-            target = Assessment(
-                registration=reg,
-                kind=AssessmentKind.FOLLOW_UP,
-                created_by=by,
-                created_at=now,
+            target = _new_assessment(
+                reg,
+                AssessmentKind.FOLLOW_UP,
+                by,
+                now,
                 version=1,
-                status=AssessmentStatus.DRAFT,
                 date=date,
                 method=method,
                 updated_at=now,
@@ -1095,13 +1094,12 @@ def tumour_records_create(*, records: Sequence[Mapping[str, Any]], by: User) -> 
                     % {"registration": reg.pk, "date": date.isoformat()},
                     field="date",
                 )
-            baseline = Assessment(
-                registration=reg,
-                kind=AssessmentKind.BASELINE,
-                created_by=by,
-                created_at=now,
+            baseline = _new_assessment(
+                reg,
+                AssessmentKind.BASELINE,
+                by,
+                now,
                 version=1,
-                status=AssessmentStatus.DRAFT,
                 date=date,
                 method=method,
                 updated_at=now,
